@@ -1,0 +1,374 @@
+// The fusescope event schema: one versioned discriminated union, flat fields with units in their
+// names. docs/trace-format.md documents each field; this file is the spec the codec, the store and
+// every source share. Objects of these types exist only at the edges (sources, inspector, export);
+// inside the store each field is a typed-array column (see FIELD_TYPES).
+//
+// Times: `tsNs` is integer nanoseconds relative to the recording's `originNs` (a bigint kept by the
+// store), so Float64 holds it exactly for ~104 days. Offsets and lengths are bytes. 64-bit disk
+// addresses are bigint (all-ones = FUSE_IOMAP_NULL_ADDR).
+
+/** Bump on any change to kinds, fields or their column types; see docs/format-changelog.md. */
+export const SCHEMA_VERSION = 1;
+
+export type AppOp =
+  | 'read' | 'write' | 'pread' | 'pwrite' | 'fsync' | 'truncate' | 'fallocate'
+  | 'open' | 'close' | 'link' | 'unlink' | 'copy_file_range' | 'fault';
+export type Slot = 'read' | 'write';
+export type MapSource = 'reply' | 'cache';
+export type Fork = 'read' | 'write';
+export type InvalReason =
+  | 'server' | 'ioend' | 'truncate' | 'o_trunc' | 'fallocate' | 'copy_file_range' | 'inline_write' | 'evict';
+export type DropReason = 'overflow' | 'whole_fork' | 'evict';
+export type LockName = 'i_rwsem' | 'invalidate_lock' | 'unknown';
+export type LockMode = 'R' | 'W';
+export type ContentionPhase = 'begin' | 'end';
+export type Severity = 'info' | 'warn' | 'error';
+
+/** Enum value tables: the stored code of a value is its index here. Append only. */
+export const ENUMS = {
+  op: ['read', 'write', 'pread', 'pwrite', 'fsync', 'truncate', 'fallocate', 'open', 'close', 'link',
+    'unlink', 'copy_file_range', 'fault'] as const satisfies readonly AppOp[],
+  slot: ['read', 'write'] as const satisfies readonly Slot[],
+  source: ['reply', 'cache'] as const satisfies readonly MapSource[],
+  fork: ['read', 'write'] as const satisfies readonly Fork[],
+  reason: ['server', 'ioend', 'truncate', 'o_trunc', 'fallocate', 'copy_file_range', 'inline_write', 'evict',
+    'overflow', 'whole_fork'] as const satisfies readonly (InvalReason | DropReason)[],
+  lock: ['i_rwsem', 'invalidate_lock', 'unknown'] as const satisfies readonly LockName[],
+  mode: ['R', 'W'] as const satisfies readonly LockMode[],
+  phase: ['begin', 'end'] as const satisfies readonly ContentionPhase[],
+  severity: ['info', 'warn', 'error'] as const satisfies readonly Severity[],
+} as const;
+export type EnumName = keyof typeof ENUMS;
+
+interface Base {
+  /** ns since the recording's originNs. */
+  tsNs: number;
+  /** `comm/tid` of the task the event happened in (app thread, server thread, kworker). */
+  task: string;
+}
+
+/** A mapping (struct fuse_iomap_io), flattened. */
+export interface MapFields {
+  mapType: number;
+  mapFlags: number;
+  mapOffsetBytes: number;
+  mapLenBytes: number;
+  /** Disk address in bytes; 0xffff…ff = null. */
+  mapAddr: bigint;
+  mapDev: number;
+}
+
+export interface AppOpBegin extends Base {
+  kind: 'app_op_begin';
+  op: AppOp;
+  path: string;
+  fd: number;
+  posBytes: number;
+  lenBytes: number;
+  /** open(2) flags of the fd, e.g. O_DIRECT = 0o40000. */
+  oflags: number;
+}
+export interface AppOpEnd extends Base {
+  kind: 'app_op_end';
+  op: AppOp;
+  fd: number;
+  /** Bytes done, or -errno. */
+  ret: number;
+}
+/** Kernel queues a request (fuse:fuse_request_send). */
+export interface FuseSend extends Base {
+  kind: 'fuse_send';
+  unique: number;
+  opcode: number;
+  nodeId: number;
+  /** fuse_in_header.len: header + body. */
+  lenBytes: number;
+}
+/** A server thread reads the request from /dev/fuse. */
+export interface FuseRecv extends Base {
+  kind: 'fuse_recv';
+  unique: number;
+  opcode: number;
+  nodeId: number;
+}
+/** The server writes the reply; the kernel ends the request (fuse:fuse_request_end). */
+export interface FuseReply extends Base {
+  kind: 'fuse_reply';
+  unique: number;
+  opcode: number;
+  /** 0 or -errno. */
+  error: number;
+  /** fuse_out_header.len. */
+  lenBytes: number;
+}
+/** Server → kernel notification (unique 0, code in the error field). */
+export interface FuseNotify extends Base {
+  kind: 'fuse_notify';
+  notifyCode: number;
+  nodeId: number;
+  /** What the kernel answered: 0 or -errno. */
+  error: number;
+}
+/** iomap_begin entered for a fuse inode (fuse_iomap_begin). */
+export interface IomapBegin extends Base {
+  kind: 'iomap_begin';
+  nodeId: number;
+  ino: number;
+  opflags: number;
+  posBytes: number;
+  lenBytes: number;
+}
+/** One slot of the mapping the iteration got, from a BEGIN reply or the cache. */
+export interface IomapMap extends Base, MapFields {
+  kind: 'iomap_map';
+  nodeId: number;
+  ino: number;
+  slot: Slot;
+  source: MapSource;
+  /** Validity cookie stamped on the mapping (0 = always valid). */
+  cookie: number;
+}
+/** The iteration finished with the mapping (iomap_iter advanced). */
+export interface IomapIterEnd extends Base {
+  kind: 'iomap_iter_end';
+  nodeId: number;
+  ino: number;
+  posBytes: number;
+  lenBytes: number;
+  processedBytes: number;
+  /** 0 or -errno (e.g. -EFSCORRUPTED after a bad mapping). */
+  error: number;
+}
+/** FUSE_IOMAP_END is about to be sent (fuse_iomap_end). */
+export interface IomapEnd extends Base, MapFields {
+  kind: 'iomap_end';
+  nodeId: number;
+  ino: number;
+  opflags: number;
+  posBytes: number;
+  lenBytes: number;
+  writtenBytes: number;
+}
+/** An ioend was processed (fuse_iomap_ioend); `sent` says whether FUSE_IOMAP_IOEND went out. */
+export interface IomapIoend extends Base {
+  kind: 'iomap_ioend';
+  nodeId: number;
+  ino: number;
+  posBytes: number;
+  writtenBytes: number;
+  ioendFlags: number;
+  error: number;
+  newAddr: bigint;
+  /** On-disk size after the ioend (v7 reply, or the kernel's own estimate). */
+  newSizeBytes: number;
+  sent: boolean;
+}
+/** A mapping failed kernel validation (fuse_iomap_bad_data). */
+export interface IomapBadData extends Base {
+  kind: 'iomap_bad_data';
+  nodeId: number;
+  ino: number;
+  message: string;
+  error: number;
+}
+export interface CacheLookup extends Base, MapFields {
+  kind: 'cache_lookup';
+  nodeId: number;
+  ino: number;
+  fork: Fork;
+  posBytes: number;
+  lenBytes: number;
+  hit: boolean;
+  /** Sequence number stamped on a hit. */
+  cookie: number;
+}
+export interface CacheUpsert extends Base, MapFields {
+  kind: 'cache_upsert';
+  nodeId: number;
+  ino: number;
+  fork: Fork;
+  /** ic_seq after the upsert. */
+  seq: number;
+}
+export interface CacheInval extends Base {
+  kind: 'cache_inval';
+  nodeId: number;
+  ino: number;
+  fork: Fork;
+  posBytes: number;
+  /** Range length; Infinity-free: to-EOF ranges are given as (maxbytes - pos). */
+  lenBytes: number;
+  reason: InvalReason;
+  seq: number;
+}
+/** A revalidation found the cookie stale (fuse_iomap_invalid). */
+export interface CacheStale extends Base, MapFields {
+  kind: 'cache_stale';
+  nodeId: number;
+  ino: number;
+  posBytes: number;
+  oldCookie: number;
+  newCookie: number;
+}
+/** A whole fork was dropped (size cap overflow, whole-file invalidation, eviction). */
+export interface CacheDrop extends Base {
+  kind: 'cache_drop';
+  nodeId: number;
+  ino: number;
+  fork: Fork;
+  reason: DropReason;
+}
+/** The kernel instantiated a fuse_inode for a nodeid (iget). */
+export interface InodeNew extends Base {
+  kind: 'inode_new';
+  nodeId: number;
+  ino: number;
+  path: string;
+}
+/** An entry reply bound `path` to `nodeId` (lookup count +1). */
+export interface InodeLookup extends Base {
+  kind: 'inode_lookup';
+  nodeId: number;
+  ino: number;
+  path: string;
+  nlookup: number;
+}
+export interface InodeForget extends Base {
+  kind: 'inode_forget';
+  nodeId: number;
+  ino: number;
+  nlookup: number;
+}
+interface LockFields extends Base {
+  lock: LockName;
+  mode: LockMode;
+  /** The fuse_inode owning the lock (0 = unknown). */
+  nodeId: number;
+  ino: number;
+}
+export interface LockWait extends LockFields { kind: 'lock_wait' }
+export interface LockAcquire extends LockFields { kind: 'lock_acquire' }
+export interface LockRelease extends LockFields { kind: 'lock_release' }
+/** Raw lock:contention_begin/end from a real kernel. */
+export interface LockContention extends Base {
+  kind: 'lock_contention';
+  phase: ContentionPhase;
+  lockAddr: bigint;
+  /** SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32. */
+  lockFlags: number;
+  ret: number;
+}
+/** Any event a source does not understand field by field (kept, never dropped). */
+export interface Instant extends Base {
+  kind: 'instant';
+  name: string;
+  text: string;
+}
+export interface Diag extends Base {
+  kind: 'diag';
+  severity: Severity;
+  code: string;
+  message: string;
+  /** File or source name the diagnostic is about. */
+  source: string;
+  /** 1-based line in `source`, 0 if not line-oriented. */
+  line: number;
+}
+/** Events lost between source and viewer (e.g. a slow client); views draw it. */
+export interface Gap extends Base {
+  kind: 'gap';
+  missedEvents: number;
+  fromTsNs: number;
+  toTsNs: number;
+}
+
+export type TraceEvent =
+  | AppOpBegin | AppOpEnd
+  | FuseSend | FuseRecv | FuseReply | FuseNotify
+  | IomapBegin | IomapMap | IomapIterEnd | IomapEnd | IomapIoend | IomapBadData
+  | CacheLookup | CacheUpsert | CacheInval | CacheStale | CacheDrop
+  | InodeNew | InodeLookup | InodeForget
+  | LockWait | LockAcquire | LockRelease | LockContention
+  | Instant | Diag | Gap;
+export type EventKind = TraceEvent['kind'];
+export type EventOf<K extends EventKind> = Extract<TraceEvent, { kind: K }>;
+
+/** Families group kinds for summaries, filters and colours. */
+export type Family = 'app' | 'fuse' | 'iomap' | 'cache' | 'inode' | 'lock' | 'other' | 'diag';
+
+// ---------------------------------------------------------------------------------------------
+// Storage: field → column type, kind → fields. Field names are global: a name means the same
+// thing, in the same unit and column, in every kind that has it.
+
+export type ColumnType = 'f64' | 'i32' | 'u32' | 'u16' | 'u8' | 'bool' | 'str' | 'u64' | EnumName;
+
+export const FIELD_TYPES = {
+  task: 'str',
+  op: 'op', path: 'str', fd: 'i32', posBytes: 'f64', lenBytes: 'f64', oflags: 'u32', ret: 'f64',
+  unique: 'f64', opcode: 'u16', nodeId: 'f64', ino: 'f64', error: 'i32', notifyCode: 'u16',
+  opflags: 'u32', slot: 'slot', source: 'source', cookie: 'f64',
+  mapType: 'u8', mapFlags: 'u16', mapOffsetBytes: 'f64', mapLenBytes: 'f64', mapAddr: 'u64', mapDev: 'u32',
+  processedBytes: 'f64', writtenBytes: 'f64', ioendFlags: 'u32', newAddr: 'u64', newSizeBytes: 'f64',
+  sent: 'bool', message: 'str', fork: 'fork', hit: 'bool', seq: 'f64', reason: 'reason',
+  oldCookie: 'f64', newCookie: 'f64', nlookup: 'f64', lock: 'lock', mode: 'mode', phase: 'phase',
+  lockAddr: 'u64', lockFlags: 'u32', name: 'str', text: 'str', severity: 'severity', code: 'str',
+  line: 'f64', missedEvents: 'f64', fromTsNs: 'f64', toTsNs: 'f64',
+} as const satisfies Record<string, ColumnType>;
+export type FieldName = keyof typeof FIELD_TYPES;
+
+const MAP: readonly FieldName[] = ['mapType', 'mapFlags', 'mapOffsetBytes', 'mapLenBytes', 'mapAddr', 'mapDev'];
+const LOCK: readonly FieldName[] = ['lock', 'mode', 'nodeId', 'ino'];
+
+/** The fields each kind stores besides `kind` and `tsNs`, in canonical order. */
+export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K> & FieldName)[] } = {
+  app_op_begin: ['task', 'op', 'path', 'fd', 'posBytes', 'lenBytes', 'oflags'],
+  app_op_end: ['task', 'op', 'fd', 'ret'],
+  fuse_send: ['task', 'unique', 'opcode', 'nodeId', 'lenBytes'],
+  fuse_recv: ['task', 'unique', 'opcode', 'nodeId'],
+  fuse_reply: ['task', 'unique', 'opcode', 'error', 'lenBytes'],
+  fuse_notify: ['task', 'notifyCode', 'nodeId', 'error'],
+  iomap_begin: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes'],
+  iomap_map: ['task', 'nodeId', 'ino', 'slot', 'source', ...MAP, 'cookie'] as (keyof IomapMap & FieldName)[],
+  iomap_iter_end: ['task', 'nodeId', 'ino', 'posBytes', 'lenBytes', 'processedBytes', 'error'],
+  iomap_end: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes', 'writtenBytes', ...MAP] as (keyof IomapEnd & FieldName)[],
+  iomap_ioend: ['task', 'nodeId', 'ino', 'posBytes', 'writtenBytes', 'ioendFlags', 'error', 'newAddr', 'newSizeBytes', 'sent'],
+  iomap_bad_data: ['task', 'nodeId', 'ino', 'message', 'error'],
+  cache_lookup: ['task', 'nodeId', 'ino', 'fork', 'posBytes', 'lenBytes', 'hit', ...MAP, 'cookie'] as (keyof CacheLookup & FieldName)[],
+  cache_upsert: ['task', 'nodeId', 'ino', 'fork', ...MAP, 'seq'] as (keyof CacheUpsert & FieldName)[],
+  cache_inval: ['task', 'nodeId', 'ino', 'fork', 'posBytes', 'lenBytes', 'reason', 'seq'],
+  cache_stale: ['task', 'nodeId', 'ino', 'posBytes', 'oldCookie', 'newCookie', ...MAP] as (keyof CacheStale & FieldName)[],
+  cache_drop: ['task', 'nodeId', 'ino', 'fork', 'reason'],
+  inode_new: ['task', 'nodeId', 'ino', 'path'],
+  inode_lookup: ['task', 'nodeId', 'ino', 'path', 'nlookup'],
+  inode_forget: ['task', 'nodeId', 'ino', 'nlookup'],
+  lock_wait: ['task', ...LOCK] as (keyof LockWait & FieldName)[],
+  lock_acquire: ['task', ...LOCK] as (keyof LockAcquire & FieldName)[],
+  lock_release: ['task', ...LOCK] as (keyof LockRelease & FieldName)[],
+  lock_contention: ['task', 'phase', 'lockAddr', 'lockFlags', 'ret'],
+  instant: ['task', 'name', 'text'],
+  diag: ['task', 'severity', 'code', 'message', 'source', 'line'],
+  gap: ['task', 'missedEvents', 'fromTsNs', 'toTsNs'],
+};
+
+/** Kind codes: index in this list. Append only (a stored code must keep its meaning). */
+export const KINDS = Object.keys(KIND_FIELDS) as EventKind[];
+export const KIND_CODE: Record<EventKind, number> = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<EventKind, number>;
+
+export const KIND_FAMILY: Record<EventKind, Family> = {
+  app_op_begin: 'app', app_op_end: 'app',
+  fuse_send: 'fuse', fuse_recv: 'fuse', fuse_reply: 'fuse', fuse_notify: 'fuse',
+  iomap_begin: 'iomap', iomap_map: 'iomap', iomap_iter_end: 'iomap', iomap_end: 'iomap',
+  iomap_ioend: 'iomap', iomap_bad_data: 'iomap',
+  cache_lookup: 'cache', cache_upsert: 'cache', cache_inval: 'cache', cache_stale: 'cache', cache_drop: 'cache',
+  inode_new: 'inode', inode_lookup: 'inode', inode_forget: 'inode',
+  lock_wait: 'lock', lock_acquire: 'lock', lock_release: 'lock', lock_contention: 'lock',
+  instant: 'other', diag: 'diag', gap: 'diag',
+};
+
+/** Canonical column order (wire and recording use these indexes). */
+export const FIELDS = Object.keys(FIELD_TYPES) as FieldName[];
+export const FIELD_CODE: Record<FieldName, number> = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<FieldName, number>;
+
+export function isEventKind(kind: unknown): kind is EventKind {
+  return typeof kind === 'string' && Object.hasOwn(KIND_FIELDS, kind);
+}
