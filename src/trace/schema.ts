@@ -269,8 +269,8 @@ export interface Diag extends Base {
   severity: Severity;
   code: string;
   message: string;
-  /** File or source name the diagnostic is about. */
-  source: string;
+  /** File (or source name) the diagnostic is about. */
+  file: string;
   /** 1-based line in `source`, 0 if not line-oriented. */
   line: number;
 }
@@ -312,7 +312,7 @@ export const FIELD_TYPES = {
   sent: 'bool', message: 'str', fork: 'fork', hit: 'bool', seq: 'f64', reason: 'reason',
   oldCookie: 'f64', newCookie: 'f64', nlookup: 'f64', lock: 'lock', mode: 'mode', phase: 'phase',
   lockAddr: 'u64', lockFlags: 'u32', name: 'str', text: 'str', severity: 'severity', code: 'str',
-  line: 'f64', missedEvents: 'f64', fromTsNs: 'f64', toTsNs: 'f64',
+  file: 'str', line: 'f64', missedEvents: 'f64', fromTsNs: 'f64', toTsNs: 'f64',
 } as const satisfies Record<string, ColumnType>;
 export type FieldName = keyof typeof FIELD_TYPES;
 
@@ -346,7 +346,7 @@ export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K
   lock_release: ['task', ...LOCK] as (keyof LockRelease & FieldName)[],
   lock_contention: ['task', 'phase', 'lockAddr', 'lockFlags', 'ret'],
   instant: ['task', 'name', 'text'],
-  diag: ['task', 'severity', 'code', 'message', 'source', 'line'],
+  diag: ['task', 'severity', 'code', 'message', 'file', 'line'],
   gap: ['task', 'missedEvents', 'fromTsNs', 'toTsNs'],
 };
 

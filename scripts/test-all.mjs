@@ -1,0 +1,54 @@
+// `npm test`: unit tests (vitest), a production build of the UI, then the browser end-to-end tests
+// (Playwright + Debian Chromium). Ends with one line `N passed, N failed` over both suites.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { ensureChromium } from './chromium.mjs';
+
+const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
+const bin = (name) => `node_modules/.bin/${name}`;
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env }).status ?? 1;
+const readJson = (path) => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+};
+
+rmSync('test-results', { recursive: true, force: true });
+mkdirSync('test-results', { recursive: true });
+let passed = 0;
+let failed = 0;
+let stepFailed = false;
+
+try {
+  ensureChromium();
+} catch (err) {
+  console.error(`\nfusescope tests: ${err.message}`);
+  process.exit(1);
+}
+
+const unitStatus = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
+const unit = readJson('test-results/unit.json');
+if (unit) {
+  passed += unit.numPassedTests;
+  failed += unit.numFailedTests;
+}
+if (unitStatus !== 0 && (!unit || unit.numFailedTests === 0)) stepFailed = true;
+
+if (run(bin('vite'), ['build', '--logLevel', 'warn']) !== 0) {
+  console.error('fusescope tests: UI build failed; skipping browser tests');
+  stepFailed = true;
+} else {
+  const e2eStatus = run(bin('playwright'), ['test']);
+  const e2e = readJson('test-results/e2e.json');
+  if (e2e?.stats) {
+    passed += e2e.stats.expected + e2e.stats.flaky;
+    failed += e2e.stats.unexpected;
+  }
+  if (e2eStatus !== 0 && (!e2e?.stats || e2e.stats.unexpected === 0)) stepFailed = true;
+}
+
+if (stepFailed && failed === 0) failed = 1; // a suite that crashed before reporting counts as a failure
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || stepFailed ? 1 : 0);

@@ -1,0 +1,187 @@
+// The HTTP + websocket front of `fusescope serve`: serves the built UI from dist/ and one websocket
+// endpoint, /ws, bound to a LiveSession.
+//
+// Security defaults: bind 127.0.0.1; refuse websocket upgrades whose Origin is not this server
+// (a page on another site must not drive or read the session); when bound to a non-loopback
+// address a token is required on both the page and the websocket. Nothing a browser can send
+// starts anything privileged: the control messages only pause, resume, change speed or switch
+// between the server's own scenarios.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ServerMessage } from '../src/trace/wire.ts';
+import type { LiveSession } from './hub/live-session.ts';
+
+export interface ServeOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Required for non-loopback hosts. */
+  token?: string;
+  distDir: string;
+  session: LiveSession;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+function tokenMatches(expected: string, given: string | null): boolean {
+  if (given === null) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Origins a browser may connect from: this server's own, under any loopback name. */
+export function allowedOrigins(host: string, port: number): Set<string> {
+  const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  return new Set(names.map((n) => `http://${n}:${port}`));
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  if (!isLoopback(opts.host) && !opts.token) {
+    throw new Error(`refusing to bind ${opts.host} without --token: a non-loopback bind needs a token`);
+  }
+  const log = opts.log ?? (() => {});
+  const distDir = resolve(opts.distDir);
+  let origins = new Set<string>();
+
+  const server: Server = createServer((req, res) => {
+    void serveStatic(req, res).catch((err: Error) => {
+      log(`http error: ${err.message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    });
+  });
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (opts.token && url.pathname === '/' && !tokenMatches(opts.token, url.searchParams.get('token'))) {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end('token required: open the URL fusescope printed\n');
+      return;
+    }
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let file = join(distDir, rel === '' ? 'index.html' : rel);
+    if (file !== distDir && !file.startsWith(distDir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let info = await stat(file).catch(() => null);
+    if (info?.isDirectory()) {
+      file = join(file, 'index.html');
+      info = await stat(file).catch(() => null);
+    }
+    if (!info?.isFile()) {
+      if (rel === '' || rel === 'index.html') {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end(`UI not built: run \`npm run build\` (looked in ${distDir})\n`);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+      return;
+    }
+    const body = await readFile(file);
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': body.byteLength,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: CLIENT_MESSAGE_MAX_BYTES });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const refuse = (status: number, why: string): void => {
+      log(`refused websocket: ${why}`);
+      socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Unauthorized'}\r\ncontent-type: text/plain\r\n\r\n${why}\n`);
+    };
+    if (url.pathname !== '/ws') return refuse(403, `no websocket endpoint at ${url.pathname}`);
+    const origin = req.headers.origin;
+    // Browsers always send Origin; a missing one is a non-browser client (CLI, tests), which
+    // cannot be a cross-site page. A foreign Origin is a page on another site: refuse.
+    if (origin !== undefined && !origins.has(origin)) return refuse(403, `origin ${origin} not allowed`);
+    if (opts.token && !tokenMatches(opts.token, url.searchParams.get('token'))) return refuse(401, 'bad or missing token');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+  });
+
+  function onConnection(ws: WebSocket): void {
+    const detach = opts.session.attach(ws as unknown as { bufferedAmount: number; send(d: Uint8Array | string): void });
+    const reply = (msg: ServerMessage): void => ws.send(JSON.stringify(msg));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        reply({ type: 'error', code: 'binary_not_accepted', message: 'send JSON text control messages' });
+        return;
+      }
+      const parsed = parseClientMessage(data.toString());
+      if (!parsed.ok) {
+        reply({ type: 'error', code: parsed.code, message: parsed.message });
+        return;
+      }
+      const msg = parsed.value;
+      switch (msg.type) {
+        case 'pause': opts.session.pause(); break;
+        case 'resume': opts.session.resume(); break;
+        case 'speed': opts.session.setSpeed(msg.value); break;
+        case 'ping': reply({ type: 'state', state: opts.session.state }); break;
+        case 'scenario':
+          try {
+            opts.session.setScenario(msg.name);
+          } catch (err) {
+            reply({ type: 'error', code: 'bad_scenario', message: (err as Error).message });
+          }
+          break;
+      }
+    });
+    ws.on('error', (err) => log(`websocket error: ${err.message}`));
+    ws.on('close', detach);
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, opts.host, () => ok());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  origins = allowedOrigins(opts.host, port);
+  const hostInUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${hostInUrl}:${port}/${opts.token ? `?token=${encodeURIComponent(opts.token)}` : ''}`;
+
+  return {
+    url,
+    port,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((ok) => wss.close(() => ok()));
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The one palette of fusescope: every view and the legend colour through it, so "mapped" is the
+// same blue everywhere. Mapping types use the Okabe-Ito colour-blind-safe set (hole and unknown
+// are greys: absence of data, not a category); request classes and locks live in their own
+// sub-rows and use Paul Tol's muted/bright sets so they never sit next to a mapping colour.
+
+import { MapType } from '../trace/fuse-proto.ts';
+import { FuseStyle, IOMAP_STYLE_ERROR, IOMAP_STYLE_UNKNOWN, LockStyle, SpanKind } from '../trace/spans.ts';
+
+export interface PaletteEntry {
+  key: string;
+  label: string;
+  colour: string;
+  group: 'mapping' | 'app' | 'fuse' | 'lock';
+  /** Drawn with diagonal stripes (waiting, not doing). */
+  hatched?: boolean;
+}
+
+export const PALETTE: readonly PaletteEntry[] = [
+  // mapping type of an iomap step (fuse_iomap_io.type)
+  { key: 'map.hole', label: 'hole', colour: '#c8c8c8', group: 'mapping' },
+  { key: 'map.delalloc', label: 'delalloc', colour: '#E69F00', group: 'mapping' },
+  { key: 'map.mapped', label: 'mapped', colour: '#0072B2', group: 'mapping' },
+  { key: 'map.unwritten', label: 'unwritten', colour: '#56B4E9', group: 'mapping' },
+  { key: 'map.inline', label: 'inline', colour: '#CC79A7', group: 'mapping' },
+  { key: 'map.retry', label: 'retry (RETRY_CACHE)', colour: '#F0E442', group: 'mapping' },
+  { key: 'map.overwrite', label: 'pure overwrite', colour: '#009E73', group: 'mapping' },
+  { key: 'map.unknown', label: 'unknown / pending', colour: '#6b6b6b', group: 'mapping' },
+  { key: 'map.error', label: 'error', colour: '#D55E00', group: 'mapping' },
+  // syscalls
+  { key: 'app.op', label: 'app syscall', colour: '#44546a', group: 'app' },
+  // fuse request classes (send→reply on the caller, recv→reply on the server thread)
+  { key: 'fuse.iomap_begin', label: 'IOMAP_BEGIN', colour: '#332288', group: 'fuse' },
+  { key: 'fuse.iomap_end', label: 'IOMAP_END', colour: '#44AA99', group: 'fuse' },
+  { key: 'fuse.iomap_ioend', label: 'IOMAP_IOEND', colour: '#882255', group: 'fuse' },
+  { key: 'fuse.lookup', label: 'LOOKUP', colour: '#999933', group: 'fuse' },
+  { key: 'fuse.other', label: 'other request', colour: '#9a8fb0', group: 'fuse' },
+  // locks (i_rwsem, invalidate_lock)
+  { key: 'lock.read', label: 'lock held R', colour: '#228833', group: 'lock' },
+  { key: 'lock.write', label: 'lock held W', colour: '#EE6677', group: 'lock' },
+  { key: 'lock.wait', label: 'lock wait', colour: '#555555', group: 'lock', hatched: true },
+];
+
+export const PALETTE_IDX: Readonly<Record<string, number>> = Object.fromEntries(PALETTE.map((p, i) => [p.key, i]));
+
+function idx(key: string): number {
+  const i = PALETTE_IDX[key];
+  if (i === undefined) throw new Error(`palette: no entry ${key}`);
+  return i;
+}
+
+const MAP_TYPE_KEY = new Map<number, string>([
+  [MapType.HOLE, 'map.hole'], [MapType.DELALLOC, 'map.delalloc'], [MapType.MAPPED, 'map.mapped'],
+  [MapType.UNWRITTEN, 'map.unwritten'], [MapType.INLINE, 'map.inline'], [MapType.RETRY_CACHE, 'map.retry'],
+  [MapType.PURE_OVERWRITE, 'map.overwrite'], [IOMAP_STYLE_UNKNOWN, 'map.unknown'], [IOMAP_STYLE_ERROR, 'map.error'],
+]);
+const FUSE_KEY = new Map<number, string>([
+  [FuseStyle.iomap_begin, 'fuse.iomap_begin'], [FuseStyle.iomap_end, 'fuse.iomap_end'],
+  [FuseStyle.iomap_ioend, 'fuse.iomap_ioend'], [FuseStyle.lookup, 'fuse.lookup'], [FuseStyle.other, 'fuse.other'],
+]);
+
+/** Palette index of a mapping type value (unlisted types, e.g. NOCACHE, read as unknown). */
+export function mapTypePaletteIdx(mapType: number): number {
+  return idx(MAP_TYPE_KEY.get(mapType) ?? 'map.unknown');
+}
+
+/** Palette index for a span, from its SpanIndex kind and style. */
+export function spanPaletteIdx(spanKind: number, style: number): number {
+  switch (spanKind) {
+    case SpanKind.app_op: return idx('app.op');
+    case SpanKind.fuse_req: case SpanKind.fuse_serve: return idx(FUSE_KEY.get(style) ?? 'fuse.other');
+    case SpanKind.iomap: return mapTypePaletteIdx(style);
+    case SpanKind.lock_wait: return idx('lock.wait');
+    case SpanKind.lock_hold: return idx(style === LockStyle.write ? 'lock.write' : 'lock.read');
+    default: throw new Error(`palette: unknown span kind ${spanKind}`);
+  }
+}
+
+export const LOCK_WAIT_IDX = idx('lock.wait');
+
+/** Chrome colours that are not data categories. */
+export const CHROME = {
+  background: '#ffffff',
+  laneStripe: '#f4f6f8',
+  laneLabel: '#1f2933',
+  laneLabelMuted: '#6b7785',
+  gutter: '#eceff3',
+  separator: '#d9dee4',
+  gapFill: 'rgba(213, 94, 0, 0.16)',
+  gapEdge: '#D55E00',
+  hover: '#111111',
+  selection: '#000000',
+  hatchBackground: '#e6e6e6',
+  mergedText: '#ffffff',
+} as const;

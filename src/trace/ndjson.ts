@@ -1,0 +1,180 @@
+// fusescope NDJSON: the simulator's file output (until the recording format exists) and a
+// readable interchange. Line 1 is a header, every further line one event:
+//   {"format":"fusescope-ndjson","schemaVersion":1,"originNs":"0","source":"sim:…"}
+//   {"kind":"fuse_send","tsNs":1200,"task":"writer-a/1001","unique":2,"opcode":4094,…}
+// u64 fields (mapAddr, newAddr, lockAddr) are hex strings ("0xffffffffffffffff") because JSON
+// numbers lose precision past 2^53. Fields are written in the schema's canonical order, so the
+// same events always give the same bytes.
+//
+// The parser is incremental (push chunks, then end) and never throws on bad input: each bad line
+// becomes a counted diagnostic naming file:line, and parsing goes on.
+
+import { ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
+
+export const NDJSON_FORMAT = 'fusescope-ndjson';
+
+export interface NdjsonHeader {
+  format: typeof NDJSON_FORMAT;
+  schemaVersion: number;
+  /** Decimal string: absolute ns of tsNs = 0. */
+  originNs: string;
+  source: string;
+}
+
+export function headerLine(header: Omit<NdjsonHeader, 'format' | 'schemaVersion'>): string {
+  return JSON.stringify({ format: NDJSON_FORMAT, schemaVersion: SCHEMA_VERSION, ...header });
+}
+
+export function eventLine(ev: TraceEvent): string {
+  const rec = ev as unknown as Record<string, unknown>;
+  let out = `{"kind":"${ev.kind}","tsNs":${ev.tsNs}`;
+  for (const field of KIND_FIELDS[ev.kind] as readonly FieldName[]) {
+    const v = rec[field];
+    out += `,"${field}":${typeof v === 'bigint' ? `"0x${v.toString(16)}"` : JSON.stringify(v)}`;
+  }
+  return out + '}';
+}
+
+export interface ParseDiag {
+  /** File (or source) name. */
+  source: string;
+  /** 1-based line number. */
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** Counts per code plus the first few in full, so a file of garbage cannot exhaust memory. */
+export class DiagSink {
+  readonly first: ParseDiag[] = [];
+  readonly byCode = new Map<string, number>();
+  count = 0;
+  constructor(private readonly keepFirst = 100) {}
+  add(d: ParseDiag): void {
+    this.count++;
+    this.byCode.set(d.code, (this.byCode.get(d.code) ?? 0) + 1);
+    if (this.first.length < this.keepFirst) this.first.push(d);
+  }
+}
+
+/** Lines longer than this are reported, not parsed (a hostile file must not exhaust memory). */
+export const MAX_LINE_BYTES = 1 << 20;
+
+export class NdjsonParser {
+  header: NdjsonHeader | null = null;
+  private partial = '';
+  private lineNo = 0;
+  private skippingLongLine = false;
+
+  constructor(
+    private readonly sourceName: string,
+    private readonly onEvent: (ev: TraceEvent) => void,
+    readonly diags = new DiagSink(),
+  ) {}
+
+  push(chunk: string): void {
+    let text = this.partial + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    text = text.slice(start);
+    if (text.length > MAX_LINE_BYTES) {
+      if (!this.skippingLongLine) {
+        this.diag(this.lineNo + 1, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`);
+      }
+      this.skippingLongLine = true;
+      text = '';
+    }
+    this.partial = text;
+  }
+
+  end(): void {
+    if (this.partial.length > 0) {
+      const last = this.partial;
+      this.partial = '';
+      this.line(last, true);
+    }
+    if (this.header === null && this.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+  }
+
+  private diag(line: number, code: string, message: string): void {
+    this.diags.add({ source: this.sourceName, line, code, message });
+  }
+
+  private line(raw: string, isLast = false): void {
+    this.lineNo++;
+    if (this.skippingLongLine) {
+      this.skippingLongLine = false;
+      return;
+    }
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.trim() === '') return;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      const why = isLast ? 'truncated or malformed last line' : 'malformed JSON';
+      this.diag(this.lineNo, 'bad_json', `${why}: ${(e as Error).message}`);
+      return;
+    }
+    if (this.lineNo === 1 || (this.header === null && isHeader(obj))) {
+      if (isHeader(obj)) {
+        if (obj.schemaVersion > SCHEMA_VERSION) {
+          this.diag(this.lineNo, 'newer_version', `schema version ${obj.schemaVersion} is newer than this fusescope (${SCHEMA_VERSION})`);
+        }
+        this.header = obj;
+        return;
+      }
+      this.diag(this.lineNo, 'no_header', `first line is not a ${NDJSON_FORMAT} header`);
+    }
+    const ev = toEvent(obj);
+    if (typeof ev === 'string') this.diag(this.lineNo, 'bad_event', ev);
+    else this.onEvent(ev);
+  }
+}
+
+function isHeader(obj: unknown): obj is NdjsonHeader {
+  return typeof obj === 'object' && obj !== null && (obj as NdjsonHeader).format === NDJSON_FORMAT;
+}
+
+/** Validates one decoded JSON object as an event; returns it or a message saying what is wrong. */
+export function toEvent(obj: unknown): TraceEvent | string {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return 'not a JSON object';
+  const rec = obj as Record<string, unknown>;
+  if (!isEventKind(rec.kind)) return `unknown kind ${JSON.stringify(rec.kind)}`;
+  if (typeof rec.tsNs !== 'number' || !Number.isFinite(rec.tsNs)) return 'tsNs must be a finite number';
+  const ev: Record<string, unknown> = { kind: rec.kind, tsNs: rec.tsNs };
+  for (const field of KIND_FIELDS[rec.kind] as readonly FieldName[]) {
+    const v = rec[field];
+    const type = FIELD_TYPES[field];
+    if (v === undefined) return `${rec.kind}: missing field ${field}`;
+    switch (type) {
+      case 'u64':
+        if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(v)) return `${field} must be a hex string like "0x1f"`;
+        ev[field] = BigInt(v);
+        break;
+      case 'str':
+        if (typeof v !== 'string') return `${field} must be a string`;
+        ev[field] = v;
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') return `${field} must be true or false`;
+        ev[field] = v;
+        break;
+      case 'f64': case 'i32': case 'u32': case 'u16': case 'u8':
+        if (typeof v !== 'number' || !Number.isFinite(v)) return `${field} must be a finite number`;
+        ev[field] = v;
+        break;
+      default: {
+        const values = ENUMS[type] as readonly string[];
+        if (typeof v !== 'string' || !values.includes(v)) return `${field} must be one of ${values.join(', ')}`;
+        ev[field] = v;
+      }
+    }
+  }
+  return ev as unknown as TraceEvent;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from './store.ts';
+import { SpanIndex, SpanKind, SPAN_SUBROW, IOMAP_STYLE_ERROR, LockStyle } from './spans.ts';
+import { ev } from './testing/events.ts';
+import { MapType } from './fuse-proto.ts';
+
+function build(events: Parameters<TraceStore['appendAll']>[0]): { store: TraceStore; spans: SpanIndex } {
+  const store = new TraceStore();
+  store.appendAll(events);
+  const spans = new SpanIndex();
+  spans.update(store);
+  return { store, spans };
+}
+
+describe('SpanIndex pairing', () => {
+  it('pairs a write syscall with its upcall, service and iomap step', () => {
+    const { spans } = build([
+      ev('app_op_begin', 0, 'dd/412'),
+      ev('iomap_begin', 10, 'dd/412'),
+      ev('fuse_send', 12, 'dd/412', { unique: 88 }),
+      ev('fuse_recv', 15, 'fuse2fs/501', { unique: 88 }),
+      ev('fuse_reply', 40, 'fuse2fs/501', { unique: 88 }),
+      ev('iomap_map', 41, 'dd/412', { slot: 'read', mapType: MapType.UNWRITTEN }),
+      ev('iomap_map', 41, 'dd/412', { slot: 'write', mapType: MapType.PURE_OVERWRITE }),
+      ev('iomap_iter_end', 60, 'dd/412'),
+      ev('app_op_end', 70, 'dd/412'),
+    ]);
+    expect(spans.count).toBe(4);
+    const byKind = (k: number) => [...Array(spans.count).keys()].find((i) => spans.kind.data[i] === k)!;
+    const req = byKind(SpanKind.fuse_req);
+    expect([spans.startNs.data[req], spans.endNs.data[req]]).toEqual([12, 40]);
+    const serve = byKind(SpanKind.fuse_serve);
+    expect(spans.lanes[spans.lane.data[serve]!]).toMatchObject({ task: 'fuse2fs/501', role: 'server' });
+    const iomap = byKind(SpanKind.iomap);
+    // PURE_OVERWRITE write slot: the read mapping is the destination, so it colours the span.
+    expect(spans.style.data[iomap]).toBe(MapType.UNWRITTEN);
+    expect(spans.endNs.data[iomap]).toBe(60);
+    expect(spans.endNs.data[byKind(SpanKind.app_op)]).toBe(70);
+  });
+
+  it('marks a failed iomap step and pairs lock wait/hold per task and inode', () => {
+    const { spans } = build([
+      ev('iomap_begin', 0, 'a/1'),
+      ev('iomap_iter_end', 5, 'a/1', { error: -117 }),
+      ev('lock_acquire', 10, 'a/1', { nodeId: 4 }),
+      ev('lock_wait', 11, 'b/2', { nodeId: 4 }),
+      ev('lock_release', 30, 'a/1', { nodeId: 4 }),
+      ev('lock_acquire', 30, 'b/2', { nodeId: 4 }),
+    ]);
+    expect(spans.style.data[0]).toBe(IOMAP_STYLE_ERROR);
+    const kinds = [...spans.kind.data.subarray(0, spans.count)];
+    expect(kinds).toEqual([SpanKind.iomap, SpanKind.lock_hold, SpanKind.lock_wait, SpanKind.lock_hold]);
+    expect(spans.endNs.data[2]).toBe(30); // b waited 11 → 30
+    expect(spans.style.data[1]).toBe(LockStyle.write);
+    expect(spans.isOpen(3)).toBe(true);
+  });
+
+  it('pairs incrementally as rows arrive and answers range queries, open spans included', () => {
+    const store = new TraceStore();
+    const spans = new SpanIndex();
+    store.append(ev('app_op_begin', 0, 'a/1'));
+    spans.update(store);
+    for (let i = 1; i <= 100; i++) {
+      store.append(ev('iomap_begin', i * 100, 'a/1'));
+      store.append(ev('iomap_iter_end', i * 100 + 10, 'a/1'));
+    }
+    spans.update(store);
+    const lane = spans.laneOf('a/1');
+    const seen: number[] = [];
+    spans.forEachInRange(spans.track(lane, SPAN_SUBROW.iomap), 5000, 5205, store.endNs, (id) => seen.push(spans.startNs.data[id]!));
+    expect(seen).toEqual([5000, 5100, 5200]);
+    const open: number[] = [];
+    spans.forEachInRange(spans.track(lane, SPAN_SUBROW.app_op), 9000, 9100, store.endNs, (id) => open.push(id));
+    expect(open).toEqual([0]);
+  });
+});

@@ -1,0 +1,298 @@
+// Pairing of instant events into spans, incrementally as rows arrive:
+//   app_op      app_op_begin → app_op_end            per task (a syscall)
+//   fuse_req    fuse_send → fuse_reply               by unique, on the requesting task's lane
+//   fuse_serve  fuse_recv → fuse_reply               by unique, on the server thread's lane
+//   iomap       iomap_begin → iomap_iter_end         per task (one iomap_iter step)
+//   lock_wait   lock_wait → lock_acquire             per task + lock + nodeId
+//   lock_hold   lock_acquire → lock_release          per task + lock + nodeId
+// A span is created when it opens (endNs = NaN until it closes), so spans are in startNs order
+// both globally and per lane. `style` carries what colours a span: the mapping type of an iomap
+// step, the lock mode of a hold, the opcode class of a request.
+
+import { KIND_CODE, type EventKind } from './schema.ts';
+import { Opcode, MapType } from './fuse-proto.ts';
+import type { TraceStore } from './store.ts';
+
+export const SpanKind = {
+  app_op: 0,
+  fuse_req: 1,
+  fuse_serve: 2,
+  iomap: 3,
+  lock_wait: 4,
+  lock_hold: 5,
+} as const;
+export type SpanKindName = keyof typeof SpanKind;
+export const SPAN_KIND_NAMES = Object.keys(SpanKind) as SpanKindName[];
+
+/** Sub-row of a lane each span kind is drawn in (lanes are SUBROW_COUNT sub-rows tall). */
+export const SPAN_SUBROW: Record<SpanKindName, number> = {
+  app_op: 0, fuse_serve: 0, iomap: 1, fuse_req: 2, lock_wait: 3, lock_hold: 3,
+};
+export const SUBROW_COUNT = 4;
+
+/** style for lock spans. */
+export const LockStyle = { read: 0, write: 1 } as const;
+/** style for fuse spans: opcode class. */
+export const FuseStyle = { iomap_begin: 0, iomap_end: 1, iomap_ioend: 2, lookup: 3, other: 4 } as const;
+/** style for iomap spans before a mapping is known / on error. */
+export const IOMAP_STYLE_UNKNOWN = 250;
+export const IOMAP_STYLE_ERROR = 251;
+
+export function fuseStyleOf(opcode: number): number {
+  switch (opcode) {
+    case Opcode.IOMAP_BEGIN: return FuseStyle.iomap_begin;
+    case Opcode.IOMAP_END: return FuseStyle.iomap_end;
+    case Opcode.IOMAP_IOEND: return FuseStyle.iomap_ioend;
+    case Opcode.LOOKUP: return FuseStyle.lookup;
+    default: return FuseStyle.other;
+  }
+}
+
+export interface Lane {
+  idx: number;
+  task: string;
+  /** Guessed role: a lane that serves requests is a server thread; `kworker/…` is writeback. */
+  role: 'app' | 'server' | 'kworker';
+}
+
+const NO_ROW = 0xffff_ffff;
+const K = KIND_CODE;
+
+class GrowF64 {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const n = new Float64Array(this.data.length * 2);
+      n.set(this.data);
+      this.data = n;
+    }
+    this.data[this.length++] = v;
+  }
+}
+class GrowU32 {
+  data = new Uint32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const n = new Uint32Array(this.data.length * 2);
+      n.set(this.data);
+      this.data = n;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
+export class Track {
+  readonly spans = new GrowU32();
+  maxDurNs = 0;
+  /** Spans still open: their end is unknown, so range queries must include them. */
+  readonly openIds = new Set<number>();
+  constructor(readonly laneIdx: number, readonly subrow: number) {}
+}
+
+export class SpanIndex {
+  readonly startNs = new GrowF64();
+  readonly endNs = new GrowF64();
+  readonly kind = new GrowU32();
+  readonly style = new GrowU32();
+  readonly lane = new GrowU32();
+  readonly beginRow = new GrowU32();
+  readonly endRow = new GrowU32();
+  readonly lanes: Lane[] = [];
+  /** tracks[laneIdx * SUBROW_COUNT + subrow] */
+  readonly tracks: Track[] = [];
+  /** Rows of the store already paired. */
+  processedRows = 0;
+  version = 0;
+
+  private readonly laneByTask = new Map<string, number>();
+  private readonly openByTaskKey = new Map<string, number>();
+  private readonly openReq = new Map<number, number>();
+  private readonly openServe = new Map<number, number>();
+
+  get count(): number { return this.startNs.length; }
+
+  laneOf(task: string): number {
+    let idx = this.laneByTask.get(task);
+    if (idx === undefined) {
+      idx = this.lanes.length;
+      const role = task.startsWith('kworker') ? 'kworker' : 'app';
+      this.lanes.push({ idx, task, role });
+      this.laneByTask.set(task, idx);
+      for (let s = 0; s < SUBROW_COUNT; s++) this.tracks.push(new Track(idx, s));
+    }
+    return idx;
+  }
+
+  track(laneIdx: number, subrow: number): Track {
+    return this.tracks[laneIdx * SUBROW_COUNT + subrow]!;
+  }
+
+  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number): number {
+    const id = this.startNs.length;
+    this.startNs.push(tsNs);
+    this.endNs.push(Number.NaN);
+    this.kind.push(SpanKind[kind]);
+    this.style.push(style);
+    this.lane.push(laneIdx);
+    this.beginRow.push(row);
+    this.endRow.push(NO_ROW);
+    const t = this.track(laneIdx, SPAN_SUBROW[kind]);
+    t.spans.push(id);
+    t.openIds.add(id);
+    return id;
+  }
+
+  private close(id: number, tsNs: number, row: number): void {
+    this.endNs.data[id] = tsNs;
+    this.endRow.data[id] = row;
+    const kind = SPAN_KIND_NAMES[this.kind.data[id]!]!;
+    const t = this.track(this.lane.data[id]!, SPAN_SUBROW[kind]);
+    t.openIds.delete(id);
+    const durNs = tsNs - this.startNs.data[id]!;
+    if (durNs > t.maxDurNs) t.maxDurNs = durNs;
+  }
+
+  isOpen(id: number): boolean {
+    return Number.isNaN(this.endNs.data[id]!);
+  }
+
+  /** Pairs every row appended to `store` since the last call. */
+  update(store: TraceStore): void {
+    if (this.processedRows >= store.length) return;
+    const kinds = store.kinds;
+    const ts = store.tsNs;
+    const task = store.col('task');
+    const unique = store.f64('unique');
+    const opcode = store.col('opcode');
+    const nodeId = store.f64('nodeId');
+    const lock = store.col('lock');
+    const mode = store.col('mode');
+    const mapType = store.col('mapType');
+    const slot = store.col('slot');
+    const err = store.col('error');
+    const strings = store.strings;
+    for (let row = this.processedRows; row < store.length; row++) {
+      const k = kinds[row]!;
+      const t = ts[row]!;
+      switch (k) {
+        case K.app_op_begin: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          this.openByTaskKey.set(`a:${lane}`, this.open('app_op', lane, t, row, 0));
+          break;
+        }
+        case K.app_op_end: this.closeKeyed(`a:${this.laneOf(strings.get(task[row]!))}`, t, row); break;
+        case K.fuse_send: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          this.openReq.set(unique[row]!, this.open('fuse_req', lane, t, row, fuseStyleOf(opcode[row]!)));
+          break;
+        }
+        case K.fuse_recv: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          this.lanes[lane]!.role = 'server';
+          this.openServe.set(unique[row]!, this.open('fuse_serve', lane, t, row, fuseStyleOf(opcode[row]!)));
+          break;
+        }
+        case K.fuse_reply: {
+          const u = unique[row]!;
+          const req = this.openReq.get(u);
+          if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
+          const serve = this.openServe.get(u);
+          if (serve !== undefined) { this.close(serve, t, row); this.openServe.delete(u); }
+          break;
+        }
+        case K.iomap_begin: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          this.openByTaskKey.set(`i:${lane}`, this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN));
+          break;
+        }
+        case K.iomap_map: {
+          // The destination decides the colour: the write slot unless it is PURE_OVERWRITE.
+          const id = this.openByTaskKey.get(`i:${this.laneOf(strings.get(task[row]!))}`);
+          if (id === undefined) break;
+          const type = mapType[row]!;
+          const isWriteSlot = slot[row] === 1;
+          if (!isWriteSlot || type !== MapType.PURE_OVERWRITE) {
+            if (!isWriteSlot && this.style.data[id] !== IOMAP_STYLE_UNKNOWN) break;
+            this.style.data[id] = type;
+          }
+          break;
+        }
+        case K.iomap_iter_end: {
+          const key = `i:${this.laneOf(strings.get(task[row]!))}`;
+          const id = this.openByTaskKey.get(key);
+          if (id !== undefined && err[row]! !== 0) this.style.data[id] = IOMAP_STYLE_ERROR;
+          this.closeKeyed(key, t, row);
+          break;
+        }
+        case K.lock_wait: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          const key = `w:${lane}:${lock[row]}:${nodeId[row]}`;
+          this.openByTaskKey.set(key, this.open('lock_wait', lane, t, row, mode[row]!));
+          break;
+        }
+        case K.lock_acquire: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          const suffix = `${lane}:${lock[row]}:${nodeId[row]}`;
+          this.closeKeyed(`w:${suffix}`, t, row);
+          this.openByTaskKey.set(`h:${suffix}`, this.open('lock_hold', lane, t, row, mode[row]!));
+          break;
+        }
+        case K.lock_release: {
+          const lane = this.laneOf(strings.get(task[row]!));
+          this.closeKeyed(`h:${lane}:${lock[row]}:${nodeId[row]}`, t, row);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    this.processedRows = store.length;
+    this.version++;
+  }
+
+  private closeKeyed(key: string, tsNs: number, row: number): void {
+    const id = this.openByTaskKey.get(key);
+    if (id === undefined) return;
+    this.close(id, tsNs, row);
+    this.openByTaskKey.delete(key);
+  }
+
+  /**
+   * Calls `visit` for each span of a track overlapping [fromNs, toNs], in start order. Open spans
+   * are treated as ending at `nowNs` (the store's last time).
+   */
+  forEachInRange(track: Track, fromNs: number, toNs: number, nowNs: number, visit: (id: number) => void): void {
+    const ids = track.spans.data;
+    const n = track.spans.length;
+    const start = this.startNs.data;
+    // Closed spans that overlap fromNs start at or after fromNs - maxDur; open spans that started
+    // earlier are visited first, from the (small) open set.
+    const minStart = fromNs - track.maxDurNs;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (start[ids[mid]!]! < minStart) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = this.endNs.data;
+    const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
+    for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) visit(id);
+    for (let i = lo; i < n; i++) {
+      const id = ids[i]!;
+      const s = start[id]!;
+      if (s > toNs) break;
+      const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
+      if (e >= fromNs) visit(id);
+    }
+  }
+}
+
+export function spanKindOf(kindCode: number): SpanKindName {
+  return SPAN_KIND_NAMES[kindCode]!;
+}
+/** Convenience for tests: event kinds that open spans. */
+export const SPAN_OPENERS: readonly EventKind[] = ['app_op_begin', 'fuse_send', 'fuse_recv', 'iomap_begin', 'lock_wait', 'lock_acquire'];

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from './store.ts';
+import { ev, oneOfEach } from './testing/events.ts';
+
+describe('TraceStore', () => {
+  it('stores and materializes every kind exactly', () => {
+    const s = new TraceStore();
+    const events = oneOfEach();
+    s.appendAll(events);
+    expect(s.length).toBe(events.length);
+    events.forEach((e, i) => expect(s.get(i)).toEqual(e));
+  });
+
+  it('grows past its initial capacity and keeps earlier rows', () => {
+    const s = new TraceStore();
+    for (let i = 0; i < 5000; i++) s.append(ev('fuse_send', i, 't/1', { unique: 2 + 2 * i }));
+    expect(s.length).toBe(5000);
+    expect(s.get(0)).toMatchObject({ unique: 2 });
+    expect(s.get(4999)).toMatchObject({ unique: 10000, tsNs: 4999 });
+  });
+
+  it('finds rows by time in O(log n) with lower and upper bounds', () => {
+    const s = new TraceStore();
+    [10, 20, 20, 30].forEach((t) => s.append(ev('instant', t, 't/1')));
+    expect(s.lowerBound(20)).toBe(1);
+    expect(s.upperBound(20)).toBe(3);
+    expect(s.lowerBound(31)).toBe(4);
+    expect(s.lowerBound(0)).toBe(0);
+  });
+
+  it('interns strings: one id per distinct string', () => {
+    const s = new TraceStore();
+    s.append(ev('inode_new', 1, 'k/1', { path: '/a' }));
+    s.append(ev('inode_new', 2, 'k/1', { path: '/a' }));
+    const size = s.strings.size;
+    s.append(ev('inode_new', 3, 'k/1', { path: '/b' }));
+    expect(s.strings.size).toBe(size + 1);
+  });
+
+  it('clamps a backwards timestamp and counts it', () => {
+    const s = new TraceStore();
+    s.append(ev('instant', 100, 't/1'));
+    s.append(ev('instant', 50, 't/1'));
+    expect(s.clampedCount).toBe(1);
+    expect(s.tsNs[1]).toBe(100);
+  });
+
+  it('rejects an enum value the schema does not know', () => {
+    const s = new TraceStore();
+    expect(() => s.append(ev('lock_wait', 1, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
+  });
+});

@@ -1,0 +1,218 @@
+// The columnar event store: one typed-array column per schema field, shared by all kinds, plus
+// `kind` and `tsNs`. Rows are append-only and in nondecreasing tsNs order, so a binary search on
+// tsNs is the time index (O(log n)). Columns grow by doubling; a column a kind does not use holds
+// zeros for that row. Every append bumps `version` so views can memoize on it.
+//
+//   row:     0      1      2      …  length-1
+//   kind:  [u8 ] [u8 ] [u8 ]        kind code (schema KINDS index)
+//   tsNs:  [f64] [f64] [f64]        ns since originNs, nondecreasing
+//   <field>[…]                      one column per FIELD_TYPES entry, allocated on first use
+
+import {
+  ENUMS, FIELD_TYPES, KIND_CODE, KIND_FIELDS, KINDS,
+  type ColumnType, type EnumName, type EventKind, type FieldName, type TraceEvent,
+} from './schema.ts';
+import { StringTable } from './strings.ts';
+
+export type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
+const INITIAL_CAPACITY = 1024;
+
+function isEnum(type: ColumnType): type is EnumName {
+  return Object.hasOwn(ENUMS, type);
+}
+
+/** Storage class of a column type; u64 values are split into `<field>Hi` / `<field>Lo` u32 columns. */
+export function allocColumn(type: ColumnType, capacity: number): Column {
+  switch (type) {
+    case 'f64': return new Float64Array(capacity);
+    case 'i32': return new Int32Array(capacity);
+    case 'u32': case 'str': return new Uint32Array(capacity);
+    case 'u16': return new Uint16Array(capacity);
+    default: return new Uint8Array(capacity); // u8, bool, enums
+  }
+}
+
+function grow<T extends Column>(col: T, capacity: number): T {
+  const next = new (col.constructor as new (n: number) => T)(capacity);
+  next.set(col);
+  return next;
+}
+
+/** Column key for storage: a u64 field has two. */
+export function columnKeys(field: FieldName): string[] {
+  return FIELD_TYPES[field] === 'u64' ? [`${field}Hi`, `${field}Lo`] : [field];
+}
+export function columnTypeOfKey(key: string): ColumnType {
+  if (Object.hasOwn(FIELD_TYPES, key)) return FIELD_TYPES[key as FieldName];
+  const base = key.replace(/(Hi|Lo)$/, '');
+  if (base !== key && FIELD_TYPES[base as FieldName] === 'u64') return 'u32';
+  throw new Error(`unknown column ${key}`);
+}
+
+export class TraceStore {
+  /** Absolute time of tsNs = 0 (e.g. CLOCK_MONOTONIC ns of the first event, or 0 for the simulator). */
+  originNs: bigint;
+  readonly strings: StringTable;
+  length = 0;
+  /** Bumped on every change; memoize derived data on it. */
+  version = 0;
+  /** Events whose tsNs went backwards and were clamped to the previous row's time. */
+  clampedCount = 0;
+
+  private capacity = INITIAL_CAPACITY;
+  private kindCol = new Uint8Array(INITIAL_CAPACITY);
+  private tsCol = new Float64Array(INITIAL_CAPACITY);
+  private readonly cols = new Map<string, Column>();
+
+  constructor(originNs = 0n, strings = new StringTable()) {
+    this.originNs = originNs;
+    this.strings = strings;
+  }
+
+  get kinds(): Uint8Array { return this.kindCol; }
+  get tsNs(): Float64Array { return this.tsCol; }
+
+  /** The column for a storage key (see columnKeys); zero-filled if no row used it yet. */
+  col(key: string): Column {
+    let c = this.cols.get(key);
+    if (!c) {
+      c = allocColumn(columnTypeOfKey(key), this.capacity);
+      this.cols.set(key, c);
+    }
+    return c;
+  }
+  f64(field: FieldName): Float64Array { return this.col(field) as Float64Array; }
+  /** Column keys that exist (have been written or read). */
+  columnKeysInUse(): string[] { return [...this.cols.keys()]; }
+
+  kindOf(row: number): EventKind {
+    return KINDS[this.kindCol[row]!]!;
+  }
+
+  reserve(extraRows: number): void {
+    const needed = this.length + extraRows;
+    if (needed <= this.capacity) return;
+    let cap = this.capacity;
+    while (cap < needed) cap *= 2;
+    this.kindCol = grow(this.kindCol, cap);
+    this.tsCol = grow(this.tsCol, cap);
+    for (const [key, c] of this.cols) this.cols.set(key, grow(c, cap));
+    this.capacity = cap;
+  }
+
+  private nextTs(tsNs: number): number {
+    const last = this.length > 0 ? this.tsCol[this.length - 1]! : -Infinity;
+    if (tsNs < last) {
+      this.clampedCount++;
+      return last;
+    }
+    return tsNs;
+  }
+
+  /** Appends one event; returns its row. */
+  append(ev: TraceEvent): number {
+    this.reserve(1);
+    const row = this.length;
+    this.kindCol[row] = KIND_CODE[ev.kind];
+    this.tsCol[row] = this.nextTs(ev.tsNs);
+    const rec = ev as unknown as Record<string, unknown>;
+    for (const field of KIND_FIELDS[ev.kind] as readonly FieldName[]) {
+      this.writeField(field, row, rec[field]);
+    }
+    this.length++;
+    this.version++;
+    return row;
+  }
+
+  appendAll(events: Iterable<TraceEvent>): void {
+    for (const ev of events) this.append(ev);
+  }
+
+  private writeField(field: FieldName, row: number, value: unknown): void {
+    const type = FIELD_TYPES[field];
+    if (type === 'u64') {
+      const v = BigInt.asUintN(64, value as bigint);
+      (this.col(`${field}Hi`) as Uint32Array)[row] = Number(v >> 32n);
+      (this.col(`${field}Lo`) as Uint32Array)[row] = Number(v & 0xffff_ffffn);
+      return;
+    }
+    const c = this.col(field);
+    if (type === 'str') c[row] = this.strings.intern(value as string);
+    else if (type === 'bool') c[row] = value ? 1 : 0;
+    else if (isEnum(type)) {
+      const code = (ENUMS[type] as readonly string[]).indexOf(value as string);
+      if (code < 0) throw new RangeError(`${field}: '${String(value)}' is not one of ${ENUMS[type].join(', ')}`);
+      c[row] = code;
+    } else c[row] = value as number;
+  }
+
+  readField(field: FieldName, row: number): unknown {
+    const type = FIELD_TYPES[field];
+    if (type === 'u64') {
+      const hi = (this.col(`${field}Hi`) as Uint32Array)[row]!;
+      const lo = (this.col(`${field}Lo`) as Uint32Array)[row]!;
+      return (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    const raw = this.col(field)[row]!;
+    if (type === 'str') return this.strings.get(raw);
+    if (type === 'bool') return raw !== 0;
+    if (isEnum(type)) return ENUMS[type][raw];
+    return raw;
+  }
+
+  /** Materializes a row as an event object (for the inspector, export, tests — not hot paths). */
+  get(row: number): TraceEvent {
+    if (row < 0 || row >= this.length) throw new RangeError(`row ${row} out of range 0..${this.length}`);
+    const kind = this.kindOf(row);
+    const ev: Record<string, unknown> = { kind, tsNs: this.tsCol[row] };
+    for (const field of KIND_FIELDS[kind] as readonly FieldName[]) ev[field] = this.readField(field, row);
+    return ev as unknown as TraceEvent;
+  }
+
+  /** First row with tsNs >= tsNs (length if none). */
+  lowerBound(tsNs: number): number {
+    let lo = 0;
+    let hi = this.length;
+    const ts = this.tsCol;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! < tsNs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  /** First row with tsNs > tsNs. */
+  upperBound(tsNs: number): number {
+    let lo = 0;
+    let hi = this.length;
+    const ts = this.tsCol;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! <= tsNs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  get startNs(): number { return this.length > 0 ? this.tsCol[0]! : 0; }
+  get endNs(): number { return this.length > 0 ? this.tsCol[this.length - 1]! : 0; }
+
+  /**
+   * Appends `rowCount` rows given as raw columns (wire batches, recordings). String columns must
+   * already hold ids valid in `this.strings`; missing columns are zero for these rows.
+   */
+  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<string, Column>): void {
+    this.reserve(rowCount);
+    const at = this.length;
+    this.kindCol.set(kinds.subarray(0, rowCount), at);
+    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
+    for (const [key, values] of columns) {
+      const c = this.col(key);
+      if (c.constructor !== values.constructor) throw new TypeError(`column ${key}: type mismatch`);
+      c.set(values.subarray(0, rowCount) as never, at);
+    }
+    this.length += rowCount;
+    this.version++;
+  }
+}

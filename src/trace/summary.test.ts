@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from './store.ts';
+import { summarize } from './summary.ts';
+import { ev } from './testing/events.ts';
+
+describe('summarize', () => {
+  it('finds alias groups, lock contention, request counts and cache counts', () => {
+    const s = new TraceStore();
+    s.appendAll([
+      ev('inode_new', 1, 'a/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+      ev('inode_new', 2, 'b/2', { nodeId: 5, ino: 12, path: '/d2/link' }),
+      ev('inode_new', 3, 'b/2', { nodeId: 6, ino: 13, path: '/other' }),
+      ev('fuse_send', 4, 'a/1', { opcode: 4094 }),
+      ev('fuse_send', 5, 'a/1', { opcode: 1 }),
+      ev('lock_acquire', 10, 'a/1', { nodeId: 4, ino: 12 }),
+      ev('lock_wait', 11, 'c/3', { nodeId: 4, ino: 12 }),
+      ev('lock_release', 40, 'a/1', { nodeId: 4, ino: 12 }),
+      ev('lock_acquire', 41, 'c/3', { nodeId: 4, ino: 12 }),
+      ev('cache_lookup', 50, 'a/1', { hit: true }),
+      ev('cache_lookup', 51, 'a/1', { hit: false }),
+    ]);
+    const sum = summarize(s);
+    expect(sum.aliasGroups).toEqual([{ ino: 12, nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(sum.requests.byOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
+    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, contended: 1, waitNsTotal: 30, waitNsMax: 30 }]);
+    expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
+    expect(sum.events.total).toBe(11);
+    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics']);
+  });
+});

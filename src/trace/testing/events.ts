@@ -1,0 +1,52 @@
+// Builders for tests: complete events with defaults, so a test states only what it is about.
+import { MapType, NULL_ADDR } from '../fuse-proto.ts';
+import type { EventKind, EventOf, TraceEvent } from '../schema.ts';
+
+const MAP_DEFAULTS = {
+  mapType: MapType.HOLE, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: NULL_ADDR, mapDev: 0,
+};
+
+const DEFAULTS: { [K in EventKind]: Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'> } = {
+  app_op_begin: { op: 'write', path: '/f', fd: 3, posBytes: 0, lenBytes: 4096, oflags: 0 },
+  app_op_end: { op: 'write', fd: 3, ret: 4096 },
+  fuse_send: { unique: 2, opcode: 4094, nodeId: 2, lenBytes: 72 },
+  fuse_recv: { unique: 2, opcode: 4094, nodeId: 2 },
+  fuse_reply: { unique: 2, opcode: 4094, error: 0, lenBytes: 80 },
+  fuse_notify: { notifyCode: 100, nodeId: 2, error: 0 },
+  iomap_begin: { nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
+  iomap_map: { nodeId: 2, ino: 12, slot: 'read', source: 'reply', cookie: 0, ...MAP_DEFAULTS },
+  iomap_iter_end: { nodeId: 2, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
+  iomap_end: { nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096, writtenBytes: 4096, ...MAP_DEFAULTS },
+  iomap_ioend: { nodeId: 2, ino: 12, posBytes: 0, writtenBytes: 4096, ioendFlags: 0, error: 0, newAddr: NULL_ADDR, newSizeBytes: 4096, sent: false },
+  iomap_bad_data: { nodeId: 2, ino: 12, message: 'bad', error: -117 },
+  cache_lookup: { nodeId: 2, ino: 12, fork: 'read', posBytes: 0, lenBytes: 4096, hit: false, cookie: 0, ...MAP_DEFAULTS },
+  cache_upsert: { nodeId: 2, ino: 12, fork: 'read', seq: 1, ...MAP_DEFAULTS },
+  cache_inval: { nodeId: 2, ino: 12, fork: 'read', posBytes: 0, lenBytes: 4096, reason: 'server', seq: 2 },
+  cache_stale: { nodeId: 2, ino: 12, posBytes: 0, oldCookie: 1, newCookie: 2, ...MAP_DEFAULTS },
+  cache_drop: { nodeId: 2, ino: 12, fork: 'read', reason: 'overflow' },
+  inode_new: { nodeId: 2, ino: 12, path: '/f' },
+  inode_lookup: { nodeId: 2, ino: 12, path: '/f', nlookup: 1 },
+  inode_forget: { nodeId: 2, ino: 12, nlookup: 1 },
+  lock_wait: { lock: 'i_rwsem', mode: 'W', nodeId: 2, ino: 12 },
+  lock_acquire: { lock: 'i_rwsem', mode: 'W', nodeId: 2, ino: 12 },
+  lock_release: { lock: 'i_rwsem', mode: 'W', nodeId: 2, ino: 12 },
+  lock_contention: { phase: 'begin', lockAddr: 0xffff888112a4c3d8n, lockFlags: 4, ret: 0 },
+  instant: { name: 'x', text: '' },
+  diag: { severity: 'warn', code: 'c', message: 'm', file: 's', line: 1 },
+  gap: { missedEvents: 1, fromTsNs: 0, toTsNs: 0 },
+};
+
+/** `ev('fuse_send', 100, 'dd/412', { unique: 4 })` → a complete FuseSend. */
+export function ev<K extends EventKind>(
+  kind: K,
+  tsNs: number,
+  task: string,
+  fields: Partial<Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'>> = {},
+): EventOf<K> {
+  return { kind, tsNs, task, ...DEFAULTS[kind], ...fields } as unknown as EventOf<K>;
+}
+
+/** One event of every kind, with distinctive values, for round-trip tests. */
+export function oneOfEach(): TraceEvent[] {
+  return (Object.keys(DEFAULTS) as EventKind[]).map((k, i) => ev(k, i * 10, `task-${i % 3}/${100 + i}`));
+}

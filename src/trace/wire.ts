@@ -1,0 +1,275 @@
+// The websocket wire protocol, version WIRE_VERSION.
+//
+// Server → browser:
+//   binary frames: event batches, columnar (below), many events per frame;
+//   text frames:   JSON ServerMessage (hello, state, error).
+// Browser → server: text frames, JSON ClientMessage, validated by parseClientMessage; anything
+// else gets an `error` reply and the connection carries on.
+//
+// Batch layout (little-endian; every section starts 8-byte aligned):
+//   0  u32 magic 'FSCB'        4 u16 wireVersion     6 u16 schemaVersion
+//   8  u32 rowCount           12 u32 firstStringId  16 u32 newStringCount   20 u32 columnCount
+//   24 strings: newStringCount × (u32 byteLength, utf8 bytes), padded to 8
+//      kinds: rowCount × u8, padded to 8
+//      tsNs:  rowCount × f64
+//      columns: columnCount × (u16 fieldCode, u8 part (0 whole, 1 hi, 2 lo), u8 0, u32 0,
+//               rowCount × element of the field's storage type, padded to 8)
+// String ids in `str` columns refer to the connection's string table; a batch carries exactly
+// the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
+
+import { FIELDS, FIELD_CODE, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
+import { allocColumn, type Column, type TraceStore } from './store.ts';
+
+export const WIRE_VERSION = 1;
+const MAGIC = 0x42435346; // 'FSCB'
+const HEADER_BYTES = 24;
+
+export interface DecodedBatch {
+  rowCount: number;
+  firstStringId: number;
+  strings: string[];
+  kinds: Uint8Array;
+  tsNs: Float64Array;
+  columns: Map<string, Column>;
+}
+
+export class WireError extends Error {
+  constructor(message: string, readonly offsetBytes: number) {
+    super(`${message} (at byte ${offsetBytes})`);
+  }
+}
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function keyParts(key: string): { field: FieldName; part: number } {
+  if (Object.hasOwn(FIELD_TYPES, key)) return { field: key as FieldName, part: 0 };
+  const field = key.slice(0, -2) as FieldName;
+  return { field, part: key.endsWith('Hi') ? 1 : 2 };
+}
+function partKey(field: FieldName, part: number): string {
+  return part === 0 ? field : `${field}${part === 1 ? 'Hi' : 'Lo'}`;
+}
+
+/**
+ * Encodes rows [fromRow, toRow) of `store`, with the strings whose ids are >= `knownStrings`
+ * (what the receiver already has). Returns the frame and the receiver's new string count.
+ */
+export function encodeBatch(
+  store: TraceStore,
+  fromRow: number,
+  toRow: number,
+  knownStrings: number,
+): { frame: Uint8Array; knownStrings: number } {
+  const rowCount = toRow - fromRow;
+  // Id 0 is the empty string in every table, so a fresh receiver already "knows" one string.
+  knownStrings = Math.max(1, knownStrings);
+  const strings = store.strings.slice(knownStrings).map((s) => encoder.encode(s));
+  const keys = store.columnKeysInUse();
+  let size = HEADER_BYTES;
+  for (const s of strings) size += 4 + s.byteLength;
+  size = pad8(size) + pad8(rowCount) + rowCount * 8;
+  const cols: Column[] = keys.map((k) => store.col(k));
+  for (const c of cols) size += 8 + pad8(rowCount * c.BYTES_PER_ELEMENT);
+
+  const buf = new Uint8Array(size);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint16(4, WIRE_VERSION, true);
+  dv.setUint16(6, SCHEMA_VERSION, true);
+  dv.setUint32(8, rowCount, true);
+  dv.setUint32(12, knownStrings, true);
+  dv.setUint32(16, strings.length, true);
+  dv.setUint32(20, keys.length, true);
+  let at = HEADER_BYTES;
+  for (const s of strings) {
+    dv.setUint32(at, s.byteLength, true);
+    buf.set(s, at + 4);
+    at += 4 + s.byteLength;
+  }
+  at = pad8(at);
+  buf.set(store.kinds.subarray(fromRow, toRow), at);
+  at += pad8(rowCount);
+  new Float64Array(buf.buffer, at, rowCount).set(store.tsNs.subarray(fromRow, toRow));
+  at += rowCount * 8;
+  keys.forEach((key, i) => {
+    const { field, part } = keyParts(key);
+    dv.setUint16(at, FIELD_CODE[field], true);
+    dv.setUint8(at + 2, part);
+    at += 8;
+    const c = cols[i]!;
+    const bytes = new Uint8Array(c.buffer, c.byteOffset + fromRow * c.BYTES_PER_ELEMENT, rowCount * c.BYTES_PER_ELEMENT);
+    buf.set(bytes, at);
+    at += pad8(bytes.byteLength);
+  });
+  return { frame: buf, knownStrings: store.strings.size };
+}
+
+/** Decodes a batch frame; throws WireError naming the byte offset of anything malformed. */
+export function decodeBatch(frame: Uint8Array): DecodedBatch {
+  if (frame.byteLength < HEADER_BYTES) throw new WireError(`batch shorter than its ${HEADER_BYTES}-byte header`, 0);
+  // Copy so typed-array views are aligned regardless of the frame's offset in its buffer.
+  const buf = frame.byteOffset % 8 === 0 ? frame : frame.slice();
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
+  const wireVersion = dv.getUint16(4, true);
+  if (wireVersion !== WIRE_VERSION) throw new WireError(`wire version ${wireVersion}, expected ${WIRE_VERSION}`, 4);
+  const schemaVersion = dv.getUint16(6, true);
+  if (schemaVersion !== SCHEMA_VERSION) throw new WireError(`schema version ${schemaVersion}, expected ${SCHEMA_VERSION}`, 6);
+  const rowCount = dv.getUint32(8, true);
+  const firstStringId = dv.getUint32(12, true);
+  const stringCount = dv.getUint32(16, true);
+  const columnCount = dv.getUint32(20, true);
+  const end = buf.byteLength;
+  const need = (at: number, bytes: number, what: string): void => {
+    if (at + bytes > end) throw new WireError(`truncated ${what}: need ${bytes} bytes, ${end - at} left`, at);
+  };
+  let at = HEADER_BYTES;
+  const strings: string[] = [];
+  for (let i = 0; i < stringCount; i++) {
+    need(at, 4, 'string length');
+    const len = dv.getUint32(at, true);
+    need(at + 4, len, `string ${i}`);
+    try {
+      strings.push(decoder.decode(buf.subarray(at + 4, at + 4 + len)));
+    } catch {
+      throw new WireError(`string ${i} is not valid UTF-8`, at + 4);
+    }
+    at += 4 + len;
+  }
+  at = pad8(at);
+  need(at, rowCount, 'kinds');
+  const kinds = buf.slice(at, at + rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    if (kinds[i]! >= KINDS.length) throw new WireError(`row ${i}: unknown event kind code ${kinds[i]}`, at + i);
+  }
+  at += pad8(rowCount);
+  need(at, rowCount * 8, 'tsNs');
+  const tsNs = new Float64Array(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + rowCount * 8));
+  at += rowCount * 8;
+  const columns = new Map<string, Column>();
+  for (let i = 0; i < columnCount; i++) {
+    need(at, 8, 'column header');
+    const code = dv.getUint16(at, true);
+    const part = dv.getUint8(at + 2);
+    const field = FIELDS[code];
+    if (field === undefined) throw new WireError(`unknown field code ${code}`, at);
+    const isU64 = FIELD_TYPES[field] === 'u64';
+    if (isU64 ? part !== 1 && part !== 2 : part !== 0) throw new WireError(`bad part ${part} for field ${field}`, at + 2);
+    at += 8;
+    const template = allocColumn(isU64 ? 'u32' : FIELD_TYPES[field], 0);
+    const bytes = rowCount * template.BYTES_PER_ELEMENT;
+    need(at, bytes, `column ${field}`);
+    const Ctor = template.constructor as new (b: ArrayBufferLike) => Column;
+    columns.set(partKey(field, part), new Ctor(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + bytes)));
+    at += pad8(bytes);
+  }
+  return { rowCount, firstStringId, strings, kinds, tsNs, columns };
+}
+
+/** Appends a decoded batch to a store whose string table mirrors the sender's. */
+export function applyBatch(store: TraceStore, batch: DecodedBatch): void {
+  if (batch.firstStringId !== store.strings.size) {
+    throw new WireError(`string table out of step: batch starts at id ${batch.firstStringId}, have ${store.strings.size}`, 12);
+  }
+  for (const s of batch.strings) store.strings.intern(s);
+  const strCount = store.strings.size;
+  for (const [key, col] of batch.columns) {
+    if (FIELD_TYPES[key as FieldName] !== 'str') continue;
+    for (let i = 0; i < batch.rowCount; i++) {
+      if (col[i]! >= strCount) throw new WireError(`column ${key} row ${i}: string id ${col[i]} not in table`, 0);
+    }
+  }
+  store.appendColumns(batch.rowCount, batch.kinds, batch.tsNs, batch.columns);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON control messages
+
+export interface ScenarioInfo {
+  name: string;
+  description: string;
+}
+export interface SessionState {
+  paused: boolean;
+  /** Virtual-time multiplier on top of the scenario's pace. */
+  speed: number;
+  scenario: string;
+  /** Virtual ns streamed per wall second at speed 1. */
+  paceNsPerSec: number;
+}
+export type ServerMessage =
+  | {
+      type: 'hello'; wireVersion: number; schemaVersion: number; originNs: string;
+      source: string; scenarios: ScenarioInfo[]; state: SessionState;
+    }
+  | { type: 'state'; state: SessionState }
+  /** The stream restarts (new scenario): the client clears its store and string table. */
+  | { type: 'reset'; originNs: string; state: SessionState }
+  | { type: 'error'; code: string; message: string };
+
+export type ClientMessage =
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'speed'; value: number }
+  | { type: 'scenario'; name: string }
+  | { type: 'ping' };
+
+export const SPEED_MIN = 0.01;
+export const SPEED_MAX = 1000;
+/** Client messages are tiny; anything larger is refused before parsing. */
+export const CLIENT_MESSAGE_MAX_BYTES = 4096;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** Validates a browser message; never throws. */
+export function parseClientMessage(raw: string): Parsed<ClientMessage> {
+  if (raw.length > CLIENT_MESSAGE_MAX_BYTES) {
+    return { ok: false, code: 'too_large', message: `message of ${raw.length} bytes exceeds ${CLIENT_MESSAGE_MAX_BYTES}` };
+  }
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch (e) {
+    return { ok: false, code: 'bad_json', message: `not JSON: ${(e as Error).message}` };
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    return { ok: false, code: 'bad_message', message: 'expected a JSON object with a "type"' };
+  }
+  const m = msg as Record<string, unknown>;
+  switch (m.type) {
+    case 'pause': case 'resume': case 'ping':
+      return { ok: true, value: { type: m.type } };
+    case 'speed': {
+      const v = m.value;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < SPEED_MIN || v > SPEED_MAX) {
+        return { ok: false, code: 'bad_value', message: `speed.value must be a number in [${SPEED_MIN}, ${SPEED_MAX}]` };
+      }
+      return { ok: true, value: { type: 'speed', value: v } };
+    }
+    case 'scenario': {
+      if (typeof m.name !== 'string' || m.name.length === 0 || m.name.length > 200) {
+        return { ok: false, code: 'bad_value', message: 'scenario.name must be a non-empty string' };
+      }
+      return { ok: true, value: { type: 'scenario', name: m.name } };
+    }
+    default:
+      return { ok: false, code: 'unknown_type', message: `unknown message type ${JSON.stringify(m.type)}` };
+  }
+}
+
+/** Validates a server text message in the browser; never throws. */
+export function parseServerMessage(raw: string): Parsed<ServerMessage> {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch (e) {
+    return { ok: false, code: 'bad_json', message: (e as Error).message };
+  }
+  const m = msg as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object' || !['hello', 'state', 'reset', 'error'].includes(m.type as string)) {
+    return { ok: false, code: 'bad_message', message: 'unknown server message' };
+  }
+  return { ok: true, value: m as unknown as ServerMessage };
+}

@@ -1,0 +1,59 @@
+// What a view needs from the app, as an interface so views never import src/app (layering:
+// render ◄ views ◄ app). The app's AppStore implements it; tests can fake it.
+
+import type { TraceStore } from '../trace/store.ts';
+import type { SpanIndex, SpanKindName } from '../trace/spans.ts';
+
+/** One page-wide frame loop: data arrival only marks dirty; actions run before renderers. */
+export interface FrameScheduler {
+  markDirty(): void;
+  /** Runs `action` at the start of the next frame, before any renderer (pan/zoom input). */
+  scheduleAction(action: () => void): void;
+  /** `render` runs once per dirty frame; returns the unsubscribe. */
+  addRenderer(render: () => void): () => void;
+}
+
+export interface GapMark {
+  fromTsNs: number;
+  toTsNs: number;
+  missedEvents: number;
+}
+
+export interface HoverInfo {
+  /** Span under the pointer, or -1. */
+  spanId: number;
+  /** >1 when the pointer is over a merged block of sub-pixel spans. */
+  mergedCount: number;
+  /** Palette index of the hovered primitive (dominant style for merged blocks). */
+  paletteIdx: number;
+  clientXPx: number;
+  clientYPx: number;
+}
+export const NO_HOVER: HoverInfo = { spanId: -1, mergedCount: 0, paletteIdx: -1, clientXPx: 0, clientYPx: 0 };
+
+/** What a drawn view can answer for the e2e test hooks. */
+export interface ViewProbe {
+  findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+}
+
+export interface ViewHost {
+  readonly trace: TraceStore;
+  readonly spans: SpanIndex;
+  /** Bumped when the trace is replaced (reset / reconnect). */
+  readonly traceGeneration: number;
+  readonly gaps: readonly GapMark[];
+  readonly viewStartNs: number;
+  readonly viewEndNs: number;
+  readonly followLive: boolean;
+  readonly hover: HoverInfo;
+  readonly selectedSpanId: number;
+  readonly scheduler: FrameScheduler;
+  /** UI-state changes (range, hover, selection, follow, trace replaced). */
+  subscribe(listener: () => void): () => void;
+  /** `isUser`: a zoom/pan gesture, which turns follow-live off. */
+  setRange(startNs: number, endNs: number, isUser: boolean): void;
+  setHover(hover: HoverInfo): void;
+  select(spanId: number): void;
+  reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void;
+  setProbe(probe: ViewProbe | null): void;
+}

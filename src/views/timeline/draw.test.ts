@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from '../../trace/store.ts';
+import { SpanIndex } from '../../trace/spans.ts';
+import type { TraceEvent } from '../../trace/schema.ts';
+import { buildTimelineModel } from './model.ts';
+import { drawTimeline, type Canvas2D } from './draw.ts';
+import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
+
+/** Records draw calls instead of painting ([FP] test/fixtures/mocks/canvas-context.ts). */
+function recordingContext(): { ctx: Canvas2D; log: string[][] } {
+  const log: string[][] = [];
+  const ctx = {
+    fillStyle: '' as string | CanvasPattern, strokeStyle: '', globalAlpha: 1, font: '', lineWidth: 1,
+    textBaseline: 'alphabetic', textAlign: 'start',
+    fillRect(...a: number[]) { log.push(['fillRect', String(this.fillStyle), ...a.map(String)]); },
+    strokeRect(...a: number[]) { log.push(['strokeRect', ...a.map(String)]); },
+    fillText(text: string, ...a: number[]) { log.push(['fillText', text, ...a.map(String)]); },
+    save() { log.push(['save']); }, restore() { log.push(['restore']); },
+    beginPath() {}, rect() {}, clip() { log.push(['clip']); },
+  };
+  return { ctx: ctx as unknown as Canvas2D, log };
+}
+
+function denseStore(laneCount: number, spansPerLane: number): { store: TraceStore; spans: SpanIndex } {
+  const store = new TraceStore();
+  const events: TraceEvent[] = [];
+  for (let i = 0; i < spansPerLane; i++) {
+    for (let l = 0; l < laneCount; l++) {
+      const task = `app/${l}`;
+      events.push({ kind: 'app_op_begin', tsNs: i * 100 + l, task, op: 'read', path: '/f', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 });
+    }
+    for (let l = 0; l < laneCount; l++) {
+      events.push({ kind: 'app_op_end', tsNs: i * 100 + 50 + l, task: `app/${l}`, op: 'read', fd: 3, ret: 1 });
+    }
+  }
+  store.appendAll(events);
+  const spans = new SpanIndex();
+  spans.update(store);
+  return { store, spans };
+}
+
+const OPTS = { visibleTopPx: 0, hoverSpanId: -1, selectedSpanId: -1, lockWaitFill: '#555' };
+
+describe('drawTimeline', () => {
+  it('issues primitives bounded by pixels, not by events', () => {
+    const lanes = 8;
+    const { store, spans } = denseStore(lanes, 20_000); // 160k spans
+    const plotWidthPx = 600;
+    const m = buildTimelineModel(spans, store, 0, store.endNs, plotWidthPx);
+    const { ctx, log } = recordingContext();
+    const heightPx = contentHeightPx(lanes);
+    const stats = drawTimeline(ctx, m, { ...OPTS, canvasWidthPx: LABEL_WIDTH_PX + plotWidthPx, canvasHeightPx: heightPx, visibleBottomPx: heightPx });
+    const primitives = log.filter((op) => op[0] === 'fillRect' || op[0] === 'fillText' || op[0] === 'strokeRect').length;
+    expect(stats.drawnPrimitives).toBe(primitives);
+    expect(stats.drawnLanes).toBe(lanes);
+    // background + 4 per lane + ≤ 3 per merged block, ≤ 1 block per 2 px of each track.
+    expect(primitives).toBeLessThanOrEqual(1 + lanes * 4 + lanes * 3 * plotWidthPx);
+    expect(primitives).toBeLessThan(10_000);
+    // Merged blocks carry their count.
+    expect(log.some((op) => op[0] === 'fillText' && op[1]!.startsWith('×'))).toBe(true);
+  });
+
+  it('skips lanes scrolled out of view and draws gap bands', () => {
+    const { store, spans } = denseStore(10, 10);
+    const m = buildTimelineModel(spans, store, 0, store.endNs, 400, [{ fromTsNs: 100, toTsNs: 200, missedEvents: 5 }]);
+    const { ctx, log } = recordingContext();
+    const stats = drawTimeline(ctx, m, { ...OPTS, canvasWidthPx: LABEL_WIDTH_PX + 400, canvasHeightPx: contentHeightPx(10), visibleBottomPx: 100 });
+    expect(stats.drawnLanes).toBeLessThan(10);
+    expect(log.filter((op) => op[0] === 'fillRect' && op[1]!.startsWith('rgba(213')).length).toBe(1);
+  });
+});

@@ -1,0 +1,138 @@
+// Paints a TimelineModel on a Canvas2D context (in CSS px; see render/canvas.ts). Only paints:
+// every position comes from the model's arrays. Returns how many primitives (fillRect, fillText,
+// strokeRect) it issued, so tests and the e2e hooks can check the level-of-detail bound.
+
+import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
+import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
+import type { TimelineModel } from './model.ts';
+
+/** The subset of CanvasRenderingContext2D the timeline uses (a recording fake implements it). */
+export type Canvas2D = Pick<CanvasRenderingContext2D,
+  'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip'
+  | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
+
+export interface DrawOptions {
+  /** Full canvas size in CSS px (labels + plot). */
+  canvasWidthPx: number;
+  canvasHeightPx: number;
+  /** Only lanes intersecting [visibleTopPx, visibleBottomPx] are painted (the canvas scrolls). */
+  visibleTopPx: number;
+  visibleBottomPx: number;
+  hoverSpanId: number;
+  selectedSpanId: number;
+  /** Fill for lock waits: a hatch pattern in the browser, a colour in tests. */
+  lockWaitFill: string | CanvasPattern;
+}
+
+export interface DrawStats {
+  drawnLanes: number;
+  drawnPrimitives: number;
+}
+
+/** Merged blocks are drawn paler than real spans, with a solid top edge, so they read as "many". */
+const MERGED_ALPHA = 0.55;
+/** A count label needs room for "×9999" in 9 px font. */
+const MERGED_LABEL_MIN_WIDTH_PX = 30;
+/** Span labels are not worth drawing below this width. */
+const LABEL_FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
+const SMALL_FONT = '9px system-ui, -apple-system, "Segoe UI", sans-serif';
+/** Rough glyph width of 11 px system-ui, to truncate labels without measureText. */
+const LABEL_CHAR_PX = 6.2;
+
+export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptions): DrawStats {
+  let n = 0;
+  const plotWidthPx = opt.canvasWidthPx - LABEL_WIDTH_PX;
+  ctx.fillStyle = CHROME.background;
+  ctx.fillRect(0, opt.visibleTopPx, opt.canvasWidthPx, opt.visibleBottomPx - opt.visibleTopPx);
+  n++;
+
+  // Lanes: stripe + label; remember which rows are visible.
+  const visibleRow = new Uint8Array(model.lanes.length);
+  let drawnLanes = 0;
+  ctx.font = LABEL_FONT;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  const maxChars = Math.floor((LABEL_WIDTH_PX - 12) / LABEL_CHAR_PX);
+  for (let row = 0; row < model.lanes.length; row++) {
+    const topPx = laneTopPx(row);
+    if (topPx + LANE_HEIGHT_PX < opt.visibleTopPx || topPx > opt.visibleBottomPx) continue;
+    visibleRow[row] = 1;
+    drawnLanes++;
+    const lane = model.lanes[row]!;
+    const bodyHeightPx = LANE_HEIGHT_PX - LANE_GAP_PX;
+    ctx.fillStyle = row % 2 === 0 ? CHROME.laneStripe : CHROME.background;
+    ctx.fillRect(LABEL_WIDTH_PX, topPx, plotWidthPx, bodyHeightPx);
+    ctx.fillStyle = CHROME.gutter;
+    ctx.fillRect(0, topPx, LABEL_WIDTH_PX - 4, bodyHeightPx);
+    const label = lane.task.length > maxChars ? `${lane.task.slice(0, maxChars - 1)}…` : lane.task;
+    ctx.fillStyle = CHROME.laneLabel;
+    ctx.fillText(label, 6, topPx + 12);
+    ctx.fillStyle = CHROME.laneLabelMuted;
+    ctx.font = SMALL_FONT;
+    ctx.fillText(lane.role === 'server' ? 'fuse server' : lane.role === 'kworker' ? 'writeback' : 'app', 6, topPx + 28);
+    ctx.font = LABEL_FONT;
+    n += 4;
+  }
+
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(LABEL_WIDTH_PX, 0, plotWidthPx, opt.canvasHeightPx);
+  ctx.clip();
+
+  const p = model.prims;
+  let hoverIdx = -1;
+  let selectedIdx = -1;
+  let lastFill: string | CanvasPattern | null = null;
+  for (let i = 0; i < p.count; i++) {
+    const row = p.laneRow[i]!;
+    if (!visibleRow[row]) continue;
+    const xPx = LABEL_WIDTH_PX + p.xPx[i]!;
+    const widthPx = p.widthPx[i]!;
+    const yPx = subrowTopPx(row, p.subrow[i]!) + 1;
+    const heightPx = SUBROW_HEIGHT_PX - 2;
+    const pal = p.paletteIdx[i]!;
+    const fill = pal === LOCK_WAIT_IDX ? opt.lockWaitFill : PALETTE[pal]!.colour;
+    if (fill !== lastFill) { ctx.fillStyle = fill; lastFill = fill; }
+    const count = p.mergedCount[i]!;
+    if (count > 1) {
+      ctx.globalAlpha = MERGED_ALPHA;
+      ctx.fillRect(xPx, yPx, widthPx, heightPx);
+      ctx.globalAlpha = 1;
+      ctx.fillRect(xPx, yPx, widthPx, 2);
+      n += 2;
+      if (widthPx >= MERGED_LABEL_MIN_WIDTH_PX) {
+        ctx.font = SMALL_FONT;
+        ctx.fillStyle = CHROME.laneLabel;
+        ctx.fillText(`×${count}`, xPx + 2, yPx + heightPx / 2 + 1);
+        ctx.font = LABEL_FONT;
+        lastFill = null;
+        n++;
+      }
+    } else {
+      ctx.fillRect(xPx, yPx, widthPx, heightPx);
+      n++;
+    }
+    const id = p.spanId[i]!;
+    if (id >= 0 && id === opt.hoverSpanId) hoverIdx = i;
+    if (id >= 0 && id === opt.selectedSpanId) selectedIdx = i;
+  }
+
+  ctx.lineWidth = 1.5;
+  for (const [idx, colour] of [[hoverIdx, CHROME.hover], [selectedIdx, CHROME.selection]] as const) {
+    if (idx < 0) continue;
+    ctx.strokeStyle = colour;
+    ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[idx]! - 1, subrowTopPx(p.laneRow[idx]!, p.subrow[idx]!), p.widthPx[idx]! + 2, SUBROW_HEIGHT_PX);
+    n++;
+  }
+
+  // Gaps: a band over every lane, so a missing stretch is never mistaken for idleness.
+  for (const g of model.gaps) {
+    ctx.fillStyle = CHROME.gapFill;
+    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, g.widthPx, opt.visibleBottomPx - opt.visibleTopPx);
+    ctx.fillStyle = CHROME.gapEdge;
+    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, 1, opt.visibleBottomPx - opt.visibleTopPx);
+    n += 2;
+  }
+  ctx.restore();
+  return { drawnLanes, drawnPrimitives: n };
+}

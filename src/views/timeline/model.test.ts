@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from '../../trace/store.ts';
+import { SpanIndex, SpanKind, SUBROW_COUNT, SPAN_SUBROW } from '../../trace/spans.ts';
+import { MapType, OpFlag } from '../../trace/fuse-proto.ts';
+import type { TraceEvent } from '../../trace/schema.ts';
+import { PALETTE_IDX, mapTypePaletteIdx } from '../../render/palette.ts';
+import { buildTimelineModel, hitTest } from './model.ts';
+
+const NULL_ADDR = 0xffff_ffff_ffff_ffffn;
+const MAP = { mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 8192n, mapDev: 0 };
+
+/** A write(2) on dd/412 that maps one extent, plus a lock the task waits for then holds. */
+function smallTrace(): TraceEvent[] {
+  const task = 'dd/412';
+  return [
+    { kind: 'lock_wait', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    { kind: 'lock_acquire', tsNs: 90, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    { kind: 'app_op_begin', tsNs: 100, task, op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 4096, oflags: 0 },
+    { kind: 'iomap_begin', tsNs: 200, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 },
+    { kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'read', source: 'reply', ...MAP, mapType: MapType.HOLE, mapAddr: NULL_ADDR, cookie: 0 },
+    { kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'write', source: 'reply', ...MAP, mapType: MapType.MAPPED, cookie: 0 },
+    { kind: 'iomap_iter_end', tsNs: 500, task, nodeId: 7, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
+    { kind: 'app_op_end', tsNs: 600, task, op: 'write', fd: 3, ret: 4096 },
+    { kind: 'lock_release', tsNs: 700, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    // Far outside the range used below.
+    { kind: 'app_op_begin', tsNs: 5000, task, op: 'fsync', path: '/a', fd: 3, posBytes: 0, lenBytes: 0, oflags: 0 },
+    { kind: 'app_op_end', tsNs: 5100, task, op: 'fsync', fd: 3, ret: 0 },
+  ];
+}
+
+function index(events: TraceEvent[]): { store: TraceStore; spans: SpanIndex } {
+  const store = new TraceStore();
+  store.appendAll(events);
+  const spans = new SpanIndex();
+  spans.update(store);
+  return { store, spans };
+}
+
+describe('buildTimelineModel', () => {
+  it('turns spans in range into primitives with the right x and colour', () => {
+    const { store, spans } = index(smallTrace());
+    const m = buildTimelineModel(spans, store, 0, 1000, 1000); // 1 ns per px
+    expect(m.lanes.map((l) => l.task)).toEqual(['dd/412']);
+    const byKind = new Map<number, number>();
+    for (let i = 0; i < m.prims.count; i++) byKind.set(m.prims.spanKind[i]!, i);
+    expect(m.prims.count).toBe(4); // app op, iomap, lock wait, lock hold — not the fsync at 5000
+
+    const iomap = byKind.get(SpanKind.iomap)!;
+    expect(m.prims.xPx[iomap]).toBe(200);
+    expect(m.prims.widthPx[iomap]).toBe(300);
+    expect(m.prims.paletteIdx[iomap]).toBe(mapTypePaletteIdx(MapType.MAPPED)); // write slot wins
+    expect(m.prims.subrow[iomap]).toBe(SPAN_SUBROW.iomap);
+    expect(m.prims.mergedCount[iomap]).toBe(1);
+
+    const app = byKind.get(SpanKind.app_op)!;
+    expect([m.prims.xPx[app], m.prims.widthPx[app]]).toEqual([100, 500]);
+    expect(m.prims.paletteIdx[byKind.get(SpanKind.lock_wait)!]).toBe(PALETTE_IDX['lock.wait']);
+    expect(m.prims.paletteIdx[byKind.get(SpanKind.lock_hold)!]).toBe(PALETTE_IDX['lock.write']);
+
+    expect(hitTest(m, 350, 0, SPAN_SUBROW.iomap)).toBe(iomap);
+    expect(hitTest(m, 900, 0, SPAN_SUBROW.iomap)).toBe(-1);
+  });
+
+  it('clips spans to the range and emits nothing outside it', () => {
+    const { store, spans } = index(smallTrace());
+    const m = buildTimelineModel(spans, store, 300, 400, 100);
+    for (let i = 0; i < m.prims.count; i++) {
+      expect(m.prims.xPx[i]).toBeGreaterThanOrEqual(0);
+      expect(m.prims.xPx[i]! + m.prims.widthPx[i]!).toBeLessThanOrEqual(100);
+    }
+    const empty = buildTimelineModel(spans, store, 1000, 4000, 300);
+    expect(empty.prims.count).toBe(0);
+  });
+
+  it('merges 100k sub-pixel spans into at most widthPx blocks whose counts sum to 100k', () => {
+    const events: TraceEvent[] = [];
+    const task = 'fio/9';
+    for (let i = 0; i < 100_000; i++) {
+      const tsNs = i * 10;
+      events.push({ kind: 'iomap_begin', tsNs, task, nodeId: 1, ino: 1, opflags: 0, posBytes: i * 4096, lenBytes: 4096 });
+      events.push({ kind: 'iomap_map', tsNs: tsNs + 1, task, nodeId: 1, ino: 1, slot: 'read', source: 'cache', ...MAP,
+        mapType: i % 3 === 0 ? MapType.UNWRITTEN : MapType.MAPPED, cookie: 0 });
+      events.push({ kind: 'iomap_iter_end', tsNs: tsNs + 5, task, nodeId: 1, ino: 1, posBytes: i * 4096, lenBytes: 4096, processedBytes: 4096, error: 0 });
+    }
+    const { store, spans } = index(events);
+    const widthPx = 800;
+    const m = buildTimelineModel(spans, store, 0, 1_000_000, widthPx);
+    expect(m.prims.count).toBeGreaterThan(0);
+    expect(m.prims.count).toBeLessThanOrEqual(widthPx);
+    let total = 0;
+    for (let i = 0; i < m.prims.count; i++) {
+      total += m.prims.mergedCount[i]!;
+      expect(m.prims.xPx[i]).toBeGreaterThanOrEqual(0);
+      expect(m.prims.xPx[i]! + m.prims.widthPx[i]!).toBeLessThanOrEqual(widthPx);
+    }
+    expect(total).toBe(100_000);
+    // Two thirds are mapped: the merged block takes the dominant colour.
+    expect(m.prims.paletteIdx[0]).toBe(mapTypePaletteIdx(MapType.MAPPED));
+    expect(m.prims.spanId[0]).toBe(-1);
+  });
+
+  it('draws a lone sub-pixel span as a 1 px clickable span and marks gaps', () => {
+    const { store, spans } = index(smallTrace());
+    const m = buildTimelineModel(spans, store, 0, 100_000, 100, [{ fromTsNs: 50_000, toTsNs: 50_010, missedEvents: 42 }]);
+    const iomap = [...Array(m.prims.count).keys()].find((i) => m.prims.spanKind[i] === SpanKind.iomap)!;
+    expect(m.prims.mergedCount[iomap]).toBe(1);
+    expect(m.prims.spanId[iomap]).toBeGreaterThanOrEqual(0);
+    expect(m.prims.widthPx[iomap]).toBe(1);
+    expect(m.gaps).toEqual([{ xPx: 50, widthPx: 2, missedEvents: 42 }]);
+    expect(SUBROW_COUNT).toBe(4);
+  });
+});

@@ -1,0 +1,194 @@
+// Pure view model of the timeline: (spanIndex, store, range, widthPx) → draw-ready typed arrays.
+// draw.ts paints exactly these arrays and hit-testing searches them, so what you click is what
+// was drawn.
+//
+// Level of detail, per track (one lane × sub-row), spans visited in start order:
+//   span ≥ MIN_SPAN_WIDTH_PX wide  → one primitive, its own colour, clickable (mergedCount 1)
+//   span narrower                  → joins the current "run" if it falls in the run's last pixel
+//                                    column or the next one; a run is drawn as ONE block of the
+//                                    dominant colour with its span count (mergedCount ≥ 2).
+//                                    A run of one span is drawn as that span, 1 px wide.
+// So sub-pixel spans are never dropped, and primitives per track are bounded by pixels (each
+// primitive covers ≥ 1 new column, except overlapping wide spans), not by events.
+
+import type { Lane, SpanIndex } from '../../trace/spans.ts';
+import { SUBROW_COUNT } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
+import { TimeScale } from '../../render/time-scale.ts';
+import type { GapMark } from '../host.ts';
+
+/** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
+export const MIN_SPAN_WIDTH_PX = 1;
+
+export class Primitives {
+  count = 0;
+  xPx: Float32Array;
+  widthPx: Float32Array;
+  laneRow: Uint16Array;
+  subrow: Uint8Array;
+  paletteIdx: Uint8Array;
+  spanKind: Uint8Array;
+  /** Span id, or -1 for a merged block. */
+  spanId: Int32Array;
+  /** 1 for a span; the number of spans in a merged block. */
+  mergedCount: Uint32Array;
+
+  constructor(capacity = 256) {
+    this.xPx = new Float32Array(capacity);
+    this.widthPx = new Float32Array(capacity);
+    this.laneRow = new Uint16Array(capacity);
+    this.subrow = new Uint8Array(capacity);
+    this.paletteIdx = new Uint8Array(capacity);
+    this.spanKind = new Uint8Array(capacity);
+    this.spanId = new Int32Array(capacity);
+    this.mergedCount = new Uint32Array(capacity);
+  }
+
+  push(xPx: number, widthPx: number, laneRow: number, subrow: number, paletteIdx: number, spanKind: number, spanId: number, mergedCount: number): void {
+    if (this.count === this.xPx.length) this.grow();
+    const i = this.count++;
+    this.xPx[i] = xPx;
+    this.widthPx[i] = widthPx;
+    this.laneRow[i] = laneRow;
+    this.subrow[i] = subrow;
+    this.paletteIdx[i] = paletteIdx;
+    this.spanKind[i] = spanKind;
+    this.spanId[i] = spanId;
+    this.mergedCount[i] = mergedCount;
+  }
+
+  private grow(): void {
+    const n = this.xPx.length * 2;
+    const g = <T extends Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.xPx = g(this.xPx); this.widthPx = g(this.widthPx); this.laneRow = g(this.laneRow);
+    this.subrow = g(this.subrow); this.paletteIdx = g(this.paletteIdx); this.spanKind = g(this.spanKind);
+    this.spanId = g(this.spanId); this.mergedCount = g(this.mergedCount);
+  }
+}
+
+export interface LaneRowInfo {
+  laneIdx: number;
+  task: string;
+  role: Lane['role'];
+}
+
+export interface GapPrimitive {
+  xPx: number;
+  widthPx: number;
+  missedEvents: number;
+}
+
+export interface TimelineModel {
+  scale: TimeScale;
+  /** Lanes in display order (app tasks, then server threads, then kworkers). */
+  lanes: LaneRowInfo[];
+  prims: Primitives;
+  gaps: GapPrimitive[];
+}
+
+const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2 };
+
+export function orderLanes(lanes: readonly Lane[]): LaneRowInfo[] {
+  return [...lanes]
+    .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.idx - b.idx)
+    .map((l) => ({ laneIdx: l.idx, task: l.task, role: l.role }));
+}
+
+/** Builds the model for [startNs, endNs] over a plot `widthPx` wide. Open spans end at the store's last time. */
+export function buildTimelineModel(
+  spans: SpanIndex,
+  store: TraceStore,
+  startNs: number,
+  endNs: number,
+  widthPx: number,
+  gaps: readonly GapMark[] = [],
+): TimelineModel {
+  const scale = new TimeScale(startNs, endNs, widthPx);
+  const nowNs = store.endNs;
+  const lanes = orderLanes(spans.lanes);
+  const prims = new Primitives();
+  const start = spans.startNs.data;
+  const end = spans.endNs.data;
+  const kind = spans.kind.data;
+  const style = spans.style.data;
+  const tally = new Uint32Array(PALETTE.length);
+  const touched: number[] = [];
+
+  for (let laneRow = 0; laneRow < lanes.length; laneRow++) {
+    const laneIdx = lanes[laneRow]!.laneIdx;
+    for (let subrow = 0; subrow < SUBROW_COUNT; subrow++) {
+      const track = spans.track(laneIdx, subrow);
+      if (track.spans.length === 0) continue;
+      // The current run of sub-pixel spans: columns [runFirstCol, runLastCol].
+      let runFirstCol = -1;
+      let runLastCol = -2;
+      let runCount = 0;
+      let runSpanId = -1;
+      let runKind = 0;
+      const flush = (): void => {
+        if (runCount === 0) return;
+        let dominant = 0;
+        for (const p of touched) {
+          if (tally[p]! > tally[dominant]!) dominant = p;
+        }
+        for (const p of touched) tally[p] = 0;
+        touched.length = 0;
+        prims.push(runFirstCol, runLastCol - runFirstCol + 1, laneRow, subrow, dominant, runKind,
+          runCount === 1 ? runSpanId : -1, runCount);
+        runCount = 0;
+      };
+      spans.forEachInRange(track, startNs, endNs, nowNs, (id) => {
+        const endTsNs = Number.isNaN(end[id]!) ? nowNs : end[id]!;
+        const x0Px = scale.nsToPx(start[id]!);
+        const x1Px = scale.nsToPx(endTsNs);
+        const p = spanPaletteIdx(kind[id]!, style[id]!);
+        if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX) {
+          flush();
+          const l = Math.max(x0Px, 0);
+          const r = Math.min(x1Px, widthPx);
+          if (r > l) prims.push(l, r - l, laneRow, subrow, p, kind[id]!, id, 1);
+          return;
+        }
+        const col = Math.min(Math.max(Math.floor(x0Px), 0), Math.ceil(widthPx) - 1);
+        if (runCount > 0 && col <= runLastCol + 1) {
+          if (col > runLastCol) runLastCol = col;
+        } else {
+          flush();
+          runFirstCol = col;
+          runLastCol = col;
+          runSpanId = id;
+          runKind = kind[id]!;
+        }
+        runCount++;
+        if (tally[p]! === 0) touched.push(p);
+        tally[p]!++;
+      });
+      flush();
+    }
+  }
+
+  const gapPrims: GapPrimitive[] = [];
+  for (const g of gaps) {
+    if (g.toTsNs < startNs || g.fromTsNs > endNs) continue;
+    const l = Math.max(scale.nsToPx(g.fromTsNs), 0);
+    const r = Math.min(scale.nsToPx(g.toTsNs), widthPx);
+    // A gap is drawn at least 2 px wide: it must stay visible at any zoom.
+    gapPrims.push({ xPx: l, widthPx: Math.max(r - l, 2), missedEvents: g.missedEvents });
+  }
+  return { scale, lanes, prims, gaps: gapPrims };
+}
+
+/** Index of the primitive under (xPx in plot space, lane row, sub-row), or -1; the last drawn wins. */
+export function hitTest(model: TimelineModel, xPx: number, laneRow: number, subrow: number, slopPx = 1): number {
+  const p = model.prims;
+  for (let i = p.count - 1; i >= 0; i--) {
+    if (p.laneRow[i] !== laneRow || p.subrow[i] !== subrow) continue;
+    if (xPx >= p.xPx[i]! - slopPx && xPx <= p.xPx[i]! + p.widthPx[i]! + slopPx) return i;
+  }
+  return -1;
+}
