@@ -1,0 +1,133 @@
+// `npm run bench`: every figure measured in this run on this machine, printed as one table with its
+// goal, and written to bench/results.json. Timings live here, never in the test suite.
+import { writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { TraceStore } from '../src/trace/store.ts';
+import { applyBatch, decodeBatch, encodeBatch } from '../src/trace/wire.ts';
+import { SpanIndex } from '../src/trace/spans.ts';
+import type { TraceEvent } from '../src/trace/schema.ts';
+import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { LiveSession } from '../server/hub/live-session.ts';
+import { startServer } from '../server/http-server.ts';
+
+interface Figure {
+  id: string;
+  figure: string;
+  value: number;
+  unit: string;
+  goal: string;
+}
+const figures: Figure[] = [];
+const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+function simEvents(count: number, scenario = DEFAULT_SCENARIO): TraceEvent[] {
+  const { simulation } = makeSimulation(scenario, 1, new Map());
+  const out: TraceEvent[] = [];
+  simulation.runEvents(count, (ev) => out.push(ev));
+  return out;
+}
+
+function best(runs: number, fn: () => number): number {
+  let bestSec = Infinity;
+  let result = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    result = fn();
+    bestSec = Math.min(bestSec, (performance.now() - t0) / 1000);
+  }
+  return result / bestSec;
+}
+
+// P6: simulator flat out (no pacing), events/s on one core.
+{
+  const N = 1_000_000;
+  const rate = best(3, () => {
+    const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
+    let sink = 0;
+    return simulation.runEvents(N, (ev) => { sink += ev.tsNs; });
+  });
+  figures.push({ id: 'P6', figure: `simulator fast mode (${DEFAULT_SCENARIO})`, value: rate, unit: 'events/s', goal: '≥ 1,000,000' });
+}
+
+const events = simEvents(300_000);
+
+// Store append and span pairing.
+{
+  const rate = best(3, () => {
+    const s = new TraceStore();
+    for (const ev of events) s.append(ev);
+    return s.length;
+  });
+  figures.push({ id: 'S1', figure: 'store append (object → typed columns)', value: rate, unit: 'events/s', goal: '—' });
+  const store = new TraceStore();
+  store.appendAll(events);
+  const pairRate = best(3, () => {
+    const spans = new SpanIndex();
+    spans.update(store);
+    return store.length;
+  });
+  figures.push({ id: 'S2', figure: 'span pairing (incremental index)', value: pairRate, unit: 'events/s', goal: '—' });
+
+  // Wire codec: encode 16k-row frames, decode and apply into a client store.
+  const encRate = best(3, () => {
+    let known = 0;
+    const client = new TraceStore();
+    for (let from = 0; from < store.length; from += 16_384) {
+      const r = encodeBatch(store, from, Math.min(store.length, from + 16_384), known);
+      known = r.knownStrings;
+      applyBatch(client, decodeBatch(r.frame));
+    }
+    return client.length;
+  });
+  figures.push({ id: 'W1', figure: 'wire encode + decode + apply', value: encRate, unit: 'events/s', goal: '—' });
+  const { frame } = encodeBatch(store, 0, store.length, 0);
+  figures.push({ id: 'W2', figure: 'wire bytes per event', value: frame.byteLength / store.length, unit: 'B/event', goal: '—' });
+}
+
+// P2 (spine version): simulator → LiveSession → real websocket on loopback → decoded client store.
+{
+  const session = new LiveSession({
+    scenarios: [],
+    scenario: DEFAULT_SCENARIO,
+    makeSource: (name) => makeSimulation(name, 1, new Map()),
+    maxEventsPerTick: 1_000_000,
+  });
+  const server = await startServer({ host: '127.0.0.1', port: 0, distDir: 'dist', session });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+  const client = new TraceStore();
+  let gaps = 0;
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) return;
+    const buf = data as Buffer;
+    applyBatch(client, decodeBatch(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+    if (client.kindOf(client.length - 1) === 'gap') gaps++;
+  });
+  await once(ws, 'open');
+  const target = 1_000_000;
+  const t0 = performance.now();
+  let virtualNs = 0;
+  while (session.emittedEvents < target) {
+    virtualNs += 2_000_000;
+    session.advanceTo(virtualNs);
+    await new Promise((r) => setImmediate(r));
+  }
+  while (client.length < session.emittedEvents && gaps === 0) await new Promise((r) => setTimeout(r, 5));
+  const sec = (performance.now() - t0) / 1000;
+  figures.push({ id: 'P2', figure: 'sim → websocket → decoded client, loopback, zero loss', value: client.length / sec, unit: 'events/s', goal: '≥ 1,000,000' });
+  figures.push({ id: 'P2g', figure: 'events lost to gaps in that run', value: session.emittedEvents - client.length, unit: 'events', goal: '0' });
+  ws.close();
+  await server.close();
+}
+
+const rows = figures.map((f) => [f.id, f.figure, fmt(f.value), f.unit, f.goal]);
+const head = ['id', 'figure', 'value', 'unit', 'goal'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+console.log(line(head));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+const p6 = figures.find((f) => f.id === 'P6')!.value;
+const p2 = figures.find((f) => f.id === 'P2')!.value;
+console.log(`\nratio P2 / P6 (streaming vs bare simulation): ${(p2 / p6).toFixed(2)}`);
+writeFileSync('bench/results.json', JSON.stringify({ machine: { node: process.version, cpus: 2 }, figures }, null, 2) + '\n');

@@ -1,0 +1,104 @@
+import { expect, test, type Page } from '@playwright/test';
+import { serve, type Served } from './server.ts';
+
+// The page exposes window.__fusescope (src/app/test-hooks.ts): counts of what was drawn, an idle
+// signal, and the position of a drawn span, so the test clicks what a user would click.
+import type { FusescopeHooks } from '../src/app/test-hooks.ts';
+
+type Stats = ReturnType<FusescopeHooks['stats']>;
+let server: Served;
+test.beforeAll(async () => {
+  server = await serve();
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+const stats = (page: Page): Promise<Stats> => page.evaluate(() => window.__fusescope!.stats());
+const waitIdle = (page: Page): Promise<unknown> => page.waitForFunction(() => window.__fusescope!.idle());
+
+async function open(page: Page): Promise<void> {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript('globalThis.__name = (f) => f');
+  await page.goto(server.url);
+  await page.waitForFunction(() => {
+    const s = window.__fusescope?.stats();
+    return !!s && s.connected && s.events > 500 && s.drawnLanes >= 3 && s.drawnPrimitives > 20;
+  });
+  expect(errors).toEqual([]);
+}
+
+test('live events stream in and are drawn on the timeline', async ({ page }) => {
+  await open(page);
+  const s = await stats(page);
+  expect(s.lanes).toBeGreaterThanOrEqual(4); // writers, reader, server threads, writeback
+  expect(s.spans).toBeGreaterThan(50);
+  // The canvas is not blank: many distinct colours are painted.
+  const colours = await page.evaluate(() => {
+    const c = document.querySelector('[data-testid="timeline-canvas"]') as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return seen.size;
+  });
+  expect(colours).toBeGreaterThan(5);
+  // The placeholders for the views still to come say so plainly.
+  await expect(page.getByText('Mapping cache')).toBeVisible();
+  await expect(page.getByText(/aliasing/i).first()).toBeVisible();
+  await page.screenshot({ path: 'docs/screenshot.png' });
+});
+
+test('pause stops the stream and resume restarts it', async ({ page }) => {
+  await open(page);
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('pause')).toHaveText(/Resume/);
+  await waitIdle(page);
+  const paused = (await stats(page)).events;
+  // Half a second of wall time passes with the session paused: nothing new arrives.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+  expect((await stats(page)).events).toBe(paused);
+  expect((await stats(page)).paused).toBe(true);
+  await page.getByTestId('pause').click();
+  await page.waitForFunction((n) => window.__fusescope!.stats().events > n + 100, paused);
+});
+
+test('WASD zooms and pans the time axis', async ({ page }) => {
+  await open(page);
+  await page.getByTestId('pause').click();
+  await waitIdle(page);
+  const before = await stats(page);
+  const spanBefore = before.viewEndNs - before.viewStartNs;
+  await page.keyboard.press('w');
+  await waitIdle(page);
+  const zoomedIn = await stats(page);
+  expect(zoomedIn.viewEndNs - zoomedIn.viewStartNs).toBeLessThan(spanBefore * 0.9);
+  expect(zoomedIn.followLive).toBe(false);
+  await page.keyboard.press('s');
+  await page.keyboard.press('s');
+  await waitIdle(page);
+  const zoomedOut = await stats(page);
+  expect(zoomedOut.viewEndNs - zoomedOut.viewStartNs).toBeGreaterThan(zoomedIn.viewEndNs - zoomedIn.viewStartNs);
+  await page.keyboard.press('a');
+  await waitIdle(page);
+  const panned = await stats(page);
+  expect(panned.viewStartNs).toBeLessThan(zoomedOut.viewStartNs);
+  expect(panned.viewEndNs - panned.viewStartNs).toBeCloseTo(zoomedOut.viewEndNs - zoomedOut.viewStartNs, -1);
+});
+
+test('clicking an iomap span shows every field of its events in the inspector', async ({ page }) => {
+  await open(page);
+  await page.getByTestId('pause').click();
+  await waitIdle(page);
+  const target = await page.evaluate(() => window.__fusescope!.findSpan('iomap'));
+  expect(target).not.toBeNull();
+  await page.mouse.click(target!.xPx, target!.yPx);
+  await waitIdle(page);
+  expect(await page.evaluate(() => window.__fusescope!.selection())).toMatchObject({ kind: 'iomap', spanId: target!.spanId });
+  const inspector = page.getByTestId('inspector');
+  for (const field of ['kind', 'task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes']) {
+    await expect(inspector.locator(`tr[data-field="${field}"]`).first()).toBeVisible();
+  }
+  await expect(inspector).toContainText('iomap_begin');
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Runs the real CLI as a user would (node + tsx), on real files.
+function fusescope(...args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('fusescope CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-cli-'));
+
+  it('sim writes NDJSON and summary reports the default scenario\'s alias group', () => {
+    const out = join(dir, 'default.ndjson');
+    const sim = fusescope('sim', '--seed', '7', '--events', '20000', '--out', out);
+    expect(sim.status, sim.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toContain('"format":"fusescope-ndjson"');
+    const sum = fusescope('summary', out);
+    expect(sum.status, sum.stderr).toBe(0);
+    const summary = JSON.parse(sum.stdout);
+    expect(summary.events.total).toBe(20000);
+    expect(summary.aliasGroups).toHaveLength(1);
+    const group = summary.aliasGroups[0];
+    expect(group.nodeids).toHaveLength(2);
+    expect(group.paths).toEqual(expect.arrayContaining(['/d1/file', '/d2/link']));
+    expect(summary.requests.byOpcode.FUSE_IOMAP_BEGIN).toBeGreaterThan(0);
+    expect(summary.locks.length).toBeGreaterThan(0);
+  });
+
+  it('under the ino policy the same scenario has no alias group', () => {
+    const out = join(dir, 'ino.ndjson');
+    expect(fusescope('sim', '--seed', '7', '--events', '5000', '--policy', 'ino', '--out', out).status).toBe(0);
+    expect(JSON.parse(fusescope('summary', out).stdout).aliasGroups).toEqual([]);
+  });
+
+  it('summary names file:line of bad input, keeps the good lines and exits 1', () => {
+    const bad = join(dir, 'bad.ndjson');
+    const good = join(dir, 'good.ndjson');
+    expect(fusescope('sim', '--events', '100', '--out', good).status).toBe(0);
+    const lines = readFileSync(good, 'utf8').trimEnd().split('\n');
+    lines.splice(5, 0, '{"kind":"fuse_send"');
+    writeFileSync(bad, lines.join('\n') + '\n');
+    const sum = fusescope('summary', bad);
+    expect(sum.status).toBe(1);
+    const summary = JSON.parse(sum.stdout);
+    expect(summary.events.total).toBe(100);
+    expect(summary.diagnostics.count).toBe(1);
+    expect(summary.diagnostics.first[0]).toMatch(/bad\.ndjson:6: malformed JSON/);
+  });
+
+  it('rejects unknown options and commands with usage and exit code 2', () => {
+    expect(fusescope('sim', '--bogus').status).toBe(2);
+    const r = fusescope('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+});

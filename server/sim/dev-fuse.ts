@@ -1,0 +1,56 @@
+// /dev/fuse between the kernel model and the server model: the only thing the two halves share.
+// Requests and replies cross it as encoded bytes (src/trace/fuse-proto.ts layouts); the kernel
+// task that sent a request stays parked until the reply carrying its `unique` comes back.
+//
+//   kernel task ──submit(bytes)──▶ [pending queue] ──readRequest()──▶ server thread
+//        ▲                                                                  │
+//        └──────── wake(reply bytes) ◀── writeReply(bytes) ◀────────────────┘
+
+import { readOutHeader } from '../../src/trace/fuse-proto.ts';
+import { Fifo, PARK, type Proc, type ProcStep, type Scheduler } from './clock.ts';
+
+export class DevFuse {
+  private readonly pending = new Fifo<Uint8Array>();
+  /** Server threads blocked in read(/dev/fuse), longest-idle first. */
+  private readonly idleThreads = new Fifo<Proc>();
+  /** unique → kernel task waiting for that reply. */
+  private readonly waiters = new Map<number, Proc>();
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly dispatchNs: () => number,
+    private readonly replyNs: () => number,
+  ) {}
+
+  get inFlightCount(): number {
+    return this.waiters.size;
+  }
+
+  /** Queues a request; the caller must then `yield PARK` and receives the reply bytes. */
+  submit(request: Uint8Array, unique: number, waiter: Proc): void {
+    if (this.waiters.has(unique)) throw new Error(`sim: duplicate unique ${unique}`);
+    this.waiters.set(unique, waiter);
+    this.pending.push(request);
+    const idle = this.idleThreads.shift();
+    if (idle) this.sched.wake(idle, undefined, this.dispatchNs());
+  }
+
+  /** A server thread's blocking read(2) on /dev/fuse. */
+  *readRequest(thread: Proc): ProcStep<Uint8Array> {
+    // A woken thread can find the queue empty again when a busy sibling took the request first.
+    for (;;) {
+      const req = this.pending.shift();
+      if (req) return req;
+      this.idleThreads.push(thread);
+      yield PARK;
+    }
+  }
+
+  writeReply(reply: Uint8Array): void {
+    const unique = Number(readOutHeader(reply).unique);
+    const waiter = this.waiters.get(unique);
+    if (!waiter) throw new Error(`sim: reply for unknown unique ${unique}`);
+    this.waiters.delete(unique);
+    this.sched.wake(waiter, reply, this.replyNs());
+  }
+}

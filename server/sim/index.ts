@@ -1,0 +1,126 @@
+// The embedded simulator's public API. A Simulation is a deterministic discrete-event model of a
+// kernel (VFS + fuse-iomap) and a fuse2fs/fuse4fs-like server that talk only through FUSE message
+// bytes (see README.md). Same spec + seed → byte-identical event stream.
+
+import type { ProtocolRevision } from '../../src/trace/fuse-proto.ts';
+import type { TraceEvent } from '../../src/trace/schema.ts';
+import { appThread } from './app.ts';
+import { Proc } from './clock.ts';
+import { SimCore } from './core.ts';
+import { DevFuse } from './dev-fuse.ts';
+import { KernelModel } from './kernel/kernel.ts';
+import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios.ts';
+import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
+import { serverThread } from './server/server-thread.ts';
+
+export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios.ts';
+export { validateMapping } from './kernel/validate.ts';
+
+export interface SimOptions {
+  seed: number;
+  policy?: 'per-path' | 'ino';
+  revision?: ProtocolRevision;
+}
+
+/** tids the sim hands out: kworker, server threads from 501, app threads from 1001. */
+const KWORKER_TID = 77;
+const FIRST_SERVER_TID = 501;
+const FIRST_APP_TID = 1001;
+/** s_maxbytes as ext4 with 4 KiB blocks reports it (16 TiB - 1 block). */
+const MAX_FILE_BYTES = 2 ** 44 - BLOCK_BYTES;
+
+export class Simulation {
+  readonly spec: ScenarioSpec;
+  private readonly core: SimCore;
+  private readonly kernel: KernelModel;
+  private readonly fs: FsServer;
+  private liveAppThreads = 0;
+  private kworker: Proc | null = null;
+  private clockNs = 0;
+
+  constructor(spec: ScenarioSpec, opts: SimOptions) {
+    if (!Number.isSafeInteger(opts.seed)) throw new Error(`sim: seed must be a safe integer, got ${opts.seed}`);
+    // Normalise through the validator: fills per-op defaults (spanBytes) and rejects a spec built in code wrongly.
+    const checked = parseScenario(spec);
+    this.spec = { ...checked, policy: opts.policy ?? checked.policy, revision: opts.revision ?? checked.revision };
+    const s = this.spec;
+    const core = (this.core = new SimCore(opts.seed, s.costs));
+    this.fs = new FsServer({ policy: s.policy, revision: s.revision, costs: s.costs, faults: s.faults }, s.files, core.prng);
+    const dev = new DevFuse(core.sched, () => core.jitterNs(s.costs.fuseDispatchNs), () => core.jitterNs(s.costs.fuseReplyNs));
+    this.kernel = new KernelModel(core, dev, {
+      rootNodeId: this.fs.rootNodeId, revision: s.revision, blockBytes: BLOCK_BYTES, maxBytes: MAX_FILE_BYTES,
+      registeredDevs: new Set([SERVER_DEV_ID]),
+    });
+
+    for (let i = 0; i < s.serverThreads; i++) {
+      const p = new Proc(`fuse2fs/${FIRST_SERVER_TID + i}`, FIRST_SERVER_TID + i);
+      core.sched.spawn(p, serverThread(p, core, dev, this.fs), 0);
+    }
+    s.threads.forEach((t, i) => {
+      const tid = FIRST_APP_TID + i;
+      const p = new Proc(`${t.name}/${tid}`, tid);
+      this.liveAppThreads++;
+      // A small random start offset so threads do not move in lockstep.
+      core.sched.spawn(p, appThread(p, core, this.kernel, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
+    });
+    if (s.writebackIntervalNs > 0) {
+      const p = (this.kworker = new Proc(`kworker/u8:1/${KWORKER_TID}`, KWORKER_TID));
+      core.sched.spawn(p, this.kernel.kworker(p, s.writebackIntervalNs, () => this.liveAppThreads === 0), 0);
+    }
+  }
+
+  /** Virtual time (ns since start): the latest step run or `untilNs` reached. */
+  get nowNs(): number {
+    return Math.max(this.clockNs, this.core.sched.nowNs);
+  }
+
+  /** All app threads finished (and the writeback flushed what they left dirty). */
+  get done(): boolean {
+    return this.liveAppThreads === 0 && (this.kworker === null || this.kworker.isDone) && this.core.pendingCount === 0;
+  }
+
+  /** Emits events with tsNs <= untilNs in time order (ties: deterministic) to sink; returns count emitted. */
+  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
+    const core = this.core;
+    let count = 0;
+    for (;;) {
+      let ev = core.peekPending();
+      while (ev !== undefined && ev.tsNs <= untilNs) {
+        core.shiftPending();
+        sink(ev);
+        count++;
+        ev = core.peekPending();
+      }
+      if (ev !== undefined || core.sched.peekNs() > untilNs) break;
+      core.sched.step();
+    }
+    if (untilNs > this.clockNs) this.clockNs = untilNs;
+    return count;
+  }
+
+  /** Emits up to maxEvents events (or until done); returns count. */
+  runEvents(maxEvents: number, sink: (ev: TraceEvent) => void): number {
+    const core = this.core;
+    let count = 0;
+    while (count < maxEvents) {
+      const ev = core.shiftPending();
+      if (ev !== undefined) {
+        sink(ev);
+        count++;
+        continue;
+      }
+      if (!core.sched.step()) break;
+    }
+    return count;
+  }
+
+  /** Read-only peek at model state for tests and debugging panels. */
+  inspect(): { kernelInodes: { nodeId: number; ino: number; path: string; iSizeBytes: number; iDiskSizeBytes: number; dirtyBytes: number }[]; serverInode: (ino: number) => ReturnType<FsServer['inodeInfo']> } {
+    return {
+      kernelInodes: [...this.kernel.fuseInodes.values()].map((i) => ({
+        nodeId: i.nodeId, ino: i.ino, path: i.path, iSizeBytes: i.iSizeBytes, iDiskSizeBytes: i.iDiskSizeBytes, dirtyBytes: i.dirty.totalBytes,
+      })),
+      serverInode: (ino) => this.fs.inodeInfo(ino),
+    };
+  }
+}

@@ -1,0 +1,68 @@
+// Dirty page-cache ranges of one fuse_inode, as sorted, disjoint, merged [startBytes, endBytes)
+// intervals in whole pages. Merging on insert keeps the list bounded by the file size / 2 pages.
+
+export const PAGE_BYTES = 4096;
+
+export class DirtyRanges {
+  private starts: number[] = [];
+  private ends: number[] = [];
+
+  get rangeCount(): number {
+    return this.starts.length;
+  }
+  get isEmpty(): boolean {
+    return this.starts.length === 0;
+  }
+  get totalBytes(): number {
+    let sum = 0;
+    for (let i = 0; i < this.starts.length; i++) sum += this.ends[i]! - this.starts[i]!;
+    return sum;
+  }
+  toArray(): [number, number][] {
+    return this.starts.map((s, i) => [s, this.ends[i]!]);
+  }
+
+  /** Marks the pages covering [posBytes, posBytes+lenBytes) dirty. */
+  add(posBytes: number, lenBytes: number): void {
+    if (lenBytes <= 0) return;
+    let s = Math.floor(posBytes / PAGE_BYTES) * PAGE_BYTES;
+    let e = Math.ceil((posBytes + lenBytes) / PAGE_BYTES) * PAGE_BYTES;
+    // First range whose end >= s (touching ranges merge).
+    let i = 0;
+    while (i < this.starts.length && this.ends[i]! < s) i++;
+    let j = i;
+    while (j < this.starts.length && this.starts[j]! <= e) {
+      s = Math.min(s, this.starts[j]!);
+      e = Math.max(e, this.ends[j]!);
+      j++;
+    }
+    this.starts.splice(i, j - i, s);
+    this.ends.splice(i, j - i, e);
+  }
+
+  /** Removes and returns up to `maxBytes` from the front of the first range (writeback order). */
+  takeFirst(maxBytes: number): [number, number] | null {
+    if (this.starts.length === 0) return null;
+    const s = this.starts[0]!, e = this.ends[0]!;
+    const cut = Math.min(e, s + Math.max(PAGE_BYTES, Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES));
+    if (cut >= e) { this.starts.shift(); this.ends.shift(); } else this.starts[0] = cut;
+    return [s, cut];
+  }
+
+  /** Removes and returns the dirty parts overlapping [startBytes, endBytes) (sync before direct IO). */
+  extract(startBytes: number, endBytes: number): [number, number][] {
+    const out: [number, number][] = [];
+    const keepS: number[] = [], keepE: number[] = [];
+    for (let i = 0; i < this.starts.length; i++) {
+      const s = this.starts[i]!, e = this.ends[i]!;
+      if (e <= startBytes || s >= endBytes) { keepS.push(s); keepE.push(e); continue; }
+      const lo = Math.max(s, Math.floor(startBytes / PAGE_BYTES) * PAGE_BYTES);
+      const hi = Math.min(e, Math.ceil(endBytes / PAGE_BYTES) * PAGE_BYTES);
+      if (s < lo) { keepS.push(s); keepE.push(lo); }
+      out.push([lo, hi]);
+      if (hi < e) { keepS.push(hi); keepE.push(e); }
+    }
+    if (out.length > 0) { this.starts = keepS; this.ends = keepE; }
+    return out;
+  }
+}

@@ -1,0 +1,301 @@
+// The server model: a fuse2fs/fuse4fs-like FUSE server (fuse-iomap-domain.md §5.5). It owns the
+// "on-disk" state — inode table, directories, link counts, extent maps, a block allocator — and
+// answers requests that arrive as bytes from /dev/fuse on N server threads.
+//
+// Handling is atomic at receive time (as if under fuse2fs's single filesystem lock); the service
+// time from the cost model is then spent before the reply is written.
+//
+// Nodeid policy (§5.1/§5.2):
+//   per-path  libfuse high-level API: each distinct (parent nodeid, name) gets the next nodeid
+//             from a counter starting at 2 (root = 1); attr.ino is the real inode number
+//             (use_ino), so two hardlinks = two nodeids with one ino.
+//   ino       low-level API as fuse4fs: nodeid = inode number, root_nodeid=2.
+
+import {
+  Errno, FuseDecodeError, IOMAP_BEGIN_OUT_BYTES, IOMAP_IOEND_OUT_BYTES, IoendFlag, MapFlag, MapType,
+  NULL_ADDR, OpFlag, Opcode, REVISIONS, encodeReply, isWriteish, readIomapBeginIn, readIomapEndIn, readIomapIoendIn,
+  writeIomapBeginOut, type InHeader, type IomapIo, type ProtocolRevision,
+} from '../../../src/trace/fuse-proto.ts';
+import type { Prng } from '../prng.ts';
+import { ENTRY_OUT_BYTES, S_IFDIR, S_IFREG, readLookupName, writeEntryOut } from '../proto.ts';
+import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios.ts';
+import { ExtentMap } from './extent-map.ts';
+
+export const SERVER_BLOCK_BYTES = 4096;
+/** Backing device id from FUSE_DEV_IOC_BACKING_OPEN (§1.11): the sim registers one device. */
+export const SERVER_DEV_ID = 1;
+export const EXT4_ROOT_INO = 2;
+/** ext4 reserves inodes 1..11; the first regular inode is 12. */
+export const EXT4_FIRST_INO = 12;
+/** First data block the allocator hands out (below: "metadata"). */
+const FIRST_DATA_BLK = 256;
+/** 1 TiB device. */
+const DEVICE_BLOCKS = 2 ** 28;
+/** Largest extent one IOMAP_BEGIN allocates (fuse2fs allocates per request, bounded). */
+const MAX_ALLOC_BLOCKS = 256;
+/** FUSE_ATTR_* bits that turn iomap on for a file, per revision (§1.10). */
+const ATTR_IOMAP_FLAGS: Record<ProtocolRevision, number> = {
+  'rfc-v1': 0, v3: (1 << 2) | (1 << 3), v6: 1 << 2, v7: (1 << 2) | (1 << 3),
+};
+
+interface SrvInode {
+  ino: number;
+  isDir: boolean;
+  sizeBytes: number;
+  nlink: number;
+  extents: ExtentMap;
+  /** name → ino, directories only. */
+  entries: Map<string, number> | null;
+}
+
+export interface HandleResult {
+  reply: Uint8Array;
+  costNs: number;
+}
+
+export interface FsServerConfig {
+  policy: NodeIdPolicy;
+  revision: ProtocolRevision;
+  costs: CostModel;
+  faults: FaultSpec;
+}
+
+export class FsServer {
+  readonly rootNodeId: number;
+  private readonly inodes = new Map<number, SrvInode>();
+  private readonly nodeToIno = new Map<number, number>();
+  /** per-path policy: `${parentNodeId}/${name}` → nodeid. */
+  private readonly pathNodes = new Map<string, number>();
+  private nextNodeId = 2;
+  private nextIno = EXT4_FIRST_INO;
+  private nextFreeBlk = FIRST_DATA_BLK;
+  private beginCount = 0;
+
+  constructor(private readonly cfg: FsServerConfig, files: readonly FileSpec[], private readonly prng: Prng) {
+    this.rootNodeId = cfg.policy === 'ino' ? EXT4_ROOT_INO : 1;
+    this.inodes.set(EXT4_ROOT_INO, this.newInode(EXT4_ROOT_INO, true));
+    this.nodeToIno.set(this.rootNodeId, EXT4_ROOT_INO);
+    for (const f of files) this.mkfile(f);
+  }
+
+  /** Server-side view of an inode, for tests and the UI's "server state" panel. */
+  inodeInfo(ino: number): { sizeBytes: number; nlink: number; extentCount: number } | undefined {
+    const i = this.inodes.get(ino);
+    return i && { sizeBytes: i.sizeBytes, nlink: i.nlink, extentCount: i.extents.count };
+  }
+
+  handle(h: InHeader, body: Uint8Array): HandleResult {
+    try {
+      switch (h.opcode) {
+        case Opcode.LOOKUP: return this.lookup(h, body);
+        case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
+        case Opcode.IOMAP_END: return this.iomapEnd(h, body);
+        case Opcode.IOMAP_IOEND: return this.iomapIoend(h, body);
+        default: return this.error(h, Errno.ENOSYS, this.cfg.costs.serverEndNs);
+      }
+    } catch (e) {
+      // A malformed request gets EINVAL, as libfuse does for short bodies; anything else is a sim bug.
+      if (e instanceof FuseDecodeError) return this.error(h, Errno.EINVAL, this.cfg.costs.serverEndNs);
+      throw e;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Setup
+
+  private newInode(ino: number, isDir: boolean): SrvInode {
+    return { ino, isDir, sizeBytes: isDir ? SERVER_BLOCK_BYTES : 0, nlink: isDir ? 2 : 0, extents: new ExtentMap(), entries: isDir ? new Map() : null };
+  }
+
+  private mkdirs(path: string): SrvInode {
+    let dir = this.inodes.get(EXT4_ROOT_INO)!;
+    for (const name of path.split('/').filter(Boolean)) {
+      let ino = dir.entries!.get(name);
+      if (ino === undefined) {
+        ino = this.nextIno++;
+        this.inodes.set(ino, this.newInode(ino, true));
+        dir.entries!.set(name, ino);
+        dir.nlink++;
+      }
+      dir = this.inodes.get(ino)!;
+      if (!dir.isDir) throw new Error(`sim server: ${path} crosses a regular file`);
+    }
+    return dir;
+  }
+
+  private link(ino: number, path: string): void {
+    const cut = path.lastIndexOf('/');
+    const dir = this.mkdirs(path.slice(0, cut));
+    dir.entries!.set(path.slice(cut + 1), ino);
+    this.inodes.get(ino)!.nlink++;
+  }
+
+  private mkfile(f: FileSpec): void {
+    const ino = this.nextIno++;
+    const inode = this.newInode(ino, false);
+    this.inodes.set(ino, inode);
+    inode.sizeBytes = f.sizeBytes;
+    const blocks = Math.ceil(f.sizeBytes / SERVER_BLOCK_BYTES);
+    if (f.prealloc !== 'none' && blocks > 0) {
+      const physBlk = this.allocBlocks(blocks);
+      if (physBlk < 0) throw new Error(`sim server: device too small to preallocate ${f.path}`);
+      inode.extents.insert({ fileBlk: 0, lenBlk: blocks, physBlk, isUnwritten: f.prealloc === 'unwritten' });
+    }
+    for (const p of [f.path, ...f.links]) this.link(ino, p);
+  }
+
+  /** Bump allocator; -1 = ENOSPC. (Frees arrive with truncate/punch in a later change.) */
+  private allocBlocks(countBlk: number): number {
+    if (this.nextFreeBlk + countBlk > DEVICE_BLOCKS) return -1;
+    const blk = this.nextFreeBlk;
+    this.nextFreeBlk += countBlk;
+    return blk;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+
+  private costNs(baseNs: number): number {
+    return this.prng.jitterNs(baseNs, this.cfg.costs.jitterPct);
+  }
+
+  private error(h: InHeader, errno: number, baseNs: number): HandleResult {
+    return { reply: encodeReply({ error: -errno, unique: h.unique }, 0), costNs: this.costNs(baseNs) };
+  }
+
+  /** Resolves the request's nodeid and cross-checks attr_ino the way fuse4fs does. */
+  private inodeOf(h: InHeader, attrIno?: bigint): SrvInode | number {
+    const ino = this.nodeToIno.get(Number(h.nodeid));
+    if (ino === undefined) return Errno.ESTALE;
+    if (attrIno !== undefined && BigInt(ino) !== attrIno) return Errno.EINVAL;
+    return this.inodes.get(ino)!;
+  }
+
+  private lookup(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const dir = this.inodeOf(h);
+    if (typeof dir === 'number') return this.error(h, dir, c.serverLookupNs);
+    if (!dir.isDir) return this.error(h, 20 /* ENOTDIR */, c.serverLookupNs);
+    const name = readLookupName(body);
+    const childIno = dir.entries!.get(name);
+    if (childIno === undefined) return this.error(h, Errno.ENOENT, c.serverLookupNs);
+    const child = this.inodes.get(childIno)!;
+    let nodeId: number;
+    if (this.cfg.policy === 'ino') {
+      nodeId = childIno;
+    } else {
+      const key = `${h.nodeid}/${name}`;
+      nodeId = this.pathNodes.get(key) ?? 0;
+      if (nodeId === 0) {
+        nodeId = this.nextNodeId++;
+        this.pathNodes.set(key, nodeId);
+      }
+    }
+    this.nodeToIno.set(nodeId, childIno);
+    const entry = {
+      nodeId, ino: childIno, sizeBytes: child.sizeBytes, nlink: child.nlink,
+      mode: child.isDir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
+      attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision],
+    };
+    const reply = encodeReply({ error: 0, unique: h.unique }, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
+    return { reply, costNs: this.costNs(c.serverLookupNs) };
+  }
+
+  private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readIomapBeginIn(body);
+    const inode = this.inodeOf(h, req.attrIno);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverBeginNs);
+    if (inode.isDir) return this.error(h, 21 /* EISDIR */, c.serverBeginNs);
+    const posBytes = Number(req.posBytes);
+    const countBytes = Number(req.countBytes);
+    const B = SERVER_BLOCK_BYTES;
+    const posBlk = Math.floor(posBytes / B);
+    // ZERO/UNSHARE skip holes (§2.3); every other write-ish op needs real blocks.
+    const mustAllocate = isWriteish(req.opflags) && (req.opflags & (OpFlag.ZERO | OpFlag.UNSHARE)) === 0;
+    let read: IomapIo;
+    let didAllocate = false;
+    const hit = inode.extents.lookup(posBlk);
+    if (hit.kind === 'extent') {
+      const e = hit.ext;
+      read = {
+        offsetBytes: BigInt(e.fileBlk * B), lenBytes: BigInt(e.lenBlk * B), addr: BigInt(e.physBlk) * BigInt(B),
+        type: e.isUnwritten ? MapType.UNWRITTEN : MapType.MAPPED, flags: 0, dev: SERVER_DEV_ID,
+      };
+    } else {
+      const wantEndBlk = Math.max(posBlk + 1, Math.ceil((posBytes + countBytes) / B));
+      if (mustAllocate) {
+        const lenBlk = Math.min(hit.endBlk, wantEndBlk, posBlk + MAX_ALLOC_BLOCKS) - posBlk;
+        const physBlk = this.allocBlocks(lenBlk);
+        if (physBlk < 0) return this.error(h, Errno.ENOSPC, c.serverBeginAllocNs);
+        inode.extents.insert({ fileBlk: posBlk, lenBlk, physBlk, isUnwritten: true });
+        didAllocate = true;
+        // fuse2fs: a forced-uninit fallocate, returned as UNWRITTEN + DIRTY (metadata not yet on disk).
+        read = {
+          offsetBytes: BigInt(posBlk * B), lenBytes: BigInt(lenBlk * B), addr: BigInt(physBlk) * BigInt(B),
+          type: MapType.UNWRITTEN, flags: MapFlag.DIRTY, dev: SERVER_DEV_ID,
+        };
+      } else {
+        const endBlk = Math.min(hit.endBlk, wantEndBlk);
+        read = {
+          offsetBytes: BigInt(hit.startBlk * B), lenBytes: BigInt((endBlk - hit.startBlk) * B), addr: NULL_ADDR,
+          type: MapType.HOLE, flags: 0, dev: 0,
+        };
+      }
+    }
+    // libfuse's reply helper with a NULL write mapping: PURE_OVERWRITE over the same range.
+    const write: IomapIo = { offsetBytes: read.offsetBytes, lenBytes: read.lenBytes, addr: NULL_ADDR, type: MapType.PURE_OVERWRITE, flags: 0, dev: 0 };
+    this.beginCount++;
+    const every = this.cfg.faults.badMappingEvery;
+    if (every !== undefined && this.beginCount % every === 0) this.corrupt(read, posBytes);
+    const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
+    return { reply, costNs: this.costNs(didAllocate ? c.serverBeginAllocNs : c.serverBeginNs) };
+  }
+
+  /** Fault injection: one of the mistakes kernel validation must catch (§1.4). */
+  private corrupt(read: IomapIo, posBytes: number): void {
+    switch (this.prng.int(0, 4)) {
+      case 0: read.offsetBytes += 512n; break; // misaligned
+      case 1: read.lenBytes = 0n; break;
+      case 2: read.type = MapType.MAPPED; read.dev = 0; break; // no backing device
+      default: // does not contain pos
+        read.offsetBytes = BigInt((Math.floor(posBytes / SERVER_BLOCK_BYTES) + 1) * SERVER_BLOCK_BYTES);
+        break;
+    }
+  }
+
+  private iomapEnd(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readIomapEndIn(body);
+    const inode = this.inodeOf(h, req.attrIno);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverEndNs);
+    // fuse2fs: IOMAP_END with SIZE_CHANGED is how buffered appends reach i_size (§5.5). A short
+    // write would free the speculative allocation here; the sim never writes short.
+    if ((req.map.flags & MapFlag.SIZE_CHANGED) !== 0 && req.writtenBytes > 0n) {
+      inode.sizeBytes = Math.max(inode.sizeBytes, Number(req.posBytes + req.writtenBytes));
+    }
+    return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs: this.costNs(c.serverEndNs) };
+  }
+
+  private iomapIoend(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readIomapIoendIn(body);
+    const inode = this.inodeOf(h, req.attrIno);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverIoendNs);
+    let convertedBlk = 0;
+    if (req.error === 0 && req.writtenBytes > 0n) {
+      const posBytes = Number(req.posBytes), endBytes = posBytes + Number(req.writtenBytes);
+      if ((req.flags & IoendFlag.UNWRITTEN) !== 0) {
+        convertedBlk = inode.extents.convert(Math.floor(posBytes / SERVER_BLOCK_BYTES), Math.ceil(endBytes / SERVER_BLOCK_BYTES));
+      }
+      if ((req.flags & IoendFlag.APPEND) !== 0) inode.sizeBytes = Math.max(inode.sizeBytes, endBytes);
+    }
+    const costNs = this.costNs(convertedBlk > 0 ? c.serverConvertNs : c.serverIoendNs);
+    if (!REVISIONS[this.cfg.revision].ioendHasReply) return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs };
+    // v7: fuse_iomap_ioend_out.newsize — always the true on-disk size, never 0 (§1.5).
+    const sizeBytes = inode.sizeBytes;
+    const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_IOEND_OUT_BYTES, (dv, at) => dv.setBigUint64(at, BigInt(sizeBytes), true));
+    return { reply, costNs };
+  }
+}
+
