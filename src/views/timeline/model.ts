@@ -4,10 +4,11 @@
 //
 // Level of detail, per track (one lane × sub-row), spans visited in start order:
 //   span ≥ MIN_SPAN_WIDTH_PX wide  → one primitive, its own colour, clickable (mergedCount 1)
-//   span narrower                  → joins the current "run" if it falls in the run's last pixel
-//                                    column or the next one; a run is drawn as ONE block of the
-//                                    dominant colour with its span count (mergedCount ≥ 2).
-//                                    A run of one span is drawn as that span, 1 px wide.
+//   span narrower                  → tallied into the bucket of its start pixel column; a column's
+//                                    colour is the style covering the most time in it. Adjacent
+//                                    columns of the same colour form one "run", drawn as ONE block
+//                                    with its span count (mergedCount ≥ 2). A run of one span is
+//                                    drawn as that span, 1 px wide (still clickable).
 // So sub-pixel spans are never dropped, and primitives per track are bounded by pixels (each
 // primitive covers ≥ 1 new column, except overlapping wide spans), not by events.
 
@@ -116,7 +117,9 @@ export function buildTimelineModel(
   const end = spans.endNs.data;
   const kind = spans.kind.data;
   const style = spans.style.data;
-  const tally = new Uint32Array(PALETTE.length);
+  // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
+  // join one run (one primitive). Dominance is by time covered (+1 ns so instants count).
+  const tally = new Float64Array(PALETTE.length);
   const touched: number[] = [];
 
   for (let laneRow = 0; laneRow < lanes.length; laneRow++) {
@@ -124,23 +127,41 @@ export function buildTimelineModel(
     for (let subrow = 0; subrow < SUBROW_COUNT; subrow++) {
       const track = spans.track(laneIdx, subrow);
       if (track.spans.length === 0) continue;
-      // The current run of sub-pixel spans: columns [runFirstCol, runLastCol].
-      let runFirstCol = -1;
+      let col = -1; // the column being tallied
+      let colCount = 0;
+      let colSpanId = -1;
+      let colKind = 0;
+      let runFirstCol = -1; // the current run: columns [runFirstCol, runLastCol]
       let runLastCol = -2;
       let runCount = 0;
+      let runPalette = 0;
       let runSpanId = -1;
       let runKind = 0;
-      const flush = (): void => {
+      const flushRun = (): void => {
         if (runCount === 0) return;
-        let dominant = 0;
-        for (const p of touched) {
-          if (tally[p]! > tally[dominant]!) dominant = p;
-        }
-        for (const p of touched) tally[p] = 0;
-        touched.length = 0;
-        prims.push(runFirstCol, runLastCol - runFirstCol + 1, laneRow, subrow, dominant, runKind,
+        prims.push(runFirstCol, runLastCol - runFirstCol + 1, laneRow, subrow, runPalette, runKind,
           runCount === 1 ? runSpanId : -1, runCount);
         runCount = 0;
+      };
+      const closeColumn = (): void => {
+        if (colCount === 0) return;
+        let dominant = touched[0]!;
+        for (const p of touched) if (tally[p]! > tally[dominant]!) dominant = p;
+        for (const p of touched) tally[p] = 0;
+        touched.length = 0;
+        if (runCount > 0 && dominant === runPalette && col >= runFirstCol && col <= runLastCol + 1) {
+          if (col > runLastCol) runLastCol = col;
+          runCount += colCount;
+        } else {
+          flushRun();
+          runFirstCol = col;
+          runLastCol = col;
+          runCount = colCount;
+          runPalette = dominant;
+          runSpanId = colSpanId;
+          runKind = colKind;
+        }
+        colCount = 0;
       };
       spans.forEachInRange(track, startNs, endNs, nowNs, (id) => {
         const endTsNs = Number.isNaN(end[id]!) ? nowNs : end[id]!;
@@ -148,27 +169,27 @@ export function buildTimelineModel(
         const x1Px = scale.nsToPx(endTsNs);
         const p = spanPaletteIdx(kind[id]!, style[id]!);
         if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX) {
-          flush();
+          closeColumn();
+          flushRun();
           const l = Math.max(x0Px, 0);
           const r = Math.min(x1Px, widthPx);
           if (r > l) prims.push(l, r - l, laneRow, subrow, p, kind[id]!, id, 1);
           return;
         }
-        const col = Math.min(Math.max(Math.floor(x0Px), 0), Math.ceil(widthPx) - 1);
-        if (runCount > 0 && col <= runLastCol + 1) {
-          if (col > runLastCol) runLastCol = col;
-        } else {
-          flush();
-          runFirstCol = col;
-          runLastCol = col;
-          runSpanId = id;
-          runKind = kind[id]!;
+        const c = Math.min(Math.max(Math.floor(x0Px), 0), Math.ceil(widthPx) - 1);
+        if (c !== col) {
+          closeColumn();
+          col = c;
         }
-        runCount++;
-        if (tally[p]! === 0) touched.push(p);
-        tally[p]!++;
+        if (colCount++ === 0) {
+          colSpanId = id;
+          colKind = kind[id]!;
+        }
+        if (tally[p] === 0) touched.push(p);
+        tally[p]! += endTsNs - start[id]! + 1;
       });
-      flush();
+      closeColumn();
+      flushRun();
     }
   }
 

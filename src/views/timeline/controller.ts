@@ -1,0 +1,217 @@
+// Imperative half of the timeline: owns the canvas, redraws on the page's rAF scheduler when the
+// data, range, size or hover changed (React never re-renders the canvas), turns wheel/drag
+// (d3-zoom) and WASD into range changes, and answers hit tests from the drawn model.
+
+import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
+import { select } from 'd3-selection';
+import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
+import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
+import { CHROME, PALETTE } from '../../render/palette.ts';
+import { NO_HOVER, type ViewHost, type ViewProbe } from '../host.ts';
+import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
+import { drawTimeline } from './draw.ts';
+import { drawAxis } from './axis.ts';
+import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
+import { isTypingTarget } from '../../widgets/keys.ts';
+
+/** One W/S press shows 80% / 125% of the width: with key auto-repeat (~30/s) that halves or
+ *  doubles the range about 10×/s — fast across decades, still stoppable on the span you want. */
+export const ZOOM_STEP_FACTOR = 0.8;
+/** One A/D press moves 10% of the width: auto-repeat pans ~3 screens/s, one tap nudges. */
+export const PAN_STEP_FRACTION = 0.1;
+/** findSpan only offers spans this wide, so a test's click cannot land on a neighbour. */
+const FIND_MIN_WIDTH_PX = 3;
+
+export interface TimelineElements {
+  scroll: HTMLDivElement;
+  canvas: HTMLCanvasElement;
+  axis: SVGSVGElement;
+}
+
+export class TimelineController implements ViewProbe {
+  private model: TimelineModel | null = null;
+  private modelKey = '';
+  private ctx: CanvasRenderingContext2D | null = null;
+  private lockWaitFill: string | CanvasPattern = PALETTE[0]!.colour;
+  private sizeKey = '';
+  /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
+  private pointerPlotXPx = -1;
+  private lastTransform: ZoomTransform = zoomIdentity;
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(private readonly host: ViewHost, private readonly el: TimelineElements) {
+    this.disposers.push(host.scheduler.addRenderer(() => this.render()));
+    const ro = new ResizeObserver(() => host.scheduler.markDirty());
+    ro.observe(el.scroll);
+    this.disposers.push(() => ro.disconnect());
+    this.listen(el.scroll, 'scroll', () => host.scheduler.markDirty());
+    this.listen(el.canvas, 'mousemove', (e) => this.onPointer(e as MouseEvent));
+    this.listen(el.canvas, 'mouseleave', () => { this.pointerPlotXPx = -1; host.setHover(NO_HOVER); });
+    this.listen(el.canvas, 'click', (e) => this.onClick(e as MouseEvent));
+    this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
+    this.installZoom();
+    host.setProbe(this);
+    this.disposers.push(() => host.setProbe(null));
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0).reverse()) d();
+  }
+
+  private listen(target: EventTarget, type: string, fn: (e: Event) => void): void {
+    target.addEventListener(type, fn);
+    this.disposers.push(() => target.removeEventListener(type, fn));
+  }
+
+  private plotWidthPx(): number {
+    return Math.max(1, this.el.scroll.clientWidth - LABEL_WIDTH_PX);
+  }
+
+  // --- drawing -------------------------------------------------------------------------------
+
+  private render(): void {
+    const h = this.host;
+    const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.el.scroll.clientWidth);
+    const plotWidthPx = widthPx - LABEL_WIDTH_PX;
+    const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}`;
+    if (key !== this.modelKey || !this.model) {
+      this.model = buildTimelineModel(h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotWidthPx, h.gaps);
+      this.modelKey = key;
+    }
+    const model = this.model;
+    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.el.scroll.clientHeight);
+    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}`;
+    if (sizeKey !== this.sizeKey || !this.ctx) {
+      this.ctx = sizeCanvas(this.el.canvas, widthPx, heightPx);
+      this.lockWaitFill = makeHatchPattern(this.ctx, PALETTE.find((p) => p.hatched)!.colour, CHROME.hatchBackground);
+      this.sizeKey = sizeKey;
+    }
+    const topPx = this.el.scroll.scrollTop;
+    const stats = drawTimeline(this.ctx, model, {
+      canvasWidthPx: widthPx,
+      canvasHeightPx: heightPx,
+      visibleTopPx: topPx,
+      visibleBottomPx: topPx + this.el.scroll.clientHeight,
+      hoverSpanId: h.hover.spanId,
+      selectedSpanId: h.selectedSpanId,
+      lockWaitFill: this.lockWaitFill,
+    });
+    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps);
+    h.reportDraw(stats);
+  }
+
+  // --- pointer -------------------------------------------------------------------------------
+
+  private hit(e: MouseEvent): number {
+    if (!this.model) return -1;
+    const xPx = e.offsetX - LABEL_WIDTH_PX;
+    const row = rowAtPx(e.offsetY, this.model.lanes.length);
+    if (xPx < 0 || !row) return -1;
+    return hitTest(this.model, xPx, row.laneRow, row.subrow);
+  }
+
+  private onPointer(e: MouseEvent): void {
+    this.pointerPlotXPx = e.offsetX - LABEL_WIDTH_PX;
+    const i = this.hit(e);
+    if (i < 0 || !this.model) {
+      this.host.setHover(NO_HOVER);
+      return;
+    }
+    const p = this.model.prims;
+    this.host.setHover({ spanId: p.spanId[i]!, mergedCount: p.mergedCount[i]!, paletteIdx: p.paletteIdx[i]!, clientXPx: e.clientX, clientYPx: e.clientY });
+  }
+
+  private onClick(e: MouseEvent): void {
+    const i = this.hit(e);
+    this.host.select(i >= 0 && this.model ? this.model.prims.spanId[i]! : -1);
+  }
+
+  // --- zoom and pan --------------------------------------------------------------------------
+
+  private installZoom(): void {
+    const behaviour = zoom<HTMLCanvasElement, unknown>()
+      .scaleExtent([0, Infinity])
+      // Wheel over the lane labels scrolls the lanes instead of zooming time.
+      .filter((e: Event) => {
+        const me = e as MouseEvent;
+        if (e.type === 'wheel') return me.offsetX >= LABEL_WIDTH_PX;
+        return !me.ctrlKey && !me.button;
+      })
+      .on('start', (ev: { transform: ZoomTransform }) => { this.lastTransform = ev.transform; })
+      .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: Event | null }) => {
+        if (!ev.sourceEvent) return;
+        // The gesture since the last event is the affine map x' = a·x + b in canvas px.
+        const t = ev.transform;
+        const a = t.k / this.lastTransform.k;
+        const b = t.x - this.lastTransform.x * a;
+        this.lastTransform = t;
+        if (!(a > 0) || !Number.isFinite(b)) return;
+        const bPlot = b + a * LABEL_WIDTH_PX - LABEL_WIDTH_PX;
+        this.applyAffine(a, bPlot);
+      })
+      .on('end', () => {
+        // Our range is the state; d3's accumulated transform is reset so k never drifts.
+        (this.el.canvas as unknown as { __zoom: ZoomTransform }).__zoom = zoomIdentity;
+        this.lastTransform = zoomIdentity;
+      });
+    const sel = select(this.el.canvas);
+    sel.call(behaviour).on('dblclick.zoom', null);
+    this.disposers.push(() => { sel.on('.zoom', null); });
+  }
+
+  /** Shows what the affine map x' = a·x + b (plot px) brings into [0, width]. */
+  private applyAffine(a: number, bPlotPx: number): void {
+    const host = this.host;
+    host.scheduler.scheduleAction(() => {
+      const widthPx = this.plotWidthPx();
+      const nsPerPx = (host.viewEndNs - host.viewStartNs) / widthPx;
+      const startNs = host.viewStartNs + (-bPlotPx / a) * nsPerPx;
+      const endNs = host.viewStartNs + ((widthPx - bPlotPx) / a) * nsPerPx;
+      host.setRange(startNs, endNs, true);
+    });
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+    const widthPx = this.plotWidthPx();
+    const anchorPx = this.pointerPlotXPx >= 0 ? this.pointerPlotXPx : widthPx / 2;
+    const zoomBy = (factor: number): void => this.applyAffine(1 / factor, anchorPx - anchorPx / factor);
+    switch (e.key.toLowerCase()) {
+      case 'w': zoomBy(ZOOM_STEP_FACTOR); break;
+      case 's': zoomBy(1 / ZOOM_STEP_FACTOR); break;
+      case 'a': this.applyAffine(1, PAN_STEP_FRACTION * widthPx); break;
+      case 'd': this.applyAffine(1, -PAN_STEP_FRACTION * widthPx); break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+
+  // --- test probe ----------------------------------------------------------------------------
+
+  findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null {
+    const m = this.model;
+    if (!m) return null;
+    const want = kind === undefined ? -1 : SpanKind[kind];
+    const canvasRect = this.el.canvas.getBoundingClientRect();
+    const scrollRect = this.el.scroll.getBoundingClientRect();
+    const p = m.prims;
+    let best = -1;
+    let bestWidthPx = 0;
+    let bestX = 0;
+    let bestY = 0;
+    for (let i = 0; i < p.count; i++) {
+      if (p.mergedCount[i] !== 1 || p.spanId[i]! < 0) continue;
+      if (want >= 0 && p.spanKind[i] !== want) continue;
+      const widthPx = p.widthPx[i]!;
+      if (widthPx < FIND_MIN_WIDTH_PX || widthPx <= bestWidthPx) continue;
+      const yPx = canvasRect.top + subrowTopPx(p.laneRow[i]!, p.subrow[i]!) + SUBROW_HEIGHT_PX / 2;
+      if (yPx < scrollRect.top + 2 || yPx > scrollRect.bottom - 2) continue;
+      best = i;
+      bestWidthPx = widthPx;
+      bestX = canvasRect.left + LABEL_WIDTH_PX + p.xPx[i]! + widthPx / 2;
+      bestY = yPx;
+    }
+    if (best < 0) return null;
+    return { xPx: bestX, yPx: bestY, spanId: p.spanId[best]! };
+  }
+}

@@ -1,0 +1,117 @@
+// Text for the tooltip and the inspector: turns a span (its begin/end rows and, for an iomap
+// step, the mapping rows between them) into labelled, pretty-printed fields. Pure.
+
+import { SPAN_KIND_NAMES, type SpanIndex } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import type { TraceEvent } from '../../trace/schema.ts';
+import { KIND_CODE } from '../../trace/schema.ts';
+import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
+import { formatDurNs } from '../../render/time-scale.ts';
+
+const NO_ROW = 0xffff_ffff;
+
+export function formatField(name: string, value: unknown): string {
+  if (typeof value === 'bigint') return `0x${value.toString(16)}`;
+  if (typeof value !== 'number') return String(value);
+  switch (name) {
+    case 'opflags': return `${formatFlags(value, opFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
+    case 'mapFlags': return `${formatFlags(value, mapFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
+    case 'ioendFlags': return `${formatFlags(value, ioendFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
+    case 'opcode': return `${opcodeName(value)} (${value})`;
+    case 'mapType': return `${mapTypeName(value)} (${value})`;
+    case 'oflags': return `0o${value.toString(8)}`;
+    case 'tsNs': case 'fromTsNs': case 'toTsNs': return `${value} ns (${formatDurNs(value)})`;
+    default: return String(value);
+  }
+}
+
+export interface InspectorSection {
+  title: string;
+  rows: { field: string; value: string }[];
+}
+
+/** Mapping events (iomap_map) the kernel recorded for this iomap step, on the same task. */
+function mappingRows(store: TraceStore, spans: SpanIndex, id: number): number[] {
+  const begin = spans.beginRow.data[id]!;
+  const endRow = spans.endRow.data[id]!;
+  const last = endRow === NO_ROW ? store.length - 1 : endRow;
+  const task = store.col('task')[begin];
+  const taskCol = store.col('task');
+  const rows: number[] = [];
+  // Bounded: an iomap step is a handful of rows; cap the scan for a span left open by a gap.
+  for (let r = begin + 1; r <= last && r <= begin + 10_000; r++) {
+    if (store.kinds[r] === KIND_CODE.iomap_map && taskCol[r] === task) rows.push(r);
+  }
+  return rows;
+}
+
+/**
+ * Sections of the inspector. Each field name appears once: the first section's names are plain
+ * (`opcode`, `nodeId`), later duplicates get the section's prefix (`end.tsNs`, `map.write.mapType`).
+ */
+export function inspectorSections(store: TraceStore, spans: SpanIndex, id: number): InspectorSection[] {
+  const seen = new Set<string>();
+  const add = (section: InspectorSection, prefix: string, field: string, value: string): void => {
+    const name = seen.has(field) ? `${prefix}.${field}` : field;
+    seen.add(name);
+    section.rows.push({ field: name, value });
+  };
+  const eventSection = (title: string, prefix: string, ev: TraceEvent): InspectorSection => {
+    const s: InspectorSection = { title, rows: [] };
+    for (const [field, value] of Object.entries(ev)) add(s, prefix, field, formatField(field, value));
+    return s;
+  };
+
+  const kindName = SPAN_KIND_NAMES[spans.kind.data[id]!]!;
+  const startNs = spans.startNs.data[id]!;
+  const isOpen = spans.isOpen(id);
+  const span: InspectorSection = { title: 'span', rows: [] };
+  add(span, 'span', 'span', kindName);
+  add(span, 'span', 'spanId', String(id));
+  add(span, 'span', 'durNs', isOpen ? 'open' : `${spans.endNs.data[id]! - startNs} ns (${formatDurNs(spans.endNs.data[id]! - startNs)})`);
+  add(span, 'span', 'lane', spans.lanes[spans.lane.data[id]!]?.task ?? '?');
+  const sections = [span];
+
+  sections.push(eventSection(`begin: row ${spans.beginRow.data[id]}`, 'begin', store.get(spans.beginRow.data[id]!)));
+  if (kindName === 'iomap') {
+    for (const r of mappingRows(store, spans, id)) {
+      const ev = store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>;
+      sections.push(eventSection(`mapping (${ev.slot} slot, ${ev.source}): row ${r}`, `map.${ev.slot}`, ev));
+    }
+  }
+  const endRow = spans.endRow.data[id]!;
+  if (endRow !== NO_ROW) sections.push(eventSection(`end: row ${endRow}`, 'end', store.get(endRow)));
+  return sections;
+}
+
+/** Short text for the hover tooltip: a title and up to ~6 key: value lines. */
+export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { title: string; lines: [string, string][] } {
+  const kindName = SPAN_KIND_NAMES[spans.kind.data[id]!]!;
+  const begin = store.get(spans.beginRow.data[id]!) as unknown as Record<string, unknown>;
+  const durNs = spans.isOpen(id) ? Number.NaN : spans.endNs.data[id]! - spans.startNs.data[id]!;
+  const lines: [string, string][] = [
+    ['task', String(begin.task)],
+    ['duration', Number.isNaN(durNs) ? 'open' : formatDurNs(durNs)],
+  ];
+  const pick = (field: string, label = field): void => {
+    if (begin[field] !== undefined) lines.push([label, formatField(field, begin[field])]);
+  };
+  let title: string = kindName;
+  if (kindName === 'app_op') title = `${String(begin.op)}(2) ${String(begin.path)}`;
+  if (kindName === 'fuse_req' || kindName === 'fuse_serve') {
+    title = `${opcodeName(begin.opcode as number)} ${kindName === 'fuse_serve' ? '(served)' : ''}`;
+    pick('unique');
+  }
+  if (kindName === 'iomap') {
+    const maps = mappingRows(store, spans, id).map((r) => store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>);
+    title = `iomap ${maps.length ? maps.map((m) => `${m.slot}:${mapTypeName(m.mapType)}`).join(' ') : '(no mapping yet)'}`;
+    pick('opflags');
+  }
+  if (kindName === 'lock_wait' || kindName === 'lock_hold') {
+    title = `${kindName === 'lock_wait' ? 'wait for' : 'hold'} ${String(begin.lock)} ${String(begin.mode)}`;
+  }
+  pick('nodeId');
+  pick('posBytes', 'pos');
+  pick('lenBytes', 'len');
+  return { title, lines };
+}

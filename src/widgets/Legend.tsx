@@ -1,0 +1,34 @@
+export interface LegendItem {
+  key: string;
+  label: string;
+  colour: string;
+  hatched?: boolean;
+}
+export interface LegendGroup {
+  title: string;
+  items: readonly LegendItem[];
+}
+
+/** Colour swatches with labels, in titled groups. */
+export function Legend({ groups }: { groups: readonly LegendGroup[] }) {
+  return (
+    <div className="legend" data-testid="legend">
+      {groups.map((g) => (
+        <div className="legend-group" key={g.title}>
+          <span className="legend-title">{g.title}</span>
+          {g.items.map((it) => (
+            <span className="legend-item" key={it.key}>
+              <span
+                className="legend-swatch"
+                style={it.hatched
+                  ? { background: `repeating-linear-gradient(135deg, ${it.colour} 0 1.5px, #e6e6e6 1.5px 5px)` }
+                  : { background: it.colour }}
+              />
+              {it.label}
+            </span>
+          ))}
+        </div>
+      ))}
+    </div>
+  );
+}
