@@ -23,6 +23,9 @@ async function open(page: Page): Promise<void> {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.addInitScript('globalThis.__name = (f) => f');
   await page.goto(server.url);
+  // Pause is the session's, shared by every page: an earlier test may have left it paused.
+  await page.waitForFunction(() => window.__fusescope?.stats().connected);
+  if ((await stats(page)).paused) await page.getByTestId('pause').click();
   await page.waitForFunction(() => {
     const s = window.__fusescope?.stats();
     return !!s && s.connected && s.events > 500 && s.drawnLanes >= 3 && s.drawnPrimitives > 20;
@@ -47,6 +50,9 @@ test('live events stream in and are drawn on the timeline', async ({ page }) => 
   // The placeholders for the views still to come say so plainly.
   await expect(page.getByText('Mapping cache')).toBeVisible();
   await expect(page.getByText(/aliasing/i).first()).toBeVisible();
+  // A few seconds of stream make a representative picture for the README.
+  await page.waitForFunction(() => window.__fusescope!.stats().events > 2500);
+  await waitIdle(page);
   await page.screenshot({ path: 'docs/screenshot.png' });
 });
 

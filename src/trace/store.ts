@@ -50,6 +50,34 @@ export function columnTypeOfKey(key: string): ColumnType {
   throw new Error(`unknown column ${key}`);
 }
 
+/** Every storage key (a u64 field has two), in a fixed order: the index into a store's columns. */
+const STORAGE_KEYS: string[] = FIELDS_LIST().flatMap((f) => columnKeys(f));
+const KEY_INDEX = new Map(STORAGE_KEYS.map((k, i) => [k, i]));
+function FIELDS_LIST(): FieldName[] {
+  return Object.keys(FIELD_TYPES) as FieldName[];
+}
+
+const enum Tag { Num, Str, Bool, Enum, U64 }
+interface FieldPlan {
+  field: FieldName;
+  tag: Tag;
+  /** Storage key index (for u64: the Hi key; Lo is keyIdx + 1). */
+  keyIdx: number;
+  enumCodes: Map<string, number> | null;
+}
+/** Per kind code: how to write each of its fields, computed once so append does no lookups by name. */
+const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
+  (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
+    const type = FIELD_TYPES[field];
+    const tag = type === 'u64' ? Tag.U64 : type === 'str' ? Tag.Str : type === 'bool' ? Tag.Bool : isEnum(type) ? Tag.Enum : Tag.Num;
+    return {
+      field, tag,
+      keyIdx: KEY_INDEX.get(columnKeys(field)[0]!)!,
+      enumCodes: isEnum(type) ? new Map((ENUMS[type] as readonly string[]).map((v, i) => [v, i])) : null,
+    };
+  }),
+);
+
 export class TraceStore {
   /** Absolute time of tsNs = 0 (e.g. CLOCK_MONOTONIC ns of the first event, or 0 for the simulator). */
   originNs: bigint;
@@ -64,6 +92,8 @@ export class TraceStore {
   private kindCol = new Uint8Array(INITIAL_CAPACITY);
   private tsCol = new Float64Array(INITIAL_CAPACITY);
   private readonly cols = new Map<string, Column>();
+  /** Same columns as `cols`, by storage key index, for the append hot path. */
+  private colByIdx: Array<Column | undefined> = new Array(STORAGE_KEYS.length);
 
   constructor(originNs = 0n, strings = new StringTable()) {
     this.originNs = originNs;
@@ -79,6 +109,8 @@ export class TraceStore {
     if (!c) {
       c = allocColumn(columnTypeOfKey(key), this.capacity);
       this.cols.set(key, c);
+      const idx = KEY_INDEX.get(key);
+      if (idx !== undefined) this.colByIdx[idx] = c;
     }
     return c;
   }
@@ -97,7 +129,11 @@ export class TraceStore {
     while (cap < needed) cap *= 2;
     this.kindCol = grow(this.kindCol, cap);
     this.tsCol = grow(this.tsCol, cap);
-    for (const [key, c] of this.cols) this.cols.set(key, grow(c, cap));
+    for (const [key, c] of this.cols) {
+      const grown = grow(c, cap);
+      this.cols.set(key, grown);
+      this.colByIdx[KEY_INDEX.get(key)!] = grown;
+    }
     this.capacity = cap;
   }
 
@@ -117,9 +153,8 @@ export class TraceStore {
     this.kindCol[row] = KIND_CODE[ev.kind];
     this.tsCol[row] = this.nextTs(ev.tsNs);
     const rec = ev as unknown as Record<string, unknown>;
-    for (const field of KIND_FIELDS[ev.kind] as readonly FieldName[]) {
-      this.writeField(field, row, rec[field]);
-    }
+    const plans = WRITE_PLANS[this.kindCol[row]!]!;
+    for (let i = 0; i < plans.length; i++) this.writeField(plans[i]!, row, rec[plans[i]!.field]);
     this.length++;
     this.version++;
     return row;
@@ -129,22 +164,30 @@ export class TraceStore {
     for (const ev of events) this.append(ev);
   }
 
-  private writeField(field: FieldName, row: number, value: unknown): void {
-    const type = FIELD_TYPES[field];
-    if (type === 'u64') {
-      const v = BigInt.asUintN(64, value as bigint);
-      (this.col(`${field}Hi`) as Uint32Array)[row] = Number(v >> 32n);
-      (this.col(`${field}Lo`) as Uint32Array)[row] = Number(v & 0xffff_ffffn);
-      return;
+  private column(idx: number): Column {
+    return this.colByIdx[idx] ?? this.col(STORAGE_KEYS[idx]!);
+  }
+
+  private writeField(plan: FieldPlan, row: number, value: unknown): void {
+    switch (plan.tag) {
+      case Tag.Num: this.column(plan.keyIdx)[row] = value as number; break;
+      case Tag.Str: this.column(plan.keyIdx)[row] = this.strings.intern(value as string); break;
+      case Tag.Bool: this.column(plan.keyIdx)[row] = value ? 1 : 0; break;
+      case Tag.Enum: {
+        const code = plan.enumCodes!.get(value as string);
+        if (code === undefined) {
+          throw new RangeError(`${plan.field}: '${String(value)}' is not one of ${[...plan.enumCodes!.keys()].join(', ')}`);
+        }
+        this.column(plan.keyIdx)[row] = code;
+        break;
+      }
+      case Tag.U64: {
+        const v = BigInt.asUintN(64, value as bigint);
+        this.column(plan.keyIdx)[row] = Number(v >> 32n);
+        this.column(plan.keyIdx + 1)[row] = Number(v & 0xffff_ffffn);
+        break;
+      }
     }
-    const c = this.col(field);
-    if (type === 'str') c[row] = this.strings.intern(value as string);
-    else if (type === 'bool') c[row] = value ? 1 : 0;
-    else if (isEnum(type)) {
-      const code = (ENUMS[type] as readonly string[]).indexOf(value as string);
-      if (code < 0) throw new RangeError(`${field}: '${String(value)}' is not one of ${ENUMS[type].join(', ')}`);
-      c[row] = code;
-    } else c[row] = value as number;
   }
 
   readField(field: FieldName, row: number): unknown {
