@@ -52,6 +52,8 @@ test('live events stream in and are drawn on the timeline', async ({ page }) => 
   await expect(page.getByText(/aliasing/i).first()).toBeVisible();
   // A few seconds of stream make a representative picture for the README.
   await page.waitForFunction(() => window.__fusescope!.stats().events > 2500);
+  // Idle needs the stream to stop: pause, then let the last frames land.
+  await page.getByTestId('pause').click();
   await waitIdle(page);
   await page.screenshot({ path: 'docs/screenshot.png' });
 });
