@@ -40,8 +40,15 @@ export interface ParseDiag {
   source: string;
   /** 1-based line number. */
   line: number;
+  /** 1-based column where the problem starts (line-oriented text importers); absent = unknown. */
+  col?: number;
   code: string;
   message: string;
+}
+
+/** `file:line:col: message` (col only when known), the form every diagnostic is printed in. */
+export function formatDiag(d: ParseDiag): string {
+  return `${d.source}:${d.line}${d.col ? `:${d.col}` : ''}: ${d.message}`;
 }
 
 /** Counts per code plus the first few in full, so a file of garbage cannot exhaust memory. */

@@ -34,6 +34,7 @@ describe('SpanIndex pairing', () => {
     const iomap = byKind(SpanKind.iomap);
     // PURE_OVERWRITE write slot: the read mapping is the destination, so it colours the span.
     expect(spans.style.data[iomap]).toBe(MapType.UNWRITTEN);
+    expect([spans.readMapRow.data[iomap], spans.writeMapRow.data[iomap]]).toEqual([5, 6]);
     expect(spans.endNs.data[iomap]).toBe(60);
     expect(spans.endNs.data[byKind(SpanKind.app_op)]).toBe(70);
   });

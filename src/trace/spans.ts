@@ -55,7 +55,8 @@ export interface Lane {
   role: 'app' | 'server' | 'kworker';
 }
 
-const NO_ROW = 0xffff_ffff;
+/** Marks a missing row link. */
+export const NO_ROW = 0xffff_ffff;
 const K = KIND_CODE;
 
 class GrowF64 {
@@ -100,6 +101,9 @@ export class SpanIndex {
   readonly lane = new GrowU32();
   readonly beginRow = new GrowU32();
   readonly endRow = new GrowU32();
+  /** iomap spans: the rows of their read-slot and write-slot `iomap_map` events (NO_ROW if none). */
+  readonly readMapRow = new GrowU32();
+  readonly writeMapRow = new GrowU32();
   readonly lanes: Lane[] = [];
   /** tracks[laneIdx * SUBROW_COUNT + subrow] */
   readonly tracks: Track[] = [];
@@ -139,6 +143,8 @@ export class SpanIndex {
     this.lane.push(laneIdx);
     this.beginRow.push(row);
     this.endRow.push(NO_ROW);
+    this.readMapRow.push(NO_ROW);
+    this.writeMapRow.push(NO_ROW);
     const t = this.track(laneIdx, SPAN_SUBROW[kind]);
     t.spans.push(id);
     t.openIds.add(id);
@@ -214,6 +220,7 @@ export class SpanIndex {
           if (id === undefined) break;
           const type = mapType[row]!;
           const isWriteSlot = slot[row] === 1;
+          (isWriteSlot ? this.writeMapRow : this.readMapRow).data[id] = row;
           if (!isWriteSlot || type !== MapType.PURE_OVERWRITE) {
             if (!isWriteSlot && this.style.data[id] !== IOMAP_STYLE_UNKNOWN) break;
             this.style.data[id] = type;

@@ -4,7 +4,7 @@
 import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import type { ParseDiag } from './ndjson.ts';
+import { formatDiag, type ParseDiag } from './ndjson.ts';
 
 export interface AliasGroup {
   /** On-disk inode number (attr ino); null when a source cannot tell. */
@@ -41,7 +41,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const locks = new Map<string, LockSummary>();
   const waitStart = new Map<string, number>();
   const cache = { hits: 0, misses: 0, upserts: 0, invalidations: 0 };
-  const diagFirst: string[] = parseDiags.slice(0, FIRST_DIAGS).map((d) => `${d.source}:${d.line}: ${d.message}`);
+  const diagFirst: string[] = parseDiags.slice(0, FIRST_DIAGS).map(formatDiag);
   let diagCount = parseDiagCount;
 
   const kinds = store.kinds;

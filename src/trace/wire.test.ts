@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, WireError } from './wire.ts';
+import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMessage, WireError } from './wire.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 import { NULL_ADDR } from './fuse-proto.ts';
 
@@ -83,5 +83,19 @@ describe('client messages', () => {
     expect(parseClientMessage('{"type":"speed","value":1e9}')).toMatchObject({ ok: false, code: 'bad_value' });
     expect(parseClientMessage('{"type":"speed","value":"fast"}')).toMatchObject({ ok: false, code: 'bad_value' });
     expect(parseClientMessage('x'.repeat(10_000))).toMatchObject({ ok: false, code: 'too_large' });
+  });
+});
+
+describe('server messages', () => {
+  const state = { paused: false, speed: 1, scenario: 's', paceNsPerSec: 1 };
+  it('accepts well-formed messages', () => {
+    expect(parseServerMessage(JSON.stringify({ type: 'state', state }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: 1, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: true });
+  });
+  it('rejects malformed ones and a hello from another wire version', () => {
+    expect(parseServerMessage('{"type":"state"}')).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: 2, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: false, message: expect.stringContaining('wire version 2') });
+    expect(parseServerMessage('{"type":"nope"}')).toMatchObject({ ok: false });
+    expect(parseServerMessage('null')).toMatchObject({ ok: false });
   });
 });

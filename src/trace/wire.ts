@@ -259,6 +259,12 @@ export function parseClientMessage(raw: string): Parsed<ClientMessage> {
   }
 }
 
+function isSessionState(v: unknown): v is SessionState {
+  const s = v as SessionState | null;
+  return !!s && typeof s === 'object' && typeof s.paused === 'boolean' && typeof s.speed === 'number' &&
+    typeof s.scenario === 'string' && typeof s.paceNsPerSec === 'number';
+}
+
 /** Validates a server text message in the browser; never throws. */
 export function parseServerMessage(raw: string): Parsed<ServerMessage> {
   let msg: unknown;
@@ -268,8 +274,26 @@ export function parseServerMessage(raw: string): Parsed<ServerMessage> {
     return { ok: false, code: 'bad_json', message: (e as Error).message };
   }
   const m = msg as Record<string, unknown> | null;
-  if (!m || typeof m !== 'object' || !['hello', 'state', 'reset', 'error'].includes(m.type as string)) {
-    return { ok: false, code: 'bad_message', message: 'unknown server message' };
+  const bad = (why: string): Parsed<ServerMessage> => ({ ok: false, code: 'bad_message', message: why });
+  if (!m || typeof m !== 'object') return bad('server message is not an object');
+  switch (m.type) {
+    case 'hello':
+      if (m.wireVersion !== WIRE_VERSION) return bad(`server speaks wire version ${String(m.wireVersion)}, this page ${WIRE_VERSION}`);
+      if (typeof m.originNs !== 'string' || typeof m.source !== 'string' || !Array.isArray(m.scenarios) || !isSessionState(m.state)) {
+        return bad('malformed hello');
+      }
+      break;
+    case 'state':
+      if (!isSessionState(m.state)) return bad('malformed state');
+      break;
+    case 'reset':
+      if (typeof m.originNs !== 'string' || !isSessionState(m.state)) return bad('malformed reset');
+      break;
+    case 'error':
+      if (typeof m.code !== 'string' || typeof m.message !== 'string') return bad('malformed error');
+      break;
+    default:
+      return bad(`unknown server message type ${JSON.stringify(m.type)}`);
   }
   return { ok: true, value: m as unknown as ServerMessage };
 }

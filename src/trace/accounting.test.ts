@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { accountRun } from './accounting.ts';
+import { IoendFlag, Opcode } from './fuse-proto.ts';
+import { TraceStore } from './store.ts';
+import { ev } from './testing/events.ts';
+import type { TraceEvent } from './schema.ts';
+
+const MiB = 1024 * 1024;
+function storeOf(evs: TraceEvent[]): TraceStore {
+  const s = new TraceStore();
+  s.appendAll(evs);
+  return s;
+}
+
+describe('accountRun', () => {
+  it('computes upcalls per MiB, hit rate, conversions, lock waits and throughput from events', () => {
+    const store = storeOf([
+      ev('app_op_begin', 0, 'fio/1', { op: 'pwrite', lenBytes: MiB }),
+      ev('lock_wait', 100, 'fio/1', { lock: 'i_rwsem', mode: 'W', nodeId: 12 }),
+      ev('lock_wait', 150, 'fio/2', { lock: 'invalidate_lock', mode: 'R', nodeId: 12 }),
+      ev('lock_acquire', 400, 'fio/1', { lock: 'i_rwsem', mode: 'W', nodeId: 12 }), // waited 300
+      ev('lock_acquire', 1150, 'fio/2', { lock: 'invalidate_lock', mode: 'R', nodeId: 12 }), // waited 1000
+      ev('lock_acquire', 1200, 'fio/3', { lock: 'i_rwsem', mode: 'R', nodeId: 12 }), // no wait
+      ev('cache_lookup', 500, 'fio/1', { hit: false }),
+      ev('fuse_send', 510, 'fio/1', { opcode: Opcode.IOMAP_BEGIN }),
+      ev('cache_lookup', 600, 'fio/1', { hit: true }),
+      ev('cache_lookup', 700, 'fio/1', { hit: true }),
+      ev('cache_lookup', 800, 'fio/1', { hit: true }),
+      ev('cache_stale', 850, 'fio/1'),
+      ev('iomap_ioend', 900, 'fio/1', { ioendFlags: IoendFlag.DIRECT | IoendFlag.UNWRITTEN, sent: true }),
+      ev('fuse_send', 910, 'fio/1', { opcode: Opcode.IOMAP_IOEND }),
+      ev('iomap_ioend', 920, 'kw/9', { ioendFlags: IoendFlag.WRITEBACK | IoendFlag.UNWRITTEN, sent: false, error: 0 }),
+      ev('iomap_ioend', 930, 'kw/9', { ioendFlags: IoendFlag.WRITEBACK, sent: true, error: -5 }),
+      ev('fuse_send', 940, 'kw/9', { opcode: Opcode.IOMAP_IOEND }),
+      ev('fuse_send', 950, 'fio/1', { opcode: Opcode.LOOKUP }),
+      ev('app_op_end', 1000, 'fio/1', { op: 'pwrite', ret: MiB }),
+      ev('app_op_end', 1500, 'fio/3', { op: 'pread', ret: MiB }),
+      ev('app_op_end', 1600, 'fio/3', { op: 'pread', ret: -5 }),
+      ev('app_op_end', 1700, 'fio/3', { op: 'open', ret: 3 }),
+      ev('app_op_end', 2000, 'fio/3', { op: 'fsync', ret: 0 }),
+    ]);
+    const a = accountRun(store);
+    expect(a.durationNs).toBe(2000);
+    expect(a.bytesRead).toBe(MiB);
+    expect(a.bytesWritten).toBe(MiB);
+    expect(a.bytesMoved).toBe(2 * MiB);
+    expect(a.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_IOMAP_IOEND: 2, FUSE_LOOKUP: 1 });
+    expect(a.upcallsPerMiB).toEqual({ FUSE_IOMAP_BEGIN: 0.5, FUSE_IOMAP_IOEND: 1, FUSE_LOOKUP: 0.5 });
+    expect(a.iomapUpcallsPerMiB).toBe(1.5);
+    expect(a.cacheLookups).toBe(4);
+    expect(a.cacheHits).toBe(3);
+    expect(a.cacheHitRate).toBe(0.75);
+    expect(a.staleMappings).toBe(1);
+    expect(a.unwrittenConversions).toBe(1);
+    expect(a.lockWaits).toBe(2);
+    expect(a.lockWaitTotalNs).toBe(1300);
+    expect(a.lockWaitMaxNs).toBe(1000);
+    expect(a.throughputBytesPerSec).toBeCloseTo((2 * MiB) / 2e-6);
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('an empty trace or one without data ops has no rates', () => {
+    expect(accountRun(new TraceStore())).toMatchObject({ durationNs: 0, bytesMoved: 0, cacheHitRate: null, throughputBytesPerSec: 0, upcallsPerMiB: {} });
+    const a = accountRun(storeOf([ev('fuse_send', 0, 'a/1', { opcode: Opcode.IOMAP_BEGIN }), ev('fuse_send', 10, 'a/1')]));
+    expect(a.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 2 });
+    expect(a.upcallsPerMiB).toEqual({});
+    expect(a.iomapUpcallsPerMiB).toBe(0);
+  });
+});

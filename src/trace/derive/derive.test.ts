@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from '../store.ts';
+import { SpanIndex } from '../spans.ts';
+import { ev } from '../testing/events.ts';
+import type { TraceEvent } from '../schema.ts';
+import { MapType } from '../fuse-proto.ts';
+import { AliasIndex } from './aliases.ts';
+import { LockIndex, contentionTable, exclusiveOverlaps } from './locks.ts';
+import { CacheIndex, cacheContentsAt, hitRateBuckets } from './cache.ts';
+import { relativesOf, spanOfRow } from './relatives.ts';
+
+function build(events: TraceEvent[]) {
+  const store = new TraceStore();
+  store.appendAll(events);
+  const spans = new SpanIndex();
+  spans.update(store);
+  const aliases = new AliasIndex();
+  aliases.update(store);
+  const locks = new LockIndex();
+  locks.update(spans, store);
+  const cache = new CacheIndex();
+  cache.update(store);
+  return { store, spans, aliases, locks, cache };
+}
+
+/** hardlink-alias-race in miniature: /d1/file and /d2/link → nodeIds 4 and 5 on ino 12. */
+const RACE = [
+  ev('inode_new', 10, 'writerA/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+  ev('inode_lookup', 10, 'writerA/1', { nodeId: 4, ino: 12, path: '/d1/file', nlookup: 1 }),
+  ev('inode_new', 20, 'writerB/2', { nodeId: 5, ino: 12, path: '/d2/link' }),
+  ev('inode_lookup', 20, 'writerB/2', { nodeId: 5, ino: 12, path: '/d2/link', nlookup: 1 }),
+  ev('inode_new', 25, 'writerA/1', { nodeId: 2, ino: 13, path: '/d1' }),
+  ev('lock_acquire', 30, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+  ev('lock_acquire', 40, 'writerB/2', { nodeId: 5, ino: 12, mode: 'W' }),
+  ev('lock_wait', 50, 'reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+  ev('lock_release', 80, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+  ev('lock_acquire', 85, 'reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+  ev('lock_release', 90, 'writerB/2', { nodeId: 5, ino: 12, mode: 'W' }),
+  ev('lock_release', 100, 'reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+];
+
+describe('AliasIndex', () => {
+  it('finds one alias group: ino 12 through nodeIds 4 and 5 with their paths', () => {
+    const { aliases } = build(RACE);
+    expect(aliases.groups()).toEqual([{ ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(aliases.paths.get('/d2/link')!.nodeIds).toEqual([5]);
+    expect(aliases.inoOf(2)).toBe(13);
+  });
+  it('finds none under the ino policy (one nodeId per ino, two paths)', () => {
+    const { aliases } = build([
+      ev('inode_new', 10, 'a/1', { nodeId: 12, ino: 12, path: '/d1/file' }),
+      ev('inode_lookup', 20, 'b/2', { nodeId: 12, ino: 12, path: '/d2/link', nlookup: 2 }),
+    ]);
+    expect(aliases.groups()).toEqual([]);
+    expect(aliases.nodes.get(12)!.paths).toEqual(['/d1/file', '/d2/link']);
+  });
+  it('is incremental and learns nodes from iomap events too', () => {
+    const store = new TraceStore();
+    const a = new AliasIndex();
+    store.append(ev('iomap_begin', 1, 'x/1', { nodeId: 7, ino: 30 }));
+    a.update(store);
+    store.append(ev('iomap_begin', 2, 'x/1', { nodeId: 8, ino: 30 }));
+    a.update(store);
+    expect(a.groups()).toEqual([{ ino: 30, nodeIds: [7, 8], paths: [] }]);
+  });
+});
+
+describe('LockIndex', () => {
+  it('has one lock per (name, nodeId) and one row per task', () => {
+    const { locks } = build(RACE);
+    expect(locks.locks.map((l) => [l.lock, l.nodeId, l.ino])).toEqual([['i_rwsem', 4, 12], ['i_rwsem', 5, 12]]);
+    expect(locks.rows.map((r) => `${r.lockIdx}:${r.task}`)).toEqual(['0:writerA/1', '1:writerB/2', '0:reader/3']);
+  });
+  it('links a wait to the holder whose release let it in, and back', () => {
+    const { spans, locks } = build(RACE);
+    const wait = locks.locks[0]!.waitIds[0]!;
+    const holder = locks.holderOf(spans, wait);
+    expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('writerA/1');
+    expect(spans.startNs.data[holder]).toBe(30);
+    expect(locks.waitersOf(spans, holder)).toEqual([wait]);
+  });
+  it('a wait still open points at the open hold', () => {
+    const { spans, locks } = build(RACE.slice(0, 8));
+    const wait = locks.locks[0]!.waitIds[0]!;
+    expect(spans.startNs.data[locks.holderOf(spans, wait)]).toBe(30);
+  });
+  it('tables contention per inode, read and write apart', () => {
+    const { spans, locks, store } = build(RACE);
+    const rows = contentionTable(locks, spans, 'ino', store.endNs);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ key: 'ino:12', contended: 1, totalWaitNs: 35, maxWaitNs: 35, readCount: 1, writeCount: 0 });
+    expect(contentionTable(locks, spans, 'task', store.endNs)[0]!.label).toBe('reader/3');
+    expect(contentionTable(locks, spans, 'ino', store.endNs, 200, 300)).toEqual([]);
+  });
+  it('marks overlapping exclusive holds on one ino through two nodeIds', () => {
+    const { spans, locks, store } = build(RACE);
+    const o = exclusiveOverlaps(locks, spans, store.endNs);
+    expect(o).toEqual([expect.objectContaining({ ino: 12, fromNs: 40, toNs: 80 })]);
+  });
+  it('no overlap when writers serialise on one nodeId', () => {
+    const { spans, locks, store } = build([
+      ev('lock_acquire', 30, 'a/1', { nodeId: 12, ino: 12 }),
+      ev('lock_wait', 40, 'b/2', { nodeId: 12, ino: 12 }),
+      ev('lock_release', 80, 'a/1', { nodeId: 12, ino: 12 }),
+      ev('lock_acquire', 82, 'b/2', { nodeId: 12, ino: 12 }),
+      ev('lock_release', 90, 'b/2', { nodeId: 12, ino: 12 }),
+    ]);
+    expect(exclusiveOverlaps(locks, spans, store.endNs)).toEqual([]);
+    expect(contentionTable(locks, spans, 'ino', store.endNs)[0]).toMatchObject({ contended: 1, writeCount: 1, writeWaitNs: 42 });
+  });
+});
+
+describe('CacheIndex', () => {
+  const events = [
+    ev('cache_lookup', 10, 'r/1', { nodeId: 4, hit: false, posBytes: 0 }),
+    ev('cache_upsert', 20, 'srv/9', { nodeId: 4, mapType: MapType.MAPPED, mapOffsetBytes: 0, mapLenBytes: 65536 }),
+    ev('cache_lookup', 30, 'r/1', { nodeId: 4, hit: true, posBytes: 0 }),
+    ev('cache_lookup', 40, 'r/1', { nodeId: 4, hit: true, posBytes: 4096 }),
+    ev('cache_inval', 50, 'kw/5', { nodeId: 4, posBytes: 16384, lenBytes: 4096, reason: 'ioend' }),
+    ev('cache_upsert', 60, 'srv/9', { nodeId: 4, fork: 'write', mapType: MapType.UNWRITTEN, mapOffsetBytes: 0, mapLenBytes: 8192 }),
+    ev('cache_drop', 70, 'r/1', { nodeId: 4, fork: 'read', reason: 'overflow' }),
+  ];
+  it('keeps extents over their lifetime, splitting on a partial invalidation', () => {
+    const { cache } = build(events);
+    const c = cache.inodes.get(4)!;
+    expect(c.hits).toBe(2);
+    expect(c.misses).toBe(1);
+    expect(cacheContentsAt(c, 45).map((e) => [e.fork, e.offsetBytes, e.lenBytes])).toEqual([['read', 0, 65536]]);
+    expect(cacheContentsAt(c, 55).map((e) => [e.fork, e.offsetBytes, e.lenBytes])).toEqual([['read', 0, 16384], ['read', 20480, 45056]]);
+    expect(cacheContentsAt(c, 65).map((e) => e.fork)).toEqual(['read', 'read', 'write']);
+    expect(cacheContentsAt(c, 75).map((e) => [e.fork, e.mapType])).toEqual([['write', MapType.UNWRITTEN]]);
+    expect(c.extents[0]!.endReason).toBe('ioend');
+    expect(c.markers.map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
+  });
+  it('buckets hits and misses for the hit-rate strip', () => {
+    const { cache } = build(events);
+    const b = hitRateBuckets(cache.inodes.get(4)!, 0, 80, 2);
+    expect([...b.misses]).toEqual([1, 0]);
+    expect([...b.hits]).toEqual([1, 1]); // hits at 30 and 40: 40 opens the second bucket
+  });
+  it('an upsert replaces what it overlaps', () => {
+    const { cache } = build([
+      ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 8192 }),
+      ev('cache_upsert', 20, 's/1', { nodeId: 4, mapOffsetBytes: 4096, mapLenBytes: 8192, mapType: MapType.MAPPED }),
+    ]);
+    const c = cache.inodes.get(4)!;
+    expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 4096], [4096, 8192]]);
+    expect(c.extents[0]!.endReason).toBe('replaced');
+  });
+});
+
+describe('relativesOf', () => {
+  it('links a wait to its holder and a node to its alias', () => {
+    const { store, spans, aliases, locks } = build(RACE);
+    const wait = locks.locks[0]!.waitIds[0]!;
+    const rels = relativesOf({ store, spans, aliases, locks }, wait, -1);
+    expect(rels[0]).toMatchObject({ role: 'holder', label: 'writerA/1 held it' });
+    expect(rels.map((r) => r.role)).toContain('alias');
+    expect(rels.find((r) => r.role === 'path')!.label).toBe('/d1/file');
+  });
+  it('links a request to the server thread that served it', () => {
+    const { store, spans, aliases, locks } = build([
+      ev('fuse_send', 10, 'app/1', { unique: 8 }),
+      ev('fuse_recv', 12, 'srv/2', { unique: 8 }),
+      ev('fuse_reply', 20, 'srv/2', { unique: 8 }),
+    ]);
+    expect(spanOfRow(spans, 1)).toBe(1);
+    expect(relativesOf({ store, spans, aliases, locks }, 0, -1)).toEqual([expect.objectContaining({ role: 'served by', spanId: 1 })]);
+    expect(relativesOf({ store, spans, aliases, locks }, 1, -1)).toEqual([expect.objectContaining({ role: 'request', spanId: 0 })]);
+  });
+});

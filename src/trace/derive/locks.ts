@@ -1,0 +1,259 @@
+// The lock state machine over SpanIndex's lock spans (lock_wait: wait → acquire, lock_hold:
+// acquire → release). A *lock* is (lock name, nodeId): each fuse_inode has its own i_rwsem and
+// invalidate_lock (fuse-iomap-domain.md §6), which is exactly why two nodeIds of one ino do not
+// exclude each other (§5.3). Rows of the locks view are (lock, task).
+//
+//   lock i_rwsem nodeId 4 (ino 12)
+//     writerA/1001  [==W==]            [==W==]
+//     reader/1003     [..wait..][=R=]          ← the wait's holder: writerA's first hold
+//
+// Holder of a wait: among holds of the same lock by other tasks that overlap the wait, the one
+// whose release came last before the wait ended (the release that let the waiter in); for a wait
+// still open, the hold that is open. Built incrementally: each call handles the spans opened since
+// the last one; span ends are read from the SpanIndex when asked.
+
+import { ENUMS, type LockMode, type LockName } from '../schema.ts';
+import { SpanKind, type SpanIndex } from '../spans.ts';
+import type { TraceStore } from '../store.ts';
+
+export interface LockInfo {
+  idx: number;
+  lock: LockName;
+  nodeId: number;
+  ino: number;
+  /** Hold span ids in start order. */
+  holdIds: number[];
+  /** Wait span ids in start order. */
+  waitIds: number[];
+  maxHoldNs: number;
+  /** Row indexes (into LockIndex.rows) of this lock, one per task. */
+  rowIdxs: number[];
+}
+
+export interface LockRow {
+  idx: number;
+  lockIdx: number;
+  task: string;
+  /** Wait and hold span ids in start order. */
+  spanIds: number[];
+}
+
+export class LockIndex {
+  readonly locks: LockInfo[] = [];
+  readonly rows: LockRow[] = [];
+  /** span id → lock index, for lock spans. */
+  readonly lockOfSpan = new Map<number, number>();
+  /** span id → row index (lock × task). */
+  readonly rowOfSpan = new Map<number, number>();
+  processedSpans = 0;
+  version = 0;
+  private readonly lockByKey = new Map<string, number>();
+  private readonly rowByKey = new Map<string, number>();
+
+  update(spans: SpanIndex, store: TraceStore): void {
+    if (this.processedSpans >= spans.count) return;
+    const nodeIdCol = store.f64('nodeId');
+    const inoCol = store.f64('ino');
+    const lockCol = store.col('lock');
+    const taskCol = store.col('task');
+    for (let id = this.processedSpans; id < spans.count; id++) {
+      const kind = spans.kind.data[id]!;
+      if (kind !== SpanKind.lock_wait && kind !== SpanKind.lock_hold) continue;
+      const row = spans.beginRow.data[id]!;
+      const lock = ENUMS.lock[lockCol[row]!] ?? 'unknown';
+      const nodeId = nodeIdCol[row]!;
+      const key = `${lock}:${nodeId}`;
+      let li = this.lockByKey.get(key);
+      if (li === undefined) {
+        li = this.locks.length;
+        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: [], waitIds: [], maxHoldNs: 0, rowIdxs: [] });
+        this.lockByKey.set(key, li);
+      }
+      const info = this.locks[li]!;
+      (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
+      this.lockOfSpan.set(id, li);
+      const task = store.strings.get(taskCol[row]!);
+      const rowKey = `${li}:${task}`;
+      let ri = this.rowByKey.get(rowKey);
+      if (ri === undefined) {
+        ri = this.rows.length;
+        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: [] });
+        this.rowByKey.set(rowKey, ri);
+        info.rowIdxs.push(ri);
+      }
+      this.rows[ri]!.spanIds.push(id);
+      this.rowOfSpan.set(id, ri);
+    }
+    // maxHoldNs bounds the backwards scan in holderOf; refresh it from closed holds.
+    for (const info of this.locks) {
+      for (let i = info.holdIds.length - 1; i >= 0 && i >= info.holdIds.length - 64; i--) {
+        const id = info.holdIds[i]!;
+        if (!spans.isOpen(id)) info.maxHoldNs = Math.max(info.maxHoldNs, spans.endNs.data[id]! - spans.startNs.data[id]!);
+      }
+    }
+    this.processedSpans = spans.count;
+    this.version++;
+  }
+
+  /** The hold a wait waited for (see the file comment), or -1. */
+  holderOf(spans: SpanIndex, waitId: number): number {
+    const li = this.lockOfSpan.get(waitId);
+    if (li === undefined || spans.kind.data[waitId] !== SpanKind.lock_wait) return -1;
+    const info = this.locks[li]!;
+    const waitStart = spans.startNs.data[waitId]!;
+    const waitOpen = spans.isOpen(waitId);
+    const waitEnd = waitOpen ? Infinity : spans.endNs.data[waitId]!;
+    const lane = spans.lane.data[waitId]!;
+    const holds = info.holdIds;
+    // Holds starting before the wait ended; scan back until they are too old to reach it.
+    let hi = holds.length;
+    while (hi > 0 && spans.startNs.data[holds[hi - 1]!]! > waitEnd) hi--;
+    let best = -1;
+    let bestEnd = -Infinity;
+    let openHold = -1;
+    for (let i = hi - 1; i >= 0; i--) {
+      const id = holds[i]!;
+      const s = spans.startNs.data[id]!;
+      if (spans.isOpen(id)) {
+        if (spans.lane.data[id] !== lane && s <= waitEnd) openHold = id;
+        continue;
+      }
+      if (s < waitStart - info.maxHoldNs) break;
+      if (spans.lane.data[id] === lane) continue;
+      const e = spans.endNs.data[id]!;
+      if (e <= waitStart || e > waitEnd) continue;
+      if (e > bestEnd) { best = id; bestEnd = e; }
+    }
+    if (waitOpen && openHold >= 0) return openHold;
+    return best >= 0 ? best : openHold;
+  }
+
+  /** Waits whose holder is `holdId`. */
+  waitersOf(spans: SpanIndex, holdId: number): number[] {
+    const li = this.lockOfSpan.get(holdId);
+    if (li === undefined || spans.kind.data[holdId] !== SpanKind.lock_hold) return [];
+    const holdEnd = spans.isOpen(holdId) ? Infinity : spans.endNs.data[holdId]!;
+    const holdStart = spans.startNs.data[holdId]!;
+    const out: number[] = [];
+    for (const w of this.locks[li]!.waitIds) {
+      if (spans.startNs.data[w]! > holdEnd) break;
+      const wEnd = spans.isOpen(w) ? Infinity : spans.endNs.data[w]!;
+      if (wEnd < holdStart) continue;
+      if (this.holderOf(spans, w) === holdId) out.push(w);
+    }
+    return out;
+  }
+
+  lockLabel(li: number): string {
+    const l = this.locks[li]!;
+    return `${l.lock} nodeid ${l.nodeId}${l.ino ? ` (ino ${l.ino})` : ''}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contention table, after `perf lock contention`: one row per group, waits split by mode.
+
+export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock';
+
+export interface ContentionRow {
+  key: string;
+  label: string;
+  /** Waits (contended acquisitions) in the group. */
+  contended: number;
+  totalWaitNs: number;
+  maxWaitNs: number;
+  meanWaitNs: number;
+  readCount: number;
+  readWaitNs: number;
+  writeCount: number;
+  writeWaitNs: number;
+  /** The longest wait, to jump to. */
+  maxWaitSpanId: number;
+}
+
+/**
+ * Aggregates waits overlapping [fromNs, toNs] (whole trace by default). Open waits count up to
+ * `nowNs`. Sorted by total wait, longest first.
+ */
+export function contentionTable(
+  index: LockIndex, spans: SpanIndex, groupBy: ContentionGroupBy, nowNs: number,
+  fromNs = -Infinity, toNs = Infinity,
+): ContentionRow[] {
+  const groups = new Map<string, ContentionRow>();
+  for (const info of index.locks) {
+    for (const w of info.waitIds) {
+      const s = spans.startNs.data[w]!;
+      const e = spans.isOpen(w) ? nowNs : spans.endNs.data[w]!;
+      if (e < fromNs || s > toNs) continue;
+      const task = spans.lanes[spans.lane.data[w]!]?.task ?? '?';
+      let key: string;
+      let label: string;
+      switch (groupBy) {
+        case 'ino': key = `ino:${info.ino}`; label = `ino ${info.ino}`; break;
+        case 'nodeId': key = `node:${info.nodeId}`; label = `nodeid ${info.nodeId} (ino ${info.ino})`; break;
+        case 'task': key = `task:${task}`; label = task; break;
+        case 'lock': key = `lock:${info.idx}`; label = index.lockLabel(info.idx); break;
+      }
+      let g = groups.get(key);
+      if (!g) {
+        g = { key, label, contended: 0, totalWaitNs: 0, maxWaitNs: 0, meanWaitNs: 0, readCount: 0, readWaitNs: 0, writeCount: 0, writeWaitNs: 0, maxWaitSpanId: w };
+        groups.set(key, g);
+      }
+      const durNs = e - s;
+      g.contended++;
+      g.totalWaitNs += durNs;
+      if (durNs > g.maxWaitNs) { g.maxWaitNs = durNs; g.maxWaitSpanId = w; }
+      const mode: LockMode = spans.style.data[w] === 1 ? 'W' : 'R';
+      if (mode === 'R') { g.readCount++; g.readWaitNs += durNs; } else { g.writeCount++; g.writeWaitNs += durNs; }
+    }
+  }
+  const rows = [...groups.values()];
+  for (const r of rows) r.meanWaitNs = r.contended ? r.totalWaitNs / r.contended : 0;
+  return rows.sort((a, b) => b.totalWaitNs - a.totalWaitNs || a.key.localeCompare(b.key));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The broken locking model (§5.3): exclusive holds on one ino through different nodeIds that
+// overlap in time — each writer believes it holds the file exclusively.
+
+export interface ExclusiveOverlap {
+  ino: number;
+  fromNs: number;
+  toNs: number;
+  holdA: number;
+  holdB: number;
+}
+
+/** Overlapping W holds of `lock` on the same ino through different nodeIds, in start order. */
+export function exclusiveOverlaps(index: LockIndex, spans: SpanIndex, nowNs: number, lock: LockName = 'i_rwsem'): ExclusiveOverlap[] {
+  const byIno = new Map<number, LockInfo[]>();
+  for (const info of index.locks) {
+    if (info.lock !== lock || info.ino === 0) continue;
+    const list = byIno.get(info.ino) ?? [];
+    list.push(info);
+    byIno.set(info.ino, list);
+  }
+  const out: ExclusiveOverlap[] = [];
+  for (const [ino, infos] of byIno) {
+    if (infos.length < 2) continue;
+    const holds: { id: number; s: number; e: number; li: number }[] = [];
+    for (const info of infos) {
+      for (const id of info.holdIds) {
+        if (spans.style.data[id] !== 1) continue; // W only
+        holds.push({ id, s: spans.startNs.data[id]!, e: spans.isOpen(id) ? nowNs : spans.endNs.data[id]!, li: info.idx });
+      }
+    }
+    holds.sort((a, b) => a.s - b.s);
+    // Sweep: the active set is small (one hold per nodeId at most).
+    const active: typeof holds = [];
+    for (const h of holds) {
+      for (let i = active.length - 1; i >= 0; i--) if (active[i]!.e <= h.s) active.splice(i, 1);
+      for (const a of active) {
+        if (a.li === h.li) continue;
+        out.push({ ino, fromNs: h.s, toNs: Math.min(a.e, h.e), holdA: a.id, holdB: h.id });
+      }
+      active.push(h);
+    }
+  }
+  return out.sort((a, b) => a.fromNs - b.fromNs);
+}

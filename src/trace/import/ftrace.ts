@@ -1,0 +1,770 @@
+// ftrace text importer: trace_pipe, the tracefs `trace` file and `trace-cmd report` output.
+// Incremental (push chunks, then end) and isomorphic, so a dropped file parses in the browser too.
+// Never throws on input: a bad line is a counted diagnostic (file:line:col) and parsing goes on; a
+// line whose header parses but whose body does not is still kept as an `instant`.
+//
+// One event line (fuse-iomap-domain.md §4.1, §4.2):
+//
+//   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: <event>: <body>
+//   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: sys_pwrite64(fd: 3, …)   syscall enter
+//   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: sys_pwrite64 -> 0x1000   syscall exit
+//   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: <stack trace>
+//    => rwsem_down_write_slowpath+0x2c2/0x4a0                                              its frames
+//
+// Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
+// timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.
+// A `secs.frac` stamp scales frac by its digit count (µs from the kernel, ns from `trace-cmd -t`);
+// a bare integer (non-ns trace clocks) is taken as ns.
+//
+// Deferred events (held briefly, emitted in input order):
+//   - a `<stack trace>` block becomes one `instant` named `stack_trace` whose text is the frames,
+//     innermost first, one per line; it has the task and time of the event it follows;
+//   - `fuse_iomap_ioend` fires before the kernel decides to upcall: `sent` is true iff the same
+//     task's next event is a fuse_send of FUSE_IOMAP_IOEND;
+//   - `fuse_iomap_cache_lookup` followed (same task) by `_result` is one cache_lookup hit (the
+//     `map…` mapping, i.e. trimmed to the request, and the cookie); a lookup without a result is
+//     a miss;
+//   - `fuse_request_send … req 0` (6.12–6.17 kernels, §4.3) waits for the next unmatched
+//     `fuse_request_end` of its connection, in order, and takes its `req` (approximate by design).
+
+import type { AppOp, Fork, TraceEvent } from '../schema.ts';
+import { DiagSink } from '../ndjson.ts';
+import {
+  EFSCORRUPTED, NULL_ADDR, Opcode, ioendFlagStrings, mapFlagStrings, mapTypeFromName, opFlagStrings, parseFlags,
+} from '../fuse-proto.ts';
+
+/** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
+export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
+/** Events held for deferred decisions (see file comment) before they are forced out. */
+const MAX_HELD_EVENTS = 4096;
+
+export const LOCK_FLAG_STRINGS: ReadonlyArray<readonly [number, string]> = [
+  [1, 'SPIN'], [2, 'READ'], [4, 'WRITE'], [8, 'RT'], [16, 'PERCPU'], [32, 'MUTEX'],
+];
+/** Upstream IOMAP_F_* trace names → the fuse map-flag strings with the same meaning (§2.2 vs §1.7). */
+const KERNEL_MAP_FLAG_TO_FUSE: Record<string, string> = {
+  NEW: 'new', DIRTY: 'dirty', SHARED: 'shared', MERGED: 'merged', BOUNDARY: 'boundary',
+  ANON_WRITE: 'anon_write', ATOMIC_BIO: 'atomic', SIZE_CHANGED: 'append', STALE: 'stale',
+};
+
+/** Thrown only inside this module by body parsers; turned into a diag at the line's top. */
+class BodyError extends Error {
+  constructor(readonly col: number, message: string) { super(message); }
+}
+
+/** Positional reader over a tracepoint body: keys repeat, so each read searches from the cursor. */
+class Cursor {
+  s = '';
+  p = 0;
+  reset(s: string): this {
+    this.s = s;
+    this.p = 0;
+    return this;
+  }
+  /** Index of the value after `key ` found at a token boundary at or after the cursor. */
+  private find(key: string): number {
+    const s = this.s;
+    let i = this.p;
+    for (;;) {
+      i = s.indexOf(key, i);
+      if (i < 0) throw new BodyError(this.p, `expected '${key}'`);
+      const after = i + key.length;
+      if ((i === 0 || s.charCodeAt(i - 1) === 32) && (s.charCodeAt(after) === 32 || s.charCodeAt(after) === 61)) {
+        return after + 1;
+      }
+      i = after;
+    }
+  }
+  /** True if the next token is `key` (optional fields that newer formats added). */
+  has(key: string): boolean {
+    let i = this.p;
+    while (this.s.charCodeAt(i) === 32) i++;
+    return this.s.startsWith(key + ' ', i) || this.s.startsWith(key + '=', i);
+  }
+  token(key: string): string {
+    const v = this.find(key);
+    let e = this.s.indexOf(' ', v);
+    if (e < 0) e = this.s.length;
+    this.p = e;
+    return this.s.slice(v, e);
+  }
+  num(key: string): number {
+    const start = this.p;
+    const t = this.token(key);
+    const n = parseNum(t);
+    if (Number.isNaN(n)) throw new BodyError(start, `${key}: '${t}' is not a number`);
+    return n;
+  }
+  u64(key: string): bigint {
+    const start = this.p;
+    const t = this.token(key);
+    const v = parseU64(t);
+    if (v === null) throw new BodyError(start, `${key}: '${t}' is not a 64-bit value`);
+    return v;
+  }
+  /** `key (a|b)` → `a|b`. */
+  paren(key: string): string {
+    const v = this.find(key);
+    if (this.s.charCodeAt(v) !== 40) throw new BodyError(v, `${key}: expected '('`);
+    const e = this.s.indexOf(')', v);
+    if (e < 0) throw new BodyError(v, `${key}: unclosed '('`);
+    this.p = e + 1;
+    return this.s.slice(v + 1, e);
+  }
+}
+
+/** `0x1f`, `31`, `-5` → number (NaN if none of these). Hex above 2^53 loses precision (lengths only). */
+export function parseNum(t: string): number {
+  if (t.length > 2 && t.charCodeAt(0) === 48 && (t.charCodeAt(1) | 32) === 120) {
+    return /^0x[0-9a-f]+$/i.test(t) ? Number.parseInt(t, 16) : NaN;
+  }
+  return /^-?\d+$/.test(t) ? Number(t) : NaN;
+}
+/** Hex (with or without 0x, as `%p` prints) or decimal → u64 bigint, or null. */
+export function parseU64(t: string): bigint | null {
+  if (/^0x[0-9a-f]{1,16}$/i.test(t)) return BigInt(t);
+  if (/^[0-9a-f]{16}$/i.test(t)) return BigInt('0x' + t);
+  if (/^\d{1,20}$/.test(t)) return BigInt.asUintN(64, BigInt(t));
+  return null;
+}
+/** A syscall return/argument printed as hex of a long: `0xfffffffffffffff2` is -14. */
+function parseLong(t: string): number {
+  if (/^0x[0-9a-f]{1,16}$/i.test(t)) return Number(BigInt.asIntN(64, BigInt(t)));
+  if (/^[0-9a-f]{9,16}$/i.test(t)) return Number(BigInt.asIntN(64, BigInt('0x' + t)));
+  return /^-?\d+$/.test(t) ? Number(t) : NaN;
+}
+
+const HEADER = /^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+/;
+const EVENT = /^(?:\w+:)?(\w+):(?:\s+|$)/;
+const SYS_ENTER = /^(sys_\w+)\((.*)\)\s*$/;
+const SYS_EXIT = /^(sys_\w+) -> (\S+)\s*$/;
+const LOST = /LOST (\d+) EVENTS/;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/** Syscalls that become app ops, by name without `sys_` (arguments named as in the syscall tables). */
+const SYSCALL_OPS: Record<string, AppOp> = {
+  open: 'open', openat: 'open', openat2: 'open', creat: 'open', read: 'read', write: 'write',
+  pread64: 'pread', pwrite64: 'pwrite', fsync: 'fsync', fdatasync: 'fsync', ftruncate: 'truncate',
+  fallocate: 'fallocate', close: 'close', copy_file_range: 'copy_file_range',
+};
+
+interface OpenFile { path: string; oflags: number }
+interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
+
+export interface FtraceStats {
+  lines: number;
+  events: number;
+  /** Lines that were not events: comments, trace-cmd headers, blank lines. */
+  skipped: number;
+}
+
+export class FtraceParser {
+  /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
+  originNs: bigint | null = null;
+  readonly stats: FtraceStats = { lines: 0, events: 0, skipped: 0 };
+  private originSec = 0;
+  private originFracNs = 0;
+  private partial = '';
+  private skippingLongLine = false;
+  private readonly cur = new Cursor();
+  // Per line.
+  private ts = 0;
+  private task = '';
+  private pid = 0;
+  private proc = 0;
+  private lineNo = 0;
+  // Deferral (file comment): events wait in `held` while any of these is open.
+  private held: TraceEvent[] = [];
+  private openStack: { ev: TraceEvent & { kind: 'instant' }; frames: string[] } | null = null;
+  private readonly pendingByTask = new Map<string, TraceEvent>();
+  private readonly zeroReqSends = new Map<number, Array<TraceEvent & { kind: 'fuse_send' }>>();
+  // Joins within one trace.
+  private readonly opcodeByUnique = new Map<number, number>();
+  private readonly fds = new Map<number, Map<number, OpenFile>>();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly lastUprobePath = new Map<string, string>();
+  private readonly lastIterWrite = new Map<string, boolean>();
+  private readonly dupFrom = new Map<string, number>();
+
+  constructor(
+    private readonly sourceName: string,
+    private readonly onEvent: (ev: TraceEvent) => void,
+    readonly diags = new DiagSink(),
+  ) {}
+
+  push(chunk: string): void {
+    let text = this.partial + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    text = start === 0 ? text : text.slice(start);
+    if (text.length > MAX_FTRACE_LINE_BYTES) {
+      if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      this.skippingLongLine = true;
+      text = '';
+    }
+    this.partial = text;
+  }
+
+  end(): void {
+    if (this.partial.length > 0) {
+      const last = this.partial;
+      this.partial = '';
+      this.line(last);
+    }
+    this.closeStack();
+    this.pendingByTask.clear();
+    this.zeroReqSends.clear();
+    this.flush();
+    if (this.stats.events === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no trace events in file');
+  }
+
+  private diag(line: number, col: number, code: string, message: string): void {
+    this.diags.add({ source: this.sourceName, line, col, code, message });
+  }
+
+  private line(raw: string): void {
+    this.lineNo++;
+    this.stats.lines++;
+    if (this.skippingLongLine) {
+      this.skippingLongLine = false;
+      return;
+    }
+    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (text.length > MAX_FTRACE_LINE_BYTES) {
+      this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      return;
+    }
+    // Stack frames continue the open <stack trace> block.
+    let i = 0;
+    while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+    if (text.charCodeAt(i) === 61 && text.charCodeAt(i + 1) === 62) {
+      if (this.openStack) this.openStack.frames.push(text.slice(i + 2).trim());
+      else this.diag(this.lineNo, i + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
+      return;
+    }
+    this.closeStack();
+    if (i === text.length || text.charCodeAt(i) === 35) {
+      this.stats.skipped++;
+      return;
+    }
+    const m = HEADER.exec(text);
+    if (m === null) {
+      this.nonEventLine(text, i);
+      return;
+    }
+    this.pid = Number(m[2]);
+    const tgid = m[3] !== undefined && m[3].charCodeAt(0) !== 45 ? Number(m[3]) : 0;
+    this.proc = tgid || this.pid;
+    this.task = `${m[1]}/${m[2]}`;
+    this.setTime(m[6]!, m[7]);
+    const bodyCol = m[0].length;
+    const rest = text.slice(bodyCol);
+    this.stats.events++;
+    try {
+      this.dispatch(rest);
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      this.diag(this.lineNo, bodyCol + 1, 'bad_body', e.message);
+      this.emit({ kind: 'instant', tsNs: this.ts, task: this.task, name: 'unparsed', text: rest });
+    }
+  }
+
+  /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
+  private nonEventLine(text: string, indent: number): void {
+    const t = text.slice(indent);
+    const lost = LOST.exec(t);
+    if (lost) {
+      const n = Number(lost[1]);
+      this.emit({ kind: 'gap', tsNs: this.ts, task: '', missedEvents: n, fromTsNs: this.ts, toTsNs: this.ts });
+      return;
+    }
+    if (/^(cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |\s*\[?\d+\] ?$)/.test(t) || /^[A-Za-z_ ]+ = /.test(t)) {
+      this.stats.skipped++;
+      return;
+    }
+    this.diag(this.lineNo, indent + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
+  }
+
+  private setTime(secStr: string, fracStr: string | undefined): void {
+    let sec: number;
+    let fracNs: number;
+    if (fracStr !== undefined) {
+      sec = Number(secStr);
+      const digits = Math.min(fracStr.length, 9);
+      fracNs = Number(fracStr.slice(0, 9)) * POW10[9 - digits]!;
+    } else if (secStr.length > 9) {
+      sec = Number(secStr.slice(0, -9));
+      fracNs = Number(secStr.slice(-9));
+    } else {
+      sec = 0;
+      fracNs = Number(secStr);
+    }
+    if (this.originNs === null) {
+      this.originSec = sec;
+      this.originFracNs = fracNs;
+      this.originNs = BigInt(sec) * 1_000_000_000n + BigInt(fracNs);
+    }
+    this.ts = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
+  }
+
+  private dispatch(rest: string): void {
+    const task = this.task;
+    const ts = this.ts;
+    if (rest.charCodeAt(0) === 60 && rest.startsWith('<stack trace>')) {
+      const ev = { kind: 'instant' as const, tsNs: ts, task, name: 'stack_trace', text: '' };
+      this.openStack = { ev, frames: [] };
+      this.emit(ev);
+      return;
+    }
+    if (rest.charCodeAt(0) === 115 && rest.startsWith('sys_') && !rest.startsWith('sys_enter_') && !rest.startsWith('sys_exit_')) {
+      const en = SYS_ENTER.exec(rest);
+      if (en) return this.syscallEnter(en[1]!.slice(4), en[2]!);
+      const ex = SYS_EXIT.exec(rest);
+      if (ex) return this.syscallExit(ex[1]!.slice(4), ex[2]!);
+    }
+    const em = EVENT.exec(rest);
+    if (em === null) throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(rest)}`);
+    const name = em[1]!;
+    const body = rest.slice(em[0].length);
+    this.event(name, body);
+  }
+
+  private event(name: string, body: string): void {
+    const c = this.cur.reset(body);
+    const task = this.task;
+    const tsNs = this.ts;
+    switch (name) {
+      case 'fuse_request_send': {
+        const conn = c.num('connection');
+        const unique = c.num('req');
+        const opcode = c.num('opcode');
+        const lenBytes = c.num('len');
+        const ev = { kind: 'fuse_send' as const, tsNs, task, unique, opcode, nodeId: 0, lenBytes };
+        if (unique === 0) {
+          let q = this.zeroReqSends.get(conn);
+          if (!q) this.zeroReqSends.set(conn, (q = []));
+          q.push(ev);
+        } else this.opcodeByUnique.set(unique, opcode);
+        this.emit(ev);
+        return;
+      }
+      case 'fuse_request_end': {
+        const conn = c.num('connection');
+        const unique = c.num('req');
+        const lenBytes = c.num('len');
+        const error = c.num('error');
+        let opcode = this.opcodeByUnique.get(unique);
+        if (opcode === undefined) {
+          const q = this.zeroReqSends.get(conn);
+          const send = q?.shift();
+          if (send) {
+            send.unique = unique;
+            opcode = send.opcode;
+          }
+        } else this.opcodeByUnique.delete(unique);
+        this.emit({ kind: 'fuse_reply', tsNs, task, unique, opcode: opcode ?? 0, error, lenBytes });
+        return;
+      }
+      case 'contention_begin':
+      case 'contention_end': {
+        const sp = body.indexOf(' ');
+        const addr = parseU64(sp < 0 ? body : body.slice(0, sp));
+        if (addr === null) throw new BodyError(0, `bad lock address: ${excerpt(body)}`);
+        const begin = name === 'contention_begin';
+        let lockFlags = 0;
+        let ret = 0;
+        if (begin) {
+          const f = /\(flags=([^)]*)\)/.exec(body);
+          if (!f) throw new BodyError(sp, "expected '(flags=…)'");
+          lockFlags = this.flags(f[1]!, LOCK_FLAG_STRINGS, 'lock flag');
+        } else {
+          const r = /\(ret=(-?\d+)\)/.exec(body);
+          if (!r) throw new BodyError(sp, "expected '(ret=…)'");
+          ret = Number(r[1]);
+        }
+        this.emit({ kind: 'lock_contention', tsNs, task, phase: begin ? 'begin' : 'end', lockAddr: addr, lockFlags, ret });
+        return;
+      }
+      case 'tracing_mark_write':
+      case 'print':
+        this.emit({ kind: 'instant', tsNs, task, name: 'tracing_mark_write', text: body });
+        return;
+      case 'iomap_iter_dstmap':
+      case 'iomap_iter_srcmap': {
+        c.token('dev');
+        const ino = c.num('ino');
+        const bdev = c.token('bdev');
+        const mapAddr = c.u64('addr');
+        const mapOffsetBytes = c.num('offset');
+        const mapLenBytes = c.num('length');
+        const typeName = c.token('type');
+        const flagsText = c.token('flags');
+        const mapType = mapTypeFromName(typeName.toLowerCase()) ?? parseNum(typeName);
+        if (Number.isNaN(mapType)) throw new BodyError(c.p, `unknown mapping type '${typeName}'`);
+        const fuseNames = flagsText.split('|').map((f) => KERNEL_MAP_FLAG_TO_FUSE[f] ?? '').filter((f) => f !== '');
+        const slot = name === 'iomap_iter_srcmap' ? 'read' : this.lastIterWrite.get(task) ? 'write' : 'read';
+        this.emit({
+          kind: 'iomap_map', tsNs, task, nodeId: 0, ino, slot, source: 'reply',
+          mapType, mapFlags: parseFlags(fuseNames.join('|'), mapFlagStrings).value, mapOffsetBytes, mapLenBytes,
+          mapAddr, mapDev: devT(bdev), cookie: 0,
+        });
+        return;
+      }
+      case 'iomap_iter': {
+        const fm = /\bflags (\S*) \(/.exec(body);
+        this.lastIterWrite.set(task, fm !== null && fm[1]!.split('|').includes('WRITE'));
+        break;
+      }
+      default:
+        if (name.startsWith('fuse_')) {
+          if (this.fuseSeries(name, c)) return;
+        } else if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
+          // trace-cmd style: `sys_enter_pwrite64: fd: 0x…, buf: …` / `sys_exit_pwrite64: 0x1000`.
+          if (name.startsWith('sys_enter_')) return this.syscallEnter(name.slice(10), body);
+          return this.syscallExit(name.slice(9), body.trim());
+        } else if (body.charCodeAt(0) === 40 && /^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
+          this.uprobe(name, body);
+          return;
+        }
+    }
+    this.emit({ kind: 'instant', tsNs, task, name, text: body });
+  }
+
+  private flags(text: string, table: ReadonlyArray<readonly [number, string]>, what: string): number {
+    const { value, unknown } = parseFlags(text, table);
+    if (unknown.length > 0) this.diag(this.lineNo, 0, 'unknown_flag', `unknown ${what} ${unknown.join('|')}`);
+    return value;
+  }
+
+  /** INODE prefix (§4.4): v7 has idisksize, v6 and earlier do not. */
+  private inode(c: Cursor): { nodeId: number; ino: number; isize: number; idisksize: number } {
+    c.num('connection');
+    const ino = c.num('ino');
+    const nodeId = c.num('nodeid');
+    const isize = c.num('isize');
+    const idisksize = c.has('idisksize') ? c.num('idisksize') : 0;
+    return { nodeId, ino, isize, idisksize };
+  }
+
+  private map(c: Cursor, prefix: string): {
+    mapOffsetBytes: number; mapLenBytes: number; mapType: number; mapDev: number; mapAddr: bigint; mapFlags: number;
+  } {
+    const mapOffsetBytes = c.num(prefix + 'offset');
+    const mapLenBytes = c.num('length');
+    const typeName = c.token('type');
+    const mapType = mapTypeFromName(typeName) ?? parseNum(typeName);
+    if (Number.isNaN(mapType)) throw new BodyError(c.p, `unknown mapping type '${typeName}'`);
+    const mapDev = c.num('dev');
+    const mapAddr = c.u64('addr');
+    const mapFlags = this.flags(c.paren('mapflags'), mapFlagStrings, 'mapping flag');
+    return { mapOffsetBytes, mapLenBytes, mapType, mapDev, mapAddr, mapFlags };
+  }
+
+  /** The series' fuse_iomap_* tracepoints (§4.4) that map to schema kinds; false = keep as instant. */
+  private fuseSeries(name: string, c: Cursor): boolean {
+    const tsNs = this.ts;
+    const task = this.task;
+    switch (name) {
+      case 'fuse_iomap_begin': {
+        const { nodeId, ino } = this.inode(c);
+        const opflags = this.flags(c.paren('opflags'), opFlagStrings, 'opflag');
+        const posBytes = c.num('pos');
+        const lenBytes = c.num('length');
+        this.emit({ kind: 'iomap_begin', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes });
+        return true;
+      }
+      case 'fuse_iomap_read_map':
+      case 'fuse_iomap_write_map': {
+        const { nodeId, ino } = this.inode(c);
+        const m = this.map(c, '');
+        this.emit({
+          kind: 'iomap_map', tsNs, task, nodeId, ino, slot: name === 'fuse_iomap_read_map' ? 'read' : 'write',
+          source: 'reply', ...m, cookie: 0,
+        });
+        return true;
+      }
+      case 'fuse_iomap_end': {
+        const { nodeId, ino } = this.inode(c);
+        const opflags = this.flags(c.paren('opflags'), opFlagStrings, 'opflag');
+        const posBytes = c.num('pos');
+        const lenBytes = c.num('length');
+        const writtenBytes = c.num('written');
+        const m = this.map(c, '');
+        this.emit({ kind: 'iomap_end', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes, writtenBytes, ...m });
+        return true;
+      }
+      case 'fuse_iomap_ioend': {
+        const { nodeId, ino, idisksize } = this.inode(c);
+        const posBytes = c.num('pos');
+        const writtenBytes = c.num('length');
+        const ioendFlags = this.flags(c.paren('ioendflags'), ioendFlagStrings, 'ioend flag');
+        const error = c.num('error');
+        if (c.has('dev')) c.num('dev');
+        const newAddr = c.u64('new_addr');
+        // The tracepoint has no size after the ioend: an append ioend extends the on-disk size to
+        // its end, any other leaves the kernel's idisksize (the kernel's own estimate, §1.5).
+        const appends = (ioendFlags & 16) !== 0;
+        const newSizeBytes = appends ? Math.max(idisksize, posBytes + writtenBytes) : idisksize;
+        const ev = {
+          kind: 'iomap_ioend' as const, tsNs, task, nodeId, ino, posBytes, writtenBytes, ioendFlags, error,
+          newAddr, newSizeBytes, sent: false,
+        };
+        this.pendingByTask.set(task, ev);
+        this.emit(ev);
+        return true;
+      }
+      case 'fuse_iomap_bad_data': {
+        this.emit({
+          kind: 'iomap_bad_data', tsNs, task, nodeId: 0, ino: 0, message: c.s.trim(), error: -EFSCORRUPTED,
+        });
+        return true;
+      }
+      case 'fuse_iomap_cache_lookup': {
+        const { nodeId, ino } = this.inode(c);
+        const posBytes = c.num('pos');
+        const lenBytes = c.num('length');
+        const fork = this.iodir(c);
+        const ev = {
+          kind: 'cache_lookup' as const, tsNs, task, nodeId, ino, fork, posBytes, lenBytes, hit: false,
+          mapType: 0, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: NULL_ADDR, mapDev: 0, cookie: 0,
+        };
+        this.pendingByTask.set(task, ev);
+        this.emit(ev);
+        return true;
+      }
+      case 'fuse_iomap_cache_lookup_result': {
+        const { nodeId, ino } = this.inode(c);
+        const posBytes = c.num('pos');
+        const lenBytes = c.num('length');
+        const fork = this.iodir(c);
+        const m = this.map(c, 'map');
+        this.map(c, 'got');
+        const cookie = c.num('cookie');
+        const pending = this.pendingByTask.get(task);
+        if (pending?.kind === 'cache_lookup' && pending.fork === fork && pending.nodeId === nodeId) {
+          this.pendingByTask.delete(task);
+          Object.assign(pending, { hit: true, cookie, ...m });
+          return true;
+        }
+        this.emit({ kind: 'cache_lookup', tsNs, task, nodeId, ino, fork, posBytes, lenBytes, hit: true, ...m, cookie });
+        return true;
+      }
+      case 'fuse_iomap_upsert_mappings':
+      case 'fuse_iomap_upsert': {
+        const { nodeId, ino } = this.inode(c);
+        c.num('attr_ino');
+        const read = this.map(c, 'read');
+        const write = this.map(c, 'write');
+        // A fork whose type is NOCACHE (or the null type) is left alone by the kernel (§1.5).
+        if (read.mapType < 253) this.emit({ kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'read', ...read, seq: 0 });
+        if (write.mapType < 253) this.emit({ kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'write', ...write, seq: 0 });
+        return true;
+      }
+      case 'fuse_iomap_inval_mappings':
+      case 'fuse_iomap_inval': {
+        const { nodeId, ino } = this.inode(c);
+        c.num('attr_ino');
+        for (const fork of ['read', 'write'] as const) {
+          const posBytes = c.num(fork + 'pos');
+          const lenBytes = c.num('length');
+          if (lenBytes !== 0) this.emit({ kind: 'cache_inval', tsNs, task, nodeId, ino, fork, posBytes, lenBytes, reason: 'server', seq: 0 });
+        }
+        return true;
+      }
+      case 'fuse_iomap_invalid': {
+        const { nodeId, ino } = this.inode(c);
+        const m = this.map(c, '');
+        const oldCookie = c.num('old_cookie');
+        const newCookie = c.num('new_cookie');
+        this.emit({ kind: 'cache_stale', tsNs, task, nodeId, ino, posBytes: m.mapOffsetBytes, oldCookie, newCookie, ...m });
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private iodir(c: Cursor): Fork {
+    const d = c.token('iodir');
+    if (d !== 'read' && d !== 'write') throw new BodyError(c.p, `iodir must be read or write, not '${d}'`);
+    return d;
+  }
+
+  /** Syscall arguments `name: value, …` (decimal or hex, §real-capture) → record. */
+  private args(text: string): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const part of text.split(', ')) {
+      const colon = part.indexOf(': ');
+      if (colon > 0) out.set(part.slice(0, colon).trim(), part.slice(colon + 2).trim());
+    }
+    return out;
+  }
+
+  private syscallEnter(sys: string, argText: string): void {
+    const tsNs = this.ts;
+    const task = this.task;
+    const op = SYSCALL_OPS[sys];
+    if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
+      // Only tracked so fds keep their paths (dd opens its output as 3 and dup2s it to 1).
+      const a = this.args(argText);
+      this.dupFrom.set(task, parseLong(a.get('fildes') ?? a.get('oldfd') ?? ''));
+    }
+    if (op === undefined) {
+      this.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: argText });
+      return;
+    }
+    const a = this.args(argText);
+    const num = (k: string): number => {
+      const v = a.get(k);
+      const n = v === undefined ? NaN : parseLong(v);
+      if (Number.isNaN(n)) throw new BodyError(0, `sys_${sys}: argument ${k} missing or not a number`);
+      return n;
+    };
+    let fd = -1;
+    let posBytes = -1;
+    let lenBytes = 0;
+    let oflags = 0;
+    let path = '';
+    if (op === 'open') {
+      oflags = a.has('flags') ? num('flags') : 0;
+      path = this.lastUprobePath.get(task) ?? '';
+      this.lastUprobePath.delete(task);
+    } else if (op === 'copy_file_range') {
+      fd = num('fd_out');
+      lenBytes = num('len');
+    } else {
+      fd = num('fd');
+      if (op === 'pread' || op === 'pwrite') posBytes = num('pos');
+      if (op === 'read' || op === 'write' || op === 'pread' || op === 'pwrite') lenBytes = num('count');
+      if (op === 'truncate') lenBytes = num('length');
+      if (op === 'fallocate') {
+        posBytes = num('offset');
+        lenBytes = num('len');
+      }
+      const file = this.fds.get(this.proc)?.get(fd);
+      if (file) {
+        path = file.path;
+        oflags = file.oflags;
+      }
+    }
+    this.inFlight.set(task, { op, fd, path, oflags });
+    this.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
+  }
+
+  private syscallExit(sys: string, retText: string): void {
+    const tsNs = this.ts;
+    const task = this.task;
+    const op = SYSCALL_OPS[sys];
+    if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
+      const from = this.dupFrom.get(task);
+      this.dupFrom.delete(task);
+      const ret = parseLong(retText);
+      const file = from === undefined ? undefined : this.fds.get(this.proc)?.get(from);
+      if (file && ret >= 0) this.fds.get(this.proc)!.set(ret, file);
+    }
+    if (op === undefined) {
+      return;
+    }
+    const ret = parseLong(retText);
+    if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${retText}' is not a number`);
+    const fl = this.inFlight.get(task);
+    this.inFlight.delete(task);
+    let fd = fl?.op === op ? fl.fd : -1;
+    if (op === 'open' && ret >= 0) {
+      let table = this.fds.get(this.proc);
+      if (!table) this.fds.set(this.proc, (table = new Map()));
+      table.set(ret, { path: fl?.path ?? '', oflags: fl?.oflags ?? 0 });
+      fd = ret;
+    } else if (op === 'close' && ret === 0 && fd >= 0) {
+      this.fds.get(this.proc)?.delete(fd);
+    }
+    this.emit({ kind: 'app_op_end', tsNs, task, op, fd, ret });
+  }
+
+  /**
+   * A uprobe/uretprobe line: `(0xIP) name=value …`. Kept as an instant with its body. A string
+   * argument named path/pathname/filename/file is remembered as this task's next open's path; a
+   * probe that reads a fuse_in_header (unique=, opcode=, nodeid=) also yields a fuse_recv.
+   */
+  private uprobe(name: string, body: string): void {
+    const tsNs = this.ts;
+    const task = this.task;
+    const args = new Map<string, string>();
+    for (const m of body.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) args.set(m[1]!, m[2]!);
+    for (const k of ['path', 'pathname', 'filename', 'file']) {
+      const v = args.get(k);
+      if (v !== undefined && v.startsWith('"')) {
+        this.lastUprobePath.set(task, v.slice(1, -1));
+        break;
+      }
+    }
+    const unique = args.has('unique') ? parseNum(args.get('unique')!) : NaN;
+    const opcode = args.has('opcode') ? parseNum(args.get('opcode')!) : NaN;
+    const nodeId = args.has('nodeid') ? parseNum(args.get('nodeid')!) : NaN;
+    this.emit({ kind: 'instant', tsNs, task, name, text: body });
+    if (!Number.isNaN(unique) && !Number.isNaN(opcode) && !Number.isNaN(nodeId)) {
+      this.emit({ kind: 'fuse_recv', tsNs, task, unique, opcode, nodeId });
+    }
+  }
+
+  private closeStack(): void {
+    const s = this.openStack;
+    if (s === null) return;
+    this.openStack = null;
+    s.ev.text = s.frames.join('\n');
+    if (this.pendingByTask.size === 0 && !this.zeroPending()) this.flush();
+  }
+
+  /** Emits in input order, holding events while a deferred decision (file comment) is open. */
+  private emit(ev: TraceEvent): void {
+    if (this.pendingByTask.size > 0) {
+      const pending = this.pendingByTask.get(ev.task);
+      if (pending !== undefined && pending !== ev) {
+        this.pendingByTask.delete(ev.task);
+        if (pending.kind === 'iomap_ioend') {
+          pending.sent = ev.kind === 'fuse_send' && ev.opcode === Opcode.IOMAP_IOEND;
+        }
+      }
+    }
+    if (this.openStack === null && this.pendingByTask.size === 0 && !this.zeroPending() && this.held.length === 0) {
+      this.onEvent(ev);
+      return;
+    }
+    this.held.push(ev);
+    if (this.held.length >= MAX_HELD_EVENTS) {
+      this.pendingByTask.clear();
+      this.zeroReqSends.clear();
+      this.flush();
+    } else if (this.openStack === null && this.pendingByTask.size === 0 && !this.zeroPending()) this.flush();
+  }
+
+  private zeroPending(): boolean {
+    if (this.zeroReqSends.size === 0) return false;
+    for (const [conn, q] of this.zeroReqSends) if (q.length === 0) this.zeroReqSends.delete(conn);
+    return this.zeroReqSends.size > 0;
+  }
+
+  private flush(): void {
+    if (this.openStack !== null) return;
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = [];
+    for (const ev of held) this.onEvent(ev);
+  }
+}
+
+/** `8:16` → dev_t as the kernel encodes it in 32 bits (major << 20 | minor). */
+function devT(text: string): number {
+  const colon = text.indexOf(':');
+  if (colon < 0) return Number(text) || 0;
+  return ((Number(text.slice(0, colon)) << 20) | Number(text.slice(colon + 1))) >>> 0;
+}
+
+function excerpt(text: string): string {
+  return JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
+}

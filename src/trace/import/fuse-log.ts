@@ -1,0 +1,249 @@
+// libfuse debug log importer (`-d`: fuse2fs, any libfuse 2/3 server). Incremental and isomorphic.
+//
+//   unique: 18, opcode: CREATE (35), nodeid: 2, insize: 61, pid: 16947     request header
+//   create flags: 0x8241 /d1/file 0100644 umask=0022                         op line (paths)
+//      NODEID: 4                                                             entry reply
+//      unique: 18, success, outsize: 160                                     reply
+//      unique: 8, error: -2 (No such file or directory), outsize: 16         error reply
+//
+// Everything else libfuse prints (INIT parameters, `getattr /x` sub-calls of the high-level
+// library) is skipped; only a line that starts like a header or reply but does not parse is a
+// diagnostic. The result is a request table keyed by `unique` (for joining with a kernel trace,
+// join.ts) plus events.
+//
+// Inode identity (`ino`): under libfuse 2's high-level API without `use_ino`, st_ino is the
+// nodeid, so the log does not carry the on-disk inode number. We derive an identity instead: an
+// inode made by CREATE/MKDIR/MKNOD/SYMLINK (or first seen by LOOKUP) gets ino = the nodeid that
+// first named it; a LINK's new nodeid names the same inode as its source path, so it inherits the
+// source's ino. Two nodeids with one ino are an alias group (fuse-iomap-domain.md §5.2).
+//
+// Time: a debug log has no clock. Standalone, line N is at tsNs = N µs (order only); joined with
+// a kernel trace, events take the times of the matching kernel requests (join.ts).
+
+import type { TraceEvent } from '../schema.ts';
+import { DiagSink } from '../ndjson.ts';
+import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
+
+export const FUSE_LOG_LINE_NS = 1000;
+
+export interface LogRequest {
+  unique: number;
+  opcode: number;
+  opName: string;
+  nodeId: number;
+  insize: number;
+  pid: number;
+  /** 1-based line of the header. */
+  line: number;
+  /** The operation line, e.g. `link /d1/file /d2/link` ('' if none was printed). */
+  opText: string;
+  /** Paths named by the op line, in order (LINK: source, new). */
+  paths: string[];
+  /** NODEID of an entry reply (0 = none). */
+  entryNodeId: number;
+  /** null until the reply line; then 0 or -errno. */
+  error: number | null;
+  outsize: number;
+  replyLine: number;
+}
+
+/** Opcodes whose success reply is an entry (fuse_entry_out): they bind a path to a nodeid. */
+const ENTRY_OPS = new Set(['LOOKUP', 'MKNOD', 'MKDIR', 'SYMLINK', 'LINK', 'CREATE', 'TMPFILE']);
+const NEW_INODE_OPS = new Set(['MKNOD', 'MKDIR', 'SYMLINK', 'CREATE', 'TMPFILE']);
+
+const HEADER = /^unique: (\d+), opcode: ([\w?]+) \((\d+)\), nodeid: (\d+), insize: (\d+)(?:, pid: (\d+))?\s*$/;
+const REPLY = /^\s*unique: (\d+), (?:(success)|error: (-?\d+) \(([^)]*)\)), outsize: (\d+)\s*$/;
+const NODEID = /^\s*NODEID: (\d+)\s*$/;
+
+export class FuseLogParser {
+  readonly requests = new Map<number, LogRequest>();
+  /** Requests in header order (a unique can be reused after its reply; the map keeps the last). */
+  readonly order: LogRequest[] = [];
+  readonly stats = { lines: 0, headers: 0, replies: 0 };
+  private partial = '';
+  private lineNo = 0;
+  private skippingLongLine = false;
+  private awaitingOpLine: LogRequest | null = null;
+  private pendingNodeId = 0;
+  private readonly inoByNodeId = new Map<number, number>();
+  private readonly nodeIdByPath = new Map<string, number>();
+  private readonly nlookup = new Map<number, number>();
+
+  constructor(
+    private readonly sourceName: string,
+    private readonly onEvent: (ev: TraceEvent) => void,
+    readonly diags = new DiagSink(),
+    /** false: build the request table only (the join emits the events at kernel times). */
+    private readonly emitEvents = true,
+  ) {}
+
+  push(chunk: string): void {
+    let text = this.partial + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    text = start === 0 ? text : text.slice(start);
+    if (text.length > MAX_FTRACE_LINE_BYTES) {
+      if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      this.skippingLongLine = true;
+      text = '';
+    }
+    this.partial = text;
+  }
+
+  end(): void {
+    if (this.partial.length > 0) {
+      const last = this.partial;
+      this.partial = '';
+      this.line(last);
+    }
+    if (this.stats.headers === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no libfuse request headers in file');
+  }
+
+  private diag(line: number, col: number, code: string, message: string): void {
+    this.diags.add({ source: this.sourceName, line, col, code, message });
+  }
+
+  private line(raw: string): void {
+    this.lineNo++;
+    this.stats.lines++;
+    if (this.skippingLongLine) {
+      this.skippingLongLine = false;
+      return;
+    }
+    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (text.length > MAX_FTRACE_LINE_BYTES) {
+      this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      return;
+    }
+    if (text.length === 0 || text.charCodeAt(0) === 35) return;
+    const indented = text.charCodeAt(0) === 32 || text.charCodeAt(0) === 9;
+    const trimmed = indented ? text.trimStart() : text;
+    if (trimmed.startsWith('unique:')) {
+      if (!indented) {
+        const h = HEADER.exec(text);
+        if (h) return this.header(h);
+      }
+      const r = REPLY.exec(text);
+      if (r) return this.reply(r);
+      this.diag(this.lineNo, text.length - trimmed.length + 1, 'bad_line', `malformed libfuse request/reply line: ${JSON.stringify(trimmed.slice(0, 80))}`);
+      return;
+    }
+    if (indented) {
+      const n = NODEID.exec(text);
+      if (n) this.pendingNodeId = Number(n[1]);
+      return;
+    }
+    const req = this.awaitingOpLine;
+    if (req !== null) {
+      this.awaitingOpLine = null;
+      req.opText = text;
+      req.paths = pathsOf(req.opName, text);
+    }
+  }
+
+  private header(h: RegExpExecArray): void {
+    this.stats.headers++;
+    const req: LogRequest = {
+      unique: Number(h[1]), opName: h[2]!, opcode: Number(h[3]), nodeId: Number(h[4]), insize: Number(h[5]),
+      pid: Number(h[6] ?? 0), line: this.lineNo, opText: '', paths: [], entryNodeId: 0, error: null, outsize: 0, replyLine: 0,
+    };
+    this.requests.set(req.unique, req);
+    this.order.push(req);
+    this.awaitingOpLine = req;
+    if (this.emitEvents) {
+      this.onEvent({
+        kind: 'fuse_send', tsNs: this.lineNo * FUSE_LOG_LINE_NS, task: clientTask(req.pid),
+        unique: req.unique, opcode: req.opcode, nodeId: req.nodeId, lenBytes: req.insize,
+      });
+    }
+  }
+
+  private reply(r: RegExpExecArray): void {
+    this.stats.replies++;
+    const unique = Number(r[1]);
+    const req = this.requests.get(unique);
+    if (req === undefined || req.error !== null) {
+      this.diag(this.lineNo, 1, 'orphan_reply', `reply for unique ${unique} without a request header before it`);
+      return;
+    }
+    if (this.awaitingOpLine === req) this.awaitingOpLine = null;
+    req.error = r[2] ? 0 : Number(r[3]);
+    req.outsize = Number(r[5]);
+    req.replyLine = this.lineNo;
+    if (req.error === 0 && ENTRY_OPS.has(req.opName) && this.pendingNodeId !== 0) {
+      req.entryNodeId = this.pendingNodeId;
+      this.pendingNodeId = 0;
+    }
+    const tsNs = this.lineNo * FUSE_LOG_LINE_NS;
+    if (this.emitEvents) {
+      this.onEvent({ kind: 'fuse_reply', tsNs, task: SERVER_TASK, unique, opcode: req.opcode, error: req.error, lenBytes: req.outsize });
+    }
+    if (this.emitEvents) for (const ev of this.inodeEvents(req, tsNs, SERVER_TASK)) this.onEvent(ev);
+  }
+
+  /**
+   * inode_new / inode_lookup for an entry reply, applying the LINK/CREATE identity rule (file
+   * comment). Exposed so the join can emit them at the kernel's reply time; call once per request,
+   * in log order.
+   */
+  inodeEvents(req: LogRequest, tsNs: number, task: string): TraceEvent[] {
+    if (req.entryNodeId === 0 || req.error !== 0) return [];
+    const nodeId = req.entryNodeId;
+    const path = req.opName === 'LINK' || req.opName === 'SYMLINK' ? (req.paths[1] ?? '') : (req.paths[0] ?? '');
+    const out: TraceEvent[] = [];
+    let ino = this.inoByNodeId.get(nodeId);
+    if (ino === undefined) {
+      if (req.opName === 'LINK') {
+        const srcNode = this.nodeIdByPath.get(req.paths[0] ?? '');
+        ino = srcNode === undefined ? undefined : this.inoByNodeId.get(srcNode);
+      }
+      ino ??= nodeId;
+      this.inoByNodeId.set(nodeId, ino);
+      out.push({ kind: 'inode_new', tsNs, task, nodeId, ino, path });
+    } else if (NEW_INODE_OPS.has(req.opName) && ino !== nodeId) {
+      // A nodeid reused for a new file (libfuse counter wrap or FORGET): a new identity.
+      ino = nodeId;
+      this.inoByNodeId.set(nodeId, ino);
+      out.push({ kind: 'inode_new', tsNs, task, nodeId, ino, path });
+    }
+    if (path !== '') this.nodeIdByPath.set(path, nodeId);
+    const n = (this.nlookup.get(nodeId) ?? 0) + 1;
+    this.nlookup.set(nodeId, n);
+    out.push({ kind: 'inode_lookup', tsNs, task, nodeId, ino, path, nlookup: n });
+    return out;
+  }
+}
+
+export const SERVER_TASK = 'fuse-server/0';
+export function clientTask(pid: number): string {
+  return `pid/${pid}`;
+}
+
+/** Paths named by a libfuse op line; the verb decides where they are. */
+export function pathsOf(opName: string, text: string): string[] {
+  const tok = text.split(' ');
+  const verb = tok[0] ?? '';
+  switch (opName) {
+    case 'LOOKUP':
+      return verb === 'LOOKUP' ? [text.slice(7)] : [];
+    case 'CREATE': {
+      // create flags: 0x8241 /d1/file 0100644 umask=0022
+      const at = tok.findIndex((t) => t.startsWith('/'));
+      return at < 0 ? [] : [tok[at]!];
+    }
+    case 'LINK':
+    case 'RENAME':
+    case 'RENAME2':
+    case 'SYMLINK':
+      return tok.slice(1, 3).filter((t) => t !== '');
+    default: {
+      const p = tok.find((t) => t.startsWith('/'));
+      return p === undefined ? [] : [p];
+    }
+  }
+}
