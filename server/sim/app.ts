@@ -1,15 +1,15 @@
-// App threads: each opens its path (once per buffered/direct mode its op mix needs) and then
-// loops over its op mix — weighted random choice of op, sequential or random offsets — until its
-// op count runs out (forever by default).
+// App threads: each opens its path (once per buffered/direct mode its op mix needs, plus the
+// destination of any copy op) and then loops over its op mix — weighted random choice of op,
+// sequential or random offsets — until its op count runs out (forever by default).
 
 import { Proc, type ProcStep } from './clock.ts';
 import type { SimCore } from './core.ts';
 import type { KernelModel, OpenFile } from './kernel/kernel.ts';
-import { O_DIRECT, O_RDONLY, O_RDWR } from './proto.ts';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, O_DIRECT, O_RDONLY, O_RDWR, O_TRUNC } from './proto.ts';
 import { BLOCK_BYTES, type ThreadSpec } from './scenarios.ts';
 
 export function* appThread(proc: Proc, core: SimCore, kernel: KernelModel, spec: ThreadSpec, onExit: () => void): ProcStep<void> {
-  const hasWrite = spec.ops.some((o) => o.kind === 'write');
+  const hasWrite = spec.ops.some((o) => o.kind !== 'read');
   const baseFlags = hasWrite ? O_RDWR : O_RDONLY;
   const files = new Map<boolean, OpenFile>(); // direct? → fd
   for (const direct of [false, true]) {
@@ -17,6 +17,13 @@ export function* appThread(proc: Proc, core: SimCore, kernel: KernelModel, spec:
     const f = yield* kernel.open(proc, spec.path, baseFlags | (direct ? O_DIRECT : 0));
     if (typeof f === 'number') { onExit(); return; }
     files.set(direct, f);
+  }
+  const copyTargets = new Map<string, OpenFile>();
+  for (const o of spec.ops) {
+    if (o.kind !== 'copy' || copyTargets.has(o.toPath!)) continue;
+    const f = yield* kernel.open(proc, o.toPath!, O_RDWR);
+    if (typeof f === 'number') { onExit(); return; }
+    copyTargets.set(o.toPath!, f);
   }
   const totalWeight = spec.ops.reduce((s, o) => s + o.weight, 0);
   const cursors = spec.ops.map(() => 0);
@@ -32,7 +39,24 @@ export function* appThread(proc: Proc, core: SimCore, kernel: KernelModel, spec:
     } else {
       posBytes = cursors[opIdx]! + op.lenBytes > spanBytes ? 0 : cursors[opIdx]!;
     }
-    const ret = yield* kernel.pio(proc, files.get(op.direct)!, op.kind === 'write', posBytes, op.lenBytes);
+    const file = files.get(op.direct)!;
+    let ret: number;
+    switch (op.kind) {
+      case 'read': case 'write':
+        ret = yield* kernel.pio(proc, file, op.kind === 'write', posBytes, op.lenBytes);
+        break;
+      case 'fault': ret = yield* kernel.fault(proc, file, posBytes); break;
+      case 'fsync': ret = yield* kernel.fsync(proc, file); break;
+      case 'truncate': ret = yield* kernel.truncate(proc, file, posBytes); break;
+      case 'fallocate': ret = yield* kernel.fallocate(proc, file, 0, posBytes, op.lenBytes); break;
+      case 'punch': ret = yield* kernel.fallocate(proc, file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, posBytes, op.lenBytes); break;
+      case 'copy': ret = yield* kernel.copyFileRange(proc, file, copyTargets.get(op.toPath!)!, posBytes, op.lenBytes); break;
+      case 'open_trunc': {
+        const f = yield* kernel.open(proc, spec.path, O_RDWR | O_TRUNC);
+        ret = typeof f === 'number' ? f : 0;
+        break;
+      }
+    }
     // A short or failed sequential op (EOF, error) restarts from the beginning of the span.
     cursors[opIdx] = ret === op.lenBytes ? posBytes + ret : 0;
     if (spec.thinkNs > 0) yield core.jitterNs(spec.thinkNs);

@@ -16,6 +16,12 @@ export class DevFuse {
   /** unique → kernel task waiting for that reply. */
   private readonly waiters = new Map<number, Proc>();
 
+  /**
+   * The kernel's handler for notifications (unique 0): runs synchronously in the writing server
+   * thread's context, as write(2) on /dev/fuse does; returns 0 or -errno (what write(2) returns).
+   */
+  onNotify: ((bytes: Uint8Array, task: string) => number) | null = null;
+
   constructor(
     private readonly sched: Scheduler,
     private readonly dispatchNs: () => number,
@@ -44,6 +50,12 @@ export class DevFuse {
       this.idleThreads.push(thread);
       yield PARK;
     }
+  }
+
+  /** A server thread writes a notification; the kernel processes it before write(2) returns. */
+  writeNotify(bytes: Uint8Array, task: string): number {
+    if (!this.onNotify) throw new Error('sim: notification with no kernel handler');
+    return this.onNotify(bytes, task);
   }
 
   writeReply(reply: Uint8Array): void {

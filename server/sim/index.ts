@@ -2,24 +2,31 @@
 // kernel (VFS + fuse-iomap) and a fuse2fs/fuse4fs-like server that talk only through FUSE message
 // bytes (see README.md). Same spec + seed → byte-identical event stream.
 
-import type { ProtocolRevision } from '../../src/trace/fuse-proto.ts';
+import { CACHE_DEFAULT_MAX_BYTES, type ProtocolRevision } from '../../src/trace/fuse-proto.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { appThread } from './app.ts';
 import { Proc } from './clock.ts';
 import { SimCore } from './core.ts';
 import { DevFuse } from './dev-fuse.ts';
-import { KernelModel } from './kernel/kernel.ts';
+import { readInHeader, IN_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { KernelModel, type LocalBackend, type MappingCheckStats } from './kernel/kernel.ts';
 import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios.ts';
 import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
 import { serverThread } from './server/server-thread.ts';
 
 export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios.ts';
+export type { MappingCheckStats } from './kernel/kernel.ts';
 export { validateMapping } from './kernel/validate.ts';
 
 export interface SimOptions {
   seed: number;
   policy?: 'per-path' | 'ino';
   revision?: ProtocolRevision;
+  /**
+   * Check every mapping the kernel uses against the server's extent map at that moment (test
+   * oracle; costs an extent walk per mapping). Results in `Simulation.mappingCheck`.
+   */
+  checkMappings?: boolean;
 }
 
 /** tids the sim hands out: kworker, server threads from 501, app threads from 1001. */
@@ -45,14 +52,32 @@ export class Simulation {
     this.spec = { ...checked, policy: opts.policy ?? checked.policy, revision: opts.revision ?? checked.revision };
     const s = this.spec;
     const core = (this.core = new SimCore(opts.seed, s.costs));
-    this.fs = new FsServer({ policy: s.policy, revision: s.revision, costs: s.costs, faults: s.faults }, s.files, core.prng);
+    const isBaseline = s.backend === 'kernel-ext4';
+    // The baseline has no server process: the same extent-map code runs "in the kernel", with the
+    // nodeid = ino convention of ext4 and no mapping cache (ext4 has its own extent status tree).
+    this.fs = new FsServer({
+      policy: isBaseline ? 'ino' : s.policy, revision: s.revision, costs: s.costs, faults: s.faults, useCache: !isBaseline && s.serverCache !== false,
+    }, s.files, core.prng);
     const dev = new DevFuse(core.sched, () => core.jitterNs(s.costs.fuseDispatchNs), () => core.jitterNs(s.costs.fuseReplyNs));
+    const fs = this.fs;
+    const local: LocalBackend | null = !isBaseline ? null : {
+      handle: (bytes) => {
+        const h = readInHeader(bytes);
+        const r = fs.handle(h, bytes.subarray(IN_HEADER_BYTES, h.len));
+        return { reply: r.reply, costKind: r.costKind };
+      },
+      isWrittenRange: (ino, posBytes, lenBytes) => fs.isWrittenRange(ino, posBytes, lenBytes),
+    };
     this.kernel = new KernelModel(core, dev, {
       rootNodeId: this.fs.rootNodeId, revision: s.revision, blockBytes: BLOCK_BYTES, maxBytes: MAX_FILE_BYTES,
       registeredDevs: new Set([SERVER_DEV_ID]),
+      cookieValidation: s.cookieValidation !== false,
+      cacheMaxBytes: s.cacheMaxBytes ?? CACHE_DEFAULT_MAX_BYTES,
+      local,
+      checkMapping: opts.checkMappings === true ? (ino, io) => fs.checkMapping(ino, io) : null,
     });
 
-    for (let i = 0; i < s.serverThreads; i++) {
+    for (let i = 0; i < (isBaseline ? 0 : s.serverThreads); i++) {
       const p = new Proc(`fuse2fs/${FIRST_SERVER_TID + i}`, FIRST_SERVER_TID + i);
       core.sched.spawn(p, serverThread(p, core, dev, this.fs), 0);
     }
@@ -112,6 +137,30 @@ export class Simulation {
       if (!core.sched.step()) break;
     }
     return count;
+  }
+
+  /** Mapping-oracle results (only with `checkMappings`). */
+  get mappingCheck(): MappingCheckStats {
+    return this.kernel.mappingCheck;
+  }
+
+  /** Stale mappings used because cookie validation was off (the §2.6 race). */
+  get staleMappingsUsed(): number {
+    return this.kernel.staleUsedCount;
+  }
+
+  /** Sizes of every growing structure, to show memory stays bounded on long runs. */
+  stats(): { pendingEvents: number; runnable: number; dirtyRanges: number; cacheRecords: number; serverExtents: number; fuseInodes: number } {
+    let dirtyRanges = 0, cacheRecords = 0, serverExtents = 0;
+    for (const i of this.kernel.fuseInodes.values()) {
+      dirtyRanges += i.dirty.rangeCount;
+      if (i.cache) cacheRecords += i.cache.recordCount('read') + i.cache.recordCount('write');
+      serverExtents += this.fs.inodeInfo(i.ino)?.extentCount ?? 0;
+    }
+    return {
+      pendingEvents: this.core.pendingCount, runnable: this.core.sched.runnableCount, dirtyRanges, cacheRecords, serverExtents,
+      fuseInodes: this.kernel.fuseInodes.size,
+    };
   }
 
   /** Read-only peek at model state for tests and debugging panels. */

@@ -6,7 +6,8 @@ import { validateMapping } from './kernel/validate.ts';
 import { Prng } from './prng.ts';
 import { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario } from './scenarios.ts';
 import { ExtentMap } from './server/extent-map.ts';
-import { MapType, NULL_ADDR } from '../../src/trace/fuse-proto.ts';
+import { CACHE_DEFAULT_MAX_BYTES, MapType, NULL_ADDR } from '../../src/trace/fuse-proto.ts';
+import { MappingCache } from './kernel/mapping-cache.ts';
 
 describe('Prng', () => {
   it('is deterministic per seed and spreads', () => {
@@ -140,5 +141,43 @@ describe('scenarios', () => {
     expect(s.policy).toBe('per-path');
     expect(s.revision).toBe('v7');
     expect(s.threads[0]!.ops[0]).toMatchObject({ direct: false, pattern: 'sequential', weight: 1, spanBytes: 8192 });
+  });
+});
+
+describe('MappingCache', () => {
+  const rec = (offBytes: number, lenBytes: number, type: number = MapType.MAPPED, addr = 1_000_000 + offBytes) =>
+    ({ offBytes, lenBytes, addr: type === MapType.HOLE ? -1 : addr, type, flags: 0, dev: type === MapType.HOLE ? 0 : 1 });
+  it('upserts replace overlaps, merge contiguous records and bump ic_seq', () => {
+    const c = new MappingCache(CACHE_DEFAULT_MAX_BYTES, 2 ** 44);
+    expect(c.seq).toBe(1);
+    c.upsert('read', rec(0, 8192));
+    c.upsert('read', rec(8192, 8192));
+    expect(c.records('read')).toHaveLength(1); // contiguous in file and disk → merged
+    expect(c.lookup('read', 12_000)!.lenBytes).toBe(16384);
+    c.upsert('read', rec(4096, 4096, MapType.UNWRITTEN));
+    expect(c.records('read').map((r) => [r.offBytes, r.lenBytes, r.type])).toEqual([[0, 4096, 2], [4096, 4096, 3], [8192, 8192, 2]]);
+    expect(c.seq).toBeGreaterThan(3);
+    expect(c.lookup('read', 20_000)).toBeNull(); // a record starting after pos is a miss
+  });
+  it('PURE_OVERWRITE into the absent write fork is a no-op; whole-fork removal does not bump', () => {
+    const c = new MappingCache(CACHE_DEFAULT_MAX_BYTES, 2 ** 44);
+    expect(c.upsert('write', rec(0, 4096, MapType.PURE_OVERWRITE)).applied).toBe(false);
+    expect(c.hasFork('write')).toBe(false);
+    c.upsert('read', rec(0, 4096));
+    const before = c.seq;
+    expect(c.remove('read', 0, 2 ** 44)).toBe('whole');
+    expect(c.seq).toBe(before);
+    c.upsert('read', rec(0, 16384));
+    const s2 = c.seq;
+    expect(c.remove('read', 4096, 8192)).toBe('range');
+    expect(c.seq).toBe(s2 + 1);
+    expect(c.records('read').map((r) => [r.offBytes, r.addr])).toEqual([[0, 1_000_000], [8192, 1_008_192]]);
+  });
+  it('drops the whole fork when it is already over the cap before an insert', () => {
+    const c = new MappingCache(64, 2 ** 44); // 2 records × 32 B
+    for (let i = 0; i < 3; i++) c.upsert('read', rec(i * 8192, 4096));
+    expect(c.records('read')).toHaveLength(3);
+    expect(c.upsert('read', rec(100 * 4096, 4096)).overflowDropped).toBe(true);
+    expect(c.records('read')).toHaveLength(1);
   });
 });

@@ -84,3 +84,61 @@ export function mapFields(io: IomapIo): MapFields {
     mapDev: io.dev,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bodies of the size-changing requests the kernel model sends (upstream include/uapi/linux/fuse.h).
+
+/** O_TRUNC (x86/arm). */
+export const O_TRUNC = 0o1000;
+/** fuse_setattr_in.valid bit for a size change. */
+export const FATTR_SIZE = 1 << 3;
+/** fuse_setattr_in: valid u32, padding u32, fh u64, size u64, lock_owner u64, 3 × (u64 time), … = 88 B. */
+export const SETATTR_IN_BYTES = 88;
+/** fuse_attr_out: attr_valid u64, attr_valid_nsec u32, dummy u32, fuse_attr (88 B). */
+export const ATTR_OUT_BYTES = 104;
+/** fuse_fallocate_in: fh u64, offset u64, length u64, mode u32, padding u32. */
+export const FALLOCATE_IN_BYTES = 32;
+/** fuse_fsync_in: fh u64, fsync_flags u32, padding u32. */
+export const FSYNC_IN_BYTES = 16;
+/** fuse_copy_file_range_in: fh_in, off_in, nodeid_out, fh_out, off_out, len, flags (all u64). */
+export const COPY_FILE_RANGE_IN_BYTES = 56;
+/** fuse_write_out: size u32, padding u32. */
+export const WRITE_OUT_BYTES = 8;
+/** fallocate(2) modes the sim models. */
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_PUNCH_HOLE = 0x02;
+
+export function writeSetattrSize(dv: DataView, at: number, sizeBytes: number): void {
+  dv.setUint32(at, FATTR_SIZE, true);
+  dv.setBigUint64(at + 16, BigInt(sizeBytes), true);
+}
+export function readSetattrIn(body: Uint8Array): { valid: number; sizeBytes: number } {
+  if (body.byteLength < SETATTR_IN_BYTES) throw new FuseDecodeError(`fuse_setattr_in: expected ${SETATTR_IN_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { valid: dv.getUint32(0, true), sizeBytes: Number(dv.getBigUint64(16, true)) };
+}
+export function writeFallocateIn(dv: DataView, at: number, posBytes: number, lenBytes: number, mode: number): void {
+  dv.setBigUint64(at + 8, BigInt(posBytes), true);
+  dv.setBigUint64(at + 16, BigInt(lenBytes), true);
+  dv.setUint32(at + 24, mode, true);
+}
+export function readFallocateIn(body: Uint8Array): { posBytes: number; lenBytes: number; mode: number } {
+  if (body.byteLength < FALLOCATE_IN_BYTES) throw new FuseDecodeError(`fuse_fallocate_in: expected ${FALLOCATE_IN_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { posBytes: Number(dv.getBigUint64(8, true)), lenBytes: Number(dv.getBigUint64(16, true)), mode: dv.getUint32(24, true) };
+}
+export interface CopyRangeIn { offInBytes: number; nodeIdOut: number; offOutBytes: number; lenBytes: number }
+export function writeCopyRangeIn(dv: DataView, at: number, c: CopyRangeIn): void {
+  dv.setBigUint64(at + 8, BigInt(c.offInBytes), true);
+  dv.setBigUint64(at + 16, BigInt(c.nodeIdOut), true);
+  dv.setBigUint64(at + 32, BigInt(c.offOutBytes), true);
+  dv.setBigUint64(at + 40, BigInt(c.lenBytes), true);
+}
+export function readCopyRangeIn(body: Uint8Array): CopyRangeIn {
+  if (body.byteLength < COPY_FILE_RANGE_IN_BYTES) throw new FuseDecodeError(`fuse_copy_file_range_in: expected ${COPY_FILE_RANGE_IN_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return {
+    offInBytes: Number(dv.getBigUint64(8, true)), nodeIdOut: Number(dv.getBigUint64(16, true)),
+    offOutBytes: Number(dv.getBigUint64(32, true)), lenBytes: Number(dv.getBigUint64(40, true)),
+  };
+}

@@ -85,6 +85,33 @@ export class ExtentMap {
     return convertedBlk;
   }
 
+  /** Removes [startBlk, endBlk) from the map (truncate, punch, copy target); returns blocks freed. */
+  removeRange(startBlk: number, endBlk: number): number {
+    let i = this.floorIdx(startBlk);
+    if (i < 0 || this.exts[i]!.fileBlk + this.exts[i]!.lenBlk <= startBlk) i++;
+    const first = i;
+    const pieces: Extent[] = [];
+    let freedBlk = 0;
+    for (; i < this.exts.length && this.exts[i]!.fileBlk < endBlk; i++) {
+      const e = this.exts[i]!;
+      const eEnd = e.fileBlk + e.lenBlk;
+      if (e.fileBlk < startBlk) pieces.push({ ...e, lenBlk: startBlk - e.fileBlk });
+      if (eEnd > endBlk) pieces.push({ ...e, fileBlk: endBlk, lenBlk: eEnd - endBlk, physBlk: e.physBlk + (endBlk - e.fileBlk) });
+      freedBlk += Math.min(eEnd, endBlk) - Math.max(e.fileBlk, startBlk);
+    }
+    if (i > first) this.exts.splice(first, i - first, ...pieces);
+    return freedBlk;
+  }
+
+  /** Extents overlapping [startBlk, endBlk), in order (for the mapping oracle). */
+  overlapping(startBlk: number, endBlk: number): Extent[] {
+    let i = this.floorIdx(startBlk);
+    if (i < 0 || this.exts[i]!.fileBlk + this.exts[i]!.lenBlk <= startBlk) i++;
+    const out: Extent[] = [];
+    for (; i < this.exts.length && this.exts[i]!.fileBlk < endBlk; i++) out.push(this.exts[i]!);
+    return out;
+  }
+
   private mergeAround(loIdx: number, hiIdx: number): void {
     let k = Math.max(1, loIdx);
     let hi = Math.min(hiIdx, this.exts.length - 1);

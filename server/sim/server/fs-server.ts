@@ -13,11 +13,14 @@
 
 import {
   Errno, FuseDecodeError, IOMAP_BEGIN_OUT_BYTES, IOMAP_IOEND_OUT_BYTES, IoendFlag, MapFlag, MapType,
-  NULL_ADDR, OpFlag, Opcode, REVISIONS, encodeReply, isWriteish, readIomapBeginIn, readIomapEndIn, readIomapIoendIn,
-  writeIomapBeginOut, type InHeader, type IomapIo, type ProtocolRevision,
+  NULL_ADDR, OpFlag, Opcode, REVISIONS, UPSERT_MAPPINGS_OUT_BYTES, encodeReply, isWriteish, readIomapBeginIn, readIomapEndIn,
+  readIomapIoendIn, writeIomapBeginOut, writeUpsertMappingsOut, type InHeader, type IomapIo, type ProtocolRevision,
 } from '../../../src/trace/fuse-proto.ts';
 import type { Prng } from '../prng.ts';
-import { ENTRY_OUT_BYTES, S_IFDIR, S_IFREG, readLookupName, writeEntryOut } from '../proto.ts';
+import {
+  ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
+  readCopyRangeIn, readFallocateIn, readLookupName, readSetattrIn, writeEntryOut,
+} from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios.ts';
 import { ExtentMap } from './extent-map.ts';
 
@@ -48,9 +51,15 @@ interface SrvInode {
   entries: Map<string, number> | null;
 }
 
+/** What a request cost the server, by kind of work (the kernel-ext4 baseline re-prices these). */
+export type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy';
+
 export interface HandleResult {
   reply: Uint8Array;
   costNs: number;
+  costKind: CostKind;
+  /** Notifications (upserts) the server writes to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
+  notifies: Uint8Array[] | null;
 }
 
 export interface FsServerConfig {
@@ -58,6 +67,8 @@ export interface FsServerConfig {
   revision: ProtocolRevision;
   costs: CostModel;
   faults: FaultSpec;
+  /** fuse4fs `iomap_cache`: upsert the read mapping and reply RETRY_CACHE (only if the revision has a cache). */
+  useCache: boolean;
 }
 
 export class FsServer {
@@ -70,8 +81,15 @@ export class FsServer {
   private nextIno = EXT4_FIRST_INO;
   private nextFreeBlk = FIRST_DATA_BLK;
   private beginCount = 0;
+  private readonly useCache: boolean;
+  private readonly notifyUpsert: number;
+  /** Unwritten blocks converted at IOEND so far (a per-run figure for the UI). */
+  convertedBlkTotal = 0;
 
   constructor(private readonly cfg: FsServerConfig, files: readonly FileSpec[], private readonly prng: Prng) {
+    const rev = REVISIONS[cfg.revision];
+    this.useCache = cfg.useCache && rev.hasMappingCache && rev.notifyUpsert !== null;
+    this.notifyUpsert = rev.notifyUpsert ?? 0;
     this.rootNodeId = cfg.policy === 'ino' ? EXT4_ROOT_INO : 1;
     this.inodes.set(EXT4_ROOT_INO, this.newInode(EXT4_ROOT_INO, true));
     this.nodeToIno.set(this.rootNodeId, EXT4_ROOT_INO);
@@ -91,6 +109,10 @@ export class FsServer {
         case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
         case Opcode.IOMAP_END: return this.iomapEnd(h, body);
         case Opcode.IOMAP_IOEND: return this.iomapIoend(h, body);
+        case Opcode.SETATTR: return this.setattr(h, body);
+        case Opcode.FALLOCATE: return this.fallocate(h, body);
+        case Opcode.FSYNC: return this.ok(h, this.cfg.costs.serverFsyncNs, 'meta');
+        case Opcode.COPY_FILE_RANGE: return this.copyFileRange(h, body);
         default: return this.error(h, Errno.ENOSYS, this.cfg.costs.serverEndNs);
       }
     } catch (e) {
@@ -160,7 +182,10 @@ export class FsServer {
   }
 
   private error(h: InHeader, errno: number, baseNs: number): HandleResult {
-    return { reply: encodeReply({ error: -errno, unique: h.unique }, 0), costNs: this.costNs(baseNs) };
+    return { reply: encodeReply({ error: -errno, unique: h.unique }, 0), costNs: this.costNs(baseNs), costKind: 'meta', notifies: null };
+  }
+  private ok(h: InHeader, baseNs: number, costKind: CostKind): HandleResult {
+    return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs: this.costNs(baseNs), costKind, notifies: null };
   }
 
   /** Resolves the request's nodeid and cross-checks attr_ino the way fuse4fs does. */
@@ -198,7 +223,7 @@ export class FsServer {
       attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision],
     };
     const reply = encodeReply({ error: 0, unique: h.unique }, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
-    return { reply, costNs: this.costNs(c.serverLookupNs) };
+    return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notifies: null };
   }
 
   private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
@@ -247,9 +272,24 @@ export class FsServer {
     const write: IomapIo = { offsetBytes: read.offsetBytes, lenBytes: read.lenBytes, addr: NULL_ADDR, type: MapType.PURE_OVERWRITE, flags: 0, dev: 0 };
     this.beginCount++;
     const every = this.cfg.faults.badMappingEvery;
-    if (every !== undefined && this.beginCount % every === 0) this.corrupt(read, posBytes);
+    const isBad = every !== undefined && this.beginCount % every === 0;
+    if (isBad) this.corrupt(read, posBytes);
+    const costNs = this.costNs(didAllocate ? c.serverBeginAllocNs : c.serverBeginNs);
+    const costKind: CostKind = didAllocate ? 'alloc' : 'map';
+    // fuse4fs iomap_cache (§3.2, §5.5): upsert the read mapping (write fork NOCACHE), then reply
+    // RETRY_CACHE with the real offset/length (the reply's range must still contain pos, §1.4).
+    // ATOMIC/SWAPFILE bypass the kernel cache, so those get a plain reply. A corrupted mapping is
+    // sent as a plain reply too, so that the BEGIN-reply validation is what catches it.
+    if (this.useCache && !isBad && (req.opflags & (OpFlag.ATOMIC | OpFlag.SWAPFILE)) === 0) {
+      const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
+      const upsert = encodeReply({ error: this.notifyUpsert, unique: 0n }, UPSERT_MAPPINGS_OUT_BYTES,
+        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: h.nodeid, attrIno: req.attrIno, read, write: nocache }));
+      const retry: IomapIo = { ...read, addr: NULL_ADDR, type: MapType.RETRY_CACHE, flags: 0, dev: 0 };
+      const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read: retry, write }));
+      return { reply, costNs, costKind, notifies: [upsert] };
+    }
     const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
-    return { reply, costNs: this.costNs(didAllocate ? c.serverBeginAllocNs : c.serverBeginNs) };
+    return { reply, costNs, costKind, notifies: null };
   }
 
   /** Fault injection: one of the mistakes kernel validation must catch (§1.4). */
@@ -274,7 +314,7 @@ export class FsServer {
     if ((req.map.flags & MapFlag.SIZE_CHANGED) !== 0 && req.writtenBytes > 0n) {
       inode.sizeBytes = Math.max(inode.sizeBytes, Number(req.posBytes + req.writtenBytes));
     }
-    return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs: this.costNs(c.serverEndNs) };
+    return this.ok(h, c.serverEndNs, 'end');
   }
 
   private iomapIoend(h: InHeader, body: Uint8Array): HandleResult {
@@ -290,12 +330,131 @@ export class FsServer {
       }
       if ((req.flags & IoendFlag.APPEND) !== 0) inode.sizeBytes = Math.max(inode.sizeBytes, endBytes);
     }
+    if (convertedBlk > 0) this.convertedBlkTotal += convertedBlk;
     const costNs = this.costNs(convertedBlk > 0 ? c.serverConvertNs : c.serverIoendNs);
-    if (!REVISIONS[this.cfg.revision].ioendHasReply) return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs };
+    const costKind: CostKind = convertedBlk > 0 ? 'convert' : 'ioend';
+    if (!REVISIONS[this.cfg.revision].ioendHasReply) return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs, costKind, notifies: null };
     // v7: fuse_iomap_ioend_out.newsize — always the true on-disk size, never 0 (§1.5).
     const sizeBytes = inode.sizeBytes;
     const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_IOEND_OUT_BYTES, (dv, at) => dv.setBigUint64(at, BigInt(sizeBytes), true));
-    return { reply, costNs };
+    return { reply, costNs, costKind, notifies: null };
+  }
+
+  /** FUSE_SETATTR with FATTR_SIZE: truncate frees the blocks past the new EOF (partial block kept). */
+  private setattr(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readSetattrIn(body);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverSetattrNs);
+    if ((req.valid & FATTR_SIZE) !== 0) {
+      if (req.sizeBytes < inode.sizeBytes) inode.extents.removeRange(Math.ceil(req.sizeBytes / SERVER_BLOCK_BYTES), Infinity);
+      inode.sizeBytes = req.sizeBytes;
+    }
+    const sizeBytes = inode.sizeBytes;
+    const reply = encodeReply({ error: 0, unique: h.unique }, ATTR_OUT_BYTES, (dv, at) => {
+      dv.setBigUint64(at + 16, BigInt(inode.ino), true);
+      dv.setBigUint64(at + 24, BigInt(sizeBytes), true);
+    });
+    return { reply, costNs: this.costNs(c.serverSetattrNs), costKind: 'meta', notifies: null };
+  }
+
+  /** FUSE_FALLOCATE: mode 0/KEEP_SIZE allocates uninitialised extents over holes; PUNCH_HOLE frees whole blocks. */
+  private fallocate(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readFallocateIn(body);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverFallocNs);
+    const B = SERVER_BLOCK_BYTES;
+    const endBytes = req.posBytes + req.lenBytes;
+    if ((req.mode & FALLOC_FL_PUNCH_HOLE) !== 0) {
+      if ((req.mode & FALLOC_FL_KEEP_SIZE) === 0) return this.error(h, Errno.EINVAL, c.serverFallocNs);
+      inode.extents.removeRange(Math.ceil(req.posBytes / B), Math.floor(endBytes / B));
+      return this.ok(h, c.serverFallocNs, 'alloc');
+    }
+    if ((req.mode & ~FALLOC_FL_KEEP_SIZE) !== 0) return this.error(h, Errno.EINVAL /* EOPNOTSUPP in spirit */, c.serverFallocNs);
+    let blk = Math.floor(req.posBytes / B);
+    const endBlk = Math.ceil(endBytes / B);
+    while (blk < endBlk) {
+      const hit = inode.extents.lookup(blk);
+      if (hit.kind === 'extent') { blk = hit.ext.fileBlk + hit.ext.lenBlk; continue; }
+      const lenBlk = Math.min(hit.endBlk, endBlk) - blk;
+      const physBlk = this.allocBlocks(lenBlk);
+      if (physBlk < 0) return this.error(h, Errno.ENOSPC, c.serverFallocNs);
+      inode.extents.insert({ fileBlk: blk, lenBlk, physBlk, isUnwritten: true });
+      blk += lenBlk;
+    }
+    if ((req.mode & FALLOC_FL_KEEP_SIZE) === 0 && endBytes > inode.sizeBytes) inode.sizeBytes = endBytes;
+    return this.ok(h, c.serverFallocNs, 'alloc');
+  }
+
+  /** FUSE_COPY_FILE_RANGE: ext4 cannot share blocks, so the target range gets fresh written blocks. */
+  private copyFileRange(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readCopyRangeIn(body);
+    const src = this.inodeOf(h);
+    if (typeof src === 'number') return this.error(h, src, c.serverFallocNs);
+    const dstIno = this.nodeToIno.get(req.nodeIdOut);
+    if (dstIno === undefined) return this.error(h, Errno.ESTALE, c.serverFallocNs);
+    const dst = this.inodes.get(dstIno)!;
+    const B = SERVER_BLOCK_BYTES;
+    const lenBytes = Math.max(0, Math.min(req.lenBytes, src.sizeBytes - req.offInBytes));
+    if (lenBytes > 0) {
+      // Whole target blocks only (scenario ops are block aligned); partial blocks would need RMW.
+      const startBlk = Math.floor(req.offOutBytes / B), endBlk = Math.ceil((req.offOutBytes + lenBytes) / B);
+      dst.extents.removeRange(startBlk, endBlk);
+      const physBlk = this.allocBlocks(endBlk - startBlk);
+      if (physBlk < 0) return this.error(h, Errno.ENOSPC, c.serverFallocNs);
+      dst.extents.insert({ fileBlk: startBlk, lenBlk: endBlk - startBlk, physBlk, isUnwritten: false });
+      dst.sizeBytes = Math.max(dst.sizeBytes, req.offOutBytes + lenBytes);
+    }
+    const reply = encodeReply({ error: 0, unique: h.unique }, WRITE_OUT_BYTES, (dv, at) => dv.setUint32(at, lenBytes, true));
+    const costNs = this.costNs(c.serverFallocNs + Math.round((lenBytes / 1024) * c.serverCopyNsPerKiB));
+    return { reply, costNs, costKind: 'copy', notifies: null };
+  }
+
+  /** [pos, pos+len) is entirely written (initialised) blocks: ext4's overwrite test for shared-lock DIO. */
+  isWrittenRange(ino: number, posBytes: number, lenBytes: number): boolean {
+    const inode = this.inodes.get(ino);
+    if (!inode) return false;
+    const B = SERVER_BLOCK_BYTES;
+    let blk = Math.floor(posBytes / B);
+    const end = Math.ceil((posBytes + lenBytes) / B);
+    for (const e of inode.extents.overlapping(blk, end)) {
+      if (e.fileBlk > blk || e.isUnwritten) return false;
+      blk = e.fileBlk + e.lenBlk;
+    }
+    return blk >= end;
+  }
+
+  /**
+   * Test oracle: does `io` (a mapping the kernel is about to use for inode `ino`) agree with the
+   * extent map right now? Returns null when it does, else why not. HOLE must cover no extent;
+   * MAPPED/UNWRITTEN must be one run of written/unwritten blocks at the same disk addresses.
+   */
+  checkMapping(ino: number, io: IomapIo): string | null {
+    const inode = this.inodes.get(ino);
+    if (!inode) return `ino ${ino} unknown`;
+    const B = SERVER_BLOCK_BYTES;
+    const start = Number(io.offsetBytes) / B, end = start + Number(io.lenBytes) / B;
+    const exts = inode.extents.overlapping(start, end);
+    switch (io.type) {
+      case MapType.HOLE:
+        return exts.length === 0 ? null : `hole [${start}, ${end}) covers extent at block ${exts[0]!.fileBlk}`;
+      case MapType.MAPPED: case MapType.UNWRITTEN: {
+        let blk = start;
+        const wantUnwritten = io.type === MapType.UNWRITTEN;
+        for (const e of exts) {
+          if (e.fileBlk > blk) return `gap at block ${blk}`;
+          if (e.isUnwritten !== wantUnwritten) return `block ${Math.max(blk, e.fileBlk)} is ${e.isUnwritten ? 'unwritten' : 'written'}`;
+          const physWant = Number(io.addr) / B + (Math.max(blk, e.fileBlk) - start);
+          if (e.physBlk + (Math.max(blk, e.fileBlk) - e.fileBlk) !== physWant) return `block ${blk} at another disk address`;
+          blk = e.fileBlk + e.lenBlk;
+        }
+        return blk >= end ? null : `gap at block ${blk}`;
+      }
+      default:
+        return null;
+    }
   }
 }
 
