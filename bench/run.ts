@@ -10,6 +10,7 @@ import type { TraceEvent } from '../src/trace/schema.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
+import { ftraceIngestFigures } from './ftrace-ingest.ts';
 
 interface Figure {
   id: string;
@@ -48,6 +49,13 @@ function best(runs: number, fn: () => number): number {
     return simulation.runEvents(N, (ev) => { sink += ev.tsNs; });
   });
   figures.push({ id: 'P6', figure: `simulator fast mode (${DEFAULT_SCENARIO})`, value: rate, unit: 'events/s', goal: '≥ 1,000,000' });
+}
+
+// P1: ftrace text ingest (fixtures repeated in memory), one core, and ratio to a bare line split.
+{
+  const f = ftraceIngestFigures();
+  figures.push({ id: 'P1', figure: `ftrace text ingest (${fmt(f.mbPerSec)} MB/s)`, value: f.eventsPerSec, unit: 'events/s', goal: '≥ 2,000,000' });
+  figures.push({ id: 'P1r', figure: 'ftrace ingest time / bare line split time, same bytes', value: f.ratio, unit: '×', goal: '≤ 3' });
 }
 
 const events = simEvents(300_000);

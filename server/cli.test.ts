@@ -58,3 +58,39 @@ describe('fusescope CLI', () => {
     expect(r.stderr).toContain("unknown command 'frobnicate'");
   });
 });
+
+describe('fusescope import / summary on real traces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-import-'));
+  const trace = 'fixtures/real/fuse2fs-hardlink/trace.txt';
+  const log = 'fixtures/real/fuse2fs-hardlink/fuse2fs-d.log';
+
+  it('summary auto-detects ftrace + fuse log: alias group, attributed locks, exit 0', () => {
+    const r = fusescope('summary', trace, log);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.aliasGroups).toEqual([{ ino: 4, nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(s.locks.map((l: { nodeid: number }) => l.nodeid).sort()).toEqual([4, 5]);
+    expect(s.lockAttribution).toHaveLength(2);
+    expect(s.joins[0].matched).toBe(136);
+  });
+
+  it('import -o writes NDJSON that summary reads back to the same alias group', () => {
+    const out = join(dir, 'joined.ndjson');
+    const r = fusescope('import', trace, log, '-o', out);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(fusescope('summary', out).stdout);
+    expect(s.aliasGroups[0].nodeids).toEqual([4, 5]);
+  });
+
+  it('exit 1 with file:line:col on stderr for bad lines (still imported); exit 2 when unusable', () => {
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, readFileSync(trace, 'utf8').replace(/\n(\s+dd-\d+ .*sys_write\(fd: 1.*)\n/, '\n$1\n%%% garbage %%%\n'));
+    const r = fusescope('import', bad, '-o', join(dir, 'bad.ndjson'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.txt:\d+:1: not an ftrace event line/);
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.from([0, 1, 2, 255, 10, 7]));
+    expect(fusescope('import', junk).status).toBe(2);
+    expect(fusescope('import', trace, '--format', 'xml').status).toBe(2);
+  });
+});

@@ -4,16 +4,21 @@
 //   fusescope serve   [--host H] [--port N] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]
 //   fusescope sim     [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] --out FILE
 //   fusescope sim     --list
-//   fusescope summary FILE…
+//   fusescope summary FILE…                      (any format, detected by content)
+//   fusescope import  FILE… [-o OUT] [--format auto|ftrace|fuse-log|ndjson]
+//
+// Exit codes of import and summary: 0 ok, 1 input errors found (the rest was still imported),
+// 2 unusable (no file readable/recognised, or no events at all) or a usage error.
 
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { TraceStore } from '../src/trace/store.ts';
-import { NdjsonParser, eventLine, headerLine } from '../src/trace/ndjson.ts';
+import { eventLine, formatDiag, headerLine } from '../src/trace/ndjson.ts';
+import { IMPORT_FORMATS, type ImportFormat } from '../src/trace/import/index.ts';
+import { loadFiles as loadAnyFiles, type LoadResult } from './sources/files.ts';
 import { summarize } from '../src/trace/summary.ts';
 import { LiveSession } from './hub/live-session.ts';
 import { isLoopback, startServer } from './http-server.ts';
@@ -128,36 +133,107 @@ async function cmdSim(argv: string[]): Promise<void> {
   process.stderr.write(`fusescope: wrote ${written} events to ${out}\n`);
 }
 
-/** Reads fusescope files into one store (NDJSON now; recordings and imports extend this). */
-export async function loadFiles(files: string[]): Promise<{ store: TraceStore; parsers: NdjsonParser[] }> {
-  const store = new TraceStore();
-  const parsers: NdjsonParser[] = [];
-  for (const file of files) {
-    const parser = new NdjsonParser(file, (ev) => store.append(ev));
-    parsers.push(parser);
-    const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-    for await (const chunk of input) parser.push(chunk as string);
-    parser.end();
-  }
-  return { store, parsers };
+/** Reads trace files of any supported format into one store (see server/sources/files.ts). */
+export async function loadFiles(files: string[], format: ImportFormat | 'auto' = 'auto'): Promise<LoadResult> {
+  let last = 0;
+  const tty = process.stderr.isTTY === true;
+  const r = await loadAnyFiles(files, {
+    format,
+    onProgress: tty
+      ? (file, done, total) => {
+        const now = Date.now();
+        if (now - last < 100 && done < total) return;
+        last = now;
+        const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
+        const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+        process.stderr.write(`\r${bar} ${String(pct).padStart(3)}% ${file}`.slice(0, process.stderr.columns ?? 100));
+      }
+      : undefined,
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  return r;
 }
 
-async function cmdSummary(argv: string[]): Promise<void> {
-  const { rest } = parseArgs(argv, {});
+function reportDiags(r: LoadResult): void {
+  for (const d of r.diags.slice(0, 50)) process.stderr.write(`${formatDiag(d)}\n`);
+  if (r.diagCount > 0) {
+    const byCode = new Map<string, number>();
+    for (const d of r.diags) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
+    process.stderr.write(`fusescope: ${r.diagCount} diagnostic(s)${r.diagCount > r.diags.length ? ` (first ${r.diags.length} kept)` : ''}\n`);
+  }
+}
+
+/** 0 ok, 1 diagnostics (still imported), 2 nothing usable. */
+function exitCodeOf(r: LoadResult, files: string[]): number {
+  if (r.unusable.length === files.length || r.store.length === 0) return 2;
+  return r.diagCount > 0 ? 1 : 0;
+}
+
+function parseFormat(v: unknown): ImportFormat | 'auto' {
+  const f = (v as string | undefined) ?? 'auto';
+  if (f !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(f)) {
+    throw new UsageError(`--format must be auto, ${IMPORT_FORMATS.join(', ')}; not '${f}'`);
+  }
+  return f as ImportFormat | 'auto';
+}
+
+async function cmdSummary(argv: string[]): Promise<number> {
+  const { flags, rest } = parseArgs(argv, { format: 'string' });
   if (rest.length === 0) throw new UsageError('summary needs at least one FILE');
   for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
-  const { store, parsers } = await loadFiles(rest);
-  const diags = parsers.flatMap((p) => p.diags.first);
-  const count = parsers.reduce((n, p) => n + p.diags.count, 0);
-  process.stdout.write(JSON.stringify(summarize(store, diags, count), null, 2) + '\n');
-  if (count > 0) process.exitCode = 1;
+  const format = parseFormat(flags.format);
+  const r = await loadFiles(rest, format);
+  const summary = summarize(r.store, r.diags, r.diagCount);
+  const out: Record<string, unknown> = { ...summary };
+  // Added keys (the contract allows additions): per-lock-address attribution and join statistics.
+  if (r.result.attributions.length > 0) out.lockAttribution = r.result.attributions;
+  if (r.result.joins.length > 0) out.joins = r.result.joins;
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  reportDiags(r);
+  return exitCodeOf(r, rest);
+}
+
+async function cmdImport(argv: string[]): Promise<number> {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) args.push(argv[i] === '-o' ? '--out' : argv[i]!);
+  const { flags, rest } = parseArgs(args, { out: 'string', format: 'string' });
+  if (rest.length === 0) throw new UsageError('import needs at least one FILE');
+  for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
+  const format = parseFormat(flags.format);
+  const r = await loadFiles(rest, format);
+  reportDiags(r);
+  const code = exitCodeOf(r, rest);
+  if (code === 2) {
+    process.stderr.write('fusescope: nothing usable to import\n');
+    return 2;
+  }
+  const outPath = flags.out as string | undefined;
+  const stream = outPath ? createWriteStream(outPath) : process.stdout;
+  const source = `import:${rest.map((f) => `${r.formats.get(f) ?? '?'}:${f}`).join(',')}`;
+  stream.write(headerLine({ originNs: r.store.originNs.toString(), source }) + '\n');
+  let lines: string[] = [];
+  for (let row = 0; row < r.store.length; row++) {
+    lines.push(eventLine(r.store.get(row)));
+    if (lines.length === 10_000) {
+      if (!stream.write(lines.join('\n') + '\n')) await once(stream, 'drain');
+      lines = [];
+    }
+  }
+  if (lines.length > 0) stream.write(lines.join('\n') + '\n');
+  if (outPath) {
+    (stream as ReturnType<typeof createWriteStream>).end();
+    await once(stream, 'finish');
+    process.stderr.write(`fusescope: wrote ${r.store.length} events to ${outPath}\n`);
+  }
+  return code;
 }
 
 const USAGE = `usage: fusescope <command> [options]
   serve    [--host 127.0.0.1] [--port 7681] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]
   sim      [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] --out FILE
   sim      --list
-  summary  FILE…
+  summary  FILE… [--format auto|ftrace|fuse-log|ndjson]
+  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson]
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -166,7 +242,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'serve': await cmdServe(rest); return 0;
       case 'sim': await cmdSim(rest); return 0;
-      case 'summary': await cmdSummary(rest); return (process.exitCode as number | undefined) ?? 0;
+      case 'summary': return await cmdSummary(rest);
+      case 'import': return await cmdImport(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;

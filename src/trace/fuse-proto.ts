@@ -425,10 +425,17 @@ export function encodeRequest(
   bodyBytes: number,
   fill?: (dv: DataView, at: number) => void,
 ): Uint8Array {
+  // Written field by field (no spread, one DataView): the simulator encodes every message.
   const buf = new Uint8Array(IN_HEADER_BYTES + bodyBytes);
-  const dv = view(buf);
-  writeInHeader(dv, 0, { ...h, len: buf.byteLength });
-  fill?.(dv, IN_HEADER_BYTES);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, buf.byteLength, true);
+  dv.setUint32(4, h.opcode, true);
+  dv.setBigUint64(8, h.unique, true);
+  dv.setBigUint64(16, h.nodeid, true);
+  dv.setUint32(24, h.uid, true);
+  dv.setUint32(28, h.gid, true);
+  dv.setUint32(32, h.pid, true);
+  if (fill) fill(dv, IN_HEADER_BYTES);
   return buf;
 }
 /** A whole reply or notification: out-header followed by `bodyBytes` of payload. */
@@ -438,9 +445,11 @@ export function encodeReply(
   fill?: (dv: DataView, at: number) => void,
 ): Uint8Array {
   const buf = new Uint8Array(OUT_HEADER_BYTES + bodyBytes);
-  const dv = view(buf);
-  writeOutHeader(dv, 0, { ...h, len: buf.byteLength });
-  fill?.(dv, OUT_HEADER_BYTES);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, buf.byteLength, true);
+  dv.setInt32(4, h.error, true);
+  dv.setBigUint64(8, h.unique, true);
+  if (fill) fill(dv, OUT_HEADER_BYTES);
   return buf;
 }
 

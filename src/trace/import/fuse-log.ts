@@ -71,10 +71,7 @@ export class FuseLogParser {
 
   constructor(
     private readonly sourceName: string,
-    private readonly onEvent: (ev: TraceEvent) => void,
     readonly diags = new DiagSink(),
-    /** false: build the request table only (the join emits the events at kernel times). */
-    private readonly emitEvents = true,
   ) {}
 
   push(chunk: string): void {
@@ -155,12 +152,6 @@ export class FuseLogParser {
     this.requests.set(req.unique, req);
     this.order.push(req);
     this.awaitingOpLine = req;
-    if (this.emitEvents) {
-      this.onEvent({
-        kind: 'fuse_send', tsNs: this.lineNo * FUSE_LOG_LINE_NS, task: clientTask(req.pid),
-        unique: req.unique, opcode: req.opcode, nodeId: req.nodeId, lenBytes: req.insize,
-      });
-    }
   }
 
   private reply(r: RegExpExecArray): void {
@@ -179,11 +170,6 @@ export class FuseLogParser {
       req.entryNodeId = this.pendingNodeId;
       this.pendingNodeId = 0;
     }
-    const tsNs = this.lineNo * FUSE_LOG_LINE_NS;
-    if (this.emitEvents) {
-      this.onEvent({ kind: 'fuse_reply', tsNs, task: SERVER_TASK, unique, opcode: req.opcode, error: req.error, lenBytes: req.outsize });
-    }
-    if (this.emitEvents) for (const ev of this.inodeEvents(req, tsNs, SERVER_TASK)) this.onEvent(ev);
   }
 
   /**
@@ -217,6 +203,26 @@ export class FuseLogParser {
     out.push({ kind: 'inode_lookup', tsNs, task, nodeId, ino, path, nlookup: n });
     return out;
   }
+}
+
+/**
+ * The log on its own (no kernel trace): fuse_send at each header line, fuse_reply and inode events
+ * at the reply line, tsNs = line × 1 µs. Consumes the inode identity state: call once, or use the
+ * join (join.ts) instead.
+ */
+export function standaloneEvents(log: FuseLogParser): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (const req of log.order) {
+    out.push({
+      kind: 'fuse_send', tsNs: req.line * FUSE_LOG_LINE_NS, task: clientTask(req.pid),
+      unique: req.unique, opcode: req.opcode, nodeId: req.nodeId, lenBytes: req.insize,
+    });
+    if (req.error === null) continue;
+    const tsNs = req.replyLine * FUSE_LOG_LINE_NS;
+    out.push({ kind: 'fuse_reply', tsNs, task: SERVER_TASK, unique: req.unique, opcode: req.opcode, error: req.error, lenBytes: req.outsize });
+    out.push(...log.inodeEvents(req, tsNs, SERVER_TASK));
+  }
+  return out.sort((a, b) => a.tsNs - b.tsNs);
 }
 
 export const SERVER_TASK = 'fuse-server/0';
