@@ -25,6 +25,7 @@ describe('summarize', () => {
     expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, contended: 1, waitNsTotal: 30, waitNsMax: 30 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
-    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics']);
+    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics', 'accounting']);
+    expect(sum.accounting.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
   });
 });

@@ -4,6 +4,7 @@
 import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
+import { accountRun, type Accounting } from './accounting.ts';
 import { formatDiag, type ParseDiag } from './ndjson.ts';
 
 export interface AliasGroup {
@@ -29,6 +30,8 @@ export interface Summary {
   locks: LockSummary[];
   cache: { hits: number; misses: number; upserts: number; invalidations: number };
   diagnostics: { count: number; first: string[] };
+  /** Per-run accounting: upcalls per MiB, cache hit rate, unwritten conversions, lock waits, throughput. */
+  accounting: Accounting;
 }
 
 const FIRST_DIAGS = 20;
@@ -140,5 +143,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     locks: [...locks.values()].filter((l) => l.contended > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
     cache,
     diagnostics: { count: diagCount, first: diagFirst },
+    accounting: accountRun(store),
   };
 }
