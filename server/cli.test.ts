@@ -51,6 +51,29 @@ describe('fusescope CLI', () => {
     expect(summary.diagnostics.first[0]).toMatch(/bad\.ndjson:6: malformed JSON/);
   });
 
+  it('runs a user scenario file, and names the bad field of a broken one', () => {
+    const file = join(dir, 'mine.json');
+    writeFileSync(file, JSON.stringify({
+      name: 'mine', description: 'two writers through hardlinks',
+      files: [{ path: '/a/f', sizeBytes: 1048576, prealloc: 'none', links: ['/b/g'] }],
+      threads: [
+        { name: 'w1', path: '/a/f', ops: [{ kind: 'write', direct: true, pattern: 'random', lenBytes: 8192, weight: 1 }] },
+        { name: 'w2', path: '/b/g', ops: [{ kind: 'write', direct: false, pattern: 'random', lenBytes: 8192, weight: 1 }] },
+      ],
+      policy: 'per-path',
+    }));
+    const out = join(dir, 'mine.ndjson');
+    const sim = fusescope('sim', '--scenario', file, '--events', '3000', '--out', out);
+    expect(sim.status, sim.stderr).toBe(0);
+    const summary = JSON.parse(fusescope('summary', out).stdout);
+    expect(summary.aliasGroups[0].paths).toEqual(['/a/f', '/b/g']);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ name: 'b', files: [], threads: [{ name: 't', path: '/x', ops: [{ kind: 'write', direct: true, lenBytes: 1000 }] }] }));
+    const bad = fusescope('sim', '--scenario', broken, '--out', join(dir, 'b.ndjson'));
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/scenario\./);
+  });
+
   it('rejects unknown options and commands with usage and exit code 2', () => {
     expect(fusescope('sim', '--bogus').status).toBe(2);
     const r = fusescope('frobnicate');
