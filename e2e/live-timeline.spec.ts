@@ -47,7 +47,7 @@ test('live events stream in and are drawn on the timeline', async ({ page }) => 
     return seen.size;
   });
   expect(colours).toBeGreaterThan(5);
-  // The placeholders for the views still to come say so plainly.
+  // The tabs of the other views are there (e2e/views.spec.ts tests them).
   await expect(page.getByText('Mapping cache')).toBeVisible();
   await expect(page.getByText(/aliasing/i).first()).toBeVisible();
   // A few seconds of stream make a representative picture for the README.

@@ -7,6 +7,7 @@ import { AppStore, COUNTER_PERIOD_MS } from './app/app-store.ts';
 import { RafScheduler } from './app/raf-scheduler.ts';
 import { WsClient, wsUrlFor } from './app/ws-client.ts';
 import { installTestHooks } from './app/test-hooks.ts';
+import { applyUrlState, syncUrl } from './app/url-sync.ts';
 import './app/app.css';
 
 const scheduler = new RafScheduler();
@@ -14,7 +15,11 @@ const store = new AppStore(scheduler);
 scheduler.addBeforeFrame(() => store.followNow());
 const client = new WsClient(store, wsUrlFor(location));
 installTestHooks(window, store, scheduler, client);
-setInterval(() => store.tickCounters(), COUNTER_PERIOD_MS);
+applyUrlState(location.hash, store, client);
+setInterval(() => {
+  store.tickCounters();
+  syncUrl(store, window);
+}, COUNTER_PERIOD_MS);
 client.start();
 
 const rootEl = document.getElementById('root');

@@ -1,13 +1,17 @@
-import { useEffect } from 'react';
-import type { AppStore } from './app-store.ts';
+import { useEffect, useRef } from 'react';
+import { VIEW_TABS, type AppStore, type ViewTab } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import { Header } from './Header.tsx';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
+import { AreaTable } from '../views/timeline/AreaTable.tsx';
+import { LocksView } from '../views/locks/LocksView.tsx';
+import { AliasesView } from '../views/aliases/AliasesView.tsx';
+import { CacheView } from '../views/cache/CacheView.tsx';
 import { Legend, type LegendGroup } from '../widgets/Legend.tsx';
-import { Placeholder } from '../widgets/Placeholder.tsx';
 import { Banner } from '../widgets/Banner.tsx';
-import { PALETTE } from '../render/palette.ts';
+import { PALETTE, applyChromeTheme } from '../render/palette.ts';
+import { parseQuery } from '../trace/derive/search.ts';
 import { isTypingTarget } from '../widgets/keys.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
@@ -18,17 +22,34 @@ const LEGEND: readonly LegendGroup[] = [
   { title: 'lock', items: PALETTE.filter((p) => p.group === 'lock') },
 ];
 
-const VIEWS_ISSUE_NOTE = 'Arrives with the views issue (#4). Nothing is shown here until then.';
+const TAB_TITLES: Record<ViewTab, string> = {
+  locks: 'i_rwsem contention',
+  aliases: 'nodeid → inode aliasing',
+  cache: 'Mapping cache',
+  area: 'Area selection',
+};
 
 export function App({ store, client }: { store: AppStore; client: WsClient }) {
   const missed = useStoreValue(store, (s) => s.missedEvents);
   const gapCount = useStoreValue(store, (s) => s.gaps.length);
   const error = useStoreValue(store, (s) => s.lastError);
-  usePauseKey(store, client);
+  const tab = useStoreValue(store, (s) => s.tab);
+  const query = useStoreValue(store, (s) => s.query);
+  const theme = useStoreValue(store, (s) => s.theme);
+  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
+  const searchRef = useRef<HTMLInputElement>(null);
+  useKeys(store, client, searchRef);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    applyChromeTheme(theme);
+    store.scheduler.markDirty();
+  }, [store, theme]);
+  const parsed = parseQuery(query);
+  const locksFilter = { ino: parsed.ino ?? 0, task: parsed.task ?? '' };
 
   return (
     <div className="app">
-      <Header store={store} client={client} />
+      <Header store={store} client={client} searchRef={searchRef} />
       {missed > 0 && (
         <Banner testId="gap-banner">
           {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
@@ -36,32 +57,59 @@ export function App({ store, client }: { store: AppStore; client: WsClient }) {
         </Banner>
       )}
       {error && <div className="error-line" data-testid="error">{error}</div>}
-      <main className="main">
-        <section className="timeline-panel">
-          <div className="panel-head">
-            <h2>Timeline</h2>
-            <span className="hint">wheel / W S zoom · drag / A D pan · wheel over labels scrolls lanes · click a span to inspect · space pauses</span>
-          </div>
-          <TimelineView host={store} />
-          <Legend groups={LEGEND} />
-        </section>
+      <div className="workspace">
+        <div className="views">
+          <section className="timeline-panel">
+            <div className="panel-head">
+              <h2>Timeline</h2>
+              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+            </div>
+            <TimelineView host={store} />
+            <Legend groups={LEGEND} />
+          </section>
+          <section className="tabs-panel">
+            <nav className="tabs" role="tablist">
+              {VIEW_TABS.map((t) => (
+                <button type="button" role="tab" key={t} data-testid={`tab-${t}`} aria-selected={t === tab}
+                  className={t === tab ? 'active' : ''} onClick={() => store.setTab(t)}>{TAB_TITLES[t]}</button>
+              ))}
+              {query && <span className="hint">filtered by “{query}”</span>}
+            </nav>
+            <div className="tab-body">
+              {tab === 'locks' && <LocksView host={store} filter={locksFilter} />}
+              {tab === 'aliases' && <AliasesView host={store} inoFilter={parsed.ino ?? 0} />}
+              {tab === 'cache' && <CacheView host={store} scenario={scenario} />}
+              {tab === 'area' && <AreaTable host={store} />}
+            </div>
+          </section>
+        </div>
         <Inspector host={store} />
-      </main>
-      <section className="other-views">
-        <Placeholder title="Mapping cache" note={VIEWS_ISSUE_NOTE} />
-        <Placeholder title="nodeid → inode aliasing" note={VIEWS_ISSUE_NOTE} />
-        <Placeholder title="i_rwsem contention" note={VIEWS_ISSUE_NOTE} />
-      </section>
+      </div>
     </div>
   );
 }
 
-/** `space` toggles pause anywhere except in text fields and menus. */
-function usePauseKey(store: AppStore, client: WsClient): void {
+/** `space` pauses, `/` focuses search, `f` zooms to the selection, Escape clears it. */
+function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
   useEffect(() => {
     // preventDefault on both edges stops a focused button or checkbox from also activating.
     const onKeyDown = (e: KeyboardEvent): void => {
-      if (e.key !== ' ' || e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+      if (e.key === '/') {
+        e.preventDefault();
+        searchRef.current?.focus();
+        return;
+      }
+      if (e.key === 'f') {
+        e.preventDefault();
+        store.scheduler.scheduleAction(() => store.focusSelection());
+        return;
+      }
+      if (e.key === 'Escape') {
+        store.select(-1);
+        return;
+      }
+      if (e.key !== ' ') return;
       e.preventDefault();
       if (e.repeat || !store.serverState || store.connection !== 'open') return;
       client.setPaused(!store.serverState.paused);
@@ -75,5 +123,5 @@ function usePauseKey(store: AppStore, client: WsClient): void {
       window.removeEventListener('keydown', onKeyDown);
       window.removeEventListener('keyup', onKeyUp);
     };
-  }, [store, client]);
+  }, [store, client, searchRef]);
 }

@@ -1,11 +1,13 @@
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
+import { SearchBox } from './SearchBox.tsx';
 
 /** Speeds offered; the server accepts 0.01…1000 (wire.ts SPEED_MIN/MAX). */
 export const SPEEDS = [0.1, 0.5, 1, 2, 5, 10] as const;
 
-export function Header({ store, client }: { store: AppStore; client: WsClient }) {
+export function Header({ store, client, searchRef }: { store: AppStore; client: WsClient; searchRef: React.RefObject<HTMLInputElement | null> }) {
+  const theme = useStoreValue(store, (s) => s.theme);
   const connection = useStoreValue(store, (s) => s.connection);
   const hasState = useStoreValue(store, (s) => s.serverState !== null);
   const paused = useStoreValue(store, (s) => s.serverState?.paused ?? false);
@@ -43,18 +45,23 @@ export function Header({ store, client }: { store: AppStore; client: WsClient })
           {scenarios.map((s) => <option key={s.name} value={s.name} title={s.description}>{s.name}</option>)}
         </select>
       </label>
+      <button type="button" data-testid="restart" disabled={disabled || !scenario} title="Restart the scenario from the beginning (same seed: the same trace)"
+        onClick={() => client.send({ type: 'scenario', name: scenario })}>Restart</button>
       <label title="Keep the newest data in view; zooming or panning turns this off">
         <input type="checkbox" data-testid="follow-live" checked={followLive}
           onChange={(e) => store.setFollowLive(e.target.checked)} />
         follow live
       </label>
+      <SearchBox store={store} inputRef={searchRef} />
       <span className="spacer" />
       <span className="counters" data-testid="counters">
         {events.toLocaleString('en-US')} events · {spans.toLocaleString('en-US')} spans · {rate.toLocaleString('en-US')} ev/s
       </span>
       <span className={`status status-${connection}`} data-testid="connection" title={source}>
-        {connection === 'open' ? `live${source ? ` · ${source}` : ''}` : connection}
+        {connection === 'open' ? 'live' : connection}
       </span>
+      <button type="button" data-testid="theme" className="theme-toggle" title="Light / dark theme"
+        onClick={() => store.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
     </header>
   );
 }

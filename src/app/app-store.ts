@@ -12,8 +12,21 @@ import { TraceStore } from '../trace/store.ts';
 import { SpanIndex } from '../trace/spans.ts';
 import { KIND_CODE } from '../trace/schema.ts';
 import { applyBatch, decodeBatch, type ScenarioInfo, type SessionState } from '../trace/wire.ts';
-import type { FrameScheduler, GapMark, HoverInfo, ViewHost, ViewProbe } from '../views/host.ts';
+import type { FrameScheduler, GapMark, HoverInfo, LocksProbe, ViewHost, ViewProbe } from '../views/host.ts';
 import { NO_HOVER } from '../views/host.ts';
+import { AliasIndex } from '../trace/derive/aliases.ts';
+import { LockIndex } from '../trace/derive/locks.ts';
+import { CacheIndex } from '../trace/derive/cache.ts';
+import { spanOfRow } from '../trace/derive/relatives.ts';
+
+/** The tabs under the timeline. */
+export const VIEW_TABS = ['locks', 'aliases', 'cache', 'area'] as const;
+export type ViewTab = (typeof VIEW_TABS)[number];
+export type Theme = 'light' | 'dark';
+/** `f` shows the selection with this much of its duration as margin on each side. */
+export const FOCUS_MARGIN_FRACTION = 0.25;
+/** Revealing an instant event (no duration) shows this much time around it. */
+export const REVEAL_INSTANT_NS = 200e3;
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 
@@ -31,6 +44,9 @@ export const COUNTER_PERIOD_MS = 250;
 export class AppStore implements ViewHost {
   trace = new TraceStore();
   spans = new SpanIndex();
+  aliases = new AliasIndex();
+  locks = new LockIndex();
+  cache = new CacheIndex();
   traceGeneration = 0;
   gaps: GapMark[] = [];
   missedEvents = 0;
@@ -49,6 +65,20 @@ export class AppStore implements ViewHost {
   private userSetWindow = false;
   hover: HoverInfo = NO_HOVER;
   selectedSpanId = -1;
+  selectedRow = -1;
+  /** A row asked for (URL) that has not arrived yet; selected when it does. */
+  pendingRow = -1;
+  hoverLockIdx = -1;
+  hoverIno = 0;
+  cursorNs = Number.NaN;
+  pinnedTasks: readonly string[] = [];
+  areaFromNs = Number.NaN;
+  areaToNs = Number.NaN;
+  tab: ViewTab = 'locks';
+  query = '';
+  theme: Theme = 'light';
+  /** Bumped when the derived indexes changed in a way React panels show (tables, graphs). */
+  derivedVersion = 0;
 
   eventCount = 0;
   spanCount = 0;
@@ -56,6 +86,7 @@ export class AppStore implements ViewHost {
   drawnLanes = 0;
   drawnPrimitives = 0;
   probe: ViewProbe | null = null;
+  locksProbe: LocksProbe | null = null;
   /** performance.now() of the last data or UI change (idle detection). */
   lastChangeMs = 0;
 
@@ -81,11 +112,17 @@ export class AppStore implements ViewHost {
   resetTrace(originNs: bigint): void {
     this.trace = new TraceStore(originNs);
     this.spans = new SpanIndex();
+    this.aliases = new AliasIndex();
+    this.locks = new LockIndex();
+    this.cache = new CacheIndex();
     this.traceGeneration++;
     this.gaps = [];
     this.missedEvents = 0;
     this.hover = NO_HOVER;
     this.selectedSpanId = -1;
+    this.selectedRow = -1;
+    this.hoverLockIdx = -1;
+    this.hoverIno = 0;
     this.rateSamples = [];
     if (this.followLive) this.followNow();
     this.changed(true);
@@ -96,6 +133,14 @@ export class AppStore implements ViewHost {
     const from = this.trace.length;
     applyBatch(this.trace, decodeBatch(frame));
     this.spans.update(this.trace);
+    this.aliases.update(this.trace);
+    this.locks.update(this.spans, this.trace);
+    this.cache.update(this.trace);
+    if (this.pendingRow >= 0 && this.pendingRow < this.trace.length) {
+      const row = this.pendingRow;
+      this.pendingRow = -1;
+      this.selectRow(row);
+    }
     const gapCode = KIND_CODE.gap;
     const kinds = this.trace.kinds;
     let gapsAdded = false;
@@ -192,8 +237,99 @@ export class AppStore implements ViewHost {
   }
 
   select(spanId: number): void {
-    if (spanId === this.selectedSpanId) return;
+    if (spanId === this.selectedSpanId && (spanId >= 0 || this.selectedRow < 0)) return;
     this.selectedSpanId = spanId;
+    this.selectedRow = spanId >= 0 && spanId < this.spans.count ? this.spans.beginRow.data[spanId]! : -1;
+    this.changed(true);
+  }
+
+  selectRow(row: number): void {
+    if (row >= this.trace.length) {
+      this.pendingRow = row;
+      return;
+    }
+    this.selectedRow = row;
+    this.selectedSpanId = row >= 0 ? spanOfRow(this.spans, row) : -1;
+    this.changed(true);
+  }
+
+  reveal(spanId: number, row: number): void {
+    if (spanId >= 0) this.select(spanId);
+    else this.selectRow(row);
+    this.focusSelection(true);
+  }
+
+  /** `f`: zoom to the selection (with margins); `onlyIfOutside` just pans it into view. */
+  focusSelection(onlyIfOutside = false): void {
+    let fromNs: number;
+    let toNs: number;
+    const id = this.selectedSpanId;
+    if (id >= 0 && id < this.spans.count) {
+      fromNs = this.spans.startNs.data[id]!;
+      toNs = this.spans.isOpen(id) ? this.trace.endNs : this.spans.endNs.data[id]!;
+    } else if (this.selectedRow >= 0 && this.selectedRow < this.trace.length) {
+      fromNs = toNs = this.trace.tsNs[this.selectedRow]!;
+    } else return;
+    if (onlyIfOutside && fromNs >= this.viewStartNs && toNs <= this.viewEndNs) return;
+    const widthNs = this.viewEndNs - this.viewStartNs;
+    if (onlyIfOutside) {
+      const centreNs = (fromNs + toNs) / 2;
+      this.setRange(centreNs - widthNs / 2, centreNs + widthNs / 2, true);
+      return;
+    }
+    const durNs = toNs - fromNs;
+    const marginNs = durNs > 0 ? durNs * FOCUS_MARGIN_FRACTION : REVEAL_INSTANT_NS / 2;
+    this.setRange(fromNs - marginNs, toNs + marginNs, true);
+  }
+
+  setHoverLink(lockIdx: number, ino: number): void {
+    if (lockIdx === this.hoverLockIdx && ino === this.hoverIno) return;
+    this.hoverLockIdx = lockIdx;
+    this.hoverIno = ino;
+    this.changed(true);
+  }
+
+  setCursor(tsNs: number): void {
+    if (tsNs === this.cursorNs || (Number.isNaN(tsNs) && Number.isNaN(this.cursorNs))) return;
+    this.cursorNs = tsNs;
+    this.changed(true);
+  }
+
+  togglePin(task: string): void {
+    this.pinnedTasks = this.pinnedTasks.includes(task) ? this.pinnedTasks.filter((t) => t !== task) : [...this.pinnedTasks, task];
+    this.changed(true);
+  }
+
+  setPins(tasks: readonly string[]): void {
+    this.pinnedTasks = [...tasks];
+    this.changed(true);
+  }
+
+  setArea(fromNs: number, toNs: number): void {
+    const a = Math.min(fromNs, toNs);
+    const b = Math.max(fromNs, toNs);
+    if ((a === this.areaFromNs && b === this.areaToNs) || (Number.isNaN(a) && Number.isNaN(this.areaFromNs))) return;
+    this.areaFromNs = a;
+    this.areaToNs = b;
+    if (!Number.isNaN(a)) this.tab = 'area';
+    this.changed(true);
+  }
+
+  setTab(tab: ViewTab): void {
+    if (tab === this.tab) return;
+    this.tab = tab;
+    this.changed(true);
+  }
+
+  setQuery(query: string): void {
+    if (query === this.query) return;
+    this.query = query;
+    this.changed(true);
+  }
+
+  setTheme(theme: Theme): void {
+    if (theme === this.theme) return;
+    this.theme = theme;
     this.changed(true);
   }
 
@@ -206,6 +342,10 @@ export class AppStore implements ViewHost {
     this.probe = probe;
   }
 
+  setLocksProbe(probe: LocksProbe | null): void {
+    this.locksProbe = probe;
+  }
+
   /** Refreshes the chrome counters (call every COUNTER_PERIOD_MS); notifies only on change. */
   tickCounters(): void {
     const wallMs = this.nowMs();
@@ -215,6 +355,12 @@ export class AppStore implements ViewHost {
     const first = this.rateSamples[0]!;
     const dtMs = wallMs - first.wallMs;
     const rate = dtMs > 0 ? Math.max(0, Math.round(((events - first.events) * 1000) / dtMs)) : 0;
+    const derived = this.aliases.version + this.locks.version + this.cache.version;
+    if (derived !== this.derivedVersion) {
+      // Tables and graphs refresh at the counter rate, not per batch (style.md §4).
+      this.derivedVersion = derived;
+      for (const l of [...this.listeners]) l();
+    }
     if (events === this.eventCount && this.spans.count === this.spanCount && rate === this.eventsPerSec) return;
     this.eventCount = events;
     this.spanCount = this.spans.count;

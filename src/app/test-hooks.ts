@@ -13,6 +13,8 @@ export interface FusescopeStats {
   events: number; spans: number; lanes: number; drawnLanes: number; drawnPrimitives: number;
   frames: number; paused: boolean; followLive: boolean; viewStartNs: number; viewEndNs: number;
   missedEvents: number; connected: boolean;
+  /** Bumped each time the trace starts over (hello, scenario switch or restart). */
+  generation: number;
 }
 
 export interface FusescopeHooks {
@@ -20,6 +22,15 @@ export interface FusescopeHooks {
   idle(): boolean;
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   selection(): { spanId: number; beginRow: number; kind: string } | null;
+  /** The selected event row (span or not), -1 for none. */
+  selectedRow(): number;
+  /** A clickable, closed lock wait drawn in the locks view, with the hold it waited for. */
+  findLockWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+  /** Alias groups as the aliasing view derives them. */
+  aliasGroups(): { ino: number; nodeIds: number[]; paths: string[] }[];
+  /** Derived counts: locks, contended waits, cache events, hits, misses. */
+  derived(): { locks: number; waits: number; cacheEvents: number; cacheHits: number; cacheMisses: number; firstMissRow: number; firstHitRow: number };
+  tab(): string;
 }
 
 declare global {
@@ -41,6 +52,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       viewEndNs: store.viewEndNs,
       missedEvents: store.missedEvents,
       connected: store.connection === 'open',
+      generation: store.traceGeneration,
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);
@@ -55,6 +67,29 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       if (id < 0 || id >= store.spans.count) return null;
       return { spanId: id, beginRow: store.spans.beginRow.data[id]!, kind: SPAN_KIND_NAMES[store.spans.kind.data[id]!]! };
     },
+    selectedRow: () => store.selectedRow,
+    findLockWait: () => store.locksProbe?.findWait() ?? null,
+    aliasGroups: () => store.aliases.groups(),
+    derived: () => {
+      let hits = 0;
+      let misses = 0;
+      let firstMissRow = -1;
+      let firstHitRow = -1;
+      for (const c of store.cache.inodes.values()) {
+        hits += c.hits;
+        misses += c.misses;
+        for (const m of c.markers) {
+          if (m.kind === 'miss' && (firstMissRow < 0 || m.row < firstMissRow)) firstMissRow = m.row;
+          if (m.kind === 'hit' && (firstHitRow < 0 || m.row < firstHitRow)) firstHitRow = m.row;
+        }
+      }
+      return {
+        locks: store.locks.locks.length,
+        waits: store.locks.locks.reduce((n, l) => n + l.waitIds.length, 0),
+        cacheEvents: store.cache.eventCount, cacheHits: hits, cacheMisses: misses, firstMissRow, firstHitRow,
+      };
+    },
+    tab: () => store.tab,
   };
   win.__fusescope = hooks;
   win.__fusescopeIdle = hooks.idle;

@@ -77,8 +77,8 @@ export function spanPaletteIdx(spanKind: number, style: number): number {
 
 export const LOCK_WAIT_IDX = idx('lock.wait');
 
-/** Chrome colours that are not data categories. */
-export const CHROME = {
+/** Chrome colours that are not data categories (light theme). */
+export const CHROME_LIGHT = {
   background: '#ffffff',
   laneStripe: '#f4f6f8',
   laneLabel: '#1f2933',
@@ -91,4 +91,38 @@ export const CHROME = {
   selection: '#000000',
   hatchBackground: '#e6e6e6',
   mergedText: '#ffffff',
-} as const;
+  areaFill: 'rgba(0, 114, 178, 0.12)',
+  areaEdge: '#0072B2',
+  flow: '#111111',
+  /** Rows of the hovered lock / inode, in every view. */
+  linkedHover: '#fff3c4',
+};
+export type Chrome = typeof CHROME_LIGHT;
+/** Dark theme: the data colours stay (they are chosen to read on both), only chrome changes. */
+export const CHROME_DARK: Chrome = {
+  background: '#1c232c',
+  laneStripe: '#232c37',
+  laneLabel: '#dfe6ee',
+  laneLabelMuted: '#96a3b2',
+  gutter: '#26303b',
+  separator: '#34404e',
+  gapFill: 'rgba(213, 94, 0, 0.25)',
+  gapEdge: '#ff8a3d',
+  hover: '#ffffff',
+  selection: '#ffffff',
+  hatchBackground: '#3a4552',
+  mergedText: '#ffffff',
+  areaFill: 'rgba(86, 180, 233, 0.16)',
+  areaEdge: '#56B4E9',
+  flow: '#f5f5f5',
+  linkedHover: '#4a4222',
+};
+/**
+ * The chrome in use. The theme is page-wide, so every canvas reads this one object; switching
+ * themes replaces its values and marks all canvases dirty (applyChromeTheme).
+ */
+export const CHROME: Chrome = { ...CHROME_LIGHT };
+
+export function applyChromeTheme(theme: 'light' | 'dark'): void {
+  Object.assign(CHROME, theme === 'dark' ? CHROME_DARK : CHROME_LIGHT);
+}

@@ -3,6 +3,9 @@
 
 import type { TraceStore } from '../trace/store.ts';
 import type { SpanIndex, SpanKindName } from '../trace/spans.ts';
+import type { AliasIndex } from '../trace/derive/aliases.ts';
+import type { LockIndex } from '../trace/derive/locks.ts';
+import type { CacheIndex } from '../trace/derive/cache.ts';
 
 /** One page-wide frame loop: data arrival only marks dirty; actions run before renderers. */
 export interface FrameScheduler {
@@ -36,6 +39,11 @@ export interface ViewProbe {
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
 
+/** What the locks view answers for the e2e hooks: a clickable wait and its holder. */
+export interface LocksProbe {
+  findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+}
+
 export interface ViewHost {
   readonly trace: TraceStore;
   readonly spans: SpanIndex;
@@ -47,6 +55,24 @@ export interface ViewHost {
   readonly followLive: boolean;
   readonly hover: HoverInfo;
   readonly selectedSpanId: number;
+  /** The selected event row: a span's begin row, or an event that is not a span (cache, inode). -1: none. */
+  readonly selectedRow: number;
+  /** Derived state machines, fed with the store (src/trace/derive). */
+  readonly aliases: AliasIndex;
+  readonly locks: LockIndex;
+  readonly cache: CacheIndex;
+  /** Changes at most COUNTER_PERIOD_MS when the derived indexes changed: tables subscribe to it. */
+  readonly derivedVersion: number;
+  /** Linked hover across views: a lock (LockIndex idx) and an inode (ino), -1 / 0 when none. */
+  readonly hoverLockIdx: number;
+  readonly hoverIno: number;
+  /** Time under the pointer in any time-based view (NaN when none): the cache table's cursor. */
+  readonly cursorNs: number;
+  /** Tasks whose timeline lanes are pinned to the top, in pin order. */
+  readonly pinnedTasks: readonly string[];
+  /** The timeline's area selection (shift-drag), NaN when none. */
+  readonly areaFromNs: number;
+  readonly areaToNs: number;
   readonly scheduler: FrameScheduler;
   /** UI-state changes (range, hover, selection, follow, trace replaced). */
   subscribe(listener: () => void): () => void;
@@ -54,6 +80,16 @@ export interface ViewHost {
   setRange(startNs: number, endNs: number, isUser: boolean): void;
   setHover(hover: HoverInfo): void;
   select(spanId: number): void;
+  /** Selects an event row (and the span it opens, if any). */
+  selectRow(row: number): void;
+  /** Selects a span or row and brings it into view (search results, inspector links). */
+  reveal(spanId: number, row: number): void;
+  setHoverLink(lockIdx: number, ino: number): void;
+  setCursor(tsNs: number): void;
+  togglePin(task: string): void;
+  /** Sets the area selection (NaN, NaN clears it). */
+  setArea(fromNs: number, toNs: number): void;
   reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void;
   setProbe(probe: ViewProbe | null): void;
+  setLocksProbe(probe: LocksProbe | null): void;
 }

@@ -10,8 +10,15 @@
 // An upsert first removes what overlaps it in its fork (the "update or insert" of §3.2), so a
 // partly covered extent is closed and its uncovered remainders re-open as new extents at the same
 // time. Invalidations remove their range the same way; a drop closes the whole fork.
+//
+// Implicit misses: until its first upsert an inode has no cache object, so iomap_begin goes
+// straight to the FUSE_IOMAP_BEGIN upcall with no lookup event (§3.1). An iomap_begin followed by
+// that upcall on the same task, with no lookup between, is held as a pending miss of its nodeId;
+// when the nodeId's first cache event arrives they become 'miss' markers (reason 'no cache yet').
+// Inodes that never get a cache never show up, so a cacheless trace still reads as "no cache".
 
 import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
+import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 
 export interface CacheExtent {
@@ -55,6 +62,9 @@ export interface InodeCache {
 }
 
 const K = KIND_CODE;
+/** Pending implicit misses kept per nodeId before its cache appears (older ones are dropped). */
+export const MAX_PENDING_MISSES = 256;
+const IOMAP_BEGIN_OPCODE = Opcode.IOMAP_BEGIN;
 const CACHE_KINDS = new Set<number>([K.cache_lookup, K.cache_upsert, K.cache_inval, K.cache_stale, K.cache_drop]);
 
 export class CacheIndex {
@@ -62,13 +72,26 @@ export class CacheIndex {
   processedRows = 0;
   eventCount = 0;
   version = 0;
+  /** task string id → the iomap_begin row waiting to see a lookup or an upcall. */
+  private readonly beginByTask = new Map<number, number>();
+  private readonly pendingMisses = new Map<number, CacheMarker[]>();
 
   update(store: TraceStore): void {
     if (this.processedRows >= store.length) return;
     const kinds = store.kinds;
     const before = this.eventCount;
+    const taskCol = store.col('task');
     for (let row = this.processedRows; row < store.length; row++) {
-      if (!CACHE_KINDS.has(kinds[row]!)) continue;
+      const k = kinds[row]!;
+      if (k === K.iomap_begin) { this.beginByTask.set(taskCol[row]!, row); continue; }
+      if (k === K.fuse_send) {
+        const begin = this.beginByTask.get(taskCol[row]!);
+        if (begin !== undefined && store.col('opcode')[row] === IOMAP_BEGIN_OPCODE) this.implicitMiss(store, begin, row);
+        this.beginByTask.delete(taskCol[row]!);
+        continue;
+      }
+      if (!CACHE_KINDS.has(k)) continue;
+      if (k === K.cache_lookup) this.beginByTask.delete(taskCol[row]!);
       this.apply(store, row);
       this.eventCount++;
     }
@@ -76,10 +99,27 @@ export class CacheIndex {
     if (this.eventCount !== before) this.version++;
   }
 
+  private implicitMiss(store: TraceStore, beginRow: number, sendRow: number): void {
+    const nodeId = store.f64('nodeId')[beginRow]!;
+    const marker: CacheMarker = {
+      kind: 'miss', tsNs: store.tsNs[sendRow]!, row: beginRow, fork: 'read',
+      posBytes: store.f64('posBytes')[beginRow]!, lenBytes: store.f64('lenBytes')[beginRow]!, reason: 'no cache yet',
+    };
+    const c = this.inodes.get(nodeId);
+    if (c) return; // once a cache exists, a lookup event says hit or miss
+    let list = this.pendingMisses.get(nodeId);
+    if (!list) this.pendingMisses.set(nodeId, (list = []));
+    if (list.length < MAX_PENDING_MISSES) list.push(marker);
+  }
+
   private inode(nodeId: number, ino: number): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
       c = { nodeId, ino, extents: [], markers: [], hits: 0, misses: 0, live: { read: [], write: [] } };
+      const pending = this.pendingMisses.get(nodeId) ?? [];
+      c.markers.push(...pending);
+      c.misses += pending.length;
+      this.pendingMisses.delete(nodeId);
       this.inodes.set(nodeId, c);
     }
     return c;

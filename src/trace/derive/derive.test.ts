@@ -138,6 +138,20 @@ describe('CacheIndex', () => {
     expect([...b.misses]).toEqual([1, 0]);
     expect([...b.hits]).toEqual([1, 1]); // hits at 30 and 40: 40 opens the second bucket
   });
+  it('counts an upcall before the inode has a cache as a miss, once the cache appears', () => {
+    const { cache } = build([
+      ev('iomap_begin', 5, 'r/1', { nodeId: 4, posBytes: 8192 }),
+      ev('fuse_send', 6, 'r/1', { nodeId: 4, opcode: 4094, unique: 2 }),
+      ev('iomap_begin', 7, 'r/1', { nodeId: 9, posBytes: 0 }), // never cached: stays out of the view
+      ev('fuse_send', 8, 'r/1', { nodeId: 9, opcode: 4094, unique: 4 }),
+      ev('cache_upsert', 20, 'srv/9', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 65536 }),
+      ev('cache_lookup', 30, 'r/1', { nodeId: 4, hit: true }),
+    ]);
+    const c = cache.inodes.get(4)!;
+    expect(c.markers.map((m) => [m.kind, m.reason, m.row])).toEqual([['miss', 'no cache yet', 0], ['upsert', '', 4], ['hit', '', 5]]);
+    expect([c.hits, c.misses]).toEqual([1, 1]);
+    expect(cache.inodes.has(9)).toBe(false);
+  });
   it('an upsert replaces what it overlaps', () => {
     const { cache } = build([
       ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 8192 }),
@@ -153,7 +167,7 @@ describe('relativesOf', () => {
   it('links a wait to its holder and a node to its alias', () => {
     const { store, spans, aliases, locks } = build(RACE);
     const wait = locks.locks[0]!.waitIds[0]!;
-    const rels = relativesOf({ store, spans, aliases, locks }, wait, -1);
+    const rels = relativesOf({ trace: store, spans, aliases, locks }, wait, -1);
     expect(rels[0]).toMatchObject({ role: 'holder', label: 'writerA/1 held it' });
     expect(rels.map((r) => r.role)).toContain('alias');
     expect(rels.find((r) => r.role === 'path')!.label).toBe('/d1/file');
@@ -165,7 +179,35 @@ describe('relativesOf', () => {
       ev('fuse_reply', 20, 'srv/2', { unique: 8 }),
     ]);
     expect(spanOfRow(spans, 1)).toBe(1);
-    expect(relativesOf({ store, spans, aliases, locks }, 0, -1)).toEqual([expect.objectContaining({ role: 'served by', spanId: 1 })]);
-    expect(relativesOf({ store, spans, aliases, locks }, 1, -1)).toEqual([expect.objectContaining({ role: 'request', spanId: 0 })]);
+    expect(relativesOf({ trace: store, spans, aliases, locks }, 0, -1)).toEqual([expect.objectContaining({ role: 'served by', spanId: 1 })]);
+    expect(relativesOf({ trace: store, spans, aliases, locks }, 1, -1)).toEqual([expect.objectContaining({ role: 'request', spanId: 0 })]);
+  });
+});
+
+import { aggregateArea, percentile } from './aggregate.ts';
+describe('aggregateArea', () => {
+  it('aggregates requests starting in the area by opcode and by inode', () => {
+    const events: TraceEvent[] = [ev('inode_new', 0, 'a/1', { nodeId: 4, ino: 12, path: '/f' })];
+    // Ten IOMAP_BEGINs on nodeId 4 lasting 10..100 ns, one LOOKUP on nodeId 1 (no ino known).
+    for (let i = 1; i <= 10; i++) {
+      events.push(ev('fuse_send', i * 1000, 'a/1', { unique: i * 2, opcode: 4094, nodeId: 4 }));
+      events.push(ev('fuse_reply', i * 1000 + i * 10, 'srv/2', { unique: i * 2, opcode: 4094 }));
+    }
+    events.push(ev('fuse_send', 20_000, 'a/1', { unique: 100, opcode: 1, nodeId: 1 }));
+    events.push(ev('fuse_reply', 20_500, 'srv/2', { unique: 100, opcode: 1 }));
+    events.push(ev('fuse_send', 30_000, 'a/1', { unique: 102, opcode: 1, nodeId: 1 })); // open
+    const { store, spans, aliases } = build(events);
+    const a = aggregateArea(spans, store, aliases, 0, 40_000);
+    expect([a.requests, a.openRequests]).toEqual([12, 1]);
+    expect(a.byOpcode.map((r) => [r.label, r.count, r.totalNs, r.p50Ns, r.p99Ns])).toEqual([
+      ['FUSE_IOMAP_BEGIN', 10, 550, 50, 100], ['FUSE_LOOKUP', 1, 500, 500, 500],
+    ]);
+    expect(a.byInode.map((r) => r.label)).toEqual(['ino 12', 'nodeid 1 (ino ?)']);
+    expect(aggregateArea(spans, store, aliases, 5_500, 7_500).requests).toBe(2);
+  });
+  it('nearest-rank percentiles', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 99)).toBe(4);
+    expect(percentile([], 50)).toBe(0);
   });
 });

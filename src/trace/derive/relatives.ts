@@ -37,7 +37,7 @@ export function spanOfRow(spans: SpanIndex, row: number): number {
 }
 
 export interface RelativesInput {
-  store: TraceStore;
+  trace: TraceStore;
   spans: SpanIndex;
   locks: LockIndex;
   aliases: AliasIndex;
@@ -49,7 +49,7 @@ function spanRel(spans: SpanIndex, role: string, id: number, label: string): Rel
 
 /** Relatives of a span (spanId ≥ 0) or else of an event row. */
 export function relativesOf(inp: RelativesInput, spanId: number, row: number): Relative[] {
-  const { store, spans, locks, aliases } = inp;
+  const { trace: store, spans, locks, aliases } = inp;
   const out: Relative[] = [];
   const rowOf = spanId >= 0 ? spans.beginRow.data[spanId]! : row;
   if (rowOf < 0 || rowOf >= store.length) return out;

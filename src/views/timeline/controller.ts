@@ -13,6 +13,9 @@ import { drawTimeline } from './draw.ts';
 import { drawAxis } from './axis.ts';
 import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
+import { relativesOf } from '../../trace/derive/relatives.ts';
+import { flowSegments, type FlowSegment } from './flows.ts';
+import { linkOfSpan, linkedPrims } from './linked.ts';
 
 /** One W/S press shows 80% / 125% of the width: with key auto-repeat (~30/s) that halves or
  *  doubles the range about 10×/s — fast across decades, still stoppable on the span you want. */
@@ -37,6 +40,10 @@ export class TimelineController implements ViewProbe {
   /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
   private pointerPlotXPx = -1;
   private lastTransform: ZoomTransform = zoomIdentity;
+  /** Shift-drag start in plot px, or NaN. */
+  private areaDragFromPx = Number.NaN;
+  private flows: FlowSegment[] = [];
+  private flowsKey = '';
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements) {
@@ -46,8 +53,10 @@ export class TimelineController implements ViewProbe {
     this.disposers.push(() => ro.disconnect());
     this.listen(el.scroll, 'scroll', () => host.scheduler.markDirty());
     this.listen(el.canvas, 'mousemove', (e) => this.onPointer(e as MouseEvent));
-    this.listen(el.canvas, 'mouseleave', () => { this.pointerPlotXPx = -1; host.setHover(NO_HOVER); });
+    this.listen(el.canvas, 'mouseleave', () => { this.pointerPlotXPx = -1; host.setHover(NO_HOVER); host.setCursor(Number.NaN); host.setHoverLink(-1, 0); });
     this.listen(el.canvas, 'click', (e) => this.onClick(e as MouseEvent));
+    this.listen(el.canvas, 'mousedown', (e) => this.onAreaStart(e as MouseEvent));
+    this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; });
     this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
     this.installZoom();
     host.setProbe(this);
@@ -73,14 +82,14 @@ export class TimelineController implements ViewProbe {
     const h = this.host;
     const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.el.scroll.clientWidth);
     const plotWidthPx = widthPx - LABEL_WIDTH_PX;
-    const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}`;
+    const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}:${h.pinnedTasks.join(',')}`;
     if (key !== this.modelKey || !this.model) {
-      this.model = buildTimelineModel(h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotWidthPx, h.gaps);
+      this.model = buildTimelineModel(h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotWidthPx, h.gaps, h.pinnedTasks);
       this.modelKey = key;
     }
     const model = this.model;
     const heightPx = Math.max(contentHeightPx(model.lanes.length), this.el.scroll.clientHeight);
-    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}`;
+    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
     if (sizeKey !== this.sizeKey || !this.ctx) {
       this.ctx = sizeCanvas(this.el.canvas, widthPx, heightPx);
       this.lockWaitFill = makeHatchPattern(this.ctx, PALETTE.find((p) => p.hatched)!.colour, CHROME.hatchBackground);
@@ -96,11 +105,70 @@ export class TimelineController implements ViewProbe {
       selectedSpanId: h.selectedSpanId,
       lockWaitFill: this.lockWaitFill,
     });
+    this.drawOverlay(this.ctx, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps);
     h.reportDraw(stats);
   }
 
+  /** Area selection band and the selected span's flow arrows, over the spans. */
+  private drawOverlay(ctx: CanvasRenderingContext2D, model: TimelineModel, topPx: number, heightPx: number): void {
+    const h = this.host;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(LABEL_WIDTH_PX, 0, model.scale.widthPx, heightPx);
+    ctx.clip();
+    if (!Number.isNaN(h.areaFromNs)) {
+      const x0 = model.scale.nsToPx(h.areaFromNs);
+      const x1 = model.scale.nsToPx(h.areaToNs);
+      ctx.fillStyle = CHROME.areaFill;
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(1, x1 - x0), this.el.scroll.clientHeight);
+      ctx.fillStyle = CHROME.areaEdge;
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, this.el.scroll.clientHeight);
+      ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, this.el.scroll.clientHeight);
+    }
+    // Spans of the lock / inode hovered in another view.
+    const linked = linkedPrims(h, model, h.hoverLockIdx, h.hoverIno);
+    if (linked.length) {
+      ctx.strokeStyle = CHROME.hover;
+      ctx.lineWidth = 1.5;
+      const p = model.prims;
+      for (const i of linked) {
+        ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, subrowTopPx(p.laneRow[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, SUBROW_HEIGHT_PX - 2);
+      }
+    }
+    const sel = h.selectedSpanId;
+    const fk = `${this.modelKey}:${sel}:${h.derivedVersion}`;
+    if (fk !== this.flowsKey) {
+      this.flowsKey = fk;
+      this.flows = sel >= 0 && sel < h.spans.count ? flowSegments(model, h.spans, h.trace, sel, relativesOf(h, sel, -1)) : [];
+    }
+    if (this.flows.length) {
+      ctx.strokeStyle = CHROME.flow;
+      ctx.fillStyle = CHROME.flow;
+      ctx.lineWidth = 1.5;
+      for (const f of this.flows) {
+        const x0 = LABEL_WIDTH_PX + f.x0Px;
+        const x1 = LABEL_WIDTH_PX + f.x1Px;
+        ctx.beginPath();
+        ctx.moveTo(x0, f.y0Px);
+        ctx.bezierCurveTo((x0 + x1) / 2, f.y0Px, (x0 + x1) / 2, f.y1Px, x1, f.y1Px);
+        ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(x1, f.y1Px, 2.5, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+
   // --- pointer -------------------------------------------------------------------------------
+
+  private onAreaStart(e: MouseEvent): void {
+    if (!e.shiftKey || e.button !== 0 || !this.model) return;
+    this.areaDragFromPx = e.offsetX - LABEL_WIDTH_PX;
+    const t = this.model.scale.pxToNs(this.areaDragFromPx);
+    this.host.setArea(t, t);
+  }
 
   private hit(e: MouseEvent): number {
     if (!this.model) return -1;
@@ -112,16 +180,33 @@ export class TimelineController implements ViewProbe {
 
   private onPointer(e: MouseEvent): void {
     this.pointerPlotXPx = e.offsetX - LABEL_WIDTH_PX;
+    if (!Number.isNaN(this.areaDragFromPx) && this.model) {
+      const s = this.model.scale;
+      this.host.setArea(s.pxToNs(this.areaDragFromPx), s.pxToNs(this.pointerPlotXPx));
+      return;
+    }
+    if (this.model && this.pointerPlotXPx >= 0) this.host.setCursor(this.model.scale.pxToNs(this.pointerPlotXPx));
     const i = this.hit(e);
     if (i < 0 || !this.model) {
       this.host.setHover(NO_HOVER);
+      this.host.setHoverLink(-1, 0);
       return;
     }
     const p = this.model.prims;
+    const link = linkOfSpan(this.host, p.spanId[i]!);
+    // Only locks link outward: an inode is on almost every span, so hovering one would light up all.
+    this.host.setHoverLink(link.lockIdx, 0);
     this.host.setHover({ spanId: p.spanId[i]!, mergedCount: p.mergedCount[i]!, paletteIdx: p.paletteIdx[i]!, clientXPx: e.clientX, clientYPx: e.clientY });
   }
 
   private onClick(e: MouseEvent): void {
+    if (e.shiftKey) return; // the end of an area drag
+    if (e.offsetX < LABEL_WIDTH_PX && this.model) {
+      // A click on a lane label pins the lane to the top (again: unpins it).
+      const row = rowAtPx(e.offsetY, this.model.lanes.length);
+      if (row) this.host.togglePin(this.model.lanes[row.laneRow]!.task);
+      return;
+    }
     const i = this.hit(e);
     this.host.select(i >= 0 && this.model ? this.model.prims.spanId[i]! : -1);
   }
@@ -135,7 +220,7 @@ export class TimelineController implements ViewProbe {
       .filter((e: Event) => {
         const me = e as MouseEvent;
         if (e.type === 'wheel') return me.offsetX >= LABEL_WIDTH_PX;
-        return !me.ctrlKey && !me.button;
+        return !me.ctrlKey && !me.shiftKey && !me.button;
       })
       .on('start', (ev: { transform: ZoomTransform }) => { this.lastTransform = ev.transform; })
       .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: Event | null }) => {

@@ -115,3 +115,10 @@ export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { 
   pick('lenBytes', 'len');
   return { title, lines };
 }
+
+/** Sections for a single event that is not a span (cache, inode events…). */
+export function rowSections(store: TraceStore, row: number): InspectorSection[] {
+  const s: InspectorSection = { title: `event: row ${row}`, rows: [] };
+  for (const [field, value] of Object.entries(store.get(row))) s.rows.push({ field, value: formatField(field, value) });
+  return [s];
+}

@@ -69,9 +69,16 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     ctx.fillText(label, 6, topPx + 12);
     ctx.fillStyle = CHROME.laneLabelMuted;
     ctx.font = SMALL_FONT;
-    ctx.fillText(lane.role === 'server' ? 'fuse server' : lane.role === 'kworker' ? 'writeback' : 'app', 6, topPx + 28);
+    const role = lane.role === 'server' ? 'fuse server' : lane.role === 'kworker' ? 'writeback' : 'app';
+    ctx.fillText(lane.pinned ? `★ pinned · ${role}` : role, 6, topPx + 28);
     ctx.font = LABEL_FONT;
     n += 4;
+    if (lane.firstOfProcess && row > 0) {
+      // A process (comm) boundary: a darker rule across the gap above the lane.
+      ctx.fillStyle = CHROME.separator;
+      ctx.fillRect(0, topPx - LANE_GAP_PX / 2 - 1, opt.canvasWidthPx, 1);
+      n++;
+    }
   }
 
   ctx.save();

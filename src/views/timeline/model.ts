@@ -76,6 +76,10 @@ export interface LaneRowInfo {
   laneIdx: number;
   task: string;
   role: Lane['role'];
+  /** Pinned lanes come first, whatever their role. */
+  pinned: boolean;
+  /** First lane of its process (comm) group: the label draws the group line above it. */
+  firstOfProcess: boolean;
 }
 
 export interface GapPrimitive {
@@ -86,7 +90,7 @@ export interface GapPrimitive {
 
 export interface TimelineModel {
   scale: TimeScale;
-  /** Lanes in display order (app tasks, then server threads, then kworkers). */
+  /** Lanes in display order (pinned; then app tasks, server threads, kworkers, each by process). */
   lanes: LaneRowInfo[];
   prims: Primitives;
   gaps: GapPrimitive[];
@@ -94,10 +98,26 @@ export interface TimelineModel {
 
 const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2 };
 
-export function orderLanes(lanes: readonly Lane[]): LaneRowInfo[] {
-  return [...lanes]
-    .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.idx - b.idx)
-    .map((l) => ({ laneIdx: l.idx, task: l.task, role: l.role }));
+/** `fuse2fs/501` → `fuse2fs`: lanes of one process (comm) sit together. */
+export function processOf(task: string): string {
+  const slash = task.lastIndexOf('/');
+  return slash > 0 ? task.slice(0, slash) : task;
+}
+
+/**
+ * Display order: pinned lanes first (in pin order), then by role, then grouped by process in
+ * first-seen order, then by first appearance.
+ */
+export function orderLanes(lanes: readonly Lane[], pinned: readonly string[] = []): LaneRowInfo[] {
+  const firstSeen = new Map<string, number>();
+  for (const l of lanes) if (!firstSeen.has(processOf(l.task))) firstSeen.set(processOf(l.task), l.idx);
+  const pinRank = (l: Lane): number => { const i = pinned.indexOf(l.task); return i < 0 ? Infinity : i; };
+  const rows = [...lanes]
+    .sort((a, b) => pinRank(a) - pinRank(b) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role]
+      || firstSeen.get(processOf(a.task))! - firstSeen.get(processOf(b.task))! || a.idx - b.idx)
+    .map((l) => ({ laneIdx: l.idx, task: l.task, role: l.role, pinned: pinned.includes(l.task), firstOfProcess: false }));
+  rows.forEach((r, i) => { r.firstOfProcess = i === 0 || processOf(rows[i - 1]!.task) !== processOf(r.task) || rows[i - 1]!.pinned !== r.pinned; });
+  return rows;
 }
 
 /** Builds the model for [startNs, endNs] over a plot `widthPx` wide. Open spans end at the store's last time. */
@@ -108,10 +128,11 @@ export function buildTimelineModel(
   endNs: number,
   widthPx: number,
   gaps: readonly GapMark[] = [],
+  pinned: readonly string[] = [],
 ): TimelineModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
-  const lanes = orderLanes(spans.lanes);
+  const lanes = orderLanes(spans.lanes, pinned);
   const prims = new Primitives();
   const start = spans.startNs.data;
   const end = spans.endNs.data;

@@ -1,0 +1,65 @@
+// The shareable view state in the URL hash (the query string keeps ?token= for the websocket):
+//   #scenario=hardlink-alias-race&tab=locks&t0=1200000&t1=3400000&sel=5123&q=ino:12&theme=dark
+// A pasted link restarts the scenario (the simulator is deterministic from its seed, so rows and
+// times recur), shows the same range, tab, query and theme, and selects the same event row as
+// soon as it arrives. While following live no range is written (the link then means "live").
+
+import { VIEW_TABS, type Theme, type ViewTab } from './app-store.ts';
+
+export interface UrlViewState {
+  scenario?: string;
+  tab?: ViewTab;
+  startNs?: number;
+  endNs?: number;
+  selectedRow?: number;
+  query?: string;
+  theme?: Theme;
+  pins?: string[];
+  areaFromNs?: number;
+  areaToNs?: number;
+}
+
+export function encodeViewState(s: UrlViewState): string {
+  const p = new URLSearchParams();
+  if (s.scenario) p.set('scenario', s.scenario);
+  if (s.tab) p.set('tab', s.tab);
+  if (s.startNs !== undefined && s.endNs !== undefined) {
+    p.set('t0', String(Math.round(s.startNs)));
+    p.set('t1', String(Math.round(s.endNs)));
+  }
+  if (s.selectedRow !== undefined && s.selectedRow >= 0) p.set('sel', String(s.selectedRow));
+  if (s.query) p.set('q', s.query);
+  if (s.theme && s.theme !== 'light') p.set('theme', s.theme);
+  if (s.pins && s.pins.length) p.set('pins', s.pins.join(','));
+  if (s.areaFromNs !== undefined && s.areaToNs !== undefined && !Number.isNaN(s.areaFromNs)) p.set('area', `${Math.round(s.areaFromNs)}-${Math.round(s.areaToNs)}`);
+  return p.toString();
+}
+
+export function decodeViewState(hash: string): UrlViewState {
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  const out: UrlViewState = {};
+  const scenario = p.get('scenario');
+  if (scenario) out.scenario = scenario;
+  const tab = p.get('tab');
+  if (tab && (VIEW_TABS as readonly string[]).includes(tab)) out.tab = tab as ViewTab;
+  const t0 = Number(p.get('t0'));
+  const t1 = Number(p.get('t1'));
+  if (p.has('t0') && p.has('t1') && Number.isFinite(t0) && Number.isFinite(t1) && t1 > t0) {
+    out.startNs = t0;
+    out.endNs = t1;
+  }
+  const sel = Number(p.get('sel'));
+  if (p.has('sel') && Number.isInteger(sel) && sel >= 0) out.selectedRow = sel;
+  const q = p.get('q');
+  if (q) out.query = q;
+  const theme = p.get('theme');
+  if (theme === 'dark' || theme === 'light') out.theme = theme;
+  const pins = p.get('pins');
+  if (pins) out.pins = pins.split(',').filter(Boolean);
+  const area = /^(\d+)-(\d+)$/.exec(p.get('area') ?? '');
+  if (area && Number(area[2]) > Number(area[1])) {
+    out.areaFromNs = Number(area[1]);
+    out.areaToNs = Number(area[2]);
+  }
+  return out;
+}

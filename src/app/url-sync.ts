@@ -1,0 +1,56 @@
+// Applies the URL's view state at start-up and keeps the URL up to date afterwards
+// (history.replaceState: the back button is not flooded by every pan).
+
+import type { AppStore } from './app-store.ts';
+import type { WsClient } from './ws-client.ts';
+import { decodeViewState, encodeViewState, type UrlViewState } from './url-state.ts';
+
+export function currentViewState(store: AppStore): UrlViewState {
+  return {
+    scenario: store.serverState?.scenario,
+    tab: store.tab,
+    ...(store.followLive ? {} : { startNs: store.viewStartNs, endNs: store.viewEndNs }),
+    selectedRow: store.selectedRow,
+    query: store.query,
+    theme: store.theme,
+    pins: [...store.pinnedTasks],
+    areaFromNs: store.areaFromNs,
+    areaToNs: store.areaToNs,
+  };
+}
+
+/** Restores the state in `hash`; a scenario in it is restarted once connected. Returns the cleanup. */
+export function applyUrlState(hash: string, store: AppStore, client: WsClient): () => void {
+  const s = decodeViewState(hash);
+  if (s.tab) store.setTab(s.tab);
+  if (s.query) store.setQuery(s.query);
+  if (s.theme) store.setTheme(s.theme);
+  if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
+  if (s.pins) store.setPins(s.pins);
+  if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
+  if (s.tab) store.setTab(s.tab);
+  if (!s.scenario) {
+    if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
+    return () => {};
+  }
+  // Restart the linked scenario (deterministic from its seed), then select the row in the new
+  // trace — not in the tail of the old stream that may still arrive before the reset.
+  let sentAtGeneration = -1;
+  const unsubscribe = store.subscribe(() => {
+    if (sentAtGeneration < 0 && store.connection === 'open' && store.serverState) {
+      sentAtGeneration = store.traceGeneration;
+      client.send({ type: 'scenario', name: s.scenario! });
+    } else if (sentAtGeneration >= 0 && store.traceGeneration > sentAtGeneration) {
+      unsubscribe();
+      if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
+    }
+  });
+  return unsubscribe;
+}
+
+/** Writes the state into the URL if it changed (call periodically). */
+export function syncUrl(store: AppStore, win: Window): void {
+  const hash = encodeViewState(currentViewState(store));
+  if (win.location.hash.replace(/^#/, '') === hash) return;
+  win.history.replaceState(null, '', `${win.location.pathname}${win.location.search}#${hash}`);
+}

@@ -1,0 +1,54 @@
+// The path → nodeid → inode graph: small (≤ MAX_GRAPH_NODES), so SVG; d3 gives the column
+// positions (scalePoint) and the edge curves (linkHorizontal). Alias groups are drawn in the
+// alias colour; hovering a node highlights its inode in every view; a click selects the event
+// that first named it.
+
+import { scalePoint } from 'd3-scale';
+import { linkHorizontal } from 'd3-shape';
+import type { ViewHost } from '../host.ts';
+import type { AliasGraph as Graph, GraphNode } from './model.ts';
+
+/** Vertical room per node: fits an 11 px label and a 3 px gap. */
+const SLOT_PX = 20;
+const COLUMN_TITLES = ['path', 'nodeid (fuse_inode)', 'on-disk inode'];
+
+export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost; graph: Graph; widthPx: number; hoverIno: number }) {
+  const rows = Math.max(1, ...graph.columnSizes);
+  const heightPx = 24 + rows * SLOT_PX;
+  const x = scalePoint<number>().domain([0, 1, 2]).range([70, widthPx - 60]);
+  const yOf = (n: GraphNode): number => {
+    const size = graph.columnSizes[n.column];
+    const y = scalePoint<number>().domain([...Array(size).keys()]).range([24 + SLOT_PX / 2, heightPx - SLOT_PX / 2]).padding(0.5);
+    return size <= 1 ? 24 + (rows * SLOT_PX) / 2 : y(n.slot)!;
+  };
+  const pos = new Map(graph.nodes.map((n) => [n.id, { x: x(n.column)!, y: yOf(n), n }]));
+  const link = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
+  return (
+    <svg className="alias-graph" data-testid="alias-graph" width={widthPx} height={heightPx}>
+      {COLUMN_TITLES.map((t, i) => (
+        <text key={t} x={x(i)} y={12} textAnchor="middle" className="col-title">{t}</text>
+      ))}
+      {graph.edges.map((e) => {
+        const a = pos.get(e.from);
+        const b = pos.get(e.to);
+        if (!a || !b) return null;
+        const hot = hoverIno !== 0 && a.n.ino === hoverIno;
+        return <path key={`${e.from}>${e.to}`} d={link({ source: [a.x + 40, a.y], target: [b.x - 40, b.y] }) ?? ''}
+          className={`edge${e.aliased ? ' aliased' : ''}${hot ? ' hot' : ''}`} />;
+      })}
+      {graph.nodes.map((n) => {
+        const p = pos.get(n.id)!;
+        const hot = hoverIno !== 0 && n.ino === hoverIno;
+        return (
+          <g key={n.id} transform={`translate(${p.x},${p.y})`} className={`node${n.aliased ? ' aliased' : ''}${hot ? ' hot' : ''}`}
+            data-node={n.id} onMouseEnter={() => host.setHoverLink(-1, n.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}
+            onClick={() => host.reveal(-1, n.row)}>
+            <rect x={-40} y={-8} width={80} height={16} rx={3} />
+            <text textAnchor="middle" dy="0.35em">{n.label.length > 13 ? `${n.label.slice(0, 12)}…` : n.label}</text>
+            <title>{n.label}{n.ino ? ` (ino ${n.ino})` : ''}</title>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

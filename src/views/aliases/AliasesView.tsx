@@ -1,0 +1,61 @@
+// Glue: graph (SVG) and alias-group table side by side, a mini-timeline per group below.
+
+import { useMemo } from 'react';
+import { formatDurNs } from '../../render/time-scale.ts';
+import { useStoreValue } from '../../widgets/use-store.ts';
+import type { ViewHost } from '../host.ts';
+import { AliasGraph } from './AliasGraph.tsx';
+import { MiniTimeline } from './MiniTimeline.tsx';
+import { aliasGroupRows, buildAliasGraph } from './model.ts';
+
+/** The graph's SVG width: three columns of 80 px nodes with room for curves. */
+const GRAPH_WIDTH_PX = 430;
+
+export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: number }) {
+  const version = useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
+  const hoverIno = useStoreValue(host, (h) => h.hoverIno);
+  const nodeCount = useStoreValue(host, (h) => h.aliases.nodes.size);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` stands for the mutable indexes
+  const graph = useMemo(() => buildAliasGraph(host.aliases), [host, version]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans, host.trace.endNs), [host, version]);
+  const shown = groups.filter((g) => !inoFilter || g.ino === inoFilter);
+  return (
+    <div className="aliases-view" data-testid="view-aliases">
+      <div className="aliases-top">
+        <div className="alias-graph-box">
+          {nodeCount === 0
+            ? <p className="muted empty-note">No nodeids seen yet: lookups and iomap events name them as the trace records them.</p>
+            : <AliasGraph host={host} graph={graph} widthPx={GRAPH_WIDTH_PX} hoverIno={hoverIno} />}
+        </div>
+        <div className="alias-table-box">
+          <h3>Alias groups <span className="muted">(one inode, several nodeids: several i_rwsems)</span></h3>
+          <table data-testid="alias-table">
+            <thead><tr><th>ino</th><th>nodeids</th><th>paths</th><th>overlapping W holds</th></tr></thead>
+            <tbody>
+              {shown.length === 0 && (
+                <tr data-testid="alias-none"><td colSpan={4} className="muted">
+                  No alias groups: every inode is reached through one nodeid{nodeCount ? ` (${nodeCount} nodeids seen)` : ''}.
+                </td></tr>
+              )}
+              {shown.map((g) => (
+                <tr key={g.ino} data-ino={g.ino} onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}>
+                  <td>{g.ino}</td>
+                  <td>{g.nodeIds.join(', ')}</td>
+                  <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
+                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+      {shown.map((g) => (
+        <div className="alias-mini" key={g.ino}>
+          <h4>ino {g.ino}: IO (top) and i_rwsem holds (bottom) through each nodeid; <span className="bad">red</span> = two “exclusive” holds at once</h4>
+          <MiniTimeline host={host} group={g} />
+        </div>
+      ))}
+    </div>
+  );
+}

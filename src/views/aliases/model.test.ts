@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ev } from '../../trace/testing/events.ts';
+import { derived } from '../testing-fixtures.ts';
+import { aliasGroupRows, buildAliasGraph, buildMiniTimeline, MiniKind } from './model.ts';
+
+const RACE = [
+  ev('inode_new', 1, 'A/1', { nodeId: 2, ino: 13, path: '/d1' }),
+  ev('inode_new', 2, 'A/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+  ev('inode_new', 3, 'B/2', { nodeId: 5, ino: 12, path: '/d2/link' }),
+  ev('lock_acquire', 10, 'A/1', { nodeId: 4, ino: 12 }),
+  ev('iomap_begin', 11, 'A/1', { nodeId: 4, ino: 12 }),
+  ev('lock_acquire', 20, 'B/2', { nodeId: 5, ino: 12 }),
+  ev('iomap_iter_end', 30, 'A/1', { nodeId: 4, ino: 12 }),
+  ev('lock_release', 50, 'A/1', { nodeId: 4, ino: 12 }),
+  ev('lock_release', 60, 'B/2', { nodeId: 5, ino: 12 }),
+];
+
+describe('aliasing view model', () => {
+  it('lays out path → nodeid → ino with the alias group marked', () => {
+    const g = buildAliasGraph(derived(RACE).aliases);
+    expect(g.columnSizes).toEqual([3, 3, 2]);
+    expect(g.nodes.filter((n) => n.aliased).map((n) => n.id).sort()).toEqual(['i:12', 'n:4', 'n:5', 'p:/d1/file', 'p:/d2/link']);
+    expect(g.edges).toContainEqual({ from: 'n:5', to: 'i:12', aliased: true });
+    expect(g.edges).toContainEqual({ from: 'p:/d1', to: 'n:2', aliased: false });
+  });
+  it('tables alias groups with their overlapping exclusive holds', () => {
+    const { aliases, locks, spans, store } = derived(RACE);
+    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([
+      { ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30 },
+    ]);
+  });
+  it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {
+    const { locks, spans, store } = derived(RACE);
+    const m = buildMiniTimeline([4, 5], 12, locks, spans, store, 0, 100, 100);
+    expect(m.prims.map((p) => [p.rowPos, p.kind, p.xPx, p.widthPx])).toEqual([
+      [0, MiniKind.io, 11, 19], [0, MiniKind.holdW, 10, 40], [1, MiniKind.holdW, 20, 40],
+    ]);
+    expect(m.overlaps).toEqual([{ xPx: 20, widthPx: 30 }]);
+  });
+  it('no groups under the ino policy', () => {
+    const { aliases, locks, spans, store } = derived([
+      ev('inode_new', 2, 'A/1', { nodeId: 12, ino: 12, path: '/d1/file' }),
+      ev('inode_lookup', 3, 'B/2', { nodeId: 12, ino: 12, path: '/d2/link' }),
+    ]);
+    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([]);
+    expect(buildAliasGraph(aliases).nodes.some((n) => n.aliased)).toBe(false);
+  });
+});

@@ -1,0 +1,154 @@
+// Pure model of the aliasing view (fuse-iomap-domain.md §5.3).
+//
+//   paths            nodeIds            inodes
+//   /d1/file ───────▶ 4 ───────┐
+//   /d2/link ───────▶ 5 ───────┴──────▶ 12   ← alias group (highlighted)
+//   /d1      ───────▶ 2 ──────────────▶ 13
+//
+// The graph is three columns; an edge or node is "aliased" when its ino has several nodeIds. Per
+// alias group a mini-timeline shows, per nodeId, the IO through it (iomap steps) and its
+// i_rwsem holds; exclusive holds of different nodeIds that overlap in time are the broken
+// locking model and are marked.
+
+import type { AliasIndex } from '../../trace/derive/aliases.ts';
+import { exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
+import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import { TimeScale } from '../../render/time-scale.ts';
+
+export type GraphColumn = 0 | 1 | 2;
+export interface GraphNode {
+  id: string;
+  column: GraphColumn;
+  label: string;
+  /** Position within its column, 0-based. */
+  slot: number;
+  aliased: boolean;
+  ino: number;
+  /** Row to select when clicked (first event naming it). */
+  row: number;
+}
+export interface GraphEdge { from: string; to: string; aliased: boolean }
+export interface AliasGraph { nodes: GraphNode[]; edges: GraphEdge[]; columnSizes: [number, number, number] }
+
+/** More nodes than this and the graph shows alias groups only (the SVG stays small, style.md §3). */
+export const MAX_GRAPH_NODES = 400;
+
+export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
+  const aliasedInos = new Set(aliases.groups().map((g) => g.ino));
+  const onlyGroups = aliases.nodes.size * 2 + aliases.paths.size > MAX_GRAPH_NODES;
+  const nodeIds = [...aliases.nodes.values()]
+    .filter((n) => !onlyGroups || aliasedInos.has(n.ino))
+    .sort((a, b) => a.ino - b.ino || a.nodeId - b.nodeId);
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const sizes: [number, number, number] = [0, 0, 0];
+  const seenIno = new Set<number>();
+  const seenPath = new Set<string>();
+  for (const n of nodeIds) {
+    const aliased = aliasedInos.has(n.ino);
+    for (const p of n.paths) {
+      if (!seenPath.has(p)) {
+        seenPath.add(p);
+        nodes.push({ id: `p:${p}`, column: 0, label: p, slot: sizes[0]++, aliased, ino: n.ino, row: aliases.paths.get(p)?.firstRow ?? n.firstRow });
+      }
+      edges.push({ from: `p:${p}`, to: `n:${n.nodeId}`, aliased });
+    }
+    nodes.push({ id: `n:${n.nodeId}`, column: 1, label: `nodeid ${n.nodeId}`, slot: sizes[1]++, aliased, ino: n.ino, row: n.firstRow });
+    if (n.ino !== 0) {
+      if (!seenIno.has(n.ino)) {
+        seenIno.add(n.ino);
+        nodes.push({ id: `i:${n.ino}`, column: 2, label: `ino ${n.ino}`, slot: sizes[2]++, aliased, ino: n.ino, row: n.firstRow });
+      }
+      edges.push({ from: `n:${n.nodeId}`, to: `i:${n.ino}`, aliased });
+    }
+  }
+  return { nodes, edges, columnSizes: sizes };
+}
+
+export interface AliasGroupRow {
+  ino: number;
+  nodeIds: number[];
+  paths: string[];
+  /** Paths per nodeId, in nodeIds order. */
+  pathsByNode: string[][];
+  overlapCount: number;
+  overlapTotalNs: number;
+}
+
+export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: SpanIndex, nowNs: number): AliasGroupRow[] {
+  const overlaps = exclusiveOverlaps(locks, spans, nowNs);
+  return aliases.groups().map((g) => {
+    const mine = overlaps.filter((o) => o.ino === g.ino);
+    return {
+      ...g,
+      pathsByNode: g.nodeIds.map((id) => aliases.nodes.get(id)?.paths ?? []),
+      overlapCount: mine.length,
+      overlapTotalNs: mine.reduce((sum, o) => sum + (o.toNs - o.fromNs), 0),
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mini-timeline of one alias group: one row per nodeId, two bands (IO above, locks below).
+
+export const MiniKind = { io: 0, holdR: 1, holdW: 2 } as const;
+export interface MiniPrim { xPx: number; widthPx: number; rowPos: number; kind: number; spanId: number }
+export interface MiniTimeline {
+  scale: TimeScale;
+  nodeIds: number[];
+  prims: MiniPrim[];
+  /** Overlapping exclusive holds, in plot px. */
+  overlaps: { xPx: number; widthPx: number }[];
+}
+
+export function buildMiniTimeline(
+  nodeIds: number[], ino: number, locks: LockIndex, spans: SpanIndex, store: TraceStore,
+  startNs: number, endNs: number, widthPx: number,
+): MiniTimeline {
+  const scale = new TimeScale(startNs, endNs, widthPx);
+  const nowNs = store.endNs;
+  const prims: MiniPrim[] = [];
+  const posOf = new Map(nodeIds.map((id, i) => [id, i]));
+  const nodeIdCol = store.f64('nodeId');
+  // Per (row, kind) the last pixel column drawn: sub-pixel spans in one column merge (LOD).
+  const lastCol = new Map<string, number>();
+  const add = (id: number, rowPos: number, kind: number): void => {
+    const s = spans.startNs.data[id]!;
+    const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
+    const x0 = Math.max(0, scale.nsToPx(s));
+    const x1 = Math.min(widthPx, scale.nsToPx(e));
+    if (x1 < 0 || x0 > widthPx) return;
+    const w = x1 - x0;
+    const key = `${rowPos}:${kind}`;
+    if (w < 1) {
+      const col = Math.floor(x0);
+      if (lastCol.get(key) === col) return;
+      lastCol.set(key, col);
+    }
+    prims.push({ xPx: x0, widthPx: Math.max(1, w), rowPos, kind, spanId: id });
+  };
+  for (const lane of spans.lanes) {
+    const track = spans.track(lane.idx, SPAN_SUBROW.iomap);
+    spans.forEachInRange(track, startNs, endNs, nowNs, (id) => {
+      if (spans.kind.data[id] !== SpanKind.iomap) return;
+      const pos = posOf.get(nodeIdCol[spans.beginRow.data[id]!]!);
+      if (pos !== undefined) add(id, pos, MiniKind.io);
+    });
+  }
+  for (const l of locks.locks) {
+    const pos = posOf.get(l.nodeId);
+    if (pos === undefined || l.lock !== 'i_rwsem') continue;
+    for (const id of l.holdIds) {
+      if (spans.startNs.data[id]! > endNs) break;
+      add(id, pos, spans.style.data[id] === 1 ? MiniKind.holdW : MiniKind.holdR);
+    }
+  }
+  const overlaps = exclusiveOverlaps(locks, spans, nowNs)
+    .filter((o) => o.ino === ino && o.toNs >= startNs && o.fromNs <= endNs)
+    .map((o) => {
+      const x0 = Math.max(0, scale.nsToPx(o.fromNs));
+      return { xPx: x0, widthPx: Math.max(2, Math.min(widthPx, scale.nsToPx(o.toNs)) - x0) };
+    });
+  return { scale, nodeIds, prims, overlaps };
+}

@@ -1,0 +1,92 @@
+// Pure model of the mapping-cache view: for one fuse_inode (nodeId), x = time (the shared range),
+// y = file offset.
+//
+//   offset 0 ─┬──────────────────────────────────────────────▶ time
+//             │ ███ read MAPPED ███████████│        ░░ write UNWRITTEN (hatched) ░░▶
+//   offset N ─┴ ●hit ✕miss ▲upsert │inval(reason) ◆stale ■drop
+//   ─────────── hit rate per bucket (bar height = hits / lookups) ───────────
+//
+// Extents narrower than a pixel still get 1 px; markers in one pixel column of the same kind
+// and fork merge into one (LOD), so primitives stay bounded by the plot size.
+
+import { CACHE_MARKER_KINDS, hitRateBuckets, type CacheIndex, type InodeCache } from '../../trace/derive/cache.ts';
+import { MapType } from '../../trace/fuse-proto.ts';
+import { TimeScale } from '../../render/time-scale.ts';
+
+export interface CacheRect { xPx: number; widthPx: number; yPx: number; heightPx: number; mapType: number; hatched: boolean; fork: 'read' | 'write'; extentIdx: number }
+export interface CacheMarkerPrim { xPx: number; yPx: number; kind: number; label: string; row: number; count: number }
+export interface CacheModel {
+  scale: TimeScale;
+  nodeId: number;
+  ino: number;
+  maxOffsetBytes: number;
+  rects: CacheRect[];
+  markers: CacheMarkerPrim[];
+  /** Hit rate per bucket: NaN where there was no lookup. */
+  hitRate: Float32Array;
+  bucketWidthPx: number;
+  hits: number;
+  misses: number;
+}
+
+/** One hit-rate bar per this many px: wide enough to hold a few lookups at normal zoom. */
+export const HIT_BUCKET_PX = 8;
+
+/** Inodes with cache activity, busiest first (the view's inode picker). */
+export function cacheInodes(cache: CacheIndex): InodeCache[] {
+  return [...cache.inodes.values()].sort((a, b) => (b.markers.length - a.markers.length) || a.nodeId - b.nodeId);
+}
+
+export function buildCacheModel(c: InodeCache, startNs: number, endNs: number, widthPx: number, heightPx: number, nowNs: number): CacheModel {
+  const scale = new TimeScale(startNs, endNs, widthPx);
+  let maxOffsetBytes = 4096;
+  for (const e of c.extents) maxOffsetBytes = Math.max(maxOffsetBytes, e.offsetBytes + e.lenBytes);
+  for (const m of c.markers) if (m.kind !== 'drop' && m.lenBytes < 2 ** 40) maxOffsetBytes = Math.max(maxOffsetBytes, m.posBytes + Math.min(m.lenBytes, 1));
+  const yOf = (offsetBytes: number): number => (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
+  const rects: CacheRect[] = [];
+  c.extents.forEach((e, i) => {
+    const to = Number.isNaN(e.toNs) ? nowNs : e.toNs;
+    if (to < startNs || e.fromNs > endNs) return;
+    const x0 = Math.max(0, scale.nsToPx(e.fromNs));
+    const x1 = Math.min(widthPx, scale.nsToPx(to));
+    const y0 = yOf(e.offsetBytes);
+    rects.push({ xPx: x0, widthPx: Math.max(1, x1 - x0), yPx: y0, heightPx: Math.max(1, yOf(e.offsetBytes + e.lenBytes) - y0),
+      mapType: e.mapType, hatched: e.mapType === MapType.UNWRITTEN, fork: e.fork, extentIdx: i });
+  });
+  const markers: CacheMarkerPrim[] = [];
+  const lastAt = new Map<string, CacheMarkerPrim>();
+  for (const m of c.markers) {
+    if (m.tsNs < startNs || m.tsNs > endNs) continue;
+    const xPx = scale.nsToPx(m.tsNs);
+    const kind = CACHE_MARKER_KINDS.indexOf(m.kind);
+    const key = `${kind}:${m.fork}:${Math.floor(xPx)}`;
+    const prev = lastAt.get(key);
+    if (prev) { prev.count++; continue; }
+    const p = { xPx, yPx: m.kind === 'drop' || m.kind === 'inval' ? 0 : yOf(m.posBytes), kind, label: m.reason, row: m.row, count: 1 };
+    lastAt.set(key, p);
+    markers.push(p);
+  }
+  const buckets = Math.max(1, Math.floor(widthPx / HIT_BUCKET_PX));
+  const { hits, misses } = hitRateBuckets(c, startNs, endNs, buckets);
+  const hitRate = new Float32Array(buckets);
+  for (let i = 0; i < buckets; i++) hitRate[i] = hits[i]! + misses[i]! > 0 ? hits[i]! / (hits[i]! + misses[i]!) : Number.NaN;
+  return { scale, nodeId: c.nodeId, ino: c.ino, maxOffsetBytes, rects, markers, hitRate, bucketWidthPx: widthPx / buckets, hits: c.hits, misses: c.misses };
+}
+
+/** Index of the marker near (xPx, yPx) in plot space, or -1. */
+export function hitTestMarker(m: CacheModel, xPx: number, yPx: number, slopPx = 5): number {
+  for (let i = m.markers.length - 1; i >= 0; i--) {
+    const p = m.markers[i]!;
+    const isBar = p.kind === CACHE_MARKER_KINDS.indexOf('inval') || p.kind === CACHE_MARKER_KINDS.indexOf('drop');
+    if (Math.abs(p.xPx - xPx) <= slopPx && (isBar || Math.abs(p.yPx - yPx) <= slopPx)) return i;
+  }
+  return -1;
+}
+
+/** Human size: 4096 → "4 KiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30 && bytes % 2 ** 30 === 0) return `${bytes / 2 ** 30} GiB`;
+  if (bytes >= 2 ** 20 && bytes % 2 ** 20 === 0) return `${bytes / 2 ** 20} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}

@@ -1,0 +1,54 @@
+// The contention table, after `perf lock contention`: contended count, total / max / mean wait,
+// read and write apart, grouped by inode, nodeid, task or lock. Rows refresh at the counter rate;
+// a click reveals the group's longest wait; hovering a row highlights its inode everywhere.
+
+import { useState } from 'react';
+import { contentionTable, type ContentionGroupBy } from '../../trace/derive/locks.ts';
+import { formatDurNs } from '../../render/time-scale.ts';
+import { useStoreValue } from '../../widgets/use-store.ts';
+import type { ViewHost } from '../host.ts';
+import type { LocksFilter } from './model.ts';
+
+const GROUPS: ContentionGroupBy[] = ['ino', 'nodeId', 'task', 'lock'];
+
+export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
+  const [groupBy, setGroupBy] = useState<ContentionGroupBy>('ino');
+  useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
+  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs)
+    .filter((r) => (!filter.ino || r.key === `ino:${filter.ino}` || groupBy !== 'ino') && (!filter.task || groupBy !== 'task' || r.label.includes(filter.task)));
+  return (
+    <div className="locks-table">
+      <div className="table-head">
+        <h3>Contention</h3>
+        <label>
+          group by
+          <select data-testid="locks-groupby" value={groupBy} onChange={(e) => setGroupBy(e.target.value as ContentionGroupBy)}>
+            {GROUPS.map((g) => <option key={g} value={g}>{g}</option>)}
+          </select>
+        </label>
+      </div>
+      <table data-testid="locks-table">
+        <thead>
+          <tr><th>{groupBy}</th><th>contended</th><th>total wait</th><th>max</th><th>mean</th><th>R waits</th><th>W waits</th></tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 && <tr><td colSpan={7} className="muted">no contended lock yet</td></tr>}
+          {rows.map((r) => (
+            <tr key={r.key} data-key={r.key} className="clickable"
+              onClick={() => host.reveal(r.maxWaitSpanId, -1)}
+              onMouseEnter={() => r.key.startsWith('ino:') && host.setHoverLink(-1, Number(r.key.slice(4)))}
+              onMouseLeave={() => host.setHoverLink(-1, 0)}>
+              <td>{r.label}</td>
+              <td className="num" data-col="contended">{r.contended}</td>
+              <td className="num">{formatDurNs(r.totalWaitNs)}</td>
+              <td className="num">{formatDurNs(r.maxWaitNs)}</td>
+              <td className="num">{formatDurNs(r.meanWaitNs)}</td>
+              <td className="num">{r.readCount} · {formatDurNs(r.readWaitNs)}</td>
+              <td className="num">{r.writeCount} · {formatDurNs(r.writeWaitNs)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

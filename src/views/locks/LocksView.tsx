@@ -1,0 +1,38 @@
+// Glue: the lock lanes canvas (LocksController) beside the contention table (LocksTable).
+
+import { useEffect, useRef } from 'react';
+import type { ViewHost } from '../host.ts';
+import { LocksController } from './controller.ts';
+import { LocksTable } from './LocksTable.tsx';
+import type { LocksFilter } from './model.ts';
+import { useStoreValue } from '../../widgets/use-store.ts';
+
+export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
+  const boxRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const ctrlRef = useRef<LocksController | null>(null);
+  const lockCount = useStoreValue(host, (h) => h.locks.locks.length);
+
+  useEffect(() => {
+    const box = boxRef.current;
+    const canvas = canvasRef.current;
+    if (!box || !canvas) throw new Error('LocksView: elements not mounted');
+    const c = new LocksController(host, box, canvas);
+    ctrlRef.current = c;
+    return () => { c.dispose(); ctrlRef.current = null; };
+  }, [host]);
+  const filterKey = JSON.stringify(filter);
+  useEffect(() => { ctrlRef.current?.setFilter(JSON.parse(filterKey) as LocksFilter); }, [filterKey]);
+
+  return (
+    <div className="locks-view" data-testid="view-locks">
+      <div className="locks-lanes">
+        {lockCount === 0 && <p className="muted empty-note">No lock events yet: i_rwsem waits and holds appear here as the trace records them.</p>}
+        <div className="locks-scroll" ref={boxRef}>
+          <canvas data-testid="locks-canvas" ref={canvasRef} />
+        </div>
+      </div>
+      <LocksTable host={host} filter={filter} />
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+// Imperative half of the locks view: canvas sized to its box, redrawn on the page's rAF scheduler
+// when data, range, hover or selection changed; wheel/drag change the shared range; a click on a
+// wait selects its holder; hovering a row highlights its lock in every view.
+
+import { SpanKind } from '../../trace/spans.ts';
+import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
+import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
+import { attachTimeInteraction } from '../../render/time-interact.ts';
+import { timeTicks } from '../../render/ticks.ts';
+import type { LocksProbe, ViewHost } from '../host.ts';
+import { buildLocksModel, clickTarget, hitTestLocks, type LocksFilter, type LocksModel } from './model.ts';
+import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLocks, lockRowAtPx, lockRowTopPx } from './draw.ts';
+
+export class LocksController implements LocksProbe {
+  private model: LocksModel | null = null;
+  private modelKey = '';
+  private ctx: CanvasRenderingContext2D | null = null;
+  private sizeKey = '';
+  private waitFill: string | CanvasPattern = PALETTE[LOCK_WAIT_IDX]!.colour;
+  private readonly disposers: (() => void)[] = [];
+  filter: LocksFilter = {};
+
+  constructor(private readonly host: ViewHost, private readonly box: HTMLDivElement, private readonly canvas: HTMLCanvasElement) {
+    this.disposers.push(host.scheduler.addRenderer(() => this.render()));
+    const ro = new ResizeObserver(() => host.scheduler.markDirty());
+    ro.observe(box);
+    this.disposers.push(() => ro.disconnect());
+    this.disposers.push(attachTimeInteraction({
+      canvas,
+      plotLeftPx: LOCK_LABEL_WIDTH_PX,
+      scale: () => this.model?.scale ?? null,
+      setRange: (a, b) => host.scheduler.scheduleAction(() => host.setRange(a, b, true)),
+      setCursor: (t) => host.setCursor(t),
+      onClick: (x, y) => this.onClick(x, y),
+      onHover: (_x, y) => {
+        const r = this.model?.rows[lockRowAtPx(y)];
+        host.setHoverLink(r ? r.lockIdx : -1, 0);
+      },
+      onLeave: () => host.setHoverLink(-1, 0),
+    }));
+    host.setLocksProbe(this);
+    this.disposers.push(() => host.setLocksProbe(null));
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0).reverse()) d();
+  }
+
+  setFilter(filter: LocksFilter): void {
+    this.filter = filter;
+    this.modelKey = '';
+    this.host.scheduler.markDirty();
+  }
+
+  private render(): void {
+    const h = this.host;
+    const widthPx = Math.max(LOCK_LABEL_WIDTH_PX + 10, this.box.clientWidth);
+    const plotW = widthPx - LOCK_LABEL_WIDTH_PX;
+    const key = `${h.traceGeneration}:${h.locks.version}:${h.spans.version}:${h.viewStartNs}:${h.viewEndNs}:${plotW}:${JSON.stringify(this.filter)}`;
+    if (key !== this.modelKey || !this.model) {
+      this.model = buildLocksModel(h.locks, h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotW, this.filter);
+      this.modelKey = key;
+    }
+    const heightPx = Math.max(this.box.clientHeight, lockRowTopPx(this.model.rows.length) + 4);
+    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
+    if (sizeKey !== this.sizeKey || !this.ctx) {
+      this.ctx = sizeCanvas(this.canvas, widthPx, heightPx);
+      this.waitFill = makeHatchPattern(this.ctx, PALETTE[LOCK_WAIT_IDX]!.colour, CHROME.hatchBackground);
+      this.sizeKey = sizeKey;
+    }
+    drawLocks(this.ctx, this.model, {
+      widthPx, heightPx, ticks: timeTicks(this.model.scale), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
+      selectedSpanId: h.selectedSpanId, waitFill: this.waitFill,
+    });
+  }
+
+  private onClick(xPx: number, yPx: number): void {
+    if (!this.model || xPx < LOCK_LABEL_WIDTH_PX) return;
+    const id = hitTestLocks(this.model, this.host.locks, this.host.spans, this.host.trace.endNs, xPx - LOCK_LABEL_WIDTH_PX, lockRowAtPx(yPx));
+    this.host.select(clickTarget(this.host.locks, this.host.spans, id));
+  }
+
+  findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null {
+    const m = this.model;
+    if (!m) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const boxRect = this.box.getBoundingClientRect();
+    const p = m.prims;
+    let best = -1;
+    for (let i = 0; i < p.count; i++) {
+      const id = p.spanId[i]!;
+      if (id < 0 || this.host.spans.kind.data[id] !== SpanKind.lock_wait || p.widthPx[i]! < 4) continue;
+      if (this.host.spans.isOpen(id) || this.host.locks.holderOf(this.host.spans, id) < 0) continue;
+      const yPx = rect.top + lockRowTopPx(p.rowPos[i]!) + LOCK_ROW_HEIGHT_PX / 2;
+      if (yPx > boxRect.bottom - 4) continue;
+      if (best < 0 || p.widthPx[i]! > p.widthPx[best]!) best = i;
+    }
+    if (best < 0) return null;
+    const spanId = p.spanId[best]!;
+    return {
+      xPx: rect.left + LOCK_LABEL_WIDTH_PX + p.xPx[best]! + p.widthPx[best]! / 2,
+      yPx: rect.top + lockRowTopPx(p.rowPos[best]!) + LOCK_ROW_HEIGHT_PX / 2,
+      spanId,
+      holderSpanId: this.host.locks.holderOf(this.host.spans, spanId),
+    };
+  }
+}

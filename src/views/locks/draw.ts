@@ -1,0 +1,114 @@
+// Paints a LocksModel (CSS px). Header rows are lock titles; task rows hold the runs. Flows are
+// thin arrows waiter ← holder. Returns the primitive count (LOD bound checked in tests).
+
+import { CHROME, PALETTE, PALETTE_IDX } from '../../render/palette.ts';
+import type { Tick } from '../../render/ticks.ts';
+import { LockState, type LocksModel } from './model.ts';
+
+export type LockCanvas = Pick<CanvasRenderingContext2D,
+  'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke'
+  | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
+
+export const LOCK_LABEL_WIDTH_PX = 200;
+export const LOCK_ROW_HEIGHT_PX = 18;
+export const LOCK_AXIS_HEIGHT_PX = 18;
+
+export function lockRowTopPx(rowPos: number): number {
+  return LOCK_AXIS_HEIGHT_PX + rowPos * LOCK_ROW_HEIGHT_PX;
+}
+export function lockRowAtPx(yPx: number): number {
+  return Math.floor((yPx - LOCK_AXIS_HEIGHT_PX) / LOCK_ROW_HEIGHT_PX);
+}
+
+export interface LocksDrawOptions {
+  widthPx: number;
+  heightPx: number;
+  ticks: Tick[];
+  hoverLockIdx: number;
+  hoverIno: number;
+  selectedSpanId: number;
+  waitFill: string | CanvasPattern;
+}
+
+const STATE_COLOUR: Record<number, string> = {
+  [LockState.read]: PALETTE[PALETTE_IDX['lock.read']!]!.colour,
+  [LockState.write]: PALETTE[PALETTE_IDX['lock.write']!]!.colour,
+};
+const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
+
+export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): number {
+  let n = 0;
+  const plotW = o.widthPx - LOCK_LABEL_WIDTH_PX;
+  ctx.fillStyle = CHROME.background;
+  ctx.fillRect(0, 0, o.widthPx, o.heightPx);
+  ctx.font = FONT;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  ctx.fillStyle = CHROME.laneLabelMuted;
+  for (const t of o.ticks) {
+    ctx.fillStyle = CHROME.separator;
+    ctx.fillRect(LOCK_LABEL_WIDTH_PX + t.xPx, 0, 1, o.heightPx);
+    ctx.fillStyle = CHROME.laneLabelMuted;
+    ctx.fillText(t.label, LOCK_LABEL_WIDTH_PX + t.xPx + 3, LOCK_AXIS_HEIGHT_PX / 2);
+    n += 2;
+  }
+  m.rows.forEach((r, pos) => {
+    const top = lockRowTopPx(pos);
+    if (top > o.heightPx) return;
+    const hot = r.lockIdx === o.hoverLockIdx || (o.hoverIno !== 0 && r.ino === o.hoverIno);
+    if (r.type === 'lock') {
+      ctx.fillStyle = hot ? CHROME.linkedHover : CHROME.gutter;
+      ctx.fillRect(0, top, o.widthPx, LOCK_ROW_HEIGHT_PX);
+      ctx.fillStyle = CHROME.laneLabel;
+      ctx.fillText(r.label, 6, top + LOCK_ROW_HEIGHT_PX / 2);
+    } else {
+      ctx.fillStyle = hot ? CHROME.linkedHover : pos % 2 ? CHROME.background : CHROME.laneStripe;
+      ctx.fillRect(0, top, o.widthPx, LOCK_ROW_HEIGHT_PX);
+      ctx.fillStyle = CHROME.laneLabel;
+      ctx.fillText(r.label, 18, top + LOCK_ROW_HEIGHT_PX / 2);
+    }
+    n += 2;
+  });
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(LOCK_LABEL_WIDTH_PX, 0, plotW, o.heightPx);
+  ctx.clip();
+  const p = m.prims;
+  let selI = -1;
+  for (let i = 0; i < p.count; i++) {
+    const top = lockRowTopPx(p.rowPos[i]!) + 3;
+    const st = p.state[i]!;
+    ctx.fillStyle = st === LockState.wait ? o.waitFill : STATE_COLOUR[st]!;
+    ctx.globalAlpha = p.spanCount[i]! > 1 ? 0.7 : 1;
+    ctx.fillRect(LOCK_LABEL_WIDTH_PX + p.xPx[i]!, top, Math.max(1, p.widthPx[i]!), LOCK_ROW_HEIGHT_PX - 6);
+    n++;
+    if (p.spanId[i] === o.selectedSpanId && o.selectedSpanId >= 0) selI = i;
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = '#1b2430';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const f of m.flows) {
+    const x0 = LOCK_LABEL_WIDTH_PX + f.fromXPx;
+    const y0 = lockRowTopPx(f.fromRowPos) + LOCK_ROW_HEIGHT_PX / 2;
+    const x1 = LOCK_LABEL_WIDTH_PX + f.toXPx;
+    const y1 = lockRowTopPx(f.toRowPos) + LOCK_ROW_HEIGHT_PX / 2;
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+    const dir = y1 > y0 ? -1 : 1;
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - 4, y1 + dir * 5);
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 + 4, y1 + dir * 5);
+    n++;
+  }
+  ctx.stroke();
+  if (selI >= 0) {
+    ctx.strokeStyle = CHROME.selection;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(LOCK_LABEL_WIDTH_PX + p.xPx[selI]!, lockRowTopPx(p.rowPos[selI]!) + 2, Math.max(2, p.widthPx[selI]!), LOCK_ROW_HEIGHT_PX - 4);
+    n++;
+  }
+  ctx.restore();
+  return n;
+}

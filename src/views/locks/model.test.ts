@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ev } from '../../trace/testing/events.ts';
+import type { TraceEvent } from '../../trace/schema.ts';
+import { derived, recordingContext } from '../testing-fixtures.ts';
+import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockRows } from './model.ts';
+import { drawLocks, type LockCanvas } from './draw.ts';
+
+// A: [====W held====]
+// B:      [..wait..][=W=]
+const SERIAL = [
+  ev('lock_acquire', 0, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }),
+  ev('lock_wait', 100, 'B/2', { nodeId: 12, ino: 12, mode: 'W' }),
+  ev('lock_release', 500, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }),
+  ev('lock_acquire', 500, 'B/2', { nodeId: 12, ino: 12, mode: 'W' }),
+  ev('lock_release', 700, 'B/2', { nodeId: 12, ino: 12, mode: 'W' }),
+];
+
+describe('locks view model', () => {
+  it('has a header row per lock and a row per task', () => {
+    const { locks } = derived(SERIAL);
+    expect(lockRows(locks).map((r) => `${r.type}:${r.label}`)).toEqual(['lock:ino 12 · i_rwsem nodeid 12', 'task:A/1', 'task:B/2']);
+    expect(lockRows(locks, { task: 'B' }).map((r) => r.label)).toEqual(['ino 12 · i_rwsem nodeid 12', 'B/2']);
+    expect(lockRows(locks, { ino: 99 })).toEqual([]);
+  });
+  it('draws each wide span as one clickable primitive and a flow waiter ← holder', () => {
+    const { locks, spans, store } = derived(SERIAL);
+    const m = buildLocksModel(locks, spans, store, 0, 1000, 1000);
+    const prims = [...Array(m.prims.count).keys()].map((i) => [m.prims.rowPos[i], m.prims.state[i], m.prims.xPx[i], m.prims.widthPx[i], m.prims.spanCount[i]]);
+    expect(prims).toEqual([
+      [1, LockState.write, 0, 500, 1],
+      [2, LockState.wait, 100, 400, 1],
+      [2, LockState.write, 500, 200, 1],
+    ]);
+    expect(m.flows).toEqual([expect.objectContaining({ fromXPx: 500, fromRowPos: 1, toXPx: 500, toRowPos: 2 })]);
+  });
+  it('lets contended states win when zoomed out, with bounded primitives', () => {
+    // 2000 short hold/wait pairs in 100 px: ≤ 100 primitives per row, and wait is what shows.
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = i * 10;
+      events.push(ev('lock_acquire', t, 'A/1', { mode: 'R' }), ev('lock_wait', t + 1, 'B/2', { mode: 'W' }));
+      events.push(ev('lock_release', t + 5, 'A/1', { mode: 'R' }), ev('lock_acquire', t + 5, 'B/2', { mode: 'W' }), ev('lock_release', t + 6, 'B/2', { mode: 'W' }));
+    }
+    const { locks, spans, store } = derived(events);
+    const m = buildLocksModel(locks, spans, store, 0, 20_000, 100);
+    expect(m.prims.count).toBeLessThanOrEqual(200);
+    const states = new Set([...m.prims.state.subarray(0, m.prims.count)].filter((_s, i) => m.prims.rowPos[i] === 2));
+    expect(states).toEqual(new Set([LockState.wait]));
+    expect(m.flows).toEqual([]); // too many waits for arrows
+    const { ctx, log } = recordingContext<LockCanvas>();
+    const n = drawLocks(ctx, m, { widthPx: 300, heightPx: 100, ticks: [], hoverLockIdx: -1, hoverIno: 0, selectedSpanId: -1, waitFill: '#555' });
+    expect(n).toBeLessThan(250);
+    expect(log.filter((l) => l[0] === 'fillRect').length).toBeLessThan(250);
+  });
+  it('a click on a wait selects its holder; on a hold, the hold', () => {
+    const { locks, spans, store } = derived(SERIAL);
+    const m = buildLocksModel(locks, spans, store, 0, 1000, 1000);
+    const wait = hitTestLocks(m, locks, spans, store.endNs, 300, 2);
+    expect(spans.kind.data[wait]).toBe(4); // lock_wait
+    const target = clickTarget(locks, spans, wait);
+    expect(spans.lanes[spans.lane.data[target]!]!.task).toBe('A/1');
+    const hold = hitTestLocks(m, locks, spans, store.endNs, 600, 2);
+    expect(clickTarget(locks, spans, hold)).toBe(hold);
+    expect(hitTestLocks(m, locks, spans, store.endNs, 300, 0)).toBe(-1); // header row
+  });
+});

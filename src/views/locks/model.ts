@@ -1,0 +1,203 @@
+// Pure model of the locks view, after Tracy's lock lanes: one header row per lock (i_rwsem or
+// invalidate_lock of one nodeId), then one row per task that waited for or held it.
+//
+//   ino 12 · i_rwsem nodeid 4                                  ← header row
+//     writerA/1001   [####W####]        [##W##]                ← held exclusive
+//     reader/1003        [////wait////][=R=]                   ← waiting (hatched), held shared
+//
+// Level of detail per row: every span is rasterised into pixel columns with a priority
+// wait > W > R, so contended states win when zoomed out; runs of equal columns become one
+// primitive. A run made of exactly one span keeps its span id (clickable, selectable); a run of
+// many is drawn with its span count. Primitives per row ≤ plot width, whatever the event count.
+
+import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import type { LockIndex } from '../../trace/derive/locks.ts';
+import { TimeScale } from '../../render/time-scale.ts';
+
+export const LockState = { none: 0, read: 1, write: 2, wait: 3 } as const;
+
+export interface LockRowModel {
+  /** 'lock' rows are headers; 'task' rows carry spans. */
+  type: 'lock' | 'task';
+  lockIdx: number;
+  /** LockIndex row index for task rows, -1 for headers. */
+  rowIdx: number;
+  label: string;
+  ino: number;
+}
+
+export class LockPrims {
+  count = 0;
+  xPx: Float32Array;
+  widthPx: Float32Array;
+  rowPos: Uint16Array;
+  state: Uint8Array;
+  spanId: Int32Array;
+  spanCount: Uint32Array;
+  constructor(capacity = 256) {
+    this.xPx = new Float32Array(capacity);
+    this.widthPx = new Float32Array(capacity);
+    this.rowPos = new Uint16Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.spanId = new Int32Array(capacity);
+    this.spanCount = new Uint32Array(capacity);
+  }
+  push(xPx: number, widthPx: number, rowPos: number, state: number, spanId: number, spanCount: number): void {
+    if (this.count === this.xPx.length) {
+      const g = <T extends Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.xPx = g(this.xPx); this.widthPx = g(this.widthPx); this.rowPos = g(this.rowPos);
+      this.state = g(this.state); this.spanId = g(this.spanId); this.spanCount = g(this.spanCount);
+    }
+    const i = this.count++;
+    this.xPx[i] = xPx; this.widthPx[i] = widthPx; this.rowPos[i] = rowPos;
+    this.state[i] = state; this.spanId[i] = spanId; this.spanCount[i] = spanCount;
+  }
+}
+
+/** A waiter→holder arrow: from the holder's release to the waiter's acquire. */
+export interface LockFlow {
+  fromXPx: number;
+  fromRowPos: number;
+  toXPx: number;
+  toRowPos: number;
+  waitId: number;
+}
+
+export interface LocksModel {
+  scale: TimeScale;
+  rows: LockRowModel[];
+  prims: LockPrims;
+  flows: LockFlow[];
+}
+
+export interface LocksFilter {
+  /** Only locks of this ino (0: all). */
+  ino?: number;
+  /** Only rows of tasks containing this text. */
+  task?: string;
+}
+
+/** Flows are drawn only when this few waits are visible: more would be a hairball. */
+export const MAX_FLOWS = 150;
+
+/** Rows in display order: locks by ino, nodeId, name; tasks in first-seen order. */
+export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowModel[] {
+  const order = [...locks.locks].sort((a, b) => a.ino - b.ino || a.nodeId - b.nodeId || a.lock.localeCompare(b.lock));
+  const rows: LockRowModel[] = [];
+  for (const l of order) {
+    if (filter.ino && l.ino !== filter.ino) continue;
+    const taskRows = l.rowIdxs.filter((ri) => !filter.task || locks.rows[ri]!.task.includes(filter.task));
+    if (taskRows.length === 0) continue;
+    rows.push({ type: 'lock', lockIdx: l.idx, rowIdx: -1, label: `ino ${l.ino} · ${l.lock} nodeid ${l.nodeId}`, ino: l.ino });
+    for (const ri of taskRows) rows.push({ type: 'task', lockIdx: l.idx, rowIdx: ri, label: locks.rows[ri]!.task, ino: l.ino });
+  }
+  return rows;
+}
+
+function stateOf(spans: SpanIndex, id: number): number {
+  if (spans.kind.data[id] === SpanKind.lock_wait) return LockState.wait;
+  return spans.style.data[id] === 1 ? LockState.write : LockState.read;
+}
+
+export function buildLocksModel(
+  locks: LockIndex, spans: SpanIndex, store: TraceStore,
+  startNs: number, endNs: number, widthPx: number, filter: LocksFilter = {},
+): LocksModel {
+  const scale = new TimeScale(startNs, endNs, widthPx);
+  const nowNs = store.endNs;
+  const rows = lockRows(locks, filter);
+  const prims = new LockPrims();
+  const cols = Math.max(1, Math.ceil(widthPx));
+  const colState = new Uint8Array(cols);
+  const colSpan = new Int32Array(cols);
+  const colMulti = new Uint8Array(cols);
+  const posOfRow = new Map<number, number>();
+  const visibleWaits: { id: number; pos: number }[] = [];
+
+  rows.forEach((r, pos) => {
+    if (r.type !== 'task') return;
+    posOfRow.set(r.rowIdx, pos);
+    colState.fill(0);
+    colSpan.fill(-1);
+    colMulti.fill(0);
+    const ids = locks.rows[r.rowIdx]!.spanIds;
+    for (const id of ids) {
+      const s = spans.startNs.data[id]!;
+      if (s > endNs) break;
+      const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
+      if (e < startNs) continue;
+      const st = stateOf(spans, id);
+      if (st === LockState.wait) visibleWaits.push({ id, pos });
+      const c0 = Math.max(0, Math.floor(scale.nsToPx(s)));
+      const c1 = Math.min(cols - 1, Math.max(c0, Math.ceil(scale.nsToPx(e)) - 1));
+      for (let c = c0; c <= c1; c++) {
+        // A column is "many" only when two spans of its winning state share it: a wait that
+        // ends where its own hold begins still reads as one wait.
+        if (st > colState[c]!) { colState[c] = st; colSpan[c] = id; colMulti[c] = 0; } else if (st === colState[c] && colSpan[c] !== id) colMulti[c] = 1;
+      }
+    }
+    // Runs of equal state; a run is one span if every column has that span alone.
+    let c = 0;
+    while (c < cols) {
+      const st = colState[c]!;
+      if (st === 0) { c++; continue; }
+      const first = c;
+      const spanIdsInRun = new Set<number>();
+      let multi = false;
+      while (c < cols && colState[c] === st) {
+        spanIdsInRun.add(colSpan[c]!);
+        if (colMulti[c]) multi = true;
+        c++;
+      }
+      const single = !multi && spanIdsInRun.size === 1;
+      prims.push(first, c - first, pos, st, single ? [...spanIdsInRun][0]! : -1, single ? 1 : Math.max(2, spanIdsInRun.size));
+    }
+  });
+
+  const flows: LockFlow[] = [];
+  if (visibleWaits.length <= MAX_FLOWS) {
+    for (const { id, pos } of visibleWaits) {
+      const h = locks.holderOf(spans, id);
+      if (h < 0 || spans.isOpen(id)) continue;
+      const hPos = posOfRow.get(locks.rowOfSpan.get(h) ?? -1);
+      if (hPos === undefined) continue;
+      const hEnd = spans.isOpen(h) ? nowNs : spans.endNs.data[h]!;
+      flows.push({ fromXPx: scale.nsToPx(hEnd), fromRowPos: hPos, toXPx: scale.nsToPx(spans.endNs.data[id]!), toRowPos: pos, waitId: id });
+    }
+  }
+  return { scale, rows, prims, flows };
+}
+
+/**
+ * The span under a click on row `rowPos` at plot x, or -1; waits win over holds (they are what
+ * one clicks a contended lock for). Searches the spans, not the merged primitives.
+ */
+export function hitTestLocks(model: LocksModel, locks: LockIndex, spans: SpanIndex, nowNs: number, xPx: number, rowPos: number, slopPx = 2): number {
+  const r = model.rows[rowPos];
+  if (!r || r.type !== 'task') return -1;
+  const fromNs = model.scale.pxToNs(xPx - slopPx);
+  const toNs = model.scale.pxToNs(xPx + slopPx);
+  let best = -1;
+  let bestState = 0;
+  for (const id of locks.rows[r.rowIdx]!.spanIds) {
+    const s = spans.startNs.data[id]!;
+    if (s > toNs) break;
+    const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
+    if (e < fromNs) continue;
+    const st = stateOf(spans, id);
+    if (st > bestState) { best = id; bestState = st; }
+  }
+  return best;
+}
+
+/** What a click on a span does in this view: a wait selects its holder (issue #4 §5). */
+export function clickTarget(locks: LockIndex, spans: SpanIndex, spanId: number): number {
+  if (spanId < 0 || spans.kind.data[spanId] !== SpanKind.lock_wait) return spanId;
+  const h = locks.holderOf(spans, spanId);
+  return h >= 0 ? h : spanId;
+}

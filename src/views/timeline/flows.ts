@@ -1,0 +1,42 @@
+// Flow arrows of the selected span on the timeline: from the selection to each relative
+// (syscall → the requests and iomap steps it caused, request → the server thread that served it,
+// iomap step → iomap_end → ioend, wait → holder). Pure: relatives in, segments in canvas-plot px out.
+//
+//   selection start ●──────────────▶ relative start (span) or event time (row, on its task's lane)
+
+import { SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import type { Relative } from '../../trace/derive/relatives.ts';
+import { SUBROW_HEIGHT_PX, subrowTopPx } from './layout.ts';
+import type { TimelineModel } from './model.ts';
+
+export interface FlowSegment { x0Px: number; y0Px: number; x1Px: number; y1Px: number; role: string }
+
+/** Roles drawn as arrows (identity links like path/nodeid have no place in time). */
+const FLOW_ROLES = new Set(['caused', 'served by', 'request', 'end', 'ioend', 'holder', 'waiter', 'filled by begin', 'filled by request']);
+
+export function flowSegments(model: TimelineModel, spans: SpanIndex, store: TraceStore, selectedSpanId: number, relatives: readonly Relative[]): FlowSegment[] {
+  if (selectedSpanId < 0 || selectedSpanId >= spans.count) return [];
+  const rowOfLane = new Map(model.lanes.map((l, i) => [l.laneIdx, i]));
+  const laneOfTask = new Map(model.lanes.map((l, i) => [l.task, i]));
+  const anchor = (id: number): { xPx: number; yPx: number } | null => {
+    const laneRow = rowOfLane.get(spans.lane.data[id]!);
+    if (laneRow === undefined) return null;
+    const sub = SPAN_SUBROW[SPAN_KIND_NAMES[spans.kind.data[id]!]!];
+    return { xPx: model.scale.nsToPx(spans.startNs.data[id]!), yPx: subrowTopPx(laneRow, sub) + SUBROW_HEIGHT_PX / 2 };
+  };
+  const from = anchor(selectedSpanId);
+  if (!from) return [];
+  const out: FlowSegment[] = [];
+  for (const r of relatives) {
+    if (!FLOW_ROLES.has(r.role)) continue;
+    let to: { xPx: number; yPx: number } | null = null;
+    if (r.spanId >= 0) to = anchor(r.spanId);
+    else if (r.row >= 0 && r.row < store.length) {
+      const laneRow = laneOfTask.get(store.readField('task', r.row) as string);
+      if (laneRow !== undefined) to = { xPx: model.scale.nsToPx(store.tsNs[r.row]!), yPx: subrowTopPx(laneRow, SPAN_SUBROW.iomap) + SUBROW_HEIGHT_PX / 2 };
+    }
+    if (to) out.push({ x0Px: from.xPx, y0Px: from.yPx, x1Px: to.xPx, y1Px: to.yPx, role: r.role });
+  }
+  return out;
+}
