@@ -199,3 +199,17 @@ test('timeline: shift-drag aggregates an area by opcode and inode; flows from a 
   await page.getByTestId('theme').click();
   expect(errors).toEqual([]);
 });
+
+test('run accounting shows upcalls per MiB and the cache hit rate of cache-hit-miss', async ({ page }) => {
+  const errors = await open(page);
+  await startScenario(page, 'cache-hit-miss');
+  await page.waitForFunction(() => window.__fusescope!.stats().events > 3000);
+  await page.getByTestId('tab-accounting').click();
+  const upcalls = page.getByTestId('accounting-upcalls');
+  await expect(upcalls.locator('tr[data-opcode="FUSE_IOMAP_BEGIN"]')).toBeVisible();
+  // The v7 cache answers most begins: the hit rate refreshes once a second.
+  await expect(page.getByTestId('accounting-figures').locator('tr[data-key="cacheHitRate"] td')).toHaveText(/^(9\d|8\d)\.\d% of \d+/);
+  await pause(page);
+  await page.screenshot({ path: 'docs/view-accounting.png' });
+  expect(errors).toEqual([]);
+});

@@ -8,6 +8,7 @@ import { AreaTable } from '../views/timeline/AreaTable.tsx';
 import { LocksView } from '../views/locks/LocksView.tsx';
 import { AliasesView } from '../views/aliases/AliasesView.tsx';
 import { CacheView } from '../views/cache/CacheView.tsx';
+import { AccountingView } from '../views/accounting/AccountingView.tsx';
 import { Legend, type LegendGroup } from '../widgets/Legend.tsx';
 import { Banner } from '../widgets/Banner.tsx';
 import { PALETTE, applyChromeTheme } from '../render/palette.ts';
@@ -27,6 +28,7 @@ const TAB_TITLES: Record<ViewTab, string> = {
   aliases: 'nodeid → inode aliasing',
   cache: 'Mapping cache',
   area: 'Area selection',
+  accounting: 'Run accounting',
 };
 
 export function App({ store, client }: { store: AppStore; client: WsClient }) {
@@ -80,6 +82,7 @@ export function App({ store, client }: { store: AppStore; client: WsClient }) {
               {tab === 'aliases' && <AliasesView host={store} inoFilter={parsed.ino ?? 0} />}
               {tab === 'cache' && <CacheView host={store} scenario={scenario} />}
               {tab === 'area' && <AreaTable host={store} />}
+              {tab === 'accounting' && <AccountingView host={store} />}
             </div>
           </section>
         </div>

@@ -20,7 +20,7 @@ import { CacheIndex } from '../trace/derive/cache.ts';
 import { spanOfRow } from '../trace/derive/relatives.ts';
 
 /** The tabs under the timeline. */
-export const VIEW_TABS = ['locks', 'aliases', 'cache', 'area'] as const;
+export const VIEW_TABS = ['locks', 'aliases', 'cache', 'area', 'accounting'] as const;
 export type ViewTab = (typeof VIEW_TABS)[number];
 export type Theme = 'light' | 'dark';
 /** `f` shows the selection with this much of its duration as margin on each side. */

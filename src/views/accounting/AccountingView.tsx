@@ -1,0 +1,61 @@
+// The run's accounting on screen (the same figures as `fusescope summary`'s `accounting` key):
+// upcalls per MiB by opcode, cache hit rate, unwritten conversions, lock waits, throughput in
+// virtual time. Recomputed from the store at most once a second — it scans every row, and a
+// once-a-second refresh is as fast as a person reads a table.
+
+import { useEffect, useState } from 'react';
+import { accountRun, type Accounting } from '../../trace/accounting.ts';
+import { formatDurNs } from '../../render/time-scale.ts';
+import { useStoreValue } from '../../widgets/use-store.ts';
+import type { ViewHost } from '../host.ts';
+
+const REFRESH_MS = 1000;
+const MIB = 1024 * 1024;
+
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(2)} MiB`;
+const perMib = (n: number): string => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
+
+export function AccountingView({ host }: { host: ViewHost }) {
+  const generation = useStoreValue(host, (h) => h.traceGeneration);
+  const [acc, setAcc] = useState<Accounting>(() => accountRun(host.trace));
+  useEffect(() => {
+    setAcc(accountRun(host.trace));
+    const timer = setInterval(() => setAcc(accountRun(host.trace)), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [host, generation]);
+
+  const opcodes = Object.keys(acc.upcallsByOpcode).sort((a, b) => acc.upcallsByOpcode[b]! - acc.upcallsByOpcode[a]!);
+  const figures: Array<[string, string, string]> = [
+    ['duration', 'virtual time, first to last event', formatDurNs(acc.durationNs)],
+    ['bytesMoved', 'bytes moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`],
+    ['throughput', 'IO throughput in virtual time', `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
+    ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB)],
+    ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
+    ['staleMappings', 'stale cookies detected', String(acc.staleMappings)],
+    ['unwrittenConversions', 'unwritten conversions (IOEND upcalls)', String(acc.unwrittenConversions)],
+    ['lockWait', 'lock waits: count, total, max', `${acc.lockWaits}, ${formatDurNs(acc.lockWaitTotalNs)}, ${formatDurNs(acc.lockWaitMaxNs)}`],
+  ];
+  return (
+    <div className="accounting-view" data-testid="view-accounting">
+      <table className="data" data-testid="accounting-figures">
+        <tbody>
+          {figures.map(([key, label, value]) => (
+            <tr key={key} data-key={key}><th>{label}</th><td className="num">{value}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      <table className="data" data-testid="accounting-upcalls">
+        <thead><tr><th>opcode</th><th>upcalls</th><th>per MiB moved</th></tr></thead>
+        <tbody>
+          {opcodes.map((op) => (
+            <tr key={op} data-opcode={op}>
+              <td>{op}</td><td className="num">{acc.upcallsByOpcode[op]}</td>
+              <td className="num">{acc.upcallsPerMiB[op] === undefined ? '—' : perMib(acc.upcallsPerMiB[op]!)}</td>
+            </tr>
+          ))}
+          {opcodes.length === 0 && <tr><td colSpan={3}>no FUSE requests in this trace (e.g. a kernel-ext4 baseline)</td></tr>}
+        </tbody>
+      </table>
+    </div>
+  );
+}
