@@ -11,6 +11,7 @@ import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { SCENARIOS } from '../server/sim/index.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
+import { recordingFigures } from './recording.ts';
 import { ftraceIngestFigures } from './ftrace-ingest.ts';
 
 interface Figure {
@@ -139,6 +140,9 @@ const events = simEvents(300_000);
   ws.close();
   await server.close();
 }
+
+// R*: .fscope recordings (write rate, size, seek in a 10 M-event file; BENCH_BIG_EVENTS overrides).
+figures.push(...await recordingFigures(events, Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000)));
 
 const rows = figures.map((f) => [f.id, f.figure, fmt(f.value), f.unit, f.goal]);
 const head = ['id', 'figure', 'value', 'unit', 'goal'];

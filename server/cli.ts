@@ -2,10 +2,14 @@
 // an unknown flag or a bad value is an error with exit code 2, never silently ignored.
 //
 //   fusescope serve   [--host H] [--port N] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]
+//                     [--instrument PATH|PORT]   (stream fuse servers' own events; docs/instrumentation.md)
 //   fusescope sim     [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] --out FILE
 //   fusescope sim     --list
 //   fusescope summary FILE…                      (any format, detected by content)
 //   fusescope import  FILE… [-o OUT] [--format auto|ftrace|fuse-log|ndjson]
+//   fusescope record  --source sim [--scenario NAME] [--seed N] [--events N] -o OUT.fscope   (server/commands/)
+//   fusescope export  FILE… --format chrome-json|perfetto -o OUT
+//   fusescope diff    A B [--json]
 //
 // Exit codes of import and summary: 0 ok, 1 input errors found (the rest was still imported),
 // 2 unusable (no file readable/recognised, or no events at all) or a usage error.
@@ -23,6 +27,10 @@ import { summarize } from '../src/trace/summary.ts';
 import { LiveSession } from './hub/live-session.ts';
 import { isLoopback, startServer } from './http-server.ts';
 import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from './sim-source.ts';
+import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from './sources/instrument.ts';
+import { SERVE_RECORD_FLAGS, cmdDiff, cmdExport, cmdRecord, startSessionRecording, type CliContext } from './commands/index.ts';
+import { appendRecordings, splitRecordings } from './commands/recording-files.ts';
+import { DEFAULT_SESSIONS_DIR } from './recorder/session-recorder.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,6 +70,8 @@ export function parseArgs(argv: string[], spec: FlagSpec): { flags: Record<strin
 async function cmdServe(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, {
     host: 'string', port: 'number', token: 'string', scenario: 'string', seed: 'number', speed: 'number',
+    instrument: 'string',
+    ...SERVE_RECORD_FLAGS,
   });
   const host = (flags.host as string | undefined) ?? '127.0.0.1';
   let token = flags.token as string | undefined;
@@ -72,11 +82,13 @@ async function cmdServe(argv: string[]): Promise<void> {
   const initial = (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO;
   const userScenarios = new Map<string, unknown>();
   if (existsSync(initial)) userScenarios.set(initial, JSON.parse(await readFile(initial, 'utf8')));
+  const instrument = await openInstrument(flags);
   const session = new LiveSession({
     scenarios: listScenarios(userScenarios),
     scenario: initial,
     speed: (flags.speed as number | undefined) ?? 1,
     makeSource: (name) => makeSimulation(name, seed, userScenarios),
+    ...(instrument ? instrumentSession(instrument) : {}),
   });
   const server = await startServer({
     host,
@@ -84,17 +96,35 @@ async function cmdServe(argv: string[]): Promise<void> {
     token,
     distDir: resolve(REPO_ROOT, 'dist'),
     session,
+    // The page lists and opens these read-only (/api/recordings), also under --no-record.
+    recordingsDir: resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR),
     log: (line) => process.stderr.write(`fusescope: ${line}\n`),
   });
+  const stopRecording = startSessionRecording(session, flags, CLI);
   session.start();
   process.stdout.write(`fusescope: streaming scenario '${session.state.scenario}' (seed ${seed})\n`);
+  if (instrument) process.stdout.write(`fusescope: instrumentation socket on ${instrument.address}\n`);
   process.stdout.write(`fusescope: open ${server.url}\n`);
   const shutdown = (): void => {
     session.stop();
-    void server.close().then(() => process.exit(0));
+    stopRecording();
+    void Promise.all([server.close(), instrument?.close()]).then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+/** `--instrument PATH|PORT`: the listener whose stream replaces the simulator (null without the flag). */
+async function openInstrument(flags: Record<string, string | number | boolean>): Promise<InstrumentListener | null> {
+  if (flags.instrument === undefined) return null;
+  if (flags.scenario !== undefined) throw new UsageError('--instrument and --scenario exclude each other: the session streams the instrumented servers');
+  let target;
+  try {
+    target = parseInstrumentTarget(String(flags.instrument));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return listenInstrument(target);
 }
 
 async function cmdSim(argv: string[]): Promise<void> {
@@ -137,7 +167,8 @@ async function cmdSim(argv: string[]): Promise<void> {
 export async function loadFiles(files: string[], format: ImportFormat | 'auto' = 'auto'): Promise<LoadResult> {
   let last = 0;
   const tty = process.stderr.isTTY === true;
-  const r = await loadAnyFiles(files, {
+  const { recordings, others } = await splitRecordings(files);
+  const r = await loadAnyFiles(others, {
     format,
     onProgress: tty
       ? (file, done, total) => {
@@ -151,6 +182,7 @@ export async function loadFiles(files: string[], format: ImportFormat | 'auto' =
       : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[K');
+  await appendRecordings(r, recordings);
   return r;
 }
 
@@ -230,11 +262,18 @@ async function cmdImport(argv: string[]): Promise<number> {
 
 const USAGE = `usage: fusescope <command> [options]
   serve    [--host 127.0.0.1] [--port 7681] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]
+           [--instrument PATH|PORT]  (unix socket PATH, mode 0600, or TCP PORT on 127.0.0.1)
   sim      [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] --out FILE
   sim      --list
   summary  FILE… [--format auto|ftrace|fuse-log|ndjson]
   import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson]
+  record   --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope
+  export   FILE… --format chrome-json|perfetto -o OUT
+  diff     A B [--json]
+  (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)
 `;
+
+const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files) => loadFiles(files) };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -244,6 +283,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'sim': await cmdSim(rest); return 0;
       case 'summary': return await cmdSummary(rest);
       case 'import': return await cmdImport(rest);
+      case 'record': return await cmdRecord(rest, CLI);
+      case 'export': return await cmdExport(rest, CLI);
+      case 'diff': return await cmdDiff(rest, CLI);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;

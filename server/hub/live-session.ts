@@ -25,6 +25,17 @@ export interface ClientSocket {
   send(data: Uint8Array | string): void;
 }
 
+/**
+ * Sees every event the source produces, before fan-out: clients may drop batches, listeners never
+ * do (the recorder hangs here). Called synchronously; `batch` shares the session's string table and
+ * is not reused after the call returns.
+ */
+export interface SessionListener {
+  onBatch(batch: TraceStore, fromRow: number, toRow: number): void;
+  /** The source was (re)created: at construction and on every scenario switch. */
+  onSourceChange?(scenario: string, label: string): void;
+}
+
 export interface LiveSessionOptions {
   scenarios: ScenarioInfo[];
   /** Creates the source for a scenario name; throws with a user-facing message if unknown. */
@@ -64,6 +75,7 @@ export class LiveSession {
   private scenario: string;
   private lastTickWallMs = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly listeners = new Set<SessionListener>();
   /** Totals for logs and benches. */
   emittedEvents = 0;
 
@@ -109,6 +121,13 @@ export class LiveSession {
     this.timer = null;
   }
 
+  /** Adds a listener (told the current source at once); returns its remover. */
+  addListener(listener: SessionListener): () => void {
+    this.listeners.add(listener);
+    listener.onSourceChange?.(this.scenario, this.label);
+    return () => this.listeners.delete(listener);
+  }
+
   attach(socket: ClientSocket): () => void {
     const client: Client = { socket, knownStrings: 0, missedEvents: 0, missedFromNs: 0, missedToNs: 0, sentEvents: 0 };
     this.clients.add(client);
@@ -135,6 +154,7 @@ export class LiveSession {
   /** Switches the source; clients get `reset` and start a fresh store. Throws if unknown. */
   setScenario(name: string): void {
     this.load(name);
+    for (const l of this.listeners) l.onSourceChange?.(this.scenario, this.label);
     for (const c of this.clients) {
       c.knownStrings = 0;
       c.missedEvents = 0;
@@ -163,7 +183,10 @@ export class LiveSession {
       const until = Math.min(targetNs, this.source.nowNs + sliceNs);
       produced += this.source.runUntil(until, (ev) => batch.append(ev));
     }
-    if (batch.length > 0) this.fanOut(batch);
+    if (batch.length > 0) {
+      for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
+      this.fanOut(batch);
+    }
     this.emittedEvents += batch.length;
     return batch.length;
   }

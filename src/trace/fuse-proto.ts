@@ -104,9 +104,10 @@ const mapTypeTrace: Record<number, string> = {
 export function mapTypeName(type: number): string {
   return mapTypeTrace[type] ?? `0x${type.toString(16)}`;
 }
+const mapTypeByName = new Map(Object.entries(mapTypeTrace).map(([value, str]) => [str, Number(value)]));
+/** Inverse of mapTypeName for the named types (a map: the importers call it per mapping line). */
 export function mapTypeFromName(name: string): number | undefined {
-  for (const [value, str] of Object.entries(mapTypeTrace)) if (str === name) return Number(value);
-  return undefined;
+  return mapTypeByName.get(name);
 }
 
 // Mapping flags FUSE_IOMAP_F_* (v6/v7 values, §1.7).

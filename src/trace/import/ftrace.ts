@@ -79,7 +79,9 @@ class Cursor {
   has(key: string): boolean {
     let i = this.p;
     while (this.s.charCodeAt(i) === 32) i++;
-    return this.s.startsWith(key + ' ', i) || this.s.startsWith(key + '=', i);
+    if (!this.s.startsWith(key, i)) return false;
+    const after = this.s.charCodeAt(i + key.length);
+    return after === 32 || after === 61;
   }
   token(key: string): string {
     const v = this.find(key);
@@ -90,9 +92,12 @@ class Cursor {
   }
   num(key: string): number {
     const start = this.p;
-    const t = this.token(key);
-    const n = parseNum(t);
-    if (Number.isNaN(n)) throw new BodyError(start, `${key}: '${t}' is not a number`);
+    const v = this.find(key);
+    let e = this.s.indexOf(' ', v);
+    if (e < 0) e = this.s.length;
+    this.p = e;
+    const n = parseNumAt(this.s, v, e);
+    if (Number.isNaN(n)) throw new BodyError(start, `${key}: '${this.s.slice(v, e)}' is not a number`);
     return n;
   }
   u64(key: string): bigint {
@@ -115,10 +120,105 @@ class Cursor {
 
 /** `0x1f`, `31`, `-5` → number (NaN if none of these). Hex above 2^53 loses precision (lengths only). */
 export function parseNum(t: string): number {
-  if (t.length > 2 && t.charCodeAt(0) === 48 && (t.charCodeAt(1) | 32) === 120) {
-    return /^0x[0-9a-f]+$/i.test(t) ? Number.parseInt(t, 16) : NaN;
+  return parseNumAt(t, 0, t.length);
+}
+
+// Number scanning by char codes on [from, to) of a line, so the hot path slices no token strings.
+// Each function gives exactly what its regex + Number()/parseInt() counterpart gives: runs short
+// enough to be exact in a double are summed digit by digit, longer ones go through the library.
+
+/** Longest decimal run whose digit-by-digit sum is exact (< 2^53). */
+const MAX_EXACT_DEC_DIGITS = 15;
+/** Longest hex run whose digit-by-digit sum is exact (< 2^52). */
+const MAX_EXACT_HEX_DIGITS = 13;
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+function isHexRun(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (hexDigit(s.charCodeAt(i)) < 0) return false;
+  return true;
+}
+function hexValue(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 16 + hexDigit(s.charCodeAt(i));
+  return v;
+}
+/** `/^-?\d+$/` then Number(), on [from, to); NaN if it does not match. */
+function decAt(s: string, from: number, to: number): number {
+  const neg = s.charCodeAt(from) === 45;
+  const d0 = neg ? from + 1 : from;
+  if (d0 >= to) return NaN;
+  let v = 0;
+  for (let i = d0; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
   }
-  return /^-?\d+$/.test(t) ? Number(t) : NaN;
+  if (to - d0 > MAX_EXACT_DEC_DIGITS) return Number(s.slice(from, to));
+  return neg ? -v : v;
+}
+/** parseNum on [from, to). */
+function parseNumAt(s: string, from: number, to: number): number {
+  if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) {
+    if (!isHexRun(s, from + 2, to)) return NaN;
+    return to - from - 2 <= MAX_EXACT_HEX_DIGITS ? hexValue(s, from + 2, to) : Number.parseInt(s.slice(from, to), 16);
+  }
+  return decAt(s, from, to);
+}
+/** A 1-16 digit hex run as a signed 64-bit long, then a number (as BigInt.asIntN(64) would). */
+function hexLongAt(s: string, from: number, to: number): number {
+  const digits = to - from;
+  if (digits <= MAX_EXACT_HEX_DIGITS) return hexValue(s, from, to);
+  if (digits === 16 && (s.charCodeAt(from) | 32) === 102 && (s.charCodeAt(from + 1) | 32) === 102 &&
+    (s.charCodeAt(from + 2) | 32) === 102 && (s.charCodeAt(from + 3) | 32) === 102) {
+    // -errno and other small negatives: x - 2^64 = -(~x + 1), and ~x < 2^48 is exact.
+    let inv = 0;
+    for (let i = from + 4; i < to; i++) inv = inv * 16 + (15 - hexDigit(s.charCodeAt(i)));
+    return -(inv + 1);
+  }
+  return Number(BigInt.asIntN(64, BigInt('0x' + s.slice(from, to))));
+}
+/** A syscall return/argument printed as hex of a long (`0xfffffffffffffff2` is -14), in [from, to); else decimal; else NaN. */
+function parseLongAt(s: string, from: number, to: number): number {
+  const len = to - from;
+  if (len >= 3 && len <= 18 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120 && isHexRun(s, from + 2, to)) {
+    return hexLongAt(s, from + 2, to);
+  }
+  if (len >= 9 && len <= 16 && isHexRun(s, from, to)) return hexLongAt(s, from, to);
+  return decAt(s, from, to);
+}
+
+/** JavaScript's `\s` (WhiteSpace and LineTerminator), which the line grammar was written in. */
+function isWs(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 160 && (c === 160 || c === 5760 || (c >= 8192 && c <= 8202) ||
+    c === 8232 || c === 8233 || c === 8239 || c === 8287 || c === 12288 || c === 65279));
+}
+/** What `.` does not match. */
+function isLineTerminator(c: number): boolean {
+  return c === 10 || c === 13 || c === 8232 || c === 8233;
+}
+/** Whether text[from, to) holds a line terminator (native searches: cheaper than a char loop). */
+function hasLineTerminator(text: string, from: number, to: number): boolean {
+  for (const t of LINE_TERMINATORS) {
+    const at = text.indexOf(t, from);
+    if (at >= 0 && at < to) return true;
+  }
+  return false;
+}
+const LINE_TERMINATORS = ['\n', '\r', '\u2028', '\u2029'];
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+/** `\w`. */
+function isWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+/** The irq-info flag characters `[.a-zA-Z0-9]`. */
+function isFlagChar(c: number): boolean {
+  return c === 46 || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
 /** Hex (with or without 0x, as `%p` prints) or decimal → u64 bigint, or null. */
 export function parseU64(t: string): bigint | null {
@@ -127,17 +227,13 @@ export function parseU64(t: string): bigint | null {
   if (/^\d{1,20}$/.test(t)) return BigInt.asUintN(64, BigInt(t));
   return null;
 }
-/** A syscall return/argument printed as hex of a long: `0xfffffffffffffff2` is -14. */
-function parseLong(t: string): number {
-  if (/^0x[0-9a-f]{1,16}$/i.test(t)) return Number(BigInt.asIntN(64, BigInt(t)));
-  if (/^[0-9a-f]{9,16}$/i.test(t)) return Number(BigInt.asIntN(64, BigInt('0x' + t)));
-  return /^-?\d+$/.test(t) ? Number(t) : NaN;
-}
 
-const HEADER = /^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+/;
-const EVENT = /^(?:\w+:)?(\w+):(?:\s+|$)/;
-const SYS_ENTER = /^(sys_\w+)\((.*)\)\s*$/;
-const SYS_EXIT = /^(sys_\w+) -> (\S+)\s*$/;
+// The line grammar, as regular expressions (the hand-written scanners below implement exactly
+// these, without backtracking or capture strings; the lazy comm is the only search):
+//   header     ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
+//   event      ^(?:\w+:)?(\w+):(?:\s+|$)
+//   sys enter  ^(sys_\w+)\((.*)\)\s*$
+//   sys exit   ^(sys_\w+) -> (\S+)\s*$
 const LOST = /LOST (\d+) EVENTS/;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
@@ -167,6 +263,14 @@ export class FtraceParser {
   private partial = '';
   private skippingLongLine = false;
   private readonly cur = new Cursor();
+  /** `comm-pid` text of the current task, to reuse `task` while it repeats. */
+  private taskKey = '';
+  /** The last syscall name seen (syscall()). */
+  private sysName = '';
+  // Syscall arguments of the current line (args()): 4 indexes per argument into argText.
+  private argText = '';
+  private argBounds = new Int32Array(64);
+  private argCount = 0;
   // Per line.
   private ts = 0;
   private task = '';
@@ -194,13 +298,7 @@ export class FtraceParser {
 
   push(chunk: string): void {
     let text = this.partial + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
+    const start = this.lines(text);
     text = start === 0 ? text : text.slice(start);
     if (text.length > MAX_FTRACE_LINE_BYTES) {
       if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
@@ -208,6 +306,21 @@ export class FtraceParser {
       text = '';
     }
     this.partial = text;
+  }
+
+  /**
+   * Parses every complete line of `text`; returns where the unfinished rest starts. A loop of its
+   * own, with nothing after it: V8 reuses on-stack-replacement code across calls, and code after
+   * a loop that the first OSR compile never saw deoptimized it on every chunk (~1 ms each).
+   */
+  private lines(text: string): number {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) return start;
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
   }
 
   end(): void {
@@ -252,26 +365,100 @@ export class FtraceParser {
       this.stats.skipped++;
       return;
     }
-    const m = HEADER.exec(text);
-    if (m === null) {
+    const bodyCol = this.header(text, i);
+    if (bodyCol < 0) {
       this.nonEventLine(text, i);
       return;
     }
-    this.pid = Number(m[2]);
-    const tgid = m[3] !== undefined && m[3].charCodeAt(0) !== 45 ? Number(m[3]) : 0;
-    this.proc = tgid || this.pid;
-    this.task = `${m[1]}/${m[2]}`;
-    this.setTime(m[6]!, m[7]);
-    const bodyCol = m[0].length;
-    const rest = text.slice(bodyCol);
     this.stats.events++;
     try {
-      this.dispatch(rest);
+      this.dispatch(text, bodyCol);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
       this.diag(this.lineNo, bodyCol + 1, 'bad_body', e.message);
-      this.emit({ kind: 'instant', tsNs: this.ts, task: this.task, name: 'unparsed', text: rest });
+      this.emit({ kind: 'instant', tsNs: this.ts, task: this.task, name: 'unparsed', text: text.slice(bodyCol) });
     }
+  }
+
+  /**
+   * Matches the header (grammar above) at the start of `text`; on success sets pid, proc, task and
+   * time and returns the body's column, else -1. `commStart` is past the leading spaces and tabs.
+   * The comm is lazy: the first '-' after which the rest of the header matches ends it.
+   */
+  private header(text: string, commStart: number): number {
+    let cs = commStart;
+    while (isWs(text.charCodeAt(cs))) cs++;
+    if (cs >= text.length) return -1;
+    for (let dash = text.indexOf('-', cs + 1); dash >= 0; dash = text.indexOf('-', dash + 1)) {
+      const bodyCol = this.headerAfterComm(text, cs, dash);
+      if (bodyCol !== -1) return bodyCol < 0 ? -1 : bodyCol;
+    }
+    return -1;
+  }
+
+  /** The header after a comm ending at `dash`: the body's column, -1 (try the next dash) or -2 (no match at all). */
+
+  private headerAfterComm(text: string, cs: number, dash: number): number {
+    let p = dash + 1;
+    const pidStart = p;
+    while (isDigit(text.charCodeAt(p))) p++;
+    const pidEnd = p;
+    if (pidEnd === pidStart || !isWs(text.charCodeAt(p))) return -1;
+    while (isWs(text.charCodeAt(++p)));
+    let tgid = 0;
+    if (text.charCodeAt(p) === 40) { // (tgid) or (-----)
+      while (isWs(text.charCodeAt(++p)));
+      const t0 = p;
+      if (isDigit(text.charCodeAt(p))) {
+        while (isDigit(text.charCodeAt(++p)));
+        tgid = decAt(text, t0, p);
+      } else if (text.charCodeAt(p) === 45) {
+        while (text.charCodeAt(++p) === 45);
+      } else return -1;
+      if (text.charCodeAt(p) !== 41 || !isWs(text.charCodeAt(p + 1))) return -1;
+      p++;
+      while (isWs(text.charCodeAt(++p)));
+    }
+    if (text.charCodeAt(p) !== 91) return -1; // [cpu]
+    const cpuStart = ++p;
+    while (isDigit(text.charCodeAt(p))) p++;
+    if (p === cpuStart || text.charCodeAt(p) !== 93 || !isWs(text.charCodeAt(p + 1))) return -1;
+    p++;
+    while (isWs(text.charCodeAt(++p)));
+    // 4 or 5 flag characters and a space are the flags; digits then ':' cannot be (no ':' in them).
+    let q = p;
+    while (isFlagChar(text.charCodeAt(q))) q++;
+    if ((q - p === 4 || q - p === 5) && isWs(text.charCodeAt(q))) {
+      p = q;
+      while (isWs(text.charCodeAt(++p)));
+    }
+    const secStart = p;
+    while (isDigit(text.charCodeAt(p))) p++;
+    const secEnd = p;
+    if (secEnd === secStart) return -1;
+    let fracStart = -1;
+    let fracEnd = -1;
+    if (text.charCodeAt(p) === 46) {
+      fracStart = ++p;
+      while (isDigit(text.charCodeAt(p))) p++;
+      fracEnd = p;
+      if (fracEnd === fracStart) return -1;
+    }
+    if (text.charCodeAt(p) !== 58 || !isWs(text.charCodeAt(p + 1))) return -1;
+    p++;
+    while (isWs(text.charCodeAt(++p)));
+    // Matched, unless the comm holds a line terminator (`.` stops there; later dashes would only
+    // include it too).
+    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(text.charCodeAt(k))) return -2;
+    this.pid = decAt(text, pidStart, pidEnd);
+    this.proc = tgid || this.pid;
+    // Consecutive lines are mostly the same task: reuse its string.
+    if (pidEnd - cs !== this.taskKey.length || !text.startsWith(this.taskKey, cs)) {
+      this.taskKey = text.slice(cs, pidEnd);
+      this.task = `${text.slice(cs, dash)}/${text.slice(pidStart, pidEnd)}`;
+    }
+    this.setTime(text, secStart, secEnd, fracStart, fracEnd);
+    return p;
   }
 
   /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
@@ -290,19 +477,20 @@ export class FtraceParser {
     this.diag(this.lineNo, indent + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
   }
 
-  private setTime(secStr: string, fracStr: string | undefined): void {
+  /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
+  private setTime(text: string, secStart: number, secEnd: number, fracStart: number, fracEnd: number): void {
     let sec: number;
     let fracNs: number;
-    if (fracStr !== undefined) {
-      sec = Number(secStr);
-      const digits = Math.min(fracStr.length, 9);
-      fracNs = Number(fracStr.slice(0, 9)) * POW10[9 - digits]!;
-    } else if (secStr.length > 9) {
-      sec = Number(secStr.slice(0, -9));
-      fracNs = Number(secStr.slice(-9));
+    if (fracStart >= 0) {
+      sec = decAt(text, secStart, secEnd);
+      const digits = Math.min(fracEnd - fracStart, 9);
+      fracNs = decAt(text, fracStart, fracStart + digits) * POW10[9 - digits]!;
+    } else if (secEnd - secStart > 9) {
+      sec = decAt(text, secStart, secEnd - 9);
+      fracNs = decAt(text, secEnd - 9, secEnd);
     } else {
       sec = 0;
-      fracNs = Number(secStr);
+      fracNs = decAt(text, secStart, secEnd);
     }
     if (this.originNs === null) {
       this.originSec = sec;
@@ -312,26 +500,61 @@ export class FtraceParser {
     this.ts = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
   }
 
-  private dispatch(rest: string): void {
-    const task = this.task;
-    const ts = this.ts;
-    if (rest.charCodeAt(0) === 60 && rest.startsWith('<stack trace>')) {
-      const ev = { kind: 'instant' as const, tsNs: ts, task, name: 'stack_trace', text: '' };
+  /** The body starts at `b`: a stack trace, a syscall (raw_syscalls/syscalls text) or `event: body`. */
+  private dispatch(text: string, b: number): void {
+    const c0 = text.charCodeAt(b);
+    if (c0 === 60 && text.startsWith('<stack trace>', b)) {
+      const ev = { kind: 'instant' as const, tsNs: this.ts, task: this.task, name: 'stack_trace', text: '' };
       this.openStack = { ev, frames: [] };
       this.emit(ev);
       return;
     }
-    if (rest.charCodeAt(0) === 115 && rest.startsWith('sys_') && !rest.startsWith('sys_enter_') && !rest.startsWith('sys_exit_')) {
-      const en = SYS_ENTER.exec(rest);
-      if (en) return this.syscallEnter(en[1]!.slice(4), en[2]!);
-      const ex = SYS_EXIT.exec(rest);
-      if (ex) return this.syscallExit(ex[1]!.slice(4), ex[2]!);
+    if (c0 === 115 && text.startsWith('sys_', b) && !text.startsWith('sys_enter_', b) && !text.startsWith('sys_exit_', b) &&
+      this.syscall(text, b)) {
+      return;
     }
-    const em = EVENT.exec(rest);
-    if (em === null) throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(rest)}`);
-    const name = em[1]!;
-    const body = rest.slice(em[0].length);
-    this.event(name, body);
+    // ^(?:\w+:)?(\w+):(?:\s+|$)
+    const end = text.length;
+    let p = b;
+    while (isWord(text.charCodeAt(p))) p++;
+    if (p > b && text.charCodeAt(p) === 58) {
+      let q = p + 1;
+      while (isWord(text.charCodeAt(q))) q++;
+      if (q > p + 1 && text.charCodeAt(q) === 58 && (q + 1 === end || isWs(text.charCodeAt(q + 1)))) {
+        return this.event(text.slice(p + 1, q), text.slice(skipWs(text, q + 1)));
+      }
+      if (p + 1 === end || isWs(text.charCodeAt(p + 1))) return this.event(text.slice(b, p), text.slice(skipWs(text, p + 1)));
+    }
+    throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(text.slice(b))}`);
+  }
+
+  /** `sys_NAME(args)` or `sys_NAME -> ret` at `b` (grammar above); false if neither matches. */
+  private syscall(text: string, b: number): boolean {
+    let p = b + 4;
+    while (isWord(text.charCodeAt(p))) p++;
+    if (p === b + 4) return false;
+    const nameEnd = p;
+    const end = text.length;
+    // Enter and exit lines of one call are adjacent: reuse the name string (an object key).
+    let sys = this.sysName;
+    if (nameEnd - b - 4 !== sys.length || !text.startsWith(sys, b + 4)) sys = this.sysName = text.slice(b + 4, nameEnd);
+    if (text.charCodeAt(p) === 40) {
+      let close = end;
+      while (close > p + 1 && isWs(text.charCodeAt(close - 1))) close--;
+      close--;
+      if (close <= p || text.charCodeAt(close) !== 41) return false;
+      if (hasLineTerminator(text, p + 1, close)) return false;
+      this.syscallEnter(sys, text, p + 1, close);
+      return true;
+    }
+    if (!text.startsWith(' -> ', p)) return false;
+    const retStart = p + 4;
+    let retEnd = retStart;
+    while (retEnd < end && !isWs(text.charCodeAt(retEnd))) retEnd++;
+    if (retEnd === retStart) return false;
+    for (let k = retEnd; k < end; k++) if (!isWs(text.charCodeAt(k))) return false;
+    this.syscallExit(sys, text, retStart, retEnd);
+    return true;
   }
 
   private event(name: string, body: string): void {
@@ -425,8 +648,9 @@ export class FtraceParser {
           if (this.fuseSeries(name, c)) return;
         } else if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
           // trace-cmd style: `sys_enter_pwrite64: fd: 0x…, buf: …` / `sys_exit_pwrite64: 0x1000`.
-          if (name.startsWith('sys_enter_')) return this.syscallEnter(name.slice(10), body);
-          return this.syscallExit(name.slice(9), body.trim());
+          if (name.startsWith('sys_enter_')) return this.syscallEnter(name.slice(10), body, 0, body.length);
+          const ret = body.trim();
+          return this.syscallExit(name.slice(9), ret, 0, ret.length);
         } else if (body.charCodeAt(0) === 40 && /^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
           this.uprobe(name, body);
           return;
@@ -595,56 +819,101 @@ export class FtraceParser {
     return d;
   }
 
-  /** Syscall arguments `name: value, …` (decimal or hex, §real-capture) → record. */
-  private args(text: string): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const part of text.split(', ')) {
-      const colon = part.indexOf(': ');
-      if (colon > 0) out.set(part.slice(0, colon).trim(), part.slice(colon + 2).trim());
+  /**
+   * Splits syscall arguments `name: value, …` (decimal or hex, §real-capture) in text[from, to)
+   * into trimmed key/value index ranges (parts split on ', ', key before the first ': '), without
+   * building strings; read with argIdx/argLong.
+   */
+  private args(text: string, from: number, to: number): void {
+    this.argText = text;
+    let n = 0;
+    let s = from;
+    for (;;) {
+      let e = text.indexOf(', ', s);
+      if (e < 0 || e + 2 > to) e = to;
+      const colon = text.indexOf(': ', s);
+      if (colon > s && colon + 2 <= e) {
+        if (4 * (n + 1) > this.argBounds.length) {
+          const grown = new Int32Array(this.argBounds.length * 2);
+          grown.set(this.argBounds);
+          this.argBounds = grown;
+        }
+        const b = this.argBounds;
+        let ks = s;
+        let ke = colon;
+        while (ks < ke && isWs(text.charCodeAt(ks))) ks++;
+        while (ke > ks && isWs(text.charCodeAt(ke - 1))) ke--;
+        let vs = colon + 2;
+        let ve = e;
+        while (vs < ve && isWs(text.charCodeAt(vs))) vs++;
+        while (ve > vs && isWs(text.charCodeAt(ve - 1))) ve--;
+        b[4 * n] = ks;
+        b[4 * n + 1] = ke;
+        b[4 * n + 2] = vs;
+        b[4 * n + 3] = ve;
+        n++;
+      }
+      if (e === to) break;
+      s = e + 2;
     }
-    return out;
+    this.argCount = n;
   }
 
-  private syscallEnter(sys: string, argText: string): void {
+  /** Index of the last argument named `key` (a repeated name: the last one wins), or -1. */
+  private argIdx(key: string): number {
+    const b = this.argBounds;
+    for (let i = this.argCount - 1; i >= 0; i--) {
+      if (b[4 * i + 1]! - b[4 * i]! === key.length && this.argText.startsWith(key, b[4 * i]!)) return i;
+    }
+    return -1;
+  }
+
+  private argLong(idx: number): number {
+    return idx < 0 ? NaN : parseLongAt(this.argText, this.argBounds[4 * idx + 2]!, this.argBounds[4 * idx + 3]!);
+  }
+
+  private argNum(sys: string, key: string): number {
+    const n = this.argLong(this.argIdx(key));
+    if (Number.isNaN(n)) throw new BodyError(0, `sys_${sys}: argument ${key} missing or not a number`);
+    return n;
+  }
+
+  /** Arguments are text[from, to). */
+  private syscallEnter(sys: string, text: string, from: number, to: number): void {
     const tsNs = this.ts;
     const task = this.task;
     const op = SYSCALL_OPS[sys];
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       // Only tracked so fds keep their paths (dd opens its output as 3 and dup2s it to 1).
-      const a = this.args(argText);
-      this.dupFrom.set(task, parseLong(a.get('fildes') ?? a.get('oldfd') ?? ''));
+      this.args(text, from, to);
+      const fildes = this.argIdx('fildes');
+      this.dupFrom.set(task, this.argLong(fildes >= 0 ? fildes : this.argIdx('oldfd')));
     }
     if (op === undefined) {
-      this.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: argText });
+      this.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: text.slice(from, to) });
       return;
     }
-    const a = this.args(argText);
-    const num = (k: string): number => {
-      const v = a.get(k);
-      const n = v === undefined ? NaN : parseLong(v);
-      if (Number.isNaN(n)) throw new BodyError(0, `sys_${sys}: argument ${k} missing or not a number`);
-      return n;
-    };
+    this.args(text, from, to);
     let fd = -1;
     let posBytes = -1;
     let lenBytes = 0;
     let oflags = 0;
     let path = '';
     if (op === 'open') {
-      oflags = a.has('flags') ? num('flags') : 0;
+      oflags = this.argIdx('flags') >= 0 ? this.argNum(sys, 'flags') : 0;
       path = this.lastUprobePath.get(task) ?? '';
       this.lastUprobePath.delete(task);
     } else if (op === 'copy_file_range') {
-      fd = num('fd_out');
-      lenBytes = num('len');
+      fd = this.argNum(sys, 'fd_out');
+      lenBytes = this.argNum(sys, 'len');
     } else {
-      fd = num('fd');
-      if (op === 'pread' || op === 'pwrite') posBytes = num('pos');
-      if (op === 'read' || op === 'write' || op === 'pread' || op === 'pwrite') lenBytes = num('count');
-      if (op === 'truncate') lenBytes = num('length');
+      fd = this.argNum(sys, 'fd');
+      if (op === 'pread' || op === 'pwrite') posBytes = this.argNum(sys, 'pos');
+      if (op === 'read' || op === 'write' || op === 'pread' || op === 'pwrite') lenBytes = this.argNum(sys, 'count');
+      if (op === 'truncate') lenBytes = this.argNum(sys, 'length');
       if (op === 'fallocate') {
-        posBytes = num('offset');
-        lenBytes = num('len');
+        posBytes = this.argNum(sys, 'offset');
+        lenBytes = this.argNum(sys, 'len');
       }
       const file = this.fds.get(this.proc)?.get(fd);
       if (file) {
@@ -656,22 +925,23 @@ export class FtraceParser {
     this.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
   }
 
-  private syscallExit(sys: string, retText: string): void {
+  /** The return value is text[retStart, retEnd). */
+  private syscallExit(sys: string, text: string, retStart: number, retEnd: number): void {
     const tsNs = this.ts;
     const task = this.task;
     const op = SYSCALL_OPS[sys];
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       const from = this.dupFrom.get(task);
       this.dupFrom.delete(task);
-      const ret = parseLong(retText);
+      const ret = parseLongAt(text, retStart, retEnd);
       const file = from === undefined ? undefined : this.fds.get(this.proc)?.get(from);
       if (file && ret >= 0) this.fds.get(this.proc)!.set(ret, file);
     }
     if (op === undefined) {
       return;
     }
-    const ret = parseLong(retText);
-    if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${retText}' is not a number`);
+    const ret = parseLongAt(text, retStart, retEnd);
+    if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${text.slice(retStart, retEnd)}' is not a number`);
     const fl = this.inFlight.get(task);
     this.inFlight.delete(task);
     let fd = fl?.op === op ? fl.fd : -1;
@@ -763,6 +1033,11 @@ function devT(text: string): number {
   const colon = text.indexOf(':');
   if (colon < 0) return Number(text) || 0;
   return ((Number(text.slice(0, colon)) << 20) | Number(text.slice(colon + 1))) >>> 0;
+}
+
+function skipWs(text: string, p: number): number {
+  while (isWs(text.charCodeAt(p))) p++;
+  return p;
 }
 
 function excerpt(text: string): string {

@@ -1,0 +1,94 @@
+// Recording figures for `npm run bench`: write throughput and size on disk (R1, R2), and seek time
+// in a large recording (R3) built by repeating a simulator run with shifted times.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TraceStore, type Column } from '../src/trace/store.ts';
+import type { TraceEvent } from '../src/trace/schema.ts';
+import { Recorder } from '../server/recorder/recorder.ts';
+import { openRecordingFile } from '../server/recorder/file-source.ts';
+
+export interface RecordingFigure { id: string; figure: string; value: number; unit: string; goal: string }
+
+/** `store` rows with tsNs shifted by `shiftNs` (same string table). */
+function shifted(store: TraceStore, shiftNs: number): TraceStore {
+  const out = new TraceStore(0n, store.strings);
+  const cols = new Map<string, Column>();
+  for (const key of store.columnKeysInUse()) cols.set(key, store.col(key).subarray(0, store.length));
+  const ts = store.tsNs.slice(0, store.length).map((t) => t + shiftNs);
+  out.appendColumns(store.length, store.kinds, ts, cols);
+  return out;
+}
+
+export async function recordingFigures(events: TraceEvent[], bigEvents: number): Promise<RecordingFigure[]> {
+  const figures: RecordingFigure[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-bench-'));
+  try {
+    // R1/R2: events (objects, as a source produces them) → recorder → file, flat out.
+    let bestSec = Infinity;
+    let bytes = 0;
+    for (let run = 0; run < 3; run++) {
+      const path = join(dir, `w${run}.fscope`);
+      const t0 = performance.now();
+      const rec = new Recorder(path);
+      rec.appendEvents(events);
+      rec.close();
+      bestSec = Math.min(bestSec, (performance.now() - t0) / 1000);
+      bytes = statSync(path).size;
+    }
+    figures.push({ id: 'R1', figure: 'recording write (events → deflate chunks → file, fsync)', value: bytes / 1e6 / bestSec, unit: 'MB/s on disk', goal: '—' });
+    figures.push({ id: 'R1e', figure: 'recording write rate', value: events.length / bestSec, unit: 'events/s', goal: '≥ live rate' });
+    figures.push({ id: 'R2', figure: 'recording size on disk', value: bytes / events.length, unit: 'B/event', goal: '—' });
+
+    // R3: a big recording from repeated, time-shifted copies of the run.
+    const base = new TraceStore();
+    base.appendAll(events);
+    const spanNs = base.endNs + 1000;
+    const path = join(dir, 'big.fscope');
+    const t0 = performance.now();
+    const rec = new Recorder(path);
+    let written = 0;
+    for (let rep = 0; written < bigEvents; rep++) {
+      const copy = shifted(base, rep * spanNs);
+      const n = Math.min(copy.length, bigEvents - written);
+      rec.appendRows(copy, 0, n);
+      written += n;
+    }
+    rec.close();
+    const buildSec = (performance.now() - t0) / 1000;
+    const bigBytes = statSync(path).size;
+    figures.push({ id: 'R3w', figure: `write ${(written / 1e6).toFixed(0)} M-event recording (store rows → file)`, value: written / buildSec, unit: 'events/s', goal: '—' });
+    figures.push({ id: 'R3b', figure: `  its size (${(bigBytes / 1e6).toFixed(0)} MB)`, value: bigBytes / written, unit: 'B/event', goal: '—' });
+    // Seek: open (cold: new reader each time) + read a 100 µs window at spread positions.
+    const seeks: number[] = [];
+    let bodyReads = 0;
+    let bytesRead = 0;
+    let chunks = 0;
+    let stringChunks = 0;
+    const probes = 20;
+    // One unmeasured seek first so JIT warm-up does not count as seek time.
+    for (let i = -1; i < probes; i++) {
+      const s0 = performance.now();
+      const { reader, close } = await openRecordingFile(path);
+      const atNs = reader.startNs + ((reader.endNs - reader.startNs) * (i + 0.5)) / probes;
+      const { store } = await reader.readRange(atNs, atNs + 100_000);
+      if (store.length === 0) throw new Error('seek returned no rows');
+      await close();
+      if (i < 0) continue;
+      seeks.push(performance.now() - s0);
+      bodyReads = Math.max(bodyReads, reader.stats.bodyReads);
+      bytesRead = Math.max(bytesRead, reader.stats.bytesRead);
+      chunks = reader.chunks.length;
+      stringChunks = reader.chunks.filter((c) => c.newStringCount > 0).length;
+    }
+    seeks.sort((a, b) => a - b);
+    const label = `${(written / 1e6).toFixed(0)} M events, ${chunks} chunks, ${stringChunks} with new strings`;
+    figures.push({ id: 'R3', figure: `seek: open + read 100 µs window, median (${label})`, value: seeks[probes >> 1]!, unit: 'ms', goal: '≤ 50' });
+    figures.push({ id: 'R3m', figure: '  seek, worst of 20', value: seeks[probes - 1]!, unit: 'ms', goal: '≤ 50' });
+    figures.push({ id: 'R3r', figure: '  data chunk bodies read per seek (max)', value: bodyReads, unit: 'chunks', goal: '≤ 2' });
+    figures.push({ id: 'R3k', figure: '  bytes read per seek (max)', value: bytesRead / 1024, unit: 'KiB', goal: '—' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}

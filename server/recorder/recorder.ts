@@ -1,0 +1,206 @@
+// Writes a .fscope recording (docs/recording-format.md) from events or store rows.
+//
+// Rows are copied into a pending store with the recording's own string table (string ids of the
+// caller's table are remapped), and flushed as one data chunk when the pending rows reach
+// `maxRowsPerChunk`, or `flushIntervalMs` after the oldest pending row arrived (a timer makes
+// that true even when no further rows come). Each flush is a synchronous write of whole chunks
+// followed, at most once per `fsyncIntervalMs`, by an fsync; a process killed at any moment
+// leaves every chunk written so far readable (the reader's recovery path), and a machine crash
+// loses at most the last fsync interval.
+
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { deflateRawSync, constants as zc } from 'node:zlib';
+import { TraceStore, type Column } from '../../src/trace/store.ts';
+import { StringTable } from '../../src/trace/strings.ts';
+import { FIELD_TYPES, type FieldName, type TraceEvent } from '../../src/trace/schema.ts';
+import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
+
+export interface RecorderOptions {
+  originNs?: bigint;
+  meta?: Record<string, unknown>;
+  /** Rows per data chunk; measured in bench (see docs/recording-format.md "Chunk size"). */
+  maxRowsPerChunk?: number;
+  /** Longest a row waits in memory before its chunk is written. ≤ 1000 per the crash-safety promise. */
+  flushIntervalMs?: number;
+  fsyncIntervalMs?: number;
+  indexEveryChunks?: number;
+  /** deflate level 1..9; 0 = store uncompressed. */
+  compressionLevel?: number;
+  /** Start a timer so pending rows are flushed even if no more rows arrive (off for batch tools). */
+  autoFlush?: boolean;
+  now?: () => number;
+}
+
+export const DEFAULT_ROWS_PER_CHUNK = 16_384;
+
+export class Recorder {
+  readonly path: string;
+  private fd: number | null;
+  private readonly enc: RecordingEncoder;
+  private readonly strings = new StringTable();
+  private pending: TraceStore;
+  private pendingSinceMs = 0;
+  private lastFsyncMs = 0;
+  private lastTsNs = -Infinity;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly remaps = new WeakMap<StringTable, Int32Array>();
+  private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta'>>;
+  bytesWritten = 0;
+  rowsWritten = 0;
+
+  constructor(path: string, options: RecorderOptions = {}) {
+    this.path = path;
+    this.o = {
+      maxRowsPerChunk: DEFAULT_ROWS_PER_CHUNK, flushIntervalMs: 1000, fsyncIntervalMs: 1000, indexEveryChunks: 256,
+      compressionLevel: 6, autoFlush: false, now: () => Date.now(), ...options,
+    };
+    if (this.o.flushIntervalMs > 1000) throw new RangeError('flushIntervalMs must be ≤ 1000 (recordings are flushed at least once a second)');
+    const level = this.o.compressionLevel;
+    this.enc = new RecordingEncoder({
+      originNs: options.originNs ?? 0n,
+      createdUnixMs: Date.now(),
+      meta: { tool: 'fusescope', ...options.meta },
+      indexEveryChunks: this.o.indexEveryChunks,
+      ...(level > 0 ? { deflate: (b: Uint8Array) => deflateRawSync(b, { level, strategy: zc.Z_DEFAULT_STRATEGY }) } : {}),
+    });
+    this.pending = new TraceStore(options.originNs ?? 0n, this.strings);
+    this.fd = openSync(path, 'wx');
+    this.write(this.enc.header());
+    fsyncSync(this.fd);
+    this.lastFsyncMs = this.o.now();
+    if (this.o.autoFlush) {
+      this.timer = setInterval(() => this.maybeFlush(), Math.max(50, this.o.flushIntervalMs / 4));
+      this.timer.unref?.();
+    }
+  }
+
+  get isOpen(): boolean { return this.fd !== null; }
+  get pendingRows(): number { return this.pending.length; }
+
+  private write(buf: Uint8Array): void {
+    const fd = this.fd;
+    if (fd === null) throw new Error(`${this.path}: recorder is closed`);
+    let at = 0;
+    while (at < buf.byteLength) at += writeSync(fd, buf, at, buf.byteLength - at);
+    this.bytesWritten += buf.byteLength;
+  }
+
+  private markPending(): void {
+    if (this.pending.length === 0) this.pendingSinceMs = this.o.now();
+  }
+
+  appendEvent(ev: TraceEvent): void {
+    this.markPending();
+    const ts = ev.tsNs < this.lastTsNs ? this.lastTsNs : ev.tsNs;
+    this.pending.append(ts === ev.tsNs ? ev : { ...ev, tsNs: ts });
+    this.lastTsNs = ts;
+    if (this.pending.length >= this.o.maxRowsPerChunk) this.flush();
+  }
+
+  appendEvents(events: Iterable<TraceEvent>): void {
+    for (const ev of events) this.appendEvent(ev);
+    this.maybeFlush();
+  }
+
+  /** Copies rows [fromRow, toRow) of any store (its string ids are remapped to the recording's). */
+  appendRows(src: TraceStore, fromRow = 0, toRow = src.length): void {
+    while (fromRow < toRow) {
+      const room = this.o.maxRowsPerChunk - this.pending.length;
+      const n = Math.min(room, toRow - fromRow);
+      this.copyRows(src, fromRow, fromRow + n);
+      fromRow += n;
+      if (this.pending.length >= this.o.maxRowsPerChunk) this.flush();
+    }
+    this.maybeFlush();
+  }
+
+  private copyRows(src: TraceStore, from: number, to: number): void {
+    if (to <= from) return;
+    this.markPending();
+    const remap = this.remapFor(src.strings);
+    const cols = new Map<string, Column>();
+    for (const key of src.columnKeysInUse()) {
+      const c = src.col(key).subarray(from, to);
+      if (FIELD_TYPES[key as FieldName] === 'str') {
+        const out = new Uint32Array(to - from);
+        for (let i = 0; i < out.length; i++) out[i] = remap[c[i]!]!;
+        cols.set(key, out);
+      } else cols.set(key, c);
+    }
+    let ts = src.tsNs.subarray(from, to);
+    if (ts[0]! < this.lastTsNs) ts = ts.map((t) => Math.max(t, this.lastTsNs));
+    this.pending.appendColumns(to - from, src.kinds.subarray(from, to), ts, cols);
+    this.lastTsNs = this.pending.endNs;
+  }
+
+  /** Id map from `table` to the recording's table, extended to cover every id `table` has issued. */
+  private remapFor(table: StringTable): Int32Array {
+    if (table === this.strings) return identity(table.size);
+    let map = this.remaps.get(table);
+    if (!map || map.length < table.size) {
+      const next = new Int32Array(Math.max(table.size, 16) * 2);
+      const have = map?.length ?? 0;
+      if (map) next.set(map);
+      for (let id = have; id < table.size; id++) next[id] = this.strings.intern(table.get(id));
+      // Entries past table.size are unfilled; record how far we got by trimming the view.
+      map = next.subarray(0, table.size);
+      this.remaps.set(table, map);
+    }
+    return map;
+  }
+
+  /** Flushes if the oldest pending row has waited `flushIntervalMs`; fsyncs on its own interval. */
+  maybeFlush(): void {
+    if (this.fd === null) return;
+    const now = this.o.now();
+    if (this.pending.length > 0 && now - this.pendingSinceMs >= this.o.flushIntervalMs) this.flush();
+    if (now - this.lastFsyncMs >= this.o.fsyncIntervalMs) this.sync();
+  }
+
+  /** Writes pending rows as a chunk (plus an index chunk when one is due). */
+  flush(): void {
+    if (this.fd === null || this.pending.length === 0) return;
+    const store = this.pending;
+    this.write(this.enc.dataChunk(store, 0, store.length));
+    this.rowsWritten += store.length;
+    const index = this.enc.indexChunkIfDue();
+    if (index) this.write(index);
+    this.pending = new TraceStore(store.originNs, this.strings);
+  }
+
+  sync(): void {
+    if (this.fd === null) return;
+    fsyncSync(this.fd);
+    this.lastFsyncMs = this.o.now();
+  }
+
+  /** Flushes, writes the final index and trailer, fsyncs and closes. Idempotent. */
+  close(): void {
+    if (this.fd === null) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.flush();
+    this.write(this.enc.finish());
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** Stops without the final index and trailer, as a crash would (tests). */
+  abandon(): void {
+    if (this.fd === null) return;
+    if (this.timer) clearInterval(this.timer);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+const identities: Int32Array[] = [];
+function identity(n: number): Int32Array {
+  let m = identities[0];
+  if (!m || m.length < n) {
+    m = new Int32Array(Math.max(n, 1024) * 2).map((_, i) => i);
+    identities[0] = m;
+  }
+  return m;
+}

@@ -1,0 +1,264 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createConnection, type Socket } from 'node:net';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import WebSocket from 'ws';
+import { listenInstrument, parseInstrumentTarget, type InstrumentListener, type InstrumentSource, type InstrumentTarget } from './instrument.ts';
+import { LiveSession } from '../hub/live-session.ts';
+import { startServer, type RunningServer } from '../http-server.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { applyBatch, decodeBatch } from '../../src/trace/wire.ts';
+import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
+
+const HELLO = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'fuse4fs', pid: 1234 });
+const recv = (tsNs: number, unique: number): string =>
+  JSON.stringify({ kind: 'fuse_recv', tsNs, task: 'fuse4fs/1240', unique, opcode: 4094, nodeId: 2 });
+const map = (tsNs: number): string => JSON.stringify({
+  kind: 'iomap_map', tsNs, task: 'fuse4fs/1240', nodeId: 2, ino: 12, slot: 'write', source: 'reply',
+  mapType: 2, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: '0xffffffffffffffff', mapDev: 0, cookie: 7,
+});
+
+const listeners: InstrumentListener[] = [];
+let server: RunningServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+  for (const l of listeners.splice(0)) await l.close();
+});
+
+function tmpSocketPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'fusescope-instr-')), 'instr.sock');
+}
+
+async function open(target: InstrumentTarget, limits = {}): Promise<InstrumentListener> {
+  const l = await listenInstrument(target, { limits });
+  listeners.push(l);
+  return l;
+}
+
+function connect(l: InstrumentListener, path?: string): Promise<Socket> {
+  return new Promise((ok, fail) => {
+    const s = l.port !== null ? createConnection(l.port, '127.0.0.1') : createConnection(path!);
+    s.once('connect', () => ok(s));
+    s.once('error', fail);
+  });
+}
+
+function ended(s: Socket): Promise<void> {
+  return new Promise((ok) => {
+    if (s.destroyed) ok();
+    else s.once('close', () => ok());
+  });
+}
+
+/** Drains the source until `done(all events so far)` holds (or 5 s pass). */
+async function collect(source: InstrumentSource, done: (evs: TraceEvent[]) => boolean, into: TraceEvent[] = []): Promise<TraceEvent[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    source.runUntil(source.nowNs + 1e6, (ev) => into.push(ev));
+    if (done(into)) return into;
+    if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(into.map((e) => e.kind === 'diag' ? `${e.code}@${e.line}` : e.kind))}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const diags = (evs: TraceEvent[]): Diag[] => evs.filter((e): e is Diag => e.kind === 'diag');
+const hasClosed = (evs: TraceEvent[], n = 1): boolean => diags(evs).filter((d) => d.code === 'disconnected').length >= n;
+
+async function exerciseBadInput(l: InstrumentListener, path?: string): Promise<void> {
+  const s = await connect(l, path);
+  const huge = `{"kind":"instant","tsNs":5,"task":"x/1","name":"big","text":"${'x'.repeat(200_000)}"}`;
+  const garbage = Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80, 0x9f, 0x0a]); // ends with '\n'
+  s.write(`${HELLO}\n${recv(1000, 8)}\n`); // lines 1-2
+  s.write('{"kind":"fuse_recv","tsNs":\n'); // 3: malformed
+  s.write('{"kind":"fuse_teleport","tsNs":1500}\n'); // 4: unknown kind
+  s.write(`${huge.slice(0, 70_000)}`); // 5: huge, split across writes
+  s.write(`${huge.slice(70_000)}\n`);
+  s.write(garbage); // 6: not UTF-8
+  s.write(`${map(2000)}\r\n${recv(3000, 10)}\n`); // 7-8: valid, after all the bad ones
+  s.end();
+  await ended(s);
+}
+
+async function checkBadInput(l: InstrumentListener): Promise<void> {
+  const evs = await collect(l.source, (e) => hasClosed(e));
+  const kinds = evs.filter((e) => e.kind !== 'diag').map((e) => e.kind);
+  expect(kinds).toEqual(['fuse_recv', 'iomap_map', 'fuse_recv']);
+  const [a, m, b] = evs.filter((e) => e.kind !== 'diag') as [TraceEvent & { unique: number }, TraceEvent & { mapAddr: bigint; cookie: number }, TraceEvent & { unique: number }];
+  expect(a).toMatchObject({ task: 'fuse4fs/1240', unique: 8, opcode: 4094, nodeId: 2 });
+  expect(m).toMatchObject({ slot: 'write', mapLenBytes: 4096, mapAddr: 0xffffffffffffffffn, cookie: 7 });
+  expect(b).toMatchObject({ unique: 10 });
+  // Times keep the sender's spacing (first event at arrival) and never go backwards.
+  expect(m.tsNs - a.tsNs).toBeLessThanOrEqual(1000);
+  expect(b.tsNs).toBeGreaterThanOrEqual(m.tsNs);
+  const bad = diags(evs).filter((d) => d.severity === 'warn').map((d) => [d.code, d.line, d.file]);
+  expect(bad).toEqual([
+    ['bad_json', 3, 'fuse4fs[1234]#1'],
+    ['bad_event', 4, 'fuse4fs[1234]#1'],
+    ['line_too_long', 5, 'fuse4fs[1234]#1'],
+    ['bad_utf8', 6, 'fuse4fs[1234]#1'],
+  ]);
+  expect(diags(evs).find((d) => d.code === 'bad_event')!.message).toMatch(/unknown kind "fuse_teleport"/);
+  expect(diags(evs).map((d) => d.code)).toEqual(['connected', 'bad_json', 'bad_event', 'line_too_long', 'bad_utf8', 'disconnected']);
+  expect(diags(evs).at(-1)!.message).toMatch(/closed after 8 line\(s\): 3 event\(s\), 4 bad line\(s\)/);
+}
+
+describe('instrumentation socket', () => {
+  it('parses PATH|PORT', () => {
+    expect(parseInstrumentTarget('7700')).toEqual({ port: 7700 });
+    expect(parseInstrumentTarget('/run/fs.sock')).toEqual({ path: '/run/fs.sock' });
+    expect(() => parseInstrumentTarget('99999')).toThrow(/out of range/);
+  });
+
+  it('unix socket: valid events in order, each bad line a diag with connection and line, stream goes on', async () => {
+    const path = tmpSocketPath();
+    const l = await open({ path });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await exerciseBadInput(l, path);
+    await checkBadInput(l);
+    await l.close();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('TCP on 127.0.0.1: the same', async () => {
+    const l = await open({ port: 0 });
+    expect(l.address).toBe(`tcp:127.0.0.1:${l.port}`);
+    await exerciseBadInput(l);
+    await checkBadInput(l);
+  });
+
+  it('refuses to replace a file that is not a socket; replaces a stale socket', async () => {
+    const path = tmpSocketPath();
+    writeFileSync(path, 'precious');
+    await expect(listenInstrument({ path })).rejects.toThrow(/not a socket/);
+    const stalePath = tmpSocketPath();
+    const first = await listenInstrument({ path: stalePath });
+    await expect(listenInstrument({ path: stalePath })).rejects.toThrow(/in use/);
+    await first.close();
+    await open({ path: stalePath });
+  });
+
+  it('two concurrent clients: each its own label, merged in time order', async () => {
+    let clock = 0;
+    const l = await listenInstrument({ port: 0 }, { clockNs: () => (clock += 100) });
+    listeners.push(l);
+    const a = await connect(l);
+    const b = await connect(l);
+    a.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'alpha', pid: 1 })}\n`);
+    b.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'beta', pid: 2 })}\n`);
+    for (let i = 0; i < 50; i++) {
+      a.write(`${recv(i * 10, 2 * i)}\n`);
+      b.write(`${JSON.stringify({ kind: 'fuse_recv', unique: 2 * i + 1, opcode: 15, nodeId: 3 })}\n`); // no tsNs, no task
+    }
+    a.write('oops\n');
+    a.end();
+    b.end();
+    await Promise.all([ended(a), ended(b)]);
+    const evs = await collect(l.source, (e) => hasClosed(e, 2));
+    const recvs = evs.filter((e) => e.kind === 'fuse_recv') as Array<TraceEvent & { unique: number }>;
+    expect(recvs.filter((e) => e.task === 'fuse4fs/1240').map((e) => e.unique)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i));
+    expect(recvs.filter((e) => e.task === 'beta/2').map((e) => e.unique)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i + 1));
+    for (let i = 1; i < evs.length; i++) expect(evs[i]!.tsNs).toBeGreaterThanOrEqual(evs[i - 1]!.tsNs);
+    const bad = diags(evs).find((d) => d.code === 'bad_json')!;
+    expect([bad.file, bad.line]).toEqual(['alpha[1]#1', 52]);
+    expect(diags(evs).filter((d) => d.code === 'connected').map((d) => d.file).sort()).toEqual(['alpha[1]#1', 'beta[2]#2']);
+  });
+
+  it('disconnect mid-line: the partial line is a diag, what came before is kept', async () => {
+    const l = await open({ port: 0 });
+    const s = await connect(l);
+    s.write(`${HELLO}\n${recv(10, 2)}\n{"kind":"fuse_recv","tsNs":20,"uni`);
+    await new Promise((r) => setTimeout(r, 20));
+    s.destroy();
+    const evs = await collect(l.source, (e) => hasClosed(e));
+    expect(evs.filter((e) => e.kind === 'fuse_recv')).toHaveLength(1);
+    expect(diags(evs).find((d) => d.code === 'truncated_line')).toMatchObject({ line: 3, file: 'fuse4fs[1234]#1' });
+  });
+
+  it('a client flooding past its queue gets a gap and a diag; memory stays bounded; later lines still parse', async () => {
+    const l = await open({ port: 0 }, { maxQueuedEvents: 100 });
+    const s = await connect(l);
+    let lines = `${HELLO}\n`;
+    for (let i = 0; i < 1000; i++) lines += `${recv(i, i)}\n`;
+    s.write(lines);
+    // Let it all arrive before draining (as a paused session would).
+    await new Promise((r) => setTimeout(r, 100));
+    expect(l.source.stats()[0]!.droppedLines).toBeGreaterThan(0);
+    const evs: TraceEvent[] = [];
+    await collect(l.source, (e) => e.some((x) => x.kind === 'gap'), evs);
+    s.write(`${recv(5000, 5000)}\n`);
+    s.end();
+    await collect(l.source, (e) => hasClosed(e), evs);
+    const gap = evs.find((e) => e.kind === 'gap') as TraceEvent & { missedEvents: number };
+    const kept = evs.filter((e) => e.kind === 'fuse_recv');
+    expect(kept.length + gap.missedEvents).toBe(1001);
+    expect(kept.length).toBeLessThanOrEqual(101);
+    expect((kept.at(-1) as TraceEvent & { unique: number }).unique).toBe(5000);
+    expect(diags(evs).find((d) => d.code === 'flood')!.message).toMatch(/queue full \(100 events\)/);
+  });
+
+  it('a garbage-only connection never crashes and its diags are capped', async () => {
+    const l = await open({ port: 0 }, { maxDiagsPerConnection: 10 });
+    const s = await connect(l);
+    s.write(Buffer.alloc(300_000, 0x41)); // no newline at all: one overlong line
+    s.write('\n');
+    for (let i = 0; i < 50; i++) s.write('\x00\x01garbage\n');
+    s.end();
+    await ended(s);
+    const evs = await collect(l.source, (e) => hasClosed(e));
+    expect(diags(evs).length).toBe(11); // 10 shown + the closing summary
+    expect(diags(evs).at(-1)!.message).toMatch(/51 bad line\(s\), 41 diagnostic\(s\) not shown/);
+    expect(diags(evs)[0]).toMatchObject({ code: 'line_too_long', line: 1, file: 'conn#1' });
+  });
+
+  it('end to end: instrumented events reach a websocket client as wire batches', async () => {
+    const l = await open({ port: 0 });
+    const session = new LiveSession({
+      scenarios: [{ name: 'instrument', description: '' }],
+      scenario: 'instrument',
+      makeSource: () => ({ source: l.source, paceNsPerSec: 1e9, label: `instrument:${l.address}` }),
+      tickMs: 10,
+    });
+    const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html>');
+    server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session });
+    session.start();
+    try {
+      const store = new TraceStore();
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      const hello = new Promise<unknown>((ok) => ws.on('message', (data, isBinary) => {
+        if (isBinary) applyBatch(store, decodeBatch(new Uint8Array(data as Buffer)));
+        else ok(JSON.parse(data.toString()));
+      }));
+      expect(await hello).toMatchObject({ type: 'hello', source: `instrument:${l.address}`, scenarios: [{ name: 'instrument' }] });
+      const s = await connect(l);
+      s.write(`${HELLO}\n${recv(100, 2)}\n${map(200)}\nnot json\n`);
+      const deadline = Date.now() + 5000;
+      while (store.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const got = Array.from({ length: store.length }, (_, i) => store.get(i));
+      expect(got.map((e) => e.kind)).toEqual(['diag', 'fuse_recv', 'iomap_map', 'diag']);
+      expect(got[1]).toMatchObject({ unique: 2, task: 'fuse4fs/1240' });
+      expect(got[2]).toMatchObject({ mapAddr: 0xffffffffffffffffn });
+      expect(got[3]).toMatchObject({ code: 'bad_json', line: 4, file: 'fuse4fs[1234]#1' });
+      s.destroy();
+      ws.close();
+    } finally {
+      session.stop();
+    }
+  });
+
+  it('the example client speaks the protocol', async () => {
+    const l = await open({ port: 0 });
+    const child = spawn(process.execPath, ['scripts/instrument-example.mjs', String(l.port), '--count', '3'], { stdio: 'pipe' });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const evs = await collect(l.source, (e) => hasClosed(e));
+    expect(diags(evs).filter((d) => d.severity !== 'info')).toEqual([]);
+    expect(evs.filter((e) => e.kind !== 'diag').length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,393 @@
+// The instrumentation socket: fuse servers stream their own upcalls to `fusescope serve
+// --instrument PATH|PORT` as NDJSON (docs/instrumentation.md; lines are decoded by
+// src/trace/import/instrument.ts). This file is the I/O side: the listener (a unix socket created
+// 0600 and removed on close, or TCP on 127.0.0.1 only), line framing on bytes, and the budgets.
+//
+// InstrumentSource is a PacedSource for the live session. Live events cannot be paced, so
+// runUntil ignores its argument for gating: every call hands out everything that has arrived,
+// merged across connections by tsNs (each connection is already nondecreasing) and clamped so the
+// stream never goes back in time (a late event from one connection is moved up to the last time
+// already sent; `clampedCount` counts them). Pause holds events in the queues; speed has no effect.
+//
+// Budgets (memory stays bounded whatever a client sends):
+//   maxLineBytes      a longer line is skipped up to its '\n', with one diag
+//   maxQueuedEvents   per connection; when full (client faster than the session drains, or the
+//                     session is paused) further lines are counted but not parsed, and the next
+//                     drain sends a `gap` (how many, when) and a `flood` diag
+//   maxConnections    further connections are refused with a diag
+//   maxDiags          per connection; later ones are counted and summed up at disconnect
+
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import type { Diag, Gap, TraceEvent } from '../../src/trace/schema.ts';
+import { DEFAULT_MAX_DIAGS_PER_CONNECTION, InstrumentDecoder } from '../../src/trace/import/instrument.ts';
+import type { LiveSessionOptions, PacedSource } from '../hub/live-session.ts';
+
+export type InstrumentTarget = { path: string } | { port: number };
+
+export interface InstrumentLimits {
+  maxLineBytes: number;
+  maxQueuedEvents: number;
+  maxConnections: number;
+  maxDiagsPerConnection: number;
+}
+
+/**
+ * 64 KiB per line: the largest real event (an inode_lookup with a PATH_MAX path) is ~4.5 KiB.
+ * 20,000 queued events per connection: 400k events/s at the session's 50 ms tick, ~10 MB of objects.
+ */
+export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
+  maxLineBytes: 64 * 1024,
+  maxQueuedEvents: 20_000,
+  maxConnections: 32,
+  maxDiagsPerConnection: DEFAULT_MAX_DIAGS_PER_CONNECTION,
+};
+
+/** Source-level diags (refused connections, listener errors) kept until the next drain. */
+const MAX_SOURCE_DIAGS = 100;
+const SOURCE_TASK = 'fusescope/instrument';
+
+/** `--instrument` argument: all digits = a TCP port on 127.0.0.1, anything else a socket path. */
+export function parseInstrumentTarget(arg: string): InstrumentTarget {
+  if (/^\d+$/.test(arg)) {
+    const port = Number(arg);
+    if (port > 65535) throw new Error(`--instrument: port ${port} is out of range (0-65535)`);
+    return { port };
+  }
+  if (arg === '') throw new Error('--instrument needs a socket path or a port');
+  return { path: arg };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One client connection: framing, its decoder and its bounded queue. */
+class Connection {
+  readonly decoder: InstrumentDecoder;
+  queue: TraceEvent[] = [];
+  closed = false;
+  droppedLines = 0;
+  droppedTotal = 0;
+  private droppedFromNs = 0;
+  private droppedToNs = 0;
+  private droppedFirstLine = 0;
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private skippingLongLine = false;
+
+  constructor(connNo: number, connectNs: number, private readonly limits: InstrumentLimits) {
+    this.decoder = new InstrumentDecoder(connNo, connectNs, (ev) => this.queue.push(ev), limits.maxDiagsPerConnection);
+  }
+
+  data(chunk: Buffer, recvNs: number): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) {
+        this.keep(chunk.subarray(start));
+        return;
+      }
+      this.completeLine(chunk.subarray(start, nl), recvNs);
+      start = nl + 1;
+    }
+  }
+
+  end(recvNs: number, error?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.partialBytes > 0 && !this.skippingLongLine) this.parse(this.takePartial(Buffer.alloc(0)), recvNs, true);
+    this.partial = [];
+    this.partialBytes = 0;
+    this.decoder.end(error);
+  }
+
+  /** Moves queued events (and a gap + diag for lines dropped since the last drain) to `out`. */
+  drainInto(out: TraceEvent[]): void {
+    for (const ev of this.queue) out.push(ev);
+    this.queue = [];
+    if (this.droppedLines === 0) return;
+    const label = this.decoder.label;
+    const gap: Gap = {
+      kind: 'gap', tsNs: this.decoder.lastTsNs, task: label,
+      missedEvents: this.droppedLines, fromTsNs: this.droppedFromNs, toTsNs: this.droppedToNs,
+    };
+    out.push(gap);
+    this.decoder.diag('warn', 'flood',
+      `queue full (${this.limits.maxQueuedEvents} events): ${this.droppedLines} line(s) from line ${this.droppedFirstLine} on were dropped unparsed`,
+      this.droppedFirstLine);
+    this.droppedLines = 0;
+    for (const ev of this.queue) out.push(ev);
+    this.queue = [];
+  }
+
+  private keep(piece: Buffer): void {
+    if (this.skippingLongLine || piece.length === 0) return;
+    if (this.partialBytes + piece.length > this.limits.maxLineBytes) {
+      this.decoder.lineTooLong(this.limits.maxLineBytes);
+      this.skippingLongLine = true;
+      this.partial = [];
+      this.partialBytes = 0;
+      return;
+    }
+    // Copy: the chunk may be large and is otherwise kept alive by the slice.
+    this.partial.push(Buffer.from(piece));
+    this.partialBytes += piece.length;
+  }
+
+  private takePartial(last: Buffer): Buffer {
+    const line = this.partialBytes === 0 ? last : Buffer.concat([...this.partial, last]);
+    this.partial = [];
+    this.partialBytes = 0;
+    return line;
+  }
+
+  private completeLine(piece: Buffer, recvNs: number): void {
+    if (this.skippingLongLine) {
+      this.skippingLongLine = false; // the skipped line was counted when it overflowed
+      return;
+    }
+    const line = this.takePartial(piece);
+    if (line.length > this.limits.maxLineBytes) {
+      this.decoder.lineTooLong(this.limits.maxLineBytes);
+      return;
+    }
+    if (this.queue.length >= this.limits.maxQueuedEvents) {
+      if (this.droppedLines === 0) {
+        this.droppedFromNs = recvNs;
+        this.droppedFirstLine = this.decoder.lineNo + 1;
+      }
+      this.droppedLines++;
+      this.droppedTotal++;
+      this.droppedToNs = recvNs;
+      this.decoder.skipLines(1);
+      return;
+    }
+    this.parse(line, recvNs, false);
+  }
+
+  private parse(line: Buffer, recvNs: number, isLast: boolean): void {
+    let text: string;
+    try {
+      text = utf8.decode(line);
+    } catch {
+      this.decoder.notText();
+      return;
+    }
+    this.decoder.line(text, recvNs, isLast);
+  }
+}
+
+export interface InstrumentSourceOptions {
+  limits?: Partial<InstrumentLimits>;
+  /** The receive clock, ns; default: monotonic ns since the source was created. */
+  clockNs?: () => number;
+}
+
+export class InstrumentSource implements PacedSource {
+  nowNs = 0;
+  readonly done = false;
+  /** Events moved forward to keep the merged stream nondecreasing. */
+  clampedCount = 0;
+  acceptedConnections = 0;
+  refusedConnections = 0;
+  readonly limits: InstrumentLimits;
+  private readonly clockNs: () => number;
+  private readonly connections = new Set<Connection>();
+  private readonly sockets = new Set<Socket>();
+  private sourceDiags: TraceEvent[] = [];
+  private sourceDiagCount = 0;
+  private lastEmittedNs = 0;
+  private connNo = 0;
+
+  constructor(opts: InstrumentSourceOptions = {}) {
+    this.limits = { ...DEFAULT_INSTRUMENT_LIMITS, ...opts.limits };
+    if (opts.clockNs) this.clockNs = opts.clockNs;
+    else {
+      const t0 = process.hrtime.bigint();
+      this.clockNs = () => Number(process.hrtime.bigint() - t0);
+    }
+  }
+
+  get connectionCount(): number { return this.sockets.size; }
+
+  /** Per-connection counters, for logs and tests. */
+  stats(): Array<{ label: string; lines: number; events: number; badLines: number; droppedLines: number; closed: boolean }> {
+    return [...this.connections].map((c) => ({
+      label: c.decoder.label, lines: c.decoder.lineNo, events: c.decoder.eventCount,
+      badLines: c.decoder.badLineCount, droppedLines: c.droppedTotal, closed: c.closed,
+    }));
+  }
+
+  /** Takes over a connected socket (any Duplex of bytes works the same way). */
+  accept(socket: Socket): void {
+    if (this.sockets.size >= this.limits.maxConnections) {
+      this.refusedConnections++;
+      this.sourceDiag('too_many_connections', `refused a connection: ${this.limits.maxConnections} already open`);
+      socket.destroy();
+      return;
+    }
+    this.acceptedConnections++;
+    const conn = new Connection(++this.connNo, this.clockNs(), this.limits);
+    this.connections.add(conn);
+    this.sockets.add(socket);
+    let error: string | undefined;
+    socket.on('data', (chunk: Buffer) => conn.data(chunk, this.clockNs()));
+    socket.on('error', (err) => { error = err.message; });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      conn.end(this.clockNs(), error);
+    });
+  }
+
+  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
+    const out = this.sourceDiags;
+    this.sourceDiags = [];
+    for (const c of this.connections) {
+      c.drainInto(out);
+      if (c.closed) this.connections.delete(c);
+    }
+    // Stable sort: each connection's events keep their order (they are nondecreasing already).
+    if (out.length > 1) out.sort((a, b) => a.tsNs - b.tsNs);
+    for (const ev of out) {
+      if (ev.tsNs < this.lastEmittedNs) {
+        ev.tsNs = this.lastEmittedNs;
+        this.clampedCount++;
+      } else this.lastEmittedNs = ev.tsNs;
+      sink(ev);
+    }
+    if (untilNs > this.nowNs) this.nowNs = untilNs;
+    return out.length;
+  }
+
+  /** A diag about the listener itself (not a connection). */
+  sourceDiag(code: string, message: string): void {
+    this.sourceDiagCount++;
+    if (this.sourceDiags.length >= MAX_SOURCE_DIAGS) return;
+    const ev: Diag = {
+      kind: 'diag', tsNs: this.clockNs(), task: SOURCE_TASK, severity: 'warn', code, message, file: 'instrument', line: 0,
+    };
+    this.sourceDiags.push(ev);
+  }
+
+  /** Closes every connection (each ends with its summary diag). */
+  destroyConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+export interface InstrumentListener {
+  readonly source: InstrumentSource;
+  /** `unix:/path` or `tcp:127.0.0.1:PORT`. */
+  readonly address: string;
+  /** The TCP port, or null for a unix socket. */
+  readonly port: number | null;
+  close(): Promise<void>;
+}
+
+/** A stale socket file (nobody listening) may be replaced; anything else at `path` is an error. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing there
+    throw e;
+  }
+  if (!isSocket) throw new Error(`--instrument: ${path} exists and is not a socket; not replacing it`);
+  const alive = await new Promise<boolean>((ok) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => { probe.destroy(); ok(true); });
+    probe.once('error', () => ok(false));
+  });
+  if (alive) throw new Error(`--instrument: ${path} is in use by another process`);
+  unlinkSync(path);
+}
+
+function removeSocketFile(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch (e) {
+    // ENOENT: already gone (libuv unlinks a listening unix socket on close). Anything else is
+    // reported but must not stop the remaining shutdown work (this also runs at process exit).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') process.stderr.write(`fusescope: could not remove ${path}: ${(e as Error).message}\n`);
+  }
+}
+
+/**
+ * Opens the instrumentation listener: a unix socket at `path` (mode 0600, removed on close and at
+ * process exit) or TCP on 127.0.0.1:`port` (0 = any free port).
+ */
+export async function listenInstrument(target: InstrumentTarget, opts: InstrumentSourceOptions = {}): Promise<InstrumentListener> {
+  const source = new InstrumentSource(opts);
+  const server: Server = createServer((socket) => source.accept(socket));
+  server.on('error', (err) => source.sourceDiag('listener_error', err.message));
+  let port: number | null = null;
+  let address: string;
+  let onExit: (() => void) | null = null;
+  if ('path' in target) {
+    await clearStaleSocket(target.path);
+    // bind() creates the socket file with the umask's mode: set it so the file is never
+    // reachable by others, even for the moment before the chmod below.
+    let oldMask: number | null = null;
+    try {
+      oldMask = process.umask(0o177);
+    } catch {
+      oldMask = null; // worker threads cannot change the umask; the chmod below still applies
+    }
+    try {
+      await new Promise<void>((ok, fail) => {
+        server.once('error', fail);
+        server.listen(target.path, () => { server.off('error', fail); ok(); });
+        if (oldMask !== null) process.umask(oldMask);
+        oldMask = null;
+      });
+    } finally {
+      if (oldMask !== null) process.umask(oldMask);
+    }
+    chmodSync(target.path, 0o600);
+    address = `unix:${target.path}`;
+    const path = target.path;
+    onExit = () => removeSocketFile(path);
+    process.once('exit', onExit);
+  } else {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(target.port, '127.0.0.1', () => { server.off('error', fail); ok(); });
+    });
+    const addr = server.address();
+    port = typeof addr === 'object' && addr ? addr.port : target.port;
+    address = `tcp:127.0.0.1:${port}`;
+  }
+  return {
+    source,
+    address,
+    port,
+    close: async () => {
+      source.destroyConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      if (onExit) {
+        process.off('exit', onExit);
+        onExit();
+      }
+    },
+  };
+}
+
+export const INSTRUMENT_SCENARIO = 'instrument';
+/** Virtual ns per wall second reported to the UI: live events run in real time. */
+const INSTRUMENT_PACE_NS_PER_SEC = 1e9;
+
+/**
+ * LiveSession options that make the instrumentation stream the session's only source: the
+ * browser's scenario picker lists just `instrument` (re-selecting it clears the view; the
+ * connections go on), so nothing a browser sends reaches the simulator or the sockets.
+ */
+export function instrumentSession(l: InstrumentListener): Pick<LiveSessionOptions, 'scenarios' | 'scenario' | 'makeSource'> {
+  return {
+    scenarios: [{ name: INSTRUMENT_SCENARIO, description: `live events from fuse servers connected to ${l.address}` }],
+    scenario: INSTRUMENT_SCENARIO,
+    makeSource: (name) => {
+      if (name !== INSTRUMENT_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${INSTRUMENT_SCENARIO}' only)`);
+      return { source: l.source, paceNsPerSec: INSTRUMENT_PACE_NS_PER_SEC, label: `instrument:${l.address}` };
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// A vs B: the figures `fusescope diff` prints and the compare view will show. Pure functions of
+// two stores; nothing here knows where the stores came from.
+//
+// Run totals come from accountRun (accounting.ts), so `diff` and `summary`'s accounting agree on
+// what "bytes moved", "upcalls per MiB" and "lock wait" mean. Two runs rarely cover the same
+// virtual time or move the same bytes (a fixed event budget buys the ext4 baseline twice the
+// data), so the table leads with rates: throughput, upcalls per MiB, lock wait per MiB moved.
+// Added here: per opcode, request count and upcall latency percentiles (fuse_send → fuse_reply
+// by unique); lock wait p99. A figure with nothing to measure (no cache lookups, an opcode one
+// side never sent) is NaN, printed "—", never 0.
+
+import { accountRun } from './accounting.ts';
+import { KIND_CODE } from './schema.ts';
+import { opcodeName } from './fuse-proto.ts';
+import type { TraceStore } from './store.ts';
+
+export interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
+export interface TraceStats {
+  events: number;
+  durationNs: number;
+  requests: number;
+  byOpcode: Map<string, OpcodeStats>;
+  /** Bytes moved by successful app reads and writes (accounting.ts). */
+  appBytes: number;
+  /** appBytes per virtual second, in MiB/s; NaN for a zero-length trace. */
+  throughputMiBPerSec: number;
+  /** All FUSE requests per MiB moved; NaN when nothing moved. */
+  upcallsPerMiB: number;
+  /** FUSE_IOMAP_BEGIN + END + IOEND per MiB moved; NaN when nothing moved. */
+  iomapUpcallsPerMiB: number;
+  /** Sent IOENDs carrying UNWRITTEN: one server conversion each. */
+  unwrittenConversions: number;
+  cacheLookups: number;
+  /** NaN when there was no lookup (no cache, or the ext4 baseline). */
+  cacheHitRate: number;
+  /** Completed waits (lock_wait followed by that task's lock_acquire). */
+  lockWaits: number;
+  lockWaitTotalNs: number;
+  /** lockWaitTotalNs per MiB moved; NaN when nothing moved. */
+  lockWaitNsPerMiB: number;
+  lockWaitP99Ns: number;
+  lockWaitMaxNs: number;
+}
+
+const MIB = 1024 * 1024;
+
+/** Nearest-rank percentile of sorted values (NaN if empty). */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function traceStats(store: TraceStore): TraceStats {
+  const acc = accountRun(store);
+  const kinds = store.kinds;
+  const ts = store.tsNs;
+  const unique = store.f64('unique');
+  const opcode = store.col('opcode');
+  const task = store.col('task');
+  const lock = store.col('lock');
+  const nodeId = store.f64('nodeId');
+  const sent = new Map<number, { tsNs: number; opcode: number }>();
+  const lat = new Map<number, number[]>();
+  const counts = new Map<number, number>();
+  const waitFrom = new Map<string, number>();
+  const waitsNs: number[] = [];
+  let requests = 0;
+  for (let row = 0; row < store.length; row++) {
+    switch (kinds[row]) {
+      case KIND_CODE.fuse_send:
+        requests++;
+        counts.set(opcode[row]!, (counts.get(opcode[row]!) ?? 0) + 1);
+        sent.set(unique[row]!, { tsNs: ts[row]!, opcode: opcode[row]! });
+        break;
+      case KIND_CODE.fuse_reply: {
+        const s = sent.get(unique[row]!);
+        if (!s) break;
+        sent.delete(unique[row]!);
+        let list = lat.get(s.opcode);
+        if (!list) lat.set(s.opcode, (list = []));
+        list.push(ts[row]! - s.tsNs);
+        break;
+      }
+      // The same pairing as accountRun, kept here for the distribution.
+      case KIND_CODE.lock_wait:
+        waitFrom.set(`${task[row]}:${lock[row]}:${nodeId[row]}`, ts[row]!);
+        break;
+      case KIND_CODE.lock_acquire: {
+        const key = `${task[row]}:${lock[row]}:${nodeId[row]}`;
+        const from = waitFrom.get(key);
+        if (from === undefined) break;
+        waitFrom.delete(key);
+        waitsNs.push(ts[row]! - from);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const byOpcode = new Map<string, OpcodeStats>();
+  for (const [code, count] of [...counts].sort((a, b) => b[1] - a[1])) {
+    const sorted = Float64Array.from(lat.get(code) ?? []).sort();
+    byOpcode.set(opcodeName(code), {
+      count, p50Ns: percentile(sorted, 50), p90Ns: percentile(sorted, 90), p99Ns: percentile(sorted, 99),
+      maxNs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+    });
+  }
+  const mib = acc.bytesMoved / MIB;
+  const perMiB = (n: number): number => (mib > 0 ? n / mib : Number.NaN);
+  const iomapUpcalls = ['FUSE_IOMAP_BEGIN', 'FUSE_IOMAP_END', 'FUSE_IOMAP_IOEND']
+    .reduce((sum, name) => sum + (acc.upcallsByOpcode[name] ?? 0), 0);
+  return {
+    events: store.length, durationNs: acc.durationNs, requests, byOpcode, appBytes: acc.bytesMoved,
+    throughputMiBPerSec: acc.durationNs > 0 ? mib / (acc.durationNs / 1e9) : Number.NaN,
+    upcallsPerMiB: perMiB(requests), iomapUpcallsPerMiB: perMiB(iomapUpcalls),
+    unwrittenConversions: acc.unwrittenConversions,
+    cacheLookups: acc.cacheLookups, cacheHitRate: acc.cacheHitRate ?? Number.NaN,
+    lockWaits: acc.lockWaits, lockWaitTotalNs: acc.lockWaitTotalNs, lockWaitNsPerMiB: perMiB(acc.lockWaitTotalNs),
+    lockWaitP99Ns: percentile(Float64Array.from(waitsNs).sort(), 99),
+    lockWaitMaxNs: waitsNs.length > 0 ? acc.lockWaitMaxNs : Number.NaN,
+  };
+}
+
+export interface DiffRow {
+  metric: string;
+  unit: string;
+  a: number;
+  b: number;
+  /** b / a; NaN when a is 0 or either side is NaN (printed "—", or "new" when only B has it). */
+  ratio: number;
+}
+
+export function diffStats(a: TraceStats, b: TraceStats): DiffRow[] {
+  const rows: DiffRow[] = [];
+  const add = (metric: string, unit: string, va: number, vb: number): void => {
+    rows.push({ metric, unit, a: va, b: vb, ratio: va !== 0 && Number.isFinite(va) && Number.isFinite(vb) ? vb / va : Number.NaN });
+  };
+  add('events', 'events', a.events, b.events);
+  add('duration', 'ms', a.durationNs / 1e6, b.durationNs / 1e6);
+  add('app data moved', 'MiB', a.appBytes / MIB, b.appBytes / MIB);
+  add('throughput', 'MiB/s', a.throughputMiBPerSec, b.throughputMiBPerSec);
+  add('FUSE requests', 'requests', a.requests, b.requests);
+  add('upcalls per MiB', 'req/MiB', a.upcallsPerMiB, b.upcallsPerMiB);
+  add('iomap upcalls per MiB', 'req/MiB', a.iomapUpcallsPerMiB, b.iomapUpcallsPerMiB);
+  add('unwritten conversions', 'ioends', a.unwrittenConversions, b.unwrittenConversions);
+  add('cache hit rate', '%', a.cacheHitRate * 100, b.cacheHitRate * 100);
+  add('lock waits', 'waits', a.lockWaits, b.lockWaits);
+  add('lock wait total', 'µs', a.lockWaitTotalNs / 1e3, b.lockWaitTotalNs / 1e3);
+  add('lock wait per MiB', 'µs/MiB', a.lockWaitNsPerMiB / 1e3, b.lockWaitNsPerMiB / 1e3);
+  add('lock wait p99', 'µs', a.lockWaitP99Ns / 1e3, b.lockWaitP99Ns / 1e3);
+  add('lock wait max', 'µs', a.lockWaitMaxNs / 1e3, b.lockWaitMaxNs / 1e3);
+  const names = [...new Set([...a.byOpcode.keys(), ...b.byOpcode.keys()])];
+  const none: OpcodeStats = { count: 0, p50Ns: Number.NaN, p90Ns: Number.NaN, p99Ns: Number.NaN, maxNs: Number.NaN };
+  for (const name of names) {
+    const x = a.byOpcode.get(name) ?? none;
+    const y = b.byOpcode.get(name) ?? none;
+    add(`${name} count`, 'requests', x.count, y.count);
+    add(`${name} p50`, 'µs', x.p50Ns / 1e3, y.p50Ns / 1e3);
+    add(`${name} p90`, 'µs', x.p90Ns / 1e3, y.p90Ns / 1e3);
+    add(`${name} p99`, 'µs', x.p99Ns / 1e3, y.p99Ns / 1e3);
+    add(`${name} max`, 'µs', x.maxNs / 1e3, y.maxNs / 1e3);
+  }
+  return rows;
+}
+
+/** Thousands separators; 1 decimal from 100 up, 3 below; "—" for NaN (nothing to measure). */
+const num = (v: number): string => {
+  if (Number.isNaN(v)) return '—';
+  const digits = Number.isInteger(v) ? 0 : Math.abs(v) >= 100 ? 1 : 3;
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+};
+
+/** Plain-text table: metric, unit, A, B, B/A. */
+export function formatDiff(rows: readonly DiffRow[], labelA = 'A', labelB = 'B'): string {
+  const cells = rows.map((r) => [r.metric, r.unit, num(r.a), num(r.b),
+    Number.isNaN(r.ratio) ? ((r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—') : `${r.ratio.toFixed(2)}×`]);
+  const head = ['metric', 'unit', labelA, labelB, 'B/A'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((v, i) => (i >= 2 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n';
+}

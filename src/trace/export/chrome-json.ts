@@ -1,0 +1,124 @@
+// Export to the Chrome Trace Event Format (JSON object form), which chrome://tracing, Perfetto
+// and speedscope open, and re-import of our own exports.
+//
+// Mapping (see tracks.ts for the layout):
+//   one process (pid 1) named after the source; each export track is a thread (tid = track id),
+//   named by an "M" thread_name event and ordered by thread_sort_index;
+//   span  → "X" complete event: ts, dur in µs (fractional: ns precision is kept);
+//   other → "i" instant, thread scope;
+//   fuse request → server handling: flow "s" (on the fuse_req slice) / "f" with bp "e" (on fuse_serve);
+//   counters → "C" events on the process.
+// Every row of the store appears in the args of at least one entry as `{row, event}` (an
+// NDJSON-shaped event, u64 as hex), so `importChromeJson` rebuilds the exact event list.
+
+import { eventLine, toEvent } from '../ndjson.ts';
+import type { TraceEvent } from '../schema.ts';
+import type { TraceStore } from '../store.ts';
+import { buildExportModel } from './tracks.ts';
+
+export interface ChromeEvent {
+  name: string;
+  ph: 'X' | 'i' | 'M' | 'C' | 's' | 'f';
+  ts?: number;
+  dur?: number;
+  pid: number;
+  tid?: number;
+  cat?: string;
+  s?: 't' | 'p' | 'g';
+  id?: number;
+  bp?: 'e';
+  args?: Record<string, unknown>;
+}
+export interface ChromeTrace {
+  traceEvents: ChromeEvent[];
+  displayTimeUnit: 'ns';
+  otherData: Record<string, string>;
+}
+
+const PID = 1;
+const nsToUs = (ns: number): number => ns / 1000;
+const rowEvent = (store: TraceStore, row: number): unknown => JSON.parse(eventLine(store.get(row)));
+
+export function toChromeTrace(store: TraceStore, source = 'fusescope'): ChromeTrace {
+  const m = buildExportModel(store);
+  const meta: ChromeEvent[] = [
+    { name: 'process_name', ph: 'M', pid: PID, args: { name: source } },
+    ...m.tracks.flatMap((t): ChromeEvent[] => [
+      { name: 'thread_name', ph: 'M', pid: PID, tid: t.id, args: { name: t.name } },
+      { name: 'thread_sort_index', ph: 'M', pid: PID, tid: t.id, args: { sort_index: t.sortIndex } },
+    ]),
+  ];
+  const timed: ChromeEvent[] = [];
+  for (const s of m.spans) {
+    const args: Record<string, unknown> = { beginRow: s.beginRow, begin: rowEvent(store, s.beginRow) };
+    if (s.open) args.open = true;
+    else {
+      args.endRow = s.endRow;
+      args.end = rowEvent(store, s.endRow);
+    }
+    timed.push({ name: s.name, cat: s.kind, ph: 'X', ts: nsToUs(s.startNs), dur: nsToUs(s.endNs) - nsToUs(s.startNs), pid: PID, tid: s.trackId, args });
+  }
+  for (const i of m.instants) {
+    timed.push({ name: i.name, cat: 'event', ph: 'i', s: 't', ts: nsToUs(i.tsNs), pid: PID, tid: i.trackId, args: { row: i.row, event: rowEvent(store, i.row) } });
+  }
+  for (const f of m.flows) {
+    const from = m.spans[f.fromSpan]!;
+    const to = m.spans[f.toSpan]!;
+    timed.push({ name: 'request', cat: 'fuse', ph: 's', id: f.id, ts: nsToUs(from.startNs), pid: PID, tid: from.trackId });
+    timed.push({ name: 'request', cat: 'fuse', ph: 'f', bp: 'e', id: f.id, ts: nsToUs(to.startNs), pid: PID, tid: to.trackId });
+  }
+  for (const c of m.counters) {
+    for (const s of c.samples) timed.push({ name: c.name, ph: 'C', ts: nsToUs(s.tsNs), pid: PID, args: { value: s.value } });
+  }
+  // Stable sort by time: per track, events come in timestamp order.
+  timed.sort((a, b) => a.ts! - b.ts!);
+  return {
+    traceEvents: [...meta, ...timed],
+    displayTimeUnit: 'ns',
+    otherData: { generator: 'fusescope', source, originNs: store.originNs.toString() },
+  };
+}
+
+/** Serializes in pieces so a large trace never needs one giant intermediate string per event list. */
+export function* chromeTraceJsonChunks(trace: ChromeTrace): Generator<string> {
+  yield `{"displayTimeUnit":"ns","otherData":${JSON.stringify(trace.otherData)},"traceEvents":[\n`;
+  const evs = trace.traceEvents;
+  for (let i = 0; i < evs.length; i += 10_000) {
+    yield evs.slice(i, i + 10_000).map((e) => JSON.stringify(e)).join(',\n') + (i + 10_000 < evs.length ? ',\n' : '\n');
+  }
+  yield ']}\n';
+}
+
+/**
+ * Rebuilds the events of a fusescope Chrome JSON export (the `{row, event}` args). Entries from
+ * other producers are ignored and counted in `foreign`; malformed events become `errors`.
+ */
+export function importChromeJson(text: string): { events: TraceEvent[]; foreign: number; errors: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { events: [], foreign: 0, errors: [`not JSON: ${(e as Error).message}`] };
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { traceEvents?: unknown }).traceEvents;
+  if (!Array.isArray(list)) return { events: [], foreign: 0, errors: ['no traceEvents array'] };
+  const byRow = new Map<number, TraceEvent>();
+  const errors: string[] = [];
+  let foreign = 0;
+  const take = (row: unknown, ev: unknown): void => {
+    if (typeof row !== 'number' || byRow.has(row)) return;
+    const r = toEvent(ev);
+    if (typeof r === 'string') errors.push(`row ${row}: ${r}`);
+    else byRow.set(row, r);
+  };
+  for (const e of list as ChromeEvent[]) {
+    const a = e?.args;
+    if (e?.ph === 'X' && a && 'begin' in a) {
+      take(a.beginRow, a.begin);
+      if ('end' in a) take(a.endRow, a.end);
+    } else if (e?.ph === 'i' && a && 'event' in a) take(a.row, a.event);
+    else if (e?.ph === 'X' || e?.ph === 'i') foreign++;
+  }
+  const events = [...byRow.entries()].sort((a, b) => a[0] - b[0]).map(([, ev]) => ev);
+  return { events, foreign, errors };
+}

@@ -1,0 +1,343 @@
+// The .fscope recording format, version FORMAT_VERSION: byte layouts, constants and pure
+// encoders/parsers. docs/recording-format.md is the prose spec; the tables there and the
+// offsets here must agree (format.test.ts pins the sizes).
+//
+//   file:  [file header + meta JSON] [chunk] [chunk] … [index chunk] … [chunk] [index chunk] [trailer]
+//   chunk: [72-byte chunk header] [strings part] [body part]
+//            data chunk:  strings = new strings since the previous chunk, body = wire batch (no strings)
+//            index chunk: strings = empty, body = index entries of the data chunks since the last index
+//
+// Everything little-endian. Absolute offsets and row numbers are f64 (exact to 2^53).
+// Decompression is injected (`Inflate`) so the browser can use DecompressionStream and the server
+// node:zlib; the core never imports either.
+
+import { SCHEMA_VERSION } from '../schema.ts';
+import { WIRE_VERSION } from '../wire.ts';
+import { crc32 } from './crc32.ts';
+
+/** Bump on any layout change; add a reader branch for the old version and a changelog line. */
+export const FORMAT_VERSION = 1;
+/** "\x89FSCOPE\n": the high byte catches 7-bit transfers, the LF catches text-mode newline mangling. */
+export const FILE_MAGIC = new Uint8Array([0x89, 0x46, 0x53, 0x43, 0x4f, 0x50, 0x45, 0x0a]);
+export const FILE_HEADER_FIXED_BYTES = 40;
+export const CHUNK_MAGIC = 0x4b435346; // 'FSCK'
+export const CHUNK_HEADER_BYTES = 72;
+export const TRAILER_MAGIC = 0x54435346; // 'FSCT'
+export const TRAILER_BYTES = 32;
+export const INDEX_ENTRY_BYTES = 56;
+export const INDEX_BODY_HEADER_BYTES = 16;
+
+export const ChunkType = { data: 1, index: 2 } as const;
+export const Codec = { stored: 0, deflateRaw: 1 } as const;
+export type CodecCode = (typeof Codec)[keyof typeof Codec];
+
+export type Inflate = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+export type Deflate = (bytes: Uint8Array) => Uint8Array;
+
+export class RecordingError extends Error {
+  constructor(message: string, readonly offsetBytes: number) {
+    super(`${message} (at byte ${offsetBytes})`);
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+// ---------------------------------------------------------------------------------------------
+// File header
+//   0  u8[8] magic            8 u16 formatVersion   10 u16 wireVersion   12 u16 schemaVersion
+//   14 u16 reserved (0)      16 i64 originNs        24 f64 createdUnixMs
+//   32 u32 metaBytes         36 u32 crc32 of bytes 0..36 and the meta bytes
+//   40 meta: UTF-8 JSON object, padded with zeros to a multiple of 8
+
+export interface FileHeader {
+  formatVersion: number;
+  wireVersion: number;
+  schemaVersion: number;
+  originNs: bigint;
+  createdUnixMs: number;
+  /** Free-form: `source` (e.g. "sim:hardlink-alias-race:seed=1"), `tool`, anything a source adds. */
+  meta: Record<string, unknown>;
+  /** Where the first chunk starts. */
+  headerBytes: number;
+}
+
+export function encodeFileHeader(h: { originNs: bigint; createdUnixMs: number; meta: Record<string, unknown> }): Uint8Array {
+  const meta = encoder.encode(JSON.stringify(h.meta));
+  const buf = new Uint8Array(FILE_HEADER_FIXED_BYTES + pad8(meta.byteLength));
+  const dv = new DataView(buf.buffer);
+  buf.set(FILE_MAGIC, 0);
+  dv.setUint16(8, FORMAT_VERSION, true);
+  dv.setUint16(10, WIRE_VERSION, true);
+  dv.setUint16(12, SCHEMA_VERSION, true);
+  dv.setBigInt64(16, h.originNs, true);
+  dv.setFloat64(24, h.createdUnixMs, true);
+  dv.setUint32(32, meta.byteLength, true);
+  buf.set(meta, FILE_HEADER_FIXED_BYTES);
+  dv.setUint32(36, crc32(meta, crc32(buf.subarray(0, 36))), true);
+  return buf;
+}
+
+/** Checks magic and version first (a newer file may change everything after byte 10). */
+export function parseFileHeaderFixed(buf: Uint8Array, name: string): { formatVersion: number; metaBytes: number } {
+  if (buf.byteLength < FILE_HEADER_FIXED_BYTES) {
+    throw new RecordingError(`${name}: too short for a .fscope header (${buf.byteLength} bytes)`, buf.byteLength);
+  }
+  for (let i = 0; i < FILE_MAGIC.length; i++) {
+    if (buf[i] !== FILE_MAGIC[i]) throw new RecordingError(`${name}: not a fusescope recording (bad magic)`, i);
+  }
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const formatVersion = dv.getUint16(8, true);
+  if (formatVersion > FORMAT_VERSION) {
+    throw new RecordingError(
+      `${name}: recording format version ${formatVersion} is newer than this fusescope reads (up to ${FORMAT_VERSION}); upgrade fusescope to open it`, 8);
+  }
+  if (formatVersion < 1) throw new RecordingError(`${name}: invalid recording format version ${formatVersion}`, 8);
+  return { formatVersion, metaBytes: dv.getUint32(32, true) };
+}
+
+export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
+  const { formatVersion, metaBytes } = parseFileHeaderFixed(buf, name);
+  const end = FILE_HEADER_FIXED_BYTES + metaBytes;
+  if (buf.byteLength < end) throw new RecordingError(`${name}: truncated header meta (${metaBytes} bytes declared)`, FILE_HEADER_FIXED_BYTES);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const meta = buf.subarray(FILE_HEADER_FIXED_BYTES, end);
+  if (crc32(meta, crc32(buf.subarray(0, 36))) !== dv.getUint32(36, true)) {
+    throw new RecordingError(`${name}: file header checksum mismatch`, 0);
+  }
+  const wireVersion = dv.getUint16(10, true);
+  const schemaVersion = dv.getUint16(12, true);
+  if (wireVersion !== WIRE_VERSION || schemaVersion !== SCHEMA_VERSION) {
+    // Version 1 files all carry wire 1 / schema 1; a later schema bump adds an upgrader here.
+    throw new RecordingError(`${name}: wire ${wireVersion} / schema ${schemaVersion} has no upgrader to wire ${WIRE_VERSION} / schema ${SCHEMA_VERSION}`, 10);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(meta));
+  } catch (e) {
+    throw new RecordingError(`${name}: header meta is not JSON: ${(e as Error).message}`, FILE_HEADER_FIXED_BYTES);
+  }
+  return {
+    formatVersion, wireVersion, schemaVersion,
+    originNs: dv.getBigInt64(16, true),
+    createdUnixMs: dv.getFloat64(24, true),
+    meta: (parsed && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>,
+    headerBytes: FILE_HEADER_FIXED_BYTES + pad8(metaBytes),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunk header (72 bytes)
+//   0  u32 magic 'FSCK'     4 u8 type (1 data, 2 index)   5 u8 codec (0 stored, 1 deflate-raw)
+//   6  u16 reserved (0)     8 u32 seq (0, 1, 2… over all chunks)   12 u32 rowCount
+//   16 f64 firstRow         24 f64 startNs            32 f64 endNs
+//   40 u32 firstStringId    44 u32 newStringCount     48 u32 stringsBytes   52 u32 stringsCrc32
+//   56 u32 bodyBytes        60 u32 bodyCrc32          64 u32 headerCrc32 (of bytes 0..64)
+//   68 u32 reserved (0)
+// Index chunks: rowCount/firstRow/startNs/endNs summarize the chunks they list; strings empty.
+
+export interface ChunkHeader {
+  offsetBytes: number;
+  type: number;
+  codec: CodecCode;
+  seq: number;
+  rowCount: number;
+  firstRow: number;
+  startNs: number;
+  endNs: number;
+  firstStringId: number;
+  newStringCount: number;
+  stringsBytes: number;
+  stringsCrc: number;
+  bodyBytes: number;
+  bodyCrc: number;
+}
+export const chunkBytesOf = (h: Pick<ChunkHeader, 'stringsBytes' | 'bodyBytes'>): number =>
+  CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes;
+
+export function encodeChunk(h: Omit<ChunkHeader, 'offsetBytes' | 'stringsBytes' | 'stringsCrc' | 'bodyBytes' | 'bodyCrc'>,
+  strings: Uint8Array, body: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(CHUNK_HEADER_BYTES + strings.byteLength + body.byteLength);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, CHUNK_MAGIC, true);
+  dv.setUint8(4, h.type);
+  dv.setUint8(5, h.codec);
+  dv.setUint32(8, h.seq, true);
+  dv.setUint32(12, h.rowCount, true);
+  dv.setFloat64(16, h.firstRow, true);
+  dv.setFloat64(24, h.startNs, true);
+  dv.setFloat64(32, h.endNs, true);
+  dv.setUint32(40, h.firstStringId, true);
+  dv.setUint32(44, h.newStringCount, true);
+  dv.setUint32(48, strings.byteLength, true);
+  dv.setUint32(52, crc32(strings), true);
+  dv.setUint32(56, body.byteLength, true);
+  dv.setUint32(60, crc32(body), true);
+  dv.setUint32(64, crc32(buf.subarray(0, 64)), true);
+  buf.set(strings, CHUNK_HEADER_BYTES);
+  buf.set(body, CHUNK_HEADER_BYTES + strings.byteLength);
+  return buf;
+}
+
+/** Parses a chunk header; null if the magic or header checksum is wrong (not a chunk start). */
+export function parseChunkHeader(buf: Uint8Array, offsetBytes: number): ChunkHeader | null {
+  if (buf.byteLength < CHUNK_HEADER_BYTES) return null;
+  const dv = new DataView(buf.buffer, buf.byteOffset, CHUNK_HEADER_BYTES);
+  if (dv.getUint32(0, true) !== CHUNK_MAGIC) return null;
+  if (crc32(buf.subarray(0, 64)) !== dv.getUint32(64, true)) return null;
+  return {
+    offsetBytes,
+    type: dv.getUint8(4),
+    codec: dv.getUint8(5) as CodecCode,
+    seq: dv.getUint32(8, true),
+    rowCount: dv.getUint32(12, true),
+    firstRow: dv.getFloat64(16, true),
+    startNs: dv.getFloat64(24, true),
+    endNs: dv.getFloat64(32, true),
+    firstStringId: dv.getUint32(40, true),
+    newStringCount: dv.getUint32(44, true),
+    stringsBytes: dv.getUint32(48, true),
+    stringsCrc: dv.getUint32(52, true),
+    bodyBytes: dv.getUint32(56, true),
+    bodyCrc: dv.getUint32(60, true),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings part (before compression): newStringCount × (u32 byteLength, UTF-8 bytes).
+
+export function encodeStrings(strings: readonly string[]): Uint8Array {
+  const parts = strings.map((s) => encoder.encode(s));
+  const buf = new Uint8Array(parts.reduce((n, p) => n + 4 + p.byteLength, 0));
+  const dv = new DataView(buf.buffer);
+  let at = 0;
+  for (const p of parts) {
+    dv.setUint32(at, p.byteLength, true);
+    buf.set(p, at + 4);
+    at += 4 + p.byteLength;
+  }
+  return buf;
+}
+
+export function decodeStrings(buf: Uint8Array, count: number, offsetBytes: number): string[] {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: string[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > buf.byteLength) throw new RecordingError(`strings part: truncated at string ${i}`, offsetBytes);
+    const len = dv.getUint32(at, true);
+    if (at + 4 + len > buf.byteLength) throw new RecordingError(`strings part: string ${i} overruns`, offsetBytes);
+    out.push(decoder.decode(buf.subarray(at + 4, at + 4 + len)));
+    at += 4 + len;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index body (stored, never compressed: a reader must get it with one read)
+//   0  f64 prevIndexOffset (-1 = this is the first index chunk)   8 u32 entryCount   12 u32 0
+//   16 entryCount × 56 bytes:
+//      0 f64 offsetBytes   8 f64 firstRow   16 f64 startNs   24 f64 endNs
+//      32 u32 rowCount     36 u32 chunkBytes   40 u32 firstStringId   44 u32 newStringCount
+//      48 u32 stringsBytes 52 u32 stringsCrc32
+
+export interface IndexEntry {
+  offsetBytes: number;
+  firstRow: number;
+  startNs: number;
+  endNs: number;
+  rowCount: number;
+  chunkBytes: number;
+  firstStringId: number;
+  newStringCount: number;
+  stringsBytes: number;
+  stringsCrc: number;
+  /** Data chunks from a header carry the codec; index entries inherit the index chunk's. */
+  codec: CodecCode;
+}
+
+export function entryOfHeader(h: ChunkHeader): IndexEntry {
+  return {
+    offsetBytes: h.offsetBytes, firstRow: h.firstRow, startNs: h.startNs, endNs: h.endNs, rowCount: h.rowCount,
+    chunkBytes: chunkBytesOf(h), firstStringId: h.firstStringId, newStringCount: h.newStringCount,
+    stringsBytes: h.stringsBytes, stringsCrc: h.stringsCrc, codec: h.codec,
+  };
+}
+
+export function encodeIndexBody(prevIndexOffset: number, entries: readonly IndexEntry[]): Uint8Array {
+  const buf = new Uint8Array(INDEX_BODY_HEADER_BYTES + entries.length * INDEX_ENTRY_BYTES);
+  const dv = new DataView(buf.buffer);
+  dv.setFloat64(0, prevIndexOffset, true);
+  dv.setUint32(8, entries.length, true);
+  entries.forEach((e, i) => {
+    const at = INDEX_BODY_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
+    dv.setFloat64(at, e.offsetBytes, true);
+    dv.setFloat64(at + 8, e.firstRow, true);
+    dv.setFloat64(at + 16, e.startNs, true);
+    dv.setFloat64(at + 24, e.endNs, true);
+    dv.setUint32(at + 32, e.rowCount, true);
+    dv.setUint32(at + 36, e.chunkBytes, true);
+    dv.setUint32(at + 40, e.firstStringId, true);
+    dv.setUint32(at + 44, e.newStringCount, true);
+    dv.setUint32(at + 48, e.stringsBytes, true);
+    dv.setUint32(at + 52, e.stringsCrc, true);
+  });
+  return buf;
+}
+
+export function parseIndexBody(buf: Uint8Array, codec: CodecCode, offsetBytes: number): { prevIndexOffset: number; entries: IndexEntry[] } {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.byteLength < INDEX_BODY_HEADER_BYTES) throw new RecordingError('index body too short', offsetBytes);
+  const prevIndexOffset = dv.getFloat64(0, true);
+  const count = dv.getUint32(8, true);
+  if (buf.byteLength !== INDEX_BODY_HEADER_BYTES + count * INDEX_ENTRY_BYTES) {
+    throw new RecordingError(`index body of ${buf.byteLength} bytes does not hold ${count} entries`, offsetBytes);
+  }
+  const entries: IndexEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = INDEX_BODY_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
+    entries.push({
+      offsetBytes: dv.getFloat64(at, true), firstRow: dv.getFloat64(at + 8, true),
+      startNs: dv.getFloat64(at + 16, true), endNs: dv.getFloat64(at + 24, true),
+      rowCount: dv.getUint32(at + 32, true), chunkBytes: dv.getUint32(at + 36, true),
+      firstStringId: dv.getUint32(at + 40, true), newStringCount: dv.getUint32(at + 44, true),
+      stringsBytes: dv.getUint32(at + 48, true), stringsCrc: dv.getUint32(at + 52, true), codec,
+    });
+  }
+  return { prevIndexOffset, entries };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trailer (32 bytes, the last bytes of a cleanly closed file)
+//   0 u32 magic 'FSCT'   4 u32 reserved (0)   8 f64 lastIndexOffset   16 f64 totalRows
+//   24 u32 dataChunkCount   28 u32 crc32 of bytes 0..28
+
+export interface Trailer { lastIndexOffset: number; totalRows: number; dataChunkCount: number }
+
+export function encodeTrailer(t: Trailer): Uint8Array {
+  const buf = new Uint8Array(TRAILER_BYTES);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, TRAILER_MAGIC, true);
+  dv.setFloat64(8, t.lastIndexOffset, true);
+  dv.setFloat64(16, t.totalRows, true);
+  dv.setUint32(24, t.dataChunkCount, true);
+  dv.setUint32(28, crc32(buf.subarray(0, 28)), true);
+  return buf;
+}
+
+export function parseTrailer(buf: Uint8Array): Trailer | null {
+  if (buf.byteLength !== TRAILER_BYTES) return null;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(0, true) !== TRAILER_MAGIC || crc32(buf.subarray(0, 28)) !== dv.getUint32(28, true)) return null;
+  return { lastIndexOffset: dv.getFloat64(8, true), totalRows: dv.getFloat64(16, true), dataChunkCount: dv.getUint32(24, true) };
+}
+
+export function isTrailerMagic(buf: Uint8Array): boolean {
+  return buf.byteLength >= 4 && new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0, true) === TRAILER_MAGIC;
+}
+
+/** True if `head` (the first bytes of a file) starts with the .fscope magic. */
+export function hasRecordingMagic(head: Uint8Array): boolean {
+  return head.byteLength >= FILE_MAGIC.length && FILE_MAGIC.every((b, i) => head[i] === b);
+}

@@ -1,0 +1,322 @@
+// Reads a .fscope recording through an injected ByteSource (a file handle on the server, a Blob
+// in the browser) and an injected Inflate.
+//
+// Opening:
+//   1. file header: magic, then version (a newer version is refused before anything else is read),
+//      then checksum.
+//   2. indexed path: the trailer (last 32 bytes) points at the last index chunk; each index chunk
+//      points at the previous one. Reads = 1 + number of index chunks; no data chunk is touched.
+//   3. recovery path (no valid trailer, or an index that does not check out): hop from chunk header
+//      to chunk header (one 72-byte read per chunk, payloads skipped), keeping every data chunk
+//      whose header checks out and whose bytes are all present; stop at the first bad header.
+//      `damage` names the byte offset of the first thing that was wrong.
+// Payload checksums are verified when a chunk is read; `readAll` stops at the first bad chunk.
+//
+// Seeking: chunk k's rows use strings introduced by chunks 0..k. The reader keeps one string
+// table, filled in chunk order; reaching chunk k reads only the (small, separately compressed)
+// strings parts of earlier chunks that have any — the index says which — never their bodies.
+
+import { decodeBatch, WireError } from '../wire.ts';
+import { StringTable } from '../strings.ts';
+import { TraceStore, type Column } from '../store.ts';
+import { FIELD_TYPES, type FieldName } from '../schema.ts';
+import { crc32 } from './crc32.ts';
+import {
+  CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, RecordingError, TRAILER_BYTES,
+  decodeStrings, entryOfHeader, isTrailerMagic, parseChunkHeader, parseFileHeader, parseFileHeaderFixed,
+  parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate,
+} from './format.ts';
+
+export interface ByteSource {
+  readonly sizeBytes: number;
+  /** Up to `lengthBytes` bytes at `offsetBytes` (fewer only at end of file). */
+  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+}
+
+export interface Damage {
+  offsetBytes: number;
+  reason: string;
+}
+
+export interface ReadStats {
+  /** Reads of any kind, and bytes they returned. */
+  reads: number;
+  bytesRead: number;
+  /** Data chunk bodies read (the expensive part). */
+  bodyReads: number;
+  /** Strings parts read alone (to build the string table for a seek). */
+  stringReads: number;
+}
+
+export class RecordingReader {
+  readonly stats: ReadStats = { reads: 0, bytesRead: 0, bodyReads: 0, stringReads: 0 };
+  readonly strings = new StringTable();
+  /** Data chunks, in file order. */
+  chunks: IndexEntry[] = [];
+  /** True when the chunk list came from the index (clean close), false when recovered by scanning. */
+  indexed = false;
+  damage: Damage | null = null;
+  /** Chunks whose strings are in `strings` (a prefix of `chunks`). */
+  private stringsThrough = 0;
+
+  private constructor(readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate) {}
+
+  static async open(src: ByteSource, inflate: Inflate, name = 'recording'): Promise<RecordingReader> {
+    const head = await src.read(0, Math.min(src.sizeBytes, 64 * 1024));
+    parseFileHeaderFixed(head, name); // magic and version before anything else
+    const metaBytes = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(32, true);
+    const full = FILE_HEADER_FIXED_BYTES + metaBytes <= head.byteLength ? head : await src.read(0, FILE_HEADER_FIXED_BYTES + metaBytes);
+    const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate);
+    if (src.sizeBytes < reader.header.headerBytes) {
+      throw new RecordingError(`${name}: truncated file header (${src.sizeBytes} of ${reader.header.headerBytes} bytes)`, src.sizeBytes);
+    }
+    reader.stats.reads = 1;
+    reader.stats.bytesRead = head.byteLength;
+    if (!(await reader.loadIndex())) await reader.scan();
+    return reader;
+  }
+
+  get totalRows(): number {
+    const last = this.chunks[this.chunks.length - 1];
+    return last ? last.firstRow + last.rowCount : 0;
+  }
+  get startNs(): number { return this.chunks[0]?.startNs ?? 0; }
+  get endNs(): number { return this.chunks[this.chunks.length - 1]?.endNs ?? 0; }
+
+  private async readAt(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const buf = await this.src.read(offsetBytes, lengthBytes);
+    this.stats.reads++;
+    this.stats.bytesRead += buf.byteLength;
+    return buf;
+  }
+
+  private noteDamage(offsetBytes: number, reason: string): void {
+    if (!this.damage || offsetBytes < this.damage.offsetBytes) this.damage = { offsetBytes, reason };
+  }
+
+  /** The indexed path; false (and no damage recorded) if anything does not check out. */
+  private async loadIndex(): Promise<boolean> {
+    const size = this.src.sizeBytes;
+    if (size < this.header.headerBytes + TRAILER_BYTES) return false;
+    const trailer = parseTrailer(await this.readAt(size - TRAILER_BYTES, TRAILER_BYTES));
+    if (!trailer) return false;
+    const groups: IndexEntry[][] = [];
+    let at = trailer.lastIndexOffset;
+    let expectEnd = size - TRAILER_BYTES;
+    while (at >= 0) {
+      if (!Number.isInteger(at) || at < this.header.headerBytes || at + CHUNK_HEADER_BYTES > expectEnd) return false;
+      const buf = await this.readAt(at, expectEnd - at);
+      const h = parseChunkHeader(buf, at);
+      if (!h || h.type !== ChunkType.index || CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes !== expectEnd - at) return false;
+      const body = buf.subarray(CHUNK_HEADER_BYTES + h.stringsBytes);
+      if (crc32(body) !== h.bodyCrc) return false;
+      const { prevIndexOffset, entries } = parseIndexBody(body, Codec.stored, at);
+      groups.push(entries);
+      expectEnd = entries[0]?.offsetBytes ?? at;
+      at = prevIndexOffset;
+    }
+    // Entries carry no codec; every data chunk of a file uses the writer's codec, read it once.
+    const chunks = groups.reverse().flat();
+    let nextOffset = this.header.headerBytes;
+    let nextRow = 0;
+    let nextString = 1;
+    for (const e of chunks) {
+      // Index chunks sit between groups, so offsets only need to increase.
+      if (e.offsetBytes < nextOffset || e.firstRow !== nextRow || e.firstStringId !== nextString) return false;
+      nextOffset = e.offsetBytes + e.chunkBytes;
+      nextRow += e.rowCount;
+      nextString += e.newStringCount;
+    }
+    if (nextRow !== trailer.totalRows || chunks.length !== trailer.dataChunkCount) return false;
+    if (chunks.length > 0) {
+      const h = parseChunkHeader(await this.readAt(chunks[0]!.offsetBytes, CHUNK_HEADER_BYTES), chunks[0]!.offsetBytes);
+      if (!h) return false;
+      for (const e of chunks) e.codec = h.codec;
+    }
+    this.chunks = chunks;
+    this.indexed = true;
+    return true;
+  }
+
+  /** The recovery path: hop over chunk headers from the start. */
+  private async scan(): Promise<void> {
+    const size = this.src.sizeBytes;
+    let at = this.header.headerBytes;
+    let nextRow = 0;
+    let nextString = 1;
+    for (;;) {
+      if (at === size) {
+        this.noteDamage(at, 'file ends without a trailer: the writer did not close it (killed, or still recording)');
+        return;
+      }
+      const buf = await this.readAt(at, Math.min(CHUNK_HEADER_BYTES, size - at));
+      if (isTrailerMagic(buf) && size - at === TRAILER_BYTES) {
+        const t = parseTrailer(await this.readAt(at, TRAILER_BYTES));
+        if (!t) this.noteDamage(at, 'trailer checksum mismatch');
+        return;
+      }
+      const h = buf.byteLength === CHUNK_HEADER_BYTES ? parseChunkHeader(buf, at) : null;
+      if (!h) {
+        this.noteDamage(at, buf.byteLength < CHUNK_HEADER_BYTES
+          ? `truncated chunk header (${buf.byteLength} of ${CHUNK_HEADER_BYTES} bytes)`
+          : 'bad chunk header (magic or checksum); nothing after this offset can be trusted');
+        return;
+      }
+      const end = at + CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes;
+      if (end > size) {
+        this.noteDamage(at, `truncated chunk ${h.seq}: needs ${end - at} bytes, ${size - at} present`);
+        return;
+      }
+      if (h.type === ChunkType.data) {
+        if (h.firstRow !== nextRow || h.firstStringId !== nextString) {
+          this.noteDamage(at, `chunk ${h.seq} does not follow its predecessor (row ${h.firstRow}, expected ${nextRow})`);
+          return;
+        }
+        this.chunks.push(entryOfHeader(h));
+        nextRow += h.rowCount;
+        nextString += h.newStringCount;
+      } else if (h.type === ChunkType.index) {
+        const body = await this.readAt(at + CHUNK_HEADER_BYTES + h.stringsBytes, h.bodyBytes);
+        if (crc32(body) !== h.bodyCrc) this.noteDamage(at, `index chunk ${h.seq}: checksum mismatch (skipped; the data chunks are intact)`);
+      } else {
+        this.noteDamage(at, `chunk ${h.seq}: unknown type ${h.type} (skipped)`);
+      }
+      at = end;
+    }
+  }
+
+  /** Index of the first chunk whose rows may have tsNs >= `tsNs` (chunks.length if none). */
+  chunkForTime(tsNs: number): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.chunks[mid]!.endNs < tsNs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private async part(bytes: Uint8Array, codec: number): Promise<Uint8Array> {
+    return codec === Codec.deflateRaw ? await this.inflate(bytes) : bytes;
+  }
+
+  private applyStrings(e: IndexEntry, strings: string[]): void {
+    if (this.strings.size !== e.firstStringId) {
+      throw new RecordingError(`string table out of step: chunk starts at id ${e.firstStringId}, have ${this.strings.size}`, e.offsetBytes);
+    }
+    for (const s of strings) this.strings.intern(s);
+  }
+
+  /** Fills the string table through chunk `k - 1`, reading only strings parts. */
+  private async ensureStringsBefore(k: number): Promise<void> {
+    for (; this.stringsThrough < k; this.stringsThrough++) {
+      const e = this.chunks[this.stringsThrough]!;
+      if (e.newStringCount === 0) continue;
+      const raw = await this.readAt(e.offsetBytes + CHUNK_HEADER_BYTES, e.stringsBytes);
+      this.stats.stringReads++;
+      if (raw.byteLength !== e.stringsBytes || crc32(raw) !== e.stringsCrc) {
+        throw new RecordingError(`chunk at byte ${e.offsetBytes}: strings part checksum mismatch`, e.offsetBytes);
+      }
+      this.applyStrings(e, decodeStrings(await this.part(raw, e.codec), e.newStringCount, e.offsetBytes));
+    }
+  }
+
+  /** Decodes data chunk `k`: verifies its checksums, returns its columns (string ids valid in `strings`). */
+  async readChunk(k: number): Promise<{ entry: IndexEntry; rowCount: number; kinds: Uint8Array; tsNs: Float64Array; columns: Map<string, Column> }> {
+    const e = this.chunks[k];
+    if (!e) throw new RangeError(`chunk ${k} out of range 0..${this.chunks.length}`);
+    await this.ensureStringsBefore(k);
+    const buf = await this.readAt(e.offsetBytes, e.chunkBytes);
+    this.stats.bodyReads++;
+    const h = buf.byteLength === e.chunkBytes ? parseChunkHeader(buf, e.offsetBytes) : null;
+    if (!h || h.type !== ChunkType.data || h.firstRow !== e.firstRow || h.rowCount !== e.rowCount) {
+      throw new RecordingError(`chunk at byte ${e.offsetBytes}: header does not match the index`, e.offsetBytes);
+    }
+    const stringsRaw = buf.subarray(CHUNK_HEADER_BYTES, CHUNK_HEADER_BYTES + h.stringsBytes);
+    const bodyRaw = buf.subarray(CHUNK_HEADER_BYTES + h.stringsBytes);
+    if (crc32(stringsRaw) !== h.stringsCrc || crc32(bodyRaw) !== h.bodyCrc) {
+      throw new RecordingError(`chunk ${h.seq} at byte ${e.offsetBytes}: payload checksum mismatch`, e.offsetBytes);
+    }
+    if (this.stringsThrough === k) {
+      if (h.newStringCount > 0) this.applyStrings(e, decodeStrings(await this.part(stringsRaw, h.codec), h.newStringCount, e.offsetBytes));
+      this.stringsThrough = k + 1;
+    }
+    let batch;
+    try {
+      batch = decodeBatch(await this.part(bodyRaw, h.codec));
+    } catch (err) {
+      const msg = err instanceof WireError ? err.message : `inflate failed: ${(err as Error).message}`;
+      throw new RecordingError(`chunk ${h.seq} at byte ${e.offsetBytes}: ${msg}`, e.offsetBytes);
+    }
+    const limit = e.firstStringId + e.newStringCount;
+    if (batch.rowCount !== e.rowCount || batch.firstStringId !== limit) {
+      throw new RecordingError(`chunk ${h.seq}: batch does not match its header`, e.offsetBytes);
+    }
+    for (const [key, col] of batch.columns) {
+      if (FIELD_TYPES[key as FieldName] !== 'str') continue;
+      for (let i = 0; i < batch.rowCount; i++) {
+        if (col[i]! >= limit) throw new RecordingError(`chunk ${h.seq}: ${key} row ${i} uses string id ${col[i]} beyond ${limit}`, e.offsetBytes);
+      }
+    }
+    return { entry: e, rowCount: batch.rowCount, kinds: batch.kinds, tsNs: batch.tsNs, columns: batch.columns };
+  }
+
+  /** A fresh store sharing this reader's string table (ids stay valid as the table grows). */
+  newStore(): TraceStore {
+    return new TraceStore(this.header.originNs, this.strings);
+  }
+
+  /**
+   * Rows with fromNs <= tsNs <= toNs, reading only the chunks that overlap. `firstRow` is the
+   * recording-wide row number of the store's row 0.
+   */
+  async readRange(fromNs: number, toNs: number): Promise<{ store: TraceStore; firstRow: number }> {
+    const store = this.newStore();
+    let firstRow = -1;
+    for (let k = this.chunkForTime(fromNs); k < this.chunks.length && this.chunks[k]!.startNs <= toNs; k++) {
+      const c = await this.readChunk(k);
+      let lo = 0;
+      let hi = c.rowCount;
+      while (lo < hi && c.tsNs[lo]! < fromNs) lo++;
+      while (hi > lo && c.tsNs[hi - 1]! > toNs) hi--;
+      if (hi === lo) continue;
+      if (firstRow < 0) firstRow = c.entry.firstRow + lo;
+      const cols = new Map<string, Column>();
+      for (const [key, col] of c.columns) cols.set(key, col.subarray(lo, hi));
+      store.appendColumns(hi - lo, c.kinds.subarray(lo, hi), c.tsNs.subarray(lo, hi), cols);
+    }
+    return { store, firstRow: Math.max(0, firstRow) };
+  }
+
+  /**
+   * Every good row, in order. Stops at the first chunk that fails its checksums (recorded in
+   * `damage`, and the chunk list is cut there) instead of throwing.
+   */
+  async readAll(into: TraceStore = this.newStore()): Promise<TraceStore> {
+    if (into.strings !== this.strings) throw new Error('readAll: the store must share the reader\'s string table (use newStore())');
+    for (let k = 0; k < this.chunks.length; k++) {
+      let c;
+      try {
+        c = await this.readChunk(k);
+      } catch (err) {
+        if (!(err instanceof RecordingError)) throw err;
+        this.noteDamage(err.offsetBytes, err.message);
+        this.chunks = this.chunks.slice(0, k);
+        break;
+      }
+      into.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+    }
+    return into;
+  }
+}
+
+/** A ByteSource over bytes in memory (tests, or a dropped File read whole in the browser). */
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    sizeBytes: bytes.byteLength,
+    read: async (offsetBytes, lengthBytes) => bytes.slice(offsetBytes, Math.min(bytes.byteLength, offsetBytes + lengthBytes)),
+  };
+}
+
+export { RecordingError };
