@@ -209,6 +209,12 @@ function hasLineTerminator(text: string, from: number, to: number): boolean {
   return false;
 }
 const LINE_TERMINATORS = ['\n', '\r', '\u2028', '\u2029'];
+/** text.startsWith(lit, at) for short strings, as a loop V8 inlines (the builtin call costs more than the compare). */
+function hasAt(text: string, at: number, lit: string): boolean {
+  if (at + lit.length > text.length) return false;
+  for (let k = 0; k < lit.length; k++) if (text.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
+  return true;
+}
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -245,6 +251,12 @@ const SYSCALL_OPS: Record<string, AppOp> = {
 };
 
 interface OpenFile { path: string; oflags: number }
+/** A header start that matched (knownHeader): its char codes up to the flags column, and what they gave. */
+interface KnownHeader { prefix: string; pidLast: number; pidLastCode: number; pid: number; proc: number; task: string }
+/** Tasks that take turns in a trace (an app, a server's threads); 8 cover 98% of the fixtures' lines. */
+const KNOWN_HEADER_SLOTS = 8;
+/** Longer header starts (a very long comm) are not remembered. */
+const KNOWN_HEADER_MAX_CHARS = 128;
 interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
 
 export interface FtraceStats {
@@ -263,10 +275,21 @@ export class FtraceParser {
   private partial = '';
   private skippingLongLine = false;
   private readonly cur = new Cursor();
-  /** `comm-pid` text of the current task, to reuse `task` while it repeats. */
+  /** `comm-pid` text of the last task the full header scan saw, and its `task` string (reused while it repeats). */
   private taskKey = '';
-  /** The last syscall name seen (syscall()). */
+  private taskOfKey = '';
+  /** Recently matched header starts (knownHeader), replaced round-robin. */
+  private readonly knownHeaders: KnownHeader[] = [];
+  private nextKnownHeader = 0;
+  // Set by a header match: where the flags/timestamp column starts, the timestamp's digit ranges.
+  private flagsCol = 0;
+  private secStart = 0;
+  private secEnd = 0;
+  private fracStart = -1;
+  private fracEnd = -1;
+  /** The last syscall name seen (syscall()), and SYSCALL_OPS of it. */
   private sysName = '';
+  private sysOp: AppOp | undefined = undefined;
   // Syscall arguments of the current line (args()): 4 indexes per argument into argText.
   private argText = '';
   private argBounds = new Int32Array(64);
@@ -297,9 +320,27 @@ export class FtraceParser {
   ) {}
 
   push(chunk: string): void {
-    let text = this.partial + chunk;
-    const start = this.lines(text);
-    text = start === 0 ? text : text.slice(start);
+    let from = 0;
+    if (this.partial.length > 0) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        this.keepPartial(this.partial + chunk);
+        return;
+      }
+      // Only the line that straddles the boundary is joined. Scanning `partial + chunk` instead
+      // would search a cons string, and V8 runs every indexOf on one through the runtime (~30x
+      // slower than on the flat chunk: it was a quarter of the parse time).
+      const joined = this.partial + chunk.slice(0, nl);
+      this.partial = '';
+      this.line(joined);
+      from = nl + 1;
+    }
+    const start = this.lines(chunk, from);
+    this.keepPartial(start === 0 ? chunk : chunk.slice(start));
+  }
+
+  /** Keeps the unfinished last line for the next push; one too long to be a line is dropped (and reported once). */
+  private keepPartial(text: string): void {
     if (text.length > MAX_FTRACE_LINE_BYTES) {
       if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
       this.skippingLongLine = true;
@@ -309,12 +350,11 @@ export class FtraceParser {
   }
 
   /**
-   * Parses every complete line of `text`; returns where the unfinished rest starts. A loop of its
-   * own, with nothing after it: V8 reuses on-stack-replacement code across calls, and code after
-   * a loop that the first OSR compile never saw deoptimized it on every chunk (~1 ms each).
+   * Parses every complete line of `text` from `start`; returns where the unfinished rest starts. A
+   * loop of its own, with nothing after it: V8 reuses on-stack-replacement code across calls, and
+   * code after a loop that the first OSR compile never saw deoptimized it on every chunk (~1 ms each).
    */
-  private lines(text: string): number {
-    let start = 0;
+  private lines(text: string, start: number): number {
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) return start;
@@ -352,23 +392,28 @@ export class FtraceParser {
       this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
       return;
     }
-    // Stack frames continue the open <stack trace> block.
-    let i = 0;
-    while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
-    if (text.charCodeAt(i) === 61 && text.charCodeAt(i + 1) === 62) {
-      if (this.openStack) this.openStack.frames.push(text.slice(i + 2).trim());
-      else this.diag(this.lineNo, i + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
-      return;
-    }
-    this.closeStack();
-    if (i === text.length || text.charCodeAt(i) === 35) {
-      this.stats.skipped++;
-      return;
-    }
-    const bodyCol = this.header(text, i);
-    if (bodyCol < 0) {
-      this.nonEventLine(text, i);
-      return;
+    let bodyCol = this.knownHeader(text);
+    if (bodyCol >= 0) {
+      this.closeStack();
+    } else {
+      // Stack frames continue the open <stack trace> block.
+      let i = 0;
+      while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+      if (text.charCodeAt(i) === 61 && text.charCodeAt(i + 1) === 62) {
+        if (this.openStack) this.openStack.frames.push(text.slice(i + 2).trim());
+        else this.diag(this.lineNo, i + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
+        return;
+      }
+      this.closeStack();
+      if (i === text.length || text.charCodeAt(i) === 35) {
+        this.stats.skipped++;
+        return;
+      }
+      bodyCol = this.header(text, i);
+      if (bodyCol < 0) {
+        this.nonEventLine(text, i);
+        return;
+      }
     }
     this.stats.events++;
     try {
@@ -389,15 +434,65 @@ export class FtraceParser {
     let cs = commStart;
     while (isWs(text.charCodeAt(cs))) cs++;
     if (cs >= text.length) return -1;
-    for (let dash = text.indexOf('-', cs + 1); dash >= 0; dash = text.indexOf('-', dash + 1)) {
+    const firstDash = text.indexOf('-', cs + 1);
+    for (let dash = firstDash; dash >= 0; dash = text.indexOf('-', dash + 1)) {
       const bodyCol = this.headerAfterComm(text, cs, dash);
-      if (bodyCol !== -1) return bodyCol < 0 ? -1 : bodyCol;
+      if (bodyCol === -1) continue;
+      if (bodyCol >= 0 && dash === firstDash) this.rememberHeader(text, dash);
+      return bodyCol < 0 ? -1 : bodyCol;
+    }
+    return -1;
+  }
+
+  /**
+   * Remembers the start of the header that just matched, up to its flags/timestamp column (see
+   * knownHeader). Only for a comm that ended at its first '-': with an earlier '-' in the comm,
+   * whether that dash could end it on another line depends on text after the prefix.
+   */
+  private rememberHeader(text: string, dash: number): void {
+    const n = this.flagsCol;
+    if (n > KNOWN_HEADER_MAX_CHARS) return;
+    let pidEnd = dash + 1;
+    while (isDigit(text.charCodeAt(pidEnd))) pidEnd++;
+    this.knownHeaders[this.nextKnownHeader] = {
+      prefix: flatPrefix(text, n), pidLast: pidEnd - 1, pidLastCode: text.charCodeAt(pidEnd - 1),
+      pid: this.pid, proc: this.proc, task: this.task,
+    };
+    this.nextKnownHeader = (this.nextKnownHeader + 1) % KNOWN_HEADER_SLOTS;
+  }
+
+  /**
+   * The header of a line that starts like a recently matched one, char for char up to the flags
+   * or timestamp column (and not followed by more whitespace there): the grammar made the same
+   * decisions on those chars, so only the flags, timestamp and ':' are left to match; sets time,
+   * pid, proc and task and returns the body's column. -1 if no prefix applies or the rest does not
+   * match (then the full scan decides: the comm may end at a later '-'). A trace is a few tasks
+   * taking turns, so a handful of prefixes cover nearly every line and skip ~45 of ~110 chars.
+   */
+  private knownHeader(text: string): number {
+    const known = this.knownHeaders;
+    for (let e = 0; e < known.length; e++) {
+      const h = known[e]!;
+      const n = h.prefix.length;
+      // The pid's last digit first: tasks' prefixes share their leading spaces, often the comm.
+      // (A charCodeAt loop measured as fast as startsWith here.)
+      if (text.length <= n || text.charCodeAt(h.pidLast) !== h.pidLastCode) continue;
+      const prefix = h.prefix;
+      let k = 0;
+      while (k < n && text.charCodeAt(k) === prefix.charCodeAt(k)) k++;
+      if (k < n || isWs(text.charCodeAt(n))) continue;
+      const bodyCol = this.timeAndColon(text, n);
+      if (bodyCol < 0) return -1;
+      this.pid = h.pid;
+      this.proc = h.proc;
+      this.task = h.task;
+      this.setTime(text);
+      return bodyCol;
     }
     return -1;
   }
 
   /** The header after a comm ending at `dash`: the body's column, -1 (try the next dash) or -2 (no match at all). */
-
   private headerAfterComm(text: string, cs: number, dash: number): number {
     let p = dash + 1;
     const pidStart = p;
@@ -425,6 +520,29 @@ export class FtraceParser {
     if (p === cpuStart || text.charCodeAt(p) !== 93 || !isWs(text.charCodeAt(p + 1))) return -1;
     p++;
     while (isWs(text.charCodeAt(++p)));
+    this.flagsCol = p;
+    p = this.timeAndColon(text, p);
+    if (p < 0) return -1;
+    // Matched, unless the comm holds a line terminator (`.` stops there; later dashes would only
+    // include it too).
+    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(text.charCodeAt(k))) return -2;
+    this.pid = decAt(text, pidStart, pidEnd);
+    this.proc = tgid || this.pid;
+    // Consecutive lines are mostly the same task: reuse its string.
+    if (pidEnd - cs !== this.taskKey.length || !text.startsWith(this.taskKey, cs)) {
+      this.taskKey = text.slice(cs, pidEnd);
+      this.taskOfKey = `${text.slice(cs, dash)}/${text.slice(pidStart, pidEnd)}`;
+    }
+    this.task = this.taskOfKey;
+    this.setTime(text);
+    return p;
+  }
+
+  /**
+   * The header from its flags column `p` on: `[flags] secs[.frac]: `. Returns the body's column
+   * (or -1) and leaves the timestamp's digit ranges in secStart/secEnd/fracStart/fracEnd.
+   */
+  private timeAndColon(text: string, p: number): number {
     // 4 or 5 flag characters and a space are the flags; digits then ':' cannot be (no ':' in them).
     let q = p;
     while (isFlagChar(text.charCodeAt(q))) q++;
@@ -447,17 +565,10 @@ export class FtraceParser {
     if (text.charCodeAt(p) !== 58 || !isWs(text.charCodeAt(p + 1))) return -1;
     p++;
     while (isWs(text.charCodeAt(++p)));
-    // Matched, unless the comm holds a line terminator (`.` stops there; later dashes would only
-    // include it too).
-    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(text.charCodeAt(k))) return -2;
-    this.pid = decAt(text, pidStart, pidEnd);
-    this.proc = tgid || this.pid;
-    // Consecutive lines are mostly the same task: reuse its string.
-    if (pidEnd - cs !== this.taskKey.length || !text.startsWith(this.taskKey, cs)) {
-      this.taskKey = text.slice(cs, pidEnd);
-      this.task = `${text.slice(cs, dash)}/${text.slice(pidStart, pidEnd)}`;
-    }
-    this.setTime(text, secStart, secEnd, fracStart, fracEnd);
+    this.secStart = secStart;
+    this.secEnd = secEnd;
+    this.fracStart = fracStart;
+    this.fracEnd = fracEnd;
     return p;
   }
 
@@ -478,7 +589,8 @@ export class FtraceParser {
   }
 
   /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
-  private setTime(text: string, secStart: number, secEnd: number, fracStart: number, fracEnd: number): void {
+  private setTime(text: string): void {
+    const { secStart, secEnd, fracStart, fracEnd } = this;
     let sec: number;
     let fracNs: number;
     if (fracStart >= 0) {
@@ -509,7 +621,7 @@ export class FtraceParser {
       this.emit(ev);
       return;
     }
-    if (c0 === 115 && text.startsWith('sys_', b) && !text.startsWith('sys_enter_', b) && !text.startsWith('sys_exit_', b) &&
+    if (c0 === 115 && hasAt(text, b, 'sys_') && !hasAt(text, b + 4, 'enter_') && !hasAt(text, b + 4, 'exit_') &&
       this.syscall(text, b)) {
       return;
     }
@@ -535,25 +647,30 @@ export class FtraceParser {
     if (p === b + 4) return false;
     const nameEnd = p;
     const end = text.length;
-    // Enter and exit lines of one call are adjacent: reuse the name string (an object key).
+    // Enter and exit lines of one call are adjacent: reuse the name string and its table lookup
+    // (a property lookup by a sliced string has to internalize it first).
     let sys = this.sysName;
-    if (nameEnd - b - 4 !== sys.length || !text.startsWith(sys, b + 4)) sys = this.sysName = text.slice(b + 4, nameEnd);
+    if (nameEnd - b - 4 !== sys.length || !hasAt(text, b + 4, sys)) {
+      sys = this.sysName = text.slice(b + 4, nameEnd);
+      this.sysOp = SYSCALL_OPS[sys];
+    }
+    const op = this.sysOp;
     if (text.charCodeAt(p) === 40) {
       let close = end;
       while (close > p + 1 && isWs(text.charCodeAt(close - 1))) close--;
       close--;
       if (close <= p || text.charCodeAt(close) !== 41) return false;
       if (hasLineTerminator(text, p + 1, close)) return false;
-      this.syscallEnter(sys, text, p + 1, close);
+      this.syscallEnter(sys, op, text, p + 1, close);
       return true;
     }
-    if (!text.startsWith(' -> ', p)) return false;
+    if (!hasAt(text, p, ' -> ')) return false;
     const retStart = p + 4;
     let retEnd = retStart;
     while (retEnd < end && !isWs(text.charCodeAt(retEnd))) retEnd++;
     if (retEnd === retStart) return false;
     for (let k = retEnd; k < end; k++) if (!isWs(text.charCodeAt(k))) return false;
-    this.syscallExit(sys, text, retStart, retEnd);
+    this.syscallExit(sys, op, text, retStart, retEnd);
     return true;
   }
 
@@ -648,9 +765,13 @@ export class FtraceParser {
           if (this.fuseSeries(name, c)) return;
         } else if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
           // trace-cmd style: `sys_enter_pwrite64: fd: 0x…, buf: …` / `sys_exit_pwrite64: 0x1000`.
-          if (name.startsWith('sys_enter_')) return this.syscallEnter(name.slice(10), body, 0, body.length);
+          if (name.startsWith('sys_enter_')) {
+            const sys = name.slice(10);
+            return this.syscallEnter(sys, SYSCALL_OPS[sys], body, 0, body.length);
+          }
+          const sys = name.slice(9);
           const ret = body.trim();
-          return this.syscallExit(name.slice(9), ret, 0, ret.length);
+          return this.syscallExit(sys, SYSCALL_OPS[sys], ret, 0, ret.length);
         } else if (body.charCodeAt(0) === 40 && /^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
           this.uprobe(name, body);
           return;
@@ -878,11 +999,10 @@ export class FtraceParser {
     return n;
   }
 
-  /** Arguments are text[from, to). */
-  private syscallEnter(sys: string, text: string, from: number, to: number): void {
+  /** Arguments are text[from, to); `op` is SYSCALL_OPS[sys]. */
+  private syscallEnter(sys: string, op: AppOp | undefined, text: string, from: number, to: number): void {
     const tsNs = this.ts;
     const task = this.task;
-    const op = SYSCALL_OPS[sys];
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       // Only tracked so fds keep their paths (dd opens its output as 3 and dup2s it to 1).
       this.args(text, from, to);
@@ -925,11 +1045,10 @@ export class FtraceParser {
     this.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
   }
 
-  /** The return value is text[retStart, retEnd). */
-  private syscallExit(sys: string, text: string, retStart: number, retEnd: number): void {
+  /** The return value is text[retStart, retEnd); `op` is SYSCALL_OPS[sys]. */
+  private syscallExit(sys: string, op: AppOp | undefined, text: string, retStart: number, retEnd: number): void {
     const tsNs = this.ts;
     const task = this.task;
-    const op = SYSCALL_OPS[sys];
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       const from = this.dupFrom.get(task);
       this.dupFrom.delete(task);
@@ -1033,6 +1152,13 @@ function devT(text: string): number {
   const colon = text.indexOf(':');
   if (colon < 0) return Number(text) || 0;
   return ((Number(text.slice(0, colon)) << 20) | Number(text.slice(colon + 1))) >>> 0;
+}
+
+/** text[0, n) as a string of its own (a slice would keep the whole chunk alive). */
+function flatPrefix(text: string, n: number): string {
+  const codes = new Uint16Array(n);
+  for (let k = 0; k < n; k++) codes[k] = text.charCodeAt(k);
+  return String.fromCharCode(...codes);
 }
 
 function skipWs(text: string, p: number): number {
