@@ -8,7 +8,7 @@
 //   fusescope summary FILE…                      (any format, detected by content)
 //   fusescope import  FILE… [-o OUT] [--format auto|ftrace|fuse-log|ndjson]
 //   fusescope record  --source sim [--scenario NAME] [--seed N] [--events N] -o OUT.fscope   (server/commands/)
-//   fusescope export  FILE… --format chrome-json|perfetto -o OUT
+//   fusescope export  FILE… --format chrome-json|perfetto|arrow -o OUT
 //   fusescope diff    A B [--json]
 //
 // Exit codes of import and summary: 0 ok, 1 input errors found (the rest was still imported),
@@ -268,7 +268,7 @@ const USAGE = `usage: fusescope <command> [options]
   summary  FILE… [--format auto|ftrace|fuse-log|ndjson]
   import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson]
   record   --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope
-  export   FILE… --format chrome-json|perfetto -o OUT
+  export   FILE… --format chrome-json|perfetto|arrow -o OUT
   diff     A B [--json]
   (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)
 `;

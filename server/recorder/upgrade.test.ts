@@ -1,0 +1,40 @@
+// Old recordings keep opening. `fixtures/v1-*.fscope` were written by the version-1 writer and
+// are never regenerated: when FORMAT_VERSION, WIRE_VERSION or SCHEMA_VERSION moves past 1, the
+// reader refuses them (parseFileHeader: "has no upgrader") and this test fails until an upgrader
+// for version 1 exists — that is the point. The expected values are pinned here, not recomputed
+// from the simulator, so a simulator change cannot move them.
+import { describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openRecordingFile } from './file-source.ts';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe('version-1 recordings (fixtures/)', () => {
+  it('v1-hardlink-alias-race.fscope: 600 events, as written by format 1 / wire 1 / schema 1', async () => {
+    const path = fixture('v1-hardlink-alias-race.fscope');
+    expect(statSync(path).size).toBe(6135);
+    const { reader, close } = await openRecordingFile(path);
+    try {
+      expect(reader.header).toMatchObject({ formatVersion: 1, wireVersion: 1, schemaVersion: 1, originNs: 0n });
+      expect(reader.header.meta).toEqual({ tool: 'fusescope', source: 'sim:hardlink-alias-race:seed=1', scenario: 'hardlink-alias-race', seed: 1 });
+      expect([reader.indexed, reader.damage]).toEqual([true, null]);
+      const store = await reader.readAll();
+      const counts: Record<string, number> = {};
+      for (let row = 0; row < store.length; row++) counts[store.kindOf(row)] = (counts[store.kindOf(row)] ?? 0) + 1;
+      expect(counts).toEqual({
+        app_op_begin: 30, fuse_send: 48, fuse_recv: 48, fuse_reply: 48, inode_new: 4, inode_lookup: 6, app_op_end: 27,
+        lock_acquire: 24, iomap_begin: 39, lock_wait: 12, fuse_notify: 32, cache_upsert: 32, iomap_map: 102,
+        cache_lookup: 69, iomap_iter_end: 37, lock_release: 22, iomap_ioend: 10, cache_inval: 10,
+      });
+      expect(store.get(0)).toEqual({ kind: 'app_op_begin', tsNs: 1831, task: 'writerA/1001', op: 'open', path: '/d1/file', fd: 3, posBytes: 0, lenBytes: 0, oflags: 2 });
+      expect(store.get(299)).toEqual({ kind: 'lock_acquire', tsNs: 672438, task: 'writerA/1001', lock: 'i_rwsem', mode: 'W', nodeId: 4, ino: 12 });
+      expect(store.get(599)).toEqual({
+        kind: 'cache_lookup', tsNs: 1230486, task: 'writerB/1002', nodeId: 5, ino: 12, fork: 'read', posBytes: 163840, lenBytes: 16384,
+        hit: false, mapType: 0, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0, cookie: 0,
+      });
+    } finally {
+      await close();
+    }
+  });
+});

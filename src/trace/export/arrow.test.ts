@@ -1,0 +1,111 @@
+// The Arrow IPC file read back by a real reader: apache-arrow's JS file reader (footer, dictionary
+// deltas, validity bitmaps, every column type). DuckDB (Arrow C++'s reader) reads CLI exports in
+// server/commands/commands.test.ts.
+import { describe, expect, it } from 'vitest';
+import { tableFromIPC, Type, type Table } from 'apache-arrow';
+import { TraceStore } from '../store.ts';
+import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../schema.ts';
+import { ev, oneOfEach } from '../testing/events.ts';
+import { ARROW_COLUMNS, toArrowFile } from './arrow.ts';
+import { buildFlatbuffer, fb } from './flatbuffers.ts';
+
+const storeOf = (events: TraceEvent[], originNs = 0n): TraceStore => {
+  const s = new TraceStore(originNs);
+  s.appendAll(events);
+  return s;
+};
+
+/** Every cell of `table` equals the store: the field's value where the kind has it, null elsewhere. */
+function expectSameAsStore(table: Table, store: TraceStore): void {
+  expect(table.numRows).toBe(store.length);
+  const cols = new Map(ARROW_COLUMNS.map((c) => [c.name, table.getChild(c.name)!]));
+  for (let row = 0; row < store.length; row++) {
+    const e = store.get(row) as unknown as Record<string, unknown>;
+    expect(cols.get('kind')!.get(row)).toBe(e.kind);
+    expect(cols.get('tsNs')!.get(row)).toBe(BigInt(e.tsNs as number));
+    const has = new Set<string>(KIND_FIELDS[store.kindOf(row)]);
+    for (const f of FIELDS) {
+      const got = cols.get(f)!.get(row);
+      expect([row, f, got]).toEqual([row, f, has.has(f) ? e[f] : null]);
+    }
+  }
+}
+
+describe('arrow export', () => {
+  it('every kind, batches of 4 rows (dictionary deltas), reads back cell for cell', () => {
+    const store = storeOf(oneOfEach(), 1_700_000_000_123_456_789n);
+    const table = tableFromIPC(toArrowFile(store, { rowsPerBatch: 4, metadata: { source: 'test' } }));
+    expect(table.batches).toHaveLength(Math.ceil(store.length / 4));
+    expect(table.schema.metadata.get('originNs')).toBe('1700000000123456789');
+    expect(table.schema.metadata.get('source')).toBe('test');
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['kind', 'tsNs', ...FIELDS]);
+    expectSameAsStore(table, store);
+  });
+
+  it('column types follow the schema', () => {
+    const table = tableFromIPC(toArrowFile(storeOf(oneOfEach())));
+    const typeOf = (name: string): string => {
+      const t = table.schema.fields.find((f) => f.name === name)!.type;
+      return t.typeId === Type.Dictionary ? `dict<${t.indices.bitWidth},${Type[t.dictionary.typeId]}>` : String(t);
+    };
+    expect(typeOf('kind')).toBe('dict<8,Utf8>');
+    expect(typeOf('tsNs')).toBe('Int64');
+    const expected: Record<string, string> = {
+      f64: 'Float64', i32: 'Int32', u32: 'Uint32', u16: 'Uint16', u8: 'Uint8', bool: 'Bool', u64: 'Uint64', str: 'dict<32,Utf8>',
+    };
+    for (const f of FIELDS) expect([f, typeOf(f)]).toEqual([f, expected[FIELD_TYPES[f]] ?? 'dict<8,Utf8>']);
+    expect(table.schema.fields.find((f) => f.name === 'kind')!.nullable).toBe(false);
+    expect(table.schema.fields.find((f) => f.name === 'nodeId')!.nullable).toBe(true);
+  });
+
+  it('edge values: u64 extremes, negatives, unicode, large and negative tsNs', () => {
+    const events: TraceEvent[] = [
+      ev('lock_contention', -5, 'kworker/0:1/9', { lockAddr: 0xffff_ffff_ffff_fffen, lockFlags: 0xffff_ffff, ret: -1 }),
+      ev('iomap_ioend', 0, 'ß/1', { newAddr: 0n, error: -2147483648, sent: true, writtenBytes: 2 ** 53 - 1 }),
+      ev('iomap_map', 2 ** 40 + 3, 'srv/2', { mapAddr: 1n << 63n, mapType: 255, mapFlags: 65535, slot: 'write', source: 'cache' }),
+      ev('app_op_begin', 2 ** 52, '/日本/3', { path: '/dir/✓ file', fd: -1 }),
+      ev('diag', 2 ** 52 + 1, '', { message: '', code: 'x', severity: 'error', file: 'a\0b', line: 7 }),
+    ];
+    const store = storeOf(events);
+    expectSameAsStore(tableFromIPC(toArrowFile(store, { rowsPerBatch: 2 })), store);
+  });
+
+  it('an empty store is a valid file with the full schema', () => {
+    const table = tableFromIPC(toArrowFile(new TraceStore()));
+    expect(table.numRows).toBe(0);
+    expect(table.schema.fields).toHaveLength(2 + FIELDS.length);
+  });
+
+  it('file framing: magic at both ends, 8-aligned footer right after the EOS marker', () => {
+    const bytes = toArrowFile(storeOf(oneOfEach()));
+    const text = (a: number, b: number): string => String.fromCharCode(...bytes.subarray(a, b));
+    expect(text(0, 6)).toBe('ARROW1');
+    expect(text(bytes.length - 6, bytes.length)).toBe('ARROW1');
+    const dv = new DataView(bytes.buffer);
+    const footerAt = bytes.length - 10 - dv.getInt32(bytes.length - 10, true);
+    expect(footerAt % 8).toBe(0);
+    expect([dv.getUint32(footerAt - 8, true), dv.getUint32(footerAt - 4, true)]).toEqual([0xffff_ffff, 0]);
+  });
+});
+
+describe('flatbuffers writer', () => {
+  it('aligns every scalar to its size and points every offset forward', () => {
+    const buf = buildFlatbuffer(fb.table([fb.u8(1), fb.i64(-2n), fb.string('ab'), fb.i16(3), fb.structs(1, new Uint8Array(16).fill(9), 8)]));
+    const dv = new DataView(buf.buffer);
+    expect(buf.length % 8).toBe(0);
+    const table = dv.getUint32(0, true);
+    const vtable = table - dv.getInt32(table, true);
+    const slot = (i: number): number => table + dv.getUint16(vtable + 4 + 2 * i, true);
+    expect(dv.getUint16(vtable, true)).toBe(4 + 2 * 5);
+    expect(dv.getUint8(slot(0))).toBe(1);
+    expect(slot(1) % 8).toBe(0);
+    expect(dv.getBigInt64(slot(1), true)).toBe(-2n);
+    expect(dv.getInt16(slot(3), true)).toBe(3);
+    const str = slot(2) + dv.getUint32(slot(2), true);
+    expect(str).toBeGreaterThan(slot(2));
+    expect(String.fromCharCode(...buf.subarray(str + 4, str + 4 + dv.getUint32(str, true)))).toBe('ab');
+    const vec = slot(4) + dv.getUint32(slot(4), true);
+    expect((vec + 4) % 8).toBe(0);
+    expect(dv.getUint32(vec, true)).toBe(1);
+  });
+});
