@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from './http-server.ts';
 import { LiveSession, type PacedSource } from './hub/live-session.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
+import { Recorder } from './recorder/recorder.ts';
 
 class Idle implements PacedSource {
   nowNs = 0;
@@ -23,7 +24,7 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(token?: string): Promise<{ server: RunningServer; session: LiveSession }> {
+async function start(token?: string, recordingsDir?: string): Promise<{ server: RunningServer; session: LiveSession }> {
   const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>fusescope</title>');
   const session = new LiveSession({
@@ -34,7 +35,7 @@ async function start(token?: string): Promise<{ server: RunningServer; session: 
       return { source: new Idle(), paceNsPerSec: 1e6, label: 'idle' };
     },
   });
-  server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session, token });
+  server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session, token, recordingsDir });
   return { server, session };
 }
 
@@ -101,5 +102,68 @@ describe('fusescope serve: http + websocket', () => {
     const ok = await connect(`ws://127.0.0.1:${server.port}/ws?token=s3cret`);
     ok.ws.close();
     await expect(startServer({ host: '0.0.0.0', port: 0, distDir: '.', session: null as never })).rejects.toThrow(/token/);
+  });
+});
+
+describe('fusescope serve: /api/recordings (read-only)', () => {
+  function sessionsDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'fusescope-sessions-'));
+    const rec = new Recorder(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope'), { meta: { scenario: 'idle' } });
+    rec.appendEvents(Array.from({ length: 10 }, (_, i): TraceEvent => ({ kind: 'instant', tsNs: i * 100, task: 'x/1', name: 'tick', text: '' })));
+    rec.close();
+    writeFileSync(join(dir, '2026-01-02T00-00-00-000Z-cut.fscope'), readFileSync(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope')).subarray(0, 200));
+    writeFileSync(join(dir, 'notes.txt'), 'not a recording');
+    writeFileSync(join(dir, '.hidden.fscope'), 'x');
+    symlinkSync('/etc/passwd', join(dir, 'link.fscope'));
+    return dir;
+  }
+
+  it('lists the .fscope files with sizes and, from the trailer, event counts', async () => {
+    const dir = sessionsDir();
+    const { server } = await start(undefined, dir);
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/recordings`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { recordings: Array<{ name: string; bytes: number; events: number | null }> };
+    const byName = new Map(body.recordings.map((r) => [r.name, r]));
+    expect([...byName.keys()].sort()).toEqual(['2026-01-01T00-00-00-000Z-idle.fscope', '2026-01-02T00-00-00-000Z-cut.fscope']);
+    expect(byName.get('2026-01-01T00-00-00-000Z-idle.fscope')).toMatchObject({ events: 10 });
+    expect(byName.get('2026-01-02T00-00-00-000Z-cut.fscope')).toMatchObject({ bytes: 200, events: null });
+  });
+
+  it('serves a recording\'s bytes', async () => {
+    const dir = sessionsDir();
+    const { server } = await start(undefined, dir);
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/recordings/2026-01-01T00-00-00-000Z-idle.fscope`);
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(readFileSync(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope'))));
+  });
+
+  it('refuses path traversal, other files, dot-files and symlinks', async () => {
+    const dir = sessionsDir();
+    const { server } = await start(undefined, dir);
+    const base = `http://127.0.0.1:${server.port}/api/recordings/`;
+    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '..%2Fx.fscope', '%2Fetc%2Fpasswd', 'notes.txt', '.hidden.fscope', 'link.fscope', '%E0%A4%A', 'sub%2Fa.fscope']) {
+      const res = await fetch(base + bad);
+      expect(res.status, bad).toBe(404);
+    }
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/recordings/../../etc/passwd`);
+    expect(res.status).not.toBe(200);
+  });
+
+  it('requires the token when one is set', async () => {
+    const dir = sessionsDir();
+    const { server } = await start('s3cret', dir);
+    expect((await fetch(`http://127.0.0.1:${server.port}/api/recordings`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${server.port}/api/recordings/2026-01-01T00-00-00-000Z-idle.fscope`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${server.port}/api/recordings?token=s3cret`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${server.port}/api/recordings/2026-01-01T00-00-00-000Z-idle.fscope?token=s3cret`)).status).toBe(200);
+  });
+
+  it('answers an empty list for a missing folder and 404 without one', async () => {
+    const { server } = await start(undefined, join(tmpdir(), 'fusescope-no-such-dir-' + process.pid));
+    expect(await (await fetch(`http://127.0.0.1:${server.port}/api/recordings`)).json()).toEqual({ recordings: [] });
+    await server.close();
+    const again = await start();
+    expect((await fetch(`http://127.0.0.1:${again.server.port}/api/recordings`)).status).toBe(404);
   });
 });

@@ -6,15 +6,22 @@
 // address a token is required on both the page and the websocket. Nothing a browser can send
 // starts anything privileged: the control messages only pause, resume, change speed or switch
 // between the server's own scenarios.
+//
+// Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
+//   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
+//   GET /api/recordings/<name>   the .fscope bytes; <name> is a plain file name in the sessions
+//                                folder (no separators, no dot-files, no symlinks): anything else 404
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ServerMessage } from '../src/trace/wire.ts';
 import type { LiveSession } from './hub/live-session.ts';
+import { TRAILER_BYTES, parseTrailer } from '../src/trace/recording/format.ts';
 
 export interface ServeOptions {
   host: string;
@@ -24,7 +31,49 @@ export interface ServeOptions {
   token?: string;
   distDir: string;
   session: LiveSession;
+  /** The sessions folder whose .fscope files /api/recordings lists and serves; none: the API 404s. */
+  recordingsDir?: string;
   log?: (line: string) => void;
+}
+
+/** A recording name the API serves: one path component, ends in .fscope, no leading dot. */
+export const RECORDING_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}\.fscope$/;
+
+export interface RecordingListing {
+  name: string;
+  bytes: number;
+  mtimeMs: number;
+  /** Rows from the trailer (a cheap 32-byte read); null without one (being written, or killed). */
+  events: number | null;
+}
+
+/** The .fscope files of `dir`, newest first; a missing folder is an empty list. */
+export async function listRecordings(dir: string): Promise<RecordingListing[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const out: RecordingListing[] = [];
+  for (const name of names) {
+    if (!RECORDING_NAME.test(name)) continue;
+    const info = await lstat(join(dir, name)).catch(() => null);
+    if (!info?.isFile()) continue;
+    out.push({ name, bytes: info.size, mtimeMs: info.mtimeMs, events: await trailerRows(join(dir, name), info.size) });
+  }
+  return out.sort((a, b) => b.mtimeMs - a.mtimeMs || b.name.localeCompare(a.name));
+}
+
+async function trailerRows(path: string, size: number): Promise<number | null> {
+  if (size < TRAILER_BYTES) return null;
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const buf = new Uint8Array(TRAILER_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, TRAILER_BYTES, size - TRAILER_BYTES);
+    return bytesRead === TRAILER_BYTES ? (parseTrailer(buf)?.totalRows ?? null) : null;
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface RunningServer {
@@ -83,8 +132,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (opts.token && url.pathname === '/' && !tokenMatches(opts.token, url.searchParams.get('token'))) {
+    const isApi = url.pathname === '/api/recordings' || url.pathname.startsWith('/api/recordings/');
+    if (opts.token && (url.pathname === '/' || isApi) && !tokenMatches(opts.token, url.searchParams.get('token'))) {
       res.writeHead(401, { 'content-type': 'text/plain' }).end('token required: open the URL fusescope printed\n');
+      return;
+    }
+    if (isApi) {
+      await serveRecordings(req, res, url.pathname);
       return;
     }
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
@@ -114,6 +168,51 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       'cache-control': 'no-cache',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  async function serveRecordings(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const dir = opts.recordingsDir ? resolve(opts.recordingsDir) : null;
+    if (!dir) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('this server keeps no recordings\n');
+      return;
+    }
+    if (pathname === '/api/recordings') {
+      const body = JSON.stringify({ recordings: await listRecordings(dir) });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    let name = '';
+    try {
+      name = decodeURIComponent(pathname.slice('/api/recordings/'.length));
+    } catch {
+      name = '';
+    }
+    const file = join(dir, name);
+    const info = RECORDING_NAME.test(name) && dirname(file) === dir ? await lstat(file).catch(() => null) : null;
+    if (!info?.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no such recording\n');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': info.size,
+      'content-disposition': `attachment; filename="${name}"`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // Exactly the bytes present when listed: a recording still being written grows, and the
+    // reader opens a prefix (it recovers by scanning chunk headers).
+    const stream = createReadStream(file, { start: 0, end: Math.max(0, info.size - 1) });
+    stream.on('error', (err) => {
+      log(`recording read error: ${err.message}`);
+      res.destroy(err);
+    });
+    stream.pipe(res);
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: CLIENT_MESSAGE_MAX_BYTES });

@@ -1,27 +1,31 @@
-// Entry point: creates the page's one scheduler, AppStore and websocket client, and passes them
-// down (no module globals).
+// Entry point: creates the page's one scheduler, AppStore, websocket client and file session, and
+// passes them down (no module globals).
 
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
 import { AppStore, COUNTER_PERIOD_MS } from './app/app-store.ts';
 import { RafScheduler } from './app/raf-scheduler.ts';
 import { WsClient, wsUrlFor } from './app/ws-client.ts';
+import { FileSession, type WorkerLike } from './app/file-session.ts';
 import { installTestHooks } from './app/test-hooks.ts';
 import { applyUrlState, syncUrl } from './app/url-sync.ts';
 import './app/app.css';
 
 const scheduler = new RafScheduler();
 const store = new AppStore(scheduler);
+scheduler.addBeforeFrame(() => store.tickReplay());
 scheduler.addBeforeFrame(() => store.followNow());
 const client = new WsClient(store, wsUrlFor(location));
-installTestHooks(window, store, scheduler, client);
-applyUrlState(location.hash, store, client);
+const makeWorker = (): WorkerLike => new Worker(new URL('./app/import-worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike;
+const session = new FileSession(store, client, makeWorker, location.search);
+installTestHooks(window, store, scheduler, client, session);
+const startsWithFile = applyUrlState(location.hash, store, client, session);
 setInterval(() => {
   store.tickCounters();
   syncUrl(store, window);
 }, COUNTER_PERIOD_MS);
-client.start();
+if (!startsWithFile) client.start();
 
 const rootEl = document.getElementById('root');
 if (!rootEl) throw new Error('index.html has no #root');
-createRoot(rootEl).render(<App store={store} client={client} />);
+createRoot(rootEl).render(<App store={store} client={client} session={session} />);

@@ -1,7 +1,10 @@
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { VIEW_TABS, type AppStore, type ViewTab } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
+import type { FileSession } from './file-session.ts';
 import { Header } from './Header.tsx';
+import { FilePanel } from './FilePanel.tsx';
+import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
 import { AreaTable } from '../views/timeline/AreaTable.tsx';
@@ -31,7 +34,7 @@ const TAB_TITLES: Record<ViewTab, string> = {
   accounting: 'Run accounting',
 };
 
-export function App({ store, client }: { store: AppStore; client: WsClient }) {
+export function App({ store, client, session }: { store: AppStore; client: WsClient; session: FileSession }) {
   const missed = useStoreValue(store, (s) => s.missedEvents);
   const gapCount = useStoreValue(store, (s) => s.gaps.length);
   const error = useStoreValue(store, (s) => s.lastError);
@@ -39,8 +42,10 @@ export function App({ store, client }: { store: AppStore; client: WsClient }) {
   const query = useStoreValue(store, (s) => s.query);
   const theme = useStoreValue(store, (s) => s.theme);
   const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
+  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
   const searchRef = useRef<HTMLInputElement>(null);
   useKeys(store, client, searchRef);
+  const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     applyChromeTheme(theme);
@@ -51,7 +56,9 @@ export function App({ store, client }: { store: AppStore; client: WsClient }) {
 
   return (
     <div className="app">
-      <Header store={store} client={client} searchRef={searchRef} />
+      <Header store={store} client={client} session={session} searchRef={searchRef} />
+      {isFile && <FilePanel store={store} />}
+      {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {missed > 0 && (
         <Banner testId="gap-banner">
           {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
@@ -92,7 +99,7 @@ export function App({ store, client }: { store: AppStore; client: WsClient }) {
   );
 }
 
-/** `space` pauses, `/` focuses search, `f` zooms to the selection, Escape clears it. */
+/** `space` pauses (the stream, or a file's replay), `/` focuses search, `f` zooms to the selection, Escape clears it. */
 function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
   useEffect(() => {
     // preventDefault on both edges stops a focused button or checkbox from also activating.
@@ -114,7 +121,12 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
       }
       if (e.key !== ' ') return;
       e.preventDefault();
-      if (e.repeat || !store.serverState || store.connection !== 'open') return;
+      if (e.repeat) return;
+      if (store.sourceKind === 'file') {
+        store.togglePlay();
+        return;
+      }
+      if (!store.serverState || store.connection !== 'open') return;
       client.setPaused(!store.serverState.paused);
     };
     const onKeyUp = (e: KeyboardEvent): void => {

@@ -1,65 +1,40 @@
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
+import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { SearchBox } from './SearchBox.tsx';
+import { LiveControls } from './LiveControls.tsx';
+import { ReplayControls } from './ReplayControls.tsx';
+import { FileMenu } from './FileMenu.tsx';
 
-/** Speeds offered; the server accepts 0.01…1000 (wire.ts SPEED_MIN/MAX). */
-export const SPEEDS = [0.1, 0.5, 1, 2, 5, 10] as const;
-
-export function Header({ store, client, searchRef }: { store: AppStore; client: WsClient; searchRef: React.RefObject<HTMLInputElement | null> }) {
+export function Header({ store, client, session, searchRef }: { store: AppStore; client: WsClient; session: FileSession; searchRef: React.RefObject<HTMLInputElement | null> }) {
   const theme = useStoreValue(store, (s) => s.theme);
   const connection = useStoreValue(store, (s) => s.connection);
-  const hasState = useStoreValue(store, (s) => s.serverState !== null);
-  const paused = useStoreValue(store, (s) => s.serverState?.paused ?? false);
-  const speed = useStoreValue(store, (s) => s.serverState?.speed ?? 1);
-  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
-  const scenarios = useStoreValue(store, (s) => s.scenarios);
+  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
   const followLive = useStoreValue(store, (s) => s.followLive);
   const events = useStoreValue(store, (s) => s.eventCount);
   const spans = useStoreValue(store, (s) => s.spanCount);
   const rate = useStoreValue(store, (s) => s.eventsPerSec);
   const source = useStoreValue(store, (s) => s.source);
-  const speeds: number[] = SPEEDS.includes(speed as (typeof SPEEDS)[number]) ? [...SPEEDS] : [...SPEEDS, speed].sort((a, b) => a - b);
-  const disabled = connection !== 'open' || !hasState;
 
   return (
     <header className="header">
       <h1>fusescope</h1>
-      <button type="button" data-testid="pause" disabled={disabled} onClick={() => client.setPaused(!paused)}
-        title="Pause or resume the stream (space)">
-        {paused ? 'Resume' : 'Pause'}
-      </button>
-      <label>
-        speed
-        <select data-testid="speed" value={String(speed)} disabled={disabled}
-          onChange={(e) => client.send({ type: 'speed', value: Number(e.target.value) })}>
-          {speeds.map((v) => <option key={v} value={String(v)}>{v}×</option>)}
-        </select>
-      </label>
-      <label>
-        scenario
-        <select data-testid="scenario" value={scenario} disabled={disabled || scenarios.length === 0}
-          onChange={(e) => client.send({ type: 'scenario', name: e.target.value })}
-          title={scenarios.find((s) => s.name === scenario)?.description}>
-          {scenarios.length === 0 && <option value={scenario}>{scenario || '—'}</option>}
-          {scenarios.map((s) => <option key={s.name} value={s.name} title={s.description}>{s.name}</option>)}
-        </select>
-      </label>
-      <button type="button" data-testid="restart" disabled={disabled || !scenario} title="Restart the scenario from the beginning (same seed: the same trace)"
-        onClick={() => client.send({ type: 'scenario', name: scenario })}>Restart</button>
-      <label title="Keep the newest data in view; zooming or panning turns this off">
+      {isFile ? <ReplayControls store={store} session={session} /> : <LiveControls store={store} client={client} />}
+      <label title={isFile ? 'Keep the playhead in view; zooming or panning turns this off' : 'Keep the newest data in view; zooming or panning turns this off'}>
         <input type="checkbox" data-testid="follow-live" checked={followLive}
           onChange={(e) => store.setFollowLive(e.target.checked)} />
-        follow live
+        {isFile ? 'follow playhead' : 'follow live'}
       </label>
+      <FileMenu session={session} />
       <SearchBox store={store} inputRef={searchRef} />
       <span className="spacer" />
       <span className="counters" data-testid="counters">
-        {events.toLocaleString('en-US')} events · {spans.toLocaleString('en-US')} spans · {rate.toLocaleString('en-US')} ev/s
+        {events.toLocaleString('en-US')} events · {spans.toLocaleString('en-US')} spans{isFile ? '' : ` · ${rate.toLocaleString('en-US')} ev/s`}
       </span>
-      <span className={`status status-${connection}`} data-testid="connection" title={source}>
-        {connection === 'open' ? 'live' : connection}
-      </span>
+      {isFile
+        ? <span className="status status-file" data-testid="connection" title="A file is open; the live stream is detached from this page">file</span>
+        : <span className={`status status-${connection}`} data-testid="connection" title={source}>{connection === 'open' ? 'live' : connection}</span>}
       <button type="button" data-testid="theme" className="theme-toggle" title="Light / dark theme"
         onClick={() => store.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
     </header>

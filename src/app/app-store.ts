@@ -18,6 +18,8 @@ import { AliasIndex } from '../trace/derive/aliases.ts';
 import { LockIndex } from '../trace/derive/locks.ts';
 import { CacheIndex } from '../trace/derive/cache.ts';
 import { spanOfRow } from '../trace/derive/relatives.ts';
+import { REPLAY_PACE_NS_PER_SEC, advance, clampNs, clampSpeed, effectiveLoop, playFrom, type LoopRange, type PlayheadState } from './playhead.ts';
+import type { FileKind, ImportPhase } from './import-protocol.ts';
 
 /** The tabs under the timeline. */
 export const VIEW_TABS = ['locks', 'aliases', 'cache', 'area', 'accounting'] as const;
@@ -29,6 +31,21 @@ export const FOCUS_MARGIN_FRACTION = 0.25;
 export const REVEAL_INSTANT_NS = 200e3;
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
+/** Where the trace comes from: the server's websocket, or a file opened in this page. */
+export type SourceKind = 'live' | 'file';
+export interface OpenedFile {
+  /** File name(s) as shown (`trace.txt + fuse2fs-d.log`). */
+  label: string;
+  kind: FileKind;
+  /** A recording opened from the server's list (`rec=` in the URL); '' for a dropped file. */
+  recordingName: string;
+}
+export interface ImportStatus {
+  phase: ImportPhase | 'idle';
+  doneBytes: number;
+  totalBytes: number;
+}
+export const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
 
 /** Follow-live shows this many wall seconds of stream at speed 1: a span stays in view ~3 s, long
  *  enough to hover it, while the window stays narrow enough for spans to be wider than a pixel. */
@@ -89,6 +106,20 @@ export class AppStore implements ViewHost {
   locksProbe: LocksProbe | null = null;
   /** performance.now() of the last data or UI change (idle detection). */
   lastChangeMs = 0;
+
+  // --- opened file and its replay (docs/replay.md) --------------------------------------------
+  sourceKind: SourceKind = 'live';
+  file: OpenedFile | null = null;
+  importStatus: ImportStatus = NO_IMPORT;
+  /** First diagnostics of the opened file, formatted `file:line: message`, and their total. */
+  diagLines: readonly string[] = [];
+  diagCount = 0;
+  replay: PlayheadState = { startNs: 0, endNs: 0, playheadNs: 0, playing: false, speed: 1 };
+  /** Play the area selection over and over. */
+  loop = false;
+  /** The playhead as the header shows it, refreshed with the counters (not every frame). */
+  playheadReadoutNs = 0;
+  private lastReplayTickMs = Number.NaN;
 
   private readonly listeners = new Set<() => void>();
   private rateSamples: { wallMs: number; events: number }[] = [];
@@ -155,6 +186,7 @@ export class AppStore implements ViewHost {
       this.missedEvents += missed;
       gapsAdded = true;
     }
+    if (this.sourceKind === 'file') this.extendReplay();
     this.changed(gapsAdded);
   }
 
@@ -223,7 +255,9 @@ export class AppStore implements ViewHost {
   /** Called at the start of every frame: while following, show the newest followWindowNs. */
   followNow(): void {
     if (!this.followLive) return;
-    const endNs = Math.max(this.trace.endNs, this.followWindowNs);
+    const endNs = this.sourceKind === 'file'
+      ? Math.max(this.replay.playheadNs, this.trace.startNs + Math.min(this.followWindowNs, this.trace.endNs - this.trace.startNs))
+      : Math.max(this.trace.endNs, this.followWindowNs);
     if (endNs === this.viewEndNs && this.viewEndNs - this.viewStartNs === this.followWindowNs) return;
     this.viewEndNs = endNs;
     this.viewStartNs = endNs - this.followWindowNs;
@@ -346,6 +380,149 @@ export class AppStore implements ViewHost {
     this.locksProbe = probe;
   }
 
+  // --- opened file -----------------------------------------------------------------------------
+
+  get playheadNs(): number {
+    return this.sourceKind === 'file' ? this.replay.playheadNs : Number.NaN;
+  }
+
+  /** A file is being opened: the page leaves the live stream and shows the file as it loads. */
+  beginFile(file: OpenedFile): void {
+    this.sourceKind = 'file';
+    this.file = file;
+    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0 };
+    this.diagLines = [];
+    this.diagCount = 0;
+    this.lastError = '';
+    this.replay = { ...this.replay, startNs: 0, endNs: 0, playheadNs: 0, playing: false };
+    this.followLive = true;
+    this.resetTrace(0n);
+  }
+
+  setImportStatus(status: ImportStatus): void {
+    this.importStatus = status;
+    this.changed(true);
+  }
+
+  /** The file's rows are all in: diagnostics shown, paused at the end, the whole file in view. */
+  finishFile(diagLines: readonly string[], diagCount: number): void {
+    this.importStatus = { ...this.importStatus, phase: 'done', doneBytes: this.importStatus.totalBytes };
+    this.diagLines = diagLines;
+    this.diagCount = diagCount;
+    this.extendReplay();
+    this.changed(true);
+  }
+
+  failFile(message: string): void {
+    this.importStatus = { ...this.importStatus, phase: 'failed' };
+    this.lastError = message;
+    this.changed(true);
+  }
+
+  /** Back to the live stream (the caller reconnects the websocket; its hello refills the trace). */
+  setLive(): void {
+    this.sourceKind = 'live';
+    this.file = null;
+    this.importStatus = NO_IMPORT;
+    this.diagLines = [];
+    this.diagCount = 0;
+    this.replay = { ...this.replay, playing: false };
+    this.lastError = '';
+    this.followLive = true;
+    this.userSetWindow = false;
+    this.followWindowNs = this.serverState && this.serverState.paceNsPerSec > 0
+      ? clampWidth(this.serverState.paceNsPerSec * FOLLOW_WINDOW_WALL_S) : DEFAULT_FOLLOW_WINDOW_NS;
+    this.resetTrace(0n);
+  }
+
+  /** While loading: the replay spans what has arrived, the playhead at its end, all of it in view. */
+  private extendReplay(): void {
+    const { startNs, endNs } = this.trace;
+    const atEnd = this.replay.playheadNs >= this.replay.endNs;
+    this.replay = { ...this.replay, startNs, endNs, playheadNs: atEnd ? endNs : clampNs({ startNs, endNs }, this.replay.playheadNs) };
+    if (this.followLive && atEnd && !this.replay.playing) {
+      this.followWindowNs = clampWidth(endNs - startNs);
+      this.followNow();
+    }
+  }
+
+  private loopRange(): LoopRange | null {
+    return this.loop && !Number.isNaN(this.areaFromNs) ? { fromNs: this.areaFromNs, toNs: this.areaToNs } : null;
+  }
+
+  /** Loop on only when there is an area selection to loop over. */
+  get loopActive(): boolean {
+    return effectiveLoop(this.replay, this.loopRange()) !== null;
+  }
+
+  play(): void {
+    if (this.sourceKind !== 'file' || this.replay.playing) return;
+    const playheadNs = playFrom(this.replay, this.loopRange());
+    this.replay = { ...this.replay, playheadNs, playing: true };
+    this.lastReplayTickMs = Number.NaN;
+    this.followPlayhead();
+    this.changed(true);
+  }
+
+  /**
+   * Shows the playhead at the view's right edge with the current zoom — or, when the whole file is
+   * in view (just opened), with the live view's window for this speed, so the motion is readable.
+   */
+  private followPlayhead(): void {
+    const fullNs = this.replay.endNs - this.replay.startNs;
+    const widthNs = this.viewEndNs - this.viewStartNs;
+    this.followWindowNs = widthNs >= fullNs
+      ? clampWidth(Math.min(fullNs, REPLAY_PACE_NS_PER_SEC * this.replay.speed * FOLLOW_WINDOW_WALL_S))
+      : clampWidth(widthNs);
+    this.followLive = true;
+    this.followNow();
+  }
+
+  pause(): void {
+    if (!this.replay.playing) return;
+    this.replay = { ...this.replay, playing: false };
+    this.playheadReadoutNs = this.replay.playheadNs;
+    this.changed(true);
+  }
+
+  togglePlay(): void {
+    if (this.replay.playing) this.pause();
+    else this.play();
+  }
+
+  setReplaySpeed(speed: number): void {
+    this.replay = { ...this.replay, speed: clampSpeed(speed) };
+    this.changed(true);
+  }
+
+  setLoop(on: boolean): void {
+    if (on === this.loop) return;
+    this.loop = on;
+    this.changed(true);
+  }
+
+  /** Moves the playhead (and the view with it); nothing is reloaded, so it is one frame's work. */
+  seek(tsNs: number): void {
+    if (this.sourceKind !== 'file') return;
+    const playheadNs = clampNs(this.replay, tsNs);
+    this.replay = { ...this.replay, playheadNs };
+    this.playheadReadoutNs = playheadNs;
+    this.followPlayhead();
+    this.changed(true);
+  }
+
+  /** Runs at the start of every frame: advances a playing replay by the wall time since the last. */
+  tickReplay(): void {
+    if (!this.replay.playing) return;
+    const nowMs = this.nowMs();
+    const wallMs = Number.isNaN(this.lastReplayTickMs) ? 0 : nowMs - this.lastReplayTickMs;
+    this.lastReplayTickMs = nowMs;
+    this.replay = advance(this.replay, wallMs, this.loopRange());
+    this.followNow();
+    if (this.replay.playing) this.changed(false);
+    else this.changed(true); // reached the end: the play button changes
+  }
+
   /** Refreshes the chrome counters (call every COUNTER_PERIOD_MS); notifies only on change. */
   tickCounters(): void {
     const wallMs = this.nowMs();
@@ -361,6 +538,10 @@ export class AppStore implements ViewHost {
       this.derivedVersion = derived;
       for (const l of [...this.listeners]) l();
     }
+    if (this.sourceKind === 'file' && this.replay.playheadNs !== this.playheadReadoutNs) {
+      this.playheadReadoutNs = this.replay.playheadNs;
+      for (const l of [...this.listeners]) l();
+    }
     if (events === this.eventCount && this.spans.count === this.spanCount && rate === this.eventsPerSec) return;
     this.eventCount = events;
     this.spanCount = this.spans.count;
@@ -369,6 +550,6 @@ export class AppStore implements ViewHost {
   }
 }
 
-function clampWidth(widthNs: number): number {
+export function clampWidth(widthNs: number): number {
   return Math.min(Math.max(widthNs, MIN_VIEW_NS), MAX_VIEW_NS);
 }

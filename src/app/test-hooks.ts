@@ -5,6 +5,7 @@ import { SPAN_KIND_NAMES, type SpanKindName } from '../trace/spans.ts';
 import type { AppStore } from './app-store.ts';
 import type { RafScheduler } from './raf-scheduler.ts';
 import type { WsClient } from './ws-client.ts';
+import type { FileSession } from './file-session.ts';
 
 /** Nothing changed for this long → idle. */
 export const IDLE_QUIET_MS = 100;
@@ -31,13 +32,19 @@ export interface FusescopeHooks {
   /** Derived counts: locks, contended waits, cache events, hits, misses. */
   derived(): { locks: number; waits: number; cacheEvents: number; cacheHits: number; cacheMisses: number; firstMissRow: number; firstHitRow: number };
   tab(): string;
+  /** The source: 'live' (websocket) or 'file' (an opened file). */
+  source(): string;
+  /** The replay of an opened file (playheadNs NaN while live). */
+  replay(): { playheadNs: number; playing: boolean; speed: number; startNs: number; endNs: number; loop: boolean };
+  /** Loading an opened file: phase, bytes, diagnostics. */
+  importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string };
 }
 
 declare global {
   interface Window { __fusescope?: FusescopeHooks; __fusescopeIdle?: () => boolean }
 }
 
-export function installTestHooks(win: Window, store: AppStore, scheduler: RafScheduler, client: WsClient): () => void {
+export function installTestHooks(win: Window, store: AppStore, scheduler: RafScheduler, client: WsClient, session: FileSession): () => void {
   const hooks: FusescopeHooks = {
     stats: () => ({
       events: store.trace.length,
@@ -56,7 +63,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);
-      return !scheduler.isFramePending && client.pendingFrames === 0 && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
+      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
     },
     findSpan: (kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
@@ -90,6 +97,14 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       };
     },
     tab: () => store.tab,
+    source: () => store.sourceKind,
+    replay: () => ({
+      playheadNs: store.playheadNs, playing: store.replay.playing, speed: store.replay.speed,
+      startNs: store.replay.startNs, endNs: store.replay.endNs, loop: store.loopActive,
+    }),
+    importStatus: () => ({
+      ...store.importStatus, diagCount: store.diagCount, diagLines: [...store.diagLines], label: store.file?.label ?? '',
+    }),
   };
   win.__fusescope = hooks;
   win.__fusescopeIdle = hooks.idle;

@@ -3,11 +3,16 @@
 // A pasted link restarts the scenario (the simulator is deterministic from its seed, so rows and
 // times recur), shows the same range, tab, query and theme, and selects the same event row as
 // soon as it arrives. While following live no range is written (the link then means "live").
+// With a server recording open, `rec=<name>` replaces `scenario`: the link reopens that recording
+// (rows are the recording's, so `sel` and the range mean the same events). A dropped file cannot
+// be reopened from a link; its URL keeps only the view state.
 
 import { VIEW_TABS, type Theme, type ViewTab } from './app-store.ts';
 
 export interface UrlViewState {
   scenario?: string;
+  /** A server recording open in the page (`rec=<name>`): a pasted link reopens it. */
+  recording?: string;
   tab?: ViewTab;
   startNs?: number;
   endNs?: number;
@@ -21,7 +26,8 @@ export interface UrlViewState {
 
 export function encodeViewState(s: UrlViewState): string {
   const p = new URLSearchParams();
-  if (s.scenario) p.set('scenario', s.scenario);
+  if (s.recording) p.set('rec', s.recording);
+  else if (s.scenario) p.set('scenario', s.scenario);
   if (s.tab) p.set('tab', s.tab);
   if (s.startNs !== undefined && s.endNs !== undefined) {
     p.set('t0', String(Math.round(s.startNs)));
@@ -40,6 +46,8 @@ export function decodeViewState(hash: string): UrlViewState {
   const out: UrlViewState = {};
   const scenario = p.get('scenario');
   if (scenario) out.scenario = scenario;
+  const rec = p.get('rec');
+  if (rec) out.recording = rec;
   const tab = p.get('tab');
   if (tab && (VIEW_TABS as readonly string[]).includes(tab)) out.tab = tab as ViewTab;
   const t0 = Number(p.get('t0'));

@@ -3,11 +3,13 @@
 
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
+import type { FileSession } from './file-session.ts';
 import { decodeViewState, encodeViewState, type UrlViewState } from './url-state.ts';
 
 export function currentViewState(store: AppStore): UrlViewState {
   return {
-    scenario: store.serverState?.scenario,
+    scenario: store.sourceKind === 'live' ? store.serverState?.scenario : undefined,
+    recording: store.sourceKind === 'file' && store.file?.recordingName ? store.file.recordingName : undefined,
     tab: store.tab,
     ...(store.followLive ? {} : { startNs: store.viewStartNs, endNs: store.viewEndNs }),
     selectedRow: store.selectedRow,
@@ -19,8 +21,11 @@ export function currentViewState(store: AppStore): UrlViewState {
   };
 }
 
-/** Restores the state in `hash`; a scenario in it is restarted once connected. Returns the cleanup. */
-export function applyUrlState(hash: string, store: AppStore, client: WsClient): () => void {
+/**
+ * Restores the state in `hash`: a recording in it is opened (returns true: the page starts on the
+ * file, not the live stream); a scenario is restarted once connected.
+ */
+export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession): boolean {
   const s = decodeViewState(hash);
   if (s.tab) store.setTab(s.tab);
   if (s.query) store.setQuery(s.query);
@@ -29,9 +34,16 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient): 
   if (s.pins) store.setPins(s.pins);
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
   if (s.tab) store.setTab(s.tab);
+  if (s.recording) {
+    void session.openRecording(s.recording).then(() => {
+      if (s.startNs !== undefined && s.endNs !== undefined) restoreRangeWhenLoaded(store, s.startNs, s.endNs);
+    });
+    if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
+    return true;
+  }
   if (!s.scenario) {
     if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
-    return () => {};
+    return false;
   }
   // Restart the linked scenario (deterministic from its seed), then select the row in the new
   // trace — not in the tail of the old stream that may still arrive before the reset.
@@ -45,7 +57,18 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient): 
       if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
     }
   });
-  return unsubscribe;
+  return false;
+}
+
+/** Opening a file fits it in view; a linked range is applied once the file has loaded. */
+function restoreRangeWhenLoaded(store: AppStore, startNs: number, endNs: number): void {
+  const unsubscribe = store.subscribe(() => {
+    if (store.importStatus.phase === 'failed' || store.sourceKind !== 'file') unsubscribe();
+    else if (store.importStatus.phase === 'done') {
+      unsubscribe();
+      store.setRange(startNs, endNs, true);
+    }
+  });
 }
 
 /** Writes the state into the URL if it changed (call periodically). */

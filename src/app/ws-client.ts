@@ -31,11 +31,14 @@ export class WsClient {
     this.connect();
   }
 
+  /** Detaches this page from the stream (a file is open); start() reconnects. */
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.ws?.close();
     this.ws = null;
+    this.store.setConnection('closed');
   }
 
   send(msg: ClientMessage): void {

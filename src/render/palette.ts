@@ -96,6 +96,8 @@ export const CHROME_LIGHT = {
   flow: '#111111',
   /** Rows of the hovered lock / inode, in every view. */
   linkedHover: '#fff3c4',
+  /** Replay: the part of the timeline after the playhead (not revealed yet). */
+  unrevealed: 'rgba(255, 255, 255, 0.82)',
 };
 export type Chrome = typeof CHROME_LIGHT;
 /** Dark theme: the data colours stay (they are chosen to read on both), only chrome changes. */
@@ -116,6 +118,7 @@ export const CHROME_DARK: Chrome = {
   areaEdge: '#56B4E9',
   flow: '#f5f5f5',
   linkedHover: '#4a4222',
+  unrevealed: 'rgba(28, 35, 44, 0.82)',
 };
 /**
  * The chrome in use. The theme is page-wide, so every canvas reads this one object; switching

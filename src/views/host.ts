@@ -53,6 +53,8 @@ export interface ViewHost {
   readonly viewStartNs: number;
   readonly viewEndNs: number;
   readonly followLive: boolean;
+  /** Replay of an opened file: events after this time are not revealed yet. NaN while live. */
+  readonly playheadNs: number;
   readonly hover: HoverInfo;
   readonly selectedSpanId: number;
   /** The selected event row: a span's begin row, or an event that is not a span (cache, inode). -1: none. */

@@ -126,6 +126,14 @@ export class TimelineController implements ViewProbe {
       ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, this.el.scroll.clientHeight);
       ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, this.el.scroll.clientHeight);
     }
+    // Replay: what lies after the playhead is not revealed yet — veiled, with the playhead line.
+    if (Number.isFinite(h.playheadNs) && h.playheadNs < model.scale.endNs) {
+      const xPx = Math.max(0, model.scale.nsToPx(h.playheadNs));
+      ctx.fillStyle = CHROME.unrevealed;
+      ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, this.el.scroll.clientHeight);
+      ctx.fillStyle = CHROME.gapEdge;
+      ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, this.el.scroll.clientHeight);
+    }
     // Spans of the lock / inode hovered in another view.
     const linked = linkedPrims(h, model, h.hoverLockIdx, h.hoverIno);
     if (linked.length) {

@@ -1,0 +1,200 @@
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type Served } from './server.ts';
+import type { FusescopeHooks } from '../src/app/test-hooks.ts';
+
+// Opening files in the browser: dropped / picked traces parse in the import worker, .fscope
+// recordings open from the picker and the server's list, and replay them (play, pause, speed,
+// seek on the overview strip, loop). The recording is written by the real CLI into a temp
+// sessions folder that `serve --record-dir` lists.
+
+const FIXTURE = 'fixtures/real/fuse2fs-hardlink';
+const REC_NAME = 'sim-20000.fscope';
+let server: Served;
+let tmp: string;
+let recPath: string;
+
+test.beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'fusescope-e2e-files-'));
+  const sessions = join(tmp, 'sessions');
+  mkdirSync(sessions);
+  recPath = join(sessions, REC_NAME);
+  execFileSync(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'record', '--source', 'sim', '--events', '20000', '-o', recPath], { stdio: 'pipe' });
+  server = await serve(['--record-dir', sessions, '--no-record']);
+});
+test.afterAll(async () => {
+  await server.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+type Hooks = FusescopeHooks;
+const hooks = <T>(page: Page, fn: (h: Hooks) => T): Promise<T> =>
+  page.evaluate(`(${fn.toString()})(window.__fusescope)`) as Promise<T>;
+const waitIdle = (page: Page): Promise<unknown> => page.waitForFunction(() => window.__fusescope!.idle());
+const waitLoaded = (page: Page): Promise<unknown> =>
+  page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle());
+
+async function open(page: Page, hash = ''): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript('globalThis.__name = (f) => f');
+  await page.goto(server.url + hash);
+  await page.waitForFunction(() => window.__fusescope !== undefined);
+  return errors;
+}
+
+/** Drops files on the page the way a browser does: dragenter, dragover, drop with a DataTransfer. */
+async function dropFiles(page: Page, files: Array<{ name: string; text: string }>): Promise<void> {
+  const dt = await page.evaluateHandle((fs) => {
+    const d = new DataTransfer();
+    for (const f of fs) d.items.add(new File([f.text], f.name, { type: 'text/plain' }));
+    return d;
+  }, files);
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    await page.dispatchEvent('body', type, { dataTransfer: dt });
+  }
+}
+
+test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 100%, the alias group, no diagnostics', async ({ page }) => {
+  const errors = await open(page);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  await page.getByTestId('file-input').setInputFiles([join(FIXTURE, 'trace.txt'), join(FIXTURE, 'fuse2fs-d.log')]);
+  await waitLoaded(page);
+  expect(await hooks(page, (h) => h.source())).toBe('file');
+  await expect(page.getByTestId('import-progress')).toHaveAttribute('data-pct', '100');
+  await expect(page.getByTestId('file-label')).toHaveText('trace.txt + fuse2fs-d.log');
+  await expect(page.getByTestId('connection')).toHaveText('file');
+  const status = await hooks(page, (h) => h.importStatus());
+  expect(status).toMatchObject({ phase: 'done', diagCount: 0 });
+  expect(status.doneBytes).toBe(status.totalBytes);
+  await expect(page.getByTestId('diagnostics')).toHaveCount(0);
+  const groups = await hooks(page, (h) => h.aliasGroups());
+  expect(groups).toEqual([expect.objectContaining({ nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] })]);
+  await page.getByTestId('tab-aliases').click();
+  const row = page.getByTestId('alias-table').locator('tbody tr').first();
+  await expect(row).toContainText('/d1/file');
+  await expect(row).toContainText('/d2/link');
+  await waitIdle(page);
+  expect(await hooks(page, (h) => h.findSpan())).not.toBeNull();
+  await page.screenshot({ path: 'docs/view-import.png' });
+  expect(errors).toEqual([]);
+});
+
+test('a dropped file with garbage lines lists them as file:line diagnostics and still shows the good events', async ({ page }) => {
+  const errors = await open(page);
+  const lines = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8').split('\n');
+  lines.splice(40, 0, 'this line is garbage %%%', 'more garbage: 12 34 56');
+  await dropFiles(page, [{ name: 'garbage.txt', text: lines.join('\n') }]);
+  await waitLoaded(page);
+  const diags = page.getByTestId('diagnostics');
+  await expect(diags).toBeVisible();
+  await expect(diags).toContainText('2 diagnostics');
+  await expect(page.getByTestId('diagnostic').first()).toContainText(/garbage\.txt:41(:\d+)?: /);
+  await expect(page.getByTestId('diagnostic').nth(1)).toContainText(/garbage\.txt:42(:\d+)?: /);
+  expect((await hooks(page, (h) => h.stats())).events).toBeGreaterThan(500);
+  expect(await hooks(page, (h) => h.findSpan())).not.toBeNull();
+  expect(errors).toEqual([]);
+});
+
+test('a recording opens from the server list (rec= in the URL reopens it) and from the picker', async ({ page }) => {
+  const errors = await open(page);
+  await page.getByTestId('recordings').click();
+  const item = page.getByTestId('recording-item').and(page.locator(`[data-name="${REC_NAME}"]`));
+  await expect(item).toContainText('20,000 events');
+  await item.click();
+  await waitLoaded(page);
+  expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
+  expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0, label: REC_NAME });
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain(`rec=${REC_NAME}`);
+  // A pasted link reopens it.
+  const hash = await page.evaluate(() => location.hash);
+  await page.goto('about:blank');
+  await page.goto(server.url + hash);
+  await page.waitForFunction(() => window.__fusescope?.importStatus().phase === 'done');
+  expect(await hooks(page, (h) => h.source())).toBe('file');
+  expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
+  // The picker opens the same file.
+  await page.getByTestId('file-input').setInputFiles(recPath);
+  await waitLoaded(page);
+  expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
+  expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0 });
+  expect(errors).toEqual([]);
+});
+
+test('replay: play, pause, speed, seek on the overview strip, loop a selection; back to live resumes streaming', async ({ page }) => {
+  const errors = await open(page);
+  await page.getByTestId('file-input').setInputFiles(recPath);
+  await waitLoaded(page);
+  const r0 = await hooks(page, (h) => h.replay());
+  expect(r0).toMatchObject({ playing: false, playheadNs: r0.endNs });
+  expect(r0.endNs).toBeGreaterThan(r0.startNs);
+
+  // Seek: a click at 25% of the strip puts the playhead at 25% of the file, and the view with it.
+  const strip = (await page.getByTestId('overview').boundingBox())!;
+  await page.mouse.click(strip.x + strip.width * 0.25, strip.y + strip.height / 2);
+  const r1 = await hooks(page, (h) => h.replay());
+  const at25 = r0.startNs + 0.25 * (r0.endNs - r0.startNs);
+  expect(Math.abs(r1.playheadNs - at25)).toBeLessThan((r0.endNs - r0.startNs) / 100);
+  await waitIdle(page);
+  const s1 = await hooks(page, (h) => h.stats());
+  expect(s1.viewEndNs).toBeCloseTo(r1.playheadNs, -1);
+
+  // Speed and play: the playhead moves forward; pause stops it.
+  await page.getByTestId('replay-speed').selectOption('5');
+  expect((await hooks(page, (h) => h.replay())).speed).toBe(5);
+  await page.getByTestId('replay-play').click();
+  await expect(page.getByTestId('replay-play')).toHaveText('Pause');
+  await page.waitForFunction((ns) => window.__fusescope!.replay().playheadNs > ns + 1e5, r1.playheadNs);
+  await page.getByTestId('replay-play').click();
+  const r2 = await hooks(page, (h) => h.replay());
+  expect(r2.playing).toBe(false);
+  await waitIdle(page);
+  expect((await hooks(page, (h) => h.replay())).playheadNs).toBe(r2.playheadNs);
+
+  // Loop a selection: shift-drag an area on the timeline, loop it, play: the playhead wraps.
+  // (Seek first so the view, and so the area and the screenshot, do not depend on how long play ran.)
+  await page.mouse.click(strip.x + strip.width * 0.4, strip.y + strip.height / 2);
+  const canvas = (await page.getByTestId('timeline-canvas').boundingBox())!;
+  await page.keyboard.down('Shift');
+  await page.mouse.move(canvas.x + 400, canvas.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(canvas.x + 900, canvas.y + 40, { steps: 5 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  await page.getByTestId('replay-loop').check();
+  expect((await hooks(page, (h) => h.replay())).loop).toBe(true);
+  await page.getByTestId('replay-play').click();
+  // Wrapped at least once: the playhead went back while playing.
+  await page.waitForFunction(() => {
+    const w = window as unknown as { __ph?: number; __wrapped?: boolean };
+    const ph = window.__fusescope!.replay().playheadNs;
+    if (w.__ph !== undefined && ph < w.__ph) w.__wrapped = true;
+    w.__ph = ph;
+    return w.__wrapped === true;
+  }, undefined, { polling: 'raf' });
+  await page.getByTestId('replay-play').click();
+  await page.getByTestId('replay-loop').uncheck();
+
+  // A screenshot mid-file: seek to 60%, stop following and zoom out so the unrevealed part shows.
+  await page.mouse.click(strip.x + strip.width * 0.6, strip.y + strip.height / 2);
+  await page.getByTestId('follow-live').uncheck();
+  await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + 60);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('s');
+  await page.mouse.move(strip.x + strip.width / 2, strip.y - 20); // no tooltip in the picture
+  await waitIdle(page);
+  await page.screenshot({ path: 'docs/view-replay.png' });
+
+  // Back to live: the stream resumes in this page.
+  await page.getByTestId('back-to-live').click();
+  await page.waitForFunction(() => window.__fusescope!.stats().connected && window.__fusescope!.source() === 'live');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await expect(page.getByTestId('file-panel')).toHaveCount(0);
+  const before = (await hooks(page, (h) => h.stats())).events;
+  await page.waitForFunction((n) => window.__fusescope!.stats().events > n + 100, before);
+  expect(await page.evaluate(() => location.hash)).not.toContain('rec=');
+  expect(errors).toEqual([]);
+});

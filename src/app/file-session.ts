@@ -1,0 +1,148 @@
+// Opening files in the page: dropped / picked files and the server's recordings go to the import
+// worker; its batches go into the AppStore as live batches do (no React state per batch). While a
+// file is open the websocket is detached (this page stops receiving the live stream; the server
+// and other pages carry on); "Back to live" reconnects, and the server's hello refills the trace.
+
+import type { AppStore } from './app-store.ts';
+import type { WsClient } from './ws-client.ts';
+import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+
+export interface RecordingInfo {
+  name: string;
+  bytes: number;
+  mtimeMs: number;
+  /** From the trailer; null when the file has none (still being written, or killed). */
+  events: number | null;
+}
+
+export interface WorkerLike {
+  onmessage: ((ev: MessageEvent) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+  postMessage(msg: OpenRequest): void;
+  terminate(): void;
+}
+
+/** `/api/recordings…` with the page's ?token= (the server applies the page's token rules). */
+export function apiUrl(path: string, search: string): string {
+  const token = new URLSearchParams(search).get('token');
+  return `${path}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+export class FileSession {
+  private worker: WorkerLike | null = null;
+  private requestId = 0;
+  /** True from open until done / error: the idle hook waits for it. */
+  busy = false;
+
+  constructor(
+    private readonly store: AppStore,
+    private readonly client: WsClient,
+    private readonly makeWorker: () => WorkerLike,
+    private readonly search: string = '',
+    private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+  ) {}
+
+  /** Opens dropped / picked files as one trace (a .fscope recording opens alone). */
+  openFiles(files: ReadonlyArray<{ name: string; blob: Blob }>, recordingName = ''): void {
+    if (files.length === 0) return;
+    this.client.stop();
+    const label = files.map((f) => f.name).join(' + ');
+    this.store.beginFile({ label, kind: 'import', recordingName });
+    const worker = this.ensureWorker();
+    const id = ++this.requestId;
+    this.busy = true;
+    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })) });
+  }
+
+  /** Lists the server's recordings (newest first). */
+  async listRecordings(): Promise<RecordingInfo[]> {
+    const res = await this.fetchFn(apiUrl('/api/recordings', this.search));
+    if (!res.ok) throw new Error(`recordings: HTTP ${res.status}`);
+    const body = (await res.json()) as { recordings?: RecordingInfo[] };
+    return Array.isArray(body.recordings) ? body.recordings : [];
+  }
+
+  /** Fetches one of the server's recordings and opens it (the URL then names it: rec=). */
+  async openRecording(name: string): Promise<void> {
+    this.client.stop();
+    this.store.beginFile({ label: name, kind: 'recording', recordingName: name });
+    const id = ++this.requestId;
+    this.busy = true;
+    try {
+      const res = await this.fetchFn(apiUrl(`/api/recordings/${encodeURIComponent(name)}`, this.search));
+      if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
+      const blob = await res.blob();
+      if (id !== this.requestId) return;
+      this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }] });
+    } catch (err) {
+      if (id !== this.requestId) return;
+      this.busy = false;
+      this.store.failFile(`could not open recording: ${(err as Error).message}`);
+    }
+  }
+
+  backToLive(): void {
+    this.requestId++;
+    this.busy = false;
+    // Terminate: a long import must not keep a core busy for a file nobody looks at.
+    this.worker?.terminate();
+    this.worker = null;
+    this.store.setLive();
+    this.client.start();
+  }
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private ensureWorker(): WorkerLike {
+    if (this.worker) return this.worker;
+    const w = this.makeWorker();
+    w.onmessage = (ev) => this.onMessage(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      this.busy = false;
+      this.worker?.terminate();
+      this.worker = null;
+      this.store.failFile(`import worker failed: ${ev.message || 'unknown error'}`);
+    };
+    this.worker = w;
+    return w;
+  }
+
+  private onMessage(data: unknown): void {
+    const msg: WorkerMessage | null = decodeWorkerMessage(data);
+    if (!msg) {
+      this.store.setError('import worker sent a malformed message');
+      return;
+    }
+    if (msg.id !== this.requestId || this.store.sourceKind !== 'file') return;
+    switch (msg.type) {
+      case 'progress':
+        this.store.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
+        break;
+      case 'start':
+        this.store.file = { ...this.store.file!, kind: msg.kind };
+        this.store.resetTrace(BigInt(msg.originNs));
+        break;
+      case 'batch':
+        try {
+          this.store.ingestBatch(new Uint8Array(msg.frame));
+        } catch (err) {
+          this.busy = false;
+          this.requestId++;
+          this.store.failFile(`import: batch rejected: ${(err as Error).message}`);
+        }
+        break;
+      case 'done':
+        this.busy = false;
+        this.store.finishFile(msg.diags, msg.diagCount);
+        break;
+      case 'error':
+        this.busy = false;
+        this.store.failFile(msg.message);
+        break;
+    }
+  }
+}

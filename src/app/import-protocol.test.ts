@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { decodeOpenRequest, decodeWorkerMessage, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+
+describe('import worker protocol', () => {
+  it('round-trips every message through structured clone, transferring only batch buffers', () => {
+    const frame = new Uint8Array([1, 2, 3, 4]).buffer;
+    const msgs: WorkerMessage[] = [
+      { type: 'progress', id: 1, doneBytes: 10, totalBytes: 20, phase: 'reading' },
+      { type: 'start', id: 1, originNs: '1732000000123456789', kind: 'import', label: 'trace.txt + fuse2fs-d.log', meta: { formats: ['a'] } },
+      { type: 'batch', id: 1, frame },
+      { type: 'done', id: 1, events: 5, diags: ['t.txt:3: unparsable line'], diagCount: 7, damage: '' },
+      { type: 'error', id: 1, message: 'nothing to import' },
+    ];
+    for (const m of msgs) {
+      const [msg, transfer] = encodeWorkerMessage(m);
+      expect(transfer).toEqual(m.type === 'batch' ? [frame] : []);
+      const cloned = structuredClone(msg);
+      expect(decodeWorkerMessage(cloned)).toEqual(m);
+    }
+  });
+
+  it('refuses malformed messages instead of throwing', () => {
+    for (const bad of [null, 3, 'x', {}, { type: 'progress', id: 1 }, { type: 'progress', id: 1, doneBytes: 1, totalBytes: 2, phase: 'dancing' },
+      { type: 'start', id: 1, originNs: '1.5', kind: 'import', label: '', meta: {} }, { type: 'batch', id: 1, frame: [1, 2] },
+      { type: 'done', id: 1, events: 1, diags: [1], diagCount: 1, damage: '' }, { type: 'nope', id: 1 }, { type: 'error', message: 'no id' }]) {
+      expect(decodeWorkerMessage(bad)).toBeNull();
+    }
+  });
+
+  it('validates open requests', () => {
+    const blob = new Blob(['x']);
+    expect(decodeOpenRequest({ type: 'open', id: 2, files: [{ name: 'a.txt', blob }] })).not.toBeNull();
+    expect(decodeOpenRequest({ type: 'open', id: 2, files: [] })).toBeNull();
+    expect(decodeOpenRequest({ type: 'open', id: 2, files: [{ name: 'a.txt', blob: 'x' }] })).toBeNull();
+    expect(decodeOpenRequest({ type: 'open', files: [{ name: 'a.txt', blob }] })).toBeNull();
+  });
+});

@@ -1,0 +1,76 @@
+// Messages between the page and the import worker (import-worker.ts). Both directions are plain
+// structured-clone objects; batches carry their wire frame as a transferred ArrayBuffer (no copy).
+//
+//   page → worker   open {id, files: Blob+name[]}         (one drop / pick = one trace)
+//   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
+//                   start {originNs, kind, label, meta}   before the first batch: reset the trace
+//                   batch {frame}                         encodeBatch frame, string table continues
+//                   done {events, diags (first N), diagCount, damage}
+//                   error {message}                       nothing usable (the page shows it)
+// Every message carries the `id` of its open request, so a late message of a cancelled import
+// (the user dropped another file) is ignored. A message that does not parse is a bug: the page
+// reports it as an error line, it never throws.
+
+export type ImportPhase = 'reading' | 'joining' | 'loading' | 'done' | 'failed';
+export type FileKind = 'import' | 'recording';
+
+export interface OpenRequest {
+  type: 'open';
+  id: number;
+  files: Array<{ name: string; blob: Blob }>;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase }
+  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown> }
+  | { type: 'batch'; id: number; frame: ArrayBuffer }
+  | { type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string }
+  | { type: 'error'; id: number; message: string };
+
+/** Diagnostics sent in full; the rest are only counted (a file of garbage cannot flood the page). */
+export const MAX_DIAGS_SENT = 50;
+/** Progress messages are throttled to this period; the last one of a phase is always sent. */
+export const PROGRESS_PERIOD_MS = 50;
+
+/** The message and what to transfer with it (a batch's buffer moves instead of being copied). */
+export function encodeWorkerMessage(msg: WorkerMessage): [WorkerMessage, Transferable[]] {
+  return [msg, msg.type === 'batch' ? [msg.frame] : []];
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const PHASES: readonly string[] = ['reading', 'joining', 'loading', 'done', 'failed'];
+
+/** Validates a message from the worker by shape; null if it is not one. */
+export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const m = data as Record<string, unknown>;
+  if (!isNum(m.id)) return null;
+  switch (m.type) {
+    case 'progress':
+      return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase) ? (m as WorkerMessage) : null;
+    case 'start':
+      return isStr(m.originNs) && /^-?\d+$/.test(m.originNs) && (m.kind === 'import' || m.kind === 'recording') && isStr(m.label)
+        && typeof m.meta === 'object' && m.meta !== null ? (m as WorkerMessage) : null;
+    case 'batch':
+      return m.frame instanceof ArrayBuffer ? (m as WorkerMessage) : null;
+    case 'done':
+      return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage) ? (m as WorkerMessage) : null;
+    case 'error':
+      return isStr(m.message) ? (m as WorkerMessage) : null;
+    default:
+      return null;
+  }
+}
+
+/** Validates a request from the page (the worker's side of the same contract). */
+export function decodeOpenRequest(data: unknown): OpenRequest | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const m = data as Record<string, unknown>;
+  if (m.type !== 'open' || !isNum(m.id) || !Array.isArray(m.files) || m.files.length === 0) return null;
+  const ok = m.files.every((f: unknown) => {
+    const e = f as { name?: unknown; blob?: unknown };
+    return typeof f === 'object' && f !== null && isStr(e.name) && e.blob instanceof Blob;
+  });
+  return ok ? (m as unknown as OpenRequest) : null;
+}

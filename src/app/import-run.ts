@@ -1,0 +1,231 @@
+// What the import worker does, written against injected byte sources, inflate and post so it also
+// runs under vitest (node) on the real fixtures. No DOM, no React.
+//
+// Text files (ftrace, libfuse -d logs, fusescope NDJSON): each is streamed in READ_CHUNK_BYTES
+// slices through a streaming TextDecoder into the core's incremental parser (format detected from
+// the first chunk), then the cross-file passes run (join by unique, lock attribution) exactly as
+// `fusescope import` does (server/sources/files.ts): one trace, the first file's origin, files
+// appended in order (the page's store clamps times that go backwards).
+// A .fscope recording (recognised by its magic, not its name) is opened through the core reader:
+// its chunks are decoded one at a time and re-sent as batches, so memory holds one chunk at a time.
+// Either way the result goes to the page as wire batches (encodeBatch of a throwaway store that
+// shares one string table, so each batch carries only strings the page has not seen).
+
+import { TraceStore } from '../trace/store.ts';
+import { StringTable } from '../trace/strings.ts';
+import { encodeBatch } from '../trace/wire.ts';
+import { formatDiag, type ParseDiag } from '../trace/ndjson.ts';
+import type { TraceEvent } from '../trace/schema.ts';
+import { detectFormat, finishImport, openImport, type FileImport } from '../trace/import/index.ts';
+import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
+import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
+
+/** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
+export const READ_CHUNK_BYTES = 1 << 20;
+/** Format detection looks at this much text (detectFormat wants "a few KB"). */
+export const DETECT_BYTES = 16 * 1024;
+/** Rows per batch sent to the page: the recording's chunk size, so both paths look alike. */
+export const BATCH_ROWS = 16_384;
+
+export interface NamedSource extends ByteSource {
+  readonly name: string;
+}
+
+export interface RunOptions {
+  id: number;
+  inflate: Inflate;
+  post: (msg: WorkerMessage) => void;
+  nowMs?: () => number;
+  /** Read size for text files (tests use tiny ones); READ_CHUNK_BYTES by default. */
+  readChunkBytes?: number;
+  /** Checked between chunks: a newer request cancels this one. */
+  isCancelled?: () => boolean;
+}
+
+class Progress {
+  doneBytes = 0;
+  private lastMs = -Infinity;
+  constructor(private readonly o: RunOptions, readonly totalBytes: number) {}
+  report(phase: ImportPhase, force = false): void {
+    const now = (this.o.nowMs ?? Date.now)();
+    if (!force && now - this.lastMs < PROGRESS_PERIOD_MS) return;
+    this.lastMs = now;
+    this.o.post({ type: 'progress', id: this.o.id, doneBytes: this.doneBytes, totalBytes: this.totalBytes, phase });
+  }
+}
+
+async function isRecording(src: ByteSource): Promise<boolean> {
+  if (src.sizeBytes < FILE_MAGIC.length) return false;
+  const head = await src.read(0, FILE_MAGIC.length);
+  return FILE_MAGIC.every((b, i) => head[i] === b);
+}
+
+/** First diagnostics in full, the rest counted. */
+class Diags {
+  readonly first: ParseDiag[] = [];
+  count = 0;
+  add = (d: ParseDiag): void => {
+    this.count++;
+    if (this.first.length < MAX_DIAGS_SENT) this.first.push(d);
+  };
+}
+
+interface Loaded { events: number; damage: string }
+
+/** Opens the files as one trace and posts start / batches / done (or error). Never throws. */
+export async function runImport(sources: readonly NamedSource[], o: RunOptions): Promise<void> {
+  const diags = new Diags();
+  try {
+    const recordings: NamedSource[] = [];
+    const texts: NamedSource[] = [];
+    for (const s of sources) (await isRecording(s) ? recordings : texts).push(s);
+    let loaded: Loaded | null;
+    if (recordings.length > 0) {
+      // A recording carries its own string table and origin: it opens alone.
+      for (const s of [...recordings.slice(1), ...texts]) {
+        diags.add({ source: s.name, line: 0, code: 'not_opened', message: `not opened: ${recordings[0]!.name} is a recording, which opens on its own` });
+      }
+      loaded = await openRecording(recordings[0]!, o, diags);
+    } else {
+      loaded = await importTexts(texts, o, diags);
+    }
+    if (loaded === null) return; // cancelled: a newer request owns the page
+    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage });
+  } catch (err) {
+    o.post({ type: 'error', id: o.id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+class BatchSender {
+  private knownStrings = 0;
+  events = 0;
+  constructor(private readonly o: RunOptions, readonly originNs: bigint, readonly strings: StringTable) {}
+
+  /** Sends rows already in a store that shares `strings`. */
+  sendStore(store: TraceStore): void {
+    if (store.length === 0) return;
+    const { frame, knownStrings } = encodeBatch(store, 0, store.length, this.knownStrings);
+    this.knownStrings = knownStrings;
+    this.events += store.length;
+    const buf = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame.buffer : frame.slice().buffer;
+    this.o.post({ type: 'batch', id: this.o.id, frame: buf as ArrayBuffer });
+  }
+
+  sendEvents(events: readonly TraceEvent[], note: (d: ParseDiag) => void, source: string): void {
+    for (let at = 0; at < events.length; at += BATCH_ROWS) {
+      const store = new TraceStore(this.originNs, this.strings);
+      for (const ev of events.slice(at, at + BATCH_ROWS)) {
+        try {
+          store.append(ev);
+        } catch (err) {
+          // An event the schema refuses (a parser bug, not the user's file): counted, the rest goes on.
+          note({ source, line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
+        }
+      }
+      this.sendStore(store);
+    }
+  }
+}
+
+async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
+  const note = diags.add;
+  const progress = new Progress(o, sources.reduce((n, s) => n + s.sizeBytes, 0));
+  progress.report('reading', true);
+  const imports: FileImport[] = [];
+  for (const src of sources) {
+    const decoder = new TextDecoder('utf-8');
+    let imp: FileImport | null = null;
+    let unknown = false;
+    let head = '';
+    const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
+    for (let at = 0; at < src.sizeBytes;) {
+      if (o.isCancelled?.()) return null;
+      const bytes = await src.read(at, chunkBytes);
+      if (bytes.byteLength === 0) break;
+      const last = at + bytes.byteLength >= src.sizeBytes;
+      at += bytes.byteLength;
+      const text = decoder.decode(bytes, { stream: !last });
+      progress.doneBytes += bytes.byteLength;
+      if (imp === null) {
+        // Detect from the first DETECT_BYTES (or the whole file if shorter), as the CLI does.
+        head += text;
+        if (head.length < DETECT_BYTES && !last) continue;
+        const format = detectFormat(head);
+        if (format === null) {
+          note({ source: src.name, line: 1, code: 'unknown_format', message: 'not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording' });
+          unknown = true;
+          progress.doneBytes += src.sizeBytes - at;
+          break;
+        }
+        imp = openImport(src.name, format);
+        imp.push(head);
+        progress.report('reading');
+        continue;
+      }
+      imp.push(text);
+      progress.report('reading');
+    }
+    if (imp === null) {
+      if (!unknown) note({ source: src.name, line: 0, code: 'empty', message: 'file is empty' });
+      continue;
+    }
+    imp.end();
+    imports.push(imp);
+  }
+  progress.report('joining', true);
+  if (imports.length === 0) throw new Error('nothing to import: no file was recognised (ftrace text, libfuse -d log, fusescope NDJSON or .fscope)');
+  const result = finishImport(imports);
+  for (const imp of imports) {
+    for (const d of imp.diags.first) note(d);
+    diags.count += imp.diags.count - imp.diags.first.length; // counted beyond the ones the parser kept
+  }
+  for (const d of result.diags) note(d);
+  const sender = new BatchSender(o, result.files[0]?.originNs ?? 0n, new StringTable());
+  const label = sources.map((s) => s.name).join(' + ');
+  o.post({ type: 'start', id: o.id, originNs: sender.originNs.toString(), kind: 'import', label, meta: { formats: imports.map((f) => `${f.name}: ${f.format}`) } });
+  progress.report('loading', true);
+  for (const f of result.files) {
+    if (o.isCancelled?.()) return null;
+    sender.sendEvents(f.events, note, f.name);
+  }
+  progress.report('done', true);
+  return { events: sender.events, damage: '' };
+}
+
+async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Promise<Loaded | null> {
+  const progress = new Progress(o, src.sizeBytes);
+  progress.report('reading', true);
+  let reader: RecordingReader;
+  try {
+    reader = await RecordingReader.open(src, o.inflate, src.name);
+  } catch (err) {
+    throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
+  }
+  const sender = new BatchSender(o, reader.header.originNs, reader.strings);
+  o.post({ type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta } });
+  progress.report('loading', true);
+  for (let k = 0; k < reader.chunks.length; k++) {
+    if (o.isCancelled?.()) return null;
+    let c;
+    try {
+      c = await reader.readChunk(k);
+    } catch (err) {
+      if (!(err instanceof RecordingError)) throw err;
+      reader.damage ??= { offsetBytes: err.offsetBytes, reason: err.message };
+      break;
+    }
+    const store = new TraceStore(reader.header.originNs, reader.strings);
+    store.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+    sender.sendStore(store);
+    progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
+    progress.report('loading');
+  }
+  let damage = '';
+  if (reader.damage) {
+    damage = `byte ${reader.damage.offsetBytes}: ${reader.damage.reason}`;
+    diags.add({ source: src.name, line: 0, code: 'damage', message: damage });
+  }
+  progress.doneBytes = src.sizeBytes;
+  progress.report('done', true);
+  return { events: sender.events, damage };
+}

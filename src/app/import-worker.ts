@@ -1,0 +1,30 @@
+// The import Web Worker: parses dropped / picked files off the main thread (style.md: Web Workers
+// for parsing). Messages: import-protocol.ts; the work itself: import-run.ts. A new `open`
+// cancels the one in progress (its late messages carry the old id and the page drops them).
+
+import { decodeOpenRequest, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { blobSource, browserInflate } from './blob-source.ts';
+import { runImport } from './import-run.ts';
+
+interface WorkerScope {
+  onmessage: ((ev: MessageEvent) => void) | null;
+  postMessage(msg: unknown, transfer: Transferable[]): void;
+}
+const scope = self as unknown as WorkerScope;
+let currentId = -1;
+
+scope.onmessage = (ev: MessageEvent) => {
+  const req = decodeOpenRequest(ev.data);
+  if (!req) {
+    const id = typeof (ev.data as { id?: unknown })?.id === 'number' ? (ev.data as { id: number }).id : -1;
+    scope.postMessage({ type: 'error', id, message: 'import worker: malformed request' } satisfies WorkerMessage, []);
+    return;
+  }
+  currentId = req.id;
+  void runImport(req.files.map((f) => blobSource(f.name, f.blob)), {
+    id: req.id,
+    inflate: browserInflate,
+    post: (msg) => scope.postMessage(...encodeWorkerMessage(msg)),
+    isCancelled: () => currentId !== req.id,
+  });
+};

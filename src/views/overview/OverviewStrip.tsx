@@ -1,0 +1,108 @@
+// Glue for the overview strip: a thin canvas over the whole opened file. Bars = event density
+// (model.ts), played part in the accent colour; the view range is outlined, the loop range shaded,
+// the playhead a line. Mouse down / drag seeks. Redrawn on the page's rAF scheduler, memoized on
+// (trace version, width); React renders it once.
+
+import { useEffect, useRef } from 'react';
+import type { ViewHost } from '../host.ts';
+import { sizeCanvas } from '../../render/canvas.ts';
+import { CHROME } from '../../render/palette.ts';
+import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
+
+/** 2 CSS px per bucket: bars stay distinct and the strip costs a few hundred fillRects. */
+export const BUCKET_WIDTH_PX = 2;
+export const STRIP_HEIGHT_PX = 34;
+
+export interface OverviewProps {
+  host: ViewHost;
+  /** Whether the area selection is the loop (shaded more strongly). */
+  loop: () => boolean;
+  onSeek: (tsNs: number) => void;
+}
+
+export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const loopRef = useRef(loop);
+  const seekRef = useRef(onSeek);
+  loopRef.current = loop;
+  seekRef.current = onSeek;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) throw new Error('OverviewStrip: canvas not mounted');
+    let heights: Float32Array = new Float32Array(0);
+    let key = '';
+    const range = (): [number, number] => {
+      const s = host.trace.startNs;
+      const e = host.trace.endNs;
+      return [s, e > s ? e : s + 1];
+    };
+    const render = (): void => {
+      const widthPx = Math.max(1, canvas.parentElement?.clientWidth ?? 1);
+      const [startNs, endNs] = range();
+      const k = `${host.traceGeneration}:${host.trace.version}:${widthPx}`;
+      if (k !== key) {
+        heights = barHeights(overviewBuckets(host.trace, startNs, endNs, Math.floor(widthPx / BUCKET_WIDTH_PX)));
+        key = k;
+      }
+      const ctx = sizeCanvas(canvas, widthPx, STRIP_HEIGHT_PX);
+      const x = (ns: number): number => stripNsToPx(ns, startNs, endNs, widthPx);
+      ctx.fillStyle = CHROME.laneStripe;
+      ctx.fillRect(0, 0, widthPx, STRIP_HEIGHT_PX);
+      const playX = Number.isFinite(host.playheadNs) ? x(host.playheadNs) : widthPx;
+      const barAreaPx = STRIP_HEIGHT_PX - 4;
+      for (let i = 0; i < heights.length; i++) {
+        const h = heights[i]!;
+        if (h === 0) continue;
+        const hPx = Math.max(1, h * barAreaPx);
+        ctx.fillStyle = i * BUCKET_WIDTH_PX < playX ? CHROME.areaEdge : CHROME.laneLabelMuted;
+        ctx.fillRect(i * BUCKET_WIDTH_PX, STRIP_HEIGHT_PX - 2 - hPx, BUCKET_WIDTH_PX - 0.5, hPx);
+      }
+      if (!Number.isNaN(host.areaFromNs)) {
+        const a = x(host.areaFromNs);
+        const b = x(host.areaToNs);
+        ctx.fillStyle = loopRef.current() ? 'rgba(0, 158, 115, 0.28)' : CHROME.areaFill;
+        ctx.fillRect(a, 0, Math.max(1, b - a), STRIP_HEIGHT_PX);
+      }
+      const v0 = x(host.viewStartNs);
+      const v1 = x(host.viewEndNs);
+      ctx.strokeStyle = CHROME.selection;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(Math.round(v0) + 0.5, 0.5, Math.max(2, v1 - v0) - 1, STRIP_HEIGHT_PX - 1);
+      ctx.fillStyle = CHROME.gapEdge;
+      ctx.fillRect(Math.round(playX) - 1, 0, 2, STRIP_HEIGHT_PX);
+    };
+    const unrender = host.scheduler.addRenderer(render);
+    let dragging = false;
+    const seekAt = (e: MouseEvent): void => {
+      const rect = canvas.getBoundingClientRect();
+      const [startNs, endNs] = range();
+      seekRef.current(stripPxToNs(e.clientX - rect.left, startNs, endNs, rect.width));
+    };
+    const down = (e: MouseEvent): void => {
+      if (e.button !== 0) return;
+      dragging = true;
+      seekAt(e);
+    };
+    const move = (e: MouseEvent): void => { if (dragging) seekAt(e); };
+    const up = (): void => { dragging = false; };
+    canvas.addEventListener('mousedown', down);
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+    const ro = new ResizeObserver(() => host.scheduler.markDirty());
+    if (canvas.parentElement) ro.observe(canvas.parentElement);
+    return () => {
+      unrender();
+      ro.disconnect();
+      canvas.removeEventListener('mousedown', down);
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
+  }, [host]);
+
+  return (
+    <div className="overview" title="Event density over the whole file: click or drag to seek; the box is the timeline's range, the orange line the playhead">
+      <canvas data-testid="overview" ref={canvasRef} />
+    </div>
+  );
+}
