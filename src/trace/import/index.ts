@@ -1,6 +1,6 @@
 // Import entry points: format detection by content, one incremental parser per file, and the
 // passes that need every file (join by unique, lock attribution). Used by the CLI
-// (server/sources/files.ts) and, later, by the browser's drop-import worker.
+// (server/sources/files.ts) and by the browser's drop-import worker (src/app/import-worker.ts).
 
 import type { TraceEvent } from '../schema.ts';
 import { DiagSink, NdjsonParser, type ParseDiag } from '../ndjson.ts';
