@@ -1,6 +1,8 @@
 // Canvas sizing: the backing store is in device px (CSS px × devicePixelRatio), the context is
 // scaled once, and every draw call afterwards is in CSS px ([FP] components/shared/chart/Canvas.tsx).
 
+import type { Mark } from './palette.ts';
+
 /** Resizes `canvas` to cssWidthPx × cssHeightPx CSS px; returns its 2D context scaled to CSS px. */
 export function sizeCanvas(
   canvas: HTMLCanvasElement,
@@ -45,4 +47,37 @@ export function makeHatchPattern(
   t.lineTo(periodPx + 1, periodPx - 1);
   t.stroke();
   return ctx.createPattern(tile, 'repeat') ?? stripe;
+}
+
+/** Period of a mark tile, px: small enough to show on a 4 px wide span. */
+const MARK_TILE_PX = 4;
+
+/**
+ * A transparent tile with the mark's ink, as a repeating pattern drawn over a span's colour
+ * (palette.ts `Mark`; the legend shows the same marks with CSS).
+ */
+export function makeMarkPattern(ctx: CanvasRenderingContext2D, mark: Mark, ink: string): CanvasPattern | null {
+  const n = MARK_TILE_PX;
+  const tile = document.createElement('canvas');
+  tile.width = n;
+  tile.height = n;
+  const t = tile.getContext('2d');
+  if (!t) return null;
+  t.fillStyle = ink;
+  t.strokeStyle = ink;
+  t.lineWidth = 1;
+  switch (mark) {
+    case 'dots': t.fillRect(1, 1, 1, 1); break;
+    case 'hstripes': t.fillRect(0, 0, n, 1); break;
+    case 'vstripes': t.fillRect(0, 0, 1, n); break;
+    case 'grid': t.fillRect(0, 0, n, 1); t.fillRect(0, 1, 1, n - 1); break;
+    case 'checker': t.fillRect(0, 0, n / 2, n / 2); t.fillRect(n / 2, n / 2, n / 2, n / 2); break;
+    case 'diagonal':
+      for (let i = 0; i < n; i++) t.fillRect(i, n - 1 - i, 1, 1);
+      break;
+    case 'cross':
+      for (let i = 0; i < n; i++) { t.fillRect(i, n - 1 - i, 1, 1); t.fillRect(i, i, 1, 1); }
+      break;
+  }
+  return ctx.createPattern(tile, 'repeat');
 }

@@ -6,6 +6,12 @@
 import { MapType } from '../trace/fuse-proto.ts';
 import { FuseStyle, IOMAP_STYLE_ERROR, IOMAP_STYLE_UNKNOWN, LockStyle, SpanKind } from '../trace/spans.ts';
 
+/**
+ * A texture drawn over a mapping type's colour, so the types stay distinguishable without
+ * colour (colour-blind readers, greyscale prints). Mapped, the common case, stays solid.
+ */
+export type Mark = 'dots' | 'hstripes' | 'diagonal' | 'vstripes' | 'checker' | 'grid' | 'cross';
+
 export interface PaletteEntry {
   key: string;
   label: string;
@@ -13,19 +19,20 @@ export interface PaletteEntry {
   group: 'mapping' | 'app' | 'fuse' | 'lock';
   /** Drawn with diagonal stripes (waiting, not doing). */
   hatched?: boolean;
+  mark?: Mark;
 }
 
 export const PALETTE: readonly PaletteEntry[] = [
   // mapping type of an iomap step (fuse_iomap_io.type)
-  { key: 'map.hole', label: 'hole', colour: '#c8c8c8', group: 'mapping' },
-  { key: 'map.delalloc', label: 'delalloc', colour: '#E69F00', group: 'mapping' },
+  { key: 'map.hole', label: 'hole', colour: '#c8c8c8', group: 'mapping', mark: 'dots' },
+  { key: 'map.delalloc', label: 'delalloc', colour: '#E69F00', group: 'mapping', mark: 'hstripes' },
   { key: 'map.mapped', label: 'mapped', colour: '#0072B2', group: 'mapping' },
-  { key: 'map.unwritten', label: 'unwritten', colour: '#56B4E9', group: 'mapping' },
-  { key: 'map.inline', label: 'inline', colour: '#CC79A7', group: 'mapping' },
-  { key: 'map.retry', label: 'retry (RETRY_CACHE)', colour: '#F0E442', group: 'mapping' },
-  { key: 'map.overwrite', label: 'pure overwrite', colour: '#009E73', group: 'mapping' },
+  { key: 'map.unwritten', label: 'unwritten', colour: '#56B4E9', group: 'mapping', mark: 'diagonal' },
+  { key: 'map.inline', label: 'inline', colour: '#CC79A7', group: 'mapping', mark: 'vstripes' },
+  { key: 'map.retry', label: 'retry (RETRY_CACHE)', colour: '#F0E442', group: 'mapping', mark: 'checker' },
+  { key: 'map.overwrite', label: 'pure overwrite', colour: '#009E73', group: 'mapping', mark: 'grid' },
   { key: 'map.unknown', label: 'unknown / pending', colour: '#6b6b6b', group: 'mapping' },
-  { key: 'map.error', label: 'error', colour: '#D55E00', group: 'mapping' },
+  { key: 'map.error', label: 'error', colour: '#D55E00', group: 'mapping', mark: 'cross' },
   // syscalls
   { key: 'app.op', label: 'app syscall', colour: '#44546a', group: 'app' },
   // fuse request classes (send→reply on the caller, recv→reply on the server thread)
@@ -57,6 +64,28 @@ const FUSE_KEY = new Map<number, string>([
   [FuseStyle.iomap_begin, 'fuse.iomap_begin'], [FuseStyle.iomap_end, 'fuse.iomap_end'],
   [FuseStyle.iomap_ioend, 'fuse.iomap_ioend'], [FuseStyle.lookup, 'fuse.lookup'], [FuseStyle.other, 'fuse.other'],
 ]);
+
+/** Ink of the marks: dark and translucent, so it reads on every mapping colour. */
+export const MARK_INK = 'rgba(0, 0, 0, 0.42)';
+
+/** The same marks as CSS backgrounds, for legend swatches (drawn over the colour). */
+export function markCss(mark: Mark): { backgroundImage: string; backgroundSize?: string } {
+  const ink = MARK_INK;
+  switch (mark) {
+    case 'dots': return { backgroundImage: `radial-gradient(${ink} 1px, transparent 1.3px)`, backgroundSize: '4px 4px' };
+    case 'hstripes': return { backgroundImage: `repeating-linear-gradient(0deg, ${ink} 0 1px, transparent 1px 3px)` };
+    case 'vstripes': return { backgroundImage: `repeating-linear-gradient(90deg, ${ink} 0 1px, transparent 1px 3px)` };
+    case 'diagonal': return { backgroundImage: `repeating-linear-gradient(135deg, ${ink} 0 1px, transparent 1px 4px)` };
+    case 'checker': return { backgroundImage: `repeating-conic-gradient(${ink} 0 25%, transparent 0 50%)`, backgroundSize: '4px 4px' };
+    case 'grid': return {
+      backgroundImage: `linear-gradient(${ink} 1px, transparent 1px), linear-gradient(90deg, ${ink} 1px, transparent 1px)`,
+      backgroundSize: '4px 4px',
+    };
+    case 'cross': return {
+      backgroundImage: `repeating-linear-gradient(45deg, ${ink} 0 1px, transparent 1px 4px), repeating-linear-gradient(135deg, ${ink} 0 1px, transparent 1px 4px)`,
+    };
+  }
+}
 
 /** Palette index of a mapping type value (unlisted types, e.g. NOCACHE, read as unknown). */
 export function mapTypePaletteIdx(mapType: number): number {

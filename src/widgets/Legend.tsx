@@ -1,8 +1,11 @@
+import { markCss, type Mark } from '../render/palette.ts';
+
 export interface LegendItem {
   key: string;
   label: string;
   colour: string;
   hatched?: boolean;
+  mark?: Mark;
 }
 export interface LegendGroup {
   title: string;
@@ -20,9 +23,10 @@ export function Legend({ groups }: { groups: readonly LegendGroup[] }) {
             <span className="legend-item" key={it.key}>
               <span
                 className="legend-swatch"
+                data-mark={it.mark}
                 style={it.hatched
                   ? { background: `repeating-linear-gradient(135deg, ${it.colour} 0 1.5px, #e6e6e6 1.5px 5px)` }
-                  : { background: it.colour }}
+                  : { backgroundColor: it.colour, ...(it.mark ? markCss(it.mark) : {}) }}
               />
               {it.label}
             </span>

@@ -1,8 +1,8 @@
 // The offset × time canvas of one inode's cache, redrawn on the page's rAF scheduler.
 
 import { useEffect, useRef } from 'react';
-import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
-import { CHROME } from '../../render/palette.ts';
+import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
+import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
 import { attachTimeInteraction } from '../../render/time-interact.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
@@ -19,6 +19,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
     let model: CacheModel | null = null;
     let key = '';
     const hatches = new Map<string, string | CanvasPattern>();
+    const marks = new Map<number, CanvasPattern | null>();
     const render = (): void => {
       const inode = host.cache.inodes.get(nodeId);
       if (!inode) return;
@@ -30,6 +31,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
         model = buildCacheModel(inode, host.viewStartNs, host.viewEndNs, widthPx - CACHE_LEFT_PX - 4, plotH, host.trace.endNs);
         key = k;
         hatches.clear();
+        marks.clear();
       }
       const ctx = sizeCanvas(canvas, widthPx, heightPx);
       const m = model;
@@ -41,6 +43,13 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
           let h = hatches.get(c);
           if (!h) { h = makeHatchPattern(ctx, c, CHROME.hatchBackground, 5); hatches.set(c, h); }
           return h;
+        },
+        mark: (idx) => {
+          if (!marks.has(idx)) {
+            const m = PALETTE[idx]?.mark;
+            marks.set(idx, m ? makeMarkPattern(ctx, m, MARK_INK) : null);
+          }
+          return marks.get(idx) ?? null;
         },
       });
     };

@@ -32,6 +32,8 @@ export interface CacheDrawOptions {
   ticks: Tick[];
   cursorXPx: number;
   hatch: (colour: string) => string | CanvasPattern;
+  /** The mapping type's mark (palette.ts `Mark`) for a palette index, drawn over solid extents. */
+  mark?: (paletteIdx: number) => string | CanvasPattern | null;
   yLabels: { yPx: number; label: string }[];
 }
 
@@ -62,11 +64,14 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   ctx.rect(L, T, m.scale.widthPx, H + HIT_STRIP_PX);
   ctx.clip();
   for (const r of m.rects) {
-    const colour = PALETTE[mapTypePaletteIdx(r.mapType)]!.colour;
+    const palIdx = mapTypePaletteIdx(r.mapType);
+    const colour = PALETTE[palIdx]!.colour;
     ctx.fillStyle = r.hatched ? o.hatch(colour) : colour;
     ctx.globalAlpha = r.fork === 'write' ? 0.85 : 0.7;
     ctx.fillRect(L + r.xPx, T + r.yPx, r.widthPx, r.heightPx);
     ctx.globalAlpha = 1;
+    const mark = r.hatched ? null : o.mark?.(palIdx);
+    if (mark) { ctx.fillStyle = mark; ctx.fillRect(L + r.xPx, T + r.yPx, r.widthPx, r.heightPx); n++; }
     if (r.fork === 'write') { ctx.strokeStyle = '#1b2430'; ctx.lineWidth = 1; ctx.strokeRect(L + r.xPx + 0.5, T + r.yPx + 0.5, r.widthPx - 1, r.heightPx - 1); n++; }
     n++;
   }

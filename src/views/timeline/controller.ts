@@ -5,8 +5,8 @@
 import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
 import { select } from 'd3-selection';
 import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
-import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
-import { CHROME, PALETTE } from '../../render/palette.ts';
+import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
+import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
 import { NO_HOVER, type ViewHost, type ViewProbe } from '../host.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
@@ -36,6 +36,7 @@ export class TimelineController implements ViewProbe {
   private modelKey = '';
   private ctx: CanvasRenderingContext2D | null = null;
   private lockWaitFill: string | CanvasPattern = PALETTE[0]!.colour;
+  private markFills: Array<CanvasPattern | null> = [];
   private sizeKey = '';
   /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
   private pointerPlotXPx = -1;
@@ -93,6 +94,8 @@ export class TimelineController implements ViewProbe {
     if (sizeKey !== this.sizeKey || !this.ctx) {
       this.ctx = sizeCanvas(this.el.canvas, widthPx, heightPx);
       this.lockWaitFill = makeHatchPattern(this.ctx, PALETTE.find((p) => p.hatched)!.colour, CHROME.hatchBackground);
+      const ctx = this.ctx;
+      this.markFills = PALETTE.map((p) => (p.mark ? makeMarkPattern(ctx, p.mark, MARK_INK) : null));
       this.sizeKey = sizeKey;
     }
     const topPx = this.el.scroll.scrollTop;
@@ -104,6 +107,7 @@ export class TimelineController implements ViewProbe {
       hoverSpanId: h.hover.spanId,
       selectedSpanId: h.selectedSpanId,
       lockWaitFill: this.lockWaitFill,
+      markFills: this.markFills,
     });
     this.drawOverlay(this.ctx, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps);

@@ -5,6 +5,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { buildTimelineModel } from './model.ts';
 import { drawTimeline, type Canvas2D } from './draw.ts';
 import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
+import { PALETTE } from '../../render/palette.ts';
 
 /** Records draw calls instead of painting ([FP] test/fixtures/mocks/canvas-context.ts). */
 function recordingContext(): { ctx: Canvas2D; log: string[][] } {
@@ -67,5 +68,27 @@ describe('drawTimeline', () => {
     const stats = drawTimeline(ctx, m, { ...OPTS, canvasWidthPx: LABEL_WIDTH_PX + 400, canvasHeightPx: contentHeightPx(10), visibleBottomPx: 100 });
     expect(stats.drawnLanes).toBeLessThan(10);
     expect(log.filter((op) => op[0] === 'fillRect' && op[1]!.startsWith('rgba(213')).length).toBe(1);
+  });
+
+  it('draws each mapping type\'s mark over wide iomap spans, so types differ without colour', () => {
+    const store = new TraceStore();
+    const iomapStep = (t0: number, mapType: number): TraceEvent[] => [
+      { kind: 'iomap_begin', tsNs: t0, task: 'w/1', nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
+      { kind: 'iomap_map', tsNs: t0 + 1, task: 'w/1', nodeId: 2, ino: 12, slot: 'read', source: 'reply', mapType, mapFlags: 0,
+        mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0n, mapDev: 1, cookie: 0 },
+      { kind: 'iomap_iter_end', tsNs: t0 + 400, task: 'w/1', nodeId: 2, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
+    ];
+    store.appendAll([...iomapStep(0, 2 /* MAPPED */), ...iomapStep(500, 3 /* UNWRITTEN */)]);
+    const spans = new SpanIndex();
+    spans.update(store);
+    const plotWidthPx = 400;
+    const m = buildTimelineModel(spans, store, 0, 1000, plotWidthPx);
+    const { ctx, log } = recordingContext();
+    const heightPx = contentHeightPx(1);
+    const markFills = PALETTE.map((p) => (p.mark ? `mark:${p.mark}` : null));
+    drawTimeline(ctx, m, { ...OPTS, canvasWidthPx: LABEL_WIDTH_PX + plotWidthPx, canvasHeightPx: heightPx, visibleBottomPx: heightPx, markFills });
+    const fills = log.filter((op) => op[0] === 'fillRect').map((op) => op[1]);
+    expect(fills).toContain('mark:diagonal'); // unwritten
+    expect(fills.filter((f) => f!.startsWith('mark:'))).toHaveLength(1); // mapped stays solid
   });
 });

@@ -22,6 +22,8 @@ export interface DrawOptions {
   selectedSpanId: number;
   /** Fill for lock waits: a hatch pattern in the browser, a colour in tests. */
   lockWaitFill: string | CanvasPattern;
+  /** Per palette index, the mapping-type mark drawn over the colour (palette.ts `Mark`), or null. */
+  markFills?: ReadonlyArray<string | CanvasPattern | null>;
 }
 
 export interface DrawStats {
@@ -33,6 +35,8 @@ export interface DrawStats {
 const MERGED_ALPHA = 0.55;
 /** A count label needs room for "×9999" in 9 px font. */
 const MERGED_LABEL_MIN_WIDTH_PX = 30;
+/** Marks need a few px to be legible; narrower spans are colour only. */
+const MARK_MIN_WIDTH_PX = 4;
 /** Span labels are not worth drawing below this width. */
 const LABEL_FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
 const SMALL_FONT = '9px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -118,6 +122,13 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     } else {
       ctx.fillRect(xPx, yPx, widthPx, heightPx);
       n++;
+      const mark = opt.markFills?.[pal];
+      if (mark && widthPx >= MARK_MIN_WIDTH_PX) {
+        ctx.fillStyle = mark;
+        ctx.fillRect(xPx, yPx, widthPx, heightPx);
+        lastFill = mark;
+        n++;
+      }
     }
     const id = p.spanId[i]!;
     if (id >= 0 && id === opt.hoverSpanId) hoverIdx = i;
