@@ -39,6 +39,24 @@ describe('SpanIndex pairing', () => {
     expect(spans.endNs.data[byKind(SpanKind.app_op)]).toBe(70);
   });
 
+  it('colours a RETRY_CACHE step by the mapping the cache then gave', () => {
+    const { spans } = build([
+      ev('iomap_begin', 0, 'a/1'),
+      ev('iomap_map', 5, 'a/1', { slot: 'read', source: 'reply', mapType: MapType.RETRY_CACHE }),
+      ev('iomap_map', 5, 'a/1', { slot: 'write', source: 'reply', mapType: MapType.PURE_OVERWRITE }),
+      ev('iomap_map', 6, 'a/1', { slot: 'read', source: 'cache', mapType: MapType.UNWRITTEN }),
+      ev('iomap_iter_end', 9, 'a/1'),
+      ev('iomap_begin', 10, 'a/1'),
+      ev('iomap_map', 11, 'a/1', { slot: 'write', mapType: MapType.MAPPED }),
+      ev('iomap_map', 11, 'a/1', { slot: 'read', mapType: MapType.HOLE }),
+      ev('iomap_iter_end', 12, 'a/1'),
+    ]);
+    expect(spans.style.data[0]).toBe(MapType.UNWRITTEN);
+    expect(spans.readMapRow.data[0]).toBe(3);
+    // A real write destination (out-of-place) wins over the read slot (its srcmap).
+    expect(spans.style.data[1]).toBe(MapType.MAPPED);
+  });
+
   it('marks a failed iomap step and pairs lock wait/hold per task and inode', () => {
     const { spans } = build([
       ev('iomap_begin', 0, 'a/1'),

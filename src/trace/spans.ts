@@ -218,12 +218,17 @@ export class SpanIndex {
           // The destination decides the colour: the write slot unless it is PURE_OVERWRITE.
           const id = this.openByTaskKey.get(`i:${this.laneOf(strings.get(task[row]!))}`);
           if (id === undefined) break;
+          // The last mapping of each slot is the one the step used (a RETRY_CACHE reply is
+          // followed by the cache's mapping), so later rows override earlier ones.
           const type = mapType[row]!;
           const isWriteSlot = slot[row] === 1;
           (isWriteSlot ? this.writeMapRow : this.readMapRow).data[id] = row;
-          if (!isWriteSlot || type !== MapType.PURE_OVERWRITE) {
-            if (!isWriteSlot && this.style.data[id] !== IOMAP_STYLE_UNKNOWN) break;
-            this.style.data[id] = type;
+          if (isWriteSlot) {
+            if (type !== MapType.PURE_OVERWRITE) this.style.data[id] = type;
+          } else {
+            const w = this.writeMapRow.data[id]!;
+            const writeIsDest = w !== NO_ROW && mapType[w] !== MapType.PURE_OVERWRITE;
+            if (!writeIsDest) this.style.data[id] = type;
           }
           break;
         }

@@ -72,9 +72,17 @@ export interface ViewHost {
   readonly cursorNs: number;
   /** Tasks whose timeline lanes are pinned to the top, in pin order. */
   readonly pinnedTasks: readonly string[];
+  /** The search box's query (src/trace/derive/search.ts syntax); views dim what it does not match. */
+  readonly query: string;
   /** The timeline's area selection (shift-drag), NaN when none. */
   readonly areaFromNs: number;
   readonly areaToNs: number;
+  /** A/B compare: draw a line at cursorNs (the pointer may be over the other side's timeline). */
+  readonly cursorLine?: boolean;
+  /** The time the axis labels 0 (compare: the side's alignment anchor, so both axes read aligned time); 0 if absent. */
+  readonly axisOriginNs?: number;
+  /** A/B compare: the alignment marker, drawn as a dashed line; NaN or absent for none. */
+  readonly markerNs?: number;
   readonly scheduler: FrameScheduler;
   /** UI-state changes (range, hover, selection, follow, trace replaced). */
   subscribe(listener: () => void): () => void;

@@ -10,6 +10,7 @@ import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
 import { NO_HOVER, type ViewHost, type ViewProbe } from '../host.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
+import { spanMatcher, type SpanMatcher } from './filter.ts';
 import { drawAxis } from './axis.ts';
 import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
@@ -31,12 +32,20 @@ export interface TimelineElements {
   axis: SVGSVGElement;
 }
 
+export interface TimelineOptions {
+  /** WASD on the window (default true). A/B compare gives the keys to one of its two timelines:
+   *  the sides share one range, so both handling a key would zoom twice. */
+  keyboard?: boolean;
+}
+
 export class TimelineController implements ViewProbe {
   private model: TimelineModel | null = null;
   private modelKey = '';
   private ctx: CanvasRenderingContext2D | null = null;
   private lockWaitFill: string | CanvasPattern = PALETTE[0]!.colour;
   private markFills: Array<CanvasPattern | null> = [];
+  private matcher: SpanMatcher | null = null;
+  private matcherKey = '';
   private sizeKey = '';
   /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
   private pointerPlotXPx = -1;
@@ -47,7 +56,7 @@ export class TimelineController implements ViewProbe {
   private flowsKey = '';
   private readonly disposers: (() => void)[] = [];
 
-  constructor(private readonly host: ViewHost, private readonly el: TimelineElements) {
+  constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
     this.disposers.push(host.scheduler.addRenderer(() => this.render()));
     const ro = new ResizeObserver(() => host.scheduler.markDirty());
     ro.observe(el.scroll);
@@ -58,7 +67,7 @@ export class TimelineController implements ViewProbe {
     this.listen(el.canvas, 'click', (e) => this.onClick(e as MouseEvent));
     this.listen(el.canvas, 'mousedown', (e) => this.onAreaStart(e as MouseEvent));
     this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; });
-    this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
+    if (opts.keyboard !== false) this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
     this.installZoom();
     host.setProbe(this);
     this.disposers.push(() => host.setProbe(null));
@@ -108,13 +117,26 @@ export class TimelineController implements ViewProbe {
       selectedSpanId: h.selectedSpanId,
       lockWaitFill: this.lockWaitFill,
       markFills: this.markFills,
+      isDimmed: this.dimmer(),
     });
     this.drawOverlay(this.ctx, model, topPx, heightPx);
-    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps);
+    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0);
     h.reportDraw(stats);
   }
 
   /** Area selection band and the selected span's flow arrows, over the spans. */
+  /** With a search query: spans it does not match are drawn faint (memoized per query and trace). */
+  private dimmer(): ((spanId: number) => boolean) | undefined {
+    const h = this.host;
+    const key = `${h.query}:${h.traceGeneration}:${h.trace.length}`;
+    if (key !== this.matcherKey) {
+      this.matcher = spanMatcher(h.spans, h.trace, h.query);
+      this.matcherKey = key;
+    }
+    const m = this.matcher;
+    return m ? (id) => !m(id) : undefined;
+  }
+
   private drawOverlay(ctx: CanvasRenderingContext2D, model: TimelineModel, topPx: number, heightPx: number): void {
     const h = this.host;
     ctx.save();
@@ -137,6 +159,17 @@ export class TimelineController implements ViewProbe {
       ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, this.el.scroll.clientHeight);
       ctx.fillStyle = CHROME.gapEdge;
       ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, this.el.scroll.clientHeight);
+    }
+    // A/B compare: the alignment marker (dashed) and the shared cursor, which may come from the other side.
+    const visibleHeightPx = this.el.scroll.clientHeight;
+    if (h.markerNs !== undefined && Number.isFinite(h.markerNs)) {
+      const xPx = LABEL_WIDTH_PX + model.scale.nsToPx(h.markerNs);
+      ctx.fillStyle = CHROME.areaEdge;
+      for (let y = topPx; y < topPx + visibleHeightPx; y += 8) ctx.fillRect(xPx - 0.5, y, 1.5, 4);
+    }
+    if (h.cursorLine && Number.isFinite(h.cursorNs)) {
+      ctx.fillStyle = CHROME.hover;
+      ctx.fillRect(LABEL_WIDTH_PX + model.scale.nsToPx(h.cursorNs) - 0.5, topPx, 1, visibleHeightPx);
     }
     // Spans of the lock / inode hovered in another view.
     const linked = linkedPrims(h, model, h.hoverLockIdx, h.hoverIno);
@@ -271,7 +304,9 @@ export class TimelineController implements ViewProbe {
   private onKey(e: KeyboardEvent): void {
     if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
     const widthPx = this.plotWidthPx();
-    const anchorPx = this.pointerPlotXPx >= 0 ? this.pointerPlotXPx : widthPx / 2;
+    // Zoom about the pointer; in compare, about the shared cursor when the pointer is over the other side.
+    const cursorPx = this.host.cursorLine && this.model && Number.isFinite(this.host.cursorNs) ? this.model.scale.nsToPx(this.host.cursorNs) : -1;
+    const anchorPx = this.pointerPlotXPx >= 0 ? this.pointerPlotXPx : cursorPx >= 0 && cursorPx <= widthPx ? cursorPx : widthPx / 2;
     const zoomBy = (factor: number): void => this.applyAffine(1 / factor, anchorPx - anchorPx / factor);
     switch (e.key.toLowerCase()) {
       case 'w': zoomBy(ZOOM_STEP_FACTOR); break;

@@ -24,6 +24,8 @@ export interface DrawOptions {
   lockWaitFill: string | CanvasPattern;
   /** Per palette index, the mapping-type mark drawn over the colour (palette.ts `Mark`), or null. */
   markFills?: ReadonlyArray<string | CanvasPattern | null>;
+  /** With a search query active: true for spans it does not match, which are drawn faint. */
+  isDimmed?: (spanId: number) => boolean;
 }
 
 export interface DrawStats {
@@ -35,6 +37,8 @@ export interface DrawStats {
 const MERGED_ALPHA = 0.55;
 /** A count label needs room for "×9999" in 9 px font. */
 const MERGED_LABEL_MIN_WIDTH_PX = 30;
+/** Spans a search does not match stay visible as context, but faint. */
+const DIMMED_ALPHA = 0.18;
 /** Marks need a few px to be legible; narrower spans are colour only. */
 const MARK_MIN_WIDTH_PX = 4;
 /** Span labels are not worth drawing below this width. */
@@ -120,15 +124,18 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
         n++;
       }
     } else {
+      const dimmed = opt.isDimmed !== undefined && p.spanId[i]! >= 0 && opt.isDimmed(p.spanId[i]!);
+      if (dimmed) ctx.globalAlpha = DIMMED_ALPHA;
       ctx.fillRect(xPx, yPx, widthPx, heightPx);
       n++;
-      const mark = opt.markFills?.[pal];
+      const mark = dimmed ? null : opt.markFills?.[pal];
       if (mark && widthPx >= MARK_MIN_WIDTH_PX) {
         ctx.fillStyle = mark;
         ctx.fillRect(xPx, yPx, widthPx, heightPx);
         lastFill = mark;
         n++;
       }
+      if (dimmed) ctx.globalAlpha = 1;
     }
     const id = p.spanId[i]!;
     if (id >= 0 && id === opt.hoverSpanId) hoverIdx = i;

@@ -1,0 +1,29 @@
+// Which spans a search query matches, for dimming the rest. A span matches when any of its rows
+// does: the begin event, the end event, or (iomap steps) the read/write mapping events — so
+// `type:unwritten` lights up the iomap steps whose mapping was unwritten, `opcode:IOMAP_IOEND`
+// the requests, `ino:12` everything on that inode. Answers are memoized per span; build a new
+// matcher when the query or the trace changes.
+
+import { NO_ROW, type SpanIndex } from '../../trace/spans.ts';
+import type { TraceStore } from '../../trace/store.ts';
+import { isEmptyQuery, parseQuery, rowMatches } from '../../trace/derive/search.ts';
+
+export type SpanMatcher = (spanId: number) => boolean;
+
+/** Returns null for an empty (or unparseable) query: nothing is dimmed. */
+export function spanMatcher(spans: SpanIndex, store: TraceStore, query: string): SpanMatcher | null {
+  const parsed = parseQuery(query);
+  if (isEmptyQuery(parsed)) return null;
+  const memo = new Map<number, boolean>();
+  return (spanId) => {
+    let hit = memo.get(spanId);
+    if (hit === undefined) {
+      hit = false;
+      for (const row of [spans.beginRow.data[spanId]!, spans.endRow.data[spanId]!, spans.readMapRow.data[spanId]!, spans.writeMapRow.data[spanId]!]) {
+        if (row !== NO_ROW && row < store.length && rowMatches(store, row, parsed)) { hit = true; break; }
+      }
+      memo.set(spanId, hit);
+    }
+    return hit;
+  };
+}
