@@ -92,6 +92,18 @@ describe('LockIndex', () => {
     expect(contentionTable(locks, spans, 'task', store.endNs)[0]!.label).toBe('reader/3');
     expect(contentionTable(locks, spans, 'ino', store.endNs, 200, 300)).toEqual([]);
   });
+  it('groups waits by caller: the syscall in progress when the wait began', () => {
+    const { spans, locks, store } = build([
+      ...RACE.slice(0, 7),
+      ev('app_op_begin', 45, 'reader/3', { op: 'pread' }),
+      ...RACE.slice(7),
+      ev('app_op_end', 110, 'reader/3', { op: 'pread' }),
+    ]);
+    const rows = contentionTable(locks, spans, 'caller', store.endNs, -Infinity, Infinity, store);
+    expect(rows.map((r) => [r.label, r.contended])).toEqual([['pread', 1]]);
+    // Without the store (or a syscall) the caller falls back to the task's role.
+    expect(contentionTable(locks, spans, 'caller', store.endNs)[0]!.label).toBe('(no syscall)');
+  });
   it('marks overlapping exclusive holds on one ino through two nodeIds', () => {
     const { spans, locks, store } = build(RACE);
     const o = exclusiveOverlaps(locks, spans, store.endNs);

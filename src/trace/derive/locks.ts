@@ -13,7 +13,7 @@
 // the last one; span ends are read from the SpanIndex when asked.
 
 import { ENUMS, type LockMode, type LockName } from '../schema.ts';
-import { SpanKind, type SpanIndex } from '../spans.ts';
+import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 
 export interface LockInfo {
@@ -153,7 +153,12 @@ export class LockIndex {
 // ---------------------------------------------------------------------------------------------
 // Contention table, after `perf lock contention`: one row per group, waits split by mode.
 
-export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock';
+/**
+ * `caller` groups by what the waiter was doing: the syscall in progress on its task when the wait
+ * began (pwrite, pread, truncate, fault …), or the task's role (writeback) when it has none —
+ * the closest a trace gets to perf's caller symbol without stacks.
+ */
+export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock' | 'caller';
 
 export interface ContentionRow {
   key: string;
@@ -177,7 +182,7 @@ export interface ContentionRow {
  */
 export function contentionTable(
   index: LockIndex, spans: SpanIndex, groupBy: ContentionGroupBy, nowNs: number,
-  fromNs = -Infinity, toNs = Infinity,
+  fromNs = -Infinity, toNs = Infinity, store?: TraceStore,
 ): ContentionRow[] {
   const groups = new Map<string, ContentionRow>();
   for (const info of index.locks) {
@@ -193,6 +198,7 @@ export function contentionTable(
         case 'nodeId': key = `node:${info.nodeId}`; label = `nodeid ${info.nodeId} (ino ${info.ino})`; break;
         case 'task': key = `task:${task}`; label = task; break;
         case 'lock': key = `lock:${info.idx}`; label = index.lockLabel(info.idx); break;
+        case 'caller': label = callerOf(spans, store, w, nowNs); key = `caller:${label}`; break;
       }
       let g = groups.get(key);
       if (!g) {
@@ -210,6 +216,21 @@ export function contentionTable(
   const rows = [...groups.values()];
   for (const r of rows) r.meanWaitNs = r.contended ? r.totalWaitNs / r.contended : 0;
   return rows.sort((a, b) => b.totalWaitNs - a.totalWaitNs || a.key.localeCompare(b.key));
+}
+
+/** The syscall in progress on the waiter's task when wait span `waitId` began (see ContentionGroupBy). */
+export function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId: number, nowNs: number): string {
+  const laneIdx = spans.lane.data[waitId]!;
+  const atNs = spans.startNs.data[waitId]!;
+  let op = '';
+  if (store) {
+    spans.forEachInRange(spans.track(laneIdx, SPAN_SUBROW.app_op), atNs, atNs, nowNs, (id) => {
+      if (spans.kind.data[id] === SpanKind.app_op) op = String(store.readField('op', spans.beginRow.data[id]!));
+    });
+  }
+  if (op) return op;
+  const role = spans.lanes[laneIdx]?.role;
+  return role === 'kworker' ? 'writeback (kworker)' : role === 'server' ? 'fuse server' : '(no syscall)';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,12 +9,12 @@ import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
 import type { LocksFilter } from './model.ts';
 
-const GROUPS: ContentionGroupBy[] = ['ino', 'nodeId', 'task', 'lock'];
+const GROUPS: ContentionGroupBy[] = ['ino', 'nodeId', 'task', 'lock', 'caller'];
 
 export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
   const [groupBy, setGroupBy] = useState<ContentionGroupBy>('ino');
   useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
-  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs)
+  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs, -Infinity, Infinity, host.trace)
     .filter((r) => (!filter.ino || r.key === `ino:${filter.ino}` || groupBy !== 'ino') && (!filter.task || groupBy !== 'task' || r.label.includes(filter.task)));
   return (
     <div className="locks-table">
