@@ -8,6 +8,8 @@
 //   fusescope summary FILE…                      (any format, detected by content)
 //   fusescope import  FILE… [-o OUT] [--format auto|ftrace|fuse-log|ndjson]
 //   fusescope record  --source sim [--scenario NAME] [--seed N] [--events N] -o OUT.fscope   (server/commands/)
+//   fusescope record  --source files FILE… [--format …] -o OUT.fscope   (what import loads, diags included)
+//   fusescope record  --source instrument PATH|PORT [--duration-s N] -o OUT.fscope   (until SIGINT/SIGTERM)
 //   fusescope export  FILE… --format chrome-json|perfetto|arrow -o OUT
 //   fusescope diff    A B [--json]
 //
@@ -20,9 +22,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { eventLine, formatDiag, headerLine } from '../src/trace/ndjson.ts';
+import { eventLine, headerLine } from '../src/trace/ndjson.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../src/trace/import/index.ts';
-import { loadFiles as loadAnyFiles, type LoadResult } from './sources/files.ts';
+import { loadFiles as loadAnyFiles, reportDiags, type LoadResult } from './sources/files.ts';
 import { summarize } from '../src/trace/summary.ts';
 import { LiveSession } from './hub/live-session.ts';
 import { isLoopback, startServer } from './http-server.ts';
@@ -186,15 +188,6 @@ export async function loadFiles(files: string[], format: ImportFormat | 'auto' =
   return r;
 }
 
-function reportDiags(r: LoadResult): void {
-  for (const d of r.diags.slice(0, 50)) process.stderr.write(`${formatDiag(d)}\n`);
-  if (r.diagCount > 0) {
-    const byCode = new Map<string, number>();
-    for (const d of r.diags) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
-    process.stderr.write(`fusescope: ${r.diagCount} diagnostic(s)${r.diagCount > r.diags.length ? ` (first ${r.diags.length} kept)` : ''}\n`);
-  }
-}
-
 /** 0 ok, 1 diagnostics (still imported), 2 nothing usable. */
 function exitCodeOf(r: LoadResult, files: string[]): number {
   if (r.unusable.length === files.length || r.store.length === 0) return 2;
@@ -268,12 +261,14 @@ const USAGE = `usage: fusescope <command> [options]
   summary  FILE… [--format auto|ftrace|fuse-log|ndjson]
   import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson]
   record   --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope
+  record   --source files FILE… [--format auto|ftrace|fuse-log|ndjson] -o OUT.fscope
+  record   --source instrument PATH|PORT [--duration-s N] -o OUT.fscope   (until SIGINT/SIGTERM)
   export   FILE… --format chrome-json|perfetto|arrow -o OUT
   diff     A B [--json]
   (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)
 `;
 
-const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files) => loadFiles(files) };
+const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files, format) => loadFiles(files, format) };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

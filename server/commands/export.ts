@@ -1,11 +1,22 @@
 // `fusescope export FILE… --format chrome-json|perfetto|arrow -o OUT`
-import { createWriteStream } from 'node:fs';
+//
+// runExport writes from a store in memory (every format). exportRecordingArrow streams one .fscope
+// to Arrow without loading it: chunks are read one at a time and regrouped into record batches of
+// the same size the in-memory path uses, so both paths write the same bytes, and at most one batch
+// plus one chunk of rows is held (DEFAULT_ROWS_PER_BATCH + DEFAULT_ROWS_PER_CHUNK). What still
+// grows with the recording: the string table and the Arrow dictionaries (distinct strings), and the
+// Arrow footer's block list (48 bytes per batch).
+//
+//   chunk k ──readChunk──► held rows [offsetRow, length) ──writeRows(step)──► file
+//                          └ compacted into a fresh store before the next chunk is appended
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { TraceStore } from '../../src/trace/store.ts';
+import type { Column, TraceStore } from '../../src/trace/store.ts';
 import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chrome-json.ts';
 import { toPerfettoTrace } from '../../src/trace/export/perfetto.ts';
-import { arrowFileChunks } from '../../src/trace/export/arrow.ts';
+import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/trace/export/arrow.ts';
+import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
 
 export const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -28,4 +39,71 @@ export async function runExport(store: TraceStore, format: ExportFormat, out: st
   stream.end();
   await once(stream, 'finish');
   return bytes;
+}
+
+async function writeAll(stream: WriteStream, chunks: Iterable<Uint8Array>): Promise<number> {
+  let bytes = 0;
+  for (const chunk of chunks) {
+    bytes += chunk.byteLength;
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
+  return bytes;
+}
+
+export interface StreamedExport {
+  rows: number;
+  bytes: number;
+  /** Most rows held in memory at once (bounded by rowsPerBatch + the largest chunk). */
+  maxRowsHeld: number;
+  /** The reader's damage (recovered file, or a chunk failing its checksums: rows stop there), else null. */
+  damage: string | null;
+}
+
+/** Streams an opened recording to an Arrow IPC file, chunk by chunk (see the file comment). */
+export async function exportRecordingArrow(
+  reader: RecordingReader, out: string, source: string, opts: { rowsPerBatch?: number } = {},
+): Promise<StreamedExport> {
+  const step = opts.rowsPerBatch ?? DEFAULT_ROWS_PER_BATCH;
+  const w = new ArrowEventWriter({ originNs: reader.header.originNs, metadata: { source } });
+  const stream = createWriteStream(out);
+  let bytes = await writeAll(stream, w.start());
+  let held = reader.newStore();
+  let offsetRow = 0;
+  let maxRowsHeld = 0;
+  let goodChunks = 0;
+  for (let k = 0; k < reader.chunks.length; k++) {
+    let c;
+    try {
+      c = await reader.readChunk(k);
+    } catch (err) {
+      if (!(err instanceof RecordingError)) throw err;
+      // As readAll: the rows before the bad chunk are kept, the damage is reported.
+      if (!reader.damage || err.offsetBytes < reader.damage.offsetBytes) reader.damage = { offsetBytes: err.offsetBytes, reason: err.message };
+      break;
+    }
+    goodChunks++;
+    if (offsetRow > 0) {
+      held = rest(held, offsetRow, reader.newStore());
+      offsetRow = 0;
+    }
+    held.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+    maxRowsHeld = Math.max(maxRowsHeld, held.length);
+    for (; held.length - offsetRow >= step; offsetRow += step) bytes += await writeAll(stream, w.writeRows(held, offsetRow, offsetRow + step));
+  }
+  if (held.length > offsetRow) bytes += await writeAll(stream, w.writeRows(held, offsetRow, held.length));
+  bytes += await writeAll(stream, w.finish());
+  stream.end();
+  await once(stream, 'finish');
+  const damage = reader.damage
+    ? `damaged at byte ${reader.damage.offsetBytes}: ${reader.damage.reason}; kept ${w.rowsWritten} events from ${goodChunks} good chunks`
+    : null;
+  return { rows: w.rowsWritten, bytes, maxRowsHeld, damage };
+}
+
+/** Rows [fromRow, length) of `src` in `into` (a store sharing src's string table). */
+function rest(src: TraceStore, fromRow: number, into: TraceStore): TraceStore {
+  const cols = new Map<string, Column>();
+  for (const key of src.columnKeysInUse()) cols.set(key, src.col(key).subarray(fromRow, src.length));
+  into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), cols);
+  return into;
 }

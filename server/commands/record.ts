@@ -1,11 +1,15 @@
-// `fusescope record --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope`
-// Runs a source flat out into a recording. Only the simulator source exists yet; file sources
-// (ftrace, fuse-log) are recorded with `fusescope import` + this writer later.
+// `fusescope record --source sim|files|instrument … -o OUT.fscope`
+//   sim         runs the simulator flat out into a recording (runRecord)
+//   files       records what `fusescope import` loads: the imported store plus its diagnostics as
+//               `diag` events (recordImport)
+//   instrument  listens on the instrumentation socket until stopped (record-instrument.ts)
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Recorder } from '../recorder/recorder.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
-import type { TraceEvent } from '../../src/trace/schema.ts';
+import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
+import type { TraceStore } from '../../src/trace/store.ts';
+import type { ParseDiag } from '../../src/trace/ndjson.ts';
 
 export interface RecordOptions {
   source: string;
@@ -19,7 +23,7 @@ export interface RecordOptions {
 export class RecordUsageError extends Error {}
 
 export async function runRecord(o: RecordOptions, log: (line: string) => void = () => {}): Promise<{ events: number; bytes: number }> {
-  if (o.source !== 'sim') throw new RecordUsageError(`--source must be 'sim' (other sources are not recordable yet), not '${o.source}'`);
+  if (o.source !== 'sim') throw new RecordUsageError(`--source must be sim, files or instrument, not '${o.source}'`);
   if (o.policy !== undefined && o.policy !== 'per-path' && o.policy !== 'ino') {
     throw new RecordUsageError(`--policy must be per-path or ino, not '${o.policy}'`);
   }
@@ -46,4 +50,43 @@ export async function runRecord(o: RecordOptions, log: (line: string) => void = 
   }
   log(`wrote ${written} events to ${o.out} (${rec.bytesWritten} bytes, ${(rec.bytesWritten / Math.max(1, written)).toFixed(1)} B/event)`);
   return { events: written, bytes: rec.bytesWritten };
+}
+
+/** Task of the diag events that carry import diagnostics into a recording. */
+export const IMPORT_DIAG_TASK = 'fusescope/import';
+
+/** An import diagnostic as a `diag` event at `tsNs` (the column, if any, leads the message as in formatDiag). */
+export function diagEventOf(d: ParseDiag, tsNs: number): Diag {
+  return {
+    kind: 'diag', tsNs, task: IMPORT_DIAG_TASK, severity: 'warn', code: d.code,
+    message: d.col ? `col ${d.col}: ${d.message}` : d.message, file: d.source, line: d.line,
+  };
+}
+
+/**
+ * Writes an imported store to a new recording. The import's diagnostics come first, as `diag`
+ * events at the first row's time (they have no time of their own): the kept ones, then one
+ * `diags_not_kept` event with the count of the rest, so a recording says what its import said.
+ */
+export function recordImport(
+  r: { store: TraceStore; diags: readonly ParseDiag[]; diagCount: number },
+  out: string,
+  meta: Record<string, unknown>,
+): { events: number; bytes: number } {
+  if (existsSync(out)) throw new RecordUsageError(`${out} exists; recordings are never overwritten`);
+  const rec = new Recorder(out, { originNs: r.store.originNs, meta });
+  try {
+    const atNs = r.store.startNs;
+    rec.appendEvents(r.diags.map((d) => diagEventOf(d, atNs)));
+    if (r.diagCount > r.diags.length) {
+      rec.appendEvent({
+        kind: 'diag', tsNs: atNs, task: IMPORT_DIAG_TASK, severity: 'warn', code: 'diags_not_kept', file: '', line: 0,
+        message: `${r.diagCount - r.diags.length} more diagnostic(s) were counted but not kept`,
+      });
+    }
+    rec.appendRows(r.store);
+  } finally {
+    rec.close();
+  }
+  return { events: rec.rowsWritten, bytes: rec.bytesWritten };
 }

@@ -95,3 +95,11 @@ export async function loadFiles(files: readonly string[], opts: LoadOptions = {}
 }
 
 export { formatDiag };
+
+/** Prints diagnostics as `fusescope import` does: the first 50 as `file:line: message`, then the count. */
+export function reportDiags(r: LoadResult): void {
+  for (const d of r.diags.slice(0, 50)) process.stderr.write(`${formatDiag(d)}\n`);
+  if (r.diagCount > 0) {
+    process.stderr.write(`fusescope: ${r.diagCount} diagnostic(s)${r.diagCount > r.diags.length ? ` (first ${r.diags.length} kept)` : ''}\n`);
+  }
+}

@@ -1,0 +1,90 @@
+// `fusescope record --source instrument PATH|PORT [--duration-s N] -o OUT.fscope`: listens on the
+// instrumentation socket (server/sources/instrument.ts) and records what arrives until `signal`
+// aborts (the CLI aborts on SIGINT/SIGTERM) or the duration ends.
+//
+//   clients ──NDJSON──► InstrumentSource queues ──every DRAIN_INTERVAL_MS──► Recorder (autoFlush:
+//   a chunk at least once a second, fsync once a second) ──stop──► close listener (each connection
+//   ends with its `disconnected` diag) → last drain → Recorder.close() (final index + trailer)
+//
+// Time: tsNs is the source's receive clock (ns since the listener opened); originNs is the wall
+// clock (CLOCK_REALTIME, ms precision) at that instant, so the recording knows when it was made.
+
+import { existsSync } from 'node:fs';
+import { Recorder } from '../recorder/recorder.ts';
+import { listenInstrument, type InstrumentLimits, type InstrumentTarget } from '../sources/instrument.ts';
+import { RecordUsageError } from './record.ts';
+
+/**
+ * How often queued events move into the recorder: the live session's 50 ms tick, so a client's
+ * queue (20,000 events by default) fills only above 400k events/s, as in `serve --instrument`.
+ */
+const DRAIN_INTERVAL_MS = 50;
+/** Longest wait for destroyed sockets to report 'close' at shutdown (normally one loop turn). */
+const CLOSE_WAIT_MS = 1000;
+
+export interface InstrumentRecordOptions {
+  target: InstrumentTarget;
+  out: string;
+  /** Stop after this many seconds (default: only on `signal`). */
+  durationS?: number;
+  signal: AbortSignal;
+  limits?: Partial<InstrumentLimits>;
+  log?: (line: string) => void;
+}
+
+export interface InstrumentRecordResult {
+  events: number;
+  /** `diag` events of severity warn or error (bad lines, floods, refused connections). */
+  problemDiags: number;
+  connections: number;
+  bytes: number;
+}
+
+export async function recordInstrument(o: InstrumentRecordOptions): Promise<InstrumentRecordResult> {
+  if (existsSync(o.out)) throw new RecordUsageError(`${o.out} exists; recordings are never overwritten`);
+  if (o.durationS !== undefined && !(o.durationS > 0)) throw new RecordUsageError('--duration-s must be > 0');
+  const t0 = process.hrtime.bigint();
+  const originNs = BigInt(Date.now()) * 1_000_000n;
+  const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0) });
+  let rec: Recorder;
+  try {
+    rec = new Recorder(o.out, { originNs, autoFlush: true, meta: { source: `instrument:${listener.address}`, scenario: 'instrument' } });
+  } catch (err) {
+    await listener.close();
+    throw err;
+  }
+  let events = 0;
+  let problemDiags = 0;
+  const drain = (): void => {
+    listener.source.runUntil(0, (ev) => {
+      rec.appendEvent(ev);
+      events++;
+      if (ev.kind === 'diag' && ev.severity !== 'info') problemDiags++;
+    });
+    rec.maybeFlush();
+  };
+  o.log?.(`recording ${listener.address} to ${o.out}${o.durationS ? ` for ${o.durationS} s` : ''} (SIGINT/SIGTERM stops)`);
+  const timer = setInterval(drain, DRAIN_INTERVAL_MS);
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await new Promise<void>((stop) => {
+      if (o.signal.aborted) return stop();
+      o.signal.addEventListener('abort', () => stop(), { once: true });
+      if (o.durationS !== undefined) deadline = setTimeout(stop, o.durationS * 1000);
+    });
+  } finally {
+    clearInterval(timer);
+    clearTimeout(deadline);
+    try {
+      await listener.close();
+      // A destroyed socket reports 'close' (and its connection's end diag) in a later loop phase.
+      for (let waitedMs = 0; listener.source.connectionCount > 0 && waitedMs < CLOSE_WAIT_MS; waitedMs += 5) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      drain();
+    } finally {
+      rec.close();
+    }
+  }
+  return { events, problemDiags, connections: listener.source.acceptedConnections, bytes: rec.bytesWritten };
+}
