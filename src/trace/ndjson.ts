@@ -10,6 +10,7 @@
 // becomes a counted diagnostic naming file:line, and parsing goes on.
 
 import { ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
+import { LineSplitter } from './lines.ts';
 
 export const NDJSON_FORMAT = 'fusescope-ndjson';
 
@@ -69,77 +70,54 @@ export const MAX_LINE_BYTES = 1 << 20;
 
 export class NdjsonParser {
   header: NdjsonHeader | null = null;
-  private partial = '';
-  private lineNo = 0;
-  private skippingLongLine = false;
+  private readonly lines: LineSplitter;
 
   constructor(
     private readonly sourceName: string,
     private readonly onEvent: (ev: TraceEvent) => void,
     readonly diags = new DiagSink(),
-  ) {}
+  ) {
+    this.lines = new LineSplitter(MAX_LINE_BYTES, {
+      line: (text, lineNo, isLast) => this.line(text, lineNo, isLast),
+      tooLong: (lineNo) => this.diag(lineNo, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`),
+    });
+  }
 
   push(chunk: string): void {
-    let text = this.partial + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    text = text.slice(start);
-    if (text.length > MAX_LINE_BYTES) {
-      if (!this.skippingLongLine) {
-        this.diag(this.lineNo + 1, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`);
-      }
-      this.skippingLongLine = true;
-      text = '';
-    }
-    this.partial = text;
+    this.lines.push(chunk);
   }
 
   end(): void {
-    if (this.partial.length > 0) {
-      const last = this.partial;
-      this.partial = '';
-      this.line(last, true);
-    }
-    if (this.header === null && this.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+    this.lines.end();
+    if (this.header === null && this.lines.lineNo === 0) this.diag(0, 'empty', 'file is empty');
   }
 
   private diag(line: number, code: string, message: string): void {
     this.diags.add({ source: this.sourceName, line, code, message });
   }
 
-  private line(raw: string, isLast = false): void {
-    this.lineNo++;
-    if (this.skippingLongLine) {
-      this.skippingLongLine = false;
-      return;
-    }
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  private line(text: string, lineNo: number, isLast: boolean): void {
     if (text.trim() === '') return;
     let obj: unknown;
     try {
       obj = JSON.parse(text);
     } catch (e) {
       const why = isLast ? 'truncated or malformed last line' : 'malformed JSON';
-      this.diag(this.lineNo, 'bad_json', `${why}: ${(e as Error).message}`);
+      this.diag(lineNo, 'bad_json', `${why}: ${(e as Error).message}`);
       return;
     }
-    if (this.lineNo === 1 || (this.header === null && isHeader(obj))) {
+    if (lineNo === 1 || (this.header === null && isHeader(obj))) {
       if (isHeader(obj)) {
         if (obj.schemaVersion > SCHEMA_VERSION) {
-          this.diag(this.lineNo, 'newer_version', `schema version ${obj.schemaVersion} is newer than this fusescope (${SCHEMA_VERSION})`);
+          this.diag(lineNo, 'newer_version', `schema version ${obj.schemaVersion} is newer than this fusescope (${SCHEMA_VERSION})`);
         }
         this.header = obj;
         return;
       }
-      this.diag(this.lineNo, 'no_header', `first line is not a ${NDJSON_FORMAT} header`);
+      this.diag(lineNo, 'no_header', `first line is not a ${NDJSON_FORMAT} header`);
     }
     const ev = toEvent(obj);
-    if (typeof ev === 'string') this.diag(this.lineNo, 'bad_event', ev);
+    if (typeof ev === 'string') this.diag(lineNo, 'bad_event', ev);
     else this.onEvent(ev);
   }
 }

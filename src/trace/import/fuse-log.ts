@@ -22,6 +22,7 @@
 
 import type { TraceEvent } from '../schema.ts';
 import { DiagSink } from '../ndjson.ts';
+import { LineSplitter } from '../lines.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 
 export const FUSE_LOG_LINE_NS = 1000;
@@ -60,9 +61,8 @@ export class FuseLogParser {
   /** Requests in header order (a unique can be reused after its reply; the map keeps the last). */
   readonly order: LogRequest[] = [];
   readonly stats = { lines: 0, headers: 0, replies: 0 };
-  private partial = '';
   private lineNo = 0;
-  private skippingLongLine = false;
+  private readonly lines: LineSplitter;
   private awaitingOpLine: LogRequest | null = null;
   private pendingNodeId = 0;
   private readonly inoByNodeId = new Map<number, number>();
@@ -72,32 +72,22 @@ export class FuseLogParser {
   constructor(
     private readonly sourceName: string,
     readonly diags = new DiagSink(),
-  ) {}
+  ) {
+    this.lines = new LineSplitter(MAX_FTRACE_LINE_BYTES, {
+      line: (text, lineNo) => this.line(text, lineNo),
+      tooLong: (lineNo) => {
+        this.stats.lines++;
+        this.diag(lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      },
+    });
+  }
 
   push(chunk: string): void {
-    let text = this.partial + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    text = start === 0 ? text : text.slice(start);
-    if (text.length > MAX_FTRACE_LINE_BYTES) {
-      if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
-      this.skippingLongLine = true;
-      text = '';
-    }
-    this.partial = text;
+    this.lines.push(chunk);
   }
 
   end(): void {
-    if (this.partial.length > 0) {
-      const last = this.partial;
-      this.partial = '';
-      this.line(last);
-    }
+    this.lines.end();
     if (this.stats.headers === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no libfuse request headers in file');
   }
 
@@ -105,14 +95,9 @@ export class FuseLogParser {
     this.diags.add({ source: this.sourceName, line, col, code, message });
   }
 
-  private line(raw: string): void {
-    this.lineNo++;
+  private line(text: string, lineNo: number): void {
+    this.lineNo = lineNo;
     this.stats.lines++;
-    if (this.skippingLongLine) {
-      this.skippingLongLine = false;
-      return;
-    }
-    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (text.length > MAX_FTRACE_LINE_BYTES) {
       this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
       return;
