@@ -7,6 +7,7 @@ import { AppStore, COUNTER_PERIOD_MS } from './app/app-store.ts';
 import { RafScheduler } from './app/raf-scheduler.ts';
 import { WsClient, wsUrlFor } from './app/ws-client.ts';
 import { FileSession, type WorkerLike } from './app/file-session.ts';
+import { CompareSession } from './app/compare-session.ts';
 import { installTestHooks } from './app/test-hooks.ts';
 import { applyUrlState, syncUrl } from './app/url-sync.ts';
 import './app/app.css';
@@ -18,14 +19,17 @@ scheduler.addBeforeFrame(() => store.followNow());
 const client = new WsClient(store, wsUrlFor(location));
 const makeWorker = (): WorkerLike => new Worker(new URL('./app/import-worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike;
 const session = new FileSession(store, client, makeWorker, location.search);
-installTestHooks(window, store, scheduler, client, session);
-const startsWithFile = applyUrlState(location.hash, store, client, session);
+const compare = new CompareSession(store, client, makeWorker, location.search);
+installTestHooks(window, store, scheduler, client, session, compare);
+void import('./app/bench-hooks.ts').then((m) => m.installBenchHooks(window, store)); // npm run bench only reads it
+const startsWithFile = applyUrlState(location.hash, store, client, session, compare);
 setInterval(() => {
   store.tickCounters();
-  syncUrl(store, window);
+  compare.tickCounters();
+  syncUrl(store, compare, window);
 }, COUNTER_PERIOD_MS);
 if (!startsWithFile) client.start();
 
 const rootEl = document.getElementById('root');
 if (!rootEl) throw new Error('index.html has no #root');
-createRoot(rootEl).render(<App store={store} client={client} session={session} />);
+createRoot(rootEl).render(<App store={store} client={client} session={session} compare={compare} />);

@@ -1,142 +1,26 @@
-import { useCallback, useEffect, useRef } from 'react';
-import { VIEW_TABS, type AppStore, type ViewTab } from './app-store.ts';
+// The page: its usual mode (MainPage: the live stream or an opened file) or A/B compare
+// (ComparePage), and the theme, which both share. "Back" in compare returns to MainPage, whose
+// store was left as it was.
+
+import { useEffect } from 'react';
+import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
-import { Header } from './Header.tsx';
-import { FilePanel } from './FilePanel.tsx';
-import { useFileDrop } from './use-drop.ts';
-import { TimelineView } from '../views/timeline/TimelineView.tsx';
-import { Inspector } from '../views/timeline/Inspector.tsx';
-import { AreaTable } from '../views/timeline/AreaTable.tsx';
-import { LocksView } from '../views/locks/LocksView.tsx';
-import { AliasesView } from '../views/aliases/AliasesView.tsx';
-import { CacheView } from '../views/cache/CacheView.tsx';
-import { AccountingView } from '../views/accounting/AccountingView.tsx';
-import { Legend, type LegendGroup } from '../widgets/Legend.tsx';
-import { Banner } from '../widgets/Banner.tsx';
-import { PALETTE, applyChromeTheme } from '../render/palette.ts';
-import { parseQuery } from '../trace/derive/search.ts';
-import { isTypingTarget } from '../widgets/keys.ts';
+import type { CompareSession } from './compare-session.ts';
+import { MainPage } from './MainPage.tsx';
+import { ComparePage } from './ComparePage.tsx';
+import { applyChromeTheme } from '../render/palette.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
-const LEGEND: readonly LegendGroup[] = [
-  { title: 'mapping type', items: PALETTE.filter((p) => p.group === 'mapping') },
-  { title: 'syscall', items: PALETTE.filter((p) => p.group === 'app') },
-  { title: 'fuse request', items: PALETTE.filter((p) => p.group === 'fuse') },
-  { title: 'lock', items: PALETTE.filter((p) => p.group === 'lock') },
-];
-
-const TAB_TITLES: Record<ViewTab, string> = {
-  locks: 'i_rwsem contention',
-  aliases: 'nodeid → inode aliasing',
-  cache: 'Mapping cache',
-  area: 'Area selection',
-  accounting: 'Run accounting',
-};
-
-export function App({ store, client, session }: { store: AppStore; client: WsClient; session: FileSession }) {
-  const missed = useStoreValue(store, (s) => s.missedEvents);
-  const gapCount = useStoreValue(store, (s) => s.gaps.length);
-  const error = useStoreValue(store, (s) => s.lastError);
-  const tab = useStoreValue(store, (s) => s.tab);
-  const query = useStoreValue(store, (s) => s.query);
+export function App({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
   const theme = useStoreValue(store, (s) => s.theme);
-  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
-  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
-  const searchRef = useRef<HTMLInputElement>(null);
-  useKeys(store, client, searchRef);
-  const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
+  const pair = useStoreValue(compare, (c) => c.pair);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     applyChromeTheme(theme);
     store.scheduler.markDirty();
   }, [store, theme]);
-  const parsed = parseQuery(query);
-  const locksFilter = { ino: parsed.ino ?? 0, task: parsed.task ?? '' };
-
-  return (
-    <div className="app">
-      <Header store={store} client={client} session={session} searchRef={searchRef} />
-      {isFile && <FilePanel store={store} />}
-      {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
-      {missed > 0 && (
-        <Banner testId="gap-banner">
-          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
-          behind the stream. Gaps are marked in red on the time axis; the recording itself is complete.
-        </Banner>
-      )}
-      {error && <div className="error-line" data-testid="error">{error}</div>}
-      <div className="workspace">
-        <div className="views">
-          <section className="timeline-panel">
-            <div className="panel-head">
-              <h2>Timeline</h2>
-              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
-            </div>
-            <TimelineView host={store} />
-            <Legend groups={LEGEND} />
-          </section>
-          <section className="tabs-panel">
-            <nav className="tabs" role="tablist">
-              {VIEW_TABS.map((t) => (
-                <button type="button" role="tab" key={t} data-testid={`tab-${t}`} aria-selected={t === tab}
-                  className={t === tab ? 'active' : ''} onClick={() => store.setTab(t)}>{TAB_TITLES[t]}</button>
-              ))}
-              {query && <span className="hint">filtered by “{query}”</span>}
-            </nav>
-            <div className="tab-body">
-              {tab === 'locks' && <LocksView host={store} filter={locksFilter} />}
-              {tab === 'aliases' && <AliasesView host={store} inoFilter={parsed.ino ?? 0} />}
-              {tab === 'cache' && <CacheView host={store} scenario={scenario} />}
-              {tab === 'area' && <AreaTable host={store} />}
-              {tab === 'accounting' && <AccountingView host={store} />}
-            </div>
-          </section>
-        </div>
-        <Inspector host={store} />
-      </div>
-    </div>
-  );
-}
-
-/** `space` pauses (the stream, or a file's replay), `/` focuses search, `f` zooms to the selection, Escape clears it. */
-function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
-  useEffect(() => {
-    // preventDefault on both edges stops a focused button or checkbox from also activating.
-    const onKeyDown = (e: KeyboardEvent): void => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
-      if (e.key === '/') {
-        e.preventDefault();
-        searchRef.current?.focus();
-        return;
-      }
-      if (e.key === 'f') {
-        e.preventDefault();
-        store.scheduler.scheduleAction(() => store.focusSelection());
-        return;
-      }
-      if (e.key === 'Escape') {
-        store.select(-1);
-        return;
-      }
-      if (e.key !== ' ') return;
-      e.preventDefault();
-      if (e.repeat) return;
-      if (store.sourceKind === 'file') {
-        store.togglePlay();
-        return;
-      }
-      if (!store.serverState || store.connection !== 'open') return;
-      client.setPaused(!store.serverState.paused);
-    };
-    const onKeyUp = (e: KeyboardEvent): void => {
-      if (e.key === ' ' && !isTypingTarget(e.target)) e.preventDefault();
-    };
-    window.addEventListener('keydown', onKeyDown);
-    window.addEventListener('keyup', onKeyUp);
-    return () => {
-      window.removeEventListener('keydown', onKeyDown);
-      window.removeEventListener('keyup', onKeyUp);
-    };
-  }, [store, client, searchRef]);
+  return pair
+    ? <ComparePage store={store} compare={compare} pair={pair} />
+    : <MainPage store={store} client={client} session={session} compare={compare} />;
 }

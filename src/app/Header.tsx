@@ -6,8 +6,10 @@ import { SearchBox } from './SearchBox.tsx';
 import { LiveControls } from './LiveControls.tsx';
 import { ReplayControls } from './ReplayControls.tsx';
 import { FileMenu } from './FileMenu.tsx';
+import { CompareMenu } from './CompareMenu.tsx';
+import type { CompareSession } from './compare-session.ts';
 
-export function Header({ store, client, session, searchRef }: { store: AppStore; client: WsClient; session: FileSession; searchRef: React.RefObject<HTMLInputElement | null> }) {
+export function Header({ store, client, session, compare, searchRef }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession; searchRef: React.RefObject<HTMLInputElement | null> }) {
   const theme = useStoreValue(store, (s) => s.theme);
   const connection = useStoreValue(store, (s) => s.connection);
   const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
@@ -27,6 +29,7 @@ export function Header({ store, client, session, searchRef }: { store: AppStore;
         {isFile ? 'follow playhead' : 'follow live'}
       </label>
       <FileMenu session={session} />
+      <CompareMenu session={session} compare={compare} />
       <SearchBox store={store} inputRef={searchRef} />
       <span className="spacer" />
       <span className="counters" data-testid="counters">

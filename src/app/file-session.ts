@@ -92,6 +92,9 @@ export class FileSession {
   }
 
   dispose(): void {
+    // A fetch still in flight must not start a worker for a session nobody looks at.
+    this.requestId++;
+    this.busy = false;
     this.worker?.terminate();
     this.worker = null;
   }

@@ -6,6 +6,8 @@ import type { AppStore } from './app-store.ts';
 import type { RafScheduler } from './raf-scheduler.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
+import type { CompareSession } from './compare-session.ts';
+import type { CompareSide } from './compare-store.ts';
 
 /** Nothing changed for this long → idle. */
 export const IDLE_QUIET_MS = 100;
@@ -38,13 +40,38 @@ export interface FusescopeHooks {
   replay(): { playheadNs: number; playing: boolean; speed: number; startNs: number; endNs: number; loop: boolean };
   /** Loading an opened file: phase, bytes, diagnostics. */
   importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string };
+  /** A/B compare: null when not comparing. Times are each side's own ns; `aligned*` the shared axis. */
+  compare(): CompareInfo | null;
+  /** A span drawn in side A's or B's timeline (as findSpan). */
+  compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+}
+
+export interface CompareSideInfo {
+  label: string; phase: string; events: number; spans: number; drawnLanes: number; drawnPrimitives: number;
+  viewStartNs: number; viewEndNs: number; anchorNs: number; markerNs: number; cursorNs: number; selectedSpanId: number;
+}
+export interface CompareInfo {
+  mode: string; loaded: boolean; alignedStartNs: number; alignedEndNs: number; cursorNs: number;
+  a: CompareSideInfo; b: CompareSideInfo;
+  /** The A-vs-B rows as `fusescope diff --json` writes them (NaN → null); null until both loaded. */
+  rows: { metric: string; unit: string; a: number | null; b: number | null; ratio: number | null }[] | null;
+}
+
+const nullIfNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+function sideInfo(s: CompareSide): CompareSideInfo {
+  return {
+    label: s.file?.label ?? '', phase: s.importStatus.phase, events: s.trace.length, spans: s.spans.count,
+    drawnLanes: s.drawnLanes, drawnPrimitives: s.drawnPrimitives, viewStartNs: s.viewStartNs, viewEndNs: s.viewEndNs,
+    anchorNs: s.anchorNs, markerNs: s.markerNs, cursorNs: s.cursorNs, selectedSpanId: s.selectedSpanId,
+  };
 }
 
 declare global {
   interface Window { __fusescope?: FusescopeHooks; __fusescopeIdle?: () => boolean }
 }
 
-export function installTestHooks(win: Window, store: AppStore, scheduler: RafScheduler, client: WsClient, session: FileSession): () => void {
+export function installTestHooks(win: Window, store: AppStore, scheduler: RafScheduler, client: WsClient, session: FileSession, compare: CompareSession): () => void {
   const hooks: FusescopeHooks = {
     stats: () => ({
       events: store.trace.length,
@@ -63,7 +90,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);
-      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
+      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && !compare.busy && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
     },
     findSpan: (kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
@@ -105,6 +132,20 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     importStatus: () => ({
       ...store.importStatus, diagCount: store.diagCount, diagLines: [...store.diagLines], label: store.file?.label ?? '',
     }),
+    compare: () => {
+      const p = compare.pair;
+      if (!p) return null;
+      return {
+        mode: p.mode, loaded: p.loaded, alignedStartNs: p.startNs, alignedEndNs: p.endNs, cursorNs: p.cursorNs,
+        a: sideInfo(p.a), b: sideInfo(p.b),
+        rows: p.rows?.map((r) => ({ ...r, a: nullIfNaN(r.a), b: nullIfNaN(r.b), ratio: nullIfNaN(r.ratio) })) ?? null,
+      };
+    },
+    compareFindSpan: (side, kind) => {
+      if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`compareFindSpan: unknown kind ${kind}`);
+      const p = compare.pair;
+      return (side === 'a' ? p?.a : p?.b)?.probe?.findSpan(kind) ?? null;
+    },
   };
   win.__fusescope = hooks;
   win.__fusescopeIdle = hooks.idle;

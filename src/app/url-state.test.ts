@@ -13,3 +13,13 @@ describe('url state', () => {
     expect(encodeViewState({ tab: 'locks' })).toBe('tab=locks');
   });
 });
+
+describe('url state: compare', () => {
+  it('cmp=<A>,<B> round-trips, a comma inside a name does not split it, and it keeps the theme', () => {
+    const hash = encodeViewState({ compare: ['a.fscope', 'b,c.fscope'], theme: 'dark', tab: 'cache' });
+    expect(hash).toBe('cmp=a.fscope,b%2Cc.fscope&theme=dark');
+    expect(decodeViewState(`#${hash}`)).toMatchObject({ compare: ['a.fscope', 'b,c.fscope'], theme: 'dark' });
+    expect(decodeViewState('#cmp=only-one.fscope').compare).toBeUndefined();
+    expect(decodeViewState('#cmp=%E0%A4%A,b').compare).toBeUndefined();
+  });
+});

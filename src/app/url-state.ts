@@ -6,10 +6,14 @@
 // With a server recording open, `rec=<name>` replaces `scenario`: the link reopens that recording
 // (rows are the recording's, so `sel` and the range mean the same events). A dropped file cannot
 // be reopened from a link; its URL keeps only the view state.
+// An A/B comparison of two server recordings is `cmp=<A>,<B>` (each name URI-encoded, so a comma
+// in a name cannot split it); it replaces everything but the theme. One of local files has no link.
 
 import { VIEW_TABS, type Theme, type ViewTab } from './app-store.ts';
 
 export interface UrlViewState {
+  /** Two server recordings compared side by side (`cmp=<A>,<B>`). */
+  compare?: [string, string];
   scenario?: string;
   /** A server recording open in the page (`rec=<name>`): a pasted link reopens it. */
   recording?: string;
@@ -26,6 +30,11 @@ export interface UrlViewState {
 
 export function encodeViewState(s: UrlViewState): string {
   const p = new URLSearchParams();
+  if (s.compare) {
+    if (s.theme && s.theme !== 'light') p.set('theme', s.theme);
+    const rest = p.toString();
+    return `cmp=${s.compare.map(encodeURIComponent).join(',')}${rest ? `&${rest}` : ''}`;
+  }
   if (s.recording) p.set('rec', s.recording);
   else if (s.scenario) p.set('scenario', s.scenario);
   if (s.tab) p.set('tab', s.tab);
@@ -44,6 +53,16 @@ export function encodeViewState(s: UrlViewState): string {
 export function decodeViewState(hash: string): UrlViewState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const out: UrlViewState = {};
+  // Split the raw value: URLSearchParams would decode a %2C inside a name into the separator.
+  const cmp = /(?:^|&)cmp=([^&]*)/.exec(hash.replace(/^#/, ''))?.[1]?.split(',');
+  if (cmp?.length === 2 && cmp[0] && cmp[1]) {
+    try {
+      out.compare = [decodeURIComponent(cmp[0]), decodeURIComponent(cmp[1])];
+    } catch {
+      // A malformed %-escape is not a comparison: the rest of the link still applies.
+      out.compare = undefined;
+    }
+  }
   const scenario = p.get('scenario');
   if (scenario) out.scenario = scenario;
   const rec = p.get('rec');

@@ -4,9 +4,11 @@
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
+import type { CompareSession } from './compare-session.ts';
 import { decodeViewState, encodeViewState, type UrlViewState } from './url-state.ts';
 
-export function currentViewState(store: AppStore): UrlViewState {
+export function currentViewState(store: AppStore, compare?: CompareSession): UrlViewState {
+  if (compare?.pair) return { compare: compare.recordingNames ?? undefined, theme: store.theme };
   return {
     scenario: store.sourceKind === 'live' ? store.serverState?.scenario : undefined,
     recording: store.sourceKind === 'file' && store.file?.recordingName ? store.file.recordingName : undefined,
@@ -25,11 +27,15 @@ export function currentViewState(store: AppStore): UrlViewState {
  * Restores the state in `hash`: a recording in it is opened (returns true: the page starts on the
  * file, not the live stream); a scenario is restarted once connected.
  */
-export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession): boolean {
+export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession, compare?: CompareSession): boolean {
   const s = decodeViewState(hash);
+  if (s.theme) store.setTheme(s.theme);
+  if (s.compare && compare) {
+    compare.open({ name: s.compare[0] }, { name: s.compare[1] });
+    return true;
+  }
   if (s.tab) store.setTab(s.tab);
   if (s.query) store.setQuery(s.query);
-  if (s.theme) store.setTheme(s.theme);
   if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
   if (s.pins) store.setPins(s.pins);
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
@@ -72,8 +78,8 @@ function restoreRangeWhenLoaded(store: AppStore, startNs: number, endNs: number)
 }
 
 /** Writes the state into the URL if it changed (call periodically). */
-export function syncUrl(store: AppStore, win: Window): void {
-  const hash = encodeViewState(currentViewState(store));
+export function syncUrl(store: AppStore, compare: CompareSession | undefined, win: Window): void {
+  const hash = encodeViewState(currentViewState(store, compare));
   if (win.location.hash.replace(/^#/, '') === hash) return;
   win.history.replaceState(null, '', `${win.location.pathname}${win.location.search}#${hash}`);
 }

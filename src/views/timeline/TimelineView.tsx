@@ -7,7 +7,8 @@ import { TimelineController } from './controller.ts';
 import { Tooltip } from './Tooltip.tsx';
 import { AXIS_HEIGHT_PX } from './axis.ts';
 
-export function TimelineView({ host }: { host: ViewHost }) {
+/** `keyboard`: handle WASD (default); A/B compare turns it off on one of its two timelines. */
+export function TimelineView({ host, keyboard = true }: { host: ViewHost; keyboard?: boolean }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const axisRef = useRef<SVGSVGElement>(null);
@@ -17,9 +18,9 @@ export function TimelineView({ host }: { host: ViewHost }) {
     const canvas = canvasRef.current;
     const axis = axisRef.current;
     if (!scroll || !canvas || !axis) throw new Error('TimelineView: elements not mounted');
-    const controller = new TimelineController(host, { scroll, canvas, axis });
+    const controller = new TimelineController(host, { scroll, canvas, axis }, { keyboard });
     return () => controller.dispose();
-  }, [host]);
+  }, [host, keyboard]);
 
   return (
     <div className="timeline">

@@ -19,8 +19,9 @@ export function tickFormatter(stepNs: number): (tsNs: number) => string {
   return (tsNs) => `${(tsNs / div).toFixed(Math.min(decimals, 6))} ${unit}`;
 }
 
-export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[]): void {
-  const x = scaleLinear().domain([scale.startNs, scale.endNs]).range([0, scale.widthPx]);
+/** `labelOriginNs`: the time labelled 0 (A/B compare labels aligned time; ticks fall on round aligned values). */
+export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[], labelOriginNs = 0): void {
+  const x = scaleLinear().domain([scale.startNs - labelOriginNs, scale.endNs - labelOriginNs]).range([0, scale.widthPx]);
   const tickCount = Math.max(2, Math.floor(scale.widthPx / PX_PER_TICK));
   const ticks = x.ticks(tickCount);
   const stepNs = ticks.length > 1 ? ticks[1]! - ticks[0]! : scale.durNs;

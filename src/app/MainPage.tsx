@@ -1,0 +1,133 @@
+// The page in its usual mode: one AppStore (live stream or an opened file), its timeline, the tabs
+// under it and the inspector. A/B compare replaces it with ComparePage (App.tsx switches).
+
+import { useCallback, useEffect, useRef } from 'react';
+import { VIEW_TABS, type AppStore, type ViewTab } from './app-store.ts';
+import type { CompareSession } from './compare-session.ts';
+import type { WsClient } from './ws-client.ts';
+import type { FileSession } from './file-session.ts';
+import { Header } from './Header.tsx';
+import { FilePanel } from './FilePanel.tsx';
+import { useFileDrop } from './use-drop.ts';
+import { TimelineView } from '../views/timeline/TimelineView.tsx';
+import { Inspector } from '../views/timeline/Inspector.tsx';
+import { AreaTable } from '../views/timeline/AreaTable.tsx';
+import { LocksView } from '../views/locks/LocksView.tsx';
+import { AliasesView } from '../views/aliases/AliasesView.tsx';
+import { CacheView } from '../views/cache/CacheView.tsx';
+import { AccountingView } from '../views/accounting/AccountingView.tsx';
+import { Legend } from '../widgets/Legend.tsx';
+import { Banner } from '../widgets/Banner.tsx';
+import { LEGEND } from './legend-groups.ts';
+import { parseQuery } from '../trace/derive/search.ts';
+import { isTypingTarget } from '../widgets/keys.ts';
+import { useStoreValue } from '../widgets/use-store.ts';
+
+const TAB_TITLES: Record<ViewTab, string> = {
+  locks: 'i_rwsem contention',
+  aliases: 'nodeid → inode aliasing',
+  cache: 'Mapping cache',
+  area: 'Area selection',
+  accounting: 'Run accounting',
+};
+
+export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
+  const missed = useStoreValue(store, (s) => s.missedEvents);
+  const gapCount = useStoreValue(store, (s) => s.gaps.length);
+  const error = useStoreValue(store, (s) => s.lastError);
+  const tab = useStoreValue(store, (s) => s.tab);
+  const query = useStoreValue(store, (s) => s.query);
+  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
+  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
+  const searchRef = useRef<HTMLInputElement>(null);
+  useKeys(store, client, searchRef);
+  const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
+  const parsed = parseQuery(query);
+  const locksFilter = { ino: parsed.ino ?? 0, task: parsed.task ?? '' };
+
+  return (
+    <div className="app">
+      <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
+      {isFile && <FilePanel store={store} />}
+      {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
+      {missed > 0 && (
+        <Banner testId="gap-banner">
+          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
+          behind the stream. Gaps are marked in red on the time axis; the recording itself is complete.
+        </Banner>
+      )}
+      {error && <div className="error-line" data-testid="error">{error}</div>}
+      <div className="workspace">
+        <div className="views">
+          <section className="timeline-panel">
+            <div className="panel-head">
+              <h2>Timeline</h2>
+              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+            </div>
+            <TimelineView host={store} />
+            <Legend groups={LEGEND} />
+          </section>
+          <section className="tabs-panel">
+            <nav className="tabs" role="tablist">
+              {VIEW_TABS.map((t) => (
+                <button type="button" role="tab" key={t} data-testid={`tab-${t}`} aria-selected={t === tab}
+                  className={t === tab ? 'active' : ''} onClick={() => store.setTab(t)}>{TAB_TITLES[t]}</button>
+              ))}
+              {query && <span className="hint">filtered by “{query}”</span>}
+            </nav>
+            <div className="tab-body">
+              {tab === 'locks' && <LocksView host={store} filter={locksFilter} />}
+              {tab === 'aliases' && <AliasesView host={store} inoFilter={parsed.ino ?? 0} />}
+              {tab === 'cache' && <CacheView host={store} scenario={scenario} />}
+              {tab === 'area' && <AreaTable host={store} />}
+              {tab === 'accounting' && <AccountingView host={store} />}
+            </div>
+          </section>
+        </div>
+        <Inspector host={store} />
+      </div>
+    </div>
+  );
+}
+
+/** `space` pauses (the stream, or a file's replay), `/` focuses search, `f` zooms to the selection, Escape clears it. */
+function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
+  useEffect(() => {
+    // preventDefault on both edges stops a focused button or checkbox from also activating.
+    const onKeyDown = (e: KeyboardEvent): void => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+      if (e.key === '/') {
+        e.preventDefault();
+        searchRef.current?.focus();
+        return;
+      }
+      if (e.key === 'f') {
+        e.preventDefault();
+        store.scheduler.scheduleAction(() => store.focusSelection());
+        return;
+      }
+      if (e.key === 'Escape') {
+        store.select(-1);
+        return;
+      }
+      if (e.key !== ' ') return;
+      e.preventDefault();
+      if (e.repeat) return;
+      if (store.sourceKind === 'file') {
+        store.togglePlay();
+        return;
+      }
+      if (!store.serverState || store.connection !== 'open') return;
+      client.setPaused(!store.serverState.paused);
+    };
+    const onKeyUp = (e: KeyboardEvent): void => {
+      if (e.key === ' ' && !isTypingTarget(e.target)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    window.addEventListener('keyup', onKeyUp);
+    return () => {
+      window.removeEventListener('keydown', onKeyDown);
+      window.removeEventListener('keyup', onKeyUp);
+    };
+  }, [store, client, searchRef]);
+}
