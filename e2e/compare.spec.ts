@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
-import type { FusescopeHooks } from '../src/app/test-hooks.ts';
+import { hooks, openPage, waitIdle } from './page.ts';
 
 // A/B compare: two recordings written by the real CLI (the fuse-server model of random-dio and
 // its kernel-ext4 baseline) open side by side from the server's list; both timelines draw on one
@@ -35,20 +35,12 @@ test.afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const hooks = <T>(page: Page, fn: (h: FusescopeHooks) => T): Promise<T> =>
-  page.evaluate(`(${fn.toString()})(window.__fusescope)`) as Promise<T>;
-const waitIdle = (page: Page): Promise<unknown> => page.waitForFunction(() => window.__fusescope!.idle());
 const waitCompared = (page: Page): Promise<unknown> =>
   page.waitForFunction(() => window.__fusescope!.compare()?.loaded === true && window.__fusescope!.idle());
 const compareInfo = async (page: Page) => (await hooks(page, (h) => h.compare()))!;
 
 async function open(page: Page, hash = ''): Promise<string[]> {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript('globalThis.__name = (f) => f');
-  await page.goto(server.url + hash);
-  await page.waitForFunction(() => window.__fusescope !== undefined);
+  const errors = await openPage(page, server.url + hash);
   return errors;
 }
 

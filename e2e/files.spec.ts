@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
-import type { FusescopeHooks } from '../src/app/test-hooks.ts';
+import { hooks, openPage, waitIdle } from './page.ts';
 
 // Opening files in the browser: dropped / picked traces parse in the import worker, .fscope
 // recordings open from the picker and the server's list, and replay them (play, pause, speed,
@@ -30,20 +30,11 @@ test.afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-type Hooks = FusescopeHooks;
-const hooks = <T>(page: Page, fn: (h: Hooks) => T): Promise<T> =>
-  page.evaluate(`(${fn.toString()})(window.__fusescope)`) as Promise<T>;
-const waitIdle = (page: Page): Promise<unknown> => page.waitForFunction(() => window.__fusescope!.idle());
 const waitLoaded = (page: Page): Promise<unknown> =>
   page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle());
 
 async function open(page: Page, hash = ''): Promise<string[]> {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript('globalThis.__name = (f) => f');
-  await page.goto(server.url + hash);
-  await page.waitForFunction(() => window.__fusescope !== undefined);
+  const errors = await openPage(page, server.url + hash);
   return errors;
 }
 

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { serve, type Served } from './server.ts';
-import type { FusescopeHooks } from '../src/app/test-hooks.ts';
+import { hooks, openPage, waitIdle } from './page.ts';
 
 // The four linked views against the real server and its deterministic simulator. Each test
 // restarts (or switches) the scenario so the trace starts at its beginning: a client joining a
@@ -14,17 +14,9 @@ test.afterAll(async () => {
   await server.stop();
 });
 
-type Hooks = FusescopeHooks;
-const hooks = <T>(page: Page, fn: (h: Hooks) => T): Promise<T> =>
-  page.evaluate(`(${fn.toString()})(window.__fusescope)`) as Promise<T>;
-const waitIdle = (page: Page): Promise<unknown> => page.waitForFunction(() => window.__fusescope!.idle());
 
 async function open(page: Page, hash = ''): Promise<string[]> {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript('globalThis.__name = (f) => f');
-  await page.goto(server.url + hash);
+  const errors = await openPage(page, server.url + hash);
   await page.waitForFunction(() => window.__fusescope?.stats().connected);
   return errors;
 }
