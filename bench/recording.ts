@@ -11,7 +11,7 @@ import { openRecordingFile } from '../server/recorder/file-source.ts';
 export interface RecordingFigure { id: string; figure: string; value: number; unit: string; goal: string }
 
 /** `store` rows with tsNs shifted by `shiftNs` (same string table). */
-function shifted(store: TraceStore, shiftNs: number): TraceStore {
+export function shifted(store: TraceStore, shiftNs: number): TraceStore {
   const out = new TraceStore(0n, store.strings);
   const cols = new Map<string, Column>();
   for (const key of store.columnKeysInUse()) cols.set(key, store.col(key).subarray(0, store.length));
@@ -70,10 +70,10 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
     for (let i = -1; i < probes; i++) {
       const s0 = performance.now();
       const { reader, close } = await openRecordingFile(path);
-      const atNs = reader.startNs + ((reader.endNs - reader.startNs) * (i + 0.5)) / probes;
-      const { store } = await reader.readRange(atNs, atNs + 100_000);
-      if (store.length === 0) throw new Error('seek returned no rows');
-      await close();
+      // The warm-up (i = -1) seeks where the first probe does, so it too lands inside the file.
+      const atNs = reader.startNs + ((reader.endNs - reader.startNs) * (Math.max(i, 0) + 0.5)) / probes;
+      const { store } = await reader.readRange(atNs, atNs + 100_000).finally(close);
+      if (store.length === 0) throw new Error(`seek at ${atNs} ns returned no rows`);
       if (i < 0) continue;
       seeks.push(performance.now() - s0);
       bodyReads = Math.max(bodyReads, reader.stats.bodyReads);

@@ -1,6 +1,7 @@
 // `npm run bench`: every figure measured in this run on this machine, printed as one table with its
 // goal, and written to bench/results.json. Timings live here, never in the test suite.
 import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { TraceStore } from '../src/trace/store.ts';
@@ -13,6 +14,7 @@ import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { recordingFigures } from './recording.ts';
 import { ftraceIngestFigures } from './ftrace-ingest.ts';
+import { browserFigures } from './browser.ts';
 
 interface Figure {
   id: string;
@@ -142,7 +144,28 @@ const events = simEvents(300_000);
 }
 
 // R*: .fscope recordings (write rate, size, seek in a 10 M-event file; BENCH_BIG_EVENTS overrides).
-figures.push(...await recordingFigures(events, Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000)));
+try {
+  figures.push(...await recordingFigures(events, Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000)));
+} catch (err) {
+  // A failed figure is a row of the table (value NaN), not the end of the run.
+  console.error(err);
+  figures.push({ id: 'R!', figure: `recording figures FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
+}
+
+// P3, P4, P7: the built UI in headless Chromium (bench/browser.ts; BENCH_NO_BROWSER=1 skips them,
+// BENCH_LIVE_S sets the live window, BENCH_SKIP_BUILD=1 reuses dist/).
+let chromiumVersion = 'not run';
+if (process.env.BENCH_NO_BROWSER !== '1') {
+  const b = await browserFigures(events, {
+    bigEvents: Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000),
+    smallEvents: 100_000,
+    liveSeconds: Number(process.env.BENCH_LIVE_S ?? 30),
+    liveRate: 100_000,
+    skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+  });
+  figures.push(...b.figures);
+  chromiumVersion = b.chromium;
+}
 
 const rows = figures.map((f) => [f.id, f.figure, fmt(f.value), f.unit, f.goal]);
 const head = ['id', 'figure', 'value', 'unit', 'goal'];
@@ -154,4 +177,9 @@ for (const r of rows) console.log(line(r));
 const p6 = figures.find((f) => f.id === 'P6')!.value;
 const p2 = figures.find((f) => f.id === 'P2')!.value;
 console.log(`\nratio P2 / P6 (streaming vs bare simulation): ${(p2 / p6).toFixed(2)}`);
-writeFileSync('bench/results.json', JSON.stringify({ machine: { node: process.version, cpus: 2 }, figures }, null, 2) + '\n');
+const machine = {
+  node: process.version, chromium: chromiumVersion, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '',
+  memoryGiB: Math.round(totalmem() / 2 ** 30), date: new Date().toISOString(),
+};
+console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Chromium ${machine.chromium}`);
+writeFileSync('bench/results.json', JSON.stringify({ machine, figures }, null, 2) + '\n');

@@ -1,0 +1,320 @@
+// Browser figures for `npm run bench` (P3, P4, P7): the built UI (dist/) served by the real server
+// code in this process, driven in Debian Chromium through playwright-core with the toolchain flags.
+//
+//   P3  open a recording of N events through the page's recording path (#rec=NAME: fetch → import
+//       worker → batches → AppStore), then a scripted W/S/A/D pan and zoom with real key presses;
+//       every rAF frame is timed in the page (src/app/bench-hooks.ts: the scheduler's frame plus a
+//       forced raster of the timeline canvas). N = 10 M and 100 k, same script; ratio of medians.
+//   P4  CDP: HeapProfiler.collectGarbage, then Runtime.getHeapUsage, whose usedSize is the JS heap
+//       and backingStorageSize the ArrayBuffer backing stores (typed-array columns live there, not in
+//       the JS heap), before and after loading the 10 M recording; (Δ used + Δ backing) / N.
+//   P7  live: a LiveSession paced to ~100 k events/s streams to the page; a session listener stamps
+//       each batch's wall time when it leaves the source, the page logs the newest tsNs each frame
+//       drew (follow-live keeps the store's end in view); an event's latency is the first frame
+//       that drew it minus the wall time the pace says it happened (its batch's stamp minus its
+//       virtual age within the batch). Page and bench clocks are aligned by a round-trip probe.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page, type CDPSession } from 'playwright-core';
+import { TraceStore } from '../src/trace/store.ts';
+import type { TraceEvent } from '../src/trace/schema.ts';
+import { Recorder } from '../server/recorder/recorder.ts';
+import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { LiveSession } from '../server/hub/live-session.ts';
+import { startServer } from '../server/http-server.ts';
+import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
+import { shifted } from './recording.ts';
+import type { BenchFrame } from '../src/app/bench-hooks.ts';
+
+export interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
+
+export interface BrowserOptions {
+  bigEvents: number;
+  smallEvents: number;
+  liveSeconds: number;
+  liveRate: number;
+  /** Skip `vite build` (dist/ is already current). */
+  skipBuild?: boolean;
+  /** Only these parts ('panzoom', 'live'); default both. */
+  only?: string;
+  log?: (msg: string) => void;
+}
+
+const VIEWPORT = { width: 1400, height: 900 };
+/** The scripted navigation: zoom in 25 steps (0.8^25 ≈ 0.4% of the width), pan right and back, zoom out. */
+const SCRIPT: string[] = [...'w'.repeat(25), ...'d'.repeat(15), ...'a'.repeat(15), ...'s'.repeat(25)];
+
+const quantile = (xs: number[], q: number): number => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+function writeRecording(base: TraceStore, count: number, path: string): number {
+  const spanNs = base.endNs + 1000;
+  const rec = new Recorder(path);
+  let written = 0;
+  for (let rep = 0; written < count; rep++) {
+    const copy = rep === 0 ? base : shifted(base, rep * spanNs);
+    const n = Math.min(copy.length, count - written);
+    rec.appendRows(copy, 0, n);
+    written += n;
+  }
+  rec.close();
+  return statSync(path).size;
+}
+
+async function newPage(browser: Browser): Promise<{ page: Page; cdp: CDPSession; errors: string[] }> {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.addInitScript('globalThis.__name = (f) => f');
+  const cdp = await ctx.newCDPSession(page);
+  return { page, cdp, errors };
+}
+
+async function heapBytes(cdp: CDPSession): Promise<{ used: number; backing: number }> {
+  // Twice: the first collection can leave garbage whose finalizers free more.
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const u = await cdp.send('Runtime.getHeapUsage') as { usedSize: number; backingStorageSize?: number };
+  if (u.backingStorageSize === undefined) throw new Error('Runtime.getHeapUsage has no backingStorageSize: this Chromium cannot count ArrayBuffers');
+  return { used: u.usedSize, backing: u.backingStorageSize };
+}
+
+async function waitFrames(page: Page, after: number): Promise<void> {
+  // Timer polling: 'raf' polling would itself add rAF callbacks to the frame log.
+  await page.waitForFunction((n) => window.__fusescopeBench!.frameCount() > n, after, { polling: 5, timeout: 120_000 });
+}
+
+interface PanZoomResult { frames: BenchFrame[]; loadSec: number; heap0: { used: number; backing: number }; heap1: { used: number; backing: number }; arrays: { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; columns: number } }
+
+async function panZoom(browser: Browser, url: string, recName: string, log: (m: string) => void): Promise<PanZoomResult> {
+  const { page, cdp, errors } = await newPage(browser);
+  try {
+    // Start on the live page (the session is idle: no events), measure, then open the recording
+    // from the server's list as a user does.
+    await page.goto(url);
+    await page.waitForFunction(() => window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.idle());
+    const heap0 = await heapBytes(cdp);
+    const t0 = performance.now();
+    await page.getByTestId('recordings').click();
+    await page.getByTestId('recording-item').and(page.locator(`[data-name="${recName}"]`)).click();
+    await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 250, timeout: 900_000 });
+    const loadSec = (performance.now() - t0) / 1000;
+    const heap1 = await heapBytes(cdp);
+    const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
+    log(`  ${recName}: ${arrays.events} events, ${arrays.spans} spans loaded in ${loadSec.toFixed(1)} s`);
+    // Warm-up (unmeasured): one zoom in and out, so the first measured frame is not the first JIT.
+    await page.evaluate(() => window.__fusescopeBench!.start());
+    for (const key of ['w', 's']) {
+      const n = await page.evaluate(() => window.__fusescopeBench!.frameCount());
+      await page.keyboard.press(key);
+      await waitFrames(page, n);
+    }
+    await page.evaluate(() => window.__fusescopeBench!.start());
+    for (const key of SCRIPT) {
+      const n = await page.evaluate(() => window.__fusescopeBench!.frameCount());
+      await page.keyboard.press(key);
+      await waitFrames(page, n);
+    }
+    await page.waitForFunction(() => window.__fusescope!.idle(), undefined, { polling: 50 });
+    const frames = await page.evaluate(() => window.__fusescopeBench!.stop());
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return { frames, loadSec, heap0, heap1, arrays };
+  } finally {
+    await page.context().close();
+  }
+}
+
+/** Offset of the page's epoch clock from ours (page − bench), from the round trip with the least delay. */
+async function clockOffsetMs(page: Page): Promise<number> {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 20; i++) {
+    const a = performance.timeOrigin + performance.now();
+    const p = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const b = performance.timeOrigin + performance.now();
+    if (b - a < best.rtt) best = { rtt: b - a, offset: p - (a + b) / 2 };
+  }
+  return best.offset;
+}
+
+interface Sent { wallMs: number; lastTsNs: number; ageNs: Float64Array }
+
+async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOptions, log: (m: string) => void): Promise<{
+  p50: number; p99: number; p99Newest: number; ratePerSec: number; emittedPerSec: number; missed: number; frameP50: number; frameP95: number; drawnBatches: number; batches: number; speed: number;
+}> {
+  const { paceNsPerSec } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
+  // Events per virtual ns of the scenario, from the base run: speed = wanted rate / (pace × density).
+  const eventsPerNs = base.length / (base.endNs - base.startNs);
+  let speed = opts.liveRate / ((paceNsPerSec / 1e9) * eventsPerNs * 1e9);
+  const session = new LiveSession({
+    scenarios: [], scenario: DEFAULT_SCENARIO, speed,
+    makeSource: (name) => makeSimulation(name, 1, new Map()),
+  });
+  let recording = false;
+  const sent: Sent[] = [];
+  session.addListener({
+    onBatch(batch, from, to) {
+      if (!recording) return;
+      const lastTsNs = batch.tsNs[to - 1]!;
+      const ageNs = new Float64Array(to - from);
+      for (let i = from; i < to; i++) ageNs[i - from] = lastTsNs - batch.tsNs[i]!;
+      sent.push({ wallMs: performance.timeOrigin + performance.now(), lastTsNs, ageNs });
+    },
+  });
+  const server = await startServer({ host: '127.0.0.1', port: 0, distDir: 'dist', session });
+  const { page, errors } = await newPage(browser);
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await page.waitForFunction(() => window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.stats().connected);
+    session.start();
+    // The scenario's event density varies with its phase, so the speed is corrected from the
+    // emitted rate measured over 2 s windows (3 rounds); this also lets the stream and JIT settle.
+    for (let round = 0; round < 3; round++) {
+      const e0 = session.emittedEvents;
+      const w0 = performance.now();
+      await new Promise((r) => setTimeout(r, 2000));
+      const rate = ((session.emittedEvents - e0) * 1000) / (performance.now() - w0);
+      if (rate > 0) session.setSpeed((speed *= Math.min(4, Math.max(0.25, opts.liveRate / rate))));
+    }
+    const offset0 = await clockOffsetMs(page);
+    const ev0 = await page.evaluate(() => window.__fusescope!.stats().events);
+    const missed0 = await page.evaluate(() => window.__fusescope!.stats().missedEvents);
+    const emitted0 = session.emittedEvents;
+    await page.evaluate(() => window.__fusescopeBench!.start());
+    recording = true;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, opts.liveSeconds * 1000));
+    recording = false;
+    const sentUntilMs = performance.timeOrigin + performance.now();
+    // Frames for another second, so the last batches can be drawn.
+    await new Promise((r) => setTimeout(r, 1000));
+    const frames = await page.evaluate(() => window.__fusescopeBench!.stop());
+    const stats = await page.evaluate(() => window.__fusescope!.stats());
+    const sec = (performance.now() - t0) / 1000;
+    const emittedPerSec = (session.emittedEvents - emitted0) / sec;
+    const offset1 = await clockOffsetMs(page);
+    session.stop();
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    const offset = (offset0 + offset1) / 2;
+    log(`  live: speed ${speed.toFixed(3)}, clock offset page−bench ${offset.toFixed(2)} ms (drift ${(offset1 - offset0).toFixed(2)} ms)`);
+    // Frame end in bench clock, and what it drew.
+    const drawn = frames.map((f) => ({ wallMs: f.endWallMs - offset, endNs: f.drawnEndNs }));
+    const virtNsPerMs = (paceNsPerSec * speed) / 1000;
+    const lat: number[] = [];
+    const newest: number[] = [];
+    let drawnBatches = 0;
+    let j = 0;
+    for (const b of sent) {
+      if (b.wallMs > sentUntilMs) break;
+      while (j < drawn.length && (drawn[j]!.wallMs < b.wallMs || drawn[j]!.endNs < b.lastTsNs)) j++;
+      if (j >= drawn.length) continue;
+      drawnBatches++;
+      const d = drawn[j]!.wallMs - b.wallMs;
+      newest.push(d);
+      for (const age of b.ageNs) lat.push(d + age / virtNsPerMs);
+    }
+    const totals = frames.map((f) => f.totalMs);
+    return {
+      p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), p99Newest: quantile(newest, 0.99),
+      ratePerSec: (stats.events - ev0) / sec, emittedPerSec, missed: stats.missedEvents - missed0,
+      frameP50: quantile(totals, 0.5), frameP95: quantile(totals, 0.95), drawnBatches, batches: sent.length, speed,
+    };
+  } finally {
+    await page.context().close();
+    await server.close();
+  }
+}
+
+export async function browserFigures(events: TraceEvent[], opts: BrowserOptions): Promise<{ figures: BrowserFigure[]; chromium: string }> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  if (!opts.skipBuild) {
+    const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('vite build failed');
+  }
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('no Chromium (see scripts/chromium.mjs)');
+  const base = new TraceStore();
+  base.appendAll(events);
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-bench-browser-'));
+  const figures: BrowserFigure[] = [];
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  const version = browser.version();
+  try {
+    const small = `small-${opts.smallEvents}.fscope`;
+    const big = `big-${opts.bigEvents}.fscope`;
+    if (opts.only !== 'live') writeRecording(base, opts.smallEvents, join(dir, small));
+    if (opts.only !== 'live') writeRecording(base, opts.bigEvents, join(dir, big));
+    const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
+    const server = await startServer({ host: '127.0.0.1', port: 0, distDir: 'dist', session: idle, recordingsDir: dir });
+    const url = `http://127.0.0.1:${server.port}/`;
+    let smallRun: PanZoomResult;
+    let bigRun: PanZoomResult;
+    try {
+      if (opts.only === 'live') return { figures: await liveFigures(browser, base, opts, log), chromium: version };
+      smallRun = await panZoom(browser, url, small, log);
+      bigRun = await panZoom(browser, url, big, log);
+    } finally {
+      await server.close();
+    }
+    // Frames that moved the view (a pan or zoom applied); a key press is often followed by a second,
+    // cheap frame (cached model: chrome counters, hover) which would flatter the median.
+    const moved = (r: PanZoomResult): BenchFrame[] => r.frames.filter((f, i) => i > 0 && (f.viewStartNs !== r.frames[i - 1]!.viewStartNs || f.viewEndNs !== r.frames[i - 1]!.viewEndNs));
+    const fm = (r: PanZoomResult, q: number): number => quantile(moved(r).map((f) => f.totalMs), q);
+    const fa = (r: PanZoomResult, q: number): number => quantile(r.frames.map((f) => f.totalMs), q);
+    const mega = (n: number): string => (n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`);
+    const bigLabel = mega(opts.bigEvents);
+    figures.push({ id: 'P3', figure: `timeline pan/zoom frame, ${bigLabel} events, median (${moved(bigRun).length} frames that moved the view)`, value: fm(bigRun, 0.5), unit: 'ms', goal: '≤ 16' });
+    figures.push({ id: 'P3p', figure: `  same, p95`, value: fm(bigRun, 0.95), unit: 'ms', goal: '≤ 33' });
+    figures.push({ id: 'P3s', figure: `timeline pan/zoom frame, ${mega(opts.smallEvents)} events, median / p95 ${fm(smallRun, 0.95).toFixed(1)}`, value: fm(smallRun, 0.5), unit: 'ms', goal: '—' });
+    figures.push({ id: 'P3a', figure: `  every frame of the ${bigLabel} script (${bigRun.frames.length}), median / p95 ${fa(bigRun, 0.95).toFixed(1)}`, value: fa(bigRun, 0.5), unit: 'ms', goal: '—' });
+    figures.push({ id: 'P3r', figure: `frame(${bigLabel}) / frame(${mega(opts.smallEvents)}), medians`, value: fm(bigRun, 0.5) / fm(smallRun, 0.5), unit: '×', goal: '≤ 2' });
+    figures.push({ id: 'P3l', figure: `  open the ${bigLabel}-event recording in the page (fetch → worker → store)`, value: bigRun.loadSec, unit: 's', goal: '—' });
+    const n = bigRun.arrays.events;
+    const dUsed = bigRun.heap1.used - bigRun.heap0.used;
+    const dBacking = bigRun.heap1.backing - bigRun.heap0.backing;
+    figures.push({ id: 'P4', figure: `page memory per stored event, ${bigLabel} (CDP: Δ JS heap + Δ ArrayBuffer backing)`, value: (dUsed + dBacking) / n, unit: 'B/event', goal: '≤ 32' });
+    figures.push({ id: 'P4b', figure: `  of which ArrayBuffer backing stores`, value: dBacking / n, unit: 'B/event', goal: '—' });
+    figures.push({ id: 'P4c', figure: `  event store columns (${bigRun.arrays.columns}), capacity / rows used`, value: bigRun.arrays.storeBytes / n, unit: 'B/event', goal: `${(bigRun.arrays.storeUsedBytes / n).toFixed(0)} used` });
+    figures.push({ id: 'P4s', figure: `  span index (${(bigRun.arrays.spans / 1e6).toFixed(2)} M spans)`, value: bigRun.arrays.spanBytes / n, unit: 'B/event', goal: '—' });
+    if (opts.only !== 'panzoom') figures.push(...await liveFigures(browser, base, opts, log));
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { figures, chromium: version };
+}
+
+async function liveFigures(browser: Browser, base: TraceStore, opts: BrowserOptions, log: (m: string) => void): Promise<BrowserFigure[]> {
+  const figures: BrowserFigure[] = [];
+  {
+    const live = await liveLatency(browser, base, opts, log);
+    figures.push({ id: 'P7', figure: `live latency emitted → drawn, p99 over events (${opts.liveSeconds} s; p50 ${live.p50.toFixed(0)} ms)`, value: live.p99, unit: 'ms', goal: '≤ 100' });
+    figures.push({ id: 'P7n', figure: '  batch leaves the source → drawn (newest event), p99', value: live.p99Newest, unit: 'ms', goal: '—' });
+    figures.push({ id: 'P7e', figure: `  rate the source emitted (speed ${live.speed.toFixed(1)})`, value: live.emittedPerSec, unit: 'events/s', goal: `~${opts.liveRate.toLocaleString('en-US')}` });
+    figures.push({ id: 'P7r', figure: '  rate the page received', value: live.ratePerSec, unit: 'events/s', goal: '= emitted' });
+    figures.push({ id: 'P7f', figure: `  live frame time median / p95 ${live.frameP95.toFixed(1)} ms`, value: live.frameP50, unit: 'ms', goal: '—' });
+    figures.push({ id: 'P7g', figure: '  events the page missed in that window (gaps)', value: live.missed, unit: 'events', goal: '0' });
+  }
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
+  const events: TraceEvent[] = [];
+  simulation.runEvents(300_000, (ev) => events.push(ev));
+  const { figures: figs } = await browserFigures(events, {
+    bigEvents: Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000),
+    smallEvents: 100_000,
+    liveSeconds: Number(process.env.BENCH_LIVE_S ?? 30),
+    liveRate: 100_000,
+    skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+    only: process.env.BENCH_ONLY,
+  });
+  for (const f of figs) console.log(`${f.id.padEnd(4)} ${f.figure.padEnd(90)} ${f.value.toFixed(2).padStart(12)} ${f.unit} (goal ${f.goal})`);
+}
