@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../store.ts';
-import { SpanIndex } from '../spans.ts';
 import { ev } from '../testing/events.ts';
+import { derived } from '../testing/derived.ts';
 import type { TraceEvent } from '../schema.ts';
 import { MapType } from '../fuse-proto.ts';
 import { AliasIndex } from './aliases.ts';
-import { LockIndex, contentionTable, exclusiveOverlaps } from './locks.ts';
-import { CacheIndex, cacheContentsAt, hitRateBuckets } from './cache.ts';
+import { contentionTable, exclusiveOverlaps } from './locks.ts';
+import { cacheContentsAt, hitRateBuckets } from './cache.ts';
 import { relativesOf, spanOfRow } from './relatives.ts';
 
-function build(events: TraceEvent[]) {
-  const store = new TraceStore();
-  store.appendAll(events);
-  const spans = new SpanIndex();
-  spans.update(store);
-  const aliases = new AliasIndex();
-  aliases.update(store);
-  const locks = new LockIndex();
-  locks.update(spans, store);
-  const cache = new CacheIndex();
-  cache.update(store);
-  return { store, spans, aliases, locks, cache };
-}
+const build = derived;
 
 /** hardlink-alias-race in miniature: /d1/file and /d2/link → nodeIds 4 and 5 on ino 12. */
 const RACE = [

@@ -6,21 +6,9 @@ import { buildTimelineModel } from './model.ts';
 import { drawTimeline, type Canvas2D } from './draw.ts';
 import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
 import { PALETTE } from '../../render/palette.ts';
+import { recordingContext as recordingFake } from '../testing-fixtures.ts';
 
-/** Records draw calls instead of painting ([FP] test/fixtures/mocks/canvas-context.ts). */
-function recordingContext(): { ctx: Canvas2D; log: string[][] } {
-  const log: string[][] = [];
-  const ctx = {
-    fillStyle: '' as string | CanvasPattern, strokeStyle: '', globalAlpha: 1, font: '', lineWidth: 1,
-    textBaseline: 'alphabetic', textAlign: 'start',
-    fillRect(...a: number[]) { log.push(['fillRect', String(this.fillStyle), ...a.map(String)]); },
-    strokeRect(...a: number[]) { log.push(['strokeRect', ...a.map(String)]); },
-    fillText(text: string, ...a: number[]) { log.push(['fillText', text, ...a.map(String)]); },
-    save() { log.push(['save']); }, restore() { log.push(['restore']); },
-    beginPath() {}, rect() {}, clip() { log.push(['clip']); },
-  };
-  return { ctx: ctx as unknown as Canvas2D, log };
-}
+const recordingContext = (): { ctx: Canvas2D; log: string[][] } => recordingFake<Canvas2D>();
 
 function denseStore(laneCount: number, spansPerLane: number): { store: TraceStore; spans: SpanIndex } {
   const store = new TraceStore();
