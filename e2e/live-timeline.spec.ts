@@ -64,8 +64,10 @@ test('pause stops the stream and resume restarts it', async ({ page }) => {
   await expect(page.getByTestId('pause')).toHaveText(/Resume/);
   await waitIdle(page);
   const paused = (await stats(page)).events;
-  // Half a second of wall time passes with the session paused: nothing new arrives.
-  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+  // A UI change starts a new quiet period: the page goes idle again (≥ 100 ms, two server ticks)
+  // while the session stays paused, and nothing new has arrived.
+  await page.getByTestId('follow-live').click();
+  await waitIdle(page);
   expect((await stats(page)).events).toBe(paused);
   expect((await stats(page)).paused).toBe(true);
   await page.getByTestId('pause').click();

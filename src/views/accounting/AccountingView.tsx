@@ -19,8 +19,14 @@ export function AccountingView({ host }: { host: ViewHost }) {
   const generation = useStoreValue(host, (h) => h.traceGeneration);
   const [acc, setAcc] = useState<Accounting>(() => accountRun(host.trace));
   useEffect(() => {
+    // Rescan only when rows arrived: a paused or replayed trace costs nothing per tick.
+    let scannedVersion = host.trace.version;
     setAcc(accountRun(host.trace));
-    const timer = setInterval(() => setAcc(accountRun(host.trace)), REFRESH_MS);
+    const timer = setInterval(() => {
+      if (host.trace.version === scannedVersion) return;
+      scannedVersion = host.trace.version;
+      setAcc(accountRun(host.trace));
+    }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [host, generation]);
 
