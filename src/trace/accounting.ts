@@ -13,6 +13,7 @@
 import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
+import { forEachLockWait } from './lock-waits.ts';
 
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event. */
@@ -49,16 +50,12 @@ const IOMAP_OPCODES = new Set([4093, 4094, 4095]);
 export function accountRun(store: TraceStore): Accounting {
   const K = KIND_CODE;
   const kinds = store.kinds;
-  const ts = store.tsNs;
   const opcode = store.col('opcode');
   const hit = store.col('hit');
   const ioendFlags = store.col('ioendFlags');
   const sent = store.col('sent');
   const ret = store.f64('ret');
   const opCol = store.col('op');
-  const task = store.col('task');
-  const lock = store.col('lock');
-  const nodeId = store.f64('nodeId');
   // The store keeps an enum value as its index in ENUMS.op.
   const readOps = new Set<number>([ENUMS.op.indexOf('read'), ENUMS.op.indexOf('pread')]);
   const writeOps = new Set<number>([ENUMS.op.indexOf('write'), ENUMS.op.indexOf('pwrite')]);
@@ -68,7 +65,6 @@ export function accountRun(store: TraceStore): Accounting {
   let bytesRead = 0, bytesWritten = 0;
   let cacheLookups = 0, cacheHits = 0, staleMappings = 0, unwrittenConversions = 0;
   let lockWaitTotalNs = 0, lockWaitMaxNs = 0, lockWaits = 0;
-  const waitStart = new Map<string, number>();
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
       case K.fuse_send: {
@@ -92,24 +88,15 @@ export function accountRun(store: TraceStore): Accounting {
       case K.iomap_ioend:
         if (sent[row] && (ioendFlags[row]! & IoendFlag.UNWRITTEN) !== 0) unwrittenConversions++;
         break;
-      case K.lock_wait:
-        waitStart.set(`${task[row]}:${lock[row]}:${nodeId[row]}`, ts[row]!);
-        break;
-      case K.lock_acquire: {
-        const key = `${task[row]}:${lock[row]}:${nodeId[row]}`;
-        const from = waitStart.get(key);
-        if (from === undefined) break;
-        waitStart.delete(key);
-        const waitNs = ts[row]! - from;
-        lockWaits++;
-        lockWaitTotalNs += waitNs;
-        if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
-        break;
-      }
       default:
         break;
     }
   }
+  forEachLockWait(store, (_row, waitNs) => {
+    lockWaits++;
+    lockWaitTotalNs += waitNs;
+    if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
+  });
   const bytesMoved = bytesRead + bytesWritten;
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};

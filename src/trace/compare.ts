@@ -13,6 +13,7 @@ import { accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
+import { forEachLockWait } from './lock-waits.ts';
 
 export interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
 export interface TraceStats {
@@ -56,14 +57,11 @@ export function traceStats(store: TraceStore): TraceStats {
   const ts = store.tsNs;
   const unique = store.f64('unique');
   const opcode = store.col('opcode');
-  const task = store.col('task');
-  const lock = store.col('lock');
-  const nodeId = store.f64('nodeId');
   const sent = new Map<number, { tsNs: number; opcode: number }>();
   const lat = new Map<number, number[]>();
   const counts = new Map<number, number>();
-  const waitFrom = new Map<string, number>();
   const waitsNs: number[] = [];
+  forEachLockWait(store, (_row, waitNs) => waitsNs.push(waitNs));
   let requests = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
@@ -79,18 +77,6 @@ export function traceStats(store: TraceStore): TraceStats {
         let list = lat.get(s.opcode);
         if (!list) lat.set(s.opcode, (list = []));
         list.push(ts[row]! - s.tsNs);
-        break;
-      }
-      // The same pairing as accountRun, kept here for the distribution.
-      case KIND_CODE.lock_wait:
-        waitFrom.set(`${task[row]}:${lock[row]}:${nodeId[row]}`, ts[row]!);
-        break;
-      case KIND_CODE.lock_acquire: {
-        const key = `${task[row]}:${lock[row]}:${nodeId[row]}`;
-        const from = waitFrom.get(key);
-        if (from === undefined) break;
-        waitFrom.delete(key);
-        waitsNs.push(ts[row]! - from);
         break;
       }
       default:

@@ -5,6 +5,7 @@ import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
+import { forEachLockWait } from './lock-waits.ts';
 import { formatDiag, type ParseDiag } from './ndjson.ts';
 
 export interface AliasGroup {
@@ -42,19 +43,16 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const pathsByNodeId = new Map<number, Set<string>>();
   const inoByNodeId = new Map<number, number>();
   const locks = new Map<string, LockSummary>();
-  const waitStart = new Map<string, number>();
   const cache = { hits: 0, misses: 0, upserts: 0, invalidations: 0 };
   const diagFirst: string[] = parseDiags.slice(0, FIRST_DIAGS).map(formatDiag);
   let diagCount = parseDiagCount;
 
   const kinds = store.kinds;
-  const ts = store.tsNs;
   const nodeId = store.f64('nodeId');
   const ino = store.f64('ino');
   const opcode = store.col('opcode');
   const hit = store.col('hit');
   const path = store.col('path');
-  const task = store.col('task');
   const lock = store.col('lock');
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
@@ -83,30 +81,18 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         break;
       case K.cache_upsert: cache.upserts++; break;
       case K.cache_inval: case K.cache_drop: cache.invalidations++; break;
-      case K.lock_wait: case K.lock_acquire: {
-        const lockName = store.readField('lock', row) as string;
+      case K.lock_wait: {
+        // Contended = the task had to wait (durations are added below from completed waits).
         const key = `${lock[row]}:${nodeId[row]}`;
         let s = locks.get(key);
         if (!s) {
           s = {
-            lock: lockName, ino: ino[row]! || null, nodeid: nodeId[row]! || null,
+            lock: store.readField('lock', row) as string, ino: ino[row]! || null, nodeid: nodeId[row]! || null,
             contended: 0, waitNsTotal: 0, waitNsMax: 0,
           };
           locks.set(key, s);
         }
-        const waiter = `${key}:${task[row]}`;
-        if (k === K.lock_wait) {
-          s.contended++;
-          waitStart.set(waiter, ts[row]!);
-        } else {
-          const from = waitStart.get(waiter);
-          if (from !== undefined) {
-            const waitNs = ts[row]! - from;
-            s.waitNsTotal += waitNs;
-            s.waitNsMax = Math.max(s.waitNsMax, waitNs);
-            waitStart.delete(waiter);
-          }
-        }
+        s.contended++;
         break;
       }
       case K.diag:
@@ -120,6 +106,13 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         break;
     }
   }
+
+  forEachLockWait(store, (acquireRow, waitNs) => {
+    const s = locks.get(`${lock[acquireRow]}:${nodeId[acquireRow]}`);
+    if (!s) return;
+    s.waitNsTotal += waitNs;
+    s.waitNsMax = Math.max(s.waitNsMax, waitNs);
+  });
 
   // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2).
   const nodeIdsByIno = new Map<number, number[]>();
