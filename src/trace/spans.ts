@@ -59,34 +59,28 @@ export interface Lane {
 export const NO_ROW = 0xffff_ffff;
 const K = KIND_CODE;
 
-class GrowF64 {
-  data = new Float64Array(1024);
+/** An append-only typed column that doubles its capacity as it grows. */
+class Growable<T extends Float64Array | Uint32Array> {
+  data: T;
   length = 0;
+  constructor(private readonly alloc: (capacity: number) => T) {
+    this.data = alloc(1024);
+  }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const n = new Float64Array(this.data.length * 2);
+      const n = this.alloc(this.data.length * 2);
       n.set(this.data);
       this.data = n;
     }
     this.data[this.length++] = v;
   }
 }
-class GrowU32 {
-  data = new Uint32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const n = new Uint32Array(this.data.length * 2);
-      n.set(this.data);
-      this.data = n;
-    }
-    this.data[this.length++] = v;
-  }
-}
+const f64s = (): Growable<Float64Array> => new Growable((n) => new Float64Array(n));
+const u32s = (): Growable<Uint32Array> => new Growable((n) => new Uint32Array(n));
 
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 export class Track {
-  readonly spans = new GrowU32();
+  readonly spans = u32s();
   maxDurNs = 0;
   /** Spans still open: their end is unknown, so range queries must include them. */
   readonly openIds = new Set<number>();
@@ -94,16 +88,16 @@ export class Track {
 }
 
 export class SpanIndex {
-  readonly startNs = new GrowF64();
-  readonly endNs = new GrowF64();
-  readonly kind = new GrowU32();
-  readonly style = new GrowU32();
-  readonly lane = new GrowU32();
-  readonly beginRow = new GrowU32();
-  readonly endRow = new GrowU32();
+  readonly startNs = f64s();
+  readonly endNs = f64s();
+  readonly kind = u32s();
+  readonly style = u32s();
+  readonly lane = u32s();
+  readonly beginRow = u32s();
+  readonly endRow = u32s();
   /** iomap spans: the rows of their read-slot and write-slot `iomap_map` events (NO_ROW if none). */
-  readonly readMapRow = new GrowU32();
-  readonly writeMapRow = new GrowU32();
+  readonly readMapRow = u32s();
+  readonly writeMapRow = u32s();
   readonly lanes: Lane[] = [];
   /** tracks[laneIdx * SUBROW_COUNT + subrow] */
   readonly tracks: Track[] = [];
