@@ -138,18 +138,11 @@ test('a URL round trip restores tab, range, query and selection', async ({ page,
 
 test('mapping cache view shows hits after the first miss', async ({ page }) => {
   const errors = await open(page);
-  const scenarios = await page.getByTestId('scenario').locator('option').allTextContents();
-  const cacheScenario = scenarios.find((s) => s === 'cache-hit-miss');
   await page.getByTestId('tab-cache').click();
-  if (!cacheScenario) {
-    // Still a useful picture: the view says plainly that this trace has no cache events.
-    await startScenario(page, 'hardlink-alias-race');
-    await expect(page.getByTestId('cache-empty')).toBeVisible();
-    await pause(page);
-    await page.screenshot({ path: 'docs/view-cache.png' });
-  }
-  test.fixme(!cacheScenario, 'the simulator has no cache-hit-miss scenario yet (mapping-cache events are being added in server/sim)');
-  await startScenario(page, cacheScenario!);
+  // Without a kernel mapping cache (the rfc-v1 revision) the view says so plainly.
+  await startScenario(page, 'cache-hit-miss-nocache');
+  await expect(page.getByTestId('cache-empty')).toBeVisible();
+  await startScenario(page, 'cache-hit-miss');
   await page.waitForFunction(() => window.__fusescope!.derived().cacheHits > 3 && window.__fusescope!.stats().events > 2500);
   const d = await hooks(page, (h) => h.derived());
   expect(d.firstMissRow).toBeGreaterThanOrEqual(0);
