@@ -9,7 +9,7 @@ import { buildTimelineModel } from '../src/views/timeline/model.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { shifted } from './recording.ts';
 
-export function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: number; zoomMs: number; spans: number; prims: number } {
+export function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: number; zoomMs: number; spans: number; prims: number; lodBytesPerSpan: number } {
   const base = new TraceStore();
   base.appendAll(events);
   const store = new TraceStore(0n, base.strings);
@@ -37,7 +37,8 @@ export function timelineModelFigures(events: TraceEvent[], count: number): { ful
   const mid = (store.startNs + store.endNs) / 2;
   const w = (store.endNs - store.startNs) / 256;
   const zoom = time(mid - w / 2, mid + w / 2);
-  return { fullMs: full.ms, zoomMs: zoom.ms, spans: spans.count, prims: full.prims };
+  const lodBytes = spans.tracks.reduce((n, t) => n + t.lod.byteLength(), 0);
+  return { fullMs: full.ms, zoomMs: zoom.ms, spans: spans.count, prims: full.prims, lodBytesPerSpan: lodBytes / spans.count };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -12,6 +12,8 @@
 import { KIND_CODE, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
+import { Growable } from './growable.ts';
+import { TrackLod, type LodVisitor } from './span-lod.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -59,24 +61,8 @@ export interface Lane {
 export const NO_ROW = 0xffff_ffff;
 const K = KIND_CODE;
 
-/** An append-only typed column that doubles its capacity as it grows. */
-class Growable<T extends Float64Array | Uint32Array> {
-  data: T;
-  length = 0;
-  constructor(private readonly alloc: (capacity: number) => T) {
-    this.data = alloc(1024);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const n = this.alloc(this.data.length * 2);
-      n.set(this.data);
-      this.data = n;
-    }
-    this.data[this.length++] = v;
-  }
-}
-const f64s = (): Growable<Float64Array> => new Growable((n) => new Float64Array(n));
-const u32s = (): Growable<Uint32Array> => new Growable((n) => new Uint32Array(n));
+const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
+const u32s = (): Growable<Uint32Array> => new Growable(Uint32Array, 1024);
 
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 export class Track {
@@ -84,6 +70,8 @@ export class Track {
   maxDurNs = 0;
   /** Spans still open: their end is unknown, so range queries must include them. */
   readonly openIds = new Set<number>();
+  /** Power-of-two summaries of the closed spans, for zoomed-out frames (span-lod.ts). */
+  readonly lod = new TrackLod();
   constructor(readonly laneIdx: number, readonly subrow: number) {}
 }
 
@@ -256,6 +244,11 @@ export class SpanIndex {
       }
     }
     this.processedRows = store.length;
+    for (const t of this.tracks) {
+      if (t.lod.sealedCount < t.spans.length) {
+        t.lod.extend(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
+      }
+    }
     this.version++;
   }
 
@@ -294,6 +287,45 @@ export class SpanIndex {
       const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
       if (e >= fromNs) visit(id);
     }
+  }
+
+  /**
+   * Like forEachInRange, but spans starting inside [fromNs, toNs] that are already summarised may
+   * come as whole LOD buckets (levels up to `levelIdx`, see span-lod.ts) where `v.unitOk` allows.
+   */
+  forEachInRangeLod(track: Track, fromNs: number, toNs: number, nowNs: number, levelIdx: number, v: LodVisitor): void {
+    const ids = track.spans.data;
+    const n = track.spans.length;
+    const start = this.startNs.data;
+    const end = this.endNs.data;
+    // First position ≥ `from` whose start is ≥ tsNs (orEqual false) or > tsNs (orEqual true).
+    const search = (tsNs: number, from: number, orEqual: boolean): number => {
+      let lo = from;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const s = start[ids[mid]!]!;
+        if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const lo = search(fromNs - track.maxDurNs, 0, false);
+    const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
+    // Open spans that started before the scan (never summarised), in opening = start order.
+    for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
+    // Spans starting before fromNs overlap only if they end after it: one by one.
+    const inRange = search(fromNs, lo, false);
+    for (let i = lo; i < inRange; i++) {
+      const id = ids[i]!;
+      const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
+      if (e >= fromNs) v.span(id);
+    }
+    // Spans starting in [fromNs, toNs] all overlap: summarised ones by bucket, the rest one by one.
+    const stop = search(toNs, inRange, true);
+    const sealedStop = Math.min(stop, track.lod.sealedCount);
+    if (sealedStop > inRange) track.lod.walk(levelIdx, ids, inRange, sealedStop, v);
+    for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);
   }
 }
 

@@ -109,4 +109,62 @@ describe('buildTimelineModel', () => {
     expect(m.gaps).toEqual([{ xPx: 50, widthPx: 2, missedEvents: 42 }]);
     expect(SUBROW_COUNT).toBe(4);
   });
+  it('draws the same primitives from LOD buckets as from every span (one colour per track)', () => {
+    // 3 tasks × 20k syscalls of 1–400 ns with pauses: dense enough that buckets are used.
+    let x = 11;
+    const rnd = (): number => { x = (x * 1103515245 + 12345) >>> 0; return x / 2 ** 32; };
+    const events: TraceEvent[] = [];
+    const t = [1000, 1000, 1000];
+    for (let i = 0; i < 60_000; i++) {
+      const task = i % 3;
+      const durNs = 1 + Math.floor(rnd() * 400);
+      events.push({ kind: 'app_op_begin', tsNs: t[task]!, task: `t/${task}`, op: 'read', path: '/f', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 });
+      events.push({ kind: 'app_op_end', tsNs: t[task]! + durNs, task: `t/${task}`, op: 'read', fd: 3, ret: 1 });
+      t[task]! += durNs + (i % 300 === 299 ? 5_000_000 : 1 + Math.floor(rnd() * 300));
+    }
+    events.sort((a, b) => a.tsNs - b.tsNs);
+    const { store, spans } = index(events);
+    const span = store.endNs - store.startNs;
+    // At full range the walk has buckets to use (else this would compare the exact path with itself).
+    const track = spans.track(0, SPAN_SUBROW.app_op);
+    const level = track.lod.levels[track.lod.levelFor(span / 1250 / 2)];
+    expect(level?.count ?? 0).toBeGreaterThan(10);
+    for (const [from, to] of [[0, 1], [0.1, 0.35], [0.5, 0.5 + 1 / 64], [0.3, 0.3 + 1 / 4096]] as const) {
+      const a = buildTimelineModel(spans, store, store.startNs + span * from, store.startNs + span * to, 1250, [], [], true);
+      const b = buildTimelineModel(spans, store, store.startNs + span * from, store.startNs + span * to, 1250, [], [], false);
+      const arrays = (m: typeof a) => [...m.prims.xPx.subarray(0, m.prims.count), ...m.prims.widthPx.subarray(0, m.prims.count),
+        ...m.prims.laneRow.subarray(0, m.prims.count), ...m.prims.spanId.subarray(0, m.prims.count), ...m.prims.mergedCount.subarray(0, m.prims.count)];
+      expect(a.prims.count, `range ${from}–${to}`).toBe(b.prims.count);
+      expect(arrays(a)).toEqual(arrays(b));
+    }
+  });
+
+  it('keeps span counts exact with LOD when colours mix, and at most widthPx blocks per track', () => {
+    // Requests of three opcode classes (three colours) in one track, sub-pixel at full range.
+    const events: TraceEvent[] = [];
+    const opcodes = [4094, 1, 4093];
+    let tNs = 1000;
+    for (let unique = 2; unique < 40_002; unique++) {
+      const opcode = opcodes[(unique * 7) % 3]!;
+      events.push({ kind: 'fuse_send', tsNs: tNs, task: 'dd/9', unique, opcode, nodeId: 2, lenBytes: 64 });
+      events.push({ kind: 'fuse_reply', tsNs: tNs + 50 + (unique % 13) * 20, task: 'fuse2fs/2', unique, opcode, error: 0, lenBytes: 64 });
+      tNs += 400 + (unique % 1000 === 0 ? 3_000_000 : (unique % 5) * 30);
+    }
+    const { store, spans } = index(events);
+    const total = (m: ReturnType<typeof buildTimelineModel>) => {
+      let n = 0;
+      for (let i = 0; i < m.prims.count; i++) n += m.prims.mergedCount[i]!;
+      return n;
+    };
+    const lod = buildTimelineModel(spans, store, store.startNs, store.endNs, 800, [], [], true);
+    const exact = buildTimelineModel(spans, store, store.startNs, store.endNs, 800, [], [], false);
+    expect(total(lod)).toBe(total(exact));
+    expect(total(lod)).toBeGreaterThan(10_000);
+    const perTrack = new Map<number, number>();
+    for (let i = 0; i < lod.prims.count; i++) {
+      const k = lod.prims.laneRow[i]! * 8 + lod.prims.subrow[i]!;
+      perTrack.set(k, (perTrack.get(k) ?? 0) + 1);
+    }
+    for (const n of perTrack.values()) expect(n).toBeLessThanOrEqual(800);
+  });
 });

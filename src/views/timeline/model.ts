@@ -13,6 +13,7 @@
 // primitive covers ≥ 1 new column, except overlapping wide spans), not by events.
 
 import type { Lane, SpanIndex } from '../../trace/spans.ts';
+import type { LodVisitor } from '../../trace/span-lod.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
@@ -21,6 +22,8 @@ import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
 export const MIN_SPAN_WIDTH_PX = 1;
+/** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
+const SUBPIXEL_SAFE_PX = 0.999;
 
 export class Primitives {
   count = 0;
@@ -129,88 +132,24 @@ export function buildTimelineModel(
   widthPx: number,
   gaps: readonly GapMark[] = [],
   pinned: readonly string[] = [],
+  /** false: visit every span (the exact reference the LOD path is tested against). */
+  useLod = true,
 ): TimelineModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
   const lanes = orderLanes(spans.lanes, pinned);
   const prims = new Primitives();
-  const start = spans.startNs.data;
-  const end = spans.endNs.data;
-  const kind = spans.kind.data;
-  const style = spans.style.data;
-  // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
-  // join one run (one primitive). Dominance is by time covered (+1 ns so instants count).
-  const tally = new Float64Array(PALETTE.length);
-  const touched: number[] = [];
-
+  const pass = new TrackPass(spans, scale, nowNs, prims);
+  // LOD buckets at most half a column wide: most fall inside one column and are taken whole.
+  const lodBucketNs = scale.nsPerPx / 2;
   for (let laneRow = 0; laneRow < lanes.length; laneRow++) {
     const laneIdx = lanes[laneRow]!.laneIdx;
     for (let subrow = 0; subrow < SUBROW_COUNT; subrow++) {
       const track = spans.track(laneIdx, subrow);
       if (track.spans.length === 0) continue;
-      let col = -1; // the column being tallied
-      let colCount = 0;
-      let colSpanId = -1;
-      let colKind = 0;
-      let runFirstCol = -1; // the current run: columns [runFirstCol, runLastCol]
-      let runLastCol = -2;
-      let runCount = 0;
-      let runPalette = 0;
-      let runSpanId = -1;
-      let runKind = 0;
-      const flushRun = (): void => {
-        if (runCount === 0) return;
-        prims.push(runFirstCol, runLastCol - runFirstCol + 1, laneRow, subrow, runPalette, runKind,
-          runCount === 1 ? runSpanId : -1, runCount);
-        runCount = 0;
-      };
-      const closeColumn = (): void => {
-        if (colCount === 0) return;
-        let dominant = touched[0]!;
-        for (const p of touched) if (tally[p]! > tally[dominant]!) dominant = p;
-        for (const p of touched) tally[p] = 0;
-        touched.length = 0;
-        if (runCount > 0 && dominant === runPalette && col >= runFirstCol && col <= runLastCol + 1) {
-          if (col > runLastCol) runLastCol = col;
-          runCount += colCount;
-        } else {
-          flushRun();
-          runFirstCol = col;
-          runLastCol = col;
-          runCount = colCount;
-          runPalette = dominant;
-          runSpanId = colSpanId;
-          runKind = colKind;
-        }
-        colCount = 0;
-      };
-      spans.forEachInRange(track, startNs, endNs, nowNs, (id) => {
-        const endTsNs = Number.isNaN(end[id]!) ? nowNs : end[id]!;
-        const x0Px = scale.nsToPx(start[id]!);
-        const x1Px = scale.nsToPx(endTsNs);
-        const p = spanPaletteIdx(kind[id]!, style[id]!);
-        if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX) {
-          closeColumn();
-          flushRun();
-          const l = Math.max(x0Px, 0);
-          const r = Math.min(x1Px, widthPx);
-          if (r > l) prims.push(l, r - l, laneRow, subrow, p, kind[id]!, id, 1);
-          return;
-        }
-        const c = Math.min(Math.max(Math.floor(x0Px), 0), Math.ceil(widthPx) - 1);
-        if (c !== col) {
-          closeColumn();
-          col = c;
-        }
-        if (colCount++ === 0) {
-          colSpanId = id;
-          colKind = kind[id]!;
-        }
-        if (tally[p] === 0) touched.push(p);
-        tally[p]! += endTsNs - start[id]! + 1;
-      });
-      closeColumn();
-      flushRun();
+      pass.begin(laneRow, subrow);
+      spans.forEachInRangeLod(track, startNs, endNs, nowNs, useLod ? track.lod.levelFor(lodBucketNs) : -1, pass);
+      pass.finish();
     }
   }
 
@@ -223,6 +162,139 @@ export function buildTimelineModel(
     gapPrims.push({ xPx: l, widthPx: Math.max(r - l, 2), missedEvents: g.missedEvents });
   }
   return { scale, lanes, prims, gaps: gapPrims };
+}
+
+/**
+ * One track's pass of buildTimelineModel: spans (or whole LOD buckets) in start order in, draw
+ * primitives out. A class rather than closures so the span walk's calls stay monomorphic.
+ */
+class TrackPass implements LodVisitor {
+  private readonly start: Float64Array;
+  private readonly end: Float64Array;
+  private readonly kind: Uint32Array;
+  private readonly style: Uint32Array;
+  private readonly widthPx: number;
+  private readonly lastCol: number;
+  // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
+  // join one run (one primitive). Dominance is by time covered (+1 ns so instants count).
+  private readonly tally = new Float64Array(PALETTE.length);
+  private readonly touched: number[] = [];
+  private laneRow = 0;
+  private subrow = 0;
+  private col = -1; // the column being tallied
+  private colCount = 0;
+  private colSpanId = -1;
+  private colKind = 0;
+  private runFirstCol = -1; // the current run: columns [runFirstCol, runLastCol]
+  private runLastCol = -2;
+  private runCount = 0;
+  private runPalette = 0;
+  private runSpanId = -1;
+  private runKind = 0;
+
+  constructor(spans: SpanIndex, private readonly scale: TimeScale, private readonly nowNs: number, private readonly prims: Primitives) {
+    this.start = spans.startNs.data;
+    this.end = spans.endNs.data;
+    this.kind = spans.kind.data;
+    this.style = spans.style.data;
+    this.widthPx = scale.widthPx;
+    this.lastCol = Math.ceil(scale.widthPx) - 1;
+  }
+
+  begin(laneRow: number, subrow: number): void {
+    this.laneRow = laneRow;
+    this.subrow = subrow;
+    this.col = -1;
+    this.colCount = 0;
+    this.runCount = 0;
+    this.runFirstCol = -1;
+    this.runLastCol = -2;
+  }
+
+  finish(): void {
+    this.closeColumn();
+    this.flushRun();
+  }
+
+  span(id: number): void {
+    const endTsNs = Number.isNaN(this.end[id]!) ? this.nowNs : this.end[id]!;
+    const x0Px = this.scale.nsToPx(this.start[id]!);
+    const x1Px = this.scale.nsToPx(endTsNs);
+    const p = spanPaletteIdx(this.kind[id]!, this.style[id]!);
+    if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX) {
+      this.closeColumn();
+      this.flushRun();
+      const l = Math.max(x0Px, 0);
+      const r = Math.min(x1Px, this.widthPx);
+      if (r > l) this.prims.push(l, r - l, this.laneRow, this.subrow, p, this.kind[id]!, id, 1);
+      return;
+    }
+    this.enterColumn(Math.min(Math.max(Math.floor(x0Px), 0), this.lastCol), id);
+    this.colCount++;
+    this.add(p, endTsNs - this.start[id]! + 1);
+  }
+
+  // A bucket is taken whole only if every span in it is sub-pixel and all start in one column:
+  // then the span-by-span path would have tallied them all into that column too.
+  unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
+    return maxDurNs * this.scale.pxPerNs < SUBPIXEL_SAFE_PX && this.columnOf(firstStartNs) === this.columnOf(lastStartNs);
+  }
+
+  unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number): void {
+    this.enterColumn(this.columnOf(firstStartNs), firstId);
+    this.colCount += count;
+    this.add(spanPaletteIdx(domKey >> 8, domKey & 0xff), domTimeNs);
+  }
+
+  private columnOf(tsNs: number): number {
+    return Math.min(Math.max(Math.floor(this.scale.nsToPx(tsNs)), 0), this.lastCol);
+  }
+
+  private enterColumn(c: number, firstId: number): void {
+    if (c !== this.col) {
+      this.closeColumn();
+      this.col = c;
+    }
+    if (this.colCount === 0) {
+      this.colSpanId = firstId;
+      this.colKind = this.kind[firstId]!;
+    }
+  }
+
+  private add(paletteIdx: number, timeNs: number): void {
+    if (this.tally[paletteIdx] === 0) this.touched.push(paletteIdx);
+    this.tally[paletteIdx]! += timeNs;
+  }
+
+  private flushRun(): void {
+    if (this.runCount === 0) return;
+    this.prims.push(this.runFirstCol, this.runLastCol - this.runFirstCol + 1, this.laneRow, this.subrow,
+      this.runPalette, this.runKind, this.runCount === 1 ? this.runSpanId : -1, this.runCount);
+    this.runCount = 0;
+  }
+
+  private closeColumn(): void {
+    if (this.colCount === 0) return;
+    const { tally, touched } = this;
+    let dominant = touched[0]!;
+    for (const p of touched) if (tally[p]! > tally[dominant]!) dominant = p;
+    for (const p of touched) tally[p] = 0;
+    touched.length = 0;
+    const col = this.col;
+    if (this.runCount > 0 && dominant === this.runPalette && col >= this.runFirstCol && col <= this.runLastCol + 1) {
+      if (col > this.runLastCol) this.runLastCol = col;
+      this.runCount += this.colCount;
+    } else {
+      this.flushRun();
+      this.runFirstCol = col;
+      this.runLastCol = col;
+      this.runCount = this.colCount;
+      this.runPalette = dominant;
+      this.runSpanId = this.colSpanId;
+      this.runKind = this.colKind;
+    }
+    this.colCount = 0;
+  }
 }
 
 /** Index of the primitive under (xPx in plot space, lane row, sub-row), or -1; the last drawn wins. */

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from './store.ts';
+import { SpanIndex, SPAN_SUBROW } from './spans.ts';
+import { ev } from './testing/events.ts';
+import type { TraceEvent } from './schema.ts';
+import type { LodVisitor, TrackLod } from './span-lod.ts';
+
+/** `count` syscalls on one task: bursts of short ones with idle time between bursts. */
+function bursts(count: number, seed = 7): TraceEvent[] {
+  let x = seed;
+  const rnd = (): number => { x = (x * 1103515245 + 12345) >>> 0; return x / 2 ** 32; };
+  const out: TraceEvent[] = [];
+  let t = 1000;
+  for (let i = 0; i < count; i++) {
+    const durNs = 1 + Math.floor(rnd() * 400);
+    out.push(ev('app_op_begin', t, 'dd/1'), ev('app_op_end', t + durNs, 'dd/1'));
+    t += durNs + (i % 50 === 49 ? 200_000 : 1 + Math.floor(rnd() * 300));
+  }
+  return out;
+}
+
+function indexed(events: TraceEvent[], batches = 1): { spans: SpanIndex; store: TraceStore } {
+  const store = new TraceStore();
+  const spans = new SpanIndex();
+  const per = Math.ceil(events.length / batches);
+  for (let i = 0; i < events.length; i += per) {
+    store.appendAll(events.slice(i, i + per));
+    spans.update(store);
+  }
+  return { spans, store };
+}
+
+const appTrack = (spans: SpanIndex) => spans.track(0, SPAN_SUBROW.app_op);
+
+/** Every bucket of every level: [first, end) in span positions. */
+function buckets(lod: TrackLod): Array<Array<[number, number]>> {
+  return lod.levels.map((l) => Array.from({ length: l.count }, (_, p) => [l.first.data[p]!, l.end.data[p]!] as [number, number]));
+}
+
+describe('TrackLod', () => {
+  it('groups closed spans into power-of-two buckets of ≥ 2 spans that nest level by level', () => {
+    const { spans } = indexed(bursts(2000));
+    const t = appTrack(spans);
+    expect(t.lod.sealedCount).toBe(2000);
+    const start = spans.startNs.data;
+    const ids = t.spans.data;
+    const all = buckets(t.lod);
+    for (let j = 0; j < all.length; j++) {
+      const bucketNs = t.lod.levels[j]!.bucketNs;
+      for (const [first, end] of all[j]!.slice(0, -1)) {
+        expect(end - first).toBeGreaterThanOrEqual(2);
+        // All spans of a bucket start in the same 2^k-ns bucket …
+        expect(Math.floor(start[ids[first]!]! / bucketNs)).toBe(Math.floor(start[ids[end - 1]!]! / bucketNs));
+      }
+      // … and each bucket of a finer level lies inside one bucket of the coarser level.
+      if (j + 1 < all.length) {
+        for (const [first, end] of all[j]!) {
+          const parent = all[j + 1]!.find(([f, e]) => f <= first && end <= e);
+          expect(parent, `level ${j} bucket [${first}, ${end})`).toBeDefined();
+        }
+      }
+    }
+    // The 200 µs pauses split a 64 µs-bucket level into at least one bucket per burst.
+    const j64us = t.lod.levelFor(65_536);
+    expect(t.lod.levels[j64us]!.count).toBeGreaterThanOrEqual(40);
+  });
+
+  it('builds the same buckets whether rows arrive at once or in many batches', () => {
+    const events = bursts(3000);
+    expect(buckets(appTrack(indexed(events, 37).spans).lod)).toEqual(buckets(appTrack(indexed(events, 1).spans).lod));
+  });
+
+  it('waits for an open span, but summarises around one whose close was lost', () => {
+    const events = bursts(10);
+    const store = new TraceStore();
+    const spans = new SpanIndex();
+    store.appendAll(events);
+    store.append(ev('app_op_begin', store.endNs + 10, 'dd/1')); // still running
+    spans.update(store);
+    expect(appTrack(spans).lod.sealedCount).toBe(10);
+    // Its end never comes: the next begin on the task replaces it, and 100 more syscalls close.
+    const more = bursts(100).map((e) => ({ ...e, tsNs: e.tsNs + store.endNs + 1000 }));
+    store.appendAll(more);
+    spans.update(store);
+    const t = appTrack(spans);
+    expect(t.spans.length).toBe(111);
+    expect(t.lod.sealedCount).toBe(111);
+    for (const level of buckets(t.lod)) for (const [first, end] of level) expect(first > 10 || end <= 10).toBe(true);
+  });
+
+  it('walks every span in range exactly once, in order, whole buckets or one by one', () => {
+    const { spans, store } = indexed(bursts(5000));
+    const t = appTrack(spans);
+    const fromNs = store.startNs + (store.endNs - store.startNs) * 0.2;
+    const toNs = store.startNs + (store.endNs - store.startNs) * 0.7;
+    const expected: number[] = [];
+    spans.forEachInRange(t, fromNs, toNs, store.endNs, (id) => expected.push(id));
+    const seen: number[] = [];
+    let units = 0;
+    const v: LodVisitor = {
+      span: (id) => seen.push(id),
+      unitOk: (_first, _last, maxDurNs) => maxDurNs < 300,
+      unit: (firstId, firstStartNs, count) => {
+        units++;
+        expect(spans.startNs.data[firstId]).toBe(firstStartNs);
+        const pos = t.spans.data.indexOf(firstId);
+        for (let i = 0; i < count; i++) seen.push(t.spans.data[pos + i]!);
+      },
+    };
+    spans.forEachInRangeLod(t, fromNs, toNs, store.endNs, t.lod.levelFor(50_000), v);
+    expect(units).toBeGreaterThan(0);
+    expect(seen).toEqual(expected);
+  });
+});

@@ -1,0 +1,237 @@
+// Level-of-detail summaries of one track's spans, kept up to date as spans close, so a zoomed-out
+// frame reads a few buckets per pixel column instead of every span.
+//
+// Level j groups the track's spans by the 2^k-ns bucket their start falls in (k = LOD_MIN_LOG2 +
+// j·LOD_LOG2_STEP, absolute buckets: ⌊startNs / 2^k⌋). A level stores only buckets of ≥ 2 spans
+// (a lone span is as cheap to visit as a bucket), each as a contiguous range of the track's span
+// list — spans are in start order, so a bucket is [first, end) — with the longest duration in it
+// and its dominant colour key (span kind × 256 + style) by time covered. Buckets of a finer level
+// nest inside the coarser level's buckets, so a walk descends only where a coarse bucket cannot be
+// used whole (it straddles a pixel column, holds a span ≥ 1 px, or crosses the range's edge).
+//
+// Only closed spans are summarised, in track order: `sealedCount` stops at the first open span, and
+// spans from there on are visited one by one (in live mode, the tail of each track). An open span
+// with many closed spans after it is passed over and stays a lone span.
+
+import { Growable } from './growable.ts';
+
+export const LOD_MIN_LOG2 = 6; // 64 ns buckets
+export const LOD_LOG2_STEP = 2; // each level 4× coarser than the one below
+export const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
+
+/** Colour key of a span: kind × 256 + style (style < 256). */
+export const colourKey = (kind: number, style: number): number => kind * 256 + (style & 0xff);
+
+/** An open span followed by more spans than this in its track is summarised around. */
+const ORPHAN_AFTER_SPANS = 64;
+
+/** Spans sharing one bucket usually have one or two colours; a short assoc list tallies them. */
+const MAX_KEYS = 8;
+
+class LodLevel {
+  readonly bucketNs: number;
+  readonly first = new Growable(Uint32Array);
+  readonly end = new Growable(Uint32Array);
+  // Start times of the first and last span, here and not read through span ids: a walk touches
+  // buckets in order, while the spans' own columns would be one cache miss per bucket.
+  readonly firstStartNs = new Growable(Float64Array);
+  readonly lastStartNs = new Growable(Float64Array);
+  readonly maxDurNs = new Growable(Float32Array);
+  readonly domKey = new Growable(Uint16Array);
+  readonly domTimeNs = new Growable(Float32Array);
+  /** Bucket index (⌊start / bucketNs⌋) of the last stored bucket, which may still grow; NaN: none. */
+  private lastBucket = Number.NaN;
+  private readonly keys = new Uint16Array(MAX_KEYS);
+  private readonly times = new Float64Array(MAX_KEYS);
+  private keyCount = 0;
+
+  constructor(log2: number) {
+    this.bucketNs = 2 ** log2;
+  }
+
+  get count(): number { return this.first.length; }
+
+  add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number): void {
+    const bucket = Math.floor(startNs / this.bucketNs);
+    const n = this.first.length;
+    if (bucket !== this.lastBucket) {
+      // A finished bucket of one span is dropped: the walk visits lone spans directly.
+      if (n > 0 && this.end.data[n - 1]! - this.first.data[n - 1]! < 2) this.pop();
+      this.lastBucket = bucket;
+      this.first.push(spanIdx);
+      this.end.push(spanIdx + 1);
+      this.firstStartNs.push(startNs);
+      this.lastStartNs.push(startNs);
+      this.maxDurNs.push(durNs);
+      this.domKey.push(key);
+      this.domTimeNs.push(weightNs);
+      this.keys[0] = key;
+      this.times[0] = weightNs;
+      this.keyCount = 1;
+      return;
+    }
+    const i = n - 1;
+    this.end.data[i] = spanIdx + 1;
+    this.lastStartNs.data[i] = startNs;
+    if (durNs > this.maxDurNs.data[i]!) this.maxDurNs.data[i] = durNs;
+    let slot = 0;
+    while (slot < this.keyCount && this.keys[slot] !== key) slot++;
+    if (slot === this.keyCount) {
+      if (slot === MAX_KEYS) slot = MAX_KEYS - 1; // a ninth colour shares the last slot: approximate
+      else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
+    }
+    const t = (this.times[slot]! += weightNs);
+    if (t > this.domTimeNs.data[i]!) {
+      this.domTimeNs.data[i] = t;
+      this.domKey.data[i] = this.keys[slot]!;
+    }
+  }
+
+  /** The next span starts a new bucket (a skipped span sits between them, see TrackLod.extend). */
+  breakBucket(): void {
+    this.lastBucket = Number.NaN;
+  }
+
+  private pop(): void {
+    this.first.length--;
+    this.end.length--;
+    this.firstStartNs.length--;
+    this.lastStartNs.length--;
+    this.maxDurNs.length--;
+    this.domKey.length--;
+    this.domTimeNs.length--;
+  }
+
+  /**
+   * First bucket at or after `fromP` whose end > spanIdx (count if none). Walks move forward, so
+   * this gallops from the previous answer: cheap for the next bucket, logarithmic for a far one.
+   */
+  seek(spanIdx: number, fromP: number): number {
+    const end = this.end.data;
+    const n = this.first.length;
+    let lo = fromP;
+    let step = 1;
+    let hi = lo;
+    while (hi < n && end[hi]! <= spanIdx) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    if (hi > n) hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (end[mid]! <= spanIdx) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  byteLength(): number {
+    return this.first.byteLength() + this.end.byteLength() + this.firstStartNs.byteLength()
+      + this.lastStartNs.byteLength() + this.maxDurNs.byteLength()
+      + this.domKey.byteLength() + this.domTimeNs.byteLength();
+  }
+}
+
+/** What a walk reports, in start order: single spans, or buckets of ≥ 2 spans taken whole. */
+export interface LodVisitor {
+  /** May a bucket of spans starting from firstStartNs to lastStartNs, the longest maxDurNs, be one unit? */
+  unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean;
+  span(id: number): void;
+  /** `count` spans from `firstId` (which starts at firstStartNs); their dominant colour key and its time. */
+  unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number): void;
+}
+
+export class TrackLod {
+  readonly levels: LodLevel[] = [];
+  /** Spans [0, sealedCount) of the track are summarised; the next one is still open. */
+  sealedCount = 0;
+
+  constructor() {
+    for (let j = 0; j < LOD_LEVELS; j++) this.levels.push(new LodLevel(LOD_MIN_LOG2 + j * LOD_LOG2_STEP));
+  }
+
+  /**
+   * Summarises newly closed spans of the track, in order. `ids` is the track's span list; the
+   * columns are the span index's. A span's weight is its duration + 1 ns, so instants count.
+   */
+  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint32Array, style: Uint32Array): void {
+    let i = this.sealedCount;
+    for (; i < count; i++) {
+      const id = ids[i]!;
+      const e = endNs[id]!;
+      if (Number.isNaN(e)) {
+        // An open span holds summaries back until it closes — unless many later spans of the track
+        // closed meanwhile: then its close was lost (a gap, a truncated file) or it is a rare
+        // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
+        // goes on past it.
+        if (count - i <= ORPHAN_AFTER_SPANS) break;
+        for (const level of this.levels) level.breakBucket();
+        continue;
+      }
+      const s = startNs[id]!;
+      const durNs = e - s;
+      const key = colourKey(kind[id]!, style[id]!);
+      for (const level of this.levels) level.add(i, s, durNs + 1, durNs, key);
+    }
+    this.sealedCount = i;
+  }
+
+  /** Finest-to-coarsest index of the coarsest level whose buckets are ≤ maxBucketNs (−1: none). */
+  levelFor(maxBucketNs: number): number {
+    let j = -1;
+    while (j + 1 < this.levels.length && this.levels[j + 1]!.bucketNs <= maxBucketNs) j++;
+    return j;
+  }
+
+  /**
+   * Visits the track's spans at positions [fromIdx, toIdx) of `ids` (toIdx ≤ sealedCount) in order, taking whole buckets
+   * of level `levelIdx` (and finer ones, where a coarser bucket cannot be used) when `v.unitOk`.
+   */
+  walk(levelIdx: number, ids: Uint32Array, fromIdx: number, toIdx: number, v: LodVisitor): void {
+    this.cursors.fill(0);
+    this.walkLevel(levelIdx, ids, fromIdx, toIdx, v);
+  }
+
+  /** Per level, the bucket the walk reached: a walk only moves forward. */
+  private readonly cursors = new Int32Array(LOD_LEVELS);
+
+  private walkLevel(levelIdx: number, ids: Uint32Array, fromIdx: number, toIdx: number, v: LodVisitor): void {
+    let i = fromIdx;
+    if (levelIdx < 0) {
+      for (; i < toIdx; i++) v.span(ids[i]!);
+      return;
+    }
+    const level = this.levels[levelIdx]!;
+    const first = level.first.data;
+    const end = level.end.data;
+    const n = level.count;
+    let p = level.seek(i, this.cursors[levelIdx]!);
+    for (; i < toIdx; p++) {
+      if (p >= n || first[p]! >= toIdx) {
+        // No bucket of ≥ 2 spans here, so no finer level has one either: lone spans.
+        for (; i < toIdx; i++) v.span(ids[i]!);
+        break;
+      }
+      for (; i < first[p]!; i++) v.span(ids[i]!);
+      const bucketEnd = end[p]!;
+      if (i === first[p]! && bucketEnd <= toIdx && bucketEnd - i >= 2
+        && v.unitOk(level.firstStartNs.data[p]!, level.lastStartNs.data[p]!, level.maxDurNs.data[p]!)) {
+        v.unit(ids[i]!, level.firstStartNs.data[p]!, bucketEnd - i, level.domKey.data[p]!, level.domTimeNs.data[p]!);
+        i = bucketEnd;
+      } else {
+        const stop = Math.min(bucketEnd, toIdx);
+        // The last stored bucket may be a lone span still (dropped when the next bucket starts).
+        if (stop - i < 2) for (; i < stop; i++) v.span(ids[i]!);
+        else { this.walkLevel(levelIdx - 1, ids, i, stop, v); i = stop; }
+      }
+    }
+    this.cursors[levelIdx] = p;
+  }
+
+  byteLength(): number {
+    let n = 0;
+    for (const l of this.levels) n += l.byteLength();
+    return n;
+  }
+}
