@@ -59,7 +59,10 @@ export function* appThread(proc: Proc, core: SimCore, kernel: KernelModel, spec:
     }
     // A short or failed sequential op (EOF, error) restarts from the beginning of the span.
     cursors[opIdx] = ret === op.lenBytes ? posBytes + ret : 0;
-    if (spec.thinkNs > 0) yield core.jitterNs(spec.thinkNs);
+    if (spec.thinkNs > 0) {
+      const ns = core.jitterNs(spec.thinkNs);
+      if (!core.sched.advanceIfNext(ns)) yield ns; // in place when nothing else is due first (clock.ts)
+    }
   }
   onExit();
 }

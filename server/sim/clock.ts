@@ -10,11 +10,15 @@
 // assigned when a process is scheduled, so two processes due at the same instant always run in
 // the order they were scheduled: the whole run is a pure function of the seed.
 
+import type { TaskBufs } from './proto.ts';
+
 /** Yield this to block until `Scheduler.wake`. Any value >= 0 is a sleep in ns. */
 export const PARK = -1;
 export type ProcStep<T = void> = Generator<number, T, unknown>;
 
 export class Proc {
+  /** The task's message memory (proto.ts), created on its first FUSE message. */
+  bufs: TaskBufs | null = null;
   /** Value handed to the generator on its next resume (the result of its `yield`). */
   wakeValue: unknown = undefined;
   isParked = false;
@@ -24,9 +28,15 @@ export class Proc {
   constructor(readonly task: string, readonly tid: number) {}
 }
 
+/** In-place advances one step may make before it must yield (bounds how far a step runs ahead). */
+const INLINE_ADVANCES_PER_STEP = 1024;
+
 export class Scheduler {
   nowNs = 0;
+  /** In-place advances never pass this time (runUntil's limit; Infinity otherwise). */
+  horizonNs = Infinity;
   private seqCounter = 0;
+  private inlineLeft = 0;
   // Parallel arrays instead of heap-entry objects: no allocation per schedule() on the hot path.
   private heapAtNs: number[] = [];
   private heapSeq: number[] = [];
@@ -62,6 +72,7 @@ export class Scheduler {
     this.nowNs = atNs;
     const value = proc.wakeValue;
     proc.wakeValue = undefined;
+    this.inlineLeft = INLINE_ADVANCES_PER_STEP;
     const res = proc.gen!.next(value);
     if (res.done) {
       proc.isDone = true;
@@ -73,8 +84,24 @@ export class Scheduler {
       if (!(waitNs >= 0) || !Number.isInteger(waitNs)) {
         throw new Error(`sim: ${proc.task} yielded a bad wait ${waitNs}`);
       }
-      this.push(proc, atNs + waitNs);
+      this.push(proc, this.nowNs + waitNs);
     }
+    this.inlineLeft = 0;
+    return true;
+  }
+
+  /**
+   * For the running process only: `yield waitNs` done in place when this process would run next
+   * anyway — every other runnable process is due strictly later (a tie goes to the earlier
+   * scheduled one, so it must yield) and the target is within `horizonNs`. Returns false when
+   * the caller must yield.
+   */
+  advanceIfNext(waitNs: number): boolean {
+    const atNs = this.nowNs + waitNs;
+    if (this.inlineLeft === 0 || atNs > this.horizonNs || (this.heapProc.length > 0 && this.heapAtNs[0]! <= atNs)) return false;
+    if (!(waitNs >= 0) || !Number.isInteger(waitNs)) return false; // let step() report it
+    this.inlineLeft--;
+    this.nowNs = atNs;
     return true;
   }
 

@@ -9,9 +9,14 @@ import type { CostModel } from './scenarios.ts';
 export class SimCore {
   readonly sched = new Scheduler();
   readonly prng: Prng;
-  /** Events of the current and earlier steps not yet handed to a sink; all have tsNs <= sched.nowNs. */
-  private pending: TraceEvent[] = [];
+  /**
+   * Events of the current and earlier steps not yet handed to a sink; all have tsNs <= sched.nowNs.
+   * [pendingHead, pendingTail) of a reused array: truncating it each time it drained freed and
+   * regrew its storage every few events.
+   */
+  private pending: (TraceEvent | undefined)[] = [];
   private pendingHead = 0;
+  private pendingTail = 0;
 
   constructor(seed: number, readonly costs: CostModel) {
     this.prng = new Prng(seed);
@@ -19,7 +24,9 @@ export class SimCore {
 
   /** Every event is stamped by its caller with `sched.nowNs`, so the stream is time ordered. */
   emit(ev: TraceEvent): void {
-    this.pending.push(ev);
+    if (this.pendingTail === this.pending.length) this.pending.push(ev);
+    else this.pending[this.pendingTail] = ev;
+    this.pendingTail++;
   }
 
   /** `baseNs` with the scenario's jitter applied. */
@@ -28,18 +35,18 @@ export class SimCore {
   }
 
   get pendingCount(): number {
-    return this.pending.length - this.pendingHead;
+    return this.pendingTail - this.pendingHead;
   }
   peekPending(): TraceEvent | undefined {
-    return this.pending[this.pendingHead];
+    return this.pendingHead < this.pendingTail ? this.pending[this.pendingHead] : undefined;
   }
   shiftPending(): TraceEvent | undefined {
-    const ev = this.pending[this.pendingHead];
-    if (ev === undefined) return undefined;
-    if (++this.pendingHead === this.pending.length) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
-    }
+    const head = this.pendingHead;
+    if (head === this.pendingTail) return undefined;
+    const ev = this.pending[head];
+    this.pending[head] = undefined; // the sink owns it now; do not keep it alive
+    if (head + 1 === this.pendingTail) this.pendingHead = this.pendingTail = 0;
+    else this.pendingHead = head + 1;
     return ev;
   }
 }

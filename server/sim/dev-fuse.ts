@@ -6,8 +6,13 @@
 //        ▲                                                                  │
 //        └──────── wake(reply bytes) ◀── writeReply(bytes) ◀────────────────┘
 
-import { readOutHeader } from '../../src/trace/fuse-proto.ts';
 import { Fifo, PARK, type Proc, type ProcStep, type Scheduler } from './clock.ts';
+import { TaskBufs, outUnique } from './proto.ts';
+
+/** The task's message memory (see proto.ts): its request buffer and the buffer replies are copied into. */
+export function taskBufs(proc: Proc): TaskBufs {
+  return proc.bufs ?? (proc.bufs = new TaskBufs());
+}
 
 export class DevFuse {
   private readonly pending = new Fifo<Uint8Array>();
@@ -32,7 +37,11 @@ export class DevFuse {
     return this.waiters.size;
   }
 
-  /** Queues a request; the caller must then `yield PARK` and receives the reply bytes. */
+  /**
+   * Queues a request; the caller must then `yield PARK` and receives the reply bytes (a view of
+   * its own `recv` buffer, valid until its next request). `request` stays untouched while the
+   * caller is parked, so the server reads it in place.
+   */
   submit(request: Uint8Array, unique: number, waiter: Proc): void {
     if (this.waiters.has(unique)) throw new Error(`sim: duplicate unique ${unique}`);
     this.waiters.set(unique, waiter);
@@ -58,11 +67,14 @@ export class DevFuse {
     return this.onNotify(bytes, task);
   }
 
+  /** Copies the reply into the waiting task's memory (as fuse_dev_write does into req->out), so the writer may reuse its buffer. */
   writeReply(reply: Uint8Array): void {
-    const unique = Number(readOutHeader(reply).unique);
+    const unique = outUnique(reply);
     const waiter = this.waiters.get(unique);
     if (!waiter) throw new Error(`sim: reply for unknown unique ${unique}`);
     this.waiters.delete(unique);
-    this.sched.wake(waiter, reply, this.replyNs());
+    const copy = taskBufs(waiter).recv.take(reply.byteLength);
+    copy.set(reply);
+    this.sched.wake(waiter, copy, this.replyNs());
   }
 }

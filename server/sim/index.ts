@@ -8,7 +8,8 @@ import { appThread } from './app.ts';
 import { Proc } from './clock.ts';
 import { SimCore } from './core.ts';
 import { DevFuse } from './dev-fuse.ts';
-import { readInHeader, IN_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { IN_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { TaskBufs, readInHeaderInto, type SimInHeader } from './proto.ts';
 import { KernelModel, type LocalBackend, type MappingCheckStats } from './kernel/kernel.ts';
 import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios.ts';
 import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
@@ -60,11 +61,16 @@ export class Simulation {
     }, s.files, core.prng);
     const dev = new DevFuse(core.sched, () => core.jitterNs(s.costs.fuseDispatchNs), () => core.jitterNs(s.costs.fuseReplyNs));
     const fs = this.fs;
+    // In-kernel handling is synchronous: one scratch area, the reply copied out to the caller's memory.
+    const localBufs = new TaskBufs();
+    const localHeader: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
     const local: LocalBackend | null = !isBaseline ? null : {
-      handle: (bytes) => {
-        const h = readInHeader(bytes);
-        const r = fs.handle(h, bytes.subarray(IN_HEADER_BYTES, h.len));
-        return { reply: r.reply, costKind: r.costKind };
+      handle: (bytes, replyTo) => {
+        readInHeaderInto(bytes, localHeader);
+        const r = fs.handle(localHeader, bytes.subarray(IN_HEADER_BYTES, localHeader.len), localBufs);
+        const reply = replyTo.take(r.reply.byteLength);
+        reply.set(r.reply);
+        return { reply, costKind: r.costKind };
       },
       isWrittenRange: (ino, posBytes, lenBytes) => fs.isWrittenRange(ino, posBytes, lenBytes),
     };
@@ -108,16 +114,21 @@ export class Simulation {
   runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
     const core = this.core;
     let count = 0;
-    for (;;) {
-      let ev = core.peekPending();
-      while (ev !== undefined && ev.tsNs <= untilNs) {
-        core.shiftPending();
-        sink(ev);
-        count++;
-        ev = core.peekPending();
+    core.sched.horizonNs = untilNs; // in-place advances (clock.ts) must not run past untilNs
+    try {
+      for (;;) {
+        let ev = core.peekPending();
+        while (ev !== undefined && ev.tsNs <= untilNs) {
+          core.shiftPending();
+          sink(ev);
+          count++;
+          ev = core.peekPending();
+        }
+        if (ev !== undefined || core.sched.peekNs() > untilNs) break;
+        core.sched.step();
       }
-      if (ev !== undefined || core.sched.peekNs() > untilNs) break;
-      core.sched.step();
+    } finally {
+      core.sched.horizonNs = Infinity;
     }
     if (untilNs > this.clockNs) this.clockNs = untilNs;
     return count;

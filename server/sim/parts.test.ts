@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChunkedList } from './chunked.ts';
 import { Proc, Scheduler, PARK, type ProcStep } from './clock.ts';
 import { DirtyRanges } from './kernel/dirty-ranges.ts';
 import { RwSem } from './kernel/rwsem.ts';
@@ -6,7 +7,8 @@ import { validateMapping } from './kernel/validate.ts';
 import { Prng } from './prng.ts';
 import { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario } from './scenarios.ts';
 import { ExtentMap } from './server/extent-map.ts';
-import { CACHE_DEFAULT_MAX_BYTES, MapType, NULL_ADDR } from '../../src/trace/fuse-proto.ts';
+import { CACHE_DEFAULT_MAX_BYTES, IOMAP_BEGIN_IN_BYTES, MapType, NULL_ADDR, Opcode, encodeReply, encodeRequest } from '../../src/trace/fuse-proto.ts';
+import { MsgBuf, encodeReplyInto, outError, outLen, outUnique, readInHeaderInto, startRequest } from './proto.ts';
 import { MappingCache } from './kernel/mapping-cache.ts';
 
 describe('Prng', () => {
@@ -37,6 +39,62 @@ describe('Scheduler', () => {
     s.spawn(new Proc('k/4', 4), waker(), 0);
     while (s.step());
     expect(log).toEqual(['a@10', 'b@10', 'woke hi@15']);
+  });
+  it('in-place advances (advanceIfNext) give the same run as plain yields', () => {
+    // Sleeps on a 10 ns grid (many ties) plus park/wake handoffs; one log per resume.
+    function run(inPlace: boolean): string[] {
+      const s = new Scheduler();
+      const prng = new Prng(7);
+      const log: string[] = [];
+      const procs = [1, 2, 3].map((i) => new Proc(`p/${i}`, i));
+      const sleeper = new Proc('z/9', 9);
+      function* body(p: Proc): ProcStep {
+        for (let k = 0; k < 300; k++) {
+          const ns = 10 * prng.int(0, 4);
+          if (!inPlace || !s.advanceIfNext(ns)) yield ns;
+          log.push(`${p.task}@${s.nowNs}:${prng.int(0, 1000)}`);
+          if (k % 50 === 49 && sleeper.isParked) s.wake(sleeper, k, 5);
+        }
+      }
+      function* parked(): ProcStep { for (;;) { const v = yield PARK; log.push(`z woke ${String(v)}@${s.nowNs}`); } }
+      s.spawn(sleeper, parked(), 0);
+      for (const p of procs) s.spawn(p, body(p), 0);
+      while (s.step());
+      return log;
+    }
+    const plain = run(false);
+    expect(plain.length).toBeGreaterThan(900);
+    expect(run(true)).toEqual(plain);
+  });
+});
+
+describe('ChunkedList', () => {
+  it('behaves like a sorted plain array under splices across chunk boundaries', () => {
+    const prng = new Prng(3);
+    const ref: number[] = [];
+    const list = new ChunkedList<number>((x) => x);
+    for (let op = 0; op < 4000; op++) {
+      // Insert at the sorted position, or cut a run (sometimes longer than a chunk).
+      if (ref.length === 0 || prng.next() < 0.7) {
+        const v = prng.int(0, 100_000);
+        const at = list.floorIdx(v) + 1;
+        list.splice(at, 0, [v]);
+        ref.splice(at, 0, v);
+      } else {
+        const at = prng.int(0, ref.length);
+        const del = prng.next() < 0.1 ? prng.int(0, 600) : prng.int(0, 3);
+        list.splice(at, del, []);
+        ref.splice(at, del);
+      }
+      expect(list.length).toBe(ref.length);
+      const q = prng.int(0, 100_001);
+      let want = -1;
+      while (want + 1 < ref.length && ref[want + 1]! <= q) want++;
+      expect(list.floorIdx(q)).toBe(want);
+      const i = prng.int(0, ref.length + 1);
+      expect(list.at(i)).toBe(ref[i]);
+    }
+    expect(list.toArray()).toEqual(ref);
   });
 });
 
@@ -179,5 +237,24 @@ describe('MappingCache', () => {
     expect(c.records('read')).toHaveLength(3);
     expect(c.upsert('read', rec(100 * 4096, 4096)).overflowDropped).toBe(true);
     expect(c.records('read')).toHaveLength(1);
+  });
+});
+
+describe('message buffers (proto.ts)', () => {
+  it('encode the same bytes as fuse-proto, reused and zeroed', () => {
+    const m = new MsgBuf();
+    m.take(200).fill(0xee); // a dirty buffer: take() must zero what it hands out
+    const unique = 2 ** 40 + 6, nodeId = 2 ** 33 + 5;
+    const req = startRequest(m, Opcode.IOMAP_BEGIN, unique, nodeId, 1001, IOMAP_BEGIN_IN_BYTES);
+    const want = encodeRequest({ opcode: Opcode.IOMAP_BEGIN, unique: BigInt(unique), nodeid: BigInt(nodeId), uid: 0, gid: 0, pid: 1001 }, IOMAP_BEGIN_IN_BYTES);
+    expect([...req]).toEqual([...want]);
+    const h = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
+    readInHeaderInto(req, h);
+    expect(h).toEqual({ len: want.byteLength, opcode: Opcode.IOMAP_BEGIN, unique, nodeId, pid: 1001 });
+    const rep = encodeReplyInto(m, -117, unique, 8, (dv, at) => dv.setUint32(at, 7, true));
+    const wantRep = encodeReply({ error: -117, unique: BigInt(unique) }, 8, (dv, at) => dv.setUint32(at, 7, true));
+    expect([...rep]).toEqual([...wantRep]);
+    expect([outLen(rep), outError(rep), outUnique(rep)]).toEqual([24, -117, unique]);
+    expect([...m.replyBody(rep.byteLength)]).toEqual([...wantRep.subarray(16)]);
   });
 });

@@ -2,8 +2,7 @@
 // body (a NUL-terminated name) and its fuse_entry_out reply, plus small helpers shared by both
 // halves. Layouts are upstream include/uapi/linux/fuse.h (fuse_entry_out = 40 B + fuse_attr 88 B).
 
-import { FuseDecodeError, type IomapIo } from '../../src/trace/fuse-proto.ts';
-import type { MapFields } from '../../src/trace/schema.ts';
+import { FuseDecodeError, IN_HEADER_BYTES, OUT_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
 
 export const ENTRY_OUT_BYTES = 128;
 const ATTR_AT = 40;
@@ -73,18 +72,6 @@ export function readEntryOut(body: Uint8Array): EntryOut {
   };
 }
 
-/** Flattens a mapping for events (schema MapFields); addr stays bigint. */
-export function mapFields(io: IomapIo): MapFields {
-  return {
-    mapType: io.type,
-    mapFlags: io.flags,
-    mapOffsetBytes: Number(io.offsetBytes),
-    mapLenBytes: Number(io.lenBytes),
-    mapAddr: io.addr,
-    mapDev: io.dev,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bodies of the size-changing requests the kernel model sends (upstream include/uapi/linux/fuse.h).
 
@@ -141,4 +128,119 @@ export function readCopyRangeIn(body: Uint8Array): CopyRangeIn {
     offInBytes: Number(dv.getBigUint64(8, true)), nodeIdOut: Number(dv.getBigUint64(16, true)),
     offOutBytes: Number(dv.getBigUint64(32, true)), lenBytes: Number(dv.getBigUint64(40, true)),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message memory and headers without per-message allocation. Every upcall used to get a fresh
+// ArrayBuffer + DataView and BigInt header fields; at ~5 messages per 10 events that was most of
+// the simulator's GC time. Each task now owns its buffers, like the kernel's fuse_req and
+// libfuse's per-thread buffer; header layouts are fuse_in_header / fuse_out_header, same bytes as
+// fuse-proto's writeInHeader / writeOutHeader (uniques and nodeids stay below 2^53 in the sim).
+
+const TWO_POW_32 = 2 ** 32;
+
+/**
+ * A growable message buffer; `take` hands out a zeroed view, as a fresh allocation would be.
+ * Views are cached per length (messages come in a few sizes; subarray was ~4% of a run).
+ */
+export class MsgBuf {
+  bytes = new Uint8Array(256);
+  dv = new DataView(this.bytes.buffer);
+  /** Cached views [0, len) and [OUT_HEADER_BYTES, len), by len. */
+  private whole: Uint8Array[] = [];
+  private afterOutHeader: Uint8Array[] = [];
+
+  take(lenBytes: number): Uint8Array {
+    if (lenBytes > this.bytes.length) {
+      this.bytes = new Uint8Array(Math.max(lenBytes, this.bytes.length * 2));
+      this.dv = new DataView(this.bytes.buffer);
+      this.whole = [];
+      this.afterOutHeader = [];
+    } else {
+      this.bytes.fill(0, 0, lenBytes);
+    }
+    return (this.whole[lenBytes] ??= this.bytes.subarray(0, lenBytes));
+  }
+
+  /** The body of the reply of `lenBytes` in this buffer (after fuse_out_header). */
+  replyBody(lenBytes: number): Uint8Array {
+    return (this.afterOutHeader[lenBytes] ??= this.bytes.subarray(OUT_HEADER_BYTES, lenBytes));
+  }
+}
+
+/** A task's message memory: what it sends, what it receives, and (server threads) its notifications. */
+export class TaskBufs {
+  readonly send = new MsgBuf();
+  readonly recv = new MsgBuf();
+  readonly notify = new MsgBuf();
+}
+
+/** Little-endian u32 / i32 / u64 (< 2^53) straight from bytes. */
+export function u32At(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+export function i32At(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+export function u64At(b: Uint8Array, at: number): number {
+  return u32At(b, at) + u32At(b, at + 4) * TWO_POW_32;
+}
+function setU64(dv: DataView, at: number, v: number): void {
+  dv.setUint32(at, v >>> 0, true);
+  dv.setUint32(at + 4, Math.floor(v / TWO_POW_32), true);
+}
+
+/** fuse_in_header fields the sim reads, as numbers; one reused instance per reader. */
+export interface SimInHeader {
+  len: number;
+  opcode: number;
+  unique: number;
+  nodeId: number;
+  pid: number;
+}
+
+/** Writes fuse_in_header (uid = gid = 0) for a request of `bodyBytes`; returns the zeroed message view. */
+export function startRequest(m: MsgBuf, opcode: number, unique: number, nodeId: number, pid: number, bodyBytes: number): Uint8Array {
+  const len = IN_HEADER_BYTES + bodyBytes;
+  const msg = m.take(len);
+  const dv = m.dv;
+  dv.setUint32(0, len, true);
+  dv.setUint32(4, opcode, true);
+  setU64(dv, 8, unique);
+  setU64(dv, 16, nodeId);
+  dv.setUint32(32, pid, true);
+  return msg;
+}
+export function readInHeaderInto(b: Uint8Array, h: SimInHeader): void {
+  if (b.byteLength < IN_HEADER_BYTES) throw new FuseDecodeError(`fuse_in_header: need ${IN_HEADER_BYTES} bytes, have ${b.byteLength}`);
+  h.len = u32At(b, 0);
+  h.opcode = u32At(b, 4);
+  h.unique = u64At(b, 8);
+  h.nodeId = u64At(b, 16);
+  h.pid = u32At(b, 32);
+}
+
+/** Writes fuse_out_header (error = notify code when unique is 0); returns the zeroed message view. */
+export function startReply(m: MsgBuf, error: number, unique: number, bodyBytes: number): Uint8Array {
+  const len = OUT_HEADER_BYTES + bodyBytes;
+  const msg = m.take(len);
+  m.dv.setUint32(0, len, true);
+  m.dv.setInt32(4, error, true);
+  setU64(m.dv, 8, unique);
+  return msg;
+}
+export function outLen(b: Uint8Array): number {
+  return u32At(b, 0);
+}
+export function outError(b: Uint8Array): number {
+  return i32At(b, 4);
+}
+export function outUnique(b: Uint8Array): number {
+  return u64At(b, 8);
+}
+/** A whole reply or notification in `m`: out-header, then `bodyBytes` that `fill` writes (fuse-proto's encodeReply, reused memory). */
+export function encodeReplyInto(m: MsgBuf, error: number, unique: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): Uint8Array {
+  const msg = startReply(m, error, unique, bodyBytes);
+  if (fill) fill(m.dv, OUT_HEADER_BYTES);
+  return msg;
 }

@@ -27,17 +27,29 @@ export class DirtyRanges {
     if (lenBytes <= 0) return;
     let s = Math.floor(posBytes / PAGE_BYTES) * PAGE_BYTES;
     let e = Math.ceil((posBytes + lenBytes) / PAGE_BYTES) * PAGE_BYTES;
-    // First range whose end >= s (touching ranges merge).
-    let i = 0;
-    while (i < this.starts.length && this.ends[i]! < s) i++;
+    const starts = this.starts, ends = this.ends;
+    const n = starts.length;
+    // First range whose end >= s (touching ranges merge): binary search, ends are sorted.
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! < s) lo = mid + 1; else hi = mid;
+    }
+    const i = lo;
     let j = i;
-    while (j < this.starts.length && this.starts[j]! <= e) {
-      s = Math.min(s, this.starts[j]!);
-      e = Math.max(e, this.ends[j]!);
+    while (j < n && starts[j]! <= e) {
+      s = Math.min(s, starts[j]!);
+      e = Math.max(e, ends[j]!);
       j++;
     }
-    this.starts.splice(i, j - i, s);
-    this.ends.splice(i, j - i, e);
+    // In place where possible: splice allocates, and most adds extend or join one range.
+    if (j === i) {
+      if (i === n) { starts.push(s); ends.push(e); } else { starts.splice(i, 0, s); ends.splice(i, 0, e); }
+      return;
+    }
+    starts[i] = s;
+    ends[i] = e;
+    if (j - i > 1) { starts.splice(i + 1, j - i - 1); ends.splice(i + 1, j - i - 1); }
   }
 
   /** Removes and returns up to `maxBytes` from the front of the first range (writeback order). */

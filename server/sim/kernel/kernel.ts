@@ -15,20 +15,25 @@
 // writeback for its cached mapping). Server notifications arrive through `handleNotify`, run in
 // the server thread's context. The kernel-ext4 baseline (`cfg.local`) answers every request from
 // the server model's extent map in-kernel: no /dev/fuse, no fuse events, ext4 costs.
+//
+// Timed sleeps read `{ const ns = …; if (!this.sched.advanceIfNext(ns)) yield ns; }`: the clock
+// moves in place when this task would be resumed next anyway (see clock.ts).
 
 import {
   EFSCORRUPTED, Errno, FUSE_REQ_ID_STEP, FuseDecodeError, IOMAP_BEGIN_IN_BYTES, IOMAP_END_IN_BYTES, IoendFlag,
-  MapFlag, MapType, NULL_ADDR, OUT_HEADER_BYTES, OpFlag, Opcode, REVISIONS, encodeRequest, isWriteish,
-  readInvalMappingsOut, readIomapBeginOut, readOutHeader, readUpsertMappingsOut, writeIomapBeginIn,
-  writeIomapEndIn, writeIomapIoendIn, INVAL_TO_EOF, type IomapIo, type ProtocolRevision, type RevisionTraits,
+  MapFlag, MapType, NULL_ADDR, IN_HEADER_BYTES, OUT_HEADER_BYTES, OpFlag, Opcode, REVISIONS, isWriteish,
+  readInvalMappingsOut, readIomapBeginOut, readIomapIo, readUpsertMappingsOut, writeIomapBeginIn,
+  writeIomapEndIn, writeIomapIoendIn, INVAL_TO_EOF, IOMAP_BEGIN_OUT_BYTES, IOMAP_IO_BYTES, type IomapBeginOut, type IomapIo,
+  type ProtocolRevision, type RevisionTraits,
 } from '../../../src/trace/fuse-proto.ts';
 import type { AppOp, Fork, InvalReason, LockName } from '../../../src/trace/schema.ts';
-import { PARK, type Proc, type ProcStep } from '../clock.ts';
+import { PARK, type Proc, type ProcStep, type Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
-import type { DevFuse } from '../dev-fuse.ts';
+import { taskBufs, type DevFuse } from '../dev-fuse.ts';
 import {
   COPY_FILE_RANGE_IN_BYTES, FALLOCATE_IN_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FSYNC_IN_BYTES, O_DIRECT,
-  O_TRUNC, SETATTR_IN_BYTES, lookupBodyBytes, mapFields, readEntryOut, writeCopyRangeIn, writeFallocateIn, writeSetattrSize,
+  O_TRUNC, SETATTR_IN_BYTES, lookupBodyBytes, outError, outUnique, readEntryOut, startRequest, writeCopyRangeIn,
+  writeFallocateIn, writeSetattrSize, type MsgBuf,
 } from '../proto.ts';
 import { DirtyRanges } from './dirty-ranges.ts';
 import { MappingCache, ioOfRec, recOfIo, type CacheRec } from './mapping-cache.ts';
@@ -64,7 +69,8 @@ export interface OpenFile {
 
 /** The in-kernel "filesystem" of the kernel-ext4 baseline: the server model called directly. */
 export interface LocalBackend {
-  handle(requestBytes: Uint8Array): { reply: Uint8Array; costKind: string };
+  /** Handles the request; the reply is written into `replyTo` (the calling task's memory). */
+  handle(requestBytes: Uint8Array, replyTo: MsgBuf): { reply: Uint8Array; costKind: string };
   /** ext4's overwrite check for shared-lock direct writes: [pos, pos+len) is all written blocks. */
   isWrittenRange(ino: number, posBytes: number, lenBytes: number): boolean;
 }
@@ -133,6 +139,16 @@ const FOLIO_BYTES = 16 * 1024;
 const RETRY_CACHE_MAX = 32;
 const EINTR = 4;
 
+/**
+ * readIomapBeginOut of a reply in the task's `recv` buffer (body = bytes after fuse_out_header),
+ * reading through the buffer's own DataView instead of a new one per reply; a wrong size goes to
+ * the shared decoder, which throws its usual error.
+ */
+function readBeginOut(recv: MsgBuf, body: Uint8Array): IomapBeginOut {
+  if (body.byteLength !== IOMAP_BEGIN_OUT_BYTES) return readIomapBeginOut(body);
+  return { read: readIomapIo(recv.dv, OUT_HEADER_BYTES), write: readIomapIo(recv.dv, OUT_HEADER_BYTES + IOMAP_IO_BYTES) };
+}
+
 /** Mapping-changing requests of one ino, for the mapping oracle's "in flight" exemption. */
 interface ChangeState { inflight: number; count: number }
 
@@ -164,7 +180,10 @@ export class KernelModel {
   /** Stale mappings used because validation was off (the §2.6 race), for tests. */
   staleUsedCount = 0;
 
+  private readonly sched: Scheduler;
+
   constructor(private readonly core: SimCore, private readonly dev: DevFuse, private readonly cfg: KernelConfig) {
+    this.sched = core.sched;
     this.validateCtx = {
       posBytes: 0, blockBytes: cfg.blockBytes, maxBytes: cfg.maxBytes, hasCache: false,
       isDevRegistered: (d) => cfg.registeredDevs.has(d),
@@ -198,20 +217,22 @@ export class KernelModel {
   *request(proc: Proc, opcode: number, nodeId: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
     const unique = this.nextUnique;
     this.nextUnique += FUSE_REQ_ID_STEP;
-    const buf = encodeRequest({ opcode, unique: BigInt(unique), nodeid: BigInt(nodeId), uid: 0, gid: 0, pid: proc.tid }, bodyBytes, fill);
+    // The task's own fuse_req memory: it is parked until the reply, so nothing reuses it meanwhile.
+    const bufs = taskBufs(proc);
+    const buf = startRequest(bufs.send, opcode, unique, nodeId, proc.tid, bodyBytes);
+    if (fill) fill(bufs.send.dv, IN_HEADER_BYTES);
     if (this.local !== null) {
       // Baseline: the "server" is the kernel's own ext4 code — same handling, in-kernel cost, no events.
-      const r = this.local.handle(buf);
-      yield this.core.jitterNs(this.ext4CostNs(r.costKind));
-      const h = readOutHeader(r.reply);
-      return { error: h.error, body: r.reply.subarray(OUT_HEADER_BYTES) };
+      const r = this.local.handle(buf, bufs.recv);
+      { const ns = this.core.jitterNs(this.ext4CostNs(r.costKind)); if (!this.sched.advanceIfNext(ns)) yield ns; }
+      return { error: outError(r.reply), body: bufs.recv.replyBody(r.reply.byteLength) };
     }
     this.core.emit({ kind: 'fuse_send', tsNs: this.core.sched.nowNs, task: proc.task, unique, opcode, nodeId, lenBytes: buf.byteLength });
     this.dev.submit(buf, unique, proc);
     const reply = (yield PARK) as Uint8Array;
-    const h = readOutHeader(reply);
-    if (Number(h.unique) !== unique) throw new Error(`sim: ${proc.task} got reply ${h.unique} for request ${unique}`);
-    return { error: h.error, body: reply.subarray(OUT_HEADER_BYTES) };
+    const replyUnique = outUnique(reply);
+    if (replyUnique !== unique) throw new Error(`sim: ${proc.task} got reply ${replyUnique} for request ${unique}`);
+    return { error: outError(reply), body: bufs.recv.replyBody(reply.byteLength) };
   }
 
   private ext4CostNs(kind: string): number {
@@ -229,8 +250,7 @@ export class KernelModel {
   // Notifications (server → kernel, §1.5 payloads, §3.2 semantics), in the server thread's context.
 
   private handleNotify(bytes: Uint8Array, task: string): number {
-    const h = readOutHeader(bytes);
-    const code = h.error;
+    const code = outError(bytes);
     const body = bytes.subarray(OUT_HEADER_BYTES);
     const tsNs = this.core.sched.nowNs;
     const isUpsert = code === this.rev.notifyUpsert, isInval = code === this.rev.notifyInval;
@@ -256,7 +276,8 @@ export class KernelModel {
       else if (BigInt(inode.ino) !== msg.attrIno) error = -Errno.EINVAL;
     }
     if (upsert !== null && error === 0) {
-      for (const io of [upsert.read, upsert.write]) {
+      for (let k = 0; k < 2; k++) {
+        const io = k === 0 ? upsert.read : upsert.write;
         if (io.type === MapType.NOCACHE || io.type === MapType.PURE_OVERWRITE) continue;
         if (io.type === MapType.RETRY_CACHE) { error = -Errno.EINVAL; break; }
         this.validateCtx.posBytes = Number(io.offsetBytes);
@@ -273,15 +294,22 @@ export class KernelModel {
     if (upsert !== null) {
       if (inode.cache === null) inode.cache = new MappingCache(this.cfg.cacheMaxBytes, this.cfg.maxBytes);
       const cache = inode.cache;
-      for (const [fork, io] of [['read', upsert.read], ['write', upsert.write]] as const) {
+      for (let k = 0; k < 2; k++) {
+        const fork: Fork = k === 0 ? 'read' : 'write';
+        const io = k === 0 ? upsert.read : upsert.write;
         if (io.type === MapType.NOCACHE) continue;
         const out = cache.upsert(fork, recOfIo(io));
         if (!out.applied) continue;
         if (out.overflowDropped) this.core.emit({ kind: 'cache_drop', tsNs, task, nodeId, ino: inode.ino, fork, reason: 'overflow' });
-        this.core.emit({ kind: 'cache_upsert', tsNs, task, nodeId, ino: inode.ino, fork, ...mapFields(io), seq: cache.seq });
+        this.core.emit({
+          kind: 'cache_upsert', tsNs, task, nodeId, ino: inode.ino, fork, mapType: io.type, mapFlags: io.flags,
+          mapOffsetBytes: Number(io.offsetBytes), mapLenBytes: Number(io.lenBytes), mapAddr: io.addr, mapDev: io.dev, seq: cache.seq,
+        });
       }
     } else if (inval !== null && inode.cache !== null) {
-      for (const [fork, r] of [['read', inval.read], ['write', inval.write]] as const) {
+      for (let k = 0; k < 2; k++) {
+        const fork: Fork = k === 0 ? 'read' : 'write';
+        const r = k === 0 ? inval.read : inval.write;
         if (r.lenBytes === 0n) continue;
         const start = Number(r.offsetBytes);
         const end = r.lenBytes === INVAL_TO_EOF ? this.cfg.maxBytes : start + Number(r.lenBytes);
@@ -393,7 +421,7 @@ export class KernelModel {
   *open(proc: Proc, path: string, oflags: number): ProcStep<OpenFile | number> {
     const fd = this.nextFd++;
     this.appBegin(proc, 'open', path, fd, 0, 0, oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
     const inode = yield* this.lookupPath(proc, path);
     if (typeof inode === 'number') {
       this.appEnd(proc, 'open', fd, inode);
@@ -417,13 +445,22 @@ export class KernelModel {
   // -------------------------------------------------------------------------------------------
   // i_rwsem and invalidate_lock
 
-  private *lock(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): ProcStep<void> {
+  /**
+   * Takes the lock if that needs no wait (emitting lock_acquire) and returns true; else the caller
+   * runs `yield* lockWait(…)`. Split so the uncontended case costs no generator.
+   */
+  private tryLock(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): boolean {
     const sem = lock === 'i_rwsem' ? inode.iRwsem : inode.invalidateLock;
-    if (!sem.tryAcquire(proc, mode)) {
-      this.core.emit({ kind: 'lock_wait', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
-      sem.enqueue(proc, mode);
-      yield PARK; // woken by unlock() once the lock is ours
-    }
+    if (!sem.tryAcquire(proc, mode)) return false;
+    this.core.emit({ kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    return true;
+  }
+
+  private *lockWait(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): ProcStep<void> {
+    const sem = lock === 'i_rwsem' ? inode.iRwsem : inode.invalidateLock;
+    this.core.emit({ kind: 'lock_wait', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    sem.enqueue(proc, mode);
+    yield PARK; // woken by unlock() once the lock is ours
     this.core.emit({ kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
   }
 
@@ -440,19 +477,19 @@ export class KernelModel {
   *pio(proc: Proc, file: OpenFile, isWrite: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
     const op: AppOp = isWrite ? 'pwrite' : 'pread';
     this.appBegin(proc, op, file.path, file.fd, posBytes, lenBytes, file.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
     const direct = (file.oflags & O_DIRECT) !== 0;
     const inode = file.inode;
     let ret: number;
     if (!isWrite) {
       // Buffered and direct reads both take i_rwsem shared.
-      yield* this.lock(proc, inode, 'i_rwsem', 'R');
-      if (direct) yield* this.flushRange(proc, inode, posBytes, lenBytes);
+      if (!this.tryLock(proc, inode, 'i_rwsem', 'R')) yield* this.lockWait(proc, inode, 'i_rwsem', 'R');
+      if (direct && !inode.dirty.isEmpty) yield* this.flushRange(proc, inode, posBytes, lenBytes);
       const n = Math.min(lenBytes, Math.max(0, inode.iSizeBytes - posBytes));
       ret = n === 0 ? 0 : this.retOf(yield* this.iterate(proc, inode, direct ? IterKind.DioRead : IterKind.BufRead, posBytes, n));
       this.unlock(proc, inode, 'i_rwsem', 'R');
     } else if (!direct) {
-      yield* this.lock(proc, inode, 'i_rwsem', 'W');
+      if (!this.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.lockWait(proc, inode, 'i_rwsem', 'W');
       // Writing past a partial last block: zero its tail first (iomap_zero_range, op ZERO) under
       // the exclusive invalidate_lock (§2.4 buffered write, §6).
       const B = this.cfg.blockBytes;
@@ -467,8 +504,8 @@ export class KernelModel {
       // shared lock for aligned overwrites of written blocks inside EOF, as ext4 does.
       const mode: RwMode = this.local !== null && posBytes + lenBytes <= inode.iSizeBytes &&
         this.local.isWrittenRange(inode.ino, posBytes, lenBytes) ? 'R' : 'W';
-      yield* this.lock(proc, inode, 'i_rwsem', mode);
-      yield* this.flushRange(proc, inode, posBytes, lenBytes);
+      if (!this.tryLock(proc, inode, 'i_rwsem', mode)) yield* this.lockWait(proc, inode, 'i_rwsem', mode);
+      if (!inode.dirty.isEmpty) yield* this.flushRange(proc, inode, posBytes, lenBytes);
       // The IOEND round trip of a synchronous direct write happens before iomap_dio_rw returns,
       // i.e. still under i_rwsem (§2.4).
       const res = yield* this.iterate(proc, inode, IterKind.DioWrite, posBytes, lenBytes);
@@ -482,7 +519,7 @@ export class KernelModel {
 
   private *zeroTail(proc: Proc, inode: FuseInode, startBytes: number, endBytes: number): ProcStep<number> {
     if (endBytes <= startBytes) return 0;
-    yield* this.lock(proc, inode, 'invalidate_lock', 'W');
+    if (!this.tryLock(proc, inode, 'invalidate_lock', 'W')) yield* this.lockWait(proc, inode, 'invalidate_lock', 'W');
     const res = yield* this.iterate(proc, inode, IterKind.Zero, startBytes, endBytes - startBytes);
     this.unlock(proc, inode, 'invalidate_lock', 'W');
     return res.error;
@@ -494,8 +531,8 @@ export class KernelModel {
     const B = this.cfg.blockBytes;
     const pos = Math.floor(posBytes / B) * B;
     this.appBegin(proc, 'fault', file.path, file.fd, pos, B, file.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
-    yield* this.lock(proc, inode, 'invalidate_lock', 'R');
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    if (!this.tryLock(proc, inode, 'invalidate_lock', 'R')) yield* this.lockWait(proc, inode, 'invalidate_lock', 'R');
     let ret: number;
     if (pos >= inode.iSizeBytes) ret = -Errno.EINVAL; // SIGBUS in reality: the page is past EOF
     else ret = this.retOf(yield* this.iterate(proc, inode, IterKind.Fault, pos, Math.min(B, inode.iSizeBytes - pos)));
@@ -508,9 +545,9 @@ export class KernelModel {
   *fsync(proc: Proc, file: OpenFile): ProcStep<number> {
     const inode = file.inode;
     this.appBegin(proc, 'fsync', file.path, file.fd, 0, 0, file.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
-    yield* this.flushRange(proc, inode, 0, Infinity);
-    yield* this.lock(proc, inode, 'i_rwsem', 'W');
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    if (!inode.dirty.isEmpty) yield* this.flushRange(proc, inode, 0, Infinity);
+    if (!this.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.lockWait(proc, inode, 'i_rwsem', 'W');
     const r = yield* this.request(proc, Opcode.FSYNC, inode.nodeId, FSYNC_IN_BYTES);
     this.unlock(proc, inode, 'i_rwsem', 'W');
     const ret = r.error === -Errno.ENOSYS ? 0 : r.error;
@@ -521,7 +558,7 @@ export class KernelModel {
   /** ftruncate(2). */
   *truncate(proc: Proc, file: OpenFile, sizeBytes: number): ProcStep<number> {
     this.appBegin(proc, 'truncate', file.path, file.fd, sizeBytes, 0, file.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
     const ret = yield* this.setSize(proc, file.inode, sizeBytes, 'truncate');
     this.appEnd(proc, 'truncate', file.fd, ret);
     return ret;
@@ -534,8 +571,8 @@ export class KernelModel {
    * size 0 — no ic_seq bump, §3.1).
    */
   private *setSize(proc: Proc, inode: FuseInode, sizeBytes: number, reason: 'truncate' | 'o_trunc'): ProcStep<number> {
-    yield* this.lock(proc, inode, 'i_rwsem', 'W');
-    yield* this.lock(proc, inode, 'invalidate_lock', 'W');
+    if (!this.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.lockWait(proc, inode, 'i_rwsem', 'W');
+    if (!this.tryLock(proc, inode, 'invalidate_lock', 'W')) yield* this.lockWait(proc, inode, 'invalidate_lock', 'W');
     const B = this.cfg.blockBytes;
     let err = 0;
     if (sizeBytes < inode.iSizeBytes) {
@@ -546,7 +583,7 @@ export class KernelModel {
       inode.dirty.extract(Math.ceil(sizeBytes / B) * B, Infinity); // truncate_pagecache
     }
     if (err === 0) {
-      yield* this.flushRange(proc, inode, 0, Infinity);
+      if (!inode.dirty.isEmpty) yield* this.flushRange(proc, inode, 0, Infinity);
       this.changeBegin(inode.ino);
       const r = yield* this.request(proc, Opcode.SETATTR, inode.nodeId, SETATTR_IN_BYTES, (dv, at) => writeSetattrSize(dv, at, sizeBytes));
       err = r.error;
@@ -566,13 +603,13 @@ export class KernelModel {
   *fallocate(proc: Proc, file: OpenFile, mode: number, posBytes: number, lenBytes: number): ProcStep<number> {
     const inode = file.inode;
     this.appBegin(proc, 'fallocate', file.path, file.fd, posBytes, lenBytes, file.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
-    yield* this.lock(proc, inode, 'i_rwsem', 'W');
-    yield* this.lock(proc, inode, 'invalidate_lock', 'W');
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    if (!this.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.lockWait(proc, inode, 'i_rwsem', 'W');
+    if (!this.tryLock(proc, inode, 'invalidate_lock', 'W')) yield* this.lockWait(proc, inode, 'invalidate_lock', 'W');
     const isPunch = (mode & FALLOC_FL_PUNCH_HOLE) !== 0;
     // Punching must not leave dirty pages over freed blocks: write back, then drop them.
     if (isPunch) {
-      yield* this.flushRange(proc, inode, posBytes, lenBytes);
+      if (!inode.dirty.isEmpty) yield* this.flushRange(proc, inode, posBytes, lenBytes);
       inode.dirty.extract(posBytes, posBytes + lenBytes);
     }
     this.changeBegin(inode.ino);
@@ -598,11 +635,11 @@ export class KernelModel {
    */
   *copyFileRange(proc: Proc, src: OpenFile, dst: OpenFile, posBytes: number, lenBytes: number): ProcStep<number> {
     this.appBegin(proc, 'copy_file_range', src.path, src.fd, posBytes, lenBytes, src.oflags);
-    yield this.core.jitterNs(this.core.costs.syscallNs);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
     const out = dst.inode;
-    yield* this.flushRange(proc, src.inode, posBytes, lenBytes);
-    yield* this.lock(proc, out, 'i_rwsem', 'W');
-    yield* this.flushRange(proc, out, posBytes, lenBytes);
+    if (!src.inode.dirty.isEmpty) yield* this.flushRange(proc, src.inode, posBytes, lenBytes);
+    if (!this.tryLock(proc, out, 'i_rwsem', 'W')) yield* this.lockWait(proc, out, 'i_rwsem', 'W');
+    if (!out.dirty.isEmpty) yield* this.flushRange(proc, out, posBytes, lenBytes);
     this.changeBegin(out.ino);
     const r = yield* this.request(proc, Opcode.COPY_FILE_RANGE, src.inode.nodeId, COPY_FILE_RANGE_IN_BYTES, (dv, at) =>
       writeCopyRangeIn(dv, at, { offInBytes: posBytes, nodeIdOut: out.nodeId, offOutBytes: posBytes, lenBytes }));
@@ -654,7 +691,7 @@ export class KernelModel {
         case IterKind.BufRead:
         case IterKind.DioRead:
           // HOLE/UNWRITTEN/DELALLOC read as zeros without touching the disk (§2.3).
-          yield (hasData ? this.devNs(false, n) : this.memNs(n)) + this.core.jitterNs(costs.syscallNs >> 2);
+          { const ns = (hasData ? this.devNs(false, n) : this.memNs(n)) + this.core.jitterNs(costs.syscallNs >> 2); if (!this.sched.advanceIfNext(ns)) yield ns; }
           break;
         case IterKind.BufWrite:
         case IterKind.Fault: {
@@ -669,7 +706,7 @@ export class KernelModel {
         case IterKind.Zero:
           // Only written blocks need zeroing in the page cache; holes and unwritten extents read as zeros (§2.3).
           if (hasData) inode.dirty.add(pos, n);
-          yield this.memNs(n);
+          { const ns = this.memNs(n); if (!this.sched.advanceIfNext(ns)) yield ns; }
           break;
         case IterKind.DioWrite:
           if (dest.type !== MapType.MAPPED && dest.type !== MapType.UNWRITTEN) {
@@ -678,7 +715,7 @@ export class KernelModel {
             res.error = -Errno.EIO;
             return res;
           }
-          yield this.devNs(true, n) + this.core.jitterNs(costs.syscallNs >> 2);
+          { const ns = this.devNs(true, n) + this.core.jitterNs(costs.syscallNs >> 2); if (!this.sched.advanceIfNext(ns)) yield ns; }
           if (dest.type === MapType.UNWRITTEN) res.ioendFlags |= IoendFlag.UNWRITTEN;
           if ((dest.flags & MapFlag.SHARED) !== 0) res.ioendFlags |= IoendFlag.SHARED;
           break;
@@ -695,7 +732,9 @@ export class KernelModel {
         if (!this.isLocal) {
           this.core.emit({
             kind: 'iomap_end', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
-            opflags, posBytes: pos, lenBytes: n, writtenBytes, ...mapFields(map),
+            opflags, posBytes: pos, lenBytes: n, writtenBytes,
+            mapType: map.type, mapFlags: map.flags, mapOffsetBytes: Number(map.offsetBytes), mapLenBytes: Number(map.lenBytes),
+            mapAddr: map.addr, mapDev: map.dev,
           });
         }
         const endIn = { opflags, attrIno: BigInt(inode.ino), posBytes: BigInt(pos), countBytes: BigInt(n), writtenBytes: BigInt(writtenBytes), map };
@@ -719,7 +758,7 @@ export class KernelModel {
   private *copyFolios(proc: Proc, inode: FuseInode, posBytes: number, lenBytes: number, dest: IomapIo, cookie: number): ProcStep<number> {
     if (cookie === 0 || inode.cache === null) {
       // Always-valid mapping: nothing to revalidate, so the copy is one step.
-      yield this.memNs(lenBytes);
+      { const ns = this.memNs(lenBytes); if (!this.sched.advanceIfNext(ns)) yield ns; }
       inode.dirty.add(posBytes, lenBytes);
       return lenBytes;
     }
@@ -733,14 +772,16 @@ export class KernelModel {
         if (this.checkCookies) {
           this.core.emit({
             kind: 'cache_stale', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
-            posBytes: pos, oldCookie: cookie, newCookie: cache.seq, ...mapFields(dest),
+            posBytes: pos, oldCookie: cookie, newCookie: cache.seq,
+            mapType: dest.type, mapFlags: dest.flags, mapOffsetBytes: Number(dest.offsetBytes), mapLenBytes: Number(dest.lenBytes),
+            mapAddr: dest.addr, mapDev: dest.dev,
           });
           return done;
         }
         // Reported once per iteration: every later folio of it uses the same stale mapping.
         if (!reported) reported = this.noteStaleUse(proc, inode, pos, dest, cookie);
       }
-      yield this.memNs(chunk);
+      { const ns = this.memNs(chunk); if (!this.sched.advanceIfNext(ns)) yield ns; }
       inode.dirty.add(pos, chunk);
       done += chunk;
     }
@@ -798,7 +839,7 @@ export class KernelModel {
       if (r.error !== 0) return { error: r.error, dest: null, cookie: 0 };
       let out;
       try {
-        out = readIomapBeginOut(r.body);
+        out = readBeginOut(taskBufs(proc).recv, r.body);
       } catch (e) {
         if (!(e instanceof FuseDecodeError)) throw e;
         this.badData(proc, inode, e.message, -Errno.EIO);
@@ -806,10 +847,13 @@ export class KernelModel {
       }
       const tsNs = core.sched.nowNs;
       if (!this.isLocal) {
-        for (const slot of ['read', 'write'] as const) {
+        for (let k = 0; k < 2; k++) {
+          const slot = k === 0 ? 'read' : 'write';
+          const io = k === 0 ? out.read : out.write;
           core.emit({
             kind: 'iomap_map', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, slot, source: 'reply',
-            ...mapFields(out[slot]), cookie: 0,
+            mapType: io.type, mapFlags: io.flags, mapOffsetBytes: Number(io.offsetBytes), mapLenBytes: Number(io.lenBytes),
+            mapAddr: io.addr, mapDev: io.dev, cookie: 0,
           });
         }
       }
@@ -867,11 +911,17 @@ export class KernelModel {
       return null;
     }
     const io = ioOfRec(destRec, winStart, winEnd);
-    const mf = mapFields(io);
     const cookie = cache.seq;
-    this.core.emit({ kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: true, ...mf, cookie });
+    const mapOffsetBytes = Number(io.offsetBytes), mapLenBytes = Number(io.lenBytes);
+    this.core.emit({
+      kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: true,
+      mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
+    });
     if (!this.isLocal) {
-      this.core.emit({ kind: 'iomap_map', tsNs, task: proc.task, nodeId, ino, slot: fork === 'write' ? 'write' : 'read', source: 'cache', ...mf, cookie });
+      this.core.emit({
+        kind: 'iomap_map', tsNs, task: proc.task, nodeId, ino, slot: fork === 'write' ? 'write' : 'read', source: 'cache',
+        mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
+      });
     }
     this.checkAgainstServer(proc, inode, io, 'cache', this.changeCount(inode.ino));
     return { error: 0, dest: io, cookie };
@@ -902,7 +952,9 @@ export class KernelModel {
         else if (this.checkCookies) {
           this.core.emit({
             kind: 'cache_stale', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
-            posBytes: pos, oldCookie: wbCookie, newCookie: inode.cache.seq, ...mapFields(wbMap),
+            posBytes: pos, oldCookie: wbCookie, newCookie: inode.cache.seq,
+            mapType: wbMap.type, mapFlags: wbMap.flags, mapOffsetBytes: Number(wbMap.offsetBytes), mapLenBytes: Number(wbMap.lenBytes),
+            mapAddr: wbMap.addr, mapDev: wbMap.dev,
           });
         } else {
           this.noteStaleUse(proc, inode, pos, wbMap, wbCookie);
@@ -925,7 +977,7 @@ export class KernelModel {
         return;
       }
       const n = Math.min(count, Number(dest.offsetBytes + dest.lenBytes) - pos);
-      yield this.devNs(true, n);
+      { const ns = this.devNs(true, n); if (!this.sched.advanceIfNext(ns)) yield ns; }
       this.iterEnd(proc, inode, pos, n, n, 0);
       // iomap clamps the ioend to the in-core EOF so size updates are byte exact.
       const writtenBytes = Math.max(0, Math.min(n, inode.iSizeBytes - pos));
@@ -984,7 +1036,7 @@ export class KernelModel {
    */
   *kworker(proc: Proc, intervalNs: number, shouldStop: () => boolean): ProcStep<void> {
     for (;;) {
-      yield intervalNs;
+      { const ns = intervalNs; if (!this.sched.advanceIfNext(ns)) yield ns; }
       for (const inode of this.inodes.values()) {
         let budgetBytes = WRITEBACK_PASS_BYTES;
         while (budgetBytes > 0) {

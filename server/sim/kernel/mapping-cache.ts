@@ -20,6 +20,7 @@
 
 import { CACHE_RECORD_BYTES, MapType, NULL_ADDR, type IomapIo } from '../../../src/trace/fuse-proto.ts';
 import type { Fork } from '../../../src/trace/schema.ts';
+import { ChunkedList } from '../chunked.ts';
 
 export interface CacheRec {
   offBytes: number;
@@ -47,65 +48,59 @@ export function ioOfRec(r: CacheRec, trimStart = r.offBytes, trimEnd = r.offByte
   };
 }
 
+const offBytesOf = (r: CacheRec): number => r.offBytes;
+const NONE: readonly CacheRec[] = [];
+
+function mergeable(x: CacheRec, y: CacheRec): boolean {
+  return x.offBytes + x.lenBytes === y.offBytes && x.type === y.type && x.flags === y.flags && x.dev === y.dev &&
+    (x.addr < 0 ? y.addr < 0 : x.addr + x.lenBytes === y.addr);
+}
+
+/** One fork's records, sorted by offset; a ChunkedList because a fork holds up to cacheMaxBytes / 32 records (8192 by default). */
 class ForkTree {
-  recs: CacheRec[] = [];
+  readonly recs = new ChunkedList<CacheRec>(offBytesOf);
   constructor(public present: boolean) {}
 
-  /** Index of the last record with offBytes <= pos, or -1. */
-  floorIdx(pos: number): number {
-    const a = this.recs;
-    let lo = 0, hi = a.length - 1, ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid]!.offBytes <= pos) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
-  }
-
   find(pos: number): CacheRec | null {
-    const i = this.floorIdx(pos);
+    const i = this.recs.floorIdx(pos);
     if (i < 0) return null;
-    const r = this.recs[i]!;
+    const r = this.recs.at(i)!;
     return pos < r.offBytes + r.lenBytes ? r : null;
   }
 
   /** Cuts [start, end) out of the fork; returns how many records were touched. */
   remove(start: number, end: number): number {
     const a = this.recs;
-    let i = this.floorIdx(start);
-    if (i < 0 || a[i]!.offBytes + a[i]!.lenBytes <= start) i++;
+    let i = a.floorIdx(start);
+    if (i < 0 || a.at(i)!.offBytes + a.at(i)!.lenBytes <= start) i++;
     const first = i;
-    const pieces: CacheRec[] = [];
+    let pieces: CacheRec[] | null = null;
     let touched = 0;
-    for (; i < a.length && a[i]!.offBytes < end; i++) {
-      const r = a[i]!;
+    for (let r = a.at(i); r !== undefined && r.offBytes < end; r = a.at(++i)) {
       touched++;
       const rEnd = r.offBytes + r.lenBytes;
-      if (r.offBytes < start) pieces.push({ ...r, lenBytes: start - r.offBytes });
+      if (r.offBytes < start) (pieces ??= []).push({ ...r, lenBytes: start - r.offBytes });
       if (rEnd > end) {
         const cut = end - r.offBytes;
-        pieces.push({ ...r, offBytes: end, lenBytes: rEnd - end, addr: r.addr < 0 ? -1 : r.addr + cut });
+        (pieces ??= []).push({ ...r, offBytes: end, lenBytes: rEnd - end, addr: r.addr < 0 ? -1 : r.addr + cut });
       }
     }
-    if (touched > 0) a.splice(first, i - first, ...pieces);
+    if (touched > 0) a.splice(first, i - first, pieces ?? NONE);
     return touched;
   }
 
   /** Inserts over a gap (caller removed overlaps) and merges with contiguous neighbours. */
   insert(rec: CacheRec): void {
     const a = this.recs;
-    let i = this.floorIdx(rec.offBytes) + 1;
-    a.splice(i, 0, rec);
-    const mergeable = (x: CacheRec, y: CacheRec) =>
-      x.offBytes + x.lenBytes === y.offBytes && x.type === y.type && x.flags === y.flags && x.dev === y.dev &&
-      (x.addr < 0 ? y.addr < 0 : x.addr + x.lenBytes === y.addr);
-    if (i + 1 < a.length && mergeable(a[i]!, a[i + 1]!)) {
-      a[i] = { ...a[i]!, lenBytes: a[i]!.lenBytes + a[i + 1]!.lenBytes };
-      a.splice(i + 1, 1);
+    let i = a.floorIdx(rec.offBytes) + 1;
+    a.splice(i, 0, [rec]);
+    if (i + 1 < a.length && mergeable(a.at(i)!, a.at(i + 1)!)) {
+      a.set(i, { ...a.at(i)!, lenBytes: a.at(i)!.lenBytes + a.at(i + 1)!.lenBytes });
+      a.splice(i + 1, 1, NONE);
     }
-    if (i > 0 && mergeable(a[i - 1]!, a[i]!)) {
-      a[i - 1] = { ...a[i - 1]!, lenBytes: a[i - 1]!.lenBytes + a[i]!.lenBytes };
-      a.splice(i, 1);
+    if (i > 0 && mergeable(a.at(i - 1)!, a.at(i)!)) {
+      a.set(i - 1, { ...a.at(i - 1)!, lenBytes: a.at(i - 1)!.lenBytes + a.at(i)!.lenBytes });
+      a.splice(i, 1, NONE);
       i--;
     }
   }
@@ -139,8 +134,9 @@ export class MappingCache {
   recordCount(f: Fork): number {
     return this.fork(f).recs.length;
   }
+  /** A copy of the fork's records, for tests and debugging. */
   records(f: Fork): readonly CacheRec[] {
-    return this.fork(f).recs;
+    return this.fork(f).recs.toArray();
   }
 
   /** The record covering pos (a record starting after pos is a miss, §3.3). */
@@ -158,7 +154,7 @@ export class MappingCache {
     if (t.remove(rec.offBytes, rec.offBytes + rec.lenBytes) > 0) this.bump();
     let overflowDropped = false;
     if (t.recs.length * CACHE_RECORD_BYTES > this.maxBytes) {
-      t.recs = []; // whole-fork drop: no seq bump (§3.1 quirk)
+      t.recs.clear(); // whole-fork drop: no seq bump (§3.1 quirk)
       overflowDropped = true;
     }
     t.insert(rec);
@@ -174,7 +170,7 @@ export class MappingCache {
     const t = this.fork(f);
     if (!t.present || t.recs.length === 0) return 'none';
     if (start === 0 && end >= this.sMaxBytes) {
-      t.recs = [];
+      t.recs.clear();
       return 'whole';
     }
     if (t.remove(start, end) === 0) return 'none';

@@ -5,7 +5,10 @@
 //
 // Extents are kept sorted by fileBlk, non-overlapping, and merged with a neighbour when they are
 // contiguous in file *and* disk blocks and have the same written/unwritten state — so the array
-// stays bounded by the file's size in blocks (and is usually far smaller).
+// stays bounded by the file's size in blocks (and is usually far smaller). Random writes to a
+// sparse file still leave thousands, so they live in a ChunkedList (splices move one chunk).
+
+import { ChunkedList } from '../chunked.ts';
 
 export interface Extent {
   fileBlk: number;
@@ -19,8 +22,11 @@ export type ExtentLookup =
   /** `endBlk` is Infinity when no extent follows. */
   | { kind: 'hole'; startBlk: number; endBlk: number };
 
+const fileBlkOf = (e: Extent): number => e.fileBlk;
+const NONE: readonly Extent[] = [];
+
 export class ExtentMap {
-  private exts: Extent[] = [];
+  private readonly exts = new ChunkedList<Extent>(fileBlkOf);
 
   get count(): number {
     return this.exts.length;
@@ -28,48 +34,42 @@ export class ExtentMap {
 
   /** A copy, for tests and debugging. */
   toArray(): Extent[] {
-    return this.exts.map((e) => ({ ...e }));
+    return this.exts.toArray().map((e) => ({ ...e }));
   }
 
   /** Index of the last extent with fileBlk <= blk, or -1. */
   private floorIdx(blk: number): number {
-    let lo = 0, hi = this.exts.length - 1, ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.exts[mid]!.fileBlk <= blk) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
+    return this.exts.floorIdx(blk);
   }
 
   lookup(blk: number): ExtentLookup {
     const i = this.floorIdx(blk);
-    const e = i >= 0 ? this.exts[i]! : undefined;
+    const e = i >= 0 ? this.exts.at(i) : undefined;
     if (e && blk < e.fileBlk + e.lenBlk) return { kind: 'extent', ext: e };
-    const next = this.exts[i + 1];
+    const next = this.exts.at(i + 1);
     return { kind: 'hole', startBlk: e ? e.fileBlk + e.lenBlk : 0, endBlk: next ? next.fileBlk : Infinity };
   }
 
   /** Adds an extent over a hole (overlap is a caller bug). */
   insert(ext: Extent): void {
     const i = this.floorIdx(ext.fileBlk);
-    const prev = i >= 0 ? this.exts[i]! : undefined;
-    const next = this.exts[i + 1];
+    const prev = i >= 0 ? this.exts.at(i) : undefined;
+    const next = this.exts.at(i + 1);
     if ((prev && prev.fileBlk + prev.lenBlk > ext.fileBlk) || (next && ext.fileBlk + ext.lenBlk > next.fileBlk)) {
       throw new Error(`extent-map: insert of [${ext.fileBlk}, +${ext.lenBlk}) overlaps an extent`);
     }
-    this.exts.splice(i + 1, 0, { ...ext });
+    this.exts.splice(i + 1, 0, [{ ...ext }]);
     this.mergeAround(i, i + 2);
   }
 
   /** Marks [startBlk, endBlk) written; returns how many unwritten blocks were converted. */
   convert(startBlk: number, endBlk: number): number {
     let i = this.floorIdx(startBlk);
-    if (i < 0 || this.exts[i]!.fileBlk + this.exts[i]!.lenBlk <= startBlk) i++;
+    if (i < 0 || this.exts.at(i)!.fileBlk + this.exts.at(i)!.lenBlk <= startBlk) i++;
     const first = i;
     let convertedBlk = 0;
     const pieces: Extent[] = [];
-    for (; i < this.exts.length && this.exts[i]!.fileBlk < endBlk; i++) {
-      const e = this.exts[i]!;
+    for (let e = this.exts.at(i); e !== undefined && e.fileBlk < endBlk; e = this.exts.at(++i)) {
       if (!e.isUnwritten) { pieces.push(e); continue; }
       const lo = Math.max(e.fileBlk, startBlk), hi = Math.min(e.fileBlk + e.lenBlk, endBlk);
       if (lo > e.fileBlk) pieces.push({ fileBlk: e.fileBlk, lenBlk: lo - e.fileBlk, physBlk: e.physBlk, isUnwritten: true });
@@ -80,7 +80,7 @@ export class ExtentMap {
       convertedBlk += hi - lo;
     }
     if (convertedBlk === 0) return 0;
-    this.exts.splice(first, i - first, ...pieces);
+    this.exts.splice(first, i - first, pieces);
     this.mergeAround(first - 1, first + pieces.length + 1);
     return convertedBlk;
   }
@@ -88,27 +88,26 @@ export class ExtentMap {
   /** Removes [startBlk, endBlk) from the map (truncate, punch, copy target); returns blocks freed. */
   removeRange(startBlk: number, endBlk: number): number {
     let i = this.floorIdx(startBlk);
-    if (i < 0 || this.exts[i]!.fileBlk + this.exts[i]!.lenBlk <= startBlk) i++;
+    if (i < 0 || this.exts.at(i)!.fileBlk + this.exts.at(i)!.lenBlk <= startBlk) i++;
     const first = i;
     const pieces: Extent[] = [];
     let freedBlk = 0;
-    for (; i < this.exts.length && this.exts[i]!.fileBlk < endBlk; i++) {
-      const e = this.exts[i]!;
+    for (let e = this.exts.at(i); e !== undefined && e.fileBlk < endBlk; e = this.exts.at(++i)) {
       const eEnd = e.fileBlk + e.lenBlk;
       if (e.fileBlk < startBlk) pieces.push({ ...e, lenBlk: startBlk - e.fileBlk });
       if (eEnd > endBlk) pieces.push({ ...e, fileBlk: endBlk, lenBlk: eEnd - endBlk, physBlk: e.physBlk + (endBlk - e.fileBlk) });
       freedBlk += Math.min(eEnd, endBlk) - Math.max(e.fileBlk, startBlk);
     }
-    if (i > first) this.exts.splice(first, i - first, ...pieces);
+    if (i > first) this.exts.splice(first, i - first, pieces);
     return freedBlk;
   }
 
   /** Extents overlapping [startBlk, endBlk), in order (for the mapping oracle). */
   overlapping(startBlk: number, endBlk: number): Extent[] {
     let i = this.floorIdx(startBlk);
-    if (i < 0 || this.exts[i]!.fileBlk + this.exts[i]!.lenBlk <= startBlk) i++;
+    if (i < 0 || this.exts.at(i)!.fileBlk + this.exts.at(i)!.lenBlk <= startBlk) i++;
     const out: Extent[] = [];
-    for (; i < this.exts.length && this.exts[i]!.fileBlk < endBlk; i++) out.push(this.exts[i]!);
+    for (let e = this.exts.at(i); e !== undefined && e.fileBlk < endBlk; e = this.exts.at(++i)) out.push(e);
     return out;
   }
 
@@ -116,10 +115,10 @@ export class ExtentMap {
     let k = Math.max(1, loIdx);
     let hi = Math.min(hiIdx, this.exts.length - 1);
     while (k <= hi) {
-      const a = this.exts[k - 1]!, b = this.exts[k]!;
+      const a = this.exts.at(k - 1)!, b = this.exts.at(k)!;
       if (a.fileBlk + a.lenBlk === b.fileBlk && a.physBlk + a.lenBlk === b.physBlk && a.isUnwritten === b.isUnwritten) {
         a.lenBlk += b.lenBlk;
-        this.exts.splice(k, 1);
+        this.exts.splice(k, 1, NONE);
         hi--;
       } else k++;
     }

@@ -13,13 +13,14 @@
 
 import {
   Errno, FuseDecodeError, IOMAP_BEGIN_OUT_BYTES, IOMAP_IOEND_OUT_BYTES, IoendFlag, MapFlag, MapType,
-  NULL_ADDR, OpFlag, Opcode, REVISIONS, UPSERT_MAPPINGS_OUT_BYTES, encodeReply, isWriteish, readIomapBeginIn, readIomapEndIn,
-  readIomapIoendIn, writeIomapBeginOut, writeUpsertMappingsOut, type InHeader, type IomapIo, type ProtocolRevision,
+  NULL_ADDR, OpFlag, Opcode, REVISIONS, UPSERT_MAPPINGS_OUT_BYTES, isWriteish, readIomapBeginIn, readIomapEndIn,
+  readIomapIoendIn, writeIomapBeginOut, writeUpsertMappingsOut, type IomapIo, type ProtocolRevision,
 } from '../../../src/trace/fuse-proto.ts';
 import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
-  readCopyRangeIn, readFallocateIn, readLookupName, readSetattrIn, writeEntryOut,
+  encodeReplyInto, readCopyRangeIn, readFallocateIn, readLookupName, readSetattrIn, writeEntryOut,
+  type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios.ts';
 import { ExtentMap } from './extent-map.ts';
@@ -32,7 +33,7 @@ export const EXT4_ROOT_INO = 2;
 export const EXT4_FIRST_INO = 12;
 /** First data block the allocator hands out (below: "metadata"). */
 const FIRST_DATA_BLK = 256;
-/** 1 TiB device. */
+/** 1 TiB device (byte addresses < 2^40, exact as numbers). */
 const DEVICE_BLOCKS = 2 ** 28;
 /** Largest extent one IOMAP_BEGIN allocates (fuse2fs allocates per request, bounded). */
 const MAX_ALLOC_BLOCKS = 256;
@@ -55,11 +56,12 @@ interface SrvInode {
 export type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy';
 
 export interface HandleResult {
+  /** In the handling thread's `send` buffer: valid until that thread handles its next request. */
   reply: Uint8Array;
   costNs: number;
   costKind: CostKind;
-  /** Notifications (upserts) the server writes to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
-  notifies: Uint8Array[] | null;
+  /** A notification (upsert, in the thread's `notify` buffer) written to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
+  notify: Uint8Array | null;
 }
 
 export interface FsServerConfig {
@@ -83,6 +85,8 @@ export class FsServer {
   private beginCount = 0;
   private readonly useCache: boolean;
   private readonly notifyUpsert: number;
+  /** The memory of the thread whose request is being handled (handling is synchronous). */
+  private bufs: TaskBufs | null = null;
   /** Unwritten blocks converted at IOEND so far (a per-run figure for the UI). */
   convertedBlkTotal = 0;
 
@@ -102,7 +106,9 @@ export class FsServer {
     return i && { sizeBytes: i.sizeBytes, nlink: i.nlink, extentCount: i.extents.count };
   }
 
-  handle(h: InHeader, body: Uint8Array): HandleResult {
+  /** Handles one request; `bufs` is the handling thread's memory, where the reply and notification are encoded. */
+  handle(h: InHeader, body: Uint8Array, bufs: TaskBufs): HandleResult {
+    this.bufs = bufs;
     try {
       switch (h.opcode) {
         case Opcode.LOOKUP: return this.lookup(h, body);
@@ -182,15 +188,15 @@ export class FsServer {
   }
 
   private error(h: InHeader, errno: number, baseNs: number): HandleResult {
-    return { reply: encodeReply({ error: -errno, unique: h.unique }, 0), costNs: this.costNs(baseNs), costKind: 'meta', notifies: null };
+    return { reply: encodeReplyInto(this.bufs!.send, -errno, h.unique, 0), costNs: this.costNs(baseNs), costKind: 'meta', notify: null };
   }
   private ok(h: InHeader, baseNs: number, costKind: CostKind): HandleResult {
-    return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs: this.costNs(baseNs), costKind, notifies: null };
+    return { reply: encodeReplyInto(this.bufs!.send, 0, h.unique, 0), costNs: this.costNs(baseNs), costKind, notify: null };
   }
 
   /** Resolves the request's nodeid and cross-checks attr_ino the way fuse4fs does. */
   private inodeOf(h: InHeader, attrIno?: bigint): SrvInode | number {
-    const ino = this.nodeToIno.get(Number(h.nodeid));
+    const ino = this.nodeToIno.get(h.nodeId);
     if (ino === undefined) return Errno.ESTALE;
     if (attrIno !== undefined && BigInt(ino) !== attrIno) return Errno.EINVAL;
     return this.inodes.get(ino)!;
@@ -209,7 +215,7 @@ export class FsServer {
     if (this.cfg.policy === 'ino') {
       nodeId = childIno;
     } else {
-      const key = `${h.nodeid}/${name}`;
+      const key = `${h.nodeId}/${name}`;
       nodeId = this.pathNodes.get(key) ?? 0;
       if (nodeId === 0) {
         nodeId = this.nextNodeId++;
@@ -222,8 +228,8 @@ export class FsServer {
       mode: child.isDir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
       attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision],
     };
-    const reply = encodeReply({ error: 0, unique: h.unique }, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
-    return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notifies: null };
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
+    return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notify: null };
   }
 
   private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
@@ -244,7 +250,7 @@ export class FsServer {
     if (hit.kind === 'extent') {
       const e = hit.ext;
       read = {
-        offsetBytes: BigInt(e.fileBlk * B), lenBytes: BigInt(e.lenBlk * B), addr: BigInt(e.physBlk) * BigInt(B),
+        offsetBytes: BigInt(e.fileBlk * B), lenBytes: BigInt(e.lenBlk * B), addr: BigInt(e.physBlk * B),
         type: e.isUnwritten ? MapType.UNWRITTEN : MapType.MAPPED, flags: 0, dev: SERVER_DEV_ID,
       };
     } else {
@@ -257,7 +263,7 @@ export class FsServer {
         didAllocate = true;
         // fuse2fs: a forced-uninit fallocate, returned as UNWRITTEN + DIRTY (metadata not yet on disk).
         read = {
-          offsetBytes: BigInt(posBlk * B), lenBytes: BigInt(lenBlk * B), addr: BigInt(physBlk) * BigInt(B),
+          offsetBytes: BigInt(posBlk * B), lenBytes: BigInt(lenBlk * B), addr: BigInt(physBlk * B),
           type: MapType.UNWRITTEN, flags: MapFlag.DIRTY, dev: SERVER_DEV_ID,
         };
       } else {
@@ -282,14 +288,14 @@ export class FsServer {
     // sent as a plain reply too, so that the BEGIN-reply validation is what catches it.
     if (this.useCache && !isBad && (req.opflags & (OpFlag.ATOMIC | OpFlag.SWAPFILE)) === 0) {
       const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
-      const upsert = encodeReply({ error: this.notifyUpsert, unique: 0n }, UPSERT_MAPPINGS_OUT_BYTES,
-        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: h.nodeid, attrIno: req.attrIno, read, write: nocache }));
+      const upsert = encodeReplyInto(this.bufs!.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
+        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: req.attrIno, read, write: nocache }));
       const retry: IomapIo = { ...read, addr: NULL_ADDR, type: MapType.RETRY_CACHE, flags: 0, dev: 0 };
-      const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read: retry, write }));
-      return { reply, costNs, costKind, notifies: [upsert] };
+      const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read: retry, write }));
+      return { reply, costNs, costKind, notify: upsert };
     }
-    const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
-    return { reply, costNs, costKind, notifies: null };
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
+    return { reply, costNs, costKind, notify: null };
   }
 
   /** Fault injection: one of the mistakes kernel validation must catch (§1.4). */
@@ -333,11 +339,11 @@ export class FsServer {
     if (convertedBlk > 0) this.convertedBlkTotal += convertedBlk;
     const costNs = this.costNs(convertedBlk > 0 ? c.serverConvertNs : c.serverIoendNs);
     const costKind: CostKind = convertedBlk > 0 ? 'convert' : 'ioend';
-    if (!REVISIONS[this.cfg.revision].ioendHasReply) return { reply: encodeReply({ error: 0, unique: h.unique }, 0), costNs, costKind, notifies: null };
+    if (!REVISIONS[this.cfg.revision].ioendHasReply) return { reply: encodeReplyInto(this.bufs!.send, 0, h.unique, 0), costNs, costKind, notify: null };
     // v7: fuse_iomap_ioend_out.newsize — always the true on-disk size, never 0 (§1.5).
     const sizeBytes = inode.sizeBytes;
-    const reply = encodeReply({ error: 0, unique: h.unique }, IOMAP_IOEND_OUT_BYTES, (dv, at) => dv.setBigUint64(at, BigInt(sizeBytes), true));
-    return { reply, costNs, costKind, notifies: null };
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_IOEND_OUT_BYTES, (dv, at) => dv.setBigUint64(at, BigInt(sizeBytes), true));
+    return { reply, costNs, costKind, notify: null };
   }
 
   /** FUSE_SETATTR with FATTR_SIZE: truncate frees the blocks past the new EOF (partial block kept). */
@@ -351,11 +357,11 @@ export class FsServer {
       inode.sizeBytes = req.sizeBytes;
     }
     const sizeBytes = inode.sizeBytes;
-    const reply = encodeReply({ error: 0, unique: h.unique }, ATTR_OUT_BYTES, (dv, at) => {
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ATTR_OUT_BYTES, (dv, at) => {
       dv.setBigUint64(at + 16, BigInt(inode.ino), true);
       dv.setBigUint64(at + 24, BigInt(sizeBytes), true);
     });
-    return { reply, costNs: this.costNs(c.serverSetattrNs), costKind: 'meta', notifies: null };
+    return { reply, costNs: this.costNs(c.serverSetattrNs), costKind: 'meta', notify: null };
   }
 
   /** FUSE_FALLOCATE: mode 0/KEEP_SIZE allocates uninitialised extents over holes; PUNCH_HOLE frees whole blocks. */
@@ -407,9 +413,9 @@ export class FsServer {
       dst.extents.insert({ fileBlk: startBlk, lenBlk: endBlk - startBlk, physBlk, isUnwritten: false });
       dst.sizeBytes = Math.max(dst.sizeBytes, req.offOutBytes + lenBytes);
     }
-    const reply = encodeReply({ error: 0, unique: h.unique }, WRITE_OUT_BYTES, (dv, at) => dv.setUint32(at, lenBytes, true));
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, WRITE_OUT_BYTES, (dv, at) => dv.setUint32(at, lenBytes, true));
     const costNs = this.costNs(c.serverFallocNs + Math.round((lenBytes / 1024) * c.serverCopyNsPerKiB));
-    return { reply, costNs, costKind: 'copy', notifies: null };
+    return { reply, costNs, costKind: 'copy', notify: null };
   }
 
   /** [pos, pos+len) is entirely written (initialised) blocks: ext4's overwrite test for shared-lock DIO. */

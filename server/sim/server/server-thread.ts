@@ -1,24 +1,27 @@
 // One fuse server thread (libfuse worker): read a request from /dev/fuse, decode its header,
 // let the filesystem handle it, spend the service time, write the reply.
 
-import { IN_HEADER_BYTES, readInHeader, readOutHeader } from '../../../src/trace/fuse-proto.ts';
+import { IN_HEADER_BYTES } from '../../../src/trace/fuse-proto.ts';
 import type { Proc, ProcStep } from '../clock.ts';
 import type { SimCore } from '../core.ts';
-import type { DevFuse } from '../dev-fuse.ts';
+import { taskBufs, type DevFuse } from '../dev-fuse.ts';
+import { outError, outLen, readInHeaderInto, type SimInHeader } from '../proto.ts';
 import type { FsServer } from './fs-server.ts';
 
 export function* serverThread(proc: Proc, core: SimCore, dev: DevFuse, fs: FsServer): ProcStep<void> {
+  // libfuse's per-thread buffers: the reply and notification of one request live here until written.
+  const bufs = taskBufs(proc);
+  const h: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
   for (;;) {
     const req = yield* dev.readRequest(proc);
-    const h = readInHeader(req);
-    const unique = Number(h.unique);
-    core.emit({ kind: 'fuse_recv', tsNs: core.sched.nowNs, task: proc.task, unique, opcode: h.opcode, nodeId: Number(h.nodeid) });
-    const { reply, costNs, notifies } = fs.handle(h, req.subarray(IN_HEADER_BYTES, h.len));
-    yield costNs;
+    readInHeaderInto(req, h);
+    const unique = h.unique, opcode = h.opcode;
+    core.emit({ kind: 'fuse_recv', tsNs: core.sched.nowNs, task: proc.task, unique, opcode, nodeId: h.nodeId });
+    const { reply, costNs, notify } = fs.handle(h, req.subarray(IN_HEADER_BYTES, h.len), bufs);
+    if (!core.sched.advanceIfNext(costNs)) yield costNs; // in place when nothing else is due first (clock.ts)
     // Upserts go out before the reply, so the kernel's RETRY_CACHE lookup can find them (§3.2).
-    if (notifies !== null) for (const n of notifies) dev.writeNotify(n, proc.task);
-    const out = readOutHeader(reply);
-    core.emit({ kind: 'fuse_reply', tsNs: core.sched.nowNs, task: proc.task, unique, opcode: h.opcode, error: out.error, lenBytes: out.len });
+    if (notify !== null) dev.writeNotify(notify, proc.task);
+    core.emit({ kind: 'fuse_reply', tsNs: core.sched.nowNs, task: proc.task, unique, opcode, error: outError(reply), lenBytes: outLen(reply) });
     dev.writeReply(reply);
   }
 }
