@@ -27,16 +27,30 @@
 //   - `fuse_request_send … req 0` (6.12–6.17 kernels, §4.3) waits for the next unmatched
 //     `fuse_request_end` of its connection, in order, and takes its `req` (approximate by design).
 
+// Parsing runs on code units in a typed array (units.ts), never on per-line strings: a string chunk
+// that is all ASCII (nearly every trace) is encoded into bytes at once and its lines are parsed
+// there; strings are made only for what events keep (task and tracepoint names, interned; bodies
+// of instants). A line with other characters is parsed from its UTF-16 code units, so columns and
+// the `\s` grammar are those of the string. Byte chunks (Uint8Array, UTF-8) parse the same way.
+
 import type { AppOp, Fork, TraceEvent } from '../schema.ts';
 import { DiagSink } from '../ndjson.ts';
 import {
   EFSCORRUPTED, NULL_ADDR, Opcode, ioendFlagStrings, mapFlagStrings, mapTypeFromName, opFlagStrings, parseFlags,
 } from '../fuse-proto.ts';
+import {
+  Interner, decAt, hasAt, isDigit, isFlagChar, isLineTerminator, isWord, isWs, parseLongAt, parseNumAt, skipWs,
+  unitsToString, type Units,
+} from './units.ts';
 
 /** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
 export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
 /** Events held for deferred decisions (see file comment) before they are forced out. */
 const MAX_HELD_EVENTS = 4096;
+/** Replied requests' entries kept (opcodeByUnique) beyond twice the open ones before they are dropped. */
+const MAX_REPLIED_KEPT = 4096;
+/** Distinct iomap_iter flag texts cached (a handful in a real trace). */
+const MAX_CACHED_FLAG_TEXTS = 256;
 
 export const LOCK_FLAG_STRINGS: ReadonlyArray<readonly [number, string]> = [
   [1, 'SPIN'], [2, 'READ'], [4, 'WRITE'], [8, 'RT'], [16, 'PERCPU'], [32, 'MUTEX'],
@@ -52,180 +66,108 @@ class BodyError extends Error {
   constructor(readonly col: number, message: string) { super(message); }
 }
 
-/** Positional reader over a tracepoint body: keys repeat, so each read searches from the cursor. */
+/** The line being parsed: its units [start, end) (a 0 unit at end), and strings cut from it. */
+interface LineText {
+  u: Units;
+  /** u[from, to) as a string. */
+  str(from: number, to: number): string;
+}
+
+/** Positional reader over a tracepoint body u[start, end): keys repeat, so each read searches from the cursor. */
 class Cursor {
-  s = '';
+  u: Units = new Uint8Array(1);
+  start = 0;
+  end = 0;
   p = 0;
-  reset(s: string): this {
-    this.s = s;
-    this.p = 0;
+  constructor(private readonly line: LineText) {}
+  reset(start: number, end: number): this {
+    this.u = this.line.u;
+    this.start = start;
+    this.end = end;
+    this.p = start;
     return this;
+  }
+  /** The body as a string. */
+  text(): string {
+    return this.line.str(this.start, this.end);
   }
   /** Index of the value after `key ` found at a token boundary at or after the cursor. */
   private find(key: string): number {
-    const s = this.s;
+    const u = this.u;
+    const k0 = key.charCodeAt(0);
+    const last = this.end - key.length;
     let i = this.p;
     for (;;) {
-      i = s.indexOf(key, i);
-      if (i < 0) throw new BodyError(this.p, `expected '${key}'`);
+      while (i <= last && (u[i] !== k0 || !hasAt(u, i, key))) i++;
+      if (i > last) throw new BodyError(this.p - this.start, `expected '${key}'`);
       const after = i + key.length;
-      if ((i === 0 || s.charCodeAt(i - 1) === 32) && (s.charCodeAt(after) === 32 || s.charCodeAt(after) === 61)) {
-        return after + 1;
-      }
+      if ((i === this.start || u[i - 1] === 32) && (u[after] === 32 || u[after] === 61)) return after + 1;
       i = after;
     }
   }
   /** True if the next token is `key` (optional fields that newer formats added). */
   has(key: string): boolean {
+    const u = this.u;
     let i = this.p;
-    while (this.s.charCodeAt(i) === 32) i++;
-    if (!this.s.startsWith(key, i)) return false;
-    const after = this.s.charCodeAt(i + key.length);
+    while (u[i] === 32) i++;
+    if (!hasAt(u, i, key)) return false;
+    const after = u[i + key.length];
     return after === 32 || after === 61;
+  }
+  /** End of the token at `v`: the next space, else the body's end. */
+  private tokenEnd(v: number): number {
+    const u = this.u;
+    const end = this.end;
+    let e = v;
+    while (e < end && u[e] !== 32) e++;
+    return e;
   }
   token(key: string): string {
     const v = this.find(key);
-    let e = this.s.indexOf(' ', v);
-    if (e < 0) e = this.s.length;
+    const e = this.tokenEnd(v);
     this.p = e;
-    return this.s.slice(v, e);
+    return this.line.str(v, e);
   }
   num(key: string): number {
     const start = this.p;
     const v = this.find(key);
-    let e = this.s.indexOf(' ', v);
-    if (e < 0) e = this.s.length;
+    const e = this.tokenEnd(v);
     this.p = e;
-    const n = parseNumAt(this.s, v, e);
-    if (Number.isNaN(n)) throw new BodyError(start, `${key}: '${this.s.slice(v, e)}' is not a number`);
+    const n = parseNumAt(this.u, v, e);
+    if (Number.isNaN(n)) throw new BodyError(start - this.start, `${key}: '${this.line.str(v, e)}' is not a number`);
     return n;
   }
   u64(key: string): bigint {
     const start = this.p;
     const t = this.token(key);
     const v = parseU64(t);
-    if (v === null) throw new BodyError(start, `${key}: '${t}' is not a 64-bit value`);
+    if (v === null) throw new BodyError(start - this.start, `${key}: '${t}' is not a 64-bit value`);
     return v;
   }
   /** `key (a|b)` → `a|b`. */
   paren(key: string): string {
     const v = this.find(key);
-    if (this.s.charCodeAt(v) !== 40) throw new BodyError(v, `${key}: expected '('`);
-    const e = this.s.indexOf(')', v);
-    if (e < 0) throw new BodyError(v, `${key}: unclosed '('`);
+    const u = this.u;
+    if (u[v] !== 40) throw new BodyError(v - this.start, `${key}: expected '('`);
+    let e = v + 1;
+    while (e < this.end && u[e] !== 41) e++;
+    if (e >= this.end) throw new BodyError(v - this.start, `${key}: unclosed '('`);
     this.p = e + 1;
-    return this.s.slice(v + 1, e);
+    return this.line.str(v + 1, e);
   }
 }
 
 /** `0x1f`, `31`, `-5` → number (NaN if none of these). Hex above 2^53 loses precision (lengths only). */
 export function parseNum(t: string): number {
-  return parseNumAt(t, 0, t.length);
+  const u = new Uint8Array(t.length + 1);
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c > 127) return NaN; // only ASCII digits, '-', 'x' and a-f spell a number
+    u[i] = c;
+  }
+  return parseNumAt(u, 0, t.length);
 }
 
-// Number scanning by char codes on [from, to) of a line, so the hot path slices no token strings.
-// Each function gives exactly what its regex + Number()/parseInt() counterpart gives: runs short
-// enough to be exact in a double are summed digit by digit, longer ones go through the library.
-
-/** Longest decimal run whose digit-by-digit sum is exact (< 2^53). */
-const MAX_EXACT_DEC_DIGITS = 15;
-/** Longest hex run whose digit-by-digit sum is exact (< 2^52). */
-const MAX_EXACT_HEX_DIGITS = 13;
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 32;
-  return l >= 97 && l <= 102 ? l - 87 : -1;
-}
-function isHexRun(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (hexDigit(s.charCodeAt(i)) < 0) return false;
-  return true;
-}
-function hexValue(s: string, from: number, to: number): number {
-  let v = 0;
-  for (let i = from; i < to; i++) v = v * 16 + hexDigit(s.charCodeAt(i));
-  return v;
-}
-/** `/^-?\d+$/` then Number(), on [from, to); NaN if it does not match. */
-function decAt(s: string, from: number, to: number): number {
-  const neg = s.charCodeAt(from) === 45;
-  const d0 = neg ? from + 1 : from;
-  if (d0 >= to) return NaN;
-  let v = 0;
-  for (let i = d0; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  if (to - d0 > MAX_EXACT_DEC_DIGITS) return Number(s.slice(from, to));
-  return neg ? -v : v;
-}
-/** parseNum on [from, to). */
-function parseNumAt(s: string, from: number, to: number): number {
-  if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) {
-    if (!isHexRun(s, from + 2, to)) return NaN;
-    return to - from - 2 <= MAX_EXACT_HEX_DIGITS ? hexValue(s, from + 2, to) : Number.parseInt(s.slice(from, to), 16);
-  }
-  return decAt(s, from, to);
-}
-/** A 1-16 digit hex run as a signed 64-bit long, then a number (as BigInt.asIntN(64) would). */
-function hexLongAt(s: string, from: number, to: number): number {
-  const digits = to - from;
-  if (digits <= MAX_EXACT_HEX_DIGITS) return hexValue(s, from, to);
-  if (digits === 16 && (s.charCodeAt(from) | 32) === 102 && (s.charCodeAt(from + 1) | 32) === 102 &&
-    (s.charCodeAt(from + 2) | 32) === 102 && (s.charCodeAt(from + 3) | 32) === 102) {
-    // -errno and other small negatives: x - 2^64 = -(~x + 1), and ~x < 2^48 is exact.
-    let inv = 0;
-    for (let i = from + 4; i < to; i++) inv = inv * 16 + (15 - hexDigit(s.charCodeAt(i)));
-    return -(inv + 1);
-  }
-  return Number(BigInt.asIntN(64, BigInt('0x' + s.slice(from, to))));
-}
-/** A syscall return/argument printed as hex of a long (`0xfffffffffffffff2` is -14), in [from, to); else decimal; else NaN. */
-function parseLongAt(s: string, from: number, to: number): number {
-  const len = to - from;
-  if (len >= 3 && len <= 18 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120 && isHexRun(s, from + 2, to)) {
-    return hexLongAt(s, from + 2, to);
-  }
-  if (len >= 9 && len <= 16 && isHexRun(s, from, to)) return hexLongAt(s, from, to);
-  return decAt(s, from, to);
-}
-
-/** JavaScript's `\s` (WhiteSpace and LineTerminator), which the line grammar was written in. */
-function isWs(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || (c >= 160 && (c === 160 || c === 5760 || (c >= 8192 && c <= 8202) ||
-    c === 8232 || c === 8233 || c === 8239 || c === 8287 || c === 12288 || c === 65279));
-}
-/** What `.` does not match. */
-function isLineTerminator(c: number): boolean {
-  return c === 10 || c === 13 || c === 8232 || c === 8233;
-}
-/** Whether text[from, to) holds a line terminator (native searches: cheaper than a char loop). */
-function hasLineTerminator(text: string, from: number, to: number): boolean {
-  for (const t of LINE_TERMINATORS) {
-    const at = text.indexOf(t, from);
-    if (at >= 0 && at < to) return true;
-  }
-  return false;
-}
-const LINE_TERMINATORS = ['\n', '\r', '\u2028', '\u2029'];
-/** text.startsWith(lit, at) for short strings, as a loop V8 inlines (the builtin call costs more than the compare). */
-function hasAt(text: string, at: number, lit: string): boolean {
-  if (at + lit.length > text.length) return false;
-  for (let k = 0; k < lit.length; k++) if (text.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
-  return true;
-}
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-/** `\w`. */
-function isWord(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-}
-/** The irq-info flag characters `[.a-zA-Z0-9]`. */
-function isFlagChar(c: number): boolean {
-  return c === 46 || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-}
 /** Hex (with or without 0x, as `%p` prints) or decimal → u64 bigint, or null. */
 export function parseU64(t: string): bigint | null {
   if (/^0x[0-9a-f]{1,16}$/i.test(t)) return BigInt(t);
@@ -251,13 +193,34 @@ const SYSCALL_OPS: Record<string, AppOp> = {
 };
 
 interface OpenFile { path: string; oflags: number }
-/** A header start that matched (knownHeader): its char codes up to the flags column, and what they gave. */
-interface KnownHeader { prefix: string; pidLast: number; pidLastCode: number; pid: number; proc: number; task: string }
-/** Tasks that take turns in a trace (an app, a server's threads); 8 cover 98% of the fixtures' lines. */
-const KNOWN_HEADER_SLOTS = 8;
+/** A header start that matched (knownHeader): its code units up to the flags column, and what they gave. */
+interface KnownHeader {
+  prefix: Uint16Array;
+  /** prefix[0, 4k) packed 4 units to an int32 (little-endian); null if a unit is not a byte. */
+  words: Int32Array | null;
+  pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState }
+/** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */
+const KNOWN_HEADER_SLOTS = 32;
 /** Longer header starts (a very long comm) are not remembered. */
 const KNOWN_HEADER_MAX_CHARS = 128;
 interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
+/** What is remembered per task (a field, not a Map keyed by the task string: looked up on every syscall). */
+interface TaskState {
+  readonly name: string;
+  /** The syscall entered and not yet exited. */
+  inFlight: InFlight | undefined;
+  /** A uprobe's string argument, the path of this task's next open. */
+  uprobePath: string | undefined;
+  /** Whether the last iomap_iter had WRITE. */
+  iterWrite: boolean | undefined;
+  /** The fd a dup is copying. */
+  dupFrom: number | undefined;
+}
+
+/** TextEncoder.encodeInto and streaming TextDecoder (both hosts have them; core's globals.d.ts declares less). */
+interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
+interface Utf8StreamDecoder { decode(input?: Uint8Array, options?: { stream?: boolean }): string }
+const encoder = new TextEncoder() as unknown as Utf8Encoder;
 
 export interface FtraceStats {
   lines: number;
@@ -266,37 +229,61 @@ export interface FtraceStats {
   skipped: number;
 }
 
-export class FtraceParser {
+export class FtraceParser implements LineText {
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   originNs: bigint | null = null;
   readonly stats: FtraceStats = { lines: 0, events: 0, skipped: 0 };
   private originSec = 0;
   private originFracNs = 0;
-  private partial = '';
+  /** The line being parsed is u[ls, le) with a 0 unit at le; `src` (if not null) holds the same text at the same indexes. */
+  u: Units = new Uint8Array(1);
+  private ls = 0;
+  private le = 0;
+  private src: string | null = null;
+  /** The current line holds no line terminator ('\r' is the only one an ASCII line can hold): its chunk has none. */
+  private crFree = false;
+  /** A DataView of u when u is bytes (knownHeader compares 4 units per read), else null. */
+  private words: DataView | null = null;
+  private wordsOf: Uint8Array | null = null;
+  /** The current chunk as bytes (encoded string or copied bytes), with room for a sentinel after it. */
+  private chunkBuf = new Uint8Array(1 << 16);
+  /** The unfinished last line: ASCII bytes partialBuf[0, partialLen), or partialStr once it holds other characters. */
+  private partialBuf = new Uint8Array(1 << 12);
+  private partialLen = 0;
+  private partialStr = '';
+  /** A line of a string chunk that is not all ASCII: its bytes if the line is, else its UTF-16 units. */
+  private lineBytes = new Uint8Array(256);
+  private lineUnits = new Uint16Array(256);
   private skippingLongLine = false;
-  private readonly cur = new Cursor();
-  /** `comm-pid` text of the last task the full header scan saw, and its `task` string (reused while it repeats). */
-  private taskKey = '';
-  private taskOfKey = '';
-  /** Recently matched header starts (knownHeader), replaced round-robin. */
+  /** Byte chunks that are not all ASCII are decoded (streaming: a character may straddle chunks). */
+  private decoder: Utf8StreamDecoder | null = null;
+  /** The decoder may hold the start of a character: the next chunk goes through it too. */
+  private utf8Pending = false;
+  private readonly cur = new Cursor(this);
+  /** `comm-pid` units → task string; tracepoint names. */
+  private readonly tasks = new Interner<TaskState>();
+  /** Every task's state by name (the interner forgets old keys; state must not be lost). */
+  private readonly taskStates = new Map<string, TaskState>();
+  private readonly names = new Interner<string>();
+  /** Syscall names (without `sys_`) → the name and SYSCALL_OPS of it. */
+  private readonly syscalls = new Interner<{ name: string; op: AppOp | undefined }>();
+  /** Recently matched header starts (knownHeader), replaced round-robin; the last one that matched is tried first. */
   private readonly knownHeaders: KnownHeader[] = [];
   private nextKnownHeader = 0;
+  private lastKnownHeader = 0;
   // Set by a header match: where the flags/timestamp column starts, the timestamp's digit ranges.
   private flagsCol = 0;
   private secStart = 0;
   private secEnd = 0;
   private fracStart = -1;
   private fracEnd = -1;
-  /** The last syscall name seen (syscall()), and SYSCALL_OPS of it. */
-  private sysName = '';
-  private sysOp: AppOp | undefined = undefined;
-  // Syscall arguments of the current line (args()): 4 indexes per argument into argText.
-  private argText = '';
+  // Syscall arguments of the current line (args()): 4 indexes per argument into u.
   private argBounds = new Int32Array(64);
   private argCount = 0;
   // Per line.
   private ts = 0;
   private task = '';
+  private taskState: TaskState = newTaskState('');
   private pid = 0;
   private proc = 0;
   private lineNo = 0;
@@ -306,12 +293,16 @@ export class FtraceParser {
   private readonly pendingByTask = new Map<string, TraceEvent>();
   private readonly zeroReqSends = new Map<number, Array<TraceEvent & { kind: 'fuse_send' }>>();
   // Joins within one trace.
+  /**
+   * Opcodes of sent requests by unique; NaN once replied. (Deleting from a Map that becomes nearly
+   * empty shrinks its table every time, a runtime call: 4% of the parse. Replied entries are
+   * dropped in bulk instead, amortized over MAX_REPLIED_KEPT replies.)
+   */
   private readonly opcodeByUnique = new Map<number, number>();
+  private openRequests = 0;
+  /** iomap_iter_*map `flags` text → fuse map flags (splitting it per line was 1.5% of the parse). */
+  private readonly kernelMapFlags = new Map<string, number>();
   private readonly fds = new Map<number, Map<number, OpenFile>>();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly lastUprobePath = new Map<string, string>();
-  private readonly lastIterWrite = new Map<string, boolean>();
-  private readonly dupFrom = new Map<string, number>();
 
   constructor(
     private readonly sourceName: string,
@@ -319,55 +310,147 @@ export class FtraceParser {
     readonly diags = new DiagSink(),
   ) {}
 
-  push(chunk: string): void {
-    let from = 0;
-    if (this.partial.length > 0) {
-      const nl = chunk.indexOf('\n');
-      if (nl < 0) {
-        this.keepPartial(this.partial + chunk);
+  /** Text (a string) or UTF-8 bytes; a file may be pushed either way, in chunks of any size. */
+  push(chunk: string | Uint8Array): void {
+    if (typeof chunk === 'string') {
+      const n = chunk.length;
+      if (this.chunkBuf.length <= n) this.chunkBuf = new Uint8Array(Math.max(n + 1, this.chunkBuf.length * 2));
+      // All ASCII iff every unit became one byte; encodeInto is native and ~20x faster than a JS check.
+      const { read, written } = encoder.encodeInto(chunk, this.chunkBuf);
+      if (read === n && written === n) this.asciiChunk(n, chunk);
+      else this.stringChunk(chunk);
+      return;
+    }
+    const n = chunk.length;
+    if (!this.utf8Pending) {
+      if (this.chunkBuf.length <= n) this.chunkBuf = new Uint8Array(Math.max(n + 1, this.chunkBuf.length * 2));
+      this.chunkBuf.set(chunk);
+      if (isAscii(this.chunkBuf, n)) {
+        this.asciiChunk(n, null);
         return;
       }
-      // Only the line that straddles the boundary is joined. Scanning `partial + chunk` instead
-      // would search a cons string, and V8 runs every indexOf on one through the runtime (~30x
-      // slower than on the flat chunk: it was a quarter of the parse time).
-      const joined = this.partial + chunk.slice(0, nl);
-      this.partial = '';
-      this.line(joined);
-      from = nl + 1;
     }
-    const start = this.lines(chunk, from);
-    this.keepPartial(start === 0 ? chunk : chunk.slice(start));
+    this.decoder ??= new TextDecoder() as unknown as Utf8StreamDecoder;
+    // Only a chunk ending in a non-ASCII byte can end inside a character.
+    if (n > 0) this.utf8Pending = chunk[n - 1]! >= 0x80;
+    this.stringChunk(this.decoder.decode(chunk, { stream: true }));
   }
 
-  /** Keeps the unfinished last line for the next push; one too long to be a line is dropped (and reported once). */
-  private keepPartial(text: string): void {
+  /** chunkBuf[0, n) is ASCII (and equal to `src` if not null). */
+  private asciiChunk(n: number, src: string | null): void {
+    const buf = this.chunkBuf;
+    const view = src === null ? buf.subarray(0, n) : null;
+    const crFree = (src !== null ? src.indexOf('\r') : view!.indexOf(13)) < 0;
+    let from = 0;
+    if (this.partialLen > 0 || this.partialStr.length > 0) {
+      const nl = src !== null ? src.indexOf('\n') : view!.indexOf(10);
+      if (nl < 0) {
+        if (this.partialStr.length > 0) this.keepPartialStr(this.partialStr + (src ?? unitsToString(buf, 0, n)));
+        else if (this.partialLen + n > MAX_FTRACE_LINE_BYTES) {
+          this.partialLen = 0;
+          this.tooLong();
+        } else this.appendPartial(buf, 0, n);
+        return;
+      }
+      // Only the line that straddles the boundary is joined.
+      if (this.partialStr.length > 0) {
+        const joined = this.partialStr + (src !== null ? src.slice(0, nl) : unitsToString(buf, 0, nl));
+        this.partialStr = '';
+        this.stringLine(joined);
+      } else {
+        this.appendPartial(buf, 0, nl);
+        const len = this.partialLen;
+        this.partialLen = 0;
+        this.bytesLine(this.partialBuf, 0, len, null, false);
+      }
+      from = nl + 1;
+    }
+    const start = this.lines(buf, view, from, src, crFree);
+    if (n - start > MAX_FTRACE_LINE_BYTES) this.tooLong();
+    else this.appendPartial(buf, start, n);
+  }
+
+  private appendPartial(buf: Uint8Array, from: number, to: number): void {
+    const len = this.partialLen + to - from;
+    if (this.partialBuf.length <= len) {
+      const grown = new Uint8Array(Math.max(len + 1, this.partialBuf.length * 2));
+      grown.set(this.partialBuf.subarray(0, this.partialLen));
+      this.partialBuf = grown;
+    }
+    this.partialBuf.set(buf.subarray(from, to), this.partialLen);
+    this.partialLen = len;
+  }
+
+  /** The unfinished line is too long to be a line: dropped up to its end (and reported once). */
+  private tooLong(): void {
+    if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+    this.skippingLongLine = true;
+  }
+
+  private keepPartialStr(text: string): void {
     if (text.length > MAX_FTRACE_LINE_BYTES) {
-      if (!this.skippingLongLine) this.diag(this.lineNo + 1, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
-      this.skippingLongLine = true;
+      this.tooLong();
       text = '';
     }
-    this.partial = text;
+    this.partialStr = text;
   }
 
   /**
-   * Parses every complete line of `text` from `start`; returns where the unfinished rest starts. A
-   * loop of its own, with nothing after it: V8 reuses on-stack-replacement code across calls, and
-   * code after a loop that the first OSR compile never saw deoptimized it on every chunk (~1 ms each).
+   * Parses every complete line of an ASCII chunk from `start`; returns where the unfinished rest
+   * starts. Newlines are found in the string if there is one (its indexOf is faster than a typed
+   * array's). A loop of its own, with nothing after it: V8 reuses on-stack-replacement code across
+   * calls, and code after a loop that the first OSR compile never saw deoptimized it on every chunk.
    */
-  private lines(text: string, start: number): number {
+  private lines(buf: Uint8Array, view: Uint8Array | null, start: number, src: string | null, crFree: boolean): number {
     for (;;) {
-      const nl = text.indexOf('\n', start);
+      const nl = src !== null ? src.indexOf('\n', start) : view!.indexOf(10, start);
       if (nl < 0) return start;
-      this.line(text.slice(start, nl));
+      this.bytesLine(buf, start, nl, src, crFree);
       start = nl + 1;
     }
   }
 
+  /** A string chunk with non-ASCII characters (or decoded bytes): split here, each line parsed from its units. */
+  private stringChunk(chunk: string): void {
+    if (this.partialLen > 0) {
+      this.partialStr = unitsToString(this.partialBuf, 0, this.partialLen);
+      this.partialLen = 0;
+    }
+    let from = 0;
+    if (this.partialStr.length > 0) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        this.keepPartialStr(this.partialStr + chunk);
+        return;
+      }
+      const joined = this.partialStr + chunk.slice(0, nl);
+      this.partialStr = '';
+      this.stringLine(joined);
+      from = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf('\n', from);
+      if (nl < 0) break;
+      this.stringLine(chunk.slice(from, nl));
+      from = nl + 1;
+    }
+    this.keepPartialStr(from === 0 ? chunk : chunk.slice(from));
+  }
+
   end(): void {
-    if (this.partial.length > 0) {
-      const last = this.partial;
-      this.partial = '';
-      this.line(last);
+    if (this.utf8Pending) {
+      this.utf8Pending = false;
+      const tail = this.decoder!.decode();
+      if (tail.length > 0) this.stringChunk(tail);
+    }
+    if (this.partialLen > 0) {
+      const len = this.partialLen;
+      this.partialLen = 0;
+      this.bytesLine(this.partialBuf, 0, len, null, false);
+    } else if (this.partialStr.length > 0) {
+      const last = this.partialStr;
+      this.partialStr = '';
+      this.stringLine(last);
     }
     this.closeStack();
     this.pendingByTask.clear();
@@ -380,65 +463,129 @@ export class FtraceParser {
     this.diags.add({ source: this.sourceName, line, col, code, message });
   }
 
-  private line(raw: string): void {
+  /** u[from, to) of the current line as a string (a slice of the source string when there is one). */
+  str(from: number, to: number): string {
+    return this.src !== null ? this.src.slice(from, to) : unitsToString(this.u, from, to);
+  }
+
+  /** Starts a line; false if it is the rest of a line too long to parse. */
+  private startLine(): boolean {
     this.lineNo++;
     this.stats.lines++;
-    if (this.skippingLongLine) {
-      this.skippingLongLine = false;
-      return;
-    }
-    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
-    if (text.length > MAX_FTRACE_LINE_BYTES) {
+    if (!this.skippingLongLine) return true;
+    this.skippingLongLine = false;
+    return false;
+  }
+
+  /** The ASCII line u[ls, end) (end: its '\n' or the end of input); `src` as in str(). */
+  private bytesLine(u: Uint8Array, ls: number, end: number, src: string | null, crFree: boolean): void {
+    if (!this.startLine()) return;
+    const le = end > ls && u[end - 1] === 13 ? end - 1 : end;
+    if (le - ls > MAX_FTRACE_LINE_BYTES) {
       this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
       return;
     }
-    let bodyCol = this.knownHeader(text);
+    u[le] = 0; // the sentinel (units.ts): over the '\r' or '\n' just consumed, or the spare unit after the data
+    this.u = u;
+    this.ls = ls;
+    this.le = le;
+    this.src = src;
+    this.crFree = crFree;
+    if (u !== this.wordsOf) {
+      this.wordsOf = u;
+      this.words = new DataView(u.buffer, u.byteOffset, u.byteLength);
+    }
+    this.parse();
+  }
+
+  /** A line as a string (from a chunk that is not all ASCII): parsed from its bytes if it is ASCII, else its UTF-16 units. */
+  private stringLine(raw: string): void {
+    if (!this.startLine()) return;
+    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    const n = text.length;
+    if (n > MAX_FTRACE_LINE_BYTES) {
+      this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+      return;
+    }
+    if (this.lineBytes.length <= n) this.lineBytes = new Uint8Array(n * 2 + 1);
+    const { read, written } = encoder.encodeInto(text, this.lineBytes);
+    let u: Units = this.lineBytes;
+    if (read !== n || written !== n) {
+      if (this.lineUnits.length <= n) this.lineUnits = new Uint16Array(n * 2 + 1);
+      u = this.lineUnits;
+      for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
+    }
+    u[n] = 0;
+    this.u = u;
+    this.ls = 0;
+    this.le = n;
+    this.src = text;
+    this.crFree = false;
+    this.words = null;
+    this.wordsOf = null;
+    this.parse();
+  }
+
+  /** The current line, from its first unit. */
+  private parse(): void {
+    const u = this.u;
+    const ls = this.ls;
+    const le = this.le;
+    let bodyCol = this.knownHeader();
     if (bodyCol >= 0) {
       this.closeStack();
     } else {
       // Stack frames continue the open <stack trace> block.
-      let i = 0;
-      while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
-      if (text.charCodeAt(i) === 61 && text.charCodeAt(i + 1) === 62) {
-        if (this.openStack) this.openStack.frames.push(text.slice(i + 2).trim());
-        else this.diag(this.lineNo, i + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
+      let i = ls;
+      while (u[i] === 32 || u[i] === 9) i++;
+      if (u[i] === 61 && u[i + 1] === 62) {
+        if (this.openStack) this.openStack.frames.push(this.str(i + 2, le).trim());
+        else this.diag(this.lineNo, i - ls + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
         return;
       }
       this.closeStack();
-      if (i === text.length || text.charCodeAt(i) === 35) {
+      if (i === le || u[i] === 35) {
         this.stats.skipped++;
         return;
       }
-      bodyCol = this.header(text, i);
+      bodyCol = this.header(i);
       if (bodyCol < 0) {
-        this.nonEventLine(text, i);
+        this.nonEventLine(i);
         return;
       }
     }
     this.stats.events++;
     try {
-      this.dispatch(text, bodyCol);
+      this.dispatch(bodyCol);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
-      this.diag(this.lineNo, bodyCol + 1, 'bad_body', e.message);
-      this.emit({ kind: 'instant', tsNs: this.ts, task: this.task, name: 'unparsed', text: text.slice(bodyCol) });
+      this.diag(this.lineNo, bodyCol - ls + 1, 'bad_body', e.message);
+      this.emit({ kind: 'instant', tsNs: this.ts, task: this.task, name: 'unparsed', text: this.str(bodyCol, le) });
     }
   }
 
+  /** First index of unit `c` in [from, le) of the current line, or -1. */
+  private indexOfUnit(c: number, from: number): number {
+    const u = this.u;
+    for (let i = from; i < this.le; i++) if (u[i] === c) return i;
+    return -1;
+  }
+
   /**
-   * Matches the header (grammar above) at the start of `text`; on success sets pid, proc, task and
-   * time and returns the body's column, else -1. `commStart` is past the leading spaces and tabs.
-   * The comm is lazy: the first '-' after which the rest of the header matches ends it.
+   * Matches the header (grammar above) at the start of the line; on success sets pid, proc, task
+   * and time and returns the body's index, else -1. `commStart` is past the leading spaces and
+   * tabs. The comm is lazy: the first '-' after which the rest of the header matches ends it.
    */
-  private header(text: string, commStart: number): number {
+  private header(commStart: number): number {
+    const u = this.u;
     let cs = commStart;
-    while (isWs(text.charCodeAt(cs))) cs++;
-    if (cs >= text.length) return -1;
-    const firstDash = text.indexOf('-', cs + 1);
-    for (let dash = firstDash; dash >= 0; dash = text.indexOf('-', dash + 1)) {
-      const bodyCol = this.headerAfterComm(text, cs, dash);
+    while (isWs(u[cs]!)) cs++;
+    if (cs >= this.le) return -1;
+    const firstDash = this.indexOfUnit(45, cs + 1);
+    for (let dash = firstDash; dash >= 0; dash = this.indexOfUnit(45, dash + 1)) {
+      const bodyCol = this.headerAfterComm(cs, dash);
       if (bodyCol === -1) continue;
-      if (bodyCol >= 0 && dash === firstDash) this.rememberHeader(text, dash);
+      if (bodyCol >= 0 && dash === firstDash) this.rememberHeader(dash);
       return bodyCol < 0 ? -1 : bodyCol;
     }
     return -1;
@@ -449,122 +596,156 @@ export class FtraceParser {
    * knownHeader). Only for a comm that ended at its first '-': with an earlier '-' in the comm,
    * whether that dash could end it on another line depends on text after the prefix.
    */
-  private rememberHeader(text: string, dash: number): void {
-    const n = this.flagsCol;
+  private rememberHeader(dash: number): void {
+    const u = this.u;
+    const ls = this.ls;
+    const n = this.flagsCol - ls;
     if (n > KNOWN_HEADER_MAX_CHARS) return;
     let pidEnd = dash + 1;
-    while (isDigit(text.charCodeAt(pidEnd))) pidEnd++;
+    while (isDigit(u[pidEnd]!)) pidEnd++;
+    const prefix = new Uint16Array(n);
+    prefix.set(u.subarray(ls, ls + n));
+    const packed = new Int32Array(n >> 2);
+    let words: Int32Array | null = packed;
+    for (let j = 0; j < packed.length; j++) {
+      const at = ls + 4 * j;
+      if ((u[at]! | u[at + 1]! | u[at + 2]! | u[at + 3]!) > 255) {
+        words = null;
+        break;
+      }
+      packed[j] = u[at]! | (u[at + 1]! << 8) | (u[at + 2]! << 16) | (u[at + 3]! << 24);
+    }
     this.knownHeaders[this.nextKnownHeader] = {
-      prefix: flatPrefix(text, n), pidLast: pidEnd - 1, pidLastCode: text.charCodeAt(pidEnd - 1),
-      pid: this.pid, proc: this.proc, task: this.task,
+      prefix, words, pidLast: pidEnd - 1 - ls, pidLastCode: u[pidEnd - 1]!,
+      pid: this.pid, proc: this.proc, task: this.taskState,
     };
     this.nextKnownHeader = (this.nextKnownHeader + 1) % KNOWN_HEADER_SLOTS;
   }
 
   /**
-   * The header of a line that starts like a recently matched one, char for char up to the flags
+   * The header of a line that starts like a recently matched one, unit for unit up to the flags
    * or timestamp column (and not followed by more whitespace there): the grammar made the same
-   * decisions on those chars, so only the flags, timestamp and ':' are left to match; sets time,
-   * pid, proc and task and returns the body's column. -1 if no prefix applies or the rest does not
+   * decisions on those units, so only the flags, timestamp and ':' are left to match; sets time,
+   * pid, proc and task and returns the body's index. -1 if no prefix applies or the rest does not
    * match (then the full scan decides: the comm may end at a later '-'). A trace is a few tasks
    * taking turns, so a handful of prefixes cover nearly every line and skip ~45 of ~110 chars.
    */
-  private knownHeader(text: string): number {
+  private knownHeader(): number {
+    const u = this.u;
+    const ls = this.ls;
+    const len = this.le - ls;
+    const dv = this.words;
     const known = this.knownHeaders;
-    for (let e = 0; e < known.length; e++) {
-      const h = known[e]!;
-      const n = h.prefix.length;
-      // The pid's last digit first: tasks' prefixes share their leading spaces, often the comm.
-      // (A charCodeAt loop measured as fast as startsWith here.)
-      if (text.length <= n || text.charCodeAt(h.pidLast) !== h.pidLastCode) continue;
+    const count = known.length;
+    for (let e = 0, at = this.lastKnownHeader; e < count; e++, at = at + 1 === count ? 0 : at + 1) {
+      const h = known[at]!;
       const prefix = h.prefix;
+      const n = prefix.length;
+      // The pid's last digit first: tasks' prefixes share their leading spaces, often the comm.
+      if (len <= n || u[ls + h.pidLast] !== h.pidLastCode) continue;
+      // 4 units per read where it can (a loop over ~45 units was 7% of the parse; the source
+      // string's startsWith measured slower than that loop).
       let k = 0;
-      while (k < n && text.charCodeAt(k) === prefix.charCodeAt(k)) k++;
-      if (k < n || isWs(text.charCodeAt(n))) continue;
-      const bodyCol = this.timeAndColon(text, n);
+      const w = h.words;
+      if (dv !== null && w !== null) {
+        let j = 0;
+        while (j < w.length && dv.getInt32(ls + 4 * j, true) === w[j]) j++;
+        if (j < w.length) continue;
+        k = 4 * j;
+      }
+      while (k < n && u[ls + k] === prefix[k]) k++;
+      if (k < n || isWs(u[ls + n]!)) continue;
+      const bodyCol = this.timeAndColon(ls + n);
       if (bodyCol < 0) return -1;
+      this.lastKnownHeader = at;
       this.pid = h.pid;
       this.proc = h.proc;
-      this.task = h.task;
-      this.setTime(text);
+      this.taskState = h.task;
+      this.task = h.task.name;
+      this.setTime();
       return bodyCol;
     }
     return -1;
   }
 
-  /** The header after a comm ending at `dash`: the body's column, -1 (try the next dash) or -2 (no match at all). */
-  private headerAfterComm(text: string, cs: number, dash: number): number {
+  /** The header after a comm ending at `dash`: the body's index, -1 (try the next dash) or -2 (no match at all). */
+  private headerAfterComm(cs: number, dash: number): number {
+    const u = this.u;
     let p = dash + 1;
     const pidStart = p;
-    while (isDigit(text.charCodeAt(p))) p++;
+    while (isDigit(u[p]!)) p++;
     const pidEnd = p;
-    if (pidEnd === pidStart || !isWs(text.charCodeAt(p))) return -1;
-    while (isWs(text.charCodeAt(++p)));
+    if (pidEnd === pidStart || !isWs(u[p]!)) return -1;
+    while (isWs(u[++p]!));
     let tgid = 0;
-    if (text.charCodeAt(p) === 40) { // (tgid) or (-----)
-      while (isWs(text.charCodeAt(++p)));
+    if (u[p] === 40) { // (tgid) or (-----)
+      while (isWs(u[++p]!));
       const t0 = p;
-      if (isDigit(text.charCodeAt(p))) {
-        while (isDigit(text.charCodeAt(++p)));
-        tgid = decAt(text, t0, p);
-      } else if (text.charCodeAt(p) === 45) {
-        while (text.charCodeAt(++p) === 45);
+      if (isDigit(u[p]!)) {
+        while (isDigit(u[++p]!));
+        tgid = decAt(u, t0, p);
+      } else if (u[p] === 45) {
+        while (u[++p] === 45);
       } else return -1;
-      if (text.charCodeAt(p) !== 41 || !isWs(text.charCodeAt(p + 1))) return -1;
+      if (u[p] !== 41 || !isWs(u[p + 1]!)) return -1;
       p++;
-      while (isWs(text.charCodeAt(++p)));
+      while (isWs(u[++p]!));
     }
-    if (text.charCodeAt(p) !== 91) return -1; // [cpu]
+    if (u[p] !== 91) return -1; // [cpu]
     const cpuStart = ++p;
-    while (isDigit(text.charCodeAt(p))) p++;
-    if (p === cpuStart || text.charCodeAt(p) !== 93 || !isWs(text.charCodeAt(p + 1))) return -1;
+    while (isDigit(u[p]!)) p++;
+    if (p === cpuStart || u[p] !== 93 || !isWs(u[p + 1]!)) return -1;
     p++;
-    while (isWs(text.charCodeAt(++p)));
+    while (isWs(u[++p]!));
     this.flagsCol = p;
-    p = this.timeAndColon(text, p);
+    p = this.timeAndColon(p);
     if (p < 0) return -1;
     // Matched, unless the comm holds a line terminator (`.` stops there; later dashes would only
     // include it too).
-    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(text.charCodeAt(k))) return -2;
-    this.pid = decAt(text, pidStart, pidEnd);
+    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(u[k]!)) return -2;
+    this.pid = decAt(u, pidStart, pidEnd);
     this.proc = tgid || this.pid;
-    // Consecutive lines are mostly the same task: reuse its string.
-    if (pidEnd - cs !== this.taskKey.length || !text.startsWith(this.taskKey, cs)) {
-      this.taskKey = text.slice(cs, pidEnd);
-      this.taskOfKey = `${text.slice(cs, dash)}/${text.slice(pidStart, pidEnd)}`;
+    let state = this.tasks.get(u, cs, pidEnd);
+    if (state === undefined) {
+      const name = `${unitsToString(u, cs, dash)}/${unitsToString(u, pidStart, pidEnd)}`;
+      state = this.taskStates.get(name);
+      if (state === undefined) this.taskStates.set(name, (state = newTaskState(name)));
+      this.tasks.put(unitsToString(u, cs, pidEnd), state);
     }
-    this.task = this.taskOfKey;
-    this.setTime(text);
+    this.taskState = state;
+    this.task = state.name;
+    this.setTime();
     return p;
   }
 
   /**
-   * The header from its flags column `p` on: `[flags] secs[.frac]: `. Returns the body's column
+   * The header from its flags column `p` on: `[flags] secs[.frac]: `. Returns the body's index
    * (or -1) and leaves the timestamp's digit ranges in secStart/secEnd/fracStart/fracEnd.
    */
-  private timeAndColon(text: string, p: number): number {
+  private timeAndColon(p: number): number {
+    const u = this.u;
     // 4 or 5 flag characters and a space are the flags; digits then ':' cannot be (no ':' in them).
     let q = p;
-    while (isFlagChar(text.charCodeAt(q))) q++;
-    if ((q - p === 4 || q - p === 5) && isWs(text.charCodeAt(q))) {
+    while (isFlagChar(u[q]!)) q++;
+    if ((q - p === 4 || q - p === 5) && isWs(u[q]!)) {
       p = q;
-      while (isWs(text.charCodeAt(++p)));
+      while (isWs(u[++p]!));
     }
     const secStart = p;
-    while (isDigit(text.charCodeAt(p))) p++;
+    while (isDigit(u[p]!)) p++;
     const secEnd = p;
     if (secEnd === secStart) return -1;
     let fracStart = -1;
     let fracEnd = -1;
-    if (text.charCodeAt(p) === 46) {
+    if (u[p] === 46) {
       fracStart = ++p;
-      while (isDigit(text.charCodeAt(p))) p++;
+      while (isDigit(u[p]!)) p++;
       fracEnd = p;
       if (fracEnd === fracStart) return -1;
     }
-    if (text.charCodeAt(p) !== 58 || !isWs(text.charCodeAt(p + 1))) return -1;
+    if (u[p] !== 58 || !isWs(u[p + 1]!)) return -1;
     p++;
-    while (isWs(text.charCodeAt(++p)));
+    while (isWs(u[++p]!));
     this.secStart = secStart;
     this.secEnd = secEnd;
     this.fracStart = fracStart;
@@ -573,8 +754,8 @@ export class FtraceParser {
   }
 
   /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
-  private nonEventLine(text: string, indent: number): void {
-    const t = text.slice(indent);
+  private nonEventLine(indent: number): void {
+    const t = this.str(indent, this.le);
     const lost = LOST.exec(t);
     if (lost) {
       const n = Number(lost[1]);
@@ -585,24 +766,25 @@ export class FtraceParser {
       this.stats.skipped++;
       return;
     }
-    this.diag(this.lineNo, indent + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
+    this.diag(this.lineNo, indent - this.ls + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
   }
 
   /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
-  private setTime(text: string): void {
+  private setTime(): void {
+    const u = this.u;
     const { secStart, secEnd, fracStart, fracEnd } = this;
     let sec: number;
     let fracNs: number;
     if (fracStart >= 0) {
-      sec = decAt(text, secStart, secEnd);
+      sec = decAt(u, secStart, secEnd);
       const digits = Math.min(fracEnd - fracStart, 9);
-      fracNs = decAt(text, fracStart, fracStart + digits) * POW10[9 - digits]!;
+      fracNs = decAt(u, fracStart, fracStart + digits) * POW10[9 - digits]!;
     } else if (secEnd - secStart > 9) {
-      sec = decAt(text, secStart, secEnd - 9);
-      fracNs = decAt(text, secEnd - 9, secEnd);
+      sec = decAt(u, secStart, secEnd - 9);
+      fracNs = decAt(u, secEnd - 9, secEnd);
     } else {
       sec = 0;
-      fracNs = decAt(text, secStart, secEnd);
+      fracNs = decAt(u, secStart, secEnd);
     }
     if (this.originNs === null) {
       this.originSec = sec;
@@ -613,69 +795,80 @@ export class FtraceParser {
   }
 
   /** The body starts at `b`: a stack trace, a syscall (raw_syscalls/syscalls text) or `event: body`. */
-  private dispatch(text: string, b: number): void {
-    const c0 = text.charCodeAt(b);
-    if (c0 === 60 && text.startsWith('<stack trace>', b)) {
+  private dispatch(b: number): void {
+    const u = this.u;
+    const c0 = u[b];
+    if (c0 === 60 && hasAt(u, b, '<stack trace>')) {
       const ev = { kind: 'instant' as const, tsNs: this.ts, task: this.task, name: 'stack_trace', text: '' };
       this.openStack = { ev, frames: [] };
       this.emit(ev);
       return;
     }
-    if (c0 === 115 && hasAt(text, b, 'sys_') && !hasAt(text, b + 4, 'enter_') && !hasAt(text, b + 4, 'exit_') &&
-      this.syscall(text, b)) {
+    if (c0 === 115 && u[b + 1] === 121 && u[b + 2] === 115 && u[b + 3] === 95 && // sys_, not sys_enter_/sys_exit_
+      (u[b + 4] !== 101 || (!hasAt(u, b + 4, 'enter_') && !hasAt(u, b + 4, 'exit_'))) && this.syscall(b)) {
       return;
     }
     // ^(?:\w+:)?(\w+):(?:\s+|$)
-    const end = text.length;
+    const end = this.le;
     let p = b;
-    while (isWord(text.charCodeAt(p))) p++;
-    if (p > b && text.charCodeAt(p) === 58) {
+    while (isWord(u[p]!)) p++;
+    if (p > b && u[p] === 58) {
       let q = p + 1;
-      while (isWord(text.charCodeAt(q))) q++;
-      if (q > p + 1 && text.charCodeAt(q) === 58 && (q + 1 === end || isWs(text.charCodeAt(q + 1)))) {
-        return this.event(text.slice(p + 1, q), text.slice(skipWs(text, q + 1)));
-      }
-      if (p + 1 === end || isWs(text.charCodeAt(p + 1))) return this.event(text.slice(b, p), text.slice(skipWs(text, p + 1)));
+      while (isWord(u[q]!)) q++;
+      if (q > p + 1 && u[q] === 58 && (q + 1 === end || isWs(u[q + 1]!))) return this.event(this.name(p + 1, q), skipWs(u, q + 1));
+      if (p + 1 === end || isWs(u[p + 1]!)) return this.event(this.name(b, p), skipWs(u, p + 1));
     }
-    throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(text.slice(b))}`);
+    throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(this.str(b, end))}`);
+  }
+
+  /** The tracepoint name u[from, to), interned. */
+  private name(from: number, to: number): string {
+    const names = this.names;
+    const name = names.get(this.u, from, to);
+    if (name !== undefined) return name;
+    const key = unitsToString(this.u, from, to);
+    return names.put(key, key);
   }
 
   /** `sys_NAME(args)` or `sys_NAME -> ret` at `b` (grammar above); false if neither matches. */
-  private syscall(text: string, b: number): boolean {
+  private syscall(b: number): boolean {
+    const u = this.u;
     let p = b + 4;
-    while (isWord(text.charCodeAt(p))) p++;
+    while (isWord(u[p]!)) p++;
     if (p === b + 4) return false;
     const nameEnd = p;
-    const end = text.length;
-    // Enter and exit lines of one call are adjacent: reuse the name string and its table lookup
-    // (a property lookup by a sliced string has to internalize it first).
-    let sys = this.sysName;
-    if (nameEnd - b - 4 !== sys.length || !hasAt(text, b + 4, sys)) {
-      sys = this.sysName = text.slice(b + 4, nameEnd);
-      this.sysOp = SYSCALL_OPS[sys];
+    const end = this.le;
+    // Enter and exit lines of one call are adjacent, and a trace uses a handful of calls: reuse the
+    // name string and its table lookup.
+    let call = this.syscalls.get(u, b + 4, nameEnd);
+    if (call === undefined) {
+      const name = unitsToString(u, b + 4, nameEnd);
+      call = this.syscalls.put(name, { name, op: SYSCALL_OPS[name] });
     }
-    const op = this.sysOp;
-    if (text.charCodeAt(p) === 40) {
+    const sys = call.name;
+    const op = call.op;
+    if (u[p] === 40) {
       let close = end;
-      while (close > p + 1 && isWs(text.charCodeAt(close - 1))) close--;
+      while (close > p + 1 && isWs(u[close - 1]!)) close--;
       close--;
-      if (close <= p || text.charCodeAt(close) !== 41) return false;
-      if (hasLineTerminator(text, p + 1, close)) return false;
-      this.syscallEnter(sys, op, text, p + 1, close);
+      if (close <= p || u[close] !== 41) return false;
+      if (!this.crFree) for (let k = p + 1; k < close; k++) if (isLineTerminator(u[k]!)) return false;
+      this.syscallEnter(sys, op, p + 1, close);
       return true;
     }
-    if (!hasAt(text, p, ' -> ')) return false;
+    if (!hasAt(u, p, ' -> ')) return false;
     const retStart = p + 4;
     let retEnd = retStart;
-    while (retEnd < end && !isWs(text.charCodeAt(retEnd))) retEnd++;
+    while (retEnd < end && !isWs(u[retEnd]!)) retEnd++;
     if (retEnd === retStart) return false;
-    for (let k = retEnd; k < end; k++) if (!isWs(text.charCodeAt(k))) return false;
-    this.syscallExit(sys, op, text, retStart, retEnd);
+    for (let k = retEnd; k < end; k++) if (!isWs(u[k]!)) return false;
+    this.syscallExit(sys, op, retStart, retEnd);
     return true;
   }
 
-  private event(name: string, body: string): void {
-    const c = this.cur.reset(body);
+  /** A tracepoint's body is u[b, le). */
+  private event(name: string, b: number): void {
+    const c = this.cur.reset(b, this.le);
     const task = this.task;
     const tsNs = this.ts;
     switch (name) {
@@ -689,7 +882,11 @@ export class FtraceParser {
           let q = this.zeroReqSends.get(conn);
           if (!q) this.zeroReqSends.set(conn, (q = []));
           q.push(ev);
-        } else this.opcodeByUnique.set(unique, opcode);
+        } else {
+          const prev = this.opcodeByUnique.get(unique);
+          if (prev === undefined || Number.isNaN(prev)) this.openRequests++;
+          this.opcodeByUnique.set(unique, opcode);
+        }
         this.emit(ev);
         return;
       }
@@ -699,19 +896,25 @@ export class FtraceParser {
         const lenBytes = c.num('len');
         const error = c.num('error');
         let opcode = this.opcodeByUnique.get(unique);
-        if (opcode === undefined) {
+        if (opcode === undefined || Number.isNaN(opcode)) {
+          opcode = undefined;
           const q = this.zeroReqSends.get(conn);
           const send = q?.shift();
           if (send) {
             send.unique = unique;
             opcode = send.opcode;
           }
-        } else this.opcodeByUnique.delete(unique);
+        } else {
+          this.opcodeByUnique.set(unique, NaN);
+          this.openRequests--;
+          if (this.opcodeByUnique.size > MAX_REPLIED_KEPT + 2 * this.openRequests) this.dropReplied();
+        }
         this.emit({ kind: 'fuse_reply', tsNs, task, unique, opcode: opcode ?? 0, error, lenBytes });
         return;
       }
       case 'contention_begin':
       case 'contention_end': {
+        const body = c.text();
         const sp = body.indexOf(' ');
         const addr = parseU64(sp < 0 ? body : body.slice(0, sp));
         if (addr === null) throw new BodyError(0, `bad lock address: ${excerpt(body)}`);
@@ -732,7 +935,7 @@ export class FtraceParser {
       }
       case 'tracing_mark_write':
       case 'print':
-        this.emit({ kind: 'instant', tsNs, task, name: 'tracing_mark_write', text: body });
+        this.emit({ kind: 'instant', tsNs, task, name: 'tracing_mark_write', text: c.text() });
         return;
       case 'iomap_iter_dstmap':
       case 'iomap_iter_srcmap': {
@@ -746,18 +949,23 @@ export class FtraceParser {
         const flagsText = c.token('flags');
         const mapType = mapTypeFromName(typeName.toLowerCase()) ?? parseNum(typeName);
         if (Number.isNaN(mapType)) throw new BodyError(c.p, `unknown mapping type '${typeName}'`);
-        const fuseNames = flagsText.split('|').map((f) => KERNEL_MAP_FLAG_TO_FUSE[f] ?? '').filter((f) => f !== '');
-        const slot = name === 'iomap_iter_srcmap' ? 'read' : this.lastIterWrite.get(task) ? 'write' : 'read';
+        let mapFlags = this.kernelMapFlags.get(flagsText);
+        if (mapFlags === undefined) {
+          const fuseNames = flagsText.split('|').map((f) => KERNEL_MAP_FLAG_TO_FUSE[f] ?? '').filter((f) => f !== '');
+          mapFlags = parseFlags(fuseNames.join('|'), mapFlagStrings).value;
+          if (this.kernelMapFlags.size >= MAX_CACHED_FLAG_TEXTS) this.kernelMapFlags.clear();
+          this.kernelMapFlags.set(flagsText, mapFlags);
+        }
+        const slot = name === 'iomap_iter_srcmap' ? 'read' : this.taskState.iterWrite ? 'write' : 'read';
         this.emit({
           kind: 'iomap_map', tsNs, task, nodeId: 0, ino, slot, source: 'reply',
-          mapType, mapFlags: parseFlags(fuseNames.join('|'), mapFlagStrings).value, mapOffsetBytes, mapLenBytes,
+          mapType, mapFlags, mapOffsetBytes, mapLenBytes,
           mapAddr, mapDev: devT(bdev), cookie: 0,
         });
         return;
       }
       case 'iomap_iter': {
-        const fm = /\bflags (\S*) \(/.exec(body);
-        this.lastIterWrite.set(task, fm !== null && fm[1]!.split('|').includes('WRITE'));
+        this.taskState.iterWrite = this.iterFlagsWrite(b, this.le);
         break;
       }
       default:
@@ -767,17 +975,51 @@ export class FtraceParser {
           // trace-cmd style: `sys_enter_pwrite64: fd: 0x…, buf: …` / `sys_exit_pwrite64: 0x1000`.
           if (name.startsWith('sys_enter_')) {
             const sys = name.slice(10);
-            return this.syscallEnter(sys, SYSCALL_OPS[sys], body, 0, body.length);
+            return this.syscallEnter(sys, SYSCALL_OPS[sys], b, this.le);
           }
           const sys = name.slice(9);
-          const ret = body.trim();
-          return this.syscallExit(sys, SYSCALL_OPS[sys], ret, 0, ret.length);
-        } else if (body.charCodeAt(0) === 40 && /^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
-          this.uprobe(name, body);
-          return;
+          // The return value is the body trimmed.
+          const u = this.u;
+          let rs = b;
+          let re = this.le;
+          while (rs < re && isWs(u[rs]!)) rs++;
+          while (re > rs && isWs(u[re - 1]!)) re--;
+          return this.syscallExit(sys, SYSCALL_OPS[sys], rs, re);
+        } else if (this.u[b] === 40) {
+          const body = c.text();
+          if (/^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
+            this.uprobe(name, body);
+            return;
+          }
         }
     }
-    this.emit({ kind: 'instant', tsNs, task, name, text: body });
+    this.emit({ kind: 'instant', tsNs, task, name, text: c.text() });
+  }
+
+  /** `/\bflags (\S*) \(/` on the body u[b, end), and whether that run split on '|' includes WRITE. */
+  private iterFlagsWrite(b: number, end: number): boolean {
+    const u = this.u;
+    for (let i = b; i + 6 <= end; i++) {
+      if (u[i] !== 102 || !hasAt(u, i, 'flags ') || (i > b && isWord(u[i - 1]!))) continue;
+      const s = i + 6;
+      let e = s;
+      while (e < end && !isWs(u[e]!)) e++;
+      if (u[e] !== 32 || u[e + 1] !== 40) continue; // \S* then ' (' (a shorter run would end before a non-space)
+      for (let p = s; ;) {
+        let q = p;
+        while (q < e && u[q] !== 124) q++;
+        if (q - p === 5 && hasAt(u, p, 'WRITE')) return true;
+        if (q >= e) return false;
+        p = q + 1;
+      }
+    }
+    return false;
+  }
+
+  private dropReplied(): void {
+    const map = this.opcodeByUnique;
+    if (this.openRequests === 0) map.clear();
+    else for (const [unique, opcode] of map) if (Number.isNaN(opcode)) map.delete(unique);
   }
 
   private flags(text: string, table: ReadonlyArray<readonly [number, string]>, what: string): number {
@@ -865,7 +1107,7 @@ export class FtraceParser {
       }
       case 'fuse_iomap_bad_data': {
         this.emit({
-          kind: 'iomap_bad_data', tsNs, task, nodeId: 0, ino: 0, message: c.s.trim(), error: -EFSCORRUPTED,
+          kind: 'iomap_bad_data', tsNs, task, nodeId: 0, ino: 0, message: c.text().trim(), error: -EFSCORRUPTED,
         });
         return true;
       }
@@ -941,19 +1183,27 @@ export class FtraceParser {
   }
 
   /**
-   * Splits syscall arguments `name: value, …` (decimal or hex, §real-capture) in text[from, to)
+   * Splits syscall arguments `name: value, …` (decimal or hex, §real-capture) in u[from, to)
    * into trimmed key/value index ranges (parts split on ', ', key before the first ': '), without
    * building strings; read with argIdx/argLong.
    */
-  private args(text: string, from: number, to: number): void {
-    this.argText = text;
+  private args(from: number, to: number): void {
+    const u = this.u;
     let n = 0;
     let s = from;
     for (;;) {
-      let e = text.indexOf(', ', s);
-      if (e < 0 || e + 2 > to) e = to;
-      const colon = text.indexOf(': ', s);
-      if (colon > s && colon + 2 <= e) {
+      // One pass: the part ends at the first ', ' wholly inside [s, to) (else at `to`); its key
+      // ends at the part's first ': ' (none ends in the part unless it is wholly inside).
+      let e = s;
+      let colon = -1;
+      for (; e + 1 < to; e++) {
+        const c = u[e];
+        if (u[e + 1] !== 32) continue;
+        if (c === 44) break;
+        if (c === 58 && colon < 0) colon = e;
+      }
+      if (e + 1 >= to) e = to;
+      if (colon > s) {
         if (4 * (n + 1) > this.argBounds.length) {
           const grown = new Int32Array(this.argBounds.length * 2);
           grown.set(this.argBounds);
@@ -962,12 +1212,12 @@ export class FtraceParser {
         const b = this.argBounds;
         let ks = s;
         let ke = colon;
-        while (ks < ke && isWs(text.charCodeAt(ks))) ks++;
-        while (ke > ks && isWs(text.charCodeAt(ke - 1))) ke--;
+        while (ks < ke && isWs(u[ks]!)) ks++;
+        while (ke > ks && isWs(u[ke - 1]!)) ke--;
         let vs = colon + 2;
         let ve = e;
-        while (vs < ve && isWs(text.charCodeAt(vs))) vs++;
-        while (ve > vs && isWs(text.charCodeAt(ve - 1))) ve--;
+        while (vs < ve && isWs(u[vs]!)) vs++;
+        while (ve > vs && isWs(u[ve - 1]!)) ve--;
         b[4 * n] = ks;
         b[4 * n + 1] = ke;
         b[4 * n + 2] = vs;
@@ -984,13 +1234,13 @@ export class FtraceParser {
   private argIdx(key: string): number {
     const b = this.argBounds;
     for (let i = this.argCount - 1; i >= 0; i--) {
-      if (b[4 * i + 1]! - b[4 * i]! === key.length && this.argText.startsWith(key, b[4 * i]!)) return i;
+      if (b[4 * i + 1]! - b[4 * i]! === key.length && hasAt(this.u, b[4 * i]!, key)) return i;
     }
     return -1;
   }
 
   private argLong(idx: number): number {
-    return idx < 0 ? NaN : parseLongAt(this.argText, this.argBounds[4 * idx + 2]!, this.argBounds[4 * idx + 3]!);
+    return idx < 0 ? NaN : parseLongAt(this.u, this.argBounds[4 * idx + 2]!, this.argBounds[4 * idx + 3]!);
   }
 
   private argNum(sys: string, key: string): number {
@@ -999,21 +1249,21 @@ export class FtraceParser {
     return n;
   }
 
-  /** Arguments are text[from, to); `op` is SYSCALL_OPS[sys]. */
-  private syscallEnter(sys: string, op: AppOp | undefined, text: string, from: number, to: number): void {
+  /** Arguments are u[from, to); `op` is SYSCALL_OPS[sys]. */
+  private syscallEnter(sys: string, op: AppOp | undefined, from: number, to: number): void {
     const tsNs = this.ts;
     const task = this.task;
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       // Only tracked so fds keep their paths (dd opens its output as 3 and dup2s it to 1).
-      this.args(text, from, to);
+      this.args(from, to);
       const fildes = this.argIdx('fildes');
-      this.dupFrom.set(task, this.argLong(fildes >= 0 ? fildes : this.argIdx('oldfd')));
+      this.taskState.dupFrom = this.argLong(fildes >= 0 ? fildes : this.argIdx('oldfd'));
     }
     if (op === undefined) {
-      this.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: text.slice(from, to) });
+      this.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: this.str(from, to) });
       return;
     }
-    this.args(text, from, to);
+    this.args(from, to);
     let fd = -1;
     let posBytes = -1;
     let lenBytes = 0;
@@ -1021,8 +1271,8 @@ export class FtraceParser {
     let path = '';
     if (op === 'open') {
       oflags = this.argIdx('flags') >= 0 ? this.argNum(sys, 'flags') : 0;
-      path = this.lastUprobePath.get(task) ?? '';
-      this.lastUprobePath.delete(task);
+      path = this.taskState.uprobePath ?? '';
+      this.taskState.uprobePath = undefined;
     } else if (op === 'copy_file_range') {
       fd = this.argNum(sys, 'fd_out');
       lenBytes = this.argNum(sys, 'len');
@@ -1041,28 +1291,28 @@ export class FtraceParser {
         oflags = file.oflags;
       }
     }
-    this.inFlight.set(task, { op, fd, path, oflags });
+    this.taskState.inFlight = { op, fd, path, oflags };
     this.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
   }
 
-  /** The return value is text[retStart, retEnd); `op` is SYSCALL_OPS[sys]. */
-  private syscallExit(sys: string, op: AppOp | undefined, text: string, retStart: number, retEnd: number): void {
+  /** The return value is u[retStart, retEnd); `op` is SYSCALL_OPS[sys]. */
+  private syscallExit(sys: string, op: AppOp | undefined, retStart: number, retEnd: number): void {
     const tsNs = this.ts;
     const task = this.task;
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
-      const from = this.dupFrom.get(task);
-      this.dupFrom.delete(task);
-      const ret = parseLongAt(text, retStart, retEnd);
+      const from = this.taskState.dupFrom;
+      this.taskState.dupFrom = undefined;
+      const ret = parseLongAt(this.u, retStart, retEnd);
       const file = from === undefined ? undefined : this.fds.get(this.proc)?.get(from);
       if (file && ret >= 0) this.fds.get(this.proc)!.set(ret, file);
     }
     if (op === undefined) {
       return;
     }
-    const ret = parseLongAt(text, retStart, retEnd);
-    if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${text.slice(retStart, retEnd)}' is not a number`);
-    const fl = this.inFlight.get(task);
-    this.inFlight.delete(task);
+    const ret = parseLongAt(this.u, retStart, retEnd);
+    if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${this.str(retStart, retEnd)}' is not a number`);
+    const fl = this.taskState.inFlight;
+    this.taskState.inFlight = undefined;
     let fd = fl?.op === op ? fl.fd : -1;
     if (op === 'open' && ret >= 0) {
       let table = this.fds.get(this.proc);
@@ -1088,7 +1338,7 @@ export class FtraceParser {
     for (const k of ['path', 'pathname', 'filename', 'file']) {
       const v = args.get(k);
       if (v !== undefined && v.startsWith('"')) {
-        this.lastUprobePath.set(task, v.slice(1, -1));
+        this.taskState.uprobePath = v.slice(1, -1);
         break;
       }
     }
@@ -1147,6 +1397,10 @@ export class FtraceParser {
   }
 }
 
+function newTaskState(name: string): TaskState {
+  return { name, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, dupFrom: undefined };
+}
+
 /** `8:16` → dev_t as the kernel encodes it in 32 bits (major << 20 | minor). */
 function devT(text: string): number {
   const colon = text.indexOf(':');
@@ -1154,16 +1408,20 @@ function devT(text: string): number {
   return ((Number(text.slice(0, colon)) << 20) | Number(text.slice(colon + 1))) >>> 0;
 }
 
-/** text[0, n) as a string of its own (a slice would keep the whole chunk alive). */
-function flatPrefix(text: string, n: number): string {
-  const codes = new Uint16Array(n);
-  for (let k = 0; k < n; k++) codes[k] = text.charCodeAt(k);
-  return String.fromCharCode(...codes);
-}
-
-function skipWs(text: string, p: number): number {
-  while (isWs(text.charCodeAt(p))) p++;
-  return p;
+/** Whether buf[0, n) is all ASCII; buf starts 4-byte aligned. Word at a time: this reads every byte of a chunk. */
+function isAscii(buf: Uint8Array, n: number): boolean {
+  const words = new Int32Array(buf.buffer, buf.byteOffset, n >> 2);
+  const w = words.length;
+  let a = 0;
+  let b = 0;
+  let i = 0;
+  for (; i + 1 < w; i += 2) {
+    a |= words[i]!;
+    b |= words[i + 1]!;
+  }
+  if (i < w) a |= words[i]!;
+  for (let k = w << 2; k < n; k++) a |= buf[k]!;
+  return ((a | b) & 0x80808080) === 0;
 }
 
 function excerpt(text: string): string {
