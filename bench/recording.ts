@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { TraceStore, type Column } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { Recorder } from '../server/recorder/recorder.ts';
@@ -61,6 +62,10 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
     figures.push({ id: 'R3b', figure: `  its size (${(bigBytes / 1e6).toFixed(0)} MB)`, value: bigBytes / written, unit: 'B/event', goal: '—' });
     // Seek: open (cold: new reader each time) + read a 100 µs window at spread positions.
     const seeks: number[] = [];
+    // ArrayBuffer bytes a seek allocates (V8 external memory before → after, read outside the timed
+    // span; a GC inside a seek makes its delta meaningless, hence the median). What drives the GCs
+    // that set the worst seek (docs/recording-format.md, "Chunk size").
+    const allocs: number[] = [];
     let bodyReads = 0;
     let bytesRead = 0;
     let chunks = 0;
@@ -68,6 +73,7 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
     const probes = 20;
     // One unmeasured seek first so JIT warm-up does not count as seek time.
     for (let i = -1; i < probes; i++) {
+      const ext0 = getHeapStatistics().external_memory;
       const s0 = performance.now();
       const { reader, close } = await openRecordingFile(path);
       // The warm-up (i = -1) seeks where the first probe does, so it too lands inside the file.
@@ -76,17 +82,20 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
       if (store.length === 0) throw new Error(`seek at ${atNs} ns returned no rows`);
       if (i < 0) continue;
       seeks.push(performance.now() - s0);
+      allocs.push(getHeapStatistics().external_memory - ext0);
       bodyReads = Math.max(bodyReads, reader.stats.bodyReads);
       bytesRead = Math.max(bytesRead, reader.stats.bytesRead);
       chunks = reader.chunks.length;
       stringChunks = reader.chunks.filter((c) => c.newStringCount > 0).length;
     }
     seeks.sort((a, b) => a - b);
+    allocs.sort((a, b) => a - b);
     const label = `${(written / 1e6).toFixed(0)} M events, ${chunks} chunks, ${stringChunks} with new strings`;
     figures.push({ id: 'R3', figure: `seek: open + read 100 µs window, median (${label})`, value: seeks[probes >> 1]!, unit: 'ms', goal: '≤ 50' });
     figures.push({ id: 'R3m', figure: '  seek, worst of 20', value: seeks[probes - 1]!, unit: 'ms', goal: '≤ 50' });
     figures.push({ id: 'R3r', figure: '  data chunk bodies read per seek (max)', value: bodyReads, unit: 'chunks', goal: '≤ 2' });
     figures.push({ id: 'R3k', figure: '  bytes read per seek (max)', value: bytesRead / 1024, unit: 'KiB', goal: '—' });
+    figures.push({ id: 'R3a', figure: '  ArrayBuffers allocated per seek (median)', value: allocs[probes >> 1]! / 2 ** 20, unit: 'MiB', goal: '—' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

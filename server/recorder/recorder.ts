@@ -31,7 +31,16 @@ export interface RecorderOptions {
   now?: () => number;
 }
 
-export const DEFAULT_ROWS_PER_CHUNK = 16_384;
+/**
+ * A seek inflates and decodes one whole chunk to return the rows it wants, and the wire batch is
+ * ~200 B/row uncompressed (every column for every row): 16,384 rows allocated 8–10 MB of
+ * ArrayBuffers per seek, which in a process with a real heap triggered a mark-compact every ~8
+ * seeks (bench R3m: the worst seek was the one that hit it). 8,192 halves that for +5 % on disk;
+ * see docs/recording-format.md "Chunk size".
+ */
+export const DEFAULT_ROWS_PER_CHUNK = 8_192;
+/** Data chunks per index chunk: 4 M rows at the default chunk size (10 M events: 3 index reads on open). */
+export const DEFAULT_INDEX_EVERY_CHUNKS = 512;
 
 export class Recorder {
   readonly path: string;
@@ -51,7 +60,7 @@ export class Recorder {
   constructor(path: string, options: RecorderOptions = {}) {
     this.path = path;
     this.o = {
-      maxRowsPerChunk: DEFAULT_ROWS_PER_CHUNK, flushIntervalMs: 1000, fsyncIntervalMs: 1000, indexEveryChunks: 256,
+      maxRowsPerChunk: DEFAULT_ROWS_PER_CHUNK, flushIntervalMs: 1000, fsyncIntervalMs: 1000, indexEveryChunks: DEFAULT_INDEX_EVERY_CHUNKS,
       compressionLevel: 6, autoFlush: false, now: () => Date.now(), ...options,
     };
     if (this.o.flushIntervalMs > 1000) throw new RangeError('flushIntervalMs must be ≤ 1000 (recordings are flushed at least once a second)');

@@ -27,6 +27,8 @@ import {
   parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate,
 } from './format.ts';
 
+const HEAD_READ_BYTES = 4096;
+
 export interface ByteSource {
   readonly sizeBytes: number;
   /** Up to `lengthBytes` bytes at `offsetBytes` (fewer only at end of file). */
@@ -62,7 +64,8 @@ export class RecordingReader {
   private constructor(readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate) {}
 
   static async open(src: ByteSource, inflate: Inflate, name = 'recording'): Promise<RecordingReader> {
-    const head = await src.read(0, Math.min(src.sizeBytes, 64 * 1024));
+    // The fixed header and, nearly always, the meta JSON (a few hundred bytes); a bigger meta gets a second read.
+    const head = await src.read(0, Math.min(src.sizeBytes, HEAD_READ_BYTES));
     parseFileHeaderFixed(head, name); // magic and version before anything else
     const metaBytes = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(32, true);
     const full = FILE_HEADER_FIXED_BYTES + metaBytes <= head.byteLength ? head : await src.read(0, FILE_HEADER_FIXED_BYTES + metaBytes);
