@@ -70,18 +70,9 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
     frameCount: () => log.length,
     typedArrayBytes: () => {
       const t = store.trace;
-      let storeBytes = t.kinds.byteLength + t.tsNs.byteLength;
-      const keys = t.columnKeysInUse();
-      let bytesPerRow = 1 + 8;
-      for (const k of keys) {
-        const c = t.col(k);
-        storeBytes += c.byteLength;
-        bytesPerRow += c.BYTES_PER_ELEMENT;
-      }
       const s = store.spans;
-      const spanBytes = [s.startNs, s.endNs, s.kind, s.style, s.lane, s.beginRow, s.endRow, s.readMapRow, s.writeMapRow]
-        .reduce((n, g) => n + g.data.byteLength, 0) + s.tracks.reduce((n, tr) => n + tr.spans.data.byteLength, 0);
-      return { events: t.length, spans: s.count, storeBytes, storeUsedBytes: bytesPerRow * t.length, spanBytes, columns: keys.length + 2 };
+      // Capacity included; spanBytes includes the per-track LOD levels.
+      return { events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length, spanBytes: s.byteLength(), columns: t.columnKeysInUse().length + 2 };
     },
   };
   win.__fusescopeBench = hooks;

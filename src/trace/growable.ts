@@ -17,6 +17,10 @@ export class Growable<T extends TypedArray> {
     }
     this.data[this.length++] = v;
   }
+  /** Drops the growth slack (when no more values are expected soon). */
+  trim(): void {
+    if (this.data.length > this.length) this.data = this.data.slice(0, Math.max(this.length, 1)) as T;
+  }
   /** Bytes held, including growth slack (what memory accounting should count). */
   byteLength(): number {
     return this.data.byteLength;

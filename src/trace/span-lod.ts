@@ -126,6 +126,10 @@ class LodLevel {
     return lo;
   }
 
+  trim(): void {
+    for (const g of [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs]) g.trim();
+  }
+
   byteLength(): number {
     return this.first.byteLength() + this.end.byteLength() + this.firstStartNs.byteLength()
       + this.lastStartNs.byteLength() + this.maxDurNs.byteLength()
@@ -227,6 +231,10 @@ export class TrackLod {
       }
     }
     this.cursors[levelIdx] = p;
+  }
+
+  trim(): void {
+    for (const l of this.levels) l.trim();
   }
 
   byteLength(): number {

@@ -143,6 +143,23 @@ export class SpanIndex {
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
   }
 
+  /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
+  trim(): void {
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.trim();
+    for (const t of this.tracks) {
+      t.spans.trim();
+      t.lod.trim();
+    }
+  }
+
+  /** Bytes of the typed arrays (capacity included): spans, tracks and their LOD levels. */
+  byteLength(): number {
+    let n = 0;
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) n += g.byteLength();
+    for (const t of this.tracks) n += t.spans.byteLength() + t.lod.byteLength();
+    return n;
+  }
+
   isOpen(id: number): boolean {
     return Number.isNaN(this.endNs.data[id]!);
   }

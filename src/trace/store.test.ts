@@ -49,4 +49,38 @@ describe('TraceStore', () => {
     const s = new TraceStore();
     expect(() => s.append(ev('lock_wait', 1, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
   });
+
+  it('stores a column as narrow as its values allow and widens it without losing a value', () => {
+    const s = new TraceStore();
+    for (let i = 0; i < 3000; i++) s.append(ev('app_op_begin', i, 'dd/1', { posBytes: i % 200, fd: 3 }));
+    expect(s.col('posBytes')).toBeInstanceOf(Uint8Array);
+    expect(s.col('fd')).toBeInstanceOf(Int8Array);
+    const before = s.bytesPerRow();
+    s.append(ev('app_op_begin', 3000, 'dd/1', { posBytes: 70_000 }));
+    expect(s.col('posBytes')).toBeInstanceOf(Int32Array);
+    s.append(ev('app_op_begin', 3001, 'dd/1', { posBytes: 2 ** 45 + 3 }));
+    s.append(ev('app_op_end', 3002, 'dd/1', { ret: -5 }));
+    expect(s.col('posBytes')).toBeInstanceOf(Float64Array);
+    expect(s.bytesPerRow()).toBeGreaterThan(before);
+    for (let i = 0; i < 3000; i++) expect(s.get(i)).toMatchObject({ posBytes: i % 200 });
+    expect(s.get(3000)).toMatchObject({ posBytes: 70_000 });
+    expect(s.get(3001)).toMatchObject({ posBytes: 2 ** 45 + 3 });
+    expect(s.get(3002)).toMatchObject({ ret: -5 });
+    // The schema's own type for exporters, same values.
+    expect(Array.from(s.schemaCol('fd').subarray(0, 3))).toEqual([3, 3, 3]);
+    expect(s.schemaCol('fd')).toBeInstanceOf(Int32Array);
+  });
+
+  it('appends raw columns of another width, widening where needed, and trims its slack', () => {
+    const s = new TraceStore();
+    s.appendAll([ev('app_op_begin', 1, 'dd/1', { lenBytes: 7 })]);
+    const lens = new Float64Array([1.5, 4096, 2 ** 33]);
+    s.appendColumns(3, new Uint8Array([0, 0, 0]), new Float64Array([2, 3, 4]), new Map([['lenBytes', lens]]));
+    expect(Array.from(s.col('lenBytes').subarray(0, 4))).toEqual([7, 1.5, 4096, 2 ** 33]);
+    expect(s.byteLength()).toBeGreaterThan(s.bytesPerRow() * s.length);
+    s.trim();
+    expect(s.byteLength()).toBe(s.bytesPerRow() * s.length);
+    s.append(ev('app_op_begin', 9, 'dd/1', { lenBytes: 3 }));
+    expect(s.get(4)).toMatchObject({ lenBytes: 3 });
+  });
 });

@@ -1,7 +1,14 @@
 // The columnar event store: one typed-array column per schema field, shared by all kinds, plus
 // `kind` and `tsNs`. Rows are append-only and in nondecreasing tsNs order, so a binary search on
-// tsNs is the time index (O(log n)). Columns grow by doubling; a column a kind does not use holds
-// zeros for that row. Every append bumps `version` so views can memoize on it.
+// tsNs is the time index (O(log n)). A column a kind does not use holds zeros for that row. Every
+// append bumps `version` so views can memoize on it.
+//
+// Memory: a column starts as the narrowest typed array of its ladder (Uint8Array for most) and is
+// widened the first time a value does not fit (an f64 field goes u8 → u16 → i32 → f64), so a
+// column costs what its largest value needs, not what the schema allows. Readers index columns
+// (`col(key)[row]`) and never assume the array type; `schemaCol` gives the schema's storage type.
+// Capacity grows by 1.5× (less slack than doubling) and `trim()` drops the slack once a file is
+// fully loaded.
 //
 //   row:     0      1      2      …  length-1
 //   kind:  [u8 ] [u8 ] [u8 ]        kind code (schema KINDS index)
@@ -14,9 +21,41 @@ import {
 } from './schema.ts';
 import { StringTable } from './strings.ts';
 
-export type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+export type Column = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
+export type ColumnCtor = new (length: number) => Column;
 
 const INITIAL_CAPACITY = 1024;
+const GROWTH = 1.5;
+
+/** Narrowest-first array types a column may be stored as, by schema storage type. */
+const LADDERS: Record<'u8' | 'u16' | 'u32' | 'i32' | 'f64', readonly ColumnCtor[]> = {
+  u8: [Uint8Array],
+  u16: [Uint8Array, Uint16Array],
+  u32: [Uint8Array, Uint16Array, Uint32Array],
+  i32: [Int8Array, Int16Array, Int32Array],
+  // Numbers: small counts and sizes, then negative returns/errnos, then anything (offsets ≥ 2^31).
+  f64: [Uint8Array, Uint16Array, Int32Array, Float64Array],
+};
+export function ladderOf(type: ColumnType): readonly ColumnCtor[] {
+  switch (type) {
+    case 'f64': return LADDERS.f64;
+    case 'i32': return LADDERS.i32;
+    case 'u32': case 'str': case 'u64': return LADDERS.u32; // u64: each Hi/Lo part
+    case 'u16': return LADDERS.u16;
+    default: return LADDERS.u8;
+  }
+}
+/** Can every value of `values` (rows [0, n)) be stored in arrays of `ctor` exactly? */
+function allFit(ctor: ColumnCtor, values: ArrayLike<number>, n: number): boolean {
+  if (ctor === Float64Array) return true;
+  const probe = new ctor(1);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    probe[0] = v;
+    if (probe[0] !== v) return false;
+  }
+  return true;
+}
 
 function isEnum(type: ColumnType): type is EnumName {
   return Object.hasOwn(ENUMS, type);
@@ -33,9 +72,9 @@ export function allocColumn(type: ColumnType, capacity: number): Column {
   }
 }
 
-function grow<T extends Column>(col: T, capacity: number): T {
-  const next = new (col.constructor as new (n: number) => T)(capacity);
-  next.set(col);
+function resize(col: Column, capacity: number, ctor = col.constructor as ColumnCtor): Column {
+  const next = new ctor(capacity);
+  next.set(col.subarray(0, Math.min(capacity, col.length)) as never);
   return next;
 }
 
@@ -103,18 +142,59 @@ export class TraceStore {
   get kinds(): Uint8Array { return this.kindCol; }
   get tsNs(): Float64Array { return this.tsCol; }
 
-  /** The column for a storage key (see columnKeys); zero-filled if no row used it yet. */
+  /**
+   * The column for a storage key (see columnKeys); zero-filled if no row used it yet. Its array
+   * type is the narrowest that holds every value so far, and may change on a later append: take
+   * the column again after appending rather than keeping it.
+   */
   col(key: string): Column {
     let c = this.cols.get(key);
     if (!c) {
-      c = allocColumn(columnTypeOfKey(key), this.capacity);
-      this.cols.set(key, c);
-      const idx = KEY_INDEX.get(key);
-      if (idx !== undefined) this.colByIdx[idx] = c;
+      c = new (ladderOf(columnTypeOfKey(key))[0]!)(this.capacity);
+      this.setCol(key, c);
     }
     return c;
   }
-  f64(field: FieldName): Float64Array { return this.col(field) as Float64Array; }
+
+  /** The column as the schema's storage type (allocated when it is stored narrower): for exporters. */
+  schemaCol(key: string): Column {
+    const c = this.col(key);
+    const ctor = allocColumn(columnTypeOfKey(key), 0).constructor as ColumnCtor;
+    return c.constructor === ctor ? c : resize(c, c.length, ctor);
+  }
+
+  private setCol(key: string, c: Column): void {
+    this.cols.set(key, c);
+    const idx = KEY_INDEX.get(key);
+    if (idx !== undefined) this.colByIdx[idx] = c;
+  }
+
+  /** Replaces column `key` by the narrowest array of its ladder that also holds `values` [0, n). */
+  private widen(key: string, values: ArrayLike<number>, n: number): Column {
+    const c = this.col(key);
+    const ladder = ladderOf(columnTypeOfKey(key));
+    let step = ladder.indexOf(c.constructor as ColumnCtor);
+    while (step < ladder.length - 1 && !allFit(ladder[step]!, values, n)) step++;
+    if (ladder[step] === c.constructor) return c;
+    const wide = resize(c, this.capacity, ladder[step]!);
+    this.setCol(key, wide);
+    return wide;
+  }
+
+  /** Storage bytes per row of the columns as they are now (kind + tsNs + every column). */
+  bytesPerRow(): number {
+    let n = this.kindCol.BYTES_PER_ELEMENT + this.tsCol.BYTES_PER_ELEMENT;
+    for (const c of this.cols.values()) n += c.BYTES_PER_ELEMENT;
+    return n;
+  }
+  /** Bytes of every column's array, capacity included. */
+  byteLength(): number {
+    let n = this.kindCol.byteLength + this.tsCol.byteLength;
+    for (const c of this.cols.values()) n += c.byteLength;
+    return n;
+  }
+  /** A numeric field's column (any array type: see col). */
+  f64(field: FieldName): Column { return this.col(field); }
   /** Column keys that exist (have been written or read). */
   columnKeysInUse(): string[] { return [...this.cols.keys()]; }
 
@@ -126,14 +206,23 @@ export class TraceStore {
     const needed = this.length + extraRows;
     if (needed <= this.capacity) return;
     let cap = this.capacity;
-    while (cap < needed) cap *= 2;
-    this.kindCol = grow(this.kindCol, cap);
-    this.tsCol = grow(this.tsCol, cap);
-    for (const [key, c] of this.cols) {
-      const grown = grow(c, cap);
-      this.cols.set(key, grown);
-      this.colByIdx[KEY_INDEX.get(key)!] = grown;
-    }
+    while (cap < needed) cap = Math.ceil(cap * GROWTH);
+    this.setCapacity(cap);
+  }
+
+  /** Drops the growth slack (e.g. when a file has been loaded completely). */
+  trim(): void {
+    if (this.capacity > this.length) this.setCapacity(Math.max(this.length, 1));
+  }
+
+  private setCapacity(cap: number): void {
+    const kinds = new Uint8Array(cap);
+    kinds.set(this.kindCol.subarray(0, Math.min(cap, this.length)));
+    this.kindCol = kinds;
+    const ts = new Float64Array(cap);
+    ts.set(this.tsCol.subarray(0, Math.min(cap, this.length)));
+    this.tsCol = ts;
+    for (const [key, c] of this.cols) this.setCol(key, resize(c, cap));
     this.capacity = cap;
   }
 
@@ -168,10 +257,20 @@ export class TraceStore {
     return this.colByIdx[idx] ?? this.col(STORAGE_KEYS[idx]!);
   }
 
+  /** Writes a number; a column too narrow for it is widened first (see LADDERS). */
+  private put(keyIdx: number, row: number, v: number): void {
+    let c = this.column(keyIdx);
+    c[row] = v;
+    if (c[row] !== v && !Number.isNaN(v)) {
+      c = this.widen(STORAGE_KEYS[keyIdx]!, [v], 1);
+      c[row] = v;
+    }
+  }
+
   private writeField(plan: FieldPlan, row: number, value: unknown): void {
     switch (plan.tag) {
-      case Tag.Num: this.column(plan.keyIdx)[row] = value as number; break;
-      case Tag.Str: this.column(plan.keyIdx)[row] = this.strings.intern(value as string); break;
+      case Tag.Num: this.put(plan.keyIdx, row, value as number); break;
+      case Tag.Str: this.put(plan.keyIdx, row, this.strings.intern(value as string)); break;
       case Tag.Bool: this.column(plan.keyIdx)[row] = value ? 1 : 0; break;
       case Tag.Enum: {
         const code = plan.enumCodes!.get(value as string);
@@ -183,8 +282,8 @@ export class TraceStore {
       }
       case Tag.U64: {
         const v = BigInt.asUintN(64, value as bigint);
-        this.column(plan.keyIdx)[row] = Number(v >> 32n);
-        this.column(plan.keyIdx + 1)[row] = Number(v & 0xffff_ffffn);
+        this.put(plan.keyIdx, row, Number(v >> 32n));
+        this.put(plan.keyIdx + 1, row, Number(v & 0xffff_ffffn));
         break;
       }
     }
@@ -242,8 +341,9 @@ export class TraceStore {
   get endNs(): number { return this.length > 0 ? this.tsCol[this.length - 1]! : 0; }
 
   /**
-   * Appends `rowCount` rows given as raw columns (wire batches, recordings). String columns must
-   * already hold ids valid in `this.strings`; missing columns are zero for these rows.
+   * Appends `rowCount` rows given as raw columns (wire batches, recordings), of any array type
+   * whose values the field allows. String columns must already hold ids valid in `this.strings`;
+   * missing columns are zero for these rows.
    */
   appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<string, Column>): void {
     this.reserve(rowCount);
@@ -251,8 +351,10 @@ export class TraceStore {
     this.kindCol.set(kinds.subarray(0, rowCount), at);
     for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
     for (const [key, values] of columns) {
-      const c = this.col(key);
-      if (c.constructor !== values.constructor) throw new TypeError(`column ${key}: type mismatch`);
+      let c = this.col(key);
+      if (c.constructor !== values.constructor && !allFit(c.constructor as ColumnCtor, values, rowCount)) {
+        c = this.widen(key, values, rowCount);
+      }
       c.set(values.subarray(0, rowCount) as never, at);
     }
     this.length += rowCount;

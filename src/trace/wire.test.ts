@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMessage, WireError } from './wire.ts';
+import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMessage, WireError, WIRE_VERSION } from './wire.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 import { NULL_ADDR } from './fuse-proto.ts';
+import { FIELD_CODE, SCHEMA_VERSION } from './schema.ts';
 
 function storeOf(events = oneOfEach()): TraceStore {
   const s = new TraceStore();
@@ -19,6 +20,56 @@ describe('wire batch codec', () => {
     applyBatch(dst, decodeBatch(frame));
     expect(dst.length).toBe(src.length);
     for (let i = 0; i < src.length; i++) expect(dst.get(i)).toEqual(src.get(i));
+  });
+
+  it('sends each column at the narrowest width its values in the batch need, and leaves out zero columns', () => {
+    const src = new TraceStore();
+    // Small values only: u8-sized ids and offsets; then one huge offset, one negative ret, one fraction.
+    for (let i = 0; i < 100; i++) src.append(ev('app_op_begin', i * 10, 'dd/1', { posBytes: i, lenBytes: 200 }));
+    const first = encodeBatch(src, 0, 100, 0);
+    const small = decodeBatch(first.frame);
+    expect(small.columns.get('posBytes')).toBeInstanceOf(Uint8Array);
+    expect(small.columns.get('lenBytes')).toBeInstanceOf(Uint8Array);
+    expect(small.columns.has('mapAddrHi')).toBe(false); // all zero: not sent
+    src.append(ev('app_op_begin', 2000, 'dd/1', { posBytes: 2 ** 40 + 1, lenBytes: 0.5 }));
+    src.append(ev('app_op_end', 2001, 'dd/1', { ret: -28 }));
+    const wide = decodeBatch(encodeBatch(src, 100, 102, first.knownStrings).frame);
+    expect(wide.columns.get('posBytes')).toBeInstanceOf(Float64Array);
+    expect(wide.columns.get('ret')).toBeInstanceOf(Int32Array);
+    // The receiver's store widens its narrow columns when wider values arrive, losing nothing.
+    const dst = new TraceStore();
+    applyBatch(dst, small);
+    applyBatch(dst, wide);
+    for (let i = 0; i < src.length; i++) expect(dst.get(i)).toEqual(src.get(i));
+    expect(dst.get(100)).toMatchObject({ posBytes: 2 ** 40 + 1, lenBytes: 0.5 });
+    expect(dst.get(101)).toMatchObject({ ret: -28 });
+  });
+
+  it('still decodes version 1 frames (full-width columns, as older recordings hold them)', () => {
+    const src = storeOf();
+    const v2 = decodeBatch(encodeBatch(src, 0, src.length, 0).frame);
+    // Build the v1 frame by hand: every column at the schema's storage type, elementType byte 0.
+    const v1 = encodeV1(src);
+    const batch = decodeBatch(v1);
+    expect(batch.rowCount).toBe(src.length);
+    const dst = new TraceStore();
+    applyBatch(dst, batch);
+    for (let i = 0; i < src.length; i++) expect(dst.get(i)).toEqual(src.get(i));
+    expect(v2.columns.size).toBeLessThanOrEqual(batch.columns.size);
+  });
+
+  it('rejects an element type outside the field\'s ladder (a float string id)', () => {
+    const src = storeOf([ev('app_op_begin', 1, 'dd/1')]);
+    const frame = encodeBatch(src, 0, 1, 0).frame;
+    // Find the `task` column header and claim its element type is f64 (4).
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    let found = -1;
+    for (let at = 24; at + 4 <= frame.byteLength; at += 8) {
+      if (dv.getUint16(at, true) === FIELD_CODE.task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1) { found = at; break; }
+    }
+    expect(found).toBeGreaterThan(0);
+    dv.setUint8(found + 3, 4);
+    expect(() => decodeBatch(frame)).toThrow(/bad element type 4 for field task/);
   });
 
   it('sends only strings the receiver lacks, across several batches', () => {
@@ -90,12 +141,52 @@ describe('server messages', () => {
   const state = { paused: false, speed: 1, scenario: 's', paceNsPerSec: 1 };
   it('accepts well-formed messages', () => {
     expect(parseServerMessage(JSON.stringify({ type: 'state', state }))).toMatchObject({ ok: true });
-    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: 1, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: true });
   });
   it('rejects malformed ones and a hello from another wire version', () => {
     expect(parseServerMessage('{"type":"state"}')).toMatchObject({ ok: false });
-    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: 2, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: false, message: expect.stringContaining('wire version 2') });
+    expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: WIRE_VERSION + 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: false, message: expect.stringContaining(`wire version ${WIRE_VERSION + 1}`) });
     expect(parseServerMessage('{"type":"nope"}')).toMatchObject({ ok: false });
     expect(parseServerMessage('null')).toMatchObject({ ok: false });
   });
 });
+
+/** A wire v1 frame of all rows of `store`: the format before narrowed columns, written by hand. */
+function encodeV1(store: TraceStore): Uint8Array {
+  const keys = store.columnKeysInUse();
+  const n = store.length;
+  const strings = store.strings.slice(1).map((x) => new TextEncoder().encode(x));
+  const pad8 = (x: number): number => (x + 7) & ~7;
+  let size = 24;
+  for (const x of strings) size += 4 + x.byteLength;
+  size = pad8(size) + pad8(n) + n * 8;
+  const cols = keys.map((k) => store.schemaCol(k));
+  for (const c of cols) size += 8 + pad8(n * c.BYTES_PER_ELEMENT);
+  const buf = new Uint8Array(size);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, 0x42435346, true);
+  dv.setUint16(4, 1, true);
+  dv.setUint16(6, SCHEMA_VERSION, true);
+  dv.setUint32(8, n, true);
+  dv.setUint32(12, 1, true);
+  dv.setUint32(16, strings.length, true);
+  dv.setUint32(20, keys.length, true);
+  let at = 24;
+  for (const x of strings) { dv.setUint32(at, x.byteLength, true); buf.set(x, at + 4); at += 4 + x.byteLength; }
+  at = pad8(at);
+  buf.set(store.kinds.subarray(0, n), at);
+  at += pad8(n);
+  new Float64Array(buf.buffer, at, n).set(store.tsNs.subarray(0, n));
+  at += n * 8;
+  keys.forEach((key, i) => {
+    const part = key.endsWith('Hi') && !(key in FIELD_CODE) ? 1 : key.endsWith('Lo') && !(key in FIELD_CODE) ? 2 : 0;
+    const field = part === 0 ? key : key.slice(0, -2);
+    dv.setUint16(at, FIELD_CODE[field as keyof typeof FIELD_CODE], true);
+    dv.setUint8(at + 2, part);
+    at += 8;
+    const c = cols[i]!;
+    buf.set(new Uint8Array(c.buffer, c.byteOffset, n * c.BYTES_PER_ELEMENT), at);
+    at += pad8(n * c.BYTES_PER_ELEMENT);
+  });
+  return buf;
+}

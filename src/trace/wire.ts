@@ -12,15 +12,23 @@
 //   24 strings: newStringCount × (u32 byteLength, utf8 bytes), padded to 8
 //      kinds: rowCount × u8, padded to 8
 //      tsNs:  rowCount × f64
-//      columns: columnCount × (u16 fieldCode, u8 part (0 whole, 1 hi, 2 lo), u8 0, u32 0,
-//               rowCount × element of the field's storage type, padded to 8)
+//      columns: columnCount × (u16 fieldCode, u8 part (0 whole, 1 hi, 2 lo), u8 elementType, u32 0,
+//               rowCount × element of elementType, padded to 8)
+// elementType (v2): 1 u8, 2 u16, 3 u32, 4 f64, 5 i8, 6 i16, 7 i32 — the narrowest type of the
+// field's ladder (store.ts) that holds this batch's values; a column that is all zeros in the
+// batch is left out. v1 frames (elementType 0: the schema's storage type) are still decoded, since
+// recordings written before v2 hold them.
 // String ids in `str` columns refer to the connection's string table; a batch carries exactly
 // the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
 
 import { FIELDS, FIELD_CODE, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
-import { allocColumn, type Column, type TraceStore } from './store.ts';
+import { columnTypeOfKey } from './store.ts';
+import { allocColumn, ladderOf, type Column, type ColumnCtor, type TraceStore } from './store.ts';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
+/** Oldest batch version decodeBatch still reads. */
+export const WIRE_VERSION_MIN = 1;
+const ELEMENT_TYPES: readonly (ColumnCtor | null)[] = [null, Uint8Array, Uint16Array, Uint32Array, Float64Array, Int8Array, Int16Array, Int32Array];
 const MAGIC = 0x42435346; // 'FSCB'
 const HEADER_BYTES = 24;
 
@@ -66,12 +74,21 @@ export function encodeBatch(
   // Id 0 is the empty string in every table, so a fresh receiver already "knows" one string.
   knownStrings = Math.max(1, knownStrings);
   const strings = store.strings.slice(knownStrings).map((s) => encoder.encode(s));
-  const keys = store.columnKeysInUse();
+  const keys: string[] = [];
+  const cols: Column[] = [];
+  const types: ColumnCtor[] = [];
+  for (const key of store.columnKeysInUse()) {
+    const c = store.col(key);
+    const type = narrowest(c, fromRow, toRow, ladderOf(columnTypeOfKey(key)));
+    if (type === null) continue; // all zeros in these rows
+    keys.push(key);
+    cols.push(c);
+    types.push(type);
+  }
   let size = HEADER_BYTES;
   for (const s of strings) size += 4 + s.byteLength;
   size = pad8(size) + pad8(rowCount) + rowCount * 8;
-  const cols: Column[] = keys.map((k) => store.col(k));
-  for (const c of cols) size += 8 + pad8(rowCount * c.BYTES_PER_ELEMENT);
+  for (const t of types) size += 8 + pad8(rowCount * (t as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
 
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
@@ -95,15 +112,41 @@ export function encodeBatch(
   at += rowCount * 8;
   keys.forEach((key, i) => {
     const { field, part } = keyParts(key);
+    const type = types[i]!;
     dv.setUint16(at, FIELD_CODE[field], true);
     dv.setUint8(at + 2, part);
+    dv.setUint8(at + 3, ELEMENT_TYPES.indexOf(type));
     at += 8;
-    const c = cols[i]!;
-    const bytes = new Uint8Array(c.buffer, c.byteOffset + fromRow * c.BYTES_PER_ELEMENT, rowCount * c.BYTES_PER_ELEMENT);
-    buf.set(bytes, at);
-    at += pad8(bytes.byteLength);
+    const out = new (type as unknown as new (b: ArrayBuffer, offset: number, length: number) => Column)(buf.buffer, at, rowCount);
+    out.set(cols[i]!.subarray(fromRow, toRow) as never);
+    at += pad8(out.byteLength);
   });
   return { frame: buf, knownStrings: store.strings.size };
+}
+
+/**
+ * The narrowest type of `ladder` holding rows [from, to) of `col` exactly, or null if all are 0.
+ * One pass: the range of values and whether any is fractional decide it.
+ */
+function narrowest(col: Column, from: number, to: number, ladder: readonly ColumnCtor[]): ColumnCtor | null {
+  let min = 0;
+  let max = 0;
+  let integral = true;
+  for (let i = from; i < to; i++) {
+    const v = col[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+    if (integral && !Number.isInteger(v)) integral = false;
+  }
+  if (min === 0 && max === 0 && integral) return null;
+  for (const t of ladder) {
+    if (t === Float64Array) return t;
+    const probe = new t(2);
+    probe[0] = min;
+    probe[1] = max;
+    if (integral && probe[0] === min && probe[1] === max) return t;
+  }
+  return ladder[ladder.length - 1]!;
 }
 
 /** Decodes a batch frame; throws WireError naming the byte offset of anything malformed. */
@@ -114,7 +157,9 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
   const wireVersion = dv.getUint16(4, true);
-  if (wireVersion !== WIRE_VERSION) throw new WireError(`wire version ${wireVersion}, expected ${WIRE_VERSION}`, 4);
+  if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION) {
+    throw new WireError(`wire version ${wireVersion}, expected ${WIRE_VERSION_MIN}–${WIRE_VERSION}`, 4);
+  }
   const schemaVersion = dv.getUint16(6, true);
   if (schemaVersion !== SCHEMA_VERSION) throw new WireError(`schema version ${schemaVersion}, expected ${SCHEMA_VERSION}`, 6);
   const rowCount = dv.getUint32(8, true);
@@ -153,16 +198,24 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
     need(at, 8, 'column header');
     const code = dv.getUint16(at, true);
     const part = dv.getUint8(at + 2);
+    const elementType = dv.getUint8(at + 3);
     const field = FIELDS[code];
     if (field === undefined) throw new WireError(`unknown field code ${code}`, at);
     const isU64 = FIELD_TYPES[field] === 'u64';
     if (isU64 ? part !== 1 && part !== 2 : part !== 0) throw new WireError(`bad part ${part} for field ${field}`, at + 2);
+    let Ctor: ColumnCtor;
+    if (wireVersion === 1) Ctor = allocColumn(isU64 ? 'u32' : FIELD_TYPES[field], 0).constructor as ColumnCtor;
+    else {
+      const t = ELEMENT_TYPES[elementType];
+      // Only the field's own ladder: a string id or a flag is never stored as a float.
+      if (!t || !ladderOf(FIELD_TYPES[field]).includes(t)) throw new WireError(`bad element type ${elementType} for field ${field}`, at + 3);
+      Ctor = t;
+    }
     at += 8;
-    const template = allocColumn(isU64 ? 'u32' : FIELD_TYPES[field], 0);
-    const bytes = rowCount * template.BYTES_PER_ELEMENT;
+    const bytes = rowCount * (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
     need(at, bytes, `column ${field}`);
-    const Ctor = template.constructor as new (b: ArrayBufferLike) => Column;
-    columns.set(partKey(field, part), new Ctor(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + bytes)));
+    const View = Ctor as unknown as new (b: ArrayBufferLike) => Column;
+    columns.set(partKey(field, part), new View(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + bytes)));
     at += pad8(bytes);
   }
   return { rowCount, firstStringId, strings, kinds, tsNs, columns };

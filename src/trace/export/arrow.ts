@@ -155,9 +155,12 @@ function utf8Buffers(values: readonly string[]): Uint8Array[] {
   return [new Uint8Array(0), new Uint8Array(offsets.buffer), data]; // validity omitted: no nulls
 }
 
-function bytesOf(col: Column, from: number, to: number): Uint8Array {
-  const bpe = col.BYTES_PER_ELEMENT;
-  return new Uint8Array(col.buffer.slice(col.byteOffset + from * bpe, col.byteOffset + to * bpe));
+/** Rows [from, to) as the Arrow type's bytes; the store may hold the column narrower (store.ts ladders). */
+function bytesOf(col: Column, from: number, to: number, type: 'f64' | 'i32' | 'u32' | 'u16' | 'u8' | 'enum'): Uint8Array {
+  const ctor = { f64: Float64Array, i32: Int32Array, u32: Uint32Array, u16: Uint16Array, u8: Uint8Array, enum: Uint8Array }[type];
+  const out = new ctor(to - from);
+  out.set(col.subarray(from, to) as never);
+  return new Uint8Array(out.buffer);
 }
 
 /** Per string column: store string id → dictionary index, and the values not yet written. */
@@ -297,7 +300,7 @@ export class ArrowEventWriter {
         case 'f64': case 'i32': case 'u32': case 'u16': case 'u8': case 'enum': {
           const col = zeros(c.name);
           const bpe = { f64: 8, i32: 4, u32: 4, u16: 2, u8: 1, enum: 1 }[c.type];
-          body.buffers.push(col ? bytesOf(col, fromRow, toRow) : new Uint8Array(n * bpe));
+          body.buffers.push(col ? bytesOf(col, fromRow, toRow, c.type) : new Uint8Array(n * bpe));
           break;
         }
         case 'bool': {

@@ -12,7 +12,7 @@
 // node:zlib; the core never imports either.
 
 import { SCHEMA_VERSION } from '../schema.ts';
-import { WIRE_VERSION } from '../wire.ts';
+import { WIRE_VERSION, WIRE_VERSION_MIN } from '../wire.ts';
 import { crc32 } from './crc32.ts';
 
 /** Bump on any layout change; add a reader branch for the old version and a changelog line. */
@@ -108,8 +108,9 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
   }
   const wireVersion = dv.getUint16(10, true);
   const schemaVersion = dv.getUint16(12, true);
-  if (wireVersion !== WIRE_VERSION || schemaVersion !== SCHEMA_VERSION) {
-    // Version 1 files all carry wire 1 / schema 1; a later schema bump adds an upgrader here.
+  if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION || schemaVersion !== SCHEMA_VERSION) {
+    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns) and 2 (narrowed).
+    // A later schema bump adds an upgrader here.
     throw new RecordingError(`${name}: wire ${wireVersion} / schema ${schemaVersion} has no upgrader to wire ${WIRE_VERSION} / schema ${SCHEMA_VERSION}`, 10);
   }
   let parsed: unknown;
