@@ -22,7 +22,7 @@ const session = new FileSession(store, client, makeWorker, location.search);
 const compare = new CompareSession(store, client, makeWorker, location.search);
 installTestHooks(window, store, scheduler, client, session, compare);
 void import('./app/bench-hooks.ts').then((m) => m.installBenchHooks(window, store)); // npm run bench only reads it
-const startsWithFile = applyUrlState(location.hash, store, client, session, compare);
+const startsWithFile = applyUrlState(location.hash, store, client, session, compare, location.search);
 setInterval(() => {
   store.tickCounters();
   compare.tickCounters();

@@ -8,6 +8,7 @@ import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import { Header } from './Header.tsx';
 import { FilePanel } from './FilePanel.tsx';
+import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
@@ -63,6 +64,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
             <div className="panel-head">
               <h2>Timeline</h2>
               <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+              <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />
             <Legend groups={LEGEND} />

@@ -20,6 +20,10 @@ import { CacheIndex } from '../trace/derive/cache.ts';
 import { spanOfRow } from '../trace/derive/relatives.ts';
 import { REPLAY_PACE_NS_PER_SEC, advance, clampNs, clampSpeed, effectiveLoop, playFrom, type LoopRange, type PlayheadState } from './playhead.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
+import {
+  DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, evictToWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow,
+  remapSelection, shouldEvict, type WindowedTrace,
+} from './live-window.ts';
 
 /** The tabs under the timeline. */
 export const VIEW_TABS = ['locks', 'aliases', 'cache', 'area', 'accounting'] as const;
@@ -64,9 +68,22 @@ export class AppStore implements ViewHost {
   aliases = new AliasIndex();
   locks = new LockIndex();
   cache = new CacheIndex();
+  /** Bumped whenever trace / spans / derived indexes are replaced: a reset, or a live-window eviction. */
   traceGeneration = 0;
+  /** Bumped only when the trace starts over (hello, reset, file): row numbers restart from 0. */
+  resetGeneration = 0;
   gaps: GapMark[] = [];
   missedEvents = 0;
+
+  // --- live window (src/app/live-window.ts) ---------------------------------------------------
+  /** A live session keeps about this many of the newest rows; older ones are evicted from the page. */
+  windowEvents = DEFAULT_WINDOW_EVENTS;
+  /** Rows evicted since the trace started: store row r is the stream's row r + evictedEvents. */
+  evictedEvents = 0;
+  /** Evictions since the trace started. */
+  evictions = 0;
+  /** The next window, being built while the stream goes on (null when none is under way). */
+  private rebuild: WindowRebuild | null = null;
 
   connection: ConnectionStatus = 'connecting';
   serverState: SessionState | null = null;
@@ -97,6 +114,7 @@ export class AppStore implements ViewHost {
   /** Bumped when the derived indexes changed in a way React panels show (tables, graphs). */
   derivedVersion = 0;
 
+  /** Events received (evicted ones included), refreshed with the counters. */
   eventCount = 0;
   spanCount = 0;
   eventsPerSec = 0;
@@ -147,6 +165,10 @@ export class AppStore implements ViewHost {
     this.locks = new LockIndex();
     this.cache = new CacheIndex();
     this.traceGeneration++;
+    this.resetGeneration++;
+    this.evictedEvents = 0;
+    this.evictions = 0;
+    this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
     this.hover = NO_HOVER;
@@ -159,19 +181,36 @@ export class AppStore implements ViewHost {
     this.changed(true);
   }
 
-  /** Decodes and appends one binary batch; throws WireError on a malformed one. */
+  /** Events received since the trace started, evicted ones included. */
+  get receivedEvents(): number {
+    return this.evictedEvents + this.trace.length;
+  }
+
+  /**
+   * Decodes and appends one binary batch; throws WireError on a malformed one. A live store that
+   * outgrew its window (plus slack) gets the next window built alongside, a step per batch, and
+   * swapped in when it has caught up (live-window.ts).
+   */
   ingestBatch(frame: Uint8Array): void {
     const from = this.trace.length;
     applyBatch(this.trace, decodeBatch(frame));
+    const gapsAdded = this.collectGaps(from);
     this.spans.update(this.trace);
     this.aliases.update(this.trace);
     this.locks.update(this.spans, this.trace);
     this.cache.update(this.trace);
+    const evicted = this.advanceWindow(this.trace.length - from);
     if (this.pendingRow >= 0 && this.pendingRow < this.trace.length) {
       const row = this.pendingRow;
       this.pendingRow = -1;
       this.selectRow(row);
     }
+    if (this.sourceKind === 'file') this.extendReplay();
+    this.changed(gapsAdded || evicted);
+  }
+
+  /** Records the gap events among rows [from, length): they are counted even once evicted. */
+  private collectGaps(from: number): boolean {
     const gapCode = KIND_CODE.gap;
     const kinds = this.trace.kinds;
     let gapsAdded = false;
@@ -186,8 +225,68 @@ export class AppStore implements ViewHost {
       this.missedEvents += missed;
       gapsAdded = true;
     }
-    if (this.sourceKind === 'file') this.extendReplay();
-    this.changed(gapsAdded);
+    return gapsAdded;
+  }
+
+  /** Sets the live window (clamped); a smaller one evicts at once, down to it. */
+  setWindowEvents(n: number): void {
+    const windowEvents = clampWindowEvents(n);
+    if (windowEvents === this.windowEvents) return;
+    this.windowEvents = windowEvents;
+    this.rebuild = null;
+    if (this.sourceKind === 'live' && shouldEvict(this.trace.length, windowEvents)) this.swapIn(evictToWindow(this.trace, windowEvents));
+    this.changed(true);
+  }
+
+  /** Whether the next window is being built (for the test hooks). */
+  get rebuilding(): boolean {
+    return this.rebuild !== null;
+  }
+
+  /**
+   * Live only (an opened file stays whole): starts building the next window when the store holds
+   * more than the window plus its slack, advances it by a budget for `arrivedRows` new rows (all
+   * at once past the hard cap), and swaps it in when it has caught up. Returns whether it did.
+   */
+  private advanceWindow(arrivedRows: number): boolean {
+    if (this.sourceKind !== 'live') return false;
+    if (!this.rebuild) {
+      if (!shouldEvict(this.trace.length, this.windowEvents)) return false;
+      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents));
+    }
+    const r = this.rebuild;
+    const budget = this.trace.length > hardCapRows(this.windowEvents) ? Infinity : rebuildBudget(arrivedRows);
+    if (!r.step(budget)) return false;
+    this.rebuild = null;
+    this.swapIn(r.result());
+    return true;
+  }
+
+  /** Makes `w` the trace and remaps everything that names a row or a span id. */
+  private swapIn(w: WindowedTrace): void {
+    const sel = remapSelection({ spanId: this.selectedSpanId, row: this.selectedRow }, w.spans, w.droppedRows);
+    this.trace = w.trace;
+    this.spans = w.spans;
+    this.aliases = w.aliases;
+    this.locks = w.locks;
+    this.cache = w.cache;
+    this.traceGeneration++;
+    this.evictedEvents += w.droppedRows;
+    this.evictions++;
+    this.selectedSpanId = sel.spanId;
+    this.selectedRow = sel.row;
+    // A pending row has not arrived yet, so it is past the cut.
+    if (this.pendingRow >= 0) this.pendingRow = remapRow(this.pendingRow, w.droppedRows);
+    // Span ids and lock indexes were renumbered; the pointer's next move sets them again.
+    this.hover = NO_HOVER;
+    this.hoverLockIdx = -1;
+    // A range that reached before the new start is clamped to it (following live never does).
+    const startNs = this.trace.startNs;
+    if (!this.followLive && this.viewStartNs < startNs) {
+      const widthNs = this.viewEndNs - this.viewStartNs;
+      this.viewStartNs = startNs;
+      if (this.viewEndNs - startNs < MIN_VIEW_NS) this.viewEndNs = startNs + widthNs;
+    }
   }
 
   // --- connection and server state ------------------------------------------------------------
@@ -409,6 +508,9 @@ export class AppStore implements ViewHost {
     this.importStatus = { ...this.importStatus, phase: 'done', doneBytes: this.importStatus.totalBytes };
     this.diagLines = diagLines;
     this.diagCount = diagCount;
+    // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
+    this.trace.trim();
+    this.spans.trim();
     this.extendReplay();
     this.changed(true);
   }
@@ -526,7 +628,7 @@ export class AppStore implements ViewHost {
   /** Refreshes the chrome counters (call every COUNTER_PERIOD_MS); notifies only on change. */
   tickCounters(): void {
     const wallMs = this.nowMs();
-    const events = this.trace.length;
+    const events = this.receivedEvents;
     this.rateSamples.push({ wallMs, events });
     while (this.rateSamples.length > 2 && wallMs - this.rateSamples[0]!.wallMs > 1000) this.rateSamples.shift();
     const first = this.rateSamples[0]!;

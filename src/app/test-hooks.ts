@@ -8,6 +8,7 @@ import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
+import { hardCapRows } from './live-window.ts';
 
 /** Nothing changed for this long → idle. */
 export const IDLE_QUIET_MS = 100;
@@ -16,12 +17,33 @@ export interface FusescopeStats {
   events: number; spans: number; lanes: number; drawnLanes: number; drawnPrimitives: number;
   frames: number; paused: boolean; followLive: boolean; viewStartNs: number; viewEndNs: number;
   missedEvents: number; connected: boolean;
-  /** Bumped each time the trace starts over (hello, scenario switch or restart). */
+  /** Bumped each time the trace starts over (hello, scenario switch or restart), not on evictions. */
   generation: number;
+}
+
+/** The live window (src/app/live-window.ts): what the page keeps and what it evicted. */
+export interface LiveWindowInfo {
+  /** Rows the page keeps, about (src/app/live-window.ts). */
+  windowEvents: number;
+  /** Past window + slack rows the next window is built; the store never holds more than maxRows. */
+  maxRows: number;
+  /** The next window is being built (swapped in when it has caught up). */
+  rebuilding: boolean;
+  /** Rows in the store now (= stats().events). */
+  storeRows: number;
+  /** Rows evicted since the trace started, and how many evictions. */
+  evictedEvents: number;
+  evictions: number;
+  /** Every event received since the trace started (evicted + in the store). */
+  receivedEvents: number;
+  /** Times of the first and last row in the store. */
+  startNs: number;
+  endNs: number;
 }
 
 export interface FusescopeHooks {
   stats(): FusescopeStats;
+  liveWindow(): LiveWindowInfo;
   idle(): boolean;
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   selection(): { spanId: number; beginRow: number; kind: string } | null;
@@ -86,7 +108,18 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       viewEndNs: store.viewEndNs,
       missedEvents: store.missedEvents,
       connected: store.connection === 'open',
-      generation: store.traceGeneration,
+      generation: store.resetGeneration,
+    }),
+    liveWindow: () => ({
+      windowEvents: store.windowEvents,
+      maxRows: hardCapRows(store.windowEvents),
+      rebuilding: store.rebuilding,
+      storeRows: store.trace.length,
+      evictedEvents: store.evictedEvents,
+      evictions: store.evictions,
+      receivedEvents: store.receivedEvents,
+      startNs: store.trace.startNs,
+      endNs: store.trace.endNs,
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);

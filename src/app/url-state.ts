@@ -8,8 +8,12 @@
 // be reopened from a link; its URL keeps only the view state.
 // An A/B comparison of two server recordings is `cmp=<A>,<B>` (each name URI-encoded, so a comma
 // in a name cannot split it); it replaces everything but the theme. One of local files has no link.
+// `window=N` is the live window (events kept in the page, src/app/live-window.ts); it may also be
+// given in the query string (`?window=500000`), the hash's value wins. `sel` is the row in the
+// stream, evicted rows included, so it names the same event after an eviction.
 
 import { VIEW_TABS, type Theme, type ViewTab } from './app-store.ts';
+import { DEFAULT_WINDOW_EVENTS, clampWindowEvents } from './live-window.ts';
 
 export interface UrlViewState {
   /** Two server recordings compared side by side (`cmp=<A>,<B>`). */
@@ -26,6 +30,8 @@ export interface UrlViewState {
   pins?: string[];
   areaFromNs?: number;
   areaToNs?: number;
+  /** Live window in events (written only when not the default). */
+  windowEvents?: number;
 }
 
 export function encodeViewState(s: UrlViewState): string {
@@ -47,6 +53,7 @@ export function encodeViewState(s: UrlViewState): string {
   if (s.theme && s.theme !== 'light') p.set('theme', s.theme);
   if (s.pins && s.pins.length) p.set('pins', s.pins.join(','));
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined && !Number.isNaN(s.areaFromNs)) p.set('area', `${Math.round(s.areaFromNs)}-${Math.round(s.areaToNs)}`);
+  if (s.windowEvents !== undefined && s.windowEvents !== DEFAULT_WINDOW_EVENTS) p.set('window', String(s.windowEvents));
   return p.toString();
 }
 
@@ -88,5 +95,18 @@ export function decodeViewState(hash: string): UrlViewState {
     out.areaFromNs = Number(area[1]);
     out.areaToNs = Number(area[2]);
   }
+  const windowEvents = parseWindow(p.get('window'));
+  if (windowEvents !== undefined) out.windowEvents = windowEvents;
   return out;
+}
+
+/** `window=N` (a positive integer, clamped to the allowed range); undefined if absent or invalid. */
+function parseWindow(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value) || Number(value) <= 0) return undefined;
+  return clampWindowEvents(Number(value));
+}
+
+/** The live window the page starts with: the hash's `window=`, else the query string's, else undefined. */
+export function windowEventsFromUrl(search: string, hash: string): number | undefined {
+  return decodeViewState(hash).windowEvents ?? parseWindow(new URLSearchParams(search).get('window'));
 }

@@ -5,7 +5,7 @@ import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import type { CompareSession } from './compare-session.ts';
-import { decodeViewState, encodeViewState, type UrlViewState } from './url-state.ts';
+import { decodeViewState, encodeViewState, windowEventsFromUrl, type UrlViewState } from './url-state.ts';
 
 export function currentViewState(store: AppStore, compare?: CompareSession): UrlViewState {
   if (compare?.pair) return { compare: compare.recordingNames ?? undefined, theme: store.theme };
@@ -14,22 +14,27 @@ export function currentViewState(store: AppStore, compare?: CompareSession): Url
     recording: store.sourceKind === 'file' && store.file?.recordingName ? store.file.recordingName : undefined,
     tab: store.tab,
     ...(store.followLive ? {} : { startNs: store.viewStartNs, endNs: store.viewEndNs }),
-    selectedRow: store.selectedRow,
+    // The stream's row (evicted rows included): the same event after a restart of the scenario.
+    selectedRow: store.selectedRow >= 0 ? store.selectedRow + store.evictedEvents : -1,
     query: store.query,
     theme: store.theme,
     pins: [...store.pinnedTasks],
     areaFromNs: store.areaFromNs,
     areaToNs: store.areaToNs,
+    windowEvents: store.windowEvents,
   };
 }
 
 /**
  * Restores the state in `hash`: a recording in it is opened (returns true: the page starts on the
- * file, not the live stream); a scenario is restarted once connected.
+ * file, not the live stream); a scenario is restarted once connected. `search` (the query string)
+ * may set the live window (`?window=N`) when the hash does not.
  */
-export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession, compare?: CompareSession): boolean {
+export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession, compare?: CompareSession, search = ''): boolean {
   const s = decodeViewState(hash);
   if (s.theme) store.setTheme(s.theme);
+  const windowEvents = windowEventsFromUrl(search, hash);
+  if (windowEvents !== undefined) store.setWindowEvents(windowEvents);
   if (s.compare && compare) {
     compare.open({ name: s.compare[0] }, { name: s.compare[1] });
     return true;
@@ -56,9 +61,9 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
   let sentAtGeneration = -1;
   const unsubscribe = store.subscribe(() => {
     if (sentAtGeneration < 0 && store.connection === 'open' && store.serverState) {
-      sentAtGeneration = store.traceGeneration;
+      sentAtGeneration = store.resetGeneration;
       client.send({ type: 'scenario', name: s.scenario! });
-    } else if (sentAtGeneration >= 0 && store.traceGeneration > sentAtGeneration) {
+    } else if (sentAtGeneration >= 0 && store.resetGeneration > sentAtGeneration) {
       unsubscribe();
       if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
     }

@@ -47,7 +47,8 @@ export interface LocksProbe {
 export interface ViewHost {
   readonly trace: TraceStore;
   readonly spans: SpanIndex;
-  /** Bumped when the trace is replaced (reset / reconnect). */
+  /** Bumped when trace / spans / derived indexes are replaced (reset, reconnect, live-window
+   *  eviction): rows and span ids from before mean nothing after, so memoize on it. */
   readonly traceGeneration: number;
   readonly gaps: readonly GapMark[];
   readonly viewStartNs: number;
