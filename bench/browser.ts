@@ -13,8 +13,10 @@
 //       drew (follow-live keeps the store's end in view); an event's latency is the first frame
 //       that drew it minus the wall time the pace says it happened (its batch's stamp minus its
 //       virtual age within the batch). Page and bench clocks are aligned by a round-trip probe.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import WebSocket from 'ws';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page, type CDPSession } from 'playwright-core';
@@ -42,6 +44,8 @@ export interface BrowserOptions {
   log?: (msg: string) => void;
 }
 
+/** The built UI the bench serves (BENCH_DIST overrides, e.g. a private build on a shared machine). */
+const DIST = process.env.BENCH_DIST ?? 'dist';
 const VIEWPORT = { width: 1400, height: 900 };
 /** The scripted navigation: zoom in 25 steps (0.8^25 ≈ 0.4% of the width), pan right and back, zoom out. */
 const SCRIPT: string[] = [...'w'.repeat(25), ...'d'.repeat(15), ...'a'.repeat(15), ...'s'.repeat(25)];
@@ -131,12 +135,115 @@ async function panZoom(browser: Browser, url: string, recName: string, log: (m: 
   }
 }
 
+/**
+ * What P7 needs of a page: evaluate an expression (JSON result), and close. Two drivers:
+ *  - 'plain' (default): Chromium launched with --remote-debugging-port and driven over raw CDP
+ *    with Runtime/Page/Emulation only. Playwright enables the Network domain on every page and
+ *    worker, and with it Chromium copies every websocket frame, base64, into a DevTools event that
+ *    crosses the browser process and lands in this (server) process: ~27 MB/s of JSON at 100 k
+ *    events/s, which a user's browser never pays. The figure is about the product, not DevTools.
+ *  - 'playwright' (BENCH_LIVE_DRIVER=playwright): the old way, for comparison.
+ */
+interface LivePage {
+  evaluate<T>(expression: string): Promise<T>;
+  errors: string[];
+  close(): Promise<void>;
+  /** Playwright only: websocket frames (and payload chars) DevTools forwarded to this process. */
+  devtoolsFrames?: () => { frames: number; chars: number };
+}
+
+async function playwrightLivePage(browser: Browser, url: string): Promise<LivePage> {
+  const { page, errors } = await newPage(browser);
+  let frames = 0;
+  let chars = 0;
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => { frames++; chars += f.payload.length; }));
+  await page.goto(url);
+  return {
+    errors,
+    devtoolsFrames: () => ({ frames, chars }),
+    evaluate: <T>(expression: string) => page.evaluate(expression) as Promise<T>,
+    close: () => page.context().close(),
+  };
+}
+
+async function plainLivePage(url: string): Promise<LivePage> {
+  const exe = findChromium();
+  if (!exe) throw new Error('no Chromium (see scripts/chromium.mjs)');
+  const profile = mkdtempSync(join(tmpdir(), 'fusescope-bench-chromium-'));
+  const proc = spawn(exe, [
+    ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0',
+    `--window-size=${VIEWPORT.width},${VIEWPORT.height}`, '--force-device-scale-factor=1', '--hide-scrollbars', 'about:blank',
+  ], { stdio: 'ignore' });
+  const portFile = join(profile, 'DevToolsActivePort');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(portFile) || readFileSync(portFile, 'utf8').split('\n').length < 2) {
+    if (Date.now() > deadline) { proc.kill(); throw new Error('Chromium did not open its DevTools port'); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = Number(readFileSync(portFile, 'utf8').split('\n')[0]);
+  let target: { type: string; webSocketDebuggerUrl: string } | undefined;
+  while (!target) {
+    const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as Array<{ type: string; webSocketDebuggerUrl: string }>;
+    target = list.find((t) => t.type === 'page');
+    if (!target) await new Promise((r) => setTimeout(r, 50));
+  }
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false, maxPayload: 1 << 30 });
+  await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail); });
+  let nextId = 1;
+  const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
+  const errors: string[] = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: { exceptionDetails?: { text: string; exception?: { description?: string } } } };
+    if (msg.id !== undefined) {
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) p?.fail(new Error(msg.error.message));
+      else p?.ok(msg.result);
+    } else if (msg.method === 'Runtime.exceptionThrown') {
+      const d = msg.params!.exceptionDetails!;
+      errors.push(d.exception?.description ?? d.text);
+    }
+  });
+  const send = (method: string, params: object = {}): Promise<unknown> => new Promise((ok, fail) => {
+    const id = nextId++;
+    pending.set(id, { ok, fail });
+    ws.send(JSON.stringify({ id, method, params }));
+  });
+  await send('Runtime.enable');
+  await send('Emulation.setDeviceMetricsOverride', { width: VIEWPORT.width, height: VIEWPORT.height, deviceScaleFactor: 1, mobile: false });
+  await send('Page.addScriptToEvaluateOnNewDocument', { source: 'globalThis.__name = (f) => f' });
+  await send('Page.navigate', { url });
+  return {
+    errors,
+    async evaluate<T>(expression: string): Promise<T> {
+      const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }) as { result: { value: T }; exceptionDetails?: { text: string; exception?: { description?: string } } };
+      if (r.exceptionDetails) throw new Error(`page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+      return r.result.value;
+    },
+    async close() {
+      ws.close();
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try { rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* Chromium's last writes: leave it */ }
+    },
+  };
+}
+
+async function waitForExpr(page: LivePage, expression: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate<boolean>(`(() => { try { return !!(${expression}); } catch { return false; } })()`))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Offset of the page's epoch clock from ours (page − bench), from the round trip with the least delay. */
-async function clockOffsetMs(page: Page): Promise<number> {
+async function clockOffsetMs(page: LivePage): Promise<number> {
   let best = { rtt: Infinity, offset: 0 };
   for (let i = 0; i < 20; i++) {
     const a = performance.timeOrigin + performance.now();
-    const p = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const p = await page.evaluate<number>('performance.timeOrigin + performance.now()');
     const b = performance.timeOrigin + performance.now();
     if (b - a < best.rtt) best = { rtt: b - a, offset: p - (a + b) / 2 };
   }
@@ -167,11 +274,13 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
       sent.push({ wallMs: performance.timeOrigin + performance.now(), lastTsNs, ageNs });
     },
   });
-  const server = await startServer({ host: '127.0.0.1', port: 0, distDir: 'dist', session });
-  const { page, errors } = await newPage(browser);
+  const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session });
+  const pageUrl = `http://127.0.0.1:${server.port}/`;
+  const driver = process.env.BENCH_LIVE_DRIVER === 'playwright' ? 'playwright' : 'plain';
+  const page = driver === 'playwright' ? await playwrightLivePage(browser, pageUrl) : await plainLivePage(pageUrl);
+  const errors = page.errors;
   try {
-    await page.goto(`http://127.0.0.1:${server.port}/`);
-    await page.waitForFunction(() => window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.stats().connected);
+    await waitForExpr(page, 'window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.stats().connected');
     session.start();
     // The scenario's event density varies with its phase, so the speed is corrected from the
     // emitted rate measured over 2 s windows (3 rounds); this also lets the stream and JIT settle.
@@ -182,27 +291,53 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
       const rate = ((session.emittedEvents - e0) * 1000) / (performance.now() - w0);
       if (rate > 0) session.setSpeed((speed *= Math.min(4, Math.max(0.25, opts.liveRate / rate))));
     }
+    // Diagnostics while measuring: the bench process's event-loop utilisation and the client
+    // socket's unsent bytes (where the bytes wait), sampled every 250 ms.
+    const diag: Array<{ elu: number; buffered: number; emitted: number; sent: number }> = [];
+    let eluPrev = nodePerformance.eventLoopUtilization();
+    let emittedPrev = session.emittedEvents;
+    let sentPrev = session.clientStats()[0]?.sentEvents ?? 0;
+    const diagTimer = setInterval(() => {
+      const e = nodePerformance.eventLoopUtilization();
+      const st = session.clientStats()[0];
+      diag.push({
+        elu: nodePerformance.eventLoopUtilization(e, eluPrev).utilization, buffered: st?.bufferedAmount ?? 0,
+        emitted: session.emittedEvents - emittedPrev, sent: (st?.sentEvents ?? 0) - sentPrev,
+      });
+      eluPrev = e;
+      emittedPrev = session.emittedEvents;
+      sentPrev = st?.sentEvents ?? 0;
+    }, 250);
     const offset0 = await clockOffsetMs(page);
-    const ev0 = await page.evaluate(() => window.__fusescope!.stats().events);
-    const missed0 = await page.evaluate(() => window.__fusescope!.stats().missedEvents);
+    const ev0 = await page.evaluate<number>('window.__fusescope.stats().events');
+    const missed0 = await page.evaluate<number>('window.__fusescope.stats().missedEvents');
     const emitted0 = session.emittedEvents;
-    await page.evaluate(() => window.__fusescopeBench!.start());
+    await page.evaluate('window.__fusescopeBench.start()');
     recording = true;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, opts.liveSeconds * 1000));
     recording = false;
+    clearInterval(diagTimer);
+    if (process.env.BENCH_DIAG === '1') {
+      const f = page.devtoolsFrames?.();
+      if (f) log(`  devtools forwarded ${f.frames} websocket frames, ${(f.chars / 1e6).toFixed(1)} M chars (whole run)`);
+      for (const d of diag) log(`  diag elu ${d.elu.toFixed(2)} buffered ${(d.buffered / 1e6).toFixed(2)} MB emitted ${d.emitted * 4}/s sent ${d.sent * 4}/s`);
+    }
+    const elus = diag.map((d) => d.elu);
+    const bufs = diag.map((d) => d.buffered);
+    log(`  live diag: bench event-loop utilisation median ${quantile(elus, 0.5).toFixed(2)} p95 ${quantile(elus, 0.95).toFixed(2)}; socket unsent bytes median ${(quantile(bufs, 0.5) / 1e6).toFixed(2)} MB max ${(Math.max(...bufs) / 1e6).toFixed(2)} MB`);
     const sentUntilMs = performance.timeOrigin + performance.now();
     // Frames for another second, so the last batches can be drawn.
     await new Promise((r) => setTimeout(r, 1000));
-    const frames = await page.evaluate(() => window.__fusescopeBench!.stop());
-    const stats = await page.evaluate(() => window.__fusescope!.stats());
+    const frames = await page.evaluate<BenchFrame[]>('window.__fusescopeBench.stop()');
+    const stats = await page.evaluate<{ events: number; missedEvents: number }>('window.__fusescope.stats()');
     const sec = (performance.now() - t0) / 1000;
     const emittedPerSec = (session.emittedEvents - emitted0) / sec;
     const offset1 = await clockOffsetMs(page);
     session.stop();
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     const offset = (offset0 + offset1) / 2;
-    log(`  live: speed ${speed.toFixed(3)}, clock offset page−bench ${offset.toFixed(2)} ms (drift ${(offset1 - offset0).toFixed(2)} ms)`);
+    log(`  live (${driver} driver): speed ${speed.toFixed(3)}, clock offset page−bench ${offset.toFixed(2)} ms (drift ${(offset1 - offset0).toFixed(2)} ms)`);
     // Frame end in bench clock, and what it drew.
     const drawn = frames.map((f) => ({ wallMs: f.endWallMs - offset, endNs: f.drawnEndNs }));
     const virtNsPerMs = (paceNsPerSec * speed) / 1000;
@@ -219,6 +354,26 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
       newest.push(d);
       for (const age of b.ageNs) lat.push(d + age / virtNsPerMs);
     }
+    if (process.env.BENCH_DIAG === '1' && sent.length > 0) {
+      // Per-second worst newest-event latency, worst frame and frame gap: one stall or many?
+      const t0w = sent[0]!.wallMs;
+      const rows: string[] = [];
+      for (let sec = 0; sec * 1000 < sentUntilMs - t0w; sec++) {
+        const inSec = (w: number): boolean => w >= t0w + sec * 1000 && w < t0w + (sec + 1) * 1000;
+        let worst = 0;
+        let k = 0;
+        for (const b of sent) {
+          if (!inSec(b.wallMs)) continue;
+          while (k < drawn.length && (drawn[k]!.wallMs < b.wallMs || drawn[k]!.endNs < b.lastTsNs)) k++;
+          if (k < drawn.length) worst = Math.max(worst, drawn[k]!.wallMs - b.wallMs);
+        }
+        const fs = frames.filter((f) => inSec(f.endWallMs - offset));
+        const gapsMs = fs.slice(1).map((f, i) => f.endWallMs - fs[i]!.endWallMs);
+        const batchGaps = sent.filter((b) => inSec(b.wallMs)).slice(1).map((b, i, arr) => b.wallMs - (i === 0 ? sent.find((x) => inSec(x.wallMs))!.wallMs : arr[i - 1]!.wallMs));
+        rows.push(`${sec}s newest≤${worst.toFixed(0)} frames ${fs.length} maxFrame ${Math.max(0, ...fs.map((f) => f.totalMs)).toFixed(0)} maxFrameGap ${Math.max(0, ...gapsMs).toFixed(0)} maxTickGap ${Math.max(0, ...batchGaps).toFixed(0)}`);
+      }
+      log(`  per second: ${rows.join(' | ')}`);
+    }
     const totals = frames.map((f) => f.totalMs);
     return {
       p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), p99Newest: quantile(newest, 0.99),
@@ -226,7 +381,7 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
       frameP50: quantile(totals, 0.5), frameP95: quantile(totals, 0.95), drawnBatches, batches: sent.length, speed,
     };
   } finally {
-    await page.context().close();
+    await page.close();
     await server.close();
   }
 }
@@ -251,7 +406,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     if (opts.only !== 'live') writeRecording(base, opts.smallEvents, join(dir, small));
     if (opts.only !== 'live') writeRecording(base, opts.bigEvents, join(dir, big));
     const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
-    const server = await startServer({ host: '127.0.0.1', port: 0, distDir: 'dist', session: idle, recordingsDir: dir });
+    const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
     const url = `http://127.0.0.1:${server.port}/`;
     let smallRun: PanZoomResult;
     let bigRun: PanZoomResult;
@@ -314,7 +469,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     liveSeconds: Number(process.env.BENCH_LIVE_S ?? 30),
     liveRate: 100_000,
     skipBuild: process.env.BENCH_SKIP_BUILD === '1',
-    only: process.env.BENCH_ONLY,
+    only: process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY,
   });
   for (const f of figs) console.log(`${f.id.padEnd(4)} ${f.figure.padEnd(90)} ${f.value.toFixed(2).padStart(12)} ${f.unit} (goal ${f.goal})`);
 }

@@ -91,6 +91,32 @@ describe('LiveSession', () => {
     expect(gap.fromTsNs).toBeLessThan(gap.toTsNs);
   });
 
+  it('encodes a frame once for clients at the same point and still serves a late joiner', () => {
+    const s = session();
+    const a = new FakeClient();
+    const b = new FakeClient();
+    const sentA: Uint8Array[] = [];
+    const sentB: Uint8Array[] = [];
+    const tap = (c: FakeClient, log: Uint8Array[]) => {
+      const send = c.send.bind(c);
+      c.send = (d) => { if (typeof d !== 'string') log.push(d); send(d); };
+    };
+    tap(a, sentA);
+    tap(b, sentB);
+    s.attach(a);
+    s.attach(b);
+    s.advanceTo(250_000);
+    expect(sentA.length).toBe(3);
+    expect(sentA.every((f, i) => f === sentB[i])).toBe(true); // the same frame object, one encode
+    const late = new FakeClient();
+    s.attach(late); // knows no strings yet: gets its own encoding with the whole table
+    s.advanceTo(400_000);
+    expect(a.store.length).toBe(400);
+    expect(b.store.length).toBe(400);
+    expect(late.store.length).toBe(150);
+    expect(late.store.get(149)).toMatchObject({ kind: 'fuse_send', tsNs: 400_000, task: a.store.get(399).task });
+  });
+
   it('pauses, resumes, changes speed and switches scenario with a reset', () => {
     const s = session();
     const c = new FakeClient();

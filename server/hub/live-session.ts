@@ -193,9 +193,12 @@ export class LiveSession {
 
   private fanOut(batch: TraceStore): void {
     const maxRows = this.opts.maxRowsPerFrame;
-    for (const c of this.clients) {
-      for (let from = 0; from < batch.length; from += maxRows) {
-        const to = Math.min(batch.length, from + maxRows);
+    for (let from = 0; from < batch.length; from += maxRows) {
+      const to = Math.min(batch.length, from + maxRows);
+      // One encoding per string-table position: clients that know the same strings (normally all
+      // of them) share the frame, so N clients cost one encode, not N.
+      const encoded = new Map<number, { frame: Uint8Array; knownStrings: number }>();
+      for (const c of this.clients) {
         if (c.socket.bufferedAmount > this.opts.clientBudgetBytes) {
           if (c.missedEvents === 0) c.missedFromNs = batch.tsNs[from]!;
           c.missedEvents += to - from;
@@ -203,10 +206,15 @@ export class LiveSession {
           continue;
         }
         if (c.missedEvents > 0) this.sendGap(c, batch.tsNs[from]!);
-        const { frame, knownStrings } = encodeBatch(batch, from, to, c.knownStrings);
-        c.knownStrings = knownStrings;
+        const key = Math.max(1, c.knownStrings);
+        let enc = encoded.get(key);
+        if (!enc) {
+          enc = encodeBatch(batch, from, to, key);
+          encoded.set(key, enc);
+        }
+        c.knownStrings = enc.knownStrings;
         c.sentEvents += to - from;
-        c.socket.send(frame);
+        c.socket.send(enc.frame);
       }
     }
   }
@@ -232,7 +240,7 @@ export class LiveSession {
   }
 
   /** For tests and logs: per-client counters. */
-  clientStats(): Array<{ sentEvents: number; missedEvents: number }> {
-    return [...this.clients].map((c) => ({ sentEvents: c.sentEvents, missedEvents: c.missedEvents }));
+  clientStats(): Array<{ sentEvents: number; missedEvents: number; bufferedAmount: number }> {
+    return [...this.clients].map((c) => ({ sentEvents: c.sentEvents, missedEvents: c.missedEvents, bufferedAmount: c.socket.bufferedAmount }));
   }
 }

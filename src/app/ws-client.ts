@@ -2,9 +2,23 @@
 // ?token=), reconnects with exponential backoff, applies binary batches to the AppStore (no
 // React state per message), and sends control messages. On every hello / reset the trace starts
 // over, because the server's string table does too.
+//
+// The socket itself lives in a Web Worker (ws-worker.ts) where one can be started: Chromium's
+// websocket receive path is drained one task at a time by the thread that owns the socket, and on
+// the main thread those tasks wait behind frames, which capped the live stream at ~50–60 k events/s
+// (docs/performance.md, P7). Frames are transferred to this thread and applied with
+// AppStore.ingestBatch exactly as before. Without Worker support it falls back to a socket here.
 
 import { parseServerMessage, type ClientMessage } from '../trace/wire.ts';
 import type { AppStore } from './app-store.ts';
+import type { FromWsWorker, ToWsWorker } from './ws-worker.ts';
+
+/** The part of a socket this client uses: a real WebSocket, or the worker-backed proxy below. */
+interface SocketLike {
+  readonly open: boolean;
+  send(text: string): void;
+  close(): void;
+}
 
 /** First retry soon (server restarting), then back off so a dead server is not hammered. */
 export const RECONNECT_MIN_MS = 250;
@@ -19,7 +33,9 @@ export function wsUrlFor(loc: Pick<Location, 'protocol' | 'host' | 'search'>): s
 export class WsClient {
   /** Frames received but not yet applied (always 0 between messages: we decode synchronously). */
   pendingFrames = 0;
-  private ws: WebSocket | null = null;
+  private ws: SocketLike | null = null;
+  private worker: Worker | null | undefined;
+  private connId = 0;
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -42,7 +58,7 @@ export class WsClient {
   }
 
   send(msg: ClientMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    if (this.ws?.open) this.ws.send(JSON.stringify(msg));
     else this.store.setError(`not connected: ${msg.type} not sent`);
   }
 
@@ -51,27 +67,95 @@ export class WsClient {
     this.store.setPausedLocally(paused);
   }
 
-  private connect(): void {
-    this.store.setConnection('connecting');
-    const ws = new WebSocket(this.url);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    ws.onopen = () => {
-      this.retryMs = RECONNECT_MIN_MS;
-      this.store.setConnection('open');
-    };
-    ws.onmessage = (ev: MessageEvent) => this.onMessage(ws, ev.data);
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.store.setConnection('closed');
-      if (this.stopped) return;
-      this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
-    };
+  /** The socket worker, started on first use; null where workers cannot be used. */
+  private socketWorker(): Worker | null {
+    if (this.worker !== undefined) return this.worker;
+    this.worker = null;
+    if (typeof Worker === 'undefined') return null;
+    try {
+      const w = new Worker(new URL('./ws-worker.ts', import.meta.url), { type: 'module' });
+      w.onmessage = (ev: MessageEvent<FromWsWorker>) => this.onWorkerMessage(ev.data);
+      this.worker = w;
+    } catch {
+      this.worker = null;
+    }
+    return this.worker;
   }
 
-  private onMessage(ws: WebSocket, data: unknown): void {
+  private connect(): void {
+    this.store.setConnection('connecting');
+    const worker = this.socketWorker();
+    const sock = worker ? this.workerSocket(worker) : this.pageSocket();
+    this.ws = sock;
+  }
+
+  /** A socket owned by the worker; events come back through onWorkerMessage. */
+  private workerSocket(worker: Worker): SocketLike {
+    const id = ++this.connId;
+    const post = (m: ToWsWorker): void => worker.postMessage(m);
+    post({ type: 'connect', id, url: this.url });
+    const sock = {
+      id,
+      open: false,
+      send: (text: string) => post({ type: 'send', text }),
+      close: () => post({ type: 'close' }),
+    };
+    return sock;
+  }
+
+  private onWorkerMessage(msg: FromWsWorker): void {
+    const sock = this.ws as (SocketLike & { id?: number; open: boolean }) | null;
+    if (!sock || sock.id !== msg.id) return;
+    switch (msg.type) {
+      case 'open':
+        sock.open = true;
+        this.onOpen();
+        break;
+      case 'close':
+        sock.open = false;
+        if (msg.reason) this.store.setError(`${msg.reason}; reconnecting`);
+        this.onClose(sock);
+        break;
+      case 'text':
+        this.onMessage(sock, msg.data);
+        break;
+      case 'batch':
+        this.onMessage(sock, msg.data);
+        this.worker?.postMessage({ type: 'ack', bytes: msg.data.byteLength } satisfies ToWsWorker);
+        break;
+    }
+  }
+
+  /** The fallback: a socket on this thread. */
+  private pageSocket(): SocketLike {
+    const ws = new WebSocket(this.url);
+    ws.binaryType = 'arraybuffer';
+    const sock: SocketLike = {
+      get open() { return ws.readyState === WebSocket.OPEN; },
+      send: (text: string) => ws.send(text),
+      close: () => ws.close(),
+    };
+    ws.onopen = () => { if (this.ws === sock) this.onOpen(); };
+    ws.onmessage = (ev: MessageEvent) => this.onMessage(sock, ev.data);
+    ws.onclose = () => this.onClose(sock);
+    return sock;
+  }
+
+  private onOpen(): void {
+    this.retryMs = RECONNECT_MIN_MS;
+    this.store.setConnection('open');
+  }
+
+  private onClose(sock: SocketLike): void {
+    if (this.ws !== sock) return;
+    this.ws = null;
+    this.store.setConnection('closed');
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
+  }
+
+  private onMessage(ws: SocketLike, data: unknown): void {
     if (this.ws !== ws) return;
     if (typeof data === 'string') {
       const parsed = parseServerMessage(data);
