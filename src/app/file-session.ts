@@ -128,6 +128,8 @@ export class FileSession {
       case 'start':
         this.store.file = { ...this.store.file!, kind: msg.kind };
         this.store.resetTrace(BigInt(msg.originNs));
+        // Capped: a damaged index must not make the page allocate absurd columns up front.
+        if (msg.expectedEvents !== undefined) this.store.trace.reserve(Math.min(msg.expectedEvents, 50_000_000));
         break;
       case 'batch':
         try {

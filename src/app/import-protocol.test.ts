@@ -27,6 +27,14 @@ describe('import worker protocol', () => {
     }
   });
 
+  it('accepts a start with a known row count and refuses a nonsense one', () => {
+    const start = { type: 'start', id: 1, originNs: '0', kind: 'recording', label: 'a.fscope', meta: {} };
+    expect(decodeWorkerMessage({ ...start, expectedEvents: 10_000_000 })).toMatchObject({ expectedEvents: 10_000_000 });
+    expect(decodeWorkerMessage(start)).not.toBeNull();
+    expect(decodeWorkerMessage({ ...start, expectedEvents: -1 })).toBeNull();
+    expect(decodeWorkerMessage({ ...start, expectedEvents: 'many' })).toBeNull();
+  });
+
   it('validates open requests', () => {
     const blob = new Blob(['x']);
     expect(decodeOpenRequest({ type: 'open', id: 2, files: [{ name: 'a.txt', blob }] })).not.toBeNull();

@@ -3,7 +3,8 @@
 //
 //   page → worker   open {id, files: Blob+name[]}         (one drop / pick = one trace)
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
-//                   start {originNs, kind, label, meta}   before the first batch: reset the trace
+//                   start {originNs, kind, label, meta, expectedEvents?}   before the first batch: reset
+//                                                         the trace (and reserve rows, if known)
 //                   batch {frame}                         encodeBatch frame, string table continues
 //                   done {events, diags (first N), diagCount, damage}
 //                   error {message}                       nothing usable (the page shows it)
@@ -22,7 +23,7 @@ export interface OpenRequest {
 
 export type WorkerMessage =
   | { type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase }
-  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown> }
+  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number }
   | { type: 'batch'; id: number; frame: ArrayBuffer }
   | { type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string }
   | { type: 'error'; id: number; message: string };
@@ -51,7 +52,8 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
       return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase) ? (m as WorkerMessage) : null;
     case 'start':
       return isStr(m.originNs) && /^-?\d+$/.test(m.originNs) && (m.kind === 'import' || m.kind === 'recording') && isStr(m.label)
-        && typeof m.meta === 'object' && m.meta !== null ? (m as WorkerMessage) : null;
+        && typeof m.meta === 'object' && m.meta !== null
+        && (m.expectedEvents === undefined || (isNum(m.expectedEvents) && m.expectedEvents >= 0)) ? (m as WorkerMessage) : null;
     case 'batch':
       return m.frame instanceof ArrayBuffer ? (m as WorkerMessage) : null;
     case 'done':

@@ -202,7 +202,8 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
   }
   const sender = new BatchSender(o, reader.header.originNs, reader.strings);
-  o.post({ type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta } });
+  // The index knows the row count: the page reserves it once instead of growing its columns.
+  o.post({ type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta }, expectedEvents: reader.totalRows });
   progress.report('loading', true);
   for (let k = 0; k < reader.chunks.length; k++) {
     if (o.isCancelled?.()) return null;

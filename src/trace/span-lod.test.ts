@@ -42,12 +42,14 @@ describe('TrackLod', () => {
     const { spans } = indexed(bursts(2000));
     const t = appTrack(spans);
     expect(t.lod.sealedCount).toBe(2000);
+    // Buckets still being filled are stored by trim (a complete file); before, the tail is lone spans.
+    spans.trim();
     const start = spans.startNs.data;
     const ids = t.spans.data;
     const all = buckets(t.lod);
     for (let j = 0; j < all.length; j++) {
       const bucketNs = t.lod.levels[j]!.bucketNs;
-      for (const [first, end] of all[j]!.slice(0, -1)) {
+      for (const [first, end] of all[j]!) {
         expect(end - first).toBeGreaterThanOrEqual(2);
         // All spans of a bucket start in the same 2^k-ns bucket …
         expect(Math.floor(start[ids[first]!]! / bucketNs)).toBe(Math.floor(start[ids[end - 1]!]! / bucketNs));

@@ -3,7 +3,7 @@
 //
 // Level j groups the track's spans by the 2^k-ns bucket their start falls in (k = LOD_MIN_LOG2 +
 // j·LOD_LOG2_STEP, absolute buckets: ⌊startNs / 2^k⌋). A level stores only buckets of ≥ 2 spans
-// (a lone span is as cheap to visit as a bucket), each as a contiguous range of the track's span
+// (a lone span is as cheap to visit as a bucket), once finished, each as a contiguous range of the track's span
 // list — spans are in start order, so a bucket is [first, end) — with the longest duration in it
 // and its dominant colour key (span kind × 256 + style) by time covered. Buckets of a finer level
 // nest inside the coarser level's buckets, so a walk descends only where a coarse bucket cannot be
@@ -39,8 +39,17 @@ class LodLevel {
   readonly maxDurNs = new Growable(Float32Array);
   readonly domKey = new Growable(Uint16Array);
   readonly domTimeNs = new Growable(Float32Array);
-  /** Bucket index (⌊start / bucketNs⌋) of the last stored bucket, which may still grow; NaN: none. */
-  private lastBucket = Number.NaN;
+  // The bucket being filled lives in these fields and is stored only once finished with ≥ 2
+  // spans (a lone span is as cheap to visit as a bucket); until then its spans are lone too.
+  /** Bucket index (⌊start / bucketNs⌋) of the bucket being filled; NaN: none. */
+  private curBucket = Number.NaN;
+  private curFirst = 0;
+  private curEnd = 0;
+  private curFirstStartNs = 0;
+  private curLastStartNs = 0;
+  private curMaxDurNs = 0;
+  private curDomKey = 0;
+  private curDomTimeNs = 0;
   private readonly keys = new Uint16Array(MAX_KEYS);
   private readonly times = new Float64Array(MAX_KEYS);
   private keyCount = 0;
@@ -53,53 +62,50 @@ class LodLevel {
 
   add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number): void {
     const bucket = Math.floor(startNs / this.bucketNs);
-    const n = this.first.length;
-    if (bucket !== this.lastBucket) {
-      // A finished bucket of one span is dropped: the walk visits lone spans directly.
-      if (n > 0 && this.end.data[n - 1]! - this.first.data[n - 1]! < 2) this.pop();
-      this.lastBucket = bucket;
-      this.first.push(spanIdx);
-      this.end.push(spanIdx + 1);
-      this.firstStartNs.push(startNs);
-      this.lastStartNs.push(startNs);
-      this.maxDurNs.push(durNs);
-      this.domKey.push(key);
-      this.domTimeNs.push(weightNs);
+    if (bucket !== this.curBucket) {
+      this.finish();
+      this.curBucket = bucket;
+      this.curFirst = spanIdx;
+      this.curFirstStartNs = startNs;
+      this.curMaxDurNs = durNs;
+      this.curDomKey = key;
+      this.curDomTimeNs = weightNs;
       this.keys[0] = key;
       this.times[0] = weightNs;
       this.keyCount = 1;
-      return;
+    } else {
+      if (durNs > this.curMaxDurNs) this.curMaxDurNs = durNs;
+      let slot = 0;
+      while (slot < this.keyCount && this.keys[slot] !== key) slot++;
+      if (slot === this.keyCount) {
+        if (slot === MAX_KEYS) slot = MAX_KEYS - 1; // a ninth colour shares the last slot: approximate
+        else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
+      }
+      const t = (this.times[slot]! += weightNs);
+      if (t > this.curDomTimeNs) {
+        this.curDomTimeNs = t;
+        this.curDomKey = this.keys[slot]!;
+      }
     }
-    const i = n - 1;
-    this.end.data[i] = spanIdx + 1;
-    this.lastStartNs.data[i] = startNs;
-    if (durNs > this.maxDurNs.data[i]!) this.maxDurNs.data[i] = durNs;
-    let slot = 0;
-    while (slot < this.keyCount && this.keys[slot] !== key) slot++;
-    if (slot === this.keyCount) {
-      if (slot === MAX_KEYS) slot = MAX_KEYS - 1; // a ninth colour shares the last slot: approximate
-      else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
-    }
-    const t = (this.times[slot]! += weightNs);
-    if (t > this.domTimeNs.data[i]!) {
-      this.domTimeNs.data[i] = t;
-      this.domKey.data[i] = this.keys[slot]!;
-    }
+    this.curEnd = spanIdx + 1;
+    this.curLastStartNs = startNs;
   }
 
-  /** The next span starts a new bucket (a skipped span sits between them, see TrackLod.extend). */
-  breakBucket(): void {
-    this.lastBucket = Number.NaN;
-  }
-
-  private pop(): void {
-    this.first.length--;
-    this.end.length--;
-    this.firstStartNs.length--;
-    this.lastStartNs.length--;
-    this.maxDurNs.length--;
-    this.domKey.length--;
-    this.domTimeNs.length--;
+  /**
+   * Ends the bucket being filled (stored if it has ≥ 2 spans); the next span starts a new one.
+   * Called when a skipped span sits between two (TrackLod.extend) and when a file is complete.
+   */
+  finish(): void {
+    if (!Number.isNaN(this.curBucket) && this.curEnd - this.curFirst >= 2) {
+      this.first.push(this.curFirst);
+      this.end.push(this.curEnd);
+      this.firstStartNs.push(this.curFirstStartNs);
+      this.lastStartNs.push(this.curLastStartNs);
+      this.maxDurNs.push(this.curMaxDurNs);
+      this.domKey.push(this.curDomKey);
+      this.domTimeNs.push(this.curDomTimeNs);
+    }
+    this.curBucket = Number.NaN;
   }
 
   /**
@@ -170,7 +176,7 @@ export class TrackLod {
         // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
         // goes on past it.
         if (count - i <= ORPHAN_AFTER_SPANS) break;
-        for (const level of this.levels) level.breakBucket();
+        for (const level of this.levels) level.finish();
         continue;
       }
       const s = startNs[id]!;
@@ -225,7 +231,6 @@ export class TrackLod {
         i = bucketEnd;
       } else {
         const stop = Math.min(bucketEnd, toIdx);
-        // The last stored bucket may be a lone span still (dropped when the next bucket starts).
         if (stop - i < 2) for (; i < stop; i++) v.span(ids[i]!);
         else { this.walkLevel(levelIdx - 1, ids, i, stop, v); i = stop; }
       }
@@ -233,8 +238,12 @@ export class TrackLod {
     this.cursors[levelIdx] = p;
   }
 
+  /** Drops growth slack and stores the buckets still being filled (the file is complete). */
   trim(): void {
-    for (const l of this.levels) l.trim();
+    for (const l of this.levels) {
+      l.finish();
+      l.trim();
+    }
   }
 
   byteLength(): number {

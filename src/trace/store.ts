@@ -25,6 +25,7 @@ export type Column = Float64Array | Int32Array | Int16Array | Int8Array | Uint32
 export type ColumnCtor = new (length: number) => Column;
 
 const INITIAL_CAPACITY = 1024;
+const U64_ALL_ONES = 0xffff_ffff_ffff_ffffn;
 const GROWTH = 1.5;
 
 /** Narrowest-first array types a column may be stored as, by schema storage type. */
@@ -72,9 +73,10 @@ export function allocColumn(type: ColumnType, capacity: number): Column {
   }
 }
 
-function resize(col: Column, capacity: number, ctor = col.constructor as ColumnCtor): Column {
+/** A new array of `capacity` elements holding rows [0, usedRows) of `col` (the rest are zeros). */
+function resize(col: Column, capacity: number, usedRows: number, ctor = col.constructor as ColumnCtor): Column {
   const next = new ctor(capacity);
-  next.set(col.subarray(0, Math.min(capacity, col.length)) as never);
+  next.set(col.subarray(0, Math.min(capacity, usedRows)) as never);
   return next;
 }
 
@@ -160,7 +162,7 @@ export class TraceStore {
   schemaCol(key: string): Column {
     const c = this.col(key);
     const ctor = allocColumn(columnTypeOfKey(key), 0).constructor as ColumnCtor;
-    return c.constructor === ctor ? c : resize(c, c.length, ctor);
+    return c.constructor === ctor ? c : resize(c, c.length, this.length, ctor);
   }
 
   private setCol(key: string, c: Column): void {
@@ -176,7 +178,7 @@ export class TraceStore {
     let step = ladder.indexOf(c.constructor as ColumnCtor);
     while (step < ladder.length - 1 && !allFit(ladder[step]!, values, n)) step++;
     if (ladder[step] === c.constructor) return c;
-    const wide = resize(c, this.capacity, ladder[step]!);
+    const wide = resize(c, this.capacity, this.length, ladder[step]!);
     this.setCol(key, wide);
     return wide;
   }
@@ -205,9 +207,8 @@ export class TraceStore {
   reserve(extraRows: number): void {
     const needed = this.length + extraRows;
     if (needed <= this.capacity) return;
-    let cap = this.capacity;
-    while (cap < needed) cap = Math.ceil(cap * GROWTH);
-    this.setCapacity(cap);
+    // Geometric growth for row-by-row appends; a large reservation (a file of known size) exactly.
+    this.setCapacity(Math.max(needed, Math.ceil(this.capacity * GROWTH)));
   }
 
   /** Drops the growth slack (e.g. when a file has been loaded completely). */
@@ -222,7 +223,7 @@ export class TraceStore {
     const ts = new Float64Array(cap);
     ts.set(this.tsCol.subarray(0, Math.min(cap, this.length)));
     this.tsCol = ts;
-    for (const [key, c] of this.cols) this.setCol(key, resize(c, cap));
+    for (const [key, c] of this.cols) this.setCol(key, resize(c, cap, this.length));
     this.capacity = cap;
   }
 
@@ -281,9 +282,21 @@ export class TraceStore {
         break;
       }
       case Tag.U64: {
-        const v = BigInt.asUintN(64, value as bigint);
-        this.put(plan.keyIdx, row, Number(v >> 32n));
-        this.put(plan.keyIdx + 1, row, Number(v & 0xffff_ffffn));
+        // BigInt arithmetic is slow; most values (block addresses) are exact as a Number, and the
+        // all-ones "no address" is common enough to test for directly.
+        const big = value as bigint;
+        const n = Number(big);
+        if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) {
+          this.put(plan.keyIdx, row, Math.floor(n / 0x1_0000_0000));
+          this.put(plan.keyIdx + 1, row, n % 0x1_0000_0000);
+        } else if (big === U64_ALL_ONES) {
+          this.put(plan.keyIdx, row, 0xffff_ffff);
+          this.put(plan.keyIdx + 1, row, 0xffff_ffff);
+        } else {
+          const v = BigInt.asUintN(64, big);
+          this.put(plan.keyIdx, row, Number(v >> 32n));
+          this.put(plan.keyIdx + 1, row, Number(v & 0xffff_ffffn));
+        }
         break;
       }
     }
@@ -352,8 +365,12 @@ export class TraceStore {
     for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
     for (const [key, values] of columns) {
       let c = this.col(key);
-      if (c.constructor !== values.constructor && !allFit(c.constructor as ColumnCtor, values, rowCount)) {
-        c = this.widen(key, values, rowCount);
+      if (c.constructor !== values.constructor) {
+        // A lower rung of the same ladder always fits; anything else is checked value by value.
+        const ladder = ladderOf(columnTypeOfKey(key));
+        const from = ladder.indexOf(values.constructor as ColumnCtor);
+        const fits = from >= 0 && from <= ladder.indexOf(c.constructor as ColumnCtor);
+        if (!fits && !allFit(c.constructor as ColumnCtor, values, rowCount)) c = this.widen(key, values, rowCount);
       }
       c.set(values.subarray(0, rowCount) as never, at);
     }

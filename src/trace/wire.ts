@@ -152,7 +152,8 @@ function narrowest(col: Column, from: number, to: number, ladder: readonly Colum
 /** Decodes a batch frame; throws WireError naming the byte offset of anything malformed. */
 export function decodeBatch(frame: Uint8Array): DecodedBatch {
   if (frame.byteLength < HEADER_BYTES) throw new WireError(`batch shorter than its ${HEADER_BYTES}-byte header`, 0);
-  // Copy so typed-array views are aligned regardless of the frame's offset in its buffer.
+  // Sections are 8-byte aligned within the frame, so with an aligned frame the columns are views
+  // into it (no copy: the store copies them on append); otherwise copy once to align.
   const buf = frame.byteOffset % 8 === 0 ? frame : frame.slice();
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
@@ -191,7 +192,7 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   }
   at += pad8(rowCount);
   need(at, rowCount * 8, 'tsNs');
-  const tsNs = new Float64Array(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + rowCount * 8));
+  const tsNs = new Float64Array(buf.buffer, buf.byteOffset + at, rowCount);
   at += rowCount * 8;
   const columns = new Map<string, Column>();
   for (let i = 0; i < columnCount; i++) {
@@ -214,8 +215,8 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
     at += 8;
     const bytes = rowCount * (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
     need(at, bytes, `column ${field}`);
-    const View = Ctor as unknown as new (b: ArrayBufferLike) => Column;
-    columns.set(partKey(field, part), new View(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + bytes)));
+    const View = Ctor as unknown as new (b: ArrayBufferLike, offset: number, length: number) => Column;
+    columns.set(partKey(field, part), new View(buf.buffer, buf.byteOffset + at, rowCount));
     at += pad8(bytes);
   }
   return { rowCount, firstStringId, strings, kinds, tsNs, columns };
