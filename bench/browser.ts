@@ -275,7 +275,9 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
     },
   });
   const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session });
-  const pageUrl = `http://127.0.0.1:${server.port}/`;
+  // BENCH_LIVE_WINDOW sets the page's live window (?window=N; default 2 M events, see docs/views.md).
+  const windowParam = process.env.BENCH_LIVE_WINDOW ? `?window=${process.env.BENCH_LIVE_WINDOW}` : '';
+  const pageUrl = `http://127.0.0.1:${server.port}/${windowParam}`;
   const driver = process.env.BENCH_LIVE_DRIVER === 'playwright' ? 'playwright' : 'plain';
   const page = driver === 'playwright' ? await playwrightLivePage(browser, pageUrl) : await plainLivePage(pageUrl);
   const errors = page.errors;

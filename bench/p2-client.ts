@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { TraceStore } from '../src/trace/store.ts';
-import { applyBatch, decodeBatch } from '../src/trace/wire.ts';
+import { applyFrame } from './ws-frame.ts';
 
 const port = parentPort!;
 const client = new TraceStore();
@@ -18,10 +18,7 @@ const report = (): void => {
 const ws = new WebSocket((workerData as { url: string }).url);
 ws.on('message', (data, isBinary) => {
   if (!isBinary) return;
-  const buf = data as Buffer;
-  const from = client.length;
-  applyBatch(client, decodeBatch(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
-  for (let r = from; r < client.length; r++) if (client.kindOf(r) === 'gap') gaps++;
+  gaps += applyFrame(client, data as Buffer);
   if (client.length - posted >= 50_000) report();
 });
 ws.on('open', () => port.postMessage({ type: 'open' }));

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { TraceStore } from '../src/trace/store.ts';
-import { applyBatch, decodeBatch } from '../src/trace/wire.ts';
+import { applyFrame } from './ws-frame.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
@@ -28,10 +28,7 @@ export async function streamFigure(target: number, inProcess: boolean, distDir =
     const client = new TraceStore();
     ws.on('message', (data, isBinary) => {
       if (!isBinary) return;
-      const buf = data as Buffer;
-      const from = client.length;
-      applyBatch(client, decodeBatch(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
-      for (let r = from; r < client.length; r++) if (client.kindOf(r) === 'gap') gaps++;
+      gaps += applyFrame(client, data as Buffer);
       events = client.length;
     });
     await once(ws, 'open');
