@@ -92,8 +92,8 @@ export function mapTypePaletteIdx(mapType: number): number {
   return idx(MAP_TYPE_KEY.get(mapType) ?? 'map.unknown');
 }
 
-/** Palette index for a span, from its SpanIndex kind and style. */
-export function spanPaletteIdx(spanKind: number, style: number): number {
+/** Palette index for a span, from its SpanIndex kind and style (string-keyed: see the table below). */
+function lookUpSpanPaletteIdx(spanKind: number, style: number): number {
   switch (spanKind) {
     case SpanKind.app_op: return idx('app.op');
     case SpanKind.fuse_req: case SpanKind.fuse_serve: return idx(FUSE_KEY.get(style) ?? 'fuse.other');
@@ -102,6 +102,16 @@ export function spanPaletteIdx(spanKind: number, style: number): number {
     case SpanKind.lock_hold: return idx(style === LockStyle.write ? 'lock.write' : 'lock.read');
     default: throw new Error(`palette: unknown span kind ${spanKind}`);
   }
+}
+
+const SPAN_KIND_COUNT = Object.keys(SpanKind).length;
+/** (kind × 256 + style) → palette index, filled once: the timeline asks per span, every frame. */
+const SPAN_PALETTE = new Uint8Array(SPAN_KIND_COUNT * 256);
+for (let k = 0; k < SPAN_KIND_COUNT; k++) for (let st = 0; st < 256; st++) SPAN_PALETTE[k * 256 + st] = lookUpSpanPaletteIdx(k, st);
+
+/** Palette index for a span, from its SpanIndex kind and style. */
+export function spanPaletteIdx(spanKind: number, style: number): number {
+  return spanKind < SPAN_KIND_COUNT && style >= 0 && style < 256 ? SPAN_PALETTE[spanKind * 256 + style]! : lookUpSpanPaletteIdx(spanKind, style);
 }
 
 export const LOCK_WAIT_IDX = idx('lock.wait');

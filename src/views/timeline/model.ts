@@ -178,7 +178,9 @@ class TrackPass implements LodVisitor {
   // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
   // join one run (one primitive). Dominance is by time covered (+1 ns so instants count).
   private readonly tally = new Float64Array(PALETTE.length);
-  private readonly touched: number[] = [];
+  /** Palette indexes with a nonzero tally, in first-touch order (a typed array: no array resizing per column). */
+  private readonly touched = new Uint8Array(PALETTE.length);
+  private touchedCount = 0;
   private laneRow = 0;
   private subrow = 0;
   private col = -1; // the column being tallied
@@ -262,7 +264,7 @@ class TrackPass implements LodVisitor {
   }
 
   private add(paletteIdx: number, timeNs: number): void {
-    if (this.tally[paletteIdx] === 0) this.touched.push(paletteIdx);
+    if (this.tally[paletteIdx] === 0) this.touched[this.touchedCount++] = paletteIdx;
     this.tally[paletteIdx]! += timeNs;
   }
 
@@ -277,9 +279,9 @@ class TrackPass implements LodVisitor {
     if (this.colCount === 0) return;
     const { tally, touched } = this;
     let dominant = touched[0]!;
-    for (const p of touched) if (tally[p]! > tally[dominant]!) dominant = p;
-    for (const p of touched) tally[p] = 0;
-    touched.length = 0;
+    for (let i = 1; i < this.touchedCount; i++) if (tally[touched[i]!]! > tally[dominant]!) dominant = touched[i]!;
+    for (let i = 0; i < this.touchedCount; i++) tally[touched[i]!] = 0;
+    this.touchedCount = 0;
     const col = this.col;
     if (this.runCount > 0 && dominant === this.runPalette && col >= this.runFirstCol && col <= this.runLastCol + 1) {
       if (col > this.runLastCol) this.runLastCol = col;
