@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ev } from '../../trace/testing/events.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
-import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockRows } from './model.ts';
+import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockRows, rowStartPos } from './model.ts';
 import { drawLocks, type LockCanvas } from './draw.ts';
 
 // A: [====W held====]
@@ -62,5 +62,33 @@ describe('locks view model', () => {
     const hold = hitTestLocks(m, locks, spans, store.endNs, 600, 2);
     expect(clickTarget(locks, spans, hold)).toBe(hold);
     expect(hitTestLocks(m, locks, spans, store.endNs, 300, 0)).toBe(-1); // header row
+  });
+
+  it('starts a range at the first span that can overlap it: a long hold and a lost release are kept', () => {
+    // Task A: one long hold (0–50 µs), then 3000 short holds; task B: a hold whose release was lost.
+    const events: TraceEvent[] = [
+      ev('lock_acquire', 0, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }),
+      ev('lock_acquire', 10, 'B/2', { nodeId: 12, ino: 12, mode: 'R' }),
+      ev('lock_release', 50_000, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      events.push(ev('lock_acquire', 60_000 + i * 100, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }));
+      events.push(ev('lock_release', 60_000 + i * 100 + 50, 'A/1', { nodeId: 12, ino: 12, mode: 'W' }));
+    }
+    const { locks, spans, store } = derived(events);
+    const rowA = locks.rows.find((r) => r.task === 'A/1')!;
+    const rowB = locks.rows.find((r) => r.task === 'B/2')!;
+    // Brute force: the first span that ends at or after fromNs.
+    const brute = (ids: number[], fromNs: number): number => ids.findIndex((id) => (spans.isOpen(id) ? store.endNs : spans.endNs.data[id]!) >= fromNs);
+    for (const fromNs of [0, 40_000, 70_000, 300_000]) {
+      const pos = rowStartPos(rowA, spans, fromNs);
+      expect(pos, `from ${fromNs}`).toBeLessThanOrEqual(brute(rowA.spanIds, fromNs));
+      expect(rowStartPos(rowB, spans, fromNs)).toBe(0); // still open: never skipped
+    }
+    // Far past the long hold (further than the longest span), most of the row is skipped.
+    expect(rowStartPos(rowA, spans, 300_000)).toBeGreaterThan(1500);
+    // Drawn over a range inside the long hold: it is there; the open hold of B too.
+    const m = buildLocksModel(locks, spans, store, 40_000, 45_000, 100);
+    expect(m.prims.count).toBeGreaterThanOrEqual(2);
   });
 });

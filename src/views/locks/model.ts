@@ -12,7 +12,7 @@
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import type { LockIndex } from '../../trace/derive/locks.ts';
+import type { LockIndex, LockRow } from '../../trace/derive/locks.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 
 export const LockState = { none: 0, read: 1, write: 2, wait: 3 } as const;
@@ -99,6 +99,39 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
   return rows;
 }
 
+/**
+ * Per lock row, what a range query needs to skip the spans before it: the longest closed span and
+ * the positions of spans still open (never skipped: they last until now). Kept up to date as the
+ * row grows; rows are append-only, so each span is looked at once, and open ones until they close.
+ */
+interface RowReach { scanned: number; maxClosedDurNs: number; openPos: number[] }
+const reachOf = new WeakMap<LockRow, RowReach>();
+
+/** First position in `row.spanIds` whose span can still be running at fromNs (spans are in start order). */
+export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): number {
+  let r = reachOf.get(row);
+  if (!r) reachOf.set(row, (r = { scanned: 0, maxClosedDurNs: 0, openPos: [] }));
+  const ids = row.spanIds;
+  const start = spans.startNs.data;
+  const end = spans.endNs.data;
+  const reach = r;
+  const closed = (id: number): void => { reach.maxClosedDurNs = Math.max(reach.maxClosedDurNs, end[id]! - start[id]!); };
+  if (r.openPos.length > 0) r.openPos = r.openPos.filter((pos) => spans.isOpen(ids[pos]!) || (closed(ids[pos]!), false));
+  for (; r.scanned < ids.length; r.scanned++) {
+    if (spans.isOpen(ids[r.scanned]!)) r.openPos.push(r.scanned);
+    else closed(ids[r.scanned]!);
+  }
+  const minStartNs = fromNs - r.maxClosedDurNs;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (start[ids[mid]!]! < minStartNs) lo = mid + 1;
+    else hi = mid;
+  }
+  return r.openPos.length > 0 ? Math.min(lo, r.openPos[0]!) : lo;
+}
+
 function stateOf(spans: SpanIndex, id: number): number {
   if (spans.kind.data[id] === SpanKind.lock_wait) return LockState.wait;
   return spans.style.data[id] === 1 ? LockState.write : LockState.read;
@@ -125,8 +158,12 @@ export function buildLocksModel(
     colState.fill(0);
     colSpan.fill(-1);
     colMulti.fill(0);
-    const ids = locks.rows[r.rowIdx]!.spanIds;
-    for (const id of ids) {
+    const row = locks.rows[r.rowIdx]!;
+    const ids = row.spanIds;
+    // From the first span that can overlap the range, not the row's first: the cost is the spans
+    // in view, not the trace.
+    for (let k = rowStartPos(row, spans, startNs); k < ids.length; k++) {
+      const id = ids[k]!;
       const s = spans.startNs.data[id]!;
       if (s > endNs) break;
       const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
@@ -184,7 +221,9 @@ export function hitTestLocks(model: LocksModel, locks: LockIndex, spans: SpanInd
   const toNs = model.scale.pxToNs(xPx + slopPx);
   let best = -1;
   let bestState = 0;
-  for (const id of locks.rows[r.rowIdx]!.spanIds) {
+  const row = locks.rows[r.rowIdx]!;
+  for (let k = rowStartPos(row, spans, fromNs); k < row.spanIds.length; k++) {
+    const id = row.spanIds[k]!;
     const s = spans.startNs.data[id]!;
     if (s > toNs) break;
     const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
