@@ -1,6 +1,7 @@
 // Timeline model build cost in Node (no browser): buildTimelineModel over N events' spans, the view
-// at full range and at 1/256 of it, 1250 px wide. Explains P3: the model is rebuilt on every pan
-// or zoom frame, and its LOD pass visits every span in range.
+// at full range and at 1/256 of it, 1250 px wide, and the bytes per span of the LOD levels. Explains
+// P3: the model is rebuilt on every pan or zoom frame; zoomed out it walks the span index's LOD
+// buckets (src/trace/span-lod.ts), zoomed in the spans in range.
 //   node --import tsx bench/timeline-model.ts [events=10000000]
 import { TraceStore } from '../src/trace/store.ts';
 import { SpanIndex } from '../src/trace/spans.ts';
