@@ -281,34 +281,14 @@ export class SpanIndex {
    * are treated as ending at `nowNs` (the store's last time).
    */
   forEachInRange(track: Track, fromNs: number, toNs: number, nowNs: number, visit: (id: number) => void): void {
-    const ids = track.spans.data;
-    const n = track.spans.length;
-    const start = this.startNs.data;
-    // Closed spans that overlap fromNs start at or after fromNs - maxDur; open spans that started
-    // earlier are visited first, from the (small) open set.
-    const minStart = fromNs - track.maxDurNs;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (start[ids[mid]!]! < minStart) lo = mid + 1;
-      else hi = mid;
-    }
-    const end = this.endNs.data;
-    const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
-    for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) visit(id);
-    for (let i = lo; i < n; i++) {
-      const id = ids[i]!;
-      const s = start[id]!;
-      if (s > toNs) break;
-      const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
-      if (e >= fromNs) visit(id);
-    }
+    this.forEachInRangeLod(track, fromNs, toNs, nowNs, -1, { span: visit, unitOk: () => false, unit: () => {} });
   }
 
   /**
    * Like forEachInRange, but spans starting inside [fromNs, toNs] that are already summarised may
-   * come as whole LOD buckets (levels up to `levelIdx`, see span-lod.ts) where `v.unitOk` allows.
+   * come as whole LOD buckets (levels up to `levelIdx`, see span-lod.ts; −1: none) where `v.unitOk`
+   * allows. Closed spans that overlap fromNs start at or after fromNs − maxDur; open spans that
+   * started earlier are visited first, from the (small) open set.
    */
   forEachInRangeLod(track: Track, fromNs: number, toNs: number, nowNs: number, levelIdx: number, v: LodVisitor): void {
     const ids = track.spans.data;

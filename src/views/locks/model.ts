@@ -14,6 +14,7 @@ import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import type { LockIndex, LockRow } from '../../trace/derive/locks.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { resized } from '../../trace/growable.ts';
 
 export const LockState = { none: 0, read: 1, write: 2, wait: 3 } as const;
 
@@ -45,13 +46,9 @@ export class LockPrims {
   }
   push(xPx: number, widthPx: number, rowPos: number, state: number, spanId: number, spanCount: number): void {
     if (this.count === this.xPx.length) {
-      const g = <T extends Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.xPx = g(this.xPx); this.widthPx = g(this.widthPx); this.rowPos = g(this.rowPos);
-      this.state = g(this.state); this.spanId = g(this.spanId); this.spanCount = g(this.spanCount);
+      const n = this.count * 2;
+      this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.rowPos = resized(this.rowPos, n);
+      this.state = resized(this.state, n); this.spanId = resized(this.spanId, n); this.spanCount = resized(this.spanCount, n);
     }
     const i = this.count++;
     this.xPx[i] = xPx; this.widthPx[i] = widthPx; this.rowPos[i] = rowPos;

@@ -14,6 +14,7 @@
 
 import type { Lane, SpanIndex } from '../../trace/spans.ts';
 import type { LodVisitor } from '../../trace/span-lod.ts';
+import { resized } from '../../trace/growable.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
@@ -64,14 +65,9 @@ export class Primitives {
 
   private grow(): void {
     const n = this.xPx.length * 2;
-    const g = <T extends Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.xPx = g(this.xPx); this.widthPx = g(this.widthPx); this.laneRow = g(this.laneRow);
-    this.subrow = g(this.subrow); this.paletteIdx = g(this.paletteIdx); this.spanKind = g(this.spanKind);
-    this.spanId = g(this.spanId); this.mergedCount = g(this.mergedCount);
+    this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.laneRow = resized(this.laneRow, n);
+    this.subrow = resized(this.subrow, n); this.paletteIdx = resized(this.paletteIdx, n); this.spanKind = resized(this.spanKind, n);
+    this.spanId = resized(this.spanId, n); this.mergedCount = resized(this.mergedCount, n);
   }
 }
 
