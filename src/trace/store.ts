@@ -262,7 +262,8 @@ export class TraceStore {
   private put(keyIdx: number, row: number, v: number): void {
     let c = this.column(keyIdx);
     c[row] = v;
-    if (c[row] !== v && !Number.isNaN(v)) {
+    // NaN never reads back equal: it widens to the top of the ladder (f64 keeps it) once, then stays.
+    if (c[row] !== v && !(Number.isNaN(v) && Number.isNaN(c[row]!))) {
       c = this.widen(STORAGE_KEYS[keyIdx]!, [v], 1);
       c[row] = v;
     }
