@@ -69,7 +69,8 @@ describe('TraceStore', () => {
     // A NaN is kept, not turned into 0 by a narrow column.
     const nanStore = new TraceStore();
     nanStore.append(ev('app_op_begin', 1, 'dd/1', { posBytes: Number.NaN }));
-    expect(nanStore.get(0).kind === 'app_op_begin' && Number.isNaN(nanStore.get(0).posBytes)).toBe(true);
+    const got = nanStore.get(0);
+    expect(got.kind === 'app_op_begin' && Number.isNaN(got.posBytes)).toBe(true);
     // The schema's own type for exporters, same values.
     expect(Array.from(s.schemaCol('fd').subarray(0, 3))).toEqual([3, 3, 3]);
     expect(s.schemaCol('fd')).toBeInstanceOf(Int32Array);
