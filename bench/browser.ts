@@ -199,6 +199,10 @@ async function plainLivePage(url: string): Promise<LivePage> {
       pending.delete(msg.id);
       if (msg.error) p?.fail(new Error(msg.error.message));
       else p?.ok(msg.result);
+    } else if (msg.method === 'Runtime.consoleAPICalled' && process.env.BENCH_DIAG === '1') {
+      // BENCH_DIAG=1: the page's console lines too (timing probes added while investigating).
+      const args = (msg.params as { args?: Array<{ value?: unknown }> }).args ?? [];
+      process.stderr.write(`  page console: ${args.map((a) => String(a.value)).join(' ')}\n`);
     } else if (msg.method === 'Runtime.exceptionThrown') {
       const d = msg.params!.exceptionDetails!;
       errors.push(d.exception?.description ?? d.text);
@@ -311,7 +315,8 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
       sentPrev = st?.sentEvents ?? 0;
     }, 250);
     const offset0 = await clockOffsetMs(page);
-    const ev0 = await page.evaluate<number>('window.__fusescope.stats().events');
+    // Received, not stored: an eviction during the window lowers the store's row count.
+    const ev0 = await page.evaluate<number>('window.__fusescope.liveWindow().receivedEvents');
     const missed0 = await page.evaluate<number>('window.__fusescope.stats().missedEvents');
     const emitted0 = session.emittedEvents;
     await page.evaluate('window.__fusescopeBench.start()');
@@ -332,7 +337,7 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
     // Frames for another second, so the last batches can be drawn.
     await new Promise((r) => setTimeout(r, 1000));
     const frames = await page.evaluate<BenchFrame[]>('window.__fusescopeBench.stop()');
-    const stats = await page.evaluate<{ events: number; missedEvents: number }>('window.__fusescope.stats()');
+    const stats = await page.evaluate<{ events: number; missedEvents: number }>('({ events: window.__fusescope.liveWindow().receivedEvents, missedEvents: window.__fusescope.stats().missedEvents })');
     const sec = (performance.now() - t0) / 1000;
     const emittedPerSec = (session.emittedEvents - emitted0) / sec;
     const offset1 = await clockOffsetMs(page);

@@ -1,6 +1,7 @@
 // CPU profile of the page (CDP Profiler) while it opens a recording and then pans/zooms, for the
 // "what limits it" evidence in docs/performance.md. Not part of `npm run bench`.
 //   node --import tsx bench/profile-page.ts [events=1000000] [phase=load|panzoom|live] [liveSpeed=97]
+// PROFILE_QUERY=window=200000 appends a query to the page URL (e.g. a small live window, to profile evictions).
 // live: no recording; the page follows a LiveSession at that speed (~100 k events/s at 97) for 8 s.
 // Builds an unminified UI into a temp dir so the profile has real function names; prints the top
 // functions by self time and writes the .cpuprofile (open it in Chrome DevTools) next to it.
@@ -52,7 +53,8 @@ try {
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-  await page.goto(`http://127.0.0.1:${server.port}/`);
+  page.on('console', (m) => console.log(`page: ${m.text()}`));
+  await page.goto(`http://127.0.0.1:${server.port}/${process.env.PROFILE_QUERY ? `?${process.env.PROFILE_QUERY}` : ''}`);
   await page.waitForFunction(() => window.__fusescope?.idle() === true);
   if (phase === 'live') {
     session.setSpeed(Number(process.argv[4] ?? 97));

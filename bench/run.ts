@@ -23,6 +23,11 @@ interface Figure {
 const figures: Figure[] = [];
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
+// BENCH_ONLY=<group> runs one group of figures: P6, P1, store (S*, W*), P2, recording (R*),
+// panzoom (P3, P4) or live (P7; `P7` works too). Unset: everything.
+const ONLY = process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY;
+const want = (group: string): boolean => ONLY === undefined || ONLY === group;
+
 function simEvents(count: number, scenario = DEFAULT_SCENARIO): TraceEvent[] {
   const { simulation } = makeSimulation(scenario, 1, new Map());
   const out: TraceEvent[] = [];
@@ -42,7 +47,7 @@ function best(runs: number, fn: () => number): number {
 }
 
 // P6: simulator flat out (no pacing), events/s on one core.
-{
+if (want('P6')) {
   const N = 1_000_000;
   const rate = best(3, () => {
     const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
@@ -64,7 +69,7 @@ function best(runs: number, fn: () => number): number {
 }
 
 // P1: ftrace text ingest (fixtures repeated in memory), one core, and ratio to a bare line split.
-{
+if (want('P1')) {
   const f = ftraceIngestFigures();
   figures.push({ id: 'P1', figure: `ftrace text ingest (${fmt(f.mbPerSec)} MB/s)`, value: f.eventsPerSec, unit: 'events/s', goal: '≥ 2,000,000' });
   figures.push({ id: 'P1r', figure: 'ftrace ingest time / bare line split time, same bytes', value: f.ratio, unit: '×', goal: '≤ 3' });
@@ -73,7 +78,7 @@ function best(runs: number, fn: () => number): number {
 const events = simEvents(300_000);
 
 // Store append and span pairing.
-{
+if (want('store')) {
   const rate = best(3, () => {
     const s = new TraceStore();
     for (const ev of events) s.append(ev);
@@ -109,7 +114,7 @@ const events = simEvents(300_000);
 // The client decodes in a worker_thread (its own core, as the browser is its own process); the
 // producer is flow-controlled by the client socket's unsent bytes, so the figure is the sustained
 // zero-loss rate. P2s is the earlier method (client on the server's event loop), for comparison.
-{
+if (want('P2')) {
   const w = await streamFigure(1_000_000, false);
   figures.push({ id: 'P2', figure: 'sim → websocket → decoded client (worker_thread), loopback, zero loss', value: w.eventsPerSec, unit: 'events/s', goal: '≥ 1,000,000' });
   figures.push({ id: 'P2g', figure: '  events lost to gaps in that run', value: w.lost, unit: 'events', goal: '0' });
@@ -118,7 +123,7 @@ const events = simEvents(300_000);
 }
 
 // R*: .fscope recordings (write rate, size, seek in a 10 M-event file; BENCH_BIG_EVENTS overrides).
-try {
+if (want('recording')) try {
   figures.push(...await recordingFigures(events, Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000)));
 } catch (err) {
   // A failed figure is a row of the table (value NaN), not the end of the run.
@@ -129,13 +134,14 @@ try {
 // P3, P4, P7: the built UI in headless Chromium (bench/browser.ts; BENCH_NO_BROWSER=1 skips them,
 // BENCH_LIVE_S sets the live window, BENCH_SKIP_BUILD=1 reuses dist/).
 let chromiumVersion = 'not run';
-if (process.env.BENCH_NO_BROWSER !== '1') {
+if (process.env.BENCH_NO_BROWSER !== '1' && (want('panzoom') || want('live'))) {
   const b = await browserFigures(events, {
     bigEvents: Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000),
     smallEvents: 100_000,
     liveSeconds: Number(process.env.BENCH_LIVE_S ?? 30),
     liveRate: 100_000,
     skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+    only: ONLY,
   });
   figures.push(...b.figures);
   chromiumVersion = b.chromium;
@@ -148,12 +154,14 @@ const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padSt
 console.log(line(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
-const p6 = figures.find((f) => f.id === 'P6')!.value;
-const p2 = figures.find((f) => f.id === 'P2')!.value;
-console.log(`\nratio P2 / P6 (streaming vs bare simulation): ${(p2 / p6).toFixed(2)}`);
+const p6 = figures.find((f) => f.id === 'P6')?.value;
+const p2 = figures.find((f) => f.id === 'P2')?.value;
+if (p6 !== undefined && p2 !== undefined) console.log(`\nratio P2 / P6 (streaming vs bare simulation): ${(p2 / p6).toFixed(2)}`);
 const machine = {
   node: process.version, chromium: chromiumVersion, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '',
   memoryGiB: Math.round(totalmem() / 2 ** 30), date: new Date().toISOString(),
 };
 console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Chromium ${machine.chromium}`);
-writeFileSync('bench/results.json', JSON.stringify({ machine, figures }, null, 2) + '\n');
+// A partial run (BENCH_ONLY) leaves the full run's results.json alone.
+if (ONLY === undefined) writeFileSync('bench/results.json', JSON.stringify({ machine, figures }, null, 2) + '\n');
+else console.log(`BENCH_ONLY=${ONLY}: bench/results.json not written`);

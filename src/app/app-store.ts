@@ -21,7 +21,7 @@ import { spanOfRow } from '../trace/derive/relatives.ts';
 import { REPLAY_PACE_NS_PER_SEC, advance, clampNs, clampSpeed, effectiveLoop, playFrom, type LoopRange, type PlayheadState } from './playhead.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import {
-  DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, evictToWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow,
+  DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow,
   remapSelection, shouldEvict, type WindowedTrace,
 } from './live-window.ts';
 
@@ -250,9 +250,14 @@ export class AppStore implements ViewHost {
    */
   private advanceWindow(arrivedRows: number): boolean {
     if (this.sourceKind !== 'live') return false;
+    reserveLiveWindow(this.trace, this.windowEvents);
     if (!this.rebuild) {
       if (!shouldEvict(this.trace.length, this.windowEvents)) return false;
-      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents));
+      // Reserved for as many rows as the store may hold (the hard cap; spans by the rate so far), so
+      // neither it nor, once swapped in, the live store it becomes grows by copying.
+      const capRows = hardCapRows(this.windowEvents);
+      const spansPerRow = this.spans.count / Math.max(1, this.trace.length);
+      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents), capRows, Math.ceil(spansPerRow * capRows));
     }
     const r = this.rebuild;
     const budget = this.trace.length > hardCapRows(this.windowEvents) ? Infinity : rebuildBudget(arrivedRows);

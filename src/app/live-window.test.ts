@@ -9,7 +9,7 @@ import { AppStore } from './app-store.ts';
 import { currentViewState } from './url-sync.ts';
 import {
   DEFAULT_WINDOW_EVENTS, MAX_WINDOW_EVENTS, MIN_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, evictToWindow, evictionThreshold,
-  formatWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow, remapSelection, shouldEvict,
+  RESERVE_AFTER_ROWS, formatWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow, remapSelection, shouldEvict,
 } from './live-window.ts';
 
 const fakeScheduler = (): FrameScheduler => ({ markDirty() {}, scheduleAction(a) { a(); }, addRenderer: () => () => {} });
@@ -75,7 +75,7 @@ describe('live window: sizes', () => {
     expect(evictionThreshold(20_000)).toBe(25_000);
     expect(shouldEvict(25_000, 20_000)).toBe(false);
     expect(shouldEvict(25_001, 20_000)).toBe(true);
-    expect(hardCapRows(20_000)).toBe(30_000);
+    expect(hardCapRows(20_000)).toBe(35_000); // 1.25 × window + twice the quarter window a rebuild needs
     expect(rebuildCut(25_001, 20_000)).toBe(10_001); // keeps the newest 3/4 of the window
     expect(rebuildBudget(10)).toBe(2048);
     expect(rebuildBudget(1000)).toBe(4000);
@@ -214,6 +214,24 @@ describe('live window: AppStore', () => {
     // The counters count everything received.
     s.app.tickCounters();
     expect(s.app.eventCount).toBe(s.server.length);
+  });
+
+  it('reserves the whole window once past RESERVE_AFTER_ROWS, so no batch grows a store by copying', () => {
+    const W = 60_000; // evictions past 75 000 rows, hard cap 105 000; the reservation comes at 65 536
+    const s = liveSession(W);
+    const capacities = new Set<number>();
+    let reservedAt = -1;
+    for (let b = 0; b < 100; b++) {
+      s.send(250); // 2 000 rows a batch
+      if (s.app.trace.length >= RESERVE_AFTER_ROWS && reservedAt < 0) reservedAt = b;
+      if (reservedAt >= 0) capacities.add(s.app.trace.capacityRows);
+    }
+    expect(reservedAt).toBeGreaterThan(0);
+    expect(s.app.evictions).toBeGreaterThanOrEqual(2);
+    // The live store, and every window swapped in for it, held exactly the hard cap.
+    expect([...capacities]).toEqual([hardCapRows(W)]);
+    // A rebuild never ran into the cap (which would finish it in one long step).
+    expect(s.app.trace.length).toBeLessThan(hardCapRows(W));
   });
 
   it('remaps the selection across an eviction, or clears it when it was evicted', () => {

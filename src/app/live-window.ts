@@ -42,6 +42,13 @@ export const REBUILD_ROWS_PER_ARRIVAL = 4;
 export const MIN_REBUILD_STEP_ROWS = 2048;
 /** A rebuild starts from the newest this fraction of the window; arrivals meanwhile refill it. */
 export const KEEP_AT_START = 1 - 1 / REBUILD_ROWS_PER_ARRIVAL;
+/**
+ * A rebuild that starts at the threshold catches up after ≈ window × KEEP_AT_START / (RPA − 1)
+ * arrivals (RPA: REBUILD_ROWS_PER_ARRIVAL) — a quarter window. The hard cap sits twice that far
+ * past the threshold, so batch granularity and MIN_REBUILD_STEP_ROWS never make a rebuild run
+ * into it (which would finish the rest in one long step on the main thread).
+ */
+export const HARD_CAP_MARGIN = (2 * KEEP_AT_START) / (REBUILD_ROWS_PER_ARRIVAL - 1);
 /** Offered in the live controls (any value in range can come from the URL). */
 export const WINDOW_CHOICES = [100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000] as const;
 
@@ -62,7 +69,22 @@ export function shouldEvict(length: number, windowEvents: number): boolean {
 
 /** The most rows the current store may hold while a rebuild runs; past it, it is finished at once. */
 export function hardCapRows(windowEvents: number): number {
-  return evictionThreshold(windowEvents) + Math.ceil(windowEvents * (1 - KEEP_AT_START));
+  return evictionThreshold(windowEvents) + Math.ceil(windowEvents * HARD_CAP_MARGIN);
+}
+
+/**
+ * A live store past this many rows reserves hardCapRows at once. Growth by 1.5× copies every used
+ * row (at 1.3 M rows × ~95 B, a ~150 ms stall on the main thread); a reservation is zero pages the
+ * browser commits only as rows arrive. Small live runs (tests, a paused session) never pay it.
+ */
+export const RESERVE_AFTER_ROWS = 65_536;
+
+/** Grows a live store to its window's hard cap once it passed RESERVE_AFTER_ROWS; true if it did. */
+export function reserveLiveWindow(trace: TraceStore, windowEvents: number): boolean {
+  const capRows = hardCapRows(windowEvents);
+  if (trace.length < RESERVE_AFTER_ROWS || trace.capacityRows >= capRows) return false;
+  trace.reserve(capRows - trace.length);
+  return true;
 }
 
 /** Where a rebuild started at `length` rows cuts: it keeps the newest KEEP_AT_START of the window. */
@@ -104,8 +126,14 @@ export class WindowRebuild {
   readonly cache = new CacheIndex();
   private readonly copier: RowCopier;
 
-  constructor(readonly source: TraceStore, readonly cut: number) {
+  /**
+   * `reserveRows` / `reserveSpans`: what the new window will about hold once caught up. Reserved at
+   * once, its columns never grow while the stream goes on (growth copies; see RESERVE_AFTER_ROWS).
+   */
+  constructor(readonly source: TraceStore, readonly cut: number, reserveRows = 0, reserveSpans = 0) {
     this.trace = new TraceStore(source.originNs, source.strings);
+    if (reserveRows > 0) this.trace.reserve(reserveRows);
+    if (reserveSpans > 0) this.spans.reserve(reserveSpans);
     this.copier = new RowCopier(this.trace);
   }
 

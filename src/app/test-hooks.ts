@@ -9,6 +9,7 @@ import type { FileSession } from './file-session.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
+import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
 
 /** Nothing changed for this long → idle. */
 export const IDLE_QUIET_MS = 100;
@@ -145,9 +146,11 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       for (const c of store.cache.inodes.values()) {
         hits += c.hits;
         misses += c.misses;
-        for (const m of c.markers) {
-          if (m.kind === 'miss' && (firstMissRow < 0 || m.row < firstMissRow)) firstMissRow = m.row;
-          if (m.kind === 'hit' && (firstHitRow < 0 || m.row < firstHitRow)) firstHitRow = m.row;
+        for (let i = 0; i < c.markers.length; i++) {
+          const kind = CACHE_MARKER_KINDS[c.markers.kind.data[i]!];
+          const row = c.markers.row.data[i]!;
+          if (kind === 'miss' && (firstMissRow < 0 || row < firstMissRow)) firstMissRow = row;
+          if (kind === 'hit' && (firstHitRow < 0 || row < firstHitRow)) firstHitRow = row;
         }
       }
       return {

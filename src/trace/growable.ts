@@ -20,6 +20,10 @@ export class Growable<T extends TypedArray> {
     if (this.length === this.data.length) this.data = resized(this.data, this.data.length * 2);
     this.data[this.length++] = v;
   }
+  /** Makes room for `capacity` values in all (one copy now instead of doublings later). */
+  reserve(capacity: number): void {
+    if (this.data.length < capacity) this.data = resized(this.data, capacity);
+  }
   /** Drops the growth slack (when no more values are expected soon). */
   trim(): void {
     if (this.data.length > this.length) this.data = resized(this.data, Math.max(this.length, 1));

@@ -143,6 +143,11 @@ export class SpanIndex {
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
   }
 
+  /** Room for `spanCount` spans in the per-span columns (a live window's rebuild knows about how many). */
+  reserve(spanCount: number): void {
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.reserve(spanCount);
+  }
+
   /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
   trim(): void {
     for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.trim();

@@ -204,6 +204,9 @@ export class TraceStore {
     return KINDS[this.kindCol[row]!]!;
   }
 
+  /** Rows the columns hold before the next growth. */
+  get capacityRows(): number { return this.capacity; }
+
   reserve(extraRows: number): void {
     const needed = this.length + extraRows;
     if (needed <= this.capacity) return;

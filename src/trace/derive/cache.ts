@@ -20,6 +20,7 @@
 import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
+import { Growable } from '../growable.ts';
 
 export interface CacheExtent {
   fork: Fork;
@@ -39,6 +40,7 @@ export interface CacheExtent {
 
 export type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop';
 export const CACHE_MARKER_KINDS: readonly CacheMarkerKind[] = ['hit', 'miss', 'upsert', 'inval', 'stale', 'drop'];
+const MARKER_CODE = Object.fromEntries(CACHE_MARKER_KINDS.map((k, i) => [k, i])) as Record<CacheMarkerKind, number>;
 
 export interface CacheMarker {
   kind: CacheMarkerKind;
@@ -50,11 +52,48 @@ export interface CacheMarker {
   reason: string;
 }
 
+/**
+ * One inode's markers in time order, as columns: a quarter of a live trace's rows are cache events,
+ * and an object per marker was most of the page's JS heap and of a live-window rebuild's time.
+ * Everything else about a marker is in its store row: markerAt reads it back.
+ */
+export class CacheMarkers {
+  /** Index into CACHE_MARKER_KINDS. */
+  readonly kind = new Growable(Uint8Array, 16);
+  /** The cache event's row; for an implicit miss, its iomap_begin's row. */
+  readonly row = new Growable(Uint32Array, 16);
+  /** When it happened (an implicit miss: when its upcall was sent). Nondecreasing. */
+  readonly tsNs = new Growable(Float64Array, 16);
+
+  get length(): number { return this.row.length; }
+
+  push(kind: CacheMarkerKind, row: number, tsNs: number): void {
+    this.kind.push(MARKER_CODE[kind]);
+    this.row.push(row);
+    this.tsNs.push(tsNs);
+  }
+
+  /** First marker at or after tsNs (length if none). */
+  lowerBound(tsNs: number): number {
+    const ts = this.tsNs.data;
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! < tsNs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
 export interface InodeCache {
   nodeId: number;
   ino: number;
   extents: CacheExtent[];
-  markers: CacheMarker[];
+  markers: CacheMarkers;
+  /** Highest byte any extent or marker reaches (a drop, and lengths ≥ 2^40, do not count). */
+  maxOffsetBytes: number;
   hits: number;
   misses: number;
   /** Live extents per fork (indexes into extents). */
@@ -65,7 +104,9 @@ const K = KIND_CODE;
 /** Pending implicit misses kept per nodeId before its cache appears (older ones are dropped). */
 export const MAX_PENDING_MISSES = 256;
 const IOMAP_BEGIN_OPCODE = Opcode.IOMAP_BEGIN;
-const CACHE_KINDS = new Set<number>([K.cache_lookup, K.cache_upsert, K.cache_inval, K.cache_stale, K.cache_drop]);
+/** By kind code: 1 for the cache_* kinds (a table: this test runs for every row). */
+const IS_CACHE_KIND = new Uint8Array(256);
+for (const k of [K.cache_lookup, K.cache_upsert, K.cache_inval, K.cache_stale, K.cache_drop]) IS_CACHE_KIND[k] = 1;
 
 export class CacheIndex {
   readonly inodes = new Map<number, InodeCache>();
@@ -74,25 +115,30 @@ export class CacheIndex {
   version = 0;
   /** task string id → the iomap_begin row waiting to see a lookup or an upcall. */
   private readonly beginByTask = new Map<number, number>();
-  private readonly pendingMisses = new Map<number, CacheMarker[]>();
+  /** nodeId → implicit misses (iomap_begin row, upcall tsNs) waiting for its cache to appear. */
+  private readonly pendingMisses = new Map<number, Array<{ row: number; tsNs: number }>>();
 
   update(store: TraceStore): void {
     if (this.processedRows >= store.length) return;
     const kinds = store.kinds;
     const before = this.eventCount;
     const taskCol = store.col('task');
+    const opcodeCol = store.col('opcode');
+    const cols = cacheColumns(store);
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       if (k === K.iomap_begin) { this.beginByTask.set(taskCol[row]!, row); continue; }
       if (k === K.fuse_send) {
         const begin = this.beginByTask.get(taskCol[row]!);
-        if (begin !== undefined && store.col('opcode')[row] === IOMAP_BEGIN_OPCODE) this.implicitMiss(store, begin, row);
-        this.beginByTask.delete(taskCol[row]!);
+        if (begin !== undefined) {
+          if (opcodeCol[row] === IOMAP_BEGIN_OPCODE) this.implicitMiss(store, begin, row);
+          this.beginByTask.delete(taskCol[row]!);
+        }
         continue;
       }
-      if (!CACHE_KINDS.has(k)) continue;
+      if (IS_CACHE_KIND[k] === 0) continue;
       if (k === K.cache_lookup) this.beginByTask.delete(taskCol[row]!);
-      this.apply(store, row);
+      this.apply(store, cols, row);
       this.eventCount++;
     }
     this.processedRows = store.length;
@@ -101,77 +147,73 @@ export class CacheIndex {
 
   private implicitMiss(store: TraceStore, beginRow: number, sendRow: number): void {
     const nodeId = store.f64('nodeId')[beginRow]!;
-    const marker: CacheMarker = {
-      kind: 'miss', tsNs: store.tsNs[sendRow]!, row: beginRow, fork: 'read',
-      posBytes: store.f64('posBytes')[beginRow]!, lenBytes: store.f64('lenBytes')[beginRow]!, reason: 'no cache yet',
-    };
-    const c = this.inodes.get(nodeId);
-    if (c) return; // once a cache exists, a lookup event says hit or miss
+    if (this.inodes.has(nodeId)) return; // once a cache exists, a lookup event says hit or miss
     let list = this.pendingMisses.get(nodeId);
     if (!list) this.pendingMisses.set(nodeId, (list = []));
-    if (list.length < MAX_PENDING_MISSES) list.push(marker);
+    if (list.length < MAX_PENDING_MISSES) list.push({ row: beginRow, tsNs: store.tsNs[sendRow]! });
   }
 
-  private inode(nodeId: number, ino: number): InodeCache {
+  private inode(store: TraceStore, nodeId: number, ino: number): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
-      c = { nodeId, ino, extents: [], markers: [], hits: 0, misses: 0, live: { read: [], write: [] } };
-      const pending = this.pendingMisses.get(nodeId) ?? [];
-      c.markers.push(...pending);
-      c.misses += pending.length;
+      c = { nodeId, ino, extents: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
+      for (const m of this.pendingMisses.get(nodeId) ?? []) {
+        c.markers.push('miss', m.row, m.tsNs);
+        reach(c, store.f64('posBytes')[m.row]!, store.f64('lenBytes')[m.row]!);
+        c.misses++;
+      }
       this.pendingMisses.delete(nodeId);
       this.inodes.set(nodeId, c);
     }
     return c;
   }
 
-  private apply(store: TraceStore, row: number): void {
+  private apply(store: TraceStore, cols: CacheColumns, row: number): void {
     const k = store.kinds[row]!;
     const tsNs = store.tsNs[row]!;
-    const nodeId = store.f64('nodeId')[row]!;
-    const c = this.inode(nodeId, store.f64('ino')[row]!);
-    const fork = (ENUMS.fork[store.col('fork')[row]!] ?? 'read') as Fork;
-    const posBytes = store.f64('posBytes')[row]!;
-    const lenBytes = store.f64('lenBytes')[row]!;
-    const mark = (kind: CacheMarkerKind, pos: number, len: number, reason = ''): void => {
-      c.markers.push({ kind, tsNs, row, fork, posBytes: pos, lenBytes: len, reason });
-    };
+    const c = this.inode(store, cols.nodeId[row]!, cols.ino[row]!);
+    const fork = (ENUMS.fork[cols.fork[row]!] ?? 'read') as Fork;
+    const posBytes = cols.posBytes[row]!;
+    const lenBytes = cols.lenBytes[row]!;
     switch (k) {
       case K.cache_lookup: {
-        const hit = store.col('hit')[row] === 1;
+        const hit = cols.hit[row] === 1;
         if (hit) c.hits++; else c.misses++;
-        mark(hit ? 'hit' : 'miss', posBytes, lenBytes);
+        c.markers.push(hit ? 'hit' : 'miss', row, tsNs);
+        reach(c, posBytes, lenBytes);
         break;
       }
       case K.cache_upsert: {
-        const off = store.f64('mapOffsetBytes')[row]!;
-        const len = store.f64('mapLenBytes')[row]!;
+        const off = cols.mapOffsetBytes[row]!;
+        const len = cols.mapLenBytes[row]!;
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
         c.live[fork].push(c.extents.length);
         c.extents.push({
-          fork, offsetBytes: off, lenBytes: len, mapType: store.col('mapType')[row]!, mapFlags: store.col('mapFlags')[row]!,
+          fork, offsetBytes: off, lenBytes: len, mapType: cols.mapType[row]!, mapFlags: cols.mapFlags[row]!,
           fromNs: tsNs, toNs: Number.NaN, upsertRow: row, endReason: '', endRow: -1,
         });
-        mark('upsert', off, len);
+        c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len);
+        c.markers.push('upsert', row, tsNs);
+        reach(c, off, len);
         break;
       }
       case K.cache_inval: {
-        const reason = ENUMS.reason[store.col('reason')[row]!] ?? '?';
+        const reason = ENUMS.reason[cols.reason[row]!] ?? '?';
         this.remove(c, fork, posBytes, lenBytes, tsNs, row, reason);
-        mark('inval', posBytes, lenBytes, reason);
+        c.markers.push('inval', row, tsNs);
+        reach(c, posBytes, lenBytes);
         break;
       }
       case K.cache_drop: {
-        const reason = ENUMS.reason[store.col('reason')[row]!] ?? '?';
+        const reason = ENUMS.reason[cols.reason[row]!] ?? '?';
         for (const i of c.live[fork]) this.close(c.extents[i]!, tsNs, row, reason);
         c.live[fork] = [];
-        mark('drop', 0, 0, reason);
+        c.markers.push('drop', row, tsNs);
         break;
       }
       case K.cache_stale: {
-        const oldC = store.f64('oldCookie')[row]!;
-        const newC = store.f64('newCookie')[row]!;
-        mark('stale', posBytes, store.f64('mapLenBytes')[row]!, `cookie ${oldC} → ${newC}`);
+        c.markers.push('stale', row, tsNs);
+        reach(c, posBytes, cols.mapLenBytes[row]!);
         break;
       }
     }
@@ -186,6 +228,13 @@ export class CacheIndex {
   /** Removes [off, off+len) from a fork at tsNs; partly covered extents leave their remainders. */
   private remove(c: InodeCache, fork: Fork, off: number, len: number, tsNs: number, row: number, reason: string): void {
     const end = off + len;
+    const live = c.live[fork];
+    let overlaps = false;
+    for (let j = 0; j < live.length && !overlaps; j++) {
+      const e = c.extents[live[j]!]!;
+      overlaps = e.offsetBytes + e.lenBytes > off && e.offsetBytes < end;
+    }
+    if (!overlaps) return; // the common case (an upsert of a new range): nothing to close or split
     const keep: number[] = [];
     const add: CacheExtent[] = [];
     for (const i of c.live[fork]) {
@@ -204,6 +253,57 @@ export class CacheIndex {
   }
 }
 
+/** The columns the index reads, looked up once per update rather than by name per event. */
+type CacheColumns = Record<'nodeId' | 'ino' | 'fork' | 'posBytes' | 'lenBytes' | 'hit' | 'mapOffsetBytes' | 'mapLenBytes' | 'mapType' | 'mapFlags' | 'reason', ArrayLike<number>>;
+function cacheColumns(store: TraceStore): CacheColumns {
+  return {
+    nodeId: store.col('nodeId'), ino: store.col('ino'), fork: store.col('fork'), posBytes: store.col('posBytes'),
+    lenBytes: store.col('lenBytes'), hit: store.col('hit'), mapOffsetBytes: store.col('mapOffsetBytes'),
+    mapLenBytes: store.col('mapLenBytes'), mapType: store.col('mapType'), mapFlags: store.col('mapFlags'), reason: store.col('reason'),
+  };
+}
+
+/** A marker's offset range counts toward the view's height (the view gives it ≥ 1 byte). */
+function reach(c: InodeCache, posBytes: number, lenBytes: number): void {
+  if (lenBytes < 2 ** 40) c.maxOffsetBytes = Math.max(c.maxOffsetBytes, posBytes + Math.min(lenBytes, 1));
+}
+
+/** Marker `i` of `c` with its fields read from its row in `store` (the store the index was built from). */
+export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMarker {
+  const m = c.markers;
+  const kind = CACHE_MARKER_KINDS[m.kind.data[i]!]!;
+  const row = m.row.data[i]!;
+  const tsNs = m.tsNs.data[i]!;
+  const k = store.kinds[row]!;
+  if (k === K.iomap_begin) {
+    return { kind, tsNs, row, fork: 'read', posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: 'no cache yet' };
+  }
+  const fork = (ENUMS.fork[store.col('fork')[row]!] ?? 'read') as Fork;
+  const reason = (): string => ENUMS.reason[store.col('reason')[row]!] ?? '?';
+  switch (k) {
+    case K.cache_upsert:
+      return { kind, tsNs, row, fork, posBytes: store.f64('mapOffsetBytes')[row]!, lenBytes: store.f64('mapLenBytes')[row]!, reason: '' };
+    case K.cache_inval:
+      return { kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: reason() };
+    case K.cache_drop:
+      return { kind, tsNs, row, fork, posBytes: 0, lenBytes: 0, reason: reason() };
+    case K.cache_stale:
+      return {
+        kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('mapLenBytes')[row]!,
+        reason: `cookie ${store.f64('oldCookie')[row]!} → ${store.f64('newCookie')[row]!}`,
+      };
+    default: // cache_lookup
+      return { kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: '' };
+  }
+}
+
+/** Every marker of `c` as objects (tests, small traces). */
+export function markerList(store: TraceStore, c: InodeCache): CacheMarker[] {
+  const out: CacheMarker[] = [];
+  for (let i = 0; i < c.markers.length; i++) out.push(markerAt(store, c, i));
+  return out;
+}
+
 /** Extents of one inode cached at tsNs (fromNs ≤ tsNs < toNs), sorted by fork then offset. */
 export function cacheContentsAt(c: InodeCache, tsNs: number): CacheExtent[] {
   return c.extents
@@ -216,10 +316,14 @@ export function hitRateBuckets(c: InodeCache, fromNs: number, toNs: number, buck
   const hits = new Uint32Array(bucketCount);
   const misses = new Uint32Array(bucketCount);
   const widthNs = (toNs - fromNs) / bucketCount;
-  for (const m of c.markers) {
-    if ((m.kind !== 'hit' && m.kind !== 'miss') || m.tsNs < fromNs || m.tsNs >= toNs) continue;
-    const b = Math.min(bucketCount - 1, Math.floor((m.tsNs - fromNs) / widthNs));
-    if (m.kind === 'hit') hits[b]!++; else misses[b]!++;
+  const m = c.markers;
+  const kind = m.kind.data;
+  const ts = m.tsNs.data;
+  for (let i = m.lowerBound(fromNs); i < m.length && ts[i]! < toNs; i++) {
+    const k = kind[i]!;
+    if (k !== MARKER_CODE.hit && k !== MARKER_CODE.miss) continue;
+    const b = Math.min(bucketCount - 1, Math.floor((ts[i]! - fromNs) / widthNs));
+    if (k === MARKER_CODE.hit) hits[b]!++; else misses[b]!++;
   }
   return { hits, misses };
 }

@@ -6,7 +6,7 @@ import type { TraceEvent } from '../schema.ts';
 import { MapType } from '../fuse-proto.ts';
 import { AliasIndex } from './aliases.ts';
 import { contentionTable, exclusiveOverlaps } from './locks.ts';
-import { cacheContentsAt, hitRateBuckets } from './cache.ts';
+import { cacheContentsAt, hitRateBuckets, markerList } from './cache.ts';
 import { relativesOf, spanOfRow } from './relatives.ts';
 
 const build = derived;
@@ -121,7 +121,7 @@ describe('CacheIndex', () => {
     ev('cache_drop', 70, 'r/1', { nodeId: 4, fork: 'read', reason: 'overflow' }),
   ];
   it('keeps extents over their lifetime, splitting on a partial invalidation', () => {
-    const { cache } = build(events);
+    const { cache, store } = build(events);
     const c = cache.inodes.get(4)!;
     expect(c.hits).toBe(2);
     expect(c.misses).toBe(1);
@@ -130,7 +130,7 @@ describe('CacheIndex', () => {
     expect(cacheContentsAt(c, 65).map((e) => e.fork)).toEqual(['read', 'read', 'write']);
     expect(cacheContentsAt(c, 75).map((e) => [e.fork, e.mapType])).toEqual([['write', MapType.UNWRITTEN]]);
     expect(c.extents[0]!.endReason).toBe('ioend');
-    expect(c.markers.map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
+    expect(markerList(store, c).map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
   });
   it('buckets hits and misses for the hit-rate strip', () => {
     const { cache } = build(events);
@@ -139,7 +139,7 @@ describe('CacheIndex', () => {
     expect([...b.hits]).toEqual([1, 1]); // hits at 30 and 40: 40 opens the second bucket
   });
   it('counts an upcall before the inode has a cache as a miss, once the cache appears', () => {
-    const { cache } = build([
+    const { cache, store } = build([
       ev('iomap_begin', 5, 'r/1', { nodeId: 4, posBytes: 8192 }),
       ev('fuse_send', 6, 'r/1', { nodeId: 4, opcode: 4094, unique: 2 }),
       ev('iomap_begin', 7, 'r/1', { nodeId: 9, posBytes: 0 }), // never cached: stays out of the view
@@ -148,9 +148,22 @@ describe('CacheIndex', () => {
       ev('cache_lookup', 30, 'r/1', { nodeId: 4, hit: true }),
     ]);
     const c = cache.inodes.get(4)!;
-    expect(c.markers.map((m) => [m.kind, m.reason, m.row])).toEqual([['miss', 'no cache yet', 0], ['upsert', '', 4], ['hit', '', 5]]);
+    expect(markerList(store, c).map((m) => [m.kind, m.reason, m.row, m.tsNs])).toEqual([['miss', 'no cache yet', 0, 6], ['upsert', '', 4, 20], ['hit', '', 5, 30]]);
     expect([c.hits, c.misses]).toEqual([1, 1]);
     expect(cache.inodes.has(9)).toBe(false);
+  });
+  it('reads a marker back from its row: stale cookies, drops, the view height', () => {
+    const { cache, store } = build([
+      ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 8192, mapLenBytes: 4096 }),
+      ev('cache_stale', 20, 'kw/2', { nodeId: 4, posBytes: 8192, mapLenBytes: 4096, oldCookie: 3, newCookie: 5 }),
+      ev('cache_drop', 30, 'kw/2', { nodeId: 4, fork: 'write', reason: 'overflow' }),
+    ]);
+    const c = cache.inodes.get(4)!;
+    expect(markerList(store, c).map((m) => [m.kind, m.fork, m.posBytes, m.lenBytes, m.reason])).toEqual([
+      ['upsert', 'read', 8192, 4096, ''], ['stale', 'read', 8192, 4096, 'cookie 3 → 5'], ['drop', 'write', 0, 0, 'overflow'],
+    ]);
+    expect(c.maxOffsetBytes).toBe(12288);
+    expect(c.markers.lowerBound(15)).toBe(1);
   });
   it('an upsert replaces what it overlaps', () => {
     const { cache } = build([

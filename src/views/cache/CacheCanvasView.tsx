@@ -28,7 +28,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
       const plotH = heightPx - CACHE_TOP_PX - HIT_STRIP_PX - 6;
       const k = `${host.traceGeneration}:${host.cache.version}:${host.viewStartNs}:${host.viewEndNs}:${widthPx}:${heightPx}`;
       if (k !== key || !model) {
-        model = buildCacheModel(inode, host.viewStartNs, host.viewEndNs, widthPx - CACHE_LEFT_PX - 4, plotH, host.trace.endNs);
+        model = buildCacheModel(inode, host.trace, host.viewStartNs, host.viewEndNs, widthPx - CACHE_LEFT_PX - 4, plotH, host.trace.endNs);
         key = k;
         hatches.clear();
         marks.clear();

@@ -20,8 +20,8 @@ describe('cache view model', () => {
     expect(cacheInodes(derived(EVENTS).cache).map((c) => c.nodeId)).toEqual([4, 7]);
   });
   it('maps extents to time × offset rectangles, unwritten hatched', () => {
-    const { cache } = derived(EVENTS);
-    const m = buildCacheModel(cache.inodes.get(4)!, 0, 1000, 1000, 200, 1000);
+    const { cache, store } = derived(EVENTS);
+    const m = buildCacheModel(cache.inodes.get(4)!, store, 0, 1000, 1000, 200, 1000);
     expect(m.maxOffsetBytes).toBe(131072);
     expect(m.rects.map((r) => [r.xPx, r.widthPx, r.yPx, r.heightPx, r.hatched, r.fork])).toEqual([
       [100, 500, 0, 100, false, 'read'],
@@ -35,8 +35,8 @@ describe('cache view model', () => {
   it('merges markers of one kind in one pixel column (LOD) and computes the hit rate', () => {
     const events: TraceEvent[] = [ev('cache_upsert', 0, 's/9', { nodeId: 4 })];
     for (let i = 0; i < 1000; i++) events.push(ev('cache_lookup', 1 + i, 'r/1', { nodeId: 4, hit: i % 4 !== 0 }));
-    const { cache } = derived(events);
-    const m = buildCacheModel(cache.inodes.get(4)!, 0, 1001, 16, 100, 1001);
+    const { cache, store } = derived(events);
+    const m = buildCacheModel(cache.inodes.get(4)!, store, 0, 1001, 16, 100, 1001);
     expect(m.markers.length).toBeLessThanOrEqual(16 * 3);
     expect(m.markers.reduce((n, p) => n + p.count, 0)).toBe(1001);
     expect(m.hitRate).toHaveLength(2);

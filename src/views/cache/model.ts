@@ -9,7 +9,8 @@
 // Extents narrower than a pixel still get 1 px; markers in one pixel column of the same kind
 // and fork merge into one (LOD), so primitives stay bounded by the plot size.
 
-import { CACHE_MARKER_KINDS, hitRateBuckets, type CacheIndex, type InodeCache } from '../../trace/derive/cache.ts';
+import { CACHE_MARKER_KINDS, hitRateBuckets, markerAt, type CacheIndex, type InodeCache } from '../../trace/derive/cache.ts';
+import type { TraceStore } from '../../trace/store.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 
@@ -37,11 +38,10 @@ export function cacheInodes(cache: CacheIndex): InodeCache[] {
   return [...cache.inodes.values()].sort((a, b) => (b.markers.length - a.markers.length) || a.nodeId - b.nodeId);
 }
 
-export function buildCacheModel(c: InodeCache, startNs: number, endNs: number, widthPx: number, heightPx: number, nowNs: number): CacheModel {
+/** `store` is the one the cache index was built from: markers read their fields from its rows. */
+export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: number, endNs: number, widthPx: number, heightPx: number, nowNs: number): CacheModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
-  let maxOffsetBytes = 4096;
-  for (const e of c.extents) maxOffsetBytes = Math.max(maxOffsetBytes, e.offsetBytes + e.lenBytes);
-  for (const m of c.markers) if (m.kind !== 'drop' && m.lenBytes < 2 ** 40) maxOffsetBytes = Math.max(maxOffsetBytes, m.posBytes + Math.min(m.lenBytes, 1));
+  const maxOffsetBytes = Math.max(4096, c.maxOffsetBytes);
   const yOf = (offsetBytes: number): number => (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
   const rects: CacheRect[] = [];
   c.extents.forEach((e, i) => {
@@ -55,10 +55,14 @@ export function buildCacheModel(c: InodeCache, startNs: number, endNs: number, w
   });
   const markers: CacheMarkerPrim[] = [];
   const lastAt = new Map<string, CacheMarkerPrim>();
-  for (const m of c.markers) {
-    if (m.tsNs < startNs || m.tsNs > endNs) continue;
-    const xPx = scale.nsToPx(m.tsNs);
-    const kind = CACHE_MARKER_KINDS.indexOf(m.kind);
+  const markerTs = c.markers.tsNs.data;
+  const markerKind = c.markers.kind.data;
+  // Markers are in time order: only those in range are visited. A pixel column's first marker of
+  // a kind is read whole; later ones only add to its count.
+  for (let i = c.markers.lowerBound(startNs); i < c.markers.length && markerTs[i]! <= endNs; i++) {
+    const xPx = scale.nsToPx(markerTs[i]!);
+    const kind = markerKind[i]!;
+    const m = markerAt(store, c, i);
     const key = `${kind}:${m.fork}:${Math.floor(xPx)}`;
     const prev = lastAt.get(key);
     if (prev) { prev.count++; continue; }
