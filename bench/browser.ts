@@ -129,6 +129,11 @@ async function panZoom(browser: Browser, url: string, recName: string, log: (m: 
     await page.waitForFunction(() => window.__fusescope!.idle(), undefined, { polling: 50 });
     const frames = await page.evaluate(() => window.__fusescopeBench!.stop());
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    if (process.env.BENCH_DIAG === '1') {
+      // Per frame: the view's share of the file and the frame's time (which zooms cost what).
+      const fileNs = Math.max(...frames.map((f) => f.viewEndNs - f.viewStartNs));
+      log(`  ${recName} frames (view % of widest, total ms / js ms): ${frames.map((f) => `${(100 * (f.viewEndNs - f.viewStartNs) / fileNs).toPrecision(2)}%:${f.totalMs.toFixed(1)}/${f.jsMs.toFixed(1)}`).join(' ')}`);
+    }
     return { frames, loadSec, heap0, heap1, arrays };
   } finally {
     await page.context().close();

@@ -1,6 +1,7 @@
 // CPU profile of the page (CDP Profiler) while it opens a recording and then pans/zooms, for the
 // "what limits it" evidence in docs/performance.md. Not part of `npm run bench`.
 //   node --import tsx bench/profile-page.ts [events=1000000] [phase=load|panzoom|live] [liveSpeed=97]
+// PROFILE_PREKEYS / PROFILE_KEYS (panzoom): keys pressed before / while profiling.
 // PROFILE_QUERY=window=200000 appends a query to the page URL (e.g. a small live window, to profile evictions).
 // live: no recording; the page follows a LiveSession at that speed (~100 k events/s at 97) for 8 s.
 // Builds an unminified UI into a temp dir so the profile has real function names; prints the top
@@ -70,11 +71,16 @@ try {
   await page.getByTestId('recording-item').first().click();
   await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 250, timeout: 900_000 });
   if (phase === 'panzoom') {
+    // PROFILE_PREKEYS are pressed before the profile starts (e.g. 25 w: profile deep-zoom pans only).
+    const press = async (keys: string): Promise<void> => {
+      for (const key of keys) {
+        await page.keyboard.press(key);
+        await page.waitForFunction(() => window.__fusescope!.idle(), undefined, { polling: 5 });
+      }
+    };
+    await press(process.env.PROFILE_PREKEYS ?? '');
     await cdp.send('Profiler.start');
-    for (const key of [...'w'.repeat(10), ...'d'.repeat(5), ...'s'.repeat(10)]) {
-      await page.keyboard.press(key);
-      await page.waitForFunction(() => window.__fusescope!.idle(), undefined, { polling: 5 });
-    }
+    await press(process.env.PROFILE_KEYS ?? `${'w'.repeat(10)}${'d'.repeat(5)}${'s'.repeat(10)}`);
   }
   }
   const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };

@@ -516,6 +516,7 @@ export class AppStore implements ViewHost {
     // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
     this.trace.trim();
     this.spans.trim();
+    this.locks.trim(this.spans);
     this.extendReplay();
     this.changed(true);
   }

@@ -30,6 +30,8 @@ const MAX_KEYS = 8;
 
 class LodLevel {
   readonly bucketNs: number;
+  /** Per bucket, the highest rank of its spans (only in a ranked TrackLod: see TrackLod). */
+  readonly maxRank: Growable<Uint8Array> | null;
   readonly first = new Growable(Uint32Array);
   readonly end = new Growable(Uint32Array);
   // Start times of the first and last span, here and not read through span ids: a walk touches
@@ -50,17 +52,19 @@ class LodLevel {
   private curMaxDurNs = 0;
   private curDomKey = 0;
   private curDomTimeNs = 0;
+  private curMaxRank = 0;
   private readonly keys = new Uint16Array(MAX_KEYS);
   private readonly times = new Float64Array(MAX_KEYS);
   private keyCount = 0;
 
-  constructor(log2: number) {
+  constructor(log2: number, ranked: boolean) {
     this.bucketNs = 2 ** log2;
+    this.maxRank = ranked ? new Growable(Uint8Array) : null;
   }
 
   get count(): number { return this.first.length; }
 
-  add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number): void {
+  add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number, rank: number): void {
     const bucket = Math.floor(startNs / this.bucketNs);
     if (bucket !== this.curBucket) {
       this.finish();
@@ -68,6 +72,7 @@ class LodLevel {
       this.curFirst = spanIdx;
       this.curFirstStartNs = startNs;
       this.curMaxDurNs = durNs;
+      this.curMaxRank = rank;
       this.curDomKey = key;
       this.curDomTimeNs = weightNs;
       this.keys[0] = key;
@@ -75,6 +80,7 @@ class LodLevel {
       this.keyCount = 1;
     } else {
       if (durNs > this.curMaxDurNs) this.curMaxDurNs = durNs;
+      if (rank > this.curMaxRank) this.curMaxRank = rank;
       let slot = 0;
       while (slot < this.keyCount && this.keys[slot] !== key) slot++;
       if (slot === this.keyCount) {
@@ -104,6 +110,7 @@ class LodLevel {
       this.maxDurNs.push(this.curMaxDurNs);
       this.domKey.push(this.curDomKey);
       this.domTimeNs.push(this.curDomTimeNs);
+      this.maxRank?.push(this.curMaxRank);
     }
     this.curBucket = Number.NaN;
   }
@@ -134,12 +141,13 @@ class LodLevel {
 
   trim(): void {
     for (const g of [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs]) g.trim();
+    this.maxRank?.trim();
   }
 
   byteLength(): number {
     return this.first.byteLength() + this.end.byteLength() + this.firstStartNs.byteLength()
       + this.lastStartNs.byteLength() + this.maxDurNs.byteLength()
-      + this.domKey.byteLength() + this.domTimeNs.byteLength();
+      + this.domKey.byteLength() + this.domTimeNs.byteLength() + (this.maxRank?.byteLength() ?? 0);
   }
 }
 
@@ -148,24 +156,31 @@ export interface LodVisitor {
   /** May a bucket of spans starting from firstStartNs to lastStartNs, the longest maxDurNs, be one unit? */
   unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean;
   span(id: number): void;
-  /** `count` spans from `firstId` (which starts at firstStartNs); their dominant colour key and its time. */
-  unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number): void;
+  /**
+   * `count` spans from `firstId` (which starts at firstStartNs); their dominant colour key and its
+   * time; in a ranked TrackLod their highest rank (0 otherwise).
+   */
+  unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number, maxRank: number): void;
 }
+
+/** A span's rank in a ranked TrackLod (a small number ≥ 0, e.g. lock wait > write hold > read hold). */
+export type RankOf = (spanId: number) => number;
 
 export class TrackLod {
   readonly levels: LodLevel[] = [];
   /** Spans [0, sealedCount) of the track are summarised; the next one is still open. */
   sealedCount = 0;
 
-  constructor() {
-    for (let j = 0; j < LOD_LEVELS; j++) this.levels.push(new LodLevel(LOD_MIN_LOG2 + j * LOD_LOG2_STEP));
+  /** `ranked`: buckets also keep their spans' highest rank (extend's rankOf), for views where one state wins a column. */
+  constructor(ranked = false) {
+    for (let j = 0; j < LOD_LEVELS; j++) this.levels.push(new LodLevel(LOD_MIN_LOG2 + j * LOD_LOG2_STEP, ranked));
   }
 
   /**
    * Summarises newly closed spans of the track, in order. `ids` is the track's span list; the
    * columns are the span index's. A span's weight is its duration + 1 ns, so instants count.
    */
-  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint32Array, style: Uint32Array): void {
+  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint32Array, style: Uint32Array, rankOf?: RankOf): void {
     let i = this.sealedCount;
     for (; i < count; i++) {
       const id = ids[i]!;
@@ -182,7 +197,8 @@ export class TrackLod {
       const s = startNs[id]!;
       const durNs = e - s;
       const key = colourKey(kind[id]!, style[id]!);
-      for (const level of this.levels) level.add(i, s, durNs + 1, durNs, key);
+      const rank = rankOf ? rankOf(id) : 0;
+      for (const level of this.levels) level.add(i, s, durNs + 1, durNs, key, rank);
     }
     this.sealedCount = i;
   }
@@ -227,7 +243,7 @@ export class TrackLod {
       const bucketEnd = end[p]!;
       if (i === first[p]! && bucketEnd <= toIdx && bucketEnd - i >= 2
         && v.unitOk(level.firstStartNs.data[p]!, level.lastStartNs.data[p]!, level.maxDurNs.data[p]!)) {
-        v.unit(ids[i]!, level.firstStartNs.data[p]!, bucketEnd - i, level.domKey.data[p]!, level.domTimeNs.data[p]!);
+        v.unit(ids[i]!, level.firstStartNs.data[p]!, bucketEnd - i, level.domKey.data[p]!, level.domTimeNs.data[p]!, level.maxRank?.data[p] ?? 0);
         i = bucketEnd;
       } else {
         const stop = Math.min(bucketEnd, toIdx);

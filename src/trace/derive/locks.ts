@@ -15,6 +15,8 @@
 import { ENUMS, type LockMode, type LockName } from '../schema.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
+import { Growable } from '../growable.ts';
+import { TrackLod } from '../span-lod.ts';
 
 export interface LockInfo {
   idx: number;
@@ -35,7 +37,16 @@ export interface LockRow {
   lockIdx: number;
   task: string;
   /** Wait and hold span ids in start order. */
-  spanIds: number[];
+  spanIds: Growable<Uint32Array>;
+  /** Power-of-two summaries of the row's closed spans, ranked by lockRank (span-lod.ts). */
+  lod: TrackLod;
+}
+
+/** A lock span's rank: a wait wins a column over a write hold, which wins over a read hold. */
+export const LOCK_RANK = { read: 1, write: 2, wait: 3 } as const;
+export function lockRank(spans: SpanIndex, id: number): number {
+  if (spans.kind.data[id] === SpanKind.lock_wait) return LOCK_RANK.wait;
+  return spans.style.data[id] === 1 ? LOCK_RANK.write : LOCK_RANK.read;
 }
 
 export class LockIndex {
@@ -77,13 +88,14 @@ export class LockIndex {
       let ri = this.rowByKey.get(rowKey);
       if (ri === undefined) {
         ri = this.rows.length;
-        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: [] });
+        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), lod: new TrackLod(true) });
         this.rowByKey.set(rowKey, ri);
         info.rowIdxs.push(ri);
       }
       this.rows[ri]!.spanIds.push(id);
       this.rowOfSpan.set(id, ri);
     }
+    this.extendLods(spans);
     // maxHoldNs bounds the backwards scan in holderOf; refresh it from closed holds.
     for (const info of this.locks) {
       for (let i = info.holdIds.length - 1; i >= 0 && i >= info.holdIds.length - 64; i--) {
@@ -93,6 +105,32 @@ export class LockIndex {
     }
     this.processedSpans = spans.count;
     this.version++;
+  }
+
+  /** Summarises the spans closed since the last call (a row's LOD stops at its first open span). */
+  private extendLods(spans: SpanIndex): void {
+    const rankOf = (id: number): number => lockRank(spans, id);
+    for (const r of this.rows) {
+      if (r.lod.sealedCount < r.spanIds.length) {
+        r.lod.extend(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf);
+      }
+    }
+  }
+
+  /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack. */
+  trim(spans: SpanIndex): void {
+    this.extendLods(spans);
+    for (const r of this.rows) {
+      r.lod.trim();
+      r.spanIds.trim();
+    }
+  }
+
+  /** Bytes of the rows' typed arrays (span lists and their LOD levels). */
+  byteLength(): number {
+    let n = 0;
+    for (const r of this.rows) n += r.spanIds.byteLength() + r.lod.byteLength();
+    return n;
   }
 
   /** The hold a wait waited for (see the file comment), or -1. */

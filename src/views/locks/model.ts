@@ -9,10 +9,15 @@
 // wait > W > R, so contended states win when zoomed out; runs of equal columns become one
 // primitive. A run made of exactly one span keeps its span id (clickable, selectable); a run of
 // many is drawn with its span count. Primitives per row ≤ plot width, whatever the event count.
+// A span under 1 px marks its start column only. Zoomed out, the row's LOD buckets (span-lod.ts,
+// ranked wait > W > R) stand in for their spans wherever all of a bucket's spans are sub-pixel and
+// start in one column — the same columns and states as span by span, at a cost bounded by the
+// plot width rather than the spans in range.
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import type { LockIndex, LockRow } from '../../trace/derive/locks.ts';
+import { lockRank, type LockIndex, type LockRow } from '../../trace/derive/locks.ts';
+import type { LodVisitor } from '../../trace/span-lod.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { resized } from '../../trace/growable.ts';
 
@@ -70,6 +75,8 @@ export interface LocksModel {
   rows: LockRowModel[];
   prims: LockPrims;
   flows: LockFlow[];
+  /** Spans that came as whole LOD buckets (0 when zoomed in, or without LOD). */
+  lodSpans: number;
 }
 
 export interface LocksFilter {
@@ -106,75 +113,176 @@ const reachOf = new WeakMap<LockRow, RowReach>();
 
 /** First position in `row.spanIds` whose span can still be running at fromNs (spans are in start order). */
 export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): number {
-  let r = reachOf.get(row);
-  if (!r) reachOf.set(row, (r = { scanned: 0, maxClosedDurNs: 0, openPos: [] }));
-  const ids = row.spanIds;
+  const r = rowReach(row, spans);
+  const lo = closedStartPos(row, spans, r, fromNs);
+  return r.openPos.length > 0 ? Math.min(lo, r.openPos[0]!) : lo;
+}
+
+/** First position whose span, if closed, can still be running at fromNs (open spans aside). */
+function closedStartPos(row: LockRow, spans: SpanIndex, r: RowReach, fromNs: number): number {
+  const ids = row.spanIds.data;
   const start = spans.startNs.data;
-  const end = spans.endNs.data;
-  const reach = r;
-  const closed = (id: number): void => { reach.maxClosedDurNs = Math.max(reach.maxClosedDurNs, end[id]! - start[id]!); };
-  if (r.openPos.length > 0) r.openPos = r.openPos.filter((pos) => spans.isOpen(ids[pos]!) || (closed(ids[pos]!), false));
-  for (; r.scanned < ids.length; r.scanned++) {
-    if (spans.isOpen(ids[r.scanned]!)) r.openPos.push(r.scanned);
-    else closed(ids[r.scanned]!);
-  }
   const minStartNs = fromNs - r.maxClosedDurNs;
   let lo = 0;
-  let hi = ids.length;
+  let hi = row.spanIds.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (start[ids[mid]!]! < minStartNs) lo = mid + 1;
     else hi = mid;
   }
-  return r.openPos.length > 0 ? Math.min(lo, r.openPos[0]!) : lo;
+  return lo;
 }
 
-function stateOf(spans: SpanIndex, id: number): number {
-  if (spans.kind.data[id] === SpanKind.lock_wait) return LockState.wait;
-  return spans.style.data[id] === 1 ? LockState.write : LockState.read;
+/** The row's reach, brought up to date with spans appended or closed since the last call. */
+function rowReach(row: LockRow, spans: SpanIndex): RowReach {
+  let r = reachOf.get(row);
+  if (!r) reachOf.set(row, (r = { scanned: 0, maxClosedDurNs: 0, openPos: [] }));
+  const ids = row.spanIds.data;
+  const count = row.spanIds.length;
+  const start = spans.startNs.data;
+  const end = spans.endNs.data;
+  const reach = r;
+  const closed = (id: number): void => { reach.maxClosedDurNs = Math.max(reach.maxClosedDurNs, end[id]! - start[id]!); };
+  if (r.openPos.length > 0) r.openPos = r.openPos.filter((pos) => spans.isOpen(ids[pos]!) || (closed(ids[pos]!), false));
+  for (; r.scanned < count; r.scanned++) {
+    if (spans.isOpen(ids[r.scanned]!)) r.openPos.push(r.scanned);
+    else closed(ids[r.scanned]!);
+  }
+  return r;
+}
+
+// LockState's values are the lock index's ranks, so a bucket's max rank is its winning state.
+const stateOf = lockRank;
+
+/** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
+const SUBPIXEL_SAFE_PX = 0.999;
+
+/**
+ * One row's pass of buildLocksModel: spans (or whole LOD buckets) in, per-column states out.
+ * A class so the LOD walk's visitor calls stay monomorphic (as the timeline's TrackPass).
+ */
+class RowPass implements LodVisitor {
+  readonly colState: Uint8Array;
+  readonly colSpan: Int32Array;
+  readonly colMulti: Uint8Array;
+  /** Waits visited one by one (for flows), and waits possibly inside buckets taken whole. */
+  readonly visibleWaits: { id: number; pos: number }[] = [];
+  hiddenWaits = 0;
+  /** LOD buckets taken whole, and the spans in them (what the walk saved). */
+  units = 0;
+  unitSpans = 0;
+  private pos = 0;
+  private readonly lastCol: number;
+
+  constructor(private readonly spans: SpanIndex, private readonly scale: TimeScale, private readonly startNs: number, private readonly nowNs: number, readonly cols: number) {
+    this.colState = new Uint8Array(cols);
+    this.colSpan = new Int32Array(cols);
+    this.colMulti = new Uint8Array(cols);
+    this.lastCol = cols - 1;
+  }
+
+  begin(pos: number): void {
+    this.pos = pos;
+    this.colState.fill(0);
+    this.colSpan.fill(-1);
+    this.colMulti.fill(0);
+  }
+
+  private columnOf(tsNs: number): number {
+    return Math.min(Math.max(Math.floor(this.scale.nsToPx(tsNs)), 0), this.lastCol);
+  }
+
+  private mark(c: number, st: number, id: number, many: boolean): void {
+    // A column is "many" only when two spans of its winning state share it: a wait that ends
+    // where its own hold begins still reads as one wait.
+    if (st > this.colState[c]!) { this.colState[c] = st; this.colSpan[c] = id; this.colMulti[c] = many ? 1 : 0; } else if (st === this.colState[c] && (many || this.colSpan[c] !== id)) this.colMulti[c] = 1;
+  }
+
+  span(id: number): void {
+    const spans = this.spans;
+    const s = spans.startNs.data[id]!;
+    const e = spans.isOpen(id) ? this.nowNs : spans.endNs.data[id]!;
+    if (e < this.startNs) return;
+    const st = stateOf(spans, id);
+    if (st === LockState.wait) this.visibleWaits.push({ id, pos: this.pos });
+    const x0Px = this.scale.nsToPx(s);
+    const x1Px = this.scale.nsToPx(e);
+    const c0 = this.columnOf(s);
+    const c1 = x1Px - x0Px < 1 ? c0 : Math.min(this.lastCol, Math.max(c0, Math.ceil(x1Px) - 1));
+    for (let c = c0; c <= c1; c++) this.mark(c, st, id, false);
+  }
+
+  unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
+    return maxDurNs * this.scale.pxPerNs < SUBPIXEL_SAFE_PX && this.columnOf(firstStartNs) === this.columnOf(lastStartNs);
+  }
+
+  unit(firstId: number, firstStartNs: number, count: number, _domKey: number, _domTimeNs: number, maxRank: number): void {
+    this.mark(this.columnOf(firstStartNs), maxRank, firstId, true);
+    if (maxRank === LockState.wait) this.hiddenWaits += count;
+    this.units++;
+    this.unitSpans += count;
+  }
+}
+
+/**
+ * Visits the spans of `row` that overlap [startNs, endNs] in start order: those starting before
+ * startNs one by one (from rowStartPos), those starting in range as LOD buckets of up to
+ * `levelIdx` where `v.unitOk` (−1: none), and the row's unsummarised tail one by one.
+ */
+function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number, levelIdx: number, v: RowPass): void {
+  const ids = row.spanIds.data;
+  const n = row.spanIds.length;
+  const start = spans.startNs.data;
+  const search = (tsNs: number, from: number, orEqual: boolean): number => {
+    let lo = from;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = start[ids[mid]!]!;
+      if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // Spans still open (a lost release never closes one) from before the closed spans' reach: by
+  // position, not by scanning up to them — a trace with an early open span would scan it all.
+  const reach = rowReach(row, spans);
+  const lo = closedStartPos(row, spans, reach, startNs);
+  for (const pos of reach.openPos) {
+    if (pos >= lo) break;
+    if (start[ids[pos]!]! <= endNs) v.span(ids[pos]!);
+  }
+  const inRange = search(startNs, lo, false);
+  for (let i = lo; i < inRange; i++) v.span(ids[i]!);
+  const stop = search(endNs, inRange, true);
+  const sealedStop = Math.min(stop, row.lod.sealedCount);
+  if (sealedStop > inRange) row.lod.walk(levelIdx, ids, inRange, sealedStop, v);
+  for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);
 }
 
 export function buildLocksModel(
   locks: LockIndex, spans: SpanIndex, store: TraceStore,
   startNs: number, endNs: number, widthPx: number, filter: LocksFilter = {},
+  /** false: visit every span (the exact reference the LOD path is tested against). */
+  useLod = true,
 ): LocksModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
   const rows = lockRows(locks, filter);
   const prims = new LockPrims();
   const cols = Math.max(1, Math.ceil(widthPx));
-  const colState = new Uint8Array(cols);
-  const colSpan = new Int32Array(cols);
-  const colMulti = new Uint8Array(cols);
+  const pass = new RowPass(spans, scale, startNs, nowNs, cols);
+  const { colState, colSpan, colMulti } = pass;
   const posOfRow = new Map<number, number>();
-  const visibleWaits: { id: number; pos: number }[] = [];
+  // LOD buckets at most half a column wide: most fall inside one column and are taken whole.
+  const lodBucketNs = scale.nsPerPx / 2;
 
   rows.forEach((r, pos) => {
     if (r.type !== 'task') return;
     posOfRow.set(r.rowIdx, pos);
-    colState.fill(0);
-    colSpan.fill(-1);
-    colMulti.fill(0);
+    pass.begin(pos);
     const row = locks.rows[r.rowIdx]!;
-    const ids = row.spanIds;
-    // From the first span that can overlap the range, not the row's first: the cost is the spans
-    // in view, not the trace.
-    for (let k = rowStartPos(row, spans, startNs); k < ids.length; k++) {
-      const id = ids[k]!;
-      const s = spans.startNs.data[id]!;
-      if (s > endNs) break;
-      const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
-      if (e < startNs) continue;
-      const st = stateOf(spans, id);
-      if (st === LockState.wait) visibleWaits.push({ id, pos });
-      const c0 = Math.max(0, Math.floor(scale.nsToPx(s)));
-      const c1 = Math.min(cols - 1, Math.max(c0, Math.ceil(scale.nsToPx(e)) - 1));
-      for (let c = c0; c <= c1; c++) {
-        // A column is "many" only when two spans of its winning state share it: a wait that
-        // ends where its own hold begins still reads as one wait.
-        if (st > colState[c]!) { colState[c] = st; colSpan[c] = id; colMulti[c] = 0; } else if (st === colState[c] && colSpan[c] !== id) colMulti[c] = 1;
-      }
-    }
+    visitRow(row, spans, startNs, endNs, useLod ? row.lod.levelFor(lodBucketNs) : -1, pass);
     // Runs of equal state; a run is one span if every column has that span alone.
     let c = 0;
     while (c < cols) {
@@ -194,8 +302,9 @@ export function buildLocksModel(
   });
 
   const flows: LockFlow[] = [];
-  if (visibleWaits.length <= MAX_FLOWS) {
-    for (const { id, pos } of visibleWaits) {
+  // A bucket taken whole may hide waits: all its spans count toward the limit.
+  if (pass.visibleWaits.length + pass.hiddenWaits <= MAX_FLOWS) {
+    for (const { id, pos } of pass.visibleWaits) {
       const h = locks.holderOf(spans, id);
       if (h < 0 || spans.isOpen(id)) continue;
       const hPos = posOfRow.get(locks.rowOfSpan.get(h) ?? -1);
@@ -204,7 +313,7 @@ export function buildLocksModel(
       flows.push({ fromXPx: scale.nsToPx(hEnd), fromRowPos: hPos, toXPx: scale.nsToPx(spans.endNs.data[id]!), toRowPos: pos, waitId: id });
     }
   }
-  return { scale, rows, prims, flows };
+  return { scale, rows, prims, flows, lodSpans: pass.unitSpans };
 }
 
 /**
@@ -220,7 +329,7 @@ export function hitTestLocks(model: LocksModel, locks: LockIndex, spans: SpanInd
   let bestState = 0;
   const row = locks.rows[r.rowIdx]!;
   for (let k = rowStartPos(row, spans, fromNs); k < row.spanIds.length; k++) {
-    const id = row.spanIds[k]!;
+    const id = row.spanIds.data[k]!;
     const s = spans.startNs.data[id]!;
     if (s > toNs) break;
     const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
