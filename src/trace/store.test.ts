@@ -76,6 +76,24 @@ describe('TraceStore', () => {
     expect(s.schemaCol('fd')).toBeInstanceOf(Int32Array);
   });
 
+  it('writes the same columns through the compiled per-kind writers as through the plan loop', () => {
+    // Every kind, then values that widen (a fraction, a negative, 2^45, NaN, an all-ones u64).
+    const events = [...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))];
+    events.push(ev('app_op_begin', 2e6, 'dd/1', { posBytes: 2 ** 45 + 3, fd: -1, lenBytes: 0.5 }));
+    events.push(ev('app_op_begin', 2e6 + 1, 'dd/1', { posBytes: Number.NaN }));
+    events.push(ev('iomap_map', 2e6 + 2, 'dd/1', { mapAddr: 0xffff_ffff_ffff_ffffn }), ev('iomap_map', 2e6 + 3, 'dd/1', { mapAddr: 2n ** 60n + 5n }));
+    const compiled = new TraceStore();
+    const planned = new TraceStore();
+    for (const e of events) { compiled.append(e); planned.appendByPlan(e); }
+    expect(compiled.columnKeysInUse().sort()).toEqual(planned.columnKeysInUse().sort());
+    for (const key of planned.columnKeysInUse()) {
+      expect(compiled.col(key).constructor, key).toBe(planned.col(key).constructor);
+      expect(Array.from(compiled.col(key).subarray(0, compiled.length)), key).toEqual(Array.from(planned.col(key).subarray(0, planned.length)));
+    }
+    events.forEach((e, i) => expect(compiled.get(i)).toEqual(planned.get(i)));
+    expect(() => compiled.append(ev('lock_wait', 3e6, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
+  });
+
   it('appends raw columns of another width, widening where needed, and trims its slack', () => {
     const s = new TraceStore();
     s.appendAll([ev('app_op_begin', 1, 'dd/1', { lenBytes: 7 })]);
