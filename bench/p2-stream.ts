@@ -13,7 +13,14 @@ import { startServer } from '../server/http-server.ts';
 
 export interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
 
-export async function streamFigure(target: number, inProcess: boolean, distDir = 'dist'): Promise<StreamResult> {
+/**
+ * `stepNs`: virtual time the source advances per step (one advanceTo, as one LiveSession tick).
+ * A live tick is 50 ms of wall time, so at the 1 M events/s goal a tick carries ~50 k events:
+ * TICK_STEP_NS (100 ms of the default scenario's virtual time, ~52 k events) is that. 2 ms steps
+ * (~1 k events) measure the per-frame overhead instead (P2f).
+ */
+export const TICK_STEP_NS = 100_000_000;
+export async function streamFigure(target: number, inProcess: boolean, distDir = 'dist', stepNs = TICK_STEP_NS): Promise<StreamResult> {
   const session = new LiveSession({
     scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()), maxEventsPerTick: 1_000_000,
   });
@@ -55,7 +62,7 @@ export async function streamFigure(target: number, inProcess: boolean, distDir =
     // per-client budget, so the figure is the pipeline's sustained rate with zero loss (a client
     // slower than the producer would otherwise turn the surplus into gap events).
     while ((session.clientStats()[0]?.bufferedAmount ?? 0) > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
-    virtualNs += 2_000_000;
+    virtualNs += stepNs;
     session.advanceTo(virtualNs);
     await new Promise((r) => setImmediate(r));
   }
