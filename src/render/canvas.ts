@@ -14,8 +14,11 @@ export function sizeCanvas(
   const heightDevPx = Math.max(1, Math.round(cssHeightPx * dpr));
   if (canvas.width !== widthDevPx) canvas.width = widthDevPx;
   if (canvas.height !== heightDevPx) canvas.height = heightDevPx;
-  canvas.style.width = `${cssWidthPx}px`;
-  canvas.style.height = `${cssHeightPx}px`;
+  // Only on a change: even an equal style write may invalidate style, and this runs every frame.
+  const widthCss = `${cssWidthPx}px`;
+  const heightCss = `${cssHeightPx}px`;
+  if (canvas.style.width !== widthCss) canvas.style.width = widthCss;
+  if (canvas.style.height !== heightCss) canvas.style.height = heightCss;
   const ctx = canvas.getContext('2d', { alpha: false });
   if (!ctx) throw new Error('canvas: 2d context unavailable');
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -37,6 +37,30 @@ function buckets(lod: TrackLod): Array<Array<[number, number]>> {
   return lod.levels.map((l) => Array.from({ length: l.count }, (_, p) => [l.first.data[p]!, l.end.data[p]!] as [number, number]));
 }
 
+describe('TrackLod.visitReaching', () => {
+  it('visits every span still running at a time, skipping the buckets that ended before it', () => {
+    // One long syscall early on, then bursts of short ones: the long one makes a range query look
+    // far back, where nearly everything ended long before.
+    const events = [ev('app_op_begin', 500, 'dd/1'), ev('app_op_end', 900_000_000, 'dd/1'), ...bursts(20_000)];
+    events.sort((a, b) => a.tsNs - b.tsNs);
+    const { spans, store } = indexed(events, 7);
+    spans.trim();
+    const t = appTrack(spans);
+    const ids = t.spans.data;
+    const end = spans.endNs.data;
+    for (const atNs of [1000, store.endNs / 3, store.endNs / 2, store.endNs - 5]) {
+      const visited: number[] = [];
+      t.lod.visitReaching(ids, 0, t.lod.sealedCount, atNs, (id) => visited.push(id));
+      const reaching = [...ids.subarray(0, t.spans.length)].filter((id) => end[id]! >= atNs);
+      // Every span that reaches atNs, in track order (others in a reaching bucket may come too) …
+      expect(visited.filter((id) => end[id]! >= atNs), `at ${atNs}`).toEqual(reaching);
+      expect(visited).toEqual([...visited].sort((a, b) => a - b));
+      // … and far fewer than all of them.
+      if (atNs > 1000) expect(visited.length).toBeLessThan(t.spans.length / 20);
+    }
+  });
+});
+
 describe('TrackLod', () => {
   it('groups closed spans into power-of-two buckets of ≥ 2 spans that nest level by level', () => {
     const { spans } = indexed(bursts(2000));

@@ -19,6 +19,13 @@ export const LOD_MIN_LOG2 = 6; // 64 ns buckets
 export const LOD_LOG2_STEP = 2; // each level 4× coarser than the one below
 export const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
 
+/**
+ * For visitors (the views): a bucket of sub-pixel spans whose starts lie within this many px may
+ * be drawn in its first span's column — its other spans move left by less than this. Walking a
+ * level whose buckets are ≤ half a column wide, that takes nearly every bucket whole.
+ */
+export const MAX_UNIT_SPREAD_PX = 0.5;
+
 /** Colour key of a span: kind × 256 + style (style < 256). */
 export const colourKey = (kind: number, style: number): number => kind * 256 + (style & 0xff);
 
@@ -217,6 +224,43 @@ export class TrackLod {
   walk(levelIdx: number, ids: Uint32Array, fromIdx: number, toIdx: number, v: LodVisitor): void {
     this.cursors.fill(0);
     this.walkLevel(levelIdx, ids, fromIdx, toIdx, v);
+  }
+
+  /**
+   * Visits, in order, the spans at positions [fromIdx, toIdx) of `ids` (toIdx ≤ sealedCount) that
+   * may still be running at tsNs, skipping every bucket whose spans all ended before it. For the
+   * spans that start before a range: a track's longest span bounds how far back they can start,
+   * and after one long span that is a lot of short ones to look at one by one.
+   */
+  visitReaching(ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, visit: (id: number) => void): void {
+    this.cursors.fill(0);
+    this.reachLevel(this.levels.length - 1, ids, fromIdx, toIdx, tsNs, visit);
+  }
+
+  private reachLevel(levelIdx: number, ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, visit: (id: number) => void): void {
+    let i = fromIdx;
+    if (levelIdx < 0) {
+      for (; i < toIdx; i++) visit(ids[i]!);
+      return;
+    }
+    const level = this.levels[levelIdx]!;
+    const first = level.first.data;
+    const end = level.end.data;
+    const n = level.count;
+    let p = level.seek(i, this.cursors[levelIdx]!);
+    for (; i < toIdx; p++) {
+      if (p >= n || first[p]! >= toIdx) {
+        for (; i < toIdx; i++) visit(ids[i]!);
+        break;
+      }
+      for (; i < first[p]!; i++) visit(ids[i]!);
+      const stop = Math.min(end[p]!, toIdx);
+      // maxDurNs is a float32: a margin keeps its rounding from skipping a span that just reaches.
+      const lastEndNs = level.lastStartNs.data[p]! + level.maxDurNs.data[p]! * (1 + 2 ** -16) + 1;
+      if (lastEndNs >= tsNs) this.reachLevel(levelIdx - 1, ids, i, stop, tsNs, visit);
+      i = stop;
+    }
+    this.cursors[levelIdx] = p;
   }
 
   /** Per level, the bucket the walk reached: a walk only moves forward. */

@@ -316,13 +316,16 @@ export class SpanIndex {
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
     for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
-    // Spans starting before fromNs overlap only if they end after it: one by one.
+    // Spans starting before fromNs overlap only if they end after it: the summarised ones through
+    // the buckets that reach fromNs, the rest one by one.
     const inRange = search(fromNs, lo, false);
-    for (let i = lo; i < inRange; i++) {
-      const id = ids[i]!;
+    const reaching = (id: number): void => {
       const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
       if (e >= fromNs) v.span(id);
-    }
+    };
+    const sealedBefore = Math.min(inRange, track.lod.sealedCount);
+    if (sealedBefore > lo) track.lod.visitReaching(ids, lo, sealedBefore, fromNs, reaching);
+    for (let i = Math.max(lo, sealedBefore); i < inRange; i++) reaching(ids[i]!);
     // Spans starting in [fromNs, toNs] all overlap: summarised ones by bucket, the rest one by one.
     const stop = search(toNs, inRange, true);
     const sealedStop = Math.min(stop, track.lod.sealedCount);

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
+import { ElementSize } from '../../render/element-size.ts';
 import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
 import { attachTimeInteraction } from '../../render/time-interact.ts';
 import { timeTicks } from '../../render/ticks.ts';
@@ -18,13 +19,14 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
     if (!box || !canvas) throw new Error('CacheCanvasView: not mounted');
     let model: CacheModel | null = null;
     let key = '';
+    const boxSize = new ElementSize(box, () => host.scheduler.markDirty());
     const hatches = new Map<string, string | CanvasPattern>();
     const marks = new Map<number, CanvasPattern | null>();
     const render = (): void => {
       const inode = host.cache.inodes.get(nodeId);
       if (!inode) return;
-      const widthPx = Math.max(CACHE_LEFT_PX + 20, box.clientWidth);
-      const heightPx = Math.max(120, box.clientHeight);
+      const widthPx = Math.max(CACHE_LEFT_PX + 20, boxSize.widthPx);
+      const heightPx = Math.max(120, boxSize.heightPx);
       const plotH = heightPx - CACHE_TOP_PX - HIT_STRIP_PX - 6;
       const k = `${host.traceGeneration}:${host.cache.version}:${host.viewStartNs}:${host.viewEndNs}:${widthPx}:${heightPx}`;
       if (k !== key || !model) {
@@ -54,8 +56,6 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
       });
     };
     const off = host.scheduler.addRenderer(render);
-    const ro = new ResizeObserver(() => host.scheduler.markDirty());
-    ro.observe(box);
     const detach = attachTimeInteraction({
       canvas, plotLeftPx: CACHE_LEFT_PX, scale: () => model?.scale ?? null,
       setRange: (a, b) => host.scheduler.scheduleAction(() => host.setRange(a, b, true)),
@@ -67,7 +67,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: numb
       },
     });
     host.scheduler.markDirty();
-    return () => { off(); ro.disconnect(); detach(); };
+    return () => { off(); boxSize.dispose(); detach(); };
   }, [host, nodeId]);
   return <div className="cache-canvas-box" ref={boxRef}><canvas data-testid="cache-canvas" ref={canvasRef} /></div>;
 }

@@ -4,6 +4,7 @@
 
 import { SpanKind } from '../../trace/spans.ts';
 import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
+import { ElementSize } from '../../render/element-size.ts';
 import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
 import { attachTimeInteraction } from '../../render/time-interact.ts';
 import { timeTicks } from '../../render/ticks.ts';
@@ -19,12 +20,12 @@ export class LocksController implements LocksProbe {
   private waitFill: string | CanvasPattern = PALETTE[LOCK_WAIT_IDX]!.colour;
   private readonly disposers: (() => void)[] = [];
   filter: LocksFilter = {};
+  private readonly boxSize: ElementSize;
 
   constructor(private readonly host: ViewHost, private readonly box: HTMLDivElement, private readonly canvas: HTMLCanvasElement) {
     this.disposers.push(host.scheduler.addRenderer(() => this.render()));
-    const ro = new ResizeObserver(() => host.scheduler.markDirty());
-    ro.observe(box);
-    this.disposers.push(() => ro.disconnect());
+    this.boxSize = new ElementSize(box, () => host.scheduler.markDirty());
+    this.disposers.push(() => this.boxSize.dispose());
     this.disposers.push(attachTimeInteraction({
       canvas,
       plotLeftPx: LOCK_LABEL_WIDTH_PX,
@@ -54,14 +55,14 @@ export class LocksController implements LocksProbe {
 
   private render(): void {
     const h = this.host;
-    const widthPx = Math.max(LOCK_LABEL_WIDTH_PX + 10, this.box.clientWidth);
+    const widthPx = Math.max(LOCK_LABEL_WIDTH_PX + 10, this.boxSize.widthPx);
     const plotW = widthPx - LOCK_LABEL_WIDTH_PX;
     const key = `${h.traceGeneration}:${h.locks.version}:${h.spans.version}:${h.viewStartNs}:${h.viewEndNs}:${plotW}:${JSON.stringify(this.filter)}`;
     if (key !== this.modelKey || !this.model) {
       this.model = buildLocksModel(h.locks, h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotW, this.filter);
       this.modelKey = key;
     }
-    const heightPx = Math.max(this.box.clientHeight, lockRowTopPx(this.model.rows.length) + 4);
+    const heightPx = Math.max(this.boxSize.heightPx, lockRowTopPx(this.model.rows.length) + 4);
     const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
     if (sizeKey !== this.sizeKey || !this.ctx) {
       this.ctx = sizeCanvas(this.canvas, widthPx, heightPx);

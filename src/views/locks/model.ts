@@ -11,13 +11,13 @@
 // many is drawn with its span count. Primitives per row ≤ plot width, whatever the event count.
 // A span under 1 px marks its start column only. Zoomed out, the row's LOD buckets (span-lod.ts,
 // ranked wait > W > R) stand in for their spans wherever all of a bucket's spans are sub-pixel and
-// start in one column — the same columns and states as span by span, at a cost bounded by the
-// plot width rather than the spans in range.
+// start within ½ px — marked in the first one's column, so a state is at most one column left of
+// where span by span would put it — at a cost bounded by the plot width, not the spans in range.
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { lockRank, type LockIndex, type LockRow } from '../../trace/derive/locks.ts';
-import type { LodVisitor } from '../../trace/span-lod.ts';
+import { MAX_UNIT_SPREAD_PX, type LodVisitor } from '../../trace/span-lod.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { resized } from '../../trace/growable.ts';
 
@@ -212,8 +212,10 @@ class RowPass implements LodVisitor {
     for (let c = c0; c <= c1; c++) this.mark(c, st, id, false);
   }
 
+  // As the timeline (TrackPass.unitOk): sub-pixel spans starting within ½ px go to the first one's column.
   unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
-    return maxDurNs * this.scale.pxPerNs < SUBPIXEL_SAFE_PX && this.columnOf(firstStartNs) === this.columnOf(lastStartNs);
+    const pxPerNs = this.scale.pxPerNs;
+    return maxDurNs * pxPerNs < SUBPIXEL_SAFE_PX && (lastStartNs - firstStartNs) * pxPerNs < MAX_UNIT_SPREAD_PX;
   }
 
   unit(firstId: number, firstStartNs: number, count: number, _domKey: number, _domTimeNs: number, maxRank: number): void {
@@ -253,7 +255,10 @@ function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number
     if (start[ids[pos]!]! <= endNs) v.span(ids[pos]!);
   }
   const inRange = search(startNs, lo, false);
-  for (let i = lo; i < inRange; i++) v.span(ids[i]!);
+  // Those starting before the range: through the buckets that reach into it (span() drops the rest).
+  const sealedBefore = Math.min(inRange, row.lod.sealedCount);
+  if (sealedBefore > lo) row.lod.visitReaching(ids, lo, sealedBefore, startNs, (id) => v.span(id));
+  for (let i = Math.max(lo, sealedBefore); i < inRange; i++) v.span(ids[i]!);
   const stop = search(endNs, inRange, true);
   const sealedStop = Math.min(stop, row.lod.sealedCount);
   if (sealedStop > inRange) row.lod.walk(levelIdx, ids, inRange, sealedStop, v);

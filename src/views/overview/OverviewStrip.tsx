@@ -5,6 +5,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { ViewHost } from '../host.ts';
+import { ElementSize } from '../../render/element-size.ts';
 import { sizeCanvas } from '../../render/canvas.ts';
 import { CHROME } from '../../render/palette.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
@@ -37,8 +38,11 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
       const e = host.trace.endNs;
       return [s, e > s ? e : s + 1];
     };
+    const parent = canvas.parentElement;
+    if (!parent) throw new Error('OverviewStrip: canvas has no parent');
+    const parentSize = new ElementSize(parent, () => host.scheduler.markDirty());
     const render = (): void => {
-      const widthPx = Math.max(1, canvas.parentElement?.clientWidth ?? 1);
+      const widthPx = Math.max(1, parentSize.widthPx);
       const [startNs, endNs] = range();
       const k = `${host.traceGeneration}:${host.trace.version}:${widthPx}`;
       if (k !== key) {
@@ -89,11 +93,9 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
     canvas.addEventListener('mousedown', down);
     window.addEventListener('mousemove', move);
     window.addEventListener('mouseup', up);
-    const ro = new ResizeObserver(() => host.scheduler.markDirty());
-    if (canvas.parentElement) ro.observe(canvas.parentElement);
     return () => {
       unrender();
-      ro.disconnect();
+      parentSize.dispose();
       canvas.removeEventListener('mousedown', down);
       window.removeEventListener('mousemove', move);
       window.removeEventListener('mouseup', up);

@@ -6,6 +6,7 @@ import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
 import { select } from 'd3-selection';
 import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
 import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
+import { ElementSize } from '../../render/element-size.ts';
 import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
 import { NO_HOVER, type ViewHost, type ViewProbe } from '../host.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
@@ -47,6 +48,8 @@ export class TimelineController implements ViewProbe {
   private matcher: SpanMatcher | null = null;
   private matcherKey = '';
   private sizeKey = '';
+  private readonly scrollSize: ElementSize;
+  private scrollTopPx = 0;
   /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
   private pointerPlotXPx = -1;
   private lastTransform: ZoomTransform = zoomIdentity;
@@ -58,10 +61,11 @@ export class TimelineController implements ViewProbe {
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
     this.disposers.push(host.scheduler.addRenderer(() => this.render()));
-    const ro = new ResizeObserver(() => host.scheduler.markDirty());
-    ro.observe(el.scroll);
-    this.disposers.push(() => ro.disconnect());
-    this.listen(el.scroll, 'scroll', () => host.scheduler.markDirty());
+    this.scrollSize = new ElementSize(el.scroll, () => host.scheduler.markDirty());
+    this.disposers.push(() => this.scrollSize.dispose());
+    // scrollTop is kept from scroll events too: reading it in a frame forces layout (element-size.ts).
+    this.scrollTopPx = el.scroll.scrollTop;
+    this.listen(el.scroll, 'scroll', () => { this.scrollTopPx = el.scroll.scrollTop; host.scheduler.markDirty(); });
     this.listen(el.canvas, 'mousemove', (e) => this.onPointer(e as MouseEvent));
     this.listen(el.canvas, 'mouseleave', () => { this.pointerPlotXPx = -1; host.setHover(NO_HOVER); host.setCursor(Number.NaN); host.setHoverLink(-1, 0); });
     this.listen(el.canvas, 'click', (e) => this.onClick(e as MouseEvent));
@@ -83,14 +87,14 @@ export class TimelineController implements ViewProbe {
   }
 
   private plotWidthPx(): number {
-    return Math.max(1, this.el.scroll.clientWidth - LABEL_WIDTH_PX);
+    return Math.max(1, this.scrollSize.widthPx - LABEL_WIDTH_PX);
   }
 
   // --- drawing -------------------------------------------------------------------------------
 
   private render(): void {
     const h = this.host;
-    const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.el.scroll.clientWidth);
+    const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.scrollSize.widthPx);
     const plotWidthPx = widthPx - LABEL_WIDTH_PX;
     const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}:${h.pinnedTasks.join(',')}`;
     if (key !== this.modelKey || !this.model) {
@@ -98,7 +102,7 @@ export class TimelineController implements ViewProbe {
       this.modelKey = key;
     }
     const model = this.model;
-    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.el.scroll.clientHeight);
+    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.scrollSize.heightPx);
     const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
     if (sizeKey !== this.sizeKey || !this.ctx) {
       this.ctx = sizeCanvas(this.el.canvas, widthPx, heightPx);
@@ -107,12 +111,12 @@ export class TimelineController implements ViewProbe {
       this.markFills = PALETTE.map((p) => (p.mark ? makeMarkPattern(ctx, p.mark, MARK_INK) : null));
       this.sizeKey = sizeKey;
     }
-    const topPx = this.el.scroll.scrollTop;
+    const topPx = this.scrollTopPx;
     const stats = drawTimeline(this.ctx, model, {
       canvasWidthPx: widthPx,
       canvasHeightPx: heightPx,
       visibleTopPx: topPx,
-      visibleBottomPx: topPx + this.el.scroll.clientHeight,
+      visibleBottomPx: topPx + this.scrollSize.heightPx,
       hoverSpanId: h.hover.spanId,
       selectedSpanId: h.selectedSpanId,
       lockWaitFill: this.lockWaitFill,
@@ -147,21 +151,21 @@ export class TimelineController implements ViewProbe {
       const x0 = model.scale.nsToPx(h.areaFromNs);
       const x1 = model.scale.nsToPx(h.areaToNs);
       ctx.fillStyle = CHROME.areaFill;
-      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(1, x1 - x0), this.el.scroll.clientHeight);
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(1, x1 - x0), this.scrollSize.heightPx);
       ctx.fillStyle = CHROME.areaEdge;
-      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, this.el.scroll.clientHeight);
-      ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, this.el.scroll.clientHeight);
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, this.scrollSize.heightPx);
+      ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, this.scrollSize.heightPx);
     }
     // Replay: what lies after the playhead is not revealed yet — veiled, with the playhead line.
     if (Number.isFinite(h.playheadNs) && h.playheadNs < model.scale.endNs) {
       const xPx = Math.max(0, model.scale.nsToPx(h.playheadNs));
       ctx.fillStyle = CHROME.unrevealed;
-      ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, this.el.scroll.clientHeight);
+      ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, this.scrollSize.heightPx);
       ctx.fillStyle = CHROME.gapEdge;
-      ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, this.el.scroll.clientHeight);
+      ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, this.scrollSize.heightPx);
     }
     // A/B compare: the alignment marker (dashed) and the shared cursor, which may come from the other side.
-    const visibleHeightPx = this.el.scroll.clientHeight;
+    const visibleHeightPx = this.scrollSize.heightPx;
     if (h.markerNs !== undefined && Number.isFinite(h.markerNs)) {
       const xPx = LABEL_WIDTH_PX + model.scale.nsToPx(h.markerNs);
       ctx.fillStyle = CHROME.areaEdge;
