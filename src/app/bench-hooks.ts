@@ -31,7 +31,7 @@ export interface BenchHooks {
   stop(): BenchFrame[];
   frameCount(): number;
   /** Bytes of typed-array capacity held per owner (store columns, span index, …), and rows. */
-  typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; columns: number };
+  typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; columns: number };
 }
 
 declare global {
@@ -72,7 +72,10 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
       const t = store.trace;
       const s = store.spans;
       // Capacity included; spanBytes includes the per-track LOD levels.
-      return { events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length, spanBytes: s.byteLength(), columns: t.columnKeysInUse().length + 2 };
+      return {
+        events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length,
+        spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), columns: t.columnKeysInUse().length + 2,
+      };
     },
   };
   win.__fusescopeBench = hooks;

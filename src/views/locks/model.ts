@@ -312,7 +312,7 @@ export function buildLocksModel(
     for (const { id, pos } of pass.visibleWaits) {
       const h = locks.holderOf(spans, id);
       if (h < 0 || spans.isOpen(id)) continue;
-      const hPos = posOfRow.get(locks.rowOfSpan.get(h) ?? -1);
+      const hPos = posOfRow.get(locks.rowOfSpan(h));
       if (hPos === undefined) continue;
       const hEnd = spans.isOpen(h) ? nowNs : spans.endNs.data[h]!;
       flows.push({ fromXPx: scale.nsToPx(hEnd), fromRowPos: hPos, toXPx: scale.nsToPx(spans.endNs.data[id]!), toRowPos: pos, waitId: id });

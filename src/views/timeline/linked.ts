@@ -14,7 +14,7 @@ export interface LinkedInput { trace: TraceStore; spans: SpanIndex; locks: LockI
 export function linkOfSpan(h: LinkedInput, spanId: number): { lockIdx: number; ino: number } {
   if (spanId < 0 || spanId >= h.spans.count) return { lockIdx: -1, ino: 0 };
   const kind = h.spans.kind.data[spanId];
-  const lockIdx = kind === SpanKind.lock_wait || kind === SpanKind.lock_hold ? h.locks.lockOfSpan.get(spanId) ?? -1 : -1;
+  const lockIdx = kind === SpanKind.lock_wait || kind === SpanKind.lock_hold ? h.locks.lockOfSpan(spanId) : -1;
   const row = h.spans.beginRow.data[spanId]!;
   const ino = h.trace.f64('ino')[row] || h.aliases.inoOf(h.trace.f64('nodeId')[row]!);
   return { lockIdx, ino };
