@@ -187,11 +187,11 @@ export class CacheIndex {
         const off = cols.mapOffsetBytes[row]!;
         const len = cols.mapLenBytes[row]!;
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
-        c.live[fork].push(c.extents.length);
         c.extents.push({
           fork, offsetBytes: off, lenBytes: len, mapType: cols.mapType[row]!, mapFlags: cols.mapFlags[row]!,
           fromNs: tsNs, toNs: Number.NaN, upsertRow: row, endReason: '', endRow: -1,
         });
+        this.insertLive(c, fork, c.extents.length - 1);
         c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len);
         c.markers.push('upsert', row, tsNs);
         reach(c, off, len);
@@ -225,32 +225,65 @@ export class CacheIndex {
     e.endReason = reason;
   }
 
-  /** Removes [off, off+len) from a fork at tsNs; partly covered extents leave their remainders. */
+  /**
+   * Removes [off, off+len) from a fork at tsNs; partly covered extents leave their remainders.
+   * A fork's live extents never overlap (an upsert removes its range first), so kept sorted by
+   * offset the ones a range touches are one run found by binary search — a cache holds ~50–100
+   * live extents, and scanning them all per upsert and invalidation was most of this index's time.
+   */
   private remove(c: InodeCache, fork: Fork, off: number, len: number, tsNs: number, row: number, reason: string): void {
     const end = off + len;
     const live = c.live[fork];
-    let overlaps = false;
-    for (let j = 0; j < live.length && !overlaps; j++) {
-      const e = c.extents[live[j]!]!;
-      overlaps = e.offsetBytes + e.lenBytes > off && e.offsetBytes < end;
-    }
-    if (!overlaps) return; // the common case (an upsert of a new range): nothing to close or split
-    const keep: number[] = [];
-    const add: CacheExtent[] = [];
-    for (const i of c.live[fork]) {
-      const e = c.extents[i]!;
+    const ext = c.extents;
+    const first = liveEndingAfter(c, fork, off);
+    let last = first;
+    while (last < live.length && ext[live[last]!]!.offsetBytes < end) last++;
+    if (last === first) return; // the common case (an upsert of a new range): nothing to close or split
+    const remainders: number[] = [];
+    for (let k = first; k < last; k++) {
+      const e = ext[live[k]!]!;
       const eEnd = e.offsetBytes + e.lenBytes;
-      if (eEnd <= off || e.offsetBytes >= end) { keep.push(i); continue; }
       this.close(e, tsNs, row, reason);
-      if (e.offsetBytes < off) add.push({ ...e, lenBytes: off - e.offsetBytes, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
-      if (eEnd > end) add.push({ ...e, offsetBytes: end, lenBytes: eEnd - end, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
+      // Only the run's first extent can start before the range, only its last end after it: in order.
+      if (e.offsetBytes < off) {
+        remainders.push(ext.length);
+        ext.push({ ...e, lenBytes: off - e.offsetBytes, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
+      }
+      if (eEnd > end) {
+        remainders.push(ext.length);
+        ext.push({ ...e, offsetBytes: end, lenBytes: eEnd - end, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
+      }
     }
-    for (const e of add) {
-      keep.push(c.extents.length);
-      c.extents.push(e);
-    }
-    c.live[fork] = keep;
+    live.splice(first, last - first, ...remainders);
   }
+
+  /** Adds extent `idx` (its range already removed from the fork) to the fork's live list, in offset order. */
+  private insertLive(c: InodeCache, fork: Fork, idx: number): void {
+    const live = c.live[fork];
+    const offsetBytes = c.extents[idx]!.offsetBytes;
+    let lo = 0;
+    let hi = live.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (c.extents[live[mid]!]!.offsetBytes < offsetBytes) lo = mid + 1;
+      else hi = mid;
+    }
+    live.splice(lo, 0, idx);
+  }
+}
+
+/** Position of the first live extent of the fork (sorted, non-overlapping) that ends after offsetBytes. */
+function liveEndingAfter(c: InodeCache, fork: Fork, offsetBytes: number): number {
+  const live = c.live[fork];
+  let lo = 0;
+  let hi = live.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = c.extents[live[mid]!]!;
+    if (e.offsetBytes + e.lenBytes <= offsetBytes) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The columns the index reads, looked up once per update rather than by name per event. */

@@ -165,6 +165,45 @@ describe('CacheIndex', () => {
     expect(c.maxOffsetBytes).toBe(12288);
     expect(c.markers.lowerBound(15)).toBe(1);
   });
+  it('tracks what is cached like a page map, through random upserts, invalidations and drops', () => {
+    // Brute force: 64 pages of 4 KiB per fork, each the row of the upsert that cached it (or -1).
+    const PAGE = 4096;
+    let seed = 3;
+    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const events: TraceEvent[] = [];
+    const pages = { read: new Array<number>(64).fill(-1), write: new Array<number>(64).fill(-1) };
+    const expected: Array<{ tsNs: number; read: number[]; write: number[] }> = [];
+    for (let i = 0; i < 600; i++) {
+      const tsNs = 10 + i * 10;
+      const fork = rnd(4) === 0 ? 'write' : 'read';
+      const first = rnd(64);
+      const count = 1 + rnd(Math.min(12, 64 - first));
+      const what = rnd(10);
+      if (what < 6) {
+        events.push(ev('cache_upsert', tsNs, 's/1', { nodeId: 4, fork, mapOffsetBytes: first * PAGE, mapLenBytes: count * PAGE }));
+        for (let p = first; p < first + count; p++) pages[fork][p] = i;
+      } else if (what < 9) {
+        events.push(ev('cache_inval', tsNs, 'kw/2', { nodeId: 4, fork, posBytes: first * PAGE, lenBytes: count * PAGE, reason: 'ioend' }));
+        for (let p = first; p < first + count; p++) pages[fork][p] = -1;
+      } else {
+        events.push(ev('cache_drop', tsNs, 'kw/2', { nodeId: 4, fork, reason: 'overflow' }));
+        pages[fork].fill(-1);
+      }
+      expected.push({ tsNs, read: [...pages.read], write: [...pages.write] });
+    }
+    const { cache } = build(events);
+    const c = cache.inodes.get(4)!;
+    for (const { tsNs, read, write } of expected) {
+      const got = { read: new Array<number>(64).fill(-1), write: new Array<number>(64).fill(-1) };
+      for (const e of cacheContentsAt(c, tsNs)) {
+        for (let p = e.offsetBytes / PAGE; p < (e.offsetBytes + e.lenBytes) / PAGE; p++) {
+          expect(got[e.fork][p], `page ${p} cached twice at ${tsNs}`).toBe(-1);
+          got[e.fork][p] = e.upsertRow;
+        }
+      }
+      expect(got, `at ${tsNs}`).toEqual({ read, write });
+    }
+  });
   it('an upsert replaces what it overlaps', () => {
     const { cache } = build([
       ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 8192 }),
