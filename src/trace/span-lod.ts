@@ -158,6 +158,19 @@ class LodLevel {
   }
 }
 
+/** First position ≥ `from` in ids[0, count) whose span starts at ≥ tsNs (orEqual: > tsNs); ids in start order. */
+export function startSearch(ids: Uint32Array, count: number, startNs: Float64Array, tsNs: number, from: number, orEqual: boolean): number {
+  let lo = from;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = startNs[ids[mid]!]!;
+    if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** What a walk reports, in start order: single spans, or buckets of ≥ 2 spans taken whole. */
 export interface LodVisitor {
   /** May a bucket of spans starting from firstStartNs to lastStartNs, the longest maxDurNs, be one unit? */
@@ -261,6 +274,25 @@ export class TrackLod {
       i = stop;
     }
     this.cursors[levelIdx] = p;
+  }
+
+  /**
+   * Visits the spans of a track-like list that overlap [fromNs, toNs], from position `fromIdx`
+   * (where spans that may still run at fromNs begin) on: those starting before fromNs through
+   * visitReaching, handed to `before` (which drops the ones that ended before fromNs); those
+   * starting in the range as buckets of up to `levelIdx` where `v.unitOk` (−1: none), else to
+   * `v.span`; the unsummarised tail one by one. `ids[0, count)` is in start order, `startNs` by id.
+   */
+  visitRange(ids: Uint32Array, count: number, startNs: Float64Array, fromIdx: number, fromNs: number, toNs: number,
+    levelIdx: number, v: LodVisitor, before: (id: number) => void): void {
+    const inRange = startSearch(ids, count, startNs, fromNs, fromIdx, false);
+    const sealedBefore = Math.min(inRange, this.sealedCount);
+    if (sealedBefore > fromIdx) this.visitReaching(ids, fromIdx, sealedBefore, fromNs, before);
+    for (let i = Math.max(fromIdx, sealedBefore); i < inRange; i++) before(ids[i]!);
+    const stop = startSearch(ids, count, startNs, toNs, inRange, true);
+    const sealedStop = Math.min(stop, this.sealedCount);
+    if (sealedStop > inRange) this.walk(levelIdx, ids, inRange, sealedStop, v);
+    for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);
   }
 
   /** Per level, the bucket the walk reached: a walk only moves forward. */

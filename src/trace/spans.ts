@@ -13,7 +13,7 @@ import { KIND_CODE, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable } from './growable.ts';
-import { TrackLod, type LodVisitor } from './span-lod.ts';
+import { TrackLod, startSearch, type LodVisitor } from './span-lod.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -300,37 +300,15 @@ export class SpanIndex {
     const n = track.spans.length;
     const start = this.startNs.data;
     const end = this.endNs.data;
-    // First position ≥ `from` whose start is ≥ tsNs (orEqual false) or > tsNs (orEqual true).
-    const search = (tsNs: number, from: number, orEqual: boolean): number => {
-      let lo = from;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const s = start[ids[mid]!]!;
-        if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const lo = search(fromNs - track.maxDurNs, 0, false);
+    const lo = startSearch(ids, n, start, fromNs - track.maxDurNs, 0, false);
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
     for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
-    // Spans starting before fromNs overlap only if they end after it: the summarised ones through
-    // the buckets that reach fromNs, the rest one by one.
-    const inRange = search(fromNs, lo, false);
-    const reaching = (id: number): void => {
+    // Spans starting before fromNs overlap only if they end after it.
+    track.lod.visitRange(ids, n, start, lo, fromNs, toNs, levelIdx, v, (id) => {
       const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
       if (e >= fromNs) v.span(id);
-    };
-    const sealedBefore = Math.min(inRange, track.lod.sealedCount);
-    if (sealedBefore > lo) track.lod.visitReaching(ids, lo, sealedBefore, fromNs, reaching);
-    for (let i = Math.max(lo, sealedBefore); i < inRange; i++) reaching(ids[i]!);
-    // Spans starting in [fromNs, toNs] all overlap: summarised ones by bucket, the rest one by one.
-    const stop = search(toNs, inRange, true);
-    const sealedStop = Math.min(stop, track.lod.sealedCount);
-    if (sealedStop > inRange) track.lod.walk(levelIdx, ids, inRange, sealedStop, v);
-    for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);
+    });
   }
 }
 

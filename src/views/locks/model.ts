@@ -227,25 +227,13 @@ class RowPass implements LodVisitor {
 }
 
 /**
- * Visits the spans of `row` that overlap [startNs, endNs] in start order: those starting before
- * startNs one by one (from rowStartPos), those starting in range as LOD buckets of up to
- * `levelIdx` where `v.unitOk` (−1: none), and the row's unsummarised tail one by one.
+ * Visits the spans of `row` that overlap [startNs, endNs] in start order (TrackLod.visitRange):
+ * open ones from before the closed spans' reach by position first, then the rest; LOD buckets of
+ * up to `levelIdx` where `v.unitOk` (−1: none).
  */
 function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number, levelIdx: number, v: RowPass): void {
   const ids = row.spanIds.data;
-  const n = row.spanIds.length;
   const start = spans.startNs.data;
-  const search = (tsNs: number, from: number, orEqual: boolean): number => {
-    let lo = from;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = start[ids[mid]!]!;
-      if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   // Spans still open (a lost release never closes one) from before the closed spans' reach: by
   // position, not by scanning up to them — a trace with an early open span would scan it all.
   const reach = rowReach(row, spans);
@@ -254,15 +242,8 @@ function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number
     if (pos >= lo) break;
     if (start[ids[pos]!]! <= endNs) v.span(ids[pos]!);
   }
-  const inRange = search(startNs, lo, false);
-  // Those starting before the range: through the buckets that reach into it (span() drops the rest).
-  const sealedBefore = Math.min(inRange, row.lod.sealedCount);
-  if (sealedBefore > lo) row.lod.visitReaching(ids, lo, sealedBefore, startNs, (id) => v.span(id));
-  for (let i = Math.max(lo, sealedBefore); i < inRange; i++) v.span(ids[i]!);
-  const stop = search(endNs, inRange, true);
-  const sealedStop = Math.min(stop, row.lod.sealedCount);
-  if (sealedStop > inRange) row.lod.walk(levelIdx, ids, inRange, sealedStop, v);
-  for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);
+  // span() drops the spans before the range that ended before it.
+  row.lod.visitRange(ids, row.spanIds.length, start, lo, startNs, endNs, levelIdx, v, (id) => v.span(id));
 }
 
 export function buildLocksModel(
