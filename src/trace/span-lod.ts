@@ -200,7 +200,7 @@ export class TrackLod {
    * Summarises newly closed spans of the track, in order. `ids` is the track's span list; the
    * columns are the span index's. A span's weight is its duration + 1 ns, so instants count.
    */
-  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint32Array, style: Uint32Array, rankOf?: RankOf): void {
+  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
     let i = this.sealedCount;
     for (; i < count; i++) {
       const id = ids[i]!;

@@ -63,6 +63,7 @@ const K = KIND_CODE;
 
 const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
 const u32s = (): Growable<Uint32Array> => new Growable(Uint32Array, 1024);
+const u8s = (): Growable<Uint8Array> => new Growable(Uint8Array, 1024);
 
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 export class Track {
@@ -78,8 +79,9 @@ export class Track {
 export class SpanIndex {
   readonly startNs = f64s();
   readonly endNs = f64s();
-  readonly kind = u32s();
-  readonly style = u32s();
+  /** SpanKind (< 8) and style (< 256: colourKey in span-lod.ts keeps 8 bits of it): a byte each. */
+  readonly kind = u8s();
+  readonly style = u8s();
   readonly lane = u32s();
   readonly beginRow = u32s();
   readonly endRow = u32s();

@@ -169,8 +169,8 @@ export function buildTimelineModel(
 class TrackPass implements LodVisitor {
   private readonly start: Float64Array;
   private readonly end: Float64Array;
-  private readonly kind: Uint32Array;
-  private readonly style: Uint32Array;
+  private readonly kind: Uint8Array;
+  private readonly style: Uint8Array;
   private readonly widthPx: number;
   private readonly lastCol: number;
   // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
