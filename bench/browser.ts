@@ -113,9 +113,11 @@ async function panZoom(browser: Browser, url: string, recName: string, log: (m: 
     const heap1 = await heapBytes(cdp);
     const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
     log(`  ${recName}: ${arrays.events} events, ${arrays.spans} spans loaded in ${loadSec.toFixed(1)} s`);
-    // Warm-up (unmeasured): one zoom in and out, so the first measured frame is not the first JIT.
+    // Warm-up (unmeasured): the whole script once, so the measured pass is the page's steady state
+    // at every zoom it visits — not its JIT's first pass over each (which, with one press of warm-up
+    // only, moved P3r between runs by ±30 %: the cheap 100 k frames suffer most from it).
     await page.evaluate(() => window.__fusescopeBench!.start());
-    for (const key of ['w', 's']) {
+    for (const key of SCRIPT) {
       const n = await page.evaluate(() => window.__fusescopeBench!.frameCount());
       await page.keyboard.press(key);
       await waitFrames(page, n);
