@@ -67,6 +67,26 @@ describe('LockIndex', () => {
     expect(spans.startNs.data[holder]).toBe(30);
     expect(locks.waitersOf(spans, holder)).toEqual([wait]);
   });
+  it('finds a long hold as a wait\'s holder however many short holds came in the same batch', () => {
+    // A holds W for 1 ms; B waits through most of it; then C takes the lock 300 times briefly. All
+    // in one update: the longest hold must bound the search, not the last few holds' lengths.
+    const lock = { nodeId: 4, ino: 12, mode: 'W' } as const;
+    const events: TraceEvent[] = [
+      ev('lock_acquire', 0, 'A/1', lock),
+      ev('lock_wait', 500_000, 'B/2', lock),
+      ev('lock_release', 1_000_000, 'A/1', lock),
+      ev('lock_acquire', 1_000_010, 'B/2', lock),
+      ev('lock_release', 1_000_020, 'B/2', lock),
+    ];
+    for (let i = 0; i < 300; i++) {
+      events.push(ev('lock_acquire', 2_000_000 + i * 100, 'C/3', lock), ev('lock_release', 2_000_000 + i * 100 + 50, 'C/3', lock));
+    }
+    const { spans, locks } = build(events);
+    const wait = locks.locks[0]!.waitIds[0]!;
+    const holder = locks.holderOf(spans, wait);
+    expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('A/1');
+    expect(locks.waitersOf(spans, holder)).toEqual([wait]);
+  });
   it('a wait still open points at the open hold', () => {
     const { spans, locks } = build(RACE.slice(0, 8));
     const wait = locks.locks[0]!.waitIds[0]!;

@@ -27,9 +27,55 @@ export interface LockInfo {
   holdIds: number[];
   /** Wait span ids in start order. */
   waitIds: number[];
-  maxHoldNs: number;
+  /** Longest closed hold and wait so far, and the still-open ones (see SpanReach): bound the searches below. */
+  holdReach: SpanReach;
+  waitReach: SpanReach;
   /** Row indexes (into LockIndex.rows) of this lock, one per task. */
   rowIdxs: number[];
+}
+
+/**
+ * What a search over a start-ordered span list needs to stop early: the longest closed span (a
+ * span starting earlier than t − that ended before t) and the positions still open (they last
+ * until now). Each span is looked at once when it closes: `reachOf` brings it up to date.
+ */
+export interface SpanReach { scanned: number; maxClosedDurNs: number; openPos: number[]; spansVersion: number }
+export const newReach = (): SpanReach => ({ scanned: 0, maxClosedDurNs: 0, openPos: [], spansVersion: -1 });
+
+/** `r` brought up to date with the spans of `ids` appended or closed since the last call. */
+export function reachOf(r: SpanReach, ids: ArrayLike<number>, count: number, spans: SpanIndex): SpanReach {
+  // Spans open or close only when the index takes rows: a frame's hundreds of calls cost nothing.
+  if (r.spansVersion === spans.version && r.scanned === count) return r;
+  r.spansVersion = spans.version;
+  const start = spans.startNs.data;
+  const end = spans.endNs.data;
+  if (r.openPos.length > 0) {
+    r.openPos = r.openPos.filter((pos) => {
+      const id = ids[pos]!;
+      if (spans.isOpen(id)) return true;
+      r.maxClosedDurNs = Math.max(r.maxClosedDurNs, end[id]! - start[id]!);
+      return false;
+    });
+  }
+  for (; r.scanned < count; r.scanned++) {
+    const id = ids[r.scanned]!;
+    if (spans.isOpen(id)) r.openPos.push(r.scanned);
+    else r.maxClosedDurNs = Math.max(r.maxClosedDurNs, end[id]! - start[id]!);
+  }
+  return r;
+}
+
+/** First position in ids[0, count) (start order) whose span starts after tsNs. */
+function startsAfter(ids: ArrayLike<number>, count: number, spans: SpanIndex, tsNs: number): number {
+  const start = spans.startNs.data;
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (start[ids[mid]!]! <= tsNs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface LockRow {
@@ -40,6 +86,8 @@ export interface LockRow {
   spanIds: Growable<Uint32Array>;
   /** Power-of-two summaries of the row's closed spans, ranked by lockRank (span-lod.ts). */
   lod: TrackLod;
+  /** Where a range query over the row can start (reachOf; the locks view's rowStartPos). */
+  reach: SpanReach;
 }
 
 /** A lock span's rank: a wait wins a column over a write hold, which wins over a read hold. */
@@ -80,7 +128,7 @@ export class LockIndex {
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: [], waitIds: [], maxHoldNs: 0, rowIdxs: [] });
+        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: [], waitIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
         this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
@@ -91,7 +139,7 @@ export class LockIndex {
       let ri = this.rowByKey.get(rowKey);
       if (ri === undefined) {
         ri = this.rows.length;
-        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), lod: new TrackLod(true) });
+        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), lod: new TrackLod(true), reach: newReach() });
         this.rowByKey.set(rowKey, ri);
         info.rowIdxs.push(ri);
       }
@@ -99,13 +147,6 @@ export class LockIndex {
       this.rowBySpan.data[id] = ri;
     }
     this.extendLods(spans);
-    // maxHoldNs bounds the backwards scan in holderOf; refresh it from closed holds.
-    for (const info of this.locks) {
-      for (let i = info.holdIds.length - 1; i >= 0 && i >= info.holdIds.length - 64; i--) {
-        const id = info.holdIds[i]!;
-        if (!spans.isOpen(id)) info.maxHoldNs = Math.max(info.maxHoldNs, spans.endNs.data[id]! - spans.startNs.data[id]!);
-      }
-    }
     this.processedSpans = spans.count;
     this.version++;
   }
@@ -157,9 +198,10 @@ export class LockIndex {
     const waitEnd = waitOpen ? Infinity : spans.endNs.data[waitId]!;
     const lane = spans.lane.data[waitId]!;
     const holds = info.holdIds;
-    // Holds starting before the wait ended; scan back until they are too old to reach it.
-    let hi = holds.length;
-    while (hi > 0 && spans.startNs.data[holds[hi - 1]!]! > waitEnd) hi--;
+    // Holds starting before the wait ended (a binary search: the last one may be far later); scan
+    // back until they are too old to reach it (the longest closed hold bounds that).
+    const maxHoldNs = reachOf(info.holdReach, holds, holds.length, spans).maxClosedDurNs;
+    const hi = startsAfter(holds, holds.length, spans, waitEnd);
     let best = -1;
     let bestEnd = -Infinity;
     let openHold = -1;
@@ -170,7 +212,7 @@ export class LockIndex {
         if (spans.lane.data[id] !== lane && s <= waitEnd) openHold = id;
         continue;
       }
-      if (s < waitStart - info.maxHoldNs) break;
+      if (s < waitStart - maxHoldNs) break;
       if (spans.lane.data[id] === lane) continue;
       const e = spans.endNs.data[id]!;
       if (e <= waitStart || e > waitEnd) continue;
@@ -186,9 +228,17 @@ export class LockIndex {
     if (li < 0 || spans.kind.data[holdId] !== SpanKind.lock_hold) return [];
     const holdEnd = spans.isOpen(holdId) ? Infinity : spans.endNs.data[holdId]!;
     const holdStart = spans.startNs.data[holdId]!;
+    const info = this.locks[li]!;
+    const waits = info.waitIds;
+    // Waits that can overlap the hold: open ones, and closed ones from holdStart − the longest wait.
+    const reach = reachOf(info.waitReach, waits, waits.length, spans);
+    const from = startsAfter(waits, waits.length, spans, holdStart - reach.maxClosedDurNs - 1);
+    const positions = [...reach.openPos.filter((pos) => pos < from)];
+    for (let pos = from; pos < waits.length && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
     const out: number[] = [];
-    for (const w of this.locks[li]!.waitIds) {
-      if (spans.startNs.data[w]! > holdEnd) break;
+    for (const pos of positions) {
+      const w = waits[pos]!;
+      if (spans.startNs.data[w]! > holdEnd) continue;
       const wEnd = spans.isOpen(w) ? Infinity : spans.endNs.data[w]!;
       if (wEnd < holdStart) continue;
       if (this.holderOf(spans, w) === holdId) out.push(w);

@@ -16,7 +16,7 @@
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import { lockRank, type LockIndex, type LockRow } from '../../trace/derive/locks.ts';
+import { lockRank, reachOf, type LockIndex, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
 import { MAX_UNIT_SPREAD_PX, type LodVisitor } from '../../trace/span-lod.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { resized } from '../../trace/growable.ts';
@@ -103,14 +103,6 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
   return rows;
 }
 
-/**
- * Per lock row, what a range query needs to skip the spans before it: the longest closed span and
- * the positions of spans still open (never skipped: they last until now). Kept up to date as the
- * row grows; rows are append-only, so each span is looked at once, and open ones until they close.
- */
-interface RowReach { scanned: number; maxClosedDurNs: number; openPos: number[] }
-const reachOf = new WeakMap<LockRow, RowReach>();
-
 /** First position in `row.spanIds` whose span can still be running at fromNs (spans are in start order). */
 export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): number {
   const r = rowReach(row, spans);
@@ -119,7 +111,7 @@ export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): num
 }
 
 /** First position whose span, if closed, can still be running at fromNs (open spans aside). */
-function closedStartPos(row: LockRow, spans: SpanIndex, r: RowReach, fromNs: number): number {
+function closedStartPos(row: LockRow, spans: SpanIndex, r: SpanReach, fromNs: number): number {
   const ids = row.spanIds.data;
   const start = spans.startNs.data;
   const minStartNs = fromNs - r.maxClosedDurNs;
@@ -133,22 +125,9 @@ function closedStartPos(row: LockRow, spans: SpanIndex, r: RowReach, fromNs: num
   return lo;
 }
 
-/** The row's reach, brought up to date with spans appended or closed since the last call. */
-function rowReach(row: LockRow, spans: SpanIndex): RowReach {
-  let r = reachOf.get(row);
-  if (!r) reachOf.set(row, (r = { scanned: 0, maxClosedDurNs: 0, openPos: [] }));
-  const ids = row.spanIds.data;
-  const count = row.spanIds.length;
-  const start = spans.startNs.data;
-  const end = spans.endNs.data;
-  const reach = r;
-  const closed = (id: number): void => { reach.maxClosedDurNs = Math.max(reach.maxClosedDurNs, end[id]! - start[id]!); };
-  if (r.openPos.length > 0) r.openPos = r.openPos.filter((pos) => spans.isOpen(ids[pos]!) || (closed(ids[pos]!), false));
-  for (; r.scanned < count; r.scanned++) {
-    if (spans.isOpen(ids[r.scanned]!)) r.openPos.push(r.scanned);
-    else closed(ids[r.scanned]!);
-  }
-  return r;
+/** The row's reach (longest closed span, open positions), brought up to date. */
+function rowReach(row: LockRow, spans: SpanIndex): SpanReach {
+  return reachOf(row.reach, row.spanIds.data, row.spanIds.length, spans);
 }
 
 // LockState's values are the lock index's ranks, so a bucket's max rank is its winning state.
