@@ -256,8 +256,7 @@ export class AppStore implements ViewHost {
       // Reserved for as many rows as the store may hold (the hard cap; spans by the rate so far), so
       // neither it nor, once swapped in, the live store it becomes grows by copying.
       const capRows = hardCapRows(this.windowEvents);
-      const spansPerRow = this.spans.count / Math.max(1, this.trace.length);
-      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents), capRows, Math.ceil(spansPerRow * capRows));
+      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents), capRows, this.spans.spansFor(capRows, this.trace.length));
     }
     const r = this.rebuild;
     const budget = this.trace.length > hardCapRows(this.windowEvents) ? Infinity : rebuildBudget(arrivedRows);

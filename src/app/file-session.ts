@@ -3,6 +3,7 @@
 // file is open the websocket is detached (this page stops receiving the live stream; the server
 // and other pages carry on); "Back to live" reconnects, and the server's hello refills the trace.
 
+import { RESERVE_AFTER_ROWS } from './live-window.ts';
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
@@ -46,15 +47,15 @@ export class FileSession {
   ) {}
 
   /**
-   * Once 64 Ki rows are in, sizes the span columns for the whole file from the spans per row so far
-   * (5 % over; the slack is trimmed when the file is done), so they are not grown by doubling —
-   * every doubling copies them all (~6 % of the page's time opening 3 M events).
+   * Once RESERVE_AFTER_ROWS rows are in, sizes the span columns for the whole file from the spans
+   * per row so far (the slack is trimmed when the file is done), so they are not grown by
+   * doubling — every doubling copies them all (~6 % of the page's time opening 3 M events).
    */
   private reserveSpans(): void {
     const { trace, spans } = this.store;
-    if (this.spansReserved || this.expectedEvents === 0 || trace.length < 65_536) return;
+    if (this.spansReserved || this.expectedEvents === 0 || trace.length < RESERVE_AFTER_ROWS) return;
     this.spansReserved = true;
-    spans.reserve(Math.ceil((spans.count / trace.length) * this.expectedEvents * 1.05));
+    spans.reserve(spans.spansFor(this.expectedEvents, trace.length));
   }
 
   /** Opens dropped / picked files as one trace (a .fscope recording opens alone). */

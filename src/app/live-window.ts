@@ -73,9 +73,10 @@ export function hardCapRows(windowEvents: number): number {
 }
 
 /**
- * A live store past this many rows reserves hardCapRows at once. Growth by 1.5× copies every used
- * row (at 1.3 M rows × ~95 B, a ~150 ms stall on the main thread); a reservation is zero pages the
- * browser commits only as rows arrive. Small live runs (tests, a paused session) never pay it.
+ * A store past this many rows reserves what it will hold at once: a live one its hardCapRows, an
+ * opened file's span columns (file-session.ts) what its spans per row so far predict. Growth by
+ * 1.5× copies every used row (at 1.3 M rows × ~95 B, a ~150 ms stall on the main thread); a
+ * reservation is zero pages the browser commits only as rows arrive. Small runs never pay it.
  */
 export const RESERVE_AFTER_ROWS = 65_536;
 

@@ -12,16 +12,14 @@ export function resized<T extends TypedArray>(a: T, length: number): T {
   return next;
 }
 
-type Push = (this: Growable<TypedArray>, v: number) => void;
-function pushAny(this: Growable<TypedArray>, v: number): void {
-  if (this.length === this.data.length) this.data = resized(this.data, this.data.length * 2);
+/** Growable.push; compiled per array type (per-type.ts), so it uses only `this`. */
+function push(this: Growable<TypedArray>, v: number): void {
+  if (this.length === this.data.length) this.data = this.grownData();
   this.data[this.length++] = v;
 }
-// One compiled push per array type (per-type.ts): a shared push() stores into six array types and
-// goes megamorphic — it was a quarter of the page's time opening a 3 M-event recording.
-const PUSH = perType<Push>(['v'], `
-  if (this.length === this.data.length) this.data = this.grownData();
-  this.data[this.length++] = v;`);
+// A shared push stores into six array types and goes megamorphic: it was a quarter of the page's
+// time opening a 3 M-event recording.
+const pushFor = perType(push);
 
 export class Growable<T extends TypedArray> {
   data: T;
@@ -30,7 +28,7 @@ export class Growable<T extends TypedArray> {
   readonly push: (v: number) => void;
   constructor(ctor: TypedArrayCtor<T>, initialCapacity = 64) {
     this.data = new ctor(initialCapacity);
-    this.push = (PUSH?.get(ctor as unknown as TypedArrayCtorAny) ?? pushAny) as (v: number) => void;
+    this.push = pushFor(ctor as unknown as TypedArrayCtorAny) as (v: number) => void;
   }
   /** @internal For the compiled push: `data` doubled. */
   grownData(): T {

@@ -25,6 +25,17 @@ export const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
  * level whose buckets are ≤ half a column wide, that takes nearly every bucket whole.
  */
 export const MAX_UNIT_SPREAD_PX = 0.5;
+/** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
+const SUBPIXEL_SAFE_PX = 0.999;
+
+/**
+ * The views' unitOk at `pxPerNs`: every span of the bucket is sub-pixel and their starts lie
+ * within MAX_UNIT_SPREAD_PX, so the bucket can be one unit in its first span's column (requiring
+ * one column exactly made every bucket on a column edge descend level by level: ~2× the visits).
+ */
+export function subPixelUnit(firstStartNs: number, lastStartNs: number, maxDurNs: number, pxPerNs: number): boolean {
+  return maxDurNs * pxPerNs < SUBPIXEL_SAFE_PX && (lastStartNs - firstStartNs) * pxPerNs < MAX_UNIT_SPREAD_PX;
+}
 
 /** Colour key of a span: kind × 256 + style (style < 256). */
 export const colourKey = (kind: number, style: number): number => kind * 256 + (style & 0xff);
@@ -159,7 +170,7 @@ class LodLevel {
 }
 
 /** First position ≥ `from` in ids[0, count) whose span starts at ≥ tsNs (orEqual: > tsNs); ids in start order. */
-export function startSearch(ids: Uint32Array, count: number, startNs: Float64Array, tsNs: number, from: number, orEqual: boolean): number {
+export function startSearch(ids: ArrayLike<number>, count: number, startNs: Float64Array, tsNs: number, from: number, orEqual: boolean): number {
   let lo = from;
   let hi = count;
   while (lo < hi) {
@@ -181,6 +192,16 @@ export interface LodVisitor {
    * time; in a ranked TrackLod their highest rank (0 otherwise).
    */
   unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number, maxRank: number): void;
+}
+
+/** visitReaching's walk: buckets that ended before tsNs are its units, and dropped; spans go to `visit`. */
+class EndedBefore implements LodVisitor {
+  constructor(private readonly tsNs: number, readonly span: (id: number) => void) {}
+  unitOk(_firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
+    // maxDurNs is a float32: a margin keeps its rounding from dropping a span that just reaches.
+    return lastStartNs + maxDurNs * (1 + 2 ** -16) + 1 < this.tsNs;
+  }
+  unit(): void {}
 }
 
 /** A span's rank in a ranked TrackLod (a small number ≥ 0, e.g. lock wait > write hold > read hold). */
@@ -241,39 +262,13 @@ export class TrackLod {
 
   /**
    * Visits, in order, the spans at positions [fromIdx, toIdx) of `ids` (toIdx ≤ sealedCount) that
-   * may still be running at tsNs, skipping every bucket whose spans all ended before it. For the
-   * spans that start before a range: a track's longest span bounds how far back they can start,
-   * and after one long span that is a lot of short ones to look at one by one.
+   * may still be running at tsNs, skipping every bucket whose spans all ended before it (a walk
+   * from the coarsest level whose "units" are those buckets, dropped). For the spans that start
+   * before a range: a track's longest span bounds how far back they can start, and after one
+   * long span that is a lot of short ones to look at one by one.
    */
   visitReaching(ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, visit: (id: number) => void): void {
-    this.cursors.fill(0);
-    this.reachLevel(this.levels.length - 1, ids, fromIdx, toIdx, tsNs, visit);
-  }
-
-  private reachLevel(levelIdx: number, ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, visit: (id: number) => void): void {
-    let i = fromIdx;
-    if (levelIdx < 0) {
-      for (; i < toIdx; i++) visit(ids[i]!);
-      return;
-    }
-    const level = this.levels[levelIdx]!;
-    const first = level.first.data;
-    const end = level.end.data;
-    const n = level.count;
-    let p = level.seek(i, this.cursors[levelIdx]!);
-    for (; i < toIdx; p++) {
-      if (p >= n || first[p]! >= toIdx) {
-        for (; i < toIdx; i++) visit(ids[i]!);
-        break;
-      }
-      for (; i < first[p]!; i++) visit(ids[i]!);
-      const stop = Math.min(end[p]!, toIdx);
-      // maxDurNs is a float32: a margin keeps its rounding from skipping a span that just reaches.
-      const lastEndNs = level.lastStartNs.data[p]! + level.maxDurNs.data[p]! * (1 + 2 ** -16) + 1;
-      if (lastEndNs >= tsNs) this.reachLevel(levelIdx - 1, ids, i, stop, tsNs, visit);
-      i = stop;
-    }
-    this.cursors[levelIdx] = p;
+    this.walk(this.levels.length - 1, ids, fromIdx, toIdx, new EndedBefore(tsNs, visit));
   }
 
   /**

@@ -145,6 +145,11 @@ export class SpanIndex {
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
   }
 
+  /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
+  spansFor(rows: number, rowsSoFar: number): number {
+    return rowsSoFar > 0 ? Math.ceil((this.count / rowsSoFar) * rows * 1.05) : 0;
+  }
+
   /** Room for `spanCount` spans in the per-span columns (a live window's rebuild knows about how many). */
   reserve(spanCount: number): void {
     for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.reserve(spanCount);

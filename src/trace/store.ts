@@ -21,6 +21,7 @@ import {
 } from './schema.ts';
 import { StringTable } from './strings.ts';
 import { feedbackTag } from './per-type.ts';
+import { searchSorted } from './sorted.ts';
 
 export type Column = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
 export type ColumnCtor = new (length: number) => Column;
@@ -391,27 +392,11 @@ export class TraceStore {
 
   /** First row with tsNs >= tsNs (length if none). */
   lowerBound(tsNs: number): number {
-    let lo = 0;
-    let hi = this.length;
-    const ts = this.tsCol;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! < tsNs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return searchSorted(this.tsCol, this.length, tsNs);
   }
   /** First row with tsNs > tsNs. */
   upperBound(tsNs: number): number {
-    let lo = 0;
-    let hi = this.length;
-    const ts = this.tsCol;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! <= tsNs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return searchSorted(this.tsCol, this.length, tsNs, true);
   }
 
   get startNs(): number { return this.length > 0 ? this.tsCol[0]! : 0; }

@@ -125,10 +125,8 @@ export function encodeBatch(
   return { frame: buf, knownStrings: store.strings.size };
 }
 
-interface ValueRange { min: number; max: number; integral: boolean }
-type RangeScan = (col: ArrayLike<number>, from: number, to: number) => ValueRange;
-/** Range of rows [from, to) (min ≤ 0 ≤ max) and whether all are integers: the plain version. */
-function scanRange(col: ArrayLike<number>, from: number, to: number): ValueRange {
+/** Range of rows [from, to) (min ≤ 0 ≤ max) and whether all are integers. */
+function scanRange(col: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
   let min = 0;
   let max = 0;
   let integral = true;
@@ -141,22 +139,14 @@ function scanRange(col: ArrayLike<number>, from: number, to: number): ValueRange
   return { min, max, integral };
 }
 // Every batch scans every column: one copy per array type (per-type.ts) keeps this loop monomorphic.
-const SCANS = perType<RangeScan>(['col', 'from', 'to'], `
-  let min = 0, max = 0, integral = true;
-  for (let i = from; i < to; i++) {
-    const v = col[i];
-    if (v < min) min = v; else if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
-  return { min, max, integral };`);
+const scanRangeFor = perType(scanRange);
 
 /**
  * The narrowest type of `ladder` holding rows [from, to) of `col` exactly, or null if all are 0.
  * One pass: the range of values and whether any is fractional decide it.
  */
 function narrowest(col: Column, from: number, to: number, ladder: readonly ColumnCtor[]): ColumnCtor | null {
-  const scan = SCANS?.get(col.constructor as TypedArrayCtor) ?? scanRange;
-  const { min, max, integral } = scan(col, from, to);
+  const { min, max, integral } = scanRangeFor(col.constructor as TypedArrayCtor)(col, from, to);
   if (min === 0 && max === 0 && integral) return null;
   for (const t of ladder) {
     if (t === Float64Array) return t;

@@ -21,6 +21,7 @@ import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
+import { searchSorted } from '../sorted.ts';
 
 export interface CacheExtent {
   fork: Fork;
@@ -75,15 +76,7 @@ export class CacheMarkers {
 
   /** First marker at or after tsNs (length if none). */
   lowerBound(tsNs: number): number {
-    const ts = this.tsNs.data;
-    let lo = 0;
-    let hi = this.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! < tsNs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return searchSorted(this.tsNs.data, this.length, tsNs);
   }
 }
 
@@ -192,9 +185,8 @@ export class CacheIndex {
           fromNs: tsNs, toNs: Number.NaN, upsertRow: row, endReason: '', endRow: -1,
         });
         this.insertLive(c, fork, c.extents.length - 1);
-        c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len);
+        c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len); // the extent (the marker's reach is within it)
         c.markers.push('upsert', row, tsNs);
-        reach(c, off, len);
         break;
       }
       case K.cache_inval: {
@@ -259,16 +251,8 @@ export class CacheIndex {
 
   /** Adds extent `idx` (its range already removed from the fork) to the fork's live list, in offset order. */
   private insertLive(c: InodeCache, fork: Fork, idx: number): void {
-    const live = c.live[fork];
-    const offsetBytes = c.extents[idx]!.offsetBytes;
-    let lo = 0;
-    let hi = live.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (c.extents[live[mid]!]!.offsetBytes < offsetBytes) lo = mid + 1;
-      else hi = mid;
-    }
-    live.splice(lo, 0, idx);
+    // Nothing live overlaps it now, so the first extent ending after its offset is the first after it.
+    c.live[fork].splice(liveEndingAfter(c, fork, c.extents[idx]!.offsetBytes), 0, idx);
   }
 }
 
@@ -301,6 +285,12 @@ function reach(c: InodeCache, posBytes: number, lenBytes: number): void {
   if (lenBytes < 2 ** 40) c.maxOffsetBytes = Math.max(c.maxOffsetBytes, posBytes + Math.min(lenBytes, 1));
 }
 
+/** The fork of marker `i` of `c` (an implicit miss, whose row is an iomap_begin, is a read). */
+export function markerFork(store: TraceStore, c: InodeCache, i: number): Fork {
+  const row = c.markers.row.data[i]!;
+  return store.kinds[row] === K.iomap_begin ? 'read' : (ENUMS.fork[store.col('fork')[row]!] ?? 'read') as Fork;
+}
+
 /** Marker `i` of `c` with its fields read from its row in `store` (the store the index was built from). */
 export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMarker {
   const m = c.markers;
@@ -311,7 +301,7 @@ export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMark
   if (k === K.iomap_begin) {
     return { kind, tsNs, row, fork: 'read', posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: 'no cache yet' };
   }
-  const fork = (ENUMS.fork[store.col('fork')[row]!] ?? 'read') as Fork;
+  const fork = markerFork(store, c, i);
   const reason = (): string => ENUMS.reason[store.col('reason')[row]!] ?? '?';
   switch (k) {
     case K.cache_upsert:

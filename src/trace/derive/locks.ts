@@ -16,7 +16,7 @@ import { ENUMS, type LockMode, type LockName } from '../schema.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
-import { TrackLod } from '../span-lod.ts';
+import { TrackLod, startSearch } from '../span-lod.ts';
 
 export interface LockInfo {
   idx: number;
@@ -63,19 +63,6 @@ export function reachOf(r: SpanReach, ids: ArrayLike<number>, count: number, spa
     else r.maxClosedDurNs = Math.max(r.maxClosedDurNs, end[id]! - start[id]!);
   }
   return r;
-}
-
-/** First position in ids[0, count) (start order) whose span starts after tsNs. */
-function startsAfter(ids: ArrayLike<number>, count: number, spans: SpanIndex, tsNs: number): number {
-  const start = spans.startNs.data;
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (start[ids[mid]!]! <= tsNs) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export interface LockRow {
@@ -201,7 +188,7 @@ export class LockIndex {
     // Holds starting before the wait ended (a binary search: the last one may be far later); scan
     // back until they are too old to reach it (the longest closed hold bounds that).
     const maxHoldNs = reachOf(info.holdReach, holds, holds.length, spans).maxClosedDurNs;
-    const hi = startsAfter(holds, holds.length, spans, waitEnd);
+    const hi = startSearch(holds, holds.length, spans.startNs.data, waitEnd, 0, true);
     let best = -1;
     let bestEnd = -Infinity;
     let openHold = -1;
@@ -232,7 +219,7 @@ export class LockIndex {
     const waits = info.waitIds;
     // Waits that can overlap the hold: open ones, and closed ones from holdStart − the longest wait.
     const reach = reachOf(info.waitReach, waits, waits.length, spans);
-    const from = startsAfter(waits, waits.length, spans, holdStart - reach.maxClosedDurNs - 1);
+    const from = startSearch(waits, waits.length, spans.startNs.data, holdStart - reach.maxClosedDurNs, 0, false);
     const positions = [...reach.openPos.filter((pos) => pos < from)];
     for (let pos = from; pos < waits.length && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
     const out: number[] = [];

@@ -9,7 +9,7 @@
 // Extents narrower than a pixel still get 1 px; markers in one pixel column of the same kind
 // and fork merge into one (LOD), so primitives stay bounded by the plot size.
 
-import { CACHE_MARKER_KINDS, hitRateBuckets, markerAt, type CacheIndex, type InodeCache } from '../../trace/derive/cache.ts';
+import { CACHE_MARKER_KINDS, hitRateBuckets, markerAt, markerFork, type CacheIndex, type InodeCache } from '../../trace/derive/cache.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import { TimeScale } from '../../render/time-scale.ts';
@@ -54,18 +54,18 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
       mapType: e.mapType, hatched: e.mapType === MapType.UNWRITTEN, fork: e.fork, extentIdx: i });
   });
   const markers: CacheMarkerPrim[] = [];
-  const lastAt = new Map<string, CacheMarkerPrim>();
+  const lastAt = new Map<number, CacheMarkerPrim>();
   const markerTs = c.markers.tsNs.data;
   const markerKind = c.markers.kind.data;
   // Markers are in time order: only those in range are visited. A pixel column's first marker of
-  // a kind is read whole; later ones only add to its count.
+  // a kind and fork is read whole; later ones only add to its count (no object, no string key).
   for (let i = c.markers.lowerBound(startNs); i < c.markers.length && markerTs[i]! <= endNs; i++) {
     const xPx = scale.nsToPx(markerTs[i]!);
     const kind = markerKind[i]!;
-    const m = markerAt(store, c, i);
-    const key = `${kind}:${m.fork}:${Math.floor(xPx)}`;
+    const key = (Math.floor(xPx) * CACHE_MARKER_KINDS.length + kind) * 2 + (markerFork(store, c, i) === 'write' ? 1 : 0);
     const prev = lastAt.get(key);
     if (prev) { prev.count++; continue; }
+    const m = markerAt(store, c, i);
     const p = { xPx, yPx: m.kind === 'drop' || m.kind === 'inval' ? 0 : yOf(m.posBytes), kind, label: m.reason, row: m.row, count: 1 };
     lastAt.set(key, p);
     markers.push(p);

@@ -16,12 +16,13 @@
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import { lockRank, reachOf, type LockIndex, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
-import { MAX_UNIT_SPREAD_PX, type LodVisitor } from '../../trace/span-lod.ts';
+import { LOCK_RANK, lockRank, reachOf, type LockIndex, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
+import { startSearch, subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { resized } from '../../trace/growable.ts';
 
-export const LockState = { none: 0, read: 1, write: 2, wait: 3 } as const;
+/** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
+export const LockState = { none: 0, ...LOCK_RANK } as const;
 
 export interface LockRowModel {
   /** 'lock' rows are headers; 'task' rows carry spans. */
@@ -112,17 +113,7 @@ export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): num
 
 /** First position whose span, if closed, can still be running at fromNs (open spans aside). */
 function closedStartPos(row: LockRow, spans: SpanIndex, r: SpanReach, fromNs: number): number {
-  const ids = row.spanIds.data;
-  const start = spans.startNs.data;
-  const minStartNs = fromNs - r.maxClosedDurNs;
-  let lo = 0;
-  let hi = row.spanIds.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (start[ids[mid]!]! < minStartNs) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return startSearch(row.spanIds.data, row.spanIds.length, spans.startNs.data, fromNs - r.maxClosedDurNs, 0, false);
 }
 
 /** The row's reach (longest closed span, open positions), brought up to date. */
@@ -130,11 +121,8 @@ function rowReach(row: LockRow, spans: SpanIndex): SpanReach {
   return reachOf(row.reach, row.spanIds.data, row.spanIds.length, spans);
 }
 
-// LockState's values are the lock index's ranks, so a bucket's max rank is its winning state.
 const stateOf = lockRank;
 
-/** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
-const SUBPIXEL_SAFE_PX = 0.999;
 
 /**
  * One row's pass of buildLocksModel: spans (or whole LOD buckets) in, per-column states out.
@@ -147,8 +135,7 @@ class RowPass implements LodVisitor {
   /** Waits visited one by one (for flows), and waits possibly inside buckets taken whole. */
   readonly visibleWaits: { id: number; pos: number }[] = [];
   hiddenWaits = 0;
-  /** LOD buckets taken whole, and the spans in them (what the walk saved). */
-  units = 0;
+  /** Spans that came in LOD buckets taken whole (what the walk saved). */
   unitSpans = 0;
   private pos = 0;
   private readonly lastCol: number;
@@ -191,16 +178,13 @@ class RowPass implements LodVisitor {
     for (let c = c0; c <= c1; c++) this.mark(c, st, id, false);
   }
 
-  // As the timeline (TrackPass.unitOk): sub-pixel spans starting within ½ px go to the first one's column.
   unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
-    const pxPerNs = this.scale.pxPerNs;
-    return maxDurNs * pxPerNs < SUBPIXEL_SAFE_PX && (lastStartNs - firstStartNs) * pxPerNs < MAX_UNIT_SPREAD_PX;
+    return subPixelUnit(firstStartNs, lastStartNs, maxDurNs, this.scale.pxPerNs);
   }
 
   unit(firstId: number, firstStartNs: number, count: number, _domKey: number, _domTimeNs: number, maxRank: number): void {
     this.mark(this.columnOf(firstStartNs), maxRank, firstId, true);
     if (maxRank === LockState.wait) this.hiddenWaits += count;
-    this.units++;
     this.unitSpans += count;
   }
 }

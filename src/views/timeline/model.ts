@@ -6,7 +6,7 @@
 //   span ≥ MIN_SPAN_WIDTH_PX wide  → one primitive, its own colour, clickable (mergedCount 1)
 //   span narrower                  → tallied into the bucket of its start pixel column (zoomed out,
 //                                    a whole LOD bucket of spans starting within ½ px: into its first
-//                                    span's column — see TrackPass.unitOk); a column's
+//                                    span's column — span-lod.ts subPixelUnit); a column's
 //                                    colour is the style covering the most time in it. Adjacent
 //                                    columns of the same colour form one "run", drawn as ONE block
 //                                    with its span count (mergedCount ≥ 2). A run of one span is
@@ -15,7 +15,7 @@
 // primitive covers ≥ 1 new column, except overlapping wide spans), not by events.
 
 import type { Lane, SpanIndex } from '../../trace/spans.ts';
-import { MAX_UNIT_SPREAD_PX, type LodVisitor } from '../../trace/span-lod.ts';
+import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { resized } from '../../trace/growable.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
@@ -25,8 +25,6 @@ import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
 export const MIN_SPAN_WIDTH_PX = 1;
-/** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
-const SUBPIXEL_SAFE_PX = 0.999;
 
 export class Primitives {
   count = 0;
@@ -234,13 +232,10 @@ class TrackPass implements LodVisitor {
     this.add(p, endTsNs - this.start[id]! + 1);
   }
 
-  // A bucket is taken whole if every span in it is sub-pixel and their starts lie within half a
-  // pixel: it is tallied into its first span's column, so a span whose start crossed into the next
-  // column moves left by less than half a pixel. Requiring one column instead (exact) made every
-  // bucket on a column edge descend level by level: ~2x the visits of a zoomed-out frame.
+  // A bucket whose spans are sub-pixel and start within ½ px is tallied into its first span's
+  // column (span-lod.ts subPixelUnit): a span whose start crossed into the next one moves < ½ px.
   unitOk(firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
-    const pxPerNs = this.scale.pxPerNs;
-    return maxDurNs * pxPerNs < SUBPIXEL_SAFE_PX && (lastStartNs - firstStartNs) * pxPerNs < MAX_UNIT_SPREAD_PX;
+    return subPixelUnit(firstStartNs, lastStartNs, maxDurNs, this.scale.pxPerNs);
   }
 
   unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number): void {
