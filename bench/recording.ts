@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { TraceStore, type Column } from '../src/trace/store.ts';
+import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { Recorder } from '../server/recorder/recorder.ts';
 import { openRecordingFile } from '../server/recorder/file-source.ts';
@@ -14,8 +14,7 @@ export interface RecordingFigure { id: string; figure: string; value: number; un
 /** `store` rows with tsNs shifted by `shiftNs` (same string table). */
 export function shifted(store: TraceStore, shiftNs: number): TraceStore {
   const out = new TraceStore(0n, store.strings);
-  const cols = new Map<string, Column>();
-  for (const key of store.columnKeysInUse()) cols.set(key, store.col(key).subarray(0, store.length));
+  const cols = store.slotColumns();
   const ts = store.tsNs.slice(0, store.length).map((t) => t + shiftNs);
   out.appendColumns(store.length, store.kinds, ts, cols);
   return out;

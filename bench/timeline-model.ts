@@ -17,8 +17,7 @@ export function timelineModelFigures(events: TraceEvent[], count: number): { ful
   for (let rep = 0; store.length < count; rep++) {
     const copy = shifted(base, rep * (base.endNs + 1000));
     const n = Math.min(copy.length, count - store.length);
-    const c = new Map(copy.columnKeysInUse().map((k) => [k, copy.col(k).subarray(0, n)]));
-    store.appendColumns(n, copy.kinds.subarray(0, n), copy.tsNs.subarray(0, n), c);
+    store.appendColumns(n, copy.kinds.subarray(0, n), copy.tsNs.subarray(0, n), copy.slotColumns(0, n));
   }
   const spans = new SpanIndex();
   spans.update(store);

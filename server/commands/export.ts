@@ -12,7 +12,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { Column, TraceStore } from '../../src/trace/store.ts';
+import type { TraceStore } from '../../src/trace/store.ts';
 import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chrome-json.ts';
 import { toPerfettoTrace } from '../../src/trace/export/perfetto.ts';
 import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/trace/export/arrow.ts';
@@ -102,8 +102,6 @@ export async function exportRecordingArrow(
 
 /** Rows [fromRow, length) of `src` in `into` (a store sharing src's string table). */
 function rest(src: TraceStore, fromRow: number, into: TraceStore): TraceStore {
-  const cols = new Map<string, Column>();
-  for (const key of src.columnKeysInUse()) cols.set(key, src.col(key).subarray(fromRow, src.length));
-  into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), cols);
+  into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), src.slotColumns(fromRow));
   return into;
 }

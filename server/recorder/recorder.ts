@@ -10,9 +10,10 @@
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { deflateRawSync, constants as zc } from 'node:zlib';
-import { TraceStore, type Column } from '../../src/trace/store.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { SLOT_IS_STR } from '../../src/trace/slots.ts';
 import { StringTable } from '../../src/trace/strings.ts';
-import { FIELD_TYPES, type FieldName, type TraceEvent } from '../../src/trace/schema.ts';
+import type { TraceEvent } from '../../src/trace/schema.ts';
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
 
 export interface RecorderOptions {
@@ -127,14 +128,12 @@ export class Recorder {
     if (to <= from) return;
     this.markPending();
     const remap = this.remapFor(src.strings);
-    const cols = new Map<string, Column>();
-    for (const key of src.columnKeysInUse()) {
-      const c = src.col(key).subarray(from, to);
-      if (FIELD_TYPES[key as FieldName] === 'str') {
-        const out = new Uint32Array(to - from);
-        for (let i = 0; i < out.length; i++) out[i] = remap[c[i]!]!;
-        cols.set(key, out);
-      } else cols.set(key, c);
+    const cols = src.slotColumns(from, to);
+    for (const [slot, c] of cols) {
+      if (!SLOT_IS_STR[slot]) continue;
+      const out = new Uint32Array(to - from);
+      for (let i = 0; i < out.length; i++) out[i] = remap[c[i]!]!;
+      cols.set(slot, out);
     }
     let ts = src.tsNs.subarray(from, to);
     if (ts[0]! < this.lastTsNs) ts = ts.map((t) => Math.max(t, this.lastTsNs));

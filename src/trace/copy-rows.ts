@@ -1,7 +1,7 @@
-// Copies rows between stores whose string tables differ: `str` columns are remapped through an
+// Copies rows between stores whose string tables differ: string-id slots are remapped through an
 // id map (built once per source table and extended as it grows), every other column is copied as is.
-import { FIELD_TYPES, type FieldName } from './schema.ts';
-import type { Column, TraceStore } from './store.ts';
+import { SLOT_IS_STR } from './slots.ts';
+import type { TraceStore } from './store.ts';
 import type { StringTable } from './strings.ts';
 
 export class RowCopier {
@@ -26,14 +26,14 @@ export class RowCopier {
     if (toRow <= fromRow) return;
     const same = src.strings === this.dst.strings;
     const map = same ? null : this.mapFor(src.strings);
-    const cols = new Map<string, Column>();
-    for (const key of src.columnKeysInUse()) {
-      const c = src.col(key).subarray(fromRow, toRow);
-      if (map && FIELD_TYPES[key as FieldName] === 'str') {
+    const cols = src.slotColumns(fromRow, toRow);
+    if (map) {
+      for (const [slot, c] of cols) {
+        if (!SLOT_IS_STR[slot]) continue;
         const out = new Uint32Array(toRow - fromRow);
         for (let i = 0; i < out.length; i++) out[i] = map[c[i]!]!;
-        cols.set(key, out);
-      } else cols.set(key, c);
+        cols.set(slot, out);
+      }
     }
     this.dst.appendColumns(toRow - fromRow, src.kinds.subarray(fromRow, toRow), src.tsNs.subarray(fromRow, toRow), cols);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
+import { KIND_KEYS, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, STORAGE_KEYS, columnTypeOfKey, slotOf } from './slots.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 
 describe('TraceStore', () => {
@@ -54,10 +55,10 @@ describe('TraceStore', () => {
     const s = new TraceStore();
     for (let i = 0; i < 3000; i++) s.append(ev('app_op_begin', i, 'dd/1', { posBytes: i % 200, fd: 3 }));
     expect(s.col('posBytes')).toBeInstanceOf(Uint8Array);
-    expect(s.col('fd')).toBeInstanceOf(Int8Array);
+    expect(s.col('fd')).toBeInstanceOf(Uint8Array);
     const before = s.bytesPerRow();
     s.append(ev('app_op_begin', 3000, 'dd/1', { posBytes: 70_000 }));
-    expect(s.col('posBytes')).toBeInstanceOf(Int32Array);
+    expect(s.col('posBytes')).toBeInstanceOf(Uint32Array);
     s.append(ev('app_op_begin', 3001, 'dd/1', { posBytes: 2 ** 45 + 3 }));
     s.append(ev('app_op_end', 3002, 'dd/1', { ret: -5 }));
     expect(s.col('posBytes')).toBeInstanceOf(Float64Array);
@@ -71,9 +72,33 @@ describe('TraceStore', () => {
     nanStore.append(ev('app_op_begin', 1, 'dd/1', { posBytes: Number.NaN }));
     const got = nanStore.get(0);
     expect(got.kind === 'app_op_begin' && Number.isNaN(got.posBytes)).toBe(true);
-    // The schema's own type for exporters, same values.
-    expect(Array.from(s.schemaCol('fd').subarray(0, 3))).toEqual([3, 3, 3]);
-    expect(s.schemaCol('fd')).toBeInstanceOf(Int32Array);
+    // The schema's own type for exporters, same values, 0 where the kind lacks the field.
+    expect(Array.from(s.fieldValues('fd', 0, 3))).toEqual([3, 3, 3]);
+    expect(s.fieldValues('fd')).toBeInstanceOf(Int32Array);
+    expect(s.fieldValues('posBytes', 3002, 3003)[0]).toBe(0);
+    // A negative in a column of unsigned values takes the narrowest signed type holding both.
+    const signed = new TraceStore();
+    signed.append(ev('app_op_begin', 1, 'dd/1', { fd: 200 }));
+    signed.append(ev('app_op_begin', 2, 'dd/1', { fd: -1 }));
+    expect(signed.col('fd')).toBeInstanceOf(Int16Array);
+    expect([signed.get(0), signed.get(1)]).toMatchObject([{ fd: 200 }, { fd: -1 }]);
+  });
+
+  it('keeps fields of different kinds in shared slots without mixing them up', () => {
+    // Every slot with several keys: one event per key, each with a distinct nonzero value.
+    const s = new TraceStore();
+    const events = [...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))];
+    s.appendAll(events);
+    events.forEach((e, i) => expect(s.get(i)).toEqual(e));
+    // A row pays for slots, not fields: fewer columns than storage keys.
+    expect(s.slotsInUse().length).toBe(SLOT_COUNT);
+    expect(SLOT_COUNT).toBeLessThan(STORAGE_KEYS.length);
+    for (const keys of KIND_KEYS) expect(new Set(keys.map(slotOf)).size, keys.join()).toBe(keys.length);
+  });
+
+  it('lays slots out as pinned here (the layout is part of wire v3 and the recordings)', () => {
+    expect(SLOT_KEYS.map((keys) => keys.join(','))).toEqual(PINNED_LAYOUT);
+    SLOT_KEYS.forEach((keys, slot) => expect(keys.every((k) => (columnTypeOfKey(k) === 'str') === SLOT_IS_STR[slot])).toBe(true));
   });
 
   it('writes the same columns through the compiled per-kind writers as through the plan loop', () => {
@@ -85,10 +110,10 @@ describe('TraceStore', () => {
     const compiled = new TraceStore();
     const planned = new TraceStore();
     for (const e of events) { compiled.append(e); planned.appendByPlan(e); }
-    expect(compiled.columnKeysInUse().sort()).toEqual(planned.columnKeysInUse().sort());
-    for (const key of planned.columnKeysInUse()) {
-      expect(compiled.col(key).constructor, key).toBe(planned.col(key).constructor);
-      expect(Array.from(compiled.col(key).subarray(0, compiled.length)), key).toEqual(Array.from(planned.col(key).subarray(0, planned.length)));
+    expect(compiled.slotsInUse()).toEqual(planned.slotsInUse());
+    for (const slot of planned.slotsInUse()) {
+      expect(compiled.slotCol(slot).constructor, `slot ${slot}`).toBe(planned.slotCol(slot).constructor);
+      expect(Array.from(compiled.slotCol(slot).subarray(0, compiled.length)), `slot ${slot}`).toEqual(Array.from(planned.slotCol(slot).subarray(0, planned.length)));
     }
     events.forEach((e, i) => expect(compiled.get(i)).toEqual(planned.get(i)));
     expect(() => compiled.append(ev('lock_wait', 3e6, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
@@ -98,7 +123,7 @@ describe('TraceStore', () => {
     const s = new TraceStore();
     s.appendAll([ev('app_op_begin', 1, 'dd/1', { lenBytes: 7 })]);
     const lens = new Float64Array([1.5, 4096, 2 ** 33]);
-    s.appendColumns(3, new Uint8Array([0, 0, 0]), new Float64Array([2, 3, 4]), new Map([['lenBytes', lens]]));
+    s.appendColumns(3, new Uint8Array([0, 0, 0]), new Float64Array([2, 3, 4]), new Map([[slotOf('lenBytes'), lens]]));
     expect(Array.from(s.col('lenBytes').subarray(0, 4))).toEqual([7, 1.5, 4096, 2 ** 33]);
     expect(s.byteLength()).toBeGreaterThan(s.bytesPerRow() * s.length);
     s.trim();
@@ -107,3 +132,26 @@ describe('TraceStore', () => {
     expect(s.get(4)).toMatchObject({ lenBytes: 3 });
   });
 });
+
+/** wire v3 / schema 1. A change here is a format change: bump WIRE_VERSION and decode the old layout. */
+const PINNED_LAYOUT = [
+  'posBytes,unique,ret,missedEvents',
+  'lenBytes,ioendFlags,oldCookie,lockAddrHi,fromTsNs',
+  'mapOffsetBytes,oflags,processedBytes,newAddrHi,lockAddrLo,toTsNs',
+  'mapLenBytes,newAddrLo,lockFlags',
+  'mapAddrHi,newSizeBytes',
+  'mapAddrLo',
+  'opflags,cookie,seq,newCookie',
+  'writtenBytes',
+  'task',
+  'nodeId,line',
+  'ino,opcode,notifyCode',
+  'mapFlags',
+  'path,message,name',
+  'text,code',
+  'file',
+  'error,mapType,lock,op,reason,nlookup,phase,severity',
+  'mapDev,mode,fd,sent',
+  'fork,slot',
+  'source,hit',
+];

@@ -1,19 +1,22 @@
-// The columnar event store: one typed-array column per schema field, shared by all kinds, plus
-// `kind` and `tsNs`. Rows are append-only and in nondecreasing tsNs order, so a binary search on
-// tsNs is the time index (O(log n)). A column a kind does not use holds zeros for that row. Every
-// append bumps `version` so views can memoize on it.
+// The columnar event store: `kind` and `tsNs` columns, plus one typed-array column per storage
+// slot (slots.ts): fields that never occur in the same kind share a slot, so a row pays for its
+// own kind's fields, not for all 43 keys of the schema. Rows are append-only and in nondecreasing
+// tsNs order, so a binary search on tsNs is the time index (O(log n)). Every append bumps
+// `version` so views can memoize on it.
 //
-// Memory: a column starts as the narrowest typed array of its ladder (Uint8Array for most) and is
-// widened the first time a value does not fit (an f64 field goes u8 → u16 → i32 → f64), so a
-// column costs what its largest value needs, not what the schema allows. Readers index columns
-// (`col(key)[row]`) and never assume the array type; `schemaCol` gives the schema's storage type.
-// Capacity grows by 1.5× (less slack than doubling) and `trim()` drops the slack once a file is
-// fully loaded.
+// Reading: `col(key)[row]` is the value of `key` where kind[row] has that field (KIND_HAS), and
+// meaningless elsewhere (another kind's field may live in the same slot); code that reads a
+// column across kinds checks the kind first. `fieldValues(key)` gives a masked, schema-typed copy.
+//
+// Memory: a slot starts as a Uint8Array and is widened the first time a value does not fit, to
+// the narrowest exact type that holds the old type's range and the new values (TYPES below), so
+// a slot costs what its largest value needs. Readers never assume the array type. Capacity grows
+// by 1.5× (less slack than doubling) and `trim()` drops the slack once a file is fully loaded.
 //
 //   row:     0      1      2      …  length-1
 //   kind:  [u8 ] [u8 ] [u8 ]        kind code (schema KINDS index)
 //   tsNs:  [f64] [f64] [f64]        ns since originNs, nondecreasing
-//   <field>[…]                      one column per FIELD_TYPES entry, allocated on first use
+//   slot s [   ] [   ] [   ]        SLOT_KEYS[s]: each row's value of the key its kind keeps in s
 
 import {
   ENUMS, FIELD_TYPES, KIND_CODE, KIND_FIELDS, KINDS,
@@ -22,6 +25,9 @@ import {
 import { StringTable } from './strings.ts';
 import { feedbackTag } from './per-type.ts';
 import { searchSorted } from './sorted.ts';
+import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_IS_STR, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
+
+export { columnKeys, columnTypeOfKey } from './slots.ts';
 
 export type Column = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
 export type ColumnCtor = new (length: number) => Column;
@@ -30,41 +36,58 @@ const INITIAL_CAPACITY = 1024;
 const U64_ALL_ONES = 0xffff_ffff_ffff_ffffn;
 const GROWTH = 1.5;
 
-/** Narrowest-first array types a column may be stored as, by schema storage type. */
-const LADDERS: Record<'u8' | 'u16' | 'u32' | 'i32' | 'f64', readonly ColumnCtor[]> = {
-  u8: [Uint8Array],
-  u16: [Uint8Array, Uint16Array],
-  u32: [Uint8Array, Uint16Array, Uint32Array],
-  i32: [Int8Array, Int16Array, Int32Array],
-  // Numbers: small counts and sizes, then negative returns/errnos, then anything (offsets ≥ 2^31).
-  f64: [Uint8Array, Uint16Array, Int32Array, Float64Array],
-};
-export function ladderOf(type: ColumnType): readonly ColumnCtor[] {
-  switch (type) {
-    case 'f64': return LADDERS.f64;
-    case 'i32': return LADDERS.i32;
-    case 'u32': case 'str': case 'u64': return LADDERS.u32; // u64: each Hi/Lo part
-    case 'u16': return LADDERS.u16;
-    default: return LADDERS.u8;
-  }
+/** Array types a slot may be stored as, narrowest first, with the integers each holds exactly. */
+const TYPES: readonly { ctor: ColumnCtor; min: number; max: number }[] = [
+  { ctor: Uint8Array, min: 0, max: 0xff },
+  { ctor: Int8Array, min: -0x80, max: 0x7f },
+  { ctor: Uint16Array, min: 0, max: 0xffff },
+  { ctor: Int16Array, min: -0x8000, max: 0x7fff },
+  { ctor: Uint32Array, min: 0, max: 0xffff_ffff },
+  { ctor: Int32Array, min: -0x8000_0000, max: 0x7fff_ffff },
+  { ctor: Float64Array, min: -Infinity, max: Infinity },
+];
+/** The array types of the lattice (wire element types are checked against these). */
+export const COLUMN_TYPES: readonly ColumnCtor[] = TYPES.map((t) => t.ctor);
+/** Unsigned integer types only: what a string-id slot may be stored as. */
+export const ID_COLUMN_TYPES: readonly ColumnCtor[] = [Uint8Array, Uint16Array, Uint32Array];
+
+function typeInfo(ctor: ColumnCtor): (typeof TYPES)[number] {
+  const t = TYPES.find((x) => x.ctor === ctor);
+  if (!t) throw new Error(`not a column type: ${ctor.name}`);
+  return t;
 }
-/** Can every value of `values` (rows [0, n)) be stored in arrays of `ctor` exactly? */
-function allFit(ctor: ColumnCtor, values: ArrayLike<number>, n: number): boolean {
-  if (ctor === Float64Array) return true;
-  const probe = new ctor(1);
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    probe[0] = v;
-    if (probe[0] !== v) return false;
+/**
+ * The narrowest type that holds every value of `type`'s range and every value in [min, max]
+ * (integral: all of them integers; otherwise only Float64Array will do).
+ */
+export function narrowestType(min: number, max: number, integral: boolean, type: ColumnCtor = Uint8Array): ColumnCtor {
+  const from = typeInfo(type);
+  if (!integral) return Float64Array;
+  for (const t of TYPES) {
+    if (t.min <= Math.min(min, from.min) && t.max >= Math.max(max, from.max)) return t.ctor;
   }
-  return true;
+  return Float64Array;
+}
+
+/** Range of rows [from, to) of `values` (min ≤ 0 ≤ max) and whether all are integers. */
+function rangeOf(values: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
+  let min = 0;
+  let max = 0;
+  let integral = true;
+  for (let i = from; i < to; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+    if (integral && !Number.isInteger(v)) integral = false;
+  }
+  return { min, max, integral };
 }
 
 function isEnum(type: ColumnType): type is EnumName {
   return Object.hasOwn(ENUMS, type);
 }
 
-/** Storage class of a column type; u64 values are split into `<field>Hi` / `<field>Lo` u32 columns. */
+/** The schema's storage type of a column type (what exporters write); u64 parts are u32. */
 export function allocColumn(type: ColumnType, capacity: number): Column {
   switch (type) {
     case 'f64': return new Float64Array(capacity);
@@ -82,30 +105,42 @@ function resize(col: Column, capacity: number, usedRows: number, ctor = col.cons
   return next;
 }
 
-/** Column key for storage: a u64 field has two. */
-export function columnKeys(field: FieldName): string[] {
-  return FIELD_TYPES[field] === 'u64' ? [`${field}Hi`, `${field}Lo`] : [field];
+/**
+ * Rows given as one column per storage key (wire v1/v2 batches, whose columns were per field,
+ * zero where a kind lacks the field) as slot columns: each row takes the value of the key its
+ * kind keeps in the slot.
+ */
+export function slotsFromKeyColumns(rowCount: number, kinds: Uint8Array, byKey: ReadonlyMap<string, ArrayLike<number>>): Map<number, Column> {
+  const out = new Map<number, Column>();
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    let col: Float64Array | null = null;
+    for (let row = 0; row < rowCount; row++) {
+      const key = KIND_SLOT_KEY[kinds[row]!]?.[slot];
+      const v = key ? byKey.get(key)?.[row] : undefined;
+      if (v === undefined || v === 0) continue;
+      (col ??= new Float64Array(rowCount))[row] = v;
+    }
+    if (col) out.set(slot, narrowed(col, rowCount));
+  }
+  return out;
 }
-export function columnTypeOfKey(key: string): ColumnType {
-  if (Object.hasOwn(FIELD_TYPES, key)) return FIELD_TYPES[key as FieldName];
-  const base = key.replace(/(Hi|Lo)$/, '');
-  if (base !== key && FIELD_TYPES[base as FieldName] === 'u64') return 'u32';
-  throw new Error(`unknown column ${key}`);
-}
-
-/** Every storage key (a u64 field has two), in a fixed order: the index into a store's columns. */
-const STORAGE_KEYS: string[] = FIELDS_LIST().flatMap((f) => columnKeys(f));
-const KEY_INDEX = new Map(STORAGE_KEYS.map((k, i) => [k, i]));
-function FIELDS_LIST(): FieldName[] {
-  return Object.keys(FIELD_TYPES) as FieldName[];
+function narrowed(col: Float64Array, n: number): Column {
+  const { min, max, integral } = rangeOf(col, 0, n);
+  const ctor = narrowestType(min, max, integral);
+  if (ctor === Float64Array) return col;
+  const out = new ctor(n);
+  out.set(col);
+  return out;
 }
 
 const enum Tag { Num, Str, Bool, Enum, U64 }
 interface FieldPlan {
   field: FieldName;
   tag: Tag;
-  /** Storage key index (for u64: the Hi key; Lo is keyIdx + 1). */
-  keyIdx: number;
+  /** Slot of the field (for u64: of its Hi key). */
+  slot: number;
+  /** u64 only: slot of the Lo key. */
+  loSlot: number;
   enumCodes: Map<string, number> | null;
 }
 /** Per kind code: how to write each of its fields, computed once so append does no lookups by name. */
@@ -113,9 +148,11 @@ const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
   (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
     const type = FIELD_TYPES[field];
     const tag = type === 'u64' ? Tag.U64 : type === 'str' ? Tag.Str : type === 'bool' ? Tag.Bool : isEnum(type) ? Tag.Enum : Tag.Num;
+    const keys = columnKeys(field);
     return {
       field, tag,
-      keyIdx: KEY_INDEX.get(columnKeys(field)[0]!)!,
+      slot: slotOf(keys[0]!),
+      loSlot: keys.length > 1 ? slotOf(keys[1]!) : -1,
       enumCodes: isEnum(type) ? new Map((ENUMS[type] as readonly string[]).map((v, i) => [v, i])) : null,
     };
   }),
@@ -133,19 +170,19 @@ const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
 type KindWriter = (store: TraceStore, row: number, ev: Record<string, unknown>) => void;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 function compileWriter(plans: readonly FieldPlan[], kindCode: number): KindWriter | null {
-  // Each field's store `c[row] = v` is its own site too: it sees the one array type its column
+  // Each field's store `c[row] = v` is its own site too: it sees the one array type its slot
   // has (a shared put() sees all seven). A value that does not read back takes put(), which widens.
   const lines = plans.map((p, i) => {
     if (!IDENTIFIER.test(p.field)) throw new Error(`schema field ${p.field} is not an identifier`);
-    const col = `(s.colByIdx[${p.keyIdx}] ?? s.column(${p.keyIdx}))`;
+    const col = `(s.slotCols[${p.slot}] ?? s.slotCol(${p.slot}))`;
     switch (p.tag) {
-      case Tag.Num: return `v = ev.${p.field}; c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.keyIdx}, row, v);`;
-      case Tag.Str: return `v = s.strings.intern(ev.${p.field}); c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.keyIdx}, row, v);`;
+      case Tag.Num: return `v = ev.${p.field}; c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.slot}, row, v);`;
+      case Tag.Str: return `v = s.strings.intern(ev.${p.field}); c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.slot}, row, v);`;
       case Tag.Bool: return `${col}[row] = ev.${p.field} ? 1 : 0;`;
       // An unknown enum value takes the general path, which throws naming it.
       case Tag.Enum: return `v = plans[${i}].enumCodes.get(ev.${p.field}); if (v === undefined) s.putPlanned(plans[${i}], row, ev.${p.field}); else ${col}[row] = v;`;
       // u64: a value exact as a Number (block addresses, mostly) split inline; others (all-ones, ≥ 2^53) the general path.
-      default: return `v = ev.${p.field}; n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { s.putNum(${p.keyIdx}, row, Math.floor(n / 4294967296)); s.putNum(${p.keyIdx + 1}, row, n % 4294967296); } else s.putPlanned(plans[${i}], row, v);`;
+      default: return `v = ev.${p.field}; n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { s.putNum(${p.slot}, row, Math.floor(n / 4294967296)); s.putNum(${p.loSlot}, row, n % 4294967296); } else s.putPlanned(plans[${i}], row, v);`;
     }
   });
   try {
@@ -173,10 +210,9 @@ export class TraceStore {
   private capacity = INITIAL_CAPACITY;
   private kindCol = new Uint8Array(INITIAL_CAPACITY);
   private tsCol = new Float64Array(INITIAL_CAPACITY);
-  private readonly cols = new Map<string, Column>();
-  /** Same columns as `cols`, by storage key index, for the append hot path (and its compiled writers). */
+  /** By slot index; a slot no row has used yet is undefined. Read by the compiled writers. */
   /** @internal */
-  colByIdx: Array<Column | undefined> = new Array(STORAGE_KEYS.length);
+  readonly slotCols: Array<Column | undefined> = new Array(SLOT_COUNT);
 
   constructor(originNs = 0n, strings = new StringTable()) {
     this.originNs = originNs;
@@ -187,60 +223,73 @@ export class TraceStore {
   get tsNs(): Float64Array { return this.tsCol; }
 
   /**
-   * The column for a storage key (see columnKeys); zero-filled if no row used it yet. Its array
-   * type is the narrowest that holds every value so far, and may change on a later append: take
-   * the column again after appending rather than keeping it.
+   * The column holding storage key `key` (see columnKeys): its value at rows whose kind has the
+   * key (slots.ts KIND_HAS). Its array type is the narrowest that holds every value so far, and
+   * may change on a later append: take the column again after appending rather than keeping it.
    */
   col(key: string): Column {
-    let c = this.cols.get(key);
+    return this.slotCol(slotOf(key));
+  }
+
+  /** A slot's column, zero-filled if no row used it yet. */
+  slotCol(slot: number): Column {
+    let c = this.slotCols[slot];
     if (!c) {
-      c = new (ladderOf(columnTypeOfKey(key))[0]!)(this.capacity);
-      this.setCol(key, c);
+      if (!(slot >= 0 && slot < SLOT_COUNT)) throw new RangeError(`no slot ${slot}`);
+      c = this.slotCols[slot] = new Uint8Array(this.capacity);
     }
     return c;
   }
 
-  /** The column as the schema's storage type (allocated when it is stored narrower): for exporters. */
-  schemaCol(key: string): Column {
-    const c = this.col(key);
-    const ctor = allocColumn(columnTypeOfKey(key), 0).constructor as ColumnCtor;
-    return c.constructor === ctor ? c : resize(c, c.length, this.length, ctor);
+  /** Slots some row has used (or that were read), ascending. */
+  slotsInUse(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < SLOT_COUNT; s++) if (this.slotCols[s]) out.push(s);
+    return out;
   }
 
-  private setCol(key: string, c: Column): void {
-    this.cols.set(key, c);
-    const idx = KEY_INDEX.get(key);
-    if (idx !== undefined) this.colByIdx[idx] = c;
+  /**
+   * Rows [fromRow, toRow) of key `key` in the schema's storage type, 0 where the row's kind does
+   * not have the key: a per-field column, for exporters and tests (not hot paths).
+   */
+  fieldValues(key: string, fromRow = 0, toRow = this.length): Column {
+    const out = allocColumn(columnTypeOfKey(key), Math.max(0, toRow - fromRow));
+    const has = KIND_HAS.get(key)!;
+    const c = this.slotCols[slotOf(key)];
+    if (!c) return out;
+    for (let row = fromRow; row < toRow; row++) if (has[this.kindCol[row]!]) out[row - fromRow] = c[row]!;
+    return out;
   }
 
-  /** Replaces column `key` by the narrowest array of its ladder that also holds `values` [0, n). */
-  private widen(key: string, values: ArrayLike<number>, n: number): Column {
-    const c = this.col(key);
-    const ladder = ladderOf(columnTypeOfKey(key));
-    let step = ladder.indexOf(c.constructor as ColumnCtor);
-    while (step < ladder.length - 1 && !allFit(ladder[step]!, values, n)) step++;
-    if (ladder[step] === c.constructor) return c;
-    const wide = resize(c, this.capacity, this.length, ladder[step]!);
-    this.setCol(key, wide);
+  /** Replaces slot `slot` by the narrowest type that holds its current type and [min, max]. */
+  private widen(slot: number, min: number, max: number, integral: boolean): Column {
+    const c = this.slotCol(slot);
+    const ctor = narrowestType(min, max, integral, c.constructor as ColumnCtor);
+    if (ctor === c.constructor) return c;
+    const wide = resize(c, this.capacity, this.length, ctor);
+    this.slotCols[slot] = wide;
     return wide;
   }
 
-  /** Storage bytes per row of the columns as they are now (kind + tsNs + every column). */
+  /** Storage bytes per row of the columns as they are now (kind + tsNs + every slot). */
   bytesPerRow(): number {
     let n = this.kindCol.BYTES_PER_ELEMENT + this.tsCol.BYTES_PER_ELEMENT;
-    for (const c of this.cols.values()) n += c.BYTES_PER_ELEMENT;
+    for (const c of this.slotCols) if (c) n += c.BYTES_PER_ELEMENT;
     return n;
   }
   /** Bytes of every column's array, capacity included. */
   byteLength(): number {
     let n = this.kindCol.byteLength + this.tsCol.byteLength;
-    for (const c of this.cols.values()) n += c.byteLength;
+    for (const c of this.slotCols) if (c) n += c.byteLength;
     return n;
   }
+  /** Key `key` at `row` as stored (a string id, an enum code), or 0 where the row's kind lacks it. */
+  numAt(key: string, row: number): number {
+    return KIND_HAS.get(key)![this.kindCol[row]!] ? this.col(key)[row]! : 0;
+  }
+
   /** A numeric field's column (any array type: see col). */
   f64(field: FieldName): Column { return this.col(field); }
-  /** Column keys that exist (have been written or read). */
-  columnKeysInUse(): string[] { return [...this.cols.keys()]; }
 
   kindOf(row: number): EventKind {
     return KINDS[this.kindCol[row]!]!;
@@ -268,7 +317,10 @@ export class TraceStore {
     const ts = new Float64Array(cap);
     ts.set(this.tsCol.subarray(0, Math.min(cap, this.length)));
     this.tsCol = ts;
-    for (const [key, c] of this.cols) this.setCol(key, resize(c, cap, this.length));
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      const c = this.slotCols[s];
+      if (c) this.slotCols[s] = resize(c, cap, this.length);
+    }
     this.capacity = cap;
   }
 
@@ -311,39 +363,35 @@ export class TraceStore {
     for (const ev of events) this.append(ev);
   }
 
-  /** @internal */
-  column(idx: number): Column {
-    return this.colByIdx[idx] ?? this.col(STORAGE_KEYS[idx]!);
-  }
-
   // For the compiled writers (compileWriter): not part of the store's API.
   /** @internal */
-  putNum(keyIdx: number, row: number, v: number): void { this.put(keyIdx, row, v); }
+  putNum(slot: number, row: number, v: number): void { this.put(slot, row, v); }
   /** @internal */
   putPlanned(plan: FieldPlan, row: number, v: unknown): void { this.writeField(plan, row, v); }
 
-  /** Writes a number; a column too narrow for it is widened first (see LADDERS). */
-  private put(keyIdx: number, row: number, v: number): void {
-    let c = this.column(keyIdx);
+  /** Writes a number; a slot too narrow for it is widened first (see TYPES). */
+  private put(slot: number, row: number, v: number): void {
+    let c = this.slotCol(slot);
     c[row] = v;
-    // NaN never reads back equal: it widens to the top of the ladder (f64 keeps it) once, then stays.
+    // NaN never reads back equal: it widens to Float64Array (which keeps it) once, then stays.
     if (c[row] !== v && !(Number.isNaN(v) && Number.isNaN(c[row]!))) {
-      c = this.widen(STORAGE_KEYS[keyIdx]!, [v], 1);
+      c = this.widen(slot, Math.min(v, 0), Math.max(v, 0), Number.isInteger(v));
       c[row] = v;
     }
   }
 
   private writeField(plan: FieldPlan, row: number, value: unknown): void {
     switch (plan.tag) {
-      case Tag.Num: this.put(plan.keyIdx, row, value as number); break;
-      case Tag.Str: this.put(plan.keyIdx, row, this.strings.intern(value as string)); break;
-      case Tag.Bool: this.column(plan.keyIdx)[row] = value ? 1 : 0; break;
+      case Tag.Num: this.put(plan.slot, row, value as number); break;
+      case Tag.Str: this.put(plan.slot, row, this.strings.intern(value as string)); break;
+      // A 1-byte slot may be signed (it shares with an errno): 0/1 and enum codes < 128 fit either.
+      case Tag.Bool: this.put(plan.slot, row, value ? 1 : 0); break;
       case Tag.Enum: {
         const code = plan.enumCodes!.get(value as string);
         if (code === undefined) {
           throw new RangeError(`${plan.field}: '${String(value)}' is not one of ${[...plan.enumCodes!.keys()].join(', ')}`);
         }
-        this.column(plan.keyIdx)[row] = code;
+        this.put(plan.slot, row, code);
         break;
       }
       case Tag.U64: {
@@ -352,15 +400,15 @@ export class TraceStore {
         const big = value as bigint;
         const n = Number(big);
         if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) {
-          this.put(plan.keyIdx, row, Math.floor(n / 0x1_0000_0000));
-          this.put(plan.keyIdx + 1, row, n % 0x1_0000_0000);
+          this.put(plan.slot, row, Math.floor(n / 0x1_0000_0000));
+          this.put(plan.loSlot, row, n % 0x1_0000_0000);
         } else if (big === U64_ALL_ONES) {
-          this.put(plan.keyIdx, row, 0xffff_ffff);
-          this.put(plan.keyIdx + 1, row, 0xffff_ffff);
+          this.put(plan.slot, row, 0xffff_ffff);
+          this.put(plan.loSlot, row, 0xffff_ffff);
         } else {
           const v = BigInt.asUintN(64, big);
-          this.put(plan.keyIdx, row, Number(v >> 32n));
-          this.put(plan.keyIdx + 1, row, Number(v & 0xffff_ffffn));
+          this.put(plan.slot, row, Number(v >> 32n));
+          this.put(plan.loSlot, row, Number(v & 0xffff_ffffn));
         }
         break;
       }
@@ -370,8 +418,8 @@ export class TraceStore {
   readField(field: FieldName, row: number): unknown {
     const type = FIELD_TYPES[field];
     if (type === 'u64') {
-      const hi = (this.col(`${field}Hi`) as Uint32Array)[row]!;
-      const lo = (this.col(`${field}Lo`) as Uint32Array)[row]!;
+      const hi = this.col(`${field}Hi`)[row]!;
+      const lo = this.col(`${field}Lo`)[row]!;
       return (BigInt(hi) << 32n) | BigInt(lo);
     }
     const raw = this.col(field)[row]!;
@@ -403,27 +451,41 @@ export class TraceStore {
   get endNs(): number { return this.length > 0 ? this.tsCol[this.length - 1]! : 0; }
 
   /**
-   * Appends `rowCount` rows given as raw columns (wire batches, recordings), of any array type
-   * whose values the field allows. String columns must already hold ids valid in `this.strings`;
-   * missing columns are zero for these rows.
+   * Appends `rowCount` rows given as raw slot columns (wire batches, recordings, another store's
+   * slots), of any array type. String-id slots must already hold ids valid in `this.strings`;
+   * missing slots are zero for these rows.
    */
-  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<string, Column>): void {
+  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
     this.reserve(rowCount);
     const at = this.length;
     this.kindCol.set(kinds.subarray(0, rowCount), at);
     for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
-    for (const [key, values] of columns) {
-      let c = this.col(key);
+    for (const [slot, values] of columns) {
+      let c = this.slotCol(slot);
       if (c.constructor !== values.constructor) {
-        // A lower rung of the same ladder always fits; anything else is checked value by value.
-        const ladder = ladderOf(columnTypeOfKey(key));
-        const from = ladder.indexOf(values.constructor as ColumnCtor);
-        const fits = from >= 0 && from <= ladder.indexOf(c.constructor as ColumnCtor);
-        if (!fits && !allFit(c.constructor as ColumnCtor, values, rowCount)) c = this.widen(key, values, rowCount);
+        // A type whose range lies inside the slot's fits as is; anything else is checked value by value.
+        const have = typeInfo(c.constructor as ColumnCtor);
+        const got = typeInfo(values.constructor as ColumnCtor);
+        if (got.min < have.min || got.max > have.max) {
+          const { min, max, integral } = rangeOf(values, 0, rowCount);
+          c = this.widen(slot, min, max, integral);
+        }
       }
       c.set(values.subarray(0, rowCount) as never, at);
     }
     this.length += rowCount;
     this.version++;
   }
+
+  /** Rows [fromRow, toRow) as slot columns (views, not copies): for appendColumns elsewhere. */
+  slotColumns(fromRow = 0, toRow = this.length): Map<number, Column> {
+    const out = new Map<number, Column>();
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      const c = this.slotCols[s];
+      if (c) out.set(s, c.subarray(fromRow, toRow));
+    }
+    return out;
+  }
 }
+
+export { SLOT_IS_STR };

@@ -4,6 +4,7 @@ import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMe
 import { ev, oneOfEach } from './testing/events.ts';
 import { NULL_ADDR } from './fuse-proto.ts';
 import { FIELD_CODE, SCHEMA_VERSION } from './schema.ts';
+import { STORAGE_KEYS, slotOf } from './slots.ts';
 
 function storeOf(events = oneOfEach()): TraceStore {
   const s = new TraceStore();
@@ -28,14 +29,15 @@ describe('wire batch codec', () => {
     for (let i = 0; i < 100; i++) src.append(ev('app_op_begin', i * 10, 'dd/1', { posBytes: i, lenBytes: 200 }));
     const first = encodeBatch(src, 0, 100, 0);
     const small = decodeBatch(first.frame);
-    expect(small.columns.get('posBytes')).toBeInstanceOf(Uint8Array);
-    expect(small.columns.get('lenBytes')).toBeInstanceOf(Uint8Array);
-    expect(small.columns.has('mapAddrHi')).toBe(false); // all zero: not sent
+    expect(small.columns.get(slotOf('posBytes'))).toBeInstanceOf(Uint8Array);
+    expect(small.columns.get(slotOf('lenBytes'))).toBeInstanceOf(Uint8Array);
+    expect(small.columns.has(slotOf('mapAddrHi'))).toBe(false); // all zero: not sent
     src.append(ev('app_op_begin', 2000, 'dd/1', { posBytes: 2 ** 40 + 1, lenBytes: 0.5 }));
     src.append(ev('app_op_end', 2001, 'dd/1', { ret: -28 }));
     const wide = decodeBatch(encodeBatch(src, 100, 102, first.knownStrings).frame);
-    expect(wide.columns.get('posBytes')).toBeInstanceOf(Float64Array);
-    expect(wide.columns.get('ret')).toBeInstanceOf(Int32Array);
+    expect(wide.columns.get(slotOf('posBytes'))).toBeInstanceOf(Float64Array);
+    // ret shares a slot with app_op_begin's fields of its width class: the batch's values decide the type.
+    expect(wide.columns.get(slotOf('ret'))).toBeInstanceOf(slotOf('ret') === slotOf('posBytes') ? Float64Array : Int8Array);
     // The receiver's store widens its narrow columns when wider values arrive, losing nothing.
     const dst = new TraceStore();
     applyBatch(dst, small);
@@ -45,31 +47,66 @@ describe('wire batch codec', () => {
     expect(dst.get(101)).toMatchObject({ ret: -28 });
   });
 
-  it('still decodes version 1 frames (full-width columns, as older recordings hold them)', () => {
-    const src = storeOf();
-    const v2 = decodeBatch(encodeBatch(src, 0, src.length, 0).frame);
-    // Build the v1 frame by hand: every column at the schema's storage type, elementType byte 0.
+  it('still decodes version 1 frames (a full-width column per field, as older recordings hold them)', () => {
+    // Two rows of every kind, so every slot holds several kinds' fields and a per-field column
+    // (zero where a kind lacks the field) must not overwrite another field's values in its slot.
+    const src = storeOf([...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))]);
+    const v3 = decodeBatch(encodeBatch(src, 0, src.length, 0).frame);
+    // Build the v1 frame by hand: every field column at the schema's storage type, elementType byte 0.
     const v1 = encodeV1(src);
     const batch = decodeBatch(v1);
     expect(batch.rowCount).toBe(src.length);
     const dst = new TraceStore();
     applyBatch(dst, batch);
     for (let i = 0; i < src.length; i++) expect(dst.get(i)).toEqual(src.get(i));
-    expect(v2.columns.size).toBeLessThanOrEqual(batch.columns.size);
+    expect([...batch.columns.keys()].sort()).toEqual([...v3.columns.keys()].sort());
   });
 
-  it('rejects an element type outside the field\'s ladder (a float string id)', () => {
+  it('names columns by slot, several kinds\' fields in one', () => {
+    const src = storeOf([ev('app_op_end', 1, 'dd/1', { ret: 7 }), ev('fuse_send', 2, 'k/1', { unique: 9, nodeId: 3 })]);
+    const { frame } = encodeBatch(src, 0, 2, 0);
+    expect(new DataView(frame.buffer).getUint16(4, true)).toBe(3);
+    const batch = decodeBatch(frame);
+    // ret (app_op_end) and unique (fuse_send) never meet in one kind: the layout gives them one slot.
+    expect(slotOf('ret')).toBe(slotOf('unique'));
+    expect(Array.from(batch.columns.get(slotOf('ret'))!)).toEqual([7, 9]);
+    const dst = new TraceStore();
+    applyBatch(dst, batch);
+    expect(dst.get(0)).toMatchObject({ ret: 7 });
+    expect(dst.get(1)).toMatchObject({ unique: 9, nodeId: 3 });
+  });
+
+  it('rejects an element type a slot cannot have (a float string id)', () => {
     const src = storeOf([ev('app_op_begin', 1, 'dd/1')]);
     const frame = encodeBatch(src, 0, 1, 0).frame;
-    // Find the `task` column header and claim its element type is f64 (4).
+    // Find the `task` slot's column header and claim its element type is f64 (4).
     const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const task = slotOf('task');
     let found = -1;
     for (let at = 24; at + 4 <= frame.byteLength; at += 8) {
-      if (dv.getUint16(at, true) === FIELD_CODE.task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1) { found = at; break; }
+      if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) { found = at; break; }
     }
     expect(found).toBeGreaterThan(0);
     dv.setUint8(found + 3, 4);
-    expect(() => decodeBatch(frame)).toThrow(/bad element type 4 for field task/);
+    expect(() => decodeBatch(frame)).toThrow(new RegExp(`bad element type 4 for slot ${task}`));
+  });
+
+  it('rejects an unknown slot and a slot given twice', () => {
+    const src = storeOf([ev('app_op_begin', 1, 'dd/1')]);
+    const frame = encodeBatch(src, 0, 1, 0).frame;
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const task = slotOf('task');
+    let first = -1;
+    for (let at = 24; at + 4 <= frame.byteLength; at += 8) {
+      if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) { first = at; break; }
+    }
+    const unknown = frame.slice();
+    new DataView(unknown.buffer).setUint16(first, 999, true);
+    expect(() => decodeBatch(unknown)).toThrow(`unknown slot 999 (at byte ${first})`);
+    // The next column header (one row: 8 bytes of data after each header) claims the task slot too.
+    const twice = frame.slice();
+    new DataView(twice.buffer).setUint16(first + 16, task, true);
+    expect(() => decodeBatch(twice)).toThrow(`slot ${task} given twice`);
   });
 
   it('sends only strings the receiver lacks, across several batches', () => {
@@ -153,14 +190,14 @@ describe('server messages', () => {
 
 /** A wire v1 frame of all rows of `store`: the format before narrowed columns, written by hand. */
 function encodeV1(store: TraceStore): Uint8Array {
-  const keys = store.columnKeysInUse();
+  const keys = STORAGE_KEYS.filter((k) => store.fieldValues(k).some((v) => v !== 0));
   const n = store.length;
   const strings = store.strings.slice(1).map((x) => new TextEncoder().encode(x));
   const pad8 = (x: number): number => (x + 7) & ~7;
   let size = 24;
   for (const x of strings) size += 4 + x.byteLength;
   size = pad8(size) + pad8(n) + n * 8;
-  const cols = keys.map((k) => store.schemaCol(k));
+  const cols = keys.map((k) => store.fieldValues(k));
   for (const c of cols) size += 8 + pad8(n * c.BYTES_PER_ELEMENT);
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);

@@ -12,21 +12,27 @@
 //   24 strings: newStringCount × (u32 byteLength, utf8 bytes), padded to 8
 //      kinds: rowCount × u8, padded to 8
 //      tsNs:  rowCount × f64
-//      columns: columnCount × (u16 fieldCode, u8 part (0 whole, 1 hi, 2 lo), u8 elementType, u32 0,
+//      columns: columnCount × (u16 code, u8 part, u8 elementType, u32 0,
 //               rowCount × element of elementType, padded to 8)
-// elementType (v2): 1 u8, 2 u16, 3 u32, 4 f64, 5 i8, 6 i16, 7 i32 — the narrowest type of the
-// field's ladder (store.ts) that holds this batch's values; a column that is all zeros in the
-// batch is left out. v1 frames (elementType 0: the schema's storage type) are still decoded, since
-// recordings written before v2 hold them.
+// v3: a column is a storage slot (slots.ts: fields of different kinds share one), code = slot
+// index, part 0; the slot layout is a function of the schema, so the schema version pins it.
+// elementType (v2, v3): 1 u8, 2 u16, 3 u32, 4 f64, 5 i8, 6 i16, 7 i32 — the narrowest type that
+// holds this batch's values; a column that is all zeros in the batch is left out.
+// v1 and v2 columns are per field (code = field code, part 0 whole, 1 hi, 2 lo of a u64), zero
+// where a kind lacks the field; v1 elementType 0 means the schema's storage type. Both are still
+// decoded (into slots), since recordings written before v3 hold them.
 // String ids in `str` columns refer to the connection's string table; a batch carries exactly
 // the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
 
 import { perType, type TypedArrayCtor } from './per-type.ts';
-import { FIELDS, FIELD_CODE, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
-import { columnTypeOfKey } from './store.ts';
-import { allocColumn, ladderOf, type Column, type ColumnCtor, type TraceStore } from './store.ts';
+import { FIELDS, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
+import { SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS } from './slots.ts';
+import {
+  COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, slotsFromKeyColumns,
+  type Column, type ColumnCtor, type TraceStore,
+} from './store.ts';
 
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 /** Oldest batch version decodeBatch still reads. */
 export const WIRE_VERSION_MIN = 1;
 const ELEMENT_TYPES: readonly (ColumnCtor | null)[] = [null, Uint8Array, Uint16Array, Uint32Array, Float64Array, Int8Array, Int16Array, Int32Array];
@@ -39,7 +45,8 @@ export interface DecodedBatch {
   strings: string[];
   kinds: Uint8Array;
   tsNs: Float64Array;
-  columns: Map<string, Column>;
+  /** By slot (slots.ts). */
+  columns: Map<number, Column>;
 }
 
 export class WireError extends Error {
@@ -52,11 +59,6 @@ const pad8 = (n: number): number => (n + 7) & ~7;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-function keyParts(key: string): { field: FieldName; part: number } {
-  if (Object.hasOwn(FIELD_TYPES, key)) return { field: key as FieldName, part: 0 };
-  const field = key.slice(0, -2) as FieldName;
-  return { field, part: key.endsWith('Hi') ? 1 : 2 };
-}
 function partKey(field: FieldName, part: number): string {
   return part === 0 ? field : `${field}${part === 1 ? 'Hi' : 'Lo'}`;
 }
@@ -75,14 +77,14 @@ export function encodeBatch(
   // Id 0 is the empty string in every table, so a fresh receiver already "knows" one string.
   knownStrings = Math.max(1, knownStrings);
   const strings = store.strings.slice(knownStrings).map((s) => encoder.encode(s));
-  const keys: string[] = [];
+  const slots: number[] = [];
   const cols: Column[] = [];
   const types: ColumnCtor[] = [];
-  for (const key of store.columnKeysInUse()) {
-    const c = store.col(key);
-    const type = narrowest(c, fromRow, toRow, ladderOf(columnTypeOfKey(key)));
+  for (const slot of store.slotsInUse()) {
+    const c = store.slotCol(slot);
+    const type = narrowest(c, fromRow, toRow);
     if (type === null) continue; // all zeros in these rows
-    keys.push(key);
+    slots.push(slot);
     cols.push(c);
     types.push(type);
   }
@@ -99,7 +101,7 @@ export function encodeBatch(
   dv.setUint32(8, rowCount, true);
   dv.setUint32(12, knownStrings, true);
   dv.setUint32(16, strings.length, true);
-  dv.setUint32(20, keys.length, true);
+  dv.setUint32(20, slots.length, true);
   let at = HEADER_BYTES;
   for (const s of strings) {
     dv.setUint32(at, s.byteLength, true);
@@ -111,11 +113,10 @@ export function encodeBatch(
   at += pad8(rowCount);
   new Float64Array(buf.buffer, at, rowCount).set(store.tsNs.subarray(fromRow, toRow));
   at += rowCount * 8;
-  keys.forEach((key, i) => {
-    const { field, part } = keyParts(key);
+  slots.forEach((slot, i) => {
     const type = types[i]!;
-    dv.setUint16(at, FIELD_CODE[field], true);
-    dv.setUint8(at + 2, part);
+    dv.setUint16(at, slot, true);
+    dv.setUint8(at + 2, 0);
     dv.setUint8(at + 3, ELEMENT_TYPES.indexOf(type));
     at += 8;
     const out = new (type as unknown as new (b: ArrayBuffer, offset: number, length: number) => Column)(buf.buffer, at, rowCount);
@@ -142,20 +143,13 @@ function scanRange(col: ArrayLike<number>, from: number, to: number): { min: num
 const scanRangeFor = perType(scanRange);
 
 /**
- * The narrowest type of `ladder` holding rows [from, to) of `col` exactly, or null if all are 0.
- * One pass: the range of values and whether any is fractional decide it.
+ * The narrowest type holding rows [from, to) of `col` exactly, or null if all are 0. One pass:
+ * the range of values and whether any is fractional decide it.
  */
-function narrowest(col: Column, from: number, to: number, ladder: readonly ColumnCtor[]): ColumnCtor | null {
+function narrowest(col: Column, from: number, to: number): ColumnCtor | null {
   const { min, max, integral } = scanRangeFor(col.constructor as TypedArrayCtor)(col, from, to);
   if (min === 0 && max === 0 && integral) return null;
-  for (const t of ladder) {
-    if (t === Float64Array) return t;
-    const probe = new t(2);
-    probe[0] = min;
-    probe[1] = max;
-    if (integral && probe[0] === min && probe[1] === max) return t;
-  }
-  return ladder[ladder.length - 1]!;
+  return narrowestType(min, max, integral);
 }
 
 /** Decodes a batch frame; throws WireError naming the byte offset of anything malformed. */
@@ -203,32 +197,60 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   need(at, rowCount * 8, 'tsNs');
   const tsNs = new Float64Array(buf.buffer, buf.byteOffset + at, rowCount);
   at += rowCount * 8;
-  const columns = new Map<string, Column>();
+  const slotCols = new Map<number, Column>();
+  const keyCols = new Map<string, Column>(); // v1, v2
   for (let i = 0; i < columnCount; i++) {
     need(at, 8, 'column header');
     const code = dv.getUint16(at, true);
     const part = dv.getUint8(at + 2);
     const elementType = dv.getUint8(at + 3);
-    const field = FIELDS[code];
-    if (field === undefined) throw new WireError(`unknown field code ${code}`, at);
-    const isU64 = FIELD_TYPES[field] === 'u64';
-    if (isU64 ? part !== 1 && part !== 2 : part !== 0) throw new WireError(`bad part ${part} for field ${field}`, at + 2);
     let Ctor: ColumnCtor;
-    if (wireVersion === 1) Ctor = allocColumn(isU64 ? 'u32' : FIELD_TYPES[field], 0).constructor as ColumnCtor;
-    else {
+    let name: string;
+    if (wireVersion >= 3) {
+      if (code >= SLOT_COUNT) throw new WireError(`unknown slot ${code}`, at);
+      if (part !== 0) throw new WireError(`bad part ${part} for slot ${code}`, at + 2);
+      if (slotCols.has(code)) throw new WireError(`slot ${code} given twice`, at);
       const t = ELEMENT_TYPES[elementType];
-      // Only the field's own ladder: a string id or a flag is never stored as a float.
-      if (!t || !ladderOf(FIELD_TYPES[field]).includes(t)) throw new WireError(`bad element type ${elementType} for field ${field}`, at + 3);
+      // A string id is never signed or a float.
+      if (!t || !(SLOT_IS_STR[code] ? ID_COLUMN_TYPES : COLUMN_TYPES).includes(t)) throw new WireError(`bad element type ${elementType} for slot ${code}`, at + 3);
       Ctor = t;
+      name = `slot ${code}`;
+    } else {
+      const field = FIELDS[code];
+      if (field === undefined) throw new WireError(`unknown field code ${code}`, at);
+      const isU64 = FIELD_TYPES[field] === 'u64';
+      if (isU64 ? part !== 1 && part !== 2 : part !== 0) throw new WireError(`bad part ${part} for field ${field}`, at + 2);
+      if (wireVersion === 1) Ctor = allocColumn(isU64 ? 'u32' : FIELD_TYPES[field], 0).constructor as ColumnCtor;
+      else {
+        const t = ELEMENT_TYPES[elementType];
+        const str = FIELD_TYPES[field] === 'str';
+        if (!t || !(str ? ID_COLUMN_TYPES : COLUMN_TYPES).includes(t)) throw new WireError(`bad element type ${elementType} for field ${field}`, at + 3);
+        Ctor = t;
+      }
+      name = partKey(field, part);
     }
     at += 8;
     const bytes = rowCount * (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    need(at, bytes, `column ${field}`);
+    need(at, bytes, `column ${name}`);
     const View = Ctor as unknown as new (b: ArrayBufferLike, offset: number, length: number) => Column;
-    columns.set(partKey(field, part), new View(buf.buffer, buf.byteOffset + at, rowCount));
+    const col = new View(buf.buffer, buf.byteOffset + at, rowCount);
+    if (wireVersion >= 3) slotCols.set(code, col);
+    else keyCols.set(name, col);
     at += pad8(bytes);
   }
+  const columns = wireVersion >= 3 ? slotCols : slotsFromKeyColumns(rowCount, kinds, keyCols);
   return { rowCount, firstStringId, strings, kinds, tsNs, columns };
+}
+
+/** The first string id in a batch's string-id slots that is not below `limit`, or null. */
+export function badStringId(batch: Pick<DecodedBatch, 'rowCount' | 'columns'>, limit: number): { what: string; row: number; id: number } | null {
+  for (const [slot, col] of batch.columns) {
+    if (!SLOT_IS_STR[slot]) continue;
+    for (let i = 0; i < batch.rowCount; i++) {
+      if (col[i]! >= limit) return { what: `slot ${slot} (${SLOT_KEYS[slot]!.join('/')})`, row: i, id: col[i]! };
+    }
+  }
+  return null;
 }
 
 /** Appends a decoded batch to a store whose string table mirrors the sender's. */
@@ -238,12 +260,8 @@ export function applyBatch(store: TraceStore, batch: DecodedBatch): void {
   }
   for (const s of batch.strings) store.strings.intern(s);
   const strCount = store.strings.size;
-  for (const [key, col] of batch.columns) {
-    if (FIELD_TYPES[key as FieldName] !== 'str') continue;
-    for (let i = 0; i < batch.rowCount; i++) {
-      if (col[i]! >= strCount) throw new WireError(`column ${key} row ${i}: string id ${col[i]} not in table`, 0);
-    }
-  }
+  const bad = badStringId(batch, strCount);
+  if (bad) throw new WireError(`${bad.what} row ${bad.row}: string id ${bad.id} not in table`, 0);
   store.appendColumns(batch.rowCount, batch.kinds, batch.tsNs, batch.columns);
 }
 

@@ -285,10 +285,9 @@ function reach(c: InodeCache, posBytes: number, lenBytes: number): void {
   if (lenBytes < 2 ** 40) c.maxOffsetBytes = Math.max(c.maxOffsetBytes, posBytes + Math.min(lenBytes, 1));
 }
 
-/** The fork of marker `i` of `c` (an implicit miss, whose row is an iomap_begin, is a read). */
+/** The fork of marker `i` of `c`: a read for rows without one (an implicit miss's iomap_begin, a cache_stale). */
 export function markerFork(store: TraceStore, c: InodeCache, i: number): Fork {
-  const row = c.markers.row.data[i]!;
-  return store.kinds[row] === K.iomap_begin ? 'read' : (ENUMS.fork[store.col('fork')[row]!] ?? 'read') as Fork;
+  return (ENUMS.fork[store.numAt('fork', c.markers.row.data[i]!)] ?? 'read') as Fork;
 }
 
 /** Marker `i` of `c` with its fields read from its row in `store` (the store the index was built from). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../store.ts';
 import { ev } from '../testing/events.ts';
 import { derived } from '../testing/derived.ts';
-import type { TraceEvent } from '../schema.ts';
+import { FIELD_TYPES, KIND_FIELDS, KINDS, type EventKind, type FieldName, type TraceEvent } from '../schema.ts';
 import { MapType } from '../fuse-proto.ts';
 import { AliasIndex } from './aliases.ts';
 import { contentionTable, exclusiveOverlaps } from './locks.ts';
@@ -253,6 +253,18 @@ describe('relativesOf', () => {
     expect(spanOfRow(spans, 1)).toBe(1);
     expect(relativesOf({ trace: store, spans, aliases, locks }, 0, -1)).toEqual([expect.objectContaining({ role: 'served by', spanId: 1 })]);
     expect(relativesOf({ trace: store, spans, aliases, locks }, 1, -1)).toEqual([expect.objectContaining({ role: 'request', spanId: 0 })]);
+  });
+  it('links only events that have a nodeId to an inode', () => {
+    // Kinds without nodeId keep other fields in its column (slots.ts; a diag's line does): with
+    // every number of such events 4, a known nodeId, none may link to node 4.
+    const numeric = new Set(['f64', 'i32', 'u32', 'u16', 'u8']);
+    const fours = (k: EventKind) => Object.fromEntries((KIND_FIELDS[k] as readonly FieldName[])
+      .filter((f) => numeric.has(FIELD_TYPES[f])).map((f) => [f, 4]));
+    const without = KINDS.filter((k) => !(KIND_FIELDS[k] as readonly string[]).includes('nodeId'));
+    const d = build([...RACE, ...without.map((k, i) => ev(k, 200 + i, 'x/9', fours(k)))]);
+    const inp = { trace: d.store, spans: d.spans, aliases: d.aliases, locks: d.locks };
+    expect(relativesOf(inp, -1, 0).map((r) => r.role)).toContain('nodeid');
+    expect(without.flatMap((k, i) => relativesOf(inp, -1, RACE.length + i).map((r) => `${k}: ${r.label}`))).toEqual([]);
   });
 });
 

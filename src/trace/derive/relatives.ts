@@ -140,7 +140,7 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
     }
   }
   // Inode identity: every event with a nodeId links to its ino, paths and aliases.
-  const nodeId = store.f64('nodeId')[rowOf]!;
+  const nodeId = store.numAt('nodeId', rowOf);
   const node = nodeId ? aliases.nodes.get(nodeId) : undefined;
   if (node) {
     out.push({ role: 'nodeid', label: `nodeid ${node.nodeId} → ino ${node.ino}`, spanId: -1, row: node.firstRow });

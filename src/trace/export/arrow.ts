@@ -270,8 +270,8 @@ export class ArrowEventWriter {
     const out = this.fixedDictionaries();
     if (n <= 0) return out;
     const kinds = store.kinds.subarray(fromRow, toRow);
-    const inUse = new Set(store.columnKeysInUse());
-    const zeros = (key: string): Column | null => (inUse.has(key) ? store.col(key) : null);
+    // Per field, rows [fromRow, toRow), 0 where a kind lacks it (store columns are shared slots).
+    const values = (key: string): Column => store.fieldValues(key, fromRow, toRow);
     const body: Body = { nodes: [], buffers: [] };
     const validity = new Uint8Array((n + 7) >> 3);
 
@@ -298,34 +298,32 @@ export class ArrowEventWriter {
       body.buffers.push(nullCount === 0 ? new Uint8Array(0) : validity.slice());
       switch (c.type) {
         case 'f64': case 'i32': case 'u32': case 'u16': case 'u8': case 'enum': {
-          const col = zeros(c.name);
-          const bpe = { f64: 8, i32: 4, u32: 4, u16: 2, u8: 1, enum: 1 }[c.type];
-          body.buffers.push(col ? bytesOf(col, fromRow, toRow, c.type) : new Uint8Array(n * bpe));
+          body.buffers.push(bytesOf(values(c.name), 0, n, c.type));
           break;
         }
         case 'bool': {
-          const col = zeros(c.name);
+          const col = values(c.name);
           const bits = new Uint8Array((n + 7) >> 3);
-          if (col) for (let i = 0; i < n; i++) if (col[fromRow + i]) bits[i >> 3]! |= 1 << (i & 7);
+          for (let i = 0; i < n; i++) if (col[i]) bits[i >> 3]! |= 1 << (i & 7);
           body.buffers.push(bits);
           break;
         }
         case 'u64': {
-          const hi = zeros(`${c.name}Hi`);
-          const lo = zeros(`${c.name}Lo`);
+          const hi = values(`${c.name}Hi`);
+          const lo = values(`${c.name}Lo`);
           const words = new Uint32Array(2 * n);
           for (let i = 0; i < n; i++) {
-            words[2 * i] = lo ? lo[fromRow + i]! : 0;
-            words[2 * i + 1] = hi ? hi[fromRow + i]! : 0;
+            words[2 * i] = lo[i]!;
+            words[2 * i + 1] = hi[i]!;
           }
           body.buffers.push(new Uint8Array(words.buffer));
           break;
         }
         case 'str': {
-          const col = zeros(c.name);
+          const col = values(c.name);
           const dict = this.strDicts.get(idx)!;
           const indexes = new Int32Array(n);
-          if (col) for (let i = 0; i < n; i++) if (has[kinds[i]!]) indexes[i] = dict.indexOf(store.strings, col[fromRow + i]!);
+          for (let i = 0; i < n; i++) if (has[kinds[i]!]) indexes[i] = dict.indexOf(store.strings, col[i]!);
           body.buffers.push(new Uint8Array(indexes.buffer));
           break;
         }

@@ -109,7 +109,7 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
   const wireVersion = dv.getUint16(10, true);
   const schemaVersion = dv.getUint16(12, true);
   if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION || schemaVersion !== SCHEMA_VERSION) {
-    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns) and 2 (narrowed).
+    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns), 2 (narrowed) and 3 (slots).
     // A later schema bump adds an upgrader here.
     throw new RecordingError(`${name}: wire ${wireVersion} / schema ${schemaVersion} has no upgrader to wire ${WIRE_VERSION} / schema ${SCHEMA_VERSION}`, 10);
   }

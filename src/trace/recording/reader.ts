@@ -16,10 +16,9 @@
 // table, filled in chunk order; reaching chunk k reads only the (small, separately compressed)
 // strings parts of earlier chunks that have any — the index says which — never their bodies.
 
-import { decodeBatch, WireError } from '../wire.ts';
+import { badStringId, decodeBatch, WireError } from '../wire.ts';
 import { StringTable } from '../strings.ts';
 import { TraceStore, type Column } from '../store.ts';
-import { FIELD_TYPES, type FieldName } from '../schema.ts';
 import { crc32 } from './crc32.ts';
 import {
   CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, RecordingError, TRAILER_BYTES,
@@ -226,7 +225,7 @@ export class RecordingReader {
   }
 
   /** Decodes data chunk `k`: verifies its checksums, returns its columns (string ids valid in `strings`). */
-  async readChunk(k: number): Promise<{ entry: IndexEntry; rowCount: number; kinds: Uint8Array; tsNs: Float64Array; columns: Map<string, Column> }> {
+  async readChunk(k: number): Promise<{ entry: IndexEntry; rowCount: number; kinds: Uint8Array; tsNs: Float64Array; columns: Map<number, Column> }> {
     const e = this.chunks[k];
     if (!e) throw new RangeError(`chunk ${k} out of range 0..${this.chunks.length}`);
     await this.ensureStringsBefore(k);
@@ -256,12 +255,8 @@ export class RecordingReader {
     if (batch.rowCount !== e.rowCount || batch.firstStringId !== limit) {
       throw new RecordingError(`chunk ${h.seq}: batch does not match its header`, e.offsetBytes);
     }
-    for (const [key, col] of batch.columns) {
-      if (FIELD_TYPES[key as FieldName] !== 'str') continue;
-      for (let i = 0; i < batch.rowCount; i++) {
-        if (col[i]! >= limit) throw new RecordingError(`chunk ${h.seq}: ${key} row ${i} uses string id ${col[i]} beyond ${limit}`, e.offsetBytes);
-      }
-    }
+    const bad = badStringId(batch, limit);
+    if (bad) throw new RecordingError(`chunk ${h.seq}: ${bad.what} row ${bad.row} uses string id ${bad.id} beyond ${limit}`, e.offsetBytes);
     return { entry: e, rowCount: batch.rowCount, kinds: batch.kinds, tsNs: batch.tsNs, columns: batch.columns };
   }
 
@@ -285,8 +280,8 @@ export class RecordingReader {
       while (hi > lo && c.tsNs[hi - 1]! > toNs) hi--;
       if (hi === lo) continue;
       if (firstRow < 0) firstRow = c.entry.firstRow + lo;
-      const cols = new Map<string, Column>();
-      for (const [key, col] of c.columns) cols.set(key, col.subarray(lo, hi));
+      const cols = new Map<number, Column>();
+      for (const [slot, col] of c.columns) cols.set(slot, col.subarray(lo, hi));
       store.appendColumns(hi - lo, c.kinds.subarray(lo, hi), c.tsNs.subarray(lo, hi), cols);
     }
     return { store, firstRow: Math.max(0, firstRow) };

@@ -27,4 +27,18 @@ describe('timeline linked hover', () => {
     expect(ids(linkedPrims(h, m, -1, 12))).toEqual([0, 1]);
     expect(linkedPrims(h, m, -1, 0)).toEqual([]);
   });
+  it('reads ino and nodeId only where the begin row has them', () => {
+    // fuse_send / fuse_recv have no ino, app_op_begin no nodeId either: other fields share those
+    // columns (slots.ts; fuse_send's opcode shares ino's). All 99 here, an ino and nodeId that is
+    // known, they must not link the spans to it.
+    const d2 = derived([
+      ev('inode_new', 0, 'a/1', { nodeId: 4, ino: 12, path: '/f' }),
+      ev('inode_new', 0, 'a/1', { nodeId: 99, ino: 99, path: '/g' }),
+      ev('app_op_begin', 10, 'a/1', { fd: 99, posBytes: 99, lenBytes: 99, oflags: 99 }),
+      ev('fuse_send', 20, 'a/1', { unique: 99, opcode: 99, nodeId: 4, lenBytes: 99 }),
+      ev('fuse_recv', 30, 's/2', { unique: 99, opcode: 99, nodeId: 4 }),
+    ]);
+    const h2 = { trace: d2.store, ...d2 };
+    expect([0, 1, 2].map((id) => linkOfSpan(h2, id).ino)).toEqual([0, 12, 12]);
+  });
 });

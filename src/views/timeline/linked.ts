@@ -16,7 +16,8 @@ export function linkOfSpan(h: LinkedInput, spanId: number): { lockIdx: number; i
   const kind = h.spans.kind.data[spanId];
   const lockIdx = kind === SpanKind.lock_wait || kind === SpanKind.lock_hold ? h.locks.lockOfSpan(spanId) : -1;
   const row = h.spans.beginRow.data[spanId]!;
-  const ino = h.trace.f64('ino')[row] || h.aliases.inoOf(h.trace.f64('nodeId')[row]!);
+  // A begin row may lack ino (fuse_send, fuse_recv) or nodeId too (app_op_begin).
+  const ino = h.trace.numAt('ino', row) || h.aliases.inoOf(h.trace.numAt('nodeId', row));
   return { lockIdx, ino };
 }
 

@@ -1,0 +1,126 @@
+// Storage slots: the store keeps one typed-array column per *slot*, not per field. Each row has
+// one kind, and a kind has at most 15 storage keys, so fields that never occur in the same kind
+// can share a column, as the members of a C union share memory: row r of a slot holds whichever
+// of its fields kind[r] has. A wide store (a column per field, 43 of them) paid every row for
+// every field, ~100 B/row on the simulator's mix; slots pay each row for the widest kind's fields
+// only (docs/performance.md, P4).
+//
+// The layout is a pure function of the schema (a greedy colouring below), so both ends of a
+// websocket and every recording of the same SCHEMA_VERSION agree on it; wire v3 names columns by
+// slot. store.test.ts pins it: a change to the algorithm is a format change.
+//
+// The rule for readers: `store.col(key)[row]` is `key`'s value only where kind[row] has `key`
+// (KIND_HAS); elsewhere it may be another field's value. It is 0 for a row whose kind has no
+// field in that slot at all.
+
+import { FIELD_TYPES, KIND_FIELDS, KINDS, type ColumnType, type FieldName } from './schema.ts';
+
+/** Column key for storage: a u64 field has two (`<field>Hi`, `<field>Lo`). */
+export function columnKeys(field: FieldName): string[] {
+  return FIELD_TYPES[field] === 'u64' ? [`${field}Hi`, `${field}Lo`] : [field];
+}
+
+/** The field a storage key belongs to. */
+export function fieldOfKey(key: string): FieldName {
+  if (Object.hasOwn(FIELD_TYPES, key)) return key as FieldName;
+  const base = key.replace(/(Hi|Lo)$/, '');
+  if (base !== key && FIELD_TYPES[base as FieldName] === 'u64') return base as FieldName;
+  throw new Error(`unknown column ${key}`);
+}
+
+export function columnTypeOfKey(key: string): ColumnType {
+  const field = fieldOfKey(key);
+  return field === key ? FIELD_TYPES[field] : 'u32';
+}
+
+const FIELDS = Object.keys(FIELD_TYPES) as FieldName[];
+/** Every storage key, in canonical field order. */
+export const STORAGE_KEYS: readonly string[] = FIELDS.flatMap((f) => columnKeys(f));
+/** Storage keys of each kind (by kind code). */
+export const KIND_KEYS: readonly (readonly string[])[] = KINDS.map((k) => (KIND_FIELDS[k] as readonly FieldName[]).flatMap((f) => columnKeys(f)));
+
+/** Numeric fields whose values are small counts or indexes, whatever their type allows. */
+const USUALLY_NARROW: Readonly<Record<string, number>> = { mapDev: 1, nlookup: 1, line: 2, nodeId: 2, ino: 2 };
+
+/**
+ * Bytes a key's values usually need (the simulator and real traces): what the colouring groups
+ * by, so a slot's fields have similar widths and no narrow field is put where a wide one makes
+ * every row pay 4 bytes. Only memory depends on it, never correctness.
+ */
+function usualBytes(key: string): number {
+  const narrow = USUALLY_NARROW[key];
+  if (narrow !== undefined) return narrow;
+  const type = columnTypeOfKey(key);
+  switch (type) {
+    case 'f64': case 'u32': return 4; // offsets, lengths, ids, cookies, flags, halves of u64s
+    case 'u16': return 2;
+    case 'str': return 2;
+    default: return 1; // i32 (errnos, fds), u8, bool, enums
+  }
+}
+
+interface Layout {
+  slotOfKey: Map<string, number>;
+  slotKeys: string[][];
+  slotIsStr: boolean[];
+}
+
+/**
+ * Greedy colouring: keys by usual width (widest first), then by how many kinds have them, then in
+ * canonical order; each joins the first slot of its width class holding no key of a kind it is
+ * in, or opens a new one. String-id keys share slots only with each other, so a slot is either
+ * all string ids (remapped as a whole when rows move between string tables) or none.
+ */
+function computeLayout(): Layout {
+  const kindsOf = new Map<string, Set<number>>(STORAGE_KEYS.map((k) => [k, new Set()]));
+  KIND_KEYS.forEach((keys, code) => { for (const k of keys) kindsOf.get(k)!.add(code); });
+  const order = [...STORAGE_KEYS].sort((a, b) =>
+    usualBytes(b) - usualBytes(a) || kindsOf.get(b)!.size - kindsOf.get(a)!.size || STORAGE_KEYS.indexOf(a) - STORAGE_KEYS.indexOf(b));
+  const slotKeys: string[][] = [];
+  const slotKinds: Set<number>[] = [];
+  const slotClass: string[] = [];
+  const slotOfKey = new Map<string, number>();
+  for (const key of order) {
+    const cls = `${usualBytes(key)}:${columnTypeOfKey(key) === 'str'}`;
+    const kinds = kindsOf.get(key)!;
+    let slot = slotKeys.findIndex((_, s) => slotClass[s] === cls && ![...kinds].some((k) => slotKinds[s]!.has(k)));
+    if (slot < 0) {
+      slot = slotKeys.length;
+      slotKeys.push([]);
+      slotKinds.push(new Set());
+      slotClass.push(cls);
+    }
+    slotKeys[slot]!.push(key);
+    for (const k of kinds) slotKinds[slot]!.add(k);
+    slotOfKey.set(key, slot);
+  }
+  return { slotOfKey, slotKeys, slotIsStr: slotKeys.map((keys) => columnTypeOfKey(keys[0]!) === 'str') };
+}
+
+const LAYOUT = computeLayout();
+export const SLOT_COUNT = LAYOUT.slotKeys.length;
+/** Slot → the storage keys it holds. */
+export const SLOT_KEYS: readonly (readonly string[])[] = LAYOUT.slotKeys;
+/** Slot → does it hold string ids (and only string ids)? */
+export const SLOT_IS_STR: readonly boolean[] = LAYOUT.slotIsStr;
+
+/** The slot of a storage key; throws for an unknown key. */
+export function slotOf(key: string): number {
+  const s = LAYOUT.slotOfKey.get(key);
+  if (s === undefined) throw new Error(`unknown column ${key}`);
+  return s;
+}
+
+/** KIND_HAS[key][kindCode] = 1 when that kind stores `key`. */
+export const KIND_HAS: ReadonlyMap<string, Uint8Array> = new Map(STORAGE_KEYS.map((key) => {
+  const has = new Uint8Array(KINDS.length);
+  KIND_KEYS.forEach((keys, code) => { if (keys.includes(key)) has[code] = 1; });
+  return [key, has];
+}));
+
+/** Per kind code and slot: the key that kind keeps there, or null. */
+export const KIND_SLOT_KEY: readonly (readonly (string | null)[])[] = KIND_KEYS.map((keys) => {
+  const row: (string | null)[] = new Array(SLOT_COUNT).fill(null);
+  for (const k of keys) row[slotOf(k)] = k;
+  return row;
+});
