@@ -1,6 +1,8 @@
 // CPU profile of the page (CDP Profiler) while it opens a recording and then pans/zooms, for the
 // "what limits it" evidence in docs/performance.md. Not part of `npm run bench`.
-//   node --import tsx bench/profile-page.ts [events=1000000] [phase=load|panzoom|live] [liveSpeed=97]
+//   node --import tsx bench/profile-page.ts [events=1000000] [phase=load|panzoom|live|heap] [liveSpeed=97]
+// heap: no CPU profile; after the load, a heap snapshot's self sizes summed by constructor (what
+// the JS heap part of P4 is made of; ArrayBuffer contents are outside the JS heap).
 // PROFILE_PREKEYS / PROFILE_KEYS (panzoom): keys pressed before / while profiling.
 // PROFILE_QUERY=window=200000 appends a query to the page URL (e.g. a small live window, to profile evictions).
 // live: no recording; the page follows a LiveSession at that speed (~100 k events/s at 97) for 8 s.
@@ -82,6 +84,73 @@ try {
     await cdp.send('Profiler.start');
     await press(process.env.PROFILE_KEYS ?? `${'w'.repeat(10)}${'d'.repeat(5)}${'s'.repeat(10)}`);
   }
+  }
+  if (phase === 'heap') {
+    const parts: string[] = [];
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', (e: { chunk: string }) => { parts.push(e.chunk); });
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    const snap = JSON.parse(parts.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+    const f = snap.snapshot.meta.node_fields;
+    const [typeAt, nameAt, sizeAt, width] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size'), f.length];
+    const types = snap.snapshot.meta.node_types[0];
+    const bySize = new Map<string, { bytes: number; count: number }>();
+    let total = 0;
+    for (let i = 0; i < snap.nodes.length; i += width) {
+      const type = types[snap.nodes[i + typeAt]!]!;
+      const name = type === 'object' || type === 'native' ? snap.strings[snap.nodes[i + nameAt]!]! : `(${type})`;
+      const e = bySize.get(name) ?? { bytes: 0, count: 0 };
+      e.bytes += snap.nodes[i + sizeAt]!;
+      e.count++;
+      total += snap.nodes[i + sizeAt]!;
+      bySize.set(name, e);
+    }
+    console.log(`heap snapshot: ${(total / 1e6).toFixed(1)} MB self size, ${(total / count).toFixed(2)} B/event`);
+    for (const [k, e] of [...bySize].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25)) {
+      console.log(`${(e.bytes / 1e6).toFixed(2).padStart(9)} MB ${String(e.count).padStart(9)} × ${k.slice(0, 80)}`);
+    }
+    if (process.env.PROFILE_HEAP_DETAIL) {
+      // Plain objects by their property names, strings by their first characters: what they are.
+      const ef = (snap.snapshot.meta as unknown as { edge_fields: string[]; edge_types: [string[]] });
+      const edges = (snap as unknown as { edges: number[] }).edges;
+      const eWidth = ef.edge_fields.length;
+      const [eType, eName, eTo] = [ef.edge_fields.indexOf('type'), ef.edge_fields.indexOf('name_or_index'), ef.edge_fields.indexOf('to_node')];
+      const eTypes = ef.edge_types[0];
+      const ecAt = f.indexOf('edge_count');
+      const shapes = new Map<string, number>();
+      const strs = new Map<string, number>();
+      const nums = new Map<string, number>();
+      let e = 0;
+      for (let i = 0; i < snap.nodes.length; i += width) {
+        const n = snap.nodes[i + ecAt]!;
+        const type = types[snap.nodes[i + typeAt]!]!;
+        const name = snap.strings[snap.nodes[i + nameAt]!]!;
+        if (type === 'object' && name === 'Object') {
+          const props: string[] = [];
+          for (let k = 0; k < n && props.length < 6; k++) if (eTypes[edges[e + k * eWidth + eType]!] === 'property') props.push(snap.strings[edges[e + k * eWidth + eName]!]!);
+          const key = props.join(',');
+          shapes.set(key, (shapes.get(key) ?? 0) + 1);
+        } else if (type === 'string' || type === 'concatenated string' || type === 'sliced string') {
+          const key = name.slice(0, 12).replace(/[0-9]/g, '#');
+          strs.set(key, (strs.get(key) ?? 0) + 1);
+        }
+        // Heap numbers: who points at them (edge names into (number) nodes).
+        for (let k = 0; k < n; k++) {
+          const to = edges[e + k * eWidth + eTo]!;
+          if (types[snap.nodes[to + typeAt]!] === 'number') {
+            const key = `${name.slice(0, 30)}.${eTypes[edges[e + k * eWidth + eType]!]}`;
+            nums.set(key, (nums.get(key) ?? 0) + 1);
+          }
+        }
+        e += n * eWidth;
+      }
+      for (const [label, m] of [['objects by properties', shapes], ['strings by prefix', strs], ['heap numbers by holder', nums]] as const) {
+        console.log(label);
+        for (const [k, c] of [...m].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${String(c).padStart(9)} × ${k}`);
+      }
+    }
+    process.exit(0);
   }
   const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
   writeFileSync(join(dir, `${phase}.cpuprofile`), JSON.stringify(profile));

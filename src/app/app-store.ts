@@ -516,6 +516,7 @@ export class AppStore implements ViewHost {
     this.trace.trim();
     this.spans.trim();
     this.locks.trim(this.spans);
+    this.cache.trim();
     this.extendReplay();
     this.changed(true);
   }

@@ -31,7 +31,7 @@ export interface BenchHooks {
   stop(): BenchFrame[];
   frameCount(): number;
   /** Bytes of typed-array capacity held per owner (store columns, span index, …), and rows. */
-  typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; columns: number };
+  typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; cacheBytes: number; columns: number };
 }
 
 declare global {
@@ -74,7 +74,7 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
       // Capacity included; spanBytes includes the per-track LOD levels.
       return {
         events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length,
-        spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), columns: t.slotsInUse().length + 2,
+        spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), cacheBytes: store.cache.byteLength(), columns: t.slotsInUse().length + 2,
       };
     },
   };

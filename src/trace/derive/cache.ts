@@ -39,6 +39,81 @@ export interface CacheExtent {
   endRow: number;
 }
 
+/** What ends an extent: '' while cached, 'replaced' by an upsert, an inval or drop reason. By code. */
+const END_REASONS: readonly string[] = ['', 'replaced', ...ENUMS.reason, '?'];
+const END_CODE = new Map(END_REASONS.map((r, i) => [r, i]));
+const NO_END_ROW = 0xffff_ffff;
+
+/**
+ * One inode's extents (every mapping it has cached, ended or not), as columns: an object per
+ * extent, with its four doubles boxed, was most of the page's JS heap (~6 B/event). `at(i)`
+ * materializes one for the views that list a few.
+ */
+export class CacheExtents {
+  /** 0 read, 1 write (ENUMS.fork). */
+  readonly fork = new Growable(Uint8Array, 16);
+  readonly offsetBytes = new Growable(Float64Array, 16);
+  readonly lenBytes = new Growable(Float64Array, 16);
+  readonly mapType = new Growable(Uint8Array, 16);
+  readonly mapFlags = new Growable(Uint16Array, 16);
+  readonly fromNs = new Growable(Float64Array, 16);
+  /** NaN while still cached. */
+  readonly toNs = new Growable(Float64Array, 16);
+  /** The upsert that filled it. */
+  readonly upsertRow = new Growable(Uint32Array, 16);
+  readonly endRow = new Growable(Uint32Array, 16);
+  /** Index into END_REASONS. */
+  readonly endReason = new Growable(Uint8Array, 16);
+
+  get length(): number { return this.fork.length; }
+
+  /** A new, still cached extent; returns its index. */
+  push(fork: number, offsetBytes: number, lenBytes: number, mapType: number, mapFlags: number, fromNs: number, upsertRow: number): number {
+    this.fork.push(fork);
+    this.offsetBytes.push(offsetBytes);
+    this.lenBytes.push(lenBytes);
+    this.mapType.push(mapType);
+    this.mapFlags.push(mapFlags);
+    this.fromNs.push(fromNs);
+    this.toNs.push(Number.NaN);
+    this.upsertRow.push(upsertRow);
+    this.endRow.push(NO_END_ROW);
+    this.endReason.push(0);
+    return this.length - 1;
+  }
+
+  close(i: number, tsNs: number, row: number, reason: string): void {
+    this.toNs.data[i] = tsNs;
+    this.endRow.data[i] = row;
+    this.endReason.data[i] = END_CODE.get(reason) ?? END_CODE.get('?')!;
+  }
+
+  /** Is extent i cached at tsNs (fromNs ≤ tsNs < toNs)? */
+  cachedAt(i: number, tsNs: number): boolean {
+    const to = this.toNs.data[i]!;
+    return this.fromNs.data[i]! <= tsNs && (Number.isNaN(to) || tsNs < to);
+  }
+
+  at(i: number): CacheExtent {
+    const endRow = this.endRow.data[i]!;
+    return {
+      fork: ENUMS.fork[this.fork.data[i]!]!, offsetBytes: this.offsetBytes.data[i]!, lenBytes: this.lenBytes.data[i]!,
+      mapType: this.mapType.data[i]!, mapFlags: this.mapFlags.data[i]!, fromNs: this.fromNs.data[i]!, toNs: this.toNs.data[i]!,
+      upsertRow: this.upsertRow.data[i]!, endReason: END_REASONS[this.endReason.data[i]!]!, endRow: endRow === NO_END_ROW ? -1 : endRow,
+    };
+  }
+
+  trim(): void {
+    for (const g of [this.fork, this.offsetBytes, this.lenBytes, this.mapType, this.mapFlags, this.fromNs, this.toNs, this.upsertRow, this.endRow, this.endReason]) g.trim();
+  }
+
+  byteLength(): number {
+    return this.fork.byteLength() + this.offsetBytes.byteLength() + this.lenBytes.byteLength() + this.mapType.byteLength()
+      + this.mapFlags.byteLength() + this.fromNs.byteLength() + this.toNs.byteLength() + this.upsertRow.byteLength()
+      + this.endRow.byteLength() + this.endReason.byteLength();
+  }
+}
+
 export type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop';
 export const CACHE_MARKER_KINDS: readonly CacheMarkerKind[] = ['hit', 'miss', 'upsert', 'inval', 'stale', 'drop'];
 const MARKER_CODE = Object.fromEntries(CACHE_MARKER_KINDS.map((k, i) => [k, i])) as Record<CacheMarkerKind, number>;
@@ -68,6 +143,16 @@ export class CacheMarkers {
 
   get length(): number { return this.row.length; }
 
+  byteLength(): number {
+    return this.kind.byteLength() + this.row.byteLength() + this.tsNs.byteLength();
+  }
+
+  trim(): void {
+    this.kind.trim();
+    this.row.trim();
+    this.tsNs.trim();
+  }
+
   push(kind: CacheMarkerKind, row: number, tsNs: number): void {
     this.kind.push(MARKER_CODE[kind]);
     this.row.push(row);
@@ -83,7 +168,7 @@ export class CacheMarkers {
 export interface InodeCache {
   nodeId: number;
   ino: number;
-  extents: CacheExtent[];
+  extents: CacheExtents;
   markers: CacheMarkers;
   /** Highest byte any extent or marker reaches (a drop, and lengths ≥ 2^40, do not count). */
   maxOffsetBytes: number;
@@ -94,6 +179,7 @@ export interface InodeCache {
 }
 
 const K = KIND_CODE;
+const forkCode = (fork: Fork): number => (fork === 'write' ? 1 : 0);
 /** Pending implicit misses kept per nodeId before its cache appears (older ones are dropped). */
 export const MAX_PENDING_MISSES = 256;
 const IOMAP_BEGIN_OPCODE = Opcode.IOMAP_BEGIN;
@@ -110,6 +196,21 @@ export class CacheIndex {
   private readonly beginByTask = new Map<number, number>();
   /** nodeId → implicit misses (iomap_begin row, upcall tsNs) waiting for its cache to appear. */
   private readonly pendingMisses = new Map<number, Array<{ row: number; tsNs: number }>>();
+
+  /** Drops growth slack (a file finished loading); later updates grow again. */
+  trim(): void {
+    for (const c of this.inodes.values()) {
+      c.extents.trim();
+      c.markers.trim();
+    }
+  }
+
+  /** Bytes of the typed arrays (capacity included): every inode's extents and markers. */
+  byteLength(): number {
+    let n = 0;
+    for (const c of this.inodes.values()) n += c.extents.byteLength() + c.markers.byteLength();
+    return n;
+  }
 
   update(store: TraceStore): void {
     if (this.processedRows >= store.length) return;
@@ -149,7 +250,7 @@ export class CacheIndex {
   private inode(store: TraceStore, nodeId: number, ino: number): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
-      c = { nodeId, ino, extents: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
+      c = { nodeId, ino, extents: new CacheExtents(), markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
       for (const m of this.pendingMisses.get(nodeId) ?? []) {
         c.markers.push('miss', m.row, m.tsNs);
         reach(c, store.f64('posBytes')[m.row]!, store.f64('lenBytes')[m.row]!);
@@ -180,11 +281,7 @@ export class CacheIndex {
         const off = cols.mapOffsetBytes[row]!;
         const len = cols.mapLenBytes[row]!;
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
-        c.extents.push({
-          fork, offsetBytes: off, lenBytes: len, mapType: cols.mapType[row]!, mapFlags: cols.mapFlags[row]!,
-          fromNs: tsNs, toNs: Number.NaN, upsertRow: row, endReason: '', endRow: -1,
-        });
-        this.insertLive(c, fork, c.extents.length - 1);
+        this.insertLive(c, fork, c.extents.push(forkCode(fork), off, len, cols.mapType[row]!, cols.mapFlags[row]!, tsNs, row));
         c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len); // the extent (the marker's reach is within it)
         c.markers.push('upsert', row, tsNs);
         break;
@@ -198,7 +295,7 @@ export class CacheIndex {
       }
       case K.cache_drop: {
         const reason = ENUMS.reason[cols.reason[row]!] ?? '?';
-        for (const i of c.live[fork]) this.close(c.extents[i]!, tsNs, row, reason);
+        for (const i of c.live[fork]) c.extents.close(i, tsNs, row, reason);
         c.live[fork] = [];
         c.markers.push('drop', row, tsNs);
         break;
@@ -211,12 +308,6 @@ export class CacheIndex {
     }
   }
 
-  private close(e: CacheExtent, tsNs: number, row: number, reason: string): void {
-    e.toNs = tsNs;
-    e.endRow = row;
-    e.endReason = reason;
-  }
-
   /**
    * Removes [off, off+len) from a fork at tsNs; partly covered extents leave their remainders.
    * A fork's live extents never overlap (an upsert removes its range first), so kept sorted by
@@ -227,24 +318,22 @@ export class CacheIndex {
     const end = off + len;
     const live = c.live[fork];
     const ext = c.extents;
+    const offsets = ext.offsetBytes.data;
     const first = liveEndingAfter(c, fork, off);
     let last = first;
-    while (last < live.length && ext[live[last]!]!.offsetBytes < end) last++;
+    while (last < live.length && offsets[live[last]!]! < end) last++;
     if (last === first) return; // the common case (an upsert of a new range): nothing to close or split
     const remainders: number[] = [];
     for (let k = first; k < last; k++) {
-      const e = ext[live[k]!]!;
-      const eEnd = e.offsetBytes + e.lenBytes;
-      this.close(e, tsNs, row, reason);
-      // Only the run's first extent can start before the range, only its last end after it: in order.
-      if (e.offsetBytes < off) {
-        remainders.push(ext.length);
-        ext.push({ ...e, lenBytes: off - e.offsetBytes, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
-      }
-      if (eEnd > end) {
-        remainders.push(ext.length);
-        ext.push({ ...e, offsetBytes: end, lenBytes: eEnd - end, fromNs: tsNs, toNs: Number.NaN, endReason: '', endRow: -1 });
-      }
+      const i = live[k]!;
+      const eOff = ext.offsetBytes.data[i]!;
+      const eEnd = eOff + ext.lenBytes.data[i]!;
+      ext.close(i, tsNs, row, reason);
+      // Remainders keep the mapping of the upsert that filled it. Only the run's first extent can
+      // start before the range, only its last end after it: in order.
+      const [f, type, flags, upsertRow] = [ext.fork.data[i]!, ext.mapType.data[i]!, ext.mapFlags.data[i]!, ext.upsertRow.data[i]!];
+      if (eOff < off) remainders.push(ext.push(f, eOff, off - eOff, type, flags, tsNs, upsertRow));
+      if (eEnd > end) remainders.push(ext.push(f, end, eEnd - end, type, flags, tsNs, upsertRow));
     }
     live.splice(first, last - first, ...remainders);
   }
@@ -252,19 +341,20 @@ export class CacheIndex {
   /** Adds extent `idx` (its range already removed from the fork) to the fork's live list, in offset order. */
   private insertLive(c: InodeCache, fork: Fork, idx: number): void {
     // Nothing live overlaps it now, so the first extent ending after its offset is the first after it.
-    c.live[fork].splice(liveEndingAfter(c, fork, c.extents[idx]!.offsetBytes), 0, idx);
+    c.live[fork].splice(liveEndingAfter(c, fork, c.extents.offsetBytes.data[idx]!), 0, idx);
   }
 }
 
 /** Position of the first live extent of the fork (sorted, non-overlapping) that ends after offsetBytes. */
 function liveEndingAfter(c: InodeCache, fork: Fork, offsetBytes: number): number {
   const live = c.live[fork];
+  const offsets = c.extents.offsetBytes.data;
+  const lens = c.extents.lenBytes.data;
   let lo = 0;
   let hi = live.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const e = c.extents[live[mid]!]!;
-    if (e.offsetBytes + e.lenBytes <= offsetBytes) lo = mid + 1;
+    if (offsets[live[mid]!]! + lens[live[mid]!]! <= offsetBytes) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -328,9 +418,9 @@ export function markerList(store: TraceStore, c: InodeCache): CacheMarker[] {
 
 /** Extents of one inode cached at tsNs (fromNs ≤ tsNs < toNs), sorted by fork then offset. */
 export function cacheContentsAt(c: InodeCache, tsNs: number): CacheExtent[] {
-  return c.extents
-    .filter((e) => e.fromNs <= tsNs && (Number.isNaN(e.toNs) || tsNs < e.toNs))
-    .sort((a, b) => (a.fork === b.fork ? a.offsetBytes - b.offsetBytes : a.fork === 'read' ? -1 : 1));
+  const out: CacheExtent[] = [];
+  for (let i = 0; i < c.extents.length; i++) if (c.extents.cachedAt(i, tsNs)) out.push(c.extents.at(i));
+  return out.sort((a, b) => (a.fork === b.fork ? a.offsetBytes - b.offsetBytes : a.fork === 'read' ? -1 : 1));
 }
 
 /** Hits and misses of one inode per time bucket over [fromNs, toNs). */

@@ -149,7 +149,7 @@ describe('CacheIndex', () => {
     expect(cacheContentsAt(c, 55).map((e) => [e.fork, e.offsetBytes, e.lenBytes])).toEqual([['read', 0, 16384], ['read', 20480, 45056]]);
     expect(cacheContentsAt(c, 65).map((e) => e.fork)).toEqual(['read', 'read', 'write']);
     expect(cacheContentsAt(c, 75).map((e) => [e.fork, e.mapType])).toEqual([['write', MapType.UNWRITTEN]]);
-    expect(c.extents[0]!.endReason).toBe('ioend');
+    expect(c.extents.at(0).endReason).toBe('ioend');
     expect(markerList(store, c).map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
   });
   it('buckets hits and misses for the hit-rate strip', () => {
@@ -231,7 +231,7 @@ describe('CacheIndex', () => {
     ]);
     const c = cache.inodes.get(4)!;
     expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 4096], [4096, 8192]]);
-    expect(c.extents[0]!.endReason).toBe('replaced');
+    expect(c.extents.at(0).endReason).toBe('replaced');
   });
 });
 

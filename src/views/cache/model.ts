@@ -44,15 +44,19 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
   const maxOffsetBytes = Math.max(4096, c.maxOffsetBytes);
   const yOf = (offsetBytes: number): number => (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
   const rects: CacheRect[] = [];
-  c.extents.forEach((e, i) => {
-    const to = Number.isNaN(e.toNs) ? nowNs : e.toNs;
-    if (to < startNs || e.fromNs > endNs) return;
-    const x0 = Math.max(0, scale.nsToPx(e.fromNs));
+  const e = c.extents;
+  for (let i = 0; i < e.length; i++) {
+    const fromNs = e.fromNs.data[i]!;
+    const to = Number.isNaN(e.toNs.data[i]!) ? nowNs : e.toNs.data[i]!;
+    if (to < startNs || fromNs > endNs) continue;
+    const x0 = Math.max(0, scale.nsToPx(fromNs));
     const x1 = Math.min(widthPx, scale.nsToPx(to));
-    const y0 = yOf(e.offsetBytes);
-    rects.push({ xPx: x0, widthPx: Math.max(1, x1 - x0), yPx: y0, heightPx: Math.max(1, yOf(e.offsetBytes + e.lenBytes) - y0),
-      mapType: e.mapType, hatched: e.mapType === MapType.UNWRITTEN, fork: e.fork, extentIdx: i });
-  });
+    const offsetBytes = e.offsetBytes.data[i]!;
+    const y0 = yOf(offsetBytes);
+    const mapType = e.mapType.data[i]!;
+    rects.push({ xPx: x0, widthPx: Math.max(1, x1 - x0), yPx: y0, heightPx: Math.max(1, yOf(offsetBytes + e.lenBytes.data[i]!) - y0),
+      mapType, hatched: mapType === MapType.UNWRITTEN, fork: e.fork.data[i] === 1 ? 'write' : 'read', extentIdx: i });
+  }
   const markers: CacheMarkerPrim[] = [];
   const lastAt = new Map<number, CacheMarkerPrim>();
   const markerTs = c.markers.tsNs.data;
