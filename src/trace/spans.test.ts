@@ -14,7 +14,7 @@ function build(events: Parameters<TraceStore['appendAll']>[0]): { store: TraceSt
 
 describe('SpanIndex pairing', () => {
   it('pairs a write syscall with its upcall, service and iomap step', () => {
-    const { spans } = build([
+    const { store, spans } = build([
       ev('app_op_begin', 0, 'dd/412'),
       ev('iomap_begin', 10, 'dd/412'),
       ev('fuse_send', 12, 'dd/412', { unique: 88 }),
@@ -34,13 +34,13 @@ describe('SpanIndex pairing', () => {
     const iomap = byKind(SpanKind.iomap);
     // PURE_OVERWRITE write slot: the read mapping is the destination, so it colours the span.
     expect(spans.style.data[iomap]).toBe(MapType.UNWRITTEN);
-    expect([spans.readMapRow.data[iomap], spans.writeMapRow.data[iomap]]).toEqual([5, 6]);
+    expect(spans.mapRowsOf(store, iomap)).toEqual({ read: 5, write: 6 });
     expect(spans.endNs.data[iomap]).toBe(60);
     expect(spans.endNs.data[byKind(SpanKind.app_op)]).toBe(70);
   });
 
   it('colours a RETRY_CACHE step by the mapping the cache then gave', () => {
-    const { spans } = build([
+    const { store, spans } = build([
       ev('iomap_begin', 0, 'a/1'),
       ev('iomap_map', 5, 'a/1', { slot: 'read', source: 'reply', mapType: MapType.RETRY_CACHE }),
       ev('iomap_map', 5, 'a/1', { slot: 'write', source: 'reply', mapType: MapType.PURE_OVERWRITE }),
@@ -52,7 +52,8 @@ describe('SpanIndex pairing', () => {
       ev('iomap_iter_end', 12, 'a/1'),
     ]);
     expect(spans.style.data[0]).toBe(MapType.UNWRITTEN);
-    expect(spans.readMapRow.data[0]).toBe(3);
+    expect(spans.mapRowsOf(store, 0)).toEqual({ read: 3, write: 2 });
+    expect(spans.mapRowsOf(store, 1)).toEqual({ read: 7, write: 6 });
     // A real write destination (out-of-place) wins over the read slot (its srcmap).
     expect(spans.style.data[1]).toBe(MapType.MAPPED);
   });

@@ -59,6 +59,8 @@ export interface Lane {
 
 /** Marks a missing row link. */
 export const NO_ROW = 0xffff_ffff;
+/** mapRowsOf looks this many rows past an iomap span's begin at most. */
+export const MAX_MAP_SCAN_ROWS = 1 << 20;
 const K = KIND_CODE;
 
 const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
@@ -85,9 +87,6 @@ export class SpanIndex {
   readonly lane = u32s();
   readonly beginRow = u32s();
   readonly endRow = u32s();
-  /** iomap spans: the rows of their read-slot and write-slot `iomap_map` events (NO_ROW if none). */
-  readonly readMapRow = u32s();
-  readonly writeMapRow = u32s();
   readonly lanes: Lane[] = [];
   /** tracks[laneIdx * SUBROW_COUNT + subrow] */
   readonly tracks: Track[] = [];
@@ -99,6 +98,11 @@ export class SpanIndex {
   private readonly openByTaskKey = new Map<string, number>();
   private readonly openReq = new Map<number, number>();
   private readonly openServe = new Map<number, number>();
+  /**
+   * Open iomap spans → the mapType of their write-slot mapping so far (its read mapping's colour
+   * depends on it). Only while open: mapRowsOf finds a span's mapping rows when someone asks.
+   */
+  private readonly openWriteMapType = new Map<number, number>();
 
   get count(): number { return this.startNs.length; }
 
@@ -127,8 +131,6 @@ export class SpanIndex {
     this.lane.push(laneIdx);
     this.beginRow.push(row);
     this.endRow.push(NO_ROW);
-    this.readMapRow.push(NO_ROW);
-    this.writeMapRow.push(NO_ROW);
     const t = this.track(laneIdx, SPAN_SUBROW[kind]);
     t.spans.push(id);
     t.openIds.add(id);
@@ -143,6 +145,31 @@ export class SpanIndex {
     t.openIds.delete(id);
     const durNs = tsNs - this.startNs.data[id]!;
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
+    if (kind === 'iomap') this.openWriteMapType.delete(id);
+  }
+
+  /**
+   * An iomap span's mapping rows: the last `iomap_map` of its task in each slot between its begin
+   * and end rows (NO_ROW if none), the mapping the step used — a RETRY_CACHE reply is followed by
+   * the cache's. A scan, for the few spans a user asks about (search), instead of two u32 columns
+   * for every span (~2 B/event); past MAX_MAP_SCAN_ROWS rows the rest of the span is not looked at.
+   */
+  mapRowsOf(store: TraceStore, id: number): { read: number; write: number } {
+    const out = { read: NO_ROW, write: NO_ROW };
+    if (this.kind.data[id] !== SpanKind.iomap) return out;
+    const begin = this.beginRow.data[id]!;
+    const endRow = this.endRow.data[id]!;
+    const last = Math.min(endRow === NO_ROW ? store.length - 1 : endRow, begin + MAX_MAP_SCAN_ROWS);
+    const kinds = store.kinds;
+    const task = store.col('task');
+    const slot = store.col('slot');
+    const t = task[begin]!;
+    for (let r = begin + 1; r <= last; r++) {
+      if (kinds[r] !== K.iomap_map || task[r] !== t) continue;
+      if (slot[r] === 1) out.write = r;
+      else out.read = r;
+    }
+    return out;
   }
 
   /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
@@ -152,12 +179,12 @@ export class SpanIndex {
 
   /** Room for `spanCount` spans in the per-span columns (a live window's rebuild knows about how many). */
   reserve(spanCount: number): void {
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.reserve(spanCount);
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) g.reserve(spanCount);
   }
 
   /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) g.trim();
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) g.trim();
     for (const t of this.tracks) {
       t.spans.trim();
       t.lod.trim();
@@ -167,7 +194,7 @@ export class SpanIndex {
   /** Bytes of the typed arrays (capacity included): spans, tracks and their LOD levels. */
   byteLength(): number {
     let n = 0;
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow, this.readMapRow, this.writeMapRow]) n += g.byteLength();
+    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) n += g.byteLength();
     for (const t of this.tracks) n += t.spans.byteLength() + t.lod.byteLength();
     return n;
   }
@@ -233,12 +260,12 @@ export class SpanIndex {
           // followed by the cache's mapping), so later rows override earlier ones.
           const type = mapType[row]!;
           const isWriteSlot = slot[row] === 1;
-          (isWriteSlot ? this.writeMapRow : this.readMapRow).data[id] = row;
           if (isWriteSlot) {
+            this.openWriteMapType.set(id, type);
             if (type !== MapType.PURE_OVERWRITE) this.style.data[id] = type;
           } else {
-            const w = this.writeMapRow.data[id]!;
-            const writeIsDest = w !== NO_ROW && mapType[w] !== MapType.PURE_OVERWRITE;
+            const w = this.openWriteMapType.get(id);
+            const writeIsDest = w !== undefined && w !== MapType.PURE_OVERWRITE;
             if (!writeIsDest) this.style.data[id] = type;
           }
           break;

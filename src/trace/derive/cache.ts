@@ -21,7 +21,6 @@ import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
-import { searchSorted } from '../sorted.ts';
 
 export interface CacheExtent {
   fork: Fork;
@@ -131,37 +130,59 @@ export interface CacheMarker {
 /**
  * One inode's markers in time order, as columns: a quarter of a live trace's rows are cache events,
  * and an object per marker was most of the page's JS heap and of a live-window rebuild's time.
- * Everything else about a marker is in its store row: markerAt reads it back.
+ * Everything else about a marker is in its store row (markerAt), its time too: a marker's time
+ * is its row's, except for the implicit misses, which are an inode's first markers (they are
+ * added when its cache appears) and happen when their upcall is sent.
  */
 export class CacheMarkers {
   /** Index into CACHE_MARKER_KINDS. */
   readonly kind = new Growable(Uint8Array, 16);
   /** The cache event's row; for an implicit miss, its iomap_begin's row. */
   readonly row = new Growable(Uint32Array, 16);
-  /** When it happened (an implicit miss: when its upcall was sent). Nondecreasing. */
-  readonly tsNs = new Growable(Float64Array, 16);
+  /** Times of the leading implicit misses (markers [0, implicitCount)). */
+  private implicitTsNs: number[] = [];
 
   get length(): number { return this.row.length; }
+  get implicitCount(): number { return this.implicitTsNs.length; }
 
   byteLength(): number {
-    return this.kind.byteLength() + this.row.byteLength() + this.tsNs.byteLength();
+    return this.kind.byteLength() + this.row.byteLength();
   }
 
   trim(): void {
     this.kind.trim();
     this.row.trim();
-    this.tsNs.trim();
   }
 
-  push(kind: CacheMarkerKind, row: number, tsNs: number): void {
+  /** An implicit miss (before any other marker): its iomap_begin row and its upcall's time. */
+  pushImplicitMiss(beginRow: number, tsNs: number): void {
+    if (this.length !== this.implicitCount) throw new Error('implicit misses come before other markers');
+    this.implicitTsNs.push(tsNs);
+    this.kind.push(MARKER_CODE.miss);
+    this.row.push(beginRow);
+  }
+
+  push(kind: CacheMarkerKind, row: number): void {
     this.kind.push(MARKER_CODE[kind]);
     this.row.push(row);
-    this.tsNs.push(tsNs);
   }
 
-  /** First marker at or after tsNs (length if none). */
-  lowerBound(tsNs: number): number {
-    return searchSorted(this.tsNs.data, this.length, tsNs);
+  /** When marker i happened (`ts`: the store's tsNs column). Nondecreasing in i. */
+  tsNsOf(ts: Float64Array, i: number): number {
+    return i < this.implicitTsNs.length ? this.implicitTsNs[i]! : ts[this.row.data[i]!]!;
+  }
+
+  /** First marker at or after tsNs (length if none); `store` is the one the index was built from. */
+  lowerBound(store: TraceStore, tsNs: number): number {
+    const ts = store.tsNs;
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.tsNsOf(ts, mid) < tsNs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
 
@@ -252,7 +273,7 @@ export class CacheIndex {
     if (!c) {
       c = { nodeId, ino, extents: new CacheExtents(), markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
       for (const m of this.pendingMisses.get(nodeId) ?? []) {
-        c.markers.push('miss', m.row, m.tsNs);
+        c.markers.pushImplicitMiss(m.row, m.tsNs);
         reach(c, store.f64('posBytes')[m.row]!, store.f64('lenBytes')[m.row]!);
         c.misses++;
       }
@@ -273,7 +294,7 @@ export class CacheIndex {
       case K.cache_lookup: {
         const hit = cols.hit[row] === 1;
         if (hit) c.hits++; else c.misses++;
-        c.markers.push(hit ? 'hit' : 'miss', row, tsNs);
+        c.markers.push(hit ? 'hit' : 'miss', row);
         reach(c, posBytes, lenBytes);
         break;
       }
@@ -283,13 +304,13 @@ export class CacheIndex {
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
         this.insertLive(c, fork, c.extents.push(forkCode(fork), off, len, cols.mapType[row]!, cols.mapFlags[row]!, tsNs, row));
         c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len); // the extent (the marker's reach is within it)
-        c.markers.push('upsert', row, tsNs);
+        c.markers.push('upsert', row);
         break;
       }
       case K.cache_inval: {
         const reason = ENUMS.reason[cols.reason[row]!] ?? '?';
         this.remove(c, fork, posBytes, lenBytes, tsNs, row, reason);
-        c.markers.push('inval', row, tsNs);
+        c.markers.push('inval', row);
         reach(c, posBytes, lenBytes);
         break;
       }
@@ -297,11 +318,11 @@ export class CacheIndex {
         const reason = ENUMS.reason[cols.reason[row]!] ?? '?';
         for (const i of c.live[fork]) c.extents.close(i, tsNs, row, reason);
         c.live[fork] = [];
-        c.markers.push('drop', row, tsNs);
+        c.markers.push('drop', row);
         break;
       }
       case K.cache_stale: {
-        c.markers.push('stale', row, tsNs);
+        c.markers.push('stale', row);
         reach(c, posBytes, cols.mapLenBytes[row]!);
         break;
       }
@@ -385,7 +406,7 @@ export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMark
   const m = c.markers;
   const kind = CACHE_MARKER_KINDS[m.kind.data[i]!]!;
   const row = m.row.data[i]!;
-  const tsNs = m.tsNs.data[i]!;
+  const tsNs = m.tsNsOf(store.tsNs, i);
   const k = store.kinds[row]!;
   if (k === K.iomap_begin) {
     return { kind, tsNs, row, fork: 'read', posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: 'no cache yet' };
@@ -424,17 +445,19 @@ export function cacheContentsAt(c: InodeCache, tsNs: number): CacheExtent[] {
 }
 
 /** Hits and misses of one inode per time bucket over [fromNs, toNs). */
-export function hitRateBuckets(c: InodeCache, fromNs: number, toNs: number, bucketCount: number): { hits: Uint32Array; misses: Uint32Array } {
+export function hitRateBuckets(store: TraceStore, c: InodeCache, fromNs: number, toNs: number, bucketCount: number): { hits: Uint32Array; misses: Uint32Array } {
   const hits = new Uint32Array(bucketCount);
   const misses = new Uint32Array(bucketCount);
   const widthNs = (toNs - fromNs) / bucketCount;
   const m = c.markers;
   const kind = m.kind.data;
-  const ts = m.tsNs.data;
-  for (let i = m.lowerBound(fromNs); i < m.length && ts[i]! < toNs; i++) {
+  const ts = store.tsNs;
+  for (let i = m.lowerBound(store, fromNs); i < m.length; i++) {
+    const tsNs = m.tsNsOf(ts, i);
+    if (tsNs >= toNs) break;
     const k = kind[i]!;
     if (k !== MARKER_CODE.hit && k !== MARKER_CODE.miss) continue;
-    const b = Math.min(bucketCount - 1, Math.floor((ts[i]! - fromNs) / widthNs));
+    const b = Math.min(bucketCount - 1, Math.floor((tsNs - fromNs) / widthNs));
     if (k === MARKER_CODE.hit) hits[b]!++; else misses[b]!++;
   }
   return { hits, misses };

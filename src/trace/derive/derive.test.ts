@@ -153,8 +153,8 @@ describe('CacheIndex', () => {
     expect(markerList(store, c).map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
   });
   it('buckets hits and misses for the hit-rate strip', () => {
-    const { cache } = build(events);
-    const b = hitRateBuckets(cache.inodes.get(4)!, 0, 80, 2);
+    const { cache, store } = build(events);
+    const b = hitRateBuckets(store, cache.inodes.get(4)!, 0, 80, 2);
     expect([...b.misses]).toEqual([1, 0]);
     expect([...b.hits]).toEqual([1, 1]); // hits at 30 and 40: 40 opens the second bucket
   });
@@ -169,6 +169,9 @@ describe('CacheIndex', () => {
     ]);
     const c = cache.inodes.get(4)!;
     expect(markerList(store, c).map((m) => [m.kind, m.reason, m.row, m.tsNs])).toEqual([['miss', 'no cache yet', 0, 6], ['upsert', '', 4, 20], ['hit', '', 5, 30]]);
+    // Found by its upcall's time (6), not its iomap_begin row's (5).
+    expect([c.markers.lowerBound(store, 6), c.markers.lowerBound(store, 6.5)]).toEqual([0, 1]);
+    expect([...hitRateBuckets(store, c, 5.5, 7.5, 2).misses]).toEqual([1, 0]);
     expect([c.hits, c.misses]).toEqual([1, 1]);
     expect(cache.inodes.has(9)).toBe(false);
   });
@@ -183,7 +186,7 @@ describe('CacheIndex', () => {
       ['upsert', 'read', 8192, 4096, ''], ['stale', 'read', 8192, 4096, 'cookie 3 → 5'], ['drop', 'write', 0, 0, 'overflow'],
     ]);
     expect(c.maxOffsetBytes).toBe(12288);
-    expect(c.markers.lowerBound(15)).toBe(1);
+    expect(c.markers.lowerBound(store, 15)).toBe(1);
   });
   it('tracks what is cached like a page map, through random upserts, invalidations and drops', () => {
     // Brute force: 64 pages of 4 KiB per fork, each the row of the upsert that cached it (or -1).

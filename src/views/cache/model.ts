@@ -59,12 +59,14 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
   }
   const markers: CacheMarkerPrim[] = [];
   const lastAt = new Map<number, CacheMarkerPrim>();
-  const markerTs = c.markers.tsNs.data;
+  const storeTs = store.tsNs;
   const markerKind = c.markers.kind.data;
   // Markers are in time order: only those in range are visited. A pixel column's first marker of
   // a kind and fork is read whole; later ones only add to its count (no object, no string key).
-  for (let i = c.markers.lowerBound(startNs); i < c.markers.length && markerTs[i]! <= endNs; i++) {
-    const xPx = scale.nsToPx(markerTs[i]!);
+  for (let i = c.markers.lowerBound(store, startNs); i < c.markers.length; i++) {
+    const tsNs = c.markers.tsNsOf(storeTs, i);
+    if (tsNs > endNs) break;
+    const xPx = scale.nsToPx(tsNs);
     const kind = markerKind[i]!;
     const key = (Math.floor(xPx) * CACHE_MARKER_KINDS.length + kind) * 2 + (markerFork(store, c, i) === 'write' ? 1 : 0);
     const prev = lastAt.get(key);
@@ -75,7 +77,7 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
     markers.push(p);
   }
   const buckets = Math.max(1, Math.floor(widthPx / HIT_BUCKET_PX));
-  const { hits, misses } = hitRateBuckets(c, startNs, endNs, buckets);
+  const { hits, misses } = hitRateBuckets(store, c, startNs, endNs, buckets);
   const hitRate = new Float32Array(buckets);
   for (let i = 0; i < buckets; i++) hitRate[i] = hits[i]! + misses[i]! > 0 ? hits[i]! / (hits[i]! + misses[i]!) : Number.NaN;
   return { scale, nodeId: c.nodeId, ino: c.ino, maxOffsetBytes, rects, markers, hitRate, bucketWidthPx: widthPx / buckets, hits: c.hits, misses: c.misses };

@@ -19,7 +19,8 @@ export function spanMatcher(spans: SpanIndex, store: TraceStore, query: string):
     let hit = memo.get(spanId);
     if (hit === undefined) {
       hit = false;
-      for (const row of [spans.beginRow.data[spanId]!, spans.endRow.data[spanId]!, spans.readMapRow.data[spanId]!, spans.writeMapRow.data[spanId]!]) {
+      const map = spans.mapRowsOf(store, spanId);
+      for (const row of [spans.beginRow.data[spanId]!, spans.endRow.data[spanId]!, map.read, map.write]) {
         if (row !== NO_ROW && row < store.length && rowMatches(store, row, parsed)) { hit = true; break; }
       }
       memo.set(spanId, hit);
