@@ -76,30 +76,25 @@ describe('wire batch codec', () => {
     expect(dst.get(1)).toMatchObject({ unique: 9, nodeId: 3 });
   });
 
-  it('rejects an element type a slot cannot have (a float string id)', () => {
-    const src = storeOf([ev('app_op_begin', 1, 'dd/1')]);
-    const frame = encodeBatch(src, 0, 1, 0).frame;
-    // Find the `task` slot's column header and claim its element type is f64 (4).
+  /** A one-row batch of one app_op_begin, and the byte offset of its `task` slot's column header (a u8 column). */
+  function oneRowWithTaskHeader(): { frame: Uint8Array; task: number; at: number } {
+    const frame = encodeBatch(storeOf([ev('app_op_begin', 1, 'dd/1')]), 0, 1, 0).frame;
     const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const task = slotOf('task');
-    let found = -1;
-    for (let at = 24; at + 4 <= frame.byteLength; at += 8) {
-      if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) { found = at; break; }
+    for (let at = 24; at + 8 <= frame.byteLength; at += 8) {
+      if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) return { frame, task, at };
     }
-    expect(found).toBeGreaterThan(0);
-    dv.setUint8(found + 3, 4);
+    throw new Error('no task column header');
+  }
+
+  it('rejects an element type a slot cannot have (a float string id)', () => {
+    const { frame, task, at } = oneRowWithTaskHeader();
+    new DataView(frame.buffer).setUint8(at + 3, 4); // f64
     expect(() => decodeBatch(frame)).toThrow(new RegExp(`bad element type 4 for slot ${task}`));
   });
 
   it('rejects an unknown slot and a slot given twice', () => {
-    const src = storeOf([ev('app_op_begin', 1, 'dd/1')]);
-    const frame = encodeBatch(src, 0, 1, 0).frame;
-    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-    const task = slotOf('task');
-    let first = -1;
-    for (let at = 24; at + 4 <= frame.byteLength; at += 8) {
-      if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) { first = at; break; }
-    }
+    const { frame, task, at: first } = oneRowWithTaskHeader();
     const unknown = frame.slice();
     new DataView(unknown.buffer).setUint16(first, 999, true);
     expect(() => decodeBatch(unknown)).toThrow(`unknown slot 999 (at byte ${first})`);
