@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { SpanIndex, SpanKind, SPAN_SUBROW, IOMAP_STYLE_ERROR, LockStyle } from './spans.ts';
+import { NO_ROW, SpanIndex, SpanKind, SPAN_SUBROW, IOMAP_STYLE_ERROR, LockStyle } from './spans.ts';
 import { ev } from './testing/events.ts';
 import { MapType } from './fuse-proto.ts';
 
@@ -56,6 +56,22 @@ describe('SpanIndex pairing', () => {
     expect(spans.mapRowsOf(store, 1)).toEqual({ read: 7, write: 6 });
     // A real write destination (out-of-place) wins over the read slot (its srcmap).
     expect(spans.style.data[1]).toBe(MapType.MAPPED);
+  });
+
+  it('gives a step that never closed only the mappings before its task\'s next step', () => {
+    // An import has no iomap_iter_end: every step stays open, and each is followed by the next.
+    const { store, spans } = build([
+      ev('iomap_begin', 0, 'a/1'),
+      ev('iomap_map', 1, 'a/1', { slot: 'read', mapType: MapType.MAPPED }),
+      ev('iomap_map', 1, 'b/2', { slot: 'read', mapType: MapType.HOLE }),
+      ev('iomap_begin', 2, 'a/1'),
+      ev('iomap_map', 3, 'a/1', { slot: 'write', mapType: MapType.UNWRITTEN }),
+      ev('iomap_map', 3, 'a/1', { slot: 'read', mapType: MapType.UNWRITTEN }),
+    ]);
+    expect(spans.mappingRowsOf(store, 0)).toEqual([1]);
+    expect(spans.mapRowsOf(store, 0)).toEqual({ read: 1, write: NO_ROW });
+    expect(spans.mapRowsOf(store, 1)).toEqual({ read: 5, write: 4 });
+    expect([spans.style.data[0], spans.style.data[1]]).toEqual([MapType.MAPPED, MapType.UNWRITTEN]);
   });
 
   it('marks a failed iomap step and pairs lock wait/hold per task and inode', () => {

@@ -59,8 +59,8 @@ export interface Lane {
 
 /** Marks a missing row link. */
 export const NO_ROW = 0xffff_ffff;
-/** mapRowsOf looks this many rows past an iomap span's begin at most. */
-export const MAX_MAP_SCAN_ROWS = 1 << 20;
+/** mappingRowsOf looks this many rows past an iomap span's begin at most (a step is a handful). */
+export const MAX_MAP_SCAN_ROWS = 1 << 16;
 const K = KIND_CODE;
 
 const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
@@ -149,23 +149,37 @@ export class SpanIndex {
   }
 
   /**
-   * An iomap span's mapping rows: the last `iomap_map` of its task in each slot between its begin
-   * and end rows (NO_ROW if none), the mapping the step used — a RETRY_CACHE reply is followed by
-   * the cache's. A scan, for the few spans a user asks about (search), instead of two u32 columns
-   * for every span (~2 B/event); past MAX_MAP_SCAN_ROWS rows the rest of the span is not looked at.
+   * An iomap span's `iomap_map` rows, in order: its task's, after its begin row and up to its end
+   * row — or, for a span that never closed (an import without iter_end events, a gap), up to the
+   * task's next iomap_begin, which is where pairing stopped giving the task's mappings to it.
+   * A scan for the few spans a user asks about (inspector, search) instead of per-span columns;
+   * past MAX_MAP_SCAN_ROWS rows the rest of the span is not looked at.
    */
-  mapRowsOf(store: TraceStore, id: number): { read: number; write: number } {
-    const out = { read: NO_ROW, write: NO_ROW };
-    if (this.kind.data[id] !== SpanKind.iomap) return out;
+  mappingRowsOf(store: TraceStore, id: number): number[] {
+    const rows: number[] = [];
+    if (this.kind.data[id] !== SpanKind.iomap) return rows;
     const begin = this.beginRow.data[id]!;
     const endRow = this.endRow.data[id]!;
     const last = Math.min(endRow === NO_ROW ? store.length - 1 : endRow, begin + MAX_MAP_SCAN_ROWS);
     const kinds = store.kinds;
     const task = store.col('task');
-    const slot = store.col('slot');
     const t = task[begin]!;
     for (let r = begin + 1; r <= last; r++) {
-      if (kinds[r] !== K.iomap_map || task[r] !== t) continue;
+      if (task[r] !== t) continue;
+      if (kinds[r] === K.iomap_map) rows.push(r);
+      else if (kinds[r] === K.iomap_begin) break;
+    }
+    return rows;
+  }
+
+  /**
+   * The mapping an iomap span's step used, per slot: the last of its mapping rows in each (a
+   * RETRY_CACHE reply is followed by the cache's mapping); NO_ROW if none.
+   */
+  mapRowsOf(store: TraceStore, id: number): { read: number; write: number } {
+    const out = { read: NO_ROW, write: NO_ROW };
+    const slot = store.col('slot');
+    for (const r of this.mappingRowsOf(store, id)) {
       if (slot[r] === 1) out.write = r;
       else out.read = r;
     }
@@ -249,6 +263,9 @@ export class SpanIndex {
         }
         case K.iomap_begin: {
           const lane = this.laneOf(strings.get(task[row]!));
+          // A step left open (no iter_end: imports, gaps) gets no more mappings: forget its write slot.
+          const prev = this.openByTaskKey.get(`i:${lane}`);
+          if (prev !== undefined) this.openWriteMapType.delete(prev);
           this.openByTaskKey.set(`i:${lane}`, this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN));
           break;
         }

@@ -1,14 +1,11 @@
 // Text for the tooltip and the inspector: turns a span (its begin/end rows and, for an iomap
 // step, the mapping rows between them) into labelled, pretty-printed fields. Pure.
 
-import { SPAN_KIND_NAMES, type SpanIndex } from '../../trace/spans.ts';
+import { NO_ROW, SPAN_KIND_NAMES, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
-import { KIND_CODE } from '../../trace/schema.ts';
 import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
-
-const NO_ROW = 0xffff_ffff;
 
 export function formatField(name: string, value: unknown): string {
   if (typeof value === 'bigint') return `0x${value.toString(16)}`;
@@ -31,20 +28,6 @@ export interface InspectorSection {
 }
 
 /** Mapping events (iomap_map) the kernel recorded for this iomap step, on the same task. */
-function mappingRows(store: TraceStore, spans: SpanIndex, id: number): number[] {
-  const begin = spans.beginRow.data[id]!;
-  const endRow = spans.endRow.data[id]!;
-  const last = endRow === NO_ROW ? store.length - 1 : endRow;
-  const task = store.col('task')[begin];
-  const taskCol = store.col('task');
-  const rows: number[] = [];
-  // Bounded: an iomap step is a handful of rows; cap the scan for a span left open by a gap.
-  for (let r = begin + 1; r <= last && r <= begin + 10_000; r++) {
-    if (store.kinds[r] === KIND_CODE.iomap_map && taskCol[r] === task) rows.push(r);
-  }
-  return rows;
-}
-
 /**
  * Sections of the inspector. Each field name appears once: the first section's names are plain
  * (`opcode`, `nodeId`), later duplicates get the section's prefix (`end.tsNs`, `map.write.mapType`).
@@ -74,7 +57,7 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
 
   sections.push(eventSection(`begin: row ${spans.beginRow.data[id]}`, 'begin', store.get(spans.beginRow.data[id]!)));
   if (kindName === 'iomap') {
-    for (const r of mappingRows(store, spans, id)) {
+    for (const r of spans.mappingRowsOf(store, id)) {
       const ev = store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>;
       sections.push(eventSection(`mapping (${ev.slot} slot, ${ev.source}): row ${r}`, `map.${ev.slot}`, ev));
     }
@@ -103,7 +86,7 @@ export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { 
     pick('unique');
   }
   if (kindName === 'iomap') {
-    const maps = mappingRows(store, spans, id).map((r) => store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>);
+    const maps = spans.mappingRowsOf(store, id).map((r) => store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>);
     title = `iomap ${maps.length ? maps.map((m) => `${m.slot}:${mapTypeName(m.mapType)}`).join(' ') : '(no mapping yet)'}`;
     pick('opflags');
   }
