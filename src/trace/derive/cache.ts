@@ -44,25 +44,26 @@ const END_CODE = new Map(END_REASONS.map((r, i) => [r, i]));
 const NO_END_ROW = 0xffff_ffff;
 
 /**
- * One inode's extents (every mapping it has cached, ended or not), as columns: an object per
- * extent, with its four doubles boxed, was most of the page's JS heap (~6 B/event). `at(i)`
- * materializes one for the views that list a few.
+ * Every extent of the index (every mapping an inode has cached, ended or not), as columns: an
+ * object per extent, with its four doubles boxed, was most of the page's JS heap (~6 B/event).
+ * One table for all inodes (each lists its own ids), so an inode costs no columns of its own —
+ * a trace touching 100 k files has 100 k inodes. `at(i)` materializes one for the views that list a few.
  */
 export class CacheExtents {
   /** 0 read, 1 write (ENUMS.fork). */
-  readonly fork = new Growable(Uint8Array, 16);
-  readonly offsetBytes = new Growable(Float64Array, 16);
-  readonly lenBytes = new Growable(Float64Array, 16);
-  readonly mapType = new Growable(Uint8Array, 16);
-  readonly mapFlags = new Growable(Uint16Array, 16);
-  readonly fromNs = new Growable(Float64Array, 16);
+  readonly fork = new Growable(Uint8Array, 256);
+  readonly offsetBytes = new Growable(Float64Array, 256);
+  readonly lenBytes = new Growable(Float64Array, 256);
+  readonly mapType = new Growable(Uint8Array, 256);
+  readonly mapFlags = new Growable(Uint16Array, 256);
+  readonly fromNs = new Growable(Float64Array, 256);
   /** NaN while still cached. */
-  readonly toNs = new Growable(Float64Array, 16);
+  readonly toNs = new Growable(Float64Array, 256);
   /** The upsert that filled it. */
-  readonly upsertRow = new Growable(Uint32Array, 16);
-  readonly endRow = new Growable(Uint32Array, 16);
+  readonly upsertRow = new Growable(Uint32Array, 256);
+  readonly endRow = new Growable(Uint32Array, 256);
   /** Index into END_REASONS. */
-  readonly endReason = new Growable(Uint8Array, 16);
+  readonly endReason = new Growable(Uint8Array, 256);
 
   get length(): number { return this.fork.length; }
 
@@ -135,10 +136,11 @@ export interface CacheMarker {
  * added when its cache appears) and happen when their upcall is sent.
  */
 export class CacheMarkers {
+  // Small to start: most inodes of a many-file trace see a handful of cache events.
   /** Index into CACHE_MARKER_KINDS. */
-  readonly kind = new Growable(Uint8Array, 16);
+  readonly kind = new Growable(Uint8Array, 4);
   /** The cache event's row; for an implicit miss, its iomap_begin's row. */
-  readonly row = new Growable(Uint32Array, 16);
+  readonly row = new Growable(Uint32Array, 4);
   /** Times of the leading implicit misses (markers [0, implicitCount)). */
   private implicitTsNs: number[] = [];
 
@@ -189,13 +191,15 @@ export class CacheMarkers {
 export interface InodeCache {
   nodeId: number;
   ino: number;
+  /** The index's extent table (shared by all inodes) and this inode's ids in it, oldest first. */
   extents: CacheExtents;
+  extentIds: number[];
   markers: CacheMarkers;
   /** Highest byte any extent or marker reaches (a drop, and lengths ≥ 2^40, do not count). */
   maxOffsetBytes: number;
   hits: number;
   misses: number;
-  /** Live extents per fork (indexes into extents). */
+  /** Live extents per fork (ids in extents). */
   live: { read: number[]; write: number[] };
 }
 
@@ -210,6 +214,8 @@ for (const k of [K.cache_lookup, K.cache_upsert, K.cache_inval, K.cache_stale, K
 
 export class CacheIndex {
   readonly inodes = new Map<number, InodeCache>();
+  /** Every inode's extents. */
+  readonly extents = new CacheExtents();
   processedRows = 0;
   eventCount = 0;
   version = 0;
@@ -220,16 +226,14 @@ export class CacheIndex {
 
   /** Drops growth slack (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const c of this.inodes.values()) {
-      c.extents.trim();
-      c.markers.trim();
-    }
+    this.extents.trim();
+    for (const c of this.inodes.values()) c.markers.trim();
   }
 
   /** Bytes of the typed arrays (capacity included): every inode's extents and markers. */
   byteLength(): number {
-    let n = 0;
-    for (const c of this.inodes.values()) n += c.extents.byteLength() + c.markers.byteLength();
+    let n = this.extents.byteLength();
+    for (const c of this.inodes.values()) n += c.markers.byteLength();
     return n;
   }
 
@@ -271,7 +275,7 @@ export class CacheIndex {
   private inode(store: TraceStore, nodeId: number, ino: number): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
-      c = { nodeId, ino, extents: new CacheExtents(), markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
+      c = { nodeId, ino, extents: this.extents, extentIds: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
       for (const m of this.pendingMisses.get(nodeId) ?? []) {
         c.markers.pushImplicitMiss(m.row, m.tsNs);
         reach(c, store.f64('posBytes')[m.row]!, store.f64('lenBytes')[m.row]!);
@@ -302,7 +306,7 @@ export class CacheIndex {
         const off = cols.mapOffsetBytes[row]!;
         const len = cols.mapLenBytes[row]!;
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
-        this.insertLive(c, fork, c.extents.push(forkCode(fork), off, len, cols.mapType[row]!, cols.mapFlags[row]!, tsNs, row));
+        this.insertLive(c, fork, this.newExtent(c, forkCode(fork), off, len, cols.mapType[row]!, cols.mapFlags[row]!, tsNs, row));
         c.maxOffsetBytes = Math.max(c.maxOffsetBytes, off + len); // the extent (the marker's reach is within it)
         c.markers.push('upsert', row);
         break;
@@ -353,10 +357,17 @@ export class CacheIndex {
       // Remainders keep the mapping of the upsert that filled it. Only the run's first extent can
       // start before the range, only its last end after it: in order.
       const [f, type, flags, upsertRow] = [ext.fork.data[i]!, ext.mapType.data[i]!, ext.mapFlags.data[i]!, ext.upsertRow.data[i]!];
-      if (eOff < off) remainders.push(ext.push(f, eOff, off - eOff, type, flags, tsNs, upsertRow));
-      if (eEnd > end) remainders.push(ext.push(f, end, eEnd - end, type, flags, tsNs, upsertRow));
+      if (eOff < off) remainders.push(this.newExtent(c, f, eOff, off - eOff, type, flags, tsNs, upsertRow));
+      if (eEnd > end) remainders.push(this.newExtent(c, f, end, eEnd - end, type, flags, tsNs, upsertRow));
     }
     live.splice(first, last - first, ...remainders);
+  }
+
+  /** A new, still cached extent of inode c; returns its id. */
+  private newExtent(c: InodeCache, fork: number, offsetBytes: number, lenBytes: number, mapType: number, mapFlags: number, fromNs: number, upsertRow: number): number {
+    const id = this.extents.push(fork, offsetBytes, lenBytes, mapType, mapFlags, fromNs, upsertRow);
+    c.extentIds.push(id);
+    return id;
   }
 
   /** Adds extent `idx` (its range already removed from the fork) to the fork's live list, in offset order. */
@@ -440,7 +451,7 @@ export function markerList(store: TraceStore, c: InodeCache): CacheMarker[] {
 /** Extents of one inode cached at tsNs (fromNs ≤ tsNs < toNs), sorted by fork then offset. */
 export function cacheContentsAt(c: InodeCache, tsNs: number): CacheExtent[] {
   const out: CacheExtent[] = [];
-  for (let i = 0; i < c.extents.length; i++) if (c.extents.cachedAt(i, tsNs)) out.push(c.extents.at(i));
+  for (const id of c.extentIds) if (c.extents.cachedAt(id, tsNs)) out.push(c.extents.at(id));
   return out.sort((a, b) => (a.fork === b.fork ? a.offsetBytes - b.offsetBytes : a.fork === 'read' ? -1 : 1));
 }
 

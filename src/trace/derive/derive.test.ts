@@ -149,7 +149,7 @@ describe('CacheIndex', () => {
     expect(cacheContentsAt(c, 55).map((e) => [e.fork, e.offsetBytes, e.lenBytes])).toEqual([['read', 0, 16384], ['read', 20480, 45056]]);
     expect(cacheContentsAt(c, 65).map((e) => e.fork)).toEqual(['read', 'read', 'write']);
     expect(cacheContentsAt(c, 75).map((e) => [e.fork, e.mapType])).toEqual([['write', MapType.UNWRITTEN]]);
-    expect(c.extents.at(0).endReason).toBe('ioend');
+    expect(c.extents.at(c.extentIds[0]!).endReason).toBe('ioend');
     expect(markerList(store, c).map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
   });
   it('buckets hits and misses for the hit-rate strip', () => {
@@ -188,6 +188,20 @@ describe('CacheIndex', () => {
     expect(c.maxOffsetBytes).toBe(12288);
     expect(c.markers.lowerBound(store, 15)).toBe(1);
   });
+  it('costs an inode a few dozen bytes of columns, not a table of its own (a trace touching many files)', () => {
+    const events = [];
+    for (let n = 1; n <= 2000; n++) {
+      events.push(ev('cache_upsert', 2 * n, 'srv/9', { nodeId: n, mapOffsetBytes: 0, mapLenBytes: 4096 }));
+      events.push(ev('cache_lookup', 2 * n + 1, 'r/1', { nodeId: n, hit: true }));
+    }
+    const { cache } = build(events);
+    expect(cache.inodes.size).toBe(2000);
+    // One extent (45 B of columns) and two markers (5 B each) per inode, plus growth slack.
+    expect(cache.byteLength() / 2000).toBeLessThan(160);
+    cache.trim();
+    expect(cache.byteLength() / 2000).toBeLessThan(80);
+  });
+
   it('tracks what is cached like a page map, through random upserts, invalidations and drops', () => {
     // Brute force: 64 pages of 4 KiB per fork, each the row of the upsert that cached it (or -1).
     const PAGE = 4096;
@@ -234,7 +248,7 @@ describe('CacheIndex', () => {
     ]);
     const c = cache.inodes.get(4)!;
     expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 4096], [4096, 8192]]);
-    expect(c.extents.at(0).endReason).toBe('replaced');
+    expect(c.extents.at(c.extentIds[0]!).endReason).toBe('replaced');
   });
 });
 

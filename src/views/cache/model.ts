@@ -45,7 +45,7 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
   const yOf = (offsetBytes: number): number => (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
   const rects: CacheRect[] = [];
   const e = c.extents;
-  for (let i = 0; i < e.length; i++) {
+  for (const i of c.extentIds) {
     const fromNs = e.fromNs.data[i]!;
     const to = Number.isNaN(e.toNs.data[i]!) ? nowNs : e.toNs.data[i]!;
     if (to < startNs || fromNs > endNs) continue;
