@@ -1,13 +1,15 @@
 // Storage slots: the store keeps one typed-array column per *slot*, not per field. Each row has
 // one kind, and a kind has at most 15 storage keys, so fields that never occur in the same kind
 // can share a column, as the members of a C union share memory: row r of a slot holds whichever
-// of its fields kind[r] has. A wide store (a column per field, 43 of them) paid every row for
+// of its fields kind[r] has. A wide store (a column per storage key: 55, 43 of them used by the simulator) paid every row for
 // every field, ~100 B/row on the simulator's mix; slots pay each row for the widest kind's fields
 // only (docs/performance.md, P4).
 //
-// The layout is a pure function of the schema (a greedy colouring below), so both ends of a
-// websocket and every recording of the same SCHEMA_VERSION agree on it; wire v3 names columns by
-// slot. store.test.ts pins it: a change to the algorithm is a format change.
+// The layout is a table (SLOT_LAYOUT), part of the format: wire v3 names columns by slot, so both
+// ends of a websocket and every recording of a SCHEMA_VERSION must agree on it. proposeLayout()
+// (a greedy colouring of the schema) made it; a new schema version may take a new table from it,
+// and a decoder of an older version then needs the older table. A test checks the table is what
+// proposeLayout gives for this schema, and the module checks the table is a valid layout.
 //
 // The rule for readers: `store.col(key)[row]` is `key`'s value only where kind[row] has `key`
 // (KIND_HAS); elsewhere it may be another field's value. It is 0 for a row whose kind has no
@@ -45,7 +47,7 @@ const USUALLY_NARROW: Readonly<Record<string, number>> = { mapDev: 1, nlookup: 1
 /**
  * Bytes a key's values usually need (the simulator and real traces): what the colouring groups
  * by, so a slot's fields have similar widths and no narrow field is put where a wide one makes
- * every row pay 4 bytes. Only memory depends on it, never correctness.
+ * every row pay 4 bytes. It shapes the proposed table (and so memory), not what a table means.
  */
 function usualBytes(key: string): number {
   const narrow = USUALLY_NARROW[key];
@@ -59,19 +61,13 @@ function usualBytes(key: string): number {
   }
 }
 
-interface Layout {
-  slotOfKey: Map<string, number>;
-  slotKeys: string[][];
-  slotIsStr: boolean[];
-}
-
 /**
- * Greedy colouring: keys by usual width (widest first), then by how many kinds have them, then in
+ * A slot layout for the schema, the way SLOT_LAYOUT was made. Greedy colouring: keys by usual width (widest first), then by how many kinds have them, then in
  * canonical order; each joins the first slot of its width class holding no key of a kind it is
  * in, or opens a new one. String-id keys share slots only with each other, so a slot is either
  * all string ids (remapped as a whole when rows move between string tables) or none.
  */
-function computeLayout(): Layout {
+export function proposeLayout(): string[][] {
   const kindsOf = new Map<string, Set<number>>(STORAGE_KEYS.map((k) => [k, new Set()]));
   KIND_KEYS.forEach((keys, code) => { for (const k of keys) kindsOf.get(k)!.add(code); });
   const order = [...STORAGE_KEYS].sort((a, b) =>
@@ -79,7 +75,6 @@ function computeLayout(): Layout {
   const slotKeys: string[][] = [];
   const slotKinds: Set<number>[] = [];
   const slotClass: string[] = [];
-  const slotOfKey = new Map<string, number>();
   for (const key of order) {
     const cls = `${usualBytes(key)}:${columnTypeOfKey(key) === 'str'}`;
     const kinds = kindsOf.get(key)!;
@@ -92,21 +87,60 @@ function computeLayout(): Layout {
     }
     slotKeys[slot]!.push(key);
     for (const k of kinds) slotKinds[slot]!.add(k);
-    slotOfKey.set(key, slot);
   }
-  return { slotOfKey, slotKeys, slotIsStr: slotKeys.map((keys) => columnTypeOfKey(keys[0]!) === 'str') };
+  return slotKeys;
 }
 
-const LAYOUT = computeLayout();
-export const SLOT_COUNT = LAYOUT.slotKeys.length;
+/** Wire v3, schema 1: slot → the storage keys it holds (proposeLayout's table for this schema). */
+export const SLOT_LAYOUT: readonly (readonly string[])[] = [
+  ['posBytes', 'unique', 'ret', 'missedEvents'],
+  ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs'],
+  ['mapOffsetBytes', 'oflags', 'processedBytes', 'newAddrHi', 'lockAddrLo', 'toTsNs'],
+  ['mapLenBytes', 'newAddrLo', 'lockFlags'],
+  ['mapAddrHi', 'newSizeBytes'],
+  ['mapAddrLo'],
+  ['opflags', 'cookie', 'seq', 'newCookie'],
+  ['writtenBytes'],
+  ['task'],
+  ['nodeId', 'line'],
+  ['ino', 'opcode', 'notifyCode'],
+  ['mapFlags'],
+  ['path', 'message', 'name'],
+  ['text', 'code'],
+  ['file'],
+  ['error', 'mapType', 'lock', 'op', 'reason', 'nlookup', 'phase', 'severity'],
+  ['mapDev', 'mode', 'fd', 'sent'],
+  ['fork', 'slot'],
+  ['source', 'hit'],
+];
+
+/** Every storage key in exactly one slot, no kind with two keys in one, string ids only with string ids. */
+function checkedLayout(layout: readonly (readonly string[])[]): Map<string, number> {
+  const slotOfKey = new Map<string, number>();
+  layout.forEach((keys, slot) => {
+    for (const key of keys) {
+      if (!STORAGE_KEYS.includes(key) || slotOfKey.has(key)) throw new Error(`slot layout: ${key} unknown or twice`);
+      if ((columnTypeOfKey(key) === 'str') !== (columnTypeOfKey(keys[0]!) === 'str')) throw new Error(`slot layout: slot ${slot} mixes string ids and numbers`);
+      slotOfKey.set(key, slot);
+    }
+  });
+  for (const key of STORAGE_KEYS) if (!slotOfKey.has(key)) throw new Error(`slot layout: no slot for ${key}`);
+  KIND_KEYS.forEach((keys, code) => {
+    if (new Set(keys.map((k) => slotOfKey.get(k))).size !== keys.length) throw new Error(`slot layout: ${KINDS[code]} has two keys in one slot`);
+  });
+  return slotOfKey;
+}
+const SLOT_OF_KEY = checkedLayout(SLOT_LAYOUT);
+
+export const SLOT_COUNT = SLOT_LAYOUT.length;
 /** Slot → the storage keys it holds. */
-export const SLOT_KEYS: readonly (readonly string[])[] = LAYOUT.slotKeys;
+export const SLOT_KEYS: readonly (readonly string[])[] = SLOT_LAYOUT;
 /** Slot → does it hold string ids (and only string ids)? */
-export const SLOT_IS_STR: readonly boolean[] = LAYOUT.slotIsStr;
+export const SLOT_IS_STR: readonly boolean[] = SLOT_LAYOUT.map((keys) => columnTypeOfKey(keys[0]!) === 'str');
 
 /** The slot of a storage key; throws for an unknown key. */
 export function slotOf(key: string): number {
-  const s = LAYOUT.slotOfKey.get(key);
+  const s = SLOT_OF_KEY.get(key);
   if (s === undefined) throw new Error(`unknown column ${key}`);
   return s;
 }

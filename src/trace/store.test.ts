@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { KIND_KEYS, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, STORAGE_KEYS, columnTypeOfKey, slotOf } from './slots.ts';
+import { KIND_KEYS, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, SLOT_LAYOUT, STORAGE_KEYS, columnTypeOfKey, proposeLayout, slotOf } from './slots.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 
 describe('TraceStore', () => {
@@ -46,9 +46,13 @@ describe('TraceStore', () => {
     expect(s.tsNs[1]).toBe(100);
   });
 
-  it('rejects an enum value the schema does not know', () => {
+  it('rejects an enum value the schema does not know, leaving nothing of the row behind', () => {
     const s = new TraceStore();
-    expect(() => s.append(ev('lock_wait', 1, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
+    // task and lock are written before mode fails; the next row's kind (instant) has nothing in lock's slot.
+    expect(() => s.append(ev('lock_wait', 1, 't/1', { lock: 'invalidate_lock', mode: 'X' as never }))).toThrow(/mode/);
+    expect(s.length).toBe(0);
+    s.append(ev('instant', 2, 't/1'));
+    expect(s.col('lock')[0]).toBe(0);
   });
 
   it('stores a column as narrow as its values allow and widens it without losing a value', () => {
@@ -96,8 +100,10 @@ describe('TraceStore', () => {
     for (const keys of KIND_KEYS) expect(new Set(keys.map(slotOf)).size, keys.join()).toBe(keys.length);
   });
 
-  it('lays slots out as pinned here (the layout is part of wire v3 and the recordings)', () => {
+  it('keeps the slot table that wire v3 and its recordings were written with', () => {
     expect(SLOT_KEYS.map((keys) => keys.join(','))).toEqual(PINNED_LAYOUT);
+    // The table is what the colouring proposes for this schema: a schema change that moves a key shows here.
+    expect(proposeLayout()).toEqual(SLOT_LAYOUT.map((keys) => [...keys]));
     SLOT_KEYS.forEach((keys, slot) => expect(keys.every((k) => (columnTypeOfKey(k) === 'str') === SLOT_IS_STR[slot])).toBe(true));
   });
 

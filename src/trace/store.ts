@@ -1,6 +1,6 @@
 // The columnar event store: `kind` and `tsNs` columns, plus one typed-array column per storage
 // slot (slots.ts): fields that never occur in the same kind share a slot, so a row pays for its
-// own kind's fields, not for all 43 keys of the schema. Rows are append-only and in nondecreasing
+// own kind's fields, not for all 55 storage keys of the schema. Rows are append-only and in nondecreasing
 // tsNs order, so a binary search on tsNs is the time index (O(log n)). Every append bumps
 // `version` so views can memoize on it.
 //
@@ -25,7 +25,7 @@ import {
 import { StringTable } from './strings.ts';
 import { feedbackTag } from './per-type.ts';
 import { searchSorted } from './sorted.ts';
-import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_IS_STR, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
+import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
 
 export { columnKeys, columnTypeOfKey } from './slots.ts';
 
@@ -113,6 +113,7 @@ function resize(col: Column, capacity: number, usedRows: number, ctor = col.cons
 export function slotsFromKeyColumns(rowCount: number, kinds: Uint8Array, byKey: ReadonlyMap<string, ArrayLike<number>>): Map<number, Column> {
   const out = new Map<number, Column>();
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    if (!SLOT_KEYS[slot]!.some((k) => byKey.has(k))) continue;
     let col: Float64Array | null = null;
     for (let row = 0; row < rowCount; row++) {
       const key = KIND_SLOT_KEY[kinds[row]!]?.[slot];
@@ -349,10 +350,16 @@ export class TraceStore {
     this.kindCol[row] = KIND_CODE[ev.kind];
     this.tsCol[row] = this.nextTs(ev.tsNs);
     const rec = ev as unknown as Record<string, unknown>;
-    if (write) write(this, row, rec);
-    else {
-      const plans = WRITE_PLANS[this.kindCol[row]!]!;
-      for (let i = 0; i < plans.length; i++) this.writeField(plans[i]!, row, rec[plans[i]!.field]);
+    try {
+      if (write) write(this, row, rec);
+      else {
+        const plans = WRITE_PLANS[this.kindCol[row]!]!;
+        for (let i = 0; i < plans.length; i++) this.writeField(plans[i]!, row, rec[plans[i]!.field]);
+      }
+    } catch (e) {
+      // The row is not appended; what it wrote must not stay in slots the next row's kind leaves alone.
+      for (const c of this.slotCols) if (c) c[row] = 0;
+      throw e;
     }
     this.length++;
     this.version++;
