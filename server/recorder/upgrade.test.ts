@@ -1,12 +1,15 @@
-// Old recordings keep opening. `fixtures/v1-*.fscope` were written by the version-1 writer and
-// are never regenerated: when FORMAT_VERSION, WIRE_VERSION or SCHEMA_VERSION moves past 1, the
+// Old recordings keep opening. `fixtures/v1-*.fscope` were written by the version-1 writer,
+// `fixtures/v2-*.fscope` by the wire-2 writer (per-field columns, before slots: commit aee03e1,
+// 2000 events of hardlink-alias-race seed 1 in chunks of 512 rows); neither is ever regenerated: when FORMAT_VERSION, WIRE_VERSION or SCHEMA_VERSION moves past 1, the
 // reader refuses them (parseFileHeader: "has no upgrader") and this test fails until an upgrader
 // for version 1 exists — that is the point. The expected values are pinned here, not recomputed
 // from the simulator, so a simulator change cannot move them.
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { openRecordingFile } from './file-source.ts';
+import { eventLine } from '../../src/trace/ndjson.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -33,6 +36,28 @@ describe('version-1 recordings (fixtures/)', () => {
         kind: 'cache_lookup', tsNs: 1230486, task: 'writerB/1002', nodeId: 5, ino: 12, fork: 'read', posBytes: 163840, lenBytes: 16384,
         hit: false, mapType: 0, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0, cookie: 0,
       });
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('wire-2 recordings (fixtures/)', () => {
+  it('v2-hardlink-alias-race.fscope: 2000 events in 4 chunks of per-field columns read back row for row', async () => {
+    const path = fixture('v2-hardlink-alias-race.fscope');
+    expect(statSync(path).size).toBe(18297);
+    const { reader, close } = await openRecordingFile(path);
+    try {
+      expect(reader.header).toMatchObject({ formatVersion: 1, wireVersion: 2, schemaVersion: 1, originNs: 0n });
+      expect([reader.chunks.length, reader.indexed, reader.damage]).toEqual([4, true, null]);
+      const store = await reader.readAll();
+      expect(store.length).toBe(2000);
+      expect(eventLine(store.get(1000))).toBe('{"kind":"iomap_iter_end","tsNs":1957246,"task":"writerB/1002","nodeId":5,"ino":12,"posBytes":614400,"lenBytes":8192,"processedBytes":8192,"error":0}');
+      expect(eventLine(store.get(1999))).toBe('{"kind":"iomap_map","tsNs":3673777,"task":"writerB/1002","nodeId":5,"ino":12,"slot":"read","source":"cache","mapType":2,"mapFlags":0,"mapOffsetBytes":954368,"mapLenBytes":12288,"mapAddr":"0x142000","mapDev":1,"cookie":74}');
+      // Every row as the wire-2 reader read it (its NDJSON lines' sha-256, taken with that reader).
+      const h = createHash('sha256');
+      for (let r = 0; r < store.length; r++) h.update(`${eventLine(store.get(r))}\n`);
+      expect(h.digest('hex')).toBe('04756579546f03ad8c68f185b6dc106a9e7d37f2212e059f7de24c6884ddcc45');
     } finally {
       await close();
     }
