@@ -86,6 +86,13 @@ describe('TraceStore', () => {
     signed.append(ev('app_op_begin', 2, 'dd/1', { fd: -1 }));
     expect(signed.col('fd')).toBeInstanceOf(Int16Array);
     expect([signed.get(0), signed.get(1)]).toMatchObject([{ fd: 200 }, { fd: -1 }]);
+    // Chosen from the values held, not the type's range: 70 000 then -1 fits an i32 (a u32 and -1 would not).
+    const wide = new TraceStore();
+    wide.append(ev('app_op_begin', 1, 'dd/1', { fd: 70_000 }));
+    expect(wide.col('fd')).toBeInstanceOf(Uint32Array);
+    wide.append(ev('app_op_begin', 2, 'dd/1', { fd: -1 }));
+    expect(wide.col('fd')).toBeInstanceOf(Int32Array);
+    expect([wide.get(0), wide.get(1)]).toMatchObject([{ fd: 70_000 }, { fd: -1 }]);
   });
 
   it('keeps fields of different kinds in shared slots without mixing them up', () => {

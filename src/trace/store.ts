@@ -262,10 +262,15 @@ export class TraceStore {
     return out;
   }
 
-  /** Replaces slot `slot` by the narrowest type that holds its current type and [min, max]. */
+  /** Replaces slot `slot` by the narrowest type that holds its rows' values and [min, max]. */
   private widen(slot: number, min: number, max: number, integral: boolean): Column {
     const c = this.slotCol(slot);
-    const ctor = narrowestType(min, max, integral, c.constructor as ColumnCtor);
+    const cur = typeInfo(c.constructor as ColumnCtor);
+    if (c instanceof Float64Array || (integral && min >= cur.min && max <= cur.max)) return c;
+    // The rows' values, not the current type's range: u32-sized values and then a -1 fit an i32,
+    // which the union of the u32 and i8 ranges would not. A slot widens a few times at most.
+    const have = rangeOf(c, 0, this.length);
+    const ctor = narrowestType(Math.min(min, have.min), Math.max(max, have.max), integral && have.integral);
     if (ctor === c.constructor) return c;
     const wide = resize(c, this.capacity, this.length, ctor);
     this.slotCols[slot] = wide;
