@@ -1,9 +1,9 @@
 // Storage slots: the store keeps one typed-array column per *slot*, not per field. Each row has
 // one kind, and a kind has at most 15 storage keys, so fields that never occur in the same kind
 // can share a column, as the members of a C union share memory: row r of a slot holds whichever
-// of its fields kind[r] has. A wide store (a column per storage key: 55, 43 of them used by the simulator) paid every row for
-// every field, ~100 B/row on the simulator's mix; slots pay each row for the widest kind's fields
-// only (docs/performance.md, P4).
+// of its fields kind[r] has. A wide store (a column per storage key: 55, 43 used by the simulator)
+// paid every row for every field, ~100 B/row on the simulator's mix; slots pay each row for the
+// widest kind's fields only (docs/performance.md, P4).
 //
 // The layout is a table (SLOT_LAYOUT), part of the format: wire v3 names columns by slot, so both
 // ends of a websocket and every recording of a SCHEMA_VERSION must agree on it. proposeLayout()
@@ -41,7 +41,10 @@ export const STORAGE_KEYS: readonly string[] = FIELDS.flatMap((f) => columnKeys(
 /** Storage keys of each kind (by kind code). */
 export const KIND_KEYS: readonly (readonly string[])[] = KINDS.map((k) => (KIND_FIELDS[k] as readonly FieldName[]).flatMap((f) => columnKeys(f)));
 
-/** Numeric fields whose values are small counts or indexes, whatever their type allows. */
+/**
+ * Numeric fields whose values are usually small whatever their type allows: counts and device
+ * indexes (< 256), line numbers, nodeids and inode numbers (< 65536 on the file systems we trace).
+ */
 const USUALLY_NARROW: Readonly<Record<string, number>> = { mapDev: 1, nlookup: 1, line: 2, nodeId: 2, ino: 2 };
 
 /**

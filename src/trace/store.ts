@@ -25,7 +25,7 @@ import {
 import { StringTable } from './strings.ts';
 import { feedbackTag } from './per-type.ts';
 import { searchSorted } from './sorted.ts';
-import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
+import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_KEYS, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
 
 export { columnKeys, columnTypeOfKey } from './slots.ts';
 
@@ -499,5 +499,3 @@ export class TraceStore {
     return out;
   }
 }
-
-export { SLOT_IS_STR };

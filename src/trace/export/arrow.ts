@@ -155,7 +155,7 @@ function utf8Buffers(values: readonly string[]): Uint8Array[] {
   return [new Uint8Array(0), new Uint8Array(offsets.buffer), data]; // validity omitted: no nulls
 }
 
-/** Rows [from, to) as the Arrow type's bytes; the store may hold the column narrower (store.ts ladders). */
+/** Rows [from, to) as the Arrow type's bytes (fieldValues gives the schema's type; any column type is converted). */
 function bytesOf(col: Column, from: number, to: number, type: 'f64' | 'i32' | 'u32' | 'u16' | 'u8' | 'enum'): Uint8Array {
   const ctor = { f64: Float64Array, i32: Int32Array, u32: Uint32Array, u16: Uint16Array, u8: Uint8Array, enum: Uint8Array }[type];
   const out = new ctor(to - from);
