@@ -12,13 +12,23 @@ import { openRecordingFile } from './file-source.ts';
 import { eventLine } from '../../src/trace/ndjson.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+type Reader = Awaited<ReturnType<typeof openRecordingFile>>['reader'];
+
+/** Opens fixture `name` (checking it is still the `bytes` long file it was) for `check`. */
+async function withFixture(name: string, bytes: number, check: (reader: Reader) => Promise<void>): Promise<void> {
+  const path = fixture(name);
+  expect(statSync(path).size).toBe(bytes);
+  const { reader, close } = await openRecordingFile(path);
+  try {
+    await check(reader);
+  } finally {
+    await close();
+  }
+}
 
 describe('version-1 recordings (fixtures/)', () => {
   it('v1-hardlink-alias-race.fscope: 600 events, as written by format 1 / wire 1 / schema 1', async () => {
-    const path = fixture('v1-hardlink-alias-race.fscope');
-    expect(statSync(path).size).toBe(6135);
-    const { reader, close } = await openRecordingFile(path);
-    try {
+    await withFixture('v1-hardlink-alias-race.fscope', 6135, async (reader) => {
       expect(reader.header).toMatchObject({ formatVersion: 1, wireVersion: 1, schemaVersion: 1, originNs: 0n });
       expect(reader.header.meta).toEqual({ tool: 'fusescope', source: 'sim:hardlink-alias-race:seed=1', scenario: 'hardlink-alias-race', seed: 1 });
       expect([reader.indexed, reader.damage]).toEqual([true, null]);
@@ -36,18 +46,13 @@ describe('version-1 recordings (fixtures/)', () => {
         kind: 'cache_lookup', tsNs: 1230486, task: 'writerB/1002', nodeId: 5, ino: 12, fork: 'read', posBytes: 163840, lenBytes: 16384,
         hit: false, mapType: 0, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0, cookie: 0,
       });
-    } finally {
-      await close();
-    }
+    });
   });
 });
 
 describe('wire-2 recordings (fixtures/)', () => {
   it('v2-hardlink-alias-race.fscope: 2000 events in 4 chunks of per-field columns read back row for row', async () => {
-    const path = fixture('v2-hardlink-alias-race.fscope');
-    expect(statSync(path).size).toBe(18297);
-    const { reader, close } = await openRecordingFile(path);
-    try {
+    await withFixture('v2-hardlink-alias-race.fscope', 18297, async (reader) => {
       expect(reader.header).toMatchObject({ formatVersion: 1, wireVersion: 2, schemaVersion: 1, originNs: 0n });
       expect([reader.chunks.length, reader.indexed, reader.damage]).toEqual([4, true, null]);
       const store = await reader.readAll();
@@ -58,8 +63,6 @@ describe('wire-2 recordings (fixtures/)', () => {
       const h = createHash('sha256');
       for (let r = 0; r < store.length; r++) h.update(`${eventLine(store.get(r))}\n`);
       expect(h.digest('hex')).toBe('04756579546f03ad8c68f185b6dc106a9e7d37f2212e059f7de24c6884ddcc45');
-    } finally {
-      await close();
-    }
+    });
   });
 });
