@@ -144,6 +144,9 @@ if (want('recording')) try {
 // BENCH_LIVE_S sets the live window, BENCH_SKIP_BUILD=1 reuses dist/).
 let chromiumVersion = 'not run';
 if (process.env.BENCH_NO_BROWSER !== '1' && (want('panzoom') || want('live'))) {
+  // The figures before leave ~GBs of garbage (R3's 10 M-event stores); collected now, not by
+  // V8's concurrent marking on one of the two cores while the page's frames are timed.
+  (globalThis as { gc?: () => void }).gc?.();
   const b = await browserFigures(events, {
     bigEvents: Number(process.env.BENCH_BIG_EVENTS ?? 10_000_000),
     smallEvents: 100_000,
