@@ -56,16 +56,10 @@ function typeInfo(ctor: ColumnCtor): (typeof TYPES)[number] {
   if (!t) throw new Error(`not a column type: ${ctor.name}`);
   return t;
 }
-/**
- * The narrowest type that holds every value of `type`'s range and every value in [min, max]
- * (integral: all of them integers; otherwise only Float64Array will do).
- */
-export function narrowestType(min: number, max: number, integral: boolean, type: ColumnCtor = Uint8Array): ColumnCtor {
-  const from = typeInfo(type);
+/** The narrowest type holding every value in [min, max] (integral: all integers; else only Float64Array will do). */
+export function narrowestType(min: number, max: number, integral: boolean): ColumnCtor {
   if (!integral) return Float64Array;
-  for (const t of TYPES) {
-    if (t.min <= Math.min(min, from.min) && t.max >= Math.max(max, from.max)) return t.ctor;
-  }
+  for (const t of TYPES) if (t.min <= min && t.max >= max) return t.ctor;
   return Float64Array;
 }
 
