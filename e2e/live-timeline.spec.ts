@@ -117,23 +117,24 @@ test('the timeline and locks canvases follow a window resize (sizes come from a 
   await page.setViewportSize({ width: 1400, height: 900 });
   await open(page);
   await page.getByTestId('pause').click();
-  await waitIdle(page);
-  const widths = (): Promise<{ timeline: number; locks: number }> => page.evaluate(() => {
-    const w = (id: string): number => (document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement).getBoundingClientRect().width;
-    return { timeline: w('timeline-canvas'), locks: w('locks-canvas') };
-  });
-  const before = await widths();
-  await page.setViewportSize({ width: 1100, height: 900 });
-  // The canvases are redrawn at the new size without any input: only the observer can tell them.
-  await page.waitForFunction((w) => {
-    const c = document.querySelector('[data-testid="timeline-canvas"]') as HTMLCanvasElement;
-    return c.getBoundingClientRect().width < w - 200;
-  }, before.timeline);
-  await waitIdle(page);
-  const after = await widths();
-  expect(before.timeline - after.timeline).toBeGreaterThan(200);
-  expect(before.locks - after.locks).toBeGreaterThan(100);
-  // Still drawn after the resize.
-  expect((await stats(page)).drawnPrimitives).toBeGreaterThan(20);
-  await page.getByTestId('pause').click(); // resume: the session is shared by later tests
+  try {
+    await waitIdle(page);
+    const widths = (): Promise<{ timeline: number; locks: number }> => page.evaluate(() => {
+      const w = (id: string): number => (document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement).getBoundingClientRect().width;
+      return { timeline: w('timeline-canvas'), locks: w('locks-canvas') };
+    });
+    const before = await widths();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    // The canvases are redrawn at the new size without any input: only the observer can tell them.
+    await page.waitForFunction((w) => {
+      const c = document.querySelector('[data-testid="timeline-canvas"]') as HTMLCanvasElement;
+      return c.getBoundingClientRect().width < w - 200;
+    }, before.timeline);
+    await waitIdle(page);
+    expect(before.locks - (await widths()).locks).toBeGreaterThan(100);
+    // Still drawn after the resize.
+    expect((await stats(page)).drawnPrimitives).toBeGreaterThan(20);
+  } finally {
+    await page.getByTestId('pause').click(); // resume: the session is shared by later tests
+  }
 });

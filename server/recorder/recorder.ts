@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { deflateRawSync, constants as zc } from 'node:zlib';
 import { TraceStore } from '../../src/trace/store.ts';
-import { SLOT_IS_STR } from '../../src/trace/slots.ts';
+import { slotColumnsMapped } from '../../src/trace/copy-rows.ts';
 import { StringTable } from '../../src/trace/strings.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
@@ -127,14 +127,7 @@ export class Recorder {
   private copyRows(src: TraceStore, from: number, to: number): void {
     if (to <= from) return;
     this.markPending();
-    const remap = this.remapFor(src.strings);
-    const cols = src.slotColumns(from, to);
-    for (const [slot, c] of cols) {
-      if (!SLOT_IS_STR[slot]) continue;
-      const out = new Uint32Array(to - from);
-      for (let i = 0; i < out.length; i++) out[i] = remap[c[i]!]!;
-      cols.set(slot, out);
-    }
+    const cols = slotColumnsMapped(src, from, to, src.strings === this.strings ? null : this.remapFor(src.strings));
     let ts = src.tsNs.subarray(from, to);
     if (ts[0]! < this.lastTsNs) ts = ts.map((t) => Math.max(t, this.lastTsNs));
     this.pending.appendColumns(to - from, src.kinds.subarray(from, to), ts, cols);
@@ -143,7 +136,6 @@ export class Recorder {
 
   /** Id map from `table` to the recording's table, extended to cover every id `table` has issued. */
   private remapFor(table: StringTable): Int32Array {
-    if (table === this.strings) return identity(table.size);
     let map = this.remaps.get(table);
     if (!map || map.length < table.size) {
       const next = new Int32Array(Math.max(table.size, 16) * 2);
@@ -201,14 +193,4 @@ export class Recorder {
     closeSync(this.fd);
     this.fd = null;
   }
-}
-
-const identities: Int32Array[] = [];
-function identity(n: number): Int32Array {
-  let m = identities[0];
-  if (!m || m.length < n) {
-    m = new Int32Array(Math.max(n, 1024) * 2).map((_, i) => i);
-    identities[0] = m;
-  }
-  return m;
 }

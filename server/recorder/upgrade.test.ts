@@ -1,8 +1,9 @@
 // Old recordings keep opening. `fixtures/v1-*.fscope` were written by the version-1 writer,
 // `fixtures/v2-*.fscope` by the wire-2 writer (per-field columns, before slots: commit aee03e1,
-// 2000 events of hardlink-alias-race seed 1 in chunks of 512 rows); neither is ever regenerated: when FORMAT_VERSION, WIRE_VERSION or SCHEMA_VERSION moves past 1, the
-// reader refuses them (parseFileHeader: "has no upgrader") and this test fails until an upgrader
-// for version 1 exists — that is the point. The expected values are pinned here, not recomputed
+// 2000 events of hardlink-alias-race seed 1 in chunks of 512 rows); neither is ever regenerated.
+// Newer wire versions decode older batches (v1 and v2 columns are converted to slots); when
+// FORMAT_VERSION or SCHEMA_VERSION moves past 1, the reader refuses these files (parseFileHeader:
+// "has no upgrader") and this test fails until an upgrader exists — that is the point. The expected values are pinned here, not recomputed
 // from the simulator, so a simulator change cannot move them.
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';

@@ -118,7 +118,7 @@ export const SLOT_LAYOUT: readonly (readonly string[])[] = [
 ];
 
 /** Every storage key in exactly one slot, no kind with two keys in one, string ids only with string ids. */
-function checkedLayout(layout: readonly (readonly string[])[]): Map<string, number> {
+export function checkedLayout(layout: readonly (readonly string[])[]): Map<string, number> {
   const slotOfKey = new Map<string, number>();
   layout.forEach((keys, slot) => {
     for (const key of keys) {

@@ -1,4 +1,4 @@
-// Binary search over a nondecreasing numeric column (row times, marker times).
+// Binary search over a nondecreasing numeric column (row times, cache marker rows).
 
 /** First index in sorted[0, count) whose value is ≥ v (`after`: > v); count if none. */
 export function searchSorted(sorted: ArrayLike<number>, count: number, v: number, after = false): number {

@@ -39,19 +39,25 @@ function buckets(lod: TrackLod): Array<Array<[number, number]>> {
 
 describe('TrackLod.visitReaching', () => {
   it('visits every span still running at a time, skipping the buckets that ended before it', () => {
-    // One long syscall early on, then bursts of short ones: the long one makes a range query look
-    // far back, where nearly everything ended long before.
-    const events = [ev('app_op_begin', 500, 'dd/1'), ev('app_op_end', 900_000_000, 'dd/1'), ...bursts(20_000)];
+    // A task's requests overlap (each is paired by its unique): one long request early on, then
+    // bursts of short ones. The long one makes a range query look far back, where nearly
+    // everything ended long before.
+    const events: TraceEvent[] = [ev('fuse_send', 500, 'dd/1', { unique: 1 }), ev('fuse_reply', 900_000_000, 'srv/2', { unique: 1 })];
+    bursts(20_000).forEach((e, i) => events.push(i % 2 === 0
+      ? ev('fuse_send', e.tsNs, 'dd/1', { unique: 2 + i })
+      : ev('fuse_reply', e.tsNs, 'srv/2', { unique: 1 + i })));
     events.sort((a, b) => a.tsNs - b.tsNs);
     const { spans, store } = indexed(events, 7);
     spans.trim();
-    const t = appTrack(spans);
+    const t = spans.track(0, SPAN_SUBROW.fuse_req);
     const ids = t.spans.data;
     const end = spans.endNs.data;
+    expect(t.lod.sealedCount).toBe(t.spans.length);
     for (const atNs of [1000, store.endNs / 3, store.endNs / 2, store.endNs - 5]) {
       const visited: number[] = [];
       t.lod.visitReaching(ids, 0, t.lod.sealedCount, atNs, (id) => visited.push(id));
       const reaching = [...ids.subarray(0, t.spans.length)].filter((id) => end[id]! >= atNs);
+      expect(reaching.length, `at ${atNs}`).toBeGreaterThan(0); // the long request at least
       // Every span that reaches atNs, in track order (others in a reaching bucket may come too) …
       expect(visited.filter((id) => end[id]! >= atNs), `at ${atNs}`).toEqual(reaching);
       expect(visited).toEqual([...visited].sort((a, b) => a - b));

@@ -99,10 +99,11 @@ export class SpanIndex {
   private readonly openReq = new Map<number, number>();
   private readonly openServe = new Map<number, number>();
   /**
-   * Open iomap spans → the mapType of their write-slot mapping so far (its read mapping's colour
-   * depends on it). Only while open: mapRowsOf finds a span's mapping rows when someone asks.
+   * Per lane: whether its open iomap step's latest write-slot mapping is a real destination (not
+   * PURE_OVERWRITE), which then colours the step instead of the read slot. A lane has one open
+   * step; mappingRowsOf finds a step's mapping rows when someone asks.
    */
-  private readonly openWriteMapType = new Map<number, number>();
+  private readonly writeIsDestByLane: number[] = [];
 
   get count(): number { return this.startNs.length; }
 
@@ -145,7 +146,6 @@ export class SpanIndex {
     t.openIds.delete(id);
     const durNs = tsNs - this.startNs.data[id]!;
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
-    if (kind === 'iomap') this.openWriteMapType.delete(id);
   }
 
   /**
@@ -263,28 +263,24 @@ export class SpanIndex {
         }
         case K.iomap_begin: {
           const lane = this.laneOf(strings.get(task[row]!));
-          // A step left open (no iter_end: imports, gaps) gets no more mappings: forget its write slot.
-          const prev = this.openByTaskKey.get(`i:${lane}`);
-          if (prev !== undefined) this.openWriteMapType.delete(prev);
+          this.writeIsDestByLane[lane] = 0;
           this.openByTaskKey.set(`i:${lane}`, this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN));
           break;
         }
         case K.iomap_map: {
           // The destination decides the colour: the write slot unless it is PURE_OVERWRITE.
-          const id = this.openByTaskKey.get(`i:${this.laneOf(strings.get(task[row]!))}`);
+          const lane = this.laneOf(strings.get(task[row]!));
+          const id = this.openByTaskKey.get(`i:${lane}`);
           if (id === undefined) break;
           // The last mapping of each slot is the one the step used (a RETRY_CACHE reply is
           // followed by the cache's mapping), so later rows override earlier ones.
           const type = mapType[row]!;
           const isWriteSlot = slot[row] === 1;
           if (isWriteSlot) {
-            this.openWriteMapType.set(id, type);
-            if (type !== MapType.PURE_OVERWRITE) this.style.data[id] = type;
-          } else {
-            const w = this.openWriteMapType.get(id);
-            const writeIsDest = w !== undefined && w !== MapType.PURE_OVERWRITE;
-            if (!writeIsDest) this.style.data[id] = type;
-          }
+            const isDest = type !== MapType.PURE_OVERWRITE;
+            this.writeIsDestByLane[lane] = isDest ? 1 : 0;
+            if (isDest) this.style.data[id] = type;
+          } else if (!this.writeIsDestByLane[lane]) this.style.data[id] = type;
           break;
         }
         case K.iomap_iter_end: {

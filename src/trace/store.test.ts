@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { KIND_KEYS, SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS, SLOT_LAYOUT, STORAGE_KEYS, columnTypeOfKey, proposeLayout, slotOf } from './slots.ts';
+import { SLOT_COUNT, SLOT_LAYOUT, STORAGE_KEYS, checkedLayout, proposeLayout, slotOf } from './slots.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 
 describe('TraceStore', () => {
@@ -101,17 +101,20 @@ describe('TraceStore', () => {
     const events = [...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))];
     s.appendAll(events);
     events.forEach((e, i) => expect(s.get(i)).toEqual(e));
-    // A row pays for slots, not fields: fewer columns than storage keys.
+    // A row pays for slots, not fields: every slot is used, and there are fewer than keys.
     expect(s.slotsInUse().length).toBe(SLOT_COUNT);
     expect(SLOT_COUNT).toBeLessThan(STORAGE_KEYS.length);
-    for (const keys of KIND_KEYS) expect(new Set(keys.map(slotOf)).size, keys.join()).toBe(keys.length);
   });
 
-  it('keeps the slot table that wire v3 and its recordings were written with', () => {
-    expect(SLOT_KEYS.map((keys) => keys.join(','))).toEqual(PINNED_LAYOUT);
+  it('keeps the slot table that wire v3 and its recordings were written with, and refuses a bad one', () => {
     // The table is what the colouring proposes for this schema: a schema change that moves a key shows here.
     expect(proposeLayout()).toEqual(SLOT_LAYOUT.map((keys) => [...keys]));
-    SLOT_KEYS.forEach((keys, slot) => expect(keys.every((k) => (columnTypeOfKey(k) === 'str') === SLOT_IS_STR[slot])).toBe(true));
+    const without = (key: string): string[][] => SLOT_LAYOUT.map((keys) => keys.filter((k) => k !== key));
+    expect(() => checkedLayout(without('mapDev'))).toThrow('no slot for mapDev');
+    expect(() => checkedLayout([...SLOT_LAYOUT, ['mapDev']])).toThrow('mapDev unknown or twice');
+    // posBytes and lenBytes are both in app_op_begin; task (a string id) beside fd (a number).
+    expect(() => checkedLayout([...without('lenBytes').map((keys) => (keys.includes('posBytes') ? [...keys, 'lenBytes'] : keys))])).toThrow('app_op_begin has two keys in one slot');
+    expect(() => checkedLayout(without('fd').map((keys) => (keys.includes('task') ? [...keys, 'fd'] : keys)))).toThrow('mixes string ids and numbers');
   });
 
   it('writes the same columns through the compiled per-kind writers as through the plan loop', () => {
@@ -145,26 +148,3 @@ describe('TraceStore', () => {
     expect(s.get(4)).toMatchObject({ lenBytes: 3 });
   });
 });
-
-/** wire v3 / schema 1. A change here is a format change: bump WIRE_VERSION and decode the old layout. */
-const PINNED_LAYOUT = [
-  'posBytes,unique,ret,missedEvents',
-  'lenBytes,ioendFlags,oldCookie,lockAddrHi,fromTsNs',
-  'mapOffsetBytes,oflags,processedBytes,newAddrHi,lockAddrLo,toTsNs',
-  'mapLenBytes,newAddrLo,lockFlags',
-  'mapAddrHi,newSizeBytes',
-  'mapAddrLo',
-  'opflags,cookie,seq,newCookie',
-  'writtenBytes',
-  'task',
-  'nodeId,line',
-  'ino,opcode,notifyCode',
-  'mapFlags',
-  'path,message,name',
-  'text,code',
-  'file',
-  'error,mapType,lock,op,reason,nlookup,phase,severity',
-  'mapDev,mode,fd,sent',
-  'fork,slot',
-  'source,hit',
-];

@@ -23,7 +23,7 @@ import {
   type ColumnType, type EnumName, type EventKind, type FieldName, type TraceEvent,
 } from './schema.ts';
 import { StringTable } from './strings.ts';
-import { feedbackTag } from './per-type.ts';
+import { feedbackTag, perType, type TypedArrayCtor } from './per-type.ts';
 import { searchSorted } from './sorted.ts';
 import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_KEYS, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
 
@@ -64,7 +64,7 @@ export function narrowestType(min: number, max: number, integral: boolean): Colu
 }
 
 /** Range of rows [from, to) of `values` (min ≤ 0 ≤ max) and whether all are integers. */
-function rangeOf(values: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
+function scanRange(values: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
   let min = 0;
   let max = 0;
   let integral = true;
@@ -75,6 +75,13 @@ function rangeOf(values: ArrayLike<number>, from: number, to: number): { min: nu
     if (integral && !Number.isInteger(v)) integral = false;
   }
   return { min, max, integral };
+}
+// The wire encoder scans every column of every batch: one copy per array type (per-type.ts)
+// keeps the loop monomorphic.
+const scanRangeFor = perType(scanRange);
+/** scanRange of a column, through the copy compiled for its array type. */
+export function rangeOf(col: Column, from: number, to: number): { min: number; max: number; integral: boolean } {
+  return scanRangeFor(col.constructor as TypedArrayCtor)(col, from, to);
 }
 
 function isEnum(type: ColumnType): type is EnumName {

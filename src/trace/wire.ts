@@ -15,7 +15,7 @@
 //      columns: columnCount × (u16 code, u8 part, u8 elementType, u32 0,
 //               rowCount × element of elementType, padded to 8)
 // v3: a column is a storage slot (slots.ts: fields of different kinds share one), code = slot
-// index, part 0; the slot layout is a function of the schema, so the schema version pins it.
+// index, part 0; the slots are the table SLOT_LAYOUT of this wire and schema version.
 // elementType (v2, v3): 1 u8, 2 u16, 3 u32, 4 f64, 5 i8, 6 i16, 7 i32 — the narrowest type that
 // holds this batch's values; a column that is all zeros in the batch is left out.
 // v1 and v2 columns are per field (code = field code, part 0 whole, 1 hi, 2 lo of a u64), zero
@@ -24,11 +24,10 @@
 // String ids in `str` columns refer to the connection's string table; a batch carries exactly
 // the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
 
-import { perType, type TypedArrayCtor } from './per-type.ts';
 import { FIELDS, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
 import { SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS } from './slots.ts';
 import {
-  COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, slotsFromKeyColumns,
+  COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, rangeOf, slotsFromKeyColumns,
   type Column, type ColumnCtor, type TraceStore,
 } from './store.ts';
 
@@ -126,28 +125,13 @@ export function encodeBatch(
   return { frame: buf, knownStrings: store.strings.size };
 }
 
-/** Range of rows [from, to) (min ≤ 0 ≤ max) and whether all are integers. */
-function scanRange(col: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
-  let min = 0;
-  let max = 0;
-  let integral = true;
-  for (let i = from; i < to; i++) {
-    const v = col[i]!;
-    if (v < min) min = v;
-    else if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
-  return { min, max, integral };
-}
-// Every batch scans every column: one copy per array type (per-type.ts) keeps this loop monomorphic.
-const scanRangeFor = perType(scanRange);
 
 /**
  * The narrowest type holding rows [from, to) of `col` exactly, or null if all are 0. One pass:
  * the range of values and whether any is fractional decide it.
  */
 function narrowest(col: Column, from: number, to: number): ColumnCtor | null {
-  const { min, max, integral } = scanRangeFor(col.constructor as TypedArrayCtor)(col, from, to);
+  const { min, max, integral } = rangeOf(col, from, to);
   if (min === 0 && max === 0 && integral) return null;
   return narrowestType(min, max, integral);
 }

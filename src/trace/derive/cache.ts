@@ -21,6 +21,7 @@ import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
+import { searchSorted } from '../sorted.ts';
 
 export interface CacheExtent {
   fork: Fork;
@@ -141,11 +142,10 @@ export class CacheMarkers {
   readonly kind = new Growable(Uint8Array, 4);
   /** The cache event's row; for an implicit miss, its iomap_begin's row. */
   readonly row = new Growable(Uint32Array, 4);
-  /** Times of the leading implicit misses (markers [0, implicitCount)). */
+  /** Times of the leading implicit misses (the first implicitTsNs.length markers). */
   private implicitTsNs: number[] = [];
 
   get length(): number { return this.row.length; }
-  get implicitCount(): number { return this.implicitTsNs.length; }
 
   byteLength(): number {
     return this.kind.byteLength() + this.row.byteLength();
@@ -158,7 +158,7 @@ export class CacheMarkers {
 
   /** An implicit miss (before any other marker): its iomap_begin row and its upcall's time. */
   pushImplicitMiss(beginRow: number, tsNs: number): void {
-    if (this.length !== this.implicitCount) throw new Error('implicit misses come before other markers');
+    if (this.length !== this.implicitTsNs.length) throw new Error('implicit misses come before other markers');
     this.implicitTsNs.push(tsNs);
     this.kind.push(MARKER_CODE.miss);
     this.row.push(beginRow);
@@ -174,17 +174,15 @@ export class CacheMarkers {
     return i < this.implicitTsNs.length ? this.implicitTsNs[i]! : ts[this.row.data[i]!]!;
   }
 
-  /** First marker at or after tsNs (length if none); `store` is the one the index was built from. */
+  /**
+   * First marker at or after tsNs (length if none); `store` is the one the index was built from.
+   * Markers are added in row order, so past the implicit misses the first row at or after tsNs
+   * finds it.
+   */
   lowerBound(store: TraceStore, tsNs: number): number {
-    const ts = store.tsNs;
-    let lo = 0;
-    let hi = this.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.tsNsOf(ts, mid) < tsNs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const implicit = searchSorted(this.implicitTsNs, this.implicitTsNs.length, tsNs);
+    if (implicit < this.implicitTsNs.length) return implicit;
+    return Math.max(implicit, searchSorted(this.row.data, this.length, store.lowerBound(tsNs)));
   }
 }
 

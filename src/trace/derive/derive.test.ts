@@ -87,6 +87,18 @@ describe('LockIndex', () => {
     expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('A/1');
     expect(locks.waitersOf(spans, holder)).toEqual([wait]);
   });
+  it('a wait points at a hold that never closed, however long ago it began', () => {
+    // A takes the lock and its release is lost; C's short holds come and go; B then waits. A's
+    // open hold is older than the longest closed hold reaches back, yet it is what B waits for.
+    const lock = { nodeId: 4, ino: 12, mode: 'W' } as const;
+    const events: TraceEvent[] = [ev('lock_acquire', 0, 'A/1', lock)];
+    for (let i = 0; i < 20; i++) events.push(ev('lock_acquire', 1_000 + i * 100, 'C/3', lock), ev('lock_release', 1_000 + i * 100 + 10, 'C/3', lock));
+    events.push(ev('lock_wait', 1_000_000, 'B/2', lock));
+    const { spans, locks } = build(events);
+    const holder = locks.holderOf(spans, locks.locks[0]!.waitIds[0]!);
+    expect(holder).toBeGreaterThanOrEqual(0);
+    expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('A/1');
+  });
   it('a wait still open points at the open hold', () => {
     const { spans, locks } = build(RACE.slice(0, 8));
     const wait = locks.locks[0]!.waitIds[0]!;

@@ -13,7 +13,7 @@
 // the last one; span ends are read from the SpanIndex when asked.
 
 import { ENUMS, type LockMode, type LockName } from '../schema.ts';
-import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
+import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
 import { TrackLod, startSearch } from '../span-lod.ts';
@@ -81,7 +81,7 @@ export interface LockRow {
 export const LOCK_RANK = { read: 1, write: 2, wait: 3 } as const;
 export function lockRank(spans: SpanIndex, id: number): number {
   if (spans.kind.data[id] === SpanKind.lock_wait) return LOCK_RANK.wait;
-  return spans.style.data[id] === 1 ? LOCK_RANK.write : LOCK_RANK.read;
+  return spans.style.data[id] === LockStyle.write ? LOCK_RANK.write : LOCK_RANK.read;
 }
 
 export class LockIndex {
@@ -94,11 +94,14 @@ export class LockIndex {
   private readonly rowBySpan = new Growable(Int32Array, 1024);
   processedSpans = 0;
   version = 0;
+  private spansVersion = -1;
   private readonly lockByKey = new Map<string, number>();
   private readonly rowByKey = new Map<string, number>();
 
   update(spans: SpanIndex, store: TraceStore): void {
-    if (this.processedSpans >= spans.count) return;
+    // Not only new spans: spans that closed since extend the rows' LODs too.
+    if (spans.version === this.spansVersion) return;
+    this.spansVersion = spans.version;
     const nodeIdCol = store.f64('nodeId');
     const inoCol = store.f64('ino');
     const lockCol = store.col('lock');
@@ -187,23 +190,27 @@ export class LockIndex {
     const holds = info.holdIds;
     // Holds starting before the wait ended (a binary search: the last one may be far later); scan
     // back until they are too old to reach it (the longest closed hold bounds that).
-    const maxHoldNs = reachOf(info.holdReach, holds, holds.length, spans).maxClosedDurNs;
+    const reach = reachOf(info.holdReach, holds, holds.length, spans);
+    const maxHoldNs = reach.maxClosedDurNs;
     const hi = startSearch(holds, holds.length, spans.startNs.data, waitEnd, 0, true);
     let best = -1;
     let bestEnd = -Infinity;
-    let openHold = -1;
     for (let i = hi - 1; i >= 0; i--) {
       const id = holds[i]!;
+      if (spans.isOpen(id)) continue;
       const s = spans.startNs.data[id]!;
-      if (spans.isOpen(id)) {
-        if (spans.lane.data[id] !== lane && s <= waitEnd) openHold = id;
-        continue;
-      }
       if (s < waitStart - maxHoldNs) break;
       if (spans.lane.data[id] === lane) continue;
       const e = spans.endNs.data[id]!;
       if (e <= waitStart || e > waitEnd) continue;
       if (e > bestEnd) { best = id; bestEnd = e; }
+    }
+    // An open hold (its release lost, or still held) may have begun any time before: the latest
+    // one of another task (openPos is in position order).
+    let openHold = -1;
+    for (const pos of reach.openPos) {
+      if (pos >= hi) break;
+      if (spans.lane.data[holds[pos]!] !== lane) openHold = holds[pos]!;
     }
     if (waitOpen && openHold >= 0) return openHold;
     return best >= 0 ? best : openHold;
@@ -220,7 +227,7 @@ export class LockIndex {
     // Waits that can overlap the hold: open ones, and closed ones from holdStart − the longest wait.
     const reach = reachOf(info.waitReach, waits, waits.length, spans);
     const from = startSearch(waits, waits.length, spans.startNs.data, holdStart - reach.maxClosedDurNs, 0, false);
-    const positions = [...reach.openPos.filter((pos) => pos < from)];
+    const positions = reach.openPos.filter((pos) => pos < from);
     for (let pos = from; pos < waits.length && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
     const out: number[] = [];
     for (const pos of positions) {

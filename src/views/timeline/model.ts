@@ -93,6 +93,8 @@ export interface TimelineModel {
   lanes: LaneRowInfo[];
   prims: Primitives;
   gaps: GapPrimitive[];
+  /** Spans and whole LOD buckets the walk visited (what the LOD saves; tests). */
+  visits: number;
 }
 
 const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2 };
@@ -157,7 +159,7 @@ export function buildTimelineModel(
     // A gap is drawn at least 2 px wide: it must stay visible at any zoom.
     gapPrims.push({ xPx: l, widthPx: Math.max(r - l, 2), missedEvents: g.missedEvents });
   }
-  return { scale, lanes, prims, gaps: gapPrims };
+  return { scale, lanes, prims, gaps: gapPrims, visits: pass.visits };
 }
 
 /**
@@ -189,6 +191,7 @@ class TrackPass implements LodVisitor {
   private runPalette = 0;
   private runSpanId = -1;
   private runKind = 0;
+  visits = 0;
 
   constructor(spans: SpanIndex, private readonly scale: TimeScale, private readonly nowNs: number, private readonly prims: Primitives) {
     this.start = spans.startNs.data;
@@ -215,6 +218,7 @@ class TrackPass implements LodVisitor {
   }
 
   span(id: number): void {
+    this.visits++;
     const endTsNs = Number.isNaN(this.end[id]!) ? this.nowNs : this.end[id]!;
     const x0Px = this.scale.nsToPx(this.start[id]!);
     const x1Px = this.scale.nsToPx(endTsNs);
@@ -239,6 +243,7 @@ class TrackPass implements LodVisitor {
   }
 
   unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number): void {
+    this.visits++;
     this.enterColumn(this.columnOf(firstStartNs), firstId);
     this.colCount += count;
     this.add(spanPaletteIdx(domKey >> 8, domKey & 0xff), domTimeNs);
