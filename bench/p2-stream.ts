@@ -19,7 +19,7 @@ export interface StreamResult { eventsPerSec: number; lost: number; gaps: number
  * TICK_STEP_NS (100 ms of the default scenario's virtual time, ~52 k events) is that. 2 ms steps
  * (~1 k events) measure the per-frame overhead instead (P2f).
  */
-export const TICK_STEP_NS = 100_000_000;
+const TICK_STEP_NS = 100_000_000;
 export async function streamFigure(target: number, inProcess: boolean, distDir = 'dist', stepNs = TICK_STEP_NS): Promise<StreamResult> {
   const session = new LiveSession({
     scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()), maxEventsPerTick: 1_000_000,

@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { deflateRawSync, constants as zc } from 'node:zlib';
 import { TraceStore } from '../../src/trace/store.ts';
-import { slotColumnsMapped } from '../../src/trace/copy-rows.ts';
+import { StringIdMaps, slotColumnsMapped } from '../../src/trace/copy-rows.ts';
 import { StringTable } from '../../src/trace/strings.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
@@ -53,7 +53,7 @@ export class Recorder {
   private lastFsyncMs = 0;
   private lastTsNs = -Infinity;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private readonly remaps = new WeakMap<StringTable, Int32Array>();
+  private readonly remaps = new StringIdMaps(this.strings);
   private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta'>>;
   bytesWritten = 0;
   rowsWritten = 0;
@@ -127,27 +127,14 @@ export class Recorder {
   private copyRows(src: TraceStore, from: number, to: number): void {
     if (to <= from) return;
     this.markPending();
-    const cols = slotColumnsMapped(src, from, to, src.strings === this.strings ? null : this.remapFor(src.strings));
+    const cols = slotColumnsMapped(src, from, to, src.strings === this.strings ? null : this.remaps.of(src.strings));
     let ts = src.tsNs.subarray(from, to);
     if (ts[0]! < this.lastTsNs) ts = ts.map((t) => Math.max(t, this.lastTsNs));
     this.pending.appendColumns(to - from, src.kinds.subarray(from, to), ts, cols);
     this.lastTsNs = this.pending.endNs;
   }
 
-  /** Id map from `table` to the recording's table, extended to cover every id `table` has issued. */
-  private remapFor(table: StringTable): Int32Array {
-    let map = this.remaps.get(table);
-    if (!map || map.length < table.size) {
-      const next = new Int32Array(Math.max(table.size, 16) * 2);
-      const have = map?.length ?? 0;
-      if (map) next.set(map);
-      for (let id = have; id < table.size; id++) next[id] = this.strings.intern(table.get(id));
-      // Entries past table.size are unfilled; record how far we got by trimming the view.
-      map = next.subarray(0, table.size);
-      this.remaps.set(table, map);
-    }
-    return map;
-  }
+
 
   /** Flushes if the oldest pending row has waited `flushIntervalMs`; fsyncs on its own interval. */
   maybeFlush(): void {

@@ -48,7 +48,7 @@ export const KEEP_AT_START = 1 - 1 / REBUILD_ROWS_PER_ARRIVAL;
  * past the threshold, so batch granularity and MIN_REBUILD_STEP_ROWS never make a rebuild run
  * into it (which would finish the rest in one long step on the main thread).
  */
-export const HARD_CAP_MARGIN = (2 * KEEP_AT_START) / (REBUILD_ROWS_PER_ARRIVAL - 1);
+const HARD_CAP_MARGIN = (2 * KEEP_AT_START) / (REBUILD_ROWS_PER_ARRIVAL - 1);
 /** Offered in the live controls (any value in range can come from the URL). */
 export const WINDOW_CHOICES = [100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000] as const;
 

@@ -32,6 +32,11 @@ export class TimeScale {
     return (tsNs - this.startNs) * this.pxPerNs;
   }
 
+  /** The pixel column [0, lastCol] holding tsNs (times outside the range clamp to the edge columns). */
+  columnOf(tsNs: number, lastCol: number): number {
+    return Math.min(Math.max(Math.floor(this.nsToPx(tsNs)), 0), lastCol);
+  }
+
   /** A duration in ns as a width in px. */
   durToPx(durNs: number): number {
     return durNs * this.pxPerNs;

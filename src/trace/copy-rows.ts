@@ -18,28 +18,43 @@ export function slotColumnsMapped(src: TraceStore, fromRow: number, toRow: numbe
   return cols;
 }
 
-export class RowCopier {
-  private readonly maps = new Map<StringTable, Uint32Array>();
+/**
+ * Id maps from source string tables into `dst`: ids[srcId] = dstId, extended as a source table
+ * grows (capacity doubles, so a table growing string by string costs linear time, not quadratic).
+ */
+export class StringIdMaps {
+  private readonly maps = new WeakMap<StringTable, { ids: Uint32Array; filled: number }>();
 
-  constructor(readonly dst: TraceStore) {}
+  constructor(private readonly dst: StringTable) {}
 
-  private mapFor(src: StringTable): Uint32Array {
-    let map = this.maps.get(src);
-    if (!map || map.length < src.size) {
-      const next = new Uint32Array(src.size);
-      const have = map?.length ?? 0;
-      if (map) next.set(map);
-      for (let id = have; id < src.size; id++) next[id] = this.dst.strings.intern(src.get(id));
-      this.maps.set(src, (map = next));
+  /** The map for `src`, covering every id `src` has issued (entries past src.size are unset). */
+  of(src: StringTable): Uint32Array {
+    let m = this.maps.get(src);
+    if (!m) this.maps.set(src, (m = { ids: new Uint32Array(Math.max(16, src.size)), filled: 0 }));
+    if (m.filled < src.size) {
+      if (m.ids.length < src.size) {
+        const grown = new Uint32Array(Math.max(src.size, m.ids.length * 2));
+        grown.set(m.ids.subarray(0, m.filled));
+        m.ids = grown;
+      }
+      for (let id = m.filled; id < src.size; id++) m.ids[id] = this.dst.intern(src.get(id));
+      m.filled = src.size;
     }
-    return map;
+    return m.ids;
+  }
+}
+
+export class RowCopier {
+  private readonly maps: StringIdMaps;
+
+  constructor(readonly dst: TraceStore) {
+    this.maps = new StringIdMaps(dst.strings);
   }
 
   /** Appends rows [fromRow, toRow) of `src` to the destination store. */
   copy(src: TraceStore, fromRow = 0, toRow = src.length): void {
     if (toRow <= fromRow) return;
-    const same = src.strings === this.dst.strings;
-    const map = same ? null : this.mapFor(src.strings);
+    const map = src.strings === this.dst.strings ? null : this.maps.of(src.strings);
     const cols = slotColumnsMapped(src, fromRow, toRow, map);
     this.dst.appendColumns(toRow - fromRow, src.kinds.subarray(fromRow, toRow), src.tsNs.subarray(fromRow, toRow), cols);
   }

@@ -24,7 +24,7 @@ export const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
  * be drawn in its first span's column — its other spans move left by less than this. Walking a
  * level whose buckets are ≤ half a column wide, that takes nearly every bucket whole.
  */
-export const MAX_UNIT_SPREAD_PX = 0.5;
+const MAX_UNIT_SPREAD_PX = 0.5;
 /** A bucket's longest span under this many px is sub-pixel whatever the rounding of its ends. */
 const SUBPIXEL_SAFE_PX = 0.999;
 
@@ -205,7 +205,7 @@ class EndedBefore implements LodVisitor {
 }
 
 /** A span's rank in a ranked TrackLod (a small number ≥ 0, e.g. lock wait > write hold > read hold). */
-export type RankOf = (spanId: number) => number;
+type RankOf = (spanId: number) => number;
 
 export class TrackLod {
   readonly levels: LodLevel[] = [];

@@ -12,7 +12,7 @@
 import { KIND_CODE, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import { Growable } from './growable.ts';
+import { Growable, type TypedArray } from './growable.ts';
 import { TrackLod, startSearch, type LodVisitor } from './span-lod.ts';
 
 export const SpanKind = {
@@ -60,7 +60,7 @@ export interface Lane {
 /** Marks a missing row link. */
 export const NO_ROW = 0xffff_ffff;
 /** mappingRowsOf looks this many rows past an iomap span's begin at most (a step is a handful). */
-export const MAX_MAP_SCAN_ROWS = 1 << 16;
+const MAX_MAP_SCAN_ROWS = 1 << 16;
 const K = KIND_CODE;
 
 const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
@@ -186,6 +186,11 @@ export class SpanIndex {
     return out;
   }
 
+  /** The per-span columns. */
+  private columns(): Growable<TypedArray>[] {
+    return [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow];
+  }
+
   /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
   spansFor(rows: number, rowsSoFar: number): number {
     return rowsSoFar > 0 ? Math.ceil((this.count / rowsSoFar) * rows * 1.05) : 0;
@@ -193,12 +198,12 @@ export class SpanIndex {
 
   /** Room for `spanCount` spans in the per-span columns (a live window's rebuild knows about how many). */
   reserve(spanCount: number): void {
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) g.reserve(spanCount);
+    for (const g of this.columns()) g.reserve(spanCount);
   }
 
   /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) g.trim();
+    for (const g of this.columns()) g.trim();
     for (const t of this.tracks) {
       t.spans.trim();
       t.lod.trim();
@@ -208,7 +213,7 @@ export class SpanIndex {
   /** Bytes of the typed arrays (capacity included): spans, tracks and their LOD levels. */
   byteLength(): number {
     let n = 0;
-    for (const g of [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow]) n += g.byteLength();
+    for (const g of this.columns()) n += g.byteLength();
     for (const t of this.tracks) n += t.spans.byteLength() + t.lod.byteLength();
     return n;
   }

@@ -40,7 +40,7 @@ export interface LockInfo {
  * until now). Each span is looked at once when it closes: `reachOf` brings it up to date.
  */
 export interface SpanReach { scanned: number; maxClosedDurNs: number; openPos: number[]; spansVersion: number }
-export const newReach = (): SpanReach => ({ scanned: 0, maxClosedDurNs: 0, openPos: [], spansVersion: -1 });
+const newReach = (): SpanReach => ({ scanned: 0, maxClosedDurNs: 0, openPos: [], spansVersion: -1 });
 
 /** `r` brought up to date with the spans of `ids` appended or closed since the last call. */
 export function reachOf(r: SpanReach, ids: ArrayLike<number>, count: number, spans: SpanIndex): SpanReach {

@@ -6,6 +6,7 @@
 // Scans are bounded (SCAN_ROWS) so a click never walks a whole long trace.
 
 import { KIND_CODE } from '../schema.ts';
+import { searchSorted } from '../sorted.ts';
 import { SpanKind, SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import type { AliasIndex } from './aliases.ts';
@@ -26,13 +27,7 @@ export interface Relative {
 /** The span opened by `row`, or -1 (spans open in row order, so beginRow is increasing). */
 export function spanOfRow(spans: SpanIndex, row: number): number {
   const rows = spans.beginRow.data;
-  let lo = 0;
-  let hi = spans.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]! < row) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = searchSorted(rows, spans.count, row);
   return lo < spans.count && rows[lo] === row ? lo : -1;
 }
 

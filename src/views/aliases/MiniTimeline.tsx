@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import { sizeCanvas } from '../../render/canvas.ts';
+import { ElementSize } from '../../render/element-size.ts';
 import { attachTimeInteraction } from '../../render/time-interact.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
@@ -19,8 +20,10 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
     const labels = labelKey.split('|').map((p, i) => `nodeid ${nodeIds[i]} ${p}`);
     let model: Model | null = null;
     let key = '';
+    // The box's width from a ResizeObserver: reading clientWidth each frame forced a layout.
+    const box = canvas.parentElement ? new ElementSize(canvas.parentElement, () => host.scheduler.markDirty()) : null;
     const render = (): void => {
-      const widthPx = Math.max(MINI_LABEL_WIDTH_PX + 10, canvas.parentElement?.clientWidth ?? 400);
+      const widthPx = Math.max(MINI_LABEL_WIDTH_PX + 10, box?.widthPx ?? 400);
       const plotW = widthPx - MINI_LABEL_WIDTH_PX;
       const k = `${host.traceGeneration}:${host.spans.version}:${host.viewStartNs}:${host.viewEndNs}:${plotW}`;
       if (k !== key || !model) {
@@ -44,7 +47,7 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
       },
     });
     host.scheduler.markDirty();
-    return () => { off(); detach(); };
+    return () => { off(); detach(); box?.dispose(); };
   }, [host, group.ino, nodeKey, labelKey]);
   return <canvas className="mini-timeline" data-testid={`alias-mini-${group.ino}`} ref={canvasRef} />;
 }

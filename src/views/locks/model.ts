@@ -121,8 +121,6 @@ function rowReach(row: LockRow, spans: SpanIndex): SpanReach {
   return reachOf(row.reach, row.spanIds.data, row.spanIds.length, spans);
 }
 
-const stateOf = lockRank;
-
 
 /**
  * One row's pass of buildLocksModel: spans (or whole LOD buckets) in, per-column states out.
@@ -155,7 +153,7 @@ class RowPass implements LodVisitor {
   }
 
   private columnOf(tsNs: number): number {
-    return Math.min(Math.max(Math.floor(this.scale.nsToPx(tsNs)), 0), this.lastCol);
+    return this.scale.columnOf(tsNs, this.lastCol);
   }
 
   private mark(c: number, st: number, id: number, many: boolean): void {
@@ -169,7 +167,7 @@ class RowPass implements LodVisitor {
     const s = spans.startNs.data[id]!;
     const e = spans.isOpen(id) ? this.nowNs : spans.endNs.data[id]!;
     if (e < this.startNs) return;
-    const st = stateOf(spans, id);
+    const st = lockRank(spans, id);
     if (st === LockState.wait) this.visibleWaits.push({ id, pos: this.pos });
     const x0Px = this.scale.nsToPx(s);
     const x1Px = this.scale.nsToPx(e);
@@ -283,7 +281,7 @@ export function hitTestLocks(model: LocksModel, locks: LockIndex, spans: SpanInd
     if (s > toNs) break;
     const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
     if (e < fromNs) continue;
-    const st = stateOf(spans, id);
+    const st = lockRank(spans, id);
     if (st > bestState) { best = id; bestState = st; }
   }
   return best;

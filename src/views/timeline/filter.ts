@@ -18,10 +18,12 @@ export function spanMatcher(spans: SpanIndex, store: TraceStore, query: string):
   return (spanId) => {
     let hit = memo.get(spanId);
     if (hit === undefined) {
-      hit = false;
-      const map = spans.mapRowsOf(store, spanId);
-      for (const row of [spans.beginRow.data[spanId]!, spans.endRow.data[spanId]!, map.read, map.write]) {
-        if (row !== NO_ROW && row < store.length && rowMatches(store, row, parsed)) { hit = true; break; }
+      const matches = (row: number): boolean => row !== NO_ROW && row < store.length && rowMatches(store, row, parsed);
+      // Begin and end rows first; an iomap step's mapping rows (a scan) only if they do not match.
+      hit = matches(spans.beginRow.data[spanId]!) || matches(spans.endRow.data[spanId]!);
+      if (!hit) {
+        const map = spans.mapRowsOf(store, spanId);
+        hit = matches(map.read) || matches(map.write);
       }
       memo.set(spanId, hit);
     }

@@ -231,7 +231,7 @@ class TrackPass implements LodVisitor {
       if (r > l) this.prims.push(l, r - l, this.laneRow, this.subrow, p, this.kind[id]!, id, 1);
       return;
     }
-    this.enterColumn(Math.min(Math.max(Math.floor(x0Px), 0), this.lastCol), id);
+    this.enterColumn(Math.min(Math.max(Math.floor(x0Px), 0), this.lastCol), id); // columnOf, x0Px already at hand
     this.colCount++;
     this.add(p, endTsNs - this.start[id]! + 1);
   }
@@ -250,7 +250,7 @@ class TrackPass implements LodVisitor {
   }
 
   private columnOf(tsNs: number): number {
-    return Math.min(Math.max(Math.floor(this.scale.nsToPx(tsNs)), 0), this.lastCol);
+    return this.scale.columnOf(tsNs, this.lastCol);
   }
 
   private enterColumn(c: number, firstId: number): void {
