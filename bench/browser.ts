@@ -454,7 +454,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     figures.push({ id: 'P4b', figure: `  of which ArrayBuffer backing stores`, value: dBacking / n, unit: 'B/event', goal: '—' });
     figures.push({ id: 'P4c', figure: `  event store columns (${bigRun.arrays.columns}), capacity / rows used`, value: bigRun.arrays.storeBytes / n, unit: 'B/event', goal: `${(bigRun.arrays.storeUsedBytes / n).toFixed(0)} used` });
     figures.push({ id: 'P4s', figure: `  span index (${(bigRun.arrays.spans / 1e6).toFixed(2)} M spans)`, value: bigRun.arrays.spanBytes / n, unit: 'B/event', goal: '—' });
-    figures.push({ id: 'P4l', figure: '  lock index (rows, their LOD, span → lock / row)', value: bigRun.arrays.lockBytes / n, unit: 'B/event', goal: '—' });
+    figures.push({ id: 'P4l', figure: '  lock index (rows, their LOD, hold / wait lists, span → row)', value: bigRun.arrays.lockBytes / n, unit: 'B/event', goal: '—' });
     figures.push({ id: 'P4k', figure: '  cache index (extents and markers of every inode)', value: bigRun.arrays.cacheBytes / n, unit: 'B/event', goal: '—' });
     figures.push({ id: 'P4h', figure: '  JS heap (Δ usedSize)', value: dUsed / n, unit: 'B/event', goal: '—' });
     if (opts.only !== 'panzoom') figures.push(...await liveFigures(browser, base, opts, log));

@@ -149,7 +149,7 @@ describe('live window: eviction', () => {
     // Lock index: waits and holds of the kept syscalls only, with valid span ids.
     const waits = w.locks.locks.reduce((n, l) => n + l.waitIds.length, 0);
     expect(waits).toBe(39);
-    for (const l of w.locks.locks) for (const id of [...l.waitIds, ...l.holdIds]) expect(id).toBeLessThan(w.spans.count);
+    for (const l of w.locks.locks) for (const id of [...l.waitIds.data.subarray(0, l.waitIds.length), ...l.holdIds.data.subarray(0, l.holdIds.length)]) expect(id).toBeLessThan(w.spans.count);
     expect(w.aliases.processedRows).toBe(w.trace.length);
   });
 

@@ -61,7 +61,7 @@ describe('LockIndex', () => {
   });
   it('links a wait to the holder whose release let it in, and back', () => {
     const { spans, locks } = build(RACE);
-    const wait = locks.locks[0]!.waitIds[0]!;
+    const wait = locks.locks[0]!.waitIds.data[0]!;
     const holder = locks.holderOf(spans, wait);
     expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('writerA/1');
     expect(spans.startNs.data[holder]).toBe(30);
@@ -82,7 +82,7 @@ describe('LockIndex', () => {
       events.push(ev('lock_acquire', 2_000_000 + i * 100, 'C/3', lock), ev('lock_release', 2_000_000 + i * 100 + 50, 'C/3', lock));
     }
     const { spans, locks } = build(events);
-    const wait = locks.locks[0]!.waitIds[0]!;
+    const wait = locks.locks[0]!.waitIds.data[0]!;
     const holder = locks.holderOf(spans, wait);
     expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('A/1');
     expect(locks.waitersOf(spans, holder)).toEqual([wait]);
@@ -95,13 +95,13 @@ describe('LockIndex', () => {
     for (let i = 0; i < 20; i++) events.push(ev('lock_acquire', 1_000 + i * 100, 'C/3', lock), ev('lock_release', 1_000 + i * 100 + 10, 'C/3', lock));
     events.push(ev('lock_wait', 1_000_000, 'B/2', lock));
     const { spans, locks } = build(events);
-    const holder = locks.holderOf(spans, locks.locks[0]!.waitIds[0]!);
+    const holder = locks.holderOf(spans, locks.locks[0]!.waitIds.data[0]!);
     expect(holder).toBeGreaterThanOrEqual(0);
     expect(spans.lanes[spans.lane.data[holder]!]!.task).toBe('A/1');
   });
   it('a wait still open points at the open hold', () => {
     const { spans, locks } = build(RACE.slice(0, 8));
-    const wait = locks.locks[0]!.waitIds[0]!;
+    const wait = locks.locks[0]!.waitIds.data[0]!;
     expect(spans.startNs.data[locks.holderOf(spans, wait)]).toBe(30);
   });
   it('tables contention per inode, read and write apart', () => {
@@ -267,7 +267,7 @@ describe('CacheIndex', () => {
 describe('relativesOf', () => {
   it('links a wait to its holder and a node to its alias', () => {
     const { store, spans, aliases, locks } = build(RACE);
-    const wait = locks.locks[0]!.waitIds[0]!;
+    const wait = locks.locks[0]!.waitIds.data[0]!;
     const rels = relativesOf({ trace: store, spans, aliases, locks }, wait, -1);
     expect(rels[0]).toMatchObject({ role: 'holder', label: 'writerA/1 held it' });
     expect(rels.map((r) => r.role)).toContain('alias');

@@ -24,9 +24,9 @@ export interface LockInfo {
   nodeId: number;
   ino: number;
   /** Hold span ids in start order. */
-  holdIds: number[];
+  holdIds: Growable<Uint32Array>;
   /** Wait span ids in start order. */
-  waitIds: number[];
+  waitIds: Growable<Uint32Array>;
   /** Longest closed hold and wait so far, and the still-open ones (see SpanReach): bound the searches below. */
   holdReach: SpanReach;
   waitReach: SpanReach;
@@ -87,10 +87,9 @@ export function lockRank(spans: SpanIndex, id: number): number {
 export class LockIndex {
   readonly locks: LockInfo[] = [];
   readonly rows: LockRow[] = [];
-  // span id → lock index and row index (lock × task) for lock spans, −1 for others. Typed arrays
-  // by span id, not Maps: a 10 M-event trace has ~1 M lock spans, and two Maps of them were ~80 MB
-  // of JS heap (most of the page's) that every major GC walked.
-  private readonly lockBySpan = new Growable(Int32Array, 1024);
+  // span id → row index (lock × task) for lock spans, −1 for others (a row knows its lock). A
+  // typed array by span id, not a Map: a 10 M-event trace has ~1 M lock spans, and Maps of them
+  // were ~80 MB of JS heap (most of the page's) that every major GC walked.
   private readonly rowBySpan = new Growable(Int32Array, 1024);
   processedSpans = 0;
   version = 0;
@@ -108,7 +107,6 @@ export class LockIndex {
     const taskCol = store.col('task');
     for (let id = this.processedSpans; id < spans.count; id++) {
       const kind = spans.kind.data[id]!;
-      this.lockBySpan.push(-1);
       this.rowBySpan.push(-1);
       if (kind !== SpanKind.lock_wait && kind !== SpanKind.lock_hold) continue;
       const row = spans.beginRow.data[id]!;
@@ -118,12 +116,11 @@ export class LockIndex {
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: [], waitIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
+        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
         this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
       (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
-      this.lockBySpan.data[id] = li;
       const task = store.strings.get(taskCol[row]!);
       const rowKey = `${li}:${task}`;
       let ri = this.rowByKey.get(rowKey);
@@ -143,7 +140,8 @@ export class LockIndex {
 
   /** The lock a lock span belongs to, or −1 (not a lock span, or not indexed yet). */
   lockOfSpan(id: number): number {
-    return id >= 0 && id < this.lockBySpan.length ? this.lockBySpan.data[id]! : -1;
+    const ri = this.rowOfSpan(id);
+    return ri < 0 ? -1 : this.rows[ri]!.lockIdx;
   }
   /** The row (lock × task) of a lock span, or −1. */
   rowOfSpan(id: number): number {
@@ -167,15 +165,19 @@ export class LockIndex {
       r.lod.trim();
       r.spanIds.trim();
     }
-    this.lockBySpan.trim();
+    for (const l of this.locks) {
+      l.holdIds.trim();
+      l.waitIds.trim();
+    }
     this.rowBySpan.trim();
   }
 
-  /** Bytes of the rows' typed arrays (span lists and their LOD levels). */
+  /** Bytes of the typed arrays: rows' span lists and LOD levels, locks' hold and wait lists, span → row. */
   byteLength(): number {
     let n = 0;
     for (const r of this.rows) n += r.spanIds.byteLength() + r.lod.byteLength();
-    return n + this.lockBySpan.byteLength() + this.rowBySpan.byteLength();
+    for (const l of this.locks) n += l.holdIds.byteLength() + l.waitIds.byteLength();
+    return n + this.rowBySpan.byteLength();
   }
 
   /** The hold a wait waited for (see the file comment), or -1. */
@@ -187,12 +189,13 @@ export class LockIndex {
     const waitOpen = spans.isOpen(waitId);
     const waitEnd = waitOpen ? Infinity : spans.endNs.data[waitId]!;
     const lane = spans.lane.data[waitId]!;
-    const holds = info.holdIds;
+    const holds = info.holdIds.data;
+    const holdCount = info.holdIds.length;
     // Holds starting before the wait ended (a binary search: the last one may be far later); scan
     // back until they are too old to reach it (the longest closed hold bounds that).
-    const reach = reachOf(info.holdReach, holds, holds.length, spans);
+    const reach = reachOf(info.holdReach, holds, holdCount, spans);
     const maxHoldNs = reach.maxClosedDurNs;
-    const hi = startSearch(holds, holds.length, spans.startNs.data, waitEnd, 0, true);
+    const hi = startSearch(holds, holdCount, spans.startNs.data, waitEnd, 0, true);
     let best = -1;
     let bestEnd = -Infinity;
     for (let i = hi - 1; i >= 0; i--) {
@@ -223,12 +226,13 @@ export class LockIndex {
     const holdEnd = spans.isOpen(holdId) ? Infinity : spans.endNs.data[holdId]!;
     const holdStart = spans.startNs.data[holdId]!;
     const info = this.locks[li]!;
-    const waits = info.waitIds;
+    const waits = info.waitIds.data;
+    const waitCount = info.waitIds.length;
     // Waits that can overlap the hold: open ones, and closed ones from holdStart − the longest wait.
-    const reach = reachOf(info.waitReach, waits, waits.length, spans);
-    const from = startSearch(waits, waits.length, spans.startNs.data, holdStart - reach.maxClosedDurNs, 0, false);
+    const reach = reachOf(info.waitReach, waits, waitCount, spans);
+    const from = startSearch(waits, waitCount, spans.startNs.data, holdStart - reach.maxClosedDurNs, 0, false);
     const positions = reach.openPos.filter((pos) => pos < from);
-    for (let pos = from; pos < waits.length && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
+    for (let pos = from; pos < waitCount && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
     const out: number[] = [];
     for (const pos of positions) {
       const w = waits[pos]!;
@@ -282,7 +286,8 @@ export function contentionTable(
 ): ContentionRow[] {
   const groups = new Map<string, ContentionRow>();
   for (const info of index.locks) {
-    for (const w of info.waitIds) {
+    for (let k = 0; k < info.waitIds.length; k++) {
+      const w = info.waitIds.data[k]!;
       const s = spans.startNs.data[w]!;
       const e = spans.isOpen(w) ? nowNs : spans.endNs.data[w]!;
       if (e < fromNs || s > toNs) continue;
@@ -355,8 +360,9 @@ export function exclusiveOverlaps(index: LockIndex, spans: SpanIndex, nowNs: num
     if (infos.length < 2) continue;
     const holds: { id: number; s: number; e: number; li: number }[] = [];
     for (const info of infos) {
-      for (const id of info.holdIds) {
-        if (spans.style.data[id] !== 1) continue; // W only
+      for (let k = 0; k < info.holdIds.length; k++) {
+        const id = info.holdIds.data[k]!;
+        if (spans.style.data[id] !== LockStyle.write) continue; // W only
         holds.push({ id, s: spans.startNs.data[id]!, e: spans.isOpen(id) ? nowNs : spans.endNs.data[id]!, li: info.idx });
       }
     }

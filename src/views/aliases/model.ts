@@ -139,7 +139,8 @@ export function buildMiniTimeline(
   for (const l of locks.locks) {
     const pos = posOf.get(l.nodeId);
     if (pos === undefined || l.lock !== 'i_rwsem') continue;
-    for (const id of l.holdIds) {
+    for (let k = 0; k < l.holdIds.length; k++) {
+      const id = l.holdIds.data[k]!;
       if (spans.startNs.data[id]! > endNs) break;
       add(id, pos, spans.style.data[id] === 1 ? MiniKind.holdW : MiniKind.holdR);
     }
