@@ -14,7 +14,7 @@
 //       that drew it minus the wall time the pace says it happened (its batch's stamp minus its
 //       virtual age within the batch). Page and bench clocks are aligned by a round-trip probe.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { performance as nodePerformance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -22,12 +22,11 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page, type CDPSession } from 'playwright-core';
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
-import { Recorder } from '../server/recorder/recorder.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
-import { shifted } from './recording.ts';
+import { writeRepeatedRecording } from './recording.ts';
 import type { BenchFrame } from '../src/app/bench-hooks.ts';
 
 export interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
@@ -55,20 +54,6 @@ const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
-
-function writeRecording(base: TraceStore, count: number, path: string): number {
-  const spanNs = base.endNs + 1000;
-  const rec = new Recorder(path);
-  let written = 0;
-  for (let rep = 0; written < count; rep++) {
-    const copy = rep === 0 ? base : shifted(base, rep * spanNs);
-    const n = Math.min(copy.length, count - written);
-    rec.appendRows(copy, 0, n);
-    written += n;
-  }
-  rec.close();
-  return statSync(path).size;
-}
 
 async function newPage(browser: Browser): Promise<{ page: Page; cdp: CDPSession; errors: string[] }> {
   const ctx = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
@@ -207,7 +192,7 @@ async function plainLivePage(url: string): Promise<LivePage> {
       if (msg.error) p?.fail(new Error(msg.error.message));
       else p?.ok(msg.result);
     } else if (msg.method === 'Runtime.consoleAPICalled' && process.env.BENCH_DIAG === '1') {
-      // BENCH_DIAG=1: the page's console lines too (timing probes added while investigating).
+      // BENCH_DIAG=1: the page's console too (the page logs nothing itself; for probes one adds while investigating).
       const args = (msg.params as { args?: Array<{ value?: unknown }> }).args ?? [];
       process.stderr.write(`  page console: ${args.map((a) => String(a.value)).join(' ')}\n`);
     } else if (msg.method === 'Runtime.exceptionThrown') {
@@ -417,8 +402,8 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
   try {
     const small = `small-${opts.smallEvents}.fscope`;
     const big = `big-${opts.bigEvents}.fscope`;
-    if (opts.only !== 'live') writeRecording(base, opts.smallEvents, join(dir, small));
-    if (opts.only !== 'live') writeRecording(base, opts.bigEvents, join(dir, big));
+    if (opts.only !== 'live') writeRepeatedRecording(base, opts.smallEvents, join(dir, small));
+    if (opts.only !== 'live') writeRepeatedRecording(base, opts.bigEvents, join(dir, big));
     const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
     const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
     const url = `http://127.0.0.1:${server.port}/`;

@@ -15,12 +15,11 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
-import { Recorder } from '../server/recorder/recorder.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
-import { shifted } from './recording.ts';
+import { writeRepeatedRecording } from './recording.ts';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
@@ -37,14 +36,7 @@ const events: TraceEvent[] = [];
 simulation.runEvents(300_000, (ev) => events.push(ev));
 const base = new TraceStore();
 base.appendAll(events);
-const rec = new Recorder(join(dir, 'r.fscope'));
-for (let rep = 0, written = 0; written < (phase === 'live' ? 1 : count); rep++) {
-  const copy = rep === 0 ? base : shifted(base, rep * (base.endNs + 1000));
-  const n = Math.min(copy.length, count - written);
-  rec.appendRows(copy, 0, n);
-  written += n;
-}
-rec.close();
+writeRepeatedRecording(base, phase === 'live' ? 1 : count, join(dir, 'r.fscope'));
 
 const session = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
 const server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session, recordingsDir: dir });
@@ -150,22 +142,22 @@ try {
         for (const [k, c] of [...m].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${String(c).padStart(9)} × ${k}`);
       }
     }
-    process.exit(0);
+  } else {
+    const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
+    writeFileSync(join(dir, `${phase}.cpuprofile`), JSON.stringify(profile));
+    const self = new Map<string, number>();
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    let total = 0;
+    profile.samples.forEach((id, i) => {
+      const n = byId.get(id)!;
+      const dt = profile.timeDeltas[i]! / 1000;
+      total += dt;
+      const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + dt);
+    });
+    console.log(`profile ${join(dir, `${phase}.cpuprofile`)}: ${total.toFixed(0)} ms sampled`);
+    for (const [k, ms] of [...self].sort((a, c) => c[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(0).padStart(8)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  ${k}`);
   }
-  const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
-  writeFileSync(join(dir, `${phase}.cpuprofile`), JSON.stringify(profile));
-  const self = new Map<string, number>();
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const n = byId.get(id)!;
-    const dt = profile.timeDeltas[i]! / 1000;
-    total += dt;
-    const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
-  });
-  console.log(`profile ${join(dir, `${phase}.cpuprofile`)}: ${total.toFixed(0)} ms sampled`);
-  for (const [k, ms] of [...self].sort((a, c) => c[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(0).padStart(8)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  ${k}`);
 } finally {
   await browser.close();
   await server.close();

@@ -20,6 +20,23 @@ export function shifted(store: TraceStore, shiftNs: number): TraceStore {
   return out;
 }
 
+/**
+ * A recording of `count` events at `path`: `base` and time-shifted copies of it end to end (a
+ * copy starts 1 µs after the one before ends). Returns the rows written.
+ */
+export function writeRepeatedRecording(base: TraceStore, count: number, path: string): number {
+  const rec = new Recorder(path);
+  let written = 0;
+  for (let rep = 0; written < count; rep++) {
+    const copy = rep === 0 ? base : shifted(base, rep * (base.endNs + 1000));
+    const n = Math.min(copy.length, count - written);
+    rec.appendRows(copy, 0, n);
+    written += n;
+  }
+  rec.close();
+  return written;
+}
+
 export async function recordingFigures(events: TraceEvent[], bigEvents: number): Promise<RecordingFigure[]> {
   const figures: RecordingFigure[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'fusescope-bench-'));
@@ -43,18 +60,9 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
     // R3: a big recording from repeated, time-shifted copies of the run.
     const base = new TraceStore();
     base.appendAll(events);
-    const spanNs = base.endNs + 1000;
     const path = join(dir, 'big.fscope');
     const t0 = performance.now();
-    const rec = new Recorder(path);
-    let written = 0;
-    for (let rep = 0; written < bigEvents; rep++) {
-      const copy = shifted(base, rep * spanNs);
-      const n = Math.min(copy.length, bigEvents - written);
-      rec.appendRows(copy, 0, n);
-      written += n;
-    }
-    rec.close();
+    const written = writeRepeatedRecording(base, bigEvents, path);
     const buildSec = (performance.now() - t0) / 1000;
     const bigBytes = statSync(path).size;
     figures.push({ id: 'R3w', figure: `write ${(written / 1e6).toFixed(0)} M-event recording (store rows → file)`, value: written / buildSec, unit: 'events/s', goal: '—' });

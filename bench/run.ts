@@ -26,6 +26,8 @@ const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-
 // BENCH_ONLY=<group> runs one group of figures: P6, P1, store (S*, W*), P2, recording (R*),
 // panzoom (P3, P4) or live (P7; `P7` works too). Unset: everything.
 const ONLY = process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY;
+const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'live'];
+if (ONLY !== undefined && !GROUPS.includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: not a group (${GROUPS.join(', ')}, P7)`);
 const want = (group: string): boolean => ONLY === undefined || ONLY === group;
 
 function simEvents(count: number, scenario = DEFAULT_SCENARIO): TraceEvent[] {
