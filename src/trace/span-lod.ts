@@ -14,6 +14,7 @@
 // with many closed spans after it is passed over and stays a lone span.
 
 import { Growable } from './growable.ts';
+import { searchSortedBy } from './sorted.ts';
 
 export const LOD_MIN_LOG2 = 6; // 64 ns buckets
 export const LOD_LOG2_STEP = 2; // each level 4× coarser than the one below
@@ -169,19 +170,6 @@ class LodLevel {
   }
 }
 
-/** First position ≥ `from` in ids[0, count) whose span starts at ≥ tsNs (orEqual: > tsNs); ids in start order. */
-export function startSearch(ids: ArrayLike<number>, count: number, startNs: Float64Array, tsNs: number, from: number, orEqual: boolean): number {
-  let lo = from;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = startNs[ids[mid]!]!;
-    if (s < tsNs || (orEqual && s === tsNs)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** What a walk reports, in start order: single spans, or buckets of ≥ 2 spans taken whole. */
 export interface LodVisitor {
   /** May a bucket of spans starting from firstStartNs to lastStartNs, the longest maxDurNs, be one unit? */
@@ -280,11 +268,11 @@ export class TrackLod {
    */
   visitRange(ids: Uint32Array, count: number, startNs: Float64Array, fromIdx: number, fromNs: number, toNs: number,
     levelIdx: number, v: LodVisitor, before: (id: number) => void): void {
-    const inRange = startSearch(ids, count, startNs, fromNs, fromIdx, false);
+    const inRange = searchSortedBy(ids, count, startNs, fromNs, false, fromIdx);
     const sealedBefore = Math.min(inRange, this.sealedCount);
     if (sealedBefore > fromIdx) this.visitReaching(ids, fromIdx, sealedBefore, fromNs, before);
     for (let i = Math.max(fromIdx, sealedBefore); i < inRange; i++) before(ids[i]!);
-    const stop = startSearch(ids, count, startNs, toNs, inRange, true);
+    const stop = searchSortedBy(ids, count, startNs, toNs, true, inRange);
     const sealedStop = Math.min(stop, this.sealedCount);
     if (sealedStop > inRange) this.walk(levelIdx, ids, inRange, sealedStop, v);
     for (let i = Math.max(inRange, sealedStop); i < stop; i++) v.span(ids[i]!);

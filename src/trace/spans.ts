@@ -13,7 +13,8 @@ import { KIND_CODE, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable, type TypedArray } from './growable.ts';
-import { TrackLod, startSearch, type LodVisitor } from './span-lod.ts';
+import { TrackLod, type LodVisitor } from './span-lod.ts';
+import { searchSortedBy } from './sorted.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -352,7 +353,7 @@ export class SpanIndex {
     const n = track.spans.length;
     const start = this.startNs.data;
     const end = this.endNs.data;
-    const lo = startSearch(ids, n, start, fromNs - track.maxDurNs, 0, false);
+    const lo = searchSortedBy(ids, n, start, fromNs - track.maxDurNs, false);
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
     for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);

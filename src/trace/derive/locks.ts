@@ -16,7 +16,8 @@ import { ENUMS, type LockMode, type LockName } from '../schema.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
-import { TrackLod, startSearch } from '../span-lod.ts';
+import { TrackLod } from '../span-lod.ts';
+import { searchSortedBy } from '../sorted.ts';
 
 export interface LockInfo {
   idx: number;
@@ -195,7 +196,7 @@ export class LockIndex {
     // back until they are too old to reach it (the longest closed hold bounds that).
     const reach = reachOf(info.holdReach, holds, holdCount, spans);
     const maxHoldNs = reach.maxClosedDurNs;
-    const hi = startSearch(holds, holdCount, spans.startNs.data, waitEnd, 0, true);
+    const hi = searchSortedBy(holds, holdCount, spans.startNs.data, waitEnd, true);
     let best = -1;
     let bestEnd = -Infinity;
     for (let i = hi - 1; i >= 0; i--) {
@@ -230,7 +231,7 @@ export class LockIndex {
     const waitCount = info.waitIds.length;
     // Waits that can overlap the hold: open ones, and closed ones from holdStart − the longest wait.
     const reach = reachOf(info.waitReach, waits, waitCount, spans);
-    const from = startSearch(waits, waitCount, spans.startNs.data, holdStart - reach.maxClosedDurNs, 0, false);
+    const from = searchSortedBy(waits, waitCount, spans.startNs.data, holdStart - reach.maxClosedDurNs, false);
     const positions = reach.openPos.filter((pos) => pos < from);
     for (let pos = from; pos < waitCount && spans.startNs.data[waits[pos]!]! <= holdEnd; pos++) positions.push(pos);
     const out: number[] = [];

@@ -17,7 +17,8 @@
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { LOCK_RANK, lockRank, reachOf, type LockIndex, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
-import { startSearch, subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
+import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
+import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { resized } from '../../trace/growable.ts';
 
@@ -113,7 +114,7 @@ export function rowStartPos(row: LockRow, spans: SpanIndex, fromNs: number): num
 
 /** First position whose span, if closed, can still be running at fromNs (open spans aside). */
 function closedStartPos(row: LockRow, spans: SpanIndex, r: SpanReach, fromNs: number): number {
-  return startSearch(row.spanIds.data, row.spanIds.length, spans.startNs.data, fromNs - r.maxClosedDurNs, 0, false);
+  return searchSortedBy(row.spanIds.data, row.spanIds.length, spans.startNs.data, fromNs - r.maxClosedDurNs, false);
 }
 
 /** The row's reach (longest closed span, open positions), brought up to date. */
