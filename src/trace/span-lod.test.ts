@@ -55,7 +55,7 @@ describe('TrackLod.visitReaching', () => {
     expect(t.lod.sealedCount).toBe(t.spans.length);
     for (const atNs of [1000, store.endNs / 3, store.endNs / 2, store.endNs - 5]) {
       const visited: number[] = [];
-      t.lod.visitReaching(ids, 0, t.lod.sealedCount, atNs, (id) => visited.push(id));
+      t.lod.visitReaching(ids, 0, t.lod.sealedCount, atNs, end, store.endNs, { span: (id) => visited.push(id) });
       const reaching = [...ids.subarray(0, t.spans.length)].filter((id) => end[id]! >= atNs);
       expect(reaching.length, `at ${atNs}`).toBeGreaterThan(0); // the long request at least
       // Every span that reaches atNs, in track order (others in a reaching bucket may come too) …

@@ -182,9 +182,23 @@ export interface LodVisitor {
   unit(firstId: number, firstStartNs: number, count: number, domKey: number, domTimeNs: number, maxRank: number): void;
 }
 
-/** visitReaching's walk: buckets that ended before tsNs are its units, and dropped; spans go to `visit`. */
+/** Where visitReaching hands the spans that reach its time. */
+export interface SpanSink { span(id: number): void }
+
+/**
+ * visitReaching's walk (one per TrackLod, reset per call: no allocation per frame): buckets that
+ * ended before tsNs are its units, and dropped; a span goes to `target` if it ends at or after
+ * tsNs (an open one, NaN, ends at nowNs).
+ */
 class EndedBefore implements LodVisitor {
-  constructor(private readonly tsNs: number, readonly span: (id: number) => void) {}
+  tsNs = 0;
+  nowNs = 0;
+  endNs: Float64Array = new Float64Array(0);
+  target: SpanSink = { span: () => {} };
+  span(id: number): void {
+    const e = this.endNs[id]!;
+    if ((Number.isNaN(e) ? this.nowNs : e) >= this.tsNs) this.target.span(id);
+  }
   unitOk(_firstStartNs: number, lastStartNs: number, maxDurNs: number): boolean {
     // maxDurNs is a float32: a margin keeps its rounding from dropping a span that just reaches.
     return lastStartNs + maxDurNs * (1 + 2 ** -16) + 1 < this.tsNs;
@@ -255,23 +269,35 @@ export class TrackLod {
    * before a range: a track's longest span bounds how far back they can start, and after one
    * long span that is a lot of short ones to look at one by one.
    */
-  visitReaching(ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, visit: (id: number) => void): void {
-    this.walk(this.levels.length - 1, ids, fromIdx, toIdx, new EndedBefore(tsNs, visit));
+  visitReaching(ids: Uint32Array, fromIdx: number, toIdx: number, tsNs: number, endNs: Float64Array, nowNs: number, target: SpanSink): void {
+    const eb = this.reaching(tsNs, endNs, nowNs, target);
+    this.walk(this.levels.length - 1, ids, fromIdx, toIdx, eb);
+  }
+
+  private readonly endedBefore = new EndedBefore();
+  private reaching(tsNs: number, endNs: Float64Array, nowNs: number, target: SpanSink): EndedBefore {
+    const eb = this.endedBefore;
+    eb.tsNs = tsNs;
+    eb.endNs = endNs;
+    eb.nowNs = nowNs;
+    eb.target = target;
+    return eb;
   }
 
   /**
    * Visits the spans of a track-like list that overlap [fromNs, toNs], from position `fromIdx`
-   * (where spans that may still run at fromNs begin) on: those starting before fromNs through
-   * visitReaching, handed to `before` (which drops the ones that ended before fromNs); those
-   * starting in the range as buckets of up to `levelIdx` where `v.unitOk` (−1: none), else to
-   * `v.span`; the unsummarised tail one by one. `ids[0, count)` is in start order, `startNs` by id.
+   * (where spans that may still run at fromNs begin) on: those starting before fromNs that end at
+   * or after it (visitReaching; open spans end at nowNs) to `v.span`; those starting in the range
+   * as buckets of up to `levelIdx` where `v.unitOk` (−1: none), else to `v.span`; the
+   * unsummarised tail one by one. `ids[0, count)` is in start order, `startNs`/`endNs` by id.
    */
-  visitRange(ids: Uint32Array, count: number, startNs: Float64Array, fromIdx: number, fromNs: number, toNs: number,
-    levelIdx: number, v: LodVisitor, before: (id: number) => void): void {
+  visitRange(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, nowNs: number, fromIdx: number,
+    fromNs: number, toNs: number, levelIdx: number, v: LodVisitor): void {
     const inRange = searchSortedBy(ids, count, startNs, fromNs, false, fromIdx);
     const sealedBefore = Math.min(inRange, this.sealedCount);
-    if (sealedBefore > fromIdx) this.visitReaching(ids, fromIdx, sealedBefore, fromNs, before);
-    for (let i = Math.max(fromIdx, sealedBefore); i < inRange; i++) before(ids[i]!);
+    const eb = this.reaching(fromNs, endNs, nowNs, v);
+    if (sealedBefore > fromIdx) this.walk(this.levels.length - 1, ids, fromIdx, sealedBefore, eb);
+    for (let i = Math.max(fromIdx, sealedBefore); i < inRange; i++) eb.span(ids[i]!);
     const stop = searchSortedBy(ids, count, startNs, toNs, true, inRange);
     const sealedStop = Math.min(stop, this.sealedCount);
     if (sealedStop > inRange) this.walk(levelIdx, ids, inRange, sealedStop, v);

@@ -352,16 +352,11 @@ export class SpanIndex {
     const ids = track.spans.data;
     const n = track.spans.length;
     const start = this.startNs.data;
-    const end = this.endNs.data;
     const lo = searchSortedBy(ids, n, start, fromNs - track.maxDurNs, false);
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
     for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
-    // Spans starting before fromNs overlap only if they end after it.
-    track.lod.visitRange(ids, n, start, lo, fromNs, toNs, levelIdx, v, (id) => {
-      const e = Number.isNaN(end[id]!) ? nowNs : end[id]!;
-      if (e >= fromNs) v.span(id);
-    });
+    track.lod.visitRange(ids, n, start, this.endNs.data, nowNs, lo, fromNs, toNs, levelIdx, v);
   }
 }
 

@@ -125,7 +125,8 @@ function rowReach(row: LockRow, spans: SpanIndex): SpanReach {
 
 /**
  * One row's pass of buildLocksModel: spans (or whole LOD buckets) in, per-column states out.
- * A class so the LOD walk's visitor calls stay monomorphic (as the timeline's TrackPass).
+ * A class so the LOD walk's visitor calls see a few classes (this, TrackPass, EndedBefore),
+ * not a new closure each frame.
  */
 class RowPass implements LodVisitor {
   readonly colState: Uint8Array;
@@ -139,7 +140,7 @@ class RowPass implements LodVisitor {
   private pos = 0;
   private readonly lastCol: number;
 
-  constructor(private readonly spans: SpanIndex, private readonly scale: TimeScale, private readonly startNs: number, private readonly nowNs: number, readonly cols: number) {
+  constructor(private readonly spans: SpanIndex, private readonly scale: TimeScale, private readonly startNs: number, readonly nowNs: number, readonly cols: number) {
     this.colState = new Uint8Array(cols);
     this.colSpan = new Int32Array(cols);
     this.colMulti = new Uint8Array(cols);
@@ -204,8 +205,7 @@ function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number
     if (pos >= lo) break;
     if (start[ids[pos]!]! <= endNs) v.span(ids[pos]!);
   }
-  // span() drops the spans before the range that ended before it.
-  row.lod.visitRange(ids, row.spanIds.length, start, lo, startNs, endNs, levelIdx, v, (id) => v.span(id));
+  row.lod.visitRange(ids, row.spanIds.length, start, spans.endNs.data, v.nowNs, lo, startNs, endNs, levelIdx, v);
 }
 
 export function buildLocksModel(
