@@ -75,7 +75,7 @@ export function hardCapRows(windowEvents: number): number {
 /**
  * A store past this many rows reserves what it will hold at once: a live one its hardCapRows, an
  * opened file's span columns (file-session.ts) what its spans per row so far predict. Growth by
- * 1.5× copies every used row (at 1.3 M rows × ~95 B, a ~150 ms stall on the main thread); a
+ * 1.5× copies every used row (1.3 M rows of the wide store, ~95 B each: a ~150 ms stall on the main thread); a
  * reservation is zero pages the browser commits only as rows arrive. Small runs never pay it.
  */
 export const RESERVE_AFTER_ROWS = 65_536;
@@ -84,7 +84,7 @@ export const RESERVE_AFTER_ROWS = 65_536;
 export function reserveLiveWindow(trace: TraceStore, windowEvents: number): boolean {
   const capRows = hardCapRows(windowEvents);
   if (trace.length < RESERVE_AFTER_ROWS || trace.capacityRows >= capRows) return false;
-  trace.reserve(capRows - trace.length);
+  trace.reserve(capRows - trace.length, true);
   return true;
 }
 

@@ -135,6 +135,17 @@ describe('TraceStore', () => {
     expect(() => compiled.append(ev('lock_wait', 3e6, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
   });
 
+  it('reserves by growth steps, or exactly when asked (a live window\'s cap)', () => {
+    const s = new TraceStore();
+    s.append(ev('instant', 1, 't/1'));
+    s.reserve(1100);
+    expect(s.capacityRows).toBe(1536); // 1.5 × 1024: the step wins over the 1101 needed
+    const t = new TraceStore();
+    t.append(ev('instant', 1, 't/1'));
+    t.reserve(1100, true);
+    expect(t.capacityRows).toBe(1101);
+  });
+
   it('appends raw columns of another width, widening where needed, and trims its slack', () => {
     const s = new TraceStore();
     s.appendAll([ev('app_op_begin', 1, 'dd/1', { lenBytes: 7 })]);

@@ -305,11 +305,12 @@ export class TraceStore {
   /** Rows the columns hold before the next growth. */
   get capacityRows(): number { return this.capacity; }
 
-  reserve(extraRows: number): void {
+  /** Room for `extraRows` more rows; `exactly`: no more than that (a cap that must hold). */
+  reserve(extraRows: number, exactly = false): void {
     const needed = this.length + extraRows;
     if (needed <= this.capacity) return;
     // Geometric growth for row-by-row appends; a large reservation (a file of known size) exactly.
-    this.setCapacity(Math.max(needed, Math.ceil(this.capacity * GROWTH)));
+    this.setCapacity(exactly ? needed : Math.max(needed, Math.ceil(this.capacity * GROWTH)));
   }
 
   /** Drops the growth slack (e.g. when a file has been loaded completely). */
