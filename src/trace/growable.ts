@@ -1,13 +1,14 @@
 // An append-only typed column that grows by doubling; `data` may be longer than `length`.
 
-import { perType, type TypedArrayCtor as TypedArrayCtorAny } from './per-type.ts';
+import { perType, type TypedArrayCtor } from './per-type.ts';
 
 export type TypedArray = Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
-type TypedArrayCtor<T extends TypedArray> = new (length: number) => T;
+/** The constructor of arrays of type T. */
+type CtorOf<T extends TypedArray> = new (length: number) => T;
 
 /** A copy of `a` with `length` elements (zero-filled past `a`, truncated before its end). */
 export function resized<T extends TypedArray>(a: T, length: number): T {
-  const next = new (a.constructor as TypedArrayCtor<T>)(length);
+  const next = new (a.constructor as CtorOf<T>)(length);
   next.set(a.subarray(0, Math.min(length, a.length)) as never);
   return next;
 }
@@ -26,9 +27,9 @@ export class Growable<T extends TypedArray> {
   length = 0;
   /** Appends a value (growing by doubling): an own property, so each column's call sites see one function. */
   readonly push: (v: number) => void;
-  constructor(ctor: TypedArrayCtor<T>, initialCapacity = 64) {
+  constructor(ctor: CtorOf<T>, initialCapacity = 64) {
     this.data = new ctor(initialCapacity);
-    this.push = pushFor(ctor as unknown as TypedArrayCtorAny) as (v: number) => void;
+    this.push = pushFor(ctor as unknown as TypedArrayCtor) as (v: number) => void;
   }
   /** @internal For the compiled push: `data` doubled. */
   grownData(): T {
