@@ -169,6 +169,22 @@ export const IoendFlag = {
   WRITEBACK: 1 << 5,
   SWAPOFF: 1 << 6,
 } as const;
+/**
+ * fusescope's bits for the fuse_inode state names `fuse_iomap_init_inode` / `_evict_inode` print
+ * (the series' fuse_trace.h state strings). The kernel's own bit numbers are internal and not in
+ * the trace, so these are ours; only the names come from the kernel.
+ */
+export const InodeState = {
+  ADVISE_RDPLUS: 1 << 0, INIT_RDPLUS: 1 << 1, SIZE_UNSTABLE: 1 << 2, BAD: 1 << 3, BTIME: 1 << 4,
+  CACHEIO: 1 << 5, EXCL: 1 << 6, IOMAP: 1 << 7, ATOMIC: 1 << 8, IOMAP_CACHE: 1 << 9,
+} as const;
+export const inodeStateStrings: ReadonlyArray<readonly [number, string]> = [
+  [InodeState.ADVISE_RDPLUS, 'advise_rdplus'], [InodeState.INIT_RDPLUS, 'init_rdplus'],
+  [InodeState.SIZE_UNSTABLE, 'size_unstable'], [InodeState.BAD, 'bad'], [InodeState.BTIME, 'btime'],
+  [InodeState.CACHEIO, 'cacheio'], [InodeState.EXCL, 'excl'], [InodeState.IOMAP, 'iomap'],
+  [InodeState.ATOMIC, 'atomic'], [InodeState.IOMAP_CACHE, 'iomap_cache'],
+];
+
 export const ioendFlagStrings: ReadonlyArray<readonly [number, string]> = [
   [IoendFlag.SHARED, 'shared'], [IoendFlag.UNWRITTEN, 'unwritten'], [IoendFlag.BOUNDARY, 'boundary'],
   [IoendFlag.DIRECT, 'direct'], [IoendFlag.APPEND, 'append'], [IoendFlag.WRITEBACK, 'writeback'],

@@ -9,7 +9,7 @@
 // The parser is incremental (push chunks, then end) and never throws on bad input: each bad line
 // becomes a counted diagnostic naming file:line, and parsing goes on.
 
-import { ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
+import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
 import { LineSplitter } from './lines.ts';
 
 export const NDJSON_FORMAT = 'fusescope-ndjson';
@@ -133,10 +133,18 @@ export function toEvent(obj: unknown): TraceEvent | string {
   if (!isEventKind(rec.kind)) return `unknown kind ${JSON.stringify(rec.kind)}`;
   if (typeof rec.tsNs !== 'number' || !Number.isFinite(rec.tsNs)) return 'tsNs must be a finite number';
   const ev: Record<string, unknown> = { kind: rec.kind, tsNs: rec.tsNs };
+  const added = ADDED_FIELDS[rec.kind] as Record<string, unknown> | undefined;
   for (const field of KIND_FIELDS[rec.kind] as readonly FieldName[]) {
     const v = rec[field];
     const type = FIELD_TYPES[field];
-    if (v === undefined) return `${rec.kind}: missing field ${field}`;
+    if (v === undefined) {
+      // A writer of an older schema does not know this field: it was not traced.
+      if (added !== undefined && Object.hasOwn(added, field)) {
+        ev[field] = added[field];
+        continue;
+      }
+      return `${rec.kind}: missing field ${field}`;
+    }
     switch (type) {
       case 'u64':
         if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(v)) return `${field} must be a hex string like "0x1f"`;

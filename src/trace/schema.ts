@@ -8,7 +8,9 @@
 // addresses are bigint (all-ones = FUSE_IOMAP_NULL_ADDR).
 
 /** Bump on any change to kinds, fields or their column types; see docs/format-changelog.md. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** The oldest schema whose rows read as this one's (kinds, fields and enum values are append-only). */
+export const SCHEMA_VERSION_MIN = 1;
 
 export type AppOp =
   | 'read' | 'write' | 'pread' | 'pwrite' | 'fsync' | 'truncate' | 'fallocate'
@@ -17,9 +19,10 @@ export type Slot = 'read' | 'write';
 export type MapSource = 'reply' | 'cache';
 export type Fork = 'read' | 'write';
 export type InvalReason =
-  | 'server' | 'ioend' | 'truncate' | 'o_trunc' | 'fallocate' | 'copy_file_range' | 'inline_write' | 'evict';
+  | 'server' | 'ioend' | 'truncate' | 'o_trunc' | 'fallocate' | 'copy_file_range' | 'inline_write' | 'evict'
+  | 'upsert' | 'unknown';
 export type DropReason = 'overflow' | 'whole_fork' | 'evict';
-export type LockName = 'i_rwsem' | 'invalidate_lock' | 'unknown';
+export type LockName = 'i_rwsem' | 'invalidate_lock' | 'unknown' | 'xfs_ilock';
 export type LockMode = 'R' | 'W';
 export type ContentionPhase = 'begin' | 'end';
 export type Severity = 'info' | 'warn' | 'error';
@@ -32,8 +35,8 @@ export const ENUMS = {
   source: ['reply', 'cache'] as const satisfies readonly MapSource[],
   fork: ['read', 'write'] as const satisfies readonly Fork[],
   reason: ['server', 'ioend', 'truncate', 'o_trunc', 'fallocate', 'copy_file_range', 'inline_write', 'evict',
-    'overflow', 'whole_fork'] as const satisfies readonly (InvalReason | DropReason)[],
-  lock: ['i_rwsem', 'invalidate_lock', 'unknown'] as const satisfies readonly LockName[],
+    'overflow', 'whole_fork', 'upsert', 'unknown'] as const satisfies readonly (InvalReason | DropReason)[],
+  lock: ['i_rwsem', 'invalidate_lock', 'unknown', 'xfs_ilock'] as const satisfies readonly LockName[],
   mode: ['R', 'W'] as const satisfies readonly LockMode[],
   phase: ['begin', 'end'] as const satisfies readonly ContentionPhase[],
   severity: ['info', 'warn', 'error'] as const satisfies readonly Severity[],
@@ -56,6 +59,8 @@ export interface MapFields {
   /** Disk address in bytes; 0xffff…ff = null. */
   mapAddr: bigint;
   mapDev: number;
+  /** The type as the trace printed it when it is not one fusescope knows (mapType is then 255); '' otherwise. */
+  rawType: string;
 }
 
 export interface AppOpBegin extends Base {
@@ -114,6 +119,8 @@ export interface IomapBegin extends Base {
   kind: 'iomap_begin';
   nodeId: number;
   ino: number;
+  /** Filesystem device as a 32-bit dev_t (major << 20 | minor); for fuse the connection; 0 = unknown. */
+  fsDev: number;
   opflags: number;
   posBytes: number;
   lenBytes: number;
@@ -181,6 +188,11 @@ export interface CacheLookup extends Base, MapFields {
   hit: boolean;
   /** Sequence number stamped on a hit. */
   cookie: number;
+  /**
+   * The fork does not exist (an in-place server never creates a write fork): the lookup fell
+   * through to the read fork. Neither a hit nor a miss.
+   */
+  forkAbsent: boolean;
 }
 export interface CacheUpsert extends Base, MapFields {
   kind: 'cache_upsert';
@@ -189,6 +201,8 @@ export interface CacheUpsert extends Base, MapFields {
   fork: Fork;
   /** ic_seq after the upsert. */
   seq: number;
+  /** The kernel refused the mapping (attr_ino mismatch, failed validation): nothing was cached. */
+  rejected: boolean;
 }
 export interface CacheInval extends Base {
   kind: 'cache_inval';
@@ -222,16 +236,22 @@ export interface CacheDrop extends Base {
 export interface InodeNew extends Base {
   kind: 'inode_new';
   nodeId: number;
+  /** On-disk inode number from evidence (a reply's st_ino, an inode-bearing event); 0 = unknown. */
   ino: number;
   path: string;
+  /** A nodeid known to name the same on-disk inode (a LINK's source), 0 = none known. */
+  aliasOf: number;
 }
 /** An entry reply bound `path` to `nodeId` (lookup count +1). */
 export interface InodeLookup extends Base {
   kind: 'inode_lookup';
   nodeId: number;
+  /** As in InodeNew: 0 = unknown. */
   ino: number;
   path: string;
   nlookup: number;
+  /** As in InodeNew. */
+  aliasOf: number;
 }
 export interface InodeForget extends Base {
   kind: 'inode_forget';
@@ -244,7 +264,10 @@ interface LockFields extends Base {
   mode: LockMode;
   /** The fuse_inode owning the lock (0 = unknown). */
   nodeId: number;
+  /** 0 = unknown. */
   ino: number;
+  /** The lock's kernel address when the trace showed it (lock:contention_*), 0 = not traced. */
+  lockAddr: bigint;
 }
 export interface LockWait extends LockFields { kind: 'lock_wait' }
 export interface LockAcquire extends LockFields { kind: 'lock_acquire' }
@@ -257,6 +280,39 @@ export interface LockContention extends Base {
   /** SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32. */
   lockFlags: number;
   ret: number;
+}
+/**
+ * A kernel file operation or writeback step a filesystem traced (the series' fuse_iomap_buffered_write
+ * and its `_end`, writeback_submit, fallocate, truncate_*, …; upstream iomap_dio_rw_begin/_complete).
+ * `name` is the tracepoint's name without its system and `fuse_` prefix; `…_end` names an exit.
+ */
+export interface FsOp extends Base {
+  kind: 'fs_op';
+  name: string;
+  nodeId: number;
+  ino: number;
+  fsDev: number;
+  posBytes: number;
+  lenBytes: number;
+  /** Bytes done (an exit's ret), else 0. */
+  processedBytes: number;
+  /** 0 or -errno. */
+  error: number;
+  /** A disk address in bytes the event names (writeback_submit), else all-ones. */
+  mapAddr: bigint;
+}
+/** The kernel set a nodeid up as an iomap file (fuse_iomap_init_inode); its state flags (InodeState). */
+export interface InodeIomap extends Base {
+  kind: 'inode_iomap';
+  nodeId: number;
+  ino: number;
+  inodeFlags: number;
+}
+/** The kernel evicted the inode of a nodeid (fuse_iomap_evict_inode). */
+export interface InodeEvict extends Base {
+  kind: 'inode_evict';
+  nodeId: number;
+  ino: number;
 }
 /** Any event a source does not understand field by field (kept, never dropped). */
 export interface Instant extends Base {
@@ -289,7 +345,8 @@ export type TraceEvent =
   | CacheLookup | CacheUpsert | CacheInval | CacheStale | CacheDrop
   | InodeNew | InodeLookup | InodeForget
   | LockWait | LockAcquire | LockRelease | LockContention
-  | Instant | Diag | Gap;
+  | Instant | Diag | Gap
+  | FsOp | InodeIomap | InodeEvict;
 export type EventKind = TraceEvent['kind'];
 export type EventOf<K extends EventKind> = Extract<TraceEvent, { kind: K }>;
 
@@ -313,11 +370,13 @@ export const FIELD_TYPES = {
   oldCookie: 'f64', newCookie: 'f64', nlookup: 'f64', lock: 'lock', mode: 'mode', phase: 'phase',
   lockAddr: 'u64', lockFlags: 'u32', name: 'str', text: 'str', severity: 'severity', code: 'str',
   file: 'str', line: 'f64', missedEvents: 'f64', fromTsNs: 'f64', toTsNs: 'f64',
+  // Schema 2.
+  fsDev: 'u32', inodeFlags: 'u32', rawType: 'str', rejected: 'bool', forkAbsent: 'bool', aliasOf: 'f64',
 } as const satisfies Record<string, ColumnType>;
 export type FieldName = keyof typeof FIELD_TYPES;
 
 const MAP: readonly FieldName[] = ['mapType', 'mapFlags', 'mapOffsetBytes', 'mapLenBytes', 'mapAddr', 'mapDev'];
-const LOCK: readonly FieldName[] = ['lock', 'mode', 'nodeId', 'ino'];
+const LOCK: readonly FieldName[] = ['lock', 'mode', 'nodeId', 'ino', 'lockAddr'];
 
 /** The fields each kind stores besides `kind` and `tsNs`, in canonical order. */
 export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K> & FieldName)[] } = {
@@ -327,19 +386,19 @@ export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K
   fuse_recv: ['task', 'unique', 'opcode', 'nodeId'],
   fuse_reply: ['task', 'unique', 'opcode', 'error', 'lenBytes'],
   fuse_notify: ['task', 'notifyCode', 'nodeId', 'error'],
-  iomap_begin: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes'],
-  iomap_map: ['task', 'nodeId', 'ino', 'slot', 'source', ...MAP, 'cookie'] as (keyof IomapMap & FieldName)[],
+  iomap_begin: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes', 'fsDev'],
+  iomap_map: ['task', 'nodeId', 'ino', 'slot', 'source', ...MAP, 'cookie', 'rawType'] as (keyof IomapMap & FieldName)[],
   iomap_iter_end: ['task', 'nodeId', 'ino', 'posBytes', 'lenBytes', 'processedBytes', 'error'],
-  iomap_end: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes', 'writtenBytes', ...MAP] as (keyof IomapEnd & FieldName)[],
+  iomap_end: ['task', 'nodeId', 'ino', 'opflags', 'posBytes', 'lenBytes', 'writtenBytes', ...MAP, 'rawType'] as (keyof IomapEnd & FieldName)[],
   iomap_ioend: ['task', 'nodeId', 'ino', 'posBytes', 'writtenBytes', 'ioendFlags', 'error', 'newAddr', 'newSizeBytes', 'sent'],
   iomap_bad_data: ['task', 'nodeId', 'ino', 'message', 'error'],
-  cache_lookup: ['task', 'nodeId', 'ino', 'fork', 'posBytes', 'lenBytes', 'hit', ...MAP, 'cookie'] as (keyof CacheLookup & FieldName)[],
-  cache_upsert: ['task', 'nodeId', 'ino', 'fork', ...MAP, 'seq'] as (keyof CacheUpsert & FieldName)[],
+  cache_lookup: ['task', 'nodeId', 'ino', 'fork', 'posBytes', 'lenBytes', 'hit', ...MAP, 'cookie', 'rawType', 'forkAbsent'] as (keyof CacheLookup & FieldName)[],
+  cache_upsert: ['task', 'nodeId', 'ino', 'fork', ...MAP, 'seq', 'rawType', 'rejected'] as (keyof CacheUpsert & FieldName)[],
   cache_inval: ['task', 'nodeId', 'ino', 'fork', 'posBytes', 'lenBytes', 'reason', 'seq'],
-  cache_stale: ['task', 'nodeId', 'ino', 'posBytes', 'oldCookie', 'newCookie', ...MAP] as (keyof CacheStale & FieldName)[],
+  cache_stale: ['task', 'nodeId', 'ino', 'posBytes', 'oldCookie', 'newCookie', ...MAP, 'rawType'] as (keyof CacheStale & FieldName)[],
   cache_drop: ['task', 'nodeId', 'ino', 'fork', 'reason'],
-  inode_new: ['task', 'nodeId', 'ino', 'path'],
-  inode_lookup: ['task', 'nodeId', 'ino', 'path', 'nlookup'],
+  inode_new: ['task', 'nodeId', 'ino', 'path', 'aliasOf'],
+  inode_lookup: ['task', 'nodeId', 'ino', 'path', 'nlookup', 'aliasOf'],
   inode_forget: ['task', 'nodeId', 'ino', 'nlookup'],
   lock_wait: ['task', ...LOCK] as (keyof LockWait & FieldName)[],
   lock_acquire: ['task', ...LOCK] as (keyof LockAcquire & FieldName)[],
@@ -348,6 +407,29 @@ export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K
   instant: ['task', 'name', 'text'],
   diag: ['task', 'severity', 'code', 'message', 'file', 'line'],
   gap: ['task', 'missedEvents', 'fromTsNs', 'toTsNs'],
+  // Schema 2.
+  fs_op: ['task', 'name', 'nodeId', 'ino', 'fsDev', 'posBytes', 'lenBytes', 'processedBytes', 'error', 'mapAddr'],
+  inode_iomap: ['task', 'nodeId', 'ino', 'inodeFlags'],
+  inode_evict: ['task', 'nodeId', 'ino'],
+};
+
+/**
+ * Fields a later schema added to an older kind, with the value that means "not traced": a reader
+ * of an older source (NDJSON, the instrumentation socket) fills them in, and a test comparing
+ * with what an older reader read leaves them out.
+ */
+export const ADDED_FIELDS: { readonly [K in EventKind]?: Readonly<Partial<Omit<EventOf<K>, 'kind'>>> } = {
+  iomap_begin: { fsDev: 0 },
+  iomap_map: { rawType: '' },
+  iomap_end: { rawType: '' },
+  cache_lookup: { rawType: '', forkAbsent: false },
+  cache_upsert: { rawType: '', rejected: false },
+  cache_stale: { rawType: '' },
+  inode_new: { aliasOf: 0 },
+  inode_lookup: { aliasOf: 0 },
+  lock_wait: { lockAddr: 0n },
+  lock_acquire: { lockAddr: 0n },
+  lock_release: { lockAddr: 0n },
 };
 
 /** Kind codes: index in this list. Append only (a stored code must keep its meaning). */
@@ -363,6 +445,7 @@ export const KIND_FAMILY: Record<EventKind, Family> = {
   inode_new: 'inode', inode_lookup: 'inode', inode_forget: 'inode',
   lock_wait: 'lock', lock_acquire: 'lock', lock_release: 'lock', lock_contention: 'lock',
   instant: 'other', diag: 'diag', gap: 'diag',
+  fs_op: 'iomap', inode_iomap: 'inode', inode_evict: 'inode',
 };
 
 /** Canonical column order (wire and recording use these indexes). */

@@ -94,27 +94,31 @@ export function proposeLayout(): string[][] {
   return slotKeys;
 }
 
-/** Wire v3, schema 1: slot → the storage keys it holds (proposeLayout's table for this schema). */
+/**
+ * Wire v3: slot → the storage keys it holds. Schema 1's keys are proposeLayout's table for schema 1;
+ * since then the table is append-only: a later schema's keys join existing slots where
+ * checkedLayout allows (marked below), so every schema-1 batch and recording keeps its meaning.
+ */
 export const SLOT_LAYOUT: readonly (readonly string[])[] = [
-  ['posBytes', 'unique', 'ret', 'missedEvents'],
-  ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs'],
+  ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf'],
+  ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs', /* schema 2 */ 'inodeFlags'],
   ['mapOffsetBytes', 'oflags', 'processedBytes', 'newAddrHi', 'lockAddrLo', 'toTsNs'],
-  ['mapLenBytes', 'newAddrLo', 'lockFlags'],
+  ['mapLenBytes', 'newAddrLo', 'lockFlags', /* schema 2 */ 'fsDev'],
   ['mapAddrHi', 'newSizeBytes'],
   ['mapAddrLo'],
   ['opflags', 'cookie', 'seq', 'newCookie'],
-  ['writtenBytes'],
+  ['writtenBytes', /* schema 2 */ 'forkAbsent'],
   ['task'],
   ['nodeId', 'line'],
   ['ino', 'opcode', 'notifyCode'],
   ['mapFlags'],
   ['path', 'message', 'name'],
-  ['text', 'code'],
+  ['text', 'code', /* schema 2 */ 'rawType'],
   ['file'],
   ['error', 'mapType', 'lock', 'op', 'reason', 'nlookup', 'phase', 'severity'],
   ['mapDev', 'mode', 'fd', 'sent'],
   ['fork', 'slot'],
-  ['source', 'hit'],
+  ['source', 'hit', /* schema 2 */ 'rejected'],
 ];
 
 /** Every storage key in exactly one slot, no kind with two keys in one, string ids only with string ids. */

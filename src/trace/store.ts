@@ -1,6 +1,6 @@
 // The columnar event store: `kind` and `tsNs` columns, plus one typed-array column per storage
 // slot (slots.ts): fields that never occur in the same kind share a slot, so a row pays for its
-// own kind's fields, not for all 55 storage keys of the schema. Rows are append-only and in nondecreasing
+// own kind's fields, not for all 61 storage keys of the schema. Rows are append-only and in nondecreasing
 // tsNs order, so a binary search on tsNs is the time index (O(log n)). Every append bumps
 // `version` so views can memoize on it.
 //

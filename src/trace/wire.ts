@@ -24,7 +24,7 @@
 // String ids in `str` columns refer to the connection's string table; a batch carries exactly
 // the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
 
-import { FIELDS, FIELD_TYPES, KINDS, SCHEMA_VERSION, type FieldName } from './schema.ts';
+import { FIELDS, FIELD_TYPES, KINDS, SCHEMA_VERSION, SCHEMA_VERSION_MIN, type FieldName } from './schema.ts';
 import { SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS } from './slots.ts';
 import {
   COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, rangeOf, slotsFromKeyColumns,
@@ -149,7 +149,10 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
     throw new WireError(`wire version ${wireVersion}, expected ${WIRE_VERSION_MIN}–${WIRE_VERSION}`, 4);
   }
   const schemaVersion = dv.getUint16(6, true);
-  if (schemaVersion !== SCHEMA_VERSION) throw new WireError(`schema version ${schemaVersion}, expected ${SCHEMA_VERSION}`, 6);
+  // Schema changes are append-only (kinds, fields, enum values), so an older schema's rows read as they are.
+  if (schemaVersion < SCHEMA_VERSION_MIN || schemaVersion > SCHEMA_VERSION) {
+    throw new WireError(`schema version ${schemaVersion}, expected ${SCHEMA_VERSION_MIN}–${SCHEMA_VERSION}`, 6);
+  }
   const rowCount = dv.getUint32(8, true);
   const firstStringId = dv.getUint32(12, true);
   const stringCount = dv.getUint32(16, true);

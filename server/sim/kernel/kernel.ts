@@ -301,7 +301,7 @@ export class KernelModel {
         const out = cache.upsert(fork, recOfIo(io));
         if (!out.applied) continue;
         if (out.overflowDropped) this.core.emit({ kind: 'cache_drop', tsNs, task, nodeId, ino: inode.ino, fork, reason: 'overflow' });
-        this.core.emit({
+        this.core.emit({ rawType: '', rejected: false,
           kind: 'cache_upsert', tsNs, task, nodeId, ino: inode.ino, fork, mapType: io.type, mapFlags: io.flags,
           mapOffsetBytes: Number(io.offsetBytes), mapLenBytes: Number(io.lenBytes), mapAddr: io.addr, mapDev: io.dev, seq: cache.seq,
         });
@@ -402,10 +402,10 @@ export class KernelModel {
           dirty: new DirtyRanges(), cache: null,
         };
         this.inodes.set(entry.nodeId, inode);
-        this.core.emit({ kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
+        this.core.emit({ aliasOf: 0, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
       }
       inode.nlookup++;
-      this.core.emit({ kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar, nlookup: inode.nlookup });
+      this.core.emit({ aliasOf: 0, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar, nlookup: inode.nlookup });
       this.dcache.set(soFar, entry.nodeId);
       nodeId = entry.nodeId;
     }
@@ -452,21 +452,21 @@ export class KernelModel {
   private tryLock(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): boolean {
     const sem = lock === 'i_rwsem' ? inode.iRwsem : inode.invalidateLock;
     if (!sem.tryAcquire(proc, mode)) return false;
-    this.core.emit({ kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    this.core.emit({ lockAddr: 0n, kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
     return true;
   }
 
   private *lockWait(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): ProcStep<void> {
     const sem = lock === 'i_rwsem' ? inode.iRwsem : inode.invalidateLock;
-    this.core.emit({ kind: 'lock_wait', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    this.core.emit({ lockAddr: 0n, kind: 'lock_wait', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
     sem.enqueue(proc, mode);
     yield PARK; // woken by unlock() once the lock is ours
-    this.core.emit({ kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    this.core.emit({ lockAddr: 0n, kind: 'lock_acquire', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
   }
 
   private unlock(proc: Proc, inode: FuseInode, lock: LockName, mode: RwMode): void {
     const sem = lock === 'i_rwsem' ? inode.iRwsem : inode.invalidateLock;
-    this.core.emit({ kind: 'lock_release', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
+    this.core.emit({ lockAddr: 0n, kind: 'lock_release', tsNs: this.core.sched.nowNs, task: proc.task, lock, mode, nodeId: inode.nodeId, ino: inode.ino });
     for (const next of sem.release(proc, mode)) this.core.sched.wake(next, undefined, this.core.jitterNs(this.core.costs.wakeupNs));
   }
 
@@ -730,7 +730,7 @@ export class KernelModel {
         if (isStale) flags |= MapFlag.STALE;
         const map: IomapIo = flags === dest.flags ? dest : { ...dest, flags };
         if (!this.isLocal) {
-          this.core.emit({
+          this.core.emit({ rawType: '',
             kind: 'iomap_end', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
             opflags, posBytes: pos, lenBytes: n, writtenBytes,
             mapType: map.type, mapFlags: map.flags, mapOffsetBytes: Number(map.offsetBytes), mapLenBytes: Number(map.lenBytes),
@@ -770,7 +770,7 @@ export class KernelModel {
       const chunk = Math.min(lenBytes - done, FOLIO_BYTES - (pos % FOLIO_BYTES));
       if (cache.seq !== cookie) {
         if (this.checkCookies) {
-          this.core.emit({
+          this.core.emit({ rawType: '',
             kind: 'cache_stale', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
             posBytes: pos, oldCookie: cookie, newCookie: cache.seq,
             mapType: dest.type, mapFlags: dest.flags, mapOffsetBytes: Number(dest.offsetBytes), mapLenBytes: Number(dest.lenBytes),
@@ -821,7 +821,7 @@ export class KernelModel {
    */
   private *mapBegin(proc: Proc, inode: FuseInode, opflags: number, posBytes: number, countBytes: number): ProcStep<MapResult> {
     const core = this.core;
-    core.emit({ kind: 'iomap_begin', tsNs: core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, opflags, posBytes, lenBytes: countBytes });
+    core.emit({ fsDev: 0, kind: 'iomap_begin', tsNs: core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, opflags, posBytes, lenBytes: countBytes });
     const bypassCache = (opflags & (OpFlag.ATOMIC | OpFlag.SWAPFILE)) !== 0;
     const writeish = isWriteish(opflags);
     const mayChange = writeish && (opflags & (OpFlag.ZERO | OpFlag.UNSHARE)) === 0; // the server may allocate
@@ -850,7 +850,7 @@ export class KernelModel {
         for (let k = 0; k < 2; k++) {
           const slot = k === 0 ? 'read' : 'write';
           const io = k === 0 ? out.read : out.write;
-          core.emit({
+          core.emit({ rawType: '',
             kind: 'iomap_map', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, slot, source: 'reply',
             mapType: io.type, mapFlags: io.flags, mapOffsetBytes: Number(io.offsetBytes), mapLenBytes: Number(io.lenBytes),
             mapAddr: io.addr, mapDev: io.dev, cookie: 0,
@@ -904,7 +904,7 @@ export class KernelModel {
     }
     const ino = inode.ino, nodeId = inode.nodeId;
     if (destRec === null) {
-      this.core.emit({
+      this.core.emit({ forkAbsent: false, rawType: '',
         kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: false,
         mapType: MapType.HOLE, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: NULL_ADDR, mapDev: 0, cookie: 0,
       });
@@ -913,12 +913,12 @@ export class KernelModel {
     const io = ioOfRec(destRec, winStart, winEnd);
     const cookie = cache.seq;
     const mapOffsetBytes = Number(io.offsetBytes), mapLenBytes = Number(io.lenBytes);
-    this.core.emit({
+    this.core.emit({ forkAbsent: false, rawType: '',
       kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: true,
       mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
     });
     if (!this.isLocal) {
-      this.core.emit({
+      this.core.emit({ rawType: '',
         kind: 'iomap_map', tsNs, task: proc.task, nodeId, ino, slot: fork === 'write' ? 'write' : 'read', source: 'cache',
         mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
       });
@@ -950,7 +950,7 @@ export class KernelModel {
       if (wbMap !== null && pos < Number(wbMap.offsetBytes + wbMap.lenBytes) && pos >= Number(wbMap.offsetBytes)) {
         if (wbCookie === 0 || inode.cache === null || inode.cache.seq === wbCookie) dest = wbMap;
         else if (this.checkCookies) {
-          this.core.emit({
+          this.core.emit({ rawType: '',
             kind: 'cache_stale', tsNs: this.core.sched.nowNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino,
             posBytes: pos, oldCookie: wbCookie, newCookie: inode.cache.seq,
             mapType: wbMap.type, mapFlags: wbMap.flags, mapOffsetBytes: Number(wbMap.offsetBytes), mapLenBytes: Number(wbMap.lenBytes),

@@ -957,7 +957,7 @@ export class FtraceParser implements LineText {
           this.kernelMapFlags.set(flagsText, mapFlags);
         }
         const slot = name === 'iomap_iter_srcmap' ? 'read' : this.taskState.iterWrite ? 'write' : 'read';
-        this.emit({
+        this.emit({ rawType: '',
           kind: 'iomap_map', tsNs, task, nodeId: 0, ino, slot, source: 'reply',
           mapType, mapFlags, mapOffsetBytes, mapLenBytes,
           mapAddr, mapDev: devT(bdev), cookie: 0,
@@ -1062,14 +1062,14 @@ export class FtraceParser implements LineText {
         const opflags = this.flags(c.paren('opflags'), opFlagStrings, 'opflag');
         const posBytes = c.num('pos');
         const lenBytes = c.num('length');
-        this.emit({ kind: 'iomap_begin', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes });
+        this.emit({ fsDev: 0, kind: 'iomap_begin', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes });
         return true;
       }
       case 'fuse_iomap_read_map':
       case 'fuse_iomap_write_map': {
         const { nodeId, ino } = this.inode(c);
         const m = this.map(c, '');
-        this.emit({
+        this.emit({ rawType: '',
           kind: 'iomap_map', tsNs, task, nodeId, ino, slot: name === 'fuse_iomap_read_map' ? 'read' : 'write',
           source: 'reply', ...m, cookie: 0,
         });
@@ -1082,7 +1082,7 @@ export class FtraceParser implements LineText {
         const lenBytes = c.num('length');
         const writtenBytes = c.num('written');
         const m = this.map(c, '');
-        this.emit({ kind: 'iomap_end', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes, writtenBytes, ...m });
+        this.emit({ rawType: '', kind: 'iomap_end', tsNs, task, nodeId, ino, opflags, posBytes, lenBytes, writtenBytes, ...m });
         return true;
       }
       case 'fuse_iomap_ioend': {
@@ -1119,6 +1119,7 @@ export class FtraceParser implements LineText {
         const ev = {
           kind: 'cache_lookup' as const, tsNs, task, nodeId, ino, fork, posBytes, lenBytes, hit: false,
           mapType: 0, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: NULL_ADDR, mapDev: 0, cookie: 0,
+          rawType: '', forkAbsent: false,
         };
         this.pendingByTask.set(task, ev);
         this.emit(ev);
@@ -1138,7 +1139,7 @@ export class FtraceParser implements LineText {
           Object.assign(pending, { hit: true, cookie, ...m });
           return true;
         }
-        this.emit({ kind: 'cache_lookup', tsNs, task, nodeId, ino, fork, posBytes, lenBytes, hit: true, ...m, cookie });
+        this.emit({ forkAbsent: false, rawType: '', kind: 'cache_lookup', tsNs, task, nodeId, ino, fork, posBytes, lenBytes, hit: true, ...m, cookie });
         return true;
       }
       case 'fuse_iomap_upsert_mappings':
@@ -1148,8 +1149,8 @@ export class FtraceParser implements LineText {
         const read = this.map(c, 'read');
         const write = this.map(c, 'write');
         // A fork whose type is NOCACHE (or the null type) is left alone by the kernel (§1.5).
-        if (read.mapType < 253) this.emit({ kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'read', ...read, seq: 0 });
-        if (write.mapType < 253) this.emit({ kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'write', ...write, seq: 0 });
+        if (read.mapType < 253) this.emit({ rawType: '', rejected: false, kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'read', ...read, seq: 0 });
+        if (write.mapType < 253) this.emit({ rawType: '', rejected: false, kind: 'cache_upsert', tsNs, task, nodeId, ino, fork: 'write', ...write, seq: 0 });
         return true;
       }
       case 'fuse_iomap_inval_mappings':
@@ -1168,7 +1169,7 @@ export class FtraceParser implements LineText {
         const m = this.map(c, '');
         const oldCookie = c.num('old_cookie');
         const newCookie = c.num('new_cookie');
-        this.emit({ kind: 'cache_stale', tsNs, task, nodeId, ino, posBytes: m.mapOffsetBytes, oldCookie, newCookie, ...m });
+        this.emit({ rawType: '', kind: 'cache_stale', tsNs, task, nodeId, ino, posBytes: m.mapOffsetBytes, oldCookie, newCookie, ...m });
         return true;
       }
       default:

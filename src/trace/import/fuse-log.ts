@@ -175,17 +175,17 @@ export class FuseLogParser {
       }
       ino ??= nodeId;
       this.inoByNodeId.set(nodeId, ino);
-      out.push({ kind: 'inode_new', tsNs, task, nodeId, ino, path });
+      out.push({ aliasOf: 0, kind: 'inode_new', tsNs, task, nodeId, ino, path });
     } else if (NEW_INODE_OPS.has(req.opName) && ino !== nodeId) {
       // A nodeid reused for a new file (libfuse counter wrap or FORGET): a new identity.
       ino = nodeId;
       this.inoByNodeId.set(nodeId, ino);
-      out.push({ kind: 'inode_new', tsNs, task, nodeId, ino, path });
+      out.push({ aliasOf: 0, kind: 'inode_new', tsNs, task, nodeId, ino, path });
     }
     if (path !== '') this.nodeIdByPath.set(path, nodeId);
     const n = (this.nlookup.get(nodeId) ?? 0) + 1;
     this.nlookup.set(nodeId, n);
-    out.push({ kind: 'inode_lookup', tsNs, task, nodeId, ino, path, nlookup: n });
+    out.push({ aliasOf: 0, kind: 'inode_lookup', tsNs, task, nodeId, ino, path, nlookup: n });
     return out;
   }
 }

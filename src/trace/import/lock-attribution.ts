@@ -227,8 +227,8 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     if (!att || end === null) continue;
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
     const fields = { lock: att.lock, mode, nodeId: att.nodeId, ino: att.ino } as const;
-    derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-    if (end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
+    derivedAfter.set(o.begin, { lockAddr: 0n, kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
+    if (end.ret === 0) derivedAfter.set(end, { lockAddr: 0n, kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
   const out: TraceEvent[] = [];
   for (const ev of events) {

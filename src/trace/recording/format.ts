@@ -11,7 +11,7 @@
 // Decompression is injected (`Inflate`) so the browser can use DecompressionStream and the server
 // node:zlib; the core never imports either.
 
-import { SCHEMA_VERSION } from '../schema.ts';
+import { SCHEMA_VERSION, SCHEMA_VERSION_MIN } from '../schema.ts';
 import { WIRE_VERSION, WIRE_VERSION_MIN } from '../wire.ts';
 import { crc32 } from './crc32.ts';
 
@@ -108,9 +108,10 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
   }
   const wireVersion = dv.getUint16(10, true);
   const schemaVersion = dv.getUint16(12, true);
-  if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION || schemaVersion !== SCHEMA_VERSION) {
-    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns), 2 (narrowed) and 3 (slots).
-    // A later schema bump adds an upgrader here.
+  if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION || schemaVersion < SCHEMA_VERSION_MIN || schemaVersion > SCHEMA_VERSION) {
+    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns), 2 (narrowed) and 3 (slots);
+    // schemas since SCHEMA_VERSION_MIN only appended kinds, fields and enum values. A change that is
+    // not append-only adds an upgrader here.
     throw new RecordingError(`${name}: wire ${wireVersion} / schema ${schemaVersion} has no upgrader to wire ${WIRE_VERSION} / schema ${SCHEMA_VERSION}`, 10);
   }
   let parsed: unknown;

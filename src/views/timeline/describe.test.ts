@@ -16,9 +16,9 @@ describe('inspector text', () => {
     const store = new TraceStore();
     const task = 'dd/1';
     store.appendAll([
-      { kind: 'iomap_begin', tsNs: 10, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 },
+      { kind: 'iomap_begin', tsNs: 10, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096, fsDev: 0 },
       { kind: 'iomap_map', tsNs: 20, task, nodeId: 7, ino: 12, slot: 'write', source: 'reply', mapType: MapType.MAPPED,
-        mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0x10000n, mapDev: 0, cookie: 3 },
+        mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0x10000n, mapDev: 0, cookie: 3, rawType: '' },
       { kind: 'iomap_iter_end', tsNs: 30, task, nodeId: 7, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
     ]);
     const spans = new SpanIndex();

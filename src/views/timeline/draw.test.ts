@@ -61,8 +61,8 @@ describe('drawTimeline', () => {
   it('draws each mapping type\'s mark over wide iomap spans, so types differ without colour', () => {
     const store = new TraceStore();
     const iomapStep = (t0: number, mapType: number): TraceEvent[] => [
-      { kind: 'iomap_begin', tsNs: t0, task: 'w/1', nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
-      { kind: 'iomap_map', tsNs: t0 + 1, task: 'w/1', nodeId: 2, ino: 12, slot: 'read', source: 'reply', mapType, mapFlags: 0,
+      { fsDev: 0, kind: 'iomap_begin', tsNs: t0, task: 'w/1', nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
+      { rawType: '', kind: 'iomap_map', tsNs: t0 + 1, task: 'w/1', nodeId: 2, ino: 12, slot: 'read', source: 'reply', mapType, mapFlags: 0,
         mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0n, mapDev: 1, cookie: 0 },
       { kind: 'iomap_iter_end', tsNs: t0 + 400, task: 'w/1', nodeId: 2, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
     ];

@@ -13,15 +13,15 @@ const MAP = { mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 8192n,
 function smallTrace(): TraceEvent[] {
   const task = 'dd/412';
   return [
-    { kind: 'lock_wait', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
-    { kind: 'lock_acquire', tsNs: 90, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    { lockAddr: 0n, kind: 'lock_wait', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    { lockAddr: 0n, kind: 'lock_acquire', tsNs: 90, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
     { kind: 'app_op_begin', tsNs: 100, task, op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 4096, oflags: 0 },
-    { kind: 'iomap_begin', tsNs: 200, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 },
-    { kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'read', source: 'reply', ...MAP, mapType: MapType.HOLE, mapAddr: NULL_ADDR, cookie: 0 },
-    { kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'write', source: 'reply', ...MAP, mapType: MapType.MAPPED, cookie: 0 },
+    { fsDev: 0, kind: 'iomap_begin', tsNs: 200, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 },
+    { rawType: '', kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'read', source: 'reply', ...MAP, mapType: MapType.HOLE, mapAddr: NULL_ADDR, cookie: 0 },
+    { rawType: '', kind: 'iomap_map', tsNs: 300, task, nodeId: 7, ino: 12, slot: 'write', source: 'reply', ...MAP, mapType: MapType.MAPPED, cookie: 0 },
     { kind: 'iomap_iter_end', tsNs: 500, task, nodeId: 7, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
     { kind: 'app_op_end', tsNs: 600, task, op: 'write', fd: 3, ret: 4096 },
-    { kind: 'lock_release', tsNs: 700, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
+    { lockAddr: 0n, kind: 'lock_release', tsNs: 700, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
     // Far outside the range used below.
     { kind: 'app_op_begin', tsNs: 5000, task, op: 'fsync', path: '/a', fd: 3, posBytes: 0, lenBytes: 0, oflags: 0 },
     { kind: 'app_op_end', tsNs: 5100, task, op: 'fsync', fd: 3, ret: 0 },
@@ -77,8 +77,8 @@ describe('buildTimelineModel', () => {
     const task = 'fio/9';
     for (let i = 0; i < 100_000; i++) {
       const tsNs = i * 10;
-      events.push({ kind: 'iomap_begin', tsNs, task, nodeId: 1, ino: 1, opflags: 0, posBytes: i * 4096, lenBytes: 4096 });
-      events.push({ kind: 'iomap_map', tsNs: tsNs + 1, task, nodeId: 1, ino: 1, slot: 'read', source: 'cache', ...MAP,
+      events.push({ fsDev: 0, kind: 'iomap_begin', tsNs, task, nodeId: 1, ino: 1, opflags: 0, posBytes: i * 4096, lenBytes: 4096 });
+      events.push({ rawType: '', kind: 'iomap_map', tsNs: tsNs + 1, task, nodeId: 1, ino: 1, slot: 'read', source: 'cache', ...MAP,
         mapType: i % 3 === 0 ? MapType.UNWRITTEN : MapType.MAPPED, cookie: 0 });
       events.push({ kind: 'iomap_iter_end', tsNs: tsNs + 5, task, nodeId: 1, ino: 1, posBytes: i * 4096, lenBytes: 4096, processedBytes: 4096, error: 0 });
     }
