@@ -26,7 +26,7 @@ FUSEPID=
 MOUNTED_TRACEFS=0
 LIBC=/lib/x86_64-linux-gnu/libc.so.6
 LIBFUSE=$(readlink -f /lib/x86_64-linux-gnu/libfuse.so.2)
-SYSCALLS="openat pwrite64 write pread64 read fsync close"
+SYSCALLS="openat close dup dup2 dup3 pwrite64 write pread64 read fsync"
 TRIGGER='stacktrace if comm == "dd"'
 PROBES="open64 fuse_reply_entry fuse_reply_create fuse_reply_attr"
 

@@ -18,7 +18,7 @@ T=/sys/kernel/tracing
 W=$(mktemp -d /tmp/fscap.XXXXXX)
 LOOP=
 MOUNTED_TRACEFS=0
-SYSCALLS="openat close read write pread64 pwrite64 fsync"
+SYSCALLS="openat close dup dup2 dup3 read write pread64 pwrite64 fsync"
 TRIGGER='stacktrace if comm == "dd"'
 
 [ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
