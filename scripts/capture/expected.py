@@ -151,6 +151,10 @@ def contentions(events, extra=None):
         a['waits'].append(w)
         if w['endNs'] is None:
             a['noEnd'].append(w['beginLine'])
+    for a in per_addr.values():
+        ended = [w['endNs'] - w['beginNs'] for w in a['waits'] if w['endNs'] is not None]
+        a['waitNsTotal'] = sum(ended)
+        a['waitNsMax'] = max(ended) if ended else None
     return per_addr
 
 
@@ -319,7 +323,7 @@ def fuse2fs(path, events, log):
                 replyUprobes=replies,
                 nodes={str(k): dict(paths=sorted(v['paths']), stIno=sorted(v['stIno'])) for k, v in sorted(nodes.items())},
                 aliasGroups=alias, markers=markers,
-                writers={str(k): v for k, v in sorted(mnt_of.items())},
+                mntOpens={str(k): v for k, v in sorted(mnt_of.items())},
                 lockContention=locks)
 
 
