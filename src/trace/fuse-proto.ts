@@ -96,6 +96,11 @@ export const MapType = {
   PURE_OVERWRITE: 255,
 } as const;
 export type MapTypeValue = (typeof MapType)[keyof typeof MapType];
+/**
+ * Not a protocol value: fusescope's code for a type string it does not know (a newer revision's),
+ * kept with the string itself in the event's `rawType`. Unused by every revision of the series.
+ */
+export const MAP_TYPE_UNKNOWN = 128;
 
 const mapTypeTrace: Record<number, string> = {
   0: 'hole', 1: 'delalloc', 2: 'mapped', 3: 'unwritten', 4: 'inline',

@@ -59,7 +59,7 @@ export interface MapFields {
   /** Disk address in bytes; 0xffff…ff = null. */
   mapAddr: bigint;
   mapDev: number;
-  /** The type as the trace printed it when it is not one fusescope knows (mapType is then 255); '' otherwise. */
+  /** The type as the trace printed it when it is not one fusescope knows (mapType is then MAP_TYPE_UNKNOWN, 128); '' otherwise. */
   rawType: string;
 }
 
