@@ -94,29 +94,54 @@ export function placeFiles(files: readonly ClockInput[], alignStarts: boolean): 
   let refIdx = files.findIndex((f) => f.firstTsNs !== null && f.clock.id !== null);
   if (refIdx < 0) refIdx = Math.max(0, files.findIndex((f) => f.firstTsNs !== null));
   const ref = files[refIdx]!;
-  const refFirst = ref.firstTsNs ?? 0;
+  const startNs = (f: ClockInput): bigint => f.originNs + BigInt(Math.round(f.firstTsNs ?? 0));
+  const refStartAbsNs = startNs(ref);
   const sameClock = files.map((f, i) => i === refIdx || (f.clock.id !== null && f.clock.id === ref.clock.id));
   const tooFar = files.map((f) => absBig(f.originNs - ref.originNs) > MAX_EXACT_APART_NS);
-  const aligned = files.map((f, i) => f.firstTsNs !== null && (tooFar[i]! || (!sameClock[i] && alignStarts)));
+  // Files moved to start with the first file, grouped: files of one clock move together.
+  const alignKey = files.map((f, i): string | null => {
+    if (f.firstTsNs === null) return null;
+    if (tooFar[i]) return `far:${i}`;
+    if (sameClock[i] || !alignStarts) return null;
+    return f.clock.id === null ? `none:${i}` : `clock:${f.clock.id}`;
+  });
   let originNs = ref.originNs;
   files.forEach((f, i) => {
-    if (!aligned[i] && !tooFar[i] && f.firstTsNs !== null && f.originNs < originNs) originNs = f.originNs;
+    if (alignKey[i] === null && !tooFar[i] && f.firstTsNs !== null && f.originNs < originNs) originNs = f.originNs;
   });
-  // Where the first file's first event lands: aligned files put theirs there.
-  const refStartNs = Number(ref.originNs - originNs) + refFirst;
+  const groupStartNs = new Map<string, { startNs: bigint; count: number }>();
+  files.forEach((f, i) => {
+    const key = alignKey[i];
+    if (key === null) return;
+    const g = groupStartNs.get(key);
+    const s = startNs(f);
+    if (!g) groupStartNs.set(key, { startNs: s, count: 1 });
+    else {
+      g.count++;
+      if (s < g.startNs) g.startNs = s;
+    }
+  });
   const diags: ParseDiag[] = [];
   const placed = files.map((f, i): FilePlacement => {
-    if (aligned[i]) {
-      const first = f.firstTsNs!;
-      const shiftNs = (ref.originNs - f.originNs) + BigInt(Math.round(refFirst - first));
+    const key = alignKey[i];
+    if (key !== null) {
+      const g = groupStartNs.get(key)!;
+      let shiftNs = refStartAbsNs - g.startNs;
+      let offset = f.originNs + shiftNs - originNs;
+      // A file of the group too far from its earliest file to be placed exactly: moved alone.
+      if (absBig(offset) > MAX_EXACT_APART_NS * 2n) {
+        shiftNs = refStartAbsNs - startNs(f);
+        offset = f.originNs + shiftNs - originNs;
+      }
       const why = tooFar[i]
-        ? `its stamps are more than ${Math.round(Number(MAX_EXACT_APART_NS) / 86_400e9)} days from ${ref.name}'s, too far apart for one exact axis`
+        ? `its stamps are more than ${Math.floor(Number(MAX_EXACT_APART_NS) / 86_400e9)} days from ${ref.name}'s, too far apart for one exact axis`
         : `it is on ${f.clock.label}, not ${ref.clock.label} as ${ref.name} is (align starts)`;
+      const what = g.count > 1 ? `the earliest first event of the ${g.count} files on its clock is` : 'its first event is';
       diags.push({
         source: f.name, line: 0, code: 'clock_aligned',
-        message: `offset by ${formatShift(shiftNs)} so that its first event is at ${ref.name}'s first event: ${why}`,
+        message: `offset by ${formatShift(shiftNs)} so that ${what} at ${ref.name}'s first event: ${why}`,
       });
-      return { offsetNs: refStartNs - first, sameClock: sameClock[i]!, aligned: true, shiftNs };
+      return { offsetNs: Number(offset), sameClock: sameClock[i]!, aligned: true, shiftNs };
     }
     if (!sameClock[i] && f.firstTsNs !== null) {
       diags.push({
@@ -125,7 +150,8 @@ export function placeFiles(files: readonly ClockInput[], alignStarts: boolean): 
           `placed by its own stamps, not shifted (align starts would put its first event at ${ref.name}'s first event)`,
       });
     }
-    return { offsetNs: tooFar[i] ? refStartNs : Number(f.originNs - originNs), sameClock: sameClock[i]!, aligned: false, shiftNs: 0n };
+    // A file with no events has nothing to place; its offset only has to be a number.
+    return { offsetNs: tooFar[i] ? 0 : Number(f.originNs - originNs), sameClock: sameClock[i]!, aligned: false, shiftNs: 0n };
   });
   return { originNs, clock: ref.clock.id === null ? null : ref.clock, files: placed, diags };
 }
