@@ -160,5 +160,11 @@ describe('fusescope import: one clock across files', () => {
     expect(aligned.status).toBe(1);
     expect(aligned.stderr).toContain(`${counter}:0: offset by +4999.876643211 s (4999876643211 ns) so that its first event is at ${secs}'s first event`);
     expect(t(join(dir, 'aligned.ndjson'))).toEqual(['s1@0', 'c1@0', 'c2@1000', 's2@200000']);
+    // summary says where each file landed: c moved by 5000000100000 - 123456789 ns, its first event at 0 like s's.
+    const sum = fusescope('summary', secs, counter, '--align-starts');
+    expect(JSON.parse(sum.stdout).clocks).toEqual([
+      { file: secs, format: 'ftrace', clock: 'ftrace-ns', sameClockAsFirst: true, originNs: '5000000100000', offsetNs: 0, aligned: false, shiftNs: '0' },
+      { file: counter, format: 'ftrace', clock: 'ftrace-counter', sameClockAsFirst: false, originNs: '123456789', offsetNs: 0, aligned: true, shiftNs: '4999876643211' },
+    ]);
   });
 });

@@ -214,6 +214,13 @@ async function cmdSummary(argv: string[]): Promise<number> {
   // Added keys (the contract allows additions): per-lock-address attribution and join statistics.
   if (r.result.attributions.length > 0) out.lockAttribution = r.result.attributions;
   if (r.result.joins.length > 0) out.joins = r.result.joins;
+  // Several files: where each landed on the one time axis (docs/import.md "One clock").
+  if (r.result.files.length > 1) {
+    out.clocks = r.result.files.map((f) => ({
+      file: f.name, format: f.format, clock: f.clock.id, sameClockAsFirst: f.sameClock, originNs: String(f.originNs),
+      offsetNs: f.offsetNs, aligned: f.aligned, shiftNs: String(f.shiftNs),
+    }));
+  }
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   reportDiags(r);
   return exitCodeOf(r, rest);

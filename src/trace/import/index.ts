@@ -82,8 +82,16 @@ export function openImport(name: string, format: ImportFormat): FileImport {
     case 'ndjson': {
       const p = new NdjsonParser(name, sink, diags);
       const text = new Utf8Text((t) => p.push(t));
+      let originNs: bigint | null = null;
+      const origin = (): bigint => {
+        if (originNs !== null) return originNs;
+        const raw: unknown = p.header?.originNs ?? '0';
+        const ok = typeof raw === 'string' && /^-?\d+$/.test(raw);
+        if (!ok) diags.add({ source: name, line: 1, code: 'bad_origin', message: `header originNs ${JSON.stringify(raw)} is not an integer string; taken as 0` });
+        return (originNs = ok ? BigInt(raw) : 0n);
+      };
       return {
-        name, format, diags, events, log: null, originNs: () => BigInt(p.header?.originNs ?? '0'), clock: () => ndjsonClock(p.header, name),
+        name, format, diags, events, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
         push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
       };
     }

@@ -102,6 +102,10 @@ describe('import pipeline: one clock across files', () => {
     const same = run([x, y]);
     expect(marks(same)).toEqual(['x0@0', 'x1@50', 'y0@100']);
     expect(same.diags).toEqual([]);
+    // An origin that is not an integer string: said so, taken as 0, the rest imports.
+    const bad = run([nd('bad', { originNs: 'soon', source: 'x' }, [5])]);
+    expect(bad.diags.map(formatDiag)).toEqual(['bad:1: header originNs "soon" is not an integer string; taken as 0']);
+    expect(marks(bad)).toEqual(['bad0@5']);
     // A simulator run and an ftrace NDJSON: different clocks.
     const sim = nd('sim', { originNs: '0', source: 'sim:hardlink-alias-race:seed=1' }, [0]);
     expect(run([x, sim]).diags.map((d) => [d.source, d.code, d.message.split(':')[0]])).toEqual([
