@@ -104,7 +104,6 @@ class BatchSender {
   events = 0;
   constructor(private readonly o: RunOptions, readonly originNs: bigint, readonly strings: StringTable) {}
 
-
   /** Sends rows already in a store that shares `strings`. */
   sendStore(store: TraceStore): void {
     if (store.length === 0) return;
@@ -114,7 +113,6 @@ class BatchSender {
     const buf = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame.buffer : frame.slice().buffer;
     this.o.post({ type: 'batch', id: this.o.id, frame: buf as ArrayBuffer });
   }
-
 }
 
 async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
@@ -147,6 +145,8 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   o.post({
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
     meta: { formats: [...outcome.formats].map(([name, format]) => `${name}: ${format}`), clock: result.clock?.id ?? null },
+    // Every row is parsed already: the page reserves them once instead of growing its columns.
+    expectedEvents: result.events.length,
   });
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
