@@ -10,6 +10,7 @@ import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { SCENARIOS } from '../server/sim/index.ts';
 import { recordingFigures } from './recording.ts';
 import { ftraceIngestFigures } from './ftrace-ingest.ts';
+import { importFilesFigures } from './import-files.ts';
 import { browserFigures } from './browser.ts';
 import { streamFigure } from './p2-stream.ts';
 
@@ -75,6 +76,10 @@ if (want('P1')) {
   const f = ftraceIngestFigures();
   figures.push({ id: 'P1', figure: `ftrace text ingest (${fmt(f.mbPerSec)} MB/s)`, value: f.eventsPerSec, unit: 'events/s', goal: '≥ 2,000,000' });
   figures.push({ id: 'P1r', figure: `ftrace ingest time / bare line split (String split, same chunks); ${f.ratioToScan.toFixed(1)}× a newline scan`, value: f.ratio, unit: '×', goal: '≤ 3' });
+  // End to end as `fusescope import` loads (files → pipeline → store), one file and the same cut in two.
+  const i = await importFilesFigures();
+  figures.push({ id: 'P1i', figure: 'fusescope import, files → store (32 MB ftrace file)', value: i.oneFile, unit: 'events/s', goal: '—' });
+  figures.push({ id: 'P1i2', figure: 'fusescope import, the same as two halves (merged on one clock)', value: i.twoHalves, unit: 'events/s', goal: '—' });
 }
 
 const events = simEvents(300_000);

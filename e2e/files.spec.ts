@@ -91,6 +91,27 @@ test('a dropped file with garbage lines lists them as file:line diagnostics and 
   expect(errors).toEqual([]);
 });
 
+test('a file on another clock is said to be so and kept at its stamps; "Align starts" opens the files again moved, and says by how much', async ({ page }) => {
+  const errors = await open(page);
+  // s.txt: secs.usecs stamps (the kernel's ns clock); c.txt: raw integers (a counter clock).
+  await dropFiles(page, [
+    { name: 's.txt', text: '  dd-1 [000] ..... 5000.000100: tracing_mark_write: s1\n  dd-1 [000] ..... 5000.000300: tracing_mark_write: s2\n' },
+    { name: 'c.txt', text: '  dd-2 [001] ..... 123456789: tracing_mark_write: c1\n  dd-2 [001] ..... 123457789: tracing_mark_write: c2\n' },
+  ]);
+  await waitLoaded(page);
+  await expect(page.getByTestId('diagnostic').first()).toContainText("c.txt:0: on a counter clock (raw integer stamps), not the kernel's ns trace clock");
+  // At their own stamps: from c1 (123456789, as ns) to s2 (5000.000300 s): 5000000300000 - 123456789 ns.
+  expect(await hooks(page, (h) => h.replay())).toMatchObject({ startNs: 0, endNs: 4_999_876_843_211 });
+  await page.getByTestId('clock-align-starts').click();
+  await waitLoaded(page);
+  await expect(page.getByTestId('diagnostic').first()).toContainText("c.txt:0: offset by +4999.876643211 s (4999876643211 ns) so that its first event is at s.txt's first event");
+  // c1 at s1; s2 200 µs after s1 is the last event.
+  expect(await hooks(page, (h) => h.replay())).toMatchObject({ startNs: 0, endNs: 200_000 });
+  expect((await hooks(page, (h) => h.stats())).events).toBe(4);
+  await expect(page.getByTestId('clock-own-stamps')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
 test('a recording opens from the server list (rec= in the URL reopens it) and from the picker', async ({ page }) => {
   const errors = await open(page);
   await page.getByTestId('recordings').click();

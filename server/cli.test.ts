@@ -117,3 +117,54 @@ describe('fusescope import / summary on real traces', () => {
     expect(fusescope('import', trace, '--format', 'xml').status).toBe(2);
   });
 });
+
+// Two excerpts of one capture, and files on two clocks (docs/import.md "One clock"). Times are
+// worked out from the stamps in the text: the fixture's first event is at 1831.993578 s.
+describe('fusescope import: one clock across files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-clock-'));
+  const lines = readFileSync('fixtures/real/fuse2fs-hardlink/trace.txt', 'utf8').split('\n');
+  // Line 558 (1-based) is `fuse_request_end: connection 38 req 376` at 1832.019593: the second part starts there.
+  const first = join(dir, 'first.txt');
+  const second = join(dir, 'second.txt');
+  writeFileSync(first, lines.slice(0, 557).join('\n') + '\n');
+  writeFileSync(second, lines.slice(557).join('\n'));
+  const rows = (ndjson: string): Array<Record<string, unknown>> => ndjson.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('excerpts given in reverse order land on the whole file\'s axis, in time order, exit 0', () => {
+    const out = join(dir, 'halves.ndjson');
+    const r = fusescope('import', second, first, '-o', out);
+    expect(r.status, r.stderr).toBe(0);
+    const [header, ...events] = rows(readFileSync(out, 'utf8'));
+    expect(header).toMatchObject({ originNs: '1831993578000', clock: 'ftrace-ns' });
+    const reply = (unique: number) => events.find((e) => e.kind === 'fuse_reply' && e.unique === unique)?.tsNs;
+    expect(reply(376)).toBe(26_015_000); // 1832.019593 - 1831.993578 s, from the second file
+    expect(reply(378)).toBe(26_074_000); // 1832.019652 - 1831.993578 s: req 378's end, also in the second file
+    expect(events.find((e) => e.kind === 'fuse_send' && e.unique === 378)?.tsNs).toBe(25_808_000); // 1832.019386, first file
+    expect(events.at(-1)).toMatchObject({ kind: 'fuse_reply', unique: 558, tsNs: 49_710_000 }); // 1832.043288
+    const ts = events.map((e) => e.tsNs as number);
+    expect(ts.every((t, i) => i === 0 || t >= ts[i - 1]!)).toBe(true);
+  });
+
+  it('a counter-clock file is said to be on another clock and kept at its stamps; --align-starts moves it and says by how much', () => {
+    const secs = join(dir, 'secs.txt');
+    const counter = join(dir, 'counter.txt');
+    writeFileSync(secs, '  dd-1 [000] ..... 5000.000100: tracing_mark_write: s1\n  dd-1 [000] ..... 5000.000300: tracing_mark_write: s2\n');
+    writeFileSync(counter, '  dd-2 [001] ..... 123456789: tracing_mark_write: c1\n  dd-2 [001] ..... 123457789: tracing_mark_write: c2\n');
+    const asIs = fusescope('import', secs, counter, '-o', join(dir, 'as-is.ndjson'));
+    expect(asIs.status).toBe(1);
+    expect(asIs.stderr).toContain(`${counter}:0: on a counter clock (raw integer stamps), not the kernel's ns trace clock (secs.usecs stamps) as ${secs} is`);
+    const t = (file: string): string[] => rows(readFileSync(file, 'utf8')).slice(1).map((e) => `${e.text}@${e.tsNs}`);
+    // Not shifted: the counter's 123456789 (as ns) is the earliest stamp, so the origin; s1 at 5000000100000 - 123456789.
+    expect(t(join(dir, 'as-is.ndjson'))).toEqual(['c1@0', 'c2@1000', 's1@4999876643211', 's2@4999876843211']);
+    const aligned = fusescope('import', secs, counter, '--align-starts', '-o', join(dir, 'aligned.ndjson'));
+    expect(aligned.status).toBe(1);
+    expect(aligned.stderr).toContain(`${counter}:0: offset by +4999.876643211 s (4999876643211 ns) so that its first event is at ${secs}'s first event`);
+    expect(t(join(dir, 'aligned.ndjson'))).toEqual(['s1@0', 'c1@0', 'c2@1000', 's2@200000']);
+    // summary says where each file landed: c moved by 5000000100000 - 123456789 ns, its first event at 0 like s's.
+    const sum = fusescope('summary', secs, counter, '--align-starts');
+    expect(JSON.parse(sum.stdout).clocks).toEqual([
+      { file: secs, format: 'ftrace', clock: 'ftrace-ns', sameClockAsFirst: true, originNs: '5000000100000', offsetNs: 0, aligned: false, shiftNs: '0' },
+      { file: counter, format: 'ftrace', clock: 'ftrace-counter', sameClockAsFirst: false, originNs: '123456789', offsetNs: 0, aligned: true, shiftNs: '4999876643211' },
+    ]);
+  });
+});

@@ -150,7 +150,7 @@ async function cmdSim(argv: string[]): Promise<void> {
   if (existsSync(name)) userScenarios.set(name, JSON.parse(await readFile(name, 'utf8')));
   const { simulation, label } = makeSimulation(name, seed, userScenarios, policy);
   const stream = createWriteStream(out);
-  stream.write(headerLine({ originNs: '0', source: label }) + '\n');
+  stream.write(headerLine({ originNs: '0', source: label, clock: `sim:${label}` }) + '\n');
   let buffered: string[] = [];
   let written = 0;
   while (written < maxEvents && !simulation.done) {
@@ -166,12 +166,13 @@ async function cmdSim(argv: string[]): Promise<void> {
 }
 
 /** Reads trace files of any supported format into one store (see server/sources/files.ts). */
-export async function loadFiles(files: string[], format: ImportFormat | 'auto' = 'auto'): Promise<LoadResult> {
+export async function loadFiles(files: string[], format: ImportFormat | 'auto' = 'auto', alignStarts = false): Promise<LoadResult> {
   let last = 0;
   const tty = process.stderr.isTTY === true;
   const { recordings, others } = await splitRecordings(files);
   const r = await loadAnyFiles(others, {
     format,
+    alignStarts,
     onProgress: tty
       ? (file, done, total) => {
         const now = Date.now();
@@ -203,16 +204,23 @@ function parseFormat(v: unknown): ImportFormat | 'auto' {
 }
 
 async function cmdSummary(argv: string[]): Promise<number> {
-  const { flags, rest } = parseArgs(argv, { format: 'string' });
+  const { flags, rest } = parseArgs(argv, { format: 'string', 'align-starts': 'boolean' });
   if (rest.length === 0) throw new UsageError('summary needs at least one FILE');
   for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
   const format = parseFormat(flags.format);
-  const r = await loadFiles(rest, format);
+  const r = await loadFiles(rest, format, flags['align-starts'] === true);
   const summary = summarize(r.store, r.diags, r.diagCount);
   const out: Record<string, unknown> = { ...summary };
   // Added keys (the contract allows additions): per-lock-address attribution and join statistics.
   if (r.result.attributions.length > 0) out.lockAttribution = r.result.attributions;
   if (r.result.joins.length > 0) out.joins = r.result.joins;
+  // Several files: where each landed on the one time axis (docs/import.md "One clock").
+  if (r.result.files.length > 1) {
+    out.clocks = r.result.files.map((f) => ({
+      file: f.name, format: f.format, clock: f.clock.id, sameClockAsFirst: f.sameClock, originNs: String(f.originNs),
+      offsetNs: f.offsetNs, aligned: f.aligned, shiftNs: String(f.shiftNs),
+    }));
+  }
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   reportDiags(r);
   return exitCodeOf(r, rest);
@@ -221,11 +229,11 @@ async function cmdSummary(argv: string[]): Promise<number> {
 async function cmdImport(argv: string[]): Promise<number> {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) args.push(argv[i] === '-o' ? '--out' : argv[i]!);
-  const { flags, rest } = parseArgs(args, { out: 'string', format: 'string' });
+  const { flags, rest } = parseArgs(args, { out: 'string', format: 'string', 'align-starts': 'boolean' });
   if (rest.length === 0) throw new UsageError('import needs at least one FILE');
   for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
   const format = parseFormat(flags.format);
-  const r = await loadFiles(rest, format);
+  const r = await loadFiles(rest, format, flags['align-starts'] === true);
   reportDiags(r);
   const code = exitCodeOf(r, rest);
   if (code === 2) {
@@ -235,7 +243,9 @@ async function cmdImport(argv: string[]): Promise<number> {
   const outPath = flags.out as string | undefined;
   const stream = outPath ? createWriteStream(outPath) : process.stdout;
   const source = `import:${rest.map((f) => `${r.formats.get(f) ?? '?'}:${f}`).join(',')}`;
-  stream.write(headerLine({ originNs: r.store.originNs.toString(), source }) + '\n');
+  // The clock of the axis (the first file's), so a later import of this file compares clocks.
+  const clock = r.result.clock?.id;
+  stream.write(headerLine({ originNs: r.store.originNs.toString(), source, ...(clock ? { clock } : {}) }) + '\n');
   let lines: string[] = [];
   for (let row = 0; row < r.store.length; row++) {
     lines.push(eventLine(r.store.get(row)));
@@ -258,17 +268,17 @@ const USAGE = `usage: fusescope <command> [options]
            [--instrument PATH|PORT]  (unix socket PATH, mode 0600, or TCP PORT on 127.0.0.1)
   sim      [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] --out FILE
   sim      --list
-  summary  FILE… [--format auto|ftrace|fuse-log|ndjson]
-  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson]
+  summary  FILE… [--format auto|ftrace|fuse-log|ndjson] [--align-starts]
+  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]
   record   --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope
-  record   --source files FILE… [--format auto|ftrace|fuse-log|ndjson] -o OUT.fscope
+  record   --source files FILE… [--format auto|ftrace|fuse-log|ndjson] [--align-starts] -o OUT.fscope
   record   --source instrument PATH|PORT [--duration-s N] -o OUT.fscope   (until SIGINT/SIGTERM)
   export   FILE… --format chrome-json|perfetto|arrow -o OUT
   diff     A B [--json]
   (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)
 `;
 
-const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files, format) => loadFiles(files, format) };
+const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files, format, alignStarts) => loadFiles(files, format, alignStarts) };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -22,7 +22,7 @@ export interface CliContext {
   parseArgs(argv: string[], spec: Record<string, 'string' | 'number' | 'boolean'>): { flags: Flags; rest: string[] };
   usage(message: string): Error;
   /** The loader of `fusescope import` (text formats through the importers, .fscope through the reader). */
-  loadFiles(files: string[], format?: ImportFormat | 'auto'): Promise<LoadResult>;
+  loadFiles(files: string[], format?: ImportFormat | 'auto', alignStarts?: boolean): Promise<LoadResult>;
 }
 
 const log = (line: string): void => { process.stderr.write(`fusescope: ${line}\n`); };
@@ -32,7 +32,7 @@ const withOut = (argv: string[]): string[] => argv.map((a) => (a === '-o' ? '--o
 export async function cmdRecord(argv: string[], ctx: CliContext): Promise<number> {
   const { flags, rest } = ctx.parseArgs(withOut(argv), {
     source: 'string', scenario: 'string', seed: 'number', events: 'number', policy: 'string', out: 'string',
-    format: 'string', 'duration-s': 'number',
+    format: 'string', 'duration-s': 'number', 'align-starts': 'boolean',
   });
   const source = (flags.source as string | undefined) ?? 'sim';
   const out = flags.out as string | undefined;
@@ -45,8 +45,8 @@ export async function cmdRecord(argv: string[], ctx: CliContext): Promise<number
   try {
     switch (source) {
       case 'files':
-        only(['format']);
-        return await recordFiles(rest, out, flags.format, ctx);
+        only(['format', 'align-starts']);
+        return await recordFiles(rest, out, flags.format, flags['align-starts'] === true, ctx);
       case 'instrument':
         only(['duration-s']);
         return await recordInstrumentCmd(rest, out, flags['duration-s'] as number | undefined, ctx);
@@ -67,7 +67,7 @@ export async function cmdRecord(argv: string[], ctx: CliContext): Promise<number
 }
 
 /** `--source files FILE…`: exit codes as `fusescope import`: 0 ok, 1 diagnostics (still recorded), 2 nothing usable. */
-async function recordFiles(files: string[], out: string, formatFlag: unknown, ctx: CliContext): Promise<number> {
+async function recordFiles(files: string[], out: string, formatFlag: unknown, alignStarts: boolean, ctx: CliContext): Promise<number> {
   if (files.length === 0) throw ctx.usage('record --source files needs at least one FILE');
   for (const f of files) if (!existsSync(f)) throw ctx.usage(`${f}: no such file`);
   const format = (formatFlag as string | undefined) ?? 'auto';
@@ -75,7 +75,7 @@ async function recordFiles(files: string[], out: string, formatFlag: unknown, ct
     throw ctx.usage(`--format must be auto, ${IMPORT_FORMATS.join(', ')}; not '${format}'`);
   }
   if (existsSync(out)) throw ctx.usage(`${out} exists; recordings are never overwritten`);
-  const r = await ctx.loadFiles(files, format as ImportFormat | 'auto');
+  const r = await ctx.loadFiles(files, format as ImportFormat | 'auto', alignStarts);
   reportDiags(r);
   if (r.unusable.length === files.length || r.store.length === 0) {
     log('nothing usable to record');
@@ -87,6 +87,7 @@ async function recordFiles(files: string[], out: string, formatFlag: unknown, ct
     files: formats,
     ...(r.result.joins.length > 0 ? { joins: r.result.joins } : {}),
     ...(r.diagCount > 0 ? { diagCount: r.diagCount } : {}),
+    ...(r.result.clock?.id ? { clock: r.result.clock.id } : {}),
   });
   log(`wrote ${w.events} events to ${out} (${w.bytes} bytes; ${r.store.length} imported, ${w.events - r.store.length} diag)`);
   return r.diagCount > 0 ? 1 : 0;

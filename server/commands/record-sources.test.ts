@@ -57,6 +57,28 @@ describe('record --source files', () => {
     expect(fusescope('record', '--source', 'files', TRACE, '-o', out).status).toBe(2); // never overwrites
   });
 
+  it('--align-starts: a counter-clock file is recorded moved to the first file\'s start, the move recorded as a diag', async () => {
+    const secs = join(dir, 'rec-secs.txt');
+    const counter = join(dir, 'rec-counter.txt');
+    writeFileSync(secs, '  dd-1 [000] ..... 5000.000100: tracing_mark_write: s1\n  dd-1 [000] ..... 5000.000300: tracing_mark_write: s2\n');
+    writeFileSync(counter, '  dd-2 [001] ..... 123456789: tracing_mark_write: c1\n  dd-2 [001] ..... 123457789: tracing_mark_write: c2\n');
+    const out = join(dir, 'aligned.fscope');
+    const r = fusescope('record', '--source', 'files', secs, counter, '--align-starts', '-o', out);
+    expect(r.status, r.stderr).toBe(1);
+    const { reader, close } = await openRecordingFile(out);
+    try {
+      expect(reader.header.originNs).toBe(5_000_000_100_000n);
+      expect(reader.header.meta).toMatchObject({ clock: 'ftrace-ns' });
+      const store = await reader.readAll();
+      const rows = Array.from({ length: store.length }, (_, i) => store.get(i));
+      // c1 at s1 (0), c2 1000 ns later, s2 200 µs after s1; the move (5000000100000 - 123456789 ns) is a diag.
+      expect(rows.filter((e) => e.kind === 'instant').map((e) => `${e.kind === 'instant' ? e.text : ''}@${e.tsNs}`)).toEqual(['s1@0', 'c1@0', 'c2@1000', 's2@200000']);
+      expect(rows.find((e) => e.kind === 'diag')).toMatchObject({ code: 'clock_aligned', file: counter, message: expect.stringContaining('offset by +4999.876643211 s') });
+    } finally {
+      await close();
+    }
+  });
+
   it('import diagnostics: on stderr as import prints them, recorded as diag events, exit 1; nothing usable: exit 2, no file', async () => {
     const junk = join(dir, 'junk.txt');
     writeFileSync(junk, 'hello\nthis is not a trace\n');
@@ -64,7 +86,7 @@ describe('record --source files', () => {
     const imp = fusescope('import', TRACE, junk, '-o', join(dir, 'with-junk.ndjson'));
     const r = fusescope('record', '--source', 'files', TRACE, junk, '-o', out);
     expect([r.status, imp.status]).toEqual([1, 1]);
-    expect(r.stderr).toContain(`${junk}:1: not ftrace text, a libfuse debug log or fusescope NDJSON`);
+    expect(r.stderr).toContain(`${junk}:1: not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording`);
     expect(r.stderr.split('\n').filter((l) => l.includes(junk))).toEqual(imp.stderr.split('\n').filter((l) => l.includes(junk)));
     const rec = await readRecording(out);
     expect(rec.indexed).toBe(true);

@@ -1,15 +1,18 @@
-// File import adapter: streams each file (never read whole) through the core importers
-// (src/trace/import), detects the format from the first chunk, runs the cross-file passes and fills
+// File import adapter: streams each file's bytes (never read whole, 1 MiB reads) into the core
+// import pipeline (src/trace/import/pipeline.ts: detection, parsing, joins, one clock) and fills
 // one store. Progress is reported per chunk so the CLI can draw a bar on a TTY.
 
 import { createReadStream, statSync } from 'node:fs';
-import { TraceStore } from '../../src/trace/store.ts';
+import type { TraceStore } from '../../src/trace/store.ts';
 import { formatDiag, type ParseDiag } from '../../src/trace/ndjson.ts';
-import { detectFormat, finishImport, openImport, type FileImport, type ImportFormat, type ImportResult } from '../../src/trace/import/index.ts';
+import type { ImportFormat } from '../../src/trace/import/index.ts';
+import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
 
 export interface LoadOptions {
   /** 'auto' (default) detects each file's format from its content. */
   format?: ImportFormat | 'auto';
+  /** Files on another clock than the first start with the first file (`--align-starts`). */
+  alignStarts?: boolean;
   onProgress?: (file: string, doneBytes: number, totalBytes: number) => void;
 }
 
@@ -27,71 +30,36 @@ export interface LoadResult {
 const CHUNK_BYTES = 1 << 20;
 
 export async function loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const imports: FileImport[] = [];
-  const unusable: string[] = [];
-  const diags: ParseDiag[] = [];
-  let diagCount = 0;
-  const formats = new Map<string, ImportFormat>();
+  const pipe = new ImportPipeline({ format: opts.format, alignStarts: opts.alignStarts });
   for (const file of files) {
     let total = 0;
     try {
       total = statSync(file).size;
     } catch (e) {
-      unusable.push(file);
-      diags.push({ source: file, line: 0, code: 'unreadable', message: (e as Error).message });
-      diagCount++;
+      pipe.unreadable(file, (e as Error).message);
       continue;
     }
-    let imp: FileImport | null = null;
+    const feed = pipe.open(file);
     let done = 0;
-    const input = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
+    const input = createReadStream(file, { highWaterMark: CHUNK_BYTES });
     try {
       for await (const chunk of input) {
-        const text = chunk as string;
-        if (imp === null) {
-          const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(text);
-          if (format === null) {
-            unusable.push(file);
-            diags.push({ source: file, line: 1, code: 'unknown_format', message: 'not ftrace text, a libfuse debug log or fusescope NDJSON' });
-            diagCount++;
-            input.destroy();
-            break;
-          }
-          imp = openImport(file, format);
-          formats.set(file, format);
+        const bytes = chunk as Buffer;
+        if (!feed.push(bytes)) {
+          input.destroy();
+          break;
         }
-        imp.push(text);
-        done += Buffer.byteLength(text);
+        done += bytes.byteLength;
         opts.onProgress?.(file, done, total);
       }
     } catch (e) {
-      diags.push({ source: file, line: 0, code: 'read_error', message: (e as Error).message });
-      diagCount++;
+      feed.readError((e as Error).message);
     }
-    if (imp === null) {
-      if (!unusable.includes(file)) {
-        unusable.push(file);
-        diags.push({ source: file, line: 0, code: 'empty', message: 'file is empty' });
-        diagCount++;
-      }
-      continue;
-    }
-    imp.end();
-    imports.push(imp);
+    feed.end();
   }
-  const result = finishImport(imports);
-  for (const imp of imports) {
-    diags.push(...imp.diags.first);
-    diagCount += imp.diags.count;
-  }
-  diags.push(...result.diags);
-  diagCount += result.diags.length;
-  // One store: the first file's origin; other files keep their own relative times (store clamps).
-  const store = new TraceStore(result.files[0]?.originNs ?? 0n);
-  for (const f of result.files) {
-    for (const ev of f.events) store.append(ev);
-  }
-  return { store, diags, diagCount, unusable, result, formats };
+  const outcome = pipe.finish();
+  const store = outcome.toStore();
+  return { store, diags: outcome.diags, diagCount: outcome.diagCount, unusable: outcome.unusable, result: outcome.result, formats: outcome.formats };
 }
 
 export { formatDiag };

@@ -1,9 +1,10 @@
 import type { AppStore } from './app-store.ts';
+import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { OverviewStrip } from '../views/overview/OverviewStrip.tsx';
 
 /** Under the header while a file is open: load progress, the overview strip, diagnostics. */
-export function FilePanel({ store }: { store: AppStore }) {
+export function FilePanel({ store, session }: { store: AppStore; session: FileSession }) {
   const label = useStoreValue(store, (s) => s.file?.label ?? '');
   const kind = useStoreValue(store, (s) => s.file?.kind ?? 'import');
   const phase = useStoreValue(store, (s) => s.importStatus.phase);
@@ -19,6 +20,7 @@ export function FilePanel({ store }: { store: AppStore }) {
         <progress data-testid="import-progress" data-pct={pct} data-phase={phase} max={100} value={pct} />
         <span className="muted" data-testid="import-phase">{phaseText(phase, pct)}</span>
         <span className="counters muted">{events.toLocaleString('en-US')} events</span>
+        <ClockChoice store={store} session={session} />
       </div>
       <OverviewStrip host={store} loop={() => store.loopActive} onSeek={(ns) => store.seek(ns)} />
       <Diagnostics store={store} />
@@ -37,6 +39,24 @@ function phaseText(phase: string, pct: number): string {
   }
 }
 
+/**
+ * Shown when some opened files are on another clock than the first (their times cannot be
+ * compared with it): re-opens them so they start with the first file, or back at their own stamps.
+ * The diagnostics say which files, and by how much they were moved.
+ */
+function ClockChoice({ store, session }: { store: AppStore; session: FileSession }) {
+  const others = useStoreValue(store, (s) => s.fileClocks.otherClockFiles);
+  const aligned = useStoreValue(store, (s) => s.fileClocks.aligned);
+  const phase = useStoreValue(store, (s) => s.importStatus.phase);
+  if (others === 0 || phase !== 'done') return null;
+  const files = `${others} file${others === 1 ? '' : 's'}`;
+  return aligned
+    ? <button type="button" data-testid="clock-own-stamps" onClick={() => session.reopen(false)}
+      title={`${files} on another clock were moved to start with the first file; open them again at their own stamps`}>Own stamps</button>
+    : <button type="button" data-testid="clock-align-starts" onClick={() => session.reopen(true)}
+      title={`${files} on another clock than the first file (see the diagnostics): open again with each clock's first event at the first file's first event`}>Align starts</button>;
+}
+
 /** The first diagnostics as `file:line: message`, then how many more there were. */
 function Diagnostics({ store }: { store: AppStore }) {
   const lines = useStoreValue(store, (s) => s.diagLines);
@@ -44,7 +64,7 @@ function Diagnostics({ store }: { store: AppStore }) {
   if (count === 0) return null;
   return (
     <details className="diagnostics" data-testid="diagnostics" open>
-      <summary>{count} diagnostic{count === 1 ? '' : 's'}: these lines were skipped or kept as raw events; everything else was imported</summary>
+      <summary>{count} diagnostic{count === 1 ? '' : 's'}: lines skipped or kept as raw events, files on another clock; everything else was imported</summary>
       <ul>
         {lines.map((l, i) => <li key={i} data-testid="diagnostic">{l}</li>)}
         {count > lines.length && <li className="muted">… and {count - lines.length} more</li>}

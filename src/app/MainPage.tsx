@@ -49,7 +49,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   return (
     <div className="app">
       <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
-      {isFile && <FilePanel store={store} />}
+      {isFile && <FilePanel store={store} session={session} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {missed > 0 && (
         <Banner testId="gap-banner">

@@ -51,6 +51,14 @@ export interface ImportStatus {
 }
 export const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
 
+export interface FileClocks {
+  /** Files whose times are on another clock than the first file's (not comparable with it). */
+  otherClockFiles: number;
+  /** They were moved so they start with the first file (the "align starts" re-open). */
+  aligned: boolean;
+}
+export const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
+
 /** Follow-live shows this many wall seconds of stream at speed 1: a span stays in view ~3 s, long
  *  enough to hover it, while the window stays narrow enough for spans to be wider than a pixel. */
 export const FOLLOW_WINDOW_WALL_S = 3;
@@ -132,6 +140,8 @@ export class AppStore implements ViewHost {
   /** First diagnostics of the opened file, formatted `file:line: message`, and their total. */
   diagLines: readonly string[] = [];
   diagCount = 0;
+  /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
+  fileClocks: FileClocks = NO_FILE_CLOCKS;
   replay: PlayheadState = { startNs: 0, endNs: 0, playheadNs: 0, playing: false, speed: 1 };
   /** Play the area selection over and over. */
   loop = false;
@@ -496,6 +506,7 @@ export class AppStore implements ViewHost {
     this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0 };
     this.diagLines = [];
     this.diagCount = 0;
+    this.fileClocks = NO_FILE_CLOCKS;
     this.lastError = '';
     this.replay = { ...this.replay, startNs: 0, endNs: 0, playheadNs: 0, playing: false };
     this.followLive = true;
@@ -521,6 +532,12 @@ export class AppStore implements ViewHost {
     this.changed(true);
   }
 
+  /** Set before finishFile (which notifies), or alone with notify. */
+  setFileClocks(clocks: FileClocks, notify = true): void {
+    this.fileClocks = clocks;
+    this.changed(notify);
+  }
+
   failFile(message: string): void {
     this.importStatus = { ...this.importStatus, phase: 'failed' };
     this.lastError = message;
@@ -534,6 +551,7 @@ export class AppStore implements ViewHost {
     this.importStatus = NO_IMPORT;
     this.diagLines = [];
     this.diagCount = 0;
+    this.fileClocks = NO_FILE_CLOCKS;
     this.replay = { ...this.replay, playing: false };
     this.lastError = '';
     this.followLive = true;

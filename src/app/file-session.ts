@@ -37,6 +37,8 @@ export class FileSession {
   /** Rows the opened file says it holds (0: unknown), and whether the span columns were sized for it. */
   private expectedEvents = 0;
   private spansReserved = false;
+  /** What openFiles opened last (the blobs stay valid while the page holds them), for reopen. */
+  private lastOpened: { files: ReadonlyArray<{ name: string; blob: Blob }>; recordingName: string } | null = null;
 
   constructor(
     private readonly store: AppStore,
@@ -58,16 +60,25 @@ export class FileSession {
     spans.reserve(spans.spansFor(this.expectedEvents, trace.length));
   }
 
-  /** Opens dropped / picked files as one trace (a .fscope recording opens alone). */
-  openFiles(files: ReadonlyArray<{ name: string; blob: Blob }>, recordingName = ''): void {
+  /**
+   * Opens dropped / picked files as one trace (a .fscope recording opens alone). `alignStarts`:
+   * files on another clock than the first start with the first file (docs/import.md).
+   */
+  openFiles(files: ReadonlyArray<{ name: string; blob: Blob }>, recordingName = '', alignStarts = false): void {
     if (files.length === 0) return;
     this.client.stop();
+    this.lastOpened = { files, recordingName };
     const label = files.map((f) => f.name).join(' + ');
     this.store.beginFile({ label, kind: 'import', recordingName });
     const worker = this.ensureWorker();
     const id = ++this.requestId;
     this.busy = true;
-    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })) });
+    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })), ...(alignStarts ? { alignStarts } : {}) });
+  }
+
+  /** Opens the last dropped / picked files again, their starts aligned or at their own stamps. */
+  reopen(alignStarts: boolean): void {
+    if (this.lastOpened) this.openFiles(this.lastOpened.files, this.lastOpened.recordingName, alignStarts);
   }
 
   /** Lists the server's recordings (newest first). */
@@ -161,6 +172,7 @@ export class FileSession {
         break;
       case 'done':
         this.busy = false;
+        if (msg.otherClockFiles !== undefined) this.store.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         this.store.finishFile(msg.diags, msg.diagCount);
         break;
       case 'error':

@@ -1,12 +1,15 @@
 // Messages between the page and the import worker (import-worker.ts). Both directions are plain
 // structured-clone objects; batches carry their wire frame as a transferred ArrayBuffer (no copy).
 //
-//   page → worker   open {id, files: Blob+name[]}         (one drop / pick = one trace)
+//   page → worker   open {id, files: Blob+name[], alignStarts?}   (one drop / pick = one trace;
+//                                                         alignStarts: files on another clock than
+//                                                         the first start with it)
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
 //                   start {originNs, kind, label, meta, expectedEvents?}   before the first batch: reset
 //                                                         the trace (and reserve rows, if known)
 //                   batch {frame}                         encodeBatch frame, string table continues
-//                   done {events, diags (first N), diagCount, damage}
+//                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?}
+//                                                         (files not on the first file's clock)
 //                   error {message}                       nothing usable (the page shows it)
 // Every message carries the `id` of its open request, so a late message of a cancelled import
 // (the user dropped another file) is ignored. A message that does not parse is a bug: the page
@@ -19,13 +22,18 @@ export interface OpenRequest {
   type: 'open';
   id: number;
   files: Array<{ name: string; blob: Blob }>;
+  alignStarts?: boolean;
 }
 
 export type WorkerMessage =
   | { type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase }
   | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number }
   | { type: 'batch'; id: number; frame: ArrayBuffer }
-  | { type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string }
+  | {
+    type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
+    /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
+    otherClockFiles?: number; aligned?: boolean;
+  }
   | { type: 'error'; id: number; message: string };
 
 /** Diagnostics sent in full; the rest are only counted (a file of garbage cannot flood the page). */
@@ -57,7 +65,9 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
     case 'batch':
       return m.frame instanceof ArrayBuffer ? (m as WorkerMessage) : null;
     case 'done':
-      return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage) ? (m as WorkerMessage) : null;
+      return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
+        && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
+        && (m.aligned === undefined || typeof m.aligned === 'boolean') ? (m as WorkerMessage) : null;
     case 'error':
       return isStr(m.message) ? (m as WorkerMessage) : null;
     default:
@@ -70,6 +80,7 @@ export function decodeOpenRequest(data: unknown): OpenRequest | null {
   if (typeof data !== 'object' || data === null) return null;
   const m = data as Record<string, unknown>;
   if (m.type !== 'open' || !isNum(m.id) || !Array.isArray(m.files) || m.files.length === 0) return null;
+  if (m.alignStarts !== undefined && typeof m.alignStarts !== 'boolean') return null;
   const ok = m.files.every((f: unknown) => {
     const e = f as { name?: unknown; blob?: unknown };
     return typeof f === 'object' && f !== null && isStr(e.name) && e.blob instanceof Blob;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceStore } from '../trace/store.ts';
@@ -19,12 +19,13 @@ function named(name: string, bytes: Uint8Array): NamedSource {
 }
 
 /** Runs the worker's job and applies its messages as the page does. */
-async function run(sources: NamedSource[]): Promise<{ store: TraceStore; msgs: WorkerMessage[] }> {
+async function run(sources: NamedSource[], opts: { alignStarts?: boolean; readChunkBytes?: number } = {}): Promise<{ store: TraceStore; msgs: WorkerMessage[] }> {
   const msgs: WorkerMessage[] = [];
   let store = new TraceStore();
   await runImport(sources, {
     id: 7,
     inflate: browserInflate,
+    ...opts,
     post: (m) => {
       const cloned = decodeWorkerMessage(structuredClone(m));
       if (!cloned) throw new Error(`malformed ${JSON.stringify(m)}`);
@@ -106,5 +107,72 @@ describe('import worker job (runImport)', () => {
   it('answers an error, not an exception, when nothing is recognised', async () => {
     const { msgs } = await run([named('x.bin', new TextEncoder().encode('hello\nworld\n'))]);
     expect(msgs.at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('nothing to import') });
+  });
+
+  // The page and `fusescope import` run one pipeline (src/trace/import/pipeline.ts): two excerpts
+  // of one capture land on one axis in both, row for row. Times from the stamps in the text: the
+  // fixture's first event is at 1831.993578 s; line 558 (req 376's end, 1832.019593) starts the second part.
+  it('excerpts of one trace (in reverse order) land on the whole trace\'s axis, as `fusescope import` puts them', async () => {
+    const text = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8');
+    const lines = text.split('\n');
+    const firstText = lines.slice(0, 557).join('\n') + '\n';
+    const secondText = lines.slice(557).join('\n');
+    const enc = new TextEncoder();
+    const log = new Uint8Array(readFileSync(join(FIXTURE, 'fuse2fs-d.log')));
+    const { store, msgs } = await run([named('second.txt', enc.encode(secondText)), named('first.txt', enc.encode(firstText)), named('fuse2fs-d.log', log)], { readChunkBytes: 4096 });
+    expect(store.originNs).toBe(1_831_993_578_000n);
+    const rowOf = (kind: string, unique: number): number => {
+      for (let row = 0; row < store.length; row++) {
+        const ev = store.get(row);
+        if (ev.kind === kind && (ev as { unique?: number }).unique === unique) return row;
+      }
+      return -1;
+    };
+    expect(store.tsNs[rowOf('fuse_reply', 376)]).toBe(26_015_000); // 1832.019593 - 1831.993578 s
+    expect(store.tsNs[rowOf('fuse_send', 378)]).toBe(25_808_000); // 1832.019386, from the first part
+    expect(store.tsNs[store.length - 1]).toBe(49_710_000); // 1832.043288: the last line
+    expect(store.clampedCount).toBe(0);
+    // The log joins once with both parts: one alias group, every request matched, no diagnostics.
+    const aliases = new AliasIndex();
+    aliases.update(store);
+    expect(aliases.groups()).toEqual([expect.objectContaining({ nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] })]);
+    expect(msgs.at(-1)).toMatchObject({ type: 'done', diagCount: 0, otherClockFiles: 0, aligned: false });
+    // The CLI path, on the same files: the same rows.
+    const dir = mkdtempSync(join(tmpdir(), 'fusescope-halves-'));
+    writeFileSync(join(dir, 'second.txt'), secondText);
+    writeFileSync(join(dir, 'first.txt'), firstText);
+    const cli = await loadFiles([join(dir, 'second.txt'), join(dir, 'first.txt'), join(FIXTURE, 'fuse2fs-d.log')]);
+    expect(cli.result.joins).toEqual([expect.objectContaining({ matched: 136, kernelOnly: 0 })]);
+    expect(cli.store.length).toBe(store.length);
+    expect(cli.store.originNs).toBe(store.originNs);
+    for (let row = 0; row < store.length; row++) expect(store.get(row)).toEqual(cli.store.get(row));
+    // And the whole file imported alone has every kernel event at the same time.
+    const whole = await loadFiles([join(FIXTURE, 'trace.txt')]);
+    const kernelTimes = (s: TraceStore): string[] => Array.from({ length: s.length }, (_, r) => s.get(r))
+      .filter((e) => e.kind === 'fuse_send' || e.kind === 'fuse_reply' || e.kind === 'app_op_begin' || e.kind === 'lock_contention')
+      .map((e) => `${e.kind}@${e.tsNs}`);
+    expect(kernelTimes(store)).toEqual(kernelTimes(whole.store));
+  });
+
+  it('a counter-clock file: "other clock" in the diagnostics and not shifted; align starts moves it by the stated amount', async () => {
+    const enc = new TextEncoder();
+    const secs = named('s.txt', enc.encode('  dd-1 [000] ..... 5000.000100: tracing_mark_write: s1\n  dd-1 [000] ..... 5000.000300: tracing_mark_write: s2\n'));
+    const counter = named('c.txt', enc.encode('  dd-2 [001] ..... 123456789: tracing_mark_write: c1\n  dd-2 [001] ..... 123457789: tracing_mark_write: c2\n'));
+    const marks = (s: TraceStore): string[] => Array.from({ length: s.length }, (_, r) => s.get(r)).map((e) => `${e.kind === 'instant' ? e.text : e.kind}@${e.tsNs}`);
+    const asIs = await run([secs, counter]);
+    // The counter's 123456789 (as ns) is the earliest stamp: the origin; s1 at 5000000100000 - 123456789 ns.
+    expect(asIs.store.originNs).toBe(123_456_789n);
+    expect(marks(asIs.store)).toEqual(['c1@0', 'c2@1000', 's1@4999876643211', 's2@4999876843211']);
+    expect(asIs.msgs.at(-1)).toMatchObject({
+      type: 'done', diagCount: 1, otherClockFiles: 1, aligned: false,
+      diags: [expect.stringMatching(/^c\.txt:0: on a counter clock \(raw integer stamps\), not the kernel's ns trace clock .* as s\.txt is: .*not shifted/)],
+    });
+    const aligned = await run([secs, counter], { alignStarts: true });
+    expect(aligned.store.originNs).toBe(5_000_000_100_000n);
+    expect(marks(aligned.store)).toEqual(['s1@0', 'c1@0', 'c2@1000', 's2@200000']);
+    expect(aligned.msgs.at(-1)).toMatchObject({
+      type: 'done', diagCount: 1, otherClockFiles: 1, aligned: true,
+      diags: [expect.stringContaining("c.txt:0: offset by +4999.876643211 s (4999876643211 ns) so that its first event is at s.txt's first event")],
+    });
   });
 });

@@ -2,10 +2,9 @@
 // runs under vitest (node) on the real fixtures. No DOM, no React.
 //
 // Text files (ftrace, libfuse -d logs, fusescope NDJSON): each is streamed in READ_CHUNK_BYTES
-// slices through a streaming TextDecoder into the core's incremental parser (format detected from
-// the first chunk), then the cross-file passes run (join by unique, lock attribution) exactly as
-// `fusescope import` does (server/sources/files.ts): one trace, the first file's origin, files
-// appended in order (the page's store clamps times that go backwards).
+// slices of bytes into the core import pipeline (src/trace/import/pipeline.ts), the one
+// `fusescope import` uses (server/sources/files.ts): format detection, parsing, the cross-file
+// passes and one clock for every file; this file only reads, reports progress and posts.
 // A .fscope recording (recognised by its magic, not its name) is opened through the core reader:
 // its chunks are decoded one at a time and re-sent as batches, so memory holds one chunk at a time.
 // Either way the result goes to the page as wire batches (encodeBatch of a throwaway store that
@@ -15,15 +14,12 @@ import { TraceStore } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { formatDiag, type ParseDiag } from '../trace/ndjson.ts';
-import type { TraceEvent } from '../trace/schema.ts';
-import { detectFormat, finishImport, openImport, type FileImport } from '../trace/import/index.ts';
+import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
 export const READ_CHUNK_BYTES = 1 << 20;
-/** Format detection looks at this much text (detectFormat wants "a few KB"). */
-export const DETECT_BYTES = 16 * 1024;
 /** Rows per batch sent to the page: the recording's chunk size, so both paths look alike. */
 export const BATCH_ROWS = 16_384;
 
@@ -40,6 +36,8 @@ export interface RunOptions {
   readChunkBytes?: number;
   /** Checked between chunks: a newer request cancels this one. */
   isCancelled?: () => boolean;
+  /** Files on another clock than the first start with the first file (the page's "align starts"). */
+  alignStarts?: boolean;
 }
 
 class Progress {
@@ -70,7 +68,12 @@ class Diags {
   };
 }
 
-interface Loaded { events: number; damage: string }
+interface Loaded {
+  events: number;
+  damage: string;
+  /** Files not on the first file's clock, and whether they were aligned (text imports only). */
+  clocks?: { otherClockFiles: number; aligned: boolean };
+}
 
 /** Opens the files as one trace and posts start / batches / done (or error). Never throws. */
 export async function runImport(sources: readonly NamedSource[], o: RunOptions): Promise<void> {
@@ -90,7 +93,7 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
       loaded = await importTexts(texts, o, diags);
     }
     if (loaded === null) return; // cancelled: a newer request owns the page
-    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage });
+    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks });
   } catch (err) {
     o.post({ type: 'error', id: o.id, message: err instanceof Error ? err.message : String(err) });
   }
@@ -110,86 +113,52 @@ class BatchSender {
     const buf = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame.buffer : frame.slice().buffer;
     this.o.post({ type: 'batch', id: this.o.id, frame: buf as ArrayBuffer });
   }
-
-  sendEvents(events: readonly TraceEvent[], note: (d: ParseDiag) => void, source: string): void {
-    for (let at = 0; at < events.length; at += BATCH_ROWS) {
-      const store = new TraceStore(this.originNs, this.strings);
-      for (const ev of events.slice(at, at + BATCH_ROWS)) {
-        try {
-          store.append(ev);
-        } catch (err) {
-          // An event the schema refuses (a parser bug, not the user's file): counted, the rest goes on.
-          note({ source, line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
-        }
-      }
-      this.sendStore(store);
-    }
-  }
 }
 
 async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
-  const note = diags.add;
   const progress = new Progress(o, sources.reduce((n, s) => n + s.sizeBytes, 0));
   progress.report('reading', true);
-  const imports: FileImport[] = [];
+  const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true });
+  const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
   for (const src of sources) {
-    const decoder = new TextDecoder('utf-8');
-    let imp: FileImport | null = null;
-    let unknown = false;
-    let head = '';
-    const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
+    const feed = pipe.open(src.name);
     for (let at = 0; at < src.sizeBytes;) {
       if (o.isCancelled?.()) return null;
       const bytes = await src.read(at, chunkBytes);
       if (bytes.byteLength === 0) break;
-      const last = at + bytes.byteLength >= src.sizeBytes;
       at += bytes.byteLength;
-      const text = decoder.decode(bytes, { stream: !last });
       progress.doneBytes += bytes.byteLength;
-      if (imp === null) {
-        // Detect from the first DETECT_BYTES (or the whole file if shorter), as the CLI does.
-        head += text;
-        if (head.length < DETECT_BYTES && !last) continue;
-        const format = detectFormat(head);
-        if (format === null) {
-          note({ source: src.name, line: 1, code: 'unknown_format', message: 'not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording' });
-          unknown = true;
-          progress.doneBytes += src.sizeBytes - at;
-          break;
-        }
-        imp = openImport(src.name, format);
-        imp.push(head);
-        progress.report('reading');
-        continue;
+      if (!feed.push(bytes)) {
+        progress.doneBytes += src.sizeBytes - at; // not a format we read: the rest is skipped
+        break;
       }
-      imp.push(text);
       progress.report('reading');
     }
-    if (imp === null) {
-      if (!unknown) note({ source: src.name, line: 0, code: 'empty', message: 'file is empty' });
-      continue;
-    }
-    imp.end();
-    imports.push(imp);
+    feed.end();
   }
   progress.report('joining', true);
-  if (imports.length === 0) throw new Error('nothing to import: no file was recognised (ftrace text, libfuse -d log, fusescope NDJSON or .fscope)');
-  const result = finishImport(imports);
-  for (const imp of imports) {
-    for (const d of imp.diags.first) note(d);
-    diags.count += imp.diags.count - imp.diags.first.length; // counted beyond the ones the parser kept
-  }
-  for (const d of result.diags) note(d);
-  const sender = new BatchSender(o, result.files[0]?.originNs ?? 0n, new StringTable());
+  const outcome = pipe.finish();
+  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, libfuse -d log, fusescope NDJSON or .fscope)');
+  const { result } = outcome;
+  const sender = new BatchSender(o, result.originNs, new StringTable());
   const label = sources.map((s) => s.name).join(' + ');
-  o.post({ type: 'start', id: o.id, originNs: sender.originNs.toString(), kind: 'import', label, meta: { formats: imports.map((f) => `${f.name}: ${f.format}`) } });
+  o.post({
+    type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
+    meta: { formats: [...outcome.formats].map(([name, format]) => `${name}: ${format}`), clock: result.clock?.id ?? null },
+    // Every row is parsed already: the page reserves them once instead of growing its columns.
+    expectedEvents: result.events.length,
+  });
   progress.report('loading', true);
-  for (const f of result.files) {
+  for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
     if (o.isCancelled?.()) return null;
-    sender.sendEvents(f.events, note, f.name);
+    sender.sendStore(store);
   }
+  // Diagnostics after loading: appending may have added some (events the store refused).
+  for (const d of outcome.diags) diags.add(d);
+  diags.count += outcome.diagCount - outcome.diags.length; // counted beyond the ones kept in full
   progress.report('done', true);
-  return { events: sender.events, damage: '' };
+  const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
+  return { events: sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) } };
 }
 
 async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Promise<Loaded | null> {

@@ -26,5 +26,6 @@ scope.onmessage = (ev: MessageEvent) => {
     inflate: browserInflate,
     post: (msg) => scope.postMessage(...encodeWorkerMessage(msg)),
     isCancelled: () => currentId !== req.id,
+    alignStarts: req.alignStarts === true,
   });
 };

@@ -20,6 +20,11 @@ export interface NdjsonHeader {
   /** Decimal string: absolute ns of tsNs = 0. */
   originNs: string;
   source: string;
+  /**
+   * Optional: the clock tsNs are on (`ftrace-ns`, `ftrace-counter`, `sim:<source>`, or any name);
+   * files on different clocks are not compared (src/trace/import/clock.ts). Readers ignore it if absent.
+   */
+  clock?: string;
 }
 
 export function headerLine(header: Omit<NdjsonHeader, 'format' | 'schemaVersion'>): string {

@@ -232,6 +232,11 @@ export interface FtraceStats {
 export class FtraceParser implements LineText {
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   originNs: bigint | null = null;
+  /**
+   * How the first event's time was printed: 'secs' (`secs.usecs`, or ns from `trace-cmd -t`: an
+   * ns trace clock) or 'integer' (a raw count: the `counter`/`x86-tsc`… clocks); null before it.
+   */
+  stampKind: 'secs' | 'integer' | null = null;
   readonly stats: FtraceStats = { lines: 0, events: 0, skipped: 0 };
   private originSec = 0;
   private originFracNs = 0;
@@ -790,6 +795,7 @@ export class FtraceParser implements LineText {
       this.originSec = sec;
       this.originFracNs = fracNs;
       this.originNs = BigInt(sec) * 1_000_000_000n + BigInt(fracNs);
+      this.stampKind = fracStart >= 0 ? 'secs' : 'integer';
     }
     this.ts = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
   }

@@ -12,7 +12,7 @@ const LOG = { name: 'fuse2fs-d.log', text: fixture('real/fuse2fs-hardlink/fuse2f
 function summaryOf(files: Parameters<typeof importText>[0], chunk = Infinity) {
   const r = importText(files, chunk);
   const store = new TraceStore();
-  for (const f of r.files) store.appendAll(f.events);
+  store.appendAll(r.events);
   return { r, summary: summarize(store) };
 }
 
@@ -44,7 +44,7 @@ describe('libfuse debug log importer', () => {
       'l.log:5:1: malformed libfuse request/reply line: "unique: x, opcode"',
       'l.log:6:1: reply for unique 99 without a request header before it',
     ]);
-    expect(r.files[0]!.events.map((e) => e.kind)).toEqual(['fuse_send', 'fuse_reply', 'inode_new', 'inode_lookup']);
+    expect(r.events.map((e) => e.kind)).toEqual(['fuse_send', 'fuse_reply', 'inode_new', 'inode_lookup']);
   });
 
   it('kernel trace + log: every request joins by unique; kernel fuse_sends get nodeids; same with tiny chunks', () => {
@@ -52,7 +52,7 @@ describe('libfuse debug log importer', () => {
     expect(r.parseDiags).toEqual([]);
     expect(r.diags).toEqual([]);
     expect(r.joins[0]).toMatchObject({ matched: 136, kernelOnly: 0 });
-    const sends = r.files[0]!.events.filter((e) => e.kind === 'fuse_send');
+    const sends = r.events.filter((e) => e.kind === 'fuse_send');
     expect(sends.every((s) => s.kind === 'fuse_send' && s.nodeId > 0)).toBe(true);
     expect(summary.aliasGroups).toEqual([{ ino: 4, nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(summaryOf([TRACE, LOG], 5).summary).toEqual(summary);

@@ -1,13 +1,12 @@
-// Import entry points: format detection by content, one incremental parser per file, and the
-// passes that need every file (join by unique, lock attribution). Used by the CLI
-// (server/sources/files.ts) and by the browser's drop-import worker (src/app/import-worker.ts).
+// Import entry points: format detection by content and one incremental parser per file. The
+// pipeline that runs them over several files (pipeline.ts) is what the CLI
+// (server/sources/files.ts) and the browser's drop-import worker (src/app/import-run.ts) use.
 
 import type { TraceEvent } from '../schema.ts';
-import { DiagSink, NdjsonParser, type ParseDiag } from '../ndjson.ts';
+import { DiagSink, NdjsonParser } from '../ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
-import { FuseLogParser, standaloneEvents } from './fuse-log.ts';
-import { joinWithLog, joinWithRecv } from './join.ts';
-import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
+import { FuseLogParser } from './fuse-log.ts';
+import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
 
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
@@ -30,7 +29,7 @@ export function detectFormat(head: string): ImportFormat | null {
   return null;
 }
 
-/** One file being imported: push text chunks, then end. */
+/** One file being imported: push text or UTF-8 byte chunks, then end. */
 export interface FileImport {
   readonly name: string;
   readonly format: ImportFormat;
@@ -38,10 +37,25 @@ export interface FileImport {
   readonly events: TraceEvent[];
   /** Absolute ns of the file's tsNs 0 ('0' for NDJSON from the simulator). */
   originNs(): bigint;
-  push(chunk: string): void;
+  /** Which clock the file's times are on (clock.ts); known once its first event is parsed. */
+  clock(): FileClock;
+  push(chunk: string | Uint8Array): void;
   end(): void;
   /** The fuse-log parser (join input), else null. */
   readonly log: FuseLogParser | null;
+}
+
+/** Streaming UTF-8 decoding for the parsers that take text only (a character may straddle chunks). */
+class Utf8Text {
+  private readonly decoder = new TextDecoder('utf-8');
+  constructor(private readonly push: (text: string) => void) {}
+  chunk(c: string | Uint8Array): void {
+    this.push(typeof c === 'string' ? c : this.decoder.decode(c, { stream: true }));
+  }
+  end(): void {
+    const rest = this.decoder.decode();
+    if (rest !== '') this.push(rest);
+  }
 }
 
 export function openImport(name: string, format: ImportFormat): FileImport {
@@ -50,62 +64,36 @@ export function openImport(name: string, format: ImportFormat): FileImport {
   const sink = (ev: TraceEvent): void => { events.push(ev); };
   switch (format) {
     case 'ftrace': {
+      // Bytes go to the ftrace parser as they are: it parses UTF-8 bytes directly.
       const p = new FtraceParser(name, sink, diags);
-      return { name, format, diags, events, log: null, originNs: () => p.originNs ?? 0n, push: (c) => p.push(c), end: () => p.end() };
+      return {
+        name, format, diags, events, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
+        push: (c) => p.push(c), end: () => p.end(),
+      };
     }
     case 'fuse-log': {
       const p = new FuseLogParser(name, diags);
-      return { name, format, diags, events, log: p, originNs: () => 0n, push: (c) => p.push(c), end: () => p.end() };
+      const text = new Utf8Text((t) => p.push(t));
+      return {
+        name, format, diags, events, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
+        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+      };
     }
     case 'ndjson': {
       const p = new NdjsonParser(name, sink, diags);
-      return { name, format, diags, events, log: null, originNs: () => BigInt(p.header?.originNs ?? '0'), push: (c) => p.push(c), end: () => p.end() };
+      const text = new Utf8Text((t) => p.push(t));
+      let originNs: bigint | null = null;
+      const origin = (): bigint => {
+        if (originNs !== null) return originNs;
+        const raw: unknown = p.header?.originNs ?? '0';
+        const ok = typeof raw === 'string' && /^-?\d+$/.test(raw);
+        if (!ok) diags.add({ source: name, line: 1, code: 'bad_origin', message: `header originNs ${JSON.stringify(raw)} is not an integer string; taken as 0` });
+        return (originNs = ok ? BigInt(raw) : 0n);
+      };
+      return {
+        name, format, diags, events, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
+        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+      };
     }
   }
 }
-
-export interface ImportResult {
-  /** One time-ordered list per kernel/NDJSON file, after joins and attribution. */
-  files: Array<{ name: string; format: ImportFormat; originNs: bigint; events: TraceEvent[] }>;
-  attributions: LockAttribution[];
-  joins: Array<{ trace: string; log: string; matched: number; kernelOnly: number; logOnly: number }>;
-  /** Diagnostics from the cross-file passes (join mismatches). */
-  diags: ParseDiag[];
-}
-
-/**
- * Cross-file passes: each fuse log is joined with every ftrace file (by unique); a log without a
- * trace is replayed on its own (fuse_send/fuse_reply at line times); then lock attribution runs on
- * each trace.
- */
-export function finishImport(imports: readonly FileImport[]): ImportResult {
-  const traces = imports.filter((f) => f.format !== 'fuse-log');
-  const logs = imports.filter((f) => f.log !== null);
-  const result: ImportResult = { files: [], attributions: [], joins: [], diags: [] };
-  const ftraces = traces.filter((f) => f.format === 'ftrace');
-  const perFile = new Map<FileImport, TraceEvent[]>(traces.map((f) => [f, f.events]));
-  for (const t of ftraces) joinWithRecv(perFile.get(t)!);
-  for (const log of logs) {
-    if (ftraces.length === 0) {
-      result.files.push({ name: log.name, format: 'fuse-log', originNs: 0n, events: standaloneEvents(log.log!) });
-      continue;
-    }
-    for (const t of ftraces) {
-      const j = joinWithLog(perFile.get(t)!, log.log!, log.name);
-      perFile.set(t, j.events);
-      result.joins.push({ trace: t.name, log: log.name, matched: j.matched, kernelOnly: j.kernelOnly, logOnly: j.logOnly });
-      result.diags.push(...j.diags);
-    }
-  }
-  for (const t of traces) {
-    let events = perFile.get(t)!;
-    if (t.format === 'ftrace') {
-      const a = attributeLocks(events);
-      events = a.events;
-      result.attributions.push(...a.attributions);
-    }
-    result.files.push({ name: t.name, format: t.format, originNs: t.originNs(), events });
-  }
-  return result;
-}
-

@@ -1,7 +1,8 @@
 // Test helpers for importers (not used at runtime): run a parser over text in chunks of a given size.
 import type { TraceEvent } from '../schema.ts';
 import { formatDiag } from '../ndjson.ts';
-import { finishImport, openImport, type ImportFormat, type ImportResult } from './index.ts';
+import { openImport, type ImportFormat } from './index.ts';
+import { finishImport, type ImportResult } from './pipeline.ts';
 
 export function importText(
   files: ReadonlyArray<{ name: string; text: string; format: ImportFormat }>,
