@@ -8,6 +8,7 @@ import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser, standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv } from './join.ts';
 import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
+import { resolveIdentity } from './identity.ts';
 
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
@@ -75,8 +76,8 @@ export interface ImportResult {
 
 /**
  * Cross-file passes: each fuse log is joined with every ftrace file (by unique); a log without a
- * trace is replayed on its own (fuse_send/fuse_reply at line times); then lock attribution runs on
- * each trace.
+ * trace is replayed on its own (fuse_send/fuse_reply at line times); then inode identity evidence
+ * (identity.ts) and lock attribution run on each trace.
  */
 export function finishImport(imports: readonly FileImport[]): ImportResult {
   const traces = imports.filter((f) => f.format !== 'fuse-log');
@@ -97,6 +98,7 @@ export function finishImport(imports: readonly FileImport[]): ImportResult {
       result.diags.push(...j.diags);
     }
   }
+  for (const t of ftraces) perFile.set(t, resolveIdentity(perFile.get(t)!, logs.map((l) => l.log!)).events);
   for (const t of traces) {
     let events = perFile.get(t)!;
     if (t.format === 'ftrace') {
