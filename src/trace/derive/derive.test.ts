@@ -351,7 +351,7 @@ describe('aggregateArea', () => {
     expect(a.byOpcode.map((r) => [r.label, r.count, r.totalNs, r.p50Ns, r.p99Ns])).toEqual([
       ['FUSE_IOMAP_BEGIN', 10, 550, 50, 100], ['FUSE_LOOKUP', 1, 500, 500, 500],
     ]);
-    expect(a.byInode.map((r) => r.label)).toEqual(['ino 12', 'nodeid 1 (ino ?)']);
+    expect(a.byInode.map((r) => r.label)).toEqual(['ino 12', 'nodeid 1 (ino unknown)']);
     expect(aggregateArea(spans, store, aliases, 5_500, 7_500).requests).toBe(2);
   });
   it('nearest-rank percentiles', () => {
