@@ -69,9 +69,46 @@ test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 1
   const row = page.getByTestId('alias-table').locator('tbody tr').first();
   await expect(row).toContainText('/d1/file');
   await expect(row).toContainText('/d2/link');
+  // The capture has no st_ino: the group's inode number is unknown, never a nodeid ("ino 4").
+  await expect(row.locator('td[data-col="ino"]')).toHaveText('unknown');
+  await expect(page.getByTestId('view-aliases')).toContainText('ino unknown');
+  await expect(page.getByTestId('view-aliases')).not.toContainText(/\bino [0-9]/);
   await waitIdle(page);
   expect(await hooks(page, (h) => h.findSpan())).not.toBeNull();
   await page.screenshot({ path: 'docs/view-import.png' });
+  // Locks: each lock by its address (dd-17153 waited on d1/file's …8e98), with the attribution's evidence.
+  await page.getByTestId('tab-locks').click();
+  const ids = page.getByTestId('lock-identities');
+  const d1 = ids.locator('tr[data-addr="0xffff88813cd98e98"]');
+  await expect(d1).toBeVisible();
+  await expect(d1.locator('td[data-col="nodeid"]')).toHaveText('4');
+  await expect(d1.locator('td[data-col="ino"]')).toHaveText('unknown');
+  await expect(d1.locator('td[data-col="evidence"]')).toContainText("stack role, in-flight syscall's fd → path");
+  await expect(ids.locator('tr[data-addr="0xffff88813cd9ae18"] td[data-col="nodeid"]')).toHaveText('5');
+  await waitIdle(page);
+  await page.screenshot({ path: 'test-results/locks-import.png' });
+  // Search by a prefix of the address: its contention and derived lock events.
+  await page.keyboard.press('/');
+  await page.keyboard.type('0xffff88813cd98e98');
+  // By hand: its contention_begin and _end (trace lines 308, 422) and the derived lock_wait and lock_acquire.
+  await expect(page.getByTestId('search-results')).toContainText('4 matches');
+  await expect(page.getByTestId('search-results').locator('.search-hit').first()).toContainText('0xffff88813cd98e98');
+  expect(errors).toEqual([]);
+});
+
+test('with a reply probe giving st_ino 14, the alias group shows ino 14', async ({ page }) => {
+  const errors = await open(page);
+  const lines = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8').split('\n');
+  const at = lines.findIndex((l) => l.includes('1831.997957: open64:')) + 1;
+  lines.splice(at, 0, '         fuse2fs-17140   (  17140) [001] DBZff  1831.997960: fuse_reply_entry: (0x55d0c0a1b2c0) unique=282 nodeid=5 ino=14');
+  await dropFiles(page, [{ name: 'trace-probe.txt', text: lines.join('\n') }, { name: 'fuse2fs-d.log', text: readFileSync(join(FIXTURE, 'fuse2fs-d.log'), 'utf8') }]);
+  await waitLoaded(page);
+  await page.getByTestId('tab-aliases').click();
+  const row = page.getByTestId('alias-table').locator('tbody tr').first();
+  await expect(row.locator('td[data-col="ino"]')).toHaveText('14');
+  await expect(page.getByTestId('alias-graph').locator('g.node[data-node="i:14"]')).toBeVisible();
+  await waitIdle(page);
+  await page.screenshot({ path: 'test-results/aliases-probe.png' });
   expect(errors).toEqual([]);
 });
 

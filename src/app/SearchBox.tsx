@@ -1,5 +1,5 @@
 // The search field (`/` focuses it): filter terms (opcode:, nodeid:, ino:, path:, task:, off:,
-// type:, kind:) plus free text. Results list the first matches; a click or Enter jumps to one
+// type:, kind:, addr:), a lock address or its prefix (0xffff8881…) plus free text. Results list the first matches; a click or Enter jumps to one
 // (selects it and brings it into view). The same query filters the locks and aliasing views.
 
 import { useMemo, useState } from 'react';

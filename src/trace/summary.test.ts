@@ -16,16 +16,30 @@ describe('summarize', () => {
       ev('lock_wait', 11, 'c/3', { nodeId: 4, ino: 12 }),
       ev('lock_release', 40, 'a/1', { nodeId: 4, ino: 12 }),
       ev('lock_acquire', 41, 'c/3', { nodeId: 4, ino: 12 }),
-      ev('cache_lookup', 50, 'a/1', { hit: true }),
-      ev('cache_lookup', 51, 'a/1', { hit: false }),
+      ev('cache_lookup', 50, 'a/1', { hit: true, nodeId: 4 }),
+      ev('cache_lookup', 51, 'a/1', { hit: false, nodeId: 4 }),
     ]);
     const sum = summarize(s);
-    expect(sum.aliasGroups).toEqual([{ ino: 12, nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(sum.aliasGroups).toEqual([{ ino: 12, inoEvidence: [12], nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(sum.requests.byOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
-    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, contended: 1, waitNsTotal: 30, waitNsMax: 30 }]);
+    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, lockAddrs: [], contended: 1, waitNsTotal: 30, waitNsMax: 30 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
     expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics', 'accounting']);
     expect(sum.accounting.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
+  });
+
+  it('unknown is null, never 0 or a nodeid: a LINK group without st_ino, an unattributed lock with its address', () => {
+    const s = new TraceStore();
+    s.appendAll([
+      ev('inode_new', 1, 'srv/1', { nodeId: 4, ino: 0, path: '/d1/file' }),
+      ev('inode_new', 2, 'srv/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+      ev('inode_new', 3, 'srv/1', { nodeId: 6, ino: 0, path: '/other' }),
+      ev('lock_wait', 10, 'dd/7', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: 0xffff888112a4c3d8n }),
+      ev('lock_acquire', 12, 'dd/7', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: 0xffff888112a4c3d8n }),
+    ]);
+    const sum = summarize(s);
+    expect(sum.aliasGroups).toEqual([{ ino: null, inoEvidence: [], nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(sum.locks).toEqual([{ lock: 'unknown', ino: null, nodeid: null, lockAddrs: ['0xffff888112a4c3d8'], contended: 1, waitNsTotal: 2, waitNsMax: 2 }]);
   });
 });

@@ -7,10 +7,13 @@ import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
 import { forEachLockWait } from './lock-waits.ts';
 import { formatDiag, type ParseDiag } from './ndjson.ts';
+import { AliasIndex } from './derive/aliases.ts';
 
 export interface AliasGroup {
-  /** On-disk inode number (attr ino); null when a source cannot tell. */
+  /** On-disk inode number from evidence (a reply's st_ino, the INODE prefix); null when unknown or when the evidence disagrees. */
   ino: number | null;
+  /** Every inode number the evidence names for the group: [] unknown, one, or several (they disagree). */
+  inoEvidence: number[];
   nodeids: number[];
   paths: string[];
 }
@@ -19,6 +22,8 @@ export interface LockSummary {
   lock: string;
   ino: number | null;
   nodeid: number | null;
+  /** Lock addresses the trace showed for it (lock_contention, derived lock events), hex; [] = not traced. */
+  lockAddrs: string[];
   /** Times a task had to wait for the lock. */
   contended: number;
   waitNsTotal: number;
@@ -36,12 +41,12 @@ export interface Summary {
 }
 
 const FIRST_DIAGS = 20;
+/** Addresses listed per lock: an unknown lock can gather many. */
+const MAX_LOCK_ADDRS = 16;
 
 export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = [], parseDiagCount = parseDiags.length): Summary {
   const byFamily: Partial<Record<Family, number>> = {};
   const byOpcode: Record<string, number> = {};
-  const pathsByNodeId = new Map<number, Set<string>>();
-  const inoByNodeId = new Map<number, number>();
   const locks = new Map<string, LockSummary>();
   const cache = { hits: 0, misses: 0, upserts: 0, invalidations: 0 };
   const diagFirst: string[] = parseDiags.slice(0, FIRST_DIAGS).map(formatDiag);
@@ -52,7 +57,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const ino = store.f64('ino');
   const opcode = store.col('opcode');
   const hit = store.col('hit');
-  const path = store.col('path');
   const lock = store.col('lock');
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
@@ -63,16 +67,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
       case K.fuse_send: {
         const name = opcodeName(opcode[row]!);
         byOpcode[name] = (byOpcode[name] ?? 0) + 1;
-        break;
-      }
-      case K.inode_new:
-      case K.inode_lookup: {
-        const id = nodeId[row]!;
-        inoByNodeId.set(id, ino[row]!);
-        let set = pathsByNodeId.get(id);
-        if (!set) pathsByNodeId.set(id, (set = new Set()));
-        const p = store.strings.get(path[row]!);
-        if (p !== '') set.add(p);
         break;
       }
       case K.cache_lookup:
@@ -88,11 +82,16 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         if (!s) {
           s = {
             lock: store.readField('lock', row) as string, ino: ino[row]! || null, nodeid: nodeId[row]! || null,
-            contended: 0, waitNsTotal: 0, waitNsMax: 0,
+            lockAddrs: [], contended: 0, waitNsTotal: 0, waitNsMax: 0,
           };
           locks.set(key, s);
         }
         s.contended++;
+        const addr = store.readField('lockAddr', row) as bigint;
+        if (addr !== 0n && s.lockAddrs.length < MAX_LOCK_ADDRS) {
+          const hex = `0x${addr.toString(16)}`;
+          if (!s.lockAddrs.includes(hex)) s.lockAddrs.push(hex);
+        }
         break;
       }
       case K.diag:
@@ -114,20 +113,13 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     s.waitNsMax = Math.max(s.waitNsMax, waitNs);
   });
 
-  // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2).
-  const nodeIdsByIno = new Map<number, number[]>();
-  for (const [id, i] of inoByNodeId) {
-    const list = nodeIdsByIno.get(i) ?? [];
-    list.push(id);
-    nodeIdsByIno.set(i, list);
-  }
-  const aliasGroups: AliasGroup[] = [];
-  for (const [i, ids] of [...nodeIdsByIno].sort((a, b) => a[0] - b[0])) {
-    if (ids.length < 2) continue;
-    ids.sort((a, b) => a - b);
-    const paths = ids.flatMap((id) => [...(pathsByNodeId.get(id) ?? [])]).sort();
-    aliasGroups.push({ ino: i, nodeids: ids, paths });
-  }
+  // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2), by
+  // evidence only (derive/aliases.ts: the same real ino, or a LINK).
+  const aliases = new AliasIndex();
+  aliases.update(store);
+  const aliasGroups: AliasGroup[] = aliases.groups().map((g) => ({
+    ino: g.ino === 0 ? null : g.ino, inoEvidence: g.inos, nodeids: [...g.nodeIds].sort((a, b) => a - b), paths: g.paths,
+  }));
 
   return {
     events: { total: store.length, byFamily },

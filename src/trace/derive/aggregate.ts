@@ -68,7 +68,7 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
       add(byOp, `op:${op}`, opcodeName(op), durNs);
       const nodeId = nodeIdCol[row]!;
       const ino = aliases.inoOf(nodeId);
-      add(byIno, ino ? `ino:${ino}` : `node:${nodeId}`, ino ? `ino ${ino}` : `nodeid ${nodeId} (ino ?)`, durNs);
+      add(byIno, ino ? `ino:${ino}` : `node:${nodeId}`, ino ? `ino ${ino}` : `nodeid ${nodeId} (ino unknown)`, durNs);
     });
   }
   return { requests, openRequests, byOpcode: rows(byOp), byInode: rows(byIno) };

@@ -1,27 +1,37 @@
 // The nodeid → inode state machine (fuse-iomap-domain.md §5): which fuse_inode (nodeId) the
-// kernel built for which on-disk inode (ino), and which path names resolved to it.
+// kernel built for which on-disk inode, and which path names resolved to it.
 //
-//   path ──lookup──▶ nodeId ──attr ino──▶ ino
+//   path ──lookup──▶ nodeId ──evidence──▶ on-disk inode
 //   /d1/file ─────▶ 4 ───────┐
-//   /d2/link ─────▶ 5 ───────┴─▶ 12      ← an alias group: one ino, two nodeIds (two i_rwsems)
+//   /d2/link ─────▶ 5 ───────┴─▶ ino 14 (or "unknown")   ← an alias group: one inode, two nodeIds
 //
-// Fed incrementally from the store. inode_new / inode_lookup carry paths; iomap and lock events
-// also carry (nodeId, ino), so a trace without inode events still shows its nodes. nodeId 0 and
-// ino 0 mean "unknown" and are ignored.
+// Groups come from evidence only (inode-groups.ts): the same real `ino` (a reply's st_ino, the
+// series' INODE prefix, any event's ino field) or a LINK (`aliasOf` on inode_new/inode_lookup). A
+// group without an inode number is still a group ("ino unknown"); a group whose evidence names two
+// numbers keeps both and is flagged. nodeId 0 and ino 0 mean "unknown" and are never evidence.
+//
+// Fed incrementally from the store: every kind with a nodeId names its node (so a trace without
+// inode events still shows its nodes); lock_attribution instants feed `lockEvidence`.
 
-import { KIND_CODE } from '../schema.ts';
+import { KIND_CODE, KINDS, KIND_FIELDS } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
+import { InodeGroups } from './inode-groups.ts';
+import { LockEvidence } from './lock-evidence.ts';
 
 export interface NodeInfo {
   nodeId: number;
+  /** The inode number evidence gives this nodeId itself (first one), 0 = none. See AliasIndex.inoOf for its group's. */
   ino: number;
   /** Path names that resolved to this nodeId, in first-seen order. */
   paths: string[];
   /** Row of the event that first named this nodeId (inode_new when present). */
   firstRow: number;
   firstTsNs: number;
+  /** The kernel's lookup count after the last counted reply (0: none counted). */
   nlookup: number;
   forgotten: boolean;
+  /** nodeIds a LINK names as the same inode (aliasOf, either direction). */
+  linkedTo: number[];
 }
 
 export interface PathInfo {
@@ -32,26 +42,45 @@ export interface PathInfo {
 }
 
 export interface AliasGroup {
+  /** Stable key: the smallest nodeId of the group. */
+  id: number;
+  /** The inode number, 0 when no evidence names one or the evidence disagrees (then see `inos`). */
   ino: number;
+  /** Every inode number the evidence names for the group, ascending: [] unknown, two or more = conflict. */
+  inos: number[];
+  conflict: boolean;
+  /** Members in first-seen order. */
   nodeIds: number[];
   /** All paths of all nodeIds of the group, sorted. */
   paths: string[];
 }
 
 const K = KIND_CODE;
-const NODE_KINDS = new Set<number>([
-  K.inode_new, K.inode_lookup, K.inode_forget, K.iomap_begin, K.lock_wait, K.lock_acquire,
-  K.cache_upsert, K.cache_lookup,
-]);
+/** Kinds with a nodeId (and an ino): each names its node and is evidence for its ino. */
+const NODE_KIND = new Uint8Array(KINDS.length);
+for (const k of KINDS) {
+  const f = KIND_FIELDS[k] as readonly string[];
+  if (f.includes('nodeId') && f.includes('ino')) NODE_KIND[K[k]] = 1;
+}
+const INODE_PATH_KIND = new Uint8Array(KINDS.length);
+INODE_PATH_KIND[K.inode_new] = 1;
+INODE_PATH_KIND[K.inode_lookup] = 1;
+INODE_PATH_KIND[K.inode_forget] = 1;
 
 export class AliasIndex {
   readonly nodes = new Map<number, NodeInfo>();
   readonly paths = new Map<string, PathInfo>();
-  /** ino → its nodeIds in first-seen order. */
-  readonly nodeIdsByIno = new Map<number, number[]>();
+  readonly inodes = new InodeGroups();
+  /** Lock attributions the import recorded (lock_attribution instants), by lock address. */
+  readonly lockEvidence = new LockEvidence();
   processedRows = 0;
   /** Bumped only when nodes, paths or links change (not per row): views memoize on it. */
   version = 0;
+  private cacheVersion = -1;
+  private groupCache = new Map<number, AliasGroup>();
+  // A trace's rows mostly repeat the last (nodeId, ino): skip them without a Map lookup.
+  private lastNodeId = 0;
+  private lastIno = 0;
 
   update(store: TraceStore): void {
     if (this.processedRows >= store.length) return;
@@ -61,13 +90,24 @@ export class AliasIndex {
     const inoCol = store.f64('ino');
     const pathCol = store.col('path');
     const nlookupCol = store.f64('nlookup');
+    const aliasOfCol = store.f64('aliasOf');
+    const before = this.inodes.version;
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
-      if (!NODE_KINDS.has(k)) continue;
+      if (k === K.instant) {
+        if (this.lockEvidence.take(store, row)) this.version++;
+        continue;
+      }
+      if (NODE_KIND[k] === 0) continue;
       const nodeId = nodeIdCol[row]!;
       const ino = inoCol[row]!;
       if (nodeId === 0) continue;
+      const pathKind = INODE_PATH_KIND[k] === 1;
+      if (!pathKind && nodeId === this.lastNodeId && ino === this.lastIno) continue;
+      this.lastNodeId = nodeId;
+      this.lastIno = ino;
       const node = this.node(nodeId, ino, row, ts[row]!);
+      if (!pathKind) continue;
       if (k === K.inode_new || k === K.inode_lookup) {
         const path = store.strings.get(pathCol[row]!);
         if (path && !node.paths.includes(path)) {
@@ -75,36 +115,40 @@ export class AliasIndex {
           this.version++;
         }
         if (path) this.linkPath(path, nodeId, row);
-        if (k === K.inode_lookup) node.nlookup = nlookupCol[row]!;
+        // nlookup 0 on a lookup: identity evidence from a probe, not a counted lookup.
+        if (k === K.inode_lookup && nlookupCol[row]! > 0) node.nlookup = nlookupCol[row]!;
         node.forgotten = false;
-      } else if (k === K.inode_forget) {
+        const aliasOf = aliasOfCol[row]!;
+        if (aliasOf !== 0 && aliasOf !== nodeId) this.link(nodeId, aliasOf, row, ts[row]!);
+      } else {
         node.nlookup = nlookupCol[row]!;
         if (node.nlookup <= 0) node.forgotten = true;
         this.version++;
       }
     }
+    if (this.inodes.version !== before) this.version++;
     this.processedRows = store.length;
   }
 
   private node(nodeId: number, ino: number, row: number, tsNs: number): NodeInfo {
     let n = this.nodes.get(nodeId);
     if (!n) {
-      n = { nodeId, ino, paths: [], firstRow: row, firstTsNs: tsNs, nlookup: 0, forgotten: false };
+      n = { nodeId, ino, paths: [], firstRow: row, firstTsNs: tsNs, nlookup: 0, forgotten: false, linkedTo: [] };
       this.nodes.set(nodeId, n);
-      if (ino !== 0) this.linkIno(ino, nodeId);
       this.version++;
     } else if (n.ino === 0 && ino !== 0) {
       n.ino = ino;
-      this.linkIno(ino, nodeId);
-      this.version++;
     }
+    this.inodes.addIno(nodeId, ino);
     return n;
   }
 
-  private linkIno(ino: number, nodeId: number): void {
-    const list = this.nodeIdsByIno.get(ino);
-    if (!list) this.nodeIdsByIno.set(ino, [nodeId]);
-    else if (!list.includes(nodeId)) list.push(nodeId);
+  private link(nodeId: number, aliasOf: number, row: number, tsNs: number): void {
+    const a = this.nodes.get(nodeId)!;
+    const b = this.node(aliasOf, 0, row, tsNs);
+    if (!a.linkedTo.includes(aliasOf)) a.linkedTo.push(aliasOf);
+    if (!b.linkedTo.includes(nodeId)) b.linkedTo.push(nodeId);
+    this.inodes.union(nodeId, aliasOf);
   }
 
   private linkPath(path: string, nodeId: number, row: number): void {
@@ -118,19 +162,37 @@ export class AliasIndex {
     }
   }
 
-  inoOf(nodeId: number): number {
-    return this.nodes.get(nodeId)?.ino ?? 0;
+  /** Groups of every node (singletons too) by root, rebuilt when the evidence changed. */
+  private allGroups(): Map<number, AliasGroup> {
+    if (this.cacheVersion === this.inodes.version + this.version) return this.groupCache;
+    const out = new Map<number, AliasGroup>();
+    for (const [root, nodeIds] of this.inodes.members()) {
+      const inos = this.inodes.inosOfMembers(nodeIds);
+      const paths = new Set<string>();
+      for (const id of nodeIds) for (const p of this.nodes.get(id)?.paths ?? []) paths.add(p);
+      out.set(root, { id: root, ino: inos.length === 1 ? inos[0]! : 0, inos, conflict: inos.length > 1, nodeIds, paths: [...paths].sort() });
+    }
+    this.groupCache = out;
+    this.cacheVersion = this.inodes.version + this.version;
+    return out;
   }
 
-  /** Inodes reachable through more than one nodeId, by ino. */
+  /** The group of a known nodeId (a group of one when nothing aliases it), else undefined. */
+  groupOf(nodeId: number): AliasGroup | undefined {
+    if (!this.inodes.has(nodeId)) return undefined;
+    return this.allGroups().get(this.inodes.find(nodeId));
+  }
+
+  /** The on-disk inode number of nodeId's group; 0 when unknown or when the evidence disagrees. */
+  inoOf(nodeId: number): number {
+    return this.groupOf(nodeId)?.ino ?? 0;
+  }
+
+  /** Inodes reachable through more than one nodeId: by inode number, unknown ones last (by id). */
   groups(): AliasGroup[] {
     const out: AliasGroup[] = [];
-    for (const [ino, nodeIds] of this.nodeIdsByIno) {
-      if (nodeIds.length < 2) continue;
-      const paths = new Set<string>();
-      for (const id of nodeIds) for (const p of this.nodes.get(id)!.paths) paths.add(p);
-      out.push({ ino, nodeIds: [...nodeIds], paths: [...paths].sort() });
-    }
-    return out.sort((a, b) => a.ino - b.ino);
+    for (const g of this.allGroups().values()) if (g.nodeIds.length >= 2) out.push(g);
+    const key = (g: AliasGroup): number => g.inos[0] ?? Infinity;
+    return out.sort((a, b) => key(a) - key(b) || a.id - b.id);
   }
 }

@@ -30,7 +30,7 @@ const RACE = [
 describe('AliasIndex', () => {
   it('finds one alias group: ino 12 through nodeIds 4 and 5 with their paths', () => {
     const { aliases } = build(RACE);
-    expect(aliases.groups()).toEqual([{ ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(aliases.groups()).toEqual([{ id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(aliases.paths.get('/d2/link')!.nodeIds).toEqual([5]);
     expect(aliases.inoOf(2)).toBe(13);
   });
@@ -49,7 +49,43 @@ describe('AliasIndex', () => {
     a.update(store);
     store.append(ev('iomap_begin', 2, 'x/1', { nodeId: 8, ino: 30 }));
     a.update(store);
-    expect(a.groups()).toEqual([{ ino: 30, nodeIds: [7, 8], paths: [] }]);
+    expect(a.groups()).toEqual([{ id: 7, ino: 30, inos: [30], conflict: false, nodeIds: [7, 8], paths: [] }]);
+  });
+  it('groups by LINK (aliasOf) without an inode number: ino unknown (0), never a nodeid', () => {
+    const { aliases } = build([
+      ev('inode_new', 1, 's/1', { nodeId: 4, ino: 0, path: '/d1/file' }),
+      ev('inode_new', 2, 's/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+      ev('inode_new', 3, 's/1', { nodeId: 2, ino: 0, path: '/d1' }),
+    ]);
+    expect(aliases.groups()).toEqual([{ id: 4, ino: 0, inos: [], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(aliases.inoOf(5)).toBe(0);
+    expect(aliases.groupOf(2)!.nodeIds).toEqual([2]);
+  });
+  it('a LINK group plus a reply\'s st_ino on one member: the whole group has that number', () => {
+    const store = new TraceStore();
+    const a = new AliasIndex();
+    store.appendAll([
+      ev('inode_new', 1, 's/1', { nodeId: 4, ino: 0, path: '/d1/file' }),
+      ev('inode_new', 2, 's/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+    ]);
+    a.update(store);
+    const v = a.version;
+    store.append(ev('inode_lookup', 3, 's/1', { nodeId: 5, ino: 14, path: '', nlookup: 0 }));
+    a.update(store);
+    expect(a.version).toBeGreaterThan(v);
+    expect(a.groups()).toEqual([{ id: 4, ino: 14, inos: [14], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
+    expect(a.inoOf(4)).toBe(14);
+    // nlookup 0 marks evidence, not a counted lookup: the count is kept.
+    expect(a.nodes.get(5)!.nlookup).toBe(0);
+  });
+  it('evidence that disagrees keeps both numbers and flags the group', () => {
+    const { aliases } = build([
+      ev('iomap_begin', 1, 'a/1', { nodeId: 4, ino: 14 }),
+      ev('iomap_begin', 2, 'a/1', { nodeId: 5, ino: 15 }),
+      ev('inode_lookup', 3, 's/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4, nlookup: 1 }),
+    ]);
+    expect(aliases.groups()).toEqual([{ id: 4, ino: 0, inos: [14, 15], conflict: true, nodeIds: [4, 5], paths: ['/d2/link'] }]);
+    expect(aliases.inoOf(4)).toBe(0);
   });
 });
 
@@ -315,7 +351,7 @@ describe('aggregateArea', () => {
     expect(a.byOpcode.map((r) => [r.label, r.count, r.totalNs, r.p50Ns, r.p99Ns])).toEqual([
       ['FUSE_IOMAP_BEGIN', 10, 550, 50, 100], ['FUSE_LOOKUP', 1, 500, 500, 500],
     ]);
-    expect(a.byInode.map((r) => r.label)).toEqual(['ino 12', 'nodeid 1 (ino ?)']);
+    expect(a.byInode.map((r) => r.label)).toEqual(['ino 12', 'nodeid 1 (ino unknown)']);
     expect(aggregateArea(spans, store, aliases, 5_500, 7_500).requests).toBe(2);
   });
   it('nearest-rank percentiles', () => {

@@ -24,6 +24,8 @@ export interface LockInfo {
   lock: LockName;
   nodeId: number;
   ino: number;
+  /** The lock's kernel address when the trace showed it (lock_contention → derived events), 0n = not traced. */
+  lockAddr: bigint;
   /** Hold span ids in start order. */
   holdIds: Growable<Uint32Array>;
   /** Wait span ids in start order. */
@@ -106,6 +108,8 @@ export class LockIndex {
     const inoCol = store.f64('ino');
     const lockCol = store.col('lock');
     const taskCol = store.col('task');
+    const addrHi = store.col('lockAddrHi');
+    const addrLo = store.col('lockAddrLo');
     for (let id = this.processedSpans; id < spans.count; id++) {
       const kind = spans.kind.data[id]!;
       this.rowBySpan.push(-1);
@@ -113,14 +117,20 @@ export class LockIndex {
       const row = spans.beginRow.data[id]!;
       const lock = ENUMS.lock[lockCol[row]!] ?? 'unknown';
       const nodeId = nodeIdCol[row]!;
-      const key = `${lock}:${nodeId}`;
+      // A lock whose inode is unknown is told apart by its address (one row per address, not one
+      // "unknown" lump); a known one keeps (name, nodeId) and learns its address.
+      const hi = addrHi[row]!;
+      const lo = addrLo[row]!;
+      const lockAddr = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
+      const key = nodeId === 0 && lockAddr !== 0n ? `${lock}:0:${lockAddr}` : `${lock}:${nodeId}`;
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
+        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
         this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
+      if (info.lockAddr === 0n && lockAddr !== 0n) info.lockAddr = lockAddr;
       (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
       const task = store.strings.get(taskCol[row]!);
       const rowKey = `${li}:${task}`;
@@ -247,8 +257,14 @@ export class LockIndex {
 
   lockLabel(li: number): string {
     const l = this.locks[li]!;
-    return `${l.lock} nodeid ${l.nodeId}${l.ino ? ` (ino ${l.ino})` : ''}`;
+    const node = l.nodeId ? `nodeid ${l.nodeId}` : 'nodeid unknown';
+    return `${l.lock} ${node} (${l.ino ? `ino ${l.ino}` : 'ino unknown'})${l.lockAddr ? ` ${lockAddrText(l.lockAddr)}` : ''}`;
   }
+}
+
+/** A lock address as the trace printed it (hex), or '' when not traced. */
+export function lockAddrText(addr: bigint): string {
+  return addr === 0n ? '' : `0x${addr.toString(16)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,8 +312,8 @@ export function contentionTable(
       let key: string;
       let label: string;
       switch (groupBy) {
-        case 'ino': key = `ino:${info.ino}`; label = `ino ${info.ino}`; break;
-        case 'nodeId': key = `node:${info.nodeId}`; label = `nodeid ${info.nodeId} (ino ${info.ino})`; break;
+        case 'ino': key = `ino:${info.ino}`; label = info.ino ? `ino ${info.ino}` : 'ino unknown'; break;
+        case 'nodeId': key = `node:${info.nodeId}`; label = `${info.nodeId ? `nodeid ${info.nodeId}` : 'nodeid unknown'} (${info.ino ? `ino ${info.ino}` : 'ino unknown'})`; break;
         case 'task': key = `task:${task}`; label = task; break;
         case 'lock': key = `lock:${info.idx}`; label = index.lockLabel(info.idx); break;
         case 'caller': label = callerOf(spans, store, w, nowNs); key = `caller:${label}`; break;
@@ -341,24 +357,34 @@ export function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId
 
 export interface ExclusiveOverlap {
   ino: number;
+  /** The inode's key: its number by default, else what `inodeOf` returned (an alias group id). */
+  inode: number;
   fromNs: number;
   toNs: number;
   holdA: number;
   holdB: number;
 }
 
-/** Overlapping W holds of `lock` on the same ino through different nodeIds, in start order. */
-export function exclusiveOverlaps(index: LockIndex, spans: SpanIndex, nowNs: number, lock: LockName = 'i_rwsem'): ExclusiveOverlap[] {
+/**
+ * Overlapping W holds of `lock` on the same inode through different nodeIds, in start order. The
+ * inode of a lock is its ino by default; `inodeOf(nodeId)` (e.g. the alias group's id) also finds
+ * the holds of a group whose number is unknown. Key 0 = unknown inode, never grouped.
+ */
+export function exclusiveOverlaps(
+  index: LockIndex, spans: SpanIndex, nowNs: number, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: number) => number,
+): ExclusiveOverlap[] {
   const byIno = new Map<number, LockInfo[]>();
   for (const info of index.locks) {
-    if (info.lock !== lock || info.ino === 0) continue;
-    const list = byIno.get(info.ino) ?? [];
+    const key = inodeOf ? (info.nodeId === 0 ? 0 : inodeOf(info.nodeId)) : info.ino;
+    if (info.lock !== lock || key === 0) continue;
+    const list = byIno.get(key) ?? [];
     list.push(info);
-    byIno.set(info.ino, list);
+    byIno.set(key, list);
   }
   const out: ExclusiveOverlap[] = [];
-  for (const [ino, infos] of byIno) {
+  for (const [inode, infos] of byIno) {
     if (infos.length < 2) continue;
+    const ino = infos[0]!.ino;
     const holds: { id: number; s: number; e: number; li: number }[] = [];
     for (const info of infos) {
       for (let k = 0; k < info.holdIds.length; k++) {
@@ -374,7 +400,7 @@ export function exclusiveOverlaps(index: LockIndex, spans: SpanIndex, nowNs: num
       for (let i = active.length - 1; i >= 0; i--) if (active[i]!.e <= h.s) active.splice(i, 1);
       for (const a of active) {
         if (a.li === h.li) continue;
-        out.push({ ino, fromNs: h.s, toNs: Math.min(a.e, h.e), holdA: a.id, holdB: h.id });
+        out.push({ ino, inode, fromNs: h.s, toNs: Math.min(a.e, h.e), holdA: a.id, holdB: h.id });
       }
       active.push(h);
     }

@@ -11,6 +11,7 @@ import { SpanKind, SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../spans
 import type { TraceStore } from '../store.ts';
 import type { AliasIndex } from './aliases.ts';
 import type { LockIndex } from './locks.ts';
+import { inoText } from './inode-groups.ts';
 
 /** Rows looked at around an event: an iomap step or a request is a few hundred rows at most. */
 export const SCAN_ROWS = 20_000;
@@ -134,16 +135,18 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
       break;
     }
   }
-  // Inode identity: every event with a nodeId links to its ino, paths and aliases.
+  // Inode identity: every event with a nodeId links to its inode, paths and aliases.
   const nodeId = store.numAt('nodeId', rowOf);
   const node = nodeId ? aliases.nodes.get(nodeId) : undefined;
   if (node) {
-    out.push({ role: 'nodeid', label: `nodeid ${node.nodeId} → ino ${node.ino}`, spanId: -1, row: node.firstRow });
+    const g = aliases.groupOf(nodeId);
+    out.push({ role: 'nodeid', label: `nodeid ${node.nodeId} → ${inoText(g?.inos ?? [])}`, spanId: -1, row: node.firstRow });
     for (const p of node.paths) out.push({ role: 'path', label: p, spanId: -1, row: aliases.paths.get(p)?.firstRow ?? node.firstRow });
-    for (const other of aliases.nodeIdsByIno.get(node.ino) ?? []) {
+    for (const other of g?.nodeIds ?? []) {
       if (other === nodeId) continue;
       const o = aliases.nodes.get(other)!;
-      out.push({ role: 'alias', label: `nodeid ${other} (${o.paths.join(', ') || 'no path'}) — same ino`, spanId: -1, row: o.firstRow });
+      const why = node.linkedTo.includes(other) ? 'LINK' : 'same inode';
+      out.push({ role: 'alias', label: `nodeid ${other} (${o.paths.join(', ') || 'no path'}) — ${why}`, spanId: -1, row: o.firstRow });
     }
   }
   return out;

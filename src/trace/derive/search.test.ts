@@ -32,4 +32,23 @@ describe('search', () => {
   it('reports terms it cannot use', () => {
     expect(parseQuery('type:bogus ino:x').errors).toHaveLength(2);
   });
+
+  it('finds a lock address, or a prefix of it, in contention and derived lock events', () => {
+    const a = 0xffff888112a4c3d8n;
+    const b = 0xffff88813cd9ae18n;
+    const s = new TraceStore();
+    s.appendAll([
+      ev('lock_contention', 1, 'dd/1', { phase: 'begin', lockAddr: a, lockFlags: 4 }),
+      ev('lock_wait', 1, 'dd/1', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: a }),
+      ev('lock_contention', 2, 'dd/2', { phase: 'begin', lockAddr: b, lockFlags: 4 }),
+      ev('lock_wait', 3, 'sim/3', { lockAddr: 0n }),
+      ev('app_op_begin', 4, 'dd/1', { path: '/0xffff8881' }),
+    ]);
+    expect(searchRows(s, parseQuery('0xffff888112a4c3d8')).rows).toEqual([0, 1]);
+    expect(searchRows(s, parseQuery('0xFFFF8881')).rows).toEqual([0, 1, 2]);
+    expect(searchRows(s, parseQuery('0xffff88813c kind:lock_contention')).rows).toEqual([2]);
+    expect(searchRows(s, parseQuery('addr:ffff888112a4')).rows).toEqual([0, 1]);
+    expect(searchRows(s, parseQuery('0x0')).rows).toEqual([]); // not traced is not an address
+    expect(parseQuery('addr:zz').errors).toHaveLength(1);
+  });
 });

@@ -1,7 +1,9 @@
 // Search and filter over the store: a query is space-separated terms, each `field:value` or free
 // text (all must match, case-insensitive):
 //   opcode:IOMAP_BEGIN  nodeid:4  ino:12  path:/d1  task:writerA  off:0-65536  type:unwritten
-//   kind:lock_wait  and free text matched against kind, task and path
+//   kind:lock_wait  addr:0xffff8881  and free text matched against kind, task and path
+// A term starting with `0x` (or `addr:`) matches lock events whose lock address (`lockAddr`) begins
+// with that hex: `0xffff888112a4c3d8` or a prefix of it.
 // `off:A-B` matches events whose [posBytes, posBytes+lenBytes) (or mapping range) meets [A, B).
 
 import { KIND_CODE, KIND_FIELDS, KINDS, type EventKind } from '../schema.ts';
@@ -18,6 +20,8 @@ export interface ParsedQuery {
   offToBytes?: number;
   mapType?: number;
   kind?: string;
+  /** Lowercase hex digits a lock address starts with (no 0x). */
+  lockAddrPrefix?: string;
   text: string[];
   /** Terms that could not be understood, reported to the user. */
   errors: string[];
@@ -35,7 +39,11 @@ export function parseQuery(q: string): ParsedQuery {
   const out: ParsedQuery = { text: [], errors: [] };
   for (const term of q.trim().split(/\s+/).filter(Boolean)) {
     const colon = term.indexOf(':');
-    if (colon <= 0) { out.text.push(term.toLowerCase()); continue; }
+    if (colon <= 0) {
+      if (/^0x[0-9a-f]+$/i.test(term)) out.lockAddrPrefix = term.slice(2).toLowerCase();
+      else out.text.push(term.toLowerCase());
+      continue;
+    }
     const key = term.slice(0, colon).toLowerCase();
     const value = term.slice(colon + 1);
     switch (key) {
@@ -50,6 +58,11 @@ export function parseQuery(q: string): ParsedQuery {
         break;
       }
       case 'kind': out.kind = value.toLowerCase(); break;
+      case 'addr': case 'lockaddr': {
+        const hex = value.toLowerCase().replace(/^0x/, '');
+        if (/^[0-9a-f]+$/.test(hex)) out.lockAddrPrefix = hex; else out.errors.push(`bad lock address '${value}'`);
+        break;
+      }
       case 'off': case 'offset': {
         const [a, b] = value.split('-');
         const from = parseSize(a ?? '');
@@ -67,7 +80,7 @@ export function parseQuery(q: string): ParsedQuery {
 
 export function isEmptyQuery(p: ParsedQuery): boolean {
   return p.opcode === undefined && p.nodeId === undefined && p.ino === undefined && p.path === undefined && p.task === undefined
-    && p.offFromBytes === undefined && p.mapType === undefined && p.kind === undefined && p.text.length === 0;
+    && p.offFromBytes === undefined && p.mapType === undefined && p.kind === undefined && p.lockAddrPrefix === undefined && p.text.length === 0;
 }
 
 const HAS: Partial<Record<string, Set<number>>> = {};
@@ -94,6 +107,11 @@ export function rowMatches(store: TraceStore, row: number, p: ParsedQuery): bool
     if (typeof p.opcode === 'number' ? op !== p.opcode : !opcodeName(op).replace(/^FUSE_/, '').includes(p.opcode)) return false;
   }
   if (p.mapType !== undefined && (!kindsWith('mapType').has(k) || store.col('mapType')[row] !== p.mapType)) return false;
+  if (p.lockAddrPrefix !== undefined) {
+    if (!kindsWith('lockAddr').has(k)) return false;
+    const addr = store.readField('lockAddr', row) as bigint;
+    if (addr === 0n || !addr.toString(16).startsWith(p.lockAddrPrefix)) return false;
+  }
   const task = p.task !== undefined || p.text.length ? store.strings.get(store.col('task')[row]!).toLowerCase() : '';
   if (p.task !== undefined && !task.includes(p.task)) return false;
   const hasPath = kindsWith('path').has(k);
@@ -130,6 +148,7 @@ export function describeRow(store: TraceStore, row: number): string {
   if (typeof ev.opcode === 'number') parts.push(opcodeName(ev.opcode));
   if (typeof ev.nodeId === 'number' && ev.nodeId) parts.push(`nodeid ${ev.nodeId}`);
   if (typeof ev.ino === 'number' && ev.ino) parts.push(`ino ${ev.ino}`);
+  if (typeof ev.lockAddr === 'bigint' && ev.lockAddr) parts.push(`0x${ev.lockAddr.toString(16)}`);
   if (typeof ev.path === 'string' && ev.path) parts.push(ev.path);
   if (typeof ev.mapType === 'number') parts.push(mapTypeName(ev.mapType));
   if (typeof ev.posBytes === 'number') parts.push(`@${ev.posBytes}`);

@@ -11,11 +11,12 @@
 // diagnostic. The result is a request table keyed by `unique` (for joining with a kernel trace,
 // join.ts) plus events.
 //
-// Inode identity (`ino`): under libfuse 2's high-level API without `use_ino`, st_ino is the
-// nodeid, so the log does not carry the on-disk inode number. We derive an identity instead: an
-// inode made by CREATE/MKDIR/MKNOD/SYMLINK (or first seen by LOOKUP) gets ino = the nodeid that
-// first named it; a LINK's new nodeid names the same inode as its source path, so it inherits the
-// source's ino. Two nodeids with one ino are an alias group (fuse-iomap-domain.md §5.2).
+// Inode identity: under libfuse 2's high-level API the log prints nodeids, never the reply's
+// st_ino, so the log cannot say which on-disk inode a nodeid names: its inode events carry ino 0
+// (unknown). What it can say: a LINK's new nodeid names the same inode as its source path's
+// nodeid, so that inode_new/inode_lookup carries aliasOf = the source's nodeid (0 when the source
+// path was never resolved in the log). Real inode numbers come from other evidence (a reply probe,
+// the kernel's INODE prefix: import/identity.ts); grouping is derive/inode-groups.ts.
 //
 // Time: a debug log has no clock. Standalone, line N is at tsNs = N µs (order only); joined with
 // a kernel trace, events take the times of the matching kernel requests (join.ts).
@@ -65,7 +66,7 @@ export class FuseLogParser {
   private readonly lines: LineSplitter;
   private awaitingOpLine: LogRequest | null = null;
   private pendingNodeId = 0;
-  private readonly inoByNodeId = new Map<number, number>();
+  private readonly seenNodeIds = new Set<number>();
   private readonly nodeIdByPath = new Map<string, number>();
   private readonly nlookup = new Map<number, number>();
 
@@ -158,41 +159,36 @@ export class FuseLogParser {
   }
 
   /**
-   * inode_new / inode_lookup for an entry reply, applying the LINK/CREATE identity rule (file
-   * comment). Exposed so the join can emit them at the kernel's reply time; call once per request,
-   * in log order.
+   * inode_new / inode_lookup for an entry reply: ino 0 (the log has no st_ino), aliasOf for a
+   * LINK (file comment). Exposed so the join can emit them at the kernel's reply time; call once
+   * per request, in log order.
    */
   inodeEvents(req: LogRequest, tsNs: number, task: string): TraceEvent[] {
     if (req.entryNodeId === 0 || req.error !== 0) return [];
     const nodeId = req.entryNodeId;
     const path = req.opName === 'LINK' || req.opName === 'SYMLINK' ? (req.paths[1] ?? '') : (req.paths[0] ?? '');
     const out: TraceEvent[] = [];
-    let ino = this.inoByNodeId.get(nodeId);
-    if (ino === undefined) {
-      if (req.opName === 'LINK') {
-        const srcNode = this.nodeIdByPath.get(req.paths[0] ?? '');
-        ino = srcNode === undefined ? undefined : this.inoByNodeId.get(srcNode);
-      }
-      ino ??= nodeId;
-      this.inoByNodeId.set(nodeId, ino);
-      out.push({ aliasOf: 0, kind: 'inode_new', tsNs, task, nodeId, ino, path });
-    } else if (NEW_INODE_OPS.has(req.opName) && ino !== nodeId) {
-      // A nodeid reused for a new file (libfuse counter wrap or FORGET): a new identity.
-      ino = nodeId;
-      this.inoByNodeId.set(nodeId, ino);
-      out.push({ aliasOf: 0, kind: 'inode_new', tsNs, task, nodeId, ino, path });
+    let aliasOf = 0;
+    if (req.opName === 'LINK') {
+      const src = this.nodeIdByPath.get(req.paths[0] ?? '');
+      if (src !== undefined && src !== nodeId) aliasOf = src;
+    }
+    // A nodeid seen before and named again by a create is a reused nodeid: a new fuse_inode.
+    if (!this.seenNodeIds.has(nodeId) || NEW_INODE_OPS.has(req.opName)) {
+      this.seenNodeIds.add(nodeId);
+      out.push({ aliasOf, kind: 'inode_new', tsNs, task, nodeId, ino: 0, path });
     }
     if (path !== '') this.nodeIdByPath.set(path, nodeId);
     const n = (this.nlookup.get(nodeId) ?? 0) + 1;
     this.nlookup.set(nodeId, n);
-    out.push({ aliasOf: 0, kind: 'inode_lookup', tsNs, task, nodeId, ino, path, nlookup: n });
+    out.push({ aliasOf, kind: 'inode_lookup', tsNs, task, nodeId, ino: 0, path, nlookup: n });
     return out;
   }
 }
 
 /**
  * The log on its own (no kernel trace): fuse_send at each header line, fuse_reply and inode events
- * at the reply line, tsNs = line × 1 µs. Consumes the inode identity state: call once, or use the
+ * at the reply line, tsNs = line × 1 µs. Consumes the path and lookup-count state: call once, or use the
  * join (join.ts) instead.
  */
 export function standaloneEvents(log: FuseLogParser): TraceEvent[] {

@@ -18,23 +18,24 @@
 //   3. the waiter, once it holds the lock (contention_end ret 0), is the holder: its next
 //      inode-bearing event before its syscall returns (a fuse_send with a joined nodeid, an iomap
 //      or cache event) names the inode.
-// All evidence for one address must agree; disagreement or no evidence → lock 'unknown', nodeId 0,
-// reported in `attributions` with the reason. Nothing is guessed silently.
+// All evidence for one address must agree; disagreement or no evidence → lock 'unknown', nodeId
+// null, reported in `attributions` with the reason. Nothing is guessed silently.
+// Which on-disk inode (ino): the nodeid's alias group's number from evidence (inode-groups.ts: a
+// reply probe's st_ino, the INODE prefix, a LINK to a nodeid that has one); none → null, several →
+// null with all of them in `inoEvidence`. Never the nodeid.
+//
+// Output: derived lock_wait/lock_acquire carry the address (`lockAddr`); one `lock_attribution`
+// instant per address (JSON of its LockAttribution, derive/lock-evidence.ts) goes right before the
+// address's first derived event, so the decision and its evidence travel with the trace.
 
 import type { LockName, TraceEvent } from '../schema.ts';
+import { InodeGroups } from '../derive/inode-groups.ts';
+import { LOCK_ATTRIBUTION_INSTANT, type LockAttribution as Attribution } from '../derive/lock-evidence.ts';
+import { evidenceSourceOf } from './identity.ts';
 
-export interface LockAttribution {
-  /** Lock address, hex (hashed unless the trace was taken with hash-ptr off). */
-  lockAddr: string;
-  lock: LockName;
-  nodeId: number;
-  ino: number;
-  path: string;
-  /** Evidence used: 'stack', 'iomap_entry', 'syscall_fd', 'holder_next_event'. */
-  methods: string[];
-  contended: number;
-  /** Why it is unknown ('' when attributed). */
-  unknownReason: string;
+export interface LockAttribution extends Attribution {
+  /** Every inode number the evidence names for the lock's inode: [] none, two or more = they disagree. */
+  inoEvidence: number[];
 }
 
 export interface AttributionResult {
@@ -90,7 +91,16 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   const inFlight = new Map<string, { op: string; path: string }>();
   const holding = new Map<string, bigint>();
   const nodeIdByPath = new Map<string, number>();
-  const inoByNodeId = new Map<number, number>();
+  const inodes = new InodeGroups();
+  /** Where a (nodeId, ino) pair's evidence came from, for `methods`. */
+  const inoSource = new Map<string, string>();
+  const addIno = (nodeId: number, ino: number, source: string): void => {
+    if (nodeId === 0 || ino === 0) return;
+    inodes.addIno(nodeId, ino);
+    const key = `${nodeId}:${ino}`;
+    if (!inoSource.has(key)) inoSource.set(key, source);
+  };
+  let prev: TraceEvent | null = null;
   const info = (addr: bigint): AddrInfo => {
     let a = addrs.get(addr);
     if (!a) addrs.set(addr, (a = { lockVotes: new Map(), evidence: [], contended: 0, mode: 'W' }));
@@ -105,17 +115,21 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     const task = ev.task;
     // Holder rule (3): the first inode-bearing event after acquiring, within the syscall.
     const held = holding.get(task);
-    if (held !== undefined) {
-      const inode = inodeOf(ev);
-      if (inode) {
-        info(held).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
-        holding.delete(task);
-      }
+    const inode = inodeOf(ev);
+    if (held !== undefined && inode) {
+      info(held).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
+      holding.delete(task);
     }
+    if (inode) addIno(inode.nodeId, inode.ino, 'inode_tracepoint');
+    const before = prev;
+    prev = ev;
     switch (ev.kind) {
       case 'inode_new': case 'inode_lookup':
         if (ev.path !== '') nodeIdByPath.set(ev.path, ev.nodeId);
-        inoByNodeId.set(ev.nodeId, ev.ino);
+        inodes.add(ev.nodeId);
+        if (ev.aliasOf !== 0 && ev.aliasOf !== ev.nodeId) inodes.union(ev.nodeId, ev.aliasOf);
+        // Evidence events (identity.ts) follow the instant that showed them.
+        addIno(ev.nodeId, ev.ino, before?.kind === 'instant' ? evidenceSourceOf(before) : 'uprobe_reply');
         break;
       case 'app_op_begin':
         inFlight.set(task, { op: ev.op, path: ev.path });
@@ -186,6 +200,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   // Resolve each address.
   const attributions: LockAttribution[] = [];
   const resolved = new Map<bigint, LockAttribution>();
+  const groupMembers = inodes.members();
   for (const [addr, a] of addrs) {
     const votes = [...a.lockVotes.entries()].filter(([l]) => l !== 'unknown');
     let lock: LockName = 'unknown';
@@ -210,28 +225,52 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         if (nodeId === 0 && path === '') reason = 'lock role known but no evidence names the inode';
       }
     }
-    const ino = nodeId !== 0 ? inoByNodeId.get(nodeId) ?? a.evidence.find((e) => e.nodeId === nodeId && e.ino !== 0)?.ino ?? 0 : 0;
+    let ino: number | null = null;
+    let inoEvidence: number[] = [];
+    const methods = new Set(a.evidence.map((e) => e.method));
+    if (nodeId !== 0 && inodes.has(nodeId)) {
+      const root = inodes.find(nodeId);
+      const members = groupMembers.get(root) ?? [nodeId];
+      inoEvidence = inodes.inosOfMembers(members);
+      if (inoEvidence.length === 1) {
+        const only = inoEvidence[0]!;
+        ino = only;
+        const own = inodes.ownInos(nodeId).includes(only);
+        const from = own ? nodeId : members.find((m) => inodes.ownInos(m).includes(only))!;
+        methods.add(inoSource.get(`${from}:${only}`) ?? 'inode_tracepoint');
+        if (!own) methods.add('link');
+      }
+    }
     const att: LockAttribution = {
-      lockAddr: `0x${addr.toString(16)}`, lock, nodeId, ino, path,
-      methods: [...new Set(a.evidence.map((e) => e.method))].sort(), contended: a.contended, unknownReason: reason,
+      lockAddr: `0x${addr.toString(16)}`, lock, nodeId: nodeId === 0 ? null : nodeId, ino, path,
+      methods: [...methods].sort(), contended: a.contended, unknownReason: reason, inoEvidence,
     };
     attributions.push(att);
     resolved.set(addr, att);
   }
 
-  // Derived events right after their contention events.
+  // Derived events right after their contention events; the attribution before the first of them.
   const derivedAfter = new Map<TraceEvent, TraceEvent>();
+  const noteBefore = new Map<TraceEvent, TraceEvent>();
+  const noted = new Set<bigint>();
   for (const o of pending) {
     const end = o.end;
-    const att = resolved.get(o.begin.lockAddr);
+    const addr = o.begin.lockAddr;
+    const att = resolved.get(addr);
     if (!att || end === null) continue;
+    if (!noted.has(addr)) {
+      noted.add(addr);
+      noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
+    }
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
-    const fields = { lock: att.lock, mode, nodeId: att.nodeId, ino: att.ino } as const;
-    derivedAfter.set(o.begin, { lockAddr: 0n, kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-    if (end.ret === 0) derivedAfter.set(end, { lockAddr: 0n, kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
+    const fields = { lock: att.lock, mode, nodeId: att.nodeId ?? 0, ino: att.ino ?? 0, lockAddr: addr } as const;
+    derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
+    if (end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
   const out: TraceEvent[] = [];
   for (const ev of events) {
+    const n = noteBefore.get(ev);
+    if (n) out.push(n);
     out.push(ev);
     const d = derivedAfter.get(ev);
     if (d) out.push(d);

@@ -20,6 +20,7 @@ import { detectFormat, openImport, type FileImport, type ImportFormat } from './
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
 import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
+import { resolveIdentity } from './identity.ts';
 import { NO_CLOCK, placeFiles, type FileClock } from './clock.ts';
 
 /** Format detection looks at this much of a file (detectFormat wants "a few KB")… */
@@ -144,6 +145,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
       result.joins.push({ trace, log: log.name, matched: j.matched, kernelOnly: j.kernelOnly, logOnly: j.logOnly });
       result.diags.push(...j.diags);
     }
+    events = resolveIdentity(events, logs.map((l) => l.log!)).events;
     const a = attributeLocks(events);
     result.attributions.push(...a.attributions);
     lists[g.at] = a.events;

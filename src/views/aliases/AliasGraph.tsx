@@ -1,7 +1,8 @@
 // The path → nodeid → inode graph: small (≤ MAX_GRAPH_NODES), so SVG; d3 gives the column
 // positions (scalePoint) and the edge curves (linkHorizontal). Alias groups are drawn in the
-// alias colour; hovering a node highlights its inode in every view; a click selects the event
-// that first named it.
+// alias colour; hovering a node highlights its inode in every view (when its number is known); a
+// click selects the event that first named it. An inode without evidence of its number reads
+// "ino unknown"; one whose evidence disagrees is marked ⚠ (title says which numbers).
 
 import { scalePoint } from 'd3-scale';
 import { linkHorizontal } from 'd3-shape';
@@ -40,12 +41,12 @@ export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost;
         const p = pos.get(n.id)!;
         const hot = hoverIno !== 0 && n.ino === hoverIno;
         return (
-          <g key={n.id} transform={`translate(${p.x},${p.y})`} className={`node${n.aliased ? ' aliased' : ''}${hot ? ' hot' : ''}`}
+          <g key={n.id} transform={`translate(${p.x},${p.y})`} className={`node${n.aliased ? ' aliased' : ''}${n.conflict ? ' conflict' : ''}${hot ? ' hot' : ''}`}
             data-node={n.id} onMouseEnter={() => host.setHoverLink(-1, n.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}
             onClick={() => host.reveal(-1, n.row)}>
             <rect x={-40} y={-8} width={80} height={16} rx={3} />
             <text textAnchor="middle" dy="0.35em">{n.label.length > 13 ? `${n.label.slice(0, 12)}…` : n.label}</text>
-            <title>{n.label}{n.ino ? ` (ino ${n.ino})` : ''}</title>
+            <title>{n.title}</title>
           </g>
         );
       })}

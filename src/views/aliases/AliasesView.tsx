@@ -7,6 +7,14 @@ import type { ViewHost } from '../host.ts';
 import { AliasGraph } from './AliasGraph.tsx';
 import { MiniTimeline } from './MiniTimeline.tsx';
 import { aliasGroupRows, buildAliasGraph } from './model.ts';
+import { inoText } from '../../trace/derive/inode-groups.ts';
+
+/** An alias group's inode number as evidence gives it: the number, "unknown", or every number flagged. */
+function InoCell({ inos }: { inos: number[] }) {
+  if (inos.length === 0) return <span className="muted" title="no reply or tracepoint in the trace gives this inode's number">unknown</span>;
+  if (inos.length === 1) return <>{inos[0]}</>;
+  return <span className="bad" title="the evidence names more than one inode number for these nodeids">{inos.join(', ')} ⚠ evidence disagrees</span>;
+}
 
 /** The graph's SVG width: three columns of 80 px nodes with room for curves. */
 const GRAPH_WIDTH_PX = 430;
@@ -19,7 +27,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   const graph = useMemo(() => buildAliasGraph(host.aliases), [host, version]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans, host.trace.endNs), [host, version]);
-  const shown = groups.filter((g) => !inoFilter || g.ino === inoFilter);
+  const shown = groups.filter((g) => !inoFilter || g.inos.includes(inoFilter));
   return (
     <div className="aliases-view" data-testid="view-aliases">
       <div className="aliases-top">
@@ -39,8 +47,9 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                 </td></tr>
               )}
               {shown.map((g) => (
-                <tr key={g.ino} data-ino={g.ino} onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}>
-                  <td>{g.ino}</td>
+                <tr key={g.id} data-group={g.id} data-ino={g.ino || undefined} className={g.conflict ? 'conflict' : undefined}
+                  onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}>
+                  <td data-col="ino"><InoCell inos={g.inos} /></td>
                   <td>{g.nodeIds.join(', ')}</td>
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
                   <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}</td>
@@ -51,8 +60,8 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
         </div>
       </div>
       {shown.map((g) => (
-        <div className="alias-mini" key={g.ino}>
-          <h4>ino {g.ino}: IO (top) and i_rwsem holds (bottom) through each nodeid; <span className="bad">red</span> = two “exclusive” holds at once</h4>
+        <div className="alias-mini" key={g.id}>
+          <h4>{inoText(g.inos)}: IO (top) and i_rwsem holds (bottom) through each nodeid; <span className="bad">red</span> = two “exclusive” holds at once</h4>
           <MiniTimeline host={host} group={g} />
         </div>
       ))}

@@ -27,7 +27,7 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
       const plotW = widthPx - MINI_LABEL_WIDTH_PX;
       const k = `${host.traceGeneration}:${host.spans.version}:${host.viewStartNs}:${host.viewEndNs}:${plotW}`;
       if (k !== key || !model) {
-        model = buildMiniTimeline(nodeIds, group.ino, host.locks, host.spans, host.trace, host.viewStartNs, host.viewEndNs, plotW);
+        model = buildMiniTimeline(nodeIds, host.locks, host.spans, host.trace, host.viewStartNs, host.viewEndNs, plotW);
         key = k;
       }
       const ctx = sizeCanvas(canvas, widthPx, miniHeightPx(nodeIds.length));
@@ -48,6 +48,6 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
     });
     host.scheduler.markDirty();
     return () => { off(); detach(); box?.dispose(); };
-  }, [host, group.ino, nodeKey, labelKey]);
-  return <canvas className="mini-timeline" data-testid={`alias-mini-${group.ino}`} ref={canvasRef} />;
+  }, [host, nodeKey, labelKey]);
+  return <canvas className="mini-timeline" data-testid={`alias-mini-${group.id}`} data-ino={group.ino || undefined} ref={canvasRef} />;
 }

@@ -20,18 +20,19 @@ describe('aliasing view model', () => {
     const g = buildAliasGraph(derived(RACE).aliases);
     expect(g.columnSizes).toEqual([3, 3, 2]);
     expect(g.nodes.filter((n) => n.aliased).map((n) => n.id).sort()).toEqual(['i:12', 'n:4', 'n:5', 'p:/d1/file', 'p:/d2/link']);
+    expect(g.nodes.find((n) => n.id === 'i:12')!.label).toBe('ino 12');
     expect(g.edges).toContainEqual({ from: 'n:5', to: 'i:12', aliased: true });
     expect(g.edges).toContainEqual({ from: 'p:/d1', to: 'n:2', aliased: false });
   });
   it('tables alias groups with their overlapping exclusive holds', () => {
     const { aliases, locks, spans, store } = derived(RACE);
     expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([
-      { ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30 },
+      { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30 },
     ]);
   });
   it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {
     const { locks, spans, store } = derived(RACE);
-    const m = buildMiniTimeline([4, 5], 12, locks, spans, store, 0, 100, 100);
+    const m = buildMiniTimeline([4, 5], locks, spans, store, 0, 100, 100);
     expect(m.prims.map((p) => [p.rowPos, p.kind, p.xPx, p.widthPx])).toEqual([
       [0, MiniKind.io, 11, 19], [0, MiniKind.holdW, 10, 40], [1, MiniKind.holdW, 20, 40],
     ]);
@@ -44,5 +45,36 @@ describe('aliasing view model', () => {
     ]);
     expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([]);
     expect(buildAliasGraph(aliases).nodes.some((n) => n.aliased)).toBe(false);
+  });
+
+  // The real capture's shape: a LINK makes 4 and 5 one inode, nothing gives its number.
+  const LINKED = [
+    ev('inode_new', 1, 'srv/1', { nodeId: 2, ino: 0, path: '/d1' }),
+    ev('inode_new', 2, 'srv/1', { nodeId: 4, ino: 0, path: '/d1/file' }),
+    ev('inode_new', 3, 'srv/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+    ev('lock_acquire', 10, 'A/1', { nodeId: 4, ino: 0 }),
+    ev('lock_acquire', 20, 'B/2', { nodeId: 5, ino: 0 }),
+    ev('lock_release', 50, 'A/1', { nodeId: 4, ino: 0 }),
+    ev('lock_release', 60, 'B/2', { nodeId: 5, ino: 0 }),
+  ];
+  it('a LINK group without a number: one "ino unknown" node, never "ino 0" or a nodeid as ino', () => {
+    const g = buildAliasGraph(derived(LINKED).aliases);
+    const inodes = g.nodes.filter((n) => n.column === 2);
+    expect(inodes.map((n) => [n.id, n.label])).toEqual([['u:4', 'ino unknown']]);
+    expect(g.edges.filter((e) => e.to === 'u:4').map((e) => e.from).sort()).toEqual(['n:4', 'n:5']);
+    expect(g.nodes.some((n) => /ino (0|2|4|5)\b/.test(n.label) || /ino (0|4|5)\b/.test(n.title))).toBe(false);
+    expect(g.nodes.find((n) => n.id === 'n:2')!.title).toBe('nodeid 2 → ino unknown');
+  });
+  it('its overlapping exclusive holds are still found (the group, not a number, is the inode)', () => {
+    const { aliases, locks, spans, store } = derived(LINKED);
+    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toMatchObject([{ id: 4, ino: 0, inos: [], nodeIds: [4, 5], overlapCount: 1, overlapTotalNs: 30 }]);
+  });
+  it('evidence that disagrees: both numbers drawn and flagged', () => {
+    const g = buildAliasGraph(derived([
+      ev('iomap_begin', 1, 'A/1', { nodeId: 4, ino: 14 }),
+      ev('iomap_begin', 2, 'A/1', { nodeId: 5, ino: 15 }),
+      ev('inode_new', 3, 'srv/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+    ]).aliases);
+    expect(g.nodes.filter((n) => n.column === 2).map((n) => [n.label, n.conflict])).toEqual([['ino 14 ⚠', true], ['ino 15 ⚠', true]]);
   });
 });

@@ -2,15 +2,18 @@
 //
 //   paths            nodeIds            inodes
 //   /d1/file ───────▶ 4 ───────┐
-//   /d2/link ───────▶ 5 ───────┴──────▶ 12   ← alias group (highlighted)
-//   /d1      ───────▶ 2 ──────────────▶ 13
+//   /d2/link ───────▶ 5 ───────┴──────▶ ino 14 (or "ino unknown")  ← alias group (highlighted)
+//   /d1      ───────▶ 2 ──────────────▶ ino 13
 //
-// The graph is three columns; an edge or node is "aliased" when its ino has several nodeIds. Per
+// The graph is three columns; an edge or node is "aliased" when its nodeId's group (evidence: same
+// real ino, or a LINK — trace/derive/aliases.ts) has several nodeIds. A group without an inode
+// number gets one "ino unknown" node; a nodeId alone without one gets none. Per
 // alias group a mini-timeline shows, per nodeId, the IO through it (iomap steps) and its
 // i_rwsem holds; exclusive holds of different nodeIds that overlap in time are the broken
 // locking model and are marked.
 
-import type { AliasIndex } from '../../trace/derive/aliases.ts';
+import type { AliasGroup, AliasIndex } from '../../trace/derive/aliases.ts';
+import { inoText } from '../../trace/derive/inode-groups.ts';
 import { exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
@@ -24,7 +27,12 @@ export interface GraphNode {
   /** Position within its column, 0-based. */
   slot: number;
   aliased: boolean;
+  /** Its group's evidence names two inode numbers. */
+  conflict: boolean;
+  /** Its group's inode number (0: unknown or disagreeing) — the linked-hover key. */
   ino: number;
+  /** Hover text. */
+  title: string;
   /** Row to select when clicked (first event naming it). */
   row: number;
 }
@@ -35,39 +43,63 @@ export interface AliasGraph { nodes: GraphNode[]; edges: GraphEdge[]; columnSize
 export const MAX_GRAPH_NODES = 400;
 
 export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
-  const aliasedInos = new Set(aliases.groups().map((g) => g.ino));
+  const groups = aliases.groups();
+  const aliasedIds = new Set(groups.map((g) => g.id));
   const onlyGroups = aliases.nodes.size * 2 + aliases.paths.size > MAX_GRAPH_NODES;
+  const groupOf = (id: number): AliasGroup | undefined => aliases.groupOf(id);
+  const sortKey = (n: { nodeId: number }): number => groupOf(n.nodeId)?.inos[0] ?? Infinity;
   const nodeIds = [...aliases.nodes.values()]
-    .filter((n) => !onlyGroups || aliasedInos.has(n.ino))
-    .sort((a, b) => a.ino - b.ino || a.nodeId - b.nodeId);
+    .filter((n) => !onlyGroups || aliasedIds.has(groupOf(n.nodeId)?.id ?? -1))
+    .sort((a, b) => sortKey(a) - sortKey(b) || (groupOf(a.nodeId)?.id ?? 0) - (groupOf(b.nodeId)?.id ?? 0) || a.nodeId - b.nodeId);
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const sizes: [number, number, number] = [0, 0, 0];
-  const seenIno = new Set<number>();
+  const seenInode = new Set<string>();
   const seenPath = new Set<string>();
   for (const n of nodeIds) {
-    const aliased = aliasedInos.has(n.ino);
+    const g = groupOf(n.nodeId);
+    const aliased = g !== undefined && aliasedIds.has(g.id);
+    const conflict = g?.conflict ?? false;
+    const ino = g?.ino ?? 0;
     for (const p of n.paths) {
       if (!seenPath.has(p)) {
         seenPath.add(p);
-        nodes.push({ id: `p:${p}`, column: 0, label: p, slot: sizes[0]++, aliased, ino: n.ino, row: aliases.paths.get(p)?.firstRow ?? n.firstRow });
+        nodes.push({ id: `p:${p}`, column: 0, label: p, title: p, slot: sizes[0]++, aliased, conflict, ino, row: aliases.paths.get(p)?.firstRow ?? n.firstRow });
       }
       edges.push({ from: `p:${p}`, to: `n:${n.nodeId}`, aliased });
     }
-    nodes.push({ id: `n:${n.nodeId}`, column: 1, label: `nodeid ${n.nodeId}`, slot: sizes[1]++, aliased, ino: n.ino, row: n.firstRow });
-    if (n.ino !== 0) {
-      if (!seenIno.has(n.ino)) {
-        seenIno.add(n.ino);
-        nodes.push({ id: `i:${n.ino}`, column: 2, label: `ino ${n.ino}`, slot: sizes[2]++, aliased, ino: n.ino, row: n.firstRow });
+    const inos = g?.inos ?? [];
+    nodes.push({
+      id: `n:${n.nodeId}`, column: 1, label: `nodeid ${n.nodeId}`, title: `nodeid ${n.nodeId} → ${inoText(inos)}`,
+      slot: sizes[1]++, aliased, conflict, ino, row: n.firstRow,
+    });
+    // The inode nodes: each number the evidence names (a member with its own number points at
+    // it, one without at all of the group's), or one "ino unknown" node for an alias group.
+    const own = aliases.inodes.ownInos(n.nodeId);
+    const targets = inos.length === 0 ? (aliased ? [`u:${g!.id}`] : []) : (own.length > 0 ? own : inos).map((i) => `i:${i}`);
+    for (const t of targets) {
+      if (!seenInode.has(t)) {
+        seenInode.add(t);
+        const number = t.startsWith('i:') ? Number(t.slice(2)) : 0;
+        const label = number ? `ino ${number}${conflict ? ' ⚠' : ''}` : 'ino unknown';
+        const title = number
+          ? `ino ${number}${conflict ? ` — the evidence for this inode disagrees: ${inoText(inos)}` : ''}`
+          : 'ino unknown: a LINK says these nodeids are one inode; no reply or tracepoint in the trace gives its number';
+        nodes.push({ id: t, column: 2, label, title, slot: sizes[2]++, aliased, conflict, ino: number, row: n.firstRow });
       }
-      edges.push({ from: `n:${n.nodeId}`, to: `i:${n.ino}`, aliased });
+      edges.push({ from: `n:${n.nodeId}`, to: t, aliased });
     }
   }
   return { nodes, edges, columnSizes: sizes };
 }
 
 export interface AliasGroupRow {
+  /** The group's key (its smallest nodeId). */
+  id: number;
+  /** The inode number; 0 when unknown or when the evidence disagrees (see inos). */
   ino: number;
+  inos: number[];
+  conflict: boolean;
   nodeIds: number[];
   paths: string[];
   /** Paths per nodeId, in nodeIds order. */
@@ -76,12 +108,17 @@ export interface AliasGroupRow {
   overlapTotalNs: number;
 }
 
+/** The alias group key of each lock's nodeId, for exclusiveOverlaps (0: not in the index). */
+export function groupKeyOf(aliases: AliasIndex): (nodeId: number) => number {
+  return (nodeId) => aliases.groupOf(nodeId)?.id ?? 0;
+}
+
 export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: SpanIndex, nowNs: number): AliasGroupRow[] {
-  const overlaps = exclusiveOverlaps(locks, spans, nowNs);
+  const overlaps = exclusiveOverlaps(locks, spans, nowNs, 'i_rwsem', groupKeyOf(aliases));
   return aliases.groups().map((g) => {
-    const mine = overlaps.filter((o) => o.ino === g.ino);
+    const mine = overlaps.filter((o) => o.inode === g.id);
     return {
-      ...g,
+      id: g.id, ino: g.ino, inos: g.inos, conflict: g.conflict, nodeIds: g.nodeIds, paths: g.paths,
       pathsByNode: g.nodeIds.map((id) => aliases.nodes.get(id)?.paths ?? []),
       overlapCount: mine.length,
       overlapTotalNs: mine.reduce((sum, o) => sum + (o.toNs - o.fromNs), 0),
@@ -102,8 +139,9 @@ export interface MiniTimeline {
   overlaps: { xPx: number; widthPx: number }[];
 }
 
+/** One alias group's rows: `nodeIds` are its members (they name one inode, whatever its number). */
 export function buildMiniTimeline(
-  nodeIds: number[], ino: number, locks: LockIndex, spans: SpanIndex, store: TraceStore,
+  nodeIds: number[], locks: LockIndex, spans: SpanIndex, store: TraceStore,
   startNs: number, endNs: number, widthPx: number,
 ): MiniTimeline {
   const scale = new TimeScale(startNs, endNs, widthPx);
@@ -145,8 +183,8 @@ export function buildMiniTimeline(
       add(id, pos, spans.style.data[id] === 1 ? MiniKind.holdW : MiniKind.holdR);
     }
   }
-  const overlaps = exclusiveOverlaps(locks, spans, nowNs)
-    .filter((o) => o.ino === ino && o.toNs >= startNs && o.fromNs <= endNs)
+  const overlaps = exclusiveOverlaps(locks, spans, nowNs, 'i_rwsem', (id) => (posOf.has(id) ? 1 : 0))
+    .filter((o) => o.toNs >= startNs && o.fromNs <= endNs)
     .map((o) => {
       const x0 = Math.max(0, scale.nsToPx(o.fromNs));
       return { xPx: x0, widthPx: Math.max(2, Math.min(widthPx, scale.nsToPx(o.toNs)) - x0) };

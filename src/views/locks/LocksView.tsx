@@ -1,9 +1,11 @@
-// Glue: the lock lanes canvas (LocksController) beside the contention table (LocksTable).
+// Glue: the lock lanes canvas (LocksController) beside the contention table (LocksTable) and the
+// locks' identities (LockIdentities: address, inode, evidence).
 
 import { useEffect, useRef } from 'react';
 import type { ViewHost } from '../host.ts';
 import { LocksController } from './controller.ts';
 import { LocksTable } from './LocksTable.tsx';
+import { LockIdentities } from './LockIdentities.tsx';
 import type { LocksFilter } from './model.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 
@@ -32,7 +34,10 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
           <canvas data-testid="locks-canvas" ref={canvasRef} />
         </div>
       </div>
-      <LocksTable host={host} filter={filter} />
+      <div className="locks-tables">
+        <LocksTable host={host} filter={filter} />
+        <LockIdentities host={host} />
+      </div>
     </div>
   );
 }

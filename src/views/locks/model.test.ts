@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ev } from '../../trace/testing/events.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
-import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockRows, rowStartPos } from './model.ts';
+import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockIdentityRows, lockRows, rowStartPos } from './model.ts';
 import { drawLocks, type LockCanvas } from './draw.ts';
 
 // A: [====W held====]
@@ -144,5 +144,37 @@ describe('locks view model', () => {
     // Drawn over a range inside the long hold: it is there; the open hold of B too.
     const m = buildLocksModel(locks, spans, store, 40_000, 45_000, 100);
     expect(m.prims.count).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('locks view: identities and addresses', () => {
+  const A = 0xffff88813cd98e98n;
+  const B = 0xffff88813cd9ae18n;
+  const att = (addr: bigint, body: object): TraceEvent =>
+    ev('instant', 0, 'dd/1', { name: 'lock_attribution', text: JSON.stringify({ lockAddr: `0x${addr.toString(16)}`, contended: 1, path: '', ...body }) });
+  const events: TraceEvent[] = [
+    att(A, { lock: 'i_rwsem', nodeId: 4, ino: null, methods: ['holder_next_event', 'stack', 'syscall_fd'], unknownReason: '' }),
+    ev('lock_wait', 1, 'dd/1', { lock: 'i_rwsem', nodeId: 4, ino: 0, lockAddr: A }),
+    ev('lock_acquire', 5, 'dd/1', { lock: 'i_rwsem', nodeId: 4, ino: 0, lockAddr: A }),
+    att(B, { lock: 'unknown', nodeId: null, ino: null, methods: [], unknownReason: 'no stack, iomap entry or I/O syscall names the lock' }),
+    ev('lock_wait', 6, 'dd/2', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: B }),
+    ev('lock_acquire', 9, 'dd/2', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: B }),
+    ev('lock_wait', 10, 'dd/3', { lock: 'unknown', nodeId: 0, ino: 0, lockAddr: 0x1234n }),
+  ];
+  it('headers say "ino unknown" / "nodeid unknown" (never ino 0) and show the address; unknown locks stay apart by address', () => {
+    const { locks } = derived(events);
+    expect(lockRows(locks).filter((r) => r.type === 'lock').map((r) => r.label)).toEqual([
+      'ino unknown · unknown nodeid unknown · 0xffff88813cd9ae18',
+      'ino unknown · unknown nodeid unknown · 0x1234',
+      'ino unknown · i_rwsem nodeid 4 · 0xffff88813cd98e98',
+    ]);
+  });
+  it('each lock names its evidence from the import (methods, reason), or none', () => {
+    const { locks, aliases } = derived(events);
+    expect(lockIdentityRows(locks, aliases).map((r) => [`0x${r.lockAddr.toString(16)}`, r.lock, r.nodeId, r.ino, r.methods, r.unknownReason])).toEqual([
+      ['0xffff88813cd9ae18', 'unknown', 0, 0, [], 'no stack, iomap entry or I/O syscall names the lock'],
+      ['0x1234', 'unknown', 0, 0, [], ''],
+      ['0xffff88813cd98e98', 'i_rwsem', 4, 0, ['holder_next_event', 'stack', 'syscall_fd'], ''],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 // Pure model of the locks view, after Tracy's lock lanes: one header row per lock (i_rwsem or
 // invalidate_lock of one nodeId), then one row per task that waited for or held it.
 //
-//   ino 12 · i_rwsem nodeid 4                                  ← header row
+//   ino 12 · i_rwsem nodeid 4 · 0xffff88813cd98e98             ← header row (address when traced)
 //     writerA/1001   [####W####]        [##W##]                ← held exclusive
 //     reader/1003        [////wait////][=R=]                   ← waiting (hatched), held shared
 //
@@ -16,10 +16,11 @@
 
 import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import { LOCK_RANK, lockRank, reachOf, type LockIndex, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
+import { LOCK_RANK, lockAddrText, lockRank, reachOf, type LockIndex, type LockInfo, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import { resized } from '../../trace/growable.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
@@ -99,10 +100,17 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
     if (filter.ino && l.ino !== filter.ino) continue;
     const taskRows = l.rowIdxs.filter((ri) => !filter.task || locks.rows[ri]!.task.includes(filter.task));
     if (taskRows.length === 0) continue;
-    rows.push({ type: 'lock', lockIdx: l.idx, rowIdx: -1, label: `ino ${l.ino} · ${l.lock} nodeid ${l.nodeId}`, ino: l.ino });
+    rows.push({ type: 'lock', lockIdx: l.idx, rowIdx: -1, label: lockHeaderLabel(l), ino: l.ino });
     for (const ri of taskRows) rows.push({ type: 'task', lockIdx: l.idx, rowIdx: ri, label: locks.rows[ri]!.task, ino: l.ino });
   }
   return rows;
+}
+
+/** A lock's header: its inode ("ino unknown" when no evidence names it), name, nodeid and address. */
+export function lockHeaderLabel(l: Pick<LockInfo, 'ino' | 'lock' | 'nodeId' | 'lockAddr'>): string {
+  const parts = [l.ino ? `ino ${l.ino}` : 'ino unknown', `${l.lock} ${l.nodeId ? `nodeid ${l.nodeId}` : 'nodeid unknown'}`];
+  if (l.lockAddr !== 0n) parts.push(lockAddrText(l.lockAddr));
+  return parts.join(' · ');
 }
 
 /** First position in `row.spanIds` whose span can still be running at fromNs (spans are in start order). */
@@ -293,4 +301,38 @@ export function clickTarget(locks: LockIndex, spans: SpanIndex, spanId: number):
   if (spanId < 0 || spans.kind.data[spanId] !== SpanKind.lock_wait) return spanId;
   const h = locks.holderOf(spans, spanId);
   return h >= 0 ? h : spanId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The locks' identities (LockIdentities.tsx): one row per lock, with the import's evidence.
+
+export interface LockIdentityRow {
+  lockIdx: number;
+  lockAddr: bigint;
+  lock: string;
+  /** 0: unknown. */
+  nodeId: number;
+  /** 0: unknown (or the evidence disagrees: see inoEvidence). */
+  ino: number;
+  inoEvidence: number[];
+  /** Evidence names (lock-evidence.ts), [] when the source recorded none. */
+  methods: string[];
+  unknownReason: string;
+}
+
+/** Locks in the view's order (lockRows), each with what the import's attribution recorded for its address. */
+export function lockIdentityRows(locks: LockIndex, aliases: AliasIndex): LockIdentityRow[] {
+  const out: LockIdentityRow[] = [];
+  for (const r of lockRows(locks)) {
+    if (r.type !== 'lock') continue;
+    const l = locks.locks[r.lockIdx]!;
+    const att = aliases.lockEvidence.get(l.lockAddr);
+    const group = l.nodeId ? aliases.groupOf(l.nodeId) : undefined;
+    out.push({
+      lockIdx: l.idx, lockAddr: l.lockAddr, lock: l.lock, nodeId: l.nodeId,
+      ino: l.ino || group?.ino || 0, inoEvidence: att ? (att.ino !== null ? [att.ino] : []) : group?.inos ?? [],
+      methods: att?.methods ?? [], unknownReason: att?.unknownReason ?? '',
+    });
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
-import { inspectorSections, rowSections } from './describe.ts';
+import { inspectorSections, lockIdentitySection, rowSections } from './describe.ts';
 import { relativesOf } from '../../trace/derive/relatives.ts';
 
 /**
@@ -20,6 +20,9 @@ export function Inspector({ host }: { host: ViewHost }) {
   const validSpan = spanId >= 0 && spanId < host.spans.count;
   const validRow = !validSpan && row >= 0 && row < host.trace.length;
   const sections = validSpan ? inspectorSections(host.trace, host.spans, spanId) : validRow ? rowSections(host.trace, row) : [];
+  const lockRow = validSpan ? host.spans.beginRow.data[spanId]! : validRow ? row : -1;
+  const lockSection = lockRow >= 0 ? lockIdentitySection(host.trace, lockRow, host.aliases.lockEvidence) : null;
+  if (lockSection) sections.splice(1, 0, lockSection);
   const relatives = validSpan || validRow ? relativesOf(host, validSpan ? spanId : -1, row) : [];
   return (
     <aside className="inspector" data-testid="inspector">

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../../trace/store.ts';
 import { SpanIndex } from '../../trace/spans.ts';
 import { MapType, Opcode, OpFlag } from '../../trace/fuse-proto.ts';
-import { formatField, inspectorSections, spanTooltip } from './describe.ts';
+import { formatField, inspectorSections, lockIdentitySection, rowSections, spanTooltip } from './describe.ts';
+import { ev } from '../../trace/testing/events.ts';
+import { derived } from '../testing-fixtures.ts';
 
 describe('inspector text', () => {
   it('pretty-prints flags, opcodes, map types and addresses', () => {
@@ -30,5 +32,32 @@ describe('inspector text', () => {
     expect(rows.mapAddr).toBe('0x10000');
     expect(rows.opflags).toBe('write (0x1)');
     expect(spanTooltip(store, spans, 0).title).toBe('iomap write:mapped');
+  });
+
+  it('unknown identities read "unknown" / "not traced", never 0', () => {
+    expect(formatField('ino', 0)).toBe('unknown');
+    expect(formatField('ino', 14)).toBe('14');
+    expect(formatField('nodeId', 0)).toBe('unknown');
+    expect(formatField('lockAddr', 0n)).toBe('not traced');
+    expect(formatField('lockAddr', 0xffff88813cd98e98n)).toBe('0xffff88813cd98e98');
+    expect(formatField('aliasOf', 4)).toBe('nodeid 4 (same inode: LINK)');
+    const { store } = derived([ev('inode_lookup', 1, 's/1', { nodeId: 5, ino: 14, path: '', nlookup: 0 })]);
+    expect(rowSections(store, 0)[0]!.rows.find((r) => r.field === 'nlookup')!.value).toBe('not counted (identity evidence)');
+  });
+
+  it('a lock event shows its address and the attribution\'s evidence', () => {
+    const text = JSON.stringify({ lockAddr: '0xffff88813cd9ae18', lock: 'i_rwsem', nodeId: 5, ino: null, path: '/mnt/d2/link', methods: ['stack', 'syscall_fd'], contended: 2, unknownReason: '' });
+    const { store, aliases } = derived([
+      ev('instant', 0, 'dd/2', { name: 'lock_attribution', text }),
+      ev('lock_wait', 1, 'dd/2', { lock: 'i_rwsem', nodeId: 5, ino: 0, lockAddr: 0xffff88813cd9ae18n }),
+      ev('lock_wait', 2, 'sim/1', { lockAddr: 0n }),
+    ]);
+    expect(lockIdentitySection(store, 1, aliases.lockEvidence)!.rows).toEqual([
+      { field: 'lock.address', value: '0xffff88813cd9ae18' },
+      { field: 'lock.attributed', value: 'i_rwsem, nodeid 5, ino unknown, /mnt/d2/link' },
+      { field: 'lock.evidence', value: "stack role, in-flight syscall's fd → path" },
+    ]);
+    expect(lockIdentitySection(store, 2, aliases.lockEvidence)!.rows[0]).toEqual({ field: 'lock.address', value: 'not traced' });
+    expect(lockIdentitySection(store, 0, aliases.lockEvidence)).toBeNull();
   });
 });

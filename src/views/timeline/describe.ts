@@ -6,11 +6,16 @@ import type { TraceStore } from '../../trace/store.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
+import { methodLabel, type LockEvidence } from '../../trace/derive/lock-evidence.ts';
 
 export function formatField(name: string, value: unknown): string {
-  if (typeof value === 'bigint') return `0x${value.toString(16)}`;
+  if (typeof value === 'bigint') return name === 'lockAddr' && value === 0n ? 'not traced' : `0x${value.toString(16)}`;
   if (typeof value !== 'number') return String(value);
   switch (name) {
+    // 0 means unknown (docs/trace-format.md): never print it as a number.
+    case 'ino': return value === 0 ? 'unknown' : String(value);
+    case 'nodeId': return value === 0 ? 'unknown' : String(value);
+    case 'aliasOf': return value === 0 ? 'none known' : `nodeid ${value} (same inode: LINK)`;
     case 'opflags': return `${formatFlags(value, opFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
     case 'mapFlags': return `${formatFlags(value, mapFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
     case 'ioendFlags': return `${formatFlags(value, ioendFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
@@ -92,6 +97,8 @@ export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { 
   }
   if (kindName === 'lock_wait' || kindName === 'lock_hold') {
     title = `${kindName === 'lock_wait' ? 'wait for' : 'hold'} ${String(begin.lock)} ${String(begin.mode)}`;
+    pick('lockAddr', 'address');
+    pick('ino');
   }
   pick('nodeId');
   pick('posBytes', 'pos');
@@ -102,6 +109,31 @@ export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { 
 /** Sections for a single event that is not a span (cache, inode events…). */
 export function rowSections(store: TraceStore, row: number): InspectorSection[] {
   const s: InspectorSection = { title: `event: row ${row}`, rows: [] };
-  for (const [field, value] of Object.entries(store.get(row))) s.rows.push({ field, value: formatField(field, value) });
+  const ev = store.get(row);
+  for (const [field, value] of Object.entries(ev)) {
+    // An inode_lookup with nlookup 0 is identity evidence (a reply probe, an INODE prefix), not a counted lookup.
+    const text = ev.kind === 'inode_lookup' && field === 'nlookup' && value === 0 ? 'not counted (identity evidence)' : formatField(field, value);
+    s.rows.push({ field, value: text });
+  }
   return [s];
+}
+
+/**
+ * The lock's identity for a lock event row: its address and what the import's attribution used to
+ * name it (lock_attribution, trace/derive/lock-evidence.ts); null for other rows.
+ */
+export function lockIdentitySection(store: TraceStore, row: number, evidence: LockEvidence): InspectorSection | null {
+  const kind = store.kindOf(row);
+  if (kind !== 'lock_wait' && kind !== 'lock_acquire' && kind !== 'lock_release' && kind !== 'lock_contention') return null;
+  const addr = store.readField('lockAddr', row) as bigint;
+  const rows = [{ field: 'lock.address', value: formatField('lockAddr', addr) }];
+  const att = evidence.get(addr);
+  if (att) {
+    rows.push({ field: 'lock.attributed', value: `${att.lock}, nodeid ${att.nodeId ?? 'unknown'}, ino ${att.ino ?? 'unknown'}${att.path ? `, ${att.path}` : ''}` });
+    rows.push({ field: 'lock.evidence', value: att.methods.length ? att.methods.map(methodLabel).join(', ') : 'none' });
+    if (att.unknownReason) rows.push({ field: 'lock.unknownReason', value: att.unknownReason });
+  } else {
+    rows.push({ field: 'lock.evidence', value: 'none recorded (the source did not attribute it)' });
+  }
+  return { title: 'lock identity', rows };
 }
