@@ -35,10 +35,11 @@ export interface FtraceStats {
   skipped: number;
 }
 
-/** A handler with its own system's state (one per tracepoint name, per parser). */
-interface Bound {
-  handler: TracepointHandler<unknown>;
-  state: unknown;
+/** A tracepoint name and its handler (null: none) with its own system's state; one per name seen, per parser. */
+interface Tracepoint {
+  readonly name: string;
+  readonly handler: TracepointHandler<unknown> | null;
+  readonly state: unknown;
 }
 
 /** The context handlers see: the header's fields of the current line, emission through the output. */
@@ -93,9 +94,9 @@ export class FtraceParser implements LineSink {
   private readonly cur: Cursor;
   private readonly ctx: LineContext;
   private readonly syscalls: Syscalls;
-  /** Tracepoint names, interned (the handler table is looked up by the interned string). */
-  private readonly names = new Interner<string>();
-  private readonly handlers = new Map<string, Bound>();
+  /** Tracepoints by the units of their name: the table is looked up once per distinct name, not per line. */
+  private readonly tracepoints = new Interner<Tracepoint>();
+  private readonly handlers = new Map<string, Tracepoint>();
 
   /** `systems`: the tracepoint tables (systems/index.ts); a name in two of them is a programming error. */
   constructor(
@@ -109,12 +110,12 @@ export class FtraceParser implements LineSink {
     this.out = new EventOutput(onEvent);
     this.cur = new Cursor(this.line);
     this.ctx = new LineContext(this.header, this.out, this.cur, this.line, sourceName, diags);
-    this.syscalls = new Syscalls(this.line, this.ctx);
+    this.syscalls = new Syscalls(this.line, this.header, this.out);
     for (const system of systems as ReadonlyArray<TracepointSystem<unknown>>) {
       const state = system.newState(this.ctx);
       for (const [name, handler] of Object.entries(system.handlers)) {
         if (this.handlers.has(name)) throw new Error(`ftrace: tracepoint ${name} is in two systems (${system.name})`);
-        this.handlers.set(name, { handler, state });
+        this.handlers.set(name, { name, handler, state });
       }
     }
   }
@@ -221,30 +222,29 @@ export class FtraceParser implements LineSink {
     if (p > b && u[p] === 58) {
       let q = p + 1;
       while (isWord(u[q]!)) q++;
-      if (q > p + 1 && u[q] === 58 && (q + 1 === end || isWs(u[q + 1]!))) return this.event(this.name(p + 1, q), skipWs(u, q + 1));
-      if (p + 1 === end || isWs(u[p + 1]!)) return this.event(this.name(b, p), skipWs(u, p + 1));
+      if (q > p + 1 && u[q] === 58 && (q + 1 === end || isWs(u[q + 1]!))) return this.event(this.tracepoint(p + 1, q), skipWs(u, q + 1));
+      if (p + 1 === end || isWs(u[p + 1]!)) return this.event(this.tracepoint(b, p), skipWs(u, p + 1));
     }
     throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(line.str(b, end))}`);
   }
 
-  /** The tracepoint name u[from, to), interned. */
-  private name(from: number, to: number): string {
-    const names = this.names;
+  /** The tracepoint named u[from, to). */
+  private tracepoint(from: number, to: number): Tracepoint {
     const u = this.line.u;
-    const name = names.get(u, from, to);
-    if (name !== undefined) return name;
+    const known = this.tracepoints.get(u, from, to);
+    if (known !== undefined) return known;
     const key = unitsToString(u, from, to);
-    return names.put(key, key);
+    return this.tracepoints.put(key, this.handlers.get(key) ?? { name: key, handler: null, state: null });
   }
 
   /** A tracepoint's body is u[b, le): its table's handler, else the fallbacks (file comment). */
-  private event(name: string, b: number): void {
+  private event(tp: Tracepoint, b: number): void {
     const c = this.cur.reset(b, this.line.le);
     const ctx = this.ctx;
+    const name = tp.name;
     ctx.name = name;
-    const bound = this.handlers.get(name);
-    if (bound !== undefined) {
-      bound.handler(ctx, c, bound.state);
+    if (tp.handler !== null) {
+      tp.handler(ctx, c, tp.state);
       return;
     }
     if (name.startsWith('fuse_')) {

@@ -8,7 +8,8 @@
 // `dup/dup2/dup3` copy it, `close` drops it.
 import type { AppOp } from '../../schema.ts';
 import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../units.ts';
-import type { TracepointContext } from './context.ts';
+import type { EventOutput } from './deferral.ts';
+import type { HeaderParser } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';
 import type { Line } from './line.ts';
 
@@ -30,7 +31,8 @@ export class Syscalls {
   /** Open files by process, then fd. */
   private readonly fds = new Map<number, Map<number, OpenFile>>();
 
-  constructor(private readonly line: Line, private readonly ctx: TracepointContext) {}
+  /** `header` holds the current line's task and time; events go to `out`. */
+  constructor(private readonly line: Line, private readonly header: HeaderParser, private readonly out: EventOutput) {}
 
   /**
    * `sys_NAME(args)` or `sys_NAME -> ret` at `b` (b starts `sys_`); false if neither matches:
@@ -95,24 +97,24 @@ export class Syscalls {
    * probe that reads a fuse_in_header (unique=, opcode=, nodeid=) also yields a fuse_recv.
    */
   uprobe(name: string, body: string): void {
-    const ctx = this.ctx;
-    const tsNs = ctx.tsNs;
-    const task = ctx.task;
+    const h = this.header;
+    const tsNs = h.tsNs;
+    const task = h.task;
     const args = new Map<string, string>();
     for (const m of body.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) args.set(m[1]!, m[2]!);
     for (const k of ['path', 'pathname', 'filename', 'file']) {
       const v = args.get(k);
       if (v !== undefined && v.startsWith('"')) {
-        ctx.taskState.uprobePath = v.slice(1, -1);
+        h.taskState.uprobePath = v.slice(1, -1);
         break;
       }
     }
     const unique = args.has('unique') ? parseNum(args.get('unique')!) : NaN;
     const opcode = args.has('opcode') ? parseNum(args.get('opcode')!) : NaN;
     const nodeId = args.has('nodeid') ? parseNum(args.get('nodeid')!) : NaN;
-    ctx.emit({ kind: 'instant', tsNs, task, name, text: body });
+    this.out.emit({ kind: 'instant', tsNs, task, name, text: body });
     if (!Number.isNaN(unique) && !Number.isNaN(opcode) && !Number.isNaN(nodeId)) {
-      ctx.emit({ kind: 'fuse_recv', tsNs, task, unique, opcode, nodeId });
+      this.out.emit({ kind: 'fuse_recv', tsNs, task, unique, opcode, nodeId });
     }
   }
 
@@ -186,10 +188,10 @@ export class Syscalls {
 
   /** Arguments are u[from, to); `op` is SYSCALL_OPS[sys]. */
   private enter(sys: string, op: AppOp | undefined, from: number, to: number): void {
-    const ctx = this.ctx;
-    const tsNs = ctx.tsNs;
-    const task = ctx.task;
-    const state = ctx.taskState;
+    const h = this.header;
+    const tsNs = h.tsNs;
+    const task = h.task;
+    const state = h.taskState;
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       // Only tracked so fds keep their paths (dd opens its output as 3 and dup2s it to 1).
       this.args(from, to);
@@ -197,7 +199,7 @@ export class Syscalls {
       state.dupFrom = this.argLong(fildes >= 0 ? fildes : this.argIdx('oldfd'));
     }
     if (op === undefined) {
-      ctx.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: this.line.str(from, to) });
+      this.out.emit({ kind: 'instant', tsNs, task, name: `sys_enter_${sys}`, text: this.line.str(from, to) });
       return;
     }
     this.args(from, to);
@@ -222,21 +224,21 @@ export class Syscalls {
         posBytes = this.argNum(sys, 'offset');
         lenBytes = this.argNum(sys, 'len');
       }
-      const file = this.fds.get(ctx.proc)?.get(fd);
+      const file = this.fds.get(h.proc)?.get(fd);
       if (file) {
         path = file.path;
         oflags = file.oflags;
       }
     }
     state.inFlight = { op, fd, path, oflags };
-    ctx.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
+    this.out.emit({ kind: 'app_op_begin', tsNs, task, op, path, fd, posBytes, lenBytes, oflags });
   }
 
   /** The return value is u[retStart, retEnd); `op` is SYSCALL_OPS[sys]. */
   private exit(sys: string, op: AppOp | undefined, retStart: number, retEnd: number): void {
-    const ctx = this.ctx;
-    const state = ctx.taskState;
-    const proc = ctx.proc;
+    const h = this.header;
+    const state = h.taskState;
+    const proc = h.proc;
     const u = this.line.u;
     if (sys === 'dup' || sys === 'dup2' || sys === 'dup3') {
       const from = state.dupFrom;
@@ -261,6 +263,6 @@ export class Syscalls {
     } else if (op === 'close' && ret === 0 && fd >= 0) {
       this.fds.get(proc)?.delete(fd);
     }
-    ctx.emit({ kind: 'app_op_end', tsNs: ctx.tsNs, task: ctx.task, op, fd, ret });
+    this.out.emit({ kind: 'app_op_end', tsNs: h.tsNs, task: h.task, op, fd, ret });
   }
 }
