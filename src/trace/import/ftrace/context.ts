@@ -6,8 +6,10 @@
 //     ctx.emit({ kind: …, tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, posBytes, … });
 //   },
 //
-// A handler reads its body in order, emits zero or more events, and may keep memory per task
-// (TaskState), per system (its state) or hold an event open for a later line (defer, WaitQueue).
+// A handler reads its body in order and says what the line was — emits an event, completes a
+// deferred one, or keepAsInstant() if it only noted something (no line is dropped) — and may keep
+// memory per task (TaskState), per system (its state) or hold an event open for a later line
+// (defer, WaitQueue).
 // Events are emitted in input order; a held event holds everything emitted after it.
 import type { AppOp, TraceEvent } from '../../schema.ts';
 import type { Cursor } from './cursor.ts';
