@@ -1,0 +1,135 @@
+// Emission in input order, with events held while a later line may still change one of them:
+//   - a `<stack trace>` block: one `instant` named `stack_trace`, its text the `=>` frames that
+//     follow (innermost first, one per line), open until the next non-frame line;
+//   - per-task deferral (defer): an event settled by the same task's next event, e.g.
+//     `fuse_iomap_ioend` `sent` (is the next event a fuse_send of FUSE_IOMAP_IOEND?) and a
+//     `fuse_iomap_cache_lookup` that its `_result` completes into a hit;
+//   - wait queues: events completed by a later line found by key, in order, e.g. 6.12–6.17
+//     `fuse_request_send … req 0` waiting for its connection's next unmatched `fuse_request_end`.
+// While any is open, every emitted event is held; held events go out in order once none is.
+// Past MAX_HELD_EVENTS the open decisions are dropped (events keep what they were emitted with).
+import type { TraceEvent } from '../../schema.ts';
+import type { Resolve, WaitQueue } from './context.ts';
+
+/** Events held for deferred decisions before they are forced out. */
+const MAX_HELD_EVENTS = 4096;
+
+interface Deferred { ev: TraceEvent; resolve: Resolve<TraceEvent> | null }
+
+export class EventOutput {
+  private held: TraceEvent[] = [];
+  private stack: { ev: TraceEvent & { kind: 'instant' }; frames: string[] } | null = null;
+  private readonly deferredByTask = new Map<string, Deferred>();
+  /** Events in wait queues (all queues). */
+  waiting = 0;
+  private readonly queues: Array<KeyedWaitQueue<TraceEvent>> = [];
+
+  constructor(private readonly onEvent: (ev: TraceEvent) => void) {}
+
+  /** Emits in input order, holding events while a deferred decision is open. */
+  emit(ev: TraceEvent): void {
+    if (this.deferredByTask.size > 0) {
+      const d = this.deferredByTask.get(ev.task);
+      if (d !== undefined && d.ev !== ev) {
+        this.deferredByTask.delete(ev.task);
+        if (d.resolve !== null) d.resolve(d.ev, ev);
+      }
+    }
+    if (this.stack === null && this.deferredByTask.size === 0 && this.waiting === 0 && this.held.length === 0) {
+      this.onEvent(ev);
+      return;
+    }
+    this.held.push(ev);
+    if (this.held.length >= MAX_HELD_EVENTS) {
+      this.dropOpen();
+      this.flush();
+    } else if (this.stack === null && this.deferredByTask.size === 0 && this.waiting === 0) this.flush();
+  }
+
+  defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
+    // A still open deferral of this task is settled by this event (its next one).
+    const prev = this.deferredByTask.get(ev.task);
+    if (prev !== undefined && prev.resolve !== null) prev.resolve(prev.ev, ev);
+    this.deferredByTask.set(ev.task, { ev, resolve: resolve as Resolve<TraceEvent> | null });
+    this.emit(ev);
+  }
+
+  deferredOf(task: string): TraceEvent | undefined {
+    return this.deferredByTask.size === 0 ? undefined : this.deferredByTask.get(task)?.ev;
+  }
+
+  closeDeferred(task: string): void {
+    this.deferredByTask.delete(task);
+  }
+
+  waitQueue<E extends TraceEvent>(): WaitQueue<E> {
+    const q = new KeyedWaitQueue<TraceEvent>(this);
+    this.queues.push(q);
+    return q as unknown as WaitQueue<E>;
+  }
+
+  /** Opens a `<stack trace>` block: `ev` (an instant) gets the frames added until closeStack. */
+  openStack(ev: TraceEvent & { kind: 'instant' }): void {
+    this.stack = { ev, frames: [] };
+    this.emit(ev);
+  }
+
+  /** Adds a frame to the open stack block; false if none is open. */
+  addFrame(frame: string): boolean {
+    if (this.stack === null) return false;
+    this.stack.frames.push(frame);
+    return true;
+  }
+
+  closeStack(): void {
+    const s = this.stack;
+    if (s === null) return;
+    this.stack = null;
+    s.ev.text = s.frames.join('\n');
+    if (this.deferredByTask.size === 0 && this.waiting === 0) this.flush();
+  }
+
+  /** The input ended: every open decision is closed as it stands, everything held goes out. */
+  end(): void {
+    this.closeStack();
+    this.dropOpen();
+    this.flush();
+  }
+
+  private dropOpen(): void {
+    this.deferredByTask.clear();
+    for (const q of this.queues) q.clear();
+    this.waiting = 0;
+  }
+
+  private flush(): void {
+    if (this.stack !== null) return;
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = [];
+    for (const ev of held) this.onEvent(ev);
+  }
+}
+
+class KeyedWaitQueue<E extends TraceEvent> implements WaitQueue<E> {
+  private readonly byKey = new Map<number, E[]>();
+  constructor(private readonly out: EventOutput) {}
+  push(key: number, ev: E): void {
+    let q = this.byKey.get(key);
+    if (!q) this.byKey.set(key, (q = []));
+    q.push(ev);
+    this.out.waiting++;
+    this.out.emit(ev);
+  }
+  take(key: number): E | undefined {
+    const q = this.byKey.get(key);
+    const ev = q?.shift();
+    if (ev === undefined) return undefined;
+    this.out.waiting--;
+    if (q!.length === 0) this.byKey.delete(key);
+    return ev;
+  }
+  clear(): void {
+    this.byKey.clear();
+  }
+}

@@ -1,0 +1,284 @@
+// The event line's header (fuse-iomap-domain.md §4.1, §4.2):
+//
+//   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: <body>
+//
+// as a regular expression (the scanners below implement exactly this, without backtracking or
+// capture strings; the lazy comm is the only search):
+//   ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
+//
+// Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
+// timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.
+// A `secs.frac` stamp scales frac by its digit count (µs from the kernel, ns from `trace-cmd -t`);
+// a bare integer (non-ns trace clocks) is taken as ns.
+//
+// Known headers: a trace is a few tasks taking turns, so the start of each recently matched header
+// (up to its flags/timestamp column) is remembered and a line that starts with one unit for unit
+// only has its flags, timestamp and ':' left to match.
+import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../units.ts';
+import { newTaskState, type TaskState } from './context.ts';
+import type { Line } from './line.ts';
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */
+const KNOWN_HEADER_SLOTS = 32;
+/** Longer header starts (a very long comm) are not remembered. */
+const KNOWN_HEADER_MAX_CHARS = 128;
+
+/** A header start that matched (known): its code units up to the flags column, and what they gave. */
+interface KnownHeader {
+  prefix: Uint16Array;
+  /** prefix[0, 4k) packed 4 units to an int32 (little-endian); null if a unit is not a byte. */
+  words: Int32Array | null;
+  pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState }
+
+export class HeaderParser {
+  /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
+  originNs: bigint | null = null;
+  /**
+   * How the first event's time was printed: 'secs' (`secs.usecs`, or ns from `trace-cmd -t`: an
+   * ns trace clock) or 'integer' (a raw count: the `counter`/`x86-tsc`… clocks); null before it.
+   */
+  stampKind: 'secs' | 'integer' | null = null;
+  // The last matched header (kept until the next match).
+  tsNs = 0;
+  task = '';
+  taskState: TaskState = newTaskState('');
+  pid = 0;
+  /** tgid if the line has one, else pid. */
+  proc = 0;
+  private originSec = 0;
+  private originFracNs = 0;
+  /** `comm-pid` units → task state. */
+  private readonly tasks = new Interner<TaskState>();
+  /** Every task's state by name (the interner forgets old keys; state must not be lost). */
+  private readonly taskStates = new Map<string, TaskState>();
+  /** Recently matched header starts, replaced round-robin; the last one that matched is tried first. */
+  private readonly knownHeaders: KnownHeader[] = [];
+  private nextKnownHeader = 0;
+  private lastKnownHeader = 0;
+  // Set by a header match: where the flags/timestamp column starts, the timestamp's digit ranges.
+  private flagsCol = 0;
+  private secStart = 0;
+  private secEnd = 0;
+  private fracStart = -1;
+  private fracEnd = -1;
+
+  constructor(private readonly line: Line) {}
+
+  /**
+   * The header of a line that starts like a recently matched one, unit for unit up to the flags
+   * or timestamp column (and not followed by more whitespace there): the grammar made the same
+   * decisions on those units, so only the flags, timestamp and ':' are left to match; sets time,
+   * pid, proc and task and returns the body's index. -1 if no prefix applies or the rest does not
+   * match (then parse() decides: the comm may end at a later '-'). A handful of prefixes cover
+   * nearly every line and skip ~45 of ~110 chars.
+   */
+  known(): number {
+    const line = this.line;
+    const u = line.u;
+    const ls = line.ls;
+    const len = line.le - ls;
+    const dv = line.words;
+    const known = this.knownHeaders;
+    const count = known.length;
+    for (let e = 0, at = this.lastKnownHeader; e < count; e++, at = at + 1 === count ? 0 : at + 1) {
+      const h = known[at]!;
+      const prefix = h.prefix;
+      const n = prefix.length;
+      // The pid's last digit first: tasks' prefixes share their leading spaces, often the comm.
+      if (len <= n || u[ls + h.pidLast] !== h.pidLastCode) continue;
+      // 4 units per read where it can (a loop over ~45 units was 7% of the parse; the source
+      // string's startsWith measured slower than that loop).
+      let k = 0;
+      const w = h.words;
+      if (dv !== null && w !== null) {
+        let j = 0;
+        while (j < w.length && dv.getInt32(ls + 4 * j, true) === w[j]) j++;
+        if (j < w.length) continue;
+        k = 4 * j;
+      }
+      while (k < n && u[ls + k] === prefix[k]) k++;
+      if (k < n || isWs(u[ls + n]!)) continue;
+      const bodyCol = this.timeAndColon(ls + n);
+      if (bodyCol < 0) return -1;
+      this.lastKnownHeader = at;
+      this.pid = h.pid;
+      this.proc = h.proc;
+      this.taskState = h.task;
+      this.task = h.task.name;
+      this.setTime();
+      return bodyCol;
+    }
+    return -1;
+  }
+
+  /**
+   * Matches the header (grammar above) at the start of the line; on success sets pid, proc, task
+   * and time and returns the body's index, else -1. `commStart` is past the leading spaces and
+   * tabs. The comm is lazy: the first '-' after which the rest of the header matches ends it.
+   */
+  parse(commStart: number): number {
+    const u = this.line.u;
+    let cs = commStart;
+    while (isWs(u[cs]!)) cs++;
+    if (cs >= this.line.le) return -1;
+    const firstDash = this.indexOfUnit(45, cs + 1);
+    for (let dash = firstDash; dash >= 0; dash = this.indexOfUnit(45, dash + 1)) {
+      const bodyCol = this.afterComm(cs, dash);
+      if (bodyCol === -1) continue;
+      if (bodyCol >= 0 && dash === firstDash) this.remember(dash);
+      return bodyCol < 0 ? -1 : bodyCol;
+    }
+    return -1;
+  }
+
+  /** First index of unit `c` in [from, le) of the line, or -1. */
+  private indexOfUnit(c: number, from: number): number {
+    const u = this.line.u;
+    const le = this.line.le;
+    for (let i = from; i < le; i++) if (u[i] === c) return i;
+    return -1;
+  }
+
+  /**
+   * Remembers the start of the header that just matched, up to its flags/timestamp column (see
+   * known). Only for a comm that ended at its first '-': with an earlier '-' in the comm, whether
+   * that dash could end it on another line depends on text after the prefix.
+   */
+  private remember(dash: number): void {
+    const u = this.line.u;
+    const ls = this.line.ls;
+    const n = this.flagsCol - ls;
+    if (n > KNOWN_HEADER_MAX_CHARS) return;
+    let pidEnd = dash + 1;
+    while (isDigit(u[pidEnd]!)) pidEnd++;
+    const prefix = new Uint16Array(n);
+    prefix.set(u.subarray(ls, ls + n));
+    const packed = new Int32Array(n >> 2);
+    let words: Int32Array | null = packed;
+    for (let j = 0; j < packed.length; j++) {
+      const at = ls + 4 * j;
+      if ((u[at]! | u[at + 1]! | u[at + 2]! | u[at + 3]!) > 255) {
+        words = null;
+        break;
+      }
+      packed[j] = u[at]! | (u[at + 1]! << 8) | (u[at + 2]! << 16) | (u[at + 3]! << 24);
+    }
+    this.knownHeaders[this.nextKnownHeader] = {
+      prefix, words, pidLast: pidEnd - 1 - ls, pidLastCode: u[pidEnd - 1]!,
+      pid: this.pid, proc: this.proc, task: this.taskState,
+    };
+    this.nextKnownHeader = (this.nextKnownHeader + 1) % KNOWN_HEADER_SLOTS;
+  }
+
+  /** The header after a comm ending at `dash`: the body's index, -1 (try the next dash) or -2 (no match at all). */
+  private afterComm(cs: number, dash: number): number {
+    const u = this.line.u;
+    let p = dash + 1;
+    const pidStart = p;
+    while (isDigit(u[p]!)) p++;
+    const pidEnd = p;
+    if (pidEnd === pidStart || !isWs(u[p]!)) return -1;
+    while (isWs(u[++p]!));
+    let tgid = 0;
+    if (u[p] === 40) { // (tgid) or (-----)
+      while (isWs(u[++p]!));
+      const t0 = p;
+      if (isDigit(u[p]!)) {
+        while (isDigit(u[++p]!));
+        tgid = decAt(u, t0, p);
+      } else if (u[p] === 45) {
+        while (u[++p] === 45);
+      } else return -1;
+      if (u[p] !== 41 || !isWs(u[p + 1]!)) return -1;
+      p++;
+      while (isWs(u[++p]!));
+    }
+    if (u[p] !== 91) return -1; // [cpu]
+    const cpuStart = ++p;
+    while (isDigit(u[p]!)) p++;
+    if (p === cpuStart || u[p] !== 93 || !isWs(u[p + 1]!)) return -1;
+    p++;
+    while (isWs(u[++p]!));
+    this.flagsCol = p;
+    p = this.timeAndColon(p);
+    if (p < 0) return -1;
+    // Matched, unless the comm holds a line terminator (`.` stops there; later dashes would only
+    // include it too).
+    for (let k = cs + 1; k < dash; k++) if (isLineTerminator(u[k]!)) return -2;
+    this.pid = decAt(u, pidStart, pidEnd);
+    this.proc = tgid || this.pid;
+    let state = this.tasks.get(u, cs, pidEnd);
+    if (state === undefined) {
+      const name = `${unitsToString(u, cs, dash)}/${unitsToString(u, pidStart, pidEnd)}`;
+      state = this.taskStates.get(name);
+      if (state === undefined) this.taskStates.set(name, (state = newTaskState(name)));
+      this.tasks.put(unitsToString(u, cs, pidEnd), state);
+    }
+    this.taskState = state;
+    this.task = state.name;
+    this.setTime();
+    return p;
+  }
+
+  /**
+   * The header from its flags column `p` on: `[flags] secs[.frac]: `. Returns the body's index
+   * (or -1) and leaves the timestamp's digit ranges in secStart/secEnd/fracStart/fracEnd.
+   */
+  private timeAndColon(p: number): number {
+    const u = this.line.u;
+    // 4 or 5 flag characters and a space are the flags; digits then ':' cannot be (no ':' in them).
+    let q = p;
+    while (isFlagChar(u[q]!)) q++;
+    if ((q - p === 4 || q - p === 5) && isWs(u[q]!)) {
+      p = q;
+      while (isWs(u[++p]!));
+    }
+    const secStart = p;
+    while (isDigit(u[p]!)) p++;
+    const secEnd = p;
+    if (secEnd === secStart) return -1;
+    let fracStart = -1;
+    let fracEnd = -1;
+    if (u[p] === 46) {
+      fracStart = ++p;
+      while (isDigit(u[p]!)) p++;
+      fracEnd = p;
+      if (fracEnd === fracStart) return -1;
+    }
+    if (u[p] !== 58 || !isWs(u[p + 1]!)) return -1;
+    p++;
+    while (isWs(u[++p]!));
+    this.secStart = secStart;
+    this.secEnd = secEnd;
+    this.fracStart = fracStart;
+    this.fracEnd = fracEnd;
+    return p;
+  }
+
+  /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
+  private setTime(): void {
+    const u = this.line.u;
+    const { secStart, secEnd, fracStart, fracEnd } = this;
+    let sec: number;
+    let fracNs: number;
+    if (fracStart >= 0) {
+      sec = decAt(u, secStart, secEnd);
+      const digits = Math.min(fracEnd - fracStart, 9);
+      fracNs = decAt(u, fracStart, fracStart + digits) * POW10[9 - digits]!;
+    } else if (secEnd - secStart > 9) {
+      sec = decAt(u, secStart, secEnd - 9);
+      fracNs = decAt(u, secEnd - 9, secEnd);
+    } else {
+      sec = 0;
+      fracNs = decAt(u, secStart, secEnd);
+    }
+    if (this.originNs === null) {
+      this.originSec = sec;
+      this.originFracNs = fracNs;
+      this.originNs = BigInt(sec) * 1_000_000_000n + BigInt(fracNs);
+      this.stampKind = fracStart >= 0 ? 'secs' : 'integer';
+    }
+    this.tsNs = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
+  }
+}

@@ -1,0 +1,23 @@
+// The line being parsed, shared by the framer (which fills it) and every reader after it (header,
+// body cursor, syscalls). One object per parser, refilled per line: readers keep indexes, not it.
+import { unitsToString, type Units } from '../units.ts';
+
+export class Line {
+  /** The line is u[ls, le), with a 0 unit at le (the sentinel, units.ts). */
+  u: Units = new Uint8Array(1);
+  ls = 0;
+  le = 0;
+  /** If not null, holds the same text at the same indexes (str() slices it instead of decoding). */
+  src: string | null = null;
+  /** The line holds no line terminator ('\r' is the only one an ASCII line can hold): its chunk has none. */
+  crFree = false;
+  /** A DataView of u when u is bytes (the known-header cache compares 4 units per read), else null. */
+  words: DataView | null = null;
+  /** 1-based number of the line in the input (lines skipped as too long count too). */
+  lineNo = 0;
+
+  /** u[from, to) as a string (a slice of the source string when there is one). */
+  str(from: number, to: number): string {
+    return this.src !== null ? this.src.slice(from, to) : unitsToString(this.u, from, to);
+  }
+}

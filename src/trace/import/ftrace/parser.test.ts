@@ -1,0 +1,107 @@
+// The tracepoint tables: a name registered in a system's table reaches its handler (with the
+// line's time, task and the system's state); an unknown name stays an instant with its body;
+// per-task deferral settles an event by the same task's next event.
+import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../schema.ts';
+import type { AnyTracepointSystem, TracepointSystem } from './context.ts';
+import { FtraceParser } from './parser.ts';
+import { SYSTEMS } from './systems/index.ts';
+
+type Instant = TraceEvent & { kind: 'instant' };
+
+function run(lines: string[], systems: ReadonlyArray<AnyTracepointSystem>): { events: TraceEvent[]; diags: string[] } {
+  const events: TraceEvent[] = [];
+  const p = new FtraceParser('t', (e) => events.push(e), undefined, systems);
+  p.push(lines.join('\n') + '\n');
+  p.end();
+  return { events, diags: p.diags.first.map((d) => `${d.line}: ${d.code}: ${d.message}`) };
+}
+
+/** Counts its calls in its state; `my_tp: x N` → an instant `seen` with text `N #calls`. */
+const counting: TracepointSystem<{ calls: number }> = {
+  name: 'test',
+  newState: () => ({ calls: 0 }),
+  handlers: {
+    my_tp(ctx, c, s) {
+      s.calls++;
+      ctx.emit({ kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: 'seen', text: `${c.num('x')} #${s.calls}` });
+    },
+  },
+};
+
+describe('ftrace tracepoint tables', () => {
+  it('dispatches a registered name to its handler; an unknown name is an instant with its body', () => {
+    const { events, diags } = run([
+      '  dd-7 [000] ..... 1.000001: my_tp: x 5',
+      '  dd-7 [000] ..... 1.000003: other_tp: x 6 y 7',
+      '  kw-9 [001] ..... 1.000004: test:my_tp: x 0x10', // `system:name` form
+    ], [counting]);
+    expect(diags).toEqual([]);
+    expect(events).toEqual([
+      { kind: 'instant', tsNs: 0, task: 'dd/7', name: 'seen', text: '5 #1' },
+      { kind: 'instant', tsNs: 2000, task: 'dd/7', name: 'other_tp', text: 'x 6 y 7' },
+      { kind: 'instant', tsNs: 3000, task: 'kw/9', name: 'seen', text: '16 #2' },
+    ]);
+  });
+
+  it('a body the handler cannot read is an `unparsed` instant and a diag naming the field', () => {
+    const { events, diags } = run(['  dd-7 [000] ..... 1.000001: my_tp: x zz'], [counting]);
+    expect(events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/7', name: 'unparsed', text: 'my_tp: x zz' }]);
+    expect(diags).toEqual(["1: bad_body: x: 'zz' is not a number"]);
+  });
+
+  it('without the table the same tracepoint is an instant with its body', () => {
+    const { events } = run(['  dd-7 [000] ..... 1.000001: my_tp: x 5'], SYSTEMS);
+    expect(events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/7', name: 'my_tp', text: 'x 5' }]);
+  });
+
+  it('a name in two systems is refused when the parser is made', () => {
+    expect(() => new FtraceParser('t', () => {}, undefined, [counting, { ...counting, name: 'again' }])).toThrow(/my_tp is in two systems/);
+  });
+
+  it('defer: an event is settled by its own task’s next event and output keeps input order', () => {
+    // `ask` is answered iff the same task's next event is an `answer`; other tasks' events between do not count.
+    const asking: TracepointSystem<null> = {
+      name: 'test',
+      newState: () => null,
+      handlers: {
+        ask(ctx) {
+          ctx.defer({ kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: 'ask', text: 'unanswered' }, (held, next) => {
+            held.text = next.kind === 'instant' && next.name === 'answer' ? 'answered' : 'unanswered';
+          });
+        },
+      },
+    };
+    const { events } = run([
+      '  a-1 [000] ..... 1.000001: ask: ',
+      '  b-2 [000] ..... 1.000002: answer: ', // another task: not a's answer
+      '  a-1 [000] ..... 1.000003: answer: ',
+      '  b-2 [000] ..... 1.000004: ask: ',
+      '  b-2 [000] ..... 1.000005: other: ',
+      '  a-1 [000] ..... 1.000006: ask: ', // the input ends before a's next event: stays as emitted
+    ], [asking]);
+    expect(events.map((e) => [e.tsNs, e.task, (e as Instant).name, (e as Instant).text])).toEqual([
+      [0, 'a/1', 'ask', 'answered'],
+      [1000, 'b/2', 'answer', ''],
+      [2000, 'a/1', 'answer', ''],
+      [3000, 'b/2', 'ask', 'unanswered'],
+      [4000, 'b/2', 'other', ''],
+      [5000, 'a/1', 'ask', 'unanswered'],
+    ]);
+  });
+
+  it('an event is delivered only once nothing open could still change it', () => {
+    const asking: TracepointSystem<null> = {
+      name: 'test',
+      newState: () => null,
+      handlers: { ask: (ctx) => ctx.defer({ kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: 'ask', text: '' }, null) },
+    };
+    const delivered: string[] = [];
+    const p = new FtraceParser('t', (e) => delivered.push(`${e.task} ${(e as Instant).name}`), undefined, [asking]);
+    p.push('  a-1 [000] ..... 1.000001: ask: \n  b-2 [000] ..... 1.000002: x: \n');
+    expect(delivered).toEqual([]); // a's ask is open: b's x waits behind it
+    p.push('  a-1 [000] ..... 1.000003: y: \n');
+    expect(delivered).toEqual(['a/1 ask', 'b/2 x', 'a/1 y']);
+    p.end();
+  });
+});

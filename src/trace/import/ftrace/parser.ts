@@ -1,0 +1,268 @@
+// FtraceParser: trace_pipe, the tracefs `trace` file and `trace-cmd report` output, incremental
+// (push chunks, then end) and isomorphic, so a dropped file parses in the browser too. Never
+// throws on input: a bad line is a counted diagnostic (file:line:col) and parsing goes on; a line
+// whose header parses but whose body does not is still kept as an `instant` named `unparsed`.
+//
+//   framing.ts  chunk → line ──► header.ts  `comm-pid [cpu] flags time:` ──► body (below)
+//   body:  `<stack trace>` + `=>` frames        → stack block (deferral.ts)
+//          `sys_x(…)` / `sys_x -> r`             → syscalls.ts
+//          `[system:]name: body`                 → systems/*.ts table by name, else:
+//             sys_enter_x / sys_exit_x           → syscalls.ts (trace-cmd)
+//             `(0x…) k=v …` (not fuse_*)         → uprobe (syscalls.ts)
+//             anything else                      → instant with the body
+//   every event → deferral.ts (held while a later line may change it) → onEvent, in input order.
+import type { TraceEvent } from '../../schema.ts';
+import { DiagSink } from '../../ndjson.ts';
+import { parseFlags } from '../../fuse-proto.ts';
+import { Interner, hasAt, isWord, isWs, skipWs, unitsToString } from '../units.ts';
+import type {
+  AnyTracepointSystem, Resolve, SharedState, SystemSetup, TaskState, TracepointContext, TracepointHandler, TracepointSystem, WaitQueue,
+} from './context.ts';
+import { BodyError, Cursor, excerpt } from './cursor.ts';
+import { EventOutput } from './deferral.ts';
+import { LineFramer, MAX_FTRACE_LINE_BYTES, type LineSink } from './framing.ts';
+import { HeaderParser } from './header.ts';
+import { Line } from './line.ts';
+import { Syscalls } from './syscalls.ts';
+import { SYSTEMS } from './systems/index.ts';
+
+const LOST = /LOST (\d+) EVENTS/;
+
+export interface FtraceStats {
+  lines: number;
+  events: number;
+  /** Lines that were not events: comments, trace-cmd headers, blank lines. */
+  skipped: number;
+}
+
+/** A tracepoint name and its handler (null: none) with its own system's state; one per name seen, per parser. */
+interface Tracepoint {
+  readonly name: string;
+  readonly handler: TracepointHandler<unknown> | null;
+  readonly state: unknown;
+}
+
+/** The context handlers see: the header's fields of the current line, emission through the output. */
+class LineContext implements TracepointContext, SystemSetup {
+  name = '';
+  readonly shared: SharedState = { fuseIomapInodes: new Set() };
+  constructor(
+    private readonly header: HeaderParser,
+    private readonly out: EventOutput,
+    private readonly cur: Cursor,
+    private readonly line: Line,
+    private readonly sourceName: string,
+    private readonly diags: DiagSink,
+  ) {}
+  get tsNs(): number { return this.header.tsNs; }
+  get task(): string { return this.header.task; }
+  get taskState(): TaskState { return this.header.taskState; }
+  get proc(): number { return this.header.proc; }
+  emit(ev: TraceEvent): void {
+    this.out.emit(ev);
+  }
+  keepAsInstant(): void {
+    this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: this.name, text: this.cur.text() });
+  }
+  defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
+    this.out.defer(ev, resolve);
+  }
+  deferred(): TraceEvent | undefined {
+    return this.out.deferredOf(this.header.task);
+  }
+  closeDeferred(): void {
+    this.out.closeDeferred(this.header.task);
+  }
+  waitQueue<E extends TraceEvent>(): WaitQueue<E> {
+    return this.out.waitQueue<E>();
+  }
+  flags(text: string, table: ReadonlyArray<readonly [number, string]>, what: string): number {
+    const { value, unknown } = parseFlags(text, table);
+    if (unknown.length > 0) this.diag('unknown_flag', `unknown ${what} ${unknown.join('|')}`);
+    return value;
+  }
+  diag(code: string, message: string): void {
+    this.diags.add({ source: this.sourceName, line: this.line.lineNo, col: 0, code, message });
+  }
+}
+
+export class FtraceParser implements LineSink {
+  readonly stats: FtraceStats = { lines: 0, events: 0, skipped: 0 };
+  private readonly line = new Line();
+  private readonly framer: LineFramer;
+  private readonly header: HeaderParser;
+  private readonly out: EventOutput;
+  private readonly cur: Cursor;
+  private readonly ctx: LineContext;
+  private readonly syscalls: Syscalls;
+  /** Tracepoints by the units of their name: the table is looked up once per distinct name, not per line. */
+  private readonly tracepoints = new Interner<Tracepoint>();
+  private readonly handlers = new Map<string, Tracepoint>();
+
+  /** `systems`: the tracepoint tables (systems/index.ts); a name in two of them is a programming error. */
+  constructor(
+    private readonly sourceName: string,
+    onEvent: (ev: TraceEvent) => void,
+    readonly diags = new DiagSink(),
+    systems: ReadonlyArray<AnyTracepointSystem> = SYSTEMS,
+  ) {
+    this.framer = new LineFramer(this.line, this, this.stats);
+    this.header = new HeaderParser(this.line);
+    this.out = new EventOutput(onEvent);
+    this.cur = new Cursor(this.line);
+    this.ctx = new LineContext(this.header, this.out, this.cur, this.line, sourceName, diags);
+    this.syscalls = new Syscalls(this.line, this.header, this.out);
+    for (const system of systems as ReadonlyArray<TracepointSystem<unknown>>) {
+      const state = system.newState(this.ctx);
+      for (const [name, handler] of Object.entries(system.handlers)) {
+        if (this.handlers.has(name)) throw new Error(`ftrace: tracepoint ${name} is in two systems (${system.name})`);
+        this.handlers.set(name, { name, handler, state });
+      }
+    }
+  }
+
+  /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
+  get originNs(): bigint | null {
+    return this.header.originNs;
+  }
+  /** How the first event's time was printed (HeaderParser.stampKind): which kind of trace clock. */
+  get stampKind(): 'secs' | 'integer' | null {
+    return this.header.stampKind;
+  }
+
+  /** Text (a string) or UTF-8 bytes; a file may be pushed either way, in chunks of any size. */
+  push(chunk: string | Uint8Array): void {
+    this.framer.push(chunk);
+  }
+
+  end(): void {
+    this.framer.end();
+    this.out.end();
+    if (this.stats.events === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no trace events in file');
+  }
+
+  private diag(line: number, col: number, code: string, message: string): void {
+    this.diags.add({ source: this.sourceName, line, col, code, message });
+  }
+
+  lineTooLong(lineNo: number): void {
+    this.diag(lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
+  }
+
+  /** The framer's current line, from its first unit. */
+  onLine(): void {
+    const line = this.line;
+    const u = line.u;
+    const ls = line.ls;
+    const le = line.le;
+    let bodyCol = this.header.known();
+    if (bodyCol >= 0) {
+      this.out.closeStack();
+    } else {
+      // Stack frames continue the open <stack trace> block.
+      let i = ls;
+      while (u[i] === 32 || u[i] === 9) i++;
+      if (u[i] === 61 && u[i + 1] === 62) {
+        if (!this.out.addFrame(line.str(i + 2, le).trim())) {
+          this.diag(line.lineNo, i - ls + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
+        }
+        return;
+      }
+      this.out.closeStack();
+      if (i === le || u[i] === 35) {
+        this.stats.skipped++;
+        return;
+      }
+      bodyCol = this.header.parse(i);
+      if (bodyCol < 0) {
+        this.nonEventLine(i);
+        return;
+      }
+    }
+    this.stats.events++;
+    try {
+      this.dispatch(bodyCol);
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      this.diag(line.lineNo, bodyCol - ls + 1, 'bad_body', e.message);
+      this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text: line.str(bodyCol, le) });
+    }
+  }
+
+  /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
+  private nonEventLine(indent: number): void {
+    const line = this.line;
+    const t = line.str(indent, line.le);
+    const lost = LOST.exec(t);
+    if (lost) {
+      const n = Number(lost[1]);
+      const tsNs = this.header.tsNs;
+      this.out.emit({ kind: 'gap', tsNs, task: '', missedEvents: n, fromTsNs: tsNs, toTsNs: tsNs });
+      return;
+    }
+    if (/^(cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |\s*\[?\d+\] ?$)/.test(t) || /^[A-Za-z_ ]+ = /.test(t)) {
+      this.stats.skipped++;
+      return;
+    }
+    this.diag(line.lineNo, indent - line.ls + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
+  }
+
+  /** The body starts at `b`: a stack trace, a syscall (raw_syscalls/syscalls text) or `event: body`. */
+  private dispatch(b: number): void {
+    const line = this.line;
+    const u = line.u;
+    const c0 = u[b];
+    if (c0 === 60 && hasAt(u, b, '<stack trace>')) {
+      this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'stack_trace', text: '' });
+      return;
+    }
+    if (c0 === 115 && u[b + 1] === 121 && u[b + 2] === 115 && u[b + 3] === 95 && // sys_, not sys_enter_/sys_exit_
+      (u[b + 4] !== 101 || (!hasAt(u, b + 4, 'enter_') && !hasAt(u, b + 4, 'exit_'))) && this.syscalls.tryLine(b)) {
+      return;
+    }
+    // ^(?:\w+:)?(\w+):(?:\s+|$)
+    const end = line.le;
+    let p = b;
+    while (isWord(u[p]!)) p++;
+    if (p > b && u[p] === 58) {
+      let q = p + 1;
+      while (isWord(u[q]!)) q++;
+      if (q > p + 1 && u[q] === 58 && (q + 1 === end || isWs(u[q + 1]!))) return this.event(this.tracepoint(p + 1, q), skipWs(u, q + 1));
+      if (p + 1 === end || isWs(u[p + 1]!)) return this.event(this.tracepoint(b, p), skipWs(u, p + 1));
+    }
+    throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(line.str(b, end))}`);
+  }
+
+  /** The tracepoint named u[from, to). */
+  private tracepoint(from: number, to: number): Tracepoint {
+    const u = this.line.u;
+    const known = this.tracepoints.get(u, from, to);
+    if (known !== undefined) return known;
+    const key = unitsToString(u, from, to);
+    return this.tracepoints.put(key, this.handlers.get(key) ?? { name: key, handler: null, state: null });
+  }
+
+  /** A tracepoint's body is u[b, le): its table's handler, else the fallbacks (file comment). */
+  private event(tp: Tracepoint, b: number): void {
+    const c = this.cur.reset(b, this.line.le);
+    const ctx = this.ctx;
+    const name = tp.name;
+    ctx.name = name;
+    if (tp.handler !== null) {
+      tp.handler(ctx, c, tp.state);
+      return;
+    }
+    if (name.startsWith('fuse_')) {
+      // A series event without a handler: an instant (never a uprobe).
+    } else if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
+      return this.syscalls.traceCmd(name, b);
+    } else if (this.line.u[b] === 40) {
+      const body = c.text();
+      if (/^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
+        this.syscalls.uprobe(name, body);
+        return;
+      }
+    }
+    ctx.keepAsInstant();
+  }
+}

@@ -1,0 +1,9 @@
+// Every tracing system whose tracepoints become schema events; a tracepoint in none of them is
+// kept as an `instant` with its body. A name may appear in one system only (checked at startup).
+import type { AnyTracepointSystem } from '../context.ts';
+import { fuseSystem } from './fuse.ts';
+import { iomapSystem } from './iomap.ts';
+import { lockSystem } from './lock.ts';
+import { miscSystem } from './misc.ts';
+
+export const SYSTEMS: ReadonlyArray<AnyTracepointSystem> = [fuseSystem, iomapSystem, lockSystem, miscSystem];
