@@ -22,7 +22,7 @@ describe('summarize', () => {
     const sum = summarize(s);
     expect(sum.aliasGroups).toEqual([{ ino: 12, nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(sum.requests.byOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
-    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, contended: 1, waitNsTotal: 30, waitNsMax: 30 }]);
+    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, contended: 1, unfinished: 0, waitNsTotal: 30, waitNsMax: 30 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
     expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics', 'accounting']);
