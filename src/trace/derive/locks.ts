@@ -103,6 +103,8 @@ export class LockIndex {
   private readonly rowBySpan = new Growable(Int32Array, 1024);
   processedSpans = 0;
   version = 0;
+  /** Holds inferred from lock contention events (their ends are never traced): the locks view says so. */
+  inferredHolds = 0;
   private spansVersion = -1;
   private readonly lockByKey = new Map<string, number>();
   private readonly rowByKey = new Map<string, number>();
@@ -131,6 +133,7 @@ export class LockIndex {
       }
       const info = this.locks[li]!;
       const head = spans.isBegunBefore(id);
+      if (spans.isInferredHold(id)) this.inferredHolds++;
       if (head) info.headHoldIds.push(id);
       else (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
       const task = store.strings.get(taskCol[row]!);
