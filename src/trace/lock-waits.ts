@@ -39,7 +39,10 @@ export function forEachLockWait(
   return count;
 }
 
-/** How every view writes a count of waits: `12 (+3 did not end)`. */
-export function countWithUnfinished(ended: number, unfinished: number): string {
-  return unfinished > 0 ? `${ended} (+${unfinished} did not end)` : String(ended);
+/**
+ * How every view writes a count of waits: `12 (+3 did not end)` for a complete trace; in a live
+ * stream an unfinished wait may still end: `12 (+3 still waiting)`.
+ */
+export function countWithUnfinished(ended: number, unfinished: number, complete = true): string {
+  return unfinished > 0 ? `${ended} (+${unfinished} ${complete ? 'did not end' : 'still waiting'})` : String(ended);
 }

@@ -40,7 +40,7 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
               onMouseEnter={() => r.key.startsWith('ino:') && host.setHoverLink(-1, Number(r.key.slice(4)))}
               onMouseLeave={() => host.setHoverLink(-1, 0)}>
               <td>{r.label}</td>
-              <td className="num" data-col="contended">{countWithUnfinished(r.contended, r.unfinished)}</td>
+              <td className="num" data-col="contended">{countWithUnfinished(r.contended, r.unfinished, host.spans.complete)}</td>
               <td className="num">{formatDurNs(r.totalWaitNs)}</td>
               <td className="num">{formatDurNs(r.maxWaitNs)}</td>
               <td className="num">{formatDurNs(r.meanWaitNs)}</td>
