@@ -100,6 +100,8 @@ describe('spans the trace shows, and only those', () => {
     // if that hold were drawn to the end of the trace: its end is not traced, so no overlap.
     expect(exclusiveOverlaps(locks, spans, store.endNs)).toEqual([]);
     expect(countUnendedWriteHolds(locks, spans)).toBe(2); // the inferred one and dd/102's begun-before one
+    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', 12)).toBe(2);
+    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', 13)).toBe(0);
     // The area selection times the one request that ended (50 ns) and counts the open one apart.
     const area = aggregateArea(spans, store, new AliasIndex(), 1000, 2400);
     expect([area.requests, area.openRequests, area.byOpcode.map((r) => [r.count, r.totalNs])]).toEqual([2, 1, [[1, 50]]]);

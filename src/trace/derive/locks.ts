@@ -411,11 +411,11 @@ export function exclusiveOverlaps(index: LockIndex, spans: SpanIndex, nowNs: num
   return out.sort((a, b) => a.fromNs - b.fromNs);
 }
 
-/** W holds of `lock` with an end or start the trace does not show: left out of exclusiveOverlaps. */
-export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem'): number {
+/** W holds of `lock` (on `ino`, if given) with an end or start the trace does not show: left out of exclusiveOverlaps. */
+export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', ino?: number): number {
   let n = 0;
   for (const info of index.locks) {
-    if (info.lock !== lock) continue;
+    if (info.lock !== lock || (ino !== undefined && info.ino !== ino)) continue;
     for (let k = 0; k < info.holdIds.length; k++) {
       const id = info.holdIds.data[k]!;
       if (spans.style.data[id] === LockStyle.write && !spans.hasDuration(id)) n++;

@@ -26,7 +26,7 @@ describe('aliasing view model', () => {
   it('tables alias groups with their overlapping exclusive holds', () => {
     const { aliases, locks, spans, store } = derived(RACE);
     expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([
-      { ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30 },
+      { ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30, unendedHolds: 0 },
     ]);
   });
   it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {

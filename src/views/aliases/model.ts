@@ -11,7 +11,7 @@
 // locking model and are marked.
 
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
-import { exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
+import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
@@ -74,6 +74,8 @@ export interface AliasGroupRow {
   pathsByNode: string[][];
   overlapCount: number;
   overlapTotalNs: number;
+  /** W holds on the ino whose start or end the trace does not show: not compared, counted apart. */
+  unendedHolds: number;
 }
 
 export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: SpanIndex, nowNs: number): AliasGroupRow[] {
@@ -85,6 +87,7 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
       pathsByNode: g.nodeIds.map((id) => aliases.nodes.get(id)?.paths ?? []),
       overlapCount: mine.length,
       overlapTotalNs: mine.reduce((sum, o) => sum + (o.toNs - o.fromNs), 0),
+      unendedHolds: countUnendedWriteHolds(locks, spans, 'i_rwsem', g.ino),
     };
   });
 }
