@@ -112,6 +112,31 @@ test('with a reply probe giving st_ino 14, the alias group shows ino 14', async 
   expect(errors).toEqual([]);
 });
 
+test('an imported real trace says what it does not show: holds inferred from contention fade out, the locks view notes hold ends are not traced', async ({ page }) => {
+  const errors = await open(page);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  await page.getByTestId('file-input').setInputFiles([join(FIXTURE, 'trace.txt'), join(FIXTURE, 'fuse2fs-d.log')]);
+  await waitLoaded(page);
+  // The trace has 3 lock:contention_end lines with ret=0 and no lock release event: 3 holds whose
+  // start is traced and whose end is not.
+  const unended = await hooks(page, (h) => h.unended());
+  expect(unended.complete).toBe(true);
+  expect(unended.inferredHolds).toHaveLength(3);
+  await page.getByTestId('tab-locks').click();
+  const note = page.getByTestId('locks-inferred-note');
+  await expect(note).toBeVisible();
+  await expect(note).toContainText('Hold ends are not traced: 3 holds are inferred from lock contention');
+  // All 3 waits ended (each contention_begin has its contention_end): nothing counted apart.
+  await expect(page.getByTestId('locks-table').locator('td[data-col="contended"]').first()).not.toContainText('did not end');
+  // The inspector says it for a selected inferred hold.
+  await hooks(page, (h) => h.reveal(h.unended().inferredHolds[0]!));
+  await expect(page.getByTestId('inspector').locator('tr[data-field="trace"] td')).toHaveText('inferred from lock contention: start traced, end not traced');
+  await expect(page.getByTestId('inspector').locator('tr[data-field="durNs"] td')).toHaveText('inferred from lock contention: start traced, end not traced');
+  await waitIdle(page);
+  await page.screenshot({ path: 'test-results/unended-locks.png' });
+  expect(errors).toEqual([]);
+});
+
 test('a dropped file with garbage lines lists them as file:line diagnostics and still shows the good events', async ({ page }) => {
   const errors = await open(page);
   const lines = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8').split('\n');

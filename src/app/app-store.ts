@@ -523,6 +523,8 @@ export class AppStore implements ViewHost {
     this.importStatus = { ...this.importStatus, phase: 'done', doneBytes: this.importStatus.totalBytes };
     this.diagLines = diagLines;
     this.diagCount = diagCount;
+    // The trace is complete: spans still open never end in it (open-ended, SpanIndex.markComplete).
+    this.spans.markComplete();
     // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
     this.trace.trim();
     this.spans.trim();

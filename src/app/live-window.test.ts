@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../trace/store.ts';
-import { SpanIndex } from '../trace/spans.ts';
+import { SPAN_KIND_NAMES, SpanIndex } from '../trace/spans.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { ev } from '../trace/testing/events.ts';
 import type { TraceEvent } from '../trace/schema.ts';
@@ -131,20 +131,26 @@ describe('live window: eviction', () => {
     const fresh = new SpanIndex();
     fresh.update(w.trace);
     expectSameSpans(w.spans, fresh);
-    // …and equal the spans of the whole trace that begin at or after the cut, rows shifted.
+    // …and equal the spans of the whole trace that begin at or after the cut, rows shifted; the
+    // cut syscall's app_op and hold are in the window as begun-before spans (their ends are kept).
     const full = new SpanIndex();
     full.update(src);
     const firstKept = [...full.beginRow.data.subarray(0, full.count)].findIndex((r) => r >= 83);
-    expect(full.count - firstKept).toBe(w.spans.count);
-    for (let id = 0; id < w.spans.count; id++) {
-      const f = firstKept + id;
+    const seen = [...Array(w.spans.count).keys()].filter((id) => !w.spans.isBegunBefore(id));
+    const before = [...Array(w.spans.count).keys()].filter((id) => w.spans.isBegunBefore(id));
+    expect(full.count - firstKept).toBe(seen.length);
+    seen.forEach((id, i) => {
+      const f = firstKept + i;
       expect([w.spans.kind.data[id], w.spans.startNs.data[id], w.spans.endNs.data[id], w.spans.beginRow.data[id], w.spans.endRow.data[id]])
         .toEqual([full.kind.data[f], full.startNs.data[f], full.endNs.data[f], full.beginRow.data[f]! - 83, full.endRow.data[f]! - 83]);
-    }
+    });
+    expect(before.map((id) => SPAN_KIND_NAMES[w.spans.kind.data[id]!])).toEqual(['lock_hold', 'app_op']);
+    for (const id of before) expect(w.spans.startNs.data[id]).toBe(w.trace.startNs);
     expect(w.spans.beginRow.data[0]).toBe(0); // the fuse_send at the cut
     expect(w.trace.kindOf(0)).toBe('fuse_send');
-    // 39 whole syscalls × 5 spans (app_op, wait, hold, req, serve) + the cut one's req and serve.
-    expect(w.spans.count).toBe(39 * 5 + 2);
+    // 39 whole syscalls × 5 spans (app_op, wait, hold, req, serve) + the cut one's req and serve,
+    // and its app_op and hold that began before the window.
+    expect(w.spans.count).toBe(39 * 5 + 2 + 2);
     for (let id = 0; id < w.spans.count; id++) expect(w.spans.beginRow.data[id]).toBeLessThan(w.trace.length);
     // Lock index: waits and holds of the kept syscalls only, with valid span ids.
     const waits = w.locks.locks.reduce((n, l) => n + l.waitIds.length, 0);

@@ -65,6 +65,10 @@ export interface FusescopeHooks {
   importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string };
   /** A/B compare: null when not comparing. Times are each side's own ns; `aligned*` the shared axis. */
   compare(): CompareInfo | null;
+  /** Span ids whose start or end the trace does not show (SpanIndex flags), and whether the trace is complete. */
+  unended(): { complete: boolean; openEnded: number[]; begunBefore: number[]; inferredHolds: number[] };
+  /** Selects a span and brings it into view (as an inspector link does). */
+  reveal(spanId: number): void;
   /** A span drawn in side A's or B's timeline (as findSpan). */
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
@@ -160,6 +164,17 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       };
     },
     tab: () => store.tab,
+    unended: () => {
+      const s = store.spans;
+      const out = { complete: s.complete, openEnded: [] as number[], begunBefore: [] as number[], inferredHolds: [] as number[] };
+      for (let id = 0; id < s.count; id++) {
+        if (s.isBegunBefore(id)) out.begunBefore.push(id);
+        if (s.isInferredHold(id)) out.inferredHolds.push(id);
+        else if (s.isOpenEnded(id)) out.openEnded.push(id);
+      }
+      return out;
+    },
+    reveal: (spanId) => store.reveal(spanId, -1),
     source: () => store.sourceKind,
     replay: () => ({
       playheadNs: store.playheadNs, playing: store.replay.playing, speed: store.replay.speed,

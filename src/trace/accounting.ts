@@ -7,7 +7,9 @@
 //   upcalls/MiB   = fuse_send count per opcode name ÷ (bytes moved / 1 MiB)
 //   cache hit     = cache_lookup with hit ÷ all cache_lookup
 //   conversions   = iomap_ioend with sent && UNWRITTEN flag (each one is a server conversion upcall)
-//   lock wait     = lock_wait → the same task's next lock_acquire of that lock and nodeid
+//   lock wait     = lock_wait → the same task's next lock_acquire of that lock and nodeid; a wait
+//                   with no such acquire did not end in the trace: counted in lockWaitsUnfinished,
+//                   in no total
 //   throughput    = bytes moved ÷ virtual duration (first to last event)
 
 import { IoendFlag, opcodeName } from './fuse-proto.ts';
@@ -36,10 +38,13 @@ export interface Accounting {
   staleMappings: number;
   /** Sent IOEND upcalls carrying the UNWRITTEN flag. */
   unwrittenConversions: number;
-  /** Sum and max of lock waits, over all locks. */
+  /** Sum and max of the lock waits that ended, over all locks. */
   lockWaitTotalNs: number;
   lockWaitMaxNs: number;
+  /** Lock waits that ended in the trace. */
   lockWaits: number;
+  /** Lock waits that did not end in the trace (no acquire followed): no duration, counted apart. */
+  lockWaitsUnfinished: number;
   /** bytesMoved per virtual second (0 for a zero-length trace). */
   throughputBytesPerSec: number;
 }
@@ -92,7 +97,7 @@ export function accountRun(store: TraceStore): Accounting {
         break;
     }
   }
-  forEachLockWait(store, (_row, waitNs) => {
+  const lockWaitsUnfinished = forEachLockWait(store, (_row, waitNs) => {
     lockWaits++;
     lockWaitTotalNs += waitNs;
     if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
@@ -106,7 +111,7 @@ export function accountRun(store: TraceStore): Accounting {
     durationNs, bytesMoved, bytesRead, bytesWritten, upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
     cacheLookups, cacheHits, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
-    staleMappings, unwrittenConversions, lockWaitTotalNs, lockWaitMaxNs, lockWaits,
+    staleMappings, unwrittenConversions, lockWaitTotalNs, lockWaitMaxNs, lockWaits, lockWaitsUnfinished,
     throughputBytesPerSec: durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
   };
 }

@@ -1,29 +1,48 @@
-// Completed lock waits: each `lock_wait` paired with the same task's next `lock_acquire` of the
-// same lock on the same fuse_inode (nodeId). Summary, accounting and A/B stats all count waits
-// this way; a wait still open at the end of the trace is not a completed wait.
+// Lock waits: each `lock_wait` paired with the same task's next `lock_acquire` of the same lock on
+// the same fuse_inode (nodeId) — the pairing SpanIndex makes. Summary, accounting and A/B stats
+// all count waits this way. A wait the trace does not show ending (no acquire before the trace
+// ends, or the task's next wait for that lock came first) is unfinished: counted apart, with no
+// duration.
 
 import { KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
 
-/** Calls `visit(acquireRow, waitNs)` for every completed wait, in trace order. */
-export function forEachLockWait(store: TraceStore, visit: (acquireRow: number, waitNs: number) => void): void {
+/**
+ * Calls `visit(acquireRow, waitNs)` for every completed wait, in trace order, and
+ * `unfinished(waitRow)` for every wait that did not end in the trace. Returns the unfinished count.
+ */
+export function forEachLockWait(
+  store: TraceStore, visit: (acquireRow: number, waitNs: number) => void, unfinished: (waitRow: number) => void = () => {},
+): number {
   const kinds = store.kinds;
   const ts = store.tsNs;
   const task = store.col('task');
   const lock = store.col('lock');
   const nodeId = store.f64('nodeId');
-  const waitFromNs = new Map<string, number>();
+  const waitRow = new Map<string, number>();
+  let count = 0;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row];
     if (k !== KIND_CODE.lock_wait && k !== KIND_CODE.lock_acquire) continue;
     const key = `${task[row]}:${lock[row]}:${nodeId[row]}`;
+    const from = waitRow.get(key);
     if (k === KIND_CODE.lock_wait) {
-      waitFromNs.set(key, ts[row]!);
+      if (from !== undefined) { unfinished(from); count++; }
+      waitRow.set(key, row);
       continue;
     }
-    const from = waitFromNs.get(key);
     if (from === undefined) continue;
-    waitFromNs.delete(key);
-    visit(row, ts[row]! - from);
+    waitRow.delete(key);
+    visit(row, ts[row]! - ts[from]!);
   }
+  for (const row of [...waitRow.values()].sort((a, b) => a - b)) { unfinished(row); count++; }
+  return count;
+}
+
+/**
+ * How every view writes a count of waits: `12 (+3 did not end)` for a complete trace; in a live
+ * stream an unfinished wait may still end: `12 (+3 still waiting)`.
+ */
+export function countWithUnfinished(ended: number, unfinished: number, complete = true): string {
+  return unfinished > 0 ? `${ended} (+${unfinished} ${complete ? 'did not end' : 'still waiting'})` : String(ended);
 }

@@ -222,8 +222,10 @@ export class TrackLod {
   /**
    * Summarises newly closed spans of the track, in order. `ids` is the track's span list; the
    * columns are the span index's. A span's weight is its duration + 1 ns, so instants count.
+   * `final`: the trace is complete, so an open span never closes (it is open-ended): summarised
+   * around at once.
    */
-  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
+  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf, final = false): void {
     let i = this.sealedCount;
     for (; i < count; i++) {
       const id = ids[i]!;
@@ -233,7 +235,7 @@ export class TrackLod {
         // closed meanwhile: then its close was lost (a gap, a truncated file) or it is a rare
         // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
         // goes on past it.
-        if (count - i <= ORPHAN_AFTER_SPANS) break;
+        if (count - i <= ORPHAN_AFTER_SPANS && !final) break;
         for (const level of this.levels) level.finish();
         continue;
       }

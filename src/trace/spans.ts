@@ -2,14 +2,24 @@
 //   app_op      app_op_begin → app_op_end            per task (a syscall)
 //   fuse_req    fuse_send → fuse_reply               by unique, on the requesting task's lane
 //   fuse_serve  fuse_recv → fuse_reply               by unique, on the server thread's lane
-//   iomap       iomap_begin → iomap_iter_end         per task (one iomap_iter step)
+//   iomap       iomap_begin → the first of IOMAP_STEP_CLOSERS on the task (one iomap_iter step)
 //   lock_wait   lock_wait → lock_acquire             per task + lock + nodeId
 //   lock_hold   lock_acquire → lock_release          per task + lock + nodeId
-// A span is created when it opens (endNs = NaN until it closes), so spans are in startNs order
-// both globally and per lane. `style` carries what colours a span: the mapping type of an iomap
-// step, the lock mode of a hold, the opcode class of a request.
+// A span is created when it opens (endNs = NaN until it closes), so the spans of `Track.spans`
+// are in startNs order per track and by id. Nothing is invented: a span ends only at an event
+// that shows its end. Per span, `flags` (SpanFlag) says what the trace does not show:
+//   begunBefore   a closer came with no opener (the excerpt began mid-way): drawn from the
+//                 trace's start; kept in `Track.headIds`, not `Track.spans` (its start is
+//                 earlier than every other's, so visiting the heads first keeps start order)
+//   openEnded     the trace is complete (markComplete) and the span never closed
+//   inferredHold  a hold derived from lock contention events: its start is traced, its end never
+//   failed        an iomap step (and its request) an iomap_iter_end with error ≠ 0 marked failed
+// A live stream's open span is still running (drawn to "now"); only markComplete makes it
+// open-ended. Statistics count a duration only for spans with `hasDuration`.
+// `style` carries what colours a span: the mapping type of an iomap step, the lock mode of a
+// hold, the opcode class of a request.
 
-import { KIND_CODE, type EventKind } from './schema.ts';
+import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable, type TypedArray } from './growable.ts';
@@ -26,6 +36,40 @@ export const SpanKind = {
 } as const;
 export type SpanKindName = keyof typeof SpanKind;
 export const SPAN_KIND_NAMES = Object.keys(SpanKind) as SpanKindName[];
+
+/** Bits of SpanIndex.flags: what the trace does not show about a span (file comment). */
+export const SpanFlag = {
+  begunBefore: 1,
+  openEnded: 2,
+  inferredHold: 4,
+  failed: 8,
+} as const;
+/** Flags that mean the span's duration is not known. */
+const NO_DURATION = SpanFlag.begunBefore | SpanFlag.openEnded;
+
+/** Words the views use for the flags. */
+export const BEGUN_BEFORE_TEXT = 'began before this trace';
+export const OPEN_ENDED_TEXT = 'did not end in this trace';
+export const INFERRED_HOLD_TEXT = 'inferred from lock contention: start traced, end not traced';
+
+/**
+ * What ends an iomap step on the step's task — the first of these after its iomap_begin (from the
+ * kernel's iomap_iter loop and the fuse-iomap series' file operations). One line per closer; a
+ * closer with `fsOpName` closes only fs_op events whose name it accepts. The step ends at the
+ * closer's time.
+ */
+export const IOMAP_STEP_CLOSERS: readonly { kind: EventKind; fsOpName?: (name: string) => boolean; why: string }[] = [
+  { kind: 'iomap_begin', why: "the loop's next step begins" },
+  { kind: 'iomap_end', why: 'FUSE_IOMAP_END is the last act of a step' },
+  { kind: 'iomap_iter_end', why: 'the iteration ended (error ≠ 0 also marks the step failed)' },
+  { kind: 'app_op_end', why: 'the syscall returned' },
+  { kind: 'fs_op', fsOpName: (n) => n.endsWith('_end'), why: "a file operation's exit, e.g. iomap_buffered_write_end" },
+  { kind: 'fs_op', fsOpName: (n) => n === 'iomap_dio_write_end_io' || n === 'iomap_dio_complete', why: 'direct IO completed' },
+];
+/** Per event kind code: 0 not a closer, 1 closes, 2 closes if an fs_op name test accepts the name. */
+const CLOSES_STEP = new Uint8Array(KINDS.length);
+for (const c of IOMAP_STEP_CLOSERS) CLOSES_STEP[KIND_CODE[c.kind]] = c.fsOpName ? 2 : 1;
+const FS_OP_NAME_TESTS = IOMAP_STEP_CLOSERS.flatMap((c) => (c.fsOpName ? [c.fsOpName] : []));
 
 /** Sub-row of a lane each span kind is drawn in (lanes are SUBROW_COUNT sub-rows tall). */
 export const SPAN_SUBROW: Record<SpanKindName, number> = {
@@ -63,10 +107,16 @@ export const NO_ROW = 0xffff_ffff;
 /** mappingRowsOf looks this many rows past an iomap span's begin at most (a step is a handful). */
 const MAX_MAP_SCAN_ROWS = 1 << 16;
 const K = KIND_CODE;
+const PHASE_END = ENUMS.phase.indexOf('end');
+/** A lock's key within a lane: nodeId × 8 + lock enum index (exact for nodeIds < 2^50). */
+const lockKey = (lock: number, nodeId: number): number => nodeId * 8 + lock;
+/** In a lane's lock maps: the key was seen and its span closed. */
+const CLOSED = -1;
 
 const f64s = (): Growable<Float64Array> => new Growable(Float64Array, 1024);
 const u32s = (): Growable<Uint32Array> => new Growable(Uint32Array, 1024);
 const u8s = (): Growable<Uint8Array> => new Growable(Uint8Array, 1024);
+const i32s = (): Growable<Int32Array> => new Growable(Int32Array, 16);
 
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 export class Track {
@@ -74,9 +124,12 @@ export class Track {
   maxDurNs = 0;
   /** Spans still open: their end is unknown, so range queries must include them. */
   readonly openIds = new Set<number>();
+  /** Begun-before spans (they start at the trace's start, before every span of `spans`). */
+  readonly headIds: number[] = [];
   /** Power-of-two summaries of the closed spans, for zoomed-out frames (span-lod.ts). */
   readonly lod = new TrackLod();
   constructor(readonly laneIdx: number, readonly subrow: number) {}
+  get isEmpty(): boolean { return this.spans.length === 0 && this.headIds.length === 0; }
 }
 
 export class SpanIndex {
@@ -85,6 +138,8 @@ export class SpanIndex {
   /** SpanKind (< 8) and style (< 256: colourKey in span-lod.ts keeps 8 bits of it): a byte each. */
   readonly kind = u8s();
   readonly style = u8s();
+  /** SpanFlag bits. */
+  readonly flags = u8s();
   readonly lane = u32s();
   readonly beginRow = u32s();
   readonly endRow = u32s();
@@ -94,17 +149,33 @@ export class SpanIndex {
   /** Rows of the store already paired. */
   processedRows = 0;
   version = 0;
+  /** The trace is complete (a file finished loading): spans still open are open-ended. */
+  complete = false;
 
   private readonly laneByTask = new Map<string, number>();
-  private readonly openByTaskKey = new Map<string, number>();
+  /** Lane by the task's string id + 1 (0: not looked up yet): no string per row. */
+  private readonly laneByTaskId = new Growable(Int32Array, 64);
   private readonly openReq = new Map<number, number>();
   private readonly openServe = new Map<number, number>();
+  // Per-lane pairing state, by lane index (−1: none).
+  private readonly openApp = i32s();
+  private readonly openStep = i32s();
+  /** The lane's most recent iomap step, open or closed (an iter_end error after the close marks it). */
+  private readonly lastStep = i32s();
+  /** The lane's most recent request span (an iomap step's failure marks it too). */
+  private readonly lastReq = i32s();
+  /** Bit per SpanKind: the lane has had a span of it (a closer without opener after that is a stray, not begun-before). */
+  private readonly seenKinds = new Growable(Uint8Array, 16);
   /**
-   * Per lane: whether its open iomap step's latest write-slot mapping is a real destination (not
-   * PURE_OVERWRITE), which then colours the step instead of the read slot. A lane has one open
-   * step; mappingRowsOf finds a step's mapping rows when someone asks.
+   * Whether the lane's open step's latest write-slot mapping is a real destination (not
+   * PURE_OVERWRITE), which then colours the step instead of the read slot.
    */
-  private readonly writeIsDestByLane: number[] = [];
+  private readonly writeIsDest = new Growable(Uint8Array, 16);
+  /** Per lane: open wait / hold by lockKey (CLOSED once closed, so a later closer is a stray). */
+  private readonly openWait: Map<number, number>[] = [];
+  private readonly openHold: Map<number, number>[] = [];
+  /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
+  private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
   get count(): number { return this.startNs.length; }
 
@@ -116,32 +187,67 @@ export class SpanIndex {
       this.lanes.push({ idx, task, role });
       this.laneByTask.set(task, idx);
       for (let s = 0; s < SUBROW_COUNT; s++) this.tracks.push(new Track(idx, s));
+      this.openApp.push(-1);
+      this.openStep.push(-1);
+      this.lastStep.push(-1);
+      this.lastReq.push(-1);
+      this.seenKinds.push(0);
+      this.writeIsDest.push(0);
+      this.openWait.push(new Map());
+      this.openHold.push(new Map());
     }
     return idx;
+  }
+
+  private laneOfRow(store: TraceStore, taskId: number): number {
+    const cache = this.laneByTaskId;
+    if (taskId < cache.length && cache.data[taskId]! > 0) return cache.data[taskId]! - 1;
+    const lane = this.laneOf(store.strings.get(taskId));
+    while (cache.length <= taskId) cache.push(0);
+    cache.data[taskId] = lane + 1;
+    return lane;
   }
 
   track(laneIdx: number, subrow: number): Track {
     return this.tracks[laneIdx * SUBROW_COUNT + subrow]!;
   }
 
-  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number): number {
+  private push(kind: number, laneIdx: number, startNs: number, endNs: number, row: number, endRow: number, style: number, flags: number): number {
     const id = this.startNs.length;
-    this.startNs.push(tsNs);
-    this.endNs.push(Number.NaN);
-    this.kind.push(SpanKind[kind]);
+    this.startNs.push(startNs);
+    this.endNs.push(endNs);
+    this.kind.push(kind);
     this.style.push(style);
+    this.flags.push(flags);
     this.lane.push(laneIdx);
     this.beginRow.push(row);
-    this.endRow.push(NO_ROW);
+    this.endRow.push(endRow);
+    this.seenKinds.data[laneIdx] |= 1 << kind;
+    return id;
+  }
+
+  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number): number {
+    const id = this.push(SpanKind[kind], laneIdx, tsNs, Number.NaN, row, NO_ROW, style, 0);
     const t = this.track(laneIdx, SPAN_SUBROW[kind]);
     t.spans.push(id);
     t.openIds.add(id);
     return id;
   }
 
+  /**
+   * A span whose closer (`row`) came with no opener: it began before the trace. It starts at the
+   * trace's start and its begin row is the closer (the only event it has).
+   */
+  private openBefore(kind: SpanKindName, laneIdx: number, traceStartNs: number, tsNs: number, row: number, style: number): number {
+    const id = this.push(SpanKind[kind], laneIdx, traceStartNs, tsNs, row, row, style, SpanFlag.begunBefore);
+    this.track(laneIdx, SPAN_SUBROW[kind]).headIds.push(id);
+    return id;
+  }
+
   private close(id: number, tsNs: number, row: number): void {
     this.endNs.data[id] = tsNs;
     this.endRow.data[id] = row;
+    this.flags.data[id]! &= ~SpanFlag.openEnded;
     const kind = SPAN_KIND_NAMES[this.kind.data[id]!]!;
     const t = this.track(this.lane.data[id]!, SPAN_SUBROW[kind]);
     t.openIds.delete(id);
@@ -149,10 +255,60 @@ export class SpanIndex {
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
   }
 
+  /** Ends the lane's open iomap step at this row, if it has one. */
+  private closeStep(lane: number, tsNs: number, row: number): void {
+    const id = this.openStep.data[lane]!;
+    if (id < 0) return;
+    this.close(id, tsNs, row);
+    this.openStep.data[lane] = -1;
+  }
+
+  private closesStep(store: TraceStore, k: number, row: number): boolean {
+    const c = CLOSES_STEP[k]!;
+    if (c !== 2) return c === 1;
+    const nameId = store.col('name')[row]!;
+    const cache = this.fsOpCloses;
+    while (cache.length <= nameId) cache.push(0);
+    if (cache.data[nameId] === 0) {
+      const name = store.strings.get(nameId);
+      cache.data[nameId] = FS_OP_NAME_TESTS.some((test) => test(name)) ? 2 : 1;
+    }
+    return cache.data[nameId] === 2;
+  }
+
+  /** Whether the trace shows both ends of the span: only then does it have a duration to count. */
+  hasDuration(id: number): boolean {
+    return !Number.isNaN(this.endNs.data[id]!) && (this.flags.data[id]! & NO_DURATION) === 0;
+  }
+  isBegunBefore(id: number): boolean { return (this.flags.data[id]! & SpanFlag.begunBefore) !== 0; }
+  /** Open with no end to come: the trace is complete, or it is a hold whose end is never traced. */
+  isOpenEnded(id: number): boolean { return (this.flags.data[id]! & (SpanFlag.openEnded | SpanFlag.inferredHold)) !== 0 && this.isOpen(id); }
+  isInferredHold(id: number): boolean { return (this.flags.data[id]! & SpanFlag.inferredHold) !== 0; }
+  isFailed(id: number): boolean { return (this.flags.data[id]! & SpanFlag.failed) !== 0; }
+
+  /** What the trace does not show about span `id`, in the views' words ('' when it shows it all). */
+  unknownText(id: number): string {
+    if (this.isBegunBefore(id)) return BEGUN_BEFORE_TEXT;
+    if (this.isInferredHold(id) && this.isOpen(id)) return INFERRED_HOLD_TEXT;
+    if (this.isOpenEnded(id)) return OPEN_ENDED_TEXT;
+    return '';
+  }
+
+  /**
+   * The trace is complete (a file or recording finished loading): the spans still open will
+   * never close — they are open-ended — and the LOD summarises past them.
+   */
+  markComplete(): void {
+    if (this.complete) return;
+    this.complete = true;
+    for (const t of this.tracks) for (const id of t.openIds) this.flags.data[id]! |= SpanFlag.openEnded;
+    this.extendLods();
+    this.version++;
+  }
+
   /**
    * An iomap span's `iomap_map` rows, in order: its task's, after its begin row and up to its end
-   * row — or, for a span that never closed (an import without iter_end events, a gap), up to the
-   * task's next iomap_begin, which is where pairing stopped giving the task's mappings to it.
+   * row — or, for a span that never closed, up to the task's next iomap_begin.
    * A scan for the few spans a user asks about (inspector, search) instead of per-span columns;
    * past MAX_MAP_SCAN_ROWS rows the rest of the span is not looked at.
    */
@@ -189,7 +345,7 @@ export class SpanIndex {
 
   /** The per-span columns. */
   private columns(): Growable<TypedArray>[] {
-    return [this.startNs, this.endNs, this.kind, this.style, this.lane, this.beginRow, this.endRow];
+    return [this.startNs, this.endNs, this.kind, this.style, this.flags, this.lane, this.beginRow, this.endRow];
   }
 
   /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
@@ -237,24 +393,40 @@ export class SpanIndex {
     const mapType = store.col('mapType');
     const slot = store.col('slot');
     const err = store.col('error');
-    const strings = store.strings;
+    const phase = store.col('phase');
+    const traceStartNs = store.startNs;
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       const t = ts[row]!;
+      // Every closer of IOMAP_STEP_CLOSERS ends the task's open step first (the kinds below may
+      // then open a new one or mark the one just closed).
+      if (CLOSES_STEP[k] !== 0 && this.closesStep(store, k, row)) this.closeStep(this.laneOfRow(store, task[row]!), t, row);
       switch (k) {
         case K.app_op_begin: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          this.openByTaskKey.set(`a:${lane}`, this.open('app_op', lane, t, row, 0));
+          const lane = this.laneOfRow(store, task[row]!);
+          this.openApp.data[lane] = this.open('app_op', lane, t, row, 0);
           break;
         }
-        case K.app_op_end: this.closeKeyed(`a:${this.laneOf(strings.get(task[row]!))}`, t, row); break;
+        case K.app_op_end: {
+          const lane = this.laneOfRow(store, task[row]!);
+          const id = this.openApp.data[lane]!;
+          if (id >= 0) {
+            this.close(id, t, row);
+            this.openApp.data[lane] = -1;
+          } else if ((this.seenKinds.data[lane]! & (1 << SpanKind.app_op)) === 0) {
+            this.openBefore('app_op', lane, traceStartNs, t, row, 0);
+          }
+          break;
+        }
         case K.fuse_send: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          this.openReq.set(unique[row]!, this.open('fuse_req', lane, t, row, fuseStyleOf(opcode[row]!)));
+          const lane = this.laneOfRow(store, task[row]!);
+          const id = this.open('fuse_req', lane, t, row, fuseStyleOf(opcode[row]!));
+          this.openReq.set(unique[row]!, id);
+          this.lastReq.data[lane] = id;
           break;
         }
         case K.fuse_recv: {
-          const lane = this.laneOf(strings.get(task[row]!));
+          const lane = this.laneOfRow(store, task[row]!);
           this.lanes[lane]!.role = 'server';
           this.openServe.set(unique[row]!, this.open('fuse_serve', lane, t, row, fuseStyleOf(opcode[row]!)));
           break;
@@ -265,53 +437,86 @@ export class SpanIndex {
           if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
           const serve = this.openServe.get(u);
           if (serve !== undefined) { this.close(serve, t, row); this.openServe.delete(u); }
+          if (req === undefined && serve === undefined) {
+            // The request began before the trace; the replying task is the server thread that
+            // served it (the requester is not known).
+            const lane = this.laneOfRow(store, task[row]!);
+            this.lanes[lane]!.role = 'server';
+            this.openBefore('fuse_serve', lane, traceStartNs, t, row, fuseStyleOf(opcode[row]!));
+          }
           break;
         }
         case K.iomap_begin: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          this.writeIsDestByLane[lane] = 0;
-          this.openByTaskKey.set(`i:${lane}`, this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN));
+          const lane = this.laneOfRow(store, task[row]!);
+          this.writeIsDest.data[lane] = 0;
+          const id = this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN);
+          this.openStep.data[lane] = id;
+          this.lastStep.data[lane] = id;
           break;
         }
         case K.iomap_map: {
           // The destination decides the colour: the write slot unless it is PURE_OVERWRITE.
-          const lane = this.laneOf(strings.get(task[row]!));
-          const id = this.openByTaskKey.get(`i:${lane}`);
-          if (id === undefined) break;
+          const lane = this.laneOfRow(store, task[row]!);
+          const id = this.openStep.data[lane]!;
+          if (id < 0) break;
           // The last mapping of each slot is the one the step used (a RETRY_CACHE reply is
           // followed by the cache's mapping), so later rows override earlier ones.
           const type = mapType[row]!;
-          const isWriteSlot = slot[row] === 1;
-          if (isWriteSlot) {
+          if (slot[row] === 1) {
             const isDest = type !== MapType.PURE_OVERWRITE;
-            this.writeIsDestByLane[lane] = isDest ? 1 : 0;
+            this.writeIsDest.data[lane] = isDest ? 1 : 0;
             if (isDest) this.style.data[id] = type;
-          } else if (!this.writeIsDestByLane[lane]) this.style.data[id] = type;
+          } else if (!this.writeIsDest.data[lane]) this.style.data[id] = type;
+          break;
+        }
+        case K.iomap_end: {
+          // Closed the open step above; with none ever on the task, the step began before the trace.
+          const lane = this.laneOfRow(store, task[row]!);
+          if (this.lastStep.data[lane]! < 0) this.lastStep.data[lane] = this.openBefore('iomap', lane, traceStartNs, t, row, IOMAP_STYLE_UNKNOWN);
           break;
         }
         case K.iomap_iter_end: {
-          const key = `i:${this.laneOf(strings.get(task[row]!))}`;
-          const id = this.openByTaskKey.get(key);
-          if (id !== undefined && err[row]! !== 0) this.style.data[id] = IOMAP_STYLE_ERROR;
-          this.closeKeyed(key, t, row);
+          if (err[row]! === 0) break;
+          // Marks the task's most recent step failed — the one just closed, or one that already
+          // closed at its iomap_end — and its request when that began within the step.
+          const lane = this.laneOfRow(store, task[row]!);
+          const id = this.lastStep.data[lane]!;
+          if (id < 0) break;
+          this.style.data[id] = IOMAP_STYLE_ERROR;
+          this.flags.data[id]! |= SpanFlag.failed;
+          const req = this.lastReq.data[lane]!;
+          if (req >= 0 && this.startNs.data[req]! >= this.startNs.data[id]!) this.flags.data[req]! |= SpanFlag.failed;
           break;
         }
         case K.lock_wait: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          const key = `w:${lane}:${lock[row]}:${nodeId[row]}`;
-          this.openByTaskKey.set(key, this.open('lock_wait', lane, t, row, mode[row]!));
+          const lane = this.laneOfRow(store, task[row]!);
+          this.openWait[lane]!.set(lockKey(lock[row]!, nodeId[row]!), this.open('lock_wait', lane, t, row, mode[row]!));
           break;
         }
         case K.lock_acquire: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          const suffix = `${lane}:${lock[row]}:${nodeId[row]}`;
-          this.closeKeyed(`w:${suffix}`, t, row);
-          this.openByTaskKey.set(`h:${suffix}`, this.open('lock_hold', lane, t, row, mode[row]!));
+          const lane = this.laneOfRow(store, task[row]!);
+          const key = lockKey(lock[row]!, nodeId[row]!);
+          const waits = this.openWait[lane]!;
+          const w = waits.get(key);
+          if (w !== undefined && w >= 0) { this.close(w, t, row); waits.set(key, CLOSED); }
+          const id = this.open('lock_hold', lane, t, row, mode[row]!);
+          // Derived from a contention end (the importer writes it right after): no release will come.
+          if (row > 0 && kinds[row - 1] === K.lock_contention && phase[row - 1] === PHASE_END && task[row - 1] === task[row]) {
+            this.flags.data[id]! |= SpanFlag.inferredHold;
+          }
+          this.openHold[lane]!.set(key, id);
           break;
         }
         case K.lock_release: {
-          const lane = this.laneOf(strings.get(task[row]!));
-          this.closeKeyed(`h:${lane}:${lock[row]}:${nodeId[row]}`, t, row);
+          const lane = this.laneOfRow(store, task[row]!);
+          const key = lockKey(lock[row]!, nodeId[row]!);
+          const holds = this.openHold[lane]!;
+          const h = holds.get(key);
+          if (h !== undefined && h >= 0) { this.close(h, t, row); holds.set(key, CLOSED); }
+          else if (h === undefined) {
+            this.openBefore('lock_hold', lane, traceStartNs, t, row, mode[row]!);
+            holds.set(key, CLOSED);
+          }
           break;
         }
         default:
@@ -319,19 +524,16 @@ export class SpanIndex {
       }
     }
     this.processedRows = store.length;
-    for (const t of this.tracks) {
-      if (t.lod.sealedCount < t.spans.length) {
-        t.lod.extend(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
-      }
-    }
+    this.extendLods();
     this.version++;
   }
 
-  private closeKeyed(key: string, tsNs: number, row: number): void {
-    const id = this.openByTaskKey.get(key);
-    if (id === undefined) return;
-    this.close(id, tsNs, row);
-    this.openByTaskKey.delete(key);
+  private extendLods(): void {
+    for (const t of this.tracks) {
+      if (t.lod.sealedCount < t.spans.length) {
+        t.lod.extend(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data, undefined, this.complete);
+      }
+    }
   }
 
   /**
@@ -345,18 +547,24 @@ export class SpanIndex {
   /**
    * Like forEachInRange, but spans starting inside [fromNs, toNs] that are already summarised may
    * come as whole LOD buckets (levels up to `levelIdx`, see span-lod.ts; −1: none) where `v.unitOk`
-   * allows. Closed spans that overlap fromNs start at or after fromNs − maxDur; open spans that
-   * started earlier are visited first, from the (small) open set.
+   * allows. Begun-before spans come first (they start at the trace's start); closed spans that
+   * overlap fromNs start at or after fromNs − maxDur; open spans that started earlier are visited
+   * next, from the (small) open set.
    */
   forEachInRangeLod(track: Track, fromNs: number, toNs: number, nowNs: number, levelIdx: number, v: LodVisitor): void {
     const ids = track.spans.data;
     const n = track.spans.length;
     const start = this.startNs.data;
+    const end = this.endNs.data;
+    for (let i = 0; i < track.headIds.length; i++) {
+      const id = track.headIds[i]!;
+      if (end[id]! >= fromNs && start[id]! <= toNs) v.span(id);
+    }
     const lo = searchSortedBy(ids, n, start, fromNs - track.maxDurNs, false);
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
     for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
-    track.lod.visitRange(ids, n, start, this.endNs.data, nowNs, lo, fromNs, toNs, levelIdx, v);
+    track.lod.visitRange(ids, n, start, end, nowNs, lo, fromNs, toNs, levelIdx, v);
   }
 }
 

@@ -24,8 +24,10 @@ export interface LockSummary {
   nodeid: number | null;
   /** Lock addresses the trace showed for it (lock_contention, derived lock events), hex; [] = not traced. */
   lockAddrs: string[];
-  /** Times a task had to wait for the lock. */
+  /** Times a task waited for the lock and the trace shows the wait end (the durations are theirs). */
   contended: number;
+  /** Waits for the lock the trace does not show ending: no duration, counted apart. */
+  unfinished: number;
   waitNsTotal: number;
   waitNsMax: number;
 }
@@ -76,17 +78,17 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
       case K.cache_upsert: cache.upserts++; break;
       case K.cache_inval: case K.cache_drop: cache.invalidations++; break;
       case K.lock_wait: {
-        // Contended = the task had to wait (durations are added below from completed waits).
+        // Every wait makes the lock contended; below, each is counted as ended (with its
+        // duration) or unfinished.
         const key = `${lock[row]}:${nodeId[row]}`;
         let s = locks.get(key);
         if (!s) {
           s = {
             lock: store.readField('lock', row) as string, ino: ino[row]! || null, nodeid: nodeId[row]! || null,
-            lockAddrs: [], contended: 0, waitNsTotal: 0, waitNsMax: 0,
+            lockAddrs: [], contended: 0, unfinished: 0, waitNsTotal: 0, waitNsMax: 0,
           };
           locks.set(key, s);
         }
-        s.contended++;
         const addr = store.readField('lockAddr', row) as bigint;
         if (addr !== 0n && s.lockAddrs.length < MAX_LOCK_ADDRS) {
           const hex = `0x${addr.toString(16)}`;
@@ -109,8 +111,12 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   forEachLockWait(store, (acquireRow, waitNs) => {
     const s = locks.get(`${lock[acquireRow]}:${nodeId[acquireRow]}`);
     if (!s) return;
+    s.contended++;
     s.waitNsTotal += waitNs;
     s.waitNsMax = Math.max(s.waitNsMax, waitNs);
+  }, (waitRow) => {
+    const s = locks.get(`${lock[waitRow]}:${nodeId[waitRow]}`);
+    if (s) s.unfinished++;
   });
 
   // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2), by
@@ -125,7 +131,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     events: { total: store.length, byFamily },
     requests: { byOpcode },
     aliasGroups,
-    locks: [...locks.values()].filter((l) => l.contended > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
+    locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
     cache,
     diagnostics: { count: diagCount, first: diagFirst },
     accounting: accountRun(store),

@@ -19,8 +19,10 @@ export interface AggregateRow {
 
 export interface AreaAggregate {
   requests: number;
-  /** Requests still open at the end of the trace: not in the latency figures. */
+  /** Requests with no end in the trace (still open live, or open-ended): not in the latency figures. */
   openRequests: number;
+  /** Requests whose send the trace does not show (began before it): not in the latency figures. */
+  begunBeforeRequests: number;
   byOpcode: AggregateRow[];
   byInode: AggregateRow[];
 }
@@ -49,6 +51,7 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
   const nodeIdCol = store.f64('nodeId');
   let requests = 0;
   let openRequests = 0;
+  let begunBeforeRequests = 0;
   const add = (m: Map<string, { label: string; durs: number[] }>, key: string, label: string, durNs: number): void => {
     let g = m.get(key);
     if (!g) m.set(key, (g = { label, durs: [] }));
@@ -61,7 +64,8 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
       const s = spans.startNs.data[id]!;
       if (s < fromNs || s > toNs) return;
       requests++;
-      if (spans.isOpen(id)) { openRequests++; return; }
+      if (spans.isBegunBefore(id)) { begunBeforeRequests++; return; }
+      if (!spans.hasDuration(id)) { openRequests++; return; }
       const durNs = spans.endNs.data[id]! - s;
       const row = spans.beginRow.data[id]!;
       const op = opcodeCol[row]!;
@@ -71,5 +75,5 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
       add(byIno, ino ? `ino:${ino}` : `node:${nodeId}`, ino ? `ino ${ino}` : `nodeid ${nodeId} (ino unknown)`, durNs);
     });
   }
-  return { requests, openRequests, byOpcode: rows(byOp), byInode: rows(byIno) };
+  return { requests, openRequests, begunBeforeRequests, byOpcode: rows(byOp), byInode: rows(byIno) };
 }

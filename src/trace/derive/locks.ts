@@ -9,7 +9,12 @@
 //
 // Holder of a wait: among holds of the same lock by other tasks that overlap the wait, the one
 // whose release came last before the wait ended (the release that let the waiter in); for a wait
-// still open, the hold that is open. Built incrementally: each call handles the spans opened since
+// still open, the hold that is open — unless that hold is open-ended (the trace is complete) or
+// inferred from contention events, whose end is never traced: then no holder is claimed. A hold
+// that began before the trace (a release without acquire) is kept apart (`headHoldIds`, a row's
+// `headIds`): it starts at the trace's start, so it would break the lists' start order.
+// Statistics (contentionTable, exclusiveOverlaps) count durations of spans whose both ends the
+// trace shows (SpanIndex.hasDuration) and count the others apart. Built incrementally: each call handles the spans opened since
 // the last one; span ends are read from the SpanIndex when asked.
 
 import { ENUMS, type LockMode, type LockName } from '../schema.ts';
@@ -30,6 +35,8 @@ export interface LockInfo {
   holdIds: Growable<Uint32Array>;
   /** Wait span ids in start order. */
   waitIds: Growable<Uint32Array>;
+  /** Holds that began before the trace (they start at its start; closed). */
+  headHoldIds: number[];
   /** Longest closed hold and wait so far, and the still-open ones (see SpanReach): bound the searches below. */
   holdReach: SpanReach;
   waitReach: SpanReach;
@@ -74,6 +81,8 @@ export interface LockRow {
   task: string;
   /** Wait and hold span ids in start order. */
   spanIds: Growable<Uint32Array>;
+  /** Holds that began before the trace, visited before spanIds (they start at the trace's start). */
+  headIds: number[];
   /** Power-of-two summaries of the row's closed spans, ranked by lockRank (span-lod.ts). */
   lod: TrackLod;
   /** Where a range query over the row can start (reachOf; the locks view's rowStartPos). */
@@ -96,6 +105,8 @@ export class LockIndex {
   private readonly rowBySpan = new Growable(Int32Array, 1024);
   processedSpans = 0;
   version = 0;
+  /** Holds inferred from lock contention events (their ends are never traced): the locks view says so. */
+  inferredHolds = 0;
   private spansVersion = -1;
   private readonly lockByKey = new Map<string, number>();
   private readonly rowByKey = new Map<string, number>();
@@ -126,22 +137,26 @@ export class LockIndex {
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
+        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), headHoldIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
         this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
       if (info.lockAddr === 0n && lockAddr !== 0n) info.lockAddr = lockAddr;
-      (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
+      const head = spans.isBegunBefore(id);
+      if (spans.isInferredHold(id)) this.inferredHolds++;
+      if (head) info.headHoldIds.push(id);
+      else (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
       const task = store.strings.get(taskCol[row]!);
       const rowKey = `${li}:${task}`;
       let ri = this.rowByKey.get(rowKey);
       if (ri === undefined) {
         ri = this.rows.length;
-        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), lod: new TrackLod(true), reach: newReach() });
+        this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), headIds: [], lod: new TrackLod(true), reach: newReach() });
         this.rowByKey.set(rowKey, ri);
         info.rowIdxs.push(ri);
       }
-      this.rows[ri]!.spanIds.push(id);
+      if (head) this.rows[ri]!.headIds.push(id);
+      else this.rows[ri]!.spanIds.push(id);
       this.rowBySpan.data[id] = ri;
     }
     this.extendLods(spans);
@@ -164,7 +179,7 @@ export class LockIndex {
     const rankOf = (id: number): number => lockRank(spans, id);
     for (const r of this.rows) {
       if (r.lod.sealedCount < r.spanIds.length) {
-        r.lod.extend(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf);
+        r.lod.extend(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf, spans.complete);
       }
     }
   }
@@ -219,12 +234,18 @@ export class LockIndex {
       if (e <= waitStart || e > waitEnd) continue;
       if (e > bestEnd) { best = id; bestEnd = e; }
     }
-    // An open hold (its release lost, or still held) may have begun any time before: the latest
-    // one of another task (openPos is in position order).
+    for (const id of info.headHoldIds) {
+      if (spans.lane.data[id] === lane) continue;
+      const e = spans.endNs.data[id]!;
+      if (e > waitStart && e <= waitEnd && e > bestEnd) { best = id; bestEnd = e; }
+    }
+    // An open hold still held (live) may have begun any time before: the latest one of another
+    // task (openPos is in position order). One whose end the trace never shows is no evidence.
     let openHold = -1;
     for (const pos of reach.openPos) {
       if (pos >= hi) break;
-      if (spans.lane.data[holds[pos]!] !== lane) openHold = holds[pos]!;
+      const id = holds[pos]!;
+      if (spans.lane.data[id] !== lane && !spans.isOpenEnded(id)) openHold = id;
     }
     if (waitOpen && openHold >= 0) return openHold;
     return best >= 0 ? best : openHold;
@@ -280,8 +301,10 @@ export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock' | 'caller';
 export interface ContentionRow {
   key: string;
   label: string;
-  /** Waits (contended acquisitions) in the group. */
+  /** Waits (contended acquisitions) in the group that ended in the trace: the durations are theirs. */
   contended: number;
+  /** Waits that did not end in the trace (or are still waiting, live): counted apart, no duration. */
+  unfinished: number;
   totalWaitNs: number;
   maxWaitNs: number;
   meanWaitNs: number;
@@ -294,8 +317,9 @@ export interface ContentionRow {
 }
 
 /**
- * Aggregates waits overlapping [fromNs, toNs] (whole trace by default). Open waits count up to
- * `nowNs`. Sorted by total wait, longest first.
+ * Aggregates waits overlapping [fromNs, toNs] (whole trace by default). A wait that did not end
+ * (open: still waiting, or open-ended) is counted in `unfinished`, not in any duration; it
+ * overlaps the range if it began by toNs. Sorted by total wait, longest first.
  */
 export function contentionTable(
   index: LockIndex, spans: SpanIndex, groupBy: ContentionGroupBy, nowNs: number,
@@ -306,7 +330,8 @@ export function contentionTable(
     for (let k = 0; k < info.waitIds.length; k++) {
       const w = info.waitIds.data[k]!;
       const s = spans.startNs.data[w]!;
-      const e = spans.isOpen(w) ? nowNs : spans.endNs.data[w]!;
+      const ended = spans.hasDuration(w);
+      const e = ended ? spans.endNs.data[w]! : Infinity;
       if (e < fromNs || s > toNs) continue;
       const task = spans.lanes[spans.lane.data[w]!]?.task ?? '?';
       let key: string;
@@ -320,9 +345,10 @@ export function contentionTable(
       }
       let g = groups.get(key);
       if (!g) {
-        g = { key, label, contended: 0, totalWaitNs: 0, maxWaitNs: 0, meanWaitNs: 0, readCount: 0, readWaitNs: 0, writeCount: 0, writeWaitNs: 0, maxWaitSpanId: w };
+        g = { key, label, contended: 0, unfinished: 0, totalWaitNs: 0, maxWaitNs: 0, meanWaitNs: 0, readCount: 0, readWaitNs: 0, writeCount: 0, writeWaitNs: 0, maxWaitSpanId: w };
         groups.set(key, g);
       }
+      if (!ended) { g.unfinished++; continue; }
       const durNs = e - s;
       g.contended++;
       g.totalWaitNs += durNs;
@@ -368,7 +394,8 @@ export interface ExclusiveOverlap {
 /**
  * Overlapping W holds of `lock` on the same inode through different nodeIds, in start order. The
  * inode of a lock is its ino by default; `inodeOf(nodeId)` (e.g. the alias group's id) also finds
- * the holds of a group whose number is unknown. Key 0 = unknown inode, never grouped.
+ * the holds of a group whose number is unknown. Key 0 = unknown inode, never grouped. Only holds
+ * whose both ends the trace shows count (countUnendedWriteHolds counts the others).
  */
 export function exclusiveOverlaps(
   index: LockIndex, spans: SpanIndex, nowNs: number, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: number) => number,
@@ -389,8 +416,8 @@ export function exclusiveOverlaps(
     for (const info of infos) {
       for (let k = 0; k < info.holdIds.length; k++) {
         const id = info.holdIds.data[k]!;
-        if (spans.style.data[id] !== LockStyle.write) continue; // W only
-        holds.push({ id, s: spans.startNs.data[id]!, e: spans.isOpen(id) ? nowNs : spans.endNs.data[id]!, li: info.idx });
+        if (spans.style.data[id] !== LockStyle.write || !spans.hasDuration(id)) continue; // W, both ends traced
+        holds.push({ id, s: spans.startNs.data[id]!, e: spans.endNs.data[id]!, li: info.idx });
       }
     }
     holds.sort((a, b) => a.s - b.s);
@@ -406,4 +433,18 @@ export function exclusiveOverlaps(
     }
   }
   return out.sort((a, b) => a.fromNs - b.fromNs);
+}
+
+/** W holds of `lock` (on `ino`, if given) with an end or start the trace does not show: left out of exclusiveOverlaps. */
+export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', nodeIds?: readonly number[]): number {
+  let n = 0;
+  for (const info of index.locks) {
+    if (info.lock !== lock || (nodeIds !== undefined && !nodeIds.includes(info.nodeId))) continue;
+    for (let k = 0; k < info.holdIds.length; k++) {
+      const id = info.holdIds.data[k]!;
+      if (spans.style.data[id] === LockStyle.write && !spans.hasDuration(id)) n++;
+    }
+    for (const id of info.headHoldIds) if (spans.style.data[id] === LockStyle.write) n++;
+  }
+  return n;
 }

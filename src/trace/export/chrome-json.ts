@@ -4,7 +4,9 @@
 // Mapping (see tracks.ts for the layout):
 //   one process (pid 1) named after the source; each export track is a thread (tid = track id),
 //   named by an "M" thread_name event and ordered by thread_sort_index;
-//   span  → "X" complete event: ts, dur in µs (fractional: ns precision is kept);
+//   span  → "X" complete event: ts, dur in µs (fractional: ns precision is kept); a span whose
+//           end the trace does not show → a "B" event with no "E" (args.did_not_end); one that
+//           began before the trace → "X" from the trace's start (args.began_before_trace);
 //   other → "i" instant, thread scope;
 //   fuse request → server handling: flow "s" (on the fuse_req slice) / "f" with bp "e" (on fuse_serve);
 //   counters → "C" events on the process.
@@ -18,7 +20,7 @@ import { buildExportModel } from './tracks.ts';
 
 export interface ChromeEvent {
   name: string;
-  ph: 'X' | 'i' | 'M' | 'C' | 's' | 'f';
+  ph: 'X' | 'B' | 'i' | 'M' | 'C' | 's' | 'f';
   ts?: number;
   dur?: number;
   pid: number;
@@ -51,19 +53,25 @@ export function toChromeTrace(store: TraceStore, source = 'fusescope'): ChromeTr
   const timed: ChromeEvent[] = [];
   for (const s of m.spans) {
     const args: Record<string, unknown> = { beginRow: s.beginRow, begin: rowEvent(store, s.beginRow) };
-    if (s.open) args.open = true;
-    else {
-      args.endRow = s.endRow;
-      args.end = rowEvent(store, s.endRow);
+    if (s.begunBefore) args.began_before_trace = true;
+    if (s.inferredHold) args.end_not_traced = true;
+    if (s.open) {
+      args.open = true;
+      args.did_not_end = true;
+      timed.push({ name: s.name, cat: s.kind, ph: 'B', ts: nsToUs(s.startNs), pid: PID, tid: s.trackId, args });
+      continue;
     }
+    args.endRow = s.endRow;
+    args.end = rowEvent(store, s.endRow);
     timed.push({ name: s.name, cat: s.kind, ph: 'X', ts: nsToUs(s.startNs), dur: nsToUs(s.endNs) - nsToUs(s.startNs), pid: PID, tid: s.trackId, args });
   }
   for (const i of m.instants) {
     timed.push({ name: i.name, cat: 'event', ph: 'i', s: 't', ts: nsToUs(i.tsNs), pid: PID, tid: i.trackId, args: { row: i.row, event: rowEvent(store, i.row) } });
   }
+  const byId = new Map(m.spans.map((s) => [s.spanId, s]));
   for (const f of m.flows) {
-    const from = m.spans[f.fromSpan]!;
-    const to = m.spans[f.toSpan]!;
+    const from = byId.get(f.fromSpan)!;
+    const to = byId.get(f.toSpan)!;
     timed.push({ name: 'request', cat: 'fuse', ph: 's', id: f.id, ts: nsToUs(from.startNs), pid: PID, tid: from.trackId });
     timed.push({ name: 'request', cat: 'fuse', ph: 'f', bp: 'e', id: f.id, ts: nsToUs(to.startNs), pid: PID, tid: to.trackId });
   }
@@ -113,7 +121,7 @@ export function importChromeJson(text: string): { events: TraceEvent[]; foreign:
   };
   for (const e of list as ChromeEvent[]) {
     const a = e?.args;
-    if (e?.ph === 'X' && a && 'begin' in a) {
+    if ((e?.ph === 'X' || e?.ph === 'B') && a && 'begin' in a) {
       take(a.beginRow, a.begin);
       if ('end' in a) take(a.endRow, a.end);
     } else if (e?.ph === 'i' && a && 'event' in a) take(a.row, a.event);

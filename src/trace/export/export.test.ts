@@ -70,6 +70,7 @@ describe('perfetto export', () => {
     const flowOut = new Set<bigint>();
     const flowIn = new Set<bigint>();
     let instants = 0;
+    const unended: bigint[] = [];
     let counters = 0;
     let rows = new Set<bigint>();
     for (const p of packets) {
@@ -96,9 +97,13 @@ describe('perfetto export', () => {
       else if (type === 4) counters++;
       for (const id of (e.flow_ids ?? []) as bigint[]) flowOut.add(id);
       for (const id of (e.terminating_flow_ids ?? []) as bigint[]) flowIn.add(id);
-      for (const a of (e.debug_annotations ?? []) as Msg[]) if (a.name![0] === 'row') rows.add(a.int_value![0] as bigint);
+      for (const a of (e.debug_annotations ?? []) as Msg[]) if (a.name![0] === 'row') rows.add(a.uint_value![0] as bigint);
+      if (type === 1 && ((e.debug_annotations ?? []) as Msg[]).some((a) => a.name![0] === 'did_not_end' && a.bool_value![0] === 1n)) unended.push(uuid);
     }
-    for (const n of open.values()) expect(n).toBe(0);
+    // Every slice ends except the one the trace does not show ending (the fsync at 220): no END,
+    // marked did_not_end, and nothing after it on its track.
+    expect(unended).toHaveLength(1);
+    for (const [uuid, n] of open) expect(n).toBe(unended.includes(uuid) ? 1 : 0);
     expect(instants).toBeGreaterThan(0);
     expect(counters).toBeGreaterThan(0);
     expect([...flowOut]).toEqual([...flowIn]);
@@ -108,4 +113,46 @@ describe('perfetto export', () => {
     rows = new Set([...rows, ...m.spans.filter((s) => !s.open).map((s) => BigInt(s.endRow))]);
     expect(rows.size).toBe(events.length);
   });
+
+  it('types debug annotations: uint ids, int errors, pointers for addresses, bools', () => {
+    const events: TraceEvent[] = [
+      ev('lock_wait', 10, 'dd/1', { nodeId: 7, lockAddr: 0xffff888112a4c3d8n }),
+      ev('lock_acquire', 20, 'dd/1', { nodeId: 7 }),
+      ev('iomap_ioend', 30, 'kworker/u8:1/77', { error: -5, sent: true }),
+    ];
+    const trace = decode(toPerfettoTrace(storeOf(events), 'test'), 'Trace');
+    const ann = new Map<string, Msg>();
+    for (const p of trace.packet as Msg[]) {
+      const e = p.track_event?.[0] as Msg | undefined;
+      for (const a of (e?.debug_annotations ?? []) as Msg[]) if (!ann.has(a.name![0] as string)) ann.set(a.name![0] as string, a);
+    }
+    expect(ann.get('nodeId')!.uint_value).toEqual([7n]);
+    expect(ann.get('lockAddr')!.pointer_value).toEqual([0xffff888112a4c3d8n]);
+    expect(ann.get('error')!.int_value).toEqual([BigInt.asUintN(64, -5n)]); // int64 −5 on the wire
+    expect(ann.get('sent')!.bool_value).toEqual([1n]);
+    expect(ann.get('lock')!.string_value).toEqual(['i_rwsem']);
+  });
 });
+
+describe('exports of spans the trace does not show ending or starting', () => {
+  it('a syscall cut off by the end is a B with no E (did_not_end); one begun before is an X from the start', () => {
+    const events: TraceEvent[] = [
+      ev('app_op_begin', 100, 'dd/1', { op: 'fsync' }),
+      ev('app_op_end', 150, 'dd/2', { op: 'pwrite' }), // began before the trace (starts at 100)
+      ev('app_op_end', 200, 'dd/1', { op: 'fsync' }),
+      ev('app_op_begin', 300, 'dd/1', { op: 'pwrite' }), // never ends
+      ev('instant', 400, 'dd/1'),
+    ];
+    const trace = toChromeTrace(storeOf(events), 'test');
+    expect(validateChrome(trace.traceEvents)).toEqual([]);
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X' || e.ph === 'B');
+    expect(slices.map((e) => [e.ph, e.name, e.ts, e.dur === undefined ? undefined : Math.round(e.dur * 1000), e.args?.did_not_end, e.args?.began_before_trace])).toEqual([
+      ['X', 'fsync', 0.1, 100, undefined, undefined],
+      ['X', 'pwrite', 0.1, 50, undefined, true],
+      ['B', 'pwrite', 0.3, undefined, true, undefined],
+    ]);
+    expect(trace.traceEvents.some((e) => (e.ph as string) === 'E')).toBe(false);
+    expect(importChromeJson([...chromeTraceJsonChunks(trace)].join('')).events).toEqual(events);
+  });
+});
+

@@ -15,9 +15,15 @@
 //                             COUNTER 4), track_uuid = 11, categories = 22, name = 23,
 //                             counter_value = 30 (int64), debug_annotations = 4,
 //                             flow_ids = 47 (fixed64), terminating_flow_ids = 48 (fixed64)
-//   track_event/debug_annotation.proto DebugAnnotation.name = 10, int_value = 4, string_value = 6
+//   track_event/debug_annotation.proto DebugAnnotation.name = 10, bool_value = 2, uint_value = 3,
+//                             int_value = 4, string_value = 6, pointer_value = 7
+// A slice whose end the trace does not show gets a SLICE_BEGIN and no SLICE_END (Perfetto shows
+// it as "Did not end"; tracks.ts keeps its track free after it) and the annotation did_not_end;
+// one that began before the trace starts at the trace's start, annotated began_before_trace.
+// Annotations are typed by the field's schema type: bool, uint (unsigned and ids), int (signed:
+// error, ret, fd), pointer (addresses), string (text and enum values).
 
-import { KIND_FIELDS, type FieldName } from '../schema.ts';
+import { FIELD_TYPES, KIND_FIELDS, type FieldName } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
 import { ProtoWriter } from './protobuf.ts';
 import { buildExportModel } from './tracks.ts';
@@ -28,7 +34,7 @@ export const PF = {
   TrackDescriptor: { uuid: 1, name: 2, process: 3, parentUuid: 5, counter: 8 },
   ProcessDescriptor: { pid: 1, processName: 6 },
   TrackEvent: { debugAnnotations: 4, type: 9, trackUuid: 11, categories: 22, name: 23, counterValue: 30, flowIds: 47, terminatingFlowIds: 48 },
-  DebugAnnotation: { intValue: 4, stringValue: 6, name: 10 },
+  DebugAnnotation: { boolValue: 2, uintValue: 3, intValue: 4, stringValue: 6, pointerValue: 7, name: 10 },
   Type: { sliceBegin: 1, sliceEnd: 2, instant: 3, counter: 4 },
 } as const;
 
@@ -73,17 +79,14 @@ export function toPerfettoTrace(store: TraceStore, source = 'fusescope'): Uint8A
     (flowsTo.get(f.toSpan) ?? flowsTo.set(f.toSpan, []).get(f.toSpan)!).push(f.id);
   }
   const pending: Pending[] = [];
+  const flag = (e: ProtoWriter, name: string): void => {
+    e.message(PF.TrackEvent.debugAnnotations, (a) => a.string(PF.DebugAnnotation.name, name).varint(PF.DebugAnnotation.boolValue, true));
+  };
   const annotate = (e: ProtoWriter, row: number): void => {
     const ev = store.get(row) as unknown as Record<string, unknown>;
-    e.message(PF.TrackEvent.debugAnnotations, (a) => a.string(PF.DebugAnnotation.name, 'row').varint(PF.DebugAnnotation.intValue, row));
+    e.message(PF.TrackEvent.debugAnnotations, (a) => a.string(PF.DebugAnnotation.name, 'row').varint(PF.DebugAnnotation.uintValue, row));
     for (const field of KIND_FIELDS[store.kindOf(row)] as readonly FieldName[]) {
-      const v = ev[field];
-      e.message(PF.TrackEvent.debugAnnotations, (a) => {
-        a.string(PF.DebugAnnotation.name, field);
-        if (typeof v === 'number' && Number.isInteger(v)) a.varint(PF.DebugAnnotation.intValue, v);
-        else if (typeof v === 'bigint') a.string(PF.DebugAnnotation.stringValue, `0x${v.toString(16)}`);
-        else a.string(PF.DebugAnnotation.stringValue, String(v));
-      });
+      e.message(PF.TrackEvent.debugAnnotations, (a) => annotationValue(a.string(PF.DebugAnnotation.name, field), field, ev[field]));
     }
   };
   for (const s of m.spans) {
@@ -94,9 +97,12 @@ export function toPerfettoTrace(store: TraceStore, source = 'fusescope'): Uint8A
         .string(PF.TrackEvent.categories, s.kind).string(PF.TrackEvent.name, s.name);
       for (const id of flowsFrom.get(s.spanId) ?? []) e.fixed64(PF.TrackEvent.flowIds, BigInt(id));
       for (const id of flowsTo.get(s.spanId) ?? []) e.fixed64(PF.TrackEvent.terminatingFlowIds, BigInt(id));
+      if (s.open) flag(e, 'did_not_end');
+      if (s.begunBefore) flag(e, 'began_before_trace');
+      if (s.inferredHold) flag(e, 'end_not_traced');
       annotate(e, s.beginRow);
     } });
-    pending.push({ tsNs: s.endNs, order: s.endNs === s.startNs ? 1 : 0, seq: seq + 1, write: (e) => { e.varint(PF.TrackEvent.type, PF.Type.sliceEnd).varint(PF.TrackEvent.trackUuid, uuid); } });
+    if (!s.open) pending.push({ tsNs: s.endNs, order: s.endNs === s.startNs ? 1 : 0, seq: seq + 1, write: (e) => { e.varint(PF.TrackEvent.type, PF.Type.sliceEnd).varint(PF.TrackEvent.trackUuid, uuid); } });
   }
   for (const i of m.instants) {
     pending.push({ tsNs: i.tsNs, order: 1, seq: Number.MAX_SAFE_INTEGER, write: (e) => {
@@ -118,4 +124,16 @@ export function toPerfettoTrace(store: TraceStore, source = 'fusescope'): Uint8A
       .message(PF.TracePacket.trackEvent, ev.write));
   }
   return out.finish();
+}
+
+/** Writes a field's value typed by its schema type (FIELD_TYPES). */
+function annotationValue(a: ProtoWriter, field: FieldName, v: unknown): void {
+  const type: string = FIELD_TYPES[field];
+  if (typeof v === 'boolean') a.varint(PF.DebugAnnotation.boolValue, v);
+  else if (typeof v === 'bigint') a.varint(PF.DebugAnnotation.pointerValue, BigInt.asUintN(64, v));
+  else if (typeof v === 'number' && Number.isInteger(v)) {
+    // Signed columns, and any negative value (f64 fields such as ret hold −errno), as int.
+    if (type === 'i32' || v < 0) a.varint(PF.DebugAnnotation.intValue, v);
+    else a.varint(PF.DebugAnnotation.uintValue, v);
+  } else a.string(PF.DebugAnnotation.stringValue, String(v));
 }

@@ -10,6 +10,10 @@
 // category can overlap partially (a task holding one lock while waiting for another, async
 // writeback requests), so each category is packed greedily: a span goes on the first track
 // (#1, #2, …) whose last span has ended. Overlap is therefore impossible, nesting trivially holds.
+// A span with no observed end (open) occupies its track to the end of the trace — the exporters
+// write it without an end, which Perfetto shows as "Did not end" — so nothing follows it there.
+// Spans are packed in start order (a begun-before span starts at the trace's start but is made
+// when its end arrives, so ids are not in start order).
 
 import { SpanIndex, SPAN_KIND_NAMES, type SpanKindName } from '../spans.ts';
 import { KIND_CODE } from '../schema.ts';
@@ -39,7 +43,12 @@ export interface ExportSpan {
   startNs: number;
   /** Open spans end at the store's last time and are flagged. */
   endNs: number;
+  /** The trace does not show the span's end (the exporters write no end for it). */
   open: boolean;
+  /** The trace does not show its start: it starts at the trace's start. */
+  begunBefore: boolean;
+  /** A hold inferred from lock contention events: its end is never traced. */
+  inferredHold: boolean;
   beginRow: number;
   /** -1 if open. */
   endRow: number;
@@ -79,13 +88,15 @@ export function buildExportModel(store: TraceStore): ExportModel {
   const trackOf = new Map<string, { task: string; category: TrackCategory; depth: number; laneIdx: number }>();
   const spanTrackKey: string[] = [];
   const consumed = new Uint8Array(store.length);
-  for (let id = 0; id < index.count; id++) {
+  const order = Uint32Array.from({ length: index.count }, (_, i) => i)
+    .sort((a, b) => index.startNs.data[a]! - index.startNs.data[b]! || a - b);
+  for (const id of order) {
     const kind = SPAN_KIND_NAMES[index.kind.data[id]!]!;
     const laneIdx = index.lane.data[id]!;
     const lane = index.lanes[laneIdx]!;
     const category = CATEGORY_OF[kind];
     const startNs = index.startNs.data[id]!;
-    const endNs = index.isOpen(id) ? nowNs : index.endNs.data[id]!;
+    const endNs = index.isOpen(id) ? Infinity : index.endNs.data[id]!;
     const packKey = `${laneIdx}:${category}`;
     let pack = packs.get(packKey);
     if (!pack) packs.set(packKey, (pack = { lastEndNs: [], trackKeys: [] }));
@@ -97,7 +108,7 @@ export function buildExportModel(store: TraceStore): ExportModel {
       pack.trackKeys.push(key);
       trackOf.set(key, { task: lane.task, category, depth, laneIdx });
     } else pack.lastEndNs[depth] = endNs;
-    spanTrackKey.push(`${packKey}:${depth}`);
+    spanTrackKey[id] = `${packKey}:${depth}`;
     consumed[index.beginRow.data[id]!] = 1;
     const endRow = index.endRow.data[id]!;
     if (endRow !== NO_ROW) consumed[endRow] = 1;
@@ -122,14 +133,14 @@ export function buildExportModel(store: TraceStore): ExportModel {
   });
 
   const spans: ExportSpan[] = [];
-  for (let id = 0; id < index.count; id++) {
+  for (const id of order) {
     const kind = SPAN_KIND_NAMES[index.kind.data[id]!]!;
     const open = index.isOpen(id);
     const beginRow = index.beginRow.data[id]!;
     spans.push({
       spanId: id, trackId: idOfKey.get(spanTrackKey[id]!)!, kind, name: spanName(store, kind, beginRow),
       startNs: index.startNs.data[id]!, endNs: open ? nowNs : index.endNs.data[id]!, open,
-      beginRow, endRow: open ? -1 : index.endRow.data[id]!,
+      begunBefore: index.isBegunBefore(id), inferredHold: index.isInferredHold(id), beginRow, endRow: open ? -1 : index.endRow.data[id]!,
     });
   }
   const instants: ExportInstant[] = [];

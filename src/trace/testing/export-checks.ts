@@ -29,7 +29,17 @@ export function validateChrome(events: ChromeEvent[]): string[] {
         // µs are fractional floats: allow 1 ps of rounding where slices abut.
         while (stack.length && stack[stack.length - 1]! <= e.ts! + 1e-6) stack.pop();
         if (stack.length && e.ts! + e.dur! > stack[stack.length - 1]! + 1e-6) errors.push(`#${i}: X overlaps its parent without nesting`);
+        if (stack.includes(Infinity)) errors.push(`#${i}: X after a slice that did not end, on its track`);
         stack.push(e.ts! + e.dur!);
+        openStack.set(track, stack);
+        break;
+      }
+      case 'B': {
+        // A slice with no end: it lasts to the end of the trace, so nothing may follow on its track.
+        if (!names.has(e.tid!)) errors.push(`#${i}: tid ${e.tid} has no thread_name`);
+        const stack = openStack.get(track) ?? [];
+        while (stack.length && stack[stack.length - 1]! <= e.ts! + 1e-6) stack.pop();
+        stack.push(Infinity);
         openStack.set(track, stack);
         break;
       }
@@ -73,7 +83,10 @@ const SCHEMA: Record<string, Record<number, { name: string; type: FieldType; rep
     23: { name: 'name', type: 'string' }, 30: { name: 'counter_value', type: 'int64' },
     47: { name: 'flow_ids', type: 'fixed64', repeated: true }, 48: { name: 'terminating_flow_ids', type: 'fixed64', repeated: true },
   },
-  DebugAnnotation: { 4: { name: 'int_value', type: 'int64' }, 6: { name: 'string_value', type: 'string' }, 10: { name: 'name', type: 'string' } },
+  DebugAnnotation: {
+    2: { name: 'bool_value', type: 'bool' }, 3: { name: 'uint_value', type: 'uint64' }, 4: { name: 'int_value', type: 'int64' },
+    6: { name: 'string_value', type: 'string' }, 7: { name: 'pointer_value', type: 'uint64' }, 10: { name: 'name', type: 'string' },
+  },
 };
 const WIRE_OF = (t: FieldType): number =>
   ['uint64', 'int64', 'uint32', 'int32', 'enum', 'bool'].includes(t) ? 0 : t === 'fixed64' || t === 'double' ? 1 : 2;

@@ -5,6 +5,7 @@
 
 import { useEffect, useState } from 'react';
 import { accountRun, type Accounting } from '../../trace/accounting.ts';
+import { countWithUnfinished } from '../../trace/lock-waits.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
@@ -39,7 +40,7 @@ export function AccountingView({ host }: { host: ViewHost }) {
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
     ['staleMappings', 'stale cookies detected', String(acc.staleMappings)],
     ['unwrittenConversions', 'unwritten conversions (IOEND upcalls)', String(acc.unwrittenConversions)],
-    ['lockWait', 'lock waits: count, total, max', `${acc.lockWaits}, ${formatDurNs(acc.lockWaitTotalNs)}, ${formatDurNs(acc.lockWaitMaxNs)}`],
+    ['lockWait', 'lock waits: count, total, max (of the waits that ended)', `${countWithUnfinished(acc.lockWaits, acc.lockWaitsUnfinished, host.spans.complete)}, ${formatDurNs(acc.lockWaitTotalNs)}, ${formatDurNs(acc.lockWaitMaxNs)}`],
   ];
   return (
     <div className="accounting-view" data-testid="view-accounting">

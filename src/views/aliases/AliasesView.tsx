@@ -52,7 +52,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                   <td data-col="ino"><InoCell inos={g.inos} /></td>
                   <td>{g.nodeIds.join(', ')}</td>
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
-                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}</td>
+                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</td>
                 </tr>
               ))}
             </tbody>

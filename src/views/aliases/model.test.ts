@@ -27,7 +27,7 @@ describe('aliasing view model', () => {
   it('tables alias groups with their overlapping exclusive holds', () => {
     const { aliases, locks, spans, store } = derived(RACE);
     expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([
-      { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30 },
+      { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30, unendedHolds: 0 },
     ]);
   });
   it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {

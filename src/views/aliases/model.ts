@@ -14,7 +14,7 @@
 
 import type { AliasGroup, AliasIndex } from '../../trace/derive/aliases.ts';
 import { inoText } from '../../trace/derive/inode-groups.ts';
-import { exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
+import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
@@ -106,6 +106,8 @@ export interface AliasGroupRow {
   pathsByNode: string[][];
   overlapCount: number;
   overlapTotalNs: number;
+  /** W holds on the group's nodeIds whose start or end the trace does not show: not compared, counted apart. */
+  unendedHolds: number;
 }
 
 /** The alias group key of each lock's nodeId, for exclusiveOverlaps (0: not in the index). */
@@ -122,6 +124,7 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
       pathsByNode: g.nodeIds.map((id) => aliases.nodes.get(id)?.paths ?? []),
       overlapCount: mine.length,
       overlapTotalNs: mine.reduce((sum, o) => sum + (o.toNs - o.fromNs), 0),
+      unendedHolds: countUnendedWriteHolds(locks, spans, 'i_rwsem', g.nodeIds),
     };
   });
 }

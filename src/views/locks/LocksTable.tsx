@@ -4,6 +4,7 @@
 
 import { useState } from 'react';
 import { contentionTable, type ContentionGroupBy } from '../../trace/derive/locks.ts';
+import { countWithUnfinished } from '../../trace/lock-waits.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
@@ -29,7 +30,7 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
       </div>
       <table data-testid="locks-table">
         <thead>
-          <tr><th>{groupBy}</th><th>contended</th><th>total wait</th><th>max</th><th>mean</th><th>R waits</th><th>W waits</th></tr>
+          <tr><th>{groupBy}</th><th title="waits that ended; waits the trace does not show ending are counted apart and in no time">contended</th><th>total wait</th><th>max</th><th>mean</th><th>R waits</th><th>W waits</th></tr>
         </thead>
         <tbody>
           {rows.length === 0 && <tr><td colSpan={7} className="muted">no contended lock yet</td></tr>}
@@ -39,7 +40,7 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
               onMouseEnter={() => r.key.startsWith('ino:') && host.setHoverLink(-1, Number(r.key.slice(4)))}
               onMouseLeave={() => host.setHoverLink(-1, 0)}>
               <td>{r.label}</td>
-              <td className="num" data-col="contended">{r.contended}</td>
+              <td className="num" data-col="contended">{countWithUnfinished(r.contended, r.unfinished, host.spans.complete)}</td>
               <td className="num">{formatDurNs(r.totalWaitNs)}</td>
               <td className="num">{formatDurNs(r.maxWaitNs)}</td>
               <td className="num">{formatDurNs(r.meanWaitNs)}</td>

@@ -14,6 +14,7 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const ctrlRef = useRef<LocksController | null>(null);
   const lockCount = useStoreValue(host, (h) => h.locks.locks.length);
+  const inferredHolds = useStoreValue(host, (h) => h.locks.inferredHolds);
 
   useEffect(() => {
     const box = boxRef.current;
@@ -30,6 +31,13 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
     <div className="locks-view" data-testid="view-locks">
       <div className="locks-lanes">
         {lockCount === 0 && <p className="muted empty-note">No lock events yet: i_rwsem waits and holds appear here as the trace records them.</p>}
+        {inferredHolds > 0 && (
+          <p className="trace-note" data-testid="locks-inferred-note">
+            Hold ends are not traced: {inferredHolds} {inferredHolds === 1 ? 'hold is' : 'holds are'} inferred from lock contention
+            events (a hold starts where a wait ended), so each shows where it began and fades out — how long it was held is
+            unknown, and no hold time, overlap or holder is computed from {inferredHolds === 1 ? 'it' : 'them'}.
+          </p>
+        )}
         <div className="locks-scroll" ref={boxRef}>
           <canvas data-testid="locks-canvas" ref={canvasRef} />
         </div>

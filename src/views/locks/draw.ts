@@ -4,6 +4,7 @@
 import { CHROME, PALETTE, PALETTE_IDX } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import { LockState, type LocksModel } from './model.ts';
+import { fillFaded } from '../../render/faded.ts';
 
 export type LockCanvas = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke'
@@ -80,8 +81,11 @@ export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): 
     const st = p.state[i]!;
     ctx.fillStyle = st === LockState.wait ? o.waitFill : STATE_COLOUR[st]!;
     ctx.globalAlpha = p.spanCount[i]! > 1 ? 0.7 : 1;
-    ctx.fillRect(LOCK_LABEL_WIDTH_PX + p.xPx[i]!, top, Math.max(1, p.widthPx[i]!), LOCK_ROW_HEIGHT_PX - 6);
-    n++;
+    const edge = p.edge[i]!;
+    if (edge === 0) {
+      ctx.fillRect(LOCK_LABEL_WIDTH_PX + p.xPx[i]!, top, Math.max(1, p.widthPx[i]!), LOCK_ROW_HEIGHT_PX - 6);
+      n++;
+    } else n += fillFaded(ctx, LOCK_LABEL_WIDTH_PX + p.xPx[i]!, top, Math.max(2, p.widthPx[i]!), LOCK_ROW_HEIGHT_PX - 6, edge);
     if (p.spanId[i] === o.selectedSpanId && o.selectedSpanId >= 0) selI = i;
   }
   ctx.globalAlpha = 1;

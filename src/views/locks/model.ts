@@ -13,18 +13,26 @@
 // ranked wait > W > R) stand in for their spans wherever all of a bucket's spans are sub-pixel and
 // start within ½ px — marked in the first one's column, so a state is at most one column left of
 // where span by span would put it — at a cost bounded by the plot width, not the spans in range.
+//
+// Ends the trace does not show: an open-ended span runs to the trace's end, a hold inferred from
+// contention (its end is never traced) marks only INFERRED_STUB_PX from its start, a begun-before
+// hold runs from the trace's start; a run that is one such span gets an `edge` (drawn fading).
+// Such spans are never in a LOD bucket (they are open, or a row head).
 
-import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
+import { SpanFlag, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { LOCK_RANK, lockAddrText, lockRank, reachOf, type LockIndex, type LockInfo, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
+import { Edge } from '../../render/faded.ts';
 import { resized } from '../../trace/growable.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
+/** A hold inferred from contention marks this many px: its start is known, its end is not. */
+export const INFERRED_STUB_PX = 14;
 
 export interface LockRowModel {
   /** 'lock' rows are headers; 'task' rows carry spans. */
@@ -44,6 +52,7 @@ export class LockPrims {
   state: Uint8Array;
   spanId: Int32Array;
   spanCount: Uint32Array;
+  edge: Uint8Array;
   constructor(capacity = 256) {
     this.xPx = new Float32Array(capacity);
     this.widthPx = new Float32Array(capacity);
@@ -51,16 +60,18 @@ export class LockPrims {
     this.state = new Uint8Array(capacity);
     this.spanId = new Int32Array(capacity);
     this.spanCount = new Uint32Array(capacity);
+    this.edge = new Uint8Array(capacity);
   }
-  push(xPx: number, widthPx: number, rowPos: number, state: number, spanId: number, spanCount: number): void {
+  push(xPx: number, widthPx: number, rowPos: number, state: number, spanId: number, spanCount: number, edge = 0): void {
     if (this.count === this.xPx.length) {
       const n = this.count * 2;
       this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.rowPos = resized(this.rowPos, n);
       this.state = resized(this.state, n); this.spanId = resized(this.spanId, n); this.spanCount = resized(this.spanCount, n);
+      this.edge = resized(this.edge, n);
     }
     const i = this.count++;
     this.xPx[i] = xPx; this.widthPx[i] = widthPx; this.rowPos[i] = rowPos;
-    this.state[i] = state; this.spanId[i] = spanId; this.spanCount[i] = spanCount;
+    this.state[i] = state; this.spanId[i] = spanId; this.spanCount[i] = spanCount; this.edge[i] = edge;
   }
 }
 
@@ -175,7 +186,9 @@ class RowPass implements LodVisitor {
   span(id: number): void {
     const spans = this.spans;
     const s = spans.startNs.data[id]!;
-    const e = spans.isOpen(id) ? this.nowNs : spans.endNs.data[id]!;
+    const open = spans.isOpen(id);
+    const inferred = open && (spans.flags.data[id]! & SpanFlag.inferredHold) !== 0;
+    const e = open ? (inferred ? s + INFERRED_STUB_PX / this.scale.pxPerNs : this.nowNs) : spans.endNs.data[id]!;
     if (e < this.startNs) return;
     const st = lockRank(spans, id);
     if (st === LockState.wait) this.visibleWaits.push({ id, pos: this.pos });
@@ -205,6 +218,8 @@ class RowPass implements LodVisitor {
 function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number, levelIdx: number, v: RowPass): void {
   const ids = row.spanIds.data;
   const start = spans.startNs.data;
+  // Holds that began before the trace start at its start: before every other span.
+  for (const id of row.headIds) if (spans.endNs.data[id]! >= startNs && start[id]! <= endNs) v.span(id);
   // Spans still open (a lost release never closes one) from before the closed spans' reach: by
   // position, not by scanning up to them — a trace with an early open span would scan it all.
   const reach = rowReach(row, spans);
@@ -214,6 +229,16 @@ function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number
     if (start[ids[pos]!]! <= endNs) v.span(ids[pos]!);
   }
   row.lod.visitRange(ids, row.spanIds.length, start, spans.endNs.data, v.nowNs, lo, startNs, endNs, levelIdx, v);
+}
+
+/** The edge bits of a span whose start or end the trace does not show (LockEdge). */
+function edgeOf(spans: SpanIndex, id: number): number {
+  const f = spans.flags.data[id]!;
+  if (f === 0) return 0;
+  let edge = 0;
+  if (f & SpanFlag.begunBefore) edge |= Edge.begunBefore;
+  if (spans.isOpenEnded(id)) edge |= Edge.openEnd;
+  return edge;
 }
 
 export function buildLocksModel(
@@ -253,7 +278,8 @@ export function buildLocksModel(
         c++;
       }
       const single = !multi && spanIdsInRun.size === 1;
-      prims.push(first, c - first, pos, st, single ? [...spanIdsInRun][0]! : -1, single ? 1 : Math.max(2, spanIdsInRun.size));
+      const only = single ? [...spanIdsInRun][0]! : -1;
+      prims.push(first, c - first, pos, st, only, single ? 1 : Math.max(2, spanIdsInRun.size), only >= 0 ? edgeOf(spans, only) : 0);
     }
   });
 

@@ -15,7 +15,7 @@ export function Inspector({ host }: { host: ViewHost }) {
   // event arrives after the click), and when derived links may have changed.
   useStoreValue(host, (h) => {
     const id = h.selectedSpanId;
-    return `${h.traceGeneration}:${id}:${id >= 0 && id < h.spans.count && h.spans.isOpen(id)}:${h.derivedVersion}`;
+    return `${h.traceGeneration}:${id}:${id >= 0 && id < h.spans.count && h.spans.isOpen(id)}:${h.spans.complete}:${h.derivedVersion}`;
   });
   const validSpan = spanId >= 0 && spanId < host.spans.count;
   const validRow = !validSpan && row >= 0 && row < host.trace.length;

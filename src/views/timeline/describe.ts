@@ -51,16 +51,18 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
   };
 
   const kindName = SPAN_KIND_NAMES[spans.kind.data[id]!]!;
-  const startNs = spans.startNs.data[id]!;
-  const isOpen = spans.isOpen(id);
+  const unknown = spans.unknownText(id);
   const span: InspectorSection = { title: 'span', rows: [] };
   add(span, 'span', 'span', kindName);
   add(span, 'span', 'spanId', String(id));
-  add(span, 'span', 'durNs', isOpen ? 'open' : `${spans.endNs.data[id]! - startNs} ns (${formatDurNs(spans.endNs.data[id]! - startNs)})`);
+  add(span, 'span', 'durNs', durationText(spans, id, true));
+  if (unknown) add(span, 'span', 'trace', unknown);
+  if (spans.isFailed(id)) add(span, 'span', 'failed', 'an iomap_iter_end with an error ended this step');
   add(span, 'span', 'lane', spans.lanes[spans.lane.data[id]!]?.task ?? '?');
   const sections = [span];
 
-  sections.push(eventSection(`begin: row ${spans.beginRow.data[id]}`, 'begin', store.get(spans.beginRow.data[id]!)));
+  // A begun-before span's only event is its end.
+  if (!spans.isBegunBefore(id)) sections.push(eventSection(`begin: row ${spans.beginRow.data[id]}`, 'begin', store.get(spans.beginRow.data[id]!)));
   if (kindName === 'iomap') {
     for (const r of spans.mappingRowsOf(store, id)) {
       const ev = store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>;
@@ -72,15 +74,27 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
   return sections;
 }
 
+/**
+ * A span's duration — or, when the trace does not show one of its ends, why not (the words of
+ * SpanIndex.unknownText); an open span of a live stream is still running.
+ */
+export function durationText(spans: SpanIndex, id: number, exact = false): string {
+  if (spans.hasDuration(id)) {
+    const durNs = spans.endNs.data[id]! - spans.startNs.data[id]!;
+    return exact ? `${durNs} ns (${formatDurNs(durNs)})` : formatDurNs(durNs);
+  }
+  return spans.unknownText(id) || 'still running';
+}
+
 /** Short text for the hover tooltip: a title and up to ~6 key: value lines. */
 export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { title: string; lines: [string, string][] } {
   const kindName = SPAN_KIND_NAMES[spans.kind.data[id]!]!;
   const begin = store.get(spans.beginRow.data[id]!) as unknown as Record<string, unknown>;
-  const durNs = spans.isOpen(id) ? Number.NaN : spans.endNs.data[id]! - spans.startNs.data[id]!;
   const lines: [string, string][] = [
     ['task', String(begin.task)],
-    ['duration', Number.isNaN(durNs) ? 'open' : formatDurNs(durNs)],
+    ['duration', durationText(spans, id)],
   ];
+  if (spans.isFailed(id)) lines.push(['failed', 'iomap_iter_end error']);
   const pick = (field: string, label = field): void => {
     if (begin[field] !== undefined) lines.push([label, formatField(field, begin[field])]);
   };

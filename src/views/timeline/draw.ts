@@ -5,6 +5,7 @@
 import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
 import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
 import type { TimelineModel } from './model.ts';
+import { Edge, fillFaded } from '../../render/faded.ts';
 
 /** The subset of CanvasRenderingContext2D the timeline uses (a recording fake implements it). */
 export type Canvas2D = Pick<CanvasRenderingContext2D,
@@ -52,6 +53,8 @@ const LABEL_FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
 const SMALL_FONT = '9px system-ui, -apple-system, "Segoe UI", sans-serif';
 /** Rough glyph width of 11 px system-ui, to truncate labels without measureText. */
 const LABEL_CHAR_PX = 6.2;
+/** From this width a span with an unknown end says so in words. */
+const EDGE_LABEL_MIN_WIDTH_PX = 150;
 
 export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptions): DrawStats {
   let n = 0;
@@ -135,9 +138,26 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     } else {
       const dimmed = opt.isDimmed !== undefined && p.spanId[i]! >= 0 && opt.isDimmed(p.spanId[i]!);
       if (dimmed) ctx.globalAlpha = DIMMED_ALPHA;
-      ctx.fillRect(xPx, yPx, widthPx, heightPx);
-      n++;
-      const mark = dimmed ? null : opt.markFills?.[pal];
+      const edge = p.edge[i]!;
+      if (edge === 0) {
+        ctx.fillRect(xPx, yPx, widthPx, heightPx);
+        n++;
+      } else {
+        n += fillFaded(ctx, xPx, yPx, widthPx, heightPx, edge);
+        if (widthPx >= EDGE_LABEL_MIN_WIDTH_PX) {
+          ctx.font = SMALL_FONT;
+          ctx.fillStyle = CHROME.laneLabel;
+          ctx.textAlign = edge & Edge.openEnd ? 'right' : 'left';
+          ctx.fillText(edge & Edge.openEnd ? 'did not end in this trace ›' : '‹ began before this trace',
+            edge & Edge.openEnd ? xPx + widthPx - 4 : xPx + 4, yPx + heightPx / 2 + 1);
+          ctx.textAlign = 'left';
+          ctx.font = LABEL_FONT;
+          ctx.fillStyle = fill;
+          lastFill = fill;
+          n++;
+        }
+      }
+      const mark = dimmed || edge !== 0 ? null : opt.markFills?.[pal];
       if (mark && widthPx >= MARK_MIN_WIDTH_PX) {
         ctx.fillStyle = mark;
         ctx.fillRect(xPx, yPx, widthPx, heightPx);

@@ -13,18 +13,27 @@
 //                                    drawn as that span, 1 px wide (still clickable).
 // So sub-pixel spans are never dropped, and primitives per track are bounded by pixels (each
 // primitive covers ≥ 1 new column, except overlapping wide spans), not by events.
+//
+// A span whose end or start the trace does not show (SpanIndex flags) is never summarised in a
+// LOD bucket (it is open, or a track head) and is drawn as its own primitive with an `edge`: an
+// open-ended span runs to the trace's end and fades there; a hold inferred from contention (its
+// end is never traced) is a short fading stub, not a bar to the end; a begun-before span runs
+// from the trace's start and fades there.
 
-import type { Lane, SpanIndex } from '../../trace/spans.ts';
+import { SpanFlag, type Lane, type SpanIndex } from '../../trace/spans.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { resized } from '../../trace/growable.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { Edge } from '../../render/faded.ts';
 import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
 export const MIN_SPAN_WIDTH_PX = 1;
+/** A hold inferred from contention is drawn this wide: its start is known, its end is not. */
+export const INFERRED_STUB_PX = 14;
 
 export class Primitives {
   count = 0;
@@ -38,6 +47,8 @@ export class Primitives {
   spanId: Int32Array;
   /** 1 for a span; the number of spans in a merged block. */
   mergedCount: Uint32Array;
+  /** Edge bits: an end the trace does not show (single spans only). */
+  edge: Uint8Array;
 
   constructor(capacity = 256) {
     this.xPx = new Float32Array(capacity);
@@ -48,9 +59,10 @@ export class Primitives {
     this.spanKind = new Uint8Array(capacity);
     this.spanId = new Int32Array(capacity);
     this.mergedCount = new Uint32Array(capacity);
+    this.edge = new Uint8Array(capacity);
   }
 
-  push(xPx: number, widthPx: number, laneRow: number, subrow: number, paletteIdx: number, spanKind: number, spanId: number, mergedCount: number): void {
+  push(xPx: number, widthPx: number, laneRow: number, subrow: number, paletteIdx: number, spanKind: number, spanId: number, mergedCount: number, edge = 0): void {
     if (this.count === this.xPx.length) this.grow();
     const i = this.count++;
     this.xPx[i] = xPx;
@@ -61,13 +73,14 @@ export class Primitives {
     this.spanKind[i] = spanKind;
     this.spanId[i] = spanId;
     this.mergedCount[i] = mergedCount;
+    this.edge[i] = edge;
   }
 
   private grow(): void {
     const n = this.xPx.length * 2;
     this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.laneRow = resized(this.laneRow, n);
     this.subrow = resized(this.subrow, n); this.paletteIdx = resized(this.paletteIdx, n); this.spanKind = resized(this.spanKind, n);
-    this.spanId = resized(this.spanId, n); this.mergedCount = resized(this.mergedCount, n);
+    this.spanId = resized(this.spanId, n); this.mergedCount = resized(this.mergedCount, n); this.edge = resized(this.edge, n);
   }
 }
 
@@ -144,7 +157,7 @@ export function buildTimelineModel(
     const laneIdx = lanes[laneRow]!.laneIdx;
     for (let subrow = 0; subrow < SUBROW_COUNT; subrow++) {
       const track = spans.track(laneIdx, subrow);
-      if (track.spans.length === 0) continue;
+      if (track.isEmpty) continue;
       pass.begin(laneRow, subrow);
       spans.forEachInRangeLod(track, startNs, endNs, nowNs, useLod ? track.lod.levelFor(lodBucketNs) : -1, pass);
       pass.finish();
@@ -172,6 +185,7 @@ class TrackPass implements LodVisitor {
   private readonly end: Float64Array;
   private readonly kind: Uint8Array;
   private readonly style: Uint8Array;
+  private readonly flags: Uint8Array;
   private readonly widthPx: number;
   private readonly lastCol: number;
   // Per-pixel-column buckets of sub-pixel spans; adjacent columns with the same dominant colour
@@ -199,6 +213,7 @@ class TrackPass implements LodVisitor {
     this.end = spans.endNs.data;
     this.kind = spans.kind.data;
     this.style = spans.style.data;
+    this.flags = spans.flags.data;
     this.widthPx = scale.widthPx;
     this.lastCol = Math.ceil(scale.widthPx) - 1;
   }
@@ -220,16 +235,24 @@ class TrackPass implements LodVisitor {
 
   span(id: number): void {
     this.visits++;
-    const endTsNs = Number.isNaN(this.end[id]!) ? this.nowNs : this.end[id]!;
+    const open = Number.isNaN(this.end[id]!);
+    const endTsNs = open ? this.nowNs : this.end[id]!;
     const x0Px = this.scale.nsToPx(this.start[id]!);
-    const x1Px = this.scale.nsToPx(endTsNs);
+    let x1Px = this.scale.nsToPx(endTsNs);
+    const f = this.flags[id]!;
+    let edge = 0;
+    if (f !== 0) {
+      if (f & SpanFlag.begunBefore) edge |= Edge.begunBefore;
+      if (open && (f & SpanFlag.inferredHold)) { x1Px = x0Px + INFERRED_STUB_PX; edge |= Edge.openEnd; }
+      else if (open && (f & SpanFlag.openEnded)) edge |= Edge.openEnd;
+    }
     const p = spanPaletteIdx(this.kind[id]!, this.style[id]!);
-    if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX) {
+    if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX || edge !== 0) {
       this.closeColumn();
       this.flushRun();
       const l = Math.max(x0Px, 0);
-      const r = Math.min(x1Px, this.widthPx);
-      if (r > l) this.prims.push(l, r - l, this.laneRow, this.subrow, p, this.kind[id]!, id, 1);
+      const r = Math.min(Math.max(x1Px, x0Px + MIN_SPAN_WIDTH_PX), this.widthPx);
+      if (r > l) this.prims.push(l, r - l, this.laneRow, this.subrow, p, this.kind[id]!, id, 1, edge);
       return;
     }
     this.enterColumn(Math.min(Math.max(Math.floor(x0Px), 0), this.lastCol), id); // columnOf, x0Px already at hand

@@ -1,0 +1,35 @@
+// A span whose start or end the trace does not show is drawn fading towards that end, so it
+// never reads as a bar that starts or stops there (timeline and locks views).
+
+/** Which end of a span the trace does not show (bits). */
+export const Edge = { openEnd: 1, begunBefore: 2 } as const;
+
+/** The few Canvas2D members fillFaded uses. */
+type FadeCanvas = Pick<CanvasRenderingContext2D, 'fillRect' | 'globalAlpha'>;
+
+/** An end the trace does not show fades out over this many px, in FADE_STEPS steps. */
+const FADE_PX = 16;
+const FADE_STEPS = 4;
+
+/**
+ * Fills a span whose end(s) the trace does not show: solid in the middle, fading out in steps
+ * towards each unknown end (Edge bits), so it never reads as a bar that ends there. Returns the
+ * fills issued.
+ */
+export function fillFaded(ctx: FadeCanvas, xPx: number, yPx: number, widthPx: number, heightPx: number, edge: number): number {
+  const sides = (edge & Edge.openEnd ? 1 : 0) + (edge & Edge.begunBefore ? 1 : 0);
+  const fadePx = Math.min(FADE_PX, widthPx / sides);
+  const stepPx = fadePx / FADE_STEPS;
+  let n = 0;
+  const solidFrom = edge & Edge.begunBefore ? xPx + fadePx : xPx;
+  const solidTo = edge & Edge.openEnd ? xPx + widthPx - fadePx : xPx + widthPx;
+  if (solidTo > solidFrom) { ctx.fillRect(solidFrom, yPx, solidTo - solidFrom, heightPx); n++; }
+  const alpha0 = ctx.globalAlpha;
+  for (let i = 0; i < FADE_STEPS; i++) {
+    ctx.globalAlpha = alpha0 * (1 - (i + 1) / (FADE_STEPS + 1));
+    if (edge & Edge.openEnd) { ctx.fillRect(solidTo + i * stepPx, yPx, stepPx, heightPx); n++; }
+    if (edge & Edge.begunBefore) { ctx.fillRect(solidFrom - (i + 1) * stepPx, yPx, stepPx, heightPx); n++; }
+  }
+  ctx.globalAlpha = alpha0;
+  return n;
+}
