@@ -26,6 +26,20 @@ describe('lock attribution', () => {
     expect(r.events[5]).toMatchObject({ kind: 'lock_acquire', lockAddr: A });
   });
 
+  it('a wait the trace never shows ending is kept: decided from its task, a lock_wait with no acquire, unfinished in the summary', async () => {
+    // fio/2 holds (its wait ended); fio/1 then blocks on the same lock and the excerpt stops.
+    const r = attributeLocks([entry(0, 'fio/2', 13), begin(1, 'fio/2'), end(3, 'fio/2'), entry(4, 'fio/1', 13), begin(5, 'fio/1')]);
+    expect(r.attributions).toMatchObject([{ lock: 'i_rwsem', nodeId: 13, contended: 2 }]);
+    const waits = r.events.filter((e) => e.kind === 'lock_wait');
+    expect(waits.map((e) => [e.task, e.tsNs])).toEqual([['fio/2', 1], ['fio/1', 5]]);
+    expect(r.events.filter((e) => e.kind === 'lock_acquire').map((e) => e.task)).toEqual(['fio/2']);
+    const { TraceStore } = await import('../store.ts');
+    const { summarize } = await import('../summary.ts');
+    const store = new TraceStore();
+    store.appendAll(r.events);
+    expect(summarize(store).locks).toMatchObject([{ lock: 'i_rwsem', nodeid: 13, contended: 1, unfinished: 1, waitNsTotal: 2 }]);
+  });
+
   it('disagreeing evidence gives an unknown lock with a reason, never a guess', () => {
     const r = attributeLocks([entry(0, 'a/1', 13), begin(1, 'a/1'), end(2, 'a/1'), entry(3, 'b/2', 14), begin(4, 'b/2'), end(5, 'b/2')]);
     expect(r.attributions[0]).toMatchObject({ lock: 'unknown', nodeId: null, ino: null });

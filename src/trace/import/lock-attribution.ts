@@ -172,6 +172,11 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     }
   }
 
+  // Waits the trace never shows ending (the excerpt stopped while the task was blocked): a blocked
+  // task traces nothing more, so its context is still the wait's. They are real evidence: decided
+  // like the others, and their lock_wait is kept (the span pairing marks it unfinished).
+  for (const [task, o] of open) decide(o, task);
+
   // Which lock, and evidence from rules 1–2, for one wait (called at its contention_end).
   function decide(o: Open, task: string): void {
     const a = info(o.begin.lockAddr);
@@ -257,7 +262,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     const end = o.end;
     const addr = o.begin.lockAddr;
     const att = resolved.get(addr);
-    if (!att || end === null) continue;
+    if (!att) continue;
     if (!noted.has(addr)) {
       noted.add(addr);
       noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
@@ -265,7 +270,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
     const fields = { lock: att.lock, mode, nodeId: att.nodeId ?? 0, ino: att.ino ?? 0, lockAddr: addr } as const;
     derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-    if (end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
+    if (end !== null && end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
   const out: TraceEvent[] = [];
   for (const ev of events) {
