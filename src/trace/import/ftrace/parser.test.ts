@@ -3,7 +3,7 @@
 // per-task deferral settles an event by the same task's next event.
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../schema.ts';
-import type { AnyTracepointSystem, TracepointSystem } from './context.ts';
+import type { AnyTracepointSystem, TracepointSystem, WaitQueue } from './context.ts';
 import { FtraceParser } from './parser.ts';
 import { SYSTEMS } from './systems/index.ts';
 
@@ -102,6 +102,38 @@ describe('ftrace tracepoint tables', () => {
     expect(delivered).toEqual([]); // a's ask is open: b's x waits behind it
     p.push('  a-1 [000] ..... 1.000003: y: \n');
     expect(delivered).toEqual(['a/1 ask', 'b/2 x', 'a/1 y']);
+    p.end();
+  });
+
+  it('wait queue: an event waits for a later line with its key, oldest first, and holds output meanwhile', () => {
+    // `req: k K` waits under key K; `done: k K v V` completes the oldest waiting under K with V.
+    const waiting: TracepointSystem<{ q: WaitQueue<Instant> }> = {
+      name: 'test',
+      newState: (setup) => ({ q: setup.waitQueue<Instant>() }),
+      handlers: {
+        req(ctx, c, s) {
+          s.q.push(c.num('k'), { kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: 'req', text: '?' });
+        },
+        done(ctx, c, s) {
+          const k = c.num('k');
+          const ev = s.q.take(k);
+          if (ev) ev.text = String(c.num('v'));
+          ctx.keepAsInstant();
+        },
+      },
+    };
+    const delivered: string[] = [];
+    const p = new FtraceParser('t', (e) => delivered.push(`${(e as Instant).name}=${(e as Instant).text}`), undefined, [waiting]);
+    p.push([
+      '  a-1 [000] ..... 1.000001: req: k 1',
+      '  a-1 [000] ..... 1.000002: req: k 2',
+      '  b-2 [000] ..... 1.000003: req: k 1',
+      '  c-3 [000] ..... 1.000004: done: k 1 v 10', // the oldest under 1: a's first
+      '  c-3 [000] ..... 1.000005: done: k 2 v 20',
+    ].join('\n') + '\n');
+    expect(delivered).toEqual([]); // b's req under key 1 is still waiting
+    p.push('  c-3 [000] ..... 1.000006: done: k 1 v 30\n');
+    expect(delivered).toEqual(['req=10', 'req=20', 'req=30', 'done=k 1 v 10', 'done=k 2 v 20', 'done=k 1 v 30']);
     p.end();
   });
 });
