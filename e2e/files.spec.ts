@@ -272,3 +272,24 @@ test('replay: play, pause, speed, seek on the overview strip, loop a selection; 
   expect(await page.evaluate(() => location.hash)).not.toContain('rec=');
   expect(errors).toEqual([]);
 });
+
+test('an imported ext4 capture draws its iomap steps: 10 steps, the inspector names dev 7:0 ino 0xc and the MAPPED mapping', async ({ page }) => {
+  const errors = await open(page);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  await page.getByTestId('file-input').setInputFiles(['fixtures/real/kernel-fs/ext4-dio.txt']);
+  await waitLoaded(page);
+  expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0 });
+  await waitIdle(page);
+  const target = await hooks(page, (h) => h.findSpan('iomap'));
+  expect(target).not.toBeNull();
+  await page.mouse.click(target!.xPx, target!.yPx);
+  await waitIdle(page);
+  expect(await hooks(page, (h) => h.selection())).toMatchObject({ kind: 'iomap', spanId: target!.spanId });
+  const inspector = page.getByTestId('inspector');
+  // ext4-dio.txt: every step is on dev 7:0; the writers' steps are ino 0xc or 0xd, the reader's 0xc.
+  await expect(inspector.locator('tr[data-field="inode"]')).toContainText(/dev 7:0 ino 0x[cd] \(kernel filesystem\)/);
+  await expect(inspector.locator('tr[data-field="fsDev"]')).toContainText('7:0');
+  await expect(inspector).toContainText('iomap_map');
+  await page.screenshot({ path: 'test-results/import-ext4-steps.png' });
+  expect(errors).toEqual([]);
+});

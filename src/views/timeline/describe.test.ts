@@ -34,6 +34,30 @@ describe('inspector text', () => {
     expect(spanTooltip(store, spans, 0).title).toBe('iomap write:mapped');
   });
 
+  it('a kernel filesystem step names its device and inode; an xfs_ilock hold reads "requested → released"', () => {
+    const store = new TraceStore();
+    const task = 'dd/9';
+    // ext4 on loop0 (dev_t 7 << 20), ino 0xc; then an XFS IOLOCK request and release on ino 0x83.
+    store.appendAll([
+      { kind: 'iomap_begin', tsNs: 10, task, nodeId: 0, ino: 0xc, opflags: OpFlag.WRITE | OpFlag.DIRECT, posBytes: 0, lenBytes: 0x10000, fsDev: 7 << 20 },
+      { kind: 'iomap_iter_end', tsNs: 30, task, nodeId: 0, ino: 0xc, posBytes: 0, lenBytes: 0x10000, processedBytes: 0x10000, error: 0 },
+      { kind: 'lock_acquire', tsNs: 40, task, lock: 'i_rwsem', mode: 'W', nodeId: 0, ino: 0x83, lockAddr: 0n },
+      { kind: 'lock_release', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 0, ino: 0x83, lockAddr: 0n },
+    ]);
+    const spans = new SpanIndex();
+    spans.update(store);
+    expect(formatField('fsDev', 7 << 20)).toBe('7:0');
+    expect(formatField('fsDev', 0)).toBe('unknown');
+    expect(spanTooltip(store, spans, 0).lines).toContainEqual(['inode', 'dev 7:0 ino 0xc']);
+    const rows = Object.fromEntries(inspectorSections(store, spans, 0).flatMap((s) => s.rows.map((r) => [r.field, r.value])));
+    expect(rows.inode).toBe('dev 7:0 ino 0xc (kernel filesystem)');
+    expect(rows.fsDev).toBe('7:0');
+    expect(spanTooltip(store, spans, 1).title).toBe('requested → released i_rwsem W');
+    const lockRows = Object.fromEntries(inspectorSections(store, spans, 1).flatMap((s) => s.rows.map((r) => [r.field, r.value])));
+    expect(lockRows.from).toMatch(/^requested at/);
+    expect(lockRows.to).toBe('released at');
+  });
+
   it('unknown identities read "unknown" / "not traced", never 0', () => {
     expect(formatField('ino', 0)).toBe('unknown');
     expect(formatField('ino', 14)).toBe('14');

@@ -15,6 +15,7 @@ export function formatField(name: string, value: unknown): string {
     // 0 means unknown (docs/trace-format.md): never print it as a number.
     case 'ino': return value === 0 ? 'unknown' : String(value);
     case 'nodeId': return value === 0 ? 'unknown' : String(value);
+    case 'fsDev': return value === 0 ? 'unknown' : devName(value);
     case 'aliasOf': return value === 0 ? 'none known' : `nodeid ${value} (same inode: LINK)`;
     case 'opflags': return `${formatFlags(value, opFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
     case 'mapFlags': return `${formatFlags(value, mapFlagStrings) || '0'} (0x${(value >>> 0).toString(16)})`;
@@ -25,6 +26,26 @@ export function formatField(name: string, value: unknown): string {
     case 'tsNs': case 'fromTsNs': case 'toTsNs': return `${value} ns (${formatDurNs(value)})`;
     default: return String(value);
   }
+}
+
+/** A 32-bit dev_t (major << 20 | minor) as `major:minor`. */
+export function devName(dev: number): string {
+  return `${dev >>> 20}:${dev & 0xfffff}`;
+}
+
+/** A kernel filesystem's iomap step (nodeId 0, a device): `dev 7:0 ino 0xc`; null for fuse steps. */
+function kernelInode(begin: Record<string, unknown>): string | null {
+  const dev = begin.fsDev;
+  if (begin.nodeId !== 0 || typeof dev !== 'number' || dev === 0) return null;
+  return `dev ${devName(dev)} ino 0x${Number(begin.ino).toString(16)}`;
+}
+
+/**
+ * A hold that starts at a request, not an acquisition: xfs_ilock is traced before the lock is taken
+ * (docs/import.md) — kernel-filesystem lock events have nodeId 0 and no traced address.
+ */
+function isRequestedHold(begin: Record<string, unknown>): boolean {
+  return begin.kind === 'lock_acquire' && begin.nodeId === 0 && begin.lockAddr === 0n && Number(begin.ino) !== 0;
 }
 
 export interface InspectorSection {
@@ -59,6 +80,13 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
   if (unknown) add(span, 'span', 'trace', unknown);
   if (spans.isFailed(id)) add(span, 'span', 'failed', 'an iomap_iter_end with an error ended this step');
   add(span, 'span', 'lane', spans.lanes[spans.lane.data[id]!]?.task ?? '?');
+  const beginEv = store.get(spans.beginRow.data[id]!) as unknown as Record<string, unknown>;
+  const kin = kindName === 'iomap' ? kernelInode(beginEv) : null;
+  if (kin !== null) add(span, 'span', 'inode', `${kin} (kernel filesystem)`);
+  if (kindName === 'lock_hold' && isRequestedHold(beginEv)) {
+    add(span, 'span', 'from', 'requested at (xfs_ilock is traced before the lock is taken: includes any wait)');
+    add(span, 'span', 'to', 'released at');
+  }
   const sections = [span];
 
   // A begun-before span's only event is its end.
@@ -107,10 +135,13 @@ export function spanTooltip(store: TraceStore, spans: SpanIndex, id: number): { 
   if (kindName === 'iomap') {
     const maps = spans.mappingRowsOf(store, id).map((r) => store.get(r) as Extract<TraceEvent, { kind: 'iomap_map' }>);
     title = `iomap ${maps.length ? maps.map((m) => `${m.slot}:${mapTypeName(m.mapType)}`).join(' ') : '(no mapping yet)'}`;
+    const kin = kernelInode(begin);
+    if (kin !== null) lines.push(['inode', kin]);
     pick('opflags');
   }
   if (kindName === 'lock_wait' || kindName === 'lock_hold') {
-    title = `${kindName === 'lock_wait' ? 'wait for' : 'hold'} ${String(begin.lock)} ${String(begin.mode)}`;
+    const requested = kindName === 'lock_hold' && isRequestedHold(begin);
+    title = `${kindName === 'lock_wait' ? 'wait for' : requested ? 'requested → released' : 'hold'} ${String(begin.lock)} ${String(begin.mode)}`;
     pick('lockAddr', 'address');
     pick('ino');
   }

@@ -29,16 +29,38 @@ export interface TaskState {
   uprobePath: string | undefined;
   /** Whether the last iomap_iter had WRITE. */
   iterWrite: boolean | undefined;
+  /** An iomap_iter whose step opens if this task's dstmap follows (systems/iomap.ts). */
+  iomapIter: IomapIterPending | undefined;
+  /** The task's open kernel iomap step (opened by a dstmap, closed at its next iomap_iter). */
+  iomapStep: IomapStepOpen | undefined;
+  /** The task's direct IO in flight (iomap_dio_rw_begin, until iomap_dio_complete or the syscall's exit). */
+  iomapDio: IomapDioOpen | undefined;
   /** The fd a dup is copying. */
   dupFrom: number | undefined;
 }
 
 export function newTaskState(name: string): TaskState {
-  return { name, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, dupFrom: undefined };
+  return {
+    name, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
+    iomapDio: undefined, dupFrom: undefined,
+  };
 }
 
-/** Settles a deferred event `held` once its task's next event `next` is known (before `next` is emitted). */
-export type Resolve<E extends TraceEvent> = (held: E, next: TraceEvent) => void;
+/** A kernel iomap step's identity and range (systems/iomap.ts). */
+export interface IomapStepOpen { fsDev: number; ino: number; posBytes: number; lenBytes: number }
+export interface IomapIterPending extends IomapStepOpen {
+  opflags: number;
+  /** The deferred instant the line was kept as; replaced by the iomap_begin if the dstmap follows. */
+  held: TraceEvent;
+}
+export interface IomapDioOpen { fsDev: number; ino: number; endBytes: number }
+
+/**
+ * Settles a deferred event `held` once its task's next event `next` is known (before `next` is
+ * emitted). It may return `true`: not settled by `next`, keep waiting for the task's following event
+ * (a later defer of the task still settles it); or an event: it takes `held`'s place in the output.
+ */
+export type Resolve<E extends TraceEvent> = (held: E, next: TraceEvent) => void | true | TraceEvent;
 
 /** Events waiting, FIFO per numeric key, for a later line to complete them (output is held meanwhile). */
 export interface WaitQueue<E extends TraceEvent> {
@@ -73,6 +95,8 @@ export interface TracepointContext {
   deferred(): TraceEvent | undefined;
   /** Closes this task's deferred event without resolving it (after completing it in place). */
   closeDeferred(): void;
+  /** Closes this task's deferred event and puts `ev` in its place in the output (its time must be the held one's). */
+  replaceDeferred(ev: TraceEvent): void;
   /** `a|b` through a flag table; unknown names are reported (`unknown_flag`, naming `what`). */
   flags(text: string, table: ReadonlyArray<readonly [number, string]>, what: string): number;
   /** A diagnostic at this line (column 0: the line as a whole). */

@@ -1,7 +1,8 @@
 // Emission in input order, with events held while a later line may still change one of them:
 //   - a `<stack trace>` block: one `instant` named `stack_trace`, its text the `=>` frames that
 //     follow (innermost first, one per line), open until the next non-frame line;
-//   - per-task deferral (defer): an event settled by the same task's next event, e.g.
+//   - per-task deferral (defer): an event settled by the same task's next event (or, if its
+//     resolver says so, a later one; the resolver may also replace it), e.g.
 //     `fuse_iomap_ioend` `sent` (is the next event a fuse_send of FUSE_IOMAP_IOEND?) and a
 //     `fuse_iomap_cache_lookup` that its `_result` completes into a hit;
 //   - wait queues: events completed by a later line found by key, in order, e.g. 6.12–6.17
@@ -32,7 +33,11 @@ export class EventOutput {
       const d = this.deferredByTask.get(ev.task);
       if (d !== undefined && d.ev !== ev) {
         this.deferredByTask.delete(ev.task);
-        if (d.resolve !== null) d.resolve(d.ev, ev);
+        if (d.resolve !== null) {
+          const r = d.resolve(d.ev, ev);
+          if (r === true) this.deferredByTask.set(ev.task, d);
+          else if (r !== undefined) this.replaceHeld(d.ev, r);
+        }
       }
     }
     if (this.stack === null && this.deferredByTask.size === 0 && this.waiting === 0 && this.held.length === 0) {
@@ -49,7 +54,10 @@ export class EventOutput {
   defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
     // A still open deferral of this task is settled by this event (its next one).
     const prev = this.deferredByTask.get(ev.task);
-    if (prev !== undefined && prev.resolve !== null) prev.resolve(prev.ev, ev);
+    if (prev !== undefined && prev.resolve !== null) {
+      const r = prev.resolve(prev.ev, ev);
+      if (r !== undefined && r !== true) this.replaceHeld(prev.ev, r);
+    }
     this.deferredByTask.set(ev.task, { ev, resolve: resolve as Resolve<TraceEvent> | null });
     this.emit(ev);
   }
@@ -60,6 +68,20 @@ export class EventOutput {
 
   closeDeferred(task: string): void {
     this.deferredByTask.delete(task);
+  }
+
+  /** Closes `task`'s deferred event and puts `ev` in its place. */
+  replaceDeferred(task: string, ev: TraceEvent): void {
+    const d = this.deferredByTask.get(task);
+    if (d === undefined) return;
+    this.deferredByTask.delete(task);
+    this.replaceHeld(d.ev, ev);
+  }
+
+  /** A deferred event is held until it is settled (or forced out with the open decisions dropped). */
+  private replaceHeld(old: TraceEvent, ev: TraceEvent): void {
+    const i = this.held.lastIndexOf(old);
+    if (i >= 0) this.held[i] = ev;
   }
 
   waitQueue<E extends TraceEvent>(): WaitQueue<E> {

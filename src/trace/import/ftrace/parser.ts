@@ -4,7 +4,8 @@
 // whose header parses but whose body does not is still kept as an `instant` named `unparsed`.
 //
 //   framing.ts  chunk → line ──► header.ts  `comm-pid [cpu] flags time:` ──► body (below)
-//   body:  `<stack trace>` + `=>` frames        → stack block (deferral.ts)
+//   body:  `<stack trace>` + `=>` frames        → stack block (deferral.ts); also trace-cmd's
+//          `kernel_stack: <stack trace >` + `=> sym (addr)` frames (frameSymbol keeps the symbol)
 //          `sys_x(…)` / `sys_x -> r`             → syscalls.ts
 //          `[system:]name: body`                 → systems/*.ts table by name, else:
 //             sys_enter_x / sys_exit_x           → syscalls.ts (trace-cmd)
@@ -73,6 +74,9 @@ class LineContext implements TracepointContext, SystemSetup {
   closeDeferred(): void {
     this.out.closeDeferred(this.header.task);
   }
+  replaceDeferred(ev: TraceEvent): void {
+    this.out.replaceDeferred(this.header.task, ev);
+  }
   waitQueue<E extends TraceEvent>(): WaitQueue<E> {
     return this.out.waitQueue<E>();
   }
@@ -84,6 +88,19 @@ class LineContext implements TracepointContext, SystemSetup {
   diag(code: string, message: string): void {
     this.diags.add({ source: this.sourceName, line: this.line.lineNo, col: 0, code, message });
   }
+}
+
+/**
+ * A stack frame line's symbol: ` => sym` (tracefs), ` => sym+0x1f/0x80` (tracefs with sym-offset),
+ * `=> sym (ffffffff813ea8da)` (trace-cmd report) → `sym`.
+ */
+export function frameSymbol(text: string): string {
+  let t = text.trim();
+  const paren = t.indexOf(' (');
+  if (paren > 0) t = t.slice(0, paren);
+  const plus = t.indexOf('+0x');
+  if (plus > 0) t = t.slice(0, plus);
+  return t;
 }
 
 export class FtraceParser implements LineSink {
@@ -163,7 +180,7 @@ export class FtraceParser implements LineSink {
       let i = ls;
       while (u[i] === 32 || u[i] === 9) i++;
       if (u[i] === 61 && u[i + 1] === 62) {
-        if (!this.out.addFrame(line.str(i + 2, le).trim())) {
+        if (!this.out.addFrame(frameSymbol(line.str(i + 2, le)))) {
           this.diag(line.lineNo, i - ls + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
         }
         return;
@@ -256,6 +273,10 @@ export class FtraceParser implements LineSink {
       // A series event without a handler: an instant (never a uprobe).
     } else if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
       return this.syscalls.traceCmd(name, b);
+    } else if (name === 'kernel_stack' && hasAt(this.line.u, b, '<stack trace')) {
+      // trace-cmd report's stacktrace event: `kernel_stack: <stack trace >`, then `=> sym (addr)` lines.
+      this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'stack_trace', text: '' });
+      return;
     } else if (this.line.u[b] === 40) {
       const body = c.text();
       if (/^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {

@@ -254,6 +254,10 @@ export class Syscalls {
     if (Number.isNaN(ret)) throw new BodyError(0, `sys_${sys}: return value '${this.line.str(retStart, retEnd)}' is not a number`);
     const fl = state.inFlight;
     state.inFlight = undefined;
+    // The syscall's iomap loop is over (its last step ends here: spans close it at app_op_end).
+    state.iomapIter = undefined;
+    state.iomapStep = undefined;
+    state.iomapDio = undefined;
     let fd = fl?.op === op ? fl.fd : -1;
     if (op === 'open' && ret >= 0) {
       let table = this.fds.get(proc);

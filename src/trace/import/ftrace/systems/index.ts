@@ -5,5 +5,6 @@ import { fuseSystem } from './fuse.ts';
 import { iomapSystem } from './iomap.ts';
 import { lockSystem } from './lock.ts';
 import { miscSystem } from './misc.ts';
+import { xfsSystem } from './xfs.ts';
 
-export const SYSTEMS: ReadonlyArray<AnyTracepointSystem> = [fuseSystem, iomapSystem, lockSystem, miscSystem];
+export const SYSTEMS: ReadonlyArray<AnyTracepointSystem> = [fuseSystem, iomapSystem, lockSystem, miscSystem, xfsSystem];
