@@ -40,3 +40,23 @@ describe('fuse2fs hardlink capture with libfuse reply probes (real st_ino)', () 
     }
   });
 });
+
+describe('ext4 and XFS contention captures: each lock is the i_rwsem of the inode the expected file names', () => {
+  for (const name of ['ext4-mixed.report.txt', 'ext4-mixed.trace.txt', 'xfs-contend.trace.txt', 'xfs-contend.report.txt']) {
+    it(name, async () => {
+      const expected = JSON.parse(readFileSync(fixture(`kernel-fs/${name.replace(/\.txt$/, '.expected.json')}`), 'utf8')) as {
+        lockContention: Record<string, { count: number; noEnd: unknown[]; waitNsTotal: number; waitNsMax: number; inoFromWaiterIomap: string[] }>;
+      };
+      const r = await loadFiles([fixture(`kernel-fs/${name}`)]);
+      expect(r.diagCount).toBe(0);
+      const sum = summarize(r.store);
+      for (const [addr, c] of Object.entries(expected.lockContention)) {
+        const lock = sum.locks.find((l) => l.lockAddrs.includes(`0x${addr}`));
+        expect(lock, addr).toMatchObject({
+          lock: 'i_rwsem', nodeid: null, ino: Number(c.inoFromWaiterIomap[0]),
+          contended: c.count - c.noEnd.length, unfinished: c.noEnd.length, waitNsTotal: c.waitNsTotal, waitNsMax: c.waitNsMax,
+        });
+      }
+    });
+  }
+});

@@ -49,7 +49,8 @@ const FREEZE_FRAMES = /^(percpu_down_read|percpu_down_write|__percpu_down_read|_
 const IOMAP_ENTRY = /^fuse_iomap_(buffered|direct)_(read|write)$|^fuse_iomap_page_mkwrite$/;
 const IO_SYSCALLS = new Set(['write', 'pwrite', 'truncate', 'fallocate']);
 
-interface Evidence { nodeId: number; ino: number; path: string; method: string }
+/** `fsDev` ≠ 0 with nodeId 0: a kernel filesystem's inode (ext4, XFS: no nodeid), named by dev + ino. */
+interface Evidence { nodeId: number; ino: number; path: string; method: string; fsDev?: number }
 interface AddrInfo {
   lockVotes: Map<LockName, number>;
   evidence: Evidence[];
@@ -73,10 +74,14 @@ function hintFromText(text: string): { nodeId: number; ino: number } | null {
   return n ? { nodeId: Number(n[1]), ino: i ? Number(i[1]) : 0 } : null;
 }
 
-function inodeOf(ev: TraceEvent): { nodeId: number; ino: number } | null {
+function inodeOf(ev: TraceEvent): { nodeId: number; ino: number; fsDev?: number } | null {
   switch (ev.kind) {
+    // A kernel filesystem's iomap step or file op names its inode by dev + ino (no nodeid).
+    case 'iomap_begin': case 'fs_op':
+      if (ev.nodeId !== 0) return { nodeId: ev.nodeId, ino: ev.ino };
+      return ev.fsDev !== 0 && ev.ino !== 0 ? { nodeId: 0, ino: ev.ino, fsDev: ev.fsDev } : null;
     case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: 0 } : null;
-    case 'iomap_begin': case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup':
+    case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup':
     case 'cache_upsert': case 'cache_inval': case 'cache_stale':
       return ev.nodeId !== 0 ? { nodeId: ev.nodeId, ino: ev.ino } : null;
     case 'instant': return ev.name.startsWith('fuse_iomap_') ? hintFromText(ev.text) : null;
@@ -120,7 +125,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
       info(held).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
       holding.delete(task);
     }
-    if (inode) addIno(inode.nodeId, inode.ino, 'inode_tracepoint');
+    if (inode && inode.nodeId !== 0) addIno(inode.nodeId, inode.ino, 'inode_tracepoint');
     const before = prev;
     prev = ev;
     switch (ev.kind) {
@@ -233,6 +238,18 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     let ino: number | null = null;
     let inoEvidence: number[] = [];
     const methods = new Set(a.evidence.map((e) => e.method));
+    // A kernel filesystem's lock: no nodeid anywhere, one dev + ino named by the evidence.
+    const kernelInodes = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
+    if (lock !== 'unknown' && nodeIds.size === 0) {
+      if (kernelInodes.size === 1) {
+        ino = a.evidence.find((e) => e.fsDev !== undefined)!.ino;
+        inoEvidence = [ino];
+        if (path === '') reason = '';
+      } else if (kernelInodes.size > 1) {
+        reason = `evidence names several inodes: ${[...kernelInodes].join(', ')}`;
+        lock = 'unknown';
+      }
+    }
     if (nodeId !== 0 && inodes.has(nodeId)) {
       const root = inodes.find(nodeId);
       const members = groupMembers.get(root) ?? [nodeId];
