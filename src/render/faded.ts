@@ -1,6 +1,9 @@
 // A span whose start or end the trace does not show is drawn fading towards that end, so it
 // never reads as a bar that starts or stops there (timeline and locks views).
 
+/** A hold inferred from contention is drawn this wide in every view: its start is known, its end is not. */
+export const INFERRED_STUB_PX = 14;
+
 /** Which end of a span the trace does not show (bits). */
 export const Edge = { openEnd: 1, begunBefore: 2 } as const;
 

@@ -1,6 +1,6 @@
 // The run's accounting on screen (the same figures as `fusescope summary`'s `accounting` key):
 // upcalls per MiB by opcode, cache hit rate, unwritten conversions, lock waits, throughput in
-// virtual time. Recomputed from the store at most once a second — it scans every row, and a
+// trace time (the simulator's virtual clock or a real trace's clock). Recomputed from the store at most once a second — it scans every row, and a
 // once-a-second refresh is as fast as a person reads a table.
 
 import { useEffect, useState } from 'react';
@@ -33,9 +33,9 @@ export function AccountingView({ host }: { host: ViewHost }) {
 
   const opcodes = Object.keys(acc.upcallsByOpcode).sort((a, b) => acc.upcallsByOpcode[b]! - acc.upcallsByOpcode[a]!);
   const figures: Array<[string, string, string]> = [
-    ['duration', 'virtual time, first to last event', formatDurNs(acc.durationNs)],
+    ['duration', 'time from first to last event, on the trace\u2019s clock', formatDurNs(acc.durationNs)],
     ['bytesMoved', 'bytes moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`],
-    ['throughput', 'IO throughput in virtual time', `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
+    ['throughput', 'IO throughput over that time', `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
     ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB)],
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
     ['staleMappings', 'stale cookies detected', String(acc.staleMappings)],

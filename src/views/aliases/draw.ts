@@ -4,6 +4,7 @@
 import { CHROME, PALETTE, PALETTE_IDX } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import { MiniKind, type MiniTimeline } from './model.ts';
+import { fillFaded } from '../../render/faded.ts';
 
 export type MiniCanvas = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'fillStyle' | 'strokeStyle' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth' | 'globalAlpha'>;
@@ -53,8 +54,10 @@ export function drawMini(ctx: MiniCanvas, m: MiniTimeline, labels: string[], wid
     const top = MINI_AXIS_HEIGHT_PX + p.rowPos * MINI_ROW_HEIGHT_PX;
     const isIo = p.kind === MiniKind.io;
     ctx.fillStyle = isIo ? IO_COLOUR : p.kind === MiniKind.holdW ? W_COLOUR : R_COLOUR;
-    ctx.fillRect(MINI_LABEL_WIDTH_PX + p.xPx, top + (isIo ? 3 : 14), p.widthPx, 9);
-    n++;
+    if (p.edge === 0) {
+      ctx.fillRect(MINI_LABEL_WIDTH_PX + p.xPx, top + (isIo ? 3 : 14), p.widthPx, 9);
+      n++;
+    } else n += fillFaded(ctx, MINI_LABEL_WIDTH_PX + p.xPx, top + (isIo ? 3 : 14), p.widthPx, 9, p.edge);
     if (p.spanId === selectedSpanId) {
       ctx.strokeStyle = CHROME.selection;
       ctx.lineWidth = 2;

@@ -78,3 +78,21 @@ describe('aliasing view model', () => {
     expect(g.nodes.filter((n) => n.column === 2).map((n) => [n.label, n.conflict])).toEqual([['ino 14 ⚠', true], ['ino 15 ⚠', true]]);
   });
 });
+
+describe('aliasing mini-timeline on a trace cut at both ends', () => {
+  it('an inferred hold is a fading stub, a begun-before hold fades at its start, and neither is an overlap', async () => {
+    const { excerpt } = await import('../../trace/testing/unended.ts');
+    const { Edge, INFERRED_STUB_PX } = await import('../../render/faded.ts');
+    const { locks, spans, store } = derived(excerpt());
+    spans.markComplete();
+    // 1000 → 2350 ns over 1350 px: 1 px per ns.
+    const m = buildMiniTimeline([2, 3], locks, spans, store, 1000, 2350, 1350);
+    const holds = m.prims.filter((p) => p.kind !== MiniKind.io).map((p) => [p.rowPos, Math.round(p.xPx), Math.round(p.widthPx), p.edge]);
+    expect(holds).toEqual([
+      [0, 0, 30, Edge.begunBefore], // dd/102's release at 1030 (nodeid 2): began before the trace
+      [0, 140, INFERRED_STUB_PX, Edge.openEnd], // dd/100's hold from its contention end at 1140 (nodeid 2)
+      [1, 150, 10, 0], // dd/103's traced hold on nodeid 3, 1150 → 1160
+    ]);
+    expect(m.overlaps).toEqual([]);
+  });
+});

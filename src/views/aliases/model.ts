@@ -18,6 +18,7 @@ import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../..
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 
 export type GraphColumn = 0 | 1 | 2;
 export interface GraphNode {
@@ -133,7 +134,8 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
 // Mini-timeline of one alias group: one row per nodeId, two bands (IO above, locks below).
 
 export const MiniKind = { io: 0, holdR: 1, holdW: 2 } as const;
-export interface MiniPrim { xPx: number; widthPx: number; rowPos: number; kind: number; spanId: number }
+/** `edge`: the ends the trace does not show (render/faded.ts Edge bits), drawn fading. */
+export interface MiniPrim { xPx: number; widthPx: number; rowPos: number; kind: number; spanId: number; edge: number }
 export interface MiniTimeline {
   scale: TimeScale;
   nodeIds: number[];
@@ -156,9 +158,13 @@ export function buildMiniTimeline(
   const lastCol = new Map<string, number>();
   const add = (id: number, rowPos: number, kind: number): void => {
     const s = spans.startNs.data[id]!;
-    const e = spans.isOpen(id) ? nowNs : spans.endNs.data[id]!;
+    const open = spans.isOpen(id);
+    // An end the trace does not show is never drawn as a bar to the trace's end: an inferred hold
+    // is a stub, any other open span fades out (as in the timeline and locks views).
+    let edge = spans.isBegunBefore(id) ? Edge.begunBefore : 0;
+    if (open) edge |= Edge.openEnd;
     const x0 = Math.max(0, scale.nsToPx(s));
-    const x1 = Math.min(widthPx, scale.nsToPx(e));
+    const x1 = Math.min(widthPx, open && spans.isInferredHold(id) ? scale.nsToPx(s) + INFERRED_STUB_PX : scale.nsToPx(open ? nowNs : spans.endNs.data[id]!));
     if (x1 < 0 || x0 > widthPx) return;
     const w = x1 - x0;
     const key = `${rowPos}:${kind}`;
@@ -167,7 +173,7 @@ export function buildMiniTimeline(
       if (lastCol.get(key) === col) return;
       lastCol.set(key, col);
     }
-    prims.push({ xPx: x0, widthPx: Math.max(1, w), rowPos, kind, spanId: id });
+    prims.push({ xPx: x0, widthPx: Math.max(1, w), rowPos, kind, spanId: id, edge });
   };
   for (const lane of spans.lanes) {
     const track = spans.track(lane.idx, SPAN_SUBROW.iomap);
@@ -180,6 +186,7 @@ export function buildMiniTimeline(
   for (const l of locks.locks) {
     const pos = posOf.get(l.nodeId);
     if (pos === undefined || l.lock !== 'i_rwsem') continue;
+    for (const id of l.headHoldIds) add(id, pos, spans.style.data[id] === 1 ? MiniKind.holdW : MiniKind.holdR);
     for (let k = 0; k < l.holdIds.length; k++) {
       const id = l.holdIds.data[k]!;
       if (spans.startNs.data[id]! > endNs) break;

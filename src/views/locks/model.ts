@@ -26,13 +26,11 @@ import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
-import { Edge } from '../../render/faded.ts';
+import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 import { resized } from '../../trace/growable.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
-/** A hold inferred from contention marks this many px: its start is known, its end is not. */
-export const INFERRED_STUB_PX = 14;
 
 export interface LockRowModel {
   /** 'lock' rows are headers; 'task' rows carry spans. */

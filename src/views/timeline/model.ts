@@ -27,13 +27,11 @@ import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
 import { TimeScale } from '../../render/time-scale.ts';
-import { Edge } from '../../render/faded.ts';
+import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
 export const MIN_SPAN_WIDTH_PX = 1;
-/** A hold inferred from contention is drawn this wide: its start is known, its end is not. */
-export const INFERRED_STUB_PX = 14;
 
 export class Primitives {
   count = 0;

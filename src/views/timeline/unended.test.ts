@@ -7,7 +7,8 @@ import { SpanIndex, SpanKind } from '../../trace/spans.ts';
 import { LockIndex } from '../../trace/derive/locks.ts';
 import { excerpt } from '../../trace/testing/unended.ts';
 import { Edge } from '../../render/faded.ts';
-import { buildTimelineModel, INFERRED_STUB_PX } from './model.ts';
+import { buildTimelineModel } from './model.ts';
+import { INFERRED_STUB_PX } from '../../render/faded.ts';
 import { buildLocksModel } from '../locks/model.ts';
 
 function load(): { store: TraceStore; spans: SpanIndex; locks: LockIndex } {
