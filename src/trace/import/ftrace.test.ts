@@ -51,7 +51,17 @@ describe('ftrace importer: synthetic fixtures', () => {
     expect(stack.text.split('\n')).toHaveLength(5);
     expect(stack.text.split('\n')[2]).toBe('down_write+0x3b/0x50');
     expect(only(events, 'fuse_reply').map((r) => r.opcode)).toEqual([4094, 4095, 4093]);
-    expect(only(events, 'instant').map((e) => e.name)).toContain('fuse_iomap_begin_error');
+    // begin_error closes the step with its err; the write-fork lookup before the read-fork one found no write fork.
+    expect(only(events, 'iomap_iter_end')).toMatchObject([{ nodeId: 13, posBytes: 0x5000, lenBytes: 0x1000, processedBytes: 0, error: -117 }]);
+    expect(lookups.map((l) => l.forkAbsent)).toEqual([true, false, false]);
+    expect(only(events, 'iomap_bad_data')[0]).toMatchObject({ nodeId: 13, ino: 13 });
+    expect(only(events, 'fuse_notify').map((n) => [n.notifyCode, n.nodeId, n.error])).toEqual([[100, 13, 0], [101, 13, 0]]);
+    expect(only(events, 'fs_op').map((o) => [o.name, o.posBytes, o.lenBytes])).toEqual([
+      ['iomap_buffered_write', 0, 0x100000], ['iomap_end_ioend', 0, 0x100000], ['iomap_end_ioend', 0x1000, 0x1000], ['iomap_direct_write', 0x5000, 0x1000],
+    ]);
+    expect(only(events, 'iomap_begin').map((b) => b.fsDev)).toEqual([45, 45]);
+    // Only upstream/other lines stay instants.
+    expect(only(events, 'instant').map((e) => e.name)).toEqual(['iomap_iter', 'stack_trace', 'tracing_mark_write']);
   });
 
   it('trace-cmd report: headers skipped, req 0 paired in order, syscalls, lost events, 9-digit stamps', () => {
