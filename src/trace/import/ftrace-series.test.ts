@@ -85,6 +85,8 @@ describe('series tracepoints: generated fuse4fs-like runs', () => {
     expect(ex.lookups.absent).toBe(ex.lookups.hits + ex.lookups.misses); // every lookup is a write-ish one's
     expect(Object.keys(ex.invalsByReason).sort()).toEqual(['ioend', 'o_trunc', 'server', 'truncate', 'upsert']);
     expect(ex.upserts.rejected).toBe(3);
+    expect(ex.dropsByReason).toEqual({ overflow: 1, evict: 2 });
+    expect(ex.stale).toBe(1);
   });
 
   for (const [file, version, layout] of [['ftrace/series-run-v7.txt', 'v7', 'pipe'], ['ftrace/series-run-v6.txt', 'v6', 'report']] as const) {

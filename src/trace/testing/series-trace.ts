@@ -293,16 +293,16 @@ export function seriesTrace(opts: { version: SeriesVersion; layout: SeriesLayout
     batch++;
   };
 
-  const writes = opts.writes ?? 120;
+  const writes = opts.writes ?? 56;
   for (let i = 0; i < writes; i++) {
     write(i % 5 === 4 ? FIO2 : FIO, Math.floor(rand() * (FILE_BYTES / BLOCK)) * BLOCK);
     if (i % WRITES_PER_FLUSH === WRITES_PER_FLUSH - 1) writeback();
-    if (i === 60) {
+    if (i === 30) {
       // Writeback finds its cached mapping stale (an ioend bumped ic_seq): cache_stale.
       line(WB, 'fuse_iomap_invalid', `${INODE(12)}${MAP('', 0, CHUNK, 'mapped', 0, diskAddr(0))} old_cookie ${hex(seq - 1)} new_cookie ${hex(seq)}`, 10);
       ex.stale++;
     }
-    if (i === 90) {
+    if (i === 40) {
       // The server drops a read-fork range itself: notify + one remove.
       const c = 3;
       line(SERVER, INVAL, `${INODE(12)} attr_ino ${hex(12)} readpos ${hex(c * CHUNK)} length ${hex(CHUNK)} writepos 0x0 length 0x0`, 10);
