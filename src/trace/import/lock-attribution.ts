@@ -77,7 +77,7 @@ function inodeOf(ev: TraceEvent): { nodeId: number; ino: number } | null {
   switch (ev.kind) {
     case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: 0 } : null;
     case 'iomap_begin': case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup':
-    case 'cache_upsert': case 'cache_inval': case 'cache_stale':
+    case 'cache_upsert': case 'cache_inval': case 'cache_stale': case 'fs_op':
       return ev.nodeId !== 0 ? { nodeId: ev.nodeId, ino: ev.ino } : null;
     case 'instant': return ev.name.startsWith('fuse_iomap_') ? hintFromText(ev.text) : null;
     default: return null;
@@ -139,6 +139,11 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         inFlight.delete(task);
         holding.delete(task);
         iomapEntry.delete(task);
+        break;
+      case 'fs_op':
+        // The series' file-op entries, typed by the ftrace parser (name without `fuse_`).
+        if (ev.nodeId !== 0 && IOMAP_ENTRY.test('fuse_' + ev.name)) iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: false });
+        else if (ev.nodeId !== 0 && ev.name === 'iomap_write_zero_eof') iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: true });
         break;
       case 'instant':
         if (IOMAP_ENTRY.test(ev.name)) {

@@ -78,6 +78,7 @@ function retOf(c: Cursor): { processedBytes: number; error: number } {
 
 /** The task left the cache work of its last trigger: removes no longer have a reason; an open upsert is settled as accepted. */
 function settle(ts: TaskState, s: FuseState): void {
+  if (ts.removeReason === null && ts.pendingUpsert === null) return; // the usual case: read only
   ts.removeReason = null;
   ts.notifiedForks = 0;
   const p = ts.pendingUpsert;
