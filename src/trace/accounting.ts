@@ -5,7 +5,8 @@
 //
 //   bytes moved   = Σ ret of successful app read/write ops (pread, pwrite, read, write)
 //   upcalls/MiB   = fuse_send count per opcode name ÷ (bytes moved / 1 MiB)
-//   cache hit     = cache_lookup with hit ÷ all cache_lookup
+//   cache hit     = cache_lookup with hit ÷ cache_lookup that found or missed (a lookup of an
+//                   absent fork — no write fork on an in-place server — is neither, §3.3)
 //   conversions   = iomap_ioend with sent && UNWRITTEN flag (each one is a server conversion upcall)
 //   lock wait     = lock_wait → the same task's next lock_acquire of that lock and nodeid; a wait
 //                   with no such acquire did not end in the trace: counted in lockWaitsUnfinished,
@@ -30,8 +31,11 @@ export interface Accounting {
   upcallsPerMiB: Record<string, number>;
   /** iomap upcalls (BEGIN + END + IOEND) per MiB moved; 0 when nothing moved. */
   iomapUpcallsPerMiB: number;
+  /** Lookups that hit or missed (absent-fork lookups not included). */
   cacheLookups: number;
   cacheHits: number;
+  /** Lookups of a fork that does not exist (forkAbsent): fell through to the read fork. */
+  cacheAbsentForkLookups: number;
   /** hits ÷ lookups, null when there was no lookup (no cache, or rfc-v1). */
   cacheHitRate: number | null;
   /** Stale cookies detected (cache_stale). */
@@ -57,6 +61,7 @@ export function accountRun(store: TraceStore): Accounting {
   const kinds = store.kinds;
   const opcode = store.col('opcode');
   const hit = store.col('hit');
+  const forkAbsent = store.col('forkAbsent');
   const ioendFlags = store.col('ioendFlags');
   const sent = store.col('sent');
   const ret = store.f64('ret');
@@ -68,7 +73,7 @@ export function accountRun(store: TraceStore): Accounting {
   const upcallsByOpcode: Record<string, number> = {};
   let iomapUpcalls = 0;
   let bytesRead = 0, bytesWritten = 0;
-  let cacheLookups = 0, cacheHits = 0, staleMappings = 0, unwrittenConversions = 0;
+  let cacheLookups = 0, cacheHits = 0, cacheAbsentForkLookups = 0, staleMappings = 0, unwrittenConversions = 0;
   let lockWaitTotalNs = 0, lockWaitMaxNs = 0, lockWaits = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
@@ -86,6 +91,7 @@ export function accountRun(store: TraceStore): Accounting {
         break;
       }
       case K.cache_lookup:
+        if (forkAbsent[row]) { cacheAbsentForkLookups++; break; }
         cacheLookups++;
         if (hit[row]) cacheHits++;
         break;
@@ -110,7 +116,7 @@ export function accountRun(store: TraceStore): Accounting {
   return {
     durationNs, bytesMoved, bytesRead, bytesWritten, upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
-    cacheLookups, cacheHits, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
+    cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
     staleMappings, unwrittenConversions, lockWaitTotalNs, lockWaitMaxNs, lockWaits, lockWaitsUnfinished,
     throughputBytesPerSec: durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
   };

@@ -36,7 +36,15 @@ export interface Summary {
   requests: { byOpcode: Record<string, number> };
   aliasGroups: AliasGroup[];
   locks: LockSummary[];
-  cache: { hits: number; misses: number; upserts: number; invalidations: number };
+  /**
+   * hits/misses: lookups that found or missed (absent: a fork that does not exist, neither);
+   * upserts: accepted by the kernel (upsertsRejected: refused); invalidations: cache_inval +
+   * cache_drop, also by reason (invalsByReason, dropsByReason).
+   */
+  cache: {
+    hits: number; misses: number; upserts: number; invalidations: number;
+    absent: number; upsertsRejected: number; invalsByReason: Record<string, number>; dropsByReason: Record<string, number>;
+  };
   diagnostics: { count: number; first: string[] };
   /** Per-run accounting: upcalls per MiB, cache hit rate, unwritten conversions, lock waits, throughput. */
   accounting: Accounting;
@@ -50,7 +58,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const byFamily: Partial<Record<Family, number>> = {};
   const byOpcode: Record<string, number> = {};
   const locks = new Map<string, LockSummary>();
-  const cache = { hits: 0, misses: 0, upserts: 0, invalidations: 0 };
+  const cache: Summary['cache'] = { hits: 0, misses: 0, upserts: 0, invalidations: 0, absent: 0, upsertsRejected: 0, invalsByReason: {}, dropsByReason: {} };
   const diagFirst: string[] = parseDiags.slice(0, FIRST_DIAGS).map(formatDiag);
   let diagCount = parseDiagCount;
 
@@ -59,6 +67,8 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const ino = store.f64('ino');
   const opcode = store.col('opcode');
   const hit = store.col('hit');
+  const forkAbsent = store.col('forkAbsent');
+  const rejected = store.col('rejected');
   const lock = store.col('lock');
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
@@ -72,11 +82,21 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         break;
       }
       case K.cache_lookup:
-        if (hit[row]) cache.hits++;
+        if (forkAbsent[row]) cache.absent++;
+        else if (hit[row]) cache.hits++;
         else cache.misses++;
         break;
-      case K.cache_upsert: cache.upserts++; break;
-      case K.cache_inval: case K.cache_drop: cache.invalidations++; break;
+      case K.cache_upsert:
+        if (rejected[row]) cache.upsertsRejected++;
+        else cache.upserts++;
+        break;
+      case K.cache_inval: case K.cache_drop: {
+        cache.invalidations++;
+        const by = k === K.cache_inval ? cache.invalsByReason : cache.dropsByReason;
+        const reason = store.readField('reason', row) as string;
+        by[reason] = (by[reason] ?? 0) + 1;
+        break;
+      }
       case K.lock_wait: {
         // Every wait makes the lock contended; below, each is counted as ended (with its
         // duration) or unfinished.

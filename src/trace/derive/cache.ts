@@ -294,6 +294,8 @@ export class CacheIndex {
     const lenBytes = cols.lenBytes[row]!;
     switch (k) {
       case K.cache_lookup: {
+        // A lookup of a fork that does not exist (no write fork on an in-place server) is neither a hit nor a miss.
+        if (cols.forkAbsent[row] === 1) break;
         const hit = cols.hit[row] === 1;
         if (hit) c.hits++; else c.misses++;
         c.markers.push(hit ? 'hit' : 'miss', row);
@@ -301,6 +303,7 @@ export class CacheIndex {
         break;
       }
       case K.cache_upsert: {
+        if (cols.rejected[row] === 1) break; // the kernel refused it: nothing was cached
         const off = cols.mapOffsetBytes[row]!;
         const len = cols.mapLenBytes[row]!;
         this.remove(c, fork, off, len, tsNs, row, 'replaced');
@@ -391,12 +394,13 @@ function liveEndingAfter(c: InodeCache, fork: Fork, offsetBytes: number): number
 }
 
 /** The columns the index reads, looked up once per update rather than by name per event. */
-type CacheColumns = Record<'nodeId' | 'ino' | 'fork' | 'posBytes' | 'lenBytes' | 'hit' | 'mapOffsetBytes' | 'mapLenBytes' | 'mapType' | 'mapFlags' | 'reason', ArrayLike<number>>;
+type CacheColumns = Record<'nodeId' | 'ino' | 'fork' | 'posBytes' | 'lenBytes' | 'hit' | 'mapOffsetBytes' | 'mapLenBytes' | 'mapType' | 'mapFlags' | 'reason' | 'forkAbsent' | 'rejected', ArrayLike<number>>;
 function cacheColumns(store: TraceStore): CacheColumns {
   return {
     nodeId: store.col('nodeId'), ino: store.col('ino'), fork: store.col('fork'), posBytes: store.col('posBytes'),
     lenBytes: store.col('lenBytes'), hit: store.col('hit'), mapOffsetBytes: store.col('mapOffsetBytes'),
     mapLenBytes: store.col('mapLenBytes'), mapType: store.col('mapType'), mapFlags: store.col('mapFlags'), reason: store.col('reason'),
+    forkAbsent: store.col('forkAbsent'), rejected: store.col('rejected'),
   };
 }
 

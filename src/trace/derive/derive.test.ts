@@ -200,6 +200,18 @@ describe('CacheIndex', () => {
     expect(c.extents.at(c.extentIds[0]!).endReason).toBe('ioend');
     expect(markerList(store, c).map((m) => m.kind)).toEqual(['miss', 'upsert', 'hit', 'hit', 'inval', 'upsert', 'drop']);
   });
+  it('an absent-fork lookup is neither hit nor miss; a rejected upsert caches nothing', () => {
+    const { cache, store } = build([
+      ev('cache_upsert', 5, 'srv/9', { nodeId: 4, mapType: MapType.MAPPED, mapOffsetBytes: 0, mapLenBytes: 65536 }),
+      ev('cache_lookup', 10, 'w/1', { nodeId: 4, fork: 'write', hit: false, forkAbsent: true, posBytes: 0 }),
+      ev('cache_lookup', 11, 'w/1', { nodeId: 4, fork: 'read', hit: true, posBytes: 0 }),
+      ev('cache_upsert', 20, 'srv/9', { nodeId: 4, mapType: MapType.MAPPED, mapOffsetBytes: 65536, mapLenBytes: 65536, rejected: true }),
+    ]);
+    const c = cache.inodes.get(4)!;
+    expect([c.hits, c.misses]).toEqual([1, 0]);
+    expect(markerList(store, c).map((m) => m.kind)).toEqual(['upsert', 'hit']);
+    expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 65536]]);
+  });
   it('buckets hits and misses for the hit-rate strip', () => {
     const { cache, store } = build(events);
     const b = hitRateBuckets(store, cache.inodes.get(4)!, 0, 80, 2);

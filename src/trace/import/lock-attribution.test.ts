@@ -40,6 +40,13 @@ describe('lock attribution', () => {
     expect(summarize(store).locks).toMatchObject([{ lock: 'i_rwsem', nodeid: 13, contended: 1, unfinished: 1, waitNsTotal: 2 }]);
   });
 
+  it('the parser\'s typed entry (fs_op iomap_direct_write) is iomap-entry evidence as the instant was', () => {
+    const typed = ev('fs_op', 0, 'fio/1', { name: 'iomap_direct_write', nodeId: 13, ino: 13, fsDev: 45, posBytes: 0, lenBytes: 0x1000 });
+    const r = attributeLocks([typed, begin(1, 'fio/1'), end(5, 'fio/1')]);
+    expect(r.attributions).toMatchObject([{ lock: 'i_rwsem', nodeId: 13, ino: 13, contended: 1 }]);
+    expect(r.attributions[0]!.methods).toContain('iomap_entry');
+  });
+
   it('disagreeing evidence gives an unknown lock with a reason, never a guess', () => {
     const r = attributeLocks([entry(0, 'a/1', 13), begin(1, 'a/1'), end(2, 'a/1'), entry(3, 'b/2', 14), begin(4, 'b/2'), end(5, 'b/2')]);
     expect(r.attributions[0]).toMatchObject({ lock: 'unknown', nodeId: null, ino: null });

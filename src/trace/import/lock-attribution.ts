@@ -145,6 +145,11 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         holding.delete(task);
         iomapEntry.delete(task);
         break;
+      case 'fs_op':
+        // The series' file-op entries, typed by the ftrace parser (name without `fuse_`).
+        if (ev.nodeId !== 0 && IOMAP_ENTRY.test('fuse_' + ev.name)) iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: false });
+        else if (ev.nodeId !== 0 && ev.name === 'iomap_write_zero_eof') iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: true });
+        break;
       case 'instant':
         if (IOMAP_ENTRY.test(ev.name)) {
           const h = hintFromText(ev.text);

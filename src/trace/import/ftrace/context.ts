@@ -11,7 +11,7 @@
 // memory per task (TaskState), per system (its state) or hold an event open for a later line
 // (defer, WaitQueue).
 // Events are emitted in input order; a held event holds everything emitted after it.
-import type { AppOp, TraceEvent } from '../../schema.ts';
+import type { AppOp, InvalReason, TraceEvent } from '../../schema.ts';
 import type { Cursor } from './cursor.ts';
 
 export interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
@@ -37,12 +37,32 @@ export interface TaskState {
   iomapDio: IomapDioOpen | undefined;
   /** The fd a dup is copying. */
   dupFrom: number | undefined;
+  // fuse-iomap series (systems/fuse.ts):
+  /** nodeid/ino of this task's open fuse_iomap_begin (0: none), for a bad_data line. */
+  beginNodeId: number;
+  beginIno: number;
+  /** Why the kernel would invalidate now: set by the task's last series file operation. */
+  invalReason: InvalReason;
+  /** Reason for the fuse_iomap_cache_remove lines that follow (null: none pending). */
+  removeReason: InvalReason | null;
+  /** Forks (1 read, 2 write) a server inval already counted from its notify: their removes are not counted again. */
+  notifiedForks: number;
+  /** An upsert's events, open until the task's next non-cache event (a bad_data rejects it). */
+  pendingUpsert: PendingUpsert | null;
+}
+
+/** An upsert notify and the per-fork cache_upsert events it emitted (held until settled). */
+export interface PendingUpsert {
+  readonly key: number;
+  readonly notify: TraceEvent & { kind: 'fuse_notify' };
+  readonly upserts: Array<TraceEvent & { kind: 'cache_upsert' }>;
 }
 
 export function newTaskState(name: string): TaskState {
   return {
     name, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
     iomapDio: undefined, dupFrom: undefined,
+    beginNodeId: 0, beginIno: 0, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
   };
 }
 

@@ -6,18 +6,18 @@
 //   IODIR  iodir read|write
 // Flag sets (`__print_flags`: `a|b`, unknown bits as one hex value) go through ctx.flags.
 import type { Fork } from '../../schema.ts';
-import { mapFlagStrings, mapTypeFromName } from '../../fuse-proto.ts';
+import { MAP_TYPE_UNKNOWN, mapFlagStrings, mapTypeFromName } from '../../fuse-proto.ts';
 import type { TracepointContext } from './context.ts';
 import { BodyError, parseNum, type Cursor } from './cursor.ts';
 
-/** INODE prefix: v7 has idisksize, v6 and earlier do not (then 0). */
-export function inode(c: Cursor): { nodeId: number; ino: number; isize: number; idisksize: number } {
-  c.num('connection');
+/** INODE prefix: v7 has idisksize, v6 and earlier do not (then 0). fsDev: the connection (a 32-bit dev_t). */
+export function inode(c: Cursor): { fsDev: number; nodeId: number; ino: number; isize: number; idisksize: number } {
+  const fsDev = c.num('connection');
   const ino = c.num('ino');
   const nodeId = c.num('nodeid');
   const isize = c.num('isize');
   const idisksize = c.has('idisksize') ? c.num('idisksize') : 0;
-  return { nodeId, ino, isize, idisksize };
+  return { fsDev, nodeId, ino, isize, idisksize };
 }
 
 /** RANGE: `pos` and `length` (posKey: `pos`, or a prefixed `readpos`/`writepos`). */
@@ -29,19 +29,28 @@ export function range(c: Cursor, posKey = 'pos'): { posBytes: number; lenBytes: 
 
 export interface MapFields {
   mapOffsetBytes: number; mapLenBytes: number; mapType: number; mapDev: number; mapAddr: bigint; mapFlags: number;
+  /** The type as printed when it is not one fusescope knows (mapType is then MAP_TYPE_UNKNOWN), else ''. */
+  rawType: string;
 }
 
-/** MAP with its field prefix ('' or `read`, `write`, `map`, `got`); the type by name (or a hex number). */
+/**
+ * MAP with its field prefix ('' or `read`, `write`, `map`, `got`); the type by name, or a hex
+ * number (a value missing from the kernel's table), or else an unknown name kept in rawType.
+ */
 export function map(ctx: TracepointContext, c: Cursor, prefix: string): MapFields {
   const mapOffsetBytes = c.num(prefix + 'offset');
   const mapLenBytes = c.num('length');
   const typeName = c.token('type');
-  const mapType = mapTypeFromName(typeName) ?? parseNum(typeName);
-  if (Number.isNaN(mapType)) throw new BodyError(c.p, `unknown mapping type '${typeName}'`);
+  let mapType = mapTypeFromName(typeName) ?? parseNum(typeName);
+  let rawType = '';
+  if (Number.isNaN(mapType)) {
+    mapType = MAP_TYPE_UNKNOWN;
+    rawType = typeName;
+  }
   const mapDev = c.num('dev');
   const mapAddr = c.u64('addr');
   const mapFlags = ctx.flags(c.paren('mapflags'), mapFlagStrings, 'mapping flag');
-  return { mapOffsetBytes, mapLenBytes, mapType, mapDev, mapAddr, mapFlags };
+  return { mapOffsetBytes, mapLenBytes, mapType, mapDev, mapAddr, mapFlags, rawType };
 }
 
 export function iodir(c: Cursor): Fork {

@@ -137,3 +137,17 @@ describe('ftrace tracepoint tables', () => {
     p.end();
   });
 });
+
+describe('the fuse system fills the shared set of fuse-iomap inodes', () => {
+  it('adds fsDev:ino at init_inode with iomap state and at fuse_iomap_begin, not for a non-iomap inode', () => {
+    let shared: Set<string> | null = null;
+    const probe: TracepointSystem<null> = { name: 'probe', newState: (setup) => { shared = setup.shared.fuseIomapInodes; return null; }, handlers: {} };
+    const I = (ino: number): string => `connection 45 ino ${ino} nodeid ${ino} isize 0x0 idisksize 0x0`;
+    run([
+      `  fio-1 [000] ..... 1.000001: fuse_iomap_init_inode: ${I(12)} state (excl|iomap)`,
+      `  fio-1 [000] ..... 1.000002: fuse_iomap_init_inode: ${I(14)} state (excl)`,
+      `  fio-1 [000] ..... 1.000003: fuse_iomap_begin: connection 46 ino 13 nodeid 13 isize 0x0 idisksize 0x0 opflags () pos 0x0 length 0x1000`,
+    ], [...SYSTEMS, probe]);
+    expect([...shared!].sort()).toEqual(['45:12', '46:13']);
+  });
+});
