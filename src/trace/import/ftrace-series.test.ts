@@ -9,6 +9,7 @@ import { summarize } from '../summary.ts';
 import { MAP_TYPE_UNKNOWN } from '../fuse-proto.ts';
 import { seriesTrace, type SeriesExpect, type SeriesLayout, type SeriesVersion } from '../testing/series-trace.ts';
 import { importText } from './testing.ts';
+import { IOMAP_STYLE_UNKNOWN, SpanIndex, SpanKind } from '../spans.ts';
 
 const fixture = (p: string): string => readFileSync(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
 
@@ -65,6 +66,25 @@ function check(events: TraceEvent[], diags: string[], store: TraceStore, ex: Ser
     .toHaveLength(ex.unknownTypes);
   expect(events.filter((e) => e.kind === 'iomap_bad_data')).toHaveLength(ex.badData);
   expect(new Set(events.filter((e) => e.kind === 'iomap_begin').map((e) => (e as { fsDev: number }).fsDev))).toEqual(new Set([ex.fsDev]));
+  // Through the span pairing the views use: one lane per task, the steps and their durations as
+  // above, and every step's mapping known — a cache hit's `map…` is its mapping as a reply's
+  // read_map/write_map would be (a step left "unknown" would mean a mapping the trace showed was lost).
+  const spans = new SpanIndex();
+  spans.update(store);
+  const stepsByLane: Record<string, number> = {};
+  const durByLane: Record<string, number[]> = {};
+  let unknownStyle = 0;
+  for (let id = 0; id < spans.count; id++) {
+    if (spans.kind.data[id] !== SpanKind.iomap) continue;
+    const task = spans.lanes[spans.lane.data[id]!]!.task;
+    stepsByLane[task] = (stepsByLane[task] ?? 0) + 1;
+    if (spans.isOpen(id)) continue;
+    if (task in ex.appStepNs) (durByLane[task] ??= []).push(spans.endNs.data[id]! - spans.startNs.data[id]!);
+    if (spans.style.data[id] === IOMAP_STYLE_UNKNOWN) unknownStyle++;
+  }
+  expect(stepsByLane).toEqual(ex.stepsByTask);
+  expect(durByLane).toEqual(ex.appStepNs);
+  expect(unknownStyle).toBe(0);
 }
 
 describe('series tracepoints: generated fuse4fs-like runs', () => {

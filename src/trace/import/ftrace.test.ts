@@ -33,7 +33,9 @@ describe('ftrace importer: synthetic fixtures', () => {
     const maps = only(events, 'iomap_map');
     // ino 12 is a fuse-iomap inode (its fuse_iomap_begin came first): the upstream iomap_iter_dstmap
     // repeats the reply's mapping, so it is an fs_op, not a third mapping row.
-    expect(maps.map((m) => [m.slot, m.mapType])).toEqual([['read', MapType.UNWRITTEN], ['write', MapType.PURE_OVERWRITE]]);
+    // …and fio/3001's cache hit is its step's mapping (source cache, the `map…` part, the cookie).
+    expect(maps.map((m) => [m.slot, m.mapType, m.source])).toEqual([['read', MapType.UNWRITTEN, 'reply'], ['write', MapType.PURE_OVERWRITE, 'reply'], ['read', MapType.MAPPED, 'cache']]);
+    expect(maps[2]).toMatchObject({ task: 'fio/3001', mapOffsetBytes: 0x3000, mapLenBytes: 0x1000, mapAddr: 0x20003000n, mapDev: 1, cookie: 0x2a });
     expect(maps[0]).toMatchObject({ mapAddr: 0x8400000n, mapDev: 1, mapFlags: 2, source: 'reply' });
     expect(maps[1]!.mapAddr).toBe(NULL_ADDR);
     const end = only(events, 'iomap_end')[0]!;

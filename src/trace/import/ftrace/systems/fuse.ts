@@ -400,9 +400,12 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     if (pending?.kind === 'cache_lookup' && pending.fork === fork && pending.nodeId === nodeId) {
       ctx.closeDeferred();
       Object.assign(pending, { hit: true, cookie, ...m });
-      return;
+    } else {
+      ctx.emit({ kind: 'cache_lookup', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, fork, posBytes, lenBytes, hit: true, ...m, cookie, forkAbsent: false });
     }
-    ctx.emit({ kind: 'cache_lookup', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, fork, posBytes, lenBytes, hit: true, ...m, cookie, forkAbsent: false });
+    // A hit is the mapping this iomap step uses, with no reply (§3.3): the step's mapping row, as
+    // a BEGIN reply's read_map/write_map would be (fork read → read slot, write → write slot).
+    ctx.emit({ kind: 'iomap_map', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, slot: fork, source: 'cache', ...m, cookie });
   },
   fuse_iomap_cache_invalidate_range(ctx, c, s) {
     // The kernel's own invalidation (§3.2); the removes that follow say what it removed.
