@@ -109,7 +109,8 @@ const MAX_MAP_SCAN_ROWS = 1 << 16;
 const K = KIND_CODE;
 const PHASE_END = ENUMS.phase.indexOf('end');
 /** A lock's key within a lane: nodeId × 8 + lock enum index (exact for nodeIds < 2^50). */
-const lockKey = (lock: number, nodeId: number): number => nodeId * 8 + lock;
+/** A lock per task: a fuse inode's by nodeId; a kernel filesystem's (nodeId 0) by its ino (negative keys). */
+const lockKey = (lock: number, nodeId: number, ino: number): number => (nodeId !== 0 ? nodeId * 8 + lock : -(ino * 8 + lock) - 1);
 /** In a lane's lock maps: the key was seen and its span closed. */
 const CLOSED = -1;
 
@@ -388,6 +389,7 @@ export class SpanIndex {
     const unique = store.f64('unique');
     const opcode = store.col('opcode');
     const nodeId = store.f64('nodeId');
+    const ino = store.col('ino');
     const lock = store.col('lock');
     const mode = store.col('mode');
     const mapType = store.col('mapType');
@@ -490,12 +492,12 @@ export class SpanIndex {
         }
         case K.lock_wait: {
           const lane = this.laneOfRow(store, task[row]!);
-          this.openWait[lane]!.set(lockKey(lock[row]!, nodeId[row]!), this.open('lock_wait', lane, t, row, mode[row]!));
+          this.openWait[lane]!.set(lockKey(lock[row]!, nodeId[row]!, ino[row]!), this.open('lock_wait', lane, t, row, mode[row]!));
           break;
         }
         case K.lock_acquire: {
           const lane = this.laneOfRow(store, task[row]!);
-          const key = lockKey(lock[row]!, nodeId[row]!);
+          const key = lockKey(lock[row]!, nodeId[row]!, ino[row]!);
           const waits = this.openWait[lane]!;
           const w = waits.get(key);
           if (w !== undefined && w >= 0) { this.close(w, t, row); waits.set(key, CLOSED); }
@@ -509,7 +511,7 @@ export class SpanIndex {
         }
         case K.lock_release: {
           const lane = this.laneOfRow(store, task[row]!);
-          const key = lockKey(lock[row]!, nodeId[row]!);
+          const key = lockKey(lock[row]!, nodeId[row]!, ino[row]!);
           const holds = this.openHold[lane]!;
           const h = holds.get(key);
           if (h !== undefined && h >= 0) { this.close(h, t, row); holds.set(key, CLOSED); }

@@ -372,3 +372,27 @@ describe('aggregateArea', () => {
     expect(percentile([], 50)).toBe(0);
   });
 });
+
+describe('kernel filesystem locks (nodeId 0): one lock per inode', () => {
+  it('two inodes locked by one task are two holds; contention and xfs_ilock of one ino are one lock that learns its address', () => {
+    const X = 0xffff8881420455d0n;
+    const on = (ino: number, lockAddr = 0n) => ({ lock: 'i_rwsem', mode: 'W', nodeId: 0, ino, lockAddr }) as const;
+    const { locks, spans } = derived([
+      // A rename-like task holds two inodes' IOLOCKs at once (xfs_ilock requests, then releases).
+      ev('lock_acquire', 10, 'mv/1', on(131)),
+      ev('lock_acquire', 11, 'mv/1', on(132)),
+      ev('lock_release', 20, 'mv/1', on(132)),
+      ev('lock_release', 30, 'mv/1', on(131)),
+      // Another task contends on ino 131's i_rwsem (derived from contention: has the address).
+      ev('lock_wait', 12, 'dd/2', on(131, X)),
+      ev('lock_acquire', 31, 'dd/2', on(131, X)),
+      ev('lock_release', 40, 'dd/2', on(131, X)),
+    ]);
+    const holds: Array<[number, number]> = [];
+    for (let id = 0; id < spans.count; id++) {
+      if (spans.kind.data[id] === 5 && spans.lanes[spans.lane.data[id]!]!.task === 'mv/1') holds.push([spans.startNs.data[id]!, spans.endNs.data[id]!]);
+    }
+    expect(holds).toEqual([[10, 30], [11, 20]]);
+    expect(locks.locks.map((l) => [l.ino, l.lockAddr])).toEqual([[131, X], [132, 0n]]);
+  });
+});

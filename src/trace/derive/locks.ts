@@ -129,15 +129,18 @@ export class LockIndex {
       const lock = ENUMS.lock[lockCol[row]!] ?? 'unknown';
       const nodeId = nodeIdCol[row]!;
       // A lock whose inode is unknown is told apart by its address (one row per address, not one
-      // "unknown" lump); a known one keeps (name, nodeId) and learns its address.
+      // "unknown" lump); a known one keeps (name, nodeId or ino) and learns its address.
       const hi = addrHi[row]!;
       const lo = addrLo[row]!;
       const lockAddr = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
-      const key = nodeId === 0 && lockAddr !== 0n ? `${lock}:0:${lockAddr}` : `${lock}:${nodeId}`;
+      // A kernel filesystem's lock (nodeId 0: ext4, XFS) is its inode's: one i_rwsem per ino, whether
+      // contention (with an address) or xfs_ilock (without) traced it.
+      const ino = inoCol[row]!;
+      const key = nodeId !== 0 ? `${lock}:${nodeId}` : ino !== 0 ? `${lock}:0:ino${ino}` : `${lock}:0:${lockAddr}`;
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino: inoCol[row]!, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), headHoldIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
+        this.locks.push({ idx: li, lock, nodeId, ino, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), headHoldIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
         this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
