@@ -273,13 +273,15 @@ test('replay: play, pause, speed, seek on the overview strip, loop a selection; 
   expect(errors).toEqual([]);
 });
 
-test('an imported ext4 capture draws its iomap steps: 10 steps, the inspector names dev 7:0 ino 0xc and the MAPPED mapping', async ({ page }) => {
+test('an imported ext4 capture draws its iomap steps on per-inode lanes: the inspector names the lane dev 7:0 ino 0xc or 0xd, its dd task and the MAPPED mapping', async ({ page }) => {
   const errors = await open(page);
   await page.waitForFunction(() => window.__fusescope!.stats().connected);
   await page.getByTestId('file-input').setInputFiles(['fixtures/real/kernel-fs/ext4-dio.txt']);
   await waitLoaded(page);
   expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0 });
   await waitIdle(page);
+  // ext4-dio.txt has no syscalls: its steps are all there is, on two inode lanes (0xc, 0xd), no dd lane.
+  expect((await hooks(page, (h) => h.stats())).drawnLanes).toBe(2);
   const target = await hooks(page, (h) => h.findSpan('iomap'));
   expect(target).not.toBeNull();
   await page.mouse.click(target!.xPx, target!.yPx);
@@ -289,6 +291,9 @@ test('an imported ext4 capture draws its iomap steps: 10 steps, the inspector na
   // ext4-dio.txt: every step is on dev 7:0; the writers' steps are ino 0xc or 0xd, the reader's 0xc.
   await expect(inspector.locator('tr[data-field="inode"]')).toContainText(/dev 7:0 ino 0x[cd] \(kernel filesystem\)/);
   await expect(inspector.locator('tr[data-field="fsDev"]')).toContainText('7:0');
+  // Drawn on its inode's lane; the begin event still names the dd task that ran the step.
+  await expect(inspector.locator('tr[data-field="lane"]')).toContainText(/dev 7:0 ino 0x[cd]/);
+  await expect(inspector.locator('tr[data-field="task"]')).toContainText(/dd\/(17997|18003|18004)/);
   await expect(inspector).toContainText('iomap_map');
   await page.screenshot({ path: 'test-results/import-ext4-steps.png' });
   expect(errors).toEqual([]);

@@ -3,6 +3,12 @@
 //   fuse_req    fuse_send → fuse_reply               by unique, on the requesting task's lane
 //   fuse_serve  fuse_recv → fuse_reply               by unique, on the server thread's lane
 //   iomap       iomap_begin → the first of IOMAP_STEP_CLOSERS on the task (one iomap_iter step)
+// Lanes are per task, except a kernel filesystem's iomap step (begin row nodeId 0, fsDev ≠ 0): it
+// is drawn on the lane of its inode, keyed by (fsDev, ino), role 'fs' — several tasks' steps on one
+// file side by side. Its mappings and closers still pair by task (the per-task open-step state);
+// only the lane it is drawn on differs. Steps of several tasks may overlap there, so each goes in
+// the first of the lane's SUBROW_COUNT sub-rows with no open step (stacked); a step that finds all
+// of them busy goes in the last and is drawn over (more than SUBROW_COUNT concurrent steps).
 //   lock_wait   lock_wait → lock_acquire             per task + lock + nodeId
 //   lock_hold   lock_acquire → lock_release          per task + lock + nodeId
 // A span is created when it opens (endNs = NaN until it closes), so the spans of `Track.spans`
@@ -97,9 +103,19 @@ export function fuseStyleOf(opcode: number): number {
 
 export interface Lane {
   idx: number;
+  /** The task (`comm/pid`); for an 'fs' lane its label, fsInodeLabel (`dev 7:0 ino 0xc`). */
   task: string;
-  /** Guessed role: a lane that serves requests is a server thread; `kworker/…` is writeback. */
-  role: 'app' | 'server' | 'kworker';
+  /**
+   * Guessed role: a lane that serves requests is a server thread; `kworker/…` is writeback. 'fs':
+   * not a task but a kernel filesystem's inode, carrying that inode's iomap steps (file comment).
+   */
+  role: 'app' | 'server' | 'kworker' | 'fs';
+}
+
+/** A kernel filesystem's inode as the kernel's iomap tracepoints print it: `dev 7:0 ino 0xc`. */
+export function fsInodeLabel(fsDev: number, ino: number): string {
+  // fsDev is the kernel's internal dev_t: major << 20 | minor.
+  return `dev ${fsDev >>> 20}:${fsDev & 0xfffff} ino 0x${ino.toString(16)}`;
 }
 
 /** Marks a missing row link. */
@@ -142,6 +158,8 @@ export class SpanIndex {
   /** SpanFlag bits. */
   readonly flags = u8s();
   readonly lane = u32s();
+  /** The sub-row of its lane the span is drawn in: SPAN_SUBROW of its kind, except stacked steps on an 'fs' lane. */
+  readonly subrow = u8s();
   readonly beginRow = u32s();
   readonly endRow = u32s();
   readonly lanes: Lane[] = [];
@@ -154,6 +172,12 @@ export class SpanIndex {
   complete = false;
 
   private readonly laneByTask = new Map<string, number>();
+  /** 'fs' lanes by fsDev, then ino (ino is a 64-bit number: no exact single-number key). */
+  private readonly fsLaneByDev = new Map<number, Map<number, number>>();
+  /** The last fsLaneOf answer: a file's steps come in runs. */
+  private lastFsDev = -1;
+  private lastFsIno = -1;
+  private lastFsLane = -1;
   /** Lane by the task's string id + 1 (0: not looked up yet): no string per row. */
   private readonly laneByTaskId = new Growable(Int32Array, 64);
   private readonly openReq = new Map<number, number>();
@@ -183,21 +207,49 @@ export class SpanIndex {
   laneOf(task: string): number {
     let idx = this.laneByTask.get(task);
     if (idx === undefined) {
-      idx = this.lanes.length;
-      const role = task.startsWith('kworker') ? 'kworker' : 'app';
-      this.lanes.push({ idx, task, role });
+      idx = this.addLane(task, task.startsWith('kworker') ? 'kworker' : 'app');
       this.laneByTask.set(task, idx);
-      for (let s = 0; s < SUBROW_COUNT; s++) this.tracks.push(new Track(idx, s));
-      this.openApp.push(-1);
-      this.openStep.push(-1);
-      this.lastStep.push(-1);
-      this.lastReq.push(-1);
-      this.seenKinds.push(0);
-      this.writeIsDest.push(0);
-      this.openWait.push(new Map());
-      this.openHold.push(new Map());
     }
     return idx;
+  }
+
+  /** The 'fs' lane of a kernel filesystem's inode (fsDev as a 32-bit dev_t, ino). */
+  fsLaneOf(fsDev: number, ino: number): number {
+    if (fsDev === this.lastFsDev && ino === this.lastFsIno) return this.lastFsLane;
+    let byIno = this.fsLaneByDev.get(fsDev);
+    if (byIno === undefined) this.fsLaneByDev.set(fsDev, (byIno = new Map()));
+    let idx = byIno.get(ino);
+    if (idx === undefined) {
+      idx = this.addLane(fsInodeLabel(fsDev, ino), 'fs');
+      byIno.set(ino, idx);
+    }
+    this.lastFsDev = fsDev;
+    this.lastFsIno = ino;
+    this.lastFsLane = idx;
+    return idx;
+  }
+
+  private addLane(task: string, role: Lane['role']): number {
+    const idx = this.lanes.length;
+    this.lanes.push({ idx, task, role });
+    for (let s = 0; s < SUBROW_COUNT; s++) this.tracks.push(new Track(idx, s));
+    // Per-task pairing state (unused on an 'fs' lane: its steps pair on their task's lane).
+    this.openApp.push(-1);
+    this.openStep.push(-1);
+    this.lastStep.push(-1);
+    this.lastReq.push(-1);
+    this.seenKinds.push(0);
+    this.writeIsDest.push(0);
+    this.openWait.push(new Map());
+    this.openHold.push(new Map());
+    return idx;
+  }
+
+  /** The first sub-row of an 'fs' lane with no open step; the last if every one has one. */
+  private freeFsSubrow(laneIdx: number): number {
+    const base = laneIdx * SUBROW_COUNT;
+    for (let s = 0; s < SUBROW_COUNT - 1; s++) if (this.tracks[base + s]!.openIds.size === 0) return s;
+    return SUBROW_COUNT - 1;
   }
 
   private laneOfRow(store: TraceStore, taskId: number): number {
@@ -213,7 +265,7 @@ export class SpanIndex {
     return this.tracks[laneIdx * SUBROW_COUNT + subrow]!;
   }
 
-  private push(kind: number, laneIdx: number, startNs: number, endNs: number, row: number, endRow: number, style: number, flags: number): number {
+  private push(kind: number, laneIdx: number, subrow: number, startNs: number, endNs: number, row: number, endRow: number, style: number, flags: number): number {
     const id = this.startNs.length;
     this.startNs.push(startNs);
     this.endNs.push(endNs);
@@ -221,15 +273,16 @@ export class SpanIndex {
     this.style.push(style);
     this.flags.push(flags);
     this.lane.push(laneIdx);
+    this.subrow.push(subrow);
     this.beginRow.push(row);
     this.endRow.push(endRow);
     this.seenKinds.data[laneIdx] |= 1 << kind;
     return id;
   }
 
-  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number): number {
-    const id = this.push(SpanKind[kind], laneIdx, tsNs, Number.NaN, row, NO_ROW, style, 0);
-    const t = this.track(laneIdx, SPAN_SUBROW[kind]);
+  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number, subrow = SPAN_SUBROW[kind]): number {
+    const id = this.push(SpanKind[kind], laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, 0);
+    const t = this.track(laneIdx, subrow);
     t.spans.push(id);
     t.openIds.add(id);
     return id;
@@ -240,7 +293,7 @@ export class SpanIndex {
    * trace's start and its begin row is the closer (the only event it has).
    */
   private openBefore(kind: SpanKindName, laneIdx: number, traceStartNs: number, tsNs: number, row: number, style: number): number {
-    const id = this.push(SpanKind[kind], laneIdx, traceStartNs, tsNs, row, row, style, SpanFlag.begunBefore);
+    const id = this.push(SpanKind[kind], laneIdx, SPAN_SUBROW[kind], traceStartNs, tsNs, row, row, style, SpanFlag.begunBefore);
     this.track(laneIdx, SPAN_SUBROW[kind]).headIds.push(id);
     return id;
   }
@@ -249,8 +302,7 @@ export class SpanIndex {
     this.endNs.data[id] = tsNs;
     this.endRow.data[id] = row;
     this.flags.data[id]! &= ~SpanFlag.openEnded;
-    const kind = SPAN_KIND_NAMES[this.kind.data[id]!]!;
-    const t = this.track(this.lane.data[id]!, SPAN_SUBROW[kind]);
+    const t = this.track(this.lane.data[id]!, this.subrow.data[id]!);
     t.openIds.delete(id);
     const durNs = tsNs - this.startNs.data[id]!;
     if (durNs > t.maxDurNs) t.maxDurNs = durNs;
@@ -346,7 +398,7 @@ export class SpanIndex {
 
   /** The per-span columns. */
   private columns(): Growable<TypedArray>[] {
-    return [this.startNs, this.endNs, this.kind, this.style, this.flags, this.lane, this.beginRow, this.endRow];
+    return [this.startNs, this.endNs, this.kind, this.style, this.flags, this.lane, this.subrow, this.beginRow, this.endRow];
   }
 
   /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
@@ -389,7 +441,8 @@ export class SpanIndex {
     const unique = store.f64('unique');
     const opcode = store.col('opcode');
     const nodeId = store.f64('nodeId');
-    const ino = store.col('ino');
+    const ino = store.f64('ino');
+    const fsDev = store.col('fsDev');
     const lock = store.col('lock');
     const mode = store.col('mode');
     const mapType = store.col('mapType');
@@ -451,7 +504,13 @@ export class SpanIndex {
         case K.iomap_begin: {
           const lane = this.laneOfRow(store, task[row]!);
           this.writeIsDest.data[lane] = 0;
-          const id = this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN);
+          // A kernel filesystem's step is drawn on its inode's lane; it still pairs on its task's.
+          const dev = fsDev[row]!;
+          let id: number;
+          if (nodeId[row] === 0 && dev !== 0) {
+            const fsLane = this.fsLaneOf(dev, ino[row]!);
+            id = this.open('iomap', fsLane, t, row, IOMAP_STYLE_UNKNOWN, this.freeFsSubrow(fsLane));
+          } else id = this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN);
           this.openStep.data[lane] = id;
           this.lastStep.data[lane] = id;
           break;

@@ -331,6 +331,21 @@ describe('relativesOf', () => {
     expect(relativesOf({ trace: store, spans, aliases, locks }, 0, -1)).toEqual([expect.objectContaining({ role: 'served by', spanId: 1 })]);
     expect(relativesOf({ trace: store, spans, aliases, locks }, 1, -1)).toEqual([expect.objectContaining({ role: 'request', spanId: 0 })]);
   });
+  it("links a syscall to the kernel filesystem steps it ran on its inode's lane, and a step there to no other task's step", () => {
+    const k = { nodeId: 0, fsDev: 7 << 20, ino: 0xc };
+    const { store, spans, aliases, locks } = build([
+      ev('app_op_begin', 0, 'dd/1'),
+      ev('iomap_begin', 10, 'dd/1', k),
+      ev('iomap_begin', 12, 'dd/2', k), // another task's step on the same inode, inside dd/1's
+      ev('iomap_iter_end', 14, 'dd/2', { nodeId: 0 }),
+      ev('iomap_iter_end', 20, 'dd/1', { nodeId: 0 }),
+      ev('app_op_end', 30, 'dd/1'),
+    ]);
+    const inp = { trace: store, spans, aliases, locks };
+    // Spans by opening: 0 the syscall, 1 dd/1's step, 2 dd/2's step.
+    expect(relativesOf(inp, 0, -1).filter((r) => r.role === 'caused').map((r) => r.spanId)).toEqual([1]);
+    expect(relativesOf(inp, 1, -1).filter((r) => r.role === 'caused')).toEqual([]);
+  });
   it('links only events that have a nodeId to an inode', () => {
     // Kinds without nodeId keep other fields in its column (slots.ts; a diag's line does): with
     // every number of such events 4, a known nodeId, none may link to node 4.

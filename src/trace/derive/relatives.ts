@@ -7,7 +7,7 @@
 
 import { KIND_CODE } from '../schema.ts';
 import { searchSorted } from '../sorted.ts';
-import { SpanKind, SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../spans.ts';
+import { NO_ROW, SpanKind, SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import type { AliasIndex } from './aliases.ts';
 import type { LockIndex } from './locks.ts';
@@ -75,8 +75,10 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
       break;
     }
   }
-  if (kindName === 'app_op' || kindName === 'iomap') {
-    // Children: spans of the same lane inside this one, in deeper sub-rows.
+  const onFsLane = spanId >= 0 && spans.lanes[spans.lane.data[spanId]!]?.role === 'fs';
+  if (kindName === 'app_op' || (kindName === 'iomap' && !onFsLane)) {
+    // Children: spans of the same lane inside this one, in deeper sub-rows. (An 'fs' lane's
+    // sub-rows are other tasks' steps on the inode, not children.)
     const lane = spans.lane.data[spanId]!;
     const s0 = spans.startNs.data[spanId]!;
     const e0 = spans.isOpen(spanId) ? store.endNs : spans.endNs.data[spanId]!;
@@ -88,6 +90,17 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
         const k = SPAN_KIND_NAMES[spans.kind.data[id]!]!;
         if (k === 'fuse_req' || k === 'iomap') { out.push(spanRel(spans, 'caused', id, k)); n++; }
       });
+    }
+    if (kindName === 'app_op') {
+      // A kernel filesystem's steps of this syscall are on their inode's lane: found by the task's rows.
+      const endRow = spans.endRow.data[spanId]!;
+      const last = Math.min(endRow === NO_ROW ? store.length - 1 : endRow, rowOf + SCAN_ROWS);
+      const task = taskCol[rowOf];
+      for (let r = rowOf + 1; r <= last && n < 30; r++) {
+        if (kinds[r] !== KIND_CODE.iomap_begin || taskCol[r] !== task) continue;
+        const id = spanOfRow(spans, r);
+        if (id >= 0 && spans.lane.data[id] !== lane) { out.push(spanRel(spans, 'caused', id, 'iomap')); n++; }
+      }
     }
   }
   if (kindName === 'iomap') {

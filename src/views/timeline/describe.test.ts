@@ -52,6 +52,10 @@ describe('inspector text', () => {
     const rows = Object.fromEntries(inspectorSections(store, spans, 0).flatMap((s) => s.rows.map((r) => [r.field, r.value])));
     expect(rows.inode).toBe('dev 7:0 ino 0xc (kernel filesystem)');
     expect(rows.fsDev).toBe('7:0');
+    // Drawn on its inode's lane, the step still names the task that ran it.
+    expect(rows.lane).toBe('dev 7:0 ino 0xc');
+    expect(rows.task).toBe('dd/9');
+    expect(spanTooltip(store, spans, 0).lines).toContainEqual(['task', 'dd/9']);
     expect(spanTooltip(store, spans, 1).title).toBe('requested → released i_rwsem W');
     const lockRows = Object.fromEntries(inspectorSections(store, spans, 1).flatMap((s) => s.rows.map((r) => [r.field, r.value])));
     expect(lockRows.from).toMatch(/^requested at/);

@@ -1,7 +1,7 @@
 // Text for the tooltip and the inspector: turns a span (its begin/end rows and, for an iomap
 // step, the mapping rows between them) into labelled, pretty-printed fields. Pure.
 
-import { NO_ROW, SPAN_KIND_NAMES, type SpanIndex } from '../../trace/spans.ts';
+import { NO_ROW, SPAN_KIND_NAMES, fsInodeLabel, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
@@ -37,7 +37,7 @@ export function devName(dev: number): string {
 function kernelInode(begin: Record<string, unknown>): string | null {
   const dev = begin.fsDev;
   if (begin.nodeId !== 0 || typeof dev !== 'number' || dev === 0) return null;
-  return `dev ${devName(dev)} ino 0x${Number(begin.ino).toString(16)}`;
+  return fsInodeLabel(dev, Number(begin.ino));
 }
 
 /**

@@ -5,6 +5,7 @@
 import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
 import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
 import type { TimelineModel } from './model.ts';
+import type { Lane } from '../../trace/spans.ts';
 import { Edge, fillFaded } from '../../render/faded.ts';
 
 /** The subset of CanvasRenderingContext2D the timeline uses (a recording fake implements it). */
@@ -55,6 +56,10 @@ const SMALL_FONT = '9px system-ui, -apple-system, "Segoe UI", sans-serif';
 const LABEL_CHAR_PX = 6.2;
 /** From this width a span with an unknown end says so in words. */
 const EDGE_LABEL_MIN_WIDTH_PX = 150;
+/** The muted second line of a lane label: what the lane is. An 'fs' lane is an inode, not a task. */
+export const ROLE_TEXT: Record<Lane['role'], string> = {
+  app: 'app', server: 'fuse server', kworker: 'writeback', fs: 'kernel filesystem',
+};
 
 export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptions): DrawStats {
   let n = 0;
@@ -86,7 +91,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     ctx.fillText(label, 6, topPx + 12);
     ctx.fillStyle = CHROME.laneLabelMuted;
     ctx.font = SMALL_FONT;
-    const role = lane.role === 'server' ? 'fuse server' : lane.role === 'kworker' ? 'writeback' : 'app';
+    const role = ROLE_TEXT[lane.role];
     ctx.fillText(lane.pinned ? `★ pinned · ${role}` : role, 6, topPx + 28);
     ctx.font = LABEL_FONT;
     n += 4;

@@ -4,7 +4,7 @@
 //
 //   selection start ●──────────────▶ relative start (span) or event time (row, on its task's lane)
 
-import { SPAN_KIND_NAMES, SPAN_SUBROW, type SpanIndex } from '../../trace/spans.ts';
+import { SPAN_SUBROW, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import type { Relative } from '../../trace/derive/relatives.ts';
 import { SUBROW_HEIGHT_PX, subrowTopPx } from './layout.ts';
@@ -22,7 +22,7 @@ export function flowSegments(model: TimelineModel, spans: SpanIndex, store: Trac
   const anchor = (id: number): { xPx: number; yPx: number } | null => {
     const laneRow = rowOfLane.get(spans.lane.data[id]!);
     if (laneRow === undefined) return null;
-    const sub = SPAN_SUBROW[SPAN_KIND_NAMES[spans.kind.data[id]!]!];
+    const sub = spans.subrow.data[id]!; // an 'fs' lane stacks its steps
     return { xPx: model.scale.nsToPx(spans.startNs.data[id]!), yPx: subrowTopPx(laneRow, sub) + SUBROW_HEIGHT_PX / 2 };
   };
   const from = anchor(selectedSpanId);

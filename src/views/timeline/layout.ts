@@ -1,4 +1,5 @@
-// Vertical geometry of the timeline, in CSS px. A lane is one task; it has SUBROW_COUNT sub-rows:
+// Vertical geometry of the timeline, in CSS px. A lane is one task (or, role 'fs', one kernel
+// filesystem inode whose iomap steps stack in all its sub-rows); it has SUBROW_COUNT sub-rows:
 //
 //   yPx ─┬─ sub-row 0  syscalls (app) / service spans (server thread)
 //        ├─ sub-row 1  iomap begin→iter_end steps, coloured by mapping type

@@ -201,4 +201,25 @@ describe('buildTimelineModel', () => {
     }
     for (const n of perTrack.values()) expect(n).toBeLessThanOrEqual(800);
   });
+
+  it("draws kernel-filesystem steps on their inode's lane, after the task lanes, stacked when tasks overlap; a task with no other span has no row", () => {
+    const k = { nodeId: 0, ino: 0xc, fsDev: 7 << 20, opflags: OpFlag.WRITE | OpFlag.DIRECT, posBytes: 0, lenBytes: 4096 };
+    const end = { nodeId: 0, ino: 0xc, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 };
+    const { store, spans } = index([
+      { kind: 'app_op_begin', tsNs: 50, task: 'dd/1', op: 'write', path: '/f', fd: 3, posBytes: 0, lenBytes: 4096, oflags: 0 },
+      { kind: 'iomap_begin', tsNs: 100, task: 'dd/1', ...k },
+      { kind: 'iomap_begin', tsNs: 200, task: 'dd/2', ...k },
+      { kind: 'iomap_iter_end', tsNs: 300, task: 'dd/2', ...end },
+      { kind: 'iomap_iter_end', tsNs: 400, task: 'dd/1', ...end },
+      { kind: 'app_op_end', tsNs: 450, task: 'dd/1', op: 'write', fd: 3, ret: 4096 },
+    ]);
+    const m = buildTimelineModel(spans, store, 0, 1000, 1000);
+    // dd/2's only span is on the inode lane: no dd/2 row.
+    expect(m.lanes.map((l) => [l.task, l.role])).toEqual([['dd/1', 'app'], ['dev 7:0 ino 0xc', 'fs']]);
+    const steps = [...Array(m.prims.count).keys()].filter((i) => m.prims.spanKind[i] === SpanKind.iomap);
+    // dd/1's step [100, 400] in sub-row 0, dd/2's [200, 300] beside it in sub-row 1, both on row 1.
+    expect(steps.map((i) => [m.prims.laneRow[i], m.prims.subrow[i], m.prims.xPx[i], m.prims.widthPx[i]])).toEqual([[1, 0, 100, 300], [1, 1, 200, 100]]);
+    expect(hitTest(m, 250, 1, 0)).toBe(steps[0]);
+    expect(hitTest(m, 250, 1, 1)).toBe(steps[1]);
+  });
 });

@@ -100,7 +100,11 @@ export interface GapPrimitive {
 
 export interface TimelineModel {
   scale: TimeScale;
-  /** Lanes in display order (pinned; then app tasks, server threads, kworkers, each by process). */
+  /**
+   * Lanes with spans, in display order (pinned; then app tasks, server threads, kworkers, each by
+   * process; then kernel-filesystem inodes). A task whose only spans were its kernel-filesystem
+   * iomap steps (drawn on their inode's lane) has no lane row.
+   */
   lanes: LaneRowInfo[];
   prims: Primitives;
   gaps: GapPrimitive[];
@@ -108,7 +112,7 @@ export interface TimelineModel {
   visits: number;
 }
 
-const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2 };
+const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2, fs: 3 };
 
 /** `fuse2fs/501` → `fuse2fs`: lanes of one process (comm) sit together. */
 export function processOf(task: string): string {
@@ -132,6 +136,11 @@ export function orderLanes(lanes: readonly Lane[], pinned: readonly string[] = [
   return rows;
 }
 
+function laneIsEmpty(spans: SpanIndex, laneIdx: number): boolean {
+  for (let s = 0; s < SUBROW_COUNT; s++) if (!spans.track(laneIdx, s).isEmpty) return false;
+  return true;
+}
+
 /** Builds the model for [startNs, endNs] over a plot `widthPx` wide. Open spans end at the store's last time. */
 export function buildTimelineModel(
   spans: SpanIndex,
@@ -146,7 +155,7 @@ export function buildTimelineModel(
 ): TimelineModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
-  const lanes = orderLanes(spans.lanes, pinned);
+  const lanes = orderLanes(spans.lanes.filter((l) => !laneIsEmpty(spans, l.idx)), pinned);
   const prims = new Primitives();
   const pass = new TrackPass(spans, scale, nowNs, prims);
   // LOD buckets at most half a column wide: most fall inside one column and are taken whole.
