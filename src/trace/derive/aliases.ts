@@ -32,6 +32,8 @@ export interface NodeInfo {
   forgotten: boolean;
   /** nodeIds a LINK names as the same inode (aliasOf, either direction). */
   linkedTo: number[];
+  /** The state fuse_iomap_init_inode printed for it (InodeState bits: iomap, excl, …); 0 = not traced. */
+  iomapState: number;
 }
 
 export interface PathInfo {
@@ -91,6 +93,7 @@ export class AliasIndex {
     const pathCol = store.col('path');
     const nlookupCol = store.f64('nlookup');
     const aliasOfCol = store.f64('aliasOf');
+    const inodeFlagsCol = store.f64('inodeFlags');
     const before = this.inodes.version;
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
@@ -103,10 +106,15 @@ export class AliasIndex {
       const ino = inoCol[row]!;
       if (nodeId === 0) continue;
       const pathKind = INODE_PATH_KIND[k] === 1;
-      if (!pathKind && nodeId === this.lastNodeId && ino === this.lastIno) continue;
+      if (!pathKind && k !== K.inode_iomap && nodeId === this.lastNodeId && ino === this.lastIno) continue;
       this.lastNodeId = nodeId;
       this.lastIno = ino;
       const node = this.node(nodeId, ino, row, ts[row]!);
+      if (k === K.inode_iomap) {
+        node.iomapState |= inodeFlagsCol[row]!;
+        this.version++;
+        continue;
+      }
       if (!pathKind) continue;
       if (k === K.inode_new || k === K.inode_lookup) {
         const path = store.strings.get(pathCol[row]!);
@@ -133,7 +141,7 @@ export class AliasIndex {
   private node(nodeId: number, ino: number, row: number, tsNs: number): NodeInfo {
     let n = this.nodes.get(nodeId);
     if (!n) {
-      n = { nodeId, ino, paths: [], firstRow: row, firstTsNs: tsNs, nlookup: 0, forgotten: false, linkedTo: [] };
+      n = { nodeId, ino, paths: [], firstRow: row, firstTsNs: tsNs, nlookup: 0, forgotten: false, linkedTo: [], iomapState: 0 };
       this.nodes.set(nodeId, n);
       this.version++;
     } else if (n.ino === 0 && ino !== 0) {

@@ -13,10 +13,14 @@ import type { AliasGraph as Graph, GraphNode } from './model.ts';
 const SLOT_PX = 20;
 const COLUMN_TITLES = ['path', 'nodeid (fuse_inode)', 'on-disk inode'];
 
+/** A node box is this wide on each side of its centre; a label longer than LABEL_MAX_CHARS is cut (its title is whole). */
+const NODE_HALF_WIDTH_PX = 55;
+const LABEL_MAX_CHARS = 18;
+
 export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost; graph: Graph; widthPx: number; hoverIno: number }) {
   const rows = Math.max(1, ...graph.columnSizes);
   const heightPx = 24 + rows * SLOT_PX;
-  const x = scalePoint<number>().domain([0, 1, 2]).range([70, widthPx - 60]);
+  const x = scalePoint<number>().domain([0, 1, 2]).range([NODE_HALF_WIDTH_PX + 15, widthPx - NODE_HALF_WIDTH_PX - 15]);
   const yOf = (n: GraphNode): number => {
     const size = graph.columnSizes[n.column];
     const y = scalePoint<number>().domain([...Array(size).keys()]).range([24 + SLOT_PX / 2, heightPx - SLOT_PX / 2]).padding(0.5);
@@ -34,7 +38,7 @@ export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost;
         const b = pos.get(e.to);
         if (!a || !b) return null;
         const hot = hoverIno !== 0 && a.n.ino === hoverIno;
-        return <path key={`${e.from}>${e.to}`} d={link({ source: [a.x + 40, a.y], target: [b.x - 40, b.y] }) ?? ''}
+        return <path key={`${e.from}>${e.to}`} d={link({ source: [a.x + NODE_HALF_WIDTH_PX, a.y], target: [b.x - NODE_HALF_WIDTH_PX, b.y] }) ?? ''}
           className={`edge${e.aliased ? ' aliased' : ''}${hot ? ' hot' : ''}`} />;
       })}
       {graph.nodes.map((n) => {
@@ -44,8 +48,8 @@ export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost;
           <g key={n.id} transform={`translate(${p.x},${p.y})`} className={`node${n.aliased ? ' aliased' : ''}${n.conflict ? ' conflict' : ''}${hot ? ' hot' : ''}`}
             data-node={n.id} onMouseEnter={() => host.setHoverLink(-1, n.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}
             onClick={() => host.reveal(-1, n.row)}>
-            <rect x={-40} y={-8} width={80} height={16} rx={3} />
-            <text textAnchor="middle" dy="0.35em">{n.label.length > 13 ? `${n.label.slice(0, 12)}…` : n.label}</text>
+            <rect x={-NODE_HALF_WIDTH_PX} y={-8} width={2 * NODE_HALF_WIDTH_PX} height={16} rx={3} />
+            <text textAnchor="middle" dy="0.35em">{n.label.length > LABEL_MAX_CHARS ? `${n.label.slice(0, LABEL_MAX_CHARS - 1)}…` : n.label}</text>
             <title>{n.title}</title>
           </g>
         );

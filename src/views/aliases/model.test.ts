@@ -96,3 +96,18 @@ describe('aliasing mini-timeline on a trace cut at both ends', () => {
     expect(m.overlaps).toEqual([]);
   });
 });
+
+describe('aliasing graph: which nodeids are iomap files', () => {
+  it('fuse_iomap_init_inode state marks its nodeid (iomap, iomap excl), others stay plain', async () => {
+    const { InodeState } = await import('../../trace/fuse-proto.ts');
+    const { aliases } = derived([
+      ev('inode_new', 1, 'k/1', { nodeId: 4, ino: 14, path: '/d1/file' }),
+      ev('inode_new', 2, 'k/1', { nodeId: 5, ino: 14, path: '/d2/link' }),
+      ev('inode_new', 3, 'k/1', { nodeId: 6, ino: 15, path: '/other' }),
+      ev('inode_iomap', 4, 'k/1', { nodeId: 4, ino: 14, inodeFlags: InodeState.IOMAP | InodeState.EXCL }),
+      ev('inode_iomap', 5, 'k/1', { nodeId: 5, ino: 14, inodeFlags: InodeState.IOMAP }),
+    ]);
+    const labels = buildAliasGraph(aliases).nodes.filter((n) => n.column === 1).map((n) => n.label).sort();
+    expect(labels).toEqual(['nodeid 4 · iomap excl', 'nodeid 5 · iomap', 'nodeid 6']);
+  });
+});

@@ -18,6 +18,7 @@ import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../..
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { InodeState, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
 import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 
 export type GraphColumn = 0 | 1 | 2;
@@ -71,7 +72,8 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
     }
     const inos = g?.inos ?? [];
     nodes.push({
-      id: `n:${n.nodeId}`, column: 1, label: `nodeid ${n.nodeId}`, title: `nodeid ${n.nodeId} → ${inoText(inos)}`,
+      id: `n:${n.nodeId}`, column: 1, label: `nodeid ${n.nodeId}${iomapBadge(n.iomapState)}`,
+      title: `nodeid ${n.nodeId} → ${inoText(inos)}${n.iomapState ? ` · fuse_iomap_init_inode state: ${formatFlags(n.iomapState, inodeStateStrings)}` : ''}`,
       slot: sizes[1]++, aliased, conflict, ino, row: n.firstRow,
     });
     // The inode nodes: each number the evidence names (a member with its own number points at
@@ -109,6 +111,12 @@ export interface AliasGroupRow {
   overlapTotalNs: number;
   /** W holds on the group's nodeIds whose start or end the trace does not show: not compared, counted apart. */
   unendedHolds: number;
+}
+
+/** ` · iomap` / ` · iomap excl` for a nodeId the kernel set up as an iomap file (fuse_iomap_init_inode), else ''. */
+export function iomapBadge(state: number): string {
+  if ((state & InodeState.IOMAP) === 0) return '';
+  return (state & InodeState.EXCL) !== 0 ? ' · iomap excl' : ' · iomap';
 }
 
 /** The alias group key of each lock's nodeId, for exclusiveOverlaps (0: not in the index). */
