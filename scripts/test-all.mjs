@@ -1,5 +1,6 @@
-// `npm test`: unit tests (vitest), a production build of the UI, then the browser end-to-end tests
-// (Playwright + Debian Chromium). Ends with one line `N passed, N failed` over both suites.
+// `npm test`: the guards (both type checks, the import rules), unit tests (vitest), a production build
+// of the UI, then the browser end-to-end tests (Playwright + Debian Chromium). Ends with one line
+// `N passed, N failed` over all of them (each guard counts as one).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
@@ -26,6 +27,20 @@ try {
 } catch (err) {
   console.error(`\nfusescope tests: ${err.message}`);
   process.exit(1);
+}
+
+// Guards first: both type checks (the trace core's config has no DOM and no node types, so a
+// stray import fails there) and the import rules (check-imports.mjs). A failure counts once each.
+for (const [what, cmd, args] of [
+  ['type check (tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+  ['type check (src/trace/tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'src/trace/tsconfig.json']],
+  ['import rules', process.execPath, ['scripts/check-imports.mjs']],
+]) {
+  if (run(cmd, args) === 0) passed++;
+  else {
+    console.error(`fusescope tests: ${what} failed`);
+    failed++;
+  }
 }
 
 const unitStatus = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);

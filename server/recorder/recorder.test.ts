@@ -162,7 +162,7 @@ describe('.fscope recording', () => {
     offsets.push(bytes.length - 1, bytes.length - TRAILER_BYTES, 8, 9);
     for (const at of offsets.filter((o) => o < bytes.length)) {
       const bad = bytes.slice();
-      bad[at] ^= 0x5a;
+      bad[at]! ^= 0x5a;
       if (at < clean.header.headerBytes) {
         await expect(RecordingReader.open(memorySource(bad), nodeInflate), `flip at ${at}`).rejects.toThrow(RecordingError);
         continue;

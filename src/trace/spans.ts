@@ -276,7 +276,7 @@ export class SpanIndex {
     this.subrow.push(subrow);
     this.beginRow.push(row);
     this.endRow.push(endRow);
-    this.seenKinds.data[laneIdx] |= 1 << kind;
+    this.seenKinds.data[laneIdx]! |= 1 << kind;
     return id;
   }
 

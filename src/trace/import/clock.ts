@@ -112,7 +112,7 @@ export function placeFiles(files: readonly ClockInput[], alignStarts: boolean): 
   const groupStartNs = new Map<string, { startNs: bigint; count: number }>();
   files.forEach((f, i) => {
     const key = alignKey[i];
-    if (key === null) return;
+    if (key === null || key === undefined) return;
     const g = groupStartNs.get(key);
     const s = startNs(f);
     if (!g) groupStartNs.set(key, { startNs: s, count: 1 });
@@ -124,7 +124,7 @@ export function placeFiles(files: readonly ClockInput[], alignStarts: boolean): 
   const diags: ParseDiag[] = [];
   const placed = files.map((f, i): FilePlacement => {
     const key = alignKey[i];
-    if (key !== null) {
+    if (key !== null && key !== undefined) {
       const g = groupStartNs.get(key)!;
       let shiftNs = refStartAbsNs - g.startNs;
       let offset = f.originNs + shiftNs - originNs;
