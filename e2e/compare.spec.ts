@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
-import { hooks, openPage, waitIdle } from './page.ts';
+import { hooks, openPage, waitIdle, shotPath } from './page.ts';
 
 // A/B compare: two recordings written by the real CLI (the fuse-server model of random-dio and
 // its kernel-ext4 baseline) open side by side from the server's list; both timelines draw on one
@@ -134,7 +134,7 @@ test('compare two recordings: both timelines, the diff table = fusescope diff --
   const shot = await compareInfo(page);
   expect(Number.isFinite(shot.b.cursorNs)).toBe(true);
   await expect(page.locator('.tooltip')).toHaveCount(0);
-  await page.screenshot({ path: 'docs/view-compare.png' });
+  await page.screenshot({ path: shotPath('view-compare.png') });
 
   // Back: the page returns to the live stream it showed before.
   await page.getByTestId('compare-back').click();

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
-import { hooks, openPage, waitIdle } from './page.ts';
+import { hooks, openPage, waitIdle, shotPath } from './page.ts';
 
 // Opening files in the browser: dropped / picked traces parse in the import worker, .fscope
 // recordings open from the picker and the server's list, and replay them (play, pause, speed,
@@ -75,7 +75,7 @@ test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 1
   await expect(page.getByTestId('view-aliases')).not.toContainText(/\bino [0-9]/);
   await waitIdle(page);
   expect(await hooks(page, (h) => h.findSpan())).not.toBeNull();
-  await page.screenshot({ path: 'docs/view-import.png' });
+  await page.screenshot({ path: shotPath('view-import.png') });
   // Locks: each lock by its address (dd-17153 waited on d1/file's …8e98), with the attribution's evidence.
   await page.getByTestId('tab-locks').click();
   const ids = page.getByTestId('lock-identities');
@@ -260,7 +260,7 @@ test('replay: play, pause, speed, seek on the overview strip, loop a selection; 
   for (let i = 0; i < 3; i++) await page.keyboard.press('s');
   await page.mouse.move(strip.x + strip.width / 2, strip.y - 20); // no tooltip in the picture
   await waitIdle(page);
-  await page.screenshot({ path: 'docs/view-replay.png' });
+  await page.screenshot({ path: shotPath('view-replay.png') });
 
   // Back to live: the stream resumes in this page.
   await page.getByTestId('back-to-live').click();

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { serve, type Served } from './server.ts';
+import { shotPath } from './page.ts';
 
 // The page exposes window.__fusescope (src/app/test-hooks.ts): counts of what was drawn, an idle
 // signal, and the position of a drawn span, so the test clicks what a user would click.
@@ -55,7 +56,7 @@ test('live events stream in and are drawn on the timeline', async ({ page }) => 
   // Idle needs the stream to stop: pause, then let the last frames land.
   await page.getByTestId('pause').click();
   await waitIdle(page);
-  await page.screenshot({ path: 'docs/screenshot.png' });
+  await page.screenshot({ path: shotPath('screenshot.png') });
 });
 
 test('pause stops the stream and resume restarts it', async ({ page }) => {

@@ -19,3 +19,11 @@ export async function openPage(page: Page, url: string): Promise<string[]> {
   await page.waitForFunction(() => window.__fusescope !== undefined);
   return errors;
 }
+
+/**
+ * Where a screenshot that illustrates the docs goes: test-results/ on every run, docs/ only when
+ * someone means to refresh the committed pictures (`UPDATE_DOC_SHOTS=1 npm test`).
+ */
+export function shotPath(name: string): string {
+  return process.env.UPDATE_DOC_SHOTS === '1' ? `docs/${name}` : `test-results/${name}`;
+}

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { serve, type Served } from './server.ts';
-import { hooks, openPage, waitIdle } from './page.ts';
+import { hooks, openPage, waitIdle, shotPath } from './page.ts';
 
 // The four linked views against the real server and its deterministic simulator. Each test
 // restarts (or switches) the scenario so the trace starts at its beginning: a client joining a
@@ -62,7 +62,7 @@ test('aliasing view lists the alias group of hardlink-alias-race, and none under
   await expect(page.getByTestId('alias-graph').locator('g.node.aliased')).toHaveCount(5); // 2 paths, 2 nodeids, 1 ino
   await page.waitForFunction(() => window.__fusescope!.stats().events > 3000);
   await pause(page);
-  await page.screenshot({ path: 'docs/view-aliasing.png' });
+  await page.screenshot({ path: shotPath('view-aliasing.png') });
 
   await startScenario(page, 'hardlink-alias-fixed');
   await page.waitForFunction(() => window.__fusescope!.stats().events > 1000);
@@ -95,7 +95,7 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   await waitIdle(page);
   expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: target!.holderSpanId, kind: 'lock_hold' });
   await expect(page.getByTestId('relatives').locator('button[data-role="waiter"]').first()).toBeVisible();
-  await page.screenshot({ path: 'docs/view-locks.png' });
+  await page.screenshot({ path: shotPath('view-locks.png') });
   expect(errors).toEqual([]);
 });
 
@@ -150,7 +150,7 @@ test('mapping cache view shows hits after the first miss', async ({ page }) => {
   expect(d.firstHitRow).toBeGreaterThan(d.firstMissRow);
   await expect(page.getByTestId('cache-stats')).toContainText('hits');
   await pause(page);
-  await page.screenshot({ path: 'docs/view-cache.png' });
+  await page.screenshot({ path: shotPath('view-cache.png') });
   expect(errors).toEqual([]);
 });
 
@@ -177,11 +177,11 @@ test('timeline: shift-drag aggregates an area by opcode and inode; flows from a 
   await page.mouse.click(target!.xPx, target!.yPx);
   await waitIdle(page);
   await expect(page.getByTestId('relatives').locator('button[data-role="caused"]').first()).toBeVisible();
-  await page.screenshot({ path: 'docs/view-timeline.png' });
+  await page.screenshot({ path: shotPath('view-timeline.png') });
   await page.getByTestId('theme').click();
   await page.getByTestId('tab-locks').click();
   await waitIdle(page);
-  await page.screenshot({ path: 'docs/view-dark.png' });
+  await page.screenshot({ path: shotPath('view-dark.png') });
   await page.getByTestId('theme').click();
   expect(errors).toEqual([]);
 });
@@ -196,6 +196,6 @@ test('run accounting shows upcalls per MiB and the cache hit rate of cache-hit-m
   // The v7 cache answers most begins: the hit rate refreshes once a second.
   await expect(page.getByTestId('accounting-figures').locator('tr[data-key="cacheHitRate"] td')).toHaveText(/^(9\d|8\d)\.\d% of \d+/);
   await pause(page);
-  await page.screenshot({ path: 'docs/view-accounting.png' });
+  await page.screenshot({ path: shotPath('view-accounting.png') });
   expect(errors).toEqual([]);
 });
