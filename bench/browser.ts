@@ -272,8 +272,9 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
   });
   const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session });
   // BENCH_LIVE_WINDOW sets the page's live window (?window=N; default 2 M events, see docs/views.md).
-  const windowParam = process.env.BENCH_LIVE_WINDOW ? `?window=${process.env.BENCH_LIVE_WINDOW}` : '';
-  const pageUrl = `http://127.0.0.1:${server.port}/${windowParam}`;
+  // ?bench loads the page's bench hooks (src/main.tsx).
+  const windowParam = process.env.BENCH_LIVE_WINDOW ? `&window=${process.env.BENCH_LIVE_WINDOW}` : '';
+  const pageUrl = `http://127.0.0.1:${server.port}/?bench${windowParam}`;
   const driver = process.env.BENCH_LIVE_DRIVER === 'playwright' ? 'playwright' : 'plain';
   const page = driver === 'playwright' ? await playwrightLivePage(browser, pageUrl) : await plainLivePage(pageUrl);
   const errors = page.errors;
@@ -406,7 +407,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     if (opts.only !== 'live') writeRepeatedRecording(base, opts.bigEvents, join(dir, big));
     const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
     const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
-    const url = `http://127.0.0.1:${server.port}/`;
+    const url = `http://127.0.0.1:${server.port}/?bench`; // ?bench loads the page's bench hooks (src/main.tsx)
     let smallRun: PanZoomResult;
     let bigRun: PanZoomResult;
     try {

@@ -21,7 +21,8 @@ const makeWorker = (): WorkerLike => new Worker(new URL('./app/import-worker.ts'
 const session = new FileSession(store, client, makeWorker, location.search);
 const compare = new CompareSession(store, client, makeWorker, location.search);
 installTestHooks(window, store, scheduler, client, session, compare);
-void import('./app/bench-hooks.ts').then((m) => m.installBenchHooks(window, store)); // npm run bench only reads it
+// `npm run bench` opens the page with ?bench; other pages never load the bench's hooks.
+if (new URLSearchParams(location.search).has('bench')) void import('./app/bench-hooks.ts').then((m) => m.installBenchHooks(window, store));
 const startsWithFile = applyUrlState(location.hash, store, client, session, compare, location.search);
 setInterval(() => {
   store.tickCounters();
