@@ -13,6 +13,17 @@ function fusescope(...args: string[]): { status: number; stdout: string; stderr:
 describe('fusescope CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fusescope-cli-'));
 
+  it('each command answers --help / -h / help CMD with its own usage, exit 0', () => {
+    const imp = fusescope('import', '--help');
+    expect(imp.status).toBe(0);
+    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]\n');
+    const rec = fusescope('record', '-h');
+    expect(rec.status).toBe(0);
+    expect(rec.stdout.split('\n').filter((l) => l.startsWith('  record'))).toHaveLength(3);
+    expect(rec.stdout).not.toContain('  import ');
+    expect(fusescope('help', 'serve').stdout).toContain('--record-dir DIR');
+  });
+
   it('sim writes NDJSON and summary reports the default scenario\'s alias group', () => {
     const out = join(dir, 'default.ndjson');
     const sim = fusescope('sim', '--seed', '7', '--events', '20000', '--out', out);

@@ -278,10 +278,30 @@ const USAGE = `usage: fusescope <command> [options]
   (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)
 `;
 
+const COMMANDS = ['serve', 'sim', 'summary', 'import', 'record', 'export', 'diff'] as const;
+
+/** The usage lines of one command (its own lines, their continuations, serve's note), for `CMD --help`. */
+export function usageOf(cmd: string): string {
+  const out: string[] = [];
+  let mine = false;
+  for (const line of USAGE.split('\n').slice(1)) {
+    if (/^  \w/.test(line)) mine = line.trimStart().split(/\s/)[0] === cmd;
+    else if (/^  \(serve /.test(line)) mine = cmd === 'serve';
+    if (mine && line !== '') out.push(line);
+  }
+  return `usage: fusescope ${cmd} [options]\n${out.join('\n')}\n`;
+}
+
 const CLI: CliContext = { parseArgs, usage: (m) => new UsageError(m), loadFiles: (files, format, alignStarts) => loadFiles(files, format, alignStarts) };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `fusescope CMD --help` / `-h` and `fusescope help CMD`: that command's usage, exit 0.
+  const helpFor = cmd === 'help' ? rest[0] : rest.includes('--help') || rest.includes('-h') ? cmd : undefined;
+  if (helpFor !== undefined && (COMMANDS as readonly string[]).includes(helpFor)) {
+    process.stdout.write(usageOf(helpFor));
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'serve': await cmdServe(rest); return 0;
