@@ -141,7 +141,7 @@ describe('record / summary / export / diff', () => {
       const got = duck.query('SELECT kind, count(*) AS n FROM ev GROUP BY kind ORDER BY kind');
       expect(got.map((x) => [x.kind, Number(x.n)])).toEqual([...byKind].sort((x, y) => (x[0] < y[0] ? -1 : 1)));
       // A filter on nodeId, strings and u64 through their dictionaries / uint64.
-      const nodeId = store.f64('nodeId');
+      const nodeId = store.fieldCol('nodeId');
       let onNode2 = 0;
       let nullAddr = 0;
       const tasks = new Set<string>();

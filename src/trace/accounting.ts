@@ -64,7 +64,7 @@ export function accountRun(store: TraceStore): Accounting {
   const forkAbsent = store.col('forkAbsent');
   const ioendFlags = store.col('ioendFlags');
   const sent = store.col('sent');
-  const ret = store.f64('ret');
+  const ret = store.fieldCol('ret');
   const opCol = store.col('op');
   // The store keeps an enum value as its index in ENUMS.op.
   const readOps = new Set<number>([ENUMS.op.indexOf('read'), ENUMS.op.indexOf('pread')]);

@@ -55,7 +55,7 @@ export function traceStats(store: TraceStore): TraceStats {
   const acc = accountRun(store);
   const kinds = store.kinds;
   const ts = store.tsNs;
-  const unique = store.f64('unique');
+  const unique = store.fieldCol('unique');
   const opcode = store.col('opcode');
   const sent = new Map<number, { tsNs: number; opcode: number }>();
   const lat = new Map<number, number[]>();

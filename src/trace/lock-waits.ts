@@ -18,7 +18,7 @@ export function forEachLockWait(
   const ts = store.tsNs;
   const task = store.col('task');
   const lock = store.col('lock');
-  const nodeId = store.f64('nodeId');
+  const nodeId = store.fieldCol('nodeId');
   const waitRow = new Map<string, number>();
   let count = 0;
   for (let row = 0; row < store.length; row++) {

@@ -438,10 +438,10 @@ export class SpanIndex {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');
-    const unique = store.f64('unique');
+    const unique = store.fieldCol('unique');
     const opcode = store.col('opcode');
-    const nodeId = store.f64('nodeId');
-    const ino = store.f64('ino');
+    const nodeId = store.fieldCol('nodeId');
+    const ino = store.fieldCol('ino');
     const fsDev = store.col('fsDev');
     const lock = store.col('lock');
     const mode = store.col('mode');

@@ -295,8 +295,8 @@ export class TraceStore {
     return KIND_HAS.get(key)![this.kindCol[row]!] ? this.col(key)[row]! : 0;
   }
 
-  /** A numeric field's column (any array type: see col). */
-  f64(field: FieldName): Column { return this.col(field); }
+  /** A field's column (any typed-array type: a slot widens to the narrowest type its values need; read only rows whose kind has the field). */
+  fieldCol(field: FieldName): Column { return this.col(field); }
 
   kindOf(row: number): EventKind {
     return KINDS[this.kindCol[row]!]!;

@@ -63,8 +63,8 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   let diagCount = parseDiagCount;
 
   const kinds = store.kinds;
-  const nodeId = store.f64('nodeId');
-  const ino = store.f64('ino');
+  const nodeId = store.fieldCol('nodeId');
+  const ino = store.fieldCol('ino');
   const opcode = store.col('opcode');
   const hit = store.col('hit');
   const forkAbsent = store.col('forkAbsent');

@@ -88,12 +88,12 @@ export class AliasIndex {
     if (this.processedRows >= store.length) return;
     const kinds = store.kinds;
     const ts = store.tsNs;
-    const nodeIdCol = store.f64('nodeId');
-    const inoCol = store.f64('ino');
+    const nodeIdCol = store.fieldCol('nodeId');
+    const inoCol = store.fieldCol('ino');
     const pathCol = store.col('path');
-    const nlookupCol = store.f64('nlookup');
-    const aliasOfCol = store.f64('aliasOf');
-    const inodeFlagsCol = store.f64('inodeFlags');
+    const nlookupCol = store.fieldCol('nlookup');
+    const aliasOfCol = store.fieldCol('aliasOf');
+    const inodeFlagsCol = store.fieldCol('inodeFlags');
     const before = this.inodes.version;
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;

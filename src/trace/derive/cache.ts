@@ -263,7 +263,7 @@ export class CacheIndex {
   }
 
   private implicitMiss(store: TraceStore, beginRow: number, sendRow: number): void {
-    const nodeId = store.f64('nodeId')[beginRow]!;
+    const nodeId = store.fieldCol('nodeId')[beginRow]!;
     if (this.inodes.has(nodeId)) return; // once a cache exists, a lookup event says hit or miss
     let list = this.pendingMisses.get(nodeId);
     if (!list) this.pendingMisses.set(nodeId, (list = []));
@@ -276,7 +276,7 @@ export class CacheIndex {
       c = { nodeId, ino, extents: this.extents, extentIds: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
       for (const m of this.pendingMisses.get(nodeId) ?? []) {
         c.markers.pushImplicitMiss(m.row, m.tsNs);
-        reach(c, store.f64('posBytes')[m.row]!, store.f64('lenBytes')[m.row]!);
+        reach(c, store.fieldCol('posBytes')[m.row]!, store.fieldCol('lenBytes')[m.row]!);
         c.misses++;
       }
       this.pendingMisses.delete(nodeId);
@@ -422,24 +422,24 @@ export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMark
   const tsNs = m.tsNsOf(store.tsNs, i);
   const k = store.kinds[row]!;
   if (k === K.iomap_begin) {
-    return { kind, tsNs, row, fork: 'read', posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: 'no cache yet' };
+    return { kind, tsNs, row, fork: 'read', posBytes: store.fieldCol('posBytes')[row]!, lenBytes: store.fieldCol('lenBytes')[row]!, reason: 'no cache yet' };
   }
   const fork = markerFork(store, c, i);
   const reason = (): string => ENUMS.reason[store.col('reason')[row]!] ?? '?';
   switch (k) {
     case K.cache_upsert:
-      return { kind, tsNs, row, fork, posBytes: store.f64('mapOffsetBytes')[row]!, lenBytes: store.f64('mapLenBytes')[row]!, reason: '' };
+      return { kind, tsNs, row, fork, posBytes: store.fieldCol('mapOffsetBytes')[row]!, lenBytes: store.fieldCol('mapLenBytes')[row]!, reason: '' };
     case K.cache_inval:
-      return { kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: reason() };
+      return { kind, tsNs, row, fork, posBytes: store.fieldCol('posBytes')[row]!, lenBytes: store.fieldCol('lenBytes')[row]!, reason: reason() };
     case K.cache_drop:
       return { kind, tsNs, row, fork, posBytes: 0, lenBytes: 0, reason: reason() };
     case K.cache_stale:
       return {
-        kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('mapLenBytes')[row]!,
-        reason: `cookie ${store.f64('oldCookie')[row]!} → ${store.f64('newCookie')[row]!}`,
+        kind, tsNs, row, fork, posBytes: store.fieldCol('posBytes')[row]!, lenBytes: store.fieldCol('mapLenBytes')[row]!,
+        reason: `cookie ${store.fieldCol('oldCookie')[row]!} → ${store.fieldCol('newCookie')[row]!}`,
       };
     default: // cache_lookup
-      return { kind, tsNs, row, fork, posBytes: store.f64('posBytes')[row]!, lenBytes: store.f64('lenBytes')[row]!, reason: '' };
+      return { kind, tsNs, row, fork, posBytes: store.fieldCol('posBytes')[row]!, lenBytes: store.fieldCol('lenBytes')[row]!, reason: '' };
   }
 }
 

@@ -115,8 +115,8 @@ export class LockIndex {
     // Not only new spans: spans that closed since extend the rows' LODs too.
     if (spans.version === this.spansVersion) return;
     this.spansVersion = spans.version;
-    const nodeIdCol = store.f64('nodeId');
-    const inoCol = store.f64('ino');
+    const nodeIdCol = store.fieldCol('nodeId');
+    const inoCol = store.fieldCol('ino');
     const lockCol = store.col('lock');
     const taskCol = store.col('task');
     const addrHi = store.col('lockAddrHi');

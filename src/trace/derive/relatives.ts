@@ -50,7 +50,7 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
   const rowOf = spanId >= 0 ? spans.beginRow.data[spanId]! : row;
   if (rowOf < 0 || rowOf >= store.length) return out;
   const kindName = spanId >= 0 ? SPAN_KIND_NAMES[spans.kind.data[spanId]!]! : null;
-  const unique = store.f64('unique');
+  const unique = store.fieldCol('unique');
   const kinds = store.kinds;
   const taskCol = store.col('task');
 
@@ -105,20 +105,20 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
   }
   if (kindName === 'iomap') {
     const task = taskCol[rowOf];
-    const nodeId = store.f64('nodeId')[rowOf]!;
-    const pos = store.f64('posBytes')[rowOf]!;
+    const nodeId = store.fieldCol('nodeId')[rowOf]!;
+    const pos = store.fieldCol('posBytes')[rowOf]!;
     const endRow = spans.endRow.data[spanId]!;
     const limit = Math.min(store.length, rowOf + SCAN_ROWS);
     let sawEnd = false;
     for (let r = rowOf + 1; r < limit; r++) {
       const k = kinds[r];
-      if (!sawEnd && k === KIND_CODE.iomap_end && taskCol[r] === task && store.f64('nodeId')[r] === nodeId) {
+      if (!sawEnd && k === KIND_CODE.iomap_end && taskCol[r] === task && store.fieldCol('nodeId')[r] === nodeId) {
         out.push({ role: 'end', label: 'iomap_end', spanId: -1, row: r });
         sawEnd = true;
       }
-      if (k === KIND_CODE.iomap_ioend && store.f64('nodeId')[r] === nodeId) {
-        const p = store.f64('posBytes')[r]!;
-        if (pos >= p && pos < p + Math.max(store.f64('writtenBytes')[r]!, 1)) {
+      if (k === KIND_CODE.iomap_ioend && store.fieldCol('nodeId')[r] === nodeId) {
+        const p = store.fieldCol('posBytes')[r]!;
+        if (pos >= p && pos < p + Math.max(store.fieldCol('writtenBytes')[r]!, 1)) {
           out.push({ role: 'ioend', label: `iomap_ioend ${store.readField('task', r) as string}`, spanId: -1, row: r });
           break;
         }

@@ -99,8 +99,8 @@ export function rowMatches(store: TraceStore, row: number, p: ParsedQuery): bool
   const k = store.kinds[row]!;
   const kind: EventKind = KINDS[k]!;
   if (p.kind !== undefined && !kind.includes(p.kind)) return false;
-  if (p.nodeId !== undefined && (!kindsWith('nodeId').has(k) || store.f64('nodeId')[row] !== p.nodeId)) return false;
-  if (p.ino !== undefined && (!kindsWith('ino').has(k) || store.f64('ino')[row] !== p.ino)) return false;
+  if (p.nodeId !== undefined && (!kindsWith('nodeId').has(k) || store.fieldCol('nodeId')[row] !== p.nodeId)) return false;
+  if (p.ino !== undefined && (!kindsWith('ino').has(k) || store.fieldCol('ino')[row] !== p.ino)) return false;
   if (p.opcode !== undefined) {
     if (!kindsWith('opcode').has(k)) return false;
     const op = store.col('opcode')[row]!;
@@ -120,8 +120,8 @@ export function rowMatches(store: TraceStore, row: number, p: ParsedQuery): bool
   if (p.offFromBytes !== undefined) {
     const usesMap = !kindsWith('posBytes').has(k) && kindsWith('mapOffsetBytes').has(k);
     if (!usesMap && !kindsWith('posBytes').has(k)) return false;
-    const pos = usesMap ? store.f64('mapOffsetBytes')[row]! : store.f64('posBytes')[row]!;
-    const len = usesMap ? store.f64('mapLenBytes')[row]! : kindsWith('lenBytes').has(k) ? store.f64('lenBytes')[row]! : 1;
+    const pos = usesMap ? store.fieldCol('mapOffsetBytes')[row]! : store.fieldCol('posBytes')[row]!;
+    const len = usesMap ? store.fieldCol('mapLenBytes')[row]! : kindsWith('lenBytes').has(k) ? store.fieldCol('lenBytes')[row]! : 1;
     if (pos >= p.offToBytes! || pos + Math.max(len, 1) <= p.offFromBytes) return false;
   }
   for (const t of p.text) if (!kind.includes(t) && !task.includes(t) && !path.toLowerCase().includes(t)) return false;

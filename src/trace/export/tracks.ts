@@ -153,7 +153,7 @@ export function buildExportModel(store: TraceStore): ExportModel {
   // Flows: a request's fuse_req span (requesting task) → its fuse_serve span (server thread).
   const reqByUnique = new Map<number, number>();
   const flows: ExportFlow[] = [];
-  const unique = store.f64('unique');
+  const unique = store.fieldCol('unique');
   for (const s of spans) {
     if (s.kind === 'fuse_req') reqByUnique.set(unique[s.beginRow]!, s.spanId);
     else if (s.kind === 'fuse_serve') {

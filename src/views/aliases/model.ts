@@ -161,7 +161,7 @@ export function buildMiniTimeline(
   const nowNs = store.endNs;
   const prims: MiniPrim[] = [];
   const posOf = new Map(nodeIds.map((id, i) => [id, i]));
-  const nodeIdCol = store.f64('nodeId');
+  const nodeIdCol = store.fieldCol('nodeId');
   // Per (row, kind) the last pixel column drawn: sub-pixel spans in one column merge (LOD).
   const lastCol = new Map<string, number>();
   const add = (id: number, rowPos: number, kind: number): void => {
