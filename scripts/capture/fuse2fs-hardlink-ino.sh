@@ -18,44 +18,24 @@
 # Restores tracefs and unmounts on every exit path.
 # Usage (root): scripts/capture/fuse2fs-hardlink-ino.sh OUTDIR
 set -u
+. "$(dirname "$0")/lib.sh"
 OUT=$(realpath "${1:?OUTDIR}")
-T=/sys/kernel/tracing
 W=$(mktemp -d /tmp/fscap.XXXXXX)
 MNT=$W/mnt
 FUSEPID=
-MOUNTED_TRACEFS=0
 LIBC=/lib/x86_64-linux-gnu/libc.so.6
 LIBFUSE=$(readlink -f /lib/x86_64-linux-gnu/libfuse.so.2)
 SYSCALLS="openat close dup dup2 dup3 pwrite64 write pread64 read fsync"
-TRIGGER='stacktrace if comm == "dd"'
 PROBES="open64 fuse_reply_entry fuse_reply_create fuse_reply_attr"
 
-[ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
-OLD_CLOCK=$(sed 's/.*\[\(.*\)\].*/\1/' $T/trace_clock)
-OLD_BUF=$(cat $T/buffer_size_kb)
-OLD_HASH=$(cat $T/options/hash-ptr)
-OLD_TGID=$(cat $T/options/record-tgid)
+tracefs_save
+UPROBES=$PROBES
 
 cleanup() {
   set +e
-  if [ -d $T/events ]; then
-    echo 0 > $T/tracing_on
-    echo "!$TRIGGER" > $T/events/lock/contention_begin/trigger 2>/dev/null
-    echo 0 > $T/events/enable
-    for e in lock/contention_begin lock/contention_end $(for s in $SYSCALLS; do echo syscalls/sys_enter_$s syscalls/sys_exit_$s; done) $(for p in $PROBES; do echo uprobes/$p; done); do
-      [ -f $T/events/$e/filter ] && echo 0 > $T/events/$e/filter
-    done
-    for p in $PROBES; do echo "-:uprobes/$p" >> $T/uprobe_events 2>/dev/null; done
-    echo $OLD_TGID > $T/options/record-tgid
-    echo $OLD_HASH > $T/options/hash-ptr
-    echo $OLD_CLOCK > $T/trace_clock
-    echo $OLD_BUF > $T/buffer_size_kb
-    echo > $T/trace
-    echo 1 > $T/tracing_on
-  fi
+  tracefs_restore
   if mountpoint -q $MNT; then fusermount -u $MNT 2>/dev/null || umount -l $MNT; fi
   if [ -n "$FUSEPID" ] && kill -0 $FUSEPID 2>/dev/null; then kill $FUSEPID; wait $FUSEPID 2>/dev/null; fi
-  [ $MOUNTED_TRACEFS = 1 ] && umount $T
   rm -rf $W
 }
 trap cleanup EXIT
@@ -84,15 +64,7 @@ echo 'comm == "dd" || comm == "ln" || comm == "truncate"' > $T/events/uprobes/op
 for p in fuse_reply_entry fuse_reply_create fuse_reply_attr; do echo 'comm == "fuse2fs"' > $T/events/uprobes/$p/filter; done
 for p in $PROBES; do echo 1 > $T/events/uprobes/$p/enable; done
 echo 1 > $T/events/fuse/enable
-for e in contention_begin contention_end; do
-  echo 'comm == "dd"' > $T/events/lock/$e/filter
-  echo 1 > $T/events/lock/$e/enable
-done
-echo "$TRIGGER" > $T/events/lock/contention_begin/trigger
-for s in $SYSCALLS; do for d in enter exit; do
-  echo 'comm == "dd"' > $T/events/syscalls/sys_${d}_$s/filter
-  echo 1 > $T/events/syscalls/sys_${d}_$s/enable
-done; done
+trace_dd_locks_and_syscalls "$SYSCALLS"
 echo 1 > $T/tracing_on
 
 export LC_ALL=C   # no locale files: fewer openat/read/close lines from dd

@@ -6,40 +6,27 @@
 # and a uprobe on glibc open64 for paths. Restores tracefs and unmounts on every exit path.
 # Usage (root): scripts/capture/fuse2fs-hardlink.sh OUTDIR
 set -u
+. "$(dirname "$0")/lib.sh"
 OUT=$(realpath "${1:?OUTDIR}")
-T=/sys/kernel/tracing
 W=$(mktemp -d /tmp/fscap.XXXXXX)
 MNT=$W/mnt
 FUSEPID=
-MOUNTED_TRACEFS=0
 LIBC=/lib/x86_64-linux-gnu/libc.so.6
 SYSCALLS="openat pwrite64 write pread64 read fsync close dup dup2 dup3 ftruncate fallocate"
 
+UPROBES=open64
+
 cleanup() {
   set +e
-  if [ -d $T/events ]; then
-    echo 0 > $T/tracing_on
-    echo '!stacktrace if comm == "dd"' > $T/events/lock/contention_begin/trigger 2>/dev/null
-    echo 0 > $T/events/enable
-    for e in lock/contention_begin lock/contention_end $(for s in $SYSCALLS; do echo syscalls/sys_enter_$s syscalls/sys_exit_$s; done) uprobes/open64; do
-      [ -f $T/events/$e/filter ] && echo 0 > $T/events/$e/filter
-    done
-    echo '-:uprobes/open64' >> $T/uprobe_events 2>/dev/null
-    echo 0 > $T/options/record-tgid
-    echo 1 > $T/options/hash-ptr
-    echo local > $T/trace_clock
-    echo > $T/trace
-    echo 1 > $T/tracing_on
-  fi
+  tracefs_restore
   if mountpoint -q $MNT; then fusermount -u $MNT 2>/dev/null || umount -l $MNT; fi
   if [ -n "$FUSEPID" ] && kill -0 $FUSEPID 2>/dev/null; then kill $FUSEPID; wait $FUSEPID 2>/dev/null; fi
-  [ $MOUNTED_TRACEFS = 1 ] && umount $T
   rm -rf $W
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-[ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
+tracefs_save
 mkdir -p $MNT "$OUT"
 mke2fs -q -t ext4 -O ^has_journal -F $W/fs.img 64M
 fuse2fs -d -o fakeroot $W/fs.img $MNT 2> $W/fuse2fs.log &
@@ -60,15 +47,7 @@ echo "p:uprobes/open64 $LIBC:0x$OFF path=+0(%di):ustring flags=%si:x32" >> $T/up
 echo 'comm == "dd"' > $T/events/uprobes/open64/filter
 echo 1 > $T/events/uprobes/open64/enable
 echo 1 > $T/events/fuse/enable
-for e in contention_begin contention_end; do
-  echo 'comm == "dd"' > $T/events/lock/$e/filter
-  echo 1 > $T/events/lock/$e/enable
-done
-echo 'stacktrace if comm == "dd"' > $T/events/lock/contention_begin/trigger
-for s in $SYSCALLS; do for d in enter exit; do
-  echo 'comm == "dd"' > $T/events/syscalls/sys_${d}_$s/filter
-  echo 1 > $T/events/syscalls/sys_${d}_$s/enable
-done; done
+trace_dd_locks_and_syscalls "$SYSCALLS"
 echo 1 > $T/tracing_on
 
 dd if=/dev/zero of=$MNT/d1/file bs=64k count=16 seek=0 conv=notrunc status=none &

@@ -13,20 +13,13 @@
 # detaches loop devices on every exit path.
 # Usage (root): scripts/capture/kernel-fs-contention.sh OUTDIR
 set -u
+. "$(dirname "$0")/lib.sh"
 OUT=$(realpath "${1:?OUTDIR}")
-T=/sys/kernel/tracing
 W=$(mktemp -d /tmp/fscap.XXXXXX)
 LOOP=
-MOUNTED_TRACEFS=0
 SYSCALLS="openat close dup dup2 dup3 read write pread64 pwrite64 fsync"
-TRIGGER='stacktrace if comm == "dd"'
 
-[ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
-OLD_CLOCK=$(sed 's/.*\[\(.*\)\].*/\1/' $T/trace_clock)
-OLD_BUF=$(cat $T/buffer_size_kb)
-OLD_HASH=$(cat $T/options/hash-ptr)
-OLD_TGID=$(cat $T/options/record-tgid)
-OLD_IRQ=$(cat $T/options/irq-info)
+tracefs_save
 
 event_list() {
   echo lock/contention_begin lock/contention_end xfs/xfs_ilock xfs/xfs_iunlock
@@ -34,30 +27,15 @@ event_list() {
 }
 cleanup() {
   set +e
-  if [ -d $T/events ]; then
-    echo 0 > $T/tracing_on
-    echo "!$TRIGGER" > $T/events/lock/contention_begin/trigger 2>/dev/null
-    echo 0 > $T/events/enable
-    echo 0 > $T/events/iomap/filter
-    for e in $(event_list); do echo 0 > $T/events/$e/filter; done
-    echo $OLD_HASH > $T/options/hash-ptr
-    echo $OLD_TGID > $T/options/record-tgid
-    echo $OLD_IRQ > $T/options/irq-info
-    echo $OLD_CLOCK > $T/trace_clock
-    echo $OLD_BUF > $T/buffer_size_kb
-    echo > $T/trace
-    echo 1 > $T/tracing_on
-  fi
+  tracefs_restore
   mountpoint -q $W/mnt && umount $W/mnt
   [ -n "$LOOP" ] && losetup -d $LOOP
-  [ $MOUNTED_TRACEFS = 1 ] && umount $T
   rm -rf $W
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 mkdir -p $W/mnt "$OUT"
 
-devnum() { local d=$(stat -c '%t %T' $1); echo $(( (0x${d% *} << 20) | 0x${d#* } )); }
 
 # The workloads, run as "sh $W/<fs>.sh MNT" so that trace-cmd can start them; every process is dd.
 cat > $W/ext4.sh <<'EOF'

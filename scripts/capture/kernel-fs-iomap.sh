@@ -8,33 +8,23 @@
 # Restores tracefs, unmounts and detaches loop devices on every exit path.
 # Usage (root): scripts/capture/kernel-fs-iomap.sh OUTDIR
 set -u
+. "$(dirname "$0")/lib.sh"
 OUT=$(realpath "${1:?OUTDIR}")
-T=/sys/kernel/tracing
 W=$(mktemp -d /tmp/fscap.XXXXXX)
 LOOP=
-MOUNTED_TRACEFS=0
 cleanup() {
   set +e
-  if [ -d $T/events ]; then
-    echo 0 > $T/tracing_on
-    echo 0 > $T/events/enable
-    echo 0 > $T/events/iomap/filter
-    echo 1 > $T/options/irq-info
-    echo 0 > $T/options/record-tgid
-    echo > $T/trace
-    echo 1 > $T/tracing_on
-  fi
+  tracefs_restore
   mountpoint -q $W/mnt && umount $W/mnt
   [ -n "$LOOP" ] && losetup -d $LOOP
-  [ $MOUNTED_TRACEFS = 1 ] && umount $T
   rm -rf $W
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-[ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
+tracefs_save
 mkdir -p $W/mnt "$OUT"
 
-devfilter() { local d=$(stat -c '%t %T' $1); echo "dev == $(( (0x${d% *} << 20) | 0x${d#* } ))"; }
+devfilter() { echo "dev == $(devnum $1)"; }
 
 # ext4, O_DIRECT, tracefs text without TGID and without irq-info flags.
 truncate -s 64M $W/ext4.img
