@@ -1,11 +1,29 @@
-// Lock waits: each `lock_wait` paired with the same task's next `lock_acquire` of the same lock on
-// the same fuse_inode (nodeId) — the pairing SpanIndex makes. Summary, accounting and A/B stats
+// Lock waits: each `lock_wait` paired with the same task's next `lock_acquire` of the same lock
+// (lockKeyAt: a fuse inode's by nodeId, a kernel filesystem's by ino, else by address) — the
+// pairing SpanIndex makes. Summary, accounting and A/B stats
 // all count waits this way. A wait the trace does not show ending (no acquire before the trace
 // ends, or the task's next wait for that lock came first) is unfinished: counted apart, with no
 // duration.
 
 import { KIND_CODE } from './schema.ts';
-import type { TraceStore } from './store.ts';
+import type { Column, TraceStore } from './store.ts';
+
+/** The columns lockKeyAt reads. */
+export interface LockCols { lock: Column; nodeId: Column; ino: Column; addrHi: Column; addrLo: Column }
+export function lockCols(store: TraceStore): LockCols {
+  return { lock: store.col('lock'), nodeId: store.fieldCol('nodeId'), ino: store.fieldCol('ino'), addrHi: store.col('lockAddrHi'), addrLo: store.col('lockAddrLo') };
+}
+/**
+ * Which lock a lock row names: a fuse inode's lock by its nodeId; a kernel filesystem's (nodeId
+ * 0: ext4, XFS) by its ino — one i_rwsem per inode; with neither, by its address. Summary, lock
+ * waits and the lock index all tell locks apart this way.
+ */
+export function lockKeyAt(c: LockCols, row: number): string {
+  const nodeId = c.nodeId[row]!;
+  if (nodeId !== 0) return `${c.lock[row]}:n${nodeId}`;
+  const ino = c.ino[row]!;
+  return ino !== 0 ? `${c.lock[row]}:i${ino}` : `${c.lock[row]}:a${c.addrHi[row]}:${c.addrLo[row]}`;
+}
 
 /**
  * Calls `visit(acquireRow, waitNs)` for every completed wait, in trace order, and
@@ -17,14 +35,13 @@ export function forEachLockWait(
   const kinds = store.kinds;
   const ts = store.tsNs;
   const task = store.col('task');
-  const lock = store.col('lock');
-  const nodeId = store.fieldCol('nodeId');
+  const lockC = lockCols(store);
   const waitRow = new Map<string, number>();
   let count = 0;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row];
     if (k !== KIND_CODE.lock_wait && k !== KIND_CODE.lock_acquire) continue;
-    const key = `${task[row]}:${lock[row]}:${nodeId[row]}`;
+    const key = `${task[row]}:${lockKeyAt(lockC, row)}`;
     const from = waitRow.get(key);
     if (k === KIND_CODE.lock_wait) {
       if (from !== undefined) { unfinished(from); count++; }

@@ -43,3 +43,21 @@ describe('summarize', () => {
     expect(sum.locks).toEqual([{ lock: 'unknown', ino: null, nodeid: null, lockAddrs: ['0xffff888112a4c3d8'], contended: 1, unfinished: 0, waitNsTotal: 2, waitNsMax: 2 }]);
   });
 });
+
+describe('summarize: kernel filesystem locks (nodeId 0)', () => {
+  it('two inodes contended by one task are two locks, each with its own waits', () => {
+    const A = 0xffff888100000098n;
+    const B = 0xffff888100001098n;
+    const on = (ino: number, lockAddr: bigint) => ({ lock: 'i_rwsem', mode: 'W', nodeId: 0, ino, lockAddr }) as const;
+    const s = new TraceStore();
+    s.appendAll([
+      ev('lock_wait', 10, 'mv/1', on(131, A)), ev('lock_acquire', 30, 'mv/1', on(131, A)), // 20 ns on ino 131
+      ev('lock_wait', 40, 'mv/1', on(132, B)), ev('lock_acquire', 45, 'mv/1', on(132, B)), // 5 ns on ino 132
+      ev('lock_wait', 50, 'mv/1', on(132, B)), // never ended
+    ]);
+    expect(summarize(s).locks.map((l) => [l.ino, l.lockAddrs, l.contended, l.unfinished, l.waitNsTotal])).toEqual([
+      [131, ['0xffff888100000098'], 1, 0, 20],
+      [132, ['0xffff888100001098'], 1, 1, 5],
+    ]);
+  });
+});

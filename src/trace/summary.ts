@@ -5,7 +5,7 @@ import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
-import { forEachLockWait } from './lock-waits.ts';
+import { forEachLockWait, lockCols, lockKeyAt } from './lock-waits.ts';
 import { formatDiag, type ParseDiag } from './ndjson.ts';
 import { AliasIndex } from './derive/aliases.ts';
 
@@ -69,7 +69,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const hit = store.col('hit');
   const forkAbsent = store.col('forkAbsent');
   const rejected = store.col('rejected');
-  const lock = store.col('lock');
+  const lockC = lockCols(store);
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row]!;
@@ -100,7 +100,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
       case K.lock_wait: {
         // Every wait makes the lock contended; below, each is counted as ended (with its
         // duration) or unfinished.
-        const key = `${lock[row]}:${nodeId[row]}`;
+        const key = lockKeyAt(lockC, row);
         let s = locks.get(key);
         if (!s) {
           s = {
@@ -129,13 +129,13 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   }
 
   forEachLockWait(store, (acquireRow, waitNs) => {
-    const s = locks.get(`${lock[acquireRow]}:${nodeId[acquireRow]}`);
+    const s = locks.get(lockKeyAt(lockC, acquireRow));
     if (!s) return;
     s.contended++;
     s.waitNsTotal += waitNs;
     s.waitNsMax = Math.max(s.waitNsMax, waitNs);
   }, (waitRow) => {
-    const s = locks.get(`${lock[waitRow]}:${nodeId[waitRow]}`);
+    const s = locks.get(lockKeyAt(lockC, waitRow));
     if (s) s.unfinished++;
   });
 

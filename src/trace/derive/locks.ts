@@ -22,6 +22,7 @@ import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
 import { TrackLod } from '../span-lod.ts';
+import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
 
 export interface LockInfo {
@@ -119,8 +120,7 @@ export class LockIndex {
     const inoCol = store.fieldCol('ino');
     const lockCol = store.col('lock');
     const taskCol = store.col('task');
-    const addrHi = store.col('lockAddrHi');
-    const addrLo = store.col('lockAddrLo');
+    const cols = lockCols(store);
     for (let id = this.processedSpans; id < spans.count; id++) {
       const kind = spans.kind.data[id]!;
       this.rowBySpan.push(-1);
@@ -128,15 +128,13 @@ export class LockIndex {
       const row = spans.beginRow.data[id]!;
       const lock = ENUMS.lock[lockCol[row]!] ?? 'unknown';
       const nodeId = nodeIdCol[row]!;
-      // A lock whose inode is unknown is told apart by its address (one row per address, not one
-      // "unknown" lump); a known one keeps (name, nodeId or ino) and learns its address.
-      const hi = addrHi[row]!;
-      const lo = addrLo[row]!;
-      const lockAddr = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
-      // A kernel filesystem's lock (nodeId 0: ext4, XFS) is its inode's: one i_rwsem per ino, whether
-      // contention (with an address) or xfs_ilock (without) traced it.
       const ino = inoCol[row]!;
-      const key = nodeId !== 0 ? `${lock}:${nodeId}` : ino !== 0 ? `${lock}:0:ino${ino}` : `${lock}:0:${lockAddr}`;
+      // Locks are told apart as everywhere (lockKeyAt: nodeId, else ino, else address); a lock
+      // learns its address from the first of its rows that shows one.
+      const key = lockKeyAt(cols, row);
+      const hi = cols.addrHi[row]!;
+      const lo = cols.addrLo[row]!;
+      const lockAddr = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
       let li = this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;

@@ -41,7 +41,7 @@ export interface ExportSpan {
   name: string;
   kind: SpanKindName;
   startNs: number;
-  /** Open spans end at the store's last time and are flagged. */
+  /** NaN for an open span: the trace does not show its end, so none is given. */
   endNs: number;
   /** The trace does not show the span's end (the exporters write no end for it). */
   open: boolean;
@@ -81,7 +81,6 @@ export function spanName(store: TraceStore, kind: SpanKindName, beginRow: number
 export function buildExportModel(store: TraceStore): ExportModel {
   const index = new SpanIndex();
   index.update(store);
-  const nowNs = store.endNs;
   // Tracks are created lazily per (task, category, depth), then numbered in display order.
   interface Packing { lastEndNs: number[]; trackKeys: string[] }
   const packs = new Map<string, Packing>();
@@ -139,7 +138,7 @@ export function buildExportModel(store: TraceStore): ExportModel {
     const beginRow = index.beginRow.data[id]!;
     spans.push({
       spanId: id, trackId: idOfKey.get(spanTrackKey[id]!)!, kind, name: spanName(store, kind, beginRow),
-      startNs: index.startNs.data[id]!, endNs: open ? nowNs : index.endNs.data[id]!, open,
+      startNs: index.startNs.data[id]!, endNs: open ? Number.NaN : index.endNs.data[id]!, open,
       begunBefore: index.isBegunBefore(id), inferredHold: index.isInferredHold(id), beginRow, endRow: open ? -1 : index.endRow.data[id]!,
     });
   }

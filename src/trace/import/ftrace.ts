@@ -3,5 +3,3 @@
 // tracepoint tables, syscalls, deferral). See ftrace/parser.ts for the flow.
 export { FtraceParser, type FtraceStats } from './ftrace/parser.ts';
 export { MAX_FTRACE_LINE_BYTES } from './ftrace/framing.ts';
-export { parseNum, parseU64 } from './ftrace/cursor.ts';
-export { LOCK_FLAG_STRINGS } from './ftrace/systems/lock.ts';

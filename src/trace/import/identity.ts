@@ -19,6 +19,7 @@
 import type { TraceEvent } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { FuseLogParser } from './fuse-log.ts';
+import { parseNum } from './ftrace/cursor.ts';
 
 const FUSE_UNKNOWN_INO = 0xffffffff;
 /** Requests whose reply is a fuse_entry_out (its attr belongs to the new nodeid, not the header's). */
@@ -31,9 +32,6 @@ const ARG_NODEID = /(?:^|\s)nodeid=(0x[0-9a-fA-F]+|\d+)\b/;
 const ARG_UNIQUE = /(?:^|\s)unique=(0x[0-9a-fA-F]+|\d+)\b/;
 const INODE_PREFIX = /(?:^|\s)ino (\d+) nodeid (\d+)\b/;
 
-function num(s: string): number {
-  return s.startsWith('0x') || s.startsWith('0X') ? parseInt(s.slice(2), 16) : Number(s);
-}
 
 export interface IdentityResult {
   events: TraceEvent[];
@@ -80,11 +78,11 @@ export function resolveIdentity(events: readonly TraceEvent[], logs: readonly Fu
       ino = Number(prefix[1]);
       nodeId = Number(prefix[2]);
     } else if (argIno) {
-      ino = num(argIno[1]!);
+      ino = parseNum(argIno[1]!);
       const n = ARG_NODEID.exec(ev.text);
       const u = ARG_UNIQUE.exec(ev.text);
-      if (n) nodeId = num(n[1]!);
-      else if (u) nodeId = nodeIdOfReply(num(u[1]!), reqByUnique, fromLog);
+      if (n) nodeId = parseNum(n[1]!);
+      else if (u) nodeId = nodeIdOfReply(parseNum(u[1]!), reqByUnique, fromLog);
       else continue;
       if (nodeId === 0 && ino !== 0 && ino !== FUSE_UNKNOWN_INO) unresolved++;
     } else continue;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { importText } from './testing.ts';
 import type { TraceEvent } from '../schema.ts';
-import { MapType, OpFlag, mapTypeName } from '../fuse-proto.ts';
+import { MAP_TYPE_UNKNOWN, MapType, OpFlag, mapTypeName } from '../fuse-proto.ts';
 
 const dir = '../../../fixtures/real/kernel-fs/';
 const text = (f: string): string => readFileSync(new URL(dir + f, import.meta.url), 'utf8');
@@ -202,5 +202,23 @@ describe('xfs_ilock / xfs_iunlock', () => {
     expect(acq.lockAddr).toBe(0xffff8881420455d0n);
     // Requests that did not block are the acquire themselves (lockAddr 0: the address is not traced).
     expect(events.filter((e) => e.kind === 'lock_acquire' && e.lockAddr === 0n && e.lock === 'i_rwsem').length).toBeGreaterThan(0);
+  });
+});
+
+describe('kernel iomap steps: what the lines say about a step is kept', () => {
+  it("a step's failure comes from the next iomap_iter's status; an unknown type keeps its string", () => {
+    // Lines in the 6.18 formats (fs/iomap/trace.h), hand-written: one step on ino 0xc whose begin
+    // failed (-5 in the next call's status), its dstmap of a type this kernel version does not have.
+    const line = (t: string, body: string): string => `              dd-100     [000] .....   10.${t}: ${body}`;
+    const r = importText([{ name: 't', format: 'ftrace', text: [
+      line('000100', 'iomap_iter: dev 7:0 ino 0xc pos 0x0 length 0x1000 status 0 flags WRITE|DIRECT (0x11) ops 0xffffffff8245b7e0 caller __iomap_dio_rw+0x286/0x960'),
+      line('000110', 'iomap_iter_dstmap: dev 7:0 ino 0xc bdev 7:0 addr 0x850400 offset 0x0 length 0x1000 type SHINY (0x9) flags NEW (0x1)'),
+      line('000150', 'iomap_iter: dev 7:0 ino 0xc pos 0x0 length 0x0 status -5 flags WRITE|DIRECT (0x11) ops 0xffffffff8245b7e0 caller __iomap_dio_rw+0x286/0x960'),
+    ].join('\n') + '\n' }]);
+    expect(r.parseDiags).toEqual([]);
+    const map = r.events.find((e) => e.kind === 'iomap_map');
+    expect(map).toMatchObject({ mapType: MAP_TYPE_UNKNOWN, rawType: 'SHINY', mapOffsetBytes: 0, mapLenBytes: 0x1000 }); // was: the line became `unparsed`
+    const end = r.events.find((e) => e.kind === 'iomap_iter_end');
+    expect(end).toMatchObject({ ino: 0xc, posBytes: 0, processedBytes: 0, error: -5 });
   });
 });

@@ -168,9 +168,10 @@ export function buildMiniTimeline(
     const s = spans.startNs.data[id]!;
     const open = spans.isOpen(id);
     // An end the trace does not show is never drawn as a bar to the trace's end: an inferred hold
-    // is a stub, any other open span fades out (as in the timeline and locks views).
+    // is a stub, an open-ended span fades out (as in the timeline and locks views); a live span
+    // still running is drawn to now.
     let edge = spans.isBegunBefore(id) ? Edge.begunBefore : 0;
-    if (open) edge |= Edge.openEnd;
+    if (spans.isOpenEnded(id)) edge |= Edge.openEnd;
     const x0 = Math.max(0, scale.nsToPx(s));
     const x1 = Math.min(widthPx, open && spans.isInferredHold(id) ? scale.nsToPx(s) + INFERRED_STUB_PX : scale.nsToPx(open ? nowNs : spans.endNs.data[id]!));
     if (x1 < 0 || x0 > widthPx) return;

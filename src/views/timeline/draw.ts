@@ -5,7 +5,7 @@
 import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
 import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
 import type { TimelineModel } from './model.ts';
-import type { Lane } from '../../trace/spans.ts';
+import { BEGUN_BEFORE_TEXT, OPEN_ENDED_TEXT, type Lane } from '../../trace/spans.ts';
 import { Edge, fillFaded } from '../../render/faded.ts';
 
 /** The subset of CanvasRenderingContext2D the timeline uses (a recording fake implements it). */
@@ -153,7 +153,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
           ctx.font = SMALL_FONT;
           ctx.fillStyle = CHROME.laneLabel;
           ctx.textAlign = edge & Edge.openEnd ? 'right' : 'left';
-          ctx.fillText(edge & Edge.openEnd ? 'did not end in this trace ›' : '‹ began before this trace',
+          ctx.fillText(edge & Edge.openEnd ? `${OPEN_ENDED_TEXT} ›` : `‹ ${BEGUN_BEFORE_TEXT}`,
             edge & Edge.openEnd ? xPx + widthPx - 4 : xPx + 4, yPx + heightPx / 2 + 1);
           ctx.textAlign = 'left';
           ctx.font = LABEL_FONT;

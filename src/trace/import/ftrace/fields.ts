@@ -40,17 +40,20 @@ export interface MapFields {
 export function map(ctx: TracepointContext, c: Cursor, prefix: string): MapFields {
   const mapOffsetBytes = c.num(prefix + 'offset');
   const mapLenBytes = c.num('length');
-  const typeName = c.token('type');
-  let mapType = mapTypeFromName(typeName) ?? parseNum(typeName);
-  let rawType = '';
-  if (Number.isNaN(mapType)) {
-    mapType = MAP_TYPE_UNKNOWN;
-    rawType = typeName;
-  }
+  const { mapType, rawType } = mapTypeOf(c.token('type'));
   const mapDev = c.num('dev');
   const mapAddr = c.u64('addr');
   const mapFlags = ctx.flags(c.paren('mapflags'), mapFlagStrings, 'mapping flag');
   return { mapOffsetBytes, mapLenBytes, mapType, mapDev, mapAddr, mapFlags, rawType };
+}
+
+/**
+ * A printed mapping type: a known name (`lookupName`, the series' lower-case strings), a number (a
+ * value missing from the kernel's table), or else MAP_TYPE_UNKNOWN with the printed string kept.
+ */
+export function mapTypeOf(lookupName: string, printed = lookupName): { mapType: number; rawType: string } {
+  const mapType = mapTypeFromName(lookupName) ?? parseNum(printed);
+  return Number.isNaN(mapType) ? { mapType: MAP_TYPE_UNKNOWN, rawType: printed } : { mapType, rawType: '' };
 }
 
 export function iodir(c: Cursor): Fork {

@@ -12,11 +12,11 @@
 // FUSE inodes that use the fuse-iomap series (SharedState.fuseIomapInodes, filled by the `fuse`
 // system) have their steps from fuse_iomap_begin and their mappings from the reply: their
 // iomap_iter stays an instant and their dstmap/srcmap become `fs_op`s (no second mapping row).
-import { NULL_ADDR, OpFlag, mapFlagStrings, mapTypeFromName, parseFlags } from '../../../fuse-proto.ts';
+import { NULL_ADDR, OpFlag, mapFlagStrings, parseFlags } from '../../../fuse-proto.ts';
 import type { TraceEvent } from '../../../schema.ts';
 import { inodeKey, type SharedState, type TracepointContext, type TracepointSystem } from '../context.ts';
-import { BodyError, parseNum, type Cursor } from '../cursor.ts';
-import { devT } from '../fields.ts';
+import type { Cursor } from '../cursor.ts';
+import { devT, mapTypeOf } from '../fields.ts';
 
 /** Distinct iomap_iter / *map flag texts cached (a handful in a real trace). */
 const MAX_CACHED_FLAG_TEXTS = 256;
@@ -129,8 +129,12 @@ function isFuseIomap(s: IomapState, fsDev: number, ino: number): boolean {
   return fsDev >>> 20 === 0 && s.shared.fuseIomapInodes.size > 0 && s.shared.fuseIomapInodes.has(inodeKey(fsDev, ino));
 }
 
-/** Ends the task's open step at file position `posBytes` (processed = how far the loop got, same inode only). */
-function closeStep(ctx: TracepointContext, fsDev: number, ino: number, posBytes: number): void {
+/**
+ * Ends the task's open step at file position `posBytes` (processed = how far the loop got, same
+ * inode only). `error`: the step's result as the next iomap_iter prints it (its `status`, or a
+ * negative `processed` on older kernels); 0 where nothing prints one (iomap_dio_complete).
+ */
+function closeStep(ctx: TracepointContext, fsDev: number, ino: number, posBytes: number, error = 0): void {
   const ts = ctx.taskState;
   const step = ts.iomapStep;
   if (step === undefined) return;
@@ -138,7 +142,7 @@ function closeStep(ctx: TracepointContext, fsDev: number, ino: number, posBytes:
   const same = step.ino === ino && step.fsDev === fsDev && posBytes >= step.posBytes;
   ctx.emit({
     kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId: 0, ino: step.ino, posBytes: step.posBytes,
-    lenBytes: step.lenBytes, processedBytes: same ? posBytes - step.posBytes : 0, error: 0,
+    lenBytes: step.lenBytes, processedBytes: same ? posBytes - step.posBytes : 0, error,
   });
 }
 
@@ -152,6 +156,8 @@ function iter(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const ino = c.num('ino');
   const posBytes = c.num('pos');
   const printedLenBytes = c.num('length');
+  // The previous step's result: `status` (0 or -errno) since 6.15, `processed` (bytes or -errno) before.
+  const result = c.has('status') ? c.num('status') : c.has('processed') ? c.num('processed') : 0;
   const flagsText = c.token('flags');
   let opflags = s.opFlags.get(flagsText);
   if (opflags === undefined) {
@@ -166,7 +172,7 @@ function iter(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const ts = ctx.taskState;
   ts.iterWrite = (opflags & OpFlag.WRITE) !== 0;
   const firstCall = ts.iomapStep === undefined;
-  closeStep(ctx, fsDev, ino, posBytes);
+  closeStep(ctx, fsDev, ino, posBytes, result < 0 ? result : 0);
   const text = c.text();
   const held: TraceEvent = { kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: ctx.name, text };
   if (isFuseIomap(s, fsDev, ino)) {
@@ -211,8 +217,7 @@ function iterMap(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const mapLenBytes = c.num('length');
   const typeName = c.token('type');
   const flagsText = c.token('flags');
-  const mapType = mapTypeFromName(typeName.toLowerCase()) ?? parseNum(typeName);
-  if (Number.isNaN(mapType)) throw new BodyError(c.p, `unknown mapping type '${typeName}'`);
+  const { mapType, rawType } = mapTypeOf(typeName.toLowerCase(), typeName);
   if (isFuseIomap(s, fsDev, ino)) {
     // The mapping the fuse_iomap_read_map/write_map or cache lines already gave (fuse-iomap inode).
     fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes: mapOffsetBytes, lenBytes: mapLenBytes, processedBytes: 0, error: 0, mapAddr });
@@ -237,8 +242,8 @@ function iterMap(ctx: TracepointContext, c: Cursor, s: IomapState): void {
     }
   }
   const slot = ctx.name === 'iomap_iter_srcmap' ? 'read' : ts.iterWrite ? 'write' : 'read';
-  ctx.emit({ rawType: '',
-    kind: 'iomap_map', tsNs: ctx.tsNs, task: ctx.task, nodeId: 0, ino, slot, source: 'reply',
+  ctx.emit({
+    kind: 'iomap_map', tsNs: ctx.tsNs, task: ctx.task, nodeId: 0, ino, slot, source: 'reply', rawType,
     mapType, mapFlags, mapOffsetBytes, mapLenBytes,
     mapAddr, mapDev: devT(bdev), cookie: 0,
   });
