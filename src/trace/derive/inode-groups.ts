@@ -102,7 +102,12 @@ export function inoText(inos: readonly number[]): string {
   return `ino ${inos.join(' or ')} (evidence disagrees)`;
 }
 
-/** One inode number for a label: the number, or 'unknown' for 0. */
+/** One inode number for a label: the number, or 'unknown' for 0 (never a nodeid in its place). */
 export function inoLabel(ino: number): string {
   return ino === 0 ? 'ino unknown' : `ino ${ino}`;
+}
+
+/** A nodeid for a label: the number, or 'unknown' for 0 (a kernel filesystem's or an unattributed lock). */
+export function nodeIdLabel(nodeId: number): string {
+  return nodeId === 0 ? 'nodeid unknown' : `nodeid ${nodeId}`;
 }

@@ -24,6 +24,7 @@ import { Growable } from '../growable.ts';
 import { TrackLod } from '../span-lod.ts';
 import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
+import { inoLabel, nodeIdLabel } from './inode-groups.ts';
 
 export interface LockInfo {
   idx: number;
@@ -280,7 +281,7 @@ export class LockIndex {
   lockLabel(li: number): string {
     const l = this.locks[li]!;
     const node = l.nodeId ? `nodeid ${l.nodeId}` : 'nodeid unknown';
-    return `${l.lock} ${node} (${l.ino ? `ino ${l.ino}` : 'ino unknown'})${l.lockAddr ? ` ${lockAddrText(l.lockAddr)}` : ''}`;
+    return `${l.lock} ${node} (${inoLabel(l.ino)})${l.lockAddr ? ` ${lockAddrText(l.lockAddr)}` : ''}`;
   }
 }
 
@@ -338,8 +339,8 @@ export function contentionTable(
       let key: string;
       let label: string;
       switch (groupBy) {
-        case 'ino': key = `ino:${info.ino}`; label = info.ino ? `ino ${info.ino}` : 'ino unknown'; break;
-        case 'nodeId': key = `node:${info.nodeId}`; label = `${info.nodeId ? `nodeid ${info.nodeId}` : 'nodeid unknown'} (${info.ino ? `ino ${info.ino}` : 'ino unknown'})`; break;
+        case 'ino': key = `ino:${info.ino}`; label = inoLabel(info.ino); break;
+        case 'nodeId': key = `node:${info.nodeId}`; label = `${nodeIdLabel(info.nodeId)} (${inoLabel(info.ino)})`; break;
         case 'task': key = `task:${task}`; label = task; break;
         case 'lock': key = `lock:${info.idx}`; label = index.lockLabel(info.idx); break;
         case 'caller': label = callerOf(spans, store, w, nowNs); key = `caller:${label}`; break;

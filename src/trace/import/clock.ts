@@ -47,7 +47,7 @@ export function ndjsonClock(header: { clock?: unknown; source?: unknown } | null
 }
 
 /** A clock from the id written in an NDJSON header (what `fusescope import`/`sim` write). */
-export function clockFromId(id: string): FileClock {
+function clockFromId(id: string): FileClock {
   if (id === FTRACE_NS_CLOCK.id) return FTRACE_NS_CLOCK;
   if (id === FTRACE_COUNTER_CLOCK.id) return FTRACE_COUNTER_CLOCK;
   if (id.startsWith('sim:')) return { id, label: `the simulator's virtual clock of ${id.slice(4)}` };

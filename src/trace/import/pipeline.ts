@@ -24,9 +24,9 @@ import { resolveIdentity } from './identity.ts';
 import { NO_CLOCK, placeFiles, type FileClock } from './clock.ts';
 
 /** Format detection looks at this much of a file (detectFormat wants "a few KB")… */
-export const DETECT_BYTES = 16 * 1024;
+const DETECT_BYTES = 16 * 1024;
 /** …or more while all it has seen are comments (a long `#` header), up to this much. */
-export const MAX_DETECT_BYTES = 1 << 20;
+const MAX_DETECT_BYTES = 1 << 20;
 
 export interface PipelineOptions {
   /** 'auto' (default) detects each file's format from its content. */
@@ -36,7 +36,7 @@ export interface PipelineOptions {
 }
 
 /** Where one trace file (ftrace, NDJSON, or a -d log alone) landed on the store's axis. */
-export interface PlacedFile {
+interface PlacedFile {
   name: string;
   format: ImportFormat;
   clock: FileClock;
@@ -79,7 +79,7 @@ function shiftTimes(events: TraceEvent[], offsetNs: number): void {
 }
 
 /** Stable merge of time-ordered lists: on equal times the earlier list's event comes first. */
-export function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
+function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
   if (lists.length === 0) return [];
   let level = lists;
   // Adjacent pairs, level by level: each merge keeps the left list first, so ties keep list order.

@@ -13,7 +13,7 @@
 // locking model and are marked.
 
 import type { AliasGroup, AliasIndex } from '../../trace/derive/aliases.ts';
-import { inoText } from '../../trace/derive/inode-groups.ts';
+import { inoLabel, inoText } from '../../trace/derive/inode-groups.ts';
 import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../../trace/derive/locks.ts';
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
@@ -84,7 +84,7 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
       if (!seenInode.has(t)) {
         seenInode.add(t);
         const number = t.startsWith('i:') ? Number(t.slice(2)) : 0;
-        const label = number ? `ino ${number}${conflict ? ' ⚠' : ''}` : 'ino unknown';
+        const label = `${inoLabel(number)}${number && conflict ? ' ⚠' : ''}`;
         const title = number
           ? `ino ${number}${conflict ? ` — the evidence for this inode disagrees: ${inoText(inos)}` : ''}`
           : 'ino unknown: a LINK says these nodeids are one inode; no reply or tracepoint in the trace gives its number';

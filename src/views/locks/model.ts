@@ -28,6 +28,7 @@ import { TimeScale } from '../../render/time-scale.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 import { resized } from '../../trace/growable.ts';
+import { inoLabel, nodeIdLabel } from '../../trace/derive/inode-groups.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
@@ -117,7 +118,7 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
 
 /** A lock's header: its inode ("ino unknown" when no evidence names it), name, nodeid and address. */
 export function lockHeaderLabel(l: Pick<LockInfo, 'ino' | 'lock' | 'nodeId' | 'lockAddr'>): string {
-  const parts = [l.ino ? `ino ${l.ino}` : 'ino unknown', `${l.lock} ${l.nodeId ? `nodeid ${l.nodeId}` : 'nodeid unknown'}`];
+  const parts = [inoLabel(l.ino), `${l.lock} ${nodeIdLabel(l.nodeId)}`];
   if (l.lockAddr !== 0n) parts.push(lockAddrText(l.lockAddr));
   return parts.join(' · ');
 }
