@@ -1,6 +1,8 @@
 // `fusescope diff A B`: the A-vs-B table of src/trace/compare.ts, as text (or JSON with --json).
 import type { TraceStore } from '../../src/trace/store.ts';
 import { diffStats, formatDiff, traceStats, type DiffRow } from '../../src/trace/compare.ts';
+import { UsageError, type Command, type Flags } from './command.ts';
+import { load } from './load.ts';
 
 /** JSON has no NaN: a figure with nothing to measure is null. */
 const finite = (v: number): number | null => (Number.isNaN(v) ? null : v);
@@ -22,3 +24,21 @@ export function runDiff(a: TraceStore, b: TraceStore, labelA: string, labelB: st
     : `A: ${labelA}\nB: ${labelB}\n${lengthNote(rows)}\n${formatDiff(rows)}`;
   return { text, rows };
 }
+
+async function cmdDiff(flags: Flags, rest: string[]): Promise<number> {
+  if (rest.length !== 2) throw new UsageError('diff needs exactly two files: A B');
+  const a = await load([rest[0]!]);
+  const b = await load([rest[1]!]);
+  if (a.code === 2 || b.code === 2) return 2;
+  process.stdout.write(runDiff(a.store, b.store, rest[0]!, rest[1]!, flags.json === true).text);
+  return Math.max(a.code, b.code);
+}
+
+export const diffCommand: Command = {
+  name: 'diff',
+  summary: 'compare two runs: rates, percentiles and per-opcode counts, A vs B (JSON with --json)',
+  usage: '  diff     A B [--json]',
+  options: { json: { type: 'boolean' } },
+  positionals: true,
+  run: cmdDiff,
+};

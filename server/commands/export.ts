@@ -9,7 +9,7 @@
 //
 //   chunk k ──readChunk──► held rows [offsetRow, length) ──writeRows(step)──► file
 //                          └ compacted into a fresh store before the next chunk is appended
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { TraceStore } from '../../src/trace/store.ts';
@@ -17,6 +17,11 @@ import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chr
 import { toPerfettoTrace } from '../../src/trace/export/perfetto.ts';
 import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/trace/export/arrow.ts';
 import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
+import { formatDiag } from '../../src/trace/ndjson.ts';
+import { openRecordingFile } from '../recorder/file-source.ts';
+import { isRecordingFile } from './recording-files.ts';
+import { UsageError, log, type Command, type Flags } from './command.ts';
+import { load } from './load.ts';
 
 export const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -105,3 +110,56 @@ function rest(src: TraceStore, fromRow: number, into: TraceStore): TraceStore {
   into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), src.slotColumns(fromRow));
   return into;
 }
+
+/** Exit codes: 0 ok, 1 written but the input had diagnostics (e.g. a damaged recording), 2 unusable/usage. */
+async function cmdExport(flags: Flags, rest: string[]): Promise<number> {
+  const format = flags.format as string | undefined;
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`export needs --format ${EXPORT_FORMATS.join('|')}`);
+  }
+  const out = flags.out as string | undefined;
+  if (!out) throw new UsageError('export needs -o OUT');
+  if (rest.length === 0) throw new UsageError('export needs a FILE');
+  if (format === 'arrow' && rest.length === 1) {
+    const streamed = await streamArrow(rest[0]!, out);
+    if (streamed !== null) return streamed;
+  }
+  const { store, code } = await load(rest);
+  if (code === 2) return 2;
+  const bytes = await runExport(store, format as ExportFormat, out, rest.join(','));
+  log(`wrote ${store.length} events as ${format} to ${out} (${bytes} bytes)`);
+  return code;
+}
+
+/**
+ * Arrow export of one recording, chunk by chunk (exportRecordingArrow). Null when the input is not a
+ * recording, or one that does not open or holds no rows: the in-memory path reports those.
+ */
+async function streamArrow(file: string, out: string): Promise<number | null> {
+  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+  if (!(await isRecordingFile(file))) return null;
+  let opened;
+  try {
+    opened = await openRecordingFile(file);
+  } catch {
+    return null; // the in-memory path opens it again and reports why it cannot (recording_refused, exit 2)
+  }
+  try {
+    if (opened.reader.totalRows === 0) return null;
+    const r = await exportRecordingArrow(opened.reader, out, file);
+    if (r.damage) process.stderr.write(`${formatDiag({ source: file, line: 0, code: 'recording_damaged', message: r.damage })}\n`);
+    log(`wrote ${r.rows} events as arrow to ${out} (${r.bytes} bytes; streamed, at most ${r.maxRowsHeld} rows held)`);
+    return r.damage ? 1 : 0;
+  } finally {
+    await opened.close();
+  }
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'convert a trace or recording to Chrome JSON, Perfetto protobuf or an Arrow IPC file',
+  usage: '  export   FILE… --format chrome-json|perfetto|arrow -o OUT',
+  options: { format: { type: 'string' }, out: { type: 'string', short: 'o' } },
+  positionals: true,
+  run: cmdExport,
+};

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { Recorder } from '../recorder/recorder.ts';
 import { listenInstrument, type InstrumentLimits, type InstrumentTarget } from '../sources/instrument.ts';
-import { RecordUsageError } from './record.ts';
+import { UsageError } from './command.ts';
 
 /**
  * How often queued events move into the recorder: the live session's 50 ms tick, so a client's
@@ -41,8 +41,8 @@ export interface InstrumentRecordResult {
 }
 
 export async function recordInstrument(o: InstrumentRecordOptions): Promise<InstrumentRecordResult> {
-  if (existsSync(o.out)) throw new RecordUsageError(`${o.out} exists; recordings are never overwritten`);
-  if (o.durationS !== undefined && !(o.durationS > 0)) throw new RecordUsageError('--duration-s must be > 0');
+  if (existsSync(o.out)) throw new UsageError(`${o.out} exists; recordings are never overwritten`);
+  if (o.durationS !== undefined && !(o.durationS > 0)) throw new UsageError('--duration-s must be > 0');
   const t0 = process.hrtime.bigint();
   const originNs = BigInt(Date.now()) * 1_000_000n;
   const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0) });
