@@ -6,6 +6,7 @@
 //   src/widgets   src/widgets, src/render and npm packages: generic, no FUSE (nothing from src/trace)
 //   src/views/V   src/trace, src/render, src/widgets, its own folder V and the shared src/views/*.ts;
 //                 never another view, never src/app
+//   src/views/registry.ts  the tab list: the one file that imports every view; no view imports it
 //   src/app       anything under src (not server/)
 //   server        server and src/trace (never the UI)
 //
@@ -18,6 +19,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SOURCE = /\.(ts|tsx|mts|mjs)$/;
+/** The views registry (one entry per tab): it may import every view, and no view may import it. */
+const VIEWS_REGISTRY = 'src/views/registry.ts';
 // Statements that start a line: import … from 'x' · export … from 'x' · import 'x'; and import('x')
 // anywhere. Comments and strings that mention the words do not start a line with them.
 const IMPORT = /^[ \t]*(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|^[ \t]*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -30,7 +33,7 @@ function areaOf(rel) {
   if (rel.startsWith('src/views/')) {
     const rest = rel.slice('src/views/'.length);
     const slash = rest.indexOf('/');
-    return { name: 'src/views', view: slash < 0 ? null : rest.slice(0, slash) };
+    return { name: 'src/views', view: slash < 0 ? null : rest.slice(0, slash), registry: rel === VIEWS_REGISTRY };
   }
   if (rel.startsWith('src/app/')) return { name: 'src/app' };
   if (rel.startsWith('server/')) return { name: 'server' };
@@ -59,6 +62,8 @@ function violation(from, target, bare, isTest) {
       return to === null || to.name === 'src/widgets' || to.name === 'src/render' ? null : 'widgets are generic: they import only src/widgets and src/render (no FUSE, no views)';
     case 'src/views':
       if (to === null || to.name === 'src/trace' || to.name === 'src/render' || to.name === 'src/widgets') return null;
+      if (to.name === 'src/views' && from.registry) return null;
+      if (to.name === 'src/views' && to.registry) return 'views never import the views registry (it imports every view)';
       if (to.name === 'src/views' && (to.view === null || to.view === from.view)) return null;
       if (to.name === 'src/views') return `views never import views (${from.view ?? 'src/views'} → ${to.view}): link through the shared selection and time range`;
       return 'views import src/trace, src/render, src/widgets and their own folder, never src/app';

@@ -43,6 +43,21 @@ describe('import rules', () => {
     ]);
   });
 
+  it('lets exactly src/views/registry.ts import every view, and no view import it', () => {
+    const root = tree({
+      'src/views/registry.ts': "import { host } from './host.ts';\nimport { A } from './a/AView.tsx';\nimport { B } from './b/BView.tsx';\n",
+      'src/views/other.ts': "import { A } from './a/AView.tsx';\n",
+      'src/views/host.ts': 'export {};\n',
+      'src/views/a/AView.tsx': "import { host } from '../host.ts';\n",
+      'src/views/b/BView.tsx': "import { TABS } from '../registry.ts';\n",
+      'src/app/MainPage.tsx': "import { TABS } from '../views/registry.ts';\n",
+    });
+    expect(checkImports(root).sort()).toEqual([
+      "src/views/b/BView.tsx:1: imports '../registry.ts' — views never import the views registry (it imports every view)",
+      "src/views/other.ts:1: imports './a/AView.tsx' — views never import views (src/views → a): link through the shared selection and time range",
+    ]);
+  });
+
   it('the repository keeps them', () => {
     expect(checkImports(join(dirname(fileURLToPath(import.meta.url)), '..'))).toEqual([]);
   });

@@ -14,8 +14,8 @@ import './app/app.css';
 
 const scheduler = new RafScheduler();
 const store = new AppStore(scheduler);
-scheduler.addBeforeFrame(() => store.tickReplay());
-scheduler.addBeforeFrame(() => store.followNow());
+scheduler.addBeforeFrame(() => store.replay.tick());
+scheduler.addBeforeFrame(() => store.view.followNow());
 const client = new WsClient(store, wsUrlFor(location));
 const makeWorker = (): WorkerLike => new Worker(new URL('./app/import-worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike;
 const session = new FileSession(store, client, makeWorker, location.search);

@@ -13,7 +13,7 @@ import { applyChromeTheme } from '../render/palette.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
 export function App({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
-  const theme = useStoreValue(store, (s) => s.theme);
+  const theme = useStoreValue(store, (s) => s.view.theme);
   const pair = useStoreValue(compare, (c) => c.pair);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;

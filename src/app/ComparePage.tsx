@@ -16,8 +16,8 @@ import { formatDurNs } from '../render/time-scale.ts';
 
 export function ComparePage({ store, compare, pair }: { store: AppStore; compare: CompareSession; pair: ComparePair }) {
   const rows = useStoreValue(pair, (p) => p.rows);
-  const labelA = useStoreValue(pair.a, (s) => s.file?.label ?? '');
-  const labelB = useStoreValue(pair.b, (s) => s.file?.label ?? '');
+  const labelA = useStoreValue(pair.a, (s) => s.status.file?.label ?? '');
+  const labelB = useStoreValue(pair.b, (s) => s.status.file?.label ?? '');
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent): void => {
       if (e.key !== 'Escape' || isTypingTarget(e.target)) return;
@@ -49,7 +49,7 @@ export function ComparePage({ store, compare, pair }: { store: AppStore; compare
 }
 
 function CompareHeader({ store, compare, pair }: { store: AppStore; compare: CompareSession; pair: ComparePair }) {
-  const theme = useStoreValue(store, (s) => s.theme);
+  const theme = useStoreValue(store, (s) => s.view.theme);
   const mode = useStoreValue(pair, (p) => p.mode);
   const alignError = useStoreValue(pair, (p) => p.alignError);
   return (
@@ -71,7 +71,7 @@ function CompareHeader({ store, compare, pair }: { store: AppStore; compare: Com
         <span className="hint-dark">wheel / W S zoom both · drag / A D pan both · the cursor line follows the pointer on both</span>
         <span className="status status-file" data-testid="connection" title="Comparing two recordings; the live stream is detached from this page">compare</span>
         <button type="button" data-testid="theme" className="theme-toggle" title="Light / dark theme"
-          onClick={() => store.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
+          onClick={() => store.view.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
       </header>
       {alignError && <div className="error-line" data-testid="align-error">{alignError}</div>}
     </>
@@ -79,12 +79,12 @@ function CompareHeader({ store, compare, pair }: { store: AppStore; compare: Com
 }
 
 function SidePanel({ side, title, keyboard }: { side: CompareSide; title: 'A' | 'B'; keyboard: boolean }) {
-  const label = useStoreValue(side, (s) => s.file?.label ?? '');
-  const phase = useStoreValue(side, (s) => s.importStatus.phase);
-  const events = useStoreValue(side, (s) => s.eventCount);
+  const label = useStoreValue(side, (s) => s.status.file?.label ?? '');
+  const phase = useStoreValue(side, (s) => s.status.importStatus.phase);
+  const events = useStoreValue(side, (s) => s.status.eventCount);
   const durNs = useStoreValue(side, (s) => s.trace.endNs - s.trace.startNs);
-  const diags = useStoreValue(side, (s) => s.diagCount);
-  const error = useStoreValue(side, (s) => s.lastError);
+  const diags = useStoreValue(side, (s) => s.status.diagCount);
+  const error = useStoreValue(side, (s) => s.status.lastError);
   const markerNs = useStoreValue(side, (s) => s.markerNs - s.trace.startNs);
   return (
     <section className={`timeline-panel compare-side side-${title.toLowerCase()}`} data-testid={`compare-side-${title.toLowerCase()}`}>

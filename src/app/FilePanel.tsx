@@ -5,12 +5,12 @@ import { OverviewStrip } from '../views/overview/OverviewStrip.tsx';
 
 /** Under the header while a file is open: load progress, the overview strip, diagnostics. */
 export function FilePanel({ store, session }: { store: AppStore; session: FileSession }) {
-  const label = useStoreValue(store, (s) => s.file?.label ?? '');
-  const kind = useStoreValue(store, (s) => s.file?.kind ?? 'import');
-  const phase = useStoreValue(store, (s) => s.importStatus.phase);
-  const done = useStoreValue(store, (s) => s.importStatus.doneBytes);
-  const total = useStoreValue(store, (s) => s.importStatus.totalBytes);
-  const events = useStoreValue(store, (s) => s.eventCount);
+  const label = useStoreValue(store, (s) => s.status.file?.label ?? '');
+  const kind = useStoreValue(store, (s) => s.status.file?.kind ?? 'import');
+  const phase = useStoreValue(store, (s) => s.status.importStatus.phase);
+  const done = useStoreValue(store, (s) => s.status.importStatus.doneBytes);
+  const total = useStoreValue(store, (s) => s.status.importStatus.totalBytes);
+  const events = useStoreValue(store, (s) => s.status.eventCount);
   const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : phase === 'done' ? 100 : 0;
   return (
     <section className="file-panel" data-testid="file-panel">
@@ -22,7 +22,7 @@ export function FilePanel({ store, session }: { store: AppStore; session: FileSe
         <span className="counters muted">{events.toLocaleString('en-US')} events</span>
         <ClockChoice store={store} session={session} />
       </div>
-      <OverviewStrip host={store} loop={() => store.loopActive} onSeek={(ns) => store.seek(ns)} />
+      <OverviewStrip host={store} loop={() => store.replay.loopActive} onSeek={(ns) => store.replay.seek(ns)} />
       <Diagnostics store={store} />
     </section>
   );
@@ -45,9 +45,9 @@ function phaseText(phase: string, pct: number): string {
  * The diagnostics say which files, and by how much they were moved.
  */
 function ClockChoice({ store, session }: { store: AppStore; session: FileSession }) {
-  const others = useStoreValue(store, (s) => s.fileClocks.otherClockFiles);
-  const aligned = useStoreValue(store, (s) => s.fileClocks.aligned);
-  const phase = useStoreValue(store, (s) => s.importStatus.phase);
+  const others = useStoreValue(store, (s) => s.status.fileClocks.otherClockFiles);
+  const aligned = useStoreValue(store, (s) => s.status.fileClocks.aligned);
+  const phase = useStoreValue(store, (s) => s.status.importStatus.phase);
   if (others === 0 || phase !== 'done') return null;
   const files = `${others} file${others === 1 ? '' : 's'}`;
   return aligned
@@ -59,8 +59,8 @@ function ClockChoice({ store, session }: { store: AppStore; session: FileSession
 
 /** The first diagnostics as `file:line: message`, then how many more there were. */
 function Diagnostics({ store }: { store: AppStore }) {
-  const lines = useStoreValue(store, (s) => s.diagLines);
-  const count = useStoreValue(store, (s) => s.diagCount);
+  const lines = useStoreValue(store, (s) => s.status.diagLines);
+  const count = useStoreValue(store, (s) => s.status.diagCount);
   if (count === 0) return null;
   return (
     <details className="diagnostics" data-testid="diagnostics" open>

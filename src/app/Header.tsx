@@ -10,14 +10,14 @@ import { CompareMenu } from './CompareMenu.tsx';
 import type { CompareSession } from './compare-session.ts';
 
 export function Header({ store, client, session, compare, searchRef }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession; searchRef: React.RefObject<HTMLInputElement | null> }) {
-  const theme = useStoreValue(store, (s) => s.theme);
-  const connection = useStoreValue(store, (s) => s.connection);
-  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
+  const theme = useStoreValue(store, (s) => s.view.theme);
+  const connection = useStoreValue(store, (s) => s.status.connection);
+  const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
   const followLive = useStoreValue(store, (s) => s.followLive);
-  const events = useStoreValue(store, (s) => s.eventCount);
-  const spans = useStoreValue(store, (s) => s.spanCount);
-  const rate = useStoreValue(store, (s) => s.eventsPerSec);
-  const source = useStoreValue(store, (s) => s.source);
+  const events = useStoreValue(store, (s) => s.status.eventCount);
+  const spans = useStoreValue(store, (s) => s.status.spanCount);
+  const rate = useStoreValue(store, (s) => s.status.eventsPerSec);
+  const source = useStoreValue(store, (s) => s.status.source);
 
   return (
     <header className="header">
@@ -25,7 +25,7 @@ export function Header({ store, client, session, compare, searchRef }: { store: 
       {isFile ? <ReplayControls store={store} session={session} /> : <LiveControls store={store} client={client} />}
       <label title={isFile ? 'Keep the playhead in view; zooming or panning turns this off' : 'Keep the newest data in view; zooming or panning turns this off'}>
         <input type="checkbox" data-testid="follow-live" checked={followLive}
-          onChange={(e) => store.setFollowLive(e.target.checked)} />
+          onChange={(e) => store.view.setFollowLive(e.target.checked)} />
         {isFile ? 'follow playhead' : 'follow live'}
       </label>
       <FileMenu session={session} />
@@ -39,7 +39,7 @@ export function Header({ store, client, session, compare, searchRef }: { store: 
         ? <span className="status status-file" data-testid="connection" title="A file is open; the live stream is detached from this page">file</span>
         : <span className={`status status-${connection}`} data-testid="connection" title={source}>{connection === 'open' ? 'live' : connection}</span>}
       <button type="button" data-testid="theme" className="theme-toggle" title="Light / dark theme"
-        onClick={() => store.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
+        onClick={() => store.view.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
     </header>
   );
 }

@@ -7,12 +7,12 @@ export const SPEEDS = [0.1, 0.5, 1, 2, 5, 10] as const;
 
 /** The live stream's controls: pause, speed, scenario, restart (they talk to the server). */
 export function LiveControls({ store, client }: { store: AppStore; client: WsClient }) {
-  const connection = useStoreValue(store, (s) => s.connection);
-  const hasState = useStoreValue(store, (s) => s.serverState !== null);
-  const paused = useStoreValue(store, (s) => s.serverState?.paused ?? false);
-  const speed = useStoreValue(store, (s) => s.serverState?.speed ?? 1);
-  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
-  const scenarios = useStoreValue(store, (s) => s.scenarios);
+  const connection = useStoreValue(store, (s) => s.status.connection);
+  const hasState = useStoreValue(store, (s) => s.status.serverState !== null);
+  const paused = useStoreValue(store, (s) => s.status.serverState?.paused ?? false);
+  const speed = useStoreValue(store, (s) => s.status.serverState?.speed ?? 1);
+  const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
+  const scenarios = useStoreValue(store, (s) => s.status.scenarios);
   const speeds: number[] = SPEEDS.includes(speed as (typeof SPEEDS)[number]) ? [...SPEEDS] : [...SPEEDS, speed].sort((a, b) => a - b);
   const disabled = connection !== 'open' || !hasState;
   return (

@@ -9,9 +9,9 @@ import { WINDOW_CHOICES, formatWindow } from './live-window.ts';
  * under Recordings ▾ (docs/replay.md). Not in the header: it is full at 1400 px.
  */
 export function LiveWindowStatus({ store }: { store: AppStore }) {
-  const live = useStoreValue(store, (s) => s.sourceKind === 'live');
-  const windowEvents = useStoreValue(store, (s) => s.windowEvents);
-  const evicted = useStoreValue(store, (s) => s.evictedEvents);
+  const live = useStoreValue(store, (s) => s.status.sourceKind === 'live');
+  const windowEvents = useStoreValue(store, (s) => s.data.windowEvents);
+  const evicted = useStoreValue(store, (s) => s.data.evictedEvents);
   if (!live) return null;
   const n = (v: number): string => v.toLocaleString('en-US');
   const choices: number[] = WINDOW_CHOICES.includes(windowEvents as (typeof WINDOW_CHOICES)[number])

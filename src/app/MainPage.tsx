@@ -2,7 +2,7 @@
 // under it and the inspector. A/B compare replaces it with ComparePage (App.tsx switches).
 
 import { useCallback, useEffect, useRef } from 'react';
-import { VIEW_TABS, type AppStore, type ViewTab } from './app-store.ts';
+import type { AppStore } from './app-store.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
@@ -12,11 +12,7 @@ import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
-import { AreaTable } from '../views/timeline/AreaTable.tsx';
-import { LocksView } from '../views/locks/LocksView.tsx';
-import { AliasesView } from '../views/aliases/AliasesView.tsx';
-import { CacheView } from '../views/cache/CacheView.tsx';
-import { AccountingView } from '../views/accounting/AccountingView.tsx';
+import { VIEW_REGISTRY, viewTabEntry } from '../views/registry.ts';
 import { Legend } from '../widgets/Legend.tsx';
 import { Banner } from '../widgets/Banner.tsx';
 import { LEGEND } from './legend-groups.ts';
@@ -24,27 +20,18 @@ import { parseQuery } from '../trace/derive/search.ts';
 import { isTypingTarget } from '../widgets/keys.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
-const TAB_TITLES: Record<ViewTab, string> = {
-  locks: 'i_rwsem contention',
-  aliases: 'nodeid → inode aliasing',
-  cache: 'Mapping cache',
-  area: 'Area selection',
-  accounting: 'Run accounting',
-};
-
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
-  const missed = useStoreValue(store, (s) => s.missedEvents);
-  const gapCount = useStoreValue(store, (s) => s.gaps.length);
-  const error = useStoreValue(store, (s) => s.lastError);
-  const tab = useStoreValue(store, (s) => s.tab);
-  const query = useStoreValue(store, (s) => s.query);
-  const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
-  const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
+  const missed = useStoreValue(store, (s) => s.data.missedEvents);
+  const gapCount = useStoreValue(store, (s) => s.data.gaps.length);
+  const error = useStoreValue(store, (s) => s.status.lastError);
+  const tab = useStoreValue(store, (s) => s.view.tab);
+  const query = useStoreValue(store, (s) => s.view.query);
+  const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
+  const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
   const searchRef = useRef<HTMLInputElement>(null);
   useKeys(store, client, searchRef);
   const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
   const parsed = parseQuery(query);
-  const locksFilter = { ino: parsed.ino ?? 0, task: parsed.task ?? '' };
 
   return (
     <div className="app">
@@ -71,18 +58,14 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
           </section>
           <section className="tabs-panel">
             <nav className="tabs" role="tablist">
-              {VIEW_TABS.map((t) => (
-                <button type="button" role="tab" key={t} data-testid={`tab-${t}`} aria-selected={t === tab}
-                  className={t === tab ? 'active' : ''} onClick={() => store.setTab(t)}>{TAB_TITLES[t]}</button>
+              {VIEW_REGISTRY.map(({ id, title }) => (
+                <button type="button" role="tab" key={id} data-testid={`tab-${id}`} aria-selected={id === tab}
+                  className={id === tab ? 'active' : ''} onClick={() => store.view.setTab(id)}>{title}</button>
               ))}
               {query && <span className="hint">filtered by “{query}”</span>}
             </nav>
             <div className="tab-body">
-              {tab === 'locks' && <LocksView host={store} filter={locksFilter} />}
-              {tab === 'aliases' && <AliasesView host={store} inoFilter={parsed.ino ?? 0} />}
-              {tab === 'cache' && <CacheView host={store} scenario={scenario} />}
-              {tab === 'area' && <AreaTable host={store} />}
-              {tab === 'accounting' && <AccountingView host={store} />}
+              {viewTabEntry(tab).render({ host: store, query: parsed, scenario })}
             </div>
           </section>
         </div>
@@ -115,12 +98,13 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
       if (e.key !== ' ') return;
       e.preventDefault();
       if (e.repeat) return;
-      if (store.sourceKind === 'file') {
-        store.togglePlay();
+      if (store.status.sourceKind === 'file') {
+        store.replay.togglePlay();
         return;
       }
-      if (!store.serverState || store.connection !== 'open') return;
-      client.setPaused(!store.serverState.paused);
+      const state = store.status.serverState;
+      if (!state || store.status.connection !== 'open') return;
+      client.setPaused(!state.paused);
     };
     const onKeyUp = (e: KeyboardEvent): void => {
       if (e.key === ' ' && !isTypingTarget(e.target)) e.preventDefault();

@@ -6,27 +6,27 @@ import { formatDurNs } from '../render/time-scale.ts';
 
 /** Replay of an opened file: play / pause, speed, loop the area selection, and back to live. */
 export function ReplayControls({ store, session }: { store: AppStore; session: FileSession }) {
-  const playing = useStoreValue(store, (s) => s.replay.playing);
-  const speed = useStoreValue(store, (s) => s.replay.speed);
-  const loop = useStoreValue(store, (s) => s.loop);
+  const playing = useStoreValue(store, (s) => s.replay.playhead.playing);
+  const speed = useStoreValue(store, (s) => s.replay.playhead.speed);
+  const loop = useStoreValue(store, (s) => s.replay.loop);
   const hasArea = useStoreValue(store, (s) => !Number.isNaN(s.areaFromNs));
-  const readoutNs = useStoreValue(store, (s) => s.playheadReadoutNs - s.replay.startNs);
-  const durNs = useStoreValue(store, (s) => s.replay.endNs - s.replay.startNs);
-  const loading = useStoreValue(store, (s) => s.importStatus.phase !== 'done');
+  const readoutNs = useStoreValue(store, (s) => s.replay.readoutNs - s.replay.playhead.startNs);
+  const durNs = useStoreValue(store, (s) => s.replay.playhead.endNs - s.replay.playhead.startNs);
+  const loading = useStoreValue(store, (s) => s.status.importStatus.phase !== 'done');
   return (
     <>
       <button type="button" data-testid="back-to-live" onClick={() => session.backToLive()}
         title="Close the file and return to the server's live stream">Back to live</button>
-      <button type="button" data-testid="replay-play" disabled={loading || durNs <= 0} onClick={() => store.togglePlay()}
+      <button type="button" data-testid="replay-play" disabled={loading || durNs <= 0} onClick={() => store.replay.togglePlay()}
         title="Play or pause the replay (space)">{playing ? 'Pause' : 'Play'}</button>
       <label title="Replay speed; 1× shows 2 ms of trace per second, as the live view does">
         speed
-        <select data-testid="replay-speed" value={String(speed)} onChange={(e) => store.setReplaySpeed(Number(e.target.value))}>
+        <select data-testid="replay-speed" value={String(speed)} onChange={(e) => store.replay.setSpeed(Number(e.target.value))}>
           {REPLAY_SPEEDS.map((v) => <option key={v} value={String(v)}>{v}×</option>)}
         </select>
       </label>
       <label title={hasArea ? 'Play the area selection over and over' : 'Shift-drag on the timeline to select an area to loop'}>
-        <input type="checkbox" data-testid="replay-loop" checked={loop} onChange={(e) => store.setLoop(e.target.checked)} />
+        <input type="checkbox" data-testid="replay-loop" checked={loop} onChange={(e) => store.replay.setLoop(e.target.checked)} />
         loop selection
       </label>
       <span className="replay-time" data-testid="replay-time" title="playhead / length of the file">{formatDurNs(Math.max(0, readoutNs))} / {formatDurNs(durNs)}</span>

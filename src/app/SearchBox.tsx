@@ -13,8 +13,8 @@ import type { AppStore } from './app-store.ts';
 const MAX_RESULTS = 40;
 
 export function SearchBox({ store, inputRef }: { store: AppStore; inputRef: React.RefObject<HTMLInputElement | null> }) {
-  const query = useStoreValue(store, (s) => s.query);
-  const version = useStoreValue(store, (s) => `${s.traceGeneration}:${s.eventCount}`);
+  const query = useStoreValue(store, (s) => s.view.query);
+  const version = useStoreValue(store, (s) => `${s.traceGeneration}:${s.status.eventCount}`);
   const [open, setOpen] = useState(false);
   const parsed = useMemo(() => parseQuery(query), [query]);
   // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` stands for the growing store
@@ -28,7 +28,7 @@ export function SearchBox({ store, inputRef }: { store: AppStore; inputRef: Reac
   return (
     <div className="search">
       <input ref={inputRef} data-testid="search" type="search" placeholder="/ search: ino:12 opcode:IOMAP_BEGIN task:writer off:0-64k type:unwritten"
-        value={query} onChange={(e) => { store.setQuery(e.target.value); setOpen(true); }}
+        value={query} onChange={(e) => { store.view.setQuery(e.target.value); setOpen(true); }}
         onFocus={() => setOpen(true)} onBlur={() => setTimeout(() => setOpen(false), 150)}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && results.rows.length) jump(results.rows[0]!);

@@ -29,13 +29,13 @@ describe('AppStore', () => {
 
     server.append({ kind: 'gap', tsNs: 50e6, task: '', missedEvents: 17, fromTsNs: 40e6, toTsNs: 50e6 });
     app.ingestBatch(encodeBatch(server, 2, 3, first.knownStrings).frame);
-    expect(app.missedEvents).toBe(17);
+    expect(app.data.missedEvents).toBe(17);
     expect(app.gaps).toEqual([{ fromTsNs: 40e6, toTsNs: 50e6, missedEvents: 17 }]);
     expect(notified).toBe(1);
 
-    app.followNow();
+    app.view.followNow();
     expect(app.viewEndNs).toBe(50e6);
-    expect(app.viewEndNs - app.viewStartNs).toBe(app.followWindowNs);
+    expect(app.viewEndNs - app.viewStartNs).toBe(app.view.followWindowNs);
   });
 
   it('turns follow-live off on a user zoom and keeps that width when it is turned back on', () => {
@@ -43,8 +43,8 @@ describe('AppStore', () => {
     app.setRange(100, 1100, true);
     expect(app.followLive).toBe(false);
     expect([app.viewStartNs, app.viewEndNs]).toEqual([100, 1100]);
-    app.setFollowLive(true);
-    expect(app.followWindowNs).toBe(1000);
+    app.view.setFollowLive(true);
+    expect(app.view.followWindowNs).toBe(1000);
     app.setRange(0, 10, false); // programmatic: clamped to the minimum width, follow stays on
     expect(app.followLive).toBe(true);
     expect(app.viewEndNs - app.viewStartNs).toBe(100);

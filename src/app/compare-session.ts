@@ -6,7 +6,7 @@
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import { FileSession, type WorkerLike } from './file-session.ts';
-import { ComparePair } from './compare-store.ts';
+import { ComparePair, type CompareSide } from './compare-store.ts';
 
 /** One side to compare: a server recording by name (a link can reopen it: `cmp=`) or a local file. */
 export interface CompareSource {
@@ -18,7 +18,7 @@ export interface CompareSource {
 export class CompareSession {
   pair: ComparePair | null = null;
   sources: readonly [CompareSource, CompareSource] | null = null;
-  private sessions: FileSession[] = [];
+  private sessions: FileSession<CompareSide>[] = [];
   private resumeLive = false;
   private readonly listeners = new Set<() => void>();
 
@@ -52,7 +52,7 @@ export class CompareSession {
   }
 
   open(a: CompareSource, b: CompareSource): void {
-    if (!this.pair) this.resumeLive = this.main.sourceKind === 'live';
+    if (!this.pair) this.resumeLive = this.main.status.sourceKind === 'live';
     this.disposeSides();
     this.client.stop();
     const pair = new ComparePair(this.main.scheduler);

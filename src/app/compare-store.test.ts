@@ -94,6 +94,20 @@ describe('ComparePair', () => {
     expect(pair.a.markerNs).toBeNaN();
   });
 
+  it('a side never follows and has no replay; `f` on a side moves the pair (both sides)', () => {
+    const pair = new ComparePair(fakeScheduler(), () => 0);
+    load(pair.a, writes(1_000, 100, 50)); // second write 1150 … 1250
+    load(pair.b, writes(50_000, 300, 100));
+    expect(pair.a.followLive).toBe(false);
+    pair.a.view.setFollowLive(true); // nothing to follow: the pair owns the range
+    expect(pair.a.followLive).toBe(false);
+    pair.a.select(1);
+    pair.a.focusSelection(); // 100 ns span, 25 % margin each side: 1125 … 1275 in A
+    expect([pair.startNs, pair.endNs]).toEqual([125, 275]);
+    expect([pair.a.viewStartNs, pair.a.viewEndNs]).toEqual([1_125, 1_275]);
+    expect([pair.b.viewStartNs, pair.b.viewEndNs]).toEqual([50_125, 50_275]);
+  });
+
   it('computes the A-vs-B rows (compare.ts) once both sides have loaded', () => {
     const pair = new ComparePair(fakeScheduler(), () => 0);
     const ea = writes(1_000, 100, 50);

@@ -1,7 +1,8 @@
-// A/B compare state ("A/B compare shows two AppStores", style.md §2). Each side is a full
-// AppStore (its own TraceStore, SpanIndex and derived indexes, fed by its own import worker), so
-// the timeline, tooltip and hit tests work on it unchanged. What the sides share lives in the
-// ComparePair: the view range and the hover cursor, both in *aligned* time (views/compare/align.ts).
+// A/B compare state ("A/B compare shows two AppStores", style.md §2). Each side is a ViewHost of
+// its own (TraceViewHost: its own TraceStore, SpanIndex and derived indexes, view state and file
+// status, fed by its own import worker), so the timeline, tooltip and hit tests work on it
+// unchanged. It has no replay and never follows: what the sides share lives in the ComparePair —
+// the view range and the hover cursor, both in *aligned* time (views/compare/align.ts).
 //
 //   TimelineView(A) ─ setRange(sideA) ─▶ CompareSide A ─▶ ComparePair.setAlignedRange(aligned)
 //                                                              ├─▶ A.applyRange(aligned + anchorA)
@@ -11,23 +12,25 @@
 // under the pointer on one side is drawn at the same aligned time on the other. Nothing here is
 // a module global: main.tsx creates the CompareSession, which creates one pair per comparison.
 
-import { AppStore, clampWidth } from './app-store.ts';
+import { TraceViewHost } from './trace-view-host.ts';
+import { clampWidth } from './view-state.ts';
+import type { OpenedFile } from './source-status.ts';
 import type { FrameScheduler } from '../views/host.ts';
 import { anchorOf, rangeAroundZero, sideRange, toAlignedNs, unionAlignedRange, type AlignMode } from '../views/compare/align.ts';
 import { diffStats, traceStats, type DiffRow } from '../trace/compare.ts';
 
 export type SideKey = 'a' | 'b';
 
-export class CompareSide extends AppStore {
+export class CompareSide extends TraceViewHost {
   /** The side time aligned 0 stands for. */
   anchorNs = 0;
   /** The alignment marker in this side's time (NaN: aligned from start). */
   markerNs = Number.NaN;
   readonly cursorLine = true;
 
-  constructor(scheduler: FrameScheduler, private readonly pair: ComparePair, readonly key: SideKey, nowMs?: () => number) {
-    super(scheduler, nowMs);
-    this.followLive = false;
+  constructor(scheduler: FrameScheduler, private readonly pair: ComparePair, readonly key: SideKey, nowMs: () => number = () => performance.now()) {
+    // No follow: the pair sets the range.
+    super(scheduler, nowMs, null);
   }
 
   get axisOriginNs(): number {
@@ -35,48 +38,55 @@ export class CompareSide extends AppStore {
   }
 
   /** Both sides are whole files: nothing is veiled by a playhead. */
-  override get playheadNs(): number {
+  get playheadNs(): number {
     return Number.NaN;
   }
 
-  /** The pair owns the range: no follow-live / follow-playhead on a side. */
-  override followNow(): void {}
-
-  override setRange(startNs: number, endNs: number, isUser: boolean): void {
+  /** The pair owns the range: a gesture on this side moves both. */
+  setRange(startNs: number, endNs: number, isUser: boolean): void {
     this.pair.setAlignedRange(toAlignedNs(startNs, this.anchorNs), toAlignedNs(endNs, this.anchorNs), isUser);
   }
 
-  override setCursor(tsNs: number): void {
+  setCursor(tsNs: number): void {
     this.pair.setAlignedCursor(toAlignedNs(tsNs, this.anchorNs));
   }
 
   /** Called by the pair only. */
   applyRange(startNs: number, endNs: number): void {
-    super.setRange(startNs, endNs, false);
+    this.view.setRange(startNs, endNs, false);
   }
 
   applyCursor(tsNs: number): void {
-    super.setCursor(tsNs);
+    this.view.setCursor(tsNs);
   }
 
-  override beginFile(file: Parameters<AppStore['beginFile']>[0]): void {
-    super.beginFile(file);
-    this.followLive = false;
+  beginFile(file: OpenedFile): void {
+    this.status.beginFile(file);
+    this.resetTrace(0n);
   }
 
-  override ingestBatch(frame: Uint8Array): void {
-    super.ingestBatch(frame);
+  ingestBatch(frame: Uint8Array): void {
+    const notify = this.data.ingest(frame, false);
+    this.view.selectPendingIfArrived();
+    this.changed(notify);
     this.pair.sideChanged();
   }
 
-  override finishFile(diagLines: readonly string[], diagCount: number): void {
-    super.finishFile(diagLines, diagCount);
+  finishFile(diagLines: readonly string[], diagCount: number): void {
+    this.status.finishFile(diagLines, diagCount);
+    this.data.finish();
+    this.changed(true);
     this.pair.sideChanged();
   }
 
-  override failFile(message: string): void {
-    super.failFile(message);
+  failFile(message: string): void {
+    this.status.failFile(message);
     this.pair.sideChanged();
+  }
+
+  /** Refreshes the side's counters (call every COUNTER_PERIOD_MS); notifies only on change. */
+  tickCounters(): void {
+    if (this.refreshCounters()) this.notifyListeners();
   }
 }
 
@@ -116,7 +126,7 @@ export class ComparePair {
   }
 
   get loaded(): boolean {
-    return this.a.importStatus.phase === 'done' && this.b.importStatus.phase === 'done';
+    return this.a.status.importStatus.phase === 'done' && this.b.status.importStatus.phase === 'done';
   }
 
   setAlignedRange(startNs: number, endNs: number, isUser: boolean): void {
@@ -185,7 +195,7 @@ export class ComparePair {
 }
 
 /** Start of the selected span, or the time of the selected event row; NaN for none. */
-export function selectionTimeNs(s: AppStore): number {
+export function selectionTimeNs(s: TraceViewHost): number {
   const id = s.selectedSpanId;
   if (id >= 0 && id < s.spans.count) return s.spans.startNs.data[id]!;
   if (s.selectedRow >= 0 && s.selectedRow < s.trace.length) return s.trace.tsNs[s.selectedRow]!;

@@ -1,9 +1,11 @@
 // Opening files in the page: dropped / picked files and the server's recordings go to the import
-// worker; its batches go into the AppStore as live batches do (no React state per batch). While a
-// file is open the websocket is detached (this page stops receiving the live stream; the server
-// and other pages carry on); "Back to live" reconnects, and the server's hello refills the trace.
+// worker; its batches go into the page's AppStore, or a compare side (any FileTarget), as live
+// batches do (no React state per batch). While a file is open the websocket is detached (this page
+// stops receiving the live stream; the server and other pages carry on); "Back to live"
+// reconnects, and the server's hello refills the trace.
 
 import { RESERVE_AFTER_ROWS } from './live-window.ts';
+import type { FileTarget } from './trace-view-host.ts';
 import type { AppStore } from './app-store.ts';
 import type { WsClient } from './ws-client.ts';
 import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
@@ -29,7 +31,8 @@ export function apiUrl(path: string, search: string): string {
   return `${path}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
-export class FileSession {
+/** Fills the page's AppStore, or (compare-session.ts) a compare side. */
+export class FileSession<T extends FileTarget = AppStore> {
   private worker: WorkerLike | null = null;
   private requestId = 0;
   /** True from open until done / error: the idle hook waits for it. */
@@ -41,7 +44,7 @@ export class FileSession {
   private lastOpened: { files: ReadonlyArray<{ name: string; blob: Blob }>; recordingName: string } | null = null;
 
   constructor(
-    private readonly store: AppStore,
+    private readonly store: T,
     private readonly client: WsClient,
     private readonly makeWorker: () => WorkerLike,
     private readonly search: string = '',
@@ -54,7 +57,7 @@ export class FileSession {
    * doubling — every doubling copies them all (~6 % of the page's time opening 3 M events).
    */
   private reserveSpans(): void {
-    const { trace, spans } = this.store;
+    const { trace, spans } = this.store.data;
     if (this.spansReserved || this.expectedEvents === 0 || trace.length < RESERVE_AFTER_ROWS) return;
     this.spansReserved = true;
     spans.reserve(spans.spansFor(this.expectedEvents, trace.length));
@@ -108,7 +111,8 @@ export class FileSession {
     }
   }
 
-  backToLive(): void {
+  /** Leaves the file for the live stream (the page's store only: a compare side has no stream). */
+  backToLive(this: FileSession<T & { setLive(): void }>): void {
     this.requestId++;
     this.busy = false;
     // Terminate: a long import must not keep a core busy for a file nobody looks at.
@@ -144,21 +148,21 @@ export class FileSession {
   private onMessage(data: unknown): void {
     const msg: WorkerMessage | null = decodeWorkerMessage(data);
     if (!msg) {
-      this.store.setError('import worker sent a malformed message');
+      this.store.status.setError('import worker sent a malformed message');
       return;
     }
-    if (msg.id !== this.requestId || this.store.sourceKind !== 'file') return;
+    if (msg.id !== this.requestId || this.store.status.sourceKind !== 'file') return;
     switch (msg.type) {
       case 'progress':
-        this.store.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
+        this.store.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
         break;
       case 'start':
-        this.store.file = { ...this.store.file!, kind: msg.kind };
+        this.store.status.setFileKind(msg.kind);
         this.store.resetTrace(BigInt(msg.originNs));
         // Capped: a damaged index must not make the page allocate absurd columns up front.
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
-        if (this.expectedEvents > 0) this.store.trace.reserve(this.expectedEvents);
+        if (this.expectedEvents > 0) this.store.data.trace.reserve(this.expectedEvents);
         break;
       case 'batch':
         try {
@@ -172,7 +176,7 @@ export class FileSession {
         break;
       case 'done':
         this.busy = false;
-        if (msg.otherClockFiles !== undefined) this.store.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
+        if (msg.otherClockFiles !== undefined) this.store.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         this.store.finishFile(msg.diags, msg.diagCount);
         break;
       case 'error':

@@ -56,7 +56,7 @@ function liveSession(windowEvents: number) {
 
 /** The page's row `row` is the server's row `row + evictedEvents`, field for field. */
 function expectSameRows(app: AppStore, server: TraceStore, rows: number[]): void {
-  for (const row of rows) expect(app.trace.get(row)).toEqual(server.get(row + app.evictedEvents));
+  for (const row of rows) expect(app.trace.get(row)).toEqual(server.get(row + app.data.evictedEvents));
 }
 
 function expectSameSpans(a: SpanIndex, b: SpanIndex): void {
@@ -186,19 +186,19 @@ describe('live window: AppStore', () => {
     const W = 20_000;
     const s = liveSession(W);
     const generation = s.app.traceGeneration;
-    const resets = s.app.resetGeneration;
+    const resets = s.app.data.resetGeneration;
     let evictionsSeen = 0;
     let batchesWhileRebuilding = 0;
     for (let b = 0; b < 100; b++) {
       s.send(100); // 800 rows per batch, each with new path strings
       expect(s.app.trace.length).toBeLessThanOrEqual(hardCapRows(W));
-      expect(s.app.receivedEvents).toBe(s.server.length);
-      expect(s.app.evictedEvents + s.app.trace.length).toBe(s.server.length);
+      expect(s.app.data.receivedEvents).toBe(s.server.length);
+      expect(s.app.data.evictedEvents + s.app.trace.length).toBe(s.server.length);
       // The store's rows are exactly the server's newest rows, strings included.
       expectSameRows(s.app, s.server, [0, s.app.trace.length - 8, s.app.trace.length - 1]);
-      if (s.app.rebuilding) batchesWhileRebuilding++;
-      if (s.app.evictions > evictionsSeen) {
-        evictionsSeen = s.app.evictions;
+      if (s.app.data.rebuilding) batchesWhileRebuilding++;
+      if (s.app.data.evictions > evictionsSeen) {
+        evictionsSeen = s.app.data.evictions;
         // The rebuild started from the newest 3/4 window; what arrived meanwhile refilled it.
         expect(s.app.trace.length).toBeGreaterThan(0.75 * W);
         expect(s.app.trace.length).toBeLessThanOrEqual(W + 800);
@@ -206,11 +206,11 @@ describe('live window: AppStore', () => {
     }
     // 80 000 rows: the first rebuild starts past 25 000, each swap leaves ≈ 20 000, the next
     // starts 5 000 rows later; a rebuild of 15 000+ rows at 3 200 per 800-row batch spans batches.
-    expect(s.app.evictions).toBeGreaterThanOrEqual(4);
-    expect(batchesWhileRebuilding).toBeGreaterThanOrEqual(4 * s.app.evictions);
-    expect(s.app.evictedEvents).toBe(s.server.length - s.app.trace.length);
-    expect(s.app.traceGeneration).toBe(generation + s.app.evictions);
-    expect(s.app.resetGeneration).toBe(resets); // not a restart
+    expect(s.app.data.evictions).toBeGreaterThanOrEqual(4);
+    expect(batchesWhileRebuilding).toBeGreaterThanOrEqual(4 * s.app.data.evictions);
+    expect(s.app.data.evictedEvents).toBe(s.server.length - s.app.trace.length);
+    expect(s.app.traceGeneration).toBe(generation + s.app.data.evictions);
+    expect(s.app.data.resetGeneration).toBe(resets); // not a restart
     // Strings sent after the last eviction (paths of the newest syscall) decode in the page.
     expect(s.app.trace.readField('path', s.app.trace.length - ROWS_PER_OP)).toBe(`/f${100 * 100 - 1}`);
     // Spans, built across batches and grown since, equal a fresh pairing of the kept rows.
@@ -219,7 +219,7 @@ describe('live window: AppStore', () => {
     expectSameSpans(s.app.spans, fresh);
     // The counters count everything received.
     s.app.tickCounters();
-    expect(s.app.eventCount).toBe(s.server.length);
+    expect(s.app.status.eventCount).toBe(s.server.length);
   });
 
   it('reserves the whole window once past RESERVE_AFTER_ROWS, so no batch grows a store by copying', () => {
@@ -233,7 +233,7 @@ describe('live window: AppStore', () => {
       if (reservedAt >= 0) capacities.add(s.app.trace.capacityRows);
     }
     expect(reservedAt).toBeGreaterThan(0);
-    expect(s.app.evictions).toBeGreaterThanOrEqual(2);
+    expect(s.app.data.evictions).toBeGreaterThanOrEqual(2);
     // The live store, and every window swapped in for it, held exactly the hard cap.
     expect([...capacities]).toEqual([hardCapRows(W)]);
     // A rebuild never ran into the cap (which would finish it in one long step).
@@ -243,7 +243,7 @@ describe('live window: AppStore', () => {
   it('remaps the selection across an eviction, or clears it when it was evicted', () => {
     const s = liveSession(1000);
     s.send(150); // 1200 rows: under 1250, no eviction
-    expect(s.app.evictions).toBe(0);
+    expect(s.app.data.evictions).toBe(0);
     const row = 140 * ROWS_PER_OP + 3; // a fuse_send: begins a request span
     s.app.selectRow(row);
     const spanId = s.app.selectedSpanId;
@@ -252,8 +252,8 @@ describe('live window: AppStore', () => {
     s.app.setHover({ spanId, mergedCount: 1, paletteIdx: 0, clientXPx: 1, clientYPx: 1 });
     s.app.setHoverLink(0, 12);
     s.send(10); // 1280 rows → keeps the newest 750 (a small window is rebuilt in one step)
-    expect(s.app.evictions).toBe(1);
-    expect(s.app.evictedEvents).toBe(530);
+    expect(s.app.data.evictions).toBe(1);
+    expect(s.app.data.evictedEvents).toBe(530);
     expect(s.app.selectedRow).toBe(row - 530);
     expect(s.app.trace.get(s.app.selectedRow)).toEqual(event);
     expect(s.app.spans.beginRow.data[s.app.selectedSpanId]).toBe(s.app.selectedRow);
@@ -267,7 +267,7 @@ describe('live window: AppStore', () => {
     expect(s.app.trace.kindOf(9)).toBe('fuse_send');
     expect(s.app.selectedSpanId).toBeGreaterThanOrEqual(0);
     s.send(70);
-    expect(s.app.evictions).toBe(2);
+    expect(s.app.data.evictions).toBe(2);
     expect([s.app.selectedRow, s.app.selectedSpanId]).toEqual([-1, -1]);
   });
 
@@ -276,7 +276,7 @@ describe('live window: AppStore', () => {
     s.send(150);
     s.app.setRange(0, 20_000, true); // the first 20 syscalls; not following
     s.send(10);
-    expect(s.app.evictions).toBe(1);
+    expect(s.app.data.evictions).toBe(1);
     const start = s.app.trace.startNs;
     expect(start).toBe(s.server.tsNs[530]);
     expect(s.app.viewStartNs).toBe(start);
@@ -284,15 +284,15 @@ describe('live window: AppStore', () => {
 
     s.app.setRange(start + 1000, start + 500_000, true); // inside the window; the next cut is past its start
     s.send(70);
-    expect(s.app.evictions).toBe(2);
+    expect(s.app.data.evictions).toBe(2);
     expect(s.app.viewStartNs).toBe(s.app.trace.startNs);
     expect(s.app.viewEndNs).toBe(start + 500_000);
 
     s.app.setRange(start + 1000, start + 11_000, true);
-    s.app.setFollowLive(true); // follows with this 10 µs width
+    s.app.view.setFollowLive(true); // follows with this 10 µs width
     s.send(70);
-    expect(s.app.evictions).toBe(3);
-    s.app.followNow();
+    expect(s.app.data.evictions).toBe(3);
+    s.app.view.followNow();
     expect(s.app.viewEndNs - s.app.viewStartNs).toBe(10_000);
     expect(s.app.viewEndNs).toBe(s.app.trace.endNs);
     expect(s.app.trace.endNs).toBe(s.server.endNs);
@@ -301,9 +301,9 @@ describe('live window: AppStore', () => {
   it('a smaller window evicts at once; an opened file is never evicted', () => {
     const s = liveSession(DEFAULT_WINDOW_EVENTS);
     s.send(300); // 2400 rows
-    expect(s.app.evictions).toBe(0);
+    expect(s.app.data.evictions).toBe(0);
     s.app.setWindowEvents(1000); // at once, to exactly the window
-    expect(s.app.evictions).toBe(1);
+    expect(s.app.data.evictions).toBe(1);
     expect(s.app.trace.length).toBe(1000);
     expectSameRows(s.app, s.server, [0, 999]);
 
@@ -320,18 +320,18 @@ describe('live window: AppStore', () => {
       file.ingestBatch(batch.frame);
     }
     expect(file.trace.length).toBe(4000);
-    expect(file.evictions).toBe(0);
-    expect(file.evictedEvents).toBe(0);
+    expect(file.data.evictions).toBe(0);
+    expect(file.data.evictedEvents).toBe(0);
   });
 
   it('a reset starts the counts over', () => {
     const s = liveSession(1000);
     s.send(200);
-    expect(s.app.evictedEvents).toBeGreaterThan(0);
-    const resets = s.app.resetGeneration;
+    expect(s.app.data.evictedEvents).toBeGreaterThan(0);
+    const resets = s.app.data.resetGeneration;
     s.app.resetTrace(0n);
-    expect([s.app.evictedEvents, s.app.evictions, s.app.trace.length]).toEqual([0, 0, 0]);
-    expect(s.app.resetGeneration).toBe(resets + 1);
-    expect(s.app.windowEvents).toBe(1000); // the setting stays
+    expect([s.app.data.evictedEvents, s.app.data.evictions, s.app.trace.length]).toEqual([0, 0, 0]);
+    expect(s.app.data.resetGeneration).toBe(resets + 1);
+    expect(s.app.data.windowEvents).toBe(1000); // the setting stays
   });
 });

@@ -10,6 +10,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
+import { enableProbes, probeOf } from '../views/probes.ts';
 
 /** Nothing changed for this long → idle. */
 export const IDLE_QUIET_MS = 100;
@@ -88,8 +89,8 @@ const nullIfNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 function sideInfo(s: CompareSide): CompareSideInfo {
   return {
-    label: s.file?.label ?? '', phase: s.importStatus.phase, events: s.trace.length, spans: s.spans.count,
-    drawnLanes: s.drawnLanes, drawnPrimitives: s.drawnPrimitives, viewStartNs: s.viewStartNs, viewEndNs: s.viewEndNs,
+    label: s.status.file?.label ?? '', phase: s.status.importStatus.phase, events: s.trace.length, spans: s.spans.count,
+    drawnLanes: s.status.drawnLanes, drawnPrimitives: s.status.drawnPrimitives, viewStartNs: s.viewStartNs, viewEndNs: s.viewEndNs,
     anchorNs: s.anchorNs, markerNs: s.markerNs, cursorNs: s.cursorNs, selectedSpanId: s.selectedSpanId,
   };
 }
@@ -99,30 +100,32 @@ declare global {
 }
 
 export function installTestHooks(win: Window, store: AppStore, scheduler: RafScheduler, client: WsClient, session: FileSession, compare: CompareSession): () => void {
+  // The views answer findSpan / findLockWait through the probe registry, which is off until now.
+  enableProbes();
   const hooks: FusescopeHooks = {
     stats: () => ({
       events: store.trace.length,
       spans: store.spans.count,
       lanes: store.spans.lanes.length,
-      drawnLanes: store.drawnLanes,
-      drawnPrimitives: store.drawnPrimitives,
+      drawnLanes: store.status.drawnLanes,
+      drawnPrimitives: store.status.drawnPrimitives,
       frames: scheduler.frames,
-      paused: store.serverState?.paused ?? false,
+      paused: store.status.serverState?.paused ?? false,
       followLive: store.followLive,
       viewStartNs: store.viewStartNs,
       viewEndNs: store.viewEndNs,
-      missedEvents: store.missedEvents,
-      connected: store.connection === 'open',
-      generation: store.resetGeneration,
+      missedEvents: store.data.missedEvents,
+      connected: store.status.connection === 'open',
+      generation: store.data.resetGeneration,
     }),
     liveWindow: () => ({
-      windowEvents: store.windowEvents,
-      maxRows: hardCapRows(store.windowEvents),
-      rebuilding: store.rebuilding,
+      windowEvents: store.data.windowEvents,
+      maxRows: hardCapRows(store.data.windowEvents),
+      rebuilding: store.data.rebuilding,
       storeRows: store.trace.length,
-      evictedEvents: store.evictedEvents,
-      evictions: store.evictions,
-      receivedEvents: store.receivedEvents,
+      evictedEvents: store.data.evictedEvents,
+      evictions: store.data.evictions,
+      receivedEvents: store.data.receivedEvents,
       startNs: store.trace.startNs,
       endNs: store.trace.endNs,
     }),
@@ -132,7 +135,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     },
     findSpan: (kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
-      return store.probe?.findSpan(kind) ?? null;
+      return probeOf(store, 'timeline')?.findSpan(kind) ?? null;
     },
     selection: () => {
       const id = store.selectedSpanId;
@@ -140,7 +143,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       return { spanId: id, beginRow: store.spans.beginRow.data[id]!, kind: SPAN_KIND_NAMES[store.spans.kind.data[id]!]! };
     },
     selectedRow: () => store.selectedRow,
-    findLockWait: () => store.locksProbe?.findWait() ?? null,
+    findLockWait: () => probeOf(store, 'locks')?.findWait() ?? null,
     aliasGroups: () => store.aliases.groups(),
     derived: () => {
       let hits = 0;
@@ -163,7 +166,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
         cacheEvents: store.cache.eventCount, cacheHits: hits, cacheMisses: misses, firstMissRow, firstHitRow,
       };
     },
-    tab: () => store.tab,
+    tab: () => store.view.tab,
     unended: () => {
       const s = store.spans;
       const out = { complete: s.complete, openEnded: [] as number[], begunBefore: [] as number[], inferredHolds: [] as number[] };
@@ -175,13 +178,13 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       return out;
     },
     reveal: (spanId) => store.reveal(spanId, -1),
-    source: () => store.sourceKind,
+    source: () => store.status.sourceKind,
     replay: () => ({
-      playheadNs: store.playheadNs, playing: store.replay.playing, speed: store.replay.speed,
-      startNs: store.replay.startNs, endNs: store.replay.endNs, loop: store.loopActive,
+      playheadNs: store.playheadNs, playing: store.replay.playhead.playing, speed: store.replay.playhead.speed,
+      startNs: store.replay.playhead.startNs, endNs: store.replay.playhead.endNs, loop: store.replay.loopActive,
     }),
     importStatus: () => ({
-      ...store.importStatus, diagCount: store.diagCount, diagLines: [...store.diagLines], label: store.file?.label ?? '',
+      ...store.status.importStatus, diagCount: store.status.diagCount, diagLines: [...store.status.diagLines], label: store.status.file?.label ?? '',
     }),
     compare: () => {
       const p = compare.pair;
@@ -195,7 +198,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     compareFindSpan: (side, kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`compareFindSpan: unknown kind ${kind}`);
       const p = compare.pair;
-      return (side === 'a' ? p?.a : p?.b)?.probe?.findSpan(kind) ?? null;
+      const s = side === 'a' ? p?.a : p?.b;
+      return s ? probeOf(s, 'timeline')?.findSpan(kind) ?? null : null;
     },
   };
   win.__fusescope = hooks;

@@ -9,6 +9,11 @@ describe('url state', () => {
   it('drops what it does not understand', () => {
     expect(decodeViewState('#tab=nope&t0=5&t1=2&sel=-3&theme=blue')).toEqual({});
   });
+  it('accepts exactly the tabs of the views registry', () => {
+    for (const id of ['locks', 'aliases', 'cache', 'area', 'accounting']) expect(decodeViewState(`#tab=${id}`)).toEqual({ tab: id });
+    expect(decodeViewState('#tab=timeline')).toEqual({});
+    expect(decodeViewState('#tab=registry')).toEqual({});
+  });
   it('writes no range while following live', () => {
     expect(encodeViewState({ tab: 'locks' })).toBe('tab=locks');
   });

@@ -12,7 +12,8 @@
 // given in the query string (`?window=500000`), the hash's value wins. `sel` is the row in the
 // stream, evicted rows included, so it names the same event after an eviction.
 
-import { VIEW_TABS, type Theme, type ViewTab } from './app-store.ts';
+import { isViewTab, type ViewTab } from '../views/registry.ts';
+import type { Theme } from './view-state.ts';
 import { DEFAULT_WINDOW_EVENTS, clampWindowEvents } from './live-window.ts';
 
 export interface UrlViewState {
@@ -75,7 +76,7 @@ export function decodeViewState(hash: string): UrlViewState {
   const rec = p.get('rec');
   if (rec) out.recording = rec;
   const tab = p.get('tab');
-  if (tab && (VIEW_TABS as readonly string[]).includes(tab)) out.tab = tab as ViewTab;
+  if (tab && isViewTab(tab)) out.tab = tab;
   const t0 = Number(p.get('t0'));
   const t1 = Number(p.get('t1'));
   if (p.has('t0') && p.has('t1') && Number.isFinite(t0) && Number.isFinite(t1) && t1 > t0) {

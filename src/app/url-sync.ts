@@ -8,20 +8,20 @@ import type { CompareSession } from './compare-session.ts';
 import { decodeViewState, encodeViewState, windowEventsFromUrl, type UrlViewState } from './url-state.ts';
 
 export function currentViewState(store: AppStore, compare?: CompareSession): UrlViewState {
-  if (compare?.pair) return { compare: compare.recordingNames ?? undefined, theme: store.theme };
+  if (compare?.pair) return { compare: compare.recordingNames ?? undefined, theme: store.view.theme };
   return {
-    scenario: store.sourceKind === 'live' ? store.serverState?.scenario : undefined,
-    recording: store.sourceKind === 'file' && store.file?.recordingName ? store.file.recordingName : undefined,
-    tab: store.tab,
+    scenario: store.status.sourceKind === 'live' ? store.status.serverState?.scenario : undefined,
+    recording: store.status.sourceKind === 'file' && store.status.file?.recordingName ? store.status.file.recordingName : undefined,
+    tab: store.view.tab,
     ...(store.followLive ? {} : { startNs: store.viewStartNs, endNs: store.viewEndNs }),
     // The stream's row (evicted rows included): the same event after a restart of the scenario.
-    selectedRow: store.selectedRow >= 0 ? store.selectedRow + store.evictedEvents : -1,
-    query: store.query,
-    theme: store.theme,
-    pins: [...store.pinnedTasks],
+    selectedRow: store.selectedRow >= 0 ? store.selectedRow + store.data.evictedEvents : -1,
+    query: store.view.query,
+    theme: store.view.theme,
+    pins: [...store.view.pinnedTasks],
     areaFromNs: store.areaFromNs,
     areaToNs: store.areaToNs,
-    windowEvents: store.windowEvents,
+    windowEvents: store.data.windowEvents,
   };
 }
 
@@ -32,19 +32,19 @@ export function currentViewState(store: AppStore, compare?: CompareSession): Url
  */
 export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession, compare?: CompareSession, search = ''): boolean {
   const s = decodeViewState(hash);
-  if (s.theme) store.setTheme(s.theme);
+  if (s.theme) store.view.setTheme(s.theme);
   const windowEvents = windowEventsFromUrl(search, hash);
   if (windowEvents !== undefined) store.setWindowEvents(windowEvents);
   if (s.compare && compare) {
     compare.open({ name: s.compare[0] }, { name: s.compare[1] });
     return true;
   }
-  if (s.tab) store.setTab(s.tab);
-  if (s.query) store.setQuery(s.query);
+  if (s.tab) store.view.setTab(s.tab);
+  if (s.query) store.view.setQuery(s.query);
   if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
-  if (s.pins) store.setPins(s.pins);
+  if (s.pins) store.view.setPins(s.pins);
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
-  if (s.tab) store.setTab(s.tab);
+  if (s.tab) store.view.setTab(s.tab);
   if (s.recording) {
     void session.openRecording(s.recording).then(() => {
       if (s.startNs !== undefined && s.endNs !== undefined) restoreRangeWhenLoaded(store, s.startNs, s.endNs);
@@ -60,10 +60,10 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
   // trace — not in the tail of the old stream that may still arrive before the reset.
   let sentAtGeneration = -1;
   const unsubscribe = store.subscribe(() => {
-    if (sentAtGeneration < 0 && store.connection === 'open' && store.serverState) {
-      sentAtGeneration = store.resetGeneration;
+    if (sentAtGeneration < 0 && store.status.connection === 'open' && store.status.serverState) {
+      sentAtGeneration = store.data.resetGeneration;
       client.send({ type: 'scenario', name: s.scenario! });
-    } else if (sentAtGeneration >= 0 && store.resetGeneration > sentAtGeneration) {
+    } else if (sentAtGeneration >= 0 && store.data.resetGeneration > sentAtGeneration) {
       unsubscribe();
       if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
     }
@@ -74,8 +74,8 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
 /** Opening a file fits it in view; a linked range is applied once the file has loaded. */
 function restoreRangeWhenLoaded(store: AppStore, startNs: number, endNs: number): void {
   const unsubscribe = store.subscribe(() => {
-    if (store.importStatus.phase === 'failed' || store.sourceKind !== 'file') unsubscribe();
-    else if (store.importStatus.phase === 'done') {
+    if (store.status.importStatus.phase === 'failed' || store.status.sourceKind !== 'file') unsubscribe();
+    else if (store.status.importStatus.phase === 'done') {
       unsubscribe();
       store.setRange(startNs, endNs, true);
     }

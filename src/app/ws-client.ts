@@ -54,17 +54,17 @@ export class WsClient {
     this.retryTimer = null;
     this.ws?.close();
     this.ws = null;
-    this.store.setConnection('closed');
+    this.store.status.setConnection('closed');
   }
 
   send(msg: ClientMessage): void {
     if (this.ws?.open) this.ws.send(JSON.stringify(msg));
-    else this.store.setError(`not connected: ${msg.type} not sent`);
+    else this.store.status.setError(`not connected: ${msg.type} not sent`);
   }
 
   setPaused(paused: boolean): void {
     this.send({ type: paused ? 'pause' : 'resume' });
-    this.store.setPausedLocally(paused);
+    this.store.status.setPausedLocally(paused);
   }
 
   /** The socket worker, started on first use; null where workers cannot be used. */
@@ -83,7 +83,7 @@ export class WsClient {
   }
 
   private connect(): void {
-    this.store.setConnection('connecting');
+    this.store.status.setConnection('connecting');
     const worker = this.socketWorker();
     const sock = worker ? this.workerSocket(worker) : this.pageSocket();
     this.ws = sock;
@@ -113,7 +113,7 @@ export class WsClient {
         break;
       case 'close':
         sock.open = false;
-        if (msg.reason) this.store.setError(`${msg.reason}; reconnecting`);
+        if (msg.reason) this.store.status.setError(`${msg.reason}; reconnecting`);
         this.onClose(sock);
         break;
       case 'text':
@@ -143,13 +143,13 @@ export class WsClient {
 
   private onOpen(): void {
     this.retryMs = RECONNECT_MIN_MS;
-    this.store.setConnection('open');
+    this.store.status.setConnection('open');
   }
 
   private onClose(sock: SocketLike): void {
     if (this.ws !== sock) return;
     this.ws = null;
-    this.store.setConnection('closed');
+    this.store.status.setConnection('closed');
     if (this.stopped) return;
     this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
@@ -160,7 +160,7 @@ export class WsClient {
     if (typeof data === 'string') {
       const parsed = parseServerMessage(data);
       if (!parsed.ok) {
-        this.store.setError(`server message: ${parsed.code}: ${parsed.message}`);
+        this.store.status.setError(`server message: ${parsed.code}: ${parsed.message}`);
         return;
       }
       const msg = parsed.value;
@@ -177,13 +177,13 @@ export class WsClient {
           this.store.setServerState(msg.state);
           break;
         case 'error':
-          this.store.setError(`server: ${msg.code}: ${msg.message}`);
+          this.store.status.setError(`server: ${msg.code}: ${msg.message}`);
           break;
       }
       return;
     }
     if (!(data instanceof ArrayBuffer)) {
-      this.store.setError('unexpected non-binary frame');
+      this.store.status.setError('unexpected non-binary frame');
       return;
     }
     this.pendingFrames++;
@@ -191,7 +191,7 @@ export class WsClient {
       this.store.ingestBatch(new Uint8Array(data));
     } catch (e) {
       // The string table is now out of step with the server's: start over on a new connection.
-      this.store.setError(`batch rejected: ${(e as Error).message}; reconnecting`);
+      this.store.status.setError(`batch rejected: ${(e as Error).message}; reconnecting`);
       ws.close();
     } finally {
       this.pendingFrames--;

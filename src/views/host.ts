@@ -1,8 +1,9 @@
 // What a view needs from the app, as an interface so views never import src/app (layering:
-// render ◄ views ◄ app). The app's AppStore implements it; tests can fake it.
+// render ◄ views ◄ app). The app's AppStore implements it; tests can fake it. The e2e tests' probes
+// are not part of it (views/probes.ts).
 
 import type { TraceStore } from '../trace/store.ts';
-import type { SpanIndex, SpanKindName } from '../trace/spans.ts';
+import type { SpanIndex } from '../trace/spans.ts';
 import type { AliasIndex } from '../trace/derive/aliases.ts';
 import type { LockIndex } from '../trace/derive/locks.ts';
 import type { CacheIndex } from '../trace/derive/cache.ts';
@@ -33,16 +34,6 @@ export interface HoverInfo {
   clientYPx: number;
 }
 export const NO_HOVER: HoverInfo = { spanId: -1, mergedCount: 0, paletteIdx: -1, clientXPx: 0, clientYPx: 0 };
-
-/** What a drawn view can answer for the e2e test hooks. */
-export interface ViewProbe {
-  findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
-}
-
-/** What the locks view answers for the e2e hooks: a clickable wait and its holder. */
-export interface LocksProbe {
-  findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
-}
 
 export interface ViewHost {
   readonly trace: TraceStore;
@@ -101,6 +92,4 @@ export interface ViewHost {
   /** Sets the area selection (NaN, NaN clears it). */
   setArea(fromNs: number, toNs: number): void;
   reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void;
-  setProbe(probe: ViewProbe | null): void;
-  setLocksProbe(probe: LocksProbe | null): void;
 }

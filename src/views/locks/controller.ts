@@ -8,7 +8,8 @@ import { ElementSize } from '../../render/element-size.ts';
 import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
 import { attachTimeInteraction } from '../../render/time-interact.ts';
 import { timeTicks } from '../../render/ticks.ts';
-import type { LocksProbe, ViewHost } from '../host.ts';
+import type { ViewHost } from '../host.ts';
+import { registerProbe, type LocksProbe } from '../probes.ts';
 import { buildLocksModel, clickTarget, hitTestLocks, type LocksFilter, type LocksModel } from './model.ts';
 import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLocks, lockRowAtPx, lockRowTopPx } from './draw.ts';
 
@@ -39,8 +40,7 @@ export class LocksController implements LocksProbe {
       },
       onLeave: () => host.setHoverLink(-1, 0),
     }));
-    host.setLocksProbe(this);
-    this.disposers.push(() => host.setLocksProbe(null));
+    this.disposers.push(registerProbe(host, 'locks', this));
   }
 
   dispose(): void {

@@ -8,7 +8,8 @@ import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
 import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
 import { ElementSize } from '../../render/element-size.ts';
 import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
-import { NO_HOVER, type ViewHost, type ViewProbe } from '../host.ts';
+import { NO_HOVER, type ViewHost } from '../host.ts';
+import { registerProbe, type ViewProbe } from '../probes.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
@@ -73,8 +74,7 @@ export class TimelineController implements ViewProbe {
     this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; });
     if (opts.keyboard !== false) this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
     this.installZoom();
-    host.setProbe(this);
-    this.disposers.push(() => host.setProbe(null));
+    this.disposers.push(registerProbe(host, 'timeline', this));
   }
 
   dispose(): void {

@@ -1,0 +1,173 @@
+// Where the trace comes from and how that is going, as the chrome shows it: the websocket's
+// connection and the server's state, or the opened file's import progress, clock notes and
+// diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
+
+import type { ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { FileKind, ImportPhase } from './import-protocol.ts';
+import type { Changed } from './view-state.ts';
+
+export type ConnectionStatus = 'connecting' | 'open' | 'closed';
+/** Where the trace comes from: the server's websocket, or a file opened in this page. */
+export type SourceKind = 'live' | 'file';
+export interface OpenedFile {
+  /** File name(s) as shown (`trace.txt + fuse2fs-d.log`). */
+  label: string;
+  kind: FileKind;
+  /** A recording opened from the server's list (`rec=` in the URL); '' for a dropped file. */
+  recordingName: string;
+}
+export interface ImportStatus {
+  phase: ImportPhase | 'idle';
+  doneBytes: number;
+  totalBytes: number;
+}
+export const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
+
+export interface FileClocks {
+  /** Files whose times are on another clock than the first file's (not comparable with it). */
+  otherClockFiles: number;
+  /** They were moved so they start with the first file (the "align starts" re-open). */
+  aligned: boolean;
+}
+export const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
+
+export class SourceStatus {
+  sourceKind: SourceKind = 'live';
+  connection: ConnectionStatus = 'connecting';
+  serverState: SessionState | null = null;
+  scenarios: ScenarioInfo[] = [];
+  /** What the server streams (its hello's `source`). */
+  source = '';
+  /** Last error from the server, the decoder or the import, shown in the header. */
+  lastError = '';
+
+  file: OpenedFile | null = null;
+  importStatus: ImportStatus = NO_IMPORT;
+  /** First diagnostics of the opened file, formatted `file:line: message`, and their total. */
+  diagLines: readonly string[] = [];
+  diagCount = 0;
+  /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
+  fileClocks: FileClocks = NO_FILE_CLOCKS;
+
+  /** Events received (evicted ones included), refreshed with the counters. */
+  eventCount = 0;
+  spanCount = 0;
+  eventsPerSec = 0;
+  drawnLanes = 0;
+  drawnPrimitives = 0;
+  private rateSamples: { wallMs: number; events: number }[] = [];
+
+  constructor(private readonly changed: Changed, private readonly nowMs: () => number) {}
+
+  // --- the live stream ------------------------------------------------------------------------
+
+  setConnection(status: ConnectionStatus): void {
+    if (status === this.connection) return;
+    this.connection = status;
+    this.changed(true);
+  }
+
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState): void {
+    this.source = source;
+    this.scenarios = scenarios;
+    this.lastError = '';
+    this.setServerState(state);
+  }
+
+  setServerState(state: SessionState): void {
+    this.serverState = state;
+    this.changed(true);
+  }
+
+  /** Optimistic local pause flag until the server's state message confirms it. */
+  setPausedLocally(paused: boolean): void {
+    if (!this.serverState) return;
+    this.serverState = { ...this.serverState, paused };
+    this.changed(true);
+  }
+
+  setError(message: string): void {
+    this.lastError = message;
+    this.changed(true);
+  }
+
+  /** Back to the live stream; no notify (the trace's reset does). */
+  setLive(): void {
+    this.sourceKind = 'live';
+    this.file = null;
+    this.importStatus = NO_IMPORT;
+    this.diagLines = [];
+    this.diagCount = 0;
+    this.fileClocks = NO_FILE_CLOCKS;
+    this.lastError = '';
+  }
+
+  // --- an opened file -------------------------------------------------------------------------
+
+  /** A file is being opened; no notify (the trace's reset does). */
+  beginFile(file: OpenedFile): void {
+    this.sourceKind = 'file';
+    this.file = file;
+    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0 };
+    this.diagLines = [];
+    this.diagCount = 0;
+    this.fileClocks = NO_FILE_CLOCKS;
+    this.lastError = '';
+  }
+
+  /** The worker says what the file is (import, recording); no notify (a reset follows). */
+  setFileKind(kind: FileKind): void {
+    if (this.file) this.file = { ...this.file, kind };
+  }
+
+  setImportStatus(status: ImportStatus): void {
+    this.importStatus = status;
+    this.changed(true);
+  }
+
+  /** Set before finishing (which notifies), or alone with notify. */
+  setFileClocks(clocks: FileClocks, notify = true): void {
+    this.fileClocks = clocks;
+    this.changed(notify);
+  }
+
+  /** All rows are in: the diagnostics are shown; no notify (the owner's finish does). */
+  finishFile(diagLines: readonly string[], diagCount: number): void {
+    this.importStatus = { ...this.importStatus, phase: 'done', doneBytes: this.importStatus.totalBytes };
+    this.diagLines = diagLines;
+    this.diagCount = diagCount;
+  }
+
+  failFile(message: string): void {
+    this.importStatus = { ...this.importStatus, phase: 'failed' };
+    this.lastError = message;
+    this.changed(true);
+  }
+
+  // --- counters -------------------------------------------------------------------------------
+
+  reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void {
+    this.drawnLanes = stats.drawnLanes;
+    this.drawnPrimitives = stats.drawnPrimitives;
+  }
+
+  /** The trace started over: the rate is measured afresh. */
+  resetRate(): void {
+    this.rateSamples = [];
+  }
+
+  /** Refreshes the counters from the trace's figures (call every COUNTER_PERIOD_MS); returns whether they changed. */
+  refreshCounters(receivedEvents: number, spanCount: number): boolean {
+    const wallMs = this.nowMs();
+    this.rateSamples.push({ wallMs, events: receivedEvents });
+    while (this.rateSamples.length > 2 && wallMs - this.rateSamples[0]!.wallMs > 1000) this.rateSamples.shift();
+    const first = this.rateSamples[0]!;
+    const dtMs = wallMs - first.wallMs;
+    const rate = dtMs > 0 ? Math.max(0, Math.round(((receivedEvents - first.events) * 1000) / dtMs)) : 0;
+    if (receivedEvents === this.eventCount && spanCount === this.spanCount && rate === this.eventsPerSec) return false;
+    this.eventCount = receivedEvents;
+    this.spanCount = spanCount;
+    this.eventsPerSec = rate;
+    return true;
+  }
+}

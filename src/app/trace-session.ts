@@ -1,0 +1,170 @@
+// The data of one trace in the page: the TraceStore, its SpanIndex and derived indexes, the
+// generations that say when they were replaced, the gaps counted, and the live window that keeps
+// a live trace to its newest rows (live-window.ts). Batches go in here; no React, no view state.
+// A window swapped in renumbers rows and spans: `onSwap` lets the owner remap what named them.
+
+import { TraceStore } from '../trace/store.ts';
+import { SpanIndex } from '../trace/spans.ts';
+import { KIND_CODE } from '../trace/schema.ts';
+import { applyBatch, decodeBatch } from '../trace/wire.ts';
+import { AliasIndex } from '../trace/derive/aliases.ts';
+import { LockIndex } from '../trace/derive/locks.ts';
+import { CacheIndex } from '../trace/derive/cache.ts';
+import type { GapMark } from '../views/host.ts';
+import {
+  DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut,
+  shouldEvict, type WindowedTrace,
+} from './live-window.ts';
+
+export class TraceSession {
+  trace = new TraceStore();
+  spans = new SpanIndex();
+  aliases = new AliasIndex();
+  locks = new LockIndex();
+  cache = new CacheIndex();
+  /** Bumped whenever trace / spans / derived indexes are replaced: a reset, or a live-window eviction. */
+  traceGeneration = 0;
+  /** Bumped only when the trace starts over (hello, reset, file): row numbers restart from 0. */
+  resetGeneration = 0;
+  gaps: GapMark[] = [];
+  missedEvents = 0;
+  /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
+  derivedVersion = 0;
+
+  /** A live session keeps about this many of the newest rows; older ones are evicted from the page. */
+  windowEvents = DEFAULT_WINDOW_EVENTS;
+  /** Rows evicted since the trace started: store row r is the stream's row r + evictedEvents. */
+  evictedEvents = 0;
+  /** Evictions since the trace started. */
+  evictions = 0;
+  /** The next window, being built while the stream goes on (null when none is under way). */
+  private rebuild: WindowRebuild | null = null;
+
+  constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}) {}
+
+  /** Starts a fresh trace (hello, reset, a file): the server's string table restarts too. */
+  reset(originNs: bigint): void {
+    this.trace = new TraceStore(originNs);
+    this.spans = new SpanIndex();
+    this.aliases = new AliasIndex();
+    this.locks = new LockIndex();
+    this.cache = new CacheIndex();
+    this.traceGeneration++;
+    this.resetGeneration++;
+    this.evictedEvents = 0;
+    this.evictions = 0;
+    this.rebuild = null;
+    this.gaps = [];
+    this.missedEvents = 0;
+  }
+
+  /** Events received since the trace started, evicted ones included. */
+  get receivedEvents(): number {
+    return this.evictedEvents + this.trace.length;
+  }
+
+  /** Whether the next window is being built (for the test hooks). */
+  get rebuilding(): boolean {
+    return this.rebuild !== null;
+  }
+
+  /**
+   * Decodes and appends one binary batch; throws WireError on a malformed one. A `live` store that
+   * outgrew its window (plus slack) gets the next window built alongside, a step per batch, and
+   * swapped in when it has caught up. Returns whether React must hear of it (gaps, an eviction).
+   */
+  ingest(frame: Uint8Array, live: boolean): boolean {
+    const from = this.trace.length;
+    applyBatch(this.trace, decodeBatch(frame));
+    const gapsAdded = this.collectGaps(from);
+    this.spans.update(this.trace);
+    this.aliases.update(this.trace);
+    this.locks.update(this.spans, this.trace);
+    this.cache.update(this.trace);
+    const evicted = live && this.advanceWindow(this.trace.length - from);
+    return gapsAdded || evicted;
+  }
+
+  /** Records the gap events among rows [from, length): they are counted even once evicted. */
+  private collectGaps(from: number): boolean {
+    const gapCode = KIND_CODE.gap;
+    const kinds = this.trace.kinds;
+    let gapsAdded = false;
+    for (let row = from; row < this.trace.length; row++) {
+      if (kinds[row] !== gapCode) continue;
+      const missed = this.trace.readField('missedEvents', row) as number;
+      this.gaps.push({
+        fromTsNs: this.trace.readField('fromTsNs', row) as number,
+        toTsNs: this.trace.readField('toTsNs', row) as number,
+        missedEvents: missed,
+      });
+      this.missedEvents += missed;
+      gapsAdded = true;
+    }
+    return gapsAdded;
+  }
+
+  /** Sets the live window (clamped); a smaller one evicts a `live` trace at once, down to it. Returns whether it changed. */
+  setWindowEvents(n: number, live: boolean): boolean {
+    const windowEvents = clampWindowEvents(n);
+    if (windowEvents === this.windowEvents) return false;
+    this.windowEvents = windowEvents;
+    this.rebuild = null;
+    if (live && shouldEvict(this.trace.length, windowEvents)) this.swapIn(evictToWindow(this.trace, windowEvents));
+    return true;
+  }
+
+  /**
+   * Starts building the next window when the store holds more than the window plus its slack,
+   * advances it by a budget for `arrivedRows` new rows (all at once past the hard cap), and swaps it
+   * in when it has caught up. Returns whether it did.
+   */
+  private advanceWindow(arrivedRows: number): boolean {
+    reserveLiveWindow(this.trace, this.windowEvents);
+    if (!this.rebuild) {
+      if (!shouldEvict(this.trace.length, this.windowEvents)) return false;
+      // Reserved for as many rows as the store may hold (the hard cap; spans by the rate so far), so
+      // neither it nor, once swapped in, the live store it becomes grows by copying.
+      const capRows = hardCapRows(this.windowEvents);
+      this.rebuild = new WindowRebuild(this.trace, rebuildCut(this.trace.length, this.windowEvents), capRows, this.spans.spansFor(capRows, this.trace.length));
+    }
+    const r = this.rebuild;
+    const budget = this.trace.length > hardCapRows(this.windowEvents) ? Infinity : rebuildBudget(arrivedRows);
+    if (!r.step(budget)) return false;
+    this.rebuild = null;
+    this.swapIn(r.result());
+    return true;
+  }
+
+  /** Makes `w` the trace; the owner remaps what names a row or a span id. */
+  private swapIn(w: WindowedTrace): void {
+    this.trace = w.trace;
+    this.spans = w.spans;
+    this.aliases = w.aliases;
+    this.locks = w.locks;
+    this.cache = w.cache;
+    this.traceGeneration++;
+    this.evictedEvents += w.droppedRows;
+    this.evictions++;
+    this.onSwap(w);
+  }
+
+  /** The trace is complete: spans still open never end in it, and growth slack is trimmed. */
+  finish(): void {
+    // Open spans are open-ended now (SpanIndex.markComplete).
+    this.spans.markComplete();
+    // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
+    this.trace.trim();
+    this.spans.trim();
+    this.locks.trim(this.spans);
+    this.cache.trim();
+  }
+
+  /** Picks up changes of the derived indexes (call at the counter rate); returns whether they changed. */
+  refreshDerivedVersion(): boolean {
+    const derived = this.aliases.version + this.locks.version + this.cache.version;
+    if (derived === this.derivedVersion) return false;
+    this.derivedVersion = derived;
+    return true;
+  }
+}

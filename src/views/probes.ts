@@ -1,0 +1,45 @@
+// The e2e tests' channel to the drawn views (src/app/test-hooks.ts reads it): a controller that can
+// answer "where is a span / a lock wait on screen" registers here under the ViewHost it draws.
+// Not part of ViewHost, and inert until the test hooks enable it: registering is then a no-op and
+// nothing is kept. Keyed weakly by host, so a compare side's probes go with the side.
+
+import type { SpanKindName } from '../trace/spans.ts';
+
+/** What a drawn timeline answers: a clickable span of a kind. */
+export interface ViewProbe {
+  findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+}
+
+/** What the locks view answers: a clickable wait and its holder. */
+export interface LocksProbe {
+  findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+}
+
+export interface Probes {
+  timeline?: ViewProbe;
+  locks?: LocksProbe;
+}
+
+let registry: WeakMap<object, Probes> | null = null;
+
+/** Called by the test hooks: from now on views register their probes. */
+export function enableProbes(): void {
+  registry ??= new WeakMap();
+}
+
+/** Registers `probe` for `host`; returns its unregistration (call on dispose). */
+export function registerProbe<K extends keyof Probes>(host: object, kind: K, probe: NonNullable<Probes[K]>): () => void {
+  if (!registry) return () => {};
+  let probes = registry.get(host);
+  if (!probes) registry.set(host, (probes = {}));
+  const p = probes;
+  p[kind] = probe;
+  return () => {
+    if (p[kind] === probe) delete p[kind];
+  };
+}
+
+/** The probe registered for `host`, or null (none drawn, or probes not enabled). */
+export function probeOf<K extends keyof Probes>(host: object, kind: K): NonNullable<Probes[K]> | null {
+  return registry?.get(host)?.[kind] ?? null;
+}
