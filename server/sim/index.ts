@@ -92,7 +92,7 @@ export class Simulation {
       const p = new Proc(`${t.name}/${tid}`, tid);
       this.liveAppThreads++;
       // A small random start offset so threads do not move in lockstep.
-      core.sched.spawn(p, appThread(p, core, this.kernel, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
+      core.sched.spawn(p, appThread(p, core, this.kernel.vfs, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
     });
     if (s.writebackIntervalNs > 0) {
       const p = (this.kworker = new Proc(`kworker/u8:1/${KWORKER_TID}`, KWORKER_TID));
