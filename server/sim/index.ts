@@ -11,11 +11,11 @@ import { DevFuse } from './dev-fuse.ts';
 import { IN_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
 import { TaskBufs, readInHeaderInto, type SimInHeader } from './proto.ts';
 import { KernelModel, type LocalBackend, type MappingCheckStats } from './kernel/kernel.ts';
-import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios.ts';
+import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
 import { serverThread } from './server/server-thread.ts';
 
-export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios.ts';
+export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 export type { MappingCheckStats } from './kernel/kernel.ts';
 export { validateMapping } from './kernel/validate.ts';
 
