@@ -23,9 +23,6 @@ export interface LocalBackend {
   isWrittenRange(ino: number, posBytes: number, lenBytes: number): boolean;
 }
 
-/** Sends one request and returns its reply; what the rest of the kernel model sees of FUSE. */
-export type RequestFn = (proc: Proc, opcode: number, nodeId: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void) => ProcStep<Reply>;
-
 export class FuseTransport {
   private nextUnique = FUSE_REQ_ID_STEP;
   private readonly sched: Scheduler;
