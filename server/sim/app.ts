@@ -4,11 +4,11 @@
 
 import { Proc, type ProcStep } from './clock.ts';
 import type { SimCore } from './core.ts';
-import type { KernelModel, OpenFile } from './kernel/kernel.ts';
+import type { OpenFile, Syscalls } from './kernel/kernel.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, O_DIRECT, O_RDONLY, O_RDWR, O_TRUNC } from './proto.ts';
-import { BLOCK_BYTES, type ThreadSpec } from './scenarios.ts';
+import { BLOCK_BYTES, type ThreadSpec } from './scenarios/index.ts';
 
-export function* appThread(proc: Proc, core: SimCore, kernel: KernelModel, spec: ThreadSpec, onExit: () => void): ProcStep<void> {
+export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: ThreadSpec, onExit: () => void): ProcStep<void> {
   const hasWrite = spec.ops.some((o) => o.kind !== 'read');
   const baseFlags = hasWrite ? O_RDWR : O_RDONLY;
   const files = new Map<boolean, OpenFile>(); // direct? → fd

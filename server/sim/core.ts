@@ -4,7 +4,7 @@
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { Scheduler } from './clock.ts';
 import { Prng } from './prng.ts';
-import type { CostModel } from './scenarios.ts';
+import type { CostModel } from './scenarios/index.ts';
 
 export class SimCore {
   readonly sched = new Scheduler();

@@ -11,11 +11,11 @@ import { DevFuse } from './dev-fuse.ts';
 import { IN_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
 import { TaskBufs, readInHeaderInto, type SimInHeader } from './proto.ts';
 import { KernelModel, type LocalBackend, type MappingCheckStats } from './kernel/kernel.ts';
-import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios.ts';
+import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
 import { serverThread } from './server/server-thread.ts';
 
-export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios.ts';
+export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 export type { MappingCheckStats } from './kernel/kernel.ts';
 export { validateMapping } from './kernel/validate.ts';
 
@@ -92,7 +92,7 @@ export class Simulation {
       const p = new Proc(`${t.name}/${tid}`, tid);
       this.liveAppThreads++;
       // A small random start offset so threads do not move in lockstep.
-      core.sched.spawn(p, appThread(p, core, this.kernel, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
+      core.sched.spawn(p, appThread(p, core, this.kernel.vfs, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
     });
     if (s.writebackIntervalNs > 0) {
       const p = (this.kworker = new Proc(`kworker/u8:1/${KWORKER_TID}`, KWORKER_TID));

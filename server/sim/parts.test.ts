@@ -5,7 +5,7 @@ import { DirtyRanges } from './kernel/dirty-ranges.ts';
 import { RwSem } from './kernel/rwsem.ts';
 import { validateMapping } from './kernel/validate.ts';
 import { Prng } from './prng.ts';
-import { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario } from './scenarios.ts';
+import { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario } from './scenarios/index.ts';
 import { ExtentMap } from './server/extent-map.ts';
 import { CACHE_DEFAULT_MAX_BYTES, IOMAP_BEGIN_IN_BYTES, MapType, NULL_ADDR, Opcode, encodeReply, encodeRequest } from '../../src/trace/fuse-proto.ts';
 import { MsgBuf, encodeReplyInto, outError, outLen, outUnique, readInHeaderInto, startRequest } from './proto.ts';

@@ -22,7 +22,7 @@ import {
   encodeReplyInto, readCopyRangeIn, readFallocateIn, readLookupName, readSetattrIn, writeEntryOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
-import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios.ts';
+import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
 import { ExtentMap } from './extent-map.ts';
 
 export const SERVER_BLOCK_BYTES = 4096;

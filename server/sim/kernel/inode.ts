@@ -1,0 +1,42 @@
+// The kernel's per-nodeid state: one FuseInode per fuse_inode (iget5 compares nodeid, §5.1), so
+// two nodeids for one attr ino (per-path policy + hardlinks) get separate i_rwsem, i_size,
+// i_disk_size, page cache and mapping cache — the aliasing the default scenario shows.
+
+import { DirtyRanges } from './dirty-ranges.ts';
+import type { MappingCache } from './mapping-cache.ts';
+import { RwSem } from './rwsem.ts';
+
+export interface FuseInode {
+  nodeId: number;
+  /** attr.ino from the entry reply (fi->orig_ino). */
+  ino: number;
+  /** First path that resolved to this nodeid. */
+  path: string;
+  nlookup: number;
+  isDir: boolean;
+  /** In-memory size (i_size). */
+  iSizeBytes: number;
+  /** The kernel's idea of the on-disk size; decides APPEND on ioends (§1.5). */
+  iDiskSizeBytes: number;
+  readonly iRwsem: RwSem;
+  /** mapping->invalidate_lock: faults shared, truncate/fallocate/EOF zeroing exclusive (§6). */
+  readonly invalidateLock: RwSem;
+  readonly dirty: DirtyRanges;
+  /** The mapping cache, allocated by the first upsert (§3.1); null until then. */
+  cache: MappingCache | null;
+}
+
+export interface OpenFile {
+  fd: number;
+  path: string;
+  oflags: number;
+  inode: FuseInode;
+}
+
+/** A fresh fuse_inode from an entry reply: clean, unlocked, no mapping cache yet. */
+export function newFuseInode(nodeId: number, ino: number, path: string, isDir: boolean, sizeBytes: number): FuseInode {
+  return {
+    nodeId, ino, path, nlookup: 0, isDir, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
+    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null,
+  };
+}

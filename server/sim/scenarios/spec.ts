@@ -1,0 +1,160 @@
+// The shape of a scenario: which files exist (sizes, preallocation, hardlinks), which app threads
+// run which op mix through which path, and the knobs of the kernel and server models. Scenarios
+// are data; the built-in ones are in catalogue.ts, user JSON goes through validate.ts.
+
+import type { ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
+
+/** The sim's filesystem block size: direct IO and range ops must be multiples of it. */
+export const BLOCK_BYTES = 4096;
+
+export type NodeIdPolicy = 'per-path' | 'ino';
+export type Prealloc = 'none' | 'unwritten' | 'written';
+export type PosPattern = 'sequential' | 'random';
+
+export interface FileSpec {
+  /** Absolute path; parent directories are created implicitly. */
+  path: string;
+  sizeBytes: number;
+  /** How [0, sizeBytes) is backed at start: sparse, uninitialised extents, or written extents. */
+  prealloc: Prealloc;
+  /** Extra hardlinks (absolute paths) to the same inode. */
+  links: string[];
+}
+
+/**
+ * What one op does (offset/length come from pattern, lenBytes and spanBytes):
+ *   read, write   pread/pwrite (O_DIRECT when `direct`)
+ *   fault         mmap write fault on the page at the offset (page_mkwrite; offset < i_size)
+ *   fsync         fsync(2) of the whole file
+ *   truncate      ftruncate to the op's offset (block aligned)
+ *   fallocate     fallocate(mode 0) of [offset, offset+len) — unwritten extents, size may grow
+ *   punch         fallocate(PUNCH_HOLE|KEEP_SIZE) of [offset, offset+len)
+ *   copy          copy_file_range of [offset, offset+len) to the same offset of `toPath`
+ *   open_trunc    open(path, O_TRUNC) and close: the file drops to size 0
+ */
+export type OpKind = 'read' | 'write' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'punch' | 'copy' | 'open_trunc';
+export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'fault', 'fsync', 'truncate', 'fallocate', 'punch', 'copy', 'open_trunc'];
+
+export interface OpSpec {
+  kind: OpKind;
+  direct: boolean;
+  pattern: PosPattern;
+  lenBytes: number;
+  /** Relative probability of picking this op in the mix. */
+  weight: number;
+  /** Offsets stay in [0, spanBytes); defaults to the file's size (or 64 MiB for empty files). */
+  spanBytes?: number;
+  /** copy only: destination file (one of the scenario's paths). */
+  toPath?: string;
+}
+
+export interface ThreadSpec {
+  /** comm of the thread (task prints as `name/tid`). */
+  name: string;
+  path: string;
+  ops: OpSpec[];
+  /** Ops before the thread exits; absent = run forever. */
+  opCount?: number;
+  /** Pause between ops (ns). */
+  thinkNs: number;
+}
+
+/** Every duration of the service-time and device models (ns), before jitter. */
+export interface CostModel {
+  /** Syscall entry/exit overhead per app op. */
+  syscallNs: number;
+  /** Wakeup latency of a task blocked on a lock. */
+  wakeupNs: number;
+  /** /dev/fuse: request queued → idle server thread running. */
+  fuseDispatchNs: number;
+  /** /dev/fuse: reply written → requesting task running. */
+  fuseReplyNs: number;
+  serverLookupNs: number;
+  /** IOMAP_BEGIN answered from the extent tree. */
+  serverBeginNs: number;
+  /** IOMAP_BEGIN that had to allocate (uninitialised extent). */
+  serverBeginAllocNs: number;
+  serverEndNs: number;
+  /** IOMAP_IOEND with nothing to convert. */
+  serverIoendNs: number;
+  /** IOMAP_IOEND that converted unwritten extents (the "~90% overhead" of §2.5). */
+  serverConvertNs: number;
+  devReadLatencyNs: number;
+  devWriteLatencyNs: number;
+  devNsPerKiB: number;
+  /** Page-cache copy / zeroing cost. */
+  memcpyNsPerKiB: number;
+  /** FUSE_SETATTR (truncate): free or keep extents, update the inode. */
+  serverSetattrNs: number;
+  /** FUSE_FALLOCATE: allocate uninitialised extents / punch. */
+  serverFallocNs: number;
+  serverFsyncNs: number;
+  /** FUSE_COPY_FILE_RANGE: fuse4fs copies through its own buffers (read + write per KiB). */
+  serverCopyNsPerKiB: number;
+  /** kernel-ext4 baseline: an extent-tree lookup in the kernel (no upcall). */
+  ext4MapNs: number;
+  /** kernel-ext4 baseline: a block allocation in the kernel. */
+  ext4AllocNs: number;
+  /** kernel-ext4 baseline: unwritten→written conversion at ioend (journalled, in the kernel). */
+  ext4ConvertNs: number;
+  /** kernel-ext4 baseline: any other metadata op (lookup, setattr, fallocate, fsync). */
+  ext4MetaNs: number;
+  /** ± percentage applied to every duration. */
+  jitterPct: number;
+}
+
+export const DEFAULT_COSTS: CostModel = {
+  syscallNs: 1_500,
+  wakeupNs: 3_000,
+  fuseDispatchNs: 4_000,
+  fuseReplyNs: 3_000,
+  serverLookupNs: 12_000,
+  serverBeginNs: 6_000,
+  serverBeginAllocNs: 35_000,
+  serverEndNs: 5_000,
+  serverIoendNs: 6_000,
+  serverConvertNs: 45_000,
+  devReadLatencyNs: 60_000,
+  devWriteLatencyNs: 25_000,
+  devNsPerKiB: 250, // ~4 GB/s
+  memcpyNsPerKiB: 100, // ~10 GB/s
+  serverSetattrNs: 20_000,
+  serverFallocNs: 30_000,
+  serverFsyncNs: 40_000,
+  serverCopyNsPerKiB: 600,
+  // The baseline's in-kernel costs: an extent lookup is ~1 µs, conversion a few µs of journalling.
+  ext4MapNs: 1_000,
+  ext4AllocNs: 4_000,
+  ext4ConvertNs: 5_000,
+  ext4MetaNs: 3_000,
+  jitterPct: 20,
+};
+
+export interface FaultSpec {
+  /** Corrupt every Nth IOMAP_BEGIN reply (misaligned, zero length, no device, pos outside…). */
+  badMappingEvery?: number;
+}
+
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  files: FileSpec[];
+  threads: ThreadSpec[];
+  policy: NodeIdPolicy;
+  serverThreads: number;
+  revision: ProtocolRevision;
+  /** Period of the writeback kworker (ns); 0 = no background writeback. */
+  writebackIntervalNs: number;
+  faults: FaultSpec;
+  costs: CostModel;
+  /** 'fuse' (default): fuse-iomap with upcalls. 'kernel-ext4': the baseline — the kernel maps from its own extent tree, no upcalls. */
+  backend?: Backend;
+  /** iomap_valid revalidation of cache cookies (default true; false reproduces the stale-mapping race, §2.6). */
+  cookieValidation?: boolean;
+  /** fuse4fs `iomap_cache` option (default true): upsert + RETRY_CACHE on v3+; false = plain replies, no cache. */
+  serverCache?: boolean;
+  /** Per-fork mapping cache cap (IOMAP_CONFIG cache_maxbytes): default 256 KiB, clamped to 256 B … 2 MiB. */
+  cacheMaxBytes?: number;
+}
+
+export type Backend = 'fuse' | 'kernel-ext4';
