@@ -18,6 +18,7 @@ import { AliasesView } from '../views/aliases/AliasesView.tsx';
 import { CacheView } from '../views/cache/CacheView.tsx';
 import { AccountingView } from '../views/accounting/AccountingView.tsx';
 import { Legend } from '../widgets/Legend.tsx';
+import { paletteFor } from '../render/palette.ts';
 import { Banner } from '../widgets/Banner.tsx';
 import { LEGEND } from './legend-groups.ts';
 import { parseQuery } from '../trace/derive/search.ts';
@@ -38,6 +39,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const error = useStoreValue(store, (s) => s.lastError);
   const tab = useStoreValue(store, (s) => s.tab);
   const query = useStoreValue(store, (s) => s.query);
+  const theme = useStoreValue(store, (s) => s.theme);
   const scenario = useStoreValue(store, (s) => s.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.sourceKind === 'file');
   const searchRef = useRef<HTMLInputElement>(null);
@@ -67,7 +69,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />
-            <Legend groups={LEGEND} />
+            <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
           </section>
           <section className="tabs-panel">
             <nav className="tabs" role="tablist">

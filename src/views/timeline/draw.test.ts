@@ -5,7 +5,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { buildTimelineModel } from './model.ts';
 import { drawTimeline, type Canvas2D } from './draw.ts';
 import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
-import { PALETTE } from '../../render/palette.ts';
+import { LIGHT_PALETTE, PALETTE } from '../../render/palette.ts';
 import { recordingContext as recordingFake } from '../testing-fixtures.ts';
 
 const recordingContext = (): { ctx: Canvas2D; log: string[][] } => recordingFake<Canvas2D>();
@@ -28,7 +28,7 @@ function denseStore(laneCount: number, spansPerLane: number): { store: TraceStor
   return { store, spans };
 }
 
-const OPTS = { visibleTopPx: 0, hoverSpanId: -1, selectedSpanId: -1, lockWaitFill: '#555' };
+const OPTS = { palette: LIGHT_PALETTE, visibleTopPx: 0, hoverSpanId: -1, selectedSpanId: -1, lockWaitFill: '#555' };
 
 describe('drawTimeline', () => {
   it('issues primitives bounded by pixels, not by events', () => {
