@@ -120,7 +120,7 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: wait.holderSpanId });
   expect(await view()).toEqual(v0);
   // One wheel notch out (deltaY 100) shows e^(100 · 0.002) ≈ 1.221× the range, about the pointer.
-  const anchorPlotPx = 300;
+  const anchorPlotPx = Math.round(plotWidthPx * 0.6);
   const nsAt = (v: { startNs: number; endNs: number }, xPx: number): number => v.startNs + (xPx * (v.endNs - v.startNs)) / plotWidthPx;
   await page.mouse.move(lc.x + plotLeftPx + anchorPlotPx, lc.y + 30);
   await page.mouse.wheel(0, 100);
@@ -129,9 +129,10 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   expect((v1.endNs - v1.startNs) / (v0.endNs - v0.startNs)).toBeCloseTo(Math.exp(0.2), 4);
   expect(Math.abs(nsAt(v1, anchorPlotPx) - nsAt(v0, anchorPlotPx))).toBeLessThan((v0.endNs - v0.startNs) * 1e-6);
   // Dragging 100 px left shows 100 px later; a drag is not a click: the selection stays.
-  await page.mouse.move(lc.x + plotLeftPx + 500, lc.y + 30);
+  const dragFromPx = lc.x + plotLeftPx + Math.round(plotWidthPx * 0.8);
+  await page.mouse.move(dragFromPx, lc.y + 30);
   await page.mouse.down();
-  await page.mouse.move(lc.x + plotLeftPx + 400, lc.y + 30, { steps: 4 });
+  await page.mouse.move(dragFromPx - 100, lc.y + 30, { steps: 4 });
   await page.mouse.up();
   await waitIdle(page);
   const v2 = await view();
