@@ -96,6 +96,50 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: target!.holderSpanId, kind: 'lock_hold' });
   await expect(page.getByTestId('relatives').locator('button[data-role="waiter"]').first()).toBeVisible();
   await page.screenshot({ path: shotPath('view-locks.png') });
+
+  // The locks canvas zooms, pans and clicks through the timeline's one pan/zoom path
+  // (render/time-zoom.ts), with its own feel kept: plot x = canvas x − 200 px of labels.
+  const lc = (await page.getByTestId('locks-canvas').boundingBox())!;
+  const plotLeftPx = 200;
+  const plotWidthPx = lc.width - plotLeftPx;
+  const view = async (): Promise<{ startNs: number; endNs: number }> => {
+    const s = await hooks(page, (h) => h.stats());
+    return { startNs: s.viewStartNs, endNs: s.viewEndNs };
+  };
+  // A click that moves 2 px (inside the 3 px slop) is a click: it selects and does not pan.
+  const v0 = await view();
+  const wait = (await hooks(page, (h) => h.findLockWait()))!;
+  await page.mouse.click(lc.x + plotLeftPx + 10, lc.y + 5); // the axis row: selects nothing
+  await waitIdle(page);
+  expect(await hooks(page, (h) => h.selection())).toBeNull();
+  await page.mouse.move(wait.xPx, wait.yPx);
+  await page.mouse.down();
+  await page.mouse.move(wait.xPx + 2, wait.yPx);
+  await page.mouse.up();
+  await waitIdle(page);
+  expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: wait.holderSpanId });
+  expect(await view()).toEqual(v0);
+  // One wheel notch out (deltaY 100) shows e^(100 · 0.002) ≈ 1.221× the range, about the pointer.
+  const anchorPlotPx = Math.round(plotWidthPx * 0.6);
+  const nsAt = (v: { startNs: number; endNs: number }, xPx: number): number => v.startNs + (xPx * (v.endNs - v.startNs)) / plotWidthPx;
+  await page.mouse.move(lc.x + plotLeftPx + anchorPlotPx, lc.y + 30);
+  await page.mouse.wheel(0, 100);
+  await waitIdle(page);
+  const v1 = await view();
+  expect((v1.endNs - v1.startNs) / (v0.endNs - v0.startNs)).toBeCloseTo(Math.exp(0.2), 4);
+  expect(Math.abs(nsAt(v1, anchorPlotPx) - nsAt(v0, anchorPlotPx))).toBeLessThan((v0.endNs - v0.startNs) * 1e-6);
+  // Dragging 100 px left shows 100 px later; a drag is not a click: the selection stays.
+  const dragFromPx = lc.x + plotLeftPx + Math.round(plotWidthPx * 0.8);
+  await page.mouse.move(dragFromPx, lc.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(dragFromPx - 100, lc.y + 30, { steps: 4 });
+  await page.mouse.up();
+  await waitIdle(page);
+  const v2 = await view();
+  const pxNs = (v1.endNs - v1.startNs) / plotWidthPx;
+  expect((v2.startNs - v1.startNs) / pxNs).toBeCloseTo(100, 1);
+  expect(v2.endNs - v2.startNs).toBeCloseTo(v1.endNs - v1.startNs, -1);
+  expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: wait.holderSpanId });
   expect(errors).toEqual([]);
 });
 

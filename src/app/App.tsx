@@ -9,7 +9,6 @@ import type { FileSession } from './file-session.ts';
 import type { CompareSession } from './compare-session.ts';
 import { MainPage } from './MainPage.tsx';
 import { ComparePage } from './ComparePage.tsx';
-import { applyChromeTheme } from '../render/palette.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
 export function App({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
@@ -17,9 +16,12 @@ export function App({ store, client, session, compare }: { store: AppStore; clie
   const pair = useStoreValue(compare, (c) => c.pair);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    applyChromeTheme(theme);
+    // Canvases read their host's theme each frame (render/palette.ts paletteFor; nothing global is
+    // rewritten): the compare sides are hosts too, so they follow the page's theme.
+    pair?.a.view.setTheme(theme);
+    pair?.b.view.setTheme(theme);
     store.scheduler.markDirty();
-  }, [store, theme]);
+  }, [store, theme, pair]);
   return pair
     ? <ComparePage store={store} compare={compare} pair={pair} />
     : <MainPage store={store} client={client} session={session} compare={compare} />;

@@ -9,6 +9,7 @@ import type { ComparePair, CompareSide } from './compare-store.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { DiffTable } from '../views/compare/DiffTable.tsx';
 import { Legend } from '../widgets/Legend.tsx';
+import { paletteFor } from '../render/palette.ts';
 import { LEGEND } from './legend-groups.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { isTypingTarget } from '../widgets/keys.ts';
@@ -18,6 +19,7 @@ export function ComparePage({ store, compare, pair }: { store: AppStore; compare
   const rows = useStoreValue(pair, (p) => p.rows);
   const labelA = useStoreValue(pair.a, (s) => s.status.file?.label ?? '');
   const labelB = useStoreValue(pair.b, (s) => s.status.file?.label ?? '');
+  const theme = useStoreValue(pair.a, (s) => s.view.theme);
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent): void => {
       if (e.key !== 'Escape' || isTypingTarget(e.target)) return;
@@ -33,7 +35,7 @@ export function ComparePage({ store, compare, pair }: { store: AppStore; compare
       <div className="compare-workspace">
         <SidePanel side={pair.a} title="A" keyboard />
         <SidePanel side={pair.b} title="B" keyboard={false} />
-        <Legend groups={LEGEND} />
+        <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
         <section className="compare-table-panel">
           <div className="panel-head">
             <h2>A vs B</h2>

@@ -14,6 +14,7 @@ import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
 import { VIEW_REGISTRY, viewTabEntry } from '../views/registry.ts';
 import { Legend } from '../widgets/Legend.tsx';
+import { paletteFor } from '../render/palette.ts';
 import { Banner } from '../widgets/Banner.tsx';
 import { LEGEND } from './legend-groups.ts';
 import { parseQuery } from '../trace/derive/search.ts';
@@ -26,6 +27,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const error = useStoreValue(store, (s) => s.status.lastError);
   const tab = useStoreValue(store, (s) => s.view.tab);
   const query = useStoreValue(store, (s) => s.view.query);
+  const theme = useStoreValue(store, (s) => s.view.theme);
   const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
   const searchRef = useRef<HTMLInputElement>(null);
@@ -54,7 +56,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />
-            <Legend groups={LEGEND} />
+            <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
           </section>
           <section className="tabs-panel">
             <nav className="tabs" role="tablist">

@@ -10,6 +10,7 @@
 
 import type { FrameScheduler, GapMark, HoverInfo, ViewHost } from '../views/host.ts';
 import type { TraceStore } from '../trace/store.ts';
+import type { Theme } from '../render/palette.ts';
 import type { SpanIndex } from '../trace/spans.ts';
 import type { AliasIndex } from '../trace/derive/aliases.ts';
 import type { LockIndex } from '../trace/derive/locks.ts';
@@ -88,6 +89,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   get cursorNs(): number { return this.view.cursorNs; }
   get pinnedTasks(): readonly string[] { return this.view.pinnedTasks; }
   get query(): string { return this.view.query; }
+  get theme(): Theme { return this.view.theme; }
   get areaFromNs(): number { return this.view.areaFromNs; }
   get areaToNs(): number { return this.view.areaToNs; }
 

@@ -12,7 +12,8 @@ import { spanOfRow } from '../trace/derive/relatives.ts';
 import { remapRow, remapSelection, type WindowedTrace } from './live-window.ts';
 import type { TraceSession } from './trace-session.ts';
 
-export type Theme = 'light' | 'dark';
+import type { Theme } from '../render/palette.ts';
+export type { Theme };
 /** `f` shows the selection with this much of its duration as margin on each side. */
 export const FOCUS_MARGIN_FRACTION = 0.25;
 /** Revealing an instant event (no duration) shows this much time around it. */

@@ -1,7 +1,7 @@
 // Canvas sizing: the backing store is in device px (CSS px × devicePixelRatio), the context is
 // scaled once, and every draw call afterwards is in CSS px ([FP] components/shared/chart/Canvas.tsx).
 
-import type { Mark } from './palette.ts';
+import { LOCK_WAIT_IDX, type Mark, type Palette } from './palette.ts';
 
 /** Resizes `canvas` to cssWidthPx × cssHeightPx CSS px; returns its 2D context scaled to CSS px. */
 export function sizeCanvas(
@@ -83,4 +83,47 @@ export function makeMarkPattern(ctx: CanvasRenderingContext2D, mark: Mark, ink: 
       break;
   }
   return ctx.createPattern(tile, 'repeat');
+}
+
+/**
+ * The pattern fills one canvas draws a palette with: the lock-wait hatch, the mapping-type marks
+ * and any hatched colour. Built on first use and again only when the context or the palette (the
+ * theme) changes, never per frame; the palette itself is never touched.
+ */
+export class PaletteFills {
+  private ctx: CanvasRenderingContext2D | null = null;
+  private palette: Palette | null = null;
+  private waitFill: string | CanvasPattern = '';
+  private markFills: ReadonlyArray<CanvasPattern | null> = [];
+  private readonly hatches = new Map<string, string | CanvasPattern>();
+
+  /** Fills for `palette` on `ctx` (rebuilt if either changed since the last call). */
+  use(ctx: CanvasRenderingContext2D, palette: Palette): this {
+    if (ctx !== this.ctx || palette !== this.palette) {
+      this.ctx = ctx;
+      this.palette = palette;
+      this.hatches.clear();
+      this.waitFill = makeHatchPattern(ctx, palette.colours[LOCK_WAIT_IDX]!, palette.chrome.hatchBackground);
+      this.markFills = palette.entries.map((p) => (p.mark ? makeMarkPattern(ctx, p.mark, palette.markInk) : null));
+    }
+    return this;
+  }
+
+  /** Lock waits: the palette's wait colour in stripes over the theme's hatch background. */
+  get lockWait(): string | CanvasPattern { return this.waitFill; }
+
+  /** Per palette index, the mapping type's mark pattern, or null (solid). */
+  get marks(): ReadonlyArray<CanvasPattern | null> { return this.markFills; }
+
+  /** `colour` in stripes of `periodPx` over the theme's hatch background. */
+  hatch(colour: string, periodPx = 6): string | CanvasPattern {
+    const key = `${colour}/${periodPx}`;
+    let fill = this.hatches.get(key);
+    if (fill === undefined) {
+      if (!this.ctx || !this.palette) throw new Error('PaletteFills.hatch before use()');
+      fill = makeHatchPattern(this.ctx, colour, this.palette.chrome.hatchBackground, periodPx);
+      this.hatches.set(key, fill);
+    }
+    return fill;
+  }
 }

@@ -22,7 +22,7 @@ export interface PaletteEntry {
   mark?: Mark;
 }
 
-export const PALETTE: readonly PaletteEntry[] = [
+export const PALETTE: readonly PaletteEntry[] = Object.freeze(([
   // mapping type of an iomap step (fuse_iomap_io.type)
   { key: 'map.hole', label: 'hole', colour: '#c8c8c8', group: 'mapping', mark: 'dots' },
   { key: 'map.delalloc', label: 'delalloc', colour: '#E69F00', group: 'mapping', mark: 'hstripes' },
@@ -45,7 +45,7 @@ export const PALETTE: readonly PaletteEntry[] = [
   { key: 'lock.read', label: 'lock held R', colour: '#228833', group: 'lock' },
   { key: 'lock.write', label: 'lock held W', colour: '#EE6677', group: 'lock' },
   { key: 'lock.wait', label: 'lock wait', colour: '#555555', group: 'lock', hatched: true },
-];
+] satisfies PaletteEntry[]).map((e) => Object.freeze(e)));
 
 export const PALETTE_IDX: Readonly<Record<string, number>> = Object.fromEntries(PALETTE.map((p, i) => [p.key, i]));
 
@@ -116,8 +116,10 @@ export function spanPaletteIdx(spanKind: number, style: number): number {
 
 export const LOCK_WAIT_IDX = idx('lock.wait');
 
+export type Theme = 'light' | 'dark';
+
 /** Chrome colours that are not data categories (light theme). */
-export const CHROME_LIGHT = {
+const chromeLight = {
   background: '#ffffff',
   laneStripe: '#f4f6f8',
   laneLabel: '#1f2933',
@@ -138,9 +140,10 @@ export const CHROME_LIGHT = {
   /** Replay: the part of the timeline after the playhead (not revealed yet). */
   unrevealed: 'rgba(255, 255, 255, 0.82)',
 };
-export type Chrome = typeof CHROME_LIGHT;
+export type Chrome = Readonly<typeof chromeLight>;
+export const CHROME_LIGHT: Chrome = Object.freeze(chromeLight);
 /** Dark theme: the data colours stay (they are chosen to read on both), only chrome changes. */
-export const CHROME_DARK: Chrome = {
+export const CHROME_DARK: Chrome = Object.freeze({
   background: '#1c232c',
   laneStripe: '#232c37',
   laneLabel: '#dfe6ee',
@@ -158,13 +161,32 @@ export const CHROME_DARK: Chrome = {
   flow: '#f5f5f5',
   linkedHover: '#4a4222',
   unrevealed: 'rgba(28, 35, 44, 0.82)',
-};
-/**
- * The chrome in use. The theme is page-wide, so every canvas reads this one object; switching
- * themes replaces its values and marks all canvases dirty (applyChromeTheme).
- */
-export const CHROME: Chrome = { ...CHROME_LIGHT };
+});
 
-export function applyChromeTheme(theme: 'light' | 'dark'): void {
-  Object.assign(CHROME, theme === 'dark' ? CHROME_DARK : CHROME_LIGHT);
+/**
+ * Everything a draw colours with, for one theme. Immutable: a theme change picks the other
+ * Palette (paletteFor) and marks the canvases dirty; nothing module-level is rewritten, so two
+ * pages (or a test) can draw in different themes at once.
+ */
+export interface Palette {
+  readonly theme: Theme;
+  /** The data categories (the same in both themes), indexed by palette index. */
+  readonly entries: readonly PaletteEntry[];
+  /** entries[i].colour, as a flat array for the per-primitive draw loops. */
+  readonly colours: readonly string[];
+  readonly chrome: Chrome;
+  /** Ink of the mapping-type marks. */
+  readonly markInk: string;
+}
+
+function makePalette(theme: Theme, chrome: Chrome): Palette {
+  return Object.freeze({ theme, entries: PALETTE, colours: Object.freeze(PALETTE.map((p) => p.colour)), chrome, markInk: MARK_INK });
+}
+
+export const LIGHT_PALETTE: Palette = makePalette('light', CHROME_LIGHT);
+export const DARK_PALETTE: Palette = makePalette('dark', CHROME_DARK);
+
+/** The palette of a theme (one frozen object per theme: callers may memoize on its identity). */
+export function paletteFor(theme: Theme): Palette {
+  return theme === 'dark' ? DARK_PALETTE : LIGHT_PALETTE;
 }

@@ -7,6 +7,7 @@ import type { SpanIndex } from '../trace/spans.ts';
 import type { AliasIndex } from '../trace/derive/aliases.ts';
 import type { LockIndex } from '../trace/derive/locks.ts';
 import type { CacheIndex } from '../trace/derive/cache.ts';
+import type { Theme } from '../render/palette.ts';
 
 /** One page-wide frame loop: data arrival only marks dirty; actions run before renderers. */
 export interface FrameScheduler {
@@ -76,6 +77,8 @@ export interface ViewHost {
   /** A/B compare: the alignment marker, drawn as a dashed line; NaN or absent for none. */
   readonly markerNs?: number;
   readonly scheduler: FrameScheduler;
+  /** The page's theme: canvases draw with paletteFor(theme) (render/palette.ts), read each frame. */
+  readonly theme: Theme;
   /** UI-state changes (range, hover, selection, follow, trace replaced). */
   subscribe(listener: () => void): () => void;
   /** `isUser`: a zoom/pan gesture, which turns follow-live off. */

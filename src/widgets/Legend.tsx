@@ -12,8 +12,11 @@ export interface LegendGroup {
   items: readonly LegendItem[];
 }
 
-/** Colour swatches with labels, in titled groups. */
-export function Legend({ groups }: { groups: readonly LegendGroup[] }) {
+/**
+ * Colour swatches with labels, in titled groups. `hatchBackground`: what hatched items' stripes
+ * lie on — the theme's, as on the canvases.
+ */
+export function Legend({ groups, hatchBackground }: { groups: readonly LegendGroup[]; hatchBackground: string }) {
   return (
     <div className="legend" data-testid="legend">
       {groups.map((g) => (
@@ -25,7 +28,7 @@ export function Legend({ groups }: { groups: readonly LegendGroup[] }) {
                 className="legend-swatch"
                 data-mark={it.mark}
                 style={it.hatched
-                  ? { background: `repeating-linear-gradient(135deg, ${it.colour} 0 1.5px, #e6e6e6 1.5px 5px)` }
+                  ? { background: `repeating-linear-gradient(135deg, ${it.colour} 0 1.5px, ${hatchBackground} 1.5px 5px)` }
                   : { backgroundColor: it.colour, ...(it.mark ? markCss(it.mark) : {}) }}
               />
               {it.label}

@@ -1,9 +1,9 @@
 // One alias group's mini-timeline canvas, on the shared range and the page's rAF scheduler.
 
 import { useEffect, useRef } from 'react';
-import { sizeCanvas } from '../../render/canvas.ts';
-import { ElementSize } from '../../render/element-size.ts';
-import { attachTimeInteraction } from '../../render/time-interact.ts';
+import { mountCanvas } from '../../render/mount-canvas.ts';
+import { paletteFor } from '../../render/palette.ts';
+import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
 import { buildMiniTimeline, type AliasGroupRow, type MiniTimeline as Model } from './model.ts';
@@ -20,34 +20,29 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
     const labels = labelKey.split('|').map((p, i) => `nodeid ${nodeIds[i]} ${p}`);
     let model: Model | null = null;
     let key = '';
-    // The box's width from a ResizeObserver: reading clientWidth each frame forced a layout.
-    const box = canvas.parentElement ? new ElementSize(canvas.parentElement, () => host.scheduler.markDirty()) : null;
-    const render = (): void => {
-      const widthPx = Math.max(MINI_LABEL_WIDTH_PX + 10, box?.widthPx ?? 400);
+    let boxWidthPx = 0;
+    const unmount = mountCanvas(host.scheduler, canvas, (surface) => {
+      boxWidthPx = surface.boxWidthPx;
+      const widthPx = Math.max(MINI_LABEL_WIDTH_PX + 10, boxWidthPx);
       const plotW = widthPx - MINI_LABEL_WIDTH_PX;
       const k = `${host.traceGeneration}:${host.spans.version}:${host.viewStartNs}:${host.viewEndNs}:${plotW}`;
       if (k !== key || !model) {
         model = buildMiniTimeline(nodeIds, host.locks, host.spans, host.trace, host.viewStartNs, host.viewEndNs, plotW);
         key = k;
       }
-      const ctx = sizeCanvas(canvas, widthPx, miniHeightPx(nodeIds.length));
-      drawMini(ctx, model, labels, widthPx, timeTicks(model.scale), host.selectedSpanId);
-    };
-    const off = host.scheduler.addRenderer(render);
-    const detach = attachTimeInteraction({
-      canvas, plotLeftPx: MINI_LABEL_WIDTH_PX, scale: () => model?.scale ?? null,
-      setRange: (a, b) => host.scheduler.scheduleAction(() => host.setRange(a, b, true)),
-      setCursor: (t) => host.setCursor(t),
+      const ctx = surface.resize(widthPx, miniHeightPx(nodeIds.length));
+      drawMini(ctx, paletteFor(host.theme), model, labels, widthPx, timeTicks(model.scale), host.selectedSpanId);
+    });
+    const zoom = new TimeZoom({
+      host, canvas, plotLeftPx: MINI_LABEL_WIDTH_PX,
+      plotWidthPx: () => model?.scale.widthPx ?? Math.max(10, boxWidthPx - MINI_LABEL_WIDTH_PX),
       onClick: (xPx, yPx) => {
         if (!model) return;
-        const row = Math.floor((yPx - MINI_AXIS_HEIGHT_PX) / MINI_ROW_HEIGHT_PX);
-        const x = xPx - MINI_LABEL_WIDTH_PX;
-        const hit = [...model.prims].reverse().find((p) => p.rowPos === row && x >= p.xPx - 1 && x <= p.xPx + p.widthPx + 1);
-        host.select(hit ? hit.spanId : -1);
+        const i = model.prims.hitTest(xPx - MINI_LABEL_WIDTH_PX, Math.floor((yPx - MINI_AXIS_HEIGHT_PX) / MINI_ROW_HEIGHT_PX));
+        host.select(i >= 0 ? model.prims.spanId[i]! : -1);
       },
     });
-    host.scheduler.markDirty();
-    return () => { off(); detach(); box?.dispose(); };
+    return () => { zoom.dispose(); unmount(); };
   }, [host, nodeKey, labelKey]);
   return <canvas className="mini-timeline" data-testid={`alias-mini-${group.id}`} data-ino={group.ino || undefined} ref={canvasRef} />;
 }

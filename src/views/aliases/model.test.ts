@@ -33,7 +33,7 @@ describe('aliasing view model', () => {
   it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {
     const { locks, spans, store } = derived(RACE);
     const m = buildMiniTimeline([4, 5], locks, spans, store, 0, 100, 100);
-    expect(m.prims.map((p) => [p.rowPos, p.kind, p.xPx, p.widthPx])).toEqual([
+    expect(m.prims.toArray().map((p) => [p.row, p.style, p.xPx, p.widthPx])).toEqual([
       [0, MiniKind.io, 11, 19], [0, MiniKind.holdW, 10, 40], [1, MiniKind.holdW, 20, 40],
     ]);
     expect(m.overlaps).toEqual([{ xPx: 20, widthPx: 30 }]);
@@ -87,7 +87,7 @@ describe('aliasing mini-timeline on a trace cut at both ends', () => {
     spans.markComplete();
     // 1000 → 2350 ns over 1350 px: 1 px per ns.
     const m = buildMiniTimeline([2, 3], locks, spans, store, 1000, 2350, 1350);
-    const holds = m.prims.filter((p) => p.kind !== MiniKind.io).map((p) => [p.rowPos, Math.round(p.xPx), Math.round(p.widthPx), p.edge]);
+    const holds = m.prims.toArray().filter((p) => p.style !== MiniKind.io).map((p) => [p.row, Math.round(p.xPx), Math.round(p.widthPx), p.edge]);
     expect(holds).toEqual([
       [0, 0, 30, Edge.begunBefore], // dd/102's release at 1030 (nodeid 2): began before the trace
       [0, 140, INFERRED_STUB_PX, Edge.openEnd], // dd/100's hold from its contention end at 1140 (nodeid 2)

@@ -18,6 +18,7 @@ import { countUnendedWriteHolds, exclusiveOverlaps, type LockIndex } from '../..
 import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { PrimBuffer } from '../../render/prim-buffer.ts';
 import { InodeState, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
 import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 
@@ -142,12 +143,12 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
 // Mini-timeline of one alias group: one row per nodeId, two bands (IO above, locks below).
 
 export const MiniKind = { io: 0, holdR: 1, holdW: 2 } as const;
-/** `edge`: the ends the trace does not show (render/faded.ts Edge bits), drawn fading. */
-export interface MiniPrim { xPx: number; widthPx: number; rowPos: number; kind: number; spanId: number; edge: number }
 export interface MiniTimeline {
   scale: TimeScale;
   nodeIds: number[];
-  prims: MiniPrim[];
+  /** One primitive per span (sub-pixel ones merged per column): row = nodeId position, style =
+   *  MiniKind, edge = the ends the trace does not show (render/faded.ts Edge bits), drawn fading. */
+  prims: PrimBuffer;
   /** Overlapping exclusive holds, in plot px. */
   overlaps: { xPx: number; widthPx: number }[];
 }
@@ -159,7 +160,7 @@ export function buildMiniTimeline(
 ): MiniTimeline {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
-  const prims: MiniPrim[] = [];
+  const prims = new PrimBuffer();
   const posOf = new Map(nodeIds.map((id, i) => [id, i]));
   const nodeIdCol = store.fieldCol('nodeId');
   // Per (row, kind) the last pixel column drawn: sub-pixel spans in one column merge (LOD).
@@ -182,7 +183,7 @@ export function buildMiniTimeline(
       if (lastCol.get(key) === col) return;
       lastCol.set(key, col);
     }
-    prims.push({ xPx: x0, widthPx: Math.max(1, w), rowPos, kind, spanId: id, edge });
+    prims.push(x0, Math.max(1, w), rowPos, 0, kind, 0, id, 1, edge);
   };
   for (const lane of spans.lanes) {
     const track = spans.track(lane.idx, SPAN_SUBROW.iomap);

@@ -2,7 +2,7 @@
 // fork outlined dashed-darker), markers as glyphs (shape per kind, so colour is not the only cue),
 // and the hit-rate strip below.
 
-import { CHROME, PALETTE, mapTypePaletteIdx } from '../../render/palette.ts';
+import { mapTypePaletteIdx, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import type { CacheModel } from './model.ts';
 
@@ -27,6 +27,8 @@ export const MARKER_STYLE = [
 ] as const;
 
 export interface CacheDrawOptions {
+  /** The theme's colours (render/palette.ts paletteFor). */
+  palette: Palette;
   widthPx: number;
   plotHeightPx: number;
   ticks: Tick[];
@@ -42,18 +44,19 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   const L = CACHE_LEFT_PX;
   const T = CACHE_TOP_PX;
   const H = o.plotHeightPx;
-  ctx.fillStyle = CHROME.background;
+  const chrome = o.palette.chrome;
+  ctx.fillStyle = chrome.background;
   ctx.fillRect(0, 0, o.widthPx, T + H + HIT_STRIP_PX + 6); // the whole canvas: it is opaque (alpha: false)
-  ctx.fillStyle = CHROME.laneStripe;
+  ctx.fillStyle = chrome.laneStripe;
   ctx.fillRect(L, T, m.scale.widthPx, H);
   ctx.font = '10px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
-  ctx.fillStyle = CHROME.laneLabelMuted;
+  ctx.fillStyle = chrome.laneLabelMuted;
   ctx.textAlign = 'left';
   for (const t of o.ticks) {
-    ctx.fillStyle = CHROME.separator;
+    ctx.fillStyle = chrome.separator;
     ctx.fillRect(L + t.xPx, T, 1, H);
-    ctx.fillStyle = CHROME.laneLabelMuted;
+    ctx.fillStyle = chrome.laneLabelMuted;
     ctx.fillText(t.label, L + t.xPx + 3, T / 2);
     n += 2;
   }
@@ -65,7 +68,7 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   ctx.clip();
   for (const r of m.rects) {
     const palIdx = mapTypePaletteIdx(r.mapType);
-    const colour = PALETTE[palIdx]!.colour;
+    const colour = o.palette.colours[palIdx]!;
     ctx.fillStyle = r.hatched ? o.hatch(colour) : colour;
     ctx.globalAlpha = r.fork === 'write' ? 0.85 : 0.7;
     ctx.fillRect(L + r.xPx, T + r.yPx, r.widthPx, r.heightPx);
@@ -106,10 +109,10 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
     ctx.fillRect(L + i * m.bucketWidthPx, stripTop + (HIT_STRIP_PX - 6) - hPx, m.bucketWidthPx - 1, hPx);
     n += 2;
   }
-  if (o.cursorXPx >= 0) { ctx.fillStyle = CHROME.selection; ctx.fillRect(L + o.cursorXPx, T, 1, H + HIT_STRIP_PX); n++; }
+  if (o.cursorXPx >= 0) { ctx.fillStyle = chrome.selection; ctx.fillRect(L + o.cursorXPx, T, 1, H + HIT_STRIP_PX); n++; }
   ctx.restore();
   ctx.textAlign = 'right';
-  ctx.fillStyle = CHROME.laneLabelMuted;
+  ctx.fillStyle = chrome.laneLabelMuted;
   ctx.font = '10px system-ui, sans-serif';
   ctx.fillText('hit rate', L - 4, stripTop + HIT_STRIP_PX / 2 - 3);
   return n + 1;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LIGHT_PALETTE } from '../../render/palette.ts';
 import { ev } from '../../trace/testing/events.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
@@ -42,7 +43,7 @@ describe('cache view model', () => {
     expect(m.hitRate).toHaveLength(2);
     expect(m.hitRate[0]).toBeCloseTo(0.75, 1);
     const { ctx } = recordingContext<CacheCanvas>();
-    expect(drawCache(ctx, m, { widthPx: 100, plotHeightPx: 100, ticks: [], cursorXPx: -1, hatch: (c) => c, yLabels: [] })).toBeLessThan(100);
+    expect(drawCache(ctx, m, { palette: LIGHT_PALETTE, widthPx: 100, plotHeightPx: 100, ticks: [], cursorXPx: -1, hatch: (c) => c, yLabels: [] })).toBeLessThan(100);
   });
   it('formats sizes', () => {
     expect([formatBytes(4096), formatBytes(3 * 2 ** 20), formatBytes(100)]).toEqual(['4 KiB', '3 MiB', '100 B']);

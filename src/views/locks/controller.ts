@@ -3,10 +3,10 @@
 // wait selects its holder; hovering a row highlights its lock in every view.
 
 import { SpanKind } from '../../trace/spans.ts';
-import { makeHatchPattern, sizeCanvas } from '../../render/canvas.ts';
-import { ElementSize } from '../../render/element-size.ts';
-import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
-import { attachTimeInteraction } from '../../render/time-interact.ts';
+import { PaletteFills } from '../../render/canvas.ts';
+import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
+import { paletteFor } from '../../render/palette.ts';
+import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
 import { registerProbe, type LocksProbe } from '../probes.ts';
@@ -16,30 +16,25 @@ import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLocks, lockRowAtPx, lockRo
 export class LocksController implements LocksProbe {
   private model: LocksModel | null = null;
   private modelKey = '';
-  private ctx: CanvasRenderingContext2D | null = null;
-  private sizeKey = '';
-  private waitFill: string | CanvasPattern = PALETTE[LOCK_WAIT_IDX]!.colour;
+  private readonly fills = new PaletteFills();
   private readonly disposers: (() => void)[] = [];
   filter: LocksFilter = {};
-  private readonly boxSize: ElementSize;
+  /** The box's width as last drawn (before the first draw: the plot width for gestures). */
+  private boxWidthPx = 0;
 
   constructor(private readonly host: ViewHost, private readonly box: HTMLDivElement, private readonly canvas: HTMLCanvasElement) {
-    this.disposers.push(host.scheduler.addRenderer(() => this.render()));
-    this.boxSize = new ElementSize(box, () => host.scheduler.markDirty());
-    this.disposers.push(() => this.boxSize.dispose());
-    this.disposers.push(attachTimeInteraction({
-      canvas,
-      plotLeftPx: LOCK_LABEL_WIDTH_PX,
-      scale: () => this.model?.scale ?? null,
-      setRange: (a, b) => host.scheduler.scheduleAction(() => host.setRange(a, b, true)),
-      setCursor: (t) => host.setCursor(t),
+    this.disposers.push(mountCanvas(host.scheduler, canvas, (s) => this.render(s), { box }));
+    const zoom = new TimeZoom({
+      host, canvas, plotLeftPx: LOCK_LABEL_WIDTH_PX,
+      plotWidthPx: () => this.model?.scale.widthPx ?? Math.max(10, this.boxWidthPx - LOCK_LABEL_WIDTH_PX),
       onClick: (x, y) => this.onClick(x, y),
       onHover: (_x, y) => {
         const r = this.model?.rows[lockRowAtPx(y)];
         host.setHoverLink(r ? r.lockIdx : -1, 0);
       },
       onLeave: () => host.setHoverLink(-1, 0),
-    }));
+    });
+    this.disposers.push(() => zoom.dispose());
     this.disposers.push(registerProbe(host, 'locks', this));
   }
 
@@ -53,25 +48,22 @@ export class LocksController implements LocksProbe {
     this.host.scheduler.markDirty();
   }
 
-  private render(): void {
+  private render(surface: CanvasSurface): void {
     const h = this.host;
-    const widthPx = Math.max(LOCK_LABEL_WIDTH_PX + 10, this.boxSize.widthPx);
+    this.boxWidthPx = surface.boxWidthPx;
+    const widthPx = Math.max(LOCK_LABEL_WIDTH_PX + 10, this.boxWidthPx);
     const plotW = widthPx - LOCK_LABEL_WIDTH_PX;
     const key = `${h.traceGeneration}:${h.locks.version}:${h.spans.version}:${h.viewStartNs}:${h.viewEndNs}:${plotW}:${JSON.stringify(this.filter)}`;
     if (key !== this.modelKey || !this.model) {
       this.model = buildLocksModel(h.locks, h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotW, this.filter);
       this.modelKey = key;
     }
-    const heightPx = Math.max(this.boxSize.heightPx, lockRowTopPx(this.model.rows.length) + 4);
-    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
-    if (sizeKey !== this.sizeKey || !this.ctx) {
-      this.ctx = sizeCanvas(this.canvas, widthPx, heightPx);
-      this.waitFill = makeHatchPattern(this.ctx, PALETTE[LOCK_WAIT_IDX]!.colour, CHROME.hatchBackground);
-      this.sizeKey = sizeKey;
-    }
-    drawLocks(this.ctx, this.model, {
-      widthPx, heightPx, ticks: timeTicks(this.model.scale), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
-      selectedSpanId: h.selectedSpanId, waitFill: this.waitFill,
+    const heightPx = Math.max(surface.boxHeightPx, lockRowTopPx(this.model.rows.length) + 4);
+    const ctx = surface.resize(widthPx, heightPx);
+    const palette = paletteFor(h.theme);
+    drawLocks(ctx, this.model, {
+      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
+      selectedSpanId: h.selectedSpanId, waitFill: this.fills.use(ctx, palette).lockWait,
     });
   }
 
@@ -92,7 +84,7 @@ export class LocksController implements LocksProbe {
       const id = p.spanId[i]!;
       if (id < 0 || this.host.spans.kind.data[id] !== SpanKind.lock_wait || p.widthPx[i]! < 4) continue;
       if (this.host.spans.isOpen(id) || this.host.locks.holderOf(this.host.spans, id) < 0) continue;
-      const yPx = rect.top + lockRowTopPx(p.rowPos[i]!) + LOCK_ROW_HEIGHT_PX / 2;
+      const yPx = rect.top + lockRowTopPx(p.row[i]!) + LOCK_ROW_HEIGHT_PX / 2;
       if (yPx > boxRect.bottom - 4) continue;
       if (best < 0 || p.widthPx[i]! > p.widthPx[best]!) best = i;
     }
@@ -100,7 +92,7 @@ export class LocksController implements LocksProbe {
     const spanId = p.spanId[best]!;
     return {
       xPx: rect.left + LOCK_LABEL_WIDTH_PX + p.xPx[best]! + p.widthPx[best]! / 2,
-      yPx: rect.top + lockRowTopPx(p.rowPos[best]!) + LOCK_ROW_HEIGHT_PX / 2,
+      yPx: rect.top + lockRowTopPx(p.row[best]!) + LOCK_ROW_HEIGHT_PX / 2,
       spanId,
       holderSpanId: this.host.locks.holderOf(this.host.spans, spanId),
     };

@@ -1,7 +1,7 @@
 // Paints a LocksModel (CSS px). Header rows are lock titles; task rows hold the runs. Flows are
 // thin arrows waiter ← holder. Returns the primitive count (LOD bound checked in tests).
 
-import { CHROME, PALETTE, PALETTE_IDX } from '../../render/palette.ts';
+import { PALETTE_IDX, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import { LockState, type LocksModel } from './model.ts';
 import { fillFaded } from '../../render/faded.ts';
@@ -22,6 +22,8 @@ export function lockRowAtPx(yPx: number): number {
 }
 
 export interface LocksDrawOptions {
+  /** The theme's colours (render/palette.ts paletteFor). */
+  palette: Palette;
   widthPx: number;
   heightPx: number;
   ticks: Tick[];
@@ -31,25 +33,26 @@ export interface LocksDrawOptions {
   waitFill: string | CanvasPattern;
 }
 
-const STATE_COLOUR: Record<number, string> = {
-  [LockState.read]: PALETTE[PALETTE_IDX['lock.read']!]!.colour,
-  [LockState.write]: PALETTE[PALETTE_IDX['lock.write']!]!.colour,
-};
+const LOCK_READ_IDX = PALETTE_IDX['lock.read']!;
+const LOCK_WRITE_IDX = PALETTE_IDX['lock.write']!;
 const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
 
 export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): number {
   let n = 0;
   const plotW = o.widthPx - LOCK_LABEL_WIDTH_PX;
-  ctx.fillStyle = CHROME.background;
+  const chrome = o.palette.chrome;
+  const readColour = o.palette.colours[LOCK_READ_IDX]!;
+  const writeColour = o.palette.colours[LOCK_WRITE_IDX]!;
+  ctx.fillStyle = chrome.background;
   ctx.fillRect(0, 0, o.widthPx, o.heightPx);
   ctx.font = FONT;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
-  ctx.fillStyle = CHROME.laneLabelMuted;
+  ctx.fillStyle = chrome.laneLabelMuted;
   for (const t of o.ticks) {
-    ctx.fillStyle = CHROME.separator;
+    ctx.fillStyle = chrome.separator;
     ctx.fillRect(LOCK_LABEL_WIDTH_PX + t.xPx, 0, 1, o.heightPx);
-    ctx.fillStyle = CHROME.laneLabelMuted;
+    ctx.fillStyle = chrome.laneLabelMuted;
     ctx.fillText(t.label, LOCK_LABEL_WIDTH_PX + t.xPx + 3, LOCK_AXIS_HEIGHT_PX / 2);
     n += 2;
   }
@@ -58,14 +61,14 @@ export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): 
     if (top > o.heightPx) return;
     const hot = r.lockIdx === o.hoverLockIdx || (o.hoverIno !== 0 && r.ino === o.hoverIno);
     if (r.type === 'lock') {
-      ctx.fillStyle = hot ? CHROME.linkedHover : CHROME.gutter;
+      ctx.fillStyle = hot ? chrome.linkedHover : chrome.gutter;
       ctx.fillRect(0, top, o.widthPx, LOCK_ROW_HEIGHT_PX);
-      ctx.fillStyle = CHROME.laneLabel;
+      ctx.fillStyle = chrome.laneLabel;
       ctx.fillText(r.label, 6, top + LOCK_ROW_HEIGHT_PX / 2);
     } else {
-      ctx.fillStyle = hot ? CHROME.linkedHover : pos % 2 ? CHROME.background : CHROME.laneStripe;
+      ctx.fillStyle = hot ? chrome.linkedHover : pos % 2 ? chrome.background : chrome.laneStripe;
       ctx.fillRect(0, top, o.widthPx, LOCK_ROW_HEIGHT_PX);
-      ctx.fillStyle = CHROME.laneLabel;
+      ctx.fillStyle = chrome.laneLabel;
       ctx.fillText(r.label, 18, top + LOCK_ROW_HEIGHT_PX / 2);
     }
     n += 2;
@@ -77,9 +80,9 @@ export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): 
   const p = m.prims;
   let selI = -1;
   for (let i = 0; i < p.count; i++) {
-    const top = lockRowTopPx(p.rowPos[i]!) + 3;
-    const st = p.state[i]!;
-    ctx.fillStyle = st === LockState.wait ? o.waitFill : STATE_COLOUR[st]!;
+    const top = lockRowTopPx(p.row[i]!) + 3;
+    const st = p.style[i]!;
+    ctx.fillStyle = st === LockState.wait ? o.waitFill : st === LockState.write ? writeColour : readColour;
     ctx.globalAlpha = p.spanCount[i]! > 1 ? 0.7 : 1;
     const edge = p.edge[i]!;
     if (edge === 0) {
@@ -108,9 +111,9 @@ export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): 
   }
   ctx.stroke();
   if (selI >= 0) {
-    ctx.strokeStyle = CHROME.selection;
+    ctx.strokeStyle = chrome.selection;
     ctx.lineWidth = 2;
-    ctx.strokeRect(LOCK_LABEL_WIDTH_PX + p.xPx[selI]!, lockRowTopPx(p.rowPos[selI]!) + 2, Math.max(2, p.widthPx[selI]!), LOCK_ROW_HEIGHT_PX - 4);
+    ctx.strokeRect(LOCK_LABEL_WIDTH_PX + p.xPx[selI]!, lockRowTopPx(p.row[selI]!) + 2, Math.max(2, p.widthPx[selI]!), LOCK_ROW_HEIGHT_PX - 4);
     n++;
   }
   ctx.restore();

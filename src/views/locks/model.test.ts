@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LIGHT_PALETTE } from '../../render/palette.ts';
 import { ev } from '../../trace/testing/events.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
@@ -25,7 +26,7 @@ describe('locks view model', () => {
   it('draws each wide span as one clickable primitive and a flow waiter ← holder', () => {
     const { locks, spans, store } = derived(SERIAL);
     const m = buildLocksModel(locks, spans, store, 0, 1000, 1000);
-    const prims = [...Array(m.prims.count).keys()].map((i) => [m.prims.rowPos[i], m.prims.state[i], m.prims.xPx[i], m.prims.widthPx[i], m.prims.spanCount[i]]);
+    const prims = [...Array(m.prims.count).keys()].map((i) => [m.prims.row[i], m.prims.style[i], m.prims.xPx[i], m.prims.widthPx[i], m.prims.spanCount[i]]);
     expect(prims).toEqual([
       [1, LockState.write, 0, 500, 1],
       [2, LockState.wait, 100, 400, 1],
@@ -44,11 +45,11 @@ describe('locks view model', () => {
     const { locks, spans, store } = derived(events);
     const m = buildLocksModel(locks, spans, store, 0, 20_000, 100);
     expect(m.prims.count).toBeLessThanOrEqual(200);
-    const states = new Set([...m.prims.state.subarray(0, m.prims.count)].filter((_s, i) => m.prims.rowPos[i] === 2));
+    const states = new Set([...m.prims.style.subarray(0, m.prims.count)].filter((_s, i) => m.prims.row[i] === 2));
     expect(states).toEqual(new Set([LockState.wait]));
     expect(m.flows).toEqual([]); // too many waits for arrows
     const { ctx, log } = recordingContext<LockCanvas>();
-    const n = drawLocks(ctx, m, { widthPx: 300, heightPx: 100, ticks: [], hoverLockIdx: -1, hoverIno: 0, selectedSpanId: -1, waitFill: '#555' });
+    const n = drawLocks(ctx, m, { palette: LIGHT_PALETTE, widthPx: 300, heightPx: 100, ticks: [], hoverLockIdx: -1, hoverIno: 0, selectedSpanId: -1, waitFill: '#555' });
     expect(n).toBeLessThan(250);
     expect(log.filter((l) => l[0] === 'fillRect').length).toBeLessThan(250);
   });
@@ -93,9 +94,9 @@ describe('locks view model', () => {
       const states = (m: typeof lod): Map<number, Uint8Array> => {
         const out = new Map<number, Uint8Array>();
         for (let i = 0; i < m.prims.count; i++) {
-          let row = out.get(m.prims.rowPos[i]!);
-          if (!row) out.set(m.prims.rowPos[i]!, (row = new Uint8Array(Math.ceil(widthPx) + 1)));
-          for (let x = m.prims.xPx[i]!; x < m.prims.xPx[i]! + m.prims.widthPx[i]!; x++) row[x] = m.prims.state[i]!;
+          let row = out.get(m.prims.row[i]!);
+          if (!row) out.set(m.prims.row[i]!, (row = new Uint8Array(Math.ceil(widthPx) + 1)));
+          for (let x = m.prims.xPx[i]!; x < m.prims.xPx[i]! + m.prims.widthPx[i]!; x++) row[x] = m.prims.style[i]!;
         }
         return out;
       };

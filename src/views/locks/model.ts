@@ -25,9 +25,9 @@ import { LOCK_RANK, lockAddrText, lockRank, reachOf, type LockIndex, type LockIn
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { PrimBuffer } from '../../render/prim-buffer.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
-import { resized } from '../../trace/growable.ts';
 import { inoLabel, nodeIdLabel } from '../../trace/derive/inode-groups.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
@@ -43,37 +43,6 @@ export interface LockRowModel {
   ino: number;
 }
 
-export class LockPrims {
-  count = 0;
-  xPx: Float32Array;
-  widthPx: Float32Array;
-  rowPos: Uint16Array;
-  state: Uint8Array;
-  spanId: Int32Array;
-  spanCount: Uint32Array;
-  edge: Uint8Array;
-  constructor(capacity = 256) {
-    this.xPx = new Float32Array(capacity);
-    this.widthPx = new Float32Array(capacity);
-    this.rowPos = new Uint16Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.spanId = new Int32Array(capacity);
-    this.spanCount = new Uint32Array(capacity);
-    this.edge = new Uint8Array(capacity);
-  }
-  push(xPx: number, widthPx: number, rowPos: number, state: number, spanId: number, spanCount: number, edge = 0): void {
-    if (this.count === this.xPx.length) {
-      const n = this.count * 2;
-      this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.rowPos = resized(this.rowPos, n);
-      this.state = resized(this.state, n); this.spanId = resized(this.spanId, n); this.spanCount = resized(this.spanCount, n);
-      this.edge = resized(this.edge, n);
-    }
-    const i = this.count++;
-    this.xPx[i] = xPx; this.widthPx[i] = widthPx; this.rowPos[i] = rowPos;
-    this.state[i] = state; this.spanId[i] = spanId; this.spanCount[i] = spanCount; this.edge[i] = edge;
-  }
-}
-
 /** A waiter→holder arrow: from the holder's release to the waiter's acquire. */
 export interface LockFlow {
   fromXPx: number;
@@ -86,7 +55,8 @@ export interface LockFlow {
 export interface LocksModel {
   scale: TimeScale;
   rows: LockRowModel[];
-  prims: LockPrims;
+  /** One primitive per run: row = row position, style = LockState. */
+  prims: PrimBuffer;
   flows: LockFlow[];
   /** Spans that came as whole LOD buckets (0 when zoomed in, or without LOD). */
   lodSpans: number;
@@ -249,7 +219,7 @@ export function buildLocksModel(
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
   const rows = lockRows(locks, filter);
-  const prims = new LockPrims();
+  const prims = new PrimBuffer();
   const cols = Math.max(1, Math.ceil(widthPx));
   const pass = new RowPass(spans, scale, startNs, nowNs, cols);
   const { colState, colSpan, colMulti } = pass;
@@ -278,7 +248,7 @@ export function buildLocksModel(
       }
       const single = !multi && spanIdsInRun.size === 1;
       const only = single ? [...spanIdsInRun][0]! : -1;
-      prims.push(first, c - first, pos, st, only, single ? 1 : Math.max(2, spanIdsInRun.size), only >= 0 ? edgeOf(spans, only) : 0);
+      prims.push(first, c - first, pos, 0, st, 0, only, single ? 1 : Math.max(2, spanIdsInRun.size), only >= 0 ? edgeOf(spans, only) : 0);
     }
   });
 

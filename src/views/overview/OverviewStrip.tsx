@@ -5,9 +5,8 @@
 
 import { useEffect, useRef } from 'react';
 import type { ViewHost } from '../host.ts';
-import { ElementSize } from '../../render/element-size.ts';
-import { sizeCanvas } from '../../render/canvas.ts';
-import { CHROME } from '../../render/palette.ts';
+import { mountCanvas } from '../../render/mount-canvas.ts';
+import { paletteFor } from '../../render/palette.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
 
 /** 2 CSS px per bucket: bars stay distinct and the strip costs a few hundred fillRects. */
@@ -38,20 +37,18 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
       const e = host.trace.endNs;
       return [s, e > s ? e : s + 1];
     };
-    const parent = canvas.parentElement;
-    if (!parent) throw new Error('OverviewStrip: canvas has no parent');
-    const parentSize = new ElementSize(parent, () => host.scheduler.markDirty());
-    const render = (): void => {
-      const widthPx = Math.max(1, parentSize.widthPx);
+    const unmount = mountCanvas(host.scheduler, canvas, (surface) => {
+      const widthPx = Math.max(1, surface.boxWidthPx);
       const [startNs, endNs] = range();
       const k = `${host.traceGeneration}:${host.trace.version}:${widthPx}`;
       if (k !== key) {
         heights = barHeights(overviewBuckets(host.trace, startNs, endNs, Math.floor(widthPx / BUCKET_WIDTH_PX)));
         key = k;
       }
-      const ctx = sizeCanvas(canvas, widthPx, STRIP_HEIGHT_PX);
+      const ctx = surface.resize(widthPx, STRIP_HEIGHT_PX);
+      const chrome = paletteFor(host.theme).chrome;
       const x = (ns: number): number => stripNsToPx(ns, startNs, endNs, widthPx);
-      ctx.fillStyle = CHROME.laneStripe;
+      ctx.fillStyle = chrome.laneStripe;
       ctx.fillRect(0, 0, widthPx, STRIP_HEIGHT_PX);
       const playX = Number.isFinite(host.playheadNs) ? x(host.playheadNs) : widthPx;
       const barAreaPx = STRIP_HEIGHT_PX - 4;
@@ -59,24 +56,23 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
         const h = heights[i]!;
         if (h === 0) continue;
         const hPx = Math.max(1, h * barAreaPx);
-        ctx.fillStyle = i * BUCKET_WIDTH_PX < playX ? CHROME.areaEdge : CHROME.laneLabelMuted;
+        ctx.fillStyle = i * BUCKET_WIDTH_PX < playX ? chrome.areaEdge : chrome.laneLabelMuted;
         ctx.fillRect(i * BUCKET_WIDTH_PX, STRIP_HEIGHT_PX - 2 - hPx, BUCKET_WIDTH_PX - 0.5, hPx);
       }
       if (!Number.isNaN(host.areaFromNs)) {
         const a = x(host.areaFromNs);
         const b = x(host.areaToNs);
-        ctx.fillStyle = loopRef.current() ? 'rgba(0, 158, 115, 0.28)' : CHROME.areaFill;
+        ctx.fillStyle = loopRef.current() ? 'rgba(0, 158, 115, 0.28)' : chrome.areaFill;
         ctx.fillRect(a, 0, Math.max(1, b - a), STRIP_HEIGHT_PX);
       }
       const v0 = x(host.viewStartNs);
       const v1 = x(host.viewEndNs);
-      ctx.strokeStyle = CHROME.selection;
+      ctx.strokeStyle = chrome.selection;
       ctx.lineWidth = 1;
       ctx.strokeRect(Math.round(v0) + 0.5, 0.5, Math.max(2, v1 - v0) - 1, STRIP_HEIGHT_PX - 1);
-      ctx.fillStyle = CHROME.gapEdge;
+      ctx.fillStyle = chrome.gapEdge;
       ctx.fillRect(Math.round(playX) - 1, 0, 2, STRIP_HEIGHT_PX);
-    };
-    const unrender = host.scheduler.addRenderer(render);
+    });
     let dragging = false;
     const seekAt = (e: MouseEvent): void => {
       const rect = canvas.getBoundingClientRect();
@@ -94,8 +90,7 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
     window.addEventListener('mousemove', move);
     window.addEventListener('mouseup', up);
     return () => {
-      unrender();
-      parentSize.dispose();
+      unmount();
       canvas.removeEventListener('mousedown', down);
       window.removeEventListener('mousemove', move);
       window.removeEventListener('mouseup', up);

@@ -2,12 +2,11 @@
 // data, range, size or hover changed (React never re-renders the canvas), turns wheel/drag
 // (d3-zoom) and WASD into range changes, and answers hit tests from the drawn model.
 
-import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
-import { select } from 'd3-selection';
 import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
-import { makeHatchPattern, makeMarkPattern, sizeCanvas } from '../../render/canvas.ts';
-import { ElementSize } from '../../render/element-size.ts';
-import { CHROME, MARK_INK, PALETTE } from '../../render/palette.ts';
+import { PaletteFills } from '../../render/canvas.ts';
+import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
+import { paletteFor, type Palette } from '../../render/palette.ts';
+import { TimeZoom } from '../../render/time-zoom.ts';
 import { NO_HOVER, type ViewHost } from '../host.ts';
 import { registerProbe, type ViewProbe } from '../probes.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
@@ -20,11 +19,6 @@ import { relativesOf } from '../../trace/derive/relatives.ts';
 import { flowSegments, type FlowSegment } from './flows.ts';
 import { linkOfSpan, linkedPrims } from './linked.ts';
 
-/** One W/S press shows 80% / 125% of the width: with key auto-repeat (~30/s) that halves or
- *  doubles the range about 10×/s — fast across decades, still stoppable on the span you want. */
-export const ZOOM_STEP_FACTOR = 0.8;
-/** One A/D press moves 10% of the width: auto-repeat pans ~3 screens/s, one tap nudges. */
-export const PAN_STEP_FRACTION = 0.1;
 /** findSpan only offers spans this wide, so a test's click cannot land on a neighbour. */
 const FIND_MIN_WIDTH_PX = 3;
 
@@ -43,17 +37,14 @@ export interface TimelineOptions {
 export class TimelineController implements ViewProbe {
   private model: TimelineModel | null = null;
   private modelKey = '';
-  private ctx: CanvasRenderingContext2D | null = null;
-  private lockWaitFill: string | CanvasPattern = PALETTE[0]!.colour;
-  private markFills: Array<CanvasPattern | null> = [];
+  private readonly fills = new PaletteFills();
   private matcher: SpanMatcher | null = null;
   private matcherKey = '';
-  private sizeKey = '';
-  private readonly scrollSize: ElementSize;
+  /** The scroll box's size as last drawn (the canvas follows it: mountCanvas). */
+  private boxWidthPx = 0;
+  private boxHeightPx = 0;
   private scrollTopPx = 0;
-  /** Pointer x in plot px while over the canvas (zoom anchor for W/S), else -1. */
-  private pointerPlotXPx = -1;
-  private lastTransform: ZoomTransform = zoomIdentity;
+  private readonly zoom: TimeZoom;
   /** Shift-drag start in plot px, or NaN. */
   private areaDragFromPx = Number.NaN;
   private flows: FlowSegment[] = [];
@@ -61,19 +52,21 @@ export class TimelineController implements ViewProbe {
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
-    this.disposers.push(host.scheduler.addRenderer(() => this.render()));
-    this.scrollSize = new ElementSize(el.scroll, () => host.scheduler.markDirty());
-    this.disposers.push(() => this.scrollSize.dispose());
+    this.disposers.push(mountCanvas(host.scheduler, el.canvas, (s) => this.render(s), { box: el.scroll }));
     // scrollTop is kept from scroll events too: reading it in a frame forces layout (element-size.ts).
     this.scrollTopPx = el.scroll.scrollTop;
     this.listen(el.scroll, 'scroll', () => { this.scrollTopPx = el.scroll.scrollTop; host.scheduler.markDirty(); });
-    this.listen(el.canvas, 'mousemove', (e) => this.onPointer(e as MouseEvent));
-    this.listen(el.canvas, 'mouseleave', () => { this.pointerPlotXPx = -1; host.setHover(NO_HOVER); host.setCursor(Number.NaN); host.setHoverLink(-1, 0); });
-    this.listen(el.canvas, 'click', (e) => this.onClick(e as MouseEvent));
     this.listen(el.canvas, 'mousedown', (e) => this.onAreaStart(e as MouseEvent));
     this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; });
-    if (opts.keyboard !== false) this.listen(window, 'keydown', (e) => this.onKey(e as KeyboardEvent));
-    this.installZoom();
+    this.zoom = new TimeZoom({
+      host, canvas: el.canvas, plotLeftPx: LABEL_WIDTH_PX, wheel: 'timeline',
+      plotWidthPx: () => this.plotWidthPx(),
+      onHover: (_x, _y, e) => this.onPointer(e),
+      onLeave: () => { host.setHover(NO_HOVER); host.setHoverLink(-1, 0); },
+      onClick: (_x, _y, e) => this.onClick(e),
+      keys: opts.keyboard === false ? undefined : { fallbackAnchorPx: () => this.keyAnchorPx(), isTypingTarget },
+    });
+    this.disposers.push(() => this.zoom.dispose());
     this.disposers.push(registerProbe(host, 'timeline', this));
   }
 
@@ -87,14 +80,16 @@ export class TimelineController implements ViewProbe {
   }
 
   private plotWidthPx(): number {
-    return Math.max(1, this.scrollSize.widthPx - LABEL_WIDTH_PX);
+    return this.model?.scale.widthPx ?? Math.max(1, this.boxWidthPx - LABEL_WIDTH_PX);
   }
 
   // --- drawing -------------------------------------------------------------------------------
 
-  private render(): void {
+  private render(surface: CanvasSurface): void {
     const h = this.host;
-    const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.scrollSize.widthPx);
+    this.boxWidthPx = surface.boxWidthPx;
+    this.boxHeightPx = surface.boxHeightPx;
+    const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.boxWidthPx);
     const plotWidthPx = widthPx - LABEL_WIDTH_PX;
     const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}:${h.pinnedTasks.join(',')}`;
     if (key !== this.modelKey || !this.model) {
@@ -102,28 +97,24 @@ export class TimelineController implements ViewProbe {
       this.modelKey = key;
     }
     const model = this.model;
-    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.scrollSize.heightPx);
-    const sizeKey = `${widthPx}x${heightPx}@${devicePixelRatio}:${CHROME.hatchBackground}`;
-    if (sizeKey !== this.sizeKey || !this.ctx) {
-      this.ctx = sizeCanvas(this.el.canvas, widthPx, heightPx);
-      this.lockWaitFill = makeHatchPattern(this.ctx, PALETTE.find((p) => p.hatched)!.colour, CHROME.hatchBackground);
-      const ctx = this.ctx;
-      this.markFills = PALETTE.map((p) => (p.mark ? makeMarkPattern(ctx, p.mark, MARK_INK) : null));
-      this.sizeKey = sizeKey;
-    }
+    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.boxHeightPx);
+    const ctx = surface.resize(widthPx, heightPx);
+    const palette = paletteFor(h.theme);
+    const fills = this.fills.use(ctx, palette);
     const topPx = this.scrollTopPx;
-    const stats = drawTimeline(this.ctx, model, {
+    const stats = drawTimeline(ctx, model, {
+      palette,
       canvasWidthPx: widthPx,
       canvasHeightPx: heightPx,
       visibleTopPx: topPx,
-      visibleBottomPx: topPx + this.scrollSize.heightPx,
+      visibleBottomPx: topPx + this.boxHeightPx,
       hoverSpanId: h.hover.spanId,
       selectedSpanId: h.selectedSpanId,
-      lockWaitFill: this.lockWaitFill,
-      markFills: this.markFills,
+      lockWaitFill: fills.lockWait,
+      markFills: fills.marks,
       isDimmed: this.dimmer(),
     });
-    this.drawOverlay(this.ctx, model, topPx, heightPx);
+    this.drawOverlay(ctx, palette, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0);
     h.reportDraw(stats);
   }
@@ -141,8 +132,10 @@ export class TimelineController implements ViewProbe {
     return m ? (id) => !m(id) : undefined;
   }
 
-  private drawOverlay(ctx: CanvasRenderingContext2D, model: TimelineModel, topPx: number, heightPx: number): void {
+  private drawOverlay(ctx: CanvasRenderingContext2D, palette: Palette, model: TimelineModel, topPx: number, heightPx: number): void {
     const h = this.host;
+    const chrome = palette.chrome;
+    const visibleHeightPx = this.boxHeightPx;
     ctx.save();
     ctx.beginPath();
     ctx.rect(LABEL_WIDTH_PX, 0, model.scale.widthPx, heightPx);
@@ -150,39 +143,38 @@ export class TimelineController implements ViewProbe {
     if (!Number.isNaN(h.areaFromNs)) {
       const x0 = model.scale.nsToPx(h.areaFromNs);
       const x1 = model.scale.nsToPx(h.areaToNs);
-      ctx.fillStyle = CHROME.areaFill;
-      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(1, x1 - x0), this.scrollSize.heightPx);
-      ctx.fillStyle = CHROME.areaEdge;
-      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, this.scrollSize.heightPx);
-      ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, this.scrollSize.heightPx);
+      ctx.fillStyle = chrome.areaFill;
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(1, x1 - x0), visibleHeightPx);
+      ctx.fillStyle = chrome.areaEdge;
+      ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, 1, visibleHeightPx);
+      ctx.fillRect(LABEL_WIDTH_PX + x1, topPx, 1, visibleHeightPx);
     }
     // Replay: what lies after the playhead is not revealed yet — veiled, with the playhead line.
     if (Number.isFinite(h.playheadNs) && h.playheadNs < model.scale.endNs) {
       const xPx = Math.max(0, model.scale.nsToPx(h.playheadNs));
-      ctx.fillStyle = CHROME.unrevealed;
-      ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, this.scrollSize.heightPx);
-      ctx.fillStyle = CHROME.gapEdge;
-      ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, this.scrollSize.heightPx);
+      ctx.fillStyle = chrome.unrevealed;
+      ctx.fillRect(LABEL_WIDTH_PX + xPx, topPx, model.scale.widthPx - xPx, visibleHeightPx);
+      ctx.fillStyle = chrome.gapEdge;
+      ctx.fillRect(LABEL_WIDTH_PX + xPx - 1, topPx, 2, visibleHeightPx);
     }
     // A/B compare: the alignment marker (dashed) and the shared cursor, which may come from the other side.
-    const visibleHeightPx = this.scrollSize.heightPx;
     if (h.markerNs !== undefined && Number.isFinite(h.markerNs)) {
       const xPx = LABEL_WIDTH_PX + model.scale.nsToPx(h.markerNs);
-      ctx.fillStyle = CHROME.areaEdge;
+      ctx.fillStyle = chrome.areaEdge;
       for (let y = topPx; y < topPx + visibleHeightPx; y += 8) ctx.fillRect(xPx - 0.5, y, 1.5, 4);
     }
     if (h.cursorLine && Number.isFinite(h.cursorNs)) {
-      ctx.fillStyle = CHROME.hover;
+      ctx.fillStyle = chrome.hover;
       ctx.fillRect(LABEL_WIDTH_PX + model.scale.nsToPx(h.cursorNs) - 0.5, topPx, 1, visibleHeightPx);
     }
     // Spans of the lock / inode hovered in another view.
     const linked = linkedPrims(h, model, h.hoverLockIdx, h.hoverIno);
     if (linked.length) {
-      ctx.strokeStyle = CHROME.hover;
+      ctx.strokeStyle = chrome.hover;
       ctx.lineWidth = 1.5;
       const p = model.prims;
       for (const i of linked) {
-        ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, subrowTopPx(p.laneRow[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, SUBROW_HEIGHT_PX - 2);
+        ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, subrowTopPx(p.row[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, SUBROW_HEIGHT_PX - 2);
       }
     }
     const sel = h.selectedSpanId;
@@ -192,8 +184,8 @@ export class TimelineController implements ViewProbe {
       this.flows = sel >= 0 && sel < h.spans.count ? flowSegments(model, h.spans, h.trace, sel, relativesOf(h, sel, -1)) : [];
     }
     if (this.flows.length) {
-      ctx.strokeStyle = CHROME.flow;
-      ctx.fillStyle = CHROME.flow;
+      ctx.strokeStyle = chrome.flow;
+      ctx.fillStyle = chrome.flow;
       ctx.lineWidth = 1.5;
       for (const f of this.flows) {
         const x0 = LABEL_WIDTH_PX + f.x0Px;
@@ -227,14 +219,13 @@ export class TimelineController implements ViewProbe {
     return hitTest(this.model, xPx, row.laneRow, row.subrow);
   }
 
+  /** Pointer moved over the canvas (TimeZoom has set the linked cursor). */
   private onPointer(e: MouseEvent): void {
-    this.pointerPlotXPx = e.offsetX - LABEL_WIDTH_PX;
     if (!Number.isNaN(this.areaDragFromPx) && this.model) {
       const s = this.model.scale;
-      this.host.setArea(s.pxToNs(this.areaDragFromPx), s.pxToNs(this.pointerPlotXPx));
+      this.host.setArea(s.pxToNs(this.areaDragFromPx), s.pxToNs(e.offsetX - LABEL_WIDTH_PX));
       return;
     }
-    if (this.model && this.pointerPlotXPx >= 0) this.host.setCursor(this.model.scale.pxToNs(this.pointerPlotXPx));
     const i = this.hit(e);
     if (i < 0 || !this.model) {
       this.host.setHover(NO_HOVER);
@@ -245,7 +236,7 @@ export class TimelineController implements ViewProbe {
     const link = linkOfSpan(this.host, p.spanId[i]!);
     // Only locks link outward: an inode is on almost every span, so hovering one would light up all.
     this.host.setHoverLink(link.lockIdx, 0);
-    this.host.setHover({ spanId: p.spanId[i]!, mergedCount: p.mergedCount[i]!, paletteIdx: p.paletteIdx[i]!, clientXPx: e.clientX, clientYPx: e.clientY });
+    this.host.setHover({ spanId: p.spanId[i]!, mergedCount: p.spanCount[i]!, paletteIdx: p.style[i]!, clientXPx: e.clientX, clientYPx: e.clientY });
   }
 
   private onClick(e: MouseEvent): void {
@@ -260,66 +251,13 @@ export class TimelineController implements ViewProbe {
     this.host.select(i >= 0 && this.model ? this.model.prims.spanId[i]! : -1);
   }
 
-  // --- zoom and pan --------------------------------------------------------------------------
+  // --- zoom and pan (render/time-zoom.ts) ----------------------------------------------------
 
-  private installZoom(): void {
-    const behaviour = zoom<HTMLCanvasElement, unknown>()
-      .scaleExtent([0, Infinity])
-      // Wheel over the lane labels scrolls the lanes instead of zooming time.
-      .filter((e: Event) => {
-        const me = e as MouseEvent;
-        if (e.type === 'wheel') return me.offsetX >= LABEL_WIDTH_PX;
-        return !me.ctrlKey && !me.shiftKey && !me.button;
-      })
-      .on('start', (ev: { transform: ZoomTransform }) => { this.lastTransform = ev.transform; })
-      .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: Event | null }) => {
-        if (!ev.sourceEvent) return;
-        // The gesture since the last event is the affine map x' = a·x + b in canvas px.
-        const t = ev.transform;
-        const a = t.k / this.lastTransform.k;
-        const b = t.x - this.lastTransform.x * a;
-        this.lastTransform = t;
-        if (!(a > 0) || !Number.isFinite(b)) return;
-        const bPlot = b + a * LABEL_WIDTH_PX - LABEL_WIDTH_PX;
-        this.applyAffine(a, bPlot);
-      })
-      .on('end', () => {
-        // Our range is the state; d3's accumulated transform is reset so k never drifts.
-        (this.el.canvas as unknown as { __zoom: ZoomTransform }).__zoom = zoomIdentity;
-        this.lastTransform = zoomIdentity;
-      });
-    const sel = select(this.el.canvas);
-    sel.call(behaviour).on('dblclick.zoom', null);
-    this.disposers.push(() => { sel.on('.zoom', null); });
-  }
-
-  /** Shows what the affine map x' = a·x + b (plot px) brings into [0, width]. */
-  private applyAffine(a: number, bPlotPx: number): void {
-    const host = this.host;
-    host.scheduler.scheduleAction(() => {
-      const widthPx = this.plotWidthPx();
-      const nsPerPx = (host.viewEndNs - host.viewStartNs) / widthPx;
-      const startNs = host.viewStartNs + (-bPlotPx / a) * nsPerPx;
-      const endNs = host.viewStartNs + ((widthPx - bPlotPx) / a) * nsPerPx;
-      host.setRange(startNs, endNs, true);
-    });
-  }
-
-  private onKey(e: KeyboardEvent): void {
-    if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+  /** W/S anchor with the pointer off this canvas: in compare, the shared cursor if it is in view; else the middle. */
+  private keyAnchorPx(): number {
     const widthPx = this.plotWidthPx();
-    // Zoom about the pointer; in compare, about the shared cursor when the pointer is over the other side.
     const cursorPx = this.host.cursorLine && this.model && Number.isFinite(this.host.cursorNs) ? this.model.scale.nsToPx(this.host.cursorNs) : -1;
-    const anchorPx = this.pointerPlotXPx >= 0 ? this.pointerPlotXPx : cursorPx >= 0 && cursorPx <= widthPx ? cursorPx : widthPx / 2;
-    const zoomBy = (factor: number): void => this.applyAffine(1 / factor, anchorPx - anchorPx / factor);
-    switch (e.key.toLowerCase()) {
-      case 'w': zoomBy(ZOOM_STEP_FACTOR); break;
-      case 's': zoomBy(1 / ZOOM_STEP_FACTOR); break;
-      case 'a': this.applyAffine(1, PAN_STEP_FRACTION * widthPx); break;
-      case 'd': this.applyAffine(1, -PAN_STEP_FRACTION * widthPx); break;
-      default: return;
-    }
-    e.preventDefault();
+    return cursorPx >= 0 && cursorPx <= widthPx ? cursorPx : widthPx / 2;
   }
 
   // --- test probe ----------------------------------------------------------------------------
@@ -336,11 +274,11 @@ export class TimelineController implements ViewProbe {
     let bestX = 0;
     let bestY = 0;
     for (let i = 0; i < p.count; i++) {
-      if (p.mergedCount[i] !== 1 || p.spanId[i]! < 0) continue;
-      if (want >= 0 && p.spanKind[i] !== want) continue;
+      if (p.spanCount[i] !== 1 || p.spanId[i]! < 0) continue;
+      if (want >= 0 && p.kind[i] !== want) continue;
       const widthPx = p.widthPx[i]!;
       if (widthPx < FIND_MIN_WIDTH_PX || widthPx <= bestWidthPx) continue;
-      const yPx = canvasRect.top + subrowTopPx(p.laneRow[i]!, p.subrow[i]!) + SUBROW_HEIGHT_PX / 2;
+      const yPx = canvasRect.top + subrowTopPx(p.row[i]!, p.subrow[i]!) + SUBROW_HEIGHT_PX / 2;
       if (yPx < scrollRect.top + 2 || yPx > scrollRect.bottom - 2) continue;
       best = i;
       bestWidthPx = widthPx;

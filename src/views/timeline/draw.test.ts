@@ -5,7 +5,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { buildTimelineModel } from './model.ts';
 import { drawTimeline, type Canvas2D } from './draw.ts';
 import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
-import { PALETTE } from '../../render/palette.ts';
+import { DARK_PALETTE, LIGHT_PALETTE, PALETTE } from '../../render/palette.ts';
 import { recordingContext as recordingFake } from '../testing-fixtures.ts';
 
 const recordingContext = (): { ctx: Canvas2D; log: string[][] } => recordingFake<Canvas2D>();
@@ -28,7 +28,7 @@ function denseStore(laneCount: number, spansPerLane: number): { store: TraceStor
   return { store, spans };
 }
 
-const OPTS = { visibleTopPx: 0, hoverSpanId: -1, selectedSpanId: -1, lockWaitFill: '#555' };
+const OPTS = { palette: LIGHT_PALETTE, visibleTopPx: 0, hoverSpanId: -1, selectedSpanId: -1, lockWaitFill: '#555' };
 
 describe('drawTimeline', () => {
   it('issues primitives bounded by pixels, not by events', () => {
@@ -78,5 +78,22 @@ describe('drawTimeline', () => {
     const fills = log.filter((op) => op[0] === 'fillRect').map((op) => op[1]);
     expect(fills).toContain('mark:diagonal'); // unwritten
     expect(fills.filter((f) => f!.startsWith('mark:'))).toHaveLength(1); // mapped stays solid
+  });
+
+  it('draws with the palette it is given: a dark and a light canvas side by side keep their own chrome', () => {
+    const { store, spans } = denseStore(1, 2);
+    const m = buildTimelineModel(spans, store, 0, store.endNs, 200);
+    const heightPx = contentHeightPx(1);
+    const draw = (palette: typeof LIGHT_PALETTE): string[][] => {
+      const { ctx, log } = recordingContext();
+      drawTimeline(ctx, m, { ...OPTS, palette, canvasWidthPx: LABEL_WIDTH_PX + 200, canvasHeightPx: heightPx, visibleBottomPx: heightPx });
+      return log;
+    };
+    const dark = draw(DARK_PALETTE);
+    const light = draw(LIGHT_PALETTE);
+    // Fills in order: the background, lane 0's stripe, its label gutter (palette.ts CHROME_*).
+    const fills = (log: string[][]): string[] => log.filter((op) => op[0] === 'fillRect').slice(0, 3).map((op) => op[1]!);
+    expect(fills(dark)).toEqual(['#1c232c', '#232c37', '#26303b']);
+    expect(fills(light)).toEqual(['#ffffff', '#f4f6f8', '#eceff3']);
   });
 });

@@ -2,7 +2,7 @@
 // every position comes from the model's arrays. Returns how many primitives (fillRect, fillText,
 // strokeRect) it issued, so tests and the e2e hooks can check the level-of-detail bound.
 
-import { CHROME, LOCK_WAIT_IDX, PALETTE } from '../../render/palette.ts';
+import { LOCK_WAIT_IDX, type Palette } from '../../render/palette.ts';
 import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
 import type { TimelineModel } from './model.ts';
 import { BEGUN_BEFORE_TEXT, OPEN_ENDED_TEXT, type Lane } from '../../trace/spans.ts';
@@ -14,6 +14,8 @@ export type Canvas2D = Pick<CanvasRenderingContext2D,
   | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
 
 export interface DrawOptions {
+  /** The theme's colours (render/palette.ts paletteFor). */
+  palette: Palette;
   /** Full canvas size in CSS px (labels + plot). */
   canvasWidthPx: number;
   canvasHeightPx: number;
@@ -64,7 +66,9 @@ export const ROLE_TEXT: Record<Lane['role'], string> = {
 export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptions): DrawStats {
   let n = 0;
   const plotWidthPx = opt.canvasWidthPx - LABEL_WIDTH_PX;
-  ctx.fillStyle = CHROME.background;
+  const chrome = opt.palette.chrome;
+  const colours = opt.palette.colours;
+  ctx.fillStyle = chrome.background;
   ctx.fillRect(0, opt.visibleTopPx, opt.canvasWidthPx, opt.visibleBottomPx - opt.visibleTopPx);
   n++;
 
@@ -82,14 +86,14 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     drawnLanes++;
     const lane = model.lanes[row]!;
     const bodyHeightPx = LANE_HEIGHT_PX - LANE_GAP_PX;
-    ctx.fillStyle = row % 2 === 0 ? CHROME.laneStripe : CHROME.background;
+    ctx.fillStyle = row % 2 === 0 ? chrome.laneStripe : chrome.background;
     ctx.fillRect(LABEL_WIDTH_PX, topPx, plotWidthPx, bodyHeightPx);
-    ctx.fillStyle = CHROME.gutter;
+    ctx.fillStyle = chrome.gutter;
     ctx.fillRect(0, topPx, LABEL_WIDTH_PX - 4, bodyHeightPx);
     const label = lane.task.length > maxChars ? `${lane.task.slice(0, maxChars - 1)}…` : lane.task;
-    ctx.fillStyle = CHROME.laneLabel;
+    ctx.fillStyle = chrome.laneLabel;
     ctx.fillText(label, 6, topPx + 12);
-    ctx.fillStyle = CHROME.laneLabelMuted;
+    ctx.fillStyle = chrome.laneLabelMuted;
     ctx.font = SMALL_FONT;
     const role = ROLE_TEXT[lane.role];
     ctx.fillText(lane.pinned ? `★ pinned · ${role}` : role, 6, topPx + 28);
@@ -97,7 +101,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
     n += 4;
     if (lane.firstOfProcess && row > 0) {
       // A process (comm) boundary: a darker rule across the gap above the lane.
-      ctx.fillStyle = CHROME.separator;
+      ctx.fillStyle = chrome.separator;
       ctx.fillRect(0, topPx - LANE_GAP_PX / 2 - 1, opt.canvasWidthPx, 1);
       n++;
     }
@@ -113,16 +117,16 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
   let selectedIdx = -1;
   let lastFill: string | CanvasPattern | null = null;
   for (let i = 0; i < p.count; i++) {
-    const row = p.laneRow[i]!;
+    const row = p.row[i]!;
     if (!visibleRow[row]) continue;
     const xPx = LABEL_WIDTH_PX + p.xPx[i]!;
     const widthPx = p.widthPx[i]!;
     const yPx = subrowTopPx(row, p.subrow[i]!) + 1;
     const heightPx = SUBROW_HEIGHT_PX - 2;
-    const pal = p.paletteIdx[i]!;
-    const fill = pal === LOCK_WAIT_IDX ? opt.lockWaitFill : PALETTE[pal]!.colour;
+    const pal = p.style[i]!;
+    const fill = pal === LOCK_WAIT_IDX ? opt.lockWaitFill : colours[pal]!;
     if (fill !== lastFill) { ctx.fillStyle = fill; lastFill = fill; }
-    const count = p.mergedCount[i]!;
+    const count = p.spanCount[i]!;
     if (count > 1) {
       ctx.globalAlpha = MERGED_ALPHA;
       ctx.fillRect(xPx, yPx, widthPx, heightPx);
@@ -134,7 +138,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
       }
       if (widthPx >= MERGED_LABEL_MIN_WIDTH_PX) {
         ctx.font = SMALL_FONT;
-        ctx.fillStyle = CHROME.laneLabel;
+        ctx.fillStyle = chrome.laneLabel;
         ctx.fillText(`×${count}`, xPx + 2, yPx + heightPx / 2 + 1);
         ctx.font = LABEL_FONT;
         lastFill = null;
@@ -151,7 +155,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
         n += fillFaded(ctx, xPx, yPx, widthPx, heightPx, edge);
         if (widthPx >= EDGE_LABEL_MIN_WIDTH_PX) {
           ctx.font = SMALL_FONT;
-          ctx.fillStyle = CHROME.laneLabel;
+          ctx.fillStyle = chrome.laneLabel;
           ctx.textAlign = edge & Edge.openEnd ? 'right' : 'left';
           ctx.fillText(edge & Edge.openEnd ? `${OPEN_ENDED_TEXT} ›` : `‹ ${BEGUN_BEFORE_TEXT}`,
             edge & Edge.openEnd ? xPx + widthPx - 4 : xPx + 4, yPx + heightPx / 2 + 1);
@@ -177,18 +181,18 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
   }
 
   ctx.lineWidth = 1.5;
-  for (const [idx, colour] of [[hoverIdx, CHROME.hover], [selectedIdx, CHROME.selection]] as const) {
+  for (const [idx, colour] of [[hoverIdx, chrome.hover], [selectedIdx, chrome.selection]] as const) {
     if (idx < 0) continue;
     ctx.strokeStyle = colour;
-    ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[idx]! - 1, subrowTopPx(p.laneRow[idx]!, p.subrow[idx]!), p.widthPx[idx]! + 2, SUBROW_HEIGHT_PX);
+    ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[idx]! - 1, subrowTopPx(p.row[idx]!, p.subrow[idx]!), p.widthPx[idx]! + 2, SUBROW_HEIGHT_PX);
     n++;
   }
 
   // Gaps: a band over every lane, so a missing stretch is never mistaken for idleness.
   for (const g of model.gaps) {
-    ctx.fillStyle = CHROME.gapFill;
+    ctx.fillStyle = chrome.gapFill;
     ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, g.widthPx, opt.visibleBottomPx - opt.visibleTopPx);
-    ctx.fillStyle = CHROME.gapEdge;
+    ctx.fillStyle = chrome.gapEdge;
     ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, 1, opt.visibleBottomPx - opt.visibleTopPx);
     n += 2;
   }

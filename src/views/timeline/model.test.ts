@@ -42,20 +42,20 @@ describe('buildTimelineModel', () => {
     const m = buildTimelineModel(spans, store, 0, 1000, 1000); // 1 ns per px
     expect(m.lanes.map((l) => l.task)).toEqual(['dd/412']);
     const byKind = new Map<number, number>();
-    for (let i = 0; i < m.prims.count; i++) byKind.set(m.prims.spanKind[i]!, i);
+    for (let i = 0; i < m.prims.count; i++) byKind.set(m.prims.kind[i]!, i);
     expect(m.prims.count).toBe(4); // app op, iomap, lock wait, lock hold — not the fsync at 5000
 
     const iomap = byKind.get(SpanKind.iomap)!;
     expect(m.prims.xPx[iomap]).toBe(200);
     expect(m.prims.widthPx[iomap]).toBe(300);
-    expect(m.prims.paletteIdx[iomap]).toBe(mapTypePaletteIdx(MapType.MAPPED)); // write slot wins
+    expect(m.prims.style[iomap]).toBe(mapTypePaletteIdx(MapType.MAPPED)); // write slot wins
     expect(m.prims.subrow[iomap]).toBe(SPAN_SUBROW.iomap);
-    expect(m.prims.mergedCount[iomap]).toBe(1);
+    expect(m.prims.spanCount[iomap]).toBe(1);
 
     const app = byKind.get(SpanKind.app_op)!;
     expect([m.prims.xPx[app], m.prims.widthPx[app]]).toEqual([100, 500]);
-    expect(m.prims.paletteIdx[byKind.get(SpanKind.lock_wait)!]).toBe(PALETTE_IDX['lock.wait']);
-    expect(m.prims.paletteIdx[byKind.get(SpanKind.lock_hold)!]).toBe(PALETTE_IDX['lock.write']);
+    expect(m.prims.style[byKind.get(SpanKind.lock_wait)!]).toBe(PALETTE_IDX['lock.wait']);
+    expect(m.prims.style[byKind.get(SpanKind.lock_hold)!]).toBe(PALETTE_IDX['lock.write']);
 
     expect(hitTest(m, 350, 0, SPAN_SUBROW.iomap)).toBe(iomap);
     expect(hitTest(m, 900, 0, SPAN_SUBROW.iomap)).toBe(-1);
@@ -89,21 +89,21 @@ describe('buildTimelineModel', () => {
     expect(m.prims.count).toBeLessThanOrEqual(widthPx);
     let total = 0;
     for (let i = 0; i < m.prims.count; i++) {
-      total += m.prims.mergedCount[i]!;
+      total += m.prims.spanCount[i]!;
       expect(m.prims.xPx[i]).toBeGreaterThanOrEqual(0);
       expect(m.prims.xPx[i]! + m.prims.widthPx[i]!).toBeLessThanOrEqual(widthPx);
     }
     expect(total).toBe(100_000);
     // Two thirds are mapped: the merged block takes the dominant colour.
-    expect(m.prims.paletteIdx[0]).toBe(mapTypePaletteIdx(MapType.MAPPED));
+    expect(m.prims.style[0]).toBe(mapTypePaletteIdx(MapType.MAPPED));
     expect(m.prims.spanId[0]).toBe(-1);
   });
 
   it('draws a lone sub-pixel span as a 1 px clickable span and marks gaps', () => {
     const { store, spans } = index(smallTrace());
     const m = buildTimelineModel(spans, store, 0, 100_000, 100, [{ fromTsNs: 50_000, toTsNs: 50_010, missedEvents: 42 }]);
-    const iomap = [...Array(m.prims.count).keys()].find((i) => m.prims.spanKind[i] === SpanKind.iomap)!;
-    expect(m.prims.mergedCount[iomap]).toBe(1);
+    const iomap = [...Array(m.prims.count).keys()].find((i) => m.prims.kind[i] === SpanKind.iomap)!;
+    expect(m.prims.spanCount[iomap]).toBe(1);
     expect(m.prims.spanId[iomap]).toBeGreaterThanOrEqual(0);
     expect(m.prims.widthPx[iomap]).toBe(1);
     expect(m.gaps).toEqual([{ xPx: 50, widthPx: 2, missedEvents: 42 }]);
@@ -134,7 +134,7 @@ describe('buildTimelineModel', () => {
     const cover = (m: Model, laneRow: number): Uint8Array => {
       const c = new Uint8Array(1250);
       for (let i = 0; i < m.prims.count; i++) {
-        if (m.prims.laneRow[i] !== laneRow) continue;
+        if (m.prims.row[i] !== laneRow) continue;
         const x0 = Math.floor(m.prims.xPx[i]!);
         for (let x = x0; x < Math.max(x0 + 1, Math.ceil(m.prims.xPx[i]! + m.prims.widthPx[i]!)); x++) c[x] = 1;
       }
@@ -142,11 +142,11 @@ describe('buildTimelineModel', () => {
     };
     const counted = (m: Model, laneRow: number): number => {
       let n = 0;
-      for (let i = 0; i < m.prims.count; i++) if (m.prims.laneRow[i] === laneRow) n += m.prims.mergedCount[i]!;
+      for (let i = 0; i < m.prims.count; i++) if (m.prims.row[i] === laneRow) n += m.prims.spanCount[i]!;
       return n;
     };
     const wide = (m: Model): number[] => [...Array(m.prims.count).keys()]
-      .filter((i) => m.prims.mergedCount[i] === 1 && m.prims.widthPx[i]! > 1).map((i) => m.prims.spanId[i]!).sort((x, y) => x - y);
+      .filter((i) => m.prims.spanCount[i] === 1 && m.prims.widthPx[i]! > 1).map((i) => m.prims.spanId[i]!).sort((x, y) => x - y);
     for (const [from, to] of [[0, 1], [0.1, 0.35], [0.5, 0.5 + 1 / 64], [0.3, 0.3 + 1 / 256]] as const) {
       const range = `range ${from}–${to}`;
       const a = buildTimelineModel(spans, store, store.startNs + span * from, store.startNs + span * to, 1250, [], [], true);
@@ -187,7 +187,7 @@ describe('buildTimelineModel', () => {
     const { store, spans } = index(events);
     const total = (m: ReturnType<typeof buildTimelineModel>) => {
       let n = 0;
-      for (let i = 0; i < m.prims.count; i++) n += m.prims.mergedCount[i]!;
+      for (let i = 0; i < m.prims.count; i++) n += m.prims.spanCount[i]!;
       return n;
     };
     const lod = buildTimelineModel(spans, store, store.startNs, store.endNs, 800, [], [], true);
@@ -196,7 +196,7 @@ describe('buildTimelineModel', () => {
     expect(total(lod)).toBeGreaterThan(10_000);
     const perTrack = new Map<number, number>();
     for (let i = 0; i < lod.prims.count; i++) {
-      const k = lod.prims.laneRow[i]! * 8 + lod.prims.subrow[i]!;
+      const k = lod.prims.row[i]! * 8 + lod.prims.subrow[i]!;
       perTrack.set(k, (perTrack.get(k) ?? 0) + 1);
     }
     for (const n of perTrack.values()) expect(n).toBeLessThanOrEqual(800);
@@ -216,9 +216,9 @@ describe('buildTimelineModel', () => {
     const m = buildTimelineModel(spans, store, 0, 1000, 1000);
     // dd/2's only span is on the inode lane: no dd/2 row.
     expect(m.lanes.map((l) => [l.task, l.role])).toEqual([['dd/1', 'app'], ['dev 7:0 ino 0xc', 'fs']]);
-    const steps = [...Array(m.prims.count).keys()].filter((i) => m.prims.spanKind[i] === SpanKind.iomap);
+    const steps = [...Array(m.prims.count).keys()].filter((i) => m.prims.kind[i] === SpanKind.iomap);
     // dd/1's step [100, 400] in sub-row 0, dd/2's [200, 300] beside it in sub-row 1, both on row 1.
-    expect(steps.map((i) => [m.prims.laneRow[i], m.prims.subrow[i], m.prims.xPx[i], m.prims.widthPx[i]])).toEqual([[1, 0, 100, 300], [1, 1, 200, 100]]);
+    expect(steps.map((i) => [m.prims.row[i], m.prims.subrow[i], m.prims.xPx[i], m.prims.widthPx[i]])).toEqual([[1, 0, 100, 300], [1, 1, 200, 100]]);
     expect(hitTest(m, 250, 1, 0)).toBe(steps[0]);
     expect(hitTest(m, 250, 1, 1)).toBe(steps[1]);
   });

@@ -22,65 +22,16 @@
 
 import { SpanFlag, type Lane, type SpanIndex } from '../../trace/spans.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
-import { resized } from '../../trace/growable.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import { PrimBuffer } from '../../render/prim-buffer.ts';
 import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
 import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
 export const MIN_SPAN_WIDTH_PX = 1;
-
-export class Primitives {
-  count = 0;
-  xPx: Float32Array;
-  widthPx: Float32Array;
-  laneRow: Uint16Array;
-  subrow: Uint8Array;
-  paletteIdx: Uint8Array;
-  spanKind: Uint8Array;
-  /** Span id, or -1 for a merged block. */
-  spanId: Int32Array;
-  /** 1 for a span; the number of spans in a merged block. */
-  mergedCount: Uint32Array;
-  /** Edge bits: an end the trace does not show (single spans only). */
-  edge: Uint8Array;
-
-  constructor(capacity = 256) {
-    this.xPx = new Float32Array(capacity);
-    this.widthPx = new Float32Array(capacity);
-    this.laneRow = new Uint16Array(capacity);
-    this.subrow = new Uint8Array(capacity);
-    this.paletteIdx = new Uint8Array(capacity);
-    this.spanKind = new Uint8Array(capacity);
-    this.spanId = new Int32Array(capacity);
-    this.mergedCount = new Uint32Array(capacity);
-    this.edge = new Uint8Array(capacity);
-  }
-
-  push(xPx: number, widthPx: number, laneRow: number, subrow: number, paletteIdx: number, spanKind: number, spanId: number, mergedCount: number, edge = 0): void {
-    if (this.count === this.xPx.length) this.grow();
-    const i = this.count++;
-    this.xPx[i] = xPx;
-    this.widthPx[i] = widthPx;
-    this.laneRow[i] = laneRow;
-    this.subrow[i] = subrow;
-    this.paletteIdx[i] = paletteIdx;
-    this.spanKind[i] = spanKind;
-    this.spanId[i] = spanId;
-    this.mergedCount[i] = mergedCount;
-    this.edge[i] = edge;
-  }
-
-  private grow(): void {
-    const n = this.xPx.length * 2;
-    this.xPx = resized(this.xPx, n); this.widthPx = resized(this.widthPx, n); this.laneRow = resized(this.laneRow, n);
-    this.subrow = resized(this.subrow, n); this.paletteIdx = resized(this.paletteIdx, n); this.spanKind = resized(this.spanKind, n);
-    this.spanId = resized(this.spanId, n); this.mergedCount = resized(this.mergedCount, n); this.edge = resized(this.edge, n);
-  }
-}
 
 export interface LaneRowInfo {
   laneIdx: number;
@@ -106,7 +57,8 @@ export interface TimelineModel {
    * iomap steps (drawn on their inode's lane) has no lane row.
    */
   lanes: LaneRowInfo[];
-  prims: Primitives;
+  /** One primitive per span or merged run: row = lane row, style = palette index, kind = SpanKind. */
+  prims: PrimBuffer;
   gaps: GapPrimitive[];
   /** Spans and whole LOD buckets the walk visited (what the LOD saves; tests). */
   visits: number;
@@ -156,7 +108,7 @@ export function buildTimelineModel(
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
   const lanes = orderLanes(spans.lanes.filter((l) => !laneIsEmpty(spans, l.idx)), pinned);
-  const prims = new Primitives();
+  const prims = new PrimBuffer();
   const pass = new TrackPass(spans, scale, nowNs, prims);
   // LOD buckets at most half a column wide: most fall inside one column and are taken whole.
   const lodBucketNs = scale.nsPerPx / 2;
@@ -215,7 +167,7 @@ class TrackPass implements LodVisitor {
   private runKind = 0;
   visits = 0;
 
-  constructor(spans: SpanIndex, private readonly scale: TimeScale, private readonly nowNs: number, private readonly prims: Primitives) {
+  constructor(spans: SpanIndex, private readonly scale: TimeScale, private readonly nowNs: number, private readonly prims: PrimBuffer) {
     this.start = spans.startNs.data;
     this.end = spans.endNs.data;
     this.kind = spans.kind.data;
@@ -333,10 +285,5 @@ class TrackPass implements LodVisitor {
 
 /** Index of the primitive under (xPx in plot space, lane row, sub-row), or -1; the last drawn wins. */
 export function hitTest(model: TimelineModel, xPx: number, laneRow: number, subrow: number, slopPx = 1): number {
-  const p = model.prims;
-  for (let i = p.count - 1; i >= 0; i--) {
-    if (p.laneRow[i] !== laneRow || p.subrow[i] !== subrow) continue;
-    if (xPx >= p.xPx[i]! - slopPx && xPx <= p.xPx[i]! + p.widthPx[i]! + slopPx) return i;
-  }
-  return -1;
+  return model.prims.hitTest(xPx, laneRow, subrow, slopPx);
 }

@@ -31,7 +31,7 @@ describe('drawing ends the trace does not show', () => {
       const p = m.prims;
       const byKind = (kind: number, edge: number): [number, number][] => {
         const out: [number, number][] = [];
-        for (let i = 0; i < p.count; i++) if (p.spanKind[i] === kind && p.edge[i] === edge) out.push([p.xPx[i]!, p.widthPx[i]!]);
+        for (let i = 0; i < p.count; i++) if (p.kind[i] === kind && p.edge[i] === edge) out.push([p.xPx[i]!, p.widthPx[i]!]);
         return out;
       };
       // dd/101's step 6 began at 2300: 50 px to the trace's end, fading there.
@@ -51,7 +51,7 @@ describe('drawing ends the trace does not show', () => {
     const m = buildLocksModel(locks, spans, store, 1000, 2350, 1350);
     const rows = m.rows.map((r) => r.label);
     const prims: [string, number, number, number][] = [];
-    for (let i = 0; i < m.prims.count; i++) prims.push([rows[m.prims.rowPos[i]!]!, m.prims.xPx[i]!, m.prims.widthPx[i]!, m.prims.edge[i]!]);
+    for (let i = 0; i < m.prims.count; i++) prims.push([rows[m.prims.row[i]!]!, m.prims.xPx[i]!, m.prims.widthPx[i]!, m.prims.edge[i]!]);
     expect(prims.filter((x) => x[0] === 'dd/100')).toEqual([['dd/100', 110, 30, 0], ['dd/100', 140, INFERRED_STUB_PX, Edge.openEnd]]);
     expect(prims.filter((x) => x[0] === 'dd/101')).toEqual([['dd/101', 120, 1230, Edge.openEnd]]);
     expect(prims.filter((x) => x[0] === 'dd/102')).toEqual([['dd/102', 0, 30, Edge.begunBefore]]);
