@@ -10,26 +10,20 @@
 //   chunk k ──readChunk──► held rows [offsetRow, length) ──writeRows(step)──► file
 //                          └ compacted into a fresh store before the next chunk is appended
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { TraceStore } from '../../src/trace/store.ts';
 import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chrome-json.ts';
-import { toPerfettoTrace } from '../../src/trace/export/perfetto.ts';
-import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/trace/export/arrow.ts';
+import { perfettoTraceChunks } from '../export/perfetto.ts';
+import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../export/arrow.ts';
 import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
 
 export const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export async function runExport(store: TraceStore, format: ExportFormat, out: string, source: string): Promise<number> {
-  if (format === 'perfetto') {
-    const bytes = toPerfettoTrace(store, source);
-    await writeFile(out, bytes);
-    return bytes.byteLength;
-  }
   const chunks: Iterable<string | Uint8Array> = format === 'arrow'
     ? arrowFileChunks(store, { metadata: { source } })
-    : chromeTraceJsonChunks(toChromeTrace(store, source));
+    : format === 'perfetto' ? perfettoTraceChunks(store, source) : chromeTraceJsonChunks(toChromeTrace(store, source));
   const stream = createWriteStream(out);
   let bytes = 0;
   for (const chunk of chunks) {

@@ -3,11 +3,10 @@
 // server/commands/commands.test.ts.
 import { describe, expect, it } from 'vitest';
 import { tableFromIPC, Type, type Table } from 'apache-arrow';
-import { TraceStore } from '../store.ts';
-import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../schema.ts';
-import { ev, oneOfEach } from '../testing/events.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../../src/trace/schema.ts';
+import { ev, oneOfEach } from '../../src/trace/testing/events.ts';
 import { ARROW_COLUMNS, toArrowFile } from './arrow.ts';
-import { buildFlatbuffer, fb } from './flatbuffers.ts';
 
 const storeOf = (events: TraceEvent[], originNs = 0n): TraceStore => {
   const s = new TraceStore(originNs);
@@ -85,27 +84,5 @@ describe('arrow export', () => {
     const footerAt = bytes.length - 10 - dv.getInt32(bytes.length - 10, true);
     expect(footerAt % 8).toBe(0);
     expect([dv.getUint32(footerAt - 8, true), dv.getUint32(footerAt - 4, true)]).toEqual([0xffff_ffff, 0]);
-  });
-});
-
-describe('flatbuffers writer', () => {
-  it('aligns every scalar to its size and points every offset forward', () => {
-    const buf = buildFlatbuffer(fb.table([fb.u8(1), fb.i64(-2n), fb.string('ab'), fb.i16(3), fb.structs(1, new Uint8Array(16).fill(9), 8)]));
-    const dv = new DataView(buf.buffer);
-    expect(buf.length % 8).toBe(0);
-    const table = dv.getUint32(0, true);
-    const vtable = table - dv.getInt32(table, true);
-    const slot = (i: number): number => table + dv.getUint16(vtable + 4 + 2 * i, true);
-    expect(dv.getUint16(vtable, true)).toBe(4 + 2 * 5);
-    expect(dv.getUint8(slot(0))).toBe(1);
-    expect(slot(1) % 8).toBe(0);
-    expect(dv.getBigInt64(slot(1), true)).toBe(-2n);
-    expect(dv.getInt16(slot(3), true)).toBe(3);
-    const str = slot(2) + dv.getUint32(slot(2), true);
-    expect(str).toBeGreaterThan(slot(2));
-    expect(String.fromCharCode(...buf.subarray(str + 4, str + 4 + dv.getUint32(str, true)))).toBe('ab');
-    const vec = slot(4) + dv.getUint32(slot(4), true);
-    expect((vec + 4) % 8).toBe(0);
-    expect(dv.getUint32(vec, true)).toBe(1);
   });
 });
