@@ -10,12 +10,11 @@
 //   chunk k ──readChunk──► held rows [offsetRow, length) ──writeRows(step)──► file
 //                          └ compacted into a fresh store before the next chunk is appended
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { TraceStore } from '../../src/trace/store.ts';
 import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chrome-json.ts';
-import { toPerfettoTrace } from '../../src/trace/export/perfetto.ts';
-import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/trace/export/arrow.ts';
+import { perfettoTraceChunks } from '../export/perfetto.ts';
+import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../export/arrow.ts';
 import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
 import { formatDiag } from '../../src/trace/ndjson.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
@@ -27,14 +26,9 @@ export const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export async function runExport(store: TraceStore, format: ExportFormat, out: string, source: string): Promise<number> {
-  if (format === 'perfetto') {
-    const bytes = toPerfettoTrace(store, source);
-    await writeFile(out, bytes);
-    return bytes.byteLength;
-  }
   const chunks: Iterable<string | Uint8Array> = format === 'arrow'
     ? arrowFileChunks(store, { metadata: { source } })
-    : chromeTraceJsonChunks(toChromeTrace(store, source));
+    : format === 'perfetto' ? perfettoTraceChunks(store, source) : chromeTraceJsonChunks(toChromeTrace(store, source));
   const stream = createWriteStream(out);
   let bytes = 0;
   for (const chunk of chunks) {

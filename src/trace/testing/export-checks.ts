@@ -1,6 +1,35 @@
-// Checkers for exported traces (tests only): the Chrome Trace Event Format rules we rely on, and a
-// schema-checked protobuf decoder for the Perfetto messages we emit.
+// Test helpers for exported traces: the Chrome Trace Event Format rules we rely on, and a small
+// trace that exercises every span kind (the Chrome JSON and the CLI's Perfetto tests share it).
 import type { ChromeEvent } from '../export/chrome-json.ts';
+import type { TraceEvent } from '../schema.ts';
+import { ev } from './events.ts';
+
+/**
+ * Every span kind, overlapping lock spans on one task (wait for B while holding A), a zero-length
+ * span, an open span (the fsync at 220), orphan closers and instants.
+ */
+export function exportSample(): TraceEvent[] {
+  return [
+    ev('app_op_begin', 100, 'dd/1', { op: 'write' }),
+    ev('lock_wait', 110, 'dd/1', { nodeId: 2 }),
+    ev('lock_acquire', 120, 'dd/1', { nodeId: 2 }),
+    ev('lock_wait', 125, 'dd/1', { nodeId: 3 }),
+    ev('iomap_begin', 130, 'dd/1'),
+    ev('fuse_send', 140, 'dd/1', { unique: 4 }),
+    ev('fuse_recv', 150, 'srv/9', { unique: 4 }),
+    ev('cache_upsert', 155, 'srv/9'),
+    ev('fuse_reply', 170, 'srv/9', { unique: 4 }),
+    ev('iomap_map', 175, 'dd/1'),
+    ev('iomap_iter_end', 180, 'dd/1'),
+    ev('lock_release', 185, 'dd/1', { nodeId: 2 }),
+    ev('lock_acquire', 190, 'dd/1', { nodeId: 3 }),
+    ev('lock_release', 190, 'dd/1', { nodeId: 3 }),
+    ev('app_op_end', 200, 'dd/1', { op: 'write' }),
+    ev('fuse_reply', 205, 'srv/9', { unique: 99 }),
+    ev('lock_contention', 210, 'kworker/u8:1/77'),
+    ev('app_op_begin', 220, 'dd/1', { op: 'fsync' }),
+  ];
+}
 
 /** The Chrome Trace Event Format's rules we rely on (docs: "Trace Event Format", Google). */
 export function validateChrome(events: ChromeEvent[]): string[] {
@@ -58,78 +87,3 @@ export function validateChrome(events: ChromeEvent[]): string[] {
   for (const [id, phases] of flows) if (phases.join('') !== 'sf') errors.push(`flow ${id}: phases ${phases.join('')}`);
   return errors;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Perfetto: a generic protobuf wire decoder plus the message schemas we emit, transcribed from
-// google/perfetto protos/perfetto/trace/{trace,trace_packet}.proto and track_event/{track_event,
-// track_descriptor,process_descriptor,counter_descriptor,debug_annotation}.proto.
-
-type FieldType = 'uint64' | 'int64' | 'uint32' | 'int32' | 'enum' | 'bool' | 'string' | 'fixed64' | 'double' | string;
-const SCHEMA: Record<string, Record<number, { name: string; type: FieldType; repeated?: boolean }>> = {
-  Trace: { 1: { name: 'packet', type: 'TracePacket', repeated: true } },
-  TracePacket: {
-    8: { name: 'timestamp', type: 'uint64' }, 10: { name: 'trusted_packet_sequence_id', type: 'uint32' },
-    11: { name: 'track_event', type: 'TrackEvent' }, 60: { name: 'track_descriptor', type: 'TrackDescriptor' },
-  },
-  TrackDescriptor: {
-    1: { name: 'uuid', type: 'uint64' }, 2: { name: 'name', type: 'string' }, 3: { name: 'process', type: 'ProcessDescriptor' },
-    5: { name: 'parent_uuid', type: 'uint64' }, 8: { name: 'counter', type: 'CounterDescriptor' },
-  },
-  ProcessDescriptor: { 1: { name: 'pid', type: 'int32' }, 6: { name: 'process_name', type: 'string' } },
-  CounterDescriptor: {},
-  TrackEvent: {
-    4: { name: 'debug_annotations', type: 'DebugAnnotation', repeated: true }, 9: { name: 'type', type: 'enum' },
-    11: { name: 'track_uuid', type: 'uint64' }, 22: { name: 'categories', type: 'string', repeated: true },
-    23: { name: 'name', type: 'string' }, 30: { name: 'counter_value', type: 'int64' },
-    47: { name: 'flow_ids', type: 'fixed64', repeated: true }, 48: { name: 'terminating_flow_ids', type: 'fixed64', repeated: true },
-  },
-  DebugAnnotation: {
-    2: { name: 'bool_value', type: 'bool' }, 3: { name: 'uint_value', type: 'uint64' }, 4: { name: 'int_value', type: 'int64' },
-    6: { name: 'string_value', type: 'string' }, 7: { name: 'pointer_value', type: 'uint64' }, 10: { name: 'name', type: 'string' },
-  },
-};
-const WIRE_OF = (t: FieldType): number =>
-  ['uint64', 'int64', 'uint32', 'int32', 'enum', 'bool'].includes(t) ? 0 : t === 'fixed64' || t === 'double' ? 1 : 2;
-
-export type Msg = Record<string, unknown[]>;
-export function decodeProto(buf: Uint8Array, type: string): Msg {
-  const schema = SCHEMA[type];
-  if (!schema) throw new Error(`no schema for ${type}`);
-  const out: Msg = {};
-  let at = 0;
-  const varint = (): bigint => {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (at >= buf.length) throw new Error('truncated varint');
-      const b = buf[at++]!;
-      v |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-      shift += 7n;
-    }
-  };
-  while (at < buf.length) {
-    const tag = Number(varint());
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    const f = schema[field];
-    if (!f) throw new Error(`${type}: field ${field} is not in the published schema`);
-    if (WIRE_OF(f.type) !== wire) throw new Error(`${type}.${f.name}: wire type ${wire}, schema says ${WIRE_OF(f.type)}`);
-    let value: unknown;
-    if (wire === 0) value = varint();
-    else if (wire === 1) {
-      value = new DataView(buf.buffer, buf.byteOffset + at, 8).getBigUint64(0, true);
-      at += 8;
-    } else {
-      const len = Number(varint());
-      if (at + len > buf.length) throw new Error(`${type}.${f.name}: length overruns`);
-      const sub = buf.subarray(at, at + len);
-      at += len;
-      value = f.type === 'string' ? new TextDecoder('utf-8', { fatal: true }).decode(sub) : decodeProto(sub, f.type);
-    }
-    (out[f.name] ??= []).push(value);
-    if (!f.repeated && out[f.name]!.length > 1) throw new Error(`${type}.${f.name} repeated`);
-  }
-  return out;
-}
-

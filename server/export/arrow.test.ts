@@ -1,13 +1,14 @@
-// The Arrow IPC file read back by a real reader: apache-arrow's JS file reader (footer, dictionary
-// deltas, validity bitmaps, every column type). DuckDB (Arrow C++'s reader) reads CLI exports in
-// server/commands/commands.test.ts.
+// The Arrow IPC file read back: by apache-arrow's file reader (footer, dictionary deltas, validity
+// bitmaps, every column type) and, since apache-arrow also writes it now, by a reader of another
+// implementation: DuckDB-wasm, whose ingestion is Arrow C++'s IPC stream reader, on edge values
+// worked out by hand. DuckDB also reads a CLI export in server/commands/commands.test.ts.
 import { describe, expect, it } from 'vitest';
-import { tableFromIPC, Type, type Table } from 'apache-arrow';
-import { TraceStore } from '../store.ts';
-import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../schema.ts';
-import { ev, oneOfEach } from '../testing/events.ts';
+import { RecordBatchStreamReader, tableFromIPC, Type, type Table } from 'apache-arrow';
+import { openDuck, streamPartOfArrowFile } from '../testing/duckdb.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../../src/trace/schema.ts';
+import { ev, oneOfEach } from '../../src/trace/testing/events.ts';
 import { ARROW_COLUMNS, toArrowFile } from './arrow.ts';
-import { buildFlatbuffer, fb } from './flatbuffers.ts';
 
 const storeOf = (events: TraceEvent[], originNs = 0n): TraceStore => {
   const s = new TraceStore(originNs);
@@ -70,6 +71,30 @@ describe('arrow export', () => {
     expectSameAsStore(tableFromIPC(toArrowFile(store, { rowsPerBatch: 2 })), store);
   });
 
+  it('Arrow C++ (DuckDB) reads the same edge values, through dictionary deltas', async () => {
+    const events: TraceEvent[] = [
+      ev('lock_contention', -5, 'kworker/0:1/9', { lockAddr: 0xffff_ffff_ffff_fffen, lockFlags: 0xffff_ffff, ret: -1 }),
+      ev('iomap_ioend', 0, 'ß/1', { newAddr: 0n, error: -2147483648, sent: true, writtenBytes: 2 ** 53 - 1 }),
+      ev('iomap_map', 2 ** 40 + 3, 'srv/2', { mapAddr: 1n << 63n, mapType: 255, slot: 'write' }),
+      ev('app_op_begin', 2 ** 52, '/日本/3', { path: '/dir/✓ file', fd: -1 }),
+    ];
+    const duck = await openDuck();
+    try {
+      duck.insertArrowFile(toArrowFile(storeOf(events), { rowsPerBatch: 2 }), 'ev'); // 2 batches: task's dictionary grows
+      const rows = duck.query(`SELECT kind, tsNs, task, lockAddr, lockFlags, ret, error, sent, writtenBytes, newAddr, mapAddr,
+        mapType, slot, path, fd FROM ev ORDER BY tsNs`).map((r) => Object.values(r).map((v) => (typeof v === 'bigint' ? v.toString() : v)));
+      const _ = null;
+      expect(rows).toEqual([
+        ['lock_contention', '-5', 'kworker/0:1/9', '18446744073709551614', 4294967295, -1, _, _, _, _, _, _, _, _, _],
+        ['iomap_ioend', '0', 'ß/1', _, _, _, -2147483648, true, 9007199254740991, '0', _, _, _, _, _],
+        ['iomap_map', '1099511627779', 'srv/2', _, _, _, _, _, _, _, '9223372036854775808', 255, 'write', _, _],
+        ['app_op_begin', '4503599627370496', '/日本/3', _, _, _, _, _, _, _, _, _, _, '/dir/✓ file', -1],
+      ]);
+    } finally {
+      duck.close();
+    }
+  });
+
   it('an empty store is a valid file with the full schema', () => {
     const table = tableFromIPC(toArrowFile(new TraceStore()));
     expect(table.numRows).toBe(0);
@@ -86,26 +111,12 @@ describe('arrow export', () => {
     expect(footerAt % 8).toBe(0);
     expect([dv.getUint32(footerAt - 8, true), dv.getUint32(footerAt - 4, true)]).toEqual([0xffff_ffff, 0]);
   });
-});
 
-describe('flatbuffers writer', () => {
-  it('aligns every scalar to its size and points every offset forward', () => {
-    const buf = buildFlatbuffer(fb.table([fb.u8(1), fb.i64(-2n), fb.string('ab'), fb.i16(3), fb.structs(1, new Uint8Array(16).fill(9), 8)]));
-    const dv = new DataView(buf.buffer);
-    expect(buf.length % 8).toBe(0);
-    const table = dv.getUint32(0, true);
-    const vtable = table - dv.getInt32(table, true);
-    const slot = (i: number): number => table + dv.getUint16(vtable + 4 + 2 * i, true);
-    expect(dv.getUint16(vtable, true)).toBe(4 + 2 * 5);
-    expect(dv.getUint8(slot(0))).toBe(1);
-    expect(slot(1) % 8).toBe(0);
-    expect(dv.getBigInt64(slot(1), true)).toBe(-2n);
-    expect(dv.getInt16(slot(3), true)).toBe(3);
-    const str = slot(2) + dv.getUint32(slot(2), true);
-    expect(str).toBeGreaterThan(slot(2));
-    expect(String.fromCharCode(...buf.subarray(str + 4, str + 4 + dv.getUint32(str, true)))).toBe('ab');
-    const vec = slot(4) + dv.getUint32(slot(4), true);
-    expect((vec + 4) % 8).toBe(0);
-    expect(dv.getUint32(vec, true)).toBe(1);
+  it('bytes 8..EOS are an IPC stream that opens with the schema message', () => {
+    const store = storeOf(oneOfEach());
+    const reader = RecordBatchStreamReader.from(streamPartOfArrowFile(toArrowFile(store, { rowsPerBatch: 4 })));
+    reader.open();
+    expect(reader.schema.fields.map((f) => f.name)).toEqual(['kind', 'tsNs', ...FIELDS]);
+    expect([...reader].reduce((n, b) => n + b.numRows, 0)).toBe(store.length);
   });
 });
