@@ -22,7 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { eventLine, headerLine } from '../src/trace/ndjson.ts';
+import { eventLine, headerLine } from '../src/trace/import/ndjson.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../src/trace/import/index.ts';
 import { loadFiles as loadAnyFiles, reportDiags, type LoadResult } from './sources/files.ts';
 import { summarize } from '../src/trace/summary.ts';

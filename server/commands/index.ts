@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TraceStore } from '../../src/trace/store.ts';
-import { formatDiag } from '../../src/trace/ndjson.ts';
+import { formatDiag } from '../../src/trace/import/diagnostics.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../../src/trace/import/index.ts';
 import { reportDiags, type LoadResult } from '../sources/files.ts';
 import { parseInstrumentTarget } from '../sources/instrument.ts';

@@ -9,7 +9,7 @@ import { Recorder } from '../recorder/recorder.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
 import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
 import type { TraceStore } from '../../src/trace/store.ts';
-import type { ParseDiag } from '../../src/trace/ndjson.ts';
+import type { ParseDiag } from '../../src/trace/import/diagnostics.ts';
 
 export interface RecordOptions {
   source: string;

@@ -4,7 +4,7 @@
 
 import { createReadStream, statSync } from 'node:fs';
 import type { TraceStore } from '../../src/trace/store.ts';
-import { formatDiag, type ParseDiag } from '../../src/trace/ndjson.ts';
+import { formatDiag, type ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import type { ImportFormat } from '../../src/trace/import/index.ts';
 import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
 

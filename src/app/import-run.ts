@@ -13,7 +13,7 @@
 import { TraceStore } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
-import { formatDiag, type ParseDiag } from '../trace/ndjson.ts';
+import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';

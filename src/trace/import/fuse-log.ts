@@ -22,7 +22,7 @@
 // a kernel trace, events take the times of the matching kernel requests (join.ts).
 
 import type { TraceEvent } from '../schema.ts';
-import { DiagSink } from '../ndjson.ts';
+import { DiagSink } from './diagnostics.ts';
 import { LineSplitter } from '../lines.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 

@@ -3,7 +3,8 @@
 // (server/sources/files.ts) and the browser's drop-import worker (src/app/import-run.ts) use.
 
 import type { TraceEvent } from '../schema.ts';
-import { DiagSink, NdjsonParser } from '../ndjson.ts';
+import { DiagSink } from './diagnostics.ts';
+import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
 import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';

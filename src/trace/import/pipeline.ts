@@ -15,7 +15,7 @@
 import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
-import type { ParseDiag } from '../ndjson.ts';
+import type { ParseDiag } from './diagnostics.ts';
 import { detectFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';

@@ -9,7 +9,7 @@
 //              └──► stringChunk ─► stringLine ─┴─► line filled ──► sink.onLine()
 //
 // Lines over MAX_FTRACE_LINE_BYTES are dropped up to their end and reported (sink.lineTooLong).
-import { unitsToString, type Units } from '../units.ts';
+import { unitsToString, type Units } from '../code-units.ts';
 import type { Line } from './line.ts';
 
 /** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
@@ -212,7 +212,7 @@ export class LineFramer {
       this.sink.lineTooLong(line.lineNo);
       return;
     }
-    u[le] = 0; // the sentinel (units.ts): over the '\r' or '\n' just consumed, or the spare unit after the data
+    u[le] = 0; // the sentinel (code-units.ts): over the '\r' or '\n' just consumed, or the spare unit after the data
     line.u = u;
     line.ls = ls;
     line.le = le;

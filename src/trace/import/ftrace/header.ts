@@ -14,7 +14,7 @@
 // Known headers: a trace is a few tasks taking turns, so the start of each recently matched header
 // (up to its flags/timestamp column) is remembered and a line that starts with one unit for unit
 // only has its flags, timestamp and ':' left to match.
-import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../units.ts';
+import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from './line.ts';
 

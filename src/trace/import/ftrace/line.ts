@@ -1,9 +1,9 @@
 // The line being parsed, shared by the framer (which fills it) and every reader after it (header,
 // body cursor, syscalls). One object per parser, refilled per line: readers keep indexes, not it.
-import { unitsToString, type Units } from '../units.ts';
+import { unitsToString, type Units } from '../code-units.ts';
 
 export class Line {
-  /** The line is u[ls, le), with a 0 unit at le (the sentinel, units.ts). */
+  /** The line is u[ls, le), with a 0 unit at le (the sentinel, code-units.ts). */
   u: Units = new Uint8Array(1);
   ls = 0;
   le = 0;

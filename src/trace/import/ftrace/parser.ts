@@ -13,9 +13,9 @@
 //             anything else                      → instant with the body
 //   every event → deferral.ts (held while a later line may change it) → onEvent, in input order.
 import type { TraceEvent } from '../../schema.ts';
-import { DiagSink } from '../../ndjson.ts';
+import { DiagSink } from '../diagnostics.ts';
 import { parseFlags } from '../../fuse-proto.ts';
-import { Interner, hasAt, isWord, isWs, skipWs, unitsToString } from '../units.ts';
+import { Interner, hasAt, isWord, isWs, skipWs, unitsToString } from '../code-units.ts';
 import type {
   AnyTracepointSystem, Resolve, SharedState, SystemSetup, TaskState, TracepointContext, TracepointHandler, TracepointSystem, WaitQueue,
 } from './context.ts';

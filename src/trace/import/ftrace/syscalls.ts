@@ -7,7 +7,7 @@
 // takes its path from a preceding uprobe string argument of the same task (`path=`, `filename=`…),
 // `dup/dup2/dup3` copy it, `close` drops it.
 import type { AppOp } from '../../schema.ts';
-import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../units.ts';
+import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../code-units.ts';
 import type { EventOutput } from './deferral.ts';
 import type { HeaderParser } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';

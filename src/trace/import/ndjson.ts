@@ -9,8 +9,9 @@
 // The parser is incremental (push chunks, then end) and never throws on bad input: each bad line
 // becomes a counted diagnostic naming file:line, and parsing goes on.
 
-import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
-import { LineSplitter } from './lines.ts';
+import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from '../schema.ts';
+import { DiagSink } from './diagnostics.ts';
+import { LineSplitter } from '../lines.ts';
 
 export const NDJSON_FORMAT = 'fusescope-ndjson';
 
@@ -39,35 +40,6 @@ export function eventLine(ev: TraceEvent): string {
     out += `,"${field}":${typeof v === 'bigint' ? `"0x${v.toString(16)}"` : JSON.stringify(v)}`;
   }
   return out + '}';
-}
-
-export interface ParseDiag {
-  /** File (or source) name. */
-  source: string;
-  /** 1-based line number. */
-  line: number;
-  /** 1-based column where the problem starts (line-oriented text importers); absent = unknown. */
-  col?: number;
-  code: string;
-  message: string;
-}
-
-/** `file:line:col: message` (col only when known), the form every diagnostic is printed in. */
-export function formatDiag(d: ParseDiag): string {
-  return `${d.source}:${d.line}${d.col ? `:${d.col}` : ''}: ${d.message}`;
-}
-
-/** Counts per code plus the first few in full, so a file of garbage cannot exhaust memory. */
-export class DiagSink {
-  readonly first: ParseDiag[] = [];
-  readonly byCode = new Map<string, number>();
-  count = 0;
-  constructor(private readonly keepFirst = 100) {}
-  add(d: ParseDiag): void {
-    this.count++;
-    this.byCode.set(d.code, (this.byCode.get(d.code) ?? 0) + 1);
-    if (this.first.length < this.keepFirst) this.first.push(d);
-  }
 }
 
 /** Lines longer than this are reported, not parsed (a hostile file must not exhaust memory). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NdjsonParser, eventLine, headerLine } from './ndjson.ts';
-import { oneOfEach } from './testing/events.ts';
-import type { TraceEvent } from './schema.ts';
+import { oneOfEach } from '../testing/events.ts';
+import type { TraceEvent } from '../schema.ts';
 
 function parse(text: string, chunk = text.length): { events: TraceEvent[]; parser: NdjsonParser } {
   const events: TraceEvent[] = [];
