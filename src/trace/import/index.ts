@@ -46,26 +46,13 @@ export interface FileImport {
   readonly log: FuseLogParser | null;
 }
 
-/** Streaming UTF-8 decoding for the parsers that take text only (a character may straddle chunks). */
-class Utf8Text {
-  private readonly decoder = new TextDecoder('utf-8');
-  constructor(private readonly push: (text: string) => void) {}
-  chunk(c: string | Uint8Array): void {
-    this.push(typeof c === 'string' ? c : this.decoder.decode(c, { stream: true }));
-  }
-  end(): void {
-    const rest = this.decoder.decode();
-    if (rest !== '') this.push(rest);
-  }
-}
-
 export function openImport(name: string, format: ImportFormat): FileImport {
   const diags = new DiagSink();
   const events: TraceEvent[] = [];
   const sink = (ev: TraceEvent): void => { events.push(ev); };
   switch (format) {
     case 'ftrace': {
-      // Bytes go to the ftrace parser as they are: it parses UTF-8 bytes directly.
+      // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
       const p = new FtraceParser(name, sink, diags);
       return {
         name, format, diags, events, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
@@ -74,15 +61,13 @@ export function openImport(name: string, format: ImportFormat): FileImport {
     }
     case 'fuse-log': {
       const p = new FuseLogParser(name, diags);
-      const text = new Utf8Text((t) => p.push(t));
       return {
         name, format, diags, events, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
-        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+        push: (c) => p.push(c), end: () => p.end(),
       };
     }
     case 'ndjson': {
       const p = new NdjsonParser(name, sink, diags);
-      const text = new Utf8Text((t) => p.push(t));
       let originNs: bigint | null = null;
       const origin = (): bigint => {
         if (originNs !== null) return originNs;
@@ -93,7 +78,7 @@ export function openImport(name: string, format: ImportFormat): FileImport {
       };
       return {
         name, format, diags, events, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
-        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+        push: (c) => p.push(c), end: () => p.end(),
       };
     }
   }

@@ -11,7 +11,8 @@
 
 import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from '../schema.ts';
 import { DiagSink } from './diagnostics.ts';
-import { LineSplitter } from '../lines.ts';
+import { LineFramer, type LineSink } from './framing.ts';
+import { Line } from './line.ts';
 
 export const NDJSON_FORMAT = 'fusescope-ndjson';
 
@@ -45,28 +46,36 @@ export function eventLine(ev: TraceEvent): string {
 /** Lines longer than this are reported, not parsed (a hostile file must not exhaust memory). */
 export const MAX_LINE_BYTES = 1 << 20;
 
-export class NdjsonParser {
+export class NdjsonParser implements LineSink {
   header: NdjsonHeader | null = null;
-  private readonly lines: LineSplitter;
+  private readonly current = new Line();
+  private readonly framer = new LineFramer(this.current, this, MAX_LINE_BYTES);
 
   constructor(
     private readonly sourceName: string,
     private readonly onEvent: (ev: TraceEvent) => void,
     readonly diags = new DiagSink(),
-  ) {
-    this.lines = new LineSplitter(MAX_LINE_BYTES, {
-      line: (text, lineNo, isLast) => this.line(text, lineNo, isLast),
-      tooLong: (lineNo) => this.diag(lineNo, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`),
-    });
-  }
+  ) {}
 
-  push(chunk: string): void {
-    this.lines.push(chunk);
+  /** Text or UTF-8 bytes, in chunks of any size. */
+  push(chunk: string | Uint8Array): void {
+    this.framer.push(chunk);
   }
 
   end(): void {
-    this.lines.end();
-    if (this.header === null && this.lines.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+    this.framer.end();
+    if (this.header === null && this.current.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+  }
+
+  /** @internal (LineFramer) */
+  onLine(): void {
+    const line = this.current;
+    this.line(line.text(), line.lineNo, line.unterminated);
+  }
+
+  /** @internal (LineFramer) */
+  lineTooLong(lineNo: number): void {
+    this.diag(lineNo, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`);
   }
 
   private diag(line: number, code: string, message: string): void {

@@ -3,7 +3,7 @@
 // fuse_iomap_end, fuse-iomap-domain.md §4.4), so fields are read in order from a cursor, never
 // into a key→value map.
 import { hasAt, parseNumAt, type Units } from '../code-units.ts';
-import type { Line } from './line.ts';
+import type { Line } from '../line.ts';
 
 /** Thrown by body readers and handlers only; the parser turns it into a `bad_body` diag and an `unparsed` instant. */
 export class BodyError extends Error {

@@ -11,7 +11,7 @@ import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToSt
 import type { EventOutput } from './deferral.ts';
 import type { HeaderParser } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';
-import type { Line } from './line.ts';
+import type { Line } from '../line.ts';
 
 /** Syscalls that become app ops, by name without `sys_` (arguments named as in the syscall tables). */
 const SYSCALL_OPS: Record<string, AppOp> = {
