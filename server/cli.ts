@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { eventLine, headerLine } from '../src/trace/import/ndjson.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../src/trace/import/index.ts';
-import { loadFiles as loadAnyFiles, reportDiags, type LoadResult } from './sources/files.ts';
+import { loadFiles as loadAnyFiles, reportDiags, writeNdjson, type LoadResult } from './sources/files.ts';
 import { summarize } from '../src/trace/summary.ts';
 import { LiveSession } from './hub/live-session.ts';
 import { isLoopback, startServer } from './http-server.ts';
@@ -242,19 +242,7 @@ async function cmdImport(argv: string[]): Promise<number> {
   }
   const outPath = flags.out as string | undefined;
   const stream = outPath ? createWriteStream(outPath) : process.stdout;
-  const source = `import:${rest.map((f) => `${r.formats.get(f) ?? '?'}:${f}`).join(',')}`;
-  // The clock of the axis (the first file's), so a later import of this file compares clocks.
-  const clock = r.result.clock?.id;
-  stream.write(headerLine({ originNs: r.store.originNs.toString(), source, ...(clock ? { clock } : {}) }) + '\n');
-  let lines: string[] = [];
-  for (let row = 0; row < r.store.length; row++) {
-    lines.push(eventLine(r.store.get(row)));
-    if (lines.length === 10_000) {
-      if (!stream.write(lines.join('\n') + '\n')) await once(stream, 'drain');
-      lines = [];
-    }
-  }
-  if (lines.length > 0) stream.write(lines.join('\n') + '\n');
+  await writeNdjson(r, rest, stream);
   if (outPath) {
     (stream as ReturnType<typeof createWriteStream>).end();
     await once(stream, 'finish');
