@@ -33,7 +33,8 @@ export interface LoadResult {
 const CHUNK_BYTES = 1 << 20;
 
 export async function loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const pipe = new ImportPipeline({ format: opts.format, alignStarts: opts.alignStarts });
+  // The file count lets a single file stream its rows straight into the store (pipeline.ts).
+  const pipe = new ImportPipeline({ format: opts.format, alignStarts: opts.alignStarts, files: files.length });
   for (const file of files) {
     let total = 0;
     try {

@@ -118,7 +118,7 @@ class BatchSender {
 async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
   const progress = new Progress(o, sources.reduce((n, s) => n + s.sizeBytes, 0));
   progress.report('reading', true);
-  const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true });
+  const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true, files: sources.length });
   const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
   for (const src of sources) {
     const feed = pipe.open(src.name);
@@ -146,7 +146,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
     meta: { formats: [...outcome.formats].map(([name, format]) => `${name}: ${format}`), clock: result.clock?.id ?? null },
     // Every row is parsed already: the page reserves them once instead of growing its columns.
-    expectedEvents: result.events.length,
+    expectedEvents: outcome.rowCount,
   });
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {

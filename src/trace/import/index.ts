@@ -8,6 +8,7 @@ import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
 import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
@@ -35,6 +36,9 @@ export interface FileImport {
   readonly name: string;
   readonly format: ImportFormat;
   readonly diags: DiagSink;
+  /** Where its events went: streamed into a store, or held (file-rows.ts). */
+  readonly rows: FileRows;
+  /** Its events as a list (a streamed file's rows become events again: it is then held). */
   readonly events: TraceEvent[];
   /** Absolute ns of the file's tsNs 0 ('0' for NDJSON from the simulator). */
   originNs(): bigint;
@@ -46,23 +50,27 @@ export interface FileImport {
   readonly log: FuseLogParser | null;
 }
 
-export function openImport(name: string, format: ImportFormat): FileImport {
+/**
+ * A parser for one file. `stream`: the file is the whole trace, so its events may go straight into
+ * a store while no pass needs them (file-rows.ts); a -d log's events are built at the end anyway.
+ */
+export function openImport(name: string, format: ImportFormat, stream = false): FileImport {
   const diags = new DiagSink();
-  const events: TraceEvent[] = [];
-  const sink = (ev: TraceEvent): void => { events.push(ev); };
+  const rows = new FileRows(!stream ? null : format === 'ftrace' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
+  const sink = (ev: TraceEvent): void => rows.add(ev);
   switch (format) {
     case 'ftrace': {
       // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
       const p = new FtraceParser(name, sink, diags);
       return {
-        name, format, diags, events, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
         push: (c) => p.push(c), end: () => p.end(),
       };
     }
     case 'fuse-log': {
       const p = new FuseLogParser(name, diags);
       return {
-        name, format, diags, events, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
+        name, format, diags, rows, get events() { return rows.events(); }, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
         push: (c) => p.push(c), end: () => p.end(),
       };
     }
@@ -77,7 +85,7 @@ export function openImport(name: string, format: ImportFormat): FileImport {
         return (originNs = ok ? BigInt(raw) : 0n);
       };
       return {
-        name, format, diags, events, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
         push: (c) => p.push(c), end: () => p.end(),
       };
     }
