@@ -204,15 +204,13 @@ export class LineFramer {
       }
       const joined = this.partialStr + chunk.slice(0, nl);
       this.partialStr = '';
-      this.stringLine(joined, this.partialOffset);
-      at += utf8Length(chunk, 0, nl + 1);
+      at = this.partialOffset + this.stringLine(joined, this.partialOffset) + 1;
       from = nl + 1;
     }
     for (;;) {
       const nl = chunk.indexOf('\n', from);
       if (nl < 0) break;
-      this.stringLine(chunk.slice(from, nl), at);
-      at += utf8Length(chunk, from, nl + 1);
+      at += this.stringLine(chunk.slice(from, nl), at) + 1;
       from = nl + 1;
     }
     this.partialOffset = at;
@@ -253,19 +251,22 @@ export class LineFramer {
   }
 
   /** A line as a string (from a chunk that is not all ASCII): handed on as its bytes if it is ASCII, else its UTF-16 units. */
-  private stringLine(raw: string, offset: number): void {
-    if (!this.startLine()) return;
+  /** Returns the UTF-8 bytes of `raw` (for the offsets; the encoding of an ASCII line gives it for free). */
+  private stringLine(raw: string, offset: number): number {
+    if (!this.startLine()) return utf8Length(raw, 0, raw.length);
     const line = this.line;
     const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     const n = text.length;
     if (n > this.maxLineBytes) {
       this.sink.lineTooLong(line.lineNo);
-      return;
+      return utf8Length(raw, 0, raw.length);
     }
     if (this.lineBytes.length <= n) this.lineBytes = new Uint8Array(n * 2 + 1);
     const { read, written } = encoder.encodeInto(text, this.lineBytes);
     let u: Units = this.lineBytes;
+    let rawBytes = raw.length; // ASCII: one byte per unit (a dropped '\r' included)
     if (read !== n || written !== n) {
+      rawBytes = utf8Length(raw, 0, raw.length);
       if (this.lineUnits.length <= n) this.lineUnits = new Uint16Array(n * 2 + 1);
       u = this.lineUnits;
       for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
@@ -280,6 +281,7 @@ export class LineFramer {
     line.words = null;
     this.wordsOf = null;
     this.sink.onLine();
+    return rawBytes;
   }
 }
 
