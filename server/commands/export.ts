@@ -16,7 +16,7 @@ import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chr
 import { perfettoTraceChunks } from '../export/perfetto.ts';
 import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../export/arrow.ts';
 import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
-import { formatDiag } from '../../src/trace/ndjson.ts';
+import { formatDiag } from '../../src/trace/import/diagnostics.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
 import { isRecordingFile } from './recording-files.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';

@@ -3,8 +3,7 @@
 // 2 unusable (no file readable/recognised, or no events at all) or a usage error.
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { eventLine, headerLine } from '../../src/trace/ndjson.ts';
-import { reportDiags } from '../sources/files.ts';
+import { reportDiags, writeNdjson } from '../sources/files.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 import { exitCodeOf, loadFiles, parseFormat } from './load.ts';
 
@@ -21,19 +20,7 @@ async function cmdImport(flags: Flags, rest: string[]): Promise<number> {
   }
   const outPath = flags.out as string | undefined;
   const stream = outPath ? createWriteStream(outPath) : process.stdout;
-  const source = `import:${rest.map((f) => `${r.formats.get(f) ?? '?'}:${f}`).join(',')}`;
-  // The clock of the axis (the first file's), so a later import of this file compares clocks.
-  const clock = r.result.clock?.id;
-  stream.write(headerLine({ originNs: r.store.originNs.toString(), source, ...(clock ? { clock } : {}) }) + '\n');
-  let lines: string[] = [];
-  for (let row = 0; row < r.store.length; row++) {
-    lines.push(eventLine(r.store.get(row)));
-    if (lines.length === 10_000) {
-      if (!stream.write(lines.join('\n') + '\n')) await once(stream, 'drain');
-      lines = [];
-    }
-  }
-  if (lines.length > 0) stream.write(lines.join('\n') + '\n');
+  await writeNdjson(r, rest, stream);
   if (outPath) {
     (stream as ReturnType<typeof createWriteStream>).end();
     await once(stream, 'finish');

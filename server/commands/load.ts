@@ -2,7 +2,7 @@
 // the recording reader (server/sources/files.ts, recording-files.ts), with a progress bar on a tty.
 import { existsSync } from 'node:fs';
 import type { TraceStore } from '../../src/trace/store.ts';
-import { formatDiag } from '../../src/trace/ndjson.ts';
+import { formatDiag } from '../../src/trace/import/diagnostics.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../../src/trace/import/index.ts';
 import { loadFiles as loadAnyFiles, type LoadResult } from '../sources/files.ts';
 import { appendRecordings, splitRecordings } from './recording-files.ts';

@@ -9,7 +9,7 @@ import { Recorder } from '../recorder/recorder.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
 import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
 import type { TraceStore } from '../../src/trace/store.ts';
-import type { ParseDiag } from '../../src/trace/ndjson.ts';
+import type { ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../../src/trace/import/index.ts';
 import { reportDiags } from '../sources/files.ts';
 import { parseInstrumentTarget } from '../sources/instrument.ts';

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { TraceStore } from '../../src/trace/store.ts';
 import { RowCopier } from '../../src/trace/copy-rows.ts';
 import { FILE_MAGIC, hasRecordingMagic } from '../../src/trace/recording/format.ts';
-import type { ParseDiag } from '../../src/trace/ndjson.ts';
+import type { ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
 
 export async function isRecordingFile(path: string): Promise<boolean> {

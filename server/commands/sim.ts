@@ -2,7 +2,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { eventLine, headerLine } from '../../src/trace/ndjson.ts';
+import { eventLine, headerLine } from '../../src/trace/import/ndjson.ts';
 import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 

@@ -3,9 +3,12 @@
 // one store. Progress is reported per chunk so the CLI can draw a bar on a TTY.
 
 import { createReadStream, statSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { TraceStore } from '../../src/trace/store.ts';
-import { formatDiag, type ParseDiag } from '../../src/trace/ndjson.ts';
+import { formatDiag, type ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import type { ImportFormat } from '../../src/trace/import/index.ts';
+import { headerLine, rowLines } from '../../src/trace/import/ndjson.ts';
 import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
 
 export interface LoadOptions {
@@ -30,7 +33,8 @@ export interface LoadResult {
 const CHUNK_BYTES = 1 << 20;
 
 export async function loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const pipe = new ImportPipeline({ format: opts.format, alignStarts: opts.alignStarts });
+  // The file count lets a single file stream its rows straight into the store (pipeline.ts).
+  const pipe = new ImportPipeline({ format: opts.format, alignStarts: opts.alignStarts, files: files.length });
   for (const file of files) {
     let total = 0;
     try {
@@ -69,5 +73,22 @@ export function reportDiags(r: LoadResult): void {
   for (const d of r.diags.slice(0, 50)) process.stderr.write(`${formatDiag(d)}\n`);
   if (r.diagCount > 0) {
     process.stderr.write(`fusescope: ${r.diagCount} diagnostic(s)${r.diagCount > r.diags.length ? ` (first ${r.diags.length} kept)` : ''}\n`);
+  }
+}
+
+/** Rows per write: large enough that a write is cheap, small enough to keep a bounded string. */
+const WRITE_ROWS = 10_000;
+
+/**
+ * `fusescope import`'s output: the NDJSON header (the store's origin, the files and their formats,
+ * the axis's clock so that a later import compares clocks), then every row of the store written
+ * from its columns (no event objects), waiting on `out` when it is full.
+ */
+export async function writeNdjson(r: LoadResult, files: readonly string[], out: Writable): Promise<void> {
+  const source = `import:${files.map((f) => `${r.formats.get(f) ?? '?'}:${f}`).join(',')}`;
+  const clock = r.result.clock?.id;
+  out.write(headerLine({ originNs: r.store.originNs.toString(), source, ...(clock ? { clock } : {}) }) + '\n');
+  for (let at = 0; at < r.store.length; at += WRITE_ROWS) {
+    if (!out.write(rowLines(r.store, at, Math.min(r.store.length, at + WRITE_ROWS)))) await once(out, 'drain');
   }
 }

@@ -13,7 +13,7 @@
 import { TraceStore } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
-import { formatDiag, type ParseDiag } from '../trace/ndjson.ts';
+import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
@@ -118,7 +118,7 @@ class BatchSender {
 async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
   const progress = new Progress(o, sources.reduce((n, s) => n + s.sizeBytes, 0));
   progress.report('reading', true);
-  const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true });
+  const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true, files: sources.length });
   const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
   for (const src of sources) {
     const feed = pipe.open(src.name);
@@ -146,7 +146,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
     meta: { formats: [...outcome.formats].map(([name, format]) => `${name}: ${format}`), clock: result.clock?.id ?? null },
     // Every row is parsed already: the page reserves them once instead of growing its columns.
-    expectedEvents: result.events.length,
+    expectedEvents: outcome.rowCount,
   });
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {

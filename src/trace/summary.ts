@@ -6,7 +6,7 @@ import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
 import { forEachLockWait, lockCols, lockKeyAt } from './lock-waits.ts';
-import { formatDiag, type ParseDiag } from './ndjson.ts';
+import { formatDiag, type ParseDiag } from './import/diagnostics.ts';
 import { AliasIndex } from './derive/aliases.ts';
 
 export interface AliasGroup {

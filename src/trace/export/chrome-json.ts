@@ -13,7 +13,7 @@
 // Every row of the store appears in the args of at least one entry as `{row, event}` (an
 // NDJSON-shaped event, u64 as hex), so `importChromeJson` rebuilds the exact event list.
 
-import { eventLine, toEvent } from '../ndjson.ts';
+import { eventLine, toEvent } from '../import/ndjson.ts';
 import type { TraceEvent } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
 import { buildExportModel } from './tracks.ts';

@@ -18,7 +18,7 @@
 // align starts: then its first event is placed at the first file's first event, and the
 // diagnostic says by how much it was moved.
 
-import type { ParseDiag } from '../ndjson.ts';
+import type { ParseDiag } from './diagnostics.ts';
 
 export interface FileClock {
   /** Compared between files; null: the file has no clock of its own. */

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { FtraceParser } from './ftrace.ts';
-import { formatDiag } from '../ndjson.ts';
-import { Interner, parseLongAt, parseNumAt } from './units.ts';
+import { formatDiag } from './diagnostics.ts';
+import { Interner, parseLongAt, parseNumAt } from './code-units.ts';
 
 const fixture = (p: string): string => readFileSync(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
 function run(chunks: ReadonlyArray<string | Uint8Array>): string {

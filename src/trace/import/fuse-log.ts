@@ -22,8 +22,9 @@
 // a kernel trace, events take the times of the matching kernel requests (join.ts).
 
 import type { TraceEvent } from '../schema.ts';
-import { DiagSink } from '../ndjson.ts';
-import { LineSplitter } from '../lines.ts';
+import { DiagSink } from './diagnostics.ts';
+import { LineFramer, type LineSink } from './framing.ts';
+import { Line } from './line.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 
 export const FUSE_LOG_LINE_NS = 1000;
@@ -57,13 +58,14 @@ const HEADER = /^unique: (\d+), opcode: ([\w?]+) \((\d+)\), nodeid: (\d+), insiz
 const REPLY = /^\s*unique: (\d+), (?:(success)|error: (-?\d+) \(([^)]*)\)), outsize: (\d+)\s*$/;
 const NODEID = /^\s*NODEID: (\d+)\s*$/;
 
-export class FuseLogParser {
+export class FuseLogParser implements LineSink {
   readonly requests = new Map<number, LogRequest>();
   /** Requests in header order (a unique can be reused after its reply; the map keeps the last). */
   readonly order: LogRequest[] = [];
   readonly stats = { lines: 0, headers: 0, replies: 0 };
   private lineNo = 0;
-  private readonly lines: LineSplitter;
+  private readonly current = new Line();
+  private readonly framer = new LineFramer(this.current, this, MAX_FTRACE_LINE_BYTES);
   private awaitingOpLine: LogRequest | null = null;
   private pendingNodeId = 0;
   private readonly seenNodeIds = new Set<number>();
@@ -73,22 +75,26 @@ export class FuseLogParser {
   constructor(
     private readonly sourceName: string,
     readonly diags = new DiagSink(),
-  ) {
-    this.lines = new LineSplitter(MAX_FTRACE_LINE_BYTES, {
-      line: (text, lineNo) => this.line(text, lineNo),
-      tooLong: (lineNo) => {
-        this.stats.lines++;
-        this.diag(lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
-      },
-    });
+  ) {}
+
+  /** Text or UTF-8 bytes, in chunks of any size. */
+  push(chunk: string | Uint8Array): void {
+    this.framer.push(chunk);
   }
 
-  push(chunk: string): void {
-    this.lines.push(chunk);
+  /** @internal (LineFramer) */
+  onLine(): void {
+    this.line(this.current.text(), this.current.lineNo);
+  }
+
+  /** @internal (LineFramer) */
+  lineTooLong(lineNo: number): void {
+    this.stats.lines++;
+    this.diag(lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
   }
 
   end(): void {
-    this.lines.end();
+    this.framer.end();
     if (this.stats.headers === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no libfuse request headers in file');
   }
 
@@ -99,10 +105,6 @@ export class FuseLogParser {
   private line(text: string, lineNo: number): void {
     this.lineNo = lineNo;
     this.stats.lines++;
-    if (text.length > MAX_FTRACE_LINE_BYTES) {
-      this.diag(this.lineNo, 1, 'line_too_long', `line longer than ${MAX_FTRACE_LINE_BYTES} bytes skipped`);
-      return;
-    }
     if (text.length === 0 || text.charCodeAt(0) === 35) return;
     const indented = text.charCodeAt(0) === 32 || text.charCodeAt(0) === 9;
     const trimmed = indented ? text.trimStart() : text;

@@ -3,10 +3,12 @@
 // (server/sources/files.ts) and the browser's drop-import worker (src/app/import-run.ts) use.
 
 import type { TraceEvent } from '../schema.ts';
-import { DiagSink, NdjsonParser } from '../ndjson.ts';
+import { DiagSink } from './diagnostics.ts';
+import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
 import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
@@ -34,6 +36,9 @@ export interface FileImport {
   readonly name: string;
   readonly format: ImportFormat;
   readonly diags: DiagSink;
+  /** Where its events went: streamed into a store, or held (file-rows.ts). */
+  readonly rows: FileRows;
+  /** Its events as a list (a streamed file's rows become events again: it is then held). */
   readonly events: TraceEvent[];
   /** Absolute ns of the file's tsNs 0 ('0' for NDJSON from the simulator). */
   originNs(): bigint;
@@ -45,43 +50,32 @@ export interface FileImport {
   readonly log: FuseLogParser | null;
 }
 
-/** Streaming UTF-8 decoding for the parsers that take text only (a character may straddle chunks). */
-class Utf8Text {
-  private readonly decoder = new TextDecoder('utf-8');
-  constructor(private readonly push: (text: string) => void) {}
-  chunk(c: string | Uint8Array): void {
-    this.push(typeof c === 'string' ? c : this.decoder.decode(c, { stream: true }));
-  }
-  end(): void {
-    const rest = this.decoder.decode();
-    if (rest !== '') this.push(rest);
-  }
-}
-
-export function openImport(name: string, format: ImportFormat): FileImport {
+/**
+ * A parser for one file. `stream`: the file is the whole trace, so its events may go straight into
+ * a store while no pass needs them (file-rows.ts); a -d log's events are built at the end anyway.
+ */
+export function openImport(name: string, format: ImportFormat, stream = false): FileImport {
   const diags = new DiagSink();
-  const events: TraceEvent[] = [];
-  const sink = (ev: TraceEvent): void => { events.push(ev); };
+  const rows = new FileRows(!stream ? null : format === 'ftrace' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
+  const sink = (ev: TraceEvent): void => rows.add(ev);
   switch (format) {
     case 'ftrace': {
-      // Bytes go to the ftrace parser as they are: it parses UTF-8 bytes directly.
+      // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
       const p = new FtraceParser(name, sink, diags);
       return {
-        name, format, diags, events, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
         push: (c) => p.push(c), end: () => p.end(),
       };
     }
     case 'fuse-log': {
       const p = new FuseLogParser(name, diags);
-      const text = new Utf8Text((t) => p.push(t));
       return {
-        name, format, diags, events, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
-        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+        name, format, diags, rows, get events() { return rows.events(); }, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
+        push: (c) => p.push(c), end: () => p.end(),
       };
     }
     case 'ndjson': {
       const p = new NdjsonParser(name, sink, diags);
-      const text = new Utf8Text((t) => p.push(t));
       let originNs: bigint | null = null;
       const origin = (): bigint => {
         if (originNs !== null) return originNs;
@@ -91,8 +85,8 @@ export function openImport(name: string, format: ImportFormat): FileImport {
         return (originNs = ok ? BigInt(raw) : 0n);
       };
       return {
-        name, format, diags, events, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
-        push: (c) => text.chunk(c), end: () => { text.end(); p.end(); },
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
+        push: (c) => p.push(c), end: () => p.end(),
       };
     }
   }

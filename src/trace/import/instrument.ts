@@ -18,7 +18,7 @@
 // `<server>/<pid>` from the hello.
 
 import type { Diag, Severity, TraceEvent } from '../schema.ts';
-import { toEvent } from '../ndjson.ts';
+import { toEvent } from './ndjson.ts';
 
 export const INSTRUMENT_MAGIC = 'instrument';
 /** Protocol version this fusescope speaks; a hello with a newer one gets a warning. */

@@ -11,7 +11,7 @@
 // matched request before them (0 if none).
 
 import type { TraceEvent } from '../schema.ts';
-import type { ParseDiag } from '../ndjson.ts';
+import type { ParseDiag } from './diagnostics.ts';
 import type { FuseLogParser } from './fuse-log.ts';
 
 export interface JoinResult {

@@ -2,7 +2,7 @@
 // clock said so and left alone unless starts are aligned. Expected times are worked out from the
 // stamps in the text (comments show the arithmetic).
 import { describe, expect, it } from 'vitest';
-import { formatDiag } from '../ndjson.ts';
+import { formatDiag } from './diagnostics.ts';
 import { ImportPipeline, type ImportOutcome } from './pipeline.ts';
 import { formatShift, placeFiles, FTRACE_NS_CLOCK, FTRACE_COUNTER_CLOCK } from './clock.ts';
 

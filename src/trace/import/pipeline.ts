@@ -11,11 +11,16 @@
 //        attribution (a log with no kernel trace is replayed alone, at line times)
 //     3. every list merged into one, in time order, stable (equal times keep file order)
 //   → rows into a TraceStore (appendTo) or throwaway stores of N rows for the wire (batches)
+//
+// A file that is the whole trace (the caller says one file: `files: 1`) streams its rows straight
+// into the store while no pass needs them held (file-rows.ts): an NDJSON file always, an ftrace
+// file until a uprobe's fuse_recv, a lock contention or a possible inode-number instant arrives.
 
 import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
-import type { ParseDiag } from '../ndjson.ts';
+import { StringIdMaps, slotColumnsMapped } from '../copy-rows.ts';
+import type { ParseDiag } from './diagnostics.ts';
 import { detectFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
@@ -33,6 +38,8 @@ export interface PipelineOptions {
   format?: ImportFormat | 'auto';
   /** Put each file that is not on the first file's clock so that it starts with the first file. */
   alignStarts?: boolean;
+  /** How many files will be opened, when known: a single file may stream its rows (file comment). */
+  files?: number;
 }
 
 /** Where one trace file (ftrace, NDJSON, or a -d log alone) landed on the store's axis. */
@@ -58,8 +65,10 @@ export interface ImportResult {
   /** The clock of the axis (the first file's); null if it has none (a -d log alone). */
   clock: FileClock | null;
   files: PlacedFile[];
-  /** Every event on the store's axis, in time order, after joins and attribution. */
+  /** Every event on the store's axis, in time order, after joins and attribution (empty when `store` holds them). */
   events: TraceEvent[];
+  /** A single file streamed whole: every row already in this store, on this result's origin. */
+  store: TraceStore | null;
   attributions: LockAttribution[];
   joins: Array<{ trace: string; log: string; matched: number; kernelOnly: number; logOnly: number }>;
   /** Diagnostics of the cross-file passes: clocks (first), then join mismatches. */
@@ -99,17 +108,32 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   const ftraceCount = imports.filter((f) => f.format === 'ftrace').length;
   const logs = imports.filter((f) => f.log !== null);
   // Trace files in input order; a log is one only when there is no kernel trace to join it with.
-  const units = imports
-    .filter((f) => f.log === null || ftraceCount === 0)
-    .map((f) => ({
-      imp: f,
-      clock: f.log === null ? f.clock() : NO_CLOCK,
-      originNs: f.originNs(),
-      events: f.log === null ? f.events : standaloneEvents(f.log),
-    }));
+  const traceFiles = imports.filter((f) => f.log === null || ftraceCount === 0);
+  // One file streamed whole, with no log to join: its store is the result (no pass would act on it).
+  const only = traceFiles.length === 1 && logs.length === 0 && traceFiles[0]!.rows.store !== null ? traceFiles[0]! : null;
+  if (only) {
+    const clock = only.clock();
+    const originNs = only.originNs();
+    const placement = placeFiles([{ name: only.name, clock, originNs, firstTsNs: only.rows.firstTsNs }], alignStarts);
+    const p = placement.files[0]!;
+    if (p.offsetNs === 0) {
+      const store = only.rows.store!;
+      store.originNs = placement.originNs;
+      return {
+        originNs: placement.originNs, clock: placement.clock, events: [], store, attributions: [], joins: [], diags: [...placement.diags],
+        files: [{ name: only.name, format: only.format, clock, originNs, ...p, eventCount: only.rows.count }],
+      };
+    }
+  }
+  const units = traceFiles.map((f) => ({
+    imp: f,
+    clock: f.log === null ? f.clock() : NO_CLOCK,
+    originNs: f.originNs(),
+    events: f.log === null ? f.events : standaloneEvents(f.log),
+  }));
   const placement = placeFiles(units.map((u) => ({ name: u.imp.name, clock: u.clock, originNs: u.originNs, firstTsNs: u.events[0]?.tsNs ?? null })), alignStarts);
   const result: ImportResult = {
-    originNs: placement.originNs, clock: placement.clock, files: [], events: [], attributions: [], joins: [], diags: [...placement.diags],
+    originNs: placement.originNs, clock: placement.clock, files: [], events: [], store: null, attributions: [], joins: [], diags: [...placement.diags],
   };
   units.forEach((u, i) => {
     const p = placement.files[i]!;
@@ -218,7 +242,7 @@ export class FileFeed {
   }
 
   private open(format: ImportFormat): void {
-    const imp = openImport(this.name, format);
+    const imp = openImport(this.name, format, this.pipe.streams(this));
     this.imp = imp;
     this.pipe.parsing(this, format);
     for (const c of this.head) imp.push(c);
@@ -243,9 +267,16 @@ export class ImportPipeline {
   /** The next file of the trace. */
   open(name: string): FileFeed {
     const forced = this.opts.format && this.opts.format !== 'auto' ? this.opts.format : null;
+    // More files than announced: the first one's streamed rows must be held for the passes after all.
+    for (const f of this.feeds) f.imp?.rows.hold();
     const feed = new FileFeed(name, this, forced);
     this.feeds.push(feed);
     return feed;
+  }
+
+  /** @internal (FileFeed) Whether `feed` may stream its rows: it is the one file announced. */
+  streams(feed: FileFeed): boolean {
+    return this.opts.files === 1 && this.feeds.length === 1 && this.feeds[0] === feed;
   }
 
   /** A file that cannot be opened at all. */
@@ -304,8 +335,18 @@ export class ImportOutcome {
     readonly formats: Map<string, ImportFormat>,
   ) {}
 
+  /** Rows of the trace. */
+  get rowCount(): number {
+    return this.result.store?.length ?? this.result.events.length;
+  }
+
   /** Appends rows [from, to) of the merged events to `store` (on this outcome's origin). */
-  appendTo(store: TraceStore, from = 0, to = this.result.events.length): void {
+  appendTo(store: TraceStore, from = 0, to = this.rowCount): void {
+    const streamed = this.result.store;
+    if (streamed !== null) {
+      copyRows(streamed, store, from, to, new StringIdMaps(store.strings));
+      return;
+    }
     const events = this.result.events;
     for (let i = from; i < to; i++) {
       const ev = events[i]!;
@@ -319,8 +360,9 @@ export class ImportOutcome {
     }
   }
 
-  /** A new store holding every event (the CLI's). */
+  /** A new store holding every event (the CLI's); a streamed file's own store. */
   toStore(): TraceStore {
+    if (this.result.store !== null) return this.result.store;
     const store = new TraceStore(this.result.originNs);
     this.appendTo(store);
     return store;
@@ -328,11 +370,21 @@ export class ImportOutcome {
 
   /** Throwaway stores of up to `rows` rows sharing `strings`, in order (wire batches). */
   *batches(rows: number, strings: StringTable): Generator<TraceStore> {
-    const n = this.result.events.length;
+    const n = this.rowCount;
+    const streamed = this.result.store;
+    const maps = new StringIdMaps(strings);
     for (let at = 0; at < n; at += rows) {
       const store = new TraceStore(this.result.originNs, strings);
-      this.appendTo(store, at, Math.min(n, at + rows));
+      if (streamed !== null) copyRows(streamed, store, at, Math.min(n, at + rows), maps);
+      else this.appendTo(store, at, Math.min(n, at + rows));
       yield store;
     }
   }
+}
+
+/** Rows [from, to) of `src` appended to `dst`, string ids remapped into dst's table. */
+function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps): void {
+  if (to <= from) return;
+  const ids = src.strings === dst.strings ? null : maps.of(src.strings);
+  dst.appendColumns(to - from, src.kinds.subarray(from, to), src.tsNs.subarray(from, to), slotColumnsMapped(src, from, to, ids));
 }

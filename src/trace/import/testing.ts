@@ -1,6 +1,6 @@
 // Test helpers for importers (not used at runtime): run a parser over text in chunks of a given size.
 import type { TraceEvent } from '../schema.ts';
-import { formatDiag } from '../ndjson.ts';
+import { formatDiag } from './diagnostics.ts';
 import { openImport, type ImportFormat } from './index.ts';
 import { finishImport, type ImportResult } from './pipeline.ts';
 

@@ -2,8 +2,8 @@
 // formats repeat key names inside one line (`length` in the RANGE and again in the MAP part of
 // fuse_iomap_end, fuse-iomap-domain.md §4.4), so fields are read in order from a cursor, never
 // into a key→value map.
-import { hasAt, parseNumAt, type Units } from '../units.ts';
-import type { Line } from './line.ts';
+import { hasAt, parseNumAt, type Units } from '../code-units.ts';
+import type { Line } from '../line.ts';
 
 /** Thrown by body readers and handlers only; the parser turns it into a `bad_body` diag and an `unparsed` instant. */
 export class BodyError extends Error {

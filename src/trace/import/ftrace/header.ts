@@ -14,9 +14,9 @@
 // Known headers: a trace is a few tasks taking turns, so the start of each recently matched header
 // (up to its flags/timestamp column) is remembered and a line that starts with one unit for unit
 // only has its flags, timestamp and ':' left to match.
-import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../units.ts';
+import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
-import type { Line } from './line.ts';
+import type { Line } from '../line.ts';
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */

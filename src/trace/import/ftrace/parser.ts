@@ -3,7 +3,7 @@
 // throws on input: a bad line is a counted diagnostic (file:line:col) and parsing goes on; a line
 // whose header parses but whose body does not is still kept as an `instant` named `unparsed`.
 //
-//   framing.ts  chunk → line ──► header.ts  `comm-pid [cpu] flags time:` ──► body (below)
+//   ../framing.ts  chunk → line ──► header.ts  `comm-pid [cpu] flags time:` ──► body (below)
 //   body:  `<stack trace>` + `=>` frames        → stack block (deferral.ts); also trace-cmd's
 //          `kernel_stack: <stack trace >` + `=> sym (addr)` frames (frameSymbol keeps the symbol)
 //          `sys_x(…)` / `sys_x -> r`             → syscalls.ts
@@ -13,21 +13,24 @@
 //             anything else                      → instant with the body
 //   every event → deferral.ts (held while a later line may change it) → onEvent, in input order.
 import type { TraceEvent } from '../../schema.ts';
-import { DiagSink } from '../../ndjson.ts';
+import { DiagSink } from '../diagnostics.ts';
 import { parseFlags } from '../../fuse-proto.ts';
-import { Interner, hasAt, isWord, isWs, skipWs, unitsToString } from '../units.ts';
+import { Interner, hasAt, isWord, isWs, skipWs, unitsToString } from '../code-units.ts';
 import type {
   AnyTracepointSystem, Resolve, SharedState, SystemSetup, TaskState, TracepointContext, TracepointHandler, TracepointSystem, WaitQueue,
 } from './context.ts';
 import { BodyError, Cursor, excerpt } from './cursor.ts';
 import { EventOutput } from './deferral.ts';
-import { LineFramer, MAX_FTRACE_LINE_BYTES, type LineSink } from './framing.ts';
+import { LineFramer, type LineSink } from '../framing.ts';
 import { HeaderParser } from './header.ts';
-import { Line } from './line.ts';
+import { Line } from '../line.ts';
 import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
 
 const LOST = /LOST (\d+) EVENTS/;
+
+/** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
+export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
 
 export interface FtraceStats {
   lines: number;
@@ -123,7 +126,7 @@ export class FtraceParser implements LineSink {
     readonly diags = new DiagSink(),
     systems: ReadonlyArray<AnyTracepointSystem> = SYSTEMS,
   ) {
-    this.framer = new LineFramer(this.line, this, this.stats);
+    this.framer = new LineFramer(this.line, this, MAX_FTRACE_LINE_BYTES, this.stats);
     this.header = new HeaderParser(this.line);
     this.out = new EventOutput(onEvent);
     this.cur = new Cursor(this.line);

@@ -7,11 +7,11 @@
 // takes its path from a preceding uprobe string argument of the same task (`path=`, `filename=`…),
 // `dup/dup2/dup3` copy it, `close` drops it.
 import type { AppOp } from '../../schema.ts';
-import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../units.ts';
+import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../code-units.ts';
 import type { EventOutput } from './deferral.ts';
 import type { HeaderParser } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';
-import type { Line } from './line.ts';
+import type { Line } from '../line.ts';
 
 /** Syscalls that become app ops, by name without `sys_` (arguments named as in the syscall tables). */
 const SYSCALL_OPS: Record<string, AppOp> = {

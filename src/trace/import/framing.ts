@@ -1,4 +1,7 @@
-// Chunks → lines. Chunks come as strings or UTF-8 bytes, of any size; a line may straddle chunks.
+// Chunks → lines, for every line format (ftrace text, libfuse -d logs, NDJSON). Chunks come as
+// strings or UTF-8 bytes, of any size; a line may straddle chunks. Each line is handed on with its
+// 1-based number and the offset of its first byte; a trailing '\r' is dropped; the last line is
+// flagged when the input ended without its '\n' (it may have been cut short).
 // A string chunk that is all ASCII (nearly every trace) is encoded into bytes at once and its lines
 // are handed on in place; strings are never made per line. A chunk with other characters is split
 // as a string and each line handed on as its bytes (if the line is ASCII) or its UTF-16 code
@@ -8,18 +11,17 @@
 //   push(chunk) ──► asciiChunk ──► bytesLine ──┐
 //              └──► stringChunk ─► stringLine ─┴─► line filled ──► sink.onLine()
 //
-// Lines over MAX_FTRACE_LINE_BYTES are dropped up to their end and reported (sink.lineTooLong).
-import { unitsToString, type Units } from '../units.ts';
+// Lines over the framer's limit are dropped up to their end and reported once (sink.lineTooLong),
+// so a hostile file cannot make a parser buffer without bound. Byte offsets count the UTF-8 bytes
+// of the text (for byte input with invalid UTF-8, of its decoded text).
+import { unitsToString, type Units } from './code-units.ts';
 import type { Line } from './line.ts';
-
-/** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
-export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
 
 /** Who gets the lines. */
 export interface LineSink {
   /** framer.line holds the next line (its lineNo counted). */
   onLine(): void;
-  /** Line `lineNo` is longer than MAX_FTRACE_LINE_BYTES and was skipped. */
+  /** Line `lineNo` is longer than the framer's limit and was skipped. */
   lineTooLong(lineNo: number): void;
 }
 
@@ -46,8 +48,21 @@ export class LineFramer {
   /** The buffer line.words views. */
   private wordsOf: Uint8Array | null = null;
 
-  /** `counts.lines` counts every line, parsed or skipped (it is the parser's public stats object). */
-  constructor(readonly line: Line, private readonly sink: LineSink, private readonly counts: { lines: number }) {}
+  /** UTF-8 bytes of all text framed before the current chunk. */
+  private inBytes = 0;
+  /** Byte offset of the unfinished last line's first byte. */
+  private partialOffset = 0;
+
+  /**
+   * `maxLineBytes`: longer lines are reported and skipped. `counts.lines` counts every line,
+   * parsed or skipped (a parser's public stats object may be passed).
+   */
+  constructor(
+    readonly line: Line,
+    private readonly sink: LineSink,
+    readonly maxLineBytes: number,
+    private readonly counts: { lines: number } = { lines: 0 },
+  ) {}
 
   /** Text (a string) or UTF-8 bytes; a file may be pushed either way, in chunks of any size. */
   push(chunk: string | Uint8Array): void {
@@ -85,17 +100,21 @@ export class LineFramer {
     if (this.partialLen > 0) {
       const len = this.partialLen;
       this.partialLen = 0;
-      this.bytesLine(this.partialBuf, 0, len, null, false);
+      this.line.unterminated = true;
+      this.bytesLine(this.partialBuf, 0, len, null, false, this.partialOffset);
     } else if (this.partialStr.length > 0) {
       const last = this.partialStr;
       this.partialStr = '';
-      this.stringLine(last);
+      this.line.unterminated = true;
+      this.stringLine(last, this.partialOffset);
     }
   }
 
   /** chunkBuf[0, n) is ASCII (and equal to `src` if not null). */
   private asciiChunk(n: number, src: string | null): void {
     const buf = this.chunkBuf;
+    const base = this.inBytes;
+    this.inBytes += n;
     const view = src === null ? buf.subarray(0, n) : null;
     const crFree = (src !== null ? src.indexOf('\r') : view!.indexOf(13)) < 0;
     let from = 0;
@@ -103,7 +122,7 @@ export class LineFramer {
       const nl = src !== null ? src.indexOf('\n') : view!.indexOf(10);
       if (nl < 0) {
         if (this.partialStr.length > 0) this.keepPartialStr(this.partialStr + (src ?? unitsToString(buf, 0, n)));
-        else if (this.partialLen + n > MAX_FTRACE_LINE_BYTES) {
+        else if (this.partialLen + n > this.maxLineBytes) {
           this.partialLen = 0;
           this.tooLong();
         } else this.appendPartial(buf, 0, n);
@@ -113,17 +132,18 @@ export class LineFramer {
       if (this.partialStr.length > 0) {
         const joined = this.partialStr + (src !== null ? src.slice(0, nl) : unitsToString(buf, 0, nl));
         this.partialStr = '';
-        this.stringLine(joined);
+        this.stringLine(joined, this.partialOffset);
       } else {
         this.appendPartial(buf, 0, nl);
         const len = this.partialLen;
         this.partialLen = 0;
-        this.bytesLine(this.partialBuf, 0, len, null, false);
+        this.bytesLine(this.partialBuf, 0, len, null, false, this.partialOffset);
       }
       from = nl + 1;
     }
-    const start = this.lines(buf, view, from, src, crFree);
-    if (n - start > MAX_FTRACE_LINE_BYTES) this.tooLong();
+    const start = this.lines(buf, view, from, src, crFree, base);
+    this.partialOffset = base + start;
+    if (n - start > this.maxLineBytes) this.tooLong();
     else this.appendPartial(buf, start, n);
   }
 
@@ -145,7 +165,7 @@ export class LineFramer {
   }
 
   private keepPartialStr(text: string): void {
-    if (text.length > MAX_FTRACE_LINE_BYTES) {
+    if (text.length > this.maxLineBytes) {
       this.tooLong();
       text = '';
     }
@@ -158,11 +178,11 @@ export class LineFramer {
    * array's). A loop of its own, with nothing after it: V8 reuses on-stack-replacement code across
    * calls, and code after a loop that the first OSR compile never saw deoptimized it on every chunk.
    */
-  private lines(buf: Uint8Array, view: Uint8Array | null, start: number, src: string | null, crFree: boolean): number {
+  private lines(buf: Uint8Array, view: Uint8Array | null, start: number, src: string | null, crFree: boolean, base: number): number {
     for (;;) {
       const nl = src !== null ? src.indexOf('\n', start) : view!.indexOf(10, start);
       if (nl < 0) return start;
-      this.bytesLine(buf, start, nl, src, crFree);
+      this.bytesLine(buf, start, nl, src, crFree, base + start);
       start = nl + 1;
     }
   }
@@ -174,23 +194,27 @@ export class LineFramer {
       this.partialLen = 0;
     }
     let from = 0;
+    let at = this.inBytes;
     if (this.partialStr.length > 0) {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
         this.keepPartialStr(this.partialStr + chunk);
+        this.inBytes += utf8Length(chunk, 0, chunk.length);
         return;
       }
       const joined = this.partialStr + chunk.slice(0, nl);
       this.partialStr = '';
-      this.stringLine(joined);
+      at = this.partialOffset + this.stringLine(joined, this.partialOffset) + 1;
       from = nl + 1;
     }
     for (;;) {
       const nl = chunk.indexOf('\n', from);
       if (nl < 0) break;
-      this.stringLine(chunk.slice(from, nl));
+      at += this.stringLine(chunk.slice(from, nl), at) + 1;
       from = nl + 1;
     }
+    this.partialOffset = at;
+    this.inBytes = at + utf8Length(chunk, from, chunk.length);
     this.keepPartialStr(from === 0 ? chunk : chunk.slice(from));
   }
 
@@ -204,20 +228,21 @@ export class LineFramer {
   }
 
   /** The ASCII line u[ls, end) (end: its '\n' or the end of input); `src` as in Line. */
-  private bytesLine(u: Uint8Array, ls: number, end: number, src: string | null, crFree: boolean): void {
+  private bytesLine(u: Uint8Array, ls: number, end: number, src: string | null, crFree: boolean, offset: number): void {
     if (!this.startLine()) return;
     const line = this.line;
     const le = end > ls && u[end - 1] === 13 ? end - 1 : end;
-    if (le - ls > MAX_FTRACE_LINE_BYTES) {
+    if (le - ls > this.maxLineBytes) {
       this.sink.lineTooLong(line.lineNo);
       return;
     }
-    u[le] = 0; // the sentinel (units.ts): over the '\r' or '\n' just consumed, or the spare unit after the data
+    u[le] = 0; // the sentinel (code-units.ts): over the '\r' or '\n' just consumed, or the spare unit after the data
     line.u = u;
     line.ls = ls;
     line.le = le;
     line.src = src;
     line.crFree = crFree;
+    line.byteOffset = offset;
     if (u !== this.wordsOf) {
       this.wordsOf = u;
       line.words = new DataView(u.buffer, u.byteOffset, u.byteLength);
@@ -226,19 +251,22 @@ export class LineFramer {
   }
 
   /** A line as a string (from a chunk that is not all ASCII): handed on as its bytes if it is ASCII, else its UTF-16 units. */
-  private stringLine(raw: string): void {
-    if (!this.startLine()) return;
+  /** Returns the UTF-8 bytes of `raw` (for the offsets; the encoding of an ASCII line gives it for free). */
+  private stringLine(raw: string, offset: number): number {
+    if (!this.startLine()) return utf8Length(raw, 0, raw.length);
     const line = this.line;
     const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     const n = text.length;
-    if (n > MAX_FTRACE_LINE_BYTES) {
+    if (n > this.maxLineBytes) {
       this.sink.lineTooLong(line.lineNo);
-      return;
+      return utf8Length(raw, 0, raw.length);
     }
     if (this.lineBytes.length <= n) this.lineBytes = new Uint8Array(n * 2 + 1);
     const { read, written } = encoder.encodeInto(text, this.lineBytes);
     let u: Units = this.lineBytes;
+    let rawBytes = raw.length; // ASCII: one byte per unit (a dropped '\r' included)
     if (read !== n || written !== n) {
+      rawBytes = utf8Length(raw, 0, raw.length);
       if (this.lineUnits.length <= n) this.lineUnits = new Uint16Array(n * 2 + 1);
       u = this.lineUnits;
       for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
@@ -249,9 +277,11 @@ export class LineFramer {
     line.le = n;
     line.src = text;
     line.crFree = false;
+    line.byteOffset = offset;
     line.words = null;
     this.wordsOf = null;
     this.sink.onLine();
+    return rawBytes;
   }
 }
 
@@ -269,4 +299,19 @@ function isAscii(buf: Uint8Array, n: number): boolean {
   if (i < w) a |= words[i]!;
   for (let k = w << 2; k < n; k++) a |= buf[k]!;
   return ((a | b) & 0x80808080) === 0;
+}
+
+/** UTF-8 bytes of s[from, to) (a surrogate pair is one 4-byte character; a lone surrogate 3, as U+FFFD). */
+function utf8Length(s: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
 }

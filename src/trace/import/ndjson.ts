@@ -9,8 +9,12 @@
 // The parser is incremental (push chunks, then end) and never throws on bad input: each bad line
 // becomes a counted diagnostic naming file:line, and parsing goes on.
 
-import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from './schema.ts';
-import { LineSplitter } from './lines.ts';
+import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KINDS, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from '../schema.ts';
+import { columnKeys, slotOf } from '../slots.ts';
+import type { TraceStore } from '../store.ts';
+import { DiagSink } from './diagnostics.ts';
+import { LineFramer, type LineSink } from './framing.ts';
+import { Line } from './line.ts';
 
 export const NDJSON_FORMAT = 'fusescope-ndjson';
 
@@ -41,60 +45,83 @@ export function eventLine(ev: TraceEvent): string {
   return out + '}';
 }
 
-export interface ParseDiag {
-  /** File (or source) name. */
-  source: string;
-  /** 1-based line number. */
-  line: number;
-  /** 1-based column where the problem starts (line-oriented text importers); absent = unknown. */
-  col?: number;
-  code: string;
-  message: string;
+const enum Write { Num, Str, Bool, Enum, U64 }
+/** Per kind code: each field's `,"name":` prefix, how its value is written, and its slot(s). */
+interface RowField { prefix: string; how: Write; slot: number; loSlot: number; names: readonly string[] | null }
+const ROW_PLANS: readonly (readonly RowField[])[] = KINDS.map((kind) => (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
+  const type = FIELD_TYPES[field];
+  const keys = columnKeys(field);
+  const names = Object.hasOwn(ENUMS, type) ? (ENUMS[type as keyof typeof ENUMS] as readonly string[]) : null;
+  const how = type === 'u64' ? Write.U64 : type === 'str' ? Write.Str : type === 'bool' ? Write.Bool : names ? Write.Enum : Write.Num;
+  return { prefix: `,"${field}":`, how, slot: slotOf(keys[0]!), loSlot: keys.length > 1 ? slotOf(keys[1]!) : -1, names };
+}));
+
+/** A u64 stored as two u32 halves, as eventLine prints a bigint: lower-case hex without leading zeros. */
+function hex64(hi: number, lo: number): string {
+  return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
-/** `file:line:col: message` (col only when known), the form every diagnostic is printed in. */
-export function formatDiag(d: ParseDiag): string {
-  return `${d.source}:${d.line}${d.col ? `:${d.col}` : ''}: ${d.message}`;
-}
-
-/** Counts per code plus the first few in full, so a file of garbage cannot exhaust memory. */
-export class DiagSink {
-  readonly first: ParseDiag[] = [];
-  readonly byCode = new Map<string, number>();
-  count = 0;
-  constructor(private readonly keepFirst = 100) {}
-  add(d: ParseDiag): void {
-    this.count++;
-    this.byCode.set(d.code, (this.byCode.get(d.code) ?? 0) + 1);
-    if (this.first.length < this.keepFirst) this.first.push(d);
+/**
+ * Row `row` of `store` as an event line, read from its columns: the same bytes as
+ * eventLine(store.get(row)) without building the event object (`fusescope import` writes a whole
+ * store this way).
+ */
+export function rowLine(store: TraceStore, row: number): string {
+  const code = store.kinds[row]!;
+  let out = `{"kind":"${KINDS[code]!}","tsNs":${store.tsNs[row]!}`;
+  for (const f of ROW_PLANS[code]!) {
+    const v = store.slotCol(f.slot)[row]!;
+    switch (f.how) {
+      case Write.Num: out += f.prefix + (Number.isFinite(v) ? String(v) : 'null'); break;
+      case Write.Str: out += f.prefix + JSON.stringify(store.strings.get(v)); break;
+      case Write.Bool: out += f.prefix + (v !== 0 ? 'true' : 'false'); break;
+      case Write.Enum: out += f.prefix + JSON.stringify(f.names![v]); break;
+      case Write.U64: out += `${f.prefix}"0x${hex64(v, store.slotCol(f.loSlot)[row]!)}"`; break;
+    }
   }
+  return out + '}';
+}
+
+/** Rows [from, to) as NDJSON event lines, each ending in '\n'. */
+export function rowLines(store: TraceStore, from: number, to: number): string {
+  let out = '';
+  for (let row = from; row < to; row++) out += rowLine(store, row) + '\n';
+  return out;
 }
 
 /** Lines longer than this are reported, not parsed (a hostile file must not exhaust memory). */
 export const MAX_LINE_BYTES = 1 << 20;
 
-export class NdjsonParser {
+export class NdjsonParser implements LineSink {
   header: NdjsonHeader | null = null;
-  private readonly lines: LineSplitter;
+  private readonly current = new Line();
+  private readonly framer = new LineFramer(this.current, this, MAX_LINE_BYTES);
 
   constructor(
     private readonly sourceName: string,
     private readonly onEvent: (ev: TraceEvent) => void,
     readonly diags = new DiagSink(),
-  ) {
-    this.lines = new LineSplitter(MAX_LINE_BYTES, {
-      line: (text, lineNo, isLast) => this.line(text, lineNo, isLast),
-      tooLong: (lineNo) => this.diag(lineNo, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`),
-    });
-  }
+  ) {}
 
-  push(chunk: string): void {
-    this.lines.push(chunk);
+  /** Text or UTF-8 bytes, in chunks of any size. */
+  push(chunk: string | Uint8Array): void {
+    this.framer.push(chunk);
   }
 
   end(): void {
-    this.lines.end();
-    if (this.header === null && this.lines.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+    this.framer.end();
+    if (this.header === null && this.current.lineNo === 0) this.diag(0, 'empty', 'file is empty');
+  }
+
+  /** @internal (LineFramer) */
+  onLine(): void {
+    const line = this.current;
+    this.line(line.text(), line.lineNo, line.unterminated);
+  }
+
+  /** @internal (LineFramer) */
+  lineTooLong(lineNo: number): void {
+    this.diag(lineNo, 'line_too_long', `line longer than ${MAX_LINE_BYTES} bytes skipped`);
   }
 
   private diag(line: number, code: string, message: string): void {

@@ -1,0 +1,79 @@
+// Where one file's parsed events go. By default they are held in a list, for the cross-file passes
+// (pipeline.ts: merge on one clock, joins by unique, identity evidence, lock attribution), which
+// read and change earlier events. A file that is the whole trace may stream instead: each event is
+// appended to a store at once and dropped, until one arrives that a pass would act on, or one the
+// store would not take as it is (earlier than the last row: the store would clamp it; refused by
+// the schema): then the rows so far become events again (exactly: nothing was clamped or lost)
+// and the file goes on held. So a streamed file ends as the store the held path would have built.
+//
+//   stream:  event ──► store.append          (while needsPass(ev) is false and time does not go back)
+//   held:    event ──► list ──► passes ──► store
+
+import type { TraceEvent } from '../schema.ts';
+import { TraceStore } from '../store.ts';
+
+/** Whether a pass of the pipeline may change or add events because of `ev` (a format's own test). */
+export type NeedsPass = (ev: TraceEvent) => boolean;
+
+export class FileRows {
+  /** The rows streamed so far; null once the file's events are held. */
+  private streamed: TraceStore | null;
+  private held: TraceEvent[] = [];
+  private lastTsNs = -Infinity;
+  /** Events added (streamed or held). */
+  count = 0;
+  /** tsNs of the first event added, null before it. */
+  firstTsNs: number | null = null;
+
+  /** `needsPass` null: every event is held (the file is one of several, or its format has passes). */
+  constructor(private readonly needsPass: NeedsPass | null = null) {
+    this.streamed = needsPass === null ? null : new TraceStore();
+  }
+
+  add(ev: TraceEvent): void {
+    if (this.count++ === 0) this.firstTsNs = ev.tsNs;
+    const store = this.streamed;
+    if (store !== null) {
+      if (ev.tsNs >= this.lastTsNs && !this.needsPass!(ev)) {
+        try {
+          store.append(ev);
+          this.lastTsNs = ev.tsNs;
+          return;
+        } catch {
+          // Refused by the schema (a parser bug): held, so the pipeline reports it as it always has.
+        }
+      }
+      this.hold();
+    }
+    this.held.push(ev);
+  }
+
+  /** Stops streaming: the rows so far become the held list (a second file was opened, or a pass is needed). */
+  hold(): void {
+    const store = this.streamed;
+    if (store === null) return;
+    this.streamed = null;
+    const events = new Array<TraceEvent>(store.length);
+    for (let row = 0; row < store.length; row++) events[row] = store.get(row);
+    this.held = events.concat(this.held);
+  }
+
+  /** The file's events as a list (streamed rows are turned back into events first). */
+  events(): TraceEvent[] {
+    this.hold();
+    return this.held;
+  }
+
+  /** Every event streamed into one store (none held), else null. */
+  get store(): TraceStore | null {
+    return this.streamed;
+  }
+}
+
+/** ftrace: the events a pass acts on — a uprobe's fuse_recv (nodeids by unique), a lock contention
+ * (lock attribution), an instant that may name an inode number (identity evidence: `ino`). */
+export const ftraceNeedsPass: NeedsPass = (ev) =>
+  ev.kind === 'fuse_recv' || ev.kind === 'lock_contention' || (ev.kind === 'instant' && ev.text.includes('ino'));
+
+/** NDJSON: no pass acts on an NDJSON file's events. */
+export const ndjsonNeedsPass: NeedsPass = () => false;
