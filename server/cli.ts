@@ -28,7 +28,7 @@ import { loadFiles as loadAnyFiles, reportDiags, type LoadResult } from './sourc
 import { summarize } from '../src/trace/summary.ts';
 import { LiveSession } from './hub/live-session.ts';
 import { isLoopback, startServer } from './http-server.ts';
-import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from './sim-source.ts';
+import { listScenarios, makeSimulation, simSource, DEFAULT_SCENARIO } from './sources/sim.ts';
 import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from './sources/instrument.ts';
 import { SERVE_RECORD_FLAGS, cmdDiff, cmdExport, cmdRecord, startSessionRecording, type CliContext } from './commands/index.ts';
 import { appendRecordings, splitRecordings } from './commands/recording-files.ts';
@@ -89,8 +89,9 @@ async function cmdServe(argv: string[]): Promise<void> {
     scenarios: listScenarios(userScenarios),
     scenario: initial,
     speed: (flags.speed as number | undefined) ?? 1,
-    makeSource: (name) => makeSimulation(name, seed, userScenarios),
+    makeSource: (name) => simSource(name, seed, userScenarios),
     ...(instrument ? instrumentSession(instrument) : {}),
+    log: (line) => process.stderr.write(`fusescope: ${line}\n`),
   });
   const server = await startServer({
     host,
