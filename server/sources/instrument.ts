@@ -38,7 +38,7 @@ export interface InstrumentLimits {
 
 /**
  * 64 KiB per line: the largest real event (an inode_lookup with a PATH_MAX path) is ~4.5 KiB.
- * 20,000 queued events per connection: 400k events/s at the session's 50 ms tick, ~10 MB of objects.
+ * 20,000 queued events per connection: 400k events/s at the 50 ms drain (DEFAULT_DRAIN_MS), ~10 MB of objects.
  */
 export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
   maxLineBytes: 64 * 1024,
@@ -51,7 +51,7 @@ export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
 const MAX_SOURCE_DIAGS = 100;
 const SOURCE_TASK = 'fusescope/instrument';
 /**
- * How often a run moves queued events out: a live session's 50 ms tick, so a client's queue
+ * How often a run moves queued events out: a live tick's 50 ms (as the simulator's), so a client's queue
  * (20,000 events by default) fills only above 400k events/s.
  */
 const DEFAULT_DRAIN_MS = 50;
