@@ -121,7 +121,7 @@ export class LiveSession {
     source.start(sink, run.signal).catch((err: unknown) => sink.end(`source failed: ${(err as Error).message}`));
   }
 
-  /** Stops the current source (its timers and sockets released); start() runs it again. */
+  /** Stops the current source (what its run holds is released); start() runs it again. */
   stop(): void {
     this.run?.abort();
     this.run = null;

@@ -4,8 +4,8 @@
 //
 //   owner ──start(sink, signal)──► source ──event()…event() flush()──► sink   (one batch per flush)
 //                                         └─end(error?)──────────────► sink   (ended by itself)
-//   owner ──abort()──► signal: the source stops at once, releases its timers/sockets/children and
-//                       the start() promise resolves; no sink call follows the abort.
+//   owner ──abort()──► signal: the source stops at once, releases what the run holds (timers,
+//                       sockets, child processes), the start() promise resolves; no sink call follows.
 //
 // What only some sources can do is an optional capability the owner checks for (`controls`),
 // never a method every source must stub.
@@ -47,12 +47,4 @@ export interface LiveSource {
    * `sink.end(message)`. One run at a time; a source that can run again may be started after.
    */
   start(sink: LiveSink, signal: AbortSignal): Promise<void>;
-}
-
-/** Resolves when `signal` aborts (at once if it already has). */
-export function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((ok) => {
-    if (signal.aborted) ok();
-    else signal.addEventListener('abort', () => ok(), { once: true });
-  });
 }
