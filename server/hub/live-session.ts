@@ -65,7 +65,6 @@ export class LiveSession {
   private source!: LiveSource;
   /** Aborts the running source; null when stopped. */
   private run: AbortController | null = null;
-  private batch!: TraceStore;
   private paused = false;
   private speed: number;
   private scenario: string;
@@ -97,7 +96,6 @@ export class LiveSession {
     this.source = source;
     this.scenario = scenario;
     this.strings = new StringTable();
-    this.batch = this.newBatch();
     source.controls?.setSpeed?.(this.speed);
     source.controls?.setPaused(this.paused);
   }
@@ -108,10 +106,16 @@ export class LiveSession {
     const run = new AbortController();
     this.run = run;
     const source = this.source;
-    // Calls from a run this session has aborted (a source breaking its contract) are dropped.
+    // Each run fills its own batch: what a run this session has aborted still sends (a source
+    // breaking its contract) lands in a batch that is never flushed. No per-event check.
+    let batch = this.newBatch();
     const sink: LiveSink = {
-      event: (ev) => { if (this.run === run) this.batch.append(ev); },
-      flush: () => { if (this.run === run) this.flushBatch(); },
+      event: (ev) => { batch.append(ev); },
+      flush: () => {
+        if (this.run !== run || batch.length === 0) return;
+        this.flushBatch(batch);
+        batch = this.newBatch();
+      },
       end: (error) => {
         if (this.run !== run) return;
         this.opts.log(error ? `source ${source.info.label} failed: ${error}` : `source ${source.info.label} ended`);
@@ -183,15 +187,12 @@ export class LiveSession {
     return batch;
   }
 
-  /** Sends the batch the source just closed to listeners and clients. */
-  private flushBatch(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
+  /** Sends the batch a source just closed to listeners and clients. */
+  private flushBatch(batch: TraceStore): void {
     for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
     this.fanOut(batch);
     this.emittedEvents += batch.length;
     this.lastBatchRows = batch.length;
-    this.batch = this.newBatch();
   }
 
   private fanOut(batch: TraceStore): void {
