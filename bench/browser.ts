@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page, type CDPSession } from 'playwright-core';
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { makeSimulation, simSource, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
@@ -257,7 +257,7 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
   let speed = opts.liveRate / ((paceNsPerSec / 1e9) * eventsPerNs * 1e9);
   const session = new LiveSession({
     scenarios: [], scenario: DEFAULT_SCENARIO, speed,
-    makeSource: (name) => makeSimulation(name, 1, new Map()),
+    makeSource: (name) => simSource(name, 1, new Map()),
   });
   let recording = false;
   const sent: Sent[] = [];
@@ -405,7 +405,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     const big = `big-${opts.bigEvents}.fscope`;
     if (opts.only !== 'live') writeRepeatedRecording(base, opts.smallEvents, join(dir, small));
     if (opts.only !== 'live') writeRepeatedRecording(base, opts.bigEvents, join(dir, big));
-    const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
+    const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => simSource(name, 1, new Map()) });
     const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
     const url = `http://127.0.0.1:${server.port}/?bench`; // ?bench loads the page's bench hooks (src/main.tsx)
     let smallRun: PanZoomResult;

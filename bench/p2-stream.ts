@@ -7,23 +7,27 @@ import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { TraceStore } from '../src/trace/store.ts';
 import { applyFrame } from './ws-frame.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { simSource, DEFAULT_SCENARIO, type SimSource } from '../server/sources/sim.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 
 export interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
 
 /**
- * `stepNs`: virtual time the source advances per step (one advanceTo, as one LiveSession tick).
+ * `stepNs`: virtual time the source advances per step (one SimSource.advanceTo, as one live tick).
  * A live tick is 50 ms of wall time, so at the 1 M events/s goal a tick carries ~50 k events:
  * TICK_STEP_NS (100 ms of the default scenario's virtual time, ~52 k events) is that. 2 ms steps
  * (~1 k events) measure the per-frame overhead instead (P2f).
  */
 const TICK_STEP_NS = 100_000_000;
 export async function streamFigure(target: number, inProcess: boolean, distDir = 'dist', stepNs = TICK_STEP_NS): Promise<StreamResult> {
+  // tickMs 0: no timer; the loop below steps the simulator.
+  let sim: SimSource | null = null;
   const session = new LiveSession({
-    scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()), maxEventsPerTick: 1_000_000,
+    scenarios: [], scenario: DEFAULT_SCENARIO,
+    makeSource: (name) => (sim = simSource(name, 1, new Map(), { maxEventsPerTick: 1_000_000, tickMs: 0 })),
   });
+  session.start();
   const server = await startServer({ host: '127.0.0.1', port: 0, distDir, session });
   const url = `ws://127.0.0.1:${server.port}/ws`;
   let events = 0;
@@ -63,7 +67,7 @@ export async function streamFigure(target: number, inProcess: boolean, distDir =
     // slower than the producer would otherwise turn the surplus into gap events).
     while ((session.clientStats()[0]?.bufferedAmount ?? 0) > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
     virtualNs += stepNs;
-    session.advanceTo(virtualNs);
+    sim!.advanceTo(virtualNs);
     await new Promise((r) => setImmediate(r));
   }
   const serverSec = (performance.now() - t0) / 1000;
@@ -73,6 +77,7 @@ export async function streamFigure(target: number, inProcess: boolean, distDir =
   }
   const sec = (performance.now() - t0) / 1000;
   await close();
+  session.stop();
   await server.close();
   return { eventsPerSec: events / sec, lost: session.emittedEvents - events + gaps, gaps, serverSec };
 }

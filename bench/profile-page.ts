@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { makeSimulation, simSource, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
@@ -38,7 +38,7 @@ const base = new TraceStore();
 base.appendAll(events);
 writeRepeatedRecording(base, phase === 'live' ? 1 : count, join(dir, 'r.fscope'));
 
-const session = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => makeSimulation(name, 1, new Map()) });
+const session = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => simSource(name, 1, new Map()) });
 const server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session, recordingsDir: dir });
 const browser = await chromium.launch({ executablePath: findChromium()!, args: CHROMIUM_ARGS });
 try {

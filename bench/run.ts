@@ -6,7 +6,7 @@ import { TraceStore } from '../src/trace/store.ts';
 import { applyBatch, decodeBatch, encodeBatch } from '../src/trace/wire.ts';
 import { SpanIndex } from '../src/trace/spans.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { makeSimulation, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { SCENARIOS } from '../server/sim/index.ts';
 import { recordingFigures } from './recording.ts';
 import { ftraceIngestFigures } from './ftrace-ingest.ts';

@@ -7,7 +7,7 @@ import { TraceStore } from '../src/trace/store.ts';
 import { SpanIndex } from '../src/trace/spans.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { buildTimelineModel } from '../src/views/timeline/model.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
+import { makeSimulation, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { shifted } from './recording.ts';
 
 export function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: number; zoomMs: number; spans: number; prims: number; lodBytesPerSpan: number } {

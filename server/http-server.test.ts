@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from './http-server.ts';
-import { LiveSession, type PacedSource } from './hub/live-session.ts';
+import { LiveSession } from './hub/live-session.ts';
+import type { LiveSink, LiveSource } from './sources/live-source.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { Recorder } from './recorder/recorder.ts';
 
-class Idle implements PacedSource {
-  nowNs = 0;
-  done = false;
-  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
-    sink({ kind: 'instant', tsNs: untilNs, task: 'x/1', name: 'tick', text: '' });
-    this.nowNs = untilNs;
-    return 1;
+/** Sends nothing until stopped. */
+class Idle implements LiveSource {
+  readonly info = { label: 'idle', paceNsPerSec: 1e6 };
+  start(_sink: LiveSink, signal: AbortSignal): Promise<void> {
+    return new Promise((ok) => signal.addEventListener('abort', () => ok()));
   }
 }
 
@@ -32,7 +31,7 @@ async function start(token?: string, recordingsDir?: string): Promise<{ server: 
     scenario: 'idle',
     makeSource: (name) => {
       if (name !== 'idle') throw new Error(`unknown scenario '${name}'`);
-      return { source: new Idle(), paceNsPerSec: 1e6, label: 'idle' };
+      return new Idle();
     },
   });
   server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session, token, recordingsDir });

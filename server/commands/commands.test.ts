@@ -7,7 +7,7 @@ import { importChromeJson } from '../../src/trace/export/chrome-json.ts';
 import { validateChrome } from '../../src/trace/testing/export-checks.ts';
 import { decodeProto, type Msg } from '../export/perfetto-wire.ts';
 import { LiveSession } from '../hub/live-session.ts';
-import { makeSimulation, listScenarios } from '../sim-source.ts';
+import { makeSimulation, listScenarios, simSource, type SimSource } from '../sources/sim.ts';
 import { SessionRecorder } from '../recorder/session-recorder.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -175,21 +175,23 @@ describe('record / summary / export / diff', () => {
 describe('serve recording (LiveSession listener → SessionRecorder)', () => {
   it('records every event even when clients drop, one file per scenario, under a size cap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fusescope-sess-'));
+    let sim: SimSource | null = null; // stepped by the test (tickMs 0: no timer)
     const session = new LiveSession({
       scenarios: listScenarios(new Map()), scenario: 'hardlink-alias-race',
-      makeSource: (name) => makeSimulation(name, 1, new Map()), clientBudgetBytes: 1,
+      makeSource: (name) => (sim = simSource(name, 1, new Map(), { tickMs: 0 })), clientBudgetBytes: 1,
     });
+    session.start();
     // A client that is always behind: it gets almost nothing.
     session.attach({ bufferedAmount: 10, send: () => {} });
     const rec = new SessionRecorder({ dir, maxBytes: 1 << 30 });
     session.addListener(rec);
     const seen: TraceEvent[] = [];
     const direct = makeSimulation('hardlink-alias-race', 1, new Map()).simulation;
-    for (let t = 1; t <= 20; t++) session.advanceTo(t * 50_000);
+    for (let t = 1; t <= 20; t++) sim!.advanceTo(t * 50_000);
     direct.runUntil(20 * 50_000, (ev) => seen.push(ev));
     const first = rec.currentPath!;
     session.setScenario('streaming-dio');
-    session.advanceTo(session['source'].nowNs + 100_000);
+    sim!.advanceTo(sim!.nowNs + 100_000);
     rec.close();
     expect(session.clientStats()[0]!.missedEvents).toBeGreaterThan(0);
     expect(readdirSync(dir).filter((f) => f.endsWith('.fscope'))).toHaveLength(2);

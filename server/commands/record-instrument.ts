@@ -2,9 +2,10 @@
 // instrumentation socket (server/sources/instrument.ts) and records what arrives until `signal`
 // aborts (the CLI aborts on SIGINT/SIGTERM) or the duration ends.
 //
-//   clients ──NDJSON──► InstrumentSource queues ──every DRAIN_INTERVAL_MS──► Recorder (autoFlush:
-//   a chunk at least once a second, fsync once a second) ──stop──► close listener (each connection
-//   ends with its `disconnected` diag) → last drain → Recorder.close() (final index + trailer)
+//   clients ──NDJSON──► InstrumentSource queues ──run: a batch every 50 ms──► sink → Recorder
+//   (autoFlush: a chunk at least once a second, fsync once a second) ──stop──► close listener
+//   (each connection ends with its `disconnected` diag) → the run drains them and ends (sink.end)
+//   → Recorder.close() (final index + trailer)
 //
 // Time: tsNs is the source's receive clock (ns since the listener opened); originNs is the wall
 // clock (CLOCK_REALTIME, ms precision) at that instant, so the recording knows when it was made.
@@ -12,13 +13,9 @@
 import { existsSync } from 'node:fs';
 import { Recorder } from '../recorder/recorder.ts';
 import { listenInstrument, type InstrumentLimits, type InstrumentTarget } from '../sources/instrument.ts';
+import type { LiveSink } from '../sources/live-source.ts';
 import { UsageError } from './command.ts';
 
-/**
- * How often queued events move into the recorder: the live session's 50 ms tick, so a client's
- * queue (20,000 events by default) fills only above 400k events/s, as in `serve --instrument`.
- */
-const DRAIN_INTERVAL_MS = 50;
 /** Longest wait for destroyed sockets to report 'close' at shutdown (normally one loop turn). */
 const CLOSE_WAIT_MS = 1000;
 
@@ -48,24 +45,27 @@ export async function recordInstrument(o: InstrumentRecordOptions): Promise<Inst
   const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0) });
   let rec: Recorder;
   try {
-    rec = new Recorder(o.out, { originNs, autoFlush: true, meta: { source: `instrument:${listener.address}`, scenario: 'instrument' } });
+    rec = new Recorder(o.out, { originNs, autoFlush: true, meta: { source: listener.source.info.label, scenario: 'instrument' } });
   } catch (err) {
     await listener.close();
     throw err;
   }
   let events = 0;
   let problemDiags = 0;
-  const drain = (): void => {
-    listener.source.runUntil(0, (ev) => {
+  const sink: LiveSink = {
+    event: (ev) => {
       rec.appendEvent(ev);
       events++;
       if (ev.kind === 'diag' && ev.severity !== 'info') problemDiags++;
-    });
-    rec.maybeFlush();
+    },
+    flush: () => {}, // autoFlush writes a chunk at least once a second on its own timer
+    end: () => {},
   };
   o.log?.(`recording ${listener.address} to ${o.out}${o.durationS ? ` for ${o.durationS} s` : ''} (SIGINT/SIGTERM stops)`);
-  const timer = setInterval(drain, DRAIN_INTERVAL_MS);
+  const run = new AbortController();
+  const ran = listener.source.start(sink, run.signal);
   let deadline: ReturnType<typeof setTimeout> | undefined;
+  let closeWait: ReturnType<typeof setTimeout> | undefined;
   try {
     await new Promise<void>((stop) => {
       if (o.signal.aborted) return stop();
@@ -73,16 +73,16 @@ export async function recordInstrument(o: InstrumentRecordOptions): Promise<Inst
       if (o.durationS !== undefined) deadline = setTimeout(stop, o.durationS * 1000);
     });
   } finally {
-    clearInterval(timer);
     clearTimeout(deadline);
     try {
+      // Closing the listener ends the connections; the run drains their last events (the
+      // `disconnected` diags arrive a loop phase later) and ends by itself, or is cut after CLOSE_WAIT_MS.
       await listener.close();
-      // A destroyed socket reports 'close' (and its connection's end diag) in a later loop phase.
-      for (let waitedMs = 0; listener.source.connectionCount > 0 && waitedMs < CLOSE_WAIT_MS; waitedMs += 5) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      drain();
+      closeWait = setTimeout(() => run.abort(), CLOSE_WAIT_MS);
+      await ran;
     } finally {
+      clearTimeout(closeWait);
+      run.abort();
       rec.close();
     }
   }

@@ -1,12 +1,13 @@
 // `fusescope record --source sim|files|instrument … -o OUT.fscope`
-//   sim         runs the simulator flat out into a recording (runRecord)
+//   sim         runs the simulator (a LiveSource, flat out) into a recording (runRecord)
 //   files       records what `fusescope import` loads: the imported store plus its diagnostics as
 //               `diag` events (recordImport)
 //   instrument  listens on the instrumentation socket until stopped (record-instrument.ts)
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Recorder } from '../recorder/recorder.ts';
-import { makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
+import { simSource, DEFAULT_SCENARIO } from '../sources/sim.ts';
+import type { LiveSink } from '../sources/live-source.ts';
 import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
 import type { TraceStore } from '../../src/trace/store.ts';
 import type { ParseDiag } from '../../src/trace/import/diagnostics.ts';
@@ -36,22 +37,27 @@ export async function runRecord(o: RecordOptions, log: (line: string) => void = 
   const maxEvents = o.events ?? 100_000;
   const user = new Map<string, unknown>();
   if (existsSync(name)) user.set(name, JSON.parse(await readFile(name, 'utf8')));
-  const { simulation, label } = makeSimulation(name, seed, user, o.policy as 'per-path' | 'ino' | undefined);
+  const sim = simSource(name, seed, user, { flatOutEvents: maxEvents, ...(o.policy ? { policy: o.policy as 'per-path' | 'ino' } : {}) });
   if (existsSync(o.out)) throw new UsageError(`${o.out} exists; recordings are never overwritten`);
-  const rec = new Recorder(o.out, { meta: { source: label, scenario: name, seed, ...(o.policy ? { policy: o.policy } : {}) } });
+  const rec = new Recorder(o.out, { meta: { source: sim.info.label, scenario: name, seed, ...(o.policy ? { policy: o.policy } : {}) } });
   let written = 0;
+  let failed: string | undefined;
   const buf: TraceEvent[] = [];
-  try {
-    while (written < maxEvents && !simulation.done) {
-      const n = simulation.runEvents(Math.min(16_384, maxEvents - written), (ev) => buf.push(ev));
-      if (n === 0) break;
+  const sink: LiveSink = {
+    event: (ev) => { buf.push(ev); },
+    flush: () => {
       rec.appendEvents(buf);
+      written += buf.length;
       buf.length = 0;
-      written += n;
-    }
+    },
+    end: (error) => { failed = error; },
+  };
+  try {
+    await sim.start(sink, new AbortController().signal);
   } finally {
     rec.close();
   }
+  if (failed !== undefined) throw new Error(failed);
   log(`wrote ${written} events to ${o.out} (${rec.bytesWritten} bytes, ${(rec.bytesWritten / Math.max(1, written)).toFixed(1)} B/event)`);
   return { events: written, bytes: rec.bytesWritten };
 }

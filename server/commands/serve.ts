@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { LiveSession } from '../hub/live-session.ts';
 import { isLoopback, startServer } from '../http-server.ts';
-import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
+import { listScenarios, simSource, DEFAULT_SCENARIO } from '../sources/sim.ts';
 import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from '../sources/instrument.ts';
 import { DEFAULT_RECORD_MAX_BYTES, DEFAULT_SESSIONS_DIR, SessionRecorder } from '../recorder/session-recorder.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
@@ -29,8 +29,9 @@ async function cmdServe(flags: Flags): Promise<number> {
     scenarios: listScenarios(userScenarios),
     scenario: initial,
     speed: (flags.speed as number | undefined) ?? 1,
-    makeSource: (name) => makeSimulation(name, seed, userScenarios),
+    makeSource: (name) => simSource(name, seed, userScenarios),
     ...(instrument ? instrumentSession(instrument) : {}),
+    log: (line) => process.stderr.write(`fusescope: ${line}\n`),
   });
   const server = await startServer({
     host,

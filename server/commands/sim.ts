@@ -3,7 +3,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { eventLine, headerLine } from '../../src/trace/import/ndjson.ts';
-import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from '../sim-source.ts';
+import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from '../sources/sim.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 
 async function cmdSim(flags: Flags): Promise<number> {

@@ -1,25 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { LiveSession, type ClientSocket, type PacedSource } from './live-session.ts';
+import { LiveSession, type ClientSocket } from './live-session.ts';
+import type { LiveSink, LiveSource, PaceControls } from '../sources/live-source.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
-import type { TraceEvent } from '../../src/trace/schema.ts';
 
-/** A source emitting one fuse_send every 1000 virtual ns. */
-class Ticker implements PacedSource {
-  nowNs = 0;
-  done = false;
+/** A source emitting one fuse_send every 1000 virtual ns, stepped by the test (one batch per step). */
+class Ticker implements LiveSource {
+  readonly info = { label: 'ticker', paceNsPerSec: 1e6 };
+  readonly calls: string[] = [];
+  readonly controls: PaceControls = {
+    setPaused: (paused) => { this.calls.push(`paused=${paused}`); },
+    setSpeed: (speed) => { this.calls.push(`speed=${speed}`); },
+  };
+  sink: LiveSink | null = null;
+  signal: AbortSignal | null = null;
   private nextNs = 1000;
   private unique = 2;
-  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
-    let n = 0;
+  start(sink: LiveSink, signal: AbortSignal): Promise<void> {
+    this.sink = sink;
+    this.signal = signal;
+    return new Promise((ok) => signal.addEventListener('abort', () => ok()));
+  }
+  advanceTo(untilNs: number): void {
     while (this.nextNs <= untilNs) {
-      sink({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 });
+      this.sink!.event({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 });
       this.nextNs += 1000;
       this.unique += 2;
-      n++;
     }
-    this.nowNs = Math.max(this.nowNs, untilNs);
-    return n;
+    this.sink!.flush();
   }
 }
 
@@ -43,14 +51,26 @@ class FakeClient implements ClientSocket {
   }
 }
 
-function session(budget = 1 << 20): LiveSession {
-  return new LiveSession({
+/** A started session over Tickers; `sources` holds every Ticker made, the current one last. */
+function session(budget = 1 << 20): LiveSession & { sources: Ticker[]; src: Ticker } {
+  const sources: Ticker[] = [];
+  const s = new LiveSession({
     scenarios: [{ name: 'tick', description: '' }],
     scenario: 'tick',
-    makeSource: () => ({ source: new Ticker(), paceNsPerSec: 1e6, label: 'ticker' }),
+    makeSource: (name) => {
+      if (name !== 'tick') throw new Error(`unknown scenario '${name}'`);
+      const t = new Ticker();
+      sources.push(t);
+      return t;
+    },
     clientBudgetBytes: budget,
     maxRowsPerFrame: 100,
   });
+  s.start();
+  return Object.defineProperties(s, {
+    sources: { value: sources },
+    src: { get: () => sources.at(-1)! },
+  }) as LiveSession & { sources: Ticker[]; src: Ticker };
 }
 
 describe('LiveSession', () => {
@@ -59,7 +79,7 @@ describe('LiveSession', () => {
     const c = new FakeClient();
     s.attach(c);
     expect(c.messages[0]).toMatchObject({ type: 'hello', source: 'ticker' });
-    s.advanceTo(500_000);
+    s.src.advanceTo(500_000);
     expect(c.store.length).toBe(500);
     expect(c.store.get(499)).toMatchObject({ kind: 'fuse_send', unique: 1000, tsNs: 500_000 });
   });
@@ -68,16 +88,16 @@ describe('LiveSession', () => {
     const s = session(4096);
     const c = new FakeClient();
     s.attach(c);
-    s.advanceTo(100_000); // 100 events delivered
+    s.src.advanceTo(100_000); // 100 events delivered
     c.reading = false;
-    for (let i = 1; i <= 50; i++) s.advanceTo(100_000 + i * 100_000); // 5000 more while stalled
+    for (let i = 1; i <= 50; i++) s.src.advanceTo(100_000 + i * 100_000); // 5000 more while stalled
     // Queued bytes stop growing once past the budget: one frame of slack at most.
     expect(c.bufferedAmount).toBeLessThan(4096 + 16_384);
     const queuedFrames = c.bufferedAmount; // what the stalled socket holds (lost in this fake)
     expect(queuedFrames).toBeGreaterThan(0);
     c.reading = true;
     c.bufferedAmount = 0;
-    s.advanceTo(5_200_000);
+    s.src.advanceTo(5_200_000);
     const gap = [...Array(c.store.length).keys()].map((r) => c.store.get(r)).find((e) => e.kind === 'gap');
     expect(gap).toBeDefined();
     if (gap?.kind !== 'gap') throw new Error('no gap');
@@ -105,12 +125,12 @@ describe('LiveSession', () => {
     tap(b, sentB);
     s.attach(a);
     s.attach(b);
-    s.advanceTo(250_000);
+    s.src.advanceTo(250_000);
     expect(sentA.length).toBe(3);
     expect(sentA.every((f, i) => f === sentB[i])).toBe(true); // the same frame object, one encode
     const late = new FakeClient();
     s.attach(late); // knows no strings yet: gets its own encoding with the whole table
-    s.advanceTo(400_000);
+    s.src.advanceTo(400_000);
     expect(a.store.length).toBe(400);
     expect(b.store.length).toBe(400);
     expect(late.store.length).toBe(150);
@@ -122,11 +142,57 @@ describe('LiveSession', () => {
     const c = new FakeClient();
     s.attach(c);
     s.pause();
-    expect(s.tick()).toBe(0);
     s.resume();
     s.setSpeed(4);
     expect(c.messages.at(-1)).toMatchObject({ type: 'state', state: { speed: 4, paused: false } });
+    // The source's own controls got each change (construction applied speed 1, not paused).
+    expect(s.src.calls).toEqual(['speed=1', 'paused=false', 'paused=true', 'paused=false', 'speed=4']);
+    const first = s.src;
     s.setScenario('tick');
     expect(c.messages.at(-1)).toMatchObject({ type: 'reset' });
+    // The old source was stopped, the new one started with the session's pace state.
+    expect(first.signal!.aborted).toBe(true);
+    expect(s.src).not.toBe(first);
+    expect(s.src.signal!.aborted).toBe(false);
+    expect(s.src.calls).toEqual(['speed=4', 'paused=false']);
+  });
+
+  it('an unknown scenario changes nothing: the running source goes on', () => {
+    const s = session();
+    const c = new FakeClient();
+    s.attach(c);
+    expect(() => s.setScenario('nope')).toThrow(/unknown scenario 'nope'/);
+    expect(s.sources).toHaveLength(1);
+    expect(s.src.signal!.aborted).toBe(false);
+    s.src.advanceTo(3000);
+    expect(c.store.length).toBe(3);
+    expect(c.messages.some((m) => m.type === 'reset')).toBe(false);
+  });
+
+  it('drops what a stopped source still sends (after abort, nothing reaches clients)', () => {
+    const s = session();
+    s.src.advanceTo(2000);
+    const old = s.src;
+    s.setScenario('tick');
+    const c = new FakeClient();
+    s.attach(c);
+    old.advanceTo(10_000); // a source breaking its contract: its 8 events are ignored
+    s.src.advanceTo(1000);
+    expect(c.store.length).toBe(1); // only the new source's event at 1000 ns
+    expect(c.store.get(0)).toMatchObject({ tsNs: 1000, unique: 2 });
+    expect(s.emittedEvents).toBe(3);
+  });
+
+  it('a source that ends in error is logged; the session lives on', async () => {
+    const lines: string[] = [];
+    const s = new LiveSession({
+      scenarios: [], scenario: 'x', log: (l) => lines.push(l),
+      makeSource: () => ({ info: { label: 'broken', paceNsPerSec: 1 }, start: (sink: LiveSink) => { sink.end('disk on fire'); return Promise.resolve(); } }),
+    });
+    s.start();
+    expect(lines).toEqual(['source broken failed: disk on fire']);
+    const c = new FakeClient();
+    s.attach(c);
+    expect(c.messages[0]).toMatchObject({ type: 'hello', source: 'broken' });
   });
 });

@@ -1,23 +1,19 @@
-// A live session: one paced event source (the simulator) fanned out to websocket clients.
+// A live session: one LiveSource (server/sources/live-source.ts: the simulator, the
+// instrumentation socket) fanned out to websocket clients.
 //
-// Every tick the source runs up to the virtual time the pace allows; the tick's events go into a
-// small TraceStore that shares the session's string table, and each client gets them encoded as
+// The source pushes events into the session's sink; each flush() closes a batch: its events sit in
+// a small TraceStore that shares the session's string table, and each client gets them encoded as
 // one or more binary batches. Client send queues are bounded by bytes: when a client's socket has
 // more than `clientBudgetBytes` unsent, its batches are dropped and counted, and the next batch it
 // does get is preceded by a `gap` event saying exactly how many events it missed and when.
-// Memory is therefore bounded by (clients × budget) + one tick, whatever the clients do.
+// Memory is therefore bounded by (clients × budget) + one batch, whatever the clients do.
+// Pause and speed reach the source only through its optional `controls`.
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { WIRE_VERSION, encodeBatch, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
-import { SCHEMA_VERSION, type TraceEvent } from '../../src/trace/schema.ts';
-
-/** What the session needs of a source: a virtual clock it can advance. */
-export interface PacedSource {
-  readonly nowNs: number;
-  readonly done: boolean;
-  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number;
-}
+import { SCHEMA_VERSION } from '../../src/trace/schema.ts';
+import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 
 /** The minimum of a websocket the session uses (ws.WebSocket fits; tests can fake it). */
 export interface ClientSocket {
@@ -39,17 +35,16 @@ export interface SessionListener {
 export interface LiveSessionOptions {
   scenarios: ScenarioInfo[];
   /** Creates the source for a scenario name; throws with a user-facing message if unknown. */
-  makeSource: (scenario: string) => { source: PacedSource; paceNsPerSec: number; label: string };
+  makeSource: (scenario: string) => LiveSource;
   scenario: string;
+  /** Initial speed, applied to every source that has a speed control. */
   speed?: number;
-  tickMs?: number;
   /** Unsent bytes a client may have queued before its batches are dropped. */
   clientBudgetBytes?: number;
-  /** Upper bound on events produced by one tick (protects the event loop at high speeds). */
-  maxEventsPerTick?: number;
   /** Rows per binary frame. */
   maxRowsPerFrame?: number;
-  now?: () => number;
+  /** Where a source's end (or failure) is reported. */
+  log?: (line: string) => void;
 }
 
 interface Client {
@@ -67,27 +62,23 @@ export class LiveSession {
   private readonly clients = new Set<Client>();
   private readonly opts: Required<Omit<LiveSessionOptions, 'speed'>> & { speed: number };
   private strings = new StringTable();
-  private source!: PacedSource;
-  private label = '';
-  private paceNsPerSec = 0;
+  private source!: LiveSource;
+  /** Aborts the running source; null when stopped. */
+  private run: AbortController | null = null;
   private paused = false;
   private speed: number;
   private scenario: string;
-  private lastTickWallMs = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
   private readonly listeners = new Set<SessionListener>();
   /** Totals for logs and benches. */
   emittedEvents = 0;
-  private lastTickRows = 0;
+  private lastBatchRows = 0;
 
   constructor(options: LiveSessionOptions) {
     this.opts = {
-      tickMs: 50,
       clientBudgetBytes: 8 * 1024 * 1024,
-      maxEventsPerTick: 250_000,
       maxRowsPerFrame: 65_536,
-      now: () => performance.now(),
       speed: 1,
+      log: () => {},
       ...options,
     };
     this.speed = this.opts.speed;
@@ -96,36 +87,54 @@ export class LiveSession {
   }
 
   get state(): SessionState {
-    return { paused: this.paused, speed: this.speed, scenario: this.scenario, paceNsPerSec: this.paceNsPerSec };
+    return { paused: this.paused, speed: this.speed, scenario: this.scenario, paceNsPerSec: this.source.info.paceNsPerSec };
   }
-  get sourceLabel(): string { return this.label; }
+  get sourceLabel(): string { return this.source.info.label; }
   get clientCount(): number { return this.clients.size; }
 
-  private load(scenario: string): void {
-    const made = this.opts.makeSource(scenario);
-    this.source = made.source;
-    this.paceNsPerSec = made.paceNsPerSec;
-    this.label = made.label;
+  private load(scenario: string, source = this.opts.makeSource(scenario)): void {
+    this.source = source;
     this.scenario = scenario;
     this.strings = new StringTable();
-    this.lastTickWallMs = this.opts.now();
+    source.controls?.setSpeed?.(this.speed);
+    source.controls?.setPaused(this.paused);
   }
 
+  /** Starts the current source (idempotent); its batches go to listeners and clients. */
   start(): void {
-    if (this.timer) return;
-    this.lastTickWallMs = this.opts.now();
-    this.timer = setInterval(() => this.tick(), this.opts.tickMs);
+    if (this.run) return;
+    const run = new AbortController();
+    this.run = run;
+    const source = this.source;
+    // Each run fills its own batch: what a run this session has aborted still sends (a source
+    // breaking its contract) lands in a batch that is never flushed. No per-event check.
+    let batch = this.newBatch();
+    const sink: LiveSink = {
+      event: (ev) => { batch.append(ev); },
+      flush: () => {
+        if (this.run !== run || batch.length === 0) return;
+        this.flushBatch(batch);
+        batch = this.newBatch();
+      },
+      end: (error) => {
+        if (this.run !== run) return;
+        this.opts.log(error ? `source ${source.info.label} failed: ${error}` : `source ${source.info.label} ended`);
+      },
+    };
+    // A source reports failure through sink.end; a rejection is one that broke that contract.
+    source.start(sink, run.signal).catch((err: unknown) => sink.end(`source failed: ${(err as Error).message}`));
   }
 
+  /** Stops the current source (what its run holds is released); start() runs it again. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.run?.abort();
+    this.run = null;
   }
 
   /** Adds a listener (told the current source at once); returns its remover. */
   addListener(listener: SessionListener): () => void {
     this.listeners.add(listener);
-    listener.onSourceChange?.(this.scenario, this.label);
+    listener.onSourceChange?.(this.scenario, this.sourceLabel);
     return () => this.listeners.delete(listener);
   }
 
@@ -133,67 +142,57 @@ export class LiveSession {
     const client: Client = { socket, knownStrings: 0, missedEvents: 0, missedFromNs: 0, missedToNs: 0, sentEvents: 0 };
     this.clients.add(client);
     this.sendJson(client, {
-      type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: SCHEMA_VERSION, originNs: '0', source: this.label,
+      type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: SCHEMA_VERSION, originNs: '0', source: this.sourceLabel,
       scenarios: this.opts.scenarios, state: this.state,
     });
     return () => this.clients.delete(client);
   }
 
+  /** Pause and speed reach a source that has the control; the state is the session's either way. */
   pause(): void {
     this.paused = true;
+    this.source.controls?.setPaused(true);
     this.broadcastState();
   }
   resume(): void {
-    if (this.paused) this.lastTickWallMs = this.opts.now();
     this.paused = false;
+    this.source.controls?.setPaused(false);
     this.broadcastState();
   }
   setSpeed(speed: number): void {
     this.speed = speed;
+    this.source.controls?.setSpeed?.(speed);
     this.broadcastState();
   }
-  /** Switches the source; clients get `reset` and start a fresh store. Throws if unknown. */
+  /** Switches the source (the old one stopped); clients get `reset` and start a fresh store. Throws if unknown. */
   setScenario(name: string): void {
-    this.load(name);
-    for (const l of this.listeners) l.onSourceChange?.(this.scenario, this.label);
+    const fresh = this.opts.makeSource(name); // throws before anything changes if the name is unknown
+    const running = this.run !== null;
+    this.stop();
+    this.load(name, fresh);
+    for (const l of this.listeners) l.onSourceChange?.(this.scenario, this.sourceLabel);
     for (const c of this.clients) {
       c.knownStrings = 0;
       c.missedEvents = 0;
       this.sendJson(c, { type: 'reset', originNs: '0', state: this.state });
     }
+    if (running) this.start();
   }
 
-  /** Advances the source by the wall time since the last tick and fans the events out. */
-  tick(): number {
-    const nowWallMs = this.opts.now();
-    const elapsedMs = nowWallMs - this.lastTickWallMs;
-    this.lastTickWallMs = nowWallMs;
-    if (this.paused || this.source.done) return 0;
-    const targetNs = Math.floor(this.source.nowNs + (elapsedMs / 1000) * this.paceNsPerSec * this.speed);
-    return this.advanceTo(targetNs);
-  }
-
-  /** Runs the source up to `targetNs` (bounded by maxEventsPerTick) and sends the events. */
-  advanceTo(targetNs: number): number {
+  private newBatch(): TraceStore {
     const batch = new TraceStore(0n, this.strings);
-    let produced = 0;
-    const cap = this.opts.maxEventsPerTick;
-    // About as many rows as the last tick: the batch's columns are then allocated once instead of
-    // grown by copying from 1 Ki rows (at 100 k+ events/s that growth was ~5 % of the session).
-    batch.reserve(Math.min(cap, Math.ceil(this.lastTickRows * 1.25)));
-    // Run in slices so a burst cannot exceed the per-tick cap by much.
-    const sliceNs = Math.max(1, Math.floor((targetNs - this.source.nowNs) / 8));
-    while (this.source.nowNs < targetNs && produced < cap && !this.source.done) {
-      const until = Math.min(targetNs, this.source.nowNs + sliceNs);
-      produced += this.source.runUntil(until, (ev) => batch.append(ev));
-    }
-    if (batch.length > 0) {
-      for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
-      this.fanOut(batch);
-    }
+    // About as many rows as the last batch: the columns are then allocated once instead of grown
+    // by copying from 1 Ki rows (at 100 k+ events/s that growth was ~5 % of the session).
+    batch.reserve(Math.ceil(this.lastBatchRows * 1.25));
+    return batch;
+  }
+
+  /** Sends the batch a source just closed to listeners and clients. */
+  private flushBatch(batch: TraceStore): void {
+    for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
+    this.fanOut(batch);
     this.emittedEvents += batch.length;
-    this.lastTickRows = batch.length;
-    return batch.length;
+    this.lastBatchRows = batch.length;
   }
 
   private fanOut(batch: TraceStore): void {

@@ -9,7 +9,7 @@ import { CHUNK_HEADER_BYTES, FILE_HEADER_FIXED_BYTES, RecordingError, TRAILER_BY
 import { crc32 } from '../../src/trace/recording/crc32.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
-import { makeSimulation } from '../sim-source.ts';
+import { makeSimulation } from '../sources/sim.ts';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
 const dir = mkdtempSync(join(tmpdir(), 'fusescope-rec-'));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConnection, type Socket } from 'node:net';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const map = (tsNs: number): string => JSON.stringify({
 const listeners: InstrumentListener[] = [];
 let server: RunningServer | null = null;
 afterEach(async () => {
+  vi.useRealTimers();
   await server?.close();
   server = null;
   for (const l of listeners.splice(0)) await l.close();
@@ -33,7 +34,7 @@ function tmpSocketPath(): string {
 }
 
 async function open(target: InstrumentTarget, limits = {}): Promise<InstrumentListener> {
-  const l = await listenInstrument(target, { limits });
+  const l = await listenInstrument(target, { limits, drainMs: 5 });
   listeners.push(l);
   return l;
 }
@@ -53,13 +54,28 @@ function ended(s: Socket): Promise<void> {
   });
 }
 
-/** Drains the source until `done(all events so far)` holds (or 5 s pass). */
+/** Runs the source (LiveSource.start) until `done(all events so far)` holds (or 5 s pass), then stops it. */
 async function collect(source: InstrumentSource, done: (evs: TraceEvent[]) => boolean, into: TraceEvent[] = []): Promise<TraceEvent[]> {
   const deadline = Date.now() + 5000;
-  for (;;) {
-    source.runUntil(source.nowNs + 1e6, (ev) => into.push(ev));
-    if (done(into)) return into;
-    if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(into.map((e) => e.kind === 'diag' ? `${e.code}@${e.line}` : e.kind))}`);
+  const run = new AbortController();
+  const ran = source.start({ event: (ev) => into.push(ev), flush: () => {}, end: () => {} }, run.signal);
+  try {
+    while (!done(into)) {
+      if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(into.map((e) => e.kind === 'diag' ? `${e.code}@${e.line}` : e.kind))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return into;
+  } finally {
+    run.abort();
+    await ran;
+  }
+}
+
+/** Waits (on real timers) until `cond` holds, for bytes in flight on a socket. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -218,8 +234,7 @@ describe('instrumentation socket', () => {
     const session = new LiveSession({
       scenarios: [{ name: 'instrument', description: '' }],
       scenario: 'instrument',
-      makeSource: () => ({ source: l.source, paceNsPerSec: 1e9, label: `instrument:${l.address}` }),
-      tickMs: 10,
+      makeSource: () => l.source,
     });
     const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html>');
@@ -247,6 +262,53 @@ describe('instrumentation socket', () => {
     } finally {
       session.stop();
     }
+  });
+
+  it('a run stops when its signal aborts: no timer left, no sink call, the connection and its lines wait for the next run', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }); // the drain timer only; sockets run for real
+    const l = await open({ port: 0 });
+    const got: Array<string | number> = [];
+    const sink = { event: (ev: TraceEvent) => got.push(ev.kind === 'fuse_recv' ? ev.unique : ev.kind), flush: () => got.push('flush'), end: () => got.push('end') };
+    const run = new AbortController();
+    const ran = l.source.start(sink, run.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    const s = await connect(l);
+    s.write(`${HELLO}\n${recv(100, 2)}\n`);
+    await until(() => l.source.stats()[0]?.lines === 2);
+    vi.advanceTimersByTime(5); // one drain
+    expect(got).toEqual(['diag', 2, 'flush']); // connected, the event, one batch
+    run.abort();
+    await ran;
+    expect(vi.getTimerCount()).toBe(0);
+    expect(l.source.running).toBe(false);
+    s.write(`${recv(200, 4)}\n`);
+    await until(() => l.source.stats()[0]?.lines === 3);
+    vi.advanceTimersByTime(50);
+    expect(got).toEqual(['diag', 2, 'flush']);
+    // The listener keeps the connection: a new run drains the line that waited.
+    vi.useRealTimers();
+    const next = await collect(l.source, (e) => e.some((x) => x.kind === 'fuse_recv'));
+    expect(next.map((e) => (e.kind === 'fuse_recv' ? e.unique : e.kind))).toEqual([4]);
+    s.destroy();
+  });
+
+  it('closing the listener ends a run by itself: the disconnect diags are drained, then end()', async () => {
+    const l = await open({ port: 0 });
+    const got: string[] = [];
+    const ran = l.source.start({
+      event: (ev) => got.push(ev.kind === 'diag' ? `diag:${ev.code}` : ev.kind), flush: () => {}, end: (err) => got.push(err ?? 'end'),
+    }, new AbortController().signal);
+    const a = await connect(l);
+    const b = await connect(l);
+    a.write(`${HELLO}\n${recv(100, 2)}\n`);
+    await until(() => l.source.stats().length === 2 && l.source.stats()[0]!.lines === 2);
+    await l.close();
+    await ran;
+    expect(l.source.running).toBe(false);
+    expect(got.filter((k) => k === 'diag:disconnected')).toHaveLength(2);
+    expect(got).toContain('fuse_recv');
+    expect(got.at(-1)).toBe('end');
+    await Promise.all([ended(a), ended(b)]);
   });
 
   it('the example client speaks the protocol', async () => {

@@ -3,11 +3,14 @@
 // src/trace/import/instrument.ts). This file is the I/O side: the listener (a unix socket created
 // 0600 and removed on close, or TCP on 127.0.0.1 only), line framing on bytes, and the budgets.
 //
-// InstrumentSource is a PacedSource for the live session. Live events cannot be paced, so
-// runUntil ignores its argument for gating: every call hands out everything that has arrived,
-// merged across connections by tsNs (each connection is already nondecreasing) and clamped so the
-// stream never goes back in time (a late event from one connection is moved up to the last time
-// already sent; `clampedCount` counts them). Pause holds events in the queues; speed has no effect.
+// InstrumentSource is a LiveSource (live-source.ts). Live events cannot be paced: every `drainMs`
+// a run hands out everything that has arrived as one batch, merged across connections by tsNs
+// (each connection is already nondecreasing) and clamped so the stream never goes back in time (a
+// late event from one connection is moved up to the last time already sent; `clampedCount` counts
+// them). Its only control is pause, which holds events in the queues; it has no speed.
+// The listener owns the sockets: aborting a run stops the draining only (the connections stay, so a
+// run can start again); closing the listener ends the connections, and the run ends by itself
+// (sink.end) once their last events — each connection's `disconnected` diag — have been drained.
 //
 // Budgets (memory stays bounded whatever a client sends):
 //   maxLineBytes      a longer line is skipped up to its '\n', with one diag
@@ -21,7 +24,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Diag, Gap, TraceEvent } from '../../src/trace/schema.ts';
 import { DEFAULT_MAX_DIAGS_PER_CONNECTION, InstrumentDecoder } from '../../src/trace/import/instrument.ts';
-import type { LiveSessionOptions, PacedSource } from '../hub/live-session.ts';
+import type { ScenarioInfo } from '../../src/trace/wire.ts';
+import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
 
 export type InstrumentTarget = { path: string } | { port: number };
 
@@ -34,7 +38,7 @@ export interface InstrumentLimits {
 
 /**
  * 64 KiB per line: the largest real event (an inode_lookup with a PATH_MAX path) is ~4.5 KiB.
- * 20,000 queued events per connection: 400k events/s at the session's 50 ms tick, ~10 MB of objects.
+ * 20,000 queued events per connection: 400k events/s at the 50 ms drain (DEFAULT_DRAIN_MS), ~10 MB of objects.
  */
 export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
   maxLineBytes: 64 * 1024,
@@ -46,6 +50,13 @@ export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
 /** Source-level diags (refused connections, listener errors) kept until the next drain. */
 const MAX_SOURCE_DIAGS = 100;
 const SOURCE_TASK = 'fusescope/instrument';
+/**
+ * How often a run moves queued events out: a live tick's 50 ms (as the simulator's), so a client's queue
+ * (20,000 events by default) fills only above 400k events/s.
+ */
+const DEFAULT_DRAIN_MS = 50;
+/** Trace ns per wall second reported to the UI: live events run in real time. */
+const INSTRUMENT_PACE_NS_PER_SEC = 1e9;
 
 /** `--instrument` argument: all digits = a TCP port on 127.0.0.1, anything else a socket path. */
 export function parseInstrumentTarget(arg: string): InstrumentTarget {
@@ -180,26 +191,36 @@ export interface InstrumentSourceOptions {
   limits?: Partial<InstrumentLimits>;
   /** The receive clock, ns; default: monotonic ns since the source was created. */
   clockNs?: () => number;
+  /** Wall ms between drains of a run. */
+  drainMs?: number;
 }
 
-export class InstrumentSource implements PacedSource {
-  nowNs = 0;
-  readonly done = false;
+export class InstrumentSource implements LiveSource {
+  /** The label names the listener's address once it listens (listenInstrument sets it). */
+  info: LiveSourceInfo = { label: 'instrument', paceNsPerSec: INSTRUMENT_PACE_NS_PER_SEC };
+  readonly controls: PaceControls = { setPaused: (paused) => { this.paused = paused; } };
   /** Events moved forward to keep the merged stream nondecreasing. */
   clampedCount = 0;
   acceptedConnections = 0;
   refusedConnections = 0;
   readonly limits: InstrumentLimits;
   private readonly clockNs: () => number;
+  private readonly drainMs: number;
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private sourceDiags: TraceEvent[] = [];
   private sourceDiagCount = 0;
   private lastEmittedNs = 0;
   private connNo = 0;
+  private paused = false;
+  /** The listener closed: no connection will come, the open ones are being destroyed. */
+  private closing = false;
+  /** Ends the current run after a last drain (set while a run is going). */
+  private endRun: (() => void) | null = null;
 
   constructor(opts: InstrumentSourceOptions = {}) {
     this.limits = { ...DEFAULT_INSTRUMENT_LIMITS, ...opts.limits };
+    this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
     if (opts.clockNs) this.clockNs = opts.clockNs;
     else {
       const t0 = process.hrtime.bigint();
@@ -208,6 +229,8 @@ export class InstrumentSource implements PacedSource {
   }
 
   get connectionCount(): number { return this.sockets.size; }
+  /** A run is going (started and neither aborted nor ended). */
+  get running(): boolean { return this.endRun !== null; }
 
   /** Per-connection counters, for logs and tests. */
   stats(): Array<{ label: string; lines: number; events: number; badLines: number; droppedLines: number; closed: boolean }> {
@@ -219,9 +242,10 @@ export class InstrumentSource implements PacedSource {
 
   /** Takes over a connected socket (any Duplex of bytes works the same way). */
   accept(socket: Socket): void {
-    if (this.sockets.size >= this.limits.maxConnections) {
+    if (this.closing || this.sockets.size >= this.limits.maxConnections) {
       this.refusedConnections++;
-      this.sourceDiag('too_many_connections', `refused a connection: ${this.limits.maxConnections} already open`);
+      if (this.closing) this.sourceDiag('listener_closed', 'refused a connection: the listener is closing');
+      else this.sourceDiag('too_many_connections', `refused a connection: ${this.limits.maxConnections} already open`);
       socket.destroy();
       return;
     }
@@ -235,10 +259,41 @@ export class InstrumentSource implements PacedSource {
     socket.on('close', () => {
       this.sockets.delete(socket);
       conn.end(this.clockNs(), error);
+      if (this.closing && this.sockets.size === 0) this.endRun?.();
     });
   }
 
-  runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
+  /**
+   * Drains until the source ends (listener closed, last events out) or `signal` aborts. Paused,
+   * a run holds events in the connections' queues (bounded; a full queue drops and counts).
+   */
+  start(sink: LiveSink, signal: AbortSignal): Promise<void> {
+    if (this.endRun) throw new Error(`${this.info.label}: already running`); // an owner's bug, not a stream error
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const emit = (ev: TraceEvent): void => sink.event(ev);
+      const drain = (): void => {
+        if (this.drain(emit) > 0) sink.flush();
+      };
+      const finish = (): void => {
+        clearInterval(timer);
+        signal.removeEventListener('abort', finish);
+        this.endRun = null;
+        resolve();
+      };
+      const timer = setInterval(() => { if (!this.paused) drain(); }, this.drainMs);
+      signal.addEventListener('abort', finish, { once: true });
+      this.endRun = () => {
+        drain();
+        sink.end();
+        finish();
+      };
+      if (this.closing && this.sockets.size === 0) this.endRun();
+    });
+  }
+
+  /** Moves everything queued (and source diags) to `emit` in time order; returns the count. */
+  drain(emit: (ev: TraceEvent) => void): number {
     const out = this.sourceDiags;
     this.sourceDiags = [];
     for (const c of this.connections) {
@@ -252,9 +307,8 @@ export class InstrumentSource implements PacedSource {
         ev.tsNs = this.lastEmittedNs;
         this.clampedCount++;
       } else this.lastEmittedNs = ev.tsNs;
-      sink(ev);
+      emit(ev);
     }
-    if (untilNs > this.nowNs) this.nowNs = untilNs;
     return out.length;
   }
 
@@ -268,9 +322,11 @@ export class InstrumentSource implements PacedSource {
     this.sourceDiags.push(ev);
   }
 
-  /** Closes every connection (each ends with its summary diag). */
-  destroyConnections(): void {
+  /** The listener closed: refuses new connections and closes every open one (each ends with its summary diag). */
+  close(): void {
+    this.closing = true;
     for (const s of this.sockets) s.destroy();
+    if (this.sockets.size === 0) this.endRun?.();
   }
 }
 
@@ -357,12 +413,13 @@ export async function listenInstrument(target: InstrumentTarget, opts: Instrumen
     port = typeof addr === 'object' && addr ? addr.port : target.port;
     address = `tcp:127.0.0.1:${port}`;
   }
+  source.info = { label: `instrument:${address}`, paceNsPerSec: INSTRUMENT_PACE_NS_PER_SEC };
   return {
     source,
     address,
     port,
     close: async () => {
-      source.destroyConnections();
+      source.close();
       await new Promise<void>((ok) => server.close(() => ok()));
       if (onExit) {
         process.off('exit', onExit);
@@ -373,21 +430,19 @@ export async function listenInstrument(target: InstrumentTarget, opts: Instrumen
 }
 
 export const INSTRUMENT_SCENARIO = 'instrument';
-/** Virtual ns per wall second reported to the UI: live events run in real time. */
-const INSTRUMENT_PACE_NS_PER_SEC = 1e9;
 
 /**
  * LiveSession options that make the instrumentation stream the session's only source: the
- * browser's scenario picker lists just `instrument` (re-selecting it clears the view; the
- * connections go on), so nothing a browser sends reaches the simulator or the sockets.
+ * browser's scenario picker lists just `instrument` (re-selecting it clears the view and restarts
+ * the run; the connections go on), so nothing a browser sends reaches the simulator or the sockets.
  */
-export function instrumentSession(l: InstrumentListener): Pick<LiveSessionOptions, 'scenarios' | 'scenario' | 'makeSource'> {
+export function instrumentSession(l: InstrumentListener): { scenarios: ScenarioInfo[]; scenario: string; makeSource: (name: string) => LiveSource } {
   return {
     scenarios: [{ name: INSTRUMENT_SCENARIO, description: `live events from fuse servers connected to ${l.address}` }],
     scenario: INSTRUMENT_SCENARIO,
     makeSource: (name) => {
       if (name !== INSTRUMENT_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${INSTRUMENT_SCENARIO}' only)`);
-      return { source: l.source, paceNsPerSec: INSTRUMENT_PACE_NS_PER_SEC, label: `instrument:${l.address}` };
+      return l.source;
     },
   };
 }

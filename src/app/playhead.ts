@@ -11,7 +11,7 @@
 // DEFAULT_PACE_NS_PER_SEC): FUSE upcalls last µs, so real time would be a blur; the same "1×"
 // live and in replay means the same thing on screen.
 
-/** Trace ns shown per wall second at 1× (= server/sim-source.ts DEFAULT_PACE_NS_PER_SEC). */
+/** Trace ns shown per wall second at 1× (= server/sources/sim.ts DEFAULT_PACE_NS_PER_SEC). */
 export const REPLAY_PACE_NS_PER_SEC = 2_000_000;
 export const REPLAY_SPEED_MIN = 0.1;
 export const REPLAY_SPEED_MAX = 100;
