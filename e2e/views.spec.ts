@@ -128,7 +128,9 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   const v1 = await view();
   expect((v1.endNs - v1.startNs) / (v0.endNs - v0.startNs)).toBeCloseTo(Math.exp(0.2), 4);
   expect(Math.abs(nsAt(v1, anchorPlotPx) - nsAt(v0, anchorPlotPx))).toBeLessThan((v0.endNs - v0.startNs) * 1e-6);
-  // Dragging 100 px left shows 100 px later; a drag is not a click: the selection stays.
+  // Another notch, and at once (inside the 150 ms d3 waits before it ends a wheel gesture) a drag
+  // 100 px left: the drag shows exactly 100 px later at the zoomed scale; a drag is not a click.
+  await page.mouse.wheel(0, 100);
   const dragFromPx = lc.x + plotLeftPx + Math.round(plotWidthPx * 0.8);
   await page.mouse.move(dragFromPx, lc.y + 30);
   await page.mouse.down();
@@ -136,9 +138,10 @@ test('locks table shows contention on inode 12; clicking a wait selects its hold
   await page.mouse.up();
   await waitIdle(page);
   const v2 = await view();
-  const pxNs = (v1.endNs - v1.startNs) / plotWidthPx;
-  expect((v2.startNs - v1.startNs) / pxNs).toBeCloseTo(100, 1);
-  expect(v2.endNs - v2.startNs).toBeCloseTo(v1.endNs - v1.startNs, -1);
+  const w2Ns = (v1.endNs - v1.startNs) * Math.exp(0.2);
+  const startAfterWheelNs = nsAt(v1, anchorPlotPx) - (anchorPlotPx * w2Ns) / plotWidthPx;
+  expect((v2.endNs - v2.startNs) / w2Ns).toBeCloseTo(1, 4);
+  expect((v2.startNs - startAfterWheelNs) / (w2Ns / plotWidthPx)).toBeCloseTo(100, 1);
   expect(await hooks(page, (h) => h.selection())).toMatchObject({ spanId: wait.holderSpanId });
   expect(errors).toEqual([]);
 });

@@ -6,7 +6,7 @@
 //
 // A gesture step is the affine map x' = a·x + b of plot px since the last step (a = zoom factor,
 // b = shift); the range that map brings into [0, plotWidthPx] is the new range. d3's accumulated
-// transform is reset at the end of each gesture, so the app's range stays the only state and k
+// transform is reset when the last gesture under way ends, so the app's range stays the only state and k
 // never drifts. Range changes run as scheduler actions: before the frame's redraws.
 
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
@@ -64,6 +64,9 @@ type ZoomedElement = HTMLCanvasElement & { __zoom?: ZoomTransform };
 
 export class TimeZoom {
   private lastTransform: ZoomTransform = zoomIdentity;
+  /** d3 gestures under way: a wheel gesture ends 150 ms after its last notch, so a drag can start
+   *  inside it; d3's transform is reset only when the last one ends, or the drag would jump. */
+  private activeGestures = 0;
   /** Client position where a mouse drag began; NaN when no drag is under way. */
   private pressXPx = Number.NaN;
   private pressYPx = Number.NaN;
@@ -126,6 +129,7 @@ export class TimeZoom {
   }
 
   private onStart(ev: D3ZoomEvent<HTMLCanvasElement, unknown>): void {
+    this.activeGestures++;
     this.lastTransform = ev.transform;
     const src = ev.sourceEvent as MouseEvent | null;
     this.dragging = false;
@@ -158,6 +162,8 @@ export class TimeZoom {
   }
 
   private onEnd(): void {
+    this.activeGestures = Math.max(0, this.activeGestures - 1);
+    if (this.activeGestures > 0) return;
     (this.o.canvas as ZoomedElement).__zoom = zoomIdentity;
     this.lastTransform = zoomIdentity;
     this.pressXPx = Number.NaN;
