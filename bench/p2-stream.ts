@@ -11,7 +11,7 @@ import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 
-export interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
+interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
 
 /**
  * `stepNs`: virtual time the source advances per step (one advanceTo, as one LiveSession tick).

@@ -12,7 +12,7 @@ export const DEFAULT_SCENARIO = DEFAULT_SCENARIO_NAME;
  * time would be a blur: 2 ms of virtual time per second gives a few thousand events/s on screen,
  * enough to watch individual upcalls; the speed control scales it.
  */
-export const DEFAULT_PACE_NS_PER_SEC = 2_000_000;
+const DEFAULT_PACE_NS_PER_SEC = 2_000_000;
 
 export function listScenarios(user: ReadonlyMap<string, unknown>): ScenarioInfo[] {
   const builtin = Object.entries(SCENARIOS).map(([name, spec]) => ({ name, description: spec.description ?? '' }));
