@@ -29,9 +29,9 @@ import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { writeRepeatedRecording } from './recording.ts';
 import type { BenchFrame } from '../src/app/bench-hooks.ts';
 
-export interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
+interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
 
-export interface BrowserOptions {
+interface BrowserOptions {
   bigEvents: number;
   smallEvents: number;
   liveSeconds: number;

@@ -11,7 +11,7 @@ import { simSource, DEFAULT_SCENARIO, type SimSource } from '../server/sources/s
 import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 
-export interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
+interface StreamResult { eventsPerSec: number; lost: number; gaps: number; serverSec: number }
 
 /**
  * `stepNs`: virtual time the source advances per step (one SimSource.advanceTo, as one live tick).

@@ -9,7 +9,7 @@ import type { TraceEvent } from '../src/trace/schema.ts';
 import { Recorder } from '../server/recorder/recorder.ts';
 import { openRecordingFile } from '../server/recorder/file-source.ts';
 
-export interface RecordingFigure { id: string; figure: string; value: number; unit: string; goal: string }
+interface RecordingFigure { id: string; figure: string; value: number; unit: string; goal: string }
 
 /** `store` rows with tsNs shifted by `shiftNs` (same string table). */
 export function shifted(store: TraceStore, shiftNs: number): TraceStore {

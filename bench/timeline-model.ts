@@ -10,7 +10,7 @@ import { buildTimelineModel } from '../src/views/timeline/model.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { shifted } from './recording.ts';
 
-export function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: number; zoomMs: number; spans: number; prims: number; lodBytesPerSpan: number } {
+function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: number; zoomMs: number; spans: number; prims: number; lodBytesPerSpan: number } {
   const base = new TraceStore();
   base.appendAll(events);
   const store = new TraceStore(0n, base.strings);

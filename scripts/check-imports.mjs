@@ -1,4 +1,4 @@
-// The layering rules of docs/architecture (README "Where things are", src/README.md), checked on every
+// The layering rules of docs/architecture.md (the table there, src/README.md), checked on every
 // `npm test`: a violation prints `file:line: imports 'x' — rule` and fails the run.
 //
 //   src/trace     imports only src/trace (isomorphic core: no node:, DOM, React, ws, d3)

@@ -23,7 +23,7 @@ import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ServerMessage } from
 import type { LiveSession } from './hub/live-session.ts';
 import { TRAILER_BYTES, parseTrailer } from '../src/trace/recording/format.ts';
 
-export interface ServeOptions {
+interface ServeOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -37,9 +37,9 @@ export interface ServeOptions {
 }
 
 /** A recording name the API serves: one path component, ends in .fscope, no leading dot. */
-export const RECORDING_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}\.fscope$/;
+const RECORDING_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}\.fscope$/;
 
-export interface RecordingListing {
+interface RecordingListing {
   name: string;
   bytes: number;
   mtimeMs: number;
@@ -48,7 +48,7 @@ export interface RecordingListing {
 }
 
 /** The .fscope files of `dir`, newest first; a missing folder is an empty list. */
-export async function listRecordings(dir: string): Promise<RecordingListing[]> {
+async function listRecordings(dir: string): Promise<RecordingListing[]> {
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
     throw err;
@@ -105,7 +105,7 @@ function tokenMatches(expected: string, given: string | null): boolean {
 }
 
 /** Origins a browser may connect from: this server's own, under any loopback name. */
-export function allowedOrigins(host: string, port: number): Set<string> {
+function allowedOrigins(host: string, port: number): Set<string> {
   const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
   return new Set(names.map((n) => `http://${n}:${port}`));
 }

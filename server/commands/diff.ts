@@ -17,7 +17,7 @@ function lengthNote(rows: readonly DiffRow[]): string {
     + 'compare rates (MiB/s, per MiB, percentiles), not totals\n';
 }
 
-export function runDiff(a: TraceStore, b: TraceStore, labelA: string, labelB: string, json = false): { text: string; rows: DiffRow[] } {
+function runDiff(a: TraceStore, b: TraceStore, labelA: string, labelB: string, json = false): { text: string; rows: DiffRow[] } {
   const rows = diffStats(traceStats(a), traceStats(b));
   const text = json
     ? JSON.stringify({ a: labelA, b: labelB, rows: rows.map((r) => ({ ...r, a: finite(r.a), b: finite(r.b), ratio: finite(r.ratio) })) }, null, 2) + '\n'

@@ -22,8 +22,8 @@ import { isRecordingFile } from './recording-files.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 import { load } from './load.ts';
 
-export const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+const EXPORT_FORMATS = ['chrome-json', 'perfetto', 'arrow'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export async function runExport(store: TraceStore, format: ExportFormat, out: string, source: string): Promise<number> {
   const chunks: Iterable<string | Uint8Array> = format === 'arrow'
@@ -49,7 +49,7 @@ async function writeAll(stream: WriteStream, chunks: Iterable<Uint8Array>): Prom
   return bytes;
 }
 
-export interface StreamedExport {
+interface StreamedExport {
   rows: number;
   bytes: number;
   /** Most rows held in memory at once (bounded by rowsPerBatch + the largest chunk). */

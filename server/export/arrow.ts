@@ -173,7 +173,7 @@ class Pieces extends AsyncByteQueue {
   }
 }
 
-export interface ArrowExportOptions {
+interface ArrowExportOptions {
   originNs: bigint;
   /** Extra schema metadata (e.g. `source`, `host`); `originNs` and `fusescope.schemaVersion` are always set. */
   metadata?: Record<string, string>;

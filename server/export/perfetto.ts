@@ -21,7 +21,7 @@ import type { TraceStore } from '../../src/trace/store.ts';
 import { buildExportModel } from '../../src/trace/export/tracks.ts';
 
 /** Perfetto's messages, parsed from perfetto.proto on first use (only `export` needs them). */
-export interface PerfettoTypes { Trace: protobuf.Type; TracePacket: protobuf.Type }
+interface PerfettoTypes { Trace: protobuf.Type; TracePacket: protobuf.Type }
 let types: PerfettoTypes | null = null;
 export function perfettoTypes(): PerfettoTypes {
   if (!types) {

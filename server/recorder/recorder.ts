@@ -39,9 +39,9 @@ export interface RecorderOptions {
  * seeks (bench R3m: the worst seek was the one that hit it). 8,192 halves that for +5 % on disk;
  * see docs/recording-format.md "Chunk size".
  */
-export const DEFAULT_ROWS_PER_CHUNK = 8_192;
+const DEFAULT_ROWS_PER_CHUNK = 8_192;
 /** Data chunks per index chunk: 4 M rows at the default chunk size (10 M events: 3 index reads on open). */
-export const DEFAULT_INDEX_EVERY_CHUNKS = 512;
+const DEFAULT_INDEX_EVERY_CHUNKS = 512;
 
 export class Recorder {
   readonly path: string;

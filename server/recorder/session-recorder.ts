@@ -14,7 +14,7 @@ export const DEFAULT_RECORD_MAX_BYTES = 1 << 30;
 /** How often the cap is re-checked while a recording grows. */
 const CAP_CHECK_INTERVAL_MS = 5000;
 
-export interface SessionRecorderOptions {
+interface SessionRecorderOptions {
   dir: string;
   maxBytes: number;
   recorder?: RecorderOptions;

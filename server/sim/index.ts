@@ -16,7 +16,6 @@ import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
 import { serverThread } from './server/server-thread.ts';
 
 export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
-export type { MappingCheckStats } from './kernel/kernel.ts';
 export { validateMapping } from './kernel/validate.ts';
 
 export interface SimOptions {

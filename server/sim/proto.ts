@@ -14,7 +14,7 @@ export const O_RDWR = 2;
 /** x86/arm value. */
 export const O_DIRECT = 0o40000;
 
-export interface EntryOut {
+interface EntryOut {
   nodeId: number;
   ino: number;
   sizeBytes: number;
@@ -114,7 +114,7 @@ export function readFallocateIn(body: Uint8Array): { posBytes: number; lenBytes:
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   return { posBytes: Number(dv.getBigUint64(8, true)), lenBytes: Number(dv.getBigUint64(16, true)), mode: dv.getUint32(24, true) };
 }
-export interface CopyRangeIn { offInBytes: number; nodeIdOut: number; offOutBytes: number; lenBytes: number }
+interface CopyRangeIn { offInBytes: number; nodeIdOut: number; offOutBytes: number; lenBytes: number }
 export function writeCopyRangeIn(dv: DataView, at: number, c: CopyRangeIn): void {
   dv.setBigUint64(at + 8, BigInt(c.offInBytes), true);
   dv.setBigUint64(at + 16, BigInt(c.nodeIdOut), true);
@@ -176,13 +176,13 @@ export class TaskBufs {
 }
 
 /** Little-endian u32 / i32 / u64 (< 2^53) straight from bytes. */
-export function u32At(b: Uint8Array, at: number): number {
+function u32At(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
-export function i32At(b: Uint8Array, at: number): number {
+function i32At(b: Uint8Array, at: number): number {
   return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
 }
-export function u64At(b: Uint8Array, at: number): number {
+function u64At(b: Uint8Array, at: number): number {
   return u32At(b, at) + u32At(b, at + 4) * TWO_POW_32;
 }
 function setU64(dv: DataView, at: number, v: number): void {
@@ -221,7 +221,7 @@ export function readInHeaderInto(b: Uint8Array, h: SimInHeader): void {
 }
 
 /** Writes fuse_out_header (error = notify code when unique is 0); returns the zeroed message view. */
-export function startReply(m: MsgBuf, error: number, unique: number, bodyBytes: number): Uint8Array {
+function startReply(m: MsgBuf, error: number, unique: number, bodyBytes: number): Uint8Array {
   const len = OUT_HEADER_BYTES + bodyBytes;
   const msg = m.take(len);
   m.dv.setUint32(0, len, true);

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as duckdb from '@duckdb/duckdb-wasm/blocking';
 
-export interface Duck {
+interface Duck {
   /** Rows as plain objects (DuckDB BIGINT/HUGEINT come back as bigint). */
   query(sql: string): Record<string, unknown>[];
   /** Loads an Arrow IPC file's record batches into a new table `name`. */

@@ -3,7 +3,7 @@ import type { WsClient } from './ws-client.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 
 /** Speeds offered; the server accepts 0.01…1000 (wire.ts SPEED_MIN/MAX). */
-export const SPEEDS = [0.1, 0.5, 1, 2, 5, 10] as const;
+const SPEEDS = [0.1, 0.5, 1, 2, 5, 10] as const;
 
 /** The live stream's controls: pause, speed, scenario, restart (they talk to the server). */
 export function LiveControls({ store, client }: { store: AppStore; client: WsClient }) {

@@ -19,7 +19,7 @@ import type { FrameScheduler } from '../views/host.ts';
 import { anchorOf, rangeAroundZero, sideRange, toAlignedNs, unionAlignedRange, type AlignMode } from '../views/compare/align.ts';
 import { diffStats, traceStats, type DiffRow } from '../trace/compare.ts';
 
-export type SideKey = 'a' | 'b';
+type SideKey = 'a' | 'b';
 
 export class CompareSide extends TraceViewHost {
   /** The side time aligned 0 stands for. */
@@ -195,7 +195,7 @@ export class ComparePair {
 }
 
 /** Start of the selected span, or the time of the selected event row; NaN for none. */
-export function selectionTimeNs(s: TraceViewHost): number {
+function selectionTimeNs(s: TraceViewHost): number {
   const id = s.selectedSpanId;
   if (id >= 0 && id < s.spans.count) return s.spans.startNs.data[id]!;
   if (s.selectedRow >= 0 && s.selectedRow < s.trace.length) return s.trace.tsNs[s.selectedRow]!;

@@ -26,7 +26,7 @@ export interface WorkerLike {
 }
 
 /** `/api/recordings…` with the page's ?token= (the server applies the page's token rules). */
-export function apiUrl(path: string, search: string): string {
+function apiUrl(path: string, search: string): string {
   const token = new URLSearchParams(search).get('token');
   return `${path}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }

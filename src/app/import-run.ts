@@ -19,15 +19,15 @@ import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Infl
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
-export const READ_CHUNK_BYTES = 1 << 20;
+const READ_CHUNK_BYTES = 1 << 20;
 /** Rows per batch sent to the page: the recording's chunk size, so both paths look alike. */
-export const BATCH_ROWS = 16_384;
+const BATCH_ROWS = 16_384;
 
 export interface NamedSource extends ByteSource {
   readonly name: string;
 }
 
-export interface RunOptions {
+interface RunOptions {
   id: number;
   inflate: Inflate;
   post: (msg: WorkerMessage) => void;

@@ -35,13 +35,13 @@ export const DEFAULT_WINDOW_EVENTS = 2_000_000;
 export const MIN_WINDOW_EVENTS = 1_000;
 export const MAX_WINDOW_EVENTS = 100_000_000;
 /** The store may exceed the window by this fraction before an eviction trims it back. */
-export const WINDOW_SLACK = 0.25;
+const WINDOW_SLACK = 0.25;
 /** A rebuild copies this many rows per row that arrives meanwhile (so it converges at once). */
-export const REBUILD_ROWS_PER_ARRIVAL = 4;
+const REBUILD_ROWS_PER_ARRIVAL = 4;
 /** …and at least this many per batch, so small batches finish it too. */
-export const MIN_REBUILD_STEP_ROWS = 2048;
+const MIN_REBUILD_STEP_ROWS = 2048;
 /** A rebuild starts from the newest this fraction of the window; arrivals meanwhile refill it. */
-export const KEEP_AT_START = 1 - 1 / REBUILD_ROWS_PER_ARRIVAL;
+const KEEP_AT_START = 1 - 1 / REBUILD_ROWS_PER_ARRIVAL;
 /**
  * A rebuild that starts at the threshold catches up after ≈ window × KEEP_AT_START / (RPA − 1)
  * arrivals (RPA: REBUILD_ROWS_PER_ARRIVAL) — a quarter window. The hard cap sits twice that far
@@ -176,7 +176,7 @@ export function remapRow(row: number, droppedRows: number): number {
   return row < 0 || row < droppedRows ? -1 : row - droppedRows;
 }
 
-export interface Selection {
+interface Selection {
   spanId: number;
   row: number;
 }

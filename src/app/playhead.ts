@@ -13,8 +13,8 @@
 
 /** Trace ns shown per wall second at 1× (= server/sources/sim.ts DEFAULT_PACE_NS_PER_SEC). */
 export const REPLAY_PACE_NS_PER_SEC = 2_000_000;
-export const REPLAY_SPEED_MIN = 0.1;
-export const REPLAY_SPEED_MAX = 100;
+const REPLAY_SPEED_MIN = 0.1;
+const REPLAY_SPEED_MAX = 100;
 export const REPLAY_SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100] as const;
 /** A frame gap longer than this (background tab, debugger) advances only this much: no jumps. */
 export const MAX_FRAME_GAP_MS = 250;
@@ -69,9 +69,4 @@ export function advance(s: PlayheadState, wallMs: number, loop: LoopRange | null
 
 export function clampNs(s: Pick<PlayheadState, 'startNs' | 'endNs'>, tsNs: number): number {
   return Math.min(s.endNs, Math.max(s.startNs, tsNs));
-}
-
-/** Wall seconds to play [fromNs, toNs] at `speed` (for the readout). */
-export function wallSecondsFor(durNs: number, speed: number): number {
-  return durNs / (REPLAY_PACE_NS_PER_SEC * clampSpeed(speed));
 }

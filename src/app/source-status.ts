@@ -6,9 +6,9 @@ import type { ScenarioInfo, SessionState } from '../trace/wire.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
-export type ConnectionStatus = 'connecting' | 'open' | 'closed';
+type ConnectionStatus = 'connecting' | 'open' | 'closed';
 /** Where the trace comes from: the server's websocket, or a file opened in this page. */
-export type SourceKind = 'live' | 'file';
+type SourceKind = 'live' | 'file';
 export interface OpenedFile {
   /** File name(s) as shown (`trace.txt + fuse2fs-d.log`). */
   label: string;
@@ -16,20 +16,20 @@ export interface OpenedFile {
   /** A recording opened from the server's list (`rec=` in the URL); '' for a dropped file. */
   recordingName: string;
 }
-export interface ImportStatus {
+interface ImportStatus {
   phase: ImportPhase | 'idle';
   doneBytes: number;
   totalBytes: number;
 }
-export const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
+const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
 
-export interface FileClocks {
+interface FileClocks {
   /** Files whose times are on another clock than the first file's (not comparable with it). */
   otherClockFiles: number;
   /** They were moved so they start with the first file (the "align starts" re-open). */
   aligned: boolean;
 }
-export const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
+const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
 
 export class SourceStatus {
   sourceKind: SourceKind = 'live';

@@ -13,9 +13,9 @@ import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
 import { enableProbes, probeOf } from '../views/probes.ts';
 
 /** Nothing changed for this long → idle. */
-export const IDLE_QUIET_MS = 100;
+const IDLE_QUIET_MS = 100;
 
-export interface FusescopeStats {
+interface FusescopeStats {
   events: number; spans: number; lanes: number; drawnLanes: number; drawnPrimitives: number;
   frames: number; paused: boolean; followLive: boolean; viewStartNs: number; viewEndNs: number;
   missedEvents: number; connected: boolean;
@@ -24,7 +24,7 @@ export interface FusescopeStats {
 }
 
 /** The live window (src/app/live-window.ts): what the page keeps and what it evicted. */
-export interface LiveWindowInfo {
+interface LiveWindowInfo {
   /** Rows the page keeps, about (src/app/live-window.ts). */
   windowEvents: number;
   /** Past window + slack rows the next window is built; the store never holds more than maxRows. */
@@ -74,11 +74,11 @@ export interface FusescopeHooks {
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
 
-export interface CompareSideInfo {
+interface CompareSideInfo {
   label: string; phase: string; events: number; spans: number; drawnLanes: number; drawnPrimitives: number;
   viewStartNs: number; viewEndNs: number; anchorNs: number; markerNs: number; cursorNs: number; selectedSpanId: number;
 }
-export interface CompareInfo {
+interface CompareInfo {
   mode: string; loaded: boolean; alignedStartNs: number; alignedEndNs: number; cursorNs: number;
   a: CompareSideInfo; b: CompareSideInfo;
   /** The A-vs-B rows as `fusescope diff --json` writes them (NaN → null); null until both loaded. */

@@ -15,17 +15,17 @@ import type { TraceSession } from './trace-session.ts';
 import type { Theme } from '../render/palette.ts';
 export type { Theme };
 /** `f` shows the selection with this much of its duration as margin on each side. */
-export const FOCUS_MARGIN_FRACTION = 0.25;
+const FOCUS_MARGIN_FRACTION = 0.25;
 /** Revealing an instant event (no duration) shows this much time around it. */
-export const REVEAL_INSTANT_NS = 200e3;
+const REVEAL_INSTANT_NS = 200e3;
 /** Follow-live shows this many wall seconds of stream at speed 1: a span stays in view ~3 s, long
  *  enough to hover it, while the window stays narrow enough for spans to be wider than a pixel. */
 export const FOLLOW_WINDOW_WALL_S = 3;
 /** Used until the server says its pace. 20 ms of virtual time holds a few hundred upcalls in the sim. */
-export const DEFAULT_FOLLOW_WINDOW_NS = 20e6;
+const DEFAULT_FOLLOW_WINDOW_NS = 20e6;
 /** Narrower than this the view is all one span; wider than a day nothing is readable. */
-export const MIN_VIEW_NS = 100;
-export const MAX_VIEW_NS = 86_400e9;
+const MIN_VIEW_NS = 100;
+const MAX_VIEW_NS = 86_400e9;
 
 export function clampWidth(widthNs: number): number {
   return Math.min(Math.max(widthNs, MIN_VIEW_NS), MAX_VIEW_NS);

@@ -21,8 +21,8 @@ interface SocketLike {
 }
 
 /** First retry soon (server restarting), then back off so a dead server is not hammered. */
-export const RECONNECT_MIN_MS = 250;
-export const RECONNECT_MAX_MS = 8000;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 8000;
 
 export function wsUrlFor(loc: Pick<Location, 'protocol' | 'host' | 'search'>): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';

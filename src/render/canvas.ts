@@ -26,7 +26,7 @@ export function sizeCanvas(
 }
 
 /** A diagonal-stripe fill (e.g. lock waits), built once per context. */
-export function makeHatchPattern(
+function makeHatchPattern(
   ctx: CanvasRenderingContext2D,
   stripe: string,
   background: string,
@@ -59,7 +59,7 @@ const MARK_TILE_PX = 4;
  * A transparent tile with the mark's ink, as a repeating pattern drawn over a span's colour
  * (palette.ts `Mark`; the legend shows the same marks with CSS).
  */
-export function makeMarkPattern(ctx: CanvasRenderingContext2D, mark: Mark, ink: string): CanvasPattern | null {
+function makeMarkPattern(ctx: CanvasRenderingContext2D, mark: Mark, ink: string): CanvasPattern | null {
   const n = MARK_TILE_PX;
   const tile = document.createElement('canvas');
   tile.width = n;

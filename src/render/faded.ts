@@ -1,11 +1,31 @@
 // A span whose start or end the trace does not show is drawn fading towards that end, so it
-// never reads as a bar that starts or stops there (timeline and locks views).
+// never reads as a bar that starts or stops there (timeline, locks and aliases views). Which ends
+// fade is decided here from the span's flags, once for every view.
+
+import { SpanFlag } from '../trace/spans.ts';
 
 /** A hold inferred from contention is drawn this wide in every view: its start is known, its end is not. */
 export const INFERRED_STUB_PX = 14;
 
 /** Which end of a span the trace does not show (bits). */
 export const Edge = { openEnd: 1, begunBefore: 2 } as const;
+
+/**
+ * The Edge bits of a span from its SpanFlag bits: a start before the trace fades; an open span's
+ * end fades when the trace will never show it (open-ended, or a hold inferred from contention).
+ * An open span with neither flag is a live span still running: drawn to now, not faded.
+ */
+export function fadedEdges(spanFlags: number, open: boolean): number {
+  if (spanFlags === 0) return 0;
+  let edge = spanFlags & SpanFlag.begunBefore ? Edge.begunBefore : 0;
+  if (open && (spanFlags & (SpanFlag.openEnded | SpanFlag.inferredHold)) !== 0) edge |= Edge.openEnd;
+  return edge;
+}
+
+/** An open hold inferred from contention is drawn INFERRED_STUB_PX long from its start, not to now. */
+export function isInferredStub(spanFlags: number, open: boolean): boolean {
+  return open && (spanFlags & SpanFlag.inferredHold) !== 0;
+}
 
 /** The few Canvas2D members fillFaded uses. */
 type FadeCanvas = Pick<CanvasRenderingContext2D, 'fillRect' | 'globalAlpha'>;

@@ -28,7 +28,7 @@ export interface CanvasSurface {
   resize(widthPx: number, heightPx: number): CanvasRenderingContext2D;
 }
 
-export interface MountOptions {
+interface MountOptions {
   /** The element whose size the canvas follows (default: the canvas's parent). */
   box?: HTMLElement;
   /** Device px per CSS px, read each frame (default: the window's devicePixelRatio). */

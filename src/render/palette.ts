@@ -12,7 +12,7 @@ import { FuseStyle, IOMAP_STYLE_ERROR, IOMAP_STYLE_UNKNOWN, LockStyle, SpanKind 
  */
 export type Mark = 'dots' | 'hstripes' | 'diagonal' | 'vstripes' | 'checker' | 'grid' | 'cross';
 
-export interface PaletteEntry {
+interface PaletteEntry {
   key: string;
   label: string;
   colour: string;
@@ -66,7 +66,7 @@ const FUSE_KEY = new Map<number, string>([
 ]);
 
 /** Ink of the marks: dark and translucent, so it reads on every mapping colour. */
-export const MARK_INK = 'rgba(0, 0, 0, 0.42)';
+const MARK_INK = 'rgba(0, 0, 0, 0.42)';
 
 /** The same marks as CSS backgrounds, for legend swatches (drawn over the colour). */
 export function markCss(mark: Mark): { backgroundImage: string; backgroundSize?: string } {
@@ -140,7 +140,7 @@ const chromeLight = {
   /** Replay: the part of the timeline after the playhead (not revealed yet). */
   unrevealed: 'rgba(255, 255, 255, 0.82)',
 };
-export type Chrome = Readonly<typeof chromeLight>;
+type Chrome = Readonly<typeof chromeLight>;
 export const CHROME_LIGHT: Chrome = Object.freeze(chromeLight);
 /** Dark theme: the data colours stay (they are chosen to read on both), only chrome changes. */
 export const CHROME_DARK: Chrome = Object.freeze({

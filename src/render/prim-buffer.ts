@@ -13,7 +13,7 @@
 import { resized } from '../trace/growable.ts';
 
 /** One primitive read out of a PrimBuffer (PrimBuffer.at). */
-export interface Prim {
+interface Prim {
   xPx: number; widthPx: number; row: number; subrow: number; style: number; kind: number; spanId: number; spanCount: number; edge: number;
 }
 

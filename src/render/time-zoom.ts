@@ -13,21 +13,21 @@ import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTrans
 import { select, type Selection } from 'd3-selection';
 
 /** Movement up to this (CSS px) between press and release is a click, not a drag: no pan, the click selects. */
-export const CLICK_SLOP_PX = 3;
+const CLICK_SLOP_PX = 3;
 /**
  * Wheel zoom of the secondary canvases: one notch (deltaY ≈ 100) changes the range by
  * e^(100·0.002) ≈ 1.22×. The timeline keeps d3-zoom's default (2^(100·0.002) ≈ 1.15× a notch);
  * both are kept as they were before the two paths became one.
  */
-export const WHEEL_ZOOM_PER_DELTA = 0.002;
+const WHEEL_ZOOM_PER_DELTA = 0.002;
 /** One W/S press shows 80% / 125% of the width: with key auto-repeat (~30/s) that halves or
  *  doubles the range about 10×/s — fast across decades, still stoppable on the span you want. */
 export const ZOOM_STEP_FACTOR = 0.8;
 /** One A/D press moves 10% of the width: auto-repeat pans ~3 screens/s, one tap nudges. */
-export const PAN_STEP_FRACTION = 0.1;
+const PAN_STEP_FRACTION = 0.1;
 
 /** What the interaction needs of the view host (views/host.ts ViewHost has all of it). */
-export interface TimeRangeHost {
+interface TimeRangeHost {
   readonly viewStartNs: number;
   readonly viewEndNs: number;
   readonly scheduler: { scheduleAction(action: () => void): void };
@@ -37,9 +37,9 @@ export interface TimeRangeHost {
   setCursor(tsNs: number): void;
 }
 
-export type WheelFeel = 'timeline' | 'secondary';
+type WheelFeel = 'timeline' | 'secondary';
 
-export interface TimeZoomOptions {
+interface TimeZoomOptions {
   host: TimeRangeHost;
   canvas: HTMLCanvasElement;
   plotLeftPx: number;

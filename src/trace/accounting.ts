@@ -16,7 +16,7 @@
 import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
-import { forEachLockWait } from './lock-waits.ts';
+import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
 
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event. */
@@ -56,7 +56,8 @@ export interface Accounting {
 const BYTES_PER_MIB = 1024 * 1024;
 const IOMAP_OPCODES = new Set([4093, 4094, 4095]);
 
-export function accountRun(store: TraceStore): Accounting {
+/** `waits`: the trace's lock waits, when the caller has paired them already (summary, traceStats). */
+export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass(store)): Accounting {
   const K = KIND_CODE;
   const kinds = store.kinds;
   const opcode = store.col('opcode');
@@ -74,7 +75,6 @@ export function accountRun(store: TraceStore): Accounting {
   let iomapUpcalls = 0;
   let bytesRead = 0, bytesWritten = 0;
   let cacheLookups = 0, cacheHits = 0, cacheAbsentForkLookups = 0, staleMappings = 0, unwrittenConversions = 0;
-  let lockWaitTotalNs = 0, lockWaitMaxNs = 0, lockWaits = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
       case K.fuse_send: {
@@ -103,11 +103,13 @@ export function accountRun(store: TraceStore): Accounting {
         break;
     }
   }
-  const lockWaitsUnfinished = forEachLockWait(store, (_row, waitNs) => {
-    lockWaits++;
+  let lockWaitTotalNs = 0, lockWaitMaxNs = 0;
+  for (const waitNs of waits.waitNs) {
     lockWaitTotalNs += waitNs;
     if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
-  });
+  }
+  const lockWaits = waits.waitNs.length;
+  const lockWaitsUnfinished = waits.unfinishedRows.length;
   const bytesMoved = bytesRead + bytesWritten;
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};

@@ -13,10 +13,10 @@ import { accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import { forEachLockWait } from './lock-waits.ts';
+import { lockWaitPass } from './lock-waits.ts';
 
-export interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
-export interface TraceStats {
+interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
+interface TraceStats {
   events: number;
   durationNs: number;
   requests: number;
@@ -46,13 +46,14 @@ export interface TraceStats {
 const MIB = 1024 * 1024;
 
 /** Nearest-rank percentile of sorted values (NaN if empty). */
-export function percentile(sorted: Float64Array, p: number): number {
+function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export function traceStats(store: TraceStore): TraceStats {
-  const acc = accountRun(store);
+  const waits = lockWaitPass(store);
+  const acc = accountRun(store, waits);
   const kinds = store.kinds;
   const ts = store.tsNs;
   const unique = store.fieldCol('unique');
@@ -60,8 +61,7 @@ export function traceStats(store: TraceStore): TraceStats {
   const sent = new Map<number, { tsNs: number; opcode: number }>();
   const lat = new Map<number, number[]>();
   const counts = new Map<number, number>();
-  const waitsNs: number[] = [];
-  forEachLockWait(store, (_row, waitNs) => waitsNs.push(waitNs));
+  const waitsNs = waits.waitNs;
   let requests = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {

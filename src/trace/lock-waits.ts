@@ -1,7 +1,7 @@
 // Lock waits: each `lock_wait` paired with the same task's next `lock_acquire` of the same lock
 // (lockKeyAt: a fuse inode's by nodeId, a kernel filesystem's by ino, else by address) — the
 // pairing SpanIndex makes. Summary, accounting and A/B stats
-// all count waits this way. A wait the trace does not show ending (no acquire before the trace
+// all count waits this way (one pass, lockWaitPass, when a caller needs them twice). A wait the trace does not show ending (no acquire before the trace
 // ends, or the task's next wait for that lock came first) is unfinished: counted apart, with no
 // duration.
 
@@ -9,7 +9,7 @@ import { KIND_CODE } from './schema.ts';
 import type { Column, TraceStore } from './store.ts';
 
 /** The columns lockKeyAt reads. */
-export interface LockCols { lock: Column; nodeId: Column; ino: Column; addrHi: Column; addrLo: Column }
+interface LockCols { lock: Column; nodeId: Column; ino: Column; addrHi: Column; addrLo: Column }
 export function lockCols(store: TraceStore): LockCols {
   return { lock: store.col('lock'), nodeId: store.fieldCol('nodeId'), ino: store.fieldCol('ino'), addrHi: store.col('lockAddrHi'), addrLo: store.col('lockAddrLo') };
 }
@@ -54,6 +54,22 @@ export function forEachLockWait(
   }
   for (const row of [...waitRow.values()].sort((a, b) => a - b)) { unfinished(row); count++; }
   return count;
+}
+
+/** Every wait of a trace, paired once: summary and A/B stats share it with accountRun. */
+export interface LockWaitPass {
+  /** Per completed wait, in trace order: the acquire that ended it and how long it waited. */
+  acquireRows: number[];
+  waitNs: number[];
+  /** The wait rows that did not end in the trace. */
+  unfinishedRows: number[];
+}
+
+/** forEachLockWait's pairing, kept. */
+export function lockWaitPass(store: TraceStore): LockWaitPass {
+  const pass: LockWaitPass = { acquireRows: [], waitNs: [], unfinishedRows: [] };
+  forEachLockWait(store, (row, waitNs) => { pass.acquireRows.push(row); pass.waitNs.push(waitNs); }, (row) => pass.unfinishedRows.push(row));
+  return pass;
 }
 
 /**

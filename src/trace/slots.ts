@@ -23,7 +23,7 @@ export function columnKeys(field: FieldName): string[] {
 }
 
 /** The field a storage key belongs to. */
-export function fieldOfKey(key: string): FieldName {
+function fieldOfKey(key: string): FieldName {
   if (Object.hasOwn(FIELD_TYPES, key)) return key as FieldName;
   const base = key.replace(/(Hi|Lo)$/, '');
   if (base !== key && FIELD_TYPES[base as FieldName] === 'u64') return base as FieldName;
@@ -39,7 +39,7 @@ const FIELDS = Object.keys(FIELD_TYPES) as FieldName[];
 /** Every storage key, in canonical field order. */
 export const STORAGE_KEYS: readonly string[] = FIELDS.flatMap((f) => columnKeys(f));
 /** Storage keys of each kind (by kind code). */
-export const KIND_KEYS: readonly (readonly string[])[] = KINDS.map((k) => (KIND_FIELDS[k] as readonly FieldName[]).flatMap((f) => columnKeys(f)));
+const KIND_KEYS: readonly (readonly string[])[] = KINDS.map((k) => (KIND_FIELDS[k] as readonly FieldName[]).flatMap((f) => columnKeys(f)));
 
 /**
  * Numeric fields whose values are usually small whatever their type allows: counts and device

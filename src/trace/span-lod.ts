@@ -16,9 +16,9 @@
 import { Growable } from './growable.ts';
 import { searchSortedBy } from './sorted.ts';
 
-export const LOD_MIN_LOG2 = 6; // 64 ns buckets
-export const LOD_LOG2_STEP = 2; // each level 4× coarser than the one below
-export const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
+const LOD_MIN_LOG2 = 6; // 64 ns buckets
+const LOD_LOG2_STEP = 2; // each level 4× coarser than the one below
+const LOD_LEVELS = 18; // up to 2^40 ns (~18 min) per bucket
 
 /**
  * For visitors (the views): a bucket of sub-pixel spans whose starts lie within this many px may
@@ -39,7 +39,7 @@ export function subPixelUnit(firstStartNs: number, lastStartNs: number, maxDurNs
 }
 
 /** Colour key of a span: kind × 256 + style (style < 256). */
-export const colourKey = (kind: number, style: number): number => kind * 256 + (style & 0xff);
+const colourKey = (kind: number, style: number): number => kind * 256 + (style & 0xff);
 
 /** An open span followed by more spans than this in its track is summarised around. */
 const ORPHAN_AFTER_SPANS = 64;
@@ -183,7 +183,7 @@ export interface LodVisitor {
 }
 
 /** Where visitReaching hands the spans that reach its time. */
-export interface SpanSink { span(id: number): void }
+interface SpanSink { span(id: number): void }
 
 /**
  * visitReaching's walk (one per TrackLod, reset per call: no allocation per frame): buckets that

@@ -98,7 +98,7 @@ describe('spans the trace shows, and only those', () => {
     expect([viaTable.contended, viaTable.unfinished, viaTable.totalWaitNs]).toEqual([acc.lockWaits, acc.lockWaitsUnfinished, acc.lockWaitTotalNs]);
     // dd/103's W hold on nodeid 3 (1150 → 1160) overlaps dd/100's inferred hold on nodeid 2 only
     // if that hold were drawn to the end of the trace: its end is not traced, so no overlap.
-    expect(exclusiveOverlaps(locks, spans, store.endNs)).toEqual([]);
+    expect(exclusiveOverlaps(locks, spans)).toEqual([]);
     expect(countUnendedWriteHolds(locks, spans)).toBe(2); // the inferred one and dd/102's begun-before one
     expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [2, 3])).toBe(2); // ino 12's nodeids
     expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [7])).toBe(0);

@@ -64,7 +64,7 @@ export const INFERRED_HOLD_TEXT = 'inferred from lock contention: start traced, 
  * closer with `fsOpName` closes only fs_op events whose name it accepts. The step ends at the
  * closer's time.
  */
-export const IOMAP_STEP_CLOSERS: readonly { kind: EventKind; fsOpName?: (name: string) => boolean; why: string }[] = [
+const IOMAP_STEP_CLOSERS: readonly { kind: EventKind; fsOpName?: (name: string) => boolean; why: string }[] = [
   { kind: 'iomap_begin', why: "the loop's next step begins" },
   { kind: 'iomap_end', why: 'FUSE_IOMAP_END is the last act of a step' },
   { kind: 'iomap_iter_end', why: 'the iteration ended (error ≠ 0 also marks the step failed)' },
@@ -91,7 +91,7 @@ export const FuseStyle = { iomap_begin: 0, iomap_end: 1, iomap_ioend: 2, lookup:
 export const IOMAP_STYLE_UNKNOWN = 250;
 export const IOMAP_STYLE_ERROR = 251;
 
-export function fuseStyleOf(opcode: number): number {
+function fuseStyleOf(opcode: number): number {
   switch (opcode) {
     case Opcode.IOMAP_BEGIN: return FuseStyle.iomap_begin;
     case Opcode.IOMAP_END: return FuseStyle.iomap_end;
@@ -136,7 +136,7 @@ const u8s = (): Growable<Uint8Array> => new Growable(Uint8Array, 1024);
 const i32s = (): Growable<Int32Array> => new Growable(Int32Array, 16);
 
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
-export class Track {
+class Track {
   readonly spans = u32s();
   maxDurNs = 0;
   /** Spans still open: their end is unknown, so range queries must include them. */
@@ -628,9 +628,3 @@ export class SpanIndex {
     track.lod.visitRange(ids, n, start, end, nowNs, lo, fromNs, toNs, levelIdx, v);
   }
 }
-
-export function spanKindOf(kindCode: number): SpanKindName {
-  return SPAN_KIND_NAMES[kindCode]!;
-}
-/** Convenience for tests: event kinds that open spans. */
-export const SPAN_OPENERS: readonly EventKind[] = ['app_op_begin', 'fuse_send', 'fuse_recv', 'iomap_begin', 'lock_wait', 'lock_acquire'];

@@ -5,7 +5,7 @@ import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
-import { forEachLockWait, lockCols, lockKeyAt } from './lock-waits.ts';
+import { lockCols, lockKeyAt, lockWaitPass } from './lock-waits.ts';
 import { formatDiag, type ParseDiag } from './import/diagnostics.ts';
 import { AliasIndex } from './derive/aliases.ts';
 
@@ -128,16 +128,19 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     }
   }
 
-  forEachLockWait(store, (acquireRow, waitNs) => {
-    const s = locks.get(lockKeyAt(lockC, acquireRow));
-    if (!s) return;
+  const waits = lockWaitPass(store);
+  for (let i = 0; i < waits.acquireRows.length; i++) {
+    const s = locks.get(lockKeyAt(lockC, waits.acquireRows[i]!));
+    if (!s) continue;
+    const waitNs = waits.waitNs[i]!;
     s.contended++;
     s.waitNsTotal += waitNs;
     s.waitNsMax = Math.max(s.waitNsMax, waitNs);
-  }, (waitRow) => {
+  }
+  for (const waitRow of waits.unfinishedRows) {
     const s = locks.get(lockKeyAt(lockC, waitRow));
     if (s) s.unfinished++;
-  });
+  }
 
   // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2), by
   // evidence only (derive/aliases.ts: the same real ino, or a LINK).
@@ -154,6 +157,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
     cache,
     diagnostics: { count: diagCount, first: diagFirst },
-    accounting: accountRun(store),
+    accounting: accountRun(store, waits),
   };
 }

@@ -38,7 +38,7 @@ const ELEMENT_TYPES: readonly (ColumnCtor | null)[] = [null, Uint8Array, Uint16A
 const MAGIC = 0x42435346; // 'FSCB'
 const HEADER_BYTES = 24;
 
-export interface DecodedBatch {
+interface DecodedBatch {
   rowCount: number;
   firstStringId: number;
   strings: string[];
@@ -284,12 +284,12 @@ export type ClientMessage =
   | { type: 'scenario'; name: string }
   | { type: 'ping' };
 
-export const SPEED_MIN = 0.01;
-export const SPEED_MAX = 1000;
+const SPEED_MIN = 0.01;
+const SPEED_MAX = 1000;
 /** Client messages are tiny; anything larger is refused before parsing. */
 export const CLIENT_MESSAGE_MAX_BYTES = 4096;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+type Parsed<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 /** Validates a browser message; never throws. */
 export function parseClientMessage(raw: string): Parsed<ClientMessage> {

@@ -15,7 +15,7 @@ export interface LocksProbe {
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
 }
 
-export interface Probes {
+interface Probes {
   timeline?: ViewProbe;
   locks?: LocksProbe;
 }

@@ -13,7 +13,7 @@ import { AreaTable } from './timeline/AreaTable.tsx';
 import { AccountingView } from './accounting/AccountingView.tsx';
 
 /** What the page gives an open tab. */
-export interface TabContext {
+interface TabContext {
   host: ViewHost;
   /** The search box's query, parsed: a tab may filter by it (ino:, task:). */
   query: ParsedQuery;
@@ -21,7 +21,7 @@ export interface TabContext {
   scenario: string;
 }
 
-export interface ViewTabEntry {
+interface ViewTabEntry {
   readonly id: string;
   readonly title: string;
   render(ctx: TabContext): ReactNode;
@@ -40,8 +40,6 @@ export const VIEW_REGISTRY = [
 ] as const satisfies readonly ViewTabEntry[];
 
 export type ViewTab = (typeof VIEW_REGISTRY)[number]['id'];
-/** The tab ids, in tab-bar order. */
-export const VIEW_TABS: readonly ViewTab[] = VIEW_REGISTRY.map((e) => e.id);
 
 /** The entry of a tab id. */
 export function viewTabEntry(id: ViewTab): ViewTabEntry {

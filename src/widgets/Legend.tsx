@@ -1,6 +1,6 @@
 import { markCss, type Mark } from '../render/palette.ts';
 
-export interface LegendItem {
+interface LegendItem {
   key: string;
   label: string;
   colour: string;

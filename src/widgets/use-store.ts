@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-export interface Subscribable {
+interface Subscribable {
   subscribe(listener: () => void): () => void;
 }
 

@@ -14,7 +14,7 @@ import type { FuseInode } from './inode.ts';
 import { MappingCache, recOfIo } from './mapping-cache.ts';
 import { validateMapping, type ValidateContext } from './validate.ts';
 
-export interface CacheOpsConfig {
+interface CacheOpsConfig {
   blockBytes: number;
   maxBytes: number;
   /** Per-fork cache cap in bytes (§3.1). */

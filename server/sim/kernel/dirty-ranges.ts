@@ -1,7 +1,7 @@
 // Dirty page-cache ranges of one fuse_inode, as sorted, disjoint, merged [startBytes, endBytes)
 // intervals in whole pages. Merging on insert keeps the list bounded by the file size / 2 pages.
 
-export const PAGE_BYTES = 4096;
+const PAGE_BYTES = 4096;
 
 export class DirtyRanges {
   private starts: number[] = [];

@@ -38,7 +38,7 @@ export interface IterResult {
   ioendFlags: number;
 }
 
-export interface MapResult {
+interface MapResult {
   error: number;
   /** The iomap destination: write slot for write-ish ops unless PURE_OVERWRITE, else read slot (§1.5). */
   dest: IomapIo | null;
@@ -68,7 +68,7 @@ function readBeginOut(recv: MsgBuf, body: Uint8Array): IomapBeginOut {
   return { read: readIomapIo(recv.dv, OUT_HEADER_BYTES), write: readIomapIo(recv.dv, OUT_HEADER_BYTES + IOMAP_IO_BYTES) };
 }
 
-export interface IomapIterConfig {
+interface IomapIterConfig {
   blockBytes: number;
   maxBytes: number;
   registeredDevs: ReadonlySet<number>;

@@ -25,12 +25,12 @@ import { FuseTransport, type LocalBackend } from './transport.ts';
 import { Vfs } from './vfs.ts';
 import { Writeback } from './writeback.ts';
 
-export type { FuseInode, OpenFile } from './inode.ts';
+export type { OpenFile } from './inode.ts';
 export type { MappingCheckStats } from './oracle.ts';
 export type { LocalBackend } from './transport.ts';
 export type { Syscalls } from './vfs.ts';
 
-export interface KernelConfig {
+interface KernelConfig {
   rootNodeId: number;
   revision: ProtocolRevision;
   blockBytes: number;

@@ -106,7 +106,7 @@ class ForkTree {
   }
 }
 
-export interface UpsertOutcome {
+interface UpsertOutcome {
   /** false: PURE_OVERWRITE into an absent write fork (no-op). */
   applied: boolean;
   /** The fork was over the cap and dropped whole before the insert. */

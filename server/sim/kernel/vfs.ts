@@ -21,7 +21,7 @@ import type { RwMode } from './rwsem.ts';
 import type { FuseTransport, LocalBackend } from './transport.ts';
 import type { Writeback } from './writeback.ts';
 
-export interface VfsConfig {
+interface VfsConfig {
   rootNodeId: number;
   blockBytes: number;
   maxBytes: number;
@@ -29,7 +29,7 @@ export interface VfsConfig {
   local: Pick<LocalBackend, 'isWrittenRange'> | null;
 }
 
-export interface VfsDeps {
+interface VfsDeps {
   transport: Pick<FuseTransport, 'request'>;
   locks: Pick<InodeLocks, 'tryLock' | 'lockWait' | 'unlock'>;
   iter: Pick<IomapIter, 'iterate'>;

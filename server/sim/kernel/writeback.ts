@@ -18,14 +18,14 @@ const WRITEBACK_CHUNK_BYTES = 1024 * 1024;
 /** Dirty bytes the kworker flushes per inode per pass (bounds how long a pass holds the CPU). */
 const WRITEBACK_PASS_BYTES = 8 * 1024 * 1024;
 
-export interface WritebackConfig {
+interface WritebackConfig {
   /** iomap_valid checks cookies (v3+ and not turned off). */
   checkCookies: boolean;
   /** The revision's IOEND layout: request size and whether the reply carries a new size (v7). */
   rev: Pick<RevisionTraits, 'ioendInBytes' | 'ioendHasReply'>;
 }
 
-export interface WritebackDeps {
+interface WritebackDeps {
   transport: Pick<FuseTransport, 'request' | 'isLocal'>;
   iter: Pick<IomapIter, 'mapBegin' | 'iterEnd'>;
   cache: Pick<CacheOps, 'invalidateRange'>;

@@ -8,7 +8,7 @@ import type { ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
 export const BLOCK_BYTES = 4096;
 
 export type NodeIdPolicy = 'per-path' | 'ino';
-export type Prealloc = 'none' | 'unwritten' | 'written';
+type Prealloc = 'none' | 'unwritten' | 'written';
 export type PosPattern = 'sequential' | 'random';
 
 export interface FileSpec {
@@ -157,4 +157,4 @@ export interface ScenarioSpec {
   cacheMaxBytes?: number;
 }
 
-export type Backend = 'fuse' | 'kernel-ext4';
+type Backend = 'fuse' | 'kernel-ext4';

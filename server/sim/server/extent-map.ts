@@ -10,14 +10,14 @@
 
 import { ChunkedList } from '../chunked.ts';
 
-export interface Extent {
+interface Extent {
   fileBlk: number;
   lenBlk: number;
   physBlk: number;
   isUnwritten: boolean;
 }
 
-export type ExtentLookup =
+type ExtentLookup =
   | { kind: 'extent'; ext: Extent }
   /** `endBlk` is Infinity when no extent follows. */
   | { kind: 'hole'; startBlk: number; endBlk: number };

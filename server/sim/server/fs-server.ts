@@ -25,12 +25,12 @@ import {
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
 import { ExtentMap } from './extent-map.ts';
 
-export const SERVER_BLOCK_BYTES = 4096;
+const SERVER_BLOCK_BYTES = 4096;
 /** Backing device id from FUSE_DEV_IOC_BACKING_OPEN (§1.11): the sim registers one device. */
 export const SERVER_DEV_ID = 1;
-export const EXT4_ROOT_INO = 2;
+const EXT4_ROOT_INO = 2;
 /** ext4 reserves inodes 1..11; the first regular inode is 12. */
-export const EXT4_FIRST_INO = 12;
+const EXT4_FIRST_INO = 12;
 /** First data block the allocator hands out (below: "metadata"). */
 const FIRST_DATA_BLK = 256;
 /** 1 TiB device (byte addresses < 2^40, exact as numbers). */
@@ -53,9 +53,9 @@ interface SrvInode {
 }
 
 /** What a request cost the server, by kind of work (the kernel-ext4 baseline re-prices these). */
-export type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy';
+type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy';
 
-export interface HandleResult {
+interface HandleResult {
   /** In the handling thread's `send` buffer: valid until that thread handles its next request. */
   reply: Uint8Array;
   costNs: number;
@@ -64,7 +64,7 @@ export interface HandleResult {
   notify: Uint8Array | null;
 }
 
-export interface FsServerConfig {
+interface FsServerConfig {
   policy: NodeIdPolicy;
   revision: ProtocolRevision;
   costs: CostModel;

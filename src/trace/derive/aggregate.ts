@@ -17,7 +17,7 @@ export interface AggregateRow {
   p99Ns: number;
 }
 
-export interface AreaAggregate {
+interface AreaAggregate {
   requests: number;
   /** Requests with no end in the trace (still open live, or open-ended): not in the latency figures. */
   openRequests: number;

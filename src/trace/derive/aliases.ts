@@ -18,7 +18,7 @@ import type { TraceStore } from '../store.ts';
 import { InodeGroups } from './inode-groups.ts';
 import { LockEvidence } from './lock-evidence.ts';
 
-export interface NodeInfo {
+interface NodeInfo {
   nodeId: number;
   /** The inode number evidence gives this nodeId itself (first one), 0 = none. See AliasIndex.inoOf for its group's. */
   ino: number;
@@ -36,7 +36,7 @@ export interface NodeInfo {
   iomapState: number;
 }
 
-export interface PathInfo {
+interface PathInfo {
   path: string;
   nodeIds: number[];
   /** Row of the first lookup of this path. */

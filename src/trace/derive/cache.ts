@@ -23,7 +23,7 @@ import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
 import { searchSorted } from '../sorted.ts';
 
-export interface CacheExtent {
+interface CacheExtent {
   fork: Fork;
   offsetBytes: number;
   lenBytes: number;
@@ -50,7 +50,7 @@ const NO_END_ROW = 0xffff_ffff;
  * One table for all inodes (each lists its own ids), so an inode costs no columns of its own —
  * a trace touching 100 k files has 100 k inodes. `at(i)` materializes one for the views that list a few.
  */
-export class CacheExtents {
+class CacheExtents {
   /** 0 read, 1 write (ENUMS.fork). */
   readonly fork = new Growable(Uint8Array, 256);
   readonly offsetBytes = new Growable(Float64Array, 256);
@@ -115,11 +115,11 @@ export class CacheExtents {
   }
 }
 
-export type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop';
+type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop';
 export const CACHE_MARKER_KINDS: readonly CacheMarkerKind[] = ['hit', 'miss', 'upsert', 'inval', 'stale', 'drop'];
 const MARKER_CODE = Object.fromEntries(CACHE_MARKER_KINDS.map((k, i) => [k, i])) as Record<CacheMarkerKind, number>;
 
-export interface CacheMarker {
+interface CacheMarker {
   kind: CacheMarkerKind;
   tsNs: number;
   row: number;
@@ -136,7 +136,7 @@ export interface CacheMarker {
  * is its row's, except for the implicit misses, which are an inode's first markers (they are
  * added when its cache appears) and happen when their upcall is sent.
  */
-export class CacheMarkers {
+class CacheMarkers {
   // Small to start: most inodes of a many-file trace see a handful of cache events.
   /** Index into CACHE_MARKER_KINDS. */
   readonly kind = new Growable(Uint8Array, 4);
@@ -204,7 +204,7 @@ export interface InodeCache {
 const K = KIND_CODE;
 const forkCode = (fork: Fork): number => (fork === 'write' ? 1 : 0);
 /** Pending implicit misses kept per nodeId before its cache appears (older ones are dropped). */
-export const MAX_PENDING_MISSES = 256;
+const MAX_PENDING_MISSES = 256;
 const IOMAP_BEGIN_OPCODE = Opcode.IOMAP_BEGIN;
 /** By kind code: 1 for the cache_* kinds (a table: this test runs for every row). */
 const IS_CACHE_KIND = new Uint8Array(256);

@@ -161,8 +161,8 @@ describe('LockIndex', () => {
     expect(contentionTable(locks, spans, 'caller', store.endNs)[0]!.label).toBe('(no syscall)');
   });
   it('marks overlapping exclusive holds on one ino through two nodeIds', () => {
-    const { spans, locks, store } = build(RACE);
-    const o = exclusiveOverlaps(locks, spans, store.endNs);
+    const { spans, locks } = build(RACE);
+    const o = exclusiveOverlaps(locks, spans);
     expect(o).toEqual([expect.objectContaining({ ino: 12, fromNs: 40, toNs: 80 })]);
   });
   it('no overlap when writers serialise on one nodeId', () => {
@@ -173,7 +173,7 @@ describe('LockIndex', () => {
       ev('lock_acquire', 82, 'b/2', { nodeId: 12, ino: 12 }),
       ev('lock_release', 90, 'b/2', { nodeId: 12, ino: 12 }),
     ]);
-    expect(exclusiveOverlaps(locks, spans, store.endNs)).toEqual([]);
+    expect(exclusiveOverlaps(locks, spans)).toEqual([]);
     expect(contentionTable(locks, spans, 'ino', store.endNs)[0]).toMatchObject({ contended: 1, writeCount: 1, writeWaitNs: 42 });
   });
 });

@@ -30,7 +30,7 @@ export interface LockAttribution {
   unknownReason: string;
 }
 
-export const METHOD_LABELS: Record<string, string> = {
+const METHOD_LABELS: Record<string, string> = {
   stack: 'stack role',
   iomap_entry: 'iomap entry event',
   syscall_fd: "in-flight syscall's fd → path",
@@ -44,7 +44,7 @@ export function methodLabel(m: string): string {
   return METHOD_LABELS[m] ?? m;
 }
 
-export function parseAttribution(text: string): LockAttribution | null {
+function parseAttribution(text: string): LockAttribution | null {
   try {
     const v = JSON.parse(text) as Partial<LockAttribution>;
     if (typeof v.lockAddr !== 'string' || !Array.isArray(v.methods)) return null;

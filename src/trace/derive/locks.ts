@@ -300,7 +300,7 @@ export function lockAddrText(addr: bigint): string {
  */
 export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock' | 'caller';
 
-export interface ContentionRow {
+interface ContentionRow {
   key: string;
   label: string;
   /** Waits (contended acquisitions) in the group that ended in the trace: the durations are theirs. */
@@ -365,7 +365,7 @@ export function contentionTable(
 }
 
 /** The syscall in progress on the waiter's task when wait span `waitId` began (see ContentionGroupBy). */
-export function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId: number, nowNs: number): string {
+function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId: number, nowNs: number): string {
   const laneIdx = spans.lane.data[waitId]!;
   const atNs = spans.startNs.data[waitId]!;
   let op = '';
@@ -383,7 +383,7 @@ export function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId
 // The broken locking model (§5.3): exclusive holds on one ino through different nodeIds that
 // overlap in time — each writer believes it holds the file exclusively.
 
-export interface ExclusiveOverlap {
+interface ExclusiveOverlap {
   ino: number;
   /** The inode's key: its number by default, else what `inodeOf` returned (an alias group id). */
   inode: number;
@@ -400,7 +400,7 @@ export interface ExclusiveOverlap {
  * whose both ends the trace shows count (countUnendedWriteHolds counts the others).
  */
 export function exclusiveOverlaps(
-  index: LockIndex, spans: SpanIndex, nowNs: number, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: number) => number,
+  index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: number) => number,
 ): ExclusiveOverlap[] {
   const byIno = new Map<number, LockInfo[]>();
   for (const info of index.locks) {

@@ -14,7 +14,7 @@ import type { LockIndex } from './locks.ts';
 import { inoText } from './inode-groups.ts';
 
 /** Rows looked at around an event: an iomap step or a request is a few hundred rows at most. */
-export const SCAN_ROWS = 20_000;
+const SCAN_ROWS = 20_000;
 
 export interface Relative {
   /** What it is to the selection: 'holder', 'waiter', 'reply', 'served by', … */
@@ -32,7 +32,7 @@ export function spanOfRow(spans: SpanIndex, row: number): number {
   return lo < spans.count && rows[lo] === row ? lo : -1;
 }
 
-export interface RelativesInput {
+interface RelativesInput {
   trace: TraceStore;
   spans: SpanIndex;
   locks: LockIndex;

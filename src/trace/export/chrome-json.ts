@@ -31,7 +31,7 @@ export interface ChromeEvent {
   bp?: 'e';
   args?: Record<string, unknown>;
 }
-export interface ChromeTrace {
+interface ChromeTrace {
   traceEvents: ChromeEvent[];
   displayTimeUnit: 'ns';
   otherData: Record<string, string>;

@@ -20,13 +20,13 @@ import { KIND_CODE } from '../schema.ts';
 import { opcodeName } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 
-export type TrackCategory = 'syscalls' | 'iomap' | 'fuse' | 'locks' | 'events';
+type TrackCategory = 'syscalls' | 'iomap' | 'fuse' | 'locks' | 'events';
 const CATEGORY_OF: Record<SpanKindName, TrackCategory> = {
   app_op: 'syscalls', iomap: 'iomap', fuse_req: 'fuse', fuse_serve: 'fuse', lock_wait: 'locks', lock_hold: 'locks',
 };
 const CATEGORY_ORDER: TrackCategory[] = ['syscalls', 'iomap', 'fuse', 'locks', 'events'];
 
-export interface ExportTrack {
+interface ExportTrack {
   /** 1-based, dense; also the Chrome tid and the Perfetto uuid offset. */
   id: number;
   name: string;
@@ -35,7 +35,7 @@ export interface ExportTrack {
   /** Display order. */
   sortIndex: number;
 }
-export interface ExportSpan {
+interface ExportSpan {
   spanId: number;
   trackId: number;
   name: string;
@@ -53,11 +53,11 @@ export interface ExportSpan {
   /** -1 if open. */
   endRow: number;
 }
-export interface ExportInstant { row: number; trackId: number; name: string; tsNs: number }
-export interface CounterSample { tsNs: number; value: number }
-export interface ExportFlow { id: number; fromSpan: number; toSpan: number }
+interface ExportInstant { row: number; trackId: number; name: string; tsNs: number }
+interface CounterSample { tsNs: number; value: number }
+interface ExportFlow { id: number; fromSpan: number; toSpan: number }
 
-export interface ExportModel {
+interface ExportModel {
   tracks: ExportTrack[];
   spans: ExportSpan[];
   instants: ExportInstant[];
@@ -68,7 +68,7 @@ export interface ExportModel {
 
 const NO_ROW = 0xffff_ffff;
 
-export function spanName(store: TraceStore, kind: SpanKindName, beginRow: number): string {
+function spanName(store: TraceStore, kind: SpanKindName, beginRow: number): string {
   switch (kind) {
     case 'app_op': return String(store.readField('op', beginRow));
     case 'fuse_req': case 'fuse_serve': return opcodeName(store.col('opcode')[beginRow]!);

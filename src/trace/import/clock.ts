@@ -54,7 +54,7 @@ function clockFromId(id: string): FileClock {
   return { id, label: `clock "${id}"` };
 }
 
-export interface ClockInput {
+interface ClockInput {
   name: string;
   clock: FileClock;
   /** Absolute ns of the file's tsNs 0. */
@@ -63,7 +63,7 @@ export interface ClockInput {
   firstTsNs: number | null;
 }
 
-export interface FilePlacement {
+interface FilePlacement {
   /** Added to each of the file's tsNs to put it on the store's axis (exact integer ns). */
   offsetNs: number;
   /** On the first file's clock (the first file itself too). */
@@ -74,7 +74,7 @@ export interface FilePlacement {
   shiftNs: bigint;
 }
 
-export interface Placement {
+interface Placement {
   /** The store's origin. */
   originNs: bigint;
   /** The clock of the store's axis: the first file's (null if it has none). */

@@ -13,7 +13,7 @@ import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
 
 /** Whether a pass of the pipeline may change or add events because of `ev` (a format's own test). */
-export type NeedsPass = (ev: TraceEvent) => boolean;
+type NeedsPass = (ev: TraceEvent) => boolean;
 
 export class FileRows {
   /** The rows streamed so far; null once the file's events are held. */

@@ -27,9 +27,9 @@ import { LineFramer, type LineSink } from './framing.ts';
 import { Line } from './line.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 
-export const FUSE_LOG_LINE_NS = 1000;
+const FUSE_LOG_LINE_NS = 1000;
 
-export interface LogRequest {
+interface LogRequest {
   unique: number;
   opcode: number;
   opName: string;
@@ -208,13 +208,13 @@ export function standaloneEvents(log: FuseLogParser): TraceEvent[] {
   return out.sort((a, b) => a.tsNs - b.tsNs);
 }
 
-export const SERVER_TASK = 'fuse-server/0';
-export function clientTask(pid: number): string {
+const SERVER_TASK = 'fuse-server/0';
+function clientTask(pid: number): string {
   return `pid/${pid}`;
 }
 
 /** Paths named by a libfuse op line; the verb decides where they are. */
-export function pathsOf(opName: string, text: string): string[] {
+function pathsOf(opName: string, text: string): string[] {
   const tok = text.split(' ');
   const verb = tok[0] ?? '';
   switch (opName) {

@@ -33,7 +33,7 @@ const ARG_UNIQUE = /(?:^|\s)unique=(0x[0-9a-fA-F]+|\d+)\b/;
 const INODE_PREFIX = /(?:^|\s)ino (\d+) nodeid (\d+)\b/;
 
 
-export interface IdentityResult {
+interface IdentityResult {
   events: TraceEvent[];
   /** inode_lookup events added. */
   added: number;

@@ -20,9 +20,9 @@
 import type { Diag, Severity, TraceEvent } from '../schema.ts';
 import { toEvent } from './ndjson.ts';
 
-export const INSTRUMENT_MAGIC = 'instrument';
+const INSTRUMENT_MAGIC = 'instrument';
 /** Protocol version this fusescope speaks; a hello with a newer one gets a warning. */
-export const INSTRUMENT_VERSION = 1;
+const INSTRUMENT_VERSION = 1;
 /** Diagnostics shown per connection; later ones are only counted (a garbage stream stays cheap). */
 export const DEFAULT_MAX_DIAGS_PER_CONNECTION = 100;
 /** Characters of a bad line quoted in its diagnostic. */
@@ -30,7 +30,7 @@ const EXCERPT_CHARS = 60;
 /** Longest `server` name kept from a hello (it becomes part of every label). */
 const MAX_SERVER_NAME_CHARS = 64;
 
-export interface InstrumentHello {
+interface InstrumentHello {
   fusescope: typeof INSTRUMENT_MAGIC;
   version: number;
   server: string;

@@ -14,7 +14,7 @@ import type { TraceEvent } from '../schema.ts';
 import type { ParseDiag } from './diagnostics.ts';
 import type { FuseLogParser } from './fuse-log.ts';
 
-export interface JoinResult {
+interface JoinResult {
   events: TraceEvent[];
   matched: number;
   /** Kernel requests with no log entry (traced while the log was not being written). */

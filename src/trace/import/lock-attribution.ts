@@ -38,7 +38,7 @@ export interface LockAttribution extends Attribution {
   inoEvidence: number[];
 }
 
-export interface AttributionResult {
+interface AttributionResult {
   events: TraceEvent[];
   attributions: LockAttribution[];
 }

@@ -16,9 +16,9 @@ import { DiagSink } from './diagnostics.ts';
 import { LineFramer, type LineSink } from './framing.ts';
 import { Line } from './line.ts';
 
-export const NDJSON_FORMAT = 'fusescope-ndjson';
+const NDJSON_FORMAT = 'fusescope-ndjson';
 
-export interface NdjsonHeader {
+interface NdjsonHeader {
   format: typeof NDJSON_FORMAT;
   schemaVersion: number;
   /** Decimal string: absolute ns of tsNs = 0. */
@@ -90,7 +90,7 @@ export function rowLines(store: TraceStore, from: number, to: number): string {
 }
 
 /** Lines longer than this are reported, not parsed (a hostile file must not exhaust memory). */
-export const MAX_LINE_BYTES = 1 << 20;
+const MAX_LINE_BYTES = 1 << 20;
 
 export class NdjsonParser implements LineSink {
   header: NdjsonHeader | null = null;

@@ -33,7 +33,7 @@ const DETECT_BYTES = 16 * 1024;
 /** …or more while all it has seen are comments (a long `#` header), up to this much. */
 const MAX_DETECT_BYTES = 1 << 20;
 
-export interface PipelineOptions {
+interface PipelineOptions {
   /** 'auto' (default) detects each file's format from its content. */
   format?: ImportFormat | 'auto';
   /** Put each file that is not on the first file's clock so that it starts with the first file. */
@@ -179,7 +179,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
 }
 
 /** One file of the pipeline: detection, then its parser. */
-export class FileFeed {
+class FileFeed {
   /** The file's parser once its format is known. */
   imp: FileImport | null = null;
   /** No format fits: stop reading it. */

@@ -9,10 +9,10 @@ import { encodeBatch } from '../wire.ts';
 import type { TraceStore } from '../store.ts';
 import {
   ChunkType, Codec, encodeChunk, encodeFileHeader, encodeIndexBody, encodeStrings, encodeTrailer,
-  chunkBytesOf, type CodecCode, type Deflate, type IndexEntry,
+  type CodecCode, type Deflate, type IndexEntry,
 } from './format.ts';
 
-export interface EncoderOptions {
+interface EncoderOptions {
   originNs?: bigint;
   createdUnixMs?: number;
   meta?: Record<string, unknown>;
@@ -115,5 +115,3 @@ export class RecordingEncoder {
     return out;
   }
 }
-
-export { chunkBytesOf };

@@ -16,16 +16,16 @@ import { WIRE_VERSION, WIRE_VERSION_MIN } from '../wire.ts';
 import { crc32 } from './crc32.ts';
 
 /** Bump on any layout change; add a reader branch for the old version and a changelog line. */
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 /** "\x89FSCOPE\n": the high byte catches 7-bit transfers, the LF catches text-mode newline mangling. */
 export const FILE_MAGIC = new Uint8Array([0x89, 0x46, 0x53, 0x43, 0x4f, 0x50, 0x45, 0x0a]);
 export const FILE_HEADER_FIXED_BYTES = 40;
-export const CHUNK_MAGIC = 0x4b435346; // 'FSCK'
+const CHUNK_MAGIC = 0x4b435346; // 'FSCK'
 export const CHUNK_HEADER_BYTES = 72;
-export const TRAILER_MAGIC = 0x54435346; // 'FSCT'
+const TRAILER_MAGIC = 0x54435346; // 'FSCT'
 export const TRAILER_BYTES = 32;
-export const INDEX_ENTRY_BYTES = 56;
-export const INDEX_BODY_HEADER_BYTES = 16;
+const INDEX_ENTRY_BYTES = 56;
+const INDEX_BODY_HEADER_BYTES = 16;
 
 export const ChunkType = { data: 1, index: 2 } as const;
 export const Codec = { stored: 0, deflateRaw: 1 } as const;
@@ -139,7 +139,7 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
 //   68 u32 reserved (0)
 // Index chunks: rowCount/firstRow/startNs/endNs summarize the chunks they list; strings empty.
 
-export interface ChunkHeader {
+interface ChunkHeader {
   offsetBytes: number;
   type: number;
   codec: CodecCode;
@@ -155,7 +155,8 @@ export interface ChunkHeader {
   bodyBytes: number;
   bodyCrc: number;
 }
-export const chunkBytesOf = (h: Pick<ChunkHeader, 'stringsBytes' | 'bodyBytes'>): number =>
+
+const chunkBytesOf = (h: Pick<ChunkHeader, 'stringsBytes' | 'bodyBytes'>): number =>
   CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes;
 
 export function encodeChunk(h: Omit<ChunkHeader, 'offsetBytes' | 'stringsBytes' | 'stringsCrc' | 'bodyBytes' | 'bodyCrc'>,
@@ -315,7 +316,7 @@ export function parseIndexBody(buf: Uint8Array, codec: CodecCode, offsetBytes: n
 //   0 u32 magic 'FSCT'   4 u32 reserved (0)   8 f64 lastIndexOffset   16 f64 totalRows
 //   24 u32 dataChunkCount   28 u32 crc32 of bytes 0..28
 
-export interface Trailer { lastIndexOffset: number; totalRows: number; dataChunkCount: number }
+interface Trailer { lastIndexOffset: number; totalRows: number; dataChunkCount: number }
 
 export function encodeTrailer(t: Trailer): Uint8Array {
   const buf = new Uint8Array(TRAILER_BYTES);

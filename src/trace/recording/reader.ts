@@ -34,12 +34,12 @@ export interface ByteSource {
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
 }
 
-export interface Damage {
+interface Damage {
   offsetBytes: number;
   reason: string;
 }
 
-export interface ReadStats {
+interface ReadStats {
   /** Reads of any kind, and bytes they returned. */
   reads: number;
   bytesRead: number;
@@ -316,5 +316,3 @@ export function memorySource(bytes: Uint8Array): ByteSource {
     read: async (offsetBytes, lengthBytes) => bytes.slice(offsetBytes, Math.min(bytes.byteLength, offsetBytes + lengthBytes)),
   };
 }
-
-export { RecordingError };

@@ -48,7 +48,7 @@ export interface SeriesExpect {
   fsDev: number;
 }
 
-export interface SeriesTrace { text: string; expect: SeriesExpect }
+interface SeriesTrace { text: string; expect: SeriesExpect }
 
 const CONN = 45;
 const BLOCK = 0x1000;

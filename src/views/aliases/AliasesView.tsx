@@ -26,7 +26,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` stands for the mutable indexes
   const graph = useMemo(() => buildAliasGraph(host.aliases), [host, version]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans, host.trace.endNs), [host, version]);
+  const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans), [host, version]);
   const shown = groups.filter((g) => !inoFilter || g.inos.includes(inoFilter));
   return (
     <div className="aliases-view" data-testid="view-aliases">

@@ -6,7 +6,7 @@ import type { Tick } from '../../render/ticks.ts';
 import { MiniKind, type MiniTimeline } from './model.ts';
 import { fillFaded } from '../../render/faded.ts';
 
-export type MiniCanvas = Pick<CanvasRenderingContext2D,
+type MiniCanvas = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'fillStyle' | 'strokeStyle' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth' | 'globalAlpha'>;
 
 export const MINI_LABEL_WIDTH_PX = 170;
@@ -15,7 +15,7 @@ export const MINI_AXIS_HEIGHT_PX = 14;
 const IO_IDX = PALETTE_IDX['fuse.iomap_begin']!;
 const R_IDX = PALETTE_IDX['lock.read']!;
 const W_IDX = PALETTE_IDX['lock.write']!;
-export const OVERLAP_FILL = 'rgba(213, 94, 0, 0.25)';
+const OVERLAP_FILL = 'rgba(213, 94, 0, 0.25)';
 
 export function miniHeightPx(rows: number): number {
   return MINI_AXIS_HEIGHT_PX + rows * MINI_ROW_HEIGHT_PX + 2;

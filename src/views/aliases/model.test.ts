@@ -25,8 +25,8 @@ describe('aliasing view model', () => {
     expect(g.edges).toContainEqual({ from: 'p:/d1', to: 'n:2', aliased: false });
   });
   it('tables alias groups with their overlapping exclusive holds', () => {
-    const { aliases, locks, spans, store } = derived(RACE);
-    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([
+    const { aliases, locks, spans } = derived(RACE);
+    expect(aliasGroupRows(aliases, locks, spans)).toEqual([
       { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30, unendedHolds: 0 },
     ]);
   });
@@ -39,11 +39,11 @@ describe('aliasing view model', () => {
     expect(m.overlaps).toEqual([{ xPx: 20, widthPx: 30 }]);
   });
   it('no groups under the ino policy', () => {
-    const { aliases, locks, spans, store } = derived([
+    const { aliases, locks, spans } = derived([
       ev('inode_new', 2, 'A/1', { nodeId: 12, ino: 12, path: '/d1/file' }),
       ev('inode_lookup', 3, 'B/2', { nodeId: 12, ino: 12, path: '/d2/link' }),
     ]);
-    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toEqual([]);
+    expect(aliasGroupRows(aliases, locks, spans)).toEqual([]);
     expect(buildAliasGraph(aliases).nodes.some((n) => n.aliased)).toBe(false);
   });
 
@@ -66,8 +66,8 @@ describe('aliasing view model', () => {
     expect(g.nodes.find((n) => n.id === 'n:2')!.title).toBe('nodeid 2 → ino unknown');
   });
   it('its overlapping exclusive holds are still found (the group, not a number, is the inode)', () => {
-    const { aliases, locks, spans, store } = derived(LINKED);
-    expect(aliasGroupRows(aliases, locks, spans, store.endNs)).toMatchObject([{ id: 4, ino: 0, inos: [], nodeIds: [4, 5], overlapCount: 1, overlapTotalNs: 30 }]);
+    const { aliases, locks, spans } = derived(LINKED);
+    expect(aliasGroupRows(aliases, locks, spans)).toMatchObject([{ id: 4, ino: 0, inos: [], nodeIds: [4, 5], overlapCount: 1, overlapTotalNs: 30 }]);
   });
   it('evidence that disagrees: both numbers drawn and flagged', () => {
     const g = buildAliasGraph(derived([

@@ -20,9 +20,9 @@ import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
 import { InodeState, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
-import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
+import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 
-export type GraphColumn = 0 | 1 | 2;
+type GraphColumn = 0 | 1 | 2;
 export interface GraphNode {
   id: string;
   column: GraphColumn;
@@ -39,11 +39,11 @@ export interface GraphNode {
   /** Row to select when clicked (first event naming it). */
   row: number;
 }
-export interface GraphEdge { from: string; to: string; aliased: boolean }
+interface GraphEdge { from: string; to: string; aliased: boolean }
 export interface AliasGraph { nodes: GraphNode[]; edges: GraphEdge[]; columnSizes: [number, number, number] }
 
 /** More nodes than this and the graph shows alias groups only (the SVG stays small, style.md §3). */
-export const MAX_GRAPH_NODES = 400;
+const MAX_GRAPH_NODES = 400;
 
 export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
   const groups = aliases.groups();
@@ -115,18 +115,18 @@ export interface AliasGroupRow {
 }
 
 /** ` · iomap` / ` · iomap excl` for a nodeId the kernel set up as an iomap file (fuse_iomap_init_inode), else ''. */
-export function iomapBadge(state: number): string {
+function iomapBadge(state: number): string {
   if ((state & InodeState.IOMAP) === 0) return '';
   return (state & InodeState.EXCL) !== 0 ? ' · iomap excl' : ' · iomap';
 }
 
 /** The alias group key of each lock's nodeId, for exclusiveOverlaps (0: not in the index). */
-export function groupKeyOf(aliases: AliasIndex): (nodeId: number) => number {
+function groupKeyOf(aliases: AliasIndex): (nodeId: number) => number {
   return (nodeId) => aliases.groupOf(nodeId)?.id ?? 0;
 }
 
-export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: SpanIndex, nowNs: number): AliasGroupRow[] {
-  const overlaps = exclusiveOverlaps(locks, spans, nowNs, 'i_rwsem', groupKeyOf(aliases));
+export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: SpanIndex): AliasGroupRow[] {
+  const overlaps = exclusiveOverlaps(locks, spans, 'i_rwsem', groupKeyOf(aliases));
   return aliases.groups().map((g) => {
     const mine = overlaps.filter((o) => o.inode === g.id);
     return {
@@ -171,10 +171,10 @@ export function buildMiniTimeline(
     // An end the trace does not show is never drawn as a bar to the trace's end: an inferred hold
     // is a stub, an open-ended span fades out (as in the timeline and locks views); a live span
     // still running is drawn to now.
-    let edge = spans.isBegunBefore(id) ? Edge.begunBefore : 0;
-    if (spans.isOpenEnded(id)) edge |= Edge.openEnd;
+    const f = spans.flags.data[id]!;
+    const edge = fadedEdges(f, open);
     const x0 = Math.max(0, scale.nsToPx(s));
-    const x1 = Math.min(widthPx, open && spans.isInferredHold(id) ? scale.nsToPx(s) + INFERRED_STUB_PX : scale.nsToPx(open ? nowNs : spans.endNs.data[id]!));
+    const x1 = Math.min(widthPx, isInferredStub(f, open) ? scale.nsToPx(s) + INFERRED_STUB_PX : scale.nsToPx(open ? nowNs : spans.endNs.data[id]!));
     if (x1 < 0 || x0 > widthPx) return;
     const w = x1 - x0;
     const key = `${rowPos}:${kind}`;
@@ -203,7 +203,7 @@ export function buildMiniTimeline(
       add(id, pos, spans.style.data[id] === 1 ? MiniKind.holdW : MiniKind.holdR);
     }
   }
-  const overlaps = exclusiveOverlaps(locks, spans, nowNs, 'i_rwsem', (id) => (posOf.has(id) ? 1 : 0))
+  const overlaps = exclusiveOverlaps(locks, spans, 'i_rwsem', (id) => (posOf.has(id) ? 1 : 0))
     .filter((o) => o.toNs >= startNs && o.fromNs <= endNs)
     .map((o) => {
       const x0 = Math.max(0, scale.nsToPx(o.fromNs));

@@ -26,7 +26,7 @@ export const MARKER_STYLE = [
   { label: 'drop fork', colour: '#000000', glyph: '■' },
 ] as const;
 
-export interface CacheDrawOptions {
+interface CacheDrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
   palette: Palette;
   widthPx: number;

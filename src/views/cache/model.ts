@@ -14,8 +14,8 @@ import type { TraceStore } from '../../trace/store.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 
-export interface CacheRect { xPx: number; widthPx: number; yPx: number; heightPx: number; mapType: number; hatched: boolean; fork: 'read' | 'write'; extentIdx: number }
-export interface CacheMarkerPrim { xPx: number; yPx: number; kind: number; label: string; row: number; count: number }
+interface CacheRect { xPx: number; widthPx: number; yPx: number; heightPx: number; mapType: number; hatched: boolean; fork: 'read' | 'write'; extentIdx: number }
+interface CacheMarkerPrim { xPx: number; yPx: number; kind: number; label: string; row: number; count: number }
 export interface CacheModel {
   scale: TimeScale;
   nodeId: number;
@@ -31,7 +31,7 @@ export interface CacheModel {
 }
 
 /** One hit-rate bar per this many px: wide enough to hold a few lookups at normal zoom. */
-export const HIT_BUCKET_PX = 8;
+const HIT_BUCKET_PX = 8;
 
 /** Inodes with cache activity, busiest first (the view's inode picker). */
 export function cacheInodes(cache: CacheIndex): InodeCache[] {

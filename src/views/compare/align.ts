@@ -14,7 +14,7 @@
 
 export type AlignMode = 'start' | 'marker';
 
-export interface SideExtent {
+interface SideExtent {
   /** First and last event time of the side, in its own ns (TraceStore.startNs / endNs). */
   startNs: number;
   endNs: number;

@@ -5,9 +5,9 @@
 import type { DiffRow } from '../../trace/compare.ts';
 
 /** A ratio within ±10% of 1 is "about the same": run-to-run noise of the simulator's jitter. */
-export const SAME_WITHIN = 0.1;
+const SAME_WITHIN = 0.1;
 
-export type Tone = 'better' | 'worse' | 'same' | 'none';
+type Tone = 'better' | 'worse' | 'same' | 'none';
 
 export interface DiffCell {
   row: DiffRow;
@@ -26,7 +26,7 @@ const LOWER_IS_BETTER = new Set(['upcalls per MiB', 'iomap upcalls per MiB', 'lo
 const OPCODE_STATS = new Set(['p50', 'p90', 'p99', 'max']);
 
 /** Thousands separators; 1 decimal from 100 up, 3 below; "—" for NaN (nothing to measure) — as `fusescope diff`. */
-export function formatFigure(v: number): string {
+function formatFigure(v: number): string {
   if (Number.isNaN(v)) return '—';
   const digits = Number.isInteger(v) ? 0 : Math.abs(v) >= 100 ? 1 : 3;
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

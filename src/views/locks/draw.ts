@@ -12,7 +12,7 @@ export type LockCanvas = Pick<CanvasRenderingContext2D,
 
 export const LOCK_LABEL_WIDTH_PX = 200;
 export const LOCK_ROW_HEIGHT_PX = 18;
-export const LOCK_AXIS_HEIGHT_PX = 18;
+const LOCK_AXIS_HEIGHT_PX = 18;
 
 export function lockRowTopPx(rowPos: number): number {
   return LOCK_AXIS_HEIGHT_PX + rowPos * LOCK_ROW_HEIGHT_PX;
@@ -21,7 +21,7 @@ export function lockRowAtPx(yPx: number): number {
   return Math.floor((yPx - LOCK_AXIS_HEIGHT_PX) / LOCK_ROW_HEIGHT_PX);
 }
 
-export interface LocksDrawOptions {
+interface LocksDrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
   palette: Palette;
   widthPx: number;

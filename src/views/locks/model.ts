@@ -19,7 +19,7 @@
 // hold runs from the trace's start; a run that is one such span gets an `edge` (drawn fading).
 // Such spans are never in a LOD bucket (they are open, or a row head).
 
-import { SpanFlag, SpanKind, type SpanIndex } from '../../trace/spans.ts';
+import { SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { LOCK_RANK, lockAddrText, lockRank, reachOf, type LockIndex, type LockInfo, type LockRow, type SpanReach } from '../../trace/derive/locks.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
@@ -27,13 +27,13 @@ import { searchSortedBy } from '../../trace/sorted.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
-import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
+import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 import { inoLabel, nodeIdLabel } from '../../trace/derive/inode-groups.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
 
-export interface LockRowModel {
+interface LockRowModel {
   /** 'lock' rows are headers; 'task' rows carry spans. */
   type: 'lock' | 'task';
   lockIdx: number;
@@ -44,7 +44,7 @@ export interface LockRowModel {
 }
 
 /** A waiter→holder arrow: from the holder's release to the waiter's acquire. */
-export interface LockFlow {
+interface LockFlow {
   fromXPx: number;
   fromRowPos: number;
   toXPx: number;
@@ -70,7 +70,7 @@ export interface LocksFilter {
 }
 
 /** Flows are drawn only when this few waits are visible: more would be a hairball. */
-export const MAX_FLOWS = 150;
+const MAX_FLOWS = 150;
 
 /** Rows in display order: locks by ino, nodeId, name; tasks in first-seen order. */
 export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowModel[] {
@@ -87,7 +87,7 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
 }
 
 /** A lock's header: its inode ("ino unknown" when no evidence names it), name, nodeid and address. */
-export function lockHeaderLabel(l: Pick<LockInfo, 'ino' | 'lock' | 'nodeId' | 'lockAddr'>): string {
+function lockHeaderLabel(l: Pick<LockInfo, 'ino' | 'lock' | 'nodeId' | 'lockAddr'>): string {
   const parts = [inoLabel(l.ino), `${l.lock} ${nodeIdLabel(l.nodeId)}`];
   if (l.lockAddr !== 0n) parts.push(lockAddrText(l.lockAddr));
   return parts.join(' · ');
@@ -156,8 +156,7 @@ class RowPass implements LodVisitor {
     const spans = this.spans;
     const s = spans.startNs.data[id]!;
     const open = spans.isOpen(id);
-    const inferred = open && (spans.flags.data[id]! & SpanFlag.inferredHold) !== 0;
-    const e = open ? (inferred ? s + INFERRED_STUB_PX / this.scale.pxPerNs : this.nowNs) : spans.endNs.data[id]!;
+    const e = open ? (isInferredStub(spans.flags.data[id]!, open) ? s + INFERRED_STUB_PX / this.scale.pxPerNs : this.nowNs) : spans.endNs.data[id]!;
     if (e < this.startNs) return;
     const st = lockRank(spans, id);
     if (st === LockState.wait) this.visibleWaits.push({ id, pos: this.pos });
@@ -200,15 +199,6 @@ function visitRow(row: LockRow, spans: SpanIndex, startNs: number, endNs: number
   row.lod.visitRange(ids, row.spanIds.length, start, spans.endNs.data, v.nowNs, lo, startNs, endNs, levelIdx, v);
 }
 
-/** The edge bits of a span whose start or end the trace does not show (LockEdge). */
-function edgeOf(spans: SpanIndex, id: number): number {
-  const f = spans.flags.data[id]!;
-  if (f === 0) return 0;
-  let edge = 0;
-  if (f & SpanFlag.begunBefore) edge |= Edge.begunBefore;
-  if (spans.isOpenEnded(id)) edge |= Edge.openEnd;
-  return edge;
-}
 
 export function buildLocksModel(
   locks: LockIndex, spans: SpanIndex, store: TraceStore,
@@ -248,7 +238,7 @@ export function buildLocksModel(
       }
       const single = !multi && spanIdsInRun.size === 1;
       const only = single ? [...spanIdsInRun][0]! : -1;
-      prims.push(first, c - first, pos, 0, st, 0, only, single ? 1 : Math.max(2, spanIdsInRun.size), only >= 0 ? edgeOf(spans, only) : 0);
+      prims.push(first, c - first, pos, 0, st, 0, only, single ? 1 : Math.max(2, spanIdsInRun.size), only >= 0 ? fadedEdges(spans.flags.data[only]!, spans.isOpen(only)) : 0);
     }
   });
 
@@ -301,7 +291,7 @@ export function clickTarget(locks: LockIndex, spans: SpanIndex, spanId: number):
 // ---------------------------------------------------------------------------------------------
 // The locks' identities (LockIdentities.tsx): one row per lock, with the import's evidence.
 
-export interface LockIdentityRow {
+interface LockIdentityRow {
   lockIdx: number;
   lockAddr: bigint;
   lock: string;

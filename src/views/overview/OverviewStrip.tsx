@@ -10,10 +10,10 @@ import { paletteFor } from '../../render/palette.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
 
 /** 2 CSS px per bucket: bars stay distinct and the strip costs a few hundred fillRects. */
-export const BUCKET_WIDTH_PX = 2;
-export const STRIP_HEIGHT_PX = 34;
+const BUCKET_WIDTH_PX = 2;
+const STRIP_HEIGHT_PX = 34;
 
-export interface OverviewProps {
+interface OverviewProps {
   host: ViewHost;
   /** Whether the area selection is the loop (shaded more strongly). */
   loop: () => boolean;

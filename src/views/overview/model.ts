@@ -6,7 +6,7 @@
 //   |--b0--|--b1--|--b2--| … |--b(n-1)--|      bucket i = [startNs + i·w, startNs + (i+1)·w)
 //                                               the last one also holds rows at exactly endNs
 
-export interface SortedTimes {
+interface SortedTimes {
   readonly length: number;
   /** First row with tsNs >= tsNs. */
   lowerBound(tsNs: number): number;

@@ -22,13 +22,13 @@ import { linkOfSpan, linkedPrims } from './linked.ts';
 /** findSpan only offers spans this wide, so a test's click cannot land on a neighbour. */
 const FIND_MIN_WIDTH_PX = 3;
 
-export interface TimelineElements {
+interface TimelineElements {
   scroll: HTMLDivElement;
   canvas: HTMLCanvasElement;
   axis: SVGSVGElement;
 }
 
-export interface TimelineOptions {
+interface TimelineOptions {
   /** WASD on the window (default true). A/B compare gives the keys to one of its two timelines:
    *  the sides share one range, so both handling a key would zoom twice. */
   keyboard?: boolean;

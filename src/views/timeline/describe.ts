@@ -29,7 +29,7 @@ export function formatField(name: string, value: unknown): string {
 }
 
 /** A 32-bit dev_t (major << 20 | minor) as `major:minor`. */
-export function devName(dev: number): string {
+function devName(dev: number): string {
   return `${dev >>> 20}:${dev & 0xfffff}`;
 }
 
@@ -48,7 +48,7 @@ function isRequestedHold(begin: Record<string, unknown>): boolean {
   return begin.kind === 'lock_acquire' && begin.nodeId === 0 && begin.lockAddr === 0n && Number(begin.ino) !== 0;
 }
 
-export interface InspectorSection {
+interface InspectorSection {
   title: string;
   rows: { field: string; value: string }[];
 }
@@ -106,7 +106,7 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
  * A span's duration — or, when the trace does not show one of its ends, why not (the words of
  * SpanIndex.unknownText); an open span of a live stream is still running.
  */
-export function durationText(spans: SpanIndex, id: number, exact = false): string {
+function durationText(spans: SpanIndex, id: number, exact = false): string {
   if (spans.hasDuration(id)) {
     const durNs = spans.endNs.data[id]! - spans.startNs.data[id]!;
     return exact ? `${durNs} ns (${formatDurNs(durNs)})` : formatDurNs(durNs);

@@ -13,7 +13,7 @@ export type Canvas2D = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip'
   | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
 
-export interface DrawOptions {
+interface DrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
   palette: Palette;
   /** Full canvas size in CSS px (labels + plot). */
@@ -32,7 +32,7 @@ export interface DrawOptions {
   isDimmed?: (spanId: number) => boolean;
 }
 
-export interface DrawStats {
+interface DrawStats {
   drawnLanes: number;
   drawnPrimitives: number;
 }
@@ -59,7 +59,7 @@ const LABEL_CHAR_PX = 6.2;
 /** From this width a span with an unknown end says so in words. */
 const EDGE_LABEL_MIN_WIDTH_PX = 150;
 /** The muted second line of a lane label: what the lane is. An 'fs' lane is an inode, not a task. */
-export const ROLE_TEXT: Record<Lane['role'], string> = {
+const ROLE_TEXT: Record<Lane['role'], string> = {
   app: 'app', server: 'fuse server', kworker: 'writeback', fs: 'kernel filesystem',
 };
 

@@ -17,7 +17,7 @@ export const LANE_GAP_PX = 6;
 export const LANE_HEIGHT_PX = SUBROW_COUNT * SUBROW_HEIGHT_PX + LANE_GAP_PX;
 /** Fits `fuse2fs/501` or `kworker/u8:3` in 11 px system font. */
 export const LABEL_WIDTH_PX = 150;
-export const TOP_PAD_PX = 4;
+const TOP_PAD_PX = 4;
 
 export function laneTopPx(laneRow: number): number {
   return TOP_PAD_PX + laneRow * LANE_HEIGHT_PX;

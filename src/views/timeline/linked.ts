@@ -8,7 +8,7 @@ import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import type { LockIndex } from '../../trace/derive/locks.ts';
 import type { TimelineModel } from './model.ts';
 
-export interface LinkedInput { trace: TraceStore; spans: SpanIndex; locks: LockIndex; aliases: AliasIndex }
+interface LinkedInput { trace: TraceStore; spans: SpanIndex; locks: LockIndex; aliases: AliasIndex }
 
 /** The lock (for lock spans) and ino a span is about; ino 0 when unknown. */
 export function linkOfSpan(h: LinkedInput, spanId: number): { lockIdx: number; ino: number } {

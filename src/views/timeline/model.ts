@@ -20,20 +20,20 @@
 // end is never traced) is a short fading stub, not a bar to the end; a begun-before span runs
 // from the trace's start and fades there.
 
-import { SpanFlag, type Lane, type SpanIndex } from '../../trace/spans.ts';
+import type { Lane, SpanIndex } from '../../trace/spans.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
-import { Edge, INFERRED_STUB_PX } from '../../render/faded.ts';
+import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 import type { GapMark } from '../host.ts';
 
 /** Narrower than one CSS px a span cannot be told apart from its neighbour: merge it. */
-export const MIN_SPAN_WIDTH_PX = 1;
+const MIN_SPAN_WIDTH_PX = 1;
 
-export interface LaneRowInfo {
+interface LaneRowInfo {
   laneIdx: number;
   task: string;
   role: Lane['role'];
@@ -67,7 +67,7 @@ export interface TimelineModel {
 const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2, fs: 3 };
 
 /** `fuse2fs/501` → `fuse2fs`: lanes of one process (comm) sit together. */
-export function processOf(task: string): string {
+function processOf(task: string): string {
   const slash = task.lastIndexOf('/');
   return slash > 0 ? task.slice(0, slash) : task;
 }
@@ -201,9 +201,8 @@ class TrackPass implements LodVisitor {
     const f = this.flags[id]!;
     let edge = 0;
     if (f !== 0) {
-      if (f & SpanFlag.begunBefore) edge |= Edge.begunBefore;
-      if (open && (f & SpanFlag.inferredHold)) { x1Px = x0Px + INFERRED_STUB_PX; edge |= Edge.openEnd; }
-      else if (open && (f & SpanFlag.openEnded)) edge |= Edge.openEnd;
+      edge = fadedEdges(f, open);
+      if (isInferredStub(f, open)) x1Px = x0Px + INFERRED_STUB_PX;
     }
     const p = spanPaletteIdx(this.kind[id]!, this.style[id]!);
     if (x1Px - x0Px >= MIN_SPAN_WIDTH_PX || edge !== 0) {

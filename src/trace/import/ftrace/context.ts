@@ -14,7 +14,7 @@
 import type { AppOp, InvalReason, TraceEvent } from '../../schema.ts';
 import type { Cursor } from './cursor.ts';
 
-export interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
+interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
 
 /**
  * What is remembered per task (`comm/pid`): a field, not a Map keyed by the task string, as it is
@@ -67,13 +67,13 @@ export function newTaskState(name: string): TaskState {
 }
 
 /** A kernel iomap step's identity and range (systems/iomap.ts). */
-export interface IomapStepOpen { fsDev: number; ino: number; posBytes: number; lenBytes: number }
-export interface IomapIterPending extends IomapStepOpen {
+interface IomapStepOpen { fsDev: number; ino: number; posBytes: number; lenBytes: number }
+interface IomapIterPending extends IomapStepOpen {
   opflags: number;
   /** The deferred instant the line was kept as; replaced by the iomap_begin if the dstmap follows. */
   held: TraceEvent;
 }
-export interface IomapDioOpen { fsDev: number; ino: number; endBytes: number }
+interface IomapDioOpen { fsDev: number; ino: number; endBytes: number }
 
 /**
  * Settles a deferred event `held` once its task's next event `next` is known (before `next` is

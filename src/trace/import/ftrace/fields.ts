@@ -27,7 +27,7 @@ export function range(c: Cursor, posKey = 'pos'): { posBytes: number; lenBytes: 
   return { posBytes, lenBytes };
 }
 
-export interface MapFields {
+interface MapFields {
   mapOffsetBytes: number; mapLenBytes: number; mapType: number; mapDev: number; mapAddr: bigint; mapFlags: number;
   /** The type as printed when it is not one fusescope knows (mapType is then MAP_TYPE_UNKNOWN), else ''. */
   rawType: string;

@@ -32,7 +32,7 @@ const LOST = /LOST (\d+) EVENTS/;
 /** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
 export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
 
-export interface FtraceStats {
+interface FtraceStats {
   lines: number;
   events: number;
   /** Lines that were not events: comments, trace-cmd headers, blank lines. */
@@ -97,7 +97,7 @@ class LineContext implements TracepointContext, SystemSetup {
  * A stack frame line's symbol: ` => sym` (tracefs), ` => sym+0x1f/0x80` (tracefs with sym-offset),
  * `=> sym (ffffffff813ea8da)` (trace-cmd report) → `sym`.
  */
-export function frameSymbol(text: string): string {
+function frameSymbol(text: string): string {
   let t = text.trim();
   const paren = t.indexOf(' (');
   if (paren > 0) t = t.slice(0, paren);

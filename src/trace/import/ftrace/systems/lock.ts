@@ -4,7 +4,7 @@ import type { TracepointContext, TracepointSystem } from '../context.ts';
 import { BodyError, excerpt, parseU64, type Cursor } from '../cursor.ts';
 
 /** __print_flags table of lock:contention_begin, in table order. */
-export const LOCK_FLAG_STRINGS: ReadonlyArray<readonly [number, string]> = [
+const LOCK_FLAG_STRINGS: ReadonlyArray<readonly [number, string]> = [
   [1, 'SPIN'], [2, 'READ'], [4, 'WRITE'], [8, 'RT'], [16, 'PERCPU'], [32, 'MUTEX'],
 ];
 
