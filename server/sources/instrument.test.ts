@@ -229,6 +229,30 @@ describe('instrumentation socket', () => {
     expect(diags(evs)[0]).toMatchObject({ code: 'line_too_long', line: 1, file: 'conn#1' });
   });
 
+  it('a character split across writes is read whole; a line that is not UTF-8 is one bad_utf8 even split, and the next line parses', async () => {
+    const l = await open({ port: 0 });
+    const s = await connect(l);
+    // Line 2: an event whose task holds 'é' (c3 a9), the write cut between its two bytes.
+    const named = Buffer.from(`${JSON.stringify({ kind: 'fuse_recv', tsNs: 10, task: 'fuse4fs/é', unique: 6, opcode: 4094, nodeId: 2 })}\n`);
+    const cut = named.indexOf(0xc3) + 1;
+    s.write(`${HELLO}\n`);
+    s.write(named.subarray(0, cut));
+    await new Promise((r) => setTimeout(r, 20));
+    s.write(named.subarray(cut));
+    // Line 3: '{"a":' then a lone continuation byte 0x80 then '}' — sent in two writes.
+    s.write(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a]));
+    await new Promise((r) => setTimeout(r, 20));
+    s.write(Buffer.from([0x80, 0x7d, 0x0a]));
+    s.write(`${recv(30, 8)}\n`); // line 4
+    s.end();
+    await ended(s);
+    const evs = await collect(l.source, (e) => hasClosed(e));
+    const recvs = evs.filter((e) => e.kind === 'fuse_recv') as Array<TraceEvent & { unique: number }>;
+    expect(recvs.map((e) => [e.unique, e.task])).toEqual([[6, 'fuse4fs/é'], [8, 'fuse4fs/1240']]);
+    expect(diags(evs).map((d) => [d.code, d.line])).toEqual([['connected', 1], ['bad_utf8', 3], ['disconnected', 0]]);
+    expect(diags(evs).find((d) => d.code === 'bad_utf8')!.message).toBe('line is not valid UTF-8 text (binary data?)');
+  });
+
   it('end to end: instrumented events reach a websocket client as wire batches', async () => {
     const l = await open({ port: 0 });
     const session = new LiveSession({

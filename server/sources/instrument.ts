@@ -1,7 +1,9 @@
 // The instrumentation socket: fuse servers stream their own upcalls to `fusescope serve
 // --instrument PATH|PORT` as NDJSON (docs/instrumentation.md; lines are decoded by
 // src/trace/import/instrument.ts). This file is the I/O side: the listener (a unix socket created
-// 0600 and removed on close, or TCP on 127.0.0.1 only), line framing on bytes, and the budgets.
+// 0600 and removed on close, or TCP on 127.0.0.1 only), the connections and the budgets. Lines are
+// framed by the import framer (src/trace/import/framing.ts) in strict UTF-8 mode: a line that is not
+// UTF-8 is a `bad_utf8` diag, not text with U+FFFD in it.
 //
 // InstrumentSource is a LiveSource (live-source.ts). Live events cannot be paced: every `drainMs`
 // a run hands out everything that has arrived as one batch, merged across connections by tsNs
@@ -24,6 +26,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Diag, Gap, TraceEvent } from '../../src/trace/schema.ts';
 import { DEFAULT_MAX_DIAGS_PER_CONNECTION, InstrumentDecoder } from '../../src/trace/import/instrument.ts';
+import { LineFramer, type LineSink } from '../../src/trace/import/framing.ts';
+import { Line } from '../../src/trace/import/line.ts';
 import type { ScenarioInfo } from '../../src/trace/wire.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
 
@@ -69,10 +73,12 @@ export function parseInstrumentTarget(arg: string): InstrumentTarget {
   return { path: arg };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** One client connection: framing, its decoder and its bounded queue. */
-class Connection {
+/**
+ * One client connection: its lines (the shared framer, strict UTF-8), its decoder and its bounded
+ * queue. Every line the framer counts reaches the decoder exactly once (an event or diag, a skip, or
+ * a drop when the queue is full), so the decoder's line numbers are the framer's.
+ */
+class Connection implements LineSink {
   readonly decoder: InstrumentDecoder;
   queue: TraceEvent[] = [];
   closed = false;
@@ -81,33 +87,26 @@ class Connection {
   private droppedFromNs = 0;
   private droppedToNs = 0;
   private droppedFirstLine = 0;
-  private partial: Buffer[] = [];
-  private partialBytes = 0;
-  private skippingLongLine = false;
+  private readonly line = new Line();
+  private readonly framer: LineFramer;
+  /** Receive time of the bytes being framed. */
+  private recvNs = 0;
 
   constructor(connNo: number, connectNs: number, private readonly limits: InstrumentLimits) {
     this.decoder = new InstrumentDecoder(connNo, connectNs, (ev) => this.queue.push(ev), limits.maxDiagsPerConnection);
+    this.framer = new LineFramer(this.line, this, limits.maxLineBytes, undefined, { strictUtf8: true });
   }
 
   data(chunk: Buffer, recvNs: number): void {
-    let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        this.keep(chunk.subarray(start));
-        return;
-      }
-      this.completeLine(chunk.subarray(start, nl), recvNs);
-      start = nl + 1;
-    }
+    this.recvNs = recvNs;
+    this.framer.push(chunk);
   }
 
   end(recvNs: number, error?: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.partialBytes > 0 && !this.skippingLongLine) this.parse(this.takePartial(Buffer.alloc(0)), recvNs, true);
-    this.partial = [];
-    this.partialBytes = 0;
+    this.recvNs = recvNs;
+    this.framer.end(); // a last line without its '\n' is parsed as cut short
     this.decoder.end(error);
   }
 
@@ -130,60 +129,33 @@ class Connection {
     this.queue = [];
   }
 
-  private keep(piece: Buffer): void {
-    if (this.skippingLongLine || piece.length === 0) return;
-    if (this.partialBytes + piece.length > this.limits.maxLineBytes) {
-      this.decoder.lineTooLong(this.limits.maxLineBytes);
-      this.skippingLongLine = true;
-      this.partial = [];
-      this.partialBytes = 0;
-      return;
-    }
-    // Copy: the chunk may be large and is otherwise kept alive by the slice.
-    this.partial.push(Buffer.from(piece));
-    this.partialBytes += piece.length;
+  onLine(): void {
+    const line = this.line;
+    // The line a closing connection cut short is parsed whatever the queue holds (one line, bounded).
+    if (line.unterminated) this.decoder.line(line.text(), this.recvNs, true);
+    else if (!this.dropIfFull()) this.decoder.line(line.text(), this.recvNs, false);
   }
 
-  private takePartial(last: Buffer): Buffer {
-    const line = this.partialBytes === 0 ? last : Buffer.concat([...this.partial, last]);
-    this.partial = [];
-    this.partialBytes = 0;
-    return line;
+  lineTooLong(): void {
+    this.decoder.lineTooLong(this.limits.maxLineBytes);
   }
 
-  private completeLine(piece: Buffer, recvNs: number): void {
-    if (this.skippingLongLine) {
-      this.skippingLongLine = false; // the skipped line was counted when it overflowed
-      return;
-    }
-    const line = this.takePartial(piece);
-    if (line.length > this.limits.maxLineBytes) {
-      this.decoder.lineTooLong(this.limits.maxLineBytes);
-      return;
-    }
-    if (this.queue.length >= this.limits.maxQueuedEvents) {
-      if (this.droppedLines === 0) {
-        this.droppedFromNs = recvNs;
-        this.droppedFirstLine = this.decoder.lineNo + 1;
-      }
-      this.droppedLines++;
-      this.droppedTotal++;
-      this.droppedToNs = recvNs;
-      this.decoder.skipLines(1);
-      return;
-    }
-    this.parse(line, recvNs, false);
+  notUtf8(): void {
+    if (this.line.unterminated || !this.dropIfFull()) this.decoder.notText();
   }
 
-  private parse(line: Buffer, recvNs: number, isLast: boolean): void {
-    let text: string;
-    try {
-      text = utf8.decode(line);
-    } catch {
-      this.decoder.notText();
-      return;
+  /** Queue full: the line is counted as dropped, unparsed (a gap and a diag at the next drain). */
+  private dropIfFull(): boolean {
+    if (this.queue.length < this.limits.maxQueuedEvents) return false;
+    if (this.droppedLines === 0) {
+      this.droppedFromNs = this.recvNs;
+      this.droppedFirstLine = this.decoder.lineNo + 1;
     }
-    this.decoder.line(text, recvNs, isLast);
+    this.droppedLines++;
+    this.droppedTotal++;
+    this.droppedToNs = this.recvNs;
+    this.decoder.skipLines(1);
+    return true;
   }
 }
 

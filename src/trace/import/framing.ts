@@ -14,6 +14,17 @@
 // Lines over the framer's limit are dropped up to their end and reported once (sink.lineTooLong),
 // so a hostile file cannot make a parser buffer without bound. Byte offsets count the UTF-8 bytes
 // of the text (for byte input with invalid UTF-8, of its decoded text).
+//
+// Strict UTF-8 (`strictUtf8`, byte input only; the instrumentation socket): a byte chunk that is
+// not all ASCII is split on its '\n' bytes (never part of a multi-byte character) and each such
+// line is decoded on its own, fatally: a line that is not valid UTF-8 is reported with its number
+// and byte offset (sink.notUtf8) instead of being handed on with U+FFFD in it. All-ASCII chunks
+// take the same path as ever. Offsets are then always the input's byte offsets.
+//
+//   push(bytes) ──► asciiChunk ─────────────────► bytesLine ──┐
+//              └──► strictChunk ─► strictLine ─┬─► bytesLine   ├─► sink.onLine()
+//                                             ├─► textLine ───┘
+//                                             └─► sink.notUtf8()
 import { unitsToString, type Units } from './code-units.ts';
 import type { Line } from './line.ts';
 
@@ -23,12 +34,21 @@ export interface LineSink {
   onLine(): void;
   /** Line `lineNo` is longer than the framer's limit and was skipped. */
   lineTooLong(lineNo: number): void;
+  /** Strict UTF-8 only: line `lineNo`, at `byteOffset`, is not valid UTF-8 and was skipped. */
+  notUtf8?(lineNo: number, byteOffset: number): void;
+}
+
+export interface LineFramerOptions {
+  /** Byte input is decoded line by line, fatally: lines that are not UTF-8 go to sink.notUtf8 (see above). */
+  strictUtf8?: boolean;
 }
 
 /** TextEncoder.encodeInto and streaming TextDecoder (both hosts have them; core's globals.d.ts declares less). */
 interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
 interface Utf8StreamDecoder { decode(input?: Uint8Array, options?: { stream?: boolean }): string }
 const encoder = new TextEncoder() as unknown as Utf8Encoder;
+/** Decodes one whole line for strict framing; throws on anything that is not UTF-8. */
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 export class LineFramer {
   /** The current chunk as bytes (encoded string or copied bytes), with room for a sentinel after it. */
@@ -52,6 +72,9 @@ export class LineFramer {
   private inBytes = 0;
   /** Byte offset of the unfinished last line's first byte. */
   private partialOffset = 0;
+  /** Strict framing: partialBuf may hold bytes that are not ASCII (its line is checked when it completes). */
+  private partialNonAscii = false;
+  private readonly strictUtf8: boolean;
 
   /**
    * `maxLineBytes`: longer lines are reported and skipped. `counts.lines` counts every line,
@@ -62,11 +85,17 @@ export class LineFramer {
     private readonly sink: LineSink,
     readonly maxLineBytes: number,
     private readonly counts: { lines: number } = { lines: 0 },
-  ) {}
+    options: LineFramerOptions = {},
+  ) {
+    this.strictUtf8 = options.strictUtf8 ?? false;
+    if (this.strictUtf8 && !sink.notUtf8) throw new Error('LineFramer: strictUtf8 needs a sink with notUtf8');
+  }
 
-  /** Text (a string) or UTF-8 bytes; a file may be pushed either way, in chunks of any size. */
+  /** Text (a string) or UTF-8 bytes; a file may be pushed either way, in chunks of any size (strict framing: bytes only). */
   push(chunk: string | Uint8Array): void {
     if (typeof chunk === 'string') {
+      // A string is text already; strict framing exists to check bytes.
+      if (this.strictUtf8) throw new Error('LineFramer: strict UTF-8 framing takes bytes, not strings');
       const n = chunk.length;
       if (this.chunkBuf.length <= n) this.chunkBuf = new Uint8Array(Math.max(n + 1, this.chunkBuf.length * 2));
       // All ASCII iff every unit became one byte; encodeInto is native and ~20x faster than a JS check.
@@ -81,6 +110,10 @@ export class LineFramer {
       this.chunkBuf.set(chunk);
       if (isAscii(this.chunkBuf, n)) {
         this.asciiChunk(n, null);
+        return;
+      }
+      if (this.strictUtf8) {
+        this.strictChunk(n);
         return;
       }
     }
@@ -101,7 +134,7 @@ export class LineFramer {
       const len = this.partialLen;
       this.partialLen = 0;
       this.line.unterminated = true;
-      this.bytesLine(this.partialBuf, 0, len, null, false, this.partialOffset);
+      this.partialLine(len);
     } else if (this.partialStr.length > 0) {
       const last = this.partialStr;
       this.partialStr = '';
@@ -137,7 +170,7 @@ export class LineFramer {
         this.appendPartial(buf, 0, nl);
         const len = this.partialLen;
         this.partialLen = 0;
-        this.bytesLine(this.partialBuf, 0, len, null, false, this.partialOffset);
+        this.partialLine(len);
       }
       from = nl + 1;
     }
@@ -145,6 +178,79 @@ export class LineFramer {
     this.partialOffset = base + start;
     if (n - start > this.maxLineBytes) this.tooLong();
     else this.appendPartial(buf, start, n);
+  }
+
+  /** The joined line partialBuf[0, len) is complete (partialLen already cleared). */
+  private partialLine(len: number): void {
+    if (this.partialNonAscii) {
+      this.partialNonAscii = false;
+      this.strictLine(this.partialBuf, 0, len, this.partialOffset);
+    } else this.bytesLine(this.partialBuf, 0, len, null, false, this.partialOffset);
+  }
+
+  /**
+   * Strict framing, a byte chunk chunkBuf[0, n) that is not all ASCII: split on '\n' bytes, each
+   * line checked on its own. The unfinished rest stays bytes (it may end inside a character).
+   */
+  private strictChunk(n: number): void {
+    const buf = this.chunkBuf;
+    const base = this.inBytes;
+    this.inBytes += n;
+    const view = buf.subarray(0, n);
+    let from = 0;
+    if (this.partialLen > 0) {
+      const nl = view.indexOf(10);
+      if (nl < 0) {
+        if (this.partialLen + n > this.maxLineBytes) {
+          this.partialLen = 0;
+          this.tooLong();
+        } else {
+          this.appendPartial(buf, 0, n);
+          this.partialNonAscii = true;
+        }
+        return;
+      }
+      this.appendPartial(buf, 0, nl);
+      const len = this.partialLen;
+      this.partialLen = 0;
+      this.partialNonAscii = false;
+      this.strictLine(this.partialBuf, 0, len, this.partialOffset); // checked whatever the flag: its end is this chunk's
+      from = nl + 1;
+    }
+    for (;;) {
+      const nl = view.indexOf(10, from);
+      if (nl < 0) break;
+      this.strictLine(buf, from, nl, base + from);
+      from = nl + 1;
+    }
+    this.partialOffset = base + from;
+    if (n - from > this.maxLineBytes) this.tooLong();
+    else if (n > from) {
+      this.appendPartial(buf, from, n);
+      this.partialNonAscii = true;
+    }
+  }
+
+  /** Strict framing, the line u[ls, end) of bytes (end: its '\n' or the end of input): ASCII as ever, else decoded fatally. */
+  private strictLine(u: Uint8Array, ls: number, end: number, offset: number): void {
+    if (isAsciiRange(u, ls, end)) {
+      this.bytesLine(u, ls, end, null, false, offset);
+      return;
+    }
+    if (!this.startLine()) return;
+    const le = end > ls && u[end - 1] === 13 ? end - 1 : end;
+    if (le - ls > this.maxLineBytes) {
+      this.sink.lineTooLong(this.line.lineNo);
+      return;
+    }
+    let text: string;
+    try {
+      text = strictDecoder.decode(u.subarray(ls, le));
+    } catch {
+      this.sink.notUtf8!(this.line.lineNo, offset);
+      return;
+    }
+    this.textLine(text, offset);
   }
 
   private appendPartial(buf: Uint8Array, from: number, to: number): void {
@@ -160,6 +266,7 @@ export class LineFramer {
 
   /** The unfinished line is too long to be a line: dropped up to its end (and reported once). */
   private tooLong(): void {
+    this.partialNonAscii = false;
     if (!this.skippingLongLine) this.sink.lineTooLong(this.line.lineNo + 1);
     this.skippingLongLine = true;
   }
@@ -250,23 +357,31 @@ export class LineFramer {
     this.sink.onLine();
   }
 
-  /** A line as a string (from a chunk that is not all ASCII): handed on as its bytes if it is ASCII, else its UTF-16 units. */
+  /** A line as a string (from a chunk that is not all ASCII), terminator and all. */
   /** Returns the UTF-8 bytes of `raw` (for the offsets; the encoding of an ASCII line gives it for free). */
   private stringLine(raw: string, offset: number): number {
     if (!this.startLine()) return utf8Length(raw, 0, raw.length);
-    const line = this.line;
     const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
-    const n = text.length;
-    if (n > this.maxLineBytes) {
-      this.sink.lineTooLong(line.lineNo);
+    if (text.length > this.maxLineBytes) {
+      this.sink.lineTooLong(this.line.lineNo);
       return utf8Length(raw, 0, raw.length);
     }
+    return this.textLine(text, offset) + raw.length - text.length;
+  }
+
+  /**
+   * The counted line `text` (terminator dropped): handed on as its bytes if it is ASCII, else its
+   * UTF-16 units. Returns its UTF-8 bytes.
+   */
+  private textLine(text: string, offset: number): number {
+    const line = this.line;
+    const n = text.length;
     if (this.lineBytes.length <= n) this.lineBytes = new Uint8Array(n * 2 + 1);
     const { read, written } = encoder.encodeInto(text, this.lineBytes);
     let u: Units = this.lineBytes;
-    let rawBytes = raw.length; // ASCII: one byte per unit (a dropped '\r' included)
+    let textBytes = n; // ASCII: one byte per unit
     if (read !== n || written !== n) {
-      rawBytes = utf8Length(raw, 0, raw.length);
+      textBytes = utf8Length(text, 0, n);
       if (this.lineUnits.length <= n) this.lineUnits = new Uint16Array(n * 2 + 1);
       u = this.lineUnits;
       for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
@@ -281,7 +396,7 @@ export class LineFramer {
     line.words = null;
     this.wordsOf = null;
     this.sink.onLine();
-    return rawBytes;
+    return textBytes;
   }
 }
 
@@ -299,6 +414,12 @@ function isAscii(buf: Uint8Array, n: number): boolean {
   if (i < w) a |= words[i]!;
   for (let k = w << 2; k < n; k++) a |= buf[k]!;
   return ((a | b) & 0x80808080) === 0;
+}
+
+/** Whether u[from, to) is all ASCII (strict framing, per line of a chunk that is not). */
+function isAsciiRange(u: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (u[i]! >= 0x80) return false;
+  return true;
 }
 
 /** UTF-8 bytes of s[from, to) (a surrogate pair is one 4-byte character; a lone surrogate 3, as U+FFFD). */
