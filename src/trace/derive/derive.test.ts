@@ -347,7 +347,7 @@ describe('relativesOf', () => {
     expect(relativesOf(inp, 1, -1).filter((r) => r.role === 'caused')).toEqual([]);
   });
   it('links only events that have a nodeId to an inode', () => {
-    // Kinds without nodeId keep other fields in its column (slots.ts; a diag's line does): with
+    // Kinds without nodeId keep other fields in its column (columns.ts; a diag's line does): with
     // every number of such events 4, a known nodeId, none may link to node 4.
     const numeric = new Set(['f64', 'i32', 'u32', 'u16', 'u8']);
     const fours = (k: EventKind) => Object.fromEntries((KIND_FIELDS[k] as readonly FieldName[])

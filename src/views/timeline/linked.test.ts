@@ -29,7 +29,7 @@ describe('timeline linked hover', () => {
   });
   it('reads ino and nodeId only where the begin row has them', () => {
     // fuse_send / fuse_recv have no ino, app_op_begin no nodeId either: other fields share those
-    // columns (slots.ts; fuse_send's opcode shares ino's). All 99 here, an ino and nodeId that is
+    // columns (columns.ts; fuse_send's opcode shares ino's). All 99 here, an ino and nodeId that is
     // known, they must not link the spans to it.
     const d2 = derived([
       ev('inode_new', 0, 'a/1', { nodeId: 4, ino: 12, path: '/f' }),
