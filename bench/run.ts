@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { TraceStore } from '../src/trace/store.ts';
 import { applyBatch, decodeBatch, encodeBatch } from '../src/trace/wire.ts';
 import { SpanIndex } from '../src/trace/spans.ts';
+import { codegenFigures } from './codegen.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sim-source.ts';
 import { SCENARIOS } from '../server/sim/index.ts';
@@ -92,6 +93,12 @@ if (want('store')) {
     return s.length;
   });
   figures.push({ id: 'S1', figure: 'store append (object → typed columns)', value: rate, unit: 'events/s', goal: '—' });
+  // What runtime code generation buys (src/trace/codegen.ts), each variant in its own process, CPU time.
+  const cg = codegenFigures();
+  figures.push({ id: 'C1', figure: 'store append, compiled writers (CPU time)', value: cg['append-compiled'], unit: 'events/s', goal: '—' });
+  figures.push({ id: 'C1p', figure: 'store append, plan loop: no `Function` (CPU time)', value: cg['append-plan'], unit: 'events/s', goal: '—' });
+  figures.push({ id: 'C2', figure: 'range scan of 7 column types, per-type copies (CPU time)', value: cg['scan-per-type'], unit: 'elements/s', goal: '—' });
+  figures.push({ id: 'C2p', figure: 'range scan of 7 column types, one function (CPU time)', value: cg['scan-shared'], unit: 'elements/s', goal: '—' });
   const store = new TraceStore();
   store.appendAll(events);
   const pairRate = best(3, () => {

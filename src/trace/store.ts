@@ -23,7 +23,7 @@ import {
   type ColumnType, type EnumName, type EventKind, type FieldName, type TraceEvent,
 } from './schema.ts';
 import { StringTable } from './strings.ts';
-import { feedbackTag, perType, type TypedArrayCtor } from './per-type.ts';
+import { WriteTag as Tag, compileKindWriter, perType, type FieldPlan, type KindWriter, type TypedArrayCtor } from './codegen.ts';
 import { searchSorted } from './sorted.ts';
 import { KIND_HAS, KIND_COLUMN_KEY, COLUMN_COUNT, COLUMN_KEYS, columnKeys, columnTypeOfKey, columnOf } from './columns.ts';
 
@@ -76,7 +76,7 @@ function scanRange(values: ArrayLike<number>, from: number, to: number): { min: 
   }
   return { min, max, integral };
 }
-// The wire encoder scans every column of every batch: one copy per array type (per-type.ts)
+// The wire encoder scans every column of every batch: one copy per array type (codegen.ts)
 // keeps the loop monomorphic.
 const scanRangeFor = perType(scanRange);
 /** scanRange of a column, through the copy compiled for its array type. */
@@ -135,16 +135,6 @@ function narrowed(col: Float64Array, n: number): Column {
   return out;
 }
 
-const enum Tag { Num, Str, Bool, Enum, U64 }
-interface FieldPlan {
-  field: FieldName;
-  tag: Tag;
-  /** Column of the field (for u64: of its Hi key). */
-  column: number;
-  /** u64 only: column of the Lo key. */
-  loCol: number;
-  enumCodes: Map<string, number> | null;
-}
 /** Per kind code: how to write each of its fields, computed once so append does no lookups by name. */
 const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
   (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
@@ -160,43 +150,11 @@ const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
   }),
 );
 
-/**
- * Per kind code, a writer compiled from its plan: `ev.<field>` written with a literal property
- * name. One function per kind sees one object shape, so each property read is a monomorphic
- * inline cache; a loop over plans reads `ev[plan.field]` at one site for every kind's shape
- * (megamorphic), and so does a shared `c[row] = v` over seven array types: together most of
- * append's cost (S1 in `npm run bench`: 1.3 → ~3 M events/s). Built with `Function` from schema
- * field names only (checked to be identifiers); where a content policy forbids that, null, and
- * append takes the plan loop (per-type.ts says more).
- */
-type KindWriter = (store: TraceStore, row: number, ev: Record<string, unknown>) => void;
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-function compileWriter(plans: readonly FieldPlan[], kindCode: number): KindWriter | null {
-  // Each field's store `c[row] = v` is its own site too: it sees the one array type its column
-  // has (a shared put() sees all seven). A value that does not read back takes put(), which widens.
-  const lines = plans.map((p, i) => {
-    if (!IDENTIFIER.test(p.field)) throw new Error(`schema field ${p.field} is not an identifier`);
-    const col = `(s.cols[${p.column}] ?? s.colAt(${p.column}))`;
-    switch (p.tag) {
-      case Tag.Num: return `v = ev.${p.field}; c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.column}, row, v);`;
-      case Tag.Str: return `v = s.strings.intern(ev.${p.field}); c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.column}, row, v);`;
-      case Tag.Bool: return `${col}[row] = ev.${p.field} ? 1 : 0;`;
-      // An unknown enum value takes the general path, which throws naming it.
-      case Tag.Enum: return `v = plans[${i}].enumCodes.get(ev.${p.field}); if (v === undefined) s.putPlanned(plans[${i}], row, ev.${p.field}); else ${col}[row] = v;`;
-      // u64: a value exact as a Number (block addresses, mostly) split inline; others (all-ones, ≥ 2^53) the general path.
-      default: return `v = ev.${p.field}; n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { s.putNum(${p.column}, row, Math.floor(n / 4294967296)); s.putNum(${p.loCol}, row, n % 4294967296); } else s.putPlanned(plans[${i}], row, v);`;
-    }
-  });
-  try {
-    // The kind's name in the source: two kinds with the same fields must not share feedback (per-type.ts).
-    return new Function('plans', `${feedbackTag(KINDS[kindCode]!)}\nreturn function write(s, row, ev) {\nlet c, v, n;\n${lines.join('\n')}\n};`)(plans) as KindWriter;
-  } catch {
-    return null;
-  }
-}
+// Per kind code, a writer compiled from its plan (codegen.ts: what it buys, measured): most of
+// append's cost is reading `ev[plan.field]` and storing into seven array types at shared sites.
 let compiledWriters: Array<KindWriter | null> | undefined;
 function writers(): Array<KindWriter | null> {
-  return (compiledWriters ??= WRITE_PLANS.map((plans, code) => compileWriter(plans, code)));
+  return (compiledWriters ??= WRITE_PLANS.map((plans, code) => compileKindWriter(KINDS[code]!, plans)));
 }
 
 export class TraceStore {
