@@ -3,6 +3,7 @@ import { LiveSession, type ClientSocket, type PacedSource } from './live-session
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
+import { typed } from '../../src/trace/testing/events.ts';
 
 /** A source emitting one fuse_send every 1000 virtual ns. */
 class Ticker implements PacedSource {
@@ -13,7 +14,7 @@ class Ticker implements PacedSource {
   runUntil(untilNs: number, sink: (ev: TraceEvent) => void): number {
     let n = 0;
     while (this.nextNs <= untilNs) {
-      sink({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 });
+      sink(typed({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 }));
       this.nextNs += 1000;
       this.unique += 2;
       n++;

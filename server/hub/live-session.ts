@@ -11,6 +11,7 @@ import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { WIRE_VERSION, encodeBatch, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
 import { SCHEMA_VERSION, type TraceEvent } from '../../src/trace/schema.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 
 /** What the session needs of a source: a virtual clock it can advance. */
 export interface PacedSource {
@@ -61,7 +62,7 @@ interface Client {
   sentEvents: number;
 }
 
-const GAP_TASK = 'fusescope';
+const GAP_TASK = asTaskId('fusescope');
 
 export class LiveSession {
   private readonly clients = new Set<Client>();

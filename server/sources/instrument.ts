@@ -22,6 +22,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Diag, Gap, TraceEvent } from '../../src/trace/schema.ts';
 import { DEFAULT_MAX_DIAGS_PER_CONNECTION, InstrumentDecoder } from '../../src/trace/import/instrument.ts';
 import type { LiveSessionOptions, PacedSource } from '../hub/live-session.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 
 export type InstrumentTarget = { path: string } | { port: number };
 
@@ -45,7 +46,7 @@ export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
 
 /** Source-level diags (refused connections, listener errors) kept until the next drain. */
 const MAX_SOURCE_DIAGS = 100;
-const SOURCE_TASK = 'fusescope/instrument';
+const SOURCE_TASK = asTaskId('fusescope/instrument');
 
 /** `--instrument` argument: all digits = a TCP port on 127.0.0.1, anything else a socket path. */
 export function parseInstrumentTarget(arg: string): InstrumentTarget {
@@ -107,7 +108,7 @@ class Connection {
     if (this.droppedLines === 0) return;
     const label = this.decoder.label;
     const gap: Gap = {
-      kind: 'gap', tsNs: this.decoder.lastTsNs, task: label,
+      kind: 'gap', tsNs: this.decoder.lastTsNs, task: asTaskId(label),
       missedEvents: this.droppedLines, fromTsNs: this.droppedFromNs, toTsNs: this.droppedToNs,
     };
     out.push(gap);

@@ -32,6 +32,7 @@ import type { LockName, TraceEvent } from '../schema.ts';
 import { InodeGroups } from '../derive/inode-groups.ts';
 import { LOCK_ATTRIBUTION_INSTANT, type LockAttribution as Attribution } from '../derive/lock-evidence.ts';
 import { evidenceSourceOf } from './identity.ts';
+import { asNodeId, asIno, NO_NODE_ID, UNKNOWN_INO } from '../ids.ts';
 
 export interface LockAttribution extends Attribution {
   /** Every inode number the evidence names for the lock's inode: [] none, two or more = they disagree. */
@@ -79,8 +80,8 @@ function inodeOf(ev: TraceEvent): { nodeId: number; ino: number; fsDev?: number 
     // A kernel filesystem's iomap step or file op names its inode by dev + ino (no nodeid).
     case 'iomap_begin': case 'fs_op':
       if (ev.nodeId !== 0) return { nodeId: ev.nodeId, ino: ev.ino };
-      return ev.fsDev !== 0 && ev.ino !== 0 ? { nodeId: 0, ino: ev.ino, fsDev: ev.fsDev } : null;
-    case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: 0 } : null;
+      return ev.fsDev !== 0 && ev.ino !== 0 ? { nodeId: NO_NODE_ID, ino: ev.ino, fsDev: ev.fsDev } : null;
+    case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: UNKNOWN_INO } : null;
     case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup':
     case 'cache_upsert': case 'cache_inval': case 'cache_stale':
       return ev.nodeId !== 0 ? { nodeId: ev.nodeId, ino: ev.ino } : null;
@@ -203,12 +204,12 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     }
     if ((flags & 16) !== 0) role = 'freeze';
     vote(a, role === null || role === 'freeze' ? 'unknown' : role);
-    if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: 0, ino: 0, path: '', method: 'stack' });
+    if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: NO_NODE_ID, ino: UNKNOWN_INO, path: '', method: 'stack' });
     if (role !== 'i_rwsem' && role !== 'invalidate_lock') return;
     if (entry) a.evidence.push({ nodeId: entry.nodeId, ino: entry.ino, path: '', method: 'iomap_entry' });
     if (sys && sys.path !== '') {
       const nodeId = nodeIdBySuffix(nodeIdByPath, sys.path);
-      a.evidence.push({ nodeId, ino: 0, path: sys.path, method: 'syscall_fd' });
+      a.evidence.push({ nodeId, ino: UNKNOWN_INO, path: sys.path, method: 'syscall_fd' });
     }
   }
 
@@ -290,7 +291,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
       noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
     }
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
-    const fields = { lock: att.lock, mode, nodeId: att.nodeId ?? 0, ino: att.ino ?? 0, lockAddr: addr } as const;
+    const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
     derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
     if (end !== null && end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
