@@ -23,6 +23,7 @@ import {
   type ColumnType, type EnumName, type EventKind, type FieldName, type TraceEvent,
 } from './schema.ts';
 import { StringTable } from './strings.ts';
+import { asIno, asNodeId, asTaskId, type Ino, type NodeId, type TaskId } from './ids.ts';
 import { WriteTag as Tag, compileKindWriter, perType, type FieldPlan, type KindWriter, type TypedArrayCtor } from './codegen.ts';
 import { searchSorted } from './sorted.ts';
 import { KIND_HAS, KIND_COLUMN_KEY, COLUMN_COUNT, COLUMN_KEYS, columnKeys, columnTypeOfKey, columnOf } from './columns.ts';
@@ -255,6 +256,21 @@ export class TraceStore {
 
   /** A field's column (any typed-array type: a column widens to the narrowest type its values need; read only rows whose kind has the field). */
   fieldCol(field: FieldName): Column { return this.col(field); }
+
+  // Id columns, read as branded ids (ids.ts): the same typed array as fieldCol, typed so a
+  // nodeid read from the store cannot be passed where an inode number is expected. No copy, no cost.
+  /** The nodeId column as NodeIds (rows whose kind has nodeId; 0 = unknown). */
+  nodeIdCol(): ArrayLike<NodeId> { return this.col('nodeId') as unknown as ArrayLike<NodeId>; }
+  /** The ino column as Inos (rows whose kind has ino; 0 = unknown). */
+  inoCol(): ArrayLike<Ino> { return this.col('ino') as unknown as ArrayLike<Ino>; }
+  /** The aliasOf column as NodeIds (inode_new / inode_lookup rows; 0 = none). */
+  aliasOfCol(): ArrayLike<NodeId> { return this.col('aliasOf') as unknown as ArrayLike<NodeId>; }
+  /** A row's nodeId, 0 where its kind has none. */
+  nodeIdAt(row: number): NodeId { return asNodeId(this.numAt('nodeId', row)); }
+  /** A row's inode number, 0 where its kind has none or it is unknown. */
+  inoAt(row: number): Ino { return asIno(this.numAt('ino', row)); }
+  /** A row's task. */
+  taskAt(row: number): TaskId { return asTaskId(this.strings.get(this.col('task')[row]!)); }
 
   kindOf(row: number): EventKind {
     return KINDS[this.kindCol[row]!]!;
