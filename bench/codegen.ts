@@ -3,9 +3,10 @@
 // type feedback the other sees) and is timed by the process's CPU time, best of 9 runs, so load
 // from other processes on the machine moves the figures less than wall time would.
 //
-//   node --import tsx bench/codegen.ts <variant>   prints one rate (what codegenFigures runs)
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+//   node --import tsx bench/codegen.ts <variant>   prints one rate (run.ts runs each variant)
+//
+// run.ts spawns this file rather than importing it: importing it into the bench process moved S2
+// (span pairing) from ~10 M to ~5.5 M events/s on this machine, so nothing here loads there.
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { perType, type TypedArrayCtor } from '../src/trace/codegen.ts';
@@ -68,19 +69,6 @@ function measure(variant: Variant): number {
   return sink < 0 ? 0 : rate;
 }
 
-/** Each variant's rate (events/s for append, elements/s for scan), each from its own process. */
-export function codegenFigures(): Record<Variant, number> {
-  const out = {} as Record<Variant, number>;
-  for (const v of VARIANTS) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), v], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`bench/codegen.ts ${v}: ${r.stderr}`);
-    out[v] = Number(r.stdout.trim());
-  }
-  return out;
-}
-
-const arg = process.argv[2];
-if (arg !== undefined && process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (!(VARIANTS as readonly string[]).includes(arg)) throw new Error(`variant: one of ${VARIANTS.join(', ')}`);
-  console.log(String(Math.round(measure(arg as Variant))));
-}
+const arg = process.argv[2] ?? '';
+if (!(VARIANTS as readonly string[]).includes(arg)) throw new Error(`variant: one of ${VARIANTS.join(', ')}`);
+console.log(String(Math.round(measure(arg as Variant))));

@@ -10,10 +10,11 @@
 //    loop reads `ev[plan.field]` and stores through one shared site for every kind and type.
 //
 // What it buys, measured by `BENCH_ONLY=store npm run bench` (bench/codegen.ts: each variant in
-// its own process, CPU time, best of 9; 2-core AMD EPYC VM under load, Node 20; three runs, low–high):
-//   store append, 300k simulator events (C1/C1p):  compiled writers 3.9–6.2 M events/s,
-//                                                  plan loop 2.9–3.4 M events/s (~1.6×)
-//   range scan over the 7 column array types (C2/C2p): per-type copies 1.06–1.13 G elements/s,
+// its own process, CPU time, best of 9; 2-core AMD EPYC VM with other jobs running, Node 20; seven
+// runs, median and low–high):
+//   store append, 300k simulator events (C1/C1p):  compiled writers 5.3 (3.5–6.3) M events/s,
+//                                                  plan loop 3.3 (1.7–4.2) M events/s (~1.6×)
+//   range scan over the 7 column array types (C2/C2p): per-type copies 1.13 (0.68–1.17) G elements/s,
 //                                                  one shared function 0.16 G elements/s (~7×)
 // docs/performance.md ("Runtime code generation") keeps these with the method.
 //
