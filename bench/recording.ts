@@ -14,7 +14,7 @@ interface RecordingFigure { id: string; figure: string; value: number; unit: str
 /** `store` rows with tsNs shifted by `shiftNs` (same string table). */
 export function shifted(store: TraceStore, shiftNs: number): TraceStore {
   const out = new TraceStore(0n, store.strings);
-  const cols = store.slotColumns();
+  const cols = store.columns();
   const ts = store.tsNs.slice(0, store.length).map((t) => t + shiftNs);
   out.appendColumns(store.length, store.kinds, ts, cols);
   return out;

@@ -1,6 +1,8 @@
 // `npm run bench`: every figure measured in this run on this machine, printed as one table with its
 // goal, and written to bench/results.json. Timings live here, never in the test suite.
 import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cpus, totalmem } from 'node:os';
 import { TraceStore } from '../src/trace/store.ts';
 import { applyBatch, decodeBatch, encodeBatch } from '../src/trace/wire.ts';
@@ -115,6 +117,18 @@ if (want('store')) {
   figures.push({ id: 'W1', figure: 'wire encode + decode + apply', value: encRate, unit: 'events/s', goal: '—' });
   const { frame } = encodeBatch(store, 0, store.length, 0);
   figures.push({ id: 'W2', figure: 'wire bytes per event', value: frame.byteLength / store.length, unit: 'B/event', goal: '—' });
+  // What runtime code generation buys (src/trace/codegen.ts), each variant in its own process, CPU time;
+  // last in the group, so the child processes cannot disturb the figures above.
+  const cg = (variant: string): number => {
+    // A child process per variant (bench/codegen.ts says why it is never imported here).
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./codegen.ts', import.meta.url)), variant], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/codegen.ts ${variant}: ${r.stderr}`);
+    return Number(r.stdout.trim());
+  };
+  figures.push({ id: 'C1', figure: 'store append, compiled writers (CPU time)', value: cg('append-compiled'), unit: 'events/s', goal: '—' });
+  figures.push({ id: 'C1p', figure: 'store append, plan loop: no `Function` (CPU time)', value: cg('append-plan'), unit: 'events/s', goal: '—' });
+  figures.push({ id: 'C2', figure: 'range scan of 7 column types, per-type copies (CPU time)', value: cg('scan-per-type'), unit: 'elements/s', goal: '—' });
+  figures.push({ id: 'C2p', figure: 'range scan of 7 column types, one function (CPU time)', value: cg('scan-shared'), unit: 'elements/s', goal: '—' });
 }
 
 // P2: simulator → LiveSession → real websocket on loopback → decoded client store (bench/p2-stream.ts).

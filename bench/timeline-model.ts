@@ -17,7 +17,7 @@ function timelineModelFigures(events: TraceEvent[], count: number): { fullMs: nu
   for (let rep = 0; store.length < count; rep++) {
     const copy = shifted(base, rep * (base.endNs + 1000));
     const n = Math.min(copy.length, count - store.length);
-    store.appendColumns(n, copy.kinds.subarray(0, n), copy.tsNs.subarray(0, n), copy.slotColumns(0, n));
+    store.appendColumns(n, copy.kinds.subarray(0, n), copy.tsNs.subarray(0, n), copy.columns(0, n));
   }
   const spans = new SpanIndex();
   spans.update(store);

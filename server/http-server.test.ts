@@ -8,6 +8,7 @@ import { LiveSession } from './hub/live-session.ts';
 import type { LiveSink, LiveSource } from './sources/live-source.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { Recorder } from './recorder/recorder.ts';
+import { typed } from '../src/trace/testing/events.ts';
 
 /** Sends nothing until stopped. */
 class Idle implements LiveSource {
@@ -108,7 +109,7 @@ describe('fusescope serve: /api/recordings (read-only)', () => {
   function sessionsDir(): string {
     const dir = mkdtempSync(join(tmpdir(), 'fusescope-sessions-'));
     const rec = new Recorder(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope'), { meta: { scenario: 'idle' } });
-    rec.appendEvents(Array.from({ length: 10 }, (_, i): TraceEvent => ({ kind: 'instant', tsNs: i * 100, task: 'x/1', name: 'tick', text: '' })));
+    rec.appendEvents(Array.from({ length: 10 }, (_, i): TraceEvent => (typed({ kind: 'instant', tsNs: i * 100, task: 'x/1', name: 'tick', text: '' }))));
     rec.close();
     writeFileSync(join(dir, '2026-01-02T00-00-00-000Z-cut.fscope'), readFileSync(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope')).subarray(0, 200));
     writeFileSync(join(dir, 'notes.txt'), 'not a recording');

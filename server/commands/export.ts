@@ -101,7 +101,7 @@ export async function exportRecordingArrow(
 
 /** Rows [fromRow, length) of `src` in `into` (a store sharing src's string table). */
 function rest(src: TraceStore, fromRow: number, into: TraceStore): TraceStore {
-  into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), src.slotColumns(fromRow));
+  into.appendColumns(src.length - fromRow, src.kinds.subarray(fromRow, src.length), src.tsNs.subarray(fromRow, src.length), src.columns(fromRow));
   return into;
 }
 

@@ -17,6 +17,7 @@ import { parseInstrumentTarget } from '../sources/instrument.ts';
 import { recordInstrument } from './record-instrument.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 import { loadFiles } from './load.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 
 export interface RecordOptions {
   source: string;
@@ -63,7 +64,7 @@ export async function runRecord(o: RecordOptions, log: (line: string) => void = 
 }
 
 /** Task of the diag events that carry import diagnostics into a recording. */
-export const IMPORT_DIAG_TASK = 'fusescope/import';
+export const IMPORT_DIAG_TASK = asTaskId('fusescope/import');
 
 /** An import diagnostic as a `diag` event at `tsNs` (the column, if any, leads the message as in formatDiag). */
 export function diagEventOf(d: ParseDiag, tsNs: number): Diag {

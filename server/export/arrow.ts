@@ -219,7 +219,7 @@ export class ArrowEventWriter {
     const n = toRow - fromRow;
     if (n <= 0) return [];
     const kinds = store.kinds.subarray(fromRow, toRow);
-    // Per field, rows [fromRow, toRow), 0 where a kind lacks it (store columns are shared slots).
+    // Per field, rows [fromRow, toRow), 0 where a kind lacks it (store columns are shared between kinds).
     const values = (key: string): Column => store.fieldValues(key, fromRow, toRow);
     const fields = this.schema.fields;
     const children = ARROW_COLUMNS.map((c, idx): Data => {

@@ -3,6 +3,7 @@ import { LiveSession, type ClientSocket } from './live-session.ts';
 import type { LiveSink, LiveSource, PaceControls } from '../sources/live-source.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
+import { typed } from '../../src/trace/testing/events.ts';
 
 /** A source emitting one fuse_send every 1000 virtual ns, stepped by the test (one batch per step). */
 class Ticker implements LiveSource {
@@ -23,7 +24,7 @@ class Ticker implements LiveSource {
   }
   advanceTo(untilNs: number): void {
     while (this.nextNs <= untilNs) {
-      this.sink!.event({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 });
+      this.sink!.event(typed({ kind: 'fuse_send', tsNs: this.nextNs, task: `app/${this.unique % 3}`, unique: this.unique, opcode: 4094, nodeId: 2, lenBytes: 72 }));
       this.nextNs += 1000;
       this.unique += 2;
     }

@@ -13,6 +13,7 @@ import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { WIRE_VERSION, encodeBatch, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
 import { SCHEMA_VERSION } from '../../src/trace/schema.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 
 /** The minimum of a websocket the session uses (ws.WebSocket fits; tests can fake it). */
@@ -56,7 +57,7 @@ interface Client {
   sentEvents: number;
 }
 
-const GAP_TASK = 'fusescope';
+const GAP_TASK = asTaskId('fusescope');
 
 export class LiveSession {
   private readonly clients = new Set<Client>();

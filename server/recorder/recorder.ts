@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { deflateRawSync, constants as zc } from 'node:zlib';
 import { TraceStore } from '../../src/trace/store.ts';
-import { StringIdMaps, slotColumnsMapped } from '../../src/trace/copy-rows.ts';
+import { StringIdMaps, columnsMapped } from '../../src/trace/copy-rows.ts';
 import { StringTable } from '../../src/trace/strings.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
@@ -127,7 +127,7 @@ export class Recorder {
   private copyRows(src: TraceStore, from: number, to: number): void {
     if (to <= from) return;
     this.markPending();
-    const cols = slotColumnsMapped(src, from, to, src.strings === this.strings ? null : this.remaps.of(src.strings));
+    const cols = columnsMapped(src, from, to, src.strings === this.strings ? null : this.remaps.of(src.strings));
     let ts = src.tsNs.subarray(from, to);
     if (ts[0]! < this.lastTsNs) ts = ts.map((t) => Math.max(t, this.lastTsNs));
     this.pending.appendColumns(to - from, src.kinds.subarray(from, to), ts, cols);

@@ -11,6 +11,7 @@
 // the order they were scheduled: the whole run is a pure function of the seed.
 
 import type { TaskBufs } from './proto.ts';
+import { asTaskId, type TaskId } from '../../src/trace/ids.ts';
 
 /** Yield this to block until `Scheduler.wake`. Any value >= 0 is a sleep in ns. */
 export const PARK = -1;
@@ -24,8 +25,11 @@ export class Proc {
   isParked = false;
   isDone = false;
   gen: ProcStep | null = null;
-  /** @param task `comm/tid`, as events print it. */
-  constructor(readonly task: string, readonly tid: number) {}
+  /** `comm/tid`, as events print it. */
+  readonly task: TaskId;
+  constructor(task: string, readonly tid: number) {
+    this.task = asTaskId(task);
+  }
 }
 
 /** In-place advances one step may make before it must yield (bounds how far a step runs ahead). */

@@ -8,6 +8,7 @@
 
 import { Fifo, PARK, type Proc, type ProcStep, type Scheduler } from './clock.ts';
 import { TaskBufs, outUnique } from './proto.ts';
+import type { TaskId } from '../../src/trace/ids.ts';
 
 /** The task's message memory (see proto.ts): its request buffer and the buffer replies are copied into. */
 export function taskBufs(proc: Proc): TaskBufs {
@@ -25,7 +26,7 @@ export class DevFuse {
    * The kernel's handler for notifications (unique 0): runs synchronously in the writing server
    * thread's context, as write(2) on /dev/fuse does; returns 0 or -errno (what write(2) returns).
    */
-  onNotify: ((bytes: Uint8Array, task: string) => number) | null = null;
+  onNotify: ((bytes: Uint8Array, task: TaskId) => number) | null = null;
 
   constructor(
     private readonly sched: Scheduler,
@@ -62,7 +63,7 @@ export class DevFuse {
   }
 
   /** A server thread writes a notification; the kernel processes it before write(2) returns. */
-  writeNotify(bytes: Uint8Array, task: string): number {
+  writeNotify(bytes: Uint8Array, task: TaskId): number {
     if (!this.onNotify) throw new Error('sim: notification with no kernel handler');
     return this.onNotify(bytes, task);
   }

@@ -14,6 +14,7 @@ import { KernelModel, type LocalBackend, type MappingCheckStats } from './kernel
 import { BLOCK_BYTES, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 import { FsServer, SERVER_DEV_ID } from './server/fs-server.ts';
 import { serverThread } from './server/server-thread.ts';
+import { NO_NODE_ID, asNodeId } from '../../src/trace/ids.ts';
 
 export { DEFAULT_SCENARIO_NAME, SCENARIOS, parseScenario, type ScenarioSpec } from './scenarios/index.ts';
 export { validateMapping } from './kernel/validate.ts';
@@ -62,7 +63,7 @@ export class Simulation {
     const fs = this.fs;
     // In-kernel handling is synchronous: one scratch area, the reply copied out to the caller's memory.
     const localBufs = new TaskBufs();
-    const localHeader: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
+    const localHeader: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: NO_NODE_ID, pid: 0 };
     const local: LocalBackend | null = !isBaseline ? null : {
       handle: (bytes, replyTo) => {
         readInHeaderInto(bytes, localHeader);
@@ -74,7 +75,7 @@ export class Simulation {
       isWrittenRange: (ino, posBytes, lenBytes) => fs.isWrittenRange(ino, posBytes, lenBytes),
     };
     this.kernel = new KernelModel(core, dev, {
-      rootNodeId: this.fs.rootNodeId, revision: s.revision, blockBytes: BLOCK_BYTES, maxBytes: MAX_FILE_BYTES,
+      rootNodeId: asNodeId(this.fs.rootNodeId), revision: s.revision, blockBytes: BLOCK_BYTES, maxBytes: MAX_FILE_BYTES,
       registeredDevs: new Set([SERVER_DEV_ID]),
       cookieValidation: s.cookieValidation !== false,
       cacheMaxBytes: s.cacheMaxBytes ?? CACHE_DEFAULT_MAX_BYTES,

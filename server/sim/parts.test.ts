@@ -10,6 +10,7 @@ import { ExtentMap } from './server/extent-map.ts';
 import { CACHE_DEFAULT_MAX_BYTES, IOMAP_BEGIN_IN_BYTES, MapType, NULL_ADDR, Opcode, encodeReply, encodeRequest } from '../../src/trace/fuse-proto.ts';
 import { MsgBuf, encodeReplyInto, outError, outLen, outUnique, readInHeaderInto, startRequest } from './proto.ts';
 import { MappingCache } from './kernel/mapping-cache.ts';
+import { asNodeId, NO_NODE_ID } from '../../src/trace/ids.ts';
 
 describe('Prng', () => {
   it('is deterministic per seed and spreads', () => {
@@ -245,10 +246,10 @@ describe('message buffers (proto.ts)', () => {
     const m = new MsgBuf();
     m.take(200).fill(0xee); // a dirty buffer: take() must zero what it hands out
     const unique = 2 ** 40 + 6, nodeId = 2 ** 33 + 5;
-    const req = startRequest(m, Opcode.IOMAP_BEGIN, unique, nodeId, 1001, IOMAP_BEGIN_IN_BYTES);
+    const req = startRequest(m, Opcode.IOMAP_BEGIN, unique, asNodeId(nodeId), 1001, IOMAP_BEGIN_IN_BYTES);
     const want = encodeRequest({ opcode: Opcode.IOMAP_BEGIN, unique: BigInt(unique), nodeid: BigInt(nodeId), uid: 0, gid: 0, pid: 1001 }, IOMAP_BEGIN_IN_BYTES);
     expect([...req]).toEqual([...want]);
-    const h = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
+    const h = { len: 0, opcode: 0, unique: 0, nodeId: NO_NODE_ID, pid: 0 };
     readInHeaderInto(req, h);
     expect(h).toEqual({ len: want.byteLength, opcode: Opcode.IOMAP_BEGIN, unique, nodeId, pid: 1001 });
     const rep = encodeReplyInto(m, -117, unique, 8, (dv, at) => dv.setUint32(at, 7, true));

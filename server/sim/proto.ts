@@ -3,6 +3,7 @@
 // halves. Layouts are upstream include/uapi/linux/fuse.h (fuse_entry_out = 40 B + fuse_attr 88 B).
 
 import { FuseDecodeError, IN_HEADER_BYTES, OUT_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { asIno, asNodeId, type Ino, type NodeId } from '../../src/trace/ids.ts';
 
 export const ENTRY_OUT_BYTES = 128;
 const ATTR_AT = 40;
@@ -15,8 +16,8 @@ export const O_RDWR = 2;
 export const O_DIRECT = 0o40000;
 
 interface EntryOut {
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   sizeBytes: number;
   mode: number;
   nlink: number;
@@ -63,8 +64,8 @@ export function readEntryOut(body: Uint8Array): EntryOut {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const a = ATTR_AT;
   return {
-    nodeId: Number(dv.getBigUint64(0, true)),
-    ino: Number(dv.getBigUint64(a, true)),
+    nodeId: asNodeId(Number(dv.getBigUint64(0, true))),
+    ino: asIno(Number(dv.getBigUint64(a, true))),
     sizeBytes: Number(dv.getBigUint64(a + 8, true)),
     mode: dv.getUint32(a + 60, true),
     nlink: dv.getUint32(a + 64, true),
@@ -195,12 +196,12 @@ export interface SimInHeader {
   len: number;
   opcode: number;
   unique: number;
-  nodeId: number;
+  nodeId: NodeId;
   pid: number;
 }
 
 /** Writes fuse_in_header (uid = gid = 0) for a request of `bodyBytes`; returns the zeroed message view. */
-export function startRequest(m: MsgBuf, opcode: number, unique: number, nodeId: number, pid: number, bodyBytes: number): Uint8Array {
+export function startRequest(m: MsgBuf, opcode: number, unique: number, nodeId: NodeId, pid: number, bodyBytes: number): Uint8Array {
   const len = IN_HEADER_BYTES + bodyBytes;
   const msg = m.take(len);
   const dv = m.dv;
@@ -216,7 +217,7 @@ export function readInHeaderInto(b: Uint8Array, h: SimInHeader): void {
   h.len = u32At(b, 0);
   h.opcode = u32At(b, 4);
   h.unique = u64At(b, 8);
-  h.nodeId = u64At(b, 16);
+  h.nodeId = asNodeId(u64At(b, 16));
   h.pid = u32At(b, 32);
 }
 

@@ -30,6 +30,7 @@ import { LineFramer, type LineSink } from '../../src/trace/import/framing.ts';
 import { Line } from '../../src/trace/import/line.ts';
 import type { ScenarioInfo } from '../../src/trace/wire.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 
 export type InstrumentTarget = { path: string } | { port: number };
 
@@ -53,7 +54,7 @@ export const DEFAULT_INSTRUMENT_LIMITS: InstrumentLimits = {
 
 /** Source-level diags (refused connections, listener errors) kept until the next drain. */
 const MAX_SOURCE_DIAGS = 100;
-const SOURCE_TASK = 'fusescope/instrument';
+const SOURCE_TASK = asTaskId('fusescope/instrument');
 /**
  * How often a run moves queued events out: a live tick's 50 ms (as the simulator's), so a client's queue
  * (20,000 events by default) fills only above 400k events/s.
@@ -117,7 +118,7 @@ class Connection implements LineSink {
     if (this.droppedLines === 0) return;
     const label = this.decoder.label;
     const gap: Gap = {
-      kind: 'gap', tsNs: this.decoder.lastTsNs, task: label,
+      kind: 'gap', tsNs: this.decoder.lastTsNs, task: asTaskId(label),
       missedEvents: this.droppedLines, fromTsNs: this.droppedFromNs, toTsNs: this.droppedToNs,
     };
     out.push(gap);

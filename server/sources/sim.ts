@@ -14,6 +14,7 @@ import { SCENARIOS, DEFAULT_SCENARIO_NAME, Simulation, parseScenario, type Scena
 import type { ScenarioInfo } from '../../src/trace/wire.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
+import { asTaskId } from '../../src/trace/ids.ts';
 
 export const DEFAULT_SCENARIO = DEFAULT_SCENARIO_NAME;
 
@@ -29,7 +30,7 @@ const DEFAULT_TICK_MS = 50;
 const DEFAULT_MAX_EVENTS_PER_TICK = 250_000;
 /** Events per batch when recording flat out: ~1 MB of event objects, flushed to disk each. */
 const FLAT_OUT_CHUNK_EVENTS = 16_384;
-const SIM_TASK = 'fusescope/sim';
+const SIM_TASK = asTaskId('fusescope/sim');
 
 export function listScenarios(user: ReadonlyMap<string, unknown>): ScenarioInfo[] {
   const builtin = Object.entries(SCENARIOS).map(([name, spec]) => ({ name, description: spec.description ?? '' }));

@@ -3,6 +3,7 @@ import { TraceStore } from '../trace/store.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { AppStore } from './app-store.ts';
 import type { FrameScheduler } from '../views/host.ts';
+import { typed } from '../trace/testing/events.ts';
 
 function fakeScheduler(): FrameScheduler & { dirty: number } {
   return { dirty: 0, markDirty() { this.dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
@@ -18,8 +19,8 @@ describe('AppStore', () => {
     notified = 0;
 
     const server = new TraceStore();
-    server.append({ kind: 'app_op_begin', tsNs: 1000, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 });
-    server.append({ kind: 'app_op_end', tsNs: 3000, task: 'dd/1', op: 'write', fd: 3, ret: 1 });
+    server.append(typed({ kind: 'app_op_begin', tsNs: 1000, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+    server.append(typed({ kind: 'app_op_end', tsNs: 3000, task: 'dd/1', op: 'write', fd: 3, ret: 1 }));
     const first = encodeBatch(server, 0, 2, 0);
     app.ingestBatch(first.frame);
     expect(app.trace.length).toBe(2);
@@ -27,7 +28,7 @@ describe('AppStore', () => {
     expect(notified).toBe(0);
     expect(sched.dirty).toBeGreaterThan(0);
 
-    server.append({ kind: 'gap', tsNs: 50e6, task: '', missedEvents: 17, fromTsNs: 40e6, toTsNs: 50e6 });
+    server.append(typed({ kind: 'gap', tsNs: 50e6, task: '', missedEvents: 17, fromTsNs: 40e6, toTsNs: 50e6 }));
     app.ingestBatch(encodeBatch(server, 2, 3, first.knownStrings).frame);
     expect(app.data.missedEvents).toBe(17);
     expect(app.gaps).toEqual([{ fromTsNs: 40e6, toTsNs: 50e6, missedEvents: 17 }]);

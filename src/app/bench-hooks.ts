@@ -74,7 +74,7 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
       // Capacity included; spanBytes includes the per-track LOD levels.
       return {
         events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length,
-        spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), cacheBytes: store.cache.byteLength(), columns: t.slotsInUse().length + 2,
+        spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), cacheBytes: store.cache.byteLength(), columns: t.columnsInUse().length + 2,
       };
     },
   };

@@ -5,6 +5,7 @@ import { diffStats, traceStats } from '../trace/compare.ts';
 import type { TraceEvent } from '../trace/schema.ts';
 import type { FrameScheduler } from '../views/host.ts';
 import { ComparePair, type CompareSide } from './compare-store.ts';
+import { typed } from '../trace/testing/events.ts';
 
 function fakeScheduler(): FrameScheduler {
   return { markDirty() {}, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
@@ -15,8 +16,8 @@ function writes(t0Ns: number, durNs: number, gapNs: number): TraceEvent[] {
   const out: TraceEvent[] = [];
   for (let i = 0; i < 2; i++) {
     const t = t0Ns + i * (durNs + gapNs);
-    out.push({ kind: 'app_op_begin', tsNs: t, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: i * 4096, lenBytes: 4096, oflags: 0 });
-    out.push({ kind: 'app_op_end', tsNs: t + durNs, task: 'dd/1', op: 'write', fd: 3, ret: 4096 });
+    out.push(typed({ kind: 'app_op_begin', tsNs: t, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: i * 4096, lenBytes: 4096, oflags: 0 }));
+    out.push(typed({ kind: 'app_op_end', tsNs: t + durNs, task: 'dd/1', op: 'write', fd: 3, ret: 4096 }));
   }
   return out;
 }

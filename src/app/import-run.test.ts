@@ -11,6 +11,7 @@ import { Recorder } from '../../server/recorder/recorder.ts';
 import { runImport, type NamedSource } from './import-run.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
 import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { typed } from '../trace/testing/events.ts';
 
 const FIXTURE = 'fixtures/real/fuse2fs-hardlink';
 
@@ -89,7 +90,7 @@ describe('import worker job (runImport)', () => {
     const path = join(dir, 'r.fscope');
     const rec = new Recorder(path, { meta: { scenario: 'test' }, maxRowsPerChunk: 1000 });
     const events = Array.from({ length: 5000 }, (_, i) => ({ kind: 'instant' as const, tsNs: i * 10, task: `t/${i % 3}`, name: `n${i % 7}`, text: '' }));
-    rec.appendEvents(events);
+    rec.appendEvents(typed(events));
     rec.close();
     const bytes = new Uint8Array(readFileSync(path));
     const { store, msgs } = await run([blobSource('renamed.bin', new Blob([bytes]))]);

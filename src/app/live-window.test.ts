@@ -11,6 +11,7 @@ import {
   DEFAULT_WINDOW_EVENTS, MAX_WINDOW_EVENTS, MIN_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, evictToWindow, evictionThreshold,
   RESERVE_AFTER_ROWS, formatWindow, hardCapRows, rebuildBudget, rebuildCut, remapRow, remapSelection, shouldEvict,
 } from './live-window.ts';
+import { asIno } from '../trace/ids.ts';
 
 const fakeScheduler = (): FrameScheduler => ({ markDirty() {}, scheduleAction(a) { a(); }, addRenderer: () => () => {} });
 
@@ -250,7 +251,7 @@ describe('live window: AppStore', () => {
     expect(spanId).toBeGreaterThanOrEqual(0);
     const event = s.app.trace.get(row);
     s.app.setHover({ spanId, mergedCount: 1, paletteIdx: 0, clientXPx: 1, clientYPx: 1 });
-    s.app.setHoverLink(0, 12);
+    s.app.setHoverLink(0, asIno(12));
     s.send(10); // 1280 rows → keeps the newest 750 (a small window is rebuilt in one step)
     expect(s.app.data.evictions).toBe(1);
     expect(s.app.data.evictedEvents).toBe(530);

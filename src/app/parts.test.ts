@@ -7,12 +7,13 @@ import { TraceSession } from './trace-session.ts';
 import { ViewState } from './view-state.ts';
 import { Replay } from './replay.ts';
 import { SourceStatus } from './source-status.ts';
+import { typed } from '../trace/testing/events.ts';
 
 /** A write by dd/1 from 1000 to 3000 ns, as one wire batch. */
 function oneWrite(): Uint8Array {
   const server = new TraceStore();
-  server.append({ kind: 'app_op_begin', tsNs: 1000, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 });
-  server.append({ kind: 'app_op_end', tsNs: 3000, task: 'dd/1', op: 'write', fd: 3, ret: 1 });
+  server.append(typed({ kind: 'app_op_begin', tsNs: 1000, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+  server.append(typed({ kind: 'app_op_end', tsNs: 3000, task: 'dd/1', op: 'write', fd: 3, ret: 1 }));
   return encodeBatch(server, 0, 2, 0).frame;
 }
 

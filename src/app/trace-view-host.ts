@@ -18,6 +18,7 @@ import type { CacheIndex } from '../trace/derive/cache.ts';
 import { TraceSession } from './trace-session.ts';
 import { ViewState, type FollowEnd } from './view-state.ts';
 import { SourceStatus, type OpenedFile } from './source-status.ts';
+import type { Ino } from '../trace/ids.ts';
 
 /** Counter refresh: chrome counters update at most 4×/s (style.md §4). */
 export const COUNTER_PERIOD_MS = 250;
@@ -85,7 +86,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   get selectedSpanId(): number { return this.view.selectedSpanId; }
   get selectedRow(): number { return this.view.selectedRow; }
   get hoverLockIdx(): number { return this.view.hoverLockIdx; }
-  get hoverIno(): number { return this.view.hoverIno; }
+  get hoverIno(): Ino { return this.view.hoverIno; }
   get cursorNs(): number { return this.view.cursorNs; }
   get pinnedTasks(): readonly string[] { return this.view.pinnedTasks; }
   get query(): string { return this.view.query; }
@@ -101,7 +102,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   setHover(hover: HoverInfo): void { this.view.setHover(hover); }
   select(spanId: number): void { this.view.select(spanId); }
   selectRow(row: number): void { this.view.selectRow(row); }
-  setHoverLink(lockIdx: number, ino: number): void { this.view.setHoverLink(lockIdx, ino); }
+  setHoverLink(lockIdx: number, ino: Ino): void { this.view.setHoverLink(lockIdx, ino); }
   togglePin(task: string): void { this.view.togglePin(task); }
   setArea(fromNs: number, toNs: number): void { this.view.setArea(fromNs, toNs); }
   reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void { this.status.reportDraw(stats); }

@@ -13,6 +13,7 @@ import { remapRow, remapSelection, type WindowedTrace } from './live-window.ts';
 import type { TraceSession } from './trace-session.ts';
 
 import type { Theme } from '../render/palette.ts';
+import { UNKNOWN_INO, type Ino } from '../trace/ids.ts';
 export type { Theme };
 /** `f` shows the selection with this much of its duration as margin on each side. */
 const FOCUS_MARGIN_FRACTION = 0.25;
@@ -50,7 +51,7 @@ export class ViewState {
   /** A row asked for (URL) that has not arrived yet; selected when it does. */
   pendingRow = -1;
   hoverLockIdx = -1;
-  hoverIno = 0;
+  hoverIno = UNKNOWN_INO;
   cursorNs = Number.NaN;
   pinnedTasks: readonly string[] = [];
   areaFromNs = Number.NaN;
@@ -133,7 +134,7 @@ export class ViewState {
     this.selectedSpanId = -1;
     this.selectedRow = -1;
     this.hoverLockIdx = -1;
-    this.hoverIno = 0;
+    this.hoverIno = UNKNOWN_INO;
     this.followNow();
   }
 
@@ -216,7 +217,7 @@ export class ViewState {
     setRange(fromNs - marginNs, toNs + marginNs, true);
   }
 
-  setHoverLink(lockIdx: number, ino: number): void {
+  setHoverLink(lockIdx: number, ino: Ino): void {
     if (lockIdx === this.hoverLockIdx && ino === this.hoverIno) return;
     this.hoverLockIdx = lockIdx;
     this.hoverIno = ino;

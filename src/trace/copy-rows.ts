@@ -1,18 +1,18 @@
-// Copies rows between stores whose string tables differ: string-id slots are remapped through an
+// Copies rows between stores whose string tables differ: string-id columns are remapped through an
 // id map (built once per source table and extended as it grows), every other column is copied as is.
-import { SLOT_IS_STR } from './slots.ts';
+import { COLUMN_IS_STR } from './columns.ts';
 import type { Column, TraceStore } from './store.ts';
 import type { StringTable } from './strings.ts';
 
-/** Rows [fromRow, toRow) of `src` as slot columns, string ids mapped through `idMap` (null: kept). */
-export function slotColumnsMapped(src: TraceStore, fromRow: number, toRow: number, idMap: ArrayLike<number> | null): Map<number, Column> {
-  const cols = src.slotColumns(fromRow, toRow);
+/** Rows [fromRow, toRow) of `src` as columns, string ids mapped through `idMap` (null: kept). */
+export function columnsMapped(src: TraceStore, fromRow: number, toRow: number, idMap: ArrayLike<number> | null): Map<number, Column> {
+  const cols = src.columns(fromRow, toRow);
   if (idMap) {
-    for (const [slot, c] of cols) {
-      if (!SLOT_IS_STR[slot]) continue;
+    for (const [column, c] of cols) {
+      if (!COLUMN_IS_STR[column]) continue;
       const out = new Uint32Array(toRow - fromRow);
       for (let i = 0; i < out.length; i++) out[i] = idMap[c[i]!]!;
-      cols.set(slot, out);
+      cols.set(column, out);
     }
   }
   return cols;
@@ -55,7 +55,7 @@ export class RowCopier {
   copy(src: TraceStore, fromRow = 0, toRow = src.length): void {
     if (toRow <= fromRow) return;
     const map = src.strings === this.dst.strings ? null : this.maps.of(src.strings);
-    const cols = slotColumnsMapped(src, fromRow, toRow, map);
+    const cols = columnsMapped(src, fromRow, toRow, map);
     this.dst.appendColumns(toRow - fromRow, src.kinds.subarray(fromRow, toRow), src.tsNs.subarray(fromRow, toRow), cols);
   }
 }

@@ -1,6 +1,6 @@
 // An append-only typed column that grows by doubling; `data` may be longer than `length`.
 
-import { perType, type TypedArrayCtor } from './per-type.ts';
+import { perType, type TypedArrayCtor } from './codegen.ts';
 
 export type TypedArray = Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
 /** The constructor of arrays of type T. */
@@ -13,7 +13,7 @@ export function resized<T extends TypedArray>(a: T, length: number): T {
   return next;
 }
 
-/** Growable.push; compiled per array type (per-type.ts), so it uses only `this`. */
+/** Growable.push; compiled per array type (codegen.ts), so it uses only `this`. */
 function push(this: Growable<TypedArray>, v: number): void {
   if (this.length === this.data.length) this.data = this.grownData();
   this.data[this.length++] = v;

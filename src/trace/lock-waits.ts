@@ -7,11 +7,12 @@
 
 import { KIND_CODE } from './schema.ts';
 import type { Column, TraceStore } from './store.ts';
+import type { Ino, NodeId } from './ids.ts';
 
 /** The columns lockKeyAt reads. */
-interface LockCols { lock: Column; nodeId: Column; ino: Column; addrHi: Column; addrLo: Column }
+interface LockCols { lock: Column; nodeId: ArrayLike<NodeId>; ino: ArrayLike<Ino>; addrHi: Column; addrLo: Column }
 export function lockCols(store: TraceStore): LockCols {
-  return { lock: store.col('lock'), nodeId: store.fieldCol('nodeId'), ino: store.fieldCol('ino'), addrHi: store.col('lockAddrHi'), addrLo: store.col('lockAddrLo') };
+  return { lock: store.col('lock'), nodeId: store.nodeIdCol(), ino: store.inoCol(), addrHi: store.col('lockAddrHi'), addrLo: store.col('lockAddrLo') };
 }
 /**
  * Which lock a lock row names: a fuse inode's lock by its nodeId; a kernel filesystem's (nodeId

@@ -5,7 +5,10 @@
 //
 // Times: `tsNs` is integer nanoseconds relative to the recording's `originNs` (a bigint kept by the
 // store), so Float64 holds it exactly for ~104 days. Offsets and lengths are bytes. 64-bit disk
-// addresses are bigint (all-ones = FUSE_IOMAP_NULL_ADDR).
+// addresses are bigint (all-ones = FUSE_IOMAP_NULL_ADDR). Ids are branded (ids.ts): a NodeId is
+// not an Ino is not a number, at compile time only.
+import { NO_NODE_ID, type NodeId, type Ino, type TaskId } from './ids.ts';
+
 
 /** Bump on any change to kinds, fields or their column types; see docs/format-changelog.md. */
 export const SCHEMA_VERSION = 2;
@@ -47,7 +50,7 @@ interface Base {
   /** ns since the recording's originNs. */
   tsNs: number;
   /** `comm/tid` of the task the event happened in (app thread, server thread, kworker). */
-  task: string;
+  task: TaskId;
 }
 
 /** A mapping (struct fuse_iomap_io), flattened. */
@@ -85,7 +88,7 @@ export interface FuseSend extends Base {
   kind: 'fuse_send';
   unique: number;
   opcode: number;
-  nodeId: number;
+  nodeId: NodeId;
   /** fuse_in_header.len: header + body. */
   lenBytes: number;
 }
@@ -94,7 +97,7 @@ export interface FuseRecv extends Base {
   kind: 'fuse_recv';
   unique: number;
   opcode: number;
-  nodeId: number;
+  nodeId: NodeId;
 }
 /** The server writes the reply; the kernel ends the request (fuse:fuse_request_end). */
 export interface FuseReply extends Base {
@@ -110,15 +113,15 @@ export interface FuseReply extends Base {
 export interface FuseNotify extends Base {
   kind: 'fuse_notify';
   notifyCode: number;
-  nodeId: number;
+  nodeId: NodeId;
   /** What the kernel answered: 0 or -errno. */
   error: number;
 }
 /** iomap_begin entered for a fuse inode (fuse_iomap_begin). */
 export interface IomapBegin extends Base {
   kind: 'iomap_begin';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   /** Filesystem device as a 32-bit dev_t (major << 20 | minor); for fuse the connection; 0 = unknown. */
   fsDev: number;
   opflags: number;
@@ -128,8 +131,8 @@ export interface IomapBegin extends Base {
 /** One slot of the mapping the iteration got, from a BEGIN reply or the cache. */
 export interface IomapMap extends Base, MapFields {
   kind: 'iomap_map';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   slot: Slot;
   source: MapSource;
   /** Validity cookie stamped on the mapping (0 = always valid). */
@@ -138,8 +141,8 @@ export interface IomapMap extends Base, MapFields {
 /** The iteration finished with the mapping (iomap_iter advanced). */
 export interface IomapIterEnd extends Base {
   kind: 'iomap_iter_end';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   posBytes: number;
   lenBytes: number;
   processedBytes: number;
@@ -149,8 +152,8 @@ export interface IomapIterEnd extends Base {
 /** FUSE_IOMAP_END is about to be sent (fuse_iomap_end). */
 export interface IomapEnd extends Base, MapFields {
   kind: 'iomap_end';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   opflags: number;
   posBytes: number;
   lenBytes: number;
@@ -159,8 +162,8 @@ export interface IomapEnd extends Base, MapFields {
 /** An ioend was processed (fuse_iomap_ioend); `sent` says whether FUSE_IOMAP_IOEND went out. */
 export interface IomapIoend extends Base {
   kind: 'iomap_ioend';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   posBytes: number;
   writtenBytes: number;
   ioendFlags: number;
@@ -173,15 +176,15 @@ export interface IomapIoend extends Base {
 /** A mapping failed kernel validation (fuse_iomap_bad_data). */
 export interface IomapBadData extends Base {
   kind: 'iomap_bad_data';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   message: string;
   error: number;
 }
 export interface CacheLookup extends Base, MapFields {
   kind: 'cache_lookup';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   fork: Fork;
   posBytes: number;
   lenBytes: number;
@@ -196,8 +199,8 @@ export interface CacheLookup extends Base, MapFields {
 }
 export interface CacheUpsert extends Base, MapFields {
   kind: 'cache_upsert';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   fork: Fork;
   /** ic_seq after the upsert. */
   seq: number;
@@ -206,8 +209,8 @@ export interface CacheUpsert extends Base, MapFields {
 }
 export interface CacheInval extends Base {
   kind: 'cache_inval';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   fork: Fork;
   posBytes: number;
   /** Range length; Infinity-free: to-EOF ranges are given as (maxbytes - pos). */
@@ -218,8 +221,8 @@ export interface CacheInval extends Base {
 /** A revalidation found the cookie stale (fuse_iomap_invalid). */
 export interface CacheStale extends Base, MapFields {
   kind: 'cache_stale';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   posBytes: number;
   oldCookie: number;
   newCookie: number;
@@ -227,45 +230,45 @@ export interface CacheStale extends Base, MapFields {
 /** A whole fork was dropped (size cap overflow, whole-file invalidation, eviction). */
 export interface CacheDrop extends Base {
   kind: 'cache_drop';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   fork: Fork;
   reason: DropReason;
 }
 /** The kernel instantiated a fuse_inode for a nodeid (iget). */
 export interface InodeNew extends Base {
   kind: 'inode_new';
-  nodeId: number;
+  nodeId: NodeId;
   /** On-disk inode number from evidence (a reply's st_ino, an inode-bearing event); 0 = unknown. */
-  ino: number;
+  ino: Ino;
   path: string;
   /** A nodeid known to name the same on-disk inode (a LINK's source), 0 = none known. */
-  aliasOf: number;
+  aliasOf: NodeId;
 }
 /** An entry reply bound `path` to `nodeId` (lookup count +1). */
 export interface InodeLookup extends Base {
   kind: 'inode_lookup';
-  nodeId: number;
+  nodeId: NodeId;
   /** As in InodeNew: 0 = unknown. */
-  ino: number;
+  ino: Ino;
   path: string;
   nlookup: number;
   /** As in InodeNew. */
-  aliasOf: number;
+  aliasOf: NodeId;
 }
 export interface InodeForget extends Base {
   kind: 'inode_forget';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   nlookup: number;
 }
 interface LockFields extends Base {
   lock: LockName;
   mode: LockMode;
   /** The fuse_inode owning the lock (0 = unknown). */
-  nodeId: number;
+  nodeId: NodeId;
   /** 0 = unknown. */
-  ino: number;
+  ino: Ino;
   /** The lock's kernel address when the trace showed it (lock:contention_*), 0 = not traced. */
   lockAddr: bigint;
 }
@@ -289,8 +292,8 @@ export interface LockContention extends Base {
 export interface FsOp extends Base {
   kind: 'fs_op';
   name: string;
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   fsDev: number;
   posBytes: number;
   lenBytes: number;
@@ -304,15 +307,15 @@ export interface FsOp extends Base {
 /** The kernel set a nodeid up as an iomap file (fuse_iomap_init_inode); its state flags (InodeState). */
 export interface InodeIomap extends Base {
   kind: 'inode_iomap';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   inodeFlags: number;
 }
 /** The kernel evicted the inode of a nodeid (fuse_iomap_evict_inode). */
 export interface InodeEvict extends Base {
   kind: 'inode_evict';
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
 }
 /** Any event a source does not understand field by field (kept, never dropped). */
 export interface Instant extends Base {
@@ -425,8 +428,8 @@ export const ADDED_FIELDS: { readonly [K in EventKind]?: Readonly<Partial<Omit<E
   cache_lookup: { rawType: '', forkAbsent: false },
   cache_upsert: { rawType: '', rejected: false },
   cache_stale: { rawType: '' },
-  inode_new: { aliasOf: 0 },
-  inode_lookup: { aliasOf: 0 },
+  inode_new: { aliasOf: NO_NODE_ID },
+  inode_lookup: { aliasOf: NO_NODE_ID },
   lock_wait: { lockAddr: 0n },
   lock_acquire: { lockAddr: 0n },
   lock_release: { lockAddr: 0n },

@@ -8,6 +8,7 @@ import { SpanIndex, SpanKind, SPAN_SUBROW, SUBROW_COUNT, fsInodeLabel } from './
 import { importText } from './import/testing.ts';
 import { ev } from './testing/events.ts';
 import { MapType } from './fuse-proto.ts';
+import { asIno } from './ids.ts';
 
 const dir = '../../fixtures/real/kernel-fs/';
 const text = (f: string): string => readFileSync(new URL(dir + f, import.meta.url), 'utf8');
@@ -126,7 +127,7 @@ describe('kernel filesystem steps on per-inode lanes (synthetic)', () => {
     const spans = new SpanIndex();
     spans.update(store);
     expect([0, 1, 2, 3].map((id) => laneName(spans, id))).toEqual(['dev 7:0 ino 0xc', 'dev 7:1 ino 0xc', 'dev 7:0 ino 0x1000000000c', 'dev 7:0 ino 0xc']);
-    expect(fsInodeLabel((259 << 20) | 3, 0x1a)).toBe('dev 259:3 ino 0x1a');
+    expect(fsInodeLabel((259 << 20) | 3, asIno(0x1a))).toBe('dev 259:3 ino 0x1a');
   });
 
   it('a fuse-iomap step (nodeId ≠ 0) and a step with an unknown device stay on their task lane', () => {

@@ -11,6 +11,7 @@ import { AliasIndex } from './derive/aliases.ts';
 import { aggregateArea } from './derive/aggregate.ts';
 import { summarize } from './summary.ts';
 import { accountRun } from './accounting.ts';
+import { asNodeId } from './ids.ts';
 
 function load(complete: boolean): { store: TraceStore; spans: SpanIndex; locks: LockIndex } {
   const store = new TraceStore();
@@ -100,8 +101,8 @@ describe('spans the trace shows, and only those', () => {
     // if that hold were drawn to the end of the trace: its end is not traced, so no overlap.
     expect(exclusiveOverlaps(locks, spans)).toEqual([]);
     expect(countUnendedWriteHolds(locks, spans)).toBe(2); // the inferred one and dd/102's begun-before one
-    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [2, 3])).toBe(2); // ino 12's nodeids
-    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [7])).toBe(0);
+    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [2, 3].map(asNodeId))).toBe(2); // ino 12's nodeids
+    expect(countUnendedWriteHolds(locks, spans, 'i_rwsem', [7].map(asNodeId))).toBe(0);
     // The area selection times the one request that ended (50 ns) and counts the open one apart.
     const area = aggregateArea(spans, store, new AliasIndex(), 1000, 2400);
     expect([area.requests, area.openRequests, area.byOpcode.map((r) => [r.count, r.totalNs])]).toEqual([2, 1, [[1, 50]]]);

@@ -31,6 +31,7 @@ import type { TraceStore } from './store.ts';
 import { Growable, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
+import type { NodeId, Ino } from './ids.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -113,7 +114,7 @@ export interface Lane {
 }
 
 /** A kernel filesystem's inode as the kernel's iomap tracepoints print it: `dev 7:0 ino 0xc`. */
-export function fsInodeLabel(fsDev: number, ino: number): string {
+export function fsInodeLabel(fsDev: number, ino: Ino): string {
   // fsDev is the kernel's internal dev_t: major << 20 | minor.
   return `dev ${fsDev >>> 20}:${fsDev & 0xfffff} ino 0x${ino.toString(16)}`;
 }
@@ -126,7 +127,7 @@ const K = KIND_CODE;
 const PHASE_END = ENUMS.phase.indexOf('end');
 /** A lock's key within a lane: nodeId × 8 + lock enum index (exact for nodeIds < 2^50). */
 /** A lock per task: a fuse inode's by nodeId; a kernel filesystem's (nodeId 0) by its ino (negative keys). */
-const lockKey = (lock: number, nodeId: number, ino: number): number => (nodeId !== 0 ? nodeId * 8 + lock : -(ino * 8 + lock) - 1);
+const lockKey = (lock: number, nodeId: NodeId, ino: Ino): number => (nodeId !== 0 ? nodeId * 8 + lock : -(ino * 8 + lock) - 1);
 /** In a lane's lock maps: the key was seen and its span closed. */
 const CLOSED = -1;
 
@@ -214,7 +215,7 @@ export class SpanIndex {
   }
 
   /** The 'fs' lane of a kernel filesystem's inode (fsDev as a 32-bit dev_t, ino). */
-  fsLaneOf(fsDev: number, ino: number): number {
+  fsLaneOf(fsDev: number, ino: Ino): number {
     if (fsDev === this.lastFsDev && ino === this.lastFsIno) return this.lastFsLane;
     let byIno = this.fsLaneByDev.get(fsDev);
     if (byIno === undefined) this.fsLaneByDev.set(fsDev, (byIno = new Map()));
@@ -440,8 +441,8 @@ export class SpanIndex {
     const task = store.col('task');
     const unique = store.fieldCol('unique');
     const opcode = store.col('opcode');
-    const nodeId = store.fieldCol('nodeId');
-    const ino = store.fieldCol('ino');
+    const nodeId = store.nodeIdCol();
+    const ino = store.inoCol();
     const fsDev = store.col('fsDev');
     const lock = store.col('lock');
     const mode = store.col('mode');

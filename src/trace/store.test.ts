@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { SLOT_COUNT, SLOT_LAYOUT, STORAGE_KEYS, checkedLayout, proposeLayout, slotOf } from './slots.ts';
+import { COLUMN_COUNT, COLUMN_LAYOUT, STORAGE_KEYS, checkedLayout, proposeLayout, columnOf } from './columns.ts';
 
-/** Wire v3's table as schema 1 wrote it: recordings of that time name columns by these slots. */
+/** Wire v3's table as schema 1 wrote it: recordings of that time name columns by their index in it. */
 const SCHEMA1_LAYOUT = [
   ['posBytes', 'unique', 'ret', 'missedEvents'],
   ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs'],
@@ -71,7 +71,7 @@ describe('TraceStore', () => {
 
   it('rejects an enum value the schema does not know, leaving nothing of the row behind', () => {
     const s = new TraceStore();
-    // task and lock are written before mode fails; the next row's kind (instant) has nothing in lock's slot.
+    // task and lock are written before mode fails; the next row's kind (instant) has nothing in lock's column.
     expect(() => s.append(ev('lock_wait', 1, 't/1', { lock: 'invalidate_lock', mode: 'X' as never }))).toThrow(/mode/);
     expect(s.length).toBe(0);
     s.append(ev('instant', 2, 't/1'));
@@ -118,28 +118,28 @@ describe('TraceStore', () => {
     expect([wide.get(0), wide.get(1)]).toMatchObject([{ fd: 70_000 }, { fd: -1 }]);
   });
 
-  it('keeps fields of different kinds in shared slots without mixing them up', () => {
-    // Every slot with several keys: one event per key, each with a distinct nonzero value.
+  it('keeps fields of different kinds in shared columns without mixing them up', () => {
+    // Every column with several keys: one event per key, each with a distinct nonzero value.
     const s = new TraceStore();
     const events = [...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))];
     s.appendAll(events);
     events.forEach((e, i) => expect(s.get(i)).toEqual(e));
-    // A row pays for slots, not fields: every slot is used, and there are fewer than keys.
-    expect(s.slotsInUse().length).toBe(SLOT_COUNT);
-    expect(SLOT_COUNT).toBeLessThan(STORAGE_KEYS.length);
+    // A row pays for columns, not fields: every column is used, and there are fewer than keys.
+    expect(s.columnsInUse().length).toBe(COLUMN_COUNT);
+    expect(COLUMN_COUNT).toBeLessThan(STORAGE_KEYS.length);
   });
 
-  it('keeps the slot table that wire v3 and its recordings were written with, and refuses a bad one', () => {
+  it('keeps the column table that wire v3 and its recordings were written with, and refuses a bad one', () => {
     // Schema 1's keys sit where the colouring put them for schema 1 (the keys it had: proposeLayout
-    // over today's schema may differ); later keys only joined existing slots.
+    // over today's schema may differ); later keys only joined existing columns.
     const schema2 = new Set(['aliasOf', 'inodeFlags', 'fsDev', 'forkAbsent', 'rawType', 'rejected']);
-    expect(SLOT_LAYOUT.map((keys) => keys.filter((k) => !schema2.has(k)))).toEqual(SCHEMA1_LAYOUT);
+    expect(COLUMN_LAYOUT.map((keys) => keys.filter((k) => !schema2.has(k)))).toEqual(SCHEMA1_LAYOUT);
     expect(proposeLayout().flat().length).toBe(STORAGE_KEYS.length);
-    const without = (key: string): string[][] => SLOT_LAYOUT.map((keys) => keys.filter((k) => k !== key));
-    expect(() => checkedLayout(without('mapDev'))).toThrow('no slot for mapDev');
-    expect(() => checkedLayout([...SLOT_LAYOUT, ['mapDev']])).toThrow('mapDev unknown or twice');
+    const without = (key: string): string[][] => COLUMN_LAYOUT.map((keys) => keys.filter((k) => k !== key));
+    expect(() => checkedLayout(without('mapDev'))).toThrow('no column for mapDev');
+    expect(() => checkedLayout([...COLUMN_LAYOUT, ['mapDev']])).toThrow('mapDev unknown or twice');
     // posBytes and lenBytes are both in app_op_begin; task (a string id) beside fd (a number).
-    expect(() => checkedLayout([...without('lenBytes').map((keys) => (keys.includes('posBytes') ? [...keys, 'lenBytes'] : keys))])).toThrow('app_op_begin has two keys in one slot');
+    expect(() => checkedLayout([...without('lenBytes').map((keys) => (keys.includes('posBytes') ? [...keys, 'lenBytes'] : keys))])).toThrow('app_op_begin has two keys in one column');
     expect(() => checkedLayout(without('fd').map((keys) => (keys.includes('task') ? [...keys, 'fd'] : keys)))).toThrow('mixes string ids and numbers');
   });
 
@@ -152,10 +152,10 @@ describe('TraceStore', () => {
     const compiled = new TraceStore();
     const planned = new TraceStore();
     for (const e of events) { compiled.append(e); planned.appendByPlan(e); }
-    expect(compiled.slotsInUse()).toEqual(planned.slotsInUse());
-    for (const slot of planned.slotsInUse()) {
-      expect(compiled.slotCol(slot).constructor, `slot ${slot}`).toBe(planned.slotCol(slot).constructor);
-      expect(Array.from(compiled.slotCol(slot).subarray(0, compiled.length)), `slot ${slot}`).toEqual(Array.from(planned.slotCol(slot).subarray(0, planned.length)));
+    expect(compiled.columnsInUse()).toEqual(planned.columnsInUse());
+    for (const column of planned.columnsInUse()) {
+      expect(compiled.colAt(column).constructor, `column ${column}`).toBe(planned.colAt(column).constructor);
+      expect(Array.from(compiled.colAt(column).subarray(0, compiled.length)), `column ${column}`).toEqual(Array.from(planned.colAt(column).subarray(0, planned.length)));
     }
     events.forEach((e, i) => expect(compiled.get(i)).toEqual(planned.get(i)));
     expect(() => compiled.append(ev('lock_wait', 3e6, 't/1', { mode: 'X' as never }))).toThrow(/mode/);
@@ -176,7 +176,7 @@ describe('TraceStore', () => {
     const s = new TraceStore();
     s.appendAll([ev('app_op_begin', 1, 'dd/1', { lenBytes: 7 })]);
     const lens = new Float64Array([1.5, 4096, 2 ** 33]);
-    s.appendColumns(3, new Uint8Array([0, 0, 0]), new Float64Array([2, 3, 4]), new Map([[slotOf('lenBytes'), lens]]));
+    s.appendColumns(3, new Uint8Array([0, 0, 0]), new Float64Array([2, 3, 4]), new Map([[columnOf('lenBytes'), lens]]));
     expect(Array.from(s.col('lenBytes').subarray(0, 4))).toEqual([7, 1.5, 4096, 2 ** 33]);
     expect(s.byteLength()).toBeGreaterThan(s.bytesPerRow() * s.length);
     s.trim();

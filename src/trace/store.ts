@@ -1,33 +1,34 @@
-// The columnar event store: `kind` and `tsNs` columns, plus one typed-array column per storage
-// slot (slots.ts): fields that never occur in the same kind share a slot, so a row pays for its
+// The columnar event store: `kind` and `tsNs` columns, plus one typed-array column per index of
+// the storage column layout (columns.ts): fields that never occur in the same kind share a column, so a row pays for its
 // own kind's fields, not for all 61 storage keys of the schema. Rows are append-only and in nondecreasing
 // tsNs order, so a binary search on tsNs is the time index (O(log n)). Every append bumps
 // `version` so views can memoize on it.
 //
 // Reading: `col(key)[row]` is the value of `key` where kind[row] has that field (KIND_HAS), and
-// meaningless elsewhere (another kind's field may live in the same slot); code that reads a
+// meaningless elsewhere (another kind's field may live in the same column); code that reads a
 // column across kinds checks the kind first. `fieldValues(key)` gives a masked, schema-typed copy.
 //
-// Memory: a slot starts as a Uint8Array and is widened the first time a value does not fit, to
+// Memory: a column starts as a Uint8Array and is widened the first time a value does not fit, to
 // the narrowest exact type that holds the old type's range and the new values (TYPES below), so
-// a slot costs what its largest value needs. Readers never assume the array type. Capacity grows
+// a column costs what its largest value needs. Readers never assume the array type. Capacity grows
 // by 1.5× (less slack than doubling) and `trim()` drops the slack once a file is fully loaded.
 //
 //   row:     0      1      2      …  length-1
 //   kind:  [u8 ] [u8 ] [u8 ]        kind code (schema KINDS index)
 //   tsNs:  [f64] [f64] [f64]        ns since originNs, nondecreasing
-//   slot s [   ] [   ] [   ]        SLOT_KEYS[s]: each row's value of the key its kind keeps in s
+//   col c: [   ] [   ] [   ]        COLUMN_KEYS[c]: each row's value of the key its kind keeps in c
 
 import {
   ENUMS, FIELD_TYPES, KIND_CODE, KIND_FIELDS, KINDS,
   type ColumnType, type EnumName, type EventKind, type FieldName, type TraceEvent,
 } from './schema.ts';
 import { StringTable } from './strings.ts';
-import { feedbackTag, perType, type TypedArrayCtor } from './per-type.ts';
+import { asIno, asNodeId, asTaskId, type Ino, type NodeId, type TaskId } from './ids.ts';
+import { WriteTag as Tag, compileKindWriter, perType, type FieldPlan, type KindWriter, type TypedArrayCtor } from './codegen.ts';
 import { searchSorted } from './sorted.ts';
-import { KIND_HAS, KIND_SLOT_KEY, SLOT_COUNT, SLOT_KEYS, columnKeys, columnTypeOfKey, slotOf } from './slots.ts';
+import { KIND_HAS, KIND_COLUMN_KEY, COLUMN_COUNT, COLUMN_KEYS, columnKeys, columnTypeOfKey, columnOf } from './columns.ts';
 
-export { columnKeys, columnTypeOfKey } from './slots.ts';
+export { columnKeys, columnTypeOfKey } from './columns.ts';
 
 export type Column = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
 export type ColumnCtor = new (length: number) => Column;
@@ -36,7 +37,7 @@ const INITIAL_CAPACITY = 1024;
 const U64_ALL_ONES = 0xffff_ffff_ffff_ffffn;
 const GROWTH = 1.5;
 
-/** Array types a slot may be stored as, narrowest first, with the integers each holds exactly. */
+/** Array types a column may be stored as, narrowest first, with the integers each holds exactly. */
 const TYPES: readonly { ctor: ColumnCtor; min: number; max: number }[] = [
   { ctor: Uint8Array, min: 0, max: 0xff },
   { ctor: Int8Array, min: -0x80, max: 0x7f },
@@ -48,7 +49,7 @@ const TYPES: readonly { ctor: ColumnCtor; min: number; max: number }[] = [
 ];
 /** The array types of the lattice (wire element types are checked against these). */
 export const COLUMN_TYPES: readonly ColumnCtor[] = TYPES.map((t) => t.ctor);
-/** Unsigned integer types only: what a string-id slot may be stored as. */
+/** Unsigned integer types only: what a string-id column may be stored as. */
 export const ID_COLUMN_TYPES: readonly ColumnCtor[] = [Uint8Array, Uint16Array, Uint32Array];
 
 function typeInfo(ctor: ColumnCtor): (typeof TYPES)[number] {
@@ -76,7 +77,7 @@ function scanRange(values: ArrayLike<number>, from: number, to: number): { min: 
   }
   return { min, max, integral };
 }
-// The wire encoder scans every column of every batch: one copy per array type (per-type.ts)
+// The wire encoder scans every column of every batch: one copy per array type (codegen.ts)
 // keeps the loop monomorphic.
 const scanRangeFor = perType(scanRange);
 /** scanRange of a column, through the copy compiled for its array type. */
@@ -108,21 +109,21 @@ function resize(col: Column, capacity: number, usedRows: number, ctor = col.cons
 
 /**
  * Rows given as one column per storage key (wire v1/v2 batches, whose columns were per field,
- * zero where a kind lacks the field) as slot columns: each row takes the value of the key its
- * kind keeps in the slot.
+ * zero where a kind lacks the field) as columns: each row takes the value of the key its
+ * kind keeps in the column.
  */
-export function slotsFromKeyColumns(rowCount: number, kinds: Uint8Array, byKey: ReadonlyMap<string, ArrayLike<number>>): Map<number, Column> {
+export function columnsFromKeyColumns(rowCount: number, kinds: Uint8Array, byKey: ReadonlyMap<string, ArrayLike<number>>): Map<number, Column> {
   const out = new Map<number, Column>();
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (!SLOT_KEYS[slot]!.some((k) => byKey.has(k))) continue;
+  for (let column = 0; column < COLUMN_COUNT; column++) {
+    if (!COLUMN_KEYS[column]!.some((k) => byKey.has(k))) continue;
     let col: Float64Array | null = null;
     for (let row = 0; row < rowCount; row++) {
-      const key = KIND_SLOT_KEY[kinds[row]!]?.[slot];
+      const key = KIND_COLUMN_KEY[kinds[row]!]?.[column];
       const v = key ? byKey.get(key)?.[row] : undefined;
       if (v === undefined || v === 0) continue;
       (col ??= new Float64Array(rowCount))[row] = v;
     }
-    if (col) out.set(slot, narrowed(col, rowCount));
+    if (col) out.set(column, narrowed(col, rowCount));
   }
   return out;
 }
@@ -135,16 +136,6 @@ function narrowed(col: Float64Array, n: number): Column {
   return out;
 }
 
-const enum Tag { Num, Str, Bool, Enum, U64 }
-interface FieldPlan {
-  field: FieldName;
-  tag: Tag;
-  /** Slot of the field (for u64: of its Hi key). */
-  slot: number;
-  /** u64 only: slot of the Lo key. */
-  loSlot: number;
-  enumCodes: Map<string, number> | null;
-}
 /** Per kind code: how to write each of its fields, computed once so append does no lookups by name. */
 const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
   (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
@@ -153,50 +144,18 @@ const WRITE_PLANS: FieldPlan[][] = KINDS.map((kind) =>
     const keys = columnKeys(field);
     return {
       field, tag,
-      slot: slotOf(keys[0]!),
-      loSlot: keys.length > 1 ? slotOf(keys[1]!) : -1,
+      column: columnOf(keys[0]!),
+      loCol: keys.length > 1 ? columnOf(keys[1]!) : -1,
       enumCodes: isEnum(type) ? new Map((ENUMS[type] as readonly string[]).map((v, i) => [v, i])) : null,
     };
   }),
 );
 
-/**
- * Per kind code, a writer compiled from its plan: `ev.<field>` written with a literal property
- * name. One function per kind sees one object shape, so each property read is a monomorphic
- * inline cache; a loop over plans reads `ev[plan.field]` at one site for every kind's shape
- * (megamorphic), and so does a shared `c[row] = v` over seven array types: together most of
- * append's cost (S1 in `npm run bench`: 1.3 → ~3 M events/s). Built with `Function` from schema
- * field names only (checked to be identifiers); where a content policy forbids that, null, and
- * append takes the plan loop (per-type.ts says more).
- */
-type KindWriter = (store: TraceStore, row: number, ev: Record<string, unknown>) => void;
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-function compileWriter(plans: readonly FieldPlan[], kindCode: number): KindWriter | null {
-  // Each field's store `c[row] = v` is its own site too: it sees the one array type its slot
-  // has (a shared put() sees all seven). A value that does not read back takes put(), which widens.
-  const lines = plans.map((p, i) => {
-    if (!IDENTIFIER.test(p.field)) throw new Error(`schema field ${p.field} is not an identifier`);
-    const col = `(s.slotCols[${p.slot}] ?? s.slotCol(${p.slot}))`;
-    switch (p.tag) {
-      case Tag.Num: return `v = ev.${p.field}; c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.slot}, row, v);`;
-      case Tag.Str: return `v = s.strings.intern(ev.${p.field}); c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.slot}, row, v);`;
-      case Tag.Bool: return `${col}[row] = ev.${p.field} ? 1 : 0;`;
-      // An unknown enum value takes the general path, which throws naming it.
-      case Tag.Enum: return `v = plans[${i}].enumCodes.get(ev.${p.field}); if (v === undefined) s.putPlanned(plans[${i}], row, ev.${p.field}); else ${col}[row] = v;`;
-      // u64: a value exact as a Number (block addresses, mostly) split inline; others (all-ones, ≥ 2^53) the general path.
-      default: return `v = ev.${p.field}; n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { s.putNum(${p.slot}, row, Math.floor(n / 4294967296)); s.putNum(${p.loSlot}, row, n % 4294967296); } else s.putPlanned(plans[${i}], row, v);`;
-    }
-  });
-  try {
-    // The kind's name in the source: two kinds with the same fields must not share feedback (per-type.ts).
-    return new Function('plans', `${feedbackTag(KINDS[kindCode]!)}\nreturn function write(s, row, ev) {\nlet c, v, n;\n${lines.join('\n')}\n};`)(plans) as KindWriter;
-  } catch {
-    return null;
-  }
-}
+// Per kind code, a writer compiled from its plan (codegen.ts: what it buys, measured): most of
+// append's cost is reading `ev[plan.field]` and storing into seven array types at shared sites.
 let compiledWriters: Array<KindWriter | null> | undefined;
 function writers(): Array<KindWriter | null> {
-  return (compiledWriters ??= WRITE_PLANS.map((plans, code) => compileWriter(plans, code)));
+  return (compiledWriters ??= WRITE_PLANS.map((plans, code) => compileKindWriter(KINDS[code]!, plans)));
 }
 
 export class TraceStore {
@@ -212,9 +171,9 @@ export class TraceStore {
   private capacity = INITIAL_CAPACITY;
   private kindCol = new Uint8Array(INITIAL_CAPACITY);
   private tsCol = new Float64Array(INITIAL_CAPACITY);
-  /** By slot index; a slot no row has used yet is undefined. Read by the compiled writers. */
+  /** By column index; a column no row has used yet is undefined. Read by the compiled writers. */
   /** @internal */
-  readonly slotCols: Array<Column | undefined> = new Array(SLOT_COUNT);
+  readonly cols: Array<Column | undefined> = new Array(COLUMN_COUNT);
 
   constructor(originNs = 0n, strings = new StringTable()) {
     this.originNs = originNs;
@@ -226,27 +185,27 @@ export class TraceStore {
 
   /**
    * The column holding storage key `key` (see columnKeys): its value at rows whose kind has the
-   * key (slots.ts KIND_HAS). Its array type is the narrowest that holds every value so far, and
+   * key (columns.ts KIND_HAS). Its array type is the narrowest that holds every value so far, and
    * may change on a later append: take the column again after appending rather than keeping it.
    */
   col(key: string): Column {
-    return this.slotCol(slotOf(key));
+    return this.colAt(columnOf(key));
   }
 
-  /** A slot's column, zero-filled if no row used it yet. */
-  slotCol(slot: number): Column {
-    let c = this.slotCols[slot];
+  /** Column `column`, zero-filled if no row used it yet. */
+  colAt(column: number): Column {
+    let c = this.cols[column];
     if (!c) {
-      if (!(slot >= 0 && slot < SLOT_COUNT)) throw new RangeError(`no slot ${slot}`);
-      c = this.slotCols[slot] = new Uint8Array(this.capacity);
+      if (!(column >= 0 && column < COLUMN_COUNT)) throw new RangeError(`no column ${column}`);
+      c = this.cols[column] = new Uint8Array(this.capacity);
     }
     return c;
   }
 
-  /** Slots some row has used (or that were read), ascending. */
-  slotsInUse(): number[] {
+  /** Columns some row has used (or that were read), ascending. */
+  columnsInUse(): number[] {
     const out: number[] = [];
-    for (let s = 0; s < SLOT_COUNT; s++) if (this.slotCols[s]) out.push(s);
+    for (let s = 0; s < COLUMN_COUNT; s++) if (this.cols[s]) out.push(s);
     return out;
   }
 
@@ -257,37 +216,37 @@ export class TraceStore {
   fieldValues(key: string, fromRow = 0, toRow = this.length): Column {
     const out = allocColumn(columnTypeOfKey(key), Math.max(0, toRow - fromRow));
     const has = KIND_HAS.get(key)!;
-    const c = this.slotCols[slotOf(key)];
+    const c = this.cols[columnOf(key)];
     if (!c) return out;
     for (let row = fromRow; row < toRow; row++) if (has[this.kindCol[row]!]) out[row - fromRow] = c[row]!;
     return out;
   }
 
-  /** Replaces slot `slot` by the narrowest type that holds its rows' values and [min, max]. */
-  private widen(slot: number, min: number, max: number, integral: boolean): Column {
-    const c = this.slotCol(slot);
+  /** Replaces column `column` by the narrowest type that holds its rows' values and [min, max]. */
+  private widen(column: number, min: number, max: number, integral: boolean): Column {
+    const c = this.colAt(column);
     const cur = typeInfo(c.constructor as ColumnCtor);
     if (c instanceof Float64Array || (integral && min >= cur.min && max <= cur.max)) return c;
     // The rows' values, not the current type's range: u32-sized values and then a -1 fit an i32,
-    // which the union of the u32 and i8 ranges would not. A slot widens a few times at most.
+    // which the union of the u32 and i8 ranges would not. A column widens a few times at most.
     const have = rangeOf(c, 0, this.length);
     const ctor = narrowestType(Math.min(min, have.min), Math.max(max, have.max), integral && have.integral);
     if (ctor === c.constructor) return c;
     const wide = resize(c, this.capacity, this.length, ctor);
-    this.slotCols[slot] = wide;
+    this.cols[column] = wide;
     return wide;
   }
 
-  /** Storage bytes per row of the columns as they are now (kind + tsNs + every slot). */
+  /** Storage bytes per row of the columns as they are now (kind + tsNs + every column). */
   bytesPerRow(): number {
     let n = this.kindCol.BYTES_PER_ELEMENT + this.tsCol.BYTES_PER_ELEMENT;
-    for (const c of this.slotCols) if (c) n += c.BYTES_PER_ELEMENT;
+    for (const c of this.cols) if (c) n += c.BYTES_PER_ELEMENT;
     return n;
   }
   /** Bytes of every column's array, capacity included. */
   byteLength(): number {
     let n = this.kindCol.byteLength + this.tsCol.byteLength;
-    for (const c of this.slotCols) if (c) n += c.byteLength;
+    for (const c of this.cols) if (c) n += c.byteLength;
     return n;
   }
   /** Key `key` at `row` as stored (a string id, an enum code), or 0 where the row's kind lacks it. */
@@ -295,8 +254,23 @@ export class TraceStore {
     return KIND_HAS.get(key)![this.kindCol[row]!] ? this.col(key)[row]! : 0;
   }
 
-  /** A field's column (any typed-array type: a slot widens to the narrowest type its values need; read only rows whose kind has the field). */
+  /** A field's column (any typed-array type: a column widens to the narrowest type its values need; read only rows whose kind has the field). */
   fieldCol(field: FieldName): Column { return this.col(field); }
+
+  // Id columns, read as branded ids (ids.ts): the same typed array as fieldCol, typed so a
+  // nodeid read from the store cannot be passed where an inode number is expected. No copy, no cost.
+  /** The nodeId column as NodeIds (rows whose kind has nodeId; 0 = unknown). */
+  nodeIdCol(): ArrayLike<NodeId> { return this.col('nodeId') as unknown as ArrayLike<NodeId>; }
+  /** The ino column as Inos (rows whose kind has ino; 0 = unknown). */
+  inoCol(): ArrayLike<Ino> { return this.col('ino') as unknown as ArrayLike<Ino>; }
+  /** The aliasOf column as NodeIds (inode_new / inode_lookup rows; 0 = none). */
+  aliasOfCol(): ArrayLike<NodeId> { return this.col('aliasOf') as unknown as ArrayLike<NodeId>; }
+  /** A row's nodeId, 0 where its kind has none. */
+  nodeIdAt(row: number): NodeId { return asNodeId(this.numAt('nodeId', row)); }
+  /** A row's inode number, 0 where its kind has none or it is unknown. */
+  inoAt(row: number): Ino { return asIno(this.numAt('ino', row)); }
+  /** A row's task. */
+  taskAt(row: number): TaskId { return asTaskId(this.strings.get(this.col('task')[row]!)); }
 
   kindOf(row: number): EventKind {
     return KINDS[this.kindCol[row]!]!;
@@ -325,9 +299,9 @@ export class TraceStore {
     const ts = new Float64Array(cap);
     ts.set(this.tsCol.subarray(0, Math.min(cap, this.length)));
     this.tsCol = ts;
-    for (let s = 0; s < SLOT_COUNT; s++) {
-      const c = this.slotCols[s];
-      if (c) this.slotCols[s] = resize(c, cap, this.length);
+    for (let s = 0; s < COLUMN_COUNT; s++) {
+      const c = this.cols[s];
+      if (c) this.cols[s] = resize(c, cap, this.length);
     }
     this.capacity = cap;
   }
@@ -364,8 +338,8 @@ export class TraceStore {
         for (let i = 0; i < plans.length; i++) this.writeField(plans[i]!, row, rec[plans[i]!.field]);
       }
     } catch (e) {
-      // The row is not appended; what it wrote must not stay in slots the next row's kind leaves alone.
-      for (const c of this.slotCols) if (c) c[row] = 0;
+      // The row is not appended; what it wrote must not stay in columns the next row's kind leaves alone.
+      for (const c of this.cols) if (c) c[row] = 0;
       throw e;
     }
     this.length++;
@@ -379,33 +353,33 @@ export class TraceStore {
 
   // For the compiled writers (compileWriter): not part of the store's API.
   /** @internal */
-  putNum(slot: number, row: number, v: number): void { this.put(slot, row, v); }
+  putNum(column: number, row: number, v: number): void { this.put(column, row, v); }
   /** @internal */
   putPlanned(plan: FieldPlan, row: number, v: unknown): void { this.writeField(plan, row, v); }
 
-  /** Writes a number; a slot too narrow for it is widened first (see TYPES). */
-  private put(slot: number, row: number, v: number): void {
-    let c = this.slotCol(slot);
+  /** Writes a number; a column too narrow for it is widened first (see TYPES). */
+  private put(column: number, row: number, v: number): void {
+    let c = this.colAt(column);
     c[row] = v;
     // NaN never reads back equal: it widens to Float64Array (which keeps it) once, then stays.
     if (c[row] !== v && !(Number.isNaN(v) && Number.isNaN(c[row]!))) {
-      c = this.widen(slot, Math.min(v, 0), Math.max(v, 0), Number.isInteger(v));
+      c = this.widen(column, Math.min(v, 0), Math.max(v, 0), Number.isInteger(v));
       c[row] = v;
     }
   }
 
   private writeField(plan: FieldPlan, row: number, value: unknown): void {
     switch (plan.tag) {
-      case Tag.Num: this.put(plan.slot, row, value as number); break;
-      case Tag.Str: this.put(plan.slot, row, this.strings.intern(value as string)); break;
-      // A 1-byte slot may be signed (it shares with an errno): 0/1 and enum codes < 128 fit either.
-      case Tag.Bool: this.put(plan.slot, row, value ? 1 : 0); break;
+      case Tag.Num: this.put(plan.column, row, value as number); break;
+      case Tag.Str: this.put(plan.column, row, this.strings.intern(value as string)); break;
+      // A 1-byte column may be signed (it shares with an errno): 0/1 and enum codes < 128 fit either.
+      case Tag.Bool: this.put(plan.column, row, value ? 1 : 0); break;
       case Tag.Enum: {
         const code = plan.enumCodes!.get(value as string);
         if (code === undefined) {
           throw new RangeError(`${plan.field}: '${String(value)}' is not one of ${[...plan.enumCodes!.keys()].join(', ')}`);
         }
-        this.put(plan.slot, row, code);
+        this.put(plan.column, row, code);
         break;
       }
       case Tag.U64: {
@@ -414,15 +388,15 @@ export class TraceStore {
         const big = value as bigint;
         const n = Number(big);
         if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) {
-          this.put(plan.slot, row, Math.floor(n / 0x1_0000_0000));
-          this.put(plan.loSlot, row, n % 0x1_0000_0000);
+          this.put(plan.column, row, Math.floor(n / 0x1_0000_0000));
+          this.put(plan.loCol, row, n % 0x1_0000_0000);
         } else if (big === U64_ALL_ONES) {
-          this.put(plan.slot, row, 0xffff_ffff);
-          this.put(plan.loSlot, row, 0xffff_ffff);
+          this.put(plan.column, row, 0xffff_ffff);
+          this.put(plan.loCol, row, 0xffff_ffff);
         } else {
           const v = BigInt.asUintN(64, big);
-          this.put(plan.slot, row, Number(v >> 32n));
-          this.put(plan.loSlot, row, Number(v & 0xffff_ffffn));
+          this.put(plan.column, row, Number(v >> 32n));
+          this.put(plan.loCol, row, Number(v & 0xffff_ffffn));
         }
         break;
       }
@@ -465,24 +439,24 @@ export class TraceStore {
   get endNs(): number { return this.length > 0 ? this.tsCol[this.length - 1]! : 0; }
 
   /**
-   * Appends `rowCount` rows given as raw slot columns (wire batches, recordings, another store's
-   * slots), of any array type. String-id slots must already hold ids valid in `this.strings`;
-   * missing slots are zero for these rows.
+   * Appends `rowCount` rows given as raw columns (wire batches, recordings, another store's
+   * columns), of any array type. String-id columns must already hold ids valid in `this.strings`;
+   * missing columns are zero for these rows.
    */
   appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
     this.reserve(rowCount);
     const at = this.length;
     this.kindCol.set(kinds.subarray(0, rowCount), at);
     for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
-    for (const [slot, values] of columns) {
-      let c = this.slotCol(slot);
+    for (const [column, values] of columns) {
+      let c = this.colAt(column);
       if (c.constructor !== values.constructor) {
-        // A type whose range lies inside the slot's fits as is; anything else is checked value by value.
+        // A type whose range lies inside the column's fits as is; anything else is checked value by value.
         const have = typeInfo(c.constructor as ColumnCtor);
         const got = typeInfo(values.constructor as ColumnCtor);
         if (got.min < have.min || got.max > have.max) {
           const { min, max, integral } = rangeOf(values, 0, rowCount);
-          c = this.widen(slot, min, max, integral);
+          c = this.widen(column, min, max, integral);
         }
       }
       c.set(values.subarray(0, rowCount) as never, at);
@@ -491,11 +465,11 @@ export class TraceStore {
     this.version++;
   }
 
-  /** Rows [fromRow, toRow) as slot columns (views, not copies): for appendColumns elsewhere. */
-  slotColumns(fromRow = 0, toRow = this.length): Map<number, Column> {
+  /** Rows [fromRow, toRow) as columns (views, not copies): for appendColumns elsewhere. */
+  columns(fromRow = 0, toRow = this.length): Map<number, Column> {
     const out = new Map<number, Column>();
-    for (let s = 0; s < SLOT_COUNT; s++) {
-      const c = this.slotCols[s];
+    for (let s = 0; s < COLUMN_COUNT; s++) {
+      const c = this.cols[s];
       if (c) out.set(s, c.subarray(fromRow, toRow));
     }
     return out;

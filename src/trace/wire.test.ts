@@ -4,7 +4,7 @@ import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMe
 import { ev, oneOfEach } from './testing/events.ts';
 import { NULL_ADDR } from './fuse-proto.ts';
 import { FIELD_CODE, SCHEMA_VERSION } from './schema.ts';
-import { STORAGE_KEYS, slotOf } from './slots.ts';
+import { STORAGE_KEYS, columnOf } from './columns.ts';
 
 function storeOf(events = oneOfEach()): TraceStore {
   const s = new TraceStore();
@@ -29,15 +29,15 @@ describe('wire batch codec', () => {
     for (let i = 0; i < 100; i++) src.append(ev('app_op_begin', i * 10, 'dd/1', { posBytes: i, lenBytes: 200 }));
     const first = encodeBatch(src, 0, 100, 0);
     const small = decodeBatch(first.frame);
-    expect(small.columns.get(slotOf('posBytes'))).toBeInstanceOf(Uint8Array);
-    expect(small.columns.get(slotOf('lenBytes'))).toBeInstanceOf(Uint8Array);
-    expect(small.columns.has(slotOf('mapAddrHi'))).toBe(false); // all zero: not sent
+    expect(small.columns.get(columnOf('posBytes'))).toBeInstanceOf(Uint8Array);
+    expect(small.columns.get(columnOf('lenBytes'))).toBeInstanceOf(Uint8Array);
+    expect(small.columns.has(columnOf('mapAddrHi'))).toBe(false); // all zero: not sent
     src.append(ev('app_op_begin', 2000, 'dd/1', { posBytes: 2 ** 40 + 1, lenBytes: 0.5 }));
     src.append(ev('app_op_end', 2001, 'dd/1', { ret: -28 }));
     const wide = decodeBatch(encodeBatch(src, 100, 102, first.knownStrings).frame);
-    expect(wide.columns.get(slotOf('posBytes'))).toBeInstanceOf(Float64Array);
-    // A slot's type is its values' in the batch: ret alone (-28) fits an i8.
-    expect(decodeBatch(encodeBatch(src, 101, 102, src.strings.size).frame).columns.get(slotOf('ret'))).toBeInstanceOf(Int8Array);
+    expect(wide.columns.get(columnOf('posBytes'))).toBeInstanceOf(Float64Array);
+    // A column's type is its values' in the batch: ret alone (-28) fits an i8.
+    expect(decodeBatch(encodeBatch(src, 101, 102, src.strings.size).frame).columns.get(columnOf('ret'))).toBeInstanceOf(Int8Array);
     // The receiver's store widens its narrow columns when wider values arrive, losing nothing.
     const dst = new TraceStore();
     applyBatch(dst, small);
@@ -48,8 +48,8 @@ describe('wire batch codec', () => {
   });
 
   it('still decodes version 1 frames (a full-width column per field, as older recordings hold them)', () => {
-    // Two rows of every kind, so every slot holds several kinds' fields and a per-field column
-    // (zero where a kind lacks the field) must not overwrite another field's values in its slot.
+    // Two rows of every kind, so every column holds several kinds' fields and a per-field column
+    // (zero where a kind lacks the field) must not overwrite another field's values in its column.
     const src = storeOf([...oneOfEach(), ...oneOfEach().map((e, i) => ({ ...e, tsNs: 1e6 + i }))]);
     const v3 = decodeBatch(encodeBatch(src, 0, src.length, 0).frame);
     // Build the v1 frame by hand: every field column at the schema's storage type, elementType byte 0.
@@ -62,46 +62,46 @@ describe('wire batch codec', () => {
     expect([...batch.columns.keys()].sort()).toEqual([...v3.columns.keys()].sort());
   });
 
-  it('names columns by slot, several kinds\' fields in one', () => {
+  it('names columns by layout index, several kinds\' fields in one', () => {
     const src = storeOf([ev('app_op_end', 1, 'dd/1', { ret: 7 }), ev('fuse_send', 2, 'k/1', { unique: 9, nodeId: 3 })]);
     const { frame } = encodeBatch(src, 0, 2, 0);
     expect(new DataView(frame.buffer).getUint16(4, true)).toBe(3);
     const batch = decodeBatch(frame);
-    // ret (app_op_end) and unique (fuse_send) never meet in one kind: the layout gives them one slot.
-    expect(slotOf('ret')).toBe(slotOf('unique'));
-    expect(Array.from(batch.columns.get(slotOf('ret'))!)).toEqual([7, 9]);
+    // ret (app_op_end) and unique (fuse_send) never meet in one kind: the layout gives them one column.
+    expect(columnOf('ret')).toBe(columnOf('unique'));
+    expect(Array.from(batch.columns.get(columnOf('ret'))!)).toEqual([7, 9]);
     const dst = new TraceStore();
     applyBatch(dst, batch);
     expect(dst.get(0)).toMatchObject({ ret: 7 });
     expect(dst.get(1)).toMatchObject({ unique: 9, nodeId: 3 });
   });
 
-  /** A one-row batch of one app_op_begin, and the byte offset of its `task` slot's column header (a u8 column). */
+  /** A one-row batch of one app_op_begin, and the byte offset of its `task` column's header (a u8 column). */
   function oneRowWithTaskHeader(): { frame: Uint8Array; task: number; at: number } {
     const frame = encodeBatch(storeOf([ev('app_op_begin', 1, 'dd/1')]), 0, 1, 0).frame;
     const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-    const task = slotOf('task');
+    const task = columnOf('task');
     for (let at = 24; at + 8 <= frame.byteLength; at += 8) {
       if (dv.getUint16(at, true) === task && dv.getUint8(at + 2) === 0 && dv.getUint8(at + 3) === 1 && dv.getUint32(at + 4, true) === 0) return { frame, task, at };
     }
     throw new Error('no task column header');
   }
 
-  it('rejects an element type a slot cannot have (a float string id)', () => {
+  it('rejects an element type a column cannot have (a float string id)', () => {
     const { frame, task, at } = oneRowWithTaskHeader();
     new DataView(frame.buffer).setUint8(at + 3, 4); // f64
-    expect(() => decodeBatch(frame)).toThrow(new RegExp(`bad element type 4 for slot ${task}`));
+    expect(() => decodeBatch(frame)).toThrow(new RegExp(`bad element type 4 for column ${task}`));
   });
 
-  it('rejects an unknown slot and a slot given twice', () => {
+  it('rejects an unknown column and a column given twice', () => {
     const { frame, task, at: first } = oneRowWithTaskHeader();
     const unknown = frame.slice();
     new DataView(unknown.buffer).setUint16(first, 999, true);
-    expect(() => decodeBatch(unknown)).toThrow(`unknown slot 999 (at byte ${first})`);
-    // The next column header (one row: 8 bytes of data after each header) claims the task slot too.
+    expect(() => decodeBatch(unknown)).toThrow(`unknown column 999 (at byte ${first})`);
+    // The next column header (one row: 8 bytes of data after each header) claims the task column too.
     const twice = frame.slice();
     new DataView(twice.buffer).setUint16(first + 16, task, true);
-    expect(() => decodeBatch(twice)).toThrow(`slot ${task} given twice`);
+    expect(() => decodeBatch(twice)).toThrow(`column ${task} given twice`);
   });
 
   it('sends only strings the receiver lacks, across several batches', () => {

@@ -14,20 +14,20 @@
 //      tsNs:  rowCount × f64
 //      columns: columnCount × (u16 code, u8 part, u8 elementType, u32 0,
 //               rowCount × element of elementType, padded to 8)
-// v3: a column is a storage slot (slots.ts: fields of different kinds share one), code = slot
-// index, part 0; the slots are the table SLOT_LAYOUT of this wire and schema version.
+// v3: a column is a storage column (columns.ts: fields of different kinds share one), code = its
+// index in the layout, part 0; the columns are the table COLUMN_LAYOUT of this wire and schema version.
 // elementType (v2, v3): 1 u8, 2 u16, 3 u32, 4 f64, 5 i8, 6 i16, 7 i32 — the narrowest type that
 // holds this batch's values; a column that is all zeros in the batch is left out.
 // v1 and v2 columns are per field (code = field code, part 0 whole, 1 hi, 2 lo of a u64), zero
 // where a kind lacks the field; v1 elementType 0 means the schema's storage type. Both are still
-// decoded (into slots), since recordings written before v3 hold them.
+// decoded (into columns), since recordings written before v3 hold them.
 // String ids in `str` columns refer to the connection's string table; a batch carries exactly
 // the strings the receiver has not seen (ids firstStringId…), so both tables stay identical.
 
 import { FIELDS, FIELD_TYPES, KINDS, SCHEMA_VERSION, SCHEMA_VERSION_MIN, type FieldName } from './schema.ts';
-import { SLOT_COUNT, SLOT_IS_STR, SLOT_KEYS } from './slots.ts';
+import { COLUMN_COUNT, COLUMN_IS_STR, COLUMN_KEYS } from './columns.ts';
 import {
-  COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, rangeOf, slotsFromKeyColumns,
+  COLUMN_TYPES, ID_COLUMN_TYPES, allocColumn, narrowestType, rangeOf, columnsFromKeyColumns,
   type Column, type ColumnCtor, type TraceStore,
 } from './store.ts';
 
@@ -44,7 +44,7 @@ interface DecodedBatch {
   strings: string[];
   kinds: Uint8Array;
   tsNs: Float64Array;
-  /** By slot (slots.ts). */
+  /** By column (columns.ts). */
   columns: Map<number, Column>;
 }
 
@@ -76,14 +76,14 @@ export function encodeBatch(
   // Id 0 is the empty string in every table, so a fresh receiver already "knows" one string.
   knownStrings = Math.max(1, knownStrings);
   const strings = store.strings.slice(knownStrings).map((s) => encoder.encode(s));
-  const slots: number[] = [];
+  const columns: number[] = [];
   const cols: Column[] = [];
   const types: ColumnCtor[] = [];
-  for (const slot of store.slotsInUse()) {
-    const c = store.slotCol(slot);
+  for (const column of store.columnsInUse()) {
+    const c = store.colAt(column);
     const type = narrowest(c, fromRow, toRow);
     if (type === null) continue; // all zeros in these rows
-    slots.push(slot);
+    columns.push(column);
     cols.push(c);
     types.push(type);
   }
@@ -100,7 +100,7 @@ export function encodeBatch(
   dv.setUint32(8, rowCount, true);
   dv.setUint32(12, knownStrings, true);
   dv.setUint32(16, strings.length, true);
-  dv.setUint32(20, slots.length, true);
+  dv.setUint32(20, columns.length, true);
   let at = HEADER_BYTES;
   for (const s of strings) {
     dv.setUint32(at, s.byteLength, true);
@@ -112,9 +112,9 @@ export function encodeBatch(
   at += pad8(rowCount);
   new Float64Array(buf.buffer, at, rowCount).set(store.tsNs.subarray(fromRow, toRow));
   at += rowCount * 8;
-  slots.forEach((slot, i) => {
+  columns.forEach((column, i) => {
     const type = types[i]!;
-    dv.setUint16(at, slot, true);
+    dv.setUint16(at, column, true);
     dv.setUint8(at + 2, 0);
     dv.setUint8(at + 3, ELEMENT_TYPES.indexOf(type));
     at += 8;
@@ -184,7 +184,7 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   need(at, rowCount * 8, 'tsNs');
   const tsNs = new Float64Array(buf.buffer, buf.byteOffset + at, rowCount);
   at += rowCount * 8;
-  const slotCols = new Map<number, Column>();
+  const cols = new Map<number, Column>();
   const keyCols = new Map<string, Column>(); // v1, v2
   for (let i = 0; i < columnCount; i++) {
     need(at, 8, 'column header');
@@ -194,14 +194,14 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
     let Ctor: ColumnCtor;
     let name: string;
     if (wireVersion >= 3) {
-      if (code >= SLOT_COUNT) throw new WireError(`unknown slot ${code}`, at);
-      if (part !== 0) throw new WireError(`bad part ${part} for slot ${code}`, at + 2);
-      if (slotCols.has(code)) throw new WireError(`slot ${code} given twice`, at);
+      if (code >= COLUMN_COUNT) throw new WireError(`unknown column ${code}`, at);
+      if (part !== 0) throw new WireError(`bad part ${part} for column ${code}`, at + 2);
+      if (cols.has(code)) throw new WireError(`column ${code} given twice`, at);
       const t = ELEMENT_TYPES[elementType];
       // A string id is never signed or a float.
-      if (!t || !(SLOT_IS_STR[code] ? ID_COLUMN_TYPES : COLUMN_TYPES).includes(t)) throw new WireError(`bad element type ${elementType} for slot ${code}`, at + 3);
+      if (!t || !(COLUMN_IS_STR[code] ? ID_COLUMN_TYPES : COLUMN_TYPES).includes(t)) throw new WireError(`bad element type ${elementType} for column ${code}`, at + 3);
       Ctor = t;
-      name = `slot ${code}`;
+      name = `column ${code}`;
     } else {
       const field = FIELDS[code];
       if (field === undefined) throw new WireError(`unknown field code ${code}`, at);
@@ -221,20 +221,20 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
     need(at, bytes, `column ${name}`);
     const View = Ctor as unknown as new (b: ArrayBufferLike, offset: number, length: number) => Column;
     const col = new View(buf.buffer, buf.byteOffset + at, rowCount);
-    if (wireVersion >= 3) slotCols.set(code, col);
+    if (wireVersion >= 3) cols.set(code, col);
     else keyCols.set(name, col);
     at += pad8(bytes);
   }
-  const columns = wireVersion >= 3 ? slotCols : slotsFromKeyColumns(rowCount, kinds, keyCols);
+  const columns = wireVersion >= 3 ? cols : columnsFromKeyColumns(rowCount, kinds, keyCols);
   return { rowCount, firstStringId, strings, kinds, tsNs, columns };
 }
 
-/** The first string id in a batch's string-id slots that is not below `limit`, or null. */
+/** The first string id in a batch's string-id columns that is not below `limit`, or null. */
 export function badStringId(batch: Pick<DecodedBatch, 'rowCount' | 'columns'>, limit: number): { what: string; row: number; id: number } | null {
-  for (const [slot, col] of batch.columns) {
-    if (!SLOT_IS_STR[slot]) continue;
+  for (const [column, col] of batch.columns) {
+    if (!COLUMN_IS_STR[column]) continue;
     for (let i = 0; i < batch.rowCount; i++) {
-      if (col[i]! >= limit) return { what: `slot ${slot} (${SLOT_KEYS[slot]!.join('/')})`, row: i, id: col[i]! };
+      if (col[i]! >= limit) return { what: `column ${column} (${COLUMN_KEYS[column]!.join('/')})`, row: i, id: col[i]! };
     }
   }
   return null;

@@ -8,6 +8,7 @@ import type { AliasIndex } from '../trace/derive/aliases.ts';
 import type { LockIndex } from '../trace/derive/locks.ts';
 import type { CacheIndex } from '../trace/derive/cache.ts';
 import type { Theme } from '../render/palette.ts';
+import type { Ino } from '../trace/ids.ts';
 
 /** One page-wide frame loop: data arrival only marks dirty; actions run before renderers. */
 export interface FrameScheduler {
@@ -60,7 +61,7 @@ export interface ViewHost {
   readonly derivedVersion: number;
   /** Linked hover across views: a lock (LockIndex idx) and an inode (ino), -1 / 0 when none. */
   readonly hoverLockIdx: number;
-  readonly hoverIno: number;
+  readonly hoverIno: Ino;
   /** Time under the pointer in any time-based view (NaN when none): the cache table's cursor. */
   readonly cursorNs: number;
   /** Tasks whose timeline lanes are pinned to the top, in pin order. */
@@ -89,7 +90,7 @@ export interface ViewHost {
   selectRow(row: number): void;
   /** Selects a span or row and brings it into view (search results, inspector links). */
   reveal(spanId: number, row: number): void;
-  setHoverLink(lockIdx: number, ino: number): void;
+  setHoverLink(lockIdx: number, ino: Ino): void;
   setCursor(tsNs: number): void;
   togglePin(task: string): void;
   /** Sets the area selection (NaN, NaN clears it). */

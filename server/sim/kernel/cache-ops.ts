@@ -13,6 +13,7 @@ import { outError } from '../proto.ts';
 import type { FuseInode } from './inode.ts';
 import { MappingCache, recOfIo } from './mapping-cache.ts';
 import { validateMapping, type ValidateContext } from './validate.ts';
+import { NO_NODE_ID, asNodeId, type NodeId, type TaskId } from '../../../src/trace/ids.ts';
 
 interface CacheOpsConfig {
   blockBytes: number;
@@ -27,7 +28,7 @@ interface CacheOpsConfig {
 export class CacheOps {
   private readonly validateCtx: ValidateContext;
 
-  constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<number, FuseInode>, private readonly cfg: CacheOpsConfig) {
+  constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<NodeId, FuseInode>, private readonly cfg: CacheOpsConfig) {
     // hasCache only matters for RETRY_CACHE, which an upsert rejects before validating.
     this.validateCtx = {
       posBytes: 0, blockBytes: cfg.blockBytes, maxBytes: cfg.maxBytes, hasCache: false,
@@ -36,12 +37,12 @@ export class CacheOps {
   }
 
   /** A notification from the server (DevFuse.onNotify): returns 0 or the -errno write(2) returns. */
-  handleNotify(bytes: Uint8Array, task: string): number {
+  handleNotify(bytes: Uint8Array, task: TaskId): number {
     const code = outError(bytes);
     const body = bytes.subarray(OUT_HEADER_BYTES);
     const tsNs = this.core.sched.nowNs;
     const isUpsert = code === this.cfg.rev.notifyUpsert, isInval = code === this.cfg.rev.notifyInval;
-    let nodeId = 0;
+    let nodeId = NO_NODE_ID;
     let error = 0;
     let inode: FuseInode | undefined;
     let upsert: ReturnType<typeof readUpsertMappingsOut> | null = null;
@@ -56,7 +57,7 @@ export class CacheOps {
     }
     const msg = upsert ?? inval;
     if (msg !== null) {
-      nodeId = Number(msg.nodeid);
+      nodeId = asNodeId(Number(msg.nodeid));
       inode = this.inodes.get(nodeId);
       // The kernel looks the nodeid up in its inode cache without instantiating one (§1.5).
       if (!inode) error = -Errno.ESTALE;
@@ -107,7 +108,7 @@ export class CacheOps {
   }
 
   /** One fork's removal, traced: a whole-fork drop shows as cache_drop (no seq bump, §3.1). */
-  private cacheRemove(task: string, inode: FuseInode, fork: Fork, startBytes: number, endBytes: number, reason: InvalReason): void {
+  private cacheRemove(task: TaskId, inode: FuseInode, fork: Fork, startBytes: number, endBytes: number, reason: InvalReason): void {
     const cache = inode.cache!;
     if (fork === 'write' && !cache.hasFork('write')) return;
     const res = cache.remove(fork, startBytes, endBytes);
@@ -123,7 +124,7 @@ export class CacheOps {
   }
 
   /** fuse_iomap_cache_invalidate_range: both forks, widened to blocks (§3.2); no-op without a cache. */
-  invalidateRange(task: string, inode: FuseInode, startBytes: number, endBytes: number, reason: InvalReason): void {
+  invalidateRange(task: TaskId, inode: FuseInode, startBytes: number, endBytes: number, reason: InvalReason): void {
     if (inode.cache === null) return;
     const B = this.cfg.blockBytes;
     const s = Math.floor(startBytes / B) * B;

@@ -5,11 +5,12 @@
 import { DirtyRanges } from './dirty-ranges.ts';
 import type { MappingCache } from './mapping-cache.ts';
 import { RwSem } from './rwsem.ts';
+import type { Ino, NodeId } from '../../../src/trace/ids.ts';
 
 export interface FuseInode {
-  nodeId: number;
+  nodeId: NodeId;
   /** attr.ino from the entry reply (fi->orig_ino). */
-  ino: number;
+  ino: Ino;
   /** First path that resolved to this nodeid. */
   path: string;
   nlookup: number;
@@ -34,7 +35,7 @@ export interface OpenFile {
 }
 
 /** A fresh fuse_inode from an entry reply: clean, unlocked, no mapping cache yet. */
-export function newFuseInode(nodeId: number, ino: number, path: string, isDir: boolean, sizeBytes: number): FuseInode {
+export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number): FuseInode {
   return {
     nodeId, ino, path, nlookup: 0, isDir, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
     iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null,

@@ -24,6 +24,7 @@ import { MappingOracle, type CheckMapping, type MappingCheckStats } from './orac
 import { FuseTransport, type LocalBackend } from './transport.ts';
 import { Vfs } from './vfs.ts';
 import { Writeback } from './writeback.ts';
+import type { NodeId } from '../../../src/trace/ids.ts';
 
 export type { OpenFile } from './inode.ts';
 export type { MappingCheckStats } from './oracle.ts';
@@ -31,7 +32,7 @@ export type { LocalBackend } from './transport.ts';
 export type { Syscalls } from './vfs.ts';
 
 interface KernelConfig {
-  rootNodeId: number;
+  rootNodeId: NodeId;
   revision: ProtocolRevision;
   blockBytes: number;
   maxBytes: number;
@@ -48,7 +49,7 @@ interface KernelConfig {
 
 export class KernelModel {
   /** fuse_inodes by nodeid, in instantiation order: filled by vfs lookups, read by writeback and notifications. */
-  private readonly inodes = new Map<number, FuseInode>();
+  private readonly inodes = new Map<NodeId, FuseInode>();
   /** The syscalls app threads make. */
   readonly vfs: Vfs;
   private readonly wb: Writeback;

@@ -17,6 +17,7 @@ import { MappingCache } from './mapping-cache.ts';
 import { MappingOracle } from './oracle.ts';
 import type { Reply } from './transport.ts';
 import { Writeback } from './writeback.ts';
+import { asNodeId, asIno, asTaskId } from '../../../src/trace/ids.ts';
 
 const proc = new Proc('kworker/77', 77);
 
@@ -48,8 +49,8 @@ describe('Writeback.ioend through stub transport, cache and oracle (v7)', () => 
         return replies.shift() ?? { error: 0, body: new Uint8Array(0) };
       },
     };
-    const inode = newFuseInode(5, 12, '/f', false, 8192);
-    const wb = new Writeback(core, new Map([[5, inode]]), {
+    const inode = newFuseInode(asNodeId(5), asIno(12), '/f', false, 8192);
+    const wb = new Writeback(core, new Map([[asNodeId(5), inode]]), {
       transport,
       iter: { *mapBegin() { throw new Error('not used'); }, iterEnd() { throw new Error('not used'); } },
       cache: { invalidateRange: (_t: string, _i: FuseInode, s: number, e: number, why: string) => { invalidated.push([s, e, why]); } },
@@ -97,7 +98,7 @@ describe('Writeback.ioend through stub transport, cache and oracle (v7)', () => 
 
 describe('MappingOracle', () => {
   const io: IomapIo = { offsetBytes: 0n, lenBytes: 4096n, addr: 0n, type: MapType.MAPPED, flags: 0, dev: 1 };
-  const inode = newFuseInode(5, 12, '/f', false, 4096);
+  const inode = newFuseInode(asNodeId(5), asIno(12), '/f', false, 4096);
 
   it('checks a mapping only when no change of its ino was in flight or began since it was fetched', () => {
     const oracle = new MappingOracle(new SimCore(1, DEFAULT_COSTS), () => 'extent map disagrees');
@@ -126,10 +127,10 @@ describe('MappingOracle', () => {
 describe('CacheOps: server notifications (v7 codes)', () => {
   function setup() {
     const core = new SimCore(1, DEFAULT_COSTS);
-    const inode = newFuseInode(5, 12, '/f', false, 64 * 1024);
+    const inode = newFuseInode(asNodeId(5), asIno(12), '/f', false, 64 * 1024);
     inode.cache = new MappingCache(256 * 1024, 2 ** 44);
     inode.cache.upsert('read', { offBytes: 0, lenBytes: 64 * 1024, addr: 0x10_0000, type: MapType.MAPPED, flags: 0, dev: 1 });
-    const ops = new CacheOps(core, new Map([[5, inode]]), {
+    const ops = new CacheOps(core, new Map([[asNodeId(5), inode]]), {
       blockBytes: 4096, maxBytes: 2 ** 44, cacheMaxBytes: 256 * 1024, registeredDevs: new Set([1]), rev: REVISIONS.v7,
     });
     return { core, inode, ops };
@@ -142,7 +143,7 @@ describe('CacheOps: server notifications (v7 codes)', () => {
   it('an invalidation removes the read-fork range and bumps ic_seq; the absent write fork is left alone', () => {
     const { core, inode, ops } = setup();
     const seqBefore = inode.cache!.seq;
-    expect(ops.handleNotify(inval(5n, 12n, 4096n, 4096n), 'fuse2fs/501')).toBe(0);
+    expect(ops.handleNotify(inval(5n, 12n, 4096n, 4096n), asTaskId('fuse2fs/501'))).toBe(0);
     expect(drain(core)).toMatchObject([
       { kind: 'fuse_notify', nodeId: 5, error: 0, notifyCode: 101 },
       { kind: 'cache_inval', fork: 'read', posBytes: 4096, lenBytes: 4096, reason: 'server', seq: seqBefore + 1 },
@@ -155,8 +156,8 @@ describe('CacheOps: server notifications (v7 codes)', () => {
   it('an unknown nodeid is ESTALE, a mismatched attr ino EINVAL, and neither touches the cache', () => {
     const { core, inode, ops } = setup();
     const seqBefore = inode.cache!.seq;
-    expect(ops.handleNotify(inval(9n, 12n, 0n, 4096n), 'fuse2fs/501')).toBe(-Errno.ESTALE);
-    expect(ops.handleNotify(inval(5n, 13n, 0n, 4096n), 'fuse2fs/501')).toBe(-Errno.EINVAL);
+    expect(ops.handleNotify(inval(9n, 12n, 0n, 4096n), asTaskId('fuse2fs/501'))).toBe(-Errno.ESTALE);
+    expect(ops.handleNotify(inval(5n, 13n, 0n, 4096n), asTaskId('fuse2fs/501'))).toBe(-Errno.EINVAL);
     expect(drain(core)).toMatchObject([
       { kind: 'fuse_notify', nodeId: 9, error: -Errno.ESTALE },
       { kind: 'fuse_notify', nodeId: 5, error: -Errno.EINVAL },
@@ -166,7 +167,7 @@ describe('CacheOps: server notifications (v7 codes)', () => {
 
   it("the kernel's own invalidation widens the range to whole blocks", () => {
     const { core, ops, inode } = setup();
-    ops.invalidateRange('app/1001', inode, 5000, 9000, 'fallocate');
+    ops.invalidateRange(asTaskId('app/1001'), inode, 5000, 9000, 'fallocate');
     expect(drain(core)).toMatchObject([{ kind: 'cache_inval', fork: 'read', posBytes: 4096, lenBytes: 8192, reason: 'fallocate' }]);
   });
 });

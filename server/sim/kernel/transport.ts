@@ -8,6 +8,7 @@ import { PARK, type Proc, type ProcStep, type Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import { taskBufs, type DevFuse } from '../dev-fuse.ts';
 import { outError, outUnique, startRequest, type MsgBuf } from '../proto.ts';
+import type { NodeId } from '../../../src/trace/ids.ts';
 
 export interface Reply {
   /** 0 or -errno. */
@@ -35,7 +36,7 @@ export class FuseTransport {
   }
 
   /** Sends one request as bytes and parks until DevFuse hands back the reply bytes. */
-  *request(proc: Proc, opcode: number, nodeId: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
+  *request(proc: Proc, opcode: number, nodeId: NodeId, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
     const unique = this.nextUnique;
     this.nextUnique += FUSE_REQ_ID_STEP;
     // The task's own fuse_req memory: it is parked until the reply, so nothing reuses it meanwhile.

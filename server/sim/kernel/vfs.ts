@@ -20,9 +20,10 @@ import type { MappingOracle } from './oracle.ts';
 import type { RwMode } from './rwsem.ts';
 import type { FuseTransport, LocalBackend } from './transport.ts';
 import type { Writeback } from './writeback.ts';
+import { NO_NODE_ID, type NodeId } from '../../../src/trace/ids.ts';
 
 interface VfsConfig {
-  rootNodeId: number;
+  rootNodeId: NodeId;
   blockBytes: number;
   maxBytes: number;
   /** kernel-ext4 baseline: its overwrite check decides the direct-write lock mode. */
@@ -43,7 +44,7 @@ export type Syscalls = Pick<Vfs, 'open' | 'pio' | 'fault' | 'fsync' | 'truncate'
 
 export class Vfs {
   /** dcache: path → nodeid. Entries never expire (entry_valid is "forever" in the sim). */
-  private readonly dcache = new Map<string, number>();
+  private readonly dcache = new Map<string, NodeId>();
   private nextFd = 3;
   private readonly sched: Scheduler;
   private readonly transport: VfsDeps['transport'];
@@ -54,7 +55,7 @@ export class Vfs {
   private readonly oracle: VfsDeps['oracle'];
 
   /** `inodes`: the fuse_inode table, filled by lookups here and read by writeback and notifications. */
-  constructor(private readonly core: SimCore, private readonly inodes: Map<number, FuseInode>, deps: VfsDeps, private readonly cfg: VfsConfig) {
+  constructor(private readonly core: SimCore, private readonly inodes: Map<NodeId, FuseInode>, deps: VfsDeps, private readonly cfg: VfsConfig) {
     this.sched = core.sched;
     this.transport = deps.transport;
     this.locks = deps.locks;
@@ -84,10 +85,10 @@ export class Vfs {
       if (!inode) {
         inode = newFuseInode(entry.nodeId, entry.ino, soFar, (entry.mode & 0o170000) === 0o040000, entry.sizeBytes);
         this.inodes.set(entry.nodeId, inode);
-        this.core.emit({ aliasOf: 0, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
+        this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
       }
       inode.nlookup++;
-      this.core.emit({ aliasOf: 0, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar, nlookup: inode.nlookup });
+      this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar, nlookup: inode.nlookup });
       this.dcache.set(soFar, entry.nodeId);
       nodeId = entry.nodeId;
     }

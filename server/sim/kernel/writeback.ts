@@ -12,6 +12,7 @@ import type { IomapIter } from './iomap-iter.ts';
 import type { MappingOracle } from './oracle.ts';
 import { devNs } from './timing.ts';
 import type { FuseTransport } from './transport.ts';
+import type { NodeId } from '../../../src/trace/ids.ts';
 
 /** Max dirty bytes one writeback_range call maps and submits (one BEGIN may cover less). */
 const WRITEBACK_CHUNK_BYTES = 1024 * 1024;
@@ -41,7 +42,7 @@ export class Writeback {
   private readonly cache: WritebackDeps['cache'];
   private readonly oracle: WritebackDeps['oracle'];
 
-  constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<number, FuseInode>, deps: WritebackDeps, private readonly cfg: WritebackConfig) {
+  constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<NodeId, FuseInode>, deps: WritebackDeps, private readonly cfg: WritebackConfig) {
     this.sched = core.sched;
     this.transport = deps.transport;
     this.iter = deps.iter;

@@ -24,6 +24,7 @@ import {
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
 import { ExtentMap } from './extent-map.ts';
+import { asIno, asNodeId } from '../../../src/trace/ids.ts';
 
 const SERVER_BLOCK_BYTES = 4096;
 /** Backing device id from FUSE_DEV_IOC_BACKING_OPEN (§1.11): the sim registers one device. */
@@ -224,7 +225,8 @@ export class FsServer {
     }
     this.nodeToIno.set(nodeId, childIno);
     const entry = {
-      nodeId, ino: childIno, sizeBytes: child.sizeBytes, nlink: child.nlink,
+      // The server's own numbers become ids on the wire (in the 'ino' policy the nodeid is the ino).
+      nodeId: asNodeId(nodeId), ino: asIno(childIno), sizeBytes: child.sizeBytes, nlink: child.nlink,
       mode: child.isDir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
       attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision],
     };

@@ -7,11 +7,12 @@ import type { SimCore } from '../core.ts';
 import { taskBufs, type DevFuse } from '../dev-fuse.ts';
 import { outError, outLen, readInHeaderInto, type SimInHeader } from '../proto.ts';
 import type { FsServer } from './fs-server.ts';
+import { NO_NODE_ID } from '../../../src/trace/ids.ts';
 
 export function* serverThread(proc: Proc, core: SimCore, dev: DevFuse, fs: FsServer): ProcStep<void> {
   // libfuse's per-thread buffers: the reply and notification of one request live here until written.
   const bufs = taskBufs(proc);
-  const h: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: 0, pid: 0 };
+  const h: SimInHeader = { len: 0, opcode: 0, unique: 0, nodeId: NO_NODE_ID, pid: 0 };
   for (;;) {
     const req = yield* dev.readRequest(proc);
     readInHeaderInto(req, h);

@@ -48,7 +48,7 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
   const byOp = new Map<string, { label: string; durs: number[] }>();
   const byIno = new Map<string, { label: string; durs: number[] }>();
   const opcodeCol = store.col('opcode');
-  const nodeIdCol = store.fieldCol('nodeId');
+  const nodeIdCol = store.nodeIdCol();
   let requests = 0;
   let openRequests = 0;
   let begunBeforeRequests = 0;

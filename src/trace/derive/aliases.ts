@@ -17,11 +17,12 @@ import { KIND_CODE, KINDS, KIND_FIELDS } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
 import { InodeGroups } from './inode-groups.ts';
 import { LockEvidence } from './lock-evidence.ts';
+import { NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino } from '../ids.ts';
 
 interface NodeInfo {
-  nodeId: number;
+  nodeId: NodeId;
   /** The inode number evidence gives this nodeId itself (first one), 0 = none. See AliasIndex.inoOf for its group's. */
-  ino: number;
+  ino: Ino;
   /** Path names that resolved to this nodeId, in first-seen order. */
   paths: string[];
   /** Row of the event that first named this nodeId (inode_new when present). */
@@ -31,28 +32,28 @@ interface NodeInfo {
   nlookup: number;
   forgotten: boolean;
   /** nodeIds a LINK names as the same inode (aliasOf, either direction). */
-  linkedTo: number[];
+  linkedTo: NodeId[];
   /** The state fuse_iomap_init_inode printed for it (InodeState bits: iomap, excl, …); 0 = not traced. */
   iomapState: number;
 }
 
 interface PathInfo {
   path: string;
-  nodeIds: number[];
+  nodeIds: NodeId[];
   /** Row of the first lookup of this path. */
   firstRow: number;
 }
 
 export interface AliasGroup {
   /** Stable key: the smallest nodeId of the group. */
-  id: number;
+  id: NodeId;
   /** The inode number, 0 when no evidence names one or the evidence disagrees (then see `inos`). */
-  ino: number;
+  ino: Ino;
   /** Every inode number the evidence names for the group, ascending: [] unknown, two or more = conflict. */
-  inos: number[];
+  inos: Ino[];
   conflict: boolean;
   /** Members in first-seen order. */
-  nodeIds: number[];
+  nodeIds: NodeId[];
   /** All paths of all nodeIds of the group, sorted. */
   paths: string[];
 }
@@ -70,7 +71,7 @@ INODE_PATH_KIND[K.inode_lookup] = 1;
 INODE_PATH_KIND[K.inode_forget] = 1;
 
 export class AliasIndex {
-  readonly nodes = new Map<number, NodeInfo>();
+  readonly nodes = new Map<NodeId, NodeInfo>();
   readonly paths = new Map<string, PathInfo>();
   readonly inodes = new InodeGroups();
   /** Lock attributions the import recorded (lock_attribution instants), by lock address. */
@@ -79,20 +80,20 @@ export class AliasIndex {
   /** Bumped only when nodes, paths or links change (not per row): views memoize on it. */
   version = 0;
   private cacheVersion = -1;
-  private groupCache = new Map<number, AliasGroup>();
+  private groupCache = new Map<NodeId, AliasGroup>();
   // A trace's rows mostly repeat the last (nodeId, ino): skip them without a Map lookup.
-  private lastNodeId = 0;
-  private lastIno = 0;
+  private lastNodeId = NO_NODE_ID;
+  private lastIno = UNKNOWN_INO;
 
   update(store: TraceStore): void {
     if (this.processedRows >= store.length) return;
     const kinds = store.kinds;
     const ts = store.tsNs;
-    const nodeIdCol = store.fieldCol('nodeId');
-    const inoCol = store.fieldCol('ino');
+    const nodeIdCol = store.nodeIdCol();
+    const inoCol = store.inoCol();
     const pathCol = store.col('path');
     const nlookupCol = store.fieldCol('nlookup');
-    const aliasOfCol = store.fieldCol('aliasOf');
+    const aliasOfCol = store.aliasOfCol();
     const inodeFlagsCol = store.fieldCol('inodeFlags');
     const before = this.inodes.version;
     for (let row = this.processedRows; row < store.length; row++) {
@@ -138,7 +139,7 @@ export class AliasIndex {
     this.processedRows = store.length;
   }
 
-  private node(nodeId: number, ino: number, row: number, tsNs: number): NodeInfo {
+  private node(nodeId: NodeId, ino: Ino, row: number, tsNs: number): NodeInfo {
     let n = this.nodes.get(nodeId);
     if (!n) {
       n = { nodeId, ino, paths: [], firstRow: row, firstTsNs: tsNs, nlookup: 0, forgotten: false, linkedTo: [], iomapState: 0 };
@@ -151,15 +152,15 @@ export class AliasIndex {
     return n;
   }
 
-  private link(nodeId: number, aliasOf: number, row: number, tsNs: number): void {
+  private link(nodeId: NodeId, aliasOf: NodeId, row: number, tsNs: number): void {
     const a = this.nodes.get(nodeId)!;
-    const b = this.node(aliasOf, 0, row, tsNs);
+    const b = this.node(aliasOf, UNKNOWN_INO, row, tsNs);
     if (!a.linkedTo.includes(aliasOf)) a.linkedTo.push(aliasOf);
     if (!b.linkedTo.includes(nodeId)) b.linkedTo.push(nodeId);
     this.inodes.union(nodeId, aliasOf);
   }
 
-  private linkPath(path: string, nodeId: number, row: number): void {
+  private linkPath(path: string, nodeId: NodeId, row: number): void {
     const p = this.paths.get(path);
     if (!p) {
       this.paths.set(path, { path, nodeIds: [nodeId], firstRow: row });
@@ -171,14 +172,14 @@ export class AliasIndex {
   }
 
   /** Groups of every node (singletons too) by root, rebuilt when the evidence changed. */
-  private allGroups(): Map<number, AliasGroup> {
+  private allGroups(): Map<NodeId, AliasGroup> {
     if (this.cacheVersion === this.inodes.version + this.version) return this.groupCache;
-    const out = new Map<number, AliasGroup>();
+    const out = new Map<NodeId, AliasGroup>();
     for (const [root, nodeIds] of this.inodes.members()) {
       const inos = this.inodes.inosOfMembers(nodeIds);
       const paths = new Set<string>();
       for (const id of nodeIds) for (const p of this.nodes.get(id)?.paths ?? []) paths.add(p);
-      out.set(root, { id: root, ino: inos.length === 1 ? inos[0]! : 0, inos, conflict: inos.length > 1, nodeIds, paths: [...paths].sort() });
+      out.set(root, { id: root, ino: inos.length === 1 ? inos[0]! : UNKNOWN_INO, inos, conflict: inos.length > 1, nodeIds, paths: [...paths].sort() });
     }
     this.groupCache = out;
     this.cacheVersion = this.inodes.version + this.version;
@@ -186,14 +187,14 @@ export class AliasIndex {
   }
 
   /** The group of a known nodeId (a group of one when nothing aliases it), else undefined. */
-  groupOf(nodeId: number): AliasGroup | undefined {
+  groupOf(nodeId: NodeId): AliasGroup | undefined {
     if (!this.inodes.has(nodeId)) return undefined;
     return this.allGroups().get(this.inodes.find(nodeId));
   }
 
   /** The on-disk inode number of nodeId's group; 0 when unknown or when the evidence disagrees. */
-  inoOf(nodeId: number): number {
-    return this.groupOf(nodeId)?.ino ?? 0;
+  inoOf(nodeId: NodeId): Ino {
+    return this.groupOf(nodeId)?.ino ?? UNKNOWN_INO;
   }
 
   /** Inodes reachable through more than one nodeId: by inode number, unknown ones last (by id). */

@@ -22,6 +22,7 @@ import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
 import { searchSorted } from '../sorted.ts';
+import type { NodeId, Ino } from '../ids.ts';
 
 interface CacheExtent {
   fork: Fork;
@@ -187,8 +188,8 @@ class CacheMarkers {
 }
 
 export interface InodeCache {
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   /** The index's extent table (shared by all inodes) and this inode's ids in it, oldest first. */
   extents: CacheExtents;
   extentIds: number[];
@@ -211,7 +212,7 @@ const IS_CACHE_KIND = new Uint8Array(256);
 for (const k of [K.cache_lookup, K.cache_upsert, K.cache_inval, K.cache_stale, K.cache_drop]) IS_CACHE_KIND[k] = 1;
 
 export class CacheIndex {
-  readonly inodes = new Map<number, InodeCache>();
+  readonly inodes = new Map<NodeId, InodeCache>();
   /** Every inode's extents. */
   readonly extents = new CacheExtents();
   processedRows = 0;
@@ -220,7 +221,7 @@ export class CacheIndex {
   /** task string id → the iomap_begin row waiting to see a lookup or an upcall. */
   private readonly beginByTask = new Map<number, number>();
   /** nodeId → implicit misses (iomap_begin row, upcall tsNs) waiting for its cache to appear. */
-  private readonly pendingMisses = new Map<number, Array<{ row: number; tsNs: number }>>();
+  private readonly pendingMisses = new Map<NodeId, Array<{ row: number; tsNs: number }>>();
 
   /** Drops growth slack (a file finished loading); later updates grow again. */
   trim(): void {
@@ -263,14 +264,14 @@ export class CacheIndex {
   }
 
   private implicitMiss(store: TraceStore, beginRow: number, sendRow: number): void {
-    const nodeId = store.fieldCol('nodeId')[beginRow]!;
+    const nodeId = store.nodeIdCol()[beginRow]!;
     if (this.inodes.has(nodeId)) return; // once a cache exists, a lookup event says hit or miss
     let list = this.pendingMisses.get(nodeId);
     if (!list) this.pendingMisses.set(nodeId, (list = []));
     if (list.length < MAX_PENDING_MISSES) list.push({ row: beginRow, tsNs: store.tsNs[sendRow]! });
   }
 
-  private inode(store: TraceStore, nodeId: number, ino: number): InodeCache {
+  private inode(store: TraceStore, nodeId: NodeId, ino: Ino): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
       c = { nodeId, ino, extents: this.extents, extentIds: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
@@ -394,10 +395,10 @@ function liveEndingAfter(c: InodeCache, fork: Fork, offsetBytes: number): number
 }
 
 /** The columns the index reads, looked up once per update rather than by name per event. */
-type CacheColumns = Record<'nodeId' | 'ino' | 'fork' | 'posBytes' | 'lenBytes' | 'hit' | 'mapOffsetBytes' | 'mapLenBytes' | 'mapType' | 'mapFlags' | 'reason' | 'forkAbsent' | 'rejected', ArrayLike<number>>;
+type CacheColumns = { nodeId: ArrayLike<NodeId>; ino: ArrayLike<Ino> } & Record<'fork' | 'posBytes' | 'lenBytes' | 'hit' | 'mapOffsetBytes' | 'mapLenBytes' | 'mapType' | 'mapFlags' | 'reason' | 'forkAbsent' | 'rejected', ArrayLike<number>>;
 function cacheColumns(store: TraceStore): CacheColumns {
   return {
-    nodeId: store.col('nodeId'), ino: store.col('ino'), fork: store.col('fork'), posBytes: store.col('posBytes'),
+    nodeId: store.nodeIdCol(), ino: store.inoCol(), fork: store.col('fork'), posBytes: store.col('posBytes'),
     lenBytes: store.col('lenBytes'), hit: store.col('hit'), mapOffsetBytes: store.col('mapOffsetBytes'),
     mapLenBytes: store.col('mapLenBytes'), mapType: store.col('mapType'), mapFlags: store.col('mapFlags'), reason: store.col('reason'),
     forkAbsent: store.col('forkAbsent'), rejected: store.col('rejected'),

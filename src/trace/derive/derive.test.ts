@@ -32,7 +32,7 @@ describe('AliasIndex', () => {
     const { aliases } = build(RACE);
     expect(aliases.groups()).toEqual([{ id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(aliases.paths.get('/d2/link')!.nodeIds).toEqual([5]);
-    expect(aliases.inoOf(2)).toBe(13);
+    expect(aliases.inoOf(asNodeId(2))).toBe(13);
   });
   it('finds none under the ino policy (one nodeId per ino, two paths)', () => {
     const { aliases } = build([
@@ -40,7 +40,7 @@ describe('AliasIndex', () => {
       ev('inode_lookup', 20, 'b/2', { nodeId: 12, ino: 12, path: '/d2/link', nlookup: 2 }),
     ]);
     expect(aliases.groups()).toEqual([]);
-    expect(aliases.nodes.get(12)!.paths).toEqual(['/d1/file', '/d2/link']);
+    expect(aliases.nodes.get(asNodeId(12))!.paths).toEqual(['/d1/file', '/d2/link']);
   });
   it('is incremental and learns nodes from iomap events too', () => {
     const store = new TraceStore();
@@ -58,8 +58,8 @@ describe('AliasIndex', () => {
       ev('inode_new', 3, 's/1', { nodeId: 2, ino: 0, path: '/d1' }),
     ]);
     expect(aliases.groups()).toEqual([{ id: 4, ino: 0, inos: [], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
-    expect(aliases.inoOf(5)).toBe(0);
-    expect(aliases.groupOf(2)!.nodeIds).toEqual([2]);
+    expect(aliases.inoOf(asNodeId(5))).toBe(0);
+    expect(aliases.groupOf(asNodeId(2))!.nodeIds).toEqual([2]);
   });
   it('a LINK group plus a reply\'s st_ino on one member: the whole group has that number', () => {
     const store = new TraceStore();
@@ -74,9 +74,9 @@ describe('AliasIndex', () => {
     a.update(store);
     expect(a.version).toBeGreaterThan(v);
     expect(a.groups()).toEqual([{ id: 4, ino: 14, inos: [14], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
-    expect(a.inoOf(4)).toBe(14);
+    expect(a.inoOf(asNodeId(4))).toBe(14);
     // nlookup 0 marks evidence, not a counted lookup: the count is kept.
-    expect(a.nodes.get(5)!.nlookup).toBe(0);
+    expect(a.nodes.get(asNodeId(5))!.nlookup).toBe(0);
   });
   it('evidence that disagrees keeps both numbers and flags the group', () => {
     const { aliases } = build([
@@ -85,7 +85,7 @@ describe('AliasIndex', () => {
       ev('inode_lookup', 3, 's/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4, nlookup: 1 }),
     ]);
     expect(aliases.groups()).toEqual([{ id: 4, ino: 0, inos: [14, 15], conflict: true, nodeIds: [4, 5], paths: ['/d2/link'] }]);
-    expect(aliases.inoOf(4)).toBe(0);
+    expect(aliases.inoOf(asNodeId(4))).toBe(0);
   });
 });
 
@@ -190,7 +190,7 @@ describe('CacheIndex', () => {
   ];
   it('keeps extents over their lifetime, splitting on a partial invalidation', () => {
     const { cache, store } = build(events);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     expect(c.hits).toBe(2);
     expect(c.misses).toBe(1);
     expect(cacheContentsAt(c, 45).map((e) => [e.fork, e.offsetBytes, e.lenBytes])).toEqual([['read', 0, 65536]]);
@@ -207,14 +207,14 @@ describe('CacheIndex', () => {
       ev('cache_lookup', 11, 'w/1', { nodeId: 4, fork: 'read', hit: true, posBytes: 0 }),
       ev('cache_upsert', 20, 'srv/9', { nodeId: 4, mapType: MapType.MAPPED, mapOffsetBytes: 65536, mapLenBytes: 65536, rejected: true }),
     ]);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     expect([c.hits, c.misses]).toEqual([1, 0]);
     expect(markerList(store, c).map((m) => m.kind)).toEqual(['upsert', 'hit']);
     expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 65536]]);
   });
   it('buckets hits and misses for the hit-rate strip', () => {
     const { cache, store } = build(events);
-    const b = hitRateBuckets(store, cache.inodes.get(4)!, 0, 80, 2);
+    const b = hitRateBuckets(store, cache.inodes.get(asNodeId(4))!, 0, 80, 2);
     expect([...b.misses]).toEqual([1, 0]);
     expect([...b.hits]).toEqual([1, 1]); // hits at 30 and 40: 40 opens the second bucket
   });
@@ -227,13 +227,13 @@ describe('CacheIndex', () => {
       ev('cache_upsert', 20, 'srv/9', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 65536 }),
       ev('cache_lookup', 30, 'r/1', { nodeId: 4, hit: true }),
     ]);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     expect(markerList(store, c).map((m) => [m.kind, m.reason, m.row, m.tsNs])).toEqual([['miss', 'no cache yet', 0, 6], ['upsert', '', 4, 20], ['hit', '', 5, 30]]);
     // Found by its upcall's time (6), not its iomap_begin row's (5).
     expect([c.markers.lowerBound(store, 6), c.markers.lowerBound(store, 6.5)]).toEqual([0, 1]);
     expect([...hitRateBuckets(store, c, 5.5, 7.5, 2).misses]).toEqual([1, 0]);
     expect([c.hits, c.misses]).toEqual([1, 1]);
-    expect(cache.inodes.has(9)).toBe(false);
+    expect(cache.inodes.has(asNodeId(9))).toBe(false);
   });
   it('reads a marker back from its row: stale cookies, drops, the view height', () => {
     const { cache, store } = build([
@@ -241,7 +241,7 @@ describe('CacheIndex', () => {
       ev('cache_stale', 20, 'kw/2', { nodeId: 4, posBytes: 8192, mapLenBytes: 4096, oldCookie: 3, newCookie: 5 }),
       ev('cache_drop', 30, 'kw/2', { nodeId: 4, fork: 'write', reason: 'overflow' }),
     ]);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     expect(markerList(store, c).map((m) => [m.kind, m.fork, m.posBytes, m.lenBytes, m.reason])).toEqual([
       ['upsert', 'read', 8192, 4096, ''], ['stale', 'read', 8192, 4096, 'cookie 3 → 5'], ['drop', 'write', 0, 0, 'overflow'],
     ]);
@@ -289,7 +289,7 @@ describe('CacheIndex', () => {
       expected.push({ tsNs, read: [...pages.read], write: [...pages.write] });
     }
     const { cache } = build(events);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     for (const { tsNs, read, write } of expected) {
       const got = { read: new Array<number>(64).fill(-1), write: new Array<number>(64).fill(-1) };
       for (const e of cacheContentsAt(c, tsNs)) {
@@ -306,7 +306,7 @@ describe('CacheIndex', () => {
       ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 8192 }),
       ev('cache_upsert', 20, 's/1', { nodeId: 4, mapOffsetBytes: 4096, mapLenBytes: 8192, mapType: MapType.MAPPED }),
     ]);
-    const c = cache.inodes.get(4)!;
+    const c = cache.inodes.get(asNodeId(4))!;
     expect(cacheContentsAt(c, 25).map((e) => [e.offsetBytes, e.lenBytes])).toEqual([[0, 4096], [4096, 8192]]);
     expect(c.extents.at(c.extentIds[0]!).endReason).toBe('replaced');
   });
@@ -347,7 +347,7 @@ describe('relativesOf', () => {
     expect(relativesOf(inp, 1, -1).filter((r) => r.role === 'caused')).toEqual([]);
   });
   it('links only events that have a nodeId to an inode', () => {
-    // Kinds without nodeId keep other fields in its column (slots.ts; a diag's line does): with
+    // Kinds without nodeId keep other fields in its column (columns.ts; a diag's line does): with
     // every number of such events 4, a known nodeId, none may link to node 4.
     const numeric = new Set(['f64', 'i32', 'u32', 'u16', 'u8']);
     const fours = (k: EventKind) => Object.fromEntries((KIND_FIELDS[k] as readonly FieldName[])
@@ -361,6 +361,7 @@ describe('relativesOf', () => {
 });
 
 import { aggregateArea, percentile } from './aggregate.ts';
+import { asNodeId } from '../ids.ts';
 describe('aggregateArea', () => {
   it('aggregates requests starting in the area by opcode and by inode', () => {
     const events: TraceEvent[] = [ev('inode_new', 0, 'a/1', { nodeId: 4, ino: 12, path: '/f' })];

@@ -11,28 +11,30 @@
 //
 // Root = the smallest nodeid of the group (union by minimum), so `find` is also a stable group id.
 
+import type { Ino, NodeId } from '../ids.ts';
+
 export class InodeGroups {
-  private readonly parent = new Map<number, number>();
+  private readonly parent = new Map<NodeId, NodeId>();
   /** Distinct evidenced inode numbers per nodeid, in first-seen order. */
-  private readonly inosByNode = new Map<number, number[]>();
+  private readonly inosByNode = new Map<NodeId, Ino[]>();
   /** First nodeid seen with each inode number (the others are unioned with it). */
-  private readonly nodeByIno = new Map<number, number>();
+  private readonly nodeByIno = new Map<Ino, NodeId>();
   /** Bumped when a group or a group's evidence changes. */
   version = 0;
 
   /** Makes nodeId known (a group of one); false if it already was. */
-  add(nodeId: number): boolean {
+  add(nodeId: NodeId): boolean {
     if (this.parent.has(nodeId)) return false;
     this.parent.set(nodeId, nodeId);
     this.version++;
     return true;
   }
 
-  has(nodeId: number): boolean {
+  has(nodeId: NodeId): boolean {
     return this.parent.has(nodeId);
   }
 
-  find(nodeId: number): number {
+  find(nodeId: NodeId): NodeId {
     let r = nodeId;
     for (let p = this.parent.get(r); p !== undefined && p !== r; p = this.parent.get(r)) r = p;
     // Path compression.
@@ -45,7 +47,7 @@ export class InodeGroups {
   }
 
   /** Evidence (b): two nodeids name one inode. */
-  union(a: number, b: number): void {
+  union(a: NodeId, b: NodeId): void {
     this.add(a);
     this.add(b);
     const ra = this.find(a);
@@ -57,7 +59,7 @@ export class InodeGroups {
   }
 
   /** Evidence (a): nodeId's inode number is ino (0 = no evidence, ignored). */
-  addIno(nodeId: number, ino: number): void {
+  addIno(nodeId: NodeId, ino: Ino): void {
     this.add(nodeId);
     if (ino === 0) return;
     const list = this.inosByNode.get(nodeId);
@@ -71,13 +73,13 @@ export class InodeGroups {
   }
 
   /** The inode numbers evidence gives nodeId itself (not its group), in first-seen order. */
-  ownInos(nodeId: number): readonly number[] {
+  ownInos(nodeId: NodeId): readonly Ino[] {
     return this.inosByNode.get(nodeId) ?? [];
   }
 
   /** Every nodeid, grouped: root → members in insertion order. */
-  members(): Map<number, number[]> {
-    const out = new Map<number, number[]>();
+  members(): Map<NodeId, NodeId[]> {
+    const out = new Map<NodeId, NodeId[]>();
     for (const id of this.parent.keys()) {
       const r = this.find(id);
       const list = out.get(r);
@@ -88,26 +90,26 @@ export class InodeGroups {
   }
 
   /** Distinct inode numbers of a group's members, ascending. */
-  inosOfMembers(members: readonly number[]): number[] {
-    const s = new Set<number>();
+  inosOfMembers(members: readonly NodeId[]): Ino[] {
+    const s = new Set<Ino>();
     for (const id of members) for (const i of this.ownInos(id)) s.add(i);
     return [...s].sort((a, b) => a - b);
   }
 }
 
 /** An inode as evidence names it: 'ino 14', 'ino unknown', or 'ino 14 or 15 (evidence disagrees)'. */
-export function inoText(inos: readonly number[]): string {
+export function inoText(inos: readonly Ino[]): string {
   if (inos.length === 0) return 'ino unknown';
   if (inos.length === 1) return `ino ${inos[0]}`;
   return `ino ${inos.join(' or ')} (evidence disagrees)`;
 }
 
 /** One inode number for a label: the number, or 'unknown' for 0 (never a nodeid in its place). */
-export function inoLabel(ino: number): string {
+export function inoLabel(ino: Ino): string {
   return ino === 0 ? 'ino unknown' : `ino ${ino}`;
 }
 
 /** A nodeid for a label: the number, or 'unknown' for 0 (a kernel filesystem's or an unattributed lock). */
-export function nodeIdLabel(nodeId: number): string {
+export function nodeIdLabel(nodeId: NodeId): string {
   return nodeId === 0 ? 'nodeid unknown' : `nodeid ${nodeId}`;
 }

@@ -5,6 +5,7 @@
 
 import type { LockName } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
+import type { NodeId, Ino } from '../ids.ts';
 
 export const LOCK_ATTRIBUTION_INSTANT = 'lock_attribution';
 
@@ -20,9 +21,9 @@ export interface LockAttribution {
   lockAddr: string;
   lock: LockName;
   /** null: unknown. */
-  nodeId: number | null;
+  nodeId: NodeId | null;
   /** On-disk inode number from evidence; null: unknown. */
-  ino: number | null;
+  ino: Ino | null;
   path: string;
   methods: string[];
   contended: number;

@@ -25,12 +25,13 @@ import { TrackLod } from '../span-lod.ts';
 import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
 import { inoLabel, nodeIdLabel } from './inode-groups.ts';
+import type { Ino, NodeId } from '../ids.ts';
 
 export interface LockInfo {
   idx: number;
   lock: LockName;
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   /** The lock's kernel address when the trace showed it (lock_contention → derived events), 0n = not traced. */
   lockAddr: bigint;
   /** Hold span ids in start order. */
@@ -117,8 +118,8 @@ export class LockIndex {
     // Not only new spans: spans that closed since extend the rows' LODs too.
     if (spans.version === this.spansVersion) return;
     this.spansVersion = spans.version;
-    const nodeIdCol = store.fieldCol('nodeId');
-    const inoCol = store.fieldCol('ino');
+    const nodeIdCol = store.nodeIdCol();
+    const inoCol = store.inoCol();
     const lockCol = store.col('lock');
     const taskCol = store.col('task');
     const cols = lockCols(store);
@@ -384,7 +385,7 @@ function callerOf(spans: SpanIndex, store: TraceStore | undefined, waitId: numbe
 // overlap in time — each writer believes it holds the file exclusively.
 
 interface ExclusiveOverlap {
-  ino: number;
+  ino: Ino;
   /** The inode's key: its number by default, else what `inodeOf` returned (an alias group id). */
   inode: number;
   fromNs: number;
@@ -400,7 +401,7 @@ interface ExclusiveOverlap {
  * whose both ends the trace shows count (countUnendedWriteHolds counts the others).
  */
 export function exclusiveOverlaps(
-  index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: number) => number,
+  index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', inodeOf?: (nodeId: NodeId) => number,
 ): ExclusiveOverlap[] {
   const byIno = new Map<number, LockInfo[]>();
   for (const info of index.locks) {
@@ -438,7 +439,7 @@ export function exclusiveOverlaps(
 }
 
 /** W holds of `lock` (on `ino`, if given) with an end or start the trace does not show: left out of exclusiveOverlaps. */
-export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', nodeIds?: readonly number[]): number {
+export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock: LockName = 'i_rwsem', nodeIds?: readonly NodeId[]): number {
   let n = 0;
   for (const info of index.locks) {
     if (info.lock !== lock || (nodeIds !== undefined && !nodeIds.includes(info.nodeId))) continue;

@@ -149,7 +149,7 @@ export function relativesOf(inp: RelativesInput, spanId: number, row: number): R
     }
   }
   // Inode identity: every event with a nodeId links to its inode, paths and aliases.
-  const nodeId = store.numAt('nodeId', rowOf);
+  const nodeId = store.nodeIdAt(rowOf);
   const node = nodeId ? aliases.nodes.get(nodeId) : undefined;
   if (node) {
     const g = aliases.groupOf(nodeId);

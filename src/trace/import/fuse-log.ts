@@ -26,6 +26,7 @@ import { DiagSink } from './diagnostics.ts';
 import { LineFramer, type LineSink } from './framing.ts';
 import { Line } from './line.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
+import { asNodeId, asTaskId, NO_NODE_ID, UNKNOWN_INO, type NodeId, type TaskId } from '../ids.ts';
 
 const FUSE_LOG_LINE_NS = 1000;
 
@@ -33,7 +34,7 @@ interface LogRequest {
   unique: number;
   opcode: number;
   opName: string;
-  nodeId: number;
+  nodeId: NodeId;
   insize: number;
   pid: number;
   /** 1-based line of the header. */
@@ -69,7 +70,7 @@ export class FuseLogParser implements LineSink {
   private awaitingOpLine: LogRequest | null = null;
   private pendingNodeId = 0;
   private readonly seenNodeIds = new Set<number>();
-  private readonly nodeIdByPath = new Map<string, number>();
+  private readonly nodeIdByPath = new Map<string, NodeId>();
   private readonly nlookup = new Map<number, number>();
 
   constructor(
@@ -134,7 +135,7 @@ export class FuseLogParser implements LineSink {
   private header(h: RegExpExecArray): void {
     this.stats.headers++;
     const req: LogRequest = {
-      unique: Number(h[1]), opName: h[2]!, opcode: Number(h[3]), nodeId: Number(h[4]), insize: Number(h[5]),
+      unique: Number(h[1]), opName: h[2]!, opcode: Number(h[3]), nodeId: asNodeId(Number(h[4])), insize: Number(h[5]),
       pid: Number(h[6] ?? 0), line: this.lineNo, opText: '', paths: [], entryNodeId: 0, error: null, outsize: 0, replyLine: 0,
     };
     this.requests.set(req.unique, req);
@@ -165,12 +166,12 @@ export class FuseLogParser implements LineSink {
    * LINK (file comment). Exposed so the join can emit them at the kernel's reply time; call once
    * per request, in log order.
    */
-  inodeEvents(req: LogRequest, tsNs: number, task: string): TraceEvent[] {
+  inodeEvents(req: LogRequest, tsNs: number, task: TaskId): TraceEvent[] {
     if (req.entryNodeId === 0 || req.error !== 0) return [];
-    const nodeId = req.entryNodeId;
+    const nodeId = asNodeId(req.entryNodeId);
     const path = req.opName === 'LINK' || req.opName === 'SYMLINK' ? (req.paths[1] ?? '') : (req.paths[0] ?? '');
     const out: TraceEvent[] = [];
-    let aliasOf = 0;
+    let aliasOf = NO_NODE_ID;
     if (req.opName === 'LINK') {
       const src = this.nodeIdByPath.get(req.paths[0] ?? '');
       if (src !== undefined && src !== nodeId) aliasOf = src;
@@ -178,12 +179,12 @@ export class FuseLogParser implements LineSink {
     // A nodeid seen before and named again by a create is a reused nodeid: a new fuse_inode.
     if (!this.seenNodeIds.has(nodeId) || NEW_INODE_OPS.has(req.opName)) {
       this.seenNodeIds.add(nodeId);
-      out.push({ aliasOf, kind: 'inode_new', tsNs, task, nodeId, ino: 0, path });
+      out.push({ aliasOf, kind: 'inode_new', tsNs, task, nodeId, ino: UNKNOWN_INO, path });
     }
     if (path !== '') this.nodeIdByPath.set(path, nodeId);
     const n = (this.nlookup.get(nodeId) ?? 0) + 1;
     this.nlookup.set(nodeId, n);
-    out.push({ aliasOf, kind: 'inode_lookup', tsNs, task, nodeId, ino: 0, path, nlookup: n });
+    out.push({ aliasOf, kind: 'inode_lookup', tsNs, task, nodeId, ino: UNKNOWN_INO, path, nlookup: n });
     return out;
   }
 }
@@ -208,9 +209,9 @@ export function standaloneEvents(log: FuseLogParser): TraceEvent[] {
   return out.sort((a, b) => a.tsNs - b.tsNs);
 }
 
-const SERVER_TASK = 'fuse-server/0';
-function clientTask(pid: number): string {
-  return `pid/${pid}`;
+const SERVER_TASK = asTaskId('fuse-server/0');
+function clientTask(pid: number): TaskId {
+  return asTaskId(`pid/${pid}`);
 }
 
 /** Paths named by a libfuse op line; the verb decides where they are. */

@@ -5,6 +5,7 @@ import { summarize } from '../summary.ts';
 import { ev } from '../testing/events.ts';
 import { importText } from './testing.ts';
 import { resolveIdentity } from './identity.ts';
+import { asNodeId } from '../ids.ts';
 
 const fixture = (p: string): string => readFileSync(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
 const TRACE_TEXT = fixture('real/fuse2fs-hardlink/trace.txt');
@@ -41,8 +42,8 @@ describe('inode identity from evidence on the real fuse2fs-hardlink capture', ()
     // d1/file's lock (nodeid 4) gets 14 through the LINK; d2/link's (nodeid 5) from the probe itself.
     expect(summary.locks.map((l) => [l.nodeid, l.ino]).sort()).toEqual([[4, 14], [5, 14]]);
     const byNode = new Map(r.attributions.map((a) => [a.nodeId, a]));
-    expect(byNode.get(5)!.methods).toContain('uprobe_reply');
-    expect(byNode.get(4)!.methods).toEqual(expect.arrayContaining(['uprobe_reply', 'link']));
+    expect(byNode.get(asNodeId(5))!.methods).toContain('uprobe_reply');
+    expect(byNode.get(asNodeId(4))!.methods).toEqual(expect.arrayContaining(['uprobe_reply', 'link']));
   });
 
   it('a probe without nodeid= joins by unique: GETATTR 286 (nodeid 5 in the log) st_ino=14', () => {

@@ -20,6 +20,7 @@ import type { TraceEvent } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { FuseLogParser } from './fuse-log.ts';
 import { parseNum } from './ftrace/cursor.ts';
+import { asNodeId, asIno, NO_NODE_ID } from '../ids.ts';
 
 const FUSE_UNKNOWN_INO = 0xffffffff;
 /** Requests whose reply is a fuse_entry_out (its attr belongs to the new nodeid, not the header's). */
@@ -90,7 +91,7 @@ export function resolveIdentity(events: readonly TraceEvent[], logs: readonly Fu
     const key = `${nodeId}:${ino}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    added.set(ev, { aliasOf: 0, kind: 'inode_lookup', tsNs: ev.tsNs, task: ev.task, nodeId, ino, path: '', nlookup: 0 });
+    added.set(ev, { aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs: ev.tsNs, task: ev.task, nodeId: asNodeId(nodeId), ino: asIno(ino), path: '', nlookup: 0 });
   }
   if (added.size === 0) return { events: events as TraceEvent[], added: 0, unresolved };
   const out: TraceEvent[] = [];

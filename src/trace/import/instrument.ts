@@ -19,6 +19,7 @@
 
 import type { Diag, Severity, TraceEvent } from '../schema.ts';
 import { toEvent } from './ndjson.ts';
+import { asTaskId } from '../ids.ts';
 
 const INSTRUMENT_MAGIC = 'instrument';
 /** Protocol version this fusescope speaks; a hello with a newer one gets a warning. */
@@ -140,7 +141,7 @@ export class InstrumentDecoder {
     if (this.diagCount === this.maxDiags) {
       message += ` (diagnostic limit ${this.maxDiags} reached: later ones on this connection are only counted)`;
     }
-    const ev: Diag = { kind: 'diag', tsNs: this.lastNs, task: this.label, severity, code, message, file: this.label, line };
+    const ev: Diag = { kind: 'diag', tsNs: this.lastNs, task: asTaskId(this.label), severity, code, message, file: this.label, line };
     this.emit(ev);
   }
 

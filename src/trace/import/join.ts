@@ -13,6 +13,7 @@
 import type { TraceEvent } from '../schema.ts';
 import type { ParseDiag } from './diagnostics.ts';
 import type { FuseLogParser } from './fuse-log.ts';
+import { asTaskId, type NodeId } from '../ids.ts';
 
 interface JoinResult {
   events: TraceEvent[];
@@ -61,14 +62,14 @@ export function joinWithLog(kernel: readonly TraceEvent[], log: FuseLogParser, l
     const reply = joinedUniques.has(req.unique) ? replyByUnique.get(req.unique) : undefined;
     if (reply) lastTs = reply.tsNs;
     else logOnly++;
-    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : 'fuse-server/0')) derived.push(ev);
+    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : asTaskId('fuse-server/0'))) derived.push(ev);
   }
   return { events: mergeByTime(kernel, derived), matched, kernelOnly, logOnly, diags };
 }
 
 /** Fills fuse_send nodeIds from fuse_recv events of the same trace (uprobe on the server). */
 export function joinWithRecv(events: TraceEvent[]): number {
-  const nodeIdByUnique = new Map<number, number>();
+  const nodeIdByUnique = new Map<number, NodeId>();
   for (const ev of events) if (ev.kind === 'fuse_recv') nodeIdByUnique.set(ev.unique, ev.nodeId);
   let n = 0;
   for (const ev of events) {

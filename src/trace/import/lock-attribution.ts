@@ -32,6 +32,7 @@ import type { LockName, TraceEvent } from '../schema.ts';
 import { InodeGroups } from '../derive/inode-groups.ts';
 import { LOCK_ATTRIBUTION_INSTANT, type LockAttribution as Attribution } from '../derive/lock-evidence.ts';
 import { evidenceSourceOf } from './identity.ts';
+import { asNodeId, asIno, NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino } from '../ids.ts';
 
 export interface LockAttribution extends Attribution {
   /** Every inode number the evidence names for the lock's inode: [] none, two or more = they disagree. */
@@ -50,7 +51,7 @@ const IOMAP_ENTRY = /^fuse_iomap_(buffered|direct)_(read|write)$|^fuse_iomap_pag
 const IO_SYSCALLS = new Set(['write', 'pwrite', 'truncate', 'fallocate']);
 
 /** `fsDev` ≠ 0 with nodeId 0: a kernel filesystem's inode (ext4, XFS: no nodeid), named by dev + ino. */
-interface Evidence { nodeId: number; ino: number; path: string; method: string; fsDev?: number }
+interface Evidence { nodeId: NodeId; ino: Ino; path: string; method: string; fsDev?: number }
 interface AddrInfo {
   lockVotes: Map<LockName, number>;
   evidence: Evidence[];
@@ -68,19 +69,19 @@ function roleFromStack(stack: string): LockName | 'freeze' | null {
   return null;
 }
 
-function hintFromText(text: string): { nodeId: number; ino: number } | null {
+function hintFromText(text: string): { nodeId: NodeId; ino: Ino } | null {
   const n = /\bnodeid (\d+)/.exec(text);
   const i = /\bino (\d+)/.exec(text);
-  return n ? { nodeId: Number(n[1]), ino: i ? Number(i[1]) : 0 } : null;
+  return n ? { nodeId: asNodeId(Number(n[1])), ino: asIno(i ? Number(i[1]) : 0) } : null;
 }
 
-function inodeOf(ev: TraceEvent): { nodeId: number; ino: number; fsDev?: number } | null {
+function inodeOf(ev: TraceEvent): { nodeId: NodeId; ino: Ino; fsDev?: number } | null {
   switch (ev.kind) {
     // A kernel filesystem's iomap step or file op names its inode by dev + ino (no nodeid).
     case 'iomap_begin': case 'fs_op':
       if (ev.nodeId !== 0) return { nodeId: ev.nodeId, ino: ev.ino };
-      return ev.fsDev !== 0 && ev.ino !== 0 ? { nodeId: 0, ino: ev.ino, fsDev: ev.fsDev } : null;
-    case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: 0 } : null;
+      return ev.fsDev !== 0 && ev.ino !== 0 ? { nodeId: NO_NODE_ID, ino: ev.ino, fsDev: ev.fsDev } : null;
+    case 'fuse_send': return ev.nodeId > 1 ? { nodeId: ev.nodeId, ino: UNKNOWN_INO } : null;
     case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup':
     case 'cache_upsert': case 'cache_inval': case 'cache_stale':
       return ev.nodeId !== 0 ? { nodeId: ev.nodeId, ino: ev.ino } : null;
@@ -92,14 +93,14 @@ function inodeOf(ev: TraceEvent): { nodeId: number; ino: number; fsDev?: number 
 export function attributeLocks(events: readonly TraceEvent[]): AttributionResult {
   const addrs = new Map<bigint, AddrInfo>();
   const open = new Map<string, Open>();
-  const iomapEntry = new Map<string, { nodeId: number; ino: number; zeroEof: boolean }>();
+  const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; zeroEof: boolean }>();
   const inFlight = new Map<string, { op: string; path: string }>();
   const holding = new Map<string, bigint>();
-  const nodeIdByPath = new Map<string, number>();
+  const nodeIdByPath = new Map<string, NodeId>();
   const inodes = new InodeGroups();
   /** Where a (nodeId, ino) pair's evidence came from, for `methods`. */
   const inoSource = new Map<string, string>();
-  const addIno = (nodeId: number, ino: number, source: string): void => {
+  const addIno = (nodeId: NodeId, ino: Ino, source: string): void => {
     if (nodeId === 0 || ino === 0) return;
     inodes.addIno(nodeId, ino);
     const key = `${nodeId}:${ino}`;
@@ -203,12 +204,12 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     }
     if ((flags & 16) !== 0) role = 'freeze';
     vote(a, role === null || role === 'freeze' ? 'unknown' : role);
-    if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: 0, ino: 0, path: '', method: 'stack' });
+    if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: NO_NODE_ID, ino: UNKNOWN_INO, path: '', method: 'stack' });
     if (role !== 'i_rwsem' && role !== 'invalidate_lock') return;
     if (entry) a.evidence.push({ nodeId: entry.nodeId, ino: entry.ino, path: '', method: 'iomap_entry' });
     if (sys && sys.path !== '') {
       const nodeId = nodeIdBySuffix(nodeIdByPath, sys.path);
-      a.evidence.push({ nodeId, ino: 0, path: sys.path, method: 'syscall_fd' });
+      a.evidence.push({ nodeId, ino: UNKNOWN_INO, path: sys.path, method: 'syscall_fd' });
     }
   }
 
@@ -225,7 +226,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     else reason = `evidence disagrees on the lock: ${[...a.lockVotes.keys()].join(' vs ')}`;
     const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
     const paths = new Set(a.evidence.filter((e) => e.path !== '').map((e) => e.path));
-    let nodeId = 0;
+    let nodeId = NO_NODE_ID;
     let path = '';
     if (lock !== 'unknown') {
       if (nodeIds.size > 1) {
@@ -235,13 +236,13 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         reason = `evidence names several paths: ${[...paths].join(', ')}`;
         lock = 'unknown';
       } else {
-        nodeId = nodeIds.size === 1 ? [...nodeIds][0]! : 0;
+        nodeId = nodeIds.size === 1 ? [...nodeIds][0]! : NO_NODE_ID;
         path = paths.size === 1 ? [...paths][0]! : '';
         if (nodeId === 0 && path === '') reason = 'lock role known but no evidence names the inode';
       }
     }
-    let ino: number | null = null;
-    let inoEvidence: number[] = [];
+    let ino: Ino | null = null;
+    let inoEvidence: Ino[] = [];
     const methods = new Set(a.evidence.map((e) => e.method));
     // A kernel filesystem's lock: no nodeid anywhere, one dev + ino named by the evidence.
     const kernelInodes = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
@@ -290,7 +291,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
       noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
     }
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
-    const fields = { lock: att.lock, mode, nodeId: att.nodeId ?? 0, ino: att.ino ?? 0, lockAddr: addr } as const;
+    const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
     derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
     if (end !== null && end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
@@ -307,8 +308,8 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
 }
 
 /** nodeid whose path is the longest suffix of an application path ('/mnt/x/d1/file' ↔ '/d1/file'). */
-function nodeIdBySuffix(nodeIdByPath: Map<string, number>, appPath: string): number {
-  let best = 0;
+function nodeIdBySuffix(nodeIdByPath: Map<string, NodeId>, appPath: string): NodeId {
+  let best = NO_NODE_ID;
   let bestLen = 0;
   for (const [p, id] of nodeIdByPath) {
     if (p.length > bestLen && p !== '/' && (appPath === p || appPath.endsWith(p))) {

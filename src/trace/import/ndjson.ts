@@ -10,7 +10,7 @@
 // becomes a counted diagnostic naming file:line, and parsing goes on.
 
 import { ADDED_FIELDS, ENUMS, FIELD_TYPES, KINDS, KIND_FIELDS, SCHEMA_VERSION, isEventKind, type FieldName, type TraceEvent } from '../schema.ts';
-import { columnKeys, slotOf } from '../slots.ts';
+import { columnKeys, columnOf } from '../columns.ts';
 import type { TraceStore } from '../store.ts';
 import { DiagSink } from './diagnostics.ts';
 import { LineFramer, type LineSink } from './framing.ts';
@@ -46,14 +46,14 @@ export function eventLine(ev: TraceEvent): string {
 }
 
 const enum Write { Num, Str, Bool, Enum, U64 }
-/** Per kind code: each field's `,"name":` prefix, how its value is written, and its slot(s). */
-interface RowField { prefix: string; how: Write; slot: number; loSlot: number; names: readonly string[] | null }
+/** Per kind code: each field's `,"name":` prefix, how its value is written, and its column(s). */
+interface RowField { prefix: string; how: Write; column: number; loCol: number; names: readonly string[] | null }
 const ROW_PLANS: readonly (readonly RowField[])[] = KINDS.map((kind) => (KIND_FIELDS[kind] as readonly FieldName[]).map((field) => {
   const type = FIELD_TYPES[field];
   const keys = columnKeys(field);
   const names = Object.hasOwn(ENUMS, type) ? (ENUMS[type as keyof typeof ENUMS] as readonly string[]) : null;
   const how = type === 'u64' ? Write.U64 : type === 'str' ? Write.Str : type === 'bool' ? Write.Bool : names ? Write.Enum : Write.Num;
-  return { prefix: `,"${field}":`, how, slot: slotOf(keys[0]!), loSlot: keys.length > 1 ? slotOf(keys[1]!) : -1, names };
+  return { prefix: `,"${field}":`, how, column: columnOf(keys[0]!), loCol: keys.length > 1 ? columnOf(keys[1]!) : -1, names };
 }));
 
 /** A u64 stored as two u32 halves, as eventLine prints a bigint: lower-case hex without leading zeros. */
@@ -70,13 +70,13 @@ export function rowLine(store: TraceStore, row: number): string {
   const code = store.kinds[row]!;
   let out = `{"kind":"${KINDS[code]!}","tsNs":${store.tsNs[row]!}`;
   for (const f of ROW_PLANS[code]!) {
-    const v = store.slotCol(f.slot)[row]!;
+    const v = store.colAt(f.column)[row]!;
     switch (f.how) {
       case Write.Num: out += f.prefix + (Number.isFinite(v) ? String(v) : 'null'); break;
       case Write.Str: out += f.prefix + JSON.stringify(store.strings.get(v)); break;
       case Write.Bool: out += f.prefix + (v !== 0 ? 'true' : 'false'); break;
       case Write.Enum: out += f.prefix + JSON.stringify(f.names![v]); break;
-      case Write.U64: out += `${f.prefix}"0x${hex64(v, store.slotCol(f.loSlot)[row]!)}"`; break;
+      case Write.U64: out += `${f.prefix}"0x${hex64(v, store.colAt(f.loCol)[row]!)}"`; break;
     }
   }
   return out + '}';

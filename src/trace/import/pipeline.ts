@@ -19,7 +19,7 @@
 import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
-import { StringIdMaps, slotColumnsMapped } from '../copy-rows.ts';
+import { StringIdMaps, columnsMapped } from '../copy-rows.ts';
 import type { ParseDiag } from './diagnostics.ts';
 import { detectFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
 import { standaloneEvents } from './fuse-log.ts';
@@ -386,5 +386,5 @@ export class ImportOutcome {
 function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps): void {
   if (to <= from) return;
   const ids = src.strings === dst.strings ? null : maps.of(src.strings);
-  dst.appendColumns(to - from, src.kinds.subarray(from, to), src.tsNs.subarray(from, to), slotColumnsMapped(src, from, to, ids));
+  dst.appendColumns(to - from, src.kinds.subarray(from, to), src.tsNs.subarray(from, to), columnsMapped(src, from, to, ids));
 }

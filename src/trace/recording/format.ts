@@ -109,7 +109,7 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
   const wireVersion = dv.getUint16(10, true);
   const schemaVersion = dv.getUint16(12, true);
   if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION || schemaVersion < SCHEMA_VERSION_MIN || schemaVersion > SCHEMA_VERSION) {
-    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns), 2 (narrowed) and 3 (slots);
+    // Chunks hold wire batches: decodeBatch reads wire 1 (full-width columns), 2 (narrowed) and 3 (shared columns of the layout);
     // schemas since SCHEMA_VERSION_MIN only appended kinds, fields and enum values. A change that is
     // not append-only adds an upgrader here.
     throw new RecordingError(`${name}: wire ${wireVersion} / schema ${schemaVersion} has no upgrader to wire ${WIRE_VERSION} / schema ${SCHEMA_VERSION}`, 10);

@@ -281,7 +281,7 @@ export class RecordingReader {
       if (hi === lo) continue;
       if (firstRow < 0) firstRow = c.entry.firstRow + lo;
       const cols = new Map<number, Column>();
-      for (const [slot, col] of c.columns) cols.set(slot, col.subarray(lo, hi));
+      for (const [column, col] of c.columns) cols.set(column, col.subarray(lo, hi));
       store.appendColumns(hi - lo, c.kinds.subarray(lo, hi), c.tsNs.subarray(lo, hi), cols);
     }
     return { store, firstRow: Math.max(0, firstRow) };

@@ -1,12 +1,27 @@
 // Builders for tests: complete events with defaults, so a test states only what it is about.
 import { MapType, NULL_ADDR } from '../fuse-proto.ts';
 import type { EventKind, EventOf, TraceEvent } from '../schema.ts';
+import type { Ino, NodeId, TaskId } from '../ids.ts';
+
+/** A branded id's plain type (tests write ids as literals). */
+type Unbrand<V> = V extends NodeId | Ino ? number : V extends TaskId ? string : V;
+/** An event (or its fields) with plain numbers and strings where the schema has branded ids. */
+export type Loose<E> = { [F in keyof E]: Unbrand<E[F]> };
+/** Any event, ids as plain numbers and strings. */
+export type LooseEvent = TraceEvent extends infer E ? (E extends TraceEvent ? Loose<E> : never) : never;
+
+/** Literal events in tests: branded ids are plain numbers and strings at runtime, so this is a cast. */
+export function typed(events: readonly LooseEvent[]): TraceEvent[];
+export function typed(event: LooseEvent): TraceEvent;
+export function typed(x: LooseEvent | readonly LooseEvent[]): TraceEvent | TraceEvent[] {
+  return x as unknown as TraceEvent | TraceEvent[];
+}
 
 const MAP_DEFAULTS = {
   mapType: MapType.HOLE, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: NULL_ADDR, mapDev: 0,
 };
 
-const DEFAULTS: { [K in EventKind]: Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'> } = {
+const DEFAULTS: { [K in EventKind]: Loose<Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'>> } = {
   app_op_begin: { op: 'write', path: '/f', fd: 3, posBytes: 0, lenBytes: 4096, oflags: 0 },
   app_op_end: { op: 'write', fd: 3, ret: 4096 },
   fuse_send: { unique: 2, opcode: 4094, nodeId: 2, lenBytes: 72 },
@@ -44,7 +59,7 @@ export function ev<K extends EventKind>(
   kind: K,
   tsNs: number,
   task: string,
-  fields: Partial<Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'>> = {},
+  fields: Partial<Loose<Omit<EventOf<K>, 'kind' | 'tsNs' | 'task'>>> = {},
 ): EventOf<K> {
   return { kind, tsNs, task, ...DEFAULTS[kind], ...fields } as unknown as EventOf<K>;
 }

@@ -8,6 +8,7 @@ import { scalePoint } from 'd3-scale';
 import { linkHorizontal } from 'd3-shape';
 import type { ViewHost } from '../host.ts';
 import type { AliasGraph as Graph, GraphNode } from './model.ts';
+import { UNKNOWN_INO, type Ino } from '../../trace/ids.ts';
 
 /** Vertical room per node: fits an 11 px label and a 3 px gap. */
 const SLOT_PX = 20;
@@ -17,7 +18,7 @@ const COLUMN_TITLES = ['path', 'nodeid (fuse_inode)', 'on-disk inode'];
 const NODE_HALF_WIDTH_PX = 55;
 const LABEL_MAX_CHARS = 18;
 
-export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost; graph: Graph; widthPx: number; hoverIno: number }) {
+export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost; graph: Graph; widthPx: number; hoverIno: Ino }) {
   const rows = Math.max(1, ...graph.columnSizes);
   const heightPx = 24 + rows * SLOT_PX;
   const x = scalePoint<number>().domain([0, 1, 2]).range([NODE_HALF_WIDTH_PX + 15, widthPx - NODE_HALF_WIDTH_PX - 15]);
@@ -46,7 +47,7 @@ export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost;
         const hot = hoverIno !== 0 && n.ino === hoverIno;
         return (
           <g key={n.id} transform={`translate(${p.x},${p.y})`} className={`node${n.aliased ? ' aliased' : ''}${n.conflict ? ' conflict' : ''}${hot ? ' hot' : ''}`}
-            data-node={n.id} onMouseEnter={() => host.setHoverLink(-1, n.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}
+            data-node={n.id} onMouseEnter={() => host.setHoverLink(-1, n.ino)} onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}
             onClick={() => host.reveal(-1, n.row)}>
             <rect x={-NODE_HALF_WIDTH_PX} y={-8} width={2 * NODE_HALF_WIDTH_PX} height={16} rx={3} />
             <text textAnchor="middle" dy="0.35em">{n.label.length > LABEL_MAX_CHARS ? `${n.label.slice(0, LABEL_MAX_CHARS - 1)}…` : n.label}</text>

@@ -8,9 +8,10 @@ import { AliasGraph } from './AliasGraph.tsx';
 import { MiniTimeline } from './MiniTimeline.tsx';
 import { aliasGroupRows, buildAliasGraph } from './model.ts';
 import { inoText } from '../../trace/derive/inode-groups.ts';
+import { asIno, UNKNOWN_INO, type Ino } from '../../trace/ids.ts';
 
 /** An alias group's inode number as evidence gives it: the number, "unknown", or every number flagged. */
-function InoCell({ inos }: { inos: number[] }) {
+function InoCell({ inos }: { inos: Ino[] }) {
   if (inos.length === 0) return <span className="muted" title="no reply or tracepoint in the trace gives this inode's number">unknown</span>;
   if (inos.length === 1) return <>{inos[0]}</>;
   return <span className="bad" title="the evidence names more than one inode number for these nodeids">{inos.join(', ')} ⚠ evidence disagrees</span>;
@@ -27,7 +28,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   const graph = useMemo(() => buildAliasGraph(host.aliases), [host, version]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans), [host, version]);
-  const shown = groups.filter((g) => !inoFilter || g.inos.includes(inoFilter));
+  const shown = groups.filter((g) => !inoFilter || g.inos.includes(asIno(inoFilter)));
   return (
     <div className="aliases-view" data-testid="view-aliases">
       <div className="aliases-top">
@@ -48,7 +49,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
               )}
               {shown.map((g) => (
                 <tr key={g.id} data-group={g.id} data-ino={g.ino || undefined} className={g.conflict ? 'conflict' : undefined}
-                  onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, 0)}>
+                  onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
                   <td data-col="ino"><InoCell inos={g.inos} /></td>
                   <td>{g.nodeIds.join(', ')}</td>
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>

@@ -21,6 +21,7 @@ import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
 import { InodeState, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
 import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
+import { asIno, NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino } from '../../trace/ids.ts';
 
 type GraphColumn = 0 | 1 | 2;
 export interface GraphNode {
@@ -33,7 +34,7 @@ export interface GraphNode {
   /** Its group's evidence names two inode numbers. */
   conflict: boolean;
   /** Its group's inode number (0: unknown or disagreeing) — the linked-hover key. */
-  ino: number;
+  ino: Ino;
   /** Hover text. */
   title: string;
   /** Row to select when clicked (first event naming it). */
@@ -49,10 +50,10 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
   const groups = aliases.groups();
   const aliasedIds = new Set(groups.map((g) => g.id));
   const onlyGroups = aliases.nodes.size * 2 + aliases.paths.size > MAX_GRAPH_NODES;
-  const groupOf = (id: number): AliasGroup | undefined => aliases.groupOf(id);
-  const sortKey = (n: { nodeId: number }): number => groupOf(n.nodeId)?.inos[0] ?? Infinity;
+  const groupOf = (id: NodeId): AliasGroup | undefined => aliases.groupOf(id);
+  const sortKey = (n: { nodeId: NodeId }): number => groupOf(n.nodeId)?.inos[0] ?? Infinity;
   const nodeIds = [...aliases.nodes.values()]
-    .filter((n) => !onlyGroups || aliasedIds.has(groupOf(n.nodeId)?.id ?? -1))
+    .filter((n) => !onlyGroups || aliasedIds.has(groupOf(n.nodeId)?.id ?? NO_NODE_ID))
     .sort((a, b) => sortKey(a) - sortKey(b) || (groupOf(a.nodeId)?.id ?? 0) - (groupOf(b.nodeId)?.id ?? 0) || a.nodeId - b.nodeId);
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
@@ -63,7 +64,7 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
     const g = groupOf(n.nodeId);
     const aliased = g !== undefined && aliasedIds.has(g.id);
     const conflict = g?.conflict ?? false;
-    const ino = g?.ino ?? 0;
+    const ino = g?.ino ?? UNKNOWN_INO;
     for (const p of n.paths) {
       if (!seenPath.has(p)) {
         seenPath.add(p);
@@ -84,7 +85,7 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
     for (const t of targets) {
       if (!seenInode.has(t)) {
         seenInode.add(t);
-        const number = t.startsWith('i:') ? Number(t.slice(2)) : 0;
+        const number = asIno(t.startsWith('i:') ? Number(t.slice(2)) : 0);
         const label = `${inoLabel(number)}${number && conflict ? ' ⚠' : ''}`;
         const title = number
           ? `ino ${number}${conflict ? ` — the evidence for this inode disagrees: ${inoText(inos)}` : ''}`
@@ -99,12 +100,12 @@ export function buildAliasGraph(aliases: AliasIndex): AliasGraph {
 
 export interface AliasGroupRow {
   /** The group's key (its smallest nodeId). */
-  id: number;
+  id: NodeId;
   /** The inode number; 0 when unknown or when the evidence disagrees (see inos). */
-  ino: number;
-  inos: number[];
+  ino: Ino;
+  inos: Ino[];
   conflict: boolean;
-  nodeIds: number[];
+  nodeIds: NodeId[];
   paths: string[];
   /** Paths per nodeId, in nodeIds order. */
   pathsByNode: string[][];
@@ -121,7 +122,7 @@ function iomapBadge(state: number): string {
 }
 
 /** The alias group key of each lock's nodeId, for exclusiveOverlaps (0: not in the index). */
-function groupKeyOf(aliases: AliasIndex): (nodeId: number) => number {
+function groupKeyOf(aliases: AliasIndex): (nodeId: NodeId) => number {
   return (nodeId) => aliases.groupOf(nodeId)?.id ?? 0;
 }
 

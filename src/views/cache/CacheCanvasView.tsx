@@ -9,11 +9,12 @@ import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
 import { buildCacheModel, formatBytes, hitTestMarker, type CacheModel } from './model.ts';
 import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache } from './draw.ts';
+import type { NodeId } from '../../trace/ids.ts';
 
 /** Hatched extents use a finer stripe than lock waits: they are often only a few px tall. */
 const CACHE_HATCH_PERIOD_PX = 5;
 
-export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: number }) {
+export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: NodeId }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   useEffect(() => {

@@ -6,6 +6,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
 import { buildCacheModel, cacheInodes, formatBytes, hitTestMarker } from './model.ts';
 import { drawCache, type CacheCanvas } from './draw.ts';
+import { asNodeId } from '../../trace/ids.ts';
 
 const EVENTS = [
   ev('cache_upsert', 100, 's/9', { nodeId: 4, mapType: MapType.MAPPED, mapOffsetBytes: 0, mapLenBytes: 65536 }),
@@ -22,7 +23,7 @@ describe('cache view model', () => {
   });
   it('maps extents to time × offset rectangles, unwritten hatched', () => {
     const { cache, store } = derived(EVENTS);
-    const m = buildCacheModel(cache.inodes.get(4)!, store, 0, 1000, 1000, 200, 1000);
+    const m = buildCacheModel(cache.inodes.get(asNodeId(4))!, store, 0, 1000, 1000, 200, 1000);
     expect(m.maxOffsetBytes).toBe(131072);
     expect(m.rects.map((r) => [r.xPx, r.widthPx, r.yPx, r.heightPx, r.hatched, r.fork])).toEqual([
       [100, 500, 0, 100, false, 'read'],
@@ -37,7 +38,7 @@ describe('cache view model', () => {
     const events: TraceEvent[] = [ev('cache_upsert', 0, 's/9', { nodeId: 4 })];
     for (let i = 0; i < 1000; i++) events.push(ev('cache_lookup', 1 + i, 'r/1', { nodeId: 4, hit: i % 4 !== 0 }));
     const { cache, store } = derived(events);
-    const m = buildCacheModel(cache.inodes.get(4)!, store, 0, 1001, 16, 100, 1001);
+    const m = buildCacheModel(cache.inodes.get(asNodeId(4))!, store, 0, 1001, 16, 100, 1001);
     expect(m.markers.length).toBeLessThanOrEqual(16 * 3);
     expect(m.markers.reduce((n, p) => n + p.count, 0)).toBe(1001);
     expect(m.hitRate).toHaveLength(2);

@@ -13,13 +13,14 @@ import { CACHE_MARKER_KINDS, hitRateBuckets, markerAt, markerFork, type CacheInd
 import type { TraceStore } from '../../trace/store.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import { TimeScale } from '../../render/time-scale.ts';
+import type { NodeId, Ino } from '../../trace/ids.ts';
 
 interface CacheRect { xPx: number; widthPx: number; yPx: number; heightPx: number; mapType: number; hatched: boolean; fork: 'read' | 'write'; extentIdx: number }
 interface CacheMarkerPrim { xPx: number; yPx: number; kind: number; label: string; row: number; count: number }
 export interface CacheModel {
   scale: TimeScale;
-  nodeId: number;
-  ino: number;
+  nodeId: NodeId;
+  ino: Ino;
   maxOffsetBytes: number;
   rects: CacheRect[];
   markers: CacheMarkerPrim[];

@@ -8,6 +8,7 @@ import { lockAddrText } from '../../trace/derive/locks.ts';
 import { methodLabel } from '../../trace/derive/lock-evidence.ts';
 import type { ViewHost } from '../host.ts';
 import { lockIdentityRows } from './model.ts';
+import { UNKNOWN_INO } from '../../trace/ids.ts';
 
 export function LockIdentities({ host }: { host: ViewHost }) {
   useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
@@ -21,7 +22,7 @@ export function LockIdentities({ host }: { host: ViewHost }) {
         <tbody>
           {rows.map((r) => (
             <tr key={r.lockIdx} data-lock={r.lockIdx} data-addr={lockAddrText(r.lockAddr) || undefined}
-              onMouseEnter={() => host.setHoverLink(r.lockIdx, 0)} onMouseLeave={() => host.setHoverLink(-1, 0)}>
+              onMouseEnter={() => host.setHoverLink(r.lockIdx, UNKNOWN_INO)} onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
               <td className="mono" data-col="addr">{lockAddrText(r.lockAddr) || <span className="muted">not traced</span>}</td>
               <td>{r.lock}</td>
               <td data-col="nodeid">{r.nodeId || <span className="muted">unknown</span>}</td>

@@ -9,6 +9,7 @@ import { formatDurNs } from '../../render/time-scale.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
 import type { LocksFilter } from './model.ts';
+import { asIno, UNKNOWN_INO } from '../../trace/ids.ts';
 
 const GROUPS: ContentionGroupBy[] = ['ino', 'nodeId', 'task', 'lock', 'caller'];
 
@@ -37,8 +38,8 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
           {rows.map((r) => (
             <tr key={r.key} data-key={r.key} className="clickable"
               onClick={() => host.reveal(r.maxWaitSpanId, -1)}
-              onMouseEnter={() => r.key.startsWith('ino:') && host.setHoverLink(-1, Number(r.key.slice(4)))}
-              onMouseLeave={() => host.setHoverLink(-1, 0)}>
+              onMouseEnter={() => r.key.startsWith('ino:') && host.setHoverLink(-1, asIno(Number(r.key.slice(4))))}
+              onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
               <td>{r.label}</td>
               <td className="num" data-col="contended">{countWithUnfinished(r.contended, r.unfinished, host.spans.complete)}</td>
               <td className="num">{formatDurNs(r.totalWaitNs)}</td>

@@ -12,6 +12,7 @@ import type { ViewHost } from '../host.ts';
 import { registerProbe, type LocksProbe } from '../probes.ts';
 import { buildLocksModel, clickTarget, hitTestLocks, type LocksFilter, type LocksModel } from './model.ts';
 import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLocks, lockRowAtPx, lockRowTopPx } from './draw.ts';
+import { UNKNOWN_INO } from '../../trace/ids.ts';
 
 export class LocksController implements LocksProbe {
   private model: LocksModel | null = null;
@@ -30,9 +31,9 @@ export class LocksController implements LocksProbe {
       onClick: (x, y) => this.onClick(x, y),
       onHover: (_x, y) => {
         const r = this.model?.rows[lockRowAtPx(y)];
-        host.setHoverLink(r ? r.lockIdx : -1, 0);
+        host.setHoverLink(r ? r.lockIdx : -1, UNKNOWN_INO);
       },
-      onLeave: () => host.setHoverLink(-1, 0),
+      onLeave: () => host.setHoverLink(-1, UNKNOWN_INO),
     });
     this.disposers.push(() => zoom.dispose());
     this.disposers.push(registerProbe(host, 'locks', this));

@@ -5,6 +5,7 @@ import { PALETTE_IDX, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import { LockState, type LocksModel } from './model.ts';
 import { fillFaded } from '../../render/faded.ts';
+import type { Ino } from '../../trace/ids.ts';
 
 export type LockCanvas = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke'
@@ -28,7 +29,7 @@ interface LocksDrawOptions {
   heightPx: number;
   ticks: Tick[];
   hoverLockIdx: number;
-  hoverIno: number;
+  hoverIno: Ino;
   selectedSpanId: number;
   waitFill: string | CanvasPattern;
 }

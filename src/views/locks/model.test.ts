@@ -5,6 +5,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
 import { LockState, buildLocksModel, clickTarget, hitTestLocks, lockIdentityRows, lockRows, rowStartPos } from './model.ts';
 import { drawLocks, type LockCanvas } from './draw.ts';
+import { UNKNOWN_INO } from '../../trace/ids.ts';
 
 // A: [====W held====]
 // B:      [..wait..][=W=]
@@ -49,7 +50,7 @@ describe('locks view model', () => {
     expect(states).toEqual(new Set([LockState.wait]));
     expect(m.flows).toEqual([]); // too many waits for arrows
     const { ctx, log } = recordingContext<LockCanvas>();
-    const n = drawLocks(ctx, m, { palette: LIGHT_PALETTE, widthPx: 300, heightPx: 100, ticks: [], hoverLockIdx: -1, hoverIno: 0, selectedSpanId: -1, waitFill: '#555' });
+    const n = drawLocks(ctx, m, { palette: LIGHT_PALETTE, widthPx: 300, heightPx: 100, ticks: [], hoverLockIdx: -1, hoverIno: UNKNOWN_INO, selectedSpanId: -1, waitFill: '#555' });
     expect(n).toBeLessThan(250);
     expect(log.filter((l) => l[0] === 'fillRect').length).toBeLessThan(250);
   });

@@ -29,6 +29,7 @@ import { PrimBuffer } from '../../render/prim-buffer.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 import { inoLabel, nodeIdLabel } from '../../trace/derive/inode-groups.ts';
+import { UNKNOWN_INO, type NodeId, type Ino } from '../../trace/ids.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
@@ -40,7 +41,7 @@ interface LockRowModel {
   /** LockIndex row index for task rows, -1 for headers. */
   rowIdx: number;
   label: string;
-  ino: number;
+  ino: Ino;
 }
 
 /** A waiter→holder arrow: from the holder's release to the waiter's acquire. */
@@ -296,10 +297,10 @@ interface LockIdentityRow {
   lockAddr: bigint;
   lock: string;
   /** 0: unknown. */
-  nodeId: number;
+  nodeId: NodeId;
   /** 0: unknown (or the evidence disagrees: see inoEvidence). */
-  ino: number;
-  inoEvidence: number[];
+  ino: Ino;
+  inoEvidence: Ino[];
   /** Evidence names (lock-evidence.ts), [] when the source recorded none. */
   methods: string[];
   unknownReason: string;
@@ -315,7 +316,7 @@ export function lockIdentityRows(locks: LockIndex, aliases: AliasIndex): LockIde
     const group = l.nodeId ? aliases.groupOf(l.nodeId) : undefined;
     out.push({
       lockIdx: l.idx, lockAddr: l.lockAddr, lock: l.lock, nodeId: l.nodeId,
-      ino: l.ino || group?.ino || 0, inoEvidence: att ? (att.ino !== null ? [att.ino] : []) : group?.inos ?? [],
+      ino: l.ino || group?.ino || UNKNOWN_INO, inoEvidence: att ? (att.ino !== null ? [att.ino] : []) : group?.inos ?? [],
       methods: att?.methods ?? [], unknownReason: att?.unknownReason ?? '',
     });
   }

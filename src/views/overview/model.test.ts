@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../../trace/store.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
+import { typed } from '../../trace/testing/events.ts';
 
 function storeAt(times: number[]): TraceStore {
   const s = new TraceStore();
-  for (const tsNs of times) s.append({ kind: 'instant', tsNs, task: 't/1', name: 'x', text: '' });
+  for (const tsNs of times) s.append(typed({ kind: 'instant', tsNs, task: 't/1', name: 'x', text: '' }));
   return s;
 }
 

@@ -18,6 +18,7 @@ import { isTypingTarget } from '../../widgets/keys.ts';
 import { relativesOf } from '../../trace/derive/relatives.ts';
 import { flowSegments, type FlowSegment } from './flows.ts';
 import { linkOfSpan, linkedPrims } from './linked.ts';
+import { UNKNOWN_INO } from '../../trace/ids.ts';
 
 /** findSpan only offers spans this wide, so a test's click cannot land on a neighbour. */
 const FIND_MIN_WIDTH_PX = 3;
@@ -62,7 +63,7 @@ export class TimelineController implements ViewProbe {
       host, canvas: el.canvas, plotLeftPx: LABEL_WIDTH_PX, wheel: 'timeline',
       plotWidthPx: () => this.plotWidthPx(),
       onHover: (_x, _y, e) => this.onPointer(e),
-      onLeave: () => { host.setHover(NO_HOVER); host.setHoverLink(-1, 0); },
+      onLeave: () => { host.setHover(NO_HOVER); host.setHoverLink(-1, UNKNOWN_INO); },
       onClick: (_x, _y, e) => this.onClick(e),
       keys: opts.keyboard === false ? undefined : { fallbackAnchorPx: () => this.keyAnchorPx(), isTypingTarget },
     });
@@ -229,13 +230,13 @@ export class TimelineController implements ViewProbe {
     const i = this.hit(e);
     if (i < 0 || !this.model) {
       this.host.setHover(NO_HOVER);
-      this.host.setHoverLink(-1, 0);
+      this.host.setHoverLink(-1, UNKNOWN_INO);
       return;
     }
     const p = this.model.prims;
     const link = linkOfSpan(this.host, p.spanId[i]!);
     // Only locks link outward: an inode is on almost every span, so hovering one would light up all.
-    this.host.setHoverLink(link.lockIdx, 0);
+    this.host.setHoverLink(link.lockIdx, UNKNOWN_INO);
     this.host.setHover({ spanId: p.spanId[i]!, mergedCount: p.spanCount[i]!, paletteIdx: p.style[i]!, clientXPx: e.clientX, clientYPx: e.clientY });
   }
 

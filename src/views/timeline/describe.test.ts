@@ -3,7 +3,7 @@ import { TraceStore } from '../../trace/store.ts';
 import { SpanIndex } from '../../trace/spans.ts';
 import { MapType, Opcode, OpFlag } from '../../trace/fuse-proto.ts';
 import { formatField, inspectorSections, lockIdentitySection, rowSections, spanTooltip } from './describe.ts';
-import { ev } from '../../trace/testing/events.ts';
+import { ev, typed } from '../../trace/testing/events.ts';
 import { derived } from '../testing-fixtures.ts';
 
 describe('inspector text', () => {
@@ -17,12 +17,12 @@ describe('inspector text', () => {
   it('lists begin, mapping and end fields with unique names', () => {
     const store = new TraceStore();
     const task = 'dd/1';
-    store.appendAll([
+    store.appendAll(typed([
       { kind: 'iomap_begin', tsNs: 10, task, nodeId: 7, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096, fsDev: 0 },
       { kind: 'iomap_map', tsNs: 20, task, nodeId: 7, ino: 12, slot: 'write', source: 'reply', mapType: MapType.MAPPED,
         mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0x10000n, mapDev: 0, cookie: 3, rawType: '' },
       { kind: 'iomap_iter_end', tsNs: 30, task, nodeId: 7, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
-    ]);
+    ]));
     const spans = new SpanIndex();
     spans.update(store);
     const fields = inspectorSections(store, spans, 0).flatMap((s) => s.rows.map((r) => r.field));
@@ -38,12 +38,12 @@ describe('inspector text', () => {
     const store = new TraceStore();
     const task = 'dd/9';
     // ext4 on loop0 (dev_t 7 << 20), ino 0xc; then an XFS IOLOCK request and release on ino 0x83.
-    store.appendAll([
+    store.appendAll(typed([
       { kind: 'iomap_begin', tsNs: 10, task, nodeId: 0, ino: 0xc, opflags: OpFlag.WRITE | OpFlag.DIRECT, posBytes: 0, lenBytes: 0x10000, fsDev: 7 << 20 },
       { kind: 'iomap_iter_end', tsNs: 30, task, nodeId: 0, ino: 0xc, posBytes: 0, lenBytes: 0x10000, processedBytes: 0x10000, error: 0 },
       { kind: 'lock_acquire', tsNs: 40, task, lock: 'i_rwsem', mode: 'W', nodeId: 0, ino: 0x83, lockAddr: 0n },
       { kind: 'lock_release', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 0, ino: 0x83, lockAddr: 0n },
-    ]);
+    ]));
     const spans = new SpanIndex();
     spans.update(store);
     expect(formatField('fsDev', 7 << 20)).toBe('7:0');

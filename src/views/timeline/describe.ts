@@ -7,6 +7,7 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { methodLabel, type LockEvidence } from '../../trace/derive/lock-evidence.ts';
+import { asIno } from '../../trace/ids.ts';
 
 export function formatField(name: string, value: unknown): string {
   if (typeof value === 'bigint') return name === 'lockAddr' && value === 0n ? 'not traced' : `0x${value.toString(16)}`;
@@ -37,7 +38,7 @@ function devName(dev: number): string {
 function kernelInode(begin: Record<string, unknown>): string | null {
   const dev = begin.fsDev;
   if (begin.nodeId !== 0 || typeof dev !== 'number' || dev === 0) return null;
-  return fsInodeLabel(dev, Number(begin.ino));
+  return fsInodeLabel(dev, asIno(Number(begin.ino)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../../trace/store.ts';
 import { SpanIndex } from '../../trace/spans.ts';
-import type { TraceEvent } from '../../trace/schema.ts';
+import { typed, type LooseEvent } from '../../trace/testing/events.ts';
 import { buildTimelineModel } from './model.ts';
 import { drawTimeline, type Canvas2D } from './draw.ts';
 import { LABEL_WIDTH_PX, contentHeightPx } from './layout.ts';
@@ -12,7 +12,7 @@ const recordingContext = (): { ctx: Canvas2D; log: string[][] } => recordingFake
 
 function denseStore(laneCount: number, spansPerLane: number): { store: TraceStore; spans: SpanIndex } {
   const store = new TraceStore();
-  const events: TraceEvent[] = [];
+  const events: LooseEvent[] = [];
   for (let i = 0; i < spansPerLane; i++) {
     for (let l = 0; l < laneCount; l++) {
       const task = `app/${l}`;
@@ -22,7 +22,7 @@ function denseStore(laneCount: number, spansPerLane: number): { store: TraceStor
       events.push({ kind: 'app_op_end', tsNs: i * 100 + 50 + l, task: `app/${l}`, op: 'read', fd: 3, ret: 1 });
     }
   }
-  store.appendAll(events);
+  store.appendAll(typed(events));
   const spans = new SpanIndex();
   spans.update(store);
   return { store, spans };
@@ -60,13 +60,13 @@ describe('drawTimeline', () => {
 
   it('draws each mapping type\'s mark over wide iomap spans, so types differ without colour', () => {
     const store = new TraceStore();
-    const iomapStep = (t0: number, mapType: number): TraceEvent[] => [
+    const iomapStep = (t0: number, mapType: number): LooseEvent[] => [
       { fsDev: 0, kind: 'iomap_begin', tsNs: t0, task: 'w/1', nodeId: 2, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
       { rawType: '', kind: 'iomap_map', tsNs: t0 + 1, task: 'w/1', nodeId: 2, ino: 12, slot: 'read', source: 'reply', mapType, mapFlags: 0,
         mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 0n, mapDev: 1, cookie: 0 },
       { kind: 'iomap_iter_end', tsNs: t0 + 400, task: 'w/1', nodeId: 2, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
     ];
-    store.appendAll([...iomapStep(0, 2 /* MAPPED */), ...iomapStep(500, 3 /* UNWRITTEN */)]);
+    store.appendAll(typed([...iomapStep(0, 2 /* MAPPED */), ...iomapStep(500, 3 /* UNWRITTEN */)]));
     const spans = new SpanIndex();
     spans.update(store);
     const plotWidthPx = 400;

@@ -3,6 +3,7 @@ import { ev } from '../../trace/testing/events.ts';
 import { derived } from '../testing-fixtures.ts';
 import { buildTimelineModel } from './model.ts';
 import { linkOfSpan, linkedPrims } from './linked.ts';
+import { asIno, UNKNOWN_INO } from '../../trace/ids.ts';
 
 describe('timeline linked hover', () => {
   const d = derived([
@@ -23,13 +24,13 @@ describe('timeline linked hover', () => {
   it('finds the drawn spans of a hovered lock or inode', () => {
     const m = buildTimelineModel(d.spans, d.store, 0, 100, 100);
     const ids = (idx: number[]): number[] => idx.map((i) => m.prims.spanId[i]!).sort();
-    expect(ids(linkedPrims(h, m, 1, 0))).toEqual([2]);
-    expect(ids(linkedPrims(h, m, -1, 12))).toEqual([0, 1]);
-    expect(linkedPrims(h, m, -1, 0)).toEqual([]);
+    expect(ids(linkedPrims(h, m, 1, UNKNOWN_INO))).toEqual([2]);
+    expect(ids(linkedPrims(h, m, -1, asIno(12)))).toEqual([0, 1]);
+    expect(linkedPrims(h, m, -1, UNKNOWN_INO)).toEqual([]);
   });
   it('reads ino and nodeId only where the begin row has them', () => {
     // fuse_send / fuse_recv have no ino, app_op_begin no nodeId either: other fields share those
-    // columns (slots.ts; fuse_send's opcode shares ino's). All 99 here, an ino and nodeId that is
+    // columns (columns.ts; fuse_send's opcode shares ino's). All 99 here, an ino and nodeId that is
     // known, they must not link the spans to it.
     const d2 = derived([
       ev('inode_new', 0, 'a/1', { nodeId: 4, ino: 12, path: '/f' }),

@@ -7,22 +7,23 @@ import type { TraceStore } from '../../trace/store.ts';
 import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import type { LockIndex } from '../../trace/derive/locks.ts';
 import type { TimelineModel } from './model.ts';
+import { UNKNOWN_INO, type Ino } from '../../trace/ids.ts';
 
 interface LinkedInput { trace: TraceStore; spans: SpanIndex; locks: LockIndex; aliases: AliasIndex }
 
 /** The lock (for lock spans) and ino a span is about; ino 0 when unknown. */
-export function linkOfSpan(h: LinkedInput, spanId: number): { lockIdx: number; ino: number } {
-  if (spanId < 0 || spanId >= h.spans.count) return { lockIdx: -1, ino: 0 };
+export function linkOfSpan(h: LinkedInput, spanId: number): { lockIdx: number; ino: Ino } {
+  if (spanId < 0 || spanId >= h.spans.count) return { lockIdx: -1, ino: UNKNOWN_INO };
   const kind = h.spans.kind.data[spanId];
   const lockIdx = kind === SpanKind.lock_wait || kind === SpanKind.lock_hold ? h.locks.lockOfSpan(spanId) : -1;
   const row = h.spans.beginRow.data[spanId]!;
   // A begin row may lack ino (fuse_send, fuse_recv) or nodeId too (app_op_begin).
-  const ino = h.trace.numAt('ino', row) || h.aliases.inoOf(h.trace.numAt('nodeId', row));
+  const ino = h.trace.inoAt(row) || h.aliases.inoOf(h.trace.nodeIdAt(row));
   return { lockIdx, ino };
 }
 
 /** Indexes of primitives (single spans) that belong to the hovered lock, else to the hovered ino. */
-export function linkedPrims(h: LinkedInput, model: TimelineModel, lockIdx: number, ino: number): number[] {
+export function linkedPrims(h: LinkedInput, model: TimelineModel, lockIdx: number, ino: Ino): number[] {
   if (lockIdx < 0 && ino === 0) return [];
   const out: number[] = [];
   const p = model.prims;

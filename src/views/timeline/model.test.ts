@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../../trace/store.ts';
 import { SpanIndex, SpanKind, SUBROW_COUNT, SPAN_SUBROW } from '../../trace/spans.ts';
 import { MapType, OpFlag } from '../../trace/fuse-proto.ts';
-import type { TraceEvent } from '../../trace/schema.ts';
+import { typed, type LooseEvent } from '../../trace/testing/events.ts';
 import { PALETTE_IDX, mapTypePaletteIdx } from '../../render/palette.ts';
 import { buildTimelineModel, hitTest } from './model.ts';
 
@@ -10,7 +10,7 @@ const NULL_ADDR = 0xffff_ffff_ffff_ffffn;
 const MAP = { mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 8192n, mapDev: 0 };
 
 /** A write(2) on dd/412 that maps one extent, plus a lock the task waits for then holds. */
-function smallTrace(): TraceEvent[] {
+function smallTrace(): LooseEvent[] {
   const task = 'dd/412';
   return [
     { lockAddr: 0n, kind: 'lock_wait', tsNs: 50, task, lock: 'i_rwsem', mode: 'W', nodeId: 7, ino: 12 },
@@ -28,9 +28,9 @@ function smallTrace(): TraceEvent[] {
   ];
 }
 
-function index(events: TraceEvent[]): { store: TraceStore; spans: SpanIndex } {
+function index(events: LooseEvent[]): { store: TraceStore; spans: SpanIndex } {
   const store = new TraceStore();
-  store.appendAll(events);
+  store.appendAll(typed(events));
   const spans = new SpanIndex();
   spans.update(store);
   return { store, spans };
@@ -73,7 +73,7 @@ describe('buildTimelineModel', () => {
   });
 
   it('merges 100k sub-pixel spans into at most widthPx blocks whose counts sum to 100k', () => {
-    const events: TraceEvent[] = [];
+    const events: LooseEvent[] = [];
     const task = 'fio/9';
     for (let i = 0; i < 100_000; i++) {
       const tsNs = i * 10;
@@ -113,7 +113,7 @@ describe('buildTimelineModel', () => {
     // 3 tasks × 20k syscalls of 1–400 ns with pauses: dense enough that buckets are used.
     let x = 11;
     const rnd = (): number => { x = (x * 1103515245 + 12345) >>> 0; return x / 2 ** 32; };
-    const events: TraceEvent[] = [];
+    const events: LooseEvent[] = [];
     const t = [1000, 1000, 1000];
     for (let i = 0; i < 60_000; i++) {
       const task = i % 3;
@@ -175,7 +175,7 @@ describe('buildTimelineModel', () => {
 
   it('keeps span counts exact with LOD when colours mix, and at most widthPx blocks per track', () => {
     // Requests of three opcode classes (three colours) in one track, sub-pixel at full range.
-    const events: TraceEvent[] = [];
+    const events: LooseEvent[] = [];
     const opcodes = [4094, 1, 4093];
     let tNs = 1000;
     for (let unique = 2; unique < 40_002; unique++) {

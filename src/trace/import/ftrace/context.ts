@@ -13,6 +13,7 @@
 // Events are emitted in input order; a held event holds everything emitted after it.
 import type { AppOp, InvalReason, TraceEvent } from '../../schema.ts';
 import type { Cursor } from './cursor.ts';
+import { asTaskId, NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino, type TaskId } from '../../ids.ts';
 
 interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
 
@@ -22,7 +23,7 @@ interface InFlight { op: AppOp; fd: number; path: string; oflags: number }
  * newTaskState) — keep them monomorphic: initialise every field.
  */
 export interface TaskState {
-  readonly name: string;
+  readonly name: TaskId;
   /** The syscall entered and not yet exited. */
   inFlight: InFlight | undefined;
   /** A uprobe's string argument, the path of this task's next open. */
@@ -39,8 +40,8 @@ export interface TaskState {
   dupFrom: number | undefined;
   // fuse-iomap series (systems/fuse.ts):
   /** nodeid/ino of this task's open fuse_iomap_begin (0: none), for a bad_data line. */
-  beginNodeId: number;
-  beginIno: number;
+  beginNodeId: NodeId;
+  beginIno: Ino;
   /** Why the kernel would invalidate now: set by the task's last series file operation. */
   invalReason: InvalReason;
   /** Reason for the fuse_iomap_cache_remove lines that follow (null: none pending). */
@@ -60,20 +61,20 @@ export interface PendingUpsert {
 
 export function newTaskState(name: string): TaskState {
   return {
-    name, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
+    name: asTaskId(name), inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
     iomapDio: undefined, dupFrom: undefined,
-    beginNodeId: 0, beginIno: 0, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
+    beginNodeId: NO_NODE_ID, beginIno: UNKNOWN_INO, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
   };
 }
 
 /** A kernel iomap step's identity and range (systems/iomap.ts). */
-interface IomapStepOpen { fsDev: number; ino: number; posBytes: number; lenBytes: number }
+interface IomapStepOpen { fsDev: number; ino: Ino; posBytes: number; lenBytes: number }
 interface IomapIterPending extends IomapStepOpen {
   opflags: number;
   /** The deferred instant the line was kept as; replaced by the iomap_begin if the dstmap follows. */
   held: TraceEvent;
 }
-interface IomapDioOpen { fsDev: number; ino: number; endBytes: number }
+interface IomapDioOpen { fsDev: number; ino: Ino; endBytes: number }
 
 /**
  * Settles a deferred event `held` once its task's next event `next` is known (before `next` is
@@ -97,7 +98,7 @@ export interface TracepointContext {
   /** ns since the first event of the trace. */
   readonly tsNs: number;
   /** `comm/pid`. */
-  readonly task: string;
+  readonly task: TaskId;
   readonly taskState: TaskState;
   /** The tgid when the trace has it, else the pid (fd tables are per process). */
   readonly proc: number;

@@ -9,12 +9,13 @@ import type { Fork } from '../../schema.ts';
 import { MAP_TYPE_UNKNOWN, mapFlagStrings, mapTypeFromName } from '../../fuse-proto.ts';
 import type { TracepointContext } from './context.ts';
 import { BodyError, parseNum, type Cursor } from './cursor.ts';
+import { asNodeId, asIno, type NodeId, type Ino } from '../../ids.ts';
 
 /** INODE prefix: v7 has idisksize, v6 and earlier do not (then 0). fsDev: the connection (a 32-bit dev_t). */
-export function inode(c: Cursor): { fsDev: number; nodeId: number; ino: number; isize: number; idisksize: number } {
+export function inode(c: Cursor): { fsDev: number; nodeId: NodeId; ino: Ino; isize: number; idisksize: number } {
   const fsDev = c.num('connection');
-  const ino = c.num('ino');
-  const nodeId = c.num('nodeid');
+  const ino = asIno(c.num('ino'));
+  const nodeId = asNodeId(c.num('nodeid'));
   const isize = c.num('isize');
   const idisksize = c.has('idisksize') ? c.num('idisksize') : 0;
   return { fsDev, nodeId, ino, isize, idisksize };

@@ -17,6 +17,7 @@
 import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from '../line.ts';
+import { NO_TASK } from '../../ids.ts';
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */
@@ -41,7 +42,7 @@ export class HeaderParser {
   stampKind: 'secs' | 'integer' | null = null;
   // The last matched header (kept until the next match).
   tsNs = 0;
-  task = '';
+  task = NO_TASK;
   taskState: TaskState = newTaskState('');
   pid = 0;
   /** tgid if the line has one, else pid. */

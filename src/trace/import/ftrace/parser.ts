@@ -26,6 +26,7 @@ import { HeaderParser } from './header.ts';
 import { Line } from '../line.ts';
 import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
+import { NO_TASK, type TaskId } from '../../ids.ts';
 
 const LOST = /LOST (\d+) EVENTS/;
 
@@ -59,7 +60,7 @@ class LineContext implements TracepointContext, SystemSetup {
     private readonly diags: DiagSink,
   ) {}
   get tsNs(): number { return this.header.tsNs; }
-  get task(): string { return this.header.task; }
+  get task(): TaskId { return this.header.task; }
   get taskState(): TaskState { return this.header.taskState; }
   get proc(): number { return this.header.proc; }
   emit(ev: TraceEvent): void {
@@ -217,7 +218,7 @@ export class FtraceParser implements LineSink {
     if (lost) {
       const n = Number(lost[1]);
       const tsNs = this.header.tsNs;
-      this.out.emit({ kind: 'gap', tsNs, task: '', missedEvents: n, fromTsNs: tsNs, toTsNs: tsNs });
+      this.out.emit({ kind: 'gap', tsNs, task: NO_TASK, missedEvents: n, fromTsNs: tsNs, toTsNs: tsNs });
       return;
     }
     if (/^(cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |\s*\[?\d+\] ?$)/.test(t) || /^[A-Za-z_ ]+ = /.test(t)) {

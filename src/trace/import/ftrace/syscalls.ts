@@ -12,6 +12,7 @@ import type { EventOutput } from './deferral.ts';
 import type { HeaderParser } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';
 import type { Line } from '../line.ts';
+import { asNodeId } from '../../ids.ts';
 
 /** Syscalls that become app ops, by name without `sys_` (arguments named as in the syscall tables). */
 const SYSCALL_OPS: Record<string, AppOp> = {
@@ -111,7 +112,7 @@ export class Syscalls {
     }
     const unique = args.has('unique') ? parseNum(args.get('unique')!) : NaN;
     const opcode = args.has('opcode') ? parseNum(args.get('opcode')!) : NaN;
-    const nodeId = args.has('nodeid') ? parseNum(args.get('nodeid')!) : NaN;
+    const nodeId = asNodeId(args.has('nodeid') ? parseNum(args.get('nodeid')!) : NaN);
     this.out.emit({ kind: 'instant', tsNs, task, name, text: body });
     if (!Number.isNaN(unique) && !Number.isNaN(opcode) && !Number.isNaN(nodeId)) {
       this.out.emit({ kind: 'fuse_recv', tsNs, task, unique, opcode, nodeId });

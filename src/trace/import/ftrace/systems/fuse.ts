@@ -16,6 +16,7 @@ import {
 import { inodeKey, type PendingUpsert, type Resolve, type TaskState, type TracepointContext, type TracepointHandler, type TracepointSystem, type WaitQueue } from '../context.ts';
 import type { Cursor } from '../cursor.ts';
 import { inode, iodir, map, range } from '../fields.ts';
+import { NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino } from '../../../ids.ts';
 
 /** Replied requests' entries kept (opcodeByUnique) beyond twice the open ones before they are dropped. */
 const MAX_REPLIED_KEPT = 4096;
@@ -93,7 +94,7 @@ const NOTIFY_UPSERT = REVISIONS.v7.notifyUpsert!;
 const NOTIFY_INVAL = REVISIONS.v7.notifyInval!;
 
 function emitFsOp(
-  ctx: TracepointContext, name: string, fsDev: number, nodeId: number, ino: number, posBytes: number, lenBytes: number,
+  ctx: TracepointContext, name: string, fsDev: number, nodeId: NodeId, ino: Ino, posBytes: number, lenBytes: number,
   processedBytes: number, error: number, mapAddr: bigint,
 ): void {
   ctx.emit({ kind: 'fs_op', tsNs: ctx.tsNs, task: ctx.task, name, nodeId, ino, fsDev, posBytes, lenBytes, processedBytes, error, mapAddr });
@@ -143,7 +144,7 @@ function fileOp(tp: string, tail: Tail, cacheInternal = false): TracepointHandle
         }
       }
     }
-    if (endsStep) ts.beginNodeId = ts.beginIno = 0;
+    if (endsStep) ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
     emitFsOp(ctx, name, fsDev, nodeId, ino, posBytes, lenBytes, processedBytes, error, mapAddr);
   };
 }
@@ -165,7 +166,7 @@ function connOp(tp: string): TracepointHandler<FuseState> {
   return (ctx, c, s) => {
     settle(ctx.taskState, s);
     const fsDev = c.num('connection');
-    emitFsOp(ctx, name, fsDev, 0, 0, 0, 0, 0, 0, NULL_ADDR);
+    emitFsOp(ctx, name, fsDev, NO_NODE_ID, UNKNOWN_INO, 0, 0, 0, 0, NULL_ADDR);
   };
 }
 
@@ -249,7 +250,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     const unique = c.num('req');
     const opcode = c.num('opcode');
     const lenBytes = c.num('len');
-    const ev = { kind: 'fuse_send' as const, tsNs: ctx.tsNs, task: ctx.task, unique, opcode, nodeId: 0, lenBytes };
+    const ev = { kind: 'fuse_send' as const, tsNs: ctx.tsNs, task: ctx.task, unique, opcode, nodeId: NO_NODE_ID, lenBytes };
     if (unique === 0) {
       // 6.12–6.17 print `req 0` (§4.3): it takes the req of its connection's next unmatched
       // request_end, in order (approximate by design).
@@ -288,7 +289,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     c.num('connection');
     const unique = c.num('req');
     const opcode = c.num('opcode');
-    ctx.emit({ kind: 'fuse_recv', tsNs: ctx.tsNs, task: ctx.task, unique, opcode, nodeId: 0 });
+    ctx.emit({ kind: 'fuse_recv', tsNs: ctx.tsNs, task: ctx.task, unique, opcode, nodeId: NO_NODE_ID });
   },
 
   fuse_iomap_begin(ctx, c, s) {
@@ -309,7 +310,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     c.paren('opflags');
     const { posBytes, lenBytes } = range(c);
     const error = c.num('err');
-    ts.beginNodeId = ts.beginIno = 0;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
     ctx.emit({ kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, posBytes, lenBytes, processedBytes: 0, error });
   },
   fuse_iomap_read_map: iomapMap,
@@ -323,7 +324,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     const { posBytes, lenBytes } = range(c);
     const writtenBytes = c.num('written');
     const m = map(ctx, c, '');
-    ts.beginNodeId = ts.beginIno = 0;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
     ctx.emit({ kind: 'iomap_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, opflags, posBytes, lenBytes, writtenBytes, ...m });
   },
   fuse_iomap_end_error(ctx, c, s) {
@@ -334,7 +335,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     const { posBytes, lenBytes } = range(c);
     const processedBytes = c.num('written');
     const error = c.num('error');
-    ts.beginNodeId = ts.beginIno = 0;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
     ctx.emit({ kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, posBytes, lenBytes, processedBytes, error });
   },
   fuse_iomap_ioend(ctx, c, s) {
@@ -365,7 +366,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     if (p !== null) {
       ts.pendingUpsert = null;
       nodeId = p.notify.nodeId;
-      ino = p.upserts[0]?.ino ?? 0;
+      ino = p.upserts[0]?.ino ?? UNKNOWN_INO;
       // Still held (not forced out by the hold limit): the kernel refused it.
       if (s.upserts.take(p.key) !== undefined) {
         p.notify.error = -EFSCORRUPTED;

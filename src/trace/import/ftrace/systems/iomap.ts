@@ -17,6 +17,7 @@ import type { TraceEvent } from '../../../schema.ts';
 import { inodeKey, type SharedState, type TracepointContext, type TracepointSystem } from '../context.ts';
 import type { Cursor } from '../cursor.ts';
 import { devT, mapTypeOf } from '../fields.ts';
+import { asIno, NO_NODE_ID, type Ino } from '../../../ids.ts';
 
 /** Distinct iomap_iter / *map flag texts cached (a handful in a real trace). */
 const MAX_CACHED_FLAG_TEXTS = 256;
@@ -57,18 +58,18 @@ export const iomapSystem: TracepointSystem<IomapState> = {
     iomap_dio_rw_begin(ctx, c) {
       // `dev %d:%d ino 0x%lx size 0x%llx offset 0x%llx length 0x%zx done_before 0x%zx flags %s dio_flags %s aio %d`
       const fsDev = devT(c.token('dev'));
-      const ino = c.num('ino');
+      const ino = asIno(c.num('ino'));
       c.num('size');
       const posBytes = c.num('offset');
       const lenBytes = c.num('length');
       ctx.taskState.iomapDio = { fsDev, ino, endBytes: posBytes + lenBytes };
-      fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
+      fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
     },
     iomap_dio_complete(ctx, c) {
       // `dev %d:%d ino 0x%lx size 0x%llx offset 0x%llx flags %s aio %d error %d ret %zd`; offset is
       // the file position after the IO.
       const fsDev = devT(c.token('dev'));
-      const ino = c.num('ino');
+      const ino = asIno(c.num('ino'));
       c.num('size');
       const posBytes = c.num('offset');
       const error = c.num('error');
@@ -76,7 +77,7 @@ export const iomapSystem: TracepointSystem<IomapState> = {
       const ts = ctx.taskState;
       ts.iomapDio = undefined;
       closeStep(ctx, fsDev, ino, posBytes);
-      fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes, lenBytes: 0, processedBytes: ret > 0 ? ret : 0, error, mapAddr: NULL_ADDR });
+      fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes, lenBytes: 0, processedBytes: ret > 0 ? ret : 0, error, mapAddr: NULL_ADDR });
     },
     // range class: `dev %d:%d ino 0x%llx size 0x%llx offset 0x%llx length 0x%llx`
     iomap_writeback_folio: rangeOp,
@@ -99,32 +100,32 @@ function fsOp(ctx: TracepointContext, f: FsOpFields): void {
 
 function rangeOp(ctx: TracepointContext, c: Cursor): void {
   const fsDev = devT(c.token('dev'));
-  const ino = c.num('ino');
+  const ino = asIno(c.num('ino'));
   c.num('size');
   const posBytes = c.num('offset');
   const lenBytes = c.num('length');
-  fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
+  fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
 }
 
 /** `dev %d:%d ino 0x%llx nr_pages %d`: no position; the page count has no fs_op field (kept out). */
 function readOp(ctx: TracepointContext, c: Cursor): void {
   const fsDev = devT(c.token('dev'));
-  const ino = c.num('ino');
-  fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes: 0, lenBytes: 0, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
+  const ino = asIno(c.num('ino'));
+  fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes: 0, lenBytes: 0, processedBytes: 0, error: 0, mapAddr: NULL_ADDR });
 }
 
 /** `dev ino bdev pos 0x%llx dirty len 0x%llx addr 0x%llx offset … length … type … flags …`: the dirty range and the mapping's disk address. */
 function addToIoend(ctx: TracepointContext, c: Cursor): void {
   const fsDev = devT(c.token('dev'));
-  const ino = c.num('ino');
+  const ino = asIno(c.num('ino'));
   c.token('bdev');
   const posBytes = c.num('pos');
   const lenBytes = c.num('len');
   const mapAddr = c.u64('addr');
-  fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr });
+  fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes, lenBytes, processedBytes: 0, error: 0, mapAddr });
 }
 
-function isFuseIomap(s: IomapState, fsDev: number, ino: number): boolean {
+function isFuseIomap(s: IomapState, fsDev: number, ino: Ino): boolean {
   // Only anonymous devices (major 0) can be fuse connections: no key is built for block devices.
   return fsDev >>> 20 === 0 && s.shared.fuseIomapInodes.size > 0 && s.shared.fuseIomapInodes.has(inodeKey(fsDev, ino));
 }
@@ -134,14 +135,14 @@ function isFuseIomap(s: IomapState, fsDev: number, ino: number): boolean {
  * inode only). `error`: the step's result as the next iomap_iter prints it (its `status`, or a
  * negative `processed` on older kernels); 0 where nothing prints one (iomap_dio_complete).
  */
-function closeStep(ctx: TracepointContext, fsDev: number, ino: number, posBytes: number, error = 0): void {
+function closeStep(ctx: TracepointContext, fsDev: number, ino: Ino, posBytes: number, error = 0): void {
   const ts = ctx.taskState;
   const step = ts.iomapStep;
   if (step === undefined) return;
   ts.iomapStep = undefined;
   const same = step.ino === ino && step.fsDev === fsDev && posBytes >= step.posBytes;
   ctx.emit({
-    kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId: 0, ino: step.ino, posBytes: step.posBytes,
+    kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId: NO_NODE_ID, ino: step.ino, posBytes: step.posBytes,
     lenBytes: step.lenBytes, processedBytes: same ? posBytes - step.posBytes : 0, error,
   });
 }
@@ -153,7 +154,7 @@ function closeStep(ctx: TracepointContext, fsDev: number, ino: number, posBytes:
  */
 function iter(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const fsDev = devT(c.token('dev'));
-  const ino = c.num('ino');
+  const ino = asIno(c.num('ino'));
   const posBytes = c.num('pos');
   const printedLenBytes = c.num('length');
   // The previous step's result: `status` (0 or -errno) since 6.15, `processed` (bytes or -errno) before.
@@ -210,7 +211,7 @@ function iterSettled(_held: TraceEvent, next: TraceEvent): void | true {
  */
 function iterMap(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const fsDev = devT(c.token('dev'));
-  const ino = c.num('ino');
+  const ino = asIno(c.num('ino'));
   const bdev = c.token('bdev');
   const mapAddr = c.u64('addr');
   const mapOffsetBytes = c.num('offset');
@@ -220,7 +221,7 @@ function iterMap(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const { mapType, rawType } = mapTypeOf(typeName.toLowerCase(), typeName);
   if (isFuseIomap(s, fsDev, ino)) {
     // The mapping the fuse_iomap_read_map/write_map or cache lines already gave (fuse-iomap inode).
-    fsOp(ctx, { nodeId: 0, ino, fsDev, posBytes: mapOffsetBytes, lenBytes: mapLenBytes, processedBytes: 0, error: 0, mapAddr });
+    fsOp(ctx, { nodeId: NO_NODE_ID, ino, fsDev, posBytes: mapOffsetBytes, lenBytes: mapLenBytes, processedBytes: 0, error: 0, mapAddr });
     return;
   }
   let mapFlags = s.kernelMapFlags.get(flagsText);
@@ -237,13 +238,13 @@ function iterMap(ctx: TracepointContext, c: Cursor, s: IomapState): void {
     if (ctx.deferred() === pending.held) {
       // This task's iomap_iter opened a step: its line becomes the step's iomap_begin.
       const { fsDev: dev, ino: stepIno, posBytes, lenBytes, opflags } = pending;
-      ctx.replaceDeferred({ kind: 'iomap_begin', tsNs: pending.held.tsNs, task: ctx.task, nodeId: 0, ino: stepIno, fsDev: dev, opflags, posBytes, lenBytes });
+      ctx.replaceDeferred({ kind: 'iomap_begin', tsNs: pending.held.tsNs, task: ctx.task, nodeId: NO_NODE_ID, ino: stepIno, fsDev: dev, opflags, posBytes, lenBytes });
       ts.iomapStep = { fsDev: dev, ino: stepIno, posBytes, lenBytes };
     }
   }
   const slot = ctx.name === 'iomap_iter_srcmap' ? 'read' : ts.iterWrite ? 'write' : 'read';
   ctx.emit({
-    kind: 'iomap_map', tsNs: ctx.tsNs, task: ctx.task, nodeId: 0, ino, slot, source: 'reply', rawType,
+    kind: 'iomap_map', tsNs: ctx.tsNs, task: ctx.task, nodeId: NO_NODE_ID, ino, slot, source: 'reply', rawType,
     mapType, mapFlags, mapOffsetBytes, mapLenBytes,
     mapAddr, mapDev: devT(bdev), cookie: 0,
   });

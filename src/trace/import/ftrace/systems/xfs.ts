@@ -13,6 +13,7 @@
 import type { LockMode, LockName, TraceEvent } from '../../../schema.ts';
 import type { TracepointContext, TracepointSystem } from '../context.ts';
 import type { Cursor } from '../cursor.ts';
+import { asIno, NO_NODE_ID } from '../../../ids.ts';
 
 /** __print_flags of the xfs_lock_class (6.18 format file). */
 const XFS_LOCK_FLAGS: ReadonlyArray<readonly [number, string]> = [
@@ -41,7 +42,7 @@ export const xfsSystem: TracepointSystem<XfsState> = {
 
 function ilock(ctx: TracepointContext, c: Cursor, s: XfsState): void {
   c.token('dev'); // the inode's device: lock keys carry ino only
-  const ino = c.num('ino');
+  const ino = asIno(c.num('ino'));
   const text = c.token('flags');
   let bits = s.flagBits.get(text);
   if (bits === undefined) {
@@ -53,7 +54,7 @@ function ilock(ctx: TracepointContext, c: Cursor, s: XfsState): void {
   for (const [excl, shared, lock] of LOCKS) {
     if ((bits & (excl | shared)) === 0) continue;
     const mode: LockMode = (bits & excl) !== 0 ? 'W' : 'R';
-    evs.push({ kind: acquire ? 'lock_acquire' : 'lock_release', tsNs: ctx.tsNs, task: ctx.task, lock, mode, nodeId: 0, ino, lockAddr: 0n });
+    evs.push({ kind: acquire ? 'lock_acquire' : 'lock_release', tsNs: ctx.tsNs, task: ctx.task, lock, mode, nodeId: NO_NODE_ID, ino, lockAddr: 0n });
   }
   if (evs.length === 0) {
     ctx.keepAsInstant();

@@ -1,11 +1,12 @@
-// Storage slots: the store keeps one typed-array column per *slot*, not per field. Each row has
-// one kind, and a kind has at most 15 storage keys, so fields that never occur in the same kind
-// can share a column, as the members of a C union share memory: row r of a slot holds whichever
+// Storage columns: the store keeps one typed-array column per *column index* of a fixed layout,
+// not per field. (Named "column", not "slot": a slot is the domain's iomap read/write mapping
+// slot, the `slot` field of iomap_map.) Each row has one kind, and a kind has at most 15 storage keys, so fields that never occur in the same kind
+// can share a column, as the members of a C union share memory: row r of a column holds whichever
 // of its fields kind[r] has. A wide store (a column per storage key: 55, 43 used by the simulator)
-// paid every row for every field, ~100 B/row on the simulator's mix; slots pay each row for the
+// paid every row for every field, ~100 B/row on the simulator's mix; columns pay each row for the
 // widest kind's fields only (docs/performance.md, P4).
 //
-// The layout is a table (SLOT_LAYOUT), part of the format: wire v3 names columns by slot, so both
+// The layout is a table (COLUMN_LAYOUT), part of the format: wire v3 names columns by their index here, so both
 // ends of a websocket and every recording of a SCHEMA_VERSION must agree on it. proposeLayout()
 // (a greedy colouring of the schema) made it; a new schema version may take a new table from it,
 // and a decoder of an older version then needs the older table. A test checks the table is what
@@ -13,7 +14,7 @@
 //
 // The rule for readers: `store.col(key)[row]` is `key`'s value only where kind[row] has `key`
 // (KIND_HAS); elsewhere it may be another field's value. It is 0 for a row whose kind has no
-// field in that slot at all.
+// field in that column at all.
 
 import { FIELD_TYPES, KIND_FIELDS, KINDS, type ColumnType, type FieldName } from './schema.ts';
 
@@ -49,7 +50,7 @@ const USUALLY_NARROW: Readonly<Record<string, number>> = { mapDev: 1, nlookup: 1
 
 /**
  * Bytes a key's values usually need (the simulator and real traces): what the colouring groups
- * by, so a slot's fields have similar widths and no narrow field is put where a wide one makes
+ * by, so a column's fields have similar widths and no narrow field is put where a wide one makes
  * every row pay 4 bytes. It shapes the proposed table (and so memory), not what a table means.
  */
 function usualBytes(key: string): number {
@@ -65,9 +66,9 @@ function usualBytes(key: string): number {
 }
 
 /**
- * A slot layout for the schema, the way SLOT_LAYOUT was made. Greedy colouring: keys by usual width (widest first), then by how many kinds have them, then in
- * canonical order; each joins the first slot of its width class holding no key of a kind it is
- * in, or opens a new one. String-id keys share slots only with each other, so a slot is either
+ * A column layout for the schema, the way COLUMN_LAYOUT was made. Greedy colouring: keys by usual width (widest first), then by how many kinds have them, then in
+ * canonical order; each joins the first column of its width class holding no key of a kind it is
+ * in, or opens a new one. String-id keys share columns only with each other, so a column is either
  * all string ids (remapped as a whole when rows move between string tables) or none.
  */
 export function proposeLayout(): string[][] {
@@ -75,31 +76,31 @@ export function proposeLayout(): string[][] {
   KIND_KEYS.forEach((keys, code) => { for (const k of keys) kindsOf.get(k)!.add(code); });
   const order = [...STORAGE_KEYS].sort((a, b) =>
     usualBytes(b) - usualBytes(a) || kindsOf.get(b)!.size - kindsOf.get(a)!.size || STORAGE_KEYS.indexOf(a) - STORAGE_KEYS.indexOf(b));
-  const slotKeys: string[][] = [];
-  const slotKinds: Set<number>[] = [];
-  const slotClass: string[] = [];
+  const colKeys: string[][] = [];
+  const colKinds: Set<number>[] = [];
+  const colClass: string[] = [];
   for (const key of order) {
     const cls = `${usualBytes(key)}:${columnTypeOfKey(key) === 'str'}`;
     const kinds = kindsOf.get(key)!;
-    let slot = slotKeys.findIndex((_, s) => slotClass[s] === cls && ![...kinds].some((k) => slotKinds[s]!.has(k)));
-    if (slot < 0) {
-      slot = slotKeys.length;
-      slotKeys.push([]);
-      slotKinds.push(new Set());
-      slotClass.push(cls);
+    let column = colKeys.findIndex((_, s) => colClass[s] === cls && ![...kinds].some((k) => colKinds[s]!.has(k)));
+    if (column < 0) {
+      column = colKeys.length;
+      colKeys.push([]);
+      colKinds.push(new Set());
+      colClass.push(cls);
     }
-    slotKeys[slot]!.push(key);
-    for (const k of kinds) slotKinds[slot]!.add(k);
+    colKeys[column]!.push(key);
+    for (const k of kinds) colKinds[column]!.add(k);
   }
-  return slotKeys;
+  return colKeys;
 }
 
 /**
- * Wire v3: slot → the storage keys it holds. Schema 1's keys are proposeLayout's table for schema 1;
- * since then the table is append-only: a later schema's keys join existing slots where
+ * Wire v3: column → the storage keys it holds. Schema 1's keys are proposeLayout's table for schema 1;
+ * since then the table is append-only: a later schema's keys join existing columns where
  * checkedLayout allows (marked below), so every schema-1 batch and recording keeps its meaning.
  */
-export const SLOT_LAYOUT: readonly (readonly string[])[] = [
+export const COLUMN_LAYOUT: readonly (readonly string[])[] = [
   ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf'],
   ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs', /* schema 2 */ 'inodeFlags'],
   ['mapOffsetBytes', 'oflags', 'processedBytes', 'newAddrHi', 'lockAddrLo', 'toTsNs'],
@@ -121,33 +122,33 @@ export const SLOT_LAYOUT: readonly (readonly string[])[] = [
   ['source', 'hit', /* schema 2 */ 'rejected'],
 ];
 
-/** Every storage key in exactly one slot, no kind with two keys in one, string ids only with string ids. */
+/** Every storage key in exactly one column, no kind with two keys in one, string ids only with string ids. */
 export function checkedLayout(layout: readonly (readonly string[])[]): Map<string, number> {
-  const slotOfKey = new Map<string, number>();
-  layout.forEach((keys, slot) => {
+  const columnOfKey = new Map<string, number>();
+  layout.forEach((keys, column) => {
     for (const key of keys) {
-      if (!STORAGE_KEYS.includes(key) || slotOfKey.has(key)) throw new Error(`slot layout: ${key} unknown or twice`);
-      if ((columnTypeOfKey(key) === 'str') !== (columnTypeOfKey(keys[0]!) === 'str')) throw new Error(`slot layout: slot ${slot} mixes string ids and numbers`);
-      slotOfKey.set(key, slot);
+      if (!STORAGE_KEYS.includes(key) || columnOfKey.has(key)) throw new Error(`column layout: ${key} unknown or twice`);
+      if ((columnTypeOfKey(key) === 'str') !== (columnTypeOfKey(keys[0]!) === 'str')) throw new Error(`column layout: column ${column} mixes string ids and numbers`);
+      columnOfKey.set(key, column);
     }
   });
-  for (const key of STORAGE_KEYS) if (!slotOfKey.has(key)) throw new Error(`slot layout: no slot for ${key}`);
+  for (const key of STORAGE_KEYS) if (!columnOfKey.has(key)) throw new Error(`column layout: no column for ${key}`);
   KIND_KEYS.forEach((keys, code) => {
-    if (new Set(keys.map((k) => slotOfKey.get(k))).size !== keys.length) throw new Error(`slot layout: ${KINDS[code]} has two keys in one slot`);
+    if (new Set(keys.map((k) => columnOfKey.get(k))).size !== keys.length) throw new Error(`column layout: ${KINDS[code]} has two keys in one column`);
   });
-  return slotOfKey;
+  return columnOfKey;
 }
-const SLOT_OF_KEY = checkedLayout(SLOT_LAYOUT);
+const COLUMN_OF_KEY = checkedLayout(COLUMN_LAYOUT);
 
-export const SLOT_COUNT = SLOT_LAYOUT.length;
-/** Slot → the storage keys it holds. */
-export const SLOT_KEYS: readonly (readonly string[])[] = SLOT_LAYOUT;
-/** Slot → does it hold string ids (and only string ids)? */
-export const SLOT_IS_STR: readonly boolean[] = SLOT_LAYOUT.map((keys) => columnTypeOfKey(keys[0]!) === 'str');
+export const COLUMN_COUNT = COLUMN_LAYOUT.length;
+/** Column → the storage keys it holds. */
+export const COLUMN_KEYS: readonly (readonly string[])[] = COLUMN_LAYOUT;
+/** Column → does it hold string ids (and only string ids)? */
+export const COLUMN_IS_STR: readonly boolean[] = COLUMN_LAYOUT.map((keys) => columnTypeOfKey(keys[0]!) === 'str');
 
-/** The slot of a storage key; throws for an unknown key. */
-export function slotOf(key: string): number {
-  const s = SLOT_OF_KEY.get(key);
+/** The column of a storage key; throws for an unknown key. */
+export function columnOf(key: string): number {
+  const s = COLUMN_OF_KEY.get(key);
   if (s === undefined) throw new Error(`unknown column ${key}`);
   return s;
 }
@@ -159,9 +160,9 @@ export const KIND_HAS: ReadonlyMap<string, Uint8Array> = new Map(STORAGE_KEYS.ma
   return [key, has];
 }));
 
-/** Per kind code and slot: the key that kind keeps there, or null. */
-export const KIND_SLOT_KEY: readonly (readonly (string | null)[])[] = KIND_KEYS.map((keys) => {
-  const row: (string | null)[] = new Array(SLOT_COUNT).fill(null);
-  for (const k of keys) row[slotOf(k)] = k;
+/** Per kind code and column: the key that kind keeps there, or null. */
+export const KIND_COLUMN_KEY: readonly (readonly (string | null)[])[] = KIND_KEYS.map((keys) => {
+  const row: (string | null)[] = new Array(COLUMN_COUNT).fill(null);
+  for (const k of keys) row[columnOf(k)] = k;
   return row;
 });
