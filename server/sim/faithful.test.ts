@@ -15,13 +15,14 @@ const EVENTS_PER_SCENARIO = 25_000;
 
 interface Run { evs: TraceEvent[]; sim: Simulation }
 const runs = new Map<string, Run>();
-function runOf(name: string): Run {
-  let r = runs.get(name);
+function runOf(name: string, events = EVENTS_PER_SCENARIO): Run {
+  const key = `${name}/${events}`;
+  let r = runs.get(key);
   if (!r) {
     const sim = new Simulation(SCENARIOS[name]!, { seed: 5, checkMappings: true });
     const evs: TraceEvent[] = [];
-    sim.runEvents(EVENTS_PER_SCENARIO, (e) => evs.push(e));
-    runs.set(name, (r = { evs, sim }));
+    sim.runEvents(events, (e) => evs.push(e));
+    runs.set(key, (r = { evs, sim }));
   }
   return r;
 }
@@ -216,7 +217,8 @@ describe('scenario shapes (§2.6, §3, §7)', () => {
     }
   });
   it('rwsem-contention shows i_rwsem and invalidate_lock waits and every kernel invalidation reason', () => {
-    const evs = runOf('rwsem-contention').evs;
+    // 40k events: the first whole-fork drop comes after ~25k (two cache_lookup rows per write, §3.4).
+    const evs = runOf('rwsem-contention', 40_000).evs;
     const waits = of(evs, 'lock_wait');
     expect(waits.some((w) => w.lock === 'i_rwsem' && w.mode === 'W')).toBe(true);
     expect(waits.some((w) => w.lock === 'i_rwsem' && w.mode === 'R')).toBe(true);

@@ -164,12 +164,14 @@ describe('protocol', () => {
       expect(its.length).toBeGreaterThan(100);
       for (const it of its) {
         // Reply slots come in (read, write) pairs, cookie 0; with the v3+ cache a RETRY_CACHE reply
-        // is followed by the cache hit it pointed at (cookie = ic_seq).
+        // is followed by the cache hit it pointed at (cookie = ic_seq). Each lookup round (one
+        // before the first upcall, one after each reply) yields at most one hit per fork (§3.4);
+        // a hit a write cannot use (a HOLE) still shows its _result before the upcall.
         const replies = it.maps.filter((m) => m.source === 'reply');
         const cached = it.maps.filter((m) => m.source === 'cache');
         expect(replies.length % 2).toBe(0);
         replies.forEach((m, i) => expect(m.slot).toBe(i % 2 === 0 ? 'read' : 'write'));
-        expect(cached.length).toBeLessThanOrEqual(1);
+        expect(cached.length).toBeLessThanOrEqual(2 * (replies.length / 2 + 1));
         expect(replies.length + cached.length).toBeGreaterThan(0);
         for (const m of it.maps) {
           const ctx = { posBytes: it.begin.posBytes, blockBytes: 4096, maxBytes: 2 ** 44, hasCache: true, isDevRegistered: (d: number) => d === 1 };

@@ -282,59 +282,73 @@ export class IomapIter {
   }
 
   /**
-   * The cache side of iomap_begin (§3.3). Emits one cache_lookup naming the fork that decided
-   * (write fork if present for a write-ish op, else read) and, on a hit, the mapping as
-   * iomap_map(source cache) with the cookie = ic_seq. v7 trims the hit to the block-aligned
-   * request window.
+   * The cache side of iomap_begin (§3.3), traced as the kernel does (§3.4): a write-ish op looks in
+   * the write fork first. An absent write fork (an in-place server never creates one) is neither a
+   * hit nor a miss (`forkAbsent`): the read fork is looked up next and decides. A write-fork miss
+   * is an upcall with no read lookup. A write-fork hit is followed by the read-fork lookup (the
+   * srcmap; its miss is an upcall too). Each hit also emits its mapping as iomap_map(source cache)
+   * in the fork's slot, cookie = ic_seq; v7 trims hits to the block-aligned request window.
    */
   private cacheLookup(proc: Proc, inode: FuseInode, opflags: number, posBytes: number, countBytes: number): MapResult | null {
     const cache = inode.cache!;
     const writeish = isWriteish(opflags);
-    const B = this.cfg.blockBytes;
-    const winStart = Math.floor(posBytes / B) * B;
-    const winEnd = Math.ceil((posBytes + countBytes) / B) * B;
-    const tsNs = this.core.sched.nowNs;
-    let fork: Fork = 'read';
     let destRec: CacheRec | null;
-    if (writeish && cache.hasFork('write')) {
-      fork = 'write';
-      // A write-fork miss is an upcall even if the read fork would hit. A hit that is
-      // PURE_OVERWRITE defers to the read fork; a real one is the destination and still needs
-      // the read fork as its srcmap (a read miss = upcall).
-      const w = cache.lookup('write', posBytes);
-      const r = w === null ? null : cache.lookup('read', posBytes);
-      destRec = w === null || r === null ? null : w.type === MapType.PURE_OVERWRITE ? r : w;
+    if (writeish) {
+      const hasWriteFork = cache.hasFork('write');
+      const w = hasWriteFork ? cache.lookup('write', posBytes) : null;
+      this.emitLookup(proc, inode, 'write', posBytes, countBytes, w, !hasWriteFork);
+      if (hasWriteFork && w === null) return null; // a write-fork miss is an upcall even if the read fork would hit
+      const r = cache.lookup('read', posBytes);
+      this.emitLookup(proc, inode, 'read', posBytes, countBytes, r, false);
+      // No write fork: writes are pure overwrites of the read mapping. A PURE_OVERWRITE write hit
+      // defers to the read fork; a real one is the destination with the read fork as srcmap.
+      destRec = r === null ? null : w === null || w.type === MapType.PURE_OVERWRITE ? r : w;
     } else {
       destRec = cache.lookup('read', posBytes);
+      this.emitLookup(proc, inode, 'read', posBytes, countBytes, destRec, false);
     }
     // Write-ish: a HOLE is no destination unless zeroing/unsharing, nor DELALLOC for direct/writeback.
     if (destRec !== null && writeish) {
       if (destRec.type === MapType.HOLE && (opflags & (OpFlag.ZERO | OpFlag.UNSHARE)) === 0) destRec = null;
       else if (destRec.type === MapType.DELALLOC && (opflags & (OpFlag.DIRECT | OpFlag.WRITEBACK)) !== 0) destRec = null;
     }
+    if (destRec === null) return null;
+    const io = this.trimmed(destRec, posBytes, countBytes);
+    this.oracle.checkAgainstServer(proc, inode, io, 'cache', this.oracle.changeCount(inode.ino));
+    return { error: 0, dest: io, cookie: inode.cache!.seq };
+  }
+
+  /** The hit, trimmed (v7) to the block-aligned request window. */
+  private trimmed(rec: CacheRec, posBytes: number, countBytes: number): IomapIo {
+    const B = this.cfg.blockBytes;
+    return ioOfRec(rec, Math.floor(posBytes / B) * B, Math.ceil((posBytes + countBytes) / B) * B);
+  }
+
+  /** fuse_iomap_cache_lookup (+ _result on a hit, as the mapping row iomap_map of that fork's slot). */
+  private emitLookup(proc: Proc, inode: FuseInode, fork: Fork, posBytes: number, countBytes: number, rec: CacheRec | null, forkAbsent: boolean): void {
+    const core = this.core;
+    const tsNs = core.sched.nowNs;
     const ino = inode.ino, nodeId = inode.nodeId;
-    if (destRec === null) {
-      this.core.emit({ forkAbsent: false, rawType: '',
+    if (rec === null) {
+      core.emit({ forkAbsent, rawType: '',
         kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: false,
         mapType: MapType.HOLE, mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: NULL_ADDR, mapDev: 0, cookie: 0,
       });
-      return null;
+      return;
     }
-    const io = ioOfRec(destRec, winStart, winEnd);
-    const cookie = cache.seq;
+    const io = this.trimmed(rec, posBytes, countBytes);
+    const cookie = inode.cache!.seq;
     const mapOffsetBytes = Number(io.offsetBytes), mapLenBytes = Number(io.lenBytes);
-    this.core.emit({ forkAbsent: false, rawType: '',
+    core.emit({ forkAbsent: false, rawType: '',
       kind: 'cache_lookup', tsNs, task: proc.task, nodeId, ino, fork, posBytes, lenBytes: countBytes, hit: true,
       mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
     });
     if (!this.transport.isLocal) {
-      this.core.emit({ rawType: '',
-        kind: 'iomap_map', tsNs, task: proc.task, nodeId, ino, slot: fork === 'write' ? 'write' : 'read', source: 'cache',
+      core.emit({ rawType: '',
+        kind: 'iomap_map', tsNs, task: proc.task, nodeId, ino, slot: fork, source: 'cache',
         mapType: io.type, mapFlags: io.flags, mapOffsetBytes, mapLenBytes, mapAddr: io.addr, mapDev: io.dev, cookie,
       });
     }
-    this.oracle.checkAgainstServer(proc, inode, io, 'cache', this.oracle.changeCount(inode.ino));
-    return { error: 0, dest: io, cookie };
   }
 
   private badData(proc: Proc, inode: FuseInode, message: string, error: number): void {

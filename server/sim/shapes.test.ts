@@ -1,0 +1,86 @@
+// Trace shapes as the kernel emits them (issue #15 item 3), checked on the simulator's own events
+// and, where an importer path exists, against ftrace lines written by hand from the v7 tracepoint
+// formats (fuse-iomap-domain.md §4.4, §4.7) — the importer must read those as the sim's events.
+
+import { describe, expect, it } from 'vitest';
+import { MapType, isWriteish } from '../../src/trace/fuse-proto.ts';
+import { importText } from '../../src/trace/import/testing.ts';
+import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
+import { SCENARIOS, Simulation, type SimOptions } from './index.ts';
+
+function run(name: string, opts: SimOptions, events: number): TraceEvent[] {
+  const evs: TraceEvent[] = [];
+  new Simulation(SCENARIOS[name]!, opts).runEvents(events, (e) => evs.push(e));
+  return evs;
+}
+
+/** The cache lookups a task makes right after each iomap_begin, before its upcall (or its hit). */
+function lookupRounds(evs: TraceEvent[]): { begin: EventOf<'iomap_begin'>; lookups: EventOf<'cache_lookup'>[] }[] {
+  const open = new Map<string, { begin: EventOf<'iomap_begin'>; lookups: EventOf<'cache_lookup'>[] }>();
+  const out: { begin: EventOf<'iomap_begin'>; lookups: EventOf<'cache_lookup'>[] }[] = [];
+  // A round that starts near the end may be cut off by the event budget: leave those out.
+  const lastBegin = evs.length - 200;
+  for (let i = 0; i < evs.length; i++) {
+    const e = evs[i]!;
+    if (e.kind === 'iomap_begin' && i < lastBegin) {
+      const r = { begin: e, lookups: [] };
+      open.set(e.task, r);
+      out.push(r);
+    } else if (e.kind === 'iomap_begin') open.delete(e.task);
+    else if (e.kind === 'cache_lookup') open.get(e.task)?.lookups.push(e);
+    else if ((e.kind === 'fuse_send' || e.kind === 'iomap_iter_end') && 'task' in e) open.delete(e.task);
+  }
+  return out;
+}
+
+const TYPE_NAME: Record<number, string> = { [MapType.HOLE]: 'hole', [MapType.DELALLOC]: 'delalloc', [MapType.MAPPED]: 'mapped', [MapType.UNWRITTEN]: 'unwritten' };
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+
+describe('cache lookups: write fork, then read fork (§3.3, §3.4)', () => {
+  // cache-hit-miss: readers and writers of files the server upserts into the cache.
+  const evs = run('cache-hit-miss', { seed: 7, revision: 'v7' }, 20_000);
+  const rounds = lookupRounds(evs).filter((r) => r.lookups.length > 0);
+
+  it('a buffered write on an in-place server looks in the absent write fork, then decides on the read fork', () => {
+    const writes = rounds.filter((r) => isWriteish(r.begin.opflags));
+    expect(writes.length).toBeGreaterThan(50);
+    for (const { lookups } of writes) {
+      // The sim's server never upserts a write fork (PURE_OVERWRITE), so the write fork is absent:
+      // neither hit nor miss, and the read-fork lookup follows at once (§4.7's two lookup lines).
+      expect(lookups[0]).toMatchObject({ fork: 'write', hit: false, forkAbsent: true });
+      expect(lookups[1], JSON.stringify(lookups.map((l) => [l.fork, l.hit, l.forkAbsent, l.task]))).toMatchObject({ fork: "read", forkAbsent: false });
+      expect(lookups[0]!.posBytes).toBe(lookups[1]!.posBytes);
+    }
+  });
+
+  it('a read looks in the read fork only, and never says forkAbsent', () => {
+    const reads = rounds.filter((r) => !isWriteish(r.begin.opflags));
+    expect(reads.length).toBeGreaterThan(10);
+    for (const { lookups } of reads) {
+      expect(lookups[0]).toMatchObject({ fork: 'read', forkAbsent: false });
+      expect(lookups.every((l) => l.fork === 'read')).toBe(true);
+    }
+  });
+
+  it('the importer reads the kernel lines for such a lookup pair as the sim emitted it', () => {
+    const r = rounds.find((x) => isWriteish(x.begin.opflags) && x.lookups[1]?.hit === true && TYPE_NAME[x.lookups[1].mapType] !== undefined)!;
+    expect(r).toBeDefined();
+    const [w, rd] = r.lookups as [EventOf<'cache_lookup'>, EventOf<'cache_lookup'>];
+    const ino = Number(r.begin.ino), nodeid = Number(r.begin.nodeId);
+    const head = `connection 45 ino ${ino} nodeid ${nodeid} isize 0x0 idisksize 0x0`;
+    const rng = `pos ${hex(w.posBytes)} length ${hex(w.lenBytes)}`;
+    // §1.7: DIRTY is 1<<1, printed `dirty`; the sim's cached read mappings carry no other flag.
+    expect(rd.mapFlags & ~2).toBe(0);
+    const m = `offset ${hex(rd.mapOffsetBytes)} length ${hex(rd.mapLenBytes)} type ${TYPE_NAME[rd.mapType]} dev ${rd.mapDev} addr ${hex(rd.mapAddr)} mapflags (${rd.mapFlags === 2 ? 'dirty' : ''})`;
+    const text = [
+      `              dd-2817    [002] .....   512.104240: fuse_iomap_begin: ${head} opflags (write) ${rng}`,
+      `              dd-2817    [002] .....   512.104241: fuse_iomap_cache_lookup: ${head} ${rng} iodir write caller fuse_iomap_try_cache+0x5c/0x3a0`,
+      `              dd-2817    [002] .....   512.104242: fuse_iomap_cache_lookup: ${head} ${rng} iodir read caller fuse_iomap_try_cache+0x1d4/0x3a0`,
+      `              dd-2817    [002] .....   512.104243: fuse_iomap_cache_lookup_result: ${head} ${rng} iodir read map${m} got${m} cookie ${hex(rd.cookie)}`,
+      '',
+    ].join('\n');
+    const imported = importText([{ name: 't', text, format: 'ftrace' }]).raw[0]!.filter((e): e is EventOf<'cache_lookup'> => e.kind === 'cache_lookup');
+    const pick = (l: EventOf<'cache_lookup'>) => [l.fork, l.hit, l.forkAbsent, l.posBytes, l.lenBytes, l.cookie, l.mapType, l.mapFlags, l.mapOffsetBytes, l.mapLenBytes, l.mapAddr];
+    expect(imported.map(pick)).toEqual([pick(w), pick(rd)]);
+  });
+});
