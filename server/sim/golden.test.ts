@@ -7,6 +7,8 @@
 // - issue #15 item 3a (branch s15-shapes): write-ish cache lookups trace the write fork, then the
 //   read fork (an absent write fork is `forkAbsent`), each hit with its own mapping row — every
 //   cached revision (v3/v6/v7) changed; rfc-v1 and the ext4 baselines (no cache) kept theirs.
+// - issue #15 item 3b (branch s15-shapes): writeback ioends carry new_addr in 512-byte sectors —
+//   every fuse scenario with buffered writeback changed; direct-write-only runs and ext4 kept theirs.
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -48,35 +50,35 @@ CASES.push(['rwsem-contention bad mappings', { ...SCENARIOS['rwsem-contention']!
 CASES.push(['cache-hit-miss small cache', { ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, { seed: 2 }]);
 
 const EXPECTED: Record<string, string> = {
-  'hardlink-alias-race seed 11': '64d46da4204f0fd2',
-  'hardlink-alias-fixed seed 11': '1ffc66e07ef243ff',
-  'streaming-buffered seed 11': 'a33d879c4e10856a',
+  'hardlink-alias-race seed 11': 'c1183e1d387c0c21',
+  'hardlink-alias-fixed seed 11': '471b938d73b1b8f8',
+  'streaming-buffered seed 11': '1782218b11f8f644',
   'streaming-dio seed 11': '5694d0098bde1087',
   'random-dio seed 11': 'b7f402e7f116b0af',
-  'random-buffered-write seed 11': '20fa9c96e88bfefe',
-  'stale-mapping seed 11': 'c133a47dea2e6dea',
-  'stale-mapping-checked seed 11': '282e2047c7eee0e6',
+  'random-buffered-write seed 11': '54cabb37dc088378',
+  'stale-mapping seed 11': '913ad2f089e2179d',
+  'stale-mapping-checked seed 11': '8dd0d35970619832',
   'cache-hit-miss-nocache seed 11': 'fb910e406f6c0042',
   'cache-hit-miss seed 11': '956d896072f40991',
-  'rwsem-contention seed 11': '785c5161668f2f6c',
+  'rwsem-contention seed 11': '18e20c7d281c56e4',
   'random-dio-ext4 seed 11': '57532b6556a9d56e',
   'random-buffered-write-ext4 seed 11': 'b322f1b1b0e90410',
   'streaming-dio-ext4 seed 11': 'cb2691166f4ed6c7',
   'streaming-buffered-ext4 seed 11': 'c3c72c44d3e40d83',
-  'hardlink-alias-race rfc-v1': '4d7dd1f77d055dbd',
+  'hardlink-alias-race rfc-v1': '3de95e74f3e02d82',
   'cache-hit-miss rfc-v1': '9a161e322ce28fa1',
-  'rwsem-contention rfc-v1': '59630151e302873a',
+  'rwsem-contention rfc-v1': 'ba5961e6005801bd',
   'streaming-dio rfc-v1': '5a702655659dbfc2',
-  'hardlink-alias-race v3': 'cf1abf9048c7651b',
+  'hardlink-alias-race v3': 'e60fb3ce92fa6b23',
   'cache-hit-miss v3': '699b1f0e182f0e51',
-  'rwsem-contention v3': '8728bee86dc49ab6',
+  'rwsem-contention v3': '2858661dcac0e3bc',
   'streaming-dio v3': '2603f502981c60e3',
-  'hardlink-alias-race v6': '4298abe8988757a7',
+  'hardlink-alias-race v6': '20190c4e8bb4a57d',
   'cache-hit-miss v6': 'c9c4cc9e1ddea6c1',
-  'rwsem-contention v6': 'f1a516b0225bbf89',
+  'rwsem-contention v6': '1aaf378d83ea6721',
   'streaming-dio v6': '5ba05d02434504ed',
-  'hardlink-alias-race ino policy': '4a06f2733c1d62ae',
-  'rwsem-contention bad mappings': 'cbf67f2706024cd6',
+  'hardlink-alias-race ino policy': 'a73036e81d90bb00',
+  'rwsem-contention bad mappings': 'b33c928355be1ac7',
   'cache-hit-miss small cache': 'df6425b83c37460f',
   catalogue: 'cb3c08fc3f409a92',
 };

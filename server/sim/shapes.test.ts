@@ -3,7 +3,7 @@
 // formats (fuse-iomap-domain.md §4.4, §4.7) — the importer must read those as the sim's events.
 
 import { describe, expect, it } from 'vitest';
-import { MapType, isWriteish } from '../../src/trace/fuse-proto.ts';
+import { IoendFlag, MapType, NULL_ADDR, isWriteish } from '../../src/trace/fuse-proto.ts';
 import { importText } from '../../src/trace/import/testing.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
 import { SCENARIOS, Simulation, type SimOptions } from './index.ts';
@@ -82,5 +82,52 @@ describe('cache lookups: write fork, then read fork (§3.3, §3.4)', () => {
     const imported = importText([{ name: 't', text, format: 'ftrace' }]).raw[0]!.filter((e): e is EventOf<'cache_lookup'> => e.kind === 'cache_lookup');
     const pick = (l: EventOf<'cache_lookup'>) => [l.fork, l.hit, l.forkAbsent, l.posBytes, l.lenBytes, l.cookie, l.mapType, l.mapFlags, l.mapOffsetBytes, l.mapLenBytes, l.mapAddr];
     expect(imported.map(pick)).toEqual([pick(w), pick(rd)]);
+  });
+});
+
+describe('writeback ioend new_addr in 512-byte sectors (§1.5, §4.4)', () => {
+  const evs = run('streaming-buffered', { seed: 3, revision: 'v7' }, 20_000);
+
+  /** Each writeback ioend with the disk byte address its mapping gives for its pos. */
+  function writebackIoends(): { ioend: EventOf<'iomap_ioend'>; diskByteAddr: bigint }[] {
+    const lastDest = new Map<string, EventOf<'iomap_map'>>();
+    const out: { ioend: EventOf<'iomap_ioend'>; diskByteAddr: bigint }[] = [];
+    for (const e of evs) {
+      // The server's write slot is PURE_OVERWRITE, so the read slot is the destination (§1.5).
+      if (e.kind === 'iomap_map' && e.slot === 'read') lastDest.set(e.task, e);
+      if (e.kind !== 'iomap_ioend' || (e.ioendFlags & IoendFlag.WRITEBACK) === 0 || e.error !== 0) continue;
+      const m = lastDest.get(e.task);
+      if (!m || e.posBytes < m.mapOffsetBytes || e.posBytes >= m.mapOffsetBytes + m.mapLenBytes) continue;
+      out.push({ ioend: e, diskByteAddr: m.mapAddr + BigInt(e.posBytes - m.mapOffsetBytes) });
+    }
+    return out;
+  }
+
+  it('new_addr is the byte address of pos divided by 512', () => {
+    const ioends = writebackIoends();
+    expect(ioends.length).toBeGreaterThan(20);
+    for (const { ioend, diskByteAddr } of ioends) {
+      expect(diskByteAddr % 512n).toBe(0n); // blocks are 4 KiB-aligned on disk
+      expect(ioend.newAddr).toBe(diskByteAddr / 512n);
+    }
+  });
+
+  it('direct-write ioends carry the null address', () => {
+    const dio = run('streaming-dio', { seed: 3, revision: 'v7' }, 10_000).filter((e): e is EventOf<'iomap_ioend'> => e.kind === 'iomap_ioend');
+    expect(dio.length).toBeGreaterThan(5);
+    for (const e of dio) expect(e.newAddr).toBe(NULL_ADDR);
+  });
+
+  it("the importer reads the kernel's fuse_iomap_ioend line as the sim's event", () => {
+    const { ioend: e } = writebackIoends().find((x) => x.ioend.sent)!;
+    expect(e.ioendFlags & ~(IoendFlag.WRITEBACK | IoendFlag.APPEND | IoendFlag.UNWRITTEN)).toBe(0);
+    const names = [e.ioendFlags & IoendFlag.UNWRITTEN ? 'unwritten' : '', e.ioendFlags & IoendFlag.APPEND ? 'append' : '', 'writeback'].filter(Boolean).join('|');
+    const head = `connection 45 ino ${Number(e.ino)} nodeid ${Number(e.nodeId)} isize 0x0 idisksize 0x0`;
+    const text = [
+      `   kworker/u33:2-211     [006] .....   515.220003: fuse_iomap_ioend: ${head} pos ${hex(e.posBytes)} length ${hex(e.writtenBytes)} ioendflags (${names}) error 0 dev 1 new_addr ${hex(e.newAddr)}`,
+      '',
+    ].join('\n');
+    const imported = importText([{ name: 't', text, format: 'ftrace' }]).raw[0]!.filter((x): x is EventOf<'iomap_ioend'> => x.kind === 'iomap_ioend');
+    expect(imported.map((x) => [x.posBytes, x.writtenBytes, x.ioendFlags, x.newAddr])).toEqual([[e.posBytes, e.writtenBytes, e.ioendFlags, e.newAddr]]);
   });
 });

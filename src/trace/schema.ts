@@ -168,6 +168,7 @@ export interface IomapIoend extends Base {
   writtenBytes: number;
   ioendFlags: number;
   error: number;
+  /** `new_addr` as the kernel sends it: 512-byte sectors for writeback (v7 code), all-ones for direct writes. */
   newAddr: bigint;
   /** On-disk size after the ioend (v7 reply, or the kernel's own estimate). */
   newSizeBytes: number;

@@ -14,6 +14,9 @@ import { devNs } from './timing.ts';
 import type { FuseTransport } from './transport.ts';
 import type { NodeId } from '../../../src/trace/ids.ts';
 
+/** Block-layer sectors are 512 bytes: byte address >> 9 (§1.5 ioend new_addr). */
+const SECTOR_SHIFT = 9n;
+
 /** Max dirty bytes one writeback_range call maps and submits (one BEGIN may cover less). */
 const WRITEBACK_CHUNK_BYTES = 1024 * 1024;
 /** Dirty bytes the kworker flushes per inode per pass (bounds how long a pass holds the CPU). */
@@ -131,15 +134,17 @@ export class Writeback {
       let flags = IoendFlag.WRITEBACK;
       if (dest.type === MapType.UNWRITTEN) flags |= IoendFlag.UNWRITTEN;
       if ((dest.flags & MapFlag.SHARED) !== 0) flags |= IoendFlag.SHARED;
-      // new_addr in bytes, as the uapi comment says (the code read used sectors; §1.5).
-      const newAddr = dest.addr + BigInt(pos) - dest.offsetBytes;
-      yield* this.ioend(proc, inode, pos, writtenBytes, flags, 0, newAddr, dest.dev);
+      // new_addr as the kernel fills it for a writeback ioend: the bio's start *sector* (512-byte
+      // units), not the byte address the uapi comment promises (§1.5; v7 fuse_iomap.c).
+      const newAddrSectors = (dest.addr + BigInt(pos) - dest.offsetBytes) >> SECTOR_SHIFT;
+      yield* this.ioend(proc, inode, pos, writtenBytes, flags, 0, newAddrSectors, dest.dev);
       pos += n;
     }
   }
 
   /**
-   * fuse_iomap_end_ioend: traces every ioend, sends FUSE_IOMAP_IOEND only when §1.5 says so, and
+   * fuse_iomap_end_ioend: traces every ioend (`newAddr` as sent: sectors for writeback, NULL_ADDR
+   * for direct writes and discarded folios), sends FUSE_IOMAP_IOEND only when §1.5 says so, and
    * on success moves i_disk_size (and i_size) forward and invalidates the cached mappings of the
    * range (§3.2). Returns 0 or the -errno to report.
    */
