@@ -183,12 +183,16 @@ export function encodeChunk(h: Omit<ChunkHeader, 'offsetBytes' | 'stringsBytes' 
   return buf;
 }
 
-/** Parses a chunk header; null if the magic or header checksum is wrong (not a chunk start). */
+/**
+ * Parses a chunk header; null if the magic or header checksum is wrong, or the reserved word at
+ * 68 (outside the checksum; the writer always writes 0) is not 0 — so no header byte can change unseen.
+ */
 export function parseChunkHeader(buf: Uint8Array, offsetBytes: number): ChunkHeader | null {
   if (buf.byteLength < CHUNK_HEADER_BYTES) return null;
   const dv = new DataView(buf.buffer, buf.byteOffset, CHUNK_HEADER_BYTES);
   if (dv.getUint32(0, true) !== CHUNK_MAGIC) return null;
   if (crc32(buf.subarray(0, 64)) !== dv.getUint32(64, true)) return null;
+  if (dv.getUint32(68, true) !== 0) return null;
   return {
     offsetBytes,
     type: dv.getUint8(4),
