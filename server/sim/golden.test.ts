@@ -9,6 +9,8 @@
 //   cached revision (v3/v6/v7) changed; rfc-v1 and the ext4 baselines (no cache) kept theirs.
 // - issue #15 item 3b (branch s15-shapes): writeback ioends carry new_addr in 512-byte sectors —
 //   every fuse scenario with buffered writeback changed; direct-write-only runs and ext4 kept theirs.
+// - issue #15 item 3c (branch s15-shapes): the mount sends FUSE_INIT (and IOMAP_CONFIG at v6/v7)
+//   before the workload starts — every fuse run changed; the ext4 baselines kept theirs.
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -50,36 +52,36 @@ CASES.push(['rwsem-contention bad mappings', { ...SCENARIOS['rwsem-contention']!
 CASES.push(['cache-hit-miss small cache', { ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, { seed: 2 }]);
 
 const EXPECTED: Record<string, string> = {
-  'hardlink-alias-race seed 11': 'c1183e1d387c0c21',
-  'hardlink-alias-fixed seed 11': '471b938d73b1b8f8',
-  'streaming-buffered seed 11': '1782218b11f8f644',
-  'streaming-dio seed 11': '5694d0098bde1087',
-  'random-dio seed 11': 'b7f402e7f116b0af',
-  'random-buffered-write seed 11': '54cabb37dc088378',
-  'stale-mapping seed 11': '913ad2f089e2179d',
-  'stale-mapping-checked seed 11': '8dd0d35970619832',
-  'cache-hit-miss-nocache seed 11': 'fb910e406f6c0042',
-  'cache-hit-miss seed 11': '956d896072f40991',
-  'rwsem-contention seed 11': '18e20c7d281c56e4',
+  'hardlink-alias-race seed 11': 'f2635c866113b52e',
+  'hardlink-alias-fixed seed 11': '3d5121d6931c2168',
+  'streaming-buffered seed 11': '4e605c967dd0a57e',
+  'streaming-dio seed 11': '4a3e6edfc344f681',
+  'random-dio seed 11': 'b88b437ee8595de2',
+  'random-buffered-write seed 11': '69f5cf3dbd6e4209',
+  'stale-mapping seed 11': '5bede36889e4300c',
+  'stale-mapping-checked seed 11': 'aa041a645244f7f5',
+  'cache-hit-miss-nocache seed 11': 'd11b231b0166ee9e',
+  'cache-hit-miss seed 11': '008a855fff21b8f2',
+  'rwsem-contention seed 11': 'a37aa5bdf81bd431',
   'random-dio-ext4 seed 11': '57532b6556a9d56e',
   'random-buffered-write-ext4 seed 11': 'b322f1b1b0e90410',
   'streaming-dio-ext4 seed 11': 'cb2691166f4ed6c7',
   'streaming-buffered-ext4 seed 11': 'c3c72c44d3e40d83',
-  'hardlink-alias-race rfc-v1': '3de95e74f3e02d82',
-  'cache-hit-miss rfc-v1': '9a161e322ce28fa1',
-  'rwsem-contention rfc-v1': 'ba5961e6005801bd',
-  'streaming-dio rfc-v1': '5a702655659dbfc2',
-  'hardlink-alias-race v3': 'e60fb3ce92fa6b23',
-  'cache-hit-miss v3': '699b1f0e182f0e51',
-  'rwsem-contention v3': '2858661dcac0e3bc',
-  'streaming-dio v3': '2603f502981c60e3',
-  'hardlink-alias-race v6': '20190c4e8bb4a57d',
-  'cache-hit-miss v6': 'c9c4cc9e1ddea6c1',
-  'rwsem-contention v6': '1aaf378d83ea6721',
-  'streaming-dio v6': '5ba05d02434504ed',
-  'hardlink-alias-race ino policy': 'a73036e81d90bb00',
-  'rwsem-contention bad mappings': 'b33c928355be1ac7',
-  'cache-hit-miss small cache': 'df6425b83c37460f',
+  'hardlink-alias-race rfc-v1': '6cf418f655f97a48',
+  'cache-hit-miss rfc-v1': 'ce74599b30d90fcb',
+  'rwsem-contention rfc-v1': '25789f3f34894cd3',
+  'streaming-dio rfc-v1': '5d9cb120332d824f',
+  'hardlink-alias-race v3': 'ebb1cd8e1d94f81b',
+  'cache-hit-miss v3': '8a969760d5869c44',
+  'rwsem-contention v3': 'cdcc0e5e41df7693',
+  'streaming-dio v3': '4ad52079029f14f2',
+  'hardlink-alias-race v6': 'f3af687df48230c7',
+  'cache-hit-miss v6': '5e3291bcf0a84c3c',
+  'rwsem-contention v6': 'e1bbb62cd045419c',
+  'streaming-dio v6': '533f782346c3beac',
+  'hardlink-alias-race ino policy': '49bf986d23541385',
+  'rwsem-contention bad mappings': '0c81e80fb4ab971a',
+  'cache-hit-miss small cache': 'ee96c1def2086e09',
   catalogue: 'cb3c08fc3f409a92',
 };
 

@@ -30,8 +30,9 @@ export interface SimOptions {
   checkMappings?: boolean;
 }
 
-/** tids the sim hands out: kworker, server threads from 501, app threads from 1001. */
+/** tids the sim hands out: kworker, mount, server threads from 501, app threads from 1001. */
 const KWORKER_TID = 77;
+const MOUNT_TID = 400;
 const FIRST_SERVER_TID = 501;
 const FIRST_APP_TID = 1001;
 /** s_maxbytes as ext4 with 4 KiB blocks reports it (16 TiB - 1 block). */
@@ -58,6 +59,7 @@ export class Simulation {
     // nodeid = ino convention of ext4 and no mapping cache (ext4 has its own extent status tree).
     this.fs = new FsServer({
       policy: isBaseline ? 'ino' : s.policy, revision: s.revision, costs: s.costs, faults: s.faults, useCache: !isBaseline && s.serverCache !== false,
+      cacheMaxBytes: s.cacheMaxBytes ?? CACHE_DEFAULT_MAX_BYTES, maxBytes: MAX_FILE_BYTES,
     }, s.files, core.prng);
     const dev = new DevFuse(core.sched, () => core.jitterNs(s.costs.fuseDispatchNs), () => core.jitterNs(s.costs.fuseReplyNs));
     const fs = this.fs;
@@ -78,7 +80,6 @@ export class Simulation {
       rootNodeId: asNodeId(this.fs.rootNodeId), revision: s.revision, blockBytes: BLOCK_BYTES, maxBytes: MAX_FILE_BYTES,
       registeredDevs: new Set([SERVER_DEV_ID]),
       cookieValidation: s.cookieValidation !== false,
-      cacheMaxBytes: s.cacheMaxBytes ?? CACHE_DEFAULT_MAX_BYTES,
       local,
       checkMapping: opts.checkMappings === true ? (ino, io) => fs.checkMapping(ino, io) : null,
     });
@@ -87,16 +88,26 @@ export class Simulation {
       const p = new Proc(`fuse2fs/${FIRST_SERVER_TID + i}`, FIRST_SERVER_TID + i);
       core.sched.spawn(p, serverThread(p, core, dev, this.fs), 0);
     }
-    s.threads.forEach((t, i) => {
-      const tid = FIRST_APP_TID + i;
-      const p = new Proc(`${t.name}/${tid}`, tid);
-      this.liveAppThreads++;
-      // A small random start offset so threads do not move in lockstep.
-      core.sched.spawn(p, appThread(p, core, this.kernel.vfs, t, () => { this.liveAppThreads--; }), core.prng.int(0, 20_000));
-    });
-    if (s.writebackIntervalNs > 0) {
-      const p = (this.kworker = new Proc(`kworker/u8:1/${KWORKER_TID}`, KWORKER_TID));
-      core.sched.spawn(p, this.kernel.kworker(p, s.writebackIntervalNs, () => this.liveAppThreads === 0), 0);
+    this.liveAppThreads = s.threads.length;
+    const startWorkload = (): void => {
+      const t0 = core.sched.nowNs;
+      s.threads.forEach((t, i) => {
+        const tid = FIRST_APP_TID + i;
+        const p = new Proc(`${t.name}/${tid}`, tid);
+        // A small random start offset so threads do not move in lockstep.
+        core.sched.spawn(p, appThread(p, core, this.kernel.vfs, t, () => { this.liveAppThreads--; }), t0 + core.prng.int(0, 20_000));
+      });
+      if (s.writebackIntervalNs > 0) {
+        const p = (this.kworker = new Proc(`kworker/u8:1/${KWORKER_TID}`, KWORKER_TID));
+        core.sched.spawn(p, this.kernel.kworker(p, s.writebackIntervalNs, () => this.liveAppThreads === 0), t0);
+      }
+    };
+    if (isBaseline) startWorkload(); // no fuse connection to set up
+    else {
+      // The mount (fuse4fs's own mount(2) with synchronous INIT, §1.11): INIT, IOMAP_CONFIG, then the workload.
+      const p = new Proc(`mount/${MOUNT_TID}`, MOUNT_TID);
+      const kernel = this.kernel;
+      core.sched.spawn(p, (function* () { yield* kernel.mount(p); startWorkload(); })(), 0);
     }
   }
 

@@ -245,3 +245,102 @@ export function encodeReplyInto(m: MsgBuf, error: number, unique: number, bodyBy
   if (fill) fill(m.dv, OUT_HEADER_BYTES);
   return msg;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mount: FUSE_INIT (upstream fuse.h: fuse_init_in / fuse_init_out, 64 B each with INIT_EXT) and
+// the series' FUSE_IOMAP_CONFIG (fuse-iomap-domain.md §1.5, §1.10).
+
+export const INIT_IN_BYTES = 64;
+export const INIT_OUT_BYTES = 64;
+/** FUSE_KERNEL_VERSION 7; the series' placeholder minor 99 (§1.10). */
+export const FUSE_MAJOR = 7;
+export const FUSE_MINOR_IOMAP = 99;
+/** FUSE_INIT_EXT (1 << 30 in `flags`): the 64-bit flags continue in `flags2`. */
+export const FUSE_INIT_EXT = 1 << 30;
+/** FUSE_IOMAP = 1ULL << 43, i.e. bit 11 of `flags2` (§1.10). */
+export const FUSE_IOMAP_FLAGS2 = 1 << 11;
+
+export interface InitMsg {
+  major: number;
+  minor: number;
+  flags: number;
+  flags2: number;
+}
+/** fuse_init_in: major @0, minor @4, max_readahead @8, flags @12, flags2 @16, unused[11]. */
+export function writeInitIn(dv: DataView, at: number, m: InitMsg): void {
+  for (let i = 0; i < INIT_IN_BYTES; i += 4) dv.setUint32(at + i, 0, true);
+  dv.setUint32(at, m.major, true);
+  dv.setUint32(at + 4, m.minor, true);
+  dv.setUint32(at + 12, m.flags, true);
+  dv.setUint32(at + 16, m.flags2, true);
+}
+export function readInitIn(body: Uint8Array): InitMsg {
+  if (body.byteLength < INIT_IN_BYTES) throw new FuseDecodeError(`FUSE_INIT: need ${INIT_IN_BYTES} bytes, have ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { major: dv.getUint32(0, true), minor: dv.getUint32(4, true), flags: dv.getUint32(12, true), flags2: dv.getUint32(16, true) };
+}
+/** fuse_init_out: major @0, minor @4, max_readahead @8, flags @12, …, max_pages/map_alignment @28, flags2 @32. */
+export function writeInitOut(dv: DataView, at: number, m: InitMsg): void {
+  for (let i = 0; i < INIT_OUT_BYTES; i += 4) dv.setUint32(at + i, 0, true);
+  dv.setUint32(at, m.major, true);
+  dv.setUint32(at + 4, m.minor, true);
+  dv.setUint32(at + 12, m.flags, true);
+  dv.setUint32(at + 32, m.flags2, true);
+}
+export function readInitOut(body: Uint8Array): InitMsg {
+  if (body.byteLength < INIT_OUT_BYTES) throw new FuseDecodeError(`FUSE_INIT reply: need ${INIT_OUT_BYTES} bytes, have ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { major: dv.getUint32(0, true), minor: dv.getUint32(4, true), flags: dv.getUint32(12, true), flags2: dv.getUint32(32, true) };
+}
+
+/** FUSE_IOMAP_CONFIG_* bits (§1.5): which config_out fields are valid. */
+export const IomapConfig = { SID: 1, UUID: 2, BLOCKSIZE: 4, MAX_LINKS: 8, TIME: 16, MAXBYTES: 32, CACHE_MAXBYTES: 64 } as const;
+/** fuse_iomap_config_in: 64 B in v4–v7 (cache_maxbytes only in v7). */
+export const IOMAP_CONFIG_IN_BYTES = 64;
+/** fuse_iomap_config_out: 104 B in v7 (cache_maxbytes @96), 96 B before. */
+export const IOMAP_CONFIG_OUT_BYTES_V7 = 104;
+export const IOMAP_CONFIG_OUT_BYTES_V6 = 96;
+
+export interface IomapConfigIn {
+  flags: number;
+  maxBytes: number;
+  /** v7: the kernel's default per-fork cache size. */
+  cacheMaxBytes: number;
+}
+/** flags u64 @0, maxbytes s64 @8, cache_maxbytes u32 @16 (v7; zero before), zero/padding after. */
+export function writeIomapConfigIn(dv: DataView, at: number, c: IomapConfigIn): void {
+  for (let i = 0; i < IOMAP_CONFIG_IN_BYTES; i += 4) dv.setUint32(at + i, 0, true);
+  dv.setBigUint64(at, BigInt(c.flags), true);
+  dv.setBigInt64(at + 8, BigInt(c.maxBytes), true);
+  dv.setUint32(at + 16, c.cacheMaxBytes, true);
+}
+export function readIomapConfigIn(body: Uint8Array): IomapConfigIn {
+  if (body.byteLength !== IOMAP_CONFIG_IN_BYTES) throw new FuseDecodeError(`FUSE_IOMAP_CONFIG: need ${IOMAP_CONFIG_IN_BYTES} bytes, have ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { flags: Number(dv.getBigUint64(0, true)), maxBytes: Number(dv.getBigInt64(8, true)), cacheMaxBytes: dv.getUint32(16, true) };
+}
+
+export interface IomapConfigOut {
+  flags: number;
+  blockBytes: number;
+  maxBytes: number;
+  /** Valid only with IomapConfig.CACHE_MAXBYTES (v7); 0 = keep the kernel default. */
+  cacheMaxBytes: number;
+}
+/** flags u64 @0, s_blocksize u32 @60, s_maxbytes s64 @88, cache_maxbytes u32 @96 (v7); other fields zero. */
+export function writeIomapConfigOut(dv: DataView, at: number, c: IomapConfigOut, sizeBytes: number): void {
+  for (let i = 0; i < sizeBytes; i += 4) dv.setUint32(at + i, 0, true);
+  dv.setBigUint64(at, BigInt(c.flags), true);
+  dv.setUint32(at + 60, c.blockBytes, true);
+  dv.setBigInt64(at + 88, BigInt(c.maxBytes), true);
+  if (sizeBytes >= IOMAP_CONFIG_OUT_BYTES_V7) dv.setUint32(at + 96, c.cacheMaxBytes, true);
+}
+/** A shorter (pre-v7, 96 B) reply is accepted: cache_maxbytes then reads as 0 (keep the default). */
+export function readIomapConfigOut(body: Uint8Array): IomapConfigOut {
+  if (body.byteLength < IOMAP_CONFIG_OUT_BYTES_V6) throw new FuseDecodeError(`FUSE_IOMAP_CONFIG reply: need ${IOMAP_CONFIG_OUT_BYTES_V6} bytes, have ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return {
+    flags: Number(dv.getBigUint64(0, true)), blockBytes: dv.getUint32(60, true), maxBytes: Number(dv.getBigInt64(88, true)),
+    cacheMaxBytes: body.byteLength >= IOMAP_CONFIG_OUT_BYTES_V7 ? dv.getUint32(96, true) : 0,
+  };
+}

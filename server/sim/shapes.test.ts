@@ -3,7 +3,7 @@
 // formats (fuse-iomap-domain.md §4.4, §4.7) — the importer must read those as the sim's events.
 
 import { describe, expect, it } from 'vitest';
-import { IoendFlag, MapType, NULL_ADDR, isWriteish } from '../../src/trace/fuse-proto.ts';
+import { IoendFlag, MapType, NULL_ADDR, Opcode, isWriteish } from '../../src/trace/fuse-proto.ts';
 import { importText } from '../../src/trace/import/testing.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
 import { SCENARIOS, Simulation, type SimOptions } from './index.ts';
@@ -129,5 +129,47 @@ describe('writeback ioend new_addr in 512-byte sectors (§1.5, §4.4)', () => {
     ].join('\n');
     const imported = importText([{ name: 't', text, format: 'ftrace' }]).raw[0]!.filter((x): x is EventOf<'iomap_ioend'> => x.kind === 'iomap_ioend');
     expect(imported.map((x) => [x.posBytes, x.writtenBytes, x.ioendFlags, x.newAddr])).toEqual([[e.posBytes, e.writtenBytes, e.ioendFlags, e.newAddr]]);
+  });
+});
+
+describe('mount: FUSE_INIT, then IOMAP_CONFIG with the cache size limit (§1.2, §1.5, §1.10)', () => {
+  const sends = (evs: TraceEvent[]) => evs.filter((e): e is EventOf<'fuse_send'> => e.kind === 'fuse_send');
+
+  it('v7: INIT then IOMAP_CONFIG (nodeid 0, 40 + 64 bytes each) come before any file request', () => {
+    const evs = run('cache-hit-miss', { seed: 1, revision: 'v7' }, 2_000);
+    const [init, config, first] = sends(evs);
+    expect([init!.opcode, init!.nodeId, init!.lenBytes]).toEqual([Opcode.INIT, 0, 104]);
+    expect([config!.opcode, config!.nodeId, config!.lenBytes]).toEqual([Opcode.IOMAP_CONFIG, 0, 104]);
+    expect(first!.opcode).toBe(Opcode.LOOKUP);
+    // The v7 reply is the 104-byte fuse_iomap_config_out (with cache_maxbytes) after a 16-byte header.
+    const reply = evs.find((e): e is EventOf<'fuse_reply'> => e.kind === 'fuse_reply' && e.opcode === Opcode.IOMAP_CONFIG)!;
+    expect([reply.error, reply.lenBytes]).toEqual([0, 120]);
+    // No app operation starts before the handshake is answered.
+    const firstApp = evs.findIndex((e) => e.kind === 'app_op_begin');
+    expect(firstApp).toBeGreaterThan(evs.indexOf(reply));
+  });
+
+  it('v6 sends IOMAP_CONFIG with the 96-byte reply (no cache field); RFC v1 and v3 send none', () => {
+    const v6 = run('cache-hit-miss', { seed: 1, revision: 'v6' }, 2_000);
+    expect(sends(v6).slice(0, 2).map((s) => s.opcode)).toEqual([Opcode.INIT, Opcode.IOMAP_CONFIG]);
+    expect(v6.find((e): e is EventOf<'fuse_reply'> => e.kind === 'fuse_reply' && e.opcode === Opcode.IOMAP_CONFIG)!.lenBytes).toBe(112);
+    for (const revision of ['rfc-v1', 'v3'] as const) {
+      const ops = sends(run('cache-hit-miss', { seed: 1, revision }, 2_000)).map((s) => s.opcode);
+      expect(ops[0]).toBe(Opcode.INIT);
+      expect(ops).not.toContain(Opcode.IOMAP_CONFIG);
+    }
+  });
+
+  it("the cache size limit the server returns is the one the kernel's cache keeps (v7 only)", () => {
+    // 256 B (the smallest allowed) = 8 records of 32 B: a fork above that is dropped whole at the next upsert (§3.1).
+    const spec = { ...SCENARIOS['random-dio']!, cacheMaxBytes: 256 };
+    const drops = (revision: 'v6' | 'v7') => {
+      const evs: TraceEvent[] = [];
+      new Simulation(spec, { seed: 2, revision }).runEvents(20_000, (e) => evs.push(e));
+      return evs.filter((e) => e.kind === 'cache_drop' && e.reason === 'overflow').length;
+    };
+    expect(drops('v7')).toBeGreaterThan(0);
+    // v6 has no cache field in IOMAP_CONFIG: the kernel keeps 256 KiB (8192 records), never reached here.
+    expect(drops('v6')).toBe(0);
   });
 });

@@ -241,12 +241,17 @@ describe('protocol', () => {
       sends.forEach((s, i) => expect(s.unique).toBe(2 + 2 * i));
       const wantLen: Record<number, number> = {
         [Opcode.IOMAP_BEGIN]: 72, [Opcode.IOMAP_END]: 112, [Opcode.IOMAP_IOEND]: revision === 'v7' ? 88 : 80,
+        // The mount: fuse_init_in 64 B, fuse_iomap_config_in 64 B (v6/v7), each after the 40-byte header.
+        [Opcode.INIT]: 104, [Opcode.IOMAP_CONFIG]: 104,
       };
       for (const s of sends) {
-        expect([Opcode.LOOKUP, Opcode.IOMAP_BEGIN, Opcode.IOMAP_END, Opcode.IOMAP_IOEND]).toContain(s.opcode);
+        expect([Opcode.INIT, Opcode.IOMAP_CONFIG, Opcode.LOOKUP, Opcode.IOMAP_BEGIN, Opcode.IOMAP_END, Opcode.IOMAP_IOEND]).toContain(s.opcode);
         if (s.opcode !== Opcode.LOOKUP) expect(s.lenBytes).toBe(wantLen[s.opcode]);
       }
-      const replyLen: Record<number, number> = { [Opcode.IOMAP_BEGIN]: 80, [Opcode.IOMAP_END]: 16, [Opcode.IOMAP_IOEND]: revision === 'v7' ? 24 : 16, [Opcode.LOOKUP]: 144 };
+      const replyLen: Record<number, number> = {
+        [Opcode.IOMAP_BEGIN]: 80, [Opcode.IOMAP_END]: 16, [Opcode.IOMAP_IOEND]: revision === 'v7' ? 24 : 16, [Opcode.LOOKUP]: 144,
+        [Opcode.INIT]: 80, [Opcode.IOMAP_CONFIG]: revision === 'v7' ? 120 : 112,
+      };
       for (const r of of(evs, 'fuse_reply')) {
         expect(r.error).toBe(0);
         expect(r.lenBytes).toBe(replyLen[r.opcode]);

@@ -4,7 +4,7 @@
 // copy_file_range, §3.2). Every change is traced. Lookups live with iomap_begin (iomap-iter.ts).
 
 import {
-  EFSCORRUPTED, Errno, FuseDecodeError, INVAL_TO_EOF, MapType, OUT_HEADER_BYTES, readInvalMappingsOut,
+  CACHE_MAX_MAX_BYTES, EFSCORRUPTED, Errno, FuseDecodeError, INVAL_TO_EOF, MapType, OUT_HEADER_BYTES, readInvalMappingsOut,
   readUpsertMappingsOut, type RevisionTraits,
 } from '../../../src/trace/fuse-proto.ts';
 import type { Fork, InvalReason } from '../../../src/trace/schema.ts';
@@ -12,6 +12,9 @@ import type { SimCore } from '../core.ts';
 import { outError } from '../proto.ts';
 import type { FuseInode } from './inode.ts';
 import { MappingCache, recOfIo } from './mapping-cache.ts';
+
+/** Smallest cache_maxbytes the kernel accepts (§3.1). */
+const CACHE_MIN_MAX_BYTES = 256;
 import { validateMapping, type ValidateContext } from './validate.ts';
 import { NO_NODE_ID, asNodeId, type NodeId, type TaskId } from '../../../src/trace/ids.ts';
 
@@ -34,6 +37,11 @@ export class CacheOps {
       posBytes: 0, blockBytes: cfg.blockBytes, maxBytes: cfg.maxBytes, hasCache: false,
       isDevRegistered: (d) => cfg.registeredDevs.has(d),
     };
+  }
+
+  /** The IOMAP_CONFIG reply's cache size (v7, §3.1): 0 keeps the default, else clamped to 256 B … 2 MiB. Before any upsert. */
+  configureCacheMaxBytes(bytes: number): void {
+    if (bytes !== 0) this.cfg.cacheMaxBytes = Math.min(CACHE_MAX_MAX_BYTES, Math.max(CACHE_MIN_MAX_BYTES, bytes));
   }
 
   /** A notification from the server (DevFuse.onNotify): returns 0 or the -errno write(2) returns. */

@@ -153,7 +153,7 @@ export interface ScenarioSpec {
   cookieValidation?: boolean;
   /** fuse4fs `iomap_cache` option (default true): upsert + RETRY_CACHE on v3+; false = plain replies, no cache. */
   serverCache?: boolean;
-  /** Per-fork mapping cache cap (IOMAP_CONFIG cache_maxbytes): default 256 KiB, clamped to 256 B … 2 MiB. */
+  /** Per-fork mapping cache cap the server returns in IOMAP_CONFIG (cache_maxbytes, v7 only): default 256 KiB, clamped to 256 B … 2 MiB. */
   cacheMaxBytes?: number;
 }
 

@@ -19,7 +19,9 @@ import {
 import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
-  encodeReplyInto, readCopyRangeIn, readFallocateIn, readLookupName, readSetattrIn, writeEntryOut,
+  FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_OUT_BYTES, IOMAP_CONFIG_OUT_BYTES_V6, IOMAP_CONFIG_OUT_BYTES_V7,
+  IomapConfig, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName, readSetattrIn,
+  writeEntryOut, writeInitOut, writeIomapConfigOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
@@ -72,6 +74,10 @@ interface FsServerConfig {
   faults: FaultSpec;
   /** fuse4fs `iomap_cache`: upsert the read mapping and reply RETRY_CACHE (only if the revision has a cache). */
   useCache: boolean;
+  /** Per-fork mapping cache size the server asks for in its IOMAP_CONFIG reply (v7, §1.5). */
+  cacheMaxBytes: number;
+  /** s_maxbytes the server reports in IOMAP_CONFIG. */
+  maxBytes: number;
 }
 
 export class FsServer {
@@ -112,6 +118,8 @@ export class FsServer {
     this.bufs = bufs;
     try {
       switch (h.opcode) {
+        case Opcode.INIT: return this.init(h, body);
+        case Opcode.IOMAP_CONFIG: return this.iomapConfig(h, body);
         case Opcode.LOOKUP: return this.lookup(h, body);
         case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
         case Opcode.IOMAP_END: return this.iomapEnd(h, body);
@@ -193,6 +201,31 @@ export class FsServer {
   }
   private ok(h: InHeader, baseNs: number, costKind: CostKind): HandleResult {
     return { reply: encodeReplyInto(this.bufs!.send, 0, h.unique, 0), costNs: this.costNs(baseNs), costKind, notify: null };
+  }
+
+  /** FUSE_INIT: accept the kernel's version and turn iomap on if the kernel offers it (§1.10). */
+  private init(h: InHeader, body: Uint8Array): HandleResult {
+    const req = readInitIn(body);
+    const iomap = (req.flags & FUSE_INIT_EXT) !== 0 ? req.flags2 & FUSE_IOMAP_FLAGS2 : 0;
+    const out = { major: FUSE_MAJOR, minor: Math.min(req.minor, FUSE_MINOR_IOMAP), flags: req.flags & FUSE_INIT_EXT, flags2: iomap };
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, INIT_OUT_BYTES, (dv, at) => writeInitOut(dv, at, out));
+    return { reply, costNs: this.costNs(this.cfg.costs.serverEndNs), costKind: 'meta', notify: null };
+  }
+
+  /**
+   * FUSE_IOMAP_CONFIG (§1.5): block size and s_maxbytes; at v7 also the mapping cache size
+   * (fuse4fs's cache limit), in the 104-byte reply (96 bytes before v7, no cache field).
+   */
+  private iomapConfig(h: InHeader, body: Uint8Array): HandleResult {
+    readIomapConfigIn(body);
+    const v7 = this.cfg.revision === 'v7';
+    const sizeBytes = v7 ? IOMAP_CONFIG_OUT_BYTES_V7 : IOMAP_CONFIG_OUT_BYTES_V6;
+    const out = {
+      flags: IomapConfig.BLOCKSIZE | IomapConfig.MAXBYTES | (v7 ? IomapConfig.CACHE_MAXBYTES : 0),
+      blockBytes: SERVER_BLOCK_BYTES, maxBytes: this.cfg.maxBytes, cacheMaxBytes: v7 ? this.cfg.cacheMaxBytes : 0,
+    };
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, sizeBytes, (dv, at) => writeIomapConfigOut(dv, at, out, sizeBytes));
+    return { reply, costNs: this.costNs(this.cfg.costs.serverEndNs), costKind: 'meta', notify: null };
   }
 
   /** Resolves the request's nodeid and cross-checks attr_ino the way fuse4fs does. */
