@@ -7,7 +7,7 @@
 //
 // run.ts spawns this file rather than importing it: importing it into the bench process moved S2
 // (span pairing) from ~10 M to ~5.5 M events/s on this machine, so nothing here loads there.
-import { TraceStore } from '../src/trace/store.ts';
+import { TraceStore, scanRange } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { perType, type TypedArrayCtor } from '../src/trace/codegen.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
@@ -24,20 +24,6 @@ function bestCpuRate(runs: number, fn: () => number): number {
     bestRate = Math.max(bestRate, n / ((c.user + c.system) / 1e6));
   }
   return bestRate;
-}
-
-/** The wire encoder's range scan (store.ts scanRange), here so both variants run the same source. */
-function scanRange(values: ArrayLike<number>, from: number, to: number): number {
-  let min = 0;
-  let max = 0;
-  let integral = true;
-  for (let i = from; i < to; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    else if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
-  return integral ? max - min : -1;
 }
 
 function measure(variant: Variant): number {
@@ -63,7 +49,7 @@ function measure(variant: Variant): number {
   const copies = perType(scanRange);
   let sink = 0;
   const rate = bestCpuRate(9, () => {
-    for (const c of cols) sink += (variant === 'scan-per-type' ? copies(c.constructor as TypedArrayCtor) : scanRange)(c, 0, N);
+    for (const c of cols) sink += (variant === 'scan-per-type' ? copies(c.constructor as TypedArrayCtor) : scanRange)(c, 0, N).max;
     return cols.length * N;
   });
   return sink < 0 ? 0 : rate;

@@ -65,7 +65,7 @@ export function narrowestType(min: number, max: number, integral: boolean): Colu
 }
 
 /** Range of rows [from, to) of `values` (min ≤ 0 ≤ max) and whether all are integers. */
-function scanRange(values: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
+export function scanRange(values: ArrayLike<number>, from: number, to: number): { min: number; max: number; integral: boolean } {
   let min = 0;
   let max = 0;
   let integral = true;

@@ -357,8 +357,7 @@ export class LineFramer {
     this.sink.onLine();
   }
 
-  /** A line as a string (from a chunk that is not all ASCII), terminator and all. */
-  /** Returns the UTF-8 bytes of `raw` (for the offsets; the encoding of an ASCII line gives it for free). */
+  /** A line as a string (from a chunk that is not all ASCII), terminator and all; returns the UTF-8 bytes of `raw` (for the offsets). */
   private stringLine(raw: string, offset: number): number {
     if (!this.startLine()) return utf8Length(raw, 0, raw.length);
     const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
