@@ -43,7 +43,7 @@ export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: Th
     let ret: number;
     switch (op.kind) {
       case 'read': case 'write':
-        ret = yield* kernel.pio(proc, file, op.kind === 'write', posBytes, op.lenBytes);
+        ret = yield* kernel.pio(proc, file, op.kind === 'write', posBytes, op.lenBytes, op.atomic === true);
         break;
       case 'fault': ret = yield* kernel.fault(proc, file, posBytes); break;
       case 'fsync': ret = yield* kernel.fsync(proc, file); break;

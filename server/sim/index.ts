@@ -60,6 +60,7 @@ export class Simulation {
     this.fs = new FsServer({
       policy: isBaseline ? 'ino' : s.policy, revision: s.revision, costs: s.costs, faults: s.faults, useCache: !isBaseline && s.serverCache !== false,
       cacheMaxBytes: s.cacheMaxBytes ?? CACHE_DEFAULT_MAX_BYTES, maxBytes: MAX_FILE_BYTES,
+      serverWrites: s.serverWrites ?? 'in-place', atomicWrites: s.atomicWrites === true,
     }, s.files, core.prng);
     const dev = new DevFuse(core.sched, () => core.jitterNs(s.costs.fuseDispatchNs), () => core.jitterNs(s.costs.fuseReplyNs));
     const fs = this.fs;

@@ -2,10 +2,14 @@
 // body (a NUL-terminated name) and its fuse_entry_out reply, plus small helpers shared by both
 // halves. Layouts are upstream include/uapi/linux/fuse.h (fuse_entry_out = 40 B + fuse_attr 88 B).
 
-import { FuseDecodeError, IN_HEADER_BYTES, OUT_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { FuseDecodeError, IN_HEADER_BYTES, OUT_HEADER_BYTES, type ProtocolRevision } from '../../src/trace/fuse-proto.ts';
 import { asIno, asNodeId, type Ino, type NodeId } from '../../src/trace/ids.ts';
 
 export const ENTRY_OUT_BYTES = 128;
+/** FUSE_ATTR_ATOMIC per revision (§1.10): 1<<3 in v4–v6, 1<<4 in v7; RFC v1 and v3 had none. */
+export const ATTR_ATOMIC: Record<ProtocolRevision, number> = { 'rfc-v1': 0, v3: 0, v6: 1 << 3, v7: 1 << 4 };
+/** fuse_read_in / fuse_write_in: fh u64, offset u64, size u32, flags u32, lock_owner u64, flags u32, padding u32. */
+export const READ_WRITE_IN_BYTES = 40;
 const ATTR_AT = 40;
 
 export const S_IFREG = 0o100000;

@@ -25,6 +25,8 @@ export interface FuseInode {
   readonly dirty: DirtyRanges;
   /** The mapping cache, allocated by the first upsert (§3.1); null until then. */
   cache: MappingCache | null;
+  /** FUSE_ATTR_ATOMIC was in the entry reply: RWF_ATOMIC writes are allowed (§1.10). */
+  atomicWrites: boolean;
 }
 
 export interface OpenFile {
@@ -38,6 +40,6 @@ export interface OpenFile {
 export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number): FuseInode {
   return {
     nodeId, ino, path, nlookup: 0, isDir, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
-    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null,
+    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null, atomicWrites: false,
   };
 }

@@ -12,7 +12,7 @@ import type { Fork } from '../../../src/trace/schema.ts';
 import type { Proc, ProcStep, Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import { taskBufs } from '../dev-fuse.ts';
-import type { MsgBuf } from '../proto.ts';
+import { READ_WRITE_IN_BYTES, type MsgBuf } from '../proto.ts';
 import type { FuseInode } from './inode.ts';
 import { ioOfRec, type CacheRec } from './mapping-cache.ts';
 import type { MappingOracle } from './oracle.ts';
@@ -21,7 +21,7 @@ import type { FuseTransport } from './transport.ts';
 import { validateMapping, type ValidateContext } from './validate.ts';
 
 /** Which path drives an iomap iteration; decides opflags (§1.8) and what "acting" costs. */
-export const enum IterKind { BufRead, BufWrite, DioRead, DioWrite, Zero, Fault }
+export const enum IterKind { BufRead, BufWrite, DioRead, DioWrite, Zero, Fault, DioAtomicWrite }
 const ITER_OPFLAGS: Record<IterKind, number> = {
   [IterKind.BufRead]: 0,
   [IterKind.BufWrite]: OpFlag.WRITE,
@@ -29,6 +29,8 @@ const ITER_OPFLAGS: Record<IterKind, number> = {
   [IterKind.DioWrite]: OpFlag.WRITE | OpFlag.DIRECT,
   [IterKind.Zero]: OpFlag.ZERO,
   [IterKind.Fault]: OpFlag.WRITE | OpFlag.FAULT,
+  // pwritev2(RWF_ATOMIC) with O_DIRECT (§1.8): ATOMIC makes iomap_begin bypass the cache (§3.3).
+  [IterKind.DioAtomicWrite]: OpFlag.WRITE | OpFlag.DIRECT | OpFlag.ATOMIC,
 };
 
 export interface IterResult {
@@ -113,6 +115,17 @@ export class IomapIter {
       }
       const dest = m.dest;
       const n = Math.min(remaining, Number(dest.offsetBytes + dest.lenBytes) - pos);
+      // INLINE (§2.3): fuse_iomap_begin fetches the whole inline mapping with FUSE_READ (for reads,
+      // and for writes, whose srcmap is then a hole); the bytes live in a kernel buffer, not in folios.
+      const isInline = dest.type === MapType.INLINE;
+      if (isInline) {
+        const err = yield* this.inlineRead(proc, inode, dest);
+        if (err !== 0) {
+          this.iterEnd(proc, inode, pos, remaining, 0, err);
+          res.error = err;
+          return res;
+        }
+      }
       const hasData = dest.type === MapType.MAPPED;
       let sizeChanged = false;
       let writtenBytes = n;
@@ -125,7 +138,10 @@ export class IomapIter {
           break;
         case IterKind.BufWrite:
         case IterKind.Fault: {
-          writtenBytes = yield* this.copyFolios(proc, inode, pos, n, dest, m.cookie);
+          if (isInline) {
+            // Copied into the inline buffer: no folio is dirtied, so writeback never sees it.
+            const ns = memNs(this.core, n); if (!this.sched.advanceIfNext(ns)) yield ns;
+          } else writtenBytes = yield* this.copyFolios(proc, inode, pos, n, dest, m.cookie);
           isStale = writtenBytes < n;
           if (pos + writtenBytes > inode.iSizeBytes) {
             inode.iSizeBytes = pos + writtenBytes; // iomap sets IOMAP_F_SIZE_CHANGED when a buffered write extends i_size
@@ -135,10 +151,11 @@ export class IomapIter {
         }
         case IterKind.Zero:
           // Only written blocks need zeroing in the page cache; holes and unwritten extents read as zeros (§2.3).
-          if (hasData) inode.dirty.add(pos, n);
+          if (hasData && !isInline) inode.dirty.add(pos, n);
           { const ns = memNs(this.core, n); if (!this.sched.advanceIfNext(ns)) yield ns; }
           break;
         case IterKind.DioWrite:
+        case IterKind.DioAtomicWrite:
           if (dest.type !== MapType.MAPPED && dest.type !== MapType.UNWRITTEN) {
             // iomap_dio: a direct write must target allocated space (§2.3).
             this.iterEnd(proc, inode, pos, n, 0, -Errno.EIO);
@@ -149,6 +166,16 @@ export class IomapIter {
           if (dest.type === MapType.UNWRITTEN) res.ioendFlags |= IoendFlag.UNWRITTEN;
           if ((dest.flags & MapFlag.SHARED) !== 0) res.ioendFlags |= IoendFlag.SHARED;
           break;
+      }
+      // An inline write goes back with FUSE_WRITE of the written range at iomap_end, instead of an
+      // IOMAP_END upcall; the kernel then moves i_disk_size (fuse_iomap_end, djwong tree).
+      if (isInline && isWriteish(opflags) && writtenBytes > 0) {
+        const err = yield* this.inlineWrite(proc, inode, pos, writtenBytes);
+        if (err !== 0) {
+          this.iterEnd(proc, inode, pos, n, 0, err);
+          res.error = err;
+          return res;
+        }
       }
       // §1.5: never for INLINE; else if the server asked (intended WANT_IOMAP_END rule), or the op
       // is write-ish and it wrote short (a stale mapping ends the iteration short) or changed the size.
@@ -216,6 +243,37 @@ export class IomapIter {
       done += chunk;
     }
     return done;
+  }
+
+  /**
+   * fuse_iomap_inline_read: FUSE_READ to the nodeid with no file handle, for the whole inline
+   * mapping (offset, length); an empty answer is -EIO. Returns 0 or -errno.
+   */
+  private *inlineRead(proc: Proc, inode: FuseInode, io: IomapIo): ProcStep<number> {
+    const offsetBytes = io.offsetBytes, sizeBytes = Number(io.lenBytes);
+    const r = yield* this.transport.request(proc, Opcode.READ, inode.nodeId, READ_WRITE_IN_BYTES, (dv, at) => {
+      dv.setBigUint64(at + 8, offsetBytes, true);
+      dv.setUint32(at + 16, sizeBytes, true);
+    });
+    if (r.error !== 0 && r.error !== -Errno.ENOSYS) return r.error;
+    return r.error === 0 && r.body.byteLength === 0 ? -Errno.EIO : 0;
+  }
+
+  /**
+   * fuse_iomap_inline_write: FUSE_WRITE (no file handle) of the written range only; a zero-length
+   * answer is -EIO. On success i_disk_size covers the write. Returns 0 or -errno.
+   */
+  private *inlineWrite(proc: Proc, inode: FuseInode, posBytes: number, writtenBytes: number): ProcStep<number> {
+    const r = yield* this.transport.request(proc, Opcode.WRITE, inode.nodeId, READ_WRITE_IN_BYTES + writtenBytes, (dv, at) => {
+      dv.setBigUint64(at + 8, BigInt(posBytes), true);
+      dv.setUint32(at + 16, writtenBytes, true);
+    });
+    if (r.error === -Errno.ENOSYS) return 0;
+    if (r.error !== 0) return r.error;
+    const persisted = r.body.byteLength >= 4 ? new DataView(r.body.buffer, r.body.byteOffset, 4).getUint32(0, true) : 0;
+    if (persisted === 0) return -Errno.EIO;
+    inode.iDiskSizeBytes = Math.max(inode.iDiskSizeBytes, posBytes + Math.min(persisted, writtenBytes));
+    return 0;
   }
 
   iterEnd(proc: Proc, inode: FuseInode, posBytes: number, lenBytes: number, processedBytes: number, error: number): void {

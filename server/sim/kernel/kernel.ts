@@ -14,7 +14,7 @@
 
 import { CACHE_DEFAULT_MAX_BYTES, Opcode, REVISIONS, type ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
 import {
-  FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_IN_BYTES, IOMAP_CONFIG_IN_BYTES, IomapConfig,
+  ATTR_ATOMIC, FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_IN_BYTES, IOMAP_CONFIG_IN_BYTES, IomapConfig,
   readInitOut, readIomapConfigOut, writeInitIn, writeIomapConfigIn,
 } from '../proto.ts';
 import type { Proc, ProcStep } from '../clock.ts';
@@ -84,7 +84,7 @@ export class KernelModel {
     const iter = new IomapIter(core, transport, oracle, { blockBytes, maxBytes, registeredDevs, checkCookies });
     const wb = (this.wb = new Writeback(core, this.inodes, { transport, iter, cache, oracle }, { checkCookies, rev }));
     this.vfs = new Vfs(core, this.inodes, { transport, locks: new InodeLocks(core), iter, wb, cache, oracle }, {
-      rootNodeId: cfg.rootNodeId, blockBytes, maxBytes, local: cfg.local,
+      rootNodeId: cfg.rootNodeId, blockBytes, maxBytes, local: cfg.local, attrAtomicBit: ATTR_ATOMIC[cfg.revision],
     });
     dev.onNotify = (bytes, task) => cache.handleNotify(bytes, task);
   }

@@ -22,12 +22,16 @@ import type { FuseTransport, LocalBackend } from './transport.ts';
 import type { Writeback } from './writeback.ts';
 import { NO_NODE_ID, type NodeId } from '../../../src/trace/ids.ts';
 
+const EOPNOTSUPP = 95;
+
 interface VfsConfig {
   rootNodeId: NodeId;
   blockBytes: number;
   maxBytes: number;
   /** kernel-ext4 baseline: its overwrite check decides the direct-write lock mode. */
   local: Pick<LocalBackend, 'isWrittenRange'> | null;
+  /** The revision's FUSE_ATTR_ATOMIC bit (0 = none). */
+  attrAtomicBit: number;
 }
 
 interface VfsDeps {
@@ -84,6 +88,7 @@ export class Vfs {
       let inode = this.inodes.get(entry.nodeId);
       if (!inode) {
         inode = newFuseInode(entry.nodeId, entry.ino, soFar, (entry.mode & 0o170000) === 0o040000, entry.sizeBytes);
+        inode.atomicWrites = this.cfg.attrAtomicBit !== 0 && (entry.attrFlags & this.cfg.attrAtomicBit) !== 0;
         this.inodes.set(entry.nodeId, inode);
         this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
       }
@@ -126,8 +131,11 @@ export class Vfs {
   }
 
 
-  /** pread(2)/pwrite(2) on an open file; returns bytes done or -errno, like the syscall. */
-  *pio(proc: Proc, file: OpenFile, isWrite: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
+  /**
+   * pread(2)/pwrite(2) on an open file; returns bytes done or -errno, like the syscall. `atomic`:
+   * pwritev2(RWF_ATOMIC) — direct only, one fs block, on a file with FUSE_ATTR_ATOMIC (§2.4).
+   */
+  *pio(proc: Proc, file: OpenFile, isWrite: boolean, posBytes: number, lenBytes: number, atomic = false): ProcStep<number> {
     const op: AppOp = isWrite ? 'pwrite' : 'pread';
     this.appBegin(proc, op, file.path, file.fd, posBytes, lenBytes, file.oflags);
     { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
@@ -140,7 +148,14 @@ export class Vfs {
       if (direct && !inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       const n = Math.min(lenBytes, Math.max(0, inode.iSizeBytes - posBytes));
       ret = n === 0 ? 0 : this.retOf(yield* this.iter.iterate(proc, inode, direct ? IterKind.DioRead : IterKind.BufRead, posBytes, n));
+      // A buffered read's mapping error leaves the folio not uptodate, and filemap_read_folio turns
+      // that into -EIO whatever iomap's error was (iomap_read_folio itself returns 0).
+      if (!direct && ret < 0) ret = -Errno.EIO;
       this.locks.unlock(proc, inode, 'i_rwsem', 'R');
+    } else if (atomic && (!direct || !inode.atomicWrites)) {
+      ret = -EOPNOTSUPP; // buffered RWF_ATOMIC, or a file without FUSE_ATTR_ATOMIC (§2.4, §1.10)
+    } else if (atomic && lenBytes !== this.cfg.blockBytes) {
+      ret = -Errno.EINVAL; // an atomic direct write is exactly one fs block
     } else if (!direct) {
       if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'W');
       // Writing past a partial last block: zero its tail first (iomap_zero_range, op ZERO) under
@@ -161,7 +176,7 @@ export class Vfs {
       if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       // The IOEND round trip of a synchronous direct write happens before iomap_dio_rw returns,
       // i.e. still under i_rwsem (§2.4).
-      const res = yield* this.iter.iterate(proc, inode, IterKind.DioWrite, posBytes, lenBytes);
+      const res = yield* this.iter.iterate(proc, inode, atomic ? IterKind.DioAtomicWrite : IterKind.DioWrite, posBytes, lenBytes);
       const ok = yield* this.wb.ioend(proc, inode, posBytes, res.processedBytes, IoendFlag.DIRECT | res.ioendFlags, res.error, NULL_ADDR, 0);
       ret = ok === 0 ? this.retOf(res) : ok;
       this.locks.unlock(proc, inode, 'i_rwsem', mode);

@@ -159,6 +159,100 @@ const rwsemContention = scenario({
   writebackIntervalNs: 500 * US,
 });
 
+const outOfPlaceWrites = scenario({
+  name: 'out-of-place-writes',
+  description:
+    'A server that writes out of place, like libfuse\'s iomap_ow_ll example: every write-ish IOMAP_BEGIN gets a ' +
+    'separate write mapping onto freshly allocated staging blocks, flagged SHARED (the read slot keeps the old ' +
+    'blocks as the srcmap), and the v7 cache gets it in the write fork; buffered writeback and direct writes end ' +
+    'in IOEND(SHARED) with the bio\'s new_addr, where the server remaps the staging blocks into the file, and the ' +
+    'kernel then invalidates that range in both forks (§1.5, §1.7, §1.9, §3.1). ' +
+    'You should see write mappings `mapped` with `shared` at new addresses, write-fork upserts and hits, and every ' +
+    'write completion as a sent IOEND(shared) followed by a `cache_inval reason ioend`.',
+  files: [{ path: '/data/cow', sizeBytes: 16 * MiB, prealloc: 'written', links: [] }],
+  threads: [
+    { name: 'bwriter', path: '/data/cow', thinkNs: 10 * US, ops: [op('write', false, 'random', 16 * KiB)] },
+    { name: 'dwriter', path: '/data/cow', thinkNs: 10 * US, ops: [op('write', true, 'random', 4 * KiB)] },
+    { name: 'reader', path: '/data/cow', thinkNs: 5 * US, ops: [op('read', false, 'random', 64 * KiB)] },
+  ],
+  policy: 'ino',
+  serverThreads: 2,
+  writebackIntervalNs: 500 * US,
+  serverWrites: 'out-of-place',
+});
+
+const atomicWrites = scenario({
+  name: 'atomic-writes',
+  description:
+    'RWF_ATOMIC direct writes of one 4 KiB block each into a written file whose entry reply carries ' +
+    'FUSE_ATTR_ATOMIC, next to a buffered reader whose misses the server upserts into the v7 mapping cache. ' +
+    'ATOMIC ops bypass the cache (§3.3) and fuse4fs answers them with ATOMIC_BIO (§5.5). ' +
+    'You should see one IOMAP_BEGIN upcall per atomic write with opflags `write|direct|atomic` and no cache ' +
+    'lookup, even where the reader\'s upserts cover the block, each reply\'s mapping flagged `atomic`.',
+  files: [{ path: '/data/journal', sizeBytes: 8 * MiB, prealloc: 'written', links: [] }],
+  threads: [
+    { name: 'atomicw', path: '/data/journal', thinkNs: 10 * US, ops: [{ ...op('write', true, 'random', 4 * KiB), atomic: true }] },
+    { name: 'reader', path: '/data/journal', thinkNs: 5 * US, ops: [op('read', false, 'random', 4 * KiB)] },
+  ],
+  policy: 'ino',
+  serverThreads: 2,
+  writebackIntervalNs: 0,
+  atomicWrites: true,
+});
+
+const inlineData = scenario({
+  name: 'inline-data',
+  description:
+    'Two small files whose bytes the server keeps inline in the inode (ext4 inline data; libfuse\'s ' +
+    'iomap_inline_ll example): every IOMAP_BEGIN is answered with one INLINE mapping (null device and address, ' +
+    'offset 0, one block). During begin the kernel fetches the inline bytes with a FUSE_READ to the nodeid; a ' +
+    'write lands in that buffer (no dirty folios, so no writeback) and goes back with a FUSE_WRITE of the written ' +
+    'range instead of an IOMAP_END, even when it grows the file (§1.5, §2.3). ' +
+    'You should see BEGIN → FUSE_READ per read or write, FUSE_WRITE after each write, and no IOMAP_END, IOEND or ' +
+    'writeback for these files.',
+  files: [
+    { path: '/etc/motd', sizeBytes: 3000, prealloc: 'inline', links: [] },
+    { path: '/etc/hostname', sizeBytes: 1000, prealloc: 'inline', links: [] },
+  ],
+  threads: [
+    { name: 'reader', path: '/etc/motd', thinkNs: 20 * US, ops: [op('read', false, 'sequential', 3000)] },
+    { name: 'rewriter', path: '/etc/motd', thinkNs: 30 * US, ops: [op('write', false, 'sequential', 1000)] },
+    { name: 'appender', path: '/etc/hostname', thinkNs: 30 * US, ops: [op('write', false, 'sequential', 500, 1, 4000)] },
+    { name: 'hreader', path: '/etc/hostname', thinkNs: 25 * US, ops: [op('read', false, 'sequential', 4000, 1, 4000)] },
+  ],
+  policy: 'ino',
+  serverThreads: 2,
+  writebackIntervalNs: 1_000 * US,
+  // Inline mappings are answered in plain replies (the sim's server never upserts them), so no cache forms.
+  serverCache: false,
+});
+
+const wrongMappings = scenario({
+  name: 'wrong-mappings',
+  description:
+    'A buggy server: every 4th IOMAP_BEGIN reply carries a wrong read mapping — misaligned, zero length, ' +
+    'MAPPED with no device or with a device it never registered, PURE_OVERWRITE in the read slot, or a range ' +
+    'that does not contain pos (the server runs without the mapping cache, so every iomap_begin asks it). The ' +
+    'kernel validates every reply ' +
+    '(§1.4): it refuses the mapping, fires fuse_iomap_bad_data, and the IO fails (EFSCORRUPTED; a buffered ' +
+    'read reports EIO). ' +
+    'You should see `iomap_bad_data` events with the reason, each followed by its syscall failing, and no ' +
+    'cache upsert or use of the refused mapping.',
+  files: [{ path: '/data/victim', sizeBytes: 32 * MiB, prealloc: 'written', links: [] }],
+  threads: [
+    { name: 'breader', path: '/data/victim', thinkNs: 10 * US, ops: [op('read', false, 'random', 16 * KiB)] },
+    { name: 'dreader', path: '/data/victim', thinkNs: 10 * US, ops: [op('read', true, 'random', 4 * KiB)] },
+    { name: 'dwriter', path: '/data/victim', thinkNs: 10 * US, ops: [op('write', true, 'random', 4 * KiB)] },
+    { name: 'bwriter', path: '/data/victim', thinkNs: 20 * US, ops: [op('write', false, 'random', 16 * KiB)] },
+  ],
+  policy: 'ino',
+  serverThreads: 2,
+  writebackIntervalNs: 1_000 * US,
+  faults: { badMappingEvery: 4 },
+  // fuse4fs's noiomap_cache: every iomap_begin is an upcall, so the fault rate is one in four begins.
+  serverCache: false,
+});
+
 /** The same workload on kernel ext4 (fuse-iomap-domain.md §7's comparison point): no upcalls. */
 function ext4Baseline(base: ScenarioSpec): ScenarioSpec {
   return {
@@ -196,6 +290,10 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   },
   'cache-hit-miss': cacheHitMiss,
   'rwsem-contention': rwsemContention,
+  'out-of-place-writes': outOfPlaceWrites,
+  'atomic-writes': atomicWrites,
+  'inline-data': inlineData,
+  'wrong-mappings': wrongMappings,
   'random-dio-ext4': ext4Baseline(randomDio),
   'random-buffered-write-ext4': ext4Baseline(randomBufferedWrite),
   'streaming-dio-ext4': ext4Baseline(streamingDio),

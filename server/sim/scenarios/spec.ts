@@ -8,7 +8,11 @@ import type { ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
 export const BLOCK_BYTES = 4096;
 
 export type NodeIdPolicy = 'per-path' | 'ino';
-type Prealloc = 'none' | 'unwritten' | 'written';
+/**
+ * 'inline': the server keeps the file's bytes inside its inode (ext4 inline data, libfuse's
+ * iomap_inline_ll example) and answers every mapping as INLINE at offset 0, one block long.
+ */
+type Prealloc = 'none' | 'unwritten' | 'written' | 'inline';
 export type PosPattern = 'sequential' | 'random';
 
 export interface FileSpec {
@@ -46,6 +50,8 @@ export interface OpSpec {
   spanBytes?: number;
   /** copy only: destination file (one of the scenario's paths). */
   toPath?: string;
+  /** write only: RWF_ATOMIC (untorn) — direct and exactly one fs block (§2.4). */
+  atomic?: boolean;
 }
 
 export interface ThreadSpec {
@@ -131,7 +137,10 @@ export const DEFAULT_COSTS: CostModel = {
 };
 
 export interface FaultSpec {
-  /** Corrupt every Nth IOMAP_BEGIN reply (misaligned, zero length, no device, pos outside…). */
+  /**
+   * Corrupt every Nth IOMAP_BEGIN reply: misaligned, zero length, no device, an unregistered
+   * device, PURE_OVERWRITE in the read slot, or a range that does not contain pos (§1.4).
+   */
   badMappingEvery?: number;
 }
 
@@ -155,6 +164,16 @@ export interface ScenarioSpec {
   serverCache?: boolean;
   /** Per-fork mapping cache cap the server returns in IOMAP_CONFIG (cache_maxbytes, v7 only): default 256 KiB, clamped to 256 B … 2 MiB. */
   cacheMaxBytes?: number;
+  /**
+   * How the server writes (default 'in-place', fuse4fs): 'out-of-place' answers write-ish BEGINs
+   * with a separate SHARED write mapping onto staging blocks and remaps them at IOEND(SHARED), as
+   * libfuse's iomap_ow_ll example server does (§1.5 write slot, §1.9).
+   */
+  serverWrites?: ServerWrites;
+  /** The server sets FUSE_ATTR_ATOMIC on its files (v6+): RWF_ATOMIC writes are allowed (§1.10). */
+  atomicWrites?: boolean;
 }
+
+export type ServerWrites = 'in-place' | 'out-of-place';
 
 type Backend = 'fuse' | 'kernel-ext4';

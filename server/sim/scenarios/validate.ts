@@ -64,7 +64,7 @@ const MAX_FILE_BYTES = 2 ** 40; // keeps every offset exact in a double and the 
 export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
   const o = obj(input, root);
   onlyKeys(o, root, ['name', 'description', 'files', 'threads', 'policy', 'serverThreads', 'revision', 'writebackIntervalNs', 'faults', 'costs',
-    'backend', 'cookieValidation', 'serverCache', 'cacheMaxBytes']);
+    'backend', 'cookieValidation', 'serverCache', 'cacheMaxBytes', 'serverWrites', 'atomicWrites']);
   const name = o.name === undefined ? 'custom' : str(o.name, `${root}.name`);
   const description = o.description === undefined ? '' : str(o.description, `${root}.description`);
 
@@ -73,7 +73,10 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
     const f = obj(fv, fp);
     onlyKeys(f, fp, ['path', 'sizeBytes', 'prealloc', 'links']);
     const sizeBytes = int(f.sizeBytes ?? 0, `${fp}.sizeBytes`, 0, MAX_FILE_BYTES);
-    const prealloc = f.prealloc === undefined ? 'none' : oneOf(f.prealloc, `${fp}.prealloc`, ['none', 'unwritten', 'written'] as const);
+    const prealloc = f.prealloc === undefined ? 'none' : oneOf(f.prealloc, `${fp}.prealloc`, ['none', 'unwritten', 'written', 'inline'] as const);
+    // Inline data must fit one block at offset 0 (iomap's inline buffer is one page, §2.3) and not be
+    // empty (the kernel's FUSE_READ of it would return 0 bytes, which it treats as EIO).
+    if (prealloc === 'inline') int(f.sizeBytes, `${fp}.sizeBytes`, 1, BLOCK_BYTES);
     const links = f.links === undefined ? [] : arr(f.links, `${fp}.links`).map((l, j) => absPath(l, `${fp}.links[${j}]`));
     return { path: absPath(f.path, `${fp}.path`), sizeBytes, prealloc, links };
   });
@@ -108,7 +111,7 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
     const ops = arr(t.ops, `${tp}.ops`).map((ov, j): OpSpec => {
       const op_ = `${tp}.ops[${j}]`;
       const x = obj(ov, op_);
-      onlyKeys(x, op_, ['kind', 'direct', 'pattern', 'lenBytes', 'weight', 'spanBytes', 'toPath']);
+      onlyKeys(x, op_, ['kind', 'direct', 'pattern', 'lenBytes', 'weight', 'spanBytes', 'toPath', 'atomic']);
       const kind = oneOf(x.kind, `${op_}.kind`, OP_KINDS);
       if (x.direct !== undefined && typeof x.direct !== 'boolean') fail(`${op_}.direct`, `expected a boolean, got ${JSON.stringify(x.direct)}`);
       const direct = x.direct === true;
@@ -132,6 +135,18 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
         return { kind, direct, pattern, lenBytes, weight, spanBytes, toPath };
       }
       if (x.toPath !== undefined) fail(`${op_}.toPath`, 'only copy ops have a destination');
+      // Inline files: the inline buffer is the file's first block; buffered IO only (the sim does not model inline DIO).
+      if (file.prealloc === 'inline') {
+        if (kind !== 'read' && kind !== 'write') fail(`${op_}.kind`, `${path} is inline: only read and write ops`);
+        if (direct) fail(`${op_}.direct`, `${path} is inline: buffered IO only`);
+        if (spanBytes > BLOCK_BYTES) fail(`${op_}.spanBytes`, `${path} is inline: offsets must stay in its first ${BLOCK_BYTES} bytes, got span ${spanBytes}`);
+      }
+      // RWF_ATOMIC: the kernel takes it only for direct writes of exactly one fs block (§2.4).
+      if (bool(x.atomic, `${op_}.atomic`, false)) {
+        if (kind !== 'write' || !direct) fail(`${op_}.atomic`, 'only direct writes can be atomic (RWF_ATOMIC)');
+        if (lenBytes !== BLOCK_BYTES) fail(`${op_}.lenBytes`, `an atomic write is exactly one block (${BLOCK_BYTES}), got ${lenBytes}`);
+        return { kind, direct, pattern, lenBytes, weight, spanBytes, atomic: true };
+      }
       return { kind, direct, pattern, lenBytes, weight, spanBytes };
     });
     if (ops.length === 0) fail(`${tp}.ops`, 'at least one op is needed');
@@ -169,8 +184,10 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
   // §3.1: 0 keeps the default; other values are clamped to 256 B … 2 MiB.
   const cacheRaw = o.cacheMaxBytes === undefined ? 0 : int(o.cacheMaxBytes, `${root}.cacheMaxBytes`, 0, 2 ** 32 - 1);
   const cacheMaxBytes = cacheRaw === 0 ? CACHE_DEFAULT_MAX_BYTES : Math.min(CACHE_MAX_MAX_BYTES, Math.max(256, cacheRaw));
+  const serverWrites = o.serverWrites === undefined ? 'in-place' : oneOf(o.serverWrites, `${root}.serverWrites`, ['in-place', 'out-of-place'] as const);
+  const atomicWrites = bool(o.atomicWrites, `${root}.atomicWrites`, false);
   return {
     name, description, files, threads, policy, serverThreads, revision, writebackIntervalNs, faults, costs,
-    backend, cookieValidation, serverCache, cacheMaxBytes,
+    backend, cookieValidation, serverCache, cacheMaxBytes, serverWrites, atomicWrites,
   };
 }

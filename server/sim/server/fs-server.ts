@@ -20,11 +20,11 @@ import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
   FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_OUT_BYTES, IOMAP_CONFIG_OUT_BYTES_V6, IOMAP_CONFIG_OUT_BYTES_V7,
-  IomapConfig, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName, readSetattrIn,
+  ATTR_ATOMIC, IomapConfig, READ_WRITE_IN_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName, readSetattrIn,
   writeEntryOut, writeInitOut, writeIomapConfigOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
-import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
+import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy, ServerWrites } from '../scenarios/index.ts';
 import { ExtentMap } from './extent-map.ts';
 import { asIno, asNodeId } from '../../../src/trace/ids.ts';
 
@@ -44,6 +44,8 @@ const MAX_ALLOC_BLOCKS = 256;
 const ATTR_IOMAP_FLAGS: Record<ProtocolRevision, number> = {
   'rfc-v1': 0, v3: (1 << 2) | (1 << 3), v6: 1 << 2, v7: (1 << 2) | (1 << 3),
 };
+/** A device id the server never registered (wrong-mapping fault injection). */
+const UNREGISTERED_DEV_ID = 9;
 
 interface SrvInode {
   ino: number;
@@ -51,6 +53,10 @@ interface SrvInode {
   sizeBytes: number;
   nlink: number;
   extents: ExtentMap;
+  /** Out-of-place server: staging blocks written but not yet remapped (a COW fork), else null. */
+  staging: ExtentMap | null;
+  /** Data kept inline in the inode (prealloc 'inline'): every mapping is INLINE. */
+  isInline: boolean;
   /** name → ino, directories only. */
   entries: Map<string, number> | null;
 }
@@ -78,6 +84,10 @@ interface FsServerConfig {
   cacheMaxBytes: number;
   /** s_maxbytes the server reports in IOMAP_CONFIG. */
   maxBytes: number;
+  /** 'out-of-place': write-ish BEGINs get a SHARED write mapping onto staging blocks (iomap_ow_ll). */
+  serverWrites: ServerWrites;
+  /** FUSE_ATTR_ATOMIC on regular files (where the revision has the bit). */
+  atomicWrites: boolean;
 }
 
 export class FsServer {
@@ -128,6 +138,8 @@ export class FsServer {
         case Opcode.FALLOCATE: return this.fallocate(h, body);
         case Opcode.FSYNC: return this.ok(h, this.cfg.costs.serverFsyncNs, 'meta');
         case Opcode.COPY_FILE_RANGE: return this.copyFileRange(h, body);
+        case Opcode.READ: return this.read(h, body);
+        case Opcode.WRITE: return this.write(h, body);
         default: return this.error(h, Errno.ENOSYS, this.cfg.costs.serverEndNs);
       }
     } catch (e) {
@@ -141,7 +153,10 @@ export class FsServer {
   // Setup
 
   private newInode(ino: number, isDir: boolean): SrvInode {
-    return { ino, isDir, sizeBytes: isDir ? SERVER_BLOCK_BYTES : 0, nlink: isDir ? 2 : 0, extents: new ExtentMap(), entries: isDir ? new Map() : null };
+    return {
+      ino, isDir, sizeBytes: isDir ? SERVER_BLOCK_BYTES : 0, nlink: isDir ? 2 : 0, extents: new ExtentMap(),
+      staging: !isDir && this.cfg.serverWrites === 'out-of-place' ? new ExtentMap() : null, isInline: false, entries: isDir ? new Map() : null,
+    };
   }
 
   private mkdirs(path: string): SrvInode {
@@ -172,8 +187,9 @@ export class FsServer {
     const inode = this.newInode(ino, false);
     this.inodes.set(ino, inode);
     inode.sizeBytes = f.sizeBytes;
+    inode.isInline = f.prealloc === 'inline';
     const blocks = Math.ceil(f.sizeBytes / SERVER_BLOCK_BYTES);
-    if (f.prealloc !== 'none' && blocks > 0) {
+    if ((f.prealloc === 'unwritten' || f.prealloc === 'written') && blocks > 0) {
       const physBlk = this.allocBlocks(blocks);
       if (physBlk < 0) throw new Error(`sim server: device too small to preallocate ${f.path}`);
       inode.extents.insert({ fileBlk: 0, lenBlk: blocks, physBlk, isUnwritten: f.prealloc === 'unwritten' });
@@ -261,7 +277,7 @@ export class FsServer {
       // The server's own numbers become ids on the wire (in the 'ino' policy the nodeid is the ino).
       nodeId: asNodeId(nodeId), ino: asIno(childIno), sizeBytes: child.sizeBytes, nlink: child.nlink,
       mode: child.isDir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
-      attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision],
+      attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision] | (this.cfg.atomicWrites ? ATTR_ATOMIC[this.cfg.revision] : 0),
     };
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
     return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notify: null };
@@ -277,8 +293,12 @@ export class FsServer {
     const countBytes = Number(req.countBytes);
     const B = SERVER_BLOCK_BYTES;
     const posBlk = Math.floor(posBytes / B);
-    // ZERO/UNSHARE skip holes (§2.3); every other write-ish op needs real blocks.
-    const mustAllocate = isWriteish(req.opflags) && (req.opflags & (OpFlag.ZERO | OpFlag.UNSHARE)) === 0;
+    if (inode.isInline) return this.inlineBegin(h, posBytes);
+    // ZERO/UNSHARE skip holes (§2.3); every other write-ish op needs real blocks — in place, or
+    // (out-of-place server) as staging blocks in the write slot while the read slot keeps the old ones.
+    const needsBlocks = isWriteish(req.opflags) && (req.opflags & (OpFlag.ZERO | OpFlag.UNSHARE)) === 0;
+    const outOfPlace = needsBlocks && inode.staging !== null;
+    const mustAllocate = needsBlocks && !outOfPlace;
     let read: IomapIo;
     let didAllocate = false;
     const hit = inode.extents.lookup(posBlk);
@@ -310,7 +330,19 @@ export class FsServer {
       }
     }
     // libfuse's reply helper with a NULL write mapping: PURE_OVERWRITE over the same range.
-    const write: IomapIo = { offsetBytes: read.offsetBytes, lenBytes: read.lenBytes, addr: NULL_ADDR, type: MapType.PURE_OVERWRITE, flags: 0, dev: 0 };
+    const overwrite: IomapIo = { offsetBytes: read.offsetBytes, lenBytes: read.lenBytes, addr: NULL_ADDR, type: MapType.PURE_OVERWRITE, flags: 0, dev: 0 };
+    let write = overwrite;
+    if (outOfPlace) {
+      const staged = this.stagingMapping(inode, posBlk, read);
+      if (staged === null) return this.error(h, Errno.ENOSPC, c.serverBeginAllocNs);
+      write = staged.io;
+      didAllocate = staged.allocated;
+    }
+    // fuse4fs sets ATOMIC_BIO on the mapping of an RWF_ATOMIC write (§5.5).
+    if ((req.opflags & OpFlag.ATOMIC) !== 0) {
+      if (write.type === MapType.PURE_OVERWRITE) read.flags |= MapFlag.ATOMIC_BIO;
+      else write.flags |= MapFlag.ATOMIC_BIO;
+    }
     this.beginCount++;
     const every = this.cfg.faults.badMappingEvery;
     const isBad = every !== undefined && this.beginCount % every === 0;
@@ -321,24 +353,78 @@ export class FsServer {
     // RETRY_CACHE with the real offset/length (the reply's range must still contain pos, §1.4).
     // ATOMIC/SWAPFILE bypass the kernel cache, so those get a plain reply. A corrupted mapping is
     // sent as a plain reply too, so that the BEGIN-reply validation is what catches it.
+    // An out-of-place server upserts its staging mapping into the write fork too (§3.1: the write
+    // fork exists for such servers), so later writes there hit the cache.
     if (this.useCache && !isBad && (req.opflags & (OpFlag.ATOMIC | OpFlag.SWAPFILE)) === 0) {
       const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
+      const upsertWrite = write.type === MapType.PURE_OVERWRITE ? nocache : write;
       const upsert = encodeReplyInto(this.bufs!.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
-        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: req.attrIno, read, write: nocache }));
+        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: req.attrIno, read, write: upsertWrite }));
       const retry: IomapIo = { ...read, addr: NULL_ADDR, type: MapType.RETRY_CACHE, flags: 0, dev: 0 };
-      const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read: retry, write }));
+      const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read: retry, write: overwrite }));
       return { reply, costNs, costKind, notify: upsert };
     }
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
     return { reply, costNs, costKind, notify: null };
   }
 
+  /**
+   * Out-of-place server (iomap_ow_ll): the write mapping of a write-ish BEGIN is the staging extent
+   * at posBlk — allocated now if there is none — trimmed to the read mapping's range (the kernel
+   * uses the read mapping as the srcmap of the same iteration), MAPPED and flagged SHARED: the data
+   * goes to new blocks, and IOEND(SHARED) moves them into the file (§1.7, §1.9). null = ENOSPC.
+   */
+  private stagingMapping(inode: SrvInode, posBlk: number, read: IomapIo): { io: IomapIo; allocated: boolean } | null {
+    const B = SERVER_BLOCK_BYTES;
+    const readStartBlk = Number(read.offsetBytes) / B, readEndBlk = readStartBlk + Number(read.lenBytes) / B;
+    const staging = inode.staging!;
+    const hit = staging.lookup(posBlk);
+    let startBlk: number, endBlk: number, physAtStart: number, allocated = false;
+    if (hit.kind === 'extent') {
+      startBlk = Math.max(hit.ext.fileBlk, readStartBlk);
+      endBlk = Math.min(hit.ext.fileBlk + hit.ext.lenBlk, readEndBlk);
+      physAtStart = hit.ext.physBlk + (startBlk - hit.ext.fileBlk);
+    } else {
+      startBlk = posBlk;
+      endBlk = Math.min(hit.endBlk, readEndBlk, posBlk + MAX_ALLOC_BLOCKS);
+      physAtStart = this.allocBlocks(endBlk - startBlk);
+      if (physAtStart < 0) return null;
+      staging.insert({ fileBlk: startBlk, lenBlk: endBlk - startBlk, physBlk: physAtStart, isUnwritten: false });
+      allocated = true;
+    }
+    return {
+      io: {
+        offsetBytes: BigInt(startBlk * B), lenBytes: BigInt((endBlk - startBlk) * B), addr: BigInt(physAtStart * B),
+        type: MapType.MAPPED, flags: MapFlag.SHARED, dev: SERVER_DEV_ID,
+      },
+      allocated,
+    };
+  }
+
+  /**
+   * An inline file (§2.3 INLINE row): one INLINE mapping at offset 0, one block long, null device
+   * and address, in a plain reply (the sim's server does not put inline mappings in the kernel
+   * cache); the kernel then fetches the bytes with FUSE_READ and pushes writes with FUSE_WRITE.
+   */
+  private inlineBegin(h: InHeader, posBytes: number): HandleResult {
+    const c = this.cfg.costs;
+    const read: IomapIo = { offsetBytes: 0n, lenBytes: BigInt(SERVER_BLOCK_BYTES), addr: NULL_ADDR, type: MapType.INLINE, flags: 0, dev: 0 };
+    const write: IomapIo = { ...read, type: MapType.PURE_OVERWRITE };
+    this.beginCount++;
+    const every = this.cfg.faults.badMappingEvery;
+    if (every !== undefined && this.beginCount % every === 0) this.corrupt(read, posBytes);
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, IOMAP_BEGIN_OUT_BYTES, (dv, at) => writeIomapBeginOut(dv, at, { read, write }));
+    return { reply, costNs: this.costNs(c.serverBeginNs), costKind: 'map', notify: null };
+  }
+
   /** Fault injection: one of the mistakes kernel validation must catch (§1.4). */
   private corrupt(read: IomapIo, posBytes: number): void {
-    switch (this.prng.int(0, 4)) {
+    switch (this.prng.int(0, 6)) {
       case 0: read.offsetBytes += 512n; break; // misaligned
       case 1: read.lenBytes = 0n; break;
       case 2: read.type = MapType.MAPPED; read.dev = 0; break; // no backing device
+      case 3: read.type = MapType.MAPPED; read.dev = UNREGISTERED_DEV_ID; if (read.addr === NULL_ADDR) read.addr = 0n; break;
+      case 4: read.type = MapType.PURE_OVERWRITE; read.addr = NULL_ADDR; read.dev = 0; break; // only legal in the write slot
       default: // does not contain pos
         read.offsetBytes = BigInt((Math.floor(posBytes / SERVER_BLOCK_BYTES) + 1) * SERVER_BLOCK_BYTES);
         break;
@@ -369,6 +455,7 @@ export class FsServer {
       if ((req.flags & IoendFlag.UNWRITTEN) !== 0) {
         convertedBlk = inode.extents.convert(Math.floor(posBytes / SERVER_BLOCK_BYTES), Math.ceil(endBytes / SERVER_BLOCK_BYTES));
       }
+      if ((req.flags & IoendFlag.SHARED) !== 0) this.remapStaged(inode, Math.floor(posBytes / SERVER_BLOCK_BYTES), Math.ceil(endBytes / SERVER_BLOCK_BYTES));
       if ((req.flags & IoendFlag.APPEND) !== 0) inode.sizeBytes = Math.max(inode.sizeBytes, endBytes);
     }
     if (convertedBlk > 0) this.convertedBlkTotal += convertedBlk;
@@ -381,6 +468,52 @@ export class FsServer {
     return { reply, costNs, costKind, notify: null };
   }
 
+  /**
+   * IOEND(SHARED) on an out-of-place server: the staging blocks of [startBlk, endBlk) replace the
+   * file's blocks there (written data, so not unwritten); the old blocks are dropped (the bump
+   * allocator never reuses them). new_addr says where the bio went; the staging map is what the
+   * server trusts, as direct-write ioends carry no address.
+   */
+  private remapStaged(inode: SrvInode, startBlk: number, endBlk: number): void {
+    if (inode.staging === null) return;
+    for (const e of inode.staging.overlapping(startBlk, endBlk)) {
+      const s = Math.max(e.fileBlk, startBlk), t = Math.min(e.fileBlk + e.lenBlk, endBlk);
+      inode.extents.removeRange(s, t);
+      inode.extents.insert({ fileBlk: s, lenBlk: t - s, physBlk: e.physBlk + (s - e.fileBlk), isUnwritten: false });
+    }
+    inode.staging.removeRange(startBlk, endBlk);
+  }
+
+  /**
+   * FUSE_READ without a file handle: the kernel fetching an inline file's bytes during
+   * iomap_begin (§2.3). The sim keeps no file data, so the reply is zeros up to EOF.
+   */
+  private read(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    if (body.byteLength < READ_WRITE_IN_BYTES) throw new FuseDecodeError(`fuse_read_in: expected ${READ_WRITE_IN_BYTES} bytes, got ${body.byteLength}`);
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const offsetBytes = Number(dv.getBigUint64(8, true)), sizeBytes = dv.getUint32(16, true);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverEndNs);
+    const n = Math.max(0, Math.min(sizeBytes, inode.sizeBytes - offsetBytes));
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, n, (rdv, at) => new Uint8Array(rdv.buffer, rdv.byteOffset + at, n).fill(0));
+    return { reply, costNs: this.costNs(c.serverEndNs + Math.round((n / 1024) * c.memcpyNsPerKiB)), costKind: 'meta', notify: null };
+  }
+
+  /** FUSE_WRITE without a file handle: the kernel pushing an inline write's bytes back (§2.3); may extend the file. */
+  private write(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    if (body.byteLength < READ_WRITE_IN_BYTES) throw new FuseDecodeError(`fuse_write_in: expected ${READ_WRITE_IN_BYTES} bytes, got ${body.byteLength}`);
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const offsetBytes = Number(dv.getBigUint64(8, true)), sizeBytes = dv.getUint32(16, true);
+    if (body.byteLength < READ_WRITE_IN_BYTES + sizeBytes) return this.error(h, Errno.EINVAL, c.serverEndNs);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverEndNs);
+    inode.sizeBytes = Math.max(inode.sizeBytes, offsetBytes + sizeBytes);
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, WRITE_OUT_BYTES, (rdv, at) => rdv.setUint32(at, sizeBytes, true));
+    return { reply, costNs: this.costNs(c.serverEndNs + Math.round((sizeBytes / 1024) * c.memcpyNsPerKiB)), costKind: 'meta', notify: null };
+  }
+
   /** FUSE_SETATTR with FATTR_SIZE: truncate frees the blocks past the new EOF (partial block kept). */
   private setattr(h: InHeader, body: Uint8Array): HandleResult {
     const c = this.cfg.costs;
@@ -388,7 +521,10 @@ export class FsServer {
     const inode = this.inodeOf(h);
     if (typeof inode === 'number') return this.error(h, inode, c.serverSetattrNs);
     if ((req.valid & FATTR_SIZE) !== 0) {
-      if (req.sizeBytes < inode.sizeBytes) inode.extents.removeRange(Math.ceil(req.sizeBytes / SERVER_BLOCK_BYTES), Infinity);
+      if (req.sizeBytes < inode.sizeBytes) {
+        inode.extents.removeRange(Math.ceil(req.sizeBytes / SERVER_BLOCK_BYTES), Infinity);
+        inode.staging?.removeRange(Math.ceil(req.sizeBytes / SERVER_BLOCK_BYTES), Infinity);
+      }
       inode.sizeBytes = req.sizeBytes;
     }
     const sizeBytes = inode.sizeBytes;
@@ -410,6 +546,7 @@ export class FsServer {
     if ((req.mode & FALLOC_FL_PUNCH_HOLE) !== 0) {
       if ((req.mode & FALLOC_FL_KEEP_SIZE) === 0) return this.error(h, Errno.EINVAL, c.serverFallocNs);
       inode.extents.removeRange(Math.ceil(req.posBytes / B), Math.floor(endBytes / B));
+      inode.staging?.removeRange(Math.ceil(req.posBytes / B), Math.floor(endBytes / B));
       return this.ok(h, c.serverFallocNs, 'alloc');
     }
     if ((req.mode & ~FALLOC_FL_KEEP_SIZE) !== 0) return this.error(h, Errno.EINVAL /* EOPNOTSUPP in spirit */, c.serverFallocNs);
@@ -477,7 +614,10 @@ export class FsServer {
     if (!inode) return `ino ${ino} unknown`;
     const B = SERVER_BLOCK_BYTES;
     const start = Number(io.offsetBytes) / B, end = start + Number(io.lenBytes) / B;
-    const exts = inode.extents.overlapping(start, end);
+    if (io.type === MapType.INLINE) return inode.isInline ? null : `inline mapping for a file whose data is in blocks`;
+    // A SHARED mapping from an out-of-place server points at staging blocks, not at the file's.
+    const shared = (io.flags & MapFlag.SHARED) !== 0 && inode.staging !== null;
+    const exts = (shared ? inode.staging! : inode.extents).overlapping(start, end);
     switch (io.type) {
       case MapType.HOLE:
         return exts.length === 0 ? null : `hole [${start}, ${end}) covers extent at block ${exts[0]!.fileBlk}`;
