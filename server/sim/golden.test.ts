@@ -11,6 +11,12 @@
 //   every fuse scenario with buffered writeback changed; direct-write-only runs and ext4 kept theirs.
 // - issue #15 item 3c (branch s15-shapes): the mount sends FUSE_INIT (and IOMAP_CONFIG at v6/v7)
 //   before the workload starts — every fuse run changed; the ext4 baselines kept theirs.
+// - issue #15 item 4 (branch s15-scen): four new scenarios (their hashes added once
+//   scenarios-new.test.ts checked their shapes); the catalogue hash moved with them and with the
+//   spec's new defaults (serverWrites, atomicWrites); 'rwsem-contention bad mappings' changed because
+//   the fault injector now has six mistakes (unregistered device, PURE_OVERWRITE in the read slot)
+//   and a buffered read that gets a refused mapping returns EIO (filemap_read_folio). Every other
+//   hash is unchanged.
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -63,6 +69,10 @@ const EXPECTED: Record<string, string> = {
   'cache-hit-miss-nocache seed 11': 'd11b231b0166ee9e',
   'cache-hit-miss seed 11': '008a855fff21b8f2',
   'rwsem-contention seed 11': 'a37aa5bdf81bd431',
+  'out-of-place-writes seed 11': '0e8390f78c1e6f6f',
+  'atomic-writes seed 11': 'a47d1277bbcda8c6',
+  'inline-data seed 11': 'a5f694f6a464e9fc',
+  'wrong-mappings seed 11': '329aa12dd1728cbc',
   'random-dio-ext4 seed 11': '57532b6556a9d56e',
   'random-buffered-write-ext4 seed 11': 'b322f1b1b0e90410',
   'streaming-dio-ext4 seed 11': 'cb2691166f4ed6c7',
@@ -80,9 +90,9 @@ const EXPECTED: Record<string, string> = {
   'rwsem-contention v6': 'e1bbb62cd045419c',
   'streaming-dio v6': '533f782346c3beac',
   'hardlink-alias-race ino policy': '49bf986d23541385',
-  'rwsem-contention bad mappings': '0c81e80fb4ab971a',
+  'rwsem-contention bad mappings': '535b904c4d1aafdf',
   'cache-hit-miss small cache': 'ee96c1def2086e09',
-  catalogue: 'cb3c08fc3f409a92',
+  catalogue: '3025ca081591f41f',
 };
 
 describe('golden event streams (pure-refactor guard)', () => {
