@@ -41,6 +41,27 @@ describe('fusescope CLI', () => {
     expect(summary.locks.length).toBeGreaterThan(0);
   });
 
+  it('sim --format ftrace: summary of the text equals summary of sim --format ndjson on the round-trip figures', () => {
+    // random-dio at 2000 events ends between syscalls (no lookup or ioend cut in half: see
+    // server/sim/roundtrip.test.ts), and has no writeback (whose step ends the kernel does not trace).
+    const args = ['sim', '--scenario', 'random-dio', '--seed', '3', '--events', '2000'];
+    const nd = join(dir, 'rd.ndjson');
+    const ft = join(dir, 'rd.ftrace.txt');
+    expect(fusescope(...args, '--out', nd).status).toBe(0);
+    const simFt = fusescope(...args, '--format', 'ftrace', '--out', ft);
+    expect(simFt.status, simFt.stderr).toBe(0);
+    expect(readFileSync(ft, 'utf8')).toMatch(/fuse_iomap_begin: +connection 45 ino \d+ nodeid \d+ isize 0x/);
+    const a = fusescope('summary', nd);
+    const b = fusescope('summary', ft);
+    expect(b.status, b.stderr).toBe(0);
+    const pick = (s: { requests: unknown; cache: unknown; iomap: unknown; accounting: { lockWaits: number; lockWaitTotalNs: number } }) =>
+      ({ requests: s.requests, cache: s.cache, iomap: s.iomap, waits: s.accounting.lockWaits, waitNs: s.accounting.lockWaitTotalNs });
+    const fromNd = pick(JSON.parse(a.stdout));
+    expect(pick(JSON.parse(b.stdout))).toEqual(fromNd);
+    expect(fromNd.waits).toBeGreaterThan(0);
+    expect(fusescope('sim', '--format', 'json', '--out', ft).status).toBe(2);
+  });
+
   it('under the ino policy the same scenario has no alias group', () => {
     const out = join(dir, 'ino.ndjson');
     expect(fusescope('sim', '--seed', '7', '--events', '5000', '--policy', 'ino', '--out', out).status).toBe(0);

@@ -25,7 +25,7 @@ describe('summarize', () => {
     expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, lockAddrs: [], contended: 1, unfinished: 0, waitNsTotal: 30, waitNsMax: 30 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
-    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'diagnostics', 'accounting']);
+    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'iomap', 'diagnostics', 'accounting']);
     expect(sum.accounting.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
   });
 
@@ -41,6 +41,28 @@ describe('summarize', () => {
     const sum = summarize(s);
     expect(sum.aliasGroups).toEqual([{ ino: null, inoEvidence: [], nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(sum.locks).toEqual([{ lock: 'unknown', ino: null, nodeid: null, lockAddrs: ['0xffff888112a4c3d8'], contended: 1, unfinished: 0, waitNsTotal: 2, waitNsMax: 2 }]);
+  });
+});
+
+describe('summarize: iomap steps and ioends', () => {
+  it('counts steps with their traced durations, writeback steps apart, unended ones in no total, and ioends sent', () => {
+    const WB = 2 ** 31; // FUSE_IOMAP_OP_WRITEBACK
+    const s = new TraceStore();
+    s.appendAll([
+      ev('iomap_begin', 10, 'fio/1', { nodeId: 4, ino: 12, opflags: 1 }),
+      ev('iomap_iter_end', 30, 'fio/1', { nodeId: 4, ino: 12 }), // 20 ns
+      ev('iomap_begin', 40, 'fio/1', { nodeId: 4, ino: 12, opflags: 1 }),
+      ev('iomap_end', 47, 'fio/1', { nodeId: 4, ino: 12 }), // 7 ns: IOMAP_END closes the step
+      ev('iomap_begin', 50, 'kworker/9', { nodeId: 4, ino: 12, opflags: WB }),
+      ev('iomap_iter_end', 62, 'kworker/9', { nodeId: 4, ino: 12 }), // writeback, 12 ns
+      ev('iomap_ioend', 63, 'kworker/9', { nodeId: 4, ino: 12, sent: true }),
+      ev('iomap_ioend', 64, 'kworker/9', { nodeId: 4, ino: 12, sent: false }),
+      ev('iomap_begin', 70, 'fio/1', { nodeId: 4, ino: 12, opflags: 0 }), // never ends
+    ]);
+    expect(summarize(s).iomap).toEqual({
+      steps: 3, stepsUnended: 1, stepNsTotal: 27, writebackSteps: 1, writebackStepsUnended: 0, writebackStepNsTotal: 12,
+      ioends: 2, ioendsSent: 1,
+    });
   });
 });
 

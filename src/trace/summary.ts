@@ -8,6 +8,8 @@ import { accountRun, type Accounting } from './accounting.ts';
 import { lockCols, lockKeyAt, lockWaitPass } from './lock-waits.ts';
 import { formatDiag, type ParseDiag } from './import/diagnostics.ts';
 import { AliasIndex } from './derive/aliases.ts';
+import { SpanIndex, SpanKind } from './spans.ts';
+import { OpFlag } from './fuse-proto.ts';
 
 export interface AliasGroup {
   /** On-disk inode number from evidence (a reply's st_ino, the INODE prefix); null when unknown or when the evidence disagrees. */
@@ -45,6 +47,17 @@ export interface Summary {
     hits: number; misses: number; upserts: number; invalidations: number;
     absent: number; upsertsRejected: number; invalsByReason: Record<string, number>; dropsByReason: Record<string, number>;
   };
+  /**
+   * iomap steps (iomap_begin → its end, spans.ts) and ioends. `stepNsTotal` sums the steps whose
+   * both ends the trace shows (`stepsUnended`: the others, in no total); writeback steps (opflags WRITEBACK)
+   * are counted apart because no tracepoint marks where a writeback mapping stops being used
+   * (iomap_writepages keeps it in its context): their "duration" runs to the next closer.
+   */
+  iomap: {
+    steps: number; stepsUnended: number; stepNsTotal: number;
+    writebackSteps: number; writebackStepsUnended: number; writebackStepNsTotal: number;
+    ioends: number; ioendsSent: number;
+  };
   diagnostics: { count: number; first: string[] };
   /** Per-run accounting: upcalls per MiB, cache hit rate, unwritten conversions, lock waits, throughput. */
   accounting: Accounting;
@@ -70,6 +83,8 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const forkAbsent = store.col('forkAbsent');
   const rejected = store.col('rejected');
   const lockC = lockCols(store);
+  const sent = store.col('sent');
+  const iomap: Summary['iomap'] = { steps: 0, stepsUnended: 0, stepNsTotal: 0, writebackSteps: 0, writebackStepsUnended: 0, writebackStepNsTotal: 0, ioends: 0, ioendsSent: 0 };
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row]!;
@@ -116,6 +131,10 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         }
         break;
       }
+      case K.iomap_ioend:
+        iomap.ioends++;
+        if (sent[row]) iomap.ioendsSent++;
+        break;
       case K.diag:
         diagCount++;
         if (diagFirst.length < FIRST_DIAGS) {
@@ -142,6 +161,27 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     if (s) s.unfinished++;
   }
 
+  // Step durations: the spans' pairing (what the views draw), over a complete trace.
+  const spans = new SpanIndex();
+  spans.update(store);
+  spans.markComplete();
+  const opflags = store.fieldCol('opflags');
+  for (let id = 0; id < spans.count; id++) {
+    if (spans.kind.data[id] !== SpanKind.iomap) continue;
+    const writeback = opflags[spans.beginRow.data[id]!]! >= OpFlag.WRITEBACK;
+    const ended = spans.hasDuration(id);
+    const durNs = ended ? spans.endNs.data[id]! - spans.startNs.data[id]! : 0;
+    if (writeback) {
+      iomap.writebackSteps++;
+      iomap.writebackStepNsTotal += durNs;
+      if (!ended) iomap.writebackStepsUnended++;
+    } else {
+      iomap.steps++;
+      iomap.stepNsTotal += durNs;
+      if (!ended) iomap.stepsUnended++;
+    }
+  }
+
   // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2), by
   // evidence only (derive/aliases.ts: the same real ino, or a LINK).
   const aliases = new AliasIndex();
@@ -156,6 +196,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     aliasGroups,
     locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
     cache,
+    iomap,
     diagnostics: { count: diagCount, first: diagFirst },
     accounting: accountRun(store, waits),
   };

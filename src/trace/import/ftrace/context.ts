@@ -42,6 +42,11 @@ export interface TaskState {
   /** nodeid/ino of this task's open fuse_iomap_begin (0: none), for a bad_data line. */
   beginNodeId: NodeId;
   beginIno: Ino;
+  /**
+   * The task's open fuse_iomap_begin step, until its end shows: the loop's next iomap_iter
+   * (systems/iomap.ts), begin_error, end, end_error or the file op's `_end`.
+   */
+  fuseStep: (IomapStepOpen & { nodeId: NodeId }) | undefined;
   /** Why the kernel would invalidate now: set by the task's last series file operation. */
   invalReason: InvalReason;
   /** Reason for the fuse_iomap_cache_remove lines that follow (null: none pending). */
@@ -63,7 +68,7 @@ export function newTaskState(name: string): TaskState {
   return {
     name: asTaskId(name), inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
     iomapDio: undefined, dupFrom: undefined,
-    beginNodeId: NO_NODE_ID, beginIno: UNKNOWN_INO, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
+    beginNodeId: NO_NODE_ID, beginIno: UNKNOWN_INO, fuseStep: undefined, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
   };
 }
 

@@ -144,7 +144,11 @@ function fileOp(tp: string, tail: Tail, cacheInternal = false): TracepointHandle
         }
       }
     }
-    if (endsStep) ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
+    if (endsStep) {
+      ts.beginNodeId = NO_NODE_ID;
+      ts.beginIno = UNKNOWN_INO;
+      ts.fuseStep = undefined;
+    }
     emitFsOp(ctx, name, fsDev, nodeId, ino, posBytes, lenBytes, processedBytes, error, mapAddr);
   };
 }
@@ -301,6 +305,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     s.fuseIomapInodes.add(inodeKey(fsDev, ino));
     ts.beginNodeId = nodeId;
     ts.beginIno = ino;
+    ts.fuseStep = { fsDev, ino, nodeId, posBytes, lenBytes };
     ctx.emit({ kind: 'iomap_begin', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, opflags, posBytes, lenBytes, fsDev });
   },
   fuse_iomap_begin_error(ctx, c, s) {
@@ -310,7 +315,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     c.paren('opflags');
     const { posBytes, lenBytes } = range(c);
     const error = c.num('err');
-    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO; ts.fuseStep = undefined;
     ctx.emit({ kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, posBytes, lenBytes, processedBytes: 0, error });
   },
   fuse_iomap_read_map: iomapMap,
@@ -324,7 +329,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     const { posBytes, lenBytes } = range(c);
     const writtenBytes = c.num('written');
     const m = map(ctx, c, '');
-    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO; ts.fuseStep = undefined;
     ctx.emit({ kind: 'iomap_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, opflags, posBytes, lenBytes, writtenBytes, ...m });
   },
   fuse_iomap_end_error(ctx, c, s) {
@@ -335,7 +340,7 @@ const handlers: Record<string, TracepointHandler<FuseState>> = {
     const { posBytes, lenBytes } = range(c);
     const processedBytes = c.num('written');
     const error = c.num('error');
-    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO;
+    ts.beginNodeId = NO_NODE_ID; ts.beginIno = UNKNOWN_INO; ts.fuseStep = undefined;
     ctx.emit({ kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId, ino, posBytes, lenBytes, processedBytes, error });
   },
   fuse_iomap_ioend(ctx, c, s) {

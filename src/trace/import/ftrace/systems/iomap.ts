@@ -11,7 +11,8 @@
 // (XFS takes its ILOCK inside ->iomap_begin) do not settle it.
 // FUSE inodes that use the fuse-iomap series (SharedState.fuseIomapInodes, filled by the `fuse`
 // system) have their steps from fuse_iomap_begin and their mappings from the reply: their
-// iomap_iter stays an instant and their dstmap/srcmap become `fs_op`s (no second mapping row).
+// iomap_iter stays an instant (after ending the task's open fuse step, as the loop's next call)
+// and their dstmap/srcmap become `fs_op`s (no second mapping row).
 import { NULL_ADDR, OpFlag, mapFlagStrings, parseFlags } from '../../../fuse-proto.ts';
 import type { TraceEvent } from '../../../schema.ts';
 import { inodeKey, type SharedState, type TracepointContext, type TracepointSystem } from '../context.ts';
@@ -177,6 +178,16 @@ function iter(ctx: TracepointContext, c: Cursor, s: IomapState): void {
   const text = c.text();
   const held: TraceEvent = { kind: 'instant', tsNs: ctx.tsNs, task: ctx.task, name: ctx.name, text };
   if (isFuseIomap(s, fsDev, ino)) {
+    // The loop's next call ends the task's open fuse_iomap_begin step (fs/iomap/iter.c traces it
+    // before ->iomap_end, so before fuse_iomap_end): processed = how far pos advanced.
+    const step = ts.fuseStep;
+    if (step !== undefined && step.fsDev === fsDev && step.ino === ino) {
+      ts.fuseStep = undefined;
+      ctx.emit({
+        kind: 'iomap_iter_end', tsNs: ctx.tsNs, task: ctx.task, nodeId: step.nodeId, ino, posBytes: step.posBytes,
+        lenBytes: step.lenBytes, processedBytes: posBytes >= step.posBytes ? posBytes - step.posBytes : 0, error: result < 0 ? result : 0,
+      });
+    }
     ts.iomapIter = undefined;
     ctx.emit(held);
     return;
