@@ -13,7 +13,7 @@ import { diffStats, traceStats } from '../src/trace/compare.ts';
 import { load } from '../server/commands/load.ts';
 
 let rows: CalibrationRow[];
-// The runs take about a second on an idle core; a busy machine can pass vitest's 10 s hook default.
+// The runs take 1–3 s of CPU (JIT warm-up included); on a busy machine they can pass vitest's 10 s hook default.
 beforeAll(() => { rows = calibrationRows(); }, 60_000);
 
 describe('calibration', () => {
