@@ -11,6 +11,11 @@
 //   every fuse scenario with buffered writeback changed; direct-write-only runs and ext4 kept theirs.
 // - issue #15 item 3c (branch s15-shapes): the mount sends FUSE_INIT (and IOMAP_CONFIG at v6/v7)
 //   before the workload starts — every fuse run changed; the ext4 baselines kept theirs.
+// - issue #15 items 1–2 (branch s15-enable, after enablement.test.ts passed): hardlink-alias-race
+//   is now RFC v5 (seed 11 and the ino-policy variant changed); at v6 its per-path hardlinked file
+//   gets no FUSE_ATTR_IOMAP and runs classic FUSE_READ/FUSE_WRITE ('hardlink-alias-race v6'
+//   changed); new hardlink-alias-race-v7; the catalogue hash moved (new scenario, v7 on -fixed,
+//   classic cost knobs). Every other run kept its hash.
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -52,7 +57,8 @@ CASES.push(['rwsem-contention bad mappings', { ...SCENARIOS['rwsem-contention']!
 CASES.push(['cache-hit-miss small cache', { ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, { seed: 2 }]);
 
 const EXPECTED: Record<string, string> = {
-  'hardlink-alias-race seed 11': 'f2635c866113b52e',
+  'hardlink-alias-race seed 11': '13e9c2c46d7e0a7e',
+  'hardlink-alias-race-v7 seed 11': '802548d5e0f13a5c',
   'hardlink-alias-fixed seed 11': '3d5121d6931c2168',
   'streaming-buffered seed 11': '4e605c967dd0a57e',
   'streaming-dio seed 11': '4a3e6edfc344f681',
@@ -75,14 +81,14 @@ const EXPECTED: Record<string, string> = {
   'cache-hit-miss v3': '8a969760d5869c44',
   'rwsem-contention v3': 'cdcc0e5e41df7693',
   'streaming-dio v3': '4ad52079029f14f2',
-  'hardlink-alias-race v6': 'f3af687df48230c7',
+  'hardlink-alias-race v6': 'df7fd14660aeabf9',
   'cache-hit-miss v6': '5e3291bcf0a84c3c',
   'rwsem-contention v6': 'e1bbb62cd045419c',
   'streaming-dio v6': '533f782346c3beac',
-  'hardlink-alias-race ino policy': '49bf986d23541385',
+  'hardlink-alias-race ino policy': '5ba544b019957433',
   'rwsem-contention bad mappings': '0c81e80fb4ab971a',
   'cache-hit-miss small cache': 'ee96c1def2086e09',
-  catalogue: 'cb3c08fc3f409a92',
+  catalogue: '6fd9db6724187164',
 };
 
 describe('golden event streams (pure-refactor guard)', () => {
