@@ -51,6 +51,7 @@ export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: Th
       case 'fallocate': ret = yield* kernel.fallocate(proc, file, 0, posBytes, op.lenBytes); break;
       case 'punch': ret = yield* kernel.fallocate(proc, file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, posBytes, op.lenBytes); break;
       case 'copy': ret = yield* kernel.copyFileRange(proc, file, copyTargets.get(op.toPath!)!, posBytes, op.lenBytes); break;
+      case 'link': ret = yield* kernel.link(proc, spec.path, op.toPath!); break;
       case 'open_trunc': {
         const f = yield* kernel.open(proc, spec.path, O_RDWR | O_TRUNC);
         ret = typeof f === 'number' ? f : 0;

@@ -7,7 +7,7 @@ import { asIno, asNodeId, type Ino, type NodeId } from '../../src/trace/ids.ts';
 
 export const ENTRY_OUT_BYTES = 128;
 /** FUSE_ATTR_ATOMIC per revision (§1.10): 1<<3 in v4–v6, 1<<4 in v7; RFC v1 and v3 had none. */
-export const ATTR_ATOMIC: Record<ProtocolRevision, number> = { 'rfc-v1': 0, v3: 0, v6: 1 << 3, v7: 1 << 4 };
+export const ATTR_ATOMIC: Record<ProtocolRevision, number> = { 'rfc-v1': 0, v3: 0, v5: 1 << 3, v6: 1 << 3, v7: 1 << 4 };
 /** fuse_read_in / fuse_write_in: fh u64, offset u64, size u32, flags u32, lock_owner u64, flags u32, padding u32. */
 export const READ_WRITE_IN_BYTES = 40;
 const ATTR_AT = 40;
@@ -269,6 +269,8 @@ export interface InitMsg {
   minor: number;
   flags: number;
   flags2: number;
+  /** fuse_init_out.max_write (u32 @20; replies only): the largest FUSE_WRITE payload the server takes. */
+  maxWriteBytes?: number;
 }
 /** fuse_init_in: major @0, minor @4, max_readahead @8, flags @12, flags2 @16, unused[11]. */
 export function writeInitIn(dv: DataView, at: number, m: InitMsg): void {
@@ -289,12 +291,16 @@ export function writeInitOut(dv: DataView, at: number, m: InitMsg): void {
   dv.setUint32(at, m.major, true);
   dv.setUint32(at + 4, m.minor, true);
   dv.setUint32(at + 12, m.flags, true);
+  dv.setUint32(at + 20, m.maxWriteBytes ?? 0, true);
   dv.setUint32(at + 32, m.flags2, true);
 }
 export function readInitOut(body: Uint8Array): InitMsg {
   if (body.byteLength < INIT_OUT_BYTES) throw new FuseDecodeError(`FUSE_INIT reply: need ${INIT_OUT_BYTES} bytes, have ${body.byteLength}`);
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  return { major: dv.getUint32(0, true), minor: dv.getUint32(4, true), flags: dv.getUint32(12, true), flags2: dv.getUint32(32, true) };
+  return {
+    major: dv.getUint32(0, true), minor: dv.getUint32(4, true), flags: dv.getUint32(12, true), flags2: dv.getUint32(32, true),
+    maxWriteBytes: dv.getUint32(20, true),
+  };
 }
 
 /** FUSE_IOMAP_CONFIG_* bits (§1.5): which config_out fields are valid. */
@@ -347,4 +353,38 @@ export function readIomapConfigOut(body: Uint8Array): IomapConfigOut {
     flags: Number(dv.getBigUint64(0, true)), blockBytes: dv.getUint32(60, true), maxBytes: Number(dv.getBigInt64(88, true)),
     cacheMaxBytes: body.byteLength >= IOMAP_CONFIG_OUT_BYTES_V7 ? dv.getUint32(96, true) : 0,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The classic (non-iomap) data path and link(2): upstream include/uapi/linux/fuse.h layouts.
+
+/** fuse_read_in: fh u64 @0, offset u64 @8, size u32 @16, read_flags u32 @20, lock_owner u64 @24, flags u32 @32, padding u32 @36. */
+export const READ_IN_BYTES = 40;
+/** fuse_write_in: fh u64 @0, offset u64 @8, size u32 @16, write_flags u32 @20, lock_owner u64 @24, flags u32 @32, padding u32 @36; the data follows. */
+export const WRITE_IN_BYTES = 40;
+/** fuse_write_in.write_flags: the write comes from the page cache (buffered), not O_DIRECT. */
+export const FUSE_WRITE_CACHE = 1 << 0;
+/** fuse_link_in: oldnodeid u64; the new name (NUL-terminated) follows. Sent with nodeid = the new parent directory. */
+export const LINK_IN_BYTES = 8;
+/** FUSE_DEFAULT_MAX_PAGES_PER_REQ: without FUSE_MAX_PAGES in INIT (the sim does not offer it) a request carries at most 32 pages. */
+export const FUSE_DEFAULT_MAX_PAGES = 32;
+/** The kernel never uses a max_write below 4096 (fuse_init's max_t). */
+export const FUSE_MIN_MAX_WRITE = 4096;
+
+interface RwIn { posBytes: number; sizeBytes: number; flags: number }
+/** fuse_read_in / fuse_write_in share offset @8, size @16 and read_flags/write_flags @20. */
+export function writeRwIn(dv: DataView, at: number, posBytes: number, sizeBytes: number, flags: number): void {
+  dv.setBigUint64(at + 8, BigInt(posBytes), true);
+  dv.setUint32(at + 16, sizeBytes, true);
+  dv.setUint32(at + 20, flags, true);
+}
+export function readRwIn(body: Uint8Array, what: 'fuse_read_in' | 'fuse_write_in'): RwIn {
+  if (body.byteLength < READ_IN_BYTES) throw new FuseDecodeError(`${what}: expected ${READ_IN_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { posBytes: Number(dv.getBigUint64(8, true)), sizeBytes: dv.getUint32(16, true), flags: dv.getUint32(20, true) };
+}
+export function readLinkIn(body: Uint8Array): { oldNodeId: NodeId; name: string } {
+  if (body.byteLength < LINK_IN_BYTES + 1) throw new FuseDecodeError(`fuse_link_in: expected ${LINK_IN_BYTES} bytes and a name, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { oldNodeId: asNodeId(Number(dv.getBigUint64(0, true))), name: readLookupName(body.subarray(LINK_IN_BYTES)) };
 }

@@ -230,8 +230,8 @@ export function parseFlags(
 // Protocol revisions. The series renumbered notify codes and resized structs between postings
 // (§0, §1.3); the simulator takes the revision as a setting and decoders must pin one.
 
-export type ProtocolRevision = 'rfc-v1' | 'v3' | 'v6' | 'v7';
-export const PROTOCOL_REVISIONS: readonly ProtocolRevision[] = ['rfc-v1', 'v3', 'v6', 'v7'];
+export type ProtocolRevision = 'rfc-v1' | 'v3' | 'v5' | 'v6' | 'v7';
+export const PROTOCOL_REVISIONS: readonly ProtocolRevision[] = ['rfc-v1', 'v3', 'v5', 'v6', 'v7'];
 
 export interface RevisionTraits {
   /** Kernel mapping cache + RETRY_CACHE replies exist (v3+). */
@@ -245,6 +245,36 @@ export interface RevisionTraits {
   ioendInBytes: number;
   /** v7 replies to IOEND with fuse_iomap_ioend_out {u64 newsize}. */
   ioendHasReply: boolean;
+  /**
+   * fuse_attr.flags bits that must all be set for the kernel to put a regular file on the iomap
+   * path when it instantiates the inode (§1.10); null = no per-inode switch (RFC v1: every regular
+   * file of an iomap connection).
+   */
+  attrIomapBits: number | null;
+  /**
+   * libfuse's high-level (path) API refuses link() of an iomap file with EPERM and enables iomap
+   * only for st_nlink < 2 (fuse_fs_can_enable_iomap; v6 patch "libfuse: don't allow hardlinking
+   * of iomap files", §5.4).
+   */
+  pathApiSingleLinkIomap: boolean;
+}
+
+/**
+ * fuse_attr.flags bits of the series (§1.10). The values moved: v3 had IOMAP_DIRECTIO 1<<2 and
+ * IOMAP_FILEIO 1<<3; v4–v6 FUSE_ATTR_IOMAP 1<<2; v7 added FUSE_ATTR_EXCLUSIVE at 1<<2 and moved
+ * FUSE_ATTR_IOMAP to 1<<3 (ignored unless EXCLUSIVE is also set).
+ */
+export const AttrFlag = {
+  V3_IOMAP_DIRECTIO: 1 << 2,
+  V3_IOMAP_FILEIO: 1 << 3,
+  V4_IOMAP: 1 << 2,
+  V7_EXCLUSIVE: 1 << 2,
+  V7_IOMAP: 1 << 3,
+} as const;
+
+/** Does an entry/attr reply's fuse_attr.flags put a regular file on the iomap path at this revision? */
+export function attrEnablesIomap(rev: RevisionTraits, attrFlags: number): boolean {
+  return rev.attrIomapBits === null || (attrFlags & rev.attrIomapBits) === rev.attrIomapBits;
 }
 
 export const REVISIONS: Record<ProtocolRevision, RevisionTraits> = {
@@ -252,21 +282,33 @@ export const REVISIONS: Record<ProtocolRevision, RevisionTraits> = {
     hasMappingCache: false, hasValidityCookies: false,
     notifyUpsert: null, notifyInval: null, notifyDevInval: null,
     ioendInBytes: 40, ioendHasReply: false,
+    attrIomapBits: null, pathApiSingleLinkIomap: false,
   },
   v3: {
     hasMappingCache: true, hasValidityCookies: true,
     notifyUpsert: 9, notifyInval: 10, notifyDevInval: null,
     ioendInBytes: 40, ioendHasReply: false,
+    // The sim treats a v3 file as iomap only with both bits (direct and file IO); one alone is not modelled.
+    attrIomapBits: AttrFlag.V3_IOMAP_DIRECTIO | AttrFlag.V3_IOMAP_FILEIO, pathApiSingleLinkIomap: false,
+  },
+  // RFC v5 (as v4): notify codes 10/11 (DEV_INVAL 9), 40-byte ioend, per-inode FUSE_ATTR_IOMAP (§1.3, §1.10).
+  v5: {
+    hasMappingCache: true, hasValidityCookies: true,
+    notifyUpsert: 10, notifyInval: 11, notifyDevInval: 9,
+    ioendInBytes: 40, ioendHasReply: false,
+    attrIomapBits: AttrFlag.V4_IOMAP, pathApiSingleLinkIomap: false,
   },
   v6: {
     hasMappingCache: true, hasValidityCookies: true,
     notifyUpsert: 100, notifyInval: 101, notifyDevInval: 99,
     ioendInBytes: 40, ioendHasReply: false,
+    attrIomapBits: AttrFlag.V4_IOMAP, pathApiSingleLinkIomap: true,
   },
   v7: {
     hasMappingCache: true, hasValidityCookies: true,
     notifyUpsert: 100, notifyInval: 101, notifyDevInval: 99,
     ioendInBytes: 48, ioendHasReply: true,
+    attrIomapBits: AttrFlag.V7_EXCLUSIVE | AttrFlag.V7_IOMAP, pathApiSingleLinkIomap: true,
   },
 };
 

@@ -15,6 +15,11 @@ export interface FuseInode {
   path: string;
   nlookup: number;
   isDir: boolean;
+  /**
+   * FUSE_I_IOMAP: decided once, when the inode is instantiated, from the entry reply's
+   * fuse_attr.flags (§1.10); false = the classic FUSE_READ/FUSE_WRITE data path (classic-io.ts).
+   */
+  readonly iomap: boolean;
   /** In-memory size (i_size). */
   iSizeBytes: number;
   /** The kernel's idea of the on-disk size; decides APPEND on ioends (§1.5). */
@@ -37,9 +42,9 @@ export interface OpenFile {
 }
 
 /** A fresh fuse_inode from an entry reply: clean, unlocked, no mapping cache yet. */
-export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number): FuseInode {
+export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number, iomap = true): FuseInode {
   return {
-    nodeId, ino, path, nlookup: 0, isDir, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
+    nodeId, ino, path, nlookup: 0, isDir, iomap, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
     iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null, atomicWrites: false,
   };
 }

@@ -12,7 +12,7 @@
 // (inode.ts). Timed sleeps read `{ const ns = …; if (!this.sched.advanceIfNext(ns)) yield ns; }`:
 // the clock moves in place when this task would be resumed next anyway (see clock.ts).
 
-import { CACHE_DEFAULT_MAX_BYTES, Opcode, REVISIONS, type ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
+import { CACHE_DEFAULT_MAX_BYTES, Opcode, REVISIONS, attrEnablesIomap, type ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
 import {
   ATTR_ATOMIC, FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_IN_BYTES, IOMAP_CONFIG_IN_BYTES, IomapConfig,
   readInitOut, readIomapConfigOut, writeInitIn, writeIomapConfigIn,
@@ -21,6 +21,7 @@ import type { Proc, ProcStep } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import type { DevFuse } from '../dev-fuse.ts';
 import { CacheOps } from './cache-ops.ts';
+import { ClassicIo } from './classic-io.ts';
 import type { FuseInode } from './inode.ts';
 import { IomapIter } from './iomap-iter.ts';
 import { InodeLocks } from './locks.ts';
@@ -37,6 +38,7 @@ import { NO_NODE_ID, type NodeId } from '../../../src/trace/ids.ts';
  */
 const CONFIG_FLAGS_SENT: Record<ProtocolRevision, number> = {
   'rfc-v1': 0, v3: 0,
+  v5: IomapConfig.SID | IomapConfig.UUID | IomapConfig.BLOCKSIZE | IomapConfig.MAX_LINKS | IomapConfig.TIME | IomapConfig.MAXBYTES,
   v6: IomapConfig.SID | IomapConfig.UUID | IomapConfig.BLOCKSIZE | IomapConfig.MAX_LINKS | IomapConfig.TIME | IomapConfig.MAXBYTES,
   v7: IomapConfig.SID | IomapConfig.UUID | IomapConfig.BLOCKSIZE | IomapConfig.MAX_LINKS | IomapConfig.TIME | IomapConfig.MAXBYTES | IomapConfig.CACHE_MAXBYTES,
 };
@@ -70,6 +72,9 @@ export class KernelModel {
   private readonly transport: FuseTransport;
   private readonly cache: CacheOps;
   private readonly cfg: KernelConfig;
+  private readonly classic: ClassicIo;
+  /** The INIT reply accepted FUSE_IOMAP: without it no file gets iomap (§1.10). */
+  private iomapConn = false;
 
   constructor(core: SimCore, dev: DevFuse, cfg: KernelConfig) {
     const rev = REVISIONS[cfg.revision];
@@ -82,9 +87,12 @@ export class KernelModel {
     // The cache starts at the kernel default; a v7 IOMAP_CONFIG reply may resize it (mount below).
     const cache = (this.cache = new CacheOps(core, this.inodes, { blockBytes, maxBytes, registeredDevs, cacheMaxBytes: CACHE_DEFAULT_MAX_BYTES, rev }));
     const iter = new IomapIter(core, transport, oracle, { blockBytes, maxBytes, registeredDevs, checkCookies });
-    const wb = (this.wb = new Writeback(core, this.inodes, { transport, iter, cache, oracle }, { checkCookies, rev }));
-    this.vfs = new Vfs(core, this.inodes, { transport, locks: new InodeLocks(core), iter, wb, cache, oracle }, {
-      rootNodeId: cfg.rootNodeId, blockBytes, maxBytes, local: cfg.local, attrAtomicBit: ATTR_ATOMIC[cfg.revision],
+    const classic = (this.classic = new ClassicIo(core, transport));
+    const wb = (this.wb = new Writeback(core, this.inodes, { transport, iter, cache, oracle, classic }, { checkCookies, rev }));
+    // Per-inode enablement at instantiation (§1.10). The ext4 baseline is iomap throughout.
+    const iomapFor = cfg.local !== null ? () => true : (attrFlags: number) => this.iomapConn && attrEnablesIomap(rev, attrFlags);
+    this.vfs = new Vfs(core, this.inodes, { transport, locks: new InodeLocks(core), iter, wb, cache, oracle, classic }, {
+      rootNodeId: cfg.rootNodeId, blockBytes, maxBytes, local: cfg.local, iomapFor, attrAtomicBit: ATTR_ATOMIC[cfg.revision],
     });
     dev.onNotify = (bytes, task) => cache.handleNotify(bytes, task);
   }
@@ -97,7 +105,11 @@ export class KernelModel {
   *mount(proc: Proc): ProcStep<void> {
     const init = { major: FUSE_MAJOR, minor: FUSE_MINOR_IOMAP, flags: FUSE_INIT_EXT, flags2: FUSE_IOMAP_FLAGS2 };
     const r = yield* this.transport.request(proc, Opcode.INIT, NO_NODE_ID, INIT_IN_BYTES, (dv, at) => writeInitIn(dv, at, init));
-    if (r.error !== 0 || (readInitOut(r.body).flags2 & FUSE_IOMAP_FLAGS2) === 0) return;
+    if (r.error !== 0) return;
+    const initOut = readInitOut(r.body);
+    this.classic.configureMaxWrite(initOut.maxWriteBytes ?? 0);
+    if ((initOut.flags2 & FUSE_IOMAP_FLAGS2) === 0) return;
+    this.iomapConn = true;
     const flags = CONFIG_FLAGS_SENT[this.cfg.revision];
     if (flags === 0) return;
     const cin = { flags, maxBytes: this.cfg.maxBytes, cacheMaxBytes: this.cfg.revision === 'v7' ? CACHE_DEFAULT_MAX_BYTES : 0 };

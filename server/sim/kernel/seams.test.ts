@@ -55,6 +55,7 @@ describe('Writeback.ioend through stub transport, cache and oracle (v7)', () => 
       iter: { *mapBegin() { throw new Error('not used'); }, iterEnd() { throw new Error('not used'); } },
       cache: { invalidateRange: (_t: string, _i: FuseInode, s: number, e: number, why: string) => { invalidated.push([s, e, why]); } },
       oracle: { changeBegin: (ino: number) => { changes.push(`begin ${ino}`); }, changeEnd: (ino: number) => { changes.push(`end ${ino}`); }, noteStaleUse: () => false },
+      classic: { *writeback() { throw new Error('not used'); } },
     }, { checkCookies: true, rev: REVISIONS.v7 });
     return { core, wb, inode, sent, invalidated, changes };
   }

@@ -1,18 +1,21 @@
 // The VFS entry points of the kernel model: path lookup (dcache + FUSE_LOOKUP, instantiating a
 // fuse_inode per nodeid) and the syscalls app threads make — open, pread/pwrite, mmap write
-// fault, fsync, ftruncate, fallocate, copy_file_range — each with the locks §6 gives it, driving
-// the iomap iteration (iomap-iter.ts), writeback and ioends (writeback.ts) and the kernel's own
-// cache invalidations (cache-ops.ts). Each syscall is traced as app_op_begin/app_op_end.
+// fault, fsync, ftruncate, fallocate, copy_file_range, link — each with the locks §6 gives it,
+// driving the iomap iteration (iomap-iter.ts), writeback and ioends (writeback.ts) and the
+// kernel's own cache invalidations (cache-ops.ts); a file the server did not enable iomap for
+// takes the classic FUSE_READ/FUSE_WRITE path instead (classic-io.ts). Each syscall is traced as
+// app_op_begin/app_op_end.
 
 import { Errno, IoendFlag, NULL_ADDR, Opcode } from '../../../src/trace/fuse-proto.ts';
 import type { AppOp } from '../../../src/trace/schema.ts';
 import type { Proc, ProcStep, Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import {
-  COPY_FILE_RANGE_IN_BYTES, FALLOCATE_IN_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FSYNC_IN_BYTES, O_DIRECT,
+  COPY_FILE_RANGE_IN_BYTES, FALLOCATE_IN_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FSYNC_IN_BYTES, LINK_IN_BYTES, O_DIRECT,
   O_TRUNC, SETATTR_IN_BYTES, lookupBodyBytes, readEntryOut, writeCopyRangeIn, writeFallocateIn, writeSetattrSize,
 } from '../proto.ts';
 import type { CacheOps } from './cache-ops.ts';
+import type { ClassicIo } from './classic-io.ts';
 import { newFuseInode, type FuseInode, type OpenFile } from './inode.ts';
 import { IterKind, type IomapIter, type IterResult } from './iomap-iter.ts';
 import type { InodeLocks } from './locks.ts';
@@ -32,6 +35,8 @@ interface VfsConfig {
   local: Pick<LocalBackend, 'isWrittenRange'> | null;
   /** The revision's FUSE_ATTR_ATOMIC bit (0 = none). */
   attrAtomicBit: number;
+  /** Does an entry reply's fuse_attr.flags put a regular file on iomap (connection + revision rule, §1.10)? */
+  iomapFor: (attrFlags: number) => boolean;
 }
 
 interface VfsDeps {
@@ -41,10 +46,11 @@ interface VfsDeps {
   wb: Pick<Writeback, 'flushRange' | 'ioend'>;
   cache: Pick<CacheOps, 'invalidateRange'>;
   oracle: Pick<MappingOracle, 'changeBegin' | 'changeEnd'>;
+  classic: Pick<ClassicIo, 'read' | 'write'>;
 }
 
 /** The syscalls app threads make (app.ts). */
-export type Syscalls = Pick<Vfs, 'open' | 'pio' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'copyFileRange'>;
+export type Syscalls = Pick<Vfs, 'open' | 'pio' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'copyFileRange' | 'link'>;
 
 export class Vfs {
   /** dcache: path → nodeid. Entries never expire (entry_valid is "forever" in the sim). */
@@ -57,6 +63,7 @@ export class Vfs {
   private readonly wb: VfsDeps['wb'];
   private readonly cache: VfsDeps['cache'];
   private readonly oracle: VfsDeps['oracle'];
+  private readonly classic: VfsDeps['classic'];
 
   /** `inodes`: the fuse_inode table, filled by lookups here and read by writeback and notifications. */
   constructor(private readonly core: SimCore, private readonly inodes: Map<NodeId, FuseInode>, deps: VfsDeps, private readonly cfg: VfsConfig) {
@@ -67,6 +74,7 @@ export class Vfs {
     this.wb = deps.wb;
     this.cache = deps.cache;
     this.oracle = deps.oracle;
+    this.classic = deps.classic;
   }
 
 
@@ -83,22 +91,69 @@ export class Vfs {
         new Uint8Array(dv.buffer, dv.byteOffset + at, nameBytes.byteLength).set(nameBytes);
       });
       if (res.error !== 0) return res.error;
-      const entry = readEntryOut(res.body);
-      const tsNs = this.core.sched.nowNs;
-      let inode = this.inodes.get(entry.nodeId);
-      if (!inode) {
-        inode = newFuseInode(entry.nodeId, entry.ino, soFar, (entry.mode & 0o170000) === 0o040000, entry.sizeBytes);
-        inode.atomicWrites = this.cfg.attrAtomicBit !== 0 && (entry.attrFlags & this.cfg.attrAtomicBit) !== 0;
-        this.inodes.set(entry.nodeId, inode);
-        this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar });
-      }
-      inode.nlookup++;
-      this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path: soFar, nlookup: inode.nlookup });
-      this.dcache.set(soFar, entry.nodeId);
-      nodeId = entry.nodeId;
+      nodeId = this.enter(proc, res.body, soFar).nodeId;
     }
     const inode = this.inodes.get(nodeId);
     return inode ?? -Errno.ENOENT; // the root has no fuse_inode in the sim: opening "/" is not a file op
+  }
+
+  /**
+   * An entry reply (LOOKUP, LINK) for `path`: fuse_iget — a new nodeid instantiates a fuse_inode,
+   * whose iomap state is decided now from fuse_attr.flags and kept (§1.10); then the lookup count
+   * and the dcache entry.
+   */
+  private enter(proc: Proc, body: Uint8Array, path: string): FuseInode {
+    const entry = readEntryOut(body);
+    const tsNs = this.core.sched.nowNs;
+    let inode = this.inodes.get(entry.nodeId);
+    if (!inode) {
+      const isDir = (entry.mode & 0o170000) === 0o040000;
+      const isReg = (entry.mode & 0o170000) === 0o100000;
+      inode = newFuseInode(entry.nodeId, entry.ino, path, isDir, entry.sizeBytes, isReg && this.cfg.iomapFor(entry.attrFlags));
+      inode.atomicWrites = inode.iomap && this.cfg.attrAtomicBit !== 0 && (entry.attrFlags & this.cfg.attrAtomicBit) !== 0;
+      this.inodes.set(entry.nodeId, inode);
+      this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path });
+    }
+    inode.nlookup++;
+    this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path, nlookup: inode.nlookup });
+    this.dcache.set(path, entry.nodeId);
+    return inode;
+  }
+
+  /**
+   * link(2) of `oldPath` as `newPath`: resolve both, lock the source inode (vfs_link takes its
+   * i_rwsem; the new parent's lock is not modelled), FUSE_LINK (fuse_link_in + name, sent to the
+   * new parent), and enter the reply's nodeid. Returns 0 or -errno (EPERM when a v6+ path-API
+   * server refuses to hardlink an iomap file, §5.4).
+   */
+  *link(proc: Proc, oldPath: string, newPath: string): ProcStep<number> {
+    this.appBegin(proc, 'link', oldPath, -1, 0, 0, 0);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    const ret = yield* this.linkInner(proc, oldPath, newPath);
+    this.appEnd(proc, 'link', -1, ret);
+    return ret;
+  }
+
+  private *linkInner(proc: Proc, oldPath: string, newPath: string): ProcStep<number> {
+    const src = yield* this.lookupPath(proc, oldPath);
+    if (typeof src === 'number') return src;
+    const cut = newPath.lastIndexOf('/');
+    const parentPath = newPath.slice(0, cut);
+    let dirNodeId = this.cfg.rootNodeId;
+    if (parentPath !== '') {
+      const dir = yield* this.lookupPath(proc, parentPath);
+      if (typeof dir === 'number') return dir;
+      dirNodeId = dir.nodeId;
+    }
+    const nameBytes = lookupBodyBytes(newPath.slice(cut + 1));
+    if (!this.locks.tryLock(proc, src, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, src, 'i_rwsem', 'W');
+    const r = yield* this.transport.request(proc, Opcode.LINK, dirNodeId, LINK_IN_BYTES + nameBytes.byteLength, (dv, at) => {
+      dv.setBigUint64(at, BigInt(src.nodeId), true);
+      new Uint8Array(dv.buffer, dv.byteOffset + at + LINK_IN_BYTES, nameBytes.byteLength).set(nameBytes);
+    });
+    if (r.error === 0) this.enter(proc, r.body, newPath);
+    this.locks.unlock(proc, src, 'i_rwsem', 'W');
+    return r.error;
   }
 
   /**
@@ -142,7 +197,17 @@ export class Vfs {
     const direct = (file.oflags & O_DIRECT) !== 0;
     const inode = file.inode;
     let ret: number;
-    if (!isWrite) {
+    if (!inode.iomap) {
+      // Classic fuse (fs/fuse/file.c, cached-IO path): reads take no i_rwsem (generic_file_read_iter);
+      // buffered and direct writes take it exclusive (fuse_cache_write_iter's inode_lock).
+      if (!isWrite) ret = yield* this.classic.read(proc, inode, direct, posBytes, lenBytes);
+      else {
+        if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'W');
+        if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
+        ret = yield* this.classic.write(proc, inode, direct, posBytes, lenBytes);
+        this.locks.unlock(proc, inode, 'i_rwsem', 'W');
+      }
+    } else if (!isWrite) {
       // Buffered and direct reads both take i_rwsem shared.
       if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'R')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'R');
       if (direct && !inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
@@ -200,6 +265,13 @@ export class Vfs {
     const pos = Math.floor(posBytes / B) * B;
     this.appBegin(proc, 'fault', file.path, file.fd, pos, B, file.oflags);
     { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    if (!inode.iomap) {
+      // Classic fuse_page_mkwrite: no i_rwsem or invalidate_lock; the page is dirtied and written back later with FUSE_WRITE.
+      const ret = pos >= inode.iSizeBytes ? -Errno.EINVAL : B;
+      if (ret > 0) inode.dirty.add(pos, B);
+      this.appEnd(proc, 'fault', file.fd, ret);
+      return ret;
+    }
     if (!this.locks.tryLock(proc, inode, 'invalidate_lock', 'R')) yield* this.locks.lockWait(proc, inode, 'invalidate_lock', 'R');
     let ret: number;
     if (pos >= inode.iSizeBytes) ret = -Errno.EINVAL; // SIGBUS in reality: the page is past EOF
@@ -244,7 +316,8 @@ export class Vfs {
     const B = this.cfg.blockBytes;
     let err = 0;
     if (sizeBytes < inode.iSizeBytes) {
-      if (sizeBytes % B !== 0) {
+      // Only iomap zeroes the partial block in the kernel; a classic fuse server does it itself.
+      if (sizeBytes % B !== 0 && inode.iomap) {
         const res = yield* this.iter.iterate(proc, inode, IterKind.Zero, sizeBytes, Math.min(inode.iSizeBytes, Math.ceil(sizeBytes / B) * B) - sizeBytes);
         err = res.error;
       }

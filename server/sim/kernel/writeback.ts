@@ -7,6 +7,7 @@ import { Errno, IoendFlag, MapFlag, MapType, NULL_ADDR, OpFlag, Opcode, writeIom
 import type { Proc, ProcStep, Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import type { CacheOps } from './cache-ops.ts';
+import type { ClassicIo } from './classic-io.ts';
 import type { FuseInode } from './inode.ts';
 import type { IomapIter } from './iomap-iter.ts';
 import type { MappingOracle } from './oracle.ts';
@@ -34,6 +35,7 @@ interface WritebackDeps {
   iter: Pick<IomapIter, 'mapBegin' | 'iterEnd'>;
   cache: Pick<CacheOps, 'invalidateRange'>;
   oracle: Pick<MappingOracle, 'changeBegin' | 'changeEnd' | 'noteStaleUse'>;
+  classic: Pick<ClassicIo, 'writeback'>;
 }
 
 export class Writeback {
@@ -44,6 +46,7 @@ export class Writeback {
   private readonly iter: WritebackDeps['iter'];
   private readonly cache: WritebackDeps['cache'];
   private readonly oracle: WritebackDeps['oracle'];
+  private readonly classic: WritebackDeps['classic'];
 
   constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<NodeId, FuseInode>, deps: WritebackDeps, private readonly cfg: WritebackConfig) {
     this.sched = core.sched;
@@ -51,6 +54,7 @@ export class Writeback {
     this.iter = deps.iter;
     this.cache = deps.cache;
     this.oracle = deps.oracle;
+    this.classic = deps.classic;
   }
 
   hasDirtyData(): boolean {
@@ -90,6 +94,7 @@ export class Writeback {
    * else BEGIN(WRITEBACK); the bio; then one ioend per mapping.
    */
   *writebackRange(proc: Proc, inode: FuseInode, startBytes: number, endBytes: number): ProcStep<void> {
+    if (!inode.iomap) return yield* this.classic.writeback(proc, inode, startBytes, endBytes); // FUSE_WRITE, no mapping, no ioend
     let pos = startBytes;
     let wbMap: IomapIo | null = null;
     let wbCookie = 0;

@@ -18,12 +18,16 @@ function scenario(s: Omit<ScenarioSpec, 'faults' | 'costs' | 'revision'> & Parti
   return { revision: 'v7', faults: {}, costs: DEFAULT_COSTS, ...s };
 }
 
+// The hardlinks exist before mount (made by mkfs/debugfs), so the server's first LOOKUP already
+// reports st_nlink 2.
 const hardlinkAliasRace = scenario({
   name: 'hardlink-alias-race',
+  // RFC v5: the last revision whose path-API fuse2fs still enabled iomap on a hardlinked file (v6
+  // added the st_nlink < 2 rule), so this is the broken locking model the series then fixed.
+  revision: 'v5',
   description:
-    'One ext4 inode reachable as /d1/file and /d2/link. Under the high-level (per-path) nodeid policy the kernel ' +
-    'builds two fuse_inodes, each with its own i_rwsem, so writer A and writer B hold "exclusive" locks on the ' +
-    'same file at once (fuse-iomap-domain.md §5.3). Switch policy to ino to see them serialise.',
+    'RFC v5, per-path: one ext4 inode reachable as /d1/file and /d2/link gets two nodeids, two fuse_inodes and ' +
+    'two i_rwsems on the iomap path, so writer A and writer B hold "exclusive" locks on the same file at once.',
   files: [{ path: '/d1/file', sizeBytes: 1 * MiB, prealloc: 'none', links: ['/d2/link'] }],
   threads: [
     { name: 'writerA', path: '/d1/file', thinkNs: 20 * US, ops: [op('write', false, 'random', 16 * KiB, 3), op('write', true, 'random', 16 * KiB, 1)] },
@@ -265,10 +269,22 @@ function ext4Baseline(base: ScenarioSpec): ScenarioSpec {
 
 export const SCENARIOS: Record<string, ScenarioSpec> = {
   'hardlink-alias-race': hardlinkAliasRace,
+  'hardlink-alias-race-v7': {
+    ...hardlinkAliasRace,
+    name: 'hardlink-alias-race-v7',
+    description:
+      'v7, per-path: the hardlinked file (st_nlink 2) gets no FUSE_ATTR_IOMAP, so both names run the classic ' +
+      'FUSE_READ/FUSE_WRITE path — still two nodeids with two i_rwsems, but no iomap upcalls or mapping cache, at ' +
+      'classic fuse2fs speed (compare hardlink-alias-fixed).',
+    revision: 'v7',
+  },
   'hardlink-alias-fixed': {
     ...hardlinkAliasRace,
     name: 'hardlink-alias-fixed',
-    description: 'The hardlink race with fuse4fs-style nodeids (nodeid = ino, root_nodeid=2): one fuse_inode, one i_rwsem; the writers serialise.',
+    description:
+      'v7, fuse4fs (policy ino, nodeid = inode number): the hardlinked file keeps iomap with one nodeid, one ' +
+      'fuse_inode and one i_rwsem, so the writers serialise.',
+    revision: 'v7',
     policy: 'ino',
   },
   'streaming-buffered': streamingBuffered,

@@ -35,9 +35,10 @@ export interface FileSpec {
  *   punch         fallocate(PUNCH_HOLE|KEEP_SIZE) of [offset, offset+len)
  *   copy          copy_file_range of [offset, offset+len) to the same offset of `toPath`
  *   open_trunc    open(path, O_TRUNC) and close: the file drops to size 0
+ *   link          link(path, toPath): a new hardlink (toPath is a new name whose directory exists)
  */
-export type OpKind = 'read' | 'write' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'punch' | 'copy' | 'open_trunc';
-export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'fault', 'fsync', 'truncate', 'fallocate', 'punch', 'copy', 'open_trunc'];
+export type OpKind = 'read' | 'write' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'punch' | 'copy' | 'open_trunc' | 'link';
+export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'fault', 'fsync', 'truncate', 'fallocate', 'punch', 'copy', 'open_trunc', 'link'];
 
 export interface OpSpec {
   kind: OpKind;
@@ -48,7 +49,7 @@ export interface OpSpec {
   weight: number;
   /** Offsets stay in [0, spanBytes); defaults to the file's size (or 64 MiB for empty files). */
   spanBytes?: number;
-  /** copy only: destination file (one of the scenario's paths). */
+  /** copy: destination file (one of the scenario's paths); link: the new name (not one of them). */
   toPath?: string;
   /** write only: RWF_ATOMIC (untorn) — direct and exactly one fs block (§2.4). */
   atomic?: boolean;
@@ -97,6 +98,10 @@ export interface CostModel {
   serverFsyncNs: number;
   /** FUSE_COPY_FILE_RANGE: fuse4fs copies through its own buffers (read + write per KiB). */
   serverCopyNsPerKiB: number;
+  /** Classic FUSE_READ / FUSE_WRITE (files without iomap): fixed part of the server's work. */
+  serverClassicIoNs: number;
+  /** Classic FUSE_READ / FUSE_WRITE: server work per KiB of data (fuse2fs's own block IO), on top of device time. */
+  serverClassicNsPerKiB: number;
   /** kernel-ext4 baseline: an extent-tree lookup in the kernel (no upcall). */
   ext4MapNs: number;
   /** kernel-ext4 baseline: a block allocation in the kernel. */
@@ -128,6 +133,10 @@ export const DEFAULT_COSTS: CostModel = {
   serverFallocNs: 30_000,
   serverFsyncNs: 40_000,
   serverCopyNsPerKiB: 600,
+  // Classic fuse2fs moves 60-90 MB/s streaming (e2fsprogs cover letter's "fuse2fs classic" row,
+  // §7): ~13 µs per KiB ≈ 75 MB/s, device time on top is small by comparison.
+  serverClassicIoNs: 6_000,
+  serverClassicNsPerKiB: 13_000,
   // The baseline's in-kernel costs: an extent lookup is ~1 µs, conversion a few µs of journalling.
   ext4MapNs: 1_000,
   ext4AllocNs: 4_000,
@@ -142,6 +151,8 @@ export interface FaultSpec {
    * device, PURE_OVERWRITE in the read slot, or a range that does not contain pos (§1.4).
    */
   badMappingEvery?: number;
+  /** v7 only: the server sets FUSE_ATTR_IOMAP without FUSE_ATTR_EXCLUSIVE (as a v6 server would); the kernel then ignores it (§1.10). */
+  iomapWithoutExclusive?: boolean;
 }
 
 export interface ScenarioSpec {

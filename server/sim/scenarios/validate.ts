@@ -134,7 +134,12 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
         if (!filePaths.has(toPath)) fail(`${op_}.toPath`, `${toPath} is not one of the files or links`);
         return { kind, direct, pattern, lenBytes, weight, spanBytes, toPath };
       }
-      if (x.toPath !== undefined) fail(`${op_}.toPath`, 'only copy ops have a destination');
+      if (kind === 'link') {
+        const toPath = absPath(x.toPath, `${op_}.toPath`);
+        if (filePaths.has(toPath)) fail(`${op_}.toPath`, `${toPath} already exists: a link needs a new name`);
+        return { kind, direct, pattern, lenBytes, weight, spanBytes, toPath };
+      }
+      if (x.toPath !== undefined) fail(`${op_}.toPath`, 'only copy and link ops have a destination');
       // Inline files: the inline buffer is the file's first block; buffered IO only (the sim does not model inline DIO).
       if (file.prealloc === 'inline') {
         if (kind !== 'read' && kind !== 'write') fail(`${op_}.kind`, `${path} is inline: only read and write ops`);
@@ -165,8 +170,9 @@ export function parseScenario(input: unknown, root = 'scenario'): ScenarioSpec {
   const faults: FaultSpec = {};
   if (o.faults !== undefined) {
     const f = obj(o.faults, `${root}.faults`);
-    onlyKeys(f, `${root}.faults`, ['badMappingEvery']);
+    onlyKeys(f, `${root}.faults`, ['badMappingEvery', 'iomapWithoutExclusive']);
     if (f.badMappingEvery !== undefined) faults.badMappingEvery = int(f.badMappingEvery, `${root}.faults.badMappingEvery`, 1);
+    if (f.iomapWithoutExclusive !== undefined) faults.iomapWithoutExclusive = bool(f.iomapWithoutExclusive, `${root}.faults.iomapWithoutExclusive`, false);
   }
 
   const costs: CostModel = { ...DEFAULT_COSTS };

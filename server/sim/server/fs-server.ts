@@ -12,7 +12,7 @@
 //   ino       low-level API as fuse4fs: nodeid = inode number, root_nodeid=2.
 
 import {
-  Errno, FuseDecodeError, IOMAP_BEGIN_OUT_BYTES, IOMAP_IOEND_OUT_BYTES, IoendFlag, MapFlag, MapType,
+  AttrFlag, Errno, FuseDecodeError, IOMAP_BEGIN_OUT_BYTES, IOMAP_IOEND_OUT_BYTES, IoendFlag, MapFlag, MapType,
   NULL_ADDR, OpFlag, Opcode, REVISIONS, UPSERT_MAPPINGS_OUT_BYTES, isWriteish, readIomapBeginIn, readIomapEndIn,
   readIomapIoendIn, writeIomapBeginOut, writeUpsertMappingsOut, type IomapIo, type ProtocolRevision,
 } from '../../../src/trace/fuse-proto.ts';
@@ -20,8 +20,8 @@ import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
   FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_OUT_BYTES, IOMAP_CONFIG_OUT_BYTES_V6, IOMAP_CONFIG_OUT_BYTES_V7,
-  ATTR_ATOMIC, IomapConfig, READ_WRITE_IN_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName, readSetattrIn,
-  writeEntryOut, writeInitOut, writeIomapConfigOut,
+  ATTR_ATOMIC, IomapConfig, READ_WRITE_IN_BYTES, WRITE_IN_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn,
+  readLinkIn, readLookupName, readRwIn, readSetattrIn, writeEntryOut, writeInitOut, writeIomapConfigOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy, ServerWrites } from '../scenarios/index.ts';
@@ -40,12 +40,10 @@ const FIRST_DATA_BLK = 256;
 const DEVICE_BLOCKS = 2 ** 28;
 /** Largest extent one IOMAP_BEGIN allocates (fuse2fs allocates per request, bounded). */
 const MAX_ALLOC_BLOCKS = 256;
-/** FUSE_ATTR_* bits that turn iomap on for a file, per revision (§1.10). */
-const ATTR_IOMAP_FLAGS: Record<ProtocolRevision, number> = {
-  'rfc-v1': 0, v3: (1 << 2) | (1 << 3), v6: 1 << 2, v7: (1 << 2) | (1 << 3),
-};
 /** A device id the server never registered (wrong-mapping fault injection). */
 const UNREGISTERED_DEV_ID = 9;
+/** max_write in the INIT reply: the largest FUSE_WRITE payload the server takes (classic data path). */
+const SERVER_MAX_WRITE_BYTES = 128 * 1024;
 
 interface SrvInode {
   ino: number;
@@ -62,7 +60,7 @@ interface SrvInode {
 }
 
 /** What a request cost the server, by kind of work (the kernel-ext4 baseline re-prices these). */
-type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy';
+type CostKind = 'lookup' | 'map' | 'alloc' | 'end' | 'ioend' | 'convert' | 'meta' | 'copy' | 'rw';
 
 interface HandleResult {
   /** In the handling thread's `send` buffer: valid until that thread handles its next request. */
@@ -131,6 +129,10 @@ export class FsServer {
         case Opcode.INIT: return this.init(h, body);
         case Opcode.IOMAP_CONFIG: return this.iomapConfig(h, body);
         case Opcode.LOOKUP: return this.lookup(h, body);
+        case Opcode.LINK: return this.linkReq(h, body);
+        // An inline iomap file's bytes move by FUSE_READ/WRITE too (no file handle, §2.3).
+        case Opcode.READ: return this.isInlineNode(h) ? this.inlineRead(h, body) : this.read(h, body);
+        case Opcode.WRITE: return this.isInlineNode(h) ? this.inlineWrite(h, body) : this.write(h, body);
         case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
         case Opcode.IOMAP_END: return this.iomapEnd(h, body);
         case Opcode.IOMAP_IOEND: return this.iomapIoend(h, body);
@@ -138,8 +140,6 @@ export class FsServer {
         case Opcode.FALLOCATE: return this.fallocate(h, body);
         case Opcode.FSYNC: return this.ok(h, this.cfg.costs.serverFsyncNs, 'meta');
         case Opcode.COPY_FILE_RANGE: return this.copyFileRange(h, body);
-        case Opcode.READ: return this.read(h, body);
-        case Opcode.WRITE: return this.write(h, body);
         default: return this.error(h, Errno.ENOSYS, this.cfg.costs.serverEndNs);
       }
     } catch (e) {
@@ -223,7 +223,10 @@ export class FsServer {
   private init(h: InHeader, body: Uint8Array): HandleResult {
     const req = readInitIn(body);
     const iomap = (req.flags & FUSE_INIT_EXT) !== 0 ? req.flags2 & FUSE_IOMAP_FLAGS2 : 0;
-    const out = { major: FUSE_MAJOR, minor: Math.min(req.minor, FUSE_MINOR_IOMAP), flags: req.flags & FUSE_INIT_EXT, flags2: iomap };
+    const out = {
+      major: FUSE_MAJOR, minor: Math.min(req.minor, FUSE_MINOR_IOMAP), flags: req.flags & FUSE_INIT_EXT, flags2: iomap,
+      maxWriteBytes: SERVER_MAX_WRITE_BYTES,
+    };
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, INIT_OUT_BYTES, (dv, at) => writeInitOut(dv, at, out));
     return { reply, costNs: this.costNs(this.cfg.costs.serverEndNs), costKind: 'meta', notify: null };
   }
@@ -260,6 +263,11 @@ export class FsServer {
     const name = readLookupName(body);
     const childIno = dir.entries!.get(name);
     if (childIno === undefined) return this.error(h, Errno.ENOENT, c.serverLookupNs);
+    return this.entryReply(h, name, childIno, c.serverLookupNs, 'lookup');
+  }
+
+  /** fuse_entry_out for `name` in the request's directory: the policy's nodeid, the inode's attrs and iomap bits. */
+  private entryReply(h: InHeader, name: string, childIno: number, baseNs: number, costKind: CostKind): HandleResult {
     const child = this.inodes.get(childIno)!;
     let nodeId: number;
     if (this.cfg.policy === 'ino') {
@@ -277,10 +285,116 @@ export class FsServer {
       // The server's own numbers become ids on the wire (in the 'ino' policy the nodeid is the ino).
       nodeId: asNodeId(nodeId), ino: asIno(childIno), sizeBytes: child.sizeBytes, nlink: child.nlink,
       mode: child.isDir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
-      attrFlags: child.isDir ? 0 : ATTR_IOMAP_FLAGS[this.cfg.revision] | (this.cfg.atomicWrites ? ATTR_ATOMIC[this.cfg.revision] : 0),
+      attrFlags: this.attrFlagsOf(child),
     };
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
-    return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notify: null };
+    return { reply, costNs: this.costNs(baseNs), costKind, notify: null };
+  }
+
+  /**
+   * fuse_attr.flags for an inode (§1.10): the revision's iomap bits for a regular file, except
+   * that from v6 a path-API (per-path) server enables iomap only for st_nlink < 2
+   * (fuse_fs_can_enable_iomap, §5.4). RFC v1 has no per-inode bits (0: iomap is per connection).
+   */
+  private attrFlagsOf(inode: SrvInode): number {
+    const rev = REVISIONS[this.cfg.revision];
+    if (inode.isDir || rev.attrIomapBits === null) return 0;
+    if (this.cfg.policy === 'per-path' && rev.pathApiSingleLinkIomap && inode.nlink >= 2) return 0;
+    // Fault: a v6-style FUSE_ATTR_IOMAP at v7 without FUSE_ATTR_EXCLUSIVE, which the v7 kernel ignores.
+    if (this.cfg.faults.iomapWithoutExclusive === true && this.cfg.revision === 'v7') return AttrFlag.V7_IOMAP;
+    return rev.attrIomapBits | (this.cfg.atomicWrites ? ATTR_ATOMIC[this.cfg.revision] : 0);
+  }
+
+  private isInlineNode(h: InHeader): boolean {
+    const inode = this.inodeOf(h);
+    return typeof inode !== 'number' && inode.isInline;
+  }
+
+  /** Would this inode run on iomap (the bits the kernel needs are all set)? */
+  private isIomapFile(inode: SrvInode): boolean {
+    const bits = REVISIONS[this.cfg.revision].attrIomapBits;
+    return !inode.isDir && bits !== null && (this.attrFlagsOf(inode) & bits) === bits;
+  }
+
+  /**
+   * FUSE_LINK (fuse_link_in + name, nodeid = new parent). From v6 the path API refuses to
+   * hardlink an iomap file (EPERM, libfuse "don't allow hardlinking of iomap files", §5.4); the
+   * low-level fuse4fs (ino policy) links it and keeps iomap (one nodeid per inode).
+   */
+  private linkReq(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const dir = this.inodeOf(h);
+    if (typeof dir === 'number') return this.error(h, dir, c.serverLookupNs);
+    if (!dir.isDir) return this.error(h, 20 /* ENOTDIR */, c.serverLookupNs);
+    const req = readLinkIn(body);
+    const srcIno = this.nodeToIno.get(req.oldNodeId);
+    if (srcIno === undefined) return this.error(h, Errno.ESTALE, c.serverLookupNs);
+    const src = this.inodes.get(srcIno)!;
+    if (src.isDir) return this.error(h, Errno.EPERM, c.serverLookupNs);
+    if (dir.entries!.has(req.name)) return this.error(h, Errno.EEXIST, c.serverLookupNs);
+    if (this.cfg.policy === 'per-path' && REVISIONS[this.cfg.revision].pathApiSingleLinkIomap && this.isIomapFile(src)) {
+      return this.error(h, Errno.EPERM, c.serverLookupNs);
+    }
+    dir.entries!.set(req.name, srcIno);
+    src.nlink++;
+    // libfuse's high-level link answers with a lookup of the new name: a new path, a new nodeid.
+    return this.entryReply(h, req.name, srcIno, c.serverSetattrNs, 'meta');
+  }
+
+  /**
+   * FUSE_READ (classic path): fuse2fs reads the file through its own block IO and answers with
+   * the data, short at EOF. Service time: a fixed part, per-KiB work and the device read.
+   */
+  private read(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readRwIn(body, 'fuse_read_in');
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverClassicIoNs);
+    if (inode.isDir) return this.error(h, 21 /* EISDIR */, c.serverClassicIoNs);
+    const n = Math.max(0, Math.min(req.sizeBytes, inode.sizeBytes - req.posBytes));
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, n); // the data: zeros in the sim
+    return { reply, costNs: this.costNs(this.classicIoNs(false, n)), costKind: 'rw', notify: null };
+  }
+
+  /**
+   * FUSE_WRITE (classic path): fuse2fs writes the data itself — holes get newly allocated written
+   * blocks, unwritten blocks in the range become written — and extends the size; the reply is
+   * fuse_write_out {size}.
+   */
+  private write(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readRwIn(body, 'fuse_write_in');
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverClassicIoNs);
+    if (inode.isDir) return this.error(h, 21 /* EISDIR */, c.serverClassicIoNs);
+    if (body.byteLength < WRITE_IN_BYTES + req.sizeBytes) return this.error(h, Errno.EINVAL, c.serverClassicIoNs);
+    const B = SERVER_BLOCK_BYTES;
+    const startBlk = Math.floor(req.posBytes / B), endBlk = Math.ceil((req.posBytes + req.sizeBytes) / B);
+    let allocated = false;
+    for (let blk = startBlk; blk < endBlk;) {
+      const hit = inode.extents.lookup(blk);
+      if (hit.kind === 'extent') { blk = hit.ext.fileBlk + hit.ext.lenBlk; continue; }
+      const lenBlk = Math.min(hit.endBlk, endBlk) - blk;
+      const physBlk = this.allocBlocks(lenBlk);
+      if (physBlk < 0) return this.error(h, Errno.ENOSPC, c.serverClassicIoNs);
+      inode.extents.insert({ fileBlk: blk, lenBlk, physBlk, isUnwritten: false });
+      allocated = true;
+      blk += lenBlk;
+    }
+    inode.extents.convert(startBlk, endBlk);
+    inode.sizeBytes = Math.max(inode.sizeBytes, req.posBytes + req.sizeBytes);
+    const size = req.sizeBytes;
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, WRITE_OUT_BYTES, (dv, at) => dv.setUint32(at, size, true));
+    // An allocation costs what it costs in IOMAP_BEGIN.
+    const costNs = this.classicIoNs(true, size) + (allocated ? c.serverBeginAllocNs : 0);
+    return { reply, costNs: this.costNs(costNs), costKind: 'rw', notify: null };
+  }
+
+  private classicIoNs(isWrite: boolean, bytes: number): number {
+    const c = this.cfg.costs;
+    const kib = bytes / 1024;
+    const devNs = bytes === 0 ? 0 : (isWrite ? c.devWriteLatencyNs : c.devReadLatencyNs) + Math.round(kib * c.devNsPerKiB);
+    return c.serverClassicIoNs + Math.round(kib * c.serverClassicNsPerKiB) + devNs;
   }
 
   private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
@@ -488,7 +602,7 @@ export class FsServer {
    * FUSE_READ without a file handle: the kernel fetching an inline file's bytes during
    * iomap_begin (§2.3). The sim keeps no file data, so the reply is zeros up to EOF.
    */
-  private read(h: InHeader, body: Uint8Array): HandleResult {
+  private inlineRead(h: InHeader, body: Uint8Array): HandleResult {
     const c = this.cfg.costs;
     if (body.byteLength < READ_WRITE_IN_BYTES) throw new FuseDecodeError(`fuse_read_in: expected ${READ_WRITE_IN_BYTES} bytes, got ${body.byteLength}`);
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -501,7 +615,7 @@ export class FsServer {
   }
 
   /** FUSE_WRITE without a file handle: the kernel pushing an inline write's bytes back (§2.3); may extend the file. */
-  private write(h: InHeader, body: Uint8Array): HandleResult {
+  private inlineWrite(h: InHeader, body: Uint8Array): HandleResult {
     const c = this.cfg.costs;
     if (body.byteLength < READ_WRITE_IN_BYTES) throw new FuseDecodeError(`fuse_write_in: expected ${READ_WRITE_IN_BYTES} bytes, got ${body.byteLength}`);
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -528,9 +642,11 @@ export class FsServer {
       inode.sizeBytes = req.sizeBytes;
     }
     const sizeBytes = inode.sizeBytes;
+    const attrFlags = this.attrFlagsOf(inode);
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ATTR_OUT_BYTES, (dv, at) => {
       dv.setBigUint64(at + 16, BigInt(inode.ino), true);
       dv.setBigUint64(at + 24, BigInt(sizeBytes), true);
+      dv.setUint32(at + 16 + 84, attrFlags, true); // fuse_attr.flags
     });
     return { reply, costNs: this.costNs(c.serverSetattrNs), costKind: 'meta', notify: null };
   }
