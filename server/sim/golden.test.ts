@@ -11,6 +11,9 @@
 //   every fuse scenario with buffered writeback changed; direct-write-only runs and ext4 kept theirs.
 // - issue #15 item 3c (branch s15-shapes): the mount sends FUSE_INIT (and IOMAP_CONFIG at v6/v7)
 //   before the workload starts — every fuse run changed; the ext4 baselines kept theirs.
+// - issue #15 item 3 OPEN/RELEASE (branch s15-shapes2): open(2) sends FUSE_OPEN after the lookup
+//   and close(2) (open_trunc, threads that run out of ops) sends FUSE_RELEASE — every fuse run
+//   changed; the ext4 baselines (no server to open with) kept theirs.
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -52,36 +55,36 @@ CASES.push(['rwsem-contention bad mappings', { ...SCENARIOS['rwsem-contention']!
 CASES.push(['cache-hit-miss small cache', { ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, { seed: 2 }]);
 
 const EXPECTED: Record<string, string> = {
-  'hardlink-alias-race seed 11': 'f2635c866113b52e',
-  'hardlink-alias-fixed seed 11': '3d5121d6931c2168',
-  'streaming-buffered seed 11': '4e605c967dd0a57e',
-  'streaming-dio seed 11': '4a3e6edfc344f681',
-  'random-dio seed 11': 'b88b437ee8595de2',
-  'random-buffered-write seed 11': '69f5cf3dbd6e4209',
-  'stale-mapping seed 11': '5bede36889e4300c',
-  'stale-mapping-checked seed 11': 'aa041a645244f7f5',
-  'cache-hit-miss-nocache seed 11': 'd11b231b0166ee9e',
-  'cache-hit-miss seed 11': '008a855fff21b8f2',
-  'rwsem-contention seed 11': 'a37aa5bdf81bd431',
+  'hardlink-alias-race seed 11': 'cccf53ff8131bb13',
+  'hardlink-alias-fixed seed 11': 'c27c9a16eff9797f',
+  'streaming-buffered seed 11': '446ad62672bbeaf4',
+  'streaming-dio seed 11': '3ba095710f9f7f8b',
+  'random-dio seed 11': 'f27d967dc8bd852a',
+  'random-buffered-write seed 11': '7ca3ec82d6640f07',
+  'stale-mapping seed 11': '241f1d0526de9e25',
+  'stale-mapping-checked seed 11': '2ba44952932d36a9',
+  'cache-hit-miss-nocache seed 11': 'df8be50555d4a4c2',
+  'cache-hit-miss seed 11': '38b4c9e74b1aa46f',
+  'rwsem-contention seed 11': '3b8f85fb0ddeb697',
   'random-dio-ext4 seed 11': '57532b6556a9d56e',
   'random-buffered-write-ext4 seed 11': 'b322f1b1b0e90410',
   'streaming-dio-ext4 seed 11': 'cb2691166f4ed6c7',
   'streaming-buffered-ext4 seed 11': 'c3c72c44d3e40d83',
-  'hardlink-alias-race rfc-v1': '6cf418f655f97a48',
-  'cache-hit-miss rfc-v1': 'ce74599b30d90fcb',
-  'rwsem-contention rfc-v1': '25789f3f34894cd3',
-  'streaming-dio rfc-v1': '5d9cb120332d824f',
-  'hardlink-alias-race v3': 'ebb1cd8e1d94f81b',
-  'cache-hit-miss v3': '8a969760d5869c44',
-  'rwsem-contention v3': 'cdcc0e5e41df7693',
-  'streaming-dio v3': '4ad52079029f14f2',
-  'hardlink-alias-race v6': 'f3af687df48230c7',
-  'cache-hit-miss v6': '5e3291bcf0a84c3c',
-  'rwsem-contention v6': 'e1bbb62cd045419c',
-  'streaming-dio v6': '533f782346c3beac',
-  'hardlink-alias-race ino policy': '49bf986d23541385',
-  'rwsem-contention bad mappings': '0c81e80fb4ab971a',
-  'cache-hit-miss small cache': 'ee96c1def2086e09',
+  'hardlink-alias-race rfc-v1': '6ba761aac8755e21',
+  'cache-hit-miss rfc-v1': '4c45f1b740494f2b',
+  'rwsem-contention rfc-v1': '9b6bb0f46f706dec',
+  'streaming-dio rfc-v1': '2376005770305096',
+  'hardlink-alias-race v3': '675532e5bcd301fc',
+  'cache-hit-miss v3': 'c48f2051f466e0a1',
+  'rwsem-contention v3': 'eea041cb916ed873',
+  'streaming-dio v3': '47819021c5e7f590',
+  'hardlink-alias-race v6': '820c89b3161ee8bb',
+  'cache-hit-miss v6': 'f8f7c2ff19a577c4',
+  'rwsem-contention v6': '9a3f514cebf04c1c',
+  'streaming-dio v6': '9b48181aad7f9aa7',
+  'hardlink-alias-race ino policy': 'db9a71aaa0f002fd',
+  'rwsem-contention bad mappings': '0bfdf7b336623871',
+  'cache-hit-miss small cache': 'e48657d9e00c4c42',
   catalogue: 'cb3c08fc3f409a92',
 };
 

@@ -29,6 +29,8 @@ export interface FuseInode {
 
 export interface OpenFile {
   fd: number;
+  /** The server's file handle from FUSE_OPEN (0 on the kernel-ext4 baseline). */
+  fh: number;
   path: string;
   oflags: number;
   inode: FuseInode;

@@ -20,8 +20,8 @@ import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
   FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_OUT_BYTES, IOMAP_CONFIG_OUT_BYTES_V6, IOMAP_CONFIG_OUT_BYTES_V7,
-  IomapConfig, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName, readSetattrIn,
-  writeEntryOut, writeInitOut, writeIomapConfigOut,
+  IomapConfig, OPEN_OUT_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn, readLookupName,
+  readOpenIn, readReleaseIn, readSetattrIn, writeEntryOut, writeInitOut, writeIomapConfigOut, writeOpenOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy } from '../scenarios/index.ts';
@@ -90,6 +90,9 @@ export class FsServer {
   private nextIno = EXT4_FIRST_INO;
   private nextFreeBlk = FIRST_DATA_BLK;
   private beginCount = 0;
+  /** File handles handed out by OPEN (libfuse passes fuse4fs's fh through; any unique value does). */
+  private nextFh = 1;
+  private readonly openFhs = new Set<number>();
   private readonly useCache: boolean;
   private readonly notifyUpsert: number;
   /** The memory of the thread whose request is being handled (handling is synchronous). */
@@ -121,6 +124,8 @@ export class FsServer {
         case Opcode.INIT: return this.init(h, body);
         case Opcode.IOMAP_CONFIG: return this.iomapConfig(h, body);
         case Opcode.LOOKUP: return this.lookup(h, body);
+        case Opcode.OPEN: case Opcode.OPENDIR: return this.open(h, body);
+        case Opcode.RELEASE: case Opcode.RELEASEDIR: return this.release(h, body);
         case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
         case Opcode.IOMAP_END: return this.iomapEnd(h, body);
         case Opcode.IOMAP_IOEND: return this.iomapIoend(h, body);
@@ -265,6 +270,27 @@ export class FsServer {
     };
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, ENTRY_OUT_BYTES, (dv, at) => writeEntryOut(dv, at, entry));
     return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notify: null };
+  }
+
+  /** FUSE_OPEN / OPENDIR: a new file handle in the 16-byte fuse_open_out (no FOPEN_* flags). */
+  private open(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    readOpenIn(body);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverEndNs);
+    if ((h.opcode === Opcode.OPENDIR) !== inode.isDir) return this.error(h, inode.isDir ? 21 /* EISDIR */ : 20 /* ENOTDIR */, c.serverEndNs);
+    const fh = this.nextFh++;
+    this.openFhs.add(fh);
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, OPEN_OUT_BYTES, (dv, at) => writeOpenOut(dv, at, fh));
+    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
+  }
+
+  /** FUSE_RELEASE / RELEASEDIR: forget the file handle; the reply is the header alone. */
+  private release(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readReleaseIn(body);
+    if (!this.openFhs.delete(req.fh)) return this.error(h, Errno.EINVAL, c.serverEndNs);
+    return this.ok(h, c.serverEndNs, 'meta');
   }
 
   private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
