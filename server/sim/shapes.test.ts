@@ -283,3 +283,51 @@ describe('open(2) sends FUSE_OPEN, the last close FUSE_RELEASE (upstream fuse, �
     expect([u32(rel, 8), u32(rel, 12), u32(rel, 16), u32(rel, 20)]).toEqual([0x4002, 0, 0, 0]);
   });
 });
+
+describe('v7 fuse4fs upserts a file\'s first mapping at open (§3.2, §5.5)', () => {
+  // One buffered reader of /data/hot (32 MiB, written: one extent from block 0) reading from offset 0.
+  const spec: ScenarioSpec = {
+    ...SCENARIOS['cache-hit-miss']!,
+    threads: [{ name: 'r', path: '/data/hot', thinkNs: 2_000, opCount: 4, ops: [{ kind: 'read', direct: false, pattern: 'sequential', lenBytes: 4096, weight: 1 }] }],
+  };
+  const runAll = (opts: SimOptions, s: ScenarioSpec = spec) => {
+    const evs: TraceEvent[] = [];
+    new Simulation(s, opts).runEvents(100_000, (e) => evs.push(e));
+    return evs;
+  };
+
+  it('after the OPEN reply, an UPSERT of the whole first extent; the first lookup (pos 0) then hits with no upcall', () => {
+    const evs = runAll({ seed: 1, revision: 'v7' });
+    const open = evs.find((e): e is EventOf<'fuse_send'> => e.kind === 'fuse_send' && e.opcode === Opcode.OPEN)!;
+    const node = open.nodeId;
+    const openReply = evs.findIndex((e) => e.kind === 'fuse_reply' && e.unique === open.unique);
+    const notify = evs.findIndex((e) => e.kind === 'fuse_notify' && e.nodeId === node);
+    const upsert = evs.findIndex((e) => e.kind === 'cache_upsert' && e.nodeId === node);
+    const firstLookup = evs.findIndex((e) => e.kind === 'cache_lookup' && e.nodeId === node);
+    const firstBegin = evs.findIndex((e) => e.kind === 'iomap_begin' && e.nodeId === node);
+    expect(openReply).toBeGreaterThan(evs.indexOf(open));
+    expect(notify).toBeGreaterThan(openReply);
+    expect(evs[notify]).toMatchObject({ notifyCode: 100, error: 0 }); // v7 FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS (§1.3)
+    expect(upsert).toBeGreaterThan(notify);
+    // 32 MiB at the device's first data block (256 × 4 KiB = 0x100000), written → MAPPED, dev 1, read fork only.
+    expect(evs[upsert]).toMatchObject({ fork: 'read', mapOffsetBytes: 0, mapLenBytes: 32 * 1024 * 1024, mapType: MapType.MAPPED, mapAddr: 0x100000n, mapDev: 1 });
+    expect(evs.filter((e) => e.kind === 'cache_upsert' && e.nodeId === node && e.fork === 'write')).toEqual([]);
+    expect(firstBegin).toBeGreaterThan(upsert);
+    expect(firstLookup).toBeGreaterThan(firstBegin);
+    expect(evs[firstBegin]).toMatchObject({ posBytes: 0, opflags: 0 });
+    expect(evs[firstLookup]).toMatchObject({ fork: 'read', hit: true, posBytes: 0 });
+    // A hit means no IOMAP_BEGIN upcall at all for these reads.
+    expect(evs.some((e) => e.kind === 'fuse_send' && e.opcode === Opcode.IOMAP_BEGIN)).toBe(false);
+  });
+
+  it('v6 (no upsert at open) and v7 with the server cache off: the first read upcalls instead', () => {
+    for (const [opts, s] of [[{ seed: 1, revision: 'v6' }, spec], [{ seed: 1, revision: 'v7' }, { ...spec, serverCache: false }]] as const) {
+      const evs = runAll(opts, s);
+      const open = evs.findIndex((e) => e.kind === 'fuse_send' && e.opcode === Opcode.OPEN);
+      const firstBeginSend = evs.findIndex((e) => e.kind === 'fuse_send' && e.opcode === Opcode.IOMAP_BEGIN);
+      expect(open).toBeGreaterThan(0);
+      expect(evs.slice(open, firstBeginSend).some((e) => e.kind === 'fuse_notify')).toBe(false);
+      expect(firstBeginSend).toBeGreaterThan(open);
+    }
+  });
+});

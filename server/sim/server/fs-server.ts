@@ -65,6 +65,8 @@ interface HandleResult {
   costKind: CostKind;
   /** A notification (upsert, in the thread's `notify` buffer) written to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
   notify: Uint8Array | null;
+  /** `notify` goes out after the reply instead (fuse4fs's upsert at open, §5.5). */
+  notifyAfterReply?: boolean;
 }
 
 interface FsServerConfig {
@@ -94,6 +96,8 @@ export class FsServer {
   private nextFh = 1;
   private readonly openFhs = new Set<number>();
   private readonly useCache: boolean;
+  /** v7 fuse4fs upserts a file's first mapping when it is opened (§3.2, §5.5). */
+  private readonly upsertAtOpen: boolean;
   private readonly notifyUpsert: number;
   /** The memory of the thread whose request is being handled (handling is synchronous). */
   private bufs: TaskBufs | null = null;
@@ -104,6 +108,7 @@ export class FsServer {
     const rev = REVISIONS[cfg.revision];
     this.useCache = cfg.useCache && rev.hasMappingCache && rev.notifyUpsert !== null;
     this.notifyUpsert = rev.notifyUpsert ?? 0;
+    this.upsertAtOpen = this.useCache && cfg.revision === 'v7';
     this.rootNodeId = cfg.policy === 'ino' ? EXT4_ROOT_INO : 1;
     this.inodes.set(EXT4_ROOT_INO, this.newInode(EXT4_ROOT_INO, true));
     this.nodeToIno.set(this.rootNodeId, EXT4_ROOT_INO);
@@ -272,7 +277,12 @@ export class FsServer {
     return { reply, costNs: this.costNs(c.serverLookupNs), costKind: 'lookup', notify: null };
   }
 
-  /** FUSE_OPEN / OPENDIR: a new file handle in the 16-byte fuse_open_out (no FOPEN_* flags). */
+  /**
+   * FUSE_OPEN / OPENDIR: a new file handle in the 16-byte fuse_open_out (no FOPEN_* flags). At v7
+   * with the cache on, fuse4fs then upserts the file's first extent into the read fork (write fork
+   * NOCACHE), after the reply: the kernel's inode exists since the lookup, so the first read
+   * there can hit without an upcall (§3.2, §5.5). Holes and empty files upsert nothing.
+   */
   private open(h: InHeader, body: Uint8Array): HandleResult {
     const c = this.cfg.costs;
     readOpenIn(body);
@@ -282,7 +292,27 @@ export class FsServer {
     const fh = this.nextFh++;
     this.openFhs.add(fh);
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, OPEN_OUT_BYTES, (dv, at) => writeOpenOut(dv, at, fh));
-    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
+    const first = this.upsertAtOpen && !inode.isDir ? this.firstExtent(inode) : null;
+    if (first === null) return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
+    const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
+    const upsert = encodeReplyInto(this.bufs!.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
+      (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: BigInt(inode.ino), read: first, write: nocache }));
+    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: upsert, notifyAfterReply: true };
+  }
+
+  /** The file's lowest extent as a read mapping, or null when it has none. */
+  private firstExtent(inode: SrvInode): IomapIo | null {
+    let hit = inode.extents.lookup(0);
+    if (hit.kind === 'hole') {
+      if (hit.endBlk === Infinity) return null;
+      hit = inode.extents.lookup(hit.endBlk);
+      if (hit.kind === 'hole') return null;
+    }
+    const e = hit.ext, B = SERVER_BLOCK_BYTES;
+    return {
+      offsetBytes: BigInt(e.fileBlk * B), lenBytes: BigInt(e.lenBlk * B), addr: BigInt(e.physBlk * B),
+      type: e.isUnwritten ? MapType.UNWRITTEN : MapType.MAPPED, flags: 0, dev: SERVER_DEV_ID,
+    };
   }
 
   /** FUSE_RELEASE / RELEASEDIR: forget the file handle; the reply is the header alone. */
