@@ -1,6 +1,7 @@
 // App threads: each opens its path (once per buffered/direct mode its op mix needs, plus the
 // destination of any copy op) and then loops over its op mix — weighted random choice of op,
-// sequential or random offsets — until its op count runs out (forever by default).
+// sequential or random offsets — until its op count runs out (forever by default); then it
+// closes every fd it opened (each close sends FUSE_RELEASE) and exits.
 
 import { Proc, type ProcStep } from './clock.ts';
 import type { SimCore } from './core.ts';
@@ -12,17 +13,21 @@ export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: Th
   const hasWrite = spec.ops.some((o) => o.kind !== 'read');
   const baseFlags = hasWrite ? O_RDWR : O_RDONLY;
   const files = new Map<boolean, OpenFile>(); // direct? → fd
+  const copyTargets = new Map<string, OpenFile>();
+  function* exit(): ProcStep<void> {
+    for (const f of [...files.values(), ...copyTargets.values()]) yield* kernel.close(proc, f);
+    onExit();
+  }
   for (const direct of [false, true]) {
     if (!spec.ops.some((o) => o.direct === direct)) continue;
     const f = yield* kernel.open(proc, spec.path, baseFlags | (direct ? O_DIRECT : 0));
-    if (typeof f === 'number') { onExit(); return; }
+    if (typeof f === 'number') { yield* exit(); return; }
     files.set(direct, f);
   }
-  const copyTargets = new Map<string, OpenFile>();
   for (const o of spec.ops) {
     if (o.kind !== 'copy' || copyTargets.has(o.toPath!)) continue;
     const f = yield* kernel.open(proc, o.toPath!, O_RDWR);
-    if (typeof f === 'number') { onExit(); return; }
+    if (typeof f === 'number') { yield* exit(); return; }
     copyTargets.set(o.toPath!, f);
   }
   const totalWeight = spec.ops.reduce((s, o) => s + o.weight, 0);
@@ -55,6 +60,7 @@ export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: Th
       case 'open_trunc': {
         const f = yield* kernel.open(proc, spec.path, O_RDWR | O_TRUNC);
         ret = typeof f === 'number' ? f : 0;
+        if (typeof f !== 'number') yield* kernel.close(proc, f);
         break;
       }
     }
@@ -65,5 +71,5 @@ export function* appThread(proc: Proc, core: SimCore, kernel: Syscalls, spec: Th
       if (!core.sched.advanceIfNext(ns)) yield ns; // in place when nothing else is due first (clock.ts)
     }
   }
-  onExit();
+  yield* exit();
 }

@@ -19,8 +19,8 @@ export class DevFuse {
   private readonly pending = new Fifo<Uint8Array>();
   /** Server threads blocked in read(/dev/fuse), longest-idle first. */
   private readonly idleThreads = new Fifo<Proc>();
-  /** unique → kernel task waiting for that reply. */
-  private readonly waiters = new Map<number, Proc>();
+  /** unique → kernel task waiting for that reply; null for a background request nobody waits on. */
+  private readonly waiters = new Map<number, Proc | null>();
 
   /**
    * The kernel's handler for notifications (unique 0): runs synchronously in the writing server
@@ -51,6 +51,18 @@ export class DevFuse {
     if (idle) this.sched.wake(idle, undefined, this.dispatchNs());
   }
 
+  /**
+   * Queues a background request (fuse_simple_background, e.g. an async FUSE_RELEASE): nobody
+   * parks on it and its reply is dropped when it arrives. `request` must be the caller's own copy.
+   */
+  submitBackground(request: Uint8Array, unique: number): void {
+    if (this.waiters.has(unique)) throw new Error(`sim: duplicate unique ${unique}`);
+    this.waiters.set(unique, null);
+    this.pending.push(request);
+    const idle = this.idleThreads.shift();
+    if (idle) this.sched.wake(idle, undefined, this.dispatchNs());
+  }
+
   /** A server thread's blocking read(2) on /dev/fuse. */
   *readRequest(thread: Proc): ProcStep<Uint8Array> {
     // A woken thread can find the queue empty again when a busy sibling took the request first.
@@ -72,8 +84,9 @@ export class DevFuse {
   writeReply(reply: Uint8Array): void {
     const unique = outUnique(reply);
     const waiter = this.waiters.get(unique);
-    if (!waiter) throw new Error(`sim: reply for unknown unique ${unique}`);
+    if (waiter === undefined) throw new Error(`sim: reply for unknown unique ${unique}`);
     this.waiters.delete(unique);
+    if (waiter === null) return; // background: its end callback has nothing to wake
     const copy = taskBufs(waiter).recv.take(reply.byteLength);
     copy.set(reply);
     this.sched.wake(waiter, copy, this.replyNs());

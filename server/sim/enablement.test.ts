@@ -97,7 +97,8 @@ describe('a hardlinked file under the path API (§5.4)', () => {
   it('v7 per-path: a file with one link keeps iomap (the rule is st_nlink < 2)', () => {
     const evs = runToEnd(hardlinked({ revision: 'v7', policy: 'per-path', files: [{ path: '/d1/file', sizeBytes: 64 * KiB, prealloc: 'written' }, { path: '/d2/link', sizeBytes: 64 * KiB, prealloc: 'written' }] }));
     const ops = new Set(of(evs, 'fuse_send').map((s) => s.opcode));
-    expect(ops.has(Opcode.IOMAP_BEGIN)).toBe(true);
+    // iomap steps ran (the upsert at open may serve them all from the cache, so no BEGIN upcall is needed).
+    expect(of(evs, 'iomap_begin').length).toBeGreaterThan(0);
     expect(ops.has(Opcode.WRITE) || ops.has(Opcode.READ)).toBe(false);
   });
 

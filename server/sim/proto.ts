@@ -372,8 +372,9 @@ export const FUSE_DEFAULT_MAX_PAGES = 32;
 export const FUSE_MIN_MAX_WRITE = 4096;
 
 interface RwIn { posBytes: number; sizeBytes: number; flags: number }
-/** fuse_read_in / fuse_write_in share offset @8, size @16 and read_flags/write_flags @20. */
-export function writeRwIn(dv: DataView, at: number, posBytes: number, sizeBytes: number, flags: number): void {
+/** fuse_read_in / fuse_write_in share fh @0, offset @8, size @16 and read_flags/write_flags @20. */
+export function writeRwIn(dv: DataView, at: number, fh: number, posBytes: number, sizeBytes: number, flags: number): void {
+  dv.setBigUint64(at, BigInt(fh), true);
   dv.setBigUint64(at + 8, BigInt(posBytes), true);
   dv.setUint32(at + 16, sizeBytes, true);
   dv.setUint32(at + 20, flags, true);
@@ -387,4 +388,43 @@ export function readLinkIn(body: Uint8Array): { oldNodeId: NodeId; name: string 
   if (body.byteLength < LINK_IN_BYTES + 1) throw new FuseDecodeError(`fuse_link_in: expected ${LINK_IN_BYTES} bytes and a name, got ${body.byteLength}`);
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   return { oldNodeId: asNodeId(Number(dv.getBigUint64(0, true))), name: readLookupName(body.subarray(LINK_IN_BYTES)) };
+}
+
+// Open and close (upstream include/uapi/linux/fuse.h; unchanged by the iomap series, §1.5).
+
+/** fuse_open_in: flags u32 (the file's f_flags), open_flags u32 (FUSE_OPEN_KILL_SUIDGID, …). */
+export const OPEN_IN_BYTES = 8;
+/** fuse_open_out: fh u64, open_flags u32 (FOPEN_*), backing_id s32 (padding before passthrough). */
+export const OPEN_OUT_BYTES = 16;
+/** fuse_release_in: fh u64, flags u32, release_flags u32, lock_owner u64. No reply body. */
+export const RELEASE_IN_BYTES = 24;
+
+export function writeOpenIn(dv: DataView, at: number, flags: number): void {
+  dv.setUint32(at, flags, true);
+  dv.setUint32(at + 4, 0, true);
+}
+export function readOpenIn(body: Uint8Array): { flags: number } {
+  if (body.byteLength < OPEN_IN_BYTES) throw new FuseDecodeError(`fuse_open_in: expected ${OPEN_IN_BYTES} bytes, got ${body.byteLength}`);
+  return { flags: new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, true) };
+}
+export function writeOpenOut(dv: DataView, at: number, fh: number): void {
+  dv.setBigUint64(at, BigInt(fh), true);
+  dv.setUint32(at + 8, 0, true);
+  dv.setInt32(at + 12, 0, true);
+}
+export function readOpenOut(body: Uint8Array): { fh: number; openFlags: number } {
+  if (body.byteLength < OPEN_OUT_BYTES) throw new FuseDecodeError(`fuse_open_out: expected ${OPEN_OUT_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { fh: Number(dv.getBigUint64(0, true)), openFlags: dv.getUint32(8, true) };
+}
+export function writeReleaseIn(dv: DataView, at: number, fh: number, flags: number): void {
+  dv.setBigUint64(at, BigInt(fh), true);
+  dv.setUint32(at + 8, flags, true);
+  dv.setUint32(at + 12, 0, true); // release_flags: no FLUSH / FLOCK_UNLOCK in the sim
+  dv.setBigUint64(at + 16, 0n, true); // lock_owner: only with FUSE_RELEASE_FLOCK_UNLOCK
+}
+export function readReleaseIn(body: Uint8Array): { fh: number; flags: number } {
+  if (body.byteLength < RELEASE_IN_BYTES) throw new FuseDecodeError(`fuse_release_in: expected ${RELEASE_IN_BYTES} bytes, got ${body.byteLength}`);
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { fh: Number(dv.getBigUint64(0, true)), flags: dv.getUint32(8, true) };
 }

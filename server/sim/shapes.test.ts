@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { IoendFlag, MapType, NULL_ADDR, Opcode, isWriteish } from '../../src/trace/fuse-proto.ts';
 import { importText } from '../../src/trace/import/testing.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
-import { SCENARIOS, Simulation, type SimOptions } from './index.ts';
+import { SCENARIOS, Simulation, type ScenarioSpec, type SimOptions } from './index.ts';
+import { Proc, type ProcStep } from './clock.ts';
+import { SimCore } from './core.ts';
+import type { Reply } from './kernel/transport.ts';
+import { Vfs } from './kernel/vfs.ts';
+import { ENTRY_OUT_BYTES, O_DIRECT, O_RDWR, O_TRUNC, writeEntryOut } from './proto.ts';
+import { DEFAULT_COSTS } from './scenarios/index.ts';
+import { asIno, asNodeId } from '../../src/trace/ids.ts';
 
 function run(name: string, opts: SimOptions, events: number): TraceEvent[] {
   const evs: TraceEvent[] = [];
@@ -171,5 +178,157 @@ describe('mount: FUSE_INIT, then IOMAP_CONFIG with the cache size limit (§1.2, 
     expect(drops('v7')).toBeGreaterThan(0);
     // v6 has no cache field in IOMAP_CONFIG: the kernel keeps 256 KiB (8192 records), never reached here.
     expect(drops('v6')).toBe(0);
+  });
+});
+
+describe('open(2) sends FUSE_OPEN, the last close FUSE_RELEASE (upstream fuse, §1.5)', () => {
+  /** Runs a spec to its end (every thread has an opCount) and returns all its events. */
+  function runToEnd(spec: ScenarioSpec, opts: SimOptions): TraceEvent[] {
+    const evs: TraceEvent[] = [];
+    const sim = new Simulation(spec, opts);
+    sim.runEvents(200_000, (e) => evs.push(e));
+    expect(sim.done).toBe(true);
+    return evs;
+  }
+  const base = SCENARIOS['streaming-buffered']!;
+  const finite: ScenarioSpec = {
+    ...base,
+    threads: [
+      { name: 'w', path: '/data/stream', thinkNs: 10_000, opCount: 3, ops: [{ kind: 'write', direct: false, pattern: 'sequential', lenBytes: 65536, weight: 1 }] },
+      { name: 'r', path: '/data/stream', thinkNs: 10_000, opCount: 2, ops: [{ kind: 'read', direct: true, pattern: 'sequential', lenBytes: 65536, weight: 1 }] },
+    ],
+  };
+
+  it('each thread: LOOKUP, OPEN (48 B) inside its open, ops, then RELEASE (64 B) inside its close, answered after close returned', () => {
+    const evs = runToEnd(finite, { seed: 5, revision: 'v7' });
+    const replies = new Map(evs.filter((e): e is EventOf<'fuse_reply'> => e.kind === 'fuse_reply').map((r) => [r.unique, { r, at: evs.indexOf(r) }]));
+    for (const task of new Set(evs.filter((e) => e.kind === 'app_op_begin').map((e) => e.task))) {
+      const mine = evs.filter((e) => e.task === task && (e.kind === 'app_op_begin' || e.kind === 'app_op_end' || (e.kind === 'fuse_send' && (e.opcode === Opcode.OPEN || e.opcode === Opcode.RELEASE))));
+      const shape = mine.map((e) => e.kind === 'fuse_send' ? `send ${e.opcode} ${e.lenBytes}` : e.kind === 'app_op_begin' ? `begin ${e.op}` : e.kind === 'app_op_end' ? `end ${e.op}` : e.kind);
+      const ops = task.startsWith('w/') ? 3 : 2;
+      const io = task.startsWith('w/') ? 'pwrite' : 'pread';
+      expect(shape).toEqual([
+        'begin open', `send ${Opcode.OPEN} 48`, 'end open',
+        ...Array.from({ length: ops }, () => [`begin ${io}`, `end ${io}`]).flat(),
+        'begin close', `send ${Opcode.RELEASE} 64`, 'end close',
+      ]);
+      const open = mine[1] as EventOf<'fuse_send'>, release = mine[mine.length - 2] as EventOf<'fuse_send'>;
+      const fileNode = evs.find((e): e is EventOf<'inode_lookup'> => e.kind === 'inode_lookup' && e.path === '/data/stream')!.nodeId;
+      expect([open.nodeId, release.nodeId]).toEqual([fileNode, fileNode]);
+      // OPEN's reply is fuse_open_out (16 B after the header); RELEASE's the bare header, error 0 =
+      // the server knew the fh the kernel sent back. RELEASE is a background request: close does not wait.
+      expect([replies.get(open.unique)!.r.lenBytes, replies.get(open.unique)!.r.error]).toEqual([32, 0]);
+      expect([replies.get(release.unique)!.r.lenBytes, replies.get(release.unique)!.r.error]).toEqual([16, 0]);
+      expect(replies.get(release.unique)!.at).toBeGreaterThan(evs.indexOf(mine[mine.length - 1]!));
+    }
+  });
+
+  it('an O_TRUNC open: OPEN, then the VFS truncate (SETATTR) before open returns; the close releases it', () => {
+    const spec: ScenarioSpec = {
+      ...base,
+      threads: [{ name: 't', path: '/data/stream', thinkNs: 10_000, opCount: 2, ops: [{ kind: 'open_trunc', direct: false, pattern: 'sequential', lenBytes: 4096, weight: 1 }] }],
+    };
+    const evs = runToEnd(spec, { seed: 5, revision: 'v7' });
+    const shape = evs.filter((e) => e.task.startsWith('t/') && (e.kind === 'app_op_begin' || e.kind === 'app_op_end' || e.kind === 'fuse_send'))
+      .map((e) => e.kind === 'fuse_send' ? e.opcode : e.kind === 'app_op_begin' ? `begin ${e.op}` : e.kind === 'app_op_end' ? `end ${e.op}` : e.kind);
+    // First the thread's own (non-trunc) open; each open_trunc op opens, truncates and closes; exit closes the first fd.
+    const trunc = ['begin open', Opcode.OPEN, Opcode.SETATTR, 'end open', 'begin close', Opcode.RELEASE, 'end close'];
+    expect(shape).toEqual([
+      'begin open', Opcode.LOOKUP, Opcode.LOOKUP, Opcode.OPEN, 'end open', ...trunc, ...trunc, 'begin close', Opcode.RELEASE, 'end close',
+    ]);
+  });
+
+  it('fuse_open_in carries the flags without O_TRUNC (no atomic_o_trunc), fuse_release_in the fh OPEN returned', () => {
+    const core = new SimCore(1, DEFAULT_COSTS);
+    const sent: { opcode: number; body: Uint8Array; background: boolean }[] = [];
+    const capture = (opcode: number, bodyBytes: number, fill: ((dv: DataView, at: number) => void) | undefined, background: boolean) => {
+      const body = new Uint8Array(bodyBytes);
+      fill?.(new DataView(body.buffer), 0);
+      sent.push({ opcode, body, background });
+    };
+    const entry = new Uint8Array(ENTRY_OUT_BYTES);
+    writeEntryOut(new DataView(entry.buffer), 0, { nodeId: asNodeId(7), ino: asIno(12), sizeBytes: 8192, mode: 0o100644, nlink: 1, attrFlags: 0 });
+    // fuse_open_out by hand: fh = 0x1122334455 (u64 LE), open_flags 0, backing_id 0.
+    const openOut = new Uint8Array([0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const inodes = new Map();
+    const vfs = new Vfs(core, inodes, {
+      transport: {
+        *request(_p: Proc, opcode: number, _n: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
+          capture(opcode, bodyBytes, fill, false);
+          return { error: 0, body: opcode === Opcode.LOOKUP ? entry : opcode === Opcode.OPEN ? openOut : new Uint8Array(104) };
+        },
+        requestBackground(_p: Proc, opcode: number, _n: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void) { capture(opcode, bodyBytes, fill, true); },
+      },
+      locks: { tryLock: () => true, *lockWait() { /* never contended here */ }, unlock: () => {} },
+      iter: { *iterate() { throw new Error('not used'); } },
+      wb: { *flushRange() { /* nothing dirty */ }, *ioend() { return 0; } },
+      cache: { invalidateRange: () => {} },
+      oracle: { changeBegin: () => {}, changeEnd: () => {} },
+      classic: { *read() { throw new Error('not used'); }, *write() { throw new Error('not used'); } },
+    }, { rootNodeId: asNodeId(1), blockBytes: 4096, maxBytes: 2 ** 40, local: null, iomapFor: () => true, attrAtomicBit: 0 });
+    const p = new Proc('t/1', 1);
+    const drive = <T>(g: ProcStep<T>): T => { let r = g.next(); while (!r.done) r = g.next(); return r.value; };
+    const f = drive(vfs.open(p, '/f', O_RDWR | O_DIRECT | O_TRUNC));
+    expect(typeof f).toBe('object');
+    drive(vfs.close(p, f as Exclude<typeof f, number>));
+    expect(sent.map((x) => [x.opcode, x.body.byteLength, x.background])).toEqual([
+      [Opcode.LOOKUP, 2, false], [Opcode.OPEN, 8, false], [Opcode.SETATTR, 88, false], [Opcode.RELEASE, 24, true],
+    ]);
+    const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer).getUint32(at, true);
+    // O_RDWR (2) | O_DIRECT (0o40000) = 0x4002; O_TRUNC (0o1000) stripped; open_flags 0.
+    expect([u32(sent[1]!.body, 0), u32(sent[1]!.body, 4)]).toEqual([0x4002, 0]);
+    // fh 0x1122334455 back at 0; flags = the file's f_flags at 8 — O_TRUNC no longer among them
+    // (do_dentry_open clears it after ->open); release_flags and lock_owner 0.
+    const rel = sent[3]!.body;
+    expect([...rel.subarray(0, 8)]).toEqual([0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0]);
+    expect([u32(rel, 8), u32(rel, 12), u32(rel, 16), u32(rel, 20)]).toEqual([0x4002, 0, 0, 0]);
+  });
+});
+
+describe('v7 fuse4fs upserts a file\'s first mapping at open (§3.2, §5.5)', () => {
+  // One buffered reader of /data/hot (32 MiB, written: one extent from block 0) reading from offset 0.
+  const spec: ScenarioSpec = {
+    ...SCENARIOS['cache-hit-miss']!,
+    threads: [{ name: 'r', path: '/data/hot', thinkNs: 2_000, opCount: 4, ops: [{ kind: 'read', direct: false, pattern: 'sequential', lenBytes: 4096, weight: 1 }] }],
+  };
+  const runAll = (opts: SimOptions, s: ScenarioSpec = spec) => {
+    const evs: TraceEvent[] = [];
+    new Simulation(s, opts).runEvents(100_000, (e) => evs.push(e));
+    return evs;
+  };
+
+  it('after the OPEN reply, an UPSERT of the whole first extent; the first lookup (pos 0) then hits with no upcall', () => {
+    const evs = runAll({ seed: 1, revision: 'v7' });
+    const open = evs.find((e): e is EventOf<'fuse_send'> => e.kind === 'fuse_send' && e.opcode === Opcode.OPEN)!;
+    const node = open.nodeId;
+    const openReply = evs.findIndex((e) => e.kind === 'fuse_reply' && e.unique === open.unique);
+    const notify = evs.findIndex((e) => e.kind === 'fuse_notify' && e.nodeId === node);
+    const upsert = evs.findIndex((e) => e.kind === 'cache_upsert' && e.nodeId === node);
+    const firstLookup = evs.findIndex((e) => e.kind === 'cache_lookup' && e.nodeId === node);
+    const firstBegin = evs.findIndex((e) => e.kind === 'iomap_begin' && e.nodeId === node);
+    expect(openReply).toBeGreaterThan(evs.indexOf(open));
+    expect(notify).toBeGreaterThan(openReply);
+    expect(evs[notify]).toMatchObject({ notifyCode: 100, error: 0 }); // v7 FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS (§1.3)
+    expect(upsert).toBeGreaterThan(notify);
+    // 32 MiB at the device's first data block (256 × 4 KiB = 0x100000), written → MAPPED, dev 1, read fork only.
+    expect(evs[upsert]).toMatchObject({ fork: 'read', mapOffsetBytes: 0, mapLenBytes: 32 * 1024 * 1024, mapType: MapType.MAPPED, mapAddr: 0x100000n, mapDev: 1 });
+    expect(evs.filter((e) => e.kind === 'cache_upsert' && e.nodeId === node && e.fork === 'write')).toEqual([]);
+    expect(firstBegin).toBeGreaterThan(upsert);
+    expect(firstLookup).toBeGreaterThan(firstBegin);
+    expect(evs[firstBegin]).toMatchObject({ posBytes: 0, opflags: 0 });
+    expect(evs[firstLookup]).toMatchObject({ fork: 'read', hit: true, posBytes: 0 });
+    // A hit means no IOMAP_BEGIN upcall at all for these reads.
+    expect(evs.some((e) => e.kind === 'fuse_send' && e.opcode === Opcode.IOMAP_BEGIN)).toBe(false);
+  });
+
+  it('v6 (no upsert at open) and v7 with the server cache off: the first read upcalls instead', () => {
+    for (const [opts, s] of [[{ seed: 1, revision: 'v6' }, spec], [{ seed: 1, revision: 'v7' }, { ...spec, serverCache: false }]] as const) {
+      const evs = runAll(opts, s);
+      const open = evs.findIndex((e) => e.kind === 'fuse_send' && e.opcode === Opcode.OPEN);
+      const firstBeginSend = evs.findIndex((e) => e.kind === 'fuse_send' && e.opcode === Opcode.IOMAP_BEGIN);
+      expect(open).toBeGreaterThan(0);
+      expect(evs.slice(open, firstBeginSend).some((e) => e.kind === 'fuse_notify')).toBe(false);
+      expect(firstBeginSend).toBeGreaterThan(open);
+    }
   });
 });

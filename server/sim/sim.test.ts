@@ -246,14 +246,17 @@ describe('protocol', () => {
         [Opcode.IOMAP_BEGIN]: 72, [Opcode.IOMAP_END]: 112, [Opcode.IOMAP_IOEND]: revision === 'v7' ? 88 : 80,
         // The mount: fuse_init_in 64 B, fuse_iomap_config_in 64 B (v6/v7), each after the 40-byte header.
         [Opcode.INIT]: 104, [Opcode.IOMAP_CONFIG]: 104,
+        // open(2): fuse_open_in 8 B; close(2): fuse_release_in 24 B (upstream fuse.h).
+        [Opcode.OPEN]: 48, [Opcode.RELEASE]: 64,
       };
       for (const s of sends) {
-        expect([Opcode.INIT, Opcode.IOMAP_CONFIG, Opcode.LOOKUP, Opcode.IOMAP_BEGIN, Opcode.IOMAP_END, Opcode.IOMAP_IOEND]).toContain(s.opcode);
+        expect([Opcode.INIT, Opcode.IOMAP_CONFIG, Opcode.LOOKUP, Opcode.OPEN, Opcode.RELEASE, Opcode.IOMAP_BEGIN, Opcode.IOMAP_END, Opcode.IOMAP_IOEND]).toContain(s.opcode);
         if (s.opcode !== Opcode.LOOKUP) expect(s.lenBytes).toBe(wantLen[s.opcode]);
       }
       const replyLen: Record<number, number> = {
         [Opcode.IOMAP_BEGIN]: 80, [Opcode.IOMAP_END]: 16, [Opcode.IOMAP_IOEND]: revision === 'v7' ? 24 : 16, [Opcode.LOOKUP]: 144,
         [Opcode.INIT]: 80, [Opcode.IOMAP_CONFIG]: revision === 'v7' ? 120 : 112,
+        [Opcode.OPEN]: 32, [Opcode.RELEASE]: 16, // fuse_open_out 16 B; RELEASE has no reply body
       };
       for (const r of of(evs, 'fuse_reply')) {
         expect(r.error).toBe(0);

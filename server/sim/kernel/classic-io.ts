@@ -41,7 +41,7 @@ export class ClassicIo {
    * whole pages (the sim keeps no clean pages, so every read fills), then copied out; direct: the
    * exact range straight into the user buffer. Returns bytes read or -errno.
    */
-  *read(proc: Proc, inode: FuseInode, direct: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
+  *read(proc: Proc, inode: FuseInode, fh: number, direct: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
     const endBytes = Math.min(posBytes + lenBytes, inode.iSizeBytes);
     if (endBytes <= posBytes) return 0;
     const start = direct ? posBytes : Math.floor(posBytes / PAGE_BYTES) * PAGE_BYTES;
@@ -51,7 +51,7 @@ export class ClassicIo {
     while (got < end) {
       const size = Math.min(chunk, end - got);
       const at = got;
-      const r = yield* this.transport.request(proc, Opcode.READ, inode.nodeId, READ_IN_BYTES, (dv, o) => writeRwIn(dv, o, at, size, 0));
+      const r = yield* this.transport.request(proc, Opcode.READ, inode.nodeId, READ_IN_BYTES, (dv, o) => writeRwIn(dv, o, fh, at, size, 0));
       if (r.error !== 0) return got > posBytes ? got - posBytes : r.error;
       got += r.body.byteLength;
       if (r.body.byteLength < size) break; // EOF on the server
@@ -66,24 +66,24 @@ export class ClassicIo {
    * sends it at once; direct sends the user buffer. i_size follows the written end
    * (fuse_write_update_attr). Returns bytes written or -errno.
    */
-  *write(proc: Proc, inode: FuseInode, direct: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
-    return yield* this.send(proc, inode, direct ? 0 : FUSE_WRITE_CACHE, posBytes, lenBytes, !direct);
+  *write(proc: Proc, inode: FuseInode, fh: number, direct: boolean, posBytes: number, lenBytes: number): ProcStep<number> {
+    return yield* this.send(proc, inode, fh, direct ? 0 : FUSE_WRITE_CACHE, posBytes, lenBytes, !direct);
   }
 
   /** Dirty pages of a classic inode (from mmap write faults) written back with FUSE_WRITE (fuse_writepages). */
   *writeback(proc: Proc, inode: FuseInode, startBytes: number, endBytes: number): ProcStep<void> {
     const end = Math.min(endBytes, inode.iSizeBytes);
-    if (end > startBytes) yield* this.send(proc, inode, FUSE_WRITE_CACHE, startBytes, end - startBytes, false);
+    if (end > startBytes) yield* this.send(proc, inode, inode.writeFh, FUSE_WRITE_CACHE, startBytes, end - startBytes, false);
   }
 
-  private *send(proc: Proc, inode: FuseInode, writeFlags: number, posBytes: number, lenBytes: number, copyIn: boolean): ProcStep<number> {
+  private *send(proc: Proc, inode: FuseInode, fh: number, writeFlags: number, posBytes: number, lenBytes: number, copyIn: boolean): ProcStep<number> {
     const chunk = this.writeChunkBytes;
     let done = 0;
     while (done < lenBytes) {
       const at = posBytes + done;
       const size = Math.min(chunk, lenBytes - done);
       if (copyIn) { const ns = memNs(this.core, size); if (!this.sched.advanceIfNext(ns)) yield ns; }
-      const r = yield* this.transport.request(proc, Opcode.WRITE, inode.nodeId, WRITE_IN_BYTES + size, (dv, o) => writeRwIn(dv, o, at, size, writeFlags));
+      const r = yield* this.transport.request(proc, Opcode.WRITE, inode.nodeId, WRITE_IN_BYTES + size, (dv, o) => writeRwIn(dv, o, fh, at, size, writeFlags));
       if (r.error !== 0) return done > 0 ? done : r.error;
       if (r.body.byteLength < 4) return done > 0 ? done : -Errno.EIO;
       const written = new DataView(r.body.buffer, r.body.byteOffset, 4).getUint32(0, true);

@@ -32,10 +32,14 @@ export interface FuseInode {
   cache: MappingCache | null;
   /** FUSE_ATTR_ATOMIC was in the entry reply: RWF_ATOMIC writes are allowed (§1.10). */
   atomicWrites: boolean;
+  /** fh of the latest writable open: classic writeback's FUSE_WRITE carries a writable file's fh (fuse_write_file_get); 0 = none. */
+  writeFh: number;
 }
 
 export interface OpenFile {
   fd: number;
+  /** The server's file handle from FUSE_OPEN (0 on the kernel-ext4 baseline). */
+  fh: number;
   path: string;
   oflags: number;
   inode: FuseInode;
@@ -45,6 +49,6 @@ export interface OpenFile {
 export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number, iomap = true): FuseInode {
   return {
     nodeId, ino, path, nlookup: 0, isDir, iomap, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
-    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null, atomicWrites: false,
+    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null, atomicWrites: false, writeFh: 0,
   };
 }

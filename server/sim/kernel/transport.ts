@@ -7,7 +7,7 @@ import { FUSE_REQ_ID_STEP, IN_HEADER_BYTES } from '../../../src/trace/fuse-proto
 import { PARK, type Proc, type ProcStep, type Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import { taskBufs, type DevFuse } from '../dev-fuse.ts';
-import { outError, outUnique, startRequest, type MsgBuf } from '../proto.ts';
+import { MsgBuf, outError, outUnique, startRequest } from '../proto.ts';
 import type { NodeId } from '../../../src/trace/ids.ts';
 
 export interface Reply {
@@ -55,6 +55,22 @@ export class FuseTransport {
     const replyUnique = outUnique(reply);
     if (replyUnique !== unique) throw new Error(`sim: ${proc.task} got reply ${replyUnique} for request ${unique}`);
     return { error: outError(reply), body: bufs.recv.replyBody(reply.byteLength) };
+  }
+
+  /**
+   * A background request (fuse_simple_background): traced from the sending task, which goes on
+   * without waiting; the reply is dropped. Its bytes get their own buffer, since the sender's is
+   * reused by its next request before a server thread reads this one. Nothing on the baseline.
+   */
+  requestBackground(proc: Proc, opcode: number, nodeId: NodeId, bodyBytes: number, fill?: (dv: DataView, at: number) => void): void {
+    if (this.local !== null) return;
+    const unique = this.nextUnique;
+    this.nextUnique += FUSE_REQ_ID_STEP;
+    const m = new MsgBuf();
+    const buf = startRequest(m, opcode, unique, nodeId, proc.tid, bodyBytes);
+    if (fill) fill(m.dv, IN_HEADER_BYTES);
+    this.core.emit({ kind: 'fuse_send', tsNs: this.core.sched.nowNs, task: proc.task, unique, opcode, nodeId, lenBytes: buf.byteLength });
+    this.dev.submitBackground(buf, unique);
   }
 
   private ext4CostNs(kind: string): number {

@@ -1,5 +1,5 @@
 // The VFS entry points of the kernel model: path lookup (dcache + FUSE_LOOKUP, instantiating a
-// fuse_inode per nodeid) and the syscalls app threads make — open, pread/pwrite, mmap write
+// fuse_inode per nodeid) and the syscalls app threads make — open/close (FUSE_OPEN/RELEASE), pread/pwrite, mmap write
 // fault, fsync, ftruncate, fallocate, copy_file_range, link — each with the locks §6 gives it,
 // driving the iomap iteration (iomap-iter.ts), writeback and ioends (writeback.ts) and the
 // kernel's own cache invalidations (cache-ops.ts); a file the server did not enable iomap for
@@ -12,7 +12,8 @@ import type { Proc, ProcStep, Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import {
   COPY_FILE_RANGE_IN_BYTES, FALLOCATE_IN_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FSYNC_IN_BYTES, LINK_IN_BYTES, O_DIRECT,
-  O_TRUNC, SETATTR_IN_BYTES, lookupBodyBytes, readEntryOut, writeCopyRangeIn, writeFallocateIn, writeSetattrSize,
+  OPEN_IN_BYTES, O_TRUNC, RELEASE_IN_BYTES, SETATTR_IN_BYTES, lookupBodyBytes, readEntryOut, readOpenOut, writeCopyRangeIn,
+  writeFallocateIn, writeOpenIn, writeReleaseIn, writeSetattrSize,
 } from '../proto.ts';
 import type { CacheOps } from './cache-ops.ts';
 import type { ClassicIo } from './classic-io.ts';
@@ -40,7 +41,7 @@ interface VfsConfig {
 }
 
 interface VfsDeps {
-  transport: Pick<FuseTransport, 'request'>;
+  transport: Pick<FuseTransport, 'request' | 'requestBackground'>;
   locks: Pick<InodeLocks, 'tryLock' | 'lockWait' | 'unlock'>;
   iter: Pick<IomapIter, 'iterate'>;
   wb: Pick<Writeback, 'flushRange' | 'ioend'>;
@@ -50,7 +51,7 @@ interface VfsDeps {
 }
 
 /** The syscalls app threads make (app.ts). */
-export type Syscalls = Pick<Vfs, 'open' | 'pio' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'copyFileRange' | 'link'>;
+export type Syscalls = Pick<Vfs, 'open' | 'close' | 'pio' | 'fault' | 'fsync' | 'truncate' | 'fallocate' | 'copyFileRange' | 'link'>;
 
 export class Vfs {
   /** dcache: path → nodeid. Entries never expire (entry_valid is "forever" in the sim). */
@@ -157,9 +158,11 @@ export class Vfs {
   }
 
   /**
-   * open(2): returns the open file or -errno. (FUSE_OPEN/RELEASE are not modelled.) O_TRUNC goes
-   * through the VFS truncate (i_rwsem + invalidate_lock, FUSE_SETATTR size 0) and drops the whole
-   * mapping cache (fuse_iomap_open_truncate, §3.2).
+   * open(2): returns the open file or -errno. After the lookup, FUSE_OPEN (fuse_open_in: the
+   * file's flags, open_flags 0) gets the server's fh (fs/fuse/file.c fuse_send_open). O_TRUNC:
+   * the mount does not negotiate FUSE_ATOMIC_O_TRUNC, so fuse strips O_TRUNC from the OPEN
+   * flags and the VFS truncates after the open (fs/namei.c do_open → handle_truncate): i_rwsem +
+   * invalidate_lock, FUSE_SETATTR size 0, and the whole mapping cache dropped (fuse_iomap_open_truncate, §3.2).
    */
   *open(proc: Proc, path: string, oflags: number): ProcStep<OpenFile | number> {
     const fd = this.nextFd++;
@@ -170,12 +173,47 @@ export class Vfs {
       this.appEnd(proc, 'open', fd, inode);
       return inode;
     }
+    let fh = 0;
+    // The kernel-ext4 baseline has no server to open files with.
+    if (this.cfg.local === null) {
+      const r = yield* this.transport.request(proc, inode.isDir ? Opcode.OPENDIR : Opcode.OPEN, inode.nodeId, OPEN_IN_BYTES,
+        (dv, at) => writeOpenIn(dv, at, oflags & ~O_TRUNC));
+      if (r.error !== 0) { this.appEnd(proc, 'open', fd, r.error); return r.error; }
+      fh = readOpenOut(r.body).fh;
+      if ((oflags & 3) !== 0) inode.writeFh = fh; // O_WRONLY / O_RDWR
+    }
+    const file: OpenFile = { fd, fh, path, oflags, inode };
     if ((oflags & O_TRUNC) !== 0 && !inode.isDir) {
       const err = yield* this.setSize(proc, inode, 0, 'o_trunc');
-      if (err !== 0) { this.appEnd(proc, 'open', fd, err); return err; }
+      if (err !== 0) { this.releaseFile(proc, file); this.appEnd(proc, 'open', fd, err); return err; }
     }
     this.appEnd(proc, 'open', fd, fd);
-    return { fd, path, oflags, inode };
+    return file;
+  }
+
+  /**
+   * close(2): the fd's struct file is never shared in the sim, so every close is its last and
+   * sends FUSE_RELEASE. Upstream sends it in the background (fuse_file_put, not synchronous on
+   * a non-fuseblk mount): the closing task traces the send and returns without waiting for the reply.
+   */
+  *close(proc: Proc, file: OpenFile): ProcStep<number> {
+    this.appBegin(proc, 'close', file.path, file.fd, 0, 0, file.oflags);
+    { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
+    this.releaseFile(proc, file);
+    this.appEnd(proc, 'close', file.fd, 0);
+    return 0;
+  }
+
+  /**
+   * FUSE_RELEASE (RELEASEDIR for a directory) of an opened file, sent in the background
+   * (fuse_release_in: fh and the file's f_flags, which no longer hold O_TRUNC: fs/open.c
+   * do_dentry_open clears it after ->open).
+   */
+  private releaseFile(proc: Proc, file: OpenFile): void {
+    if (this.cfg.local !== null) return;
+    const opcode = file.inode.isDir ? Opcode.RELEASEDIR : Opcode.RELEASE;
+    const fFlags = file.oflags & ~O_TRUNC;
+    this.transport.requestBackground(proc, opcode, file.inode.nodeId, RELEASE_IN_BYTES, (dv, at) => writeReleaseIn(dv, at, file.fh, fFlags));
   }
 
   private appBegin(proc: Proc, op: AppOp, path: string, fd: number, posBytes: number, lenBytes: number, oflags: number): void {
@@ -200,11 +238,11 @@ export class Vfs {
     if (!inode.iomap) {
       // Classic fuse (fs/fuse/file.c, cached-IO path): reads take no i_rwsem (generic_file_read_iter);
       // buffered and direct writes take it exclusive (fuse_cache_write_iter's inode_lock).
-      if (!isWrite) ret = yield* this.classic.read(proc, inode, direct, posBytes, lenBytes);
+      if (!isWrite) ret = yield* this.classic.read(proc, inode, file.fh, direct, posBytes, lenBytes);
       else {
         if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'W');
         if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
-        ret = yield* this.classic.write(proc, inode, direct, posBytes, lenBytes);
+        ret = yield* this.classic.write(proc, inode, file.fh, direct, posBytes, lenBytes);
         this.locks.unlock(proc, inode, 'i_rwsem', 'W');
       }
     } else if (!isWrite) {

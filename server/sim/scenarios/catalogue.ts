@@ -116,8 +116,8 @@ const staleMapping = scenario({
 const cacheHitMiss = scenario({
   name: 'cache-hit-miss',
   description:
-    'Random 4 KiB buffered reads and direct writes over a written 32 MiB file with the v7 mapping cache: after the ' +
-    'first RETRY_CACHE upsert per extent, most iomap_begin calls are cache hits (no upcall). Each direct write\'s ' +
+    'Random 4 KiB buffered reads and direct writes over a written 32 MiB file with the v7 mapping cache: fuse4fs ' +
+    'upserts the file\'s first extent when it is opened, so most iomap_begin calls are cache hits (no upcall). Each direct write\'s ' +
     'ioend invalidates its block, so the next access there misses and re-upserts. Compare with cache-hit-miss-nocache.',
   files: [{ path: '/data/hot', sizeBytes: 32 * MiB, prealloc: 'written', links: [] }],
   threads: [

@@ -20,8 +20,9 @@ import type { Prng } from '../prng.ts';
 import {
   ATTR_OUT_BYTES, ENTRY_OUT_BYTES, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FATTR_SIZE, S_IFDIR, S_IFREG, WRITE_OUT_BYTES,
   FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_OUT_BYTES, IOMAP_CONFIG_OUT_BYTES_V6, IOMAP_CONFIG_OUT_BYTES_V7,
-  ATTR_ATOMIC, IomapConfig, READ_WRITE_IN_BYTES, WRITE_IN_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn, readIomapConfigIn,
-  readLinkIn, readLookupName, readRwIn, readSetattrIn, writeEntryOut, writeInitOut, writeIomapConfigOut,
+  ATTR_ATOMIC, IomapConfig, OPEN_OUT_BYTES, READ_WRITE_IN_BYTES, WRITE_IN_BYTES, encodeReplyInto, readCopyRangeIn, readFallocateIn, readInitIn,
+  readIomapConfigIn, readLinkIn, readLookupName, readOpenIn, readReleaseIn, readRwIn, readSetattrIn, writeEntryOut, writeInitOut,
+  writeIomapConfigOut, writeOpenOut,
   type SimInHeader as InHeader, type TaskBufs,
 } from '../proto.ts';
 import type { CostModel, FaultSpec, FileSpec, NodeIdPolicy, ServerWrites } from '../scenarios/index.ts';
@@ -69,6 +70,8 @@ interface HandleResult {
   costKind: CostKind;
   /** A notification (upsert, in the thread's `notify` buffer) written to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
   notify: Uint8Array | null;
+  /** `notify` goes out after the reply instead (fuse4fs's upsert at open, §5.5). */
+  notifyAfterReply?: boolean;
 }
 
 interface FsServerConfig {
@@ -98,7 +101,12 @@ export class FsServer {
   private nextIno = EXT4_FIRST_INO;
   private nextFreeBlk = FIRST_DATA_BLK;
   private beginCount = 0;
+  /** File handles handed out by OPEN (libfuse passes fuse4fs's fh through; any unique value does). */
+  private nextFh = 1;
+  private readonly openFhs = new Set<number>();
   private readonly useCache: boolean;
+  /** v7 fuse4fs upserts a file's first mapping when it is opened (§3.2, §5.5). */
+  private readonly upsertAtOpen: boolean;
   private readonly notifyUpsert: number;
   /** The memory of the thread whose request is being handled (handling is synchronous). */
   private bufs: TaskBufs | null = null;
@@ -109,6 +117,8 @@ export class FsServer {
     const rev = REVISIONS[cfg.revision];
     this.useCache = cfg.useCache && rev.hasMappingCache && rev.notifyUpsert !== null;
     this.notifyUpsert = rev.notifyUpsert ?? 0;
+    // fuse4fs (in-place writes) does this; an out-of-place server keeps writes off the read fork's blocks.
+    this.upsertAtOpen = this.useCache && cfg.revision === 'v7' && cfg.serverWrites === 'in-place';
     this.rootNodeId = cfg.policy === 'ino' ? EXT4_ROOT_INO : 1;
     this.inodes.set(EXT4_ROOT_INO, this.newInode(EXT4_ROOT_INO, true));
     this.nodeToIno.set(this.rootNodeId, EXT4_ROOT_INO);
@@ -133,6 +143,8 @@ export class FsServer {
         // An inline iomap file's bytes move by FUSE_READ/WRITE too (no file handle, §2.3).
         case Opcode.READ: return this.isInlineNode(h) ? this.inlineRead(h, body) : this.read(h, body);
         case Opcode.WRITE: return this.isInlineNode(h) ? this.inlineWrite(h, body) : this.write(h, body);
+        case Opcode.OPEN: case Opcode.OPENDIR: return this.open(h, body);
+        case Opcode.RELEASE: case Opcode.RELEASEDIR: return this.release(h, body);
         case Opcode.IOMAP_BEGIN: return this.iomapBegin(h, body);
         case Opcode.IOMAP_END: return this.iomapEnd(h, body);
         case Opcode.IOMAP_IOEND: return this.iomapIoend(h, body);
@@ -395,6 +407,53 @@ export class FsServer {
     const kib = bytes / 1024;
     const devNs = bytes === 0 ? 0 : (isWrite ? c.devWriteLatencyNs : c.devReadLatencyNs) + Math.round(kib * c.devNsPerKiB);
     return c.serverClassicIoNs + Math.round(kib * c.serverClassicNsPerKiB) + devNs;
+  }
+
+  /**
+   * FUSE_OPEN / OPENDIR: a new file handle in the 16-byte fuse_open_out (no FOPEN_* flags). At v7
+   * with the cache on, fuse4fs then upserts the file's first extent into the read fork (write fork
+   * NOCACHE), after the reply: the kernel's inode exists since the lookup, so the first read
+   * there can hit without an upcall (§3.2, §5.5). Holes and empty files upsert nothing.
+   */
+  private open(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    readOpenIn(body);
+    const inode = this.inodeOf(h);
+    if (typeof inode === 'number') return this.error(h, inode, c.serverEndNs);
+    if ((h.opcode === Opcode.OPENDIR) !== inode.isDir) return this.error(h, inode.isDir ? 21 /* EISDIR */ : 20 /* ENOTDIR */, c.serverEndNs);
+    const fh = this.nextFh++;
+    this.openFhs.add(fh);
+    const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, OPEN_OUT_BYTES, (dv, at) => writeOpenOut(dv, at, fh));
+    // Only for a file the server put on iomap: a classic file has no mapping cache to fill.
+    const first = this.upsertAtOpen && this.isIomapFile(inode) ? this.firstExtent(inode) : null;
+    if (first === null) return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
+    const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
+    const upsert = encodeReplyInto(this.bufs!.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
+      (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: BigInt(inode.ino), read: first, write: nocache }));
+    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: upsert, notifyAfterReply: true };
+  }
+
+  /** The file's lowest extent as a read mapping, or null when it has none. */
+  private firstExtent(inode: SrvInode): IomapIo | null {
+    let hit = inode.extents.lookup(0);
+    if (hit.kind === 'hole') {
+      if (hit.endBlk === Infinity) return null;
+      hit = inode.extents.lookup(hit.endBlk);
+      if (hit.kind === 'hole') return null;
+    }
+    const e = hit.ext, B = SERVER_BLOCK_BYTES;
+    return {
+      offsetBytes: BigInt(e.fileBlk * B), lenBytes: BigInt(e.lenBlk * B), addr: BigInt(e.physBlk * B),
+      type: e.isUnwritten ? MapType.UNWRITTEN : MapType.MAPPED, flags: 0, dev: SERVER_DEV_ID,
+    };
+  }
+
+  /** FUSE_RELEASE / RELEASEDIR: forget the file handle; the reply is the header alone. */
+  private release(h: InHeader, body: Uint8Array): HandleResult {
+    const c = this.cfg.costs;
+    const req = readReleaseIn(body);
+    if (!this.openFhs.delete(req.fh)) return this.error(h, Errno.EINVAL, c.serverEndNs);
+    return this.ok(h, c.serverEndNs, 'meta');
   }
 
   private iomapBegin(h: InHeader, body: Uint8Array): HandleResult {
