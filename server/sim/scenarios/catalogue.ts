@@ -1,5 +1,5 @@
 // The built-in scenarios. The default one reproduces the hardlink aliasing problem of
-// fuse-iomap-domain.md §5.3; every entry is checked by faithful.test.ts.
+// docs/domain.md §5.3; every entry is checked by faithful.test.ts.
 //
 // To add a scenario: add an entry to SCENARIOS below with a `description` of the seed point it
 // demonstrates, and a section in docs/scenarios.md.
@@ -23,7 +23,7 @@ const hardlinkAliasRace = scenario({
   description:
     'One ext4 inode reachable as /d1/file and /d2/link. Under the high-level (per-path) nodeid policy the kernel ' +
     'builds two fuse_inodes, each with its own i_rwsem, so writer A and writer B hold "exclusive" locks on the ' +
-    'same file at once (fuse-iomap-domain.md §5.3). Switch policy to ino to see them serialise.',
+    'same file at once (docs/domain.md §5.3). Switch policy to ino to see them serialise.',
   files: [{ path: '/d1/file', sizeBytes: 1 * MiB, prealloc: 'none', links: ['/d2/link'] }],
   threads: [
     { name: 'writerA', path: '/d1/file', thinkNs: 20 * US, ops: [op('write', false, 'random', 16 * KiB, 3), op('write', true, 'random', 16 * KiB, 1)] },
@@ -159,7 +159,7 @@ const rwsemContention = scenario({
   writebackIntervalNs: 500 * US,
 });
 
-/** The same workload on kernel ext4 (fuse-iomap-domain.md §7's comparison point): no upcalls. */
+/** The same workload on kernel ext4 (docs/domain.md §7's comparison point): no upcalls. */
 function ext4Baseline(base: ScenarioSpec): ScenarioSpec {
   return {
     ...base,
