@@ -82,7 +82,7 @@ const EXPECTED: Record<string, string> = {
   'hardlink-alias-race ino policy': '49bf986d23541385',
   'rwsem-contention bad mappings': '0c81e80fb4ab971a',
   'cache-hit-miss small cache': 'ee96c1def2086e09',
-  catalogue: 'cb3c08fc3f409a92',
+  catalogue: '0d625b1a7bd0fc38',
 };
 
 describe('golden event streams (pure-refactor guard)', () => {
