@@ -23,7 +23,7 @@ export const CALIBRATION_SEED = 1;
  */
 export const CALIBRATION_SIM_NS = 50_000_000;
 
-/** What the letters say for one workload (fuse-iomap-domain.md §7, re-stated in docs/simulator.md). */
+/** What the letters say for one workload (docs/domain.md §7, re-stated in docs/simulator.md). */
 interface LetterFigures {
   /** RFC v1 cover letter (2025-05-21). */
   rfcV1: string;

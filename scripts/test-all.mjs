@@ -1,6 +1,6 @@
-// `npm test`: the guards (both type checks, the import rules), unit tests (vitest), a production build
-// of the UI, then the browser end-to-end tests (Playwright + Debian Chromium). Ends with one line
-// `N passed, N failed` over all of them (each guard counts as one).
+// `npm test`: the guards (both type checks, the import rules, the domain citations), unit tests
+// (vitest), a production build of the UI, then the browser end-to-end tests (Playwright + Debian
+// Chromium). Ends with one line `N passed, N failed` over all of them (each guard counts as one).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
@@ -30,11 +30,14 @@ try {
 }
 
 // Guards first: both type checks (the trace core's config has no DOM and no node types, so a
-// stray import fails there) and the import rules (check-imports.mjs). A failure counts once each.
+// stray import fails there), the import rules (check-imports.mjs) and the stand-alone docs rule
+// (check-citations.mjs: no reference outside the repo, every §n is a docs/domain.md heading). A
+// failure counts once each.
 for (const [what, cmd, args] of [
   ['type check (tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['type check (src/trace/tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'src/trace/tsconfig.json']],
   ['import rules', process.execPath, ['scripts/check-imports.mjs']],
+  ['domain citations', process.execPath, ['scripts/check-citations.mjs']],
 ]) {
   if (run(cmd, args) === 0) passed++;
   else {

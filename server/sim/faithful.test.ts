@@ -1,4 +1,4 @@
-// The issue-#3 invariants, checked on every built-in scenario (fuse-iomap-domain.md §1.5, §2.6,
+// The issue-#3 invariants, checked on every built-in scenario (docs/domain.md §1.5, §2.6,
 // §3, §6): lock exclusion per fuse_inode, END/IOEND exactly when due, mappings agree with the
 // server's extent map, cache hits only on a valid covering entry, stale mappings never used with
 // cookies on (and used, and reported, with them off), no upcalls on the ext4 baseline,

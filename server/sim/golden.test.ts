@@ -36,6 +36,7 @@
 //   everywhere, upsert at open on v7 — only for iomap files of an in-place server, fixed in the
 //   merge); regenerated once shapes.test.ts, enablement.test.ts and
 //   scenarios-new.test.ts passed on the merged tree.
+// - s15-domain: the catalogue hash moved with description text only (citations now name docs/domain.md).
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -112,7 +113,7 @@ const EXPECTED: Record<string, string> = {
   'hardlink-alias-race ino policy': 'd705355f99b1d710',
   'rwsem-contention bad mappings': '07dc98082feb58c6',
   'cache-hit-miss small cache': '233cbc8355b30454',
-  catalogue: '1ca244bb97192719',
+  catalogue: '38291903bc361251',
 };
 
 describe('golden event streams (pure-refactor guard)', () => {

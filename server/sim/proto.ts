@@ -252,7 +252,7 @@ export function encodeReplyInto(m: MsgBuf, error: number, unique: number, bodyBy
 
 // ---------------------------------------------------------------------------------------------
 // Mount: FUSE_INIT (upstream fuse.h: fuse_init_in / fuse_init_out, 64 B each with INIT_EXT) and
-// the series' FUSE_IOMAP_CONFIG (fuse-iomap-domain.md §1.5, §1.10).
+// the series' FUSE_IOMAP_CONFIG (docs/domain.md §1.5, §1.10).
 
 export const INIT_IN_BYTES = 64;
 export const INIT_OUT_BYTES = 64;

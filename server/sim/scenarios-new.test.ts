@@ -1,5 +1,5 @@
 // The four scenarios of issue #15 item 4, each checked on its trace shape with expectations worked
-// out from the series' rules (fuse-iomap-domain.md §1.4–1.9, §2.3–2.6, §3.3), not from the code:
+// out from the series' rules (docs/domain.md §1.4–1.9, §2.3–2.6, §3.3), not from the code:
 // out-of-place writes (SHARED write mappings, IOEND SHARED), atomic writes (cache bypass), inline
 // data (FUSE_READ / FUSE_WRITE, no IOMAP_END) and wrong mappings (refused by validation). Each also
 // goes through the NDJSON import without diagnostics and is offered by the scenario list the UI shows.

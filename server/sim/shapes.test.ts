@@ -1,6 +1,6 @@
 // Trace shapes as the kernel emits them (issue #15 item 3), checked on the simulator's own events
 // and, where an importer path exists, against ftrace lines written by hand from the v7 tracepoint
-// formats (fuse-iomap-domain.md §4.4, §4.7) — the importer must read those as the sim's events.
+// formats (docs/domain.md §4.4, §4.7) — the importer must read those as the sim's events.
 
 import { describe, expect, it } from 'vitest';
 import { IoendFlag, MapType, NULL_ADDR, Opcode, isWriteish } from '../../src/trace/fuse-proto.ts';

@@ -1,4 +1,4 @@
-// Per-run accounting: the figures fuse-iomap-domain.md §7 argues with (upcalls per MiB moved,
+// Per-run accounting: the figures docs/domain.md §7 argues with (upcalls per MiB moved,
 // cache hit rate, unwritten conversions, lock wait, throughput), computed from events alone so it
 // works for simulator runs and imported traces alike. Plain JSON-serialisable; `fusescope
 // summary` puts it under the `accounting` key.

@@ -1,6 +1,6 @@
 // FUSE + fuse-iomap protocol constants and byte-exact struct codecs.
 //
-// Every number here is a protocol value from ../shared/docs/fuse-iomap-domain.md (§1) — the
+// Every number here is a protocol value from docs/domain.md (§1) — the
 // upstream FUSE framing plus Darrick Wong's fuse-iomap series (values as in v6/v7 unless a
 // revision table says otherwise). The simulator's kernel and server halves talk to each other
 // only through buffers built with these codecs, exactly as a real kernel and server would.

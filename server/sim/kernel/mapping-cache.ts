@@ -1,4 +1,4 @@
-// The per-fuse_inode iomap mapping cache of v3+ (fuse-iomap-domain.md §3): two forks of sorted,
+// The per-fuse_inode iomap mapping cache of v3+ (docs/domain.md §3): two forks of sorted,
 // non-overlapping mapping records plus one sequence number `seq` (ic_seq) shared by both.
 //
 //   read fork   |--mapped A--|   |-----unwritten B-----|        records in file bytes

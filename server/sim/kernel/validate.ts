@@ -1,4 +1,4 @@
-// Kernel validation of a mapping received in an IOMAP_BEGIN reply (fuse-iomap-domain.md §1.4).
+// Kernel validation of a mapping received in an IOMAP_BEGIN reply (docs/domain.md §1.4).
 // Returns null when the mapping is acceptable, else the message the kernel's
 // fuse_iomap_bad_data tracepoint would carry; the caller fails the IO with -EFSCORRUPTED.
 

@@ -1,5 +1,5 @@
 // The built-in scenarios. The default one reproduces the hardlink aliasing problem of
-// fuse-iomap-domain.md §5.3; every entry is checked by faithful.test.ts.
+// docs/domain.md §5.3; every entry is checked by faithful.test.ts.
 //
 // To add a scenario: add an entry to SCENARIOS below with a `description` of the seed point it
 // demonstrates, and a section in docs/scenarios.md.
@@ -27,7 +27,7 @@ const hardlinkAliasRace = scenario({
   revision: 'v5',
   description:
     'RFC v5, per-path: one ext4 inode reachable as /d1/file and /d2/link gets two nodeids, two fuse_inodes and ' +
-    'two i_rwsems on the iomap path, so writer A and writer B hold "exclusive" locks on the same file at once.',
+    'two i_rwsems on the iomap path (docs/domain.md §5.3), so writer A and writer B hold "exclusive" locks on the same file at once.',
   files: [{ path: '/d1/file', sizeBytes: 1 * MiB, prealloc: 'none', links: ['/d2/link'] }],
   threads: [
     { name: 'writerA', path: '/d1/file', thinkNs: 20 * US, ops: [op('write', false, 'random', 16 * KiB, 3), op('write', true, 'random', 16 * KiB, 1)] },
@@ -257,7 +257,7 @@ const wrongMappings = scenario({
   serverCache: false,
 });
 
-/** The same workload on kernel ext4 (fuse-iomap-domain.md §7's comparison point): no upcalls. */
+/** The same workload on kernel ext4 (docs/domain.md §7's comparison point): no upcalls. */
 function ext4Baseline(base: ScenarioSpec): ScenarioSpec {
   return {
     ...base,

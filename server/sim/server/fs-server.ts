@@ -1,4 +1,4 @@
-// The server model: a fuse2fs/fuse4fs-like FUSE server (fuse-iomap-domain.md §5.5). It owns the
+// The server model: a fuse2fs/fuse4fs-like FUSE server (docs/domain.md §5.5). It owns the
 // "on-disk" state — inode table, directories, link counts, extent maps, a block allocator — and
 // answers requests that arrive as bytes from /dev/fuse on N server threads.
 //

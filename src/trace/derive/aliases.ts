@@ -1,4 +1,4 @@
-// The nodeid → inode state machine (fuse-iomap-domain.md §5): which fuse_inode (nodeId) the
+// The nodeid → inode state machine (docs/domain.md §5): which fuse_inode (nodeId) the
 // kernel built for which on-disk inode, and which path names resolved to it.
 //
 //   path ──lookup──▶ nodeId ──evidence──▶ on-disk inode

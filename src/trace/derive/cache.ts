@@ -1,4 +1,4 @@
-// The kernel mapping cache (fuse-iomap-domain.md §3), replayed from cache_* events: per fuse_inode
+// The kernel mapping cache (docs/domain.md §3), replayed from cache_* events: per fuse_inode
 // (nodeId) and fork, which mappings were cached over which time, plus point markers.
 //
 //   offsetBytes ▲

@@ -1,4 +1,4 @@
-// Which nodeids name one on-disk inode, from evidence only (fuse-iomap-domain.md §1.12, §5.2):
+// Which nodeids name one on-disk inode, from evidence only (docs/domain.md §1.12, §5.2):
 //
 //   (a) the same real inode number: a reply's st_ino (uprobe on fuse_reply_entry/attr), the
 //       series' INODE prefix `ino N nodeid M` (the kernel's orig_ino = the fuse_attr.ino the server

@@ -1,6 +1,6 @@
 // The lock state machine over SpanIndex's lock spans (lock_wait: wait → acquire, lock_hold:
 // acquire → release). A *lock* is (lock name, nodeId): each fuse_inode has its own i_rwsem and
-// invalidate_lock (fuse-iomap-domain.md §6), which is exactly why two nodeIds of one ino do not
+// invalidate_lock (docs/domain.md §6), which is exactly why two nodeIds of one ino do not
 // exclude each other (§5.3). Rows of the locks view are (lock, task).
 //
 //   lock i_rwsem nodeId 4 (ino 12)

@@ -11,7 +11,7 @@
 // absolute time ever goes through a float.
 //
 // Clock identity (a string): ftrace `secs.usecs` (or `trace-cmd -t` ns) stamps are the kernel's
-// ns trace clock, raw integer stamps a counter clock (fuse-iomap-domain.md §4.1: non-ns clocks
+// ns trace clock, raw integer stamps a counter clock (docs/domain.md §4.1: non-ns clocks
 // print `%12llu`); NDJSON names its clock in the header (`clock`), the simulator's files are on
 // their run's virtual clock; a libfuse -d log has none (the join places it). A file on another
 // clock than the first is said to be so and kept at its own stamps, unless the caller asks to

@@ -1,4 +1,4 @@
-// Pure model of the aliasing view (fuse-iomap-domain.md §5.3).
+// Pure model of the aliasing view (docs/domain.md §5.3).
 //
 //   paths            nodeIds            inodes
 //   /d1/file ───────▶ 4 ───────┐

@@ -1,6 +1,6 @@
 // Positional reading of a tracepoint body, and the number parsers the readers share. Series
 // formats repeat key names inside one line (`length` in the RANGE and again in the MAP part of
-// fuse_iomap_end, fuse-iomap-domain.md §4.4), so fields are read in order from a cursor, never
+// fuse_iomap_end, docs/domain.md §4.4), so fields are read in order from a cursor, never
 // into a key→value map.
 import { hasAt, parseNumAt, type Units } from '../code-units.ts';
 import type { Line } from '../line.ts';

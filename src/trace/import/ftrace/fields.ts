@@ -1,4 +1,4 @@
-// Field readers shared by the tracepoint tables: the series' building blocks (fuse-iomap-domain.md
+// Field readers shared by the tracepoint tables: the series' building blocks (docs/domain.md
 // §4.4, from the series' fs/fuse/fuse_trace.h), each read positionally from a body cursor:
 //   INODE  connection %u ino %llu nodeid %llu isize 0x%llx [idisksize 0x%llx]   (idisksize: v7)
 //   RANGE  <prefix>pos 0x%llx length 0x%llx

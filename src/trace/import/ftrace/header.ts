@@ -1,4 +1,4 @@
-// The event line's header (fuse-iomap-domain.md §4.1, §4.2):
+// The event line's header (docs/domain.md §4.1, §4.2):
 //
 //   <comm>-<pid> [(<tgid>)] [<cpu>] [<flags>] <secs>.<frac>|<ns>: <body>
 //

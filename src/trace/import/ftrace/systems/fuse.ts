@@ -1,4 +1,4 @@
-// System `fuse`: the upstream request events (fuse-iomap-domain.md §4.3) and every tracepoint of
+// System `fuse`: the upstream request events (docs/domain.md §4.3) and every tracepoint of
 // the fuse-iomap series (§4.4; v7 formats, and the v4–v6 names and formats), as the series' code
 // fires them (fs/fuse/fuse_trace.h, fuse_iomap_cache.c as posted to linux-fsdevel):
 //   requests      fuse_request_send/_end/_sent       → fuse_send / fuse_reply / fuse_recv

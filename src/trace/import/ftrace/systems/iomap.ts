@@ -1,4 +1,4 @@
-// System `iomap`: upstream fs/iomap tracepoints (fs/iomap/trace.h; fuse-iomap-domain.md §4.5), as
+// System `iomap`: upstream fs/iomap tracepoints (fs/iomap/trace.h; docs/domain.md §4.5), as
 // ext4, XFS and FUSE fire them. Events not listed here stay instants with their body.
 //
 // Steps (docs/import.md "Kernel iomap steps"): iomap_iter() traces `iomap_iter` at the top of each

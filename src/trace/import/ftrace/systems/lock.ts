@@ -1,4 +1,4 @@
-// System `lock`: contention_begin/_end (fuse-iomap-domain.md §4.6, include/trace/events/lock.h).
+// System `lock`: contention_begin/_end (docs/domain.md §4.6, include/trace/events/lock.h).
 // `%p (flags=%s)` / `%p (ret=%d)`; the address hashed (`%p` in tracefs text) or raw (trace-cmd).
 import type { TracepointContext, TracepointSystem } from '../context.ts';
 import { BodyError, excerpt, parseU64, type Cursor } from '../cursor.ts';
