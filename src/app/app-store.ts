@@ -1,4 +1,4 @@
-// The page's state outside React ([FP] components/README.md; style.md §4): a thin facade over its
+// The page's state outside React (React renders it; it does not own it): a thin facade over its
 // parts — the trace's data (trace-session.ts), the view state (view-state.ts), the replay of an
 // opened file (replay.ts) and the source's status (source-status.ts) — that the views read as one
 // ViewHost (trace-view-host.ts). Here is only what spans parts: a batch, a reset, opening a file,

@@ -1,4 +1,4 @@
-// A/B compare state ("A/B compare shows two AppStores", style.md §2). Each side is a ViewHost of
+// A/B compare state (two independent trace hosts side by side). Each side is a ViewHost of
 // its own (TraceViewHost: its own TraceStore, SpanIndex and derived indexes, view state and file
 // status, fed by its own import worker), so the timeline, tooltip and hit tests work on it
 // unchanged. It has no replay and never follows: what the sides share lives in the ComparePair —

@@ -1,5 +1,5 @@
-// The import Web Worker: parses dropped / picked files off the main thread (style.md: Web Workers
-// for parsing). Messages: import-protocol.ts; the work itself: import-run.ts. A new `open`
+// The import Web Worker: parses dropped / picked files off the main thread (a
+// large file must not freeze the page). Messages: import-protocol.ts; the work itself: import-run.ts. A new `open`
 // cancels the one in progress (its late messages carry the old id and the page drops them).
 
 import { decodeOpenRequest, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';

@@ -1,4 +1,4 @@
-// The timeline legend's groups (one palette for all views, style.md §7), shared by both page modes.
+// The timeline legend's groups (one palette for all views, so a colour means the same everywhere), shared by both page modes.
 import type { LegendGroup } from '../widgets/Legend.tsx';
 import { PALETTE } from '../render/palette.ts';
 

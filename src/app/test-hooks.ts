@@ -1,5 +1,6 @@
 // window.__fusescope: the hooks the Playwright e2e test drives (e2e/). Reads only; the test acts
-// through the real UI (clicks, keys). `idle()` follows style.md §6 "Screenshots".
+// through the real UI (clicks, keys). `idle()` is true once nothing has
+// changed for IDLE_QUIET_MS, so a screenshot taken then shows a settled page.
 
 import { SPAN_KIND_NAMES, type SpanKindName } from '../trace/spans.ts';
 import type { AppStore } from './app-store.ts';

@@ -20,7 +20,7 @@ import { ViewState, type FollowEnd } from './view-state.ts';
 import { SourceStatus, type OpenedFile } from './source-status.ts';
 import type { Ino } from '../trace/ids.ts';
 
-/** Counter refresh: chrome counters update at most 4×/s (style.md §4). */
+/** Counter refresh: chrome counters update at most 4×/s (faster is unreadable and costs renders). */
 export const COUNTER_PERIOD_MS = 250;
 
 /** What a FileSession (file-session.ts) fills: a trace, loaded from a file. */
@@ -131,7 +131,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   /** Refreshes the counters and the derived version (at the counter rate); returns whether React must hear of it. */
   protected refreshCounters(): boolean {
     const counters = this.status.refreshCounters(this.data.receivedEvents, this.data.spans.count);
-    // Tables and graphs refresh at the counter rate, not per batch (style.md §4).
+    // Tables and graphs refresh at the counter rate, not per batch (per-batch re-renders would dominate at live rates).
     const derived = this.data.refreshDerivedVersion();
     return counters || derived;
   }

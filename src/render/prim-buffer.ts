@@ -1,6 +1,6 @@
 // The one draw-ready primitive buffer of the canvas views: a view model (timeline, locks, alias
 // mini-timelines) pushes one bar per span or merged run, draw.ts paints the columns and hit tests
-// search the same columns, so what is clicked is what was drawn (style.md §2 "Pure view models").
+// search the same columns, so what is clicked is what was drawn.
 //
 //   prim i:  xPx[i] ─────── widthPx[i] ───────▶      (plot CSS px: TimeScale.nsToPx, after clipping)
 //            on row[i] / subrow[i], coloured by style[i], from span spanId[i] (-1: a merged run)

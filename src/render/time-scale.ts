@@ -7,7 +7,7 @@
 //
 // Precision: tsNs values are Float64 offsets from originNs (exact to ~104 days). We subtract
 // startNs *before* scaling, so the difference is small and exact even when startNs is huge, and
-// the resulting px value can safely go into a Float32Array (style.md §2 "Precision").
+// the resulting px value can safely go into a Float32Array (float32 keeps ~7 digits).
 
 export class TimeScale {
   readonly nsPerPx: number;

@@ -43,7 +43,7 @@ export interface GraphNode {
 interface GraphEdge { from: string; to: string; aliased: boolean }
 export interface AliasGraph { nodes: GraphNode[]; edges: GraphEdge[]; columnSizes: [number, number, number] }
 
-/** More nodes than this and the graph shows alias groups only (the SVG stays small, style.md §3). */
+/** More nodes than this and the graph shows alias groups only (the SVG stays small: no thousands of DOM nodes). */
 const MAX_GRAPH_NODES = 400;
 
 export function buildAliasGraph(aliases: AliasIndex): AliasGraph {

@@ -3,7 +3,7 @@ import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
 import { spanTooltip } from './describe.ts';
 
-/** Follows the pointer; the only component that subscribes to hover (style.md §4). */
+/** Follows the pointer; the only component that subscribes to hover (so pointer moves re-render it alone). */
 export function Tooltip({ host }: { host: ViewHost }) {
   const spanId = useStoreValue(host, (h) => h.hover.spanId);
   const mergedCount = useStoreValue(host, (h) => h.hover.mergedCount);
