@@ -2,7 +2,7 @@
 // "§n" / "§n.m" (a section of that file). Checked on every `npm test`:
 //   - no file names a reference outside the repo (the private parent-folder notes or their file name);
 //   - every cited §n or §n.m (both ends of a range such as §3.1–3.3) is a heading of docs/domain.md
-//     (a § right after another document's name, "style.md §4", cites that document and is skipped).
+//     (a § right after another document's name, "views.md §4", cites that document and is skipped).
 // A problem prints as `file:line: …`. Usage: `node scripts/check-citations.mjs [ROOT]` (exit 1 on problems).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -16,10 +16,12 @@ export const DOMAIN = 'docs/domain.md';
 const OUTSIDE = [
   [/\.\.\/shared\b/, "points into the parent folder's shared/ (outside the repo)"],
   [/fuse-iomap-domain\.md/, 'names the private fuse-iomap-domain notes; cite docs/domain.md instead'],
+  // The other private notes the project started from: their facts belong in the repo's docs.
+  [/\b(?:style|real-capture|toolchain)\.md\b/, 'names a private note (style / real-capture / toolchain); state the fact or cite a repo doc'],
 ];
 // §1, §1.5, §3.1–3.3 / §3.1-3.3 (the second number of a range carries no §).
 const CITE = /§(\d+(?:\.\d+)?)(?:\s*[–-]\s*(\d+(?:\.\d+)?))?/g;
-// A § right after another document's name ("style.md §4", "issue #4 §5") cites that document.
+// A § right after another document's name ("views.md §4", "issue #4 §5") cites that document.
 const OTHER_DOC = /(?:([\w.-]+\.md)|issue #\d+)\s*$/;
 // "## 3. The kernel mapping cache", "### 3.1 What is cached".
 const HEADING = /^#{1,6}\s+(\d+(?:\.\d+)?)\.?\s/;

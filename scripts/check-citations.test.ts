@@ -22,6 +22,8 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
+/** Built so this file does not name a private note itself. */
+const NOTE = 'style' + '.md';
 const DOMAIN_MD = '# Domain\n\n## 0. Timeline\n\n## 3. Cache\n\n### 3.1 What\n\n### 3.3 Lookup\n\ntext ' + S + '3.1\n';
 
 describe('citation guard', () => {
@@ -33,7 +35,8 @@ describe('citation guard', () => {
     const root = tree({
       'docs/domain.md': DOMAIN_MD,
       'docs/guide.md': `intro\nsee ${S}3.1 and ${S}0\nsee \`${SHARED}\`\n`,
-      'src/trace/a.ts': `// ok ${S}3.1–3.3, ${S}3, style.md ${S}7\n// bad ${S}9.9 here\n`,
+      'src/trace/a.ts': `// ok ${S}3.1–3.3, ${S}3, views.md ${S}7\n// bad ${S}9.9 here\n`,
+      'src/trace/d.ts': `// rule from ${NOTE}\n`,
       'server/b.ts': `// range ${S}3.1-3.2\n`,
       'scripts/c.mjs': `// from ${PRIVATE}\n`,
       'README.md': `one\ntwo ${S}4\n`,
@@ -45,6 +48,7 @@ describe('citation guard', () => {
       'scripts/c.mjs:1: names the private fuse-iomap-domain notes; cite docs/domain.md instead',
       `server/b.ts:1: cites ${S}3.2, which is not a heading of docs/domain.md`,
       `src/trace/a.ts:2: cites ${S}9.9, which is not a heading of docs/domain.md`,
+      'src/trace/d.ts:1: names a private note (style / real-capture / toolchain); state the fact or cite a repo doc',
     ]);
   });
 

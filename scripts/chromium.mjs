@@ -32,7 +32,7 @@ export function ensureChromium() {
   return installed;
 }
 
-/** Launch flags for Chromium as root in a headless, offline sandbox (toolchain.md). */
+/** Launch flags for Chromium as root in a headless, offline sandbox (flags known to work on Debian Chromium as root). */
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',

@@ -1,6 +1,6 @@
 // Joins a kernel trace with server-side knowledge of the same requests, by FUSE `unique`.
 // fuse:fuse_request_send has no nodeid (§4.3); the libfuse debug log (or a uprobe that reads the
-// fuse_in_header and became a fuse_recv) has it. On real data the join is exact (real-capture.md):
+// fuse_in_header and became a fuse_recv) has it. On real data the join is exact (docs/fixtures.md, the real captures):
 // a unique in both must have the same opcode, else it is reported and not joined.
 //
 //   kernel fuse_send(unique U, nodeId 0)  +  log header(unique U, nodeid N)  →  fuse_send.nodeId = N
