@@ -31,20 +31,34 @@
 //   lock_wait + acquire contention_begin / contention_end (a wait is the rwsem slow path); the
 //                       address is synthetic (the sim has none): one per (nodeid, lock)
 //   fs_op               fuse_<name> with INODE + RANGE for the series file ops that print that
+// The series' file-op entry events, which lock attribution reads (they fire at function entry,
+// before i_rwsem, §4.6), are written from the sim's own events — it has no entry event of its own:
+//   read/pread/write/pwrite on an iomap file → fuse_iomap_{buffered,direct}_{read,write} (O_DIRECT
+//                       picks direct) right after sys_enter_X, at its time; pos/length are the
+//                       call's (iocb->ki_pos, iov_iter_count);
+//   fault on an iomap file → fuse_iomap_page_mkwrite (the faulting page) at the fault's start;
+//   the invalidate_lock a buffered write takes to zero past EOF → fuse_iomap_write_zero_eof (the
+//                       write's pos/length, as the kernel prints it) right before that lock.
+// A classic-path file has none of them. Whether a file is on iomap is known once one of its
+// iomap/cache events (iomap) or a FUSE_READ/FUSE_WRITE (classic) has been seen: until then the
+// entry line is held, with every line after it, and dropped if the call ends with neither.
 // Not written — the kernel has no tracepoint for them: fuse_recv (the newest upstream's
 // fuse_request_sent only with `requestSent`), inode_new/_lookup/_forget, uncontended lock_acquire,
-// lock_release, instants, diag, gap.
+// lock_release, instants, diag, gap; nor the entry events' `_end` exits (the sim's app_op_end is
+// the syscall's return, not ->write_iter's).
 // The INODE prefix's isize/idisksize are what the events tell (a size-changing END, an ioend's new
 // size), else 0; the sim has no CPUs (every line is on CPU 0) and no symbol offsets (`caller`
 // prints the function name only).
 
 import {
   IoendFlag, MapFlag, OpFlag, formatFlags, inodeStateStrings, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings,
-  opcodeName, REVISIONS,
+  opcodeName, Opcode, REVISIONS,
 } from '../fuse-proto.ts';
 import type { EventOf, InvalReason, MapFields, TraceEvent } from '../schema.ts';
 
 export type FtraceLayout = 'report' | 'pipe';
+/** Where lines go: the caller's array, or the held lines behind an undecided entry line. */
+interface Sink { push(line: string): unknown }
 
 export interface FtraceTextOptions {
   /** `report` (trace-cmd report -t, ns stamps; default) or `pipe` (trace_pipe, µs stamps). */
@@ -105,6 +119,13 @@ const KERNEL_OP_NAMES: ReadonlyArray<readonly [number, string]> = [
   [OpFlag.UNSHARE, 'UNSHARE'], [OpFlag.DAX, 'DAX'], [OpFlag.ATOMIC, 'ATOMIC'], [OpFlag.DONTCACHE, 'DONTCACHE'],
 ];
 
+/** O_DIRECT as open(2) takes it (x86-64, include/uapi/asm-generic/fcntl.h). */
+const O_DIRECT = 0o40000;
+/** The series' entry event of each app op on an iomap file (§4.4; read/write pick buffered or direct). */
+const ENTRY_KIND: Partial<Record<string, 'read' | 'write' | 'page_mkwrite'>> = {
+  read: 'read', pread: 'read', write: 'write', pwrite: 'write', fault: 'page_mkwrite',
+};
+
 /** contention_begin flags (include/trace/events/lock.h): rwsem slow paths print READ or WRITE. */
 const LCB_READ = 'READ';
 const LCB_WRITE = 'WRITE';
@@ -131,7 +152,13 @@ interface TaskW {
   /** The last lock_wait not yet acquired (lock:nodeId). */
   waiting: string | null;
   heldBadData: EventOf<'iomap_bad_data'> | null;
+  /** The task's read/write call in flight on an iomap-or-unknown file (for write_zero_eof), else null. */
+  io: { nodeId: number; ino: number; posBytes: number; lenBytes: number; bufferedWrite: boolean; zeroEofWritten: boolean } | null;
+  /** Its entry line while the file's path (iomap or classic) is not known yet. */
+  entry: HeldEntry | null;
 }
+/** An entry line written only if its file turns out to be on iomap. */
+interface HeldEntry { nodeId: number; text: string; state: 'pending' | 'write' | 'drop' }
 
 export class FtraceTextWriter {
   private readonly layout: FtraceLayout;
@@ -143,6 +170,13 @@ export class FtraceTextWriter {
   private pending: PendingNotify | null = null;
   private readonly upsertCodes = new Set<number>();
   private readonly invalCodes = new Set<number>();
+  /** path → nodeid/ino, from the sim's inode events (the app's events name the file by path). */
+  private readonly byPath = new Map<string, { nodeId: number; ino: number }>();
+  /** nodeids seen on the iomap path (iomap/cache events) and on the classic path (FUSE_READ/WRITE). */
+  private readonly iomapNodes = new Set<number>();
+  private readonly classicNodes = new Set<number>();
+  /** Lines after a held entry line, kept in order until it is decided (null: none held). */
+  private held: Array<string | HeldEntry> | null = null;
 
   constructor(opts: FtraceTextOptions = {}) {
     this.layout = opts.layout ?? 'report';
@@ -162,6 +196,18 @@ export class FtraceTextWriter {
 
   /** Appends the lines of `ev` (possibly none, possibly of events held before it) to `out`. */
   write(ev: TraceEvent, out: string[]): void {
+    this.observe(ev);
+    this.writeEvent(ev, this.held ?? out);
+    if (ev.kind === 'app_op_end') {
+      const t = this.task(ev.task);
+      t.io = null;
+      if (t.entry !== null && t.entry.state === 'pending') t.entry.state = 'drop';
+      t.entry = null;
+    }
+    this.flushHeld(out);
+  }
+
+  private writeEvent(ev: TraceEvent, out: Sink): void {
     if (this.pending !== null && !this.continuesNotify(ev)) this.flushNotify(out);
     if (this.kernelFs && (ev.kind === 'iomap_begin' || ev.kind === 'iomap_iter_end' || ev.kind === 'iomap_map')) return;
     const t = this.task(ev.task);
@@ -172,8 +218,8 @@ export class FtraceTextWriter {
     switch (ev.kind) {
       case 'app_op_begin': {
         const sys = SYSCALL[ev.op];
-        if (sys === undefined) break;
-        this.line(out, ev, `sys_enter_${sys}`, this.sysArgs(sys, ev));
+        if (sys !== undefined) this.line(out, ev, `sys_enter_${sys}`, this.sysArgs(sys, ev));
+        this.fileEntry(out, t, ev);
         break;
       }
       case 'app_op_end': {
@@ -289,12 +335,14 @@ export class FtraceTextWriter {
         this.line(out, ev, 'fuse_iomap_evict_inode', `${this.inode(ev.nodeId, ev.ino)} state ()`);
         break;
       case 'lock_wait': {
+        this.zeroEof(out, t, ev);
         const key = `${ev.lock}:${ev.nodeId}`;
         t.waiting = key;
         this.line(out, ev, 'contention_begin', `${hex(this.lockAddr(ev.nodeId, ev.lock))} (flags=${ev.mode === 'W' ? LCB_WRITE : LCB_READ})`);
         return;
       }
       case 'lock_acquire':
+        this.zeroEof(out, t, ev);
         if (t.waiting === `${ev.lock}:${ev.nodeId}`) {
           t.waiting = null;
           this.line(out, ev, 'contention_end', `${hex(this.lockAddr(ev.nodeId, ev.lock))} (ret=0)`);
@@ -317,6 +365,12 @@ export class FtraceTextWriter {
 
   /** Writes what is still held (call once after the last event). */
   end(out: string[]): void {
+    // An entry still undecided: its file never showed its path (no line: nothing says iomap).
+    for (const t of this.tasks.values()) {
+      if (t.entry !== null && t.entry.state === 'pending') t.entry.state = 'drop';
+      t.entry = null;
+    }
+    this.flushHeld(out);
     if (this.pending !== null) this.flushNotify(out);
     for (const t of this.tasks.values()) {
       if (t.heldBadData !== null) {
@@ -326,16 +380,102 @@ export class FtraceTextWriter {
     }
   }
 
+  /** What the event tells about files: a path's nodeid, a nodeid's path (iomap or classic). */
+  private observe(ev: TraceEvent): void {
+    switch (ev.kind) {
+      case 'inode_new': case 'inode_lookup':
+        if (ev.path !== '') this.byPath.set(ev.path, { nodeId: ev.nodeId, ino: ev.ino });
+        return;
+      case 'fuse_send':
+        if (ev.opcode === Opcode.READ || ev.opcode === Opcode.WRITE) this.decide(ev.nodeId, false);
+        return;
+      case 'iomap_begin': case 'iomap_map': case 'iomap_end': case 'iomap_ioend': case 'cache_lookup': case 'cache_upsert':
+      case 'cache_inval': case 'cache_stale': case 'cache_drop': case 'inode_iomap':
+        if (ev.nodeId !== 0) this.decide(ev.nodeId, true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Records a nodeid's path and settles the entry lines held for it. */
+  private decide(nodeId: number, iomap: boolean): void {
+    const set = iomap ? this.iomapNodes : this.classicNodes;
+    if (set.has(nodeId)) return;
+    set.add(nodeId);
+    for (const t of this.tasks.values()) {
+      const e = t.entry;
+      if (e === null || e.nodeId !== nodeId || e.state !== 'pending') continue;
+      e.state = iomap ? 'write' : 'drop';
+      // The importer (and the kernel) take the task's last series op as an invalidation's cause.
+      if (iomap) t.cause = 'unknown';
+      t.entry = null;
+    }
+  }
+
+  /** The series' entry event of a read/write/fault on an iomap file (held while its path is unknown). */
+  private fileEntry(out: Sink, t: TaskW, ev: EventOf<'app_op_begin'>): void {
+    t.io = null;
+    t.entry = null;
+    const kind = ENTRY_KIND[ev.op];
+    const f = this.byPath.get(ev.path);
+    if (this.kernelFs || kind === undefined || f === undefined || this.classicNodes.has(f.nodeId)) return;
+    const direct = (ev.oflags & O_DIRECT) !== 0;
+    const name = kind === 'page_mkwrite' ? 'fuse_iomap_page_mkwrite' : `fuse_iomap_${direct ? 'direct' : 'buffered'}_${kind}`;
+    const text = ftraceLine(this.layout, ev.task, ev.tsNs, name, `${this.inode(f.nodeId, f.ino)} pos ${hex(ev.posBytes)} length ${hex(ev.lenBytes)}`);
+    if (kind !== 'page_mkwrite') {
+      t.io = { nodeId: f.nodeId, ino: f.ino, posBytes: ev.posBytes, lenBytes: ev.lenBytes, bufferedWrite: kind === 'write' && !direct, zeroEofWritten: false };
+    }
+    if (this.iomapNodes.has(f.nodeId)) {
+      out.push(text);
+      t.cause = 'unknown';
+      return;
+    }
+    const e: HeldEntry = { nodeId: f.nodeId, text, state: 'pending' };
+    t.entry = e;
+    if (this.held === null) this.held = [];
+    this.held.push(e);
+  }
+
+  /**
+   * fuse_iomap_write_zero_eof: a buffered write past EOF takes invalidate_lock (exclusive) to zero
+   * the gap, and the kernel traces that just before the lock (the write's pos/length). The classic
+   * write path takes no invalidate_lock, so the file is on iomap.
+   */
+  private zeroEof(out: Sink, t: TaskW, ev: EventOf<'lock_wait'> | EventOf<'lock_acquire'>): void {
+    const io = t.io;
+    if (io === null || !io.bufferedWrite || io.zeroEofWritten || ev.lock !== 'invalidate_lock' || ev.mode !== 'W' || ev.nodeId !== io.nodeId) return;
+    io.zeroEofWritten = true;
+    this.decide(io.nodeId, true);
+    this.line(out, ev, 'fuse_iomap_write_zero_eof', `${this.inode(io.nodeId, io.ino)} pos ${hex(io.posBytes)} length ${hex(io.lenBytes)}`);
+    t.cause = 'unknown';
+  }
+
+  /** Moves held lines to `out` up to the first entry line still undecided. */
+  private flushHeld(out: string[]): void {
+    const h = this.held;
+    if (h === null) return;
+    let i = 0;
+    for (; i < h.length; i++) {
+      const x = h[i]!;
+      if (typeof x === 'string') out.push(x);
+      else if (x.state === 'write') out.push(x.text);
+      else if (x.state === 'pending') break;
+    }
+    if (i === h.length) this.held = null;
+    else if (i > 0) this.held = h.slice(i);
+  }
+
   private task(name: string): TaskW {
     let t = this.tasks.get(name);
     if (!t) {
-      t = { step: null, afterStepEnd: false, cause: 'unknown', invalKey: '', waiting: null, heldBadData: null };
+      t = { step: null, afterStepEnd: false, cause: 'unknown', invalKey: '', waiting: null, heldBadData: null, io: null, entry: null };
       this.tasks.set(name, t);
     }
     return t;
   }
 
-  private line(out: string[], ev: { task: string; tsNs: number }, name: string, body: string): void {
+  private line(out: Sink, ev: { task: string; tsNs: number }, name: string, body: string): void {
     out.push(ftraceLine(this.layout, ev.task, ev.tsNs, name, body));
   }
 
@@ -370,7 +510,7 @@ export class FtraceTextWriter {
   }
 
   /** iomap:iomap_iter of a fuse-iomap inode: `dev 0:N ino 0x%llx pos … length … status %d flags %s (0x%x) ops %ps caller %pS`. */
-  private iter(out: string[], ev: { task: string; tsNs: number }, ino: number, posBytes: number, lenBytes: number, status: number, opflags: number): void {
+  private iter(out: Sink, ev: { task: string; tsNs: number }, ino: number, posBytes: number, lenBytes: number, status: number, opflags: number): void {
     const kernelOps = opflags & 0x7ff;
     const caller = (opflags & OpFlag.DIRECT) !== 0 ? '__iomap_dio_rw'
       : (opflags & OpFlag.FAULT) !== 0 ? 'iomap_page_mkwrite'
@@ -386,7 +526,7 @@ export class FtraceTextWriter {
   }
 
   /** One fork's removal from the cache, with the lines that say why before it when needed. */
-  private remove(out: string[], t: TaskW, ev: EventOf<'cache_inval'> | EventOf<'cache_drop'>, reason: InvalReason, posBytes: number, lenBytes: number, fork: string): void {
+  private remove(out: Sink, t: TaskW, ev: EventOf<'cache_inval'> | EventOf<'cache_drop'>, reason: InvalReason, posBytes: number, lenBytes: number, fork: string): void {
     const I = this.inode(ev.nodeId, ev.ino);
     const R = `pos ${hex(posBytes)} length ${hex(lenBytes)}`;
     if (reason !== 'server' && reason !== 'upsert' && reason !== 'unknown' && reason !== 'evict') {
@@ -419,7 +559,7 @@ export class FtraceTextWriter {
     }
   }
 
-  private flushNotify(out: string[]): void {
+  private flushNotify(out: Sink): void {
     const p = this.pending!;
     this.pending = null;
     const ev = p.ev;

@@ -100,3 +100,72 @@ describe('lock attribution: the inode number from identity evidence', () => {
     expect(r.attributions[0]).toMatchObject({ nodeId: 5, ino: null, inoEvidence: [14, 15] });
   });
 });
+
+describe('lock attribution: which of a file\'s two locks (§6)', () => {
+  const B = 0xffff888112a4c4e8n; // a second lock address
+  const at = (addr: bigint) => ({
+    begin: (ts: number, task: string, flags = 4): TraceEvent => ev('lock_contention', ts, task, { phase: 'begin', lockAddr: addr, lockFlags: flags }),
+    end: (ts: number, task: string): TraceEvent => ev('lock_contention', ts, task, { phase: 'end', lockAddr: addr, lockFlags: 0, ret: 0 }),
+  });
+  const a = at(A);
+  const b = at(B);
+  const sys = (ts: number, task: string, op: 'truncate' | 'fallocate' | 'fsync' | 'open' | 'link', oflags = 0): TraceEvent =>
+    ev('app_op_begin', ts, task, { op, path: '', fd: 3, oflags });
+  const sysEnd = (ts: number, task: string, op: string): TraceEvent => ev('app_op_end', ts, task, { op: op as 'truncate', fd: 3, ret: 0 });
+  // What the holder does next with the locks held: an iomap step on nodeid 13 (ino 13).
+  const step = (ts: number, task: string): TraceEvent => ev('iomap_begin', ts, task, { nodeId: 13, ino: 13 });
+  const mkwrite = (ts: number, task: string): TraceEvent =>
+    ev('fs_op', ts, task, { name: 'iomap_page_mkwrite', nodeId: 13, ino: 13, posBytes: 0x5000, lenBytes: 0x1000 });
+  const byAddr = (r: ReturnType<typeof attributeLocks>, addr: bigint) => r.attributions.find((x) => x.lockAddr === `0x${addr.toString(16)}`)!;
+
+  it('a READ wait after fuse_iomap_page_mkwrite is invalidate_lock (a fault takes no i_rwsem), not i_rwsem', () => {
+    const r = attributeLocks([mkwrite(0, 'mm/5'), a.begin(1, 'mm/5', 2), a.end(4, 'mm/5')]);
+    expect(r.attributions).toMatchObject([{ lock: 'invalidate_lock', nodeId: 13, ino: 13, contended: 1 }]);
+  });
+
+  it('a WRITE wait inside fsync is i_rwsem (fuse_fsync takes inode_lock); the holder\'s next event names the file', () => {
+    const r = attributeLocks([sys(0, 'sync/2', 'fsync'), a.begin(1, 'sync/2'), a.end(3, 'sync/2'), step(4, 'sync/2'), sysEnd(5, 'sync/2', 'fsync')]);
+    expect(r.attributions).toMatchObject([{ lock: 'i_rwsem', nodeId: 13, unknownReason: '' }]);
+  });
+
+  it('two WRITE waits in one ftruncate: the first is i_rwsem, the second invalidate_lock, both of the file the holder names', () => {
+    const r = attributeLocks([
+      sys(0, 'tr/7', 'truncate'), a.begin(1, 'tr/7'), a.end(2, 'tr/7'), b.begin(3, 'tr/7'), b.end(6, 'tr/7'),
+      step(7, 'tr/7'), sysEnd(8, 'tr/7', 'truncate'),
+    ]);
+    expect(byAddr(r, A)).toMatchObject({ lock: 'i_rwsem', nodeId: 13, contended: 1 });
+    expect(byAddr(r, B)).toMatchObject({ lock: 'invalidate_lock', nodeId: 13, contended: 1 });
+  });
+
+  it('a lone WRITE wait in fallocate is the lock the file\'s other address is not; with no other address it stays unknown', () => {
+    // A is nodeid 13's i_rwsem (a direct write's entry event); fallocate then waits on B alone.
+    const events = [
+      entry(0, 'fio/1', 13), a.begin(1, 'fio/1'), a.end(2, 'fio/1'),
+      sys(3, 'fa/8', 'fallocate'), b.begin(4, 'fa/8'), b.end(9, 'fa/8'), step(10, 'fa/8'), sysEnd(11, 'fa/8', 'fallocate'),
+    ];
+    const r = attributeLocks(events);
+    expect(byAddr(r, A)).toMatchObject({ lock: 'i_rwsem', nodeId: 13 });
+    expect(byAddr(r, B)).toMatchObject({ lock: 'invalidate_lock', nodeId: 13, unknownReason: '' });
+    const alone = attributeLocks(events.slice(3));
+    expect(alone.attributions).toMatchObject([{ lock: 'unknown', nodeId: null, unknownReason: expect.stringMatching(/both i_rwsem and invalidate_lock/) }]);
+  });
+
+  it('an O_TRUNC open waits like ftruncate; with O_CREAT it may be the directory\'s lock and says nothing', () => {
+    const O_RDWR_TRUNC = 0o1002;
+    const run = (oflags: number) => attributeLocks([
+      entry(0, 'fio/1', 13), a.begin(1, 'fio/1'), a.end(2, 'fio/1'),
+      sys(3, 'op/9', 'open', oflags), b.begin(4, 'op/9'), b.end(5, 'op/9'), step(6, 'op/9'), sysEnd(7, 'op/9', 'open'),
+    ]);
+    expect(byAddr(run(O_RDWR_TRUNC), B)).toMatchObject({ lock: 'invalidate_lock', nodeId: 13 });
+    expect(byAddr(run(O_RDWR_TRUNC | 0o100), B)).toMatchObject({ lock: 'unknown' });
+  });
+
+  it('a wait with no evidence on the lock does not undo the evidence of the address\'s other waits', () => {
+    // fio/1's wait is i_rwsem of 13 (entry event); ln/4's wait on the same address is in link(2), which names no lock.
+    const r = attributeLocks([
+      entry(0, 'fio/1', 13), a.begin(1, 'fio/1'), a.end(2, 'fio/1'),
+      sys(3, 'ln/4', 'link'), a.begin(4, 'ln/4'), a.end(5, 'ln/4'), sysEnd(6, 'ln/4', 'link'),
+    ]);
+    expect(r.attributions).toMatchObject([{ lock: 'i_rwsem', nodeId: 13, contended: 2, unknownReason: '' }]);
+  });
+});

@@ -9,15 +9,25 @@
 //     ext4_*_write_iter, xfs_ilock, …) → 'i_rwsem'; filemap_invalidate_lock → 'invalidate_lock';
 //     percpu_down_*/sb_start_* (freeze protection), mutexes, spinlocks → 'unknown';
 //   - else a READ/WRITE rwsem contention right after the task's fuse_iomap_{buffered,direct}_*
-//     entry event (fired before i_rwsem is taken, §4.6) → 'i_rwsem' (after write_zero_eof →
-//     'invalidate_lock'), or a WRITE contention inside write/pwrite/ftruncate/fallocate → 'i_rwsem'.
+//     entry event (fired before i_rwsem is taken, §4.6) → 'i_rwsem'; a WRITE one after
+//     write_zero_eof → 'invalidate_lock'; a READ one after page_mkwrite (no i_rwsem on that path,
+//     §6) → 'invalidate_lock';
+//   - else a WRITE contention inside write/pwrite (the write path's inode_lock) or fsync (fuse_fsync
+//     takes inode_lock) → 'i_rwsem';
+//   - a WRITE contention inside ftruncate, fallocate or an O_TRUNC open (no O_CREAT) is one of the
+//     file's two exclusive locks (§6: i_rwsem, then invalidate_lock): the second of two in one call
+//     on another address is invalidate_lock and the first i_rwsem; a lone one is whichever of the
+//     two the same file's other address is not (from the rules above), else unknown;
+//   - any other contention gives no evidence on the lock (it neither names nor contradicts it);
+//     per-CPU freeze protection (flag PERCPU, or a freeze stack) contradicts every file lock.
 // Whose (nodeId/ino/path), each rule adding evidence to the lock address:
 //   1. that fuse_iomap entry event's nodeid/ino;
 //   2. the task's in-flight syscall's fd → path (open + uprobe path), → nodeid by the longest
 //      path suffix that an inode_lookup named;
 //   3. the waiter, once it holds the lock (contention_end ret 0), is the holder: its next
 //      inode-bearing event before its syscall returns (a fuse_send with a joined nodeid, an iomap
-//      or cache event) names the inode.
+//      or cache event) names the inode — for every lock it acquired since its last such event
+//      (truncate holds i_rwsem and invalidate_lock of one file).
 // All evidence for one address must agree; disagreement or no evidence → lock 'unknown', nodeId
 // null, reported in `attributions` with the reason. Nothing is guessed silently.
 // Which on-disk inode (ino): the nodeid's alias group's number from evidence (inode-groups.ts: a
@@ -47,13 +57,22 @@ interface AttributionResult {
 const RWSEM_FRAMES = /^(down_write|down_read|rwsem_down_\w+|down_write_killable|down_read_killable)\b/;
 const FILE_LOCK_CALLERS = /^(fuse_file_write_iter|fuse_file_read_iter|fuse_cache_write_iter|fuse_direct_write_iter|fuse_direct_read_iter|fuse_perform_write|fuse_iomap_\w+|fuse_setattr|fuse_do_setattr|fuse_file_fallocate|ext4_\w*(write|read)_iter|ext4_setattr|ext4_fallocate|xfs_ilock\w*|xfs_file_\w+|inode_lock\w*|do_truncate|generic_file_write_iter)\b/;
 const FREEZE_FRAMES = /^(percpu_down_read|percpu_down_write|__percpu_down_read|__sb_start_write|sb_start_\w+|file_start_write)\b/;
-const IOMAP_ENTRY = /^fuse_iomap_(buffered|direct)_(read|write)$|^fuse_iomap_page_mkwrite$/;
-const IO_SYSCALLS = new Set(['write', 'pwrite', 'truncate', 'fallocate']);
+const IOMAP_ENTRY = /^fuse_iomap_(buffered|direct)_(read|write)$/;
+/** Syscalls whose WRITE rwsem contention is the file's i_rwsem (no other rwsem is taken exclusive). */
+const I_RWSEM_SYSCALLS = new Set(['write', 'pwrite', 'fsync']);
+/** Syscalls that take both i_rwsem and invalidate_lock of the file exclusive, in that order (§6). */
+const BOTH_LOCK_SYSCALLS = new Set(['truncate', 'fallocate']);
+const O_TRUNC = 0o1000;
+const O_CREAT = 0o100;
+/** Which series entry event the task saw last in its syscall (or fault). */
+type EntryKind = 'io' | 'zero_eof' | 'mkwrite';
 
 /** `fsDev` ≠ 0 with nodeId 0: a kernel filesystem's inode (ext4, XFS: no nodeid), named by dev + ino. */
 interface Evidence { nodeId: NodeId; ino: Ino; path: string; method: string; fsDev?: number }
 interface AddrInfo {
   lockVotes: Map<LockName, number>;
+  /** Contentions that were i_rwsem or invalidate_lock of the file, not telling which. */
+  eitherVotes: number;
   evidence: Evidence[];
   contended: number;
   mode: 'R' | 'W';
@@ -67,6 +86,13 @@ function roleFromStack(stack: string): LockName | 'freeze' | null {
   const rw = frames.findIndex((f) => RWSEM_FRAMES.test(f));
   if (rw >= 0 && frames.slice(rw + 1).some((f) => FILE_LOCK_CALLERS.test(f))) return 'i_rwsem';
   return null;
+}
+
+/** The series entry event a tracepoint name is (with its `fuse_` prefix), or null. */
+function entryKind(name: string): EntryKind | null {
+  if (IOMAP_ENTRY.test(name)) return 'io';
+  if (name === 'fuse_iomap_write_zero_eof') return 'zero_eof';
+  return name === 'fuse_iomap_page_mkwrite' ? 'mkwrite' : null;
 }
 
 function hintFromText(text: string): { nodeId: NodeId; ino: Ino } | null {
@@ -93,9 +119,9 @@ function inodeOf(ev: TraceEvent): { nodeId: NodeId; ino: Ino; fsDev?: number } |
 export function attributeLocks(events: readonly TraceEvent[]): AttributionResult {
   const addrs = new Map<bigint, AddrInfo>();
   const open = new Map<string, Open>();
-  const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; zeroEof: boolean }>();
-  const inFlight = new Map<string, { op: string; path: string }>();
-  const holding = new Map<string, bigint>();
+  const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; kind: EntryKind }>();
+  const inFlight = new Map<string, { op: string; path: string; oflags: number; bothLocks: bigint[] }>();
+  const holding = new Map<string, bigint[]>();
   const nodeIdByPath = new Map<string, NodeId>();
   const inodes = new InodeGroups();
   /** Where a (nodeId, ino) pair's evidence came from, for `methods`. */
@@ -109,7 +135,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   let prev: TraceEvent | null = null;
   const info = (addr: bigint): AddrInfo => {
     let a = addrs.get(addr);
-    if (!a) addrs.set(addr, (a = { lockVotes: new Map(), evidence: [], contended: 0, mode: 'W' }));
+    if (!a) addrs.set(addr, (a = { lockVotes: new Map(), eitherVotes: 0, evidence: [], contended: 0, mode: 'W' }));
     return a;
   };
   const vote = (a: AddrInfo, lock: LockName): void => {
@@ -123,7 +149,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     const held = holding.get(task);
     const inode = inodeOf(ev);
     if (held !== undefined && inode) {
-      info(held).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
+      for (const addr of held) info(addr).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
       holding.delete(task);
     }
     if (inode && inode.nodeId !== 0) addIno(inode.nodeId, inode.ino, 'inode_tracepoint');
@@ -138,31 +164,33 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         addIno(ev.nodeId, ev.ino, before?.kind === 'instant' ? evidenceSourceOf(before) : 'uprobe_reply');
         break;
       case 'app_op_begin':
-        inFlight.set(task, { op: ev.op, path: ev.path });
+        inFlight.set(task, { op: ev.op, path: ev.path, oflags: ev.oflags, bothLocks: [] });
         iomapEntry.delete(task);
         break;
       case 'app_op_end':
+        settleBothLocks(task);
         inFlight.delete(task);
         holding.delete(task);
         iomapEntry.delete(task);
         break;
       case 'fs_op':
         // The series' file-op entries, typed by the ftrace parser (name without `fuse_`).
-        if (ev.nodeId !== 0 && IOMAP_ENTRY.test('fuse_' + ev.name)) iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: false });
-        else if (ev.nodeId !== 0 && ev.name === 'iomap_write_zero_eof') iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, zeroEof: true });
+        if (ev.nodeId !== 0) {
+          const kind = entryKind('fuse_' + ev.name);
+          if (kind !== null) iomapEntry.set(task, { nodeId: ev.nodeId, ino: ev.ino, kind });
+        }
         break;
-      case 'instant':
-        if (IOMAP_ENTRY.test(ev.name)) {
+      case 'instant': {
+        const kind = entryKind(ev.name);
+        if (kind !== null) {
           const h = hintFromText(ev.text);
-          if (h) iomapEntry.set(task, { ...h, zeroEof: false });
-        } else if (ev.name === 'fuse_iomap_write_zero_eof') {
-          const h = hintFromText(ev.text);
-          if (h) iomapEntry.set(task, { ...h, zeroEof: true });
+          if (h) iomapEntry.set(task, { ...h, kind });
         } else if (ev.name === 'stack_trace') {
           const o = open.get(task);
           if (o && o.stack === '') o.stack = ev.text;
         }
         break;
+      }
       case 'lock_contention':
         if (ev.phase === 'begin') {
           const o: Open = { begin: ev, stack: '', end: null };
@@ -174,7 +202,11 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
           if (o && o.begin.lockAddr === ev.lockAddr) {
             o.end = ev;
             decide(o, task);
-            if (ev.ret === 0) holding.set(task, ev.lockAddr);
+            if (ev.ret === 0) {
+              const h = holding.get(task);
+              if (h) h.push(ev.lockAddr);
+              else holding.set(task, [ev.lockAddr]);
+            }
           }
         }
         break;
@@ -187,6 +219,21 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   // task traces nothing more, so its context is still the wait's. They are real evidence: decided
   // like the others, and their lock_wait is kept (the span pairing marks it unfinished).
   for (const [task, o] of open) decide(o, task);
+  for (const task of inFlight.keys()) settleBothLocks(task);
+
+  // Two contentions in one both-locks call on two addresses: the lock order (§6) names them.
+  function settleBothLocks(task: string): void {
+    const sys = inFlight.get(task);
+    if (!sys || sys.bothLocks.length < 2) return;
+    const [first, second] = sys.bothLocks;
+    if (first === second) return;
+    for (const [addr, lock] of [[first!, 'i_rwsem'], [second!, 'invalidate_lock']] as const) {
+      const a = info(addr);
+      a.eitherVotes--;
+      vote(a, lock);
+    }
+    sys.bothLocks = [];
+  }
 
   // Which lock, and evidence from rules 1–2, for one wait (called at its contention_end).
   function decide(o: Open, task: string): void {
@@ -197,15 +244,24 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     const isRwsem = (flags & (2 | 4)) !== 0 && (flags & (1 | 16 | 32)) === 0;
     const entry = iomapEntry.get(task);
     const sys = inFlight.get(task);
-    let role: LockName | 'freeze' | null = o.stack !== '' ? roleFromStack(o.stack) : null;
+    let role: LockName | 'freeze' | 'either' | null = o.stack !== '' ? roleFromStack(o.stack) : null;
+    const write = (flags & 4) !== 0;
     if (role === null && isRwsem) {
-      if (entry) role = entry.zeroEof && (flags & 4) !== 0 ? 'invalidate_lock' : 'i_rwsem';
-      else if (sys && IO_SYSCALLS.has(sys.op) && (flags & 4) !== 0) role = 'i_rwsem';
+      if (entry) {
+        role = entry.kind === 'io' ? 'i_rwsem' : entry.kind === 'zero_eof' ? (write ? 'invalidate_lock' : null) : (write ? null : 'invalidate_lock');
+      } else if (sys && write && I_RWSEM_SYSCALLS.has(sys.op)) role = 'i_rwsem';
+      else if (sys && write && (BOTH_LOCK_SYSCALLS.has(sys.op) || (sys.op === 'open' && (sys.oflags & (O_TRUNC | O_CREAT)) === O_TRUNC))) {
+        role = 'either';
+        sys.bothLocks.push(o.begin.lockAddr);
+      }
     }
     if ((flags & 16) !== 0) role = 'freeze';
-    vote(a, role === null || role === 'freeze' ? 'unknown' : role);
+    // A contention with no evidence on the lock abstains; freeze protection is evidence against a file lock.
+    if (role === 'freeze') vote(a, 'unknown');
+    else if (role === 'either') a.eitherVotes++;
+    else if (role !== null) vote(a, role);
     if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: NO_NODE_ID, ino: UNKNOWN_INO, path: '', method: 'stack' });
-    if (role !== 'i_rwsem' && role !== 'invalidate_lock') return;
+    if (role !== 'i_rwsem' && role !== 'invalidate_lock' && role !== 'either') return;
     if (entry) a.evidence.push({ nodeId: entry.nodeId, ino: entry.ino, path: '', method: 'iomap_entry' });
     if (sys && sys.path !== '') {
       const nodeId = nodeIdBySuffix(nodeIdByPath, sys.path);
@@ -217,11 +273,49 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   const attributions: LockAttribution[] = [];
   const resolved = new Map<bigint, LockAttribution>();
   const groupMembers = inodes.members();
+  /** The file a lock's evidence names (a nodeid, or a kernel filesystem's dev:ino), '' none or several. */
+  const fileKey = (a: AddrInfo): string => {
+    const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
+    const kernel = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
+    if (nodeIds.size === 1) return `n${[...nodeIds][0]}`;
+    return nodeIds.size === 0 && kernel.size === 1 ? `k${[...kernel][0]}` : '';
+  };
+  // Locks the rules name firmly first; then a file's lock known only as "i_rwsem or
+  // invalidate_lock" is the one of the two that the file's other address is not.
+  const eitherOnly: Array<[bigint, AddrInfo]> = [];
+  const firmByFile = new Map<string, Map<LockName, bigint>>();
   for (const [addr, a] of addrs) {
+    const firm = [...a.lockVotes.keys()].length > 0;
+    if (!firm && a.eitherVotes > 0) { eitherOnly.push([addr, a]); continue; }
+    const att = resolveAddr(addr, a, null, '');
+    const key = fileKey(a);
+    if (att.lock !== 'unknown' && key !== '') {
+      let m = firmByFile.get(key);
+      if (!m) firmByFile.set(key, (m = new Map()));
+      m.set(att.lock, m.has(att.lock) && m.get(att.lock) !== addr ? -1n : addr);
+    }
+  }
+  for (const [addr, a] of eitherOnly) {
+    const other = firmByFile.get(fileKey(a));
+    const rw = other?.get('i_rwsem');
+    const inval = other?.get('invalidate_lock');
+    let lock: LockName | null = null;
+    // -1: two addresses claim that lock of the file (a reused address?): tells nothing.
+    if (rw === -1n || inval === -1n) lock = null;
+    else if (rw !== undefined && rw !== addr && inval === undefined) lock = 'invalidate_lock';
+    else if (inval !== undefined && inval !== addr && rw === undefined) lock = 'i_rwsem';
+    resolveAddr(addr, a, lock, lock === null
+      ? 'ftruncate/fallocate/O_TRUNC take both i_rwsem and invalidate_lock exclusive, and no other evidence tells which this is'
+      : '');
+  }
+
+  function resolveAddr(addr: bigint, a: AddrInfo, forced: LockName | null, forcedReason: string): LockAttribution {
     const votes = [...a.lockVotes.entries()].filter(([l]) => l !== 'unknown');
     let lock: LockName = 'unknown';
     let reason = '';
-    if (votes.length === 1 && !a.lockVotes.has('unknown')) lock = votes[0]![0];
+    if (forced !== null) lock = forced;
+    else if (forcedReason !== '') reason = forcedReason;
+    else if (votes.length === 1 && !a.lockVotes.has('unknown')) lock = votes[0]![0];
     else if (votes.length === 0) reason = 'no stack, iomap entry or I/O syscall names the lock';
     else reason = `evidence disagrees on the lock: ${[...a.lockVotes.keys()].join(' vs ')}`;
     const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
@@ -275,6 +369,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     };
     attributions.push(att);
     resolved.set(addr, att);
+    return att;
   }
 
   // Derived events right after their contention events; the attribution before the first of them.
