@@ -42,8 +42,8 @@ describe('fusescope CLI', () => {
   });
 
   it('sim --format ftrace: summary of the text equals summary of sim --format ndjson on the round-trip figures', () => {
-    // random-dio at 2000 events ends between syscalls (no lookup or ioend cut in half: see
-    // server/sim/roundtrip.test.ts), and has no writeback (whose step ends the kernel does not trace).
+    // `sim --events` runs on to a clean cut (server/sim/clean-cut.ts: no lookup or ioend cut in
+    // half); random-dio has no writeback (whose step ends the kernel does not trace).
     const args = ['sim', '--scenario', 'random-dio', '--seed', '3', '--events', '2000'];
     const nd = join(dir, 'rd.ndjson');
     const ft = join(dir, 'rd.ftrace.txt');

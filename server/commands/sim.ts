@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { eventLine, headerLine } from '../../src/trace/import/ndjson.ts';
 import { FtraceTextWriter } from '../../src/trace/export/ftrace-text.ts';
 import { listScenarios, makeSimulation, DEFAULT_SCENARIO } from '../sources/sim.ts';
+import { CLEAN_CUT_MAX_EXTRA_EVENTS, CleanCut } from '../sim/clean-cut.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 
@@ -51,11 +52,18 @@ async function cmdSim(flags: Flags): Promise<number> {
     if (buffered.length > 0 && !stream.write(buffered.join('\n') + '\n')) await once(stream, 'drain');
     buffered = [];
   };
+  // Past N, run on to a clean cut (server/sim/clean-cut.ts), so the ftrace text and the NDJSON
+  // of the same run tell the same story about the last steps.
+  const cut = new CleanCut();
+  const emitSeen = (ev: TraceEvent): void => { cut.see(ev); emit(ev); };
   while (written < maxEvents && !simulation.done) {
-    const n = simulation.runEvents(Math.min(10_000, maxEvents - written), emit);
+    const n = simulation.runEvents(Math.min(10_000, maxEvents - written), emitSeen);
     if (n === 0) break;
     written += n;
     await flush();
+  }
+  for (let extra = 0; extra < CLEAN_CUT_MAX_EXTRA_EVENTS && !simulation.done && !cut.clean(); extra++) {
+    written += simulation.runEvents(1, emitSeen);
   }
   ftrace?.end(buffered);
   await flush();

@@ -205,3 +205,27 @@ describe('the hardlink scenarios', () => {
     expect(SCENARIOS['hardlink-alias-fixed']!.policy).toBe('ino');
   });
 });
+
+describe('fuse_iomap_init_inode: an iomap inode says so when the kernel sets it up', () => {
+  // InodeState bits (docs/domain.md §4.4 state strings): excl 1<<6, iomap 1<<7, atomic 1<<8.
+  it('v7: iomap|excl for a single-link file; nothing for the classic hardlinked file', () => {
+    const single = runToEnd(hardlinked({ revision: 'v7', policy: 'per-path', files: [{ path: '/d1/file', sizeBytes: 64 * KiB, prealloc: 'written' }, { path: '/d2/link', sizeBytes: 64 * KiB, prealloc: 'written' }] }));
+    const inits = of(single, 'inode_iomap');
+    expect(inits.map((e) => e.inodeFlags)).toEqual([0xc0, 0xc0]);
+    // Each follows its inode_new at once (same task, same time).
+    for (const e of inits) {
+      const born = of(single, 'inode_new').find((n) => n.nodeId === e.nodeId)!;
+      expect([born.task, born.tsNs]).toEqual([e.task, e.tsNs]);
+    }
+    expect(of(runToEnd(hardlinked({ revision: 'v7', policy: 'per-path' })), 'inode_iomap')).toEqual([]);
+  });
+
+  it('v6: iomap alone (no EXCLUSIVE bit before v7); an atomic-writes file adds atomic', () => {
+    const v6 = runToEnd(hardlinked({ revision: 'v6', policy: 'ino' }));
+    expect(of(v6, 'inode_iomap').map((e) => e.inodeFlags)).toEqual([0x80]);
+    const sim = new Simulation(SCENARIOS['atomic-writes']!, { seed: 1 });
+    const evs: TraceEvent[] = [];
+    sim.runEvents(2000, (e) => evs.push(e));
+    expect(of(evs, 'inode_iomap').map((e) => e.inodeFlags)).toEqual([0x1c0]);
+  });
+});

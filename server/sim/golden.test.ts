@@ -37,6 +37,9 @@
 //   merge); regenerated once shapes.test.ts, enablement.test.ts and
 //   scenarios-new.test.ts passed on the merged tree.
 // - s15-domain: the catalogue hash moved with description text only (citations now name docs/domain.md).
+// - inode_iomap (fuse_iomap_init_inode) emitted when an iomap inode is set up, after enablement.test.ts
+//   checked its flags: every fuse run with an iomap file moved; the runs with none kept theirs
+//   (the ext4 baselines, hardlink-alias-race-v7 and 'hardlink-alias-race v6').
 
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -78,41 +81,41 @@ CASES.push(['rwsem-contention bad mappings', { ...SCENARIOS['rwsem-contention']!
 CASES.push(['cache-hit-miss small cache', { ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, { seed: 2 }]);
 
 const EXPECTED: Record<string, string> = {
-  'hardlink-alias-race seed 11': 'ae9367ac708a49ad',
+  'hardlink-alias-race seed 11': '1dfad455c1c6fa36',
   'hardlink-alias-race-v7 seed 11': '429bc2db53913ae6',
-  'hardlink-alias-fixed seed 11': 'c27c9a16eff9797f',
-  'streaming-buffered seed 11': '446ad62672bbeaf4',
-  'streaming-dio seed 11': '3ba095710f9f7f8b',
-  'random-dio seed 11': 'f9065b971b492d31',
-  'random-buffered-write seed 11': '7ca3ec82d6640f07',
-  'stale-mapping seed 11': '9c7f54a151cc0330',
-  'stale-mapping-checked seed 11': '59a7daa3ed2d4c10',
-  'cache-hit-miss-nocache seed 11': 'df8be50555d4a4c2',
-  'cache-hit-miss seed 11': '71e6ad7fe7631398',
-  'rwsem-contention seed 11': '4653709ade5700ca',
-  'out-of-place-writes seed 11': 'd5ca9092f60db93d',
-  'atomic-writes seed 11': 'd70144acab826820',
-  'inline-data seed 11': '2fe1d346250a5f39',
-  'wrong-mappings seed 11': 'bf5e76ceb4e92e1f',
+  'hardlink-alias-fixed seed 11': '670f88147cf3252b',
+  'streaming-buffered seed 11': 'aab496ab866ae1f0',
+  'streaming-dio seed 11': '230107b53748629f',
+  'random-dio seed 11': 'c259baf21c7bbd17',
+  'random-buffered-write seed 11': '3ec332e789222925',
+  'stale-mapping seed 11': '554225293b03b26c',
+  'stale-mapping-checked seed 11': 'c34c525eb9fabdb4',
+  'cache-hit-miss-nocache seed 11': '03eb9a79b1c6b61d',
+  'cache-hit-miss seed 11': '6871db72e84ee76c',
+  'rwsem-contention seed 11': 'a9a352de9cd44cf5',
+  'out-of-place-writes seed 11': '00b17f995b08388b',
+  'atomic-writes seed 11': '1c66adcec8634df1',
+  'inline-data seed 11': 'fdb8b1cf2fc0a41e',
+  'wrong-mappings seed 11': '6130ff8e02c926db',
   'random-dio-ext4 seed 11': '57532b6556a9d56e',
   'random-buffered-write-ext4 seed 11': 'b322f1b1b0e90410',
   'streaming-dio-ext4 seed 11': 'cb2691166f4ed6c7',
   'streaming-buffered-ext4 seed 11': 'c3c72c44d3e40d83',
-  'hardlink-alias-race rfc-v1': '6ba761aac8755e21',
-  'cache-hit-miss rfc-v1': '4c45f1b740494f2b',
-  'rwsem-contention rfc-v1': '9b6bb0f46f706dec',
-  'streaming-dio rfc-v1': '2376005770305096',
-  'hardlink-alias-race v3': '675532e5bcd301fc',
-  'cache-hit-miss v3': 'c48f2051f466e0a1',
-  'rwsem-contention v3': 'eea041cb916ed873',
-  'streaming-dio v3': '47819021c5e7f590',
+  'hardlink-alias-race rfc-v1': '32bc8269625b5acf',
+  'cache-hit-miss rfc-v1': '0c3d19a394c733da',
+  'rwsem-contention rfc-v1': '7ccb67c50eb97e59',
+  'streaming-dio rfc-v1': 'de017334a4f895da',
+  'hardlink-alias-race v3': 'c45978eeeb68eb10',
+  'cache-hit-miss v3': '5cba793c2878cd59',
+  'rwsem-contention v3': 'cefbeb7abe6e9162',
+  'streaming-dio v3': '668c5543cf2172b0',
   'hardlink-alias-race v6': '2501d28f6ea7b225',
-  'cache-hit-miss v6': 'f8f7c2ff19a577c4',
-  'rwsem-contention v6': '9a3f514cebf04c1c',
-  'streaming-dio v6': '9b48181aad7f9aa7',
-  'hardlink-alias-race ino policy': 'd705355f99b1d710',
-  'rwsem-contention bad mappings': '07dc98082feb58c6',
-  'cache-hit-miss small cache': '233cbc8355b30454',
+  'cache-hit-miss v6': 'e1663d7d6c51e5c6',
+  'rwsem-contention v6': 'a7940b7ec22c4b50',
+  'streaming-dio v6': 'def40be329493aac',
+  'hardlink-alias-race ino policy': '679be014996b6dfe',
+  'rwsem-contention bad mappings': '3b885c455482dd02',
+  'cache-hit-miss small cache': '454147b91580d668',
   catalogue: '38291903bc361251',
 };
 

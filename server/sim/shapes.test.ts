@@ -265,7 +265,7 @@ describe('open(2) sends FUSE_OPEN, the last close FUSE_RELEASE (upstream fuse, Â
       cache: { invalidateRange: () => {} },
       oracle: { changeBegin: () => {}, changeEnd: () => {} },
       classic: { *read() { throw new Error('not used'); }, *write() { throw new Error('not used'); } },
-    }, { rootNodeId: asNodeId(1), blockBytes: 4096, maxBytes: 2 ** 40, local: null, iomapFor: () => true, attrAtomicBit: 0 });
+    }, { rootNodeId: asNodeId(1), blockBytes: 4096, maxBytes: 2 ** 40, local: null, iomapFor: () => true, attrAtomicBit: 0, attrExclusiveBit: 0 });
     const p = new Proc('t/1', 1);
     const drive = <T>(g: ProcStep<T>): T => { let r = g.next(); while (!r.done) r = g.next(); return r.value; };
     const f = drive(vfs.open(p, '/f', O_RDWR | O_DIRECT | O_TRUNC));

@@ -224,7 +224,9 @@ describe('protocol', () => {
         }
         lastByTask.set(e.task, e);
       }
-      expect(ioends.filter((e) => e.sent).length).toBe(of(evs, 'fuse_send').filter((e) => e.opcode === Opcode.IOMAP_IOEND).length);
+      // A sent ioend that is its task's last event lost its IOMAP_IOEND send to the run's cut.
+      const cut = [...lastByTask.values()].filter((e) => e.kind === 'iomap_ioend' && e.sent).length;
+      expect(ioends.filter((e) => e.sent).length - cut).toBe(of(evs, 'fuse_send').filter((e) => e.opcode === Opcode.IOMAP_IOEND).length);
     }
     // Writeback ioends come from the kworker with WRITEBACK; direct-write ones with DIRECT under i_rwsem.
     const evs = run(DEFAULT, { seed: 4 }, 20_000);

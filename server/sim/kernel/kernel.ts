@@ -12,7 +12,7 @@
 // (inode.ts). Timed sleeps read `{ const ns = …; if (!this.sched.advanceIfNext(ns)) yield ns; }`:
 // the clock moves in place when this task would be resumed next anyway (see clock.ts).
 
-import { CACHE_DEFAULT_MAX_BYTES, Opcode, REVISIONS, attrEnablesIomap, type ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
+import { AttrFlag, CACHE_DEFAULT_MAX_BYTES, Opcode, REVISIONS, attrEnablesIomap, type ProtocolRevision } from '../../../src/trace/fuse-proto.ts';
 import {
   ATTR_ATOMIC, FUSE_INIT_EXT, FUSE_IOMAP_FLAGS2, FUSE_MAJOR, FUSE_MINOR_IOMAP, INIT_IN_BYTES, IOMAP_CONFIG_IN_BYTES, IomapConfig,
   readInitOut, readIomapConfigOut, writeInitIn, writeIomapConfigIn,
@@ -93,6 +93,7 @@ export class KernelModel {
     const iomapFor = cfg.local !== null ? () => true : (attrFlags: number) => this.iomapConn && attrEnablesIomap(rev, attrFlags);
     this.vfs = new Vfs(core, this.inodes, { transport, locks: new InodeLocks(core), iter, wb, cache, oracle, classic }, {
       rootNodeId: cfg.rootNodeId, blockBytes, maxBytes, local: cfg.local, iomapFor, attrAtomicBit: ATTR_ATOMIC[cfg.revision],
+      attrExclusiveBit: cfg.revision === 'v7' ? AttrFlag.V7_EXCLUSIVE : 0,
     });
     dev.onNotify = (bytes, task) => cache.handleNotify(bytes, task);
   }

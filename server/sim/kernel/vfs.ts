@@ -6,7 +6,7 @@
 // takes the classic FUSE_READ/FUSE_WRITE path instead (classic-io.ts). Each syscall is traced as
 // app_op_begin/app_op_end.
 
-import { Errno, IoendFlag, NULL_ADDR, Opcode } from '../../../src/trace/fuse-proto.ts';
+import { Errno, InodeState, IoendFlag, NULL_ADDR, Opcode } from '../../../src/trace/fuse-proto.ts';
 import type { AppOp } from '../../../src/trace/schema.ts';
 import type { Proc, ProcStep, Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
@@ -36,6 +36,8 @@ interface VfsConfig {
   local: Pick<LocalBackend, 'isWrittenRange'> | null;
   /** The revision's FUSE_ATTR_ATOMIC bit (0 = none). */
   attrAtomicBit: number;
+  /** The revision's FUSE_ATTR_EXCLUSIVE bit (v7; 0 = none). */
+  attrExclusiveBit: number;
   /** Does an entry reply's fuse_attr.flags put a regular file on iomap (connection + revision rule, §1.10)? */
   iomapFor: (attrFlags: number) => boolean;
 }
@@ -114,6 +116,13 @@ export class Vfs {
       inode.atomicWrites = inode.iomap && this.cfg.attrAtomicBit !== 0 && (entry.attrFlags & this.cfg.attrAtomicBit) !== 0;
       this.inodes.set(entry.nodeId, inode);
       this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_new', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path });
+      // fuse_iomap_init_inode: the kernel sets the new inode up for iomap and traces its state bits
+      // (IOMAP; EXCL from FUSE_ATTR_EXCLUSIVE at v7; ATOMIC from FUSE_ATTR_ATOMIC). The ext4 baseline has no fuse inode.
+      if (inode.iomap && this.cfg.local === null) {
+        const excl = this.cfg.attrExclusiveBit !== 0 && (entry.attrFlags & this.cfg.attrExclusiveBit) !== 0;
+        const inodeFlags = InodeState.IOMAP | (excl ? InodeState.EXCL : 0) | (inode.atomicWrites ? InodeState.ATOMIC : 0);
+        this.core.emit({ kind: 'inode_iomap', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, inodeFlags });
+      }
     }
     inode.nlookup++;
     this.core.emit({ aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs, task: proc.task, nodeId: inode.nodeId, ino: inode.ino, path, nlookup: inode.nlookup });
