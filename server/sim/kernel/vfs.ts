@@ -363,7 +363,7 @@ export class Vfs {
     }
     if (err === 0) {
       if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, 0, Infinity);
-      this.oracle.changeBegin(inode.ino);
+      const change = this.oracle.changeBegin(inode.ino);
       const r = yield* this.transport.request(proc, Opcode.SETATTR, inode.nodeId, SETATTR_IN_BYTES, (dv, at) => writeSetattrSize(dv, at, sizeBytes));
       err = r.error;
       if (err === 0) {
@@ -371,7 +371,7 @@ export class Vfs {
         inode.iDiskSizeBytes = sizeBytes;
         this.cache.invalidateRange(proc.task, inode, sizeBytes, this.cfg.maxBytes, reason);
       }
-      this.oracle.changeEnd(inode.ino);
+      this.oracle.changeEnd(inode.ino, change);
     }
     this.locks.unlock(proc, inode, 'invalidate_lock', 'W');
     this.locks.unlock(proc, inode, 'i_rwsem', 'W');
@@ -391,7 +391,7 @@ export class Vfs {
       if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       inode.dirty.extract(posBytes, posBytes + lenBytes);
     }
-    this.oracle.changeBegin(inode.ino);
+    const change = this.oracle.changeBegin(inode.ino);
     const r = yield* this.transport.request(proc, Opcode.FALLOCATE, inode.nodeId, FALLOCATE_IN_BYTES, (dv, at) => writeFallocateIn(dv, at, posBytes, lenBytes, mode));
     if (r.error === 0) {
       this.cache.invalidateRange(proc.task, inode, posBytes, posBytes + lenBytes, 'fallocate');
@@ -400,7 +400,7 @@ export class Vfs {
         inode.iDiskSizeBytes = inode.iSizeBytes;
       }
     }
-    this.oracle.changeEnd(inode.ino);
+    this.oracle.changeEnd(inode.ino, change);
     this.locks.unlock(proc, inode, 'invalidate_lock', 'W');
     this.locks.unlock(proc, inode, 'i_rwsem', 'W');
     this.appEnd(proc, 'fallocate', file.fd, r.error);
@@ -419,7 +419,7 @@ export class Vfs {
     if (!src.inode.dirty.isEmpty) yield* this.wb.flushRange(proc, src.inode, posBytes, lenBytes);
     if (!this.locks.tryLock(proc, out, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, out, 'i_rwsem', 'W');
     if (!out.dirty.isEmpty) yield* this.wb.flushRange(proc, out, posBytes, lenBytes);
-    this.oracle.changeBegin(out.ino);
+    const change = this.oracle.changeBegin(out.ino);
     const r = yield* this.transport.request(proc, Opcode.COPY_FILE_RANGE, src.inode.nodeId, COPY_FILE_RANGE_IN_BYTES, (dv, at) =>
       writeCopyRangeIn(dv, at, { offInBytes: posBytes, nodeIdOut: out.nodeId, offOutBytes: posBytes, lenBytes }));
     let ret = r.error;
@@ -430,7 +430,7 @@ export class Vfs {
       if (posBytes + ret > out.iSizeBytes) out.iSizeBytes = posBytes + ret;
       if (posBytes + ret > out.iDiskSizeBytes) out.iDiskSizeBytes = posBytes + ret;
     }
-    this.oracle.changeEnd(out.ino);
+    this.oracle.changeEnd(out.ino, change);
     this.locks.unlock(proc, out, 'i_rwsem', 'W');
     this.appEnd(proc, 'copy_file_range', src.fd, ret);
     return ret;

@@ -1,10 +1,11 @@
 // Writeback and ioends: the kworker flushing dirty page ranges, writeback_range's mapping reuse
-// (cookie-checked, §2.6) and BEGIN(WRITEBACK), and fuse_iomap_end_ioend, which decides whether
+// (cookie-checked, §2.6) and BEGIN(WRITEBACK); the completion worker, which merges the completed
+// ioends (iomap_ioend_try_merge) and runs fuse_iomap_end_ioend on each, which decides whether
 // FUSE_IOMAP_IOEND is sent (§1.5), moves i_disk_size and invalidates the written range (§3.2).
 // Writeback takes no i_rwsem (§6); direct writes call `ioend` themselves under theirs (vfs.ts).
 
 import { Errno, IoendFlag, MapFlag, MapType, NULL_ADDR, OpFlag, Opcode, writeIomapIoendIn, type IomapIo, type RevisionTraits } from '../../../src/trace/fuse-proto.ts';
-import type { Proc, ProcStep, Scheduler } from '../clock.ts';
+import { PARK, type Proc, type ProcStep, type Scheduler } from '../clock.ts';
 import type { SimCore } from '../core.ts';
 import type { CacheOps } from './cache-ops.ts';
 import type { ClassicIo } from './classic-io.ts';
@@ -22,6 +23,36 @@ const SECTOR_SHIFT = 9n;
 const WRITEBACK_CHUNK_BYTES = 1024 * 1024;
 /** Dirty bytes the kworker flushes per inode per pass (bounds how long a pass holds the CPU). */
 const WRITEBACK_PASS_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A writeback ioend whose bio has completed, waiting for the completion worker. `flags` are the
+ * ioend's own bits (WRITEBACK plus UNWRITTEN/SHARED from its mapping); APPEND is decided later.
+ */
+interface DoneIoend {
+  inode: FuseInode;
+  posBytes: number;
+  writtenBytes: number;
+  flags: number;
+  error: number;
+  /** Start sector (512-byte units); NULL_ADDR for a discarded folio. */
+  newAddr: bigint;
+  dev: number;
+  /** Completion order (flush callers wait for theirs). */
+  seq: number;
+}
+
+/** Ioend bits that must be equal on both sides of a merge (IOMAP_IOEND_NOMERGE_FLAGS, include/linux/iomap.h). */
+const NOMERGE_FLAGS = IoendFlag.SHARED | IoendFlag.UNWRITTEN | IoendFlag.DIRECT;
+
+/**
+ * iomap_ioend_can_merge (fs/iomap/ioend.c): same IO status, same no-merge flags, `next` starts
+ * where `a` ends in the file and on the disk (sector contiguity). BOUNDARY is never set here.
+ */
+function canMerge(a: DoneIoend, next: DoneIoend): boolean {
+  return a.error === next.error && (a.flags & NOMERGE_FLAGS) === (next.flags & NOMERGE_FLAGS) &&
+    a.posBytes + a.writtenBytes === next.posBytes && a.newAddr !== NULL_ADDR && next.newAddr !== NULL_ADDR &&
+    a.dev === next.dev && a.newAddr + (BigInt(a.writtenBytes) >> SECTOR_SHIFT) === next.newAddr;
+}
 
 interface WritebackConfig {
   /** iomap_valid checks cookies (v3+ and not turned off). */
@@ -47,6 +78,15 @@ export class Writeback {
   private readonly cache: WritebackDeps['cache'];
   private readonly oracle: WritebackDeps['oracle'];
   private readonly classic: WritebackDeps['classic'];
+  /** Completed writeback ioends not yet processed (the per-inode completion lists, in completion order). */
+  private readonly done: DoneIoend[] = [];
+  private doneSeq = 0;
+  private finishedSeq = 0;
+  /** The completion worker (a workqueue kworker), parked while `workerIdle`. */
+  private worker: Proc | null = null;
+  private workerIdle = false;
+  /** Flushing tasks waiting until the ioends they queued are finished (filemap_write_and_wait). */
+  private readonly flushWaiters: { seq: number; proc: Proc }[] = [];
 
   constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<NodeId, FuseInode>, deps: WritebackDeps, private readonly cfg: WritebackConfig) {
     this.sched = core.sched;
@@ -60,6 +100,60 @@ export class Writeback {
   hasDirtyData(): boolean {
     for (const inode of this.inodes.values()) if (!inode.dirty.isEmpty) return true;
     return false;
+  }
+
+  /** No completed ioend is waiting for, or being processed by, the completion worker. */
+  get ioendsIdle(): boolean {
+    return this.done.length === 0 && this.finishedSeq === this.doneSeq;
+  }
+
+  /**
+   * The ioend completion worker (fuse's per-inode ioend work on an unbound workqueue, §2.4): bio
+   * completion cannot upcall, so completed ioends wait here; each run takes everything completed
+   * so far, per inode sorted by offset (iomap_sort_ioends), merges neighbours
+   * (iomap_ioend_try_merge) and completes each merged ioend — so the IOMAP_IOEND upcalls come from
+   * this task, not from the flusher that submitted the bios.
+   */
+  *completionWorker(proc: Proc): ProcStep<void> {
+    this.worker = proc;
+    for (;;) {
+      if (this.done.length === 0) {
+        this.workerIdle = true;
+        yield PARK;
+        continue;
+      }
+      const batch = this.done.splice(0);
+      const byInode = new Map<FuseInode, DoneIoend[]>();
+      for (const d of batch) {
+        const list = byInode.get(d.inode);
+        if (list) list.push(d); else byInode.set(d.inode, [d]);
+      }
+      for (const [inode, list] of byInode) {
+        list.sort((a, b) => a.posBytes - b.posBytes);
+        for (let i = 0; i < list.length;) {
+          const head = { ...list[i]! };
+          let j = i + 1;
+          while (j < list.length && canMerge(head, list[j]!)) head.writtenBytes += list[j++]!.writtenBytes;
+          yield* this.ioend(proc, inode, head.posBytes, head.writtenBytes, head.flags, head.error, head.newAddr, head.dev);
+          i = j;
+        }
+      }
+      this.finishedSeq = batch[batch.length - 1]!.seq;
+      for (let k = this.flushWaiters.length - 1; k >= 0; k--) {
+        const w = this.flushWaiters[k]!;
+        if (w.seq <= this.finishedSeq) {
+          this.flushWaiters.splice(k, 1);
+          this.sched.wake(w.proc, undefined, 0);
+        }
+      }
+    }
+  }
+
+  /** queue_work for the completion worker when it sleeps. */
+  private kickWorker(): void {
+    if (this.worker === null || !this.workerIdle || this.done.length === 0) return;
+    this.workerIdle = false;
+    this.sched.wake(this.worker, undefined, 0);
   }
 
   /**
@@ -77,21 +171,37 @@ export class Writeback {
           budgetBytes -= r[1] - r[0];
           yield* this.writebackRange(proc, inode, r[0], r[1]);
         }
+        this.kickWorker();
       }
       if (shouldStop() && !this.hasDirtyData()) return;
     }
   }
 
-  /** filemap_write_and_wait_range — only this fuse_inode's page cache (aliases keep theirs). */
+  /**
+   * filemap_write_and_wait_range — only this fuse_inode's page cache (aliases keep theirs): write
+   * back, then wait until the completion worker has finished the ioends (folio writeback ends there).
+   */
   *flushRange(proc: Proc, inode: FuseInode, posBytes: number, lenBytes: number): ProcStep<void> {
     if (inode.dirty.isEmpty) return;
+    const before = this.doneSeq;
     for (const [s, e] of inode.dirty.extract(posBytes, posBytes + lenBytes)) yield* this.writebackRange(proc, inode, s, e);
+    if (this.doneSeq === before) return;
+    if (this.worker === null) throw new Error('sim: writeback completed with no completion worker');
+    this.flushWaiters.push({ seq: this.doneSeq, proc });
+    this.kickWorker();
+    yield PARK;
+  }
+
+  /** A bio of this flush completed: its ioend joins the completion list (the worker is kicked by the caller's pass). */
+  private complete(inode: FuseInode, posBytes: number, writtenBytes: number, flags: number, error: number, newAddr: bigint, dev: number): void {
+    this.done.push({ inode, posBytes, writtenBytes, flags, error, newAddr, dev, seq: ++this.doneSeq });
   }
 
   /**
    * Writes back dirty [startBytes, endBytes) of one fuse_inode without i_rwsem (§6): per folio
    * range reuse the writeback context's mapping if it still covers pos and its cookie is valid,
-   * else BEGIN(WRITEBACK); the bio; then one ioend per mapping.
+   * else BEGIN(WRITEBACK); the bio; when it completes, one ioend per mapping joins the
+   * completion list (the completion worker sends them).
    */
   *writebackRange(proc: Proc, inode: FuseInode, startBytes: number, endBytes: number): ProcStep<void> {
     if (!inode.iomap) return yield* this.classic.writeback(proc, inode, startBytes, endBytes); // FUSE_WRITE, no mapping, no ioend
@@ -126,7 +236,8 @@ export class Writeback {
       // Writeback needs real blocks; a hole/delalloc/inline answer here is bad data → EIO (§2.3).
       if (dest && dest.type !== MapType.MAPPED && dest.type !== MapType.UNWRITTEN) error = -Errno.EIO;
       if (error !== 0 || !dest) {
-        // "Discard folio": the range is dropped and reported as an ioend with flags 0 (§1.5).
+        // "Discard folio": the range is dropped and reported as an ioend with flags 0 (§1.5). No
+        // bio was submitted, so no completion is queued: the writeback task reports it itself.
         this.iter.iterEnd(proc, inode, pos, count, 0, error);
         yield* this.ioend(proc, inode, pos, 0, 0, error, NULL_ADDR, 0);
         return;
@@ -142,7 +253,7 @@ export class Writeback {
       // new_addr as the kernel fills it for a writeback ioend: the bio's start *sector* (512-byte
       // units), not the byte address the uapi comment promises (§1.5; v7 fuse_iomap.c).
       const newAddrSectors = (dest.addr + BigInt(pos) - dest.offsetBytes) >> SECTOR_SHIFT;
-      yield* this.ioend(proc, inode, pos, writtenBytes, flags, 0, newAddrSectors, dest.dev);
+      this.complete(inode, pos, writtenBytes, flags, 0, newAddrSectors, dest.dev);
       pos += n;
     }
   }
@@ -166,8 +277,10 @@ export class Writeback {
       });
     }
     let result = error;
+    let change = 0;
     if (sent) {
-      this.oracle.changeBegin(inode.ino);
+      // The server converts or remaps only this ioend's range (§1.5).
+      change = this.oracle.changeBegin(inode.ino, posBytes, posBytes + writtenBytes);
       const ioendInBytes = this.cfg.rev.ioendInBytes;
       const ioendIn = { flags, error, attrIno: BigInt(inode.ino), posBytes: BigInt(posBytes), newAddr, writtenBytes: BigInt(writtenBytes), dev };
       const r = yield* this.transport.request(proc, Opcode.IOMAP_IOEND, inode.nodeId, ioendInBytes, (dv, at) => writeIomapIoendIn(dv, at, ioendIn, ioendInBytes));
@@ -184,7 +297,7 @@ export class Writeback {
       // the same; an in-place overwrite thus costs its cached range a refetch.
       if (writtenBytes > 0) this.cache.invalidateRange(proc.task, inode, posBytes, posBytes + writtenBytes, 'ioend');
     }
-    if (sent) this.oracle.changeEnd(inode.ino);
+    if (sent) this.oracle.changeEnd(inode.ino, change);
     return result;
   }
 }
