@@ -341,19 +341,24 @@ describe('v7 fuse4fs upserts a file\'s first mapping at open (§3.2, §5.5)', ()
 });
 
 describe('writeback completions: merged (iomap_ioend_try_merge) and sent by a completion worker (§2.4, §2.5)', () => {
-  /** Writes back `dirty` ranges of a 0-byte-on-disk file with one 4 KiB mapping per block at `addrOf(blk)`. */
-  function flush(dirty: [number, number][], addrOf: (blk: number) => bigint) {
+  /**
+   * A Writeback over one 64 KiB file, 0 bytes on disk, with one 4 KiB UNWRITTEN mapping per block
+   * at `addrOf(blk)`; each request's reply takes `replyDelayNs`. Records IOEND bodies and bios.
+   */
+  function setup(addrOf: (blk: number) => bigint, replyDelayNs = 0) {
     const core = new SimCore(1, DEFAULT_COSTS);
-    const sent: { task: string; body: Uint8Array }[] = [];
+    const sent: { task: string; body: Uint8Array; sentNs: number; replyNs: number }[] = [];
+    const bios: { task: string; posBytes: number; atNs: number }[] = [];
     const inode = { ...newInode(), iSizeBytes: 64 * 1024 };
-    for (const [s, e] of dirty) inode.dirty.add(s, e - s);
     const wb = new Writeback(core, new Map([[inode.nodeId, inode]]), {
       transport: {
         isLocal: false,
         *request(p: Proc, _op: number, _n: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
           const body = new Uint8Array(bodyBytes);
           fill?.(new DataView(body.buffer), 0);
-          sent.push({ task: p.task, body });
+          const sentNs = core.sched.nowNs;
+          if (replyDelayNs > 0) yield replyDelayNs;
+          sent.push({ task: p.task, body, sentNs, replyNs: core.sched.nowNs });
           return { error: 0, body: new Uint8Array(8) };
         },
       },
@@ -362,14 +367,21 @@ describe('writeback completions: merged (iomap_ioend_try_merge) and sent by a co
           const blk = Math.floor(pos / 4096);
           return { error: 0, cookie: 0, dest: { offsetBytes: BigInt(blk * 4096), lenBytes: 4096n, addr: addrOf(blk), type: MapType.UNWRITTEN, flags: 0, dev: 1 } };
         },
-        iterEnd: () => {},
+        iterEnd: (p: Proc, _i: unknown, pos: number) => { bios.push({ task: p.task, posBytes: pos, atNs: core.sched.nowNs }); },
       },
       cache: { invalidateRange: () => {} },
       oracle: { changeBegin: () => 0, changeEnd: () => {}, noteStaleUse: () => false },
       classic: { *writeback() { throw new Error('an iomap file never takes the classic path'); } },
     }, { checkCookies: true, rev: REVISIONS.v7 });
-    const flusher = new Proc('kworker/u8:1/77', 77), worker = new Proc('kworker/u8:2/78', 78);
+    const worker = new Proc('kworker/u8:2/78', 78);
     core.sched.spawn(worker, wb.completionWorker(worker), 0);
+    return { core, wb, inode, sent, bios };
+  }
+  /** Writes back `dirty` ranges of that file from the flusher; returns the IOENDs sent and traced. */
+  function flush(dirty: [number, number][], addrOf: (blk: number) => bigint) {
+    const { core, wb, inode, sent } = setup(addrOf);
+    for (const [s, e] of dirty) inode.dirty.add(s, e - s);
+    const flusher = new Proc('kworker/u8:1/77', 77);
     core.sched.spawn(flusher, (function* () { yield* wb.flushRange(flusher, inode, 0, Infinity); })(), 0);
     while (core.sched.step()) { /* run to quiescence */ }
     expect(flusher.isDone).toBe(true);
@@ -396,6 +408,28 @@ describe('writeback completions: merged (iomap_ioend_try_merge) and sent by a co
     const far = flush([[0, 8192]], (blk) => 0x100000n + BigInt(blk * (1024 * 1024 + 4096)));
     expect(far.sent.map((x) => [x.posBytes, x.writtenBytes, x.newAddr])).toEqual([[0n, 4096n, 0x800n], [4096n, 4096n, 0x1008n]]);
     expect(new Set([...gap.sent, ...far.sent].map((x) => x.task))).toEqual(new Set(['kworker/u8:2/78']));
+  });
+
+  it('a folio under writeback is not written back again until the worker has finished its ioend; fsync waits for it', () => {
+    // Each IOEND reply takes 50 µs. The flusher writes block 0 back at t=0 (bio ~26 µs); at 10 µs an
+    // fsync re-dirties block 0 and flushes it: the folio is still under writeback until the first
+    // IOEND's reply, so its bio must come after that reply, and fsync returns after its own IOEND.
+    const { core, wb, inode, sent, bios } = setup((blk) => 0x100000n + BigInt(blk * 4096), 50_000);
+    inode.dirty.add(0, 4096);
+    const flusher = new Proc('kworker/u8:1/77', 77), fsync = new Proc('fsync/1001', 1001);
+    core.sched.spawn(flusher, (function* () { yield* wb.flushRange(flusher, inode, 0, 4096); })(), 0);
+    let fsyncDoneNs = -1;
+    core.sched.spawn(fsync, (function* () {
+      inode.dirty.add(0, 4096);
+      yield* wb.flushRange(fsync, inode, 0, Infinity);
+      fsyncDoneNs = core.sched.nowNs;
+    })(), 10_000);
+    while (core.sched.step()) { /* run to quiescence */ }
+    expect(bios.map((b) => [b.task, b.posBytes])).toEqual([['kworker/u8:1/77', 0], ['fsync/1001', 0]]);
+    expect(sent.map((x) => x.task)).toEqual(['kworker/u8:2/78', 'kworker/u8:2/78']);
+    expect(bios[1]!.atNs).toBeGreaterThanOrEqual(sent[0]!.replyNs);
+    expect(fsyncDoneNs).toBeGreaterThanOrEqual(sent[1]!.replyNs);
+    expect(inode.wbPendingCount).toBe(0);
   });
 
   it('in a run, writeback IOENDs are sent by the completion worker, BEGIN(WRITEBACK) by the flusher', () => {

@@ -25,20 +25,22 @@ const WRITEBACK_CHUNK_BYTES = 1024 * 1024;
 const WRITEBACK_PASS_BYTES = 8 * 1024 * 1024;
 
 /**
- * A writeback ioend whose bio has completed, waiting for the completion worker. `flags` are the
- * ioend's own bits (WRITEBACK plus UNWRITTEN/SHARED from its mapping); APPEND is decided later.
+ * A writeback ioend from its bio's submission until the completion worker has finished it (its
+ * folios are under writeback all that time). `flags` are the ioend's own bits (WRITEBACK plus
+ * UNWRITTEN/SHARED from its mapping); APPEND is decided when it is finished.
  */
-interface DoneIoend {
+interface PendingIoend {
   inode: FuseInode;
   posBytes: number;
+  /** Bytes of page cache the bio wrote (its folios stay under writeback until the ioend finishes). */
+  bioBytes: number;
+  /** Bytes reported: clamped to the in-core EOF. */
   writtenBytes: number;
   flags: number;
   error: number;
-  /** Start sector (512-byte units); NULL_ADDR for a discarded folio. */
+  /** Start sector (512-byte units). */
   newAddr: bigint;
   dev: number;
-  /** Completion order (flush callers wait for theirs). */
-  seq: number;
 }
 
 /** Ioend bits that must be equal on both sides of a merge (IOMAP_IOEND_NOMERGE_FLAGS, include/linux/iomap.h). */
@@ -48,10 +50,15 @@ const NOMERGE_FLAGS = IoendFlag.SHARED | IoendFlag.UNWRITTEN | IoendFlag.DIRECT;
  * iomap_ioend_can_merge (fs/iomap/ioend.c): same IO status, same no-merge flags, `next` starts
  * where `a` ends in the file and on the disk (sector contiguity). BOUNDARY is never set here.
  */
-function canMerge(a: DoneIoend, next: DoneIoend): boolean {
+function canMerge(a: PendingIoend, next: PendingIoend): boolean {
   return a.error === next.error && (a.flags & NOMERGE_FLAGS) === (next.flags & NOMERGE_FLAGS) &&
     a.posBytes + a.writtenBytes === next.posBytes && a.newAddr !== NULL_ADDR && next.newAddr !== NULL_ADDR &&
     a.dev === next.dev && a.newAddr + (BigInt(a.writtenBytes) >> SECTOR_SHIFT) === next.newAddr;
+}
+
+/** Whether Writeback.flushRange has anything to do for inode: dirty data, or ioends not yet finished. */
+export function mustFlush(inode: FuseInode): boolean {
+  return !inode.dirty.isEmpty || inode.wbPendingCount > 0;
 }
 
 interface WritebackConfig {
@@ -78,15 +85,20 @@ export class Writeback {
   private readonly cache: WritebackDeps['cache'];
   private readonly oracle: WritebackDeps['oracle'];
   private readonly classic: WritebackDeps['classic'];
-  /** Completed writeback ioends not yet processed (the per-inode completion lists, in completion order). */
-  private readonly done: DoneIoend[] = [];
-  private doneSeq = 0;
-  private finishedSeq = 0;
+  /** Bios submitted, not yet completed. */
+  private readonly submitted: PendingIoend[] = [];
+  /** Completed writeback ioends waiting for the completion worker (the per-inode completion lists, in completion order). */
+  private readonly done: PendingIoend[] = [];
+  /** The worker's current batch: taken from `done`, not yet finished. */
+  private active: PendingIoend[] = [];
   /** The completion worker (a workqueue kworker), parked while `workerIdle`. */
   private worker: Proc | null = null;
   private workerIdle = false;
-  /** Flushing tasks waiting until the ioends they queued are finished (filemap_write_and_wait). */
-  private readonly flushWaiters: { seq: number; proc: Proc }[] = [];
+  /**
+   * Tasks in filemap_write_and_wait_range waiting for the folios of [startBytes, endBytes) of an
+   * inode to leave writeback, which happens when the worker has finished their ioends.
+   */
+  private readonly flushWaiters: { inode: FuseInode; startBytes: number; endBytes: number; proc: Proc }[] = [];
 
   constructor(private readonly core: SimCore, private readonly inodes: ReadonlyMap<NodeId, FuseInode>, deps: WritebackDeps, private readonly cfg: WritebackConfig) {
     this.sched = core.sched;
@@ -104,7 +116,39 @@ export class Writeback {
 
   /** No completed ioend is waiting for, or being processed by, the completion worker. */
   get ioendsIdle(): boolean {
-    return this.done.length === 0 && this.finishedSeq === this.doneSeq;
+    return this.submitted.length === 0 && this.done.length === 0 && this.active.length === 0;
+  }
+
+  /** Whether some folio of [startBytes, endBytes) of inode is still under writeback (its ioend not finished). */
+  private underWriteback(inode: FuseInode, startBytes: number, endBytes: number): boolean {
+    if (inode.wbPendingCount === 0) return false;
+    for (const list of [this.submitted, this.active, this.done]) {
+      for (const d of list) if (d.inode === inode && d.posBytes < endBytes && startBytes < d.posBytes + d.bioBytes) return true;
+    }
+    return false;
+  }
+
+  /** [startBytes, endBytes) minus the parts under writeback, and those parts. */
+  private splitByWriteback(inode: FuseInode, startBytes: number, endBytes: number): { free: [number, number][]; busy: [number, number][] } {
+    if (!this.underWriteback(inode, startBytes, endBytes)) return { free: [[startBytes, endBytes]], busy: [] };
+    const busy: [number, number][] = [];
+    for (const list of [this.submitted, this.active, this.done]) {
+      for (const d of list) {
+        const s = Math.max(d.posBytes, startBytes), e = Math.min(d.posBytes + d.bioBytes, endBytes);
+        if (d.inode === inode && s < e) busy.push([s, e]);
+      }
+    }
+    busy.sort((a, b) => a[0] - b[0]);
+    const free: [number, number][] = [], merged: [number, number][] = [];
+    let at = startBytes;
+    for (const [s, e] of busy) {
+      if (s > at) free.push([at, s]);
+      const last = merged[merged.length - 1];
+      if (last && s <= last[1]) last[1] = Math.max(last[1], e); else merged.push([s, e]);
+      at = Math.max(at, e);
+    }
+    if (at < endBytes) free.push([at, endBytes]);
+    return { free, busy: merged };
   }
 
   /**
@@ -123,7 +167,8 @@ export class Writeback {
         continue;
       }
       const batch = this.done.splice(0);
-      const byInode = new Map<FuseInode, DoneIoend[]>();
+      this.active = batch.slice();
+      const byInode = new Map<FuseInode, PendingIoend[]>();
       for (const d of batch) {
         const list = byInode.get(d.inode);
         if (list) list.push(d); else byInode.set(d.inode, [d]);
@@ -135,16 +180,23 @@ export class Writeback {
           let j = i + 1;
           while (j < list.length && canMerge(head, list[j]!)) head.writtenBytes += list[j++]!.writtenBytes;
           yield* this.ioend(proc, inode, head.posBytes, head.writtenBytes, head.flags, head.error, head.newAddr, head.dev);
+          // iomap_finish_ioends: the merged ioends' folios leave writeback.
+          const finished = new Set(list.slice(i, j));
+          this.active = this.active.filter((d) => !finished.has(d));
+          inode.wbPendingCount -= j - i;
+          this.wakeFlushWaiters();
           i = j;
         }
       }
-      this.finishedSeq = batch[batch.length - 1]!.seq;
-      for (let k = this.flushWaiters.length - 1; k >= 0; k--) {
-        const w = this.flushWaiters[k]!;
-        if (w.seq <= this.finishedSeq) {
-          this.flushWaiters.splice(k, 1);
-          this.sched.wake(w.proc, undefined, 0);
-        }
+    }
+  }
+
+  private wakeFlushWaiters(): void {
+    for (let k = this.flushWaiters.length - 1; k >= 0; k--) {
+      const w = this.flushWaiters[k]!;
+      if (!this.underWriteback(w.inode, w.startBytes, w.endBytes)) {
+        this.flushWaiters.splice(k, 1);
+        this.sched.wake(w.proc, undefined, 0);
       }
     }
   }
@@ -165,12 +217,17 @@ export class Writeback {
       { const ns = intervalNs; if (!this.sched.advanceIfNext(ns)) yield ns; }
       for (const inode of this.inodes.values()) {
         let budgetBytes = WRITEBACK_PASS_BYTES;
+        // Background writeback (WB_SYNC_NONE) skips folios still under writeback; they stay dirty.
+        const skipped: [number, number][] = [];
         while (budgetBytes > 0) {
           const r = inode.dirty.takeFirst(Math.min(budgetBytes, WRITEBACK_CHUNK_BYTES));
           if (!r) break;
           budgetBytes -= r[1] - r[0];
-          yield* this.writebackRange(proc, inode, r[0], r[1]);
+          const { free, busy } = this.splitByWriteback(inode, r[0], r[1]);
+          skipped.push(...busy);
+          for (const [s, e] of free) yield* this.writebackRange(proc, inode, s, e);
         }
+        for (const [s, e] of skipped) inode.dirty.add(s, e - s);
         this.kickWorker();
       }
       if (shouldStop() && !this.hasDirtyData()) return;
@@ -178,24 +235,28 @@ export class Writeback {
   }
 
   /**
-   * filemap_write_and_wait_range — only this fuse_inode's page cache (aliases keep theirs): write
-   * back, then wait until the completion worker has finished the ioends (folio writeback ends there).
+   * filemap_write_and_wait_range — only this fuse_inode's page cache (aliases keep theirs). Data
+   * integrity writeback (WB_SYNC_ALL) first waits for folios already under writeback, writes the
+   * dirty ones back, then waits until the completion worker has finished every ioend of the range
+   * (folio writeback ends there) — also those the background flusher submitted. Callers skip it
+   * when `mustFlush` is false.
    */
   *flushRange(proc: Proc, inode: FuseInode, posBytes: number, lenBytes: number): ProcStep<void> {
-    if (inode.dirty.isEmpty) return;
-    const before = this.doneSeq;
-    for (const [s, e] of inode.dirty.extract(posBytes, posBytes + lenBytes)) yield* this.writebackRange(proc, inode, s, e);
-    if (this.doneSeq === before) return;
+    const endBytes = posBytes + lenBytes;
+    yield* this.waitWriteback(proc, inode, posBytes, endBytes);
+    for (const [s, e] of inode.dirty.extract(posBytes, endBytes)) yield* this.writebackRange(proc, inode, s, e);
+    yield* this.waitWriteback(proc, inode, posBytes, endBytes);
+  }
+
+  /** folio_wait_writeback over [startBytes, endBytes): park until the worker has finished those ioends. */
+  private *waitWriteback(proc: Proc, inode: FuseInode, startBytes: number, endBytes: number): ProcStep<void> {
+    if (!this.underWriteback(inode, startBytes, endBytes)) return;
     if (this.worker === null) throw new Error('sim: writeback completed with no completion worker');
-    this.flushWaiters.push({ seq: this.doneSeq, proc });
+    this.flushWaiters.push({ inode, startBytes, endBytes, proc });
     this.kickWorker();
     yield PARK;
   }
 
-  /** A bio of this flush completed: its ioend joins the completion list (the worker is kicked by the caller's pass). */
-  private complete(inode: FuseInode, posBytes: number, writtenBytes: number, flags: number, error: number, newAddr: bigint, dev: number): void {
-    this.done.push({ inode, posBytes, writtenBytes, flags, error, newAddr, dev, seq: ++this.doneSeq });
-  }
 
   /**
    * Writes back dirty [startBytes, endBytes) of one fuse_inode without i_rwsem (§6): per folio
@@ -243,17 +304,22 @@ export class Writeback {
         return;
       }
       const n = Math.min(count, Number(dest.offsetBytes + dest.lenBytes) - pos);
-      { const ns = devNs(this.core, true, n); if (!this.sched.advanceIfNext(ns)) yield ns; }
-      this.iter.iterEnd(proc, inode, pos, n, n, 0);
-      // iomap clamps the ioend to the in-core EOF so size updates are byte exact.
-      const writtenBytes = Math.max(0, Math.min(n, inode.iSizeBytes - pos));
       let flags = IoendFlag.WRITEBACK;
       if (dest.type === MapType.UNWRITTEN) flags |= IoendFlag.UNWRITTEN;
       if ((dest.flags & MapFlag.SHARED) !== 0) flags |= IoendFlag.SHARED;
       // new_addr as the kernel fills it for a writeback ioend: the bio's start *sector* (512-byte
       // units), not the byte address the uapi comment promises (§1.5; v7 fuse_iomap.c).
       const newAddrSectors = (dest.addr + BigInt(pos) - dest.offsetBytes) >> SECTOR_SHIFT;
-      this.complete(inode, pos, writtenBytes, flags, 0, newAddrSectors, dest.dev);
+      // Submitted: from here the folios are under writeback until the worker finishes the ioend.
+      const io: PendingIoend = { inode, posBytes: pos, bioBytes: n, writtenBytes: 0, flags, error: 0, newAddr: newAddrSectors, dev: dest.dev };
+      this.submitted.push(io);
+      inode.wbPendingCount++;
+      { const ns = devNs(this.core, true, n); if (!this.sched.advanceIfNext(ns)) yield ns; }
+      this.iter.iterEnd(proc, inode, pos, n, n, 0);
+      // The bio completed. iomap clamps the ioend to the in-core EOF so size updates are byte exact.
+      io.writtenBytes = Math.max(0, Math.min(n, inode.iSizeBytes - pos));
+      this.submitted.splice(this.submitted.indexOf(io), 1);
+      this.done.push(io);
       pos += n;
     }
   }
