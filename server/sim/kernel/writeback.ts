@@ -41,6 +41,12 @@ interface PendingIoend {
   /** Start sector (512-byte units). */
   newAddr: bigint;
   dev: number;
+  /**
+   * Submitted as far as the kernel is concerned: the writeback code has stopped adding to its
+   * ioend (the next block could not join it, iomap_can_add_to_ioend, or writepages ended). The
+   * worker takes only sealed ioends, so a contiguous run is not split by an early wakeup.
+   */
+  sealed: boolean;
 }
 
 /** Ioend bits that must be equal on both sides of a merge (IOMAP_IOEND_NOMERGE_FLAGS, include/linux/iomap.h). */
@@ -161,12 +167,13 @@ export class Writeback {
   *completionWorker(proc: Proc): ProcStep<void> {
     this.worker = proc;
     for (;;) {
-      if (this.done.length === 0) {
+      if (!this.done.some((d) => d.sealed)) {
         this.workerIdle = true;
         yield PARK;
         continue;
       }
-      const batch = this.done.splice(0);
+      const batch = this.done.filter((d) => d.sealed);
+      this.done.splice(0, this.done.length, ...this.done.filter((d) => !d.sealed));
       this.active = batch.slice();
       const byInode = new Map<FuseInode, PendingIoend[]>();
       for (const d of batch) {
@@ -203,7 +210,7 @@ export class Writeback {
 
   /** queue_work for the completion worker when it sleeps. */
   private kickWorker(): void {
-    if (this.worker === null || !this.workerIdle || this.done.length === 0) return;
+    if (this.worker === null || !this.workerIdle || !this.done.some((d) => d.sealed)) return;
     this.workerIdle = false;
     this.sched.wake(this.worker, undefined, 0);
   }
@@ -269,6 +276,8 @@ export class Writeback {
     let pos = startBytes;
     let wbMap: IomapIo | null = null;
     let wbCookie = 0;
+    /** This call's completed ioends not yet sealed (the one iomap is still adding blocks to). */
+    const run: PendingIoend[] = [];
     while (pos < endBytes && pos < inode.iSizeBytes) {
       const count = endBytes - pos;
       let dest: IomapIo | null = null;
@@ -300,6 +309,7 @@ export class Writeback {
         // "Discard folio": the range is dropped and reported as an ioend with flags 0 (§1.5). No
         // bio was submitted, so no completion is queued: the writeback task reports it itself.
         this.iter.iterEnd(proc, inode, pos, count, 0, error);
+        this.seal(run);
         yield* this.ioend(proc, inode, pos, 0, 0, error, NULL_ADDR, 0);
         return;
       }
@@ -311,7 +321,7 @@ export class Writeback {
       // units), not the byte address the uapi comment promises (§1.5; v7 fuse_iomap.c).
       const newAddrSectors = (dest.addr + BigInt(pos) - dest.offsetBytes) >> SECTOR_SHIFT;
       // Submitted: from here the folios are under writeback until the worker finishes the ioend.
-      const io: PendingIoend = { inode, posBytes: pos, bioBytes: n, writtenBytes: 0, flags, error: 0, newAddr: newAddrSectors, dev: dest.dev };
+      const io: PendingIoend = { inode, posBytes: pos, bioBytes: n, writtenBytes: 0, flags, error: 0, newAddr: newAddrSectors, dev: dest.dev, sealed: false };
       this.submitted.push(io);
       inode.wbPendingCount++;
       { const ns = devNs(this.core, true, n); if (!this.sched.advanceIfNext(ns)) yield ns; }
@@ -319,9 +329,21 @@ export class Writeback {
       // The bio completed. iomap clamps the ioend to the in-core EOF so size updates are byte exact.
       io.writtenBytes = Math.max(0, Math.min(n, inode.iSizeBytes - pos));
       this.submitted.splice(this.submitted.indexOf(io), 1);
+      const last = run[run.length - 1];
+      if (last !== undefined && !canMerge(last, io)) this.seal(run);
       this.done.push(io);
+      run.push(io);
       pos += n;
     }
+    this.seal(run);
+  }
+
+  /** The ioends of `run` are submitted: the worker may take them once their bios completed. */
+  private seal(run: PendingIoend[]): void {
+    if (run.length === 0) return;
+    for (const d of run) d.sealed = true;
+    run.length = 0;
+    this.kickWorker();
   }
 
   /**
