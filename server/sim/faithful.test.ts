@@ -221,7 +221,7 @@ describe('scenario shapes (§2.6, §3, §7)', () => {
     }
   });
   it('rwsem-contention shows i_rwsem and invalidate_lock waits and every kernel invalidation reason', () => {
-    // 40k events: the first whole-fork drop comes after ~25k (two cache_lookup rows per write, §3.4).
+    // 40k events: the first whole-fork drop comes after ~12k at seed 5 (two cache_lookup rows per write, §3.4).
     const evs = runOf('rwsem-contention', 40_000).evs;
     const waits = of(evs, 'lock_wait');
     expect(waits.some((w) => w.lock === 'i_rwsem' && w.mode === 'W')).toBe(true);

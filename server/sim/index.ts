@@ -30,8 +30,9 @@ export interface SimOptions {
   checkMappings?: boolean;
 }
 
-/** tids the sim hands out: kworker, mount, server threads from 501, app threads from 1001. */
+/** tids the sim hands out: writeback kworker, ioend completion kworker, mount, server threads from 501, app threads from 1001. */
 const KWORKER_TID = 77;
+const IOEND_WORKER_TID = 78;
 const MOUNT_TID = 400;
 const FIRST_SERVER_TID = 501;
 const FIRST_APP_TID = 1001;
@@ -92,6 +93,9 @@ export class Simulation {
     this.liveAppThreads = s.threads.length;
     const startWorkload = (): void => {
       const t0 = core.sched.nowNs;
+      // Writeback completions run on their own workqueue task, apart from the flusher (§2.4).
+      const w = new Proc(`kworker/u8:2/${IOEND_WORKER_TID}`, IOEND_WORKER_TID);
+      core.sched.spawn(w, this.kernel.completionWorker(w), t0);
       s.threads.forEach((t, i) => {
         const tid = FIRST_APP_TID + i;
         const p = new Proc(`${t.name}/${tid}`, tid);
@@ -119,7 +123,7 @@ export class Simulation {
 
   /** All app threads finished (and the writeback flushed what they left dirty). */
   get done(): boolean {
-    return this.liveAppThreads === 0 && (this.kworker === null || this.kworker.isDone) && this.core.pendingCount === 0;
+    return this.liveAppThreads === 0 && (this.kworker === null || this.kworker.isDone) && this.kernel.ioendsIdle && this.core.pendingCount === 0;
   }
 
   /** Emits events with tsNs <= untilNs in time order (ties: deterministic) to sink; returns count emitted. */

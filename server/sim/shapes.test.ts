@@ -3,13 +3,15 @@
 // formats (docs/domain.md §4.4, §4.7) — the importer must read those as the sim's events.
 
 import { describe, expect, it } from 'vitest';
-import { IoendFlag, MapType, NULL_ADDR, Opcode, isWriteish } from '../../src/trace/fuse-proto.ts';
+import { IoendFlag, MapType, NULL_ADDR, Opcode, REVISIONS, isWriteish, readIomapIoendIn } from '../../src/trace/fuse-proto.ts';
 import { importText } from '../../src/trace/import/testing.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
 import { SCENARIOS, Simulation, type ScenarioSpec, type SimOptions } from './index.ts';
 import { Proc, type ProcStep } from './clock.ts';
 import { SimCore } from './core.ts';
+import { newFuseInode } from './kernel/inode.ts';
 import type { Reply } from './kernel/transport.ts';
+import { Writeback } from './kernel/writeback.ts';
 import { Vfs } from './kernel/vfs.ts';
 import { ENTRY_OUT_BYTES, O_DIRECT, O_RDWR, O_TRUNC, writeEntryOut } from './proto.ts';
 import { DEFAULT_COSTS } from './scenarios/index.ts';
@@ -97,13 +99,18 @@ describe('writeback ioend new_addr in 512-byte sectors (§1.5, §4.4)', () => {
 
   /** Each writeback ioend with the disk byte address its mapping gives for its pos. */
   function writebackIoends(): { ioend: EventOf<'iomap_ioend'>; diskByteAddr: bigint }[] {
-    const lastDest = new Map<string, EventOf<'iomap_map'>>();
+    // The flusher's writeback mappings per nodeid; the ioend itself comes from the completion worker.
+    const wbDest = new Map<number, EventOf<'iomap_map'>[]>();
     const out: { ioend: EventOf<'iomap_ioend'>; diskByteAddr: bigint }[] = [];
     for (const e of evs) {
       // The server's write slot is PURE_OVERWRITE, so the read slot is the destination (§1.5).
-      if (e.kind === 'iomap_map' && e.slot === 'read') lastDest.set(e.task, e);
+      if (e.kind === 'iomap_map' && e.slot === 'read' && e.task.startsWith('kworker/u8:1/')) {
+        const l = wbDest.get(e.nodeId) ?? [];
+        l.push(e);
+        wbDest.set(e.nodeId, l);
+      }
       if (e.kind !== 'iomap_ioend' || (e.ioendFlags & IoendFlag.WRITEBACK) === 0 || e.error !== 0) continue;
-      const m = lastDest.get(e.task);
+      const m = wbDest.get(e.nodeId)?.findLast((x) => e.posBytes >= x.mapOffsetBytes && e.posBytes < x.mapOffsetBytes + x.mapLenBytes);
       if (!m || e.posBytes < m.mapOffsetBytes || e.posBytes >= m.mapOffsetBytes + m.mapLenBytes) continue;
       out.push({ ioend: e, diskByteAddr: m.mapAddr + BigInt(e.posBytes - m.mapOffsetBytes) });
     }
@@ -263,7 +270,7 @@ describe('open(2) sends FUSE_OPEN, the last close FUSE_RELEASE (upstream fuse, �
       iter: { *iterate() { throw new Error('not used'); } },
       wb: { *flushRange() { /* nothing dirty */ }, *ioend() { return 0; } },
       cache: { invalidateRange: () => {} },
-      oracle: { changeBegin: () => {}, changeEnd: () => {} },
+      oracle: { changeBegin: () => 0, changeEnd: () => {} },
       classic: { *read() { throw new Error('not used'); }, *write() { throw new Error('not used'); } },
     }, { rootNodeId: asNodeId(1), blockBytes: 4096, maxBytes: 2 ** 40, local: null, iomapFor: () => true, attrAtomicBit: 0, attrExclusiveBit: 0 });
     const p = new Proc('t/1', 1);
@@ -332,3 +339,108 @@ describe('v7 fuse4fs upserts a file\'s first mapping at open (§3.2, §5.5)', ()
     }
   });
 });
+
+describe('writeback completions: merged (iomap_ioend_try_merge) and sent by a completion worker (§2.4, §2.5)', () => {
+  /**
+   * A Writeback over one 64 KiB file, 0 bytes on disk, with one 4 KiB UNWRITTEN mapping per block
+   * at `addrOf(blk)`; each request's reply takes `replyDelayNs`. Records IOEND bodies and bios.
+   */
+  function setup(addrOf: (blk: number) => bigint, replyDelayNs = 0) {
+    const core = new SimCore(1, DEFAULT_COSTS);
+    const sent: { task: string; body: Uint8Array; sentNs: number; replyNs: number }[] = [];
+    const bios: { task: string; posBytes: number; atNs: number }[] = [];
+    const inode = { ...newInode(), iSizeBytes: 64 * 1024 };
+    const wb = new Writeback(core, new Map([[inode.nodeId, inode]]), {
+      transport: {
+        isLocal: false,
+        *request(p: Proc, _op: number, _n: number, bodyBytes: number, fill?: (dv: DataView, at: number) => void): ProcStep<Reply> {
+          const body = new Uint8Array(bodyBytes);
+          fill?.(new DataView(body.buffer), 0);
+          const sentNs = core.sched.nowNs;
+          if (replyDelayNs > 0) yield replyDelayNs;
+          sent.push({ task: p.task, body, sentNs, replyNs: core.sched.nowNs });
+          return { error: 0, body: new Uint8Array(8) };
+        },
+      },
+      iter: {
+        *mapBegin(_p: Proc, _i: unknown, _op: number, pos: number) {
+          const blk = Math.floor(pos / 4096);
+          return { error: 0, cookie: 0, dest: { offsetBytes: BigInt(blk * 4096), lenBytes: 4096n, addr: addrOf(blk), type: MapType.UNWRITTEN, flags: 0, dev: 1 } };
+        },
+        iterEnd: (p: Proc, _i: unknown, pos: number) => { bios.push({ task: p.task, posBytes: pos, atNs: core.sched.nowNs }); },
+      },
+      cache: { invalidateRange: () => {} },
+      oracle: { changeBegin: () => 0, changeEnd: () => {}, noteStaleUse: () => false },
+      classic: { *writeback() { throw new Error('an iomap file never takes the classic path'); } },
+    }, { checkCookies: true, rev: REVISIONS.v7 });
+    const worker = new Proc('kworker/u8:2/78', 78);
+    core.sched.spawn(worker, wb.completionWorker(worker), 0);
+    return { core, wb, inode, sent, bios };
+  }
+  /** Writes back `dirty` ranges of that file from the flusher; returns the IOENDs sent and traced. */
+  function flush(dirty: [number, number][], addrOf: (blk: number) => bigint) {
+    const { core, wb, inode, sent } = setup(addrOf);
+    for (const [s, e] of dirty) inode.dirty.add(s, e - s);
+    const flusher = new Proc('kworker/u8:1/77', 77);
+    core.sched.spawn(flusher, (function* () { yield* wb.flushRange(flusher, inode, 0, Infinity); })(), 0);
+    while (core.sched.step()) { /* run to quiescence */ }
+    expect(flusher.isDone).toBe(true);
+    const ioends: EventOf<'iomap_ioend'>[] = [];
+    for (let e = core.shiftPending(); e !== undefined; e = core.shiftPending()) if (e.kind === 'iomap_ioend') ioends.push(e);
+    return { sent: sent.map((x) => ({ task: x.task, ...readIomapIoendIn(x.body) })), ioends };
+  }
+  function newInode() {
+    return newFuseInodeForTest();
+  }
+
+  it('four adjacent dirty blocks, contiguous on disk: one IOEND (pos 0, 16 KiB) from the completion worker', () => {
+    // Blocks 0..3 at disk bytes 0x100000 + blk*4096: sectors 0x800, 0x808, 0x810, 0x818 — contiguous.
+    const { sent, ioends } = flush([[0, 16384]], (blk) => 0x100000n + BigInt(blk * 4096));
+    expect(ioends.map((e) => [e.task, e.posBytes, e.writtenBytes, e.newAddr])).toEqual([['kworker/u8:2/78', 0, 16384, 0x800n]]);
+    // unwritten (2) | append (16, past i_disk_size 0) | writeback (32)
+    expect(sent.map((x) => [x.task, x.posBytes, x.writtenBytes, x.flags, x.newAddr])).toEqual([['kworker/u8:2/78', 0n, 16384n, 2 | 16 | 32, 0x800n]]);
+  });
+
+  it('a non-contiguous pair (blocks 0 and 2) gives two IOENDs; so do file-adjacent blocks far apart on disk', () => {
+    const gap = flush([[0, 4096], [8192, 12288]], (blk) => 0x100000n + BigInt(blk * 4096));
+    expect(gap.sent.map((x) => [x.posBytes, x.writtenBytes, x.newAddr])).toEqual([[0n, 4096n, 0x800n], [8192n, 4096n, 0x810n]]);
+    // Blocks 0 and 1 adjacent in the file, but block 1 lives 1 MiB further on: sectors 0x800 and 0x1008.
+    const far = flush([[0, 8192]], (blk) => 0x100000n + BigInt(blk * (1024 * 1024 + 4096)));
+    expect(far.sent.map((x) => [x.posBytes, x.writtenBytes, x.newAddr])).toEqual([[0n, 4096n, 0x800n], [4096n, 4096n, 0x1008n]]);
+    expect(new Set([...gap.sent, ...far.sent].map((x) => x.task))).toEqual(new Set(['kworker/u8:2/78']));
+  });
+
+  it('a folio under writeback is not written back again until the worker has finished its ioend; fsync waits for it', () => {
+    // Each IOEND reply takes 50 µs. The flusher writes block 0 back at t=0 (bio ~26 µs); at 10 µs an
+    // fsync re-dirties block 0 and flushes it: the folio is still under writeback until the first
+    // IOEND's reply, so its bio must come after that reply, and fsync returns after its own IOEND.
+    const { core, wb, inode, sent, bios } = setup((blk) => 0x100000n + BigInt(blk * 4096), 50_000);
+    inode.dirty.add(0, 4096);
+    const flusher = new Proc('kworker/u8:1/77', 77), fsync = new Proc('fsync/1001', 1001);
+    core.sched.spawn(flusher, (function* () { yield* wb.flushRange(flusher, inode, 0, 4096); })(), 0);
+    let fsyncDoneNs = -1;
+    core.sched.spawn(fsync, (function* () {
+      inode.dirty.add(0, 4096);
+      yield* wb.flushRange(fsync, inode, 0, Infinity);
+      fsyncDoneNs = core.sched.nowNs;
+    })(), 10_000);
+    while (core.sched.step()) { /* run to quiescence */ }
+    expect(bios.map((b) => [b.task, b.posBytes])).toEqual([['kworker/u8:1/77', 0], ['fsync/1001', 0]]);
+    expect(sent.map((x) => x.task)).toEqual(['kworker/u8:2/78', 'kworker/u8:2/78']);
+    expect(bios[1]!.atNs).toBeGreaterThanOrEqual(sent[0]!.replyNs);
+    expect(fsyncDoneNs).toBeGreaterThanOrEqual(sent[1]!.replyNs);
+    expect(inode.wbPendingCount).toBe(0);
+  });
+
+  it('in a run, writeback IOENDs are sent by the completion worker, BEGIN(WRITEBACK) by the flusher', () => {
+    const evs = run('streaming-buffered', { seed: 3, revision: 'v7' }, 20_000);
+    const ioendSends = evs.filter((e) => e.kind === 'fuse_send' && e.opcode === Opcode.IOMAP_IOEND);
+    expect(ioendSends.length).toBeGreaterThan(5);
+    expect(new Set(ioendSends.map((e) => e.task))).toEqual(new Set(['kworker/u8:2/78']));
+    expect(evs.some((e) => e.kind === 'iomap_begin' && e.task === 'kworker/u8:1/77')).toBe(true);
+  });
+});
+
+function newFuseInodeForTest() {
+  return newFuseInode(asNodeId(5), asIno(12), '/f', false, 0);
+}

@@ -28,6 +28,8 @@ export interface FuseInode {
   /** mapping->invalidate_lock: faults shared, truncate/fallocate/EOF zeroing exclusive (§6). */
   readonly invalidateLock: RwSem;
   readonly dirty: DirtyRanges;
+  /** Writeback ioends whose bio completed but which the completion worker has not finished (folios still under writeback). */
+  wbPendingCount: number;
   /** The mapping cache, allocated by the first upsert (§3.1); null until then. */
   cache: MappingCache | null;
   /** FUSE_ATTR_ATOMIC was in the entry reply: RWF_ATOMIC writes are allowed (§1.10). */
@@ -49,6 +51,6 @@ export interface OpenFile {
 export function newFuseInode(nodeId: NodeId, ino: Ino, path: string, isDir: boolean, sizeBytes: number, iomap = true): FuseInode {
   return {
     nodeId, ino, path, nlookup: 0, isDir, iomap, iSizeBytes: sizeBytes, iDiskSizeBytes: sizeBytes,
-    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), cache: null, atomicWrites: false, writeFh: 0,
+    iRwsem: new RwSem(), invalidateLock: new RwSem(), dirty: new DirtyRanges(), wbPendingCount: 0, cache: null, atomicWrites: false, writeFh: 0,
   };
 }

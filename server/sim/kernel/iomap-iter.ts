@@ -300,10 +300,10 @@ export class IomapIter {
       }
       if (attempt >= RETRY_CACHE_MAX) return { error: -EINTR, dest: null, cookie: 0 };
       const beginIn = { opflags, attrIno: BigInt(inode.ino), posBytes: BigInt(posBytes), countBytes: BigInt(countBytes) };
-      if (mayChange) this.oracle.changeBegin(inode.ino);
+      const change = mayChange ? this.oracle.changeBegin(inode.ino) : 0;
       const countAtSend = this.oracle.changeCount(inode.ino);
       const r = yield* this.transport.request(proc, Opcode.IOMAP_BEGIN, inode.nodeId, IOMAP_BEGIN_IN_BYTES, (dv, at) => writeIomapBeginIn(dv, at, beginIn));
-      if (mayChange) this.oracle.changeEnd(inode.ino);
+      if (mayChange) this.oracle.changeEnd(inode.ino, change);
       if (r.error !== 0) return { error: r.error, dest: null, cookie: 0 };
       let out;
       try {

@@ -4,7 +4,8 @@
 //   app thread ── syscall (vfs.ts) ──▶ i_rwsem (locks.ts) ──▶ iomap_iter loop (iomap-iter.ts) ──▶ FUSE_IOMAP_BEGIN/END
 //                                                               │ buffered write
 //                                                               ▼
-//                          dirty page ranges ──▶ writeback kworker (writeback.ts) ──▶ BEGIN(WRITEBACK), bio, IOEND
+//                          dirty page ranges ──▶ writeback kworker (writeback.ts) ──▶ BEGIN(WRITEBACK), bio
+//                                                                   completion kworker: merged ioends ──▶ IOEND
 //
 // Upcalls cross DevFuse as bytes through transport.ts (or the in-kernel ext4 baseline, `cfg.local`);
 // server notifications and the kernel's own invalidations change the mapping cache in
@@ -127,6 +128,16 @@ export class KernelModel {
 
   hasDirtyData(): boolean {
     return this.wb.hasDirtyData();
+  }
+
+  /** No completed writeback ioend is left for the completion worker. */
+  get ioendsIdle(): boolean {
+    return this.wb.ioendsIdle;
+  }
+
+  /** The ioend completion worker's body (see Writeback.completionWorker). */
+  completionWorker(proc: Proc): ProcStep<void> {
+    return this.wb.completionWorker(proc);
   }
 
   /** The writeback kworker's body (see Writeback.kworker). */

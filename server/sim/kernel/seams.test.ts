@@ -54,7 +54,11 @@ describe('Writeback.ioend through stub transport, cache and oracle (v7)', () => 
       transport,
       iter: { *mapBegin() { throw new Error('not used'); }, iterEnd() { throw new Error('not used'); } },
       cache: { invalidateRange: (_t: string, _i: FuseInode, s: number, e: number, why: string) => { invalidated.push([s, e, why]); } },
-      oracle: { changeBegin: (ino: number) => { changes.push(`begin ${ino}`); }, changeEnd: (ino: number) => { changes.push(`end ${ino}`); }, noteStaleUse: () => false },
+      oracle: {
+        changeBegin: (ino: number, s?: number, e?: number) => { changes.push(`begin ${ino} [${s}, ${e})`); return changes.length; },
+        changeEnd: (ino: number, token: number) => { changes.push(`end ${ino} #${token}`); },
+        noteStaleUse: () => false,
+      },
       classic: { *writeback() { throw new Error('not used'); } },
     }, { checkCookies: true, rev: REVISIONS.v7 });
     return { core, wb, inode, sent, invalidated, changes };
@@ -78,7 +82,8 @@ describe('Writeback.ioend through stub transport, cache and oracle (v7)', () => 
     expect(sent.map((s) => [s.opcode, s.nodeId, s.body.byteLength])).toEqual([[Opcode.IOMAP_IOEND, 5, 48]]);
     const wire = readIomapIoendIn(sent[0]!.body);
     expect(wire).toMatchObject({ flags: IoendFlag.WRITEBACK | IoendFlag.APPEND, error: 0, attrIno: 12n, posBytes: 8192n, writtenBytes: 4096n, newAddr: 0x10_2000n, dev: 1 });
-    expect(changes).toEqual(['begin 12', 'end 12']);
+    // The server may change only the ioend's own range: mappings elsewhere stay checkable.
+    expect(changes).toEqual(['begin 12 [8192, 12288)', 'end 12 #1']);
     expect(drain(core)).toMatchObject([{ kind: 'iomap_ioend', sent: true, newSizeBytes: 12288 }]);
     expect([inode.iDiskSizeBytes, inode.iSizeBytes]).toEqual([12288, 12288]);
   });
@@ -107,13 +112,36 @@ describe('MappingOracle', () => {
     expect(oracle.mappingCheck).toMatchObject({ checked: 1, exempt: 0 });
     expect(oracle.mappingCheck.disagreements).toMatchObject([{ ino: 12, nodeId: 5, source: 'reply', why: 'extent map disagrees' }]);
     const before = oracle.changeCount(12);
-    oracle.changeBegin(12);
+    const change = oracle.changeBegin(12);
     oracle.checkAgainstServer(proc, inode, io, 'cache', oracle.changeCount(12)); // in flight
-    oracle.changeEnd(12);
+    oracle.changeEnd(12, change);
     oracle.checkAgainstServer(proc, inode, io, 'reply', before); // fetched before the change
     expect(oracle.mappingCheck).toMatchObject({ checked: 1, exempt: 2 });
     oracle.checkAgainstServer(proc, inode, io, 'cache', oracle.changeCount(12));
     expect(oracle.mappingCheck).toMatchObject({ checked: 2, exempt: 2 });
+  });
+
+  it('a change limited to a range exempts only mappings that overlap it (an IOEND converts only its own blocks)', () => {
+    const oracle = new MappingOracle(new SimCore(1, DEFAULT_COSTS), () => null);
+    const at = (offsetBytes: bigint): IomapIo => ({ ...io, offsetBytes });
+    const before = oracle.changeCount(12);
+    const change = oracle.changeBegin(12, 8192, 12288); // an IOEND of block 2
+    oracle.checkAgainstServer(proc, inode, at(0n), 'cache', oracle.changeCount(12)); // block 0: checked
+    oracle.checkAgainstServer(proc, inode, at(8192n), 'cache', oracle.changeCount(12)); // block 2, in flight: exempt
+    oracle.changeEnd(12, change);
+    oracle.checkAgainstServer(proc, inode, at(4096n), 'reply', before); // block 1, fetched across it: checked
+    oracle.checkAgainstServer(proc, inode, at(8192n), 'reply', before); // block 2, fetched across it: exempt
+    oracle.checkAgainstServer(proc, inode, at(8192n), 'cache', oracle.changeCount(12)); // block 2 after it: checked
+    expect(oracle.mappingCheck).toMatchObject({ checked: 3, exempt: 2 });
+  });
+
+  it('a mapping fetched before changes the oracle no longer remembers is exempt', () => {
+    const oracle = new MappingOracle(new SimCore(1, DEFAULT_COSTS), () => null);
+    const before = oracle.changeCount(12);
+    for (let i = 0; i < 200; i++) oracle.changeEnd(12, oracle.changeBegin(12, 1 << 20, 2 << 20)); // far from block 0
+    oracle.checkAgainstServer(proc, inode, io, 'reply', before);
+    oracle.checkAgainstServer(proc, inode, io, 'reply', oracle.changeCount(12));
+    expect(oracle.mappingCheck).toMatchObject({ checked: 1, exempt: 1 });
   });
 
   it('without a check function it counts nothing', () => {

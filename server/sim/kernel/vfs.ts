@@ -23,7 +23,7 @@ import type { InodeLocks } from './locks.ts';
 import type { MappingOracle } from './oracle.ts';
 import type { RwMode } from './rwsem.ts';
 import type { FuseTransport, LocalBackend } from './transport.ts';
-import type { Writeback } from './writeback.ts';
+import { mustFlush, type Writeback } from './writeback.ts';
 import { NO_NODE_ID, type NodeId } from '../../../src/trace/ids.ts';
 
 const EOPNOTSUPP = 95;
@@ -250,14 +250,14 @@ export class Vfs {
       if (!isWrite) ret = yield* this.classic.read(proc, inode, file.fh, direct, posBytes, lenBytes);
       else {
         if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'W');
-        if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
+        if (mustFlush(inode)) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
         ret = yield* this.classic.write(proc, inode, file.fh, direct, posBytes, lenBytes);
         this.locks.unlock(proc, inode, 'i_rwsem', 'W');
       }
     } else if (!isWrite) {
       // Buffered and direct reads both take i_rwsem shared.
       if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'R')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'R');
-      if (direct && !inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
+      if (direct && mustFlush(inode)) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       const n = Math.min(lenBytes, Math.max(0, inode.iSizeBytes - posBytes));
       ret = n === 0 ? 0 : this.retOf(yield* this.iter.iterate(proc, inode, direct ? IterKind.DioRead : IterKind.BufRead, posBytes, n));
       // A buffered read's mapping error leaves the folio not uptodate, and filemap_read_folio turns
@@ -285,7 +285,7 @@ export class Vfs {
       const mode: RwMode = this.cfg.local !== null && posBytes + lenBytes <= inode.iSizeBytes &&
         this.cfg.local.isWrittenRange(inode.ino, posBytes, lenBytes) ? 'R' : 'W';
       if (!this.locks.tryLock(proc, inode, 'i_rwsem', mode)) yield* this.locks.lockWait(proc, inode, 'i_rwsem', mode);
-      if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
+      if (mustFlush(inode)) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       // The IOEND round trip of a synchronous direct write happens before iomap_dio_rw returns,
       // i.e. still under i_rwsem (§2.4).
       const res = yield* this.iter.iterate(proc, inode, atomic ? IterKind.DioAtomicWrite : IterKind.DioWrite, posBytes, lenBytes);
@@ -333,7 +333,7 @@ export class Vfs {
     const inode = file.inode;
     this.appBegin(proc, 'fsync', file.path, file.fd, 0, 0, file.oflags);
     { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
-    if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, 0, Infinity);
+    if (mustFlush(inode)) yield* this.wb.flushRange(proc, inode, 0, Infinity);
     if (!this.locks.tryLock(proc, inode, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, inode, 'i_rwsem', 'W');
     const r = yield* this.transport.request(proc, Opcode.FSYNC, inode.nodeId, FSYNC_IN_BYTES);
     this.locks.unlock(proc, inode, 'i_rwsem', 'W');
@@ -371,8 +371,8 @@ export class Vfs {
       inode.dirty.extract(Math.ceil(sizeBytes / B) * B, Infinity); // truncate_pagecache
     }
     if (err === 0) {
-      if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, 0, Infinity);
-      this.oracle.changeBegin(inode.ino);
+      if (mustFlush(inode)) yield* this.wb.flushRange(proc, inode, 0, Infinity);
+      const change = this.oracle.changeBegin(inode.ino);
       const r = yield* this.transport.request(proc, Opcode.SETATTR, inode.nodeId, SETATTR_IN_BYTES, (dv, at) => writeSetattrSize(dv, at, sizeBytes));
       err = r.error;
       if (err === 0) {
@@ -380,7 +380,7 @@ export class Vfs {
         inode.iDiskSizeBytes = sizeBytes;
         this.cache.invalidateRange(proc.task, inode, sizeBytes, this.cfg.maxBytes, reason);
       }
-      this.oracle.changeEnd(inode.ino);
+      this.oracle.changeEnd(inode.ino, change);
     }
     this.locks.unlock(proc, inode, 'invalidate_lock', 'W');
     this.locks.unlock(proc, inode, 'i_rwsem', 'W');
@@ -397,10 +397,10 @@ export class Vfs {
     const isPunch = (mode & FALLOC_FL_PUNCH_HOLE) !== 0;
     // Punching must not leave dirty pages over freed blocks: write back, then drop them.
     if (isPunch) {
-      if (!inode.dirty.isEmpty) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
+      if (mustFlush(inode)) yield* this.wb.flushRange(proc, inode, posBytes, lenBytes);
       inode.dirty.extract(posBytes, posBytes + lenBytes);
     }
-    this.oracle.changeBegin(inode.ino);
+    const change = this.oracle.changeBegin(inode.ino);
     const r = yield* this.transport.request(proc, Opcode.FALLOCATE, inode.nodeId, FALLOCATE_IN_BYTES, (dv, at) => writeFallocateIn(dv, at, posBytes, lenBytes, mode));
     if (r.error === 0) {
       this.cache.invalidateRange(proc.task, inode, posBytes, posBytes + lenBytes, 'fallocate');
@@ -409,7 +409,7 @@ export class Vfs {
         inode.iDiskSizeBytes = inode.iSizeBytes;
       }
     }
-    this.oracle.changeEnd(inode.ino);
+    this.oracle.changeEnd(inode.ino, change);
     this.locks.unlock(proc, inode, 'invalidate_lock', 'W');
     this.locks.unlock(proc, inode, 'i_rwsem', 'W');
     this.appEnd(proc, 'fallocate', file.fd, r.error);
@@ -425,10 +425,10 @@ export class Vfs {
     this.appBegin(proc, 'copy_file_range', src.path, src.fd, posBytes, lenBytes, src.oflags);
     { const ns = this.core.jitterNs(this.core.costs.syscallNs); if (!this.sched.advanceIfNext(ns)) yield ns; }
     const out = dst.inode;
-    if (!src.inode.dirty.isEmpty) yield* this.wb.flushRange(proc, src.inode, posBytes, lenBytes);
+    if (mustFlush(src.inode)) yield* this.wb.flushRange(proc, src.inode, posBytes, lenBytes);
     if (!this.locks.tryLock(proc, out, 'i_rwsem', 'W')) yield* this.locks.lockWait(proc, out, 'i_rwsem', 'W');
-    if (!out.dirty.isEmpty) yield* this.wb.flushRange(proc, out, posBytes, lenBytes);
-    this.oracle.changeBegin(out.ino);
+    if (mustFlush(out)) yield* this.wb.flushRange(proc, out, posBytes, lenBytes);
+    const change = this.oracle.changeBegin(out.ino);
     const r = yield* this.transport.request(proc, Opcode.COPY_FILE_RANGE, src.inode.nodeId, COPY_FILE_RANGE_IN_BYTES, (dv, at) =>
       writeCopyRangeIn(dv, at, { offInBytes: posBytes, nodeIdOut: out.nodeId, offOutBytes: posBytes, lenBytes }));
     let ret = r.error;
@@ -439,7 +439,7 @@ export class Vfs {
       if (posBytes + ret > out.iSizeBytes) out.iSizeBytes = posBytes + ret;
       if (posBytes + ret > out.iDiskSizeBytes) out.iDiskSizeBytes = posBytes + ret;
     }
-    this.oracle.changeEnd(out.ino);
+    this.oracle.changeEnd(out.ino, change);
     this.locks.unlock(proc, out, 'i_rwsem', 'W');
     this.appEnd(proc, 'copy_file_range', src.fd, ret);
     return ret;

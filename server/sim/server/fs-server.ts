@@ -68,10 +68,17 @@ interface HandleResult {
   reply: Uint8Array;
   costNs: number;
   costKind: CostKind;
-  /** A notification (upsert, in the thread's `notify` buffer) written to /dev/fuse before the reply (§3.2 RETRY_CACHE pattern). */
+  /**
+   * A notification (upsert, in the thread's `notify` buffer) written to /dev/fuse at once, before
+   * the service time and the reply (§3.2 RETRY_CACHE pattern): it says what the extent map held
+   * when it was read, so it must land before another request can change that map.
+   */
   notify: Uint8Array | null;
-  /** `notify` goes out after the reply instead (fuse4fs's upsert at open, §5.5). */
-  notifyAfterReply?: boolean;
+  /**
+   * A notification built and written after the reply (fuse4fs's upsert at open, §5.5): built
+   * then, from the extent map as it is then, for the same reason.
+   */
+  notifyAfterReply?: () => Uint8Array | null;
 }
 
 interface FsServerConfig {
@@ -425,12 +432,16 @@ export class FsServer {
     this.openFhs.add(fh);
     const reply = encodeReplyInto(this.bufs!.send, 0, h.unique, OPEN_OUT_BYTES, (dv, at) => writeOpenOut(dv, at, fh));
     // Only for a file the server put on iomap: a classic file has no mapping cache to fill.
-    const first = this.upsertAtOpen && this.isIomapFile(inode) ? this.firstExtent(inode) : null;
-    if (first === null) return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
-    const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
-    const upsert = encodeReplyInto(this.bufs!.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
-      (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(h.nodeId), attrIno: BigInt(inode.ino), read: first, write: nocache }));
-    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: upsert, notifyAfterReply: true };
+    if (!this.upsertAtOpen || !this.isIomapFile(inode)) return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null };
+    const bufs = this.bufs!, nodeId = h.nodeId;
+    const upsertLater = (): Uint8Array | null => {
+      const first = this.firstExtent(inode);
+      if (first === null) return null;
+      const nocache: IomapIo = { offsetBytes: 0n, lenBytes: 0n, addr: NULL_ADDR, type: MapType.NOCACHE, flags: 0, dev: 0 };
+      return encodeReplyInto(bufs.notify, this.notifyUpsert, 0, UPSERT_MAPPINGS_OUT_BYTES,
+        (dv, at) => writeUpsertMappingsOut(dv, at, { nodeid: BigInt(nodeId), attrIno: BigInt(inode.ino), read: first, write: nocache }));
+    };
+    return { reply, costNs: this.costNs(c.serverEndNs), costKind: 'meta', notify: null, notifyAfterReply: upsertLater };
   }
 
   /** The file's lowest extent as a read mapping, or null when it has none. */

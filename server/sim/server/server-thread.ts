@@ -19,12 +19,15 @@ export function* serverThread(proc: Proc, core: SimCore, dev: DevFuse, fs: FsSer
     const unique = h.unique, opcode = h.opcode;
     core.emit({ kind: 'fuse_recv', tsNs: core.sched.nowNs, task: proc.task, unique, opcode, nodeId: h.nodeId });
     const { reply, costNs, notify, notifyAfterReply } = fs.handle(h, req.subarray(IN_HEADER_BYTES, h.len), bufs);
+    // Upserts go out before the reply, so the kernel's RETRY_CACHE lookup can find them (§3.2),
+    // and at once: the mapping was read from the extent map now, and a request another thread
+    // handles during this one's service time (an IOEND conversion, say) must not be overtaken by
+    // it. The upsert at open follows its reply (fuse4fs answers the open first), built then.
+    if (notify !== null) dev.writeNotify(notify, proc.task);
     if (!core.sched.advanceIfNext(costNs)) yield costNs; // in place when nothing else is due first (clock.ts)
-    // Upserts go out before the reply, so the kernel's RETRY_CACHE lookup can find them (§3.2);
-    // the upsert at open follows its reply (fuse4fs answers the open first).
-    if (notify !== null && notifyAfterReply !== true) dev.writeNotify(notify, proc.task);
     core.emit({ kind: 'fuse_reply', tsNs: core.sched.nowNs, task: proc.task, unique, opcode, error: outError(reply), lenBytes: outLen(reply) });
     dev.writeReply(reply);
-    if (notify !== null && notifyAfterReply === true) dev.writeNotify(notify, proc.task);
+    const later = notifyAfterReply?.() ?? null;
+    if (later !== null) dev.writeNotify(later, proc.task);
   }
 }
