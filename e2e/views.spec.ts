@@ -60,6 +60,15 @@ test('aliasing view lists the alias group of hardlink-alias-race, and none under
   expect(groups[0]).toMatchObject({ ino: 12, paths: ['/d1/file', '/d2/link'] });
   expect(groups[0]!.nodeIds).toHaveLength(2);
   await expect(page.getByTestId('alias-graph').locator('g.node.aliased')).toHaveCount(5); // 2 paths, 2 nodeids, 1 ino
+  // No two boxes of one column overlap (each box is 16 px tall): every node is readable.
+  const boxes = await page.getByTestId('alias-graph').locator('g.node rect').evaluateAll((rects) =>
+    rects.map((r) => { const b = r.getBoundingClientRect(); return { x: Math.round(b.x), top: b.top, bottom: b.bottom }; }));
+  for (const a of boxes) {
+    for (const b of boxes) {
+      if (a === b || a.x !== b.x) continue;
+      expect(a.bottom <= b.top || b.bottom <= a.top, `boxes at x=${a.x} overlap: ${JSON.stringify([a, b])}`).toBe(true);
+    }
+  }
   await page.waitForFunction(() => window.__fusescope!.stats().events > 3000);
   await pause(page);
   await page.screenshot({ path: shotPath('view-aliasing.png') });

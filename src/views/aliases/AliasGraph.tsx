@@ -1,5 +1,5 @@
-// The path → nodeid → inode graph: small (≤ MAX_GRAPH_NODES), so SVG; d3 gives the column
-// positions (scalePoint) and the edge curves (linkHorizontal). Alias groups are drawn in the
+// The path → nodeid → inode graph: small (≤ MAX_GRAPH_NODES), so SVG; d3 gives the columns'
+// x positions (scalePoint) and the edge curves (linkHorizontal). Alias groups are drawn in the
 // alias colour; hovering a node highlights its inode in every view (when its number is known); a
 // click selects the event that first named it. An inode without evidence of its number reads
 // "ino unknown"; one whose evidence disagrees is marked ⚠ (title says which numbers).
@@ -22,10 +22,11 @@ export function AliasGraph({ host, graph, widthPx, hoverIno }: { host: ViewHost;
   const rows = Math.max(1, ...graph.columnSizes);
   const heightPx = 24 + rows * SLOT_PX;
   const x = scalePoint<number>().domain([0, 1, 2]).range([NODE_HALF_WIDTH_PX + 15, widthPx - NODE_HALF_WIDTH_PX - 15]);
+  // One SLOT_PX per node, each column centred on the tallest: boxes never overlap, whatever the
+  // column sizes (a scalePoint over a short range squeezed two nodeids into one box's height).
   const yOf = (n: GraphNode): number => {
-    const size = graph.columnSizes[n.column];
-    const y = scalePoint<number>().domain([...Array(size).keys()]).range([24 + SLOT_PX / 2, heightPx - SLOT_PX / 2]).padding(0.5);
-    return size <= 1 ? 24 + (rows * SLOT_PX) / 2 : y(n.slot)!;
+    const size = graph.columnSizes[n.column] ?? 1;
+    return 24 + (rows * SLOT_PX) / 2 + (n.slot - (size - 1) / 2) * SLOT_PX;
   };
   const pos = new Map(graph.nodes.map((n) => [n.id, { x: x(n.column)!, y: yOf(n), n }]));
   const link = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
