@@ -19,8 +19,13 @@ const K = KIND_CODE;
 const I_RWSEM = ENUMS.lock.indexOf('i_rwsem');
 const MODE_W = ENUMS.mode.indexOf('W');
 
-/** An exclusive i_rwsem hold or a FUSE_WRITE in flight through one nodeid. */
-interface Activity { nodeId: NodeId; what: 'hold' | 'write'; startRow: number; startNs: number; endRow: number; endNs: number }
+/**
+ * An exclusive i_rwsem hold or a FUSE_WRITE in flight through one nodeid. `later`: activities
+ * through another nodeid of the same inode that started while this one was open — overlaps once
+ * the trace shows this one ending (a real capture may show no lock releases at all: a hold whose
+ * end is not in the trace overlaps nothing we can name).
+ */
+interface Activity { nodeId: NodeId; what: 'hold' | 'write'; startRow: number; startNs: number; endRow: number; endNs: number; later: Activity[] | null }
 /** The first overlap seen between two nodeids, and how many there were. */
 interface Overlap { a: Activity; b: Activity; count: number }
 
@@ -54,19 +59,19 @@ class AliasRaceChecker implements Checker {
           const nodeId = nodeIdCol[row]!;
           if (nodeId === 0 || lock[row] !== I_RWSEM || mode[row] !== MODE_W) break;
           if (k === K.lock_acquire) {
-            const act: Activity = { nodeId, what: 'hold', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN };
+            const act: Activity = { nodeId, what: 'hold', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
             this.start(store, act, row);
             this.holds.set(nodeId, act);
           } else {
             const act = this.holds.get(nodeId);
-            if (act) { act.endRow = row; act.endNs = ts[row]!; this.holds.delete(nodeId); }
+            if (act) { this.end(act, row, ts[row]!); this.holds.delete(nodeId); }
           }
           break;
         }
         case K.fuse_send: {
           const nodeId = nodeIdCol[row]!;
           if (nodeId === 0 || opcode[row] !== Opcode.WRITE) break;
-          const act: Activity = { nodeId, what: 'write', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN };
+          const act: Activity = { nodeId, what: 'write', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
           this.start(store, act, row);
           this.writes.set(unique[row]!, act);
           break;
@@ -74,7 +79,7 @@ class AliasRaceChecker implements Checker {
         case K.fuse_reply: {
           if (opcode[row] !== Opcode.WRITE) break;
           const act = this.writes.get(unique[row]!);
-          if (act) { act.endRow = row; act.endNs = ts[row]!; this.writes.delete(unique[row]!); }
+          if (act) { this.end(act, row, ts[row]!); this.writes.delete(unique[row]!); }
           break;
         }
         case K.inode_iomap: {
@@ -102,13 +107,27 @@ class AliasRaceChecker implements Checker {
     const root = groups.find(act.nodeId);
     const check = (other: Activity): void => {
       if (other.nodeId === act.nodeId || !groups.has(other.nodeId) || groups.find(other.nodeId) !== root) return;
-      const key = act.nodeId < other.nodeId ? `${act.nodeId}:${other.nodeId}` : `${other.nodeId}:${act.nodeId}`;
-      const o = this.overlaps.get(key);
-      if (o) o.count++;
-      else this.overlaps.set(key, { a: other, b: act, count: 1 });
+      (other.later ??= []).push(act);
     };
     for (const h of this.holds.values()) check(h);
     for (const w of this.writes.values()) check(w);
+  }
+
+  /** `act` ended: the activities that started while it was open overlapped it. */
+  private end(act: Activity, row: number, tsNs: number): void {
+    act.endRow = row;
+    act.endNs = tsNs;
+    if (act.later === null) return;
+    for (const b of act.later) {
+      const key = act.nodeId < b.nodeId ? `${act.nodeId}:${b.nodeId}` : `${b.nodeId}:${act.nodeId}`;
+      const o = this.overlaps.get(key);
+      if (!o) this.overlaps.set(key, { a: act, b, count: 1 });
+      else {
+        o.count++;
+        if (b.startRow < o.b.startRow) { o.a = act; o.b = b; }
+      }
+    }
+    act.later = null;
   }
 
   findings(store: TraceStore): Finding[] {
@@ -147,14 +166,12 @@ class AliasRaceChecker implements Checker {
     };
     if (first) {
       const { a, b } = first;
-      const endA = a.endRow >= 0 ? a.endNs : Infinity;
-      const endB = b.endRow >= 0 ? b.endNs : Infinity;
-      const end = Math.min(endA, endB);
-      const known = Number.isFinite(end);
-      const durNs = known ? Math.max(0, end - b.startNs) : 0;
+      // a (the earlier) ended in the trace; the overlap runs to the first of the two ends.
+      const known = b.endRow >= 0;
+      const durNs = known ? Math.min(a.endNs, b.endNs) - b.startNs : 0;
       const kinds = a.what === b.what ? (a.what === 'hold' ? 'exclusive i_rwsem holds' : 'FUSE_WRITE requests') : 'an exclusive i_rwsem hold and a FUSE_WRITE request';
       const explanation = `alias-race: ${who}. ${model} Here ${kinds} through nodeids ${a.nodeId} and ${b.nodeId} overlapped` +
-        ` (from ${fmtNs(b.startNs)}, ${known ? `for ${fmtNs(durNs)}` : 'to beyond the end of the trace'}); ` +
+        ` (from ${fmtNs(b.startNs)}, ${known ? `for ${fmtNs(durNs)}` : 'for a time the trace does not show: the later one\'s end is not in it'}); ` +
         `${count} overlap${count === 1 ? '' : 's'} between its nodeids in all.${enabled}`;
       return {
         rule: this.rule, severity: 'error', explanation, tsNs: b.startNs, durNs,
