@@ -268,6 +268,13 @@ describe('the runner', () => {
     ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 12 }),
     ev('fuse_send', 41, 'ls/3', { unique: 8, opcode: Opcode.LOOKUP, nodeId: 1 }),
     ev('iomap_ioend', 50, 'kw/4', { nodeId: 4, ino: 12, posBytes: 1 << 20, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: false }),
+    // Nodeids 6 and 7 overlap before any evidence says they are one inode (ino 20).
+    ev('lock_acquire', 60, 'C/5', { ...W, nodeId: 6, ino: 0 }),
+    ev('lock_acquire', 61, 'D/6', { ...W, nodeId: 7, ino: 0 }),
+    ev('lock_release', 62, 'C/5', { ...W, nodeId: 6, ino: 0 }),
+    ev('lock_release', 63, 'D/6', { ...W, nodeId: 7, ino: 0 }),
+    ev('inode_lookup', 64, 'srv/1', { nodeId: 6, ino: 20, path: '/e/a' }),
+    ev('inode_lookup', 65, 'srv/1', { nodeId: 7, ino: 20, path: '/e/b' }),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);
