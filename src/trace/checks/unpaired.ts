@@ -195,7 +195,7 @@ function explain(what: What, f: Finding['figures'], timeoutNs: number): string {
   switch (what) {
     case 'no-reply':
       return `${head}the kernel sent ${f.opcode} (unique ${f.unique}) and the trace goes on for ${fmtNs(f.waitNs as number)} without its reply, longer than the ${fmtNs(timeoutNs)} timeout setting. ` +
-        'Every FUSE request except FORGET, BATCH_FORGET and INTERRUPT is answered by a reply with the same unique (docs/domain.md §1.1); the task that sent it waits until then.';
+        'Every FUSE request except FORGET, BATCH_FORGET, NOTIFY_REPLY and an accepted INTERRUPT ends with one reply carrying its unique (docs/domain.md §1.1); the task that sent it waits until then.';
     case 'late-reply':
       return `${head}${f.opcode} (unique ${f.unique}) was answered ${fmtNs(f.waitNs as number)} after it was sent, longer than the ${fmtNs(timeoutNs)} timeout setting. ` +
         'The task that sent the request waited for the reply (a reply carries the request\'s unique, docs/domain.md §1.1).';
