@@ -82,7 +82,8 @@ class MappingInvalidChecker implements Checker {
         if (nodeId[row] === 0) continue;
         const t = task[row]!;
         this.beginRow.set(t, row);
-        this.replyRows.delete(t);
+        const rows = this.replyRows.get(t);
+        if (rows) rows.length = 0; // reused per task: no array per step
         this.open.delete(t);
       } else if (k === K.iomap_map) {
         // Only a fuse inode's mapping from a server's reply (a kernel filesystem's, nodeid 0, is not a reply).
