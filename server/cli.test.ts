@@ -202,3 +202,50 @@ describe('fusescope import: one clock across files', () => {
     ]);
   });
 });
+
+// `fusescope check` (docs/checks.md): findings by severity, --json, --fail-on, --rule, exit 1/0/2.
+describe('fusescope check', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fusescope-check-'));
+  const race = join(dir, 'race.ndjson');
+  const wrong = join(dir, 'wrong.ndjson');
+
+  it('the default scenario: one alias-race error, exit 1; its JSON has the issue\'s keys (and the rule\'s figures)', () => {
+    expect(fusescope('sim', '--scenario', 'hardlink-alias-race', '--seed', '1', '--events', '5000', '--out', race).status).toBe(0);
+    const human = fusescope('check', race);
+    expect(human.status, human.stderr).toBe(1);
+    expect(human.stdout).toMatch(/^error: 1\n {2}\[alias-race\] at [\d.]+ ms for [\d.]+ ms, rows [\d, ]+\n {4}alias-race: ino 12 \(\/d1\/file and \/d2\/link\) is reached through nodeids 4 and 5\./);
+    const json = fusescope('check', race, '--json');
+    expect(json.status).toBe(1);
+    const out = JSON.parse(json.stdout) as { findings: Array<Record<string, unknown>> };
+    expect(Object.keys(out)).toEqual(['findings']);
+    expect(out.findings).toHaveLength(1);
+    expect(Object.keys(out.findings[0]!)).toEqual(['rule', 'severity', 'explanation', 'tsNs', 'durNs', 'evidence', 'figures']);
+    expect(out.findings[0]).toMatchObject({ rule: 'alias-race', severity: 'error' });
+    // The summary carries the same finding.
+    const sum = JSON.parse(fusescope('summary', race).stdout) as { findings: { count: number; byRule: unknown } };
+    expect(sum.findings).toMatchObject({ count: 1, byRule: { 'alias-race': { error: 1 } } });
+  });
+
+  it('--rule picks rules (repeated or a comma list); --fail-on sets the level; a clean capture exits 0', () => {
+    expect(fusescope('sim', '--scenario', 'wrong-mappings', '--seed', '1', '--events', '2000', '--out', wrong).status).toBe(0);
+    const only = fusescope('check', wrong, '--rule', 'alias-race', '--rule', 'unpaired');
+    expect([only.status, only.stdout]).toEqual([0, 'no findings\n']);
+    const invalid = fusescope('check', wrong, '--json', '--rule', 'mapping-invalid,unpaired');
+    expect(invalid.status).toBe(1);
+    const rules = (JSON.parse(invalid.stdout) as { findings: Array<{ rule: string }> }).findings.map((f) => f.rule);
+    expect(rules.length).toBeGreaterThan(0);
+    expect(new Set(rules)).toEqual(new Set(['mapping-invalid']));
+    const ext4 = fusescope('check', 'fixtures/real/kernel-fs/ext4-dio.txt', '--fail-on', 'info');
+    expect([ext4.status, ext4.stdout]).toEqual([0, 'no findings\n']);
+  });
+
+  it('exit 2: an unusable file, an unknown rule, a bad --fail-on', () => {
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.from([0, 1, 2, 255, 10, 7]));
+    expect(fusescope('check', junk).status).toBe(2);
+    const rule = fusescope('check', race, '--rule', 'nope');
+    expect(rule.status).toBe(2);
+    expect(rule.stderr).toContain("unknown rule 'nope'");
+    expect(fusescope('check', race, '--fail-on', 'fatal').status).toBe(2);
+  });
+});

@@ -43,6 +43,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { flags: Flags; 
   for (const [name, value] of Object.entries(parsed.values)) {
     if (typeof value === 'string' && cmd.numbers?.includes(name)) flags[name] = toNumber(name, value);
     else if (typeof value === 'string' || typeof value === 'boolean') flags[name] = value;
+    else if (Array.isArray(value)) flags[name] = value.join(','); // a repeatable option (`multiple`): its values, comma-joined
   }
   return { flags, rest: parsed.positionals };
 }

@@ -8,8 +8,9 @@ import { importCommand } from './import.ts';
 import { recordCommand } from './record.ts';
 import { exportCommand } from './export.ts';
 import { diffCommand } from './diff.ts';
+import { checkCommand } from './check.ts';
 
-export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand, checkCommand];
 
 export function commandNamed(name: string | undefined): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -25,8 +25,12 @@ describe('summarize', () => {
     expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, lockAddrs: [], contended: 1, unfinished: 0, waitNsTotal: 30, waitNsMax: 30 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
-    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'iomap', 'diagnostics', 'accounting']);
+    expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'iomap', 'diagnostics', 'accounting', 'findings']);
     expect(sum.accounting.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
+    // One inode (ino 12) through nodeids 4 and 5, exclusive holds only through 4: the aliasing alone, a warning.
+    expect(sum.findings.count).toBe(1);
+    expect(sum.findings.byRule).toEqual({ 'alias-race': { warning: 1 } });
+    expect(sum.findings.first[0]!.figures).toMatchObject({ ino: 12, nodeIds: [4, 5], overlaps: 0 });
   });
 
   it('unknown is null, never 0 or a nodeid: a LINK group without st_ino, an unattributed lock with its address', () => {

@@ -10,6 +10,7 @@ import { formatDiag, type ParseDiag } from './import/diagnostics.ts';
 import { AliasIndex } from './derive/aliases.ts';
 import { SpanIndex, SpanKind } from './spans.ts';
 import { OpFlag } from './fuse-proto.ts';
+import { countFindings, runChecks, type Finding } from './checks/index.ts';
 
 export interface AliasGroup {
   /** On-disk inode number from evidence (a reply's st_ino, the INODE prefix); null when unknown or when the evidence disagrees. */
@@ -61,9 +62,17 @@ export interface Summary {
   diagnostics: { count: number; first: string[] };
   /** Per-run accounting: upcalls per MiB, cache hit rate, unwritten conversions, lock waits, throughput. */
   accounting: Accounting;
+  /** The checkers' findings (src/trace/checks, docs/checks.md): counts by rule and severity, the first few in time order. */
+  findings: { count: number; byRule: ReturnType<typeof countFindings>; first: Finding[] };
 }
 
 const FIRST_DIAGS = 20;
+const FIRST_FINDINGS = 20;
+
+function summarizeFindings(store: TraceStore): Summary['findings'] {
+  const { findings } = runChecks(store);
+  return { count: findings.length, byRule: countFindings(findings), first: findings.slice(0, FIRST_FINDINGS) };
+}
 /** Addresses listed per lock: an unknown lock can gather many. */
 const MAX_LOCK_ADDRS = 16;
 
@@ -199,5 +208,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     iomap,
     diagnostics: { count: diagCount, first: diagFirst },
     accounting: accountRun(store, waits),
+    findings: summarizeFindings(store),
   };
 }

@@ -85,8 +85,9 @@ export class AliasIndex {
   private lastNodeId = NO_NODE_ID;
   private lastIno = UNKNOWN_INO;
 
-  update(store: TraceStore): void {
-    if (this.processedRows >= store.length) return;
+  /** Handles rows up to `toRow` (default: all); a checker passes the row it is at, so identity is what rows before it say. */
+  update(store: TraceStore, toRow = store.length): void {
+    if (this.processedRows >= toRow) return;
     const kinds = store.kinds;
     const ts = store.tsNs;
     const nodeIdCol = store.nodeIdCol();
@@ -96,7 +97,7 @@ export class AliasIndex {
     const aliasOfCol = store.aliasOfCol();
     const inodeFlagsCol = store.fieldCol('inodeFlags');
     const before = this.inodes.version;
-    for (let row = this.processedRows; row < store.length; row++) {
+    for (let row = this.processedRows; row < toRow; row++) {
       const k = kinds[row]!;
       if (k === K.instant) {
         if (this.lockEvidence.take(store, row)) this.version++;
@@ -136,7 +137,7 @@ export class AliasIndex {
       }
     }
     if (this.inodes.version !== before) this.version++;
-    this.processedRows = store.length;
+    this.processedRows = toRow;
   }
 
   private node(nodeId: NodeId, ino: Ino, row: number, tsNs: number): NodeInfo {

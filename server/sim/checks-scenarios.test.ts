@@ -1,0 +1,141 @@
+// The checkers (src/trace/checks) on the simulator's scenarios and on the real captures: each
+// fires where its scenario was built to trigger it, with the rows an independent scan of the
+// events names, and stays silent on the clean ones.
+import { describe, expect, it } from 'vitest';
+import { SCENARIOS, Simulation } from './index.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
+import { InodeState } from '../../src/trace/fuse-proto.ts';
+import { CheckRunner, runChecks, type Finding } from '../../src/trace/checks/index.ts';
+import { loadFiles } from '../sources/files.ts';
+
+const EVENTS = 20_000;
+function simulate(name: string, events = EVENTS): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  new Simulation(SCENARIOS[name]!, { seed: 1 }).runEvents(events, (e) => out.push(e));
+  return out;
+}
+function storeOf(events: TraceEvent[]): TraceStore {
+  const s = new TraceStore();
+  s.appendAll(events);
+  return s;
+}
+const brief = (fs: Finding[]) => fs.map((f) => `${f.rule}:${f.severity}`);
+
+describe('checkers on the scenarios', () => {
+  it('hardlink-alias-race: one alias-race error whose evidence is the first overlapping pair of exclusive holds on nodeids 4 and 5', () => {
+    const evs = simulate('hardlink-alias-race');
+    const { findings } = runChecks(storeOf(evs));
+    expect(brief(findings)).toEqual(['alias-race:error']);
+    const f = findings[0]!;
+    expect(f.figures).toMatchObject({ ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], iomapNodeIds: [4, 5] });
+
+    // Independently: exclusive i_rwsem holds per nodeid as [acquire row, release row].
+    type Hold = { nodeId: number; start: number; end: number };
+    const holds: Hold[] = [];
+    const open = new Map<number, Hold>();
+    evs.forEach((e, row) => {
+      if ((e.kind === 'lock_acquire' || e.kind === 'lock_release') && e.lock === 'i_rwsem' && e.mode === 'W') {
+        if (e.kind === 'lock_acquire') { const h = { nodeId: e.nodeId, start: row, end: -1 }; holds.push(h); open.set(e.nodeId, h); }
+        else { const h = open.get(e.nodeId); if (h) { h.end = row; open.delete(e.nodeId); } }
+      }
+    });
+    // The first hold (by start) that began while a hold of the other nodeid was open and that one ended.
+    let pair: [Hold, Hold] | undefined;
+    for (const b of holds) {
+      const a = holds.find((x) => x.nodeId !== b.nodeId && x.start < b.start && x.end > b.start);
+      if (a) { pair = [a, b]; break; }
+    }
+    expect(pair).toBeDefined();
+    const [a, b] = pair!;
+    const firstRow = (pred: (e: TraceEvent) => boolean) => evs.findIndex(pred);
+    const iomapRows = [4, 5].map((n) => firstRow((e) => e.kind === 'inode_iomap' && e.nodeId === n && (e.inodeFlags & InodeState.IOMAP) !== 0));
+    const cacheRows = [4, 5].map((n) => firstRow((e) => (e.kind === 'cache_lookup' || (e.kind === 'cache_upsert' && !e.rejected)) && e.nodeId === n));
+    const want = [...new Set([a.start, a.end, b.start, b.end, ...iomapRows, ...cacheRows])].sort((x, y) => x - y);
+    expect(f.evidence).toEqual(want);
+    expect(f.tsNs).toBe(evs[b.start]!.tsNs);
+    expect(f.durNs).toBe(Math.min(evs[a.end]!.tsNs, evs[b.end]!.tsNs) - evs[b.start]!.tsNs);
+    expect(f.figures.overlaps as number).toBeGreaterThan(1);
+  });
+
+  it('hardlink-alias-race-v7: the classic path still races (FUSE_WRITE or holds through two nodeids), iomap not enabled on them', () => {
+    const { findings } = runChecks(storeOf(simulate('hardlink-alias-race-v7')));
+    expect(brief(findings)).toEqual(['alias-race:error']);
+    expect(findings[0]!.figures).toMatchObject({ nodeIds: [4, 5], iomapNodeIds: [] });
+  });
+
+  it('wrong-mappings: one mapping-invalid error per iomap_bad_data, each with that row and the reply rows before it', () => {
+    const evs = simulate('wrong-mappings', 5_000);
+    const { findings } = runChecks(storeOf(evs));
+    const badRows = evs.flatMap((e, row) => (e.kind === 'iomap_bad_data' ? [row] : []));
+    expect(badRows.length).toBeGreaterThan(10);
+    expect(findings.every((f) => f.rule === 'mapping-invalid' && f.severity === 'error')).toBe(true);
+    expect(findings.map((f) => f.evidence.find((r) => evs[r]!.kind === 'iomap_bad_data'))).toEqual(badRows);
+    for (const f of findings) {
+      const bad = f.evidence.find((r) => evs[r]!.kind === 'iomap_bad_data')!;
+      const badEv = evs[bad] as EventOf<'iomap_bad_data'>;
+      // The reply rows it names are iomap_map replies of the same task, at or before the bad_data.
+      const maps = f.evidence.filter((r) => evs[r]!.kind === 'iomap_map');
+      expect(maps.length).toBeGreaterThan(0);
+      for (const r of maps) {
+        const m = evs[r] as EventOf<'iomap_map'>;
+        expect([m.task, m.source, r < bad]).toEqual([badEv.task, 'reply', true]);
+      }
+      expect(f.figures.kernelMessage).toBe(badEv.message);
+    }
+  });
+
+  const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings'].includes(n));
+  it.each(clean)('%s: no finding above info', (name) => {
+    const { findings } = runChecks(storeOf(simulate(name)));
+    expect(brief(findings.filter((f) => f.severity !== 'info'))).toEqual([]);
+  });
+
+  it('a live stream (the sim in time slices, checked after each) gives the whole run\'s findings', () => {
+    const whole = runChecks(storeOf(simulate('hardlink-alias-race', 5_000))).findings;
+    const sim = new Simulation(SCENARIOS['hardlink-alias-race']!, { seed: 1 });
+    const s = new TraceStore();
+    const runner = new CheckRunner();
+    const batch: TraceEvent[] = [];
+    for (let untilNs = 0; s.length < 5_000; untilNs += 50_000) {
+      sim.runUntil(untilNs, (e) => batch.push(e));
+      s.appendAll(batch.splice(0, 5_000 - s.length));
+      batch.length = 0;
+      runner.update(s);
+      runner.findings(s); // read mid-stream, as a live panel does
+    }
+    expect(JSON.stringify(runner.findings(s))).toBe(JSON.stringify(whole));
+  });
+});
+
+describe('checkers on the real captures (fixtures/real, docs/fixtures.md)', () => {
+  const load = async (...files: string[]) => (await loadFiles(files.map((f) => `fixtures/real/${f}`), {})).store;
+
+  it('fuse2fs-hardlink-ino: alias-race error for ino 14 through nodeids 4 and 5, from FUSE_WRITEs of the two names in flight at once', async () => {
+    const s = await load('fuse2fs-hardlink-ino/trace.txt', 'fuse2fs-hardlink-ino/fuse2fs-d.log');
+    const { findings } = runChecks(s);
+    expect(brief(findings)).toEqual(['alias-race:error']);
+    const f = findings[0]!;
+    expect(f.figures).toMatchObject({ ino: 14, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] });
+    // The evidence: a FUSE_WRITE through each nodeid, each with its reply; the second sent before the first was answered.
+    const evs = f.evidence.map((r) => s.get(r));
+    const sends = evs.filter((e): e is EventOf<'fuse_send'> => e.kind === 'fuse_send');
+    const replies = evs.filter((e): e is EventOf<'fuse_reply'> => e.kind === 'fuse_reply');
+    expect(sends.map((e) => [e.opcode, e.nodeId]).sort()).toEqual([[16, 4], [16, 5]]);
+    expect(replies.map((e) => e.unique).sort()).toEqual(sends.map((e) => e.unique).sort());
+    const [first, second] = [...sends].sort((x, y) => x.tsNs - y.tsNs);
+    const firstReply = replies.find((e) => e.unique === first!.unique)!;
+    expect(second!.tsNs).toBeLessThan(firstReply.tsNs);
+  });
+
+  it('fuse2fs-hardlink (no st_ino evidence): the LINK makes the group, its inode number stays unknown', async () => {
+    const { findings } = runChecks(await load('fuse2fs-hardlink/trace.txt', 'fuse2fs-hardlink/fuse2fs-d.log'));
+    expect(brief(findings)).toEqual(['alias-race:error']);
+    expect(findings[0]!.figures).toMatchObject({ ino: null, nodeIds: [4, 5] });
+  });
+
+  it.each(['ext4-dio.txt', 'ext4-mixed.report.txt', 'ext4-mixed.trace.txt', 'xfs-buffered.txt', 'xfs-contend.report.txt', 'xfs-contend.trace.txt'])(
+    'kernel-fs/%s: no finding', async (file) => {
+      expect(runChecks(await load(`kernel-fs/${file}`)).findings).toEqual([]);
+    });
+});

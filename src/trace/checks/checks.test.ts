@@ -1,0 +1,312 @@
+import { describe, expect, it } from 'vitest';
+import { TraceStore } from '../store.ts';
+import type { TraceEvent } from '../schema.ts';
+import { ev } from '../testing/events.ts';
+import { InodeState, IoendFlag, MapFlag, MapType, Opcode, OpFlag } from '../fuse-proto.ts';
+import { CheckRunner, RULE_IDS, atLeast, runChecks, type Finding } from './index.ts';
+
+const store = (events: TraceEvent[]): TraceStore => { const s = new TraceStore(); s.appendAll(events); return s; };
+const check = (events: TraceEvent[], opts?: Parameters<typeof runChecks>[1]) => runChecks(store(events), opts);
+const W = { lock: 'i_rwsem', mode: 'W' } as const;
+
+describe('alias-race', () => {
+  // Rows 0, 1: two names, one ino (12) → one inode through nodeids 4 and 5.
+  const names = [
+    ev('inode_new', 1, 'srv/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+    ev('inode_new', 2, 'srv/1', { nodeId: 5, ino: 12, path: '/d2/link' }),
+  ];
+
+  it('exclusive holds through two nodeids of one ino that overlap: error, with the two holds as evidence', () => {
+    const { findings } = check([
+      ...names,
+      ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 12 }), // row 2
+      ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 12 }), // row 3: while A holds nodeid 4's lock
+      ev('lock_release', 30, 'A/1', { ...W, nodeId: 4, ino: 12 }), // row 4
+      ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 12 }), // row 5
+    ]);
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ rule: 'alias-race', severity: 'error', tsNs: 15, durNs: 15, evidence: [2, 3, 4, 5] });
+    expect(f.figures).toMatchObject({ ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], overlaps: 1 });
+    expect(f.explanation).toMatch(/^alias-race: ino 12 .*nodeids 4 and 5.*§5\.3/);
+  });
+
+  it('holds that take turns: only the aliasing, a warning naming the rows that showed the two nodeids', () => {
+    const { findings } = check([
+      ...names,
+      ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+      ev('lock_release', 12, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+      ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 12 }),
+      ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 12 }),
+    ]);
+    expect(findings.map((f) => [f.severity, f.tsNs, f.evidence])).toEqual([['warning', 2, [0, 1]]]);
+  });
+
+  it('two inodes (different ino) overlapping: nothing; shared holds (R): nothing', () => {
+    expect(check([
+      ev('inode_new', 1, 'srv/1', { nodeId: 4, ino: 12, path: '/a' }),
+      ev('inode_new', 2, 'srv/1', { nodeId: 5, ino: 13, path: '/b' }),
+      ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+      ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 13 }),
+      ev('lock_release', 30, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+      ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 13 }),
+    ]).findings).toEqual([]);
+    const shared = check([
+      ...names,
+      ev('lock_acquire', 10, 'A/1', { lock: 'i_rwsem', mode: 'R', nodeId: 4, ino: 12 }),
+      ev('lock_acquire', 15, 'B/2', { lock: 'i_rwsem', mode: 'R', nodeId: 5, ino: 12 }),
+      ev('lock_release', 30, 'A/1', { lock: 'i_rwsem', mode: 'R', nodeId: 4, ino: 12 }),
+      ev('lock_release', 40, 'B/2', { lock: 'i_rwsem', mode: 'R', nodeId: 5, ino: 12 }),
+    ]).findings;
+    expect(shared.map((f) => f.severity)).toEqual(['warning']);
+  });
+
+  it('an acquire whose release the trace never shows overlaps nothing (a real capture has no releases)', () => {
+    const { findings } = check([
+      ...names,
+      ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+      ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 12 }),
+    ]);
+    expect(findings.map((f) => f.severity)).toEqual(['warning']);
+  });
+
+  it('FUSE_WRITE requests in flight through two names of a LINK: error, ino unknown (null), never a nodeid', () => {
+    const { findings } = check([
+      ev('inode_new', 1, 'srv/1', { nodeId: 4, ino: 0, path: '/d1/file' }),
+      ev('inode_new', 2, 'srv/1', { nodeId: 5, ino: 0, path: '/d2/link', aliasOf: 4 }),
+      ev('fuse_send', 10, 'dd/1', { unique: 20, opcode: Opcode.WRITE, nodeId: 4 }), // row 2
+      ev('fuse_send', 11, 'dd/2', { unique: 22, opcode: Opcode.WRITE, nodeId: 5 }), // row 3
+      ev('fuse_reply', 19, 'srv/1', { unique: 22, opcode: Opcode.WRITE }), // row 4
+      ev('fuse_reply', 25, 'srv/1', { unique: 20, opcode: Opcode.WRITE }), // row 5
+    ]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: 'error', tsNs: 11, durNs: 8, evidence: [2, 3, 4, 5] });
+    expect(findings[0]!.figures).toMatchObject({ ino: null, inoEvidence: [], nodeIds: [4, 5] });
+    expect(findings[0]!.explanation).toContain('ino unknown');
+    expect(findings[0]!.explanation).toContain('FUSE_WRITE requests');
+  });
+
+  it('iomap enabled on an aliased inode is named, with its inode_iomap rows as evidence', () => {
+    const { findings } = check([
+      ...names,
+      ev('inode_iomap', 3, 'srv/1', { nodeId: 4, ino: 12, inodeFlags: InodeState.IOMAP }), // row 2
+      ev('inode_iomap', 4, 'srv/1', { nodeId: 5, ino: 12, inodeFlags: InodeState.IOMAP }), // row 3
+    ]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: 'warning', evidence: [0, 1, 2, 3] });
+    expect(findings[0]!.figures).toMatchObject({ iomapNodeIds: [4, 5] });
+    expect(findings[0]!.explanation).toMatch(/iomap was enabled on nodeids 4 and 5.*v6.*§5\.4/);
+  });
+
+  it('identity evidence that comes after the overlap does not make it a race (judged with the rows before it)', () => {
+    const { findings } = check([
+      ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 0 }),
+      ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 0 }),
+      ev('lock_release', 30, 'A/1', { ...W, nodeId: 4, ino: 0 }),
+      ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 0 }),
+      ev('inode_lookup', 50, 'srv/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+      ev('inode_lookup', 51, 'srv/1', { nodeId: 5, ino: 12, path: '/d2/link' }),
+    ]);
+    expect(findings.map((f) => f.severity)).toEqual(['warning']);
+  });
+});
+
+describe('mapping-invalid', () => {
+  const begin = ev('iomap_begin', 10, 'dd/1', { nodeId: 4, ino: 12, opflags: 0, posBytes: 8192, lenBytes: 4096 });
+  const good = { slot: 'read', source: 'reply', nodeId: 4, ino: 12, mapType: MapType.MAPPED, mapOffsetBytes: 8192, mapLenBytes: 4096, mapAddr: 0x100000n, mapDev: 1 } as const;
+  const reasons = (map: Partial<typeof good> | Record<string, unknown>) =>
+    check([begin, ev('iomap_map', 11, 'dd/1', { ...good, ...map } as never)]).findings.map((f) => f.figures.reasons);
+
+  it('a valid reply: nothing', () => {
+    expect(reasons({})).toEqual([]);
+    expect(reasons({ mapType: MapType.HOLE, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0 })).toEqual([]);
+    expect(reasons({ slot: 'write', mapType: MapType.PURE_OVERWRITE, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0 })).toEqual([]);
+  });
+
+  it('each rule of §1.4 the trace can show', () => {
+    expect(reasons({ mapOffsetBytes: 12288 })).toEqual([['read mapping: 12288+4096 does not contain pos 8192']]);
+    expect(reasons({ mapLenBytes: 0 })).toEqual([['read mapping: zero length']]);
+    expect(reasons({ mapOffsetBytes: 8000, mapLenBytes: 4096 })).toEqual([['read mapping: offset 8000 or length 4096 not a multiple of 512 bytes']]);
+    expect(reasons({ mapDev: 0 })).toEqual([['read mapping: mapped with the null device']]);
+    expect(reasons({ mapType: MapType.UNWRITTEN, mapAddr: 0xffff_ffff_ffff_ffffn })).toEqual([['read mapping: unwritten with the null address']]);
+    expect(reasons({ mapType: MapType.HOLE })).toEqual([['read mapping: hole must carry the null device and address']]);
+    expect(reasons({ mapType: MapType.PURE_OVERWRITE })).toEqual([['read mapping: pure overwrite is only allowed in the write slot']]);
+    expect(reasons({ slot: 'write', mapType: MapType.RETRY_CACHE })).toEqual([['write mapping: retry_cache is only allowed in the read slot']]);
+    expect(reasons({ mapType: MapType.NOCACHE })).toEqual([['read mapping: nocache is not allowed in a begin reply']]);
+    expect(reasons({ mapFlags: MapFlag.STALE })).toEqual([['read mapping: unknown or kernel-only flags 0x200']]);
+  });
+
+  it('block size: 512 by default; the setting checks the real one', () => {
+    expect(reasons({ mapOffsetBytes: 7680, mapLenBytes: 1024 })).toEqual([]); // 512-aligned, contains 8192
+    const withBlock = check([begin, ev('iomap_map', 11, 'dd/1', { ...good, mapOffsetBytes: 7680, mapLenBytes: 1024 })],
+      { settings: { 'mapping-invalid': { blockBytes: 4096 } } }).findings;
+    expect(withBlock.map((f) => f.figures.reasons)).toEqual([['read mapping: offset 7680 or length 1024 not a multiple of 4096 bytes']]);
+  });
+
+  it('the refused reply and the kernel\'s bad_data make one finding with both rows; a cache mapping or a kernel fs is no reply', () => {
+    const { findings } = check([
+      begin, // row 0
+      ev('iomap_map', 11, 'dd/1', { ...good, mapLenBytes: 0 }), // row 1
+      ev('iomap_bad_data', 11, 'dd/1', { nodeId: 4, ino: 12, message: 'read mapping: zero length' }), // row 2
+      ev('iomap_iter_end', 11, 'dd/1', { nodeId: 4, ino: 12, processedBytes: 0, error: -117 }),
+      ev('iomap_begin', 20, 'dd/1', { nodeId: 4, ino: 12, posBytes: 0, lenBytes: 4096 }),
+      ev('iomap_map', 21, 'dd/1', { ...good, source: 'cache', mapLenBytes: 0 }),
+      ev('iomap_begin', 30, 'dd/1', { nodeId: 0, ino: 131, posBytes: 0 }),
+      ev('iomap_map', 31, 'dd/1', { ...good, nodeId: 0, ino: 131, mapDev: 0 }),
+    ]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'mapping-invalid', severity: 'error', tsNs: 11, evidence: [0, 1, 2] });
+    expect(findings[0]!.figures).toMatchObject({ kernelRefused: true, kernelMessage: 'read mapping: zero length' });
+  });
+
+  it('a bad_data for a rule the trace cannot show (an unregistered device) links the reply rows', () => {
+    const { findings } = check([
+      begin,
+      ev('iomap_map', 11, 'dd/1', { ...good, mapDev: 9 }),
+      ev('iomap_map', 11, 'dd/1', { ...good, slot: 'write', mapType: MapType.PURE_OVERWRITE, mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0 }),
+      ev('iomap_bad_data', 11, 'dd/1', { nodeId: 4, ino: 12, message: 'read mapping: device 9 is not a registered iomap device' }),
+    ]);
+    expect(findings.map((f) => [f.evidence, f.figures.reasons, f.figures.kernelMessage])).toEqual([
+      [[0, 1, 2, 3], [], 'read mapping: device 9 is not a registered iomap device'],
+    ]);
+  });
+});
+
+describe('unpaired', () => {
+  const S = 1e9;
+  it('a request unanswered past the timeout while the trace goes on; one still open within it is unknown', () => {
+    const late = check([
+      ev('fuse_send', 0, 'ls/1', { unique: 2, opcode: Opcode.LOOKUP, nodeId: 1 }),
+      ev('fuse_send', 31 * S, 'ls/1', { unique: 4, opcode: Opcode.GETATTR, nodeId: 1 }),
+      ev('fuse_reply', 31 * S + 5, 'srv/1', { unique: 4, opcode: Opcode.GETATTR }),
+    ]);
+    expect(late.findings.map((f) => [f.figures.kind, f.figures.opcode, f.evidence, f.durNs])).toEqual([['no-reply', 'FUSE_LOOKUP', [0], 31 * S + 5]]);
+    const open = check([
+      ev('fuse_send', 0, 'ls/1', { unique: 2, opcode: Opcode.LOOKUP, nodeId: 1 }),
+      ev('fuse_send', 1 * S, 'ls/1', { unique: 4, opcode: Opcode.FORGET, nodeId: 1 }), // never answered, by design
+    ]);
+    expect(open.findings).toEqual([]);
+    expect(open.unknowns.map((u) => [u.rule, u.count])).toEqual([['unpaired', 1]]);
+  });
+
+  it('a reply later than the timeout setting', () => {
+    const { findings } = check([
+      ev('fuse_send', 0, 'ls/1', { unique: 2, opcode: Opcode.LOOKUP }),
+      ev('fuse_reply', 3 * S, 'srv/1', { unique: 2, opcode: Opcode.LOOKUP }),
+    ], { settings: { unpaired: { replyTimeoutNs: 2 * S } } });
+    expect(findings.map((f) => [f.figures.kind, f.evidence, f.durNs])).toEqual([['late-reply', [0, 1], 3 * S]]);
+  });
+
+  // A buffered write step that mapped 8 KiB at 0 and did 4 KiB: a short write.
+  const shortWrite = (extra: TraceEvent[] = [], mapType: number = MapType.MAPPED) => [
+    ev('iomap_begin', 10, 'dd/1', { nodeId: 4, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 8192 }), // row 0
+    ev('iomap_map', 11, 'dd/1', {
+      nodeId: 4, ino: 12, slot: 'read', source: 'reply', mapType, mapOffsetBytes: 0, mapLenBytes: 8192,
+      ...(mapType === MapType.INLINE ? { mapAddr: 0xffff_ffff_ffff_ffffn, mapDev: 0 } : { mapAddr: 0x1000n, mapDev: 1 }),
+    }), // row 1
+    ...extra,
+    ev('iomap_iter_end', 20, 'dd/1', { nodeId: 4, ino: 12, posBytes: 0, lenBytes: 8192, processedBytes: 4096 }),
+  ];
+  it('IOMAP_END due after a short write-ish step but not sent', () => {
+    const { findings } = check(shortWrite());
+    expect(findings.map((f) => [f.figures.kind, f.evidence, f.tsNs, f.durNs])).toEqual([['iomap-end-missing', [0, 1, 2], 10, 10]]);
+    expect(findings[0]!.figures).toMatchObject({ countBytes: 8192, writtenBytes: 4096 });
+  });
+  it('no IOMAP_END due: it was sent; an inline mapping; a read; a whole write; after ENOSYS', () => {
+    expect(check(shortWrite([ev('iomap_end', 19, 'dd/1', { nodeId: 4, ino: 12 })])).findings).toEqual([]);
+    expect(check(shortWrite([], MapType.INLINE)).findings).toEqual([]);
+    expect(check([
+      ev('iomap_begin', 10, 'dd/1', { nodeId: 4, ino: 12, opflags: 0, posBytes: 0, lenBytes: 8192 }),
+      ev('iomap_map', 11, 'dd/1', { nodeId: 4, ino: 12, mapType: MapType.MAPPED, mapLenBytes: 8192, mapAddr: 0x1000n, mapDev: 1 }),
+      ev('iomap_iter_end', 20, 'dd/1', { nodeId: 4, ino: 12, lenBytes: 8192, processedBytes: 4096 }),
+    ]).findings).toEqual([]);
+    // The mapping covers 4 KiB of the 8 KiB asked: count is 4096, all done.
+    expect(check([
+      ev('iomap_begin', 10, 'dd/1', { nodeId: 4, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 8192 }),
+      ev('iomap_map', 11, 'dd/1', { nodeId: 4, ino: 12, mapType: MapType.MAPPED, mapLenBytes: 4096, mapAddr: 0x1000n, mapDev: 1 }),
+      ev('iomap_iter_end', 20, 'dd/1', { nodeId: 4, ino: 12, lenBytes: 8192, processedBytes: 4096 }),
+    ]).findings).toEqual([]);
+    expect(check([
+      ev('fuse_send', 1, 'dd/1', { unique: 2, opcode: Opcode.IOMAP_END, nodeId: 4 }),
+      ev('fuse_reply', 2, 'srv/1', { unique: 2, opcode: Opcode.IOMAP_END, error: -38 }),
+      ...shortWrite(),
+    ]).findings).toEqual([]);
+  });
+
+  const written = ev('iomap_begin', 1, 'dd/1', { nodeId: 4, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 65536 });
+  it('IOEND due (unwritten, append, an error) but not sent; an in-place overwrite inside EOF is not due', () => {
+    const kinds = (e: TraceEvent) => check([written, e]).findings.map((f) => f.figures.kind);
+    expect(kinds(ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, ioendFlags: IoendFlag.WRITEBACK | IoendFlag.UNWRITTEN, sent: false }))).toEqual(['ioend-missing']);
+    expect(kinds(ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, ioendFlags: IoendFlag.WRITEBACK | IoendFlag.APPEND, sent: false }))).toEqual(['ioend-missing']);
+    expect(kinds(ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, ioendFlags: 0, writtenBytes: 0, error: -5, sent: false }))).toEqual(['ioend-missing']);
+    expect(kinds(ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, ioendFlags: IoendFlag.WRITEBACK | IoendFlag.UNWRITTEN, sent: true }))).toEqual([]);
+    expect(kinds(ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, ioendFlags: IoendFlag.WRITEBACK, sent: false }))).toEqual([]);
+  });
+
+  it('an ioend with no write through its nodeid before it', () => {
+    const e = ev('iomap_ioend', 5, 'kw/1', { nodeId: 4, ino: 12, posBytes: 0, writtenBytes: 4096, ioendFlags: IoendFlag.WRITEBACK | IoendFlag.UNWRITTEN, sent: true });
+    expect(check([e]).findings.map((f) => [f.figures.kind, f.evidence])).toEqual([['ioend-without-write', [0]]]);
+    expect(check([ev('iomap_begin', 1, 'dd/1', { nodeId: 5, ino: 13, opflags: OpFlag.WRITE, lenBytes: 65536 }), e]).findings).toHaveLength(1);
+    expect(check([written, e]).findings).toEqual([]);
+  });
+});
+
+describe('the runner', () => {
+  // One trace with a finding of every rule (the cases above, on one clock).
+  const mixed: TraceEvent[] = [
+    ev('inode_new', 1, 'srv/1', { nodeId: 4, ino: 12, path: '/d1/file' }),
+    ev('inode_new', 2, 'srv/1', { nodeId: 5, ino: 12, path: '/d2/link' }),
+    ev('lock_acquire', 10, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+    ev('iomap_begin', 11, 'A/1', { nodeId: 4, ino: 12, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 8192 }),
+    ev('lock_acquire', 15, 'B/2', { ...W, nodeId: 5, ino: 12 }),
+    ev('iomap_map', 16, 'A/1', { nodeId: 4, ino: 12, mapType: MapType.MAPPED, mapLenBytes: 8192, mapAddr: 0x1000n, mapDev: 1 }),
+    ev('iomap_iter_end', 20, 'A/1', { nodeId: 4, ino: 12, lenBytes: 8192, processedBytes: 4096 }),
+    ev('lock_release', 30, 'A/1', { ...W, nodeId: 4, ino: 12 }),
+    ev('iomap_begin', 31, 'B/2', { nodeId: 5, ino: 12, opflags: 0, posBytes: 8192, lenBytes: 4096 }),
+    ev('iomap_map', 32, 'B/2', { nodeId: 5, ino: 12, mapType: MapType.MAPPED, mapOffsetBytes: 0, mapLenBytes: 0, mapAddr: 0x1000n, mapDev: 1 }),
+    ev('iomap_bad_data', 32, 'B/2', { nodeId: 5, ino: 12, message: 'read mapping: zero length' }),
+    ev('lock_release', 40, 'B/2', { ...W, nodeId: 5, ino: 12 }),
+    ev('fuse_send', 41, 'ls/3', { unique: 8, opcode: Opcode.LOOKUP, nodeId: 1 }),
+    ev('iomap_ioend', 50, 'kw/4', { nodeId: 4, ino: 12, posBytes: 1 << 20, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: false }),
+    // Nodeids 6 and 7 overlap before any evidence says they are one inode (ino 20).
+    ev('lock_acquire', 60, 'C/5', { ...W, nodeId: 6, ino: 0 }),
+    ev('lock_acquire', 61, 'D/6', { ...W, nodeId: 7, ino: 0 }),
+    ev('lock_release', 62, 'C/5', { ...W, nodeId: 6, ino: 0 }),
+    ev('lock_release', 63, 'D/6', { ...W, nodeId: 7, ino: 0 }),
+    ev('inode_lookup', 64, 'srv/1', { nodeId: 6, ino: 20, path: '/e/a' }),
+    ev('inode_lookup', 65, 'srv/1', { nodeId: 7, ino: 20, path: '/e/b' }),
+    ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
+  ];
+  const key = (fs: Finding[]) => JSON.stringify(fs);
+
+  it('the mixed trace has a finding of every rule', () => {
+    expect(new Set(check(mixed).findings.map((f) => f.rule))).toEqual(new Set(RULE_IDS));
+  });
+
+  it('same findings for one batch, one row at a time, and random splits', () => {
+    const whole = key(check(mixed).findings);
+    const byRows = (cuts: (n: number) => number) => {
+      const s = new TraceStore();
+      const r = new CheckRunner();
+      for (let i = 0; i < mixed.length;) {
+        const n = Math.max(1, Math.min(cuts(i), mixed.length - i));
+        s.appendAll(mixed.slice(i, i + n));
+        r.update(s);
+        i += n;
+      }
+      return key(r.findings(s));
+    };
+    expect(byRows(() => 1)).toBe(whole);
+    let seed = 7;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return 1 + (seed % 5); };
+    for (let t = 0; t < 20; t++) expect(byRows(rnd)).toBe(whole);
+  });
+
+  it('--rule picks rules; atLeast filters by severity', () => {
+    const only = check(mixed, { rules: ['mapping-invalid'] }).findings;
+    expect(only.map((f) => f.rule)).toEqual(['mapping-invalid']);
+    const all = check(mixed).findings;
+    expect(atLeast(all, 'error').every((f) => f.severity === 'error')).toBe(true);
+    expect(atLeast(all, 'info')).toHaveLength(all.length);
+  });
+});

@@ -1,0 +1,95 @@
+// The rule registry and the runner. `CheckRunner.update(store)` feeds each checker the rows
+// appended since the last call (as derive/* indexes are fed); `runChecks` runs them over a whole trace.
+import type { TraceStore } from '../store.ts';
+import { aliasRaceRule } from './alias-race.ts';
+import { mappingInvalidRule } from './mapping-invalid.ts';
+import { unpairedRule } from './unpaired.ts';
+import {
+  DEFAULT_SETTINGS, severityRank,
+  type CheckSettings, type Checker, type Finding, type FindingSeverity, type RuleId, type RuleInfo, type Unknown,
+} from './types.ts';
+
+export * from './types.ts';
+
+/** Every rule, in the order reports list them. */
+export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule];
+export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
+
+export function isRuleId(id: string): id is RuleId {
+  return (RULE_IDS as readonly string[]).includes(id);
+}
+
+export interface CheckOptions {
+  /** Rules to run (default: all). */
+  rules?: readonly RuleId[];
+  /** Settings; missing ones take their defaults. */
+  settings?: { [R in keyof CheckSettings]?: Partial<CheckSettings[R]> };
+}
+
+function withDefaults(s: CheckOptions['settings']): CheckSettings {
+  return {
+    unpaired: { ...DEFAULT_SETTINGS.unpaired, ...s?.unpaired },
+    'mapping-invalid': { ...DEFAULT_SETTINGS['mapping-invalid'], ...s?.['mapping-invalid'] },
+  };
+}
+
+/** Time order, then rule, then first evidence row: one order however the rows came. */
+function byTime(a: Finding, b: Finding): number {
+  return a.tsNs - b.tsNs || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule) || (a.evidence[0] ?? -1) - (b.evidence[0] ?? -1);
+}
+
+export class CheckRunner {
+  readonly checkers: Checker[];
+  processedRows = 0;
+
+  constructor(opts: CheckOptions = {}) {
+    const settings = withDefaults(opts.settings);
+    const wanted = opts.rules ?? RULE_IDS;
+    this.checkers = RULES.filter((r) => wanted.includes(r.id)).map((r) => r.create(settings));
+  }
+
+  /** Feeds the rows appended since the last call. */
+  update(store: TraceStore): void {
+    const from = this.processedRows;
+    const to = store.length;
+    if (to <= from) return;
+    for (const c of this.checkers) c.onRows(store, from, to);
+    this.processedRows = to;
+  }
+
+  findings(store: TraceStore): Finding[] {
+    return this.checkers.flatMap((c) => c.findings(store)).sort(byTime);
+  }
+
+  unknowns(store: TraceStore): Unknown[] {
+    return this.checkers.flatMap((c) => c.unknowns?.(store) ?? []);
+  }
+}
+
+export interface CheckResult {
+  findings: Finding[];
+  unknowns: Unknown[];
+}
+
+/** Every rule (or `opts.rules`) over a whole trace. */
+export function runChecks(store: TraceStore, opts: CheckOptions = {}): CheckResult {
+  const runner = new CheckRunner(opts);
+  runner.update(store);
+  return { findings: runner.findings(store), unknowns: runner.unknowns(store) };
+}
+
+/** Findings at or above `level`. */
+export function atLeast(findings: readonly Finding[], level: FindingSeverity): Finding[] {
+  const min = severityRank(level);
+  return findings.filter((f) => severityRank(f.severity) >= min);
+}
+
+/** Counts by rule and severity, for summaries: { 'alias-race': { error: 1 } }. */
+export function countFindings(findings: readonly Finding[]): Partial<Record<RuleId, Partial<Record<FindingSeverity, number>>>> {
+  const out: Partial<Record<RuleId, Partial<Record<FindingSeverity, number>>>> = {};
+  for (const f of findings) {
+    const by = (out[f.rule] ??= {});
+    by[f.severity] = (by[f.severity] ?? 0) + 1;
+  }
+  return out;
+}

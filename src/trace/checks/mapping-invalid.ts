@@ -1,0 +1,145 @@
+// mapping-invalid (docs/checks.md): a BEGIN reply's mapping that breaks the kernel's validation
+// rules (docs/domain.md §1.4), and the kernel's own fuse_iomap_bad_data, after which the IO fails
+// with EFSCORRUPTED. What the trace cannot show is not checked here (which devices the server
+// registered, s_maxbytes, whether the inode has a cache): the kernel's bad_data still reports those.
+import { KIND_CODE, ENUMS } from '../schema.ts';
+import type { TraceStore } from '../store.ts';
+import { MAP_FLAGS_SERVER_MASK, MapType, mapTypeName } from '../fuse-proto.ts';
+import type { Checker, CheckSettings, Finding, RuleInfo } from './types.ts';
+import { rowSet } from './text.ts';
+
+const K = KIND_CODE;
+const SOURCE_REPLY = ENUMS.source.indexOf('reply');
+const SLOT_READ = ENUMS.slot.indexOf('read');
+const ALL_ONES_32 = 0xffff_ffff;
+
+interface Bad {
+  beginRow: number;
+  mapRows: number[];
+  badDataRow: number;
+  /** Why, in the rule's words (ours), or the kernel's bad_data message. */
+  reasons: string[];
+  kernelMessage: string | null;
+  tsNs: number;
+}
+
+/** Why a mapping breaks §1.4, or null. Numbers as stored; addr as its two u32 halves. */
+export function mappingProblem(
+  slotIsRead: boolean, type: number, flags: number, offset: number, len: number, addrHi: number, addrLo: number, dev: number,
+  posBytes: number | null, blockBytes: number,
+): string | null {
+  const slot = slotIsRead ? 'read mapping' : 'write mapping';
+  switch (type) {
+    case MapType.HOLE: case MapType.DELALLOC: case MapType.MAPPED: case MapType.UNWRITTEN: case MapType.INLINE: break;
+    case MapType.PURE_OVERWRITE: if (slotIsRead) return `${slot}: pure overwrite is only allowed in the write slot`; break;
+    case MapType.RETRY_CACHE: if (!slotIsRead) return `${slot}: retry_cache is only allowed in the read slot`; break;
+    case MapType.NOCACHE: return `${slot}: nocache is not allowed in a begin reply`;
+    default: return `${slot}: unknown type ${mapTypeName(type)}`;
+  }
+  if ((flags & ~MAP_FLAGS_SERVER_MASK) !== 0) return `${slot}: unknown or kernel-only flags 0x${flags.toString(16)}`;
+  if (len === 0) return `${slot}: zero length`;
+  if (offset % blockBytes !== 0 || len % blockBytes !== 0) return `${slot}: offset ${offset} or length ${len} not a multiple of ${blockBytes} bytes`;
+  if (posBytes !== null && (posBytes < offset || posBytes >= offset + len)) return `${slot}: ${offset}+${len} does not contain pos ${posBytes}`;
+  const nullAddr = addrHi === ALL_ONES_32 && addrLo === ALL_ONES_32;
+  if (type === MapType.MAPPED || type === MapType.UNWRITTEN) {
+    if (dev === 0) return `${slot}: ${mapTypeName(type)} with the null device`;
+    if (nullAddr) return `${slot}: ${mapTypeName(type)} with the null address`;
+  } else if (type === MapType.HOLE || type === MapType.DELALLOC || type === MapType.INLINE) {
+    if (dev !== 0 || !nullAddr) return `${slot}: ${mapTypeName(type)} must carry the null device and address`;
+  }
+  return null;
+}
+
+class MappingInvalidChecker implements Checker {
+  readonly rule = 'mapping-invalid' as const;
+  private readonly bad: Bad[] = [];
+  /** Per task: its current iomap_begin row, and the reply map rows seen since. */
+  private readonly beginRow = new Map<number, number>();
+  private readonly replyRows = new Map<number, number[]>();
+  /** Per task: the finding its current reply already made (a bad_data joins it). */
+  private readonly open = new Map<number, Bad>();
+
+  constructor(private readonly blockBytes: number) {}
+
+  onRows(store: TraceStore, from: number, to: number): void {
+    const kinds = store.kinds;
+    const ts = store.tsNs;
+    const task = store.col('task');
+    const nodeId = store.col('nodeId');
+    const source = store.col('source');
+    const slot = store.col('slot');
+    const type = store.col('mapType');
+    const flags = store.col('mapFlags');
+    const off = store.col('mapOffsetBytes');
+    const len = store.col('mapLenBytes');
+    const addrHi = store.col('mapAddrHi');
+    const addrLo = store.col('mapAddrLo');
+    const dev = store.col('mapDev');
+    const pos = store.col('posBytes');
+    for (let row = from; row < to; row++) {
+      const k = kinds[row]!;
+      if (k === K.iomap_begin) {
+        if (nodeId[row] === 0) continue;
+        const t = task[row]!;
+        this.beginRow.set(t, row);
+        const rows = this.replyRows.get(t);
+        if (rows) rows.length = 0; // reused per task: no array per step
+        this.open.delete(t);
+      } else if (k === K.iomap_map) {
+        // Only a fuse inode's mapping from a server's reply (a kernel filesystem's, nodeid 0, is not a reply).
+        if (nodeId[row] === 0 || source[row] !== SOURCE_REPLY) continue;
+        const t = task[row]!;
+        const b = this.beginRow.get(t);
+        const sameNode = b !== undefined && nodeId[b] === nodeId[row];
+        const rows = this.replyRows.get(t);
+        if (rows) rows.push(row); else this.replyRows.set(t, [row]);
+        const why = mappingProblem(slot[row] === SLOT_READ, type[row]!, flags[row]!, off[row]!, len[row]!, addrHi[row]!, addrLo[row]!, dev[row]!,
+          sameNode ? pos[b]! : null, this.blockBytes);
+        if (why === null) continue;
+        const open = this.open.get(t);
+        if (open) { open.mapRows.push(row); open.reasons.push(why); continue; }
+        const f: Bad = { beginRow: sameNode ? b : -1, mapRows: [row], badDataRow: -1, reasons: [why], kernelMessage: null, tsNs: ts[row]! };
+        this.bad.push(f);
+        this.open.set(t, f);
+      } else if (k === K.iomap_bad_data) {
+        const t = task[row]!;
+        const message = store.strings.get(store.col('message')[row]!) ?? '';
+        const open = this.open.get(t);
+        if (open && open.badDataRow < 0) { open.badDataRow = row; open.kernelMessage = message; continue; }
+        const b = this.beginRow.get(t);
+        const sameNode = b !== undefined && nodeId[b] === nodeId[row];
+        this.bad.push({
+          beginRow: sameNode ? b : -1, mapRows: sameNode ? [...(this.replyRows.get(t) ?? [])] : [], badDataRow: row,
+          reasons: [], kernelMessage: message, tsNs: ts[row]!,
+        });
+      }
+    }
+  }
+
+  findings(): Finding[] {
+    return this.bad.map((b) => {
+      const seen = b.reasons.length > 0
+        ? `The reply breaks ${b.reasons.length === 1 ? 'this rule' : 'these rules'}: ${b.reasons.join('; ')}.`
+        : 'The reply\'s mapping is not in the trace, or breaks a rule the trace cannot show (an unregistered device, s_maxbytes, a RETRY_CACHE without a cache).';
+      const kernel = b.badDataRow >= 0
+        ? ` The kernel refused it: fuse_iomap_bad_data "${b.kernelMessage}", and the IO failed with EFSCORRUPTED.`
+        : ' The trace shows no fuse_iomap_bad_data for it: either the tracepoint was not enabled or the kernel accepted a mapping the rules forbid.';
+      return {
+        rule: this.rule, severity: 'error' as const,
+        explanation: 'mapping-invalid: the kernel checks every mapping a FUSE server sends in an IOMAP_BEGIN reply before using it ' +
+          '(docs/domain.md §1.4): a known type and only the flags a server may set, a non-zero length, offset and length in whole ' +
+          'filesystem blocks, a range that contains the position asked for, and for mapped or unwritten extents a registered ' +
+          `device and a real address (hole, delalloc and inline: none). ${seen}${kernel}`,
+        tsNs: b.tsNs, durNs: 0,
+        evidence: rowSet([b.beginRow, ...b.mapRows, b.badDataRow]),
+        figures: { reasons: b.reasons, kernelMessage: b.kernelMessage, kernelRefused: b.badDataRow >= 0, blockBytesChecked: this.blockBytes },
+      };
+    });
+  }
+}
+
+export const mappingInvalidRule: RuleInfo = {
+  id: 'mapping-invalid',
+  title: 'a BEGIN reply that breaks the kernel\'s mapping rules; the kernel\'s iomap_bad_data (EFSCORRUPTED)',
+  create: (s: CheckSettings) => new MappingInvalidChecker(s['mapping-invalid'].blockBytes),
+};

@@ -1,0 +1,73 @@
+// What a checker is and what it reports. A checker is a state machine over store rows: the runner
+// hands it every new row range in order (live batches, a recording's chunks, a whole import), and
+// its findings after N rows depend only on those N rows, never on how they were batched.
+import type { TraceStore } from '../store.ts';
+
+export type FindingSeverity = 'info' | 'warning' | 'error';
+export const SEVERITIES: readonly FindingSeverity[] = ['info', 'warning', 'error'];
+export function severityRank(s: FindingSeverity): number { return SEVERITIES.indexOf(s); }
+
+export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired';
+
+/** A figure a finding carries besides its time and evidence; null = unknown. */
+export type FigureValue = number | string | boolean | null | readonly number[] | readonly string[];
+
+export interface Finding {
+  rule: RuleId;
+  severity: FindingSeverity;
+  /** One paragraph: the rule, the kernel or protocol fact behind it (docs/domain.md §n), what was seen. */
+  explanation: string;
+  /** Start of what the finding is about, ns on the store's axis. */
+  tsNs: number;
+  /** 0 when the finding is about an instant, or when its end is not in the trace (then a figure says so). */
+  durNs: number;
+  /** Store row indices of the events that show it, ascending. */
+  evidence: number[];
+  /** Rule-specific figures (docs/checks.md lists them per rule). */
+  figures: Record<string, FigureValue>;
+}
+
+/** Something a rule cannot judge from the trace: counted and said, never a finding. */
+export interface Unknown {
+  rule: RuleId;
+  count: number;
+  what: string;
+}
+
+export interface Checker {
+  readonly rule: RuleId;
+  /** Rows [fromRow, toRow) of `store`, appended since the last call; toRow ≤ store.length. */
+  onRows(store: TraceStore, fromRow: number, toRow: number): void;
+  /** The findings of the rows seen so far (a fresh array; the checker may still revise them as rows come). */
+  findings(store: TraceStore): Finding[];
+  /** What the rows seen so far leave undecided (e.g. requests still open at the end of the trace). */
+  unknowns?(store: TraceStore): Unknown[];
+}
+
+/** Thresholds, each with a documented default (docs/checks.md). */
+export interface CheckSettings {
+  unpaired: {
+    /** A request unanswered this long while the trace goes on is reported; one answered later than this is reported as late. */
+    replyTimeoutNs: number;
+  };
+  'mapping-invalid': {
+    /**
+     * Offsets and lengths must be multiples of the filesystem block size (§1.4). The trace does not
+     * carry it, so by default only 512-byte alignment (the smallest block size Linux has) is checked;
+     * give the real block size to check it exactly. The kernel's own iomap_bad_data is reported either way.
+     */
+    blockBytes: number;
+  };
+}
+
+export const DEFAULT_SETTINGS: CheckSettings = {
+  unpaired: { replyTimeoutNs: 30e9 },
+  'mapping-invalid': { blockBytes: 512 },
+};
+
+export interface RuleInfo {
+  id: RuleId;
+  /** One line for lists and --help. */
+  title: string;
+  create(settings: CheckSettings): Checker;
+}

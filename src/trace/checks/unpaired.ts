@@ -1,0 +1,218 @@
+// unpaired (docs/checks.md): requests without their reply, and upcalls the kernel's rules say were
+// due but are not in the trace (docs/domain.md §1.5, §1.9):
+//   - a FUSE request unanswered for longer than the timeout while the trace goes on (or answered
+//     later than that); one still open at the end of the trace within the timeout is unknown, not a finding;
+//   - IOMAP_END due (a write-ish step, not inline, that did less than it mapped: written < count) but not sent;
+//   - IOEND due (an error, or something written with UNWRITTEN, SHARED or APPEND) but not sent;
+//   - an ioend for a range no write-ish iomap step through that nodeid covered earlier in the trace.
+// After the server answers ENOSYS to IOMAP_END (or IOEND) the kernel stops sending it (§1.5), so
+// nothing is due after that.
+import { KIND_CODE } from '../schema.ts';
+import type { TraceStore } from '../store.ts';
+import { IoendFlag, MapType, OpFlag, Opcode, isWriteish, opcodeName } from '../fuse-proto.ts';
+import type { Checker, CheckSettings, Finding, RuleInfo, Unknown } from './types.ts';
+import { fmtNs, rowSet } from './text.ts';
+
+const K = KIND_CODE;
+const ENOSYS = -38;
+/** Requests the kernel never expects an answer to. */
+const NO_REPLY = new Set<number>([Opcode.FORGET, Opcode.BATCH_FORGET, Opcode.INTERRUPT, Opcode.NOTIFY_REPLY]);
+const IOEND_NEEDS = IoendFlag.SHARED | IoendFlag.UNWRITTEN | IoendFlag.APPEND;
+
+type What = 'no-reply' | 'late-reply' | 'iomap-end-missing' | 'ioend-missing' | 'ioend-without-write';
+
+interface Step { beginRow: number; nodeId: number; opflags: number; posBytes: number; lenBytes: number; mapRow: number; endRow: number }
+
+class UnpairedChecker implements Checker {
+  readonly rule = 'unpaired' as const;
+  private readonly found: { what: What; rows: number[]; tsNs: number; durNs: number; figures: Finding['figures'] }[] = [];
+  private readonly open = new Map<number, number>();
+  private readonly steps = new Map<number, Step>();
+  private readonly writtenLo = new Map<number, number>();
+  private readonly writtenHi = new Map<number, number>();
+  private noEnd = false;
+  private noIoend = false;
+  private lastNs = 0;
+
+  constructor(private readonly timeoutNs: number) {}
+
+  onRows(store: TraceStore, from: number, to: number): void {
+    const kinds = store.kinds;
+    const ts = store.tsNs;
+    const unique = store.col('unique');
+    const opcode = store.col('opcode');
+    const error = store.col('error');
+    const task = store.col('task');
+    const nodeId = store.col('nodeId');
+    const opflags = store.col('opflags');
+    const pos = store.col('posBytes');
+    const len = store.col('lenBytes');
+    const slot = store.col('slot');
+    const mapType = store.col('mapType');
+    const mapOff = store.col('mapOffsetBytes');
+    const mapLen = store.col('mapLenBytes');
+    const processed = store.col('processedBytes');
+    const written = store.col('writtenBytes');
+    const ioendFlags = store.col('ioendFlags');
+    const sent = store.col('sent');
+    for (let row = from; row < to; row++) {
+      const k = kinds[row]!;
+      switch (k) {
+        case K.fuse_send: {
+          const u = unique[row]!;
+          if (u !== 0 && !NO_REPLY.has(opcode[row]!)) this.open.set(u, row);
+          break;
+        }
+        case K.fuse_reply: {
+          const u = unique[row]!;
+          const sendRow = this.open.get(u);
+          if (sendRow !== undefined) {
+            this.open.delete(u);
+            const waitNs = ts[row]! - ts[sendRow]!;
+            if (waitNs > this.timeoutNs) {
+              this.found.push({ what: 'late-reply', rows: [sendRow, row], tsNs: ts[sendRow]!, durNs: waitNs, figures: { opcode: opcodeName(opcode[sendRow]!), unique: u, waitNs } });
+            }
+          }
+          if (error[row] === ENOSYS) {
+            if (opcode[row] === Opcode.IOMAP_END) this.noEnd = true;
+            if (opcode[row] === Opcode.IOMAP_IOEND) this.noIoend = true;
+          }
+          break;
+        }
+        case K.iomap_begin: {
+          const n = nodeId[row]!;
+          if (n === 0) break;
+          const t = task[row]!;
+          const s = this.steps.get(t);
+          const step: Step = s ?? { beginRow: 0, nodeId: 0, opflags: 0, posBytes: 0, lenBytes: 0, mapRow: -1, endRow: -1 };
+          step.beginRow = row; step.nodeId = n; step.opflags = opflags[row]!; step.posBytes = pos[row]!; step.lenBytes = len[row]!;
+          step.mapRow = -1; step.endRow = -1;
+          if (!s) this.steps.set(t, step);
+          if (isWriteish(step.opflags)) {
+            const lo = this.writtenLo.get(n);
+            if (lo === undefined || step.posBytes < lo) this.writtenLo.set(n, step.posBytes);
+            const hi = this.writtenHi.get(n);
+            if (hi === undefined || step.posBytes + step.lenBytes > hi) this.writtenHi.set(n, step.posBytes + step.lenBytes);
+          }
+          break;
+        }
+        case K.iomap_map: {
+          const s = this.steps.get(task[row]!);
+          if (!s || s.nodeId !== nodeId[row]) break;
+          // The mapping iomap works on: the write slot for a write-ish op unless it is PURE_OVERWRITE (§1.5).
+          if (s.mapRow < 0 || (slot[row] === 1 && isWriteish(s.opflags) && mapType[row] !== MapType.PURE_OVERWRITE)) s.mapRow = row;
+          if (mapType[row] === MapType.INLINE) s.mapRow = row; // INLINE in either slot: never an END (§1.5)
+          break;
+        }
+        case K.iomap_end: {
+          const s = this.steps.get(task[row]!);
+          if (s && s.nodeId === nodeId[row]) s.endRow = row;
+          break;
+        }
+        case K.iomap_bad_data: {
+          const s = this.steps.get(task[row]!);
+          if (s && s.nodeId === nodeId[row]) s.mapRow = -1; // a refused mapping: iomap_begin failed, no END
+          break;
+        }
+        case K.iomap_iter_end: {
+          const t = task[row]!;
+          const s = this.steps.get(t);
+          if (!s || s.nodeId !== nodeId[row] || s.mapRow < 0) break;
+          const m = s.mapRow;
+          const writeish = isWriteish(s.opflags) && s.opflags < OpFlag.WRITEBACK;
+          if (writeish && error[row] === 0 && s.endRow < 0 && !this.noEnd && mapType[m] !== MapType.INLINE) {
+            const p = s.posBytes;
+            const mapEnd = mapOff[m]! + mapLen[m]!;
+            const count = Math.min(len[row]!, mapEnd - p);
+            const done = processed[row]!;
+            if (count > 0 && done < count) {
+              this.found.push({
+                what: 'iomap-end-missing', rows: [s.beginRow, m, row], tsNs: ts[s.beginRow]!, durNs: ts[row]! - ts[s.beginRow]!,
+                figures: { nodeId: s.nodeId, posBytes: p, countBytes: count, writtenBytes: done },
+              });
+            }
+          }
+          s.mapRow = -1;
+          break;
+        }
+        case K.iomap_ioend: {
+          const n = nodeId[row]!;
+          if (n === 0) break;
+          const f = ioendFlags[row]!;
+          const w = written[row]!;
+          const err = error[row]!;
+          const due = err !== 0 || (f & IoendFlag.SWAPOFF) !== 0 || (w > 0 && (f & IOEND_NEEDS) !== 0);
+          if (due && !sent[row] && !this.noIoend) {
+            this.found.push({ what: 'ioend-missing', rows: [row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: pos[row]!, writtenBytes: w, ioendFlags: f, error: err } });
+          }
+          if (w > 0) {
+            const lo = this.writtenLo.get(n);
+            const hi = this.writtenHi.get(n);
+            const p = pos[row]!;
+            if (lo === undefined || hi === undefined || p < lo || p + w > hi) {
+              this.found.push({ what: 'ioend-without-write', rows: [row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: p, writtenBytes: w } });
+            }
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+    if (to > from) this.lastNs = ts[to - 1]!;
+  }
+
+  findings(store: TraceStore): Finding[] {
+    const out: Finding[] = this.found.map((f) => ({
+      rule: this.rule, severity: SEVERITY[f.what], explanation: explain(f.what, f.figures, this.timeoutNs), tsNs: f.tsNs, durNs: f.durNs,
+      evidence: rowSet(f.rows), figures: { kind: f.what, ...f.figures },
+    }));
+    // Requests still open: past the timeout while the trace went on is a finding; the rest are unknown.
+    const opcode = store.col('opcode');
+    for (const [u, row] of this.open) {
+      const waitNs = this.lastNs - store.tsNs[row]!;
+      if (waitNs < this.timeoutNs) continue;
+      const figures = { kind: 'no-reply', opcode: opcodeName(opcode[row]!), unique: u, waitNs };
+      out.push({ rule: this.rule, severity: SEVERITY['no-reply'], explanation: explain('no-reply', figures, this.timeoutNs), tsNs: store.tsNs[row]!, durNs: waitNs, evidence: [row], figures });
+    }
+    return out;
+  }
+
+  unknowns(store: TraceStore): Unknown[] {
+    let n = 0;
+    for (const row of this.open.values()) if (this.lastNs - store.tsNs[row]! < this.timeoutNs) n++;
+    return n > 0
+      ? [{ rule: this.rule, count: n, what: `request${n === 1 ? '' : 's'} still unanswered at the end of the trace, less than ${fmtNs(this.timeoutNs)} after being sent: whether a reply came is not in the trace` }]
+      : [];
+  }
+}
+
+const SEVERITY: Record<What, Finding['severity']> = {
+  'no-reply': 'warning', 'late-reply': 'warning', 'iomap-end-missing': 'warning', 'ioend-missing': 'warning', 'ioend-without-write': 'warning',
+};
+
+function explain(what: What, f: Finding['figures'], timeoutNs: number): string {
+  const head = 'unpaired: ';
+  switch (what) {
+    case 'no-reply':
+      return `${head}the kernel sent ${f.opcode} (unique ${f.unique}) and the trace goes on for ${fmtNs(f.waitNs as number)} without its reply, longer than the ${fmtNs(timeoutNs)} timeout setting. ` +
+        'Every FUSE request except FORGET, BATCH_FORGET, NOTIFY_REPLY and an accepted INTERRUPT ends with one reply carrying its unique (docs/domain.md §1.1); the task that sent it waits until then.';
+    case 'late-reply':
+      return `${head}${f.opcode} (unique ${f.unique}) was answered ${fmtNs(f.waitNs as number)} after it was sent, longer than the ${fmtNs(timeoutNs)} timeout setting. ` +
+        'The task that sent the request waited for the reply (a reply carries the request\'s unique, docs/domain.md §1.1).';
+    case 'iomap-end-missing':
+      return `${head}a write-ish iomap step on nodeid ${f.nodeId} mapped ${f.countBytes} bytes at ${f.posBytes} but did only ${f.writtenBytes}, and no FUSE_IOMAP_END followed. ` +
+        'The kernel sends IOMAP_END after a write-ish operation that did less than it mapped, so the server can undo a speculative allocation (docs/domain.md §1.5); only inline mappings and a connection whose server answered ENOSYS are exempt.';
+    case 'ioend-missing':
+      return `${head}an ioend on nodeid ${f.nodeId} (${f.writtenBytes} bytes at ${f.posBytes}, flags 0x${(f.ioendFlags as number).toString(16)}, error ${f.error}) was not sent to the server. ` +
+        'The kernel sends FUSE_IOMAP_IOEND when the IO failed, or when it wrote something to unwritten, shared or beyond-EOF (append) space the server must convert, remap or record (docs/domain.md §1.5, §1.9); without it the server never converts, remaps or records what was written.';
+    case 'ioend-without-write':
+      return `${head}an ioend on nodeid ${f.nodeId} covers ${f.writtenBytes} bytes at ${f.posBytes}, outside every range a write-ish iomap step through that nodeid mapped earlier in this trace. ` +
+        'An ioend completes a write the kernel mapped through IOMAP_BEGIN (docs/domain.md §1.5, §2.5); if the trace starts after that write, this finding only says the write is not in the trace.';
+  }
+}
+
+export const unpairedRule: RuleInfo = {
+  id: 'unpaired',
+  title: 'requests without replies; IOMAP_END or IOEND due but not sent; an ioend with no write before it',
+  create: (s: CheckSettings) => new UnpairedChecker(s.unpaired.replyTimeoutNs),
+};
