@@ -6,7 +6,7 @@ import { SCENARIOS, Simulation } from './index.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
 import { InodeState } from '../../src/trace/fuse-proto.ts';
-import { CheckRunner, runChecks, type Finding } from '../../src/trace/checks/index.ts';
+import { CheckRunner, atLeast, runChecks, type Finding } from '../../src/trace/checks/index.ts';
 import { loadFiles } from '../sources/files.ts';
 
 const EVENTS = 20_000;
@@ -25,7 +25,8 @@ const brief = (fs: Finding[]) => fs.map((f) => `${f.rule}:${f.severity}`);
 describe('checkers on the scenarios', () => {
   it('hardlink-alias-race: one alias-race error whose evidence is the first overlapping pair of exclusive holds on nodeids 4 and 5', () => {
     const evs = simulate('hardlink-alias-race');
-    const { findings } = runChecks(storeOf(evs));
+    // Above info: only the race (unwritten-cost gives its info figures beside it).
+    const findings = atLeast(runChecks(storeOf(evs)).findings, 'warning');
     expect(brief(findings)).toEqual(['alias-race:error']);
     const f = findings[0]!;
     expect(f.figures).toMatchObject({ ino: 12, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], iomapNodeIds: [4, 5] });
@@ -84,6 +85,46 @@ describe('checkers on the scenarios', () => {
       expect(f.figures.kernelMessage).toBe(badEv.message);
     }
   });
+
+  // unwritten-cost, checked by a plain scan of the events: pwrite/write syscalls paired by task, FUSE_IOMAP_IOEND
+  // paired by unique, a conversion when the ioend row before the send on its task says UNWRITTEN.
+  function conversionScan(evs: TraceEvent[]) {
+    const openWrite = new Map<string, number>();
+    const lastIoend = new Map<string, EventOf<'iomap_ioend'>>();
+    const sends = new Map<number, { tsNs: number; unwritten: boolean; inside: boolean }>();
+    let writeNs = 0, writes = 0, conversionNs = 0, conversions = 0, outsideNs = 0;
+    for (const e of evs) {
+      if (e.kind === 'app_op_begin' && (e.op === 'pwrite' || e.op === 'write')) openWrite.set(e.task, e.tsNs);
+      else if (e.kind === 'app_op_end' && openWrite.has(e.task)) { writeNs += e.tsNs - openWrite.get(e.task)!; writes++; openWrite.delete(e.task); }
+      else if (e.kind === 'iomap_ioend' && e.sent) lastIoend.set(e.task, e);
+      else if (e.kind === 'fuse_send' && e.opcode === 4093) {
+        const io = lastIoend.get(e.task);
+        lastIoend.delete(e.task);
+        sends.set(e.unique, { tsNs: e.tsNs, unwritten: io !== undefined && (io.ioendFlags & 2) !== 0, inside: openWrite.has(e.task) });
+      } else if (e.kind === 'fuse_reply' && sends.has(e.unique)) {
+        const x = sends.get(e.unique)!;
+        sends.delete(e.unique);
+        if (!x.unwritten) continue;
+        conversions++;
+        conversionNs += e.tsNs - x.tsNs;
+        if (!x.inside) outsideNs += e.tsNs - x.tsNs;
+      }
+    }
+    return { writes, writeNs, conversions, conversionNs, outsideWritesNs: outsideNs, share: conversionNs / (writeNs + outsideNs) };
+  }
+
+  it.each([['random-dio', 'direct: every conversion inside its write'], ['random-buffered-write', 'buffered: every conversion in writeback']])(
+    '%s: unwritten-cost info for file 12 with the scanned figures (%s), under the 50 %% default', (name) => {
+      const evs = simulate(name);
+      const fs = runChecks(storeOf(evs), { rules: ['unwritten-cost'] }).findings;
+      expect(brief(fs)).toEqual(['unwritten-cost:info']);
+      const want = conversionScan(evs);
+      expect(fs[0]!.figures).toMatchObject({ nodeId: 12, ...want });
+      expect(want.conversions).toBeGreaterThan(100);
+      expect(want.outsideWritesNs).toBe(name === 'random-dio' ? 0 : want.conversionNs);
+      expect(want.share).toBeGreaterThan(0.05);
+      expect(want.share).toBeLessThan(0.5);
+    });
 
   const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings'].includes(n));
   it.each(clean)('%s: no finding above info', (name) => {

@@ -251,6 +251,70 @@ describe('unpaired', () => {
   });
 });
 
+describe('unwritten-cost', () => {
+  const IOEND = Opcode.IOMAP_IOEND;
+  // A direct pwrite of nodeid 8 (100 ns) that waits for its conversion upcall (60 ns) inside it.
+  const direct = (t0: number, nodeId: number, unique: number, task = 'E/7') => [
+    ev('app_op_begin', t0, task, { op: 'pwrite' }),
+    ev('iomap_begin', t0 + 1, task, { nodeId, ino: 100 + nodeId, opflags: OpFlag.WRITE | OpFlag.DIRECT, posBytes: 0, lenBytes: 4096 }),
+    ev('iomap_ioend', t0 + 10, task, { nodeId, ino: 100 + nodeId, posBytes: 0, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: true }),
+    ev('fuse_send', t0 + 10, task, { unique, opcode: IOEND, nodeId }),
+    ev('fuse_reply', t0 + 70, 'srv/1', { unique, opcode: IOEND }),
+    ev('app_op_end', t0 + 100, task, { op: 'pwrite' }),
+  ];
+
+  it('a direct write whose conversion takes 60 of its 100 ns: warning above the 50 % default, with the write and the upcall as evidence', () => {
+    const { findings } = check(direct(100, 8, 20));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'unwritten-cost', severity: 'warning', tsNs: 110, durNs: 60, evidence: [0, 2, 3, 4, 5] });
+    expect(findings[0]!.figures).toMatchObject({ nodeId: 8, share: 0.6, conversions: 1, conversionNs: 60, writes: 1, writeNs: 100, outsideWritesNs: 0, thresholdShare: 0.5 });
+    expect(findings[0]!.explanation).toMatch(/^unwritten-cost: .*§2\.5.*90 %.*60 %, above the 50 % threshold/);
+    // The same with the threshold at 70 %: info.
+    expect(check(direct(100, 8, 20), { settings: { 'unwritten-cost': { warnShare: 0.7 } } }).findings.map((f) => f.severity)).toEqual(['info']);
+  });
+
+  it('buffered: a conversion in writeback (outside the write) is added to the write time; a SHARED-only ioend is no conversion', () => {
+    const { findings } = check([
+      ev('app_op_begin', 0, 'W/1', { op: 'write' }),
+      ev('iomap_begin', 1, 'W/1', { nodeId: 8, ino: 30, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 }),
+      ev('app_op_end', 40, 'W/1', { op: 'write' }), // row 2: 40 ns of write
+      ev('iomap_ioend', 100, 'kw/2', { nodeId: 8, ino: 30, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: true }),
+      ev('fuse_send', 100, 'kw/2', { unique: 5, opcode: IOEND, nodeId: 8 }),
+      ev('fuse_reply', 140, 'srv/1', { unique: 5, opcode: IOEND }), // row 5: 40 ns of conversion
+      ev('iomap_ioend', 150, 'kw/2', { nodeId: 8, ino: 30, writtenBytes: 4096, ioendFlags: IoendFlag.SHARED, sent: true }),
+      ev('fuse_send', 150, 'kw/2', { unique: 6, opcode: IOEND, nodeId: 8 }),
+      ev('fuse_reply', 900, 'srv/1', { unique: 6, opcode: IOEND }),
+    ]);
+    // 40 / (40 + 40) = 50 %: not above the threshold.
+    expect(findings.map((f) => [f.severity, f.figures.share, f.figures.conversions, f.figures.outsideWritesNs, f.evidence])).toEqual([['info', 0.5, 1, 40, [0, 2, 3, 4, 5]]]);
+  });
+
+  it('two files: one finding each and one for the workload (nodeId null) with the summed figures', () => {
+    const { findings } = check([...direct(100, 8, 20), ...direct(300, 9, 21, 'F/8')]);
+    // File 9: its write also 100 ns with 60 ns of conversion; file 8 the same.
+    expect(findings.map((f) => [f.figures.nodeId, f.figures.writeNs, f.figures.conversionNs, f.severity])).toEqual([
+      [8, 100, 60, 'warning'], [null, 200, 120, 'warning'], [9, 100, 60, 'warning'],
+    ]);
+  });
+
+  it('conversions with no write in the trace: the share is unknown (null), info; an IOEND with no ioend row is unknown, not counted', () => {
+    const r = check([
+      ev('iomap_ioend', 10, 'kw/2', { nodeId: 8, ino: 30, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: true }),
+      ev('fuse_send', 10, 'kw/2', { unique: 5, opcode: IOEND, nodeId: 8 }),
+      ev('fuse_reply', 30, 'srv/1', { unique: 5, opcode: IOEND }),
+      ev('fuse_send', 40, 'kw/3', { unique: 6, opcode: IOEND, nodeId: 8 }),
+      ev('fuse_reply', 50, 'srv/1', { unique: 6, opcode: IOEND }),
+    ], { rules: ['unwritten-cost'] });
+    expect(r.findings.map((f) => [f.severity, f.figures.share, f.figures.conversions])).toEqual([['info', null, 1]]);
+    expect(r.findings[0]!.explanation).toMatch(/unknown/);
+    expect(r.unknowns.map((u) => [u.rule, u.count])).toEqual([['unwritten-cost', 1]]);
+  });
+
+  it('a write with no conversion: nothing', () => {
+    expect(check([ev('app_op_begin', 0, 'W/1', { op: 'write' }), ev('app_op_end', 40, 'W/1', { op: 'write' })]).findings).toEqual([]);
+  });
+});
+
 describe('the runner', () => {
   // One trace with a finding of every rule (the cases above, on one clock).
   const mixed: TraceEvent[] = [
@@ -275,6 +339,15 @@ describe('the runner', () => {
     ev('lock_release', 63, 'D/6', { ...W, nodeId: 7, ino: 0 }),
     ev('inode_lookup', 64, 'srv/1', { nodeId: 6, ino: 20, path: '/e/a' }),
     ev('inode_lookup', 65, 'srv/1', { nodeId: 7, ino: 20, path: '/e/b' }),
+    // A direct write of nodeid 9 waiting for its unwritten conversion.
+    ev('app_op_begin', 70, 'E/7', { op: 'pwrite' }),
+    ev('iomap_begin', 71, 'E/7', { nodeId: 9, ino: 30, opflags: OpFlag.WRITE | OpFlag.DIRECT, posBytes: 0, lenBytes: 4096 }),
+    ev('iomap_map', 71, 'E/7', { nodeId: 9, ino: 30, slot: 'write', mapType: MapType.UNWRITTEN, mapLenBytes: 4096, mapAddr: 0x2000n, mapDev: 1 }),
+    ev('iomap_iter_end', 72, 'E/7', { nodeId: 9, ino: 30, lenBytes: 4096, processedBytes: 4096 }),
+    ev('iomap_ioend', 72, 'E/7', { nodeId: 9, ino: 30, writtenBytes: 4096, ioendFlags: IoendFlag.UNWRITTEN, sent: true }),
+    ev('fuse_send', 72, 'E/7', { unique: 30, opcode: Opcode.IOMAP_IOEND, nodeId: 9 }),
+    ev('fuse_reply', 80, 'srv/1', { unique: 30, opcode: Opcode.IOMAP_IOEND }),
+    ev('app_op_end', 85, 'E/7', { op: 'pwrite' }),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);

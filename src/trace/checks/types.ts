@@ -7,7 +7,7 @@ export type FindingSeverity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly FindingSeverity[] = ['info', 'warning', 'error'];
 export function severityRank(s: FindingSeverity): number { return SEVERITIES.indexOf(s); }
 
-export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired';
+export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost';
 
 /** A figure a finding carries besides its time and evidence; null = unknown. */
 export type FigureValue = number | string | boolean | null | readonly number[] | readonly string[];
@@ -58,11 +58,16 @@ export interface CheckSettings {
      */
     blockBytes: number;
   };
+  'unwritten-cost': {
+    /** A file or workload whose conversion upcalls took more than this share of its write time is a warning (0..1). */
+    warnShare: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: CheckSettings = {
   unpaired: { replyTimeoutNs: 30e9 },
   'mapping-invalid': { blockBytes: 512 },
+  'unwritten-cost': { warnShare: 0.5 },
 };
 
 export interface RuleInfo {
