@@ -67,7 +67,8 @@ describe('checkers on the scenarios', () => {
 
   it('wrong-mappings: one mapping-invalid error per iomap_bad_data, each with that row and the reply rows before it', () => {
     const evs = simulate('wrong-mappings', 5_000);
-    const { findings } = runChecks(storeOf(evs));
+    // Above info (uncached says, as info, that its file has no cache).
+    const findings = atLeast(runChecks(storeOf(evs)).findings, 'warning');
     const badRows = evs.flatMap((e, row) => (e.kind === 'iomap_bad_data' ? [row] : []));
     expect(badRows.length).toBeGreaterThan(10);
     expect(findings.every((f) => f.rule === 'mapping-invalid' && f.severity === 'error')).toBe(true);
@@ -125,6 +126,35 @@ describe('checkers on the scenarios', () => {
       expect(want.share).toBeGreaterThan(0.05);
       expect(want.share).toBeLessThan(0.5);
     });
+
+  // uncached: steps and IOMAP_BEGIN upcalls of nodeid 12 counted from the events.
+  const upcallScan = (evs: TraceEvent[]) => ({
+    steps: evs.filter((e) => e.kind === 'iomap_begin' && e.nodeId === 12).length,
+    upcalls: evs.filter((e) => e.kind === 'fuse_send' && e.opcode === 4094 && e.nodeId === 12).length,
+  });
+  it.each([
+    ['cache-hit-miss-nocache (the server never fills the cache)', SCENARIOS['cache-hit-miss-nocache']!, { seed: 1 }],
+    ['cache-hit-miss at RFC v1 (no cache in the revision)', SCENARIOS['cache-hit-miss']!, { seed: 3, revision: 'rfc-v1' as const }],
+  ])('%s: uncached info "no-cache" for nodeid 12, one upcall per step', (_label, spec, opts) => {
+    const evs: TraceEvent[] = [];
+    new Simulation(spec, opts).runEvents(EVENTS, (e) => evs.push(e));
+    const fs = runChecks(storeOf(evs), { rules: ['uncached'] }).findings;
+    const want = upcallScan(evs);
+    expect(want.steps).toBeGreaterThan(1000);
+    expect(want.upcalls).toBe(want.steps);
+    expect(fs.map((f) => [f.severity, f.figures.nodeId, f.figures.kind, f.figures.steps, f.figures.upcalls, f.figures.hitRate]))
+      .toEqual([['info', 12, 'no-cache', want.steps, want.upcalls, null]]);
+  });
+
+  it('cache-hit-miss (the cache answers: fewer than 1 upcall in 100 steps) and its small-cache variant: no uncached finding', () => {
+    for (const [spec, seed] of [[SCENARIOS['cache-hit-miss']!, 1], [{ ...SCENARIOS['cache-hit-miss']!, cacheMaxBytes: 4096 }, 2]] as const) {
+      const evs: TraceEvent[] = [];
+      new Simulation(spec, { seed }).runEvents(EVENTS, (e) => evs.push(e));
+      const { steps, upcalls } = upcallScan(evs);
+      expect(upcalls / steps).toBeLessThan(0.01);
+      expect(runChecks(storeOf(evs), { rules: ['uncached'] }).findings).toEqual([]);
+    }
+  });
 
   const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings'].includes(n));
   it.each(clean)('%s: no finding above info', (name) => {

@@ -315,6 +315,49 @@ describe('unwritten-cost', () => {
   });
 });
 
+describe('uncached', () => {
+  // n read steps of 4096 bytes on nodeid 8, 10 ns apart; `upcall(i)` says whether step i asked the server.
+  const steps = (n: number, upcall: (i: number) => boolean, lookup: 'none' | 'hit-unless-upcall', dropAt = -1) => {
+    const out: TraceEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = 100 + 10 * i;
+      out.push(ev('iomap_begin', t, 'R/1', { nodeId: 8, ino: 30, opflags: 0, posBytes: 4096 * i, lenBytes: 4096 }));
+      if (lookup !== 'none') out.push(ev('cache_lookup', t, 'R/1', { nodeId: 8, ino: 30, posBytes: 4096 * i, lenBytes: 4096, hit: !upcall(i) }));
+      if (upcall(i)) {
+        out.push(ev('fuse_send', t + 1, 'R/1', { unique: 100 + i, opcode: Opcode.IOMAP_BEGIN, nodeId: 8 }));
+        out.push(ev('fuse_reply', t + 2, 'srv/1', { unique: 100 + i, opcode: Opcode.IOMAP_BEGIN }));
+      }
+      if (i === dropAt) out.push(ev('cache_drop', t + 3, 'srv/1', { nodeId: 8, ino: 30, fork: 'read', reason: 'overflow' }));
+      out.push(ev('iomap_iter_end', t + 4, 'R/1', { nodeId: 8, ino: 30, posBytes: 4096 * i, lenBytes: 4096, processedBytes: 4096 }));
+    }
+    return out;
+  };
+
+  it('every step an upcall and no cache lookup: info "no-cache", 256 upcalls per MiB (16 for 64 KiB), first step and upcall as evidence', () => {
+    const { findings } = check(steps(16, () => true, 'none'), { rules: ['uncached'] });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'uncached', severity: 'info', tsNs: 100, durNs: 150, evidence: [0, 1] });
+    expect(findings[0]!.figures).toMatchObject({ nodeId: 8, kind: 'no-cache', steps: 16, upcalls: 16, upcallsPerStep: 1, upcallsPerMiB: 256, ioBytes: 65536, lookups: 0, hitRate: null });
+    expect(findings[0]!.explanation).toMatch(/^uncached: nodeid 8: 16 IOMAP_BEGIN upcalls for 16 iomap steps.*§3\.3.*RFC v1/);
+  });
+
+  it('a cache the size cap keeps dropping, every lookup a miss: warning "thrashing" with the drop among the evidence', () => {
+    const { findings } = check(steps(16, () => true, 'hit-unless-upcall', 3), { rules: ['uncached'] });
+    expect(findings.map((f) => [f.severity, f.figures.kind, f.figures.hitRate, f.figures.overflowDrops])).toEqual([['warning', 'thrashing', 0, 1]]);
+    // Rows: step 0 is begin, lookup, send, reply, iter_end (0..4); step 3's drop follows its reply: 3 * 5 + 4 = 19.
+    expect(findings[0]!.evidence).toEqual([0, 2, 19]);
+  });
+
+  it('a cache that answers: nothing; too few steps to judge: nothing; 14 upcalls in 16 steps under the 90 % default: nothing', () => {
+    expect(check(steps(16, (i) => i === 0, 'hit-unless-upcall'), { rules: ['uncached'] }).findings).toEqual([]);
+    expect(check(steps(15, () => true, 'none'), { rules: ['uncached'] }).findings).toEqual([]);
+    expect(check(steps(16, (i) => i >= 2, 'hit-unless-upcall'), { rules: ['uncached'] }).findings).toEqual([]);
+    // The same at a threshold of 80 %: info "misses".
+    expect(check(steps(16, (i) => i >= 2, 'hit-unless-upcall'), { rules: ['uncached'], settings: { uncached: { everyShare: 0.8 } } })
+      .findings.map((f) => [f.severity, f.figures.kind, f.figures.hitRate])).toEqual([['info', 'misses', 2 / 16]]);
+  });
+});
+
 describe('the runner', () => {
   // One trace with a finding of every rule (the cases above, on one clock).
   const mixed: TraceEvent[] = [
@@ -348,6 +391,12 @@ describe('the runner', () => {
     ev('fuse_send', 72, 'E/7', { unique: 30, opcode: Opcode.IOMAP_IOEND, nodeId: 9 }),
     ev('fuse_reply', 80, 'srv/1', { unique: 30, opcode: Opcode.IOMAP_IOEND }),
     ev('app_op_end', 85, 'E/7', { op: 'pwrite' }),
+    // 16 read steps of nodeid 10, each asking the server (no cache).
+    ...Array.from({ length: 16 }, (_, i) => [
+      ev('iomap_begin', 90 + 3 * i, 'G/9', { nodeId: 10, ino: 40, opflags: 0, posBytes: 4096 * i, lenBytes: 4096 }),
+      ev('fuse_send', 90 + 3 * i, 'G/9', { unique: 200 + i, opcode: Opcode.IOMAP_BEGIN, nodeId: 10 }),
+      ev('fuse_reply', 91 + 3 * i, 'srv/1', { unique: 200 + i, opcode: Opcode.IOMAP_BEGIN }),
+    ]).flat(),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);

@@ -5,6 +5,7 @@ import { aliasRaceRule } from './alias-race.ts';
 import { mappingInvalidRule } from './mapping-invalid.ts';
 import { unpairedRule } from './unpaired.ts';
 import { unwrittenCostRule } from './unwritten-cost.ts';
+import { uncachedRule } from './uncached.ts';
 import {
   DEFAULT_SETTINGS, severityRank,
   type CheckSettings, type Checker, type Finding, type FindingSeverity, type RuleId, type RuleInfo, type Unknown,
@@ -13,7 +14,7 @@ import {
 export * from './types.ts';
 
 /** Every rule, in the order reports list them. */
-export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule];
+export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule, uncachedRule];
 export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
 
 export function isRuleId(id: string): id is RuleId {
@@ -32,6 +33,7 @@ function withDefaults(s: CheckOptions['settings']): CheckSettings {
     unpaired: { ...DEFAULT_SETTINGS.unpaired, ...s?.unpaired },
     'mapping-invalid': { ...DEFAULT_SETTINGS['mapping-invalid'], ...s?.['mapping-invalid'] },
     'unwritten-cost': { ...DEFAULT_SETTINGS['unwritten-cost'], ...s?.['unwritten-cost'] },
+    uncached: { ...DEFAULT_SETTINGS.uncached, ...s?.uncached },
   };
 }
 

@@ -7,7 +7,7 @@ export type FindingSeverity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly FindingSeverity[] = ['info', 'warning', 'error'];
 export function severityRank(s: FindingSeverity): number { return SEVERITIES.indexOf(s); }
 
-export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost';
+export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost' | 'uncached';
 
 /** A figure a finding carries besides its time and evidence; null = unknown. */
 export type FigureValue = number | string | boolean | null | readonly number[] | readonly string[];
@@ -62,12 +62,19 @@ export interface CheckSettings {
     /** A file or workload whose conversion upcalls took more than this share of its write time is a warning (0..1). */
     warnShare: number;
   };
+  uncached: {
+    /** A file whose IOMAP_BEGIN upcalls per iomap step reach this share is reported (0..1). */
+    everyShare: number;
+    /** Files with fewer iomap steps than this are not judged (a handful of steps says nothing about a cache). */
+    minSteps: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: CheckSettings = {
   unpaired: { replyTimeoutNs: 30e9 },
   'mapping-invalid': { blockBytes: 512 },
   'unwritten-cost': { warnShare: 0.5 },
+  uncached: { everyShare: 0.9, minSteps: 16 },
 };
 
 export interface RuleInfo {
