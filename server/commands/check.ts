@@ -62,7 +62,7 @@ async function cmdCheck(flags: Flags, rest: string[]): Promise<number> {
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'run the protocol checkers (alias-race, mapping-invalid, unpaired, unwritten-cost, uncached) over any trace; exit 1 when findings reach --fail-on',
+  summary: 'run the protocol checkers (alias-race, mapping-invalid, unpaired, unwritten-cost, uncached, stale-mapping) over any trace; exit 1 when findings reach --fail-on',
   usage: `  check    FILE… [--json] [--fail-on info|warning|error] [--rule ID…] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]\n` +
     `           rules: ${RULE_IDS.join(', ')} (--rule may repeat or take a comma list)`,
   options: {

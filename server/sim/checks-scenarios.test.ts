@@ -156,7 +156,24 @@ describe('checkers on the scenarios', () => {
     }
   });
 
-  const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings'].includes(n));
+  it('stale-mapping (cookie validation off): stale-mapping warnings, each a cached write mapping and another task\'s invalidation of its range while the step ran', () => {
+    const evs = simulate('stale-mapping');
+    const fs = runChecks(storeOf(evs)).findings.filter((f) => f.rule === 'stale-mapping');
+    expect(fs.length).toBeGreaterThan(10);
+    expect(fs.every((f) => f.severity === 'warning')).toBe(true);
+    for (const f of fs) {
+      const [begin, map, inval, end] = f.evidence.map((r) => evs[r]!);
+      expect([begin!.kind, map!.kind, inval!.kind, end!.kind]).toEqual(['iomap_begin', 'iomap_map', 'cache_inval', 'iomap_iter_end']);
+      const m = map as EventOf<'iomap_map'>, v = inval as EventOf<'cache_inval'>;
+      expect([m.source, m.cookie !== 0, v.task !== m.task, v.nodeId === m.nodeId]).toEqual(['cache', true, true, true]);
+      expect(v.posBytes < m.mapOffsetBytes + m.mapLenBytes && m.mapOffsetBytes < v.posBytes + v.lenBytes).toBe(true);
+      // No failed revalidation on the writer's task between the invalidation and the step's end.
+      const [i0, i1] = [f.evidence[2]!, f.evidence[3]!];
+      expect(evs.slice(i0, i1).some((e) => e.kind === 'cache_stale' && e.task === m.task)).toBe(false);
+    }
+  });
+
+  const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings', 'stale-mapping'].includes(n));
   it.each(clean)('%s: no finding above info', (name) => {
     const { findings } = runChecks(storeOf(simulate(name)));
     expect(brief(findings.filter((f) => f.severity !== 'info'))).toEqual([]);

@@ -358,6 +358,37 @@ describe('uncached', () => {
   });
 });
 
+describe('stale-mapping', () => {
+  // A writer's step on nodeid 8 from a cached UNWRITTEN mapping (cookie 5) over 0..1 MiB; writeback's ioend invalidates 4096 bytes at 8192.
+  const race = (staleOnWriter: boolean, priorStale = false) => [
+    ...(priorStale ? [ev('cache_stale', 1, 'X/9', { nodeId: 8, ino: 30, posBytes: 0, oldCookie: 1, newCookie: 2 })] : []),
+    ev('iomap_begin', 10, 'W/1', { nodeId: 8, ino: 30, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 1 << 20 }),
+    ev('iomap_map', 10, 'W/1', { nodeId: 8, ino: 30, slot: 'write', source: 'cache', cookie: 5, mapType: MapType.UNWRITTEN, mapLenBytes: 1 << 20, mapAddr: 0x100000n, mapDev: 1 }),
+    ev('cache_inval', 30, 'kw/2', { nodeId: 8, ino: 30, fork: 'read', posBytes: 8192, lenBytes: 4096, reason: 'ioend', seq: 6 }),
+    ...(staleOnWriter ? [ev('cache_stale', 35, 'W/1', { nodeId: 8, ino: 30, posBytes: 8192, oldCookie: 5, newCookie: 6 })] : []),
+    ev('iomap_iter_end', 50, 'W/1', { nodeId: 8, ino: 30, posBytes: 0, lenBytes: 1 << 20, processedBytes: 1 << 20 }),
+  ];
+  const only = { rules: ['stale-mapping' as const] };
+
+  it('a step that keeps its cached mapping across an invalidation of its range, no revalidation seen: warning with the four rows', () => {
+    const { findings } = check(race(false), only);
+    expect(findings.map((f) => [f.severity, f.tsNs, f.durNs, f.evidence])).toEqual([['warning', 30, 20, [0, 1, 2, 3]]]);
+    expect(findings[0]!.explanation).toMatch(/^stale-mapping: .*nodeid 8.*§2\.6/);
+  });
+
+  it('the writer revalidates (cache_stale on its task): nothing; validation seen earlier in the trace: only info', () => {
+    expect(check(race(true), only).findings).toEqual([]);
+    expect(check(race(false, true), only).findings.map((f) => f.severity)).toEqual(['info']);
+  });
+
+  it('an invalidation outside the mapping, or a mapping from a reply (cookie 0): nothing', () => {
+    const outside = race(false).map((e) => (e.kind === 'cache_inval' ? { ...e, posBytes: 2 << 20 } : e));
+    expect(check(outside, only).findings).toEqual([]);
+    const reply = race(false).map((e) => (e.kind === 'iomap_map' ? { ...e, source: 'reply' as const, cookie: 0 } : e));
+    expect(check(reply, only).findings).toEqual([]);
+  });
+});
+
 describe('the runner', () => {
   // One trace with a finding of every rule (the cases above, on one clock).
   const mixed: TraceEvent[] = [
@@ -397,6 +428,11 @@ describe('the runner', () => {
       ev('fuse_send', 90 + 3 * i, 'G/9', { unique: 200 + i, opcode: Opcode.IOMAP_BEGIN, nodeId: 10 }),
       ev('fuse_reply', 91 + 3 * i, 'srv/1', { unique: 200 + i, opcode: Opcode.IOMAP_BEGIN }),
     ]).flat(),
+    // A writer of nodeid 11 keeps a cached mapping across writeback's invalidation (no revalidation in this trace).
+    ev('iomap_begin', 140, 'H/10', { nodeId: 11, ino: 50, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 8192 }),
+    ev('iomap_map', 140, 'H/10', { nodeId: 11, ino: 50, slot: 'write', source: 'cache', cookie: 3, mapType: MapType.MAPPED, mapLenBytes: 8192, mapAddr: 0x3000n, mapDev: 1 }),
+    ev('cache_inval', 141, 'kw/4', { nodeId: 11, ino: 50, fork: 'read', posBytes: 4096, lenBytes: 4096, reason: 'ioend', seq: 4 }),
+    ev('iomap_iter_end', 142, 'H/10', { nodeId: 11, ino: 50, posBytes: 0, lenBytes: 8192, processedBytes: 8192 }),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);

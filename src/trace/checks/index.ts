@@ -6,6 +6,7 @@ import { mappingInvalidRule } from './mapping-invalid.ts';
 import { unpairedRule } from './unpaired.ts';
 import { unwrittenCostRule } from './unwritten-cost.ts';
 import { uncachedRule } from './uncached.ts';
+import { staleMappingRule } from './stale-mapping.ts';
 import {
   DEFAULT_SETTINGS, severityRank,
   type CheckSettings, type Checker, type Finding, type FindingSeverity, type RuleId, type RuleInfo, type Unknown,
@@ -14,7 +15,7 @@ import {
 export * from './types.ts';
 
 /** Every rule, in the order reports list them. */
-export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule, uncachedRule];
+export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule, uncachedRule, staleMappingRule];
 export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
 
 export function isRuleId(id: string): id is RuleId {
