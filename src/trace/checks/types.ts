@@ -7,7 +7,7 @@ export type FindingSeverity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly FindingSeverity[] = ['info', 'warning', 'error'];
 export function severityRank(s: FindingSeverity): number { return SEVERITIES.indexOf(s); }
 
-export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost' | 'uncached' | 'stale-mapping';
+export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost' | 'uncached' | 'stale-mapping' | 'cache';
 
 /** A figure a finding carries besides its time and evidence; null = unknown. */
 export type FigureValue = number | string | boolean | null | readonly number[] | readonly string[];
