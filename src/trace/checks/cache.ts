@@ -51,7 +51,7 @@ class CacheChecker implements Checker {
   private readonly drops = new Map<number, Drops>();
   private readonly upserts = new Map<number, number>();
 
-  onRows(store: TraceStore, from: number, to: number, rowBase = 0): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');

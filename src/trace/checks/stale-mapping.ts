@@ -53,7 +53,7 @@ class StaleMappingChecker implements Checker {
   private readonly hits: Hit[] = [];
   private validationSeen = false;
 
-  onRows(store: TraceStore, from: number, to: number, rowBase = 0): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');
