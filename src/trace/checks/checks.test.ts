@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../store.ts';
-import type { TraceEvent } from '../schema.ts';
+import type { EventOf, TraceEvent } from '../schema.ts';
 import { ev } from '../testing/events.ts';
 import { InodeState, IoendFlag, MapFlag, MapType, Opcode, OpFlag } from '../fuse-proto.ts';
 import { CheckRunner, RULE_IDS, atLeast, runChecks, type Finding } from './index.ts';
@@ -387,6 +387,128 @@ describe('stale-mapping', () => {
     const outside = race(false).map((e) => (e.kind === 'cache_inval' ? { ...e, posBytes: 2 << 20 } : e));
     expect(check(outside, only).findings).toEqual([]);
   });
+
+  // Each kind's change over the writer's range, by another task; each with the counterpart that changes nothing.
+  const withChange = (change: TraceEvent, map: Partial<EventOf<'iomap_map'>> = {}) => [
+    ev('iomap_begin', 10, 'W/1', { nodeId: 8, ino: 30, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 1 << 20 }), // row 0
+    { ...ev('iomap_map', 10, 'W/1', { nodeId: 8, ino: 30, slot: 'write', source: 'cache', cookie: 5, mapType: MapType.UNWRITTEN, mapLenBytes: 1 << 20, mapAddr: 0x100000n, mapDev: 1 }), ...map } as TraceEvent, // row 1
+    change, // row 2
+    ev('iomap_iter_end', 50, 'W/1', { nodeId: 8, ino: 30, posBytes: 0, lenBytes: 1 << 20, processedBytes: 1 << 20 }), // row 3
+  ];
+  const upsert = (mapType: number, extra = {}) => ev('cache_upsert', 30, 'srv/3', {
+    nodeId: 8, ino: 30, fork: 'write', mapType, mapOffsetBytes: 8192, mapLenBytes: 4096, mapAddr: 0x100000n + 8192n, mapDev: 1, ...extra,
+  });
+  const ioend = (ioendFlags: number, error = 0) => ev('iomap_ioend', 30, 'kw/2', { nodeId: 8, ino: 30, posBytes: 8192, writtenBytes: 4096, ioendFlags, error });
+  const inval = (posBytes: number) => ev('cache_inval', 30, 'kw/2', { nodeId: 8, ino: 30, fork: 'read', posBytes, lenBytes: 4096, reason: 'ioend', seq: 6 });
+  const brief = (fs: Finding[]) => fs.map((f) => [f.severity, f.figures.kind, f.figures.change, f.tsNs, f.durNs, f.evidence]);
+
+  it('another task upserts a different mapping (MAPPED over the UNWRITTEN one): stale-use warning; the same extent restated, or a refused upsert: nothing', () => {
+    expect(brief(check(withChange(upsert(MapType.MAPPED)), only).findings)).toEqual([['warning', 'stale-use', 'upsert', 30, 20, [0, 1, 2, 3]]]);
+    // Same type, device and address − offset: the step's own mapping of that range.
+    expect(check(withChange(upsert(MapType.UNWRITTEN)), only).findings).toEqual([]);
+    expect(check(withChange(upsert(MapType.MAPPED, { rejected: true })), only).findings).toEqual([]);
+  });
+
+  it('an UNWRITTEN ioend over the range by another task: stale-use warning; a plain ioend, or a failed one: nothing', () => {
+    expect(brief(check(withChange(ioend(IoendFlag.UNWRITTEN)), only).findings)).toEqual([['warning', 'stale-use', 'ioend', 30, 20, [0, 1, 2, 3]]]);
+    expect(check(withChange(ioend(0)), only).findings).toEqual([]);
+    expect(check(withChange(ioend(IoendFlag.UNWRITTEN, -5)), only).findings).toEqual([]);
+  });
+
+  it('a mapping from the BEGIN reply (cookie 0) changed under the step: no-validation warning that says "may", even once validation was seen; outside its range or on a read step: nothing', () => {
+    const reply = { source: 'reply' as const, cookie: 0 };
+    const fs = check(withChange(inval(8192), reply), only).findings;
+    expect(brief(fs)).toEqual([['warning', 'no-validation', 'inval', 30, 20, [0, 1, 2, 3]]]);
+    expect(fs[0]!.figures).toMatchObject({ nodeId: 8, cookie: 0, cacheSeen: false });
+    expect(fs[0]!.explanation).toMatch(/cookie 0.*may have gone on with a stale mapping/);
+    const seen = [ev('cache_stale', 1, 'X/9', { nodeId: 8, ino: 30, posBytes: 0, oldCookie: 1, newCookie: 2 }), ...withChange(inval(8192), reply)];
+    expect(brief(check(seen, only).findings)).toEqual([['warning', 'no-validation', 'inval', 30, 20, [1, 2, 3, 4]]]);
+    expect(check(withChange(inval(2 << 20), reply), only).findings).toEqual([]);
+    const read = withChange(inval(8192), reply).map((e) => (e.kind === 'iomap_begin' ? { ...e, opflags: 0 } : e));
+    expect(check(read, only).findings).toEqual([]);
+  });
+
+  it('a failed revalidation whose step writes on past it instead of refetching: no-refetch error; a second failed one on a later folio shows it too', () => {
+    // race(true) without the refetch, and the step's IO reaching 1 MiB: rows begin 0, map 1, inval 2, stale 3, end 4.
+    const on = race(true).slice(0, -1).map((e) => (e.kind === 'iomap_iter_end' ? { ...e, processedBytes: 1 << 20 } : e));
+    const fs = check(on, only).findings;
+    expect(brief(fs)).toEqual([['error', 'no-refetch', null, 35, 15, [0, 1, 3, 4]]]);
+    expect(fs[0]!.figures).toMatchObject({ stalePosBytes: 8192, ioEndBytes: 1 << 20, cookie: 5 });
+    // A second cache_stale at 12288 (ts 40, row 4) on the same step: found there, once.
+    const twice = [...on.slice(0, 4), ev('cache_stale', 40, 'W/1', { nodeId: 8, ino: 30, posBytes: 12288, oldCookie: 5, newCookie: 6 }), on[4]!];
+    expect(brief(check(twice, only).findings)).toEqual([['error', 'no-refetch', null, 35, 5, [0, 1, 3, 4]]]);
+    expect(check(twice, only).findings[0]!.figures.ioEndBytes).toBe(12288);
+    // Ended short at the stale folio but no new step seen yet: not a finding, an unknown.
+    const short = race(true).slice(0, -1);
+    expect(check(short, only).findings).toEqual([]);
+    expect(check(short, only).unknowns.map((u) => [u.rule, u.count])).toEqual([['stale-mapping', 1]]);
+    expect(check(race(true), only).unknowns).toEqual([]);
+  });
+});
+
+describe('cache', () => {
+  const only = { rules: ['cache' as const] };
+  const brief = (fs: Finding[]) => fs.map((f) => [f.severity, f.figures.kind, f.figures.nodeId, f.figures.op, f.tsNs, f.evidence]);
+
+  it('ESTALE: an upsert for a nodeid the kernel does not hold is a warning, an invalidation only info; the trace\'s eviction is context', () => {
+    const { findings } = check([
+      ev('inode_new', 1, 'srv/1', { nodeId: 7, ino: 21, path: '/a' }), // row 0
+      ev('inode_evict', 5, 'kw/3', { nodeId: 7, ino: 21 }), // row 1
+      ev('fuse_notify', 10, 'srv/1', { notifyCode: 100, nodeId: 7, error: -116 }), // row 2: upsert
+      ev('fuse_notify', 20, 'srv/1', { notifyCode: 101, nodeId: 9, error: -116 }), // row 3: inval
+    ], only);
+    expect(brief(findings)).toEqual([['warning', 'uncached-nodeid', 7, 'upsert', 10, [2]], ['info', 'uncached-nodeid', 9, 'inval', 20, [3]]]);
+    expect(findings.map((f) => f.figures.nodeIdInTrace)).toEqual(['gone', 'never']);
+    expect(findings[0]!.explanation).toMatch(/ESTALE.*§1\.5.*evicted before \(row 1\)/);
+  });
+
+  it('accepted notifies, and ESTALE for a notify that is not a mapping one: nothing', () => {
+    expect(check([
+      ev('fuse_notify', 10, 'srv/1', { notifyCode: 100, nodeId: 7, error: 0 }),
+      ev('fuse_notify', 11, 'srv/1', { notifyCode: 101, nodeId: 7, error: 0 }),
+      ev('fuse_notify', 12, 'srv/1', { notifyCode: 2, nodeId: 7, error: -116 }),
+    ], only).findings).toEqual([]);
+  });
+
+  it('EINVAL: the refused upsert rows at its time name the cause (RETRY_CACHE fork, else attr_ino with the inode\'s ino); without them both are said', () => {
+    const refused = (forkType: number) => [
+      ev('fuse_notify', 10, 'srv/1', { notifyCode: 100, nodeId: 4, error: -22 }), // row 0
+      ev('cache_upsert', 10, 'srv/1', { nodeId: 4, ino: 12, fork: 'read', mapType: MapType.MAPPED, rejected: true }), // row 1
+      ev('cache_upsert', 10, 'srv/1', { nodeId: 4, ino: 12, fork: 'write', mapType: forkType, rejected: true }), // row 2
+      ev('cache_upsert', 11, 'srv/1', { nodeId: 4, ino: 12, fork: 'read', mapType: MapType.MAPPED }), // row 3: a later notify's
+    ];
+    const cause = (fs: Finding[]) => fs.map((f) => [f.severity, f.figures.cause, f.figures.ino, f.evidence]);
+    expect(cause(check(refused(MapType.RETRY_CACHE), only).findings)).toEqual([['warning', 'retry-cache', 12, [0, 1, 2]]]);
+    const ino = check(refused(MapType.UNWRITTEN), only).findings;
+    expect(cause(ino)).toEqual([['warning', 'attr_ino', 12, [0, 1, 2]]]);
+    expect(ino[0]!.explanation).toMatch(/EINVAL.*the inode is ino 12/);
+    expect(cause(check(refused(MapType.MAPPED).slice(0, 1), only).findings)).toEqual([['warning', 'attr_ino-or-retry-cache', null, [0]]]);
+    // A refused invalidation leaves mappings the server disowned in the cache: error.
+    expect(brief(check([ev('fuse_notify', 10, 'srv/1', { notifyCode: 101, nodeId: 4, error: -22 })], only).findings))
+      .toEqual([['error', 'ino-mismatch', 4, 'inval', 10, [0]]]);
+  });
+
+  it('size-cap fork drops, counted per nodeid with the forks and the accepted upserts; other drops: nothing', () => {
+    const { findings } = check([
+      ev('cache_upsert', 10, 'srv/1', { nodeId: 4 }), // row 0
+      ev('cache_drop', 11, 'srv/1', { nodeId: 4, fork: 'read', reason: 'overflow' }), // row 1
+      ev('cache_upsert', 12, 'srv/1', { nodeId: 5 }), // row 2
+      ev('cache_drop', 20, 'srv/1', { nodeId: 4, fork: 'write', reason: 'overflow' }), // row 3
+      ev('cache_drop', 21, 'srv/1', { nodeId: 5, fork: 'read', reason: 'overflow' }), // row 4
+      ev('cache_drop', 30, 'srv/1', { nodeId: 4, fork: 'read', reason: 'overflow' }), // row 5
+      ev('cache_drop', 40, 'srv/1', { nodeId: 4, fork: 'read', reason: 'overflow' }), // row 6
+      ev('cache_drop', 45, 'kw/2', { nodeId: 4, fork: 'read', reason: 'evict' }), // row 7: not the cap
+      ev('cache_upsert', 50, 'srv/1', { nodeId: 4, rejected: true }), // row 8: refused, not counted
+    ], only);
+    expect(findings.map((f) => [f.severity, f.tsNs, f.durNs, f.evidence, f.figures])).toEqual([
+      ['info', 11, 29, [1, 3, 5], { kind: 'overflow-drops', nodeId: 4, overflowDrops: 4, readForkDrops: 3, writeForkDrops: 1, upserts: 1 }],
+      ['info', 21, 0, [4], { kind: 'overflow-drops', nodeId: 5, overflowDrops: 1, readForkDrops: 1, writeForkDrops: 0, upserts: 1 }],
+    ]);
+    expect(check([
+      ev('cache_drop', 45, 'kw/2', { nodeId: 4, fork: 'read', reason: 'evict' }),
+      ev('cache_drop', 46, 'srv/1', { nodeId: 4, fork: 'write', reason: 'whole_fork' }),
+    ], only).findings).toEqual([]);
+  });
 });
 
 describe('the runner', () => {
@@ -435,12 +557,31 @@ describe('the runner', () => {
     ev('iomap_iter_end', 142, 'H/10', { nodeId: 11, ino: 50, posBytes: 0, lenBytes: 8192, processedBytes: 8192 }),
     // The server upserts a mapping for nodeid 77, which the kernel does not have (ESTALE).
     ev('fuse_notify', 150, 'srv/1', { notifyCode: 100, nodeId: 77, error: -116 }),
+    // The kernel refuses an upsert for nodeid 11 with EINVAL (its write fork is RETRY_CACHE), then drops a fork over the size cap.
+    ev('fuse_notify', 151, 'srv/1', { notifyCode: 100, nodeId: 11, error: -22 }),
+    ev('cache_upsert', 151, 'srv/1', { nodeId: 11, ino: 50, fork: 'write', mapType: MapType.RETRY_CACHE, rejected: true }),
+    ev('cache_upsert', 152, 'srv/1', { nodeId: 11, ino: 50, fork: 'read', mapType: MapType.MAPPED, mapLenBytes: 8192, mapAddr: 0x3000n, mapDev: 1 }),
+    ev('cache_drop', 153, 'srv/1', { nodeId: 11, ino: 50, fork: 'read', reason: 'overflow' }),
+    // A writer of nodeid 12 fails revalidation at 4096 and writes on to 8192 with the stale mapping (no-refetch).
+    ev('iomap_begin', 160, 'J/11', { nodeId: 12, ino: 60, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 8192 }),
+    ev('iomap_map', 160, 'J/11', { nodeId: 12, ino: 60, slot: 'write', source: 'cache', cookie: 2, mapType: MapType.MAPPED, mapLenBytes: 8192, mapAddr: 0x4000n, mapDev: 1 }),
+    ev('cache_stale', 161, 'J/11', { nodeId: 12, ino: 60, posBytes: 4096, oldCookie: 2, newCookie: 3 }),
+    ev('iomap_iter_end', 162, 'J/11', { nodeId: 12, ino: 60, posBytes: 0, lenBytes: 8192, processedBytes: 8192 }),
+    // A writer of nodeid 13 on its BEGIN reply's mapping (cookie 0) while the server invalidates it (no-validation).
+    ev('iomap_begin', 170, 'L/12', { nodeId: 13, ino: 70, opflags: OpFlag.WRITE, posBytes: 0, lenBytes: 4096 }),
+    ev('iomap_map', 170, 'L/12', { nodeId: 13, ino: 70, slot: 'write', mapType: MapType.MAPPED, mapLenBytes: 4096, mapAddr: 0x5000n, mapDev: 1 }),
+    ev('cache_inval', 171, 'srv/1', { nodeId: 13, ino: 70, fork: 'read', posBytes: 0, lenBytes: 4096, reason: 'server', seq: 9 }),
+    ev('iomap_iter_end', 172, 'L/12', { nodeId: 13, ino: 70, posBytes: 0, lenBytes: 4096, processedBytes: 4096 }),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);
 
   it('the mixed trace has a finding of every rule', () => {
     expect(new Set(check(mixed).findings.map((f) => f.rule))).toEqual(new Set(RULE_IDS));
+    // and of every kind of the cache and stale-mapping rules, so the batching tests below cover their state across rows.
+    const kinds = check(mixed).findings.filter((f) => f.rule === 'cache' || f.rule === 'stale-mapping').map((f) => `${f.rule} ${f.figures.kind} ${f.severity}`);
+    expect(kinds.sort()).toEqual(['cache ino-mismatch warning', 'cache overflow-drops info', 'cache uncached-nodeid warning',
+      'stale-mapping no-refetch error', 'stale-mapping no-validation warning', 'stale-mapping stale-use warning']);
   });
 
   it('same findings for one batch, one row at a time, and random splits', () => {
