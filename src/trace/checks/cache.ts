@@ -16,7 +16,6 @@ import { fmtNs } from './text.ts';
 const K = KIND_CODE;
 const DROP_OVERFLOW = ENUMS.reason.indexOf('overflow');
 const REASON_SERVER = ENUMS.reason.indexOf('server');
-const REASON_WHOLE = ENUMS.reason.indexOf('whole_fork');
 const FORK_WRITE = ENUMS.fork.indexOf('write');
 
 type Op = 'upsert' | 'inval' | null;
@@ -39,7 +38,7 @@ interface Notify {
   beforeRow: number;
 }
 
-interface Drops { nodeId: number; ino: number; count: number; read: number; write: number; rows: number[]; firstNs: number; lastNs: number; upserts: number }
+interface Drops { nodeId: number; count: number; read: number; write: number; rows: number[]; firstNs: number; lastNs: number }
 
 class CacheChecker implements Checker {
   readonly rule = 'cache' as const;
@@ -97,7 +96,7 @@ class CacheChecker implements Checker {
         if (k === K.cache_drop && reason[r] === DROP_OVERFLOW) {
           const n = nodeId[r]!;
           let d = this.drops.get(n);
-          if (!d) { d = { nodeId: n, ino: ino[r]!, count: 0, read: 0, write: 0, rows: [], firstNs: ts[r]!, lastNs: 0, upserts: 0 }; this.drops.set(n, d); }
+          if (!d) { d = { nodeId: n, count: 0, read: 0, write: 0, rows: [], firstNs: ts[r]!, lastNs: 0 }; this.drops.set(n, d); }
           d.count++;
           if (fork[r] === FORK_WRITE) d.write++; else d.read++;
           if (d.rows.length < 3) d.rows.push(row);
@@ -109,7 +108,7 @@ class CacheChecker implements Checker {
 
   /** A row the kernel emits for a notify right after it: its cache changes (or, on import, its refused upserts). */
   private follows(k: number, reason: number): boolean {
-    return k === K.cache_upsert || k === K.cache_drop || (k === K.cache_inval && reason === REASON_SERVER) || (k === K.cache_drop && reason === REASON_WHOLE);
+    return k === K.cache_upsert || k === K.cache_drop || (k === K.cache_inval && reason === REASON_SERVER);
   }
 
   findings(): Finding[] {
