@@ -90,7 +90,7 @@ class LockChecker implements Checker {
     return n;
   }
 
-  onRows(store: TraceStore, from: number, to: number, rowBase = 0): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');
