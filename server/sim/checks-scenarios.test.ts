@@ -176,6 +176,57 @@ describe('checkers on the scenarios', () => {
     }
   });
 
+  // lock, checked by a plain scan of the events: waits are lock_wait … lock_acquire of one task, lock and nodeid.
+  function waitScan(evs: TraceEvent[], lock: string, nodeId: number) {
+    const open = new Map<string, number>();
+    const durs: number[] = [];
+    for (const e of evs) {
+      if ((e.kind !== 'lock_wait' && e.kind !== 'lock_acquire') || e.lock !== lock || e.nodeId !== nodeId) continue;
+      if (e.kind === 'lock_wait') open.set(e.task, e.tsNs);
+      else if (open.has(e.task)) { durs.push(e.tsNs - open.get(e.task)!); open.delete(e.task); }
+    }
+    return durs;
+  }
+
+  it('rwsem-contention: one lock info for i_rwsem of nodeid 12, the waits over the 1 ms default counted by a scan', () => {
+    const evs = simulate('rwsem-contention');
+    const fs = runChecks(storeOf(evs), { rules: ['lock'] }).findings;
+    expect(brief(fs)).toEqual(['lock:info']);
+    const durs = waitScan(evs, 'i_rwsem', 12);
+    const long = durs.filter((d) => d > 1e6);
+    expect(long.length).toBeGreaterThan(0);
+    expect(fs[0]!.figures).toMatchObject({ kind: 'wait', lock: 'i_rwsem', nodeId: 12, ino: 12, waits: durs.length, longWaits: long.length, maxWaitNs: Math.max(...long) });
+    // The evidence: the worst wait's lock_wait and lock_acquire (same task), and the holder's acquire and release.
+    const [w, a] = fs[0]!.evidence.filter((r) => evs[r]!.task === fs[0]!.figures.waiter).map((r) => evs[r]!);
+    expect([w!.kind, a!.kind, a!.tsNs - w!.tsNs]).toEqual(['lock_wait', 'lock_acquire', Math.max(...long)]);
+  });
+
+  it('random-dio with holdAcrossUpcallNs 50 µs: the upcalls a scan finds under an i_rwsem hold, slower than that, are counted; info', () => {
+    const evs = simulate('random-dio');
+    const fs = runChecks(storeOf(evs), { rules: ['lock'], settings: { lock: { holdAcrossUpcallNs: 50_000 } } }).findings.filter((f) => f.figures.kind === 'hold-across-upcall');
+    // Scan: requests sent by a task holding i_rwsem of nodeid 12, answered before that hold's release.
+    const holding = new Set<string>();
+    const sent = new Map<number, number>();
+    const rtts: number[] = [];
+    const underHold = new Map<number, string>();
+    for (const e of evs) {
+      if ((e.kind === 'lock_acquire' || e.kind === 'lock_release') && e.lock === 'i_rwsem' && e.nodeId === 12) {
+        if (e.kind === 'lock_acquire') holding.add(e.task); else holding.delete(e.task);
+      } else if (e.kind === 'fuse_send' && holding.has(e.task)) { sent.set(e.unique, e.tsNs); underHold.set(e.unique, e.task); }
+      else if (e.kind === 'fuse_reply' && sent.has(e.unique)) {
+        if (holding.has(underHold.get(e.unique)!)) rtts.push(e.tsNs - sent.get(e.unique)!);
+        sent.delete(e.unique);
+      }
+    }
+    const slow = rtts.filter((d) => d > 50_000);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(fs.map((f) => [f.severity, f.figures.nodeId, f.figures.longUpcalls, f.figures.maxRttNs])).toEqual([['info', 12, slow.length, Math.max(...slow)]]);
+  });
+
+  it.each(['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings', 'stale-mapping'])('%s: no lock finding above info', (name) => {
+    expect(runChecks(storeOf(simulate(name)), { rules: ['lock'] }).findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
   const clean = Object.keys(SCENARIOS).filter((n) => !['hardlink-alias-race', 'hardlink-alias-race-v7', 'wrong-mappings', 'stale-mapping'].includes(n));
   it.each(clean)('%s: no finding above info', (name) => {
     const { findings } = runChecks(storeOf(simulate(name)));
@@ -201,10 +252,37 @@ describe('checkers on the scenarios', () => {
 
 describe('checkers on the real captures (fixtures/real, docs/fixtures.md)', () => {
   const load = async (...files: string[]) => (await loadFiles(files.map((f) => `fixtures/real/${f}`), {})).store;
+  /**
+   * lock findings on a real capture: info waits only, each one lock address's lock:contention begin … end
+   * pairs (scanned per task) with the count over the 1 ms default, and the worst pair's rows as evidence.
+   */
+  const expectLockWaits = (s: TraceStore, findings: Finding[]) => {
+    const lock = findings.filter((f) => f.rule === 'lock');
+    for (const f of lock) {
+      expect([f.severity, f.figures.kind]).toEqual(['info', 'wait']);
+      const addr = BigInt(f.figures.lockAddr as string);
+      const open = new Map<string, number>();
+      const durs: number[] = [];
+      for (let r = 0; r < s.length; r++) {
+        const e = s.get(r);
+        if (e.kind !== 'lock_contention' || e.lockAddr !== addr) continue;
+        if (e.phase === 'begin') open.set(e.task, e.tsNs);
+        else if (open.has(e.task)) { durs.push(e.tsNs - open.get(e.task)!); open.delete(e.task); }
+      }
+      const long = durs.filter((d) => d > 1e6);
+      expect([f.figures.waits, f.figures.longWaits, f.figures.maxWaitNs, f.durNs]).toEqual([durs.length, long.length, Math.max(...long), Math.max(...long)]);
+      const [b, , e] = f.evidence.map((r) => s.get(r));
+      expect([b!.kind, e!.kind, b!.task === e!.task, e!.tsNs - b!.tsNs]).toEqual(['lock_contention', 'lock_contention', true, f.durNs]);
+    }
+    return lock.length;
+  };
 
   it('fuse2fs-hardlink-ino: alias-race error for ino 14 through nodeids 4 and 5, from FUSE_WRITEs of the two names in flight at once', async () => {
     const s = await load('fuse2fs-hardlink-ino/trace.txt', 'fuse2fs-hardlink-ino/fuse2fs-d.log');
-    const { findings } = runChecks(s);
+    const all = runChecks(s).findings;
+    // Beside it, lock info: the two writers' i_rwsem waits (their inode unattributed: nodeid and ino null).
+    expect(expectLockWaits(s, all)).toBe(2);
+    const findings = atLeast(all, 'warning');
     expect(brief(findings)).toEqual(['alias-race:error']);
     const f = findings[0]!;
     expect(f.figures).toMatchObject({ ino: 14, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'] });
@@ -220,13 +298,20 @@ describe('checkers on the real captures (fixtures/real, docs/fixtures.md)', () =
   });
 
   it('fuse2fs-hardlink (no st_ino evidence): the LINK makes the group, its inode number stays unknown', async () => {
-    const { findings } = runChecks(await load('fuse2fs-hardlink/trace.txt', 'fuse2fs-hardlink/fuse2fs-d.log'));
+    const s = await load('fuse2fs-hardlink/trace.txt', 'fuse2fs-hardlink/fuse2fs-d.log');
+    const all = runChecks(s).findings;
+    expectLockWaits(s, all);
+    const findings = atLeast(all, 'warning');
     expect(brief(findings)).toEqual(['alias-race:error']);
     expect(findings[0]!.figures).toMatchObject({ ino: null, nodeIds: [4, 5] });
   });
 
-  it.each(['ext4-dio.txt', 'ext4-mixed.report.txt', 'ext4-mixed.trace.txt', 'xfs-buffered.txt', 'xfs-contend.report.txt', 'xfs-contend.trace.txt'])(
-    'kernel-fs/%s: no finding', async (file) => {
-      expect(runChecks(await load(`kernel-fs/${file}`)).findings).toEqual([]);
+  it.each([['ext4-dio.txt', 0], ['ext4-mixed.report.txt', 1], ['ext4-mixed.trace.txt', 1], ['xfs-buffered.txt', 0], ['xfs-contend.report.txt', 1], ['xfs-contend.trace.txt', 1]] as const)(
+    'kernel-fs/%s: no finding but lock info (%i: i_rwsem waits over 1 ms, from lock:contention)', async (file, waits) => {
+      const s = await load(`kernel-fs/${file}`);
+      const { findings } = runChecks(s);
+      expect(brief(findings)).toEqual(Array(waits).fill('lock:info'));
+      expect(expectLockWaits(s, findings)).toBe(waits);
+      for (const f of findings) expect([f.figures.lock, f.figures.nodeId, typeof f.figures.ino]).toEqual(['i_rwsem', null, 'number']);
     });
 });

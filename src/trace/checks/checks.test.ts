@@ -3,7 +3,9 @@ import { TraceStore } from '../store.ts';
 import type { EventOf, TraceEvent } from '../schema.ts';
 import { ev } from '../testing/events.ts';
 import { InodeState, IoendFlag, MapFlag, MapType, Opcode, OpFlag } from '../fuse-proto.ts';
-import { CheckRunner, RULE_IDS, atLeast, runChecks, type Finding } from './index.ts';
+import { CheckRunner, DEFAULT_SETTINGS, RULE_IDS, atLeast, runChecks, type Finding } from './index.ts';
+import { lockRule } from './lock.ts';
+import { StringTable } from '../strings.ts';
 
 const store = (events: TraceEvent[]): TraceStore => { const s = new TraceStore(); s.appendAll(events); return s; };
 const check = (events: TraceEvent[], opts?: Parameters<typeof runChecks>[1]) => runChecks(store(events), opts);
@@ -511,6 +513,160 @@ describe('cache', () => {
   });
 });
 
+describe('lock', () => {
+  const N4 = { nodeId: 4, ino: 12 } as const;
+  const lockCheck = (events: TraceEvent[], lock: Partial<typeof DEFAULT_SETTINGS.lock>) => check(events, { rules: ['lock'], settings: { lock } });
+  // B waits 20 → 250 (230 ns) for A's exclusive hold, released at 250; then B waits 310 → 350 (40 ns).
+  const contended = [
+    ev('lock_acquire', 10, 'A/1', { ...W, ...N4 }), // row 0
+    ev('lock_wait', 20, 'B/2', { ...W, ...N4 }), // row 1
+    ev('lock_release', 250, 'A/1', { ...W, ...N4 }), // row 2
+    ev('lock_acquire', 250, 'B/2', { ...W, ...N4 }), // row 3
+    ev('lock_release', 260, 'B/2', { ...W, ...N4 }), // row 4
+    ev('lock_acquire', 300, 'A/1', { ...W, ...N4 }), // row 5
+    ev('lock_wait', 310, 'B/2', { ...W, ...N4 }), // row 6
+    ev('lock_release', 350, 'A/1', { ...W, ...N4 }), // row 7
+    ev('lock_acquire', 350, 'B/2', { ...W, ...N4 }), // row 8
+    ev('lock_release', 360, 'B/2', { ...W, ...N4 }), // row 9
+  ];
+
+  it('a wait over lock.waitNs: info naming waiter, lock, nodeid, ino, length and the holder, with the wait, acquire and the holder\'s hold as evidence', () => {
+    const { findings } = lockCheck(contended, { waitNs: 100 });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'lock', severity: 'info', tsNs: 20, durNs: 230, evidence: [0, 1, 2, 3] });
+    expect(findings[0]!.figures).toMatchObject({
+      kind: 'wait', lock: 'i_rwsem', mode: 'W', nodeId: 4, ino: 12, lockAddr: null, waits: 2, longWaits: 1,
+      p50WaitNs: 230, maxWaitNs: 230, waiter: 'B/2', holder: 'A/1',
+    });
+    expect(findings[0]!.explanation).toMatch(/^lock: 1 of 2 waits for i_rwsem of nodeid 4 \(ino 12\).*B\/2.*held by A\/1.*§6/);
+  });
+
+  it('waits at or under the threshold: nothing; the worst reaching lock.warnWaitNs: warning', () => {
+    expect(lockCheck(contended, { waitNs: 230 }).findings).toEqual([]);
+    expect(lockCheck(contended, { waitNs: 100, warnWaitNs: 230 }).findings.map((f) => f.severity)).toEqual(['warning']);
+  });
+
+  it('several long waits on one lock: one finding with the count, median and worst; evidence the worst wait only', () => {
+    const { findings } = lockCheck([
+      ev('lock_wait', 0, 'A/1', { ...W, ...N4 }), ev('lock_acquire', 300, 'A/1', { ...W, ...N4 }), // 300 ns, rows 0, 1
+      ev('lock_wait', 400, 'B/2', { ...W, ...N4 }), ev('lock_acquire', 900, 'B/2', { ...W, ...N4 }), // 500 ns, rows 2, 3
+      ev('lock_wait', 1000, 'C/3', { ...W, ...N4 }), ev('lock_acquire', 1200, 'C/3', { ...W, ...N4 }), // 200 ns, rows 4, 5
+      ev('lock_wait', 1300, 'C/3', { ...W, nodeId: 5, ino: 13 }), ev('lock_acquire', 1350, 'C/3', { ...W, nodeId: 5, ino: 13 }), // other lock, short
+    ], { waitNs: 100 });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ tsNs: 400, durNs: 500, evidence: [2, 3] });
+    expect(findings[0]!.figures).toMatchObject({ waits: 3, longWaits: 3, p50WaitNs: 300, maxWaitNs: 500, totalLongWaitNs: 1000, waiter: 'B/2', holder: null, waiters: ['A/1', 'B/2', 'C/3'] });
+  });
+
+  it('a wait whose end is not in the trace: unknown, not a finding', () => {
+    const r = lockCheck([
+      ev('lock_wait', 10, 'B/2', { ...W, ...N4 }),
+      ev('fuse_send', 5e9, 'ls/3', { unique: 8, opcode: Opcode.LOOKUP, nodeId: 1 }),
+    ], { waitNs: 100 });
+    expect(r.findings).toEqual([]);
+    expect(r.unknowns.map((u) => [u.rule, u.count])).toEqual([['lock', 1]]);
+  });
+
+  it('a real capture: contention_begin … _end of one task, named by the derived lock_wait; no holder, its acquire\'s release unknown', () => {
+    const addr = 0xffff8881420455d0n;
+    const named = { lock: 'i_rwsem', mode: 'R', nodeId: 0, ino: 131, lockAddr: addr } as const;
+    const r = lockCheck([
+      ev('lock_contention', 100, 'dd/1', { phase: 'begin', lockAddr: addr, lockFlags: 2 }), // row 0
+      ev('lock_wait', 100, 'dd/1', named), // row 1 (derived)
+      ev('lock_contention', 100, 'dd/2', { phase: 'begin', lockAddr: 0x1234n, lockFlags: 4 }), // row 2: never ends
+      ev('lock_contention', 5100, 'dd/1', { phase: 'end', lockAddr: addr, ret: 0 }), // row 3
+      ev('lock_acquire', 5100, 'dd/1', named), // row 4 (derived)
+    ], { waitNs: 1000 });
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ severity: 'info', tsNs: 100, durNs: 5000, evidence: [0, 1, 3, 4] });
+    expect(r.findings[0]!.figures).toMatchObject({ kind: 'wait', lock: 'i_rwsem', mode: 'R', nodeId: null, ino: 131, lockAddr: '0xffff8881420455d0', holder: null, waits: 1 });
+    expect(r.unknowns.map((u) => u.count)).toEqual([1, 1]);
+  });
+
+  // dd/1 holds i_rwsem of nodeid 4 from 0 to 3000; IOMAP_BEGIN round trip 2000 ns, IOEND 500 ns.
+  const upcalls = [
+    ev('lock_acquire', 0, 'dd/1', { ...W, ...N4 }), // row 0
+    ev('fuse_send', 10, 'dd/1', { unique: 7, opcode: Opcode.IOMAP_BEGIN, nodeId: 4 }), // row 1
+    ev('fuse_reply', 2010, 'srv/9', { unique: 7, opcode: Opcode.IOMAP_BEGIN }), // row 2
+    ev('fuse_send', 2020, 'dd/1', { unique: 8, opcode: Opcode.IOMAP_IOEND, nodeId: 4 }), // row 3
+    ev('fuse_reply', 2520, 'srv/9', { unique: 8, opcode: Opcode.IOMAP_IOEND }), // row 4
+    ev('lock_release', 3000, 'dd/1', { ...W, ...N4 }), // row 5
+  ];
+
+  it('i_rwsem held across an upcall slower than lock.holdAcrossUpcallNs: info naming holder, request, round trip and hold', () => {
+    const { findings } = lockCheck(upcalls, { holdAcrossUpcallNs: 1000 });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: 'info', tsNs: 0, durNs: 3000, evidence: [0, 1, 2, 5] });
+    expect(findings[0]!.figures).toMatchObject({
+      kind: 'hold-across-upcall', lock: 'i_rwsem', nodeId: 4, ino: 12, holder: 'dd/1', mode: 'W', opcode: 'FUSE_IOMAP_BEGIN', unique: 7,
+      rttNs: 2000, holdNs: 3000, longUpcalls: 1, holds: 1, p50RttNs: 2000, maxRttNs: 2000, opcodes: ['FUSE_IOMAP_BEGIN'],
+    });
+    expect(findings[0]!.explanation).toContain('dd/1 held it exclusive during FUSE_IOMAP_BEGIN (unique 7), which took 2 µs');
+  });
+
+  it('round trips at or under the threshold, or answered after the release: nothing', () => {
+    expect(lockCheck(upcalls, { holdAcrossUpcallNs: 2000 }).findings).toEqual([]);
+    const releasedFirst = [upcalls[0]!, upcalls[1]!, ev('lock_release', 1000, 'dd/1', { ...W, ...N4 }), upcalls[2]!];
+    expect(lockCheck(releasedFirst, { holdAcrossUpcallNs: 1000 }).findings).toEqual([]);
+  });
+
+  const INV = { lock: 'invalidate_lock', mode: 'W' } as const;
+  // trunc/1 takes i_rwsem then invalidate_lock of nodeid 4 (the kernel's order); odd/2 the other way round.
+  const inverted = [
+    ev('lock_acquire', 10, 'trunc/1', { ...W, ...N4 }), // row 0
+    ev('lock_acquire', 11, 'trunc/1', { ...INV, ...N4 }), // row 1
+    ev('lock_release', 12, 'trunc/1', { ...INV, ...N4 }),
+    ev('lock_release', 13, 'trunc/1', { ...W, ...N4 }),
+    ev('lock_acquire', 20, 'odd/2', { ...INV, ...N4 }), // row 4
+    ev('lock_acquire', 21, 'odd/2', { ...W, ...N4 }), // row 5
+    ev('lock_release', 22, 'odd/2', { ...W, ...N4 }),
+    ev('lock_release', 23, 'odd/2', { ...INV, ...N4 }),
+  ];
+
+  it('i_rwsem and invalidate_lock of one inode taken in opposite orders by two tasks: error, both tasks\' acquires as evidence', () => {
+    const { findings } = lockCheck(inverted, {});
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: 'error', tsNs: 10, durNs: 11, evidence: [0, 1, 4, 5] });
+    expect(findings[0]!.figures).toMatchObject({ kind: 'order', nodeId: 4, ino: 12, rwsemFirst: 1, invalidateFirst: 1, tasks: ['trunc/1', 'odd/2'] });
+    expect(findings[0]!.explanation).toMatch(/i_rwsem before its invalidate_lock.*§6.*ABBA deadlock/);
+  });
+
+  it('one order only, one task both ways, or two inodes: nothing', () => {
+    const retask = (evs: TraceEvent[], task: string) => evs.map((e) => ({ ...e, task }) as TraceEvent);
+    const sameOrder = [...inverted.slice(0, 4), ...retask(inverted.slice(0, 4), 'other/3').map((e) => ({ ...e, tsNs: e.tsNs + 10 }))];
+    expect(lockCheck(sameOrder, {}).findings).toEqual([]);
+    expect(lockCheck(retask(inverted, 'one/1'), {}).findings).toEqual([]);
+    const otherInode = inverted.map((e, i) => (i >= 4 ? { ...e, nodeId: 5, ino: 13 } as TraceEvent : e));
+    expect(lockCheck(otherInode, {}).findings).toEqual([]);
+  });
+
+  it('same findings for one batch, one row at a time, and separate stores sharing one string table', () => {
+    const at = (evs: TraceEvent[], dt: number) => evs.map((e) => ({ ...e, tsNs: e.tsNs + dt }) as TraceEvent);
+    const all = [...contended, ...at(upcalls, 1000), ...at(inverted, 5000), ev('lock_wait', 6000, 'Z/9', { ...W, nodeId: 7, ino: 0 })];
+    const settings = { ...DEFAULT_SETTINGS, lock: { waitNs: 100, warnWaitNs: 1e9, holdAcrossUpcallNs: 1000 } };
+    const create = () => lockRule.create(settings);
+    const whole = create();
+    const one = store(all);
+    whole.onRows(one, 0, one.length, 0);
+    const f = whole.findings();
+    expect(f.map((x) => x.figures.kind).sort()).toEqual(['hold-across-upcall', 'order', 'wait']);
+    const rowAtATime = create();
+    const grow = new TraceStore();
+    for (const e of all) { grow.append(e); rowAtATime.onRows(grow, grow.length - 1, grow.length, 0); }
+    const strings = new StringTable();
+    const split = create();
+    for (let i = 0; i < all.length; i += 3) {
+      const s = new TraceStore(0n, strings);
+      s.appendAll(all.slice(i, i + 3));
+      split.onRows(s, 0, s.length, i);
+    }
+    for (const c of [rowAtATime, split]) {
+      expect(JSON.stringify(c.findings())).toBe(JSON.stringify(f));
+      expect(JSON.stringify(c.unknowns!())).toBe(JSON.stringify(whole.unknowns!()));
+    }
+  });
+});
+
 describe('the runner', () => {
   // One trace with a finding of every rule (the cases above, on one clock).
   const mixed: TraceEvent[] = [
@@ -572,6 +728,15 @@ describe('the runner', () => {
     ev('iomap_map', 170, 'L/12', { nodeId: 13, ino: 70, slot: 'write', mapType: MapType.MAPPED, mapLenBytes: 4096, mapAddr: 0x5000n, mapDev: 1 }),
     ev('cache_inval', 171, 'srv/1', { nodeId: 13, ino: 70, fork: 'read', posBytes: 0, lenBytes: 4096, reason: 'server', seq: 9 }),
     ev('iomap_iter_end', 172, 'L/12', { nodeId: 13, ino: 70, posBytes: 0, lenBytes: 4096, processedBytes: 4096 }),
+    // Nodeid 14's i_rwsem and invalidate_lock taken in opposite orders by M and N.
+    ev('lock_acquire', 180, 'M/13', { ...W, nodeId: 14, ino: 80 }),
+    ev('lock_acquire', 181, 'M/13', { lock: 'invalidate_lock', mode: 'W', nodeId: 14, ino: 80 }),
+    ev('lock_release', 182, 'M/13', { lock: 'invalidate_lock', mode: 'W', nodeId: 14, ino: 80 }),
+    ev('lock_release', 183, 'M/13', { ...W, nodeId: 14, ino: 80 }),
+    ev('lock_acquire', 184, 'N/14', { lock: 'invalidate_lock', mode: 'W', nodeId: 14, ino: 80 }),
+    ev('lock_acquire', 185, 'N/14', { ...W, nodeId: 14, ino: 80 }),
+    ev('lock_release', 186, 'N/14', { ...W, nodeId: 14, ino: 80 }),
+    ev('lock_release', 187, 'N/14', { lock: 'invalidate_lock', mode: 'W', nodeId: 14, ino: 80 }),
     ev('fuse_send', 31e9, 'ls/3', { unique: 10, opcode: Opcode.STATFS, nodeId: 1 }),
   ];
   const key = (fs: Finding[]) => JSON.stringify(fs);

@@ -8,6 +8,7 @@ import { unpairedRule } from './unpaired.ts';
 import { unwrittenCostRule } from './unwritten-cost.ts';
 import { uncachedRule } from './uncached.ts';
 import { staleMappingRule } from './stale-mapping.ts';
+import { lockRule } from './lock.ts';
 import { cacheRule } from './cache.ts';
 import {
   DEFAULT_SETTINGS, severityRank,
@@ -17,7 +18,7 @@ import {
 export * from './types.ts';
 
 /** Every rule, in the order reports list them. */
-export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule, uncachedRule, staleMappingRule, cacheRule];
+export const RULES: readonly RuleInfo[] = [aliasRaceRule, mappingInvalidRule, unpairedRule, unwrittenCostRule, uncachedRule, staleMappingRule, lockRule, cacheRule];
 export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
 
 export function isRuleId(id: string): id is RuleId {
@@ -37,6 +38,7 @@ function withDefaults(s: CheckOptions['settings']): CheckSettings {
     'mapping-invalid': { ...DEFAULT_SETTINGS['mapping-invalid'], ...s?.['mapping-invalid'] },
     'unwritten-cost': { ...DEFAULT_SETTINGS['unwritten-cost'], ...s?.['unwritten-cost'] },
     uncached: { ...DEFAULT_SETTINGS.uncached, ...s?.uncached },
+    lock: { ...DEFAULT_SETTINGS.lock, ...s?.lock },
   };
 }
 

@@ -10,7 +10,7 @@ export type FindingSeverity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly FindingSeverity[] = ['info', 'warning', 'error'];
 export function severityRank(s: FindingSeverity): number { return SEVERITIES.indexOf(s); }
 
-export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost' | 'uncached' | 'stale-mapping' | 'cache';
+export type RuleId = 'alias-race' | 'mapping-invalid' | 'unpaired' | 'unwritten-cost' | 'uncached' | 'stale-mapping' | 'lock' | 'cache';
 
 /** A figure a finding carries besides its time and evidence; null = unknown. */
 export type FigureValue = number | string | boolean | null | readonly number[] | readonly string[];
@@ -74,6 +74,14 @@ export interface CheckSettings {
     /** Files with fewer iomap steps than this are not judged (a handful of steps says nothing about a cache). */
     minSteps: number;
   };
+  lock: {
+    /** A wait for a lock longer than this is reported (per lock: counts, median, worst). */
+    waitNs: number;
+    /** A lock's worst wait reaching this makes its finding a warning (a visible stall). */
+    warnWaitNs: number;
+    /** A FUSE request whose round trip exceeds this while its task holds i_rwsem is reported (info). */
+    holdAcrossUpcallNs: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: CheckSettings = {
@@ -81,6 +89,7 @@ export const DEFAULT_SETTINGS: CheckSettings = {
   'mapping-invalid': { blockBytes: 512 },
   'unwritten-cost': { warnShare: 0.5 },
   uncached: { everyShare: 0.9, minSteps: 16 },
+  lock: { waitNs: 1e6, warnWaitNs: 1e9, holdAcrossUpcallNs: 1e6 },
 };
 
 export interface RuleInfo {
