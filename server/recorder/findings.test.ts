@@ -16,7 +16,8 @@ import { openRecordingFile } from './file-source.ts';
 import { CheckRunner, DEFAULT_SETTINGS, atLeast, runChecks } from '../../src/trace/checks/index.ts';
 import { CHUNK_HEADER_BYTES, ChunkType, parseChunkHeader } from '../../src/trace/recording/format.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
-import type { TraceStore } from '../../src/trace/store.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { RowCopier } from '../../src/trace/copy-rows.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fusescope-findings-'));
 /** Small chunks and an index every 4 of them, so a short run writes several findings chunks (one per 1024 rows). */
@@ -202,5 +203,38 @@ describe('findings stored in a live session\'s recording', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('a live runner over the session\'s separate batch stores', () => {
+  it('gives the findings runChecks gives over one store holding the same events', () => {
+    let sim: SimSource | null = null;
+    const session = new LiveSession({
+      scenarios: listScenarios(new Map()), scenario: 'hardlink-alias-race',
+      makeSource: (name) => (sim = simSource(name, 1, new Map(), { tickMs: 0 })),
+    });
+    const live = new CheckRunner();
+    const whole = new TraceStore(0n);
+    const copier = new RowCopier(whole);
+    let batches = 0;
+    let rowBase = 0;
+    session.addListener({
+      onBatch: (batch, fromRow, toRow) => {
+        // Each batch is its own small store (row 0 = stream row rowBase), not kept after the call.
+        live.feed(batch, fromRow, toRow, rowBase - fromRow);
+        copier.copy(batch, fromRow, toRow);
+        rowBase += toRow - fromRow;
+        batches++;
+      },
+    });
+    session.start();
+    for (let t = 1; t <= 200; t++) sim!.advanceTo(t * 50_000);
+    session.stop();
+    expect(batches).toBeGreaterThan(50);
+    expect(live.processedRows).toBe(whole.length);
+    const once = runChecks(whole);
+    expect(live.findings()).toEqual(once.findings);
+    expect(live.unknowns()).toEqual(once.unknowns);
+    expect(once.findings.some((f) => f.rule === 'alias-race' && f.severity === 'error')).toBe(true);
   });
 });
