@@ -261,7 +261,7 @@ describe('fusescope check', () => {
     const store = new TraceStore();
     makeSimulation('hardlink-alias-race', 1, new Map()).simulation.runEvents(5000, (ev) => store.append(ev));
     const enc = new RecordingEncoder({ meta: { tool: 'test' } });
-    const lie = { rows: 5000, rules: [...RULE_IDS], settings: DEFAULT_SETTINGS, findings: [], unknowns: [] };
+    const lie = { rows: 5000, rules: [...RULE_IDS], settings: Object.fromEntries(Object.entries(DEFAULT_SETTINGS)), findings: [], unknowns: [] };
     const bytes = [enc.header(), enc.dataChunk(store, 0, store.length), enc.finish(lie)];
     const tampered = join(dir, 'tampered.fscope');
     writeFileSync(tampered, Buffer.concat(bytes));
