@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
+import { TraceStore } from '../src/trace/store.ts';
+import { DEFAULT_SETTINGS, RULE_IDS } from '../src/trace/checks/index.ts';
+import { makeSimulation } from './sources/sim.ts';
 
 // Runs the real CLI as a user would (node + tsx), on real files.
 function fusescope(...args: string[]): { status: number; stdout: string; stderr: string } {
@@ -241,6 +245,35 @@ describe('fusescope check', () => {
     expect(new Set(rules)).toEqual(new Set(['mapping-invalid']));
     const ext4 = fusescope('check', 'fixtures/real/kernel-fs/ext4-dio.txt', '--fail-on', 'info');
     expect([ext4.status, ext4.stdout]).toEqual([0, 'no findings\n']);
+  });
+
+  it('a recording: summary gives the findings its writer stored, check recomputes and says when they differ', () => {
+    const rec = join(dir, 'race.fscope');
+    expect(fusescope('record', '--source', 'sim', '--scenario', 'hardlink-alias-race', '--seed', '1', '--events', '5000', '-o', rec).status).toBe(0);
+    const check = fusescope('check', rec, '--json');
+    expect(check.status).toBe(1);
+    expect(check.stderr).not.toMatch(/differ/);
+    const recomputed = (JSON.parse(check.stdout) as { findings: unknown[] }).findings;
+    const sum = JSON.parse(fusescope('summary', rec).stdout) as { findings: { count: number; byRule: unknown; stored: unknown } };
+    expect(sum.findings).toMatchObject({ count: recomputed.length, byRule: { 'alias-race': { error: 1 } }, stored: { rows: 5000, rules: RULE_IDS } });
+
+    // A recording whose stored findings (none) cannot be right for its rows: written by hand with the encoder.
+    const store = new TraceStore();
+    makeSimulation('hardlink-alias-race', 1, new Map()).simulation.runEvents(5000, (ev) => store.append(ev));
+    const enc = new RecordingEncoder({ meta: { tool: 'test' } });
+    const lie = { rows: 5000, rules: [...RULE_IDS], settings: Object.fromEntries(Object.entries(DEFAULT_SETTINGS)), findings: [], unknowns: [] };
+    const bytes = [enc.header(), enc.dataChunk(store, 0, store.length), enc.finish(lie)];
+    const tampered = join(dir, 'tampered.fscope');
+    writeFileSync(tampered, Buffer.concat(bytes));
+    const bad = fusescope('check', tampered);
+    expect(bad.status).toBe(1); // the recomputed alias-race error decides the exit code
+    expect(bad.stderr).toMatch(/findings stored in the recording differ from the ones recomputed over the same 5000 rows .*stored 0, recomputed [1-9]\d*.*fusescope bug/);
+    // summary trusts what is stored, and says so.
+    expect(JSON.parse(fusescope('summary', tampered).stdout).findings).toMatchObject({ count: 0, stored: { rows: 5000 } });
+    // The trailer cut off: the findings chunk written at close still counts.
+    const cut = join(dir, 'cut.fscope');
+    writeFileSync(cut, readFileSync(rec).subarray(0, readFileSync(rec).length - 1));
+    expect(JSON.parse(fusescope('summary', cut).stdout).findings).toMatchObject({ count: recomputed.length, stored: { rows: 5000 } });
   });
 
   it('exit 2: an unusable file, an unknown rule, a bad --fail-on', () => {

@@ -39,11 +39,16 @@ describe('record / summary / export / diff', () => {
     expect(fusescope('record', '--source', 'sim', '-o', a).status).toBe(2); // never overwrites
   });
 
-  it('summary of a damaged recording keeps the good chunks, names the offset and exits 1', () => {
+  it('summary of a damaged recording keeps the good chunks, names the offset and exits 1', async () => {
     const bytes = readFileSync(a);
     const cut = join(dir, 'cut.fscope');
-    // 20000 events = a 16384-row chunk and a 3616-row one; cut into the second.
-    writeFileSync(cut, bytes.subarray(0, bytes.length - 300));
+    // 20000 events = two 8192-row chunks and a 3616-row one; cut into the third (after it come the
+    // findings chunk, the final index and the trailer).
+    const { reader, close } = await openRecordingFile(a);
+    const third = reader.chunks[2]!;
+    await close();
+    expect([reader.chunks.length, third.firstRow]).toEqual([3, 16384]);
+    writeFileSync(cut, bytes.subarray(0, third.offsetBytes + 300));
     const sum = fusescope('summary', cut);
     expect(sum.status).toBe(1);
     const s = JSON.parse(sum.stdout);

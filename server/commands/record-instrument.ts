@@ -45,7 +45,7 @@ export async function recordInstrument(o: InstrumentRecordOptions): Promise<Inst
   const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0) });
   let rec: Recorder;
   try {
-    rec = new Recorder(o.out, { originNs, autoFlush: true, meta: { source: listener.source.info.label, scenario: 'instrument' } });
+    rec = new Recorder(o.out, { originNs, autoFlush: true, checks: {}, meta: { source: listener.source.info.label, scenario: 'instrument' } });
   } catch (err) {
     await listener.close();
     throw err;

@@ -40,7 +40,7 @@ export async function runRecord(o: RecordOptions, log: (line: string) => void = 
   if (existsSync(name)) user.set(name, JSON.parse(await readFile(name, 'utf8')));
   const sim = simSource(name, seed, user, { flatOutEvents: maxEvents, ...(o.policy ? { policy: o.policy as 'per-path' | 'ino' } : {}) });
   if (existsSync(o.out)) throw new UsageError(`${o.out} exists; recordings are never overwritten`);
-  const rec = new Recorder(o.out, { meta: { source: sim.info.label, scenario: name, seed, ...(o.policy ? { policy: o.policy } : {}) } });
+  const rec = new Recorder(o.out, { checks: {}, meta: { source: sim.info.label, scenario: name, seed, ...(o.policy ? { policy: o.policy } : {}) } });
   let written = 0;
   let failed: string | undefined;
   const buf: TraceEvent[] = [];
@@ -85,7 +85,7 @@ export function recordImport(
   meta: Record<string, unknown>,
 ): { events: number; bytes: number } {
   if (existsSync(out)) throw new UsageError(`${out} exists; recordings are never overwritten`);
-  const rec = new Recorder(out, { originNs: r.store.originNs, meta });
+  const rec = new Recorder(out, { originNs: r.store.originNs, checks: {}, meta });
   try {
     const atNs = r.store.startNs;
     rec.appendEvents(r.diags.map((d) => diagEventOf(d, atNs)));

@@ -6,6 +6,7 @@ import { RowCopier } from '../../src/trace/copy-rows.ts';
 import { FILE_MAGIC, hasRecordingMagic } from '../../src/trace/recording/format.ts';
 import type { ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
+import type { StoredFindingsResult } from '../../src/trace/recording/reader.ts';
 
 export async function isRecordingFile(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
@@ -76,4 +77,22 @@ export async function loadRecordings(files: readonly string[]): Promise<{ store:
   const r = { store: new TraceStore(), diags: [] as ParseDiag[], diagCount: 0, unusable: [] as string[] };
   await appendRecordings(r, files);
   return r;
+}
+
+/**
+ * The findings a recording's writer stored (docs/recording-format.md, format 2), or why there are
+ * none; an unopenable file says so too (its load reports the error).
+ */
+export async function readStoredFindings(path: string): Promise<StoredFindingsResult> {
+  let opened;
+  try {
+    opened = await openRecordingFile(path);
+  } catch (err) {
+    return { status: 'missing', reason: (err as Error).message };
+  }
+  try {
+    return await opened.reader.storedFindings();
+  } finally {
+    await opened.close();
+  }
 }

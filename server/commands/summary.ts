@@ -5,14 +5,30 @@ import { summarize } from '../../src/trace/summary.ts';
 import { reportDiags } from '../sources/files.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 import { exitCodeOf, loadFiles, parseFormat } from './load.ts';
+import { readStoredFindings, splitRecordings } from './recording-files.ts';
 
 async function cmdSummary(flags: Flags, rest: string[]): Promise<number> {
   if (rest.length === 0) throw new UsageError('summary needs at least one FILE');
   for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
   const format = parseFormat(flags.format);
   const r = await loadFiles(rest, format, flags['align-starts'] === true);
-  const summary = summarize(r.store, r.diags, r.diagCount);
+  // One recording: the findings its writer stored are used when they cover every row read (their
+  // row numbers are then this store's); otherwise they are recomputed and the summary says why.
+  const stored = rest.length === 1 && (await splitRecordings(rest)).recordings.length === 1 ? await readStoredFindings(rest[0]!) : null;
+  const useStored = stored?.status === 'stored' && stored.stored.rows === r.store.length ? stored.stored : null;
+  const summary = summarize(r.store, r.diags, r.diagCount, useStored?.findings);
   const out: Record<string, unknown> = { ...summary };
+  if (stored) {
+    // Added key: where the findings came from.
+    out.findings = {
+      ...summary.findings,
+      stored: useStored
+        ? { rows: useStored.rows, rules: useStored.rules }
+        : stored.status === 'stored'
+          ? { rows: null, why: `the stored findings cover rows 0..${stored.stored.rows - 1} of ${r.store.length}: recomputed over all rows` }
+          : { rows: null, why: `${stored.status}: ${stored.reason}; recomputed` },
+    };
+  }
   // Added keys (the contract allows additions): per-lock-address attribution and join statistics.
   if (r.result.attributions.length > 0) out.lockAttribution = r.result.attributions;
   if (r.result.joins.length > 0) out.joins = r.result.joins;

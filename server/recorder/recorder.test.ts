@@ -188,10 +188,10 @@ describe('.fscope recording', () => {
     const path = tmp('v2.fscope');
     record(path, events.slice(0, 100)).close();
     const bytes = new Uint8Array(readFileSync(path));
-    new DataView(bytes.buffer).setUint16(8, 2, true);
-    const p2 = tmp('v2b.fscope');
+    new DataView(bytes.buffer).setUint16(8, 3, true);
+    const p2 = tmp('v3b.fscope');
     writeFileSync(p2, bytes);
-    await expect(openRecordingFile(p2)).rejects.toThrow(/format version 2 is newer than this fusescope reads \(up to 1\)/);
+    await expect(openRecordingFile(p2)).rejects.toThrow(/format version 3 is newer than this fusescope reads \(up to 2\)/);
     expect(FILE_HEADER_FIXED_BYTES).toBe(40);
   });
 

@@ -15,6 +15,8 @@ import { StringIdMaps, columnsMapped } from '../../src/trace/copy-rows.ts';
 import { StringTable } from '../../src/trace/strings.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
+import type { StoredFindings } from '../../src/trace/recording/format.ts';
+import { CheckRunner, DEFAULT_SETTINGS, type CheckOptions } from '../../src/trace/checks/index.ts';
 
 export interface RecorderOptions {
   originNs?: bigint;
@@ -29,6 +31,11 @@ export interface RecorderOptions {
   compressionLevel?: number;
   /** Start a timer so pending rows are flushed even if no more rows arrive (off for batch tools). */
   autoFlush?: boolean;
+  /**
+   * Run the checkers over the recording's rows as chunks are written, and store their findings
+   * (a findings chunk before every index chunk and at close; docs/recording-format.md).
+   */
+  checks?: CheckOptions;
   now?: () => number;
 }
 
@@ -54,7 +61,10 @@ export class Recorder {
   private lastTsNs = -Infinity;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly remaps = new StringIdMaps(this.strings);
-  private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta'>>;
+  private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta' | 'checks'>>;
+  /** Fed each chunk's rows as it is written, so its stream rows are the recording's rows. */
+  private readonly runner: CheckRunner | null;
+  private readonly checkSettings: Record<string, unknown>;
   bytesWritten = 0;
   rowsWritten = 0;
 
@@ -74,6 +84,10 @@ export class Recorder {
       ...(level > 0 ? { deflate: (b: Uint8Array) => deflateRawSync(b, { level, strategy: zc.Z_DEFAULT_STRATEGY }) } : {}),
     });
     this.pending = new TraceStore(options.originNs ?? 0n, this.strings);
+    this.runner = options.checks ? new CheckRunner(options.checks) : null;
+    // Every setting the runner used (defaults filled in), stored with the findings.
+    const given = (options.checks?.settings ?? {}) as Record<string, object | undefined>;
+    this.checkSettings = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([rule, d]) => [rule, { ...d, ...given[rule] }]));
     this.fd = openSync(path, 'wx');
     this.write(this.enc.header());
     fsyncSync(this.fd);
@@ -148,11 +162,27 @@ export class Recorder {
   flush(): void {
     if (this.fd === null || this.pending.length === 0) return;
     const store = this.pending;
+    // Checkers see exactly the rows this chunk stores (timestamps as clamped), numbered as the recording numbers them.
+    this.runner?.feed(store, 0, store.length, this.enc.totalRows);
     this.write(this.enc.dataChunk(store, 0, store.length));
     this.rowsWritten += store.length;
+    if (this.enc.indexDue) {
+      const findings = this.findings();
+      if (findings) this.write(this.enc.findingsChunk(findings));
+    }
     const index = this.enc.indexChunkIfDue();
     if (index) this.write(index);
     this.pending = new TraceStore(store.originNs, this.strings);
+  }
+
+  /** The findings over every row written so far, as a findings chunk stores them (null without checks). */
+  findings(): StoredFindings | null {
+    const r = this.runner;
+    if (!r) return null;
+    return {
+      rows: r.processedRows, rules: r.checkers.map((c) => c.rule), settings: this.checkSettings,
+      findings: r.findings(), unknowns: r.unknowns(),
+    };
   }
 
   sync(): void {
@@ -167,7 +197,7 @@ export class Recorder {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.flush();
-    this.write(this.enc.finish());
+    this.write(this.enc.finish(this.findings() ?? undefined));
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = null;

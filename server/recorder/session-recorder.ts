@@ -58,7 +58,7 @@ export class SessionRecorder implements SessionListener {
     let path = join(this.o.dir, `${stamp}-${safe}.fscope`);
     for (let i = 2; existsQuiet(path); i++) path = join(this.o.dir, `${stamp}-${safe}-${i}.fscope`);
     this.current = new Recorder(path, {
-      autoFlush: true, originNs, ...this.o.recorder, meta: { source: this.label, scenario: this.scenario, ...this.o.recorder?.meta },
+      autoFlush: true, originNs, checks: {}, ...this.o.recorder, meta: { source: this.label, scenario: this.scenario, ...this.o.recorder?.meta },
     });
     this.written.push(path);
     this.o.log?.(`recording to ${path}`);

@@ -69,14 +69,16 @@ export interface Summary {
 const FIRST_DIAGS = 20;
 const FIRST_FINDINGS = 20;
 
-function summarizeFindings(store: TraceStore): Summary['findings'] {
-  const { findings } = runChecks(store);
+/** `known`: findings already at hand for exactly these rows (a recording's stored ones), else computed. */
+function summarizeFindings(store: TraceStore, known?: readonly Finding[]): Summary['findings'] {
+  const findings = known ?? runChecks(store).findings;
   return { count: findings.length, byRule: countFindings(findings), first: findings.slice(0, FIRST_FINDINGS) };
 }
 /** Addresses listed per lock: an unknown lock can gather many. */
 const MAX_LOCK_ADDRS = 16;
 
-export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = [], parseDiagCount = parseDiags.length): Summary {
+/** `findings`: the checkers' findings over exactly these rows when the caller has them (a recording's stored ones); computed otherwise. */
+export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = [], parseDiagCount = parseDiags.length, findings?: readonly Finding[]): Summary {
   const byFamily: Partial<Record<Family, number>> = {};
   const byOpcode: Record<string, number> = {};
   const locks = new Map<string, LockSummary>();
@@ -208,6 +210,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     iomap,
     diagnostics: { count: diagCount, first: diagFirst },
     accounting: accountRun(store, waits),
-    findings: summarizeFindings(store),
+    findings: summarizeFindings(store, findings),
   };
 }

@@ -8,8 +8,8 @@
 import { encodeBatch } from '../wire.ts';
 import type { TraceStore } from '../store.ts';
 import {
-  ChunkType, Codec, encodeChunk, encodeFileHeader, encodeIndexBody, encodeStrings, encodeTrailer,
-  type CodecCode, type Deflate, type IndexEntry,
+  ChunkType, Codec, encodeChunk, encodeFileHeader, encodeFindingsBody, encodeIndexBody, encodeStrings, encodeTrailer,
+  type CodecCode, type Deflate, type IndexEntry, type StoredFindings,
 } from './format.ts';
 
 interface EncoderOptions {
@@ -32,6 +32,8 @@ export class RecordingEncoder {
   private seq = 0;
   private knownStrings = 1; // id 0 = "" exists in every table
   private lastIndexOffset = -1;
+  /** The last findings chunk written (each index chunk points at it); -1 = none yet. */
+  private lastFindingsOffset = -1;
   private pending: IndexEntry[] = [];
   private readonly codec: CodecCode;
   private readonly deflate: Deflate;
@@ -83,16 +85,38 @@ export class RecordingEncoder {
     return buf;
   }
 
+  /** True when the next data chunk's index entry completes a group (the caller may add findings first). */
+  get indexDue(): boolean {
+    return this.pending.length >= this.indexEvery;
+  }
+
   /** An index chunk if `indexEveryChunks` data chunks are unindexed, else null. */
   indexChunkIfDue(): Uint8Array | null {
-    return this.pending.length >= this.indexEvery ? this.indexChunk() : null;
+    return this.indexDue ? this.indexChunk() : null;
+  }
+
+  /**
+   * A findings chunk over every row written so far (`f.rows` must be `totalRows`). Written just
+   * before an index chunk, which then points at it; the last complete one is what readers return.
+   */
+  findingsChunk(f: StoredFindings): Uint8Array {
+    if (this.offsetBytes === 0) throw new Error('header() first');
+    if (f.rows !== this.totalRows) throw new RangeError(`findings cover ${f.rows} rows, the recording has ${this.totalRows}`);
+    const endNs = Number.isFinite(this.lastEndNs) ? this.lastEndNs : 0;
+    const buf = encodeChunk({
+      type: ChunkType.findings, codec: this.codec, seq: this.seq++, rowCount: 0, firstRow: this.totalRows,
+      startNs: endNs, endNs, firstStringId: 0, newStringCount: 0,
+    }, new Uint8Array(0), this.deflate(encodeFindingsBody(f)));
+    this.lastFindingsOffset = this.offsetBytes;
+    this.offsetBytes += buf.byteLength;
+    return buf;
   }
 
   private indexChunk(): Uint8Array {
     const entries = this.pending;
     const first = entries[0];
     const last = entries[entries.length - 1];
-    const body = encodeIndexBody(this.lastIndexOffset, entries);
+    const body = encodeIndexBody(this.lastIndexOffset, entries, this.lastFindingsOffset);
     const buf = encodeChunk({
       type: ChunkType.index, codec: Codec.stored, seq: this.seq++,
       rowCount: entries.reduce((n, e) => n + e.rowCount, 0), firstRow: first?.firstRow ?? this.totalRows,
@@ -104,13 +128,18 @@ export class RecordingEncoder {
     return buf;
   }
 
-  /** The final index chunk (possibly empty) and the trailer: the bytes that close the file. */
-  finish(): Uint8Array {
+  /**
+   * The bytes that close the file: the findings over all rows (when given), the final index chunk
+   * (possibly empty) and the trailer.
+   */
+  finish(findings?: StoredFindings): Uint8Array {
+    const found = findings ? this.findingsChunk(findings) : new Uint8Array(0);
     const index = this.indexChunk();
     const trailer = encodeTrailer({ lastIndexOffset: this.lastIndexOffset, totalRows: this.totalRows, dataChunkCount: this.dataChunkCount });
-    const out = new Uint8Array(index.byteLength + trailer.byteLength);
-    out.set(index, 0);
-    out.set(trailer, index.byteLength);
+    const out = new Uint8Array(found.byteLength + index.byteLength + trailer.byteLength);
+    out.set(found, 0);
+    out.set(index, found.byteLength);
+    out.set(trailer, found.byteLength + index.byteLength);
     this.offsetBytes += trailer.byteLength;
     return out;
   }

@@ -6,6 +6,7 @@
 //   chunk: [72-byte chunk header] [strings part] [body part]
 //            data chunk:  strings = new strings since the previous chunk, body = wire batch (no strings)
 //            index chunk: strings = empty, body = index entries of the data chunks since the last index
+//            findings chunk (v2): strings = empty, body = JSON of the checkers' findings over the rows before it
 //
 // Everything little-endian. Absolute offsets and row numbers are f64 (exact to 2^53).
 // Decompression is injected (`Inflate`) so the browser can use DecompressionStream and the server
@@ -14,9 +15,13 @@
 import { SCHEMA_VERSION, SCHEMA_VERSION_MIN } from '../schema.ts';
 import { WIRE_VERSION, WIRE_VERSION_MIN } from '../wire.ts';
 import { crc32 } from './crc32.ts';
+import type { Finding, Unknown } from '../checks/types.ts';
 
-/** Bump on any layout change; add a reader branch for the old version and a changelog line. */
-const FORMAT_VERSION = 1;
+/**
+ * Bump on any layout change; add a reader branch for the old version and a changelog line.
+ * 2: findings chunks, and index bodies point at the last findings chunk (24-byte body header).
+ */
+export const FORMAT_VERSION = 2;
 /** "\x89FSCOPE\n": the high byte catches 7-bit transfers, the LF catches text-mode newline mangling. */
 export const FILE_MAGIC = new Uint8Array([0x89, 0x46, 0x53, 0x43, 0x4f, 0x50, 0x45, 0x0a]);
 export const FILE_HEADER_FIXED_BYTES = 40;
@@ -25,9 +30,10 @@ export const CHUNK_HEADER_BYTES = 72;
 const TRAILER_MAGIC = 0x54435346; // 'FSCT'
 export const TRAILER_BYTES = 32;
 const INDEX_ENTRY_BYTES = 56;
-const INDEX_BODY_HEADER_BYTES = 16;
+/** Index body header: v1 16 bytes; v2 adds f64 findingsOffset. */
+const indexBodyHeaderBytes = (formatVersion: number): number => (formatVersion >= 2 ? 24 : 16);
 
-export const ChunkType = { data: 1, index: 2 } as const;
+export const ChunkType = { data: 1, index: 2, findings: 3 } as const;
 export const Codec = { stored: 0, deflateRaw: 1 } as const;
 export type CodecCode = (typeof Codec)[keyof typeof Codec];
 
@@ -244,7 +250,8 @@ export function decodeStrings(buf: Uint8Array, count: number, offsetBytes: numbe
 // ---------------------------------------------------------------------------------------------
 // Index body (stored, never compressed: a reader must get it with one read)
 //   0  f64 prevIndexOffset (-1 = this is the first index chunk)   8 u32 entryCount   12 u32 0
-//   16 entryCount × 56 bytes:
+//   v2: 16 f64 findingsOffset (the last findings chunk written before this index chunk, -1 = none)
+//   16 (v1) / 24 (v2): entryCount × 56 bytes:
 //      0 f64 offsetBytes   8 f64 firstRow   16 f64 startNs   24 f64 endNs
 //      32 u32 rowCount     36 u32 chunkBytes   40 u32 firstStringId   44 u32 newStringCount
 //      48 u32 stringsBytes 52 u32 stringsCrc32
@@ -272,13 +279,16 @@ export function entryOfHeader(h: ChunkHeader): IndexEntry {
   };
 }
 
-export function encodeIndexBody(prevIndexOffset: number, entries: readonly IndexEntry[]): Uint8Array {
-  const buf = new Uint8Array(INDEX_BODY_HEADER_BYTES + entries.length * INDEX_ENTRY_BYTES);
+/** Always writes the current version's layout (v2: with `findingsOffset`). */
+export function encodeIndexBody(prevIndexOffset: number, entries: readonly IndexEntry[], findingsOffset = -1): Uint8Array {
+  const head = indexBodyHeaderBytes(FORMAT_VERSION);
+  const buf = new Uint8Array(head + entries.length * INDEX_ENTRY_BYTES);
   const dv = new DataView(buf.buffer);
   dv.setFloat64(0, prevIndexOffset, true);
   dv.setUint32(8, entries.length, true);
+  dv.setFloat64(16, findingsOffset, true);
   entries.forEach((e, i) => {
-    const at = INDEX_BODY_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
+    const at = head + i * INDEX_ENTRY_BYTES;
     dv.setFloat64(at, e.offsetBytes, true);
     dv.setFloat64(at + 8, e.firstRow, true);
     dv.setFloat64(at + 16, e.startNs, true);
@@ -293,17 +303,21 @@ export function encodeIndexBody(prevIndexOffset: number, entries: readonly Index
   return buf;
 }
 
-export function parseIndexBody(buf: Uint8Array, codec: CodecCode, offsetBytes: number): { prevIndexOffset: number; entries: IndexEntry[] } {
+/** `formatVersion` of the file: v1 bodies have no findingsOffset (returned as -1). */
+export function parseIndexBody(buf: Uint8Array, codec: CodecCode, offsetBytes: number, formatVersion: number = FORMAT_VERSION):
+  { prevIndexOffset: number; findingsOffset: number; entries: IndexEntry[] } {
+  const head = indexBodyHeaderBytes(formatVersion);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.byteLength < INDEX_BODY_HEADER_BYTES) throw new RecordingError('index body too short', offsetBytes);
+  if (buf.byteLength < head) throw new RecordingError('index body too short', offsetBytes);
   const prevIndexOffset = dv.getFloat64(0, true);
   const count = dv.getUint32(8, true);
-  if (buf.byteLength !== INDEX_BODY_HEADER_BYTES + count * INDEX_ENTRY_BYTES) {
+  const findingsOffset = formatVersion >= 2 ? dv.getFloat64(16, true) : -1;
+  if (buf.byteLength !== head + count * INDEX_ENTRY_BYTES) {
     throw new RecordingError(`index body of ${buf.byteLength} bytes does not hold ${count} entries`, offsetBytes);
   }
   const entries: IndexEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const at = INDEX_BODY_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
+    const at = head + i * INDEX_ENTRY_BYTES;
     entries.push({
       offsetBytes: dv.getFloat64(at, true), firstRow: dv.getFloat64(at + 8, true),
       startNs: dv.getFloat64(at + 16, true), endNs: dv.getFloat64(at + 24, true),
@@ -312,7 +326,41 @@ export function parseIndexBody(buf: Uint8Array, codec: CodecCode, offsetBytes: n
       stringsBytes: dv.getUint32(at + 48, true), stringsCrc: dv.getUint32(at + 52, true), codec,
     });
   }
-  return { prevIndexOffset, entries };
+  return { prevIndexOffset, findingsOffset, entries };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings body (v2; compressed with the file's codec): UTF-8 JSON of StoredFindings. The chunk
+// header's firstRow is the row count the findings cover (= `rows`), rowCount 0, no strings.
+
+/** What the checkers found over rows [0, rows) of the recording, as the writer ran them. */
+export interface StoredFindings {
+  /** Rows covered: recording rows 0 … rows-1 (every data chunk written before this findings chunk). */
+  rows: number;
+  /** Rules run, and their settings (every setting, defaults filled in). */
+  rules: string[];
+  settings: Record<string, unknown>;
+  findings: Finding[];
+  unknowns: Unknown[];
+}
+
+export function encodeFindingsBody(f: StoredFindings): Uint8Array {
+  return encoder.encode(JSON.stringify(f));
+}
+
+export function parseFindingsBody(buf: Uint8Array, offsetBytes: number): StoredFindings {
+  let v: unknown;
+  try {
+    v = JSON.parse(decoder.decode(buf));
+  } catch (e) {
+    throw new RecordingError(`findings chunk is not JSON: ${(e as Error).message}`, offsetBytes);
+  }
+  const o = v as Partial<StoredFindings> | null;
+  if (!o || typeof o !== 'object' || typeof o.rows !== 'number' || !Array.isArray(o.rules) || !Array.isArray(o.findings)
+    || !Array.isArray(o.unknowns) || !o.settings || typeof o.settings !== 'object') {
+    throw new RecordingError('findings chunk lacks rows, rules, settings, findings or unknowns', offsetBytes);
+  }
+  return o as StoredFindings;
 }
 
 // ---------------------------------------------------------------------------------------------

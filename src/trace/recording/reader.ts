@@ -23,8 +23,17 @@ import { crc32 } from './crc32.ts';
 import {
   CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, RecordingError, TRAILER_BYTES,
   decodeStrings, entryOfHeader, isTrailerMagic, parseChunkHeader, parseFileHeader, parseFileHeaderFixed,
-  parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate,
+  parseFindingsBody, parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate, type StoredFindings,
 } from './format.ts';
+
+/**
+ * The checkers' findings the writer stored (format 2): `stored` with what they cover, or why there
+ * are none — `absent` (a format-1 file, or a writer that ran no checkers), `missing` (the writer
+ * was killed before it wrote any, or what it wrote is damaged): then recompute from the rows.
+ */
+export type StoredFindingsResult =
+  | { status: 'stored'; offsetBytes: number; stored: StoredFindings }
+  | { status: 'absent' | 'missing'; reason: string };
 
 const HEAD_READ_BYTES = 4096;
 
@@ -59,6 +68,8 @@ export class RecordingReader {
   damage: Damage | null = null;
   /** Chunks whose strings are in `strings` (a prefix of `chunks`). */
   private stringsThrough = 0;
+  /** Offsets of the findings chunks found (format 2), in file order. */
+  private findingsOffsets: number[] = [];
 
   private constructor(readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate) {}
 
@@ -103,6 +114,7 @@ export class RecordingReader {
     const trailer = parseTrailer(await this.readAt(size - TRAILER_BYTES, TRAILER_BYTES));
     if (!trailer) return false;
     const groups: IndexEntry[][] = [];
+    const findings = new Set<number>();
     let at = trailer.lastIndexOffset;
     let expectEnd = size - TRAILER_BYTES;
     while (at >= 0) {
@@ -112,9 +124,16 @@ export class RecordingReader {
       if (!h || h.type !== ChunkType.index || CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes !== expectEnd - at) return false;
       const body = buf.subarray(CHUNK_HEADER_BYTES + h.stringsBytes);
       if (crc32(body) !== h.bodyCrc) return false;
-      const { prevIndexOffset, entries } = parseIndexBody(body, Codec.stored, at);
+      const { prevIndexOffset, findingsOffset, entries } = parseIndexBody(body, Codec.stored, at, this.header.formatVersion);
       groups.push(entries);
       expectEnd = entries[0]?.offsetBytes ?? at;
+      if (findingsOffset >= 0) {
+        if (!Number.isInteger(findingsOffset) || findingsOffset >= at) return false;
+        findings.add(findingsOffset);
+        // A findings chunk is written just before an index chunk: when it follows the previous
+        // index chunk directly (no data chunk between), that index chunk ends where it starts.
+        if (findingsOffset > prevIndexOffset) expectEnd = Math.min(expectEnd, findingsOffset);
+      }
       at = prevIndexOffset;
     }
     // Entries carry no codec; every data chunk of a file uses the writer's codec, read it once.
@@ -136,6 +155,7 @@ export class RecordingReader {
       for (const e of chunks) e.codec = h.codec;
     }
     this.chunks = chunks;
+    this.findingsOffsets = [...findings].sort((a, b) => a - b);
     this.indexed = true;
     return true;
   }
@@ -180,11 +200,44 @@ export class RecordingReader {
       } else if (h.type === ChunkType.index) {
         const body = await this.readAt(at + CHUNK_HEADER_BYTES + h.stringsBytes, h.bodyBytes);
         if (crc32(body) !== h.bodyCrc) this.noteDamage(at, `index chunk ${h.seq}: checksum mismatch (skipped; the data chunks are intact)`);
+      } else if (h.type === ChunkType.findings && this.header.formatVersion >= 2) {
+        this.findingsOffsets.push(at); // its body is checked when read (storedFindings)
       } else {
         this.noteDamage(at, `chunk ${h.seq}: unknown type ${h.type} (skipped)`);
       }
       at = end;
     }
+  }
+
+  /**
+   * The last stored findings that check out (checksums, JSON, rows within the data chunks found);
+   * a damaged findings chunk falls back to the one before it.
+   */
+  async storedFindings(): Promise<StoredFindingsResult> {
+    if (this.header.formatVersion < 2) {
+      return { status: 'absent', reason: `recording format ${this.header.formatVersion} predates stored findings` };
+    }
+    let problem = '';
+    for (let i = this.findingsOffsets.length - 1; i >= 0; i--) {
+      const at = this.findingsOffsets[i]!;
+      try {
+        const head = await this.readAt(at, CHUNK_HEADER_BYTES);
+        const h = parseChunkHeader(head, at);
+        if (!h || h.type !== ChunkType.findings) throw new RecordingError('not a findings chunk header', at);
+        const raw = await this.readAt(at + CHUNK_HEADER_BYTES + h.stringsBytes, h.bodyBytes);
+        if (raw.byteLength !== h.bodyBytes || crc32(raw) !== h.bodyCrc) throw new RecordingError('findings chunk checksum mismatch', at);
+        const stored = parseFindingsBody(await this.part(raw, h.codec), at);
+        if (stored.rows !== h.firstRow || stored.rows > this.totalRows) {
+          throw new RecordingError(`findings cover ${stored.rows} rows, the recording holds ${this.totalRows}`, at);
+        }
+        return { status: 'stored', offsetBytes: at, stored };
+      } catch (err) {
+        problem ||= err instanceof RecordingError ? err.message : `findings chunk at byte ${at}: ${(err as Error).message}`;
+      }
+    }
+    if (problem) return { status: 'missing', reason: `stored findings damaged: ${problem}` };
+    if (this.indexed) return { status: 'absent', reason: 'the writer stored no findings (it ran no checkers)' };
+    return { status: 'missing', reason: 'no complete findings chunk: the writer did not close the file and wrote none before it stopped' };
   }
 
   /** Index of the first chunk whose rows may have tsNs >= `tsNs` (chunks.length if none). */
