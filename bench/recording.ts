@@ -56,6 +56,18 @@ export async function recordingFigures(events: TraceEvent[], bigEvents: number):
     figures.push({ id: 'R1', figure: 'recording write (events → deflate chunks → file, fsync)', value: bytes / 1e6 / bestSec, unit: 'MB/s on disk', goal: '—' });
     figures.push({ id: 'R1e', figure: 'recording write rate', value: events.length / bestSec, unit: 'events/s', goal: '≥ live rate' });
     figures.push({ id: 'R2', figure: 'recording size on disk', value: bytes / events.length, unit: 'B/event', goal: '—' });
+    // R1c: the same with the checkers on, as live sessions and `record` run them (findings chunks).
+    let bestChecksSec = Infinity;
+    for (let run = 0; run < 3; run++) {
+      const path = join(dir, `c${run}.fscope`);
+      const t0 = performance.now();
+      const rec = new Recorder(path, { checks: {} });
+      rec.appendEvents(events);
+      rec.close();
+      bestChecksSec = Math.min(bestChecksSec, (performance.now() - t0) / 1000);
+    }
+    figures.push({ id: 'R1c', figure: 'recording write rate with the checkers (findings chunks)', value: events.length / bestChecksSec, unit: 'events/s', goal: '≥ live rate' });
+    figures.push({ id: 'R1cr', figure: 'recording time with checkers / without (R1c vs R1e)', value: bestChecksSec / bestSec, unit: '×', goal: '—' });
 
     // R3: a big recording from repeated, time-shifted copies of the run.
     const base = new TraceStore();

@@ -87,7 +87,7 @@ describe('findings stored in a live session\'s recording', () => {
     if (stored.status !== 'stored') return;
     const s = stored.stored;
     expect(s.rows).toBe(store.length);
-    expect(s.rules).toEqual(['alias-race', 'mapping-invalid', 'unpaired', 'unwritten-cost', 'uncached', 'stale-mapping']);
+    expect(s.rules).toEqual(['alias-race', 'mapping-invalid', 'unpaired', 'unwritten-cost', 'uncached', 'stale-mapping', 'lock', 'cache']);
     expect(s.settings).toEqual(json(DEFAULT_SETTINGS));
     const again = runChecks(store);
     expect(s.findings).toEqual(json(again.findings));
