@@ -293,8 +293,8 @@ class LockChecker implements Checker {
       `(median of those ${fmtNs(p50)}, longest ${fmtNs(w.waitNs)}: ${w.task} waiting for it ${w.mode === 'W' ? 'exclusive' : 'shared'}` +
       `${holder ? `, held by ${holder.task} (${holder.mode === 'W' ? 'exclusive' : 'shared'}) until it let go` : ', the holder is not in the trace'}` +
       `${w.ret !== 0 ? `; that wait was interrupted, ret ${w.ret}` : ''}). ` +
-      'Each fuse inode has its own i_rwsem and invalidate_lock: writes and truncates take i_rwsem exclusive, reads shared, and a direct ' +
-      'write keeps it across its IOMAP_BEGIN and IOEND upcalls, so server latency lengthens every other task\'s wait (docs/domain.md §6); ' +
+      'Every inode has its own i_rwsem (and invalidate_lock): writes and truncates take i_rwsem exclusive, reads shared; on a fuse-iomap ' +
+      'inode a direct write keeps it across its IOMAP_BEGIN and IOEND upcalls, so server latency lengthens every other task\'s wait (docs/domain.md §6); ' +
       'a real kernel traces only waits that went to sleep (lock:contention_begin/end, §4.6).' +
       (warn ? ` A wait of ${fmtNs(w.waitNs)} reaches the ${fmtNs(this.s.warnWaitNs)} warning setting: a task stalled that long is a visible hang.` : '');
     return {
@@ -333,7 +333,7 @@ class LockChecker implements Checker {
   }
 
   private orderFinding(g: OrderGroup, [a, b]: [Edge, Edge]): Finding {
-    const inode = `${g.nodeId !== 0 ? `nodeid ${g.nodeId}` : 'nodeid unknown'} (${g.ino !== 0 ? `ino ${g.ino}` : 'ino unknown'})`;
+    const inode = g.nodeId !== 0 ? `nodeid ${g.nodeId} (${g.ino !== 0 ? `ino ${g.ino}` : 'ino unknown'})` : `ino ${g.ino} (no fuse nodeid in the trace)`;
     const edgeText = (e: Edge) => `${e.task} held ${e.first.lock} (${e.first.mode}) and then took ${e.first.lock === 'i_rwsem' ? 'invalidate_lock' : 'i_rwsem'} (${e.secondMode})`;
     const explanation = `lock: ${inode}'s i_rwsem and invalidate_lock were taken in opposite orders by different tasks: ${edgeText(a)}; ` +
       `${edgeText(b)}. ${g.forwardCount} acquisition${g.forwardCount === 1 ? '' : 's'} took i_rwsem first and ${g.reverseCount} took invalidate_lock first. ` +
@@ -375,8 +375,10 @@ function sameInode(a: LockId, b: LockId): boolean {
 }
 
 function lockText(l: LockId): string {
-  const whose = l.nodeId !== 0 ? `nodeid ${l.nodeId}` : 'nodeid unknown';
-  return `${l.lock} of ${whose} (${l.ino !== 0 ? `ino ${l.ino}` : 'ino unknown'})${l.addr ? ` at 0x${l.addr}` : ''}`;
+  // No nodeid but an ino: a kernel filesystem's inode (or a fuse one the trace could not name a nodeid for).
+  const whose = l.nodeId !== 0 ? `nodeid ${l.nodeId} (${l.ino !== 0 ? `ino ${l.ino}` : 'ino unknown'})`
+    : l.ino !== 0 ? `ino ${l.ino} (no fuse nodeid in the trace)` : 'an inode the trace does not name';
+  return `${l.lock} of ${whose}${l.addr ? ` at 0x${l.addr}` : ''}`;
 }
 
 function idFigures(l: LockId): Finding['figures'] {
