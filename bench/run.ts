@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { TraceStore } from '../src/trace/store.ts';
 import { applyBatch, decodeBatch, encodeBatch } from '../src/trace/wire.ts';
 import { SpanIndex } from '../src/trace/spans.ts';
+import { CheckRunner, RULES, runChecks } from '../src/trace/checks/index.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../server/sources/sim.ts';
 import { SCENARIOS } from '../server/sim/index.ts';
@@ -102,6 +103,23 @@ if (want('store')) {
     return store.length;
   });
   figures.push({ id: 'S2', figure: 'span pairing (incremental index)', value: pairRate, unit: 'events/s', goal: '—' });
+  // Checkers (src/trace/checks): every rule over the whole store, and as a live session feeds them
+  // (4,096-row batches, each its own store; findings read after every 16th batch, as a panel does).
+  const checkRate = best(3, () => { runChecks(store); return store.length; });
+  figures.push({ id: 'K1', figure: `checks, all ${RULES.length} rules over one store`, value: checkRate, unit: 'events/s', goal: '—' });
+  const liveCheckRate = best(3, () => {
+    const runner = new CheckRunner();
+    const strings = new TraceStore().strings;
+    for (let from = 0, n = 0; from < events.length; from += 4_096, n++) {
+      const batch = new TraceStore(0n, strings);
+      batch.appendAll(events.slice(from, from + 4_096));
+      runner.feed(batch, 0, batch.length, from);
+      if (n % 16 === 15) runner.findings();
+    }
+    return events.length;
+  });
+  figures.push({ id: 'K2', figure: 'checks as a live session feeds them (store append included)', value: liveCheckRate, unit: 'events/s', goal: '—' });
+  figures.push({ id: 'K1r', figure: 'checks time / span pairing time (same store)', value: pairRate / checkRate, unit: '×', goal: '—' });
 
   // Wire codec: encode 16k-row frames, decode and apply into a client store.
   const encRate = best(3, () => {

@@ -40,9 +40,8 @@ class AliasRaceChecker implements Checker {
   private readonly overlaps = new Map<string, Overlap>();
   private readonly iomapRow = new Map<NodeId, number>();
   private readonly cacheRow = new Map<NodeId, number>();
-  private processed = 0;
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const nodeIdCol = store.nodeIdCol();
@@ -59,49 +58,49 @@ class AliasRaceChecker implements Checker {
           const nodeId = nodeIdCol[row]!;
           if (nodeId === 0 || lock[row] !== I_RWSEM || mode[row] !== MODE_W) break;
           if (k === K.lock_acquire) {
-            const act: Activity = { nodeId, what: 'hold', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
-            this.start(store, act, row);
+            const act: Activity = { nodeId, what: 'hold', startRow: rowBase + row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
+            this.start(store, act, row, rowBase);
             this.holds.set(nodeId, act);
           } else {
             const act = this.holds.get(nodeId);
-            if (act) { this.end(act, row, ts[row]!); this.holds.delete(nodeId); }
+            if (act) { this.end(act, rowBase + row, ts[row]!); this.holds.delete(nodeId); }
           }
           break;
         }
         case K.fuse_send: {
           const nodeId = nodeIdCol[row]!;
           if (nodeId === 0 || opcode[row] !== Opcode.WRITE) break;
-          const act: Activity = { nodeId, what: 'write', startRow: row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
-          this.start(store, act, row);
+          const act: Activity = { nodeId, what: 'write', startRow: rowBase + row, startNs: ts[row]!, endRow: -1, endNs: NaN, later: null };
+          this.start(store, act, row, rowBase);
           this.writes.set(unique[row]!, act);
           break;
         }
         case K.fuse_reply: {
           if (opcode[row] !== Opcode.WRITE) break;
           const act = this.writes.get(unique[row]!);
-          if (act) { this.end(act, row, ts[row]!); this.writes.delete(unique[row]!); }
+          if (act) { this.end(act, rowBase + row, ts[row]!); this.writes.delete(unique[row]!); }
           break;
         }
         case K.inode_iomap: {
           const nodeId = nodeIdCol[row]!;
-          if ((inodeFlags[row]! & InodeState.IOMAP) !== 0 && !this.iomapRow.has(nodeId)) this.iomapRow.set(nodeId, row);
-          if ((inodeFlags[row]! & InodeState.IOMAP_CACHE) !== 0 && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, row);
+          if ((inodeFlags[row]! & InodeState.IOMAP) !== 0 && !this.iomapRow.has(nodeId)) this.iomapRow.set(nodeId, rowBase + row);
+          if ((inodeFlags[row]! & InodeState.IOMAP_CACHE) !== 0 && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
           break;
         }
         case K.cache_upsert: case K.cache_lookup: {
           const nodeId = nodeIdCol[row]!;
-          if (nodeId !== 0 && !(k === K.cache_upsert && rejected[row]) && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, row);
+          if (nodeId !== 0 && !(k === K.cache_upsert && rejected[row]) && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
           break;
         }
         default: break;
       }
     }
-    this.processed = to;
+    this.aliases.feed(store, this.aliases.processedRows - rowBase, to, rowBase);
   }
 
-  /** A new activity at `row`: does an activity through another nodeid of the same inode overlap it? */
-  private start(store: TraceStore, act: Activity, row: number): void {
-    this.aliases.update(store, row + 1);
+  /** A new activity at store row `row`: does an activity through another nodeid of the same inode overlap it? */
+  private start(store: TraceStore, act: Activity, row: number, rowBase: number): void {
+    this.aliases.feed(store, this.aliases.processedRows - rowBase, row + 1, rowBase);
     const groups = this.aliases.inodes;
     if (!groups.has(act.nodeId)) return;
     const root = groups.find(act.nodeId);
@@ -130,14 +129,13 @@ class AliasRaceChecker implements Checker {
     act.later = null;
   }
 
-  findings(store: TraceStore): Finding[] {
-    this.aliases.update(store, this.processed);
+  findings(): Finding[] {
     const out: Finding[] = [];
-    for (const g of this.aliases.groups()) out.push(this.finding(g, store));
+    for (const g of this.aliases.groups()) out.push(this.finding(g));
     return out;
   }
 
-  private finding(g: AliasGroup, store: TraceStore): Finding {
+  private finding(g: AliasGroup): Finding {
     const groups = this.aliases.inodes;
     const members = new Set(g.nodeIds);
     const nodeIds = [...g.nodeIds].sort((a, b) => a - b);
@@ -180,12 +178,13 @@ class AliasRaceChecker implements Checker {
       };
     }
     // Only the aliasing: from when the trace first named the group's second nodeid.
-    const firstRows = nodeIds.map((n) => this.aliases.nodes.get(n)?.firstRow ?? -1).filter((r) => r >= 0).sort((x, y) => x - y);
-    const at = firstRows[1] ?? firstRows[0] ?? 0;
+    const firsts = nodeIds.map((n) => this.aliases.nodes.get(n)).filter((n) => n !== undefined).sort((x, y) => x.firstRow - y.firstRow);
+    const firstRows = firsts.map((n) => n.firstRow);
+    const at = firsts[1] ?? firsts[0];
     const explanation = `alias-race: ${who}. ${model} No exclusive i_rwsem holds or FUSE_WRITE requests through different ` +
       `nodeids overlapped in this trace, so no race was seen, but nothing in the kernel prevents one.${enabled}`;
     return {
-      rule: this.rule, severity: 'warning', explanation, tsNs: store.length > at ? store.tsNs[at]! : 0, durNs: 0,
+      rule: this.rule, severity: 'warning', explanation, tsNs: at?.firstTsNs ?? 0, durNs: 0,
       evidence: rowSet([...firstRows, ...stateRows]), figures: { ...figures, overlapEndKnown: null },
     };
   }

@@ -452,12 +452,35 @@ describe('the runner', () => {
         r.update(s);
         i += n;
       }
-      return key(r.findings(s));
+      return key(r.findings());
     };
     expect(byRows(() => 1)).toBe(whole);
     let seed = 7;
     const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return 1 + (seed % 5); };
     for (let t = 0; t < 20; t++) expect(byRows(rnd)).toBe(whole);
+  });
+
+  it('same findings, with stream row numbers, when each batch is its own store (a live session\'s batches)', () => {
+    const whole = key(check(mixed).findings);
+    const bySeparateStores = (n: number) => {
+      const strings = new TraceStore().strings;
+      const r = new CheckRunner();
+      for (let i = 0; i < mixed.length; i += n) {
+        const batch = new TraceStore(0n, strings);
+        batch.appendAll(mixed.slice(i, i + n));
+        r.feed(batch, 0, batch.length, i);
+      }
+      return key(r.findings());
+    };
+    for (const n of [1, 2, 3, 7, mixed.length]) expect(bySeparateStores(n)).toBe(whole);
+  });
+
+  it('refuses rows fed out of order instead of mixing up row numbers', () => {
+    const s = new TraceStore();
+    s.appendAll(mixed.slice(0, 4));
+    const r = new CheckRunner();
+    r.feed(s, 0, 2);
+    expect(() => r.feed(s, 3, 4)).toThrow(/fed stream rows from 3, expected 2/);
   });
 
   it('--rule picks rules; atLeast filters by severity', () => {

@@ -1,5 +1,6 @@
-// The rule registry and the runner. `CheckRunner.update(store)` feeds each checker the rows
-// appended since the last call (as derive/* indexes are fed); `runChecks` runs them over a whole trace.
+// The rule registry and the runner. `CheckRunner.feed` hands each checker the next rows of the
+// stream, from whichever store holds them; `update(store)` feeds the rows appended to a growing
+// store since the last call (as derive/* indexes are fed); `runChecks` runs them over a whole trace.
 import type { TraceStore } from '../store.ts';
 import { aliasRaceRule } from './alias-race.ts';
 import { mappingInvalidRule } from './mapping-invalid.ts';
@@ -45,6 +46,7 @@ function byTime(a: Finding, b: Finding): number {
 
 export class CheckRunner {
   readonly checkers: Checker[];
+  /** Stream rows fed so far. */
   processedRows = 0;
 
   constructor(opts: CheckOptions = {}) {
@@ -53,21 +55,27 @@ export class CheckRunner {
     this.checkers = RULES.filter((r) => wanted.includes(r.id)).map((r) => r.create(settings));
   }
 
-  /** Feeds the rows appended since the last call. */
-  update(store: TraceStore): void {
-    const from = this.processedRows;
-    const to = store.length;
-    if (to <= from) return;
-    for (const c of this.checkers) c.onRows(store, from, to);
-    this.processedRows = to;
+  /** Feeds rows [fromRow, toRow) of `store`, which are stream rows rowBase + fromRow … (the next ones: no gap, no repeat). */
+  feed(store: TraceStore, fromRow: number, toRow: number, rowBase = 0): void {
+    if (toRow <= fromRow) return;
+    if (rowBase + fromRow !== this.processedRows) {
+      throw new Error(`checks: fed stream rows from ${rowBase + fromRow}, expected ${this.processedRows} (rows must come in order, each once)`);
+    }
+    for (const c of this.checkers) c.onRows(store, fromRow, toRow, rowBase);
+    this.processedRows = rowBase + toRow;
   }
 
-  findings(store: TraceStore): Finding[] {
-    return this.checkers.flatMap((c) => c.findings(store)).sort(byTime);
+  /** Feeds the rows of `store` not fed yet; store row 0 is stream row `rowBase` (a live page's evicted rows). */
+  update(store: TraceStore, rowBase = 0): void {
+    this.feed(store, this.processedRows - rowBase, store.length, rowBase);
   }
 
-  unknowns(store: TraceStore): Unknown[] {
-    return this.checkers.flatMap((c) => c.unknowns?.(store) ?? []);
+  findings(): Finding[] {
+    return this.checkers.flatMap((c) => c.findings()).sort(byTime);
+  }
+
+  unknowns(): Unknown[] {
+    return this.checkers.flatMap((c) => c.unknowns?.() ?? []);
   }
 }
 
@@ -80,7 +88,7 @@ export interface CheckResult {
 export function runChecks(store: TraceStore, opts: CheckOptions = {}): CheckResult {
   const runner = new CheckRunner(opts);
   runner.update(store);
-  return { findings: runner.findings(store), unknowns: runner.unknowns(store) };
+  return { findings: runner.findings(), unknowns: runner.unknowns() };
 }
 
 /** Findings at or above `level`. */

@@ -53,15 +53,15 @@ export function mappingProblem(
 class MappingInvalidChecker implements Checker {
   readonly rule = 'mapping-invalid' as const;
   private readonly bad: Bad[] = [];
-  /** Per task: its current iomap_begin row, and the reply map rows seen since. */
-  private readonly beginRow = new Map<number, number>();
+  /** Per task: its current iomap_begin (stream row, nodeid, pos), and the reply map rows seen since. */
+  private readonly begin = new Map<number, { row: number; nodeId: number; posBytes: number }>();
   private readonly replyRows = new Map<number, number[]>();
   /** Per task: the finding its current reply already made (a bad_data joins it). */
   private readonly open = new Map<number, Bad>();
 
   constructor(private readonly blockBytes: number) {}
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');
@@ -81,7 +81,8 @@ class MappingInvalidChecker implements Checker {
       if (k === K.iomap_begin) {
         if (nodeId[row] === 0) continue;
         const t = task[row]!;
-        this.beginRow.set(t, row);
+        const b = this.begin.get(t);
+        if (b) { b.row = rowBase + row; b.nodeId = nodeId[row]!; b.posBytes = pos[row]!; } else this.begin.set(t, { row: rowBase + row, nodeId: nodeId[row]!, posBytes: pos[row]! });
         const rows = this.replyRows.get(t);
         if (rows) rows.length = 0; // reused per task: no array per step
         this.open.delete(t);
@@ -89,27 +90,27 @@ class MappingInvalidChecker implements Checker {
         // Only a fuse inode's mapping from a server's reply (a kernel filesystem's, nodeid 0, is not a reply).
         if (nodeId[row] === 0 || source[row] !== SOURCE_REPLY) continue;
         const t = task[row]!;
-        const b = this.beginRow.get(t);
-        const sameNode = b !== undefined && nodeId[b] === nodeId[row];
+        const b = this.begin.get(t);
+        const sameNode = b !== undefined && b.nodeId === nodeId[row];
         const rows = this.replyRows.get(t);
-        if (rows) rows.push(row); else this.replyRows.set(t, [row]);
+        if (rows) rows.push(rowBase + row); else this.replyRows.set(t, [rowBase + row]);
         const why = mappingProblem(slot[row] === SLOT_READ, type[row]!, flags[row]!, off[row]!, len[row]!, addrHi[row]!, addrLo[row]!, dev[row]!,
-          sameNode ? pos[b]! : null, this.blockBytes);
+          sameNode ? b.posBytes : null, this.blockBytes);
         if (why === null) continue;
         const open = this.open.get(t);
-        if (open) { open.mapRows.push(row); open.reasons.push(why); continue; }
-        const f: Bad = { beginRow: sameNode ? b : -1, mapRows: [row], badDataRow: -1, reasons: [why], kernelMessage: null, tsNs: ts[row]! };
+        if (open) { open.mapRows.push(rowBase + row); open.reasons.push(why); continue; }
+        const f: Bad = { beginRow: sameNode ? b.row : -1, mapRows: [rowBase + row], badDataRow: -1, reasons: [why], kernelMessage: null, tsNs: ts[row]! };
         this.bad.push(f);
         this.open.set(t, f);
       } else if (k === K.iomap_bad_data) {
         const t = task[row]!;
         const message = store.strings.get(store.col('message')[row]!) ?? '';
         const open = this.open.get(t);
-        if (open && open.badDataRow < 0) { open.badDataRow = row; open.kernelMessage = message; continue; }
-        const b = this.beginRow.get(t);
-        const sameNode = b !== undefined && nodeId[b] === nodeId[row];
+        if (open && open.badDataRow < 0) { open.badDataRow = rowBase + row; open.kernelMessage = message; continue; }
+        const b = this.begin.get(t);
+        const sameNode = b !== undefined && b.nodeId === nodeId[row];
         this.bad.push({
-          beginRow: sameNode ? b : -1, mapRows: sameNode ? [...(this.replyRows.get(t) ?? [])] : [], badDataRow: row,
+          beginRow: sameNode ? b.row : -1, mapRows: sameNode ? [...(this.replyRows.get(t) ?? [])] : [], badDataRow: rowBase + row,
           reasons: [], kernelMessage: message, tsNs: ts[row]!,
         });
       }

@@ -12,8 +12,9 @@ import { fmtNs, rowSet } from './text.ts';
 const K = KIND_CODE;
 const SOURCE_CACHE = ENUMS.source.indexOf('cache');
 
-interface Step { beginRow: number; nodeId: number; writeish: boolean; mapRow: number; mapLo: number; mapHi: number; invalRow: number; staleRow: number }
-interface Hit { beginRow: number; mapRow: number; invalRow: number; endRow: number; nodeId: number; validationSeen: boolean }
+// Rows are stream rows; the times and tasks later rows need are copied (the store may be gone).
+interface Step { task: number; beginRow: number; nodeId: number; writeish: boolean; mapRow: number; mapNs: number; mapLo: number; mapHi: number; invalRow: number; invalNs: number; staleRow: number }
+interface Hit { beginRow: number; mapRow: number; mapNs: number; invalRow: number; invalNs: number; endRow: number; endNs: number; nodeId: number; validationSeen: boolean }
 
 class StaleMappingChecker implements Checker {
   readonly rule = 'stale-mapping' as const;
@@ -23,7 +24,8 @@ class StaleMappingChecker implements Checker {
   private readonly hits: Hit[] = [];
   private validationSeen = false;
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
+    const ts = store.tsNs;
     const kinds = store.kinds;
     const task = store.col('task');
     const nodeId = store.col('nodeId');
@@ -40,11 +42,11 @@ class StaleMappingChecker implements Checker {
         const n = nodeId[row]!;
         if (n === 0) continue;
         this.close(task[row]!);
-        this.steps.set(task[row]!, { beginRow: row, nodeId: n, writeish: isWriteish(opflags[row]!), mapRow: -1, mapLo: 0, mapHi: 0, invalRow: -1, staleRow: -1 });
+        this.steps.set(task[row]!, { task: task[row]!, beginRow: rowBase + row, nodeId: n, writeish: isWriteish(opflags[row]!), mapRow: -1, mapNs: 0, mapLo: 0, mapHi: 0, invalRow: -1, invalNs: 0, staleRow: -1 });
       } else if (k === K.iomap_map) {
         const s = this.steps.get(task[row]!);
         if (!s || !s.writeish || s.nodeId !== nodeId[row] || source[row] !== SOURCE_CACHE || cookie[row] === 0 || s.mapRow >= 0) continue;
-        s.mapRow = row; s.mapLo = mapOff[row]!; s.mapHi = mapOff[row]! + mapLen[row]!;
+        s.mapRow = rowBase + row; s.mapNs = ts[row]!; s.mapLo = mapOff[row]!; s.mapHi = mapOff[row]! + mapLen[row]!;
         let set = this.openByNode.get(s.nodeId);
         if (!set) { set = new Set(); this.openByNode.set(s.nodeId, set); }
         set.add(s);
@@ -52,19 +54,19 @@ class StaleMappingChecker implements Checker {
         const set = this.openByNode.get(nodeId[row]!);
         if (!set) continue;
         const lo = pos[row]!, hi = lo + len[row]!;
-        for (const s of set) if (s.invalRow < 0 && lo < s.mapHi && s.mapLo < hi && task[s.beginRow] !== task[row]) s.invalRow = row;
+        for (const s of set) if (s.invalRow < 0 && lo < s.mapHi && s.mapLo < hi && s.task !== task[row]) { s.invalRow = rowBase + row; s.invalNs = ts[row]!; }
       } else if (k === K.cache_stale) {
         this.validationSeen = true;
         const s = this.steps.get(task[row]!);
-        if (s && s.nodeId === nodeId[row]) s.staleRow = row;
+        if (s && s.nodeId === nodeId[row]) s.staleRow = rowBase + row;
       } else if (k === K.iomap_iter_end) {
         const s = this.steps.get(task[row]!);
-        if (s && s.nodeId === nodeId[row]) this.close(task[row]!, row);
+        if (s && s.nodeId === nodeId[row]) this.close(task[row]!, rowBase + row, ts[row]!);
       }
     }
   }
 
-  private close(t: number, endRow = -1): void {
+  private close(t: number, endRow = -1, endNs = 0): void {
     const s = this.steps.get(t);
     if (!s) return;
     this.steps.delete(t);
@@ -72,23 +74,22 @@ class StaleMappingChecker implements Checker {
     this.openByNode.get(s.nodeId)?.delete(s);
     // A step cut by a new begin without its end is not judged: its end is not in the trace.
     if (endRow >= 0 && s.invalRow >= 0 && s.staleRow < 0) {
-      this.hits.push({ beginRow: s.beginRow, mapRow: s.mapRow, invalRow: s.invalRow, endRow, nodeId: s.nodeId, validationSeen: this.validationSeen });
+      this.hits.push({ beginRow: s.beginRow, mapRow: s.mapRow, mapNs: s.mapNs, invalRow: s.invalRow, invalNs: s.invalNs, endRow, endNs, nodeId: s.nodeId, validationSeen: this.validationSeen });
     }
   }
 
-  findings(store: TraceStore): Finding[] {
-    const ts = store.tsNs;
+  findings(): Finding[] {
     return this.hits.map((h) => ({
       rule: this.rule, severity: h.validationSeen ? 'info' as const : 'warning' as const,
       explanation: `stale-mapping: a write-ish iomap step on nodeid ${h.nodeId} took a mapping from the kernel's cache, and ` +
-        `${fmtNs(ts[h.invalRow]! - ts[h.mapRow]!)} later, while the step was still running, another task invalidated the cached range; ` +
+        `${fmtNs(h.invalNs - h.mapNs)} later, while the step was still running, another task invalidated the cached range; ` +
         'the step went on to its end with no failed revalidation (fuse_iomap_invalid) on its task. The validity cookie exists for this: ' +
         'writeback and ioend completion change mappings without i_rwsem, and a writer that keeps a stale UNWRITTEN mapping zeroes ' +
         'folios that now hold data (docs/domain.md §2.6). ' +
         (h.validationSeen
           ? 'This trace has shown failed revalidations before, so cookie validation is on and the step may have finished the range before the invalidation: info.'
           : 'The trace has shown no failed revalidation so far: cookie validation may be off (RFC v1 has none), so the step may have used a stale mapping.'),
-      tsNs: ts[h.invalRow]!, durNs: ts[h.endRow]! - ts[h.invalRow]!,
+      tsNs: h.invalNs, durNs: h.endNs - h.invalNs,
       evidence: rowSet([h.beginRow, h.mapRow, h.invalRow, h.endRow]),
       figures: { nodeId: h.nodeId, validationSeen: h.validationSeen },
     }));

@@ -1,6 +1,9 @@
-// What a checker is and what it reports. A checker is a state machine over store rows: the runner
-// hands it every new row range in order (live batches, a recording's chunks, a whole import), and
-// its findings after N rows depend only on those N rows, never on how they were batched.
+// What a checker is and what it reports. A checker is a state machine over a stream of rows: the
+// runner hands it every new row range in order (live batches, a recording's chunks, a whole import),
+// and its findings after N rows depend only on those N rows, never on how they were batched. The
+// ranges may come from different stores (the server hands out one small store per live batch; a
+// live page evicts its oldest rows), so a checker copies what it needs while it sees a row and
+// names rows by their stream number: store row r of a range fed with `rowBase` is stream row rowBase + r.
 import type { TraceStore } from '../store.ts';
 
 export type FindingSeverity = 'info' | 'warning' | 'error';
@@ -21,7 +24,7 @@ export interface Finding {
   tsNs: number;
   /** 0 when the finding is about an instant, or when its end is not in the trace (then a figure says so). */
   durNs: number;
-  /** Store row indices of the events that show it, ascending. */
+  /** Stream row numbers of the events that show it, ascending (for a whole trace: its store rows). */
   evidence: number[];
   /** Rule-specific figures (docs/checks.md lists them per rule). */
   figures: Record<string, FigureValue>;
@@ -36,12 +39,15 @@ export interface Unknown {
 
 export interface Checker {
   readonly rule: RuleId;
-  /** Rows [fromRow, toRow) of `store`, appended since the last call; toRow ≤ store.length. */
-  onRows(store: TraceStore, fromRow: number, toRow: number): void;
+  /**
+   * Rows [fromRow, toRow) of `store`, the next rows of the stream; store row r is stream row
+   * rowBase + r. The checker reads no other row of `store`, now or later, and does not keep it.
+   */
+  onRows(store: TraceStore, fromRow: number, toRow: number, rowBase: number): void;
   /** The findings of the rows seen so far (a fresh array; the checker may still revise them as rows come). */
-  findings(store: TraceStore): Finding[];
+  findings(): Finding[];
   /** What the rows seen so far leave undecided (e.g. requests still open at the end of the trace). */
-  unknowns?(store: TraceStore): Unknown[];
+  unknowns?(): Unknown[];
 }
 
 /** Thresholds, each with a documented default (docs/checks.md). */

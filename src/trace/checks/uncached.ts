@@ -45,7 +45,7 @@ class UncachedChecker implements Checker {
     return p;
   }
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const nodeId = store.col('nodeId');
@@ -60,12 +60,12 @@ class UncachedChecker implements Checker {
         const n = nodeId[row]!;
         if (n === 0) continue; // a kernel filesystem's own step: no upcall to count
         const p = this.of(n);
-        if (p.steps++ === 0) { p.firstStepRow = row; p.firstNs = ts[row]!; }
+        if (p.steps++ === 0) { p.firstStepRow = rowBase + row; p.firstNs = ts[row]!; }
         p.lastNs = ts[row]!;
       } else if (k === K.fuse_send) {
         if (opcode[row] !== Opcode.IOMAP_BEGIN) continue;
         const p = this.of(nodeId[row]!);
-        if (p.upcalls++ === 0) p.firstUpcallRow = row;
+        if (p.upcalls++ === 0) p.firstUpcallRow = rowBase + row;
       } else if (k === K.iomap_iter_end) {
         const n = nodeId[row]!;
         if (n !== 0) this.of(n).ioBytes += processed[row]!;
@@ -77,7 +77,7 @@ class UncachedChecker implements Checker {
       } else if (k === K.cache_drop) {
         if (reason[row] !== DROP_OVERFLOW) continue;
         const p = this.of(nodeId[row]!);
-        if (p.overflowDrops++ === 0) p.firstDropRow = row;
+        if (p.overflowDrops++ === 0) p.firstDropRow = rowBase + row;
       }
     }
   }

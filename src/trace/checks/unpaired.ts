@@ -21,12 +21,14 @@ const IOEND_NEEDS = IoendFlag.SHARED | IoendFlag.UNWRITTEN | IoendFlag.APPEND;
 
 type What = 'no-reply' | 'late-reply' | 'iomap-end-missing' | 'ioend-missing' | 'ioend-without-write';
 
-interface Step { beginRow: number; nodeId: number; opflags: number; posBytes: number; lenBytes: number; mapRow: number; endRow: number }
+/** Rows are stream rows; what a later row needs of an earlier one is copied here (the store may be gone). */
+interface Step { beginRow: number; beginNs: number; nodeId: number; opflags: number; posBytes: number; lenBytes: number; mapRow: number; mapType: number; mapEndBytes: number; endRow: number }
+interface Open { row: number; tsNs: number; opcode: number }
 
 class UnpairedChecker implements Checker {
   readonly rule = 'unpaired' as const;
   private readonly found: { what: What; rows: number[]; tsNs: number; durNs: number; figures: Finding['figures'] }[] = [];
-  private readonly open = new Map<number, number>();
+  private readonly open = new Map<number, Open>();
   private readonly steps = new Map<number, Step>();
   private readonly writtenLo = new Map<number, number>();
   private readonly writtenHi = new Map<number, number>();
@@ -36,7 +38,7 @@ class UnpairedChecker implements Checker {
 
   constructor(private readonly timeoutNs: number) {}
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const unique = store.col('unique');
@@ -60,17 +62,17 @@ class UnpairedChecker implements Checker {
       switch (k) {
         case K.fuse_send: {
           const u = unique[row]!;
-          if (u !== 0 && !NO_REPLY.has(opcode[row]!)) this.open.set(u, row);
+          if (u !== 0 && !NO_REPLY.has(opcode[row]!)) this.open.set(u, { row: rowBase + row, tsNs: ts[row]!, opcode: opcode[row]! });
           break;
         }
         case K.fuse_reply: {
           const u = unique[row]!;
-          const sendRow = this.open.get(u);
-          if (sendRow !== undefined) {
+          const send = this.open.get(u);
+          if (send !== undefined) {
             this.open.delete(u);
-            const waitNs = ts[row]! - ts[sendRow]!;
+            const waitNs = ts[row]! - send.tsNs;
             if (waitNs > this.timeoutNs) {
-              this.found.push({ what: 'late-reply', rows: [sendRow, row], tsNs: ts[sendRow]!, durNs: waitNs, figures: { opcode: opcodeName(opcode[sendRow]!), unique: u, waitNs } });
+              this.found.push({ what: 'late-reply', rows: [send.row, rowBase + row], tsNs: send.tsNs, durNs: waitNs, figures: { opcode: opcodeName(send.opcode), unique: u, waitNs } });
             }
           }
           if (error[row] === ENOSYS) {
@@ -84,8 +86,8 @@ class UnpairedChecker implements Checker {
           if (n === 0) break;
           const t = task[row]!;
           const s = this.steps.get(t);
-          const step: Step = s ?? { beginRow: 0, nodeId: 0, opflags: 0, posBytes: 0, lenBytes: 0, mapRow: -1, endRow: -1 };
-          step.beginRow = row; step.nodeId = n; step.opflags = opflags[row]!; step.posBytes = pos[row]!; step.lenBytes = len[row]!;
+          const step: Step = s ?? { beginRow: 0, beginNs: 0, nodeId: 0, opflags: 0, posBytes: 0, lenBytes: 0, mapRow: -1, mapType: 0, mapEndBytes: 0, endRow: -1 };
+          step.beginRow = rowBase + row; step.beginNs = ts[row]!; step.nodeId = n; step.opflags = opflags[row]!; step.posBytes = pos[row]!; step.lenBytes = len[row]!;
           step.mapRow = -1; step.endRow = -1;
           if (!s) this.steps.set(t, step);
           if (isWriteish(step.opflags)) {
@@ -100,13 +102,15 @@ class UnpairedChecker implements Checker {
           const s = this.steps.get(task[row]!);
           if (!s || s.nodeId !== nodeId[row]) break;
           // The mapping iomap works on: the write slot for a write-ish op unless it is PURE_OVERWRITE (§1.5).
-          if (s.mapRow < 0 || (slot[row] === 1 && isWriteish(s.opflags) && mapType[row] !== MapType.PURE_OVERWRITE)) s.mapRow = row;
-          if (mapType[row] === MapType.INLINE) s.mapRow = row; // INLINE in either slot: never an END (§1.5)
+          // INLINE in either slot: never an END (§1.5).
+          if (s.mapRow < 0 || (slot[row] === 1 && isWriteish(s.opflags) && mapType[row] !== MapType.PURE_OVERWRITE) || mapType[row] === MapType.INLINE) {
+            s.mapRow = rowBase + row; s.mapType = mapType[row]!; s.mapEndBytes = mapOff[row]! + mapLen[row]!;
+          }
           break;
         }
         case K.iomap_end: {
           const s = this.steps.get(task[row]!);
-          if (s && s.nodeId === nodeId[row]) s.endRow = row;
+          if (s && s.nodeId === nodeId[row]) s.endRow = rowBase + row;
           break;
         }
         case K.iomap_bad_data: {
@@ -118,16 +122,14 @@ class UnpairedChecker implements Checker {
           const t = task[row]!;
           const s = this.steps.get(t);
           if (!s || s.nodeId !== nodeId[row] || s.mapRow < 0) break;
-          const m = s.mapRow;
           const writeish = isWriteish(s.opflags) && s.opflags < OpFlag.WRITEBACK;
-          if (writeish && error[row] === 0 && s.endRow < 0 && !this.noEnd && mapType[m] !== MapType.INLINE) {
+          if (writeish && error[row] === 0 && s.endRow < 0 && !this.noEnd && s.mapType !== MapType.INLINE) {
             const p = s.posBytes;
-            const mapEnd = mapOff[m]! + mapLen[m]!;
-            const count = Math.min(len[row]!, mapEnd - p);
+            const count = Math.min(len[row]!, s.mapEndBytes - p);
             const done = processed[row]!;
             if (count > 0 && done < count) {
               this.found.push({
-                what: 'iomap-end-missing', rows: [s.beginRow, m, row], tsNs: ts[s.beginRow]!, durNs: ts[row]! - ts[s.beginRow]!,
+                what: 'iomap-end-missing', rows: [s.beginRow, s.mapRow, rowBase + row], tsNs: s.beginNs, durNs: ts[row]! - s.beginNs,
                 figures: { nodeId: s.nodeId, posBytes: p, countBytes: count, writtenBytes: done },
               });
             }
@@ -143,14 +145,14 @@ class UnpairedChecker implements Checker {
           const err = error[row]!;
           const due = err !== 0 || (f & IoendFlag.SWAPOFF) !== 0 || (w > 0 && (f & IOEND_NEEDS) !== 0);
           if (due && !sent[row] && !this.noIoend) {
-            this.found.push({ what: 'ioend-missing', rows: [row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: pos[row]!, writtenBytes: w, ioendFlags: f, error: err } });
+            this.found.push({ what: 'ioend-missing', rows: [rowBase + row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: pos[row]!, writtenBytes: w, ioendFlags: f, error: err } });
           }
           if (w > 0) {
             const lo = this.writtenLo.get(n);
             const hi = this.writtenHi.get(n);
             const p = pos[row]!;
             if (lo === undefined || hi === undefined || p < lo || p + w > hi) {
-              this.found.push({ what: 'ioend-without-write', rows: [row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: p, writtenBytes: w } });
+              this.found.push({ what: 'ioend-without-write', rows: [rowBase + row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: p, writtenBytes: w } });
             }
           }
           break;
@@ -161,25 +163,24 @@ class UnpairedChecker implements Checker {
     if (to > from) this.lastNs = ts[to - 1]!;
   }
 
-  findings(store: TraceStore): Finding[] {
+  findings(): Finding[] {
     const out: Finding[] = this.found.map((f) => ({
       rule: this.rule, severity: SEVERITY[f.what], explanation: explain(f.what, f.figures, this.timeoutNs), tsNs: f.tsNs, durNs: f.durNs,
       evidence: rowSet(f.rows), figures: { kind: f.what, ...f.figures },
     }));
     // Requests still open: past the timeout while the trace went on is a finding; the rest are unknown.
-    const opcode = store.col('opcode');
-    for (const [u, row] of this.open) {
-      const waitNs = this.lastNs - store.tsNs[row]!;
+    for (const [u, send] of this.open) {
+      const waitNs = this.lastNs - send.tsNs;
       if (waitNs < this.timeoutNs) continue;
-      const figures = { kind: 'no-reply', opcode: opcodeName(opcode[row]!), unique: u, waitNs };
-      out.push({ rule: this.rule, severity: SEVERITY['no-reply'], explanation: explain('no-reply', figures, this.timeoutNs), tsNs: store.tsNs[row]!, durNs: waitNs, evidence: [row], figures });
+      const figures = { kind: 'no-reply', opcode: opcodeName(send.opcode), unique: u, waitNs };
+      out.push({ rule: this.rule, severity: SEVERITY['no-reply'], explanation: explain('no-reply', figures, this.timeoutNs), tsNs: send.tsNs, durNs: waitNs, evidence: [send.row], figures });
     }
     return out;
   }
 
-  unknowns(store: TraceStore): Unknown[] {
+  unknowns(): Unknown[] {
     let n = 0;
-    for (const row of this.open.values()) if (this.lastNs - store.tsNs[row]! < this.timeoutNs) n++;
+    for (const send of this.open.values()) if (this.lastNs - send.tsNs < this.timeoutNs) n++;
     return n > 0
       ? [{ rule: this.rule, count: n, what: `request${n === 1 ? '' : 's'} still unanswered at the end of the trace, less than ${fmtNs(this.timeoutNs)} after being sent: whether a reply came is not in the trace` }]
       : [];

@@ -35,8 +35,9 @@ interface Totals {
   firstNs: number;
   lastNs: number;
 }
-interface OpenWrite { beginRow: number; nodeId: number; fromFsOp: boolean }
-interface OpenIoend { sendRow: number; ioendRow: number; nodeId: number; unwritten: boolean | null; inside: boolean }
+// Rows are stream rows; the times and fields later rows need are copied (the store may be gone).
+interface OpenWrite { beginRow: number; beginNs: number; nodeId: number; fromFsOp: boolean }
+interface OpenIoend { sendRow: number; sendNs: number; ioendRow: number; nodeId: number; unwritten: boolean | null; inside: boolean }
 
 function totals(): Totals {
   return { writes: 0, writeNs: 0, conversions: 0, conversionNs: 0, outsideNs: 0, firstConversion: [], firstWrite: [], firstNs: Infinity, lastNs: -Infinity };
@@ -47,7 +48,7 @@ class UnwrittenCostChecker implements Checker {
   private readonly byNode = new Map<number, Totals>([[ALL, totals()]]);
   private readonly writes = new Map<number, OpenWrite>();
   /** Per task: its last fuse_iomap_ioend row that said FUSE_IOMAP_IOEND goes out, until that send. */
-  private readonly lastIoend = new Map<number, number>();
+  private readonly lastIoend = new Map<number, { row: number; nodeId: number; flags: number }>();
   private readonly ioends = new Map<number, OpenIoend>();
   private unknownFlags = 0;
   /** Whether write syscalls were seen: then the series' write tracepoints are not counted again. */
@@ -61,7 +62,7 @@ class UnwrittenCostChecker implements Checker {
     return t;
   }
 
-  onRows(store: TraceStore, from: number, to: number): void {
+  onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
     const ts = store.tsNs;
     const task = store.col('task');
@@ -78,41 +79,41 @@ class UnwrittenCostChecker implements Checker {
         const o = op[row]!;
         if (o !== OP_WRITE && o !== OP_PWRITE) continue;
         this.sawSyscalls = true;
-        this.writes.set(task[row]!, { beginRow: row, nodeId: 0, fromFsOp: false });
+        this.writes.set(task[row]!, { beginRow: rowBase + row, beginNs: ts[row]!, nodeId: 0, fromFsOp: false });
       } else if (k === K.app_op_end) {
         const w = this.writes.get(task[row]!);
         if (!w || w.fromFsOp) continue;
         this.writes.delete(task[row]!);
-        this.endWrite(w, row, ts);
+        this.endWrite(w, rowBase + row, ts[row]!);
       } else if (k === K.fs_op) {
         const n = store.strings.get(name[row]!) ?? '';
         const t = task[row]!;
         if (n.endsWith('buffered_write') || n.endsWith('direct_write')) {
           if (this.sawSyscalls) { const w = this.writes.get(t); if (w && w.nodeId === 0) w.nodeId = nodeId[row]!; continue; }
-          this.writes.set(t, { beginRow: row, nodeId: nodeId[row]!, fromFsOp: true });
+          this.writes.set(t, { beginRow: rowBase + row, beginNs: ts[row]!, nodeId: nodeId[row]!, fromFsOp: true });
         } else if (n.endsWith('buffered_write_end') || n.endsWith('direct_write_end')) {
           const w = this.writes.get(t);
           if (!w || !w.fromFsOp) continue;
           this.writes.delete(t);
-          this.endWrite(w, row, ts);
+          this.endWrite(w, rowBase + row, ts[row]!);
         }
       } else if (k === K.iomap_begin) {
         // The file a syscall writes: the nodeid of its first iomap step.
         const w = this.writes.get(task[row]!);
         if (w && w.nodeId === 0) w.nodeId = nodeId[row]!;
       } else if (k === K.iomap_ioend) {
-        if (sent[row]) this.lastIoend.set(task[row]!, row);
+        if (sent[row]) this.lastIoend.set(task[row]!, { row: rowBase + row, nodeId: nodeId[row]!, flags: ioendFlags[row]! });
       } else if (k === K.fuse_send) {
         if (opcode[row] !== Opcode.IOMAP_IOEND) continue;
         const t = task[row]!;
         const n = nodeId[row]!;
-        const ioRow = this.lastIoend.get(t);
+        const io = this.lastIoend.get(t);
         this.lastIoend.delete(t);
-        const named = ioRow !== undefined && nodeId[ioRow] === n;
+        const named = io !== undefined && io.nodeId === n;
         const w = this.writes.get(t);
         this.ioends.set(unique[row]!, {
-          sendRow: row, ioendRow: named ? ioRow : -1, nodeId: n,
-          unwritten: named ? (ioendFlags[ioRow]! & IoendFlag.UNWRITTEN) !== 0 : null,
+          sendRow: rowBase + row, sendNs: ts[row]!, ioendRow: named ? io.row : -1, nodeId: n,
+          unwritten: named ? (io.flags & IoendFlag.UNWRITTEN) !== 0 : null,
           inside: w !== undefined && (w.nodeId === 0 || w.nodeId === n),
         });
       } else if (k === K.fuse_reply) {
@@ -122,21 +123,21 @@ class UnwrittenCostChecker implements Checker {
         this.ioends.delete(u);
         if (e.unwritten === null) { this.unknownFlags++; continue; }
         if (!e.unwritten) continue;
-        const durNs = ts[row]! - ts[e.sendRow]!;
+        const durNs = ts[row]! - e.sendNs;
         for (const t of [this.byNode.get(ALL)!, this.of(e.nodeId)]) {
           t.conversions++;
           t.conversionNs += durNs;
           if (!e.inside) t.outsideNs += durNs;
-          if (t.firstConversion.length === 0) t.firstConversion = rowSet([e.ioendRow, e.sendRow, row]);
-          t.firstNs = Math.min(t.firstNs, ts[e.sendRow]!);
+          if (t.firstConversion.length === 0) t.firstConversion = rowSet([e.ioendRow, e.sendRow, rowBase + row]);
+          t.firstNs = Math.min(t.firstNs, e.sendNs);
           t.lastNs = Math.max(t.lastNs, ts[row]!);
         }
       }
     }
   }
 
-  private endWrite(w: OpenWrite, endRow: number, ts: Float64Array | number[]): void {
-    const durNs = ts[endRow]! - ts[w.beginRow]!;
+  private endWrite(w: OpenWrite, endRow: number, endNs: number): void {
+    const durNs = endNs - w.beginNs;
     const targets = [this.byNode.get(ALL)!];
     if (w.nodeId !== 0) targets.push(this.of(w.nodeId));
     for (const t of targets) {

@@ -87,7 +87,15 @@ export class AliasIndex {
 
   /** Handles rows up to `toRow` (default: all); a checker passes the row it is at, so identity is what rows before it say. */
   update(store: TraceStore, toRow = store.length): void {
-    if (this.processedRows >= toRow) return;
+    this.feed(store, this.processedRows, toRow, 0);
+  }
+
+  /**
+   * Handles rows [fromRow, toRow) of `store`, the next rows of a stream whose row rowBase + r is
+   * store row r (checkers are fed one store per live batch): rows kept here are stream rows.
+   */
+  feed(store: TraceStore, fromRow: number, toRow: number, rowBase: number): void {
+    if (toRow <= fromRow) return;
     const kinds = store.kinds;
     const ts = store.tsNs;
     const nodeIdCol = store.nodeIdCol();
@@ -97,7 +105,7 @@ export class AliasIndex {
     const aliasOfCol = store.aliasOfCol();
     const inodeFlagsCol = store.fieldCol('inodeFlags');
     const before = this.inodes.version;
-    for (let row = this.processedRows; row < toRow; row++) {
+    for (let row = fromRow; row < toRow; row++) {
       const k = kinds[row]!;
       if (k === K.instant) {
         if (this.lockEvidence.take(store, row)) this.version++;
@@ -111,7 +119,7 @@ export class AliasIndex {
       if (!pathKind && k !== K.inode_iomap && nodeId === this.lastNodeId && ino === this.lastIno) continue;
       this.lastNodeId = nodeId;
       this.lastIno = ino;
-      const node = this.node(nodeId, ino, row, ts[row]!);
+      const node = this.node(nodeId, ino, rowBase + row, ts[row]!);
       if (k === K.inode_iomap) {
         node.iomapState |= inodeFlagsCol[row]!;
         this.version++;
@@ -124,12 +132,12 @@ export class AliasIndex {
           node.paths.push(path);
           this.version++;
         }
-        if (path) this.linkPath(path, nodeId, row);
+        if (path) this.linkPath(path, nodeId, rowBase + row);
         // nlookup 0 on a lookup: identity evidence from a probe, not a counted lookup.
         if (k === K.inode_lookup && nlookupCol[row]! > 0) node.nlookup = nlookupCol[row]!;
         node.forgotten = false;
         const aliasOf = aliasOfCol[row]!;
-        if (aliasOf !== 0 && aliasOf !== nodeId) this.link(nodeId, aliasOf, row, ts[row]!);
+        if (aliasOf !== 0 && aliasOf !== nodeId) this.link(nodeId, aliasOf, rowBase + row, ts[row]!);
       } else {
         node.nlookup = nlookupCol[row]!;
         if (node.nlookup <= 0) node.forgotten = true;
@@ -137,7 +145,7 @@ export class AliasIndex {
       }
     }
     if (this.inodes.version !== before) this.version++;
-    this.processedRows = toRow;
+    this.processedRows = rowBase + toRow;
   }
 
   private node(nodeId: NodeId, ino: Ino, row: number, tsNs: number): NodeInfo {
