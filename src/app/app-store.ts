@@ -29,6 +29,7 @@ export class AppStore extends TraceViewHost {
       get version() { return self.data.findings!.version; },
       get checkedEvents() { return self.data.findings!.checkedRows; },
       get rowBase() { return self.data.evictedEvents; },
+      get error() { return self.data.findings!.error; },
       get selected() { return self.view.selectedFinding; },
       select: (f) => this.selectFinding(f),
     };

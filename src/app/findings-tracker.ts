@@ -19,6 +19,8 @@ export class FindingsTracker {
   fedRows = 0;
   checkedRows = 0;
   private listKey = '';
+  /** A checker threw: checking stopped (the page goes on); said in the panel. '' when none. */
+  error = '';
 
   /** The trace starts over: a fresh runner, no findings. */
   reset(): void {
@@ -28,6 +30,7 @@ export class FindingsTracker {
     this.fedRows = 0;
     this.checkedRows = 0;
     this.listKey = '';
+    this.error = '';
     this.version++;
   }
 
@@ -36,19 +39,25 @@ export class FindingsTracker {
    * Call before an eviction replaces the store, so no row is skipped.
    */
   feed(store: TraceStore, fromRow: number, toRow: number, rowBase: number): void {
-    if (toRow <= fromRow) return;
-    // Pre-streaming runner API: it feeds the rows of `store` past its own row count (store rows).
-    void rowBase;
-    this.runner.update(store);
+    if (toRow <= fromRow || this.error) return;
+    try {
+      this.runner.feed(store, fromRow, toRow, rowBase);
+    } catch (err) {
+      // A checker's bug must not stop the trace from loading: the findings so far stay, marked incomplete.
+      this.error = `checking stopped at stream row ${this.fedRows}: ${(err as Error).message}`;
+      this.version++;
+      return;
+    }
     this.fedRows = rowBase + toRow;
   }
 
   /** Recomputes the findings if rows came since the last time; returns whether they changed. */
-  refresh(store: TraceStore, rowBase: number): boolean {
+  refresh(): boolean {
     if (this.fedRows === this.checkedRows) return false;
     this.checkedRows = this.fedRows;
-    const found = this.runner.findings(store).map((f) => (rowBase === 0 ? f : { ...f, evidence: f.evidence.map((r) => r + rowBase) }));
-    const unknowns = this.runner.unknowns(store);
+    // The checkers keep nothing of the store: their findings name stream rows already.
+    const found = this.runner.findings();
+    const unknowns = this.runner.unknowns();
     // Findings are revised as rows come (a count grows, a warning becomes an error): compare whole.
     const key = JSON.stringify([found, unknowns]);
     if (key === this.listKey) return false;

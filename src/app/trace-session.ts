@@ -171,7 +171,7 @@ export class TraceSession {
 
   /** Recomputes the findings if rows came (call at the counter rate, and when a file is in); returns whether they changed. */
   refreshFindings(): boolean {
-    return this.findings?.refresh(this.trace, this.evictedEvents) ?? false;
+    return this.findings?.refresh() ?? false;
   }
 
   /** Picks up changes of the derived indexes (call at the counter rate); returns whether they changed. */

@@ -52,6 +52,8 @@ export interface PageFindings {
   readonly checkedEvents: number;
   /** The stream row of store row 0 (rows evicted so far). */
   readonly rowBase: number;
+  /** Non-empty when a checker failed and checking stopped (the list is what it found before). */
+  readonly error: string;
   /** The finding the user clicked (its evidence is highlighted), or null. */
   readonly selected: Finding | null;
   /** Shows a finding: zooms to it, highlights its evidence, selects its first evidence row. */

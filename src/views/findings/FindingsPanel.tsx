@@ -44,6 +44,7 @@ export function FindingsPanel({ host }: { host: ViewHost }) {
           </button>
         )}
       </div>
+      {findings.error && <div className="error-line" data-testid="findings-error">{findings.error}</div>}
       {total === 0 && <EmptyFindings findings={findings} />}
       {!expanded && top && <FindingCard host={host} f={top} selected={sameFinding(top, selected)} testId="finding-top" />}
       {expanded && (
