@@ -135,6 +135,8 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
     // Tables and graphs refresh at the counter rate, not per batch (per-batch re-renders would dominate at live rates).
     const derived = this.data.refreshDerivedVersion();
     const findings = this.data.refreshFindings();
+    // The timeline's axis markers and the overview's are drawn on the canvas frame.
+    if (findings) this.scheduler.markDirty();
     return counters || derived || findings;
   }
 

@@ -142,6 +142,10 @@ const chromeLight = {
   /** The shown finding: its evidence's outline and marks, and the band of its time range. */
   evidence: '#cc00cc',
   findingBand: 'rgba(204, 0, 204, 0.07)',
+  /** Finding markers by severity (canvas; the page's CSS has the same as --sev-*). */
+  findingError: '#c0142c',
+  findingWarning: '#b86e00',
+  findingInfo: '#0a6aa8',
 };
 type Chrome = Readonly<typeof chromeLight>;
 export const CHROME_LIGHT: Chrome = Object.freeze(chromeLight);
@@ -166,6 +170,9 @@ export const CHROME_DARK: Chrome = Object.freeze({
   unrevealed: 'rgba(28, 35, 44, 0.82)',
   evidence: '#ff66ff',
   findingBand: 'rgba(255, 102, 255, 0.10)',
+  findingError: '#ff6b7f',
+  findingWarning: '#f0b44c',
+  findingInfo: '#6cc0f5',
 });
 
 /**

@@ -67,15 +67,15 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                 <tr key={g.id} data-group={g.id} data-ino={g.ino || undefined} className={cls || undefined}
                   data-finding={finding ? `${finding.rule}:${finding.severity}` : undefined}
                   onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
-                  <td data-col="ino"><InoCell inos={g.inos} />
+                  <td data-col="ino"><InoCell inos={g.inos} /></td>
+                  <td data-col="nodeids">{g.nodeIds.join(', ')}</td>
+                  <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
+                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}
                     {finding && (
                       <button type="button" className={`sev-badge sev-${finding.severity} finding-badge`} data-testid="alias-finding-badge"
                         title={finding.explanation} onClick={() => host.findings?.select(finding)}>{finding.rule} {finding.severity}</button>
                     )}
                   </td>
-                  <td data-col="nodeids">{g.nodeIds.join(', ')}</td>
-                  <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
-                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</td>
                 </tr>
                 );
               })}

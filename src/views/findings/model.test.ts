@@ -27,15 +27,15 @@ describe('findings panel model', () => {
   });
 
   it('says its time and duration in units, an instant without one', () => {
-    expect(timeText(f('x', 'info', 8_080_156, 15_812))).toBe('at 8.08 ms for 15.8 µs');
-    expect(timeText(f('x', 'info', 1_500))).toBe('at 1.50 µs');
+    expect(timeText(f('x', 'info', 8_080_156, 15_812))).toBe('at 8.080 ms for 15.8 µs');
+    expect(timeText(f('x', 'info', 1_500))).toBe('at 1.500 µs');
   });
 
   it('an evidence line names the event kind, task, nodeid, opcode and lock', () => {
     const s = new TraceStore();
     s.append(ev('fuse_send', 2_000, 'dd/4101', { unique: 12, opcode: 16, nodeId: 4 })); // ev() gives lenBytes 72
     s.append(ev('lock_acquire', 3_000, 'writerA/1001', { lock: 'i_rwsem', mode: 'W', nodeId: 4, ino: 12 }));
-    expect(evidenceLine(s, 0)).toBe('fuse_send · dd/4101 · nodeid 4 · FUSE_WRITE · unique 12 · len 72 · 2.00 µs');
-    expect(evidenceLine(s, 1)).toBe('lock_acquire · writerA/1001 · nodeid 4 · ino 12 · i_rwsem · W · 3.00 µs');
+    expect(evidenceLine(s, 0)).toBe('fuse_send · dd/4101 · nodeid 4 · FUSE_WRITE · unique 12 · len 72 · 2.000 µs');
+    expect(evidenceLine(s, 1)).toBe('lock_acquire · writerA/1001 · nodeid 4 · ino 12 · i_rwsem · W · 3.000 µs');
   });
 });

@@ -43,9 +43,17 @@ export function topFinding(list: readonly Finding[]): Finding | null {
   return best;
 }
 
-/** `at 12.3 ms for 45.0 µs` (times on the timeline's axis); an instant says so. */
+/**
+ * A time on the timeline's axis to the µs (`8.080 ms`, `12.500 µs`): evidence rows a few µs apart
+ * must read apart, which three significant digits of a duration would not.
+ */
+export function tsText(tsNs: number): string {
+  return tsNs < 1e6 ? `${(tsNs / 1e3).toFixed(3)} µs` : `${(tsNs / 1e6).toFixed(3)} ms`;
+}
+
+/** `at 8.080 ms for 15.8 µs`; an instant has no duration. */
 export function timeText(f: Finding): string {
-  return `at ${formatDurNs(f.tsNs)}${f.durNs > 0 ? ` for ${formatDurNs(f.durNs)}` : ''}`;
+  return `at ${tsText(f.tsNs)}${f.durNs > 0 ? ` for ${formatDurNs(f.durNs)}` : ''}`;
 }
 
 /** Fields an evidence line names, in this order, when its event has them. */
@@ -64,6 +72,6 @@ export function evidenceLine(trace: TraceStore, row: number): string {
     else if (k === 'lockAddr') parts.push(`lock @0x${(v as bigint).toString(16)}`);
     else parts.push(`${LABEL[k] ?? k} ${String(v)}`);
   }
-  parts.push(formatDurNs(trace.tsNs[row]!));
+  parts.push(tsText(trace.tsNs[row]!));
   return parts.join(' · ');
 }
