@@ -72,6 +72,11 @@ test('the default scenario shows the alias-race error first; one click zooms to 
   // The evidence lanes are pinned to the top, so the two writers' holds are on screen.
   expect(shown.pinnedTasks).toEqual(expect.arrayContaining(['writerA/1001', 'writerB/1002']));
   await page.screenshot({ path: shotPath('findings-shown.png') });
+  // The locks tab marks the two i_rwsems the finding names (nodeids 4 and 5), the shown finding outlined.
+  await page.getByTestId('tab-locks').click();
+  const locks = page.getByTestId('lock-identities').locator('tr.finding-lock.selected');
+  await expect(locks).toHaveCount(2);
+  expect((await locks.locator('td[data-col="nodeid"]').allTextContents()).sort()).toEqual(['4', '5']);
   expect(errors).toEqual([]);
 });
 
