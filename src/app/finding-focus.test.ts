@@ -16,14 +16,17 @@ describe('what showing a finding zooms to', () => {
   s.append(ev('lock_acquire', 50_001_000, 'wB/2', b)); // 2
   s.append(ev('lock_release', 50_003_000, 'wA/1', a)); // 3
   s.append(ev('lock_release', 50_004_000, 'wB/2', b)); // 4
+  s.append(ev('cache_lookup', 50_300_000, 'wB/2', { nodeId: 5, ino: 12 })); // 5: a state row near by
 
-  it('the overlap and the two activities whole, with a 15 % margin; a row far away is not zoomed to', () => {
-    const z = findingFocus(finding('alias-race', 50_001_000, 2_000, [0, 1, 2, 3, 4]), s, 0);
+  it('the overlap and the two activities whole, with a 15 % margin; a row far away, or a state row, is not zoomed to', () => {
+    const z = findingFocus(finding('alias-race', 50_001_000, 2_000, [0, 1, 2, 3, 4, 5]), s, 0);
     // Near rows span 50 000 000 … 50 004 000 (4 µs); margin 600 ns each side.
     expect(z.fromNs).toBe(50_000_000 - 600);
     expect(z.toNs).toBe(50_004_000 + 600);
     expect(z.tasks).toEqual(['mount/1', 'wA/1', 'wB/2']);
     expect(z.row).toBe(1);
+    // With the state rows first among the evidence, the first activity is still the one selected.
+    expect(findingFocus(finding('alias-race', 50_001_000, 2_000, [5, 2, 4]), s, 0).row).toBe(2);
     expect(z.tab).toBe('aliases');
   });
 

@@ -11,13 +11,19 @@ const MARGIN_FRACTION = 0.15;
 /** An instant finding (durNs 0) is shown with this much time around it. */
 const INSTANT_WINDOW_NS = 200e3;
 /**
- * Evidence rows this close to the finding's range (in multiples of its width, at least
- * NEAR_MIN_NS) widen the zoom so the activities the finding names are seen whole (an overlap's
- * two writes start before it). Farther ones (the row that enabled iomap, at the trace's start)
- * stay listed, not zoomed to.
+ * Evidence rows of activities (not STATE_KINDS) this close to the finding's range (in multiples of
+ * its width, at least NEAR_MIN_NS) widen the zoom so the activities the finding names are seen
+ * whole (an overlap's two holds start before it). Farther ones, and state rows (the lookup that
+ * first used the cache, the row that enabled iomap), stay listed, not zoomed to.
  */
 const NEAR_FACTOR = 4;
 const NEAR_MIN_NS = 1e6;
+
+/** Rows that record a state (a cache or inode event) rather than an activity with a duration. */
+const STATE_KINDS: ReadonlySet<string> = new Set([
+  'cache_lookup', 'cache_upsert', 'cache_inval', 'cache_stale', 'cache_drop',
+  'inode_new', 'inode_lookup', 'inode_forget', 'inode_iomap', 'inode_evict',
+]);
 
 /** The tab that shows a rule's evidence (rules not listed keep the open tab). */
 const TAB_OF_RULE: Partial<Record<string, ViewTab>> = {
@@ -33,7 +39,7 @@ export interface FindingFocus {
   toNs: number;
   /** Tasks of the evidence rows in the page, in row order, without repeats. */
   tasks: string[];
-  /** The store row to select: the first evidence row in the zoomed range (else the first in the page), -1 if none. */
+  /** The store row to select: the first activity row in the zoomed range (else the first evidence row in the page), -1 if none. */
   row: number;
   tab: ViewTab | null;
 }
@@ -44,7 +50,8 @@ export function findingFocus(f: Finding, trace: TraceStore, rowBase: number): Fi
   let fromNs = f.tsNs;
   let toNs = f.tsNs + Math.max(0, f.durNs);
   const nearNs = Math.max(NEAR_MIN_NS, NEAR_FACTOR * (toNs - fromNs));
-  for (const r of rows) {
+  const activities = rows.filter((r) => !STATE_KINDS.has(trace.kindOf(r)));
+  for (const r of activities) {
     const t = trace.tsNs[r]!;
     if (t >= f.tsNs - nearNs && t <= f.tsNs + f.durNs + nearNs) {
       fromNs = Math.min(fromNs, t);
@@ -60,6 +67,6 @@ export function findingFocus(f: Finding, trace: TraceStore, rowBase: number): Fi
     const task = trace.taskAt(r) as string;
     if (task && !tasks.includes(task)) tasks.push(task);
   }
-  const inRange = rows.find((r) => trace.tsNs[r]! >= fromNs && trace.tsNs[r]! <= toNs);
+  const inRange = activities.find((r) => trace.tsNs[r]! >= fromNs && trace.tsNs[r]! <= toNs);
   return { fromNs, toNs, tasks, row: inRange ?? rows[0] ?? -1, tab: TAB_OF_RULE[f.rule] ?? null };
 }

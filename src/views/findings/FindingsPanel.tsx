@@ -104,9 +104,10 @@ function FindingCard({ host, f, selected, testId }: { host: ViewHost; f: Finding
           if (row < 0 || row >= trace.length) {
             return <li key={streamRow} className="muted" data-row={streamRow}>row {streamRow}: evicted from the page (the server's recording keeps it)</li>;
           }
+          const line = evidenceLine(trace, row);
           return (
             <li key={streamRow} data-row={streamRow}>
-              <button type="button" className="link-button" onClick={() => host.reveal(-1, row)}>{evidenceLine(trace, row)}</button>
+              <button type="button" className="link-button" title={`${line} (row ${streamRow}): click to select it`} onClick={() => host.reveal(-1, row)}>{line}</button>
             </li>
           );
         })}
