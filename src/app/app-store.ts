@@ -113,7 +113,7 @@ export class AppStore extends TraceViewHost {
   finishFile(diagLines: readonly string[], diagCount: number): void {
     this.status.finishFile(diagLines, diagCount);
     this.data.finish();
-    this.data.refreshFindings();
+    this.data.refreshFindings(true);
     this.replay.extend(this.data.trace);
     this.changed(true);
   }

@@ -8,6 +8,28 @@
 import { CheckRunner, type Finding, type Unknown } from '../trace/checks/index.ts';
 import type { TraceStore } from '../trace/store.ts';
 
+/**
+ * After a recomputation that took T ms the next waits at least T × this: a trace with thousands of
+ * findings (stale-mapping gives one per racing step) must not spend the page's main thread on them.
+ */
+const BACKOFF_FACTOR = 20;
+
+/** Same rule, severity, time, evidence and text (figures follow from those); no allocation. */
+function sameList(a: readonly Finding[], b: readonly Finding[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.rule !== y.rule || x.severity !== y.severity || x.tsNs !== y.tsNs || x.durNs !== y.durNs || x.explanation !== y.explanation
+      || x.evidence.length !== y.evidence.length || x.evidence.some((r, k) => r !== y.evidence[k])) return false;
+  }
+  return true;
+}
+
+function sameUnknowns(a: readonly Unknown[], b: readonly Unknown[]): boolean {
+  return a.length === b.length && a.every((u, i) => u.rule === b[i]!.rule && u.count === b[i]!.count && u.what === b[i]!.what);
+}
+
 export class FindingsTracker {
   private runner = new CheckRunner();
   /** The findings of the rows checked, in the runner's order (time); evidence as stream rows. */
@@ -18,7 +40,8 @@ export class FindingsTracker {
   /** Stream rows fed to the runner, and how many of them `list` covers. */
   fedRows = 0;
   checkedRows = 0;
-  private listKey = '';
+  /** performance.now() ms before which refresh() does not recompute (BACKOFF_FACTOR). */
+  private nextRefreshMs = 0;
   /** A checker threw: checking stopped (the page goes on); said in the panel. '' when none. */
   error = '';
 
@@ -29,7 +52,7 @@ export class FindingsTracker {
     this.unknowns = [];
     this.fedRows = 0;
     this.checkedRows = 0;
-    this.listKey = '';
+    this.nextRefreshMs = 0;
     this.error = '';
     this.version++;
   }
@@ -51,17 +74,21 @@ export class FindingsTracker {
     this.fedRows = rowBase + toRow;
   }
 
-  /** Recomputes the findings if rows came since the last time; returns whether they changed. */
-  refresh(): boolean {
-    if (this.fedRows === this.checkedRows) return false;
+  /**
+   * Recomputes the findings if rows came since the last time (and the back-off allows: `force`
+   * ignores it, for a file that is complete); returns whether they changed.
+   */
+  refresh(force = false): boolean {
+    // Wall time (performance.now), whatever clock the page's owner fakes: the back-off is about real cost.
+    const t0 = performance.now();
+    if (this.fedRows === this.checkedRows || (!force && t0 < this.nextRefreshMs)) return false;
     this.checkedRows = this.fedRows;
     // The checkers keep nothing of the store: their findings name stream rows already.
     const found = this.runner.findings();
     const unknowns = this.runner.unknowns();
+    this.nextRefreshMs = t0 + BACKOFF_FACTOR * Math.max(0, performance.now() - t0);
     // Findings are revised as rows come (a count grows, a warning becomes an error): compare whole.
-    const key = JSON.stringify([found, unknowns]);
-    if (key === this.listKey) return false;
-    this.listKey = key;
+    if (sameList(found, this.list) && sameUnknowns(unknowns, this.unknowns)) return false;
     this.list = found;
     this.unknowns = unknowns;
     this.version++;

@@ -110,3 +110,26 @@ describe('findings in the page', () => {
     expect(app.findings.list.some((f) => f.rule === 'alias-race' && f.severity === 'error')).toBe(true);
   });
 });
+
+describe('FindingsTracker', () => {
+  it('recomputes only when rows came, and bumps its version only when the findings changed', async () => {
+    const { FindingsTracker } = await import('./findings-tracker.ts');
+    const server = new TraceStore();
+    for (let k = 0; k < 30; k++) server.appendAll(k === 10 ? race(k) : filler(k));
+    const t = new FindingsTracker();
+    t.feed(server, 0, 60, 0); // the 10 clean ops before the race
+    t.refresh(true);
+    expect(t.list).toEqual([]);
+    t.feed(server, 60, 154, 0); // the race (4 rows) and 15 whole clean ops: no request left open
+    expect(t.refresh(true)).toBe(true);
+    const v = t.version;
+    expect(t.list.map((f) => f.rule)).toEqual(['alias-race']);
+    expect(t.refresh(true)).toBe(false); // nothing new
+    t.feed(server, 154, server.length, 0); // more whole clean writes: the same findings
+    expect(t.refresh(true)).toBe(false);
+    expect(t.version).toBe(v);
+    expect(t.checkedRows).toBe(server.length);
+    t.reset();
+    expect([t.list.length, t.checkedRows, t.version > v]).toEqual([0, 0, true]);
+  });
+});

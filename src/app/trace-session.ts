@@ -169,9 +169,9 @@ export class TraceSession {
     this.cache.trim();
   }
 
-  /** Recomputes the findings if rows came (call at the counter rate, and when a file is in); returns whether they changed. */
-  refreshFindings(): boolean {
-    return this.findings?.refresh() ?? false;
+  /** Recomputes the findings if rows came (call at the counter rate; `force` when a file is in: no back-off); returns whether they changed. */
+  refreshFindings(force = false): boolean {
+    return this.findings?.refresh(force) ?? false;
   }
 
   /** Picks up changes of the derived indexes (call at the counter rate); returns whether they changed. */
