@@ -49,7 +49,7 @@ test('live events stream in and are drawn on the timeline', async ({ page }) => 
   });
   expect(colours).toBeGreaterThan(5);
   // The tabs of the other views are there (e2e/views.spec.ts tests them).
-  await expect(page.getByText('Mapping cache')).toBeVisible();
+  await expect(page.getByRole('tab', { name: 'Mapping cache' })).toBeVisible();
   await expect(page.getByText(/aliasing/i).first()).toBeVisible();
   // A few seconds of stream make a representative picture for the README.
   await page.waitForFunction(() => window.__fusescope!.stats().events > 2500);

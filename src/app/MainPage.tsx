@@ -12,6 +12,7 @@ import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
+import { FindingsPanel } from '../views/findings/FindingsPanel.tsx';
 import { VIEW_REGISTRY, viewTabEntry } from '../views/registry.ts';
 import { Legend } from '../widgets/Legend.tsx';
 import { paletteFor } from '../render/palette.ts';
@@ -49,6 +50,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       {error && <div className="error-line" data-testid="error">{error}</div>}
       <div className="workspace">
         <div className="views">
+          <FindingsPanel host={store} />
           <section className="timeline-panel">
             <div className="panel-head">
               <h2>Timeline</h2>

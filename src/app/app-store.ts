@@ -6,7 +6,9 @@
 // down — never a module global. The chrome reads and sets the parts directly (store.view.tab,
 // store.status.connection, store.replay.playhead); every part's change notifies this store.
 
-import type { FrameScheduler } from '../views/host.ts';
+import type { FrameScheduler, PageFindings } from '../views/host.ts';
+import type { Finding } from '../trace/checks/types.ts';
+import { findingFocus } from './finding-focus.ts';
 import type { ScenarioInfo, SessionState } from '../trace/wire.ts';
 import { Replay } from './replay.ts';
 import type { OpenedFile } from './source-status.ts';
@@ -18,8 +20,39 @@ export class AppStore extends TraceViewHost {
   readonly replay: Replay;
 
   constructor(scheduler: FrameScheduler, nowMs: () => number = () => performance.now()) {
-    super(scheduler, nowMs, (windowNs) => this.followEndNs(windowNs));
+    super(scheduler, nowMs, (windowNs) => this.followEndNs(windowNs), true);
     this.replay = new Replay(this.view, nowMs, this.changed);
+    const self = this;
+    this.findings = {
+      get list() { return self.data.findings!.list; },
+      get unknowns() { return self.data.findings!.unknowns; },
+      get version() { return self.data.findings!.version; },
+      get checkedEvents() { return self.data.findings!.checkedRows; },
+      get rowBase() { return self.data.evictedEvents; },
+      get error() { return self.data.findings!.error; },
+      get selected() { return self.view.selectedFinding; },
+      select: (f) => this.selectFinding(f),
+    };
+  }
+
+  /** The checkers' findings over the page's trace (ViewHost). */
+  readonly findings: PageFindings;
+
+  /**
+   * Shows a finding: zooms the timeline to it (follow-live stops), pins the lanes of its evidence,
+   * selects its first evidence row in view and opens the tab where its evidence lives.
+   */
+  selectFinding(f: Finding | null): void {
+    if (!f) {
+      this.view.setSelectedFinding(null, []);
+      return;
+    }
+    const focus = findingFocus(f, this.data.trace, this.data.evictedEvents);
+    this.view.setSelectedFinding(f, focus.tasks);
+    this.setRange(focus.fromNs, focus.toNs, true);
+    this.view.setFollowLive(false);
+    if (focus.row >= 0) this.view.selectRow(focus.row);
+    if (focus.tab) this.view.setTab(focus.tab);
   }
 
   /** Following shows up to the stream's newest event, or up to a replay's playhead. */
@@ -80,6 +113,7 @@ export class AppStore extends TraceViewHost {
   finishFile(diagLines: readonly string[], diagCount: number): void {
     this.status.finishFile(diagLines, diagCount);
     this.data.finish();
+    this.data.refreshFindings(true);
     this.replay.extend(this.data.trace);
     this.changed(true);
   }

@@ -12,6 +12,7 @@ import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
 import { enableProbes, probeOf } from '../views/probes.ts';
+import type { Finding } from '../trace/checks/types.ts';
 
 /** Nothing changed for this long → idle. */
 const IDLE_QUIET_MS = 100;
@@ -71,9 +72,24 @@ export interface FusescopeHooks {
   unended(): { complete: boolean; openEnded: number[]; begunBefore: number[]; inferredHolds: number[] };
   /** Selects a span and brings it into view (as an inspector link does). */
   reveal(spanId: number): void;
+  /** The checkers' findings over the page's trace (evidence as stream rows), as last recomputed. */
+  findings(): FindingInfo[];
+  /** Rows checked, rows evicted (store row = stream row − rowBase), and what the checkers could not judge. */
+  findingsStatus(): { checkedEvents: number; rowBase: number; version: number; unknowns: { rule: string; count: number; what: string }[] };
+  /** The finding shown (clicked), or null; with its evidence outlined on the timeline in the last frame (store rows / span ids). */
+  shownFinding(): (FindingInfo & { highlightedSpanIds: number[]; highlightedRows: number[]; evidenceSpanRows: number[]; pinnedTasks: string[] }) | null;
   /** A span drawn in side A's or B's timeline (as findSpan). */
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
+
+interface FindingInfo {
+  rule: string; severity: string; tsNs: number; durNs: number; evidence: number[]; explanation: string;
+  figures: Record<string, unknown>;
+}
+
+const findingInfo = (f: Finding): FindingInfo => ({
+  rule: f.rule, severity: f.severity, tsNs: f.tsNs, durNs: f.durNs, evidence: [...f.evidence], explanation: f.explanation, figures: { ...f.figures },
+});
 
 interface CompareSideInfo {
   label: string; phase: string; events: number; spans: number; drawnLanes: number; drawnPrimitives: number;
@@ -194,6 +210,21 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
         mode: p.mode, loaded: p.loaded, alignedStartNs: p.startNs, alignedEndNs: p.endNs, cursorNs: p.cursorNs,
         a: sideInfo(p.a), b: sideInfo(p.b),
         rows: p.rows?.map((r) => ({ ...r, a: nullIfNaN(r.a), b: nullIfNaN(r.b), ratio: nullIfNaN(r.ratio) })) ?? null,
+      };
+    },
+    findings: () => store.findings.list.map(findingInfo),
+    findingsStatus: () => ({
+      checkedEvents: store.findings.checkedEvents, rowBase: store.findings.rowBase, version: store.findings.version,
+      unknowns: store.findings.unknowns.map((u) => ({ ...u })),
+    }),
+    shownFinding: () => {
+      const f = store.findings.selected;
+      if (!f) return null;
+      const drawn = probeOf(store, 'timeline')?.evidenceHighlights?.() ?? { spanIds: [], rows: [] };
+      return {
+        ...findingInfo(f), highlightedSpanIds: drawn.spanIds, highlightedRows: drawn.rows, pinnedTasks: [...store.pinnedTasks],
+        // The begin and end rows (store rows) of the outlined spans, so a test can compare them with the evidence.
+        evidenceSpanRows: drawn.spanIds.flatMap((id) => [store.spans.beginRow.data[id]!, ...(store.spans.isOpen(id) ? [] : [store.spans.endRow.data[id]!])]),
       };
     },
     compareFindSpan: (side, kind) => {

@@ -11,6 +11,7 @@ import { AliasIndex } from '../trace/derive/aliases.ts';
 import { LockIndex } from '../trace/derive/locks.ts';
 import { CacheIndex } from '../trace/derive/cache.ts';
 import type { GapMark } from '../views/host.ts';
+import { FindingsTracker } from './findings-tracker.ts';
 import {
   DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut,
   shouldEvict, type WindowedTrace,
@@ -40,7 +41,12 @@ export class TraceSession {
   /** The next window, being built while the stream goes on (null when none is under way). */
   private rebuild: WindowRebuild | null = null;
 
-  constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}) {}
+  /** The protocol checkers over this trace (null: not run, e.g. on a compare side). */
+  readonly findings: FindingsTracker | null;
+
+  constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
+    this.findings = checks ? new FindingsTracker() : null;
+  }
 
   /** Starts a fresh trace (hello, reset, a file): the server's string table restarts too. */
   reset(originNs: bigint): void {
@@ -56,6 +62,7 @@ export class TraceSession {
     this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
+    this.findings?.reset();
   }
 
   /** Events received since the trace started, evicted ones included. */
@@ -77,6 +84,8 @@ export class TraceSession {
     const from = this.trace.length;
     applyBatch(this.trace, decodeBatch(frame));
     const gapsAdded = this.collectGaps(from);
+    // Before advanceWindow: an eviction swaps the store, and the checkers must see every row.
+    this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
     this.spans.update(this.trace);
     this.aliases.update(this.trace);
     this.locks.update(this.spans, this.trace);
@@ -158,6 +167,11 @@ export class TraceSession {
     this.spans.trim();
     this.locks.trim(this.spans);
     this.cache.trim();
+  }
+
+  /** Recomputes the findings if rows came (call at the counter rate; `force` when a file is in: no back-off); returns whether they changed. */
+  refreshFindings(force = false): boolean {
+    return this.findings?.refresh(force) ?? false;
   }
 
   /** Picks up changes of the derived indexes (call at the counter rate); returns whether they changed. */

@@ -43,8 +43,9 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   readonly status: SourceStatus;
 
   /** `followEnd`: where following live ends (null: this view never follows; its range is set for it). */
-  constructor(readonly scheduler: FrameScheduler, protected readonly nowMs: () => number, followEnd: FollowEnd | null) {
-    this.data = new TraceSession((w) => this.view.afterSwap(w));
+  /** `checks`: run the protocol checkers over the trace (the page does; a compare side does not). */
+  constructor(readonly scheduler: FrameScheduler, protected readonly nowMs: () => number, followEnd: FollowEnd | null, checks = false) {
+    this.data = new TraceSession((w) => this.view.afterSwap(w), checks);
     this.view = new ViewState(this.data, this.changed, followEnd);
     this.status = new SourceStatus(this.changed, nowMs);
   }
@@ -133,7 +134,10 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
     const counters = this.status.refreshCounters(this.data.receivedEvents, this.data.spans.count);
     // Tables and graphs refresh at the counter rate, not per batch (per-batch re-renders would dominate at live rates).
     const derived = this.data.refreshDerivedVersion();
-    return counters || derived;
+    const findings = this.data.refreshFindings();
+    // The timeline's axis markers and the overview's are drawn on the canvas frame.
+    if (findings) this.scheduler.markDirty();
+    return counters || derived || findings;
   }
 
   abstract ingestBatch(frame: Uint8Array): void;

@@ -14,6 +14,7 @@ import type { TraceSession } from './trace-session.ts';
 
 import type { Theme } from '../render/palette.ts';
 import { UNKNOWN_INO, type Ino } from '../trace/ids.ts';
+import type { Finding } from '../trace/checks/types.ts';
 export type { Theme };
 /** `f` shows the selection with this much of its duration as margin on each side. */
 const FOCUS_MARGIN_FRACTION = 0.25;
@@ -57,6 +58,10 @@ export class ViewState {
   areaFromNs = Number.NaN;
   areaToNs = Number.NaN;
   tab: ViewTab = 'locks';
+  /** The finding the user clicked (its evidence is highlighted), or null. */
+  selectedFinding: Finding | null = null;
+  /** Lanes pinned by showing a finding (unpinned when another finding is shown), apart from the user's. */
+  private findingPins: readonly string[] = [];
   query = '';
   theme: Theme = 'light';
 
@@ -135,6 +140,7 @@ export class ViewState {
     this.selectedRow = -1;
     this.hoverLockIdx = -1;
     this.hoverIno = UNKNOWN_INO;
+    this.selectedFinding = null;
     this.followNow();
   }
 
@@ -232,6 +238,19 @@ export class ViewState {
 
   togglePin(task: string): void {
     this.pinnedTasks = this.pinnedTasks.includes(task) ? this.pinnedTasks.filter((t) => t !== task) : [...this.pinnedTasks, task];
+    this.changed(true);
+  }
+
+  /**
+   * Shows a finding: `tasks` (its evidence's lanes) are pinned to the top, in front of the
+   * user's pins; the lanes the previous finding pinned are unpinned (unless the user pinned them).
+   */
+  setSelectedFinding(f: Finding | null, tasks: readonly string[]): void {
+    const userPins = this.pinnedTasks.filter((t) => !this.findingPins.includes(t));
+    const added = tasks.filter((t) => !userPins.includes(t));
+    this.findingPins = added;
+    this.pinnedTasks = [...added, ...userPins];
+    this.selectedFinding = f;
     this.changed(true);
   }
 

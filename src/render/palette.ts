@@ -139,6 +139,13 @@ const chromeLight = {
   linkedHover: '#fff3c4',
   /** Replay: the part of the timeline after the playhead (not revealed yet). */
   unrevealed: 'rgba(255, 255, 255, 0.82)',
+  /** The shown finding: its evidence's outline and marks, and the band of its time range. */
+  evidence: '#cc00cc',
+  findingBand: 'rgba(204, 0, 204, 0.07)',
+  /** Finding markers by severity (canvas; the page's CSS has the same as --sev-*). */
+  findingError: '#c0142c',
+  findingWarning: '#b86e00',
+  findingInfo: '#0a6aa8',
 };
 type Chrome = Readonly<typeof chromeLight>;
 export const CHROME_LIGHT: Chrome = Object.freeze(chromeLight);
@@ -161,6 +168,11 @@ export const CHROME_DARK: Chrome = Object.freeze({
   flow: '#f5f5f5',
   linkedHover: '#4a4222',
   unrevealed: 'rgba(28, 35, 44, 0.82)',
+  evidence: '#ff66ff',
+  findingBand: 'rgba(255, 102, 255, 0.10)',
+  findingError: '#ff6b7f',
+  findingWarning: '#f0b44c',
+  findingInfo: '#6cc0f5',
 });
 
 /**

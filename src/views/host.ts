@@ -9,6 +9,7 @@ import type { LockIndex } from '../trace/derive/locks.ts';
 import type { CacheIndex } from '../trace/derive/cache.ts';
 import type { Theme } from '../render/palette.ts';
 import type { Ino } from '../trace/ids.ts';
+import type { Finding, Unknown } from '../trace/checks/types.ts';
 
 /** One page-wide frame loop: data arrival only marks dirty; actions run before renderers. */
 export interface FrameScheduler {
@@ -36,6 +37,33 @@ export interface HoverInfo {
   clientYPx: number;
 }
 export const NO_HOVER: HoverInfo = { spanId: -1, mergedCount: 0, paletteIdx: -1, clientXPx: 0, clientYPx: 0 };
+
+/**
+ * The protocol checkers' findings over the page's trace (src/trace/checks). Evidence rows are
+ * stream rows: store row = stream row − rowBase (a live page evicts its oldest rows; a row below
+ * rowBase is no longer in the page).
+ */
+export interface PageFindings {
+  readonly list: readonly Finding[];
+  readonly unknowns: readonly Unknown[];
+  /** Bumped when list / unknowns change (at most at the counter rate): panels memoize on it. */
+  readonly version: number;
+  /** Events the list covers (stream rows checked). */
+  readonly checkedEvents: number;
+  /** The stream row of store row 0 (rows evicted so far). */
+  readonly rowBase: number;
+  /** Non-empty when a checker failed and checking stopped (the list is what it found before). */
+  readonly error: string;
+  /** The finding the user clicked (its evidence is highlighted), or null. */
+  readonly selected: Finding | null;
+  /** Shows a finding: zooms to it, highlights its evidence, selects its first evidence row. */
+  select(f: Finding | null): void;
+}
+
+/** The same finding, across recomputations of the list (new objects each time). */
+export function sameFinding(a: Finding | null, b: Finding | null): boolean {
+  return a !== null && b !== null && a.rule === b.rule && a.tsNs === b.tsNs && a.evidence[0] === b.evidence[0];
+}
 
 export interface ViewHost {
   readonly trace: TraceStore;
@@ -78,6 +106,8 @@ export interface ViewHost {
   /** A/B compare: the alignment marker, drawn as a dashed line; NaN or absent for none. */
   readonly markerNs?: number;
   readonly scheduler: FrameScheduler;
+  /** The page's findings (absent where no checkers run: a compare side). */
+  readonly findings?: PageFindings;
   /** The page's theme: canvases draw with paletteFor(theme) (render/palette.ts), read each frame. */
   readonly theme: Theme;
   /** UI-state changes (range, hover, selection, follow, trace replaced). */

@@ -8,6 +8,8 @@ import type { SpanKindName } from '../trace/spans.ts';
 /** What a drawn timeline answers: a clickable span of a kind. */
 export interface ViewProbe {
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+  /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
+  evidenceHighlights?(): { spanIds: number[]; rows: number[] };
 }
 
 /** What the locks view answers: a clickable wait and its holder. */

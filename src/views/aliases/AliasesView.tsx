@@ -3,7 +3,8 @@
 import { useMemo } from 'react';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
-import type { ViewHost } from '../host.ts';
+import { sameFinding, type ViewHost } from '../host.ts';
+import type { Finding } from '../../trace/checks/types.ts';
 import { AliasGraph } from './AliasGraph.tsx';
 import { MiniTimeline } from './MiniTimeline.tsx';
 import { aliasGroupRows, buildAliasGraph } from './model.ts';
@@ -15,6 +16,14 @@ function InoCell({ inos }: { inos: Ino[] }) {
   if (inos.length === 0) return <span className="muted" title="no reply or tracepoint in the trace gives this inode's number">unknown</span>;
   if (inos.length === 1) return <>{inos[0]}</>;
   return <span className="bad" title="the evidence names more than one inode number for these nodeids">{inos.join(', ')} ⚠ evidence disagrees</span>;
+}
+
+/** The alias-race finding that names a group (its nodeids are the group's), or null. */
+function findingOf(list: readonly Finding[], nodeIds: readonly number[]): Finding | null {
+  return list.find((f) => {
+    const ids = f.figures.nodeIds;
+    return f.rule === 'alias-race' && Array.isArray(ids) && ids.length > 0 && ids.every((n) => nodeIds.includes(n as number));
+  }) ?? null;
 }
 
 /** The graph's SVG width: three columns of 80 px nodes with room for curves. */
@@ -29,6 +38,10 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans), [host, version]);
   const shown = groups.filter((g) => !inoFilter || g.inos.includes(asIno(inoFilter)));
+  // Findings: a badge on the group an alias-race finding names; the shown one is outlined.
+  useStoreValue(host, (h) => h.findings?.version ?? 0);
+  const shownFinding = useStoreValue(host, (h) => h.findings?.selected ?? null);
+  const findingList = host.findings?.list ?? [];
   return (
     <div className="aliases-view" data-testid="view-aliases">
       <div className="aliases-top">
@@ -47,15 +60,25 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                   No alias groups: every inode is reached through one nodeid{nodeCount ? ` (${nodeCount} nodeids seen)` : ''}.
                 </td></tr>
               )}
-              {shown.map((g) => (
-                <tr key={g.id} data-group={g.id} data-ino={g.ino || undefined} className={g.conflict ? 'conflict' : undefined}
+              {shown.map((g) => {
+                const finding = findingOf(findingList, g.nodeIds);
+                const cls = [g.conflict ? 'conflict' : '', finding ? 'finding-group' : '', finding && sameFinding(finding, shownFinding) ? 'selected' : ''].filter(Boolean).join(' ');
+                return (
+                <tr key={g.id} data-group={g.id} data-ino={g.ino || undefined} className={cls || undefined}
+                  data-finding={finding ? `${finding.rule}:${finding.severity}` : undefined}
                   onMouseEnter={() => host.setHoverLink(-1, g.ino)} onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
                   <td data-col="ino"><InoCell inos={g.inos} /></td>
-                  <td>{g.nodeIds.join(', ')}</td>
+                  <td data-col="nodeids">{g.nodeIds.join(', ')}</td>
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
-                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</td>
+                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}
+                    {finding && (
+                      <button type="button" className={`sev-badge sev-${finding.severity} finding-badge`} data-testid="alias-finding-badge"
+                        title={finding.explanation} onClick={() => host.findings?.select(finding)}>{finding.rule} {finding.severity}</button>
+                    )}
+                  </td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -8,6 +8,11 @@ import type { ViewHost } from '../host.ts';
 import { mountCanvas } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
+import { severityRank, type Finding } from '../../trace/checks/types.ts';
+
+/** Finding markers: triangles this tall along the strip's top; a click this close to one shows it instead of seeking. */
+const MARK_HEIGHT_PX = 8;
+const MARK_HIT_PX = 5;
 
 /** 2 CSS px per bucket: bars stay distinct and the strip costs a few hundred fillRects. */
 const BUCKET_WIDTH_PX = 2;
@@ -72,7 +77,30 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
       ctx.strokeRect(Math.round(v0) + 0.5, 0.5, Math.max(2, v1 - v0) - 1, STRIP_HEIGHT_PX - 1);
       ctx.fillStyle = chrome.gapEdge;
       ctx.fillRect(Math.round(playX) - 1, 0, 2, STRIP_HEIGHT_PX);
+      // The findings, most severe drawn last (on top).
+      const list = host.findings ? [...host.findings.list].sort((a, b) => severityRank(a.severity) - severityRank(b.severity)) : [];
+      for (const f of list) {
+        const fx = x(f.tsNs);
+        ctx.fillStyle = f.severity === 'error' ? chrome.findingError : f.severity === 'warning' ? chrome.findingWarning : chrome.findingInfo;
+        ctx.beginPath();
+        ctx.moveTo(fx - 4, 0);
+        ctx.lineTo(fx + 4, 0);
+        ctx.lineTo(fx, MARK_HEIGHT_PX);
+        ctx.closePath();
+        ctx.fill();
+      }
     });
+    /** The most severe finding whose marker is under (xPx, yPx), or null. */
+    const markAt = (xPx: number, yPx: number, widthPx: number): Finding | null => {
+      if (!host.findings || yPx > MARK_HEIGHT_PX + 2) return null;
+      const [startNs, endNs] = range();
+      let best: Finding | null = null;
+      for (const f of host.findings.list) {
+        if (Math.abs(stripNsToPx(f.tsNs, startNs, endNs, widthPx) - xPx) > MARK_HIT_PX) continue;
+        if (!best || severityRank(f.severity) > severityRank(best.severity)) best = f;
+      }
+      return best;
+    };
     let dragging = false;
     const seekAt = (e: MouseEvent): void => {
       const rect = canvas.getBoundingClientRect();
@@ -81,6 +109,12 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
     };
     const down = (e: MouseEvent): void => {
       if (e.button !== 0) return;
+      const rect = canvas.getBoundingClientRect();
+      const mark = markAt(e.clientX - rect.left, e.clientY - rect.top, rect.width);
+      if (mark) {
+        host.findings?.select(mark);
+        return;
+      }
       dragging = true;
       seekAt(e);
     };
@@ -98,7 +132,7 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
   }, [host]);
 
   return (
-    <div className="overview" title="Event density over the whole file: click or drag to seek; the box is the timeline's range, the orange line the playhead">
+    <div className="overview" title="Event density over the whole file: click or drag to seek; the box is the timeline's range, the orange line the playhead; triangles on top are findings (click one to show it)">
       <canvas data-testid="overview" ref={canvasRef} />
     </div>
   );

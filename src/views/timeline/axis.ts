@@ -6,10 +6,15 @@ import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import type { TimeScale } from '../../render/time-scale.ts';
 import type { GapPrimitive } from './model.ts';
+import type { FindingMark } from './findings.ts';
+import type { Finding } from '../../trace/checks/types.ts';
+import { sameFinding } from '../host.ts';
 
 /** ~1 tick per 90 px keeps "12.345 ms" labels from touching. */
 const PX_PER_TICK = 90;
-export const AXIS_HEIGHT_PX = 24;
+/** The top FINDING_BAND_PX hold the findings' markers; the tick labels sit under them. */
+export const AXIS_HEIGHT_PX = 33;
+const FINDING_BAND_PX = 10;
 
 export function tickFormatter(stepNs: number): (tsNs: number) => string {
   // The unit is the largest one the step is at least 1/100 of, so labels read "334.6 ms", not
@@ -47,4 +52,28 @@ export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number
     .data((d) => [d])
     .join('title')
     .text((d) => `${d.missedEvents} events missed`);
+}
+
+/**
+ * The findings' markers along the top of the axis: a triangle per finding (merged ones show their
+ * most severe), coloured by severity (CSS), the shown one outlined; a click shows the finding.
+ */
+export function drawFindingMarks(svg: SVGSVGElement, marks: readonly FindingMark[], offsetXPx: number, selected: Finding | null,
+  onClick: (f: Finding) => void): void {
+  const root = select(svg);
+  let g = root.select<SVGGElement>('g.finding-marks');
+  if (g.empty()) g = root.append('g').attr('class', 'finding-marks');
+  g.attr('transform', `translate(${offsetXPx},0)`)
+    .selectAll<SVGPathElement, FindingMark>('path')
+    .data(marks)
+    .join('path')
+    .attr('d', (m) => `M${m.xPx - 5},1 L${m.xPx + 5},1 L${m.xPx},${FINDING_BAND_PX} Z`)
+    .attr('class', (m) => `finding-mark sev-${m.severity}${sameFinding(m.finding, selected) ? ' selected' : ''}`)
+    .attr('data-rule', (m) => m.finding.rule)
+    .attr('data-severity', (m) => m.severity)
+    .on('click', (_e, m) => onClick(m.finding))
+    .selectAll('title')
+    .data((m) => [m])
+    .join('title')
+    .text((m) => `${m.finding.severity} ${m.finding.rule}${m.count > 1 ? ` (+${m.count - 1} more here)` : ''}: click to show it`);
 }

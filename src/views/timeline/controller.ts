@@ -12,7 +12,8 @@ import { registerProbe, type ViewProbe } from '../probes.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
-import { drawAxis } from './axis.ts';
+import { drawAxis, drawFindingMarks } from './axis.ts';
+import { evidenceSpans, findingMarks, type EvidenceSpans } from './findings.ts';
 import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
 import { relativesOf } from '../../trace/derive/relatives.ts';
@@ -50,6 +51,12 @@ export class TimelineController implements ViewProbe {
   private areaDragFromPx = Number.NaN;
   private flows: FlowSegment[] = [];
   private flowsKey = '';
+  /** The shown finding's evidence in the page (recomputed when the finding or the store changes). */
+  private evidence: EvidenceSpans | null = null;
+  private evidenceKey = '';
+  /** What the evidence outline drew last frame (the e2e probe reads it). */
+  private evidenceDrawn = { spanIds: [] as number[], rows: [] as number[] };
+  private marksKey = '';
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
@@ -117,10 +124,38 @@ export class TimelineController implements ViewProbe {
     });
     this.drawOverlay(ctx, palette, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0);
+    this.drawMarks(model);
     h.reportDraw(stats);
   }
 
-  /** Area selection band and the selected span's flow arrows, over the spans. */
+  /** The findings' markers on the axis (redrawn only when the range, the list or the shown finding changed). */
+  private drawMarks(model: TimelineModel): void {
+    const f = this.host.findings;
+    const sel = f?.selected ?? null;
+    const key = f ? `${this.modelKey}:${f.version}:${sel ? `${sel.rule}:${sel.tsNs}` : ''}` : '';
+    if (key === this.marksKey) return;
+    this.marksKey = key;
+    drawFindingMarks(this.el.axis, f ? findingMarks(f.list, model.scale) : [], LABEL_WIDTH_PX, sel, (x) => f?.select(x));
+  }
+
+  /** The shown finding's evidence spans and rows in the current store (cached per finding and store). */
+  private shownEvidence(): EvidenceSpans | null {
+    const h = this.host;
+    const f = h.findings?.selected ?? null;
+    if (!f || !h.findings) {
+      this.evidenceKey = '';
+      this.evidence = null;
+      return null;
+    }
+    // spans.count: an end row's span may be paired after the finding was shown (it never is in practice: evidence has arrived).
+    const key = `${h.traceGeneration}:${h.findings.rowBase}:${f.rule}:${f.tsNs}:${f.evidence.join(',')}`;
+    if (key !== this.evidenceKey) {
+      this.evidenceKey = key;
+      this.evidence = evidenceSpans(f, h.trace, h.spans, h.findings.rowBase);
+    }
+    return this.evidence;
+  }
+
   /** With a search query: spans it does not match are drawn faint (memoized per query and trace). */
   private dimmer(): ((spanId: number) => boolean) | undefined {
     const h = this.host;
@@ -178,6 +213,7 @@ export class TimelineController implements ViewProbe {
         ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, subrowTopPx(p.row[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, SUBROW_HEIGHT_PX - 2);
       }
     }
+    this.drawEvidence(ctx, palette, model, topPx, visibleHeightPx);
     const sel = h.selectedSpanId;
     const fk = `${this.modelKey}:${sel}:${h.derivedVersion}`;
     if (fk !== this.flowsKey) {
@@ -201,6 +237,53 @@ export class TimelineController implements ViewProbe {
       }
     }
     ctx.restore();
+  }
+
+  /**
+   * The shown finding: a faint band over its time range, a thick outline around each evidence span
+   * drawn (the prims are bounded by pixels, so this loop is too), and a diamond on its task's lane
+   * for an evidence row that is no span (an inode or cache event).
+   */
+  private drawEvidence(ctx: CanvasRenderingContext2D, palette: Palette, model: TimelineModel, topPx: number, visibleHeightPx: number): void {
+    const h = this.host;
+    const f = h.findings?.selected ?? null;
+    const ev = this.shownEvidence();
+    const drawn = { spanIds: [] as number[], rows: [] as number[] };
+    this.evidenceDrawn = drawn;
+    if (!f || !ev) return;
+    const chrome = palette.chrome;
+    const x0 = model.scale.nsToPx(f.tsNs);
+    const x1 = model.scale.nsToPx(f.tsNs + f.durNs);
+    ctx.fillStyle = chrome.findingBand;
+    ctx.fillRect(LABEL_WIDTH_PX + x0, topPx, Math.max(2, x1 - x0), visibleHeightPx);
+    ctx.strokeStyle = chrome.evidence;
+    ctx.lineWidth = 2.5;
+    const p = model.prims;
+    for (let i = 0; i < p.count; i++) {
+      const id = p.spanId[i]!;
+      if (id < 0 || p.spanCount[i] !== 1 || !ev.spanIds.has(id)) continue;
+      ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 2, subrowTopPx(p.row[i]!, p.subrow[i]!) - 1, Math.max(1, p.widthPx[i]!) + 4, SUBROW_HEIGHT_PX + 2);
+      drawn.spanIds.push(id);
+    }
+    if (ev.rows.length === 0) return;
+    const rowOfTask = new Map<string, number>();
+    model.lanes.forEach((l, r) => rowOfTask.set(l.task, r));
+    ctx.fillStyle = chrome.evidence;
+    for (const row of ev.rows) {
+      const laneRow = rowOfTask.get(h.trace.taskAt(row));
+      const tsNs = h.trace.tsNs[row]!;
+      if (laneRow === undefined || tsNs < model.scale.startNs || tsNs > model.scale.endNs) continue;
+      const xPx = LABEL_WIDTH_PX + model.scale.nsToPx(tsNs);
+      const yPx = subrowTopPx(laneRow, 0) + SUBROW_HEIGHT_PX / 2;
+      ctx.beginPath();
+      ctx.moveTo(xPx, yPx - 6);
+      ctx.lineTo(xPx + 5, yPx);
+      ctx.lineTo(xPx, yPx + 6);
+      ctx.lineTo(xPx - 5, yPx);
+      ctx.closePath();
+      ctx.fill();
+      drawn.rows.push(row);
+    }
   }
 
   // --- pointer -------------------------------------------------------------------------------
@@ -262,6 +345,11 @@ export class TimelineController implements ViewProbe {
   }
 
   // --- test probe ----------------------------------------------------------------------------
+
+  /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
+  evidenceHighlights(): { spanIds: number[]; rows: number[] } {
+    return { spanIds: [...this.evidenceDrawn.spanIds], rows: [...this.evidenceDrawn.rows] };
+  }
 
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null {
     const m = this.model;

@@ -1,0 +1,97 @@
+// The protocol checkers (src/trace/checks) over the page's trace: one CheckRunner per trace, fed
+// every batch as it is appended — live or from an opened file, so a file and a live run of the
+// same rows give the same findings. Evidence rows are *stream* rows (a live page evicts old rows:
+// store row r is stream row r + evictedEvents), so findings outlive evictions; the panel maps
+// them back and says when one was evicted. `findings()` is recomputed only at the counter rate
+// (refresh), never per batch: it is cheap but not free, and React re-renders on its version.
+
+import { CheckRunner, type Finding, type Unknown } from '../trace/checks/index.ts';
+import type { TraceStore } from '../trace/store.ts';
+
+/**
+ * After a recomputation that took T ms the next waits at least T × this: a trace with thousands of
+ * findings (stale-mapping gives one per racing step) must not spend the page's main thread on them.
+ */
+const BACKOFF_FACTOR = 20;
+
+/** Same rule, severity, time, evidence and text (figures follow from those); no allocation. */
+function sameList(a: readonly Finding[], b: readonly Finding[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.rule !== y.rule || x.severity !== y.severity || x.tsNs !== y.tsNs || x.durNs !== y.durNs || x.explanation !== y.explanation
+      || x.evidence.length !== y.evidence.length || x.evidence.some((r, k) => r !== y.evidence[k])) return false;
+  }
+  return true;
+}
+
+function sameUnknowns(a: readonly Unknown[], b: readonly Unknown[]): boolean {
+  return a.length === b.length && a.every((u, i) => u.rule === b[i]!.rule && u.count === b[i]!.count && u.what === b[i]!.what);
+}
+
+export class FindingsTracker {
+  private runner = new CheckRunner();
+  /** The findings of the rows checked, in the runner's order (time); evidence as stream rows. */
+  list: readonly Finding[] = [];
+  unknowns: readonly Unknown[] = [];
+  /** Bumped whenever `list` / `unknowns` were recomputed with a different result. */
+  version = 0;
+  /** Stream rows fed to the runner, and how many of them `list` covers. */
+  fedRows = 0;
+  checkedRows = 0;
+  /** performance.now() ms before which refresh() does not recompute (BACKOFF_FACTOR). */
+  private nextRefreshMs = 0;
+  /** A checker threw: checking stopped (the page goes on); said in the panel. '' when none. */
+  error = '';
+
+  /** The trace starts over: a fresh runner, no findings. */
+  reset(): void {
+    this.runner = new CheckRunner();
+    this.list = [];
+    this.unknowns = [];
+    this.fedRows = 0;
+    this.checkedRows = 0;
+    this.nextRefreshMs = 0;
+    this.error = '';
+    this.version++;
+  }
+
+  /**
+   * Rows [fromRow, toRow) of `store`, just appended; store row r is stream row `rowBase + r`.
+   * Call before an eviction replaces the store, so no row is skipped.
+   */
+  feed(store: TraceStore, fromRow: number, toRow: number, rowBase: number): void {
+    if (toRow <= fromRow || this.error) return;
+    try {
+      this.runner.feed(store, fromRow, toRow, rowBase);
+    } catch (err) {
+      // A checker's bug must not stop the trace from loading: the findings so far stay, marked incomplete.
+      this.error = `checking stopped at stream row ${this.fedRows}: ${(err as Error).message}`;
+      this.version++;
+      return;
+    }
+    this.fedRows = rowBase + toRow;
+  }
+
+  /**
+   * Recomputes the findings if rows came since the last time (and the back-off allows: `force`
+   * ignores it, for a file that is complete); returns whether they changed.
+   */
+  refresh(force = false): boolean {
+    // Wall time (performance.now), whatever clock the page's owner fakes: the back-off is about real cost.
+    const t0 = performance.now();
+    if (this.fedRows === this.checkedRows || (!force && t0 < this.nextRefreshMs)) return false;
+    this.checkedRows = this.fedRows;
+    // The checkers keep nothing of the store: their findings name stream rows already.
+    const found = this.runner.findings();
+    const unknowns = this.runner.unknowns();
+    this.nextRefreshMs = t0 + BACKOFF_FACTOR * Math.max(0, performance.now() - t0);
+    // Findings are revised as rows come (a count grows, a warning becomes an error): compare whole.
+    if (sameList(found, this.list) && sameUnknowns(unknowns, this.unknowns)) return false;
+    this.list = found;
+    this.unknowns = unknowns;
+    this.version++;
+    return true;
+  }
+}
