@@ -153,10 +153,13 @@ class AliasRaceChecker implements Checker {
     const model = 'The kernel keys its inodes by nodeid, so each nodeid is its own fuse_inode with its own i_rwsem, page cache, ' +
       'size and mapping cache (docs/domain.md §5.1, §5.2); the exclusive lock a writer takes through one name does not stop ' +
       'a writer coming through the other, and neither alias\'s caches see what the other changed (§5.3).';
-    const enabled = iomapIds.length + cacheIds.length > 0
-      ? ` ${iomapIds.length > 0 ? `iomap was enabled on nodeid${iomapIds.length > 1 ? 's' : ''} ${listText(iomapIds)}` : ''}` +
-        `${iomapIds.length > 0 && cacheIds.length > 0 ? ' and ' : ' '}${cacheIds.length > 0 ? `the mapping cache was used on nodeid${cacheIds.length > 1 ? 's' : ''} ${listText(cacheIds)}` : ''}` +
-        '; from v6 on the series allows iomap only on files with fewer than two links and has fuse4fs give one nodeid per inode (§5.4), so a server of those revisions must not do this.'
+    const plural = (ids: number[]) => `nodeid${ids.length > 1 ? 's' : ''} ${listText(ids)}`;
+    const used = [
+      ...(iomapIds.length > 0 ? [`iomap was enabled on ${plural(iomapIds)}`] : []),
+      ...(cacheIds.length > 0 ? [`the mapping cache was used on ${plural(cacheIds)}`] : []),
+    ].join(' and ');
+    const enabled = used !== ''
+      ? ` ${used.replace(/^the /, 'The ')}; from v6 on the series allows iomap only on files with fewer than two links and has fuse4fs give one nodeid per inode (§5.4), so a server of those revisions must not do this.`
       : ' From v6 on the series allows iomap only on files with fewer than two links (§5.4).';
     const figures = {
       ino: g.ino === 0 ? null : g.ino, inoEvidence: g.inos, nodeIds, paths: g.paths, overlaps: count,
