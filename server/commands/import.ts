@@ -6,12 +6,24 @@ import { once } from 'node:events';
 import { reportDiags, writeNdjson } from '../sources/files.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
 import { exitCodeOf, loadFiles, parseFormat } from './load.ts';
+import { explanationLines } from '../../src/trace/import/detect.ts';
+import { IMPORT_FORMATS } from '../../src/trace/import/index.ts';
 
 async function cmdImport(flags: Flags, rest: string[]): Promise<number> {
   if (rest.length === 0) throw new UsageError('import needs at least one FILE');
   for (const f of rest) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
   const format = parseFormat(flags.format);
   const r = await loadFiles(rest, format, flags['align-starts'] === true);
+  if (flags.explain === true) {
+    // What was decided and why, per file (stdout); the import's diagnostics still go to stderr.
+    for (const f of rest) {
+      const x = r.explanations.get(f);
+      const lines = x ? explanationLines(f, x) : [`${f}: ${r.formats.has(f) ? r.formats.get(f) : 'not read by the import pipeline (a .fscope recording, or unreadable)'}`];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    reportDiags(r);
+    return exitCodeOf(r, rest);
+  }
   reportDiags(r);
   const code = exitCodeOf(r, rest);
   if (code === 2) {
@@ -32,8 +44,8 @@ async function cmdImport(flags: Flags, rest: string[]): Promise<number> {
 export const importCommand: Command = {
   name: 'import',
   summary: 'read real traces (ftrace, libfuse -d logs, NDJSON, .fscope) as one trace on one clock; write NDJSON',
-  usage: '  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]',
-  options: { out: { type: 'string', short: 'o' }, format: { type: 'string' }, 'align-starts': { type: 'boolean' } },
+  usage: `  import   FILE… [-o OUT.ndjson] [--format auto|${IMPORT_FORMATS.join('|')}] [--align-starts] [--explain]`,
+  options: { out: { type: 'string', short: 'o' }, format: { type: 'string' }, 'align-starts': { type: 'boolean' }, explain: { type: 'boolean' } },
   positionals: true,
   run: cmdImport,
 };

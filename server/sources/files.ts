@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import type { TraceStore } from '../../src/trace/store.ts';
 import { formatDiag, type ParseDiag } from '../../src/trace/import/diagnostics.ts';
 import type { ImportFormat } from '../../src/trace/import/index.ts';
+import type { FormatExplanation } from '../../src/trace/import/detect.ts';
 import { headerLine, rowLines } from '../../src/trace/import/ndjson.ts';
 import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
 
@@ -28,6 +29,8 @@ export interface LoadResult {
   unusable: string[];
   result: ImportResult;
   formats: Map<string, ImportFormat>;
+  /** How each file's format was decided (src/trace/import/detect.ts). */
+  explanations: Map<string, FormatExplanation>;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -63,7 +66,7 @@ export async function loadFiles(files: readonly string[], opts: LoadOptions = {}
   }
   const outcome = pipe.finish();
   const store = outcome.toStore();
-  return { store, diags: outcome.diags, diagCount: outcome.diagCount, unusable: outcome.unusable, result: outcome.result, formats: outcome.formats };
+  return { store, diags: outcome.diags, diagCount: outcome.diagCount, unusable: outcome.unusable, result: outcome.result, formats: outcome.formats, explanations: outcome.explanations };
 }
 
 export { formatDiag };

@@ -31,6 +31,12 @@ export const FTRACE_NS_CLOCK: FileClock = { id: 'ftrace-ns', label: "the kernel'
 export const FTRACE_COUNTER_CLOCK: FileClock = { id: 'ftrace-counter', label: 'a counter clock (raw integer stamps)' };
 export const NO_CLOCK: FileClock = { id: null, label: 'no clock (a libfuse -d log alone: its times are line numbers × 1 µs)' };
 
+/**
+ * Pasted ftrace lines without their `comm-pid [cpu] time:` prefix: the text has no times at all. Its
+ * events keep the file's order, 1 µs apart — a synthetic time that is no clock (id null, like a log).
+ */
+export const UNTIMED_CLOCK: FileClock = { id: null, label: 'no clock: pasted lines without times (the file\'s order, 1 µs apart; the times shown are not real)' };
+
 /** The clock of an ftrace file from how its first event's time was printed. */
 export function ftraceClock(stampKind: 'secs' | 'integer' | null): FileClock {
   return stampKind === 'integer' ? FTRACE_COUNTER_CLOCK : FTRACE_NS_CLOCK;

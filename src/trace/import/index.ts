@@ -7,28 +7,114 @@ import { DiagSink } from './diagnostics.ts';
 import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
-import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { NO_CLOCK, UNTIMED_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { SYSTEMS } from './ftrace/systems/index.ts';
+import { explainFormat, type FormatExplanation, type FormatSniffer } from './detect.ts';
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 
+/** A format name: one of FORMATS (other importers add theirs there). */
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
 
 const FTRACE_LINE = /^\s*\S.*?-\d+\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[\d+\]\s/;
+/** trace-cmd report -l: `comm-pid  0d..2  1061.462541: event: …` (cpu and latency flags in one column). */
+const LATENCY_LINE = /^\s*\S.*?-\d+\s+\d+[.a-zA-Z0-9]{3,6}\s+\d+(?:\.\d+)?:\s/;
+/** A pasted line reduced to `[system:]event: body` (the event name may be padded to a column). */
+const UNTIMED_LINE = /^\s*(?:\w+:)?(\w+):(?:\s|$)/;
+
+/** Tracepoints the ftrace parser turns into typed events: a bare `name: body` line names one of these. */
+const KNOWN_TRACEPOINTS = new Set<string>(SYSTEMS.flatMap((s) => Object.keys(s.handlers)));
+
+/** A line of a pasted trace that kept only `event: body`: the name must be a tracepoint we know. */
+export function untimedTracepoint(line: string): string | null {
+  const m = UNTIMED_LINE.exec(line);
+  if (m === null) return null;
+  const name = m[1]!;
+  return KNOWN_TRACEPOINTS.has(name) || name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? name : null;
+}
+
+/** One format: how it is recognised (detect.ts) and opened. Add a format by adding an entry here. */
+export interface FormatEntry extends FormatSniffer {
+  readonly name: ImportFormat;
+  readonly open: (name: string, diags: DiagSink, rows: FileRows, sink: (ev: TraceEvent) => void) => Omit<FileImport, 'name' | 'format' | 'diags' | 'rows' | 'events'>;
+  /** Whether the file's rows may stream into the store until this says a cross-file pass needs them (file-rows.ts); null: never stream. */
+  readonly needsPass: ((ev: TraceEvent) => boolean) | null;
+}
+
+/** Every format, in the order detection prefers them when one line shows several. */
+export const FORMATS: readonly FormatEntry[] = [
+  {
+    name: 'ftrace',
+    looksFor: '`# tracer:`, `cpus=N` or `version = N` headers, a `comm-pid [cpu] time: event:` line (or trace-cmd -l latency columns), or a pasted `event: body` line naming a known tracepoint',
+    sniff: (line) => {
+      if (line.startsWith('# tracer:')) return 'tracefs `trace` file header `# tracer:`';
+      if (line.startsWith('#')) return null;
+      if (/^cpus=\d+/.test(line)) return 'trace-cmd report header `cpus=N`';
+      if (/^version = \d/.test(line)) return 'trace-cmd report header `version = N`';
+      if (FTRACE_LINE.test(line)) return 'an event line with the `comm-pid [cpu] time:` prefix';
+      if (LATENCY_LINE.test(line)) return 'an event line in trace-cmd report -l latency format (`comm-pid cpu+flags time:`)';
+      const tp = untimedTracepoint(line);
+      return tp === null ? null : `a \`${tp}:\` line without the \`comm-pid [cpu] time:\` prefix (pasted: its time and task are unknown)`;
+    },
+    needsPass: ftraceNeedsPass,
+    open: (name, diags, _rows, sink) => {
+      // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
+      const p = new FtraceParser(name, sink, diags);
+      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => (p.stampKind === null && p.untimedEvents > 0 ? UNTIMED_CLOCK : ftraceClock(p.stampKind)), push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
+  {
+    name: 'fuse-log',
+    looksFor: '`unique: N, opcode: …` or `FUSE library version`',
+    sniff: (line) => {
+      if (/^unique: \d+, opcode: /.test(line)) return 'a libfuse -d request line `unique: N, opcode: …`';
+      if (line.startsWith('FUSE library version')) return 'libfuse\'s `FUSE library version` banner';
+      return null;
+    },
+    needsPass: null,
+    open: (name, diags) => {
+      const p = new FuseLogParser(name, diags);
+      return { log: p, originNs: () => 0n, clock: () => NO_CLOCK, push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
+  {
+    name: 'ndjson',
+    looksFor: 'a JSON object line with `"fusescope-ndjson"` or `"kind"`',
+    sniff: (line) => {
+      if (!line.startsWith('{')) return null;
+      if (line.includes('"fusescope-ndjson"')) return 'the fusescope NDJSON header `{"format":"fusescope-ndjson",…}`';
+      return line.includes('"kind"') ? 'a JSON event line with `"kind"`' : null;
+    },
+    needsPass: ndjsonNeedsPass,
+    open: (name, diags, _rows, sink) => {
+      const p = new NdjsonParser(name, sink, diags);
+      let originNs: bigint | null = null;
+      const origin = (): bigint => {
+        if (originNs !== null) return originNs;
+        const raw: unknown = p.header?.originNs ?? '0';
+        const ok = typeof raw === 'string' && /^-?\d+$/.test(raw);
+        if (!ok) diags.add({ source: name, line: 1, code: 'bad_origin', message: `header originNs ${JSON.stringify(raw)} is not an integer string; taken as 0` });
+        return (originNs = ok ? BigInt(raw) : 0n);
+      };
+      return { log: null, originNs: origin, clock: () => ndjsonClock(p.header, name), push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
+];
+
+export const IMPORT_FORMATS: readonly ImportFormat[] = FORMATS.map((f) => f.name);
+
+/** The format entry of a name (undefined: no such format). */
+export function formatEntry(name: string): FormatEntry | undefined {
+  return FORMATS.find((f) => f.name === name);
+}
+
+/** Detection with its evidence and the alternatives rejected (detect.ts). */
+export function explainDetection(head: string): FormatExplanation {
+  return explainFormat(head, FORMATS);
+}
 
 /** Guesses a format from a file's first bytes (≥ a few KB); null if nothing fits. */
 export function detectFormat(head: string): ImportFormat | null {
-  let seen = 0;
-  for (const raw of head.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    if (line.startsWith('{')) return line.includes('"fusescope-ndjson"') || line.includes('"kind"') ? 'ndjson' : null;
-    if (line.startsWith('# tracer:') || /^cpus=\d+/.test(line)) return 'ftrace';
-    if (line.startsWith('#')) continue;
-    if (/^unique: \d+, opcode: /.test(line) || line.startsWith('FUSE library version')) return 'fuse-log';
-    if (FTRACE_LINE.test(line)) return 'ftrace';
-    if (++seen > 50) break;
-  }
-  return null;
+  return explainDetection(head).format as ImportFormat | null;
 }
 
 /** One file being imported: push text or UTF-8 byte chunks, then end. */
@@ -55,39 +141,10 @@ export interface FileImport {
  * a store while no pass needs them (file-rows.ts); a -d log's events are built at the end anyway.
  */
 export function openImport(name: string, format: ImportFormat, stream = false): FileImport {
+  const entry = formatEntry(format);
+  if (entry === undefined) throw new Error(`no import format ${format}`);
   const diags = new DiagSink();
-  const rows = new FileRows(!stream ? null : format === 'ftrace' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
-  const sink = (ev: TraceEvent): void => rows.add(ev);
-  switch (format) {
-    case 'ftrace': {
-      // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
-      const p = new FtraceParser(name, sink, diags);
-      return {
-        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
-        push: (c) => p.push(c), end: () => p.end(),
-      };
-    }
-    case 'fuse-log': {
-      const p = new FuseLogParser(name, diags);
-      return {
-        name, format, diags, rows, get events() { return rows.events(); }, log: p, originNs: () => 0n, clock: () => NO_CLOCK,
-        push: (c) => p.push(c), end: () => p.end(),
-      };
-    }
-    case 'ndjson': {
-      const p = new NdjsonParser(name, sink, diags);
-      let originNs: bigint | null = null;
-      const origin = (): bigint => {
-        if (originNs !== null) return originNs;
-        const raw: unknown = p.header?.originNs ?? '0';
-        const ok = typeof raw === 'string' && /^-?\d+$/.test(raw);
-        if (!ok) diags.add({ source: name, line: 1, code: 'bad_origin', message: `header originNs ${JSON.stringify(raw)} is not an integer string; taken as 0` });
-        return (originNs = ok ? BigInt(raw) : 0n);
-      };
-      return {
-        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: origin, clock: () => ndjsonClock(p.header, name),
-        push: (c) => p.push(c), end: () => p.end(),
-      };
-    }
-  }
+  const rows = new FileRows(stream ? entry.needsPass : null);
+  const parts = entry.open(name, diags, rows, (ev) => rows.add(ev));
+  return { name, format, diags, rows, get events() { return rows.events(); }, ...parts };
 }

@@ -21,7 +21,8 @@ import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
 import { StringIdMaps, columnsMapped } from '../copy-rows.ts';
 import type { ParseDiag } from './diagnostics.ts';
-import { detectFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
+import { IMPORT_FORMATS, explainDetection, openImport, type FileImport, type ImportFormat } from './index.ts';
+import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
 import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
@@ -204,7 +205,7 @@ class FileFeed {
     }
     this.head.push(chunk);
     this.headSize += chunk.length;
-    if (this.format !== null) this.open(this.format);
+    if (this.format !== null) this.forced(this.format);
     else if (this.headSize >= DETECT_BYTES) this.detect(this.headSize >= MAX_DETECT_BYTES);
     return !this.unknown;
   }
@@ -230,14 +231,31 @@ class FileFeed {
   /** Picks the format from the head; unless `final`, a head of only comments waits for more. */
   private detect(final: boolean): void {
     const head = this.head.map((c) => (typeof c === 'string' ? c : new TextDecoder('utf-8').decode(c))).join('');
-    const format = detectFormat(head);
+    const x = explainDetection(head);
+    const format = x.format as ImportFormat | null;
     if (format === null && !final && /^(?:[ \t\r]*(?:#[^\n]*)?\n)*[^\n]*$/.test(head)) return;
+    this.pipe.explained(this.name, x);
     if (format === null) {
       this.unknown = true;
       this.head = [];
-      this.pipe.unusableFile({ source: this.name, line: 1, code: 'unknown_format', message: 'not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording' });
+      this.pipe.unusableFile({
+        source: this.name, line: 1, code: 'unknown_format',
+        message: `no known format (${IMPORT_FORMATS.join(', ')}, or a .fscope recording) fits its first ${x.linesScanned} lines; fusescope import --explain says what each looks for`,
+      });
       return;
     }
+    this.open(format);
+  }
+
+  /** --format: no detection; the explanation still says what detection would have picked. */
+  private forced(format: ImportFormat): void {
+    const head = this.head.map((c) => (typeof c === 'string' ? c : new TextDecoder('utf-8').decode(c))).join('');
+    const x = explainDetection(head);
+    const detected = x.format;
+    this.pipe.explained(this.name, {
+      ...x, format, forced: true, evidence: detected === format ? x.evidence : null,
+      alternatives: detected !== null && detected !== format ? [{ format: detected, evidence: x.evidence, reason: `detection would have chosen it (line ${x.evidence!.line}: ${x.evidence!.what}); --format overrides` }] : [],
+    });
     this.open(format);
   }
 
@@ -261,6 +279,7 @@ export class ImportPipeline {
   private readonly fileDiags: ParseDiag[] = [];
   private readonly unusable: string[] = [];
   private readonly formats = new Map<string, ImportFormat>();
+  private readonly explanations = new Map<string, FormatExplanation>();
 
   constructor(private readonly opts: PipelineOptions = {}) {}
 
@@ -295,6 +314,11 @@ export class ImportPipeline {
     this.fileDiags.push(d);
   }
 
+  /** @internal (FileFeed) How the file's format was decided. */
+  explained(name: string, x: FormatExplanation): void {
+    this.explanations.set(name, x);
+  }
+
   /** @internal (FileFeed) */
   parsing(feed: FileFeed, format: ImportFormat): void {
     this.formats.set(feed.name, format);
@@ -318,7 +342,7 @@ export class ImportPipeline {
       diagCount += imp.diags.count;
     }
     diags.push(...joinDiags);
-    return new ImportOutcome(result, diags, diagCount, this.unusable, this.formats);
+    return new ImportOutcome(result, diags, diagCount, this.unusable, this.formats, this.explanations);
   }
 }
 
@@ -333,6 +357,8 @@ export class ImportOutcome {
     readonly unusable: string[],
     /** Each parsed file's format. */
     readonly formats: Map<string, ImportFormat>,
+    /** How each file's format was decided (detect.ts): evidence and the alternatives rejected. */
+    readonly explanations: Map<string, FormatExplanation> = new Map(),
   ) {}
 
   /** Rows of the trace. */

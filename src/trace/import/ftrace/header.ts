@@ -5,6 +5,7 @@
 // as a regular expression (the scanners below implement exactly this, without backtracking or
 // capture strings; the lazy comm is the only search):
 //   ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
+// or, in trace-cmd report -l's latency format, `\d+[.a-zA-Z0-9]{3,6}\s+` in place of `\[(\d+)\]\s+(flags\s+)?`.
 //
 // Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
 // timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.
@@ -17,7 +18,10 @@
 import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from '../line.ts';
-import { NO_TASK } from '../../ids.ts';
+import { NO_TASK, type TaskId } from '../../ids.ts';
+
+/** The task of a pasted line that does not name one. */
+export const UNKNOWN_TASK = 'task unknown' as TaskId;
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */
@@ -64,7 +68,26 @@ export class HeaderParser {
   private fracStart = -1;
   private fracEnd = -1;
 
+  /** Events of lines without a header (pasted `event: body`): time and task unknown. */
+  untimedEvents = 0;
+  private readonly unknownTask = newTaskState(UNKNOWN_TASK);
+
   constructor(private readonly line: Line) {}
+
+  /**
+   * A line without a header (a pasted `event: body`): the task is unknown (one shared task state,
+   * so per-task pairing works within a pasted excerpt of one task's lines), and the time is
+   * synthetic: the file's order, 1 µs after the event before it (the first at 0). These times are
+   * not real: the file's clock (index.ts) and a diagnostic (parser.ts) say so.
+   */
+  untimed(): void {
+    this.tsNs = this.untimedEvents === 0 && this.originNs === null ? 0 : this.tsNs + 1000;
+    this.untimedEvents++;
+    this.pid = 0;
+    this.proc = 0;
+    this.taskState = this.unknownTask;
+    this.task = this.unknownTask.name;
+  }
 
   /**
    * The header of a line that starts like a recently matched one, unit for unit up to the flags
@@ -195,12 +218,20 @@ export class HeaderParser {
       p++;
       while (isWs(u[++p]!));
     }
-    if (u[p] !== 91) return -1; // [cpu]
-    const cpuStart = ++p;
-    while (isDigit(u[p]!)) p++;
-    if (p === cpuStart || u[p] !== 93 || !isWs(u[p + 1]!)) return -1;
-    p++;
-    while (isWs(u[++p]!));
+    if (u[p] === 91) { // [cpu]
+      const cpuStart = ++p;
+      while (isDigit(u[p]!)) p++;
+      if (p === cpuStart || u[p] !== 93 || !isWs(u[p + 1]!)) return -1;
+      p++;
+      while (isWs(u[++p]!));
+    } else if (isDigit(u[p]!)) {
+      // trace-cmd report -l (latency format): the cpu and the latency flags in one column, `0d..2`.
+      while (isDigit(u[p]!)) p++;
+      const flagsStart = p;
+      while (isFlagChar(u[p]!)) p++;
+      if (p - flagsStart < 3 || p - flagsStart > 6 || !isWs(u[p]!)) return -1;
+      while (isWs(u[++p]!));
+    } else return -1;
     this.flagsCol = p;
     p = this.timeAndColon(p);
     if (p < 0) return -1;

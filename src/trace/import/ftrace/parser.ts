@@ -22,13 +22,15 @@ import type {
 import { BodyError, Cursor, excerpt } from './cursor.ts';
 import { EventOutput } from './deferral.ts';
 import { LineFramer, type LineSink } from '../framing.ts';
-import { HeaderParser } from './header.ts';
+import { HeaderParser, UNKNOWN_TASK } from './header.ts';
 import { Line } from '../line.ts';
 import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
 import { NO_TASK, type TaskId } from '../../ids.ts';
 
 const LOST = /LOST (\d+) EVENTS/;
+/** `[system:]event:` at the start of a pasted line; group 1 is the event. */
+const UNTIMED_LINE = /^(?:\w+:)?(\w+):(?:\s|$)/;
 
 /** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
 export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
@@ -159,6 +161,11 @@ export class FtraceParser implements LineSink {
   end(): void {
     this.framer.end();
     this.out.end();
+    const untimed = this.header.untimedEvents;
+    if (untimed > 0) {
+      this.diag(0, 0, 'time_unknown', `${untimed} of ${this.stats.events} events come from lines without the \`comm-pid [cpu] time:\` prefix ` +
+        `(pasted): their times and tasks are unknown; they are kept in the file's order, 1 µs after the event before them, on task '${UNKNOWN_TASK}' — those times are not real`);
+    }
     if (this.stats.events === 0 && this.diags.count === 0) this.diag(0, 0, 'empty', 'no trace events in file');
   }
 
@@ -174,6 +181,12 @@ export class FtraceParser implements LineSink {
   onLine(): void {
     const line = this.line;
     const u = line.u;
+    if (u[line.ls] === 62) {
+      // A mail reply's quote marks (`> `, `>> `, `> > `): the line starts after them.
+      let i = line.ls;
+      while (u[i] === 62 || u[i] === 32 || u[i] === 9) i++;
+      line.ls = i;
+    }
     const ls = line.ls;
     const le = line.le;
     let bodyCol = this.header.known();
@@ -200,14 +213,41 @@ export class FtraceParser implements LineSink {
         return;
       }
     }
+    this.body(bodyCol);
+  }
+
+  /** The event whose body starts at bodyCol (the header's fields are set). */
+  private body(bodyCol: number): void {
+    const line = this.line;
     this.stats.events++;
     try {
       this.dispatch(bodyCol);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
-      this.diag(line.lineNo, bodyCol - ls + 1, 'bad_body', e.message);
-      this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text: line.str(bodyCol, le) });
+      this.diag(line.lineNo, bodyCol - line.ls + 1, 'bad_body', e.message);
+      this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text: line.str(bodyCol, line.le) });
     }
+  }
+
+  /** Events read from lines without a `comm-pid [cpu] time:` header (their times are synthetic). */
+  get untimedEvents(): number {
+    return this.header.untimedEvents;
+  }
+
+  /**
+   * A pasted line that kept only `[system:]event: body` (the event name perhaps padded to a column):
+   * an event when the name is a tracepoint the tables know (or a trace-cmd syscall event), so prose
+   * such as `Note: …` is not taken for one. True if it was.
+   */
+  private untimedLine(indent: number): boolean {
+    const t = this.line.str(indent, this.line.le);
+    const m = UNTIMED_LINE.exec(t);
+    if (m === null) return false;
+    const name = m[1]!;
+    if (!this.handlers.has(name) && !name.startsWith('sys_enter_') && !name.startsWith('sys_exit_')) return false;
+    this.header.untimed();
+    this.body(indent);
+    return true;
   }
 
   /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
@@ -225,6 +265,7 @@ export class FtraceParser implements LineSink {
       this.stats.skipped++;
       return;
     }
+    if (this.untimedLine(indent)) return;
     this.diag(line.lineNo, indent - line.ls + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
   }
 
