@@ -154,6 +154,39 @@ describe('fusescope import / summary on real traces', () => {
     expect(fusescope('import', junk).status).toBe(2);
     expect(fusescope('import', trace, '--format', 'xml').status).toBe(2);
   });
+
+  it('import --explain: per file the format, the line that decided it, and why each other format was not chosen; --format is said to force it', () => {
+    const pasted = 'fixtures/paste/untimed.txt';
+    const log = join(dir, 'd.log');
+    writeFileSync(log, '# a libfuse -d log\nFUSE library version: 2.9.9\nunique: 2, opcode: LOOKUP (1), nodeid: 1, insize: 46, pid: 7\n');
+    const junk = join(dir, 'prose.txt');
+    writeFileSync(junk, 'Hello,\nplease look at this.\n');
+    const r = fusescope('import', '--explain', pasted, log, junk);
+    expect(r.status).toBe(1); // prose.txt is unusable, the others imported; the pasted file has diagnostics
+    expect(r.stdout.split('\n')).toEqual([
+      `${pasted}: ftrace`,
+      '  evidence: line 8 (byte 637): a `fuse_iomap_begin:` line without the `comm-pid [cpu] time:` prefix (pasted: its time and task are unknown)',
+      `    ${JSON.stringify(`${'fuse_iomap_begin:     connection 45 ino 12 nodeid 12 isize 0x0 idisksize 0x0 opflags (write) pos 0x0 length 0x100000'.slice(0, 97)}…`)}`,
+      expect.stringMatching(/^ {2}not fuse-log: no line matched: looks for `unique: N, opcode: …`/),
+      expect.stringMatching(/^ {2}not ndjson: no line matched/),
+      `${log}: fuse-log`,
+      "  evidence: line 2 (byte 19): libfuse's `FUSE library version` banner",
+      '    "FUSE library version: 2.9.9"',
+      expect.stringMatching(/^ {2}not ftrace: no line matched/),
+      expect.stringMatching(/^ {2}not ndjson: no line matched/),
+      `${junk}: no format recognised (looked at 2 lines, 28 bytes)`,
+      expect.stringMatching(/^ {2}not ftrace: no line matched/),
+      expect.stringMatching(/^ {2}not fuse-log: no line matched/),
+      expect.stringMatching(/^ {2}not ndjson: no line matched/),
+      '',
+    ]);
+    expect(r.stderr).toContain(`${pasted}:0: 5 of 5 events come from lines without`);
+    const forced = fusescope('import', '--explain', '--format', 'ftrace', log);
+    expect(forced.stdout.split('\n').slice(0, 2)).toEqual([
+      `${log}: ftrace (forced by --format)`,
+      "  not fuse-log: detection would have chosen it (line 2: libfuse's `FUSE library version` banner); --format overrides",
+    ]);
+  });
 });
 
 // Two excerpts of one capture, and files on two clocks (docs/import.md "One clock"). Times are

@@ -76,6 +76,7 @@ export function explainFormat(head: string, table: readonly FormatSniffer[]): Fo
   let bytesScanned = 0;
   for (let k = 0; k < lines.length; k++) {
     const raw = lines[k]!;
+    if (raw === '' && k === lines.length - 1) break; // after the last '\n': no line
     lineNo++;
     const at = byteOffset;
     byteOffset += enc.encode(raw).length + 1;
