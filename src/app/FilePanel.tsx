@@ -3,6 +3,8 @@ import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { OverviewStrip } from '../views/overview/OverviewStrip.tsx';
 
+const NO_FORMATS: readonly string[] = [];
+
 /** Under the header while a file is open: load progress, the overview strip, diagnostics. */
 export function FilePanel({ store, session }: { store: AppStore; session: FileSession }) {
   const label = useStoreValue(store, (s) => s.status.file?.label ?? '');
@@ -11,6 +13,7 @@ export function FilePanel({ store, session }: { store: AppStore; session: FileSe
   const done = useStoreValue(store, (s) => s.status.importStatus.doneBytes);
   const total = useStoreValue(store, (s) => s.status.importStatus.totalBytes);
   const events = useStoreValue(store, (s) => s.status.eventCount);
+  const formats = useStoreValue(store, (s) => s.status.file?.formats ?? NO_FORMATS);
   const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : phase === 'done' ? 100 : 0;
   return (
     <section className="file-panel" data-testid="file-panel">
@@ -22,6 +25,11 @@ export function FilePanel({ store, session }: { store: AppStore; session: FileSe
         <span className="counters muted">{events.toLocaleString('en-US')} events</span>
         <ClockChoice store={store} session={session} />
       </div>
+      {formats.length > 0 && (
+        <ul className="file-formats muted" data-testid="file-formats" title="the format each file was read as, and the line that decided it">
+          {formats.map((f, i) => <li key={i} data-testid="file-format">read as {f}</li>)}
+        </ul>
+      )}
       <OverviewStrip host={store} loop={() => store.replay.loopActive} onSeek={(ns) => store.replay.seek(ns)} />
       <Diagnostics store={store} />
     </section>

@@ -157,7 +157,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         this.store.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
         break;
       case 'start':
-        this.store.status.setFileKind(msg.kind);
+        this.store.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
         this.store.resetTrace(BigInt(msg.originNs));
         // Capped: a damaged index must not make the page allocate absurd columns up front.
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);

@@ -39,6 +39,19 @@ async function run(sources: NamedSource[], opts: { alignStarts?: boolean; readCh
 }
 
 describe('import worker job (runImport)', () => {
+  it('tells the page what format each file was read as and the line that decided it', async () => {
+    const log = 'FUSE library version: 2.9.9\nunique: 2, opcode: LOOKUP (1), nodeid: 1, insize: 46, pid: 7\n';
+    const { msgs } = await run([
+      named('paste.txt', new Uint8Array(readFileSync('fixtures/paste/mail-quoted.txt'))),
+      named('d.log', new TextEncoder().encode(log)),
+    ]);
+    const start = msgs.find((m) => m.type === 'start');
+    expect(start?.type === 'start' && start.meta.formats).toEqual([
+      'paste.txt: ftrace: line 8, an event line with the `comm-pid [cpu] time:` prefix',
+      "d.log: fuse-log: line 1, libfuse's `FUSE library version` banner",
+    ]);
+  });
+
   it('joins a kernel trace with its fuse2fs -d log as the CLI does: same events, the alias group, no diagnostics', async () => {
     const files = ['trace.txt', 'fuse2fs-d.log'];
     const { store, msgs } = await run(files.map((f) => named(f, new Uint8Array(readFileSync(join(FIXTURE, f))))));

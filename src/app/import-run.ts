@@ -10,6 +10,7 @@
 // Either way the result goes to the page as wire batches (encodeBatch of a throwaway store that
 // shares one string table, so each batch carries only strings the page has not seen).
 
+import { explanationSummary } from '../trace/import/detect.ts';
 import { TraceStore } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
@@ -144,7 +145,14 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   const label = sources.map((s) => s.name).join(' + ');
   o.post({
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
-    meta: { formats: [...outcome.formats].map(([name, format]) => `${name}: ${format}`), clock: result.clock?.id ?? null },
+    // Each file's format and the evidence that decided it (detect.ts): the file panel shows it.
+    meta: {
+      formats: [...outcome.formats].map(([name, format]) => {
+        const x = outcome.explanations.get(name);
+        return `${name}: ${x ? explanationSummary(x) : format}`;
+      }),
+      clock: result.clock?.id ?? null,
+    },
     // Every row is parsed already: the page reserves them once instead of growing its columns.
     expectedEvents: outcome.rowCount,
   });

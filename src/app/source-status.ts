@@ -15,6 +15,8 @@ export interface OpenedFile {
   kind: FileKind;
   /** A recording opened from the server's list (`rec=` in the URL); '' for a dropped file. */
   recordingName: string;
+  /** What format each file was read as and why (`trace.txt: ftrace: line 3, …`); empty until the worker says. */
+  formats?: readonly string[];
 }
 interface ImportStatus {
   phase: ImportPhase | 'idle';
@@ -116,8 +118,8 @@ export class SourceStatus {
   }
 
   /** The worker says what the file is (import, recording); no notify (a reset follows). */
-  setFileKind(kind: FileKind): void {
-    if (this.file) this.file = { ...this.file, kind };
+  setFileKind(kind: FileKind, formats: readonly string[] = []): void {
+    if (this.file) this.file = { ...this.file, kind, formats };
   }
 
   setImportStatus(status: ImportStatus): void {
