@@ -59,6 +59,11 @@ test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 1
   await expect(page.getByTestId('import-progress')).toHaveAttribute('data-pct', '100');
   await expect(page.getByTestId('file-label')).toHaveText('trace.txt + fuse2fs-d.log');
   await expect(page.getByTestId('connection')).toHaveText('file');
+  // What each file was read as, and the line that decided it (the trace's `# tracer:` header is line 9).
+  await expect(page.getByTestId('file-format')).toHaveText([
+    'read as trace.txt: ftrace: line 9, tracefs `trace` file header `# tracer:`',
+    "read as fuse2fs-d.log: fuse-log: line 7, libfuse's `FUSE library version` banner",
+  ]);
   const status = await hooks(page, (h) => h.importStatus());
   expect(status).toMatchObject({ phase: 'done', diagCount: 0 });
   expect(status.doneBytes).toBe(status.totalBytes);
