@@ -181,6 +181,9 @@ describe('fusescope import / summary on real traces', () => {
       '',
     ]);
     expect(r.stderr).toContain(`${pasted}:0: 5 of 5 events come from lines without`);
+    // summary says plainly which events have no real time (5 pasted lines, counted by hand).
+    const sum = fusescope('summary', pasted);
+    expect(JSON.parse(sum.stdout).timesUnknown.files).toEqual([{ file: pasted, events: 5, untimedEvents: 5 }]);
     const forced = fusescope('import', '--explain', '--format', 'ftrace', log);
     expect(forced.stdout.split('\n').slice(0, 2)).toEqual([
       `${log}: ftrace (forced by --format)`,

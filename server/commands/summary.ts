@@ -39,6 +39,16 @@ async function cmdSummary(flags: Flags, rest: string[]): Promise<number> {
       offsetNs: f.offsetNs, aligned: f.aligned, shiftNs: String(f.shiftNs),
     }));
   }
+  // Added key: files whose events (some or all) have no real time (pasted lines without the
+  // `comm-pid [cpu] time:` prefix): their times are the file's order, 1 µs apart, so every duration
+  // and rate above that involves them is not a measurement.
+  const untimed = r.result.files.filter((f) => f.untimedEvents > 0);
+  if (untimed.length > 0) {
+    out.timesUnknown = {
+      files: untimed.map((f) => ({ file: f.name, events: f.eventCount, untimedEvents: f.untimedEvents })),
+      note: 'these events come from lines without times: they are placed in file order 1 µs apart; durations and rates involving them are not real',
+    };
+  }
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   reportDiags(r);
   return exitCodeOf(r, rest);

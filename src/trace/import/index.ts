@@ -59,7 +59,10 @@ export const FORMATS: readonly FormatEntry[] = [
     open: (name, diags, _rows, sink) => {
       // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
       const p = new FtraceParser(name, sink, diags);
-      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => (p.stampKind === null && p.untimedEvents > 0 ? UNTIMED_CLOCK : ftraceClock(p.stampKind)), push: (c) => p.push(c), end: () => p.end() };
+      return {
+        log: null, originNs: () => p.originNs ?? 0n, clock: () => (p.stampKind === null && p.untimedEvents > 0 ? UNTIMED_CLOCK : ftraceClock(p.stampKind)),
+        untimedEvents: () => p.untimedEvents, push: (c) => p.push(c), end: () => p.end(),
+      };
     },
   },
   {
@@ -132,6 +135,8 @@ export interface FileImport {
   clock(): FileClock;
   push(chunk: string | Uint8Array): void;
   end(): void;
+  /** Events whose times are synthetic (pasted lines without times: the file's order); absent: none. */
+  untimedEvents?(): number;
   /** The fuse-log parser (join input), else null. */
   readonly log: FuseLogParser | null;
 }

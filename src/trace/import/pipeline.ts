@@ -58,6 +58,8 @@ interface PlacedFile {
   shiftNs: bigint;
   /** Events it parsed into (before joins and attribution add theirs). */
   eventCount: number;
+  /** Of those, events whose times are synthetic (pasted lines without times): not real times. */
+  untimedEvents: number;
 }
 
 export interface ImportResult {
@@ -122,7 +124,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
       store.originNs = placement.originNs;
       return {
         originNs: placement.originNs, clock: placement.clock, events: [], store, attributions: [], joins: [], diags: [...placement.diags],
-        files: [{ name: only.name, format: only.format, clock, originNs, ...p, eventCount: only.rows.count }],
+        files: [{ name: only.name, format: only.format, clock, originNs, ...p, eventCount: only.rows.count, untimedEvents: only.untimedEvents?.() ?? 0 }],
       };
     }
   }
@@ -139,7 +141,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   units.forEach((u, i) => {
     const p = placement.files[i]!;
     shiftTimes(u.events, p.offsetNs);
-    result.files.push({ name: u.imp.name, format: u.imp.format, clock: u.clock, originNs: u.originNs, ...p, eventCount: u.events.length });
+    result.files.push({ name: u.imp.name, format: u.imp.format, clock: u.clock, originNs: u.originNs, ...p, eventCount: u.events.length, untimedEvents: u.imp.untimedEvents?.() ?? 0 });
   });
   // Ftrace files of one clock are one capture: their events are merged before the joins, so a
   // log's request is joined once, and a lock's evidence may come from either file.
