@@ -66,3 +66,14 @@ export function cacheEvidence(f: Finding, trace: TraceStore, rowBase: number, no
   }
   return out;
 }
+
+/** The nodeid of the first cache event among `f`'s evidence in the page (the inode to show for it), or null. */
+export function cacheNodeOfFinding(f: Finding, trace: TraceStore, rowBase: number): NodeId | null {
+  for (const streamRow of f.evidence) {
+    const row = streamRow - rowBase;
+    if (row < 0 || row >= trace.length) continue;
+    const nodeId = trace.nodeIdAt(row);
+    if (nodeId !== 0 && isCacheEvidence(trace, row, nodeId)) return nodeId;
+  }
+  return null;
+}
