@@ -92,3 +92,23 @@ describe('libfuse variants and fuse4fs debug lines (hand-written)', () => {
     expect(other.map((e) => e.kind === 'instant' && e.text)).toEqual(['L8: mke2fs said hello']);
   });
 });
+
+describe('a server log joined with a kernel trace', () => {
+  it('requests join by unique; a fuse4fs debug line lands at the kernel reply time of the request before it', () => {
+    const trace = [
+      '              dd-500   [000] .....   10.000100: fuse_request_send: connection 38 req 10 opcode 4094 (FUSE_IOMAP_BEGIN) len 80',
+      '         fuse4fs-501   [001] .....   10.000300: fuse_request_end: connection 38 req 10 len 144 error 0',
+      '',
+    ].join('\n');
+    const r = importText([{ name: 't.txt', text: trace, format: 'ftrace' }, { name: 'f.log', text: fixture('fuse4fs-dbg.log'), format: 'fuse-log' }]);
+    expect(r.joins[0]).toMatchObject({ matched: 1, kernelOnly: 0, logOnly: 3 });
+    const send = r.events.find((e) => e.kind === 'fuse_send');
+    expect(send).toMatchObject({ unique: 10, nodeId: 12 });
+    const dbg = r.events.find((e) => e.kind === 'instant' && e.name === 'fuse4fs:op_iomap_begin')!;
+    // header of unique 10 (line 5) comes before the dbg line (line 6); its reply is at 10.000300, 200 µs after the send
+    const reply = r.events.find((e) => e.kind === 'fuse_reply')!;
+    expect(dbg.tsNs - reply.tsNs).toBe(0);
+    expect(reply.tsNs - send!.tsNs).toBe(200_000);
+    expect(dbg.task).toBe('fuse4fs/501');
+  });
+});

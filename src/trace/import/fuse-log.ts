@@ -52,7 +52,8 @@ import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 import { asIno, asNodeId, asTaskId, NO_NODE_ID, UNKNOWN_INO, type NodeId, type TaskId } from '../ids.ts';
 import { Opcode } from '../fuse-proto.ts';
 
-const FUSE_LOG_LINE_NS = 1000;
+/** A log has no clock: standalone, line N is at N × this. */
+export const FUSE_LOG_LINE_NS = 1000;
 
 interface LogRequest {
   unique: number;
