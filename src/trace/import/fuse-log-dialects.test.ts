@@ -89,7 +89,9 @@ describe('libfuse variants and fuse4fs debug lines (hand-written)', () => {
     const dbg = r.events.find((e) => e.kind === 'instant' && e.name === 'fuse4fs:op_iomap_begin');
     expect(dbg).toMatchObject({ task: 'fuse4fs/501', text: 'ino=12 pos=0x0 count=0x10000 opflags=0x1' });
     const other = r.events.filter((e) => e.kind === 'instant' && e.name === 'log_line');
-    expect(other.map((e) => e.kind === 'instant' && e.text)).toEqual(['L8: mke2fs said hello']);
+    expect(other.map((e) => e.kind === 'instant' && e.text)).toEqual(['L9: mke2fs said hello']);
+    // an older fuse2fs line without tid=: the log's server task
+    expect(r.events.find((e) => e.kind === 'instant' && e.name === 'fuse2fs:op_getattr')).toMatchObject({ task: 'fuse-server/0', text: 'path=/d1' });
   });
 });
 
@@ -105,7 +107,7 @@ describe('a server log joined with a kernel trace', () => {
     const send = r.events.find((e) => e.kind === 'fuse_send');
     expect(send).toMatchObject({ unique: 10, nodeId: 12 });
     const dbg = r.events.find((e) => e.kind === 'instant' && e.name === 'fuse4fs:op_iomap_begin')!;
-    // header of unique 10 (line 5) comes before the dbg line (line 6); its reply is at 10.000300, 200 µs after the send
+    // header of unique 10 (line 6) comes before the dbg line (line 7); its reply is at 10.000300, 200 µs after the send
     const reply = r.events.find((e) => e.kind === 'fuse_reply')!;
     expect(dbg.tsNs - reply.tsNs).toBe(0);
     expect(reply.tsNs - send!.tsNs).toBe(200_000);

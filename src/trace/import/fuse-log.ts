@@ -26,7 +26,8 @@
 //
 // fuse2fs/fuse4fs's own `dbg_printf` lines (e2fsprogs misc/fuse2fs.c, the fuse-iomap series'
 // fuse4fs.c): `FUSE4FS (dev): tid=N func: ino=… pos=0x… count=0x…` → an `instant` named
-// `fuse4fs:func` on task `fuse4fs/N` (the server thread), its text the rest as printed.
+// `fuse4fs:func` on task `fuse4fs/N` (the server thread), its text the rest as printed. Before
+// e2fsprogs added `tid=` the lines had none: then the task is the log's server task.
 //
 // Everything else libfuse prints (INIT parameters, `getattr /x` sub-calls of the high-level
 // library) is skipped; only a line that starts like a header or reply but does not parse is a
@@ -92,7 +93,7 @@ const GO_RX = /^rx (\d+): (\S+) [ni](\d+) ?(.*?)(?: p(\d+))?\s*$/;
 const GO_TX = /^tx (\d+): +(OK|NOTIFY_\w+|(\d+)=[^,]*)(?:, (.*))?$/;
 const GO_ENTRY = /^\{[ni](\d+) g\d+ .*? i\d+:(\d+) A /;
 const JACOBSA = /(?:^|\s)Op 0x([0-9a-f]+) +\S+\] (<-|->) (.*)$/;
-const SERVER_DBG = /^(FUSE[24]FS) \(([^)]*)\): tid=(\d+) (\w+): ?(.*)$/;
+const SERVER_DBG = /^(FUSE[24]FS) \(([^)]*)\): (?:tid=(\d+) )?(\w+): ?(.*)$/;
 const LIBFUSE_CHATTER = /^(?:FUSE library version|nullpath_ok:|nopath:|utime_omit_ok:|using FUSE kernel interface)/;
 const NODEID = /^\s*NODEID: (\d+)\s*$/;
 
@@ -303,7 +304,7 @@ export class FuseLogParser implements LineSink {
   private serverDbg(m: RegExpExecArray): void {
     this.stats.serverLines++;
     const comm = m[1]!.toLowerCase();
-    this.extra.push({ kind: 'instant', tsNs: this.lineNo * FUSE_LOG_LINE_NS, task: asTaskId(`${comm}/${m[3]}`), name: `${comm}:${m[4]}`, text: m[5]! });
+    this.extra.push({ kind: 'instant', tsNs: this.lineNo * FUSE_LOG_LINE_NS, task: m[3] === undefined ? SERVER_TASK : asTaskId(`${comm}/${m[3]}`), name: `${comm}:${m[4]}`, text: m[5]! });
   }
 
   private header(h: RegExpExecArray): void {
