@@ -66,13 +66,16 @@ describe('jacobsa/fuse debug log (hand-written from connection.go/debug.go)', ()
     expect(detectFormat(text)).toBe('fuse-log');
     const { p, evs } = parse(text);
     expect(p.order.map((q) => [q.unique, q.opcode, q.nodeId, q.pid, q.error])).toEqual([
-      [2, 26, 0, 0, 0], [4, 1, 1, 300, -2], [6, 9, 1, 300, 0], [8, 35, 2, 301, 0], [10, 16, 3, 301, 0], [12, 13, 2, 302, 0],
+      [2, 26, 0, 0, 0], [4, 1, 1, 300, -2], [6, 9, 1, 300, 0], [8, 35, 2, 301, 0], [10, 16, 3, 301, 0], [12, 13, 2, 302, 0], [14, 22, 3, 302, -5],
     ]);
     expect(p.requests.get(8)).toMatchObject({ entryNodeId: 3, replyIno: 3, paths: ['/d1/file'] });
     expect(evs.filter((e) => e.kind === 'inode_lookup').map((e) => e.kind === 'inode_lookup' && [e.nodeId, e.ino, e.path]))
       .toEqual([[2, 2, '/d1'], [3, 3, '/d1/file'], [3, 3, '/d1/link']]);
     expect(p.stats.otherLines).toBe(1);
-    expect(evs.find((e) => e.kind === 'instant')).toMatchObject({ name: 'log_line', text: 'L13: some unrelated output of the server' });
+    // the last op fails with a text that is no errno: EIO, and a diagnostic at its line
+    expect(p.requests.get(14)).toMatchObject({ opName: 'GETXATTR', error: -5 });
+    expect(p.diags.first.map((d) => [d.line, d.code])).toEqual([[20, 'unknown_errno']]);
+    expect(evs.find((e) => e.kind === 'instant')).toMatchObject({ name: 'log_line', text: 'L14: some unrelated output of the server' });
   });
 });
 

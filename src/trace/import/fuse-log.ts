@@ -287,8 +287,10 @@ export class FuseLogParser implements LineSink {
     const err = /^Error: "(.*)"$/.exec(body);
     if (err) {
       const errno = ERRNO_BY_TEXT[err[1]!];
-      if (errno === undefined) this.diag(this.lineNo, 1, 'unknown_errno', `error text ${JSON.stringify(err[1])} names no errno fusescope knows: taken as -1`);
-      req.error = -(errno ?? 1);
+      // jacobsa sends EIO for an error that is no syscall.Errno (conversions.go): an unknown text is
+      // taken as that, and said so, since it may also be an errno missing from the table.
+      if (errno === undefined) this.diag(this.lineNo, 1, 'unknown_errno', `error text ${JSON.stringify(err[1])} is no errno text fusescope knows: taken as EIO (what jacobsa sends for an error that is not a syscall.Errno)`);
+      req.error = -(errno ?? 5);
       return;
     }
     req.error = 0;
