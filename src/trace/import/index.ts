@@ -13,6 +13,8 @@ import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
 
+/** libfuse -d (2.6–3.18), go-fuse rx/tx, jacobsa `Op 0x…] <-`, fuse2fs/fuse4fs dbg_printf (fuse-log.ts). */
+const FUSE_LOG_LINE = /^(?:(?:dev |cqe )?unique: \d+, opcode: |FUSE library version|(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? )?(?:rx \d+: [A-Z]|\S*:? ?Op 0x[0-9a-f]{8} )|FUSE[24]FS \([^)]*\): tid=\d+ )/;
 const FTRACE_LINE = /^\s*\S.*?-\d+\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[\d+\]\s/;
 
 /** Guesses a format from a file's first bytes (≥ a few KB); null if nothing fits. */
@@ -24,7 +26,7 @@ export function detectFormat(head: string): ImportFormat | null {
     if (line.startsWith('{')) return line.includes('"fusescope-ndjson"') || line.includes('"kind"') ? 'ndjson' : null;
     if (line.startsWith('# tracer:') || /^cpus=\d+/.test(line)) return 'ftrace';
     if (line.startsWith('#')) continue;
-    if (/^unique: \d+, opcode: /.test(line) || line.startsWith('FUSE library version')) return 'fuse-log';
+    if (FUSE_LOG_LINE.test(line)) return 'fuse-log';
     if (FTRACE_LINE.test(line)) return 'ftrace';
     if (++seen > 50) break;
   }
