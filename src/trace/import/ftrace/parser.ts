@@ -136,6 +136,8 @@ export class FtraceParser implements LineSink {
   /** Tracepoints by the units of their name: the table is looked up once per distinct name, not per line. */
   private readonly tracepoints = new Interner<Tracepoint>();
   private readonly handlers = new Map<string, Tracepoint>();
+  /** perf: the previous line was an event or one of its call-chain frames (a frame may follow). */
+  private chainMayFollow = false;
 
   /** `systems`: the tracepoint tables (systems/index.ts); a name in two of them is a programming error. */
   constructor(
@@ -208,6 +210,7 @@ export class FtraceParser implements LineSink {
         return;
       }
       if (this.layout === 'perf' && i > ls && i < le && this.perfFrame(i)) return;
+      this.chainMayFollow = false;
       this.out.closeStack();
       if (i === le || u[i] === 35) {
         this.stats.skipped++;
@@ -220,6 +223,7 @@ export class FtraceParser implements LineSink {
       }
     }
     this.stats.events++;
+    this.chainMayFollow = true;
     try {
       this.dispatch(bodyCol);
     } catch (e) {
@@ -239,7 +243,7 @@ export class FtraceParser implements LineSink {
     const sym = perfFrameSymbol(line.str(line.ls, line.le));
     if (sym === null) return false;
     if (!this.out.addFrame(sym)) {
-      if (this.header.originNs === null) {
+      if (!this.chainMayFollow) {
         this.diag(line.lineNo, indent - line.ls + 1, 'orphan_frame', 'call-chain line without an event line before it');
         return true;
       }
