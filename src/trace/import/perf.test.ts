@@ -8,6 +8,8 @@ import { PerfLockParser } from './perf-lock.ts';
 import { detectFormat } from './index.ts';
 import { ImportPipeline } from './pipeline.ts';
 import type { EventOf, TraceEvent } from '../schema.ts';
+import { TraceStore } from '../store.ts';
+import { summarize } from '../summary.ts';
 
 const DIR = 'fixtures/real/perf/';
 const read = (f: string): string => readFileSync(DIR + f, 'utf8');
@@ -167,5 +169,17 @@ describe('perf lock contention', () => {
     const { rows, diags } = perfLock('nothing here\n', 'e.txt');
     expect(rows).toHaveLength(0);
     expect(diags.first.map((d) => d.code)).toEqual(['unparsable', 'empty']);
+  });
+
+  it('reaches summary as perfLockContention rows (and a trace without them has no such key)', () => {
+    const store = new TraceStore();
+    store.appendAll(perfLock(read('contention-t.txt')).rows);
+    const rows = summarize(store).perfLockContention!;
+    expect(rows.map((r) => [r.by, r.task, r.contended, r.waitAvgNs])).toEqual([
+      ['task', 'dd/31851', 2, 4_320_000], ['task', 'dd/31850', 2, 3_720_000], ['task', 'dd/31849', 2, 3_100_000], ['task', 'dd/31848', 1, 3_820_000],
+    ]);
+    const other = new TraceStore();
+    other.appendAll(perfScript(read('script-nocpu.txt')).events);
+    expect(summarize(other).perfLockContention).toBeUndefined();
   });
 });
