@@ -86,7 +86,7 @@ describe('record --source files', () => {
     const imp = fusescope('import', TRACE, junk, '-o', join(dir, 'with-junk.ndjson'));
     const r = fusescope('record', '--source', 'files', TRACE, junk, '-o', out);
     expect([r.status, imp.status]).toEqual([1, 1]);
-    expect(r.stderr).toContain(`${junk}:1: not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording`);
+    expect(r.stderr).toContain(`${junk}:1: not ftrace text, perf script output, a perf lock contention table, a libfuse debug log, fusescope NDJSON or a .fscope recording`);
     expect(r.stderr.split('\n').filter((l) => l.includes(junk))).toEqual(imp.stderr.split('\n').filter((l) => l.includes(junk)));
     const rec = await readRecording(out);
     expect(rec.indexed).toBe(true);

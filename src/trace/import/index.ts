@@ -7,11 +7,13 @@ import { DiagSink } from './diagnostics.ts';
 import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
-import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { NO_CLOCK, PERF_CLOCK, PERF_LOCK_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
+import { isPerfScriptLine } from './ftrace/perf-header.ts';
+import { PerfLockParser, isPerfLockHeader } from './perf-lock.ts';
 
-export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
+export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock';
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson', 'perf-script', 'perf-lock'];
 
 /** libfuse -d (2.6–3.18), go-fuse rx/tx, jacobsa `Op 0x…] <-`, fuse2fs/fuse4fs dbg_printf (fuse-log.ts). */
 const FUSE_LOG_LINE = /^(?:(?:dev |cqe )?unique: \d+, opcode: |FUSE library version|(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? )?(?:rx \d+: [A-Z]|\S*:? ?Op 0x[0-9a-f]{8} )|FUSE[24]FS \([^)]*\): tid=\d+ )/;
@@ -27,6 +29,9 @@ export function detectFormat(head: string): ImportFormat | null {
     if (line.startsWith('# tracer:') || /^cpus=\d+/.test(line)) return 'ftrace';
     if (line.startsWith('#')) continue;
     if (FUSE_LOG_LINE.test(line)) return 'fuse-log';
+    // perf before ftrace: perf's `system:event:` after `comm tid [cpu] secs.frac:` (perf-header.ts).
+    if (isPerfLockHeader(line)) return 'perf-lock';
+    if (isPerfScriptLine(line)) return 'perf-script';
     if (FTRACE_LINE.test(line)) return 'ftrace';
     if (++seen > 50) break;
   }
@@ -58,7 +63,7 @@ export interface FileImport {
  */
 export function openImport(name: string, format: ImportFormat, stream = false): FileImport {
   const diags = new DiagSink();
-  const rows = new FileRows(!stream ? null : format === 'ftrace' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
+  const rows = new FileRows(!stream ? null : format === 'ftrace' || format === 'perf-script' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : format === 'perf-lock' ? () => false : null);
   const sink = (ev: TraceEvent): void => rows.add(ev);
   switch (format) {
     case 'ftrace': {
@@ -66,6 +71,22 @@ export function openImport(name: string, format: ImportFormat, stream = false): 
       const p = new FtraceParser(name, sink, diags);
       return {
         name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind),
+        push: (c) => p.push(c), end: () => p.end(),
+      };
+    }
+    case 'perf-script': {
+      // perf script prints the tracepoints' own body text: the ftrace parser with perf's header.
+      const p = new FtraceParser(name, sink, diags, undefined, 'perf');
+      return {
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => p.originNs ?? 0n, clock: () => PERF_CLOCK,
+        push: (c) => p.push(c), end: () => p.end(),
+      };
+    }
+    case 'perf-lock': {
+      // Totals with no time: on no clock (tsNs 0), so they never move another file's axis.
+      const p = new PerfLockParser(name, sink, diags);
+      return {
+        name, format, diags, rows, get events() { return rows.events(); }, log: null, originNs: () => 0n, clock: () => PERF_LOCK_CLOCK,
         push: (c) => p.push(c), end: () => p.end(),
       };
     }

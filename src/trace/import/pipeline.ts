@@ -75,6 +75,11 @@ export interface ImportResult {
   diags: ParseDiag[];
 }
 
+/** Kernel event text (ftrace, perf script): joined with -d logs, lock attribution runs over it. */
+function isKernelText(format: ImportFormat): boolean {
+  return format === 'ftrace' || format === 'perf-script';
+}
+
 /** Adds `offsetNs` to every time an event holds. */
 function shiftTimes(events: TraceEvent[], offsetNs: number): void {
   if (offsetNs === 0) return;
@@ -105,7 +110,7 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
  * (times shifted onto the axis, nodeids filled by the joins).
  */
 export function finishImport(imports: readonly FileImport[], alignStarts = false): ImportResult {
-  const ftraceCount = imports.filter((f) => f.format === 'ftrace').length;
+  const ftraceCount = imports.filter((f) => isKernelText(f.format)).length;
   const logs = imports.filter((f) => f.log !== null);
   // Trace files in input order; a log is one only when there is no kernel trace to join it with.
   const traceFiles = imports.filter((f) => f.log === null || ftraceCount === 0);
@@ -145,7 +150,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   const lists: TraceEvent[][] = [];
   const groups = new Map<string, { names: string[]; lists: TraceEvent[][]; at: number }>();
   for (const u of units) {
-    if (u.imp.format !== 'ftrace') {
+    if (!isKernelText(u.imp.format)) {
       lists.push(u.events);
       continue;
     }
@@ -235,7 +240,7 @@ class FileFeed {
     if (format === null) {
       this.unknown = true;
       this.head = [];
-      this.pipe.unusableFile({ source: this.name, line: 1, code: 'unknown_format', message: 'not ftrace text, a libfuse debug log, fusescope NDJSON or a .fscope recording' });
+      this.pipe.unusableFile({ source: this.name, line: 1, code: 'unknown_format', message: 'not ftrace text, perf script output, a perf lock contention table, a libfuse debug log, fusescope NDJSON or a .fscope recording' });
       return;
     }
     this.open(format);

@@ -17,7 +17,7 @@
 import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from '../line.ts';
-import { NO_TASK } from '../../ids.ts';
+import { NO_TASK, type TaskId } from '../../ids.ts';
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */
@@ -32,7 +32,23 @@ interface KnownHeader {
   words: Int32Array | null;
   pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState }
 
-export class HeaderParser {
+/**
+ * What the parser and the tracepoint handlers read of an event line's header: ftrace's
+ * (HeaderParser) or perf script's (perf-header.ts). parse/known return the body's index or -1.
+ */
+export interface EventHeader {
+  readonly originNs: bigint | null;
+  readonly stampKind: 'secs' | 'integer' | null;
+  readonly tsNs: number;
+  readonly task: TaskId;
+  readonly taskState: TaskState;
+  readonly pid: number;
+  readonly proc: number;
+  known(): number;
+  parse(commStart: number): number;
+}
+
+export class HeaderParser implements EventHeader {
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   originNs: bigint | null = null;
   /**
