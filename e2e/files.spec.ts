@@ -142,6 +142,23 @@ test('an imported real trace says what it does not show: holds inferred from con
   expect(errors).toEqual([]);
 });
 
+test('a perf lock contention table opens in the locks view as perf\'s totals, which say they carry no timeline', async ({ page }) => {
+  const errors = await open(page);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  await page.getByTestId('file-input').setInputFiles(['fixtures/real/perf/contention-t.txt']);
+  await waitLoaded(page);
+  await page.getByTestId('tab-locks').click();
+  const table = page.getByTestId('locks-perf-summary');
+  await expect(table).toContainText('perf lock contention (by task)');
+  await expect(page.getByTestId('locks-perf-note')).toContainText('They carry no timeline');
+  await expect(page.getByTestId('locks-no-timeline-note')).toContainText('no timeline, so there are no lanes to draw');
+  // The file's 4 rows (-t: pid, comm), the first `2  8.63 ms  6.62 ms  4.32 ms  31851 dd`.
+  await expect(table.locator('tbody tr')).toHaveCount(4);
+  await expect(table.locator('tbody tr').first()).toContainText('dd/31851');
+  await expect(table.locator('tbody tr').first()).toContainText('8.63');
+  expect(errors).toEqual([]);
+});
+
 test('a dropped file with garbage lines lists them as file:line diagnostics and still shows the good events', async ({ page }) => {
   const errors = await open(page);
   const lines = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8').split('\n');

@@ -77,6 +77,28 @@ test('the default scenario shows the alias-race error first; one click zooms to 
   const locks = page.getByTestId('lock-identities').locator('tr.finding-lock.selected');
   await expect(locks).toHaveCount(2);
   expect((await locks.locator('td[data-col="nodeid"]').allTextContents()).sort()).toEqual(['4', '5']);
+  // Its lanes: the finding's marker on both locks' header rows, and its two exclusive holds — the
+  // spans the timeline outlines — outlined there too.
+  await page.waitForFunction(() => window.__fusescope!.viewFindings('locks')?.evidenceSpanIds.length === 2);
+  const lockDrawn = (await hooks(page, (h) => h.viewFindings('locks')))!;
+  expect(lockDrawn.marks.map((m) => `${m.rule} ${m.severity}`)).toEqual(['alias-race error', 'alias-race error']);
+  expect([...lockDrawn.evidenceSpanIds].sort()).toEqual([...shown.highlightedSpanIds].sort());
+  for (const r of lockDrawn.evidenceRows) expect(evidence.has(r)).toBe(true);
+  await page.screenshot({ path: shotPath('findings-locks.png') });
+
+  // The Mapping cache tab comes up on the nodeid of the finding's first cache event (the evidence
+  // names the first use of each alias's cache), with the finding's marker at its time.
+  await page.getByTestId('tab-cache').click();
+  await page.waitForFunction(() => (window.__fusescope!.viewFindings('cache')?.marks.length ?? 0) > 0);
+  const cacheMarks = (await hooks(page, (h) => h.viewFindings('cache')))!.marks;
+  expect(cacheMarks.map((m) => `${m.rule} ${m.severity}`)).toEqual(['alias-race error']);
+  expect(['4', '5']).toContain(await page.getByTestId('cache-inode').inputValue());
+  // That first use came before the overlap, out of the zoomed range: zoom out (S) until it is in, then it is outlined.
+  for (let i = 0; i < 20 && (await hooks(page, (h) => h.viewFindings('cache')))!.evidenceRows.length === 0; i++) await page.keyboard.press('s');
+  const cacheDrawn = (await hooks(page, (h) => h.viewFindings('cache')))!;
+  expect(cacheDrawn.evidenceRows).toHaveLength(1);
+  expect(evidence.has(cacheDrawn.evidenceRows[0]!)).toBe(true);
+  await page.screenshot({ path: shotPath('findings-cache.png') });
   expect(errors).toEqual([]);
 });
 

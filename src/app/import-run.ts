@@ -139,7 +139,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   progress.report('joining', true);
   const outcome = pipe.finish();
-  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, libfuse -d log, fusescope NDJSON or .fscope)');
+  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, perf script, perf lock contention, libfuse -d log, fusescope NDJSON or .fscope)');
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
   const label = sources.map((s) => s.name).join(' + ');

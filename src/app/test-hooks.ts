@@ -11,7 +11,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
-import { enableProbes, probeOf } from '../views/probes.ts';
+import { enableProbes, probeOf, type FindingOverlay } from '../views/probes.ts';
 import type { Finding } from '../trace/checks/types.ts';
 
 /** Nothing changed for this long → idle. */
@@ -78,6 +78,8 @@ export interface FusescopeHooks {
   findingsStatus(): { checkedEvents: number; rowBase: number; version: number; unknowns: { rule: string; count: number; what: string }[] };
   /** The finding shown (clicked), or null; with its evidence outlined on the timeline in the last frame (store rows / span ids). */
   shownFinding(): (FindingInfo & { highlightedSpanIds: number[]; highlightedRows: number[]; evidenceSpanRows: number[]; pinnedTasks: string[] }) | null;
+  /** What the Mapping cache / locks view drew of the findings in its last frame (null: view not drawn). */
+  viewFindings(view: 'cache' | 'locks'): FindingOverlay | null;
   /** A span drawn in side A's or B's timeline (as findSpan). */
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
@@ -227,6 +229,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
         evidenceSpanRows: drawn.spanIds.flatMap((id) => [store.spans.beginRow.data[id]!, ...(store.spans.isOpen(id) ? [] : [store.spans.endRow.data[id]!])]),
       };
     },
+    viewFindings: (view) => probeOf(store, view === 'cache' ? 'cacheFindings' : 'locksFindings')?.findingOverlay() ?? null,
     compareFindSpan: (side, kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`compareFindSpan: unknown kind ${kind}`);
       const p = compare.pair;

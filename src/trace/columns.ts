@@ -101,14 +101,14 @@ export function proposeLayout(): string[][] {
  * checkedLayout allows (marked below), so every schema-1 batch and recording keeps its meaning.
  */
 export const COLUMN_LAYOUT: readonly (readonly string[])[] = [
-  ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf'],
+  ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf', /* schema 3 */ 'contended'],
   ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs', /* schema 2 */ 'inodeFlags'],
   ['mapOffsetBytes', 'oflags', 'processedBytes', 'newAddrHi', 'lockAddrLo', 'toTsNs'],
   ['mapLenBytes', 'newAddrLo', 'lockFlags', /* schema 2 */ 'fsDev'],
-  ['mapAddrHi', 'newSizeBytes'],
-  ['mapAddrLo'],
-  ['opflags', 'cookie', 'seq', 'newCookie'],
-  ['writtenBytes', /* schema 2 */ 'forkAbsent'],
+  ['mapAddrHi', 'newSizeBytes', /* schema 3 */ 'waitTotalNs'],
+  ['mapAddrLo', /* schema 3 */ 'waitMaxNs'],
+  ['opflags', 'cookie', 'seq', 'newCookie', /* schema 3 */ 'waitMinNs'],
+  ['writtenBytes', /* schema 2 */ 'forkAbsent', /* schema 3 */ 'waitAvgNs'],
   ['task'],
   ['nodeId', 'line'],
   ['ino', 'opcode', 'notifyCode'],
@@ -117,7 +117,7 @@ export const COLUMN_LAYOUT: readonly (readonly string[])[] = [
   ['text', 'code', /* schema 2 */ 'rawType'],
   ['file'],
   ['error', 'mapType', 'lock', 'op', 'reason', 'nlookup', 'phase', 'severity'],
-  ['mapDev', 'mode', 'fd', 'sent'],
+  ['mapDev', 'mode', 'fd', 'sent', /* schema 3 */ 'summaryBy'],
   ['fork', 'slot'],
   ['source', 'hit', /* schema 2 */ 'rejected'],
 ];

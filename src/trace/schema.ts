@@ -11,7 +11,7 @@ import { NO_NODE_ID, type NodeId, type Ino, type TaskId } from './ids.ts';
 
 
 /** Bump on any change to kinds, fields or their column types; see docs/format-changelog.md. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** The oldest schema whose rows read as this one's (kinds, fields and enum values are append-only). */
 export const SCHEMA_VERSION_MIN = 1;
 
@@ -29,6 +29,8 @@ export type LockName = 'i_rwsem' | 'invalidate_lock' | 'unknown' | 'xfs_ilock';
 export type LockMode = 'R' | 'W';
 export type ContentionPhase = 'begin' | 'end';
 export type Severity = 'info' | 'warn' | 'error';
+/** What a `perf lock contention` table's rows are keyed by (its mode: default, -l/-a, -t, -o). */
+export type SummaryBy = 'caller' | 'addr' | 'task' | 'owner';
 
 /** Enum value tables: the stored code of a value is its index here. Append only. */
 export const ENUMS = {
@@ -43,6 +45,7 @@ export const ENUMS = {
   mode: ['R', 'W'] as const satisfies readonly LockMode[],
   phase: ['begin', 'end'] as const satisfies readonly ContentionPhase[],
   severity: ['info', 'warn', 'error'] as const satisfies readonly Severity[],
+  summaryBy: ['caller', 'addr', 'task', 'owner'] as const satisfies readonly SummaryBy[],
 } as const;
 export type EnumName = keyof typeof ENUMS;
 
@@ -286,6 +289,31 @@ export interface LockContention extends Base {
   ret: number;
 }
 /**
+ * One row of a `perf lock contention` table: perf's own totals for the waits it grouped under one
+ * key. No timeline: tsNs is 0 and no span is drawn; the figures are perf's, as it printed them
+ * (rounded to two decimals of their unit). A column the table did not print is -1.
+ */
+export interface LockSummary extends Base {
+  kind: 'lock_summary';
+  /** The table's mode: what `name` (and `task`, `lockAddr`) are. */
+  summaryBy: SummaryBy;
+  /** The key as perf printed it: the caller (`vfs_write+0x29c`), the lock's symbol (addr mode; may be ''), the comm (task/owner mode). */
+  name: string;
+  /** -v: the call stack perf printed under the row, bare symbols innermost first, one per line; '' none. */
+  text: string;
+  /** The lock: from the call stack when it names the lock's role (as lock attribution reads stacks), else unknown. */
+  lock: LockName;
+  /** Addr mode: the lock's address; 0 = not printed. */
+  lockAddr: bigint;
+  /** The `type` column as contention_begin flags (SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32); 0 = not printed or unknown. */
+  lockFlags: number;
+  contended: number;
+  waitTotalNs: number;
+  waitMaxNs: number;
+  waitMinNs: number;
+  waitAvgNs: number;
+}
+/**
  * A kernel file operation or writeback step a filesystem traced (the series' fuse_iomap_buffered_write
  * and its `_end`, writeback_submit, fallocate, truncate_*, …; upstream iomap_dio_rw_begin/_complete).
  * `name` is the tracepoint's name without its system and `fuse_` prefix; `…_end` names an exit.
@@ -350,7 +378,8 @@ export type TraceEvent =
   | InodeNew | InodeLookup | InodeForget
   | LockWait | LockAcquire | LockRelease | LockContention
   | Instant | Diag | Gap
-  | FsOp | InodeIomap | InodeEvict;
+  | FsOp | InodeIomap | InodeEvict
+  | LockSummary;
 export type EventKind = TraceEvent['kind'];
 export type EventOf<K extends EventKind> = Extract<TraceEvent, { kind: K }>;
 
@@ -376,6 +405,8 @@ export const FIELD_TYPES = {
   file: 'str', line: 'f64', missedEvents: 'f64', fromTsNs: 'f64', toTsNs: 'f64',
   // Schema 2.
   fsDev: 'u32', inodeFlags: 'u32', rawType: 'str', rejected: 'bool', forkAbsent: 'bool', aliasOf: 'f64',
+  // Schema 3.
+  summaryBy: 'summaryBy', contended: 'f64', waitTotalNs: 'f64', waitMaxNs: 'f64', waitMinNs: 'f64', waitAvgNs: 'f64',
 } as const satisfies Record<string, ColumnType>;
 export type FieldName = keyof typeof FIELD_TYPES;
 
@@ -415,6 +446,8 @@ export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K
   fs_op: ['task', 'name', 'nodeId', 'ino', 'fsDev', 'posBytes', 'lenBytes', 'processedBytes', 'error', 'mapAddr'],
   inode_iomap: ['task', 'nodeId', 'ino', 'inodeFlags'],
   inode_evict: ['task', 'nodeId', 'ino'],
+  // Schema 3.
+  lock_summary: ['task', 'summaryBy', 'name', 'text', 'lock', 'lockAddr', 'lockFlags', 'contended', 'waitTotalNs', 'waitMaxNs', 'waitMinNs', 'waitAvgNs'],
 };
 
 /**
@@ -450,6 +483,7 @@ export const KIND_FAMILY: Record<EventKind, Family> = {
   lock_wait: 'lock', lock_acquire: 'lock', lock_release: 'lock', lock_contention: 'lock',
   instant: 'other', diag: 'diag', gap: 'diag',
   fs_op: 'iomap', inode_iomap: 'inode', inode_evict: 'inode',
+  lock_summary: 'lock',
 };
 
 /** Canonical column order (wire and recording use these indexes). */

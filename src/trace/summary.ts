@@ -1,7 +1,8 @@
 // `fusescope summary`: one JSON object per set of files. The top-level keys are a stable contract
 // (later sources fill them from real traces); add keys, never rename or remove them.
 
-import { KIND_FAMILY, KINDS, KIND_CODE, type Family } from './schema.ts';
+import { KIND_FAMILY, KINDS, KIND_CODE, type EventOf, type Family } from './schema.ts';
+import { lockSummaryRows } from './derive/locks.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { accountRun, type Accounting } from './accounting.ts';
@@ -64,6 +65,11 @@ export interface Summary {
   accounting: Accounting;
   /** The checkers' findings (src/trace/checks, docs/checks.md): counts by rule and severity, the first few in time order. */
   findings: { count: number; byRule: ReturnType<typeof countFindings>; first: Finding[] };
+  /** Rows of imported `perf lock contention` tables (perf's totals, no timeline; -1 = column not printed); absent when none. */
+  perfLockContention?: Array<{
+    by: string; name: string; task: string; lockAddr: string; lock: string; lockFlags: number; stack: string[];
+    contended: number; waitTotalNs: number; waitMaxNs: number; waitMinNs: number; waitAvgNs: number;
+  }>;
 }
 
 const FIRST_DIAGS = 20;
@@ -201,6 +207,15 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     ino: g.ino === 0 ? null : g.ino, inoEvidence: g.inos, nodeids: [...g.nodeIds].sort((a, b) => a - b), paths: g.paths,
   }));
 
+  const perfRows = lockSummaryRows(store).map((row) => {
+    const r = store.get(row) as EventOf<'lock_summary'>;
+    return {
+      by: r.summaryBy, name: r.name, task: r.task as string, lockAddr: r.lockAddr === 0n ? '' : `0x${r.lockAddr.toString(16)}`, lock: r.lock,
+      lockFlags: r.lockFlags, stack: r.text === '' ? [] : r.text.split('\n'),
+      contended: r.contended, waitTotalNs: r.waitTotalNs, waitMaxNs: r.waitMaxNs, waitMinNs: r.waitMinNs, waitAvgNs: r.waitAvgNs,
+    };
+  });
+
   return {
     events: { total: store.length, byFamily },
     requests: { byOpcode },
@@ -211,5 +226,6 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     diagnostics: { count: diagCount, first: diagFirst },
     accounting: accountRun(store, waits),
     findings: summarizeFindings(store, findings),
+    ...(perfRows.length > 0 ? { perfLockContention: perfRows } : {}),
   };
 }

@@ -17,9 +17,25 @@ export interface LocksProbe {
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
 }
 
+/** What a view drew of the findings last frame: its severity markers and the shown finding's outlined evidence. */
+export interface FindingOverlay {
+  marks: { rule: string; severity: string; count: number; xPx: number }[];
+  /** Store rows outlined (cache events; a lock view's outlined spans' begin rows). */
+  evidenceRows: number[];
+  /** Spans outlined (the locks view's holds and waits). */
+  evidenceSpanIds: number[];
+}
+
+/** A view that draws findings (the cache view, the locks view). */
+export interface FindingOverlayProbe {
+  findingOverlay(): FindingOverlay;
+}
+
 interface Probes {
   timeline?: ViewProbe;
   locks?: LocksProbe;
+  locksFindings?: FindingOverlayProbe;
+  cacheFindings?: FindingOverlayProbe;
 }
 
 let registry: WeakMap<object, Probes> | null = null;

@@ -17,7 +17,7 @@
 // trace shows (SpanIndex.hasDuration) and count the others apart. Built incrementally: each call handles the spans opened since
 // the last one; span ends are read from the SpanIndex when asked.
 
-import { ENUMS, type LockMode, type LockName } from '../schema.ts';
+import { ENUMS, KIND_CODE, type LockMode, type LockName } from '../schema.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
@@ -450,4 +450,20 @@ export function countUnendedWriteHolds(index: LockIndex, spans: SpanIndex, lock:
     for (const id of info.headHoldIds) if (spans.style.data[id] === LockStyle.write) n++;
   }
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `perf lock contention` tables (lock_summary rows): perf's own totals, no timeline.
+
+const summaryCache = new WeakMap<TraceStore, { scanned: number; rows: number[] }>();
+
+/** Rows of kind lock_summary, in file order (scanned once per new row: a live store only grows). */
+export function lockSummaryRows(store: TraceStore): readonly number[] {
+  let c = summaryCache.get(store);
+  if (c === undefined || c.scanned > store.length) summaryCache.set(store, (c = { scanned: 0, rows: [] }));
+  const kinds = store.kinds;
+  const code = KIND_CODE.lock_summary;
+  for (let row = c.scanned; row < store.length; row++) if (kinds[row] === code) c.rows.push(row);
+  c.scanned = store.length;
+  return c.rows;
 }

@@ -29,6 +29,10 @@ export interface FileClock {
 
 export const FTRACE_NS_CLOCK: FileClock = { id: 'ftrace-ns', label: "the kernel's ns trace clock (secs.usecs stamps)" };
 export const FTRACE_COUNTER_CLOCK: FileClock = { id: 'ftrace-counter', label: 'a counter clock (raw integer stamps)' };
+/** perf record's sample clock (its default is the kernel's local clock, `-k` picks another): not comparable with ftrace's trace_clock unless both used the same. */
+export const PERF_CLOCK: FileClock = { id: 'perf', label: "perf's sample clock (secs.usecs stamps of perf script)" };
+/** A `perf lock contention` table has totals, no times. */
+export const PERF_LOCK_CLOCK: FileClock = { id: null, label: 'no clock (perf lock contention totals: no timeline)' };
 export const NO_CLOCK: FileClock = { id: null, label: 'no clock (a libfuse -d log alone: its times are line numbers × 1 µs)' };
 
 /**

@@ -7,14 +7,18 @@ import { DiagSink } from './diagnostics.ts';
 import { NdjsonParser } from './ndjson.ts';
 import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
-import { NO_CLOCK, UNTIMED_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
+import { NO_CLOCK, PERF_CLOCK, PERF_LOCK_CLOCK, UNTIMED_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
 import { SYSTEMS } from './ftrace/systems/index.ts';
 import { explainFormat, type FormatExplanation, type FormatSniffer } from './detect.ts';
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
+import { isPerfScriptLine } from './ftrace/perf-header.ts';
+import { PerfLockParser, isPerfLockHeader } from './perf-lock.ts';
 
 /** A format name: one of FORMATS (other importers add theirs there). */
-export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
+export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock';
 
+/** libfuse -d (2.6–3.18), go-fuse rx/tx, jacobsa `Op 0x…] <-`, fuse2fs/fuse4fs dbg_printf (fuse-log.ts). */
+const FUSE_LOG_LINE = /^(?:(?:dev |cqe )?unique: \d+, opcode: |FUSE library version|(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? )?(?:rx \d+: [A-Z]|\S*:? ?Op 0x[0-9a-f]{8} )|FUSE[24]FS \([^)]*\): tid=\d+ )/;
 const FTRACE_LINE = /^\s*\S.*?-\d+\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[\d+\]\s/;
 /** trace-cmd report -l: `comm-pid  0d..2  1061.462541: event: …` (cpu and latency flags in one column). */
 const LATENCY_LINE = /^\s*\S.*?-\d+\s+\d+[.a-zA-Z0-9]{3,6}\s+\d+(?:\.\d+)?:\s/;
@@ -42,6 +46,29 @@ export interface FormatEntry extends FormatSniffer {
 
 /** Every format, in the order detection prefers them when one line shows several. */
 export const FORMATS: readonly FormatEntry[] = [
+  // perf before ftrace: on one line perf's `comm tid [cpu] secs: system:event:` wins (perf-header.ts).
+  {
+    name: 'perf-lock',
+    looksFor: 'a `perf lock contention` table header (`contended   total wait …`)',
+    sniff: (line) => (isPerfLockHeader(line) ? 'a `perf lock contention` table header' : null),
+    needsPass: () => false,
+    open: (name, diags, _rows, sink) => {
+      // Totals with no time: on no clock (tsNs 0), so they never move another file's axis.
+      const p = new PerfLockParser(name, sink, diags);
+      return { log: null, originNs: () => 0n, clock: () => PERF_LOCK_CLOCK, push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
+  {
+    name: 'perf-script',
+    looksFor: 'a `perf script` sample line `comm tid [cpu] secs.frac: system:event:`',
+    sniff: (line) => (isPerfScriptLine(line) ? 'a `perf script` sample line (`comm tid [cpu] secs: system:event:`)' : null),
+    needsPass: ftraceNeedsPass,
+    open: (name, diags, _rows, sink) => {
+      // perf script prints the tracepoints' own body text: the ftrace parser with perf's header.
+      const p = new FtraceParser(name, sink, diags, undefined, 'perf');
+      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => PERF_CLOCK, push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
   {
     name: 'ftrace',
     looksFor: '`# tracer:`, `cpus=N` or `version = N` headers, a `comm-pid [cpu] time: event:` line (or trace-cmd -l latency columns), or a pasted `event: body` line naming a known tracepoint',
@@ -67,10 +94,11 @@ export const FORMATS: readonly FormatEntry[] = [
   },
   {
     name: 'fuse-log',
-    looksFor: '`unique: N, opcode: …` or `FUSE library version`',
+    looksFor: '`unique: N, opcode: …` (libfuse -d), `FUSE library version`, go-fuse `rx N: OP`, jacobsa `Op 0x…`, or fuse2fs/fuse4fs `FUSE4FS (dev): tid=N`',
     sniff: (line) => {
-      if (/^unique: \d+, opcode: /.test(line)) return 'a libfuse -d request line `unique: N, opcode: …`';
+      if (/^(?:dev |cqe )?unique: \d+, opcode: /.test(line)) return 'a libfuse -d request line `unique: N, opcode: …`';
       if (line.startsWith('FUSE library version')) return 'libfuse\'s `FUSE library version` banner';
+      if (FUSE_LOG_LINE.test(line)) return 'a fuse server debug line (go-fuse `rx N:`, jacobsa `Op 0x…`, or fuse2fs/fuse4fs `tid=N`)';
       return null;
     },
     needsPass: null,

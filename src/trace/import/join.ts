@@ -12,7 +12,7 @@
 
 import type { TraceEvent } from '../schema.ts';
 import type { ParseDiag } from './diagnostics.ts';
-import type { FuseLogParser } from './fuse-log.ts';
+import { FUSE_LOG_LINE_NS, type FuseLogParser } from './fuse-log.ts';
 import { asTaskId, type NodeId } from '../ids.ts';
 
 interface JoinResult {
@@ -54,16 +54,20 @@ export function joinWithLog(kernel: readonly TraceEvent[], log: FuseLogParser, l
       replyByUnique.set(ev.unique, ev);
     }
   }
-  // Inode events in log order, at the kernel reply's time when there is one.
+  // Inode events in log order, at the kernel reply's time when there is one. The log's instants
+  // (a server's own debug lines, unknown lines) go at the time of the last request before them.
   const derived: TraceEvent[] = [];
   let lastTs = 0;
   let logOnly = 0;
+  let x = 0;
   for (const req of log.order) {
+    for (; x < log.extra.length && log.extra[x]!.tsNs < req.line * FUSE_LOG_LINE_NS; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs });
     const reply = joinedUniques.has(req.unique) ? replyByUnique.get(req.unique) : undefined;
     if (reply) lastTs = reply.tsNs;
     else logOnly++;
     for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : asTaskId('fuse-server/0'))) derived.push(ev);
   }
+  for (; x < log.extra.length; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs });
   return { events: mergeByTime(kernel, derived), matched, kernelOnly, logOnly, diags };
 }
 

@@ -79,7 +79,8 @@ interface AddrInfo {
 }
 interface Open { begin: TraceEvent & { kind: 'lock_contention' }; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null }
 
-function roleFromStack(stack: string): LockName | 'freeze' | null {
+/** The lock a stack (bare symbols, innermost first) names by its frames, or null (also used for perf lock -v stacks). */
+export function roleFromStack(stack: string): LockName | 'freeze' | null {
   const frames = stack.split('\n').map((f) => f.trim());
   if (frames.some((f) => /^filemap_invalidate_lock/.test(f))) return 'invalidate_lock';
   if (frames.some((f) => FREEZE_FRAMES.test(f))) return 'freeze';

@@ -78,6 +78,11 @@ export interface ImportResult {
   diags: ParseDiag[];
 }
 
+/** Kernel event text (ftrace, perf script): joined with -d logs, lock attribution runs over it. */
+function isKernelText(format: ImportFormat): boolean {
+  return format === 'ftrace' || format === 'perf-script';
+}
+
 /** Adds `offsetNs` to every time an event holds. */
 function shiftTimes(events: TraceEvent[], offsetNs: number): void {
   if (offsetNs === 0) return;
@@ -108,7 +113,7 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
  * (times shifted onto the axis, nodeids filled by the joins).
  */
 export function finishImport(imports: readonly FileImport[], alignStarts = false): ImportResult {
-  const ftraceCount = imports.filter((f) => f.format === 'ftrace').length;
+  const ftraceCount = imports.filter((f) => isKernelText(f.format)).length;
   const logs = imports.filter((f) => f.log !== null);
   // Trace files in input order; a log is one only when there is no kernel trace to join it with.
   const traceFiles = imports.filter((f) => f.log === null || ftraceCount === 0);
@@ -148,7 +153,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   const lists: TraceEvent[][] = [];
   const groups = new Map<string, { names: string[]; lists: TraceEvent[][]; at: number }>();
   for (const u of units) {
-    if (u.imp.format !== 'ftrace') {
+    if (!isKernelText(u.imp.format)) {
       lists.push(u.events);
       continue;
     }

@@ -52,6 +52,10 @@ const DEFAULTS: { [K in EventKind]: Loose<Omit<EventOf<K>, 'kind' | 'tsNs' | 'ta
   fs_op: { name: 'iomap_buffered_write', nodeId: 2, ino: 12, fsDev: 45, posBytes: 0, lenBytes: 4096, processedBytes: 0, error: 0, mapAddr: NULL_ADDR },
   inode_iomap: { nodeId: 2, ino: 12, inodeFlags: 3 },
   inode_evict: { nodeId: 2, ino: 12 },
+  lock_summary: {
+    summaryBy: 'caller', name: 'vfs_write+0x29c', text: 'down_write\nvfs_write', lock: 'i_rwsem', lockAddr: 0n, lockFlags: 4,
+    contended: 2, waitTotalNs: 8_630_000, waitMaxNs: 6_620_000, waitMinNs: -1, waitAvgNs: 4_320_000,
+  },
 };
 
 /** `ev('fuse_send', 100, 'dd/412', { unique: 4 })` → a complete FuseSend. */

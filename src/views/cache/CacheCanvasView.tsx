@@ -7,8 +7,11 @@ import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
-import { buildCacheModel, formatBytes, hitTestMarker, type CacheModel } from './model.ts';
-import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache } from './draw.ts';
+import { buildCacheModel, formatBytes, hitTestMarker, offsetYPx, type CacheModel } from './model.ts';
+import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache, drawCacheFindings } from './draw.ts';
+import { cacheEvidence, cacheFindingMarks, type CacheEvidenceMark } from './findings.ts';
+import { hitTestFindingMark, type FindingMark } from '../finding-marks.ts';
+import { registerProbe, type FindingOverlay } from '../probes.ts';
 import type { NodeId } from '../../trace/ids.ts';
 
 /** Hatched extents use a finer stripe than lock waits: they are often only a few px tall. */
@@ -25,6 +28,11 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
     let key = '';
     let boxWidthPx = 0;
     const fills = new PaletteFills();
+    // Findings: recomputed when the model, the list or the shown finding changes, not per frame.
+    let marks: FindingMark[] = [];
+    let evidence: CacheEvidenceMark[] = [];
+    let findingsKey = '';
+    let drawn: FindingOverlay = { marks: [], evidenceRows: [], evidenceSpanIds: [] };
     const unmount = mountCanvas(host.scheduler, canvas, (surface) => {
       const inode = host.cache.inodes.get(nodeId);
       if (!inode) return;
@@ -48,17 +56,37 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
         hatch: (c) => f.hatch(c, CACHE_HATCH_PERIOD_PX),
         mark: (idx) => f.marks[idx] ?? null,
       });
+      const pf = host.findings;
+      const sel = pf?.selected ?? null;
+      const fk = pf ? `${key}:${pf.version}:${pf.rowBase}:${sel ? `${sel.rule}:${sel.tsNs}:${sel.evidence[0]}` : ''}` : '';
+      if (fk !== findingsKey) {
+        findingsKey = fk;
+        marks = pf ? cacheFindingMarks(pf.list, host.trace, pf.rowBase, nodeId, m.scale) : [];
+        evidence = pf && sel ? cacheEvidence(sel, host.trace, pf.rowBase, nodeId, m.scale, (o) => offsetYPx(m, o)) : [];
+        drawn = {
+          marks: marks.map((k) => ({ rule: k.finding.rule, severity: k.severity, count: k.count, xPx: k.xPx })),
+          evidenceRows: evidence.map((e) => e.row), evidenceSpanIds: [],
+        };
+      }
+      drawCacheFindings(ctx, m, marks, evidence, sel, palette);
     }, { box });
     const zoom = new TimeZoom({
       host, canvas, plotLeftPx: CACHE_LEFT_PX,
       plotWidthPx: () => model?.scale.widthPx ?? Math.max(1, boxWidthPx - CACHE_LEFT_PX - 4),
       onClick: (x, y) => {
         if (!model) return;
+        if (y < CACHE_TOP_PX) {
+          // The findings' band: a marker shows its finding, as the findings panel's click does.
+          const i = hitTestFindingMark(marks, x - CACHE_LEFT_PX);
+          if (i >= 0) host.findings?.select(marks[i]!.finding);
+          return;
+        }
         const i = hitTestMarker(model, x - CACHE_LEFT_PX, y - CACHE_TOP_PX);
         if (i >= 0) host.selectRow(model.markers[i]!.row);
       },
     });
-    return () => { zoom.dispose(); unmount(); };
+    const unprobe = registerProbe(host, 'cacheFindings', { findingOverlay: () => drawn });
+    return () => { unprobe(); zoom.dispose(); unmount(); };
   }, [host, nodeId]);
   return <div className="cache-canvas-box" ref={boxRef}><canvas data-testid="cache-canvas" ref={canvasRef} /></div>;
 }

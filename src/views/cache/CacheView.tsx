@@ -1,7 +1,7 @@
 // Glue: inode picker, the offset × time canvas (CacheCanvasView), the contents-at-cursor table.
 // Says plainly when the trace has no cache events (e.g. a scenario without the mapping cache).
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { cacheContentsAt } from '../../trace/derive/cache.ts';
 import { mapTypeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
@@ -10,11 +10,20 @@ import type { ViewHost } from '../host.ts';
 import { CacheCanvasView } from './CacheCanvasView.tsx';
 import { cacheInodes, formatBytes } from './model.ts';
 import { MARKER_STYLE } from './draw.ts';
+import { cacheNodeOfFinding } from './findings.ts';
 
 export function CacheView({ host, scenario }: { host: ViewHost; scenario: string }) {
   useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
   const cursorNs = useStoreValue(host, (h) => (Number.isNaN(h.cursorNs) ? -1 : Math.round(h.cursorNs / 1000) * 1000));
   const [picked, setPicked] = useState(0);
+  // Keyed by identity, not object: the list is recomputed as rows come, the shown finding with it.
+  const shownKey = useStoreValue(host, (h) => { const f = h.findings?.selected; return f ? `${f.rule}:${f.tsNs}:${f.evidence[0]}` : ''; });
+  // A shown finding with cache evidence brings its inode up (the user can pick another after).
+  useEffect(() => {
+    const f = host.findings?.selected ?? null;
+    const nodeId = f && host.findings ? cacheNodeOfFinding(f, host.trace, host.findings.rowBase) : null;
+    if (nodeId !== null) setPicked(nodeId);
+  }, [host, shownKey]);
   const inodes = cacheInodes(host.cache);
   if (host.cache.eventCount === 0) {
     return (
@@ -40,7 +49,8 @@ export function CacheView({ host, scenario }: { host: ViewHost; scenario: string
             </select>
           </label>
           <span data-testid="cache-stats">{inode.hits} hits · {inode.misses} misses{lookups ? ` · ${Math.round((100 * inode.hits) / lookups)}% hit rate` : ''}</span>
-          <span className="cache-legend">{MARKER_STYLE.map((s) => <span key={s.label} style={{ color: s.colour }}>{s.glyph} {s.label} </span>)}</span>
+          <span className="cache-legend">{MARKER_STYLE.map((s) => <span key={s.label} style={{ color: s.colour }}>{s.glyph} {s.label} </span>)}
+            <span className="muted" title="severity markers above the plot: click one to show its finding; the shown finding's cache events are ringed">▼ finding</span></span>
         </div>
         <CacheCanvasView host={host} nodeId={inode.nodeId} />
       </div>

@@ -5,13 +5,20 @@
 import { mapTypePaletteIdx, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
 import type { CacheModel } from './model.ts';
+import type { Finding } from '../../trace/checks/types.ts';
+import { sameFinding } from '../host.ts';
+import { severityColour, type FindingMark } from '../finding-marks.ts';
+import type { CacheEvidenceMark } from './findings.ts';
 
 export type CacheCanvas = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke' | 'fill' | 'arc' | 'closePath'
   | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
 
 export const CACHE_LEFT_PX = 70;
-export const CACHE_TOP_PX = 16;
+/** Tick labels (TICK_LABEL_BAND_PX), then the findings' severity markers (FINDING_BAND_PX), then the plot. */
+const TICK_LABEL_BAND_PX = 16;
+export const FINDING_BAND_PX = 12;
+export const CACHE_TOP_PX = TICK_LABEL_BAND_PX + FINDING_BAND_PX;
 export const HIT_STRIP_PX = 34;
 /** "copy_file_range" at 11 px is ~80 px wide; closer reasons would overprint. */
 const REASON_LABEL_MIN_GAP_PX = 60;
@@ -57,7 +64,7 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
     ctx.fillStyle = chrome.separator;
     ctx.fillRect(L + t.xPx, T, 1, H);
     ctx.fillStyle = chrome.laneLabelMuted;
-    ctx.fillText(t.label, L + t.xPx + 3, T / 2);
+    ctx.fillText(t.label, L + t.xPx + 3, TICK_LABEL_BAND_PX / 2);
     n += 2;
   }
   ctx.textAlign = 'right';
@@ -116,4 +123,52 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   ctx.font = '10px system-ui, sans-serif';
   ctx.fillText('hit rate', L - 4, stripTop + HIT_STRIP_PX / 2 - 3);
   return n + 1;
+}
+
+/**
+ * The findings' severity markers (triangles in the band above the plot, the shown one outlined) and
+ * the shown finding's cache evidence: a ring around each event's glyph, a full-height outline for
+ * an invalidation or a drop. Returns the primitive count.
+ */
+export function drawCacheFindings(ctx: CacheCanvas, m: CacheModel, marks: readonly FindingMark[], evidence: readonly CacheEvidenceMark[],
+  selected: Finding | null, palette: Palette): number {
+  const L = CACHE_LEFT_PX;
+  const T = CACHE_TOP_PX;
+  const H = m.plotHeightPx;
+  const chrome = palette.chrome;
+  let n = 0;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(L - 6, TICK_LABEL_BAND_PX, m.scale.widthPx + 12, FINDING_BAND_PX + H);
+  ctx.clip();
+  for (const mk of marks) {
+    const x = L + mk.xPx;
+    ctx.fillStyle = severityColour(chrome, mk.severity);
+    ctx.beginPath();
+    ctx.moveTo(x - 5, TICK_LABEL_BAND_PX + 1);
+    ctx.lineTo(x + 5, TICK_LABEL_BAND_PX + 1);
+    ctx.lineTo(x, T - 1);
+    ctx.closePath();
+    ctx.fill();
+    if (sameFinding(mk.finding, selected)) {
+      ctx.strokeStyle = chrome.evidence;
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    }
+    n++;
+  }
+  ctx.strokeStyle = chrome.evidence;
+  ctx.lineWidth = 2.5;
+  for (const e of evidence) {
+    const x = L + e.xPx;
+    if (Number.isNaN(e.yPx)) ctx.strokeRect(x - 3, T, 6, H);
+    else {
+      ctx.beginPath();
+      ctx.arc(x, T + Math.min(Math.max(e.yPx, 6), H - 6), 8, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    n++;
+  }
+  ctx.restore();
+  return n;
 }

@@ -22,6 +22,8 @@ export interface CacheModel {
   nodeId: NodeId;
   ino: Ino;
   maxOffsetBytes: number;
+  /** Plot height the offsets were scaled to (offsetYPx). */
+  plotHeightPx: number;
   rects: CacheRect[];
   markers: CacheMarkerPrim[];
   /** Hit rate per bucket: NaN where there was no lookup. */
@@ -43,7 +45,7 @@ export function cacheInodes(cache: CacheIndex): InodeCache[] {
 export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: number, endNs: number, widthPx: number, heightPx: number, nowNs: number): CacheModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const maxOffsetBytes = Math.max(4096, c.maxOffsetBytes);
-  const yOf = (offsetBytes: number): number => (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
+  const yOf = (offsetBytes: number): number => offsetToPx(offsetBytes, maxOffsetBytes, heightPx);
   const rects: CacheRect[] = [];
   const e = c.extents;
   for (const i of c.extentIds) {
@@ -81,7 +83,16 @@ export function buildCacheModel(c: InodeCache, store: TraceStore, startNs: numbe
   const { hits, misses } = hitRateBuckets(store, c, startNs, endNs, buckets);
   const hitRate = new Float32Array(buckets);
   for (let i = 0; i < buckets; i++) hitRate[i] = hits[i]! + misses[i]! > 0 ? hits[i]! / (hits[i]! + misses[i]!) : Number.NaN;
-  return { scale, nodeId: c.nodeId, ino: c.ino, maxOffsetBytes, rects, markers, hitRate, bucketWidthPx: widthPx / buckets, hits: c.hits, misses: c.misses };
+  return { scale, nodeId: c.nodeId, ino: c.ino, maxOffsetBytes, plotHeightPx: heightPx, rects, markers, hitRate, bucketWidthPx: widthPx / buckets, hits: c.hits, misses: c.misses };
+}
+
+function offsetToPx(offsetBytes: number, maxOffsetBytes: number, heightPx: number): number {
+  return (Math.min(offsetBytes, maxOffsetBytes) / maxOffsetBytes) * heightPx;
+}
+
+/** A file offset's y in the model's plot (px from the plot's top). */
+export function offsetYPx(m: CacheModel, offsetBytes: number): number {
+  return offsetToPx(offsetBytes, m.maxOffsetBytes, m.plotHeightPx);
 }
 
 /** Index of the marker near (xPx, yPx) in plot space, or -1. */

@@ -6,6 +6,8 @@ import type { ViewHost } from '../host.ts';
 import { LocksController } from './controller.ts';
 import { LocksTable } from './LocksTable.tsx';
 import { LockIdentities } from './LockIdentities.tsx';
+import { PerfSummaryTable } from './PerfSummaryTable.tsx';
+import { lockSummaryRows } from '../../trace/derive/locks.ts';
 import type { LocksFilter } from './model.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 
@@ -15,6 +17,7 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
   const ctrlRef = useRef<LocksController | null>(null);
   const lockCount = useStoreValue(host, (h) => h.locks.locks.length);
   const inferredHolds = useStoreValue(host, (h) => h.locks.inferredHolds);
+  const perfSummaries = useStoreValue(host, (h) => lockSummaryRows(h.trace).length);
 
   useEffect(() => {
     const box = boxRef.current;
@@ -30,7 +33,13 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
   return (
     <div className="locks-view" data-testid="view-locks">
       <div className="locks-lanes">
-        {lockCount === 0 && <p className="muted empty-note">No lock events yet: i_rwsem waits and holds appear here as the trace records them.</p>}
+        {lockCount === 0 && perfSummaries === 0 && <p className="muted empty-note">No lock events yet: i_rwsem waits and holds appear here as the trace records them.</p>}
+        {lockCount === 0 && perfSummaries > 0 && (
+          <p className="trace-note" data-testid="locks-no-timeline-note">
+            This trace holds perf lock contention totals only: they carry no timeline, so there are no lanes to draw. Its
+            rows are in the table beside.
+          </p>
+        )}
         {inferredHolds > 0 && (
           <p className="trace-note" data-testid="locks-inferred-note">
             Hold ends are not traced: {inferredHolds} {inferredHolds === 1 ? 'hold is' : 'holds are'} inferred from lock contention
@@ -43,6 +52,7 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
         </div>
       </div>
       <div className="locks-tables">
+        <PerfSummaryTable host={host} />
         <LocksTable host={host} filter={filter} />
         <LockIdentities host={host} />
       </div>

@@ -9,15 +9,24 @@ import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import type { ViewHost } from '../host.ts';
-import { registerProbe, type LocksProbe } from '../probes.ts';
+import { registerProbe, type FindingOverlay, type FindingOverlayProbe, type LocksProbe } from '../probes.ts';
+import { lockEvidenceBoxes, lockEvidenceSpans, lockFindingMarks, type LockEvidenceBox, type LockFindingMark } from './findings.ts';
+import { hitTestFindingMark } from '../finding-marks.ts';
 import { buildLocksModel, clickTarget, hitTestLocks, type LocksFilter, type LocksModel } from './model.ts';
-import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLocks, lockRowAtPx, lockRowTopPx } from './draw.ts';
+import { LOCK_LABEL_WIDTH_PX, LOCK_ROW_HEIGHT_PX, drawLockFindings, drawLocks, lockRowAtPx, lockRowTopPx } from './draw.ts';
 import { UNKNOWN_INO } from '../../trace/ids.ts';
 
-export class LocksController implements LocksProbe {
+export class LocksController implements LocksProbe, FindingOverlayProbe {
   private model: LocksModel | null = null;
   private modelKey = '';
   private readonly fills = new PaletteFills();
+  /** Findings over the lanes: recomputed when the model, the list or the shown finding changes. */
+  private marks: LockFindingMark[] = [];
+  private boxes: LockEvidenceBox[] = [];
+  private findingsKey = '';
+  /** The shown finding's lock spans (recomputed only when it or the store changes). */
+  private evidenceIds: number[] = [];
+  private evidenceKey = '';
   private readonly disposers: (() => void)[] = [];
   filter: LocksFilter = {};
   /** The box's width as last drawn (before the first draw: the plot width for gestures). */
@@ -37,6 +46,7 @@ export class LocksController implements LocksProbe {
     });
     this.disposers.push(() => zoom.dispose());
     this.disposers.push(registerProbe(host, 'locks', this));
+    this.disposers.push(registerProbe(host, 'locksFindings', this));
   }
 
   dispose(): void {
@@ -66,10 +76,53 @@ export class LocksController implements LocksProbe {
       palette, widthPx, heightPx, ticks: timeTicks(this.model.scale), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
       selectedSpanId: h.selectedSpanId, waitFill: this.fills.use(ctx, palette).lockWait,
     });
+    this.updateFindings();
+    drawLockFindings(ctx, this.marks, this.boxes, h.findings?.selected ?? null, palette, widthPx, heightPx);
+  }
+
+  private updateFindings(): void {
+    const h = this.host;
+    const pf = h.findings;
+    const m = this.model;
+    const sel = pf?.selected ?? null;
+    if (!pf || !m) {
+      this.marks = [];
+      this.boxes = [];
+      this.findingsKey = '';
+      return;
+    }
+    const ek = sel ? `${h.traceGeneration}:${h.spans.count}:${h.locks.version}:${pf.rowBase}:${sel.rule}:${sel.tsNs}:${sel.evidence.join(',')}` : '';
+    if (ek !== this.evidenceKey) {
+      this.evidenceKey = ek;
+      this.evidenceIds = sel ? lockEvidenceSpans(sel, h.trace, h.spans, h.locks, pf.rowBase) : [];
+    }
+    const key = `${this.modelKey}:${pf.version}:${ek}`;
+    if (key === this.findingsKey) return;
+    this.findingsKey = key;
+    this.marks = lockFindingMarks(pf.list, h.trace, h.spans, h.locks, pf.rowBase, m);
+    this.boxes = lockEvidenceBoxes(this.evidenceIds, h.spans, h.locks, m, h.trace.endNs);
+  }
+
+  findingOverlay(): FindingOverlay {
+    return {
+      marks: this.marks.map((k) => ({ rule: k.finding.rule, severity: k.severity, count: k.count, xPx: k.xPx })),
+      evidenceRows: this.boxes.map((b) => this.host.spans.beginRow.data[b.spanId]!),
+      evidenceSpanIds: this.boxes.map((b) => b.spanId),
+    };
   }
 
   private onClick(xPx: number, yPx: number): void {
     if (!this.model || xPx < LOCK_LABEL_WIDTH_PX) return;
+    const rowPos = lockRowAtPx(yPx);
+    if (this.model.rows[rowPos]?.type === 'lock') {
+      // A header row holds the findings' markers: one shows its finding, as the findings panel's click does.
+      const here = this.marks.filter((k) => k.rowPos === rowPos);
+      const i = hitTestFindingMark(here, xPx - LOCK_LABEL_WIDTH_PX);
+      if (i >= 0) {
+        this.host.findings?.select(here[i]!.finding);
+        return;
+      }
+    }
     const id = hitTestLocks(this.model, this.host.locks, this.host.spans, this.host.trace.endNs, xPx - LOCK_LABEL_WIDTH_PX, lockRowAtPx(yPx));
     this.host.select(clickTarget(this.host.locks, this.host.spans, id));
   }

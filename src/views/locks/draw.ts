@@ -6,9 +6,13 @@ import type { Tick } from '../../render/ticks.ts';
 import { LockState, type LocksModel } from './model.ts';
 import { fillFaded } from '../../render/faded.ts';
 import type { Ino } from '../../trace/ids.ts';
+import type { Finding } from '../../trace/checks/types.ts';
+import { sameFinding } from '../host.ts';
+import { severityColour } from '../finding-marks.ts';
+import type { LockEvidenceBox, LockFindingMark } from './findings.ts';
 
 export type LockCanvas = Pick<CanvasRenderingContext2D,
-  'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke'
+  'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip' | 'moveTo' | 'lineTo' | 'stroke' | 'fill' | 'closePath'
   | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
 
 export const LOCK_LABEL_WIDTH_PX = 200;
@@ -115,6 +119,46 @@ export function drawLocks(ctx: LockCanvas, m: LocksModel, o: LocksDrawOptions): 
     ctx.strokeStyle = chrome.selection;
     ctx.lineWidth = 2;
     ctx.strokeRect(LOCK_LABEL_WIDTH_PX + p.xPx[selI]!, lockRowTopPx(p.row[selI]!) + 2, Math.max(2, p.widthPx[selI]!), LOCK_ROW_HEIGHT_PX - 4);
+    n++;
+  }
+  ctx.restore();
+  return n;
+}
+
+/**
+ * Findings over the lanes: a severity triangle on the header row of each lock a finding names
+ * (the shown finding's outlined), and a thick outline around the shown finding's evidence holds
+ * and waits. Returns the primitive count.
+ */
+export function drawLockFindings(ctx: LockCanvas, marks: readonly LockFindingMark[], boxes: readonly LockEvidenceBox[], selected: Finding | null,
+  palette: Palette, widthPx: number, heightPx: number): number {
+  const chrome = palette.chrome;
+  let n = 0;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(LOCK_LABEL_WIDTH_PX - 6, 0, widthPx - LOCK_LABEL_WIDTH_PX + 6, heightPx);
+  ctx.clip();
+  for (const mk of marks) {
+    const x = LOCK_LABEL_WIDTH_PX + mk.xPx;
+    const top = lockRowTopPx(mk.rowPos);
+    ctx.fillStyle = severityColour(chrome, mk.severity);
+    ctx.beginPath();
+    ctx.moveTo(x - 6, top + 2);
+    ctx.lineTo(x + 6, top + 2);
+    ctx.lineTo(x, top + LOCK_ROW_HEIGHT_PX - 3);
+    ctx.closePath();
+    ctx.fill();
+    if (sameFinding(mk.finding, selected)) {
+      ctx.strokeStyle = chrome.evidence;
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    }
+    n++;
+  }
+  ctx.strokeStyle = chrome.evidence;
+  ctx.lineWidth = 2.5;
+  for (const b of boxes) {
+    ctx.strokeRect(LOCK_LABEL_WIDTH_PX + b.xPx - 2, lockRowTopPx(b.rowPos) + 1, b.widthPx + 4, LOCK_ROW_HEIGHT_PX - 2);
     n++;
   }
   ctx.restore();

@@ -36,7 +36,27 @@ interface KnownHeader {
   words: Int32Array | null;
   pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState }
 
-export class HeaderParser {
+/**
+ * What the parser and the tracepoint handlers read of an event line's header: ftrace's
+ * (HeaderParser) or perf script's (perf-header.ts). parse/known return the body's index or -1.
+ */
+export interface EventHeader {
+  readonly originNs: bigint | null;
+  readonly stampKind: 'secs' | 'integer' | null;
+  readonly tsNs: number;
+  readonly task: TaskId;
+  readonly taskState: TaskState;
+  readonly pid: number;
+  readonly proc: number;
+  known(): number;
+  parse(commStart: number): number;
+  /** Events of lines without a header (pasted `event: body`): their times are synthetic. */
+  readonly untimedEvents: number;
+  /** Sets task and time for such a line (task unknown, 1 µs after the event before it). */
+  untimed(): void;
+}
+
+export class HeaderParser implements EventHeader {
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   originNs: bigint | null = null;
   /**

@@ -22,7 +22,8 @@ import type {
 import { BodyError, Cursor, excerpt } from './cursor.ts';
 import { EventOutput } from './deferral.ts';
 import { LineFramer, type LineSink } from '../framing.ts';
-import { HeaderParser, UNKNOWN_TASK } from './header.ts';
+import { HeaderParser, UNKNOWN_TASK, type EventHeader } from './header.ts';
+import { PerfHeaderParser } from './perf-header.ts';
 import { Line } from '../line.ts';
 import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
@@ -54,7 +55,7 @@ class LineContext implements TracepointContext, SystemSetup {
   name = '';
   readonly shared: SharedState = { fuseIomapInodes: new Set() };
   constructor(
-    private readonly header: HeaderParser,
+    private readonly header: EventHeader,
     private readonly out: EventOutput,
     private readonly cur: Cursor,
     private readonly line: Line,
@@ -109,11 +110,27 @@ function frameSymbol(text: string): string {
   return t;
 }
 
+/**
+ * A perf script call-chain line's symbol: `<tab>ffffffff8224d0fc down_write+0x66 ([kernel.kallsyms])`
+ * → `down_write`; `[unknown]` stays; null when the line is not a frame (address, then a symbol).
+ */
+function perfFrameSymbol(text: string): string | null {
+  // A tab first (perf indents frames with one; an event line's padded comm is spaces).
+  const m = /^\t\s*[0-9a-f]+\s+(\S.*?)(?:\s+\([^()]*\))?\s*$/.exec(text);
+  if (m === null) return null;
+  const sym = m[1]!;
+  const plus = sym.indexOf('+0x');
+  return plus > 0 ? sym.slice(0, plus) : sym;
+}
+
+/** Which text the parser reads: ftrace's (trace_pipe, `trace`, trace-cmd report) or `perf script`'s. */
+export type EventLayout = 'ftrace' | 'perf';
+
 export class FtraceParser implements LineSink {
   readonly stats: FtraceStats = { lines: 0, events: 0, skipped: 0 };
   private readonly line = new Line();
   private readonly framer: LineFramer;
-  private readonly header: HeaderParser;
+  private readonly header: EventHeader;
   private readonly out: EventOutput;
   private readonly cur: Cursor;
   private readonly ctx: LineContext;
@@ -121,6 +138,8 @@ export class FtraceParser implements LineSink {
   /** Tracepoints by the units of their name: the table is looked up once per distinct name, not per line. */
   private readonly tracepoints = new Interner<Tracepoint>();
   private readonly handlers = new Map<string, Tracepoint>();
+  /** perf: the previous line was an event or one of its call-chain frames (a frame may follow). */
+  private chainMayFollow = false;
 
   /** `systems`: the tracepoint tables (systems/index.ts); a name in two of them is a programming error. */
   constructor(
@@ -128,9 +147,10 @@ export class FtraceParser implements LineSink {
     onEvent: (ev: TraceEvent) => void,
     readonly diags = new DiagSink(),
     systems: ReadonlyArray<AnyTracepointSystem> = SYSTEMS,
+    private readonly layout: EventLayout = 'ftrace',
   ) {
     this.framer = new LineFramer(this.line, this, MAX_FTRACE_LINE_BYTES, this.stats);
-    this.header = new HeaderParser(this.line);
+    this.header = layout === 'perf' ? new PerfHeaderParser(this.line) : new HeaderParser(this.line);
     this.out = new EventOutput(onEvent);
     this.cur = new Cursor(this.line);
     this.ctx = new LineContext(this.header, this.out, this.cur, this.line, sourceName, diags);
@@ -202,6 +222,8 @@ export class FtraceParser implements LineSink {
         }
         return;
       }
+      if (this.layout === 'perf' && i > ls && i < le && this.perfFrame(i)) return;
+      this.chainMayFollow = false;
       this.out.closeStack();
       if (i === le || u[i] === 35) {
         this.stats.skipped++;
@@ -220,6 +242,7 @@ export class FtraceParser implements LineSink {
   private body(bodyCol: number): void {
     const line = this.line;
     this.stats.events++;
+    this.chainMayFollow = true;
     try {
       this.dispatch(bodyCol);
     } catch (e) {
@@ -250,6 +273,26 @@ export class FtraceParser implements LineSink {
     return true;
   }
 
+  /**
+   * perf script's call chain: indented `addr sym+off (dso)` lines after the event they belong to
+   * (blank line after the last). The first opens a stack_trace instant at the event's time and
+   * task, as a `<stack trace>` line does in ftrace. False: not a frame line.
+   */
+  private perfFrame(indent: number): boolean {
+    const line = this.line;
+    const sym = perfFrameSymbol(line.str(line.ls, line.le));
+    if (sym === null) return false;
+    if (!this.out.addFrame(sym)) {
+      if (!this.chainMayFollow) {
+        this.diag(line.lineNo, indent - line.ls + 1, 'orphan_frame', 'call-chain line without an event line before it');
+        return true;
+      }
+      this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'stack_trace', text: '' });
+      this.out.addFrame(sym);
+    }
+    return true;
+  }
+
   /** Comments, trace-cmd headers, lost-event markers; anything else is a diag. */
   private nonEventLine(indent: number): void {
     const line = this.line;
@@ -266,7 +309,7 @@ export class FtraceParser implements LineSink {
       return;
     }
     if (this.untimedLine(indent)) return;
-    this.diag(line.lineNo, indent - line.ls + 1, 'unparsable', `not an ftrace event line: ${excerpt(t)}`);
+    this.diag(line.lineNo, indent - line.ls + 1, 'unparsable', `not ${this.layout === 'perf' ? 'a perf script' : 'an ftrace'} event line: ${excerpt(t)}`);
   }
 
   /** The body starts at `b`: a stack trace, a syscall (raw_syscalls/syscalls text) or `event: body`. */

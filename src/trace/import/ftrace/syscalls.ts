@@ -9,7 +9,7 @@
 import type { AppOp } from '../../schema.ts';
 import { Interner, hasAt, isLineTerminator, isWord, isWs, parseLongAt, unitsToString } from '../code-units.ts';
 import type { EventOutput } from './deferral.ts';
-import type { HeaderParser } from './header.ts';
+import type { EventHeader } from './header.ts';
 import { BodyError, parseNum } from './cursor.ts';
 import type { Line } from '../line.ts';
 import { asNodeId } from '../../ids.ts';
@@ -33,7 +33,7 @@ export class Syscalls {
   private readonly fds = new Map<number, Map<number, OpenFile>>();
 
   /** `header` holds the current line's task and time; events go to `out`. */
-  constructor(private readonly line: Line, private readonly header: HeaderParser, private readonly out: EventOutput) {}
+  constructor(private readonly line: Line, private readonly header: EventHeader, private readonly out: EventOutput) {}
 
   /**
    * `sys_NAME(args)` or `sys_NAME -> ret` at `b` (b starts `sys_`); false if neither matches:
