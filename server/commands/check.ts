@@ -2,6 +2,7 @@
 // for a fuse server's CI. Exit 1 when a finding reaches --fail-on (default error), 0 otherwise,
 // 2 when the input is unusable or the invocation is wrong.
 import { existsSync } from 'node:fs';
+import { IMPORT_FORMATS } from '../../src/trace/import/index.ts';
 import { DEFAULT_SETTINGS, RULE_IDS, SEVERITIES, atLeast, isRuleId, runChecks, type Finding, type FindingSeverity, type RuleId } from '../../src/trace/checks/index.ts';
 import { reportDiags } from '../sources/files.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
@@ -91,7 +92,7 @@ async function cmdCheck(flags: Flags, rest: string[]): Promise<number> {
 export const checkCommand: Command = {
   name: 'check',
   summary: 'run the protocol checkers (alias-race, mapping-invalid, unpaired, unwritten-cost, uncached, stale-mapping) over any trace; exit 1 when findings reach --fail-on',
-  usage: `  check    FILE… [--json] [--fail-on info|warning|error] [--rule ID…] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]\n` +
+  usage: `  check    FILE… [--json] [--fail-on info|warning|error] [--rule ID…] [--format auto|${IMPORT_FORMATS.join('|')}] [--align-starts]\n` +
     `           rules: ${RULE_IDS.join(', ')} (--rule may repeat or take a comma list)`,
   options: {
     json: { type: 'boolean' }, 'fail-on': { type: 'string' }, rule: { type: 'string', multiple: true },

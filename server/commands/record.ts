@@ -193,7 +193,7 @@ export const recordCommand: Command = {
   summary: 'write a .fscope recording from the simulator, from trace files, or from the instrumentation socket',
   usage: [
     '  record   --source sim [--scenario NAME|FILE] [--seed N] [--events N] [--policy per-path|ino] -o OUT.fscope',
-    '  record   --source files FILE… [--format auto|ftrace|fuse-log|ndjson] [--align-starts] -o OUT.fscope',
+    `  record   --source files FILE… [--format auto|${IMPORT_FORMATS.join('|')}] [--align-starts] -o OUT.fscope`,
     '  record   --source instrument PATH|PORT [--duration-s N] -o OUT.fscope   (until SIGINT/SIGTERM)',
   ].join('\n'),
   options: {

@@ -1,6 +1,7 @@
 // `fusescope summary FILE…`: one JSON object for any file fusescope reads (src/trace/summary.ts).
 // Exit codes as import: 0 ok, 1 input errors found (the rest still read), 2 unusable or usage.
 import { existsSync } from 'node:fs';
+import { IMPORT_FORMATS } from '../../src/trace/import/index.ts';
 import { summarize } from '../../src/trace/summary.ts';
 import { reportDiags } from '../sources/files.ts';
 import { UsageError, type Command, type Flags } from './command.ts';
@@ -57,7 +58,7 @@ async function cmdSummary(flags: Flags, rest: string[]): Promise<number> {
 export const summaryCommand: Command = {
   name: 'summary',
   summary: 'print one JSON object (counts, alias groups, locks, cache, accounting) for any trace or recording',
-  usage: '  summary  FILE… [--format auto|ftrace|fuse-log|ndjson] [--align-starts]',
+  usage: `  summary  FILE… [--format auto|${IMPORT_FORMATS.join('|')}] [--align-starts]`,
   options: { format: { type: 'string' }, 'align-starts': { type: 'boolean' } },
   positionals: true,
   run: cmdSummary,
