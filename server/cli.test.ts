@@ -20,7 +20,7 @@ describe('fusescope CLI', () => {
   it('each command answers --help / -h / help CMD with its own usage, exit 0', () => {
     const imp = fusescope('import', '--help');
     expect(imp.status).toBe(0);
-    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]\n');
+    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson|trace-dat] [--align-starts]\n');
     const rec = fusescope('record', '-h');
     expect(rec.status).toBe(0);
     expect(rec.stdout.split('\n').filter((l) => l.startsWith('  record'))).toHaveLength(3);

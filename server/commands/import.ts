@@ -32,7 +32,7 @@ async function cmdImport(flags: Flags, rest: string[]): Promise<number> {
 export const importCommand: Command = {
   name: 'import',
   summary: 'read real traces (ftrace, libfuse -d logs, NDJSON, .fscope) as one trace on one clock; write NDJSON',
-  usage: '  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson] [--align-starts]',
+  usage: '  import   FILE… [-o OUT.ndjson] [--format auto|ftrace|fuse-log|ndjson|trace-dat] [--align-starts]',
   options: { out: { type: 'string', short: 'o' }, format: { type: 'string' }, 'align-starts': { type: 'boolean' } },
   positionals: true,
   run: cmdImport,

@@ -10,13 +10,20 @@ import { FuseLogParser } from './fuse-log.ts';
 import { NO_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 
-export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson';
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson'];
+export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'trace-dat';
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['ftrace', 'fuse-log', 'ndjson', 'trace-dat'];
+
+/** Ftrace events (text, or a trace.dat read as its report text): one clock kind, the same passes. */
+export function isFtraceFormat(f: ImportFormat): boolean {
+  return f === 'ftrace' || f === 'trace-dat';
+}
 
 const FTRACE_LINE = /^\s*\S.*?-\d+\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[\d+\]\s/;
 
 /** Guesses a format from a file's first bytes (≥ a few KB); null if nothing fits. */
 export function detectFormat(head: string): ImportFormat | null {
+  // trace-cmd's binary trace.dat (read through its random-access reader, tracedat/).
+  if (head.startsWith('\x17\x08Dtracing')) return 'trace-dat';
   let seen = 0;
   for (const raw of head.split('\n')) {
     const line = raw.replace(/\r$/, '');
@@ -56,10 +63,12 @@ export interface FileImport {
  */
 export function openImport(name: string, format: ImportFormat, stream = false): FileImport {
   const diags = new DiagSink();
-  const rows = new FileRows(!stream ? null : format === 'ftrace' ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
+  const rows = new FileRows(!stream ? null : isFtraceFormat(format) ? ftraceNeedsPass : format === 'ndjson' ? ndjsonNeedsPass : null);
   const sink = (ev: TraceEvent): void => rows.add(ev);
   switch (format) {
-    case 'ftrace': {
+    case 'ftrace':
+    case 'trace-dat': {
+      // A trace.dat arrives as the report text its reader prints (tracedat/records.ts).
       // Every parser frames text or UTF-8 bytes with the one framer (framing.ts).
       const p = new FtraceParser(name, sink, diags);
       return {

@@ -21,7 +21,7 @@ import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
 import { StringIdMaps, columnsMapped } from '../copy-rows.ts';
 import type { ParseDiag } from './diagnostics.ts';
-import { detectFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
+import { detectFormat, isFtraceFormat, openImport, type FileImport, type ImportFormat } from './index.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
 import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
@@ -105,7 +105,7 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
  * (times shifted onto the axis, nodeids filled by the joins).
  */
 export function finishImport(imports: readonly FileImport[], alignStarts = false): ImportResult {
-  const ftraceCount = imports.filter((f) => f.format === 'ftrace').length;
+  const ftraceCount = imports.filter((f) => isFtraceFormat(f.format)).length;
   const logs = imports.filter((f) => f.log !== null);
   // Trace files in input order; a log is one only when there is no kernel trace to join it with.
   const traceFiles = imports.filter((f) => f.log === null || ftraceCount === 0);
@@ -145,7 +145,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   const lists: TraceEvent[][] = [];
   const groups = new Map<string, { names: string[]; lists: TraceEvent[][]; at: number }>();
   for (const u of units) {
-    if (u.imp.format !== 'ftrace') {
+    if (!isFtraceFormat(u.imp.format)) {
       lists.push(u.events);
       continue;
     }
@@ -179,7 +179,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
 }
 
 /** One file of the pipeline: detection, then its parser. */
-class FileFeed {
+export class FileFeed {
   /** The file's parser once its format is known. */
   imp: FileImport | null = null;
   /** No format fits: stop reading it. */
@@ -209,6 +209,11 @@ class FileFeed {
     return !this.unknown;
   }
 
+  /** A diagnostic about the file as a whole (line 0), e.g. a trace.dat's byte offset. */
+  diag(code: string, message: string): void {
+    this.pipe.fileDiag({ source: this.name, line: 0, code, message });
+  }
+
   /** The file could not be read (on, or part way): a diagnostic; what was read still counts. */
   readError(message: string): void {
     this.pipe.fileDiag({ source: this.name, line: 0, code: 'read_error', message });
@@ -231,6 +236,13 @@ class FileFeed {
   private detect(final: boolean): void {
     const head = this.head.map((c) => (typeof c === 'string' ? c : new TextDecoder('utf-8').decode(c))).join('');
     const format = detectFormat(head);
+    if (format === 'trace-dat') {
+      // Binary: its adapter must open it through importTraceDat (random access), not as a byte stream.
+      this.unknown = true;
+      this.head = [];
+      this.pipe.unusableFile({ source: this.name, line: 0, code: 'trace_dat_stream', message: 'a trace.dat cannot be read as a stream of bytes (open it through importTraceDat)' });
+      return;
+    }
     if (format === null && !final && /^(?:[ \t\r]*(?:#[^\n]*)?\n)*[^\n]*$/.test(head)) return;
     if (format === null) {
       this.unknown = true;
@@ -264,9 +276,9 @@ export class ImportPipeline {
 
   constructor(private readonly opts: PipelineOptions = {}) {}
 
-  /** The next file of the trace. */
-  open(name: string): FileFeed {
-    const forced = this.opts.format && this.opts.format !== 'auto' ? this.opts.format : null;
+  /** The next file of the trace (`format`: this file's, known by its adapter — a trace.dat). */
+  open(name: string, format: ImportFormat | null = null): FileFeed {
+    const forced = format ?? (this.opts.format && this.opts.format !== 'auto' ? this.opts.format : null);
     // More files than announced: the first one's streamed rows must be held for the passes after all.
     for (const f of this.feeds) f.imp?.rows.hold();
     const feed = new FileFeed(name, this, forced);

@@ -107,8 +107,6 @@ function tokenize(s: string): Tok[] {
 
 const TYPE_WORDS = new Set(['unsigned', 'signed', 'int', 'long', 'short', 'char', 'void', 'const', 'bool', '_Bool', 'struct', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', '__u8', '__u16', '__u32', '__u64', '__s8', '__s16', '__s32', '__s64', 'size_t', 'ssize_t', 'loff_t', 'pid_t', 'dev_t', 'gfp_t', 'umode_t', 'uint32_t', 'uint64_t', 'int32_t', 'int64_t']);
 
-const mask = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
-
 /** A cast to a C integer type: width and signedness (null: a type we do not narrow, e.g. a typedef). */
 function castOf(words: string[], stars: number, longBytes: number): { bits: number; signed: boolean } | null {
   if (stars > 0) return { bits: longBytes * 8, signed: false };
@@ -197,7 +195,10 @@ class Compiler {
         this.i++;
         const words: string[] = [];
         let stars = 0;
-        while (this.peek()?.t === 'id' && (TYPE_WORDS.has(this.peek()!.v) || /^__\w+_t$|_t$/.test(this.peek()!.v) || words[words.length - 1] === 'struct')) words.push((this.toks[this.i++] as { v: string }).v);
+        for (let t = this.peek(); t?.t === 'id' && (TYPE_WORDS.has(t.v) || /_t$/.test(t.v) || words[words.length - 1] === 'struct'); t = this.peek()) {
+          words.push(t.v);
+          this.i++;
+        }
         while (this.isOp('*')) { stars++; this.i++; }
         if (words.length > 0 && this.isOp(')')) {
           this.i++;

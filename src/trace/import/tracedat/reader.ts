@@ -63,7 +63,7 @@ export interface DatInfo {
 
 /** Sequential reads over a ByteSource with a read-ahead window (metadata is read in small pieces). */
 class Cursor {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private bufAt = 0;
   constructor(private readonly src: ByteSource, public at: number, private readonly little: boolean) {}
   async need(n: number): Promise<Uint8Array> {

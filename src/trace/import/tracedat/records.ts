@@ -27,6 +27,8 @@ export interface DatSink {
   /** Report-format text, whole lines. */
   push(text: string): void;
   diag(d: DatDiag): void;
+  /** Bytes of the file read so far (page offsets; approximate with several CPUs). */
+  progress?: (doneBytes: number) => void;
 }
 
 export interface DatStats {
@@ -40,8 +42,8 @@ interface Compiled { ev: EventFormat; print: BodyPrinter; pidOff: number; pidSiz
 
 /** One CPU's records, page by page: only its current page is held. */
 class CpuStream {
-  page: Uint8Array = new Uint8Array(0);
-  dv = new DataView(new ArrayBuffer(0));
+  page: Uint8Array = new Uint8Array(0) as Uint8Array;
+  dv: DataView = new DataView(new ArrayBuffer(0));
   pos = 0;
   end = 0;
   tsNs = 0;
@@ -240,7 +242,9 @@ export async function readTraceDat(src: ByteSource, inflate: Inflate, sink: DatS
       if (outLen > 64 * 1024) flush();
     }
     try {
+      const pageAt = s.pageAt;
       if (!(await s.next())) streams.splice(bi, 1);
+      else if (s.pageAt !== pageAt) sink.progress?.(s.pageAt);
     } catch (e) {
       fail(e, s);
       streams.splice(bi, 1);
