@@ -187,7 +187,8 @@ export class TraceDat {
     this.headerPage(text.decode(await c.bytes(await c.u64())));
     const at2 = c.at;
     if (text.decode(await c.need(13)) !== 'header_event\0') throw new DatError(at2, "expected 'header_event'");
-    c.at += await c.u64();
+    const eventBytes = await c.u64(); // (not `c.at += await …`: that adds to the offset before the read)
+    c.at += eventBytes;
   }
 
   private headerPage(t: string): void {
