@@ -133,6 +133,9 @@ function truncate(v: Value, bits: number, signed: boolean): Value {
 
 const num = (v: Value): bigint => (typeof v === 'string' ? 0n : v);
 
+/** An argument that is a plain integer field (`REC->x`): printed without BigInt when it allows (fastPiece). */
+const directField = new WeakMap<Eval, FieldFormat>();
+
 /** A compiled argument list, and what it needs from the field table. */
 class Compiler {
   private i = 0;
@@ -254,7 +257,9 @@ class Compiler {
       const off = f.offset;
       const size = f.size;
       const signed = f.signed;
-      return (r) => readInt(r, r.base + off, size, signed);
+      const e: Eval = (r) => readInt(r, r.base + off, size, signed);
+      directField.set(e, f);
+      return e;
     }
     if (f.loc === null && !f.isString) throw new Error(`array field ${name}`);
     return (r) => fieldValue(r, f);
@@ -409,6 +414,57 @@ function convert(p: Exclude<Piece, string>, v: Value, longBytes: number): string
 
 export type BodyPrinter = (r: RecordView) => string;
 
+function finish(s: string, p: Exclude<Piece, string>, nonZero: boolean): string {
+  if (p.flags.includes('#') && nonZero && (p.conv === 'x' || p.conv === 'X')) s = (p.conv === 'X' ? '0X' : '0x') + s;
+  if (p.prec >= 0) s = s.startsWith('-') ? '-' + s.slice(1).padStart(p.prec, '0') : s.padStart(p.prec, '0');
+  return p.width >= 0 ? pad(s, p.width, p.flags) : s;
+}
+
+/**
+ * An integer conversion of a plain field, with numbers instead of BigInt where the value allows
+ * (every 1-, 2- and 4-byte field; an 8-byte one whose high word is 0 for hex, or < 2^21 for decimal):
+ * the same text as convert(), without a BigInt per field per record. null: use convert().
+ */
+function fastPiece(p: Exclude<Piece, string>, f: FieldFormat, longBytes: number): ((r: RecordView) => string) | null {
+  if (!'diuxX'.includes(p.conv)) return null;
+  const bits = p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
+  const signedConv = p.conv === 'd' || p.conv === 'i';
+  const off = f.offset;
+  if (f.size === 8 && bits === 64 && !f.signed && !signedConv) {
+    const hex = p.conv !== 'u';
+    const upper = p.conv === 'X';
+    return (r) => {
+      const lo = r.view.getUint32(r.base + off + (r.little ? 0 : 4), r.little);
+      const hi = r.view.getUint32(r.base + off + (r.little ? 4 : 0), r.little);
+      let s: string;
+      if (hex) {
+        s = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+        if (upper) s = s.toUpperCase();
+      } else s = hi < 0x200000 ? String(hi * 4294967296 + lo) : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+      return finish(s, p, hi !== 0 || lo !== 0);
+    };
+  }
+  if (f.size > 4 || f.size === 3) return null;
+  // A signed field printed unsigned in 64 bits needs its two's complement: left to convert().
+  if (f.signed && !signedConv && bits === 64) return null;
+  const size = f.size;
+  const fsigned = f.signed;
+  return (r) => {
+    const at = r.base + off;
+    const v = r.view;
+    let n = size === 4 ? (fsigned ? v.getInt32(at, r.little) : v.getUint32(at, r.little))
+      : size === 2 ? (fsigned ? v.getInt16(at, r.little) : v.getUint16(at, r.little))
+      : fsigned ? v.getInt8(at) : v.getUint8(at);
+    if (signedConv) {
+      if (bits === 32) n |= 0;
+      else if (bits < 32) n = (n << (32 - bits)) >> (32 - bits);
+    } else if (bits === 32) n >>>= 0;
+    else if (bits < 32) n &= (1 << bits) - 1;
+    const s = p.conv === "x" ? n.toString(16) : p.conv === "X" ? n.toString(16).toUpperCase() : String(n);
+    return finish(s, p, n !== 0);
+  };
+}
+
 /**
  * The event's body printer. If the print fmt does not compile (a helper or construct we do not
  * read), the body is every non-common field as `name=value`, as libtraceevent falls back to.
@@ -423,12 +479,23 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
     const pieces = parseFormatString(first.v);
     const convs = pieces.filter((p) => typeof p !== 'string').length;
     if (convs !== args.length) throw new Error(`${convs} conversions for ${args.length} arguments`);
+    // Each piece as a closure: literal text, a fast integer field, or the general conversion.
+    let a = 0;
+    const parts = pieces.map((p): string | ((r: RecordView) => string) => {
+      if (typeof p === 'string') return p;
+      const arg = args[a++]!;
+      const f = directField.get(arg);
+      const fast = f ? fastPiece(p, f, longBytes) : null;
+      return fast ?? ((r) => convert(p, arg(r), r.longBytes));
+    });
     return {
       error: null,
       print: (r) => {
         let out = '';
-        let a = 0;
-        for (const p of pieces) out += typeof p === 'string' ? p : convert(p, args[a++]!(r), r.longBytes);
+        for (let i = 0; i < parts.length; i++) {
+          const p = parts[i]!;
+          out += typeof p === 'string' ? p : p(r);
+        }
         return out;
       },
     };
