@@ -324,12 +324,17 @@ export class TraceDat {
   async *pages(d: CpuData): AsyncGenerator<{ page: Uint8Array; offsetBytes: number }> {
     const pageBytes = this.info.pageBytes;
     if (this.info.compression === 'none') {
-      const end = Math.min(d.offsetBytes + d.sizeBytes, this.src.sizeBytes);
-      for (let at = d.offsetBytes; at < d.offsetBytes + d.sizeBytes; at += pageBytes) {
-        if (at >= end) throw new DatError(this.src.sizeBytes, `CPU ${d.cpu}'s data is cut: it ends at ${d.offsetBytes + d.sizeBytes}`);
-        const page = await this.src.read(at, pageBytes);
-        yield { page, offsetBytes: at };
-        if (page.length < Math.min(pageBytes, d.offsetBytes + d.sizeBytes - at)) throw new DatError(at + page.length, `CPU ${d.cpu}'s data is cut inside a page`);
+      // Pages are read 64 at a time (one positional read each), held only while their records are read.
+      const dataEnd = d.offsetBytes + d.sizeBytes;
+      for (let at = d.offsetBytes; at < dataEnd;) {
+        const want = Math.min(dataEnd - at, pageBytes * 64);
+        const block = await this.src.read(at, want);
+        for (let p = 0; p < block.length; p += pageBytes) yield { page: block.subarray(p, Math.min(block.length, p + pageBytes)), offsetBytes: at + p };
+        if (block.length < want) {
+          const cutAt = at + block.length;
+          throw new DatError(cutAt, `CPU ${d.cpu}'s data is cut at ${cutAt}: the file ends before its ${dataEnd - cutAt} last bytes`);
+        }
+        at += want;
       }
       return;
     }

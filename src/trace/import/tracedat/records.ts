@@ -208,6 +208,8 @@ export async function readTraceDat(src: ByteSource, inflate: Inflate, sink: DatS
   };
   const idOff = info.events.size > 0 ? ([...info.events.values()][0]!.fields.find((f) => f.name === 'common_type')?.offset ?? 0) : 0;
   const cpuText = (cpu: number): string => String(cpu).padStart(3, '0');
+  // One view object refilled per record (the printers keep no reference to it).
+  const r: { -readonly [K in keyof RecordView]: RecordView[K] } = { view: new DataView(new ArrayBuffer(0)), base: 0, size: 0, little: info.little, longBytes: info.longBytes };
   while (streams.length > 0) {
     let bi = 0;
     for (let i = 1; i < streams.length; i++) {
@@ -221,7 +223,9 @@ export async function readTraceDat(src: ByteSource, inflate: Inflate, sink: DatS
       else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
       s.lost = 0;
     }
-    const r: RecordView = { view: s.dv, base: s.recAt, size: s.recLen, little: info.little, longBytes: info.longBytes };
+    r.view = s.dv;
+    r.base = s.recAt;
+    r.size = s.recLen;
     const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
     const c = compile(id);
     stats.records++;
