@@ -18,9 +18,9 @@ const FIXTURE = 'fixtures/trace-dat/ext4-dio.v6.dat';
 
 export async function bigDat(targetRecords: number): Promise<{ bytes: Uint8Array; records: number }> {
   const src = new Uint8Array(readFileSync(FIXTURE));
-  const dat = await TraceDat.open(memorySource(src), (b) => b);
+  const dat = await TraceDat.open(memorySource(src), { inflate: (b) => b, zstd: (b) => b });
   let records = 0;
-  await readTraceDat(memorySource(src), (b) => b, { push: (t) => { records += t.split('\n').length - 1; }, diag: () => {} });
+  await readTraceDat(memorySource(src), { inflate: (b) => b, zstd: (b) => b }, { push: (t) => { records += t.split('\n').length - 1; }, diag: () => {} });
   const reps = Math.ceil(targetRecords / records);
   const page = dat.info.pageBytes;
   const cpus = dat.info.cpuData;

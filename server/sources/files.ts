@@ -11,6 +11,7 @@ import type { ImportFormat } from '../../src/trace/import/index.ts';
 import { headerLine, rowLines } from '../../src/trace/import/ndjson.ts';
 import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
 import { importTraceDat, isTraceDat } from '../../src/trace/import/tracedat/index.ts';
+import { decompress as zstd } from 'fzstd';
 import { fileSource, nodeInflate } from '../recorder/file-source.ts';
 
 export interface LoadOptions {
@@ -51,7 +52,7 @@ export async function loadFiles(files: readonly string[], opts: LoadOptions = {}
       try {
         src = await fileSource(file);
         if (isTraceDat(await src.read(0, 16))) {
-          await importTraceDat(pipe, file, src, nodeInflate, (n) => opts.onProgress?.(file, n, total));
+          await importTraceDat(pipe, file, src, { inflate: nodeInflate, zstd: (b) => zstd(b) }, (n) => opts.onProgress?.(file, n, total));
           opts.onProgress?.(file, total, total);
           continue;
         }

@@ -17,6 +17,7 @@ import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
+import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
@@ -126,7 +127,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   for (const src of sources) {
     if (isTraceDat(await src.read(0, 16))) {
       const base = progress.doneBytes;
-      await importTraceDat(pipe, src.name, src, o.inflate, (n) => {
+      await importTraceDat(pipe, src.name, src, { inflate: o.inflate, zstd: (b) => zstd(b) }, (n) => {
         progress.doneBytes = base + n;
         progress.report('reading');
       });

@@ -3,17 +3,17 @@
 // ftrace parser, the passes and the clock are the ones text imports use. Adapters (CLI, browser
 // worker) call this for a file whose first bytes are the magic (isTraceDat).
 import type { ByteSource } from '../../recording/reader.ts';
-import type { Inflate } from '../../recording/format.ts';
 import type { ImportPipeline } from '../pipeline.ts';
 import { readTraceDat, type DatStats } from './records.ts';
+import type { DatCodecs } from './reader.ts';
 
-export { isTraceDat, TRACE_DAT_MAGIC } from './reader.ts';
+export { isTraceDat, TRACE_DAT_MAGIC, type DatCodecs } from './reader.ts';
 export { readTraceDat } from './records.ts';
 
 /** Imports one trace.dat as the pipeline's next file. `onProgress`: bytes of the file read so far (approximate). */
-export async function importTraceDat(pipe: ImportPipeline, name: string, src: ByteSource, inflate: Inflate, onProgress?: (doneBytes: number) => void): Promise<DatStats> {
+export async function importTraceDat(pipe: ImportPipeline, name: string, src: ByteSource, codecs: DatCodecs, onProgress?: (doneBytes: number) => void): Promise<DatStats> {
   const feed = pipe.open(name, 'trace-dat');
-  const stats = await readTraceDat(src, inflate, {
+  const stats = await readTraceDat(src, codecs, {
     push: (t) => { feed.push(t); },
     diag: (d) => feed.diag(d.code, d.message),
     progress: onProgress,

@@ -1,8 +1,8 @@
 // trace-cmd's trace.dat (file versions 6 and 7, trace-cmd.dat(5)), read through an injected
 // ByteSource (a file on the server, a Blob in the browser): random access to the metadata, then
 // the per-CPU ring-buffer pages one page (v7: one compressed chunk) at a time per CPU, never the
-// whole file. Decompression is injected too: zlib through the caller's raw inflate (the browser's
-// DecompressionStream, node:zlib), zstd through fzstd (pure JS).
+// whole file. Decompression is injected too (the core imports no package): zlib through the caller's
+// raw inflate (the browser's DecompressionStream, node:zlib), zstd through the caller's (fzstd, pure JS).
 //
 //   header   "\x17\x08\x44tracing" · version "6\0"|"7\0" · endian u8 (0 little) · long size u8 · page size u32
 //   v6       header_page · header_event · ftrace formats · event formats per system · kallsyms ·
@@ -14,10 +14,15 @@
 //            u32 chunk count, then {u32 compressed size, u32 size, bytes} per chunk.
 //   pages    u64 timestamp · commit (a long; bit 31: events lost before this page, bit 30: their
 //            count stored after the data) · events: u32 {type_len:5, time_delta:27} …
-import { decompress as zstdDecompress } from 'fzstd';
 import type { ByteSource } from '../../recording/reader.ts';
 import type { Inflate } from '../../recording/format.ts';
 import { parseEventFormat, type EventFormat } from './format.ts';
+
+/** Decompressors the caller provides: raw deflate (zlib's body) and zstd. */
+export interface DatCodecs {
+  inflate: Inflate;
+  zstd: (bytes: Uint8Array) => Uint8Array;
+}
 
 export const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67] as const;
 
@@ -110,7 +115,7 @@ export class TraceDat {
   private constructor(readonly info: DatInfo, private readonly src: ByteSource, private readonly decompress: (b: Uint8Array, size: number, at: number) => Promise<Uint8Array>) {}
 
   /** Reads the header and metadata (formats, cmdlines, options). Throws DatError where it stops. */
-  static async open(src: ByteSource, inflate: Inflate): Promise<TraceDat> {
+  static async open(src: ByteSource, codecs: DatCodecs): Promise<TraceDat> {
     const head = await src.read(0, 16);
     if (!isTraceDat(head)) throw new DatError(0, 'not a trace.dat (no \\x17\\x08Dtracing magic)');
     const c0 = new Cursor(src, 10, true);
@@ -134,9 +139,9 @@ export class TraceDat {
     const decompress = async (b: Uint8Array, size: number, at: number): Promise<Uint8Array> => {
       let out: Uint8Array;
       try {
-        if (algo === 'zstd') out = zstdDecompress(b);
+        if (algo === 'zstd') out = codecs.zstd(b);
         // trace-cmd's zlib is zlib-wrapped (compress2): a 2-byte header and an Adler-32 trailer around raw deflate.
-        else if (algo === 'zlib') out = await inflate(b.subarray(2, b.length - 4));
+        else if (algo === 'zlib') out = await codecs.inflate(b.subarray(2, b.length - 4));
         else throw new Error(`compression '${algo}' is not read`);
       } catch (e) {
         throw new DatError(at, `${algo} block does not decompress: ${(e as Error).message}`);

@@ -7,8 +7,7 @@
 //   lost events: a page flagged "missing events" with a stored count → `CPU:n [LOST count EVENTS]`
 //   (a gap with the count); flagged without a count → a diagnostic (how many is unknown).
 import type { ByteSource } from '../../recording/reader.ts';
-import type { Inflate } from '../../recording/format.ts';
-import { DatError, TraceDat, type CpuData } from './reader.ts';
+import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
 import { compilePrintFmt, type BodyPrinter, type RecordView } from './printfmt.ts';
 
@@ -156,11 +155,11 @@ function stamp(tsNs: number): string {
 }
 
 /** Reads the whole file's records into `sink` as report lines. Never throws on bad input: a diag names the offset. */
-export async function readTraceDat(src: ByteSource, inflate: Inflate, sink: DatSink): Promise<DatStats> {
+export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: DatSink): Promise<DatStats> {
   const stats: DatStats = { records: 0, pages: 0, stoppedAtBytes: null };
   let dat: TraceDat;
   try {
-    dat = await TraceDat.open(src, inflate);
+    dat = await TraceDat.open(src, codecs);
   } catch (e) {
     const off = e instanceof DatError ? e.offsetBytes : 0;
     stats.stoppedAtBytes = off;

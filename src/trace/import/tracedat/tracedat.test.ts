@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { decompress as zstd } from 'fzstd';
 import { memorySource } from '../../recording/reader.ts';
 import { ImportPipeline } from '../pipeline.ts';
 import { detectFormat } from '../index.ts';
@@ -12,20 +13,20 @@ import { importTraceDat, isTraceDat } from './index.ts';
 import { readTraceDat } from './records.ts';
 import { parseEventFormat } from './format.ts';
 
-const inflate = (b: Uint8Array): Uint8Array => inflateRawSync(b);
+const codecs = { inflate: (b: Uint8Array): Uint8Array => inflateRawSync(b), zstd: (b: Uint8Array): Uint8Array => zstd(b) };
 const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../../../fixtures/trace-dat/${p}`, import.meta.url)));
 const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
 
 async function datLines(bytes: Uint8Array): Promise<{ text: string; diags: Array<{ offsetBytes: number; code: string; message: string }> }> {
   let text = '';
   const diags: Array<{ offsetBytes: number; code: string; message: string }> = [];
-  await readTraceDat(memorySource(bytes), inflate, { push: (t) => { text += t; }, diag: (d) => diags.push(d) });
+  await readTraceDat(memorySource(bytes), codecs, { push: (t) => { text += t; }, diag: (d) => diags.push(d) });
   return { text, diags };
 }
 
 async function importDat(bytes: Uint8Array, name = 'f.dat') {
   const pipe = new ImportPipeline();
-  await importTraceDat(pipe, name, memorySource(bytes), inflate);
+  await importTraceDat(pipe, name, memorySource(bytes), codecs);
   return pipe.finish();
 }
 
