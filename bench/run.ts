@@ -14,6 +14,7 @@ import { SCENARIOS } from '../server/sim/index.ts';
 import { recordingFigures } from './recording.ts';
 import { ftraceIngestFigures } from './ftrace-ingest.ts';
 import { importFilesFigures } from './import-files.ts';
+import { traceDatIngestFigures } from './trace-dat-ingest.ts';
 import { browserFigures } from './browser.ts';
 import { streamFigure } from './p2-stream.ts';
 
@@ -83,6 +84,14 @@ if (want('P1')) {
   const i = await importFilesFigures();
   figures.push({ id: 'P1i', figure: 'fusescope import, files → store (32 MB ftrace file)', value: i.oneFile, unit: 'events/s', goal: '—' });
   figures.push({ id: 'P1i2', figure: 'fusescope import, the same as two halves (merged on one clock)', value: i.twoHalves, unit: 'events/s', goal: '—' });
+  // trace.dat read natively (a real v6 capture's pages repeated to ~1 M records), and against trace-cmd report.
+  const d = await traceDatIngestFigures();
+  figures.push({ id: 'P1d', figure: `trace.dat ingest, file → store (${fmt(d.mb)} MB v6, ${fmt(d.records)} records)`, value: d.eventsPerSec, unit: 'events/s', goal: '—' });
+  figures.push({
+    id: 'P1dr',
+    figure: d.traceCmdSec === null ? `trace.dat ingest time / trace-cmd report time: trace-cmd ${d.traceCmd}` : `trace.dat ingest time / \`trace-cmd report -t\` (${d.traceCmd}) time on the same file (${d.traceCmdSec.toFixed(1)} s)`,
+    value: d.traceCmdSec === null ? NaN : d.ourSec / d.traceCmdSec, unit: '×', goal: '< 1',
+  });
 }
 
 const events = simEvents(300_000);

@@ -20,7 +20,7 @@ describe('fusescope CLI', () => {
   it('each command answers --help / -h / help CMD with its own usage, exit 0', () => {
     const imp = fusescope('import', '--help');
     expect(imp.status).toBe(0);
-    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|perf-lock|perf-script|ftrace|fuse-log|ndjson] [--align-starts] [--explain]\n');
+    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|trace-dat|perf-lock|perf-script|ftrace|fuse-log|ndjson] [--align-starts] [--explain]\n');
     const rec = fusescope('record', '-h');
     expect(rec.status).toBe(0);
     expect(rec.stdout.split('\n').filter((l) => l.startsWith('  record'))).toHaveLength(3);
@@ -167,6 +167,7 @@ describe('fusescope import / summary on real traces', () => {
       `${pasted}: ftrace`,
       '  evidence: line 8 (byte 637): a `fuse_iomap_begin:` line without the `comm-pid [cpu] time:` prefix (pasted: its time and task are unknown)',
       `    ${JSON.stringify(`${'fuse_iomap_begin:     connection 45 ino 12 nodeid 12 isize 0x0 idisksize 0x0 opflags (write) pos 0x0 length 0x100000'.slice(0, 97)}…`)}`,
+      expect.stringMatching(/^ {2}not trace-dat: no line matched/),
       expect.stringMatching(/^ {2}not perf-lock: no line matched: looks for a `perf lock contention` table header/),
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not fuse-log: no line matched: looks for `unique: N, opcode: …`/),
@@ -174,11 +175,13 @@ describe('fusescope import / summary on real traces', () => {
       `${log}: fuse-log`,
       "  evidence: line 2 (byte 19): libfuse's `FUSE library version` banner",
       '    "FUSE library version: 2.9.9"',
+      expect.stringMatching(/^ {2}not trace-dat: no line matched/),
       expect.stringMatching(/^ {2}not perf-lock: no line matched/),
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not ftrace: no line matched/),
       expect.stringMatching(/^ {2}not ndjson: no line matched/),
       `${junk}: no format recognised (looked at 2 lines, 28 bytes)`,
+      expect.stringMatching(/^ {2}not trace-dat: no line matched/),
       expect.stringMatching(/^ {2}not perf-lock: no line matched/),
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not ftrace: no line matched/),

@@ -21,7 +21,7 @@ import { RecordingReader, type ByteSource } from '../../src/trace/recording/read
 export const nodeInflate = (bytes: Uint8Array): Uint8Array =>
   inflateRawSync(bytes, { chunkSize: Math.min(16 << 20, Math.max(64 << 10, bytes.byteLength * 32)) });
 
-async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void>; fd: number }> {
+export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void>; fd: number }> {
   const fd = openSync(path, 'r');
   let size: number;
   try {

@@ -11,6 +11,9 @@ import type { ImportFormat } from '../../src/trace/import/index.ts';
 import type { FormatExplanation } from '../../src/trace/import/detect.ts';
 import { headerLine, rowLines } from '../../src/trace/import/ndjson.ts';
 import { ImportPipeline, type ImportResult } from '../../src/trace/import/pipeline.ts';
+import { importTraceDat, isTraceDat } from '../../src/trace/import/tracedat/index.ts';
+import { decompress as zstd } from 'fzstd';
+import { fileSource, nodeInflate } from '../recorder/file-source.ts';
 
 export interface LoadOptions {
   /** 'auto' (default) detects each file's format from its content. */
@@ -45,6 +48,23 @@ export async function loadFiles(files: readonly string[], opts: LoadOptions = {}
     } catch (e) {
       pipe.unreadable(file, (e as Error).message);
       continue;
+    }
+    // A trace.dat (its magic, not its name) is read by offsets through its own reader.
+    if (opts.format === undefined || opts.format === 'auto' || opts.format === 'trace-dat') {
+      let src: Awaited<ReturnType<typeof fileSource>> | null = null;
+      try {
+        src = await fileSource(file);
+        if (isTraceDat(await src.read(0, 16))) {
+          await importTraceDat(pipe, file, src, { inflate: nodeInflate, zstd: (b) => zstd(b) }, (n) => opts.onProgress?.(file, n, total));
+          opts.onProgress?.(file, total, total);
+          continue;
+        }
+      } catch (e) {
+        pipe.unreadable(file, (e as Error).message);
+        continue;
+      } finally {
+        await src?.close();
+      }
     }
     const feed = pipe.open(file);
     let done = 0;

@@ -70,6 +70,20 @@ describe('import worker job (runImport)', () => {
     expect(progress.at(-1)).toMatchObject({ doneBytes: total, totalBytes: total });
   });
 
+  it('imports a dropped trace.dat (a Blob read by offsets) as the CLI does', async () => {
+    const file = 'fixtures/trace-dat/fuse2fs-hardlink.v7-zstd.dat';
+    const bytes = new Uint8Array(readFileSync(file));
+    const { store, msgs } = await run([blobSource('trace.dat', new Blob([bytes]))]);
+    const cli = await loadFiles([file]);
+    expect(cli.formats.get(file)).toBe('trace-dat');
+    // 202 records in the file (its report has 202 event lines); the import adds lock attribution's events.
+    expect(store.length).toBe(cli.store.length);
+    expect(store.length).toBeGreaterThanOrEqual(202);
+    for (let row = 0; row < store.length; row++) expect(store.get(row)).toEqual(cli.store.get(row));
+    expect(msgs.at(-1)).toMatchObject({ type: 'done', diagCount: 0 });
+    expect(msgs.find((m) => m.type === 'start')).toMatchObject({ meta: { formats: ["trace.dat: trace-dat: line 1, trace-cmd's trace.dat magic at byte 0"] } });
+  });
+
   it('reports garbage lines as file:line diagnostics and imports the good ones', async () => {
     const good = readFileSync(join(FIXTURE, 'trace.txt'), 'utf8');
     const lines = good.split('\n');

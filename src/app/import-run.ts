@@ -5,6 +5,8 @@
 // slices of bytes into the core import pipeline (src/trace/import/pipeline.ts), the one
 // `fusescope import` uses (server/sources/files.ts): format detection, parsing, the cross-file
 // passes and one clock for every file; this file only reads, reports progress and posts.
+// A trace.dat (recognised by its magic) is read by offsets through the core tracedat reader into
+// the same pipeline (its pages one at a time, never the whole file).
 // A .fscope recording (recognised by its magic, not its name) is opened through the core reader:
 // its chunks are decoded one at a time and re-sent as batches, so memory holds one chunk at a time.
 // Either way the result goes to the page as wire batches (encodeBatch of a throwaway store that
@@ -16,6 +18,8 @@ import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
+import { decompress as zstd } from 'fzstd';
+import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
 
@@ -122,6 +126,15 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   const pipe = new ImportPipeline({ alignStarts: o.alignStarts === true, files: sources.length });
   const chunkBytes = o.readChunkBytes ?? READ_CHUNK_BYTES;
   for (const src of sources) {
+    if (isTraceDat(await src.read(0, 16))) {
+      const base = progress.doneBytes;
+      await importTraceDat(pipe, src.name, src, { inflate: o.inflate, zstd: (b) => zstd(b) }, (n) => {
+        progress.doneBytes = base + n;
+        progress.report('reading');
+      });
+      progress.doneBytes = base + src.sizeBytes;
+      continue;
+    }
     const feed = pipe.open(src.name);
     for (let at = 0; at < src.sizeBytes;) {
       if (o.isCancelled?.()) return null;
@@ -139,7 +152,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   progress.report('joining', true);
   const outcome = pipe.finish();
-  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, perf script, perf lock contention, libfuse -d log, fusescope NDJSON or .fscope)');
+  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, trace.dat, perf script, perf lock contention, libfuse -d log, fusescope NDJSON or .fscope)');
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
   const label = sources.map((s) => s.name).join(' + ');

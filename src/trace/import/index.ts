@@ -9,13 +9,23 @@ import { FtraceParser } from './ftrace.ts';
 import { FuseLogParser } from './fuse-log.ts';
 import { NO_CLOCK, PERF_CLOCK, PERF_LOCK_CLOCK, UNTIMED_CLOCK, ftraceClock, ndjsonClock, type FileClock } from './clock.ts';
 import { SYSTEMS } from './ftrace/systems/index.ts';
+import { TRACE_DAT_MAGIC } from './tracedat/reader.ts';
+
+/** The trace.dat magic as the text detection decodes it (its bytes are ASCII). */
+const TRACE_DAT_TEXT = String.fromCharCode(...TRACE_DAT_MAGIC);
 import { explainFormat, type FormatExplanation, type FormatSniffer } from './detect.ts';
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 import { isPerfScriptLine } from './ftrace/perf-header.ts';
 import { PerfLockParser, isPerfLockHeader } from './perf-lock.ts';
 
 /** A format name: one of FORMATS (other importers add theirs there). */
-export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock';
+export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock' | 'trace-dat';
+
+
+/** Kernel events (ftrace text, a trace.dat read as its report text, perf script): one kind of clock, joined with -d logs, lock attribution runs over them. */
+export function isKernelText(f: ImportFormat): boolean {
+  return f === 'ftrace' || f === 'trace-dat' || f === 'perf-script';
+}
 
 /** libfuse -d (2.6–3.18), go-fuse rx/tx, jacobsa `Op 0x…] <-`, fuse2fs/fuse4fs dbg_printf (fuse-log.ts). */
 const FUSE_LOG_LINE = /^(?:(?:dev |cqe )?unique: \d+, opcode: |FUSE library version|(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? )?(?:rx \d+: [A-Z]|\S*:? ?Op 0x[0-9a-f]{8} )|FUSE[24]FS \([^)]*\): tid=\d+ )/;
@@ -46,6 +56,17 @@ export interface FormatEntry extends FormatSniffer {
 
 /** Every format, in the order detection prefers them when one line shows several. */
 export const FORMATS: readonly FormatEntry[] = [
+  {
+    name: 'trace-dat',
+    looksFor: 'trace-cmd\'s binary magic `\\x17\\x08Dtracing` at byte 0',
+    sniff: (line, lineNo) => (lineNo === 1 && line.startsWith(TRACE_DAT_TEXT) ? 'trace-cmd\'s trace.dat magic at byte 0' : null),
+    needsPass: ftraceNeedsPass,
+    // The trace.dat reader (tracedat/) prints each record as `trace-cmd report -t` does; those lines are parsed as ftrace text.
+    open: (name, diags, _rows, sink) => {
+      const p = new FtraceParser(name, sink, diags);
+      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind), push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
   // perf before ftrace: on one line perf's `comm tid [cpu] secs: system:event:` wins (perf-header.ts).
   {
     name: 'perf-lock',

@@ -65,8 +65,8 @@ describe('format detection with its evidence', () => {
     const x = explainDetection(fixture('untimed.txt'));
     expect(x.format).toBe('ftrace');
     expect(x.evidence).toMatchObject({ line: 8, what: expect.stringContaining('`fuse_iomap_begin:` line without') });
-    expect(x.alternatives.map((a) => a.format)).toEqual(['perf-lock', 'perf-script', 'fuse-log', 'ndjson']);
-    expect(x.alternatives[2]!.reason).toMatch(/^no line matched: looks for `unique: N, opcode: …`/);
+    expect(x.alternatives.map((a) => a.format)).toEqual(['trace-dat', 'perf-lock', 'perf-script', 'fuse-log', 'ndjson']);
+    expect(x.alternatives[3]!.reason).toMatch(/^no line matched: looks for `unique: N, opcode: …`/);
   });
 
   it('every pasted shape is detected as ftrace, at the line that shows it', () => {

@@ -21,7 +21,7 @@ import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
 import { StringIdMaps, columnsMapped } from '../copy-rows.ts';
 import type { ParseDiag } from './diagnostics.ts';
-import { IMPORT_FORMATS, explainDetection, openImport, type FileImport, type ImportFormat } from './index.ts';
+import { IMPORT_FORMATS, explainDetection, isKernelText, openImport, type FileImport, type ImportFormat } from './index.ts';
 import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
@@ -78,10 +78,6 @@ export interface ImportResult {
   diags: ParseDiag[];
 }
 
-/** Kernel event text (ftrace, perf script): joined with -d logs, lock attribution runs over it. */
-function isKernelText(format: ImportFormat): boolean {
-  return format === 'ftrace' || format === 'perf-script';
-}
 
 /** Adds `offsetNs` to every time an event holds. */
 function shiftTimes(events: TraceEvent[], offsetNs: number): void {
@@ -187,7 +183,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
 }
 
 /** One file of the pipeline: detection, then its parser. */
-class FileFeed {
+export class FileFeed {
   /** The file's parser once its format is known. */
   imp: FileImport | null = null;
   /** No format fits: stop reading it. */
@@ -197,7 +193,11 @@ class FileFeed {
   private seenBytes = false;
   private ended = false;
 
-  constructor(readonly name: string, private readonly pipe: ImportPipeline, private readonly format: ImportFormat | null) {}
+  constructor(
+    readonly name: string, private readonly pipe: ImportPipeline, private readonly format: ImportFormat | null,
+    /** How an adapter recognised the file itself (a trace.dat by its magic): said instead of "forced". */
+    private readonly recognised: FormatExplanation | null = null,
+  ) {}
 
   /** Feeds the next chunk (text, or UTF-8 bytes; one kind per file). False: unusable, stop reading. */
   push(chunk: string | Uint8Array): boolean {
@@ -215,6 +215,11 @@ class FileFeed {
     if (this.format !== null) this.forced(this.format);
     else if (this.headSize >= DETECT_BYTES) this.detect(this.headSize >= MAX_DETECT_BYTES);
     return !this.unknown;
+  }
+
+  /** A diagnostic about the file as a whole (line 0), e.g. a trace.dat's byte offset. */
+  diag(code: string, message: string): void {
+    this.pipe.fileDiag({ source: this.name, line: 0, code, message });
   }
 
   /** The file could not be read (on, or part way): a diagnostic; what was read still counts. */
@@ -240,6 +245,14 @@ class FileFeed {
     const head = this.head.map((c) => (typeof c === 'string' ? c : new TextDecoder('utf-8').decode(c))).join('');
     const x = explainDetection(head);
     const format = x.format as ImportFormat | null;
+    if (format === 'trace-dat') {
+      // Binary: its adapter must open it through importTraceDat (random access), not as a byte stream.
+      this.unknown = true;
+      this.head = [];
+      this.pipe.explained(this.name, x);
+      this.pipe.unusableFile({ source: this.name, line: 0, code: 'trace_dat_stream', message: 'a trace.dat cannot be read as a stream of bytes (open it through importTraceDat)' });
+      return;
+    }
     if (format === null && !final && /^(?:[ \t\r]*(?:#[^\n]*)?\n)*[^\n]*$/.test(head)) return;
     this.pipe.explained(this.name, x);
     if (format === null) {
@@ -256,6 +269,11 @@ class FileFeed {
 
   /** --format: no detection; the explanation still says what detection would have picked. */
   private forced(format: ImportFormat): void {
+    if (this.recognised !== null) {
+      this.pipe.explained(this.name, this.recognised);
+      this.open(format);
+      return;
+    }
     const head = this.head.map((c) => (typeof c === 'string' ? c : new TextDecoder('utf-8').decode(c))).join('');
     const x = explainDetection(head);
     const detected = x.format;
@@ -290,12 +308,12 @@ export class ImportPipeline {
 
   constructor(private readonly opts: PipelineOptions = {}) {}
 
-  /** The next file of the trace. */
-  open(name: string): FileFeed {
-    const forced = this.opts.format && this.opts.format !== 'auto' ? this.opts.format : null;
+  /** The next file of the trace (`format`: this file's, known by its adapter — a trace.dat). */
+  open(name: string, format: ImportFormat | null = null, recognised: FormatExplanation | null = null): FileFeed {
+    const forced = format ?? (this.opts.format && this.opts.format !== 'auto' ? this.opts.format : null);
     // More files than announced: the first one's streamed rows must be held for the passes after all.
     for (const f of this.feeds) f.imp?.rows.hold();
-    const feed = new FileFeed(name, this, forced);
+    const feed = new FileFeed(name, this, forced, recognised);
     this.feeds.push(feed);
     return feed;
   }

@@ -1,0 +1,512 @@
+// The `print fmt` of an event format, compiled once per event and run per record: the body text
+// `trace-cmd report` prints for it. The kernel expands its macros before writing the format, so the
+// arguments are C expressions over `REC->field`: integer arithmetic, casts, ternaries, and the
+// helpers __get_str, __print_flags, __print_symbolic, __get_bitmask (as hex) … (the subset event
+// formats use; an expression we cannot compile falls back to `field=value` pairs, never a guess).
+// Values are BigInt (a u64 field must print exactly).
+import { type EventFormat, type FieldFormat, locRange } from './format.ts';
+
+type Value = bigint | string;
+export interface RecordView {
+  readonly view: DataView;
+  /** Byte offset of the record's first byte (common_type) in view. */
+  readonly base: number;
+  readonly size: number;
+  readonly little: boolean;
+  /** Long size of the traced kernel (4 or 8): `%ld`, `unsigned long`, pointers. */
+  readonly longBytes: number;
+}
+type Eval = (r: RecordView) => Value;
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8');
+
+/** A field's value: integers as BigInt (signed by its format), char arrays and __data_loc strings as text. */
+export function fieldValue(r: RecordView, f: FieldFormat): Value {
+  if (f.loc !== null) {
+    const [s, e] = locRange(r.view, r.base, f, r.little);
+    const bytes = new Uint8Array(r.view.buffer, r.view.byteOffset + r.base + s, Math.max(0, Math.min(e, r.size) - s));
+    return cString(bytes);
+  }
+  if (f.isString) return cString(new Uint8Array(r.view.buffer, r.view.byteOffset + r.base + f.offset, f.size));
+  return readInt(r, r.base + f.offset, f.size, f.signed);
+}
+
+function cString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  const b = nul >= 0 ? bytes.subarray(0, nul) : bytes;
+  try {
+    return utf8.decode(b);
+  } catch {
+    return latin1.decode(b);
+  }
+}
+
+export function readInt(r: RecordView, at: number, size: number, signed: boolean): bigint {
+  const v = r.view;
+  switch (size) {
+    case 1: return BigInt(signed ? v.getInt8(at) : v.getUint8(at));
+    case 2: return BigInt(signed ? v.getInt16(at, r.little) : v.getUint16(at, r.little));
+    case 4: return BigInt(signed ? v.getInt32(at, r.little) : v.getUint32(at, r.little));
+    case 8: return signed ? v.getBigInt64(at, r.little) : v.getBigUint64(at, r.little);
+    default: return 0n;
+  }
+}
+
+// ---- tokenizer ----
+type Tok = { t: 'num'; v: bigint } | { t: 'str'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string };
+
+function tokenize(s: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '"') {
+      let v = '';
+      i++;
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === '\\') {
+          const n = s[i + 1]!;
+          v += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+          i += 2;
+        } else v += s[i++];
+      }
+      i++;
+      // Adjacent string literals concatenate.
+      const last = out[out.length - 1];
+      if (last && last.t === 'str') last.v += v;
+      else out.push({ t: 'str', v });
+      continue;
+    }
+    if (c === "'") {
+      const ch = s[i + 1] === '\\' ? s[i + 2]! : s[i + 1]!;
+      out.push({ t: 'num', v: BigInt(ch.charCodeAt(0)) });
+      i = s.indexOf("'", i + 2) + 1;
+      continue;
+    }
+    const num = /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*/.exec(s.slice(i, i + 40));
+    if (num) {
+      out.push({ t: 'num', v: BigInt(num[1]!) });
+      i += num[0].length;
+      continue;
+    }
+    const id = /^[A-Za-z_]\w*/.exec(s.slice(i, i + 200));
+    if (id) {
+      out.push({ t: 'id', v: id[0] });
+      i += id[0].length;
+      continue;
+    }
+    const op = /^(->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!<>?:(),{}.[\]])/.exec(s.slice(i, i + 2));
+    if (!op) throw new Error(`unexpected '${c}'`);
+    out.push({ t: 'op', v: op[0] });
+    i += op[0].length;
+  }
+  return out;
+}
+
+const TYPE_WORDS = new Set(['unsigned', 'signed', 'int', 'long', 'short', 'char', 'void', 'const', 'bool', '_Bool', 'struct', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', '__u8', '__u16', '__u32', '__u64', '__s8', '__s16', '__s32', '__s64', 'size_t', 'ssize_t', 'loff_t', 'pid_t', 'dev_t', 'gfp_t', 'umode_t', 'uint32_t', 'uint64_t', 'int32_t', 'int64_t']);
+
+/** A cast to a C integer type: width and signedness (null: a type we do not narrow, e.g. a typedef). */
+function castOf(words: string[], stars: number, longBytes: number): { bits: number; signed: boolean } | null {
+  if (stars > 0) return { bits: longBytes * 8, signed: false };
+  const w = words.filter((x) => x !== 'const' && x !== 'volatile');
+  const unsigned = w.includes('unsigned') || /^(?:__)?u\d+$|^uint\d+_t$|^size_t$|^dev_t$|^gfp_t$|^umode_t$/.test(w[w.length - 1] ?? '');
+  const last = w[w.length - 1] ?? 'int';
+  const m = /(\d+)/.exec(last);
+  if (/^(?:__)?[us]\d+$|^u?int\d+_t$/.test(last) && m) return { bits: Number(m[1]), signed: !unsigned };
+  if (last === 'char') return { bits: 8, signed: !unsigned };
+  if (last === 'short') return { bits: 16, signed: !unsigned };
+  if (last === 'long' || w.includes('long')) return { bits: w.filter((x) => x === 'long').length >= 2 ? 64 : longBytes * 8, signed: !unsigned };
+  if (last === 'size_t' || last === 'ssize_t' || last === 'loff_t') return { bits: 64, signed: last !== 'size_t' };
+  if (last === 'int' || last === 'unsigned' || last === 'signed' || last === 'pid_t') return { bits: 32, signed: !unsigned };
+  if (last === 'bool' || last === '_Bool') return { bits: 1, signed: false };
+  if (last === 'dev_t' || last === 'gfp_t' || last === 'umode_t') return { bits: last === 'umode_t' ? 16 : 32, signed: false };
+  return null;
+}
+
+function truncate(v: Value, bits: number, signed: boolean): Value {
+  if (typeof v === 'string') return v;
+  if (bits === 1) return v !== 0n ? 1n : 0n;
+  return signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
+}
+
+const num = (v: Value): bigint => (typeof v === 'string' ? 0n : v);
+
+/** An argument that is a plain integer field (`REC->x`): printed without BigInt when it allows (fastPiece). */
+const directField = new WeakMap<Eval, FieldFormat>();
+
+/** A compiled argument list, and what it needs from the field table. */
+class Compiler {
+  private i = 0;
+  constructor(private readonly toks: Tok[], private readonly ev: EventFormat, private readonly longBytes: number) {}
+  private peek(): Tok | undefined { return this.toks[this.i]; }
+  private isOp(v: string): boolean { const t = this.toks[this.i]; return t !== undefined && t.t === 'op' && t.v === v; }
+  private expect(v: string): void {
+    if (!this.isOp(v)) throw new Error(`expected '${v}'`);
+    this.i++;
+  }
+  done(): boolean { return this.i >= this.toks.length; }
+
+  args(): Eval[] {
+    const out: Eval[] = [];
+    while (!this.done()) {
+      this.expect(',');
+      out.push(this.ternary());
+    }
+    return out;
+  }
+
+  ternary(): Eval {
+    const c = this.binary(0);
+    if (!this.isOp('?')) return c;
+    this.i++;
+    const a = this.ternary();
+    this.expect(':');
+    const b = this.ternary();
+    return (r) => (truthy(c(r)) ? a(r) : b(r));
+  }
+
+  private static readonly PREC: Record<string, number> = {
+    '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7, '<=': 7, '>=': 7, '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+  };
+
+  binary(min: number): Eval {
+    let left = this.unary();
+    for (;;) {
+      const t = this.peek();
+      if (!t || t.t !== 'op') return left;
+      const p = Compiler.PREC[t.v];
+      if (p === undefined || p <= min) return left;
+      this.i++;
+      const right = this.binary(p);
+      left = binop(t.v, left, right);
+    }
+  }
+
+  unary(): Eval {
+    const t = this.peek();
+    if (t?.t === 'op') {
+      if (t.v === '-') { this.i++; const e = this.unary(); return (r) => -num(e(r)); }
+      if (t.v === '~') { this.i++; const e = this.unary(); return (r) => ~num(e(r)); }
+      if (t.v === '!') { this.i++; const e = this.unary(); return (r) => (truthy(e(r)) ? 0n : 1n); }
+      if (t.v === '&') { this.i++; return this.unary(); }
+      if (t.v === '*') { this.i++; return this.unary(); }
+      if (t.v === '(') {
+        // A cast `(type words *)` or a parenthesised expression.
+        const save = this.i;
+        this.i++;
+        const words: string[] = [];
+        let stars = 0;
+        for (let t = this.peek(); t?.t === 'id' && (TYPE_WORDS.has(t.v) || /_t$/.test(t.v) || words[words.length - 1] === 'struct'); t = this.peek()) {
+          words.push(t.v);
+          this.i++;
+        }
+        while (this.isOp('*')) { stars++; this.i++; }
+        if (words.length > 0 && this.isOp(')')) {
+          this.i++;
+          const e = this.unary();
+          const c = castOf(words, stars, this.longBytes);
+          return c === null ? e : (r) => truncate(e(r), c.bits, c.signed);
+        }
+        this.i = save + 1;
+        const e = this.ternary();
+        this.expect(')');
+        return this.postfix(e);
+      }
+    }
+    return this.postfix(this.primary());
+  }
+
+  private postfix(e: Eval): Eval {
+    // `x[i]` on an array field is not needed by the formats we read: refused rather than guessed.
+    if (this.isOp('[')) throw new Error('array indexing');
+    return e;
+  }
+
+  primary(): Eval {
+    const t = this.toks[this.i++];
+    if (!t) throw new Error('unexpected end');
+    if (t.t === 'num') { const v = t.v; return () => v; }
+    if (t.t === 'str') { const v = t.v; return () => v; }
+    if (t.t !== 'id') throw new Error(`unexpected '${t.v}'`);
+    if (t.v === 'REC') {
+      this.expect('->');
+      return this.fieldRef(this.ident());
+    }
+    if (t.v === 'sizeof') throw new Error('sizeof');
+    if (this.isOp('(')) return this.call(t.v);
+    throw new Error(`unknown name ${t.v}`);
+  }
+
+  private ident(): string {
+    const t = this.toks[this.i++];
+    if (!t || t.t !== 'id') throw new Error('expected a name');
+    return t.v;
+  }
+
+  private field(name: string): FieldFormat {
+    const f = this.ev.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`no field ${name}`);
+    return f;
+  }
+
+  private fieldRef(name: string): Eval {
+    const f = this.field(name);
+    if (f.loc === null && !f.isString && f.arrayCount === 0 && f.size <= 8) {
+      const off = f.offset;
+      const size = f.size;
+      const signed = f.signed;
+      const e: Eval = (r) => readInt(r, r.base + off, size, signed);
+      directField.set(e, f);
+      return e;
+    }
+    if (f.loc === null && !f.isString) throw new Error(`array field ${name}`);
+    return (r) => fieldValue(r, f);
+  }
+
+  private call(fn: string): Eval {
+    this.expect('(');
+    switch (fn) {
+      case '__get_str':
+      case '__get_rel_str': {
+        const f = this.field(this.ident());
+        this.expect(')');
+        return (r) => fieldValue(r, f);
+      }
+      case '__print_flags':
+      case '__print_symbolic':
+      case '__print_flags_u64':
+      case '__print_symbolic_u64': {
+        const v = this.ternary();
+        let delim = '';
+        if (fn.startsWith('__print_flags')) {
+          this.expect(',');
+          const d = this.toks[this.i++];
+          if (d?.t !== 'str') throw new Error('flag delimiter');
+          delim = d.v;
+        }
+        const table: Array<[bigint, string]> = [];
+        while (this.isOp(',')) {
+          this.i++;
+          this.expect('{');
+          const k = this.ternary();
+          this.expect(',');
+          const s = this.toks[this.i++];
+          if (s?.t !== 'str') throw new Error('flag name');
+          this.expect('}');
+          table.push([num(k({ view: new DataView(new ArrayBuffer(8)), base: 0, size: 0, little: true, longBytes: this.longBytes })), s.v]);
+        }
+        this.expect(')');
+        return fn.startsWith('__print_flags') ? (r) => printFlags(num(v(r)), delim, table) : (r) => printSymbolic(num(v(r)), table);
+      }
+      default:
+        throw new Error(`helper ${fn}`);
+    }
+  }
+}
+
+function truthy(v: Value): boolean {
+  return typeof v === 'string' ? v.length > 0 : v !== 0n;
+}
+
+function binop(op: string, a: Eval, b: Eval): Eval {
+  switch (op) {
+    case '+': return (r) => num(a(r)) + num(b(r));
+    case '-': return (r) => num(a(r)) - num(b(r));
+    case '*': return (r) => num(a(r)) * num(b(r));
+    case '/': return (r) => { const d = num(b(r)); return d === 0n ? 0n : num(a(r)) / d; };
+    case '%': return (r) => { const d = num(b(r)); return d === 0n ? 0n : num(a(r)) % d; };
+    case '<<': return (r) => num(a(r)) << num(b(r));
+    case '>>': return (r) => num(a(r)) >> num(b(r));
+    case '&': return (r) => num(a(r)) & num(b(r));
+    case '|': return (r) => num(a(r)) | num(b(r));
+    case '^': return (r) => num(a(r)) ^ num(b(r));
+    case '==': return (r) => (a(r) === b(r) ? 1n : 0n);
+    case '!=': return (r) => (a(r) !== b(r) ? 1n : 0n);
+    case '<': return (r) => (num(a(r)) < num(b(r)) ? 1n : 0n);
+    case '>': return (r) => (num(a(r)) > num(b(r)) ? 1n : 0n);
+    case '<=': return (r) => (num(a(r)) <= num(b(r)) ? 1n : 0n);
+    case '>=': return (r) => (num(a(r)) >= num(b(r)) ? 1n : 0n);
+    case '&&': return (r) => (truthy(a(r)) && truthy(b(r)) ? 1n : 0n);
+    case '||': return (r) => (truthy(a(r)) || truthy(b(r)) ? 1n : 0n);
+  }
+  throw new Error(`operator ${op}`);
+}
+
+/** As libtraceevent prints __print_flags: names of the set bits in table order, the rest as hex. */
+function printFlags(v: bigint, delim: string, table: ReadonlyArray<[bigint, string]>): string {
+  let out = '';
+  let rest = v;
+  for (const [bit, name] of table) {
+    if (bit === 0n ? v === 0n : (rest & bit) === bit) {
+      if (out !== '') out += delim;
+      out += name;
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0n && v !== 0n) {
+    if (out !== '') out += delim;
+    out += `0x${rest.toString(16)}`;
+  }
+  return out;
+}
+
+function printSymbolic(v: bigint, table: ReadonlyArray<[bigint, string]>): string {
+  for (const [k, name] of table) if (k === v) return name;
+  return `0x${v.toString(16)}`;
+}
+
+// ---- printf ----
+type Piece = string | { conv: string; flags: string; width: number; prec: number; len: string; ptr: string };
+
+function parseFormatString(fmt: string): Piece[] {
+  const out: Piece[] = [];
+  let lit = '';
+  const re = /%([-#0 +]*)(\d*)(?:\.(\d+))?(hh|h|ll|l|z|L|j|t)?([diouxXcsp%])([sSfFbBrRmMIiUhKk]*)?/y;
+  for (let i = 0; i < fmt.length;) {
+    if (fmt[i] !== '%') { lit += fmt[i++]; continue; }
+    re.lastIndex = i;
+    const m = re.exec(fmt);
+    if (!m) { lit += fmt[i++]; continue; }
+    i = re.lastIndex;
+    if (m[5] === '%') { lit += '%'; continue; }
+    let ptr = '';
+    if (m[5] === 'p') ptr = m[6] ?? '';
+    else if (m[6]) { i -= m[6].length; } // letters after a non-%p conversion are literal text
+    if (lit) { out.push(lit); lit = ''; }
+    out.push({ conv: m[5]!, flags: m[1]!, width: m[2] ? Number(m[2]) : -1, prec: m[3] !== undefined ? Number(m[3]) : -1, len: m[4] ?? '', ptr });
+  }
+  if (lit) out.push(lit);
+  return out;
+}
+
+function pad(s: string, width: number, flags: string): string {
+  if (width <= s.length) return s;
+  if (flags.includes('-')) return s.padEnd(width);
+  if (flags.includes('0')) {
+    const neg = s.startsWith('-');
+    const pre = neg ? '-' : s.startsWith('0x') ? '0x' : '';
+    return pre + s.slice(pre.length).padStart(width - pre.length, '0');
+  }
+  return s.padStart(width);
+}
+
+function convert(p: Exclude<Piece, string>, v: Value, longBytes: number): string {
+  if (p.conv === 's') {
+    const s = typeof v === 'string' ? v : String(v);
+    return pad(p.prec >= 0 ? s.slice(0, p.prec) : s, p.width, p.flags);
+  }
+  const n = num(v);
+  if (p.conv === 'c') return pad(String.fromCharCode(Number(n & 0xffn)), p.width, p.flags);
+  if (p.conv === 'p') return pad(`0x${BigInt.asUintN(longBytes * 8, n).toString(16)}`, p.width, p.flags);
+  const bits = p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
+  let s: string;
+  if (p.conv === 'd' || p.conv === 'i') s = BigInt.asIntN(bits, n).toString();
+  else {
+    const u = BigInt.asUintN(bits, n);
+    s = p.conv === 'u' ? u.toString() : p.conv === 'o' ? u.toString(8) : p.conv === 'X' ? u.toString(16).toUpperCase() : u.toString(16);
+    if (p.flags.includes('#') && u !== 0n && (p.conv === 'x' || p.conv === 'X')) s = (p.conv === 'X' ? '0X' : '0x') + s;
+  }
+  if (p.prec >= 0) s = s.startsWith('-') ? '-' + s.slice(1).padStart(p.prec, '0') : s.padStart(p.prec, '0');
+  return pad(s, p.width, p.flags);
+}
+
+export type BodyPrinter = (r: RecordView) => string;
+
+function finish(s: string, p: Exclude<Piece, string>, nonZero: boolean): string {
+  if (p.flags.includes('#') && nonZero && (p.conv === 'x' || p.conv === 'X')) s = (p.conv === 'X' ? '0X' : '0x') + s;
+  if (p.prec >= 0) s = s.startsWith('-') ? '-' + s.slice(1).padStart(p.prec, '0') : s.padStart(p.prec, '0');
+  return p.width >= 0 ? pad(s, p.width, p.flags) : s;
+}
+
+/**
+ * An integer conversion of a plain field, with numbers instead of BigInt where the value allows
+ * (every 1-, 2- and 4-byte field; an 8-byte one whose high word is 0 for hex, or < 2^21 for decimal):
+ * the same text as convert(), without a BigInt per field per record. null: use convert().
+ */
+function fastPiece(p: Exclude<Piece, string>, f: FieldFormat, longBytes: number): ((r: RecordView) => string) | null {
+  if (!'diuxX'.includes(p.conv)) return null;
+  const bits = p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
+  const signedConv = p.conv === 'd' || p.conv === 'i';
+  const off = f.offset;
+  if (f.size === 8 && bits === 64 && !f.signed && !signedConv) {
+    const hex = p.conv !== 'u';
+    const upper = p.conv === 'X';
+    return (r) => {
+      const lo = r.view.getUint32(r.base + off + (r.little ? 0 : 4), r.little);
+      const hi = r.view.getUint32(r.base + off + (r.little ? 4 : 0), r.little);
+      let s: string;
+      if (hex) {
+        s = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+        if (upper) s = s.toUpperCase();
+      } else s = hi < 0x200000 ? String(hi * 4294967296 + lo) : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+      return finish(s, p, hi !== 0 || lo !== 0);
+    };
+  }
+  if (f.size > 4 || f.size === 3) return null;
+  // A signed field printed unsigned in 64 bits needs its two's complement: left to convert().
+  if (f.signed && !signedConv && bits === 64) return null;
+  const size = f.size;
+  const fsigned = f.signed;
+  return (r) => {
+    const at = r.base + off;
+    const v = r.view;
+    let n = size === 4 ? (fsigned ? v.getInt32(at, r.little) : v.getUint32(at, r.little))
+      : size === 2 ? (fsigned ? v.getInt16(at, r.little) : v.getUint16(at, r.little))
+      : fsigned ? v.getInt8(at) : v.getUint8(at);
+    if (signedConv) {
+      if (bits === 32) n |= 0;
+      else if (bits < 32) n = (n << (32 - bits)) >> (32 - bits);
+    } else if (bits === 32) n >>>= 0;
+    else if (bits < 32) n &= (1 << bits) - 1;
+    const s = p.conv === "x" ? n.toString(16) : p.conv === "X" ? n.toString(16).toUpperCase() : String(n);
+    return finish(s, p, n !== 0);
+  };
+}
+
+/**
+ * The event's body printer. If the print fmt does not compile (a helper or construct we do not
+ * read), the body is every non-common field as `name=value`, as libtraceevent falls back to.
+ */
+export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: BodyPrinter; error: string | null } {
+  try {
+    const toks = tokenize(ev.printFmt);
+    const first = toks[0];
+    if (first?.t !== 'str') throw new Error('no format string');
+    const c = new Compiler(toks.slice(1), ev, longBytes);
+    const args = c.args();
+    const pieces = parseFormatString(first.v);
+    const convs = pieces.filter((p) => typeof p !== 'string').length;
+    if (convs !== args.length) throw new Error(`${convs} conversions for ${args.length} arguments`);
+    // Each piece as a closure: literal text, a fast integer field, or the general conversion.
+    let a = 0;
+    const parts = pieces.map((p): string | ((r: RecordView) => string) => {
+      if (typeof p === 'string') return p;
+      const arg = args[a++]!;
+      const f = directField.get(arg);
+      const fast = f ? fastPiece(p, f, longBytes) : null;
+      return fast ?? ((r) => convert(p, arg(r), r.longBytes));
+    });
+    return {
+      error: null,
+      print: (r) => {
+        let out = '';
+        for (let i = 0; i < parts.length; i++) {
+          const p = parts[i]!;
+          out += typeof p === 'string' ? p : p(r);
+        }
+        return out;
+      },
+    };
+  } catch (e) {
+    const fields = ev.fields.filter((f) => !f.name.startsWith('common_'));
+    return {
+      error: (e as Error).message,
+      print: (r) => fields.map((f) => {
+        const v = f.loc === null && !f.isString && f.arrayCount > 0 ? 'ARRAY' : fieldValue(r, f);
+        return `${f.name}=${typeof v === 'string' ? v : f.signed ? v.toString() : `0x${v.toString(16)}`}`;
+      }).join(' '),
+    };
+  }
+}

@@ -1,0 +1,258 @@
+// A trace.dat's records as `trace-cmd report -t` lines, in report's order: the CPUs' ring-buffer
+// pages merged by timestamp (ties: the lower CPU first). Each record is decoded by its own event
+// format (common_pid from its format, the body by its print fmt: printfmt.ts); the lines then go
+// through the ftrace text parser, so a .dat gives the same typed events as its report text.
+//   line: `comm-pid [cpu] secs.nsecs: name: body`; comm from the saved cmdlines, `<...>` when the
+//   file has none for the pid, `<idle>` for pid 0 — as report prints them.
+//   lost events: a page flagged "missing events" with a stored count → `CPU:n [LOST count EVENTS]`
+//   (a gap with the count); flagged without a count → a diagnostic (how many is unknown).
+import type { ByteSource } from '../../recording/reader.ts';
+import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
+import type { EventFormat } from './format.ts';
+import { compilePrintFmt, type BodyPrinter, type RecordView } from './printfmt.ts';
+
+const MISSING_EVENTS = 0x80000000;
+const MISSING_STORED = 0x40000000;
+const COMMIT_MASK = (1 << 27) - 1;
+const TS_MSB = 0xf800000000000000n;
+
+export interface DatDiag {
+  offsetBytes: number;
+  code: string;
+  message: string;
+}
+
+export interface DatSink {
+  /** Report-format text, whole lines. */
+  push(text: string): void;
+  diag(d: DatDiag): void;
+  /** Bytes of the file read so far (page offsets; approximate with several CPUs). */
+  progress?: (doneBytes: number) => void;
+}
+
+export interface DatStats {
+  records: number;
+  pages: number;
+  /** Where reading stopped early (null: the whole file was read). */
+  stoppedAtBytes: number | null;
+}
+
+interface Compiled { ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number }
+
+/** One CPU's records, page by page: only its current page is held. */
+class CpuStream {
+  page: Uint8Array = new Uint8Array(0) as Uint8Array;
+  dv: DataView = new DataView(new ArrayBuffer(0));
+  pos = 0;
+  end = 0;
+  tsNs = 0;
+  pageAt = 0;
+  /** The current record: payload [recAt, recAt + recLen) of `page`, at recTsNs. */
+  recAt = 0;
+  recLen = 0;
+  recTsNs = 0;
+  /** Lost before the current page: a count, -1 when not stored, 0 none; reported before its first record. */
+  lost = 0;
+  done = false;
+  constructor(readonly d: CpuData, private readonly pages: AsyncGenerator<{ page: Uint8Array; offsetBytes: number }>, private readonly dat: TraceDat) {}
+
+  /** Loads the next page with a record; false at the end of this CPU's data. */
+  private async nextPage(): Promise<boolean> {
+    const info = this.dat.info;
+    for (;;) {
+      const r = await this.pages.next();
+      if (r.done) return false;
+      const page = r.value.page;
+      this.pageAt = r.value.offsetBytes;
+      if (page.length < info.dataOffset) throw new DatError(this.pageAt, `CPU ${this.d.cpu}: page shorter than its header`);
+      const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
+      const little = info.little;
+      this.tsNs = Number(dv.getBigUint64(0, little));
+      const commitRaw = info.commitBytes === 8 ? Number(dv.getBigUint64(info.commitOffset, little) & 0xffffffffn) : dv.getUint32(info.commitOffset, little);
+      const size = commitRaw & COMMIT_MASK;
+      this.page = page;
+      this.dv = dv;
+      this.pos = info.dataOffset;
+      this.end = info.dataOffset + size;
+      if (this.end > page.length) throw new DatError(this.pageAt, `CPU ${this.d.cpu}: page commit ${size} runs past the page`);
+      if (commitRaw & MISSING_EVENTS) {
+        const storedAt = this.end;
+        this.lost = commitRaw & MISSING_STORED && storedAt + info.longBytes <= page.length
+          ? Number(info.longBytes === 8 ? dv.getBigUint64(storedAt, little) : BigInt(dv.getUint32(storedAt, little)))
+          : -1;
+      }
+      if (this.pos < this.end) return true;
+    }
+  }
+
+  /** Advances to the next data record; false when this CPU has none left. */
+  async next(): Promise<boolean> {
+    for (;;) {
+      if (this.pos >= this.end) {
+        if (!(await this.nextPage())) {
+          this.done = true;
+          return false;
+        }
+      }
+      if (this.step()) return true;
+    }
+  }
+
+  /** Decodes event headers from pos until a data record (true) or the page's end (false). */
+  private step(): boolean {
+    const dv = this.dv;
+    const little = this.dat.info.little;
+    while (this.pos < this.end) {
+      const at = this.pos;
+      if (at + 4 > this.end) throw new DatError(this.pageAt, `CPU ${this.d.cpu}: event header cut at page byte ${at}`);
+      const h = dv.getUint32(at, little);
+      const typeLen = little ? h & 31 : h >>> 27;
+      const delta = little ? h >>> 5 : h & 0x7ffffff;
+      if (typeLen === 29) { // padding: to the page's end if its delta is 0, else a discarded event of array[0] bytes
+        if (delta === 0) { this.pos = this.end; return false; }
+        this.pos = at + 4 + dv.getUint32(at + 4, little);
+        continue;
+      }
+      if (typeLen === 30) { // time extend: delta's upper bits in array[0]
+        this.tsNs += dv.getUint32(at + 4, little) * 2 ** 27 + delta;
+        this.pos = at + 8;
+        continue;
+      }
+      if (typeLen === 31) { // absolute time stamp (its top bits are the current time's)
+        let abs = BigInt(dv.getUint32(at + 4, little)) * (1n << 27n) + BigInt(delta);
+        const cur = BigInt(this.tsNs);
+        abs |= cur & TS_MSB;
+        if (abs < cur && (cur & TS_MSB) !== 0n) abs += 1n << 59n;
+        this.tsNs = Number(abs);
+        this.pos = at + 8;
+        continue;
+      }
+      let len: number;
+      let dataAt: number;
+      if (typeLen === 0) {
+        len = dv.getUint32(at + 4, little) - 4;
+        dataAt = at + 8;
+      } else {
+        len = typeLen * 4;
+        dataAt = at + 4;
+      }
+      if (len < 0 || dataAt + len > this.end) throw new DatError(this.pageAt, `CPU ${this.d.cpu}: event of ${len} bytes runs past the page's data at page byte ${at}`);
+      this.tsNs += delta;
+      this.recAt = dataAt;
+      this.recLen = len;
+      this.recTsNs = this.tsNs;
+      this.pos = dataAt + len;
+      return true;
+    }
+    return false;
+  }
+}
+
+function stamp(tsNs: number): string {
+  const s = Math.floor(tsNs / 1e9);
+  const ns = tsNs - s * 1e9;
+  return `${s}.${String(ns).padStart(9, '0')}`;
+}
+
+/** Reads the whole file's records into `sink` as report lines. Never throws on bad input: a diag names the offset. */
+export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: DatSink): Promise<DatStats> {
+  const stats: DatStats = { records: 0, pages: 0, stoppedAtBytes: null };
+  let dat: TraceDat;
+  try {
+    dat = await TraceDat.open(src, codecs);
+  } catch (e) {
+    const off = e instanceof DatError ? e.offsetBytes : 0;
+    stats.stoppedAtBytes = off;
+    sink.diag({ offsetBytes: off, code: 'dat_header', message: e instanceof DatError ? e.message : `byte ${off}: ${(e as Error).message}` });
+    return stats;
+  }
+  const info = dat.info;
+  if (info.otherBuffers.length > 0) sink.diag({ offsetBytes: 0, code: 'dat_buffers', message: `instance buffers ${info.otherBuffers.map((b) => JSON.stringify(b)).join(', ')} not read (only the top buffer)` });
+  const compiled = new Map<number, Compiled | null>();
+  const compile = (id: number): Compiled | null => {
+    let c = compiled.get(id);
+    if (c !== undefined) return c;
+    const ev = info.events.get(id);
+    if (!ev) c = null;
+    else {
+      const p = compilePrintFmt(ev, info.longBytes);
+      if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
+      const pid = ev.fields.find((f) => f.name === 'common_pid');
+      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4 };
+    }
+    compiled.set(id, c);
+    return c;
+  };
+  const streams: CpuStream[] = [];
+  const fail = (e: unknown, s: CpuStream | null): void => {
+    const off = e instanceof DatError ? e.offsetBytes : s?.pageAt ?? 0;
+    if (stats.stoppedAtBytes === null || off < stats.stoppedAtBytes) stats.stoppedAtBytes = off;
+    sink.diag({ offsetBytes: off, code: 'dat_cut', message: `${e instanceof DatError ? e.message : `byte ${off}: ${(e as Error).message}`}${s ? ` (CPU ${s.d.cpu}: the rest of its data is not read)` : ''}` });
+  };
+  for (const d of info.cpuData) {
+    const s = new CpuStream(d, dat.pages(d), dat);
+    try {
+      if (await s.next()) streams.push(s);
+    } catch (e) {
+      fail(e, s);
+    }
+  }
+  let out: string[] = [];
+  let outLen = 0;
+  const flush = (): void => {
+    if (out.length === 0) return;
+    sink.push(out.join(''));
+    out = [];
+    outLen = 0;
+  };
+  const idOff = info.events.size > 0 ? ([...info.events.values()][0]!.fields.find((f) => f.name === 'common_type')?.offset ?? 0) : 0;
+  const cpuText = (cpu: number): string => String(cpu).padStart(3, '0');
+  // One view object refilled per record (the printers keep no reference to it).
+  const r: { -readonly [K in keyof RecordView]: RecordView[K] } = { view: new DataView(new ArrayBuffer(0)), base: 0, size: 0, little: info.little, longBytes: info.longBytes };
+  while (streams.length > 0) {
+    let bi = 0;
+    for (let i = 1; i < streams.length; i++) {
+      const a = streams[i]!;
+      const b = streams[bi]!;
+      if (a.recTsNs < b.recTsNs || (a.recTsNs === b.recTsNs && a.d.cpu < b.d.cpu)) bi = i;
+    }
+    const s = streams[bi]!;
+    if (s.lost !== 0) {
+      if (s.lost > 0) out.push(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
+      else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
+      s.lost = 0;
+    }
+    r.view = s.dv;
+    r.base = s.recAt;
+    r.size = s.recLen;
+    const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
+    const c = compile(id);
+    stats.records++;
+    if (c === null) {
+      sink.diag({ offsetBytes: s.pageAt, code: 'dat_unknown_event', message: `byte ${s.pageAt}: CPU ${s.d.cpu}: event id ${id} has no format in the file; record skipped` });
+    } else {
+      const pid = c.pidSize === 4 && s.recLen >= c.pidOff + 4 ? s.dv.getInt32(s.recAt + c.pidOff, info.little) : 0;
+      const comm = pid === 0 ? '<idle>' : info.comms.get(pid) ?? '<...>';
+      let body: string;
+      try {
+        body = c.print(r);
+      } catch (e) {
+        body = `[FAILED TO PARSE] ${(e as Error).message}`;
+      }
+      const line = `${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n`;
+      out.push(line);
+      outLen += line.length;
+      if (outLen > 64 * 1024) flush();
+    }
+    try {
+      const pageAt = s.pageAt;
+      if (!(await s.next())) streams.splice(bi, 1);
+      else if (s.pageAt !== pageAt) sink.progress?.(s.pageAt);
+    } catch (e) {
+      fail(e, s);
+      streams.splice(bi, 1);
+    }
+  }
+  flush();
+  return stats;
+}
