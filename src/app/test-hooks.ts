@@ -134,7 +134,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       viewStartNs: store.viewStartNs,
       viewEndNs: store.viewEndNs,
       missedEvents: store.data.missedEvents,
-      connected: store.status.connection === 'open',
+      // Open *and* the server's state received: before it, `paused` would read false whatever the session is.
+      connected: store.status.connection === 'open' && store.status.serverState != null,
       generation: store.data.resetGeneration,
     }),
     liveWindow: () => ({
