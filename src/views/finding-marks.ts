@@ -49,3 +49,22 @@ export function hitTestFindingMark(marks: readonly FindingMark[], xPx: number, s
 export function severityColour(chrome: { findingError: string; findingWarning: string; findingInfo: string }, s: FindingSeverity): string {
   return s === 'error' ? chrome.findingError : s === 'warning' ? chrome.findingWarning : chrome.findingInfo;
 }
+
+/** The canvas calls a triangle needs (views pass their own narrow canvas types, tests a recorder). */
+type TriangleCanvas = Pick<CanvasRenderingContext2D, 'fillStyle' | 'strokeStyle' | 'lineWidth' | 'beginPath' | 'moveTo' | 'lineTo' | 'closePath' | 'fill' | 'stroke'>;
+type SeverityChrome = { findingError: string; findingWarning: string; findingInfo: string; evidence: string };
+
+/** A downward severity triangle from topPx to tipPx at xPx; `shown` (the finding on show) gets the evidence outline. */
+export function drawSeverityTriangle(ctx: TriangleCanvas, chrome: SeverityChrome, s: FindingSeverity, xPx: number, topPx: number, tipPx: number, halfWidthPx: number, shown = false): void {
+  ctx.fillStyle = severityColour(chrome, s);
+  ctx.beginPath();
+  ctx.moveTo(xPx - halfWidthPx, topPx);
+  ctx.lineTo(xPx + halfWidthPx, topPx);
+  ctx.lineTo(xPx, tipPx);
+  ctx.closePath();
+  ctx.fill();
+  if (!shown) return;
+  ctx.strokeStyle = chrome.evidence;
+  ctx.lineWidth = 2;
+  ctx.stroke();
+}

@@ -7,7 +7,7 @@ import type { Tick } from '../../render/ticks.ts';
 import type { CacheModel } from './model.ts';
 import type { Finding } from '../../trace/checks/types.ts';
 import { sameFinding } from '../host.ts';
-import { severityColour, type FindingMark } from '../finding-marks.ts';
+import { drawSeverityTriangle, type FindingMark } from '../finding-marks.ts';
 import type { CacheEvidenceMark } from './findings.ts';
 
 export type CacheCanvas = Pick<CanvasRenderingContext2D,
@@ -143,18 +143,7 @@ export function drawCacheFindings(ctx: CacheCanvas, m: CacheModel, marks: readon
   ctx.clip();
   for (const mk of marks) {
     const x = L + mk.xPx;
-    ctx.fillStyle = severityColour(chrome, mk.severity);
-    ctx.beginPath();
-    ctx.moveTo(x - 5, TICK_LABEL_BAND_PX + 1);
-    ctx.lineTo(x + 5, TICK_LABEL_BAND_PX + 1);
-    ctx.lineTo(x, T - 1);
-    ctx.closePath();
-    ctx.fill();
-    if (sameFinding(mk.finding, selected)) {
-      ctx.strokeStyle = chrome.evidence;
-      ctx.lineWidth = 2;
-      ctx.stroke();
-    }
+    drawSeverityTriangle(ctx, chrome, mk.severity, x, TICK_LABEL_BAND_PX + 1, T - 1, 5, sameFinding(mk.finding, selected));
     n++;
   }
   ctx.strokeStyle = chrome.evidence;

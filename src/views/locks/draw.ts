@@ -8,7 +8,7 @@ import { fillFaded } from '../../render/faded.ts';
 import type { Ino } from '../../trace/ids.ts';
 import type { Finding } from '../../trace/checks/types.ts';
 import { sameFinding } from '../host.ts';
-import { severityColour } from '../finding-marks.ts';
+import { drawSeverityTriangle } from '../finding-marks.ts';
 import type { LockEvidenceBox, LockFindingMark } from './findings.ts';
 
 export type LockCanvas = Pick<CanvasRenderingContext2D,
@@ -141,18 +141,7 @@ export function drawLockFindings(ctx: LockCanvas, marks: readonly LockFindingMar
   for (const mk of marks) {
     const x = LOCK_LABEL_WIDTH_PX + mk.xPx;
     const top = lockRowTopPx(mk.rowPos);
-    ctx.fillStyle = severityColour(chrome, mk.severity);
-    ctx.beginPath();
-    ctx.moveTo(x - 6, top + 2);
-    ctx.lineTo(x + 6, top + 2);
-    ctx.lineTo(x, top + LOCK_ROW_HEIGHT_PX - 3);
-    ctx.closePath();
-    ctx.fill();
-    if (sameFinding(mk.finding, selected)) {
-      ctx.strokeStyle = chrome.evidence;
-      ctx.lineWidth = 2;
-      ctx.stroke();
-    }
+    drawSeverityTriangle(ctx, chrome, mk.severity, x, top + 2, top + LOCK_ROW_HEIGHT_PX - 3, 6, sameFinding(mk.finding, selected));
     n++;
   }
   ctx.strokeStyle = chrome.evidence;

@@ -9,6 +9,7 @@ import { mountCanvas } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { barHeights, overviewBuckets, stripNsToPx, stripPxToNs } from './model.ts';
 import { severityRank, type Finding } from '../../trace/checks/types.ts';
+import { drawSeverityTriangle } from '../finding-marks.ts';
 
 /** Finding markers: triangles this tall along the strip's top; a click this close to one shows it instead of seeking. */
 const MARK_HEIGHT_PX = 8;
@@ -80,14 +81,7 @@ export function OverviewStrip({ host, loop, onSeek }: OverviewProps) {
       // The findings, most severe drawn last (on top).
       const list = host.findings ? [...host.findings.list].sort((a, b) => severityRank(a.severity) - severityRank(b.severity)) : [];
       for (const f of list) {
-        const fx = x(f.tsNs);
-        ctx.fillStyle = f.severity === 'error' ? chrome.findingError : f.severity === 'warning' ? chrome.findingWarning : chrome.findingInfo;
-        ctx.beginPath();
-        ctx.moveTo(fx - 4, 0);
-        ctx.lineTo(fx + 4, 0);
-        ctx.lineTo(fx, MARK_HEIGHT_PX);
-        ctx.closePath();
-        ctx.fill();
+        drawSeverityTriangle(ctx, chrome, f.severity, x(f.tsNs), 0, MARK_HEIGHT_PX, 4);
       }
     });
     /** The most severe finding whose marker is under (xPx, yPx), or null. */

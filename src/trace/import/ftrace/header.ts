@@ -56,6 +56,18 @@ export interface EventHeader {
   untimed(): void;
 }
 
+type UntimedFields = { tsNs: number; untimedEvents: number; readonly originNs: bigint | null; pid: number; proc: number; taskState: TaskState; task: TaskId };
+
+/** Both header parsers' untimed(): time = the file's order (1 µs apart, the first at 0), task `unknown`. */
+export function setUntimed(h: UntimedFields, unknownTask: TaskState): void {
+  h.tsNs = h.untimedEvents === 0 && h.originNs === null ? 0 : h.tsNs + 1000;
+  h.untimedEvents++;
+  h.pid = 0;
+  h.proc = 0;
+  h.taskState = unknownTask;
+  h.task = unknownTask.name;
+}
+
 export class HeaderParser implements EventHeader {
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   originNs: bigint | null = null;
@@ -101,12 +113,7 @@ export class HeaderParser implements EventHeader {
    * not real: the file's clock (index.ts) and a diagnostic (parser.ts) say so.
    */
   untimed(): void {
-    this.tsNs = this.untimedEvents === 0 && this.originNs === null ? 0 : this.tsNs + 1000;
-    this.untimedEvents++;
-    this.pid = 0;
-    this.proc = 0;
-    this.taskState = this.unknownTask;
-    this.task = this.unknownTask.name;
+    setUntimed(this, this.unknownTask);
   }
 
   /**

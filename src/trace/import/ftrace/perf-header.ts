@@ -10,7 +10,7 @@
 // The task is `comm/tid` as in ftrace (`<...>/tid` without a comm); proc is the pid when printed.
 // A line without a time is not an event here (perf script -F without `time`: no time to place it).
 import { newTaskState, type TaskState } from './context.ts';
-import { UNKNOWN_TASK, type EventHeader } from './header.ts';
+import { UNKNOWN_TASK, setUntimed, type EventHeader } from './header.ts';
 import type { Line } from '../line.ts';
 import { NO_TASK, type TaskId } from '../../ids.ts';
 
@@ -41,12 +41,7 @@ export class PerfHeaderParser implements EventHeader {
   constructor(private readonly line: Line) {}
 
   untimed(): void {
-    this.tsNs = this.untimedEvents === 0 && this.originNs === null ? 0 : this.tsNs + 1000;
-    this.untimedEvents++;
-    this.pid = 0;
-    this.proc = 0;
-    this.taskState = this.unknownTask;
-    this.task = this.unknownTask.name;
+    setUntimed(this, this.unknownTask);
   }
 
   /** No known-header cache: every line is matched whole. */
