@@ -166,8 +166,10 @@ export class BlockAllocator {
   readonly bits: Uint8Array;
   readonly totalBlocks: number;
   private freeCount: number;
-  /** Set by every change; the image writes the bitmap back and clears it. */
+  /** Set by every change; the image writes the dirty bytes [dirtyFrom, dirtyTo) back and clears it. */
   dirty = false;
+  dirtyFrom = Infinity;
+  dirtyTo = 0;
 
   constructor(totalBlocks: number, bits?: Uint8Array) {
     this.totalBlocks = totalBlocks;
@@ -186,8 +188,18 @@ export class BlockAllocator {
   }
 
   private set(block: number, used: boolean): void {
-    if (used) this.bits[block >> 3]! |= 1 << (block & 7);
-    else this.bits[block >> 3]! &= ~(1 << (block & 7));
+    const byte = block >> 3;
+    if (used) this.bits[byte]! |= 1 << (block & 7);
+    else this.bits[byte]! &= ~(1 << (block & 7));
+    if (byte < this.dirtyFrom) this.dirtyFrom = byte;
+    if (byte + 1 > this.dirtyTo) this.dirtyTo = byte + 1;
+  }
+
+  /** After the dirty range was written back. */
+  clean(): void {
+    this.dirty = false;
+    this.dirtyFrom = Infinity;
+    this.dirtyTo = 0;
   }
 
   /** Marks [start, start + blocks) used (mkfs: the metadata area). */

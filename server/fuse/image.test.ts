@@ -119,7 +119,10 @@ describe('ImageFs', () => {
   it('an unlinked file lives while the kernel holds a reference, and is freed after (or at the next open)', () => {
     const path = freshImage();
     let fs = ImageFs.open(path);
+    // 4 MiB: 1024 blocks, 256 inode records, record 0 unused: 255 files of which the root is one.
+    expect([fs.statfs().files, fs.statfs().freeFiles]).toEqual([255, 254]);
     const f = fs.create(ROOT_INO, 'f', S_IFREG | 0o644, 0, 0);
+    expect(fs.statfs().freeFiles).toBe(253);
     fs.write(f.ino, 0, bytes(BLOCK_BYTES, 1));
     const free = fs.statfs().freeBlocks;
     fs.ref(f.ino);
@@ -128,6 +131,7 @@ describe('ImageFs', () => {
     expect(fs.statfs().freeBlocks).toBe(free);
     fs.unref(f.ino);
     expect(fs.statfs().freeBlocks).toBe(free + 1);
+    expect(fs.statfs().freeFiles).toBe(254);
     expect(() => fs.inode(f.ino)).toThrow();
 
     // A server killed while holding an unlinked file: the next open frees it.
@@ -138,6 +142,7 @@ describe('ImageFs', () => {
     fs.close();
     fs = ImageFs.open(path);
     expect(fs.statfs().freeBlocks).toBe(free + 1);
+    expect(fs.statfs().freeFiles).toBe(254);
     fs.close();
   });
 

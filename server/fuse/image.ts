@@ -158,6 +158,8 @@ export class ImageFs {
   /** Kernel references (lookup counts, open handles) per inode: an unlinked inode lives until 0. */
   private readonly refs = new Map<number, number>();
   private superDirty = false;
+  /** Inodes in use (the root included), for statfs. */
+  private usedInodes = 0;
   private nextInoHint = ROOT_INO + 1;
 
   /** Creates a fresh image of `sizeBytes` (rounded down to blocks) at `path`, replacing its contents. */
@@ -210,6 +212,7 @@ export class ImageFs {
       const table = Buffer.alloc(sb.inodeTableBlocks * BLOCK_BYTES);
       readSync(fd, table, 0, table.length, sb.inodeTableStart * BLOCK_BYTES);
       const fs = new ImageFs(fd, sb, new BlockAllocator(sb.totalBlocks, bits), table);
+      for (let ino = ROOT_INO; ino < sb.inodeCount; ino++) if (table.readUInt32LE(ino * INODE_BYTES) !== 0) fs.usedInodes++;
       fs.freeOrphans();
       fs.flush();
       return fs;
@@ -323,6 +326,7 @@ export class ImageFs {
         generation: this.sb.nextGeneration++, parent: isDir(mode) ? parent : 0, extents: new ExtentMap(), overflow: null,
       };
       this.superDirty = true;
+      this.usedInodes++;
       this.inodes.set(ino, inode);
       this.dirtyInodes.add(ino);
       if (isDir(mode)) { this.dirs.set(ino, new Map()); this.dirtyDirs.add(ino); }
@@ -337,6 +341,7 @@ export class ImageFs {
     for (const run of inode.extents.remove(0, MAX_FILE_BLOCKS)) this.alloc.release(run);
     if (inode.overflow) { this.alloc.release(inode.overflow); inode.overflow = null; }
     inode.mode = 0;
+    this.usedInodes--;
     this.dirs.delete(inode.ino);
     this.dirtyDirs.delete(inode.ino);
     this.storeInode(inode);
@@ -696,10 +701,8 @@ export class ImageFs {
   }
 
   statfs(): StatFs {
-    let used = 0;
-    for (let ino = ROOT_INO; ino < this.sb.inodeCount; ino++) if (this.table.readUInt32LE(this.recordAt(ino)) !== 0 || this.inodes.has(ino)) used++;
     return {
-      blocks: this.sb.totalBlocks, freeBlocks: this.alloc.free, files: this.sb.inodeCount - 1, freeFiles: this.sb.inodeCount - 1 - used,
+      blocks: this.sb.totalBlocks, freeBlocks: this.alloc.free, files: this.sb.inodeCount - 1, freeFiles: this.sb.inodeCount - 1 - this.usedInodes,
       blockBytes: BLOCK_BYTES, nameMaxBytes: MAX_NAME_BYTES,
     };
   }
@@ -720,8 +723,9 @@ export class ImageFs {
       this.freedRecords.clear();
     }
     if (this.alloc.dirty) {
-      this.pwrite(this.alloc.bits, 0, this.alloc.bits.length, this.sb.bitmapStart * BLOCK_BYTES);
-      this.alloc.dirty = false;
+      const a = this.alloc;
+      if (a.dirtyTo > a.dirtyFrom) this.pwrite(a.bits, a.dirtyFrom, a.dirtyTo - a.dirtyFrom, this.sb.bitmapStart * BLOCK_BYTES + a.dirtyFrom);
+      a.clean();
     }
     if (this.superDirty) {
       this.pwrite(writeSuper(this.sb), 0, BLOCK_BYTES, 0);

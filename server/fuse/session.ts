@@ -60,6 +60,8 @@ export interface MountOptions {
   /** Make a fresh image of this size first (also used when IMAGE does not exist; default 64 MiB). */
   mkfsBytes?: number;
   log: (line: string) => void;
+  /** Unmount on SIGINT/SIGTERM (default true; an embedding command with its own handlers passes false and calls stop()). */
+  signals?: boolean;
 }
 
 export interface RunningMount {
@@ -248,8 +250,10 @@ export async function startMount(opts: MountOptions): Promise<RunningMount> {
     return stopping;
   }
 
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (opts.signals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   process.on('exit', onExit);
   const m = await run('mount', ['-i', '-t', FS_TYPE, '-o', 'fd=3,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions', FS_SOURCE, dir], fuseFd);
   if (m.code !== 0) {
