@@ -137,6 +137,15 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
       try { fs.rmdirSync(path.join(m, 'd')); r.rmdir = 'ok'; } catch (e) { r.rmdir = e.code; }
       fs.mkdirSync(path.join(m, 'empty')); fs.rmdirSync(path.join(m, 'empty'));
       const sf = fs.statfsSync(m); r.statfs = { bsize: sf.bsize, blocks: sf.blocks, used: sf.blocks - sf.bfree };
+      // A listing longer than one READDIR batch (4 KiB): every name once, with its type.
+      fs.mkdirSync(path.join(m, 'many'));
+      for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(m, 'many', 'file-' + String(i).padStart(3, '0')), '');
+      fs.mkdirSync(path.join(m, 'many/sub'));
+      const listed = fs.readdirSync(path.join(m, 'many'), { withFileTypes: true });
+      r.manyCount = listed.length;
+      r.manyNames = new Set(listed.map((e) => e.name)).size;
+      r.manyFiles = listed.filter((e) => e.isFile()).length;
+      r.manyDirs = listed.filter((e) => e.isDirectory()).map((e) => e.name);
       return r;
     }`);
     expect(r.readBack).toBe('hello world');
@@ -155,6 +164,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     expect(r.root).toEqual(['d']);
     expect(r.movedContent).toBe('hello\0\0\0');
     expect(r.rmdir).toBe('ENOTEMPTY');
+    expect([r.manyCount, r.manyNames, r.manyFiles, r.manyDirs]).toEqual([301, 301, 300, ['sub']]);
     // 16 MiB in 4 KiB blocks; used: the metadata area (superblock, 1 bitmap block, 1024 inodes × 256 B = 64 blocks),
     // dio 16 + fa 3 + moved 1 + the root's and d's directory blocks 2.
     expect(r.statfs).toEqual({ bsize: 4096, blocks: 4096, used: 1 + 1 + 64 + 16 + 3 + 1 + 2 });

@@ -14,7 +14,8 @@ import { NodeTable, type Node, type NodePolicy } from './nodes.ts';
 import {
   attrOut, Body, decodeHeader, decodeInitIn, dirent, entryOut, FATTR_ATIME, FATTR_ATIME_NOW, FATTR_CTIME, FATTR_GID, FATTR_MODE,
   FATTR_MTIME, FATTR_MTIME_NOW, FATTR_SIZE, FATTR_UID, FUSE_BIG_WRITES, FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MAX_PAGES,
-  initOut, MIN_KERNEL_MINOR, openOut, ProtoError, reply, statfsOut, writeOut, type Attr, type InHeader, type Timeout,
+  FUSE_DO_READDIRPLUS, FUSE_READDIRPLUS_AUTO, direntBytes,
+  ENTRY_OUT_BYTES, initOut, MIN_KERNEL_MINOR, openOut, ProtoError, reply, statfsOut, writeOut, type Attr, type InHeader, type Timeout,
 } from './proto.ts';
 
 /** Largest WRITE the kernel may send (negotiated in INIT); the reader's buffer must hold it plus headers. */
@@ -132,7 +133,7 @@ export class FuseOps {
         this.minor = Math.min(init.minor, FUSE_KERNEL_MINOR_VERSION);
         return ok(initOut({
           minor: this.minor, maxReadaheadBytes: Math.min(init.maxReadaheadBytes, MAX_WRITE_BYTES),
-          flags: init.flags & (FUSE_BIG_WRITES | FUSE_MAX_PAGES), maxWriteBytes: MAX_WRITE_BYTES, maxPages: MAX_PAGES,
+          flags: init.flags & (FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO), maxWriteBytes: MAX_WRITE_BYTES, maxPages: MAX_PAGES,
         }));
       }
       case Opcode.DESTROY:
@@ -268,18 +269,30 @@ export class FuseOps {
         this.dirHandles.set(fh, { entries });
         return ok(openOut(fh));
       }
-      case Opcode.READDIR: {
+      case Opcode.READDIR:
+      case Opcode.READDIRPLUS: {
         const fh = b.u64(), offset = b.u64(), size = b.u32();
         const d = this.dirHandles.get(fh);
         if (!d) throw new FsError(Errno.EBADF, `no directory handle ${fh}`);
+        const plus = h.opcode === Opcode.READDIRPLUS;
+        const dirIno = this.ino(h.nodeId);
         const parts: Buffer[] = [];
         let used = 0;
         for (let k = offset; k < d.entries.length; k++) {
           const e = d.entries[k]!;
+          // Fit first: a READDIRPLUS entry counts a lookup, so one that does not fit must not be bound.
+          const len = direntBytes(Buffer.byteLength(e.name), plus);
+          if (used + len > size) break;
           const ent = dirent(e.ino, k + 1, e.type, e.name);
-          if (used + ent.length > size) break;
+          if (plus) {
+            // "." and "..": nodeid 0, the kernel links nothing for them (fs/fuse/readdir.c).
+            const dot = e.name === '.' || e.name === '..';
+            let inode: Inode | undefined;
+            try { inode = dot ? undefined : this.fs.inode(e.ino); } catch { inode = undefined; } // removed since OPENDIR
+            parts.push(inode ? this.entry(h, dirIno, e.name, inode).out : Buffer.alloc(ENTRY_OUT_BYTES));
+          }
           parts.push(ent);
-          used += ent.length;
+          used += len;
         }
         return ok(Buffer.concat(parts));
       }

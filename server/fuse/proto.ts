@@ -18,6 +18,9 @@ export const FUSE_ROOT_ID = 1;
 export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
 export const FUSE_MAX_PAGES = 1 << 22;
+export const FUSE_DO_READDIRPLUS = 1 << 13;
+/** With DO_READDIRPLUS: the kernel picks READDIRPLUS for a listing's first batch, READDIR after (fs/fuse/readdir.c). */
+export const FUSE_READDIRPLUS_AUTO = 1 << 14;
 /** FUSE_INTERRUPT replies carry the request's unique with this bit (fuse.h FUSE_INT_REQ_BIT). */
 export const FUSE_INT_REQ_BIT = 1n;
 
@@ -212,6 +215,11 @@ export function statfsOut(s: { blocks: number; bfree: number; bavail: number; fi
   b.writeUInt32LE(s.namelen, 44);
   b.writeUInt32LE(s.frsize, 48);
   return b;
+}
+
+/** Bytes of one fuse_dirent (or, with `plus`, fuse_direntplus) for a name of `nameBytes`, padded to 8. */
+export function direntBytes(nameBytes: number, plus: boolean): number {
+  return ((plus ? ENTRY_OUT_BYTES : 0) + DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
 }
 
 /** One struct fuse_dirent with its name, padded to 8 bytes; `off` is the offset of the entry after it. */
