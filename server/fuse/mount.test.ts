@@ -3,10 +3,15 @@
 // process, and always unmounts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listenInstrument, type InstrumentListener } from '../sources/instrument.ts';
+import WebSocket from 'ws';
+import { instrumentSession, listenInstrument, type InstrumentListener } from '../sources/instrument.ts';
+import { LiveSession } from '../hub/live-session.ts';
+import { startServer } from '../http-server.ts';
+import { TraceStore } from '../../src/trace/store.ts';
+import { applyBatch, decodeBatch } from '../../src/trace/wire.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -81,21 +86,35 @@ const m = process.argv[1]; const out = (${body})(m); process.stdout.write(JSON.s
   return JSON.parse(r.stdout);
 }
 
-/** Collects what the live instrumentation source receives until `done` holds. */
-async function collect(l: InstrumentListener, done: (evs: TraceEvent[]) => boolean): Promise<TraceEvent[]> {
-  const into: TraceEvent[] = [];
-  const run = new AbortController();
-  const ran = l.source.start({ event: (ev) => into.push(ev), flush: () => {}, end: () => {} }, run.signal);
-  try {
-    const deadline = Date.now() + 30_000;
-    while (!done(into)) {
-      if (Date.now() > deadline) throw new Error(`timed out; got ${into.length} events`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return into;
-  } finally {
-    run.abort();
-    await ran;
+/**
+ * What `fusescope serve --instrument SOCK` runs, in this process: the instrumentation listener as the
+ * live session's only source, served over HTTP + websocket; a websocket client applies the wire
+ * batches it streams to a store, as the browser does.
+ */
+async function serveInstrument(sock: string): Promise<{ events: () => TraceEvent[]; close: () => Promise<void> }> {
+  const l = await listenInstrument({ path: sock }, { drainMs: 5 });
+  listeners.push(l);
+  const session = new LiveSession(instrumentSession(l));
+  const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
+  dirs.push(dist);
+  writeFileSync(join(dist, 'index.html'), '<!doctype html>');
+  const server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session });
+  session.start();
+  const store = new TraceStore();
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+  ws.on('message', (data, isBinary) => { if (isBinary) applyBatch(store, decodeBatch(new Uint8Array(data as Buffer))); });
+  await new Promise((ok) => ws.once('open', ok));
+  return {
+    events: () => Array.from({ length: store.length }, (_, i) => store.get(i)),
+    close: async () => { ws.close(); session.stop(); await server.close(); },
+  };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -126,6 +145,11 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
       // truncate down then up: the cut bytes come back as zeros.
       fs.truncateSync(path.join(m, 'd/f'), 5); fs.truncateSync(path.join(m, 'd/f'), 8);
       r.truncated = [...fs.readFileSync(path.join(m, 'd/f'))];
+      // SETATTR mode and times.
+      fs.chmodSync(path.join(m, 'd/f'), 0o600);
+      fs.utimesSync(path.join(m, 'd/f'), 1000000000, 1234567890);
+      const sa = fs.statSync(path.join(m, 'd/f'));
+      r.mode = (sa.mode & 0o7777).toString(8); r.atime = sa.atimeMs / 1000; r.mtime = sa.mtimeMs / 1000;
       fs.linkSync(path.join(m, 'd/f'), path.join(m, 'link'));
       r.linkIno = fs.statSync(path.join(m, 'link')).ino === fs.statSync(path.join(m, 'd/f')).ino;
       r.nlink = fs.statSync(path.join(m, 'link')).nlink;
@@ -158,6 +182,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     expect(r.faAround).toEqual([0, 0, 88, 89, 90, 0, 0]);
     expect(r.faSizeAfter).toBe(12288);
     expect(r.truncated).toEqual([...Buffer.from('hello'), 0, 0, 0]);
+    expect([r.mode, r.atime, r.mtime]).toEqual(['600', 1000000000, 1234567890]);
     expect(r.linkIno).toBe(true);
     expect(r.nlink).toBe(2);
     expect(r.dir).toEqual(['dio', 'fa', 'moved']);
@@ -176,20 +201,19 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
       dir: fs.readdirSync(path.join(m, 'd')).sort(),
       moved: fs.readFileSync(path.join(m, 'd/moved'), 'latin1'),
       nlink: fs.statSync(path.join(m, 'd/moved')).nlink,
+      mode: (fs.statSync(path.join(m, 'd/moved')).mode & 0o7777).toString(8),
+      mtime: fs.statSync(path.join(m, 'd/moved')).mtimeMs / 1000,
       fa: [...fs.readFileSync(path.join(m, 'd/fa')).subarray(4998, 5005)],
       dioFirst: [...fs.readFileSync(path.join(m, 'd/dio')).subarray(0, 4)],
     })`);
-    expect(r2).toEqual({ dir: ['dio', 'fa', 'moved'], moved: 'hello\0\0\0', nlink: 1, fa: [0, 0, 88, 89, 90, 0, 0], dioFirst: [0, 7, 14, 21] });
+    expect(r2).toEqual({ dir: ['dio', 'fa', 'moved'], moved: 'hello\0\0\0', nlink: 1, mode: '600', mtime: 1234567890, fa: [0, 0, 88, 89, 90, 0, 0], dioFirst: [0, 7, 14, 21] });
     expect(await stop(again)).toBe(0);
   }, 180_000);
 
   for (const policy of ['per-path', 'ino'] as const) {
     it(`--policy ${policy}: a hardlink's two names are ${policy === 'per-path' ? 'two nodeids' : 'one nodeid'} with one st_ino; the live session gets the requests and iomap events`, async () => {
       const { dir, mnt, img } = tempDir();
-      const l = await listenInstrument({ path: join(dir, 'instr.sock') }, { drainMs: 5 });
-      listeners.push(l);
-      const got: TraceEvent[] = [];
-      const collecting = collect(l, (evs) => { got.splice(0, got.length, ...evs); return evs.some((e) => e.kind === 'diag' && e.code === 'disconnected'); });
+      const live = await serveInstrument(join(dir, 'instr.sock'));
       const s = await mount(['--mkfs', '16M', '--policy', policy, '--instrument', join(dir, 'instr.sock'), img, mnt]);
       const r = inChild(mnt, `(m) => {
         fs.mkdirSync(path.join(m, 'd1')); fs.mkdirSync(path.join(m, 'd2'));
@@ -208,7 +232,9 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
       expect(r.inoA).toBe(r.inoB); // the kernel shows one st_ino through both names
       expect(r.read).toBe(8192);
       expect(await stop(s)).toBe(0);
-      await collecting;
+      await until(() => live.events().some((e) => e.kind === 'diag' && e.code === 'disconnected'), 'the connection to close');
+      const got = live.events();
+      await live.close();
 
       // Every line passed the instrumentation validator: no bad lines, only the connection's own info diags.
       const diags = got.filter((e) => e.kind === 'diag');
