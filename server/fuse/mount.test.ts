@@ -282,6 +282,21 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     }, 180_000);
   }
 
+  it('SIGTERM unmounts even while another process holds a file open on the mount', async () => {
+    const { mnt, img } = tempDir();
+    const s = await mount(['--mkfs', '16M', img, mnt]);
+    inChild(mnt, `(m) => { fs.writeFileSync(path.join(m, 'held'), 'x'); return 0; }`);
+    const holder = spawn('sh', ['-c', 'exec 7<"$0"; echo open; sleep 60', join(mnt, 'held')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((ok) => holder.stdout!.once('data', ok));
+      expect(await stop(s)).toBe(0); // a plain umount is refused (busy): the lazy one detaches it
+      expect(isMounted(mnt)).toBe(false);
+      expect(s.stderr()).toMatch(/unmounted /);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 180_000);
+
   it('after a SIGKILL, --cleanup (and the next start on the same DIR) leaves nothing mounted', async () => {
     const { mnt, img } = tempDir();
     const s = await mount(['--mkfs', '16M', img, mnt]);

@@ -170,8 +170,8 @@ export async function startMount(opts: MountOptions): Promise<RunningMount> {
     throw new Error(`cannot open /dev/fuse (${(err as Error).message}); fusescope mount needs root and the fuse module`);
   }
   const stopFlag = new SharedArrayBuffer(4);
+  // Referenced while mounted: it keeps the process serving (stop() unrefs it).
   const reader = new Worker(READER_SOURCE, { eval: true, workerData: { fd: fuseFd, bufBytes: READ_BUFFER_BYTES, stop: stopFlag } });
-  reader.unref();
   let readerEnded = false;
   let readerEndedResolve!: () => void;
   const readerEndedP = new Promise<void>((ok) => { readerEndedResolve = ok; });
@@ -232,6 +232,7 @@ export async function startMount(opts: MountOptions): Promise<RunningMount> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([readerEndedP, new Promise((ok) => { timer = setTimeout(ok, 3000); })]);
       clearTimeout(timer);
+      reader.unref();
       closeSync(fuseFd); // the last reference: the kernel aborts whatever is still queued
       if (!readerEnded) {
         opts.log('the /dev/fuse reader did not end; it will end with the process');
