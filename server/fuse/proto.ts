@@ -1,9 +1,9 @@
-// The FUSE wire protocol as `fusescope mount` speaks it on /dev/fuse: request decoding and reply
-// encoding. Layouts and numbers are the kernel's include/uapi/linux/fuse.h (protocol 7.x; all
-// little-endian here). Opcode numbers come from src/trace/fuse-proto.ts, which names them for
-// every view. Pure: Buffers in, Buffers out.
+// The FUSE wire protocol as `fusescope mount` speaks it on /dev/fuse: request bodies and the
+// structs of a real server's replies. Layouts and numbers are the kernel's
+// include/uapi/linux/fuse.h (protocol 7.x; little-endian here). The headers and opcode numbers are
+// the shared ones of src/trace/fuse-proto.ts (the simulator speaks them too). Pure: Buffers in and out.
 
-import { IN_HEADER_BYTES, OUT_HEADER_BYTES } from '../../src/trace/fuse-proto.ts';
+import { FuseDecodeError, IN_HEADER_BYTES, OUT_HEADER_BYTES, readInHeader, writeOutHeader } from '../../src/trace/fuse-proto.ts';
 
 export { IN_HEADER_BYTES, OUT_HEADER_BYTES };
 
@@ -15,14 +15,11 @@ export const MIN_KERNEL_MINOR = 23;
 export const FUSE_ROOT_ID = 1;
 
 // fuse_init_in/out flags used.
-export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
 export const FUSE_MAX_PAGES = 1 << 22;
 export const FUSE_DO_READDIRPLUS = 1 << 13;
 /** With DO_READDIRPLUS: the kernel picks READDIRPLUS for a listing's first batch, READDIR after (fs/fuse/readdir.c). */
 export const FUSE_READDIRPLUS_AUTO = 1 << 14;
-/** FUSE_INTERRUPT replies carry the request's unique with this bit (fuse.h FUSE_INT_REQ_BIT). */
-export const FUSE_INT_REQ_BIT = 1n;
 
 // fuse_setattr_in.valid bits.
 export const FATTR_MODE = 1 << 0;
@@ -45,7 +42,7 @@ export const DIRENT_HEADER_BYTES = 24;
 export interface InHeader {
   lenBytes: number;
   opcode: number;
-  /** A u64 on the wire; bigint so the FUSE_INT_REQ_BIT survives. */
+  /** A u64 on the wire; kept as a bigint so the reply carries it back bit for bit (FUSE_INT_REQ_BIT included). */
   unique: bigint;
   nodeId: number;
   uid: number;
@@ -56,18 +53,15 @@ export interface InHeader {
 export class ProtoError extends Error {}
 
 export function decodeHeader(buf: Buffer): InHeader {
-  if (buf.length < IN_HEADER_BYTES) throw new ProtoError(`request of ${buf.length} bytes is shorter than fuse_in_header`);
-  const lenBytes = buf.readUInt32LE(0);
-  if (lenBytes !== buf.length) throw new ProtoError(`fuse_in_header.len ${lenBytes} but ${buf.length} bytes read`);
-  return {
-    lenBytes,
-    opcode: buf.readUInt32LE(4),
-    unique: buf.readBigUInt64LE(8),
-    nodeId: Number(buf.readBigUInt64LE(16)),
-    uid: buf.readUInt32LE(24),
-    gid: buf.readUInt32LE(28),
-    pid: buf.readUInt32LE(32),
-  };
+  let h;
+  try {
+    h = readInHeader(buf);
+  } catch (err) {
+    if (err instanceof FuseDecodeError) throw new ProtoError(err.message);
+    throw err;
+  }
+  if (h.len !== buf.length) throw new ProtoError(`fuse_in_header.len ${h.len} but ${buf.length} bytes read`);
+  return { lenBytes: h.len, opcode: h.opcode, unique: h.unique, nodeId: Number(h.nodeid), uid: h.uid, gid: h.gid, pid: h.pid };
 }
 
 /** Reads a request body's fixed fields and NUL-terminated names. */
@@ -98,9 +92,7 @@ export class Body {
 export function reply(unique: bigint, error: number, payload?: Buffer): Buffer {
   const len = OUT_HEADER_BYTES + (error === 0 && payload ? payload.length : 0);
   const out = Buffer.alloc(len);
-  out.writeUInt32LE(len, 0);
-  out.writeInt32LE(error, 4);
-  out.writeBigUInt64LE(unique, 8);
+  writeOutHeader(new DataView(out.buffer, out.byteOffset, out.byteLength), 0, { len, error, unique });
   if (error === 0 && payload) payload.copy(out, OUT_HEADER_BYTES);
   return out;
 }
