@@ -2,7 +2,7 @@
 // starts the CLI as its own process on a temp dir, drives it with real syscalls from another child
 // process, and always unmounts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { instrumentSession, listenInstrument, type InstrumentListener } from '../sources/instrument.ts';
 import { LiveSession } from '../hub/live-session.ts';
 import { startServer } from '../http-server.ts';
+import { spawnMount, type SpawnedMount, type SpawnMountOptions } from './spawn.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch } from '../../src/trace/wire.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -26,8 +27,7 @@ const DIRECT = 8, UNWRITTEN = 2, APPEND = 16, WRITEBACK = 32;
 const MAPPED = 2, UNWRITTEN_MAP = 3, HOLE = 0;
 const OP_WRITE = 16, OP_READ = 15, OP_LOOKUP = 1;
 
-interface Server { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> }
-const servers: Server[] = [];
+const servers: SpawnedMount[] = [];
 const dirs: string[] = [];
 const listeners: InstrumentListener[] = [];
 
@@ -36,10 +36,7 @@ function isMounted(dir: string): boolean {
 }
 
 afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGTERM');
-    await s.exited;
-  }
+  for (const s of servers.splice(0)) await s.stop();
   for (const d of dirs.splice(0)) {
     const m = join(d, 'mnt');
     while (isMounted(m)) spawnSync('umount', ['-l', m]);
@@ -56,26 +53,14 @@ function tempDir(): { dir: string; mnt: string; img: string } {
   return { dir, mnt, img: join(dir, 'fs.img') };
 }
 
-/** Starts `fusescope mount ARGS` and waits for its "mounted" line. */
-async function mount(args: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, [BIN, 'mount', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((ok) => proc.on('exit', (code) => ok(code)));
-  const s: Server = { proc, stderr: () => err, exited };
+/** Starts `fusescope mount` (spawnMount: waits for its "mounted" line); afterEach stops it. */
+async function mount(o: SpawnMountOptions): Promise<SpawnedMount> {
+  const s = await spawnMount(o);
   servers.push(s);
-  const deadline = Date.now() + 60_000;
-  while (!/fusescope: mounted /.test(err)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`fusescope mount did not mount: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
   return s;
 }
 
-async function stop(s: Server): Promise<number | null> {
-  s.proc.kill('SIGTERM');
-  return s.exited;
-}
+const stop = (s: SpawnedMount): Promise<number | null> => s.stop();
 
 /** Runs `body` (a function of the mount dir, as source) in a child node process; returns its JSON result. */
 function inChild(mnt: string, body: string): any {
@@ -121,7 +106,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
   it('serves real syscalls (dirs, files, O_DIRECT, fallocate, truncate, link, rename, unlink, readdir, statfs) and keeps them across a remount', async () => {
     const { mnt, img } = tempDir();
-    const s = await mount(['--mkfs', '16M', img, mnt]);
+    const s = await mount({ mkfs: '16M', image: img, dir: mnt });
     const r = inChild(mnt, `(m) => {
       const r = {};
       fs.mkdirSync(path.join(m, 'd'));
@@ -196,7 +181,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     expect(await stop(s)).toBe(0);
     expect(isMounted(mnt)).toBe(false);
 
-    const again = await mount([img, mnt]);
+    const again = await mount({ image: img, dir: mnt });
     const r2 = inChild(mnt, `(m) => ({
       dir: fs.readdirSync(path.join(m, 'd')).sort(),
       moved: fs.readFileSync(path.join(m, 'd/moved'), 'latin1'),
@@ -214,7 +199,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     it(`--policy ${policy}: a hardlink's two names are ${policy === 'per-path' ? 'two nodeids' : 'one nodeid'} with one st_ino; the live session gets the requests and iomap events`, async () => {
       const { dir, mnt, img } = tempDir();
       const live = await serveInstrument(join(dir, 'instr.sock'));
-      const s = await mount(['--mkfs', '16M', '--policy', policy, '--instrument', join(dir, 'instr.sock'), img, mnt]);
+      const s = await mount({ mkfs: '16M', policy, instrument: join(dir, 'instr.sock'), image: img, dir: mnt });
       const r = inChild(mnt, `(m) => {
         fs.mkdirSync(path.join(m, 'd1')); fs.mkdirSync(path.join(m, 'd2'));
         // 8 KiB O_DIRECT into a new file: allocated unwritten, converted by the (direct) ioend, size appended.
@@ -284,7 +269,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
 
   it('SIGTERM unmounts even while another process holds a file open on the mount', async () => {
     const { mnt, img } = tempDir();
-    const s = await mount(['--mkfs', '16M', img, mnt]);
+    const s = await mount({ mkfs: '16M', image: img, dir: mnt });
     inChild(mnt, `(m) => { fs.writeFileSync(path.join(m, 'held'), 'x'); return 0; }`);
     const holder = spawn('sh', ['-c', 'exec 7<"$0"; echo open; sleep 60', join(mnt, 'held')], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
@@ -299,7 +284,7 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
 
   it('after a SIGKILL, --cleanup (and the next start on the same DIR) leaves nothing mounted', async () => {
     const { mnt, img } = tempDir();
-    const s = await mount(['--mkfs', '16M', img, mnt]);
+    const s = await mount({ mkfs: '16M', image: img, dir: mnt });
     s.proc.kill('SIGKILL');
     await s.exited;
     expect(isMounted(mnt)).toBe(true); // the dead server's mount is still there
@@ -308,11 +293,11 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
     expect(c.stderr).toMatch(/unmounted 1 fusescope mount/);
     expect(isMounted(mnt)).toBe(false);
 
-    const s2 = await mount([img, mnt]);
+    const s2 = await mount({ image: img, dir: mnt });
     s2.proc.kill('SIGKILL');
     await s2.exited;
     expect(isMounted(mnt)).toBe(true);
-    const s3 = await mount([img, mnt]); // removes the stale mount, then mounts
+    const s3 = await mount({ image: img, dir: mnt }); // removes the stale mount, then mounts
     expect(s3.stderr()).toMatch(/removed 1 stale fusescope mount/);
     expect(statSync(mnt).ino).toBe(1); // the root of our filesystem, not a dead connection
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === mnt);
