@@ -78,6 +78,15 @@ export interface WriteResult {
   sizeAfterBytes: number;
 }
 
+/**
+ * Called around each piece of a read or write, in file order: `before` with the extent map's
+ * sequence (the cookie), `after` once that piece's bytes are done (`bytes` of the request it covered).
+ */
+export interface PieceHooks {
+  before(p: Piece, cookie: number): void;
+  after(p: Piece, bytes: number): void;
+}
+
 export interface ReadResult {
   data: Buffer;
   /** Pieces of the blocks the read covered (the read mapping), empty at or past EOF. */
@@ -568,14 +577,15 @@ export class ImageFs {
   }
 
   /** Bytes [offset, offset+len) of the file's blocks; holes and unwritten extents read as zeros. */
-  private readRaw(inode: Inode, offset: number, len: number): Buffer {
+  private readRaw(inode: Inode, offset: number, len: number, hooks?: PieceHooks): Buffer {
     const out = Buffer.alloc(len);
     if (len === 0) return out;
     const first = Math.floor(offset / BLOCK_BYTES), last = Math.floor((offset + len - 1) / BLOCK_BYTES);
     for (const p of inode.extents.pieces(first, last - first + 1)) {
-      if (p.kind !== 'written') continue;
       const lo = Math.max(offset, p.fileBlock * BLOCK_BYTES), hi = Math.min(offset + len, (p.fileBlock + p.blocks) * BLOCK_BYTES);
-      this.pread(out, lo - offset, hi - lo, p.diskBlock * BLOCK_BYTES + (lo - p.fileBlock * BLOCK_BYTES));
+      hooks?.before(p, inode.extents.seq);
+      if (p.kind === 'written') this.pread(out, lo - offset, hi - lo, p.diskBlock * BLOCK_BYTES + (lo - p.fileBlock * BLOCK_BYTES));
+      hooks?.after(p, hi - lo);
     }
     return out;
   }
@@ -585,7 +595,7 @@ export class ImageFs {
    * to disk (an unwritten block's unwritten parts are zeroed first, as it reads as zeros), then the
    * blocks written are converted. Returns the mapping as it was between allocation and conversion.
    */
-  private writeRaw(inode: Inode, offset: number, data: Uint8Array): WriteResult {
+  private writeRaw(inode: Inode, offset: number, data: Uint8Array, hooks?: PieceHooks): WriteResult {
     const sizeBeforeBytes = inode.sizeBytes;
     if (data.length === 0) return { mapping: [], cookie: inode.extents.seq, convertedBlocks: 0, sizeBeforeBytes, sizeAfterBytes: sizeBeforeBytes };
     const end = offset + data.length;
@@ -600,6 +610,7 @@ export class ImageFs {
       const pStart = p.fileBlock * BLOCK_BYTES, pEnd = (p.fileBlock + p.blocks) * BLOCK_BYTES;
       const lo = Math.max(offset, pStart), hi = Math.min(end, pEnd);
       const disk = (fileByte: number): number => p.diskBlock * BLOCK_BYTES + (fileByte - pStart);
+      hooks?.before(p, cookie);
       if (p.kind === 'unwritten') {
         const headStart = Math.floor(lo / BLOCK_BYTES) * BLOCK_BYTES;
         if (lo > headStart) this.pwrite(zeros, 0, lo - headStart, disk(headStart));
@@ -607,6 +618,7 @@ export class ImageFs {
         if (hi < tailEnd) this.pwrite(zeros, 0, tailEnd - hi, disk(hi));
       }
       this.pwrite(data, lo - offset, hi - lo, disk(lo));
+      hooks?.after(p, hi - lo);
     }
     const convertedBlocks = inode.extents.convert(first, blocks);
     if (end > inode.sizeBytes) inode.sizeBytes = end;
@@ -614,19 +626,19 @@ export class ImageFs {
     return { mapping, cookie, convertedBlocks, sizeBeforeBytes, sizeAfterBytes: inode.sizeBytes };
   }
 
-  read(ino: number, offset: number, len: number): ReadResult {
+  read(ino: number, offset: number, len: number, hooks?: PieceHooks): ReadResult {
     const inode = this.inode(ino);
     if (isDir(inode.mode)) throw new FsError(Errno.EISDIR, 'read of a directory');
     const n = Math.max(0, Math.min(len, inode.sizeBytes - offset));
     const first = Math.floor(offset / BLOCK_BYTES);
     const mapping = n > 0 ? inode.extents.pieces(first, Math.floor((offset + n - 1) / BLOCK_BYTES) - first + 1) : [];
-    return { data: this.readRaw(inode, offset, n), mapping, cookie: inode.extents.seq };
+    return { data: this.readRaw(inode, offset, n, hooks), mapping, cookie: inode.extents.seq };
   }
 
-  write(ino: number, offset: number, data: Uint8Array): WriteResult {
+  write(ino: number, offset: number, data: Uint8Array, hooks?: PieceHooks): WriteResult {
     const inode = this.inode(ino);
     if (isDir(inode.mode)) throw new FsError(Errno.EISDIR, 'write to a directory');
-    const r = this.writeRaw(inode, offset, data);
+    const r = this.writeRaw(inode, offset, data, hooks);
     this.touch(inode, { m: true, c: true });
     return r;
   }

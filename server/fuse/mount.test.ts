@@ -215,6 +215,8 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
         return { inoA: a.ino, inoB: b.ino, read: n };
       }`);
       expect(r.inoA).toBe(r.inoB); // the kernel shows one st_ino through both names
+      // The connection's device as the kernel names the mount (major << 20 | minor), for iomap_begin's fsDev.
+      const [major, minor] = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === mnt)!.split(' ')[2]!.split(':').map(Number) as [number, number];
       expect(r.read).toBe(8192);
       expect(await stop(s)).toBe(0);
       await until(() => live.events().some((e) => e.kind === 'diag' && e.code === 'disconnected'), 'the connection to close');
@@ -250,8 +252,10 @@ describe.skipIf(whyNot !== '')('fusescope mount on the real kernel', () => {
       const maps = got.filter((e) => e.kind === 'iomap_map');
       const ioends = got.filter((e) => e.kind === 'iomap_ioend');
       const ALL_ONES = 0xffffffffffffffffn;
-      // The direct write: one UNWRITTEN mapping of blocks 0-1 on nodeid of d1/file, then DIRECT|UNWRITTEN|APPEND, sent.
-      expect(maps[0]).toMatchObject({ nodeId: file.nodeId, ino: r.inoA, slot: 'write', mapType: UNWRITTEN_MAP, mapOffsetBytes: 0, mapLenBytes: 8192 });
+      // The direct write: asked as WRITE|DIRECT (1|16) for 8 KiB at 0 on the mount's device; one UNWRITTEN mapping
+      // of blocks 0-1 on nodeid of d1/file (backing device 1); then DIRECT|UNWRITTEN|APPEND, sent.
+      expect(got.find((e) => e.kind === 'iomap_begin')).toMatchObject({ nodeId: file.nodeId, opflags: 17, posBytes: 0, lenBytes: 8192, fsDev: major * 2 ** 20 + minor });
+      expect(maps[0]).toMatchObject({ nodeId: file.nodeId, ino: r.inoA, slot: 'write', mapType: UNWRITTEN_MAP, mapOffsetBytes: 0, mapLenBytes: 8192, mapDev: 1 });
       expect(ioends[0]).toMatchObject({ nodeId: file.nodeId, posBytes: 0, writtenBytes: 8192, ioendFlags: DIRECT | UNWRITTEN | APPEND, newAddr: ALL_ONES, newSizeBytes: 8192, sent: true });
       // The buffered overwrite through d2/link: MAPPED block 1 at the disk address block 1 of the first mapping + 4096,
       // a writeback ioend (start sector of byte 4096 of the file) that would not have been sent.

@@ -86,19 +86,50 @@ describe('FuseOps', () => {
     // fuse_write_in: fh, offset 4000, size 200, write_flags, lock_owner, flags (O_RDWR), padding; then the data.
     const w = ops.handle(req(Opcode.WRITE, nodeId, Buffer.concat([u64s(fh, 4000), u32s(200, 0), u64s(0), u32s(2, 0), Buffer.alloc(200, 7)])))!;
     expect([w.readInt32LE(4), w.readUInt32LE(16)]).toEqual([0, 200]);
-    expect(events.map((e) => e.kind)).toEqual(['fuse_recv', 'iomap_map', 'iomap_ioend', 'fuse_reply']);
-    // Bytes 4000..4199 touch blocks 0 and 1: one unwritten piece of 8 KiB at file offset 0.
-    expect(events[1]).toMatchObject({ slot: 'write', mapType: 3, mapOffsetBytes: 0, mapLenBytes: 8192, nodeId, ino: nodeId });
-    const addr = (events[1] as { mapAddr: bigint }).mapAddr;
+    expect(events.map((e) => e.kind)).toEqual(['fuse_recv', 'iomap_begin', 'iomap_map', 'iomap_iter_end', 'iomap_ioend', 'fuse_reply']);
+    // A buffered write asks with opflags WRITE (1) for the request's range.
+    expect(events[1]).toMatchObject({ nodeId, ino: nodeId, opflags: 1, posBytes: 4000, lenBytes: 200 });
+    // Bytes 4000..4199 touch blocks 0 and 1: one unwritten piece of 8 KiB at file offset 0, on backing device 1.
+    expect(events[2]).toMatchObject({ slot: 'write', mapType: 3, mapOffsetBytes: 0, mapLenBytes: 8192, mapDev: 1, nodeId, ino: nodeId });
+    const addr = (events[2] as { mapAddr: bigint }).mapAddr;
+    expect(events[3]).toMatchObject({ posBytes: 4000, lenBytes: 200, processedBytes: 200, error: 0 });
     // Buffered (no O_DIRECT in flags): WRITEBACK|UNWRITTEN|APPEND = 32|2|16, new_addr = sector of byte 4000.
-    expect(events[2]).toMatchObject({ posBytes: 4000, writtenBytes: 200, ioendFlags: 50, newAddr: (addr + 4000n) / 512n, newSizeBytes: 4200, sent: true });
-    expect(events[3]).toMatchObject({ kind: 'fuse_reply', opcode: Opcode.WRITE, error: 0, lenBytes: 24 });
+    expect(events[4]).toMatchObject({ posBytes: 4000, writtenBytes: 200, ioendFlags: 50, newAddr: (addr + 4000n) / 512n, newSizeBytes: 4200, sent: true });
+    expect(events[5]).toMatchObject({ kind: 'fuse_reply', opcode: Opcode.WRITE, error: 0, lenBytes: 24 });
     // READ of 8 KiB: one read mapping, MAPPED now, 4200 bytes back (short at EOF).
     events.length = 0;
     const r = ops.handle(req(Opcode.READ, nodeId, Buffer.concat([u64s(fh, 0), u32s(8192, 0), u64s(0), u32s(0, 0)])))!;
     expect(r.length - 16).toBe(4200);
     expect(r[16 + 4000]).toBe(7);
     expect(events.filter((e) => e.kind === 'iomap_map')).toEqual([expect.objectContaining({ slot: 'read', mapType: 2, mapOffsetBytes: 0, mapLenBytes: 8192, mapAddr: addr })]);
+    // Clamped to EOF: the step asks for 4200 bytes and processes them; a buffered read has opflags 0.
+    expect(events.filter((e) => e.kind === 'iomap_begin' || e.kind === 'iomap_iter_end')).toEqual([
+      expect.objectContaining({ kind: 'iomap_begin', opflags: 0, posBytes: 0, lenBytes: 4200 }),
+      expect.objectContaining({ kind: 'iomap_iter_end', posBytes: 0, lenBytes: 4200, processedBytes: 4200 }),
+    ]);
+  });
+
+  it('a write over a written block and a hole is two iomap steps, as iomap_iter walks the mappings', () => {
+    const { ops, events } = setup('ino');
+    const created = ops.handle(req(Opcode.CREATE, 1, Buffer.concat([u32s(0o102, 0o100644, 0, 0), name('f')])))!;
+    const nodeId = entry(created).nodeId;
+    const fh = Number(created.readBigUInt64LE(16 + 128));
+    const write = (offset: number, n: number) => ops.handle(req(Opcode.WRITE, nodeId, Buffer.concat([u64s(fh, offset), u32s(n, 0), u64s(0), u32s(2, 0), Buffer.alloc(n, 1)])));
+    write(0, 4096);
+    events.length = 0;
+    write(0, 8192);
+    const steps = events.filter((e) => e.kind.startsWith('iomap_') && e.kind !== 'iomap_ioend').map((e) => {
+      if (e.kind === 'iomap_begin') return ['begin', e.posBytes, e.lenBytes];
+      if (e.kind === 'iomap_map') return ['map', e.mapType, e.mapOffsetBytes, e.mapLenBytes];
+      if (e.kind === 'iomap_iter_end') return ['end', e.posBytes, e.lenBytes, e.processedBytes];
+      return [e.kind];
+    });
+    expect(steps).toEqual([
+      ['begin', 0, 8192], ['map', 2, 0, 4096], ['end', 0, 8192, 4096],
+      ['begin', 4096, 4096], ['map', 3, 4096, 4096], ['end', 4096, 4096, 4096],
+    ]);
+    // One block converted and the size grew 4096 → 8192: WRITEBACK|UNWRITTEN|APPEND.
+    expect(events.find((e) => e.kind === 'iomap_ioend')).toMatchObject({ ioendFlags: 50, posBytes: 0, writtenBytes: 8192, newSizeBytes: 8192 });
   });
 
   it('answers ENOSYS to what it does not implement and ENOENT to a missing name', () => {

@@ -1,15 +1,15 @@
 // The request handler of `fusescope mount`: one FUSE request (the bytes read from /dev/fuse) in,
 // its reply out, against the image filesystem (image.ts) and the nodeid policy (nodes.ts). It also
 // produces the instrumentation events (docs/instrumentation.md) for each request: fuse_recv and
-// fuse_reply; inode_lookup / inode_forget for entry replies and FORGETs; and for READ and WRITE what
-// a fuse-iomap server would have answered from this extent map (iomap_map) and, for WRITE, the
-// ioend it would have been sent (iomap_ioend). No I/O on /dev/fuse here (session.ts does that).
+// fuse_reply; inode_lookup / inode_forget for entry replies and FORGETs; and for READ and WRITE the
+// iomap iteration a fuse-iomap kernel would have run against this extent map (iomap_begin, the
+// mapping the server would have answered: iomap_map, iomap_iter_end) and, for WRITE, the ioend it
+// would have been sent (iomap_ioend). No I/O on /dev/fuse here (session.ts does that).
 
-import { IoendFlag, MapType, NULL_ADDR, Opcode } from '../../src/trace/fuse-proto.ts';
+import { IoendFlag, MapType, NULL_ADDR, Opcode, OpFlag } from '../../src/trace/fuse-proto.ts';
 import { asIno, asNodeId, asTaskId } from '../../src/trace/ids.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
-import type { Piece } from './extents.ts';
-import { BLOCK_BYTES, Errno, FsError, ImageFs, ROOT_INO, S_IFDIR, S_IFMT, type Inode } from './image.ts';
+import { BLOCK_BYTES, Errno, FsError, ImageFs, ROOT_INO, S_IFDIR, S_IFMT, type Inode, type PieceHooks } from './image.ts';
 import { NodeTable, type Node, type NodePolicy } from './nodes.ts';
 import {
   attrOut, Body, decodeHeader, decodeInitIn, dirent, entryOut, FATTR_ATIME, FATTR_ATIME_NOW, FATTR_CTIME, FATTR_GID, FATTR_MODE,
@@ -26,6 +26,11 @@ const ENTRY_TIMEOUT: Timeout = { sec: 1, nsec: 0 };
 const ATTR_TIMEOUT: Timeout = { sec: 1, nsec: 0 };
 /** open(2) O_DIRECT (x86/arm). */
 const O_DIRECT = 0o40000;
+/**
+ * The backing device id in derived mappings: the first id FUSE_DEV_IOC_BACKING_OPEN hands out
+ * (1..1024, §1.11), which a fuse-iomap server would have registered for its one image.
+ */
+export const DERIVED_MAP_DEV = 1;
 
 interface FileHandle { ino: number; flags: number }
 interface DirHandle { entries: Array<{ name: string; ino: number; type: number }> }
@@ -50,6 +55,8 @@ export class FuseOps {
   private readonly nowNs: () => number;
   /** Set by INIT: the kernel's protocol minor we answered with. */
   minor = 0;
+  /** The connection's device (major << 20 | minor) once the mount exists (session.ts); 0 = not known. */
+  fsDev = 0;
   /** Requests answered, by opcode (for the exit summary). */
   readonly counts = new Map<number, number>();
 
@@ -216,9 +223,12 @@ export class FuseOps {
         return ok();
       case Opcode.READ: {
         const fh = b.u64(), offset = b.u64(), size = b.u32();
+        b.u32(); b.u64();
+        const flags = b.u32();
         const ino = this.fileIno(fh, h.nodeId);
-        const r = this.fs.read(ino, offset, size);
-        this.emitMapping(h.nodeId, ino, 'read', r.mapping, r.cookie);
+        const direct = ((flags | (this.files.get(fh)?.flags ?? 0)) & O_DIRECT) !== 0;
+        const end = Math.min(offset + size, this.fs.inode(ino).sizeBytes);
+        const r = this.fs.read(ino, offset, size, this.iomapSteps(h.nodeId, ino, 'read', direct ? OpFlag.DIRECT : 0, offset, end));
         return ok(r.data);
       }
       case Opcode.WRITE: {
@@ -228,10 +238,10 @@ export class FuseOps {
         b.u32();
         const data = b.rest(size);
         const ino = this.fileIno(fh, h.nodeId);
-        const w = this.fs.write(ino, offset, data);
-        this.emitMapping(h.nodeId, ino, 'write', w.mapping, w.cookie);
+        const direct = ((flags | (this.files.get(fh)?.flags ?? 0)) & O_DIRECT) !== 0;
+        const opflags = OpFlag.WRITE | (direct ? OpFlag.DIRECT : 0);
+        const w = this.fs.write(ino, offset, data, this.iomapSteps(h.nodeId, ino, 'write', opflags, offset, offset + data.length));
         if (this.emit) {
-          const direct = ((flags | (this.files.get(fh)?.flags ?? 0)) & O_DIRECT) !== 0;
           const ioendFlags = (direct ? IoendFlag.DIRECT : IoendFlag.WRITEBACK) | (w.convertedBlocks > 0 ? IoendFlag.UNWRITTEN : 0)
             | (w.sizeAfterBytes > w.sizeBeforeBytes ? IoendFlag.APPEND : 0);
           // new_addr as the series sends it: all-ones for direct writes, the start sector for writeback (§1.9).
@@ -350,18 +360,34 @@ export class FuseOps {
     throw new FsError(Errno.EBADF, `no file handle ${fh}`);
   }
 
-  /** The mapping a fuse-iomap server would have answered for this range: one iomap_map per piece. */
-  private emitMapping(nodeId: number, ino: number, slot: 'read' | 'write', mapping: readonly Piece[], cookie: number): void {
-    if (!this.emit) return;
-    for (const p of mapping) {
-      const hole = p.kind === 'hole';
-      this.emit({
-        kind: 'iomap_map', tsNs: this.nowNs(), task: this.task, nodeId: asNodeId(nodeId), ino: asIno(ino), slot, source: 'reply',
-        mapType: hole ? MapType.HOLE : p.kind === 'unwritten' ? MapType.UNWRITTEN : MapType.MAPPED, mapFlags: 0,
-        mapOffsetBytes: p.fileBlock * BLOCK_BYTES, mapLenBytes: p.blocks * BLOCK_BYTES,
-        mapAddr: hole ? NULL_ADDR : BigInt(p.diskBlock * BLOCK_BYTES), mapDev: 0, cookie, rawType: '',
-      });
-    }
+  /**
+   * The iomap iteration a fuse-iomap kernel would have run over [pos, end) against this extent map,
+   * one step per piece as iomap_iter does (fs/iomap/iter.c): iomap_begin for what is left of the
+   * range, the mapping the server answers (iomap_map), and once the piece's bytes are done,
+   * iomap_iter_end with what it processed. Undefined (no hooks) without instrumentation.
+   */
+  private iomapSteps(nodeId: number, ino: number, slot: 'read' | 'write', opflags: number, pos: number, end: number): PieceHooks | undefined {
+    const emit = this.emit;
+    if (!emit) return undefined;
+    const task = this.task;
+    const node = asNodeId(nodeId), inode = asIno(ino);
+    let at = pos;
+    return {
+      before: (p, cookie) => {
+        const hole = p.kind === 'hole';
+        emit({ kind: 'iomap_begin', tsNs: this.nowNs(), task, nodeId: node, ino: inode, fsDev: this.fsDev, opflags, posBytes: at, lenBytes: end - at });
+        emit({
+          kind: 'iomap_map', tsNs: this.nowNs(), task, nodeId: node, ino: inode, slot, source: 'reply',
+          mapType: hole ? MapType.HOLE : p.kind === 'unwritten' ? MapType.UNWRITTEN : MapType.MAPPED, mapFlags: 0,
+          mapOffsetBytes: p.fileBlock * BLOCK_BYTES, mapLenBytes: p.blocks * BLOCK_BYTES,
+          mapAddr: hole ? NULL_ADDR : BigInt(p.diskBlock * BLOCK_BYTES), mapDev: hole ? 0 : DERIVED_MAP_DEV, cookie, rawType: '',
+        });
+      },
+      after: (_p, bytes) => {
+        emit({ kind: 'iomap_iter_end', tsNs: this.nowNs(), task, nodeId: node, ino: inode, posBytes: at, lenBytes: end - at, processedBytes: bytes, error: 0 });
+        at += bytes;
+      },
+    };
   }
 }
 

@@ -73,7 +73,7 @@ export interface RunningMount {
   readonly ops: FuseOps;
 }
 
-interface MountEntry { mountPoint: string; fsType: string; source: string }
+interface MountEntry { mountPoint: string; fsType: string; source: string; /** major << 20 | minor of st_dev. */ dev: number }
 
 /** The mounts in /proc/self/mountinfo (mount points unescaped). */
 export function mountsAt(dir: string): MountEntry[] {
@@ -84,7 +84,8 @@ export function mountsAt(dir: string): MountEntry[] {
     const dash = f.indexOf('-');
     if (dash < 0 || f.length < dash + 3) continue;
     const mountPoint = unescape(f[4]!);
-    if (mountPoint === dir) out.push({ mountPoint, fsType: f[dash + 1]!, source: unescape(f[dash + 2]!) });
+    const [major, minor] = f[2]!.split(':').map(Number) as [number, number];
+    if (mountPoint === dir) out.push({ mountPoint, fsType: f[dash + 1]!, source: unescape(f[dash + 2]!), dev: major * 2 ** 20 + minor });
   }
   return out;
 }
@@ -156,8 +157,9 @@ export async function startMount(opts: MountOptions): Promise<RunningMount> {
   client?.send({
     kind: 'instant', tsNs: Number(process.hrtime.bigint()), task: asTaskId(task), name: 'fusescope-mount',
     text: `fusescope mount ${opts.image} on ${dir}, policy ${opts.policy}: fuse_recv/fuse_reply/inode_* are this server's real requests; `
-      + 'iomap_map/iomap_ioend are what a fuse-iomap server would have answered from this extent map and been sent for each READ/WRITE '
-      + '(this kernel sends classic FUSE_READ/FUSE_WRITE; mapAddr is a byte address in the image file, mapDev 0)',
+      + 'iomap_begin/iomap_map/iomap_iter_end/iomap_ioend are derived: the iomap steps, mappings and ioends a fuse-iomap kernel and server '
+      + 'would have had for each READ/WRITE from this extent map (this kernel sends classic FUSE_READ/FUSE_WRITE; mapAddr is a byte address '
+      + 'in the image file, mapDev 1 the backing id such a server would have registered)',
   });
   const ops = new FuseOps(fs, { policy: opts.policy, task, emit: client ? (ev) => client!.send(ev) : undefined });
 
@@ -262,6 +264,8 @@ export async function startMount(opts: MountOptions): Promise<RunningMount> {
     throw new Error(`mount ${dir} failed: ${m.stderr || `exit ${m.code}`}`);
   }
   mounted = true;
+  // The connection's device, as the kernel's tracepoints name the filesystem (fsDev of iomap_begin).
+  ops.fsDev = mountsAt(dir).filter((e) => e.fsType === FS_TYPE).at(-1)?.dev ?? 0;
   const done = new Promise<number>((ok) => { void readerEndedP.then(() => stop()).then(ok); });
   return { dir, done, stop, ops };
 }
