@@ -33,6 +33,7 @@ const HELP: Array<[string, number, string]> = [
   ['record', 3, '[--duration-s N]'],
   ['export', 1, '--format chrome-json|perfetto|arrow -o OUT'],
   ['diff', 1, 'A B [--json]'],
+  ['mount', 2, '--cleanup DIR'],
 ];
 
 describe('fusescope CMD --help', () => {
