@@ -51,7 +51,7 @@ export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number
     .selectAll('title')
     .data((d) => [d])
     .join('title')
-    .text((d) => `${d.missedEvents} events missed`);
+    .text((d) => (d.missedEvents < 0 ? 'events missed (count unknown)' : `${d.missedEvents} events missed`));
 }
 
 /**

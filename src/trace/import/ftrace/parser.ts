@@ -29,7 +29,14 @@ import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
 import { NO_TASK, type TaskId } from '../../ids.ts';
 
-const LOST = /LOST (\d+) EVENTS/;
+/**
+ * Lost-events lines, each with its count or none (group 1 or 2: the count; neither: unknown):
+ * `CPU:%d [LOST %lu EVENTS]` — the kernel's own (print_trace_line, kernel/trace/trace.c), in
+ * trace_pipe and `trace`; `CPU:%d [%lld EVENTS DROPPED]` and, when the ring buffer flagged a loss
+ * without storing its size, `CPU:%d [EVENTS DROPPED]` — trace-cmd report's (show_data,
+ * tracecmd/trace-read.c; missed_events > 0 / < 0).
+ */
+const LOST = /LOST (\d+) EVENTS|\[(?:(\d+) )?EVENTS DROPPED\]/;
 /** `[system:]event:` at the start of a pasted line; group 1 is the event. */
 const UNTIMED_LINE = /^(?:\w+:)?(\w+):(?:\s|$)/;
 
@@ -299,7 +306,9 @@ export class FtraceParser implements LineSink {
     const t = line.str(indent, line.le);
     const lost = LOST.exec(t);
     if (lost) {
-      const n = Number(lost[1]);
+      // -1: the line says events were dropped but not how many (never made up).
+      const count = lost[1] ?? lost[2];
+      const n = count === undefined ? -1 : Number(count);
       const tsNs = this.header.tsNs;
       this.out.emit({ kind: 'gap', tsNs, task: NO_TASK, missedEvents: n, fromTsNs: tsNs, toTsNs: tsNs });
       return;
