@@ -193,6 +193,18 @@ describe('fusescope import / summary on real traces', () => {
     // summary says plainly which events have no real time (5 pasted lines, counted by hand).
     const sum = fusescope('summary', pasted);
     expect(JSON.parse(sum.stdout).timesUnknown.files).toEqual([{ file: pasted, events: 5, untimedEvents: 5 }]);
+    // …and prints no figure computed from their synthetic times: the two iomap steps have no total.
+    expect(JSON.parse(sum.stdout).iomap).toMatchObject({ steps: 2, stepsUntimed: 2, stepNsTotal: null });
+    expect(JSON.parse(sum.stdout).accounting).toMatchObject({ durationNs: null, throughputBytesPerSec: null });
+    // check: the untimed lock wait of the mixed paste is not judged and says why (JSON and stderr).
+    const mixed = 'fixtures/paste/mixed-untimed.txt';
+    const chk = fusescope('check', '--json', mixed);
+    expect(chk.status).toBe(0);
+    expect(JSON.parse(chk.stdout).unknowns).toEqual(expect.arrayContaining([
+      expect.objectContaining({ rule: 'lock', count: 1, what: expect.stringMatching(/^lock wait from pasted lines without times: only their order is known/) }),
+      expect.objectContaining({ rule: 'unpaired', count: 1 }),
+    ]));
+    expect(chk.stderr).toMatch(/lock: 1 lock wait from pasted lines without times/);
     const forced = fusescope('import', '--explain', '--format', 'ftrace', log);
     expect(forced.stdout.split('\n').slice(0, 2)).toEqual([
       `${log}: ftrace (forced by --format)`,
