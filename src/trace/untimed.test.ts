@@ -80,6 +80,22 @@ describe('untimed events: figures involving them are unknown', () => {
     expect(late.unknowns.find((u) => /pasted lines without times/.test(u.what))?.count).toBe(1);
   });
 
+  it('a finding whose evidence is untimed keeps its verdict but says its times are unknown (durNs 0, timesUnknown)', () => {
+    // An ioend on unwritten space that wrote bytes and was not sent to the server: unpaired's ioend-missing needs no time.
+    const body = 'fuse_iomap_ioend: connection 45 ino 12 nodeid 12 isize 0x100000 idisksize 0x0 pos 0x0 length 0x100000 ioendflags (unwritten|append|writeback) error 0 dev 1 new_addr 0x42000';
+    const findingsOf = (text: string) => {
+      const r = importText([{ name: 'p.txt', text, format: 'ftrace' }]);
+      const store = r.store ?? new TraceStore(r.originNs);
+      if (!r.store) store.appendAll(r.events);
+      return runChecks(store, { rules: ['unpaired'] }).findings;
+    };
+    const pasted = findingsOf(`${body}\n`);
+    expect(pasted.map((f) => [f.figures.kind, f.durNs, f.figures.timesUnknown])).toEqual([['ioend-missing', 0, 1]]);
+    expect(pasted[0]!.explanation).toMatch(/Times unknown: 1 of its evidence events is from pasted lines without times/);
+    const timed = findingsOf(`   kworker/u33:2-211     [006] .....   515.220003: ${body}\n`);
+    expect(timed.map((f) => [f.figures.kind, f.figures.timesUnknown])).toEqual([['ioend-missing', undefined]]);
+  });
+
   it('untimed.txt (no timed line): iomap step totals are null, the steps counted as untimed, not as unended', () => {
     const store = storeOf('untimed.txt');
     const sum = summarize(store);
