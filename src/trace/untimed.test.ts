@@ -11,6 +11,9 @@ import { runChecks } from './checks/index.ts';
 import { DEFAULT_SETTINGS } from './checks/types.ts';
 import { SpanIndex, SpanKind } from './spans.ts';
 import { importText } from './import/testing.ts';
+import { LockIndex, contentionTable } from './derive/locks.ts';
+import { aggregateArea } from './derive/aggregate.ts';
+import { AliasIndex } from './derive/aliases.ts';
 
 const fixture = (p: string): string => readFileSync(new URL(`../../fixtures/paste/${p}`, import.meta.url), 'utf8');
 function storeOf(name: string): TraceStore {
@@ -63,6 +66,24 @@ describe('untimed events: figures involving them are unknown', () => {
     expect(spans.endNs.data[reqs[0]!]! - spans.startNs.data[reqs[0]!]!).toBe(84_000);
     expect(spans.isUntimed(reqs[1]!)).toBe(true);
     expect(spans.unknownText(reqs[1]!)).toMatch(/time unknown .*not a duration/);
+  });
+
+  it('locks table and area latencies: the untimed wait makes the group\'s wait figures unknown; the untimed request is counted apart', () => {
+    const store = storeOf('mixed-untimed.txt');
+    const spans = spansOf(store);
+    const locks = new LockIndex();
+    locks.update(spans, store);
+    const [row, ...more] = contentionTable(locks, spans, 'lock', store.endNs, -Infinity, Infinity, store);
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({ contended: 2, unfinished: 0, untimed: 1, writeCount: 2, totalWaitNs: null, maxWaitNs: null, meanWaitNs: null, writeWaitNs: null });
+    // Grouped by task, the timed waiter's group keeps its 312 µs; the pasted lines' group is unknown.
+    const byTask = contentionTable(locks, spans, 'task', store.endNs, -Infinity, Infinity, store);
+    expect(byTask.map((r) => [r.label, r.contended, r.totalWaitNs])).toEqual([['fio/3002', 1, 312_000], ['task unknown', 1, null]]);
+    const aliases = new AliasIndex();
+    aliases.update(store);
+    const area = aggregateArea(spans, store, aliases, -Infinity, Infinity);
+    expect(area).toMatchObject({ requests: 2, untimedRequests: 1, openRequests: 0, begunBeforeRequests: 0 });
+    expect(area.byOpcode.map((r) => [r.label, r.count, r.p50Ns])).toEqual([['FUSE_LOOKUP', 1, 84_000]]);
   });
 
   it('checks: a wait over the setting fires only when timed; the untimed one is counted as not judged, never a finding', () => {
