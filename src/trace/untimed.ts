@@ -28,3 +28,25 @@ export function countUntimedRows(store: TraceStore): number {
   for (let row = 0; row < store.length; row++) if (task[row] === code) n++;
   return n;
 }
+
+const shareCache = new WeakMap<TraceStore, { version: number; length: number; untimed: number }>();
+
+/**
+ * How many of the store's events are untimed, or null when none is (O(1) then); counted once per
+ * store version, so views may ask every frame.
+ */
+export function untimedShare(store: TraceStore): { untimed: number; total: number } | null {
+  if (untimedTaskCode(store) < 0) return null;
+  let c = shareCache.get(store);
+  if (!c || c.version !== store.version || c.length !== store.length) {
+    c = { version: store.version, length: store.length, untimed: countUntimedRows(store) };
+    shareCache.set(store, c);
+  }
+  return { untimed: c.untimed, total: c.length };
+}
+
+/** Every event of the store is untimed: no time axis can be labelled. */
+export function allUntimed(store: TraceStore): boolean {
+  const s = untimedShare(store);
+  return s !== null && s.untimed >= s.total;
+}

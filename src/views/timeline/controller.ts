@@ -8,13 +8,12 @@ import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
 import { paletteFor, type Palette } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { NO_HOVER, type ViewHost } from '../host.ts';
-import type { TraceStore } from '../../trace/store.ts';
 import { registerProbe, type ViewProbe } from '../probes.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
-import { drawAxis, drawFindingMarks, type UntimedAxis } from './axis.ts';
-import { countUntimedRows, untimedTaskCode } from '../../trace/untimed.ts';
+import { drawAxis, drawFindingMarks } from './axis.ts';
+import { untimedShare } from '../../trace/untimed.ts';
 import { evidenceSpans, findingMarks, type EvidenceSpans } from './findings.ts';
 import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
@@ -39,8 +38,6 @@ interface TimelineOptions {
 }
 
 export class TimelineController implements ViewProbe {
-  private untimedKey = '';
-  private untimedAxis: UntimedAxis | null = null;
   private model: TimelineModel | null = null;
   private modelKey = '';
   private readonly fills = new PaletteFills();
@@ -127,20 +124,9 @@ export class TimelineController implements ViewProbe {
       isDimmed: this.dimmer(),
     });
     this.drawOverlay(ctx, palette, model, topPx, heightPx);
-    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, this.untimedOf(h.trace));
+    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, untimedShare(h.trace));
     this.drawMarks(model);
     h.reportDraw(stats);
-  }
-
-  /** How many of the trace's events are untimed (untimed.ts); counted only when it has some, once per trace version. */
-  private untimedOf(trace: TraceStore): UntimedAxis | null {
-    if (untimedTaskCode(trace) < 0) return null;
-    const key = `${this.host.traceGeneration}:${trace.version}`;
-    if (key !== this.untimedKey) {
-      this.untimedKey = key;
-      this.untimedAxis = { untimed: countUntimedRows(trace), total: trace.length };
-    }
-    return this.untimedAxis;
   }
 
   /** The findings' markers on the axis (redrawn only when the range, the list or the shown finding changed). */
