@@ -81,8 +81,7 @@ async function cmdCheck(flags: Flags, rest: string[]): Promise<number> {
     if (note) log(note);
   }
   if (flags.json === true) {
-    // unknowns: what the rules could not judge (e.g. waits from pasted lines without times), said, never a finding.
-    process.stdout.write(JSON.stringify({ findings, unknowns }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ findings }, null, 2) + '\n');
   } else {
     process.stdout.write(human(findings));
   }
