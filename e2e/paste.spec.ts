@@ -2,8 +2,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { serve, type Served } from './server.ts';
 import { hooks, openPage, waitIdle } from './page.ts';
 
-// A pasted trace whose lines lost their `comm-pid [cpu] time:` prefix has no times: the page must say
-// so wherever it would show a time, never a duration computed from the synthetic 1 µs spacing.
+// Pasted text in the page. A trace whose lines lost their `comm-pid [cpu] time:` prefix has no
+// times: the page must say so wherever it would show a time, never a duration computed from the
+// synthetic 1 µs spacing. Lost-events lines are gaps with their count, or "count unknown".
 // Expected values from the fixtures' lines (their headers say how they were written).
 
 let server: Served;
@@ -56,5 +57,24 @@ test('a paste with no timed line: the axis has no times, a request span says its
   await expect(inspector.locator('tr[data-field="tsNs"] td')).toHaveText('unknown: a pasted line without time (placed in file order)');
   await waitIdle(page);
   await page.screenshot({ path: 'test-results/untimed-inspector.png' });
+  expect(errors).toEqual([]);
+});
+
+test('lost-events lines of the kernel and of trace-cmd are gaps: the banner says the tracer lost them, one with no count', async ({ page }) => {
+  const errors = await openPage(page, server.url);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  const text = [
+    '  dd-1 [000] ..... 5.000100: tracing_mark_write: a',
+    'CPU:0 [LOST 17 EVENTS]',
+    '  dd-1 [000] ..... 5.000200: tracing_mark_write: b',
+    'CPU:1 [EVENTS DROPPED]',
+    '  dd-1 [000] ..... 5.000300: tracing_mark_write: c',
+    '',
+  ].join('\n');
+  await page.getByTestId('file-input').setInputFiles([{ name: 'lost.txt', mimeType: 'text/plain', buffer: Buffer.from(text) }]);
+  await waitLoaded(page);
+  await expect(page.getByTestId('gap-banner')).toContainText('The trace says events were lost (2 gaps, 17 events counted, 1 with no count)');
+  await expect(page.locator('.timeline-axis .gap-mark title')).toHaveText(['17 events missed', 'events missed (count unknown)']);
+  expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0 });
   expect(errors).toEqual([]);
 });
