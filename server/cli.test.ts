@@ -193,6 +193,16 @@ describe('fusescope import / summary on real traces', () => {
     // summary says plainly which events have no real time (5 pasted lines, counted by hand).
     const sum = fusescope('summary', pasted);
     expect(JSON.parse(sum.stdout).timesUnknown.files).toEqual([{ file: pasted, events: 5, untimedEvents: 5 }]);
+    // …and prints no figure computed from their synthetic times: the two iomap steps have no total.
+    expect(JSON.parse(sum.stdout).iomap).toMatchObject({ steps: 2, stepsUntimed: 2, stepNsTotal: null });
+    expect(JSON.parse(sum.stdout).accounting).toMatchObject({ durationNs: null, throughputBytesPerSec: null });
+    // check: the untimed lock wait of the mixed paste is not judged and says why (JSON and stderr).
+    const mixed = 'fixtures/paste/mixed-untimed.txt';
+    const chk = fusescope('check', '--json', mixed);
+    expect(chk.status).toBe(0);
+    expect(JSON.parse(chk.stdout).findings).toEqual([]);
+    expect(chk.stderr).toMatch(/^fusescope: lock: 1 lock wait from pasted lines without times: only their order is known: how long it lasted is unknown/m);
+    expect(chk.stderr).toMatch(/^fusescope: unpaired: 1 request answered, with the request or its reply from pasted lines without times/m);
     const forced = fusescope('import', '--explain', '--format', 'ftrace', log);
     expect(forced.stdout.split('\n').slice(0, 2)).toEqual([
       `${log}: ftrace (forced by --format)`,

@@ -41,13 +41,13 @@ async function cmdSummary(flags: Flags, rest: string[]): Promise<number> {
     }));
   }
   // Added key: files whose events (some or all) have no real time (pasted lines without the
-  // `comm-pid [cpu] time:` prefix): their times are the file's order, 1 µs apart, so every duration
-  // and rate above that involves them is not a measurement.
+  // `comm-pid [cpu] time:` prefix): their times are the file's order, 1 µs apart, so every duration,
+  // wait, latency and rate above that involves them is null (src/trace/untimed.ts).
   const untimed = r.result.files.filter((f) => f.untimedEvents > 0);
   if (untimed.length > 0) {
     out.timesUnknown = {
       files: untimed.map((f) => ({ file: f.name, events: f.eventCount, untimedEvents: f.untimedEvents })),
-      note: 'these events come from lines without times: they are placed in file order 1 µs apart; durations and rates involving them are not real',
+      note: 'these events come from lines without times: only their order is known; every duration, wait and rate involving them is null (unknown), the checks count them as not judged',
     };
   }
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');

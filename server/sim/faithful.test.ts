@@ -217,7 +217,7 @@ describe('scenario shapes (§2.6, §3, §7)', () => {
       const fuse = acct(base), ext4 = acct(`${base}-ext4`);
       expect(fuse.unwrittenConversions).toBeGreaterThan(20);
       expect(ext4.unwrittenConversions).toBe(0);
-      expect(fuse.throughputBytesPerSec).toBeLessThan(ext4.throughputBytesPerSec);
+      expect(fuse.throughputBytesPerSec!).toBeLessThan(ext4.throughputBytesPerSec!);
     }
   });
   it('rwsem-contention shows i_rwsem and invalidate_lock waits and every kernel invalidation reason', () => {

@@ -64,7 +64,7 @@ function importFtrace(text: string): { summary: Summary; diags: number } {
 
 /** The compared figures, with the excluded ones left out by name. */
 function compared(s: Summary, ext4: boolean, iomapNodeIds: ReadonlySet<number>): Record<string, unknown> {
-  const lock = s.locks.reduce((a, l) => ({ contended: a.contended + l.contended, waitNsTotal: a.waitNsTotal + l.waitNsTotal }), { contended: 0, waitNsTotal: 0 });
+  const lock = s.locks.reduce((a, l) => ({ contended: a.contended + l.contended, waitNsTotal: a.waitNsTotal + l.waitNsTotal! }), { contended: 0, waitNsTotal: 0 });
   // Per lock: which lock of which file, and its waits (the address is the writer's, so not compared).
   const locks = s.locks
     .map((l) => ({ lock: l.lock, ...(ext4 ? {} : { nodeid: l.nodeid, ino: l.ino }), contended: l.contended, unfinished: l.unfinished, waitNsTotal: l.waitNsTotal, waitNsMax: l.waitNsMax }))

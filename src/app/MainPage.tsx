@@ -25,6 +25,7 @@ import { useStoreValue } from '../widgets/use-store.ts';
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
   const missed = useStoreValue(store, (s) => s.data.missedEvents);
   const gapCount = useStoreValue(store, (s) => s.data.gaps.length);
+  const uncounted = useStoreValue(store, (s) => s.data.gaps.filter((g) => g.missedEvents < 0).length);
   const error = useStoreValue(store, (s) => s.status.lastError);
   const tab = useStoreValue(store, (s) => s.view.tab);
   const query = useStoreValue(store, (s) => s.view.query);
@@ -41,10 +42,17 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
       {isFile && <FilePanel store={store} session={session} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
-      {missed > 0 && (
+      {!isFile && missed > 0 && (
         <Banner testId="gap-banner">
           {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
           behind the stream. Gaps are marked in red on the time axis; the recording itself is complete.
+        </Banner>
+      )}
+      {isFile && gapCount > 0 && (
+        <Banner testId="gap-banner">
+          The trace says events were lost ({gapCount} gap{gapCount === 1 ? '' : 's'}
+          {missed > 0 ? `, ${missed} events counted` : ''}{uncounted > 0 ? `, ${uncounted} with no count` : ''}): the
+          tracer dropped them (ring buffer full). Gaps are marked in red on the time axis.
         </Banner>
       )}
       {error && <div className="error-line" data-testid="error">{error}</div>}

@@ -3,6 +3,7 @@ import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { REPLAY_SPEEDS } from './playhead.ts';
 import { formatDurNs } from '../render/time-scale.ts';
+import { untimedTaskCode } from '../trace/untimed.ts';
 
 /** Replay of an opened file: play / pause, speed, loop the area selection, and back to live. */
 export function ReplayControls({ store, session }: { store: AppStore; session: FileSession }) {
@@ -13,6 +14,8 @@ export function ReplayControls({ store, session }: { store: AppStore; session: F
   const readoutNs = useStoreValue(store, (s) => s.replay.readoutNs - s.replay.playhead.startNs);
   const durNs = useStoreValue(store, (s) => s.replay.playhead.endNs - s.replay.playhead.startNs);
   const loading = useStoreValue(store, (s) => s.status.importStatus.phase !== 'done');
+  // Some events have no time (pasted lines without times): the file's length is not a time.
+  const untimed = useStoreValue(store, (s) => untimedTaskCode(s.trace) >= 0);
   return (
     <>
       <button type="button" data-testid="back-to-live" onClick={() => session.backToLive()}
@@ -29,7 +32,9 @@ export function ReplayControls({ store, session }: { store: AppStore; session: F
         <input type="checkbox" data-testid="replay-loop" checked={loop} onChange={(e) => store.replay.setLoop(e.target.checked)} />
         loop selection
       </label>
-      <span className="replay-time" data-testid="replay-time" title="playhead / length of the file">{formatDurNs(Math.max(0, readoutNs))} / {formatDurNs(durNs)}</span>
+      {untimed
+        ? <span className="replay-time" data-testid="replay-time" title="some events come from pasted lines without times: the axis is partly file order">length unknown (untimed lines)</span>
+        : <span className="replay-time" data-testid="replay-time" title="playhead / length of the file">{formatDurNs(Math.max(0, readoutNs))} / {formatDurNs(durNs)}</span>}
     </>
   );
 }

@@ -107,7 +107,8 @@ export class TraceSession {
         toTsNs: this.trace.readField('toTsNs', row) as number,
         missedEvents: missed,
       });
-      this.missedEvents += missed;
+      // -1: a trace's `[EVENTS DROPPED]` with no count; nothing to add (the gap itself is kept).
+      if (missed > 0) this.missedEvents += missed;
       gapsAdded = true;
     }
     return gapsAdded;

@@ -8,7 +8,7 @@ import { SpanFlag } from '../trace/spans.ts';
 export const INFERRED_STUB_PX = 14;
 
 /** Which end of a span the trace does not show (bits). */
-export const Edge = { openEnd: 1, begunBefore: 2 } as const;
+export const Edge = { openEnd: 1, begunBefore: 2, untimed: 4 } as const;
 
 /**
  * The Edge bits of a span from its SpanFlag bits: a start before the trace fades; an open span's
@@ -19,6 +19,8 @@ export function fadedEdges(spanFlags: number, open: boolean): number {
   if (spanFlags === 0) return 0;
   let edge = spanFlags & SpanFlag.begunBefore ? Edge.begunBefore : 0;
   if (open && (spanFlags & (SpanFlag.openEnded | SpanFlag.inferredHold)) !== 0) edge |= Edge.openEnd;
+  // Not a fade: its ends are events, but their times are unknown (drawn outlined, dashed).
+  if (spanFlags & SpanFlag.untimed) edge |= Edge.untimed;
   return edge;
 }
 
@@ -41,7 +43,7 @@ const FADE_STEPS = 4;
  */
 export function fillFaded(ctx: FadeCanvas, xPx: number, yPx: number, widthPx: number, heightPx: number, edge: number): number {
   const sides = (edge & Edge.openEnd ? 1 : 0) + (edge & Edge.begunBefore ? 1 : 0);
-  const fadePx = Math.min(FADE_PX, widthPx / sides);
+  const fadePx = sides === 0 ? 0 : Math.min(FADE_PX, widthPx / sides);
   const stepPx = fadePx / FADE_STEPS;
   let n = 0;
   const solidFrom = edge & Edge.begunBefore ? xPx + fadePx : xPx;

@@ -12,15 +12,19 @@
 //                   with no such acquire did not end in the trace: counted in lockWaitsUnfinished,
 //                   in no total
 //   throughput    = bytes moved ÷ virtual duration (first to last event)
+// A trace with untimed events (untimed.ts: pasted lines without times) has no known duration: the
+// duration, throughput and any lock-wait figure over an untimed wait are null, and `timesUnknown`
+// counts those events and says why. Counts stay: they need no time.
 
 import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
+import { UNTIMED_REASON, countUntimedRows } from './untimed.ts';
 
 export interface Accounting {
-  /** Virtual (trace) time from the first to the last event. */
-  durationNs: number;
+  /** Virtual (trace) time from the first to the last event; null when some event has no time. */
+  durationNs: number | null;
   /** Bytes returned by successful data ops (reads + writes). */
   bytesMoved: number;
   bytesRead: number;
@@ -42,15 +46,17 @@ export interface Accounting {
   staleMappings: number;
   /** Sent IOEND upcalls carrying the UNWRITTEN flag. */
   unwrittenConversions: number;
-  /** Sum and max of the lock waits that ended, over all locks. */
-  lockWaitTotalNs: number;
-  lockWaitMaxNs: number;
+  /** Sum and max of the lock waits that ended, over all locks; null when one of them has an untimed end. */
+  lockWaitTotalNs: number | null;
+  lockWaitMaxNs: number | null;
   /** Lock waits that ended in the trace. */
   lockWaits: number;
   /** Lock waits that did not end in the trace (no acquire followed): no duration, counted apart. */
   lockWaitsUnfinished: number;
-  /** bytesMoved per virtual second (0 for a zero-length trace). */
-  throughputBytesPerSec: number;
+  /** bytesMoved per virtual second (0 for a zero-length trace; null when the duration is unknown). */
+  throughputBytesPerSec: number | null;
+  /** Present when some events have no time: how many, and why the figures above are null. */
+  timesUnknown?: { untimedEvents: number; untimedLockWaits: number; reason: string };
 }
 
 const BYTES_PER_MIB = 1024 * 1024;
@@ -103,23 +109,29 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
         break;
     }
   }
-  let lockWaitTotalNs = 0, lockWaitMaxNs = 0;
+  let lockWaitTotalNs = 0, lockWaitMaxNs = 0, untimedLockWaits = 0;
   for (const waitNs of waits.waitNs) {
+    if (Number.isNaN(waitNs)) { untimedLockWaits++; continue; }
     lockWaitTotalNs += waitNs;
     if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
   }
+  const untimedEvents = countUntimedRows(store);
   const lockWaits = waits.waitNs.length;
   const lockWaitsUnfinished = waits.unfinishedRows.length;
   const bytesMoved = bytesRead + bytesWritten;
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};
   if (mib > 0) for (const [name, n] of Object.entries(upcallsByOpcode)) upcallsPerMiB[name] = n / mib;
-  const durationNs = store.length > 0 ? store.endNs - store.startNs : 0;
+  // An untimed event's place in time is unknown, so the first-to-last span is too.
+  const durationNs = untimedEvents > 0 ? null : store.length > 0 ? store.endNs - store.startNs : 0;
+  const waitsKnown = untimedLockWaits === 0;
   return {
     durationNs, bytesMoved, bytesRead, bytesWritten, upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
     cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
-    staleMappings, unwrittenConversions, lockWaitTotalNs, lockWaitMaxNs, lockWaits, lockWaitsUnfinished,
-    throughputBytesPerSec: durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
+    staleMappings, unwrittenConversions,
+    lockWaitTotalNs: waitsKnown ? lockWaitTotalNs : null, lockWaitMaxNs: waitsKnown ? lockWaitMaxNs : null, lockWaits, lockWaitsUnfinished,
+    throughputBytesPerSec: durationNs === null ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
+    ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${UNTIMED_REASON}: the trace's duration, throughput and the lock waits that involve them are unknown` } } : {}),
   };
 }

@@ -7,17 +7,20 @@
 // data), so the table leads with rates: throughput, upcalls per MiB, lock wait per MiB moved.
 // Added here: per opcode, request count and upcall latency percentiles (fuse_send → fuse_reply
 // by unique); lock wait p99. A figure with nothing to measure (no cache lookups, an opcode one
-// side never sent) is NaN, printed "—", never 0.
+// side never sent) is NaN, printed "—", never 0; so is one that involves an untimed event
+// (untimed.ts: pasted lines without times): an opcode with such a request has no latency figures.
 
 import { accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass } from './lock-waits.ts';
+import { untimedTaskCode } from './untimed.ts';
 
 interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
 interface TraceStats {
   events: number;
+  /** NaN when some event has no time (untimed.ts). */
   durationNs: number;
   requests: number;
   byOpcode: Map<string, OpcodeStats>;
@@ -58,7 +61,11 @@ export function traceStats(store: TraceStore): TraceStats {
   const ts = store.tsNs;
   const unique = store.fieldCol('unique');
   const opcode = store.col('opcode');
-  const sent = new Map<number, { tsNs: number; opcode: number }>();
+  const task = store.col('task');
+  const untimed = untimedTaskCode(store);
+  const sent = new Map<number, { tsNs: number; opcode: number; untimed: boolean }>();
+  /** Opcodes with a request whose send or reply is untimed: their latencies are unknown. */
+  const latUnknown = new Set<number>();
   const lat = new Map<number, number[]>();
   const counts = new Map<number, number>();
   const waitsNs = waits.waitNs;
@@ -68,12 +75,13 @@ export function traceStats(store: TraceStore): TraceStats {
       case KIND_CODE.fuse_send:
         requests++;
         counts.set(opcode[row]!, (counts.get(opcode[row]!) ?? 0) + 1);
-        sent.set(unique[row]!, { tsNs: ts[row]!, opcode: opcode[row]! });
+        sent.set(unique[row]!, { tsNs: ts[row]!, opcode: opcode[row]!, untimed: untimed >= 0 && task[row] === untimed });
         break;
       case KIND_CODE.fuse_reply: {
         const s = sent.get(unique[row]!);
         if (!s) break;
         sent.delete(unique[row]!);
+        if (s.untimed || (untimed >= 0 && task[row] === untimed)) { latUnknown.add(s.opcode); break; }
         let list = lat.get(s.opcode);
         if (!list) lat.set(s.opcode, (list = []));
         list.push(ts[row]! - s.tsNs);
@@ -85,7 +93,7 @@ export function traceStats(store: TraceStore): TraceStats {
   }
   const byOpcode = new Map<string, OpcodeStats>();
   for (const [code, count] of [...counts].sort((a, b) => b[1] - a[1])) {
-    const sorted = Float64Array.from(lat.get(code) ?? []).sort();
+    const sorted = latUnknown.has(code) ? new Float64Array(0) : Float64Array.from(lat.get(code) ?? []).sort();
     byOpcode.set(opcodeName(code), {
       count, p50Ns: percentile(sorted, 50), p90Ns: percentile(sorted, 90), p99Ns: percentile(sorted, 99),
       maxNs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
@@ -95,15 +103,17 @@ export function traceStats(store: TraceStore): TraceStats {
   const perMiB = (n: number): number => (mib > 0 ? n / mib : Number.NaN);
   const iomapUpcalls = ['FUSE_IOMAP_BEGIN', 'FUSE_IOMAP_END', 'FUSE_IOMAP_IOEND']
     .reduce((sum, name) => sum + (acc.upcallsByOpcode[name] ?? 0), 0);
+  const durationNs = acc.durationNs ?? Number.NaN;
+  const waitsKnown = acc.lockWaitTotalNs !== null;
   return {
-    events: store.length, durationNs: acc.durationNs, requests, byOpcode, appBytes: acc.bytesMoved,
-    throughputMiBPerSec: acc.durationNs > 0 ? mib / (acc.durationNs / 1e9) : Number.NaN,
+    events: store.length, durationNs, requests, byOpcode, appBytes: acc.bytesMoved,
+    throughputMiBPerSec: durationNs > 0 ? mib / (durationNs / 1e9) : Number.NaN,
     upcallsPerMiB: perMiB(requests), iomapUpcallsPerMiB: perMiB(iomapUpcalls),
     unwrittenConversions: acc.unwrittenConversions,
     cacheLookups: acc.cacheLookups, cacheHitRate: acc.cacheHitRate ?? Number.NaN,
-    lockWaits: acc.lockWaits, lockWaitTotalNs: acc.lockWaitTotalNs, lockWaitNsPerMiB: perMiB(acc.lockWaitTotalNs),
-    lockWaitP99Ns: percentile(Float64Array.from(waitsNs).sort(), 99),
-    lockWaitMaxNs: waitsNs.length > 0 ? acc.lockWaitMaxNs : Number.NaN,
+    lockWaits: acc.lockWaits, lockWaitTotalNs: acc.lockWaitTotalNs ?? Number.NaN, lockWaitNsPerMiB: perMiB(acc.lockWaitTotalNs ?? Number.NaN),
+    lockWaitP99Ns: waitsKnown ? percentile(Float64Array.from(waitsNs).sort(), 99) : Number.NaN,
+    lockWaitMaxNs: waitsNs.length > 0 && acc.lockWaitMaxNs !== null ? acc.lockWaitMaxNs : Number.NaN,
   };
 }
 

@@ -26,5 +26,12 @@ export function asTaskId(s: string): TaskId { return s as TaskId; }
 export const NO_NODE_ID = 0 as NodeId;
 /** The task of events that belong to no task (gaps, diagnostics of a whole file). */
 export const NO_TASK = '' as TaskId;
+/**
+ * The task of an event read from a pasted line without its `comm-pid [cpu] time:` prefix: its task
+ * and its time are unknown (its tsNs is only the file's order). Being on this task is what marks an
+ * event untimed everywhere (untimed.ts): it survives NDJSON, recordings and the wire. A real task
+ * id is `comm/tid` and never this.
+ */
+export const UNTIMED_TASK = 'task unknown' as TaskId;
 /** "No inode number known". */
 export const UNKNOWN_INO = 0 as Ino;

@@ -3,11 +3,13 @@
 // pairing SpanIndex makes. Summary, accounting and A/B stats
 // all count waits this way (one pass, lockWaitPass, when a caller needs them twice). A wait the trace does not show ending (no acquire before the trace
 // ends, or the task's next wait for that lock came first) is unfinished: counted apart, with no
-// duration.
+// duration. A wait with an untimed end (untimed.ts: a pasted line without time) ended, but how long
+// it lasted is unknown: its waitNs is NaN, and every total over it is unknown (null) too.
 
 import { KIND_CODE } from './schema.ts';
 import type { Column, TraceStore } from './store.ts';
 import type { Ino, NodeId } from './ids.ts';
+import { untimedTaskCode } from './untimed.ts';
 
 /** The columns lockKeyAt reads. */
 interface LockCols { lock: Column; nodeId: ArrayLike<NodeId>; ino: ArrayLike<Ino>; addrHi: Column; addrLo: Column }
@@ -27,7 +29,8 @@ export function lockKeyAt(c: LockCols, row: number): string {
 }
 
 /**
- * Calls `visit(acquireRow, waitNs)` for every completed wait, in trace order, and
+ * Calls `visit(acquireRow, waitNs)` for every completed wait, in trace order (waitNs NaN: an end is
+ * untimed, so its length is unknown), and
  * `unfinished(waitRow)` for every wait that did not end in the trace. Returns the unfinished count.
  */
 export function forEachLockWait(
@@ -37,6 +40,7 @@ export function forEachLockWait(
   const ts = store.tsNs;
   const task = store.col('task');
   const lockC = lockCols(store);
+  const untimed = untimedTaskCode(store);
   const waitRow = new Map<string, number>();
   let count = 0;
   for (let row = 0; row < store.length; row++) {
@@ -51,7 +55,7 @@ export function forEachLockWait(
     }
     if (from === undefined) continue;
     waitRow.delete(key);
-    visit(row, ts[row]! - ts[from]!);
+    visit(row, untimed >= 0 && (task[row] === untimed || task[from] === untimed) ? Number.NaN : ts[row]! - ts[from]!);
   }
   for (const row of [...waitRow.values()].sort((a, b) => a - b)) { unfinished(row); count++; }
   return count;
@@ -59,7 +63,7 @@ export function forEachLockWait(
 
 /** Every wait of a trace, paired once: summary and A/B stats share it with accountRun. */
 export interface LockWaitPass {
-  /** Per completed wait, in trace order: the acquire that ended it and how long it waited. */
+  /** Per completed wait, in trace order: the acquire that ended it and how long it waited (NaN: unknown, untimed). */
   acquireRows: number[];
   waitNs: number[];
   /** The wait rows that did not end in the trace. */

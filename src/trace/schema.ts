@@ -365,6 +365,7 @@ export interface Diag extends Base {
 /** Events lost between source and viewer (e.g. a slow client); views draw it. */
 export interface Gap extends Base {
   kind: 'gap';
+  /** How many events are missing; -1 when the source says some were but not how many (trace-cmd's `[EVENTS DROPPED]`). */
   missedEvents: number;
   fromTsNs: number;
   toTsNs: number;

@@ -85,7 +85,7 @@ describe('spans the trace shows, and only those', () => {
     const { store, spans, locks } = load(true);
     // One wait ended (1110 → 1140: 30 ns); dd/101's did not.
     const sum = summarize(store);
-    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 2, lockAddrs: [], contended: 1, unfinished: 1, waitNsTotal: 30, waitNsMax: 30 }]);
+    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 2, lockAddrs: [], contended: 1, unfinished: 1, waitNsTotal: 30, waitNsMax: 30, untimedWaits: 0 }]);
     const acc = accountRun(store);
     expect([acc.lockWaits, acc.lockWaitsUnfinished, acc.lockWaitTotalNs, acc.lockWaitMaxNs]).toEqual([1, 1, 30, 30]);
     expect(sum.accounting).toEqual(acc);

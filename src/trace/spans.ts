@@ -20,6 +20,8 @@
 //   openEnded     the trace is complete (markComplete) and the span never closed
 //   inferredHold  a hold derived from lock contention events: its start is traced, its end never
 //   failed        an iomap step (and its request) an iomap_iter_end with error ≠ 0 marked failed
+//   untimed       an end is an untimed event (untimed.ts: a pasted line without time): its place is
+//                 the file's order, its width no duration
 // A live stream's open span is still running (drawn to "now"); only markComplete makes it
 // open-ended. Statistics count a duration only for spans with `hasDuration`.
 // `style` carries what colours a span: the mapping type of an iomap step, the lock mode of a
@@ -32,6 +34,7 @@ import { Growable, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
+import { UNTIMED_SPAN_TEXT, untimedTaskCode } from './untimed.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -50,9 +53,10 @@ export const SpanFlag = {
   openEnded: 2,
   inferredHold: 4,
   failed: 8,
+  untimed: 16,
 } as const;
 /** Flags that mean the span's duration is not known. */
-const NO_DURATION = SpanFlag.begunBefore | SpanFlag.openEnded;
+const NO_DURATION = SpanFlag.begunBefore | SpanFlag.openEnded | SpanFlag.untimed;
 
 /** Words the views use for the flags. */
 export const BEGUN_BEFORE_TEXT = 'began before this trace';
@@ -200,6 +204,9 @@ export class SpanIndex {
   /** Per lane: open wait / hold by lockKey (CLOSED once closed, so a later closer is a stray). */
   private readonly openWait: Map<number, number>[] = [];
   private readonly openHold: Map<number, number>[] = [];
+  /** During update(): the store's task column and UNTIMED_TASK's id in it (-1: none), for the untimed flag. */
+  private taskCol: ArrayLike<number> = [];
+  private untimedCode = -1;
   /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
   private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
@@ -281,8 +288,13 @@ export class SpanIndex {
     return id;
   }
 
+  /** SpanFlag.untimed if `row` is an untimed event (untimed.ts), else 0. */
+  private untimedFlag(row: number): number {
+    return this.untimedCode >= 0 && this.taskCol[row] === this.untimedCode ? SpanFlag.untimed : 0;
+  }
+
   private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number, subrow = SPAN_SUBROW[kind]): number {
-    const id = this.push(SpanKind[kind], laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, 0);
+    const id = this.push(SpanKind[kind], laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, this.untimedFlag(row));
     const t = this.track(laneIdx, subrow);
     t.spans.push(id);
     t.openIds.add(id);
@@ -294,7 +306,7 @@ export class SpanIndex {
    * trace's start and its begin row is the closer (the only event it has).
    */
   private openBefore(kind: SpanKindName, laneIdx: number, traceStartNs: number, tsNs: number, row: number, style: number): number {
-    const id = this.push(SpanKind[kind], laneIdx, SPAN_SUBROW[kind], traceStartNs, tsNs, row, row, style, SpanFlag.begunBefore);
+    const id = this.push(SpanKind[kind], laneIdx, SPAN_SUBROW[kind], traceStartNs, tsNs, row, row, style, SpanFlag.begunBefore | this.untimedFlag(row));
     this.track(laneIdx, SPAN_SUBROW[kind]).headIds.push(id);
     return id;
   }
@@ -302,7 +314,7 @@ export class SpanIndex {
   private close(id: number, tsNs: number, row: number): void {
     this.endNs.data[id] = tsNs;
     this.endRow.data[id] = row;
-    this.flags.data[id]! &= ~SpanFlag.openEnded;
+    this.flags.data[id] = (this.flags.data[id]! & ~SpanFlag.openEnded) | this.untimedFlag(row);
     const t = this.track(this.lane.data[id]!, this.subrow.data[id]!);
     t.openIds.delete(id);
     const durNs = tsNs - this.startNs.data[id]!;
@@ -339,9 +351,12 @@ export class SpanIndex {
   isOpenEnded(id: number): boolean { return (this.flags.data[id]! & (SpanFlag.openEnded | SpanFlag.inferredHold)) !== 0 && this.isOpen(id); }
   isInferredHold(id: number): boolean { return (this.flags.data[id]! & SpanFlag.inferredHold) !== 0; }
   isFailed(id: number): boolean { return (this.flags.data[id]! & SpanFlag.failed) !== 0; }
+  /** An end of the span is an untimed event: its width is the file's order, not a duration. */
+  isUntimed(id: number): boolean { return (this.flags.data[id]! & SpanFlag.untimed) !== 0; }
 
   /** What the trace does not show about span `id`, in the views' words ('' when it shows it all). */
   unknownText(id: number): string {
+    if (this.isUntimed(id)) return UNTIMED_SPAN_TEXT;
     if (this.isBegunBefore(id)) return BEGUN_BEFORE_TEXT;
     if (this.isInferredHold(id) && this.isOpen(id)) return INFERRED_HOLD_TEXT;
     if (this.isOpenEnded(id)) return OPEN_ENDED_TEXT;
@@ -451,6 +466,8 @@ export class SpanIndex {
     const err = store.col('error');
     const phase = store.col('phase');
     const traceStartNs = store.startNs;
+    this.taskCol = task;
+    this.untimedCode = untimedTaskCode(store);
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       const t = ts[row]!;

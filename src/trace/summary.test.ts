@@ -22,7 +22,7 @@ describe('summarize', () => {
     const sum = summarize(s);
     expect(sum.aliasGroups).toEqual([{ ino: 12, inoEvidence: [12], nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
     expect(sum.requests.byOpcode).toEqual({ FUSE_IOMAP_BEGIN: 1, FUSE_LOOKUP: 1 });
-    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, lockAddrs: [], contended: 1, unfinished: 0, waitNsTotal: 30, waitNsMax: 30 }]);
+    expect(sum.locks).toEqual([{ lock: 'i_rwsem', ino: 12, nodeid: 4, lockAddrs: [], contended: 1, unfinished: 0, waitNsTotal: 30, waitNsMax: 30, untimedWaits: 0 }]);
     expect(sum.cache).toMatchObject({ hits: 1, misses: 1 });
     expect(sum.events.total).toBe(11);
     expect(Object.keys(sum)).toEqual(['events', 'requests', 'aliasGroups', 'locks', 'cache', 'iomap', 'diagnostics', 'accounting', 'findings']);
@@ -44,7 +44,7 @@ describe('summarize', () => {
     ]);
     const sum = summarize(s);
     expect(sum.aliasGroups).toEqual([{ ino: null, inoEvidence: [], nodeids: [4, 5], paths: ['/d1/file', '/d2/link'] }]);
-    expect(sum.locks).toEqual([{ lock: 'unknown', ino: null, nodeid: null, lockAddrs: ['0xffff888112a4c3d8'], contended: 1, unfinished: 0, waitNsTotal: 2, waitNsMax: 2 }]);
+    expect(sum.locks).toEqual([{ lock: 'unknown', ino: null, nodeid: null, lockAddrs: ['0xffff888112a4c3d8'], contended: 1, unfinished: 0, waitNsTotal: 2, waitNsMax: 2, untimedWaits: 0 }]);
   });
 });
 
@@ -64,7 +64,7 @@ describe('summarize: iomap steps and ioends', () => {
       ev('iomap_begin', 70, 'fio/1', { nodeId: 4, ino: 12, opflags: 0 }), // never ends
     ]);
     expect(summarize(s).iomap).toEqual({
-      steps: 3, stepsUnended: 1, stepNsTotal: 27, writebackSteps: 1, writebackStepsUnended: 0, writebackStepNsTotal: 12,
+      steps: 3, stepsUnended: 1, stepNsTotal: 27, writebackSteps: 1, writebackStepsUnended: 0, writebackStepNsTotal: 12, stepsUntimed: 0, writebackStepsUntimed: 0,
       ioends: 2, ioendsSent: 1,
     });
   });

@@ -32,8 +32,11 @@ export interface LockSummary {
   contended: number;
   /** Waits for the lock the trace does not show ending: no duration, counted apart. */
   unfinished: number;
-  waitNsTotal: number;
-  waitNsMax: number;
+  /** Sum and max of the ended waits; null when one of them has an untimed end (untimed.ts: its length is unknown). */
+  waitNsTotal: number | null;
+  waitNsMax: number | null;
+  /** Ended waits whose length is unknown (an end from a pasted line without time). */
+  untimedWaits: number;
 }
 export interface Summary {
   events: { total: number; byFamily: Partial<Record<Family, number>> };
@@ -56,9 +59,11 @@ export interface Summary {
    * (iomap_writepages keeps it in its context): their "duration" runs to the next closer.
    */
   iomap: {
-    steps: number; stepsUnended: number; stepNsTotal: number;
-    writebackSteps: number; writebackStepsUnended: number; writebackStepNsTotal: number;
+    steps: number; stepsUnended: number; stepNsTotal: number | null;
+    writebackSteps: number; writebackStepsUnended: number; writebackStepNsTotal: number | null;
     ioends: number; ioendsSent: number;
+    /** Steps with an untimed end (pasted lines without times): counted, their totals null. */
+    stepsUntimed: number; writebackStepsUntimed: number;
   };
   diagnostics: { count: number; first: string[] };
   /** Per-run accounting: upcalls per MiB, cache hit rate, unwritten conversions, lock waits, throughput. */
@@ -101,7 +106,10 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   const rejected = store.col('rejected');
   const lockC = lockCols(store);
   const sent = store.col('sent');
-  const iomap: Summary['iomap'] = { steps: 0, stepsUnended: 0, stepNsTotal: 0, writebackSteps: 0, writebackStepsUnended: 0, writebackStepNsTotal: 0, ioends: 0, ioendsSent: 0 };
+  const iomap: Summary['iomap'] = {
+    steps: 0, stepsUnended: 0, stepNsTotal: 0, writebackSteps: 0, writebackStepsUnended: 0, writebackStepNsTotal: 0, ioends: 0, ioendsSent: 0,
+    stepsUntimed: 0, writebackStepsUntimed: 0,
+  };
   const K = KIND_CODE;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row]!;
@@ -137,7 +145,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
         if (!s) {
           s = {
             lock: store.readField('lock', row) as string, ino: ino[row]! || null, nodeid: nodeId[row]! || null,
-            lockAddrs: [], contended: 0, unfinished: 0, waitNsTotal: 0, waitNsMax: 0,
+            lockAddrs: [], contended: 0, unfinished: 0, waitNsTotal: 0, waitNsMax: 0, untimedWaits: 0,
           };
           locks.set(key, s);
         }
@@ -170,9 +178,11 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     if (!s) continue;
     const waitNs = waits.waitNs[i]!;
     s.contended++;
-    s.waitNsTotal += waitNs;
-    s.waitNsMax = Math.max(s.waitNsMax, waitNs);
+    if (Number.isNaN(waitNs)) { s.untimedWaits++; continue; }
+    s.waitNsTotal! += waitNs;
+    s.waitNsMax = Math.max(s.waitNsMax!, waitNs);
   }
+  for (const s of locks.values()) if (s.untimedWaits > 0) { s.waitNsTotal = null; s.waitNsMax = null; }
   for (const waitRow of waits.unfinishedRows) {
     const s = locks.get(lockKeyAt(lockC, waitRow));
     if (s) s.unfinished++;
@@ -186,18 +196,24 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   for (let id = 0; id < spans.count; id++) {
     if (spans.kind.data[id] !== SpanKind.iomap) continue;
     const writeback = opflags[spans.beginRow.data[id]!]! >= OpFlag.WRITEBACK;
+    const untimed = spans.isUntimed(id);
     const ended = spans.hasDuration(id);
     const durNs = ended ? spans.endNs.data[id]! - spans.startNs.data[id]! : 0;
     if (writeback) {
       iomap.writebackSteps++;
-      iomap.writebackStepNsTotal += durNs;
-      if (!ended) iomap.writebackStepsUnended++;
+      iomap.writebackStepNsTotal! += durNs;
+      if (untimed) iomap.writebackStepsUntimed++;
+      else if (!ended) iomap.writebackStepsUnended++;
     } else {
       iomap.steps++;
-      iomap.stepNsTotal += durNs;
-      if (!ended) iomap.stepsUnended++;
+      iomap.stepNsTotal! += durNs;
+      if (untimed) iomap.stepsUntimed++;
+      else if (!ended) iomap.stepsUnended++;
     }
   }
+  // A total over a step of unknown length is unknown.
+  if (iomap.stepsUntimed > 0) iomap.stepNsTotal = null;
+  if (iomap.writebackStepsUntimed > 0) iomap.writebackStepNsTotal = null;
 
   // Alias groups: one on-disk inode reached through several nodeids (libfuse path API, §5.2), by
   // evidence only (derive/aliases.ts: the same real ino, or a LINK).
@@ -220,7 +236,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     events: { total: store.length, byFamily },
     requests: { byOpcode },
     aliasGroups,
-    locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => b.waitNsTotal - a.waitNsTotal),
+    locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => (b.waitNsTotal ?? -1) - (a.waitNsTotal ?? -1)),
     cache,
     iomap,
     diagnostics: { count: diagCount, first: diagFirst },

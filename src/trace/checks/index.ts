@@ -1,6 +1,7 @@
 // The rule registry and the runner. `CheckRunner.feed` hands each checker the next rows of the
 // stream, from whichever store holds them; `update(store)` feeds the rows appended to a growing
 // store since the last call (as derive/* indexes are fed); `runChecks` runs them over a whole trace.
+import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
 import type { TraceStore } from '../store.ts';
 import { aliasRaceRule } from './alias-race.ts';
 import { mappingInvalidRule } from './mapping-invalid.ts';
@@ -51,6 +52,8 @@ export class CheckRunner {
   readonly checkers: Checker[];
   /** Stream rows fed so far. */
   processedRows = 0;
+  /** Stream rows of untimed events (untimed.ts); empty for every trace with real times. */
+  private readonly untimedRows = new Set<number>();
 
   constructor(opts: CheckOptions = {}) {
     const settings = withDefaults(opts.settings);
@@ -65,6 +68,11 @@ export class CheckRunner {
       throw new Error(`checks: fed stream rows from ${rowBase + fromRow}, expected ${this.processedRows} (rows must come in order, each once)`);
     }
     for (const c of this.checkers) c.onRows(store, fromRow, toRow, rowBase);
+    const untimed = untimedTaskCode(store);
+    if (untimed >= 0) {
+      const task = store.col('task');
+      for (let r = fromRow; r < toRow; r++) if (task[r] === untimed) this.untimedRows.add(rowBase + r);
+    }
     this.processedRows = rowBase + toRow;
   }
 
@@ -74,7 +82,23 @@ export class CheckRunner {
   }
 
   findings(): Finding[] {
-    return this.checkers.flatMap((c) => c.findings()).sort(byTime);
+    const out = this.checkers.flatMap((c) => c.findings()).sort(byTime);
+    return this.untimedRows.size === 0 ? out : out.map((f) => this.withUntimed(f));
+  }
+
+  /**
+   * A finding whose evidence has untimed events keeps its verdict (the rules that need a time
+   * skip them: lock, unpaired) but no length: durNs 0, `timesUnknown` the count, and the text says
+   * that any time or duration it names is the file's order.
+   */
+  private withUntimed(f: Finding): Finding {
+    const n = f.evidence.filter((r) => this.untimedRows.has(r)).length;
+    if (n === 0) return f;
+    return {
+      ...f, durNs: 0, figures: { ...f.figures, timesUnknown: n },
+      explanation: `${f.explanation} (Times unknown: ${n} of its evidence events ${n === 1 ? 'is' : 'are'} ${UNTIMED_REASON}; ` +
+        'any time or duration above that involves them is the file\'s order, not a measurement.)',
+    };
   }
 
   unknowns(): Unknown[] {

@@ -16,6 +16,7 @@ import type { TraceStore } from '../store.ts';
 import { opcodeName } from '../fuse-proto.ts';
 import type { Checker, CheckSettings, Finding, RuleInfo, Unknown } from './types.ts';
 import { fmtNs, listText, rowSet } from './text.ts';
+import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
 
 const K = KIND_CODE;
 const PHASE_BEGIN = ENUMS.phase.indexOf('begin');
@@ -58,13 +59,16 @@ interface UpcallGroup extends LockId { long: number; rttNs: number[]; holds: Set
 interface Edge { taskId: number; task: string; first: Hold; secondRow: number; secondNs: number; secondMode: string }
 interface OrderGroup { nodeId: number; ino: number; forward: Map<number, Edge>; reverse: Map<number, Edge>; forwardCount: number; reverseCount: number; pair: [Edge, Edge] | null }
 
-interface Contention { beginRow: number; startNs: number; addr: string; mode: string; named: LockId | null; waitRow: number }
+interface Contention { beginRow: number; startNs: number; addr: string; mode: string; named: LockId | null; waitRow: number; untimed: boolean }
 
 class LockChecker implements Checker {
   readonly rule = 'lock' as const;
   private readonly taskNames = new Map<number, string>();
   /** Simulator waits open, by `task|lock key`. */
-  private readonly openWaits = new Map<string, { row: number; tsNs: number; mode: string; id: LockId }>();
+  private readonly openWaits = new Map<string, { row: number; tsNs: number; mode: string; id: LockId; untimed: boolean }>();
+  /** Ended waits / upcalls under i_rwsem with an untimed end (untimed.ts): how long is unknown, so not judged. */
+  private untimedWaits = 0;
+  private untimedUpcalls = 0;
   /** lock:contention waits open, by task id (a task waits for one lock at a time). */
   private readonly openContention = new Map<number, Contention>();
   /** The last contention wait each task finished: its derived lock_acquire joins its evidence. */
@@ -76,7 +80,7 @@ class LockChecker implements Checker {
   /** The last release of each lock. */
   private readonly lastRelease = new Map<string, Hold>();
   /** Requests in flight sent under i_rwsem, by unique. */
-  private readonly pending = new Map<number, { holds: Hold[]; opcode: string; sendRow: number; sendNs: number }>();
+  private readonly pending = new Map<number, { holds: Hold[]; opcode: string; sendRow: number; sendNs: number; untimed: boolean }>();
   private readonly upcallGroups = new Map<string, UpcallGroup>();
   private readonly orders = new Map<string, OrderGroup>();
   /** i_rwsem acquires derived from contention_end: their release is not traced. */
@@ -109,6 +113,7 @@ class LockChecker implements Checker {
       const hi = addrHi[r]!, lo = addrLo[r]!;
       return hi === 0 && lo === 0 ? '' : ((BigInt(hi) << 32n) | BigInt(lo)).toString(16);
     };
+    const untimed = untimedTaskCode(store);
     const idOf = (r: number): LockId => ({ lock: ENUMS.lock[lock[r]!]!, nodeId: nodeId[r]!, ino: ino[r]!, addr: addrOf(r) });
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
@@ -116,18 +121,20 @@ class LockChecker implements Checker {
       const row = rowBase + r;
       const t = task[r]!;
       const tsNs = ts[r]!;
+      const rowUntimed = untimed >= 0 && t === untimed;
       switch (k) {
         case K.lock_contention: {
           if (phase[r] === PHASE_BEGIN) {
             if (this.openContention.has(t)) this.unfinished++; // its end never came
             const f = flags[r]!;
             const m = (f & FLAG_WRITE) !== 0 ? 'W' : (f & FLAG_READ) !== 0 ? 'R' : 'W';
-            this.openContention.set(t, { beginRow: row, startNs: tsNs, addr: addrOf(r), mode: m, named: null, waitRow: -1 });
+            this.openContention.set(t, { beginRow: row, startNs: tsNs, addr: addrOf(r), mode: m, named: null, waitRow: -1, untimed: rowUntimed });
             break;
           }
           const c = this.openContention.get(t);
           if (!c || c.addr !== addrOf(r)) break;
           this.openContention.delete(t);
+          if (c.untimed || rowUntimed) { this.untimedWaits++; break; }
           const id = c.named;
           // Object literals, not spreads: a spread into a wider literal was 40 % of a run's time.
           const w: Wait = {
@@ -149,7 +156,7 @@ class LockChecker implements Checker {
           }
           const key = `${t}|${lockKey(id)}`;
           if (this.openWaits.has(key)) this.unfinished++;
-          this.openWaits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id });
+          this.openWaits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id, untimed: rowUntimed });
           break;
         }
         case K.lock_acquire: {
@@ -165,7 +172,10 @@ class LockChecker implements Checker {
           const name = this.taskName(store, t);
           const wk = `${t}|${lk}`;
           const open = this.openWaits.get(wk);
-          if (open) {
+          if (open && (open.untimed || rowUntimed)) {
+            this.openWaits.delete(wk);
+            this.untimedWaits++;
+          } else if (open) {
             this.openWaits.delete(wk);
             const rel = this.lastRelease.get(lk);
             const holder = rel && rel.taskId !== t && rel.releaseNs > open.tsNs && rel.releaseNs <= tsNs ? rel : null;
@@ -212,7 +222,7 @@ class LockChecker implements Checker {
           const u = unique[r]!;
           if (!list || u === 0) break;
           const holds = list.filter((h) => h.lock === 'i_rwsem');
-          if (holds.length > 0) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs });
+          if (holds.length > 0) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs, untimed: rowUntimed });
           break;
         }
         case K.fuse_reply: {
@@ -220,6 +230,7 @@ class LockChecker implements Checker {
           const p = this.pending.get(u);
           if (!p) break;
           this.pending.delete(u);
+          if (p.untimed || rowUntimed) { if (p.holds.some((h) => h.releaseRow < 0)) this.untimedUpcalls++; break; }
           const rttNs = tsNs - p.sendNs;
           if (rttNs <= this.s.holdAcrossUpcallNs) break;
           for (const h of p.holds) {
@@ -359,6 +370,14 @@ class LockChecker implements Checker {
     const open = this.unfinished + this.openWaits.size + this.openContention.size;
     if (open > 0) {
       out.push({ rule: this.rule, count: open, what: `lock wait${open === 1 ? '' : 's'} whose end is not in the trace: how long ${open === 1 ? 'it' : 'they'} lasted is unknown` });
+    }
+    if (this.untimedWaits > 0) {
+      const n = this.untimedWaits;
+      out.push({ rule: this.rule, count: n, what: `lock wait${n === 1 ? '' : 's'} ${UNTIMED_REASON}: how long ${n === 1 ? 'it' : 'they'} lasted is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.waitNs)} setting` });
+    }
+    if (this.untimedUpcalls > 0) {
+      const n = this.untimedUpcalls;
+      out.push({ rule: this.rule, count: n, what: `FUSE request${n === 1 ? '' : 's'} sent under i_rwsem ${UNTIMED_REASON}: the round trip is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.holdAcrossUpcallNs)} setting` });
     }
     if (this.unendedRwsem > 0) {
       const n = this.unendedRwsem;

@@ -12,6 +12,7 @@ import type { TraceStore } from '../store.ts';
 import { IoendFlag, MapType, OpFlag, Opcode, isWriteish, opcodeName } from '../fuse-proto.ts';
 import type { Checker, CheckSettings, Finding, RuleInfo, Unknown } from './types.ts';
 import { fmtNs, rowSet } from './text.ts';
+import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
 
 const K = KIND_CODE;
 const ENOSYS = -38;
@@ -22,8 +23,9 @@ const IOEND_NEEDS = IoendFlag.SHARED | IoendFlag.UNWRITTEN | IoendFlag.APPEND;
 type What = 'no-reply' | 'late-reply' | 'iomap-end-missing' | 'ioend-missing' | 'ioend-without-write';
 
 /** Rows are stream rows; what a later row needs of an earlier one is copied here (the store may be gone). */
-interface Step { beginRow: number; beginNs: number; nodeId: number; opflags: number; posBytes: number; lenBytes: number; mapRow: number; mapType: number; mapEndBytes: number; endRow: number }
-interface Open { row: number; tsNs: number; opcode: number }
+interface Step { beginRow: number; beginNs: number; beginUntimed: boolean; nodeId: number; opflags: number; posBytes: number; lenBytes: number; mapRow: number; mapType: number; mapEndBytes: number; endRow: number }
+/** untimed: sent on a pasted line without time (untimed.ts), so how long it waited is unknown. */
+interface Open { row: number; tsNs: number; opcode: number; untimed: boolean }
 
 class UnpairedChecker implements Checker {
   readonly rule = 'unpaired' as const;
@@ -42,6 +44,10 @@ class UnpairedChecker implements Checker {
   private readonly bornInTrace = new Set<number>();
   private ioendsBeforeTrace = 0;
   private lastNs = 0;
+  /** The trace's last row so far is untimed: how long open requests have waited is unknown. */
+  private lastUntimed = false;
+  /** Replies whose request or reply is untimed: whether they came late is unknown. */
+  private untimedReplies = 0;
 
   constructor(private readonly timeoutNs: number) {}
 
@@ -65,12 +71,14 @@ class UnpairedChecker implements Checker {
     const written = store.col('writtenBytes');
     const ioendFlags = store.col('ioendFlags');
     const sent = store.col('sent');
+    const untimed = untimedTaskCode(store);
+    const isUntimed = (row: number): boolean => untimed >= 0 && task[row] === untimed;
     for (let row = from; row < to; row++) {
       const k = kinds[row]!;
       switch (k) {
         case K.fuse_send: {
           const u = unique[row]!;
-          if (u !== 0 && !NO_REPLY.has(opcode[row]!)) this.open.set(u, { row: rowBase + row, tsNs: ts[row]!, opcode: opcode[row]! });
+          if (u !== 0 && !NO_REPLY.has(opcode[row]!)) this.open.set(u, { row: rowBase + row, tsNs: ts[row]!, opcode: opcode[row]!, untimed: isUntimed(row) });
           break;
         }
         case K.fuse_reply: {
@@ -79,7 +87,8 @@ class UnpairedChecker implements Checker {
           if (send !== undefined) {
             this.open.delete(u);
             const waitNs = ts[row]! - send.tsNs;
-            if (waitNs > this.timeoutNs) {
+            if (send.untimed || isUntimed(row)) this.untimedReplies++;
+            else if (waitNs > this.timeoutNs) {
               this.found.push({ what: 'late-reply', rows: [send.row, rowBase + row], tsNs: send.tsNs, durNs: waitNs, figures: { opcode: opcodeName(send.opcode), unique: u, waitNs } });
             }
           }
@@ -94,8 +103,8 @@ class UnpairedChecker implements Checker {
           if (n === 0) break;
           const t = task[row]!;
           const s = this.steps.get(t);
-          const step: Step = s ?? { beginRow: 0, beginNs: 0, nodeId: 0, opflags: 0, posBytes: 0, lenBytes: 0, mapRow: -1, mapType: 0, mapEndBytes: 0, endRow: -1 };
-          step.beginRow = rowBase + row; step.beginNs = ts[row]!; step.nodeId = n; step.opflags = opflags[row]!; step.posBytes = pos[row]!; step.lenBytes = len[row]!;
+          const step: Step = s ?? { beginRow: 0, beginNs: 0, beginUntimed: false, nodeId: 0, opflags: 0, posBytes: 0, lenBytes: 0, mapRow: -1, mapType: 0, mapEndBytes: 0, endRow: -1 };
+          step.beginRow = rowBase + row; step.beginNs = ts[row]!; step.beginUntimed = isUntimed(row); step.nodeId = n; step.opflags = opflags[row]!; step.posBytes = pos[row]!; step.lenBytes = len[row]!;
           step.mapRow = -1; step.endRow = -1;
           if (!s) this.steps.set(t, step);
           if (isWriteish(step.opflags)) {
@@ -137,7 +146,9 @@ class UnpairedChecker implements Checker {
             const done = processed[row]!;
             if (count > 0 && done < count) {
               this.found.push({
-                what: 'iomap-end-missing', rows: [s.beginRow, s.mapRow, rowBase + row], tsNs: s.beginNs, durNs: ts[row]! - s.beginNs,
+                what: 'iomap-end-missing', rows: [s.beginRow, s.mapRow, rowBase + row], tsNs: s.beginNs,
+                // Its length is unknown when either end is untimed (the finding needs no time).
+                durNs: s.beginUntimed || isUntimed(row) ? 0 : ts[row]! - s.beginNs,
                 figures: { nodeId: s.nodeId, posBytes: p, countBytes: count, writtenBytes: done },
               });
             }
@@ -176,7 +187,7 @@ class UnpairedChecker implements Checker {
         default: break;
       }
     }
-    if (to > from) this.lastNs = ts[to - 1]!;
+    if (to > from) { this.lastNs = ts[to - 1]!; this.lastUntimed = isUntimed(to - 1); }
   }
 
   findings(): Finding[] {
@@ -186,6 +197,7 @@ class UnpairedChecker implements Checker {
     }));
     // Requests still open: past the timeout while the trace went on is a finding; the rest are unknown.
     for (const [u, send] of this.open) {
+      if (send.untimed || this.lastUntimed) continue; // how long it waited is unknown (unknowns)
       const waitNs = this.lastNs - send.tsNs;
       if (waitNs < this.timeoutNs) continue;
       const figures = { kind: 'no-reply', opcode: opcodeName(send.opcode), unique: u, waitNs };
@@ -195,9 +207,15 @@ class UnpairedChecker implements Checker {
   }
 
   unknowns(): Unknown[] {
-    let n = 0;
-    for (const send of this.open.values()) if (this.lastNs - send.tsNs < this.timeoutNs) n++;
+    let n = 0, untimedOpen = 0;
+    for (const send of this.open.values()) {
+      if (send.untimed || this.lastUntimed) untimedOpen++;
+      else if (this.lastNs - send.tsNs < this.timeoutNs) n++;
+    }
     const out: Unknown[] = [];
+    const r = this.untimedReplies;
+    if (r > 0) out.push({ rule: this.rule, count: r, what: `request${r === 1 ? '' : 's'} answered, with the request or its reply ${UNTIMED_REASON}: whether the reply came later than the ${fmtNs(this.timeoutNs)} timeout is unknown` });
+    if (untimedOpen > 0) out.push({ rule: this.rule, count: untimedOpen, what: `request${untimedOpen === 1 ? '' : 's'} unanswered in the trace, with the request or the trace's end ${UNTIMED_REASON}: how long ${untimedOpen === 1 ? 'it' : 'they'} waited is unknown` });
     if (n > 0) out.push({ rule: this.rule, count: n, what: `request${n === 1 ? '' : 's'} still unanswered at the end of the trace, less than ${fmtNs(this.timeoutNs)} after being sent: whether a reply came is not in the trace` });
     const b = this.ioendsBeforeTrace;
     if (b > 0) out.push({ rule: this.rule, count: b, what: `ioend${b === 1 ? '' : 's'} outside every write the trace shows, on ${b === 1 ? 'a file' : 'files'} whose inode was set up before the trace began: the write may predate the trace` });

@@ -23,6 +23,8 @@ interface AreaAggregate {
   openRequests: number;
   /** Requests whose send the trace does not show (began before it): not in the latency figures. */
   begunBeforeRequests: number;
+  /** Requests with an untimed send or reply (untimed.ts: pasted lines without times): no latency, not in the figures. */
+  untimedRequests: number;
   byOpcode: AggregateRow[];
   byInode: AggregateRow[];
 }
@@ -51,6 +53,7 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
   const nodeIdCol = store.nodeIdCol();
   let requests = 0;
   let openRequests = 0;
+  let untimedRequests = 0;
   let begunBeforeRequests = 0;
   const add = (m: Map<string, { label: string; durs: number[] }>, key: string, label: string, durNs: number): void => {
     let g = m.get(key);
@@ -65,6 +68,7 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
       if (s < fromNs || s > toNs) return;
       requests++;
       if (spans.isBegunBefore(id)) { begunBeforeRequests++; return; }
+      if (spans.isUntimed(id)) { untimedRequests++; return; }
       if (!spans.hasDuration(id)) { openRequests++; return; }
       const durNs = spans.endNs.data[id]! - s;
       const row = spans.beginRow.data[id]!;
@@ -75,5 +79,5 @@ export function aggregateArea(spans: SpanIndex, store: TraceStore, aliases: Alia
       add(byIno, ino ? `ino:${ino}` : `node:${nodeId}`, ino ? `ino ${ino}` : `nodeid ${nodeId} (ino unknown)`, durNs);
     });
   }
-  return { requests, openRequests, begunBeforeRequests, byOpcode: rows(byOp), byInode: rows(byIno) };
+  return { requests, openRequests, begunBeforeRequests, untimedRequests, byOpcode: rows(byOp), byInode: rows(byIno) };
 }

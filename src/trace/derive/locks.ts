@@ -308,13 +308,18 @@ interface ContentionRow {
   contended: number;
   /** Waits that did not end in the trace (or are still waiting, live): counted apart, no duration. */
   unfinished: number;
-  totalWaitNs: number;
-  maxWaitNs: number;
-  meanWaitNs: number;
+  /**
+   * Of `contended`, waits with an untimed end (untimed.ts: pasted lines without times): they ended,
+   * their length is unknown, so when > 0 every wait figure of the group is unknown (null below).
+   */
+  untimed: number;
+  totalWaitNs: number | null;
+  maxWaitNs: number | null;
+  meanWaitNs: number | null;
   readCount: number;
-  readWaitNs: number;
+  readWaitNs: number | null;
   writeCount: number;
-  writeWaitNs: number;
+  writeWaitNs: number | null;
   /** The longest wait, to jump to. */
   maxWaitSpanId: number;
 }
@@ -348,21 +353,32 @@ export function contentionTable(
       }
       let g = groups.get(key);
       if (!g) {
-        g = { key, label, contended: 0, unfinished: 0, totalWaitNs: 0, maxWaitNs: 0, meanWaitNs: 0, readCount: 0, readWaitNs: 0, writeCount: 0, writeWaitNs: 0, maxWaitSpanId: w };
+        g = { key, label, contended: 0, unfinished: 0, untimed: 0, totalWaitNs: 0, maxWaitNs: 0, meanWaitNs: 0, readCount: 0, readWaitNs: 0, writeCount: 0, writeWaitNs: 0, maxWaitSpanId: w };
         groups.set(key, g);
+      }
+      const mode: LockMode = spans.style.data[w] === 1 ? 'W' : 'R';
+      if (spans.isUntimed(w) && !spans.isOpen(w)) {
+        // Ended, length unknown: counted, in no duration.
+        g.contended++;
+        g.untimed++;
+        if (mode === 'R') g.readCount++; else g.writeCount++;
+        continue;
       }
       if (!ended) { g.unfinished++; continue; }
       const durNs = e - s;
       g.contended++;
-      g.totalWaitNs += durNs;
-      if (durNs > g.maxWaitNs) { g.maxWaitNs = durNs; g.maxWaitSpanId = w; }
-      const mode: LockMode = spans.style.data[w] === 1 ? 'W' : 'R';
-      if (mode === 'R') { g.readCount++; g.readWaitNs += durNs; } else { g.writeCount++; g.writeWaitNs += durNs; }
+      g.totalWaitNs! += durNs;
+      if (durNs > g.maxWaitNs!) { g.maxWaitNs = durNs; g.maxWaitSpanId = w; }
+      if (mode === 'R') { g.readCount++; g.readWaitNs! += durNs; } else { g.writeCount++; g.writeWaitNs! += durNs; }
     }
   }
   const rows = [...groups.values()];
-  for (const r of rows) r.meanWaitNs = r.contended ? r.totalWaitNs / r.contended : 0;
-  return rows.sort((a, b) => b.totalWaitNs - a.totalWaitNs || a.key.localeCompare(b.key));
+  for (const r of rows) {
+    r.meanWaitNs = r.contended ? r.totalWaitNs! / r.contended : 0;
+    if (r.untimed > 0) { r.totalWaitNs = null; r.maxWaitNs = null; r.meanWaitNs = null; r.readWaitNs = null; r.writeWaitNs = null; }
+  }
+  // Unknown totals sort after the known ones.
+  return rows.sort((a, b) => (b.totalWaitNs ?? -1) - (a.totalWaitNs ?? -1) || a.key.localeCompare(b.key));
 }
 
 /** The syscall in progress on the waiter's task when wait span `waitId` began (see ContentionGroupBy). */

@@ -72,7 +72,7 @@ describe('libfuse debug log importer', () => {
     expect(summary.locks.map((l) => [l.lock, l.nodeid, l.ino, l.lockAddrs]).sort()).toEqual([
       ['i_rwsem', 4, null, ['0xffff88813cd98e98']], ['i_rwsem', 5, null, ['0xffff88813cd9ae18']],
     ]);
-    expect(summary.locks.every((l) => l.waitNsTotal > 0)).toBe(true);
+    expect(summary.locks.every((l) => l.waitNsTotal! > 0)).toBe(true);
   });
 
   it('without the log the lock is still i_rwsem with its path, but no nodeid is invented', () => {

@@ -31,19 +31,23 @@ export function AccountingView({ host }: { host: ViewHost }) {
     return () => clearInterval(timer);
   }, [host, generation]);
 
+  // null: some events have no time (pasted lines without times): said, never computed from their order.
+  const unknown = acc.timesUnknown ? 'unknown: some events have no time' : 'unknown';
+  const dur = (ns: number | null): string => (ns === null ? unknown : formatDurNs(ns));
   const opcodes = Object.keys(acc.upcallsByOpcode).sort((a, b) => acc.upcallsByOpcode[b]! - acc.upcallsByOpcode[a]!);
   const figures: Array<[string, string, string]> = [
-    ['duration', 'time from first to last event, on the trace\u2019s clock', formatDurNs(acc.durationNs)],
+    ['duration', 'time from first to last event, on the trace\u2019s clock', dur(acc.durationNs)],
     ['bytesMoved', 'bytes moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`],
-    ['throughput', 'IO throughput over that time', `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
+    ['throughput', 'IO throughput over that time', acc.throughputBytesPerSec === null ? unknown : `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
     ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB)],
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
     ['staleMappings', 'stale cookies detected', String(acc.staleMappings)],
     ['unwrittenConversions', 'unwritten conversions (IOEND upcalls)', String(acc.unwrittenConversions)],
-    ['lockWait', 'lock waits: count, total, max (of the waits that ended)', `${countWithUnfinished(acc.lockWaits, acc.lockWaitsUnfinished, host.spans.complete)}, ${formatDurNs(acc.lockWaitTotalNs)}, ${formatDurNs(acc.lockWaitMaxNs)}`],
+    ['lockWait', 'lock waits: count, total, max (of the waits that ended)', `${countWithUnfinished(acc.lockWaits, acc.lockWaitsUnfinished, host.spans.complete)}, ${dur(acc.lockWaitTotalNs)}, ${dur(acc.lockWaitMaxNs)}`],
   ];
   return (
     <div className="accounting-view" data-testid="view-accounting">
+      {acc.timesUnknown && <p className="note" data-testid="accounting-times-unknown">Times unknown: {acc.timesUnknown.reason}.</p>}
       <table className="data" data-testid="accounting-figures">
         <tbody>
           {figures.map(([key, label, value]) => (

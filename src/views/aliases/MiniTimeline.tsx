@@ -5,6 +5,7 @@ import { mountCanvas } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
+import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
 import { buildMiniTimeline, type AliasGroupRow, type MiniTimeline as Model } from './model.ts';
 import { MINI_AXIS_HEIGHT_PX, MINI_LABEL_WIDTH_PX, MINI_ROW_HEIGHT_PX, drawMini, miniHeightPx } from './draw.ts';
@@ -31,7 +32,7 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
         key = k;
       }
       const ctx = surface.resize(widthPx, miniHeightPx(nodeIds.length));
-      drawMini(ctx, paletteFor(host.theme), model, labels, widthPx, timeTicks(model.scale), host.selectedSpanId);
+      drawMini(ctx, paletteFor(host.theme), model, labels, widthPx, timeTicks(model.scale, undefined, allUntimed(host.trace)), host.selectedSpanId);
     });
     const zoom = new TimeZoom({
       host, canvas, plotLeftPx: MINI_LABEL_WIDTH_PX,

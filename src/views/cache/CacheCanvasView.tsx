@@ -6,6 +6,7 @@ import { mountCanvas } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
+import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
 import { buildCacheModel, formatBytes, hitTestMarker, offsetYPx, type CacheModel } from './model.ts';
 import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache, drawCacheFindings } from './draw.ts';
@@ -51,7 +52,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
       const m = model;
       const yLabels = [0, 0.5, 1].map((frac) => ({ yPx: frac * plotH, label: formatBytes(Math.round((frac * m.maxOffsetBytes) / 4096) * 4096) }));
       drawCache(ctx, m, {
-        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale), yLabels,
+        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale, undefined, allUntimed(host.trace)), yLabels,
         cursorXPx: Number.isNaN(host.cursorNs) ? -1 : m.scale.nsToPx(host.cursorNs),
         hatch: (c) => f.hatch(c, CACHE_HATCH_PERIOD_PX),
         mark: (idx) => f.marks[idx] ?? null,

@@ -8,6 +8,7 @@ import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
+import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
 import { registerProbe, type FindingOverlay, type FindingOverlayProbe, type LocksProbe } from '../probes.ts';
 import { lockEvidenceBoxes, lockEvidenceSpans, lockFindingMarks, type LockEvidenceBox, type LockFindingMark } from './findings.ts';
@@ -73,7 +74,7 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
     const ctx = surface.resize(widthPx, heightPx);
     const palette = paletteFor(h.theme);
     drawLocks(ctx, this.model, {
-      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
+      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale, undefined, allUntimed(h.trace)), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
       selectedSpanId: h.selectedSpanId, waitFill: this.fills.use(ctx, palette).lockWait,
     });
     this.updateFindings();

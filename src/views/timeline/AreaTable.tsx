@@ -32,7 +32,7 @@ export function AreaTable({ host }: { host: ViewHost }) {
     <div className="area-view" data-testid="view-area">
       <div className="table-head">
         <h3>{formatDurNs(fromNs)} – {formatDurNs(toNs)} ({formatDurNs(toNs - fromNs)})</h3>
-        <span data-testid="area-count">{a.requests - a.openRequests - a.begunBeforeRequests} requests timed{a.openRequests ? ` (+${a.openRequests} ${host.spans.complete ? 'did not end' : 'still open'}, not timed)` : ''}{a.begunBeforeRequests ? ` (+${a.begunBeforeRequests} began before this trace, not timed)` : ''}</span>
+        <span data-testid="area-count">{a.requests - a.openRequests - a.begunBeforeRequests - a.untimedRequests} requests timed{a.openRequests ? ` (+${a.openRequests} ${host.spans.complete ? 'did not end' : 'still open'}, not timed)` : ''}{a.begunBeforeRequests ? ` (+${a.begunBeforeRequests} began before this trace, not timed)` : ''}{a.untimedRequests ? ` (+${a.untimedRequests} from pasted lines without times: latency unknown)` : ''}</span>
         <button type="button" onClick={() => host.setArea(Number.NaN, Number.NaN)}>clear</button>
       </div>
       <table className="data" data-testid="area-table">

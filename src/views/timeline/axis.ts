@@ -24,8 +24,21 @@ export function tickFormatter(stepNs: number): (tsNs: number) => string {
   return (tsNs) => `${(tsNs / div).toFixed(Math.min(decimals, 6))} ${unit}`;
 }
 
-/** `labelOriginNs`: the time labelled 0 (A/B compare labels aligned time; ticks fall on round aligned values). */
-export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[], labelOriginNs = 0): void {
+/** A trace with untimed events (pasted lines without times): how many of how many. */
+export interface UntimedAxis { untimed: number; total: number }
+
+/** What the axis says when some or all events have no time. */
+export function untimedAxisText(u: UntimedAxis): string {
+  return u.untimed >= u.total
+    ? 'times unknown: every event is from a pasted line without time — placed in file order, 1 µs apart; widths are not durations'
+    : `times unknown for ${u.untimed} of ${u.total} events (pasted lines without time): placed in file order; their spans (dashed) are not durations`;
+}
+
+/**
+ * `labelOriginNs`: the time labelled 0 (A/B compare labels aligned time; ticks fall on round aligned values).
+ * `untimed`: the trace has untimed events: a note says so, and with no timed event at all the ticks carry no times.
+ */
+export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[], labelOriginNs = 0, untimed: UntimedAxis | null = null): void {
   const x = scaleLinear().domain([scale.startNs - labelOriginNs, scale.endNs - labelOriginNs]).range([0, scale.widthPx]);
   const tickCount = Math.max(2, Math.floor(scale.widthPx / PX_PER_TICK));
   const ticks = x.ticks(tickCount);
@@ -35,7 +48,13 @@ export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number
   let g = root.select<SVGGElement>('g.axis');
   if (g.empty()) g = root.append('g').attr('class', 'axis');
   g.attr('transform', `translate(${offsetXPx},${AXIS_HEIGHT_PX - 1})`)
-    .call(axisTop(x).tickValues(ticks).tickFormat((v) => tickFormatter(stepNs)(v as number)).tickSizeOuter(0));
+    .call(axisTop(x).tickValues(ticks).tickFormat((v) => (untimed && untimed.untimed >= untimed.total ? '' : tickFormatter(stepNs)(v as number))).tickSizeOuter(0));
+  // The note sits in the label column's band at the top-left, over the findings band.
+  let note = root.select<SVGTextElement>('text.untimed-note');
+  if (untimed) {
+    if (note.empty()) note = root.append('text').attr('class', 'untimed-note').attr('data-testid', 'axis-untimed');
+    note.attr('x', offsetXPx + 4).attr('y', FINDING_BAND_PX + 2).text(`⚠ ${untimedAxisText(untimed)}`);
+  } else if (!note.empty()) note.remove();
   // Gap marks: the axis shows where events are missing even if no lane is scrolled into view.
   let gg = root.select<SVGGElement>('g.gaps');
   if (gg.empty()) gg = root.append('g').attr('class', 'gaps');
@@ -51,7 +70,7 @@ export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number
     .selectAll('title')
     .data((d) => [d])
     .join('title')
-    .text((d) => `${d.missedEvents} events missed`);
+    .text((d) => (d.missedEvents < 0 ? 'events missed (count unknown)' : `${d.missedEvents} events missed`));
 }
 
 /**

@@ -13,6 +13,7 @@ import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
 import { drawAxis, drawFindingMarks } from './axis.ts';
+import { untimedShare } from '../../trace/untimed.ts';
 import { evidenceSpans, findingMarks, type EvidenceSpans } from './findings.ts';
 import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
@@ -123,7 +124,7 @@ export class TimelineController implements ViewProbe {
       isDimmed: this.dimmer(),
     });
     this.drawOverlay(ctx, palette, model, topPx, heightPx);
-    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0);
+    drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, untimedShare(h.trace));
     this.drawMarks(model);
     h.reportDraw(stats);
   }

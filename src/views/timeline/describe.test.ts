@@ -14,6 +14,24 @@ describe('inspector text', () => {
     expect(formatField('mapAddr', 0xffff_ffff_ffff_ffffn)).toBe('0xffffffffffffffff');
   });
 
+  it('an untimed event (pasted line without time): its tsNs and its span\'s duration say unknown, not the synthetic µs', () => {
+    const store = new TraceStore();
+    const task = 'task unknown';
+    store.appendAll(typed([
+      { kind: 'fuse_send', tsNs: 0, task, unique: 8, opcode: Opcode.WRITE, nodeId: 0, lenBytes: 4176 },
+      { kind: 'fuse_reply', tsNs: 1000, task, unique: 8, opcode: Opcode.WRITE, error: 0, lenBytes: 24 },
+    ]));
+    const spans = new SpanIndex();
+    spans.update(store);
+    const rows = inspectorSections(store, spans, 0).flatMap((s) => s.rows);
+    const value = (f: string) => rows.find((r) => r.field === f)?.value;
+    expect(value('durNs')).toMatch(/^time unknown \(pasted lines without times\)/);
+    expect(value('tsNs')).toMatch(/^unknown: a pasted line without time/);
+    expect(value('end.tsNs')).toMatch(/^unknown/);
+    expect(spanTooltip(store, spans, 0).lines.find(([k]) => k === 'duration')?.[1]).toMatch(/^time unknown/);
+    expect(rowSections(store, 1)[0]!.rows.find((r) => r.field === 'tsNs')?.value).toMatch(/^unknown/);
+  });
+
   it('lists begin, mapping and end fields with unique names', () => {
     const store = new TraceStore();
     const task = 'dd/1';

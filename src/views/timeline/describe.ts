@@ -7,7 +7,10 @@ import type { TraceEvent } from '../../trace/schema.ts';
 import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrings, opcodeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { methodLabel, type LockEvidence } from '../../trace/derive/lock-evidence.ts';
-import { asIno } from '../../trace/ids.ts';
+import { UNTIMED_TASK, asIno } from '../../trace/ids.ts';
+
+/** An untimed event's tsNs (untimed.ts) is its place in the file, not a time. */
+export const UNTIMED_TS_TEXT = 'unknown: a pasted line without time (placed in file order)';
 
 export function formatField(name: string, value: unknown): string {
   if (typeof value === 'bigint') return name === 'lockAddr' && value === 0n ? 'not traced' : `0x${value.toString(16)}`;
@@ -68,7 +71,8 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
   };
   const eventSection = (title: string, prefix: string, ev: TraceEvent): InspectorSection => {
     const s: InspectorSection = { title, rows: [] };
-    for (const [field, value] of Object.entries(ev)) add(s, prefix, field, formatField(field, value));
+    const untimed = ev.task === UNTIMED_TASK;
+    for (const [field, value] of Object.entries(ev)) add(s, prefix, field, untimed && field === 'tsNs' ? UNTIMED_TS_TEXT : formatField(field, value));
     return s;
   };
 
@@ -158,7 +162,8 @@ export function rowSections(store: TraceStore, row: number): InspectorSection[] 
   const ev = store.get(row);
   for (const [field, value] of Object.entries(ev)) {
     // An inode_lookup with nlookup 0 is identity evidence (a reply probe, an INODE prefix), not a counted lookup.
-    const text = ev.kind === 'inode_lookup' && field === 'nlookup' && value === 0 ? 'not counted (identity evidence)' : formatField(field, value);
+    const text = ev.kind === 'inode_lookup' && field === 'nlookup' && value === 0 ? 'not counted (identity evidence)'
+      : field === 'tsNs' && ev.task === UNTIMED_TASK ? UNTIMED_TS_TEXT : formatField(field, value);
     s.rows.push({ field, value: text });
   }
   return [s];

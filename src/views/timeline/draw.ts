@@ -11,7 +11,7 @@ import { Edge, fillFaded } from '../../render/faded.ts';
 /** The subset of CanvasRenderingContext2D the timeline uses (a recording fake implements it). */
 export type Canvas2D = Pick<CanvasRenderingContext2D,
   'fillRect' | 'fillText' | 'strokeRect' | 'save' | 'restore' | 'beginPath' | 'rect' | 'clip'
-  | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth'>;
+  | 'fillStyle' | 'strokeStyle' | 'globalAlpha' | 'font' | 'textBaseline' | 'textAlign' | 'lineWidth' | 'setLineDash'>;
 
 interface DrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
@@ -58,6 +58,9 @@ const SMALL_FONT = '9px system-ui, -apple-system, "Segoe UI", sans-serif';
 const LABEL_CHAR_PX = 6.2;
 /** From this width a span with an unknown end says so in words. */
 const EDGE_LABEL_MIN_WIDTH_PX = 150;
+/** An untimed span (pasted lines without times): dashed outline and this label when wide enough. */
+const UNTIMED_DASH = [3, 2];
+const UNTIMED_LABEL = 'time unknown: file order';
 /** The muted second line of a lane label: what the lane is. An 'fs' lane is an inode, not a task. */
 const ROLE_TEXT: Record<Lane['role'], string> = {
   app: 'app', server: 'fuse server', kworker: 'writeback', fs: 'kernel filesystem',
@@ -153,11 +156,20 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
         n++;
       } else {
         n += fillFaded(ctx, xPx, yPx, widthPx, heightPx, edge);
+        if (edge & Edge.untimed) {
+          // Its width is the file's order, not time: a dashed outline says so at any width.
+          ctx.strokeStyle = chrome.laneLabel;
+          ctx.lineWidth = 1;
+          ctx.setLineDash(UNTIMED_DASH);
+          ctx.strokeRect(xPx + 0.5, yPx + 0.5, Math.max(widthPx - 1, 1), heightPx - 1);
+          ctx.setLineDash([]);
+          n++;
+        }
         if (widthPx >= EDGE_LABEL_MIN_WIDTH_PX) {
           ctx.font = SMALL_FONT;
           ctx.fillStyle = chrome.laneLabel;
           ctx.textAlign = edge & Edge.openEnd ? 'right' : 'left';
-          ctx.fillText(edge & Edge.openEnd ? `${OPEN_ENDED_TEXT} ›` : `‹ ${BEGUN_BEFORE_TEXT}`,
+          ctx.fillText(edge & Edge.openEnd ? `${OPEN_ENDED_TEXT} ›` : edge & Edge.begunBefore ? `‹ ${BEGUN_BEFORE_TEXT}` : UNTIMED_LABEL,
             edge & Edge.openEnd ? xPx + widthPx - 4 : xPx + 4, yPx + heightPx / 2 + 1);
           ctx.textAlign = 'left';
           ctx.font = LABEL_FONT;

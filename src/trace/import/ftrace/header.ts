@@ -18,10 +18,10 @@
 import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from '../line.ts';
-import { NO_TASK, type TaskId } from '../../ids.ts';
+import { NO_TASK, UNTIMED_TASK, type TaskId } from '../../ids.ts';
 
-/** The task of a pasted line that does not name one. */
-export const UNKNOWN_TASK = 'task unknown' as TaskId;
+/** The task of a pasted line that does not name one (it marks the event untimed: ids.ts). */
+export const UNKNOWN_TASK = UNTIMED_TASK;
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Tasks (per CPU) that take turns in a trace (an app, a server's threads); the bench's mix has ~23. */

@@ -29,9 +29,39 @@ import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
 import { NO_TASK, type TaskId } from '../../ids.ts';
 
-const LOST = /LOST (\d+) EVENTS/;
+/**
+ * Lost-events lines, each with its count or none (group 1 or 2: the count; neither: unknown):
+ * `CPU:%d [LOST %lu EVENTS]` — the kernel's own (print_trace_line, kernel/trace/trace.c), in
+ * trace_pipe and `trace`; `CPU:%d [%lld EVENTS DROPPED]` and, when the ring buffer flagged a loss
+ * without storing its size, `CPU:%d [EVENTS DROPPED]` — trace-cmd report's (show_data,
+ * tracecmd/trace-read.c; missed_events > 0 / < 0).
+ */
+const LOST = /LOST (\d+) EVENTS|\[(?:(\d+) )?EVENTS DROPPED\]/;
 /** `[system:]event:` at the start of a pasted line; group 1 is the event. */
 const UNTIMED_LINE = /^(?:\w+:)?(\w+):(?:\s|$)/;
+
+/** trace-cmd report's header lines and the like: skipped, never an event (nor a wrapped line's rest). */
+const SKIP_LINE = /^(cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |\s*\[?\d+\] ?$)|^[A-Za-z_ ]+ = /;
+/** A mail-wrapped line is joined from at most this many pieces (a ~200-char line wrapped at 72). */
+const MAX_WRAP_PIECES = 3;
+
+/** The header fields an event line sets (both header parsers have them): saved with a held line. */
+interface HeaderFields { tsNs: number; task: TaskId; taskState: TaskState; pid: number; proc: number }
+/**
+ * A recognised event line whose body did not parse, held for the next line(s): a mail client may
+ * have wrapped it, and its rest is the next line when that is no event line of its own.
+ */
+interface HeldLine {
+  text: string;
+  /** Index of the body in `text`. */
+  bodyAt: number;
+  lineNo: number;
+  byteOffset: number;
+  header: HeaderFields;
+  error: BodyError;
+  /** The lines after it that may be its rest (text after quote marks, line number, first non-blank column). */
+  rest: { text: string; lineNo: number; col: number }[];
+}
 
 /** ftrace lines are bounded by the kernel's trace_seq (a page); anything far longer is garbage. */
 export const MAX_FTRACE_LINE_BYTES = 64 * 1024;
@@ -140,6 +170,8 @@ export class FtraceParser implements LineSink {
   private readonly handlers = new Map<string, Tracepoint>();
   /** perf: the previous line was an event or one of its call-chain frames (a frame may follow). */
   private chainMayFollow = false;
+  /** An event line whose body ended early, waiting to see whether the next line is its wrapped rest. */
+  private held: HeldLine | null = null;
 
   /** `systems`: the tracepoint tables (systems/index.ts); a name in two of them is a programming error. */
   constructor(
@@ -180,6 +212,7 @@ export class FtraceParser implements LineSink {
 
   end(): void {
     this.framer.end();
+    if (this.held !== null) this.releaseHeld();
     this.out.end();
     const untimed = this.header.untimedEvents;
     if (untimed > 0) {
@@ -206,6 +239,10 @@ export class FtraceParser implements LineSink {
       let i = line.ls;
       while (u[i] === 62 || u[i] === 32 || u[i] === 9) i++;
       line.ls = i;
+    }
+    if (this.held !== null) {
+      if (this.wrappedRest()) return;
+      this.releaseHeld();
     }
     const ls = line.ls;
     const le = line.le;
@@ -247,9 +284,100 @@ export class FtraceParser implements LineSink {
       this.dispatch(bodyCol);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
+      if (this.layout === 'ftrace') {
+        // Perhaps cut by a mail client: held until the next line says (wrappedRest).
+        const h = this.header as unknown as HeaderFields;
+        this.held = {
+          text: line.str(line.ls, line.le), bodyAt: bodyCol - line.ls, lineNo: line.lineNo, byteOffset: line.byteOffset,
+          header: { tsNs: h.tsNs, task: h.task, taskState: h.taskState, pid: h.pid, proc: h.proc }, error: e, rest: [],
+        };
+        return;
+      }
       this.diag(line.lineNo, bodyCol - line.ls + 1, 'bad_body', e.message);
       this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text: line.str(bodyCol, line.le) });
     }
+  }
+
+  /**
+   * The current line, after a held line (an event line whose body ended early): if it is no event
+   * line of its own (nor blank, a comment, a stack frame, a lost-events or trace-cmd header line; a
+   * pasted `event: body` line only after a held line that is a bare header), it may be the held line's rest, cut off by a mail client (~72-78 columns, or `fold -w`). The
+   * pieces are joined as they are (`fold` cuts anywhere) or, failing that, with one space (a mailer
+   * that wrapped at a space and dropped it); a join that parses is the event, said in a
+   * `wrapped_joined` diagnostic. True: the line was taken (joined, or held as a possible piece).
+   */
+  private wrappedRest(): boolean {
+    const line = this.line;
+    const u = line.u;
+    let i = line.ls;
+    while (u[i] === 32 || u[i] === 9) i++;
+    if (i === line.le || u[i] === 35 || (u[i] === 61 && u[i + 1] === 62)) return false;
+    if (this.header.known() >= 0 || this.header.parse(i) >= 0) return false;
+    const t = line.str(i, line.le);
+    const held = this.held!;
+    // A pasted `event: body` line is an event of its own — unless the held line stops right after its
+    // timestamp (a header is never a whole line): then the event is its rest (`fold -s` cuts there).
+    const headerOnly = held.rest.length === 0 && held.text.slice(held.bodyAt).trim() === '';
+    if (LOST.test(t) || SKIP_LINE.test(t) || (!headerOnly && this.isUntimedEventLine(t))) return false;
+    held.rest.push({ text: line.str(line.ls, line.le), lineNo: line.lineNo, col: i - line.ls + 1 });
+    if (this.join(held)) {
+      this.held = null;
+      const n = held.rest.length;
+      this.diag(held.lineNo, 1, 'wrapped_joined', `an event line cut in ${n + 1} (mail-wrapped): joined with line${n === 1 ? '' : 's'} ` +
+        `${held.rest.map((r) => r.lineNo).join(', ')} and read as one`);
+      return true;
+    }
+    if (held.rest.length + 1 >= MAX_WRAP_PIECES) this.releaseHeld();
+    return true;
+  }
+
+  /** Tries the held line joined with its pieces (as they are, then with a space at each cut); true: it parsed. */
+  private join(held: HeldLine): boolean {
+    const line = this.line;
+    const saved = { u: line.u, ls: line.ls, le: line.le, src: line.src, crFree: line.crFree, words: line.words, lineNo: line.lineNo, byteOffset: line.byteOffset };
+    const h = this.header as unknown as HeaderFields;
+    const cuts = held.rest.length;
+    try {
+      for (let spaces = 0; spaces < 1 << cuts; spaces++) {
+        let text = held.text;
+        held.rest.forEach((r, k) => { text += ((spaces >> k) & 1 ? ' ' : '') + r.text; });
+        const units = new Uint16Array(text.length + 1);
+        for (let k = 0; k < text.length; k++) units[k] = text.charCodeAt(k);
+        line.u = units; line.ls = 0; line.le = text.length; line.src = text; line.crFree = false; line.words = null;
+        line.lineNo = held.lineNo; line.byteOffset = held.byteOffset;
+        Object.assign(h, held.header);
+        try {
+          this.dispatch(held.bodyAt);
+          return true;
+        } catch (e) {
+          if (!(e instanceof BodyError)) throw e;
+        }
+      }
+      return false;
+    } finally {
+      Object.assign(line, saved);
+    }
+  }
+
+  /** The held line was not wrapped (or no join parsed): it and its possible pieces are kept as they are. */
+  private releaseHeld(): void {
+    const held = this.held!;
+    this.held = null;
+    this.diag(held.lineNo, held.bodyAt + 1, 'bad_body', held.error.message);
+    this.out.emit({ kind: 'instant', tsNs: held.header.tsNs, task: held.header.task, name: 'unparsed', text: held.text.slice(held.bodyAt) });
+    if (held.rest.length > 0) {
+      this.diag(held.lineNo, 1, 'wrapped_not_joined', `looks cut in ${held.rest.length + 1} (its body ends early and line ` +
+        `${held.rest.map((r) => r.lineNo).join(', ')} is no event line), but no join of them parses: kept as they are`);
+    }
+    for (const r of held.rest) this.diag(r.lineNo, r.col, 'unparsable', `not an ftrace event line: ${excerpt(r.text.slice(r.col - 1))}`);
+  }
+
+  /** A pasted `[system:]event: body` line naming a tracepoint the tables know (untimedLine's test). */
+  private isUntimedEventLine(t: string): boolean {
+    const m = UNTIMED_LINE.exec(t);
+    if (m === null) return false;
+    const name = m[1]!;
+    return this.handlers.has(name) || name.startsWith('sys_enter_') || name.startsWith('sys_exit_');
   }
 
   /** Events read from lines without a `comm-pid [cpu] time:` header (their times are synthetic). */
@@ -299,12 +427,14 @@ export class FtraceParser implements LineSink {
     const t = line.str(indent, line.le);
     const lost = LOST.exec(t);
     if (lost) {
-      const n = Number(lost[1]);
+      // -1: the line says events were dropped but not how many (never made up).
+      const count = lost[1] ?? lost[2];
+      const n = count === undefined ? -1 : Number(count);
       const tsNs = this.header.tsNs;
       this.out.emit({ kind: 'gap', tsNs, task: NO_TASK, missedEvents: n, fromTsNs: tsNs, toTsNs: tsNs });
       return;
     }
-    if (/^(cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |\s*\[?\d+\] ?$)/.test(t) || /^[A-Za-z_ ]+ = /.test(t)) {
+    if (SKIP_LINE.test(t)) {
       this.stats.skipped++;
       return;
     }
