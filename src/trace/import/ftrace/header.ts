@@ -315,6 +315,26 @@ export class HeaderParser implements EventHeader {
     return p;
   }
 
+  /**
+   * A record whose header was decoded from binary (a trace.dat): what a line `comm-pid [cpu]
+   * sec.nsInSec: ` would set (report -t prints ns, so the stamp kind is 'secs'; no tgid column).
+   */
+  direct(sec: number, nsInSec: number, pid: number, state: TaskState): void {
+    this.pid = pid;
+    this.proc = pid;
+    this.taskState = state;
+    this.task = state.name;
+    this.timeOf(sec, nsInSec, true);
+  }
+
+  /** The state of task `comm/pid`, the one a line with that comm and pid gets. */
+  taskNamed(comm: string, pid: number): TaskState {
+    const name = `${comm}/${pid}`;
+    let state = this.taskStates.get(name);
+    if (state === undefined) this.taskStates.set(name, (state = newTaskState(name)));
+    return state;
+  }
+
   /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
   private setTime(): void {
     const u = this.line.u;
@@ -332,11 +352,15 @@ export class HeaderParser implements EventHeader {
       sec = 0;
       fracNs = decAt(u, secStart, secEnd);
     }
+    this.timeOf(sec, fracNs, fracStart >= 0);
+  }
+
+  private timeOf(sec: number, fracNs: number, secsStamp: boolean): void {
     if (this.originNs === null) {
       this.originSec = sec;
       this.originFracNs = fracNs;
       this.originNs = BigInt(sec) * 1_000_000_000n + BigInt(fracNs);
-      this.stampKind = fracStart >= 0 ? 'secs' : 'integer';
+      this.stampKind = secsStamp ? 'secs' : 'integer';
     }
     this.tsNs = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
   }

@@ -29,6 +29,9 @@ import { Syscalls } from './syscalls.ts';
 import { SYSTEMS } from './systems/index.ts';
 import { NO_TASK, type TaskId } from '../../ids.ts';
 
+/** A tracepoint as FtraceParser.tracepointNamed gives it (opaque to callers). */
+export type TracepointRef = Readonly<Tracepoint>;
+
 const LOST = /LOST (\d+) EVENTS/;
 /** `[system:]event:` at the start of a pasted line; group 1 is the event. */
 const UNTIMED_LINE = /^(?:\w+:)?(\w+):(?:\s|$)/;
@@ -131,6 +134,8 @@ export class FtraceParser implements LineSink {
   private readonly line = new Line();
   private readonly framer: LineFramer;
   private readonly header: EventHeader;
+  /** The header parser when the layout is ftrace's (records decoded elsewhere set its fields). */
+  private readonly ftraceHeader: HeaderParser | null;
   private readonly out: EventOutput;
   private readonly cur: Cursor;
   private readonly ctx: LineContext;
@@ -150,7 +155,8 @@ export class FtraceParser implements LineSink {
     private readonly layout: EventLayout = 'ftrace',
   ) {
     this.framer = new LineFramer(this.line, this, MAX_FTRACE_LINE_BYTES, this.stats);
-    this.header = layout === 'perf' ? new PerfHeaderParser(this.line) : new HeaderParser(this.line);
+    this.ftraceHeader = layout === 'perf' ? null : new HeaderParser(this.line);
+    this.header = this.ftraceHeader ?? new PerfHeaderParser(this.line);
     this.out = new EventOutput(onEvent);
     this.cur = new Cursor(this.line);
     this.ctx = new LineContext(this.header, this.out, this.cur, this.line, sourceName, diags);
@@ -249,6 +255,53 @@ export class FtraceParser implements LineSink {
       if (!(e instanceof BodyError)) throw e;
       this.diag(line.lineNo, bodyCol - line.ls + 1, 'bad_body', e.message);
       this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text: line.str(bodyCol, line.le) });
+    }
+  }
+
+  // ---- records whose header is decoded already (a trace.dat, tracedat/records.ts) ----
+  // The same as their report line `comm-pid [cpu] sec.ns: name: body` through onLine, without
+  // printing the header and parsing it back: the handlers read the body bytes as they read a line's.
+
+  /** The state of task `comm-pid` (the caller keeps it per pid). */
+  taskNamed(comm: string, pid: number): TaskState {
+    return this.ftraceHeader!.taskNamed(comm, pid);
+  }
+
+  /** The tracepoint `name` (the caller keeps it per event id). Its name must be a `\w+` word, as a line's is. */
+  tracepointNamed(name: string): TracepointRef {
+    return this.handlers.get(name) ?? { name, handler: null, state: null };
+  }
+
+  /**
+   * One record: time `sec`.`nsInSec` (absolute), the task of `pid`, the tracepoint, its body as
+   * UTF-8 bytes body[0, len) with room for a 0 at len (no line terminator in it: such a body is
+   * pushed as text). `src`: the body as a string when it is ASCII (same indexes: fields are sliced
+   * from it, not decoded), else null. `cpu` only names the column a diagnostic points at.
+   */
+  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null): void {
+    const line = this.line;
+    line.lineNo++;
+    this.stats.lines++;
+    body[len] = 0;
+    line.u = body;
+    line.ls = 0;
+    line.le = len;
+    line.src = src;
+    line.crFree = true;
+    line.words = null;
+    this.ftraceHeader!.direct(sec, nsInSec, pid, task);
+    this.out.closeStack();
+    this.stats.events++;
+    this.chainMayFollow = true;
+    try {
+      this.event(tp, skipWs(body, 0));
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      // Where the report line's `name:` starts: after `comm-pid [cpu] sec.nsnsnsnsn: `.
+      const col = task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
+      const text = `${tp.name}: ${unitsToString(body, 0, len)}`;
+      this.diag(line.lineNo, col, 'bad_body', e.message);
+      this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text });
     }
   }
 

@@ -10,6 +10,8 @@ import type { ByteSource } from '../../recording/reader.ts';
 import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
 import { compilePrintFmt, type BodyPrinter, type RecordView } from './printfmt.ts';
+import type { FtraceParser, TracepointRef } from '../ftrace/parser.ts';
+import type { TaskState } from '../ftrace/context.ts';
 
 const MISSING_EVENTS = 0x80000000;
 const MISSING_STORED = 0x40000000;
@@ -25,6 +27,13 @@ export interface DatDiag {
 export interface DatSink {
   /** Report-format text, whole lines. */
   push(text: string): void;
+  /**
+   * When set, records go to this parser directly: header decoded (time, pid, comm), body as the
+   * bytes report prints — no header printed and parsed back. What a body cannot carry that way
+   * (a line terminator in it, an event name that is not a word) and lost-event markers still go
+   * through push, as their report lines, in order.
+   */
+  direct?: () => FtraceParser | null;
   diag(d: DatDiag): void;
   /** Bytes of the file read so far (page offsets; approximate with several CPUs). */
   progress?: (doneBytes: number) => void;
@@ -37,7 +46,14 @@ export interface DatStats {
   stoppedAtBytes: number | null;
 }
 
-interface Compiled { ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number }
+interface Compiled {
+  ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number;
+  /** Direct mode: the parser's tracepoint for the event (null: its records go as text). */
+  tp: TracepointRef | null;
+}
+
+interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
+const encoder = new TextEncoder() as unknown as Utf8Encoder;
 
 /** One CPU's records, page by page: only its current page is held. */
 class CpuStream {
@@ -96,6 +112,11 @@ class CpuStream {
       }
       if (this.step()) return true;
     }
+  }
+
+  /** The next data record if the current page holds one (no await per record: most do); false: call next(). */
+  nextInPage(): boolean {
+    return this.pos < this.end && this.step();
   }
 
   /** Decodes event headers from pos until a data record (true) or the page's end (false). */
@@ -168,6 +189,8 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
   }
   const info = dat.info;
   if (info.otherBuffers.length > 0) sink.diag({ offsetBytes: 0, code: 'dat_buffers', message: `instance buffers ${info.otherBuffers.map((b) => JSON.stringify(b)).join(', ')} not read (only the top buffer)` });
+  /** Asked for once the file has records (a file without any opens no parser, as in text mode). */
+  let direct: FtraceParser | null = null;
   const compiled = new Map<number, Compiled | null>();
   const compile = (id: number): Compiled | null => {
     let c = compiled.get(id);
@@ -178,7 +201,9 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
       const pid = ev.fields.find((f) => f.name === 'common_pid');
-      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4 };
+      // A name that is not a word would not read back from its line as this tracepoint: as text.
+      const tp = direct !== null && /^\w+$/.test(ev.name) ? direct.tracepointNamed(ev.name) : null;
+      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp };
     }
     compiled.set(id, c);
     return c;
@@ -197,6 +222,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       fail(e, s);
     }
   }
+  if (streams.length > 0) direct = sink.direct?.() ?? null;
   let out: string[] = [];
   let outLen = 0;
   const flush = (): void => {
@@ -204,6 +230,16 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     sink.push(out.join(''));
     out = [];
     outLen = 0;
+  };
+  // Direct mode: the task per pid, the body's bytes in one buffer (grown as needed).
+  const tasks = new Map<number, TaskState>();
+  let bodyBuf = new Uint8Array(1024);
+  const text = (line: string): void => {
+    if (direct === null) {
+      out.push(line);
+      outLen += line.length;
+      if (outLen > 64 * 1024) flush();
+    } else sink.push(line);
   };
   const idOff = info.events.size > 0 ? ([...info.events.values()][0]!.fields.find((f) => f.name === 'common_type')?.offset ?? 0) : 0;
   const cpuText = (cpu: number): string => String(cpu).padStart(3, '0');
@@ -218,7 +254,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
     const s = streams[bi]!;
     if (s.lost !== 0) {
-      if (s.lost > 0) out.push(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
+      if (s.lost > 0) text(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
       else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
       s.lost = 0;
     }
@@ -239,14 +275,34 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       } catch (e) {
         body = `[FAILED TO PARSE] ${(e as Error).message}`;
       }
-      const line = `${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n`;
-      out.push(line);
-      outLen += line.length;
-      if (outLen > 64 * 1024) flush();
+      let sent = false;
+      if (c.tp !== null) {
+        // The body's UTF-8 bytes; a line terminator in it would split its report line: sent as text.
+        const n = body.length;
+        if (bodyBuf.length <= n * 3) bodyBuf = new Uint8Array(n * 3 + 1024);
+        let len = 0;
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = body.charCodeAt(i);
+          if (ch > 127 || ch === 10) break;
+          bodyBuf[i] = ch;
+        }
+        if (i === n) len = n;
+        else if (body.indexOf('\n') < 0) len = encoder.encodeInto(body, bodyBuf).written;
+        else len = -1;
+        if (len >= 0 && (len === 0 || bodyBuf[len - 1] !== 13)) {
+          let task = tasks.get(pid);
+          if (task === undefined) tasks.set(pid, (task = direct!.taskNamed(comm, pid)));
+          const sec = Math.floor(s.recTsNs / 1e9);
+          direct!.record(sec, s.recTsNs - sec * 1e9, pid, task, c.tp, bodyBuf, len, s.d.cpu, i === n ? body : null);
+          sent = true;
+        }
+      }
+      if (!sent) text(`${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n`);
     }
     try {
       const pageAt = s.pageAt;
-      if (!(await s.next())) streams.splice(bi, 1);
+      if (!s.nextInPage() && !(await s.next())) streams.splice(bi, 1);
       else if (s.pageAt !== pageAt) sink.progress?.(s.pageAt);
     } catch (e) {
       fail(e, s);

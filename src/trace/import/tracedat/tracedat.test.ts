@@ -24,9 +24,9 @@ async function datLines(bytes: Uint8Array): Promise<{ text: string; diags: Array
   return { text, diags };
 }
 
-async function importDat(bytes: Uint8Array, name = 'f.dat') {
+async function importDat(bytes: Uint8Array, name = 'f.dat', via: 'direct' | 'text' = 'direct') {
   const pipe = new ImportPipeline();
-  await importTraceDat(pipe, name, memorySource(bytes), codecs);
+  await importTraceDat(pipe, name, memorySource(bytes), codecs, undefined, { via });
   return pipe.finish();
 }
 
@@ -146,6 +146,20 @@ describe('trace.dat: real captures equal their trace-cmd report', () => {
       expect(JSON.stringify(dat.result.events, big)).toBe(JSON.stringify(report.result.events, big));
       expect(dat.result.originNs).toBe(report.result.originNs);
       expect(dat.formats.get('f.dat')).toBe('trace-dat');
+    });
+  }
+
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd']) {
+    it(`${name}.dat: records handed to the parser directly give every event and field its report lines give`, async () => {
+      const direct = await importDat(fixture(`${name}.dat`));
+      const text = await importDat(fixture(`${name}.dat`), 'f.dat', 'text');
+      expect(text.result.events.length).toBeGreaterThan(150);
+      expect(direct.result.events.length).toBe(text.result.events.length);
+      // Event by event, so a difference names its index.
+      direct.result.events.forEach((e, i) => expect(JSON.stringify(e, big), `event ${i}`).toBe(JSON.stringify(text.result.events[i], big)));
+      expect(direct.result.originNs).toBe(text.result.originNs);
+      expect(direct.result.files).toEqual(text.result.files);
+      expect(direct.diags).toEqual(text.diags);
     });
   }
 
