@@ -422,6 +422,8 @@ export class ImportOutcome {
   toStore(): TraceStore {
     if (this.result.store !== null) return this.result.store;
     const store = new TraceStore(this.result.originNs);
+    // The row count is known: one allocation instead of ~30 geometric regrowths (each a copy of every column).
+    store.reserve(this.result.events.length, true);
     this.appendTo(store);
     return store;
   }
