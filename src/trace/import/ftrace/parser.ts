@@ -73,7 +73,10 @@ class LineContext implements TracepointContext, SystemSetup {
     this.out.emit(ev);
   }
   keepAsInstant(): void {
-    this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: this.name, text: this.cur.text() });
+    // An instance buffer's event names it (typed events have no field for it).
+    const inst = this.header.instance;
+    const text = inst === '' ? this.cur.text() : `[${inst}] ${this.cur.text()}`;
+    this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: this.name, text });
   }
   defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
     this.out.defer(ev, resolve);
@@ -276,9 +279,10 @@ export class FtraceParser implements LineSink {
    * One record: time `sec`.`nsInSec` (absolute), the task of `pid`, the tracepoint, its body as
    * UTF-8 bytes body[0, len) with room for a 0 at len (no line terminator in it: such a body is
    * pushed as text). `src`: the body as a string when it is ASCII (same indexes: fields are sliced
-   * from it, not decoded), else null. `cpu` only names the column a diagnostic points at.
+   * from it, not decoded), else null. `cpu` only names the column a diagnostic points at;
+   * `instance`: the trace-cmd instance buffer it came from ('' the top one).
    */
-  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null): void {
+  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null, instance: string): void {
     const line = this.line;
     line.lineNo++;
     this.stats.lines++;
@@ -289,7 +293,7 @@ export class FtraceParser implements LineSink {
     line.src = src;
     line.crFree = true;
     line.words = null;
-    this.ftraceHeader!.direct(sec, nsInSec, pid, task);
+    this.ftraceHeader!.direct(sec, nsInSec, pid, task, instance);
     this.out.closeStack();
     this.stats.events++;
     this.chainMayFollow = true;
@@ -298,7 +302,7 @@ export class FtraceParser implements LineSink {
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
       // Where the report line's `name:` starts: after `comm-pid [cpu] sec.nsnsnsnsn: `.
-      const col = task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
+      const col = (instance === '' ? 0 : instance.length + 2) + task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
       const text = `${tp.name}: ${unitsToString(body, 0, len)}`;
       this.diag(line.lineNo, col, 'bad_body', e.message);
       this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text });

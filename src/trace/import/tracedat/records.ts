@@ -50,6 +50,35 @@ interface Compiled {
   ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number;
   /** Direct mode: the parser's tracepoint for the event (null: its records go as text). */
   tp: TracepointRef | null;
+  /** ftrace's kernel_stack event (the `stacktrace` trigger, `-T`): where its frame count and frames are. */
+  stack: { sizeOff: number; callerOff: number } | null;
+}
+
+/**
+ * A kernel_stack record as report prints it: `<stack trace >`, then `=> addr` (hex, as report
+ * prints a frame the file has no symbol for) for each of its `size` frames that the record holds,
+ * up to an all-ones end marker.
+ */
+function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: number; callerOff: number }, little: boolean, longBytes: number): string {
+  const n = dv.getInt32(at + st.sizeOff, little);
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    const p = at + st.callerOff + i * longBytes;
+    if (p + longBytes > at + len) break;
+    let hex: string;
+    if (longBytes === 8) {
+      const lo = dv.getUint32(little ? p : p + 4, little);
+      const hi = dv.getUint32(little ? p + 4 : p, little);
+      if (lo === 0xffffffff && hi === 0xffffffff) break;
+      hex = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+    } else {
+      const v = dv.getUint32(p, little);
+      if (v === 0xffffffff) break;
+      hex = v.toString(16);
+    }
+    out += `=> ${hex}\n`;
+  }
+  return out;
 }
 
 interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
@@ -70,7 +99,11 @@ class CpuStream {
   /** Lost before the current page: a count, -1 when not stored, 0 none; reported before its first record. */
   lost = 0;
   done = false;
-  constructor(readonly d: CpuData, private readonly pages: AsyncGenerator<{ page: Uint8Array; offsetBytes: number }>, private readonly dat: TraceDat) {}
+  /** Records of this stream: the top buffer's ('') or an instance buffer's (`trace-cmd record -B name`). */
+  constructor(
+    readonly d: CpuData, private readonly pages: AsyncGenerator<{ page: Uint8Array; offsetBytes: number }>, private readonly dat: TraceDat,
+    readonly instance: string, readonly order: number,
+  ) {}
 
   /** Loads the next page with a record; false at the end of this CPU's data. */
   private async nextPage(): Promise<boolean> {
@@ -188,7 +221,6 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     return stats;
   }
   const info = dat.info;
-  if (info.otherBuffers.length > 0) sink.diag({ offsetBytes: 0, code: 'dat_buffers', message: `instance buffers ${info.otherBuffers.map((b) => JSON.stringify(b)).join(', ')} not read (only the top buffer)` });
   /** Asked for once the file has records (a file without any opens no parser, as in text mode). */
   let direct: FtraceParser | null = null;
   const compiled = new Map<number, Compiled | null>();
@@ -197,13 +229,18 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     if (c !== undefined) return c;
     const ev = info.events.get(id);
     if (!ev) c = null;
-    else {
+    else if (ev.system === 'ftrace' && ev.name === 'kernel_stack' && ev.fields.some((f) => f.name === 'size') && ev.fields.some((f) => f.name === 'caller')) {
+      // Its print fmt indexes an array (refused by printfmt.ts); report prints it by hand: so do we.
+      const pid = ev.fields.find((f) => f.name === 'common_pid');
+      const stack = { sizeOff: ev.fields.find((f) => f.name === 'size')!.offset, callerOff: ev.fields.find((f) => f.name === 'caller')!.offset };
+      c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
+    } else {
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
       const pid = ev.fields.find((f) => f.name === 'common_pid');
       // A name that is not a word would not read back from its line as this tracepoint: as text.
       const tp = direct !== null && /^\w+$/.test(ev.name) ? direct.tracepointNamed(ev.name) : null;
-      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp };
+      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     }
     compiled.set(id, c);
     return c;
@@ -214,12 +251,19 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     if (stats.stoppedAtBytes === null || off < stats.stoppedAtBytes) stats.stoppedAtBytes = off;
     sink.diag({ offsetBytes: off, code: 'dat_cut', message: `${e instanceof DatError ? e.message : `byte ${off}: ${(e as Error).message}`}${s ? ` (CPU ${s.d.cpu}: the rest of its data is not read)` : ''}` });
   };
-  for (const d of info.cpuData) {
-    const s = new CpuStream(d, dat.pages(d), dat);
-    try {
-      if (await s.next()) streams.push(s);
-    } catch (e) {
-      fail(e, s);
+  // Every buffer's CPUs, merged into one stream by time (ties: the top buffer first, then the
+  // instances in file order; within a buffer the lower CPU).
+  const buffers = [{ name: '', cpuData: info.cpuData }, ...info.instances];
+  const instanceRecords = new Map<string, number>();
+  let order = 0;
+  for (const b of buffers) {
+    for (const d of b.cpuData) {
+      const s = new CpuStream(d, dat.pages(d), dat, b.name, order++);
+      try {
+        if (await s.next()) streams.push(s);
+      } catch (e) {
+        fail(e, s);
+      }
     }
   }
   if (streams.length > 0) direct = sink.direct?.() ?? null;
@@ -250,7 +294,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     for (let i = 1; i < streams.length; i++) {
       const a = streams[i]!;
       const b = streams[bi]!;
-      if (a.recTsNs < b.recTsNs || (a.recTsNs === b.recTsNs && a.d.cpu < b.d.cpu)) bi = i;
+      if (a.recTsNs < b.recTsNs || (a.recTsNs === b.recTsNs && a.order < b.order)) bi = i;
     }
     const s = streams[bi]!;
     if (s.lost !== 0) {
@@ -264,6 +308,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
     const c = compile(id);
     stats.records++;
+    if (s.instance !== '') instanceRecords.set(s.instance, (instanceRecords.get(s.instance) ?? 0) + 1);
     if (c === null) {
       sink.diag({ offsetBytes: s.pageAt, code: 'dat_unknown_event', message: `byte ${s.pageAt}: CPU ${s.d.cpu}: event id ${id} has no format in the file; record skipped` });
     } else {
@@ -294,11 +339,14 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
           let task = tasks.get(pid);
           if (task === undefined) tasks.set(pid, (task = direct!.taskNamed(comm, pid)));
           const sec = Math.floor(s.recTsNs / 1e9);
-          direct!.record(sec, s.recTsNs - sec * 1e9, pid, task, c.tp, bodyBuf, len, s.d.cpu, i === n ? body : null);
+          direct!.record(sec, s.recTsNs - sec * 1e9, pid, task, c.tp, bodyBuf, len, s.d.cpu, i === n ? body : null, s.instance);
           sent = true;
         }
       }
-      if (!sent) text(`${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n`);
+      if (!sent) {
+        const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes);
+        text(`${s.instance === '' ? '' : `${s.instance}: `}${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
+      }
     }
     try {
       const pageAt = s.pageAt;
@@ -310,5 +358,13 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
   }
   flush();
+  // Instance buffers are read, never dropped: said once each (typed events carry no buffer name).
+  for (const inst of info.instances) {
+    sink.diag({
+      offsetBytes: 0, code: 'dat_instance',
+      message: `instance buffer ${JSON.stringify(inst.name)} (trace-cmd record -B): ${instanceRecords.get(inst.name) ?? 0} records read and merged by time with the top buffer's; ` +
+        `its events' typed rows do not name the buffer, its untyped events' text starts with [${inst.name}]`,
+    });
+  }
   return stats;
 }

@@ -136,11 +136,12 @@ describe('trace.dat: formats and pages by hand', () => {
 });
 
 describe('trace.dat: real captures equal their trace-cmd report', () => {
-  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd']) {
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
     it(`${name}.dat gives the events of ${name}.report.txt, field for field`, async () => {
       const dat = await importDat(fixture(`${name}.dat`));
       const report = importReport(readFileSync(new URL(`../../../../fixtures/trace-dat/${name}.report.txt`, import.meta.url), 'utf8'));
-      expect(dat.diagCount).toBe(0);
+      // options.*: one diagnostic names the instance buffer the file holds (its records read).
+      expect(dat.diags.map((d) => d.code)).toEqual(name.startsWith('options') ? ['dat_instance'] : []);
       expect(report.diagCount).toBe(0);
       expect(dat.result.events.length).toBeGreaterThan(150);
       expect(JSON.stringify(dat.result.events, big)).toBe(JSON.stringify(report.result.events, big));
@@ -149,7 +150,7 @@ describe('trace.dat: real captures equal their trace-cmd report', () => {
     });
   }
 
-  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd']) {
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
     it(`${name}.dat: records handed to the parser directly give every event and field its report lines give`, async () => {
       const direct = await importDat(fixture(`${name}.dat`));
       const text = await importDat(fixture(`${name}.dat`), 'f.dat', 'text');
@@ -177,6 +178,39 @@ describe('trace.dat: real captures equal their trace-cmd report', () => {
     const send = ev.find((e) => e.kind === 'fuse_send')!;
     expect(send).toMatchObject({ task: 'dd/17595', opcode: 14 });
     expect(ev.filter((e) => e.kind === 'fuse_send').length).toBe(40);
+  });
+});
+
+describe('trace.dat: instance buffers and stack-trace records (fixtures/trace-dat/options.*)', () => {
+  // Counted by hand in options.v6.report.txt: 32 `fsx:` lines (16 of dd-6254, 16 of dd-6255: iomap_dio_rw_begin
+  // and _complete of the loop device, which only the `fsx` instance traced), 7 `kernel_stack:` lines each
+  // followed by 8 `=> addr` lines; options.v7-zstd: 32 and 5.
+  for (const [name, stacks] of [['options.v6', 7], ['options.v7-zstd', 5]] as const) {
+    it(`${name}: the instance's records are read, on their tasks; each stack record is a stack of its frames`, async () => {
+      const out = await importDat(fixture(`${name}.dat`));
+      const iomap = out.result.events.filter((e) => e.kind === 'fs_op');
+      expect(iomap.length).toBe(32);
+      expect(iomap.every((e) => /^dd\/\d+$/.test(e.task))).toBe(true);
+      const d = out.diags.find((x) => x.code === 'dat_instance')!;
+      expect(d.message).toMatch(/^instance buffer "fsx" \(trace-cmd record -B\): 32 records read/);
+      const st = out.result.events.filter((e) => e.kind === 'instant' && e.name === 'stack_trace');
+      expect(st.length).toBe(stacks);
+      // The first stack's frames, as report prints them (no kallsyms in the file: addresses).
+      expect((st[0] as { text: string }).text).toBe(['ffffffff813ea8da', 'ffffffff8224d0fc', 'ffffffff8224d4b6', 'ffffffff817d5787',
+        'ffffffff816dc6ec', 'ffffffff816dcaef', 'ffffffff8223c951', 'ffffffff81000130'].join('\n'));
+      // Each stack follows its contention_begin on the same task.
+      const begins = out.result.events.filter((e) => e.kind === 'lock_contention' && e.phase === 'begin');
+      expect(begins.length).toBe(stacks);
+      expect(st.map((e) => e.task)).toEqual(begins.map((e) => e.task));
+    });
+  }
+
+  it('an untyped event of an instance buffer names the buffer in its text (report line with `name:` before the comm)', () => {
+    const out = importReport('cpus=1\nfsx:               dd-6254  [000] 38841.788720333: sched_foo:  a=1\n                   dd-6254  [000] 38841.788720400: sched_foo:  a=2\n');
+    expect(out.result.events).toEqual([
+      { kind: 'instant', tsNs: 0, task: 'dd/6254', name: 'sched_foo', text: '[fsx] a=1' },
+      { kind: 'instant', tsNs: 67, task: 'dd/6254', name: 'sched_foo', text: 'a=2' },
+    ]);
   });
 });
 
