@@ -6,6 +6,8 @@
 // capture strings; the lazy comm is the only search):
 //   ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
 // or, in trace-cmd report -l's latency format, `\d+[.a-zA-Z0-9]{3,6}\s+` in place of `\[(\d+)\]\s+(flags\s+)?`.
+// trace-cmd report puts `instance:` before the comm of an instance buffer's event (`record -B name`):
+// `^\s*([\w.-]+):\s+` first, kept as `instance`, when the rest matches as a header.
 //
 // Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
 // timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.

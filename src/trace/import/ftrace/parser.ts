@@ -12,6 +12,8 @@
 //             `(0x…) k=v …` (not fuse_*)         → uprobe (syscalls.ts)
 //             anything else                      → instant with the body
 //   every event → deferral.ts (held while a later line may change it) → onEvent, in input order.
+//   record(): a trace.dat record (tracedat/records.ts) whose header is decoded already enters at the
+//   body, as its report line would after the header.
 import type { TraceEvent } from '../../schema.ts';
 import { DiagSink } from '../diagnostics.ts';
 import { parseFlags } from '../../fuse-proto.ts';
