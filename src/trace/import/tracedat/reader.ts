@@ -119,6 +119,8 @@ class Cursor {
 const text = new TextDecoder('utf-8');
 
 export class TraceDat {
+  /** Where the stored /proc/kallsyms is (v6: its bytes; v7: its section), null if the file has none. */
+  private kallsymsAt: { at: number; size: number } | { section: number } | null = null;
   /** v6 BUFFER options seen: where each instance's CPU table is. */
   private readonly v6Instances: Array<{ name: string; tableAt: number }> = [];
   private constructor(readonly info: DatInfo, private readonly src: ByteSource, private readonly decompress: (b: Uint8Array, size: number, at: number) => Promise<Uint8Array>) {}
@@ -169,6 +171,7 @@ export class TraceDat {
     await this.ftraceFormats(c);
     await this.eventFormats(c);
     const kallsyms = await c.u32();
+    if (kallsyms > 0) this.kallsymsAt = { at: c.at, size: kallsyms };
     c.at += kallsyms;
     const printk = await c.u32();
     c.at += printk;
@@ -336,9 +339,26 @@ export class TraceDat {
     if (ft) await this.ftraceFormats(new Cursor(memory(ft), 0, this.info.little));
     const ev = await need(OPT.EVENT_FORMATS);
     if (ev) await this.eventFormats(new Cursor(memory(ev), 0, this.info.little));
+    if (sections.has(OPT.KALLSYMS)) this.kallsymsAt = { section: sections.get(OPT.KALLSYMS)! };
     const cl = await need(OPT.CMDLINES);
     if (cl) this.cmdlines(cl);
     if (this.info.cpus === 0) this.info.cpus = this.info.cpuData.length;
+  }
+
+  /**
+   * The kernel symbols the file stores (/proc/kallsyms as text: `addr type name [module]` lines),
+   * read on demand (it is ~5 MB when stored), or null when the file has none.
+   */
+  async kallsyms(): Promise<Uint8Array | null> {
+    const k = this.kallsymsAt;
+    if (k === null) return null;
+    if ('section' in k) {
+      const body = await this.section(k.section, OPT.KALLSYMS);
+      // The section body: u32 size, then the text.
+      const n = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, this.info.little);
+      return body.subarray(4, 4 + n);
+    }
+    return this.src.read(k.at, k.size);
   }
 
   /** One CPU's pages in order (each a fresh buffer of page size, or shorter at a cut). */

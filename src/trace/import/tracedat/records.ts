@@ -55,28 +55,65 @@ interface Compiled {
 }
 
 /**
- * A kernel_stack record as report prints it: `<stack trace >`, then `=> addr` (hex, as report
- * prints a frame the file has no symbol for) for each of its `size` frames that the record holds,
- * up to an all-ones end marker.
+ * The file's kallsyms as a sorted table: a frame is the symbol with the greatest address at or
+ * below it (addresses as two 32-bit halves: kernel addresses are above 2^53).
  */
-function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: number; callerOff: number }, little: boolean, longBytes: number): string {
+class KernelSymbols {
+  private readonly hi: Uint32Array;
+  private readonly lo: Uint32Array;
+  private readonly names: string[];
+  constructor(text: string) {
+    const rows: Array<{ hi: number; lo: number; name: string }> = [];
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-fA-F]{1,16}) \S (\S+)/.exec(line);
+      if (m === null) continue;
+      const a = m[1]!.padStart(16, '0');
+      rows.push({ hi: parseInt(a.slice(0, 8), 16), lo: parseInt(a.slice(8), 16), name: m[2]! });
+    }
+    rows.sort((x, y) => x.hi - y.hi || x.lo - y.lo); // stable: equal addresses keep file order
+    this.hi = Uint32Array.from(rows, (r) => r.hi);
+    this.lo = Uint32Array.from(rows, (r) => r.lo);
+    this.names = rows.map((r) => r.name);
+  }
+  /** The symbol at or below hi:lo (the last of several at one address), or null below the first. */
+  find(hi: number, lo: number): string | null {
+    let a = 0;
+    let b = this.names.length; // first index above hi:lo
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.hi[m]! < hi || (this.hi[m] === hi && this.lo[m]! <= lo)) a = m + 1;
+      else b = m;
+    }
+    return a === 0 ? null : this.names[a - 1]!;
+  }
+}
+
+/**
+ * A kernel_stack record as report prints it: `<stack trace >`, then one line per frame of its
+ * `size` that the record holds, up to an all-ones end marker: `=> sym (addr)` when the file's
+ * kallsyms names it, else `=> addr` (hex).
+ */
+function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: number; callerOff: number }, little: boolean, longBytes: number, syms: KernelSymbols | null): string {
   const n = dv.getInt32(at + st.sizeOff, little);
   let out = '';
   for (let i = 0; i < n; i++) {
     const p = at + st.callerOff + i * longBytes;
     if (p + longBytes > at + len) break;
     let hex: string;
+    let sym: string | null;
     if (longBytes === 8) {
       const lo = dv.getUint32(little ? p : p + 4, little);
       const hi = dv.getUint32(little ? p + 4 : p, little);
       if (lo === 0xffffffff && hi === 0xffffffff) break;
       hex = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+      sym = syms?.find(hi, lo) ?? null;
     } else {
       const v = dv.getUint32(p, little);
       if (v === 0xffffffff) break;
       hex = v.toString(16);
+      sym = syms?.find(0, v) ?? null;
     }
-    out += `=> ${hex}\n`;
+    out += sym === null ? `=> ${hex}\n` : `=> ${sym} (${hex})\n`;
   }
   return out;
 }
@@ -277,6 +314,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
   };
   // Direct mode: the task per pid, the body's bytes in one buffer (grown as needed).
   const tasks = new Map<number, TaskState>();
+  let syms: KernelSymbols | null | undefined;
   let bodyBuf = new Uint8Array(1024);
   const text = (line: string): void => {
     if (direct === null) {
@@ -344,7 +382,12 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
         }
       }
       if (!sent) {
-        const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes);
+        // The file's kallsyms, read once the first stack needs it.
+        if (c.stack !== null && syms === undefined) {
+          const k = await dat.kallsyms().catch(() => null);
+          syms = k === null || k.length === 0 ? null : new KernelSymbols(new TextDecoder('utf-8').decode(k));
+        }
+        const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes, syms ?? null);
         text(`${s.instance === '' ? '' : `${s.instance}: `}${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
       }
     }

@@ -214,6 +214,62 @@ describe('trace.dat: instance buffers and stack-trace records (fixtures/trace-da
   });
 });
 
+// ftrace's kernel_stack format (Linux 6.18 tracefs events/ftrace/kernel_stack/format).
+const KERNEL_STACK = `name: kernel_stack
+ID: 4
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:int size;\toffset:8;\tsize:4;\tsigned:1;
+\tfield:unsigned long caller[8];\toffset:16;\tsize:64;\tsigned:0;
+
+print fmt: "\\t=> %ps\\n\\t=> %ps\\n", (void *)REC->caller[0], (void *)REC->caller[1]
+`;
+
+/** One CPU, one page: a kernel_stack record of pid 77 with `frames` (size = frames.length), the file's kallsyms `syms`. */
+function stackFile(frames: bigint[], syms: string): Uint8Array {
+  const f = new Bytes().u8(0x17).u8(0x08).str('Dtracing').str('6\0').u8(0).u8(8).u32(4096);
+  f.str('header_page\0').u64(HEADER_PAGE.length).str(HEADER_PAGE);
+  f.str('header_event\0').u64(4).str('none');
+  f.u32(1).u64(KERNEL_STACK.length).str(KERNEL_STACK); // ftrace formats
+  f.u32(0); // event systems
+  f.u32(syms.length).str(syms).u32(0); // kallsyms, printk
+  const cmd = '77 dd\n';
+  f.u64(cmd.length).str(cmd);
+  f.u32(1);
+  f.str('flyrecord\0');
+  const dataAt = 8192;
+  f.u64(dataAt).u64(4096);
+  f.pad(dataAt);
+  const rec = new Bytes().u16(4).u8(0).u8(0).u32(77).u32(frames.length).u32(0);
+  for (const a of frames) rec.u64(a);
+  const events = new Bytes().u32(0 | (5 << 5)).u32(rec.length + 4); // type_len 0: length in array[0] (+4)
+  for (const b of rec.parts) events.u8(b);
+  f.u64(5_000_000_000).u64(events.length);
+  for (const b of events.parts) f.u8(b);
+  f.pad(dataAt + 4096);
+  return f.bytes();
+}
+
+describe('trace.dat: kernel_stack records by hand', () => {
+  const frames = [0xffffffff81000150n, 0xffffffff81000200n, 0xffffffff80000000n, 0xffffffffffffffffn, 0xffffffff81000100n];
+  it('frames named from the file\'s kallsyms: the symbol at or below each address; below the first symbol, the address; the all-ones marker ends the stack', async () => {
+    const syms = 'ffffffff81000000 T _stext\nffffffff81000100 t foo\nffffffff81000200 T bar\n';
+    const { text } = await datLines(stackFile(frames, syms));
+    expect(text).toBe('dd-77 [000] 5.000000005: kernel_stack: <stack trace >\n=> foo (ffffffff81000150)\n=> bar (ffffffff81000200)\n=> ffffffff80000000\n');
+    const ev = (await importDat(stackFile(frames, syms))).result.events;
+    expect(ev).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'stack_trace', text: 'foo\nbar\nffffffff80000000' }]);
+  });
+
+  it('without kallsyms every frame is its address; `size` bounds the frames read', async () => {
+    const ev = (await importDat(stackFile(frames.slice(0, 2), ''))).result.events;
+    expect(ev).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'stack_trace', text: 'ffffffff81000150\nffffffff81000200' }]);
+  });
+});
+
 describe('trace.dat: damaged files import what they can', () => {
   const whole = fixture('ext4-dio.v6.dat');
   it('cut inside CPU data: a prefix imports, a diagnostic names where it stopped', async () => {
