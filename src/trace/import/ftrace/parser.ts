@@ -293,7 +293,7 @@ export class FtraceParser implements LineSink {
     line.ls = 0;
     line.le = len;
     line.src = src;
-    line.crFree = true;
+    line.crFree = false; // not known (a '\r' inside the body is possible): readers that care check
     line.words = null;
     this.ftraceHeader!.direct(sec, nsInSec, pid, task, instance);
     this.out.closeStack();
