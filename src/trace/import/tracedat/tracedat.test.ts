@@ -67,12 +67,12 @@ class Bytes {
 }
 
 /** One CPU, one page: base 5 s; a time extend of 2^27 + 3 ns; contention_begin by pid 77 (delta 10 ns); `lost` stored. */
-function handBuilt(lost: number | null): Uint8Array {
+function handBuilt(lost: number | null, format = CONTENTION_BEGIN): Uint8Array {
   const f = new Bytes().u8(0x17).u8(0x08).str('Dtracing').str('6\0').u8(0).u8(8).u32(4096);
   f.str('header_page\0').u64(HEADER_PAGE.length).str(HEADER_PAGE);
   f.str('header_event\0').u64(4).str('none');
   f.u32(0); // ftrace formats
-  f.u32(1).str('lock\0').u32(1).u64(CONTENTION_BEGIN.length).str(CONTENTION_BEGIN);
+  f.u32(1).str('lock\0').u32(1).u64(format.length).str(format);
   f.u32(0).u32(0); // kallsyms, printk
   const cmd = '77 dd\n';
   f.u64(cmd.length).str(cmd);
@@ -119,6 +119,18 @@ describe('trace.dat: formats and pages by hand', () => {
       { kind: 'lock_contention', tsNs: 0, task: 'dd/77', phase: 'begin', lockAddr: 0xffff888012345678n, lockFlags: 4, ret: 0 },
     ]);
     expect(out.result.files[0]!.originNs).toBe(5_134_217_741n);
+  });
+
+  it('a body its tracepoint handler refuses: the same unparsed instant and diagnostic (line, column) directly as through its report line', async () => {
+    // contention_begin printed without its `(flags=…)` part: the lock table's handler refuses the body.
+    const noFlags = handBuilt(null, CONTENTION_BEGIN.replace(/print fmt: .*/, 'print fmt: "%p", REC->lock_addr'));
+    const direct = await importDat(noFlags);
+    const text = await importDat(noFlags, 'f.dat', 'text');
+    // The report line is `dd-77 [000] 5.134217741: contention_begin: 0xffff888012345678`: `contention_begin` starts at column 26 (25 characters before it).
+    expect(direct.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'unparsed', text: 'contention_begin: 0xffff888012345678' }]);
+    expect(direct.diags.map((d) => [d.line, d.col, d.code, d.message])).toEqual([[1, 26, 'bad_body', "expected '(flags=…)'"]]);
+    expect(direct.result.events).toEqual(text.result.events);
+    expect(direct.diags).toEqual(text.diags);
   });
 
   it('a page flagged with lost events and their count is a gap with that count', async () => {
