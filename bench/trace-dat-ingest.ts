@@ -2,8 +2,8 @@
 // Input: fixtures/trace-dat/ext4-dio.v6.dat (uncompressed v6) with its per-CPU pages repeated in a
 // temp file until it holds ~1 M records, each repetition's page timestamps moved 1 s later (events
 // inside a page are deltas, so the pages stay valid: trace-cmd reads the file too).
-// P1d: `loadFiles` of that file (the CLI's path: ByteSource reads → tracedat reader → report text →
-// ftrace parser → passes → store), best of 3 after a warm-up. P1dr: that time ÷ `trace-cmd report`
+// P1d: `loadFiles` of that file (the CLI's path: ByteSource reads → tracedat reader → each record's
+// decoded header and printed body handed to the ftrace parser → passes → store), best of 3 after a warm-up. P1dr: that time ÷ `trace-cmd report`
 // writing its text to /dev/null (best of 3), when trace-cmd is installed.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

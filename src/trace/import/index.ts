@@ -61,10 +61,11 @@ export const FORMATS: readonly FormatEntry[] = [
     looksFor: 'trace-cmd\'s binary magic `\\x17\\x08Dtracing` at byte 0',
     sniff: (line, lineNo) => (lineNo === 1 && line.startsWith(TRACE_DAT_TEXT) ? 'trace-cmd\'s trace.dat magic at byte 0' : null),
     needsPass: ftraceNeedsPass,
-    // The trace.dat reader (tracedat/) prints each record as `trace-cmd report -t` does; those lines are parsed as ftrace text.
+    // The trace.dat reader (tracedat/) hands each record to the ftrace parser with its header decoded
+    // (FileImport.ftrace) and its body as `trace-cmd report -t` prints it: the tables read it as a line's.
     open: (name, diags, _rows, sink) => {
       const p = new FtraceParser(name, sink, diags);
-      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind), push: (c) => p.push(c), end: () => p.end() };
+      return { log: null, originNs: () => p.originNs ?? 0n, clock: () => ftraceClock(p.stampKind), push: (c) => p.push(c), end: () => p.end(), ftrace: p };
     },
   },
   // perf before ftrace: on one line perf's `comm tid [cpu] secs: system:event:` wins (perf-header.ts).
@@ -186,6 +187,8 @@ export interface FileImport {
   end(): void;
   /** Events whose times are synthetic (pasted lines without times: the file's order); absent: none. */
   untimedEvents?(): number;
+  /** trace.dat: the ftrace parser its records go to directly (tracedat/records.ts); absent for other formats. */
+  readonly ftrace?: FtraceParser;
   /** The fuse-log parser (join input), else null. */
   readonly log: FuseLogParser | null;
 }

@@ -21,6 +21,7 @@ import { TraceStore } from '../store.ts';
 import type { StringTable } from '../strings.ts';
 import { StringIdMaps, columnsMapped } from '../copy-rows.ts';
 import type { ParseDiag } from './diagnostics.ts';
+import type { FtraceParser } from './ftrace.ts';
 import { IMPORT_FORMATS, explainDetection, isKernelText, openImport, type FileImport, type ImportFormat } from './index.ts';
 import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
@@ -215,6 +216,12 @@ export class FileFeed {
     if (this.format !== null) this.forced(this.format);
     else if (this.headSize >= DETECT_BYTES) this.detect(this.headSize >= MAX_DETECT_BYTES);
     return !this.unknown;
+  }
+
+  /** The ftrace parser of a file opened with a format (a trace.dat's records go to it directly), or null. */
+  ftraceParser(): FtraceParser | null {
+    if (!this.imp && !this.unknown && this.format !== null) this.forced(this.format);
+    return this.imp?.ftrace ?? null;
   }
 
   /** A diagnostic about the file as a whole (line 0), e.g. a trace.dat's byte offset. */
@@ -415,6 +422,8 @@ export class ImportOutcome {
   toStore(): TraceStore {
     if (this.result.store !== null) return this.result.store;
     const store = new TraceStore(this.result.originNs);
+    // The row count is known: one allocation instead of ~30 geometric regrowths (each a copy of every column).
+    store.reserve(this.result.events.length, true);
     this.appendTo(store);
     return store;
   }

@@ -6,6 +6,8 @@
 // capture strings; the lazy comm is the only search):
 //   ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
 // or, in trace-cmd report -l's latency format, `\d+[.a-zA-Z0-9]{3,6}\s+` in place of `\[(\d+)\]\s+(flags\s+)?`.
+// trace-cmd report puts `instance:` before the comm of an instance buffer's event (`record -B name`):
+// `^\s*([\w.-]+):\s+` first, kept as `instance`, when the rest matches as a header.
 //
 // Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
 // timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.
@@ -15,7 +17,7 @@
 // Known headers: a trace is a few tasks taking turns, so the start of each recently matched header
 // (up to its flags/timestamp column) is remembered and a line that starts with one unit for unit
 // only has its flags, timestamp and ':' left to match.
-import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWs, unitsToString } from '../code-units.ts';
+import { Interner, decAt, isDigit, isFlagChar, isLineTerminator, isWord, isWs, unitsToString } from '../code-units.ts';
 import { newTaskState, type TaskState } from './context.ts';
 import type { Line } from '../line.ts';
 import { NO_TASK, UNTIMED_TASK, type TaskId } from '../../ids.ts';
@@ -34,7 +36,7 @@ interface KnownHeader {
   prefix: Uint16Array;
   /** prefix[0, 4k) packed 4 units to an int32 (little-endian); null if a unit is not a byte. */
   words: Int32Array | null;
-  pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState }
+  pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState; instance: string }
 
 /**
  * What the parser and the tracepoint handlers read of an event line's header: ftrace's
@@ -48,6 +50,8 @@ export interface EventHeader {
   readonly taskState: TaskState;
   readonly pid: number;
   readonly proc: number;
+  /** The trace-cmd instance buffer the line's event came from ('' the top buffer). */
+  readonly instance: string;
   known(): number;
   parse(commStart: number): number;
   /** Events of lines without a header (pasted `event: body`): their times are synthetic. */
@@ -83,6 +87,11 @@ export class HeaderParser implements EventHeader {
   pid = 0;
   /** tgid if the line has one, else pid. */
   proc = 0;
+  /**
+   * The instance buffer (`trace-cmd record -B name`) of the event: report prints `name:` before
+   * such a line's comm; '' for the top buffer.
+   */
+  instance = '';
   private originSec = 0;
   private originFracNs = 0;
   /** `comm-pid` units → task state. */
@@ -155,6 +164,7 @@ export class HeaderParser implements EventHeader {
       this.lastKnownHeader = at;
       this.pid = h.pid;
       this.proc = h.proc;
+      this.instance = h.instance;
       this.taskState = h.task;
       this.task = h.task.name;
       this.setTime();
@@ -173,10 +183,26 @@ export class HeaderParser implements EventHeader {
     let cs = commStart;
     while (isWs(u[cs]!)) cs++;
     if (cs >= this.line.le) return -1;
+    // trace-cmd report's `instance: ` before the comm (a comm with ': ' in it would read as one too).
+    let p = cs;
+    while (isWord(u[p]!) || u[p] === 45 || u[p] === 46) p++;
+    if (p > cs && u[p] === 58 && isWs(u[p + 1]!)) {
+      let q = p + 1;
+      while (isWs(u[q]!)) q++;
+      const b = this.parseComm(q, unitsToString(u, cs, p));
+      if (b >= 0) return b;
+    }
+    return this.parseComm(cs, '');
+  }
+
+  /** parse() from the comm at `cs` (past any instance prefix), for the event of `instance`. */
+  private parseComm(cs: number, instance: string): number {
+    if (cs >= this.line.le) return -1;
     const firstDash = this.indexOfUnit(45, cs + 1);
     for (let dash = firstDash; dash >= 0; dash = this.indexOfUnit(45, dash + 1)) {
       const bodyCol = this.afterComm(cs, dash);
       if (bodyCol === -1) continue;
+      if (bodyCol >= 0) this.instance = instance;
       if (bodyCol >= 0 && dash === firstDash) this.remember(dash);
       return bodyCol < 0 ? -1 : bodyCol;
     }
@@ -217,7 +243,7 @@ export class HeaderParser implements EventHeader {
     }
     this.knownHeaders[this.nextKnownHeader] = {
       prefix, words, pidLast: pidEnd - 1 - ls, pidLastCode: u[pidEnd - 1]!,
-      pid: this.pid, proc: this.proc, task: this.taskState,
+      pid: this.pid, proc: this.proc, task: this.taskState, instance: this.instance,
     };
     this.nextKnownHeader = (this.nextKnownHeader + 1) % KNOWN_HEADER_SLOTS;
   }
@@ -315,6 +341,27 @@ export class HeaderParser implements EventHeader {
     return p;
   }
 
+  /**
+   * A record whose header was decoded from binary (a trace.dat): what a line `comm-pid [cpu]
+   * sec.nsInSec: ` would set (report -t prints ns, so the stamp kind is 'secs'; no tgid column).
+   */
+  direct(sec: number, nsInSec: number, pid: number, state: TaskState, instance: string): void {
+    this.pid = pid;
+    this.proc = pid;
+    this.instance = instance;
+    this.taskState = state;
+    this.task = state.name;
+    this.timeOf(sec, nsInSec, true);
+  }
+
+  /** The state of task `comm/pid`, the one a line with that comm and pid gets. */
+  taskNamed(comm: string, pid: number): TaskState {
+    const name = `${comm}/${pid}`;
+    let state = this.taskStates.get(name);
+    if (state === undefined) this.taskStates.set(name, (state = newTaskState(name)));
+    return state;
+  }
+
   /** The timestamp's digits are [secStart, secEnd) and, after a '.', [fracStart, fracEnd) (-1: none). */
   private setTime(): void {
     const u = this.line.u;
@@ -332,11 +379,15 @@ export class HeaderParser implements EventHeader {
       sec = 0;
       fracNs = decAt(u, secStart, secEnd);
     }
+    this.timeOf(sec, fracNs, fracStart >= 0);
+  }
+
+  private timeOf(sec: number, fracNs: number, secsStamp: boolean): void {
     if (this.originNs === null) {
       this.originSec = sec;
       this.originFracNs = fracNs;
       this.originNs = BigInt(sec) * 1_000_000_000n + BigInt(fracNs);
-      this.stampKind = fracStart >= 0 ? 'secs' : 'integer';
+      this.stampKind = secsStamp ? 'secs' : 'integer';
     }
     this.tsNs = (sec - this.originSec) * 1e9 + (fracNs - this.originFracNs);
   }

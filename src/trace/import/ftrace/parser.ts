@@ -12,6 +12,8 @@
 //             `(0x…) k=v …` (not fuse_*)         → uprobe (syscalls.ts)
 //             anything else                      → instant with the body
 //   every event → deferral.ts (held while a later line may change it) → onEvent, in input order.
+//   record(): a trace.dat record (tracedat/records.ts) whose header is decoded already enters at the
+//   body, as its report line would after the header.
 import type { TraceEvent } from '../../schema.ts';
 import { DiagSink } from '../diagnostics.ts';
 import { parseFlags } from '../../fuse-proto.ts';
@@ -37,6 +39,9 @@ import { NO_TASK, type TaskId } from '../../ids.ts';
  * tracecmd/trace-read.c; missed_events > 0 / < 0).
  */
 const LOST = /LOST (\d+) EVENTS|\[(?:(\d+) )?EVENTS DROPPED\]/;
+/** A tracepoint as FtraceParser.tracepointNamed gives it (opaque to callers). */
+export type TracepointRef = Readonly<Tracepoint>;
+
 /** `[system:]event:` at the start of a pasted line; group 1 is the event. */
 const UNTIMED_LINE = /^(?:\w+:)?(\w+):(?:\s|$)/;
 
@@ -100,7 +105,10 @@ class LineContext implements TracepointContext, SystemSetup {
     this.out.emit(ev);
   }
   keepAsInstant(): void {
-    this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: this.name, text: this.cur.text() });
+    // An instance buffer's event names it (typed events have no field for it).
+    const inst = this.header.instance;
+    const text = inst === '' ? this.cur.text() : `[${inst}] ${this.cur.text()}`;
+    this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: this.name, text });
   }
   defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
     this.out.defer(ev, resolve);
@@ -161,6 +169,8 @@ export class FtraceParser implements LineSink {
   private readonly line = new Line();
   private readonly framer: LineFramer;
   private readonly header: EventHeader;
+  /** The header parser when the layout is ftrace's (records decoded elsewhere set its fields). */
+  private readonly ftraceHeader: HeaderParser | null;
   private readonly out: EventOutput;
   private readonly cur: Cursor;
   private readonly ctx: LineContext;
@@ -182,7 +192,8 @@ export class FtraceParser implements LineSink {
     private readonly layout: EventLayout = 'ftrace',
   ) {
     this.framer = new LineFramer(this.line, this, MAX_FTRACE_LINE_BYTES, this.stats);
-    this.header = layout === 'perf' ? new PerfHeaderParser(this.line) : new HeaderParser(this.line);
+    this.ftraceHeader = layout === 'perf' ? null : new HeaderParser(this.line);
+    this.header = this.ftraceHeader ?? new PerfHeaderParser(this.line);
     this.out = new EventOutput(onEvent);
     this.cur = new Cursor(this.line);
     this.ctx = new LineContext(this.header, this.out, this.cur, this.line, sourceName, diags);
@@ -378,6 +389,56 @@ export class FtraceParser implements LineSink {
     if (m === null) return false;
     const name = m[1]!;
     return this.handlers.has(name) || name.startsWith('sys_enter_') || name.startsWith('sys_exit_');
+  }
+
+  // ---- records whose header is decoded already (a trace.dat, tracedat/records.ts) ----
+  // The same as their report line `comm-pid [cpu] sec.ns: name: body` through onLine, without
+  // printing the header and parsing it back: the handlers read the body bytes as they read a line's.
+
+  /** The state of task `comm-pid` (the caller keeps it per pid). */
+  taskNamed(comm: string, pid: number): TaskState {
+    return this.ftraceHeader!.taskNamed(comm, pid);
+  }
+
+  /** The tracepoint `name` (the caller keeps it per event id). Its name must be a `\w+` word, as a line's is. */
+  tracepointNamed(name: string): TracepointRef {
+    return this.handlers.get(name) ?? { name, handler: null, state: null };
+  }
+
+  /**
+   * One record: time `sec`.`nsInSec` (absolute), the task of `pid`, the tracepoint, its body as
+   * UTF-8 bytes body[0, len) with room for a 0 at len (no line terminator in it: such a body is
+   * pushed as text). `src`: the body as a string when it is ASCII (same indexes: fields are sliced
+   * from it, not decoded), else null. `cpu` only names the column a diagnostic points at;
+   * `instance`: the trace-cmd instance buffer it came from ('' the top one).
+   */
+  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null, instance: string): void {
+    // A text line held as possibly mail-wrapped (pushed by the same reader) has no rest coming from a record.
+    if (this.held !== null) this.releaseHeld();
+    const line = this.line;
+    line.lineNo++;
+    this.stats.lines++;
+    body[len] = 0;
+    line.u = body;
+    line.ls = 0;
+    line.le = len;
+    line.src = src;
+    line.crFree = false; // not known (a '\r' inside the body is possible): readers that care check
+    line.words = null;
+    this.ftraceHeader!.direct(sec, nsInSec, pid, task, instance);
+    this.out.closeStack();
+    this.stats.events++;
+    this.chainMayFollow = true;
+    try {
+      this.event(tp, skipWs(body, 0));
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      // Where the report line's `name:` starts: after `comm-pid [cpu] sec.nsnsnsnsn: `.
+      const col = (instance === '' ? 0 : instance.length + 2) + task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
+      const text = `${tp.name}: ${unitsToString(body, 0, len)}`;
+      this.diag(line.lineNo, col, 'bad_body', e.message);
+      this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text });
+    }
   }
 
   /** Events read from lines without a `comm-pid [cpu] time:` header (their times are synthetic). */

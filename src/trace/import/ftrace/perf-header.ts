@@ -31,6 +31,8 @@ export class PerfHeaderParser implements EventHeader {
   taskState: TaskState = newTaskState('');
   pid = 0;
   proc = 0;
+  /** perf has no trace-cmd instance buffers. */
+  readonly instance = '';
   private originSec = 0;
   private originFracNs = 0;
   private readonly tasks = new Map<string, TaskState>();

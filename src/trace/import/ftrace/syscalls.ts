@@ -26,6 +26,8 @@ interface OpenFile { path: string; oflags: number }
 export class Syscalls {
   /** Syscall names (without `sys_`) → the name and SYSCALL_OPS of it. */
   private readonly names = new Interner<{ name: string; op: AppOp | undefined }>();
+  /** trace-cmd's `sys_enter_x`/`sys_exit_x` tracepoint names → the call (`x`), its op, and which. */
+  private readonly traceCmdNames = new Map<string, { enter: boolean; sys: string; op: AppOp | undefined }>();
   // Syscall arguments of the current line (args()): 4 indexes per argument into u.
   private argBounds = new Int32Array(64);
   private argCount = 0;
@@ -78,18 +80,22 @@ export class Syscalls {
 
   /** trace-cmd's `sys_enter_NAME: args` / `sys_exit_NAME: ret`; the body is u[b, le). */
   traceCmd(name: string, b: number): void {
-    if (name.startsWith('sys_enter_')) {
-      const sys = name.slice(10);
-      return this.enter(sys, SYSCALL_OPS[sys], b, this.line.le);
+    // The tracepoint's name → the call's name and op, once per name (not a slice and a lookup per line).
+    let call = this.traceCmdNames.get(name);
+    if (call === undefined) {
+      const enter = name.startsWith('sys_enter_');
+      const sys = name.slice(enter ? 10 : 9);
+      this.traceCmdNames.set(name, (call = { enter, sys, op: SYSCALL_OPS[sys] }));
     }
-    const sys = name.slice(9);
+    const { sys, op } = call;
+    if (call.enter) return this.enter(sys, op, b, this.line.le);
     // The return value is the body trimmed.
     const u = this.line.u;
     let rs = b;
     let re = this.line.le;
     while (rs < re && isWs(u[rs]!)) rs++;
     while (re > rs && isWs(u[re - 1]!)) re--;
-    return this.exit(sys, SYSCALL_OPS[sys], rs, re);
+    return this.exit(sys, op, rs, re);
   }
 
   /**

@@ -12,7 +12,11 @@ export { isTraceDat, TRACE_DAT_MAGIC, type DatCodecs } from './reader.ts';
 export { readTraceDat } from './records.ts';
 
 /** Imports one trace.dat as the pipeline's next file. `onProgress`: bytes of the file read so far (approximate). */
-export async function importTraceDat(pipe: ImportPipeline, name: string, src: ByteSource, codecs: DatCodecs, onProgress?: (doneBytes: number) => void): Promise<DatStats> {
+export async function importTraceDat(
+  pipe: ImportPipeline, name: string, src: ByteSource, codecs: DatCodecs, onProgress?: (doneBytes: number) => void,
+  /** 'text': every record as its report line through the text parser (what the direct path is tested against). */
+  opts: { via?: 'direct' | 'text' } = {},
+): Promise<DatStats> {
   // The adapter recognised it by its magic (isTraceDat): said so, as detection would have.
   const feed = pipe.open(name, 'trace-dat', {
     format: 'trace-dat', forced: false, linesScanned: 0, bytesScanned: TRACE_DAT_MAGIC.length, alternatives: [],
@@ -20,6 +24,7 @@ export async function importTraceDat(pipe: ImportPipeline, name: string, src: By
   });
   const stats = await readTraceDat(src, codecs, {
     push: (t) => { feed.push(t); },
+    direct: opts.via === 'text' ? undefined : () => feed.ftraceParser(),
     diag: (d) => feed.diag(d.code, d.message),
     progress: onProgress,
   });

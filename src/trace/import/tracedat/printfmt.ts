@@ -133,8 +133,30 @@ function truncate(v: Value, bits: number, signed: boolean): Value {
 
 const num = (v: Value): bigint => (typeof v === 'string' ? 0n : v);
 
-/** An argument that is a plain integer field (`REC->x`): printed without BigInt when it allows (fastPiece). */
+/** An argument that is a plain integer field (`REC->x`, or a cast that keeps its value): printed without BigInt when it allows (fastPiece). */
 const directField = new WeakMap<Eval, FieldFormat>();
+/** Subexpressions without a field in them, folded when compiled. */
+const constant = new WeakMap<Eval, bigint>();
+/**
+ * Subexpressions whose value is always an integer a number holds exactly within 32 bits ([-2^31,
+ * 2^32)): the same value as a number (`nonNeg`: never negative), so fields of up to 4 bytes, the
+ * MAJOR/MINOR shifts and masks and the flag tables print without a BigInt per record.
+ */
+interface Small { get: (r: RecordView) => number; nonNeg: boolean }
+const small = new WeakMap<Eval, Small>();
+/** A folding-only record (constants read no field). */
+const NO_RECORD: RecordView = { view: new DataView(new ArrayBuffer(8)), base: 0, size: 0, little: true, longBytes: 8 };
+
+/** `e` as a constant if every input is one (folded), with its small form when it fits. */
+function folded(e: Eval, inputs: Eval[]): Eval {
+  if (!inputs.every((x) => constant.has(x))) return e;
+  const v = e(NO_RECORD);
+  if (typeof v !== 'bigint') return e;
+  const c: Eval = () => v;
+  constant.set(c, v);
+  if (v >= -(2n ** 31n) && v < 2n ** 32n) { const n = Number(v); small.set(c, { get: () => n, nonNeg: n >= 0 }); }
+  return c;
+}
 
 /** A compiled argument list, and what it needs from the field table. */
 class Compiler {
@@ -187,9 +209,9 @@ class Compiler {
   unary(): Eval {
     const t = this.peek();
     if (t?.t === 'op') {
-      if (t.v === '-') { this.i++; const e = this.unary(); return (r) => -num(e(r)); }
-      if (t.v === '~') { this.i++; const e = this.unary(); return (r) => ~num(e(r)); }
-      if (t.v === '!') { this.i++; const e = this.unary(); return (r) => (truthy(e(r)) ? 0n : 1n); }
+      if (t.v === '-') { this.i++; const e = this.unary(); return folded((r) => -num(e(r)), [e]); }
+      if (t.v === '~') { this.i++; const e = this.unary(); return folded((r) => ~num(e(r)), [e]); }
+      if (t.v === '!') { this.i++; const e = this.unary(); return folded((r) => (truthy(e(r)) ? 0n : 1n), [e]); }
       if (t.v === '&') { this.i++; return this.unary(); }
       if (t.v === '*') { this.i++; return this.unary(); }
       if (t.v === '(') {
@@ -207,7 +229,7 @@ class Compiler {
           this.i++;
           const e = this.unary();
           const c = castOf(words, stars, this.longBytes);
-          return c === null ? e : (r) => truncate(e(r), c.bits, c.signed);
+          return c === null ? e : castEval(e, c.bits, c.signed);
         }
         this.i = save + 1;
         const e = this.ternary();
@@ -227,7 +249,7 @@ class Compiler {
   primary(): Eval {
     const t = this.toks[this.i++];
     if (!t) throw new Error('unexpected end');
-    if (t.t === 'num') { const v = t.v; return () => v; }
+    if (t.t === 'num') { const v = t.v; return folded(() => v, []); }
     if (t.t === 'str') { const v = t.v; return () => v; }
     if (t.t !== 'id') throw new Error(`unexpected '${t.v}'`);
     if (t.v === 'REC') {
@@ -259,6 +281,9 @@ class Compiler {
       const signed = f.signed;
       const e: Eval = (r) => readInt(r, r.base + off, size, signed);
       directField.set(e, f);
+      if (size === 4) small.set(e, { get: signed ? (r) => r.view.getInt32(r.base + off, r.little) : (r) => r.view.getUint32(r.base + off, r.little), nonNeg: !signed });
+      else if (size === 2) small.set(e, { get: signed ? (r) => r.view.getInt16(r.base + off, r.little) : (r) => r.view.getUint16(r.base + off, r.little), nonNeg: !signed });
+      else if (size === 1) small.set(e, { get: signed ? (r) => r.view.getInt8(r.base + off) : (r) => r.view.getUint8(r.base + off), nonNeg: !signed });
       return e;
     }
     if (f.loc === null && !f.isString) throw new Error(`array field ${name}`);
@@ -298,7 +323,17 @@ class Compiler {
           table.push([num(k({ view: new DataView(new ArrayBuffer(8)), base: 0, size: 0, little: true, longBytes: this.longBytes })), s.v]);
         }
         this.expect(')');
-        return fn.startsWith('__print_flags') ? (r) => printFlags(num(v(r)), delim, table) : (r) => printSymbolic(num(v(r)), table);
+        const flags = fn.startsWith('__print_flags');
+        const big: Eval = flags ? (r) => printFlags(num(v(r)), delim, table) : (r) => printSymbolic(num(v(r)), table);
+        // A small value and table: the same text from numbers (a negative value takes the BigInt way).
+        const sv = small.get(v);
+        if (sv === undefined || !table.every(([k]) => k >= 0n && k < 2n ** 32n)) return big;
+        const keys = table.map(([k]) => Number(k));
+        const names = table.map(([, n]) => n);
+        const get = sv.get;
+        return flags
+          ? (r) => { const n = get(r); return n < 0 ? big(r) : printFlagsSmall(n, delim, keys, names); }
+          : (r) => { const n = get(r); return n < 0 ? big(r) : printSymbolicSmall(n, keys, names); };
       }
       default:
         throw new Error(`helper ${fn}`);
@@ -311,6 +346,40 @@ function truthy(v: Value): boolean {
 }
 
 function binop(op: string, a: Eval, b: Eval): Eval {
+  const e = folded(bigBinop(op, a, b), [a, b]);
+  if (constant.has(e)) return e;
+  const sa = small.get(a);
+  const sb = small.get(b);
+  if (sa === undefined || sb === undefined || !sa.nonNeg || !sb.nonNeg) return e;
+  const ga = sa.get;
+  const gb = sb.get;
+  // Both in [0, 2^32): these stay there, and >>> 0 reads the 32-bit result as unsigned.
+  if (op === '&') small.set(e, { get: (r) => (ga(r) & gb(r)) >>> 0, nonNeg: true });
+  else if (op === '|') small.set(e, { get: (r) => (ga(r) | gb(r)) >>> 0, nonNeg: true });
+  else if (op === '>>' && constant.has(b) && constant.get(b)! < 32n) small.set(e, { get: (r) => ga(r) >>> gb(r), nonNeg: true });
+  return e;
+}
+
+/** A cast: the value truncated to its type; a field or small value the cast cannot change keeps its fast forms. */
+function castEval(e: Eval, bits: number, signed: boolean): Eval {
+  const c = folded((r) => truncate(e(r), bits, signed), [e]);
+  if (constant.has(c)) return c;
+  const f = directField.get(e);
+  // Unchanged: an unsigned value into a wider type (or as wide and unsigned), a signed one into a signed type at least as wide.
+  const keeps = (fieldBits: number, fieldSigned: boolean): boolean => bits > 1 && (fieldSigned ? signed && bits >= fieldBits : bits > fieldBits || (bits === fieldBits && !signed));
+  if (f !== undefined && keeps(f.size * 8, f.signed)) {
+    const same: Eval = (r) => e(r);
+    directField.set(same, f);
+    const sv = small.get(e);
+    if (sv !== undefined) small.set(same, sv);
+    return same;
+  }
+  const sv = small.get(e);
+  if (sv !== undefined && keeps(32, !sv.nonNeg)) small.set(c, sv);
+  return c;
+}
+
+function bigBinop(op: string, a: Eval, b: Eval): Eval {
   switch (op) {
     case '+': return (r) => num(a(r)) + num(b(r));
     case '-': return (r) => num(a(r)) - num(b(r));
@@ -350,6 +419,30 @@ function printFlags(v: bigint, delim: string, table: ReadonlyArray<[bigint, stri
     out += `0x${rest.toString(16)}`;
   }
   return out;
+}
+
+/** printFlags for a value and bits in [0, 2^32). */
+function printFlagsSmall(v: number, delim: string, keys: readonly number[], names: readonly string[]): string {
+  let out = '';
+  let rest = v;
+  for (let i = 0; i < keys.length; i++) {
+    const bit = keys[i]!;
+    if (bit === 0 ? v === 0 : ((rest & bit) >>> 0) === bit) {
+      if (out !== '') out += delim;
+      out += names[i]!;
+      rest = (rest & ~bit) >>> 0;
+    }
+  }
+  if (rest !== 0 && v !== 0) {
+    if (out !== '') out += delim;
+    out += `0x${rest.toString(16)}`;
+  }
+  return out;
+}
+
+function printSymbolicSmall(v: number, keys: readonly number[], names: readonly string[]): string {
+  for (let i = 0; i < keys.length; i++) if (keys[i] === v) return names[i]!;
+  return `0x${v.toString(16)}`;
 }
 
 function printSymbolic(v: bigint, table: ReadonlyArray<[bigint, string]>): string {
@@ -421,17 +514,20 @@ function finish(s: string, p: Exclude<Piece, string>, nonZero: boolean): string 
 }
 
 /**
- * An integer conversion of a plain field, with numbers instead of BigInt where the value allows
- * (every 1-, 2- and 4-byte field; an 8-byte one whose high word is 0 for hex, or < 2^21 for decimal):
- * the same text as convert(), without a BigInt per field per record. null: use convert().
+ * An integer conversion (or `%p`) without a BigInt per record where the value allows: an 8-byte
+ * field read as two 32-bit words (its bit pattern is the value of an unsigned 64-bit conversion;
+ * a signed one while it is within ±2^53), or a Small value (fields of up to 4 bytes, shifts and
+ * masks of them). The same text as convert(). null: use convert().
  */
-function fastPiece(p: Exclude<Piece, string>, f: FieldFormat, longBytes: number): ((r: RecordView) => string) | null {
-  if (!'diuxX'.includes(p.conv)) return null;
-  const bits = p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
+function fastPiece(p: Exclude<Piece, string>, f: FieldFormat | undefined, sv: Small | undefined, longBytes: number): ((r: RecordView) => string) | null {
+  const ptr = p.conv === 'p';
+  if (!ptr && !'diuxX'.includes(p.conv)) return null;
+  if (ptr && p.prec >= 0) return null;
+  const bits = ptr ? longBytes * 8 : p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
   const signedConv = p.conv === 'd' || p.conv === 'i';
-  const off = f.offset;
-  if (f.size === 8 && bits === 64 && !f.signed && !signedConv) {
-    const hex = p.conv !== 'u';
+  if (f !== undefined && f.size === 8 && bits === 64) {
+    const off = f.offset;
+    const hex = ptr || p.conv === 'x' || p.conv === 'X';
     const upper = p.conv === 'X';
     return (r) => {
       const lo = r.view.getUint32(r.base + off + (r.little ? 0 : 4), r.little);
@@ -440,27 +536,28 @@ function fastPiece(p: Exclude<Piece, string>, f: FieldFormat, longBytes: number)
       if (hex) {
         s = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
         if (upper) s = s.toUpperCase();
+        if (ptr) return pad(`0x${s}`, p.width, p.flags);
+      } else if (signedConv) {
+        const h = hi | 0;
+        s = h >= -0x200000 && h < 0x200000 ? String(h * 4294967296 + lo) : BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
       } else s = hi < 0x200000 ? String(hi * 4294967296 + lo) : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
       return finish(s, p, hi !== 0 || lo !== 0);
     };
   }
-  if (f.size > 4 || f.size === 3) return null;
-  // A signed field printed unsigned in 64 bits needs its two's complement: left to convert().
-  if (f.signed && !signedConv && bits === 64) return null;
-  const size = f.size;
-  const fsigned = f.signed;
+  if (sv === undefined) return null;
+  // A negative value printed unsigned in 64 bits (or as a 64-bit pointer) needs its two's complement: left to convert().
+  if (!sv.nonNeg && !signedConv && bits === 64) return null;
+  const get = sv.get;
+  const conv = p.conv;
   return (r) => {
-    const at = r.base + off;
-    const v = r.view;
-    let n = size === 4 ? (fsigned ? v.getInt32(at, r.little) : v.getUint32(at, r.little))
-      : size === 2 ? (fsigned ? v.getInt16(at, r.little) : v.getUint16(at, r.little))
-      : fsigned ? v.getInt8(at) : v.getUint8(at);
+    let n = get(r);
+    if (ptr) return pad(`0x${(bits === 32 ? n >>> 0 : n).toString(16)}`, p.width, p.flags);
     if (signedConv) {
       if (bits === 32) n |= 0;
       else if (bits < 32) n = (n << (32 - bits)) >> (32 - bits);
     } else if (bits === 32) n >>>= 0;
     else if (bits < 32) n &= (1 << bits) - 1;
-    const s = p.conv === "x" ? n.toString(16) : p.conv === "X" ? n.toString(16).toUpperCase() : String(n);
+    const s = conv === 'x' ? n.toString(16) : conv === 'X' ? n.toString(16).toUpperCase() : String(n);
     return finish(s, p, n !== 0);
   };
 }
@@ -484,8 +581,7 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
     const parts = pieces.map((p): string | ((r: RecordView) => string) => {
       if (typeof p === 'string') return p;
       const arg = args[a++]!;
-      const f = directField.get(arg);
-      const fast = f ? fastPiece(p, f, longBytes) : null;
+      const fast = fastPiece(p, directField.get(arg), small.get(arg), longBytes);
       return fast ?? ((r) => convert(p, arg(r), r.longBytes));
     });
     return {

@@ -45,6 +45,13 @@ export interface CpuData {
   sizeBytes: number;
 }
 
+export interface DatInstance {
+  name: string;
+  /** Its trace clock (v7's BUFFER option names one; v6 files: ''). */
+  clock: string;
+  cpuData: CpuData[];
+}
+
 export interface DatInfo {
   version: number;
   little: boolean;
@@ -55,8 +62,8 @@ export interface DatInfo {
   /** The trace clock (the bracketed one of the TRACECLOCK option), '' if the file does not say. */
   clock: string;
   uname: string;
-  /** Names of the instance buffers the file holds besides the top one (their data is not read). */
-  otherBuffers: string[];
+  /** The instance buffers the file holds besides the top one (`trace-cmd record -B name`), each with its own per-CPU data. */
+  instances: DatInstance[];
   events: Map<number, EventFormat>;
   comms: Map<number, string>;
   cpuData: CpuData[];
@@ -112,6 +119,10 @@ class Cursor {
 const text = new TextDecoder('utf-8');
 
 export class TraceDat {
+  /** Where the stored /proc/kallsyms is (v6: its bytes; v7: its section), null if the file has none. */
+  private kallsymsAt: { at: number; size: number } | { section: number } | null = null;
+  /** v6 BUFFER options seen: where each instance's CPU table is. */
+  private readonly v6Instances: Array<{ name: string; tableAt: number }> = [];
   private constructor(readonly info: DatInfo, private readonly src: ByteSource, private readonly decompress: (b: Uint8Array, size: number, at: number) => Promise<Uint8Array>) {}
 
   /** Reads the header and metadata (formats, cmdlines, options). Throws DatError where it stops. */
@@ -127,7 +138,7 @@ export class TraceDat {
     const longBytes = await c.u8();
     const pageBytes = await c.u32();
     const info: DatInfo = {
-      version, little, longBytes, pageBytes, compression: 'none', cpus: 0, clock: '', uname: '', otherBuffers: [], events: new Map(), comms: new Map(),
+      version, little, longBytes, pageBytes, compression: 'none', cpus: 0, clock: '', uname: '', instances: [], events: new Map(), comms: new Map(),
       cpuData: [], commitOffset: 8, commitBytes: longBytes, dataOffset: 8 + longBytes,
     };
     let algo = 'none';
@@ -160,6 +171,7 @@ export class TraceDat {
     await this.ftraceFormats(c);
     await this.eventFormats(c);
     const kallsyms = await c.u32();
+    if (kallsyms > 0) this.kallsymsAt = { at: c.at, size: kallsyms };
     c.at += kallsyms;
     const printk = await c.u32();
     c.at += printk;
@@ -179,6 +191,14 @@ export class TraceDat {
       }
       if (tag === 'flyrecord\0') {
         for (let cpu = 0; cpu < this.info.cpus; cpu++) this.info.cpuData.push({ cpu, offsetBytes: await c.u64(), sizeBytes: await c.u64() });
+        // Each instance's data: the same `flyrecord\0` table (offset, size per CPU) at its BUFFER option's offset.
+        for (const b of this.v6Instances) {
+          const t = new Cursor(this.src, b.tableAt, this.info.little);
+          if (text.decode(await t.need(10)) !== 'flyrecord\0') throw new DatError(b.tableAt, `instance ${JSON.stringify(b.name)}: no flyrecord table at its BUFFER offset`);
+          const cpuData: CpuData[] = [];
+          for (let cpu = 0; cpu < this.info.cpus; cpu++) cpuData.push({ cpu, offsetBytes: await t.u64(), sizeBytes: await t.u64() });
+          this.info.instances.push({ name: b.name, clock: '', cpuData });
+        }
         return;
       }
       if (tag === 'latency  \0') throw new DatError(at, 'a latency-tracer file (text, no ring-buffer pages): not read');
@@ -245,8 +265,9 @@ export class TraceDat {
       case OPT.CPUCOUNT: if (size >= 4) this.info.cpus = dv.getUint32(0, little); break;
       case OPT.BUFFER: {
         if (this.info.version === 6) {
+          // v6: u64 offset of the instance's own `flyrecord\0` table, name\0 (read once the options are done).
           const name = text.decode(b.subarray(8)).replace(/\0[\s\S]*$/, '');
-          this.info.otherBuffers.push(name);
+          if (size >= 8) this.v6Instances.push({ name, tableAt: Number(dv.getBigUint64(0, little)) });
           break;
         }
         // v7: section offset u64, name\0, clock\0, page size u32, cpus u32, {cpu u32, offset u64, size u64}×cpus
@@ -254,17 +275,15 @@ export class TraceDat {
         const cs = (): string => { const e = b.indexOf(0, p); const s = text.decode(b.subarray(p, e)); p = e + 1; return s; };
         const name = cs();
         const clock = cs();
-        if (name !== '') {
-          this.info.otherBuffers.push(name);
-          break;
-        }
-        if (clock) this.info.clock = clock;
+        let cpuData = this.info.cpuData;
+        if (name !== '') this.info.instances.push({ name, clock, cpuData: (cpuData = []) });
+        else if (clock) this.info.clock = clock;
         p += 4;
         const cpus = dv.getUint32(p, little);
         p += 4;
         for (let i = 0; i < cpus; i++, p += 20) {
           if (p + 20 > b.length) throw new DatError(at + p, 'BUFFER option ends inside its CPU list');
-          this.info.cpuData.push({ cpu: dv.getUint32(p, little), offsetBytes: Number(dv.getBigUint64(p + 4, little)), sizeBytes: Number(dv.getBigUint64(p + 12, little)) });
+          cpuData.push({ cpu: dv.getUint32(p, little), offsetBytes: Number(dv.getBigUint64(p + 4, little)), sizeBytes: Number(dv.getBigUint64(p + 12, little)) });
         }
         break;
       }
@@ -320,9 +339,26 @@ export class TraceDat {
     if (ft) await this.ftraceFormats(new Cursor(memory(ft), 0, this.info.little));
     const ev = await need(OPT.EVENT_FORMATS);
     if (ev) await this.eventFormats(new Cursor(memory(ev), 0, this.info.little));
+    if (sections.has(OPT.KALLSYMS)) this.kallsymsAt = { section: sections.get(OPT.KALLSYMS)! };
     const cl = await need(OPT.CMDLINES);
     if (cl) this.cmdlines(cl);
     if (this.info.cpus === 0) this.info.cpus = this.info.cpuData.length;
+  }
+
+  /**
+   * The kernel symbols the file stores (/proc/kallsyms as text: `addr type name [module]` lines),
+   * read on demand (it is ~5 MB when stored), or null when the file has none.
+   */
+  async kallsyms(): Promise<Uint8Array | null> {
+    const k = this.kallsymsAt;
+    if (k === null) return null;
+    if ('section' in k) {
+      const body = await this.section(k.section, OPT.KALLSYMS);
+      // The section body: u32 size, then the text.
+      const n = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, this.info.little);
+      return body.subarray(4, 4 + n);
+    }
+    return this.src.read(k.at, k.size);
   }
 
   /** One CPU's pages in order (each a fresh buffer of page size, or shorter at a cut). */

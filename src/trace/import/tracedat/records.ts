@@ -10,6 +10,8 @@ import type { ByteSource } from '../../recording/reader.ts';
 import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
 import { compilePrintFmt, type BodyPrinter, type RecordView } from './printfmt.ts';
+import type { FtraceParser, TracepointRef } from '../ftrace/parser.ts';
+import type { TaskState } from '../ftrace/context.ts';
 
 const MISSING_EVENTS = 0x80000000;
 const MISSING_STORED = 0x40000000;
@@ -25,6 +27,13 @@ export interface DatDiag {
 export interface DatSink {
   /** Report-format text, whole lines. */
   push(text: string): void;
+  /**
+   * When set, records go to this parser directly: header decoded (time, pid, comm), body as the
+   * bytes report prints — no header printed and parsed back. What a body cannot carry that way
+   * (a line terminator in it, an event name that is not a word) and lost-event markers still go
+   * through push, as their report lines, in order.
+   */
+  direct?: () => FtraceParser | null;
   diag(d: DatDiag): void;
   /** Bytes of the file read so far (page offsets; approximate with several CPUs). */
   progress?: (doneBytes: number) => void;
@@ -37,7 +46,80 @@ export interface DatStats {
   stoppedAtBytes: number | null;
 }
 
-interface Compiled { ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number }
+interface Compiled {
+  ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number;
+  /** Direct mode: the parser's tracepoint for the event (null: its records go as text). */
+  tp: TracepointRef | null;
+  /** ftrace's kernel_stack event (the `stacktrace` trigger, `-T`): where its frame count and frames are. */
+  stack: { sizeOff: number; callerOff: number } | null;
+}
+
+/**
+ * The file's kallsyms as a sorted table: a frame is the symbol with the greatest address at or
+ * below it (addresses as two 32-bit halves: kernel addresses are above 2^53).
+ */
+class KernelSymbols {
+  private readonly hi: Uint32Array;
+  private readonly lo: Uint32Array;
+  private readonly names: string[];
+  constructor(text: string) {
+    const rows: Array<{ hi: number; lo: number; name: string }> = [];
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-fA-F]{1,16}) \S (\S+)/.exec(line);
+      if (m === null) continue;
+      const a = m[1]!.padStart(16, '0');
+      rows.push({ hi: parseInt(a.slice(0, 8), 16), lo: parseInt(a.slice(8), 16), name: m[2]! });
+    }
+    rows.sort((x, y) => x.hi - y.hi || x.lo - y.lo); // stable: equal addresses keep file order
+    this.hi = Uint32Array.from(rows, (r) => r.hi);
+    this.lo = Uint32Array.from(rows, (r) => r.lo);
+    this.names = rows.map((r) => r.name);
+  }
+  /** The symbol at or below hi:lo (the last of several at one address), or null below the first. */
+  find(hi: number, lo: number): string | null {
+    let a = 0;
+    let b = this.names.length; // first index above hi:lo
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.hi[m]! < hi || (this.hi[m] === hi && this.lo[m]! <= lo)) a = m + 1;
+      else b = m;
+    }
+    return a === 0 ? null : this.names[a - 1]!;
+  }
+}
+
+/**
+ * A kernel_stack record as report prints it: `<stack trace >`, then one line per frame of its
+ * `size` that the record holds, up to an all-ones end marker: `=> sym (addr)` when the file's
+ * kallsyms names it, else `=> addr` (hex).
+ */
+function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: number; callerOff: number }, little: boolean, longBytes: number, syms: KernelSymbols | null): string {
+  const n = dv.getInt32(at + st.sizeOff, little);
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    const p = at + st.callerOff + i * longBytes;
+    if (p + longBytes > at + len) break;
+    let hex: string;
+    let sym: string | null;
+    if (longBytes === 8) {
+      const lo = dv.getUint32(little ? p : p + 4, little);
+      const hi = dv.getUint32(little ? p + 4 : p, little);
+      if (lo === 0xffffffff && hi === 0xffffffff) break;
+      hex = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+      sym = syms?.find(hi, lo) ?? null;
+    } else {
+      const v = dv.getUint32(p, little);
+      if (v === 0xffffffff) break;
+      hex = v.toString(16);
+      sym = syms?.find(0, v) ?? null;
+    }
+    out += sym === null ? `=> ${hex}\n` : `=> ${sym} (${hex})\n`;
+  }
+  return out;
+}
+
+interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
+const encoder = new TextEncoder() as unknown as Utf8Encoder;
 
 /** One CPU's records, page by page: only its current page is held. */
 class CpuStream {
@@ -54,7 +136,11 @@ class CpuStream {
   /** Lost before the current page: a count, -1 when not stored, 0 none; reported before its first record. */
   lost = 0;
   done = false;
-  constructor(readonly d: CpuData, private readonly pages: AsyncGenerator<{ page: Uint8Array; offsetBytes: number }>, private readonly dat: TraceDat) {}
+  /** Records of this stream: the top buffer's ('') or an instance buffer's (`trace-cmd record -B name`). */
+  constructor(
+    readonly d: CpuData, private readonly pages: AsyncGenerator<{ page: Uint8Array; offsetBytes: number }>, private readonly dat: TraceDat,
+    readonly instance: string, readonly order: number,
+  ) {}
 
   /** Loads the next page with a record; false at the end of this CPU's data. */
   private async nextPage(): Promise<boolean> {
@@ -96,6 +182,11 @@ class CpuStream {
       }
       if (this.step()) return true;
     }
+  }
+
+  /** The next data record if the current page holds one (no await per record: most do); false: call next(). */
+  nextInPage(): boolean {
+    return this.pos < this.end && this.step();
   }
 
   /** Decodes event headers from pos until a data record (true) or the page's end (false). */
@@ -167,18 +258,26 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     return stats;
   }
   const info = dat.info;
-  if (info.otherBuffers.length > 0) sink.diag({ offsetBytes: 0, code: 'dat_buffers', message: `instance buffers ${info.otherBuffers.map((b) => JSON.stringify(b)).join(', ')} not read (only the top buffer)` });
+  /** Asked for once the file has records (a file without any opens no parser, as in text mode). */
+  let direct: FtraceParser | null = null;
   const compiled = new Map<number, Compiled | null>();
   const compile = (id: number): Compiled | null => {
     let c = compiled.get(id);
     if (c !== undefined) return c;
     const ev = info.events.get(id);
     if (!ev) c = null;
-    else {
+    else if (ev.system === 'ftrace' && ev.name === 'kernel_stack' && ev.fields.some((f) => f.name === 'size') && ev.fields.some((f) => f.name === 'caller')) {
+      // Its print fmt indexes an array (refused by printfmt.ts); report prints it by hand: so do we.
+      const pid = ev.fields.find((f) => f.name === 'common_pid');
+      const stack = { sizeOff: ev.fields.find((f) => f.name === 'size')!.offset, callerOff: ev.fields.find((f) => f.name === 'caller')!.offset };
+      c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
+    } else {
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
       const pid = ev.fields.find((f) => f.name === 'common_pid');
-      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4 };
+      // A name that is not a word would not read back from its line as this tracepoint: as text.
+      const tp = direct !== null && /^\w+$/.test(ev.name) ? direct.tracepointNamed(ev.name) : null;
+      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     }
     compiled.set(id, c);
     return c;
@@ -189,14 +288,22 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     if (stats.stoppedAtBytes === null || off < stats.stoppedAtBytes) stats.stoppedAtBytes = off;
     sink.diag({ offsetBytes: off, code: 'dat_cut', message: `${e instanceof DatError ? e.message : `byte ${off}: ${(e as Error).message}`}${s ? ` (CPU ${s.d.cpu}: the rest of its data is not read)` : ''}` });
   };
-  for (const d of info.cpuData) {
-    const s = new CpuStream(d, dat.pages(d), dat);
-    try {
-      if (await s.next()) streams.push(s);
-    } catch (e) {
-      fail(e, s);
+  // Every buffer's CPUs, merged into one stream by time (ties: the top buffer first, then the
+  // instances in file order; within a buffer the lower CPU).
+  const buffers = [{ name: '', cpuData: info.cpuData }, ...info.instances];
+  const instanceRecords = new Map<string, number>();
+  let order = 0;
+  for (const b of buffers) {
+    for (const d of b.cpuData) {
+      const s = new CpuStream(d, dat.pages(d), dat, b.name, order++);
+      try {
+        if (await s.next()) streams.push(s);
+      } catch (e) {
+        fail(e, s);
+      }
     }
   }
+  if (streams.length > 0) direct = sink.direct?.() ?? null;
   let out: string[] = [];
   let outLen = 0;
   const flush = (): void => {
@@ -204,6 +311,17 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     sink.push(out.join(''));
     out = [];
     outLen = 0;
+  };
+  // Direct mode: the task per pid, the body's bytes in one buffer (grown as needed).
+  const tasks = new Map<number, TaskState>();
+  let syms: KernelSymbols | null | undefined;
+  let bodyBuf = new Uint8Array(1024);
+  const text = (line: string): void => {
+    if (direct === null) {
+      out.push(line);
+      outLen += line.length;
+      if (outLen > 64 * 1024) flush();
+    } else sink.push(line);
   };
   const idOff = info.events.size > 0 ? ([...info.events.values()][0]!.fields.find((f) => f.name === 'common_type')?.offset ?? 0) : 0;
   const cpuText = (cpu: number): string => String(cpu).padStart(3, '0');
@@ -214,11 +332,11 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     for (let i = 1; i < streams.length; i++) {
       const a = streams[i]!;
       const b = streams[bi]!;
-      if (a.recTsNs < b.recTsNs || (a.recTsNs === b.recTsNs && a.d.cpu < b.d.cpu)) bi = i;
+      if (a.recTsNs < b.recTsNs || (a.recTsNs === b.recTsNs && a.order < b.order)) bi = i;
     }
     const s = streams[bi]!;
     if (s.lost !== 0) {
-      if (s.lost > 0) out.push(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
+      if (s.lost > 0) text(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
       else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
       s.lost = 0;
     }
@@ -228,6 +346,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
     const c = compile(id);
     stats.records++;
+    if (s.instance !== '') instanceRecords.set(s.instance, (instanceRecords.get(s.instance) ?? 0) + 1);
     if (c === null) {
       sink.diag({ offsetBytes: s.pageAt, code: 'dat_unknown_event', message: `byte ${s.pageAt}: CPU ${s.d.cpu}: event id ${id} has no format in the file; record skipped` });
     } else {
@@ -239,14 +358,42 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       } catch (e) {
         body = `[FAILED TO PARSE] ${(e as Error).message}`;
       }
-      const line = `${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n`;
-      out.push(line);
-      outLen += line.length;
-      if (outLen > 64 * 1024) flush();
+      let sent = false;
+      if (c.tp !== null) {
+        // The body's UTF-8 bytes; a line terminator in it would split its report line: sent as text.
+        const n = body.length;
+        if (bodyBuf.length <= n * 3) bodyBuf = new Uint8Array(n * 3 + 1024);
+        let len = 0;
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = body.charCodeAt(i);
+          if (ch > 127 || ch === 10) break;
+          bodyBuf[i] = ch;
+        }
+        if (i === n) len = n;
+        else if (body.indexOf('\n') < 0) len = encoder.encodeInto(body, bodyBuf).written;
+        else len = -1;
+        if (len >= 0 && (len === 0 || bodyBuf[len - 1] !== 13)) {
+          let task = tasks.get(pid);
+          if (task === undefined) tasks.set(pid, (task = direct!.taskNamed(comm, pid)));
+          const sec = Math.floor(s.recTsNs / 1e9);
+          direct!.record(sec, s.recTsNs - sec * 1e9, pid, task, c.tp, bodyBuf, len, s.d.cpu, i === n ? body : null, s.instance);
+          sent = true;
+        }
+      }
+      if (!sent) {
+        // The file's kallsyms, read once the first stack needs it.
+        if (c.stack !== null && syms === undefined) {
+          const k = await dat.kallsyms().catch(() => null);
+          syms = k === null || k.length === 0 ? null : new KernelSymbols(new TextDecoder('utf-8').decode(k));
+        }
+        const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes, syms ?? null);
+        text(`${s.instance === '' ? '' : `${s.instance}: `}${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
+      }
     }
     try {
       const pageAt = s.pageAt;
-      if (!(await s.next())) streams.splice(bi, 1);
+      if (!s.nextInPage() && !(await s.next())) streams.splice(bi, 1);
       else if (s.pageAt !== pageAt) sink.progress?.(s.pageAt);
     } catch (e) {
       fail(e, s);
@@ -254,5 +401,13 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
   }
   flush();
+  // Instance buffers are read, never dropped: said once each (typed events carry no buffer name).
+  for (const inst of info.instances) {
+    sink.diag({
+      offsetBytes: 0, code: 'dat_instance',
+      message: `instance buffer ${JSON.stringify(inst.name)} (trace-cmd record -B): ${instanceRecords.get(inst.name) ?? 0} records read and merged by time with the top buffer's; ` +
+        `its events' typed rows do not name the buffer, its untyped events' text starts with [${inst.name}]`,
+    });
+  }
   return stats;
 }

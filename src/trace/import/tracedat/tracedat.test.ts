@@ -24,9 +24,9 @@ async function datLines(bytes: Uint8Array): Promise<{ text: string; diags: Array
   return { text, diags };
 }
 
-async function importDat(bytes: Uint8Array, name = 'f.dat') {
+async function importDat(bytes: Uint8Array, name = 'f.dat', via: 'direct' | 'text' = 'direct') {
   const pipe = new ImportPipeline();
-  await importTraceDat(pipe, name, memorySource(bytes), codecs);
+  await importTraceDat(pipe, name, memorySource(bytes), codecs, undefined, { via });
   return pipe.finish();
 }
 
@@ -67,12 +67,12 @@ class Bytes {
 }
 
 /** One CPU, one page: base 5 s; a time extend of 2^27 + 3 ns; contention_begin by pid 77 (delta 10 ns); `lost` stored. */
-function handBuilt(lost: number | null): Uint8Array {
+function handBuilt(lost: number | null, format = CONTENTION_BEGIN): Uint8Array {
   const f = new Bytes().u8(0x17).u8(0x08).str('Dtracing').str('6\0').u8(0).u8(8).u32(4096);
   f.str('header_page\0').u64(HEADER_PAGE.length).str(HEADER_PAGE);
   f.str('header_event\0').u64(4).str('none');
   f.u32(0); // ftrace formats
-  f.u32(1).str('lock\0').u32(1).u64(CONTENTION_BEGIN.length).str(CONTENTION_BEGIN);
+  f.u32(1).str('lock\0').u32(1).u64(format.length).str(format);
   f.u32(0).u32(0); // kallsyms, printk
   const cmd = '77 dd\n';
   f.u64(cmd.length).str(cmd);
@@ -121,6 +121,18 @@ describe('trace.dat: formats and pages by hand', () => {
     expect(out.result.files[0]!.originNs).toBe(5_134_217_741n);
   });
 
+  it('a body its tracepoint handler refuses: the same unparsed instant and diagnostic (line, column) directly as through its report line', async () => {
+    // contention_begin printed without its `(flags=…)` part: the lock table's handler refuses the body.
+    const noFlags = handBuilt(null, CONTENTION_BEGIN.replace(/print fmt: .*/, 'print fmt: "%p", REC->lock_addr'));
+    const direct = await importDat(noFlags);
+    const text = await importDat(noFlags, 'f.dat', 'text');
+    // The report line is `dd-77 [000] 5.134217741: contention_begin: 0xffff888012345678`: `contention_begin` starts at column 26 (25 characters before it).
+    expect(direct.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'unparsed', text: 'contention_begin: 0xffff888012345678' }]);
+    expect(direct.diags.map((d) => [d.line, d.col, d.code, d.message])).toEqual([[1, 26, 'bad_body', "expected '(flags=…)'"]]);
+    expect(direct.result.events).toEqual(text.result.events);
+    expect(direct.diags).toEqual(text.diags);
+  });
+
   it('a page flagged with lost events and their count is a gap with that count', async () => {
     const out = await importDat(handBuilt(1234));
     const gaps = out.result.events.filter((e) => e.kind === 'gap');
@@ -136,16 +148,31 @@ describe('trace.dat: formats and pages by hand', () => {
 });
 
 describe('trace.dat: real captures equal their trace-cmd report', () => {
-  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd']) {
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
     it(`${name}.dat gives the events of ${name}.report.txt, field for field`, async () => {
       const dat = await importDat(fixture(`${name}.dat`));
       const report = importReport(readFileSync(new URL(`../../../../fixtures/trace-dat/${name}.report.txt`, import.meta.url), 'utf8'));
-      expect(dat.diagCount).toBe(0);
+      // options.*: one diagnostic names the instance buffer the file holds (its records read).
+      expect(dat.diags.map((d) => d.code)).toEqual(name.startsWith('options') ? ['dat_instance'] : []);
       expect(report.diagCount).toBe(0);
       expect(dat.result.events.length).toBeGreaterThan(150);
       expect(JSON.stringify(dat.result.events, big)).toBe(JSON.stringify(report.result.events, big));
       expect(dat.result.originNs).toBe(report.result.originNs);
       expect(dat.formats.get('f.dat')).toBe('trace-dat');
+    });
+  }
+
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
+    it(`${name}.dat: records handed to the parser directly give every event and field its report lines give`, async () => {
+      const direct = await importDat(fixture(`${name}.dat`));
+      const text = await importDat(fixture(`${name}.dat`), 'f.dat', 'text');
+      expect(text.result.events.length).toBeGreaterThan(150);
+      expect(direct.result.events.length).toBe(text.result.events.length);
+      // Event by event, so a difference names its index.
+      direct.result.events.forEach((e, i) => expect(JSON.stringify(e, big), `event ${i}`).toBe(JSON.stringify(text.result.events[i], big)));
+      expect(direct.result.originNs).toBe(text.result.originNs);
+      expect(direct.result.files).toEqual(text.result.files);
+      expect(direct.diags).toEqual(text.diags);
     });
   }
 
@@ -163,6 +190,95 @@ describe('trace.dat: real captures equal their trace-cmd report', () => {
     const send = ev.find((e) => e.kind === 'fuse_send')!;
     expect(send).toMatchObject({ task: 'dd/17595', opcode: 14 });
     expect(ev.filter((e) => e.kind === 'fuse_send').length).toBe(40);
+  });
+});
+
+describe('trace.dat: instance buffers and stack-trace records (fixtures/trace-dat/options.*)', () => {
+  // Counted by hand in options.v6.report.txt: 32 `fsx:` lines (16 of dd-6254, 16 of dd-6255: iomap_dio_rw_begin
+  // and _complete of the loop device, which only the `fsx` instance traced), 7 `kernel_stack:` lines each
+  // followed by 8 `=> addr` lines; options.v7-zstd: 32 and 5.
+  for (const [name, stacks] of [['options.v6', 7], ['options.v7-zstd', 5]] as const) {
+    it(`${name}: the instance's records are read, on their tasks; each stack record is a stack of its frames`, async () => {
+      const out = await importDat(fixture(`${name}.dat`));
+      const iomap = out.result.events.filter((e) => e.kind === 'fs_op');
+      expect(iomap.length).toBe(32);
+      expect(iomap.every((e) => /^dd\/\d+$/.test(e.task))).toBe(true);
+      const d = out.diags.find((x) => x.code === 'dat_instance')!;
+      expect(d.message).toMatch(/^instance buffer "fsx" \(trace-cmd record -B\): 32 records read/);
+      const st = out.result.events.filter((e) => e.kind === 'instant' && e.name === 'stack_trace');
+      expect(st.length).toBe(stacks);
+      // The first stack's frames, as report prints them (no kallsyms in the file: addresses).
+      expect((st[0] as { text: string }).text).toBe(['ffffffff813ea8da', 'ffffffff8224d0fc', 'ffffffff8224d4b6', 'ffffffff817d5787',
+        'ffffffff816dc6ec', 'ffffffff816dcaef', 'ffffffff8223c951', 'ffffffff81000130'].join('\n'));
+      // Each stack follows its contention_begin on the same task.
+      const begins = out.result.events.filter((e) => e.kind === 'lock_contention' && e.phase === 'begin');
+      expect(begins.length).toBe(stacks);
+      expect(st.map((e) => e.task)).toEqual(begins.map((e) => e.task));
+    });
+  }
+
+  it('an untyped event of an instance buffer names the buffer in its text (report line with `name:` before the comm)', () => {
+    const out = importReport('cpus=1\nfsx:               dd-6254  [000] 38841.788720333: sched_foo:  a=1\n                   dd-6254  [000] 38841.788720400: sched_foo:  a=2\n');
+    expect(out.result.events).toEqual([
+      { kind: 'instant', tsNs: 0, task: 'dd/6254', name: 'sched_foo', text: '[fsx] a=1' },
+      { kind: 'instant', tsNs: 67, task: 'dd/6254', name: 'sched_foo', text: 'a=2' },
+    ]);
+  });
+});
+
+// ftrace's kernel_stack format (Linux 6.18 tracefs events/ftrace/kernel_stack/format).
+const KERNEL_STACK = `name: kernel_stack
+ID: 4
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:int size;\toffset:8;\tsize:4;\tsigned:1;
+\tfield:unsigned long caller[8];\toffset:16;\tsize:64;\tsigned:0;
+
+print fmt: "\\t=> %ps\\n\\t=> %ps\\n", (void *)REC->caller[0], (void *)REC->caller[1]
+`;
+
+/** One CPU, one page: a kernel_stack record of pid 77 with `frames` (size = frames.length), the file's kallsyms `syms`. */
+function stackFile(frames: bigint[], syms: string): Uint8Array {
+  const f = new Bytes().u8(0x17).u8(0x08).str('Dtracing').str('6\0').u8(0).u8(8).u32(4096);
+  f.str('header_page\0').u64(HEADER_PAGE.length).str(HEADER_PAGE);
+  f.str('header_event\0').u64(4).str('none');
+  f.u32(1).u64(KERNEL_STACK.length).str(KERNEL_STACK); // ftrace formats
+  f.u32(0); // event systems
+  f.u32(syms.length).str(syms).u32(0); // kallsyms, printk
+  const cmd = '77 dd\n';
+  f.u64(cmd.length).str(cmd);
+  f.u32(1);
+  f.str('flyrecord\0');
+  const dataAt = 8192;
+  f.u64(dataAt).u64(4096);
+  f.pad(dataAt);
+  const rec = new Bytes().u16(4).u8(0).u8(0).u32(77).u32(frames.length).u32(0);
+  for (const a of frames) rec.u64(a);
+  const events = new Bytes().u32(0 | (5 << 5)).u32(rec.length + 4); // type_len 0: length in array[0] (+4)
+  for (const b of rec.parts) events.u8(b);
+  f.u64(5_000_000_000).u64(events.length);
+  for (const b of events.parts) f.u8(b);
+  f.pad(dataAt + 4096);
+  return f.bytes();
+}
+
+describe('trace.dat: kernel_stack records by hand', () => {
+  const frames = [0xffffffff81000150n, 0xffffffff81000200n, 0xffffffff80000000n, 0xffffffffffffffffn, 0xffffffff81000100n];
+  it('frames named from the file\'s kallsyms: the symbol at or below each address; below the first symbol, the address; the all-ones marker ends the stack', async () => {
+    const syms = 'ffffffff81000000 T _stext\nffffffff81000100 t foo\nffffffff81000200 T bar\n';
+    const { text } = await datLines(stackFile(frames, syms));
+    expect(text).toBe('dd-77 [000] 5.000000005: kernel_stack: <stack trace >\n=> foo (ffffffff81000150)\n=> bar (ffffffff81000200)\n=> ffffffff80000000\n');
+    const ev = (await importDat(stackFile(frames, syms))).result.events;
+    expect(ev).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'stack_trace', text: 'foo\nbar\nffffffff80000000' }]);
+  });
+
+  it('without kallsyms every frame is its address; `size` bounds the frames read', async () => {
+    const ev = (await importDat(stackFile(frames.slice(0, 2), ''))).result.events;
+    expect(ev).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'stack_trace', text: 'ffffffff81000150\nffffffff81000200' }]);
   });
 });
 

@@ -1,0 +1,53 @@
+// Print fmts evaluated as C's printf and libtraceevent print them, on values worked out by hand:
+// signed and unsigned fields of each size, casts that keep or change a value, the MAJOR/MINOR
+// shifts of a dev_t, flag and symbol tables with bits they do not name.
+import { describe, expect, it } from 'vitest';
+import { compilePrintFmt } from './printfmt.ts';
+import { parseEventFormat } from './format.ts';
+
+/** An event with the given fields (after the 8 common bytes) and print fmt; `values` written at their offsets. */
+function print(fields: string, fmt: string, write: (dv: DataView) => void): string {
+  const ev = parseEventFormat(`name: t\nID: 1\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n${fields}\nprint fmt: ${fmt}\n`, 's')!;
+  const { print: p, error } = compilePrintFmt(ev, 8);
+  expect(error).toBeNull();
+  const dv = new DataView(new ArrayBuffer(64));
+  write(dv);
+  return p({ view: dv, base: 0, size: 64, little: true, longBytes: 8 });
+}
+
+const F = (decl: string, off: number, size: number, signed: 0 | 1): string => `\tfield:${decl};\toffset:${off};\tsize:${size};\tsigned:${signed};\n`;
+
+describe('print fmt: integers as printf prints them', () => {
+  it('4-byte signed and unsigned fields in each conversion', () => {
+    const fields = F('int a', 8, 4, 1) + F('unsigned int b', 12, 4, 0);
+    const w = (dv: DataView): void => { dv.setInt32(8, -5, true); dv.setUint32(12, 0xfffffffe, true); };
+    expect(print(fields, '"%d %u %x %X %08x", REC->a, REC->a, REC->a, REC->a, REC->a', w)).toBe('-5 4294967291 fffffffb FFFFFFFB fffffffb');
+    expect(print(fields, '"%d %u %#x", REC->b, REC->b, REC->b', w)).toBe('-2 4294967294 0xfffffffe');
+    // (unsigned int) of -5 is 2^32 - 5; (int) of 0xfffffffe is -2; (long) keeps -5; (unsigned long) of -5 is 2^64 - 5.
+    expect(print(fields, '"%u %d %ld %lu", (unsigned int)REC->a, (int)REC->b, (long)REC->a, (unsigned long)REC->a', w)).toBe('4294967291 -2 -5 18446744073709551611');
+  });
+
+  it('8-byte fields: the bit pattern for unsigned and hex, the signed value for %lld, pointers', () => {
+    const fields = F('long r', 8, 8, 1) + F('u64 big', 16, 8, 0) + F('void * p', 24, 8, 0);
+    const w = (dv: DataView): void => { dv.setBigInt64(8, -3n, true); dv.setBigUint64(16, 1n << 60n, true); dv.setBigUint64(24, 0xffff888012345678n, true); };
+    expect(print(fields, '"%ld %lx %lu", REC->r, REC->r, REC->r', w)).toBe('-3 fffffffffffffffd 18446744073709551613');
+    expect(print(fields, '"%lld 0x%llx %p", REC->big, REC->big, REC->p', w)).toBe('1152921504606846976 0x1000000000000000 0xffff888012345678');
+    // A syscall argument as the kernel formats it: an 8-byte field through (unsigned long), 0x%08lx.
+    expect(print(fields, '"fd: 0x%08lx, r: 0x%08lx", ((unsigned long)(REC->big)), ((unsigned long)(REC->r))', w)).toBe('fd: 0x1000000000000000, r: 0xfffffffffffffffd');
+  });
+
+  it('MAJOR/MINOR of a dev_t (major << 20 | minor)', () => {
+    const fields = F('dev_t dev', 8, 4, 0);
+    const w = (dv: DataView): void => { dv.setUint32(8, (259 << 20) | 5, true); };
+    expect(print(fields, '"dev %d:%d", ((unsigned int) ((REC->dev) >> 20)), ((unsigned int) ((REC->dev) & ((1U << 20) - 1)))', w)).toBe('dev 259:5');
+  });
+
+  it('flag and symbol tables: named bits in table order, the rest as hex; an unnamed value as hex', () => {
+    const fields = F('unsigned int flags', 8, 4, 0) + F('u64 wide', 16, 8, 0);
+    const w = (dv: DataView): void => { dv.setUint32(8, 0x80000015, true); dv.setBigUint64(16, 9n, true); };
+    const table = '{ (1U << 0), "A" }, { (1U << 2), "C" }, { 0x80000000, "TOP" }';
+    expect(print(fields, `"%s", __print_flags(REC->flags, "|", ${table})`, w)).toBe('A|C|TOP|0x10');
+    expect(print(fields, `"%s", __print_flags(REC->wide, "|", ${table})`, w)).toBe('A|0x8');
+    expect(print(fields, '"%s %s", __print_symbolic(REC->wide, { 9, "NINE" }), __print_symbolic(REC->flags, { 1, "ONE" })', w)).toBe('NINE 0x80000015');
+  });
+});
