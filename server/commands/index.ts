@@ -9,8 +9,9 @@ import { recordCommand } from './record.ts';
 import { exportCommand } from './export.ts';
 import { diffCommand } from './diff.ts';
 import { checkCommand } from './check.ts';
+import { captureCommand } from './capture.ts';
 
-export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand, checkCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand, checkCommand, captureCommand];
 
 export function commandNamed(name: string | undefined): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
