@@ -151,7 +151,13 @@ export class TracefsCapture {
       this.startMonoNs = process.hrtime.bigint();
       this.startedAt = new Date();
       this.startStats = readCpuStats(root);
-      this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
+      } catch (e) {
+        // trace_pipe has one reader at a time (EBUSY for a second).
+        if ((e as NodeJS.ErrnoException).code === 'EBUSY') throw new TracefsError(`${root}/trace_pipe is busy: another process is reading it (only one reader at a time)`);
+        throw e;
+      }
     } catch (e) {
       const problems = tfs?.restore() ?? [];
       this.lock.release();
@@ -197,6 +203,9 @@ export class TracefsCapture {
   }
 
   get running(): boolean { return this.endRun !== null; }
+  /** Every tracefs file the capture wrote (relative to the mount), as snapshotted before. */
+  get touchedFiles(): string[] { return this.tracefs.snapshot.files.map((f) => f.path); }
+  get statePath(): string { return this.lock.statePath; }
 
   /** One run: reads every pollMs until finish() (which ends it with sink.end) or `signal` aborts. */
   private run(sink: LiveSink, signal: AbortSignal): Promise<void> {

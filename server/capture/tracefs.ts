@@ -301,7 +301,8 @@ export class CaptureLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const owner = Number.parseInt(readFileSync(this.lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && pidAlive(owner)) {
+      // Our own pid counts as alive: a second capture in one process is refused like any other.
+      if (Number.isInteger(owner) && pidAlive(owner)) {
         throw new TracefsError(`another capture is running (pid ${owner}, lock ${this.lockPath}); only one capture at a time`);
       }
       recovery = this.recoverState();
