@@ -62,8 +62,11 @@ export interface CaptureResult {
 /** 8 MiB per CPU: a 50 ms read interval then holds ~100 k events per CPU before overrunning. */
 export const DEFAULT_BUFFER_KB = 8192;
 const DEFAULT_POLL_MS = 50;
-/** Read at most this much per tick, so a flood cannot hold the event loop (the rest waits for the next tick). */
-const MAX_BYTES_PER_TICK = 16 << 20;
+/**
+ * Read at most this much per tick (~45 k events, tens of ms of parsing), so a flood cannot hold the
+ * event loop; a tick that reached it is followed at once (setImmediate) instead of after pollMs.
+ */
+const MAX_BYTES_PER_TICK = 4 << 20;
 const READ_CHUNK = 1 << 20;
 const CAPTURE_TASK = asTaskId('fusescope/tracefs');
 /** The stacktrace trigger names the lock's role (real-capture: `down_write ← fuse_file_write_iter`). */
@@ -225,8 +228,9 @@ export class TracefsCapture {
         resolve();
       };
       const tick = (): void => {
+        let more: boolean;
         try {
-          this.readPipe();
+          more = this.readPipe();
           this.handOut();
         } catch (e) {
           const msg = `reading trace_pipe failed: ${(e as Error).message}`;
@@ -234,7 +238,7 @@ export class TracefsCapture {
           stop();
           return;
         }
-        timer = setTimeout(tick, this.pollMs);
+        timer = setTimeout(tick, more ? 0 : this.pollMs);
       };
       signal.addEventListener('abort', stop, { once: true });
       this.endRun = () => {
@@ -246,11 +250,11 @@ export class TracefsCapture {
     });
   }
 
-  /** Reads trace_pipe until EAGAIN (or the per-tick bound) into the parser. */
-  private readPipe(): void {
-    if (this.pipeFd === null) return;
+  /** Reads trace_pipe until EAGAIN (or the per-tick bound: returns true, there is more) into the parser. */
+  private readPipe(bound = MAX_BYTES_PER_TICK): boolean {
+    if (this.pipeFd === null) return false;
     let total = 0;
-    while (total < MAX_BYTES_PER_TICK) {
+    while (total < bound) {
       let n: number;
       try {
         n = readSync(this.pipeFd, this.buf, 0, READ_CHUNK, null);
@@ -264,6 +268,7 @@ export class TracefsCapture {
       this.parser.push(this.buf.subarray(0, n));
     }
     this.counts.bytesRead += total;
+    return total >= bound;
   }
 
   /** A parsed event onto the capture's axis; those from before the start are counted, not kept. */
@@ -317,7 +322,7 @@ export class TracefsCapture {
     let readError: string | null = null;
     try {
       this.tracefs.write('tracing_on', '0'); // nothing new while the rest is read
-      this.readPipe();
+      this.readPipe(Infinity);
     } catch (e) {
       readError = (e as Error).message;
     }
