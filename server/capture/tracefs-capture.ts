@@ -42,6 +42,8 @@ export interface CaptureOptions {
   pollMs?: number;
   /** The uid that decides root (tests inject one). */
   uid?: number;
+  /** A run failed (reading trace_pipe): the owner should finish() the capture (the CLI stops). */
+  onFailure?: (message: string) => void;
   log?: (line: string) => void;
 }
 
@@ -121,6 +123,7 @@ export class TracefsCapture {
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   private readonly pollMs: number;
   private readonly log: (line: string) => void;
+  private readonly onFailure: ((message: string) => void) | undefined;
   /** Parsed events not yet handed to a sink (the parser emits while text is pushed). */
   private pending: TraceEvent[] = [];
   private offsetNs: number | null = null;
@@ -134,6 +137,7 @@ export class TracefsCapture {
   private constructor(o: CaptureOptions) {
     const log = o.log ?? (() => {});
     this.log = log;
+    this.onFailure = o.onFailure;
     this.pollMs = o.pollMs ?? DEFAULT_POLL_MS;
     const uid = o.uid ?? process.getuid?.() ?? -1;
     if (uid !== 0) throw new TracefsError(`capture --tracefs needs root (uid 0; this is uid ${uid}): tracefs settings are the kernel's, shared by every user`);
@@ -236,6 +240,7 @@ export class TracefsCapture {
           const msg = `reading trace_pipe failed: ${(e as Error).message}`;
           sink.end(msg);
           stop();
+          this.onFailure?.(msg);
           return;
         }
         timer = setTimeout(tick, more ? 0 : this.pollMs);

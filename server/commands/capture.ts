@@ -53,10 +53,15 @@ async function cmdCapture(flags: Flags): Promise<number> {
   await access(DEFAULT_TRACEFS).catch(() => {});
 
   let capture: TracefsCapture;
+  let failed = false;
+  let stopped!: () => void;
+  const stop = new Promise<void>((r) => { stopped = r; });
   try {
     capture = TracefsCapture.open({
       events: (flags.events as string | undefined) ?? DEFAULT_EVENTS, comms: listFlag(flags.comm), pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
+      // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
+      onFailure: () => { failed = true; stopped(); },
     });
   } catch (e) {
     if (e instanceof TracefsError) {
@@ -70,8 +75,6 @@ async function cmdCapture(flags: Flags): Promise<number> {
   process.on('exit', restoreOnExit);
   log(`capturing ${capture.events.length} tracefs events${capture.filter ? ` where ${capture.filter}` : ''}`);
 
-  let stopped!: () => void;
-  const stop = new Promise<void>((r) => { stopped = r; });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
   const deadline = seconds !== undefined ? setTimeout(stopped, seconds * 1000) : undefined;
@@ -119,8 +122,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     await server?.close();
     process.off('exit', restoreOnExit);
     reportEnd(r, rec);
-    // 1: events were lost, or tracefs is not as it was (both said above).
-    code = r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
+    // 1: the capture failed, events were lost, or tracefs is not as it was (all said above).
+    code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
   }
   return code;
 }
@@ -141,7 +144,8 @@ export const captureCommand: Command = {
     `  capture  --tracefs [--events ${DEFAULT_EVENTS}] [--comm NAME…] [--pid N…] [-o OUT.fscope]`,
     '           [--port 7681] [--host 127.0.0.1] [--token T] [--no-serve] [--seconds N] [--buffer-kb N]',
     `           --events: groups ${EVENT_GROUPS.join(', ')}, any tracefs SYSTEM or SYSTEM:EVENT, comma-separated`,
-    '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s (--record-dir, --no-record)',
+    '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s',
+    '           (--record-dir DIR, --no-record, --record-max-bytes N)',
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
   ].join('\n'),
