@@ -7,7 +7,7 @@
 // are write syscalls, iomap direct-IO steps, and the two contend for the file's i_rwsem.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,7 +142,7 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     expect(contention.some((e) => e.kind === 'lock_contention' && e.phase === 'end')).toBe(true);
     expect(events.some((e) => e.kind === 'instant' && e.name === 'stack_trace' && /down_(write|read)/.test(e.text))).toBe(true);
     // Times on the capture's axis: nondecreasing, from 0 (the start), within the capture.
-    for (let i = 1; i < events.length; i++) expect(events[i]!.tsNs).toBeGreaterThanOrEqual(events[i - 1]!.tsNs);
+    expect(events.findIndex((e, i) => i > 0 && e.tsNs < events[i - 1]!.tsNs)).toBe(-1);
     expect(events[0]!.tsNs).toBeGreaterThanOrEqual(0);
     // The overrun report is a diag event, and agrees with the result.
     const overrun = events.find((e) => e.kind === 'diag' && e.code === 'overrun');
@@ -176,6 +176,70 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     for (const pid of pids) expect(events.filter((e) => e.kind === 'app_op_begin' && e.task === `fscwriter/${pid}` && e.fd === 1).length).toBe(256);
     expectSameState(before);
   }, 60_000);
+
+  it('overruns are never hidden: with a small buffer and no reader, the lost events are gaps and the overrun report counts them', async () => {
+    const capture = TracefsCapture.open({ events: 'syscalls:sys_enter_read,syscalls:sys_exit_read', comms: ['fscwriter'], bufferKb: 64 });
+    // No run yet: nothing reads the buffer while 20,000 one-byte reads (40,000 events) fill 64 KiB per CPU many times over.
+    const dd = spawn(writer, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000', 'status=none']);
+    await new Promise((r) => dd.once('exit', r));
+    const events: TraceEvent[] = [];
+    const run = capture.source.start({ event: (e) => events.push(e), flush: () => {}, end: () => {} }, new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 100));
+    const result = capture.finish();
+    await run;
+    expect(result.restoreProblems).toEqual([]);
+    const reads = events.filter((e) => e.kind === 'app_op_begin' && e.op === 'read' && e.task === `fscwriter/${dd.pid}` && e.fd === 0);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.length).toBeLessThan(20000);
+    expect(result.overrun).toBeGreaterThan(0);
+    // trace_pipe said where: gaps with their counts; the end report says how many in all.
+    const gaps = events.filter((e) => e.kind === 'gap');
+    expect(gaps.length).toBeGreaterThan(0);
+    const missed = gaps.reduce((n, g) => n + (g.kind === 'gap' ? g.missedEvents : 0), 0);
+    expect(missed).toBe(result.lostInGaps);
+    expect(missed).toBeGreaterThan(0);
+    const report = events.find((e) => e.kind === 'diag' && e.code === 'overrun');
+    expect(report && report.kind === 'diag' && report.severity).toBe('warn');
+    expect(report && report.kind === 'diag' && report.message).toContain(`${result.overrun} event(s) overwritten`);
+    expect(report && report.kind === 'diag' && report.message).toContain(`${missed} reported in trace_pipe as [LOST n EVENTS] gaps`);
+    expectSameState(before);
+  }, 60_000);
+
+  it('mounts tracefs where it is absent and unmounts it at the end; refuses where it cannot be mounted', () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'fusescope-tracefs-mnt-'));
+    const mounted = (): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mnt);
+    try {
+      const logs: string[] = [];
+      const c = TracefsCapture.open({ root: mnt, events: 'lock', log: (l) => logs.push(l) });
+      expect(mounted()).toBe(true);
+      expect(logs.join('\n')).toContain(`mounted tracefs at ${mnt}`);
+      // One tracefs: the capture's settings show at the usual place too.
+      expect(readFileSync(join(T, 'trace_clock'), 'utf8')).toMatch(/\[mono\]/);
+      expect(c.finish().restoreProblems).toEqual([]);
+      expect(mounted()).toBe(false);
+      expectSameState(before);
+    } finally {
+      if (mounted()) spawnSync('umount', [mnt]);
+      rmdirSync(mnt); // never a recursive rm: it may have been a tracefs
+    }
+    expect(() => TracefsCapture.open({ root: '/proc/fusescope-no-such-dir' })).toThrow(/not mounted at \/proc\/fusescope-no-such-dir and could not be mounted/);
+    expect(existsSync(join(DEFAULT_RUN_DIR, LOCK_FILE))).toBe(false);
+    expectSameState(before);
+  }, 60_000);
+
+  it('stops, saying which file, when another process changes tracefs under it; still restores what it found', async () => {
+    const capture = TracefsCapture.open({ events: 'lock', pollMs: 20 });
+    let endedWith: string | undefined;
+    const events: TraceEvent[] = [];
+    const run = capture.source.start({ event: (e) => events.push(e), flush: () => {}, end: (err) => { endedWith = err; } }, new AbortController().signal);
+    // What a capture script's restore does: clears a filter (the capture's own-thread exclusion with it).
+    writeFileSync(join(T, 'events/lock/contention_end/filter'), '0\n');
+    await run; // ends by itself within the 1 s check
+    expect(endedWith).toMatch(/tracefs was changed by another process during the capture: events\/lock\/contention_end\/filter reads "none"/);
+    expect(events.some((e) => e.kind === 'diag' && e.severity === 'error' && e.code === 'capture_failed')).toBe(true);
+    expect(capture.finish().restoreProblems).toEqual([]);
+    expectSameState(before);
+  }, 30_000);
 
   it('refuses a second capture while one runs, and an event this kernel does not have, naming it (tracefs untouched)', () => {
     const first = TracefsCapture.open({ events: 'lock' });

@@ -70,7 +70,11 @@ const DEFAULT_POLL_MS = 50;
  */
 const MAX_BYTES_PER_TICK = 4 << 20;
 const READ_CHUNK = 1 << 20;
+/** The last read at finish(): what the buffers can hold at the default size several times over. */
+const MAX_BYTES_AT_END = 256 << 20;
 const CAPTURE_TASK = asTaskId('fusescope/tracefs');
+/** How often a run checks that tracefs still holds the capture's settings. */
+const SETTINGS_CHECK_MS = 1000;
 /** The stacktrace trigger names the lock's role (real-capture: `down_write ← fuse_file_write_iter`). */
 const CONTENTION_BEGIN: EventPath = 'lock/contention_begin';
 
@@ -126,6 +130,9 @@ export class TracefsCapture {
   private readonly onFailure: ((message: string) => void) | undefined;
   /** Parsed events not yet handed to a sink (the parser emits while text is pushed). */
   private pending: TraceEvent[] = [];
+  /** Every file the capture set, as it read back after the set-up (settingsChanged). */
+  private readonly settings: Array<[string, string]>;
+  private lastSettingsCheckMs = 0;
   private offsetNs: number | null = null;
   private lastTsNs = 0;
   private diagsSent = 0;
@@ -157,6 +164,7 @@ export class TracefsCapture {
       this.setUp(o.bufferKb === undefined ? DEFAULT_BUFFER_KB : o.bufferKb);
       this.startMonoNs = process.hrtime.bigint();
       this.startedAt = new Date();
+      this.settings = this.tracefs.snapshot.files.map((f) => [f.path, this.tracefs.read(f.path)]);
       this.startStats = readCpuStats(root);
       try {
         this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
@@ -231,18 +239,23 @@ export class TracefsCapture {
         this.endRun = null;
         resolve();
       };
+      const fail = (msg: string): void => {
+        this.pending.push(this.diag('error', 'capture_failed', msg));
+        this.handOut();
+        sink.end(msg);
+        stop();
+        this.onFailure?.(msg);
+      };
       const tick = (): void => {
         let more: boolean;
         try {
           more = this.readPipe();
           this.handOut();
         } catch (e) {
-          const msg = `reading trace_pipe failed: ${(e as Error).message}`;
-          sink.end(msg);
-          stop();
-          this.onFailure?.(msg);
-          return;
+          return fail(`reading trace_pipe failed: ${(e as Error).message}`);
         }
+        const changed = this.settingsChanged();
+        if (changed !== null) return fail(changed);
         timer = setTimeout(tick, more ? 0 : this.pollMs);
       };
       signal.addEventListener('abort', stop, { once: true });
@@ -253,6 +266,31 @@ export class TracefsCapture {
       };
       timer = setTimeout(tick, 0);
     });
+  }
+
+  /**
+   * tracefs is one per machine: another tool (a capture script's restore, `trace-cmd reset`) can
+   * change it under the capture. Checked once a second: every file the capture set still reads as
+   * it set it; else a message saying which (the capture ends: without its filter it could be
+   * reading its own syscalls, and its events would not be what it says they are).
+   */
+  private settingsChanged(): string | null {
+    const now = performance.now();
+    if (now - this.lastSettingsCheckMs < SETTINGS_CHECK_MS) return null;
+    this.lastSettingsCheckMs = now;
+    for (const [path, content] of this.settings) {
+      let current: string;
+      try {
+        current = this.tracefs.read(path);
+      } catch (e) {
+        current = `(unreadable: ${(e as Error).message})`;
+      }
+      if (current !== content) {
+        return `tracefs was changed by another process during the capture: ${path} reads ${JSON.stringify(current.trim())}, ` +
+          `the capture set ${JSON.stringify(content.trim())}; capture stopped (run one tracing tool at a time)`;
+      }
+    }
+    return null;
   }
 
   /** Reads trace_pipe until EAGAIN (or the per-tick bound: returns true, there is more) into the parser. */
@@ -325,9 +363,11 @@ export class TracefsCapture {
   finish(): CaptureResult {
     if (this.finished) return this.finished;
     let readError: string | null = null;
+    let unread = false;
     try {
       this.tracefs.write('tracing_on', '0'); // nothing new while the rest is read
-      this.readPipe(Infinity);
+      // Bounded even so: another tool may have turned tracing back on.
+      unread = this.readPipe(MAX_BYTES_AT_END);
     } catch (e) {
       readError = (e as Error).message;
     }
@@ -345,6 +385,7 @@ export class TracefsCapture {
     if (this.parser.diags.count > this.parser.diags.first.length) {
       this.pending.push(this.diag('warn', 'diags_not_kept', `${this.parser.diags.count - this.parser.diags.first.length} more parse diagnostic(s) were counted but not kept`));
     }
+    if (unread) this.pending.push(this.diag('warn', 'not_read', `trace_pipe still had events after ${MAX_BYTES_AT_END >> 20} MiB read at the end; the rest were not read`));
     if (readError) this.pending.push(this.diag('error', 'read_failed', `reading trace_pipe failed: ${readError}`));
     if (this.endRun) this.endRun();
     const restoreProblems = this.close();

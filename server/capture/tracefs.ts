@@ -102,7 +102,8 @@ export class Tracefs {
     let mounted = false;
     if (!existsSync(join(root, 'events'))) {
       try {
-        mkdirSync(root, { recursive: true });
+        // Not recursive: Node's recursive mkdir loops forever under /proc (ENOENT there is not a missing parent).
+        if (!existsSync(root)) mkdirSync(root);
         execFileSync('mount', ['-t', 'tracefs', 'nodev', root], { stdio: ['ignore', 'ignore', 'pipe'] });
       } catch (e) {
         const err = e as { stderr?: Buffer; message: string };
