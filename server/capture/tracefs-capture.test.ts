@@ -15,6 +15,7 @@ import type { TraceEvent } from '../../src/trace/schema.ts';
 import { TracefsCapture } from './tracefs-capture.ts';
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, LOCK_FILE, STATE_FILE, TracefsError } from './tracefs.ts';
 import { resolveEvents } from './events.ts';
+import WebSocket from 'ws';
 import { openRecordingFile } from '../recorder/file-source.ts';
 
 const T = DEFAULT_TRACEFS;
@@ -53,14 +54,16 @@ function runCli(args: string[], asNobody = false): { code: number | null; stderr
 }
 
 /** A CLI capture in the background; resolves once it says it is capturing (tracefs is set up). */
-function startCli(args: string[]): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+function startCli(args: string[]): Promise<{ child: ChildProcess; stderr: () => string; stdout: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      if (err.includes('SIGINT/SIGTERM stops')) resolve({ child, stderr: () => err, exited });
+      if (err.includes('SIGINT/SIGTERM stops')) resolve({ child, stderr: () => err, stdout: () => out, exited });
     });
     void exited.then((code) => reject(new Error(`capture exited (${code}) before it started: ${err}`)));
   });
@@ -297,6 +300,33 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
       }
     }, 90_000);
   }
+
+  it('the CLI serves the capture like serve: a websocket client gets the tracefs session and the events as they happen', async () => {
+    const cli = await startCli(['capture', '--tracefs', '--events', 'syscalls', '--comm', 'fscwriter', '--port', '0', '--no-record', '--seconds', '120']);
+    try {
+      // stdout and stderr are two pipes: the URL line may come after the stderr line startCli waited for.
+      for (let i = 0; i < 100 && !cli.stdout().includes('open http'); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.stdout())?.[1];
+      expect(url, cli.stdout()).toBeDefined();
+      const ws = new WebSocket(`${url!.replace('http', 'ws')}/ws`, { origin: url });
+      const frames: Array<string | Buffer> = [];
+      ws.on('message', (d: Buffer, binary: boolean) => frames.push(binary ? d : d.toString()));
+      await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+      await writersRound(join(dir, 'serve.data'));
+      // The writers' events reach the client within a few 50 ms reads.
+      for (let i = 0; i < 100 && !frames.some((f) => typeof f !== 'string'); i++) await new Promise((r) => setTimeout(r, 50));
+      ws.close();
+      const hello = JSON.parse(frames.find((f): f is string => typeof f === 'string' && f.includes('"hello"'))!);
+      expect(hello.source).toMatch(/^tracefs:\d+ events comm=fscwriter$/);
+      expect(hello.scenarios.map((x: { name: string }) => x.name)).toEqual(['tracefs']);
+      expect(frames.some((f) => typeof f !== 'string')).toBe(true);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+    expect(cli.stderr()).toContain('tracefs restored as found');
+    expectSameState(before);
+  }, 90_000);
 
   it('a capture killed with SIGKILL is undone by the next start, and by `capture --restore`', async () => {
     for (const undo of ['next start', '--restore'] as const) {
