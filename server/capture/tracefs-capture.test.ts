@@ -180,6 +180,27 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     expectSameState(before);
   }, 60_000);
 
+  it('--pid keeps that process only: of two writers running at once, the other one is not captured', async () => {
+    // The shell becomes the writer (exec keeps the pid); it waits so the capture can start with its pid.
+    const file = join(dir, 'pid.data');
+    const args = `if=/dev/zero of=${file} bs=64k count=64 conv=notrunc status=none`;
+    const wanted = spawn('sh', ['-c', `sleep 2; exec ${writer} ${args}`]);
+    const capture = TracefsCapture.open({ events: 'syscalls:sys_enter_write,syscalls:sys_exit_write', pids: [wanted.pid!], pollMs: 20 });
+    expect(capture.filter).toContain(`common_pid == ${wanted.pid}`);
+    const events: TraceEvent[] = [];
+    const run = capture.source.start({ event: (e) => events.push(e), flush: () => {}, end: () => {} }, new AbortController().signal);
+    const other = spawn(writer, args.split(' '));
+    await Promise.all([wanted, other].map((k) => new Promise((r) => k.once('exit', r))));
+    await new Promise((r) => setTimeout(r, 100));
+    capture.finish();
+    await run;
+    const tasks = new Set(events.filter((e) => e.kind !== 'diag').map((e) => e.task));
+    expect([...tasks]).toEqual([`fscwriter/${wanted.pid}`]);
+    expect(events.filter((e) => e.kind === 'app_op_begin' && e.fd === 1).length).toBe(64);
+    expect(() => TracefsCapture.open({ pids: [2 ** 22 + 1] })).toThrow(/--pid 4194305: no such process/);
+    expectSameState(before);
+  }, 60_000);
+
   it('overruns are never hidden: with a small buffer and no reader, the lost events are gaps and the overrun report counts them', async () => {
     const capture = TracefsCapture.open({ events: 'syscalls:sys_enter_read,syscalls:sys_exit_read', comms: ['fscwriter'], bufferKb: 64 });
     // No run yet: nothing reads the buffer while 20,000 one-byte reads (40,000 events) fill 64 KiB per CPU many times over.
