@@ -17,6 +17,7 @@ import { importFilesFigures } from './import-files.ts';
 import { traceDatIngestFigures } from './trace-dat-ingest.ts';
 import { browserFigures } from './browser.ts';
 import { streamFigure } from './p2-stream.ts';
+import { tracefsCaptureFigure } from './tracefs-capture.ts';
 
 interface Figure {
   id: string;
@@ -29,9 +30,9 @@ const figures: Figure[] = [];
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
 // BENCH_ONLY=<group> runs one group of figures: P6, P1, store (S*, W*), P2, recording (R*),
-// panzoom (P3, P4) or live (P7; `P7` works too). Unset: everything.
+// panzoom (P3, P4), live (P7; `P7` works too) or capture (T1, root with tracefs). Unset: everything.
 const ONLY = process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY;
-const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'live'];
+const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'live', 'capture'];
 if (ONLY !== undefined && !GROUPS.includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: not a group (${GROUPS.join(', ')}, P7)`);
 const want = (group: string): boolean => ONLY === undefined || ONLY === group;
 
@@ -186,6 +187,28 @@ if (want('recording')) try {
   // A failed figure is a row of the table (value NaN), not the end of the run.
   console.error(err);
   figures.push({ id: 'R!', figure: `recording figures FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
+}
+
+// T1: live capture from the kernel's tracefs (bench/tracefs-capture.ts): rising steps of a paced
+// syscall workload until one loses events; the figure is the last lossless step.
+if (want('capture')) try {
+  const c = await tracefsCaptureFigure([20_000, 80_000, 160_000, 320_000], 3);
+  if (c.skipped !== null) {
+    figures.push({ id: 'T1', figure: `tracefs live capture: not measured (${c.skipped})`, value: Number.NaN, unit: 'events/s', goal: '—' });
+  } else {
+    const ok = c.steps.filter((x) => x.lost === 0).at(-1);
+    const over = c.steps.find((x) => x.lost > 0);
+    const load = (x: { burstBytes: number; seconds: number }): string => `dd bursts of ${x.burstBytes.toLocaleString('en-US')} 1-byte copies + 50 ms sleep, ${x.seconds} s`;
+    if (ok) {
+      figures.push({ id: 'T1', figure: `tracefs live capture, syscall events (read/write enter+exit) of ${load(ok)}`, value: ok.eventsPerSec, unit: 'events/s', goal: '—' });
+      figures.push({ id: 'T1l', figure: `  events lost at that load (overrun/dropped/LOST; ${ok.events.toLocaleString('en-US')} captured, ${ok.bytesPerEvent.toFixed(0)} B of trace_pipe text each)`, value: ok.lost, unit: 'events', goal: '0' });
+    }
+    if (over) figures.push({ id: 'T1x', figure: `  the next step, ${load(over)}: captured (${over.lost.toLocaleString('en-US')} lost)`, value: over.eventsPerSec, unit: 'events/s', goal: '—' });
+    else figures.push({ id: 'T1x', figure: '  no step lost events (the workload, not the capture, set the rate)', value: Number.NaN, unit: '', goal: '—' });
+  }
+} catch (err) {
+  console.error(err);
+  figures.push({ id: 'T1!', figure: `tracefs capture figure FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
 }
 
 // P3, P4, P7: the built UI in headless Chromium (bench/browser.ts; BENCH_NO_BROWSER=1 skips them,

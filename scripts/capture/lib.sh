@@ -6,8 +6,27 @@ UPROBES=
 # The stack of a contending dd names the lock's role (lock attribution reads it).
 TRIGGER='stacktrace if comm == "dd"'
 
+# One tracing user at a time: the lock `fusescope capture` takes (docs/capture.md), a file with the owner's pid.
+LOCK_DIR=/run/fusescope
+HAVE_LOCK=0
+tracefs_lock() {
+  mkdir -p $LOCK_DIR
+  if ! (set -C; echo $$ > $LOCK_DIR/capture.lock) 2>/dev/null; then
+    owner=$(cat $LOCK_DIR/capture.lock 2>/dev/null)
+    if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
+      echo "tracefs is in use by pid $owner ($LOCK_DIR/capture.lock): one tracing user at a time" >&2; exit 1
+    fi
+    if [ -e $LOCK_DIR/tracefs-restore.json ]; then
+      echo "a killed fusescope capture left tracefs changed: run 'fusescope capture --restore' first" >&2; exit 1
+    fi
+    echo $$ > $LOCK_DIR/capture.lock
+  fi
+  HAVE_LOCK=1
+}
+
 # Mounts tracefs if needed and remembers the settings the scripts change.
 tracefs_save() {
+  tracefs_lock
   [ -d $T/events ] || { mount -t tracefs nodev $T && MOUNTED_TRACEFS=1; }
   OLD_CLOCK=$(sed 's/.*\[\(.*\)\].*/\1/' $T/trace_clock)
   OLD_BUF=$(cat $T/buffer_size_kb)
@@ -32,6 +51,7 @@ tracefs_restore() {
   echo > $T/trace
   echo 1 > $T/tracing_on
   [ $MOUNTED_TRACEFS = 1 ] && umount $T
+  [ $HAVE_LOCK = 1 ] && rm -f $LOCK_DIR/capture.lock
   return 0
 }
 

@@ -10,8 +10,9 @@ import { exportCommand } from './export.ts';
 import { diffCommand } from './diff.ts';
 import { checkCommand } from './check.ts';
 import { mountCommand } from './mount.ts';
+import { captureCommand } from './capture.ts';
 
-export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand, checkCommand, mountCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, simCommand, summaryCommand, importCommand, recordCommand, exportCommand, diffCommand, checkCommand, captureCommand, mountCommand];
 
 export function commandNamed(name: string | undefined): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

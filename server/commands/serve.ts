@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { LiveSession } from '../hub/live-session.ts';
-import { isLoopback, startServer } from '../http-server.ts';
+import { isLoopback, startServer, type RunningServer } from '../http-server.ts';
 import { listScenarios, simSource, DEFAULT_SCENARIO } from '../sources/sim.ts';
 import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from '../sources/instrument.ts';
 import { DEFAULT_RECORD_MAX_BYTES, DEFAULT_SESSIONS_DIR, SessionRecorder } from '../recorder/session-recorder.ts';
@@ -15,11 +15,6 @@ import { UsageError, log, type Command, type Flags } from './command.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function cmdServe(flags: Flags): Promise<number> {
-  const host = (flags.host as string | undefined) ?? '127.0.0.1';
-  let token = flags.token as string | undefined;
-  if (!isLoopback(host) && !token) {
-    token = randomBytes(18).toString('base64url');
-  }
   const seed = (flags.seed as number | undefined) ?? 1;
   const initial = (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO;
   const userScenarios = new Map<string, unknown>();
@@ -33,16 +28,7 @@ async function cmdServe(flags: Flags): Promise<number> {
     ...(instrument ? instrumentSession(instrument) : {}),
     log: (line) => process.stderr.write(`fusescope: ${line}\n`),
   });
-  const server = await startServer({
-    host,
-    port: (flags.port as number | undefined) ?? 7681,
-    token,
-    distDir: resolve(REPO_ROOT, 'dist'),
-    session,
-    // The page lists and opens these read-only (/api/recordings), also under --no-record.
-    recordingsDir: resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR),
-    log: (line) => process.stderr.write(`fusescope: ${line}\n`),
-  });
+  const server = await serveSession(session, flags);
   const stopRecording = startSessionRecording(session, flags);
   session.start();
   process.stdout.write(`fusescope: streaming scenario '${session.state.scenario}' (seed ${seed})\n`);
@@ -56,6 +42,29 @@ async function cmdServe(flags: Flags): Promise<number> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return 0; // the server holds the event loop until a signal
+}
+
+/**
+ * The HTTP/websocket server of a live session, from --host/--port/--token/--record-dir: binds
+ * 127.0.0.1 unless told; a non-loopback --host without --token gets a generated one. `serve` and
+ * `capture` share it, and so its security defaults.
+ */
+export async function serveSession(session: LiveSession, flags: Flags): Promise<RunningServer> {
+  const host = (flags.host as string | undefined) ?? '127.0.0.1';
+  let token = flags.token as string | undefined;
+  if (!isLoopback(host) && !token) {
+    token = randomBytes(18).toString('base64url');
+  }
+  return startServer({
+    host,
+    port: (flags.port as number | undefined) ?? 7681,
+    token,
+    distDir: resolve(REPO_ROOT, 'dist'),
+    session,
+    // The page lists and opens these read-only (/api/recordings), also under --no-record.
+    recordingsDir: resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR),
+    log: (line) => process.stderr.write(`fusescope: ${line}\n`),
+  });
 }
 
 /** `--instrument PATH|PORT`: the listener whose stream replaces the simulator (null without the flag). */

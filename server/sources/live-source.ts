@@ -1,5 +1,5 @@
 // The one shape of a live event source: the simulator (sim.ts), the instrumentation socket
-// (instrument.ts) and, next, a tracefs capture. The hub (hub/live-session.ts) and the record
+// (instrument.ts) and the tracefs capture (server/capture/tracefs-capture.ts). The hub (hub/live-session.ts) and the record
 // command consume only this.
 //
 //   owner ──start(sink, signal)──► source ──event()…event() flush()──► sink   (one batch per flush)

@@ -1,0 +1,162 @@
+// `fusescope capture --tracefs …`: a live capture from the running kernel's tracefs
+// (server/capture/), served like `serve` (the same server and its defaults) and recorded to -o.
+//
+//   open (refusals exit 2) → LiveSession with the capture as its one source → -o recorder / the
+//   sessions folder → the page (unless --no-serve) → until SIGINT/SIGTERM/SIGHUP or --seconds →
+//   finish (last read, overrun report, tracefs restored) → recorder and server closed
+// tracefs is also restored on any other exit (an error, process exit): see restore() below.
+import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { LiveSession } from '../hub/live-session.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture/tracefs-capture.ts';
+import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
+import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
+import { serveSession, startSessionRecording } from './serve.ts';
+import { UsageError, log, type Command, type Flags } from './command.ts';
+
+export const TRACEFS_SCENARIO = 'tracefs';
+
+function listFlag(v: unknown): string[] {
+  return v === undefined ? [] : String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+async function cmdCapture(flags: Flags): Promise<number> {
+  if (flags.restore) {
+    for (const name of Object.keys(flags)) if (name !== 'restore') throw new UsageError(`--restore takes no other option (got --${name})`);
+    try {
+      const r = restoreLeftBehind();
+      log(r ? `restored tracefs as the killed capture (pid ${r.pid}, started ${r.startedAt}) found it` : `nothing to restore (no ${DEFAULT_RUN_DIR}/${STATE_FILE})`);
+      return 0;
+    } catch (e) {
+      if (e instanceof TracefsError) {
+        log(e.message);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  if (!flags.tracefs) throw new UsageError('capture needs --tracefs (the kernel\'s tracefs is the one capture source so far)');
+  const out = flags.out as string | undefined;
+  const noServe = flags['no-serve'] === true;
+  if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
+  if (out && existsSync(out)) throw new UsageError(`${out} exists; recordings are never overwritten`);
+  const seconds = flags.seconds as number | undefined;
+  if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
+  const bufferKb = flags['buffer-kb'] as number | undefined;
+  if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
+  const pids = listFlag(flags.pid).map((p) => {
+    if (!/^\d+$/.test(p)) throw new UsageError(`--pid: '${p}' is not a process id`);
+    return Number(p);
+  });
+  // The libuv pool's threads start on first use: start them now, so the capture sees them as its own (and filters them out).
+  await access(DEFAULT_TRACEFS).catch(() => {});
+
+  let capture: TracefsCapture;
+  let failed = false;
+  let stopped!: () => void;
+  const stop = new Promise<void>((r) => { stopped = r; });
+  try {
+    capture = TracefsCapture.open({
+      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS, comms: listFlag(flags.comm), pids,
+      bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
+      // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
+      onFailure: () => { failed = true; stopped(); },
+    });
+  } catch (e) {
+    if (e instanceof TracefsError) {
+      log(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  // Whatever ends the process from here (an error, an exit elsewhere), tracefs is put back.
+  const restoreOnExit = (): void => { capture.restore(); };
+  process.on('exit', restoreOnExit);
+  log(`capturing ${capture.events.length} tracefs events${capture.filter ? ` where ${capture.filter}` : ''}`);
+
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.once(s, stopped);
+  const deadline = seconds !== undefined ? setTimeout(stopped, seconds * 1000) : undefined;
+
+  let rec: Recorder | null = null;
+  let stopRecording = (): void => {};
+  let server: Awaited<ReturnType<typeof serveSession>> | null = null;
+  let code = 1;
+  const session = new LiveSession({
+    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
+    scenario: TRACEFS_SCENARIO,
+    makeSource: (name) => {
+      if (name !== TRACEFS_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only)`);
+      return capture.source;
+    },
+    log,
+  });
+  try {
+    if (out) {
+      const recorder = new Recorder(out, {
+        // tsNs 0 is the capture's start on CLOCK_MONOTONIC, the trace clock (trace_clock mono).
+        originNs: capture.startMonoNs, autoFlush: true, checks: {},
+        meta: {
+          source: capture.info.label, scenario: TRACEFS_SCENARIO, clock: 'mono', startedAt: capture.startedAt.toISOString(),
+          events: capture.events, filter: capture.filter,
+        },
+      });
+      rec = recorder;
+      // One file for the whole capture: a browser's restart re-runs the source but does not start a new file.
+      session.addListener({ onBatch: (b, from, to) => recorder.appendRows(b, from, to) });
+      log(`recording to ${out}`);
+    } else stopRecording = startSessionRecording(session, flags);
+    if (!noServe) server = await serveSession(session, flags);
+    session.start();
+    if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
+    log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
+    await stop;
+  } finally {
+    clearTimeout(deadline);
+    for (const s of signals) process.off(s, stopped);
+    const r = capture.finish();
+    session.stop();
+    stopRecording();
+    rec?.close();
+    await server?.close();
+    process.off('exit', restoreOnExit);
+    reportEnd(r, rec);
+    // 1: the capture failed, events were lost, or tracefs is not as it was (all said above).
+    code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
+  }
+  return code;
+}
+
+function reportEnd(r: ReturnType<TracefsCapture['finish']>, rec: Recorder | null): void {
+  log(`captured ${r.events} events (${r.bytesRead} bytes of trace_pipe)${rec ? `; wrote ${rec.rowsWritten} rows to ${rec.path} (${rec.bytesWritten} bytes)` : ''}`);
+  const lost = r.overrun + r.droppedEvents;
+  log(`lost: ${lost} event(s) overrun/dropped by the ring buffer (per_cpu stats), ${r.lostInGaps} reported as gaps` +
+    (lost > 0 ? ` — a bigger --buffer-kb or fewer --events/--comm keeps them` : ''));
+  if (r.beforeStart > 0) log(`${r.beforeStart} event(s) from before the start were not kept`);
+  log(r.restoreProblems.length === 0 ? 'tracefs restored as found' : `tracefs NOT fully restored: ${r.restoreProblems.join('; ')}`);
+}
+
+export const captureCommand: Command = {
+  name: 'capture',
+  summary: 'capture live from the kernel\'s tracefs (root): serve it like `serve` and record it; tracefs is restored as found',
+  usage: [
+    `  capture  --tracefs [--events ${DEFAULT_EVENTS}] [--comm NAME…] [--pid N…] [-o OUT.fscope]`,
+    '           [--port 7681] [--host 127.0.0.1] [--token T] [--no-serve] [--seconds N] [--buffer-kb N]',
+    `           --events: groups ${EVENT_GROUPS.join(', ')}, any tracefs SYSTEM or SYSTEM:EVENT, comma-separated`,
+    '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s',
+    '           (--record-dir DIR, --no-record, --record-max-bytes N)',
+    `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
+    `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
+  ].join('\n'),
+  options: {
+    tracefs: { type: 'boolean' }, restore: { type: 'boolean' }, events: { type: 'string' },
+    comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
+    port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
+    seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
+    'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
+  },
+  numbers: ['port', 'seconds', 'buffer-kb', 'record-max-bytes'],
+  positionals: false,
+  run: cmdCapture,
+};
