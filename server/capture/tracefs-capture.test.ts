@@ -111,8 +111,9 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     const pids: number[] = [];
     const file = join(dir, 'data');
     const contended = (): boolean => events.some((e) => e.kind === 'lock_contention' && e.task.startsWith('fscwriter/'));
-    // Contention needs the two writers to overlap in time: a few rounds on a busy machine.
-    for (let round = 0; round < 6 && (round === 0 || !contended()); round++) {
+    // Contention needs the two writers to overlap, and a waiter that spins on the owner (rwsem optimistic
+    // spinning) emits no contention_begin: up to 20 rounds, stopping at the first that contends.
+    for (let round = 0; round < 20 && (round === 0 || !contended()); round++) {
       pids.push(...await writersRound(file));
       await new Promise((r) => setTimeout(r, 100)); // a poll or more: the round's events are read
     }
