@@ -5,12 +5,16 @@
 // store would not take as it is (earlier than the last row: the store would clamp it; refused by
 // the schema): then the rows so far become events again (exactly: nothing was clamped or lost)
 // and the file goes on held. So a streamed file ends as the store the held path would have built.
+// Lock contentions do not stop the stream: lock attribution only adds events next to them (it
+// changes none), so the pipeline runs it over the store's rows afterwards (`lockContentions`).
 //
 //   stream:  event ──► store.append          (while needsPass(ev) is false and time does not go back)
+//                      [──► lock attribution over the rows ──► rows + derived events]
 //   held:    event ──► list ──► passes ──► store
 
 import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
+import { mayBeIdentityEvidence } from './identity.ts';
 
 /** Whether a pass of the pipeline may change or add events because of `ev` (a format's own test). */
 type NeedsPass = (ev: TraceEvent) => boolean;
@@ -24,6 +28,8 @@ export class FileRows {
   count = 0;
   /** tsNs of the first event added, null before it. */
   firstTsNs: number | null = null;
+  /** lock_contention events among the streamed rows (lock attribution is still to run on them). */
+  lockContentions = 0;
 
   /** `needsPass` null: every event is held (the file is one of several, or its format has passes). */
   constructor(private readonly needsPass: NeedsPass | null = null) {
@@ -38,6 +44,7 @@ export class FileRows {
         try {
           store.append(ev);
           this.lastTsNs = ev.tsNs;
+          if (ev.kind === 'lock_contention') this.lockContentions++;
           return;
         } catch {
           // Refused by the schema (a parser bug): held, so the pipeline reports it as it always has.
@@ -70,10 +77,11 @@ export class FileRows {
   }
 }
 
-/** ftrace: the events a pass acts on — a uprobe's fuse_recv (nodeids by unique), a lock contention
- * (lock attribution), an instant that may name an inode number (identity evidence: `ino`). */
+/** ftrace: the events a pass changes or adds events for, earlier ones included — a uprobe's fuse_recv
+ * (nodeids by unique), an instant that is identity evidence (identity.ts). A lock contention is not
+ * one: lock attribution runs on the streamed rows (file comment). */
 export const ftraceNeedsPass: NeedsPass = (ev) =>
-  ev.kind === 'fuse_recv' || ev.kind === 'lock_contention' || (ev.kind === 'instant' && ev.text.includes('ino'));
+  ev.kind === 'fuse_recv' || (ev.kind === 'instant' && mayBeIdentityEvidence(ev));
 
 /** NDJSON: no pass acts on an NDJSON file's events. */
 export const ndjsonNeedsPass: NeedsPass = () => false;

@@ -77,7 +77,17 @@ interface AddrInfo {
   contended: number;
   mode: 'R' | 'W';
 }
-interface Open { begin: TraceEvent & { kind: 'lock_contention' }; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null }
+/** A wait: its contention events and their positions in the input (derived events go next to them). */
+interface Open { begin: TraceEvent & { kind: 'lock_contention' }; beginAt: number; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null; endAt: number }
+
+/** What attribution adds to a time-ordered input, by input position: nothing of the input changes. */
+export interface LockPlan {
+  attributions: LockAttribution[];
+  /** Input index → the event that goes right before it (an address's lock_attribution instant). */
+  before: Map<number, TraceEvent>;
+  /** Input index → the event that goes right after it (the derived lock_wait / lock_acquire). */
+  after: Map<number, TraceEvent>;
+}
 
 /** The lock a stack (bare symbols, innermost first) names by its frames, or null (also used for perf lock -v stacks). */
 export function roleFromStack(stack: string): LockName | 'freeze' | null {
@@ -118,6 +128,24 @@ function inodeOf(ev: TraceEvent): { nodeId: NodeId; ino: Ino; fsDev?: number } |
 }
 
 export function attributeLocks(events: readonly TraceEvent[]): AttributionResult {
+  const plan = planLocks(events.length, (i) => events[i]!);
+  if (plan.before.size === 0 && plan.after.size === 0) return { events: events as TraceEvent[], attributions: plan.attributions };
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const n = plan.before.get(i);
+    if (n) out.push(n);
+    out.push(events[i]!);
+    const d = plan.after.get(i);
+    if (d) out.push(d);
+  }
+  return { events: out, attributions: plan.attributions };
+}
+
+/**
+ * The pass itself over `count` events read one at a time by `at` (a list, or a store's rows: the
+ * input is never held, only the contention events of each wait), returning what it adds where.
+ */
+export function planLocks(count: number, at: (index: number) => TraceEvent): LockPlan {
   const addrs = new Map<bigint, AddrInfo>();
   const open = new Map<string, Open>();
   const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; kind: EntryKind }>();
@@ -144,7 +172,8 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   };
 
   const pending: Open[] = [];
-  for (const ev of events) {
+  for (let index = 0; index < count; index++) {
+    const ev = at(index);
     const task = ev.task;
     // Holder rule (3): the first inode-bearing event after acquiring, within the syscall.
     const held = holding.get(task);
@@ -194,7 +223,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
       }
       case 'lock_contention':
         if (ev.phase === 'begin') {
-          const o: Open = { begin: ev, stack: '', end: null };
+          const o: Open = { begin: ev, beginAt: index, stack: '', end: null, endAt: -1 };
           open.set(task, o);
           pending.push(o);
         } else {
@@ -202,6 +231,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
           open.delete(task);
           if (o && o.begin.lockAddr === ev.lockAddr) {
             o.end = ev;
+            o.endAt = index;
             decide(o, task);
             if (ev.ret === 0) {
               const h = holding.get(task);
@@ -374,8 +404,8 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   }
 
   // Derived events right after their contention events; the attribution before the first of them.
-  const derivedAfter = new Map<TraceEvent, TraceEvent>();
-  const noteBefore = new Map<TraceEvent, TraceEvent>();
+  const after = new Map<number, TraceEvent>();
+  const before = new Map<number, TraceEvent>();
   const noted = new Set<bigint>();
   for (const o of pending) {
     const end = o.end;
@@ -384,23 +414,15 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     if (!att) continue;
     if (!noted.has(addr)) {
       noted.add(addr);
-      noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
+      before.set(o.beginAt, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
     }
     const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
     const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
-    derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-    if (end !== null && end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
-  }
-  const out: TraceEvent[] = [];
-  for (const ev of events) {
-    const n = noteBefore.get(ev);
-    if (n) out.push(n);
-    out.push(ev);
-    const d = derivedAfter.get(ev);
-    if (d) out.push(d);
+    after.set(o.beginAt, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
+    if (end !== null && end.ret === 0) after.set(o.endAt, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
   }
   attributions.sort((x, y) => y.contended - x.contended || x.lockAddr.localeCompare(y.lockAddr));
-  return { events: out, attributions };
+  return { attributions, before, after };
 }
 
 /** nodeid whose path is the longest suffix of an application path ('/mnt/x/d1/file' ↔ '/d1/file'). */

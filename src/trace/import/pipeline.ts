@@ -26,7 +26,7 @@ import { IMPORT_FORMATS, explainDetection, isKernelText, openImport, type FileIm
 import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
-import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
+import { attributeLocks, planLocks, type LockAttribution, type LockPlan } from './lock-attribution.ts';
 import { resolveIdentity } from './identity.ts';
 import { NO_CLOCK, placeFiles, type FileClock } from './clock.ts';
 
@@ -106,6 +106,42 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
 }
 
 /**
+ * A new store (sharing `src`'s strings): src's rows with the plan's events placed before/after the
+ * rows it names — the rows the held path builds from the pass's event list. Rows between inserts
+ * are copied as columns, not turned into events.
+ */
+function withInserted(src: TraceStore, plan: LockPlan, diags: ParseDiag[]): TraceStore {
+  const out = new TraceStore(src.originNs, src.strings);
+  out.reserve(src.length + plan.before.size + plan.after.size, true);
+  const at = [...new Set([...plan.before.keys(), ...plan.after.keys()])].sort((x, y) => x - y);
+  const put = (ev: TraceEvent): void => {
+    try {
+      out.append(ev);
+    } catch (err) {
+      // As appendTo: an event the schema refuses is a bug of ours, counted; the rest goes on.
+      diags.push({ source: 'import', line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
+    }
+  };
+  let from = 0;
+  for (const row of at) {
+    const b = plan.before.get(row);
+    if (b) {
+      copyRows(src, out, from, row, null);
+      from = row;
+      put(b);
+    }
+    const a = plan.after.get(row);
+    if (a) {
+      copyRows(src, out, from, row + 1, null);
+      from = row + 1;
+      put(a);
+    }
+  }
+  copyRows(src, out, from, src.length, null);
+  return out;
+}
+
+/**
  * The cross-file passes over parsed files (see the file comment). Mutates the files' events
  * (times shifted onto the axis, nodeids filled by the joins).
  */
@@ -122,10 +158,18 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
     const placement = placeFiles([{ name: only.name, clock, originNs, firstTsNs: only.rows.firstTsNs }], alignStarts);
     const p = placement.files[0]!;
     if (p.offsetNs === 0) {
-      const store = only.rows.store!;
+      let store = only.rows.store!;
       store.originNs = placement.originNs;
+      const diags = [...placement.diags];
+      let attributions: LockAttribution[] = [];
+      // Lock attribution over the streamed rows (kernel traces only, as below): rows + its events.
+      if (only.rows.lockContentions > 0 && isKernelText(only.format)) {
+        const plan = planLocks(store.length, (row) => store.get(row));
+        attributions = plan.attributions;
+        store = withInserted(store, plan, diags);
+      }
       return {
-        originNs: placement.originNs, clock: placement.clock, events: [], store, attributions: [], joins: [], diags: [...placement.diags],
+        originNs: placement.originNs, clock: placement.clock, events: [], store, attributions, joins: [], diags,
         files: [{ name: only.name, format: only.format, clock, originNs, ...p, eventCount: only.rows.count, untimedEvents: only.untimedEvents?.() ?? 0 }],
       };
     }
@@ -443,8 +487,8 @@ export class ImportOutcome {
 }
 
 /** Rows [from, to) of `src` appended to `dst`, string ids remapped into dst's table. */
-function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps): void {
+function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps | null): void {
   if (to <= from) return;
-  const ids = src.strings === dst.strings ? null : maps.of(src.strings);
+  const ids = src.strings === dst.strings || maps === null ? null : maps.of(src.strings);
   dst.appendColumns(to - from, src.kinds.subarray(from, to), src.tsNs.subarray(from, to), columnsMapped(src, from, to, ids));
 }
