@@ -441,13 +441,15 @@ export class TraceStore {
   /**
    * Appends `rowCount` rows given as raw columns (wire batches, recordings, another store's
    * columns), of any array type. String-id columns must already hold ids valid in `this.strings`;
-   * missing columns are zero for these rows.
+   * missing columns are zero for these rows. `fromRow`: the rows start at that index of the given
+   * arrays (whole columns of another store, no views made per run of rows).
    */
-  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
+  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>, fromRow = 0): void {
     this.reserve(rowCount);
     const at = this.length;
-    this.kindCol.set(kinds.subarray(0, rowCount), at);
-    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
+    const end = fromRow + rowCount;
+    this.kindCol.set(kinds.subarray(fromRow, end), at);
+    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[fromRow + i]!);
     for (const [column, values] of columns) {
       let c = this.colAt(column);
       if (c.constructor !== values.constructor) {
@@ -455,11 +457,13 @@ export class TraceStore {
         const have = typeInfo(c.constructor as ColumnCtor);
         const got = typeInfo(values.constructor as ColumnCtor);
         if (got.min < have.min || got.max > have.max) {
-          const { min, max, integral } = rangeOf(values, 0, rowCount);
+          const { min, max, integral } = rangeOf(values, fromRow, end);
           c = this.widen(column, min, max, integral);
         }
       }
-      c.set(values.subarray(0, rowCount) as never, at);
+      // Short runs by hand: a view per column per run costs more than copying its few values.
+      if (rowCount <= 256) for (let i = 0; i < rowCount; i++) c[at + i] = values[fromRow + i]!;
+      else c.set(values.subarray(fromRow, end) as never, at);
     }
     this.length += rowCount;
     this.version++;

@@ -122,22 +122,25 @@ function withInserted(src: TraceStore, plan: LockPlan, diags: ParseDiag[]): Trac
       diags.push({ source: 'import', line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
     }
   };
+  const cols = src.columns();
+  const copy = (to: number): void => {
+    if (to > from) out.appendColumns(to - from, src.kinds, src.tsNs, cols, from);
+    from = to;
+  };
   let from = 0;
   for (const row of at) {
     const b = plan.before.get(row);
     if (b) {
-      copyRows(src, out, from, row, null);
-      from = row;
+      copy(row);
       put(b);
     }
     const a = plan.after.get(row);
     if (a) {
-      copyRows(src, out, from, row + 1, null);
-      from = row + 1;
+      copy(row + 1);
       put(a);
     }
   }
-  copyRows(src, out, from, src.length, null);
+  copy(src.length);
   return out;
 }
 
@@ -487,8 +490,8 @@ export class ImportOutcome {
 }
 
 /** Rows [from, to) of `src` appended to `dst`, string ids remapped into dst's table. */
-function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps | null): void {
+function copyRows(src: TraceStore, dst: TraceStore, from: number, to: number, maps: StringIdMaps): void {
   if (to <= from) return;
-  const ids = src.strings === dst.strings || maps === null ? null : maps.of(src.strings);
+  const ids = src.strings === dst.strings ? null : maps.of(src.strings);
   dst.appendColumns(to - from, src.kinds.subarray(from, to), src.tsNs.subarray(from, to), columnsMapped(src, from, to, ids));
 }
