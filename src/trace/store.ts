@@ -328,8 +328,54 @@ export class TraceStore {
   private appendWith(ev: TraceEvent, write: KindWriter | null): number {
     this.reserve(1);
     const row = this.length;
+    this.writeRow(row, ev, this.nextTs(ev.tsNs), write);
+    this.length++;
+    this.version++;
+    return row;
+  }
+
+  /**
+   * Puts `events[j]` right before the row that is `beforeRow[j]` now (ascending; equal positions
+   * keep the events' order; `length` = at the end), moving the later rows down: one move per
+   * column per gap, no copy of the store. Each event's time must lie between its neighbours'
+   * (RangeError, nothing changed). For events a store takes: check them with append on a scratch
+   * store first (a refused one throws part way).
+   */
+  insertRows(beforeRow: readonly number[], events: readonly TraceEvent[]): void {
+    const k = events.length;
+    if (k === 0) return;
+    const n = this.length;
+    for (let j = 0; j < k; j++) {
+      const at = beforeRow[j]!;
+      const ts = events[j]!.tsNs;
+      if (at < 0 || at > n || (j > 0 && at < beforeRow[j - 1]!)) throw new RangeError(`insert position ${at} out of order or range`);
+      if ((at > 0 && ts < this.tsCol[at - 1]!) || (at < n && ts > this.tsCol[at]!)) throw new RangeError(`inserted ${events[j]!.kind} at ${ts} ns breaks the time order at row ${at}`);
+    }
+    this.reserve(k, true);
+    let end = n;
+    for (let j = k - 1; j >= 0; j--) {
+      const from = beforeRow[j]!;
+      if (end > from) {
+        const to = from + j + 1;
+        this.kindCol.copyWithin(to, from, end);
+        this.tsCol.copyWithin(to, from, end);
+        for (let s = 0; s < COLUMN_COUNT; s++) this.cols[s]?.copyWithin(to, from, end);
+      }
+      end = from;
+    }
+    for (let j = 0; j < k; j++) {
+      const row = beforeRow[j]! + j;
+      // The gap still holds a moved row's values: zero, as an appended row's unused columns are.
+      for (let s = 0; s < COLUMN_COUNT; s++) { const c = this.cols[s]; if (c) c[row] = 0; }
+      this.writeRow(row, events[j]!, events[j]!.tsNs, writers()[KIND_CODE[events[j]!.kind]] ?? null);
+    }
+    this.length = n + k;
+    this.version++;
+  }
+
+  private writeRow(row: number, ev: TraceEvent, tsNs: number, write: KindWriter | null): void {
     this.kindCol[row] = KIND_CODE[ev.kind];
-    this.tsCol[row] = this.nextTs(ev.tsNs);
+    this.tsCol[row] = tsNs;
     const rec = ev as unknown as Record<string, unknown>;
     try {
       if (write) write(this, row, rec);
@@ -342,9 +388,6 @@ export class TraceStore {
       for (const c of this.cols) if (c) c[row] = 0;
       throw e;
     }
-    this.length++;
-    this.version++;
-    return row;
   }
 
   appendAll(events: Iterable<TraceEvent>): void {
@@ -441,15 +484,13 @@ export class TraceStore {
   /**
    * Appends `rowCount` rows given as raw columns (wire batches, recordings, another store's
    * columns), of any array type. String-id columns must already hold ids valid in `this.strings`;
-   * missing columns are zero for these rows. `fromRow`: the rows start at that index of the given
-   * arrays (whole columns of another store, no views made per run of rows).
+   * missing columns are zero for these rows.
    */
-  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>, fromRow = 0): void {
+  appendColumns(rowCount: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
     this.reserve(rowCount);
     const at = this.length;
-    const end = fromRow + rowCount;
-    this.kindCol.set(kinds.subarray(fromRow, end), at);
-    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[fromRow + i]!);
+    this.kindCol.set(kinds.subarray(0, rowCount), at);
+    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
     for (const [column, values] of columns) {
       let c = this.colAt(column);
       if (c.constructor !== values.constructor) {
@@ -457,13 +498,11 @@ export class TraceStore {
         const have = typeInfo(c.constructor as ColumnCtor);
         const got = typeInfo(values.constructor as ColumnCtor);
         if (got.min < have.min || got.max > have.max) {
-          const { min, max, integral } = rangeOf(values, fromRow, end);
+          const { min, max, integral } = rangeOf(values, 0, rowCount);
           c = this.widen(column, min, max, integral);
         }
       }
-      // Short runs by hand: a view per column per run costs more than copying its few values.
-      if (rowCount <= 256) for (let i = 0; i < rowCount; i++) c[at + i] = values[fromRow + i]!;
-      else c.set(values.subarray(fromRow, end) as never, at);
+      c.set(values.subarray(0, rowCount) as never, at);
     }
     this.length += rowCount;
     this.version++;

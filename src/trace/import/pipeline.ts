@@ -106,42 +106,31 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
 }
 
 /**
- * A new store (sharing `src`'s strings): src's rows with the plan's events placed before/after the
- * rows it names — the rows the held path builds from the pass's event list. Rows between inserts
- * are copied as columns, not turned into events.
+ * The plan's events put into `store` before/after the rows it names: the rows the held path builds
+ * from the pass's event list (insertRows moves the rows in place). An event the schema refuses is
+ * left out and counted, as appendTo does.
  */
-function withInserted(src: TraceStore, plan: LockPlan, diags: ParseDiag[]): TraceStore {
-  const out = new TraceStore(src.originNs, src.strings);
-  out.reserve(src.length + plan.before.size + plan.after.size, true);
-  const at = [...new Set([...plan.before.keys(), ...plan.after.keys()])].sort((x, y) => x - y);
-  const put = (ev: TraceEvent): void => {
+function insertPlanned(store: TraceStore, plan: LockPlan, diags: ParseDiag[]): void {
+  const rows = [...new Set([...plan.before.keys(), ...plan.after.keys()])].sort((x, y) => x - y);
+  const scratch = new TraceStore(store.originNs, store.strings);
+  const at: number[] = [];
+  const events: TraceEvent[] = [];
+  const put = (row: number, ev: TraceEvent): void => {
     try {
-      out.append(ev);
+      scratch.append(ev);
+      at.push(row);
+      events.push(ev);
     } catch (err) {
-      // As appendTo: an event the schema refuses is a bug of ours, counted; the rest goes on.
       diags.push({ source: 'import', line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
     }
   };
-  const cols = src.columns();
-  const copy = (to: number): void => {
-    if (to > from) out.appendColumns(to - from, src.kinds, src.tsNs, cols, from);
-    from = to;
-  };
-  let from = 0;
-  for (const row of at) {
+  for (const row of rows) {
     const b = plan.before.get(row);
-    if (b) {
-      copy(row);
-      put(b);
-    }
+    if (b) put(row, b);
     const a = plan.after.get(row);
-    if (a) {
-      copy(row + 1);
-      put(a);
-    }
+    if (a) put(row + 1, a);
   }
-  copy(src.length);
-  return out;
+  store.insertRows(at, events);
 }
 
 /**
@@ -161,7 +150,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
     const placement = placeFiles([{ name: only.name, clock, originNs, firstTsNs: only.rows.firstTsNs }], alignStarts);
     const p = placement.files[0]!;
     if (p.offsetNs === 0) {
-      let store = only.rows.store!;
+      const store = only.rows.store!;
       store.originNs = placement.originNs;
       const diags = [...placement.diags];
       let attributions: LockAttribution[] = [];
@@ -169,7 +158,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
       if (only.rows.lockContentions > 0 && isKernelText(only.format)) {
         const plan = planLocks(store.length, (row) => store.get(row));
         attributions = plan.attributions;
-        store = withInserted(store, plan, diags);
+        insertPlanned(store, plan, diags);
       }
       return {
         originNs: placement.originNs, clock: placement.clock, events: [], store, attributions, joins: [], diags,
