@@ -55,6 +55,12 @@ export class FileRows {
     this.held.push(ev);
   }
 
+  /** About `rows` rows in all are coming: a streaming store makes room for them once (a hint; more still fit). */
+  expect(rows: number): void {
+    const store = this.streamed;
+    if (store !== null && rows > store.capacityRows) store.reserve(rows - store.length, true);
+  }
+
   /** Stops streaming: the rows so far become the held list (a second file was opened, or a pass is needed). */
   hold(): void {
     const store = this.streamed;

@@ -260,6 +260,12 @@ export class FileFeed {
     return this.imp?.ftrace ?? null;
   }
 
+  /** `share` of the file (0..1) is read: room for the rows the whole file will give at that rate, plus 1/16. */
+  expectRows(share: number): void {
+    const rows = this.imp?.rows;
+    if (rows && share > 0) rows.expect(Math.ceil((rows.count / share) * (17 / 16)));
+  }
+
   /** A diagnostic about the file as a whole (line 0), e.g. a trace.dat's byte offset. */
   diag(code: string, message: string): void {
     this.pipe.fileDiag({ source: this.name, line: 0, code, message });
