@@ -99,11 +99,15 @@ describe('FileRows', () => {
   });
 
   it('streams past an instant that names an ino but is no identity evidence (iomap_iter\'s "ino 0xc pos …")', () => {
-    const r = new FileRows(ftraceNeedsPass);
+    const r = new FileRows(ftraceNeedsPass, true);
     r.add(ev('instant', 1, 'dd/1', { name: 'iomap_iter', text: 'dev 7:0 ino 0xc pos 0x10000 length 0x0 status 0' }));
     r.add(ev('lock_contention', 2, 'dd/1', { phase: 'begin', lockAddr: 0xc3n, lockFlags: 4 }));
     expect(r.store?.length).toBe(2);
-    expect(r.lockContentions).toBe(1);
+    // The wait (row 1) is attributed on the streamed rows: its decision instant before it, its lock_wait after.
+    const plan = r.lockPlan()!;
+    expect(plan.attributions.map((a) => a.lockAddr)).toEqual(['0xc3']);
+    expect(plan.before.get(1)?.kind).toBe('instant');
+    expect(plan.after.get(1)?.kind).toBe('lock_wait');
   });
 
   it('holds from the first event a pass acts on (an instant naming an ino)', () => {

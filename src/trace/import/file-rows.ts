@@ -6,15 +6,18 @@
 // the schema): then the rows so far become events again (exactly: nothing was clamped or lost)
 // and the file goes on held. So a streamed file ends as the store the held path would have built.
 // Lock contentions do not stop the stream: lock attribution only adds events next to them (it
-// changes none), so the pipeline runs it over the store's rows afterwards (`lockContentions`).
+// changes none). From a kernel trace's first contention on (the rows before it read back once),
+// each streamed event also goes through the attribution pass; the pipeline puts what it adds
+// into the store at the end (`lockPlan`).
 //
 //   stream:  event ──► store.append          (while needsPass(ev) is false and time does not go back)
-//                      [──► lock attribution over the rows ──► rows + derived events]
+//                 └──► lock attribution, step by step ──► its events inserted between the rows
 //   held:    event ──► list ──► passes ──► store
 
 import type { TraceEvent } from '../schema.ts';
 import { TraceStore } from '../store.ts';
 import { mayBeIdentityEvidence } from './identity.ts';
+import { lockPlanner, type LockPlan, type LockPlanner } from './lock-attribution.ts';
 
 /** Whether a pass of the pipeline may change or add events because of `ev` (a format's own test). */
 type NeedsPass = (ev: TraceEvent) => boolean;
@@ -28,11 +31,14 @@ export class FileRows {
   count = 0;
   /** tsNs of the first event added, null before it. */
   firstTsNs: number | null = null;
-  /** lock_contention events among the streamed rows (lock attribution is still to run on them). */
-  lockContentions = 0;
+  /** Lock attribution over the streamed rows, from the first contention on; null before (or held). */
+  private locks: LockPlanner | null = null;
 
-  /** `needsPass` null: every event is held (the file is one of several, or its format has passes). */
-  constructor(private readonly needsPass: NeedsPass | null = null) {
+  /**
+   * `needsPass` null: every event is held (the file is one of several, or its format has passes).
+   * `lockPass`: its lock contentions are attributed (a kernel trace's; the held path runs the same pass).
+   */
+  constructor(private readonly needsPass: NeedsPass | null = null, private readonly lockPass = false) {
     this.streamed = needsPass === null ? null : new TraceStore();
   }
 
@@ -42,9 +48,14 @@ export class FileRows {
     if (store !== null) {
       if (ev.tsNs >= this.lastTsNs && !this.needsPass!(ev)) {
         try {
-          store.append(ev);
+          const row = store.append(ev);
           this.lastTsNs = ev.tsNs;
-          if (ev.kind === 'lock_contention') this.lockContentions++;
+          if (this.locks === null && this.lockPass && ev.kind === 'lock_contention') {
+            // The pass needs what came before (syscalls in flight, iomap entries): those rows once.
+            this.locks = lockPlanner();
+            for (let r = 0; r < row; r++) this.locks.step(store.get(r), r);
+          }
+          this.locks?.step(ev, row);
           return;
         } catch {
           // Refused by the schema (a parser bug): held, so the pipeline reports it as it always has.
@@ -66,6 +77,7 @@ export class FileRows {
     const store = this.streamed;
     if (store === null) return;
     this.streamed = null;
+    this.locks = null;
     const events = new Array<TraceEvent>(store.length);
     for (let row = 0; row < store.length; row++) events[row] = store.get(row);
     this.held = events.concat(this.held);
@@ -75,6 +87,11 @@ export class FileRows {
   events(): TraceEvent[] {
     this.hold();
     return this.held;
+  }
+
+  /** What lock attribution adds to the streamed rows (null: no contention streamed, or held). */
+  lockPlan(): LockPlan | null {
+    return this.streamed === null || this.locks === null ? null : this.locks.finish();
   }
 
   /** Every event streamed into one store (none held), else null. */

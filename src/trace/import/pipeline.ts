@@ -26,7 +26,7 @@ import { IMPORT_FORMATS, explainDetection, isKernelText, openImport, type FileIm
 import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
-import { attributeLocks, planLocks, type LockAttribution, type LockPlan } from './lock-attribution.ts';
+import { attributeLocks, type LockAttribution, type LockPlan } from './lock-attribution.ts';
 import { resolveIdentity } from './identity.ts';
 import { NO_CLOCK, placeFiles, type FileClock } from './clock.ts';
 
@@ -154,9 +154,9 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
       store.originNs = placement.originNs;
       const diags = [...placement.diags];
       let attributions: LockAttribution[] = [];
-      // Lock attribution over the streamed rows (kernel traces only, as below): rows + its events.
-      if (only.rows.lockContentions > 0 && isKernelText(only.format)) {
-        const plan = planLocks(store.length, (row) => store.get(row));
+      // Lock attribution ran over the streamed rows (kernel traces only, as below): its events go in.
+      const plan = only.rows.lockPlan();
+      if (plan !== null) {
         attributions = plan.attributions;
         insertPlanned(store, plan, diags);
       }
