@@ -33,6 +33,7 @@ export class FileRows {
   firstTsNs: number | null = null;
   /** Lock attribution over the streamed rows, from the first contention on; null before (or held). */
   private locks: LockPlanner | null = null;
+  private plan: LockPlan | null = null;
 
   /**
    * `needsPass` null: every event is held (the file is one of several, or its format has passes).
@@ -91,7 +92,10 @@ export class FileRows {
 
   /** What lock attribution adds to the streamed rows (null: no contention streamed, or held). */
   lockPlan(): LockPlan | null {
-    return this.streamed === null || this.locks === null ? null : this.locks.finish();
+    if (this.streamed === null || this.locks === null) return null;
+    // finish() decides the waits still open: once.
+    this.plan ??= this.locks.finish();
+    return this.plan;
   }
 
   /** Every event streamed into one store (none held), else null. */
