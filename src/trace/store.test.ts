@@ -186,3 +186,34 @@ describe('TraceStore', () => {
     expect(s.get(4)).toMatchObject({ lenBytes: 3 });
   });
 });
+
+describe('TraceStore.insertRows', () => {
+  it('puts events between rows in place, as appending them in that order would', () => {
+    const a = ev('instant', 10, 'a/1', { name: 'm', text: 'a' });
+    const b = ev('fs_op', 20, 'b/2', { posBytes: 4096 });
+    const c = ev('instant', 30, 'c/3', { name: 'm', text: 'c' });
+    const x = ev('lock_wait', 10, 'a/1', { lock: 'i_rwsem', lockAddr: 0xc3n });
+    const y = ev('instant', 20, 'b/2', { name: 'n', text: 'y' });
+    const z = ev('lock_acquire', 30, 'c/3', { lock: 'invalidate_lock', lockAddr: 0xc4n });
+    const s = new TraceStore();
+    for (const e of [a, b, c]) s.append(e);
+    // x after a (before row 1), y before b (also row 1, after x), z at the end.
+    s.insertRows([1, 1, 3], [x, y, z]);
+    const want = new TraceStore();
+    for (const e of [a, x, y, b, c, z]) want.append(e);
+    expect(s.length).toBe(6);
+    const rows = (t: TraceStore): unknown[] => Array.from({ length: t.length }, (_, r) => t.get(r));
+    expect(rows(s)).toEqual(rows(want));
+    // The moved fs_op row keeps its own values.
+    expect(s.get(3)).toEqual(b);
+  });
+
+  it('refuses an event whose time breaks the order, leaving the rows as they were', () => {
+    const s = new TraceStore();
+    s.append(ev('instant', 10, 'a/1'));
+    s.append(ev('instant', 20, 'a/1'));
+    expect(() => s.insertRows([1], [ev('instant', 25, 'a/1')])).toThrow(RangeError);
+    expect(s.length).toBe(2);
+    expect([s.get(0).tsNs, s.get(1).tsNs]).toEqual([10, 20]);
+  });
+});

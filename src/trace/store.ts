@@ -328,8 +328,54 @@ export class TraceStore {
   private appendWith(ev: TraceEvent, write: KindWriter | null): number {
     this.reserve(1);
     const row = this.length;
+    this.writeRow(row, ev, this.nextTs(ev.tsNs), write);
+    this.length++;
+    this.version++;
+    return row;
+  }
+
+  /**
+   * Puts `events[j]` right before the row that is `beforeRow[j]` now (ascending; equal positions
+   * keep the events' order; `length` = at the end), moving the later rows down: one move per
+   * column per gap, no copy of the store. Each event's time must lie between its neighbours'
+   * (RangeError, nothing changed). For events a store takes: check them with append on a scratch
+   * store first (a refused one throws part way).
+   */
+  insertRows(beforeRow: readonly number[], events: readonly TraceEvent[]): void {
+    const k = events.length;
+    if (k === 0) return;
+    const n = this.length;
+    for (let j = 0; j < k; j++) {
+      const at = beforeRow[j]!;
+      const ts = events[j]!.tsNs;
+      if (at < 0 || at > n || (j > 0 && at < beforeRow[j - 1]!)) throw new RangeError(`insert position ${at} out of order or range`);
+      if ((at > 0 && ts < this.tsCol[at - 1]!) || (at < n && ts > this.tsCol[at]!)) throw new RangeError(`inserted ${events[j]!.kind} at ${ts} ns breaks the time order at row ${at}`);
+    }
+    this.reserve(k, true);
+    let end = n;
+    for (let j = k - 1; j >= 0; j--) {
+      const from = beforeRow[j]!;
+      if (end > from) {
+        const to = from + j + 1;
+        this.kindCol.copyWithin(to, from, end);
+        this.tsCol.copyWithin(to, from, end);
+        for (let s = 0; s < COLUMN_COUNT; s++) this.cols[s]?.copyWithin(to, from, end);
+      }
+      end = from;
+    }
+    for (let j = 0; j < k; j++) {
+      const row = beforeRow[j]! + j;
+      // The gap still holds a moved row's values: zero, as an appended row's unused columns are.
+      for (let s = 0; s < COLUMN_COUNT; s++) { const c = this.cols[s]; if (c) c[row] = 0; }
+      this.writeRow(row, events[j]!, events[j]!.tsNs, writers()[KIND_CODE[events[j]!.kind]] ?? null);
+    }
+    this.length = n + k;
+    this.version++;
+  }
+
+  private writeRow(row: number, ev: TraceEvent, tsNs: number, write: KindWriter | null): void {
     this.kindCol[row] = KIND_CODE[ev.kind];
-    this.tsCol[row] = this.nextTs(ev.tsNs);
+    this.tsCol[row] = tsNs;
     const rec = ev as unknown as Record<string, unknown>;
     try {
       if (write) write(this, row, rec);
@@ -342,9 +388,6 @@ export class TraceStore {
       for (const c of this.cols) if (c) c[row] = 0;
       throw e;
     }
-    this.length++;
-    this.version++;
-    return row;
   }
 
   appendAll(events: Iterable<TraceEvent>): void {

@@ -45,11 +45,12 @@ describe('a single file streams its rows into the store (same store as holding t
     expect(streamed.result.files[0]!.eventCount).toBe(3);
   });
 
-  it('a lock contention part way: the rows so far are held again, and lock attribution runs as before', () => {
+  it('a lock contention part way: still streamed, and lock attribution on the rows adds what it adds to the held list', () => {
     const text = [mark('100.000001', 'a'), contention('100.000002', 'begin'), contention('100.000003', 'end'), mark('100.000004', 'b')].join('\n') + '\n';
     const streamed = run([{ name: 't.txt', text }], 1);
     const held = run([{ name: 't.txt', text }], undefined);
-    expect(streamed.result.store).toBeNull();
+    expect(streamed.result.store).not.toBeNull();
+    expect(streamed.result.attributions).toHaveLength(1);
     // Attribution added its decision instant and the derived wait/acquire: 4 raw events + 3.
     const want = rows(held.toStore());
     expect(want).toHaveLength(7);
@@ -95,6 +96,18 @@ describe('FileRows', () => {
     expect(r.store?.length).toBe(3);
     expect(r.events()).toEqual(given);
     expect(r.store).toBeNull();
+  });
+
+  it('streams past an instant that names an ino but is no identity evidence (iomap_iter\'s "ino 0xc pos …")', () => {
+    const r = new FileRows(ftraceNeedsPass, true);
+    r.add(ev('instant', 1, 'dd/1', { name: 'iomap_iter', text: 'dev 7:0 ino 0xc pos 0x10000 length 0x0 status 0' }));
+    r.add(ev('lock_contention', 2, 'dd/1', { phase: 'begin', lockAddr: 0xc3n, lockFlags: 4 }));
+    expect(r.store?.length).toBe(2);
+    // The wait (row 1) is attributed on the streamed rows: its decision instant before it, its lock_wait after.
+    const plan = r.lockPlan()!;
+    expect(plan.attributions.map((a) => a.lockAddr)).toEqual(['0xc3']);
+    expect(plan.before.get(1)?.kind).toBe('instant');
+    expect(plan.after.get(1)?.kind).toBe('lock_wait');
   });
 
   it('holds from the first event a pass acts on (an instant naming an ino)', () => {

@@ -103,6 +103,11 @@ export function resolveIdentity(events: readonly TraceEvent[], logs: readonly Fu
   return { events: out, added: added.size, unresolved };
 }
 
+/** Whether an instant may be identity evidence (the pass acts on no other): same tests as resolveIdentity. */
+export function mayBeIdentityEvidence(ev: TraceEvent & { kind: 'instant' }): boolean {
+  return !NOT_EVIDENCE.has(ev.name) && ev.text.includes('ino') && (INODE_PREFIX.test(ev.text) || ARG_INO.test(ev.text));
+}
+
 /** The nodeid a reply with this unique is about, or 0 (see the file comment). */
 function nodeIdOfReply(
   unique: number, reqs: Map<number, Req>,

@@ -201,7 +201,7 @@ export function openImport(name: string, format: ImportFormat, stream = false): 
   const entry = formatEntry(format);
   if (entry === undefined) throw new Error(`no import format ${format}`);
   const diags = new DiagSink();
-  const rows = new FileRows(stream ? entry.needsPass : null);
+  const rows = new FileRows(stream ? entry.needsPass : null, isKernelText(format));
   const parts = entry.open(name, diags, rows, (ev) => rows.add(ev));
   return { name, format, diags, rows, get events() { return rows.events(); }, ...parts };
 }

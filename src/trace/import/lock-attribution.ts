@@ -77,7 +77,17 @@ interface AddrInfo {
   contended: number;
   mode: 'R' | 'W';
 }
-interface Open { begin: TraceEvent & { kind: 'lock_contention' }; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null }
+/** A wait: its contention events and their positions in the input (derived events go next to them). */
+interface Open { begin: TraceEvent & { kind: 'lock_contention' }; beginAt: number; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null; endAt: number }
+
+/** What attribution adds to a time-ordered input, by input position: nothing of the input changes. */
+export interface LockPlan {
+  attributions: LockAttribution[];
+  /** Input index → the event that goes right before it (an address's lock_attribution instant). */
+  before: Map<number, TraceEvent>;
+  /** Input index → the event that goes right after it (the derived lock_wait / lock_acquire). */
+  after: Map<number, TraceEvent>;
+}
 
 /** The lock a stack (bare symbols, innermost first) names by its frames, or null (also used for perf lock -v stacks). */
 export function roleFromStack(stack: string): LockName | 'freeze' | null {
@@ -118,6 +128,37 @@ function inodeOf(ev: TraceEvent): { nodeId: NodeId; ino: Ino; fsDev?: number } |
 }
 
 export function attributeLocks(events: readonly TraceEvent[]): AttributionResult {
+  const plan = planLocks(events.length, (i) => events[i]!);
+  if (plan.before.size === 0 && plan.after.size === 0) return { events: events as TraceEvent[], attributions: plan.attributions };
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const n = plan.before.get(i);
+    if (n) out.push(n);
+    out.push(events[i]!);
+    const d = plan.after.get(i);
+    if (d) out.push(d);
+  }
+  return { events: out, attributions: plan.attributions };
+}
+
+/**
+ * The pass itself over `count` events read one at a time by `at` (a list, or a store's rows: the
+ * input is never held, only the contention events of each wait), returning what it adds where.
+ */
+export function planLocks(count: number, at: (index: number) => TraceEvent): LockPlan {
+  const planner = lockPlanner();
+  for (let index = 0; index < count; index++) planner.step(at(index), index);
+  return planner.finish();
+}
+
+/** The pass fed one event at a time (`index`: its position, ascending), e.g. as a file streams. */
+export interface LockPlanner {
+  step(ev: TraceEvent, index: number): void;
+  /** Ends the input: what the pass adds where. */
+  finish(): LockPlan;
+}
+
+export function lockPlanner(): LockPlanner {
   const addrs = new Map<bigint, AddrInfo>();
   const open = new Map<string, Open>();
   const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; kind: EntryKind }>();
@@ -144,7 +185,8 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
   };
 
   const pending: Open[] = [];
-  for (const ev of events) {
+  function step(ev: TraceEvent, index: number): void {
+
     const task = ev.task;
     // Holder rule (3): the first inode-bearing event after acquiring, within the syscall.
     const held = holding.get(task);
@@ -194,7 +236,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
       }
       case 'lock_contention':
         if (ev.phase === 'begin') {
-          const o: Open = { begin: ev, stack: '', end: null };
+          const o: Open = { begin: ev, beginAt: index, stack: '', end: null, endAt: -1 };
           open.set(task, o);
           pending.push(o);
         } else {
@@ -202,6 +244,7 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
           open.delete(task);
           if (o && o.begin.lockAddr === ev.lockAddr) {
             o.end = ev;
+            o.endAt = index;
             decide(o, task);
             if (ev.ret === 0) {
               const h = holding.get(task);
@@ -215,12 +258,6 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
         break;
     }
   }
-
-  // Waits the trace never shows ending (the excerpt stopped while the task was blocked): a blocked
-  // task traces nothing more, so its context is still the wait's. They are real evidence: decided
-  // like the others, and their lock_wait is kept (the span pairing marks it unfinished).
-  for (const [task, o] of open) decide(o, task);
-  for (const task of inFlight.keys()) settleBothLocks(task);
 
   // Two contentions in one both-locks call on two addresses: the lock order (§6) names them.
   function settleBothLocks(task: string): void {
@@ -270,137 +307,138 @@ export function attributeLocks(events: readonly TraceEvent[]): AttributionResult
     }
   }
 
-  // Resolve each address.
-  const attributions: LockAttribution[] = [];
-  const resolved = new Map<bigint, LockAttribution>();
-  const groupMembers = inodes.members();
-  /** The file a lock's evidence names (a nodeid, or a kernel filesystem's dev:ino), '' none or several. */
-  const fileKey = (a: AddrInfo): string => {
-    const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
-    const kernel = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
-    if (nodeIds.size === 1) return `n${[...nodeIds][0]}`;
-    return nodeIds.size === 0 && kernel.size === 1 ? `k${[...kernel][0]}` : '';
-  };
-  // Locks the rules name firmly first; then a file's lock known only as "i_rwsem or
-  // invalidate_lock" is the one of the two that the file's other address is not.
-  const eitherOnly: Array<[bigint, AddrInfo]> = [];
-  const firmByFile = new Map<string, Map<LockName, bigint>>();
-  for (const [addr, a] of addrs) {
-    const firm = [...a.lockVotes.keys()].length > 0;
-    if (!firm && a.eitherVotes > 0) { eitherOnly.push([addr, a]); continue; }
-    const att = resolveAddr(addr, a, null, '');
-    const key = fileKey(a);
-    if (att.lock !== 'unknown' && key !== '') {
-      let m = firmByFile.get(key);
-      if (!m) firmByFile.set(key, (m = new Map()));
-      m.set(att.lock, m.has(att.lock) && m.get(att.lock) !== addr ? -1n : addr);
-    }
-  }
-  for (const [addr, a] of eitherOnly) {
-    const other = firmByFile.get(fileKey(a));
-    const rw = other?.get('i_rwsem');
-    const inval = other?.get('invalidate_lock');
-    let lock: LockName | null = null;
-    // -1: two addresses claim that lock of the file (a reused address?): tells nothing.
-    if (rw === -1n || inval === -1n) lock = null;
-    else if (rw !== undefined && rw !== addr && inval === undefined) lock = 'invalidate_lock';
-    else if (inval !== undefined && inval !== addr && rw === undefined) lock = 'i_rwsem';
-    resolveAddr(addr, a, lock, lock === null
-      ? 'ftruncate/fallocate/O_TRUNC take both i_rwsem and invalidate_lock exclusive, and no other evidence tells which this is'
-      : '');
-  }
+  function finish(): LockPlan {
+    // Waits the trace never shows ending (the excerpt stopped while the task was blocked): a blocked
+    // task traces nothing more, so its context is still the wait's. They are real evidence: decided
+    // like the others, and their lock_wait is kept (the span pairing marks it unfinished).
+    for (const [task, o] of open) decide(o, task);
+    for (const task of inFlight.keys()) settleBothLocks(task);
 
-  function resolveAddr(addr: bigint, a: AddrInfo, forced: LockName | null, forcedReason: string): LockAttribution {
-    const votes = [...a.lockVotes.entries()].filter(([l]) => l !== 'unknown');
-    let lock: LockName = 'unknown';
-    let reason = '';
-    if (forced !== null) lock = forced;
-    else if (forcedReason !== '') reason = forcedReason;
-    else if (votes.length === 1 && !a.lockVotes.has('unknown')) lock = votes[0]![0];
-    else if (votes.length === 0) reason = 'no stack, iomap entry or I/O syscall names the lock';
-    else reason = `evidence disagrees on the lock: ${[...a.lockVotes.keys()].join(' vs ')}`;
-    const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
-    const paths = new Set(a.evidence.filter((e) => e.path !== '').map((e) => e.path));
-    let nodeId = NO_NODE_ID;
-    let path = '';
-    if (lock !== 'unknown') {
-      if (nodeIds.size > 1) {
-        reason = `evidence names several nodeids: ${[...nodeIds].join(', ')}`;
-        lock = 'unknown';
-      } else if (paths.size > 1) {
-        reason = `evidence names several paths: ${[...paths].join(', ')}`;
-        lock = 'unknown';
-      } else {
-        nodeId = nodeIds.size === 1 ? [...nodeIds][0]! : NO_NODE_ID;
-        path = paths.size === 1 ? [...paths][0]! : '';
-        if (nodeId === 0 && path === '') reason = 'lock role known but no evidence names the inode';
-      }
-    }
-    let ino: Ino | null = null;
-    let inoEvidence: Ino[] = [];
-    const methods = new Set(a.evidence.map((e) => e.method));
-    // A kernel filesystem's lock: no nodeid anywhere, one dev + ino named by the evidence.
-    const kernelInodes = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
-    if (lock !== 'unknown' && nodeIds.size === 0) {
-      if (kernelInodes.size === 1) {
-        ino = a.evidence.find((e) => e.fsDev !== undefined)!.ino;
-        inoEvidence = [ino];
-        if (path === '') reason = '';
-      } else if (kernelInodes.size > 1) {
-        reason = `evidence names several inodes: ${[...kernelInodes].join(', ')}`;
-        lock = 'unknown';
-      }
-    }
-    if (nodeId !== 0 && inodes.has(nodeId)) {
-      const root = inodes.find(nodeId);
-      const members = groupMembers.get(root) ?? [nodeId];
-      inoEvidence = inodes.inosOfMembers(members);
-      if (inoEvidence.length === 1) {
-        const only = inoEvidence[0]!;
-        ino = only;
-        const own = inodes.ownInos(nodeId).includes(only);
-        const from = own ? nodeId : members.find((m) => inodes.ownInos(m).includes(only))!;
-        methods.add(inoSource.get(`${from}:${only}`) ?? 'inode_tracepoint');
-        if (!own) methods.add('link');
-      }
-    }
-    const att: LockAttribution = {
-      lockAddr: `0x${addr.toString(16)}`, lock, nodeId: nodeId === 0 ? null : nodeId, ino, path,
-      methods: [...methods].sort(), contended: a.contended, unknownReason: reason, inoEvidence,
+    // Resolve each address.
+    const attributions: LockAttribution[] = [];
+    const resolved = new Map<bigint, LockAttribution>();
+    const groupMembers = inodes.members();
+    /** The file a lock's evidence names (a nodeid, or a kernel filesystem's dev:ino), '' none or several. */
+    const fileKey = (a: AddrInfo): string => {
+      const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
+      const kernel = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
+      if (nodeIds.size === 1) return `n${[...nodeIds][0]}`;
+      return nodeIds.size === 0 && kernel.size === 1 ? `k${[...kernel][0]}` : '';
     };
-    attributions.push(att);
-    resolved.set(addr, att);
-    return att;
-  }
-
-  // Derived events right after their contention events; the attribution before the first of them.
-  const derivedAfter = new Map<TraceEvent, TraceEvent>();
-  const noteBefore = new Map<TraceEvent, TraceEvent>();
-  const noted = new Set<bigint>();
-  for (const o of pending) {
-    const end = o.end;
-    const addr = o.begin.lockAddr;
-    const att = resolved.get(addr);
-    if (!att) continue;
-    if (!noted.has(addr)) {
-      noted.add(addr);
-      noteBefore.set(o.begin, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
+    // Locks the rules name firmly first; then a file's lock known only as "i_rwsem or
+    // invalidate_lock" is the one of the two that the file's other address is not.
+    const eitherOnly: Array<[bigint, AddrInfo]> = [];
+    const firmByFile = new Map<string, Map<LockName, bigint>>();
+    for (const [addr, a] of addrs) {
+      const firm = [...a.lockVotes.keys()].length > 0;
+      if (!firm && a.eitherVotes > 0) { eitherOnly.push([addr, a]); continue; }
+      const att = resolveAddr(addr, a, null, '');
+      const key = fileKey(a);
+      if (att.lock !== 'unknown' && key !== '') {
+        let m = firmByFile.get(key);
+        if (!m) firmByFile.set(key, (m = new Map()));
+        m.set(att.lock, m.has(att.lock) && m.get(att.lock) !== addr ? -1n : addr);
+      }
     }
-    const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
-    const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
-    derivedAfter.set(o.begin, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-    if (end !== null && end.ret === 0) derivedAfter.set(end, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
+    for (const [addr, a] of eitherOnly) {
+      const other = firmByFile.get(fileKey(a));
+      const rw = other?.get('i_rwsem');
+      const inval = other?.get('invalidate_lock');
+      let lock: LockName | null = null;
+      // -1: two addresses claim that lock of the file (a reused address?): tells nothing.
+      if (rw === -1n || inval === -1n) lock = null;
+      else if (rw !== undefined && rw !== addr && inval === undefined) lock = 'invalidate_lock';
+      else if (inval !== undefined && inval !== addr && rw === undefined) lock = 'i_rwsem';
+      resolveAddr(addr, a, lock, lock === null
+        ? 'ftruncate/fallocate/O_TRUNC take both i_rwsem and invalidate_lock exclusive, and no other evidence tells which this is'
+        : '');
+    }
+
+    function resolveAddr(addr: bigint, a: AddrInfo, forced: LockName | null, forcedReason: string): LockAttribution {
+      const votes = [...a.lockVotes.entries()].filter(([l]) => l !== 'unknown');
+      let lock: LockName = 'unknown';
+      let reason = '';
+      if (forced !== null) lock = forced;
+      else if (forcedReason !== '') reason = forcedReason;
+      else if (votes.length === 1 && !a.lockVotes.has('unknown')) lock = votes[0]![0];
+      else if (votes.length === 0) reason = 'no stack, iomap entry or I/O syscall names the lock';
+      else reason = `evidence disagrees on the lock: ${[...a.lockVotes.keys()].join(' vs ')}`;
+      const nodeIds = new Set(a.evidence.filter((e) => e.nodeId !== 0).map((e) => e.nodeId));
+      const paths = new Set(a.evidence.filter((e) => e.path !== '').map((e) => e.path));
+      let nodeId = NO_NODE_ID;
+      let path = '';
+      if (lock !== 'unknown') {
+        if (nodeIds.size > 1) {
+          reason = `evidence names several nodeids: ${[...nodeIds].join(', ')}`;
+          lock = 'unknown';
+        } else if (paths.size > 1) {
+          reason = `evidence names several paths: ${[...paths].join(', ')}`;
+          lock = 'unknown';
+        } else {
+          nodeId = nodeIds.size === 1 ? [...nodeIds][0]! : NO_NODE_ID;
+          path = paths.size === 1 ? [...paths][0]! : '';
+          if (nodeId === 0 && path === '') reason = 'lock role known but no evidence names the inode';
+        }
+      }
+      let ino: Ino | null = null;
+      let inoEvidence: Ino[] = [];
+      const methods = new Set(a.evidence.map((e) => e.method));
+      // A kernel filesystem's lock: no nodeid anywhere, one dev + ino named by the evidence.
+      const kernelInodes = new Set(a.evidence.filter((e) => e.nodeId === 0 && e.fsDev !== undefined).map((e) => `${e.fsDev}:${e.ino}`));
+      if (lock !== 'unknown' && nodeIds.size === 0) {
+        if (kernelInodes.size === 1) {
+          ino = a.evidence.find((e) => e.fsDev !== undefined)!.ino;
+          inoEvidence = [ino];
+          if (path === '') reason = '';
+        } else if (kernelInodes.size > 1) {
+          reason = `evidence names several inodes: ${[...kernelInodes].join(', ')}`;
+          lock = 'unknown';
+        }
+      }
+      if (nodeId !== 0 && inodes.has(nodeId)) {
+        const root = inodes.find(nodeId);
+        const members = groupMembers.get(root) ?? [nodeId];
+        inoEvidence = inodes.inosOfMembers(members);
+        if (inoEvidence.length === 1) {
+          const only = inoEvidence[0]!;
+          ino = only;
+          const own = inodes.ownInos(nodeId).includes(only);
+          const from = own ? nodeId : members.find((m) => inodes.ownInos(m).includes(only))!;
+          methods.add(inoSource.get(`${from}:${only}`) ?? 'inode_tracepoint');
+          if (!own) methods.add('link');
+        }
+      }
+      const att: LockAttribution = {
+        lockAddr: `0x${addr.toString(16)}`, lock, nodeId: nodeId === 0 ? null : nodeId, ino, path,
+        methods: [...methods].sort(), contended: a.contended, unknownReason: reason, inoEvidence,
+      };
+      attributions.push(att);
+      resolved.set(addr, att);
+      return att;
+    }
+
+    // Derived events right after their contention events; the attribution before the first of them.
+    const after = new Map<number, TraceEvent>();
+    const before = new Map<number, TraceEvent>();
+    const noted = new Set<bigint>();
+    for (const o of pending) {
+      const end = o.end;
+      const addr = o.begin.lockAddr;
+      const att = resolved.get(addr);
+      if (!att) continue;
+      if (!noted.has(addr)) {
+        noted.add(addr);
+        before.set(o.beginAt, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
+      }
+      const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
+      const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
+      after.set(o.beginAt, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
+      if (end !== null && end.ret === 0) after.set(o.endAt, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
+    }
+    attributions.sort((x, y) => y.contended - x.contended || x.lockAddr.localeCompare(y.lockAddr));
+    return { attributions, before, after };
   }
-  const out: TraceEvent[] = [];
-  for (const ev of events) {
-    const n = noteBefore.get(ev);
-    if (n) out.push(n);
-    out.push(ev);
-    const d = derivedAfter.get(ev);
-    if (d) out.push(d);
-  }
-  attributions.sort((x, y) => y.contended - x.contended || x.lockAddr.localeCompare(y.lockAddr));
-  return { events: out, attributions };
+  return { step, finish };
 }
 
 /** nodeid whose path is the longest suffix of an application path ('/mnt/x/d1/file' ↔ '/d1/file'). */

@@ -26,7 +26,7 @@ import { IMPORT_FORMATS, explainDetection, isKernelText, openImport, type FileIm
 import type { FormatExplanation } from './detect.ts';
 import { standaloneEvents } from './fuse-log.ts';
 import { joinWithLog, joinWithRecv, mergeByTime } from './join.ts';
-import { attributeLocks, type LockAttribution } from './lock-attribution.ts';
+import { attributeLocks, type LockAttribution, type LockPlan } from './lock-attribution.ts';
 import { resolveIdentity } from './identity.ts';
 import { NO_CLOCK, placeFiles, type FileClock } from './clock.ts';
 
@@ -106,6 +106,34 @@ function mergeLists(lists: readonly TraceEvent[][]): TraceEvent[] {
 }
 
 /**
+ * The plan's events put into `store` before/after the rows it names: the rows the held path builds
+ * from the pass's event list (insertRows moves the rows in place). An event the schema refuses is
+ * left out and counted, as appendTo does.
+ */
+function insertPlanned(store: TraceStore, plan: LockPlan, diags: ParseDiag[]): void {
+  const rows = [...new Set([...plan.before.keys(), ...plan.after.keys()])].sort((x, y) => x - y);
+  const scratch = new TraceStore(store.originNs, store.strings);
+  const at: number[] = [];
+  const events: TraceEvent[] = [];
+  const put = (row: number, ev: TraceEvent): void => {
+    try {
+      scratch.append(ev);
+      at.push(row);
+      events.push(ev);
+    } catch (err) {
+      diags.push({ source: 'import', line: 0, code: 'bad_event', message: `${ev.kind} at ${ev.tsNs} ns: ${(err as Error).message}` });
+    }
+  };
+  for (const row of rows) {
+    const b = plan.before.get(row);
+    if (b) put(row, b);
+    const a = plan.after.get(row);
+    if (a) put(row + 1, a);
+  }
+  store.insertRows(at, events);
+}
+
+/**
  * The cross-file passes over parsed files (see the file comment). Mutates the files' events
  * (times shifted onto the axis, nodeids filled by the joins).
  */
@@ -124,8 +152,16 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
     if (p.offsetNs === 0) {
       const store = only.rows.store!;
       store.originNs = placement.originNs;
+      const diags = [...placement.diags];
+      let attributions: LockAttribution[] = [];
+      // Lock attribution ran over the streamed rows (kernel traces only, as below): its events go in.
+      const plan = only.rows.lockPlan();
+      if (plan !== null) {
+        attributions = plan.attributions;
+        insertPlanned(store, plan, diags);
+      }
       return {
-        originNs: placement.originNs, clock: placement.clock, events: [], store, attributions: [], joins: [], diags: [...placement.diags],
+        originNs: placement.originNs, clock: placement.clock, events: [], store, attributions, joins: [], diags,
         files: [{ name: only.name, format: only.format, clock, originNs, ...p, eventCount: only.rows.count, untimedEvents: only.untimedEvents?.() ?? 0 }],
       };
     }
@@ -222,6 +258,12 @@ export class FileFeed {
   ftraceParser(): FtraceParser | null {
     if (!this.imp && !this.unknown && this.format !== null) this.forced(this.format);
     return this.imp?.ftrace ?? null;
+  }
+
+  /** `share` of the file (0..1) is read: room for the rows the whole file will give at that rate, plus 1/16. */
+  expectRows(share: number): void {
+    const rows = this.imp?.rows;
+    if (rows && share > 0) rows.expect(Math.ceil((rows.count / share) * (17 / 16)));
   }
 
   /** A diagnostic about the file as a whole (line 0), e.g. a trace.dat's byte offset. */

@@ -22,7 +22,16 @@ export async function importTraceDat(
     format: 'trace-dat', forced: false, linesScanned: 0, bytesScanned: TRACE_DAT_MAGIC.length, alternatives: [],
     evidence: { line: 1, byteOffset: 0, what: 'trace-cmd\'s trace.dat magic at byte 0', text: JSON.stringify(String.fromCharCode(...TRACE_DAT_MAGIC)).slice(1, -1) },
   });
+  // Once a sixteenth of the data is read, the rows it gave foretell the whole file's: the store is
+  // sized once for them instead of regrowing (each regrowth copies every column).
+  let sized = false;
   const stats = await readTraceDat(src, codecs, {
+    share: (done) => {
+      if (!sized && done >= 1 / 16) {
+        sized = true;
+        feed.expectRows(done);
+      }
+    },
     push: (t) => { feed.push(t); },
     direct: opts.via === 'text' ? undefined : () => feed.ftraceParser(),
     diag: (d) => feed.diag(d.code, d.message),

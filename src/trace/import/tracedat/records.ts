@@ -37,6 +37,8 @@ export interface DatSink {
   diag(d: DatDiag): void;
   /** Bytes of the file read so far (page offsets; approximate with several CPUs). */
   progress?: (doneBytes: number) => void;
+  /** Share of the ring-buffer data read so far, 0..1, at each page read (compressed data: reaches 1 early). */
+  share?: (done: number) => void;
 }
 
 export interface DatStats {
@@ -304,6 +306,9 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
   }
   if (streams.length > 0) direct = sink.direct?.() ?? null;
+  let dataBytes = 0;
+  for (const b of buffers) for (const d of b.cpuData) dataBytes += d.sizeBytes;
+  let pagesDone = 0;
   let out: string[] = [];
   let outLen = 0;
   const flush = (): void => {
@@ -394,7 +399,10 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     try {
       const pageAt = s.pageAt;
       if (!s.nextInPage() && !(await s.next())) streams.splice(bi, 1);
-      else if (s.pageAt !== pageAt) sink.progress?.(s.pageAt);
+      else if (s.pageAt !== pageAt) {
+        sink.progress?.(s.pageAt);
+        if (sink.share && dataBytes > 0) sink.share(Math.min(1, (++pagesDone * info.pageBytes) / dataBytes));
+      }
     } catch (e) {
       fail(e, s);
       streams.splice(bi, 1);
