@@ -13,6 +13,8 @@ import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
+import { MergedSource, WORKLOADS, WorkloadRun, isWorkload, workloadComms, type WorkloadName } from '../capture/workloads.ts';
+import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
 export const TRACEFS_SCENARIO = 'tracefs';
@@ -41,7 +43,9 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const noServe = flags['no-serve'] === true;
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
   if (out && existsSync(out)) throw new UsageError(`${out} exists; recordings are never overwritten`);
-  const seconds = flags.seconds as number | undefined;
+  const workload = workloadFlags(flags);
+  // A workload runs for --seconds (default 5), then the capture ends.
+  const seconds = (flags.seconds as number | undefined) ?? (workload ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
@@ -58,7 +62,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const stop = new Promise<void>((r) => { stopped = r; });
   try {
     capture = TracefsCapture.open({
-      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS, comms: listFlag(flags.comm), pids,
+      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS,
+      comms: [...listFlag(flags.comm), ...(workload ? workloadComms(workload.name) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
@@ -83,12 +88,26 @@ async function cmdCapture(flags: Flags): Promise<number> {
   let stopRecording = (): void => {};
   let server: Awaited<ReturnType<typeof serveSession>> | null = null;
   let code = 1;
+  let run: WorkloadRun | null = null;
+  let merged: MergedSource | null = null;
+  if (workload) {
+    try {
+      run = await WorkloadRun.start({ ...workload, originMonoNs: capture.startMonoNs, log });
+    } catch (e) {
+      capture.finish();
+      process.off('exit', restoreOnExit);
+      log(`workload ${workload.name}: ${(e as Error).message}`);
+      return 1;
+    }
+    const origin = capture.startMonoNs;
+    merged = new MergedSource([capture.source, run.listener.source], () => Number(process.hrtime.bigint() - origin));
+  }
   const session = new LiveSession({
     scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
     scenario: TRACEFS_SCENARIO,
     makeSource: (name) => {
       if (name !== TRACEFS_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only)`);
-      return capture.source;
+      return merged ?? capture.source;
     },
     log,
   });
@@ -100,6 +119,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
         meta: {
           source: capture.info.label, scenario: TRACEFS_SCENARIO, clock: 'mono', startedAt: capture.startedAt.toISOString(),
           events: capture.events, filter: capture.filter,
+          ...(workload ? { workload: workload.name, policy: workload.policy, direct: workload.direct } : {}),
         },
       });
       rec = recorder;
@@ -111,10 +131,19 @@ async function cmdCapture(flags: Flags): Promise<number> {
     session.start();
     if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
     log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
+    if (run) {
+      log(`workload ${workload!.name} (${workload!.direct ? 'O_DIRECT' : 'buffered'}, policy ${workload!.policy}) for ${seconds} s`);
+      void run.run(Date.now() + seconds! * 1000).then(stopped, (e: unknown) => { log(`workload failed: ${(e as Error).message}`); failed = true; stopped(); });
+    }
     await stop;
   } finally {
     clearTimeout(deadline);
     for (const s of signals) process.off(s, stopped);
+    // The workload's programs and the mount end first (the server's last events reach the session).
+    const left = run ? await run.close() : [];
+    if (run && merged) await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
+    for (const p of left) log(p);
+    if (left.length > 0) failed = true;
     const r = capture.finish();
     session.stop();
     stopRecording();
@@ -126,6 +155,20 @@ async function cmdCapture(flags: Flags): Promise<number> {
     code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
   }
   return code;
+}
+
+/** --workload NAME [--policy per-path|ino] [--direct]: null without --workload. */
+function workloadFlags(flags: Flags): { name: WorkloadName; policy: NodePolicy; direct: boolean } | null {
+  if (flags.workload === undefined) {
+    if (flags.policy !== undefined || flags.direct !== undefined) throw new UsageError('--policy and --direct go with --workload');
+    return null;
+  }
+  const name = String(flags.workload);
+  if (!isWorkload(name)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')} (not '${name}')`);
+  const policy = String(flags.policy ?? 'per-path') as NodePolicy;
+  if (!NODE_POLICIES.includes(policy)) throw new UsageError(`--policy must be ${NODE_POLICIES.join(' or ')}`);
+  if (flags.pid !== undefined) throw new UsageError('--pid does not go with --workload (its processes are filtered by comm)');
+  return { name, policy, direct: flags.direct === true };
 }
 
 function reportEnd(r: ReturnType<TracefsCapture['finish']>, rec: Recorder | null): void {
@@ -147,6 +190,8 @@ export const captureCommand: Command = {
     '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s',
     '           (--record-dir DIR, --no-record, --record-max-bytes N)',
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
+    `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
+    '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
   ].join('\n'),
   options: {
@@ -154,6 +199,7 @@ export const captureCommand: Command = {
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
     seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
+    workload: { type: 'string' }, policy: { type: 'string' }, direct: { type: 'boolean' },
     'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
   },
   numbers: ['port', 'seconds', 'buffer-kb', 'record-max-bytes'],
