@@ -82,7 +82,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
 
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
-  const deadline = seconds !== undefined ? setTimeout(stopped, seconds * 1000) : undefined;
+  // A workload's --seconds count from when its programs start (after the mount), see below.
+  const deadline = seconds !== undefined && !workload ? setTimeout(stopped, seconds * 1000) : undefined;
 
   let rec: Recorder | null = null;
   let stopRecording = (): void => {};
