@@ -291,3 +291,84 @@ export class MergedSource implements LiveSource {
     return finished;
   }
 }
+
+/** Scenario names of the workloads a page may start under `--allow-capture`: `workload:NAME:POLICY[:direct]`. */
+export function workloadScenarios(): Array<{ name: string; description: string; spec: { name: WorkloadName; policy: NodePolicy; direct: boolean } }> {
+  const out = [];
+  for (const name of WORKLOADS) {
+    for (const policy of ['per-path', 'ino'] as const) {
+      for (const direct of [false, true]) {
+        out.push({
+          name: workloadScenarioName({ name, policy, direct }),
+          description: `mount fusescope's server (policy ${policy}) in a temp dir and run ${name} (${direct ? 'O_DIRECT' : 'buffered'}) against it while capturing`,
+          spec: { name, policy, direct },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export function workloadScenarioName(s: { name: WorkloadName; policy: NodePolicy; direct: boolean }): string {
+  return `workload:${s.name}:${s.policy}${s.direct ? ':direct' : ''}`;
+}
+
+/** Every workload's comms (the filter of a capture whose page may start any of them). */
+export function allWorkloadComms(): string[] {
+  return [...new Set(WORKLOADS.flatMap(workloadComms))];
+}
+
+/**
+ * A workload as a live source (the page's `--allow-capture` picker): a run mounts the server,
+ * streams the kernel's capture merged with the server's events while the workload runs for
+ * `seconds`, then unmounts and ends. Aborting the run (another scenario, the capture's end)
+ * stops the workload and unmounts too. `active` holds the closers of runs not yet closed (the CLI
+ * calls them at its end).
+ */
+export function workloadSource(
+  spec: { name: WorkloadName; policy: NodePolicy; direct: boolean }, kernel: LiveSource, originMonoNs: bigint,
+  seconds: number, active: Set<() => Promise<string[]>>, log: (line: string) => void,
+): LiveSource {
+  const info = { label: `${kernel.info.label} + ${workloadScenarioName(spec)}`, paceNsPerSec: 1e9 };
+  return {
+    info,
+    start: async (sink, signal) => {
+      if (signal.aborted) return;
+      let run: WorkloadRun;
+      try {
+        run = await WorkloadRun.start({ ...spec, originMonoNs, log });
+      } catch (e) {
+        sink.end(`workload ${spec.name}: ${(e as Error).message}`);
+        return;
+      }
+      let closed: Promise<string[]> | null = null;
+      const close = (): Promise<string[]> => {
+        if (!closed) {
+          closed = run.close();
+          void closed.then((problems) => { active.delete(close); for (const p of problems) log(p); });
+        }
+        return closed;
+      };
+      active.add(close);
+      if (signal.aborted) {
+        await close();
+        return;
+      }
+      const inner = new AbortController();
+      const onAbort = (): void => { inner.abort(); void close(); };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const origin = originMonoNs;
+      const merged = new MergedSource([kernel, run.listener.source], () => Number(process.hrtime.bigint() - origin));
+      const streaming = merged.start({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, inner.signal);
+      log(`workload ${workloadScenarioName(spec)} for ${seconds} s`);
+      await run.run(Date.now() + seconds * 1000);
+      await close();
+      await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) return;
+      inner.abort(); // the kernel's stream stops here: its last events are handed out first
+      await streaming;
+      sink.end();
+    },
+  };
+}

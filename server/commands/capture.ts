@@ -13,7 +13,10 @@ import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
-import { MergedSource, WORKLOADS, WorkloadRun, isWorkload, workloadComms, type WorkloadName } from '../capture/workloads.ts';
+import {
+  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
+  type WorkloadName,
+} from '../capture/workloads.ts';
 import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
@@ -44,8 +47,11 @@ async function cmdCapture(flags: Flags): Promise<number> {
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
   if (out && existsSync(out)) throw new UsageError(`${out} exists; recordings are never overwritten`);
   const workload = workloadFlags(flags);
-  // A workload runs for --seconds (default 5), then the capture ends.
-  const seconds = (flags.seconds as number | undefined) ?? (workload ? 5 : undefined);
+  // --allow-capture: the page may start workloads (nothing privileged starts from a page otherwise).
+  const allow = flags['allow-capture'] === true;
+  if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
+  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
+  const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
@@ -63,7 +69,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   try {
     capture = TracefsCapture.open({
       events: (flags.events as string | undefined) ?? DEFAULT_EVENTS,
-      comms: [...listFlag(flags.comm), ...(workload ? workloadComms(workload.name) : [])], pids,
+      comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? workloadComms(workload.name) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
@@ -83,7 +89,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
   // A workload's --seconds count from when its programs start (after the mount), see below.
-  const deadline = seconds !== undefined && !workload ? setTimeout(stopped, seconds * 1000) : undefined;
+  const deadline = seconds !== undefined && !workload && !allow ? setTimeout(stopped, seconds * 1000) : undefined;
 
   let rec: Recorder | null = null;
   let stopRecording = (): void => {};
@@ -91,7 +97,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   let code = 1;
   let run: WorkloadRun | null = null;
   let merged: MergedSource | null = null;
-  if (workload) {
+  if (workload && !allow) {
     try {
       run = await WorkloadRun.start({ ...workload, originMonoNs: capture.startMonoNs, log });
     } catch (e) {
@@ -103,12 +109,18 @@ async function cmdCapture(flags: Flags): Promise<number> {
     const origin = capture.startMonoNs;
     merged = new MergedSource([capture.source, run.listener.source], () => Number(process.hrtime.bigint() - origin));
   }
+  // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
+  const closing = new Set<() => Promise<string[]>>();
+  const startable = allow ? workloadScenarios() : [];
   const session = new LiveSession({
-    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
-    scenario: TRACEFS_SCENARIO,
+    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }, ...startable],
+    scenario: allow && workload ? workloadScenarioName(workload) : TRACEFS_SCENARIO,
     makeSource: (name) => {
-      if (name !== TRACEFS_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only)`);
-      return merged ?? capture.source;
+      if (name === TRACEFS_SCENARIO) return merged ?? capture.source;
+      // Only under --allow-capture is any other name a source; otherwise nothing else can start.
+      const w = startable.find((x) => x.name === name);
+      if (!w) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}'${allow ? ` or a workload:…` : ' only; start the CLI with --allow-capture to start workloads from the page'})`);
+      return workloadSource(w.spec, capture.source, capture.startMonoNs, seconds!, closing, log);
     },
     log,
   });
@@ -141,7 +153,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     clearTimeout(deadline);
     for (const s of signals) process.off(s, stopped);
     // The workload's programs and the mount end first (the server's last events reach the session).
-    const left = run ? await run.close() : [];
+    // A page-started workload too (it unmounts), before the capture's last read.
+    const left = [...(run ? await run.close() : []), ...(await Promise.all([...closing].map((c) => c()))).flat()];
     if (run && merged) await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
     for (const p of left) log(p);
     if (left.length > 0) failed = true;
@@ -193,6 +206,7 @@ export const captureCommand: Command = {
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
+    '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
   ].join('\n'),
   options: {
@@ -200,7 +214,7 @@ export const captureCommand: Command = {
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
     seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
-    workload: { type: 'string' }, policy: { type: 'string' }, direct: { type: 'boolean' },
+    workload: { type: 'string' }, policy: { type: 'string' }, direct: { type: 'boolean' }, 'allow-capture': { type: 'boolean' },
     'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
   },
   numbers: ['port', 'seconds', 'buffer-kb', 'record-max-bytes'],
