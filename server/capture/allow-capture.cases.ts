@@ -12,7 +12,7 @@ import { DEFAULT_TRACEFS } from './tracefs.ts';
 const whyNot = process.getuid?.() !== 0 ? 'not root'
   : !existsSync(join(DEFAULT_TRACEFS, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${DEFAULT_TRACEFS}`
     : !existsSync('/dev/fuse') ? 'no /dev/fuse' : null;
-if (whyNot) console.warn(`\n*** SKIPPED server/capture/allow-capture.test.ts: ${whyNot} — the --allow-capture gate is NOT tested here ***\n`);
+if (whyNot) console.warn(`\n*** SKIPPED capture --allow-capture (server/capture/allow-capture.cases.ts): ${whyNot} — the --allow-capture gate is NOT tested here ***\n`);
 
 interface Cli { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }
 
@@ -84,6 +84,8 @@ function privilegedDescendants(pid: number): string[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
+/** Defined inside tracefs-capture.test.ts: that file's tests run one after another, so no two captures overlap. */
+export function allowCaptureCases(): void {
 describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
   it('without --allow-capture: the page lists only the capture, and no message starts a workload, a mount or a capture', async () => {
     const mountsBefore = workloadMounts();
@@ -146,3 +148,4 @@ describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
     expect(workloadMounts()).toEqual(mountsBefore);
   }, 180_000);
 });
+}
