@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenInstrument, type InstrumentListener } from '../sources/instrument.ts';
 import { spawnMount, type SpawnedMount } from '../fuse/spawn.ts';
+import { cleanupMount } from '../fuse/session.ts';
 import type { NodePolicy } from '../fuse/nodes.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
@@ -197,10 +198,18 @@ export class WorkloadRun {
     }));
     await Promise.all(waits);
     if (this.mount) {
-      await this.mount.stop();
-      this.o.log(`unmounted ${this.mnt}`);
+      // A server that ended by itself (a crash) left its mount: stop() then has nothing to signal.
+      const died = this.mount.proc.exitCode !== null || this.mount.proc.signalCode !== null;
+      if (died) problems.push(`the server (pid ${this.mount.pid}) ended during the workload: ${this.mount.stderr().trim().split('\n').slice(-3).join(' | ')}`);
+      try {
+        await this.mount.stop();
+        if (isMounted(this.mnt)) await cleanupMount(this.mnt, this.o.log);
+        this.o.log(`unmounted ${this.mnt}`);
+      } catch (e) {
+        problems.push(`unmounting ${this.mnt}: ${(e as Error).message}`);
+      }
     }
-    await this.listener.close();
+    await this.listener.close().catch(() => {});
     if (isMounted(this.mnt)) problems.push(`${this.mnt} is still mounted (fusescope mount --cleanup ${this.mnt})`);
     else rmSync(this.dir, { recursive: true, force: true });
     return problems;
