@@ -18,6 +18,7 @@ import { traceDatIngestFigures } from './trace-dat-ingest.ts';
 import { browserFigures } from './browser.ts';
 import { streamFigure } from './p2-stream.ts';
 import { tracefsCaptureFigure } from './tracefs-capture.ts';
+import { fuseWriteFigure } from './fuse-write.ts';
 
 interface Figure {
   id: string;
@@ -30,7 +31,7 @@ const figures: Figure[] = [];
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
 // BENCH_ONLY=<group> runs one group of figures: P6, P1, store (S*, W*), P2, recording (R*),
-// panzoom (P3, P4), live (P7; `P7` works too) or capture (T1, root with tracefs). Unset: everything.
+// panzoom (P3, P4), live (P7; `P7` works too) or capture (T1-T4: root with tracefs). Unset: everything.
 const ONLY = process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY;
 const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'live', 'capture'];
 if (ONLY !== undefined && !GROUPS.includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: not a group (${GROUPS.join(', ')}, P7)`);
@@ -209,6 +210,27 @@ if (want('capture')) try {
 } catch (err) {
   console.error(err);
   figures.push({ id: 'T1!', figure: `tracefs capture figure FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
+}
+
+// T2-T4: sequential write through fusescope's server against Debian fuse2fs (bench/fuse-write.ts),
+// MB/s and requests/s (counted by the kernel's fuse_request_send) and their ratios.
+if (want('capture')) try {
+  const w = await fuseWriteFigure(Number(process.env.BENCH_WRITE_MIB ?? 128));
+  if (w.skipped !== null) {
+    figures.push({ id: 'T2', figure: `sequential write, fusescope server vs fuse2fs: not measured (${w.skipped})`, value: Number.NaN, unit: 'MB/s', goal: '—' });
+  } else {
+    const [own, f2] = w.runs as [typeof w.runs[0], typeof w.runs[0]];
+    const what = `dd bs=1M ${(own.bytes >> 20)} MiB conv=fsync`;
+    figures.push({ id: 'T2', figure: `sequential write through fusescope's server (${what}; ${own.requests} requests, ${own.writes} WRITE)`, value: own.mbPerSec, unit: 'MB/s', goal: '—' });
+    figures.push({ id: 'T2r', figure: '  its requests/s', value: own.requestsPerSec, unit: 'req/s', goal: '—' });
+    figures.push({ id: 'T3', figure: `the same through Debian fuse2fs (${f2.requests} requests, ${f2.writes} WRITE)`, value: f2.mbPerSec, unit: 'MB/s', goal: '—' });
+    figures.push({ id: 'T3r', figure: '  its requests/s', value: f2.requestsPerSec, unit: 'req/s', goal: '—' });
+    figures.push({ id: 'T4', figure: 'fusescope server / fuse2fs, MB/s', value: own.mbPerSec / f2.mbPerSec, unit: '×', goal: '—' });
+    figures.push({ id: 'T4r', figure: 'fusescope server / fuse2fs, requests/s', value: own.requestsPerSec / f2.requestsPerSec, unit: '×', goal: '—' });
+  }
+} catch (err) {
+  console.error(err);
+  figures.push({ id: 'T2!', figure: `fuse write figure FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
 }
 
 // P3, P4, P7: the built UI in headless Chromium (bench/browser.ts; BENCH_NO_BROWSER=1 skips them,

@@ -1,6 +1,7 @@
 // The tracefs capture against the real kernel (root with tracefs; elsewhere skipped, saying why).
 // Every test here that changes tracefs is in this one file: vitest runs a file's tests one after
 // another, and no other test file writes tracefs (the capture lock refuses a second capture anyway).
+// The workload and --allow-capture cases (workloads.cases.ts, allow-capture.cases.ts) run here too, at the end.
 //
 // Workload: /usr/bin/dd copied as `fscwriter` (a comm nothing else on the machine has), two at a
 // time on one file of the test's temporary folder (ext4 here): one buffered, one O_DIRECT, so there
@@ -17,6 +18,8 @@ import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, LOCK_FILE, STATE_FILE, TracefsError }
 import { resolveEvents } from './events.ts';
 import WebSocket from 'ws';
 import { openRecordingFile } from '../recorder/file-source.ts';
+import { workloadCases } from './workloads.cases.ts';
+import { allowCaptureCases } from './allow-capture.cases.ts';
 
 const T = DEFAULT_TRACEFS;
 const whyNot = process.getuid?.() !== 0 ? 'not root' : !existsSync(join(T, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${T}` : null;
@@ -400,3 +403,6 @@ describe('--events names against a kernel\'s events folder', () => {
     }
   });
 });
+
+workloadCases();
+allowCaptureCases();

@@ -13,6 +13,11 @@ import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
+import {
+  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
+  type WorkloadName,
+} from '../capture/workloads.ts';
+import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
 export const TRACEFS_SCENARIO = 'tracefs';
@@ -41,7 +46,12 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const noServe = flags['no-serve'] === true;
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
   if (out && existsSync(out)) throw new UsageError(`${out} exists; recordings are never overwritten`);
-  const seconds = flags.seconds as number | undefined;
+  const workload = workloadFlags(flags);
+  // --allow-capture: the page may start workloads (nothing privileged starts from a page otherwise).
+  const allow = flags['allow-capture'] === true;
+  if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
+  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
+  const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
@@ -58,7 +68,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const stop = new Promise<void>((r) => { stopped = r; });
   try {
     capture = TracefsCapture.open({
-      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS, comms: listFlag(flags.comm), pids,
+      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS,
+      comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? workloadComms(workload.name) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
@@ -77,18 +88,39 @@ async function cmdCapture(flags: Flags): Promise<number> {
 
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
-  const deadline = seconds !== undefined ? setTimeout(stopped, seconds * 1000) : undefined;
+  // A workload's --seconds count from when its programs start (after the mount), see below.
+  const deadline = seconds !== undefined && !workload && !allow ? setTimeout(stopped, seconds * 1000) : undefined;
 
   let rec: Recorder | null = null;
   let stopRecording = (): void => {};
   let server: Awaited<ReturnType<typeof serveSession>> | null = null;
   let code = 1;
+  let run: WorkloadRun | null = null;
+  let merged: MergedSource | null = null;
+  if (workload && !allow) {
+    try {
+      run = await WorkloadRun.start({ ...workload, originMonoNs: capture.startMonoNs, log });
+    } catch (e) {
+      capture.finish();
+      process.off('exit', restoreOnExit);
+      log(`workload ${workload.name}: ${(e as Error).message}`);
+      return 1;
+    }
+    const origin = capture.startMonoNs;
+    merged = new MergedSource([capture.source, run.listener.source], () => Number(process.hrtime.bigint() - origin));
+  }
+  // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
+  const closing = new Set<() => Promise<string[]>>();
+  const startable = allow ? workloadScenarios() : [];
   const session = new LiveSession({
-    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
-    scenario: TRACEFS_SCENARIO,
+    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }, ...startable],
+    scenario: allow && workload ? workloadScenarioName(workload) : TRACEFS_SCENARIO,
     makeSource: (name) => {
-      if (name !== TRACEFS_SCENARIO) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only)`);
-      return capture.source;
+      if (name === TRACEFS_SCENARIO) return merged ?? capture.source;
+      // Only under --allow-capture is any other name a source; otherwise nothing else can start.
+      const w = startable.find((x) => x.name === name);
+      if (!w) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}'${allow ? ` or a workload:…` : ' only; start the CLI with --allow-capture to start workloads from the page'})`);
+      return workloadSource(w.spec, capture.source, capture.startMonoNs, seconds!, closing, log);
     },
     log,
   });
@@ -100,6 +132,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
         meta: {
           source: capture.info.label, scenario: TRACEFS_SCENARIO, clock: 'mono', startedAt: capture.startedAt.toISOString(),
           events: capture.events, filter: capture.filter,
+          ...(workload ? { workload: workload.name, policy: workload.policy, direct: workload.direct } : {}),
         },
       });
       rec = recorder;
@@ -111,10 +144,20 @@ async function cmdCapture(flags: Flags): Promise<number> {
     session.start();
     if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
     log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
+    if (run) {
+      log(`workload ${workload!.name} (${workload!.direct ? 'O_DIRECT' : 'buffered'}, policy ${workload!.policy}) for ${seconds} s`);
+      void run.run(Date.now() + seconds! * 1000).then(stopped, (e: unknown) => { log(`workload failed: ${(e as Error).message}`); failed = true; stopped(); });
+    }
     await stop;
   } finally {
     clearTimeout(deadline);
     for (const s of signals) process.off(s, stopped);
+    // The workload's programs and the mount end first (the server's last events reach the session).
+    // A page-started workload too (it unmounts), before the capture's last read.
+    const left = [...(run ? await run.close() : []), ...(await Promise.all([...closing].map((c) => c()))).flat()];
+    if (run && merged) await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
+    for (const p of left) log(p);
+    if (left.length > 0) failed = true;
     const r = capture.finish();
     session.stop();
     stopRecording();
@@ -126,6 +169,20 @@ async function cmdCapture(flags: Flags): Promise<number> {
     code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
   }
   return code;
+}
+
+/** --workload NAME [--policy per-path|ino] [--direct]: null without --workload. */
+function workloadFlags(flags: Flags): { name: WorkloadName; policy: NodePolicy; direct: boolean } | null {
+  if (flags.workload === undefined) {
+    if (flags.policy !== undefined || flags.direct !== undefined) throw new UsageError('--policy and --direct go with --workload');
+    return null;
+  }
+  const name = String(flags.workload);
+  if (!isWorkload(name)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')} (not '${name}')`);
+  const policy = String(flags.policy ?? 'per-path') as NodePolicy;
+  if (!NODE_POLICIES.includes(policy)) throw new UsageError(`--policy must be ${NODE_POLICIES.join(' or ')}`);
+  if (flags.pid !== undefined) throw new UsageError('--pid does not go with --workload (its processes are filtered by comm)');
+  return { name, policy, direct: flags.direct === true };
 }
 
 function reportEnd(r: ReturnType<TracefsCapture['finish']>, rec: Recorder | null): void {
@@ -147,6 +204,9 @@ export const captureCommand: Command = {
     '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s',
     '           (--record-dir DIR, --no-record, --record-max-bytes N)',
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
+    `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
+    '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
+    '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
   ].join('\n'),
   options: {
@@ -154,6 +214,7 @@ export const captureCommand: Command = {
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
     seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
+    workload: { type: 'string' }, policy: { type: 'string' }, direct: { type: 'boolean' }, 'allow-capture': { type: 'boolean' },
     'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
   },
   numbers: ['port', 'seconds', 'buffer-kb', 'record-max-bytes'],
