@@ -5,7 +5,8 @@
 //   line: `comm-pid [cpu] secs.nsecs: name: body`; comm from the saved cmdlines, `<...>` when the
 //   file has none for the pid, `<idle>` for pid 0 — as report prints them.
 //   lost events: a page flagged "missing events" with a stored count → `CPU:n [LOST count EVENTS]`
-//   (a gap with the count); flagged without a count → a diagnostic (how many is unknown).
+//   (a gap with the count); flagged without a count → `CPU:n [EVENTS DROPPED]`, as trace-cmd report
+//   prints a record whose missed_events is -1: a gap whose count is unknown (missedEvents -1).
 import type { ByteSource } from '../../recording/reader.ts';
 import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
@@ -336,8 +337,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
     const s = streams[bi]!;
     if (s.lost !== 0) {
-      if (s.lost > 0) text(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
-      else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
+      text(s.lost > 0 ? `CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n` : `CPU:${s.d.cpu} [EVENTS DROPPED]\n`);
       s.lost = 0;
     }
     r.view = s.dv;

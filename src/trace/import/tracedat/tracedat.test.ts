@@ -140,10 +140,15 @@ describe('trace.dat: formats and pages by hand', () => {
     expect(gaps[0]).toMatchObject({ kind: 'gap', missedEvents: 1234 });
   });
 
-  it('lost events without a stored count: a diagnostic says the count is unknown', async () => {
-    const { diags } = await datLines(handBuilt(-1));
-    expect(diags.map((d) => d.code)).toEqual(['dat_lost']);
-    expect(diags[0]!.message).toMatch(/^byte 8192: CPU 0 lost events before this page; the file does not say how many/);
+  it('lost events without a stored count: report\'s `CPU:0 [EVENTS DROPPED]` line, a gap whose count is unknown (-1), before the page\'s record', async () => {
+    const { text, diags } = await datLines(handBuilt(-1));
+    expect(text).toBe('CPU:0 [EVENTS DROPPED]\ndd-77 [000] 5.134217741: contention_begin: 0xffff888012345678 (flags=WRITE)\n');
+    expect(diags).toEqual([]);
+    const out = await importDat(handBuilt(-1));
+    expect(out.result.events.filter((e) => e.kind === 'gap')).toEqual([expect.objectContaining({ missedEvents: -1 })]);
+    expect(out.result.events[0]!.kind).toBe('gap');
+    // The same events as the report line read as text.
+    expect(out.result.events).toEqual(importReport(text).result.events);
   });
 });
 
