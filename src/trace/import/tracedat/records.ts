@@ -388,7 +388,9 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
           syms = k === null || k.length === 0 ? null : new KernelSymbols(new TextDecoder('utf-8').decode(k));
         }
         const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes, syms ?? null);
-        text(`${s.instance === '' ? '' : `${s.instance}: `}${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
+        // An instance's event: `name: ` then the comm right-aligned in 16 columns, as report prints
+        // it (the ftrace parser tells the prefix from a comm with ': ' by that padding).
+        text(`${s.instance === '' ? '' : `${s.instance}: ${comm.padStart(16)}`}${s.instance === '' ? comm : ''}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
       }
     }
     try {

@@ -222,6 +222,18 @@ describe('trace.dat: instance buffers and stack-trace records (fixtures/trace-da
     });
   }
 
+  it('a comm with `: ` in it is the comm, not an instance name: printed right-aligned (blanks before it) or trimmed (one blank after the colon)', () => {
+    // The kernel prints the comm `%16s` (a comm has at most 15 characters): `a: b` comes after blanks.
+    const padded = importReport('            a: b-77    [000] .....   10.000100: sched_foo: x=1\n');
+    expect(padded.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a: b/77', name: 'sched_foo', text: 'x=1' }]);
+    // Trimmed in a paste: report's instance prefix is padded (two blanks or more after the colon), this is not.
+    const trimmed = importReport('a: b-77 [000] 10.000100: sched_foo: x=1\n');
+    expect(trimmed.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a: b/77', name: 'sched_foo', text: 'x=1' }]);
+    // A name with characters trace-cmd's instance names do not have (`/`) is no instance either.
+    const slash = importReport('a/b:        dd-6254  [000] 38841.788720333: sched_foo:  a=1\n');
+    expect(slash.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a/b:        dd/6254', name: 'sched_foo', text: 'a=1' }]);
+  });
+
   it('an untyped event of an instance buffer names the buffer in its text (report line with `name:` before the comm)', () => {
     const out = importReport('cpus=1\nfsx:               dd-6254  [000] 38841.788720333: sched_foo:  a=1\n                   dd-6254  [000] 38841.788720400: sched_foo:  a=2\n');
     expect(out.result.events).toEqual([
