@@ -119,6 +119,34 @@ function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: numbe
   return out;
 }
 
+/**
+ * A user_stack record's body: `<user stack trace> tgid=N => 0x… => 0x…`, the frames up to the first
+ * empty slot (the kernel zeroes the slots it does not fill, and stops printing at a zero itself).
+ * User addresses: no symbol is known in a trace.dat (the kernel's sym-userobj lookup needs the live
+ * process), so each frame is its address, as report prints it.
+ */
+function userStackBody(rv: RecordView, tgidOff: number, callerOff: number, slots: number): string {
+  const { view, base, size, little, longBytes } = rv;
+  let out = `<user stack trace> tgid=${tgidOff + 4 <= size ? view.getUint32(base + tgidOff, little) : 0}`;
+  for (let i = 0; i < slots; i++) {
+    const p = base + callerOff + i * longBytes;
+    if (p + longBytes > base + size) break;
+    let hex: string;
+    if (longBytes === 8) {
+      const lo = view.getUint32(little ? p : p + 4, little);
+      const hi = view.getUint32(little ? p + 4 : p, little);
+      if (lo === 0 && hi === 0) break;
+      hex = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+    } else {
+      const v = view.getUint32(p, little);
+      if (v === 0) break;
+      hex = v.toString(16);
+    }
+    out += ` => 0x${hex}`;
+  }
+  return out;
+}
+
 interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
 const encoder = new TextEncoder() as unknown as Utf8Encoder;
 
@@ -272,6 +300,16 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       const pid = ev.fields.find((f) => f.name === 'common_pid');
       const stack = { sizeOff: ev.fields.find((f) => f.name === 'size')!.offset, callerOff: ev.fields.find((f) => f.name === 'caller')!.offset };
       c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
+    } else if (ev.system === 'ftrace' && ev.name === 'user_stack' && ev.fields.some((f) => f.name === 'tgid') && ev.fields.some((f) => f.name === 'caller')) {
+      // `options/userstacktrace`: its print fmt indexes an array too. Report prints it as
+      // `user_stack: \t=> 0x…` and one `\t=> 0x…` line per slot (zeros included), which the text
+      // parser has no meaning for (frames without a `<stack trace>`): one line, an instant naming the frames.
+      const pid = ev.fields.find((f) => f.name === 'common_pid');
+      const tgid = ev.fields.find((f) => f.name === 'tgid')!;
+      const caller = ev.fields.find((f) => f.name === 'caller')!;
+      const print = (rv: RecordView): string => userStackBody(rv, tgid.offset, caller.offset, caller.arrayCount > 0 ? caller.arrayCount : caller.size / rv.longBytes);
+      const tp = direct !== null ? direct.tracepointNamed(ev.name) : null;
+      c = { ev, print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     } else {
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
