@@ -34,7 +34,7 @@ import { Growable, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
-import { UNTIMED_SPAN_TEXT, untimedTaskFlags } from './untimed.ts';
+import { UNTIMED_SPAN_TEXT, untimedSpanText, untimedTaskFlags } from './untimed.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -207,6 +207,8 @@ export class SpanIndex {
   /** During update(): the store's task column and its untimed task ids (untimed.ts; null: none), for the untimed flag. */
   private taskCol: ArrayLike<number> = [];
   private untimedFlags: Uint8Array | null = null;
+  /** What an untimed span says (the kinds of untimed events the store has: untimed.ts). */
+  private untimedText = UNTIMED_SPAN_TEXT;
   /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
   private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
@@ -356,7 +358,7 @@ export class SpanIndex {
 
   /** What the trace does not show about span `id`, in the views' words ('' when it shows it all). */
   unknownText(id: number): string {
-    if (this.isUntimed(id)) return UNTIMED_SPAN_TEXT;
+    if (this.isUntimed(id)) return this.untimedText;
     if (this.isBegunBefore(id)) return BEGUN_BEFORE_TEXT;
     if (this.isInferredHold(id) && this.isOpen(id)) return INFERRED_HOLD_TEXT;
     if (this.isOpenEnded(id)) return OPEN_ENDED_TEXT;
@@ -468,6 +470,7 @@ export class SpanIndex {
     const traceStartNs = store.startNs;
     this.taskCol = task;
     this.untimedFlags = untimedTaskFlags(store);
+    if (this.untimedFlags !== null) this.untimedText = untimedSpanText(store);
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       const t = ts[row]!;

@@ -68,6 +68,7 @@ describe('a fuse server log alone: no durations', () => {
     const reqs = reqSpans(spans);
     expect(reqs).toHaveLength(4);
     expect(reqs.map((id) => [spans.hasDuration(id), spans.isUntimed(id)])).toEqual(Array(4).fill([false, true]));
+    expect(spans.unknownText(reqs[0]!)).toMatch(/^time unknown \(a log without times\): drawn in file order/);
     const aliases = new AliasIndex();
     aliases.update(store);
     const area = aggregateArea(spans, store, aliases, -Infinity, Infinity);

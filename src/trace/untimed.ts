@@ -20,7 +20,9 @@ export const LOG_UNTIMED_REASON = 'from a log without times: only their order is
 /** Both kinds in one trace. */
 const BOTH_REASON = 'without times (pasted lines, and a log without times): only their order is known';
 /** What the views say about a span with an untimed end (its drawn width is order, not time). */
-export const UNTIMED_SPAN_TEXT = 'time unknown (pasted lines, or a log, without times): drawn in file order, its width is not a duration';
+export const UNTIMED_SPAN_TEXT = 'time unknown (pasted lines without times): drawn in file order, its width is not a duration';
+const LOG_UNTIMED_SPAN_TEXT = 'time unknown (a log without times): drawn in file order, its width is not a duration';
+const BOTH_SPAN_TEXT = 'time unknown (pasted lines, or a log, without times): drawn in file order, its width is not a duration';
 
 /**
  * Before a log event's task (`(no time) fuse-server/0`): the thread is still named (a task id's
@@ -98,6 +100,13 @@ export function untimedReason(store: TraceStore): string {
   const s = scanOf(store.strings);
   const pasted = s.pasted >= 0, log = s.log.length > 0;
   return pasted && log ? BOTH_REASON : log ? LOG_UNTIMED_REASON : UNTIMED_REASON;
+}
+
+/** UNTIMED_SPAN_TEXT for the kinds of untimed events the store has. */
+export function untimedSpanText(store: TraceStore): string {
+  const s = scanOf(store.strings);
+  const pasted = s.pasted >= 0, log = s.log.length > 0;
+  return pasted && log ? BOTH_SPAN_TEXT : log ? LOG_UNTIMED_SPAN_TEXT : UNTIMED_SPAN_TEXT;
 }
 
 /** How many rows of `store` are untimed (0 for every trace with real times: one column scan at most). */
