@@ -3,7 +3,7 @@ import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
 import { REPLAY_SPEEDS } from './playhead.ts';
 import { formatDurNs } from '../render/time-scale.ts';
-import { untimedTaskCode } from '../trace/untimed.ts';
+import { untimedShare } from '../trace/untimed.ts';
 
 /** Replay of an opened file: play / pause, speed, loop the area selection, and back to live. */
 export function ReplayControls({ store, session }: { store: AppStore; session: FileSession }) {
@@ -15,7 +15,7 @@ export function ReplayControls({ store, session }: { store: AppStore; session: F
   const durNs = useStoreValue(store, (s) => s.replay.playhead.endNs - s.replay.playhead.startNs);
   const loading = useStoreValue(store, (s) => s.status.importStatus.phase !== 'done');
   // Some events have no time (pasted lines without times): the file's length is not a time.
-  const untimed = useStoreValue(store, (s) => untimedTaskCode(s.trace) >= 0);
+  const untimed = useStoreValue(store, (s) => untimedShare(s.trace) !== null);
   return (
     <>
       <button type="button" data-testid="back-to-live" onClick={() => session.backToLive()}

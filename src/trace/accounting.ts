@@ -20,7 +20,7 @@ import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
-import { UNTIMED_REASON, countUntimedRows } from './untimed.ts';
+import { countUntimedRows, untimedReason } from './untimed.ts';
 
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event; null when some event has no time. */
@@ -132,6 +132,6 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     staleMappings, unwrittenConversions,
     lockWaitTotalNs: waitsKnown ? lockWaitTotalNs : null, lockWaitMaxNs: waitsKnown ? lockWaitMaxNs : null, lockWaits, lockWaitsUnfinished,
     throughputBytesPerSec: durationNs === null ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
-    ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${UNTIMED_REASON}: the trace's duration, throughput and the lock waits that involve them are unknown` } } : {}),
+    ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: the trace's duration, throughput and the lock waits that involve them are unknown` } } : {}),
   };
 }

@@ -8,14 +8,14 @@
 // Added here: per opcode, request count and upcall latency percentiles (fuse_send → fuse_reply
 // by unique); lock wait p99. A figure with nothing to measure (no cache lookups, an opcode one
 // side never sent) is NaN, printed "—", never 0; so is one that involves an untimed event
-// (untimed.ts: pasted lines without times): an opcode with such a request has no latency figures.
+// (untimed.ts: pasted lines, or a log, without times): an opcode with such a request has no latency figures.
 
 import { accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass } from './lock-waits.ts';
-import { untimedTaskCode } from './untimed.ts';
+import { isUntimedRow, untimedTaskFlags } from './untimed.ts';
 
 interface OpcodeStats { count: number; p50Ns: number; p90Ns: number; p99Ns: number; maxNs: number }
 interface TraceStats {
@@ -62,7 +62,7 @@ export function traceStats(store: TraceStore): TraceStats {
   const unique = store.fieldCol('unique');
   const opcode = store.col('opcode');
   const task = store.col('task');
-  const untimed = untimedTaskCode(store);
+  const untimed = untimedTaskFlags(store);
   const sent = new Map<number, { tsNs: number; opcode: number; untimed: boolean }>();
   /** Opcodes with a request whose send or reply is untimed: their latencies are unknown. */
   const latUnknown = new Set<number>();
@@ -75,13 +75,13 @@ export function traceStats(store: TraceStore): TraceStats {
       case KIND_CODE.fuse_send:
         requests++;
         counts.set(opcode[row]!, (counts.get(opcode[row]!) ?? 0) + 1);
-        sent.set(unique[row]!, { tsNs: ts[row]!, opcode: opcode[row]!, untimed: untimed >= 0 && task[row] === untimed });
+        sent.set(unique[row]!, { tsNs: ts[row]!, opcode: opcode[row]!, untimed: isUntimedRow(untimed, task, row) });
         break;
       case KIND_CODE.fuse_reply: {
         const s = sent.get(unique[row]!);
         if (!s) break;
         sent.delete(unique[row]!);
-        if (s.untimed || (untimed >= 0 && task[row] === untimed)) { latUnknown.add(s.opcode); break; }
+        if (s.untimed || isUntimedRow(untimed, task, row)) { latUnknown.add(s.opcode); break; }
         let list = lat.get(s.opcode);
         if (!list) lat.set(s.opcode, (list = []));
         list.push(ts[row]! - s.tsNs);

@@ -9,7 +9,7 @@
 import { KIND_CODE } from './schema.ts';
 import type { Column, TraceStore } from './store.ts';
 import type { Ino, NodeId } from './ids.ts';
-import { untimedTaskCode } from './untimed.ts';
+import { isUntimedRow, untimedTaskFlags } from './untimed.ts';
 
 /** The columns lockKeyAt reads. */
 interface LockCols { lock: Column; nodeId: ArrayLike<NodeId>; ino: ArrayLike<Ino>; addrHi: Column; addrLo: Column }
@@ -40,7 +40,7 @@ export function forEachLockWait(
   const ts = store.tsNs;
   const task = store.col('task');
   const lockC = lockCols(store);
-  const untimed = untimedTaskCode(store);
+  const untimed = untimedTaskFlags(store);
   const waitRow = new Map<string, number>();
   let count = 0;
   for (let row = 0; row < store.length; row++) {
@@ -55,7 +55,7 @@ export function forEachLockWait(
     }
     if (from === undefined) continue;
     waitRow.delete(key);
-    visit(row, untimed >= 0 && (task[row] === untimed || task[from] === untimed) ? Number.NaN : ts[row]! - ts[from]!);
+    visit(row, isUntimedRow(untimed, task, row) || isUntimedRow(untimed, task, from) ? Number.NaN : ts[row]! - ts[from]!);
   }
   for (const row of [...waitRow.values()].sort((a, b) => a - b)) { unfinished(row); count++; }
   return count;

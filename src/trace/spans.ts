@@ -34,7 +34,7 @@ import { Growable, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
-import { UNTIMED_SPAN_TEXT, untimedTaskCode } from './untimed.ts';
+import { UNTIMED_SPAN_TEXT, untimedSpanText, untimedTaskFlags } from './untimed.ts';
 
 export const SpanKind = {
   app_op: 0,
@@ -204,9 +204,11 @@ export class SpanIndex {
   /** Per lane: open wait / hold by lockKey (CLOSED once closed, so a later closer is a stray). */
   private readonly openWait: Map<number, number>[] = [];
   private readonly openHold: Map<number, number>[] = [];
-  /** During update(): the store's task column and UNTIMED_TASK's id in it (-1: none), for the untimed flag. */
+  /** During update(): the store's task column and its untimed task ids (untimed.ts; null: none), for the untimed flag. */
   private taskCol: ArrayLike<number> = [];
-  private untimedCode = -1;
+  private untimedFlags: Uint8Array | null = null;
+  /** What an untimed span says (the kinds of untimed events the store has: untimed.ts). */
+  private untimedText = UNTIMED_SPAN_TEXT;
   /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
   private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
@@ -290,7 +292,7 @@ export class SpanIndex {
 
   /** SpanFlag.untimed if `row` is an untimed event (untimed.ts), else 0. */
   private untimedFlag(row: number): number {
-    return this.untimedCode >= 0 && this.taskCol[row] === this.untimedCode ? SpanFlag.untimed : 0;
+    return this.untimedFlags !== null && this.untimedFlags[this.taskCol[row]!] === 1 ? SpanFlag.untimed : 0;
   }
 
   private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number, subrow = SPAN_SUBROW[kind]): number {
@@ -356,7 +358,7 @@ export class SpanIndex {
 
   /** What the trace does not show about span `id`, in the views' words ('' when it shows it all). */
   unknownText(id: number): string {
-    if (this.isUntimed(id)) return UNTIMED_SPAN_TEXT;
+    if (this.isUntimed(id)) return this.untimedText;
     if (this.isBegunBefore(id)) return BEGUN_BEFORE_TEXT;
     if (this.isInferredHold(id) && this.isOpen(id)) return INFERRED_HOLD_TEXT;
     if (this.isOpenEnded(id)) return OPEN_ENDED_TEXT;
@@ -467,7 +469,8 @@ export class SpanIndex {
     const phase = store.col('phase');
     const traceStartNs = store.startNs;
     this.taskCol = task;
-    this.untimedCode = untimedTaskCode(store);
+    this.untimedFlags = untimedTaskFlags(store);
+    if (this.untimedFlags !== null) this.untimedText = untimedSpanText(store);
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       const t = ts[row]!;

@@ -1,7 +1,7 @@
 // The rule registry and the runner. `CheckRunner.feed` hands each checker the next rows of the
 // stream, from whichever store holds them; `update(store)` feeds the rows appended to a growing
 // store since the last call (as derive/* indexes are fed); `runChecks` runs them over a whole trace.
-import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
+import { UNTIMED_REASON, untimedReason, untimedTaskFlags } from '../untimed.ts';
 import type { TraceStore } from '../store.ts';
 import { aliasRaceRule } from './alias-race.ts';
 import { mappingInvalidRule } from './mapping-invalid.ts';
@@ -54,6 +54,8 @@ export class CheckRunner {
   processedRows = 0;
   /** Stream rows of untimed events (untimed.ts); empty for every trace with real times. */
   private readonly untimedRows = new Set<number>();
+  /** Why they have no time (untimed.ts). */
+  private reason = UNTIMED_REASON;
 
   constructor(opts: CheckOptions = {}) {
     const settings = withDefaults(opts.settings);
@@ -68,10 +70,11 @@ export class CheckRunner {
       throw new Error(`checks: fed stream rows from ${rowBase + fromRow}, expected ${this.processedRows} (rows must come in order, each once)`);
     }
     for (const c of this.checkers) c.onRows(store, fromRow, toRow, rowBase);
-    const untimed = untimedTaskCode(store);
-    if (untimed >= 0) {
+    const untimed = untimedTaskFlags(store);
+    if (untimed !== null) {
+      this.reason = untimedReason(store);
       const task = store.col('task');
-      for (let r = fromRow; r < toRow; r++) if (task[r] === untimed) this.untimedRows.add(rowBase + r);
+      for (let r = fromRow; r < toRow; r++) if (untimed[task[r]!] === 1) this.untimedRows.add(rowBase + r);
     }
     this.processedRows = rowBase + toRow;
   }
@@ -96,7 +99,7 @@ export class CheckRunner {
     if (n === 0) return f;
     return {
       ...f, durNs: 0, figures: { ...f.figures, timesUnknown: n },
-      explanation: `${f.explanation} (Times unknown: ${n} of its evidence events ${n === 1 ? 'is' : 'are'} ${UNTIMED_REASON}; ` +
+      explanation: `${f.explanation} (Times unknown: ${n} of its evidence events ${n === 1 ? 'is' : 'are'} ${this.reason}; ` +
         'any time or duration above that involves them is the file\'s order, not a measurement.)',
     };
   }

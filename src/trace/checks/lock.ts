@@ -16,7 +16,7 @@ import type { TraceStore } from '../store.ts';
 import { opcodeName } from '../fuse-proto.ts';
 import type { Checker, CheckSettings, Finding, RuleInfo, Unknown } from './types.ts';
 import { fmtNs, listText, rowSet } from './text.ts';
-import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
+import { UNTIMED_REASON, untimedReason, untimedTaskFlags } from '../untimed.ts';
 
 const K = KIND_CODE;
 const PHASE_BEGIN = ENUMS.phase.indexOf('begin');
@@ -69,6 +69,8 @@ class LockChecker implements Checker {
   /** Ended waits / upcalls under i_rwsem with an untimed end (untimed.ts): how long is unknown, so not judged. */
   private untimedWaits = 0;
   private untimedUpcalls = 0;
+  /** Why the untimed events have no time (untimed.ts), said in the unknowns. */
+  private reason = UNTIMED_REASON;
   /** lock:contention waits open, by task id (a task waits for one lock at a time). */
   private readonly openContention = new Map<number, Contention>();
   /** The last contention wait each task finished: its derived lock_acquire joins its evidence. */
@@ -113,7 +115,8 @@ class LockChecker implements Checker {
       const hi = addrHi[r]!, lo = addrLo[r]!;
       return hi === 0 && lo === 0 ? '' : ((BigInt(hi) << 32n) | BigInt(lo)).toString(16);
     };
-    const untimed = untimedTaskCode(store);
+    const untimed = untimedTaskFlags(store);
+    if (untimed !== null) this.reason = untimedReason(store);
     const idOf = (r: number): LockId => ({ lock: ENUMS.lock[lock[r]!]!, nodeId: nodeId[r]!, ino: ino[r]!, addr: addrOf(r) });
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
@@ -121,7 +124,7 @@ class LockChecker implements Checker {
       const row = rowBase + r;
       const t = task[r]!;
       const tsNs = ts[r]!;
-      const rowUntimed = untimed >= 0 && t === untimed;
+      const rowUntimed = untimed !== null && untimed[t] === 1;
       switch (k) {
         case K.lock_contention: {
           if (phase[r] === PHASE_BEGIN) {
@@ -373,11 +376,11 @@ class LockChecker implements Checker {
     }
     if (this.untimedWaits > 0) {
       const n = this.untimedWaits;
-      out.push({ rule: this.rule, count: n, what: `lock wait${n === 1 ? '' : 's'} ${UNTIMED_REASON}: how long ${n === 1 ? 'it' : 'they'} lasted is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.waitNs)} setting` });
+      out.push({ rule: this.rule, count: n, what: `lock wait${n === 1 ? '' : 's'} ${this.reason}: how long ${n === 1 ? 'it' : 'they'} lasted is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.waitNs)} setting` });
     }
     if (this.untimedUpcalls > 0) {
       const n = this.untimedUpcalls;
-      out.push({ rule: this.rule, count: n, what: `FUSE request${n === 1 ? '' : 's'} sent under i_rwsem ${UNTIMED_REASON}: the round trip is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.holdAcrossUpcallNs)} setting` });
+      out.push({ rule: this.rule, count: n, what: `FUSE request${n === 1 ? '' : 's'} sent under i_rwsem ${this.reason}: the round trip is unknown, so ${n === 1 ? 'it is' : 'they are'} not compared with the ${fmtNs(this.s.holdAcrossUpcallNs)} setting` });
     }
     if (this.unendedRwsem > 0) {
       const n = this.unendedRwsem;

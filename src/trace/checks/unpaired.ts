@@ -12,7 +12,7 @@ import type { TraceStore } from '../store.ts';
 import { IoendFlag, MapType, OpFlag, Opcode, isWriteish, opcodeName } from '../fuse-proto.ts';
 import type { Checker, CheckSettings, Finding, RuleInfo, Unknown } from './types.ts';
 import { fmtNs, rowSet } from './text.ts';
-import { UNTIMED_REASON, untimedTaskCode } from '../untimed.ts';
+import { UNTIMED_REASON, isUntimedRow, untimedReason, untimedTaskFlags } from '../untimed.ts';
 
 const K = KIND_CODE;
 const ENOSYS = -38;
@@ -48,6 +48,8 @@ class UnpairedChecker implements Checker {
   private lastUntimed = false;
   /** Replies whose request or reply is untimed: whether they came late is unknown. */
   private untimedReplies = 0;
+  /** Why the untimed events have no time (untimed.ts), said in the unknowns. */
+  private reason = UNTIMED_REASON;
 
   constructor(private readonly timeoutNs: number) {}
 
@@ -71,8 +73,9 @@ class UnpairedChecker implements Checker {
     const written = store.col('writtenBytes');
     const ioendFlags = store.col('ioendFlags');
     const sent = store.col('sent');
-    const untimed = untimedTaskCode(store);
-    const isUntimed = (row: number): boolean => untimed >= 0 && task[row] === untimed;
+    const untimed = untimedTaskFlags(store);
+    if (untimed !== null) this.reason = untimedReason(store);
+    const isUntimed = (row: number): boolean => isUntimedRow(untimed, task, row);
     for (let row = from; row < to; row++) {
       const k = kinds[row]!;
       switch (k) {
@@ -214,8 +217,8 @@ class UnpairedChecker implements Checker {
     }
     const out: Unknown[] = [];
     const r = this.untimedReplies;
-    if (r > 0) out.push({ rule: this.rule, count: r, what: `request${r === 1 ? '' : 's'} answered, with the request or its reply ${UNTIMED_REASON}: whether the reply came later than the ${fmtNs(this.timeoutNs)} timeout is unknown` });
-    if (untimedOpen > 0) out.push({ rule: this.rule, count: untimedOpen, what: `request${untimedOpen === 1 ? '' : 's'} unanswered in the trace, with the request or the trace's end ${UNTIMED_REASON}: how long ${untimedOpen === 1 ? 'it' : 'they'} waited is unknown` });
+    if (r > 0) out.push({ rule: this.rule, count: r, what: `request${r === 1 ? '' : 's'} answered, with the request or its reply ${this.reason}: whether the reply came later than the ${fmtNs(this.timeoutNs)} timeout is unknown` });
+    if (untimedOpen > 0) out.push({ rule: this.rule, count: untimedOpen, what: `request${untimedOpen === 1 ? '' : 's'} unanswered in the trace, with the request or the trace's end ${this.reason}: how long ${untimedOpen === 1 ? 'it' : 'they'} waited is unknown` });
     if (n > 0) out.push({ rule: this.rule, count: n, what: `request${n === 1 ? '' : 's'} still unanswered at the end of the trace, less than ${fmtNs(this.timeoutNs)} after being sent: whether a reply came is not in the trace` });
     const b = this.ioendsBeforeTrace;
     if (b > 0) out.push({ rule: this.rule, count: b, what: `ioend${b === 1 ? '' : 's'} outside every write the trace shows, on ${b === 1 ? 'a file' : 'files'} whose inode was set up before the trace began: the write may predate the trace` });

@@ -42,8 +42,9 @@
 // path was never resolved in the log). Real inode numbers come from other evidence (a reply probe,
 // the kernel's INODE prefix: import/identity.ts); grouping is derive/inode-groups.ts.
 //
-// Time: a debug log has no clock. Standalone, line N is at tsNs = N µs (order only); joined with
-// a kernel trace, events take the times of the matching kernel requests (join.ts).
+// Time: a debug log has no clock. Standalone, line N is at tsNs = N µs (order only) and every
+// event is marked untimed (untimed.ts); joined with a kernel trace, the requests matched by unique
+// take the kernel's times and tasks, the rest stays marked untimed (join.ts).
 
 import type { TraceEvent } from '../schema.ts';
 import { DiagSink } from './diagnostics.ts';
@@ -52,6 +53,7 @@ import { Line } from './line.ts';
 import { MAX_FTRACE_LINE_BYTES } from './ftrace.ts';
 import { asIno, asNodeId, asTaskId, NO_NODE_ID, UNKNOWN_INO, type NodeId, type TaskId } from '../ids.ts';
 import { Opcode } from '../fuse-proto.ts';
+import { untimedLogTask } from '../untimed.ts';
 
 /** A log has no clock: standalone, line N is at N × this. */
 export const FUSE_LOG_LINE_NS = 1000;
@@ -359,26 +361,30 @@ export class FuseLogParser implements LineSink {
 
 /**
  * The log on its own (no kernel trace): fuse_send at each header line, fuse_reply and inode events
- * at the reply line, tsNs = line × 1 µs. Consumes the path and lookup-count state: call once, or use the
- * join (join.ts) instead.
+ * at the reply line, tsNs = line × 1 µs. Those are not times, so every event is on its task marked
+ * untimed (untimed.ts: untimedLogTask): the order and the threads are kept, every duration over
+ * them is unknown. Consumes the path and lookup-count state: call once, or use the join (join.ts)
+ * instead.
  */
 export function standaloneEvents(log: FuseLogParser): TraceEvent[] {
   const out: TraceEvent[] = [];
+  const server = untimedLogTask(SERVER_TASK);
   for (const req of log.order) {
     out.push({
-      kind: 'fuse_send', tsNs: req.line * FUSE_LOG_LINE_NS, task: clientTask(req.pid),
+      kind: 'fuse_send', tsNs: req.line * FUSE_LOG_LINE_NS, task: untimedLogTask(clientTask(req.pid)),
       unique: req.unique, opcode: req.opcode, nodeId: req.nodeId, lenBytes: req.insize,
     });
     if (req.error === null) continue;
     const tsNs = req.replyLine * FUSE_LOG_LINE_NS;
-    out.push({ kind: 'fuse_reply', tsNs, task: SERVER_TASK, unique: req.unique, opcode: req.opcode, error: req.error, lenBytes: req.outsize });
-    out.push(...log.inodeEvents(req, tsNs, SERVER_TASK));
+    out.push({ kind: 'fuse_reply', tsNs, task: server, unique: req.unique, opcode: req.opcode, error: req.error, lenBytes: req.outsize });
+    out.push(...log.inodeEvents(req, tsNs, server));
   }
-  out.push(...log.extra);
+  for (const ev of log.extra) out.push({ ...ev, task: untimedLogTask(ev.task) });
   return out.sort((a, b) => a.tsNs - b.tsNs);
 }
 
-const SERVER_TASK = asTaskId('fuse-server/0');
+/** The task of a log's replies and entry events (the log does not say which server thread). */
+export const SERVER_TASK = asTaskId('fuse-server/0');
 function clientTask(pid: number): TaskId {
   return asTaskId(`pid/${pid}`);
 }

@@ -7,13 +7,15 @@
 //   kernel fuse_reply(unique U) at t      +  log entry reply(NODEID M, path) →  inode_new/lookup at t
 //
 // Log requests that are not in the kernel trace (before tracing started, or after it stopped) still
-// give their inode events — that is where LINK/CREATE usually are — at the time of the last
-// matched request before them (0 if none).
+// give their inode events — that is where LINK/CREATE usually are — placed after the last matched
+// request before them (0 if none); so do the log's other lines. Their time is not known (the log
+// has none): they are on the server's task marked untimed (untimed.ts), so no figure measures them.
 
 import type { TraceEvent } from '../schema.ts';
 import type { ParseDiag } from './diagnostics.ts';
-import { FUSE_LOG_LINE_NS, type FuseLogParser } from './fuse-log.ts';
-import { asTaskId, type NodeId } from '../ids.ts';
+import { FUSE_LOG_LINE_NS, SERVER_TASK, type FuseLogParser } from './fuse-log.ts';
+import type { NodeId } from '../ids.ts';
+import { untimedLogTask } from '../untimed.ts';
 
 interface JoinResult {
   events: TraceEvent[];
@@ -55,19 +57,19 @@ export function joinWithLog(kernel: readonly TraceEvent[], log: FuseLogParser, l
     }
   }
   // Inode events in log order, at the kernel reply's time when there is one. The log's instants
-  // (a server's own debug lines, unknown lines) go at the time of the last request before them.
+  // (a server's own debug lines, unknown lines) go after the last request before them, untimed.
   const derived: TraceEvent[] = [];
   let lastTs = 0;
   let logOnly = 0;
   let x = 0;
   for (const req of log.order) {
-    for (; x < log.extra.length && log.extra[x]!.tsNs < req.line * FUSE_LOG_LINE_NS; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs });
+    for (; x < log.extra.length && log.extra[x]!.tsNs < req.line * FUSE_LOG_LINE_NS; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
     const reply = joinedUniques.has(req.unique) ? replyByUnique.get(req.unique) : undefined;
     if (reply) lastTs = reply.tsNs;
     else logOnly++;
-    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : asTaskId('fuse-server/0'))) derived.push(ev);
+    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : untimedLogTask(SERVER_TASK))) derived.push(ev);
   }
-  for (; x < log.extra.length; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs });
+  for (; x < log.extra.length; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
   return { events: mergeByTime(kernel, derived), matched, kernelOnly, logOnly, diags };
 }
 

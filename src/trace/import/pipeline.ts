@@ -179,7 +179,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
   units.forEach((u, i) => {
     const p = placement.files[i]!;
     shiftTimes(u.events, p.offsetNs);
-    result.files.push({ name: u.imp.name, format: u.imp.format, clock: u.clock, originNs: u.originNs, ...p, eventCount: u.events.length, untimedEvents: u.imp.untimedEvents?.() ?? 0 });
+    result.files.push({ name: u.imp.name, format: u.imp.format, clock: u.clock, originNs: u.originNs, ...p, eventCount: u.events.length, untimedEvents: u.imp.log !== null ? u.events.length : u.imp.untimedEvents?.() ?? 0 });
   });
   // Ftrace files of one clock are one capture: their events are merged before the joins, so a
   // log's request is joined once, and a lock's evidence may come from either file.

@@ -10,13 +10,13 @@ import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
 import type { LocksFilter } from './model.ts';
 import { asIno, UNKNOWN_INO } from '../../trace/ids.ts';
-import { UNTIMED_REASON } from '../../trace/untimed.ts';
+import { untimedReason } from '../../trace/untimed.ts';
 
 const GROUPS: ContentionGroupBy[] = ['ino', 'nodeId', 'task', 'lock', 'caller'];
 
-/** null: a wait of the group has no time (pasted lines without times): its length, and any total over it, is unknown. */
+/** null: a wait of the group has no time (pasted lines, or a log, without times): its length, and any total over it, is unknown. */
 const dur = (ns: number | null): string => (ns === null ? 'unknown' : formatDurNs(ns));
-const untimedTitle = (n: number): string => `${n} wait${n === 1 ? '' : 's'} ${UNTIMED_REASON}: how long ${n === 1 ? 'it' : 'they'} lasted is unknown`;
+const untimedTitle = (n: number, reason: string): string => `${n} wait${n === 1 ? '' : 's'} ${reason}: how long ${n === 1 ? 'it' : 'they'} lasted is unknown`;
 
 export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
   const [groupBy, setGroupBy] = useState<ContentionGroupBy>('ino');
@@ -47,7 +47,7 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
               onMouseLeave={() => host.setHoverLink(-1, UNKNOWN_INO)}>
               <td>{r.label}</td>
               <td className="num" data-col="contended">{countWithUnfinished(r.contended, r.unfinished, host.spans.complete)}</td>
-              <td className="num" data-col="total" title={r.untimed > 0 ? untimedTitle(r.untimed) : undefined}>{dur(r.totalWaitNs)}</td>
+              <td className="num" data-col="total" title={r.untimed > 0 ? untimedTitle(r.untimed, untimedReason(host.trace)) : undefined}>{dur(r.totalWaitNs)}</td>
               <td className="num" data-col="max">{dur(r.maxWaitNs)}</td>
               <td className="num" data-col="mean">{dur(r.meanWaitNs)}</td>
               <td className="num">{r.readCount} · {dur(r.readWaitNs)}</td>

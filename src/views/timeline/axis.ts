@@ -24,14 +24,14 @@ export function tickFormatter(stepNs: number): (tsNs: number) => string {
   return (tsNs) => `${(tsNs / div).toFixed(Math.min(decimals, 6))} ${unit}`;
 }
 
-/** A trace with untimed events (pasted lines without times): how many of how many. */
-export interface UntimedAxis { untimed: number; total: number }
+/** A trace with untimed events (pasted lines, or a log, without times): how many of how many, and from what. */
+export interface UntimedAxis { untimed: number; total: number; source?: string }
 
 /** What the axis says when some or all events have no time. */
 export function untimedAxisText(u: UntimedAxis): string {
   return u.untimed >= u.total
-    ? 'times unknown: every event is from a pasted line without time — placed in file order, 1 µs apart; widths are not durations'
-    : `times unknown for ${u.untimed} of ${u.total} events (pasted lines without time): placed in file order; their spans (dashed) are not durations`;
+    ? `times unknown: every event is from ${u.source === undefined || u.source === 'pasted lines without time' ? 'a pasted line without time' : u.source} — placed in file order, 1 µs apart; widths are not durations`
+    : `times unknown for ${u.untimed} of ${u.total} events (${u.source ?? 'pasted lines without time'}): placed in file order; their spans (dashed) are not durations`;
 }
 
 /**

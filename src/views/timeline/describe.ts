@@ -8,9 +8,13 @@ import { formatFlags, ioendFlagStrings, mapFlagStrings, mapTypeName, opFlagStrin
 import { formatDurNs } from '../../render/time-scale.ts';
 import { methodLabel, type LockEvidence } from '../../trace/derive/lock-evidence.ts';
 import { UNTIMED_TASK, asIno } from '../../trace/ids.ts';
+import { isUntimedTask } from '../../trace/untimed.ts';
 
 /** An untimed event's tsNs (untimed.ts) is its place in the file, not a time. */
 export const UNTIMED_TS_TEXT = 'unknown: a pasted line without time (placed in file order)';
+/** The same for an event of a fuse server's log read without a kernel trace to time it. */
+export const LOG_UNTIMED_TS_TEXT = 'unknown: a log line without time (placed in file order)';
+const untimedTsText = (task: string): string => (task === UNTIMED_TASK ? UNTIMED_TS_TEXT : LOG_UNTIMED_TS_TEXT);
 
 export function formatField(name: string, value: unknown): string {
   if (typeof value === 'bigint') return name === 'lockAddr' && value === 0n ? 'not traced' : `0x${value.toString(16)}`;
@@ -71,8 +75,8 @@ export function inspectorSections(store: TraceStore, spans: SpanIndex, id: numbe
   };
   const eventSection = (title: string, prefix: string, ev: TraceEvent): InspectorSection => {
     const s: InspectorSection = { title, rows: [] };
-    const untimed = ev.task === UNTIMED_TASK;
-    for (const [field, value] of Object.entries(ev)) add(s, prefix, field, untimed && field === 'tsNs' ? UNTIMED_TS_TEXT : formatField(field, value));
+    const untimed = isUntimedTask(ev.task);
+    for (const [field, value] of Object.entries(ev)) add(s, prefix, field, untimed && field === 'tsNs' ? untimedTsText(ev.task) : formatField(field, value));
     return s;
   };
 
@@ -163,7 +167,7 @@ export function rowSections(store: TraceStore, row: number): InspectorSection[] 
   for (const [field, value] of Object.entries(ev)) {
     // An inode_lookup with nlookup 0 is identity evidence (a reply probe, an INODE prefix), not a counted lookup.
     const text = ev.kind === 'inode_lookup' && field === 'nlookup' && value === 0 ? 'not counted (identity evidence)'
-      : field === 'tsNs' && ev.task === UNTIMED_TASK ? UNTIMED_TS_TEXT : formatField(field, value);
+      : field === 'tsNs' && isUntimedTask(ev.task) ? untimedTsText(ev.task) : formatField(field, value);
     s.rows.push({ field, value: text });
   }
   return [s];

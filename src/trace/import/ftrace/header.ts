@@ -7,7 +7,8 @@
 //   ^\s*(\S.*?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+
 // or, in trace-cmd report -l's latency format, `\d+[.a-zA-Z0-9]{3,6}\s+` in place of `\[(\d+)\]\s+(flags\s+)?`.
 // trace-cmd report puts `instance:` before the comm of an instance buffer's event (`record -B name`):
-// `^\s*([\w.-]+):\s+` first, kept as `instance`, when the rest matches as a header.
+// `^([\w.-]+):\s\s+` first (at the line's start, the comm padded after it), kept as `instance`,
+// when the rest matches as a header; otherwise `name: ` is part of the comm (see parse()).
 //
 // Times: tsNs = ns since the first event; `originNs` is the absolute ns of that first event. A
 // timestamp is kept as (whole seconds, ns within the second) so no float ever holds absolute ns.
@@ -183,10 +184,15 @@ export class HeaderParser implements EventHeader {
     let cs = commStart;
     while (isWs(u[cs]!)) cs++;
     if (cs >= this.line.le) return -1;
-    // trace-cmd report's `instance: ` before the comm (a comm with ': ' in it would read as one too).
+    // trace-cmd report's `instance: ` before the comm, told from a comm with ': ' in it: report
+    // prints the name first on the line, then the comm right-aligned in its padded column (so at
+    // least two blanks after the ':'), while a comm is itself printed right-aligned (`%16s`, a comm
+    // has at most 15 characters), so a line whose comm holds ': ' starts with blanks — or, trimmed
+    // in a paste, has one blank after the ':' (`a: b-7 [000] …` is comm `a: b`). The name is a
+    // tracefs instance directory name as trace-cmd makes them (word characters, '-', '.').
     let p = cs;
     while (isWord(u[p]!) || u[p] === 45 || u[p] === 46) p++;
-    if (p > cs && u[p] === 58 && isWs(u[p + 1]!)) {
+    if (cs === this.line.ls && p > cs && u[p] === 58 && isWs(u[p + 1]!) && isWs(u[p + 2]!)) {
       let q = p + 1;
       while (isWs(u[q]!)) q++;
       const b = this.parseComm(q, unitsToString(u, cs, p));

@@ -433,8 +433,9 @@ export class FtraceParser implements LineSink {
       this.event(tp, skipWs(body, 0));
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
-      // Where the report line's `name:` starts: after `comm-pid [cpu] sec.nsnsnsnsn: `.
-      const col = (instance === '' ? 0 : instance.length + 2) + task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
+      // Where the report line's `name:` starts: after `comm-pid [cpu] sec.nsnsnsnsn: ` (an
+      // instance's line: `inst: ` and the comm right-aligned in 16 columns, as records.ts prints it).
+      const col = (instance === '' ? 0 : instance.length + 2 + Math.max(0, 16 - task.name.lastIndexOf('/'))) + task.name.length + 2 + Math.max(3, String(cpu).length) + 2 + String(sec).length + 10 + 2 + 1;
       const text = `${tp.name}: ${unitsToString(body, 0, len)}`;
       this.diag(line.lineNo, col, 'bad_body', e.message);
       this.out.emit({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'unparsed', text });

@@ -5,7 +5,8 @@
 //   line: `comm-pid [cpu] secs.nsecs: name: body`; comm from the saved cmdlines, `<...>` when the
 //   file has none for the pid, `<idle>` for pid 0 — as report prints them.
 //   lost events: a page flagged "missing events" with a stored count → `CPU:n [LOST count EVENTS]`
-//   (a gap with the count); flagged without a count → a diagnostic (how many is unknown).
+//   (a gap with the count); flagged without a count → `CPU:n [EVENTS DROPPED]`, as trace-cmd report
+//   prints a record whose missed_events is -1: a gap whose count is unknown (missedEvents -1).
 import type { ByteSource } from '../../recording/reader.ts';
 import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
@@ -116,6 +117,34 @@ function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: numbe
       sym = syms?.find(0, v) ?? null;
     }
     out += sym === null ? `=> ${hex}\n` : `=> ${sym} (${hex})\n`;
+  }
+  return out;
+}
+
+/**
+ * A user_stack record's body: `<user stack trace> tgid=N => 0x… => 0x…`, the frames up to the first
+ * empty slot (the kernel zeroes the slots it does not fill, and stops printing at a zero itself).
+ * User addresses: no symbol is known in a trace.dat (the kernel's sym-userobj lookup needs the live
+ * process), so each frame is its address, as report prints it.
+ */
+function userStackBody(rv: RecordView, tgidOff: number, callerOff: number, slots: number): string {
+  const { view, base, size, little, longBytes } = rv;
+  let out = `<user stack trace> tgid=${tgidOff + 4 <= size ? view.getUint32(base + tgidOff, little) : 0}`;
+  for (let i = 0; i < slots; i++) {
+    const p = base + callerOff + i * longBytes;
+    if (p + longBytes > base + size) break;
+    let hex: string;
+    if (longBytes === 8) {
+      const lo = view.getUint32(little ? p : p + 4, little);
+      const hi = view.getUint32(little ? p + 4 : p, little);
+      if (lo === 0 && hi === 0) break;
+      hex = hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+    } else {
+      const v = view.getUint32(p, little);
+      if (v === 0) break;
+      hex = v.toString(16);
+    }
+    out += ` => 0x${hex}`;
   }
   return out;
 }
@@ -273,6 +302,16 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       const pid = ev.fields.find((f) => f.name === 'common_pid');
       const stack = { sizeOff: ev.fields.find((f) => f.name === 'size')!.offset, callerOff: ev.fields.find((f) => f.name === 'caller')!.offset };
       c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
+    } else if (ev.system === 'ftrace' && ev.name === 'user_stack' && ev.fields.some((f) => f.name === 'tgid') && ev.fields.some((f) => f.name === 'caller')) {
+      // `options/userstacktrace`: its print fmt indexes an array too. Report prints it as
+      // `user_stack: \t=> 0x…` and one `\t=> 0x…` line per slot (zeros included), which the text
+      // parser has no meaning for (frames without a `<stack trace>`): one line, an instant naming the frames.
+      const pid = ev.fields.find((f) => f.name === 'common_pid');
+      const tgid = ev.fields.find((f) => f.name === 'tgid')!;
+      const caller = ev.fields.find((f) => f.name === 'caller')!;
+      const print = (rv: RecordView): string => userStackBody(rv, tgid.offset, caller.offset, caller.arrayCount > 0 ? caller.arrayCount : caller.size / rv.longBytes);
+      const tp = direct !== null ? direct.tracepointNamed(ev.name) : null;
+      c = { ev, print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     } else {
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
@@ -341,8 +380,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     }
     const s = streams[bi]!;
     if (s.lost !== 0) {
-      if (s.lost > 0) text(`CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n`);
-      else sink.diag({ offsetBytes: s.pageAt, code: 'dat_lost', message: `byte ${s.pageAt}: CPU ${s.d.cpu} lost events before this page; the file does not say how many` });
+      text(s.lost > 0 ? `CPU:${s.d.cpu} [LOST ${s.lost} EVENTS]\n` : `CPU:${s.d.cpu} [EVENTS DROPPED]\n`);
       s.lost = 0;
     }
     r.view = s.dv;
@@ -393,7 +431,9 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
           syms = k === null || k.length === 0 ? null : new KernelSymbols(new TextDecoder('utf-8').decode(k));
         }
         const frames = c.stack === null ? '' : stackFrames(s.dv, s.recAt, s.recLen, c.stack, info.little, info.longBytes, syms ?? null);
-        text(`${s.instance === '' ? '' : `${s.instance}: `}${comm}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
+        // An instance's event: `name: ` then the comm right-aligned in 16 columns, as report prints
+        // it (the ftrace parser tells the prefix from a comm with ': ' by that padding).
+        text(`${s.instance === '' ? '' : `${s.instance}: ${comm.padStart(16)}`}${s.instance === '' ? comm : ''}-${pid} [${cpuText(s.d.cpu)}] ${stamp(s.recTsNs)}: ${c.ev.name}: ${body}\n${frames}`);
       }
     }
     try {

@@ -140,10 +140,15 @@ describe('trace.dat: formats and pages by hand', () => {
     expect(gaps[0]).toMatchObject({ kind: 'gap', missedEvents: 1234 });
   });
 
-  it('lost events without a stored count: a diagnostic says the count is unknown', async () => {
-    const { diags } = await datLines(handBuilt(-1));
-    expect(diags.map((d) => d.code)).toEqual(['dat_lost']);
-    expect(diags[0]!.message).toMatch(/^byte 8192: CPU 0 lost events before this page; the file does not say how many/);
+  it('lost events without a stored count: report\'s `CPU:0 [EVENTS DROPPED]` line, a gap whose count is unknown (-1), before the page\'s record', async () => {
+    const { text, diags } = await datLines(handBuilt(-1));
+    expect(text).toBe('CPU:0 [EVENTS DROPPED]\ndd-77 [000] 5.134217741: contention_begin: 0xffff888012345678 (flags=WRITE)\n');
+    expect(diags).toEqual([]);
+    const out = await importDat(handBuilt(-1));
+    expect(out.result.events.filter((e) => e.kind === 'gap')).toEqual([expect.objectContaining({ missedEvents: -1 })]);
+    expect(out.result.events[0]!.kind).toBe('gap');
+    // The same events as the report line read as text.
+    expect(out.result.events).toEqual(importReport(text).result.events);
   });
 });
 
@@ -217,6 +222,18 @@ describe('trace.dat: instance buffers and stack-trace records (fixtures/trace-da
     });
   }
 
+  it('a comm with `: ` in it is the comm, not an instance name: printed right-aligned (blanks before it) or trimmed (one blank after the colon)', () => {
+    // The kernel prints the comm `%16s` (a comm has at most 15 characters): `a: b` comes after blanks.
+    const padded = importReport('            a: b-77    [000] .....   10.000100: sched_foo: x=1\n');
+    expect(padded.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a: b/77', name: 'sched_foo', text: 'x=1' }]);
+    // Trimmed in a paste: report's instance prefix is padded (two blanks or more after the colon), this is not.
+    const trimmed = importReport('a: b-77 [000] 10.000100: sched_foo: x=1\n');
+    expect(trimmed.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a: b/77', name: 'sched_foo', text: 'x=1' }]);
+    // A name with characters trace-cmd's instance names do not have (`/`) is no instance either.
+    const slash = importReport('a/b:        dd-6254  [000] 38841.788720333: sched_foo:  a=1\n');
+    expect(slash.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'a/b:        dd/6254', name: 'sched_foo', text: 'a=1' }]);
+  });
+
   it('an untyped event of an instance buffer names the buffer in its text (report line with `name:` before the comm)', () => {
     const out = importReport('cpus=1\nfsx:               dd-6254  [000] 38841.788720333: sched_foo:  a=1\n                   dd-6254  [000] 38841.788720400: sched_foo:  a=2\n');
     expect(out.result.events).toEqual([
@@ -241,12 +258,12 @@ format:
 print fmt: "\\t=> %ps\\n\\t=> %ps\\n", (void *)REC->caller[0], (void *)REC->caller[1]
 `;
 
-/** One CPU, one page: a kernel_stack record of pid 77 with `frames` (size = frames.length), the file's kallsyms `syms`. */
-function stackFile(frames: bigint[], syms: string): Uint8Array {
+/** One CPU, one page: a kernel_stack record of pid 77 with `frames` (size = frames.length), the file's kallsyms `syms`; or a record of another ftrace `format` with id 4 whose int at offset 8 is `word`. */
+function stackFile(frames: bigint[], syms: string, format = KERNEL_STACK, word = frames.length): Uint8Array {
   const f = new Bytes().u8(0x17).u8(0x08).str('Dtracing').str('6\0').u8(0).u8(8).u32(4096);
   f.str('header_page\0').u64(HEADER_PAGE.length).str(HEADER_PAGE);
   f.str('header_event\0').u64(4).str('none');
-  f.u32(1).u64(KERNEL_STACK.length).str(KERNEL_STACK); // ftrace formats
+  f.u32(1).u64(format.length).str(format); // ftrace formats
   f.u32(0); // event systems
   f.u32(syms.length).str(syms).u32(0); // kallsyms, printk
   const cmd = '77 dd\n';
@@ -256,7 +273,7 @@ function stackFile(frames: bigint[], syms: string): Uint8Array {
   const dataAt = 8192;
   f.u64(dataAt).u64(4096);
   f.pad(dataAt);
-  const rec = new Bytes().u16(4).u8(0).u8(0).u32(77).u32(frames.length).u32(0);
+  const rec = new Bytes().u16(4).u8(0).u8(0).u32(77).u32(word).u32(0);
   for (const a of frames) rec.u64(a);
   const events = new Bytes().u32(0 | (5 << 5)).u32(rec.length + 4); // type_len 0: length in array[0] (+4)
   for (const b of rec.parts) events.u8(b);
@@ -315,5 +332,42 @@ describe('trace.dat: damaged files import what they can', () => {
     expect(diags.map((d) => d.message)).toContain(`byte ${pageAt}: CPU 1: page commit 134217727 runs past the page (CPU 1: the rest of its data is not read)`);
     expect(text.split('\n').length).toBeLessThan(good.split('\n').length);
     expect(text.length).toBeGreaterThan(0);
+  });
+});
+
+// ftrace's user_stack format (Linux 6.18 tracefs events/ftrace/user_stack/format), with id 4 for stackFile.
+const USER_STACK = `name: user_stack
+ID: 4
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:unsigned int tgid;\toffset:8;\tsize:4;\tsigned:0;
+\tfield:unsigned long caller[8];\toffset:16;\tsize:64;\tsigned:0;
+
+print fmt: "\\t=> %ps\\n\\t=> %ps\\n\\t=> %ps\\n" "\\t=> %ps\\n\\t=> %ps\\n\\t=> %ps\\n" "\\t=> %ps\\n\\t=> %ps\\n", (void *)REC->caller[0], (void *)REC->caller[1], (void *)REC->caller[2], (void *)REC->caller[3], (void *)REC->caller[4], (void *)REC->caller[5], (void *)REC->caller[6], (void *)REC->caller[7]
+`;
+
+describe('trace.dat: user_stack records by hand', () => {
+  // pid 77 of process 76; two frames, then the zeroed slots the kernel leaves (report prints them as 0x0).
+  const frames = [0x7f16f2295910n, 0x5607093efa57n, 0n, 0n, 0n, 0n, 0n, 0n];
+  it('one instant naming the frames up to the first empty slot, with the tgid; the same directly and through its line', async () => {
+    const { text, diags } = await datLines(stackFile(frames, '', USER_STACK, 76));
+    expect(text).toBe('dd-77 [000] 5.000000005: user_stack: <user stack trace> tgid=76 => 0x7f16f2295910 => 0x5607093efa57\n');
+    expect(diags).toEqual([]);
+    const direct = await importDat(stackFile(frames, '', USER_STACK, 76));
+    expect(direct.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'user_stack', text: '<user stack trace> tgid=76 => 0x7f16f2295910 => 0x5607093efa57' }]);
+    expect(direct.diags).toEqual([]);
+    expect((await importDat(stackFile(frames, '', USER_STACK, 76), 'f.dat', 'text')).result.events).toEqual(direct.result.events);
+  });
+
+  it('a full stack has all eight frames; an empty one none', async () => {
+    const full = Array.from({ length: 8 }, (_, i) => 0x400000n + BigInt(i) * 0x10n);
+    const ev = (await importDat(stackFile(full, '', USER_STACK, 5))).result.events;
+    expect(ev.map((e) => e.kind === 'instant' && e.text)).toEqual(['<user stack trace> tgid=5 => 0x400000 => 0x400010 => 0x400020 => 0x400030 => 0x400040 => 0x400050 => 0x400060 => 0x400070']);
+    const none = (await importDat(stackFile(Array(8).fill(0n), '', USER_STACK, 5))).result.events;
+    expect(none.map((e) => e.kind === 'instant' && e.text)).toEqual(['<user stack trace> tgid=5']);
   });
 });
