@@ -12,15 +12,16 @@
 //                   with no such acquire did not end in the trace: counted in lockWaitsUnfinished,
 //                   in no total
 //   throughput    = bytes moved ÷ virtual duration (first to last event)
-// A trace with untimed events (untimed.ts: pasted lines without times) has no known duration: the
-// duration, throughput and any lock-wait figure over an untimed wait are null, and `timesUnknown`
-// counts those events and says why. Counts stay: they need no time.
+// A trace with untimed events (untimed.ts: pasted lines, a log without times): the duration is the
+// span of its timed events (null when none is timed); the throughput and any lock-wait figure over an
+// untimed wait are null when untimed events enter them; `timesUnknown` counts those events and says
+// why. Counts stay: they need no time.
 
 import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
-import { countUntimedRows, untimedReason } from './untimed.ts';
+import { countUntimedRows, isUntimedRow, untimedReason, untimedTaskFlags } from './untimed.ts';
 
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event; null when some event has no time. */
@@ -56,7 +57,8 @@ export interface Accounting {
   /** bytesMoved per virtual second (0 for a zero-length trace; null when the duration is unknown). */
   throughputBytesPerSec: number | null;
   /** Present when some events have no time: how many, and why the figures above are null. */
-  timesUnknown?: { untimedEvents: number; untimedLockWaits: number; reason: string };
+  /** untimedBytes: bytes moved by untimed reads/writes (then the throughput is unknown). */
+  timesUnknown?: { untimedEvents: number; untimedLockWaits: number; untimedBytes: number; reason: string };
 }
 
 const BYTES_PER_MIB = 1024 * 1024;
@@ -122,8 +124,26 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};
   if (mib > 0) for (const [name, n] of Object.entries(upcallsByOpcode)) upcallsPerMiB[name] = n / mib;
-  // An untimed event's place in time is unknown, so the first-to-last span is too.
-  const durationNs = untimedEvents > 0 ? null : store.length > 0 ? store.endNs - store.startNs : 0;
+  // An untimed event's place in time is unknown: the duration is the span of the timed events (a
+  // kernel capture joined with a log keeps its real span; a wholly untimed trace has none), and the
+  // throughput is unknown when an untimed event moved bytes (they may lie outside that span).
+  let durationNs: number | null = store.length > 0 ? store.endNs - store.startNs : 0;
+  let untimedBytes = 0;
+  if (untimedEvents > 0) {
+    const flags = untimedTaskFlags(store);
+    const task = store.col('task');
+    const ts = store.tsNs;
+    let first = -1, last = -1;
+    for (let row = 0; row < store.length; row++) {
+      if (isUntimedRow(flags, task, row)) {
+        if (kinds[row] === K.app_op_end && ret[row]! > 0 && (readOps.has(opCol[row]!) || writeOps.has(opCol[row]!))) untimedBytes += ret[row]!;
+        continue;
+      }
+      if (first < 0) first = row;
+      last = row;
+    }
+    durationNs = first < 0 ? null : ts[last]! - ts[first]!;
+  }
   const waitsKnown = untimedLockWaits === 0;
   return {
     durationNs, bytesMoved, bytesRead, bytesWritten, upcallsByOpcode, upcallsPerMiB,
@@ -131,7 +151,8 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
     staleMappings, unwrittenConversions,
     lockWaitTotalNs: waitsKnown ? lockWaitTotalNs : null, lockWaitMaxNs: waitsKnown ? lockWaitMaxNs : null, lockWaits, lockWaitsUnfinished,
-    throughputBytesPerSec: durationNs === null ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
-    ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: the trace's duration, throughput and the lock waits that involve them are unknown` } } : {}),
+    throughputBytesPerSec: durationNs === null || untimedBytes > 0 ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
+    ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, untimedBytes, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: ` +
+      `${durationNs === null ? 'the trace\'s duration is unknown' : 'the duration covers the timed events only'}${untimedBytes > 0 || durationNs === null ? ', the throughput is unknown' : ''}, and the lock waits that involve them are unknown` } } : {}),
   };
 }

@@ -40,14 +40,16 @@ describe('untimed events: figures involving them are unknown', () => {
       waitNsTotal: null, waitNsMax: null, untimedWaits: 1,
     }]);
     const acc = sum.accounting;
-    expect(acc.durationNs).toBeNull();
-    expect(acc.throughputBytesPerSec).toBeNull();
+    // The duration is the timed events' span: 600.000103 → 600.000500 s; no read or write moved bytes.
+    expect(acc.durationNs).toBe(397_000);
+    expect(acc.throughputBytesPerSec).toBe(0);
     expect(acc.lockWaits).toBe(2);
     expect(acc.lockWaitTotalNs).toBeNull();
     expect(acc.lockWaitMaxNs).toBeNull();
     // Untimed rows: 2 contention lines + their derived lock_wait/lock_acquire + send + reply.
     expect(acc.timesUnknown).toMatchObject({ untimedEvents: 6, untimedLockWaits: 1 });
     expect(acc.timesUnknown!.reason).toMatch(/pasted lines without times/);
+    expect(acc.timesUnknown!.reason).toMatch(/the duration covers the timed events only/);
     // Counts need no time and stay.
     expect(sum.requests.byOpcode).toEqual({ FUSE_LOOKUP: 1, FUSE_WRITE: 1 });
 
@@ -56,7 +58,7 @@ describe('untimed events: figures involving them are unknown', () => {
     expect(stats.byOpcode.get('FUSE_LOOKUP')).toMatchObject({ count: 1, p50Ns: 84_000, maxNs: 84_000 });
     expect(stats.byOpcode.get('FUSE_WRITE')!.count).toBe(1);
     expect(stats.byOpcode.get('FUSE_WRITE')!.p50Ns).toBeNaN();
-    expect(stats.durationNs).toBeNaN();
+    expect(stats.durationNs).toBe(397_000); // the timed events' span, as in accounting
     expect(stats.lockWaitP99Ns).toBeNaN();
 
     // Spans: the timed request has its duration, the untimed one none and says why.
