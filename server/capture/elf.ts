@@ -23,7 +23,10 @@ export interface ElfInfo {
   soname: string | null;
   /** Version names this object defines (.gnu.version_d), e.g. FUSE_2.9. */
   versionDefs: string[];
-  /** Defined symbols of .dynsym, and of .symtab when the file still has one (by name; .dynsym wins). */
+  /**
+   * Defined symbols of .dynsym (the default version of each: compat versions left out), and of
+   * .symtab when the file still has one (by name; .dynsym wins).
+   */
   symbols: Map<string, ElfSymbol>;
   loads: ElfLoad[];
 }
@@ -34,6 +37,9 @@ const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const SHT_DYNAMIC = 6;
 const SHT_GNU_VERDEF = 0x6ffffffd;
+const SHT_GNU_VERSYM = 0x6fffffff;
+/** A .gnu.version entry with this bit is a hidden (non-default, `name@VER`) version: a link never binds to it. */
+const VERSYM_HIDDEN = 0x8000;
 const PT_LOAD = 1;
 const PF_X = 1;
 const DT_SONAME = 14;
@@ -73,16 +79,26 @@ export function readElf(path: string): ElfInfo {
     });
   }
   const symbols = new Map<string, ElfSymbol>();
+  const versym = secs.find((s) => s.type === SHT_GNU_VERSYM);
+  const hidden = new Set<string>();
   // .dynsym first: its names are the exported ones a uprobe on the library is about.
   for (const type of [SHT_DYNSYM, SHT_SYMTAB]) {
     for (const sec of secs) {
       if (sec.type !== type || sec.entsize < 24) continue;
       const strOff = secs[sec.link]!.offset;
-      for (let p = sec.offset; p + 24 <= sec.offset + sec.size; p += sec.entsize) {
+      for (let p = sec.offset, i = 0; p + 24 <= sec.offset + sec.size; p += sec.entsize, i++) {
         const shndx = b.readUInt16LE(p + 6);
         if (shndx === 0) continue;
+        // A compat version of a symbol (`fuse_reply_open@FUSE_2.5` beside `@@FUSE_2.6`) is not the one
+        // callers bind to: a hidden entry (.gnu.version bit 15) gives way to the default one.
+        const vs = type === SHT_DYNSYM && versym ? b.readUInt16LE(versym.offset + 2 * i) : 0;
+        const isHidden = (vs & VERSYM_HIDDEN) !== 0;
+        if (isHidden && (vs & 0x7fff) > 1) continue;
         const name = cstr(b, strOff + b.readUInt32LE(p));
-        if (name === '' || symbols.has(name)) continue;
+        if (name === '') continue;
+        if (symbols.has(name) && (isHidden || !hidden.has(name))) continue;
+        if (isHidden) hidden.add(name);
+        else hidden.delete(name);
         const info = b[p + 4]!;
         symbols.set(name, { name, type: info & 0xf, bind: info >> 4, shndx, value: b.readBigUInt64LE(p + 8), size: b.readBigUInt64LE(p + 16) });
       }
