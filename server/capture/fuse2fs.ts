@@ -11,14 +11,25 @@ import { LibfuseJoin } from './libfuse-join.ts';
 
 export const FUSE2FS = '/usr/bin/fuse2fs';
 
-/** Is `dir` a fuse mount point now (/proc/self/mountinfo: field 5 the mount point, after ` - ` the type)? */
-export function isFuseMount(dir: string): boolean {
+/**
+ * The FUSE connection mounted at `dir` as the kernel's tracepoints print it (`connection`: the
+ * superblock's dev_t, MAJOR<<20 | MINOR, include/linux/kdev_t.h), or null when `dir` is not a fuse
+ * mount point (/proc/self/mountinfo: field 3 major:minor, field 5 the mount point, after ` - ` the type).
+ */
+export function fuseConnectionAt(dir: string): number | null {
   const want = resolve(dir);
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => {
+  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = l.split(' ');
     const sep = f.indexOf('-');
-    return f[4] === want && sep > 0 && (f[sep + 1] ?? '').startsWith('fuse');
-  });
+    if (f[4] !== want || sep < 0 || !(f[sep + 1] ?? '').startsWith('fuse')) continue;
+    const [major, minor] = (f[2] ?? '').split(':').map(Number) as [number, number];
+    return major * 2 ** 20 + minor;
+  }
+  return null;
+}
+
+export function isFuseMount(dir: string): boolean {
+  return fuseConnectionAt(dir) !== null;
 }
 
 export class Fuse2fs {
@@ -87,6 +98,8 @@ export interface Fuse2fsCapture {
   fuse2fs: Fuse2fs;
   join: LibfuseJoin;
   uprobes: UprobeSpec[];
+  /** The mount's FUSE connection (tracepoints' `connection`): only its requests are captured. */
+  connection: number;
   /** e.g. `libfuse 2.9 (x86_64, glibc) at /usr/lib/…/libfuse.so.2.9.9`. */
   library: string;
 }
@@ -102,7 +115,9 @@ export async function startFuse2fsCapture(image: string, mountDir: string, logPa
     const lib = libfuseOf(fuse2fs.pid);
     if (lib === null) throw new TracefsError(`fuse2fs (pid ${fuse2fs.pid}) maps no libfuse (/proc/${fuse2fs.pid}/maps)`);
     const p = libfuseProbes(lib);
-    return { fuse2fs, join: new LibfuseJoin(fuse2fs.pid, fuse2fs.log), uprobes: p.probes, library: `${p.layout} at ${lib}` };
+    const connection = fuseConnectionAt(mountDir);
+    if (connection === null) throw new TracefsError(`${mountDir} is no longer a fuse mount`);
+    return { fuse2fs, join: new LibfuseJoin(fuse2fs.pid, fuse2fs.log), uprobes: p.probes, connection, library: `${p.layout} at ${lib}` };
   } catch (e) {
     await fuse2fs.stop();
     throw e;

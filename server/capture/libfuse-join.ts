@@ -8,7 +8,10 @@
 //   kernel fuse_reply(U) + the -d log's request U (entry reply NODEID, paths)       → inode_new/_lookup with path
 //
 // The kernel's send comes before the server reads the request, so a send with no nodeid yet is held
-// (and everything after it, to keep the order) until its recv, its reply, or the end. Probes are
+// (and everything after it, to keep the order) until its recv, its reply, or the end. libfuse writes
+// a request's log lines before its reply, but they reach this process by a pipe that may be read
+// after trace_pipe: a reply whose request the log does not have yet is held too, up to LOG_WAIT_MS
+// (then its log events are left out and counted, never placed at a wrong time). Probes are
 // placed on a library, so they fire in every process that maps it: only the server's threads count
 // (/proc/PID/task/TID). Opcode disagreements are reported and not joined; nothing is guessed.
 import { existsSync } from 'node:fs';
@@ -21,6 +24,8 @@ const PROBE_PREFIX = 'libfuse_';
 const FUSE_UNKNOWN_INO = 0xffffffff;
 /** Held events beyond this are let go unjoined (counted): a request the server never read cannot stall the stream. */
 const MAX_HELD = 200_000;
+/** How long a kernel reply waits for its request's lines in the -d log. */
+const LOG_WAIT_MS = 1000;
 const JOIN_TASK = asTaskId('fusescope/libfuse-join');
 
 function argNum(text: string, key: string): number {
@@ -41,10 +46,12 @@ export interface JoinCounts {
   otherProcesses: number;
   /** Kernel replies whose request the -d log named, with inode events from it. */
   logJoined: number;
+  /** Kernel replies whose request the log did not show within LOG_WAIT_MS (or by the end). */
+  logLate: number;
 }
 
 export class LibfuseJoin implements EventTransform {
-  readonly counts: JoinCounts = { joined: 0, unjoined: 0, mismatched: 0, identities: 0, otherProcesses: 0, logJoined: 0 };
+  readonly counts: JoinCounts = { joined: 0, unjoined: 0, mismatched: 0, identities: 0, otherProcesses: 0, logJoined: 0, logLate: 0 };
   private readonly recvByUnique = new Map<number, { opcode: number; nodeId: NodeId }>();
   /** Sends waiting for their recv, by unique. */
   private readonly waiting = new Map<number, TraceEvent & { kind: 'fuse_send' }>();
@@ -54,7 +61,8 @@ export class LibfuseJoin implements EventTransform {
   private readonly serverTids = new Set<number>();
   private readonly otherTids = new Set<number>();
   private dropNextRecv = false;
-  private readonly logDone = new Set<number>();
+  /** Replies waiting for their request in the log: unique → since (performance.now()). */
+  private readonly waitingLog = new Map<number, number>();
 
   /** `serverPid`: the process whose probe hits count; `log`: its -d log, parsed as it comes (optional). */
   constructor(private readonly serverPid: number, private readonly log: FuseLogParser | null = null) {}
@@ -100,7 +108,12 @@ export class LibfuseJoin implements EventTransform {
         this.waiting.delete(ev.unique);
         this.counts.unjoined++;
       }
-      this.fromLog(ev, extra);
+      if (this.log !== null && !this.fromLog(ev, extra)) {
+        this.waitingLog.set(ev.unique, performance.now());
+        if (this.held.length === this.heldFrom) { this.held = []; this.heldFrom = 0; }
+        this.held.push(ev);
+        return;
+      }
     }
     if (this.held.length > this.heldFrom) {
       this.held.push(ev, ...extra);
@@ -110,10 +123,14 @@ export class LibfuseJoin implements EventTransform {
     out.push(ev, ...extra);
   }
 
+  tick(out: TraceEvent[]): void {
+    if (this.held.length > this.heldFrom) this.release(out);
+  }
+
   end(out: TraceEvent[]): void {
     this.counts.unjoined += this.waiting.size;
     this.waiting.clear();
-    this.release(out);
+    this.release(out, true);
     if (this.counts.mismatched > 0) {
       out.push({ kind: 'diag', tsNs: out.length > 0 ? out[out.length - 1]!.tsNs : 0, task: JOIN_TASK, severity: 'warn', code: 'join_mismatch',
         message: `${this.counts.mismatched} request(s) where the server's header and the kernel disagreed on the opcode were not joined`, file: 'libfuse', line: 0 });
@@ -140,16 +157,28 @@ export class LibfuseJoin implements EventTransform {
   }
 
   /** Lets out the held events up to the first send still waiting (all of them at the end / over the bound). */
-  private release(out: TraceEvent[]): void {
+  private release(out: TraceEvent[], atEnd = false): void {
     const h = this.held;
     let i = this.heldFrom;
-    const force = this.held.length - this.heldFrom > MAX_HELD;
+    const force = atEnd || this.held.length - this.heldFrom > MAX_HELD;
+    const now = performance.now();
     for (; i < h.length; i++) {
       const ev = h[i]!;
       if (ev.kind === 'fuse_send' && this.waiting.has(ev.unique)) {
         if (!force) break;
         this.waiting.delete(ev.unique);
         this.counts.unjoined++;
+      }
+      if (ev.kind === 'fuse_reply' && this.waitingLog.has(ev.unique)) {
+        const extra: TraceEvent[] = [];
+        if (this.fromLog(ev, extra)) {
+          this.waitingLog.delete(ev.unique);
+          out.push(ev, ...extra);
+          continue;
+        }
+        if (!force && now - this.waitingLog.get(ev.unique)! < LOG_WAIT_MS) break;
+        this.waitingLog.delete(ev.unique);
+        this.counts.logLate++;
       }
       out.push(ev);
     }
@@ -177,16 +206,20 @@ export class LibfuseJoin implements EventTransform {
     extra.push({ kind: 'inode_lookup', tsNs: ev.tsNs, task: ev.task, nodeId: asNodeId(nodeId), ino: asIno(ino), path: '', nlookup: 0, aliasOf: NO_NODE_ID });
   }
 
-  /** The -d log's entry reply for this request (paths, LINK's alias), at the kernel's reply time. */
-  private fromLog(ev: TraceEvent & { kind: 'fuse_reply' }, extra: TraceEvent[]): void {
-    if (this.log === null || this.logDone.has(ev.unique)) return;
-    const req = this.log.requests.get(ev.unique);
-    if (req === undefined || req.error === null || req.opcode !== ev.opcode) return;
-    this.logDone.add(ev.unique);
-    this.counts.logJoined++;
-    for (const x of this.log.inodeEvents(req, ev.tsNs, ev.task)) {
-      // The probe knows the inode number the log does not print: carry it when the pair was seen.
-      extra.push(x);
+  /**
+   * The -d log's entry reply for this request (paths, LINK's alias), at the kernel's reply time.
+   * False while the log has not shown the request's reply yet. A request the log shows with
+   * another opcode is reported, not joined.
+   */
+  private fromLog(ev: TraceEvent & { kind: 'fuse_reply' }, extra: TraceEvent[]): boolean {
+    const req = this.log!.requests.get(ev.unique);
+    if (req === undefined || req.error === null) return false;
+    if (req.opcode !== ev.opcode) {
+      this.counts.mismatched++;
+      return true;
     }
+    this.counts.logJoined++;
+    for (const x of this.log!.inodeEvents(req, ev.tsNs, ev.task)) extra.push(x);
+    return true;
   }
 }

@@ -33,6 +33,8 @@ import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
  */
 export interface EventTransform {
   push(ev: TraceEvent, out: TraceEvent[]): void;
+  /** Called every read tick (events held for something outside the stream may be let go). */
+  tick(out: TraceEvent[]): void;
   end(out: TraceEvent[]): void;
 }
 
@@ -54,6 +56,11 @@ export interface CaptureOptions {
   uid?: number;
   /** Uprobes to create (uprobe_events, snapshotted and removed at the end) and enable with the events. */
   uprobes?: readonly UprobeSpec[];
+  /**
+   * Only this FUSE connection (kernel dev_t, MAJOR<<20|MINOR of the mount) in the events that have a
+   * `connection` field (fuse_request_send/_end): another mount's uniques would collide with its own.
+   */
+  connection?: number;
   /** Applied to the parsed events before the sink (see EventTransform). */
   transform?: EventTransform;
   /** A run failed (reading trace_pipe): the owner should finish() the capture (the CLI stops). */
@@ -185,6 +192,11 @@ export class TracefsCapture {
         }
       }
       this.events = [...resolved.events, ...probes.map((p) => `${UPROBE_GROUP}/${p.event}`)];
+      if (o.connection !== undefined) {
+        for (const e of resolved.events) {
+          if (/\bfield:dev_t connection;/.test(tfs.read(`events/${e}/format`))) this.extraFilters.set(e, `connection == ${o.connection}`);
+        }
+      }
       if (resolved.skipped.length > 0) log(`not on this kernel, skipped: ${resolved.skipped.join(', ')}`);
       const tids = (o.pids ?? []).flatMap(threadsOf);
       this.filter = buildFilter({ comms: o.comms ?? [], tids, excludeTids: ownTids() });
@@ -379,6 +391,7 @@ export class TracefsCapture {
     if (this.transform) {
       const t: TraceEvent[] = [];
       for (const ev of out) this.transform.push(ev, t);
+      this.transform.tick(t);
       if (final) this.transform.end(t);
       out = t;
     }

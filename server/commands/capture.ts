@@ -69,7 +69,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
       }
       throw e;
     }
-    log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${String(flags.mount)}; uprobes on ${f2.library}`);
+    log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${String(flags.mount)} (FUSE connection ${f2.connection}); uprobes on ${f2.library}`);
   }
   const stopFuse2fs = async (): Promise<void> => {
     for (const p of (await f2?.fuse2fs.stop()) ?? []) log(p);
@@ -82,7 +82,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   try {
     capture = TracefsCapture.open({
       events: (flags.events as string | undefined) ?? (f2 ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
-      uprobes: f2?.uprobes, transform: f2?.join, comms: listFlag(flags.comm), pids,
+      uprobes: f2?.uprobes, transform: f2?.join, connection: f2?.connection, comms: listFlag(flags.comm), pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
@@ -154,7 +154,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     if (f2) {
       const c = f2.join.counts;
       log(`libfuse join: ${c.joined} request(s) given their nodeid by the server's header, ${c.unjoined} without (nodeid unknown), ` +
-        `${c.mismatched} opcode mismatch(es); ${c.identities} nodeid → st_ino pair(s); ${c.logJoined} reply(ies) joined with the -d log; ` +
+        `${c.mismatched} opcode mismatch(es); ${c.identities} nodeid → st_ino pair(s); ${c.logJoined} reply(ies) joined with the -d log (${c.logLate} not in it in time); ` +
         `${c.otherProcesses} probe hit(s) from other processes dropped`);
     }
     // 1: the capture failed, events were lost, or tracefs is not as it was (all said above).
