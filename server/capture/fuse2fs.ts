@@ -58,6 +58,7 @@ export class Fuse2fs {
     if (!existsSync(image) || !statSync(image).isFile()) throw new TracefsError(`--fuse2fs ${image}: no such image file`);
     if (!existsSync(mountDir) || !statSync(mountDir).isDirectory()) throw new TracefsError(`--mount ${mountDir}: not a directory`);
     if (isFuseMount(mountDir)) throw new TracefsError(`--mount ${mountDir}: already a fuse mount`);
+    if (logPath !== null && existsSync(logPath)) throw new TracefsError(`${logPath} exists; logs are never overwritten`);
     const child = spawn(FUSE2FS, ['-d', '-o', 'fakeroot', image, mountDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     const f = new Fuse2fs(child, resolve(mountDir), logPath);
     const t0 = Date.now();

@@ -28,8 +28,10 @@ const MAX_HELD = 200_000;
 const LOG_WAIT_MS = 1000;
 const JOIN_TASK = asTaskId('fusescope/libfuse-join');
 
+const ARG = new Map(['unique', 'ino', 'st_ino', 'nodeid'].map((k) => [k, new RegExp(`(?:^|\\s)${k}=(0x[0-9a-fA-F]+|\\d+)\\b`)]));
+
 function argNum(text: string, key: string): number {
-  const m = new RegExp(`(?:^|\\s)${key}=(0x[0-9a-fA-F]+|\\d+)\\b`).exec(text);
+  const m = ARG.get(key)!.exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
@@ -102,6 +104,8 @@ export class LibfuseJoin implements EventTransform {
         return;
       }
     } else if (ev.kind === 'fuse_reply') {
+      // The server is done with it (its reply probes came before): the unique may be reused.
+      this.recvByUnique.delete(ev.unique);
       const w = this.waiting.get(ev.unique);
       if (w !== undefined) {
         // Ended with no recv (an interrupted or aborted request, or a probe hit lost): nodeid unknown.
