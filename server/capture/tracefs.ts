@@ -172,6 +172,8 @@ export class Tracefs {
     if (!this.known.has('uprobe_events')) throw new Error('tracefs: uprobe_events written before it was snapshotted');
     const m = /^[pr]:(\S+\/\S+) /.exec(definition);
     if (!m) throw new Error(`tracefs: '${definition}' is not a named uprobe definition`);
+    // A probe of that name that is already there is not ours: never recorded, so never removed by us.
+    if (existsSync(join(this.root, 'events', m[1]!))) throw new TracefsError(`tracefs: a uprobe ${m[1]} already exists (another tool's, or a capture's left behind without its state file); not replacing it`);
     (this.snapshot.uprobes ??= []).push(m[1]!);
     this.save();
     try {
