@@ -404,5 +404,126 @@ describe('--events names against a kernel\'s events folder', () => {
   });
 });
 
+// Debian's fuse2fs (libfuse 2.9, path API) captured through uprobes on its libfuse: the hardlink
+// workload of docs/capture.md. Lives in this file so that no two test files write tracefs at once.
+const whyNotFuse2fs = whyNot ?? (!existsSync('/usr/bin/fuse2fs') ? 'no /usr/bin/fuse2fs (Debian package fuse2fs)'
+  : !existsSync('/dev/fuse') ? 'no /dev/fuse' : !existsSync(join(T, 'uprobe_events')) ? `no ${T}/uprobe_events` : null);
+if (whyNotFuse2fs) console.warn(`\n*** SKIPPED fuse2fs uprobe capture tests in server/capture/tracefs-capture.test.ts: ${whyNotFuse2fs} ***\n`);
+
+describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfuse', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fusescope-fuse2fs-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function image(name: string): { img: string; mnt: string } {
+    const img = join(dir, `${name}.img`);
+    const mnt = join(dir, `${name}-mnt`);
+    const r = spawnSync('mke2fs', ['-q', '-t', 'ext4', '-O', '^has_journal', '-F', img, '32M'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    spawnSync('mkdir', [mnt]);
+    return { img, mnt };
+  }
+
+  /** startCli, retried while another capture (another tool on this machine) holds the lock. */
+  async function startCapture(args: string[]): ReturnType<typeof startCli> {
+    for (let i = 0; ; i++) {
+      try {
+        return await startCli(args);
+      } catch (e) {
+        if (!String(e).includes('another capture is running') || i > 120) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  const mountedAt = (mnt: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mnt);
+
+  it('every request has its nodeid; the hardlink\'s two names have two nodeids and the st_ino stat shows; the alias group names it; uprobes gone after', async () => {
+    const { img, mnt } = image('hl');
+    const uprobesBefore = readFileSync(join(T, 'uprobe_events'), 'utf8');
+    const out = join(dir, 'hl.fscope');
+    const cli = await startCapture(['capture', '--fuse2fs', img, '--mount', mnt, '--no-serve', '-o', out, '--seconds', '120']);
+    let inoF: number;
+    let inoL: number;
+    try {
+      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toContain('fusescope/libfuse_recv');
+      // The workload: create d1/f, ln d1/f d2/l, write through both names.
+      spawnSync('mkdir', [join(mnt, 'd1'), join(mnt, 'd2')]);
+      writeFileSync(join(mnt, 'd1/f'), 'first\n');
+      expect(spawnSync('ln', [join(mnt, 'd1/f'), join(mnt, 'd2/l')]).status).toBe(0);
+      await writeFile(join(mnt, 'd1/f'), 'through f\n', { flag: 'a' });
+      await writeFile(join(mnt, 'd2/l'), 'through l\n', { flag: 'a' });
+      // The kernel's side: what stat(2) says of each name.
+      [inoF, inoL] = spawnSync('stat', ['-c', '%i', join(mnt, 'd1/f'), join(mnt, 'd2/l')], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number) as [number, number];
+      expect(inoF).toBe(inoL);
+      expect(inoF).toBeGreaterThan(11); // ext4's first file inode is 11 (lost+found), then 12, 13 for d1, d2
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    expect(cli.stderr()).toContain('tracefs restored as found');
+    expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
+    expect(existsSync(join(T, 'events/fusescope'))).toBe(false);
+    expect(mountedAt(mnt)).toBe(false);
+
+    const { reader, close } = await openRecordingFile(out);
+    let events: TraceEvent[];
+    try {
+      const store = await reader.readAll();
+      events = Array.from({ length: store.length }, (_, i) => store.get(i));
+    } finally {
+      await close();
+    }
+    const sends = events.filter((e): e is TraceEvent & { kind: 'fuse_send' } => e.kind === 'fuse_send');
+    expect(sends.length).toBeGreaterThan(15);
+    // Every request of the mount, nodeid from its header (INIT and DESTROY name no node: not in this window).
+    expect(sends.filter((s) => s.nodeId === 0).map((s) => `${s.unique}:${s.opcode}`)).toEqual([]);
+    // The names: the -d log's entry replies (CREATE d1/f, LINK d2/l) give nodeid per path.
+    const byPath = new Map(events.filter((e) => e.kind === 'inode_lookup' && e.path !== '').map((e) => [(e as { path: string }).path, (e as { nodeId: number }).nodeId]));
+    const nf = byPath.get('/d1/f')!;
+    const nl = byPath.get('/d2/l')!;
+    expect(nf).toBeGreaterThan(1);
+    expect(nl).toBeGreaterThan(1);
+    expect(nf).not.toBe(nl);
+    // Writes went through both names: FUSE_WRITE (16) with each nodeid.
+    expect(new Set(sends.filter((s) => s.opcode === 16).map((s) => s.nodeId))).toEqual(new Set([nf, nl]));
+    // The reply probes: both nodeids have the st_ino stat(2) showed.
+    const identity = events.filter((e) => e.kind === 'inode_lookup' && e.path === '').map((e) => [(e as { nodeId: number }).nodeId, (e as { ino: number }).ino]);
+    expect(identity).toContainEqual([nf, inoF!]);
+    expect(identity).toContainEqual([nl, inoF!]);
+    // The alias group, as `fusescope summary` reports it.
+    const sum = spawnSync(process.execPath, [...CLI, 'summary', out], { encoding: 'utf8' });
+    const groups = (JSON.parse(sum.stdout) as { aliasGroups: Array<{ ino: number; nodeids: number[]; paths: string[] }> }).aliasGroups;
+    expect(groups).toContainEqual({ ino: inoF!, inoEvidence: [inoF!], nodeids: [nf, nl].sort((a, b) => a - b), paths: ['/d1/f', '/d2/l'] });
+  }, 240_000);
+
+  it('a --fuse2fs capture killed with SIGKILL leaves its uprobes to the next start, which removes them', async () => {
+    const { img, mnt } = image('kill');
+    const uprobesBefore = readFileSync(join(T, 'uprobe_events'), 'utf8');
+    const cli = await startCapture(['capture', '--fuse2fs', img, '--mount', mnt, '--no-serve', '-o', join(dir, 'kill.fscope'), '--seconds', '120']);
+    const fuse2fsPid = Number(/fuse2fs \(pid (\d+)\)/.exec(cli.stderr())![1]);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    try {
+      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toContain('fusescope/libfuse_recv');
+      const c = TracefsCapture.open({ events: 'lock' });
+      expect(c.recovered?.pid).toBe(cli.child.pid);
+      expect(c.recovered?.problems).toEqual([]);
+      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
+      expect(c.finish().restoreProblems).toEqual([]);
+      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
+    } finally {
+      // The killed capture's fuse2fs (started by this test, through it): unmount it and end it by its pid.
+      spawnSync('fusermount', ['-u', mnt]);
+      try { process.kill(fuse2fsPid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+    expect(mountedAt(mnt)).toBe(false);
+  }, 240_000);
+});
+
 workloadCases();
 allowCaptureCases();

@@ -25,6 +25,18 @@ import { asTaskId } from '../../src/trace/ids.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo } from '../sources/live-source.ts';
 import { CaptureLock, DEFAULT_RUN_DIR, DEFAULT_TRACEFS, Tracefs, TracefsError, type Recovery } from './tracefs.ts';
 import { DEFAULT_EVENTS, buildFilter, resolveEvents, type EventPath } from './events.ts';
+import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
+
+/**
+ * Rewrites the parsed stream before it reaches the sink (the live libfuse join): push() takes
+ * events in order and returns those ready to go out (it may hold some back), end() the rest.
+ */
+export interface EventTransform {
+  push(ev: TraceEvent, out: TraceEvent[]): void;
+  /** Called every read tick (events held for something outside the stream may be let go). */
+  tick(out: TraceEvent[]): void;
+  end(out: TraceEvent[]): void;
+}
 
 export interface CaptureOptions {
   /** tracefs mount point (default /sys/kernel/tracing). */
@@ -42,6 +54,15 @@ export interface CaptureOptions {
   pollMs?: number;
   /** The uid that decides root (tests inject one). */
   uid?: number;
+  /** Uprobes to create (uprobe_events, snapshotted and removed at the end) and enable with the events. */
+  uprobes?: readonly UprobeSpec[];
+  /**
+   * Only this FUSE connection (kernel dev_t, MAJOR<<20|MINOR of the mount) in the events that have a
+   * `connection` field (fuse_request_send/_end): another mount's uniques would collide with its own.
+   */
+  connection?: number;
+  /** Applied to the parsed events before the sink (see EventTransform). */
+  transform?: EventTransform;
   /** A run failed (reading trace_pipe): the owner should finish() the capture (the CLI stops). */
   onFailure?: (message: string) => void;
   log?: (line: string) => void;
@@ -132,6 +153,9 @@ export class TracefsCapture {
   private pending: TraceEvent[] = [];
   /** Every file the capture set, as it read back after the set-up (settingsChanged). */
   private readonly settings: Array<[string, string]>;
+  /** Per-event filters ANDed with the capture's (a uprobe's own condition). */
+  private readonly extraFilters = new Map<EventPath, string>();
+  private readonly transform: EventTransform | undefined;
   private lastSettingsCheckMs = 0;
   private offsetNs: number | null = null;
   private lastTsNs = 0;
@@ -145,6 +169,7 @@ export class TracefsCapture {
     const log = o.log ?? (() => {});
     this.log = log;
     this.onFailure = o.onFailure;
+    this.transform = o.transform;
     this.pollMs = o.pollMs ?? DEFAULT_POLL_MS;
     const uid = o.uid ?? process.getuid?.() ?? -1;
     if (uid !== 0) throw new TracefsError(`capture --tracefs needs root (uid 0; this is uid ${uid}): tracefs settings are the kernel's, shared by every user`);
@@ -157,7 +182,21 @@ export class TracefsCapture {
       this.tracefs = tfs = Tracefs.open(root, this.lock.statePath);
       if (this.tracefs.snapshot.mounted) log(`mounted tracefs at ${root} (unmounted at the end)`);
       const resolved = resolveEvents(root, o.events ?? DEFAULT_EVENTS);
-      this.events = resolved.events;
+      const probes = o.uprobes ?? [];
+      if (probes.length > 0) {
+        tfs.remember(['uprobe_events']);
+        for (const p of probes) {
+          tfs.addUprobe(p.definition);
+          const path = `${UPROBE_GROUP}/${p.event}`;
+          if (p.filter) this.extraFilters.set(path, p.filter);
+        }
+      }
+      this.events = [...resolved.events, ...probes.map((p) => `${UPROBE_GROUP}/${p.event}`)];
+      if (o.connection !== undefined) {
+        for (const e of resolved.events) {
+          if (/\bfield:dev_t connection;/.test(tfs.read(`events/${e}/format`))) this.extraFilters.set(e, `connection == ${o.connection}`);
+        }
+      }
       if (resolved.skipped.length > 0) log(`not on this kernel, skipped: ${resolved.skipped.join(', ')}`);
       const tids = (o.pids ?? []).flatMap(threadsOf);
       this.filter = buildFilter({ comms: o.comms ?? [], tids, excludeTids: ownTids() });
@@ -205,7 +244,9 @@ export class TracefsCapture {
     if (bufferKb !== null) t.write('buffer_size_kb', String(bufferKb));
     for (const e of this.events) {
       // An event's own filter is replaced while the capture runs (and put back after).
-      t.write(`events/${e}/filter`, this.filter === '' ? '0' : this.filter);
+      const extra = this.extraFilters.get(e);
+      const f = extra === undefined ? this.filter : this.filter === '' ? extra : `(${this.filter}) && ${extra}`;
+      t.write(`events/${e}/filter`, f === '' ? '0' : f);
     }
     if (trigger) {
       const existing = t.read(trigger).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
@@ -260,7 +301,7 @@ export class TracefsCapture {
       };
       signal.addEventListener('abort', stop, { once: true });
       this.endRun = () => {
-        this.handOut();
+        this.handOut(true);
         sink.end();
         stop();
       };
@@ -337,16 +378,24 @@ export class TracefsCapture {
   }
 
   /** New parser diagnostics as diag events, then the pending events as one batch. */
-  private handOut(): void {
+  private handOut(final = false): void {
     const d = this.parser.diags;
     while (this.diagsSent < d.first.length) {
       const p = d.first[this.diagsSent++]!;
       this.pending.push(this.diag('warn', p.code, p.col ? `col ${p.col}: ${p.message}` : p.message, p.line));
     }
     const sink = this.sink;
-    if (sink === null || this.pending.length === 0) return;
-    const out = this.pending;
+    if (sink === null) return;
+    let out = this.pending;
     this.pending = [];
+    if (this.transform) {
+      const t: TraceEvent[] = [];
+      for (const ev of out) this.transform.push(ev, t);
+      this.transform.tick(t);
+      if (final) this.transform.end(t);
+      out = t;
+    }
+    if (out.length === 0) return;
     for (const ev of out) sink.event(ev);
     this.counts.events += out.length;
     sink.flush();

@@ -9,6 +9,8 @@
 //   */filter        `none` when empty: cleared by writing `0`; else the expression is written back
 //   */trigger       `# Available triggers: …` comments, then one line per trigger: a trigger the
 //                   capture added is removed by writing it again prefixed with `!`
+//   uprobe_events   one line per probe: a probe the capture added is removed by appending
+//                   `-:GROUP/EVENT` (after its events are off); the file then reads as found
 //   everything else (enable, options/*, tracing_on, buffer_size_kb): the value read is written back
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -32,6 +34,8 @@ export interface TracefsSnapshot {
   files: Array<{ path: string; content: string }>;
   /** Triggers the capture added: `{ path, trigger }` (removed with `!trigger`). */
   triggers: Array<{ path: string; trigger: string }>;
+  /** Uprobes the capture added, `GROUP/EVENT` (removed with `-:GROUP/EVENT`; absent in older state files). */
+  uprobes?: string[];
   startedAt: string;
 }
 
@@ -46,6 +50,7 @@ function restoreValue(path: string, content: string): string | null {
   }
   if (path.endsWith('/filter')) return text === 'none' ? '0' : text;
   if (path.endsWith('/trigger')) return null; // triggers: only the capture's own are removed
+  if (path === 'uprobe_events') return null; // uprobes: only the capture's own are removed
   if (path === 'buffer_size_kb') {
     const m = /^(\d+)/.exec(text); // `N` or `N (expanded: M)`
     return m ? m[1]! : null;
@@ -159,6 +164,25 @@ export class Tracefs {
     }
   }
 
+  /**
+   * Adds a uprobe (a `p:GROUP/EVENT …` line) to the remembered uprobe_events; it is recorded (and
+   * saved) before it is written, so a killed capture's next start removes it.
+   */
+  addUprobe(definition: string): void {
+    if (!this.known.has('uprobe_events')) throw new Error('tracefs: uprobe_events written before it was snapshotted');
+    const m = /^[pr]:(\S+\/\S+) /.exec(definition);
+    if (!m) throw new Error(`tracefs: '${definition}' is not a named uprobe definition`);
+    // A probe of that name that is already there is not ours: never recorded, so never removed by us.
+    if (existsSync(join(this.root, 'events', m[1]!))) throw new TracefsError(`tracefs: a uprobe ${m[1]} already exists (another tool's, or a capture's left behind without its state file); not replacing it`);
+    (this.snapshot.uprobes ??= []).push(m[1]!);
+    this.save();
+    try {
+      appendValue(join(this.root, 'uprobe_events'), definition);
+    } catch (e) {
+      throw new TracefsError(`tracefs: adding uprobe '${definition}' failed: ${(e as Error).message}`);
+    }
+  }
+
   private save(): void {
     if (this.statePath === null) return;
     writeStateFile(this.statePath, this.snapshot);
@@ -199,7 +223,22 @@ export function restoreSnapshot(s: TracefsSnapshot): string[] {
       problems.push(`${f.path}: ${(e as Error).message}`);
     }
   }
+  // Uprobes after their events are off (an enabled probe cannot be removed: EBUSY); their own
+  // events/GROUP/EVENT files go with them, so they are not re-read below.
+  const gone = new Set<string>();
+  for (const u of s.uprobes ?? []) {
+    gone.add(`events/${u}/`);
+    try {
+      if (existsSync(join(s.root, 'events', u))) appendValue(join(s.root, 'uprobe_events'), `-:${u}`);
+    } catch (e) {
+      problems.push(`uprobe ${u}: ${(e as Error).message}`);
+    }
+  }
   for (const f of s.files) {
+    if ([...gone].some((g) => f.path.startsWith(g))) {
+      if (existsSync(join(s.root, f.path))) problems.push(`${f.path}: the capture's uprobe is still there`);
+      continue;
+    }
     try {
       const now = readFileSync(join(s.root, f.path), 'utf8');
       if (now !== f.content) problems.push(`${f.path}: reads ${JSON.stringify(now.trim())}, was ${JSON.stringify(f.content.trim())}`);

@@ -5,6 +5,7 @@
 //   sessions folder → the page (unless --no-serve) → until SIGINT/SIGTERM/SIGHUP or --seconds →
 //   finish (last read, overrun report, tracefs restored) → recorder and server closed
 // tracefs is also restored on any other exit (an error, process exit): see restore() below.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { LiveSession } from '../hub/live-session.ts';
@@ -12,6 +13,7 @@ import { Recorder } from '../recorder/recorder.ts';
 import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture/tracefs-capture.ts';
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
+import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
   MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
@@ -21,6 +23,8 @@ import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
 export const TRACEFS_SCENARIO = 'tracefs';
+/** --fuse2fs: the kernel's requests and lock contention (the server's own image IO would swamp syscalls). */
+const FUSE2FS_EVENTS = 'fuse,lock';
 
 function listFlag(v: unknown): string[] {
   return v === undefined ? [] : String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -41,7 +45,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
       throw e;
     }
   }
-  if (!flags.tracefs) throw new UsageError('capture needs --tracefs (the kernel\'s tracefs is the one capture source so far)');
+  if (!flags.tracefs && flags.fuse2fs === undefined) throw new UsageError('capture needs --tracefs or --fuse2fs IMAGE --mount DIR');
+  if ((flags.fuse2fs === undefined) !== (flags.mount === undefined)) throw new UsageError('--fuse2fs IMAGE and --mount DIR go together');
   const out = flags.out as string | undefined;
   const noServe = flags['no-serve'] === true;
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
@@ -50,6 +55,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   // --allow-capture: the page may start workloads (nothing privileged starts from a page otherwise).
   const allow = flags['allow-capture'] === true;
   if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
+  if (flags.fuse2fs !== undefined && (workload || allow)) throw new UsageError('--fuse2fs does not go with --workload or --allow-capture (workloads run against fusescope\'s own server)');
   // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
   const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
@@ -62,19 +68,39 @@ async function cmdCapture(flags: Flags): Promise<number> {
   // The libuv pool's threads start on first use: start them now, so the capture sees them as its own (and filters them out).
   await access(DEFAULT_TRACEFS).catch(() => {});
 
+  // --fuse2fs: the server started and mounted, its libfuse checked, the uprobes and the live join ready.
+  let f2: Fuse2fsCapture | null = null;
+  if (flags.fuse2fs !== undefined) {
+    try {
+      f2 = await startFuse2fsCapture(String(flags.fuse2fs), String(flags.mount), out ? `${out}.fuse2fs.log` : null);
+    } catch (e) {
+      if (e instanceof TracefsError) {
+        log(e.message);
+        return 2;
+      }
+      throw e;
+    }
+    log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${String(flags.mount)} (FUSE connection ${f2.connection}); uprobes on ${f2.library}`);
+  }
+  const stopFuse2fs = async (): Promise<void> => {
+    for (const p of (await f2?.fuse2fs.stop()) ?? []) log(p);
+  };
+
   let capture: TracefsCapture;
   let failed = false;
   let stopped!: () => void;
   const stop = new Promise<void>((r) => { stopped = r; });
   try {
     capture = TracefsCapture.open({
-      events: (flags.events as string | undefined) ?? DEFAULT_EVENTS,
+      events: (flags.events as string | undefined) ?? (f2 ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
+      uprobes: f2?.uprobes, transform: f2?.join, connection: f2?.connection,
       comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? workloadComms(workload.name) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
     });
   } catch (e) {
+    await stopFuse2fs();
     if (e instanceof TracefsError) {
       log(e.message);
       return 2;
@@ -82,7 +108,10 @@ async function cmdCapture(flags: Flags): Promise<number> {
     throw e;
   }
   // Whatever ends the process from here (an error, an exit elsewhere), tracefs is put back.
-  const restoreOnExit = (): void => { capture.restore(); };
+  const restoreOnExit = (): void => {
+    capture.restore();
+    if (f2) spawnSync('fusermount', ['-u', f2.fuse2fs.mountDir]);
+  };
   process.on('exit', restoreOnExit);
   log(`capturing ${capture.events.length} tracefs events${capture.filter ? ` where ${capture.filter}` : ''}`);
 
@@ -164,7 +193,14 @@ async function cmdCapture(flags: Flags): Promise<number> {
     rec?.close();
     await server?.close();
     process.off('exit', restoreOnExit);
+    await stopFuse2fs();
     reportEnd(r, rec);
+    if (f2) {
+      const c = f2.join.counts;
+      log(`libfuse join: ${c.joined} request(s) given their nodeid by the server's header, ${c.unjoined} without (nodeid unknown), ` +
+        `${c.mismatched} opcode mismatch(es); ${c.identities} nodeid → st_ino pair(s); ${c.logJoined} reply(ies) joined with the -d log (${c.logLate} not in it in time); ` +
+        `${c.otherProcesses} probe hit(s) from other processes dropped`);
+    }
     // 1: the capture failed, events were lost, or tracefs is not as it was (all said above).
     code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
   }
@@ -207,10 +243,13 @@ export const captureCommand: Command = {
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
     '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
+    '  capture  --fuse2fs IMAGE --mount DIR [-o OUT.fscope] [--events fuse,lock] [other options as above]',
+    '           starts Debian\'s fuse2fs -d -o fakeroot on IMAGE at DIR, uprobes on the libfuse it maps (request',
+    '           headers, entry/attr replies) joined live by unique; its -d log joined too (kept as OUT.fscope.fuse2fs.log)',
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
   ].join('\n'),
   options: {
-    tracefs: { type: 'boolean' }, restore: { type: 'boolean' }, events: { type: 'string' },
+    tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
     seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
