@@ -91,10 +91,14 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Two writers on one file at once: one buffered, one O_DIRECT (16 MiB each). Returns their pids. */
-  async function writersRound(file: string): Promise<number[]> {
+  /**
+   * Writers on one file at once, `pairs` × (one buffered, one O_DIRECT), 16 MiB each. Returns their pids.
+   * More pairs than CPUs make a lock waiter sleep instead of spinning on a running owner (rwsem
+   * optimistic spinning emits no contention_begin: on an idle 2-CPU machine one pair rarely contends).
+   */
+  async function writersRound(file: string, pairs = 1): Promise<number[]> {
     const common = ['if=/dev/zero', `of=${file}`, 'bs=64k', 'count=256', 'conv=notrunc', 'status=none'];
-    const kids = [spawn(writer, common), spawn(writer, [...common, 'oflag=direct'])];
+    const kids = Array.from({ length: pairs }, () => [spawn(writer, common), spawn(writer, [...common, 'oflag=direct'])]).flat();
     await Promise.all(kids.map((k) => new Promise((r) => k.once('exit', r))));
     return kids.map((k) => k.pid!);
   }
@@ -114,10 +118,10 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
     const pids: number[] = [];
     const file = join(dir, 'data');
     const contended = (): boolean => events.some((e) => e.kind === 'lock_contention' && e.task.startsWith('fscwriter/'));
-    // Contention needs the two writers to overlap, and a waiter that spins on the owner (rwsem optimistic
-    // spinning) emits no contention_begin: up to 20 rounds, stopping at the first that contends.
+    // Contention needs writers that overlap and a waiter that sleeps (one spinning on a running owner
+    // emits no contention_begin): three pairs a round, up to 20 rounds, stopping at the first that contends.
     for (let round = 0; round < 20 && (round === 0 || !contended()); round++) {
-      pids.push(...await writersRound(file));
+      pids.push(...await writersRound(file, 3));
       await new Promise((r) => setTimeout(r, 100)); // a poll or more: the round's events are read
     }
     const result = capture.finish();

@@ -36,7 +36,9 @@ export function AccountingView({ host }: { host: ViewHost }) {
   const dur = (ns: number | null): string => (ns === null ? unknown : formatDurNs(ns));
   const opcodes = Object.keys(acc.upcallsByOpcode).sort((a, b) => acc.upcallsByOpcode[b]! - acc.upcallsByOpcode[a]!);
   const figures: Array<[string, string, string]> = [
-    ['duration', 'time from first to last event, on the trace\u2019s clock', dur(acc.durationNs)],
+    // With untimed events the duration is the timed events' span (accounting.ts): said next to the figure.
+    ['duration', 'time from first to last event, on the trace\u2019s clock',
+      acc.timesUnknown && acc.durationNs !== null ? `${formatDurNs(acc.durationNs)} (timed events only)` : dur(acc.durationNs)],
     ['bytesMoved', 'bytes moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`],
     ['throughput', 'IO throughput over that time', acc.throughputBytesPerSec === null ? unknown : `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
     ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB)],
