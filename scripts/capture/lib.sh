@@ -55,6 +55,21 @@ tracefs_restore() {
   return 0
 }
 
+# tracecmd_record NAME WORKLOAD EXTRA-OPTIONS EVENT-ARGS…: trace-cmd record in a mount namespace where
+# /proc/kallsyms is empty (keeps the .dat small), copied to $OUT with its `trace-cmd report -t` beside it,
+# headed by how it was made. Needs $W (work dir), $T (tracefs), $OUT. trace-cmd exits 1 at cleanup on this
+# kernel and leaves tracing_on at 0: it is set back here.
+tracecmd_record() {
+  local name=$1 work=$2 opts=$3; shift 3
+  unshare -m sh -c "mount --bind /dev/null /proc/kallsyms && exec trace-cmd record -d --no-filter -C mono $opts $* -o $W/$name.dat sh $work" > $W/$name.log 2>&1
+  echo 1 > $T/tracing_on
+  [ -s $W/$name.dat ] || { cat $W/$name.log; exit 2; }
+  cp $W/$name.dat "$OUT/$name.dat"
+  { echo "# trace-cmd report -t $name.dat (trace-cmd $(trace-cmd --version 2>&1 | awk '/version/ {print $3; exit}')): made by scripts/capture/$(basename "$0")"
+    echo "# record: trace-cmd record -d --no-filter -C mono $opts $*"
+    trace-cmd report -t "$OUT/$name.dat" 2>/dev/null; } > "$OUT/$name.report.txt"
+}
+
 # dev_t of a block device as the kernel's tracepoints print it (major << 20 | minor).
 devnum() { local d=$(stat -c '%t %T' $1); echo $(( (0x${d% *} << 20) | 0x${d#* } )); }
 

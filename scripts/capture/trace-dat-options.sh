@@ -5,7 +5,8 @@
 #     event, which report prints as `<stack trace >` then `=> addr` lines; kallsyms is hidden as in
 #     trace-dat.sh, so frames are addresses),
 #   - an instance buffer `fsx` (`-B fsx`) holding the iomap events of the loop device,
-#   - the tgid map (`-O record-tgid`: tracefs saves pid → tgid; trace-cmd stores it as an option).
+#   - `-O record-tgid` (tracefs saves pid → tgid; trace-cmd 3.1.6 stores no such option in the file:
+#     checked with `trace-cmd dump --options`, so the import has no tgid map from a .dat).
 # Same rules as trace-dat.sh: `trace-cmd record -d --no-filter -C mono`, hash-ptr 0, tracefs restored.
 # Usage (root, trace-cmd): scripts/capture/trace-dat-options.sh OUTDIR
 set -u
@@ -28,17 +29,6 @@ echo 0 > $T/options/hash-ptr
 mkdir -p $W/mnt "$OUT"
 DD="-f 'comm==\"dd\"'"
 
-record() {
-  local name=$1 work=$2 opts=$3; shift 3
-  unshare -m sh -c "mount --bind /dev/null /proc/kallsyms && exec trace-cmd record -d --no-filter -C mono $opts $* -o $W/$name.dat sh $work" > $W/$name.log 2>&1
-  echo 1 > $T/tracing_on
-  [ -s $W/$name.dat ] || { cat $W/$name.log; exit 2; }
-  cp $W/$name.dat "$OUT/$name.dat"
-  { echo "# trace-cmd report -t $name.dat (trace-cmd $(trace-cmd --version 2>&1 | awk '/version/ {print $3; exit}')): made by scripts/capture/trace-dat-options.sh"
-    echo "# record: trace-cmd record -d --no-filter -C mono $opts $*"
-    trace-cmd report -t "$OUT/$name.dat" 2>/dev/null; } > "$OUT/$name.report.txt"
-}
-
 truncate -s 64M $W/ext4.img
 mkfs.ext4 -q -F $W/ext4.img
 LOOP=$(losetup -f --show $W/ext4.img)
@@ -54,8 +44,8 @@ EOS
 EV="-O record-tgid -e lock:contention_begin $DD -R stacktrace -e lock:contention_end $DD"
 for s in openat pwrite64 write close; do EV="$EV -e syscalls:sys_enter_$s $DD -e syscalls:sys_exit_$s $DD"; done
 EV="$EV -B fsx -e iomap:iomap_dio_rw_begin -f dev==$DEV -e iomap:iomap_dio_complete -f dev==$DEV"
-record options.v6 $W/ext4.sh "--file-version 6" $EV
+tracecmd_record options.v6 $W/ext4.sh "--file-version 6" $EV
 rm -f $W/mnt/f
-record options.v7-zstd $W/ext4.sh "" $EV
+tracecmd_record options.v7-zstd $W/ext4.sh "" $EV
 umount $W/mnt
 wc -c "$OUT"/options*

@@ -36,19 +36,6 @@ mkdir -p $W/mnt $W/fmnt "$OUT"
 SYS="openat pwrite64 write close fsync"
 DD="-f 'comm==\"dd\"'"
 
-# record NAME WORKLOAD EXTRA-OPTIONS EVENT-ARGS…: trace-cmd record in a namespace without kallsyms,
-# then its report beside it. trace-cmd exits 1 at cleanup on this kernel; tracing_on is restored after.
-record() {
-  local name=$1 work=$2 opts=$3; shift 3
-  unshare -m sh -c "mount --bind /dev/null /proc/kallsyms && exec trace-cmd record -d --no-filter -C mono $opts $* -o $W/$name.dat sh $work" > $W/$name.log 2>&1
-  echo 1 > $T/tracing_on
-  [ -s $W/$name.dat ] || { cat $W/$name.log; exit 2; }
-  cp $W/$name.dat "$OUT/$name.dat"
-  { echo "# trace-cmd report -t $name.dat (trace-cmd $(trace-cmd --version 2>&1 | awk '/version/ {print $3; exit}')): made by scripts/capture/trace-dat.sh"
-    echo "# record: trace-cmd record -d --no-filter -C mono $opts $*"
-    trace-cmd report -t "$OUT/$name.dat" 2>/dev/null; } > "$OUT/$name.report.txt"
-}
-
 # (a) ext4 O_DIRECT on a loop device
 truncate -s 64M $W/ext4.img
 mkfs.ext4 -q -F $W/ext4.img
@@ -65,9 +52,9 @@ wait
 EOS
 EV="-e iomap -f dev==$DEV -e lock:contention_begin $DD -e lock:contention_end $DD"
 for s in $SYS; do EV="$EV -e syscalls:sys_enter_$s $DD -e syscalls:sys_exit_$s $DD"; done
-record ext4-dio.v6 $W/ext4.sh "--file-version 6" $EV
+tracecmd_record ext4-dio.v6 $W/ext4.sh "--file-version 6" $EV
 rm -f $W/mnt/f
-record ext4-dio.v7-none $W/ext4.sh "--compression none" $EV
+tracecmd_record ext4-dio.v7-none $W/ext4.sh "--compression none" $EV
 umount $W/mnt
 
 # (b) fuse2fs hardlink
@@ -89,7 +76,7 @@ wait
 EOS
 EV="-e fuse -e lock:contention_begin $DD -e lock:contention_end $DD"
 for s in $SYS; do EV="$EV -e syscalls:sys_enter_$s $DD -e syscalls:sys_exit_$s $DD"; done
-record fuse2fs-hardlink.v7-zstd $W/fuse.sh "" $EV
+tracecmd_record fuse2fs-hardlink.v7-zstd $W/fuse.sh "" $EV
 fusermount -u $W/fmnt
 wait $FUSEPID
 FUSEPID=
