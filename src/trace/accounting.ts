@@ -21,7 +21,7 @@ import { IoendFlag, opcodeName } from './fuse-proto.ts';
 import { ENUMS, KIND_CODE } from './schema.ts';
 import type { TraceStore } from './store.ts';
 import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
-import { countUntimedRows, isUntimedRow, untimedReason, untimedTaskFlags } from './untimed.ts';
+import { isUntimedRow, untimedReason, untimedTaskFlags } from './untimed.ts';
 
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event; null when some event has no time. */
@@ -117,7 +117,6 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     lockWaitTotalNs += waitNs;
     if (waitNs > lockWaitMaxNs) lockWaitMaxNs = waitNs;
   }
-  const untimedEvents = countUntimedRows(store);
   const lockWaits = waits.waitNs.length;
   const lockWaitsUnfinished = waits.unfinishedRows.length;
   const bytesMoved = bytesRead + bytesWritten;
@@ -128,21 +127,22 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   // kernel capture joined with a log keeps its real span; a wholly untimed trace has none), and the
   // throughput is unknown when an untimed event moved bytes (they may lie outside that span).
   let durationNs: number | null = store.length > 0 ? store.endNs - store.startNs : 0;
-  let untimedBytes = 0;
-  if (untimedEvents > 0) {
-    const flags = untimedTaskFlags(store);
+  let untimedEvents = 0, untimedBytes = 0;
+  const flags = untimedTaskFlags(store); // null: every event is timed (no scan)
+  if (flags !== null) {
     const task = store.col('task');
     const ts = store.tsNs;
     let first = -1, last = -1;
     for (let row = 0; row < store.length; row++) {
       if (isUntimedRow(flags, task, row)) {
+        untimedEvents++;
         if (kinds[row] === K.app_op_end && ret[row]! > 0 && (readOps.has(opCol[row]!) || writeOps.has(opCol[row]!))) untimedBytes += ret[row]!;
         continue;
       }
       if (first < 0) first = row;
       last = row;
     }
-    durationNs = first < 0 ? null : ts[last]! - ts[first]!;
+    if (untimedEvents > 0) durationNs = first < 0 ? null : ts[last]! - ts[first]!;
   }
   const waitsKnown = untimedLockWaits === 0;
   return {
