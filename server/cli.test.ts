@@ -193,6 +193,10 @@ describe('fusescope import / summary on real traces', () => {
     // summary says plainly which events have no real time (5 pasted lines, counted by hand).
     const sum = fusescope('summary', pasted);
     expect(JSON.parse(sum.stdout).timesUnknown.files).toEqual([{ file: pasted, events: 5, untimedEvents: 5 }]);
+    // A log joined with its kernel trace is named too: fuse2fs-hardlink's 8 inode events of the setup
+    // before tracing and 3 libfuse lines have no time (src/trace/untimed-log.test.ts counts them).
+    const real = ['fixtures/real/fuse2fs-hardlink/trace.txt', 'fixtures/real/fuse2fs-hardlink/fuse2fs-d.log'];
+    expect(JSON.parse(fusescope('summary', ...real).stdout).timesUnknown.files).toEqual([{ file: real[1], events: 11, untimedEvents: 11 }]);
     // …and prints no figure computed from their synthetic times: the two iomap steps have no total.
     expect(JSON.parse(sum.stdout).iomap).toMatchObject({ steps: 2, stepsUntimed: 2, stepNsTotal: null });
     expect(JSON.parse(sum.stdout).accounting).toMatchObject({ durationNs: null, throughputBytesPerSec: null });

@@ -43,10 +43,15 @@ async function cmdSummary(flags: Flags, rest: string[]): Promise<number> {
   // Added key: files whose events (some or all) have no real time (pasted lines without the
   // `comm-pid [cpu] time:` prefix): their times are the file's order, 1 µs apart, so every duration,
   // wait, latency and rate above that involves them is null (src/trace/untimed.ts).
-  const untimed = r.result.files.filter((f) => f.untimedEvents > 0);
+  // A log joined with a kernel trace is not a file of its own on the axis: its untimed events
+  // (requests outside the trace window, its other lines) are counted by the join.
+  const untimed = [
+    ...r.result.files.filter((f) => f.untimedEvents > 0).map((f) => ({ file: f.name, events: f.eventCount, untimedEvents: f.untimedEvents })),
+    ...r.result.joins.filter((j) => j.untimedEvents > 0).map((j) => ({ file: j.log, events: j.logEvents, untimedEvents: j.untimedEvents })),
+  ];
   if (untimed.length > 0) {
     out.timesUnknown = {
-      files: untimed.map((f) => ({ file: f.name, events: f.eventCount, untimedEvents: f.untimedEvents })),
+      files: untimed,
       note: 'these events come from lines without times: only their order is known; every duration, wait and rate involving them is null (unknown), the checks count them as not judged',
     };
   }

@@ -137,6 +137,8 @@ describe('a log joined with the kernel capture of the same run (real: fuse2fs-ha
     // each (8); three libfuse lines outside any request's own lines (L565, L684, L782).
     expect(untimed.map((e) => e.kind).sort()).toEqual([...Array(4).fill('inode_lookup'), ...Array(4).fill('inode_new'), ...Array(3).fill('instant')].sort());
     expect(untimed.every((e) => e.task === '(no time) fuse-server/0')).toBe(true);
+    // The join counts them for the log (summary's timesUnknown.files names the log by these): 11 of 11.
+    expect(r.joins[0]).toMatchObject({ logEvents: 11, untimedEvents: 11 });
     const store = storeOf(r.events);
     expect(summarize(store).accounting.timesUnknown!.reason).toMatch(/^11 events are from a log without times/);
   });

@@ -24,6 +24,10 @@ interface JoinResult {
   kernelOnly: number;
   /** Log requests with no kernel send (outside the trace window). */
   logOnly: number;
+  /** Events the log gave (inode events and its other lines). */
+  logEvents: number;
+  /** Of those, how many have no time (on an untimed task: no kernel reply to take a time from). */
+  untimedEvents: number;
   diags: ParseDiag[];
 }
 
@@ -61,16 +65,20 @@ export function joinWithLog(kernel: readonly TraceEvent[], log: FuseLogParser, l
   const derived: TraceEvent[] = [];
   let lastTs = 0;
   let logOnly = 0;
+  let untimedEvents = 0;
   let x = 0;
   for (const req of log.order) {
-    for (; x < log.extra.length && log.extra[x]!.tsNs < req.line * FUSE_LOG_LINE_NS; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
+    for (; x < log.extra.length && log.extra[x]!.tsNs < req.line * FUSE_LOG_LINE_NS; x++, untimedEvents++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
     const reply = joinedUniques.has(req.unique) ? replyByUnique.get(req.unique) : undefined;
     if (reply) lastTs = reply.tsNs;
     else logOnly++;
-    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : untimedLogTask(SERVER_TASK))) derived.push(ev);
+    for (const ev of log.inodeEvents(req, reply ? reply.tsNs : lastTs, reply ? reply.task : untimedLogTask(SERVER_TASK))) {
+      derived.push(ev);
+      if (!reply) untimedEvents++;
+    }
   }
-  for (; x < log.extra.length; x++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
-  return { events: mergeByTime(kernel, derived), matched, kernelOnly, logOnly, diags };
+  for (; x < log.extra.length; x++, untimedEvents++) derived.push({ ...log.extra[x]!, tsNs: lastTs, task: untimedLogTask(log.extra[x]!.task) });
+  return { events: mergeByTime(kernel, derived), matched, kernelOnly, logOnly, logEvents: derived.length, untimedEvents, diags };
 }
 
 /** Fills fuse_send nodeIds from fuse_recv events of the same trace (uprobe on the server). */

@@ -74,7 +74,8 @@ export interface ImportResult {
   /** A single file streamed whole: every row already in this store, on this result's origin. */
   store: TraceStore | null;
   attributions: LockAttribution[];
-  joins: Array<{ trace: string; log: string; matched: number; kernelOnly: number; logOnly: number }>;
+  /** Per log joined with a kernel trace: `untimedEvents` of its `logEvents` had no kernel reply to take a time from. */
+  joins: Array<{ trace: string; log: string; matched: number; kernelOnly: number; logOnly: number; logEvents: number; untimedEvents: number }>;
   /** Diagnostics of the cross-file passes: clocks (first), then join mismatches. */
   diags: ParseDiag[];
 }
@@ -207,7 +208,7 @@ export function finishImport(imports: readonly FileImport[], alignStarts = false
     for (const log of logs) {
       const j = joinWithLog(events, log.log!, log.name);
       events = j.events;
-      result.joins.push({ trace, log: log.name, matched: j.matched, kernelOnly: j.kernelOnly, logOnly: j.logOnly });
+      result.joins.push({ trace, log: log.name, matched: j.matched, kernelOnly: j.kernelOnly, logOnly: j.logOnly, logEvents: j.logEvents, untimedEvents: j.untimedEvents });
       result.diags.push(...j.diags);
     }
     events = resolveIdentity(events, logs.map((l) => l.log!)).events;
