@@ -96,6 +96,11 @@ export class EventOutput {
     this.emit(ev);
   }
 
+  /** The open stack block's instant name (`stack_trace`, `user_stack`), or null. */
+  stackName(): string | null {
+    return this.stack === null ? null : this.stack.ev.name;
+  }
+
   /** Adds a frame to the open stack block; false if none is open. */
   addFrame(frame: string): boolean {
     if (this.stack === null) return false;

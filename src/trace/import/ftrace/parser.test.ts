@@ -2,10 +2,12 @@
 // line's time, task and the system's state); an unknown name stays an instant with its body;
 // per-task deferral settles an event by the same task's next event.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import type { TraceEvent } from '../../schema.ts';
 import type { AnyTracepointSystem, TracepointSystem, WaitQueue } from './context.ts';
 import { FtraceParser } from './parser.ts';
 import { SYSTEMS } from './systems/index.ts';
+import { asTaskId } from '../../ids.ts';
 
 type Instant = TraceEvent & { kind: 'instant' };
 
@@ -149,5 +151,51 @@ describe('the fuse system fills the shared set of fuse-iomap inodes', () => {
       `  fio-1 [000] ..... 1.000003: fuse_iomap_begin: connection 46 ino 13 nodeid 13 isize 0x0 idisksize 0x0 opflags () pos 0x0 length 0x1000`,
     ], [...SYSTEMS, probe]);
     expect([...shared!].sort()).toEqual(['45:12', '46:13']);
+  });
+});
+
+describe('user stacks (options/userstacktrace): one user_stack instant, frames one per line, innermost first', () => {
+  const ustack = (text: string, task: string, tsNs: number): TraceEvent => ({ kind: 'instant', tsNs, task: asTaskId(task), name: 'user_stack', text });
+
+  it('the kernel\'s text: `<user stack trace>` then ` =>  <%016lx>` frames (fixtures/ftrace/user-stack.trace.txt, real)', () => {
+    const { events, diags } = run(readFileSync(new URL('../../../../fixtures/ftrace/user-stack.trace.txt', import.meta.url), 'utf8').split('\n'), SYSTEMS);
+    expect(diags).toEqual([]);
+    // Four getppid calls, each followed by one user frame (leading zeros of the address dropped); times
+    // from 48706.466848 (the first line), the stacks 2, 1, 1, 2 µs after their syscall.
+    expect(events.filter((e) => e.kind === 'instant' && e.name === 'user_stack')).toEqual([
+      ustack('0x7efe17f434f7', 'sh/21189', 2_000),
+      ustack('0x7f5b7b5bd4f7', 'perl/21190', 7_044_000),
+      ustack('0x7fb94f71a4f7', 'perl/21191', 14_291_000),
+      ustack('0x7f6ed9ccd4f7', 'perl/21192', 21_925_000),
+    ]);
+  });
+
+  it('trace-cmd report: the first frame on the `user_stack:` line, one `\\t=> 0x…` line per slot; the frames end at the first 0x0', () => {
+    const { events, diags } = run([
+      '            perl-20203 [000] 48672.903785543: sys_enter_getppid:    ',
+      '            perl-20203 [000] 48672.903788048: user_stack:           \t=> 0x7f5c7ad814f7',
+      '\t=> 0x55d0c0ffee10',
+      '\t=> 0x0', '\t=> 0x0', '\t=> 0x7', '\t=> 0x0', '\t=> 0x0', '\t=> 0x0',
+      '            perl-20203 [000] 48672.903790000: user_stack:           \t=> 0x0',
+    ], SYSTEMS);
+    expect(diags).toEqual([]);
+    expect(events.filter((e) => e.kind === 'instant' && e.name === 'user_stack')).toEqual([
+      ustack('0x7f5c7ad814f7\n0x55d0c0ffee10', 'perl/20203', 2_505),
+      ustack('', 'perl/20203', 4_457),
+    ]);
+  });
+
+  it('a frame the kernel named (sym-userobj) is kept as printed; the one-line form reads the same', () => {
+    const { events, diags } = run([
+      '  dd-7 [000] ..... 1.000001: <user stack trace>',
+      ' => /usr/lib/x86_64-linux-gnu/libc.so.6[+0xe44f7]',
+      ' =>  <000055d0c0ffee10>',
+      '  dd-7 [000] ..... 1.000002: user_stack: <user stack trace> => 0x7f16f2295910 => 0x5607093efa57',
+    ], SYSTEMS);
+    expect(diags).toEqual([]);
+    expect(events).toEqual([
+      ustack('/usr/lib/x86_64-linux-gnu/libc.so.6[+0xe44f7]\n0x55d0c0ffee10', 'dd/7', 0),
+      ustack('0x7f16f2295910\n0x5607093efa57', 'dd/7', 1_000),
+    ]);
   });
 });

@@ -6,6 +6,8 @@
 //   ../framing.ts  chunk → line ──► header.ts  `comm-pid [cpu] flags time:` ──► body (below)
 //   body:  `<stack trace>` + `=>` frames        → stack block (deferral.ts); also trace-cmd's
 //          `kernel_stack: <stack trace >` + `=> sym (addr)` frames (frameSymbol keeps the symbol)
+//          `<user stack trace>` + ` =>  <addr>` frames, trace-cmd's `user_stack: \t=> 0x…` lines and
+//          the one-line `user_stack: <user stack trace> => 0x… => …` → a `user_stack` block (userFrame)
 //          `sys_x(…)` / `sys_x -> r`             → syscalls.ts
 //          `[system:]name: body`                 → systems/*.ts table by name, else:
 //             sys_enter_x / sys_exit_x           → syscalls.ts (trace-cmd)
@@ -136,6 +138,20 @@ class LineContext implements TracepointContext, SystemSetup {
 }
 
 /**
+ * A user stack frame as fusescope keeps it: `0x7f16f2295910` from the kernel's ` =>  <00007f16f2295910>`
+ * (seq_print_user_ip, kernel/trace/trace_output.c) or trace-cmd's `=> 0x7f16f2295910`; a frame the
+ * kernel named (options/sym-userobj: the mapped file and offset) as printed. null: an empty slot
+ * (address 0), where the kernel stops (trace_user_stack_print) and report prints `0x0`.
+ */
+function userFrame(text: string): string | null {
+  const t = text.trim();
+  const m = /^(?:<([0-9a-fA-F]+)>|0x([0-9a-fA-F]+))$/.exec(t);
+  if (m === null) return t;
+  const hex = (m[1] ?? m[2]!).replace(/^0+/, '').toLowerCase();
+  return hex === '' ? null : `0x${hex}`;
+}
+
+/**
  * A stack frame line's symbol: ` => sym` (tracefs), ` => sym+0x1f/0x80` (tracefs with sym-offset),
  * `=> sym (ffffffff813ea8da)` (trace-cmd report) → `sym`.
  */
@@ -180,6 +196,8 @@ export class FtraceParser implements LineSink {
   private readonly handlers = new Map<string, Tracepoint>();
   /** perf: the previous line was an event or one of its call-chain frames (a frame may follow). */
   private chainMayFollow = false;
+  /** The open user stack block reached an empty slot: the frames after it are not the stack's. */
+  private userStackEnded = false;
   /** An event line whose body ended early, waiting to see whether the next line is its wrapped rest. */
   private held: HeldLine | null = null;
 
@@ -265,6 +283,10 @@ export class FtraceParser implements LineSink {
       let i = ls;
       while (u[i] === 32 || u[i] === 9) i++;
       if (u[i] === 61 && u[i + 1] === 62) {
+        if (this.out.stackName() === 'user_stack') {
+          this.addUserFrame(line.str(i + 2, le));
+          return;
+        }
         if (!this.out.addFrame(frameSymbol(line.str(i + 2, le)))) {
           this.diag(line.lineNo, i - ls + 1, 'orphan_frame', "'=>' stack frame without a <stack trace> line before it");
         }
@@ -513,6 +535,7 @@ export class FtraceParser implements LineSink {
       this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'stack_trace', text: '' });
       return;
     }
+    if (c0 === 60 && hasAt(u, b, '<user stack trace>')) return this.openUserStack(b);
     if (c0 === 115 && u[b + 1] === 121 && u[b + 2] === 115 && u[b + 3] === 95 && // sys_, not sys_enter_/sys_exit_
       (u[b + 4] !== 101 || (!hasAt(u, b + 4, 'enter_') && !hasAt(u, b + 4, 'exit_'))) && this.syscalls.tryLine(b)) {
       return;
@@ -528,6 +551,27 @@ export class FtraceParser implements LineSink {
       if (p + 1 === end || isWs(u[p + 1]!)) return this.event(this.tracepoint(b, p), skipWs(u, p + 1));
     }
     throw new BodyError(0, `expected 'event: body' after the timestamp: ${excerpt(line.str(b, end))}`);
+  }
+
+  /**
+   * A user stack block (ftrace's user_stack, options/userstacktrace): one `user_stack` instant whose
+   * text is the frames, innermost first, one per line, up to the first empty slot — the same from the
+   * kernel's text, trace-cmd report's and a trace.dat record. Frames on this line (after `=>`) and on
+   * the `=>` lines that follow are its frames. No tgid: neither text form prints it.
+   */
+  private openUserStack(b: number): void {
+    const line = this.line;
+    this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'user_stack', text: '' });
+    this.userStackEnded = false;
+    const rest = line.str(b, line.le).split('=>');
+    for (let k = 1; k < rest.length; k++) this.addUserFrame(rest[k]!);
+  }
+
+  private addUserFrame(text: string): void {
+    if (this.userStackEnded) return;
+    const f = userFrame(text);
+    if (f === null) this.userStackEnded = true;
+    else this.out.addFrame(f);
   }
 
   /** The tracepoint named u[from, to). */
@@ -557,6 +601,9 @@ export class FtraceParser implements LineSink {
       // trace-cmd report's stacktrace event: `kernel_stack: <stack trace >`, then `=> sym (addr)` lines.
       this.out.openStack({ kind: 'instant', tsNs: this.header.tsNs, task: this.header.task, name: 'stack_trace', text: '' });
       return;
+    } else if (name === 'user_stack') {
+      // trace-cmd report's `user_stack:` with `\t=> 0x…` frames (one per slot), or the one-line form.
+      return this.openUserStack(b);
     } else if (this.line.u[b] === 40) {
       const body = c.text();
       if (/^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {

@@ -122,14 +122,15 @@ function stackFrames(dv: DataView, at: number, len: number, st: { sizeOff: numbe
 }
 
 /**
- * A user_stack record's body: `<user stack trace> tgid=N => 0x… => 0x…`, the frames up to the first
- * empty slot (the kernel zeroes the slots it does not fill, and stops printing at a zero itself).
- * User addresses: no symbol is known in a trace.dat (the kernel's sym-userobj lookup needs the live
- * process), so each frame is its address, as report prints it.
+ * A user_stack record's body: `<user stack trace> => 0x… => 0x…`, the frames up to the first empty
+ * slot (the kernel zeroes the slots it does not fill, and stops printing at a zero itself). User
+ * addresses: no symbol is known in a trace.dat (the kernel's sym-userobj lookup needs the live
+ * process), so each frame is its address, as report prints it. The record's tgid is left out: report
+ * does not print it, and the event must be the one report's text gives.
  */
-function userStackBody(rv: RecordView, tgidOff: number, callerOff: number, slots: number): string {
+function userStackBody(rv: RecordView, callerOff: number, slots: number): string {
   const { view, base, size, little, longBytes } = rv;
-  let out = `<user stack trace> tgid=${tgidOff + 4 <= size ? view.getUint32(base + tgidOff, little) : 0}`;
+  let out = '<user stack trace>';
   for (let i = 0; i < slots; i++) {
     const p = base + callerOff + i * longBytes;
     if (p + longBytes > base + size) break;
@@ -304,12 +305,11 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
     } else if (ev.system === 'ftrace' && ev.name === 'user_stack' && ev.fields.some((f) => f.name === 'tgid') && ev.fields.some((f) => f.name === 'caller')) {
       // `options/userstacktrace`: its print fmt indexes an array too. Report prints it as
-      // `user_stack: \t=> 0x…` and one `\t=> 0x…` line per slot (zeros included), which the text
-      // parser has no meaning for (frames without a `<stack trace>`): one line, an instant naming the frames.
+      // `user_stack: \t=> 0x…` and one `\t=> 0x…` line per slot (zeros included); we print the
+      // one-line form, which the ftrace parser reads into the same `user_stack` instant.
       const pid = ev.fields.find((f) => f.name === 'common_pid');
-      const tgid = ev.fields.find((f) => f.name === 'tgid')!;
       const caller = ev.fields.find((f) => f.name === 'caller')!;
-      const print = (rv: RecordView): string => userStackBody(rv, tgid.offset, caller.offset, caller.arrayCount > 0 ? caller.arrayCount : caller.size / rv.longBytes);
+      const print = (rv: RecordView): string => userStackBody(rv, caller.offset, caller.arrayCount > 0 ? caller.arrayCount : caller.size / rv.longBytes);
       const tp = direct !== null ? direct.tracepointNamed(ev.name) : null;
       c = { ev, print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     } else {

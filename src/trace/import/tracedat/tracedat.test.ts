@@ -153,25 +153,26 @@ describe('trace.dat: formats and pages by hand', () => {
 });
 
 describe('trace.dat: real captures equal their trace-cmd report', () => {
-  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd', 'user-stack.v7-zstd']) {
     it(`${name}.dat gives the events of ${name}.report.txt, field for field`, async () => {
       const dat = await importDat(fixture(`${name}.dat`));
       const report = importReport(readFileSync(new URL(`../../../../fixtures/trace-dat/${name}.report.txt`, import.meta.url), 'utf8'));
       // options.*: one diagnostic names the instance buffer the file holds (its records read).
       expect(dat.diags.map((d) => d.code)).toEqual(name.startsWith('options') ? ['dat_instance'] : []);
       expect(report.diagCount).toBe(0);
-      expect(dat.result.events.length).toBeGreaterThan(150);
+      // user-stack: 4 sys_enter_getppid + 4 user_stack records (its report's event lines), the rest > 150.
+      expect(dat.result.events.length).toBeGreaterThan(name === 'user-stack.v7-zstd' ? 7 : 150);
       expect(JSON.stringify(dat.result.events, big)).toBe(JSON.stringify(report.result.events, big));
       expect(dat.result.originNs).toBe(report.result.originNs);
       expect(dat.formats.get('f.dat')).toBe('trace-dat');
     });
   }
 
-  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd']) {
+  for (const name of ['ext4-dio.v6', 'ext4-dio.v7-none', 'fuse2fs-hardlink.v7-zstd', 'options.v6', 'options.v7-zstd', 'user-stack.v7-zstd']) {
     it(`${name}.dat: records handed to the parser directly give every event and field its report lines give`, async () => {
       const direct = await importDat(fixture(`${name}.dat`));
       const text = await importDat(fixture(`${name}.dat`), 'f.dat', 'text');
-      expect(text.result.events.length).toBeGreaterThan(150);
+      expect(text.result.events.length).toBeGreaterThan(name === 'user-stack.v7-zstd' ? 7 : 150);
       expect(direct.result.events.length).toBe(text.result.events.length);
       // Event by event, so a difference names its index.
       direct.result.events.forEach((e, i) => expect(JSON.stringify(e, big), `event ${i}`).toBe(JSON.stringify(text.result.events[i], big)));
@@ -188,6 +189,15 @@ describe('trace.dat: real captures equal their trace-cmd report', () => {
     const first = ev.find((e) => e.kind === 'lock_contention')!;
     expect(first).toMatchObject({ task: 'dd/17553', phase: 'begin', lockAddr: 0xffff888320a7d348n, lockFlags: 4 });
     expect(ev.filter((e) => e.kind === 'fs_op' && e.name === 'iomap_dio_rw_begin').length).toBe(20);
+  });
+
+  it('user-stack.v7-zstd: each user_stack record is one instant of its frames, the zero slots report prints left out', async () => {
+    const ev = (await importDat(fixture('user-stack.v7-zstd.dat'))).result.events;
+    // report: `perl-21177 … user_stack: \t=> 0x7f19a621c4f7` and seven `\t=> 0x0` lines, per record (4 records).
+    const stacks = ev.filter((e) => e.kind === 'instant' && e.name === 'user_stack');
+    expect(stacks.map((e) => [e.task, e.kind === 'instant' && e.text])).toEqual([
+      ['sh/21176', '0x7fde5bb094f7'], ['perl/21177', '0x7f19a621c4f7'], ['perl/21179', '0x7f1efe90a4f7'], ['perl/21180', '0x7fdf243fb4f7'],
+    ]);
   });
 
   it('fuse2fs-hardlink.v7-zstd: the first FUSE_OPEN request (report line 3)', async () => {
@@ -353,12 +363,13 @@ print fmt: "\\t=> %ps\\n\\t=> %ps\\n\\t=> %ps\\n" "\\t=> %ps\\n\\t=> %ps\\n\\t=>
 describe('trace.dat: user_stack records by hand', () => {
   // pid 77 of process 76; two frames, then the zeroed slots the kernel leaves (report prints them as 0x0).
   const frames = [0x7f16f2295910n, 0x5607093efa57n, 0n, 0n, 0n, 0n, 0n, 0n];
-  it('one instant naming the frames up to the first empty slot, with the tgid; the same directly and through its line', async () => {
+  it('one instant naming the frames up to the first empty slot; the same directly and through its line', async () => {
     const { text, diags } = await datLines(stackFile(frames, '', USER_STACK, 76));
-    expect(text).toBe('dd-77 [000] 5.000000005: user_stack: <user stack trace> tgid=76 => 0x7f16f2295910 => 0x5607093efa57\n');
+    expect(text).toBe('dd-77 [000] 5.000000005: user_stack: <user stack trace> => 0x7f16f2295910 => 0x5607093efa57\n');
     expect(diags).toEqual([]);
     const direct = await importDat(stackFile(frames, '', USER_STACK, 76));
-    expect(direct.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'user_stack', text: '<user stack trace> tgid=76 => 0x7f16f2295910 => 0x5607093efa57' }]);
+    // The frames one per line, innermost first, as a <stack trace> block's; report prints no tgid, so neither do we.
+    expect(direct.result.events).toEqual([{ kind: 'instant', tsNs: 0, task: 'dd/77', name: 'user_stack', text: '0x7f16f2295910\n0x5607093efa57' }]);
     expect(direct.diags).toEqual([]);
     expect((await importDat(stackFile(frames, '', USER_STACK, 76), 'f.dat', 'text')).result.events).toEqual(direct.result.events);
   });
@@ -366,8 +377,8 @@ describe('trace.dat: user_stack records by hand', () => {
   it('a full stack has all eight frames; an empty one none', async () => {
     const full = Array.from({ length: 8 }, (_, i) => 0x400000n + BigInt(i) * 0x10n);
     const ev = (await importDat(stackFile(full, '', USER_STACK, 5))).result.events;
-    expect(ev.map((e) => e.kind === 'instant' && e.text)).toEqual(['<user stack trace> tgid=5 => 0x400000 => 0x400010 => 0x400020 => 0x400030 => 0x400040 => 0x400050 => 0x400060 => 0x400070']);
+    expect(ev.map((e) => e.kind === 'instant' && e.text)).toEqual(['0x400000\n0x400010\n0x400020\n0x400030\n0x400040\n0x400050\n0x400060\n0x400070']);
     const none = (await importDat(stackFile(Array(8).fill(0n), '', USER_STACK, 5))).result.events;
-    expect(none.map((e) => e.kind === 'instant' && e.text)).toEqual(['<user stack trace> tgid=5']);
+    expect(none.map((e) => e.kind === 'instant' && e.name === 'user_stack' && e.text)).toEqual(['']);
   });
 });
