@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
+import { ensureSystemTools } from './system-tools.mjs';
 
 const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
 const bin = (name) => `node_modules/.bin/${name}`;
@@ -28,6 +29,9 @@ try {
   console.error(`\nfusescope tests: ${err.message}`);
   process.exit(1);
 }
+// The real-system tests' Debian packages (fuse2fs, trace-cmd, libfuse 3 headers…): what cannot be
+// installed is reported, and those tests skip saying why.
+ensureSystemTools();
 
 // Guards first: both type checks (the trace core's config has no DOM and no node types, so a
 // stray import fails there), the import rules (check-imports.mjs) and the stand-alone docs rule
