@@ -188,7 +188,7 @@ export function derivedOf(w: LockWait, att: Pick<LockAttribution, 'lock' | 'node
 }
 
 /** The `lock_attribution` instant of an address, at (and on the task of) one of its contention events. */
-export function attributionInstant(at: TraceEvent, att: LockAttribution): TraceEvent {
+export function attributionInstant(at: Pick<TraceEvent, 'tsNs' | 'task'>, att: LockAttribution): TraceEvent {
   return { kind: 'instant', tsNs: at.tsNs, task: at.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) };
 }
 
