@@ -31,7 +31,10 @@ import { identityStepper } from '../../src/trace/import/identity.ts';
 import { attributionInstant, derivedOf, lockPlanner, type LockAttribution, type LockWait } from '../../src/trace/import/lock-attribution.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 import type { EventTransform } from './tracefs-capture.ts';
+import { LibfuseJoin } from './libfuse-join.ts';
 
+/** How often a run's passes are given the time when its source is quiet (a held wait's bound is in capture time). */
+const IDLE_TICK_MS = 250;
 /** A wait's evidence is waited for up to this long (capture time since its contention_begin). */
 export const LOCK_HOLD_NS = 1e9;
 /** Held events beyond this let every held wait go with what is known (a flood cannot grow memory). */
@@ -263,6 +266,14 @@ export class TransformedSink implements LiveSink {
     this.emit();
     this.sink.flush();
   }
+  /** A tick with no batch from the source: a batch only if the passes let something out. */
+  idle(): void {
+    if (this.finished) return;
+    this.t.tick(this.buf);
+    if (this.buf.length === 0) return;
+    this.emit();
+    this.sink.flush();
+  }
   end(error?: string): void {
     this.finish();
     this.sink.end(error);
@@ -285,11 +296,48 @@ export function withPasses(source: LiveSource, make: () => EventTransform): Live
   return {
     info: source.info,
     ...(source.controls ? { controls: source.controls } : {}),
-    start: (sink, signal) => source.start(new TransformedSink(sink, make()), signal),
+    start: async (sink, signal) => {
+      const passes = new TransformedSink(sink, make());
+      const timer = setInterval(() => passes.idle(), IDLE_TICK_MS);
+      timer.unref();
+      try {
+        await source.start(passes, signal);
+      } finally {
+        clearInterval(timer);
+      }
+    },
   };
 }
 
-/** The passes of a kernel-only capture (--tracefs): identity, lock attribution. */
-export function kernelPasses(nowNs: () => number): EventTransform {
-  return chain(new LiveIdentity(), new LiveLockAttribution(nowNs));
+/**
+ * The passes of each kind of capture (file comment): `kernel` (--tracefs), `fuse2fs` (its
+ * LibfuseJoin already ran in the capture), `workload` (the server's recv joined here; `serverPid`
+ * the mount's, whose probe hits would count — it sends typed events, none come). `nowNs`: the
+ * capture's clock.
+ */
+export class CapturePasses {
+  private last: { join: LibfuseJoin | null; locks: LiveLockAttribution } | null = null;
+  constructor(private readonly kind: 'kernel' | 'fuse2fs' | 'workload', private readonly nowNs: () => number, private readonly serverPid = 0) {}
+
+  make(): EventTransform {
+    const locks = new LiveLockAttribution(this.nowNs);
+    const join = this.kind === 'workload' ? new LibfuseJoin(this.serverPid) : null;
+    this.last = { join, locks };
+    if (this.kind === 'fuse2fs') return locks;
+    return join ? chain(join, new LiveIdentity(), locks) : chain(new LiveIdentity(), locks);
+  }
+
+  source(src: LiveSource): LiveSource {
+    return withPasses(src, () => this.make());
+  }
+
+  /** What the last run's passes did, for the CLI's end report. */
+  report(): string | null {
+    if (this.last === null) return null;
+    const l = this.last.locks.counts;
+    const parts = [`live lock attribution: ${l.waits} contention(s), ${l.early} let out before their evidence was in, ${l.revised} attribution(s) revised later`];
+    const j = this.last.join?.counts;
+    if (j) parts.push(`unique join: ${j.joined} request(s) given their nodeid by the server's fuse_recv, ${j.unjoined} without, ${j.mismatched} opcode mismatch(es)`);
+    return parts.join('; ');
+  }
 }
