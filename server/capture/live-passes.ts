@@ -90,6 +90,9 @@ export class LiveLockAttribution implements EventTransform {
         this.lastTaskOfAddr.set(w.begin.lockAddr, w.begin.task);
         this.counts.waits++;
       }
+      // Each wait is tracked here from now on: the planner need not keep a list of every wait.
+      this.planner.forgetWaits();
+      this.seenWaits = 0;
       if (ev.phase === 'end') {
         const w = this.lastWaitOfTask.get(ev.task);
         if (w !== undefined && w.end === ev) this.byEnd.set(ev, w);

@@ -165,8 +165,13 @@ export interface LockPlanner {
    * the input ended here without the waits still open (the live pass, server/capture/live-locks.ts).
    */
   current(): Map<bigint, LockAttribution>;
-  /** Every wait (contention_begin) stepped so far, in input order; an entry's `end` is set when it comes. */
+  /** Every wait (contention_begin) stepped since the last forgetWaits(), in input order; an entry's `end` is set when it comes. */
   readonly waits: readonly LockWait[];
+  /**
+   * Empties `waits` (a live stream that took them keeps no list of every wait): finish()'s plan then
+   * places only the waits stepped after; the decisions still count every wait.
+   */
+  forgetWaits(): void;
   /**
    * Whether evidence on `task`'s waits may still come: a wait not ended, a held lock whose holder
    * event has not come, or a both-locks call (truncate, fallocate) not returned yet.
@@ -491,6 +496,7 @@ export function lockPlanner(): LockPlanner {
   }
   return {
     step, finish, awaiting, waits: pending,
+    forgetWaits: () => { pending.length = 0; },
     current: () => resolveAll().resolved,
     get version() { return version + inodes.version; },
   };
