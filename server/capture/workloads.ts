@@ -26,6 +26,7 @@ import { cleanupMount } from '../fuse/session.ts';
 import type { NodePolicy } from '../fuse/nodes.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
+import { CapturePasses, TransformedSink } from './live-passes.ts';
 
 export const WORKLOADS = ['hardlink-writers', 'readers-writers', 'truncate-race'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -367,8 +368,11 @@ export function workloadSource(
       const onAbort = (): void => { inner.abort(); void close(); };
       signal.addEventListener('abort', onAbort, { once: true });
       const origin = originMonoNs;
-      const merged = new MergedSource([kernel, run.listener.source], () => Number(process.hrtime.bigint() - origin));
-      const streaming = merged.start({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, inner.signal);
+      const nowNs = (): number => Number(process.hrtime.bigint() - origin);
+      const merged = new MergedSource([kernel, run.listener.source], nowNs);
+      // The import's passes on the merged stream (live-passes.ts); the run ends by abort, so finish() lets out what they hold.
+      const passes = new TransformedSink({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, new CapturePasses('workload', nowNs, run.mountPid ?? 0).make());
+      const streaming = merged.start(passes, inner.signal);
       log(`workload ${workloadScenarioName(spec)} for ${seconds} s`);
       await run.run(Date.now() + seconds * 1000);
       await close();
@@ -377,6 +381,7 @@ export function workloadSource(
       if (signal.aborted) return;
       inner.abort(); // the kernel's stream stops here: its last events are handed out first
       await streaming;
+      passes.finish();
       sink.end();
     },
   };

@@ -14,6 +14,7 @@ import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts';
+import { CapturePasses } from '../capture/live-passes.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
   MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
@@ -138,6 +139,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     const origin = capture.startMonoNs;
     merged = new MergedSource([capture.source, run.listener.source], () => Number(process.hrtime.bigint() - origin));
   }
+  // The import's passes on the stream (join by unique, identity, lock attribution): docs/capture.md.
+  const passes = new CapturePasses(run ? 'workload' : f2 ? 'fuse2fs' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run?.mountPid ?? 0);
   // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
   const closing = new Set<() => Promise<string[]>>();
   const startable = allow ? workloadScenarios() : [];
@@ -145,7 +148,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }, ...startable],
     scenario: allow && workload ? workloadScenarioName(workload) : TRACEFS_SCENARIO,
     makeSource: (name) => {
-      if (name === TRACEFS_SCENARIO) return merged ?? capture.source;
+      if (name === TRACEFS_SCENARIO) return passes.source(merged ?? capture.source);
       // Only under --allow-capture is any other name a source; otherwise nothing else can start.
       const w = startable.find((x) => x.name === name);
       if (!w) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}'${allow ? ` or a workload:…` : ' only; start the CLI with --allow-capture to start workloads from the page'})`);
@@ -195,6 +198,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     process.off('exit', restoreOnExit);
     await stopFuse2fs();
     reportEnd(r, rec);
+    const passReport = passes.report();
+    if (passReport) log(passReport);
     if (f2) {
       const c = f2.join.counts;
       log(`libfuse join: ${c.joined} request(s) given their nodeid by the server's header, ${c.unjoined} without (nodeid unknown), ` +

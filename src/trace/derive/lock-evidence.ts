@@ -58,7 +58,10 @@ function parseAttribution(text: string): LockAttribution | null {
   }
 }
 
-/** lock_attribution instants of a store, by address (lowercase hex with 0x). */
+/**
+ * lock_attribution instants of a store, by address (lowercase hex with 0x). An address may have
+ * several (a live capture's updates, server/capture/live-passes.ts): the last one is its decision.
+ */
 export class LockEvidence {
   readonly byAddr = new Map<string, LockAttribution>();
   private nameId = -1;

@@ -46,9 +46,33 @@ interface Req { opcode: number; nodeId: number }
 
 /** Evidence from instants of one kernel trace (time-ordered), joined by unique with `logs`. */
 export function resolveIdentity(events: readonly TraceEvent[], logs: readonly FuseLogParser[] = []): IdentityResult {
+  const stepper = identityStepper(logs);
+  const added = new Map<TraceEvent, TraceEvent>();
+  for (const ev of events) {
+    const a = stepper.step(ev);
+    if (a !== null) added.set(ev, a);
+  }
+  if (added.size === 0) return { events: events as TraceEvent[], added: 0, unresolved: stepper.unresolved };
+  const out: TraceEvent[] = [];
+  for (const ev of events) {
+    out.push(ev);
+    const a = added.get(ev);
+    if (a) out.push(a);
+  }
+  return { events: out, added: added.size, unresolved: stepper.unresolved };
+}
+
+/** The pass one event at a time (the import's list, or a live stream: server/capture/live-passes.ts). */
+export interface IdentityStepper {
+  /** The inode_lookup that goes right after `ev`, or null. */
+  step(ev: TraceEvent): TraceEvent | null;
+  /** Probes with an inode number whose nodeid could not be told, so far. */
+  readonly unresolved: number;
+}
+
+export function identityStepper(logs: readonly FuseLogParser[] = []): IdentityStepper {
   const seen = new Set<string>();
   const reqByUnique = new Map<number, Req>();
-  const added = new Map<TraceEvent, TraceEvent>();
   let unresolved = 0;
   const fromLog = (unique: number): { opcode: number; nodeId: number; entryNodeId: number } | undefined => {
     for (const l of logs) {
@@ -57,20 +81,20 @@ export function resolveIdentity(events: readonly TraceEvent[], logs: readonly Fu
     }
     return undefined;
   };
-  for (const ev of events) {
+  const step = (ev: TraceEvent): TraceEvent | null => {
     switch (ev.kind) {
       case 'fuse_send':
       case 'fuse_recv':
         // A joined send has the log's nodeid; a recv (probe on the server) has the header's.
         if (ev.nodeId !== 0 || !reqByUnique.has(ev.unique)) reqByUnique.set(ev.unique, { opcode: ev.opcode, nodeId: ev.nodeId });
-        continue;
+        return null;
       case 'instant':
         break;
       default:
         if ('nodeId' in ev && 'ino' in ev && ev.nodeId !== 0 && ev.ino !== 0) seen.add(`${ev.nodeId}:${ev.ino}`);
-        continue;
+        return null;
     }
-    if (NOT_EVIDENCE.has(ev.name) || !ev.text.includes('ino')) continue;
+    if (NOT_EVIDENCE.has(ev.name) || !ev.text.includes('ino')) return null;
     let nodeId = 0;
     let ino = 0;
     const prefix = INODE_PREFIX.exec(ev.text);
@@ -84,23 +108,16 @@ export function resolveIdentity(events: readonly TraceEvent[], logs: readonly Fu
       const u = ARG_UNIQUE.exec(ev.text);
       if (n) nodeId = parseNum(n[1]!);
       else if (u) nodeId = nodeIdOfReply(parseNum(u[1]!), reqByUnique, fromLog);
-      else continue;
+      else return null;
       if (nodeId === 0 && ino !== 0 && ino !== FUSE_UNKNOWN_INO) unresolved++;
-    } else continue;
-    if (nodeId === 0 || ino === 0 || ino === FUSE_UNKNOWN_INO || !Number.isFinite(ino)) continue;
+    } else return null;
+    if (nodeId === 0 || ino === 0 || ino === FUSE_UNKNOWN_INO || !Number.isFinite(ino)) return null;
     const key = `${nodeId}:${ino}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) return null;
     seen.add(key);
-    added.set(ev, { aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs: ev.tsNs, task: ev.task, nodeId: asNodeId(nodeId), ino: asIno(ino), path: '', nlookup: 0 });
-  }
-  if (added.size === 0) return { events: events as TraceEvent[], added: 0, unresolved };
-  const out: TraceEvent[] = [];
-  for (const ev of events) {
-    out.push(ev);
-    const a = added.get(ev);
-    if (a) out.push(a);
-  }
-  return { events: out, added: added.size, unresolved };
+    return { aliasOf: NO_NODE_ID, kind: 'inode_lookup', tsNs: ev.tsNs, task: ev.task, nodeId: asNodeId(nodeId), ino: asIno(ino), path: '', nlookup: 0 };
+  };
+  return { step, get unresolved() { return unresolved; } };
 }
 
 /** Whether an instant may be identity evidence (the pass acts on no other): same tests as resolveIdentity. */

@@ -73,12 +73,16 @@ interface AddrInfo {
   lockVotes: Map<LockName, number>;
   /** Contentions that were i_rwsem or invalidate_lock of the file, not telling which. */
   eitherVotes: number;
+  /** Distinct evidence, first occurrence first (every use is a set or the first of a kind: repeats add nothing). */
   evidence: Evidence[];
+  evidenceKeys: Set<string>;
   contended: number;
   mode: 'R' | 'W';
 }
 /** A wait: its contention events and their positions in the input (derived events go next to them). */
 interface Open { begin: TraceEvent & { kind: 'lock_contention' }; beginAt: number; stack: string; end: (TraceEvent & { kind: 'lock_contention' }) | null; endAt: number }
+/** A wait as the planner paired it (its end is filled in when it comes). */
+export type LockWait = Readonly<Open>;
 
 /** What attribution adds to a time-ordered input, by input position: nothing of the input changes. */
 export interface LockPlan {
@@ -156,6 +160,41 @@ export interface LockPlanner {
   step(ev: TraceEvent, index: number): void;
   /** Ends the input: what the pass adds where. */
   finish(): LockPlan;
+  /**
+   * The attribution of every address from the evidence stepped so far, as finish() would give it if
+   * the input ended here without the waits still open (the live pass, server/capture/live-locks.ts).
+   */
+  current(): Map<bigint, LockAttribution>;
+  /** Every wait (contention_begin) stepped since the last forgetWaits(), in input order; an entry's `end` is set when it comes. */
+  readonly waits: readonly LockWait[];
+  /**
+   * Empties `waits` (a live stream that took them keeps no list of every wait): finish()'s plan then
+   * places only the waits stepped after; the decisions still count every wait.
+   */
+  forgetWaits(): void;
+  /**
+   * Whether evidence on `task`'s waits may still come: a wait not ended, a held lock whose holder
+   * event has not come, or a both-locks call (truncate, fallocate) not returned yet.
+   */
+  awaiting(task: string): boolean;
+  /** Bumped whenever something current() reads changed. */
+  readonly version: number;
+}
+
+/** The derived events of one wait under its address's attribution (lock_acquire only for a successful end). */
+export function derivedOf(w: LockWait, att: Pick<LockAttribution, 'lock' | 'nodeId' | 'ino'>): { wait: TraceEvent; acquire: TraceEvent | null } {
+  const { begin, end } = w;
+  const mode = (begin.lockFlags & 2) !== 0 && (begin.lockFlags & 4) === 0 ? 'R' : 'W';
+  const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: begin.lockAddr } as const;
+  return {
+    wait: { kind: 'lock_wait', tsNs: begin.tsNs, task: begin.task, ...fields },
+    acquire: end !== null && end.ret === 0 ? { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields } : null,
+  };
+}
+
+/** The `lock_attribution` instant of an address, at (and on the task of) one of its contention events. */
+export function attributionInstant(at: Pick<TraceEvent, 'tsNs' | 'task'>, att: LockAttribution): TraceEvent {
+  return { kind: 'instant', tsNs: at.tsNs, task: at.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) };
 }
 
 export function lockPlanner(): LockPlanner {
@@ -168,6 +207,7 @@ export function lockPlanner(): LockPlanner {
   const inodes = new InodeGroups();
   /** Where a (nodeId, ino) pair's evidence came from, for `methods`. */
   const inoSource = new Map<string, string>();
+  let version = 0;
   const addIno = (nodeId: NodeId, ino: Ino, source: string): void => {
     if (nodeId === 0 || ino === 0) return;
     inodes.addIno(nodeId, ino);
@@ -177,11 +217,19 @@ export function lockPlanner(): LockPlanner {
   let prev: TraceEvent | null = null;
   const info = (addr: bigint): AddrInfo => {
     let a = addrs.get(addr);
-    if (!a) addrs.set(addr, (a = { lockVotes: new Map(), eitherVotes: 0, evidence: [], contended: 0, mode: 'W' }));
+    if (!a) addrs.set(addr, (a = { lockVotes: new Map(), eitherVotes: 0, evidence: [], evidenceKeys: new Set(), contended: 0, mode: 'W' }));
     return a;
   };
   const vote = (a: AddrInfo, lock: LockName): void => {
     a.lockVotes.set(lock, (a.lockVotes.get(lock) ?? 0) + 1);
+    version++;
+  };
+  const addEvidence = (a: AddrInfo, e: Evidence): void => {
+    const key = `${e.method}|${e.nodeId}|${e.ino}|${e.fsDev ?? ''}|${e.path}`;
+    if (a.evidenceKeys.has(key)) return;
+    a.evidenceKeys.add(key);
+    a.evidence.push(e);
+    version++;
   };
 
   const pending: Open[] = [];
@@ -192,7 +240,7 @@ export function lockPlanner(): LockPlanner {
     const held = holding.get(task);
     const inode = inodeOf(ev);
     if (held !== undefined && inode) {
-      for (const addr of held) info(addr).evidence.push({ ...inode, path: '', method: 'holder_next_event' });
+      for (const addr of held) addEvidence(info(addr), { ...inode, path: '', method: 'holder_next_event' });
       holding.delete(task);
     }
     if (inode && inode.nodeId !== 0) addIno(inode.nodeId, inode.ino, 'inode_tracepoint');
@@ -277,6 +325,7 @@ export function lockPlanner(): LockPlanner {
   function decide(o: Open, task: string): void {
     const a = info(o.begin.lockAddr);
     a.contended++;
+    version++;
     const flags = o.begin.lockFlags;
     a.mode = (flags & 4) !== 0 ? 'W' : (flags & 2) !== 0 ? 'R' : 'W';
     const isRwsem = (flags & (2 | 4)) !== 0 && (flags & (1 | 16 | 32)) === 0;
@@ -296,14 +345,14 @@ export function lockPlanner(): LockPlanner {
     if ((flags & 16) !== 0) role = 'freeze';
     // A contention with no evidence on the lock abstains; freeze protection is evidence against a file lock.
     if (role === 'freeze') vote(a, 'unknown');
-    else if (role === 'either') a.eitherVotes++;
+    else if (role === 'either') a.eitherVotes++; // (contended++ above bumped the version)
     else if (role !== null) vote(a, role);
-    if (o.stack !== '' && roleFromStack(o.stack) !== null) a.evidence.push({ nodeId: NO_NODE_ID, ino: UNKNOWN_INO, path: '', method: 'stack' });
+    if (o.stack !== '' && roleFromStack(o.stack) !== null) addEvidence(a, { nodeId: NO_NODE_ID, ino: UNKNOWN_INO, path: '', method: 'stack' });
     if (role !== 'i_rwsem' && role !== 'invalidate_lock' && role !== 'either') return;
-    if (entry) a.evidence.push({ nodeId: entry.nodeId, ino: entry.ino, path: '', method: 'iomap_entry' });
+    if (entry) addEvidence(a, { nodeId: entry.nodeId, ino: entry.ino, path: '', method: 'iomap_entry' });
     if (sys && sys.path !== '') {
       const nodeId = nodeIdBySuffix(nodeIdByPath, sys.path);
-      a.evidence.push({ nodeId, ino: UNKNOWN_INO, path: sys.path, method: 'syscall_fd' });
+      addEvidence(a, { nodeId, ino: UNKNOWN_INO, path: sys.path, method: 'syscall_fd' });
     }
   }
 
@@ -313,8 +362,29 @@ export function lockPlanner(): LockPlanner {
     // like the others, and their lock_wait is kept (the span pairing marks it unfinished).
     for (const [task, o] of open) decide(o, task);
     for (const task of inFlight.keys()) settleBothLocks(task);
+    const { attributions, resolved } = resolveAll();
 
-    // Resolve each address.
+    // Derived events right after their contention events; the attribution before the first of them.
+    const after = new Map<number, TraceEvent>();
+    const before = new Map<number, TraceEvent>();
+    const noted = new Set<bigint>();
+    for (const o of pending) {
+      const addr = o.begin.lockAddr;
+      const att = resolved.get(addr);
+      if (!att) continue;
+      if (!noted.has(addr)) {
+        noted.add(addr);
+        before.set(o.beginAt, attributionInstant(o.begin, att));
+      }
+      const d = derivedOf(o, att);
+      after.set(o.beginAt, d.wait);
+      if (d.acquire !== null) after.set(o.endAt, d.acquire);
+    }
+    return { attributions, before, after };
+  }
+
+  /** Each address resolved from the evidence so far (finish() first decides the waits still open). */
+  function resolveAll(): { attributions: LockAttribution[]; resolved: Map<bigint, LockAttribution> } {
     const attributions: LockAttribution[] = [];
     const resolved = new Map<bigint, LockAttribution>();
     const groupMembers = inodes.members();
@@ -417,28 +487,19 @@ export function lockPlanner(): LockPlanner {
       return att;
     }
 
-    // Derived events right after their contention events; the attribution before the first of them.
-    const after = new Map<number, TraceEvent>();
-    const before = new Map<number, TraceEvent>();
-    const noted = new Set<bigint>();
-    for (const o of pending) {
-      const end = o.end;
-      const addr = o.begin.lockAddr;
-      const att = resolved.get(addr);
-      if (!att) continue;
-      if (!noted.has(addr)) {
-        noted.add(addr);
-        before.set(o.beginAt, { kind: 'instant', tsNs: o.begin.tsNs, task: o.begin.task, name: LOCK_ATTRIBUTION_INSTANT, text: JSON.stringify(att) });
-      }
-      const mode = (o.begin.lockFlags & 2) !== 0 && (o.begin.lockFlags & 4) === 0 ? 'R' : 'W';
-      const fields = { lock: att.lock, mode, nodeId: asNodeId(att.nodeId ?? 0), ino: asIno(att.ino ?? 0), lockAddr: addr } as const;
-      after.set(o.beginAt, { kind: 'lock_wait', tsNs: o.begin.tsNs, task: o.begin.task, ...fields });
-      if (end !== null && end.ret === 0) after.set(o.endAt, { kind: 'lock_acquire', tsNs: end.tsNs, task: end.task, ...fields });
-    }
     attributions.sort((x, y) => y.contended - x.contended || x.lockAddr.localeCompare(y.lockAddr));
-    return { attributions, before, after };
+    return { attributions, resolved };
   }
-  return { step, finish };
+
+  function awaiting(task: string): boolean {
+    return open.has(task) || holding.has(task) || (inFlight.get(task)?.bothLocks.length ?? 0) > 0;
+  }
+  return {
+    step, finish, awaiting, waits: pending,
+    forgetWaits: () => { pending.length = 0; },
+    current: () => resolveAll().resolved,
+    get version() { return version + inodes.version; },
+  };
 }
 
 /** nodeid whose path is the longest suffix of an application path ('/mnt/x/d1/file' ↔ '/d1/file'). */
