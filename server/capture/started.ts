@@ -227,7 +227,7 @@ function cleanItem(it: StartedItem, owner: string): string[] {
     const unmounted = said.some((l) => l.includes(': unmounted '));
     // An unmounted FUSE server usually ends by itself: give it a moment before signalling.
     for (let i = 0; i < 20 && sameProcess(it.pid, it.startTime); i++) sleepMs(50);
-    let how = unmounted ? 'when its mount went' : 'before (or was never started)';
+    let how = unmounted ? 'when its mount went' : 'already';
     for (const [sig, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 2000]] as const) {
       if (!sameProcess(it.pid, it.startTime)) break;
       try {
@@ -240,7 +240,7 @@ function cleanItem(it: StartedItem, owner: string): string[] {
     }
     said.push(sameProcess(it.pid, it.startTime)
       ? `${owner}: its ${it.what} (pid ${it.pid}) is still running after SIGKILL`
-      : `${owner}: its ${it.what} (pid ${it.pid}) ended ${how}`);
+      : how === 'already' ? `${owner}: its ${it.what} (pid ${it.pid}) had already ended` : `${owner}: its ${it.what} (pid ${it.pid}) ended ${how}`);
   }
   return said;
 }

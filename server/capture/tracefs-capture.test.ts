@@ -518,8 +518,13 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
       expect(mountedAt(mnt)).toBe(true);
       const logs: string[] = [];
       const c = TracefsCapture.open({ events: 'lock', log: (l) => logs.push(l) });
+      // Read while it runs, asserted after it finished (a failed assertion must not leave a capture holding the lock).
+      const atStart = readFileSync(join(T, 'uprobe_events'), 'utf8');
+      const done = c.finish();
       expect(c.recovered?.pid).toBe(cli.child.pid);
       expect(c.recovered?.problems).toEqual([]);
+      expect(atStart).toBe(uprobesBefore);
+      expect(done.restoreProblems).toEqual([]);
       expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
       // The next start also ended what the killed capture started, and said so.
       expect(mountedAt(mnt)).toBe(false);
@@ -528,8 +533,6 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
       let state = 'gone';
       try { state = /^\S+ \(.*\) (\S)/s.exec(readFileSync(`/proc/${fuse2fsPid}/stat`, 'utf8'))![1]!; } catch { /* reaped */ }
       expect(['gone', 'Z']).toContain(state); // ended (a zombie until init reaps it: its parent was killed)
-      expect(c.finish().restoreProblems).toEqual([]);
-      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
     } finally {
       // Should the clean-up above have failed: the killed capture's fuse2fs (started by this test, through it), ended by its pid.
       spawnSync('fusermount', ['-u', mnt]);
