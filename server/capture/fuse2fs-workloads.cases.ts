@@ -139,22 +139,27 @@ function locksByComm(events: TraceEvent[]): Map<string, Set<bigint>> {
 /** Defined inside tracefs-capture.test.ts: that file's tests run one after another, so no two captures overlap. */
 export function fuse2fsWorkloadCases(): void {
 describe('capture --workload --fuse2fs: refusals (no tracefs touched)', () => {
-  it('refuses --policy (the path API decides) and --allow-capture, saying why; `new` only with --workload', () => {
-    const run = (args: string[]): { code: number | null; stderr: string } => {
-      const r = spawnSync(process.execPath, [...CLI, 'capture', '--tracefs', ...args], { encoding: 'utf8', timeout: 60_000 });
-      return { code: r.status, stderr: r.stderr };
-    };
-    const policy = run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--policy', 'ino']);
+  it('refuses --policy (the path API decides) and --allow-capture, saying why; `new` only with --workload', async () => {
+    // The four CLIs at once (each a usage error: nothing started).
+    const run = (args: string[]): Promise<{ code: number | null; stderr: string }> => new Promise((ok) => {
+      const p = spawn(process.execPath, [...CLI, 'capture', '--tracefs', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+      p.once('close', (code) => ok({ code, stderr }));
+    });
+    const [policy, allow, mnt, fresh] = await Promise.all([
+      run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--policy', 'ino']),
+      run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--allow-capture']),
+      run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--mount', '/tmp']),
+      run(['--fuse2fs', 'new', '--mount', '/tmp']),
+    ]);
     expect(policy.code).toBe(2);
     expect(policy.stderr).toContain('--policy has no meaning with --fuse2fs');
     expect(policy.stderr).toContain('always per-path');
-    const allow = run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--allow-capture']);
     expect(allow.code).toBe(2);
     expect(allow.stderr).toContain('--fuse2fs does not go with --allow-capture');
-    const mnt = run(['--workload', 'hardlink-writers', '--fuse2fs', 'new', '--mount', '/tmp']);
     expect(mnt.code).toBe(2);
     expect(mnt.stderr).toContain('--mount does not go with --workload');
-    const fresh = run(['--fuse2fs', 'new', '--mount', '/tmp']);
     expect(fresh.code).toBe(2);
     expect(fresh.stderr).toContain('is for --workload');
   }, 120_000);

@@ -224,9 +224,14 @@ function cleanItem(it: StartedItem, owner: string): string[] {
     }
   }
   if (it.pid !== null) {
+    const now = processStartTime(it.pid);
+    if (now !== null && it.startTime !== null && now !== it.startTime) {
+      said.push(`${owner}: its ${it.what} (pid ${it.pid}) had ended: that pid is another process now, left alone`);
+      return said;
+    }
     const unmounted = said.some((l) => l.includes(': unmounted '));
     // An unmounted FUSE server usually ends by itself: give it a moment before signalling.
-    for (let i = 0; i < 20 && sameProcess(it.pid, it.startTime); i++) sleepMs(50);
+    for (let i = 0; unmounted && i < 20 && sameProcess(it.pid, it.startTime); i++) sleepMs(50);
     let how = unmounted ? 'when its mount went' : 'already';
     for (const [sig, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 2000]] as const) {
       if (!sameProcess(it.pid, it.startTime)) break;
