@@ -298,7 +298,8 @@ export const captureCommand: Command = {
     '  capture  --fuse2fs IMAGE --mount DIR [-o OUT.fscope] [--events fuse,lock] [other options as above]',
     '           starts Debian\'s fuse2fs -d -o fakeroot on IMAGE at DIR, uprobes on the libfuse it maps (request',
     '           headers, entry/attr replies) joined live by unique; its -d log joined too (kept as OUT.fscope.fuse2fs.log)',
-    `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
+    `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE};`,
+    `           and end what it started — fuse2fs or fusescope's server, their mounts, temp dirs: ${DEFAULT_RUN_DIR}/started-PID.json)`,
   ].join('\n'),
   options: {
     tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },
