@@ -1,6 +1,9 @@
 // Debian's fuse2fs as a capture's FUSE server: started in the foreground with its libfuse debug log
 // (`-d -o fakeroot`: the log is parsed as it comes and kept in a file), waited for until mounted,
 // and unmounted (then waited for) at the end. Only this process's own child is ever signalled.
+// It is written down (started.ts: mount folder before the spawn, pid and start time right after)
+// until it has ended and its folder is unmounted, so a capture killed with SIGKILL is cleaned up by
+// the next start or `capture --restore`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,6 +11,7 @@ import { FuseLogParser } from '../../src/trace/import/fuse-log.ts';
 import { TracefsError } from './tracefs.ts';
 import { libfuseOf, libfuseProbes, type UprobeSpec } from './libfuse.ts';
 import { LibfuseJoin } from './libfuse-join.ts';
+import { startedRecord, type StartedItem } from './started.ts';
 
 export const FUSE2FS = '/usr/bin/fuse2fs';
 
@@ -38,6 +42,9 @@ export class Fuse2fs {
   private exitCode: number | null | undefined = undefined;
   private readonly exited: Promise<void>;
   private stderrTail = '';
+  private stopped: Promise<string[]> | null = null;
+  /** Its entry in this capture's record of what it started (dropped once it has ended, unmounted). */
+  private recorded: StartedItem | null = null;
 
   private constructor(readonly child: ChildProcess, readonly mountDir: string, logPath: string | null) {
     this.log = new FuseLogParser('fuse2fs -d');
@@ -59,8 +66,20 @@ export class Fuse2fs {
     if (!existsSync(mountDir) || !statSync(mountDir).isDirectory()) throw new TracefsError(`--mount ${mountDir}: not a directory`);
     if (isFuseMount(mountDir)) throw new TracefsError(`--mount ${mountDir}: already a fuse mount`);
     if (logPath !== null && existsSync(logPath)) throw new TracefsError(`${logPath} exists; logs are never overwritten`);
-    const child = spawn(FUSE2FS, ['-d', '-o', 'fakeroot', image, mountDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const record = startedRecord();
+    const item = record.add({ what: 'fuse2fs', mountDir, tempDirs: [] });
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(FUSE2FS, ['-d', '-o', 'fakeroot', image, mountDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (child.pid === undefined) throw new TracefsError(`could not start ${FUSE2FS}`);
+      record.spawned(item, child.pid);
+    } catch (e) {
+      child?.kill('SIGTERM'); // not written down: not left running either
+      record.done(item);
+      throw e;
+    }
     const f = new Fuse2fs(child, resolve(mountDir), logPath);
+    f.recorded = item;
     const t0 = Date.now();
     while (!isFuseMount(mountDir)) {
       if (f.exitCode !== undefined || Date.now() - t0 > timeoutMs) {
@@ -72,8 +91,13 @@ export class Fuse2fs {
     return f;
   }
 
-  /** Unmounts (fusermount -u, else umount -l) and waits for fuse2fs to exit (SIGTERM to it after 5 s). */
-  async stop(): Promise<string[]> {
+  /** Unmounts (fusermount -u, else umount -l) and waits for fuse2fs to exit (SIGTERM to it after 5 s). Idempotent. */
+  stop(): Promise<string[]> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<string[]> {
     const problems: string[] = [];
     if (isFuseMount(this.mountDir)) {
       const r = spawnSync('fusermount', ['-u', this.mountDir], { encoding: 'utf8' });
@@ -91,6 +115,8 @@ export class Fuse2fs {
     const lf = this.logFile;
     this.logFile = null;
     if (lf) await new Promise<void>((r) => lf.end(r));
+    // Ended and unmounted: nothing of it for a later start to clean.
+    if (this.recorded && problems.length === 0 && !isFuseMount(this.mountDir)) startedRecord().done(this.recorded);
     return problems;
   }
 }

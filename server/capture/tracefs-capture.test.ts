@@ -21,6 +21,7 @@ import { openRecordingFile } from '../recorder/file-source.ts';
 import { workloadCases } from './workloads.cases.ts';
 import { allowCaptureCases } from './allow-capture.cases.ts';
 import { livePassesCases } from './live-passes.cases.ts';
+import { fuse2fsWorkloadCases } from './fuse2fs-workloads.cases.ts';
 
 const T = DEFAULT_TRACEFS;
 const whyNot = process.getuid?.() !== 0 ? 'not root' : !existsSync(join(T, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${T}` : null;
@@ -506,7 +507,7 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
     expect(groups).toContainEqual({ ino: inoF!, inoEvidence: [inoF!], nodeids: [nf, nl].sort((a, b) => a - b), paths: ['/d1/f', '/d2/l'] });
   }, 240_000);
 
-  it('a --fuse2fs capture killed with SIGKILL leaves its uprobes to the next start, which removes them', async () => {
+  it('a --fuse2fs capture killed with SIGKILL leaves its uprobes, fuse2fs and mount to the next start, which removes them', async () => {
     const { img, mnt } = image('kill');
     const uprobesBefore = readFileSync(join(T, 'uprobe_events'), 'utf8');
     const cli = await startCapture(['capture', '--fuse2fs', img, '--mount', mnt, '--no-serve', '-o', join(dir, 'kill.fscope'), '--seconds', '120']);
@@ -515,14 +516,26 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
     await cli.exited;
     try {
       expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toContain('fusescope/libfuse_recv');
-      const c = TracefsCapture.open({ events: 'lock' });
+      expect(mountedAt(mnt)).toBe(true);
+      const logs: string[] = [];
+      const c = TracefsCapture.open({ events: 'lock', log: (l) => logs.push(l) });
+      // Read while it runs, asserted after it finished (a failed assertion must not leave a capture holding the lock).
+      const atStart = readFileSync(join(T, 'uprobe_events'), 'utf8');
+      const done = c.finish();
       expect(c.recovered?.pid).toBe(cli.child.pid);
       expect(c.recovered?.problems).toEqual([]);
+      expect(atStart).toBe(uprobesBefore);
+      expect(done.restoreProblems).toEqual([]);
       expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
-      expect(c.finish().restoreProblems).toEqual([]);
-      expect(readFileSync(join(T, 'uprobe_events'), 'utf8')).toBe(uprobesBefore);
+      // The next start also ended what the killed capture started, and said so.
+      expect(mountedAt(mnt)).toBe(false);
+      expect(logs.join('\n')).toContain(`unmounted ${mnt} (its fuse2fs's mount; fusermount -u)`);
+      expect(logs.join('\n')).toContain(`its fuse2fs (pid ${fuse2fsPid}) ended`);
+      let state = 'gone';
+      try { state = /^\S+ \(.*\) (\S)/s.exec(readFileSync(`/proc/${fuse2fsPid}/stat`, 'utf8'))![1]!; } catch { /* reaped */ }
+      expect(['gone', 'Z']).toContain(state); // ended (a zombie until init reaps it: its parent was killed)
     } finally {
-      // The killed capture's fuse2fs (started by this test, through it): unmount it and end it by its pid.
+      // Should the clean-up above have failed: the killed capture's fuse2fs (started by this test, through it), ended by its pid.
       spawnSync('fusermount', ['-u', mnt]);
       try { process.kill(fuse2fsPid, 'SIGTERM'); } catch { /* already gone */ }
     }
@@ -533,3 +546,4 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
 workloadCases();
 allowCaptureCases();
 livePassesCases();
+fuse2fsWorkloadCases();

@@ -26,6 +26,7 @@ import type { LiveSink, LiveSource, LiveSourceInfo } from '../sources/live-sourc
 import { CaptureLock, DEFAULT_RUN_DIR, DEFAULT_TRACEFS, Tracefs, TracefsError, type Recovery } from './tracefs.ts';
 import { DEFAULT_EVENTS, buildFilter, resolveEvents, type EventPath } from './events.ts';
 import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
+import { cleanupLeftBehind } from './started.ts';
 
 /**
  * Rewrites the parsed stream before it reaches the sink (the live libfuse join): push() takes
@@ -177,6 +178,8 @@ export class TracefsCapture {
     this.lock = new CaptureLock(o.runDir ?? DEFAULT_RUN_DIR);
     this.recovered = this.lock.acquire();
     if (this.recovered) log(`a capture (pid ${this.recovered.pid}, started ${this.recovered.startedAt}) was killed before it could restore tracefs; restored it as that capture found it`);
+    // What a killed capture had started (a FUSE server and its mount, temp folders): ended and removed (started.ts).
+    for (const line of cleanupLeftBehind(o.runDir ?? DEFAULT_RUN_DIR)) log(line);
     let tfs: Tracefs | undefined;
     try {
       this.tracefs = tfs = Tracefs.open(root, this.lock.statePath);

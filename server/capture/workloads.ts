@@ -27,6 +27,7 @@ import type { NodePolicy } from '../fuse/nodes.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import { CapturePasses, TransformedSink } from './live-passes.ts';
+import { startedRecord, type StartedItem } from './started.ts';
 
 export const WORKLOADS = ['hardlink-writers', 'readers-writers', 'truncate-race'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -41,7 +42,7 @@ const BLOCK = '64k';
 const BLOCKS = 16; // 1 MiB per dd run
 
 /** One program of a workload: its comm (= the symlink's name) and the coreutils program behind it. */
-interface Role { comm: string; program: string; args: (dir: string, direct: boolean) => string[] }
+export interface Role { comm: string; program: string; args: (dir: string, direct: boolean) => string[] }
 
 const ddWrite = (name: string) => (dir: string, direct: boolean): string[] =>
   ['if=/dev/zero', `of=${join(dir, name)}`, `bs=${BLOCK}`, `count=${BLOCKS}`, 'conv=notrunc', 'status=none', ...(direct ? ['oflag=direct'] : [])];
@@ -49,13 +50,13 @@ const ddRead = (name: string) => (dir: string, direct: boolean): string[] =>
   [`if=${join(dir, name)}`, 'of=/dev/null', `bs=${BLOCK}`, `count=${BLOCKS}`, 'status=none', ...(direct ? ['iflag=direct'] : [])];
 
 /** Makes `a` (1 MiB, so readers and O_DIRECT writers have blocks) and the hardlink `b`. */
-const SETUP: Role[] = [
+export const SETUP: Role[] = [
   { comm: 'fsw-setup', program: 'dd', args: (dir) => ['if=/dev/zero', `of=${join(dir, NAME_A)}`, `bs=${BLOCK}`, `count=${BLOCKS}`, 'status=none'] },
   { comm: 'fsw-link', program: 'ln', args: (dir) => [join(dir, NAME_A), join(dir, NAME_B)] },
 ];
 
 /** Every role works through one of the two names, so `per-path` (two nodeids) and `ino` (one) differ. */
-const ROLES: Record<WorkloadName, Role[]> = {
+export const ROLES: Record<WorkloadName, Role[]> = {
   'hardlink-writers': [
     { comm: 'fsw-writer-a', program: 'dd', args: ddWrite(NAME_A) },
     { comm: 'fsw-writer-b', program: 'dd', args: ddWrite(NAME_B) },
@@ -81,13 +82,13 @@ export function workloadComms(name: WorkloadName): string[] {
   return [...SETUP, ...ROLES[name]].map((r) => r.comm).concat(MOUNT_COMM);
 }
 
-function which(program: string): string {
+export function which(program: string): string {
   for (const d of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) if (existsSync(join(d, program))) return join(d, program);
   throw new Error(`workload needs ${program} (coreutils); not found in /usr/bin or /bin`);
 }
 
 /** Runs one program to its end; resolves with its exit code and stderr (never rejects). */
-function runOnce(bin: string, role: Role, mnt: string, direct: boolean, live: Set<ChildProcess>): Promise<{ code: number | null; err: string }> {
+export function runOnce(bin: string, role: Role, mnt: string, direct: boolean, live: Set<ChildProcess>): Promise<{ code: number | null; err: string }> {
   return new Promise((ok) => {
     const p = spawn(join(bin, role.comm), role.args(mnt, direct), { stdio: ['ignore', 'ignore', 'pipe'] });
     live.add(p);
@@ -123,6 +124,7 @@ export class WorkloadRun {
   private mount: SpawnedMount | null = null;
   private stopping = false;
   private closed: Promise<string[]> | null = null;
+  private recorded: StartedItem | null = null;
   readonly stats: WorkloadStats = { runs: {}, failures: {}, firstError: null };
 
   private constructor(readonly o: WorkloadOptions, dir: string, listener: InstrumentListener) {
@@ -135,6 +137,15 @@ export class WorkloadRun {
   /** Temp dir, listener, the mount, the two names; on any failure what was made is removed again. */
   static async start(o: WorkloadOptions): Promise<WorkloadRun> {
     const dir = mkdtempSync(join(tmpdir(), 'fusescope-workload-'));
+    // Written down before the server starts: a capture killed with SIGKILL is cleaned up by the next start (started.ts).
+    const record = startedRecord();
+    let item;
+    try {
+      item = record.add({ what: 'fusescope mount', mountDir: join(dir, 'mnt'), tempDirs: [dir] });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     let run: WorkloadRun | null = null;
     try {
       mkdirSync(join(dir, 'mnt'));
@@ -146,15 +157,20 @@ export class WorkloadRun {
         clockNs: () => Number(process.hrtime.bigint() - o.originMonoNs),
       });
       run = new WorkloadRun(o, dir, listener);
+      run.recorded = item;
       run.mount = await spawnMount({
         image: join(dir, 'image.fsimg'), dir: run.mnt, policy: o.policy, mkfs: '64M', instrument: join(dir, 'instrument.sock'),
+        onSpawn: (pid) => record.spawned(item, pid),
       });
       o.log(`mounted fusescope's server (pid ${run.mount.pid}, policy ${o.policy}) on ${run.mnt}`);
       for (const r of SETUP) await run.runRole(r, true);
       return run;
     } catch (e) {
       if (run) await run.close();
-      else rmSync(dir, { recursive: true, force: true });
+      else {
+        rmSync(dir, { recursive: true, force: true });
+        record.done(item);
+      }
       throw e;
     }
   }
@@ -212,7 +228,10 @@ export class WorkloadRun {
     }
     await this.listener.close().catch(() => {});
     if (isMounted(this.mnt)) problems.push(`${this.mnt} is still mounted (fusescope mount --cleanup ${this.mnt})`);
-    else rmSync(this.dir, { recursive: true, force: true });
+    else {
+      rmSync(this.dir, { recursive: true, force: true });
+      if (this.recorded) startedRecord().done(this.recorded);
+    }
     return problems;
   }
 }

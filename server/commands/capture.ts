@@ -15,6 +15,8 @@ import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../c
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts';
 import { CapturePasses } from '../capture/live-passes.ts';
+import { Fuse2fsWorkload, NEW_IMAGE, fuse2fsWorkloadComms } from '../capture/fuse2fs-workload.ts';
+import { cleanupLeftBehind } from '../capture/started.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
   MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
@@ -37,6 +39,10 @@ async function cmdCapture(flags: Flags): Promise<number> {
     try {
       const r = restoreLeftBehind();
       log(r ? `restored tracefs as the killed capture (pid ${r.pid}, started ${r.startedAt}) found it` : `nothing to restore (no ${DEFAULT_RUN_DIR}/${STATE_FILE})`);
+      // What a killed capture started (fuse2fs or fusescope's server, their mounts, temp dirs): ended and removed.
+      const cleaned = cleanupLeftBehind();
+      for (const line of cleaned) log(line);
+      if (cleaned.length === 0) log('nothing a killed capture started is left (no mount, server or temporary folder)');
       return 0;
     } catch (e) {
       if (e instanceof TracefsError) {
@@ -47,7 +53,6 @@ async function cmdCapture(flags: Flags): Promise<number> {
     }
   }
   if (!flags.tracefs && flags.fuse2fs === undefined) throw new UsageError('capture needs --tracefs or --fuse2fs IMAGE --mount DIR');
-  if ((flags.fuse2fs === undefined) !== (flags.mount === undefined)) throw new UsageError('--fuse2fs IMAGE and --mount DIR go together');
   const out = flags.out as string | undefined;
   const noServe = flags['no-serve'] === true;
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
@@ -56,7 +61,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   // --allow-capture: the page may start workloads (nothing privileged starts from a page otherwise).
   const allow = flags['allow-capture'] === true;
   if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
-  if (flags.fuse2fs !== undefined && (workload || allow)) throw new UsageError('--fuse2fs does not go with --workload or --allow-capture (workloads run against fusescope\'s own server)');
+  fuse2fsFlags(flags, workload !== null, allow);
   // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
   const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
@@ -69,11 +74,20 @@ async function cmdCapture(flags: Flags): Promise<number> {
   // The libuv pool's threads start on first use: start them now, so the capture sees them as its own (and filters them out).
   await access(DEFAULT_TRACEFS).catch(() => {});
 
-  // --fuse2fs: the server started and mounted, its libfuse checked, the uprobes and the live join ready.
+  // What a killed capture started (a server and its mount, temp dirs) goes first: DIR may be its mount.
+  if (process.getuid?.() === 0) for (const line of cleanupLeftBehind()) log(line);
+
+  // --fuse2fs: the server started and mounted, its libfuse checked, the uprobes and the live join ready
+  // (with --workload: in a temporary folder, fuse2fs-workload.ts).
   let f2: Fuse2fsCapture | null = null;
+  let f2wl: Fuse2fsWorkload | null = null;
   if (flags.fuse2fs !== undefined) {
+    const logPath = out ? `${out}.fuse2fs.log` : null;
     try {
-      f2 = await startFuse2fsCapture(String(flags.fuse2fs), String(flags.mount), out ? `${out}.fuse2fs.log` : null);
+      if (workload) {
+        f2wl = await Fuse2fsWorkload.prepare({ name: workload.name, direct: workload.direct, image: String(flags.fuse2fs), logPath, log });
+        f2 = f2wl.capture;
+      } else f2 = await startFuse2fsCapture(String(flags.fuse2fs), String(flags.mount), logPath);
     } catch (e) {
       if (e instanceof TracefsError) {
         log(e.message);
@@ -81,10 +95,13 @@ async function cmdCapture(flags: Flags): Promise<number> {
       }
       throw e;
     }
-    log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${String(flags.mount)} (FUSE connection ${f2.connection}); uprobes on ${f2.library}`);
+    log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${f2.fuse2fs.mountDir} (FUSE connection ${f2.connection}); uprobes on ${f2.library}`);
   }
+  // A fuse2fs workload is closed (fuse2fs unmounted) before the capture's last read, its problems said then.
+  let f2wlReported = false;
   const stopFuse2fs = async (): Promise<void> => {
-    for (const p of (await f2?.fuse2fs.stop()) ?? []) log(p);
+    const problems = (await (f2wl ? f2wl.close() : f2?.fuse2fs.stop())) ?? [];
+    if (!f2wlReported) for (const p of problems) log(p);
   };
 
   let capture: TracefsCapture;
@@ -95,7 +112,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     capture = TracefsCapture.open({
       events: (flags.events as string | undefined) ?? (f2 ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
       uprobes: f2?.uprobes, transform: f2?.join, connection: f2?.connection,
-      comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? workloadComms(workload.name) : [])], pids,
+      comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? (f2wl ? fuse2fsWorkloadComms(workload.name) : workloadComms(workload.name)) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
@@ -125,9 +142,21 @@ async function cmdCapture(flags: Flags): Promise<number> {
   let stopRecording = (): void => {};
   let server: Awaited<ReturnType<typeof serveSession>> | null = null;
   let code = 1;
-  let run: WorkloadRun | null = null;
+  let run: WorkloadRun | Fuse2fsWorkload | null = null;
   let merged: MergedSource | null = null;
-  if (workload && !allow) {
+  if (f2wl) {
+    // fuse2fs is mounted and probed: the two names are made while the capture runs.
+    try {
+      await f2wl.setup();
+      run = f2wl;
+    } catch (e) {
+      for (const p of await f2wl.close()) log(p);
+      capture.finish();
+      process.off('exit', restoreOnExit);
+      log(`workload ${workload!.name}: ${(e as Error).message}`);
+      return 1;
+    }
+  } else if (workload && !allow) {
     try {
       run = await WorkloadRun.start({ ...workload, originMonoNs: capture.startMonoNs, log });
     } catch (e) {
@@ -140,7 +169,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     merged = new MergedSource([capture.source, run.listener.source], () => Number(process.hrtime.bigint() - origin));
   }
   // The import's passes on the stream (join by unique, identity, lock attribution): docs/capture.md.
-  const passes = new CapturePasses(run ? 'workload' : f2 ? 'fuse2fs' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run?.mountPid ?? 0);
+  // A fuse2fs workload is a fuse2fs capture (its join is the uprobes' transform), not our server's.
+  const passes = new CapturePasses(f2 ? 'fuse2fs' : run ? 'workload' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run instanceof WorkloadRun ? run.mountPid ?? 0 : 0);
   // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
   const closing = new Set<() => Promise<string[]>>();
   const startable = allow ? workloadScenarios() : [];
@@ -164,7 +194,9 @@ async function cmdCapture(flags: Flags): Promise<number> {
         meta: {
           source: capture.info.label, scenario: TRACEFS_SCENARIO, clock: 'mono', startedAt: capture.startedAt.toISOString(),
           events: capture.events, filter: capture.filter,
-          ...(workload ? { workload: workload.name, policy: workload.policy, direct: workload.direct } : {}),
+          // fuse2fs: libfuse's path API gives each path its own nodeid, what our server's per-path policy imitates.
+          ...(workload ? { workload: workload.name, policy: f2wl ? 'per-path' : workload.policy, direct: workload.direct } : {}),
+          ...(f2wl ? { server: 'fuse2fs', image: String(flags.fuse2fs) } : {}),
         },
       });
       rec = recorder;
@@ -177,7 +209,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
     log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
     if (run) {
-      log(`workload ${workload!.name} (${workload!.direct ? 'O_DIRECT' : 'buffered'}, policy ${workload!.policy}) for ${seconds} s`);
+      log(`workload ${workload!.name} (${workload!.direct ? 'O_DIRECT' : 'buffered'}, ${f2wl ? 'Debian fuse2fs' : `policy ${workload!.policy}`}) for ${seconds} s`);
       void run.run(Date.now() + seconds! * 1000).then(stopped, (e: unknown) => { log(`workload failed: ${(e as Error).message}`); failed = true; stopped(); });
     }
     await stop;
@@ -187,6 +219,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     // The workload's programs and the mount end first (the server's last events reach the session).
     // A page-started workload too (it unmounts), before the capture's last read.
     const left = [...(run ? await run.close() : []), ...(await Promise.all([...closing].map((c) => c()))).flat()];
+    f2wlReported = run !== null && run === f2wl;
     if (run && merged) await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
     for (const p of left) log(p);
     if (left.length > 0) failed = true;
@@ -214,6 +247,9 @@ async function cmdCapture(flags: Flags): Promise<number> {
 
 /** --workload NAME [--policy per-path|ino] [--direct]: null without --workload. */
 function workloadFlags(flags: Flags): { name: WorkloadName; policy: NodePolicy; direct: boolean } | null {
+  if (flags.fuse2fs !== undefined && flags.policy !== undefined) {
+    throw new UsageError('--policy has no meaning with --fuse2fs: fuse2fs uses libfuse 2\'s path API, which gives every path its own nodeid (always per-path)');
+  }
   if (flags.workload === undefined) {
     if (flags.policy !== undefined || flags.direct !== undefined) throw new UsageError('--policy and --direct go with --workload');
     return null;
@@ -224,6 +260,20 @@ function workloadFlags(flags: Flags): { name: WorkloadName; policy: NodePolicy; 
   if (!NODE_POLICIES.includes(policy)) throw new UsageError(`--policy must be ${NODE_POLICIES.join(' or ')}`);
   if (flags.pid !== undefined) throw new UsageError('--pid does not go with --workload (its processes are filtered by comm)');
   return { name, policy, direct: flags.direct === true };
+}
+
+/** --fuse2fs IMAGE with --mount DIR (a capture of it), or with --workload NAME (a temp dir; IMAGE may be `new`). */
+function fuse2fsFlags(flags: Flags, workload: boolean, allow: boolean): void {
+  if (flags.fuse2fs === undefined) {
+    if (flags.mount !== undefined) throw new UsageError('--mount DIR goes with --fuse2fs IMAGE');
+    return;
+  }
+  // The probes, the connection filter and the join are fixed when the capture opens tracefs, for one
+  // fuse2fs process and mount: a page-started run would be another process on another connection.
+  if (allow) throw new UsageError('--fuse2fs does not go with --allow-capture: its uprobes, connection filter and join are set for one fuse2fs when the capture starts; run --workload NAME --fuse2fs IMAGE from the command line');
+  if (workload && flags.mount !== undefined) throw new UsageError('--mount does not go with --workload: the workload mounts fuse2fs in a temporary folder');
+  if (!workload && flags.mount === undefined) throw new UsageError('--fuse2fs IMAGE needs --mount DIR (or --workload NAME, which mounts it in a temporary folder)');
+  if (!workload && String(flags.fuse2fs) === NEW_IMAGE) throw new UsageError(`--fuse2fs ${NEW_IMAGE} (a fresh image) is for --workload; give an image file (./${NEW_IMAGE} for a file of that name)`);
 }
 
 function reportEnd(r: ReturnType<TracefsCapture['finish']>, rec: Recorder | null): void {
@@ -248,10 +298,14 @@ export const captureCommand: Command = {
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
     '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
+    `  capture  --tracefs --workload NAME --fuse2fs IMAGE|${NEW_IMAGE} [--direct] [--seconds N] -o OUT.fscope`,
+    '           the same workloads against Debian\'s fuse2fs mounted in a temp dir (on IMAGE, in a new folder of it; or',
+    '           `new`: a fresh mke2fs -t ext4 image), probed like --fuse2fs below; no --policy (the path API: per-path)',
     '  capture  --fuse2fs IMAGE --mount DIR [-o OUT.fscope] [--events fuse,lock] [other options as above]',
     '           starts Debian\'s fuse2fs -d -o fakeroot on IMAGE at DIR, uprobes on the libfuse it maps (request',
     '           headers, entry/attr replies) joined live by unique; its -d log joined too (kept as OUT.fscope.fuse2fs.log)',
-    `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE})`,
+    `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE};`,
+    `           and end what it started — fuse2fs or fusescope's server, their mounts, temp dirs: ${DEFAULT_RUN_DIR}/started-PID.json)`,
   ].join('\n'),
   options: {
     tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },

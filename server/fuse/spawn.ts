@@ -19,6 +19,8 @@ export interface SpawnMountOptions {
   instrument?: string;
   /** `--mkfs` size as given on the command line ("64M"). */
   mkfs?: string;
+  /** Called with the child's pid as soon as it is spawned (before it mounts): to write it down. */
+  onSpawn?: (pid: number) => void;
   /** Longest wait for the mount (default 60 s: starting Node and tsx on a busy machine). */
   timeoutMs?: number;
 }
@@ -43,6 +45,7 @@ export async function spawnMount(o: SpawnMountOptions): Promise<SpawnedMount> {
   if (o.instrument !== undefined) args.push('--instrument', o.instrument);
   args.push('--', o.image, o.dir);
   const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (proc.pid !== undefined) o.onSpawn?.(proc.pid);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
