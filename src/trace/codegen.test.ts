@@ -54,9 +54,13 @@ describe('compileKindWriter', () => {
     // 2^32 * 3 + 5: hi 3, lo 5 (exact as a Number, so split inline through putNum).
     write(t, 0, { posBytes: 4096, path: '/a', hit: true, op: 'write', mapAddr: 3n * 2n ** 32n + 5n });
     expect([t.cols[0]![0], t.cols[1]![0], t.cols[2]![0], t.cols[3]![0], t.cols[4]![0], t.cols[5]![0]]).toEqual([4096, 1, 1, 1, 3, 5]);
-    // An unknown enum value and an all-ones address take the general path.
-    write(t, 1, { posBytes: 0, path: '', hit: false, op: 'fsync', mapAddr: 2n ** 64n - 1n });
-    expect(general.filter((g) => g.startsWith('planned'))).toEqual(['planned op=fsync', `planned mapAddr=${2n ** 64n - 1n}`]);
+    // An unknown enum value and an address above 2^53 take the general path.
+    write(t, 1, { posBytes: 0, path: '', hit: false, op: 'fsync', mapAddr: 2n ** 60n });
+    expect(general.filter((g) => g.startsWith('planned'))).toEqual(['planned op=fsync', `planned mapAddr=${2n ** 60n}`]);
+    // All-ones (no address) is split inline: hi and lo both 2^32 - 1.
+    write(t, 2, { posBytes: 0, path: '', hit: false, op: 'read', mapAddr: 2n ** 64n - 1n });
+    expect([t.cols[4]![2], t.cols[5]![2]]).toEqual([4294967295, 4294967295]);
+    expect(general.filter((g) => g.startsWith('planned'))).toHaveLength(2);
   });
   it('refuses a field name that is not an identifier (generated source is built from names)', () => {
     expect(() => compileKindWriter('k', [{ ...plans[0]!, field: 'a;b' }])).toThrow('not an identifier');

@@ -81,17 +81,23 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 /** The writer of one kind's fields, compiled from their plans; null where `Function` is forbidden. */
 export function compileKindWriter(kind: string, plans: readonly FieldPlan[]): KindWriter | null {
   // A value that does not read back from its column's array takes putNum(), which widens.
+  const colOf = (column: number): string => `(s.cols[${column}] ?? s.colAt(${column}))`;
   const lines = plans.map((p, i) => {
     if (!IDENTIFIER.test(p.field)) throw new Error(`schema field ${p.field} is not an identifier`);
-    const col = `(s.cols[${p.column}] ?? s.colAt(${p.column}))`;
+    const col = colOf(p.column);
     switch (p.tag) {
       case WriteTag.Num: return `v = ev.${p.field}; c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.column}, row, v);`;
       case WriteTag.Str: return `v = s.strings.intern(ev.${p.field}); c = ${col}; c[row] = v; if (c[row] !== v) s.putNum(${p.column}, row, v);`;
       case WriteTag.Bool: return `${col}[row] = ev.${p.field} ? 1 : 0;`;
       // An unknown enum value takes the general path, which throws naming it.
       case WriteTag.Enum: return `v = plans[${i}].enumCodes.get(ev.${p.field}); if (v === undefined) s.putPlanned(plans[${i}], row, ev.${p.field}); else ${col}[row] = v;`;
-      // u64: a value exact as a Number (block addresses, mostly) split inline; others (all-ones, ≥ 2^53) the general path.
-      default: return `v = ev.${p.field}; n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { s.putNum(${p.column}, row, Math.floor(n / 4294967296)); s.putNum(${p.loCol}, row, n % 4294967296); } else s.putPlanned(plans[${i}], row, v);`;
+      // u64: a value exact as a Number (block addresses, mostly) split inline, all-ones (no address: most
+      // fs_op rows) as its two all-ones words inline; others (≥ 2^53) the general path.
+      default: {
+        const word = (column: number, w: string): string => `c = ${colOf(column)}; c[row] = ${w}; if (c[row] !== ${w}) s.putNum(${column}, row, ${w});`;
+        return `v = ev.${p.field}; if (v === 0xffffffffffffffffn) { ${word(p.column, '4294967295')} ${word(p.loCol, '4294967295')} } ` +
+          `else { n = Number(v); if (n >= 0 && n <= ${Number.MAX_SAFE_INTEGER}) { ${word(p.column, 'Math.floor(n / 4294967296)')} ${word(p.loCol, 'n % 4294967296')} } else s.putPlanned(plans[${i}], row, v); }`;
+      }
     }
   });
   try {
