@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TYPED_ARRAY_CTORS, WriteTag, compileKindWriter, perType, type FieldPlan } from './codegen.ts';
+import { TYPED_ARRAY_CTORS, WriteTag, compileKindWriter, compilePieceSequence, perType, type FieldPlan } from './codegen.ts';
 import { Growable } from './growable.ts';
 
 describe('perType', () => {
@@ -64,5 +64,28 @@ describe('compileKindWriter', () => {
   });
   it('refuses a field name that is not an identifier (generated source is built from names)', () => {
     expect(() => compileKindWriter('k', [{ ...plans[0]!, field: 'a;b' }])).toThrow('not an identifier');
+  });
+});
+
+describe('compilePieceSequence', () => {
+  const bytes = (t: string): Uint8Array => new TextEncoder().encode(t);
+  /** A piece writing one character of the record at out[at]. */
+  const char = (r: { c: number }, out: Uint8Array, at: number): number => {
+    if (at + 1 > out.length) return -1;
+    out[at] = r.c;
+    return at + 1;
+  };
+  it('writes literals and pieces in order and returns the end', () => {
+    const write = compilePieceSequence([bytes('ab'), char, bytes('c=')])!;
+    const out = new Uint8Array(8);
+    expect(write({ c: 88 }, out)).toBe(5);
+    expect(new TextDecoder().decode(out.subarray(0, 5))).toBe('abXc=');
+  });
+  it('-1 when out is too small (a literal or a piece); a piece\'s own negative code as it is', () => {
+    const write = compilePieceSequence([bytes('ab'), char, bytes('cd')])!;
+    expect(write({ c: 88 }, new Uint8Array(1))).toBe(-1);
+    expect(write({ c: 88 }, new Uint8Array(2))).toBe(-1);
+    expect(write({ c: 88 }, new Uint8Array(4))).toBe(-1);
+    expect(compilePieceSequence([bytes('a'), () => -2, bytes('b')])!({ c: 0 }, new Uint8Array(8))).toBe(-2);
   });
 });

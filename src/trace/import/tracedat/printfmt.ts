@@ -5,6 +5,7 @@
 // formats use; an expression we cannot compile falls back to `field=value` pairs, never a guess).
 // Values are BigInt (a u64 field must print exactly).
 import { type EventFormat, type FieldFormat, locRange } from './format.ts';
+import { compilePieceSequence, type SeqPiece } from '../../codegen.ts';
 
 type Value = bigint | string;
 export interface RecordView {
@@ -592,14 +593,16 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
       const fast = fastPiece(p, directField.get(arg), small.get(arg), longBytes);
       return fast ?? ((r) => convert(p, arg(r), r.longBytes));
     });
-    // The same pieces writing bytes: integers as digits, ASCII strings copied from the record.
+    // The same pieces writing bytes: integers as digits, ASCII strings copied from the record,
+    // literal text as its bytes; compiled into straight-line code where the runtime allows.
     a = 0;
-    const writers = pieces.map((p, i): PieceWriter => {
+    const seq = pieces.map((p, i): SeqPiece<RecordView> => {
       const part = parts[i]!;
-      if (typeof p === 'string') return literalWriter(p);
+      if (typeof p === 'string') return new TextEncoder().encode(p);
       const arg = args[a++]!;
       return fastWriter(p, directField.get(arg), small.get(arg), stringField.get(arg), longBytes) ?? textWriter(part as (r: RecordView) => string);
     });
+    const writers = seq.map((w) => (w instanceof Uint8Array ? literalWriter(w) : w));
     const hasTerminator = pieces.some((p) => typeof p === 'string' && (p.includes('\n') || p.includes('\r')));
     return {
       error: null,
@@ -611,11 +614,11 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
         }
         return out;
       },
-      write: hasTerminator ? null : (r, out) => {
+      write: hasTerminator ? null : compilePieceSequence(seq) ?? ((r, out) => {
         let at = 0;
         for (let i = 0; i < writers.length && at >= 0; i++) at = writers[i]!(r, out, at);
         return at;
-      },
+      }),
     };
   } catch (e) {
     const fields = ev.fields.filter((f) => !f.name.startsWith('common_'));
@@ -673,8 +676,7 @@ function putText(s: string, out: Uint8Array, at: number): number {
   return at + n;
 }
 
-function literalWriter(text: string): PieceWriter {
-  const bytes = new TextEncoder().encode(text);
+function literalWriter(bytes: Uint8Array): PieceWriter {
   const n = bytes.length;
   return (_r, out, at) => {
     if (at + n > out.length) return OUT_FULL;
