@@ -129,7 +129,7 @@ export function compilePieceSequence<R>(pieces: ReadonlyArray<SeqPiece<R>>): ((r
     return `if (at + ${p.length} > out.length) return -1;\n${stores}\nat += ${p.length};`;
   });
   try {
-    return new Function('w', `${feedbackTag(`piece sequence ${++sequences}`)}\nreturn function write(r, out) {\nlet at = 0;\n${lines.join('\n')}\nreturn at;\n};`)(pieces) as (r: R, out: Uint8Array) => number;
+    return new Function('w', `${feedbackTag(`piece sequence ${++sequences}`)}\nreturn function writeBody(r, out) {\nlet at = 0;\n${lines.join('\n')}\nreturn at;\n};`)(pieces) as (r: R, out: Uint8Array) => number;
   } catch {
     return null;
   }

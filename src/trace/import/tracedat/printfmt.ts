@@ -691,10 +691,8 @@ function textWriter(part: (r: RecordView) => string): PieceWriter {
 
 /** Digits of the current number, last digit first (DIGITS[0] is the lowest). */
 const DIGITS = new Uint8Array(24);
-const HEX_LOWER = '0123456789abcdef';
-const HEX_UPPER = '0123456789ABCDEF';
-const HEX_L = Uint8Array.from(HEX_LOWER, (c) => c.charCodeAt(0));
-const HEX_U = Uint8Array.from(HEX_UPPER, (c) => c.charCodeAt(0));
+const HEX_L = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const HEX_U = Uint8Array.from('0123456789ABCDEF', (c) => c.charCodeAt(0));
 
 /** A non-negative integer below 2^53 into DIGITS; returns their count. */
 function decDigits(n: number): number {
@@ -706,15 +704,31 @@ function decDigits(n: number): number {
   } while (n > 0);
   return k;
 }
-/** hi:lo (two unsigned 32-bit words) in hex into DIGITS; returns their count. */
-function hexDigits(lo: number, hi: number, table: Uint8Array): number {
-  let k = 0;
-  do { DIGITS[k++] = table[lo & 15]!; lo >>>= 4; } while (lo !== 0 && k < 8);
-  if (hi !== 0) {
-    while (k < 8) DIGITS[k++] = 48;
-    do { DIGITS[k++] = table[hi & 15]!; hi >>>= 4; } while (hi !== 0);
+/**
+ * hi:lo (two unsigned 32-bit words) in hex at out[at…], padded as putDigits pads: its digits counted
+ * first (from the words' leading zero bits), then written from the last one back.
+ */
+function putHex(out: Uint8Array, at: number, lo: number, hi: number, table: Uint8Array, width: number, left: boolean, zero: boolean): number {
+  const k = hi !== 0 ? 8 + ((35 - Math.clz32(hi)) >> 2) : lo === 0 ? 1 : (35 - Math.clz32(lo)) >> 2;
+  const fill = width > k ? width - k : 0;
+  if (at + k + fill > out.length) return OUT_FULL;
+  if (fill > 0 && !left) {
+    const c = zero ? 48 : 32;
+    for (let i = 0; i < fill; i++) out[at++] = c;
   }
-  return k;
+  const end = at + k;
+  let p = end;
+  for (let i = hi !== 0 ? 8 : k; i > 0; i--) {
+    out[--p] = table[lo & 15]!;
+    lo >>>= 4;
+  }
+  while (p > at) {
+    out[--p] = table[hi & 15]!;
+    hi >>>= 4;
+  }
+  at = end;
+  if (fill > 0 && left) for (let i = 0; i < fill; i++) out[at++] = 32;
+  return at;
 }
 
 /**
@@ -764,7 +778,7 @@ function fastWriter(p: Exclude<Piece, string>, f: FieldFormat | undefined, sv: S
       const hi = v.getUint32(r.base + off + (r.little ? 4 : 0), r.little);
       if (hex) {
         if (ptr && (at = prefix(out, at)) < 0) return at;
-        return putDigits(out, at, false, hexDigits(lo, hi, table), width, left, zero);
+        return putHex(out, at, lo, hi, table, width, left, zero);
       }
       if (signedConv) {
         const h = hi | 0;
@@ -783,15 +797,14 @@ function fastWriter(p: Exclude<Piece, string>, f: FieldFormat | undefined, sv: S
     let n = get(r);
     if (ptr) {
       if ((at = prefix(out, at)) < 0) return at;
-      n = bits === 32 ? n >>> 0 : n;
-      return putDigits(out, at, false, hexDigits(n % 4294967296, Math.floor(n / 4294967296), table), width, left, zero);
+      return putHex(out, at, n >>> 0, 0, table, width, left, zero); // a Small value is below 2^32 (and not negative here: see above)
     }
     if (signedConv) {
       if (bits === 32) n |= 0;
       else if (bits < 32) n = (n << (32 - bits)) >> (32 - bits);
     } else if (bits === 32) n >>>= 0;
     else if (bits < 32) n &= (1 << bits) - 1;
-    if (hex) return putDigits(out, at, false, hexDigits(n % 4294967296, Math.floor(n / 4294967296), table), width, left, zero);
+    if (hex) return putHex(out, at, n >>> 0, 0, table, width, left, zero);
     return putDigits(out, at, n < 0, decDigits(n < 0 ? -n : n), width, left, zero);
   };
 }
