@@ -18,6 +18,8 @@ const MISSING_EVENTS = 0x80000000;
 const MISSING_STORED = 0x40000000;
 const COMMIT_MASK = (1 << 27) - 1;
 const TS_MSB = 0xf800000000000000n;
+/** Event ids below this are looked up in an array (the rest in the Map). */
+const COMPILED_BY_ID = 4096;
 
 export interface DatDiag {
   offsetBytes: number;
@@ -294,6 +296,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
   /** Asked for once the file has records (a file without any opens no parser, as in text mode). */
   let direct: FtraceParser | null = null;
   const compiled = new Map<number, Compiled | null>();
+  const compiledById = new Array<Compiled | null | undefined>(COMPILED_BY_ID).fill(undefined);
   const compile = (id: number): Compiled | null => {
     let c = compiled.get(id);
     if (c !== undefined) return c;
@@ -389,7 +392,12 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     r.base = s.recAt;
     r.size = s.recLen;
     const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
-    const c = compile(id);
+    // Event ids are small (the kernel numbers events from 1 up): an array read per record, not a Map's.
+    let c = id >= 0 && id < COMPILED_BY_ID ? compiledById[id] : undefined;
+    if (c === undefined) {
+      c = compile(id);
+      if (id >= 0 && id < COMPILED_BY_ID) compiledById[id] = c;
+    }
     stats.records++;
     if (s.instance !== '') instanceRecords.set(s.instance, (instanceRecords.get(s.instance) ?? 0) + 1);
     if (c === null) {
