@@ -74,6 +74,17 @@ describe('print fmt: integers as printf prints them', () => {
   });
 });
 
+describe('print fmt: one compiled event, many records', () => {
+  it('a flag set after another: each record prints its own names', () => {
+    const ev = parseEventFormat(`name: t\nID: 1\nformat:\n${F('unsigned short common_type', 0, 2, 0)}${F('unsigned int flags', 8, 4, 0)}\nprint fmt: "%s", __print_flags(REC->flags, "|", { 1, "A" }, { 2, "B" })\n`, 's')!;
+    const { print: p } = compilePrintFmt(ev, 8);
+    const dv = new DataView(new ArrayBuffer(16));
+    const r = { view: dv, base: 0, size: 16, little: true, longBytes: 8 };
+    const texts = [1, 3, 3, 1, 0, 6].map((v) => { dv.setUint32(8, v, true); return p(r); });
+    expect(texts).toEqual(['A', 'A|B', 'A|B', 'A', '', 'B|0x4']);
+  });
+});
+
 describe('print fmt written as bytes: the text the printer prints', () => {
   it('widths: spaces before, after (-) or zeros after the sign (0); a value wider than its width is whole', () => {
     const fields = F('int a', 8, 4, 1) + F('unsigned int b', 12, 4, 0) + F('u64 c', 16, 8, 0);

@@ -339,8 +339,18 @@ class Compiler {
         const keys = table.map(([k]) => Number(k));
         const names = table.map(([, n]) => n);
         const get = sv.get;
+        // Flag sets repeat from record to record: the last value's text is kept (one per argument).
+        let lastN = -1;
+        let lastText = '';
         return flags
-          ? (r) => { const n = get(r); return n < 0 ? big(r) : printFlagsSmall(n, delim, keys, names); }
+          ? (r) => {
+            const n = get(r);
+            if (n === lastN) return lastText;
+            if (n < 0) return big(r);
+            lastText = printFlagsSmall(n, delim, keys, names);
+            lastN = n;
+            return lastText;
+          }
           : (r) => { const n = get(r); return n < 0 ? big(r) : printSymbolicSmall(n, keys, names); };
       }
       default:
