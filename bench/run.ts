@@ -94,6 +94,11 @@ if (want('P1')) {
     figure: d.traceCmdSec === null ? `trace.dat ingest time / trace-cmd report time: trace-cmd ${d.traceCmd}` : `trace.dat ingest time / \`trace-cmd report -t\` (${d.traceCmd}) time on the same file (${d.traceCmdSec.toFixed(1)} s)`,
     value: d.traceCmdSec === null ? NaN : d.ourSec / d.traceCmdSec, unit: '×', goal: '< 1',
   });
+  figures.push({
+    id: 'P1drc',
+    figure: d.traceCmdCpuSec === null ? `P1dr in CPU time: trace-cmd ${d.traceCmd}` : `P1dr in CPU time (user + system): ours ${d.ourCpuSec.toFixed(2)} s, \`trace-cmd report -t\` ${d.traceCmdCpuSec.toFixed(2)} s`,
+    value: d.traceCmdCpuSec === null ? NaN : d.ourCpuSec / d.traceCmdCpuSec, unit: '×', goal: '< 1',
+  });
 }
 
 const events = simEvents(300_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TYPED_ARRAY_CTORS, WriteTag, compileKindWriter, perType, type FieldPlan } from './codegen.ts';
+import { TYPED_ARRAY_CTORS, WriteTag, compileKindWriter, compilePieceSequence, perType, type FieldPlan } from './codegen.ts';
 import { Growable } from './growable.ts';
 
 describe('perType', () => {
@@ -54,11 +54,38 @@ describe('compileKindWriter', () => {
     // 2^32 * 3 + 5: hi 3, lo 5 (exact as a Number, so split inline through putNum).
     write(t, 0, { posBytes: 4096, path: '/a', hit: true, op: 'write', mapAddr: 3n * 2n ** 32n + 5n });
     expect([t.cols[0]![0], t.cols[1]![0], t.cols[2]![0], t.cols[3]![0], t.cols[4]![0], t.cols[5]![0]]).toEqual([4096, 1, 1, 1, 3, 5]);
-    // An unknown enum value and an all-ones address take the general path.
-    write(t, 1, { posBytes: 0, path: '', hit: false, op: 'fsync', mapAddr: 2n ** 64n - 1n });
-    expect(general.filter((g) => g.startsWith('planned'))).toEqual(['planned op=fsync', `planned mapAddr=${2n ** 64n - 1n}`]);
+    // An unknown enum value and an address above 2^53 take the general path.
+    write(t, 1, { posBytes: 0, path: '', hit: false, op: 'fsync', mapAddr: 2n ** 60n });
+    expect(general.filter((g) => g.startsWith('planned'))).toEqual(['planned op=fsync', `planned mapAddr=${2n ** 60n}`]);
+    // All-ones (no address) is split inline: hi and lo both 2^32 - 1.
+    write(t, 2, { posBytes: 0, path: '', hit: false, op: 'read', mapAddr: 2n ** 64n - 1n });
+    expect([t.cols[4]![2], t.cols[5]![2]]).toEqual([4294967295, 4294967295]);
+    expect(general.filter((g) => g.startsWith('planned'))).toHaveLength(2);
   });
   it('refuses a field name that is not an identifier (generated source is built from names)', () => {
     expect(() => compileKindWriter('k', [{ ...plans[0]!, field: 'a;b' }])).toThrow('not an identifier');
+  });
+});
+
+describe('compilePieceSequence', () => {
+  const bytes = (t: string): Uint8Array => new TextEncoder().encode(t);
+  /** A piece writing one character of the record at out[at]. */
+  const char = (r: { c: number }, out: Uint8Array, at: number): number => {
+    if (at + 1 > out.length) return -1;
+    out[at] = r.c;
+    return at + 1;
+  };
+  it('writes literals and pieces in order and returns the end', () => {
+    const write = compilePieceSequence([bytes('ab'), char, bytes('c=')])!;
+    const out = new Uint8Array(8);
+    expect(write({ c: 88 }, out)).toBe(5);
+    expect(new TextDecoder().decode(out.subarray(0, 5))).toBe('abXc=');
+  });
+  it('-1 when out is too small (a literal or a piece); a piece\'s own negative code as it is', () => {
+    const write = compilePieceSequence([bytes('ab'), char, bytes('cd')])!;
+    expect(write({ c: 88 }, new Uint8Array(1))).toBe(-1);
+    expect(write({ c: 88 }, new Uint8Array(2))).toBe(-1);
+    expect(write({ c: 88 }, new Uint8Array(4))).toBe(-1);
+    expect(compilePieceSequence([bytes('a'), () => -2, bytes('b')])!({ c: 0 }, new Uint8Array(8))).toBe(-2);
   });
 });

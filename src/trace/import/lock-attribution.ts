@@ -201,7 +201,8 @@ export function lockPlanner(): LockPlanner {
   const addrs = new Map<bigint, AddrInfo>();
   const open = new Map<string, Open>();
   const iomapEntry = new Map<string, { nodeId: NodeId; ino: Ino; kind: EntryKind }>();
-  const inFlight = new Map<string, { op: string; path: string; oflags: number; bothLocks: bigint[] }>();
+  /** The task's syscall in flight; undefined after its exit (kept, not deleted: a Map that empties on every delete shrinks each time). */
+  const inFlight = new Map<string, { op: string; path: string; oflags: number; bothLocks: bigint[] } | undefined>();
   const holding = new Map<string, bigint[]>();
   const nodeIdByPath = new Map<string, NodeId>();
   const inodes = new InodeGroups();
@@ -238,7 +239,8 @@ export function lockPlanner(): LockPlanner {
     const task = ev.task;
     // Holder rule (3): the first inode-bearing event after acquiring, within the syscall.
     const held = holding.get(task);
-    const inode = inodeOf(ev);
+    // Without a holder waiting, only an inode with a nodeid is used: a kernel filesystem's (nodeid 0) is not made.
+    const inode = held === undefined && (ev.kind === 'fs_op' || ev.kind === 'iomap_begin') && ev.nodeId === 0 ? null : inodeOf(ev);
     if (held !== undefined && inode) {
       for (const addr of held) addEvidence(info(addr), { ...inode, path: '', method: 'holder_next_event' });
       holding.delete(task);
@@ -260,7 +262,7 @@ export function lockPlanner(): LockPlanner {
         break;
       case 'app_op_end':
         settleBothLocks(task);
-        inFlight.delete(task);
+        inFlight.set(task, undefined);
         holding.delete(task);
         iomapEntry.delete(task);
         break;

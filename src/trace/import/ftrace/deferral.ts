@@ -19,8 +19,16 @@ interface Deferred { ev: TraceEvent; resolve: Resolve<TraceEvent> | null }
 
 export class EventOutput {
   private held: TraceEvent[] = [];
+  /** An empty list that becomes `held` when it is flushed (no new array per flush). */
+  private spare: TraceEvent[] | null = [];
   private stack: { ev: TraceEvent & { kind: 'instant' }; frames: string[] } | null = null;
-  private readonly deferredByTask = new Map<string, Deferred>();
+  /**
+   * The open deferral per task; a closed one stays as undefined (deleting the only entry of a Map
+   * shrinks its table, and a task's deferrals open and close on most lines of an iomap trace).
+   */
+  private readonly deferredByTask = new Map<string, Deferred | undefined>();
+  /** Tasks with an open deferral (defined entries of deferredByTask). */
+  private open = 0;
   /** Events in wait queues (all queues). */
   waiting = 0;
   private readonly queues: Array<KeyedWaitQueue<TraceEvent>> = [];
@@ -29,18 +37,18 @@ export class EventOutput {
 
   /** Emits in input order, holding events while a deferred decision is open. */
   emit(ev: TraceEvent): void {
-    if (this.deferredByTask.size > 0) {
+    if (this.open > 0) {
       const d = this.deferredByTask.get(ev.task);
       if (d !== undefined && d.ev !== ev) {
-        this.deferredByTask.delete(ev.task);
+        this.close(ev.task);
         if (d.resolve !== null) {
           const r = d.resolve(d.ev, ev);
-          if (r === true) this.deferredByTask.set(ev.task, d);
+          if (r === true) this.setDeferred(ev.task, d);
           else if (r !== undefined) this.replaceHeld(d.ev, r);
         }
       }
     }
-    if (this.stack === null && this.deferredByTask.size === 0 && this.waiting === 0 && this.held.length === 0) {
+    if (this.stack === null && this.open === 0 && this.waiting === 0 && this.held.length === 0) {
       this.onEvent(ev);
       return;
     }
@@ -48,7 +56,19 @@ export class EventOutput {
     if (this.held.length >= MAX_HELD_EVENTS) {
       this.dropOpen();
       this.flush();
-    } else if (this.stack === null && this.deferredByTask.size === 0 && this.waiting === 0) this.flush();
+    } else if (this.stack === null && this.open === 0 && this.waiting === 0) this.flush();
+  }
+
+  private setDeferred(task: string, d: Deferred): void {
+    if (this.deferredByTask.get(task) === undefined) this.open++;
+    this.deferredByTask.set(task, d);
+  }
+
+  /** Closes `task`'s deferral, if open. */
+  private close(task: string): void {
+    if (this.deferredByTask.get(task) === undefined) return;
+    this.deferredByTask.set(task, undefined);
+    this.open--;
   }
 
   defer<E extends TraceEvent>(ev: E, resolve: Resolve<E> | null): void {
@@ -58,23 +78,23 @@ export class EventOutput {
       const r = prev.resolve(prev.ev, ev);
       if (r !== undefined && r !== true) this.replaceHeld(prev.ev, r);
     }
-    this.deferredByTask.set(ev.task, { ev, resolve: resolve as Resolve<TraceEvent> | null });
+    this.setDeferred(ev.task, { ev, resolve: resolve as Resolve<TraceEvent> | null });
     this.emit(ev);
   }
 
   deferredOf(task: string): TraceEvent | undefined {
-    return this.deferredByTask.size === 0 ? undefined : this.deferredByTask.get(task)?.ev;
+    return this.open === 0 ? undefined : this.deferredByTask.get(task)?.ev;
   }
 
   closeDeferred(task: string): void {
-    this.deferredByTask.delete(task);
+    this.close(task);
   }
 
   /** Closes `task`'s deferred event and puts `ev` in its place. */
   replaceDeferred(task: string, ev: TraceEvent): void {
     const d = this.deferredByTask.get(task);
     if (d === undefined) return;
-    this.deferredByTask.delete(task);
+    this.close(task);
     this.replaceHeld(d.ev, ev);
   }
 
@@ -113,7 +133,7 @@ export class EventOutput {
     if (s === null) return;
     this.stack = null;
     s.ev.text = s.frames.join('\n');
-    if (this.deferredByTask.size === 0 && this.waiting === 0) this.flush();
+    if (this.open === 0 && this.waiting === 0) this.flush();
   }
 
   /** The input ended: every open decision is closed as it stands, everything held goes out. */
@@ -125,6 +145,7 @@ export class EventOutput {
 
   private dropOpen(): void {
     this.deferredByTask.clear();
+    this.open = 0;
     for (const q of this.queues) q.clear();
     this.waiting = 0;
   }
@@ -133,8 +154,12 @@ export class EventOutput {
     if (this.stack !== null) return;
     const held = this.held;
     if (held.length === 0) return;
-    this.held = [];
+    // (null while a flush runs: a flush inside onEvent takes a new list, never the one being read.)
+    this.held = this.spare ?? [];
+    this.spare = null;
     for (const ev of held) this.onEvent(ev);
+    held.length = 0;
+    this.spare = held;
   }
 }
 

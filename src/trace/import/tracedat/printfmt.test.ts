@@ -2,17 +2,39 @@
 // signed and unsigned fields of each size, casts that keep or change a value, the MAJOR/MINOR
 // shifts of a dev_t, flag and symbol tables with bits they do not name.
 import { describe, expect, it } from 'vitest';
-import { compilePrintFmt } from './printfmt.ts';
+import { compilePrintFmt, OUT_FULL, USE_TEXT } from './printfmt.ts';
 import { parseEventFormat } from './format.ts';
 
-/** An event with the given fields (after the 8 common bytes) and print fmt; `values` written at their offsets. */
+/**
+ * An event with the given fields (after the 8 common bytes) and print fmt; `values` written at their
+ * offsets. Its body as the printer prints it — and the writer (the bytes the parser reads) must
+ * write that text's UTF-8, else USE_TEXT (left to the printer), whatever buffer it starts with.
+ */
 function print(fields: string, fmt: string, write: (dv: DataView) => void): string {
   const ev = parseEventFormat(`name: t\nID: 1\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n${fields}\nprint fmt: ${fmt}\n`, 's')!;
-  const { print: p, error } = compilePrintFmt(ev, 8);
+  const { print: p, write: w, error } = compilePrintFmt(ev, 8);
   expect(error).toBeNull();
   const dv = new DataView(new ArrayBuffer(64));
   write(dv);
-  return p({ view: dv, base: 0, size: 64, little: true, longBytes: 8 });
+  const r = { view: dv, base: 0, size: 64, little: true, longBytes: 8 };
+  const text = p(r);
+  if (w !== null) {
+    let out = new Uint8Array(1);
+    let len: number;
+    while ((len = w(r, out)) === OUT_FULL) out = new Uint8Array(out.length * 2);
+    if (len !== USE_TEXT) expect(Array.from(out.subarray(0, len))).toEqual(Array.from(new TextEncoder().encode(text)));
+  }
+  return text;
+}
+
+/** The writer's result on the same record: its bytes, or 'USE_TEXT'. */
+function written(fields: string, fmt: string, write: (dv: DataView) => void): number[] | 'USE_TEXT' {
+  const ev = parseEventFormat(`name: t\nID: 1\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n${fields}\nprint fmt: ${fmt}\n`, 's')!;
+  const dv = new DataView(new ArrayBuffer(64));
+  write(dv);
+  const out = new Uint8Array(256);
+  const len = compilePrintFmt(ev, 8).write!({ view: dv, base: 0, size: 64, little: true, longBytes: 8 }, out);
+  return len === USE_TEXT ? 'USE_TEXT' : Array.from(out.subarray(0, len));
 }
 
 const F = (decl: string, off: number, size: number, signed: 0 | 1): string => `\tfield:${decl};\toffset:${off};\tsize:${size};\tsigned:${signed};\n`;
@@ -49,5 +71,43 @@ describe('print fmt: integers as printf prints them', () => {
     expect(print(fields, `"%s", __print_flags(REC->flags, "|", ${table})`, w)).toBe('A|C|TOP|0x10');
     expect(print(fields, `"%s", __print_flags(REC->wide, "|", ${table})`, w)).toBe('A|0x8');
     expect(print(fields, '"%s %s", __print_symbolic(REC->wide, { 9, "NINE" }), __print_symbolic(REC->flags, { 1, "ONE" })', w)).toBe('NINE 0x80000015');
+  });
+});
+
+describe('print fmt: one compiled event, many records', () => {
+  it('a flag set after another: each record prints its own names', () => {
+    const ev = parseEventFormat(`name: t\nID: 1\nformat:\n${F('unsigned short common_type', 0, 2, 0)}${F('unsigned int flags', 8, 4, 0)}\nprint fmt: "%s", __print_flags(REC->flags, "|", { 1, "A" }, { 2, "B" })\n`, 's')!;
+    const { print: p } = compilePrintFmt(ev, 8);
+    const dv = new DataView(new ArrayBuffer(16));
+    const r = { view: dv, base: 0, size: 16, little: true, longBytes: 8 };
+    const texts = [1, 3, 3, 1, 0, 6].map((v) => { dv.setUint32(8, v, true); return p(r); });
+    expect(texts).toEqual(['A', 'A|B', 'A|B', 'A', '', 'B|0x4']);
+  });
+});
+
+describe('print fmt written as bytes: the text the printer prints', () => {
+  it('widths: spaces before, after (-) or zeros after the sign (0); a value wider than its width is whole', () => {
+    const fields = F('int a', 8, 4, 1) + F('unsigned int b', 12, 4, 0) + F('u64 c', 16, 8, 0);
+    const w = (dv: DataView): void => { dv.setInt32(8, -42, true); dv.setUint32(12, 0xabc, true); dv.setBigUint64(16, 0x123456789n, true); };
+    expect(print(fields, '"[%5d] [%-5d] [%05d] [%2d] [%-05d]", REC->a, REC->a, REC->a, REC->a, REC->a', w)).toBe('[  -42] [-42  ] [-0042] [-42] [-42  ]');
+    expect(print(fields, '"[%6x] [%-6X] [%06x] [%#x]", REC->b, REC->b, REC->b, REC->b', w)).toBe('[   abc] [ABC   ] [000abc] [0xabc]');
+    expect(print(fields, '"[%012llx] [%llu] [%p]", REC->c, REC->c, REC->c', w)).toBe('[000123456789] [4886718345] [0x123456789]');
+  });
+
+  it('strings: a char array up to its NUL, a __data_loc string, UTF-8 kept; a newline in one is left to the printer', () => {
+    const fields = F('char comm[8]', 8, 8, 0) + F('__data_loc char[] name', 16, 4, 0);
+    const put = (comm: number[], name: number[]) => (dv: DataView): void => {
+      comm.forEach((b, i) => dv.setUint8(8 + i, b));
+      dv.setUint32(16, (name.length << 16) | 24, true);
+      name.forEach((b, i) => dv.setUint8(24 + i, b));
+    };
+    // "dd\0xx", "f\xc3\xa9\xff\0": é in UTF-8, then a byte no UTF-8 has (U+FFFD, as the decoder reads it).
+    const w = put([100, 100, 0, 120, 120], [102, 0xc3, 0xa9, 0xff, 0]);
+    expect(print(fields, '"comm=%s name=%s", REC->comm, __get_str(name)', w)).toBe('comm=dd name=f\u00e9\ufffd');
+    // As bytes: é as c3 a9, the stray byte as U+FFFD's ef bf bd (never copied as it is).
+    expect(written(fields, '"comm=%s name=%s", REC->comm, __get_str(name)', w)).toEqual([...Array.from('comm=dd name=f', (c) => c.charCodeAt(0)), 0xc3, 0xa9, 0xef, 0xbf, 0xbd]);
+    const nl = put([97, 10, 98, 0], [0]);
+    expect(print(fields, '"comm=%s", REC->comm', nl)).toBe('comm=a\nb');
+    expect(written(fields, '"comm=%s", REC->comm', nl)).toBe('USE_TEXT');
   });
 });

@@ -5,6 +5,7 @@
 // formats use; an expression we cannot compile falls back to `field=value` pairs, never a guess).
 // Values are BigInt (a u64 field must print exactly).
 import { type EventFormat, type FieldFormat, locRange } from './format.ts';
+import { compilePieceSequence, type SeqPiece } from '../../codegen.ts';
 
 type Value = bigint | string;
 export interface RecordView {
@@ -135,6 +136,13 @@ const num = (v: Value): bigint => (typeof v === 'string' ? 0n : v);
 
 /** An argument that is a plain integer field (`REC->x`, or a cast that keeps its value): printed without BigInt when it allows (fastPiece). */
 const directField = new WeakMap<Eval, FieldFormat>();
+/** An argument that is a string field (char array, `__data_loc char[]`): its bytes copied as they are when ASCII (fieldWriter). */
+const stringField = new WeakMap<Eval, FieldFormat>();
+function stringRef(f: FieldFormat): Eval {
+  const e: Eval = (r) => fieldValue(r, f);
+  if (f.loc !== null || f.isString) stringField.set(e, f);
+  return e;
+}
 /** Subexpressions without a field in them, folded when compiled. */
 const constant = new WeakMap<Eval, bigint>();
 /**
@@ -287,7 +295,7 @@ class Compiler {
       return e;
     }
     if (f.loc === null && !f.isString) throw new Error(`array field ${name}`);
-    return (r) => fieldValue(r, f);
+    return stringRef(f);
   }
 
   private call(fn: string): Eval {
@@ -297,7 +305,7 @@ class Compiler {
       case '__get_rel_str': {
         const f = this.field(this.ident());
         this.expect(')');
-        return (r) => fieldValue(r, f);
+        return stringRef(f);
       }
       case '__print_flags':
       case '__print_symbolic':
@@ -331,8 +339,18 @@ class Compiler {
         const keys = table.map(([k]) => Number(k));
         const names = table.map(([, n]) => n);
         const get = sv.get;
+        // Flag sets repeat from record to record: the last value's text is kept (one per argument).
+        let lastN = -1;
+        let lastText = '';
         return flags
-          ? (r) => { const n = get(r); return n < 0 ? big(r) : printFlagsSmall(n, delim, keys, names); }
+          ? (r) => {
+            const n = get(r);
+            if (n === lastN) return lastText;
+            if (n < 0) return big(r);
+            lastText = printFlagsSmall(n, delim, keys, names);
+            lastN = n;
+            return lastText;
+          }
           : (r) => { const n = get(r); return n < 0 ? big(r) : printSymbolicSmall(n, keys, names); };
       }
       default:
@@ -563,10 +581,11 @@ function fastPiece(p: Exclude<Piece, string>, f: FieldFormat | undefined, sv: Sm
 }
 
 /**
- * The event's body printer. If the print fmt does not compile (a helper or construct we do not
- * read), the body is every non-common field as `name=value`, as libtraceevent falls back to.
+ * The event's body printer, and its writer (null when the print fmt did not compile or prints a line
+ * terminator itself). If the print fmt does not compile (a helper or construct we do not read), the
+ * body is every non-common field as `name=value`, as libtraceevent falls back to.
  */
-export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: BodyPrinter; error: string | null } {
+export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: BodyPrinter; write: BodyWriter | null; error: string | null } {
   try {
     const toks = tokenize(ev.printFmt);
     const first = toks[0];
@@ -584,6 +603,17 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
       const fast = fastPiece(p, directField.get(arg), small.get(arg), longBytes);
       return fast ?? ((r) => convert(p, arg(r), r.longBytes));
     });
+    // The same pieces writing bytes: integers as digits, ASCII strings copied from the record,
+    // literal text as its bytes; compiled into straight-line code where the runtime allows.
+    a = 0;
+    const seq = pieces.map((p, i): SeqPiece<RecordView> => {
+      const part = parts[i]!;
+      if (typeof p === 'string') return new TextEncoder().encode(p);
+      const arg = args[a++]!;
+      return fastWriter(p, directField.get(arg), small.get(arg), stringField.get(arg), longBytes) ?? textWriter(part as (r: RecordView) => string);
+    });
+    const writers = seq.map((w) => (w instanceof Uint8Array ? literalWriter(w) : w));
+    const hasTerminator = pieces.some((p) => typeof p === 'string' && (p.includes('\n') || p.includes('\r')));
     return {
       error: null,
       print: (r) => {
@@ -594,6 +624,11 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
         }
         return out;
       },
+      write: hasTerminator ? null : compilePieceSequence(seq) ?? ((r, out) => {
+        let at = 0;
+        for (let i = 0; i < writers.length && at >= 0; i++) at = writers[i]!(r, out, at);
+        return at;
+      }),
     };
   } catch (e) {
     const fields = ev.fields.filter((f) => !f.name.startsWith('common_'));
@@ -603,6 +638,212 @@ export function compilePrintFmt(ev: EventFormat, longBytes: number): { print: Bo
         const v = f.loc === null && !f.isString && f.arrayCount > 0 ? 'ARRAY' : fieldValue(r, f);
         return `${f.name}=${typeof v === 'string' ? v : f.signed ? v.toString() : `0x${v.toString(16)}`}`;
       }).join(' '),
+      write: null,
     };
   }
+}
+
+// ---- bytes ----
+// The writer's contract: a body as UTF-8 bytes, byte for byte the printer's text encoded, written
+// into `out` from 0; the result is its length, or OUT_FULL (retry with a larger buffer) or
+// USE_TEXT (a case the writer leaves to the printer: a line terminator in a string, bytes outside
+// the record's page; the printer's text, or its exception, is then what the record gets).
+
+/** Writes one record's body into out[0…]; returns its length, OUT_FULL or USE_TEXT. */
+export type BodyWriter = (r: RecordView, out: Uint8Array) => number;
+/** One piece at out[at…]: the end, or a negative code. */
+type PieceWriter = (r: RecordView, out: Uint8Array, at: number) => number;
+export const OUT_FULL = -1;
+export const USE_TEXT = -2;
+
+interface Utf8Encoder { encodeInto(s: string, into: Uint8Array): { read: number; written: number } }
+const encoder = new TextEncoder() as unknown as Utf8Encoder;
+
+/** A view's bytes as a Uint8Array (one per view: a page's records share it). */
+let lastView: DataView | null = null;
+let lastBytes: Uint8Array = new Uint8Array(0);
+function bytesOf(v: DataView): Uint8Array {
+  if (v !== lastView) {
+    lastView = v;
+    lastBytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  return lastBytes;
+}
+
+/** s at out[at…] as UTF-8; USE_TEXT when it holds a line terminator. */
+function putText(s: string, out: Uint8Array, at: number): number {
+  const n = s.length;
+  if (at + n * 3 > out.length) return OUT_FULL;
+  for (let i = 0; i < n; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === 10 || ch === 13) return USE_TEXT;
+    if (ch > 127) {
+      if (s.includes('\n', i) || s.includes('\r', i)) return USE_TEXT;
+      return at + i + encoder.encodeInto(s.slice(i), out.subarray(at + i)).written;
+    }
+    out[at + i] = ch;
+  }
+  return at + n;
+}
+
+function literalWriter(bytes: Uint8Array): PieceWriter {
+  const n = bytes.length;
+  return (_r, out, at) => {
+    if (at + n > out.length) return OUT_FULL;
+    for (let i = 0; i < n; i++) out[at + i] = bytes[i]!;
+    return at + n;
+  };
+}
+
+function textWriter(part: (r: RecordView) => string): PieceWriter {
+  return (r, out, at) => putText(part(r), out, at);
+}
+
+/** Digits of the current number, last digit first (DIGITS[0] is the lowest). */
+const DIGITS = new Uint8Array(24);
+const HEX_L = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const HEX_U = Uint8Array.from('0123456789ABCDEF', (c) => c.charCodeAt(0));
+
+/** A non-negative integer below 2^53 into DIGITS; returns their count. */
+function decDigits(n: number): number {
+  let k = 0;
+  do {
+    const d = n % 10;
+    DIGITS[k++] = 48 + d;
+    n = (n - d) / 10;
+  } while (n > 0);
+  return k;
+}
+/**
+ * hi:lo (two unsigned 32-bit words) in hex at out[at…], padded as putDigits pads: its digits counted
+ * first (from the words' leading zero bits), then written from the last one back.
+ */
+function putHex(out: Uint8Array, at: number, lo: number, hi: number, table: Uint8Array, width: number, left: boolean, zero: boolean): number {
+  const k = hi !== 0 ? 8 + ((35 - Math.clz32(hi)) >> 2) : lo === 0 ? 1 : (35 - Math.clz32(lo)) >> 2;
+  const fill = width > k ? width - k : 0;
+  if (at + k + fill > out.length) return OUT_FULL;
+  if (fill > 0 && !left) {
+    const c = zero ? 48 : 32;
+    for (let i = 0; i < fill; i++) out[at++] = c;
+  }
+  const end = at + k;
+  let p = end;
+  for (let i = hi !== 0 ? 8 : k; i > 0; i--) {
+    out[--p] = table[lo & 15]!;
+    lo >>>= 4;
+  }
+  while (p > at) {
+    out[--p] = table[hi & 15]!;
+    hi >>>= 4;
+  }
+  at = end;
+  if (fill > 0 && left) for (let i = 0; i < fill; i++) out[at++] = 32;
+  return at;
+}
+
+/**
+ * A sign and the k digits in DIGITS at out[at…], padded as pad() pads them: to `width` with spaces
+ * before ('-' flag: after), or with zeros after the sign ('0' flag). (No precision and no '#':
+ * fastWriter leaves those to the printer.)
+ */
+function putDigits(out: Uint8Array, at: number, neg: boolean, k: number, width: number, left: boolean, zero: boolean): number {
+  const len = k + (neg ? 1 : 0);
+  const fill = width > len ? width - len : 0;
+  if (at + len + fill > out.length) return OUT_FULL;
+  if (fill > 0 && !left && !zero) for (let i = 0; i < fill; i++) out[at++] = 32;
+  if (neg) out[at++] = 45;
+  if (fill > 0 && zero && !left) for (let i = 0; i < fill; i++) out[at++] = 48;
+  while (k > 0) out[at++] = DIGITS[--k]!;
+  if (fill > 0 && left) for (let i = 0; i < fill; i++) out[at++] = 32;
+  return at;
+}
+
+/**
+ * fastPiece's cases written as bytes (integers without a precision or '#', `%p` without a width,
+ * and `%s` of a string field without width or precision), or null: the piece's text is copied.
+ */
+function fastWriter(p: Exclude<Piece, string>, f: FieldFormat | undefined, sv: Small | undefined, sf: FieldFormat | undefined, longBytes: number): PieceWriter | null {
+  if (p.conv === 's') return sf !== undefined && p.width < 0 && p.prec < 0 ? stringWriter(sf) : null;
+  const ptr = p.conv === 'p';
+  if (!ptr && !'diuxX'.includes(p.conv)) return null;
+  if (p.prec >= 0 || p.flags.includes('#') || (ptr && p.width >= 0)) return null;
+  const bits = ptr ? longBytes * 8 : p.len === 'll' || p.len === 'j' || p.len === 'L' ? 64 : p.len === 'l' || p.len === 'z' || p.len === 't' ? longBytes * 8 : p.len === 'h' ? 16 : p.len === 'hh' ? 8 : 32;
+  const signedConv = p.conv === 'd' || p.conv === 'i';
+  const hex = ptr || p.conv === 'x' || p.conv === 'X';
+  const table = p.conv === 'X' ? HEX_U : HEX_L;
+  const width = p.width;
+  const left = p.flags.includes('-');
+  const zero = p.flags.includes('0');
+  const prefix = (out: Uint8Array, at: number): number => {
+    if (at + 2 > out.length) return OUT_FULL;
+    out[at] = 48;
+    out[at + 1] = 120;
+    return at + 2;
+  };
+  if (f !== undefined && f.size === 8 && bits === 64) {
+    const off = f.offset;
+    return (r, out, at) => {
+      const v = r.view;
+      const lo = v.getUint32(r.base + off + (r.little ? 0 : 4), r.little);
+      const hi = v.getUint32(r.base + off + (r.little ? 4 : 0), r.little);
+      if (hex) {
+        if (ptr && (at = prefix(out, at)) < 0) return at;
+        return putHex(out, at, lo, hi, table, width, left, zero);
+      }
+      if (signedConv) {
+        const h = hi | 0;
+        if (h < -0x200000 || h >= 0x200000) return USE_TEXT;
+        const n = h * 4294967296 + lo;
+        return putDigits(out, at, n < 0, decDigits(n < 0 ? -n : n), width, left, zero);
+      }
+      if (hi >= 0x200000) return USE_TEXT;
+      return putDigits(out, at, false, decDigits(hi * 4294967296 + lo), width, left, zero);
+    };
+  }
+  if (sv === undefined) return null;
+  if (!sv.nonNeg && !signedConv && bits === 64) return null;
+  const get = sv.get;
+  return (r, out, at) => {
+    let n = get(r);
+    if (ptr) {
+      if ((at = prefix(out, at)) < 0) return at;
+      return putHex(out, at, n >>> 0, 0, table, width, left, zero); // a Small value is below 2^32 (and not negative here: see above)
+    }
+    if (signedConv) {
+      if (bits === 32) n |= 0;
+      else if (bits < 32) n = (n << (32 - bits)) >> (32 - bits);
+    } else if (bits === 32) n >>>= 0;
+    else if (bits < 32) n &= (1 << bits) - 1;
+    if (hex) return putHex(out, at, n >>> 0, 0, table, width, left, zero);
+    return putDigits(out, at, n < 0, decDigits(n < 0 ? -n : n), width, left, zero);
+  };
+}
+
+/** `%s` of a string field: its bytes up to the first NUL, copied when they are ASCII without a line terminator. */
+function stringWriter(f: FieldFormat): PieceWriter {
+  return (r, out, at) => {
+    const v = r.view;
+    let s: number;
+    let e: number;
+    if (f.loc !== null) {
+      [s, e] = locRange(v, r.base, f, r.little);
+      e = Math.min(e, r.size);
+    } else {
+      s = f.offset;
+      e = s + f.size;
+    }
+    if (r.base + s > v.byteLength || r.base + e > v.byteLength) return USE_TEXT; // the printer says what is wrong
+    const bytes = bytesOf(v);
+    const from = v.byteOffset - bytes.byteOffset + r.base + s;
+    const to = from + Math.max(0, e - s);
+    if (at + (to - from) > out.length) return OUT_FULL;
+    let i = from;
+    for (; i < to; i++) {
+      const b = bytes[i]!;
+      if (b === 0) break;
+      if (b > 127 || b === 10 || b === 13) return putText(fieldValue(r, f) as string, out, at);
+      out[at + i - from] = b;
+    }
+    return at + i - from;
+  };
 }

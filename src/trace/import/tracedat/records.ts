@@ -10,7 +10,7 @@
 import type { ByteSource } from '../../recording/reader.ts';
 import { DatError, TraceDat, type CpuData, type DatCodecs } from './reader.ts';
 import type { EventFormat } from './format.ts';
-import { compilePrintFmt, type BodyPrinter, type RecordView } from './printfmt.ts';
+import { compilePrintFmt, OUT_FULL, type BodyPrinter, type BodyWriter, type RecordView } from './printfmt.ts';
 import type { FtraceParser, TracepointRef } from '../ftrace/parser.ts';
 import type { TaskState } from '../ftrace/context.ts';
 
@@ -18,6 +18,8 @@ const MISSING_EVENTS = 0x80000000;
 const MISSING_STORED = 0x40000000;
 const COMMIT_MASK = (1 << 27) - 1;
 const TS_MSB = 0xf800000000000000n;
+/** Event ids below this are looked up in an array (the rest in the Map). */
+const COMPILED_BY_ID = 4096;
 
 export interface DatDiag {
   offsetBytes: number;
@@ -51,6 +53,8 @@ export interface DatStats {
 
 interface Compiled {
   ev: EventFormat; print: BodyPrinter; pidOff: number; pidSize: number;
+  /** The body's bytes written straight into the parser's buffer (null: printed, then encoded). */
+  write: BodyWriter | null;
   /** Direct mode: the parser's tracepoint for the event (null: its records go as text). */
   tp: TracepointRef | null;
   /** ftrace's kernel_stack event (the `stacktrace` trigger, `-T`): where its frame count and frames are. */
@@ -293,6 +297,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
   /** Asked for once the file has records (a file without any opens no parser, as in text mode). */
   let direct: FtraceParser | null = null;
   const compiled = new Map<number, Compiled | null>();
+  const compiledById = new Array<Compiled | null | undefined>(COMPILED_BY_ID).fill(undefined);
   const compile = (id: number): Compiled | null => {
     let c = compiled.get(id);
     if (c !== undefined) return c;
@@ -302,7 +307,7 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       // Its print fmt indexes an array (refused by printfmt.ts); report prints it by hand: so do we.
       const pid = ev.fields.find((f) => f.name === 'common_pid');
       const stack = { sizeOff: ev.fields.find((f) => f.name === 'size')!.offset, callerOff: ev.fields.find((f) => f.name === 'caller')!.offset };
-      c = { ev, print: () => '<stack trace >', pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
+      c = { ev, print: () => '<stack trace >', write: null, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp: null, stack };
     } else if (ev.system === 'ftrace' && ev.name === 'user_stack' && ev.fields.some((f) => f.name === 'tgid') && ev.fields.some((f) => f.name === 'caller')) {
       // `options/userstacktrace`: its print fmt indexes an array too. Report prints it as
       // `user_stack: \t=> 0x…` and one `\t=> 0x…` line per slot (zeros included); we print the
@@ -311,14 +316,14 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
       const caller = ev.fields.find((f) => f.name === 'caller')!;
       const print = (rv: RecordView): string => userStackBody(rv, caller.offset, caller.arrayCount > 0 ? caller.arrayCount : caller.size / rv.longBytes);
       const tp = direct !== null ? direct.tracepointNamed(ev.name) : null;
-      c = { ev, print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
+      c = { ev, print, write: null, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     } else {
       const p = compilePrintFmt(ev, info.longBytes);
       if (p.error !== null) sink.diag({ offsetBytes: 0, code: 'dat_print_fmt', message: `${ev.system}:${ev.name}: print fmt not understood (${p.error}); its bodies are its fields as name=value` });
       const pid = ev.fields.find((f) => f.name === 'common_pid');
       // A name that is not a word would not read back from its line as this tracepoint: as text.
       const tp = direct !== null && /^\w+$/.test(ev.name) ? direct.tracepointNamed(ev.name) : null;
-      c = { ev, print: p.print, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
+      c = { ev, print: p.print, write: p.write, pidOff: pid?.offset ?? 4, pidSize: pid?.size ?? 4, tp, stack: null };
     }
     compiled.set(id, c);
     return c;
@@ -387,22 +392,47 @@ export async function readTraceDat(src: ByteSource, codecs: DatCodecs, sink: Dat
     r.base = s.recAt;
     r.size = s.recLen;
     const id = s.recLen >= 2 ? s.dv.getUint16(s.recAt + idOff, info.little) : -1;
-    const c = compile(id);
+    // Event ids are small (the kernel numbers events from 1 up): an array read per record, not a Map's.
+    let c = id >= 0 && id < COMPILED_BY_ID ? compiledById[id] : undefined;
+    if (c === undefined) {
+      c = compile(id);
+      if (id >= 0 && id < COMPILED_BY_ID) compiledById[id] = c;
+    }
     stats.records++;
     if (s.instance !== '') instanceRecords.set(s.instance, (instanceRecords.get(s.instance) ?? 0) + 1);
     if (c === null) {
       sink.diag({ offsetBytes: s.pageAt, code: 'dat_unknown_event', message: `byte ${s.pageAt}: CPU ${s.d.cpu}: event id ${id} has no format in the file; record skipped` });
     } else {
       const pid = c.pidSize === 4 && s.recLen >= c.pidOff + 4 ? s.dv.getInt32(s.recAt + c.pidOff, info.little) : 0;
-      const comm = pid === 0 ? '<idle>' : info.comms.get(pid) ?? '<...>';
-      let body: string;
-      try {
-        body = c.print(r);
-      } catch (e) {
-        body = `[FAILED TO PARSE] ${(e as Error).message}`;
-      }
       let sent = false;
-      if (c.tp !== null) {
+      if (c.tp !== null && c.write !== null) {
+        // The body written as bytes into the parser's buffer (no string made); whatever the writer
+        // leaves to the printer (USE_TEXT, an exception) takes the printed way below.
+        let len: number;
+        try {
+          while ((len = c.write(r, bodyBuf)) === OUT_FULL) bodyBuf = new Uint8Array(bodyBuf.length * 2);
+        } catch {
+          len = -1;
+        }
+        if (len >= 0 && (len === 0 || bodyBuf[len - 1] !== 13)) {
+          if (len >= bodyBuf.length) { const b = new Uint8Array(len * 2); b.set(bodyBuf); bodyBuf = b; } // room for the 0 at len
+          let task = tasks.get(pid);
+          if (task === undefined) tasks.set(pid, (task = direct!.taskNamed(pid === 0 ? '<idle>' : info.comms.get(pid) ?? '<...>', pid)));
+          const sec = Math.floor(s.recTsNs / 1e9);
+          direct!.record(sec, s.recTsNs - sec * 1e9, pid, task, c.tp, bodyBuf, len, s.d.cpu, null, s.instance);
+          sent = true;
+        }
+      }
+      const comm = sent ? '' : pid === 0 ? '<idle>' : info.comms.get(pid) ?? '<...>';
+      let body = '';
+      if (!sent) {
+        try {
+          body = c.print(r);
+        } catch (e) {
+          body = `[FAILED TO PARSE] ${(e as Error).message}`;
+        }
+      }
+      if (!sent && c.tp !== null) {
         // The body's UTF-8 bytes; a line terminator in it would split its report line: sent as text.
         const n = body.length;
         if (bodyBuf.length <= n * 3) bodyBuf = new Uint8Array(n * 3 + 1024);
