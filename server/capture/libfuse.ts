@@ -77,7 +77,8 @@ export const LAYOUTS: readonly Layout[] = [
   {
     label: 'libfuse 3.12–3.16 (x86_64, glibc)',
     soname: 'libfuse3.so.3',
-    // 3.12.0 added the FUSE_3.12 node and 3.17.0 the next one (FUSE_3.17, lib/fuse_versionscript):
+    // 3.12.0 added the FUSE_3.12 node and 3.17 (fuse-3.17.1) the next one (FUSE_3.17, lib/fuse_versionscript), with a new
+    // fuse_buf field and the entry renamed fuse_session_process_buf_internal:
     // the offsets below were read from fuse-3.12.0, fuse-3.14.0 and fuse-3.16.2, the same in all three.
     requiredVersion: 'FUSE_3.12',
     newestVersion: 'FUSE_3.12',
