@@ -189,6 +189,25 @@ export function attachCases(): void {
       await stopServer(s);
     }, 240_000);
 
+    it.skipIf(!existsSync('/usr/bin/fuse2fs'))('libfuse 2.9 too: Debian\'s fuse2fs started by the test, attached: two nodeids with stat\'s st_ino, the alias group', async () => {
+      const img = join(dir, 'f2.img');
+      const mnt = join(dir, 'f2-mnt');
+      expect(spawnSync('mke2fs', ['-q', '-t', 'ext4', '-O', '^has_journal', '-F', img, '32M']).status).toBe(0);
+      mkdirSync(mnt);
+      const child = spawn('/usr/bin/fuse2fs', ['-f', '-o', 'fakeroot', img, mnt], { stdio: 'ignore' });
+      const s: Server = { child, mnt, base: mnt, exited: new Promise((r) => child.once('exit', () => r())) };
+      servers.push(s);
+      for (let i = 0; i < 100 && !mountedAt(mnt); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(mountedAt(mnt)).toBe(true);
+      const r = await attachRun(s, 'f2');
+      expect(r.stderr).toMatch(/uprobes on libfuse 2\.9 .*fuse_session_process_buf \(exported\)/);
+      expect(sends(r.events).filter((e) => e.nodeId === 0).map((e) => `${e.unique}:${e.opcode}`)).toEqual([]);
+      const withIno = nodeIdsWithIno(r.events, r.ino);
+      expect(withIno.size).toBe(2);
+      expect(aliasGroups(r.out)).toContainEqual(expect.objectContaining({ ino: r.ino, nodeids: [...withIno].sort((a, b) => a - b) }));
+      await stopServer(s);
+    }, 240_000);
+
     it('a capture killed with SIGKILL leaves its uprobes to the next start, which removes them; the server is untouched', async () => {
       const s = await startServer('passthrough_ll', 'kill');
       const uprobesBefore = readFileSync(join(T, 'uprobe_events'), 'utf8');
