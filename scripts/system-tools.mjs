@@ -16,6 +16,7 @@ export const TOOLS = [
   { what: 'readelf (checks the ELF reader)', present: () => onPath('readelf'), pkg: 'binutils' },
   { what: 'trace-cmd (trace.dat captures, bench P1dr)', present: () => onPath('trace-cmd'), pkg: 'trace-cmd' },
   { what: 'gcc (builds libfuse 3\'s example servers)', present: () => onPath('gcc'), pkg: 'gcc' },
+  { what: 'C library headers (gcc without recommends has none)', present: () => existsSync('/usr/include/stdio.h'), pkg: 'libc6-dev' },
   { what: 'pkg-config', present: () => onPath('pkg-config'), pkg: 'pkg-config' },
   { what: 'libfuse 3 headers and examples', present: () => existsSync('/usr/include/fuse3/fuse.h'), pkg: 'libfuse3-dev' },
 ];

@@ -69,6 +69,18 @@ describe('LibfuseJoin', () => {
     expect(out.filter((e) => e.kind === 'fuse_send').map((e) => e.nodeId)).toEqual([3, 4, 4]);
   });
 
+  it('a request the server received spliced (header in a pipe: only libfuse_recv_fd fires) stays without nodeid and is counted as spliced', () => {
+    const j = new LibfuseJoin(process.pid);
+    const WRITE = 16;
+    const { out } = run(j, [
+      send(10, 40, WRITE), probe(11, 'libfuse_recv_fd', '(0x7f00) bufflags=2 size=65616'), reply(20, 40, WRITE),
+      send(30, 42, GETATTR), ...recv(31, 42, GETATTR, 4), reply(40, 42, GETATTR),
+    ]);
+    expect(out.filter((e) => e.kind === 'fuse_send').map((e) => [e.unique, e.nodeId])).toEqual([[40, 0], [42, 4]]);
+    expect(out.filter((e) => e.kind === 'fuse_recv')).toHaveLength(1);
+    expect(j.counts).toMatchObject({ joined: 1, unjoined: 1, spliced: 1 });
+  });
+
   it('probe hits from another process mapping the library are dropped, recv included', () => {
     const j = new LibfuseJoin(process.pid);
     const { out } = run(j, [send(10, 4, LOOKUP), ...recv(15, 4, LOOKUP, 99, OTHER), ...recv(20, 4, LOOKUP, 2), reply(30, 4, LOOKUP)]);

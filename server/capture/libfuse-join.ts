@@ -46,6 +46,11 @@ export interface JoinCounts {
   identities: number;
   /** Probe hits from other processes mapping the same library (dropped). */
   otherProcesses: number;
+  /**
+   * Requests the server received as a pipe fd (splice, FUSE_BUF_IS_FD: header not in memory, not
+   * read); their sends are among `unjoined`.
+   */
+  spliced: number;
   /** Kernel replies whose request the -d log named, with inode events from it. */
   logJoined: number;
   /** Kernel replies whose request the log did not show within LOG_WAIT_MS (or by the end). */
@@ -53,7 +58,7 @@ export interface JoinCounts {
 }
 
 export class LibfuseJoin implements EventTransform {
-  readonly counts: JoinCounts = { joined: 0, unjoined: 0, mismatched: 0, identities: 0, otherProcesses: 0, logJoined: 0, logLate: 0 };
+  readonly counts: JoinCounts = { joined: 0, unjoined: 0, mismatched: 0, identities: 0, otherProcesses: 0, spliced: 0, logJoined: 0, logLate: 0 };
   private readonly recvByUnique = new Map<number, { opcode: number; nodeId: NodeId }>();
   /** Sends waiting for their recv, by unique. */
   private readonly waiting = new Map<number, TraceEvent & { kind: 'fuse_send' }>();
@@ -193,6 +198,10 @@ export class LibfuseJoin implements EventTransform {
   /** A reply probe's (nodeid, st_ino): an identity inode_lookup (path '', nlookup 0) the first time a pair shows. */
   private identity(ev: TraceEvent & { kind: 'instant' }, extra: TraceEvent[]): void {
     if (ev.name === 'libfuse_recv') return;
+    if (ev.name === 'libfuse_recv_fd') {
+      this.counts.spliced++;
+      return;
+    }
     const unique = argNum(ev.text, 'unique');
     let ino = argNum(ev.text, 'ino');
     let nodeId = argNum(ev.text, 'nodeid');

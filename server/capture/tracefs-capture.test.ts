@@ -22,6 +22,7 @@ import { workloadCases } from './workloads.cases.ts';
 import { allowCaptureCases } from './allow-capture.cases.ts';
 import { livePassesCases } from './live-passes.cases.ts';
 import { fuse2fsWorkloadCases } from './fuse2fs-workloads.cases.ts';
+import { attachCases } from './attach.cases.ts';
 
 const T = DEFAULT_TRACEFS;
 const whyNot = process.getuid?.() !== 0 ? 'not root' : !existsSync(join(T, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${T}` : null;
@@ -547,3 +548,4 @@ workloadCases();
 allowCaptureCases();
 livePassesCases();
 fuse2fsWorkloadCases();
+attachCases();

@@ -17,6 +17,7 @@ import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts'
 import { CapturePasses } from '../capture/live-passes.ts';
 import { Fuse2fsWorkload, NEW_IMAGE, fuse2fsWorkloadComms } from '../capture/fuse2fs-workload.ts';
 import { cleanupLeftBehind } from '../capture/started.ts';
+import { startAttachCapture, type AttachCapture } from '../capture/attach.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
   MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
@@ -52,7 +53,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
       throw e;
     }
   }
-  if (!flags.tracefs && flags.fuse2fs === undefined) throw new UsageError('capture needs --tracefs or --fuse2fs IMAGE --mount DIR');
+  if (!flags.tracefs && flags.fuse2fs === undefined && flags.attach === undefined) throw new UsageError('capture needs --tracefs, --fuse2fs IMAGE --mount DIR or --attach PID --mount DIR');
+  if (flags.attach !== undefined) checkAttachFlags(flags);
   const out = flags.out as string | undefined;
   const noServe = flags['no-serve'] === true;
   if (noServe && !out) throw new UsageError('--no-serve needs -o OUT.fscope (otherwise the capture goes nowhere)');
@@ -97,6 +99,22 @@ async function cmdCapture(flags: Flags): Promise<number> {
     }
     log(`fuse2fs (pid ${f2.fuse2fs.pid}) mounted ${f2.fuse2fs.mountDir} (FUSE connection ${f2.connection}); uprobes on ${f2.library}`);
   }
+  // --attach: a running server's libfuse checked, its probes and the live join ready (it is never stopped by us).
+  let att: AttachCapture | null = null;
+  if (flags.attach !== undefined) {
+    try {
+      att = startAttachCapture(Number(flags.attach), String(flags.mount), (flags['server-log'] as string | undefined) ?? null);
+    } catch (e) {
+      if (e instanceof TracefsError) {
+        log(e.message);
+        return 2;
+      }
+      throw e;
+    }
+    log(`attached to pid ${att.pid} serving ${att.mountDir} (FUSE connection ${att.connection}); uprobes on ${att.library}`);
+    if (att.serverLog === null) log('no --server-log: the paths behind nodeids are unknown (nodeids and st_ino come from the probes)');
+  }
+  const lf = f2 ?? att;
   // A fuse2fs workload is closed (fuse2fs unmounted) before the capture's last read, its problems said then.
   let f2wlReported = false;
   const stopFuse2fs = async (): Promise<void> => {
@@ -110,8 +128,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const stop = new Promise<void>((r) => { stopped = r; });
   try {
     capture = TracefsCapture.open({
-      events: (flags.events as string | undefined) ?? (f2 ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
-      uprobes: f2?.uprobes, transform: f2?.join, connection: f2?.connection,
+      events: (flags.events as string | undefined) ?? (lf ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
+      uprobes: lf?.uprobes, transform: lf?.join, connection: lf?.connection,
       comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? (f2wl ? fuse2fsWorkloadComms(workload.name) : workloadComms(workload.name)) : [])], pids,
       bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
@@ -119,6 +137,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     });
   } catch (e) {
     await stopFuse2fs();
+    att?.close();
     if (e instanceof TracefsError) {
       log(e.message);
       return 2;
@@ -135,6 +154,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
 
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
+  att?.watch(() => { log(`the attached server (pid ${att!.pid}) exited: capture ends`); stopped(); });
   // A workload's --seconds count from when its programs start (after the mount), see below.
   const deadline = seconds !== undefined && !workload && !allow ? setTimeout(stopped, seconds * 1000) : undefined;
 
@@ -170,7 +190,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
   }
   // The import's passes on the stream (join by unique, identity, lock attribution): docs/capture.md.
   // A fuse2fs workload is a fuse2fs capture (its join is the uprobes' transform), not our server's.
-  const passes = new CapturePasses(f2 ? 'fuse2fs' : run ? 'workload' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run instanceof WorkloadRun ? run.mountPid ?? 0 : 0);
+  const passes = new CapturePasses(lf ? 'fuse2fs' : run ? 'workload' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run instanceof WorkloadRun ? run.mountPid ?? 0 : 0);
   // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
   const closing = new Set<() => Promise<string[]>>();
   const startable = allow ? workloadScenarios() : [];
@@ -223,6 +243,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
     if (run && merged) await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);
     for (const p of left) log(p);
     if (left.length > 0) failed = true;
+    // The server's log as far as it goes now, before the join's last release (a reply just read waits for its lines).
+    att?.close();
     const r = capture.finish();
     session.stop();
     stopRecording();
@@ -233,16 +255,24 @@ async function cmdCapture(flags: Flags): Promise<number> {
     reportEnd(r, rec);
     const passReport = passes.report();
     if (passReport) log(passReport);
-    if (f2) {
-      const c = f2.join.counts;
+    if (lf) {
+      const c = lf.join.counts;
       log(`libfuse join: ${c.joined} request(s) given their nodeid by the server's header, ${c.unjoined} without (nodeid unknown), ` +
-        `${c.mismatched} opcode mismatch(es); ${c.identities} nodeid → st_ino pair(s); ${c.logJoined} reply(ies) joined with the -d log (${c.logLate} not in it in time); ` +
+        `${c.mismatched} opcode mismatch(es); ${c.spliced} received spliced (header in a pipe, not read); ${c.identities} nodeid → st_ino pair(s); ${c.logJoined} reply(ies) joined with the -d log (${c.logLate} not in it in time); ` +
         `${c.otherProcesses} probe hit(s) from other processes dropped`);
     }
     // 1: the capture failed, events were lost, or tracefs is not as it was (all said above).
     code = failed || r.restoreProblems.length > 0 || r.overrun + r.droppedEvents + r.lostInGaps > 0 ? 1 : 0;
   }
   return code;
+}
+
+/** --attach PID --mount DIR [--server-log FILE]: refused with what does not go with it. */
+function checkAttachFlags(flags: Flags): void {
+  if (!/^\d+$/.test(String(flags.attach))) throw new UsageError(`--attach: '${String(flags.attach)}' is not a process id`);
+  if (flags.mount === undefined) throw new UsageError('--attach PID and --mount DIR go together');
+  if (flags.fuse2fs !== undefined) throw new UsageError('--attach and --fuse2fs do not go together (--fuse2fs starts its own server)');
+  if (flags.workload !== undefined || flags['allow-capture'] !== undefined) throw new UsageError('--attach does not go with --workload or --allow-capture (workloads run against fusescope\'s own server)');
 }
 
 /** --workload NAME [--policy per-path|ino] [--direct]: null without --workload. */
@@ -265,7 +295,7 @@ function workloadFlags(flags: Flags): { name: WorkloadName; policy: NodePolicy; 
 /** --fuse2fs IMAGE with --mount DIR (a capture of it), or with --workload NAME (a temp dir; IMAGE may be `new`). */
 function fuse2fsFlags(flags: Flags, workload: boolean, allow: boolean): void {
   if (flags.fuse2fs === undefined) {
-    if (flags.mount !== undefined) throw new UsageError('--mount DIR goes with --fuse2fs IMAGE');
+    if (flags.mount !== undefined && flags.attach === undefined) throw new UsageError('--mount DIR goes with --fuse2fs IMAGE or --attach PID');
     return;
   }
   // The probes, the connection filter and the join are fixed when the capture opens tracefs, for one
@@ -304,11 +334,14 @@ export const captureCommand: Command = {
     '  capture  --fuse2fs IMAGE --mount DIR [-o OUT.fscope] [--events fuse,lock] [other options as above]',
     '           starts Debian\'s fuse2fs -d -o fakeroot on IMAGE at DIR, uprobes on the libfuse it maps (request',
     '           headers, entry/attr replies) joined live by unique; its -d log joined too (kept as OUT.fscope.fuse2fs.log)',
+    '  capture  --attach PID --mount DIR [--server-log FILE] [-o OUT.fscope] [other options as above]',
+    '           an already running libfuse 2.9/3.x server: uprobes on the libfuse it maps, DIR its mount;',
+    '           never stopped or unmounted by fusescope; --server-log: the file its -d output goes to (else paths unknown)',
     `  capture  --restore   (put tracefs back as a killed capture found it; its state is in ${DEFAULT_RUN_DIR}/${STATE_FILE};`,
     `           and end what it started — fuse2fs or fusescope's server, their mounts, temp dirs: ${DEFAULT_RUN_DIR}/started-PID.json)`,
   ].join('\n'),
   options: {
-    tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },
+    tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, attach: { type: 'string' }, 'server-log': { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
     seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
