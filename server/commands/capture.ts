@@ -16,9 +16,10 @@ import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
-  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
+  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadSource,
   type WorkloadName,
 } from '../capture/workloads.ts';
+import { CAPTURE_SECONDS_MAX, CAPTURE_SECONDS_MIN, CaptureControl } from '../capture/capture-control.ts';
 import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
@@ -56,9 +57,13 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const allow = flags['allow-capture'] === true;
   if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
   if (flags.fuse2fs !== undefined && (workload || allow)) throw new UsageError('--fuse2fs does not go with --workload or --allow-capture (workloads run against fusescope\'s own server)');
-  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
+  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the
+  // page's panel starts with that many seconds; a run ends, the capture goes on).
   const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
+  if (allow && !(Number.isInteger(seconds) && seconds! >= CAPTURE_SECONDS_MIN && seconds! <= CAPTURE_SECONDS_MAX)) {
+    throw new UsageError(`with --allow-capture, --seconds is a page run's length: a whole number from ${CAPTURE_SECONDS_MIN} to ${CAPTURE_SECONDS_MAX}`);
+  }
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
   const pids = listFlag(flags.pid).map((p) => {
@@ -140,19 +145,24 @@ async function cmdCapture(flags: Flags): Promise<number> {
   }
   // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
   const closing = new Set<() => Promise<string[]>>();
-  const startable = allow ? workloadScenarios() : [];
   const session = new LiveSession({
-    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }, ...startable],
-    scenario: allow && workload ? workloadScenarioName(workload) : TRACEFS_SCENARIO,
+    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
+    scenario: TRACEFS_SCENARIO,
     makeSource: (name) => {
       if (name === TRACEFS_SCENARIO) return merged ?? capture.source;
-      // Only under --allow-capture is any other name a source; otherwise nothing else can start.
-      const w = startable.find((x) => x.name === name);
-      if (!w) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}'${allow ? ` or a workload:…` : ' only; start the CLI with --allow-capture to start workloads from the page'})`);
-      return workloadSource(w.spec, capture.source, capture.startMonoNs, seconds!, closing, log);
+      // Page-started runs come from the capture panel (CaptureControl), never from a name.
+      throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only${allow ? '; start workloads from the capture panel' : '; start the CLI with --allow-capture to start workloads from the page'})`);
     },
     log,
   });
+  let recordingPath = (): string | null => out ?? null;
+  // --allow-capture: the page's capture panel (capture_start / capture_stop); nothing else starts a run.
+  const control = allow
+    ? new CaptureControl({
+      session, defaultSeconds: seconds!, recordingPath: () => recordingPath(), log,
+      makeRunSource: (spec, s, hooks) => workloadSource(spec, capture.source, capture.startMonoNs, s, closing, log, hooks),
+    })
+    : null;
   try {
     if (out) {
       const recorder = new Recorder(out, {
@@ -168,9 +178,18 @@ async function cmdCapture(flags: Flags): Promise<number> {
       // One file for the whole capture: a browser's restart re-runs the source but does not start a new file.
       session.addListener({ onBatch: (b, from, to) => recorder.appendRows(b, from, to) });
       log(`recording to ${out}`);
-    } else stopRecording = startSessionRecording(session, flags);
-    if (!noServe) server = await serveSession(session, flags);
+    } else {
+      const sessions = startSessionRecording(session, flags);
+      stopRecording = sessions;
+      recordingPath = sessions.currentPath;
+    }
+    if (!noServe) server = await serveSession(session, flags, control ?? undefined);
     session.start();
+    // --workload with --allow-capture: that run starts at once, as if from the panel.
+    if (control && workload) {
+      const refused = control.start({ type: 'capture_start', workload: workload.name, policy: workload.policy, direct: workload.direct, seconds: seconds! });
+      if (refused) throw new UsageError(refused.message);
+    }
     if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
     log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
     if (run) {
@@ -180,6 +199,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     await stop;
   } finally {
     clearTimeout(deadline);
+    control?.close();
     for (const s of signals) process.off(s, stopped);
     // The workload's programs and the mount end first (the server's last events reach the session).
     // A page-started workload too (it unmounts), before the capture's last read.
@@ -242,7 +262,7 @@ export const captureCommand: Command = {
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
-    '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
+    '           --allow-capture: the page\'s capture panel may start workload runs (workload, policy, O_DIRECT, seconds) and stop them',
     '  capture  --fuse2fs IMAGE --mount DIR [-o OUT.fscope] [--events fuse,lock] [other options as above]',
     '           starts Debian\'s fuse2fs -d -o fakeroot on IMAGE at DIR, uprobes on the libfuse it maps (request',
     '           headers, entry/attr replies) joined live by unique; its -d log joined too (kept as OUT.fscope.fuse2fs.log)',
