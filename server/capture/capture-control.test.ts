@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LiveSession, type ClientSocket } from '../hub/live-session.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 import { parseServerMessage, type CaptureRunStatus, type ServerMessage } from '../../src/trace/wire.ts';
-import type { WorkloadHooks } from './workloads.ts';
+import type { WorkloadHooks, WorkloadStats } from './workloads.ts';
 import { CaptureControl, type RunSpec } from './capture-control.ts';
 
 class Viewer implements ClientSocket {
@@ -40,8 +40,8 @@ class FakeRun implements LiveSource {
   }
   resolve: () => void = () => {};
   mount(): void { this.hooks.mounted?.('/tmp/fusescope-workload-x/mnt', () => { this.stopped++; this.hooks.stopping?.(); }); }
-  end(error?: string, problems: string[] = []): void {
-    this.hooks.closed?.(problems, { runs: {}, failures: {}, firstError: null });
+  end(error?: string, problems: string[] = [], stats: WorkloadStats = { runs: {}, failures: {}, firstError: null }): void {
+    this.hooks.closed?.(problems, stats);
     this.sink!.end(error);
     this.resolve();
   }
@@ -155,5 +155,17 @@ describe('capture control (the page\'s capture panel, server side)', () => {
     runs[1]!.hooks.stopping!();
     runs[1]!.end(undefined, ['the server (pid 7) ended during the workload: boom']);
     expect(a.last()).toMatchObject({ phase: 'failed', reason: 'the server (pid 7) ended during the workload: boom' });
+  });
+
+  it('done, but says so when some of the workload\'s programs failed', () => {
+    const { control, runs, a } = setup();
+    control.start(req());
+    runs[0]!.mount();
+    runs[0]!.hooks.running!();
+    runs[0]!.hooks.stopping!();
+    runs[0]!.end(undefined, [], {
+      runs: { 'fsw-writer-a': 7, 'fsw-writer-b': 6 }, failures: { 'fsw-writer-b': 2 }, firstError: 'fsw-writer-b (dd) exited 1: No space left on device',
+    });
+    expect(a.last()).toMatchObject({ phase: 'done', reason: '2 of 13 program runs failed, first: fsw-writer-b (dd) exited 1: No space left on device' });
   });
 });

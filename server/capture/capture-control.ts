@@ -47,6 +47,8 @@ export class CaptureControl implements CaptureController {
   private runningSinceMs = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private problems: string[] = [];
+  /** The workload's programs that exited non-zero (the run still ran): said with `done`. */
+  private programFailures: string | null = null;
   private readonly now: () => number;
 
   constructor(private readonly o: CaptureControlOptions) {
@@ -83,6 +85,7 @@ export class CaptureControl implements CaptureController {
     this.stopRun = null;
     this.stopAsked = false;
     this.problems = [];
+    this.programFailures = null;
     this.set({ phase: 'mounting', run: { workload: spec.name, policy: spec.policy, direct: spec.direct, seconds: req.seconds }, elapsedMs: 0, mountDir: null, recording: null, reason: null });
     const mine = (): boolean => id === this.runId;
     const hooks: WorkloadHooks = {
@@ -104,8 +107,12 @@ export class CaptureControl implements CaptureController {
         this.stopTicker();
         this.set({ phase: 'stopping', elapsedMs: this.elapsed() });
       },
-      closed: (problems) => {
-        if (mine()) this.problems = problems;
+      closed: (problems, stats) => {
+        if (!mine()) return;
+        this.problems = problems;
+        const failed = Object.values(stats.failures).reduce((n, k) => n + k, 0);
+        const runs = Object.values(stats.runs).reduce((n, k) => n + k, 0);
+        if (failed > 0) this.programFailures = `${failed} of ${runs} program runs failed, first: ${stats.firstError ?? '?'}`;
       },
     };
     const inner = this.o.makeRunSource(spec, req.seconds, hooks);
@@ -148,7 +155,8 @@ export class CaptureControl implements CaptureController {
     const elapsedMs = this.status.phase === 'mounting' ? 0 : this.status.phase === 'running' ? this.elapsed() : this.status.elapsedMs;
     this.set({
       phase: reasons.length > 0 ? 'failed' : 'done', elapsedMs, recording: this.o.recordingPath(),
-      reason: reasons.length > 0 ? reasons.join('; ') : this.stopAsked ? 'stopped from the page' : endedEarly,
+      reason: reasons.length > 0 ? reasons.join('; ')
+        : [this.stopAsked ? 'stopped from the page' : endedEarly, this.programFailures].filter((x) => x !== null).join('; ') || null,
     });
   }
 
