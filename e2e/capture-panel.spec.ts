@@ -118,6 +118,21 @@ test.describe('capture panel (root, tracefs, /dev/fuse)', () => {
       await waitIdle(page);
       await page.screenshot({ path: 'test-results/capture-panel-done-dark.png' });
       await panelShot(page, 'capture-panel-done-dark.png');
+
+      // Stop ends a long run early: it unmounts, and the views keep what they show (no reset).
+      await page.getByTestId('capture-seconds').fill('600');
+      await page.getByTestId('capture-start').click();
+      await expect(status).toHaveAttribute('data-phase', 'running', { timeout: 60_000 });
+      await page.waitForFunction(() => window.__fusescope!.stats().events > 0);
+      const before = await hooks(page, (h) => h.stats());
+      await page.getByTestId('capture-stop').click();
+      await expect(status).toHaveAttribute('data-phase', 'done', { timeout: 60_000 });
+      await expect(status).toHaveText(/— stopped from the page$/);
+      const after = await hooks(page, (h) => h.stats());
+      expect(after.generation).toBe(before.generation);
+      expect(after.events).toBeGreaterThanOrEqual(before.events);
+      expect(workloadMounts()).toEqual(mountsBefore);
+      await panelShot(page, 'capture-panel-stopped-dark.png');
       expect(errors).toEqual([]);
     } finally {
       await server?.stop();

@@ -71,8 +71,8 @@ export function CapturePanel({ store, client }: { store: AppStore; client: WsCli
         title="End the run now: its programs stop and the server unmounts; what the views show stays"
         onClick={() => client.send({ type: 'capture_stop' })}>Stop</button>
       <span className={`capture-status capture-${status.phase}`} data-testid="capture-status" data-phase={status.phase}>{statusText(status)}</span>
-      {status.run && <span className="capture-run muted" data-testid="capture-run">{status.run.workload} · {status.run.policy} · {status.run.direct ? 'O_DIRECT' : 'buffered'}</span>}
       <div className="capture-where" data-testid="capture-where">
+        {status.run && <span className="capture-run" data-testid="capture-run">{status.run.workload} · {status.run.policy} · {status.run.direct ? 'O_DIRECT' : 'buffered'}</span>}
         <span className="capture-path">{mountText(status)}{status.mountDir && <code data-testid="capture-mount">{status.mountDir}</code>}</span>
         {status.recording && <span className="capture-path" title="the recording of this run on the server">recording <code data-testid="capture-recording">{status.recording}</code></span>}
       </div>
