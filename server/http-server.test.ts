@@ -94,6 +94,44 @@ describe('fusescope serve: http + websocket', () => {
     ws.close();
   });
 
+  it('refuses capture_start / capture_stop without a capture controller (no --allow-capture), and its hello has no capture', async () => {
+    const { server } = await start();
+    const { ws, next } = await connect(`ws://127.0.0.1:${server.port}/ws`);
+    const hello = await next() as Record<string, unknown>;
+    expect(hello.type).toBe('hello');
+    expect('capture' in hello).toBe(false);
+    ws.send(JSON.stringify({ type: 'capture_start', workload: 'hardlink-writers', policy: 'per-path', direct: false, seconds: 2 }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'capture_not_allowed', message: expect.stringContaining('--allow-capture') });
+    ws.send(JSON.stringify({ type: 'capture_stop' }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'capture_not_allowed' });
+    // A malformed one is refused by shape before anything else.
+    ws.send(JSON.stringify({ type: 'capture_start', workload: 'hardlink-writers', policy: 'per-path', direct: false, seconds: 2, cmd: 'sh' }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'bad_value', message: expect.stringContaining('cmd') });
+    ws.close();
+  });
+
+  it('hands capture_start / capture_stop to the controller it was given, and sends its refusal back', async () => {
+    const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
+    const session = new LiveSession({ scenarios: [{ name: 'idle', description: '' }], scenario: 'idle', makeSource: () => new Idle() });
+    const got: string[] = [];
+    server = await startServer({
+      host: '127.0.0.1', port: 0, distDir: dist, session,
+      capture: {
+        start: (req) => { got.push(`start ${req.workload} ${req.seconds}`); return { code: 'bad_seconds', message: 'no' }; },
+        stop: () => { got.push('stop'); return null; },
+      },
+    });
+    const { ws, next } = await connect(`ws://127.0.0.1:${server.port}/ws`);
+    await next();
+    ws.send(JSON.stringify({ type: 'capture_start', workload: 'w', policy: 'p', direct: true, seconds: 9 }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'bad_seconds', message: 'no' });
+    ws.send(JSON.stringify({ type: 'capture_stop' }));
+    ws.send(JSON.stringify({ type: 'ping' }));
+    expect(await next()).toMatchObject({ type: 'state' }); // no reply to an accepted stop
+    expect(got).toEqual(['start w 9', 'stop']);
+    ws.close();
+  });
+
   it('requires the token when one is set, and refuses a non-loopback bind without one', async () => {
     const { server } = await start('s3cret');
     expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(401);

@@ -5,7 +5,9 @@
 // (a page on another site must not drive or read the session); when bound to a non-loopback
 // address a token is required on both the page and the websocket. Nothing a browser can send
 // starts anything privileged: the control messages only pause, resume, change speed or switch
-// between the server's own scenarios.
+// between the server's own scenarios — except `capture_start`/`capture_stop`, which reach a
+// `CaptureController` only when the CLI gave one (`capture --allow-capture`); without one they
+// are refused (`capture_not_allowed`) and nothing starts.
 //
 // Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
 //   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
@@ -19,7 +21,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ServerMessage } from '../src/trace/wire.ts';
+import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ClientMessage, type ServerMessage } from '../src/trace/wire.ts';
 import type { LiveSession } from './hub/live-session.ts';
 import { TRAILER_BYTES, parseTrailer } from '../src/trace/recording/format.ts';
 
@@ -31,9 +33,19 @@ interface ServeOptions {
   token?: string;
   distDir: string;
   session: LiveSession;
+  /** Starts/stops workload runs from the page; only `capture --allow-capture` gives one. */
+  capture?: CaptureController;
   /** The sessions folder whose .fscope files /api/recordings lists and serves; none: the API 404s. */
   recordingsDir?: string;
   log?: (line: string) => void;
+}
+
+/** A refusal of a capture control message: its error code and the user-facing reason. */
+export type CaptureRefusal = { code: string; message: string } | null;
+export interface CaptureController {
+  /** Starts a run, or says why not (nothing started then). */
+  start(req: Extract<ClientMessage, { type: 'capture_start' }>): CaptureRefusal;
+  stop(): CaptureRefusal;
 }
 
 /** A recording name the API serves: one path component, ends in .fscope, no leading dot. */
@@ -258,6 +270,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
             reply({ type: 'error', code: 'bad_scenario', message: (err as Error).message });
           }
           break;
+        case 'capture_start':
+        case 'capture_stop': {
+          const refusal = !opts.capture
+            ? { code: 'capture_not_allowed', message: 'this server may not start or stop captures from the page: start it with `fusescope capture --tracefs --allow-capture`' }
+            : msg.type === 'capture_start' ? opts.capture.start(msg) : opts.capture.stop();
+          if (refusal) reply({ type: 'error', ...refusal });
+          break;
+        }
       }
     });
     ws.on('error', (err) => log(`websocket error: ${err.message}`));

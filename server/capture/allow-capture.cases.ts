@@ -1,7 +1,8 @@
 // The page's power over a capture: without `--allow-capture`, no websocket message starts a
-// workload, a mount or a capture; with it, the scenario picker lists the workloads and picking one
-// mounts fusescope's server and runs it (the positive control: the first test could not pass by a
-// gate that starts nothing ever). Root with tracefs and /dev/fuse; elsewhere skipped, saying why.
+// workload, a mount or a capture — `capture_start` included; with it, the same `capture_start`
+// mounts fusescope's server and runs the workload (the positive control: the first test could not
+// pass by a gate that starts nothing ever), and bad values start nothing. Root with tracefs and
+// /dev/fuse; elsewhere skipped, saying why.
 import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -42,17 +43,28 @@ async function startCli(extra: string[]): Promise<Cli> {
   }
 }
 
-function connect(url: string): Promise<{ ws: WebSocket; hello: { scenarios: Array<{ name: string }> }; replies: Array<{ type: string; code?: string }> }> {
+interface Conn {
+  ws: WebSocket;
+  hello: { scenarios: Array<{ name: string }>; capture?: { workloads: string[]; status: { phase: string } } };
+  /** Error replies, in order. */
+  replies: Array<{ type: string; code?: string; message?: string }>;
+  /** Every capture status pushed to this viewer, in order. */
+  statuses: Array<{ phase: string; mountDir: string | null; reason: string | null; elapsedMs: number }>;
+}
+
+function connect(url: string): Promise<Conn> {
   const u = new URL(url);
   const ws = new WebSocket(`ws://${u.host}/ws${u.search}`);
-  const replies: Array<{ type: string; code?: string }> = [];
+  const replies: Conn['replies'] = [];
+  const statuses: Conn['statuses'] = [];
   return new Promise((ok, fail) => {
     ws.once('error', fail);
     ws.on('message', (data, binary) => {
       if (binary) return;
       const msg = JSON.parse(data.toString());
-      if (msg.type === 'hello') ok({ ws, hello: msg, replies });
-      else replies.push(msg);
+      if (msg.type === 'hello') ok({ ws, hello: msg, replies, statuses });
+      else if (msg.type === 'error') replies.push(msg);
+      else if (msg.type === 'capture') statuses.push(msg.capture.status);
     });
   });
 }
@@ -84,16 +96,31 @@ function privilegedDescendants(pid: number): string[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
+const START = { type: 'capture_start', workload: 'hardlink-writers', policy: 'ino', direct: false, seconds: 1 };
+
+/** Waits (up to `ms`) until `cond`; false if it never held. */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 100) {
+    if (cond()) return true;
+    await sleep(100);
+  }
+  return cond();
+}
+
 /** Defined inside tracefs-capture.test.ts: that file's tests run one after another, so no two captures overlap. */
 export function allowCaptureCases(): void {
 describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
-  it('without --allow-capture: the page lists only the capture, and no message starts a workload, a mount or a capture', async () => {
+  it('without --allow-capture: no capture panel in hello, and no message (capture_start included) starts a workload, a mount or a capture', async () => {
     const mountsBefore = workloadMounts();
     const cli = await startCli([]);
     try {
       const { ws, hello, replies } = await connect(cli.url);
       expect(hello.scenarios.map((s) => s.name)).toEqual(['tracefs']);
+      expect(hello.capture).toBeUndefined();
       const tries = [
+        START,
+        { ...START, workload: 'truncate-race', policy: 'per-path', direct: true, seconds: 5 },
+        { type: 'capture_stop' },
         { type: 'scenario', name: 'workload:hardlink-writers:ino' },
         { type: 'scenario', name: 'workload:truncate-race:per-path:direct' },
         { type: 'workload', name: 'hardlink-writers' },
@@ -102,8 +129,12 @@ describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
         { type: 'start' },
       ];
       for (const m of tries) ws.send(JSON.stringify(m));
-      for (let i = 0; i < 100 && replies.length < tries.length; i++) await sleep(50);
-      expect(replies.map((r) => r.code)).toEqual(['bad_scenario', 'bad_scenario', 'unknown_type', 'unknown_type', 'unknown_type', 'unknown_type']);
+      await until(() => replies.length >= tries.length, 5000);
+      expect(replies.map((r) => r.code)).toEqual([
+        'capture_not_allowed', 'capture_not_allowed', 'capture_not_allowed',
+        'bad_scenario', 'bad_scenario', 'unknown_type', 'unknown_type', 'unknown_type', 'unknown_type',
+      ]);
+      expect(replies[0]!.message).toContain('--allow-capture');
       // Long enough for a mount to appear had one been started (a workload mounts within a few seconds).
       for (let i = 0; i < 6; i++) {
         await sleep(500);
@@ -119,33 +150,70 @@ describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
     expect(cli.stderr()).toContain('tracefs restored as found');
   }, 120_000);
 
-  it('with --allow-capture: the picker lists the workloads, and picking one mounts the server, runs it and unmounts', async () => {
+  it('with --allow-capture: bad values start nothing; the same capture_start mounts the server, runs the workload, unmounts, and every viewer sees its status', async () => {
     const mountsBefore = workloadMounts();
     const cli = await startCli(['--allow-capture', '--seconds', '1']);
     try {
-      const { ws, hello } = await connect(cli.url);
-      const names = hello.scenarios.map((s) => s.name);
-      expect(names[0]).toBe('tracefs');
-      expect(names).toContain('workload:hardlink-writers:ino');
-      expect(names).toContain('workload:readers-writers:per-path:direct');
-      expect(names.length).toBe(1 + 3 * 2 * 2);
-      ws.send(JSON.stringify({ type: 'scenario', name: 'workload:hardlink-writers:ino' }));
-      let sawMount = false;
-      for (let i = 0; i < 600 && !/unmounted \/tmp\/fusescope-workload-/.test(cli.stderr()); i++) {
-        if (workloadMounts().length > mountsBefore.length) sawMount = true;
-        await sleep(100);
+      const one = await connect(cli.url);
+      const two = await connect(cli.url);
+      // The panel replaces the picker's workload entries: the picker streams the kernel only.
+      expect(one.hello.scenarios.map((s) => s.name)).toEqual(['tracefs']);
+      expect(one.hello.capture).toMatchObject({ workloads: ['hardlink-writers', 'readers-writers', 'truncate-race'], status: { phase: 'idle' } });
+      const bad = [
+        { ...START, workload: 'fork-bomb' }, { ...START, policy: 'inode' }, { ...START, seconds: 0 }, { ...START, seconds: 601 },
+        { ...START, seconds: 1.5 }, { type: 'capture_stop' }, { type: 'scenario', name: 'workload:hardlink-writers:ino' },
+      ];
+      for (const m of bad) one.ws.send(JSON.stringify(m));
+      await until(() => one.replies.length >= bad.length, 5000);
+      expect(one.replies.map((r) => r.code)).toEqual(['bad_workload', 'bad_policy', 'bad_seconds', 'bad_seconds', 'bad_seconds', 'capture_idle', 'bad_scenario']);
+      for (let i = 0; i < 4; i++) {
+        await sleep(500);
+        expect(privilegedDescendants(cli.child.pid!)).toEqual([]);
+        expect(workloadMounts()).toEqual(mountsBefore);
       }
+      expect(one.statuses).toEqual([]);
+
+      one.ws.send(JSON.stringify(START));
+      let sawMount = false;
+      let sawPrograms = false;
+      const ended = await until(() => {
+        if (workloadMounts().length > mountsBefore.length) sawMount = true;
+        if (privilegedDescendants(cli.child.pid!).length > 0) sawPrograms = true;
+        return ['done', 'failed'].includes(two.statuses.at(-1)?.phase ?? '');
+      }, 60_000);
+      expect(ended).toBe(true);
       expect(sawMount).toBe(true);
+      expect(sawPrograms).toBe(true);
+      expect(one.replies.length).toBe(bad.length); // the good start got no error
+      const phases = two.statuses.map((s) => s.phase);
+      expect(phases[0]).toBe('mounting');
+      expect(phases).toContain('running');
+      expect(phases.at(-1)).toBe('done');
+      expect(two.statuses.at(-1)!.mountDir).toMatch(/^\/tmp\/fusescope-workload-.*\/mnt$/);
+      expect(one.statuses.map((s) => s.phase)).toEqual(phases);
       expect(cli.stderr()).toContain("mounted fusescope's server");
       expect(cli.stderr()).toMatch(/unmounted \/tmp\/fusescope-workload-/);
       expect(workloadMounts()).toEqual(mountsBefore);
-      ws.close();
+      expect(privilegedDescendants(cli.child.pid!)).toEqual([]);
+
+      // capture_stop ends a long run early: it unmounts and says the page stopped it.
+      one.ws.send(JSON.stringify({ ...START, seconds: 600 }));
+      expect(await until(() => two.statuses.at(-1)?.phase === 'running', 60_000)).toBe(true);
+      one.ws.send(JSON.stringify(START));
+      await until(() => one.replies.length > bad.length, 5000);
+      expect(one.replies.at(-1)!.code).toBe('capture_busy');
+      two.ws.send(JSON.stringify({ type: 'capture_stop' }));
+      expect(await until(() => two.statuses.at(-1)?.phase === 'done', 60_000)).toBe(true);
+      expect(two.statuses.at(-1)!.reason).toBe('stopped from the page');
+      expect(workloadMounts()).toEqual(mountsBefore);
+      one.ws.close();
+      two.ws.close();
     } finally {
       cli.child.kill('SIGINT');
       expect(await cli.exited).toBe(0);
     }
     expect(cli.stderr()).toContain('tracefs restored as found');
     expect(workloadMounts()).toEqual(mountsBefore);
-  }, 180_000);
+  }, 240_000);
 });
 }

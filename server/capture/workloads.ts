@@ -321,23 +321,6 @@ export class MergedSource implements LiveSource {
   }
 }
 
-/** Scenario names of the workloads a page may start under `--allow-capture`: `workload:NAME:POLICY[:direct]`. */
-export function workloadScenarios(): Array<{ name: string; description: string; spec: { name: WorkloadName; policy: NodePolicy; direct: boolean } }> {
-  const out = [];
-  for (const name of WORKLOADS) {
-    for (const policy of ['per-path', 'ino'] as const) {
-      for (const direct of [false, true]) {
-        out.push({
-          name: workloadScenarioName({ name, policy, direct }),
-          description: `mount fusescope's server (policy ${policy}) in a temp dir and run ${name} (${direct ? 'O_DIRECT' : 'buffered'}) against it while capturing`,
-          spec: { name, policy, direct },
-        });
-      }
-    }
-  }
-  return out;
-}
-
 export function workloadScenarioName(s: { name: WorkloadName; policy: NodePolicy; direct: boolean }): string {
   return `workload:${s.name}:${s.policy}${s.direct ? ':direct' : ''}`;
 }
@@ -347,8 +330,20 @@ export function allWorkloadComms(): string[] {
   return [...new Set(WORKLOADS.flatMap(workloadComms))];
 }
 
+/** What a page-started run tells its owner (server/capture/capture-control.ts), in this order. */
+export interface WorkloadHooks {
+  /** Mounted; `stop()` ends the run early (programs stopped, unmounted, the last events streamed). */
+  mounted?(mountDir: string, stop: () => void): void;
+  /** The workload's programs start (its seconds count from here). */
+  running?(): void;
+  /** The programs are being stopped and the server unmounted (deadline or stop()). */
+  stopping?(): void;
+  /** Unmounted and the temp dir removed; `problems` is empty when nothing was left behind. */
+  closed?(problems: string[], stats: WorkloadStats): void;
+}
+
 /**
- * A workload as a live source (the page's `--allow-capture` picker): a run mounts the server,
+ * A workload as a live source (a page's capture panel, `--allow-capture`): a run mounts the server,
  * streams the kernel's capture merged with the server's events while the workload runs for
  * `seconds`, then unmounts and ends. Aborting the run (another scenario, the capture's end)
  * stops the workload and unmounts too. `active` holds the closers of runs not yet closed (the CLI
@@ -356,7 +351,7 @@ export function allWorkloadComms(): string[] {
  */
 export function workloadSource(
   spec: { name: WorkloadName; policy: NodePolicy; direct: boolean }, kernel: LiveSource, originMonoNs: bigint,
-  seconds: number, active: Set<() => Promise<string[]>>, log: (line: string) => void,
+  seconds: number, active: Set<() => Promise<string[]>>, log: (line: string) => void, hooks: WorkloadHooks = {},
 ): LiveSource {
   const info = { label: `${kernel.info.label} + ${workloadScenarioName(spec)}`, paceNsPerSec: 1e9 };
   return {
@@ -373,12 +368,14 @@ export function workloadSource(
       let closed: Promise<string[]> | null = null;
       const close = (): Promise<string[]> => {
         if (!closed) {
+          hooks.stopping?.();
           closed = run.close();
-          void closed.then((problems) => { active.delete(close); for (const p of problems) log(p); });
+          void closed.then((problems) => { active.delete(close); for (const p of problems) log(p); hooks.closed?.(problems, run.stats); });
         }
         return closed;
       };
       active.add(close);
+      hooks.mounted?.(run.mnt, () => { void close(); });
       if (signal.aborted) {
         await close();
         return;
@@ -393,6 +390,7 @@ export function workloadSource(
       const passes = new TransformedSink({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, new CapturePasses('workload', nowNs, run.mountPid ?? 0).make());
       const streaming = merged.start(passes, inner.signal);
       log(`workload ${workloadScenarioName(spec)} for ${seconds} s`);
+      hooks.running?.();
       await run.run(Date.now() + seconds * 1000);
       await close();
       await Promise.race([merged.whenEnded(1), new Promise((ok) => setTimeout(ok, 2000))]);

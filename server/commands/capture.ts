@@ -20,9 +20,10 @@ import { cleanupLeftBehind } from '../capture/started.ts';
 import { startAttachCapture, type AttachCapture } from '../capture/attach.ts';
 import { serveSession, startSessionRecording } from './serve.ts';
 import {
-  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadScenarioName, workloadScenarios, workloadSource,
+  MergedSource, WORKLOADS, WorkloadRun, allWorkloadComms, isWorkload, workloadComms, workloadSource,
   type WorkloadName,
 } from '../capture/workloads.ts';
+import { CAPTURE_SECONDS_MAX, CAPTURE_SECONDS_MIN, CaptureControl } from '../capture/capture-control.ts';
 import { NODE_POLICIES, type NodePolicy } from '../fuse/nodes.ts';
 import { UsageError, log, type Command, type Flags } from './command.ts';
 
@@ -64,9 +65,13 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const allow = flags['allow-capture'] === true;
   if (allow && noServe) throw new UsageError('--allow-capture is for the page; it does not go with --no-serve');
   fuse2fsFlags(flags, workload !== null, allow);
-  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the workload ends).
+  // A workload runs for --seconds (default 5), then the capture ends (under --allow-capture: the
+  // page's panel starts with that many seconds; a run ends, the capture goes on).
   const seconds = (flags.seconds as number | undefined) ?? (workload || allow ? 5 : undefined);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be > 0');
+  if (allow && !(Number.isInteger(seconds) && seconds! >= CAPTURE_SECONDS_MIN && seconds! <= CAPTURE_SECONDS_MAX)) {
+    throw new UsageError(`with --allow-capture, --seconds is a page run's length: a whole number from ${CAPTURE_SECONDS_MIN} to ${CAPTURE_SECONDS_MAX}`);
+  }
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
   const pids = listFlag(flags.pid).map((p) => {
@@ -193,19 +198,24 @@ async function cmdCapture(flags: Flags): Promise<number> {
   const passes = new CapturePasses(lf ? 'fuse2fs' : run ? 'workload' : 'kernel', () => Number(process.hrtime.bigint() - capture.startMonoNs), run instanceof WorkloadRun ? run.mountPid ?? 0 : 0);
   // Closers of the workload runs a page started (--allow-capture) and not yet closed: called at the end.
   const closing = new Set<() => Promise<string[]>>();
-  const startable = allow ? workloadScenarios() : [];
   const session = new LiveSession({
-    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }, ...startable],
-    scenario: allow && workload ? workloadScenarioName(workload) : TRACEFS_SCENARIO,
+    scenarios: [{ name: TRACEFS_SCENARIO, description: `live from the kernel's tracefs: ${capture.info.label}` }],
+    scenario: TRACEFS_SCENARIO,
     makeSource: (name) => {
       if (name === TRACEFS_SCENARIO) return passes.source(merged ?? capture.source);
-      // Only under --allow-capture is any other name a source; otherwise nothing else can start.
-      const w = startable.find((x) => x.name === name);
-      if (!w) throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}'${allow ? ` or a workload:…` : ' only; start the CLI with --allow-capture to start workloads from the page'})`);
-      return workloadSource(w.spec, capture.source, capture.startMonoNs, seconds!, closing, log);
+      // Page-started runs come from the capture panel (CaptureControl), never from a name.
+      throw new Error(`unknown scenario '${name}' (this session streams '${TRACEFS_SCENARIO}' only${allow ? '; start workloads from the capture panel' : '; start the CLI with --allow-capture to start workloads from the page'})`);
     },
     log,
   });
+  let recordingPath = (): string | null => out ?? null;
+  // --allow-capture: the page's capture panel (capture_start / capture_stop); nothing else starts a run.
+  const control = allow
+    ? new CaptureControl({
+      session, defaultSeconds: seconds!, recordingPath: () => recordingPath(), log,
+      makeRunSource: (spec, s, hooks) => workloadSource(spec, capture.source, capture.startMonoNs, s, closing, log, hooks),
+    })
+    : null;
   try {
     if (out) {
       const recorder = new Recorder(out, {
@@ -223,9 +233,18 @@ async function cmdCapture(flags: Flags): Promise<number> {
       // One file for the whole capture: a browser's restart re-runs the source but does not start a new file.
       session.addListener({ onBatch: (b, from, to) => recorder.appendRows(b, from, to) });
       log(`recording to ${out}`);
-    } else stopRecording = startSessionRecording(session, flags);
-    if (!noServe) server = await serveSession(session, flags);
+    } else {
+      const sessions = startSessionRecording(session, flags);
+      stopRecording = sessions;
+      recordingPath = sessions.currentPath;
+    }
+    if (!noServe) server = await serveSession(session, flags, control ?? undefined);
     session.start();
+    // --workload with --allow-capture: that run starts at once, as if from the panel.
+    if (control && workload) {
+      const refused = control.start({ type: 'capture_start', workload: workload.name, policy: workload.policy, direct: workload.direct, seconds: seconds! });
+      if (refused) throw new UsageError(refused.message);
+    }
     if (server) process.stdout.write(`fusescope: open ${server.url}\n`);
     log(`capturing${seconds !== undefined ? ` for ${seconds} s` : ''} (SIGINT/SIGTERM stops)`);
     if (run) {
@@ -235,6 +254,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     await stop;
   } finally {
     clearTimeout(deadline);
+    control?.close();
     for (const s of signals) process.off(s, stopped);
     // The workload's programs and the mount end first (the server's last events reach the session).
     // A page-started workload too (it unmounts), before the capture's last read.
@@ -327,7 +347,7 @@ export const captureCommand: Command = {
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
-    '           --allow-capture: the page\'s scenario picker may start workloads (workload:NAME:POLICY[:direct]) and stop them',
+    '           --allow-capture: the page\'s capture panel may start workload runs (workload, policy, O_DIRECT, seconds) and stop them',
     `  capture  --tracefs --workload NAME --fuse2fs IMAGE|${NEW_IMAGE} [--direct] [--seconds N] -o OUT.fscope`,
     '           the same workloads against Debian\'s fuse2fs mounted in a temp dir (on IMAGE, in a new folder of it; or',
     '           `new`: a fresh mke2fs -t ext4 image), probed like --fuse2fs below; no --policy (the path API: per-path)',

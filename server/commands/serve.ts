@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { LiveSession } from '../hub/live-session.ts';
-import { isLoopback, startServer, type RunningServer } from '../http-server.ts';
+import { isLoopback, startServer, type CaptureController, type RunningServer } from '../http-server.ts';
 import { listScenarios, simSource, DEFAULT_SCENARIO } from '../sources/sim.ts';
 import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from '../sources/instrument.ts';
 import { DEFAULT_RECORD_MAX_BYTES, DEFAULT_SESSIONS_DIR, SessionRecorder } from '../recorder/session-recorder.ts';
@@ -47,9 +47,10 @@ async function cmdServe(flags: Flags): Promise<number> {
 /**
  * The HTTP/websocket server of a live session, from --host/--port/--token/--record-dir: binds
  * 127.0.0.1 unless told; a non-loopback --host without --token gets a generated one. `serve` and
- * `capture` share it, and so its security defaults.
+ * `capture` share it, and so its security defaults. `capture`: the page may start workload runs
+ * (only `capture --allow-capture` passes one).
  */
-export async function serveSession(session: LiveSession, flags: Flags): Promise<RunningServer> {
+export async function serveSession(session: LiveSession, flags: Flags, capture?: CaptureController): Promise<RunningServer> {
   const host = (flags.host as string | undefined) ?? '127.0.0.1';
   let token = flags.token as string | undefined;
   if (!isLoopback(host) && !token) {
@@ -61,6 +62,7 @@ export async function serveSession(session: LiveSession, flags: Flags): Promise<
     token,
     distDir: resolve(REPO_ROOT, 'dist'),
     session,
+    capture,
     // The page lists and opens these read-only (/api/recordings), also under --no-record.
     recordingsDir: resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR),
     log: (line) => process.stderr.write(`fusescope: ${line}\n`),
@@ -80,19 +82,22 @@ async function openInstrument(flags: Flags): Promise<InstrumentListener | null> 
   return listenInstrument(target);
 }
 
-/** Records every source run of `session` unless --no-record; returns a closer for shutdown. */
-export function startSessionRecording(session: LiveSession, flags: Flags): () => void {
-  if (flags['no-record']) return () => {};
+/**
+ * Records every source run of `session` unless --no-record; returns a closer for shutdown, with
+ * `currentPath()`: the file being written (null: none yet, or not recording).
+ */
+export function startSessionRecording(session: LiveSession, flags: Flags): (() => void) & { currentPath(): string | null } {
+  if (flags['no-record']) return Object.assign(() => {}, { currentPath: () => null });
   const maxBytes = (flags['record-max-bytes'] as number | undefined) ?? DEFAULT_RECORD_MAX_BYTES;
   if (!(maxBytes > 0)) throw new UsageError('--record-max-bytes must be > 0');
   const dir = resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR);
   const rec = new SessionRecorder({ dir, maxBytes, log });
   const remove = session.addListener(rec);
   log(`recording sessions to ${dir} (cap ${maxBytes} bytes; --no-record to disable)`);
-  return () => {
+  return Object.assign(() => {
     remove();
     rec.close();
-  };
+  }, { currentPath: () => rec.currentPath });
 }
 
 export const serveCommand: Command = {

@@ -11,7 +11,7 @@
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
-import { WIRE_VERSION, encodeBatch, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
+import { WIRE_VERSION, encodeBatch, type CaptureControlInfo, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
 import { SCHEMA_VERSION } from '../../src/trace/schema.ts';
 import { asTaskId } from '../../src/trace/ids.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
@@ -70,6 +70,8 @@ export class LiveSession {
   private speed: number;
   private scenario: string;
   private readonly listeners = new Set<SessionListener>();
+  /** What the page may start (--allow-capture) and how that run goes; null: no capture control (not in hello). */
+  private capture: CaptureControlInfo | null = null;
   /** Totals for logs and benches. */
   emittedEvents = 0;
   private lastBatchRows = 0;
@@ -144,7 +146,7 @@ export class LiveSession {
     this.clients.add(client);
     this.sendJson(client, {
       type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: SCHEMA_VERSION, originNs: '0', source: this.sourceLabel,
-      scenarios: this.opts.scenarios, state: this.state,
+      scenarios: this.opts.scenarios, state: this.state, ...(this.capture ? { capture: this.capture } : {}),
     });
     return () => this.clients.delete(client);
   }
@@ -165,9 +167,18 @@ export class LiveSession {
     this.source.controls?.setSpeed?.(speed);
     this.broadcastState();
   }
-  /** Switches the source (the old one stopped); clients get `reset` and start a fresh store. Throws if unknown. */
-  setScenario(name: string): void {
-    const fresh = this.opts.makeSource(name); // throws before anything changes if the name is unknown
+  /** The capture control's info, told to every client now and in each later hello. */
+  setCaptureInfo(info: CaptureControlInfo): void {
+    this.capture = info;
+    for (const c of this.clients) this.sendJson(c, { type: 'capture', capture: info });
+  }
+
+  /**
+   * Switches the source (the old one stopped); clients get `reset` and start a fresh store. Throws if
+   * unknown. `source`: run this one under `name` instead of makeSource's (a page-started capture run).
+   */
+  setScenario(name: string, source?: LiveSource): void {
+    const fresh = source ?? this.opts.makeSource(name); // throws before anything changes if the name is unknown
     const running = this.run !== null;
     this.stop();
     this.load(name, fresh);

@@ -15,6 +15,8 @@ export function LiveControls({ store, client }: { store: AppStore; client: WsCli
   const scenarios = useStoreValue(store, (s) => s.status.scenarios);
   const speeds: number[] = SPEEDS.includes(speed as (typeof SPEEDS)[number]) ? [...SPEEDS] : [...SPEEDS, speed].sort((a, b) => a - b);
   const disabled = connection !== 'open' || !hasState;
+  // A page-started capture run streams under its own name, which the picker does not offer.
+  const listed = scenarios.length === 0 || scenarios.some((s) => s.name === scenario);
   return (
     <>
       <button type="button" data-testid="pause" disabled={disabled} onClick={() => client.setPaused(!paused)}
@@ -33,11 +35,11 @@ export function LiveControls({ store, client }: { store: AppStore; client: WsCli
         <select data-testid="scenario" value={scenario} disabled={disabled || scenarios.length === 0}
           onChange={(e) => client.send({ type: 'scenario', name: e.target.value })}
           title={scenarios.find((s) => s.name === scenario)?.description}>
-          {scenarios.length === 0 && <option value={scenario}>{scenario || '—'}</option>}
+          {!listed || scenarios.length === 0 ? <option value={scenario} disabled={scenarios.length > 0}>{scenario || '—'}</option> : null}
           {scenarios.map((s) => <option key={s.name} value={s.name} title={s.description}>{s.name}</option>)}
         </select>
       </label>
-      <button type="button" data-testid="restart" disabled={disabled || !scenario} title="Restart the scenario from the beginning (same seed: the same trace)"
+      <button type="button" data-testid="restart" disabled={disabled || !scenario || !listed} title="Restart the scenario from the beginning (same seed: the same trace)"
         onClick={() => client.send({ type: 'scenario', name: scenario })}>Restart</button>
     </>
   );

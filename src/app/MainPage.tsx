@@ -8,6 +8,7 @@ import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import { Header } from './Header.tsx';
 import { FilePanel } from './FilePanel.tsx';
+import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
@@ -40,7 +41,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   return (
     <div className="app">
       <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
-      {isFile && <FilePanel store={store} session={session} />}
+      {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
         <Banner testId="gap-banner">

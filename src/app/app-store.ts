@@ -9,7 +9,7 @@
 import type { FrameScheduler, PageFindings } from '../views/host.ts';
 import type { Finding } from '../trace/checks/types.ts';
 import { findingFocus } from './finding-focus.ts';
-import type { ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import { Replay } from './replay.ts';
 import type { OpenedFile } from './source-status.ts';
 import { TraceViewHost } from './trace-view-host.ts';
@@ -91,9 +91,9 @@ export class AppStore extends TraceViewHost {
     if (this.data.setWindowEvents(n, this.status.sourceKind === 'live')) this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState): void {
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
     this.view.adoptPace(state.paceNsPerSec);
-    this.status.setHello(source, scenarios, state);
+    this.status.setHello(source, scenarios, state, capture);
   }
 
   setServerState(state: SessionState): void {

@@ -2,7 +2,7 @@
 // connection and the server's state, or the opened file's import progress, clock notes and
 // diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
 
-import type { ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
@@ -40,6 +40,8 @@ export class SourceStatus {
   scenarios: ScenarioInfo[] = [];
   /** What the server streams (its hello's `source`). */
   source = '';
+  /** The capture panel's server side (workloads, limits, the run's status); null: the server allows none. */
+  capture: CaptureControlInfo | null = null;
   /** Last error from the server, the decoder or the import, shown in the header. */
   lastError = '';
 
@@ -69,15 +71,22 @@ export class SourceStatus {
     this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState): void {
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
     this.source = source;
     this.scenarios = scenarios;
+    this.capture = capture;
     this.lastError = '';
     this.setServerState(state);
   }
 
   setServerState(state: SessionState): void {
     this.serverState = state;
+    this.changed(true);
+  }
+
+  /** The server's capture control changed (a run's status, its seconds). */
+  setCapture(capture: CaptureControlInfo): void {
+    this.capture = capture;
     this.changed(true);
   }
 

@@ -57,6 +57,8 @@ export interface FusescopeHooks {
   findLockWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
   /** Alias groups as the aliasing view derives them. */
   aliasGroups(): { ino: number; nodeIds: number[]; paths: string[] }[];
+  /** Events of `kind` in the page's trace, counted by their task (`comm/tid`). */
+  eventsByTask(kind: string): Record<string, number>;
   /** Derived counts: locks, contended waits, cache events, hits, misses. */
   derived(): { locks: number; waits: number; cacheEvents: number; cacheHits: number; cacheMisses: number; firstMissRow: number; firstHitRow: number };
   tab(): string;
@@ -165,6 +167,16 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     selectedRow: () => store.selectedRow,
     findLockWait: () => probeOf(store, 'locks')?.findWait() ?? null,
     aliasGroups: () => store.aliases.groups(),
+    eventsByTask: (kind) => {
+      const t = store.trace;
+      const out: Record<string, number> = {};
+      for (let row = 0; row < t.length; row++) {
+        if (t.kindOf(row) !== kind) continue;
+        const task = String(t.readField('task', row));
+        out[task] = (out[task] ?? 0) + 1;
+      }
+      return out;
+    },
     derived: () => {
       let hits = 0;
       let misses = 0;

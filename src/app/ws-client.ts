@@ -167,7 +167,7 @@ export class WsClient {
       switch (msg.type) {
         case 'hello':
           this.store.resetTrace(BigInt(msg.originNs));
-          this.store.setHello(msg.source, msg.scenarios, msg.state);
+          this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null);
           break;
         case 'reset':
           this.store.resetTrace(BigInt(msg.originNs));
@@ -175,6 +175,9 @@ export class WsClient {
           break;
         case 'state':
           this.store.setServerState(msg.state);
+          break;
+        case 'capture':
+          this.store.status.setCapture(msg.capture);
           break;
         case 'error':
           this.store.status.setError(`server: ${msg.code}: ${msg.message}`);

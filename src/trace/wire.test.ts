@@ -167,6 +167,18 @@ describe('client messages', () => {
     expect(parseClientMessage('{"type":"speed","value":"fast"}')).toMatchObject({ ok: false, code: 'bad_value' });
     expect(parseClientMessage('x'.repeat(10_000))).toMatchObject({ ok: false, code: 'too_large' });
   });
+  it('capture_start: exactly workload, policy, direct and seconds with their types; capture_stop: nothing else', () => {
+    const ok = { type: 'capture_start', workload: 'hardlink-writers', policy: 'ino', direct: true, seconds: 2 };
+    expect(parseClientMessage(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+    expect(parseClientMessage('{"type":"capture_stop"}')).toEqual({ ok: true, value: { type: 'capture_stop' } });
+    for (const bad of [
+      { ...ok, argv: ['sh'] }, { ...ok, workload: 3 }, { ...ok, workload: '' }, { ...ok, policy: null },
+      { ...ok, direct: 'yes' }, { ...ok, seconds: '2' }, { type: 'capture_start', workload: 'hardlink-writers' },
+      { type: 'capture_stop', all: true },
+    ]) expect(parseClientMessage(JSON.stringify(bad))).toMatchObject({ ok: false, code: 'bad_value' });
+    // JSON has no Infinity: 1e999 parses to it, and is refused.
+    expect(parseClientMessage('{"type":"capture_start","workload":"w","policy":"p","direct":false,"seconds":1e999}')).toMatchObject({ ok: false, code: 'bad_value' });
+  });
 });
 
 describe('server messages', () => {

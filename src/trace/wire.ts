@@ -2,7 +2,7 @@
 //
 // Server → browser:
 //   binary frames: event batches, columnar (below), many events per frame;
-//   text frames:   JSON ServerMessage (hello, state, error).
+//   text frames:   JSON ServerMessage (hello, state, reset, error, capture).
 // Browser → server: text frames, JSON ClientMessage, validated by parseClientMessage; anything
 // else gets an `error` reply and the connection carries on.
 //
@@ -267,11 +267,40 @@ export interface SessionState {
   /** Virtual ns streamed per wall second at speed 1. */
   paceNsPerSec: number;
 }
+/** Where a page-started capture run is (`fusescope capture --allow-capture`, docs/capture.md). */
+export type CapturePhase = 'idle' | 'mounting' | 'running' | 'stopping' | 'done' | 'failed';
+export interface CaptureRunStatus {
+  phase: CapturePhase;
+  /** The run asked for (null while idle). */
+  run: { workload: string; policy: string; direct: boolean; seconds: number } | null;
+  /** Wall ms the workload's programs have run (from after the mount); 0 before. */
+  elapsedMs: number;
+  /** The run's mount point on the server's machine (null before the mount). */
+  mountDir: string | null;
+  /** The file the run is recorded to on the server (null: not recorded, or nothing written yet). */
+  recording: string | null;
+  /** Why the run failed (`failed`), or what ended it early; null otherwise. */
+  reason: string | null;
+}
+/** What the page may start: only sent by a server started with --allow-capture. */
+export interface CaptureControlInfo {
+  workloads: string[];
+  policies: string[];
+  secondsMin: number;
+  secondsMax: number;
+  defaultSeconds: number;
+  status: CaptureRunStatus;
+}
+
 export type ServerMessage =
   | {
       type: 'hello'; wireVersion: number; schemaVersion: number; originNs: string;
       source: string; scenarios: ScenarioInfo[]; state: SessionState;
+      /** Present only when the page may start capture runs (--allow-capture). */
+      capture?: CaptureControlInfo;
     }
+  /** The capture control's state changed (or a running run's time moved on): sent to every viewer. */
+  | { type: 'capture'; capture: CaptureControlInfo }
   | { type: 'state'; state: SessionState }
   /** The stream restarts (new scenario): the client clears its store and string table. */
   | { type: 'reset'; originNs: string; state: SessionState }
@@ -282,7 +311,11 @@ export type ClientMessage =
   | { type: 'resume' }
   | { type: 'speed'; value: number }
   | { type: 'scenario'; name: string }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /** Start a workload run (only a server with --allow-capture does; the values are checked there). */
+  | { type: 'capture_start'; workload: string; policy: string; direct: boolean; seconds: number }
+  /** End the running run now: its programs stop, the server unmounts, what was captured stays. */
+  | { type: 'capture_stop' };
 
 const SPEED_MIN = 0.01;
 const SPEED_MAX = 1000;
@@ -322,9 +355,37 @@ export function parseClientMessage(raw: string): Parsed<ClientMessage> {
       }
       return { ok: true, value: { type: 'scenario', name: m.name } };
     }
+    case 'capture_stop':
+      if (Object.keys(m).length !== 1) return { ok: false, code: 'bad_value', message: 'capture_stop takes no fields' };
+      return { ok: true, value: { type: 'capture_stop' } };
+    case 'capture_start': {
+      // Strict: exactly these four fields with these types; the server checks the values.
+      const extra = Object.keys(m).filter((k) => !['type', 'workload', 'policy', 'direct', 'seconds'].includes(k));
+      if (extra.length > 0) return { ok: false, code: 'bad_value', message: `capture_start: unknown field(s) ${extra.join(', ')}` };
+      if (typeof m.workload !== 'string' || m.workload.length === 0 || m.workload.length > 100) {
+        return { ok: false, code: 'bad_value', message: 'capture_start.workload must be a workload name' };
+      }
+      if (typeof m.policy !== 'string' || m.policy.length === 0 || m.policy.length > 100) {
+        return { ok: false, code: 'bad_value', message: 'capture_start.policy must be a policy name' };
+      }
+      if (typeof m.direct !== 'boolean') return { ok: false, code: 'bad_value', message: 'capture_start.direct must be true or false' };
+      if (typeof m.seconds !== 'number' || !Number.isFinite(m.seconds)) {
+        return { ok: false, code: 'bad_value', message: 'capture_start.seconds must be a number' };
+      }
+      return { ok: true, value: { type: 'capture_start', workload: m.workload, policy: m.policy, direct: m.direct, seconds: m.seconds } };
+    }
     default:
       return { ok: false, code: 'unknown_type', message: `unknown message type ${JSON.stringify(m.type)}` };
   }
+}
+
+const CAPTURE_PHASES: readonly string[] = ['idle', 'mounting', 'running', 'stopping', 'done', 'failed'];
+function isCaptureInfo(v: unknown): v is CaptureControlInfo {
+  const c = v as CaptureControlInfo | null;
+  if (!c || typeof c !== 'object' || !Array.isArray(c.workloads) || !Array.isArray(c.policies)) return false;
+  if (typeof c.secondsMin !== 'number' || typeof c.secondsMax !== 'number' || typeof c.defaultSeconds !== 'number') return false;
+  const s = c.status as CaptureRunStatus | null;
+  return !!s && typeof s === 'object' && CAPTURE_PHASES.includes(s.phase) && typeof s.elapsedMs === 'number';
 }
 
 function isSessionState(v: unknown): v is SessionState {
@@ -350,6 +411,10 @@ export function parseServerMessage(raw: string): Parsed<ServerMessage> {
       if (typeof m.originNs !== 'string' || typeof m.source !== 'string' || !Array.isArray(m.scenarios) || !isSessionState(m.state)) {
         return bad('malformed hello');
       }
+      if (m.capture !== undefined && !isCaptureInfo(m.capture)) return bad('malformed hello.capture');
+      break;
+    case 'capture':
+      if (!isCaptureInfo(m.capture)) return bad('malformed capture');
       break;
     case 'state':
       if (!isSessionState(m.state)) return bad('malformed state');
