@@ -104,4 +104,15 @@ describe('LibfuseJoin', () => {
     expect(lookups.map((e) => [e.nodeId, e.path, e.aliasOf, e.tsNs])).toEqual([[4, '/d1/f', 0, 12], [5, '/d2/l', 4, 22]]);
     expect(j.counts).toMatchObject({ logJoined: 2, logLate: 0 });
   });
+
+  it('a reply whose send was not traced (opcode 0: fuse_request_end names none) joins its -d log entry; a known other opcode is a mismatch', () => {
+    const log = new FuseLogParser('fuse2fs -d');
+    const j = new LibfuseJoin(process.pid, log);
+    // unique 80: the capture's own stat(2) of /a (its send filtered out by pid), answered by the server.
+    log.push('unique: 80, opcode: LOOKUP (1), nodeid: 1, insize: 42, pid: 77\nLOOKUP /a\ngetattr /a\n   NODEID: 2\n   unique: 80, success, outsize: 144\n');
+    log.push('unique: 82, opcode: LOOKUP (1), nodeid: 1, insize: 42, pid: 77\nLOOKUP /b\ngetattr /b\n   NODEID: 3\n   unique: 82, success, outsize: 144\n');
+    const { out } = run(j, [reply(10, 80, 0), reply(20, 82, GETATTR)]);
+    expect(out.filter((e) => e.kind === 'inode_lookup').map((e) => [e.nodeId, e.path, e.tsNs])).toEqual([[2, '/a', 10]]);
+    expect(j.counts).toMatchObject({ logJoined: 1, mismatched: 1 });
+  });
 });

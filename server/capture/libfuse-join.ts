@@ -227,7 +227,10 @@ export class LibfuseJoin implements EventTransform {
   private fromLog(ev: TraceEvent & { kind: 'fuse_reply' }, extra: TraceEvent[]): boolean {
     const req = this.log!.requests.get(ev.unique);
     if (req === undefined || req.error === null) return false;
-    if (req.opcode !== ev.opcode) {
+    // Opcode 0: the kernel's send of this request was not traced (fuse_request_end names no opcode),
+    // e.g. a request of the capture's own process, filtered out at send; its reply is on the server's
+    // thread. Same unique on the same connection: the log's request is it — nothing disagrees.
+    if (ev.opcode !== 0 && req.opcode !== ev.opcode) {
       this.counts.mismatched++;
       return true;
     }
