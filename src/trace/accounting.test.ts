@@ -13,6 +13,22 @@ function storeOf(evs: TraceEvent[]): TraceStore {
 }
 
 describe('accountRun', () => {
+  it('leaves the FUSE server\'s own reads and writes out of the bytes moved (its threads: those that reply or receive)', () => {
+    const store = storeOf([
+      ev('app_op_end', 100, 'fsw-writer-a/10', { op: 'write', ret: 65536 }),
+      // fuse2fs/21 reads the request from /dev/fuse and writes the image; fuse2fs/22 replies (fuse_request_end
+      // runs in the replying thread); both are the server's comm, so both threads' IO is the server's.
+      ev('app_op_end', 110, 'fuse2fs/21', { op: 'read', ret: 65616 }),
+      ev('app_op_end', 120, 'fuse2fs/21', { op: 'pwrite', ret: 65536 }),
+      ev('fuse_reply', 130, 'fuse2fs/22', { unique: 4, opcode: Opcode.WRITE }),
+      ev('app_op_end', 140, 'fsw-reader/11', { op: 'pread', ret: 4096 }),
+    ]);
+    const a = accountRun(store);
+    // app: 65536 written + 4096 read; server: 65616 + 65536 = 131152 (by hand).
+    expect(a).toMatchObject({ bytesMoved: 69632, bytesWritten: 65536, bytesRead: 4096, serverBytes: 131152, serverComms: ['fuse2fs'] });
+    expect(a.throughputBytesPerSec).toBeCloseTo(69632 / (40 / 1e9));
+  });
+
   it('computes upcalls per MiB, hit rate, conversions, lock waits and throughput from events', () => {
     const store = storeOf([
       ev('app_op_begin', 0, 'fio/1', { op: 'pwrite', lenBytes: MiB }),

@@ -3,7 +3,11 @@
 // works for simulator runs and imported traces alike. Plain JSON-serialisable; `fusescope
 // summary` puts it under the `accounting` key.
 //
-//   bytes moved   = Σ ret of successful app read/write ops (pread, pwrite, read, write)
+//   bytes moved   = Σ ret of successful app read/write ops (pread, pwrite, read, write), the FUSE
+//                   server's own left out: a thread whose comm is that of a thread that answers
+//                   requests (fuse_reply: fuse_request_end runs in the replying thread) or reads them
+//                   (fuse_recv) is the server — its /dev/fuse and image IO is not application data
+//                   (counted apart: serverBytes)
 //   upcalls/MiB   = fuse_send count per opcode name ÷ (bytes moved / 1 MiB)
 //   cache hit     = cache_lookup with hit ÷ cache_lookup that found or missed (a lookup of an
 //                   absent fork — no write fork on an in-place server — is neither, §3.3)
@@ -30,6 +34,10 @@ export interface Accounting {
   bytesMoved: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Bytes the FUSE server's own threads read and wrote (not in bytesMoved; see the file comment). */
+  serverBytes: number;
+  /** The comms taken as the server's (those of the threads that reply to or receive requests). */
+  serverComms: string[];
   /** Requests sent, by opcode name (FUSE_IOMAP_BEGIN …). */
   upcallsByOpcode: Record<string, number>;
   /** upcallsByOpcode ÷ MiB moved; empty when nothing moved. */
@@ -81,7 +89,10 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
 
   const upcallsByOpcode: Record<string, number> = {};
   let iomapUpcalls = 0;
-  let bytesRead = 0, bytesWritten = 0;
+  // Read/write bytes per task id, split into app and server once the server's threads are known.
+  const readByTask = new Map<number, number>(), writtenByTask = new Map<number, number>();
+  const serverTasks = new Set<number>();
+  const taskCol = store.col('task');
   let cacheLookups = 0, cacheHits = 0, cacheAbsentForkLookups = 0, staleMappings = 0, unwrittenConversions = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
@@ -94,10 +105,14 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
       case K.app_op_end: {
         const r = ret[row]!;
         if (r <= 0) break;
-        if (readOps.has(opCol[row]!)) bytesRead += r;
-        else if (writeOps.has(opCol[row]!)) bytesWritten += r;
+        const t = taskCol[row]!;
+        if (readOps.has(opCol[row]!)) readByTask.set(t, (readByTask.get(t) ?? 0) + r);
+        else if (writeOps.has(opCol[row]!)) writtenByTask.set(t, (writtenByTask.get(t) ?? 0) + r);
         break;
       }
+      case K.fuse_reply: case K.fuse_recv:
+        serverTasks.add(taskCol[row]!);
+        break;
       case K.cache_lookup:
         if (forkAbsent[row]) { cacheAbsentForkLookups++; break; }
         cacheLookups++;
@@ -119,6 +134,16 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   }
   const lockWaits = waits.waitNs.length;
   const lockWaitsUnfinished = waits.unfinishedRows.length;
+  const serverComms = new Set([...serverTasks].map((t) => commOf(store.strings.get(t))));
+  const isServer = new Map<number, boolean>();
+  const serverTask = (t: number): boolean => {
+    let v = isServer.get(t);
+    if (v === undefined) isServer.set(t, (v = serverComms.has(commOf(store.strings.get(t)))));
+    return v;
+  };
+  let bytesRead = 0, bytesWritten = 0, serverBytes = 0;
+  for (const [t, n] of readByTask) if (serverTask(t)) serverBytes += n; else bytesRead += n;
+  for (const [t, n] of writtenByTask) if (serverTask(t)) serverBytes += n; else bytesWritten += n;
   const bytesMoved = bytesRead + bytesWritten;
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};
@@ -136,7 +161,7 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     for (let row = 0; row < store.length; row++) {
       if (isUntimedRow(flags, task, row)) {
         untimedEvents++;
-        if (kinds[row] === K.app_op_end && ret[row]! > 0 && (readOps.has(opCol[row]!) || writeOps.has(opCol[row]!))) untimedBytes += ret[row]!;
+        if (kinds[row] === K.app_op_end && ret[row]! > 0 && (readOps.has(opCol[row]!) || writeOps.has(opCol[row]!)) && !serverTask(task[row]!)) untimedBytes += ret[row]!;
         continue;
       }
       if (first < 0) first = row;
@@ -146,7 +171,7 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   }
   const waitsKnown = untimedLockWaits === 0;
   return {
-    durationNs, bytesMoved, bytesRead, bytesWritten, upcallsByOpcode, upcallsPerMiB,
+    durationNs, bytesMoved, bytesRead, bytesWritten, serverBytes, serverComms: [...serverComms].sort(), upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
     cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
     staleMappings, unwrittenConversions,
@@ -155,4 +180,10 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, untimedBytes, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: ` +
       `${durationNs === null ? 'the trace\'s duration is unknown' : 'the duration covers the timed events only'}${untimedBytes > 0 || durationNs === null ? ', the throughput is unknown' : ''}, and the lock waits that involve them are unknown` } } : {}),
   };
+}
+
+/** A task id's comm: `dd/4242` → `dd`; a task without a pid is its own comm. */
+function commOf(task: string): string {
+  const slash = task.lastIndexOf('/');
+  return slash > 0 && /^\d+$/.test(task.slice(slash + 1)) ? task.slice(0, slash) : task;
 }

@@ -39,7 +39,9 @@ export function AccountingView({ host }: { host: ViewHost }) {
     // With untimed events the duration is the timed events' span (accounting.ts): said next to the figure.
     ['duration', 'time from first to last event, on the trace\u2019s clock',
       acc.timesUnknown && acc.durationNs !== null ? `${formatDurNs(acc.durationNs)} (timed events only)` : dur(acc.durationNs)],
-    ['bytesMoved', 'bytes moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`],
+    ['bytesMoved', 'bytes the applications moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})` +
+      // The FUSE server's own /dev/fuse and image IO is not the applications' (accounting.ts).
+      (acc.serverBytes > 0 ? `; the server's own IO left out: ${mib(acc.serverBytes)} (${acc.serverComms.join(', ')})` : '')],
     ['throughput', 'IO throughput over that time', acc.throughputBytesPerSec === null ? unknown : `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
     ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB)],
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
