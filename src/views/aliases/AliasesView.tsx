@@ -70,7 +70,9 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                   <td data-col="ino"><InoCell inos={g.inos} /></td>
                   <td data-col="nodeids">{g.nodeIds.join(', ')}</td>
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
-                  <td className={g.overlapCount ? 'bad' : ''}>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}
+                  <td className={g.overlapCount ? 'bad' : ''} data-col="overlaps">{g.holdsSeen === 0
+                    ? <span className="muted" title="a real kernel traces i_rwsem only when a task waits for it (lock:contention_*): holds without a wait are not in the trace">unknown: no i_rwsem hold traced</span>
+                    : <>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</>}
                     {finding && (
                       <button type="button" className={`sev-badge sev-${finding.severity} finding-badge`} data-testid="alias-finding-badge"
                         title={finding.explanation} onClick={() => host.findings?.select(finding)}>{finding.rule} {finding.severity}</button>

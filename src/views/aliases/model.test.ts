@@ -27,8 +27,12 @@ describe('aliasing view model', () => {
   it('tables alias groups with their overlapping exclusive holds', () => {
     const { aliases, locks, spans } = derived(RACE);
     expect(aliasGroupRows(aliases, locks, spans)).toEqual([
-      { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30, unendedHolds: 0 },
+      { id: 4, ino: 12, inos: [12], conflict: false, nodeIds: [4, 5], paths: ['/d1/file', '/d2/link'], pathsByNode: [['/d1/file'], ['/d2/link']], overlapCount: 1, overlapTotalNs: 30, unendedHolds: 0, holdsSeen: 2 },
     ]);
+  });
+  it('a group with no i_rwsem hold traced (a real kernel traces only contended locks): holdsSeen 0, overlaps unknown', () => {
+    const { aliases, locks, spans } = derived(RACE.filter((e) => e.kind !== 'lock_acquire' && e.kind !== 'lock_release'));
+    expect(aliasGroupRows(aliases, locks, spans)).toMatchObject([{ nodeIds: [4, 5], overlapCount: 0, holdsSeen: 0 }]);
   });
   it('mini-timeline: IO and holds per nodeid, the overlap marked', () => {
     const { locks, spans, store } = derived(RACE);

@@ -113,6 +113,9 @@ export interface AliasGroupRow {
   overlapTotalNs: number;
   /** W holds on the group's nodeIds whose start or end the trace does not show: not compared, counted apart. */
   unendedHolds: number;
+  /** i_rwsem holds of any mode through the group's nodeIds. 0: nothing to compare — a real kernel
+   *  traces a lock only when it is contended (lock:contention_*), so overlaps are unknown, not none. */
+  holdsSeen: number;
 }
 
 /** ` · iomap` / ` · iomap excl` for a nodeId the kernel set up as an iomap file (fuse_iomap_init_inode), else ''. */
@@ -136,6 +139,7 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
       overlapCount: mine.length,
       overlapTotalNs: mine.reduce((sum, o) => sum + (o.toNs - o.fromNs), 0),
       unendedHolds: countUnendedWriteHolds(locks, spans, 'i_rwsem', g.nodeIds),
+      holdsSeen: locks.locks.reduce((n, l) => n + (l.lock === 'i_rwsem' && g.nodeIds.includes(l.nodeId) ? l.holdIds.length + l.headHoldIds.length : 0), 0),
     };
   });
 }
