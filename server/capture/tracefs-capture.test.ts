@@ -20,6 +20,7 @@ import WebSocket from 'ws';
 import { openRecordingFile } from '../recorder/file-source.ts';
 import { workloadCases } from './workloads.cases.ts';
 import { allowCaptureCases } from './allow-capture.cases.ts';
+import { rawReaderCases } from './raw-reader.cases.ts';
 
 const T = DEFAULT_TRACEFS;
 const whyNot = process.getuid?.() !== 0 ? 'not root' : !existsSync(join(T, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${T}` : null;
@@ -531,3 +532,4 @@ describe.skipIf(whyNotFuse2fs !== null)('capture --fuse2fs: uprobes on its libfu
 
 workloadCases();
 allowCaptureCases();
+rawReaderCases();
