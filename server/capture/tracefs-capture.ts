@@ -390,7 +390,8 @@ export class TracefsCapture {
     if (ev.kind === 'gap') {
       ev.fromTsNs += off;
       ev.toTsNs += off;
-      this.counts.lostInGaps += ev.missedEvents;
+      // -1: a raw page flagged a loss without room to store its count (the stats counters still count it).
+      if (ev.missedEvents > 0) this.counts.lostInGaps += ev.missedEvents;
     }
     if (ev.tsNs < 0) {
       this.counts.beforeStart++;
