@@ -196,25 +196,28 @@ if (want('recording')) try {
 }
 
 // T1: live capture from the kernel's tracefs (bench/tracefs-capture.ts): rising steps of a paced
-// syscall workload until one loses events; the figure is the last lossless step.
-if (want('capture')) try {
-  const c = await tracefsCaptureFigure([20_000, 80_000, 160_000, 320_000], 3);
+// syscall workload until one loses events; the figure is the last lossless step. Both readers in the
+// same run: T1 trace_pipe's text, T1r per-CPU trace_pipe_raw (capture --reader text|raw).
+if (want('capture')) for (const [reader, id] of [['text', 'T1'], ['raw', 'T1r']] as const) try {
+  const c = await tracefsCaptureFigure([20_000, 80_000, 160_000, 320_000, 640_000], 3, reader);
   if (c.skipped !== null) {
-    figures.push({ id: 'T1', figure: `tracefs live capture: not measured (${c.skipped})`, value: Number.NaN, unit: 'events/s', goal: '—' });
+    figures.push({ id, figure: `tracefs live capture (--reader ${reader}): not measured (${c.skipped})`, value: Number.NaN, unit: 'events/s', goal: '—' });
   } else {
     const ok = c.steps.filter((x) => x.lost === 0).at(-1);
     const over = c.steps.find((x) => x.lost > 0);
     const load = (x: { burstBytes: number; seconds: number }): string => `dd bursts of ${x.burstBytes.toLocaleString('en-US')} 1-byte copies + 50 ms sleep, ${x.seconds} s`;
+    const read = reader === 'text' ? 'of trace_pipe text' : 'of trace_pipe_raw pages';
     if (ok) {
-      figures.push({ id: 'T1', figure: `tracefs live capture, syscall events (read/write enter+exit) of ${load(ok)}`, value: ok.eventsPerSec, unit: 'events/s', goal: '—' });
-      figures.push({ id: 'T1l', figure: `  events lost at that load (overrun/dropped/LOST; ${ok.events.toLocaleString('en-US')} captured, ${ok.bytesPerEvent.toFixed(0)} B of trace_pipe text each)`, value: ok.lost, unit: 'events', goal: '0' });
+      figures.push({ id, figure: `tracefs live capture --reader ${reader}, syscall events (read/write enter+exit) of ${load(ok)}`, value: ok.eventsPerSec, unit: 'events/s', goal: '—' });
+      figures.push({ id: `${id}l`, figure: `  events lost at that load (overrun/dropped/LOST; ${ok.events.toLocaleString('en-US')} captured, ${ok.bytesPerEvent.toFixed(0)} B ${read} each)`, value: ok.lost, unit: 'events', goal: '0' });
+      figures.push({ id: `${id}c`, figure: '  capture CPU time (user + system) per event at that load', value: ok.cpuUsPerEvent, unit: 'µs', goal: '—' });
     }
-    if (over) figures.push({ id: 'T1x', figure: `  the next step, ${load(over)}: captured (${over.lost.toLocaleString('en-US')} lost)`, value: over.eventsPerSec, unit: 'events/s', goal: '—' });
-    else figures.push({ id: 'T1x', figure: '  no step lost events (the workload, not the capture, set the rate)', value: Number.NaN, unit: '', goal: '—' });
+    if (over) figures.push({ id: `${id}x`, figure: `  the next step, ${load(over)}: captured (${over.lost.toLocaleString('en-US')} lost)`, value: over.eventsPerSec, unit: 'events/s', goal: '—' });
+    else figures.push({ id: `${id}x`, figure: '  no step lost events (the workload, not the capture, set the rate)', value: Number.NaN, unit: '', goal: '—' });
   }
 } catch (err) {
   console.error(err);
-  figures.push({ id: 'T1!', figure: `tracefs capture figure FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
+  figures.push({ id: `${id}!`, figure: `tracefs capture figure (--reader ${reader}) FAILED: ${(err as Error).message}`, value: Number.NaN, unit: '', goal: '—' });
 }
 
 // T2-T4: sequential write through fusescope's server against Debian fuse2fs (bench/fuse-write.ts),

@@ -23,6 +23,7 @@ import { allowCaptureCases } from './allow-capture.cases.ts';
 import { livePassesCases } from './live-passes.cases.ts';
 import { fuse2fsWorkloadCases } from './fuse2fs-workloads.cases.ts';
 import { attachCases } from './attach.cases.ts';
+import { rawReaderCases } from './raw-reader.cases.ts';
 
 const T = DEFAULT_TRACEFS;
 const whyNot = process.getuid?.() !== 0 ? 'not root' : !existsSync(join(T, 'events/lock/contention_begin')) ? `no tracefs with lock events at ${T}` : null;
@@ -549,3 +550,4 @@ allowCaptureCases();
 livePassesCases();
 fuse2fsWorkloadCases();
 attachCases();
+rawReaderCases();

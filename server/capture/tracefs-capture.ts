@@ -27,6 +27,7 @@ import { CaptureLock, DEFAULT_RUN_DIR, DEFAULT_TRACEFS, Tracefs, TracefsError, t
 import { DEFAULT_EVENTS, buildFilter, resolveEvents, type EventPath } from './events.ts';
 import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
 import { cleanupLeftBehind } from './started.ts';
+import { RawReader, rawUnavailable } from './raw-reader.ts';
 
 /**
  * Rewrites the parsed stream before it reaches the sink (the live libfuse join): push() takes
@@ -53,6 +54,11 @@ export interface CaptureOptions {
   bufferKb?: number | null;
   /** How often a run reads trace_pipe. */
   pollMs?: number;
+  /**
+   * `raw`: per-CPU trace_pipe_raw pages decoded by the events' format files (raw-reader.ts);
+   * `text`: trace_pipe's text. Default DEFAULT_READER; raw falls back to text where tracefs has no raw files.
+   */
+  reader?: 'raw' | 'text';
   /** The uid that decides root (tests inject one). */
   uid?: number;
   /** Uprobes to create (uprobe_events, snapshotted and removed at the end) and enable with the events. */
@@ -83,6 +89,13 @@ export interface CaptureResult {
   restoreProblems: string[];
 }
 
+/**
+ * The faster of the two at the same loss in bench T1 (docs/performance.md): trace_pipe's text. On
+ * 2026-12-07 both captured the 20 k-byte step with 0 lost (444 k vs 430 k events/s, the load's rate)
+ * and both lost at the 80 k step; raw cost 1.94 µs of CPU an event against text's 1.77 (it prints each
+ * body by its print fmt in JS and parses it back, the work the kernel does for the text).
+ */
+export const DEFAULT_READER: 'raw' | 'text' = 'text';
 /** 8 MiB per CPU: a 50 ms read interval then holds ~100 k events per CPU before overrunning. */
 export const DEFAULT_BUFFER_KB = 8192;
 const DEFAULT_POLL_MS = 50;
@@ -144,7 +157,10 @@ export class TracefsCapture {
   private readonly tracefs: Tracefs;
   private readonly lock: CaptureLock;
   private readonly parser: FtraceParser;
-  private pipeFd: number | null;
+  private pipeFd: number | null = null;
+  private raw: RawReader | null = null;
+  /** The reader in use (`raw` may have fallen back to `text`). */
+  readonly reader: 'raw' | 'text';
   private readonly startStats: CpuStats;
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   private readonly pollMs: number;
@@ -181,6 +197,7 @@ export class TracefsCapture {
     // What a killed capture had started (a FUSE server and its mount, temp folders): ended and removed (started.ts).
     for (const line of cleanupLeftBehind(o.runDir ?? DEFAULT_RUN_DIR)) log(line);
     let tfs: Tracefs | undefined;
+    this.parser = new FtraceParser('tracefs', (ev) => this.onEvent(ev));
     try {
       this.tracefs = tfs = Tracefs.open(root, this.lock.statePath);
       if (this.tracefs.snapshot.mounted) log(`mounted tracefs at ${root} (unmounted at the end)`);
@@ -208,7 +225,12 @@ export class TracefsCapture {
       this.startedAt = new Date();
       this.settings = this.tracefs.snapshot.files.map((f) => [f.path, this.tracefs.read(f.path)]);
       this.startStats = readCpuStats(root);
-      try {
+      const why = (o.reader ?? DEFAULT_READER) === 'raw' ? rawUnavailable(root) : null;
+      if (why !== null) log(`--reader raw: ${why}; reading trace_pipe instead`);
+      this.reader = (o.reader ?? DEFAULT_READER) === 'raw' && why === null ? 'raw' : 'text';
+      if (this.reader === 'raw') {
+        this.raw = new RawReader({ root, events: this.events, parser: this.parser, diag: (code, message) => { this.pending.push(this.diag('warn', code, message)); } });
+      } else try {
         this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (e) {
         // trace_pipe has one reader at a time (EBUSY for a second).
@@ -216,12 +238,12 @@ export class TracefsCapture {
         throw e;
       }
     } catch (e) {
+      this.raw?.close();
       const problems = tfs?.restore() ?? [];
       this.lock.release();
       if (problems.length > 0) log(`tracefs NOT fully restored: ${problems.join('; ')}`);
       throw e;
     }
-    this.parser = new FtraceParser('tracefs', (ev) => this.onEvent(ev));
     this.info = { label: `tracefs:${this.events.length} events${o.comms?.length ? ` comm=${o.comms.join('|')}` : ''}${o.pids?.length ? ` pid=${o.pids.join('|')}` : ''}`, paceNsPerSec: 1e9 };
     this.source = { info: this.info, start: (sink, signal) => this.run(sink, signal) };
   }
@@ -338,7 +360,12 @@ export class TracefsCapture {
   }
 
   /** Reads trace_pipe until EAGAIN (or the per-tick bound: returns true, there is more) into the parser. */
-  private readPipe(bound = MAX_BYTES_PER_TICK): boolean {
+  private readPipe(bound = MAX_BYTES_PER_TICK, final = false): boolean {
+    if (this.raw !== null) {
+      const more = this.raw.read(bound, final);
+      this.counts.bytesRead = this.raw.bytesRead;
+      return more;
+    }
     if (this.pipeFd === null) return false;
     let total = 0;
     while (total < bound) {
@@ -366,7 +393,8 @@ export class TracefsCapture {
     if (ev.kind === 'gap') {
       ev.fromTsNs += off;
       ev.toTsNs += off;
-      this.counts.lostInGaps += ev.missedEvents;
+      // -1: a raw page flagged a loss without room to store its count (the stats counters still count it).
+      if (ev.missedEvents > 0) this.counts.lostInGaps += ev.missedEvents;
     }
     if (ev.tsNs < 0) {
       this.counts.beforeStart++;
@@ -419,7 +447,7 @@ export class TracefsCapture {
     try {
       this.tracefs.write('tracing_on', '0'); // nothing new while the rest is read
       // Bounded even so: another tool may have turned tracing back on.
-      unread = this.readPipe(MAX_BYTES_AT_END);
+      unread = this.readPipe(MAX_BYTES_AT_END, true);
     } catch (e) {
       readError = (e as Error).message;
     }
@@ -454,6 +482,8 @@ export class TracefsCapture {
   }
 
   private close(): string[] {
+    this.raw?.close();
+    this.raw = null;
     if (this.pipeFd !== null) {
       closeSync(this.pipeFd);
       this.pipeFd = null;

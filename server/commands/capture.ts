@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { LiveSession } from '../hub/live-session.ts';
 import { Recorder } from '../recorder/recorder.ts';
-import { DEFAULT_BUFFER_KB, TracefsCapture, restoreLeftBehind } from '../capture/tracefs-capture.ts';
+import { DEFAULT_BUFFER_KB, DEFAULT_READER, TracefsCapture, restoreLeftBehind } from '../capture/tracefs-capture.ts';
 import { DEFAULT_RUN_DIR, DEFAULT_TRACEFS, STATE_FILE, TracefsError } from '../capture/tracefs.ts';
 import { DEFAULT_EVENTS, EVENT_GROUPS } from '../capture/events.ts';
 import { startFuse2fsCapture, type Fuse2fsCapture } from '../capture/fuse2fs.ts';
@@ -74,6 +74,8 @@ async function cmdCapture(flags: Flags): Promise<number> {
   }
   const bufferKb = flags['buffer-kb'] as number | undefined;
   if (bufferKb !== undefined && !(Number.isInteger(bufferKb) && bufferKb >= 0)) throw new UsageError('--buffer-kb must be a whole number ≥ 0 (0: leave the buffer size as found)');
+  const reader = (flags.reader as string | undefined) ?? DEFAULT_READER;
+  if (reader !== 'raw' && reader !== 'text') throw new UsageError(`--reader must be raw or text (got '${reader}')`);
   const pids = listFlag(flags.pid).map((p) => {
     if (!/^\d+$/.test(p)) throw new UsageError(`--pid: '${p}' is not a process id`);
     return Number(p);
@@ -136,7 +138,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
       events: (flags.events as string | undefined) ?? (lf ? FUSE2FS_EVENTS : DEFAULT_EVENTS),
       uprobes: lf?.uprobes, transform: lf?.join, connection: lf?.connection,
       comms: [...listFlag(flags.comm), ...(allow ? allWorkloadComms() : workload ? (f2wl ? fuse2fsWorkloadComms(workload.name) : workloadComms(workload.name)) : [])], pids,
-      bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log,
+      bufferKb: bufferKb === 0 ? null : bufferKb ?? DEFAULT_BUFFER_KB, log, reader,
       // A failed read ends the capture (and restores tracefs) rather than leaving the kernel tracing for no reader.
       onFailure: () => { failed = true; stopped(); },
     });
@@ -155,7 +157,7 @@ async function cmdCapture(flags: Flags): Promise<number> {
     if (f2) spawnSync('fusermount', ['-u', f2.fuse2fs.mountDir]);
   };
   process.on('exit', restoreOnExit);
-  log(`capturing ${capture.events.length} tracefs events${capture.filter ? ` where ${capture.filter}` : ''}`);
+  log(`capturing ${capture.events.length} tracefs events${capture.filter ? ` where ${capture.filter}` : ''}, read from ${capture.reader === 'raw' ? 'per_cpu/cpuN/trace_pipe_raw' : 'trace_pipe'}`);
 
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, stopped);
@@ -345,6 +347,7 @@ export const captureCommand: Command = {
     '           --comm/--pid repeat or take a comma list; without -o the run is recorded like serve\'s',
     '           (--record-dir DIR, --no-record, --record-max-bytes N)',
     `           --buffer-kb: per-CPU ring buffer for the capture (default ${DEFAULT_BUFFER_KB}; 0 leaves it as found)`,
+    `           --reader raw|text: per-CPU trace_pipe_raw decoded by the events' formats, or trace_pipe's text (default ${DEFAULT_READER})`,
     `  capture  --tracefs --workload ${WORKLOADS.join('|')} [--policy per-path|ino] [--direct] [--seconds N] -o OUT.fscope`,
     '           fusescope\'s own server mounted in a temp dir, the workload run against it for --seconds (default 5)',
     '           --allow-capture: the page\'s capture panel may start workload runs (workload, policy, O_DIRECT, seconds) and stop them',
@@ -364,7 +367,7 @@ export const captureCommand: Command = {
     tracefs: { type: 'boolean' }, fuse2fs: { type: 'string' }, attach: { type: 'string' }, 'server-log': { type: 'string' }, mount: { type: 'string' }, restore: { type: 'boolean' }, events: { type: 'string' },
     comm: { type: 'string', multiple: true }, pid: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-serve': { type: 'boolean' },
-    seconds: { type: 'string' }, 'buffer-kb': { type: 'string' },
+    seconds: { type: 'string' }, 'buffer-kb': { type: 'string' }, reader: { type: 'string' },
     workload: { type: 'string' }, policy: { type: 'string' }, direct: { type: 'boolean' }, 'allow-capture': { type: 'boolean' },
     'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
   },

@@ -349,11 +349,12 @@ export class HeaderParser implements EventHeader {
 
   /**
    * A record whose header was decoded from binary (a trace.dat): what a line `comm-pid [cpu]
-   * sec.nsInSec: ` would set (report -t prints ns, so the stamp kind is 'secs'; no tgid column).
+   * sec.nsInSec: ` would set (report -t prints ns, so the stamp kind is 'secs'); `tgid` as a
+   * `(tgid)` column would (0: none, the process is the pid).
    */
-  direct(sec: number, nsInSec: number, pid: number, state: TaskState, instance: string): void {
+  direct(sec: number, nsInSec: number, pid: number, state: TaskState, instance: string, tgid = 0): void {
     this.pid = pid;
-    this.proc = pid;
+    this.proc = tgid || pid;
     this.instance = instance;
     this.taskState = state;
     this.task = state.name;

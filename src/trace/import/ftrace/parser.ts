@@ -432,9 +432,10 @@ export class FtraceParser implements LineSink {
    * UTF-8 bytes body[0, len) with room for a 0 at len (no line terminator in it: such a body is
    * pushed as text). `src`: the body as a string when it is ASCII (same indexes: fields are sliced
    * from it, not decoded), else null. `cpu` only names the column a diagnostic points at;
-   * `instance`: the trace-cmd instance buffer it came from ('' the top one).
+   * `instance`: the trace-cmd instance buffer it came from ('' the top one); `tgid`: the task's
+   * thread-group id when known (a live capture's saved_tgids), else 0 (the process is the pid).
    */
-  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null, instance: string): void {
+  record(sec: number, nsInSec: number, pid: number, task: TaskState, tp: TracepointRef, body: Uint8Array, len: number, cpu: number, src: string | null, instance: string, tgid = 0): void {
     // A text line held as possibly mail-wrapped (pushed by the same reader) has no rest coming from a record.
     if (this.held !== null) this.releaseHeld();
     const line = this.line;
@@ -447,7 +448,7 @@ export class FtraceParser implements LineSink {
     line.src = src;
     line.crFree = false; // not known (a '\r' inside the body is possible): readers that care check
     line.words = null;
-    this.ftraceHeader!.direct(sec, nsInSec, pid, task, instance);
+    this.ftraceHeader!.direct(sec, nsInSec, pid, task, instance, tgid);
     this.out.closeStack();
     this.stats.events++;
     this.chainMayFollow = true;
