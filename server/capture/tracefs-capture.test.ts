@@ -214,7 +214,8 @@ describe.skipIf(whyNot !== null)('tracefs capture on this kernel', () => {
   }, 60_000);
 
   it('overruns are never hidden: with a small buffer and no reader, the lost events are gaps and the overrun report counts them', async () => {
-    const capture = TracefsCapture.open({ events: 'syscalls:sys_enter_read,syscalls:sys_exit_read', comms: ['fscwriter'], bufferKb: 64 });
+    // trace_pipe's text (its [LOST n EVENTS] lines); raw-reader.cases.ts has the raw reader's overrun case.
+    const capture = TracefsCapture.open({ events: 'syscalls:sys_enter_read,syscalls:sys_exit_read', comms: ['fscwriter'], bufferKb: 64, reader: 'text' });
     // No run yet: nothing reads the buffer while 20,000 one-byte reads (40,000 events) fill 64 KiB per CPU many times over.
     const dd = spawn(writer, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000', 'status=none']);
     await new Promise((r) => dd.once('exit', r));

@@ -199,3 +199,16 @@ describe('user stacks (options/userstacktrace): one user_stack instant, frames o
     ]);
   });
 });
+
+describe('uprobe bodies: the kernel\'s `(0x…)` and a print fmt\'s `(…)` (trace.dat, trace_pipe_raw, trace-cmd report)', () => {
+  it('both read a fuse_in_header probe into a fuse_recv', () => {
+    const { events, diags } = run([
+      '         fuse2fs-17140 [001] ..... 1831.997960: libfuse_recv: (0x7f0012345678) unique=42 opcode=26 nodeid=5 pid=77 bufflags=0',
+      '         fuse2fs-17140 [001] ..... 1831.997970: libfuse_recv: (7f0012345678) unique=44 opcode=16 nodeid=6 pid=77 bufflags=0',
+    ], SYSTEMS);
+    expect(diags).toEqual([]);
+    expect(events.filter((e) => e.kind === 'fuse_recv').map((e) => e.kind === 'fuse_recv' && [e.unique, e.opcode, e.nodeId, e.tsNs])).toEqual([
+      [42, 26, 5, 0], [44, 16, 6, 10_000],
+    ]);
+  });
+});

@@ -607,7 +607,9 @@ export class FtraceParser implements LineSink {
       return this.openUserStack(b);
     } else if (this.line.u[b] === 40) {
       const body = c.text();
-      if (/^\(0x[0-9a-f]+(?: <- 0x[0-9a-f]+)?\)/.test(body)) {
+      // The kernel prints a uprobe's address `(0x55d0…)`; a record printed by its print fmt (trace.dat,
+      // trace_pipe_raw: `"(%lx)"`) has no 0x.
+      if (/^\((?:0x)?[0-9a-f]+(?: <- (?:0x)?[0-9a-f]+)?\)/.test(body)) {
         this.syscalls.uprobe(name, body);
         return;
       }
