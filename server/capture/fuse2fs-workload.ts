@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { startFuse2fsCapture, isFuseMount, type Fuse2fsCapture } from './fuse2fs.ts';
 import { startedRecord, type StartedItem } from './started.ts';
 import { TracefsError } from './tracefs.ts';
-import { MOUNT_COMM, NAME_A, NAME_B, ROLES, SETUP, runOnce, which, workloadComms, type Role, type WorkloadName, type WorkloadStats } from './workloads.ts';
+import { MOUNT_COMM, NAME_A, NAME_B, ROLES, SETUP, runCounted, which, workloadComms, type Role, type WorkloadName, type WorkloadStats } from './workloads.ts';
 
 /** `--fuse2fs new`: a fresh image in the workload's temp dir (a file named `new` is `./new`). */
 export const NEW_IMAGE = 'new';
@@ -117,15 +117,8 @@ export class Fuse2fsWorkload {
     this.o.log(`${join(this.workDir, NAME_A)} and ${NAME_B}: st_ino ${inos[0]} and ${inos[1]} (stat(2) on the mount)`);
   }
 
-  private async runRole(role: Role, mustSucceed: boolean): Promise<void> {
-    const r = await runOnce(this.bin, role, this.workDir, this.o.direct, this.children);
-    this.stats.runs[role.comm] = (this.stats.runs[role.comm] ?? 0) + 1;
-    if (r.code !== 0 && !this.stopping) {
-      this.stats.failures[role.comm] = (this.stats.failures[role.comm] ?? 0) + 1;
-      const msg = `${role.comm} (${role.program}) exited ${r.code}: ${r.err.trim()}`;
-      this.stats.firstError ??= msg;
-      if (mustSucceed) throw new Error(`workload setup failed: ${msg}`);
-    }
+  private runRole(role: Role, mustSucceed: boolean): Promise<void> {
+    return runCounted(this.bin, role, this.workDir, this.o.direct, this.children, this.stats, () => this.stopping, mustSucceed);
   }
 
   /** Every role in a loop of its own, concurrently, until `untilMs` (Date.now()) or close(). */

@@ -16,9 +16,9 @@
 // shows the start time recorded (a pid reused by another process is left alone); its temporary
 // folders removed, never while anything is mounted under them.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_RUN_DIR, TracefsError } from './tracefs.ts';
+import { DEFAULT_RUN_DIR, TracefsError, writeDurably } from './tracefs.ts';
 
 export interface StartedItem {
   /** What it is, for the messages: `fuse2fs`, `fusescope mount`, `workload temp dir`. */
@@ -124,15 +124,7 @@ export class StartedRecord {
       }
       mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
       const body: StartedFile = { version: 1, owner: { pid: process.pid, startTime: processStartTime(process.pid) }, startedAt: new Date().toISOString(), items: this.items };
-      const tmp = `${this.path}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(body));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
+      writeDurably(this.path, JSON.stringify(body));
     } catch (e) {
       // Starting something that a killed capture could not have cleaned up is refused.
       throw new TracefsError(`cannot record what the capture starts in ${this.path}: ${(e as Error).message}`);

@@ -259,15 +259,7 @@ export function restoreSnapshot(s: TracefsSnapshot): string[] {
 /** Written whole to a temporary name, fsynced, renamed: a reader never sees half a state file. */
 export function writeStateFile(path: string, s: TracefsSnapshot): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(s));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeDurably(path, JSON.stringify(s));
 }
 
 export function readStateFile(path: string): TracefsSnapshot | null {
@@ -369,4 +361,20 @@ export class CaptureLock {
     removeQuiet(this.lockPath);
   }
 
+}
+
+/**
+ * Replaces `path` with `text` so that a crash leaves the old file or the new one, never a torn one:
+ * written to a temporary name (this process's), fsynced, renamed over it. Mode 0600 (root's state).
+ */
+export function writeDurably(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

@@ -88,6 +88,25 @@ export function which(program: string): string {
 }
 
 /** Runs one program to its end; resolves with its exit code and stderr (never rejects). */
+/**
+ * One run of a role, counted in `stats` (runs, failures, the first error): a failure while the run is
+ * stopping is not one. `mustSucceed` (the set-up roles): a failure throws. Shared by the runs on
+ * fusescope's server and on fuse2fs.
+ */
+export async function runCounted(
+  bin: string, role: Role, dir: string, direct: boolean, children: Set<ChildProcess>, stats: WorkloadStats,
+  stopping: () => boolean, mustSucceed: boolean,
+): Promise<void> {
+  const r = await runOnce(bin, role, dir, direct, children);
+  stats.runs[role.comm] = (stats.runs[role.comm] ?? 0) + 1;
+  if (r.code !== 0 && !stopping()) {
+    stats.failures[role.comm] = (stats.failures[role.comm] ?? 0) + 1;
+    const msg = `${role.comm} (${role.program}) exited ${r.code}: ${r.err.trim()}`;
+    stats.firstError ??= msg;
+    if (mustSucceed) throw new Error(`workload setup failed: ${msg}`);
+  }
+}
+
 export function runOnce(bin: string, role: Role, mnt: string, direct: boolean, live: Set<ChildProcess>): Promise<{ code: number | null; err: string }> {
   return new Promise((ok) => {
     const p = spawn(join(bin, role.comm), role.args(mnt, direct), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -177,15 +196,8 @@ export class WorkloadRun {
 
   get mountPid(): number | null { return this.mount?.pid ?? null; }
 
-  private async runRole(role: Role, mustSucceed: boolean): Promise<void> {
-    const r = await runOnce(this.bin, role, this.mnt, this.o.direct, this.children);
-    this.stats.runs[role.comm] = (this.stats.runs[role.comm] ?? 0) + 1;
-    if (r.code !== 0 && !this.stopping) {
-      this.stats.failures[role.comm] = (this.stats.failures[role.comm] ?? 0) + 1;
-      const msg = `${role.comm} (${role.program}) exited ${r.code}: ${r.err.trim()}`;
-      this.stats.firstError ??= msg;
-      if (mustSucceed) throw new Error(`workload setup failed: ${msg}`);
-    }
+  private runRole(role: Role, mustSucceed: boolean): Promise<void> {
+    return runCounted(this.bin, role, this.mnt, this.o.direct, this.children, this.stats, () => this.stopping, mustSucceed);
   }
 
   /** Every role in a loop of its own, concurrently, until `untilMs` (Date.now()) or close(). */
