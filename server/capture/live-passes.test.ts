@@ -92,8 +92,8 @@ describe('live passes: unique join, identity and lock attribution on a live stre
     expect(out[at - 2]).toMatchObject({ kind: 'instant', name: 'lock_attribution' });
     expect(attributionsIn(out)).toEqual([{
       lockAddr: '0xffff888142276018', lock: 'i_rwsem', nodeId: 2, ino: 12, path: '', contended: 1, unknownReason: '',
-      // The inode number's evidence is a reply's st_ino (the planner's `uprobe_reply`, docs/import.md).
-      methods: ['holder_next_event', 'stack', 'uprobe_reply'], inoEvidence: [12],
+      // The inode number's evidence is the server's own reply with its st_ino (`server_reply`, docs/import.md).
+      methods: ['holder_next_event', 'server_reply', 'stack'], inoEvidence: [12],
     }]);
     expect(locks.counts).toEqual({ waits: 1, early: 0, revised: 0, instants: 1 });
   });

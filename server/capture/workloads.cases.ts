@@ -186,13 +186,7 @@ describe.skipIf(whyNot !== null)('capture --workload (real kernel, fusescope\'s 
       const r = await capture('readers-writers', policy, true);
       await checkRun(r, before);
       expect(r.meta.direct).toBe(true);
-      const n = names(r.events);
-      const a = one(n.get('/a')?.nodeIds);
-      const b = one(n.get('/b')?.nodeIds);
-      expect(a === b).toBe(policy === 'ino');
-      const req = requestsByNode(r.events);
-      expect(req.get(a)?.has(Opcode.WRITE)).toBe(true);
-      expect(req.get(b)?.has(Opcode.READ)).toBe(true);
+      expectThroughNames(r.events, policy, Opcode.READ);
       expect(summarize(storeOf(r.events)).aliasGroups.length).toBe(policy === 'ino' ? 0 : 1);
     }, 180_000);
 
@@ -200,16 +194,21 @@ describe.skipIf(whyNot !== null)('capture --workload (real kernel, fusescope\'s 
       const before = await settledState();
       const r = await capture('truncate-race', policy, policy === 'ino');
       await checkRun(r, before);
-      const n = names(r.events);
-      const a = one(n.get('/a')?.nodeIds);
-      const b = one(n.get('/b')?.nodeIds);
-      expect(a === b).toBe(policy === 'ino');
-      const req = requestsByNode(r.events);
-      expect(req.get(a)?.has(Opcode.WRITE)).toBe(true);
-      expect(req.get(b)?.has(Opcode.SETATTR)).toBe(true);
+      expectThroughNames(r.events, policy, Opcode.SETATTR);
     }, 180_000);
   }
 });
+}
+
+/** a and b: one nodeid under `ino`, two under `per-path`; WRITE went out through a, `opB` through b. */
+function expectThroughNames(events: TraceEvent[], policy: 'per-path' | 'ino', opB: number): void {
+  const n = names(events);
+  const a = one(n.get('/a')?.nodeIds);
+  const b = one(n.get('/b')?.nodeIds);
+  expect(a === b).toBe(policy === 'ino');
+  const req = requestsByNode(events);
+  expect(req.get(a)?.has(Opcode.WRITE)).toBe(true);
+  expect(req.get(b)?.has(opB)).toBe(true);
 }
 
 function storeOf(events: TraceEvent[]): TraceStore {

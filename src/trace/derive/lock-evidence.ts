@@ -13,7 +13,8 @@ export const LOCK_ATTRIBUTION_INSTANT = 'lock_attribution';
  * Evidence names (`methods`): 'stack' (a stack trace names the lock's role), 'iomap_entry' (the
  * series' file-op entry event names the inode), 'syscall_fd' (the in-flight syscall's fd → path →
  * nodeid), 'holder_next_event' (the waiter's next inode-bearing event once it holds the lock),
- * 'uprobe_reply' (a reply probe's st_ino gives the inode number), 'inode_tracepoint' (the series'
+ * 'uprobe_reply' (a reply probe's st_ino gives the inode number), 'server_reply' (the server's own
+ * inode event gives it: its instrumentation, a -d log's reply), 'inode_tracepoint' (the series'
  * INODE prefix gives it), 'link' (the number comes from another nodeid of the same inode by a LINK).
  */
 export interface LockAttribution {
@@ -37,6 +38,7 @@ const METHOD_LABELS: Record<string, string> = {
   syscall_fd: "in-flight syscall's fd → path",
   holder_next_event: "holder's next event",
   uprobe_reply: 'uprobe reply st_ino',
+  server_reply: "server's reply st_ino",
   inode_tracepoint: 'tracepoint INODE prefix',
   link: 'LINK alias',
 };

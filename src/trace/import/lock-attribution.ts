@@ -253,8 +253,9 @@ export function lockPlanner(): LockPlanner {
         if (ev.path !== '') nodeIdByPath.set(ev.path, ev.nodeId);
         inodes.add(ev.nodeId);
         if (ev.aliasOf !== 0 && ev.aliasOf !== ev.nodeId) inodes.union(ev.nodeId, ev.aliasOf);
-        // Evidence events (identity.ts) follow the instant that showed them.
-        addIno(ev.nodeId, ev.ino, before?.kind === 'instant' ? evidenceSourceOf(before) : 'uprobe_reply');
+        // Evidence events (identity.ts) follow the instant that showed them; one with no instant before
+        // it is the server's own (its instrumentation, a -d log's entry reply, the simulator).
+        addIno(ev.nodeId, ev.ino, before?.kind === 'instant' ? evidenceSourceOf(before) : 'server_reply');
         break;
       case 'app_op_begin':
         inFlight.set(task, { op: ev.op, path: ev.path, oflags: ev.oflags, bothLocks: [] });
