@@ -322,8 +322,9 @@ export class CapturePasses {
   private last: { join: LibfuseJoin | null; locks: LiveLockAttribution } | null = null;
   constructor(private readonly kind: 'kernel' | 'fuse2fs' | 'workload', private readonly nowNs: () => number, private readonly serverPid = 0) {}
 
-  make(): EventTransform {
-    const locks = new LiveLockAttribution(this.nowNs);
+  /** `streamNs`: how far the stream is complete (its source's deliveredNs), else the capture's clock. */
+  make(streamNs: () => number = this.nowNs): EventTransform {
+    const locks = new LiveLockAttribution(streamNs);
     const join = this.kind === 'workload' ? new LibfuseJoin(this.serverPid) : null;
     this.last = { join, locks };
     if (this.kind === 'fuse2fs') return locks;
@@ -331,7 +332,9 @@ export class CapturePasses {
   }
 
   source(src: LiveSource): LiveSource {
-    return withPasses(src, () => this.make());
+    // A held wait's bound counts in stream time where the source says how far it has delivered.
+    const streamNs = src.deliveredNs ? () => src.deliveredNs!() : this.nowNs;
+    return withPasses(src, () => this.make(streamNs));
   }
 
   /** What the last run's passes did, for the CLI's end report. */

@@ -55,6 +55,31 @@ describe('MergedSource', () => {
     expect(ended).toBe('server: server gone');
   });
 
+  it('a source that says how far it has delivered (deliveredNs) is waited for past the hold: its late events keep their times', async () => {
+    // The kernel's reader is behind (its event loop was busy): it has delivered up to 100 only.
+    const k = manual('kernel');
+    let kernelDeliveredNs = 100;
+    k.deliveredNs = () => kernelDeliveredNs;
+    const s = manual('server');
+    const nowNs = 10_000; // far past the hold for every event below
+    const m = new MergedSource([k, s], () => nowNs, 500, 5);
+    const got: Array<[number, string]> = [];
+    const run = m.start({ event: (ev) => got.push([ev.tsNs, ev.task]), flush: () => {}, end: () => {} }, new AbortController().signal);
+    k.sink!.event(at(50, 'k'));
+    s.sink!.event(at(150, 'srv')); // the server's reply to a request the kernel has not delivered yet
+    await tick(30);
+    // Only below the kernel's 100: under a hold alone 150 would be out, and the kernel's 120 below clamped to it.
+    expect(got).toEqual([[50, 'k']]);
+    k.sink!.event(at(120, 'k'));
+    kernelDeliveredNs = 200;
+    await tick(30);
+    expect(got).toEqual([[50, 'k'], [120, 'k'], [150, 'srv']]);
+    expect(m.clamped).toBe(0);
+    k.sink!.end();
+    s.sink!.end();
+    await run;
+  });
+
   it('an abort hands out everything held, then the run ends', async () => {
     const k = manual('kernel');
     const s = manual('server');

@@ -73,14 +73,34 @@ export function rawUnavailable(root: string): string | null {
   return null;
 }
 
+/**
+ * True when this process's /proc numbers tasks as tracefs records them: the initial pid namespace,
+ * where pid 2 is kthreadd (kernel threads live only there; in a container's namespace pid 2 is a
+ * process of the container, or none).
+ */
+function initialPidNamespace(): boolean {
+  try {
+    return readFileSync('/proc/2/comm', 'latin1') === 'kthreadd\n' && /\nPPid:\t0\n/.test(readFileSync('/proc/2/status', 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
 export class RawReader {
   readonly pageBytes: number;
   bytesRead = 0;
+  /** The last pass's watermark (trace clock ns): every record below it has gone to the parser. */
+  watermarkNs = 0;
   private readonly cpus: CpuReader[] = [];
   private readonly decoder: RecordDecoder;
   private readonly comms = new Map<number, string>();
   private readonly tgids = new Map<number, number>();
   private tasksReadPass = -1;
+  /** Tasks named from /proc, and passes that read the tracefs tables again for a task already gone. */
+  tasksFromProc = 0;
+  tasksReread = 0;
+  /** /proc/PID is the task tracefs calls PID (checked at start: sameTaskIds). */
+  private procPidsMatch = false;
   private tasksReadMs = 0;
   private pass = 0;
   private slab = new Uint8Array(0);
@@ -129,13 +149,51 @@ export class RawReader {
       text: (line) => o.parser.push(line),
       diag: (d) => o.diag(d.code, d.message),
     });
+    // The stacktrace trigger's records print frames by name: the symbol table is read now, before the
+    // capture starts, not at the first contention (reading and indexing /proc/kallsyms takes ~0.4 s
+    // here, a stall that left both live sources of a workload capture that late, docs/performance.md).
+    this.readTasks();
+    this.procPidsMatch = initialPidNamespace();
+    if (o.events.includes('lock/contention_begin') && paths.includes('ftrace/kernel_stack')) this.loadSymbols();
   }
 
-  /** A pid not in the tables: they are read again (once a pass), then asked again. */
+  private loadSymbols(): void {
+    let syms: string | null = null;
+    try {
+      syms = readFileSync('/proc/kallsyms', 'latin1');
+    } catch { /* frames stay addresses */ }
+    this.decoder.setSymbols(syms);
+  }
+
+  /**
+   * A pid not in the tables: asked of /proc first (two small reads), then, for a task already gone,
+   * the tracefs tables are read again (at most once a pass: reading and indexing both costs 20-30 ms
+   * here, and a workload starting processes all the time had it every pass, docs/performance.md).
+   */
   private missingTask<T>(pid: number, table: Map<number, T>): T | undefined {
+    if (this.fromProc(pid)) return table.get(pid);
     if (this.tasksReadPass === this.pass) return undefined;
+    this.tasksReread++;
     this.readTasks();
     return table.get(pid);
+  }
+
+  /** comm and tgid of a live task from /proc (tracefs pids are the initial namespace's: only there). */
+  private fromProc(pid: number): boolean {
+    if (!this.procPidsMatch || pid <= 0) return false;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      const m = /\nTgid:\t(\d+)/.exec(status);
+      if (m === null) return false;
+      // comm, not status's Name: Name escapes what comm holds as it is.
+      const comm = readFileSync(`/proc/${pid}/comm`, 'latin1').replace(/\n$/, '');
+      this.comms.set(pid, comm);
+      this.tgids.set(pid, Number(m[1]));
+      this.tasksFromProc++;
+      return true;
+    } catch {
+      return false; // gone already
+    }
   }
 
   private readTasks(): void {
@@ -199,6 +257,7 @@ export class RawReader {
     let watermark = Infinity;
     if (!final) for (const c of this.cpus) watermark = Math.min(watermark, c.drained ? passStartNs - HOLD_SLACK_NS : c.lastPageTsNs);
     this.merge(watermark);
+    this.watermarkNs = watermark;
     return more;
   }
 
@@ -219,13 +278,7 @@ export class RawReader {
         this.o.parser.push(c.lost > 0 ? `CPU:${c.cpu} [LOST ${c.lost} EVENTS]\n` : `CPU:${c.cpu} [EVENTS DROPPED]\n`);
         c.lost = 0;
       }
-      if (dec.needsSymbols(dec.idOf(c.dv, c.recAt, c.recLen))) {
-        let syms: string | null = null;
-        try {
-          syms = readFileSync('/proc/kallsyms', 'latin1');
-        } catch { /* frames stay addresses */ }
-        dec.setSymbols(syms);
-      }
+      if (dec.needsSymbols(dec.idOf(c.dv, c.recAt, c.recLen))) this.loadSymbols();
       dec.emit(c.dv, c.recAt, c.recLen, c.recTsNs, c.cpu, '', c.pageAt);
       if (!this.safely(c, () => c.advance(() => this.bytesRead)) || !c.has) live.splice(bi, 1);
     }

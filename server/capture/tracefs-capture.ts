@@ -27,7 +27,7 @@ import { CaptureLock, DEFAULT_RUN_DIR, DEFAULT_TRACEFS, Tracefs, TracefsError, t
 import { DEFAULT_EVENTS, buildFilter, resolveEvents, type EventPath } from './events.ts';
 import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
 import { cleanupLeftBehind } from './started.ts';
-import { RawReader, rawUnavailable } from './raw-reader.ts';
+import { HOLD_SLACK_NS, RawReader, rawUnavailable } from './raw-reader.ts';
 
 /**
  * Rewrites the parsed stream before it reaches the sink (the live libfuse join): push() takes
@@ -90,15 +90,11 @@ export interface CaptureResult {
 }
 
 /**
- * The faster of the two at the same loss in bench T1 (docs/performance.md): trace_pipe's text. On
- * 2026-12-07 both captured the 20 k-byte step with 0 lost (444 k vs 430 k events/s, the load's rate)
- * and both lost at the 80 k step; raw cost 1.94 µs of CPU an event against text's 1.77 (it prints each
- * body by its print fmt in JS and parses it back, the work the kernel does for the text).
+ * The cheaper of the two, lossless one bench step further (T1/T1r in docs/performance.md: 1.1 against
+ * 1.9 µs of CPU an event), with ns times: trace_pipe_raw. `text` stays for a kernel without the raw
+ * files (the capture falls back by itself) and as `--reader text`.
  */
-// text, though raw is cheaper (1.1 against 1.9 µs of CPU an event, lossless one bench step further: T1/T1r in
-// docs/performance.md): with raw as the default the workload capture's live join left some of the writers'
-// FUSE_WRITEs without their nodeid (workloads.cases.ts, ino) — not understood yet, so raw stays opt-in.
-export const DEFAULT_READER: 'raw' | 'text' = 'text';
+export const DEFAULT_READER: 'raw' | 'text' = 'raw';
 /** 8 MiB per CPU: a 50 ms read interval then holds ~100 k events per CPU before overrunning. */
 export const DEFAULT_BUFFER_KB = 8192;
 const DEFAULT_POLL_MS = 50;
@@ -107,6 +103,8 @@ const DEFAULT_POLL_MS = 50;
  * event loop; a tick that reached it is followed at once (setImmediate) instead of after pollMs.
  */
 const MAX_BYTES_PER_TICK = 4 << 20;
+/** A record's time is taken when it is reserved and it is readable once committed, microseconds later. */
+const RECORD_COMMIT_SLACK_NS = HOLD_SLACK_NS;
 const READ_CHUNK = 1 << 20;
 /** The last read at finish(): what the buffers can hold at the default size several times over. */
 const MAX_BYTES_AT_END = 256 << 20;
@@ -157,6 +155,8 @@ export class TracefsCapture {
   readonly startMonoNs: bigint;
   readonly startedAt: Date;
   readonly source: LiveSource;
+  /** Capture-axis ns below which every event of the run has gone to the sink (see noteDelivered). */
+  private deliveredNs = 0;
   private readonly tracefs: Tracefs;
   private readonly lock: CaptureLock;
   private readonly parser: FtraceParser;
@@ -249,6 +249,8 @@ export class TracefsCapture {
     }
     this.info = { label: `tracefs:${this.events.length} events${o.comms?.length ? ` comm=${o.comms.join('|')}` : ''}${o.pids?.length ? ` pid=${o.pids.join('|')}` : ''}`, paceNsPerSec: 1e9 };
     this.source = { info: this.info, start: (sink, signal) => this.run(sink, signal) };
+    // A transform may hold events past the reader's progress: then only a fixed wait can merge it.
+    if (this.transform === undefined) this.source.deliveredNs = () => this.deliveredNs;
   }
 
   /** Sets up tracefs (see the file comment); throws TracefsError (the caller restores). */
@@ -318,8 +320,10 @@ export class TracefsCapture {
       const tick = (): void => {
         let more: boolean;
         try {
+          const readStartNs = process.hrtime.bigint();
           more = this.readPipe();
           this.handOut();
+          this.noteDelivered(readStartNs, more);
         } catch (e) {
           return fail(`reading trace_pipe failed: ${(e as Error).message}`);
         }
@@ -360,6 +364,24 @@ export class TracefsCapture {
       }
     }
     return null;
+  }
+
+  /**
+   * After a tick: how far the sink has everything. The reader's progress — raw: its pass watermark;
+   * text: the read's start less RECORD_COMMIT_SLACK_NS when read to EAGAIN (trace_pipe hands out
+   * every committed record in time order), else the last line read — then no further than the
+   * oldest event the parser still holds for a later line's decision.
+   */
+  private noteDelivered(readStartNs: bigint, cutByBound: boolean): void {
+    const origin = this.parser.originNs;
+    let readerNs: number;
+    if (this.raw !== null) readerNs = this.raw.watermarkNs - Number(this.startMonoNs);
+    else if (!cutByBound) readerNs = Number(readStartNs - this.startMonoNs) - RECORD_COMMIT_SLACK_NS;
+    else readerNs = origin === null ? 0 : Number(origin - this.startMonoNs) + this.parser.lastLineTsNs;
+    const pending = this.parser.oldestPendingNs();
+    const pendingNs = pending === Infinity || this.offsetNs === null ? Infinity : pending + this.offsetNs;
+    const ns = Math.min(readerNs, pendingNs);
+    if (ns > this.deliveredNs) this.deliveredNs = ns;
   }
 
   /** Reads trace_pipe until EAGAIN (or the per-tick bound: returns true, there is more) into the parser. */
@@ -485,6 +507,7 @@ export class TracefsCapture {
   }
 
   private close(): string[] {
+    if (this.raw !== null) this.log(`trace_pipe_raw: ${this.raw.tasksFromProc} task(s) named from /proc, the tracefs task tables read again ${this.raw.tasksReread} time(s) for tasks already gone`);
     this.raw?.close();
     this.raw = null;
     if (this.pipeFd !== null) {

@@ -173,7 +173,7 @@ export class WorkloadRun {
       // The server stamps its events with CLOCK_MONOTONIC; received on the capture's axis, they
       // land at most the smallest socket latency after the kernel's (docs/capture.md).
       const listener = await listenInstrument({ path: join(dir, 'instrument.sock') }, {
-        clockNs: () => Number(process.hrtime.bigint() - o.originMonoNs),
+        clockNs: () => Number(process.hrtime.bigint() - o.originMonoNs), monoOriginNs: o.originMonoNs,
       });
       run = new WorkloadRun(o, dir, listener);
       run.recorded = item;
@@ -257,18 +257,27 @@ export function isMounted(dir: string): boolean {
 
 /**
  * Two live sources as one: the kernel's (tracefs) and the server's (instrumentation), both on the
- * capture's clock. Each source's events come in time order but up to a read interval late, so a
- * tick hands out only what is older than `holdNs` (both sources have delivered up to there), merged
- * by time; an event later still is moved up to the last time handed out (counted in `clamped`).
+ * capture's clock. Each source's events come in time order but late (a read interval, and however
+ * long this process's event loop was busy), so a tick hands out only what every source has
+ * delivered: below its deliveredNs() where it says (the tracefs capture knows its readers'
+ * progress), else older than `holdNs`. Merged by time; an event later still is moved up to the last
+ * time handed out (counted in `clamped`). A tick drains after the event loop's poll phase
+ * (setImmediate), so what a socket held when the loop woke is in the queues first.
  * The run ends when every source has ended (all held events handed out first) or on abort.
  */
 export class MergedSource implements LiveSource {
   readonly info;
   clamped = 0;
   private readonly ended: Array<Promise<void>> = [];
+  private drainedNs = 0;
 
   constructor(private readonly sources: readonly LiveSource[], private readonly nowNs: () => number, private readonly holdNs = 300e6, private readonly tickMs = 50) {
     this.info = { label: sources.map((s) => s.info.label).join(' + '), paceNsPerSec: 1e9 };
+  }
+
+  /** Every event below this has gone to the sink (the bound of the last drain). */
+  deliveredNs(): number {
+    return this.drainedNs;
   }
 
   /** Resolves when source `i`'s current run has ended (its last events are in the queue). */
@@ -278,6 +287,16 @@ export class MergedSource implements LiveSource {
     const queues: TraceEvent[][] = this.sources.map(() => []);
     const errors: string[] = [];
     let running = this.sources.length;
+    const endedNow = this.sources.map(() => false);
+    const boundNs = (): number => {
+      const waitNs = this.nowNs() - this.holdNs;
+      let ns = Infinity;
+      this.sources.forEach((src, i) => {
+        if (!endedNow[i]) ns = Math.min(ns, src.deliveredNs?.() ?? waitNs);
+      });
+      return ns;
+    };
+    let drainQueued = false;
     let lastNs = 0;
     let timer: ReturnType<typeof setInterval> | undefined;
     let done!: () => void;
@@ -286,7 +305,7 @@ export class MergedSource implements LiveSource {
       const out: TraceEvent[] = [];
       for (const q of queues) {
         let n = 0;
-        while (n < q.length && q[n]!.tsNs <= upToNs) n++;
+        while (n < q.length && q[n]!.tsNs < upToNs) n++;
         if (n > 0) out.push(...q.splice(0, n));
       }
       if (out.length === 0) return;
@@ -318,6 +337,7 @@ export class MergedSource implements LiveSource {
         flush: () => {},
         end: (error) => {
           if (error) errors.push(`${src.info.label}: ${error}`);
+          endedNow[i] = true;
           endOne();
           if (--running === 0 && timer !== undefined) {
             finish();
@@ -327,7 +347,17 @@ export class MergedSource implements LiveSource {
       };
       void src.start(sub, signal);
     });
-    timer = setInterval(() => drain(this.nowNs() - this.holdNs), this.tickMs);
+    timer = setInterval(() => {
+      if (drainQueued) return;
+      drainQueued = true;
+      setImmediate(() => {
+        drainQueued = false;
+        if (timer === undefined) return;
+        const bound = boundNs();
+        drain(bound);
+        if (bound !== Infinity && bound > this.drainedNs) this.drainedNs = bound;
+      });
+    }, this.tickMs);
     signal.addEventListener('abort', onAbort, { once: true });
     return finished;
   }
@@ -399,7 +429,8 @@ export function workloadSource(
       const nowNs = (): number => Number(process.hrtime.bigint() - origin);
       const merged = new MergedSource([kernel, run.listener.source], nowNs);
       // The import's passes on the merged stream (live-passes.ts); the run ends by abort, so finish() lets out what they hold.
-      const passes = new TransformedSink({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, new CapturePasses('workload', nowNs, run.mountPid ?? 0).make());
+      // Their waits are bounded in stream time (how far the merge has delivered), not wall time: a busy process stays true.
+      const passes = new TransformedSink({ event: (ev) => sink.event(ev), flush: () => sink.flush(), end: () => {} }, new CapturePasses('workload', () => merged.deliveredNs(), run.mountPid ?? 0).make());
       const streaming = merged.start(passes, inner.signal);
       log(`workload ${workloadScenarioName(spec)} for ${seconds} s`);
       hooks.running?.();

@@ -42,7 +42,7 @@ export async function recordInstrument(o: InstrumentRecordOptions): Promise<Inst
   if (o.durationS !== undefined && !(o.durationS > 0)) throw new UsageError('--duration-s must be > 0');
   const t0 = process.hrtime.bigint();
   const originNs = BigInt(Date.now()) * 1_000_000n;
-  const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0) });
+  const listener = await listenInstrument(o.target, { limits: o.limits, clockNs: () => Number(process.hrtime.bigint() - t0), monoOriginNs: t0 });
   let rec: Recorder;
   try {
     rec = new Recorder(o.out, { originNs, autoFlush: true, checks: {}, meta: { source: listener.source.info.label, scenario: 'instrument' } });

@@ -28,7 +28,8 @@ export class InstrumentClient {
       socket.once('error', (err) => fail(new Error(`--instrument: cannot connect to ${'port' in target ? `127.0.0.1:${target.port}` : target.path}: ${err.message}`)));
       socket.once('connect', () => {
         socket.removeAllListeners('error');
-        socket.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server, pid })}\n`);
+        // Events are stamped with process.hrtime (CLOCK_MONOTONIC): said, so the receiver places them exactly.
+        socket.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server, pid, clock: 'monotonic' })}\n`);
         ok(new InstrumentClient(socket));
       });
     });

@@ -288,6 +288,49 @@ describe('instrumentation socket', () => {
     }
   });
 
+  it('a hello with clock "monotonic" places times exactly on a receiver that knows its origin; estimated without; a stamp from the future falls back', async () => {
+    // Receive clock fixed at 5 ms (the lines are read "late"); its 0 is at CLOCK_MONOTONIC 1 ms.
+    const l = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
+    listeners.push(l);
+    const mono = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'ours', pid: 7, clock: 'monotonic' });
+    const a = await connect(l);
+    a.write(`${mono}\n${recv(2_000_000, 1)}\n${recv(3_000_000, 2)}\n${recv(9_000_000, 3)}\n`);
+    const evs = await collect(l.source, (e) => e.filter((x) => x.kind === 'fuse_recv').length === 3);
+    const times = (xs: TraceEvent[]): number[] => xs.filter((x) => x.kind === 'fuse_recv').map((x) => x.tsNs);
+    // 2 ms − 1 ms and 3 ms − 1 ms exactly; 9 ms − 1 ms = 8 ms is after its 5 ms arrival: estimated from then on
+    // (offset = min(5 − 2, 5 − 3, 5 − 9) ms = −4 ms: 9 − 4 = 5 ms).
+    expect(times(evs)).toEqual([1_000_000, 2_000_000, 5_000_000]);
+    const bad = evs.find((x): x is Diag => x.kind === 'diag' && x.code === 'clock_not_monotonic');
+    expect(bad?.message).toMatch(/line 4: tsNs 9000000 is 3\.000 ms after it arrived/);
+    a.destroy();
+    // The same lines without the clock field: the first lands at its arrival, the rest keep the spacing but never
+    // pass arrival (offset 3 ms, then 2 ms: 5 ms, max(5, 3 + 2) = 5 ms).
+    const l2 = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
+    listeners.push(l2);
+    const b = await connect(l2);
+    b.write(`${HELLO}\n${recv(2_000_000, 1)}\n${recv(3_000_000, 2)}\n`);
+    const evs2 = await collect(l2.source, (e) => e.filter((x) => x.kind === 'fuse_recv').length === 2);
+    expect(times(evs2)).toEqual([5_000_000, 5_000_000]);
+    b.destroy();
+  });
+
+  it('deliveredNs: the receive clock at the last drain less the sender slack (0.2 s); it stays while paused', async () => {
+    let clock = 1_000_000_000;
+    const l = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => clock });
+    listeners.push(l);
+    const run = new AbortController();
+    const ran = l.source.start({ event: () => {}, flush: () => {}, end: () => {} }, run.signal);
+    await until(() => l.source.deliveredNs() === 800_000_000);
+    l.source.controls.setPaused(true);
+    clock = 2_000_000_000;
+    await new Promise((ok) => setTimeout(ok, 30));
+    expect(l.source.deliveredNs()).toBe(800_000_000);
+    l.source.controls.setPaused(false);
+    await until(() => l.source.deliveredNs() === 1_800_000_000);
+    run.abort();
+    await ran;
+  });
+
   it('a run stops when its signal aborts: no timer left, no sink call, the connection and its lines wait for the next run', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }); // the drain timer only; sockets run for real
     const l = await open({ port: 0 });
@@ -299,7 +342,8 @@ describe('instrumentation socket', () => {
     const s = await connect(l);
     s.write(`${HELLO}\n${recv(100, 2)}\n`);
     await until(() => l.source.stats()[0]?.lines === 2);
-    vi.advanceTimersByTime(5); // one drain
+    vi.advanceTimersByTime(5); // one drain, after the poll phase (setImmediate)
+    await new Promise((ok) => setImmediate(ok));
     expect(got).toEqual(['diag', 2, 'flush']); // connected, the event, one batch
     run.abort();
     await ran;
@@ -308,6 +352,7 @@ describe('instrumentation socket', () => {
     s.write(`${recv(200, 4)}\n`);
     await until(() => l.source.stats()[0]?.lines === 3);
     vi.advanceTimersByTime(50);
+    await new Promise((ok) => setImmediate(ok));
     expect(got).toEqual(['diag', 2, 'flush']);
     // The listener keeps the connection: a new run drains the line that waited.
     vi.useRealTimers();

@@ -60,6 +60,11 @@ const SOURCE_TASK = asTaskId('fusescope/instrument');
  * (20,000 events by default) fills only above 400k events/s.
  */
 const DEFAULT_DRAIN_MS = 50;
+/**
+ * How long a sender may take between stamping an event and writing it to the socket: its process
+ * descheduled between the two (seen up to ~0.2 s on a loaded 2-CPU machine). Only deliveredNs uses it.
+ */
+const SENDER_SLACK_NS = 200_000_000;
 /** Trace ns per wall second reported to the UI: live events run in real time. */
 const INSTRUMENT_PACE_NS_PER_SEC = 1e9;
 
@@ -93,8 +98,8 @@ class Connection implements LineSink {
   /** Receive time of the bytes being framed. */
   private recvNs = 0;
 
-  constructor(connNo: number, connectNs: number, private readonly limits: InstrumentLimits) {
-    this.decoder = new InstrumentDecoder(connNo, connectNs, (ev) => this.queue.push(ev), limits.maxDiagsPerConnection);
+  constructor(connNo: number, connectNs: number, private readonly limits: InstrumentLimits, monoOriginNs: number | null) {
+    this.decoder = new InstrumentDecoder(connNo, connectNs, (ev) => this.queue.push(ev), limits.maxDiagsPerConnection, monoOriginNs);
     this.framer = new LineFramer(this.line, this, limits.maxLineBytes, undefined, { strictUtf8: true });
   }
 
@@ -166,6 +171,11 @@ export interface InstrumentSourceOptions {
   clockNs?: () => number;
   /** Wall ms between drains of a run. */
   drainMs?: number;
+  /**
+   * clockNs is CLOCK_MONOTONIC less this (ns): senders whose hello says `clock: monotonic` are then
+   * placed exactly (docs/instrumentation.md). Without it their times are estimated from arrival.
+   */
+  monoOriginNs?: bigint;
 }
 
 export class InstrumentSource implements LiveSource {
@@ -178,12 +188,15 @@ export class InstrumentSource implements LiveSource {
   refusedConnections = 0;
   readonly limits: InstrumentLimits;
   private readonly clockNs: () => number;
+  /** clockNs's 0 on CLOCK_MONOTONIC, when clockNs is that clock (null: unknown). */
+  private readonly monoOriginNs: number | null;
   private readonly drainMs: number;
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private sourceDiags: TraceEvent[] = [];
   private sourceDiagCount = 0;
   private lastEmittedNs = 0;
+  private deliveredAtNs = 0;
   private connNo = 0;
   private paused = false;
   /** The listener closed: no connection will come, the open ones are being destroyed. */
@@ -194,10 +207,13 @@ export class InstrumentSource implements LiveSource {
   constructor(opts: InstrumentSourceOptions = {}) {
     this.limits = { ...DEFAULT_INSTRUMENT_LIMITS, ...opts.limits };
     this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
-    if (opts.clockNs) this.clockNs = opts.clockNs;
-    else {
+    if (opts.clockNs) {
+      this.clockNs = opts.clockNs;
+      this.monoOriginNs = opts.monoOriginNs === undefined ? null : Number(opts.monoOriginNs);
+    } else {
       const t0 = process.hrtime.bigint();
       this.clockNs = () => Number(process.hrtime.bigint() - t0);
+      this.monoOriginNs = Number(t0);
     }
   }
 
@@ -223,7 +239,7 @@ export class InstrumentSource implements LiveSource {
       return;
     }
     this.acceptedConnections++;
-    const conn = new Connection(++this.connNo, this.clockNs(), this.limits);
+    const conn = new Connection(++this.connNo, this.clockNs(), this.limits, this.monoOriginNs);
     this.connections.add(conn);
     this.sockets.add(socket);
     let error: string | undefined;
@@ -254,7 +270,20 @@ export class InstrumentSource implements LiveSource {
         this.endRun = null;
         resolve();
       };
-      const timer = setInterval(() => { if (!this.paused) drain(); }, this.drainMs);
+      // The drain runs after the event loop's poll phase (setImmediate): what the sockets held when the
+      // loop woke has been read by then, so deliveredNs holds however late the loop itself was.
+      let drainQueued = false;
+      const timer = setInterval(() => {
+        if (drainQueued) return;
+        drainQueued = true;
+        setImmediate(() => {
+          drainQueued = false;
+          if (this.endRun === null || this.paused) return;
+          const atNs = this.clockNs();
+          drain();
+          this.deliveredAtNs = atNs - SENDER_SLACK_NS;
+        });
+      }, this.drainMs);
       signal.addEventListener('abort', finish, { once: true });
       this.endRun = () => {
         drain();
@@ -263,6 +292,14 @@ export class InstrumentSource implements LiveSource {
       };
       if (this.closing && this.sockets.size === 0) this.endRun();
     });
+  }
+
+  /**
+   * Every event of the run below this has gone to the sink: the clock at the last drain, less the
+   * time a sender may take between stamping an event and writing it (SENDER_SLACK_NS).
+   */
+  deliveredNs(): number {
+    return this.deliveredAtNs;
   }
 
   /** Moves everything queued (and source diags) to `emit` in time order; returns the count. */

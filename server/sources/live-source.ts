@@ -47,4 +47,10 @@ export interface LiveSource {
    * `sink.end(message)`. One run at a time; a source that can run again may be started after.
    */
   start(sink: LiveSink, signal: AbortSignal): Promise<void>;
+  /**
+   * While running: every event of this run with a time below this (ns, the source's axis) has been
+   * given to the sink. A source that cannot say leaves it out; a merge of sources
+   * (server/capture/workloads.ts MergedSource) then waits a fixed time for it instead.
+   */
+  deliveredNs?(): number;
 }

@@ -14,6 +14,11 @@
 // The first event lands at its arrival time; later ones keep the sender's spacing. Taking the
 // smallest (receive − send) difference means a mapped time is never later than its arrival (an
 // event cannot be seen before it happened), and the max() keeps each connection nondecreasing.
+// A hello with `"clock":"monotonic"` says tsNs is this machine's CLOCK_MONOTONIC; a receiver that
+// knows where its own axis starts on that clock (`monoOriginNs`) then places events exactly
+// (tsNs = senderTsNs − monoOriginNs, still nondecreasing): the estimate above lands every event
+// of a connection whose first lines were read late (a busy receiver) that much too late. An event
+// stamped after its arrival proves the claim wrong: the connection falls back to the estimate.
 // An event without `tsNs` is stamped with its arrival time; one without `task` gets
 // `<server>/<pid>` from the hello.
 
@@ -36,7 +41,12 @@ interface InstrumentHello {
   version: number;
   server: string;
   pid: number;
+  /** `monotonic`: tsNs is CLOCK_MONOTONIC of this machine; absent: any origin. */
+  clock?: 'monotonic';
 }
+
+/** How far past its arrival a "monotonic" event's time may be (the receive clock is read after the line came). */
+const MONO_FUTURE_SLACK_NS = 1_000_000;
 
 function excerpt(text: string): string {
   const cut = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
@@ -56,6 +66,8 @@ export class InstrumentDecoder {
   badLineCount = 0;
   diagCount = 0;
   private offsetNs = Infinity;
+  /** Sender times map exactly (hello `clock: monotonic` and a receiver that knows its origin). */
+  private exact = false;
   private lastNs: number;
   private defaultTask: string;
 
@@ -64,6 +76,8 @@ export class InstrumentDecoder {
     connectNs: number,
     private readonly emit: (ev: TraceEvent) => void,
     private readonly maxDiags = DEFAULT_MAX_DIAGS_PER_CONNECTION,
+    /** Where the receive clock's 0 is on CLOCK_MONOTONIC (ns), when the receiver's clock is that one. */
+    private readonly monoOriginNs: number | null = null,
   ) {
     this.label = `conn#${connNo}`;
     this.defaultTask = this.label;
@@ -155,24 +169,39 @@ export class InstrumentDecoder {
       this.bad('duplicate_hello', 'second hello ignored');
       return;
     }
-    const { version, server, pid } = rec;
+    const { version, server, pid, clock } = rec;
     const problems: string[] = [];
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) problems.push('version must be a positive integer');
     if (typeof server !== 'string' || server === '') problems.push('server must be a non-empty string');
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0) problems.push('pid must be a non-negative integer');
+    if (clock !== undefined && clock !== 'monotonic') problems.push('clock must be "monotonic" or absent');
     const name = typeof server === 'string' && server !== '' ? server.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, MAX_SERVER_NAME_CHARS) : 'unknown';
     const pidNum = typeof pid === 'number' && Number.isInteger(pid) && pid >= 0 ? pid : 0;
-    this.hello = { fusescope: INSTRUMENT_MAGIC, version: typeof version === 'number' ? version : INSTRUMENT_VERSION, server: name, pid: pidNum };
+    this.hello = { fusescope: INSTRUMENT_MAGIC, version: typeof version === 'number' ? version : INSTRUMENT_VERSION, server: name, pid: pidNum, ...(clock === 'monotonic' ? { clock } : {}) };
+    this.exact = clock === 'monotonic' && this.monoOriginNs !== null;
     this.label = `${name}[${pidNum}]#${this.connNo}`;
     this.defaultTask = `${name}/${pidNum}`;
     if (problems.length > 0) this.bad('bad_hello', `${problems.join('; ')}: ${excerpt(JSON.stringify(rec))}`);
     if (typeof version === 'number' && version > INSTRUMENT_VERSION) {
       this.diag('warn', 'newer_version', `protocol version ${version} is newer than this fusescope's (${INSTRUMENT_VERSION}); reading lines as version ${INSTRUMENT_VERSION}`);
     }
-    this.diag('info', 'connected', `${name} pid ${pidNum} connected (protocol v${this.hello.version})`, this.lineNo);
+    this.diag('info', 'connected', `${name} pid ${pidNum} connected (protocol v${this.hello.version}` +
+      `${this.exact ? ', times on CLOCK_MONOTONIC placed as they are' : ''})`, this.lineNo);
+    // Exact times may precede the moment this side took the connection (it was busy): no floor then.
+    if (this.exact) this.lastNs = 0;
   }
 
   private mapTime(senderTsNs: number, recvNs: number): number {
+    if (this.exact) {
+      const ns = senderTsNs - this.monoOriginNs!;
+      if (ns <= recvNs + MONO_FUTURE_SLACK_NS) {
+        if (ns > this.lastNs) this.lastNs = ns;
+        return this.lastNs;
+      }
+      this.exact = false;
+      this.diag('warn', 'clock_not_monotonic', `line ${this.lineNo}: tsNs ${senderTsNs} is ${((ns - recvNs) / 1e6).toFixed(3)} ms after it arrived: ` +
+        'not this machine\'s CLOCK_MONOTONIC as the hello said; this and later times are estimated from arrival times');
+    }
     const lagNs = recvNs - senderTsNs;
     if (lagNs < this.offsetNs) this.offsetNs = lagNs;
     const mapped = Math.round(senderTsNs + this.offsetNs);

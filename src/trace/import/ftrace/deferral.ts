@@ -35,6 +35,11 @@ export class EventOutput {
 
   constructor(private readonly onEvent: (ev: TraceEvent) => void) {}
 
+  /** tsNs of the oldest event not yet handed out (held ones go out in input order), or Infinity. */
+  oldestHeldNs(): number {
+    return this.held.length > 0 ? this.held[0]!.tsNs : Infinity;
+  }
+
   /** Emits in input order, holding events while a deferred decision is open. */
   emit(ev: TraceEvent): void {
     if (this.open > 0) {

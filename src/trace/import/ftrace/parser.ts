@@ -225,6 +225,20 @@ export class FtraceParser implements LineSink {
     }
   }
 
+  /**
+   * tsNs (this parser's axis) of the oldest event read but not yet handed to onEvent — held for a
+   * later line's decision, or a line held as possibly wrapped — or Infinity when none is.
+   */
+  oldestPendingNs(): number {
+    const out = this.out.oldestHeldNs();
+    return this.held === null ? out : Math.min(out, this.held.header.tsNs);
+  }
+
+  /** tsNs (this parser's axis) of the last event line read. */
+  get lastLineTsNs(): number {
+    return this.header.tsNs;
+  }
+
   /** Absolute ns of tsNs = 0 (the first event's timestamp); null until an event is seen. */
   get originNs(): bigint | null {
     return this.header.originNs;
