@@ -105,7 +105,7 @@ export function SearchBox({ store, inputRef }: { store: AppStore; inputRef: Reac
           style={{ left: place.leftPx, top: place.topPx, width: place.widthPx, maxHeight: Math.min(420, place.maxHeightPx) }}>
           {parsed.errors.map((m) => <div key={m} className="search-error">{m}</div>)}
           <div className="muted search-count">
-            {results.total.toLocaleString('en-US')} match{results.total === 1 ? '' : 'es'}
+            {results.total.toLocaleString('en-US')} match{results.total === 1 ? '' : 'es'}{more > 0 ? `, the first ${results.rows.length} listed` : ''}
             {results.rows.length ? ' · ↑↓ choose · Enter go · Esc close' : ''}
           </div>
           {results.rows.map((row, i) => (

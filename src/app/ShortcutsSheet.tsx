@@ -3,6 +3,7 @@
 // close button or a click outside closes it.
 
 import { useEffect, useRef } from 'react';
+import { createPortal } from 'react-dom';
 import { GESTURES, SCOPE_TITLES, SHORTCUTS, type ShortcutScope } from '../render/shortcuts.ts';
 
 const SCOPES: ShortcutScope[] = ['page', 'timeline', 'search'];
@@ -11,7 +12,8 @@ export function ShortcutsSheet({ onClose }: { onClose: () => void }) {
   const closeRef = useRef<HTMLButtonElement>(null);
   // Focus inside the sheet, so Esc reaches it and the page's keys (space, W A S D) stay quiet.
   useEffect(() => { closeRef.current?.focus(); }, []);
-  return (
+  // In document.body, like the search results: above every panel whatever their stacking.
+  return createPortal(
     <div className="sheet-backdrop" data-testid="shortcuts-backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
       <div className="shortcuts-sheet" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" data-testid="shortcuts-sheet"
         onKeyDown={(e) => {
@@ -46,6 +48,7 @@ export function ShortcutsSheet({ onClose }: { onClose: () => void }) {
           </table>
         </section>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }

@@ -38,7 +38,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'pan-later', scope: 'timeline', keys: ['d'], shown: 'D', what: 'pan to later times' },
   { action: 'result-next', scope: 'search', keys: ['ArrowDown'], shown: '↓', what: 'next result' },
   { action: 'result-previous', scope: 'search', keys: ['ArrowUp'], shown: '↑', what: 'previous result' },
-  { action: 'result-choose', scope: 'search', keys: ['Enter', 'f'], shown: 'Enter · f (f: with the list focused, Tab)', what: 'go to the result: select it, zoom to it, scroll to its lane' },
+  { action: 'result-choose', scope: 'search', keys: ['Enter', 'f'], shown: 'Enter · f', what: 'go to the result: select it, zoom to it, scroll to its lane (f: once Tab has moved the focus to the list)' },
   { action: 'result-close', scope: 'search', keys: ['Escape'], shown: 'Esc', what: 'close the results' },
 ];
 
