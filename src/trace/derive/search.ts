@@ -159,6 +159,19 @@ function addrHex(hi: number, lo: number): string {
   return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
+/** Does a lock address (two u32 halves; 0 = not traced) start with `prefix`? Memoized per address: a trace has few locks. */
+function addrPrefixTest(prefix: string): (hi: number, lo: number) => boolean {
+  const byHi = new Map<number, Map<number, boolean>>();
+  return (hi, lo) => {
+    if (hi === 0 && lo === 0) return false;
+    let byLo = byHi.get(hi);
+    if (!byLo) byHi.set(hi, byLo = new Map());
+    let hit = byLo.get(lo);
+    if (hit === undefined) byLo.set(lo, hit = addrHex(hi, lo).startsWith(prefix));
+    return hit;
+  };
+}
+
 /** Names of an enum whose text contains the term, as a byte table by code. */
 function enumHits(name: EnumName, termLower: string): Uint8Array {
   const values = ENUMS[name] as readonly string[];
@@ -179,6 +192,7 @@ function compileText(store: TraceStore, t: string): RowMatcher {
   const mapTypeCol = store.col('mapType');
   const addrHi = store.col('lockAddrHi');
   const addrLo = store.col('lockAddrLo');
+  const addrHit = addrPrefixTest(hex);
   const perKind = KINDS.map((_k, code) => ({
     str: KIND_STR[code]!.map((f) => store.col(f)),
     enums: KIND_ENUM[code]!.map((f) => ({ col: store.col(f), hits: enumHits(FIELD_TYPES[f] as EnumName, t) })).filter((e) => e.hits.includes(1)),
@@ -206,11 +220,7 @@ function compileText(store: TraceStore, t: string): RowMatcher {
       if (hit === undefined) mapHit.set(mt, hit = mapTypeName(mt).includes(t));
       if (hit) return true;
     }
-    if (pk.lockAddr) {
-      const hi = addrHi[row]!;
-      const lo = addrLo[row]!;
-      if ((hi !== 0 || lo !== 0) && addrHex(hi, lo).startsWith(hex)) return true;
-    }
+    if (pk.lockAddr && addrHit(addrHi[row]!, addrLo[row]!)) return true;
     return false;
   };
 }
@@ -260,8 +270,8 @@ export function compileQuery(store: TraceStore, p: ParsedQuery): RowMatcher | nu
   if (p.lockAddrPrefix !== undefined) {
     const hi = store.col('lockAddrHi');
     const lo = store.col('lockAddrLo');
-    const prefix = p.lockAddrPrefix;
-    tests.push((row) => HAS.lockAddr[kinds[row]!] === 1 && (hi[row] !== 0 || lo[row] !== 0) && addrHex(hi[row]!, lo[row]!).startsWith(prefix));
+    const addrHit = addrPrefixTest(p.lockAddrPrefix);
+    tests.push((row) => HAS.lockAddr[kinds[row]!] === 1 && addrHit(hi[row]!, lo[row]!));
   }
   if (p.task !== undefined) {
     const hits = stringHits(store.strings, p.task);
