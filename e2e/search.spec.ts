@@ -83,12 +83,24 @@ test('the search results list is visible above the views and clickable; Enter go
   const after = await hooks(page, (h) => h.selectedRow());
   expect(after).not.toBe(before);
   expect(after).toBeLessThanOrEqual(row); // the row, or the begin row of the span it belongs to
+  // Tab puts the focus on the list, where f goes to the active result (here the first).
+  await page.getByTestId('search').click();
+  await page.mouse.move(5, 600); // off the list, so hovering does not pick a result
+  await expect(list).toBeVisible();
+  await page.keyboard.press('Tab');
+  await expect(list).toBeFocused();
+  await page.keyboard.press('f');
+  await expect(list).toBeHidden();
+  await expect(page.getByTestId('search')).toHaveValue('kworker/u8:2');
+  await waitIdle(page);
+  expect(await hooks(page, (h) => h.selectedRow())).not.toBe(after);
+  const afterF = await hooks(page, (h) => h.selectedRow());
   // Escape closes the list and leaves the selection alone.
   await page.getByTestId('search').click();
   await expect(list).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(list).toBeHidden();
-  expect(await hooks(page, (h) => h.selectedRow())).toBe(after);
+  expect(await hooks(page, (h) => h.selectedRow())).toBe(afterF);
   expect(errors).toEqual([]);
 });
 

@@ -33,7 +33,8 @@ export function SearchBox({ store, inputRef }: { store: AppStore; inputRef: Reac
   const results = useMemo(() => (open ? searchRows(store.trace, parsed, MAX_RESULTS) : { rows: [], total: 0 }), [store, parsed, open, version]);
   const shown = open && query.trim() !== '';
 
-  useEffect(() => setActive(0), [query]);
+  // A new query, or the list opening again, starts at the first result.
+  useEffect(() => setActive(0), [query, shown]);
   // Under the field, inside the window; again when the window changes size.
   useLayoutEffect(() => {
     if (!shown) return;
@@ -71,6 +72,12 @@ export function SearchBox({ store, inputRef }: { store: AppStore; inputRef: Reac
   /** The `search` keys; `fromList`: the list has the focus, so f chooses (in the field f is typed). */
   const onKey = (e: React.KeyboardEvent, fromList: boolean): void => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    // The list sits at the end of document.body, far from the field in tab order: Tab moves between the two.
+    if (e.key === 'Tab' && shown && results.rows.length && e.shiftKey === fromList) {
+      e.preventDefault();
+      (fromList ? inputRef.current : listRef.current)?.focus();
+      return;
+    }
     if (!fromList && e.key.length === 1) return;
     const n = results.rows.length;
     switch (shortcutAction('search', e.key)) {
