@@ -9,7 +9,7 @@ import { FileMenu } from './FileMenu.tsx';
 import { CompareMenu } from './CompareMenu.tsx';
 import type { CompareSession } from './compare-session.ts';
 
-export function Header({ store, client, session, compare, searchRef }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession; searchRef: React.RefObject<HTMLInputElement | null> }) {
+export function Header({ store, client, session, compare, searchRef, onHelp }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession; searchRef: React.RefObject<HTMLInputElement | null>; onHelp: () => void }) {
   const theme = useStoreValue(store, (s) => s.view.theme);
   const connection = useStoreValue(store, (s) => s.status.connection);
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
@@ -38,6 +38,7 @@ export function Header({ store, client, session, compare, searchRef }: { store: 
       {isFile
         ? <span className="status status-file" data-testid="connection" title="A file is open; the live stream is detached from this page">file</span>
         : <span className={`status status-${connection}`} data-testid="connection" title={source}>{connection === 'open' ? 'live' : connection}</span>}
+      <button type="button" data-testid="shortcuts" className="help-button" title="Keyboard shortcuts (?)" aria-label="keyboard shortcuts" onClick={onHelp}>?</button>
       <button type="button" data-testid="theme" className="theme-toggle" title="Light / dark theme"
         onClick={() => store.view.setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
     </header>

@@ -1,7 +1,7 @@
 // The page in its usual mode: one AppStore (live stream or an opened file), its timeline, the tabs
 // under it and the inspector. A/B compare replaces it with ComparePage (App.tsx switches).
 
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppStore } from './app-store.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { WsClient } from './ws-client.ts';
@@ -21,6 +21,8 @@ import { Banner } from '../widgets/Banner.tsx';
 import { LEGEND } from './legend-groups.ts';
 import { parseQuery } from '../trace/derive/search.ts';
 import { isTypingTarget } from '../widgets/keys.ts';
+import { shortcutAction } from '../render/shortcuts.ts';
+import { ShortcutsSheet } from './ShortcutsSheet.tsx';
 import { useStoreValue } from '../widgets/use-store.ts';
 
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
@@ -34,13 +36,15 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
   const searchRef = useRef<HTMLInputElement>(null);
-  useKeys(store, client, searchRef);
+  const [helpOpen, setHelpOpen] = useState(false);
+  useKeys(store, client, searchRef, setHelpOpen);
   const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
   const parsed = parseQuery(query);
 
   return (
     <div className="app">
-      <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
+      <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} onHelp={() => setHelpOpen(true)} />
+      {helpOpen && <ShortcutsSheet onClose={() => setHelpOpen(false)} />}
       {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
@@ -88,27 +92,34 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   );
 }
 
-/** `space` pauses (the stream, or a file's replay), `/` focuses search, `f` zooms to the selection, Escape clears it. */
-function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
+/** The page's keys, dispatched through render/shortcuts.ts (the table the `?` sheet lists): `/` search,
+ *  `?` the sheet, `f` zoom to the selection, Escape clears it, space pauses. */
+function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>, setHelpOpen: (f: (open: boolean) => boolean) => void): void {
   useEffect(() => {
     // preventDefault on both edges stops a focused button or checkbox from also activating.
     const onKeyDown = (e: KeyboardEvent): void => {
       if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
-      if (e.key === '/') {
-        e.preventDefault();
-        searchRef.current?.focus();
-        return;
+      switch (shortcutAction('page', e.key)) {
+        case 'search':
+          e.preventDefault();
+          searchRef.current?.focus();
+          return;
+        case 'help':
+          e.preventDefault();
+          setHelpOpen((open) => !open);
+          return;
+        case 'focus-selection':
+          e.preventDefault();
+          store.scheduler.scheduleAction(() => store.focusSelection());
+          return;
+        case 'clear-selection':
+          store.select(-1);
+          return;
+        case 'pause':
+          break;
+        default:
+          return;
       }
-      if (e.key === 'f') {
-        e.preventDefault();
-        store.scheduler.scheduleAction(() => store.focusSelection());
-        return;
-      }
-      if (e.key === 'Escape') {
-        store.select(-1);
-        return;
-      }
-      if (e.key !== ' ') return;
       e.preventDefault();
       if (e.repeat) return;
       if (store.status.sourceKind === 'file') {
@@ -120,7 +131,7 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
       client.setPaused(!state.paused);
     };
     const onKeyUp = (e: KeyboardEvent): void => {
-      if (e.key === ' ' && !isTypingTarget(e.target)) e.preventDefault();
+      if (shortcutAction('page', e.key) === 'pause' && !isTypingTarget(e.target)) e.preventDefault();
     };
     window.addEventListener('keydown', onKeyDown);
     window.addEventListener('keyup', onKeyUp);
@@ -128,5 +139,5 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
       window.removeEventListener('keydown', onKeyDown);
       window.removeEventListener('keyup', onKeyUp);
     };
-  }, [store, client, searchRef]);
+  }, [store, client, searchRef, setHelpOpen]);
 }

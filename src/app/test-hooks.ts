@@ -50,11 +50,17 @@ export interface FusescopeHooks {
   liveWindow(): LiveWindowInfo;
   idle(): boolean;
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+  /** The timeline's lanes by task in display order, as last drawn. */
+  laneTasks(): string[];
+  /** A task's timeline lane: its row and whether all of it is inside the scroll box (null: no such lane). */
+  laneInView(task: string): { laneRow: number; visible: boolean } | null;
   selection(): { spanId: number; beginRow: number; kind: string } | null;
   /** The selected event row (span or not), -1 for none. */
   selectedRow(): number;
   /** A clickable, closed lock wait drawn in the locks view, with the hold it waited for. */
   findLockWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+  /** The locks view's rows as last drawn (lock headers and task rows, by label). */
+  lockRowLabels(): string[];
   /** Alias groups as the aliasing view derives them. */
   aliasGroups(): { ino: number; nodeIds: number[]; paths: string[] }[];
   /** Events of `kind` in the page's trace, counted by their task (`comm/tid`). */
@@ -159,6 +165,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
       return probeOf(store, 'timeline')?.findSpan(kind) ?? null;
     },
+    laneTasks: () => probeOf(store, 'timeline')?.laneTasks?.() ?? [],
+    laneInView: (task) => probeOf(store, 'timeline')?.laneInView?.(task) ?? null,
     selection: () => {
       const id = store.selectedSpanId;
       if (id < 0 || id >= store.spans.count) return null;
@@ -166,6 +174,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     },
     selectedRow: () => store.selectedRow,
     findLockWait: () => probeOf(store, 'locks')?.findWait() ?? null,
+    lockRowLabels: () => probeOf(store, 'locks')?.rowLabels?.() ?? [],
     aliasGroups: () => store.aliases.groups(),
     eventsByTask: (kind) => {
       const t = store.trace;

@@ -49,6 +49,9 @@ export class ViewState {
   hover: HoverInfo = NO_HOVER;
   selectedSpanId = -1;
   selectedRow = -1;
+  /** Bumped when the user asks to be shown the selection (f, a search result, a link): the
+   *  timeline then scrolls the selection's lane into view, once per bump. */
+  revealSeq = 0;
   /** A row asked for (URL) that has not arrived yet; selected when it does. */
   pendingRow = -1;
   hoverLockIdx = -1;
@@ -211,6 +214,8 @@ export class ViewState {
     } else if (this.selectedRow >= 0 && this.selectedRow < trace.length) {
       fromNs = toNs = trace.tsNs[this.selectedRow]!;
     } else return;
+    this.revealSeq++;
+    this.changed(true);
     if (onlyIfOutside && fromNs >= this.viewStartNs && toNs <= this.viewEndNs) return;
     const widthNs = this.viewEndNs - this.viewStartNs;
     if (onlyIfOutside) {

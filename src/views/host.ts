@@ -81,6 +81,9 @@ export interface ViewHost {
   readonly selectedSpanId: number;
   /** The selected event row: a span's begin row, or an event that is not a span (cache, inode). -1: none. */
   readonly selectedRow: number;
+  /** Bumped each time the user asks to be shown the selection (f, a search result, an inspector
+   *  link): the timeline scrolls the selection's lane into view once per change. */
+  readonly revealSeq: number;
   /** Derived state machines, fed with the store (src/trace/derive). */
   readonly aliases: AliasIndex;
   readonly locks: LockIndex;

@@ -10,11 +10,17 @@ export interface ViewProbe {
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
   evidenceHighlights?(): { spanIds: number[]; rows: number[] };
+  /** Where a task's lane is: its row in display order and whether all of it is inside the scroll box. */
+  laneInView?(task: string): { laneRow: number; visible: boolean } | null;
+  /** The lanes' tasks in display order, as last drawn. */
+  laneTasks?(): string[];
 }
 
 /** What the locks view answers: a clickable wait and its holder. */
 export interface LocksProbe {
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+  /** The rows drawn last frame, top to bottom: lock headers and task rows (their labels). */
+  rowLabels?(): string[];
 }
 
 /** What a view drew of the findings last frame: its severity markers and the shown finding's outlined evidence. */

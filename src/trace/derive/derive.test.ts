@@ -148,6 +148,31 @@ describe('LockIndex', () => {
     expect(contentionTable(locks, spans, 'task', store.endNs)[0]!.label).toBe('reader/3');
     expect(contentionTable(locks, spans, 'ino', store.endNs, 200, 300)).toEqual([]);
   });
+  it("counts only the search's task: and ino: waits, in every grouping, ignoring case", () => {
+    // ino 12: Reader/3 waits 10→30 (20 ns), writerB/2 waits 20→50 (30 ns); ino 13: Reader/3 waits 70→75 (5 ns).
+    const { spans, locks, store } = build([
+      ev('lock_acquire', 0, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_wait', 10, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_wait', 20, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_release', 30, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_acquire', 30, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_release', 50, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_acquire', 50, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_release', 60, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_acquire', 65, 'writerA/1', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_wait', 70, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_release', 75, 'writerA/1', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_acquire', 75, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_release', 80, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+    ]);
+    const table = (by: 'ino' | 'lock' | 'task', filter: { ino?: number; task?: string }) =>
+      contentionTable(locks, spans, by, store.endNs, -Infinity, Infinity, store, filter).map((r) => [r.key, r.contended, r.totalWaitNs]);
+    expect(table('ino', {})).toEqual([['ino:12', 2, 50], ['ino:13', 1, 5]]);
+    expect(table('ino', { task: 'reader' })).toEqual([['ino:12', 1, 20], ['ino:13', 1, 5]]);
+    expect(table('ino', { task: 'READER', ino: 13 })).toEqual([['ino:13', 1, 5]]);
+    expect(table('task', { ino: 12 })).toEqual([['task:writerB/2', 1, 30], ['task:Reader/3', 1, 20]]);
+    expect(table('lock', { task: 'writerb' }).map((r) => r.slice(1))).toEqual([[1, 30]]);
+  });
   it('groups waits by caller: the syscall in progress when the wait began', () => {
     const { spans, locks, store } = build([
       ...RACE.slice(0, 7),

@@ -128,6 +128,10 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
     this.host.select(clickTarget(this.host.locks, this.host.spans, id));
   }
 
+  rowLabels(): string[] {
+    return this.model ? this.model.rows.map((r) => r.label) : [];
+  }
+
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null {
     const m = this.model;
     if (!m) return null;

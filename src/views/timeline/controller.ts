@@ -15,7 +15,7 @@ import { spanMatcher, type SpanMatcher } from './filter.ts';
 import { drawAxis, drawFindingMarks } from './axis.ts';
 import { untimedShare } from '../../trace/untimed.ts';
 import { evidenceSpans, findingMarks, type EvidenceSpans } from './findings.ts';
-import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
+import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, SUBROW_HEIGHT_PX, contentHeightPx, laneTopPx, rowAtPx, subrowTopPx } from './layout.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
 import { relativesOf } from '../../trace/derive/relatives.ts';
 import { flowSegments, type FlowSegment } from './flows.ts';
@@ -58,9 +58,12 @@ export class TimelineController implements ViewProbe {
   /** What the evidence outline drew last frame (the e2e probe reads it). */
   private evidenceDrawn = { spanIds: [] as number[], rows: [] as number[] };
   private marksKey = '';
+  /** The host's revealSeq this view last scrolled for (starts current: opening the page is no request). */
+  private revealSeen: number;
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
+    this.revealSeen = host.revealSeq;
     this.disposers.push(mountCanvas(host.scheduler, el.canvas, (s) => this.render(s), { box: el.scroll }));
     // scrollTop is kept from scroll events too: reading it in a frame forces layout (element-size.ts).
     this.scrollTopPx = el.scroll.scrollTop;
@@ -108,6 +111,10 @@ export class TimelineController implements ViewProbe {
     const model = this.model;
     const heightPx = Math.max(contentHeightPx(model.lanes.length), this.boxHeightPx);
     const ctx = surface.resize(widthPx, heightPx);
+    if (h.revealSeq !== this.revealSeen) {
+      this.revealSeen = h.revealSeq;
+      this.scrollToSelectionLane(model);
+    }
     const palette = paletteFor(h.theme);
     const fills = this.fills.use(ctx, palette);
     const topPx = this.scrollTopPx;
@@ -127,6 +134,33 @@ export class TimelineController implements ViewProbe {
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, untimedShare(h.trace));
     this.drawMarks(model);
     h.reportDraw(stats);
+  }
+
+  /** The lane row of the selected span (or of the selected event's task), or -1 when it has none drawn. */
+  private selectionLaneRow(model: TimelineModel): number {
+    const h = this.host;
+    const id = h.selectedSpanId;
+    if (id >= 0 && id < h.spans.count) {
+      const laneIdx = h.spans.lane.data[id]!;
+      return model.lanes.findIndex((l) => l.laneIdx === laneIdx);
+    }
+    const row = h.selectedRow;
+    if (row < 0 || row >= h.trace.length) return -1;
+    const task = h.trace.taskAt(row);
+    return model.lanes.findIndex((l) => l.task === task);
+  }
+
+  /** Scrolls the selection's lane into view (centred) when it is not wholly visible. */
+  private scrollToSelectionLane(model: TimelineModel): void {
+    const laneRow = this.selectionLaneRow(model);
+    if (laneRow < 0) return;
+    const topPx = laneTopPx(laneRow);
+    const bottomPx = topPx + LANE_HEIGHT_PX;
+    const viewTopPx = this.scrollTopPx;
+    if (topPx >= viewTopPx && bottomPx <= viewTopPx + this.boxHeightPx) return;
+    this.el.scroll.scrollTop = Math.max(0, topPx - (this.boxHeightPx - LANE_HEIGHT_PX) / 2);
+    // Read back: the browser clamps to the content height (one layout read, on request only).
+    this.scrollTopPx = this.el.scroll.scrollTop;
   }
 
   /** The findings' markers on the axis (redrawn only when the range, the list or the shown finding changed). */
@@ -350,6 +384,22 @@ export class TimelineController implements ViewProbe {
   /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
   evidenceHighlights(): { spanIds: number[]; rows: number[] } {
     return { spanIds: [...this.evidenceDrawn.spanIds], rows: [...this.evidenceDrawn.rows] };
+  }
+
+  laneInView(task: string): { laneRow: number; visible: boolean } | null {
+    const m = this.model;
+    if (!m) return null;
+    const laneRow = m.lanes.findIndex((l) => l.task === task);
+    if (laneRow < 0) return null;
+    const canvasRect = this.el.canvas.getBoundingClientRect();
+    const scrollRect = this.el.scroll.getBoundingClientRect();
+    const topPx = canvasRect.top + laneTopPx(laneRow);
+    const bottomPx = topPx + LANE_HEIGHT_PX - 1;
+    return { laneRow, visible: topPx >= scrollRect.top - 0.5 && bottomPx <= scrollRect.bottom + 0.5 };
+  }
+
+  laneTasks(): string[] {
+    return this.model ? this.model.lanes.map((l) => l.task) : [];
   }
 
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null {
