@@ -74,7 +74,7 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
     const ctx = surface.resize(widthPx, heightPx);
     const palette = paletteFor(h.theme);
     drawLocks(ctx, this.model, {
-      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale, undefined, allUntimed(h.trace)), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
+      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale, undefined, allUntimed(h.trace), h.axisOriginNs ?? 0), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
       selectedSpanId: h.selectedSpanId, waitFill: this.fills.use(ctx, palette).lockWait,
     });
     this.updateFindings();
