@@ -67,6 +67,21 @@ export class AppStore extends TraceViewHost {
     return this.replay.playheadNs;
   }
 
+  private originGeneration = -1;
+  private firstEventNs = 0;
+  /**
+   * The time the axes label 0: none on the trace's clock; its first event in the relative mode —
+   * the first one this trace generation had, so a live window's evictions do not move it.
+   */
+  get axisOriginNs(): number {
+    if (this.view.timeMode !== 'relative') return 0;
+    if (this.originGeneration !== this.traceGeneration && this.trace.length > 0) {
+      this.originGeneration = this.traceGeneration;
+      this.firstEventNs = this.trace.startNs;
+    }
+    return this.originGeneration === this.traceGeneration ? this.firstEventNs : 0;
+  }
+
   setRange(startNs: number, endNs: number, isUser: boolean): void {
     this.view.setRange(startNs, endNs, isUser);
   }
