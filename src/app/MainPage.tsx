@@ -79,7 +79,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
             style={timelinePx === null ? undefined : { flex: `0 0 ${timelinePx}px` }}>
             <div className="panel-head">
               <h2>Timeline</h2>
-              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it, its ▾ collapses it, its lower edge drags its height, a group header folds the group · f focus selection · / search · space pauses</span>
               <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />

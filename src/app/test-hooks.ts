@@ -11,7 +11,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
-import { enableProbes, probeOf, type FindingOverlay } from '../views/probes.ts';
+import { enableProbes, probeOf, type FindingOverlay, type TimelineLaneInfo } from '../views/probes.ts';
 import type { Finding } from '../trace/checks/types.ts';
 
 /** Nothing changed for this long → idle. */
@@ -50,6 +50,10 @@ export interface FusescopeHooks {
   liveWindow(): LiveWindowInfo;
   idle(): boolean;
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+  /** The timeline's lanes as last drawn, in display order, with their on-screen place. */
+  timelineLanes(): TimelineLaneInfo[];
+  /** The main time axis's tick labels as shown. */
+  axisLabels(): string[];
   selection(): { spanId: number; beginRow: number; kind: string } | null;
   /** The selected event row (span or not), -1 for none. */
   selectedRow(): number;
@@ -159,6 +163,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
       return probeOf(store, 'timeline')?.findSpan(kind) ?? null;
     },
+    timelineLanes: () => probeOf(store, 'timeline')?.lanes?.() ?? [],
+    axisLabels: () => [...win.document.querySelectorAll('.timeline-axis g.axis .tick text')].map((t) => t.textContent ?? ''),
     selection: () => {
       const id = store.selectedSpanId;
       if (id < 0 || id >= store.spans.count) return null;
