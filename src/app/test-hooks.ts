@@ -52,8 +52,8 @@ export interface FusescopeHooks {
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   /** The timeline's lanes as last drawn, in display order, with their on-screen place. */
   timelineLanes(): TimelineLaneInfo[];
-  /** The main time axis's tick labels as shown. */
-  axisLabels(): string[];
+  /** The tick labels as shown on the main time axis, or the locks view's (painted on its canvas). */
+  axisLabels(view?: 'timeline' | 'locks'): string[];
   selection(): { spanId: number; beginRow: number; kind: string } | null;
   /** The selected event row (span or not), -1 for none. */
   selectedRow(): number;
@@ -164,7 +164,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       return probeOf(store, 'timeline')?.findSpan(kind) ?? null;
     },
     timelineLanes: () => probeOf(store, 'timeline')?.lanes?.() ?? [],
-    axisLabels: () => [...win.document.querySelectorAll('.timeline-axis g.axis .tick text')].map((t) => t.textContent ?? ''),
+    axisLabels: (view = 'timeline') => (view === 'locks' ? probeOf(store, 'locks')?.axisLabels?.() ?? []
+      : [...win.document.querySelectorAll('.timeline-axis g.axis .tick text')].map((t) => t.textContent ?? '')),
     selection: () => {
       const id = store.selectedSpanId;
       if (id < 0 || id >= store.spans.count) return null;

@@ -51,3 +51,11 @@ describe('timeTicks', () => {
     expect(timeTicks(scale, 110, true).every((t) => t.label === '')).toBe(true);
   });
 });
+
+describe('fittedTicks', () => {
+  it('thins ticks whose labels are long (a clock 57464 s in, 2 µs over 900 px) so neighbours do not overlap', () => {
+    const scale = new TimeScale(57_464_780_453_967, 57_464_780_455_967, 900);
+    // 10 ticks of 200 ns would read "57464780454.2 µs" (16 characters, ~113 px) every 90 px; 500 ns ticks fit.
+    expect(timeTicks(scale, 90).map((t) => t.label)).toEqual(['57464780454.0 µs', '57464780454.5 µs', '57464780455.0 µs', '57464780455.5 µs']);
+  });
+});

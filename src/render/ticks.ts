@@ -57,9 +57,28 @@ function fmt(v: number, decimals: number): string {
  * real time (every event from a pasted line without time), so the ticks carry no label.
  */
 export function timeTicks(scale: TimeScale, spacingPx = 110, noTimes = false, originNs = 0): Tick[] {
-  const count = Math.max(2, Math.floor(scale.widthPx / spacingPx));
-  // Ticks on round values of the labelled time (since originNs), not of the raw clock.
-  const values = scaleLinear().domain([scale.startNs - originNs, scale.endNs - originNs]).ticks(count);
-  const labels = noTimes ? values.map(() => '') : tickLabels(values);
+  const { values, labels } = fittedTicks(scale, spacingPx, originNs, noTimes);
   return values.map((relNs, i) => ({ xPx: scale.nsToPx(relNs + originNs), label: labels[i]! }));
+}
+
+/** Rough px per character of the 10–11 px axis fonts, and the room a label wants on each side. */
+const AXIS_CHAR_PX = 6.2;
+const LABEL_PAD_PX = 14;
+
+/**
+ * Tick values (as time since originNs, on round values of it) and their labels, about one per
+ * `spacingPx` — fewer when the labels are long (a clock 57464 s in, at µs zoom: "57464791106.1 µs"),
+ * so neighbours never overlap.
+ */
+export function fittedTicks(scale: TimeScale, spacingPx: number, originNs = 0, noTimes = false): { values: number[]; labels: string[] } {
+  const x = scaleLinear().domain([scale.startNs - originNs, scale.endNs - originNs]);
+  let count = Math.max(2, Math.floor(scale.widthPx / spacingPx));
+  for (let pass = 0; ; pass++) {
+    const values = x.ticks(count);
+    const labels = noTimes ? values.map(() => '') : tickLabels(values);
+    const wantPx = Math.max(...labels.map((l) => l.length), 0) * AXIS_CHAR_PX + LABEL_PAD_PX;
+    const fit = Math.max(1, Math.floor(scale.widthPx / wantPx));
+    if (pass > 0 || values.length <= fit + 1) return { values, labels };
+    count = Math.max(1, Math.floor(fit * 0.9));
+  }
 }

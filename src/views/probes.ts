@@ -22,6 +22,8 @@ export interface ViewProbe {
 
 /** What the locks view answers: a clickable wait and its holder. */
 export interface LocksProbe {
+  /** The locks view's time axis labels as last painted. */
+  axisLabels?(): string[];
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
 }
 

@@ -6,7 +6,7 @@ import { axisTop } from 'd3-axis';
 import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import type { TimeScale } from '../../render/time-scale.ts';
-import { tickLabels } from '../../render/ticks.ts';
+import { fittedTicks } from '../../render/ticks.ts';
 import type { GapPrimitive } from './model.ts';
 import type { FindingMark } from './findings.ts';
 import type { Finding } from '../../trace/checks/types.ts';
@@ -34,10 +34,8 @@ export function untimedAxisText(u: UntimedAxis): string {
  */
 export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[], labelOriginNs = 0, untimed: UntimedAxis | null = null): void {
   const x = scaleLinear().domain([scale.startNs - labelOriginNs, scale.endNs - labelOriginNs]).range([0, scale.widthPx]);
-  const tickCount = Math.max(2, Math.floor(scale.widthPx / PX_PER_TICK));
-  const ticks = x.ticks(tickCount);
   const noTimes = untimed !== null && untimed.untimed >= untimed.total;
-  const labels = noTimes ? ticks.map(() => '') : tickLabels(ticks);
+  const { values: ticks, labels } = fittedTicks(scale, PX_PER_TICK, labelOriginNs, noTimes);
   const root = select(svg);
   root.attr('width', offsetXPx + scale.widthPx).attr('height', AXIS_HEIGHT_PX);
   let g = root.select<SVGGElement>('g.axis');
