@@ -217,3 +217,28 @@ test('tick labels differ at every zoom step from the whole 1.06 s capture down t
   for (let i = 1; i < locks.length; i++) expect(locks[i]).not.toBe(locks[i - 1]);
   expect(errors).toEqual([]);
 });
+
+test('at 1400×900 live, with a filter on: the header counters and the timeline hint are whole, the tab labels stay on one line', async ({ page }) => {
+  const errors = await openPage(page, server.url);
+  await page.waitForFunction(() => window.__fusescope!.stats().events > 1000);
+  // Wider than its box = cut ("100,…" was the counters' ellipsis); past the window's right edge = cut by the header.
+  const whole = (sel: string) => page.locator(sel).first().evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return el.scrollWidth <= el.clientWidth + 1 && r.right <= window.innerWidth && r.width > 0;
+  });
+  expect(await whole('[data-testid="counters"]')).toBe(true);
+  await expect(page.getByTestId('counters')).toContainText(/ events · [\d,]+ spans · [\d,]+ ev\/s$/);
+  expect(await whole('.timeline-panel .panel-head .hint')).toBe(true);
+  await page.getByTestId('search').fill('task:writerA opcode:IOMAP_BEGIN ino:12 off:0-64k type:unwritten');
+  await expect(page.locator('.tabs .hint')).toContainText('filtered by');
+  const tabs = await page.locator('.tabs [role="tab"]').evaluateAll((els) => els.map((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: Math.round(r.top), height: Math.round(r.height), text: e.textContent };
+  }));
+  expect(tabs.length).toBeGreaterThanOrEqual(5);
+  // One line of 13 px text with 4 px padding is ~26 px; a wrapped label is ~2 lines.
+  for (const t of tabs) expect(t.height, t.text!).toBeLessThan(32);
+  // All on one row (the active tab sits ½ px lower: its margin overlaps the rule under the tabs).
+  expect(Math.max(...tabs.map((t) => t.top)) - Math.min(...tabs.map((t) => t.top))).toBeLessThanOrEqual(1);
+  expect(errors).toEqual([]);
+});
