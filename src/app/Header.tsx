@@ -8,6 +8,7 @@ import { ReplayControls } from './ReplayControls.tsx';
 import { FileMenu } from './FileMenu.tsx';
 import { CompareMenu } from './CompareMenu.tsx';
 import type { CompareSession } from './compare-session.ts';
+import { savePref } from '../widgets/prefs.ts';
 
 export function Header({ store, client, session, compare, searchRef, onHelp }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession; searchRef: React.RefObject<HTMLInputElement | null>; onHelp: () => void }) {
   const theme = useStoreValue(store, (s) => s.view.theme);
@@ -18,6 +19,7 @@ export function Header({ store, client, session, compare, searchRef, onHelp }: {
   const spans = useStoreValue(store, (s) => s.status.spanCount);
   const rate = useStoreValue(store, (s) => s.status.eventsPerSec);
   const source = useStoreValue(store, (s) => s.status.source);
+  const timeMode = useStoreValue(store, (s) => s.view.timeMode);
 
   return (
     <header className="header">
@@ -31,6 +33,11 @@ export function Header({ store, client, session, compare, searchRef, onHelp }: {
       <FileMenu session={session} />
       <CompareMenu session={session} compare={compare} />
       <SearchBox store={store} inputRef={searchRef} />
+      <button type="button" data-testid="time-mode" className="time-mode" aria-pressed={timeMode === 'relative'}
+        title={timeMode === 'relative' ? 'Axes show time since the trace\'s first event; click for the trace\'s own clock' : 'Axes show the trace\'s own clock; click for time since its first event'}
+        onClick={() => { const m = timeMode === 'relative' ? 'absolute' : 'relative'; store.view.setTimeMode(m); savePref('timeMode', m); }}>
+        {timeMode === 'relative' ? 't − first event' : 'clock time'}
+      </button>
       <span className="spacer" />
       <span className="counters" data-testid="counters">
         {events.toLocaleString('en-US')} events · {spans.toLocaleString('en-US')} spans{isFile ? '' : ` · ${rate.toLocaleString('en-US')} ev/s`}

@@ -24,6 +24,13 @@ import { isTypingTarget } from '../widgets/keys.ts';
 import { shortcutAction } from '../render/shortcuts.ts';
 import { ShortcutsSheet } from './ShortcutsSheet.tsx';
 import { useStoreValue } from '../widgets/use-store.ts';
+import { Splitter } from '../widgets/Splitter.tsx';
+import { loadPref, savePref } from '../widgets/prefs.ts';
+
+/** The timeline panel is never squeezed below this (its head, axis and a lane), nor the tabs below theirs. */
+const MIN_TIMELINE_PX = 140;
+const MIN_TABS_PX = 90;
+const isPx = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
   const missed = useStoreValue(store, (s) => s.data.missedEvents);
@@ -40,6 +47,14 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   useKeys(store, client, searchRef, setHelpOpen);
   const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
   const parsed = parseQuery(query);
+  // The splitter's position (localStorage 'fusescope.timelineHeightPx'; null: the CSS default share).
+  const [timelinePx, setTimelinePx] = useState<number | null>(() => loadPref<number | null>('timelineHeightPx', null, isPx));
+  const timelineRef = useRef<HTMLElement>(null);
+  const viewsRef = useRef<HTMLDivElement>(null);
+  const setSplit = useCallback((px: number | null) => { setTimelinePx(px); savePref('timelineHeightPx', px ?? undefined); }, []);
+  useEffect(() => {
+    store.view.setTimeMode(loadPref('timeMode', 'absolute', (v): v is 'absolute' | 'relative' => v === 'absolute' || v === 'relative'));
+  }, [store]);
 
   return (
     <div className="app">
@@ -62,17 +77,24 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       )}
       {error && <div className="error-line" data-testid="error">{error}</div>}
       <div className="workspace">
-        <div className="views">
+        <div className="views" ref={viewsRef}>
           <FindingsPanel host={store} />
-          <section className="timeline-panel">
+          <section className="timeline-panel" ref={timelineRef} data-testid="timeline-panel"
+            style={timelinePx === null ? undefined : { flex: `0 0 ${timelinePx}px` }}>
             <div className="panel-head">
               <h2>Timeline</h2>
-              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it, its ▾ collapses it, its lower edge drags its height, a group header folds the group · f focus selection · / search · space pauses</span>
               <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />
             <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
           </section>
+          <Splitter testId="splitter" label="Resize the timeline" heightPx={timelinePx} minPx={MIN_TIMELINE_PX}
+            measure={() => timelineRef.current?.getBoundingClientRect().height ?? MIN_TIMELINE_PX}
+            maxPx={() => (viewsRef.current && timelineRef.current
+              ? viewsRef.current.getBoundingClientRect().bottom - timelineRef.current.getBoundingClientRect().top - MIN_TABS_PX
+              : MIN_TIMELINE_PX)}
+            onChange={setSplit} />
           <section className="tabs-panel">
             <nav className="tabs" role="tablist">
               {VIEW_REGISTRY.map(({ id, title }) => (

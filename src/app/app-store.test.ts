@@ -50,4 +50,19 @@ describe('AppStore', () => {
     expect(app.followLive).toBe(true);
     expect(app.viewEndNs - app.viewStartNs).toBe(100);
   });
+
+  it('labels axes on the trace clock (originNs + tsNs) or since the first event, whichever the time mode says', () => {
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.resetTrace(57_464_780_453_967n);
+    const server = new TraceStore();
+    server.append(typed({ kind: 'app_op_begin', tsNs: 10_652_033, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+    server.append(typed({ kind: 'app_op_end', tsNs: 20_000_000, task: 'dd/1', op: 'write', fd: 3, ret: 1 }));
+    app.ingestBatch(encodeBatch(server, 0, 2, 0).frame);
+    // A label is tsNs − axisOriginNs: on the clock, 10_652_033 reads 57_464_791_106_000.
+    expect(10_652_033 - app.axisOriginNs).toBe(57_464_791_106_000);
+    app.view.setTimeMode('relative');
+    expect(app.axisOriginNs).toBe(10_652_033);
+    app.view.setTimeMode('absolute');
+    expect(app.axisOriginNs).toBe(-57_464_780_453_967);
+  });
 });

@@ -67,6 +67,23 @@ export class AppStore extends TraceViewHost {
     return this.replay.playheadNs;
   }
 
+  private originGeneration = -1;
+  private firstEventNs = 0;
+  /**
+   * The time the axes label 0, in store ns. 'absolute': the trace's own clock (the recording's
+   * originNs + tsNs: an ftrace trace reads as its timestamps, the simulator from its start);
+   * 'relative': its first event — the first this trace generation had, so a live window's
+   * evictions do not move it.
+   */
+  get axisOriginNs(): number {
+    if (this.view.timeMode !== 'relative') return -Number(this.trace.originNs);
+    if (this.originGeneration !== this.traceGeneration && this.trace.length > 0) {
+      this.originGeneration = this.traceGeneration;
+      this.firstEventNs = this.trace.startNs;
+    }
+    return this.originGeneration === this.traceGeneration ? this.firstEventNs : 0;
+  }
+
   setRange(startNs: number, endNs: number, isUser: boolean): void {
     this.view.setRange(startNs, endNs, isUser);
   }

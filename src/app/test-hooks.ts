@@ -11,7 +11,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
-import { enableProbes, probeOf, type FindingOverlay } from '../views/probes.ts';
+import { enableProbes, probeOf, type FindingOverlay, type TimelineLaneInfo } from '../views/probes.ts';
 import type { Finding } from '../trace/checks/types.ts';
 
 /** Nothing changed for this long → idle. */
@@ -54,6 +54,10 @@ export interface FusescopeHooks {
   laneTasks(): string[];
   /** A task's timeline lane: its row and whether all of it is inside the scroll box (null: no such lane). */
   laneInView(task: string): { laneRow: number; visible: boolean } | null;
+  /** The timeline's lanes as last drawn, in display order, with their on-screen place. */
+  timelineLanes(): TimelineLaneInfo[];
+  /** The tick labels as shown on the main time axis, or the locks view's (painted on its canvas). */
+  axisLabels(view?: 'timeline' | 'locks'): string[];
   selection(): { spanId: number; beginRow: number; kind: string } | null;
   /** The selected event row (span or not), -1 for none. */
   selectedRow(): number;
@@ -167,6 +171,9 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     },
     laneTasks: () => probeOf(store, 'timeline')?.laneTasks?.() ?? [],
     laneInView: (task) => probeOf(store, 'timeline')?.laneInView?.(task) ?? null,
+    timelineLanes: () => probeOf(store, 'timeline')?.lanes?.() ?? [],
+    axisLabels: (view = 'timeline') => (view === 'locks' ? probeOf(store, 'locks')?.axisLabels?.() ?? []
+      : [...win.document.querySelectorAll('.timeline-axis g.axis .tick text')].map((t) => t.textContent ?? '')),
     selection: () => {
       const id = store.selectedSpanId;
       if (id < 0 || id >= store.spans.count) return null;

@@ -16,6 +16,7 @@ import type { Theme } from '../render/palette.ts';
 import { UNKNOWN_INO, type Ino } from '../trace/ids.ts';
 import type { Finding } from '../trace/checks/types.ts';
 export type { Theme };
+export type TimeMode = 'absolute' | 'relative';
 /** `f` shows the selection with this much of its duration as margin on each side. */
 const FOCUS_MARGIN_FRACTION = 0.25;
 /** Revealing an instant event (no duration) shows this much time around it. */
@@ -67,6 +68,8 @@ export class ViewState {
   private findingPins: readonly string[] = [];
   query = '';
   theme: Theme = 'light';
+  /** Axis labels: the trace's own clock ('absolute'), or time since its first event ('relative'). */
+  timeMode: TimeMode = 'absolute';
 
   constructor(private readonly data: TraceSession, private readonly changed: Changed, private readonly followEnd: FollowEnd | null) {
     this.followLive = followEnd !== null;
@@ -238,6 +241,12 @@ export class ViewState {
   setCursor(tsNs: number): void {
     if (tsNs === this.cursorNs || (Number.isNaN(tsNs) && Number.isNaN(this.cursorNs))) return;
     this.cursorNs = tsNs;
+    this.changed(true);
+  }
+
+  setTimeMode(mode: TimeMode): void {
+    if (mode === this.timeMode) return;
+    this.timeMode = mode;
     this.changed(true);
   }
 

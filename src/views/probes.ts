@@ -5,8 +5,16 @@
 
 import type { SpanKindName } from '../trace/spans.ts';
 
+/** A timeline lane as last drawn: where it is on screen (client px) and what the layout did to it. */
+export interface TimelineLaneInfo {
+  task: string; role: string; pinned: boolean; group: string; collapsed: boolean; hidden: boolean;
+  topPx: number; bottomPx: number; inView: boolean;
+}
+
 /** What a drawn timeline answers: a clickable span of a kind. */
 export interface ViewProbe {
+  /** The lanes of the last frame (the main timeline). */
+  lanes?(): TimelineLaneInfo[];
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
   evidenceHighlights?(): { spanIds: number[]; rows: number[] };
@@ -18,6 +26,8 @@ export interface ViewProbe {
 
 /** What the locks view answers: a clickable wait and its holder. */
 export interface LocksProbe {
+  /** The locks view's time axis labels as last painted. */
+  axisLabels?(): string[];
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
   /** The rows drawn last frame, top to bottom: lock headers and task rows (their labels). */
   rowLabels?(): string[];

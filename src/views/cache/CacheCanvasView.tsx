@@ -52,7 +52,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
       const m = model;
       const yLabels = [0, 0.5, 1].map((frac) => ({ yPx: frac * plotH, label: formatBytes(Math.round((frac * m.maxOffsetBytes) / 4096) * 4096) }));
       drawCache(ctx, m, {
-        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale, undefined, allUntimed(host.trace)), yLabels,
+        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale, undefined, allUntimed(host.trace), host.axisOriginNs ?? 0), yLabels,
         cursorXPx: Number.isNaN(host.cursorNs) ? -1 : m.scale.nsToPx(host.cursorNs),
         hatch: (c) => f.hatch(c, CACHE_HATCH_PERIOD_PX),
         mark: (idx) => f.marks[idx] ?? null,
