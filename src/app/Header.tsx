@@ -6,6 +6,7 @@ import { SearchBox } from './SearchBox.tsx';
 import { LiveControls } from './LiveControls.tsx';
 import { ReplayControls } from './ReplayControls.tsx';
 import { FileMenu } from './FileMenu.tsx';
+import { ExportMenu } from './ExportMenu.tsx';
 import { CompareMenu } from './CompareMenu.tsx';
 import type { CompareSession } from './compare-session.ts';
 
@@ -29,6 +30,7 @@ export function Header({ store, client, session, compare, searchRef }: { store: 
         {isFile ? 'follow playhead' : 'follow live'}
       </label>
       <FileMenu session={session} />
+      <ExportMenu store={store} />
       <CompareMenu session={session} compare={compare} />
       <SearchBox store={store} inputRef={searchRef} />
       <span className="spacer" />
