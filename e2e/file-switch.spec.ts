@@ -1,4 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
 import { hooks, openPage, waitIdle } from './page.ts';
@@ -9,11 +12,14 @@ import { hooks, openPage, waitIdle } from './page.ts';
 
 const FIXTURE = 'fixtures/real/fuse2fs-hardlink';
 let server: Served;
+let tmp: string;
 test.beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'fusescope-e2e-switch-'));
   server = await serve(['--no-record']);
 });
 test.afterAll(async () => {
   await server.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 const waitLoaded = (page: Page): Promise<unknown> =>
@@ -114,5 +120,29 @@ test('the mapping-cache tab of an imported file names the file, not the live sce
   const empty = page.getByTestId('cache-empty');
   await expect(empty).toContainText('(file ext4-dio.txt)');
   await expect(empty).not.toContainText('scenario');
+  expect(errors).toEqual([]);
+});
+
+test('a recording cut short is held: the live page stays until the user views the events before the cut', async ({ page }) => {
+  // 20,000 simulator events are written in chunks of 8,192 rows; cut at 70 % of the file, chunk 0 is
+  // whole and chunk 1 is not: 8,192 events can be read.
+  const whole = join(tmp, 'whole.fscope');
+  execFileSync(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'record', '--source', 'sim', '--events', '20000', '-o', whole], { stdio: 'pipe' });
+  const bytes = readFileSync(whole);
+  const cut = join(tmp, 'cut.fscope');
+  writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+  const errors = await openPage(page, server.url);
+  await page.waitForFunction(() => window.__fusescope!.stats().connected);
+  await page.getByTestId('file-input').setInputFiles(cut);
+  const notice = page.getByTestId('import-error');
+  await expect(notice).toContainText('cut.fscope stopped part way');
+  await expect(notice).toContainText('8,192 events were read before that');
+  await expect(page.getByTestId('import-error-message')).toContainText('truncated chunk 1');
+  expect(await hooks(page, (h) => h.source())).toBe('live');
+  await page.getByTestId('import-view-kept').click();
+  await waitLoaded(page);
+  expect(await hooks(page, (h) => h.source())).toBe('file');
+  expect((await hooks(page, (h) => h.stats())).events).toBe(8192);
+  await expect(notice).toHaveCount(0);
   expect(errors).toEqual([]);
 });
