@@ -102,7 +102,7 @@ export class AppStore extends TraceViewHost {
     this.status.setServerState(state);
   }
 
-  /** A file is being opened: the page leaves the live stream and shows the file as it loads. */
+  /** A file shown as it loads (the page opens files through stageFile/adoptFile; this is for tests and tools). */
   beginFile(file: OpenedFile): void {
     this.status.beginFile(file);
     this.replay.begin();
