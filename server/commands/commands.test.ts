@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importChromeJson } from '../../src/trace/export/chrome-json.ts';
 import { validateChrome } from '../../src/trace/testing/export-checks.ts';
-import { decodeProto, type Msg } from '../export/perfetto-wire.ts';
+import { decodeProto, type Msg } from '../../src/export/perfetto-wire.ts';
 import { LiveSession } from '../hub/live-session.ts';
 import { makeSimulation, listScenarios, simSource, type SimSource } from '../sources/sim.ts';
 import { SessionRecorder } from '../recorder/session-recorder.ts';

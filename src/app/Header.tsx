@@ -6,6 +6,7 @@ import { SearchBox } from './SearchBox.tsx';
 import { LiveControls } from './LiveControls.tsx';
 import { ReplayControls } from './ReplayControls.tsx';
 import { FileMenu } from './FileMenu.tsx';
+import { ExportMenu } from './ExportMenu.tsx';
 import { CompareMenu } from './CompareMenu.tsx';
 import type { CompareSession } from './compare-session.ts';
 import { savePref } from '../widgets/prefs.ts';
@@ -31,6 +32,7 @@ export function Header({ store, client, session, compare, searchRef, onHelp }: {
         {isFile ? 'follow playhead' : 'follow live'}
       </label>
       <FileMenu session={session} />
+      <ExportMenu store={store} />
       <CompareMenu session={session} compare={compare} />
       <SearchBox store={store} inputRef={searchRef} />
       <button type="button" data-testid="time-mode" className="time-mode" aria-pressed={timeMode === 'relative'}

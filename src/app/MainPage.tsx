@@ -8,6 +8,7 @@ import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import { Header } from './Header.tsx';
 import { FilePanel } from './FilePanel.tsx';
+import { ImportNotice } from './ImportNotice.tsx';
 import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { useFileDrop } from './use-drop.ts';
@@ -40,8 +41,11 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const tab = useStoreValue(store, (s) => s.view.tab);
   const query = useStoreValue(store, (s) => s.view.query);
   const theme = useStoreValue(store, (s) => s.view.theme);
-  const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
+  // What the views name as the trace's source: the live scenario, or the file shown (never the
+  // scenario the server streams while a file is open).
+  const scenario = useStoreValue(store, (s) => (s.status.sourceKind === 'live' ? s.status.serverState?.scenario ?? '' : ''));
+  const fileLabel = useStoreValue(store, (s) => (s.status.sourceKind === 'file' ? s.status.file?.label ?? '' : ''));
   const searchRef = useRef<HTMLInputElement>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   useKeys(store, client, searchRef, setHelpOpen);
@@ -60,6 +64,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
     <div className="app">
       <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} onHelp={() => setHelpOpen(true)} />
       {helpOpen && <ShortcutsSheet onClose={() => setHelpOpen(false)} />}
+      <ImportNotice store={store} session={session} />
       {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
@@ -104,7 +109,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               {query && <span className="hint">filtered by “{query}”</span>}
             </nav>
             <div className="tab-body">
-              {viewTabEntry(tab).render({ host: store, query: parsed, scenario })}
+              {viewTabEntry(tab).render({ host: store, query: parsed, scenario, source: isFile ? { kind: 'file', name: fileLabel } : { kind: 'live', name: scenario } })}
             </div>
           </section>
         </div>

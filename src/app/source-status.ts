@@ -33,6 +33,21 @@ interface FileClocks {
 }
 const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
 
+/**
+ * An opened file that was not shown: nothing usable in it (keptEvents 0), or it stopped part way
+ * (an error after some rows, a damaged recording) and the user chooses whether to view what was read.
+ */
+export interface ImportProblem {
+  label: string;
+  /** What went wrong, as the worker or the parser said it. */
+  message: string;
+  /** The first diagnostics (`file:line[:col]: message`), and how many there were. */
+  diagLines: readonly string[];
+  diagCount: number;
+  /** Rows read before it stopped (0: nothing to view). */
+  keptEvents: number;
+}
+
 export class SourceStatus {
   sourceKind: SourceKind = 'live';
   connection: ConnectionStatus = 'connecting';
@@ -52,6 +67,8 @@ export class SourceStatus {
   diagCount = 0;
   /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
   fileClocks: FileClocks = NO_FILE_CLOCKS;
+  /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
+  importProblem: ImportProblem | null = null;
 
   /** Events received (evicted ones included), refreshed with the counters. */
   eventCount = 0;
@@ -114,6 +131,23 @@ export class SourceStatus {
   }
 
   // --- an opened file -------------------------------------------------------------------------
+
+  /** A file loaded apart is now what the page shows: its status becomes this one; no notify. */
+  adoptFile(loaded: SourceStatus): void {
+    this.sourceKind = 'file';
+    this.file = loaded.file;
+    this.importStatus = loaded.importStatus;
+    this.diagLines = loaded.diagLines;
+    this.diagCount = loaded.diagCount;
+    this.fileClocks = loaded.fileClocks;
+    this.lastError = '';
+    this.importProblem = null;
+  }
+
+  setImportProblem(problem: ImportProblem | null): void {
+    this.importProblem = problem;
+    this.changed(true);
+  }
 
   /** A file is being opened; no notify (the trace's reset does). */
   beginFile(file: OpenedFile): void {

@@ -78,6 +78,10 @@ export interface FusescopeHooks {
   replay(): { playheadNs: number; playing: boolean; speed: number; startNs: number; endNs: number; loop: boolean };
   /** Loading an opened file: phase, bytes, diagnostics. */
   importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string };
+  /** The last opened file that is not shown (its error, diagnostics, rows read), or null; `opening`: a file is loading apart. */
+  importProblem(): { opening: boolean; problem: { label: string; message: string; diagLines: string[]; keptEvents: number } | null };
+  /** The view state that belongs to one trace: area selection, selected row, search query, pins. */
+  traceViewState(): { areaFromNs: number; areaToNs: number; selectedRow: number; query: string; pins: string[]; theme: string; tab: string };
   /** A/B compare: null when not comparing. Times are each side's own ns; `aligned*` the shared axis. */
   compare(): CompareInfo | null;
   /** Span ids whose start or end the trace does not show (SpanIndex flags), and whether the trace is complete. */
@@ -233,6 +237,14 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     importStatus: () => ({
       ...store.status.importStatus, diagCount: store.status.diagCount, diagLines: [...store.status.diagLines], label: store.status.file?.label ?? '',
+    }),
+    importProblem: () => {
+      const p = store.status.importProblem;
+      return { opening: store.loading !== null, problem: p ? { label: p.label, message: p.message, diagLines: [...p.diagLines], keptEvents: p.keptEvents } : null };
+    },
+    traceViewState: () => ({
+      areaFromNs: store.areaFromNs, areaToNs: store.areaToNs, selectedRow: store.selectedRow, query: store.view.query,
+      pins: [...store.view.pinnedTasks], theme: store.view.theme, tab: store.view.tab,
     }),
     compare: () => {
       const p = compare.pair;

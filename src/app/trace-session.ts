@@ -41,8 +41,8 @@ export class TraceSession {
   /** The next window, being built while the stream goes on (null when none is under way). */
   private rebuild: WindowRebuild | null = null;
 
-  /** The protocol checkers over this trace (null: not run, e.g. on a compare side). */
-  readonly findings: FindingsTracker | null;
+  /** The protocol checkers over this trace (null: not run, e.g. on a compare side). Replaced by adopt. */
+  findings: FindingsTracker | null;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -63,6 +63,28 @@ export class TraceSession {
     this.gaps = [];
     this.missedEvents = 0;
     this.findings?.reset();
+  }
+
+  /**
+   * Takes over a file loaded apart (file-session.ts loads into a StagedFile so a failed import
+   * leaves this trace as it was): its store, indexes, gaps and findings become this session's, a
+   * new trace (both generations bumped). The live window setting stays; `other` must not be used after.
+   */
+  adopt(other: TraceSession): void {
+    this.trace = other.trace;
+    this.spans = other.spans;
+    this.aliases = other.aliases;
+    this.locks = other.locks;
+    this.cache = other.cache;
+    this.gaps = other.gaps;
+    this.missedEvents = other.missedEvents;
+    this.findings = other.findings;
+    this.traceGeneration++;
+    this.resetGeneration++;
+    this.evictedEvents = 0;
+    this.evictions = 0;
+    this.rebuild = null;
+    this.derivedVersion = -1; // the next refresh tells React the derived indexes changed
   }
 
   /** Events received since the trace started, evicted ones included. */

@@ -40,18 +40,25 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
     return true;
   }
   if (s.tab) store.view.setTab(s.tab);
+  if (s.recording) {
+    // A file shown resets the view state of the trace before it (area, selection, filter, pins):
+    // the link's apply to the recording once it is in.
+    void session.openRecording(s.recording);
+    restoreWhenLoaded(store, () => {
+      if (s.query) store.view.setQuery(s.query);
+      if (s.pins) store.view.setPins(s.pins);
+      if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
+      if (s.tab) store.view.setTab(s.tab);
+      if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
+      if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
+    });
+    return true;
+  }
   if (s.query) store.view.setQuery(s.query);
   if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
   if (s.pins) store.view.setPins(s.pins);
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
   if (s.tab) store.view.setTab(s.tab);
-  if (s.recording) {
-    void session.openRecording(s.recording).then(() => {
-      if (s.startNs !== undefined && s.endNs !== undefined) restoreRangeWhenLoaded(store, s.startNs, s.endNs);
-    });
-    if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
-    return true;
-  }
   if (!s.scenario) {
     if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
     return false;
@@ -71,14 +78,13 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
   return false;
 }
 
-/** Opening a file fits it in view; a linked range is applied once the file has loaded. */
-function restoreRangeWhenLoaded(store: AppStore, startNs: number, endNs: number): void {
+/** Runs `apply` once the file being opened is shown (nothing if it is not: the link's state was for it). */
+function restoreWhenLoaded(store: AppStore, apply: () => void): void {
   const unsubscribe = store.subscribe(() => {
-    if (store.status.importStatus.phase === 'failed' || store.status.sourceKind !== 'file') unsubscribe();
-    else if (store.status.importStatus.phase === 'done') {
+    if (store.status.sourceKind === 'file' && store.status.importStatus.phase === 'done') {
       unsubscribe();
-      store.setRange(startNs, endNs, true);
-    }
+      apply();
+    } else if (store.loading === null && store.status.importProblem !== null) unsubscribe();
   });
 }
 

@@ -150,6 +150,23 @@ export class ViewState {
     this.followNow();
   }
 
+  /**
+   * Another trace is shown (a file opened, back to live): what the user chose on the previous one
+   * — area selection, selection, search filter, pins, cursor — means nothing on it; the theme, the
+   * tab (the area tab falls back to the default) and the follow settings stay; no notify.
+   */
+  resetForNewTrace(): void {
+    this.clearForReset();
+    this.pendingRow = -1;
+    this.areaFromNs = Number.NaN;
+    this.areaToNs = Number.NaN;
+    if (this.tab === 'area') this.tab = 'locks';
+    this.query = '';
+    this.pinnedTasks = [];
+    this.findingPins = [];
+    this.cursorNs = Number.NaN;
+  }
+
   /** A live window was swapped in: remaps what names a row or a span id; no notify. */
   afterSwap(w: WindowedTrace): void {
     const sel = remapSelection({ spanId: this.selectedSpanId, row: this.selectedRow }, w.spans, w.droppedRows);

@@ -39,17 +39,21 @@ export class WsClient {
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** start() was called and stop() was not since: this page takes the live stream. */
+  started = false;
 
   constructor(private readonly store: AppStore, private readonly url: string) {}
 
   start(): void {
     this.stopped = false;
+    this.started = true;
     this.connect();
   }
 
   /** Detaches this page from the stream (a file is open); start() reconnects. */
   stop(): void {
     this.stopped = true;
+    this.started = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.ws?.close();

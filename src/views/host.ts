@@ -130,3 +130,13 @@ export interface ViewHost {
   setArea(fromNs: number, toNs: number): void;
   reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void;
 }
+
+/**
+ * Where the shown trace comes from, as a view names it (an empty state, a title): the live
+ * scenario the server streams, or the file open in the page (its label, `a.txt + b.log`).
+ */
+export interface TraceSource {
+  kind: 'live' | 'file';
+  /** The scenario's name, or the file label ('' when not known yet). */
+  name: string;
+}

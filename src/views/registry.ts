@@ -4,7 +4,7 @@
 // that imports views (scripts/check-imports.mjs allows exactly it); views still never import views.
 
 import { createElement, type ReactNode } from 'react';
-import type { ViewHost } from './host.ts';
+import type { TraceSource, ViewHost } from './host.ts';
 import type { ParsedQuery } from '../trace/derive/search.ts';
 import { LocksView } from './locks/LocksView.tsx';
 import { AliasesView } from './aliases/AliasesView.tsx';
@@ -19,6 +19,8 @@ interface TabContext {
   query: ParsedQuery;
   /** The live scenario's name ('' for a file). */
   scenario: string;
+  /** What the trace shown is: the live scenario or the opened file (names it in empty states). */
+  source: TraceSource;
 }
 
 interface ViewTabEntry {
@@ -34,7 +36,7 @@ export const VIEW_REGISTRY = [
     render: ({ host, query }) => createElement(LocksView, { host, filter: { ino: query.ino ?? 0, task: query.task ?? '' } }),
   },
   { id: 'aliases', title: 'nodeid → inode aliasing', render: ({ host, query }) => createElement(AliasesView, { host, inoFilter: query.ino ?? 0 }) },
-  { id: 'cache', title: 'Mapping cache', render: ({ host, scenario }) => createElement(CacheView, { host, scenario }) },
+  { id: 'cache', title: 'Mapping cache', render: ({ host, source }) => createElement(CacheView, { host, source }) },
   { id: 'area', title: 'Area selection', render: ({ host }) => createElement(AreaTable, { host }) },
   { id: 'accounting', title: 'Run accounting', render: ({ host }) => createElement(AccountingView, { host }) },
 ] as const satisfies readonly ViewTabEntry[];

@@ -6,13 +6,13 @@ import { cacheContentsAt } from '../../trace/derive/cache.ts';
 import { mapTypeName } from '../../trace/fuse-proto.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
-import type { ViewHost } from '../host.ts';
+import type { TraceSource, ViewHost } from '../host.ts';
 import { CacheCanvasView } from './CacheCanvasView.tsx';
 import { cacheInodes, formatBytes } from './model.ts';
 import { MARKER_STYLE } from './draw.ts';
 import { cacheNodeOfFinding } from './findings.ts';
 
-export function CacheView({ host, scenario }: { host: ViewHost; scenario: string }) {
+export function CacheView({ host, source }: { host: ViewHost; source: TraceSource }) {
   useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
   const cursorNs = useStoreValue(host, (h) => (Number.isNaN(h.cursorNs) ? -1 : Math.round(h.cursorNs / 1000) * 1000));
   const [picked, setPicked] = useState(0);
@@ -29,7 +29,7 @@ export function CacheView({ host, scenario }: { host: ViewHost; scenario: string
     return (
       <div className="cache-view" data-testid="view-cache">
         <p className="empty-note" data-testid="cache-empty">
-          No mapping-cache events in this trace{scenario ? ` (scenario ${scenario})` : ''}: the kernel cache
+          No mapping-cache events in this trace{source.name ? ` (${source.kind === 'file' ? 'file' : 'scenario'} ${source.name})` : ''}: the kernel cache
           (upsert, lookup hit/miss, invalidate, stale cookie) shows here once the source records it.
         </p>
       </div>
