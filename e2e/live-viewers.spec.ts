@@ -99,3 +99,31 @@ test('opening a shared link in a second page neither restarts nor un-pauses the 
   await expect(page.getByTestId('pause')).toHaveText('Pause');
   await other.close();
 });
+
+test('past the server\'s history bound, a late page says plainly that the history before a time was not kept', async ({ page, context }) => {
+  // A 51 KiB history: a few thousand events of the default scenario, then the oldest are dropped.
+  const small = await serve(['--history-mb', '0.05', '--no-record']);
+  try {
+    await openPage(page, small.url);
+    await page.waitForFunction(() => window.__fusescope?.stats().events > 8000);
+    const late = await context.newPage();
+    const errors = await openPage(late, small.url);
+    await late.waitForFunction(() => window.__fusescope?.stats().connected);
+    const notKept = await hooks(late, (h) => h.stats().historyNotKept);
+    expect(notKept).toBeGreaterThan(0);
+    const banner = late.getByTestId('history-banner');
+    await expect(banner).toContainText(/History before \S+ (ns|µs|ms|s) was not kept/);
+    await expect(banner).toContainText(`first ${notKept.toLocaleString('en-US')} events`);
+    await expect(banner).toContainText('51 KiB');
+    await expect(banner).toContainText('does not record the session'); // --no-record: said, not a recording promised
+    // What it got is checked from where it starts (no "checking stopped" error), and drawn.
+    await late.waitForFunction(() => window.__fusescope!.stats().drawnPrimitives > 20);
+    await expect(late.getByText(/checking stopped/)).toHaveCount(0);
+    // The first page joined earlier (the run may already have passed the bound then): it lacks fewer.
+    expect(await hooks(page, (h) => h.stats().historyNotKept)).toBeLessThan(notKept);
+    expect(errors).toEqual([]);
+    await late.close();
+  } finally {
+    await small.stop();
+  }
+});

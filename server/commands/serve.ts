@@ -31,6 +31,7 @@ async function cmdServe(flags: Flags): Promise<number> {
   });
   const server = await serveSession(session, flags);
   const stopRecording = startSessionRecording(session, flags);
+  session.recorded = !flags['no-record'];
   session.start();
   process.stdout.write(`fusescope: streaming scenario '${session.state.scenario}' (seed ${seed})\n`);
   if (instrument) process.stdout.write(`fusescope: instrumentation socket on ${instrument.address}\n`);

@@ -130,6 +130,8 @@ export class LiveSession {
   /** Events of this run whose frames were dropped from the history, and the first kept event's time. */
   private notKeptEvents = 0;
   private pumpTimer: ReturnType<typeof setInterval> | null = null;
+  /** Whether the session is recorded (its owner says; told in each hello's history). Null: not said. */
+  recorded: boolean | null = null;
 
   constructor(options: LiveSessionOptions) {
     this.opts = {
@@ -239,6 +241,7 @@ export class LiveSession {
       maxBytes: this.opts.historyMaxBytes,
       notKeptEvents: this.notKeptEvents,
       keptFromNs: this.notKeptEvents > 0 && this.frames.length > 0 ? this.frames[0]!.firstTsNs : null,
+      ...(this.recorded !== null ? { recorded: this.recorded } : {}),
     };
   }
 

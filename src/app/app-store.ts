@@ -27,7 +27,8 @@ export class AppStore extends TraceViewHost {
       get list() { return self.data.findings!.list; },
       get unknowns() { return self.data.findings!.unknowns; },
       get version() { return self.data.findings!.version; },
-      get checkedEvents() { return self.data.findings!.checkedRows; },
+      // Stream rows checked, less those the server had not kept when this page joined (never checked here).
+      get checkedEvents() { return self.data.findings!.checkedRows - self.data.notKeptEvents; },
       get rowBase() { return self.data.evictedEvents; },
       get error() { return self.data.findings!.error; },
       get selected() { return self.view.selectedFinding; },

@@ -50,9 +50,9 @@ export class SourceStatus {
   /** This viewer's own pause (the server's `viewer` state; set at once when asked). */
   viewerPaused = false;
   /** What the server had no longer kept of the run when this page joined (null: it sent the whole run). */
-  historyNotKept: { events: number; keptFromNs: number; maxBytes: number } | null = null;
-  /** Something the page must tell the user about the live session (a link for another scenario). */
-  notice = '';
+  historyNotKept: { events: number; keptFromNs: number; maxBytes: number; recorded: boolean | null } | null = null;
+  /** The scenario the page's link names ('' without one, or once this page switched the session itself). */
+  linkedScenario = '';
   /** Last error from the server, the decoder or the import, shown in the header. */
   lastError = '';
 
@@ -96,7 +96,7 @@ export class SourceStatus {
   /** A new run's history (hello; a reset starts a run whose history is whole); no notify. */
   setHistory(history: HistoryInfo | null): void {
     this.historyNotKept = history && history.notKeptEvents > 0 && history.keptFromNs !== null
-      ? { events: history.notKeptEvents, keptFromNs: history.keptFromNs, maxBytes: history.maxBytes } : null;
+      ? { events: history.notKeptEvents, keptFromNs: history.keptFromNs, maxBytes: history.maxBytes, recorded: history.recorded ?? null } : null;
   }
 
   setViewerPaused(paused: boolean): void {
@@ -111,8 +111,9 @@ export class SourceStatus {
     this.changed(true);
   }
 
-  setNotice(notice: string): void {
-    this.notice = notice;
+  setLinkedScenario(name: string): void {
+    if (name === this.linkedScenario) return;
+    this.linkedScenario = name;
     this.changed(true);
   }
 

@@ -80,6 +80,7 @@ export class TraceSession {
   startAfterNotKept(notKept: number): void {
     this.notKeptEvents = notKept;
     this.evictedEvents = notKept;
+    this.findings?.startAt(notKept);
   }
 
   /** Whether the next window is being built (for the test hooks). */

@@ -65,11 +65,8 @@ export function applyUrlState(hash: string, store: AppStore, _client: WsClient, 
     const state = store.status.serverState;
     if (store.status.connection !== 'open' || !state) return;
     unsubscribe();
-    if (state.scenario !== s.scenario) {
-      store.status.setNotice(`This link shows scenario '${s.scenario}', but the shared session streams '${state.scenario}'. ` +
-        'Opening a link never switches it for the other viewers: tick "drive" and pick the scenario to switch it for everyone.');
-      return;
-    }
+    store.status.setLinkedScenario(s.scenario!);
+    if (state.scenario !== s.scenario) return; // LiveNotes says so
     const row = (s.selectedRow ?? -1) - store.data.evictedEvents;
     if (row >= 0) store.selectRow(row);
   });

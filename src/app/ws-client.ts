@@ -91,6 +91,7 @@ export class WsClient {
       return;
     }
     this.send({ ...msg, shared: true });
+    if (msg.type === 'scenario') this.store.status.setLinkedScenario(''); // this page chose the scenario now
   }
 
   /** The socket worker, started on first use; null where workers cannot be used. */

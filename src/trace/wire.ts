@@ -307,6 +307,8 @@ export interface HistoryInfo {
   notKeptEvents: number;
   /** Time of the first kept event when some were not kept (the page says history before it is gone); else null. */
   keptFromNs: number | null;
+  /** Whether the server records the session (so what it did not keep is in a recording); absent: it does not say. */
+  recorded?: boolean;
 }
 
 export type ServerMessage =
@@ -433,7 +435,7 @@ function isViewerState(v: unknown): v is ViewerState {
 function isHistoryInfo(v: unknown): v is HistoryInfo {
   const h = v as HistoryInfo | null;
   return !!h && typeof h === 'object' && typeof h.maxBytes === 'number' && typeof h.notKeptEvents === 'number' &&
-    (h.keptFromNs === null || typeof h.keptFromNs === 'number');
+    (h.keptFromNs === null || typeof h.keptFromNs === 'number') && (h.recorded === undefined || typeof h.recorded === 'boolean');
 }
 
 /** Validates a server text message in the browser; never throws. */
