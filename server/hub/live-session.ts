@@ -127,7 +127,7 @@ export class LiveSession {
   private frames: HistoryFrame[] = [];
   private historyBase = 0;
   private historyBytes = 0;
-  /** Events of this run whose frames were dropped from the history, and the first kept event's time. */
+  /** Events of this run whose frames were dropped from the history. */
   private notKeptEvents = 0;
   private pumpTimer: ReturnType<typeof setInterval> | null = null;
   /** Whether the session is recorded (its owner says; told in each hello's history). Null: not said. */
@@ -157,8 +157,8 @@ export class LiveSession {
     this.source = source;
     this.scenario = scenario;
     this.strings = new StringTable();
-    // Interned first, so a gap event (sendGap) never adds a string in the middle of the history's
-    // chain of string counts.
+    // Interned first (id 1, in the run's first frame), so a gap event (sendCatchUp) never adds a
+    // string in the middle of the history's chain of string counts.
     this.strings.intern(GAP_TASK);
     this.historyBase += this.frames.length;
     this.frames = [];
