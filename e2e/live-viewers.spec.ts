@@ -105,7 +105,7 @@ test('past the server\'s history bound, a late page says plainly that the histor
   const small = await serve(['--history-mb', '0.05', '--no-record']);
   try {
     await openPage(page, small.url);
-    await page.waitForFunction(() => window.__fusescope?.stats().events > 8000);
+    await page.waitForFunction(() => (window.__fusescope?.stats().events ?? 0) > 8000);
     const late = await context.newPage();
     const errors = await openPage(late, small.url);
     await late.waitForFunction(() => window.__fusescope?.stats().connected);
