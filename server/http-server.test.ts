@@ -87,9 +87,9 @@ describe('fusescope serve: http + websocket', () => {
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_json' });
     ws.send(JSON.stringify({ type: 'format-disk' }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_type' });
-    ws.send(JSON.stringify({ type: 'scenario', name: 'nope' }));
+    ws.send(JSON.stringify({ type: 'scenario', name: 'nope', shared: true }));
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_scenario', message: expect.stringContaining("unknown scenario 'nope'") });
-    ws.send(JSON.stringify({ type: 'pause' }));
+    ws.send(JSON.stringify({ type: 'pause', shared: true }));
     expect(await next()).toMatchObject({ type: 'state', state: { paused: true } });
     ws.close();
   });

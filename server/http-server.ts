@@ -5,7 +5,9 @@
 // (a page on another site must not drive or read the session); when bound to a non-loopback
 // address a token is required on both the page and the websocket. Nothing a browser can send
 // starts anything privileged: the control messages only pause, resume, change speed or switch
-// between the server's own scenarios — except `capture_start`/`capture_stop`, which reach a
+// between the server's own scenarios (pause/resume without `shared` hold only the sender's own
+// stream; speed and scenario without `shared` are refused, so a passive viewer changes nothing for
+// the others) — except `capture_start`/`capture_stop`, which reach a
 // `CaptureController` only when the CLI gave one (`capture --allow-capture`); without one they
 // are refused (`capture_not_allowed`) and nothing starts.
 //
@@ -245,7 +247,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
 
   function onConnection(ws: WebSocket): void {
-    const detach = opts.session.attach(ws as unknown as { bufferedAmount: number; send(d: Uint8Array | string): void });
+    const viewer = opts.session.attach(ws as unknown as { bufferedAmount: number; send(d: Uint8Array | string): void });
     const reply = (msg: ServerMessage): void => ws.send(JSON.stringify(msg));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -258,12 +260,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return;
       }
       const msg = parsed.value;
+      // Only a message marked `shared` changes what every viewer sees (the page's "drive the shared
+      // session"); a passive viewer's pause holds its own stream, and its speed or scenario is refused.
+      const notDriving = (what: string): void => reply({
+        type: 'error', code: 'not_driving',
+        message: `${what} changes the shared session for every viewer: tick "drive the shared session" first`,
+      });
       switch (msg.type) {
-        case 'pause': opts.session.pause(); break;
-        case 'resume': opts.session.resume(); break;
-        case 'speed': opts.session.setSpeed(msg.value); break;
+        case 'pause':
+          if (msg.shared) opts.session.pause();
+          else viewer.setPaused(true);
+          break;
+        case 'resume':
+          if (msg.shared) opts.session.resume();
+          else viewer.setPaused(false);
+          break;
+        case 'speed':
+          if (msg.shared) opts.session.setSpeed(msg.value);
+          else notDriving('speed');
+          break;
         case 'ping': reply({ type: 'state', state: opts.session.state }); break;
         case 'scenario':
+          if (!msg.shared) {
+            notDriving('switching or restarting the scenario');
+            break;
+          }
           try {
             opts.session.setScenario(msg.name);
           } catch (err) {
@@ -281,7 +302,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
     });
     ws.on('error', (err) => log(`websocket error: ${err.message}`));
-    ws.on('close', detach);
+    ws.on('close', viewer);
   }
 
   await new Promise<void>((ok, fail) => {

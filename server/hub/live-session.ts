@@ -1,17 +1,34 @@
 // A live session: one LiveSource (server/sources/live-source.ts: the simulator, the
-// instrumentation socket) fanned out to websocket clients.
+// instrumentation socket) fanned out to websocket clients ("viewers").
 //
 // The source pushes events into the session's sink; each flush() closes a batch: its events sit in
-// a small TraceStore that shares the session's string table, and each client gets them encoded as
-// one or more binary batches. Client send queues are bounded by bytes: when a client's socket has
-// more than `clientBudgetBytes` unsent, its batches are dropped and counted, and the next batch it
-// does get is preceded by a `gap` event saying exactly how many events it missed and when.
-// Memory is therefore bounded by (clients × budget) + one batch, whatever the clients do.
-// Pause and speed reach the source only through its optional `controls`.
+// a small TraceStore that shares the session's string table, and are encoded once into one or more
+// binary frames that go into the session's *history*, in order. Every viewer reads that one
+// sequence through its own cursor:
+//
+//   history:   [trimmed …][ f_base  f_base+1  …  f_end-1 ]   ← each new frame appended here
+//   viewer A:                                          ^cursor (live: at the end)
+//   viewer B (joined late, or paused):   ^cursor (catching up from the history)
+//
+// Frame i is encoded against the string count after frame i−1, so a viewer that reads frames in
+// order (from the first, or after a strings-only catch-up frame) always has the strings the next
+// one expects; every viewer at the same place shares one encoding. A viewer joining late starts at
+// the oldest kept frame and so gets the run's history before the live frames — no gap, no
+// duplicate, since both are the same sequence. Sending is bounded per viewer: frames go out only
+// while its socket holds at most `clientBudgetBytes` unsent (a lagging viewer is pumped again on the
+// next batch or a short timer). A viewer's pause stops its cursor (the history buffers for it).
+//
+// Memory bound: the history keeps the newest `historyMaxBytes` of encoded frames (plus the newest
+// frame if it alone is larger); older frames are dropped. A viewer whose cursor was still on a
+// dropped frame (paused, or too slow) gets a `gap` event saying exactly how many events it missed
+// and when; a viewer joining after frames were dropped is told in its hello (`history.notKeptEvents`,
+// `keptFromNs`) so the page can say history before that time was not kept. Total: history +
+// viewers × (budget + one frame), whatever the viewers do.
+// The shared source's pause and speed reach it only through its optional `controls`.
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
-import { WIRE_VERSION, encodeBatch, type CaptureControlInfo, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
+import { WIRE_VERSION, encodeBatch, type CaptureControlInfo, type HistoryInfo, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
 import { SCHEMA_VERSION } from '../../src/trace/schema.ts';
 import { asTaskId } from '../../src/trace/ids.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
@@ -44,18 +61,49 @@ export interface LiveSessionOptions {
   clientBudgetBytes?: number;
   /** Rows per binary frame. */
   maxRowsPerFrame?: number;
+  /** Bytes of encoded frames kept for viewers that join late or pause (DEFAULT_HISTORY_MAX_BYTES). */
+  historyMaxBytes?: number;
   /** Where a source's end (or failure) is reported. */
   log?: (line: string) => void;
 }
 
+/**
+ * 64 MiB: at the default scenario's ~25 B per event on the wire that is ~2.5 M events, more than the
+ * page's default live window (2 M events, src/app/live-window.ts) keeps anyway.
+ */
+export const DEFAULT_HISTORY_MAX_BYTES = 64 * 1024 * 1024;
+/** How often lagging viewers are pumped when no batch arrives (a paused or ended source). */
+const PUMP_INTERVAL_MS = 20;
+
+/** One encoded frame of the history. */
+interface HistoryFrame {
+  frame: Uint8Array;
+  rows: number;
+  firstTsNs: number;
+  lastTsNs: number;
+  /** The receiver's string count before (what it was encoded against) and after this frame. */
+  stringsBefore: number;
+  stringsAfter: number;
+}
+
 interface Client {
   socket: ClientSocket;
+  /** Strings this viewer has (its table's size; a fresh one has 1: id 0, the empty string). */
   knownStrings: number;
+  /** The history frame (absolute number) it gets next. */
+  cursor: number;
+  paused: boolean;
   missedEvents: number;
   missedFromNs: number;
   missedToNs: number;
   sentEvents: number;
 }
+
+/** What attach() returns: detaches the viewer when called; its own pause. */
+export type Viewer = (() => void) & {
+  setPaused(paused: boolean): void;
+  readonly paused: boolean;
+};
 
 const GAP_TASK = asTaskId('fusescope');
 
@@ -75,11 +123,21 @@ export class LiveSession {
   /** Totals for logs and benches. */
   emittedEvents = 0;
   private lastBatchRows = 0;
+  /** The kept frames; frames[0] is frame number historyBase. */
+  private frames: HistoryFrame[] = [];
+  private historyBase = 0;
+  private historyBytes = 0;
+  /** Events of this run whose frames were dropped from the history. */
+  private notKeptEvents = 0;
+  private pumpTimer: ReturnType<typeof setInterval> | null = null;
+  /** Whether the session is recorded (its owner says; told in each hello's history). Null: not said. */
+  recorded: boolean | null = null;
 
   constructor(options: LiveSessionOptions) {
     this.opts = {
       clientBudgetBytes: 8 * 1024 * 1024,
       maxRowsPerFrame: 65_536,
+      historyMaxBytes: DEFAULT_HISTORY_MAX_BYTES,
       speed: 1,
       log: () => {},
       ...options,
@@ -99,6 +157,13 @@ export class LiveSession {
     this.source = source;
     this.scenario = scenario;
     this.strings = new StringTable();
+    // Interned first (id 1, in the run's first frame), so a gap event (sendCatchUp) never adds a
+    // string in the middle of the history's chain of string counts.
+    this.strings.intern(GAP_TASK);
+    this.historyBase += this.frames.length;
+    this.frames = [];
+    this.historyBytes = 0;
+    this.notKeptEvents = 0;
     source.controls?.setSpeed?.(this.speed);
     source.controls?.setPaused(this.paused);
   }
@@ -132,6 +197,7 @@ export class LiveSession {
   stop(): void {
     this.run?.abort();
     this.run = null;
+    this.setPumpTimer(false);
   }
 
   /** Adds a listener (told the current source at once); returns its remover. */
@@ -141,14 +207,42 @@ export class LiveSession {
     return () => this.listeners.delete(listener);
   }
 
-  attach(socket: ClientSocket): () => void {
-    const client: Client = { socket, knownStrings: 0, missedEvents: 0, missedFromNs: 0, missedToNs: 0, sentEvents: 0 };
+  /**
+   * A new viewer: its hello, then the kept history and the live frames as its socket takes them.
+   * Returns its detacher, which also sets this viewer's own pause (only its stream stops; the
+   * history buffers for it, up to historyMaxBytes).
+   */
+  attach(socket: ClientSocket): Viewer {
+    const client: Client = {
+      socket, knownStrings: 1, cursor: this.historyBase, paused: false,
+      missedEvents: 0, missedFromNs: 0, missedToNs: 0, sentEvents: 0,
+    };
     this.clients.add(client);
     this.sendJson(client, {
       type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: SCHEMA_VERSION, originNs: '0', source: this.sourceLabel,
       scenarios: this.opts.scenarios, state: this.state, ...(this.capture ? { capture: this.capture } : {}),
+      viewer: { paused: false }, history: this.historyInfo(),
     });
-    return () => this.clients.delete(client);
+    this.pump(client);
+    const detach = (): void => { this.clients.delete(client); };
+    return Object.assign(detach, {
+      setPaused: (paused: boolean): void => {
+        client.paused = paused;
+        this.sendJson(client, { type: 'viewer', viewer: { paused } });
+        if (!paused) this.pump(client);
+      },
+      get paused() { return client.paused; },
+    });
+  }
+
+  /** What a viewer joining now gets of this run (in its hello). */
+  historyInfo(): HistoryInfo {
+    return {
+      maxBytes: this.opts.historyMaxBytes,
+      notKeptEvents: this.notKeptEvents,
+      keptFromNs: this.notKeptEvents > 0 && this.frames.length > 0 ? this.frames[0]!.firstTsNs : null,
+      ...(this.recorded !== null ? { recorded: this.recorded } : {}),
+    };
   }
 
   /** Pause and speed reach a source that has the control; the state is the session's either way. */
@@ -184,7 +278,9 @@ export class LiveSession {
     this.load(name, fresh);
     for (const l of this.listeners) l.onSourceChange?.(this.scenario, this.sourceLabel);
     for (const c of this.clients) {
-      c.knownStrings = 0;
+      // A viewer's pause stays; what it had not been sent of the old run is dropped with it.
+      c.knownStrings = 1; // id 0, the empty string, is in every table
+      c.cursor = this.historyBase;
       c.missedEvents = 0;
       this.sendJson(c, { type: 'reset', originNs: '0', state: this.state });
     }
@@ -199,52 +295,106 @@ export class LiveSession {
     return batch;
   }
 
-  /** Sends the batch a source just closed to listeners and clients. */
+  /** Sends the batch a source just closed to listeners, the history and the viewers. */
   private flushBatch(batch: TraceStore): void {
     for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
-    this.fanOut(batch);
+    this.appendHistory(batch);
     this.emittedEvents += batch.length;
     this.lastBatchRows = batch.length;
+    for (const c of this.clients) this.pump(c);
+    this.setPumpTimer(this.anyLagging());
   }
 
-  private fanOut(batch: TraceStore): void {
+  /** Encodes the batch once (frames of at most maxRowsPerFrame rows) into the history, then trims it. */
+  private appendHistory(batch: TraceStore): void {
     const maxRows = this.opts.maxRowsPerFrame;
     for (let from = 0; from < batch.length; from += maxRows) {
       const to = Math.min(batch.length, from + maxRows);
-      // One encoding per string-table position: clients that know the same strings (normally all
-      // of them) share the frame, so N clients cost one encode, not N.
-      const encoded = new Map<number, { frame: Uint8Array; knownStrings: number }>();
+      const stringsBefore = this.frames.at(-1)?.stringsAfter ?? 1;
+      const { frame, knownStrings } = encodeBatch(batch, from, to, stringsBefore);
+      this.frames.push({ frame, rows: to - from, firstTsNs: batch.tsNs[from]!, lastTsNs: batch.tsNs[to - 1]!, stringsBefore, stringsAfter: knownStrings });
+      this.historyBytes += frame.byteLength;
+    }
+    this.trimHistory();
+  }
+
+  /** Drops the oldest frames past historyMaxBytes (the newest is always kept); viewers still on them miss them. */
+  private trimHistory(): void {
+    let drop = 0;
+    while (this.frames.length - drop > 1 && this.historyBytes > this.opts.historyMaxBytes) {
+      const f = this.frames[drop]!;
+      const n = this.historyBase + drop;
       for (const c of this.clients) {
-        if (c.socket.bufferedAmount > this.opts.clientBudgetBytes) {
-          if (c.missedEvents === 0) c.missedFromNs = batch.tsNs[from]!;
-          c.missedEvents += to - from;
-          c.missedToNs = batch.tsNs[to - 1]!;
-          continue;
-        }
-        if (c.missedEvents > 0) this.sendGap(c, batch.tsNs[from]!);
-        const key = Math.max(1, c.knownStrings);
-        let enc = encoded.get(key);
-        if (!enc) {
-          enc = encodeBatch(batch, from, to, key);
-          encoded.set(key, enc);
-        }
-        c.knownStrings = enc.knownStrings;
-        c.sentEvents += to - from;
-        c.socket.send(enc.frame);
+        if (c.cursor !== n) continue;
+        if (c.missedEvents === 0) c.missedFromNs = f.firstTsNs;
+        c.missedEvents += f.rows;
+        c.missedToNs = f.lastTsNs;
+        c.cursor = n + 1;
       }
+      this.historyBytes -= f.frame.byteLength;
+      this.notKeptEvents += f.rows;
+      drop++;
+    }
+    if (drop === 0) return;
+    this.frames.splice(0, drop);
+    this.historyBase += drop;
+  }
+
+  /** Sends `c` the frames from its cursor while its socket takes them (and it is not paused). */
+  private pump(c: Client): void {
+    if (c.paused) return;
+    const end = this.historyBase + this.frames.length;
+    while (c.cursor < end && c.socket.bufferedAmount <= this.opts.clientBudgetBytes) {
+      const f = this.frames[c.cursor - this.historyBase]!;
+      // Behind the history's chain of strings (it joined after frames were dropped, or missed some):
+      // one frame brings its table to what this frame expects, with the gap event if it missed any.
+      if (c.knownStrings !== f.stringsBefore || c.missedEvents > 0) this.sendCatchUp(c, f.stringsBefore);
+      c.socket.send(f.frame);
+      c.knownStrings = f.stringsAfter;
+      c.sentEvents += f.rows;
+      c.cursor++;
     }
   }
 
-  private sendGap(c: Client, atNs: number): void {
-    const gap = new TraceStore(0n, this.strings);
-    gap.append({
-      kind: 'gap', tsNs: Math.min(atNs, c.missedToNs), task: GAP_TASK,
-      missedEvents: c.missedEvents, fromTsNs: c.missedFromNs, toTsNs: c.missedToNs,
-    });
-    const { frame, knownStrings } = encodeBatch(gap, 0, 1, c.knownStrings);
-    c.knownStrings = knownStrings;
+  /**
+   * One frame that takes `c`'s string table to exactly `toStrings` strings, holding the gap event
+   * for what it missed (if it did). Its table is then a prefix of the session's, as every frame expects.
+   */
+  private sendCatchUp(c: Client, toStrings: number): void {
+    const prefix = new StringTable();
+    for (const s of this.strings.slice(1).slice(0, toStrings - 1)) prefix.intern(s);
+    const store = new TraceStore(0n, prefix);
+    if (c.missedEvents > 0) {
+      store.append({
+        kind: 'gap', tsNs: c.missedToNs, task: GAP_TASK,
+        missedEvents: c.missedEvents, fromTsNs: c.missedFromNs, toTsNs: c.missedToNs,
+      });
+    }
+    const { frame } = encodeBatch(store, 0, store.length, c.knownStrings);
     c.socket.send(frame);
+    c.knownStrings = toStrings;
     c.missedEvents = 0;
+  }
+
+  private anyLagging(): boolean {
+    const end = this.historyBase + this.frames.length;
+    for (const c of this.clients) if (!c.paused && c.cursor < end) return true;
+    return false;
+  }
+
+  /** A timer pumps lagging viewers while no batch comes (a paused or ended source); off when none lags. */
+  private setPumpTimer(on: boolean): void {
+    if (on === (this.pumpTimer !== null)) return;
+    if (!on) {
+      clearInterval(this.pumpTimer!);
+      this.pumpTimer = null;
+      return;
+    }
+    this.pumpTimer = setInterval(() => {
+      for (const c of this.clients) this.pump(c);
+      if (!this.anyLagging()) this.setPumpTimer(false);
+    }, PUMP_INTERVAL_MS);
+    this.pumpTimer.unref?.();
   }
 
   private broadcastState(): void {
@@ -256,7 +406,12 @@ export class LiveSession {
   }
 
   /** For tests and logs: per-client counters. */
-  clientStats(): Array<{ sentEvents: number; missedEvents: number; bufferedAmount: number }> {
-    return [...this.clients].map((c) => ({ sentEvents: c.sentEvents, missedEvents: c.missedEvents, bufferedAmount: c.socket.bufferedAmount }));
+  clientStats(): Array<{ sentEvents: number; missedEvents: number; bufferedAmount: number; paused: boolean }> {
+    return [...this.clients].map((c) => ({ sentEvents: c.sentEvents, missedEvents: c.missedEvents, bufferedAmount: c.socket.bufferedAmount, paused: c.paused }));
+  }
+
+  /** For tests and logs: the history's frames, bytes and the events no longer kept. */
+  historyStats(): { frames: number; bytes: number; notKeptEvents: number } {
+    return { frames: this.frames.length, bytes: this.historyBytes, notKeptEvents: this.notKeptEvents };
   }
 }

@@ -11,6 +11,7 @@ import { FilePanel } from './FilePanel.tsx';
 import { ImportNotice } from './ImportNotice.tsx';
 import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
+import { LiveNotes } from './LiveNotes.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
@@ -69,10 +70,12 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
         <Banner testId="gap-banner">
-          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
-          behind the stream. Gaps are marked in red on the time axis; the recording itself is complete.
+          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): this page fell
+          behind the stream, or stayed paused longer than the server keeps the run. Gaps are marked in red
+          on the time axis; the recording itself is complete.
         </Banner>
       )}
+      <LiveNotes store={store} />
       {isFile && gapCount > 0 && (
         <Banner testId="gap-banner">
           The trace says events were lost ({gapCount} gap{gapCount === 1 ? '' : 's'}
@@ -153,9 +156,8 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
         store.replay.togglePlay();
         return;
       }
-      const state = store.status.serverState;
-      if (!state || store.status.connection !== 'open') return;
-      client.setPaused(!state.paused);
+      if (!store.status.serverState || store.status.connection !== 'open') return;
+      client.togglePause();
     };
     const onKeyUp = (e: KeyboardEvent): void => {
       if (shortcutAction('page', e.key) === 'pause' && !isTypingTarget(e.target)) e.preventDefault();

@@ -9,7 +9,7 @@
 import type { FrameScheduler, PageFindings } from '../views/host.ts';
 import type { Finding } from '../trace/checks/types.ts';
 import { findingFocus } from './finding-focus.ts';
-import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, HistoryInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import { Replay } from './replay.ts';
 import type { OpenedFile } from './source-status.ts';
 import { TraceViewHost } from './trace-view-host.ts';
@@ -28,7 +28,8 @@ export class AppStore extends TraceViewHost {
       get list() { return self.data.findings!.list; },
       get unknowns() { return self.data.findings!.unknowns; },
       get version() { return self.data.findings!.version; },
-      get checkedEvents() { return self.data.findings!.checkedRows; },
+      // Stream rows checked, less those the server had not kept when this page joined (never checked here).
+      get checkedEvents() { return self.data.findings!.checkedRows - self.data.notKeptEvents; },
       get rowBase() { return self.data.evictedEvents; },
       get error() { return self.data.findings!.error; },
       get selected() { return self.view.selectedFinding; },
@@ -109,9 +110,16 @@ export class AppStore extends TraceViewHost {
     if (this.data.setWindowEvents(n, this.status.sourceKind === 'live')) this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
+  /**
+   * The server's greeting, after resetTrace: the kept history follows it. When the server had
+   * dropped the run's oldest events, this trace starts at their count, so rows keep the stream's
+   * numbers (a linked `sel` names the same event in every viewer).
+   */
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null,
+    viewerPaused = false, history: HistoryInfo | null = null): void {
     this.view.adoptPace(state.paceNsPerSec);
-    this.status.setHello(source, scenarios, state, capture);
+    this.data.startAfterNotKept(history?.notKeptEvents ?? 0);
+    this.status.setHello(source, scenarios, state, capture, viewerPaused, history);
   }
 
   setServerState(state: SessionState): void {

@@ -2,7 +2,7 @@
 // connection and the server's state, or the opened file's import progress, clock notes and
 // diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
 
-import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, HistoryInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
@@ -57,6 +57,17 @@ export class SourceStatus {
   source = '';
   /** The capture panel's server side (workloads, limits, the run's status); null: the server allows none. */
   capture: CaptureControlInfo | null = null;
+  /**
+   * This page drives the shared session: its pause, speed, scenario and restart change what every
+   * viewer sees. Off (the default, and never from a link): its pause holds only its own stream.
+   */
+  driving = false;
+  /** This viewer's own pause (the server's `viewer` state; set at once when asked). */
+  viewerPaused = false;
+  /** What the server had no longer kept of the run when this page joined (null: it sent the whole run). */
+  historyNotKept: { events: number; keptFromNs: number; maxBytes: number; recorded: boolean | null } | null = null;
+  /** The scenario the page's link names ('' without one, or once this page switched the session itself). */
+  linkedScenario = '';
   /** Last error from the server, the decoder or the import, shown in the header. */
   lastError = '';
 
@@ -88,12 +99,44 @@ export class SourceStatus {
     this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null,
+    viewerPaused = false, history: HistoryInfo | null = null): void {
     this.source = source;
     this.scenarios = scenarios;
     this.capture = capture;
     this.lastError = '';
+    this.viewerPaused = viewerPaused;
+    this.setHistory(history);
     this.setServerState(state);
+  }
+
+  /** A new run's history (hello; a reset starts a run whose history is whole); no notify. */
+  setHistory(history: HistoryInfo | null): void {
+    this.historyNotKept = history && history.notKeptEvents > 0 && history.keptFromNs !== null
+      ? { events: history.notKeptEvents, keptFromNs: history.keptFromNs, maxBytes: history.maxBytes, recorded: history.recorded ?? null } : null;
+  }
+
+  setViewerPaused(paused: boolean): void {
+    if (paused === this.viewerPaused) return;
+    this.viewerPaused = paused;
+    this.changed(true);
+  }
+
+  setDriving(driving: boolean): void {
+    if (driving === this.driving) return;
+    this.driving = driving;
+    this.changed(true);
+  }
+
+  setLinkedScenario(name: string): void {
+    if (name === this.linkedScenario) return;
+    this.linkedScenario = name;
+    this.changed(true);
+  }
+
+  /** What the pause button shows: the shared session's pause when driving, else this viewer's. */
+  get pausedHere(): boolean {
+    return this.driving ? (this.serverState?.paused ?? false) : this.viewerPaused;
   }
 
   setServerState(state: SessionState): void {

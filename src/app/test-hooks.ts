@@ -21,6 +21,10 @@ interface FusescopeStats {
   events: number; spans: number; lanes: number; drawnLanes: number; drawnPrimitives: number;
   frames: number; paused: boolean; followLive: boolean; viewStartNs: number; viewEndNs: number;
   missedEvents: number; connected: boolean;
+  /** This page's own pause; the shared session's (a driver paused it); whether this page drives it. */
+  viewerPaused: boolean; sharedPaused: boolean; driving: boolean;
+  /** Events of the run the server had not kept when this page joined (its hello's history). */
+  historyNotKept: number;
   /** Bumped each time the trace starts over (hello, scenario switch or restart), not on evictions. */
   generation: number;
 }
@@ -145,7 +149,12 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       drawnLanes: store.status.drawnLanes,
       drawnPrimitives: store.status.drawnPrimitives,
       frames: scheduler.frames,
-      paused: store.status.serverState?.paused ?? false,
+      // What the pause button shows: this page's own pause, or the shared session's while driving it.
+      paused: store.status.pausedHere,
+      viewerPaused: store.status.viewerPaused,
+      sharedPaused: store.status.serverState?.paused ?? false,
+      driving: store.status.driving,
+      historyNotKept: store.status.historyNotKept?.events ?? 0,
       followLive: store.followLive,
       viewStartNs: store.viewStartNs,
       viewEndNs: store.viewEndNs,

@@ -36,6 +36,11 @@ export class TraceSession {
   windowEvents = DEFAULT_WINDOW_EVENTS;
   /** Rows evicted since the trace started: store row r is the stream's row r + evictedEvents. */
   evictedEvents = 0;
+  /**
+   * Events of the live run the server no longer kept when this page joined (its hello's history):
+   * counted in evictedEvents so rows keep the stream's numbers, but never received here.
+   */
+  notKeptEvents = 0;
   /** Evictions since the trace started. */
   evictions = 0;
   /** The next window, being built while the stream goes on (null when none is under way). */
@@ -58,6 +63,7 @@ export class TraceSession {
     this.traceGeneration++;
     this.resetGeneration++;
     this.evictedEvents = 0;
+    this.notKeptEvents = 0;
     this.evictions = 0;
     this.rebuild = null;
     this.gaps = [];
@@ -89,7 +95,14 @@ export class TraceSession {
 
   /** Events received since the trace started, evicted ones included. */
   get receivedEvents(): number {
-    return this.evictedEvents + this.trace.length;
+    return this.evictedEvents - this.notKeptEvents + this.trace.length;
+  }
+
+  /** This (fresh) trace starts at the stream's row `notKept`: the server kept no earlier ones. */
+  startAfterNotKept(notKept: number): void {
+    this.notKeptEvents = notKept;
+    this.evictedEvents = notKept;
+    this.findings?.startAt(notKept);
   }
 
   /** Whether the next window is being built (for the test hooks). */

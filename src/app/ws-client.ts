@@ -1,7 +1,13 @@
 // The browser end of the websocket: connects to /ws on the page's own host (with the page's
 // ?token=), reconnects with exponential backoff, applies binary batches to the AppStore (no
 // React state per message), and sends control messages. On every hello / reset the trace starts
-// over, because the server's string table does too.
+// over, because the server's string table does too; after a hello the server sends the run's kept
+// history, then the live batches (server/hub/live-session.ts).
+//
+// Controls are per viewer unless the page drives the shared session (status.driving): pause and
+// resume then go out marked `shared` and hold the source for everyone, as speed, scenario and
+// restart always do; otherwise pause holds only this page's stream (the server buffers it in the
+// session's history) and the page sends no speed or scenario change at all.
 //
 // The socket itself lives in a Web Worker (ws-worker.ts) where one can be started: Chromium's
 // websocket receive path is drained one task at a time by the thread that owns the socket, and on
@@ -66,9 +72,30 @@ export class WsClient {
     else this.store.status.setError(`not connected: ${msg.type} not sent`);
   }
 
+  /** Pauses or resumes this page's stream, or — driving — the shared session. */
   setPaused(paused: boolean): void {
-    this.send({ type: paused ? 'pause' : 'resume' });
-    this.store.status.setPausedLocally(paused);
+    const status = this.store.status;
+    if (status.driving) {
+      this.send({ type: paused ? 'pause' : 'resume', shared: true });
+      status.setPausedLocally(paused);
+    } else {
+      this.send({ type: paused ? 'pause' : 'resume' });
+      status.setViewerPaused(paused);
+    }
+  }
+
+  togglePause(): void {
+    this.setPaused(!this.store.status.pausedHere);
+  }
+
+  /** Changes the shared session (speed, scenario, restart): sent only while driving it. */
+  sendShared(msg: Extract<ClientMessage, { type: 'speed' } | { type: 'scenario' }>): void {
+    if (!this.store.status.driving) {
+      this.store.status.setError(`${msg.type} changes the shared session for every viewer: tick "drive" first`);
+      return;
+    }
+    this.send({ ...msg, shared: true });
+    if (msg.type === 'scenario') this.store.status.setLinkedScenario(''); // this page chose the scenario now
   }
 
   /** The socket worker, started on first use; null where workers cannot be used. */
@@ -171,11 +198,15 @@ export class WsClient {
       switch (msg.type) {
         case 'hello':
           this.store.resetTrace(BigInt(msg.originNs));
-          this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null);
+          this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null, msg.viewer?.paused ?? false, msg.history ?? null);
           break;
         case 'reset':
           this.store.resetTrace(BigInt(msg.originNs));
+          this.store.status.setHistory(null); // a new run: its whole history follows
           this.store.setServerState(msg.state);
+          break;
+        case 'viewer':
+          this.store.status.setViewerPaused(msg.viewer.paused);
           break;
         case 'state':
           this.store.setServerState(msg.state);
