@@ -10,6 +10,7 @@ import { Header } from './Header.tsx';
 import { FilePanel } from './FilePanel.tsx';
 import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
+import { ScenarioNote } from './ScenarioNote.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
@@ -31,8 +32,10 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const tab = useStoreValue(store, (s) => s.view.tab);
   const query = useStoreValue(store, (s) => s.view.query);
   const theme = useStoreValue(store, (s) => s.view.theme);
-  const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
+  // An opened file is not the live scenario: its tabs must not name it.
+  const scenario = useStoreValue(store, (s) => (s.status.sourceKind === 'file' ? '' : s.status.serverState?.scenario ?? ''));
+  const scenarioInfo = useStoreValue(store, (s) => (scenario ? s.status.scenarios.find((x) => x.name === scenario) ?? null : null));
   const searchRef = useRef<HTMLInputElement>(null);
   useKeys(store, client, searchRef);
   const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
@@ -42,6 +45,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
     <div className="app">
       <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
       {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
+      {!isFile && <ScenarioNote store={store} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
         <Banner testId="gap-banner">
@@ -78,7 +82,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               {query && <span className="hint">filtered by “{query}”</span>}
             </nav>
             <div className="tab-body">
-              {viewTabEntry(tab).render({ host: store, query: parsed, scenario })}
+              {viewTabEntry(tab).render({ host: store, query: parsed, scenario, scenarioInfo })}
             </div>
           </section>
         </div>

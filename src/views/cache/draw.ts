@@ -4,9 +4,10 @@
 
 import { mapTypePaletteIdx, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
-import type { CacheModel } from './model.ts';
+import { barSpanPx, isBarKind, layoutReasonLabels, paintOrder, type CacheModel } from './model.ts';
 import type { Finding } from '../../trace/checks/types.ts';
 import { sameFinding } from '../host.ts';
+import { CACHE_MARKER_KINDS } from '../../trace/derive/cache.ts';
 import { drawSeverityTriangle, type FindingMark } from '../finding-marks.ts';
 import type { CacheEvidenceMark } from './findings.ts';
 
@@ -20,18 +21,26 @@ const TICK_LABEL_BAND_PX = 16;
 export const FINDING_BAND_PX = 12;
 export const CACHE_TOP_PX = TICK_LABEL_BAND_PX + FINDING_BAND_PX;
 export const HIT_STRIP_PX = 34;
-/** "copy_file_range" at 11 px is ~80 px wide; closer reasons would overprint. */
-const REASON_LABEL_MIN_GAP_PX = 60;
 
-/** Glyph colour per marker kind (CACHE_MARKER_KINDS order): hit, miss, upsert, inval, stale, drop. */
-export const MARKER_STYLE = [
-  { label: 'hit', colour: '#009E73', glyph: '●' },
-  { label: 'miss', colour: '#D55E00', glyph: '✕' },
-  { label: 'upsert', colour: '#0072B2', glyph: '▲' },
-  { label: 'invalidate', colour: '#CC79A7', glyph: '│' },
-  { label: 'stale cookie', colour: '#E69F00', glyph: '◆' },
-  { label: 'drop fork', colour: '#000000', glyph: '■' },
-] as const;
+/**
+ * Glyph per marker kind (CACHE_MARKER_KINDS order): hit, miss, upsert, inval, stale, drop, stale use.
+ * `colour: null`: the theme's text colour (markerColour), for kinds a fixed colour cannot serve on
+ * both backgrounds (black "drop fork" was unreadable on the dark theme).
+ */
+export const MARKER_STYLE: readonly { label: string; colour: string | null; glyph: string; title: string }[] = [
+  { label: 'hit', colour: '#009E73', glyph: '●', title: 'cache lookup that found a mapping (no upcall)' },
+  { label: 'miss', colour: '#D55E00', glyph: '✕', title: 'cache lookup that found none: an IOMAP_BEGIN upcall follows' },
+  { label: 'upsert', colour: '#0072B2', glyph: '▲', title: 'the server put a mapping in the cache' },
+  { label: 'invalidate', colour: '#CC79A7', glyph: '┃', title: 'a range removed from the cache: a bar over the range, its reason under the plot' },
+  { label: 'stale cookie', colour: '#E69F00', glyph: '◆', title: 'revalidation failed (cache_stale): the kernel caught a stale mapping' },
+  { label: 'drop fork', colour: null, glyph: '■', title: 'a whole fork dropped (full-height bar)' },
+  { label: 'stale mapping used', colour: '#E8112D', glyph: '⚠', title: 'IO went through a stale mapping that nothing caught (cookie validation off; the simulator\'s oracle: stale_mapping_used)' },
+];
+
+/** A marker kind's colour in a theme. */
+export function markerColour(kind: number, palette: Palette): string {
+  return MARKER_STYLE[kind]!.colour ?? palette.chrome.laneLabel;
+}
 
 interface CacheDrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
@@ -87,23 +96,22 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   }
   ctx.textAlign = 'center';
   ctx.font = '11px system-ui, sans-serif';
-  let lastLabelXPx = -Infinity;
-  for (const p of m.markers) {
+  // Back to front (paintOrder): misses and stale uses over the hits of their column.
+  for (const i of paintOrder(m)) {
+    const p = m.markers[i]!;
     const s = MARKER_STYLE[p.kind]!;
-    ctx.fillStyle = s.colour;
-    if (s.label === 'invalidate' || s.label === 'drop fork') {
-      ctx.fillRect(L + p.xPx - 1, T, 2, H);
-      // Reasons are labelled only where they do not overprint the previous one.
-      if (p.label && p.xPx - lastLabelXPx > REASON_LABEL_MIN_GAP_PX) {
-        ctx.fillText(p.label, L + p.xPx, T + H - 6);
-        lastLabelXPx = p.xPx;
-        n++;
-      }
+    ctx.fillStyle = markerColour(p.kind, o.palette);
+    if (isBarKind(p.kind)) {
+      const [top, bottom] = barSpanPx(p);
+      ctx.fillRect(L + p.xPx - 1, T + top, 2, bottom - top);
     } else {
       ctx.fillText(p.count > 1 ? `${s.glyph}${p.count}` : s.glyph, L + p.xPx, T + Math.min(Math.max(p.yPx, 6), H - 6));
     }
     n++;
   }
+  // Reasons under the plot, laid out so none overprints another (runs of one reason say their count).
+  ctx.fillStyle = markerColour(CACHE_MARKER_KINDS.indexOf('inval'), o.palette);
+  for (const l of layoutReasonLabels(m)) { ctx.fillText(l.text, L + l.xPx, T + H - 6); n++; }
   // Hit-rate strip: bar height = hit fraction; grey baseline where nothing was looked up.
   const stripTop = T + H + 4;
   for (let i = 0; i < m.hitRate.length; i++) {
