@@ -54,7 +54,8 @@ export function CacheView({ host, scenario, scenarioInfo }: { host: ViewHost; sc
           <span className="cache-legend" data-testid="cache-legend">{MARKER_STYLE.map((s, kind) => (
             // stale uses exist only in a simulator run with validation off: their entry shows only then.
             kind === STALE_USE && host.cache.staleUses === 0 ? null
-              : <span key={s.label} title={s.title} style={{ color: markerColour(kind, palette) }}>{s.glyph} {s.label} </span>))}
+              : kind === STALE_USE ? <span key={s.label} title={s.title}><span className="stale-use-badge" style={{ background: markerColour(kind, palette) }}>!</span> <span style={{ color: markerColour(kind, palette) }}>{s.label}</span> </span>
+                : <span key={s.label} title={s.title} style={{ color: markerColour(kind, palette) }}>{s.glyph} {s.label} </span>))}
             <span className="muted" title="severity markers above the plot: click one to show its finding; the shown finding's cache events are ringed">▼ finding</span></span>
         </div>
         <CacheCanvasView host={host} nodeId={inode.nodeId} />
@@ -95,7 +96,7 @@ function StaleUses({ host, inode }: { host: ViewHost; inode: InodeCache }) {
   return (
     <div data-testid="cache-stale-uses">
       <h3 className="bad" title="IO that went through a mapping the cache no longer held, with cookie validation off: nothing in the kernel caught it (server/sim oracle: instant stale_mapping_used)">
-        ⚠ Stale mappings used: {inode.staleUses}{inode.staleUses > STALE_USE_ROWS ? ` (first ${STALE_USE_ROWS} listed)` : ''}
+        <span className="stale-use-badge">!</span> Stale mappings used: {inode.staleUses}{inode.staleUses > STALE_USE_ROWS ? ` (first ${STALE_USE_ROWS} listed)` : ''}
       </h3>
       <p className="muted">cookie validation was off: no cache_stale caught these; the simulator's oracle saw each use a mapping the cache no longer held.</p>
       <table className="data">

@@ -72,7 +72,7 @@ describe('cache view model', () => {
     drawCache(ctx, m, { palette: LIGHT_PALETTE, widthPx: 200, plotHeightPx: 100, ticks: [], cursorXPx: -1, hatch: (c) => c, yLabels: [] });
     const glyphs = log.filter((l) => l[0] === 'fillText').map((l) => l[1]);
     expect(glyphs.indexOf('✕')).toBeGreaterThan(glyphs.indexOf('●'));
-    expect(glyphs.indexOf('⚠')).toBeGreaterThan(glyphs.indexOf('✕'));
+    expect(glyphs.indexOf('!')).toBeGreaterThan(glyphs.indexOf('✕'));
   });
   it('draws an invalidation over its range, merges a pixel column\'s into one bar, and labels runs of a reason without overlap', () => {
     const events: TraceEvent[] = [ev('cache_upsert', 0, 's/9', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 1024 * 4096 })];

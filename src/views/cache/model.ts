@@ -181,14 +181,17 @@ const labelWidthPx = (text: string): number => text.length * 6.5;
  */
 export function layoutReasonLabels(m: CacheModel, gapPx = 6): ReasonLabel[] {
   const out: Array<{ xPx: number; reason: string; count: number }> = [];
+  const widthPx = m.scale.widthPx;
   let rightPx = -Infinity;
   for (const p of m.markers) { // time order
     if (!isBarKind(p.kind) || !p.label) continue;
     const last = out[out.length - 1];
-    const w = labelWidthPx(`${p.label} ×999`);
-    if (p.xPx - w / 2 >= rightPx + gapPx) {
-      out.push({ xPx: p.xPx, reason: p.label, count: p.count });
-      rightPx = p.xPx + w / 2;
+    // Room for the longest count the run may reach; centred on its first bar, kept inside the plot (it clips).
+    const half = labelWidthPx(`${p.label} ×999`) / 2;
+    const xPx = Math.max(half, Math.min(widthPx - half, p.xPx));
+    if (xPx - half >= rightPx + gapPx) {
+      out.push({ xPx, reason: p.label, count: p.count });
+      rightPx = xPx + half;
     } else if (last && last.reason === p.label) last.count += p.count;
   }
   return out.map((l) => ({ xPx: l.xPx, text: l.count > 1 ? `${l.reason} ×${l.count}` : l.reason }));
