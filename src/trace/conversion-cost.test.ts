@@ -35,7 +35,7 @@ describe('conversionCost (the seed\'s "90 % more overhead", measured)', () => {
   });
   it('states the cost with its basis and the cover letters\' 90 % beside it', () => {
     expect(describeConversionCost(conversionCost(storeOf(direct(100, 8, 20, 60)))!)).toBe(
-      '1 unwritten conversion (FUSE_IOMAP_IOEND upcalls) took 60 % of the write time (60 ns of 100 ns, 1 write): ' +
+      '1 unwritten conversion (FUSE_IOMAP_IOEND upcalls answered in the trace) took 60 % of the write time (60 ns of 100 ns, 1 write): ' +
       'the writes took 150 % more than they would have without these upcalls. The cover letters say about 90 % more overhead (RFC v3–v7, random direct writes).');
   });
 });

@@ -48,7 +48,7 @@ const pct = (x: number): string => `${Math.round(x * 100)} %`;
 
 /** The cost in a sentence, with its basis and the seed's figure beside it. */
 export function describeConversionCost(c: ConversionCost): string {
-  const n = `${c.conversions.toLocaleString('en-US')} unwritten conversion${c.conversions === 1 ? '' : 's'} (FUSE_IOMAP_IOEND upcalls)`;
+  const n = `${c.conversions.toLocaleString('en-US')} unwritten conversion${c.conversions === 1 ? '' : 's'} (FUSE_IOMAP_IOEND upcalls answered in the trace)`;
   if (c.share === null || c.moreOverhead === null) {
     return `${n} waited ${fmtNs(c.conversionNs)} on the server, but the trace has no write it can time: their share of the write cost is unknown.`;
   }

@@ -17,7 +17,7 @@ export function ConversionCompare({ a, b, labelA, labelB, rows }: { a: TraceStor
   return (
     <div className="conversion-compare" data-testid="conversion-cost">
       <strong>Unwritten-conversion cost</strong>{' '}
-      <span className="muted">(the cover letters: about {Math.round(SEED_MORE_OVERHEAD * 100)} % more overhead on random direct writes, RFC v3–v7, §7)</span>
+      <span className="muted" title="docs/checks.md, rule unwritten-cost">(measured as the unwritten-cost rule does: write syscalls' time against FUSE_IOMAP_IOEND(UNWRITTEN) send → reply; the cover letters: about {Math.round(SEED_MORE_OVERHEAD * 100)} % more overhead)</span>
       {only.length === 0 && <p data-testid="conversion-cost-none">Neither run has an unwritten conversion (FUSE_IOMAP_IOEND with UNWRITTEN): that overhead cannot be measured on these two.</p>}
       {only.map((s) => (
         <p key={s.side} data-testid={`conversion-cost-${s.side.toLowerCase()}`} data-share={String(s.cost!.share)} data-more-overhead={String(s.cost!.moreOverhead)}>
