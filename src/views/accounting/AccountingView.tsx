@@ -57,6 +57,8 @@ export function AccountingView({ host, scenarioInfo }: { host: ViewHost; scenari
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
     ['staleMappings', 'stale cookies detected', staleText(acc, scenarioInfo)],
     ['unwrittenConversions', 'unwritten conversions (IOEND upcalls)', conversionsText(acc)],
+    // The cover letters' "90 % more overhead", measured where the trace has conversions and writes to time.
+    ...(cost ? [['conversionCost', 'cost of those conversions (rule unwritten-cost)', (acc.derivedIomapNote !== null ? 'derived: ' : '') + describeConversionCost(cost)] as [string, string, string]] : []),
     ['lockWait', 'lock waits: count, total, max (of the waits that ended)', `${countWithUnfinished(acc.lockWaits, acc.lockWaitsUnfinished, host.spans.complete)}, ${dur(acc.lockWaitTotalNs)}, ${dur(acc.lockWaitMaxNs)}`],
   ];
   return (
@@ -72,12 +74,10 @@ export function AccountingView({ host, scenarioInfo }: { host: ViewHost; scenari
       <table className="data" data-testid="accounting-figures">
         <tbody>
           {figures.map(([key, label, value]) => (
-            <tr key={key} data-key={key}><th>{label}</th><td className="num">{value}</td></tr>
+            <tr key={key} data-key={key}><th>{label}</th><td className={key === 'conversionCost' ? 'prose' : 'num'}>{value}</td></tr>
           ))}
         </tbody>
       </table>
-      {cost && <p className="note" data-testid="accounting-conversion-cost" title="rule unwritten-cost: write syscalls' time and FUSE_IOMAP_IOEND(UNWRITTEN) send → reply; docs/checks.md">
-        {acc.derivedIomapNote !== null ? 'Derived: ' : ''}{describeConversionCost(cost)}</p>}
       <table className="data" data-testid="accounting-upcalls">
         <thead><tr><th>opcode</th><th>upcalls</th><th>per MiB moved</th></tr></thead>
         <tbody>
