@@ -83,6 +83,8 @@ test('the stale-mapping scenario draws and lists every stale mapping used', asyn
   await page.getByTestId('tab-accounting').click();
   const stale = page.getByTestId('accounting-figures').locator('tr[data-key="staleMappings"] td');
   await expect(stale).toHaveText(`not checked: cookie validation is off in this run; ${staleUses} stale mappings used, uncaught (the simulator's oracle: stale_mapping_used)`);
+  // The run has unwritten conversions (a preallocated-unwritten file) and timed writes: their cost is stated beside the cover letters' figure.
+  await expect(page.getByTestId('accounting-figures').locator('tr[data-key="conversionCost"] td')).toContainText('The cover letters say about 90 % more overhead');
   expect(errors).toEqual([]);
 });
 
@@ -129,6 +131,17 @@ test('an empty cache tab says why: the cache is disabled in this run, or the tra
   const fig = (key: string) => page.getByTestId('accounting-figures').locator(`tr[data-key="${key}"] td`);
   await expect(fig('staleMappings')).toHaveText('not applicable: no mapping-cache events in this trace');
   await expect(fig('unwrittenConversions')).toHaveText('none seen: the trace has no fuse-iomap ioend or upcall');
+
+  // An ext4 direct-IO capture (`fusescope summary`: 60 events, 50 of them iomap steps of ext4 itself,
+  // no FUSE request, no lock event): every tab says what the trace lacks, with its event count.
+  await openFiles(page, ['fixtures/real/kernel-fs/ext4-dio.txt']);
+  await expect(fig('staleMappings')).toHaveText('not applicable: no mapping-cache events in this trace');
+  await page.getByTestId('tab-cache').click();
+  await expect(empty).toHaveAttribute('data-reason', 'no-iomap');
+  await page.getByTestId('tab-locks').click();
+  await expect(page.getByTestId('locks-empty')).toContainText("No lock events in this trace's 60 events");
+  await page.getByTestId('tab-aliases').click();
+  await expect(page.getByTestId('aliases-empty')).toContainText("No nodeids in this trace's 60 events");
   expect(errors).toEqual([]);
 });
 
