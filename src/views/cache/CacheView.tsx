@@ -12,7 +12,7 @@ import { paletteFor } from '../../render/palette.ts';
 import { useStoreValue } from '../../widgets/use-store.ts';
 import type { ViewHost } from '../host.ts';
 import { CacheCanvasView } from './CacheCanvasView.tsx';
-import { cacheInodes, formatBytes, traceInventory } from './model.ts';
+import { cacheInodes, formatBytes, hitRateText, traceInventory } from './model.ts';
 import { MARKER_STYLE, markerColour } from './draw.ts';
 import { cacheNodeOfFinding } from './findings.ts';
 
@@ -49,7 +49,7 @@ export function CacheView({ host, scenario, scenarioInfo }: { host: ViewHost; sc
               {inodes.map((c) => <option key={c.nodeId} value={c.nodeId}>nodeid {c.nodeId} (ino {c.ino})</option>)}
             </select>
           </label>
-          <span data-testid="cache-stats">{inode.hits} hits · {inode.misses} misses{lookups ? ` · ${Math.round((100 * inode.hits) / lookups)}% hit rate` : ''}
+          <span data-testid="cache-stats">{inode.hits} hits · {inode.misses} misses{lookups ? ` · ${hitRateText(inode.hits, lookups)} hit rate` : ''}
             {inode.staleUses > 0 && <> · <strong className="bad">{inode.staleUses} stale mapping{inode.staleUses === 1 ? '' : 's'} used</strong></>}</span>
           <span className="cache-legend" data-testid="cache-legend">{MARKER_STYLE.map((s, kind) => (
             // stale uses exist only in a simulator run with validation off: their entry shows only then.
@@ -140,3 +140,4 @@ function CacheEmpty({ host, scenario, scenarioInfo }: { host: ViewHost; scenario
     </div>
   );
 }
+

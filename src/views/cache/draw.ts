@@ -106,6 +106,11 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
     ctx.fillStyle = markerColour(p.kind, o.palette);
     if (isBarKind(p.kind)) {
       const [top, bottom] = barSpanPx(p);
+      // Edged in the background colour: a short bar must stand out on the extents it cuts.
+      const fill = ctx.fillStyle;
+      ctx.fillStyle = o.palette.chrome.background;
+      ctx.fillRect(L + p.xPx - 2, T + top - 1, 4, bottom - top + 2);
+      ctx.fillStyle = fill;
       ctx.fillRect(L + p.xPx - 1, T + top, 2, bottom - top);
     } else if (p.kind === STALE_USE) {
       // The evidence the plot exists for: a filled disc with a white "!", drawn last, so no hit covers it.

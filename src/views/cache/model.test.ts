@@ -4,7 +4,7 @@ import { ev } from '../../trace/testing/events.ts';
 import { MapType } from '../../trace/fuse-proto.ts';
 import type { TraceEvent } from '../../trace/schema.ts';
 import { derived, recordingContext } from '../testing-fixtures.ts';
-import { buildCacheModel, cacheInodes, formatBytes, hitTestMarker, layoutReasonLabels, paintOrder, traceInventory } from './model.ts';
+import { buildCacheModel, cacheInodes, formatBytes, hitRateText, hitTestMarker, layoutReasonLabels, paintOrder, traceInventory } from './model.ts';
 import { CACHE_MARKER_KINDS } from '../../trace/derive/cache.ts';
 import { drawCache, type CacheCanvas } from './draw.ts';
 import { asNodeId } from '../../trace/ids.ts';
@@ -48,6 +48,9 @@ describe('cache view model', () => {
     expect(m.hitRate[0]).toBeCloseTo(0.75, 1);
     const { ctx } = recordingContext<CacheCanvas>();
     expect(drawCache(ctx, m, { palette: LIGHT_PALETTE, widthPx: 100, plotHeightPx: 100, ticks: [], cursorXPx: -1, hatch: (c) => c, yLabels: [] })).toBeLessThan(100);
+  });
+  it('a hit rate with a miss never reads 100 % (1306 hits, 5 misses: 99.6 %; 9999 of 10000: 99.9 %)', () => {
+    expect([hitRateText(1306, 1311), hitRateText(9999, 10000), hitRateText(4, 4), hitRateText(0, 3), hitRateText(1, 10000)]).toEqual(['99.6%', '99.9%', '100%', '0%', '0.1%']);
   });
   it('formats sizes', () => {
     expect([formatBytes(4096), formatBytes(3 * 2 ** 20), formatBytes(100)]).toEqual(['4 KiB', '3 MiB', '100 B']);

@@ -241,3 +241,10 @@ export function traceInventory(store: TraceStore): TraceInventory {
     kinds: [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([k, count]) => ({ kind: KINDS[k]!, count })),
   };
 }
+
+/** One decimal, never rounded up to 100 % (or down to 0 %) while a miss (or a hit) exists. */
+export function hitRateText(hits: number, lookups: number): string {
+  const pct = (100 * hits) / lookups;
+  const shown = hits < lookups ? Math.min(pct, 99.9) : pct;
+  return `${(hits > 0 ? Math.max(shown, 0.1) : shown).toFixed(1).replace(/\.0$/, '')}%`;
+}
