@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
@@ -142,6 +142,34 @@ test('an empty cache tab says why: the cache is disabled in this run, or the tra
   await expect(page.getByTestId('locks-empty')).toContainText("No lock events in this trace's 60 events");
   await page.getByTestId('tab-aliases').click();
   await expect(page.getByTestId('aliases-empty')).toContainText("No nodeids in this trace's 60 events");
+  expect(errors).toEqual([]);
+});
+
+test('a trace of fusescope\'s own server on a kernel without fuse-iomap: its iomap figures say they are derived', async ({ page }) => {
+  // What `fusescope mount --instrument` sends for one 4 KiB write into an unwritten extent (docs/fuse-server.md):
+  // its first instant, the real request, the derived iomap step and the derived ioend (UNWRITTEN = 0x2, sent).
+  const task = 'fusescope-mount/7';
+  const evs = [
+    { kind: 'instant', tsNs: 0, task, name: 'fusescope-mount', text: 'fusescope mount img on /mnt, policy ino: iomap_begin/iomap_map/iomap_iter_end/iomap_ioend are derived' },
+    { kind: 'fuse_recv', tsNs: 1000, task, unique: 8, opcode: 16, nodeId: 5 },
+    { kind: 'iomap_begin', tsNs: 1100, task, nodeId: 5, ino: 12, opflags: 1, posBytes: 0, lenBytes: 4096 },
+    { kind: 'iomap_iter_end', tsNs: 1500, task, nodeId: 5, ino: 12, posBytes: 0, lenBytes: 4096, processedBytes: 4096, error: 0 },
+    { kind: 'iomap_ioend', tsNs: 1600, task, nodeId: 5, ino: 12, posBytes: 0, writtenBytes: 4096, ioendFlags: 2, error: 0, newAddr: '0xffffffffffffffff', newSizeBytes: 4096, sent: true },
+    { kind: 'fuse_reply', tsNs: 1700, task, unique: 8, opcode: 16, error: 0, lenBytes: 24 },
+  ];
+  const file = join(tmp, 'derived.ndjson');
+  writeFileSync(file, [JSON.stringify({ format: 'fusescope-ndjson', schemaVersion: 3, originNs: '0', source: 'e2e', clock: 'e2e' }), ...evs.map((e) => JSON.stringify(e))].join('\n') + '\n');
+  const errors = await open(page);
+  await openFiles(page, [file]);
+  expect((await hooks(page, (h) => h.importStatus())).diagLines).toEqual([]);
+  await page.getByTestId('tab-accounting').click();
+  await expect(page.getByTestId('accounting-derived')).toContainText('the kernel that ran it has no fuse-iomap');
+  const fig = (key: string) => page.getByTestId('accounting-figures').locator(`tr[data-key="${key}"] td`);
+  // One sent UNWRITTEN ioend, no IOMAP upcall from the kernel.
+  await expect(fig('unwrittenConversions')).toHaveText("1 derived: ioends fusescope's own server says a fuse-iomap kernel would have sent (this kernel has no fuse-iomap)");
+  await expect(fig('iomapUpcallsPerMiB')).toContainText('this kernel sent none');
+  await page.getByTestId('tab-cache').click();
+  await expect(page.getByTestId('cache-empty')).toHaveAttribute('data-reason', 'derived');
   expect(errors).toEqual([]);
 });
 
