@@ -12,6 +12,7 @@ import { ImportNotice } from './ImportNotice.tsx';
 import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
 import { LiveNotes } from './LiveNotes.tsx';
+import { ScenarioNote } from './ScenarioNote.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
@@ -47,6 +48,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   // scenario the server streams while a file is open).
   const scenario = useStoreValue(store, (s) => (s.status.sourceKind === 'live' ? s.status.serverState?.scenario ?? '' : ''));
   const fileLabel = useStoreValue(store, (s) => (s.status.sourceKind === 'file' ? s.status.file?.label ?? '' : ''));
+  const scenarioInfo = useStoreValue(store, (s) => (scenario ? s.status.scenarios.find((x) => x.name === scenario) ?? null : null));
   const searchRef = useRef<HTMLInputElement>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   useKeys(store, client, searchRef, setHelpOpen);
@@ -67,6 +69,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       {helpOpen && <ShortcutsSheet onClose={() => setHelpOpen(false)} />}
       <ImportNotice store={store} session={session} />
       {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
+      {!isFile && <ScenarioNote store={store} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
         <Banner testId="gap-banner">
@@ -112,7 +115,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               {query && <span className="hint">filtered by “{query}”</span>}
             </nav>
             <div className="tab-body">
-              {viewTabEntry(tab).render({ host: store, query: parsed, scenario, source: isFile ? { kind: 'file', name: fileLabel } : { kind: 'live', name: scenario } })}
+              {viewTabEntry(tab).render({ host: store, query: parsed, scenario, scenarioInfo, source: isFile ? { kind: 'file', name: fileLabel } : { kind: 'live', name: scenario } })}
             </div>
           </section>
         </div>

@@ -100,6 +100,8 @@ export interface FusescopeHooks {
   shownFinding(): (FindingInfo & { highlightedSpanIds: number[]; highlightedRows: number[]; evidenceSpanRows: number[]; pinnedTasks: string[] }) | null;
   /** What the Mapping cache / locks view drew of the findings in its last frame (null: view not drawn). */
   viewFindings(view: 'cache' | 'locks'): FindingOverlay | null;
+  /** What the cache plot drew last frame (views/probes.ts CachePlotProbe), null when it is not drawn. */
+  cachePlot(): { nodeId: number; markersByKind: Record<string, number>; staleUsesDrawn: number; reasonLabels: string[] } | null;
   /** A span drawn in side A's or B's timeline (as findSpan). */
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
@@ -279,6 +281,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
         evidenceSpanRows: drawn.spanIds.flatMap((id) => [store.spans.beginRow.data[id]!, ...(store.spans.isOpen(id) ? [] : [store.spans.endRow.data[id]!])]),
       };
     },
+    cachePlot: () => probeOf(store, 'cachePlot')?.drawn() ?? null,
     viewFindings: (view) => probeOf(store, view === 'cache' ? 'cacheFindings' : 'locksFindings')?.findingOverlay() ?? null,
     compareFindSpan: (side, kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`compareFindSpan: unknown kind ${kind}`);

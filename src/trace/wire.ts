@@ -258,6 +258,14 @@ export function applyBatch(store: TraceStore, batch: DecodedBatch): void {
 export interface ScenarioInfo {
   name: string;
   description: string;
+  /**
+   * A simulator scenario's run without a mapping cache says why (the kernel-ext4 baseline, RFC v1,
+   * fuse4fs noiomap_cache), so an empty cache view says "disabled", not "no events". Absent: the
+   * cache is on, or the source cannot know (a capture, an instrumented server, a user scenario file).
+   */
+  noCacheWhy?: string;
+  /** The run revalidates cache cookies (iomap_valid, §2.6); absent where the source cannot know. */
+  cookieValidation?: boolean;
 }
 export interface SessionState {
   paused: boolean;

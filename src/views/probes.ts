@@ -47,7 +47,13 @@ export interface FindingOverlayProbe {
   findingOverlay(): FindingOverlay;
 }
 
+/** What the cache plot drew last frame: markers per kind (merged ones counted), and its stale uses. */
+export interface CachePlotProbe {
+  drawn(): { nodeId: number; markersByKind: Record<string, number>; staleUsesDrawn: number; reasonLabels: string[] };
+}
+
 interface Probes {
+  cachePlot?: CachePlotProbe;
   timeline?: ViewProbe;
   locks?: LocksProbe;
   locksFindings?: FindingOverlayProbe;

@@ -260,6 +260,21 @@ describe('CacheIndex', () => {
     expect([c.hits, c.misses]).toEqual([1, 1]);
     expect(cache.inodes.has(asNodeId(9))).toBe(false);
   });
+  it('keeps the simulator\'s stale-use instants as markers of the nodeid their text names, apart from stale cookies', () => {
+    // Text as server/sim/kernel/oracle.ts writes it; pos 0x110000 = 1114112.
+    const text = (pos: string) => `nodeid 4 ino 12 pos 0x${pos} cookie 3 ic_seq 5: unwritten mapping over converted blocks: partial folios are zeroed instead of read (cookie validation off)`;
+    const { cache, store } = build([
+      ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 4096 }),
+      ev('instant', 20, 'writer/3', { name: 'stale_mapping_used', text: text('110000') }),
+      ev('instant', 25, 'writer/3', { name: 'other_instant', text: text('0') }), // another name: not a stale use
+      ev('instant', 30, 'writer/3', { name: 'stale_mapping_used', text: text('2000') }),
+    ]);
+    const c = cache.inodes.get(asNodeId(4))!;
+    expect(markerList(store, c).map((m) => [m.kind, m.row, m.posBytes])).toEqual([['upsert', 0, 0], ['stale_use', 1, 1114112], ['stale_use', 3, 8192]]);
+    expect(markerList(store, c)[1]!.reason).toBe('unwritten mapping over converted blocks: partial folios are zeroed instead of read (cookie validation off)');
+    expect([cache.staleUses, c.staleUses]).toEqual([2, 2]);
+    expect(c.maxOffsetBytes).toBe(1114113); // the stale use's folio reaches past the cached extent
+  });
   it('reads a marker back from its row: stale cookies, drops, the view height', () => {
     const { cache, store } = build([
       ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 8192, mapLenBytes: 4096 }),

@@ -8,7 +8,8 @@ import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
-import { buildCacheModel, formatBytes, hitTestMarker, offsetYPx, type CacheModel } from './model.ts';
+import { buildCacheModel, formatBytes, hitTestMarker, layoutReasonLabels, offsetYPx, type CacheModel } from './model.ts';
+import { CACHE_MARKER_KINDS } from '../../trace/derive/cache.ts';
 import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache, drawCacheFindings } from './draw.ts';
 import { cacheEvidence, cacheFindingMarks, type CacheEvidenceMark } from './findings.ts';
 import { hitTestFindingMark, type FindingMark } from '../finding-marks.ts';
@@ -87,7 +88,14 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
       },
     });
     const unprobe = registerProbe(host, 'cacheFindings', { findingOverlay: () => drawn });
-    return () => { unprobe(); zoom.dispose(); unmount(); };
+    const unprobePlot = registerProbe(host, 'cachePlot', {
+      drawn: () => {
+        const byKind: Record<string, number> = {};
+        for (const p of model?.markers ?? []) byKind[CACHE_MARKER_KINDS[p.kind]!] = (byKind[CACHE_MARKER_KINDS[p.kind]!] ?? 0) + p.count;
+        return { nodeId, markersByKind: byKind, staleUsesDrawn: model?.staleUsesDrawn ?? 0, reasonLabels: model ? layoutReasonLabels(model).map((l) => l.text) : [] };
+      },
+    });
+    return () => { unprobe(); unprobePlot(); zoom.dispose(); unmount(); };
   }, [host, nodeId]);
   return <div className="cache-canvas-box" ref={boxRef}><canvas data-testid="cache-canvas" ref={canvasRef} /></div>;
 }
