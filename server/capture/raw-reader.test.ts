@@ -71,6 +71,25 @@ describe('raw reader on hand-made pages', () => {
     expect(r.bytesRead).toBe(2 * 4096);
   });
 
+  it('with a comm filter, a task named outside it in saved_cmdlines (stale: seen before its exec) takes the filter\'s comm, or <...> among several', () => {
+    const S = 1_000_000_000;
+    const names = (comms: string[]): string[] => {
+      const root = fakeTracefs([[page(S, [...tick(0, 100, 1), ...tick(1000, 200, 2)])]]);
+      const events: TraceEvent[] = [];
+      const parser = new FtraceParser('raw', (e) => events.push(e));
+      const r = new RawReader({ root, events: ['test/tick'], parser, comms, diag: () => {} });
+      r.read(1 << 20, true);
+      r.close();
+      parser.end();
+      rmSync(root, { recursive: true, force: true });
+      return events.map((e) => e.task);
+    };
+    // saved_cmdlines: 100 alpha, 200 beta. Records passed the filter, so beta (not in it) is stale for 200.
+    expect(names(['alpha', 'gamma'])).toEqual(['alpha/100', '<...>/200']);
+    expect(names(['alpha'])).toEqual(['alpha/100', 'alpha/200']);
+    expect(names([])).toEqual(['alpha/100', 'beta/200']); // no filter: the table's comm
+  });
+
   it('holds a record whose time is above the watermark (a CPU may still hand out an earlier one) until the final pass', () => {
     const now = Number(process.hrtime.bigint());
     const root = fakeTracefs([[page(1_000_000_000, tick(0, 100, 1)), page(now + 3600e9, tick(0, 100, 2))]]);

@@ -63,7 +63,15 @@ export interface RawReaderOptions {
   events: readonly string[];
   parser: FtraceParser;
   diag: (code: string, message: string) => void;
+  /**
+   * The capture's `comm ==` filter: a record passed it, so its task had one of these comms when it
+   * happened — a cached comm outside them is stale (see commOf).
+   */
+  comms?: readonly string[];
 }
+
+/** The kernel keeps 15 characters of a comm (TASK_COMM_LEN 16, with the NUL). */
+const COMM_CHARS = 15;
 
 /** Why raw reading is not possible here (the capture then reads trace_pipe), or null. */
 export function rawUnavailable(root: string): string | null {
@@ -96,6 +104,7 @@ export class RawReader {
   private readonly comms = new Map<number, string>();
   private readonly tgids = new Map<number, number>();
   private tasksReadPass = -1;
+  private readonly allowedComms: ReadonlySet<string> | null;
   /** Tasks named from /proc, and passes that read the tracefs tables again for a task already gone. */
   tasksFromProc = 0;
   tasksReread = 0;
@@ -114,6 +123,7 @@ export class RawReader {
     if (layout.pageBytes === null) throw new Error(`${o.root}/events/header_page has no data field: page size unknown`);
     this.pageBytes = layout.pageBytes;
     const events = new Map<number, EventFormat>();
+    this.allowedComms = o.comms && o.comms.length > 0 ? new Set(o.comms.map((c) => c.slice(0, COMM_CHARS))) : null;
     const paths = [...o.events];
     if (existsSync(join(o.root, 'events/ftrace/kernel_stack/format'))) paths.push('ftrace/kernel_stack');
     for (const p of paths) {
@@ -142,7 +152,7 @@ export class RawReader {
     this.cpus.sort((a, b) => a.cpu - b.cpu);
     this.decoder = new RecordDecoder({
       events, little: layout.little, longBytes: layout.longBytes,
-      commOf: (pid) => this.comms.get(pid) ?? this.missingTask(pid, this.comms) ?? '<...>',
+      commOf: (pid) => this.commOf(pid),
       tgidOf: (pid) => this.tgids.get(pid) ?? this.missingTask(pid, this.tgids) ?? 0,
       commsMayChange: true,
     }, o.parser, {
@@ -163,6 +173,24 @@ export class RawReader {
       syms = readFileSync('/proc/kallsyms', 'latin1');
     } catch { /* frames stay addresses */ }
     this.decoder.setSymbols(syms);
+  }
+
+  /**
+   * A record's comm. With a comm filter, a cached comm outside it is stale — the tables saw the task
+   * before it exec'd (saved_cmdlines is written at context switches: a child forked from this node
+   * process is `node` there until it runs again after its exec) — so /proc and then the tables are
+   * asked again; if none gives a filter comm, the filter's only comm, or `<...>` among several.
+   */
+  private commOf(pid: number): string {
+    const comm = this.comms.get(pid) ?? this.missingTask(pid, this.comms);
+    const allowed = this.allowedComms;
+    if (allowed === null || (comm !== undefined && allowed.has(comm))) return comm ?? '<...>';
+    this.comms.delete(pid);
+    const again = this.missingTask(pid, this.comms);
+    if (again !== undefined && allowed.has(again)) return again;
+    const only = allowed.size === 1 ? allowed.values().next().value! : '<...>';
+    this.comms.set(pid, only);
+    return only;
   }
 
   /**

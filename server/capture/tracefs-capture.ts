@@ -232,7 +232,7 @@ export class TracefsCapture {
       if (why !== null) log(`--reader raw: ${why}; reading trace_pipe instead`);
       this.reader = (o.reader ?? DEFAULT_READER) === 'raw' && why === null ? 'raw' : 'text';
       if (this.reader === 'raw') {
-        this.raw = new RawReader({ root, events: this.events, parser: this.parser, diag: (code, message) => { this.pending.push(this.diag('warn', code, message)); } });
+        this.raw = new RawReader({ root, events: this.events, parser: this.parser, comms: o.comms, diag: (code, message) => { this.pending.push(this.diag('warn', code, message)); } });
       } else try {
         this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (e) {
