@@ -38,6 +38,8 @@ async function open(page: Page): Promise<string[]> {
 /** Switches the live stream to `scenario` from its beginning and lets `events` arrive. */
 async function startScenario(page: Page, scenario: string, events = 3000): Promise<void> {
   const before = await hooks(page, (h) => h.stats().generation);
+  // Switching the shared session's scenario is driving it (a passive page cannot).
+  await page.getByTestId('drive').check();
   if ((await page.getByTestId('scenario').inputValue()) === scenario) await page.getByTestId('restart').click();
   else await page.getByTestId('scenario').selectOption(scenario);
   if (await hooks(page, (h) => h.stats().paused)) await page.getByTestId('pause').click();

@@ -14,6 +14,8 @@ async function openPaused(page: Page): Promise<string[]> {
   const errors = await openPage(page, server.url);
   await page.waitForFunction(() => window.__fusescope?.stats().connected);
   const before = await hooks(page, (h) => h.stats().generation);
+  // Restarting the shared session is driving it (a passive page cannot).
+  await page.getByTestId('drive').check();
   await page.getByTestId('restart').click();
   if (await hooks(page, (h) => h.stats().paused)) await page.getByTestId('pause').click();
   await page.waitForFunction((g) => { const s = window.__fusescope!.stats(); return s.generation > g && s.events > 3000; }, before);
