@@ -124,7 +124,7 @@ test('an empty cache tab says why: the cache is disabled in this run, or the tra
   const dir = 'fixtures/real/fuse2fs-hardlink';
   await openFiles(page, [join(dir, 'trace.txt'), join(dir, 'fuse2fs-d.log')]);
   await expect(empty).toHaveAttribute('data-reason', 'no-iomap');
-  await expect(empty).toContainText('This trace has no fuse-iomap events');
+  await expect(empty).toContainText('This trace (file trace.txt + fuse2fs-d.log) has no fuse-iomap events');
   await expect(empty).toContainText('fuse_send 136');
   await expect(empty).not.toContainText('random-dio-ext4');
   await expect(empty).not.toContainText('scenario');
