@@ -179,6 +179,48 @@ describe('LiveSession', () => {
     expect(reader.store.length).toBe(2000);
   });
 
+  it('a shared pause holds every viewer even when the source cannot pause; on resume they get the rest, or a gap past the bound', () => {
+    const s = session(1 << 20, 20_000);
+    const src = s.src as { controls?: unknown };
+    src.controls = undefined; // a source that runs in real time without a pause control (a tracefs capture)
+    const a = new FakeClient();
+    const b = new FakeClient();
+    s.attach(a);
+    s.attach(b);
+    s.src.advanceTo(100_000);
+    s.pause();
+    expect(b.messages.at(-1)).toMatchObject({ type: 'state', state: { paused: true } });
+    s.src.advanceTo(3_100_000); // 3000 more events while paused: past the 20 000-byte history
+    expect(a.store.length).toBe(100); // "paused" is true: nothing moved on the page
+    expect(b.store.length).toBe(100);
+    const late = new FakeClient();
+    s.attach(late); // joins during the pause: the run up to the pause, no further (here: those frames were dropped)
+    expect(late.store.length).toBe(0);
+    expect(s.historyStats().notKeptEvents).toBeGreaterThan(100);
+    s.resume();
+    for (const c of [a, b]) {
+      const rows = c.rows();
+      const gap = rows[100]!;
+      if (gap.kind !== 'gap') throw new Error(`row 100 is ${gap.kind}, not the gap`);
+      // Events 0…99, the gap for events 100…100+m−1, then every later event once, in order.
+      expect(rows.slice(0, 100).every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique)).toBe(true);
+      const m = gap.missedEvents;
+      expect(gap.fromTsNs).toBe(tick(100).tsNs);
+      expect(gap.toTsNs).toBe(tick(100 + m - 1).tsNs);
+      expect(rows.slice(101).every((e, i) => e.kind === 'fuse_send' && e.unique === tick(100 + m + i).unique)).toBe(true);
+      expect(rows.length - 1 + m).toBe(3100);
+    }
+  });
+
+  it('a viewer joining a shared-paused session gets the run up to the pause at once', () => {
+    const s = session();
+    s.src.advanceTo(300_000);
+    s.pause();
+    const late = new FakeClient();
+    s.attach(late);
+    expect(late.store.length).toBe(300);
+  });
+
   it('past the history bound a stalled client gets a gap saying exactly how many events it missed and when', () => {
     const s = session(4096, 20_000);
     const c = new FakeClient();

@@ -30,7 +30,10 @@
 // wait in a small queue (sent first when it drains, so their order against frames is as before);
 // a viewer whose queue passes CONTROL_QUEUE_MAX_BYTES is not reading — it is cut off (close code
 // CLOSE_NOT_READING, a log line) and everything held for it is released.
-// The shared source's pause and speed reach it only through its optional `controls`.
+// The shared source's pause and speed reach it only through its optional `controls`; a shared
+// pause also holds every viewer at the frames made before it (a source that cannot pause — a
+// tracefs capture — goes on, its frames buffer in the history, and past the bound every viewer
+// gets the gap event on resume: what it shows while paused is the trace up to the pause, no less).
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
@@ -142,6 +145,12 @@ export class LiveSession {
   /** Aborts the running source; null when stopped. */
   private run: AbortController | null = null;
   private paused = false;
+  /**
+   * While the shared session is paused: the first history frame no viewer is sent until resume. A
+   * source without a pause control (a tracefs capture runs in real time) keeps producing; its frames
+   * wait in the history like a paused viewer's, and past the bound every viewer gets the gap event.
+   */
+  private heldFromFrame = Infinity;
   private speed: number;
   private scenario: string;
   private readonly listeners = new Set<SessionListener>();
@@ -280,16 +289,23 @@ export class LiveSession {
     };
   }
 
-  /** Pause and speed reach a source that has the control; the state is the session's either way. */
+  /**
+   * Pause and speed reach a source that has the control; the state is the session's either way.
+   * A shared pause also holds every viewer's stream at the frames produced so far (what a source
+   * without the control goes on producing waits in the history), so "paused" is true for every source.
+   */
   pause(): void {
     this.paused = true;
+    this.heldFromFrame = Math.min(this.heldFromFrame, this.historyBase + this.frames.length);
     this.source.controls?.setPaused(true);
     this.broadcastState();
   }
   resume(): void {
     this.paused = false;
+    this.heldFromFrame = Infinity;
     this.source.controls?.setPaused(false);
     this.broadcastState();
+    this.setPumpTimer(this.anyLagging());
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -387,7 +403,7 @@ export class LiveSession {
       c.socket.send(text);
     }
     if (c.paused || c.pending.length > 0) return;
-    const end = this.historyBase + this.frames.length;
+    const end = Math.min(this.historyBase + this.frames.length, this.heldFromFrame);
     while (c.cursor < end && c.socket.bufferedAmount <= budget) {
       const f = this.frames[c.cursor - this.historyBase]!;
       // Behind the history's chain of strings (it joined after frames were dropped, or missed some):
@@ -421,7 +437,7 @@ export class LiveSession {
   }
 
   private anyLagging(): boolean {
-    const end = this.historyBase + this.frames.length;
+    const end = Math.min(this.historyBase + this.frames.length, this.heldFromFrame);
     for (const c of this.clients) if (c.pending.length > 0 || (!c.paused && c.cursor < end)) return true;
     return false;
   }
