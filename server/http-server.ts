@@ -10,6 +10,9 @@
 // the others) — except `capture_start`/`capture_stop`, which reach a
 // `CaptureController` only when the CLI gave one (`capture --allow-capture`); without one they
 // are refused (`capture_not_allowed`) and nothing starts.
+// Each connection's messages pass a token bucket (hub/control-rate.ts) before they are parsed, and
+// replies go through the session (they count against the client's budget like its frames): a
+// client flooding messages or not reading is cut off, the others are served as before.
 //
 // Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
 //   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
