@@ -1,8 +1,7 @@
 // A per-client token bucket for the control messages a page sends on the websocket (pause, ping,
 // speed …), so one client flooding them cannot take the server's time from the others.
 //
-// A page sends a handful per user action and a ping every few seconds; 50/s with a burst of 100 is
-// far above that. Past it, messages are dropped (nothing is parsed or answered); the client is told
+// A page sends one or two per user action; 50/s with a burst of 100 is far above that. Past it, messages are dropped (nothing is parsed or answered); the client is told
 // at most once a second, with how many were dropped; a client that keeps on (over the rate for
 // `cutOffAfterMs`, or `cutOffAfterDropped` drops in one such episode) is cut off. An episode ends
 // after a second without a drop. Time comes in as an argument, so tests step it.

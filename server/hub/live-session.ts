@@ -54,7 +54,7 @@ export interface ClientSocket {
 export const CLOSE_NOT_READING = 4008;
 /**
  * Replies and pushes held for a viewer whose socket is over its budget: 64 KiB is ~700 state
- * replies, far more than a reading page ever has waiting (it sends a ping every few seconds).
+ * replies, far more than a reading page ever has waiting (it sends a message or two per user action).
  */
 export const CONTROL_QUEUE_MAX_BYTES = 64 * 1024;
 
