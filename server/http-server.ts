@@ -10,6 +10,9 @@
 // the others) — except `capture_start`/`capture_stop`, which reach a
 // `CaptureController` only when the CLI gave one (`capture --allow-capture`); without one they
 // are refused (`capture_not_allowed`) and nothing starts.
+// Each connection's messages pass a token bucket (hub/control-rate.ts) before they are parsed, and
+// replies go through the session (they count against the client's budget like its frames): a
+// client flooding messages or not reading is cut off, the others are served as before.
 //
 // Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
 //   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
@@ -24,7 +27,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ClientMessage, type ServerMessage } from '../src/trace/wire.ts';
-import type { LiveSession } from './hub/live-session.ts';
+import type { ClientSocket, LiveSession } from './hub/live-session.ts';
+import { ControlRateLimit, DEFAULT_CONTROL_RATE, type ControlRateOptions } from './hub/control-rate.ts';
 import { TRAILER_BYTES, parseTrailer } from '../src/trace/recording/format.ts';
 
 interface ServeOptions {
@@ -39,8 +43,15 @@ interface ServeOptions {
   capture?: CaptureController;
   /** The sessions folder whose .fscope files /api/recordings lists and serves; none: the API 404s. */
   recordingsDir?: string;
+  /** Per-client limit on control messages (DEFAULT_CONTROL_RATE: 50/s, burst 100). */
+  controlRate?: ControlRateOptions;
   log?: (line: string) => void;
 }
+
+/** Close code for a client cut off for flooding control messages (websocket "policy violation"). */
+export const CLOSE_FLOODING = 1008;
+/** A cut-off client that does not answer the close (it is not reading) is dropped after this. */
+const CLOSE_GRACE_MS = 2000;
 
 /** A refusal of a capture control message: its error code and the user-facing reason. */
 export type CaptureRefusal = { code: string; message: string } | null;
@@ -243,13 +254,43 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // cannot be a cross-site page. A foreign Origin is a page on another site: refuse.
     if (origin !== undefined && !origins.has(origin)) return refuse(403, `origin ${origin} not allowed`);
     if (opts.token && !tokenMatches(opts.token, url.searchParams.get('token'))) return refuse(401, 'bad or missing token');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, `viewer ${req.socket.remoteAddress}:${req.socket.remotePort}`));
   });
 
-  function onConnection(ws: WebSocket): void {
-    const viewer = opts.session.attach(ws as unknown as { bufferedAmount: number; send(d: Uint8Array | string): void });
-    const reply = (msg: ServerMessage): void => ws.send(JSON.stringify(msg));
+  function onConnection(ws: WebSocket, label: string): void {
+    let cut = false;
+    const clientSocket: ClientSocket = {
+      get bufferedAmount() { return ws.bufferedAmount; },
+      send: (d) => ws.send(d),
+      close: (code, reason) => {
+        cut = true;
+        ws.close(code, reason);
+        // A client that does not read never answers the close: its socket (and what it holds) goes.
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      },
+    };
+    const viewer = opts.session.attach(clientSocket, label);
+    // Replies go through the session: they count against this client's budget like its frames.
+    const reply = (msg: ServerMessage): void => viewer.send(msg);
+    const rate = opts.controlRate ?? DEFAULT_CONTROL_RATE;
+    const limit = new ControlRateLimit(rate, performance.now());
     ws.on('message', (data, isBinary) => {
+      if (cut) return;
+      // Counted before anything is parsed: a dropped message costs the server next to nothing.
+      switch (limit.take(performance.now())) {
+        case 'accept': break;
+        case 'drop': return;
+        case 'drop_tell': {
+          const r = limit.report();
+          reply({ type: 'error', code: 'rate_limited', message: `over ${rate.perSecond} messages/s (burst ${rate.burst}): ${r.droppedSinceTold} dropped unanswered; keep on and the connection is closed` });
+          return;
+        }
+        case 'cut_off': {
+          const r = limit.report();
+          viewer.cutOff(CLOSE_FLOODING, `flooding: over ${rate.perSecond} control messages/s, ${r.droppedInEpisode} dropped`);
+          return;
+        }
+      }
       if (isBinary) {
         reply({ type: 'error', code: 'binary_not_accepted', message: 'send JSON text control messages' });
         return;

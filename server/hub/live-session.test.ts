@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveSession, type ClientSocket } from './live-session.ts';
+import { CLOSE_NOT_READING, CONTROL_QUEUE_MAX_BYTES, LiveSession, type ClientSocket } from './live-session.ts';
 import type { LiveSink, LiveSource, PaceControls } from '../sources/live-source.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
@@ -32,22 +32,33 @@ class Ticker implements LiveSource {
   }
 }
 
-/** A browser that decodes what it gets; when it stops reading, frames queue in its socket until drain(). */
+/** A browser that decodes what it gets; when it stops reading, everything queues in its socket until drain(). */
 class FakeClient implements ClientSocket {
   bufferedAmount = 0;
+  /** The most its socket ever held unsent. */
+  maxBufferedAmount = 0;
   reading = true;
+  closed: { code: number; reason: string } | null = null;
   readonly store = new TraceStore();
   readonly messages: ServerMessage[] = [];
-  private queued: Uint8Array[] = [];
+  private queued: Array<Uint8Array | string> = [];
   send(data: Uint8Array | string): void {
+    if (this.closed) throw new Error('sent after close');
+    if (!this.reading) {
+      this.queued.push(data);
+      this.bufferedAmount += typeof data === 'string' ? data.length : data.byteLength;
+      this.maxBufferedAmount = Math.max(this.maxBufferedAmount, this.bufferedAmount);
+      return;
+    }
+    this.receive(data);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  private receive(data: Uint8Array | string): void {
     if (typeof data === 'string') {
       const m = parseServerMessage(data);
       if (m.ok) this.messages.push(m.value);
-      return;
-    }
-    if (!this.reading) {
-      this.queued.push(data);
-      this.bufferedAmount += data.byteLength;
       return;
     }
     applyBatch(this.store, decodeBatch(data));
@@ -55,7 +66,7 @@ class FakeClient implements ClientSocket {
   /** Reads again: what its socket held is applied, in order. */
   drain(): void {
     this.reading = true;
-    for (const f of this.queued) applyBatch(this.store, decodeBatch(f));
+    for (const d of this.queued) this.receive(d);
     this.queued = [];
     this.bufferedAmount = 0;
   }
@@ -68,9 +79,10 @@ class FakeClient implements ClientSocket {
 const tick = (k: number) => ({ kind: 'fuse_send', tsNs: 1000 * (k + 1), unique: 2 + 2 * k });
 
 /** A started session over Tickers; `sources` holds every Ticker made, the current one last. */
-function session(budget = 1 << 20, historyMaxBytes?: number): LiveSession & { sources: Ticker[]; src: Ticker } {
+function session(budget = 1 << 20, historyMaxBytes?: number, log?: (line: string) => void): LiveSession & { sources: Ticker[]; src: Ticker } {
   const sources: Ticker[] = [];
   const s = new LiveSession({
+    ...(log ? { log } : {}),
     scenarios: [{ name: 'tick', description: '' }],
     scenario: 'tick',
     makeSource: (name) => {
@@ -117,6 +129,96 @@ describe('LiveSession', () => {
     const rows = c.rows();
     expect(rows).toHaveLength(5200);
     expect(rows.every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique && e.tsNs === tick(k).tsNs)).toBe(true);
+  });
+
+  it('replies and pushes to a stalled client wait behind its budget and arrive in order once it reads', () => {
+    const s = session(4096);
+    const c = new FakeClient();
+    const viewer = s.attach(c);
+    c.reading = false;
+    s.src.advanceTo(1_000_000); // 1000 events: frames until its socket holds more than 4096 bytes
+    const held = c.bufferedAmount;
+    expect(held).toBeGreaterThan(4096);
+    s.setSpeed(2);
+    viewer.send({ type: 'error', code: 'x', message: 'a reply' });
+    s.setSpeed(3);
+    expect(c.bufferedAmount).toBe(held); // nothing more went into its socket
+    expect(s.clientStats()[0]!.queuedBytes).toBeGreaterThan(held); // they wait, counted
+    c.drain();
+    s.src.advanceTo(1_001_000); // the next batch pumps it: the waiting messages first, then the frames
+    expect(c.messages.slice(1).map((m) => (m.type === 'state' ? m.state.speed : m.type))).toEqual([2, 'error', 3]);
+    expect(c.store.length).toBe(1001);
+    expect(c.closed).toBeNull();
+  });
+
+  it('a client that never reads is cut off (close 4008, logged) once its waiting replies pass 64 KiB; its queue never grows past that', () => {
+    const lines: string[] = [];
+    const s = session(4096, undefined, (l) => lines.push(l));
+    const stalled = new FakeClient();
+    const reader = new FakeClient();
+    const viewer = s.attach(stalled, 'viewer 10.0.0.9:5000');
+    s.attach(reader);
+    stalled.reading = false;
+    s.src.advanceTo(1_000_000);
+    // A flood of pings answered with state: each reply ~90 bytes, 1000 of them are ~90 KiB.
+    let maxQueued = 0;
+    for (let i = 0; i < 1000 && !stalled.closed; i++) {
+      viewer.send({ type: 'state', state: s.state });
+      maxQueued = Math.max(maxQueued, ...s.clientStats().filter((x) => x.label !== 'viewer').map((x) => x.queuedBytes));
+    }
+    expect(stalled.closed?.code).toBe(CLOSE_NOT_READING);
+    expect(stalled.closed?.code).toBe(4008);
+    expect(lines.some((l) => l.startsWith('cut off viewer 10.0.0.9:5000 (close 4008): not reading'))).toBe(true);
+    // Its socket took frames up to the budget plus one frame (100 rows: under 4 KiB); replies waited.
+    expect(stalled.maxBufferedAmount).toBeLessThan(4096 + 4096);
+    expect(maxQueued).toBeLessThanOrEqual(4096 + 4096 + CONTROL_QUEUE_MAX_BYTES);
+    expect(s.clientCount).toBe(1);
+    // The others go on; nothing more is sent to the one cut off (its fake throws if it is).
+    s.src.advanceTo(2_000_000);
+    s.setSpeed(5);
+    expect(reader.store.length).toBe(2000);
+  });
+
+  it('a shared pause holds every viewer even when the source cannot pause; on resume they get the rest, or a gap past the bound', () => {
+    const s = session(1 << 20, 20_000);
+    const src = s.src as { controls?: unknown };
+    src.controls = undefined; // a source that runs in real time without a pause control (a tracefs capture)
+    const a = new FakeClient();
+    const b = new FakeClient();
+    s.attach(a);
+    s.attach(b);
+    s.src.advanceTo(100_000);
+    s.pause();
+    expect(b.messages.at(-1)).toMatchObject({ type: 'state', state: { paused: true } });
+    s.src.advanceTo(3_100_000); // 3000 more events while paused: past the 20 000-byte history
+    expect(a.store.length).toBe(100); // "paused" is true: nothing moved on the page
+    expect(b.store.length).toBe(100);
+    const late = new FakeClient();
+    s.attach(late); // joins during the pause: the run up to the pause, no further (here: those frames were dropped)
+    expect(late.store.length).toBe(0);
+    expect(s.historyStats().notKeptEvents).toBeGreaterThan(100);
+    s.resume();
+    for (const c of [a, b]) {
+      const rows = c.rows();
+      const gap = rows[100]!;
+      if (gap.kind !== 'gap') throw new Error(`row 100 is ${gap.kind}, not the gap`);
+      // Events 0…99, the gap for events 100…100+m−1, then every later event once, in order.
+      expect(rows.slice(0, 100).every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique)).toBe(true);
+      const m = gap.missedEvents;
+      expect(gap.fromTsNs).toBe(tick(100).tsNs);
+      expect(gap.toTsNs).toBe(tick(100 + m - 1).tsNs);
+      expect(rows.slice(101).every((e, i) => e.kind === 'fuse_send' && e.unique === tick(100 + m + i).unique)).toBe(true);
+      expect(rows.length - 1 + m).toBe(3100);
+    }
+  });
+
+  it('a viewer joining a shared-paused session gets the run up to the pause at once', () => {
+    const s = session();
+    s.src.advanceTo(300_000);
+    s.pause();
+    const late = new FakeClient();
+    s.attach(late);
+    expect(late.store.length).toBe(300);
   });
 
   it('past the history bound a stalled client gets a gap saying exactly how many events it missed and when', () => {

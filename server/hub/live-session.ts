@@ -23,8 +23,17 @@
 // dropped frame (paused, or too slow) gets a `gap` event saying exactly how many events it missed
 // and when; a viewer joining after frames were dropped is told in its hello (`history.notKeptEvents`,
 // `keptFromNs`) so the page can say history before that time was not kept. Total: history +
-// viewers × (budget + one frame), whatever the viewers do.
-// The shared source's pause and speed reach it only through its optional `controls`.
+// viewers × (budget + one frame + CONTROL_QUEUE_MAX_BYTES), whatever the viewers do.
+//
+// Every message counts, not only frames: replies and pushes (state, viewer, reset, errors) go out
+// through the same per-viewer gate. While a viewer's socket holds more than its budget unsent they
+// wait in a small queue (sent first when it drains, so their order against frames is as before);
+// a viewer whose queue passes CONTROL_QUEUE_MAX_BYTES is not reading — it is cut off (close code
+// CLOSE_NOT_READING, a log line) and everything held for it is released.
+// The shared source's pause and speed reach it only through its optional `controls`; a shared
+// pause also holds every viewer at the frames made before it (a source that cannot pause — a
+// tracefs capture — goes on, its frames buffer in the history, and past the bound every viewer
+// gets the gap event on resume: what it shows while paused is the trace up to the pause, no less).
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
@@ -37,7 +46,17 @@ import type { LiveSink, LiveSource } from '../sources/live-source.ts';
 export interface ClientSocket {
   readonly bufferedAmount: number;
   send(data: Uint8Array | string): void;
+  /** Ends the connection (a viewer cut off): a websocket close code and a reason (at most 123 bytes). Absent: only detached. */
+  close?(code: number, reason: string): void;
 }
+
+/** Close code for a viewer cut off for not reading (its replies passed the queue bound); app range 4000–4999. */
+export const CLOSE_NOT_READING = 4008;
+/**
+ * Replies and pushes held for a viewer whose socket is over its budget: 64 KiB is ~700 state
+ * replies, far more than a reading page ever has waiting (it sends a message or two per user action).
+ */
+export const CONTROL_QUEUE_MAX_BYTES = 64 * 1024;
 
 /**
  * Sees every event the source produces, before fan-out: clients may drop batches, listeners never
@@ -57,7 +76,7 @@ export interface LiveSessionOptions {
   scenario: string;
   /** Initial speed, applied to every source that has a speed control. */
   speed?: number;
-  /** Unsent bytes a client may have queued before its batches are dropped. */
+  /** Unsent bytes a client's socket may hold before further frames and replies wait for it. */
   clientBudgetBytes?: number;
   /** Rows per binary frame. */
   maxRowsPerFrame?: number;
@@ -97,12 +116,23 @@ interface Client {
   missedFromNs: number;
   missedToNs: number;
   sentEvents: number;
+  /** For log lines: who it is (the http server passes the peer's address). */
+  label: string;
+  /** JSON messages waiting for its socket to drain below the budget, oldest first, and their bytes. */
+  pending: string[];
+  pendingBytes: number;
+  /** Cut off: nothing more is sent or held for it. */
+  cut: boolean;
 }
 
 /** What attach() returns: detaches the viewer when called; its own pause. */
 export type Viewer = (() => void) & {
   setPaused(paused: boolean): void;
   readonly paused: boolean;
+  /** A reply to this viewer alone: it counts against its budget like everything else it is sent. */
+  send(msg: ServerMessage): void;
+  /** Ends this viewer's connection with `code` and `reason`, logged (a flooding client). */
+  cutOff(code: number, reason: string): void;
 };
 
 const GAP_TASK = asTaskId('fusescope');
@@ -115,6 +145,12 @@ export class LiveSession {
   /** Aborts the running source; null when stopped. */
   private run: AbortController | null = null;
   private paused = false;
+  /**
+   * While the shared session is paused: the first history frame no viewer is sent until resume. A
+   * source without a pause control (a tracefs capture runs in real time) keeps producing; its frames
+   * wait in the history like a paused viewer's, and past the bound every viewer gets the gap event.
+   */
+  private heldFromFrame = Infinity;
   private speed: number;
   private scenario: string;
   private readonly listeners = new Set<SessionListener>();
@@ -212,10 +248,11 @@ export class LiveSession {
    * Returns its detacher, which also sets this viewer's own pause (only its stream stops; the
    * history buffers for it, up to historyMaxBytes).
    */
-  attach(socket: ClientSocket): Viewer {
+  attach(socket: ClientSocket, label = 'viewer'): Viewer {
     const client: Client = {
       socket, knownStrings: 1, cursor: this.historyBase, paused: false,
       missedEvents: 0, missedFromNs: 0, missedToNs: 0, sentEvents: 0,
+      label, pending: [], pendingBytes: 0, cut: false,
     };
     this.clients.add(client);
     this.sendJson(client, {
@@ -224,7 +261,12 @@ export class LiveSession {
       viewer: { paused: false }, history: this.historyInfo(),
     });
     this.pump(client);
-    const detach = (): void => { this.clients.delete(client); };
+    const detach = (): void => {
+      this.clients.delete(client);
+      client.cut = true;
+      client.pending = [];
+      client.pendingBytes = 0;
+    };
     return Object.assign(detach, {
       setPaused: (paused: boolean): void => {
         client.paused = paused;
@@ -232,6 +274,8 @@ export class LiveSession {
         if (!paused) this.pump(client);
       },
       get paused() { return client.paused; },
+      send: (msg: ServerMessage): void => this.sendJson(client, msg),
+      cutOff: (code: number, reason: string): void => this.cutOff(client, code, reason),
     });
   }
 
@@ -245,16 +289,23 @@ export class LiveSession {
     };
   }
 
-  /** Pause and speed reach a source that has the control; the state is the session's either way. */
+  /**
+   * Pause and speed reach a source that has the control; the state is the session's either way.
+   * A shared pause also holds every viewer's stream at the frames produced so far (what a source
+   * without the control goes on producing waits in the history), so "paused" is true for every source.
+   */
   pause(): void {
     this.paused = true;
+    this.heldFromFrame = Math.min(this.heldFromFrame, this.historyBase + this.frames.length);
     this.source.controls?.setPaused(true);
     this.broadcastState();
   }
   resume(): void {
     this.paused = false;
+    this.heldFromFrame = Infinity;
     this.source.controls?.setPaused(false);
     this.broadcastState();
+    this.setPumpTimer(this.anyLagging());
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -340,11 +391,20 @@ export class LiveSession {
     this.historyBase += drop;
   }
 
-  /** Sends `c` the frames from its cursor while its socket takes them (and it is not paused). */
+  /**
+   * Sends `c` its waiting replies, then the frames from its cursor (unless it is paused), while its
+   * socket holds at most the budget unsent.
+   */
   private pump(c: Client): void {
-    if (c.paused) return;
-    const end = this.historyBase + this.frames.length;
-    while (c.cursor < end && c.socket.bufferedAmount <= this.opts.clientBudgetBytes) {
+    const budget = this.opts.clientBudgetBytes;
+    while (c.pending.length > 0 && c.socket.bufferedAmount <= budget) {
+      const text = c.pending.shift()!;
+      c.pendingBytes -= text.length;
+      c.socket.send(text);
+    }
+    if (c.paused || c.pending.length > 0) return;
+    const end = Math.min(this.historyBase + this.frames.length, this.heldFromFrame);
+    while (c.cursor < end && c.socket.bufferedAmount <= budget) {
       const f = this.frames[c.cursor - this.historyBase]!;
       // Behind the history's chain of strings (it joined after frames were dropped, or missed some):
       // one frame brings its table to what this frame expects, with the gap event if it missed any.
@@ -377,8 +437,8 @@ export class LiveSession {
   }
 
   private anyLagging(): boolean {
-    const end = this.historyBase + this.frames.length;
-    for (const c of this.clients) if (!c.paused && c.cursor < end) return true;
+    const end = Math.min(this.historyBase + this.frames.length, this.heldFromFrame);
+    for (const c of this.clients) if (c.pending.length > 0 || (!c.paused && c.cursor < end)) return true;
     return false;
   }
 
@@ -401,13 +461,37 @@ export class LiveSession {
     for (const c of this.clients) this.sendJson(c, { type: 'state', state: this.state });
   }
 
+  /** Queues `msg` for `c` behind its budget (sent at once when under it); past the queue bound, cuts it off. */
   private sendJson(c: Client, msg: ServerMessage): void {
-    c.socket.send(JSON.stringify(msg));
+    if (c.cut) return;
+    const text = JSON.stringify(msg); // ASCII but for names: length is close enough to bytes for a bound
+    c.pending.push(text);
+    c.pendingBytes += text.length;
+    if (c.pendingBytes > CONTROL_QUEUE_MAX_BYTES) {
+      this.cutOff(c, CLOSE_NOT_READING, `not reading: ${c.socket.bufferedAmount} bytes unsent and ${c.pendingBytes} of replies waiting`);
+      return;
+    }
+    this.pump(c);
+    if (c.pending.length > 0) this.setPumpTimer(true);
   }
 
-  /** For tests and logs: per-client counters. */
-  clientStats(): Array<{ sentEvents: number; missedEvents: number; bufferedAmount: number; paused: boolean }> {
-    return [...this.clients].map((c) => ({ sentEvents: c.sentEvents, missedEvents: c.missedEvents, bufferedAmount: c.socket.bufferedAmount, paused: c.paused }));
+  /** Detaches `c` and closes its socket; what was held for it is released. */
+  private cutOff(c: Client, code: number, reason: string): void {
+    if (c.cut) return;
+    c.cut = true;
+    this.clients.delete(c);
+    c.pending = [];
+    c.pendingBytes = 0;
+    this.opts.log(`cut off ${c.label} (close ${code}): ${reason}`);
+    c.socket.close?.(code, reason);
+  }
+
+  /** For tests and logs: per-client counters; queuedBytes is its socket's unsent bytes plus the replies waiting. */
+  clientStats(): Array<{ label: string; sentEvents: number; missedEvents: number; bufferedAmount: number; queuedBytes: number; paused: boolean }> {
+    return [...this.clients].map((c) => ({
+      label: c.label, sentEvents: c.sentEvents, missedEvents: c.missedEvents, bufferedAmount: c.socket.bufferedAmount,
+      queuedBytes: c.socket.bufferedAmount + c.pendingBytes, paused: c.paused,
+    }));
   }
 
   /** For tests and logs: the history's frames, bytes and the events no longer kept. */

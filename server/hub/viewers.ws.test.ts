@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../http-server.ts';
-import { LiveSession } from './live-session.ts';
+import { CONTROL_QUEUE_MAX_BYTES, LiveSession } from './live-session.ts';
+import type { ControlRateOptions } from './control-rate.ts';
 import type { LiveSink, LiveSource, PaceControls } from '../sources/live-source.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
@@ -95,7 +96,9 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(historyMaxBytes?: number): Promise<{ port: number; session: LiveSession; src: () => Ticker; viewer: () => Promise<Viewer> }> {
+interface StartOptions { clientBudgetBytes?: number; controlRate?: ControlRateOptions; log?: (line: string) => void }
+
+async function start(historyMaxBytes?: number, more: StartOptions = {}): Promise<{ port: number; session: LiveSession; src: () => Ticker; viewer: () => Promise<Viewer> }> {
   const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>fusescope</title>');
   const sources: Ticker[] = [];
@@ -109,9 +112,14 @@ async function start(historyMaxBytes?: number): Promise<{ port: number; session:
     },
     maxRowsPerFrame: 100,
     ...(historyMaxBytes !== undefined ? { historyMaxBytes } : {}),
+    ...(more.clientBudgetBytes !== undefined ? { clientBudgetBytes: more.clientBudgetBytes } : {}),
+    ...(more.log ? { log: more.log } : {}),
   });
   session.start();
-  server = await startServer({ host: '127.0.0.1', port: 0, distDir: dist, session });
+  server = await startServer({
+    host: '127.0.0.1', port: 0, distDir: dist, session,
+    ...(more.controlRate ? { controlRate: more.controlRate } : {}), ...(more.log ? { log: more.log } : {}),
+  });
   const port = server.port;
   return {
     port, session, src: () => sources.at(-1)!,
@@ -190,5 +198,76 @@ describe('live session viewers over websockets', () => {
     a.send({ type: 'scenario', name: 'tick', shared: true });
     await b.until((v) => v.messages.some((m) => m.type === 'reset'));
     expect(src()).not.toBe(first);
+  });
+});
+
+/** Resolves once `pred` holds, checked every few ms. */
+async function waitFor(pred: () => boolean): Promise<void> {
+  while (!pred()) await new Promise((ok) => setTimeout(ok, 5));
+}
+
+describe('one flooding client cannot stall the others or grow server memory', () => {
+  it('a client flooding pings without reading is cut off (1008) while another keeps receiving; its queue stays under the budget', async () => {
+    const lines: string[] = [];
+    const budget = 64 * 1024;
+    // The default limit's burst and cut-off, with a refill so slow that exactly the burst is answered.
+    const controlRate: ControlRateOptions = { perSecond: 0.001, burst: 100, cutOffAfterMs: 5000, cutOffAfterDropped: 1000 };
+    const { src, session, viewer } = await start(undefined, { clientBudgetBytes: budget, controlRate, log: (l) => lines.push(l) });
+    const reader = await viewer();
+    const flooder = await viewer();
+    const flooderLabel = `viewer 127.0.0.1:${(flooder.ws as unknown as { _socket: { localPort: number } })._socket.localPort}`;
+    flooder.ws.pause(); // it never reads: everything sent to it stays in the sockets
+    let maxFlooderQueued = 0;
+    const sample = (): void => {
+      for (const st of session.clientStats()) if (st.label === flooderLabel) maxFlooderQueued = Math.max(maxFlooderQueued, st.queuedBytes);
+    };
+    // The source goes on at its pace: 50 events every 5 ms.
+    const ticking = setInterval(() => { src().emit(50); sample(); }, 5);
+    try {
+      for (let i = 0; i < 5000; i++) flooder.send({ type: 'ping' });
+      await waitFor(() => lines.some((l) => l.startsWith(`cut off ${flooderLabel}`)));
+      expect(lines.find((l) => l.startsWith(`cut off ${flooderLabel}`))).toMatch(/\(close 1008\): flooding/);
+      expect(session.clientCount).toBe(1);
+      // The reader keeps receiving every event, in order, after the flood.
+      const atCut = reader.store.length;
+      await reader.until((v) => v.store.length >= atCut + 1000);
+      expect(reader.uniques().slice(0, 1000)).toEqual(uniquesOf(0, 1000));
+      expect(reader.messages.filter((m) => m.type === 'error')).toEqual([]);
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(maxFlooderQueued).toBeLessThanOrEqual(budget);
+    // When it reads at last: its 100-message burst answered, one error saying what was dropped, then the close.
+    const closed = new Promise<number>((ok) => flooder.ws.on('close', (code) => ok(code)));
+    flooder.ws.resume();
+    expect(await closed).toBe(1008);
+    expect(flooder.messages.filter((m) => m.type === 'state')).toHaveLength(100);
+    const errors = flooder.messages.filter((m) => m.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('a client that never reads, within the rate limit, is cut off (4008) once its replies pass the budget; its queue stays bounded', async () => {
+    const lines: string[] = [];
+    const budget = 64 * 1024;
+    const noLimit: ControlRateOptions = { perSecond: 1e9, burst: 1e9, cutOffAfterMs: Infinity, cutOffAfterDropped: Infinity };
+    const { session, viewer } = await start(undefined, { clientBudgetBytes: budget, controlRate: noLimit, log: (l) => lines.push(l) });
+    const reader = await viewer();
+    const flooder = await viewer();
+    flooder.ws.pause();
+    let maxQueued = 0;
+    // Pings in rounds until the kernel's socket buffers are full and the server's budget is spent
+    // (each reply is ~90 bytes; loopback buffers hold a few MB): bounded, so the old server fails here.
+    for (let round = 0; round < 200 && session.clientCount === 2; round++) {
+      for (let i = 0; i < 5000; i++) flooder.send({ type: 'ping' });
+      await new Promise((ok) => setTimeout(ok, 10));
+      for (const st of session.clientStats()) maxQueued = Math.max(maxQueued, st.queuedBytes);
+    }
+    await waitFor(() => session.clientCount === 1);
+    expect(lines.some((l) => /^cut off viewer 127\.0\.0\.1:\d+ \(close 4008\): not reading/.test(l))).toBe(true);
+    // Its socket held at most the budget plus one reply; replies then waited, up to 64 KiB.
+    expect(maxQueued).toBeLessThanOrEqual(budget + 200 + CONTROL_QUEUE_MAX_BYTES);
+    reader.send({ type: 'ping' });
+    await reader.until((v) => v.messages.some((m) => m.type === 'state'));
   });
 });
