@@ -272,6 +272,8 @@ describe('fusescope serve: network exposure (DNS rebinding, other sites, token o
       const csp = String(res.headers['content-security-policy']);
       expect(csp, path).toContain("default-src 'self'");
       expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).not.toContain("'unsafe-inline'; script"); // no inline script
+      expect(csp, path).toMatch(/script-src 'self' 'unsafe-eval';/);
       expect(res.headers['x-frame-options'], path).toBe('DENY');
       expect(res.headers['referrer-policy'], path).toBe('no-referrer');
       expect(res.headers['x-content-type-options'], path).toBe('nosniff');

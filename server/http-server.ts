@@ -146,9 +146,11 @@ export function normalHost(header: string | undefined): string | null {
 function securityHeaders(hostPort: string | null): Record<string, string> {
   // The websocket's own URL only (ws://<this host>): CSP's 'self' does not cover ws: in every browser.
   const ws = hostPort === null ? '' : ` ws://${hostPort} wss://${hostPort}`;
+  // 'unsafe-eval': the store's compiled writers (src/trace/codegen.ts, `new Function` from schema
+  // field names only, never trace data) are 1.6-7x faster than its fallback; no inline script runs.
   return {
     'content-security-policy':
-      `default-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; ` +
+      `default-src 'self'; script-src 'self' 'unsafe-eval'; worker-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; ` +
       "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
