@@ -35,6 +35,11 @@ async function cmdServe(flags: Flags): Promise<number> {
   session.start();
   process.stdout.write(`fusescope: streaming scenario '${session.state.scenario}' (seed ${seed})\n`);
   if (instrument) process.stdout.write(`fusescope: instrumentation socket on ${instrument.address}\n`);
+  if (instrument?.token) {
+    // Any local user or web page can reach a TCP port: a hello without this run's token is refused.
+    process.stdout.write(`fusescope: instrumentation token ${instrument.token} (send it in the hello: "token":"…"; ` +
+      `\`fusescope mount --instrument ${instrument.port} --instrument-token ${instrument.token}\` or FUSESCOPE_INSTRUMENT_TOKEN)\n`);
+  }
   process.stdout.write(`fusescope: open ${server.url}\n`);
   const shutdown = (): void => {
     session.stop();
@@ -115,7 +120,8 @@ export const serveCommand: Command = {
   summary: 'serve the UI and stream a scenario, or instrumented fuse servers, live (recorded unless --no-record)',
   usage: [
     '  serve    [--host 127.0.0.1] [--port 7681] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]',
-    '           [--instrument PATH|PORT]  (unix socket PATH, mode 0600, or TCP PORT on 127.0.0.1)',
+    '           [--instrument PATH|PORT]  (unix socket PATH, mode 0600 (recommended), or TCP PORT on 127.0.0.1:',
+    '            clients must send the per-run token serve prints in their hello)',
     '  (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N,',
     '   --history-mb N: MiB of the run kept for pages that join late or pause, default 64)',
   ].join('\n'),
