@@ -305,7 +305,14 @@ export class LiveSession {
 
   /** Sends the batch a source just closed to listeners, the history and the viewers. */
   private flushBatch(batch: TraceStore): void {
-    for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
+    for (const l of this.listeners) {
+      // A listener that fails (a recorder breaking its own no-throw promise) must not end the stream for the viewers.
+      try {
+        l.onBatch(batch, 0, batch.length);
+      } catch (err) {
+        this.opts.log(`session listener failed: ${(err as Error).message}`);
+      }
+    }
     this.appendHistory(batch);
     this.emittedEvents += batch.length;
     this.lastBatchRows = batch.length;
