@@ -2,7 +2,7 @@
 // pauses recording with a reason and never ends the live session. Real files everywhere; the full
 // disk is a real 512 KiB tmpfs (root) — skipped, and said so, where mounting is not allowed.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,39 @@ describe('two servers sharing a sessions folder', () => {
     b.onBatch(batch(10, 40_000), 0, 10);
     expect(b.deleted).toEqual([orphan, aPath]);
     b.close();
+  });
+});
+
+describe('a real `serve` sharing the folder', () => {
+  it("this process's cap never deletes the file a running serve writes; once that serve exits it may", async () => {
+    const dir = fresh('real-serve');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'serve', '--port', '0', '--record-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+    const theirs = await new Promise<string>((ok, fail) => {
+      const onData = (c: Buffer): void => {
+        out += c.toString();
+        const m = /recording to (\S+\.fscope)/.exec(out);
+        if (m) ok(m[1]!);
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
+    });
+    expect(existsSync(theirs + OWNER_SUFFIX)).toBe(true);
+    const c = clock();
+    const ours = new SessionRecorder({ dir, maxBytes: 1, recorder: SMALL, now: c.now });
+    ours.onSourceChange('s', 'sim:s');
+    ours.onBatch(batch(10), 0, 10);
+    expect(ours.deleted).toEqual([]);
+    expect(existsSync(theirs)).toBe(true);
+    child.kill('SIGTERM');
+    await exited;
+    expect(existsSync(theirs + OWNER_SUFFIX)).toBe(false); // closed cleanly
+    c.advance(6000);
+    ours.onBatch(batch(10, 20_000), 0, 10);
+    expect(ours.deleted).toEqual([theirs]);
+    ours.close();
   });
 });
 
