@@ -11,12 +11,15 @@ import { openPage } from './page.ts';
 // says "Recording paused: ENOSPC …", and the live stream goes on. Needs root to mount the tmpfs
 // (skipped, saying so, elsewhere).
 
-const root = mkdtempSync(join(tmpdir(), 'fusescope-e2e-full-'));
-const mnt = join(root, 'disk');
+// Made in beforeAll: the spec file is also loaded where no test runs.
+let root = '';
+let mnt = '';
 let mounted = false;
 let server: Served | null = null;
 
 test.beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'fusescope-e2e-full-'));
+  mnt = join(root, 'disk');
   mkdirSync(mnt);
   mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mnt]).status === 0;
   if (!mounted) return;
@@ -27,7 +30,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.stop();
   if (mounted) spawnSync('umount', [mnt]);
-  if (spawnSync('mountpoint', ['-q', mnt]).status !== 0) rmSync(root, { recursive: true, force: true });
+  if (root && spawnSync('mountpoint', ['-q', mnt]).status !== 0) rmSync(root, { recursive: true, force: true });
 });
 
 test('a full disk pauses recording with the reason on the page; the live stream goes on', async ({ page }) => {

@@ -19,6 +19,11 @@ const root = mkdtempSync(join(tmpdir(), 'fusescope-recsafe-'));
 /** No timers (the tests step time), small chunks, no compression (so a full disk comes fast). */
 const SMALL: RecorderOptions = { maxRowsPerChunk: 256, indexEveryChunks: 4, autoFlush: false, compressionLevel: 0 };
 
+afterAll(() => {
+  // Never under a tmpfs still mounted (an umount that failed): leave it for a look.
+  if (spawnSync('mountpoint', ['-q', join(root, 'tmpfs')]).status !== 0) rmSync(root, { recursive: true, force: true });
+});
+
 /** `n` fuse_send events at 1000 ns steps from `fromNs`, each with its own unique. */
 function batch(n: number, fromNs = 1000): TraceStore {
   const s = new TraceStore(0n);
@@ -187,7 +192,6 @@ describe('a full disk (512 KiB tmpfs)', () => {
   });
   afterAll(() => {
     if (mounted) spawnSync('umount', [mnt]);
-    if (!mounted || spawnSync('mountpoint', ['-q', mnt]).status !== 0) rmSync(root, { recursive: true, force: true });
   });
 
   it('recording pauses with ENOSPC, the live session streams on, and the file reads back with every whole chunk', async (ctx) => {
