@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { importChromeJson } from '../../src/trace/export/chrome-json.ts';
 import { validateChrome } from '../../src/trace/testing/export-checks.ts';
 import { decodeProto, type Msg } from '../../src/export/perfetto-wire.ts';
@@ -212,7 +212,10 @@ describe('serve recording (LiveSession listener → SessionRecorder)', () => {
     capped.onSourceChange('x', 'sim:x');
     capped.onBatch(store, 0, 10);
     expect(capped.deleted).toHaveLength(2);
-    expect(readdirSync(dir)).toHaveLength(1);
+    // Its own recording, and beside it while it is active the owner file that guards it from other servers' caps.
+    expect(readdirSync(dir).sort()).toEqual([basename(capped.currentPath!), basename(capped.currentPath!) + '.owner']);
     capped.close();
+    const closedPath = capped.written[0]!;
+    expect(readdirSync(dir)).toEqual([basename(closedPath)]); // closed: its owner file is gone
   });
 });

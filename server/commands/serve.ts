@@ -106,7 +106,8 @@ export function startSessionRecording(session: LiveSession, flags: Flags): (() =
   const maxBytes = (flags['record-max-bytes'] as number | undefined) ?? DEFAULT_RECORD_MAX_BYTES;
   if (!(maxBytes > 0)) throw new UsageError('--record-max-bytes must be > 0');
   const dir = resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR);
-  const rec = new SessionRecorder({ dir, maxBytes, log });
+  // A file-system error pauses recording (the reason goes to the log and every viewer); the session goes on.
+  const rec = new SessionRecorder({ dir, maxBytes, log, onStatus: (s) => session.setRecordingStatus(s) });
   const remove = session.addListener(rec);
   log(`recording sessions to ${dir} (cap ${maxBytes} bytes; --no-record to disable)`);
   return Object.assign(() => {

@@ -103,6 +103,22 @@ function session(budget = 1 << 20, historyMaxBytes?: number, log?: (line: string
 }
 
 describe('LiveSession', () => {
+  it("a listener that throws does not stop the stream; the recorder's status reaches every viewer and each later hello", () => {
+    const s = session();
+    const c = new FakeClient();
+    s.attach(c);
+    s.addListener({ onBatch: () => { throw new Error('EIO: i/o error'); } });
+    s.src.advanceTo(5000);
+    s.src.advanceTo(10_000);
+    expect(c.store.length).toBe(10);
+    const paused = { state: 'paused' as const, file: null, reason: 'ENOSPC: no space left on device' };
+    s.setRecordingStatus(paused);
+    expect(c.messages.at(-1)).toEqual({ type: 'recording', recording: paused });
+    const late = new FakeClient();
+    s.attach(late);
+    expect(late.messages[0]).toMatchObject({ type: 'hello', recording: paused });
+  });
+
   it('greets a client and streams every event in order', () => {
     const s = session();
     const c = new FakeClient();

@@ -37,7 +37,7 @@
 
 import { StringTable } from '../../src/trace/strings.ts';
 import { TraceStore } from '../../src/trace/store.ts';
-import { WIRE_VERSION, encodeBatch, type CaptureControlInfo, type HistoryInfo, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
+import { WIRE_VERSION, encodeBatch, type CaptureControlInfo, type HistoryInfo, type RecordingStatus, type ScenarioInfo, type ServerMessage, type SessionState } from '../../src/trace/wire.ts';
 import { SCHEMA_VERSION } from '../../src/trace/schema.ts';
 import { asTaskId } from '../../src/trace/ids.ts';
 import type { LiveSink, LiveSource } from '../sources/live-source.ts';
@@ -168,6 +168,8 @@ export class LiveSession {
   private pumpTimer: ReturnType<typeof setInterval> | null = null;
   /** Whether the session is recorded (its owner says; told in each hello's history). Null: not said. */
   recorded: boolean | null = null;
+  /** The session recorder's state, told to every viewer (hello, and each change); null: not said. */
+  private recording: RecordingStatus | null = null;
 
   constructor(options: LiveSessionOptions) {
     this.opts = {
@@ -258,7 +260,7 @@ export class LiveSession {
     this.sendJson(client, {
       type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: SCHEMA_VERSION, originNs: '0', source: this.sourceLabel,
       scenarios: this.opts.scenarios, state: this.state, ...(this.capture ? { capture: this.capture } : {}),
-      viewer: { paused: false }, history: this.historyInfo(),
+      viewer: { paused: false }, history: this.historyInfo(), ...(this.recording ? { recording: this.recording } : {}),
     });
     this.pump(client);
     const detach = (): void => {
@@ -318,6 +320,12 @@ export class LiveSession {
     for (const c of this.clients) this.sendJson(c, { type: 'capture', capture: info });
   }
 
+  /** The recorder's state (a pause and its reason, a new file), told to every viewer now and in each later hello. */
+  setRecordingStatus(status: RecordingStatus): void {
+    this.recording = status;
+    for (const c of this.clients) this.sendJson(c, { type: 'recording', recording: status });
+  }
+
   /**
    * Switches the source (the old one stopped); clients get `reset` and start a fresh store. Throws if
    * unknown. `source`: run this one under `name` instead of makeSource's (a page-started capture run).
@@ -348,7 +356,14 @@ export class LiveSession {
 
   /** Sends the batch a source just closed to listeners, the history and the viewers. */
   private flushBatch(batch: TraceStore): void {
-    for (const l of this.listeners) l.onBatch(batch, 0, batch.length);
+    for (const l of this.listeners) {
+      // A listener that fails (a recorder breaking its own no-throw promise) must not end the stream for the viewers.
+      try {
+        l.onBatch(batch, 0, batch.length);
+      } catch (err) {
+        this.opts.log(`session listener failed: ${(err as Error).message}`);
+      }
+    }
     this.appendHistory(batch);
     this.emittedEvents += batch.length;
     this.lastBatchRows = batch.length;

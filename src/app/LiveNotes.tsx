@@ -28,9 +28,16 @@ export function LiveNotes({ store }: { store: AppStore }) {
   const notKept = useStoreValue(store, (s) => s.status.historyNotKept);
   const linked = useStoreValue(store, (s) => s.status.linkedScenario);
   const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
+  const recordingPaused = useStoreValue(store, (s) => s.status.recording?.state === 'paused' ? s.status.recording.reason ?? 'no reason given' : null);
   if (!live) return null;
   return (
     <>
+      {recordingPaused !== null && (
+        <Banner testId="recording-paused">
+          Recording paused: {recordingPaused}. The live session goes on; the server tries a new recording file
+          later (see its log).
+        </Banner>
+      )}
       {notKept && (
         <Banner testId="history-banner">
           History before {formatDurNs(notKept.keptFromNs)} was not kept: the server keeps the newest

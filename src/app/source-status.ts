@@ -2,7 +2,7 @@
 // connection and the server's state, or the opened file's import progress, clock notes and
 // diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
 
-import type { CaptureControlInfo, HistoryInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, HistoryInfo, RecordingStatus, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
@@ -66,6 +66,8 @@ export class SourceStatus {
   viewerPaused = false;
   /** What the server had no longer kept of the run when this page joined (null: it sent the whole run). */
   historyNotKept: { events: number; keptFromNs: number; maxBytes: number; recorded: boolean | null } | null = null;
+  /** The server's session recorder (hello, `recording` messages); null: the server does not say. */
+  recording: RecordingStatus | null = null;
   /** The scenario the page's link names ('' without one, or once this page switched the session itself). */
   linkedScenario = '';
   /** Last error from the server, the decoder or the import, shown in the header. */
@@ -145,6 +147,11 @@ export class SourceStatus {
   }
 
   /** The server's capture control changed (a run's status, its seconds). */
+  setRecording(recording: RecordingStatus | null): void {
+    this.recording = recording;
+    this.changed(true);
+  }
+
   setCapture(capture: CaptureControlInfo): void {
     this.capture = capture;
     this.changed(true);

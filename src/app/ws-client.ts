@@ -199,6 +199,10 @@ export class WsClient {
         case 'hello':
           this.store.resetTrace(BigInt(msg.originNs));
           this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null, msg.viewer?.paused ?? false, msg.history ?? null);
+          this.store.status.setRecording(msg.recording ?? null);
+          break;
+        case 'recording':
+          this.store.status.setRecording(msg.recording);
           break;
         case 'reset':
           this.store.resetTrace(BigInt(msg.originNs));

@@ -201,6 +201,15 @@ describe('server messages', () => {
     expect(parseServerMessage(JSON.stringify({ ...hello, history: { ...history, keptFromNs: 'then' } }))).toMatchObject({ ok: false });
     expect(parseServerMessage(JSON.stringify({ type: 'viewer', viewer: {} }))).toMatchObject({ ok: false });
   });
+  it("accepts the recorder's status (hello and its own message); refuses malformed ones", () => {
+    const hello = { type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state };
+    const paused = { state: 'paused', file: null, reason: 'ENOSPC: no space left on device' };
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: paused }))).toMatchObject({ ok: true, value: { recording: paused } });
+    expect(parseServerMessage(JSON.stringify({ ...hello, recording: { state: 'recording', file: 'a.fscope', reason: null } }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: { ...paused, state: 'stopped' } }))).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: { state: 'paused', file: null } }))).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ ...hello, recording: { state: 'paused', file: 3, reason: null } }))).toMatchObject({ ok: false });
+  });
   it('rejects malformed ones and a hello from another wire version', () => {
     expect(parseServerMessage('{"type":"state"}')).toMatchObject({ ok: false });
     expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: WIRE_VERSION + 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: false, message: expect.stringContaining(`wire version ${WIRE_VERSION + 1}`) });

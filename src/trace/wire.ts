@@ -319,6 +319,18 @@ export interface HistoryInfo {
   recorded?: boolean;
 }
 
+/**
+ * Whether the server's session recorder is writing (serve, capture; server/recorder): a file-system
+ * error (a full disk, the sessions folder removed) pauses it while the live session goes on.
+ */
+export interface RecordingStatus {
+  state: 'recording' | 'paused';
+  /** The file being written, by its name in the sessions folder (null while paused or before the first batch). */
+  file: string | null;
+  /** Why recording paused, in words (null while recording). */
+  reason: string | null;
+}
+
 export type ServerMessage =
   | {
       type: 'hello'; wireVersion: number; schemaVersion: number; originNs: string;
@@ -329,12 +341,16 @@ export type ServerMessage =
       viewer?: ViewerState;
       /** The history that follows this hello (absent from servers that kept none). */
       history?: HistoryInfo;
+      /** The session recorder's state (absent: the server does not record, or does not say). */
+      recording?: RecordingStatus;
     }
   /** This viewer's own state changed (its pause). */
   | { type: 'viewer'; viewer: ViewerState }
   /** The capture control's state changed (or a running run's time moved on): sent to every viewer. */
   | { type: 'capture'; capture: CaptureControlInfo }
   | { type: 'state'; state: SessionState }
+  /** The session recorder's state changed (a new file, or paused with the reason): sent to every viewer. */
+  | { type: 'recording'; recording: RecordingStatus }
   /** The stream restarts (new scenario): the client clears its store and string table. */
   | { type: 'reset'; originNs: string; state: SessionState }
   | { type: 'error'; code: string; message: string };
@@ -446,6 +462,12 @@ function isHistoryInfo(v: unknown): v is HistoryInfo {
     (h.keptFromNs === null || typeof h.keptFromNs === 'number') && (h.recorded === undefined || typeof h.recorded === 'boolean');
 }
 
+function isRecordingStatus(v: unknown): v is RecordingStatus {
+  const r = v as RecordingStatus | null;
+  return !!r && typeof r === 'object' && (r.state === 'recording' || r.state === 'paused') &&
+    (r.file === null || typeof r.file === 'string') && (r.reason === null || typeof r.reason === 'string');
+}
+
 /** Validates a server text message in the browser; never throws. */
 export function parseServerMessage(raw: string): Parsed<ServerMessage> {
   let msg: unknown;
@@ -466,6 +488,10 @@ export function parseServerMessage(raw: string): Parsed<ServerMessage> {
       if (m.capture !== undefined && !isCaptureInfo(m.capture)) return bad('malformed hello.capture');
       if (m.viewer !== undefined && !isViewerState(m.viewer)) return bad('malformed hello.viewer');
       if (m.history !== undefined && !isHistoryInfo(m.history)) return bad('malformed hello.history');
+      if (m.recording !== undefined && !isRecordingStatus(m.recording)) return bad('malformed hello.recording');
+      break;
+    case 'recording':
+      if (!isRecordingStatus(m.recording)) return bad('malformed recording');
       break;
     case 'viewer':
       if (!isViewerState(m.viewer)) return bad('malformed viewer');
