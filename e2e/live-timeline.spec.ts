@@ -24,7 +24,7 @@ async function open(page: Page): Promise<void> {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.addInitScript('globalThis.__name = (f) => f');
   await page.goto(server.url);
-  // Pause is the session's, shared by every page: an earlier test may have left it paused.
+  // A new page is not paused (pause is per page); kept in case a test ever leaves it so.
   await page.waitForFunction(() => window.__fusescope?.stats().connected);
   if ((await stats(page)).paused) await page.getByTestId('pause').click();
   await page.waitForFunction(() => {

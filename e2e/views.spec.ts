@@ -3,8 +3,8 @@ import { serve, type Served } from './server.ts';
 import { hooks, openPage, waitIdle, shotPath } from './page.ts';
 
 // The four linked views against the real server and its deterministic simulator. Each test
-// restarts (or switches) the scenario so the trace starts at its beginning: a client joining a
-// live session gets only what happens after it joined, and the inode events come first.
+// restarts (or switches) the scenario, driving the shared session, so every test starts from a
+// known point of a known scenario (a page joining later gets the run's history: live-viewers.spec.ts).
 
 let server: Served;
 test.beforeAll(async () => {
@@ -26,9 +26,10 @@ async function resume(page: Page): Promise<void> {
   await expect(page.getByTestId('pause')).toHaveText('Pause');
 }
 
-/** Starts `scenario` from its beginning (switch, or restart when it is already running). */
+/** Starts `scenario` from its beginning (switch, or restart when it is already running), driving the shared session. */
 async function startScenario(page: Page, scenario: string): Promise<void> {
   const before = await hooks(page, (h) => h.stats().generation);
+  await page.getByTestId('drive').check();
   const current = await page.getByTestId('scenario').inputValue();
   if (current === scenario) await page.getByTestId('restart').click();
   else await page.getByTestId('scenario').selectOption(scenario);
@@ -182,7 +183,7 @@ test('a URL round trip restores tab, range, query and selection', async ({ page,
   await other.addInitScript('globalThis.__name = (f) => f');
   await other.goto(url);
   await other.waitForFunction(() => window.__fusescope?.stats().connected);
-  await resume(other); // the link restarts the scenario; the session was paused by the first page
+  // The link joins the run as it is (no restart): the linked row comes with the run's history.
   await other.waitForFunction((r) => window.__fusescope!.selectedRow() === r, row);
   const after = await hooks(other, (h) => h.stats());
   expect(after.viewStartNs).toBeCloseTo(before.viewStartNs, -1);

@@ -7,8 +7,9 @@
 //   src/views/V   src/trace, src/render, src/widgets, its own folder V and the shared src/views/*.ts;
 //                 never another view, never src/app
 //   src/views/registry.ts  the tab list: the one file that imports every view; no view imports it
+//   src/export    src/trace, src/export and npm packages (isomorphic writers: no node:, no DOM)
 //   src/app       anything under src (not server/)
-//   server        server and src/trace (never the UI)
+//   server        server, src/trace and src/export (never the UI)
 //
 // Test files (*.test.ts, run in node) are exempt, except that a trace core test imports no UI:
 // a test may cross-check two paths (the CLI's and the worker's import, two views' models) or read
@@ -36,6 +37,7 @@ function areaOf(rel) {
     return { name: 'src/views', view: slash < 0 ? null : rest.slice(0, slash), registry: rel === VIEWS_REGISTRY };
   }
   if (rel.startsWith('src/app/')) return { name: 'src/app' };
+  if (rel.startsWith('src/export/')) return { name: 'src/export' };
   if (rel.startsWith('server/')) return { name: 'server' };
   return null;
 }
@@ -52,7 +54,7 @@ function violation(from, target, bare, isTest) {
     return null;
   }
   const to = areaOf(target);
-  const toUi = target.startsWith('src/') && !target.startsWith('src/trace/');
+  const toUi = target.startsWith('src/') && !target.startsWith('src/trace/') && !target.startsWith('src/export/');
   switch (from.name) {
     case 'src/trace':
       return to?.name === 'src/trace' ? null : 'the trace core imports only src/trace';
@@ -67,10 +69,12 @@ function violation(from, target, bare, isTest) {
       if (to.name === 'src/views' && (to.view === null || to.view === from.view)) return null;
       if (to.name === 'src/views') return `views never import views (${from.view ?? 'src/views'} → ${to.view}): link through the shared selection and time range`;
       return 'views import src/trace, src/render, src/widgets and their own folder, never src/app';
+    case 'src/export':
+      return to?.name === 'src/trace' || to?.name === 'src/export' ? null : 'src/export imports only src/trace and src/export (and npm packages)';
     case 'src/app':
       return target.startsWith('server/') ? 'the UI never imports server code' : null;
     case 'server':
-      return toUi ? 'server code never imports the UI (only src/trace)' : null;
+      return toUi ? 'server code never imports the UI (only src/trace and src/export)' : null;
     default:
       return null;
   }

@@ -28,11 +28,14 @@ describe('import rules', () => {
       'src/app/a.ts': "import { s } from '../../server/s.ts';\n",
       'src/app/a.test.ts': "import { s } from '../../server/s.ts';\n",
       'src/trace/core.test.ts': "import { readFileSync } from 'node:fs';\nimport { App } from '../app/a.ts';\n",
-      'server/s.ts': "import { S } from '../src/trace/core.ts';\nimport { M } from '../src/views/a/m.ts';\n",
+      'server/s.ts': "import { S } from '../src/trace/core.ts';\nimport { M } from '../src/views/a/m.ts';\nimport { W } from '../src/export/w.ts';\n",
+      'src/export/w.ts': "import { Schema } from 'apache-arrow';\nimport { T } from '../trace/core.ts';\nimport { readFileSync } from 'node:fs';\nimport { A } from '../app/a.ts';\n",
     });
     expect(checkImports(root).sort()).toEqual([
-      "server/s.ts:2: imports '../src/views/a/m.ts' — server code never imports the UI (only src/trace)",
+      "server/s.ts:2: imports '../src/views/a/m.ts' — server code never imports the UI (only src/trace and src/export)",
       "src/app/a.ts:1: imports '../../server/s.ts' — the UI never imports server code",
+      "src/export/w.ts:3: imports 'node:fs' — UI code runs in the browser: no node: imports",
+      "src/export/w.ts:4: imports '../app/a.ts' — src/export imports only src/trace and src/export (and npm packages)",
       "src/render/r.ts:2: imports '../views/a/m.ts' — src/render imports only src/trace and src/render",
       "src/trace/core.test.ts:2: imports '../app/a.ts' — a trace core test imports no UI code",
       "src/trace/core.ts:2: imports 'node:fs' — the trace core imports only itself (no node:, DOM, React, ws or other packages)",

@@ -4,25 +4,29 @@
 // streams what such a server knows about its own upcalls to `fusescope serve --instrument …`.
 //
 //   fusescope serve --instrument /tmp/fusescope.sock     then   node scripts/instrument-example.mjs /tmp/fusescope.sock
-//   fusescope serve --instrument 7700                    then   node scripts/instrument-example.mjs 7700
+//   fusescope serve --instrument 7700                    then   FUSESCOPE_INSTRUMENT_TOKEN=<printed token> node scripts/instrument-example.mjs 7700
 //
 // The protocol in four rules:
 //   1. one JSON object per line ('\n'-terminated, UTF-8, ≤ 64 KiB);
 //   2. the first line is the hello: {"fusescope":"instrument","version":1,"server":NAME,"pid":PID};
+//      on a TCP port it also carries "token": the per-run token serve printed (else it is refused);
 //   3. every further line is a fusescope event (docs/trace-format.md): "kind", "tsNs", "task" and
 //      the kind's fields; 64-bit addresses (mapAddr, newAddr) as hex strings "0x…" (a hole's
 //      mapAddr is the null address "0xffffffffffffffff");
 //   4. tsNs is your clock in ns (CLOCK_MONOTONIC, or ns since you started); fusescope maps it to
 //      its own, keeping your spacing. fusescope never writes back.
-// A bad line costs a diagnostic in the browser, never the connection.
+// A bad line costs a diagnostic in the browser, never the connection. On TCP a connection silent
+// for 60 s is closed: an idle sender writes an empty line now and then.
 
 import { createConnection } from 'node:net';
 
 const target = process.argv[2];
 const countArg = process.argv.indexOf('--count');
 const writes = countArg > 0 ? Number(process.argv[countArg + 1]) : 5;
+const tokenArg = process.argv.indexOf('--token');
+const token = tokenArg > 0 ? process.argv[tokenArg + 1] : process.env.FUSESCOPE_INSTRUMENT_TOKEN;
 if (!target) {
-  process.stderr.write('usage: instrument-example.mjs PATH|PORT [--count N]\n');
+  process.stderr.write('usage: instrument-example.mjs PATH|PORT [--count N] [--token T (or FUSESCOPE_INSTRUMENT_TOKEN)]\n');
   process.exit(2);
 }
 
@@ -49,7 +53,7 @@ socket.on('error', (err) => {
 const send = (obj) => socket.write(JSON.stringify(obj) + '\n');
 
 socket.on('connect', () => {
-  send({ fusescope: 'instrument', version: 1, server: 'example-fs', pid: process.pid });
+  send({ fusescope: 'instrument', version: 1, server: 'example-fs', pid: process.pid, ...(token ? { token } : {}) });
   const task = `example-fs/${process.pid}`;
   let unique = 2;
 

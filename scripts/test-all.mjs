@@ -35,13 +35,14 @@ ensureSystemTools();
 
 // Guards first: both type checks (the trace core's config has no DOM and no node types, so a
 // stray import fails there), the import rules (check-imports.mjs) and the stand-alone docs rule
-// (check-citations.mjs: no reference outside the repo, every §n is a docs/domain.md heading). A
-// failure counts once each.
+// (check-citations.mjs: no reference outside the repo, every §n is a docs/domain.md heading; check-links.mjs:
+// every relative Markdown link and root path in a code span names a file in the repo). A failure counts once each.
 for (const [what, cmd, args] of [
   ['type check (tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['type check (src/trace/tsconfig.json)', bin('tsc'), ['--noEmit', '-p', 'src/trace/tsconfig.json']],
   ['import rules', process.execPath, ['scripts/check-imports.mjs']],
   ['domain citations', process.execPath, ['scripts/check-citations.mjs']],
+  ['doc links', process.execPath, ['scripts/check-links.mjs']],
 ]) {
   if (run(cmd, args) === 0) passed++;
   else {

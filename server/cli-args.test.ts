@@ -150,6 +150,6 @@ describe('import -o is --out', () => {
 describe('bin/fusescope.mjs', () => {
   it('runs the same CLI: import --help, exit 0', () => {
     const r = spawnSync(process.execPath, ['bin/fusescope.mjs', 'import', '--help'], { encoding: 'utf8', timeout: 60_000 });
-    expect([r.status, r.stdout]).toEqual([0, 'usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|trace-dat|perf-lock|perf-script|ftrace|fuse-log|ndjson] [--align-starts] [--explain]\n']);
+    expect([r.status, r.stdout]).toEqual([0, 'usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|trace-dat|perf-lock|perf-script|ftrace|fuse-log|chrome-json|ndjson] [--align-starts] [--explain]\n']);
   });
 });

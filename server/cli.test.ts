@@ -20,7 +20,7 @@ describe('fusescope CLI', () => {
   it('each command answers --help / -h / help CMD with its own usage, exit 0', () => {
     const imp = fusescope('import', '--help');
     expect(imp.status).toBe(0);
-    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|trace-dat|perf-lock|perf-script|ftrace|fuse-log|ndjson] [--align-starts] [--explain]\n');
+    expect(imp.stdout).toBe('usage: fusescope import [options]\n  import   FILE… [-o OUT.ndjson] [--format auto|trace-dat|perf-lock|perf-script|ftrace|fuse-log|chrome-json|ndjson] [--align-starts] [--explain]\n');
     const rec = fusescope('record', '-h');
     expect(rec.status).toBe(0);
     expect(rec.stdout.split('\n').filter((l) => l.startsWith('  record'))).toHaveLength(3);
@@ -171,6 +171,7 @@ describe('fusescope import / summary on real traces', () => {
       expect.stringMatching(/^ {2}not perf-lock: no line matched: looks for a `perf lock contention` table header/),
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not fuse-log: no line matched: looks for `unique: N, opcode: …`/),
+      expect.stringMatching(/^ {2}not chrome-json: no line matched/),
       expect.stringMatching(/^ {2}not ndjson: no line matched/),
       `${log}: fuse-log`,
       "  evidence: line 2 (byte 19): libfuse's `FUSE library version` banner",
@@ -179,6 +180,7 @@ describe('fusescope import / summary on real traces', () => {
       expect.stringMatching(/^ {2}not perf-lock: no line matched/),
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not ftrace: no line matched/),
+      expect.stringMatching(/^ {2}not chrome-json: no line matched/),
       expect.stringMatching(/^ {2}not ndjson: no line matched/),
       `${junk}: no format recognised (looked at 2 lines, 28 bytes)`,
       expect.stringMatching(/^ {2}not trace-dat: no line matched/),
@@ -186,6 +188,7 @@ describe('fusescope import / summary on real traces', () => {
       expect.stringMatching(/^ {2}not perf-script: no line matched/),
       expect.stringMatching(/^ {2}not ftrace: no line matched/),
       expect.stringMatching(/^ {2}not fuse-log: no line matched/),
+      expect.stringMatching(/^ {2}not chrome-json: no line matched/),
       expect.stringMatching(/^ {2}not ndjson: no line matched/),
       '',
     ]);

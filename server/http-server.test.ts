@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from './http-server.ts';
 import { LiveSession } from './hub/live-session.ts';
@@ -87,9 +88,9 @@ describe('fusescope serve: http + websocket', () => {
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_json' });
     ws.send(JSON.stringify({ type: 'format-disk' }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_type' });
-    ws.send(JSON.stringify({ type: 'scenario', name: 'nope' }));
+    ws.send(JSON.stringify({ type: 'scenario', name: 'nope', shared: true }));
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_scenario', message: expect.stringContaining("unknown scenario 'nope'") });
-    ws.send(JSON.stringify({ type: 'pause' }));
+    ws.send(JSON.stringify({ type: 'pause', shared: true }));
     expect(await next()).toMatchObject({ type: 'state', state: { paused: true } });
     ws.close();
   });
@@ -180,10 +181,12 @@ describe('fusescope serve: /api/recordings (read-only)', () => {
     const dir = sessionsDir();
     const { server } = await start(undefined, dir);
     const base = `http://127.0.0.1:${server.port}/api/recordings/`;
-    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '..%2Fx.fscope', '%2Fetc%2Fpasswd', 'notes.txt', '.hidden.fscope', 'link.fscope', '%E0%A4%A', 'sub%2Fa.fscope']) {
+    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '..%2Fx.fscope', '%2Fetc%2Fpasswd', 'notes.txt', '.hidden.fscope', 'link.fscope', 'sub%2Fa.fscope']) {
       const res = await fetch(base + bad);
       expect(res.status, bad).toBe(404);
     }
+    // A malformed % escape is the client's error (400), as for every other route.
+    expect((await fetch(base + '%E0%A4%A')).status).toBe(400);
     const res = await fetch(`http://127.0.0.1:${server.port}/api/recordings/../../etc/passwd`);
     expect(res.status).not.toBe(200);
   });
@@ -203,5 +206,128 @@ describe('fusescope serve: /api/recordings (read-only)', () => {
     await server.close();
     const again = await start();
     expect((await fetch(`http://127.0.0.1:${again.server.port}/api/recordings`)).status).toBe(404);
+  });
+});
+
+/** A GET with exactly these headers (fetch() will not forge Host). */
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+function distWithAsset(): string {
+  const dist = mkdtempSync(join(tmpdir(), 'fusescope-dist-'));
+  writeFileSync(join(dist, 'index.html'), '<!doctype html><title>fusescope</title><script type="module" src="./assets/app.js"></script>');
+  mkdirSync(join(dist, 'assets'));
+  writeFileSync(join(dist, 'assets', 'app.js'), 'console.log("fusescope app")');
+  return dist;
+}
+
+function idleSession(): LiveSession {
+  return new LiveSession({ scenarios: [{ name: 'idle', description: '' }], scenario: 'idle', makeSource: () => new Idle() });
+}
+
+describe('fusescope serve: network exposure (DNS rebinding, other sites, token on every route)', () => {
+  it('refuses a request whose Host is not this server (a DNS-rebound name) before any route', async () => {
+    const { server } = await start(undefined, mkdtempSync(join(tmpdir(), 'fusescope-sessions-')));
+    const p = server.port;
+    for (const path of ['/', '/index.html', '/api/recordings']) {
+      expect((await get(p, path, { host: `rebind.evil.example:${p}` })).status, path).toBe(421);
+    }
+    expect((await get(p, '/', { host: '127.0.0.1:1' })).status).toBe(421); // right name, other port
+    expect((await get(p, '/', { host: 'localhost' })).status).toBe(421); // no port: port 80, not ours
+    expect((await get(p, '/', { host: 'a b' })).status).toBe(400);
+    // Every loopback name of this port is this server.
+    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`, `LOCALHOST:${p}`, `[::1]:${p}`]) {
+      expect((await get(p, '/', { host })).status, host).toBe(200);
+    }
+    await expect(connect(`ws://127.0.0.1:${p}/ws`, { host: `rebind.evil.example:${p}` })).rejects.toThrow(/421/);
+  });
+
+  it('refuses a request carrying a foreign Origin, on the page and the API as on the websocket', async () => {
+    const { server } = await start(undefined, mkdtempSync(join(tmpdir(), 'fusescope-sessions-')));
+    const p = server.port;
+    expect((await get(p, '/api/recordings', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await get(p, '/', { origin: `http://evil.example:${p}` })).status).toBe(403);
+    expect((await get(p, '/api/recordings', { origin: 'null' })).status).toBe(403);
+    expect((await get(p, '/api/recordings', { origin: `http://localhost:${p}` })).status).toBe(200);
+    const ok = await connect(`ws://127.0.0.1:${p}/ws`, { origin: `http://localhost:${p}` });
+    ok.ws.close();
+  });
+
+  it('puts CSP, frame, referrer and nosniff headers on every response, refusals included', async () => {
+    const { server } = await start('s3cret');
+    const p = server.port;
+    for (const [path, status] of [[`/?token=s3cret`, 200], ['/nope?token=s3cret', 404], ['/', 401], ['/%E0%A4%A?token=s3cret', 400]] as const) {
+      const res = await get(p, path, { host: `127.0.0.1:${p}` });
+      expect(res.status, path).toBe(status);
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).not.toContain("'unsafe-inline'; script"); // no inline script
+      expect(csp, path).toMatch(/script-src 'self' 'unsafe-eval';/);
+      expect(res.headers['x-frame-options'], path).toBe('DENY');
+      expect(res.headers['referrer-policy'], path).toBe('no-referrer');
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+    }
+    // The websocket is allowed by the page's CSP: its own host and port.
+    expect(String((await get(p, '/?token=s3cret')).headers['content-security-policy'])).toContain(`connect-src 'self' ws://127.0.0.1:${p}`);
+  });
+
+  it('answers 400, not 500, to a malformed % escape', async () => {
+    const { server } = await start();
+    expect((await get(server.port, '/%E0%A4%A')).status).toBe(400);
+    expect((await get(server.port, '/assets/%zz.js')).status).toBe(400);
+  });
+
+  it('guards static files with the token too; the page load with the token lets its own scripts load', async () => {
+    const session = idleSession();
+    server = await startServer({ host: '127.0.0.1', port: 0, distDir: distWithAsset(), session, token: 's3cret' });
+    const p = server.port;
+    expect((await get(p, '/assets/app.js')).status).toBe(401);
+    expect((await get(p, '/index.html')).status).toBe(401);
+    expect((await get(p, '/assets/app.js?token=wrong')).status).toBe(401);
+    const page = await get(p, '/?token=s3cret');
+    expect(page.status).toBe(200);
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    expect(String(page.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+    const js = await get(p, '/assets/app.js', { cookie });
+    expect(js.status).toBe(200);
+    expect(js.body).toContain('fusescope app');
+    expect((await get(p, '/assets/app.js', { cookie: `fusescope_token_${p}=wrong` })).status).toBe(401);
+    // Another port's cookie is not this server's.
+    expect((await get(p, '/assets/app.js', { cookie: `fusescope_token_1=s3cret` })).status).toBe(401);
+  });
+
+  it('on a 0.0.0.0 bind: the printed URL and a remote browser using the machine\'s name work with the token, a rebound name without it does not', async () => {
+    server = await startServer({ host: '0.0.0.0', port: 0, distDir: distWithAsset(), session: idleSession(), token: 's3cret' });
+    const p = server.port;
+    expect(server.url).toBe(`http://0.0.0.0:${p}/?token=s3cret`);
+    // The printed URL's own name and origin.
+    const printed = await connect(`ws://127.0.0.1:${p}/ws?token=s3cret`, { host: `0.0.0.0:${p}`, origin: `http://0.0.0.0:${p}` });
+    printed.ws.close();
+    // A remote browser that reached us as devbox.lan: page, script (cookie) and websocket.
+    const remote = { host: `devbox.lan:${p}` };
+    const page = await get(p, '/?token=s3cret', remote);
+    expect(page.status).toBe(200);
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    expect((await get(p, '/assets/app.js', { ...remote, cookie })).status).toBe(200);
+    const ws = await connect(`ws://127.0.0.1:${p}/ws?token=s3cret`, { ...remote, origin: `http://devbox.lan:${p}` });
+    ws.ws.close();
+    // The same name without the token is a rebound name: refused before any route.
+    expect((await get(p, '/', remote)).status).toBe(421);
+    expect((await get(p, '/assets/app.js', remote)).status).toBe(421);
+    // With the token, a page on another site still cannot use it.
+    await expect(connect(`ws://127.0.0.1:${p}/ws?token=s3cret`, { ...remote, origin: `http://evil.example:${p}` })).rejects.toThrow(/403/);
+    // Loopback names need the token too on this bind.
+    expect((await get(p, '/assets/app.js', { host: `localhost:${p}` })).status).toBe(401);
   });
 });

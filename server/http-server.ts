@@ -1,13 +1,23 @@
 // The HTTP + websocket front of `fusescope serve`: serves the built UI from dist/ and one websocket
 // endpoint, /ws, bound to a LiveSession.
 //
-// Security defaults: bind 127.0.0.1; refuse websocket upgrades whose Origin is not this server
-// (a page on another site must not drive or read the session); when bound to a non-loopback
-// address a token is required on both the page and the websocket. Nothing a browser can send
+// Security defaults (docs/reliability.md, "Network exposure"): bind 127.0.0.1. Before any route,
+// every request (page, static file, API, websocket upgrade) must name this server in its Host
+// header (a DNS-rebound name is refused with 421) and, when it carries an Origin, come from this
+// server (403): the accepted names are the loopback names and the configured --host, with the bound
+// port; a request holding the right token may also use the name it reached us by (a remote browser
+// on a `--host 0.0.0.0` bind). With a token (required for a non-loopback bind) every route needs
+// it: `?token=` in the URL, or the per-port cookie the first tokened page load sets (so the page's
+// own scripts and styles load). Every response carries CSP, frame and referrer headers. Nothing a browser can send
 // starts anything privileged: the control messages only pause, resume, change speed or switch
-// between the server's own scenarios — except `capture_start`/`capture_stop`, which reach a
+// between the server's own scenarios (pause/resume without `shared` hold only the sender's own
+// stream; speed and scenario without `shared` are refused, so a passive viewer changes nothing for
+// the others) — except `capture_start`/`capture_stop`, which reach a
 // `CaptureController` only when the CLI gave one (`capture --allow-capture`); without one they
 // are refused (`capture_not_allowed`) and nothing starts.
+// Each connection's messages pass a token bucket (hub/control-rate.ts) before they are parsed, and
+// replies go through the session (they count against the client's budget like its frames): a
+// client flooding messages or not reading is cut off, the others are served as before.
 //
 // Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
 //   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
@@ -22,7 +32,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLIENT_MESSAGE_MAX_BYTES, parseClientMessage, type ClientMessage, type ServerMessage } from '../src/trace/wire.ts';
-import type { LiveSession } from './hub/live-session.ts';
+import type { ClientSocket, LiveSession } from './hub/live-session.ts';
+import { ControlRateLimit, DEFAULT_CONTROL_RATE, type ControlRateOptions } from './hub/control-rate.ts';
 import { TRAILER_BYTES, parseTrailer } from '../src/trace/recording/format.ts';
 
 interface ServeOptions {
@@ -37,8 +48,15 @@ interface ServeOptions {
   capture?: CaptureController;
   /** The sessions folder whose .fscope files /api/recordings lists and serves; none: the API 404s. */
   recordingsDir?: string;
+  /** Per-client limit on control messages (DEFAULT_CONTROL_RATE: 50/s, burst 100). */
+  controlRate?: ControlRateOptions;
   log?: (line: string) => void;
 }
+
+/** Close code for a client cut off for flooding control messages (websocket "policy violation"). */
+export const CLOSE_FLOODING = 1008;
+/** A cut-off client that does not answer the close (it is not reading) is dropped after this. */
+const CLOSE_GRACE_MS = 2000;
 
 /** A refusal of a capture control message: its error code and the user-facing reason. */
 export type CaptureRefusal = { code: string; message: string } | null;
@@ -105,6 +123,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request' };
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
@@ -116,11 +136,53 @@ function tokenMatches(expected: string, given: string | null): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Origins a browser may connect from: this server's own, under any loopback name. */
-function allowedOrigins(host: string, port: number): Set<string> {
-  const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
-  return new Set(names.map((n) => `http://${n}:${port}`));
+/**
+ * The `host:port` values a request may name in its Host header: the loopback names and the
+ * configured host, each with the bound port (lower case; a Host without a port means port 80).
+ */
+export function boundHosts(host: string, port: number): Set<string> {
+  const names = ['127.0.0.1', 'localhost', '[::1]', host.includes(':') && !host.startsWith('[') ? `[${host}]` : host];
+  return new Set(names.map((n) => `${n.toLowerCase()}:${port}`));
 }
+
+/** A Host header as `name:port`, lower case; null when it is not a plain host name or address. */
+export function normalHost(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const m = /^([a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::(\d{1,5}))?$/i.exec(header);
+  if (!m) return null;
+  return `${(m[1] ?? '').toLowerCase()}:${m[2] === undefined ? 80 : Number(m[2])}`;
+}
+
+/** Headers on every response: no framing by other sites, no referrer leak of `?token=`, no sniffing. */
+function securityHeaders(hostPort: string | null): Record<string, string> {
+  // The websocket's own URL only (ws://<this host>): CSP's 'self' does not cover ws: in every browser.
+  const ws = hostPort === null ? '' : ` ws://${hostPort} wss://${hostPort}`;
+  // 'unsafe-eval': the store's compiled writers (src/trace/codegen.ts, `new Function` from schema
+  // field names only, never trace data) are 1.6-7x faster than its fallback; no inline script runs.
+  return {
+    'content-security-policy':
+      `default-src 'self'; script-src 'self' 'unsafe-eval'; worker-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; ` +
+      "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+  };
+}
+
+const TOKEN_COOKIE_PREFIX = 'fusescope_token_';
+
+/** The value of cookie `name` in a Cookie header, or null. */
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** Why a request is refused before any route, or null when it may go on. */
+export interface GateDecision { status: number; why: string }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!isLoopback(opts.host) && !opts.token) {
@@ -128,7 +190,39 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const log = opts.log ?? (() => {});
   const distDir = resolve(opts.distDir);
-  let origins = new Set<string>();
+  let hosts = new Set<string>();
+  let cookieName = TOKEN_COOKIE_PREFIX;
+
+  /** The token a request carries: `?token=` first, else this server's cookie. */
+  function givenToken(req: IncomingMessage, url: URL): { ok: boolean; fromQuery: boolean } {
+    if (!opts.token) return { ok: true, fromQuery: false };
+    const q = url.searchParams.get('token');
+    if (q !== null) return { ok: tokenMatches(opts.token, q), fromQuery: true };
+    return { ok: tokenMatches(opts.token, cookieValue(req.headers.cookie, cookieName)), fromQuery: false };
+  }
+
+  /**
+   * Host, Origin and token, checked before any route. A Host outside the bound names is a rebound
+   * DNS name (421) unless the request holds the token: a page on a rebound name cannot know it, while
+   * a remote browser on a wildcard bind reaches us by a name we cannot list (the machine's name or
+   * IP). An Origin must be this server: a bound name, or the request's own Host when the token holds.
+   */
+  function gate(req: IncomingMessage, tokenOk: boolean): GateDecision | null {
+    const host = normalHost(req.headers.host);
+    if (host === null) return { status: 400, why: `bad or missing Host header` };
+    if (!hosts.has(host) && !(opts.token && tokenOk)) return { status: 421, why: `Host ${req.headers.host} is not this server` };
+    const origin = req.headers.origin;
+    // Browsers send Origin on every cross-origin request and on websocket upgrades; a missing one is a
+    // same-origin navigation or a non-browser client (CLI, tests), neither a page on another site.
+    if (origin !== undefined) {
+      const m = /^http:\/\/(.*)$/i.exec(origin);
+      const originHost = m ? normalHost(m[1]) : null;
+      const ok = originHost !== null && (hosts.has(originHost) || (opts.token !== undefined && tokenOk && originHost === host));
+      if (!ok) return { status: 403, why: `origin ${origin} not allowed` };
+    }
+    if (!tokenOk) return { status: 401, why: 'bad or missing token: open the URL fusescope printed' };
+    return null;
+  }
 
   const server: Server = createServer((req, res) => {
     void serveStatic(req, res).catch((err: Error) => {
@@ -140,20 +234,38 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
+    const token = givenToken(req, url);
+    const refused = gate(req, token.ok);
+    const hostPort = refused === null ? normalHost(req.headers.host) : null;
+    for (const [k, v] of Object.entries(securityHeaders(hostPort))) res.setHeader(k, v);
+    if (refused) {
+      log(`refused ${req.method} ${url.pathname}: ${refused.why}`);
+      res.writeHead(refused.status, { 'content-type': 'text/plain' }).end(`${refused.why}\n`);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const isApi = url.pathname === '/api/recordings' || url.pathname.startsWith('/api/recordings/');
-    if (opts.token && (url.pathname === '/' || isApi) && !tokenMatches(opts.token, url.searchParams.get('token'))) {
-      res.writeHead(401, { 'content-type': 'text/plain' }).end('token required: open the URL fusescope printed\n');
+    // A page opened with the token keeps it in a cookie for its own scripts, styles and API calls,
+    // which carry no `?token=`. SameSite=Strict: no other site's page sends it; per port: two
+    // servers on one machine do not overwrite each other's.
+    if (opts.token && token.fromQuery) {
+      res.setHeader('set-cookie', `${cookieName}=${encodeURIComponent(opts.token)}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed URL (bad % escape)\n');
       return;
     }
+    const isApi = url.pathname === '/api/recordings' || url.pathname.startsWith('/api/recordings/');
     if (isApi) {
       await serveRecordings(req, res, url.pathname);
       return;
     }
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    const rel = normalize(pathname).replace(/^([/\\])+/, '');
     let file = join(distDir, rel === '' ? 'index.html' : rel);
     if (file !== distDir && !file.startsWith(distDir + sep)) {
       res.writeHead(403).end();
@@ -176,7 +288,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': body.byteLength,
-      'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
@@ -190,7 +301,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     if (pathname === '/api/recordings') {
       const body = JSON.stringify({ recordings: await listRecordings(dir) });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -210,7 +321,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       'content-type': 'application/octet-stream',
       'content-length': info.size,
       'content-disposition': `attachment; filename="${name}"`,
-      'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     });
     if (req.method === 'HEAD') {
@@ -233,21 +343,48 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const url = new URL(req.url ?? '/', 'http://x');
     const refuse = (status: number, why: string): void => {
       log(`refused websocket: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Unauthorized'}\r\ncontent-type: text/plain\r\n\r\n${why}\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Forbidden'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
     };
+    const refused = gate(req, givenToken(req, url).ok);
+    if (refused) return refuse(refused.status, refused.why);
     if (url.pathname !== '/ws') return refuse(403, `no websocket endpoint at ${url.pathname}`);
-    const origin = req.headers.origin;
-    // Browsers always send Origin; a missing one is a non-browser client (CLI, tests), which
-    // cannot be a cross-site page. A foreign Origin is a page on another site: refuse.
-    if (origin !== undefined && !origins.has(origin)) return refuse(403, `origin ${origin} not allowed`);
-    if (opts.token && !tokenMatches(opts.token, url.searchParams.get('token'))) return refuse(401, 'bad or missing token');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, `viewer ${req.socket.remoteAddress}:${req.socket.remotePort}`));
   });
 
-  function onConnection(ws: WebSocket): void {
-    const detach = opts.session.attach(ws as unknown as { bufferedAmount: number; send(d: Uint8Array | string): void });
-    const reply = (msg: ServerMessage): void => ws.send(JSON.stringify(msg));
+  function onConnection(ws: WebSocket, label: string): void {
+    let cut = false;
+    const clientSocket: ClientSocket = {
+      get bufferedAmount() { return ws.bufferedAmount; },
+      send: (d) => ws.send(d),
+      close: (code, reason) => {
+        cut = true;
+        ws.close(code, reason);
+        // A client that does not read never answers the close: its socket (and what it holds) goes.
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      },
+    };
+    const viewer = opts.session.attach(clientSocket, label);
+    // Replies go through the session: they count against this client's budget like its frames.
+    const reply = (msg: ServerMessage): void => viewer.send(msg);
+    const rate = opts.controlRate ?? DEFAULT_CONTROL_RATE;
+    const limit = new ControlRateLimit(rate, performance.now());
     ws.on('message', (data, isBinary) => {
+      if (cut) return;
+      // Counted before anything is parsed: a dropped message costs the server next to nothing.
+      switch (limit.take(performance.now())) {
+        case 'accept': break;
+        case 'drop': return;
+        case 'drop_tell': {
+          const r = limit.report();
+          reply({ type: 'error', code: 'rate_limited', message: `over ${rate.perSecond} messages/s (burst ${rate.burst}): ${r.droppedSinceTold} dropped unanswered; keep on and the connection is closed` });
+          return;
+        }
+        case 'cut_off': {
+          const r = limit.report();
+          viewer.cutOff(CLOSE_FLOODING, `flooding: over ${rate.perSecond} control messages/s, ${r.droppedInEpisode} dropped`);
+          return;
+        }
+      }
       if (isBinary) {
         reply({ type: 'error', code: 'binary_not_accepted', message: 'send JSON text control messages' });
         return;
@@ -258,12 +395,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return;
       }
       const msg = parsed.value;
+      // Only a message marked `shared` changes what every viewer sees (the page's "drive the shared
+      // session"); a passive viewer's pause holds its own stream, and its speed or scenario is refused.
+      const notDriving = (what: string): void => reply({
+        type: 'error', code: 'not_driving',
+        message: `${what} changes the shared session for every viewer: tick "drive the shared session" first`,
+      });
       switch (msg.type) {
-        case 'pause': opts.session.pause(); break;
-        case 'resume': opts.session.resume(); break;
-        case 'speed': opts.session.setSpeed(msg.value); break;
+        case 'pause':
+          if (msg.shared) opts.session.pause();
+          else viewer.setPaused(true);
+          break;
+        case 'resume':
+          if (msg.shared) opts.session.resume();
+          else viewer.setPaused(false);
+          break;
+        case 'speed':
+          if (msg.shared) opts.session.setSpeed(msg.value);
+          else notDriving('speed');
+          break;
         case 'ping': reply({ type: 'state', state: opts.session.state }); break;
         case 'scenario':
+          if (!msg.shared) {
+            notDriving('switching or restarting the scenario');
+            break;
+          }
           try {
             opts.session.setScenario(msg.name);
           } catch (err) {
@@ -281,7 +437,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
     });
     ws.on('error', (err) => log(`websocket error: ${err.message}`));
-    ws.on('close', detach);
+    ws.on('close', viewer);
   }
 
   await new Promise<void>((ok, fail) => {
@@ -290,7 +446,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  origins = allowedOrigins(opts.host, port);
+  hosts = boundHosts(opts.host, port);
+  cookieName = `${TOKEN_COOKIE_PREFIX}${port}`;
   const hostInUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${hostInUrl}:${port}/${opts.token ? `?token=${encodeURIComponent(opts.token)}` : ''}`;
 

@@ -121,8 +121,9 @@ describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
         START,
         { ...START, workload: 'truncate-race', policy: 'per-path', direct: true, seconds: 5 },
         { type: 'capture_stop' },
-        { type: 'scenario', name: 'workload:hardlink-writers:ino' },
-        { type: 'scenario', name: 'workload:truncate-race:per-path:direct' },
+        // Marked shared (a page driving the session): even then a scenario name starts nothing.
+        { type: 'scenario', name: 'workload:hardlink-writers:ino', shared: true },
+        { type: 'scenario', name: 'workload:truncate-race:per-path:direct', shared: true },
         { type: 'workload', name: 'hardlink-writers' },
         { type: 'mount', image: '/tmp/x', dir: '/tmp/y' },
         { type: 'capture', tracefs: true },
@@ -161,7 +162,7 @@ describe.skipIf(whyNot !== null)('capture --allow-capture gate', () => {
       expect(one.hello.capture).toMatchObject({ workloads: ['hardlink-writers', 'readers-writers', 'truncate-race'], status: { phase: 'idle' } });
       const bad = [
         { ...START, workload: 'fork-bomb' }, { ...START, policy: 'inode' }, { ...START, seconds: 0 }, { ...START, seconds: 601 },
-        { ...START, seconds: 1.5 }, { type: 'capture_stop' }, { type: 'scenario', name: 'workload:hardlink-writers:ino' },
+        { ...START, seconds: 1.5 }, { type: 'capture_stop' }, { type: 'scenario', name: 'workload:hardlink-writers:ino', shared: true },
       ];
       for (const m of bad) one.ws.send(JSON.stringify(m));
       await until(() => one.replies.length >= bad.length, 5000);

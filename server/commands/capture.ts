@@ -220,9 +220,16 @@ async function cmdCapture(flags: Flags): Promise<number> {
     : null;
   try {
     if (out) {
+      // A file-system error stops the recording (its whole chunks kept), never the capture: said in the log and the page.
+      let failedRecorder: Recorder | null = null;
+      const recordingFailed = (err: unknown): void => {
+        const reason = `${(err as Error).message} (the chunks written before it are kept: ${failedRecorder?.rowsWritten ?? 0} events)`;
+        log(`recording paused: ${reason}`);
+        session.setRecordingStatus({ state: 'paused', file: null, reason });
+      };
       const recorder = new Recorder(out, {
         // tsNs 0 is the capture's start on CLOCK_MONOTONIC, the trace clock (trace_clock mono).
-        originNs: capture.startMonoNs, autoFlush: true, checks: {},
+        originNs: capture.startMonoNs, autoFlush: true, checks: {}, onError: recordingFailed,
         meta: {
           source: capture.info.label, scenario: TRACEFS_SCENARIO, clock: 'mono', startedAt: capture.startedAt.toISOString(),
           events: capture.events, filter: capture.filter,
@@ -232,8 +239,14 @@ async function cmdCapture(flags: Flags): Promise<number> {
         },
       });
       rec = recorder;
+      failedRecorder = recorder;
       // One file for the whole capture: a browser's restart re-runs the source but does not start a new file.
-      session.addListener({ onBatch: (b, from, to) => recorder.appendRows(b, from, to) });
+      session.addListener({
+        onBatch: (b, from, to) => {
+          if (recorder.error) return;
+          try { recorder.appendRows(b, from, to); } catch (err) { if (!recorder.error) throw err; }
+        },
+      });
       log(`recording to ${out}`);
     } else {
       const sessions = startSessionRecording(session, flags);

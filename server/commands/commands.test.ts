@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { importChromeJson } from '../../src/trace/export/chrome-json.ts';
 import { validateChrome } from '../../src/trace/testing/export-checks.ts';
-import { decodeProto, type Msg } from '../export/perfetto-wire.ts';
+import { decodeProto, type Msg } from '../../src/export/perfetto-wire.ts';
 import { LiveSession } from '../hub/live-session.ts';
 import { makeSimulation, listScenarios, simSource, type SimSource } from '../sources/sim.ts';
 import { SessionRecorder } from '../recorder/session-recorder.ts';
@@ -183,7 +183,8 @@ describe('serve recording (LiveSession listener → SessionRecorder)', () => {
     let sim: SimSource | null = null; // stepped by the test (tickMs 0: no timer)
     const session = new LiveSession({
       scenarios: listScenarios(new Map()), scenario: 'hardlink-alias-race',
-      makeSource: (name) => (sim = simSource(name, 1, new Map(), { tickMs: 0 })), clientBudgetBytes: 1,
+      // A history of one frame: a client that never reads misses the rest (it would catch up otherwise).
+      makeSource: (name) => (sim = simSource(name, 1, new Map(), { tickMs: 0 })), clientBudgetBytes: 1, historyMaxBytes: 1,
     });
     session.start();
     // A client that is always behind: it gets almost nothing.
@@ -195,10 +196,10 @@ describe('serve recording (LiveSession listener → SessionRecorder)', () => {
     for (let t = 1; t <= 20; t++) sim!.advanceTo(t * 50_000);
     direct.runUntil(20 * 50_000, (ev) => seen.push(ev));
     const first = rec.currentPath!;
+    expect(session.clientStats()[0]!.missedEvents).toBeGreaterThan(0);
     session.setScenario('streaming-dio');
     sim!.advanceTo(sim!.nowNs + 100_000);
     rec.close();
-    expect(session.clientStats()[0]!.missedEvents).toBeGreaterThan(0);
     expect(readdirSync(dir).filter((f) => f.endsWith('.fscope'))).toHaveLength(2);
     const { reader, close } = await openRecordingFile(first);
     expect(reader.indexed).toBe(true);
@@ -211,7 +212,10 @@ describe('serve recording (LiveSession listener → SessionRecorder)', () => {
     capped.onSourceChange('x', 'sim:x');
     capped.onBatch(store, 0, 10);
     expect(capped.deleted).toHaveLength(2);
-    expect(readdirSync(dir)).toHaveLength(1);
+    // Its own recording, and beside it while it is active the owner file that guards it from other servers' caps.
+    expect(readdirSync(dir).sort()).toEqual([basename(capped.currentPath!), basename(capped.currentPath!) + '.owner']);
     capped.close();
+    const closedPath = capped.written[0]!;
+    expect(readdirSync(dir)).toEqual([basename(closedPath)]); // closed: its owner file is gone
   });
 });

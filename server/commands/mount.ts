@@ -20,12 +20,14 @@ export const mountCommand: Command = {
   name: 'mount',
   summary: "serve fusescope's own instrumented FUSE filesystem (an image file with extents and unwritten extents) on a directory (root, /dev/fuse)",
   usage: [
-    '  mount    IMAGE DIR [--policy per-path|ino] [--instrument PATH|PORT] [--mkfs SIZE]',
+    '  mount    IMAGE DIR [--policy per-path|ino] [--instrument PATH|PORT] [--instrument-token T] [--mkfs SIZE]',
+    '           (a TCP PORT needs the token `serve --instrument PORT` printed: --instrument-token or FUSESCOPE_INSTRUMENT_TOKEN)',
     '  mount    --cleanup DIR',
   ].join('\n'),
   options: {
     policy: { type: 'string' },
     instrument: { type: 'string' },
+    'instrument-token': { type: 'string' },
     mkfs: { type: 'string' },
     cleanup: { type: 'boolean' },
   },
@@ -40,7 +42,11 @@ export const mountCommand: Command = {
     if (rest.length !== 2) throw new UsageError('needs IMAGE and DIR');
     const policy = (flags.policy ?? 'per-path') as NodePolicy;
     if (!NODE_POLICIES.includes(policy)) throw new UsageError(`--policy must be ${NODE_POLICIES.join(' or ')}`);
-    const instrument = typeof flags.instrument === 'string' ? parseInstrumentTarget(flags.instrument) : undefined;
+    let instrument = typeof flags.instrument === 'string' ? parseInstrumentTarget(flags.instrument) : undefined;
+    // A TCP listener refuses a hello without its per-run token; the env keeps it out of `ps`.
+    const token = (flags['instrument-token'] as string | undefined) ?? process.env.FUSESCOPE_INSTRUMENT_TOKEN;
+    if (instrument && 'port' in instrument && token) instrument = { ...instrument, token };
+    else if (instrument && 'port' in instrument) log('--instrument PORT without --instrument-token (or FUSESCOPE_INSTRUMENT_TOKEN): the listener will refuse the connection');
     const mkfsBytes = typeof flags.mkfs === 'string' ? parseSize(flags.mkfs) : undefined;
     if (process.getuid?.() !== 0) log('not root: mounting will probably be refused');
     // The thread answering requests is named so in ftrace (comm), for a capture's --comm filter.

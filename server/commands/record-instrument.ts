@@ -61,6 +61,7 @@ export async function recordInstrument(o: InstrumentRecordOptions): Promise<Inst
     flush: () => {}, // autoFlush writes a chunk at least once a second on its own timer
     end: () => {},
   };
+  if (listener.token) o.log?.(`instrumentation token ${listener.token} (clients send it in the hello: "token":"…")`);
   o.log?.(`recording ${listener.address} to ${o.out}${o.durationS ? ` for ${o.durationS} s` : ''} (SIGINT/SIGTERM stops)`);
   const run = new AbortController();
   const ran = listener.source.start(sink, run.signal);

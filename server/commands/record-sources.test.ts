@@ -86,7 +86,7 @@ describe('record --source files', () => {
     const imp = fusescope('import', TRACE, junk, '-o', join(dir, 'with-junk.ndjson'));
     const r = fusescope('record', '--source', 'files', TRACE, junk, '-o', out);
     expect([r.status, imp.status]).toEqual([1, 1]);
-    expect(r.stderr).toContain(`${junk}:1: no known format (trace-dat, perf-lock, perf-script, ftrace, fuse-log, ndjson, or a .fscope recording) fits its first`);
+    expect(r.stderr).toContain(`${junk}:1: no known format (trace-dat, perf-lock, perf-script, ftrace, fuse-log, chrome-json, ndjson, or a .fscope recording) fits its first`);
     expect(r.stderr.split('\n').filter((l) => l.includes(junk))).toEqual(imp.stderr.split('\n').filter((l) => l.includes(junk)));
     const rec = await readRecording(out);
     expect(rec.indexed).toBe(true);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { LiveSession } from '../hub/live-session.ts';
+import { DEFAULT_HISTORY_MAX_BYTES, LiveSession } from '../hub/live-session.ts';
 import { isLoopback, startServer, type CaptureController, type RunningServer } from '../http-server.ts';
 import { listScenarios, simSource, DEFAULT_SCENARIO } from '../sources/sim.ts';
 import { instrumentSession, listenInstrument, parseInstrumentTarget, type InstrumentListener } from '../sources/instrument.ts';
@@ -25,14 +25,21 @@ async function cmdServe(flags: Flags): Promise<number> {
     scenario: initial,
     speed: (flags.speed as number | undefined) ?? 1,
     makeSource: (name) => simSource(name, seed, userScenarios),
+    historyMaxBytes: historyMaxBytes(flags),
     ...(instrument ? instrumentSession(instrument) : {}),
     log: (line) => process.stderr.write(`fusescope: ${line}\n`),
   });
   const server = await serveSession(session, flags);
   const stopRecording = startSessionRecording(session, flags);
+  session.recorded = !flags['no-record'];
   session.start();
   process.stdout.write(`fusescope: streaming scenario '${session.state.scenario}' (seed ${seed})\n`);
   if (instrument) process.stdout.write(`fusescope: instrumentation socket on ${instrument.address}\n`);
+  if (instrument?.token) {
+    // Any local user or web page can reach a TCP port: a hello without this run's token is refused.
+    process.stdout.write(`fusescope: instrumentation token ${instrument.token} (send it in the hello: "token":"…"; ` +
+      `\`fusescope mount --instrument ${instrument.port} --instrument-token ${instrument.token}\` or FUSESCOPE_INSTRUMENT_TOKEN)\n`);
+  }
   process.stdout.write(`fusescope: open ${server.url}\n`);
   const shutdown = (): void => {
     session.stop();
@@ -42,6 +49,14 @@ async function cmdServe(flags: Flags): Promise<number> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return 0; // the server holds the event loop until a signal
+}
+
+/** `--history-mb N`: MiB of encoded batches kept for viewers that join late or pause (default 64). */
+export function historyMaxBytes(flags: Flags): number {
+  const mb = flags['history-mb'] as number | undefined;
+  if (mb === undefined) return DEFAULT_HISTORY_MAX_BYTES;
+  if (!(mb > 0)) throw new UsageError('--history-mb must be > 0');
+  return Math.round(mb * 1024 * 1024);
 }
 
 /**
@@ -91,7 +106,8 @@ export function startSessionRecording(session: LiveSession, flags: Flags): (() =
   const maxBytes = (flags['record-max-bytes'] as number | undefined) ?? DEFAULT_RECORD_MAX_BYTES;
   if (!(maxBytes > 0)) throw new UsageError('--record-max-bytes must be > 0');
   const dir = resolve((flags['record-dir'] as string | undefined) ?? DEFAULT_SESSIONS_DIR);
-  const rec = new SessionRecorder({ dir, maxBytes, log });
+  // A file-system error pauses recording (the reason goes to the log and every viewer); the session goes on.
+  const rec = new SessionRecorder({ dir, maxBytes, log, onStatus: (s) => session.setRecordingStatus(s) });
   const remove = session.addListener(rec);
   log(`recording sessions to ${dir} (cap ${maxBytes} bytes; --no-record to disable)`);
   return Object.assign(() => {
@@ -105,15 +121,18 @@ export const serveCommand: Command = {
   summary: 'serve the UI and stream a scenario, or instrumented fuse servers, live (recorded unless --no-record)',
   usage: [
     '  serve    [--host 127.0.0.1] [--port 7681] [--token T] [--scenario NAME|FILE] [--seed N] [--speed X]',
-    '           [--instrument PATH|PORT]  (unix socket PATH, mode 0600, or TCP PORT on 127.0.0.1)',
-    '  (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N)',
+    '           [--instrument PATH|PORT]  (unix socket PATH, mode 0600 (recommended), or TCP PORT on 127.0.0.1:',
+    '            clients must send the per-run token serve prints in their hello)',
+    '  (serve also takes --record-dir DIR (default .fusescope/sessions), --no-record, --record-max-bytes N,',
+    '   --history-mb N: MiB of the run kept for pages that join late or pause, default 64)',
   ].join('\n'),
   options: {
     host: { type: 'string' }, port: { type: 'string' }, token: { type: 'string' }, scenario: { type: 'string' },
     seed: { type: 'string' }, speed: { type: 'string' }, instrument: { type: 'string' },
     'record-dir': { type: 'string' }, 'no-record': { type: 'boolean' }, 'record-max-bytes': { type: 'string' },
+    'history-mb': { type: 'string' },
   },
-  numbers: ['port', 'seed', 'speed', 'record-max-bytes'],
+  numbers: ['port', 'seed', 'speed', 'record-max-bytes', 'history-mb'],
   positionals: false,
   run: cmdServe,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveSession, type ClientSocket } from './live-session.ts';
+import { CLOSE_NOT_READING, CONTROL_QUEUE_MAX_BYTES, LiveSession, type ClientSocket } from './live-session.ts';
 import type { LiveSink, LiveSource, PaceControls } from '../sources/live-source.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch, parseServerMessage, type ServerMessage } from '../../src/trace/wire.ts';
@@ -32,30 +32,57 @@ class Ticker implements LiveSource {
   }
 }
 
-/** A browser that decodes what it gets, and can stop reading (bufferedAmount grows). */
+/** A browser that decodes what it gets; when it stops reading, everything queues in its socket until drain(). */
 class FakeClient implements ClientSocket {
   bufferedAmount = 0;
+  /** The most its socket ever held unsent. */
+  maxBufferedAmount = 0;
   reading = true;
+  closed: { code: number; reason: string } | null = null;
   readonly store = new TraceStore();
   readonly messages: ServerMessage[] = [];
+  private queued: Array<Uint8Array | string> = [];
   send(data: Uint8Array | string): void {
+    if (this.closed) throw new Error('sent after close');
+    if (!this.reading) {
+      this.queued.push(data);
+      this.bufferedAmount += typeof data === 'string' ? data.length : data.byteLength;
+      this.maxBufferedAmount = Math.max(this.maxBufferedAmount, this.bufferedAmount);
+      return;
+    }
+    this.receive(data);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  private receive(data: Uint8Array | string): void {
     if (typeof data === 'string') {
       const m = parseServerMessage(data);
       if (m.ok) this.messages.push(m.value);
       return;
     }
-    if (!this.reading) {
-      this.bufferedAmount += data.byteLength;
-      return;
-    }
     applyBatch(this.store, decodeBatch(data));
+  }
+  /** Reads again: what its socket held is applied, in order. */
+  drain(): void {
+    this.reading = true;
+    for (const d of this.queued) this.receive(d);
+    this.queued = [];
+    this.bufferedAmount = 0;
+  }
+  rows(): ReturnType<TraceStore['get']>[] {
+    return [...Array(this.store.length).keys()].map((r) => this.store.get(r));
   }
 }
 
+/** The Ticker's k-th event (0-based), worked out from its definition: at 1000·(k+1) ns, unique 2 + 2k. */
+const tick = (k: number) => ({ kind: 'fuse_send', tsNs: 1000 * (k + 1), unique: 2 + 2 * k });
+
 /** A started session over Tickers; `sources` holds every Ticker made, the current one last. */
-function session(budget = 1 << 20): LiveSession & { sources: Ticker[]; src: Ticker } {
+function session(budget = 1 << 20, historyMaxBytes?: number, log?: (line: string) => void): LiveSession & { sources: Ticker[]; src: Ticker } {
   const sources: Ticker[] = [];
   const s = new LiveSession({
+    ...(log ? { log } : {}),
     scenarios: [{ name: 'tick', description: '' }],
     scenario: 'tick',
     makeSource: (name) => {
@@ -66,6 +93,7 @@ function session(budget = 1 << 20): LiveSession & { sources: Ticker[]; src: Tick
     },
     clientBudgetBytes: budget,
     maxRowsPerFrame: 100,
+    ...(historyMaxBytes !== undefined ? { historyMaxBytes } : {}),
   });
   s.start();
   return Object.defineProperties(s, {
@@ -75,6 +103,22 @@ function session(budget = 1 << 20): LiveSession & { sources: Ticker[]; src: Tick
 }
 
 describe('LiveSession', () => {
+  it("a listener that throws does not stop the stream; the recorder's status reaches every viewer and each later hello", () => {
+    const s = session();
+    const c = new FakeClient();
+    s.attach(c);
+    s.addListener({ onBatch: () => { throw new Error('EIO: i/o error'); } });
+    s.src.advanceTo(5000);
+    s.src.advanceTo(10_000);
+    expect(c.store.length).toBe(10);
+    const paused = { state: 'paused' as const, file: null, reason: 'ENOSPC: no space left on device' };
+    s.setRecordingStatus(paused);
+    expect(c.messages.at(-1)).toEqual({ type: 'recording', recording: paused });
+    const late = new FakeClient();
+    s.attach(late);
+    expect(late.messages[0]).toMatchObject({ type: 'hello', recording: paused });
+  });
+
   it('greets a client and streams every event in order', () => {
     const s = session();
     const c = new FakeClient();
@@ -85,7 +129,7 @@ describe('LiveSession', () => {
     expect(c.store.get(499)).toMatchObject({ kind: 'fuse_send', unique: 1000, tsNs: 500_000 });
   });
 
-  it('bounds a stalled client and tells it exactly how many events it missed', () => {
+  it('a stalled client is sent no more than its budget, and catches up from the history with no gap', () => {
     const s = session(4096);
     const c = new FakeClient();
     s.attach(c);
@@ -93,26 +137,131 @@ describe('LiveSession', () => {
     c.reading = false;
     for (let i = 1; i <= 50; i++) s.src.advanceTo(100_000 + i * 100_000); // 5000 more while stalled
     // Queued bytes stop growing once past the budget: one frame of slack at most.
+    expect(c.bufferedAmount).toBeGreaterThan(0);
     expect(c.bufferedAmount).toBeLessThan(4096 + 16_384);
-    const queuedFrames = c.bufferedAmount; // what the stalled socket holds (lost in this fake)
-    expect(queuedFrames).toBeGreaterThan(0);
-    c.reading = true;
-    c.bufferedAmount = 0;
+    c.drain();
     s.src.advanceTo(5_200_000);
-    const gap = [...Array(c.store.length).keys()].map((r) => c.store.get(r)).find((e) => e.kind === 'gap');
-    expect(gap).toBeDefined();
-    if (gap?.kind !== 'gap') throw new Error('no gap');
-    const delivered = c.store.length - 1;
-    // Every event is accounted for: decoded + announced as missed + frames the stalled socket held
-    // (which a real socket would deliver later; this fake drops them).
-    const heldInSocket = s.clientStats()[0]!.sentEvents - delivered;
-    expect(heldInSocket).toBeGreaterThan(0);
-    expect(delivered + gap.missedEvents + heldInSocket).toBe(5200);
-    expect(s.emittedEvents).toBe(5200);
-    expect(gap.fromTsNs).toBeLessThan(gap.toTsNs);
+    // Everything arrived, once, in order: the history held what the socket could not take.
+    const rows = c.rows();
+    expect(rows).toHaveLength(5200);
+    expect(rows.every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique && e.tsNs === tick(k).tsNs)).toBe(true);
   });
 
-  it('encodes a frame once for clients at the same point and still serves a late joiner', () => {
+  it('replies and pushes to a stalled client wait behind its budget and arrive in order once it reads', () => {
+    const s = session(4096);
+    const c = new FakeClient();
+    const viewer = s.attach(c);
+    c.reading = false;
+    s.src.advanceTo(1_000_000); // 1000 events: frames until its socket holds more than 4096 bytes
+    const held = c.bufferedAmount;
+    expect(held).toBeGreaterThan(4096);
+    s.setSpeed(2);
+    viewer.send({ type: 'error', code: 'x', message: 'a reply' });
+    s.setSpeed(3);
+    expect(c.bufferedAmount).toBe(held); // nothing more went into its socket
+    expect(s.clientStats()[0]!.queuedBytes).toBeGreaterThan(held); // they wait, counted
+    c.drain();
+    s.src.advanceTo(1_001_000); // the next batch pumps it: the waiting messages first, then the frames
+    expect(c.messages.slice(1).map((m) => (m.type === 'state' ? m.state.speed : m.type))).toEqual([2, 'error', 3]);
+    expect(c.store.length).toBe(1001);
+    expect(c.closed).toBeNull();
+  });
+
+  it('a client that never reads is cut off (close 4008, logged) once its waiting replies pass 64 KiB; its queue never grows past that', () => {
+    const lines: string[] = [];
+    const s = session(4096, undefined, (l) => lines.push(l));
+    const stalled = new FakeClient();
+    const reader = new FakeClient();
+    const viewer = s.attach(stalled, 'viewer 10.0.0.9:5000');
+    s.attach(reader);
+    stalled.reading = false;
+    s.src.advanceTo(1_000_000);
+    // A flood of pings answered with state: each reply ~90 bytes, 1000 of them are ~90 KiB.
+    let maxQueued = 0;
+    for (let i = 0; i < 1000 && !stalled.closed; i++) {
+      viewer.send({ type: 'state', state: s.state });
+      maxQueued = Math.max(maxQueued, ...s.clientStats().filter((x) => x.label !== 'viewer').map((x) => x.queuedBytes));
+    }
+    expect(stalled.closed?.code).toBe(CLOSE_NOT_READING);
+    expect(stalled.closed?.code).toBe(4008);
+    expect(lines.some((l) => l.startsWith('cut off viewer 10.0.0.9:5000 (close 4008): not reading'))).toBe(true);
+    // Its socket took frames up to the budget plus one frame (100 rows: under 4 KiB); replies waited.
+    expect(stalled.maxBufferedAmount).toBeLessThan(4096 + 4096);
+    expect(maxQueued).toBeLessThanOrEqual(4096 + 4096 + CONTROL_QUEUE_MAX_BYTES);
+    expect(s.clientCount).toBe(1);
+    // The others go on; nothing more is sent to the one cut off (its fake throws if it is).
+    s.src.advanceTo(2_000_000);
+    s.setSpeed(5);
+    expect(reader.store.length).toBe(2000);
+  });
+
+  it('a shared pause holds every viewer even when the source cannot pause; on resume they get the rest, or a gap past the bound', () => {
+    const s = session(1 << 20, 20_000);
+    const src = s.src as { controls?: unknown };
+    src.controls = undefined; // a source that runs in real time without a pause control (a tracefs capture)
+    const a = new FakeClient();
+    const b = new FakeClient();
+    s.attach(a);
+    s.attach(b);
+    s.src.advanceTo(100_000);
+    s.pause();
+    expect(b.messages.at(-1)).toMatchObject({ type: 'state', state: { paused: true } });
+    s.src.advanceTo(3_100_000); // 3000 more events while paused: past the 20 000-byte history
+    expect(a.store.length).toBe(100); // "paused" is true: nothing moved on the page
+    expect(b.store.length).toBe(100);
+    const late = new FakeClient();
+    s.attach(late); // joins during the pause: the run up to the pause, no further (here: those frames were dropped)
+    expect(late.store.length).toBe(0);
+    expect(s.historyStats().notKeptEvents).toBeGreaterThan(100);
+    s.resume();
+    for (const c of [a, b]) {
+      const rows = c.rows();
+      const gap = rows[100]!;
+      if (gap.kind !== 'gap') throw new Error(`row 100 is ${gap.kind}, not the gap`);
+      // Events 0…99, the gap for events 100…100+m−1, then every later event once, in order.
+      expect(rows.slice(0, 100).every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique)).toBe(true);
+      const m = gap.missedEvents;
+      expect(gap.fromTsNs).toBe(tick(100).tsNs);
+      expect(gap.toTsNs).toBe(tick(100 + m - 1).tsNs);
+      expect(rows.slice(101).every((e, i) => e.kind === 'fuse_send' && e.unique === tick(100 + m + i).unique)).toBe(true);
+      expect(rows.length - 1 + m).toBe(3100);
+    }
+  });
+
+  it('a viewer joining a shared-paused session gets the run up to the pause at once', () => {
+    const s = session();
+    s.src.advanceTo(300_000);
+    s.pause();
+    const late = new FakeClient();
+    s.attach(late);
+    expect(late.store.length).toBe(300);
+  });
+
+  it('past the history bound a stalled client gets a gap saying exactly how many events it missed and when', () => {
+    const s = session(4096, 20_000);
+    const c = new FakeClient();
+    s.attach(c);
+    s.src.advanceTo(100_000);
+    c.reading = false;
+    for (let i = 1; i <= 50; i++) s.src.advanceTo(100_000 + i * 100_000);
+    expect(s.historyStats().bytes).toBeLessThanOrEqual(20_000);
+    c.drain();
+    s.src.advanceTo(5_200_000);
+    const rows = c.rows();
+    const gapAt = rows.findIndex((e) => e.kind === 'gap');
+    expect(gapAt).toBeGreaterThan(100);
+    const gap = rows[gapAt]!;
+    if (gap.kind !== 'gap') throw new Error('no gap');
+    // Before the gap: events 0…gapAt−1 in order; after it: from event gapAt + missed on, to the last.
+    expect(rows.slice(0, gapAt).every((e, k) => e.kind === 'fuse_send' && e.unique === tick(k).unique)).toBe(true);
+    const firstAfter = gapAt + gap.missedEvents;
+    expect(gap.fromTsNs).toBe(tick(gapAt).tsNs);
+    expect(gap.toTsNs).toBe(tick(firstAfter - 1).tsNs);
+    expect(rows.slice(gapAt + 1).every((e, i) => e.kind === 'fuse_send' && e.unique === tick(firstAfter + i).unique)).toBe(true);
+    expect(rows.length - 1 + gap.missedEvents).toBe(5200); // every event delivered once or counted missed
+  });
+
+  it('encodes a frame once for clients at the same point; a late joiner gets the whole run, then live', () => {
     const s = session();
     const a = new FakeClient();
     const b = new FakeClient();
@@ -130,12 +279,55 @@ describe('LiveSession', () => {
     expect(sentA.length).toBe(3);
     expect(sentA.every((f, i) => f === sentB[i])).toBe(true); // the same frame object, one encode
     const late = new FakeClient();
-    s.attach(late); // knows no strings yet: gets its own encoding with the whole table
+    const sentLate: Uint8Array[] = [];
+    tap(late, sentLate);
+    s.attach(late);
+    expect(late.messages[0]).toMatchObject({ type: 'hello', history: { notKeptEvents: 0, keptFromNs: null } });
+    expect(late.store.length).toBe(250); // the history, at once
     s.src.advanceTo(400_000);
     expect(a.store.length).toBe(400);
-    expect(b.store.length).toBe(400);
-    expect(late.store.length).toBe(150);
-    expect(late.store.get(149)).toMatchObject({ kind: 'fuse_send', tsNs: 400_000, task: a.store.get(399).task });
+    expect(late.store.length).toBe(400);
+    // The same events as the first viewer, none twice, none missing; and the same frames.
+    expect(late.rows()).toEqual(a.rows());
+    expect(sentLate.every((f, i) => f === sentA[i])).toBe(true);
+  });
+
+  it('a late joiner after the history bound is told how many events were not kept, and gets the rest', () => {
+    const s = session(1 << 20, 20_000);
+    s.src.advanceTo(3_000_000); // 3000 events, 30 frames
+    const st = s.historyStats();
+    expect(st.bytes).toBeLessThanOrEqual(20_000);
+    expect(st.notKeptEvents).toBeGreaterThan(0);
+    expect(st.notKeptEvents % 100).toBe(0); // whole frames of 100 rows are dropped
+    const late = new FakeClient();
+    s.attach(late);
+    const n = st.notKeptEvents;
+    expect(late.messages[0]).toMatchObject({ type: 'hello', history: { maxBytes: 20_000, notKeptEvents: n, keptFromNs: tick(n).tsNs } });
+    s.src.advanceTo(3_100_000);
+    const rows = late.rows();
+    expect(rows).toHaveLength(3100 - n);
+    expect(rows.every((e, i) => e.kind === 'fuse_send' && e.unique === tick(n + i).unique && e.tsNs === tick(n + i).tsNs)).toBe(true);
+    expect(rows[0]!.task).toBe(`app/${tick(n).unique % 3}`); // its strings came with it
+  });
+
+  it("a viewer's pause holds only its own stream: the others and the source go on; on resume it catches up", () => {
+    const s = session();
+    const a = new FakeClient();
+    const b = new FakeClient();
+    const viewerA = s.attach(a);
+    s.attach(b);
+    s.src.advanceTo(100_000);
+    viewerA.setPaused(true);
+    expect(a.messages.at(-1)).toEqual({ type: 'viewer', viewer: { paused: true } });
+    s.src.advanceTo(300_000);
+    expect(a.store.length).toBe(100);
+    expect(b.store.length).toBe(300);
+    expect(s.state.paused).toBe(false);
+    expect(s.src.calls).toEqual(['speed=1', 'paused=false']); // the source was never paused
+    expect(b.messages.some((m) => m.type === 'viewer' || m.type === 'state')).toBe(false);
+    viewerA.setPaused(false);
+    expect(a.store.length).toBe(300);
+    expect(a.rows()).toEqual(b.rows());
   });
 
   it('pauses, resumes, changes speed and switches scenario with a reset', () => {

@@ -7,8 +7,13 @@
 // followed, at most once per `fsyncIntervalMs`, by an fsync; a process killed at any moment
 // leaves every chunk written so far readable (the reader's recovery path), and a machine crash
 // loses at most the last fsync interval.
+//
+// A file-system error (a full disk, EIO, a file-size limit) fails the recorder for good: the file is
+// cut back to the end of its last whole chunk (a write that stopped part way leaves nothing half
+// written), fsynced and closed, so it reads back through the recovery path with every chunk written
+// before the error. The method that hit it throws; a hit on the auto-flush timer goes to `onError`.
 
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { deflateRawSync, constants as zc } from 'node:zlib';
 import { TraceStore } from '../../src/trace/store.ts';
 import { StringIdMaps, columnsMapped } from '../../src/trace/copy-rows.ts';
@@ -37,6 +42,8 @@ export interface RecorderOptions {
    */
   checks?: CheckOptions;
   now?: () => number;
+  /** Told once when a write, fsync or close fails (the recorder is then closed; see the header comment). */
+  onError?: (err: Error) => void;
 }
 
 /**
@@ -61,12 +68,15 @@ export class Recorder {
   private lastTsNs = -Infinity;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly remaps = new StringIdMaps(this.strings);
-  private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta' | 'checks'>>;
+  private readonly o: Required<Omit<RecorderOptions, 'originNs' | 'meta' | 'checks' | 'onError'>>;
   /** Fed each chunk's rows as it is written, so its stream rows are the recording's rows. */
   private readonly runner: CheckRunner | null;
   private readonly checkSettings: Record<string, unknown>;
+  /** Bytes of whole chunks written: always a chunk boundary in the file (what a failure cuts back to). */
   bytesWritten = 0;
   rowsWritten = 0;
+  private failure: Error | null = null;
+  private readonly onError: ((err: Error) => void) | undefined;
 
   constructor(path: string, options: RecorderOptions = {}) {
     this.path = path;
@@ -88,25 +98,75 @@ export class Recorder {
     // Every setting the runner used (defaults filled in), stored with the findings.
     const given = (options.checks?.settings ?? {}) as Record<string, object | undefined>;
     this.checkSettings = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([rule, d]) => [rule, { ...d, ...given[rule] }]));
+    this.onError = options.onError;
     this.fd = openSync(path, 'wx');
-    this.write(this.enc.header());
-    fsyncSync(this.fd);
+    try {
+      this.write(this.enc.header());
+      fsyncSync(this.fd);
+    } catch (err) {
+      // Not even a header: leave no empty file behind (it would list as a broken recording).
+      this.failed(err);
+      try { unlinkSync(path); } catch { /* already gone */ }
+      throw err;
+    }
     this.lastFsyncMs = this.o.now();
     if (this.o.autoFlush) {
-      this.timer = setInterval(() => this.maybeFlush(), Math.max(50, this.o.flushIntervalMs / 4));
+      this.timer = setInterval(() => {
+        // Never throws out of the timer (that would end the process): the failure is reported instead.
+        try { this.maybeFlush(); } catch (err) { if (this.failure === null) this.failed(err); }
+      }, Math.max(50, this.o.flushIntervalMs / 4));
       this.timer.unref?.();
     }
   }
 
   get isOpen(): boolean { return this.fd !== null; }
+  /** The file-system error that stopped this recorder (null: none). */
+  get error(): Error | null { return this.failure; }
   get pendingRows(): number { return this.pending.length; }
 
   private write(buf: Uint8Array): void {
     const fd = this.fd;
-    if (fd === null) throw new Error(`${this.path}: recorder is closed`);
+    if (fd === null) throw this.failure ?? new Error(`${this.path}: recorder is closed`);
     let at = 0;
-    while (at < buf.byteLength) at += writeSync(fd, buf, at, buf.byteLength - at);
+    try {
+      while (at < buf.byteLength) at += writeSync(fd, buf, at, buf.byteLength - at);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
     this.bytesWritten += buf.byteLength;
+  }
+
+  /** Runs an fsync/close step; a failure stops the recorder as a failed write does. */
+  private io(step: (fd: number) => void): void {
+    const fd = this.fd;
+    if (fd === null) throw this.failure ?? new Error(`${this.path}: recorder is closed`);
+    try {
+      step(fd);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Stops for good after a file-system error: cuts the file back to its last whole chunk, fsyncs
+   * and closes it (each step best effort: the disk may refuse them too), then tells onError once.
+   */
+  private failed(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.failure !== null) return;
+    this.failure = e;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) {
+      try { ftruncateSync(fd, this.bytesWritten); } catch { /* the chunks before it are whole either way */ }
+      try { fsyncSync(fd); } catch { /* nothing more can be kept */ }
+      try { closeSync(fd); } catch { /* closed or gone */ }
+    }
+    this.onError?.(e);
   }
 
   private markPending(): void {
@@ -187,7 +247,7 @@ export class Recorder {
 
   sync(): void {
     if (this.fd === null) return;
-    fsyncSync(this.fd);
+    this.io(fsyncSync);
     this.lastFsyncMs = this.o.now();
   }
 
@@ -198,8 +258,8 @@ export class Recorder {
     this.timer = null;
     this.flush();
     this.write(this.enc.finish(this.findings() ?? undefined));
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.io(fsyncSync);
+    this.io(closeSync);
     this.fd = null;
   }
 

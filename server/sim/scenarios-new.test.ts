@@ -345,4 +345,14 @@ describe('the new scenarios in the product', () => {
       expect(last).toMatch(/^You should see /);
     }
   });
+
+  it('the list says which runs have no mapping cache and which revalidate cookies (the views\' empty states and figures name them)', () => {
+    const by = new Map(listScenarios(new Map()).map((s) => [s.name, s]));
+    // The catalogue: serverCache false, a kernel-ext4 baseline, cookieValidation false / true.
+    expect(by.get('cache-hit-miss-nocache')!.noCacheWhy).toMatch(/noiomap_cache/);
+    expect(by.get('random-dio-ext4')!.noCacheWhy).toMatch(/kernel-ext4 baseline/);
+    expect(by.get('cache-hit-miss')!.noCacheWhy).toBeUndefined();
+    expect(by.get('stale-mapping')!.cookieValidation).toBe(false);
+    expect(by.get('stale-mapping-checked')!.cookieValidation).toBe(true);
+  });
 });

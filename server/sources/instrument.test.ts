@@ -7,12 +7,15 @@ import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { listenInstrument, parseInstrumentTarget, type InstrumentListener, type InstrumentSource, type InstrumentTarget } from './instrument.ts';
 import { LiveSession } from '../hub/live-session.ts';
+import { InstrumentClient } from '../fuse/instrument-client.ts';
 import { startServer, type RunningServer } from '../http-server.ts';
 import { TraceStore } from '../../src/trace/store.ts';
 import { applyBatch, decodeBatch } from '../../src/trace/wire.ts';
 import type { Diag, TraceEvent } from '../../src/trace/schema.ts';
 
-const HELLO = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'fuse4fs', pid: 1234 });
+/** The TCP listeners of these tests use this token (listenInstrument makes a random one per run otherwise). */
+const TOKEN = 'test-token-1';
+const HELLO = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'fuse4fs', pid: 1234, token: TOKEN });
 const recv = (tsNs: number, unique: number): string =>
   JSON.stringify({ kind: 'fuse_recv', tsNs, task: 'fuse4fs/1240', unique, opcode: 4094, nodeId: 2 });
 const map = (tsNs: number): string => JSON.stringify({
@@ -34,7 +37,7 @@ function tmpSocketPath(): string {
 }
 
 async function open(target: InstrumentTarget, limits = {}): Promise<InstrumentListener> {
-  const l = await listenInstrument(target, { limits, drainMs: 5 });
+  const l = await listenInstrument(target, { limits, drainMs: 5, token: 'port' in target ? TOKEN : undefined });
   listeners.push(l);
   return l;
 }
@@ -158,12 +161,12 @@ describe('instrumentation socket', () => {
 
   it('two concurrent clients: each its own label, merged in time order', async () => {
     let clock = 0;
-    const l = await listenInstrument({ port: 0 }, { clockNs: () => (clock += 100) });
+    const l = await listenInstrument({ port: 0 }, { token: TOKEN, clockNs: () => (clock += 100) });
     listeners.push(l);
     const a = await connect(l);
     const b = await connect(l);
-    a.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'alpha', pid: 1 })}\n`);
-    b.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'beta', pid: 2 })}\n`);
+    a.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'alpha', pid: 1, token: TOKEN })}\n`);
+    b.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'beta', pid: 2, token: TOKEN })}\n`);
     for (let i = 0; i < 50; i++) {
       a.write(`${recv(i * 10, 2 * i)}\n`);
       b.write(`${JSON.stringify({ kind: 'fuse_recv', unique: 2 * i + 1, opcode: 15, nodeId: 3 })}\n`); // no tsNs, no task
@@ -216,8 +219,10 @@ describe('instrumentation socket', () => {
   });
 
   it('a garbage-only connection never crashes and its diags are capped', async () => {
-    const l = await open({ port: 0 }, { maxDiagsPerConnection: 10 });
-    const s = await connect(l);
+    // The unix socket: it reads lines without a hello (a TCP port refuses this connection at its first line).
+    const path = tmpSocketPath();
+    const l = await open({ path }, { maxDiagsPerConnection: 10 });
+    const s = await connect(l, path);
     s.write(Buffer.alloc(300_000, 0x41)); // no newline at all: one overlong line
     s.write('\n');
     for (let i = 0; i < 50; i++) s.write('\x00\x01garbage\n');
@@ -290,9 +295,9 @@ describe('instrumentation socket', () => {
 
   it('a hello with clock "monotonic" places times exactly on a receiver that knows its origin; estimated without; a stamp from the future falls back', async () => {
     // Receive clock fixed at 5 ms (the lines are read "late"); its 0 is at CLOCK_MONOTONIC 1 ms.
-    const l = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
+    const l = await listenInstrument({ port: 0 }, { token: TOKEN, drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
     listeners.push(l);
-    const mono = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'ours', pid: 7, clock: 'monotonic' });
+    const mono = JSON.stringify({ fusescope: 'instrument', version: 1, server: 'ours', pid: 7, clock: 'monotonic', token: TOKEN });
     const a = await connect(l);
     a.write(`${mono}\n${recv(2_000_000, 1)}\n${recv(3_000_000, 2)}\n${recv(9_000_000, 3)}\n`);
     const evs = await collect(l.source, (e) => e.filter((x) => x.kind === 'fuse_recv').length === 3);
@@ -305,7 +310,7 @@ describe('instrumentation socket', () => {
     a.destroy();
     // The same lines without the clock field: the first lands at its arrival, the rest keep the spacing but never
     // pass arrival (offset 3 ms, then 2 ms: 5 ms, max(5, 3 + 2) = 5 ms).
-    const l2 = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
+    const l2 = await listenInstrument({ port: 0 }, { token: TOKEN, drainMs: 5, clockNs: () => 5_000_000, monoOriginNs: 1_000_000n });
     listeners.push(l2);
     const b = await connect(l2);
     b.write(`${HELLO}\n${recv(2_000_000, 1)}\n${recv(3_000_000, 2)}\n`);
@@ -316,7 +321,7 @@ describe('instrumentation socket', () => {
 
   it('deliveredNs: the receive clock at the last drain less the sender slack (0.2 s); it stays while paused', async () => {
     let clock = 1_000_000_000;
-    const l = await listenInstrument({ port: 0 }, { drainMs: 5, clockNs: () => clock });
+    const l = await listenInstrument({ port: 0 }, { token: TOKEN, drainMs: 5, clockNs: () => clock });
     listeners.push(l);
     const run = new AbortController();
     const ran = l.source.start({ event: () => {}, flush: () => {}, end: () => {} }, run.signal);
@@ -370,6 +375,7 @@ describe('instrumentation socket', () => {
     const a = await connect(l);
     const b = await connect(l);
     a.write(`${HELLO}\n${recv(100, 2)}\n`);
+    b.write(`${HELLO}\n`);
     await until(() => l.source.stats().length === 2 && l.source.stats()[0]!.lines === 2);
     await l.close();
     await ran;
@@ -382,7 +388,7 @@ describe('instrumentation socket', () => {
 
   it('the example client speaks the protocol', async () => {
     const l = await open({ port: 0 });
-    const child = spawn(process.execPath, ['scripts/instrument-example.mjs', String(l.port), '--count', '3'], { stdio: 'pipe' });
+    const child = spawn(process.execPath, ['scripts/instrument-example.mjs', String(l.port), '--count', '3', '--token', TOKEN], { stdio: 'pipe' });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const code = await new Promise<number | null>((ok) => child.on('close', ok));
@@ -391,5 +397,116 @@ describe('instrumentation socket', () => {
     const evs = await collect(l.source, (e) => hasClosed(e));
     expect(diags(evs).filter((d) => d.severity !== 'info')).toEqual([]);
     expect(evs.filter((e) => e.kind !== 'diag').length).toBeGreaterThan(10);
+  });
+});
+
+describe('instrumentation TCP port: token, HTTP refusal, hello and idle timeouts', () => {
+  async function tcp(opts: { helloTimeoutMs?: number; idleTimeoutMs?: number } = {}): Promise<InstrumentListener> {
+    const l = await listenInstrument({ port: 0 }, { drainMs: 5, token: TOKEN, ...opts });
+    listeners.push(l);
+    return l;
+  }
+  const events = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'diag');
+
+  it('refuses a web page\'s no-cors POST at its request line: the connection closes, no event is injected', async () => {
+    // What fetch('http://127.0.0.1:PORT/', {method: 'POST', mode: 'no-cors', body}) puts on the wire;
+    // the body even holds a valid hello (with the token) and an event.
+    for (const l of [await tcp(), await open({ path: tmpSocketPath() })]) {
+      const path = l.port === null ? l.address.slice('unix:'.length) : undefined;
+      const body = `${HELLO}\n${recv(100, 2)}\n`;
+      const s = await connect(l, path);
+      s.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${l.port ?? 0}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await ended(s); // closed by the listener, not by us
+      const evs = await collect(l.source, (e) => diags(e).some((d) => d.code === 'http_refused'));
+      expect(events(evs), l.address).toEqual([]);
+      expect(l.source.refusals.get('http_refused'), l.address).toBe(1);
+      expect(diags(evs).map((d) => d.code), l.address).toEqual(['http_refused']); // no connected/disconnected: never let in
+    }
+  });
+
+  it('refuses a hello without the token or with a wrong one; the right token is let in', async () => {
+    const l = await tcp();
+    const noToken = await connect(l);
+    noToken.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'x', pid: 1 })}\n${recv(100, 2)}\n`);
+    const wrong = await connect(l);
+    wrong.write(`${JSON.stringify({ fusescope: 'instrument', version: 1, server: 'x', pid: 1, token: 'guess' })}\n${recv(100, 3)}\n`);
+    const garbage = await connect(l);
+    garbage.write(`${recv(100, 4)}\n`); // events without any hello
+    await Promise.all([ended(noToken), ended(wrong), ended(garbage)]);
+    expect(l.source.refusals.get('bad_token')).toBe(2);
+    expect(l.source.refusals.get('hello_required')).toBe(1);
+    const good = await connect(l);
+    good.write(`${HELLO}\n${recv(100, 5)}\n`);
+    const evs = await collect(l.source, (e) => events(e).length > 0);
+    expect(events(evs).map((e) => (e.kind === 'fuse_recv' ? e.unique : e.kind))).toEqual([5]);
+    // The token is never repeated back (it would reach every viewer in a diag).
+    expect(JSON.stringify(evs)).not.toContain(TOKEN);
+    good.destroy();
+  });
+
+  it('32 idle connections are closed after the hello timeout, then a real client connects', async () => {
+    const l = await tcp({ helloTimeoutMs: 150 });
+    const idle = await Promise.all(Array.from({ length: 32 }, () => connect(l)));
+    await until(() => l.source.connectionCount === 32);
+    // Every slot is taken: a 33rd is refused for now.
+    const extra = await connect(l);
+    await ended(extra);
+    expect(l.source.refusedConnections).toBe(1);
+    await Promise.all(idle.map(ended));
+    expect(l.source.refusals.get('hello_timeout')).toBe(32);
+    const real = await InstrumentClient.connect({ port: l.port!, token: TOKEN }, 'realfs', 42);
+    real.send({ kind: 'fuse_recv', tsNs: 1, task: 'realfs/42', unique: 9, opcode: 4094, nodeId: 2 } as TraceEvent);
+    const evs = await collect(l.source, (e) => events(e).length > 0);
+    expect(events(evs)).toMatchObject([{ kind: 'fuse_recv', unique: 9 }]);
+    await real.close();
+  });
+
+  it('a slow but honest client (hello at once, a line every 100 ms) stays connected past both timeouts; a silent one is closed', async () => {
+    const l = await tcp({ helloTimeoutMs: 200, idleTimeoutMs: 1000 });
+    const slow = await connect(l);
+    slow.write(`${HELLO}\n`);
+    const silent = await connect(l);
+    silent.write(`${HELLO}\n`);
+    let closed = false;
+    slow.once('close', () => { closed = true; });
+    for (let i = 0; i < 14; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      slow.write(`${recv(100 + i, i)}\n`);
+    }
+    await ended(silent); // > 1 s with nothing after its hello
+    expect(closed).toBe(false);
+    const evs = await collect(l.source, (e) => events(e).length === 14 && hasClosed(e));
+    expect(events(evs)).toHaveLength(14);
+    const gone = diags(evs).filter((d) => d.code === 'disconnected');
+    expect(gone).toHaveLength(1);
+    expect(gone[0]!.message).toMatch(/idle for 1000 ms/);
+    expect(l.source.refusals.size).toBe(0);
+    slow.destroy();
+  });
+
+  it('fusescope\'s own client sends the token it is given, and keeps an idle connection with empty lines', async () => {
+    const l = await tcp({ idleTimeoutMs: 300 });
+    const withToken = await InstrumentClient.connect({ port: l.port!, token: TOKEN }, 'fusescope-mount', 7, 50);
+    const without = await InstrumentClient.connect({ port: l.port! }, 'fusescope-mount', 8, 50);
+    without.send({ kind: 'fuse_recv', tsNs: 1, task: 'm/8', unique: 1, opcode: 4094, nodeId: 2 } as TraceEvent);
+    await until(() => l.source.refusals.get('bad_token') === 1);
+    await new Promise((r) => setTimeout(r, 700)); // over twice the idle timeout, with nothing to send
+    withToken.send({ kind: 'fuse_recv', tsNs: 2, task: 'm/7', unique: 2, opcode: 4094, nodeId: 2 } as TraceEvent);
+    const evs = await collect(l.source, (e) => events(e).length > 0);
+    expect(events(evs)).toMatchObject([{ kind: 'fuse_recv', unique: 2 }]);
+    expect(diags(evs).filter((d) => d.code === 'disconnected')).toEqual([]);
+    await withToken.close();
+    await without.close();
+  });
+
+  it('a TCP listener makes a token per run when given none', async () => {
+    const a = await listenInstrument({ port: 0 });
+    const b = await listenInstrument({ port: 0 });
+    listeners.push(a, b);
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(b.token).not.toBe(a.token);
+    const u = await open({ path: tmpSocketPath() });
+    expect(u.token).toBeNull();
   });
 });

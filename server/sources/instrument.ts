@@ -21,9 +21,18 @@
 //                     drain sends a `gap` (how many, when) and a `flood` diag
 //   maxConnections    further connections are refused with a diag
 //   maxDiags          per connection; later ones are counted and summed up at disconnect
+//
+// Who may send (docs/instrumentation.md, "Security"; docs/reliability.md): the unix socket (mode
+// 0600, the default) reaches only its owner and needs nothing more. A TCP port on 127.0.0.1 is open
+// to every local user and to web pages (a browser can POST to it), so there the first line must be a
+// hello carrying the listener's per-run token (a page cannot know it), within helloTimeoutMs, and a
+// connection silent for idleTimeoutMs is closed (idle holders cannot take every slot). On either,
+// a first line that looks like HTTP (a browser request) closes the connection at once. A refused
+// connection is one source diag; none of its lines reach the decoder.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Diag, Gap, TraceEvent } from '../../src/trace/schema.ts';
 import { DEFAULT_MAX_DIAGS_PER_CONNECTION, InstrumentDecoder } from '../../src/trace/import/instrument.ts';
 import { LineFramer, type LineSink } from '../../src/trace/import/framing.ts';
@@ -32,7 +41,8 @@ import type { ScenarioInfo } from '../../src/trace/wire.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
 import { asTaskId } from '../../src/trace/ids.ts';
 
-export type InstrumentTarget = { path: string } | { port: number };
+/** A unix socket path, or a TCP port on 127.0.0.1 with the listener's token (a client sends it in its hello). */
+export type InstrumentTarget = { path: string } | { port: number; token?: string };
 
 export interface InstrumentLimits {
   maxLineBytes: number;
@@ -60,6 +70,12 @@ const SOURCE_TASK = asTaskId('fusescope/instrument');
  * (20,000 events by default) fills only above 400k events/s.
  */
 const DEFAULT_DRAIN_MS = 50;
+/** TCP: the token-bearing hello must arrive this soon after connecting. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 5_000;
+/** TCP: a connection without a byte for this long is closed (senders write an empty line to keep an idle one). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** A browser's request line (`POST / HTTP/1.1`) or any line opening with an HTTP method. */
+const HTTP_LINE = /^(?:GET|POST|PUT|OPTIONS|HEAD|DELETE|PATCH|CONNECT|TRACE) |\bHTTP\/1\.[0-9]\s*$/;
 /**
  * How long a sender may take between stamping an event and writing it to the socket: its process
  * descheduled between the two (seen up to ~0.2 s on a loaded 2-CPU machine). Only deliveredNs uses it.
@@ -86,6 +102,11 @@ export function parseInstrumentTarget(arg: string): InstrumentTarget {
  */
 class Connection implements LineSink {
   readonly decoder: InstrumentDecoder;
+  /**
+   * 'first': the next non-empty line is checked for HTTP; 'hello': it must also be a hello with the
+   * token; 'open': lines go to the decoder; 'refused': everything is discarded (the socket is closing).
+   */
+  gate: 'first' | 'hello' | 'open' | 'refused';
   queue: TraceEvent[] = [];
   closed = false;
   droppedLines = 0;
@@ -98,7 +119,13 @@ class Connection implements LineSink {
   /** Receive time of the bytes being framed. */
   private recvNs = 0;
 
-  constructor(connNo: number, connectNs: number, private readonly limits: InstrumentLimits, monoOriginNs: number | null) {
+  constructor(
+    connNo: number, connectNs: number, private readonly limits: InstrumentLimits, monoOriginNs: number | null,
+    private readonly token: string | null,
+    /** Called once when the connection is refused (the owner logs it and destroys the socket). */
+    private readonly onRefuse: (code: string, message: string) => void,
+  ) {
+    this.gate = token === null ? 'first' : 'hello';
     this.decoder = new InstrumentDecoder(connNo, connectNs, (ev) => this.queue.push(ev), limits.maxDiagsPerConnection, monoOriginNs);
     this.framer = new LineFramer(this.line, this, limits.maxLineBytes, undefined, { strictUtf8: true });
   }
@@ -113,7 +140,44 @@ class Connection implements LineSink {
     this.closed = true;
     this.recvNs = recvNs;
     this.framer.end(); // a last line without its '\n' is parsed as cut short
-    this.decoder.end(error);
+    // A connection never let in has no summary: nothing of it was accepted (its refusal was said).
+    if (this.gate === 'open') this.decoder.end(error);
+  }
+
+  refuse(code: string, message: string): void {
+    if (this.gate === 'refused') return;
+    this.gate = 'refused';
+    this.queue = [];
+    this.onRefuse(code, message);
+  }
+
+  /** The first non-empty line before the connection is open: the text the decoder gets, or null (refused). */
+  private admit(text: string): string | null {
+    const t = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (HTTP_LINE.test(t)) {
+      this.refuse('http_refused', `refused a connection whose first line looks like HTTP (a web page?): ${JSON.stringify(t.slice(0, 80))}`);
+      return null;
+    }
+    if (this.token === null) {
+      this.gate = 'open';
+      return text;
+    }
+    let rec: Record<string, unknown> | null = null;
+    try {
+      const obj: unknown = JSON.parse(t);
+      if (typeof obj === 'object' && obj !== null && !Array.isArray(obj)) rec = obj as Record<string, unknown>;
+    } catch { /* refused below */ }
+    if (rec === null || rec.fusescope !== 'instrument') {
+      this.refuse('hello_required', 'refused a TCP connection whose first line is not a hello with the token');
+      return null;
+    }
+    if (typeof rec.token !== 'string' || !sameToken(this.token, rec.token)) {
+      this.refuse('bad_token', `refused a TCP connection: ${typeof rec.token === 'string' ? 'wrong' : 'no'} token in its hello (serve printed the token)`);
+      return null;
+    }
+    this.gate = 'open';
+    delete rec.token; // never repeated in a diag
+    return JSON.stringify(rec);
   }
 
   /** Moves queued events (and a gap + diag for lines dropped since the last drain) to `out`. */
@@ -137,16 +201,33 @@ class Connection implements LineSink {
 
   onLine(): void {
     const line = this.line;
+    if (this.gate === 'refused') return;
+    if (this.gate !== 'open') {
+      const raw = line.text();
+      if (raw.trim() === '') {
+        this.decoder.skipLines(1);
+        return;
+      }
+      const text = this.admit(raw);
+      if (text !== null) this.decoder.line(text, this.recvNs, line.unterminated);
+      return;
+    }
     // The line a closing connection cut short is parsed whatever the queue holds (one line, bounded).
     if (line.unterminated) this.decoder.line(line.text(), this.recvNs, true);
     else if (!this.dropIfFull()) this.decoder.line(line.text(), this.recvNs, false);
   }
 
   lineTooLong(): void {
+    if (this.gate === 'refused') return;
+    if (this.gate === 'hello') return this.refuse('hello_required', 'refused a TCP connection whose first line is not a hello with the token (line too long)');
+    this.gate = 'open';
     this.decoder.lineTooLong(this.limits.maxLineBytes);
   }
 
   notUtf8(): void {
+    if (this.gate === 'refused') return;
+    if (this.gate === 'hello') return this.refuse('hello_required', 'refused a TCP connection whose first line is not a hello with the token (not UTF-8)');
+    this.gate = 'open';
     if (this.line.unterminated || !this.dropIfFull()) this.decoder.notText();
   }
 
@@ -165,8 +246,23 @@ class Connection implements LineSink {
   }
 }
 
+function sameToken(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export interface InstrumentSourceOptions {
   limits?: Partial<InstrumentLimits>;
+  /**
+   * Required in every connection's hello (`"token":"…"`); listenInstrument makes one per run for a
+   * TCP port when none is given. Without one (the unix socket) no hello is required.
+   */
+  token?: string;
+  /** With a token: ms from connecting to a valid hello, else closed (default DEFAULT_HELLO_TIMEOUT_MS). */
+  helloTimeoutMs?: number;
+  /** ms without a byte before a connection is closed; 0 = never (default: TCP DEFAULT_IDLE_TIMEOUT_MS, unix 0). */
+  idleTimeoutMs?: number;
   /** The receive clock, ns; default: monotonic ns since the source was created. */
   clockNs?: () => number;
   /** Wall ms between drains of a run. */
@@ -191,6 +287,11 @@ export class InstrumentSource implements LiveSource {
   /** clockNs's 0 on CLOCK_MONOTONIC, when clockNs is that clock (null: unknown). */
   private readonly monoOriginNs: number | null;
   private readonly drainMs: number;
+  private readonly token: string | null;
+  private readonly helloTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  /** Refusals by code (http_refused, bad_token, hello_required, hello_timeout), for logs and tests. */
+  readonly refusals = new Map<string, number>();
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private sourceDiags: TraceEvent[] = [];
@@ -207,6 +308,9 @@ export class InstrumentSource implements LiveSource {
   constructor(opts: InstrumentSourceOptions = {}) {
     this.limits = { ...DEFAULT_INSTRUMENT_LIMITS, ...opts.limits };
     this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
+    this.token = opts.token ?? null;
+    this.helloTimeoutMs = opts.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
     if (opts.clockNs) {
       this.clockNs = opts.clockNs;
       this.monoOriginNs = opts.monoOriginNs === undefined ? null : Number(opts.monoOriginNs);
@@ -239,13 +343,31 @@ export class InstrumentSource implements LiveSource {
       return;
     }
     this.acceptedConnections++;
-    const conn = new Connection(++this.connNo, this.clockNs(), this.limits, this.monoOriginNs);
+    const conn = new Connection(++this.connNo, this.clockNs(), this.limits, this.monoOriginNs, this.token, (code, message) => {
+      this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
+      this.sourceDiag(code, message);
+      socket.destroy();
+    });
     this.connections.add(conn);
     this.sockets.add(socket);
     let error: string | undefined;
+    // Slot holders: no hello in time (token listeners), or silence (unref'd: a timer never keeps the process up).
+    const helloTimer = conn.gate === 'hello'
+      ? setTimeout(() => {
+        if (conn.gate === 'hello') conn.refuse('hello_timeout', `closed a TCP connection that sent no hello with the token within ${this.helloTimeoutMs} ms`);
+      }, this.helloTimeoutMs)
+      : null;
+    helloTimer?.unref();
+    if (this.idleTimeoutMs > 0) {
+      socket.setTimeout(this.idleTimeoutMs, () => {
+        error = `idle for ${this.idleTimeoutMs} ms (no byte; senders keep an idle connection with an empty line)`;
+        socket.destroy();
+      });
+    }
     socket.on('data', (chunk: Buffer) => conn.data(chunk, this.clockNs()));
     socket.on('error', (err) => { error = err.message; });
     socket.on('close', () => {
+      if (helloTimer) clearTimeout(helloTimer);
       this.sockets.delete(socket);
       conn.end(this.clockNs(), error);
       if (this.closing && this.sockets.size === 0) this.endRun?.();
@@ -344,6 +466,8 @@ export interface InstrumentListener {
   readonly source: InstrumentSource;
   /** `unix:/path` or `tcp:127.0.0.1:PORT`. */
   readonly address: string;
+  /** The token a TCP client must send in its hello (null for a unix socket). */
+  readonly token: string | null;
   /** The TCP port, or null for a unix socket. */
   readonly port: number | null;
   close(): Promise<void>;
@@ -383,7 +507,13 @@ function removeSocketFile(path: string): void {
  * process exit) or TCP on 127.0.0.1:`port` (0 = any free port).
  */
 export async function listenInstrument(target: InstrumentTarget, opts: InstrumentSourceOptions = {}): Promise<InstrumentListener> {
-  const source = new InstrumentSource(opts);
+  // TCP: a per-run token (any local user and any web page can reach the port), hello and idle timeouts.
+  const token = 'port' in target ? (opts.token ?? target.token ?? randomBytes(18).toString('base64url')) : (opts.token ?? null);
+  const source = new InstrumentSource({
+    ...opts,
+    ...(token !== null ? { token } : {}),
+    idleTimeoutMs: opts.idleTimeoutMs ?? ('port' in target ? DEFAULT_IDLE_TIMEOUT_MS : 0),
+  });
   const server: Server = createServer((socket) => source.accept(socket));
   server.on('error', (err) => source.sourceDiag('listener_error', err.message));
   let port: number | null = null;
@@ -428,6 +558,7 @@ export async function listenInstrument(target: InstrumentTarget, opts: Instrumen
     source,
     address,
     port,
+    token,
     close: async () => {
       source.close();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -12,6 +12,7 @@
 
 import { SCENARIOS, DEFAULT_SCENARIO_NAME, Simulation, parseScenario, type ScenarioSpec } from '../sim/index.ts';
 import type { ScenarioInfo } from '../../src/trace/wire.ts';
+import { REVISIONS } from '../../src/trace/fuse-proto.ts';
 import type { TraceEvent } from '../../src/trace/schema.ts';
 import type { LiveSink, LiveSource, LiveSourceInfo, PaceControls } from './live-source.ts';
 import { asTaskId } from '../../src/trace/ids.ts';
@@ -33,9 +34,19 @@ const FLAT_OUT_CHUNK_EVENTS = 16_384;
 const SIM_TASK = asTaskId('fusescope/sim');
 
 export function listScenarios(user: ReadonlyMap<string, unknown>): ScenarioInfo[] {
-  const builtin = Object.entries(SCENARIOS).map(([name, spec]) => ({ name, description: spec.description ?? '' }));
+  const builtin = Object.entries(SCENARIOS).map(([name, spec]) => ({ name, description: spec.description ?? '', ...scenarioFacts(spec) }));
   const custom = [...user.keys()].map((name) => ({ name, description: `user scenario from ${name}` }));
   return [...builtin, ...custom];
+}
+
+/** What a scenario's run has that an empty view or a zero figure must name (ScenarioInfo). */
+export function scenarioFacts(spec: ScenarioSpec): Pick<ScenarioInfo, 'noCacheWhy' | 'cookieValidation'> {
+  const noCacheWhy = spec.backend === 'kernel-ext4' ? 'the kernel-ext4 baseline maps in the kernel: no FUSE upcalls, no mapping cache'
+    : !REVISIONS[spec.revision].hasMappingCache ? `protocol ${spec.revision} has no mapping cache`
+      : spec.serverCache === false ? 'the server runs without the mapping cache (fuse4fs noiomap_cache): every iomap_begin is an IOMAP_BEGIN upcall'
+        : '';
+  if (noCacheWhy) return { noCacheWhy };
+  return { cookieValidation: spec.cookieValidation !== false && REVISIONS[spec.revision].hasValidityCookies };
 }
 
 function resolveSpec(name: string, user: ReadonlyMap<string, unknown>): ScenarioSpec {

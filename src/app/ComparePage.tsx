@@ -8,6 +8,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { ComparePair, CompareSide } from './compare-store.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { DiffTable } from '../views/compare/DiffTable.tsx';
+import { ConversionCompare } from '../views/compare/ConversionCompare.tsx';
 import { Legend } from '../widgets/Legend.tsx';
 import { paletteFor } from '../render/palette.ts';
 import { LEGEND } from './legend-groups.ts';
@@ -42,6 +43,7 @@ export function ComparePage({ store, compare, pair }: { store: AppStore; compare
             <span className="hint">the figures of <code>fusescope diff A B</code>; rates first (runs rarely move the same bytes); B/A in green where B is better, red where worse</span>
           </div>
           <div className="compare-table-body">
+            {rows && <ConversionCompare a={pair.a.trace} b={pair.b.trace} labelA={labelA} labelB={labelB} rows={rows} />}
             {rows ? <DiffTable rows={rows} labelA={labelA} labelB={labelB} /> : <p className="empty-note" data-testid="diff-loading">the table appears once both sides have loaded…</p>}
           </div>
         </section>

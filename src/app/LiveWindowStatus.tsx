@@ -11,7 +11,8 @@ import { WINDOW_CHOICES, formatWindow } from './live-window.ts';
 export function LiveWindowStatus({ store }: { store: AppStore }) {
   const live = useStoreValue(store, (s) => s.status.sourceKind === 'live');
   const windowEvents = useStoreValue(store, (s) => s.data.windowEvents);
-  const evicted = useStoreValue(store, (s) => s.data.evictedEvents);
+  // Events the server did not keep before this page joined are not the page's evictions (LiveNotes says them).
+  const evicted = useStoreValue(store, (s) => s.data.evictedEvents - s.data.notKeptEvents);
   if (!live) return null;
   const n = (v: number): string => v.toLocaleString('en-US');
   const choices: number[] = WINDOW_CHOICES.includes(windowEvents as (typeof WINDOW_CHOICES)[number])

@@ -1,15 +1,18 @@
 // The page in its usual mode: one AppStore (live stream or an opened file), its timeline, the tabs
 // under it and the inspector. A/B compare replaces it with ComparePage (App.tsx switches).
 
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppStore } from './app-store.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FileSession } from './file-session.ts';
 import { Header } from './Header.tsx';
 import { FilePanel } from './FilePanel.tsx';
+import { ImportNotice } from './ImportNotice.tsx';
 import { CapturePanel } from './CapturePanel.tsx';
 import { LiveWindowStatus } from './LiveWindowStatus.tsx';
+import { LiveNotes } from './LiveNotes.tsx';
+import { ScenarioNote } from './ScenarioNote.tsx';
 import { useFileDrop } from './use-drop.ts';
 import { TimelineView } from '../views/timeline/TimelineView.tsx';
 import { Inspector } from '../views/timeline/Inspector.tsx';
@@ -21,7 +24,16 @@ import { Banner } from '../widgets/Banner.tsx';
 import { LEGEND } from './legend-groups.ts';
 import { parseQuery } from '../trace/derive/search.ts';
 import { isTypingTarget } from '../widgets/keys.ts';
+import { shortcutAction } from '../render/shortcuts.ts';
+import { ShortcutsSheet } from './ShortcutsSheet.tsx';
 import { useStoreValue } from '../widgets/use-store.ts';
+import { Splitter } from '../widgets/Splitter.tsx';
+import { loadPref, savePref } from '../widgets/prefs.ts';
+
+/** The timeline panel is never squeezed below this (its head, axis and a lane), nor the tabs below theirs. */
+const MIN_TIMELINE_PX = 140;
+const MIN_TABS_PX = 90;
+const isPx = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
   const missed = useStoreValue(store, (s) => s.data.missedEvents);
@@ -31,24 +43,42 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const tab = useStoreValue(store, (s) => s.view.tab);
   const query = useStoreValue(store, (s) => s.view.query);
   const theme = useStoreValue(store, (s) => s.view.theme);
-  const scenario = useStoreValue(store, (s) => s.status.serverState?.scenario ?? '');
   const isFile = useStoreValue(store, (s) => s.status.sourceKind === 'file');
+  // What the views name as the trace's source: the live scenario, or the file shown (never the
+  // scenario the server streams while a file is open).
+  const scenario = useStoreValue(store, (s) => (s.status.sourceKind === 'live' ? s.status.serverState?.scenario ?? '' : ''));
+  const fileLabel = useStoreValue(store, (s) => (s.status.sourceKind === 'file' ? s.status.file?.label ?? '' : ''));
+  const scenarioInfo = useStoreValue(store, (s) => (scenario ? s.status.scenarios.find((x) => x.name === scenario) ?? null : null));
   const searchRef = useRef<HTMLInputElement>(null);
-  useKeys(store, client, searchRef);
+  const [helpOpen, setHelpOpen] = useState(false);
+  useKeys(store, client, searchRef, setHelpOpen);
   const dragging = useFileDrop(useCallback((files: File[]) => session.openFiles(files.map((f) => ({ name: f.name, blob: f }))), [session]));
   const parsed = parseQuery(query);
+  // The splitter's position (localStorage 'fusescope.timelineHeightPx'; null: the CSS default share).
+  const [timelinePx, setTimelinePx] = useState<number | null>(() => loadPref<number | null>('timelineHeightPx', null, isPx));
+  const timelineRef = useRef<HTMLElement>(null);
+  const viewsRef = useRef<HTMLDivElement>(null);
+  const setSplit = useCallback((px: number | null) => { setTimelinePx(px); savePref('timelineHeightPx', px ?? undefined); }, []);
+  useEffect(() => {
+    store.view.setTimeMode(loadPref('timeMode', 'absolute', (v): v is 'absolute' | 'relative' => v === 'absolute' || v === 'relative'));
+  }, [store]);
 
   return (
     <div className="app">
-      <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} />
+      <Header store={store} client={client} session={session} compare={compare} searchRef={searchRef} onHelp={() => setHelpOpen(true)} />
+      {helpOpen && <ShortcutsSheet onClose={() => setHelpOpen(false)} />}
+      <ImportNotice store={store} session={session} />
       {isFile ? <FilePanel store={store} session={session} /> : <CapturePanel store={store} client={client} />}
+      {!isFile && <ScenarioNote store={store} />}
       {dragging && <div className="drop-hint" data-testid="drop-hint">Drop ftrace text, libfuse -d logs, NDJSON or a .fscope recording to open them here</div>}
       {!isFile && missed > 0 && (
         <Banner testId="gap-banner">
-          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): the viewer fell
-          behind the stream. Gaps are marked in red on the time axis; the recording itself is complete.
+          {missed} events missed ({gapCount} gap{gapCount === 1 ? '' : 's'}): this page fell
+          behind the stream, or stayed paused longer than the server keeps the run. Gaps are marked in red
+          on the time axis; the recording itself is complete.
         </Banner>
       )}
+      <LiveNotes store={store} />
       {isFile && gapCount > 0 && (
         <Banner testId="gap-banner">
           The trace says events were lost ({gapCount} gap{gapCount === 1 ? '' : 's'}
@@ -58,17 +88,24 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       )}
       {error && <div className="error-line" data-testid="error">{error}</div>}
       <div className="workspace">
-        <div className="views">
+        <div className="views" ref={viewsRef}>
           <FindingsPanel host={store} />
-          <section className="timeline-panel">
+          <section className="timeline-panel" ref={timelineRef} data-testid="timeline-panel"
+            style={timelinePx === null ? undefined : { flex: `0 0 ${timelinePx}px` }}>
             <div className="panel-head">
               <h2>Timeline</h2>
-              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it · f focus selection · / search · space pauses</span>
+              <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it, its ▾ collapses it, its lower edge drags its height, a group header folds the group · f focus selection · / search · space pauses</span>
               <LiveWindowStatus store={store} />
             </div>
             <TimelineView host={store} />
             <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
           </section>
+          <Splitter testId="splitter" label="Resize the timeline" heightPx={timelinePx} minPx={MIN_TIMELINE_PX}
+            measure={() => timelineRef.current?.getBoundingClientRect().height ?? MIN_TIMELINE_PX}
+            maxPx={() => (viewsRef.current && timelineRef.current
+              ? viewsRef.current.getBoundingClientRect().bottom - timelineRef.current.getBoundingClientRect().top - MIN_TABS_PX
+              : MIN_TIMELINE_PX)}
+            onChange={setSplit} />
           <section className="tabs-panel">
             <nav className="tabs" role="tablist">
               {VIEW_REGISTRY.map(({ id, title }) => (
@@ -78,7 +115,7 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
               {query && <span className="hint">filtered by “{query}”</span>}
             </nav>
             <div className="tab-body">
-              {viewTabEntry(tab).render({ host: store, query: parsed, scenario })}
+              {viewTabEntry(tab).render({ host: store, query: parsed, scenario, scenarioInfo, source: isFile ? { kind: 'file', name: fileLabel } : { kind: 'live', name: scenario } })}
             </div>
           </section>
         </div>
@@ -88,39 +125,45 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   );
 }
 
-/** `space` pauses (the stream, or a file's replay), `/` focuses search, `f` zooms to the selection, Escape clears it. */
-function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>): void {
+/** The page's keys, dispatched through render/shortcuts.ts (the table the `?` sheet lists): `/` search,
+ *  `?` the sheet, `f` zoom to the selection, Escape clears it, space pauses. */
+function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<HTMLInputElement | null>, setHelpOpen: (f: (open: boolean) => boolean) => void): void {
   useEffect(() => {
     // preventDefault on both edges stops a focused button or checkbox from also activating.
     const onKeyDown = (e: KeyboardEvent): void => {
       if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
-      if (e.key === '/') {
-        e.preventDefault();
-        searchRef.current?.focus();
-        return;
+      switch (shortcutAction('page', e.key)) {
+        case 'search':
+          e.preventDefault();
+          searchRef.current?.focus();
+          return;
+        case 'help':
+          e.preventDefault();
+          setHelpOpen((open) => !open);
+          return;
+        case 'focus-selection':
+          e.preventDefault();
+          store.scheduler.scheduleAction(() => store.focusSelection());
+          return;
+        case 'clear-selection':
+          store.select(-1);
+          return;
+        case 'pause':
+          break;
+        default:
+          return;
       }
-      if (e.key === 'f') {
-        e.preventDefault();
-        store.scheduler.scheduleAction(() => store.focusSelection());
-        return;
-      }
-      if (e.key === 'Escape') {
-        store.select(-1);
-        return;
-      }
-      if (e.key !== ' ') return;
       e.preventDefault();
       if (e.repeat) return;
       if (store.status.sourceKind === 'file') {
         store.replay.togglePlay();
         return;
       }
-      const state = store.status.serverState;
-      if (!state || store.status.connection !== 'open') return;
-      client.setPaused(!state.paused);
+      if (!store.status.serverState || store.status.connection !== 'open') return;
+      client.togglePause();
     };
     const onKeyUp = (e: KeyboardEvent): void => {
-      if (e.key === ' ' && !isTypingTarget(e.target)) e.preventDefault();
+      if (shortcutAction('page', e.key) === 'pause' && !isTypingTarget(e.target)) e.preventDefault();
     };
     window.addEventListener('keydown', onKeyDown);
     window.addEventListener('keyup', onKeyUp);
@@ -128,5 +171,5 @@ function useKeys(store: AppStore, client: WsClient, searchRef: React.RefObject<H
       window.removeEventListener('keydown', onKeyDown);
       window.removeEventListener('keyup', onKeyUp);
     };
-  }, [store, client, searchRef]);
+  }, [store, client, searchRef, setHelpOpen]);
 }

@@ -50,4 +50,55 @@ describe('AppStore', () => {
     expect(app.followLive).toBe(true);
     expect(app.viewEndNs - app.viewStartNs).toBe(100);
   });
+
+  it('labels axes on the trace clock (originNs + tsNs) or since the first event, whichever the time mode says', () => {
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.resetTrace(57_464_780_453_967n);
+    const server = new TraceStore();
+    server.append(typed({ kind: 'app_op_begin', tsNs: 10_652_033, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+    server.append(typed({ kind: 'app_op_end', tsNs: 20_000_000, task: 'dd/1', op: 'write', fd: 3, ret: 1 }));
+    app.ingestBatch(encodeBatch(server, 0, 2, 0).frame);
+    // A label is tsNs − axisOriginNs: on the clock, 10_652_033 reads 57_464_791_106_000.
+    expect(10_652_033 - app.axisOriginNs).toBe(57_464_791_106_000);
+    app.view.setTimeMode('relative');
+    expect(app.axisOriginNs).toBe(10_652_033);
+    app.view.setTimeMode('absolute');
+    expect(app.axisOriginNs).toBe(-57_464_780_453_967);
+  });
+
+  it('a late page whose hello says the server did not keep the first 1000 events: rows are stream rows from 1000, checked from there', () => {
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.resetTrace(0n);
+    const state = { paused: false, speed: 1, scenario: 's', paceNsPerSec: 1e6 };
+    app.setHello('sim', [], state, null, false, { maxBytes: 65_536, notKeptEvents: 1000, keptFromNs: 1_001_000, recorded: false });
+    expect(app.status.historyNotKept).toEqual({ events: 1000, keptFromNs: 1_001_000, maxBytes: 65_536, recorded: false });
+    const server = new TraceStore();
+    server.append(typed({ kind: 'app_op_begin', tsNs: 1_001_000, task: 'dd/1', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+    server.append(typed({ kind: 'app_op_end', tsNs: 1_003_000, task: 'dd/1', op: 'write', fd: 3, ret: 1 }));
+    app.ingestBatch(encodeBatch(server, 0, 2, 0).frame);
+    // Store row 1 is the stream's row 1001 (a link's sel=1001 names it); 2 events were received, none evicted here.
+    expect(app.data.evictedEvents).toBe(1000);
+    expect(app.data.receivedEvents).toBe(2);
+    expect(app.findings.rowBase).toBe(1000);
+    // The checkers take the run from row 1000 on (they refused rows not starting at 0 before).
+    expect(app.findings.error).toBe('');
+    app.data.refreshFindings(true);
+    expect(app.findings.checkedEvents).toBe(2);
+    // A hello with the whole run (or a reset) says nothing was dropped.
+    app.resetTrace(0n);
+    app.setHello('sim', [], state, null, false, { maxBytes: 65_536, notKeptEvents: 0, keptFromNs: null });
+    expect(app.status.historyNotKept).toBeNull();
+    expect(app.data.evictedEvents).toBe(0);
+  });
+
+  it("the pause button is this page's own pause, or the shared session's while driving it", () => {
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.setHello('sim', [], { paused: true, speed: 1, scenario: 's', paceNsPerSec: 1 }, null, false);
+    expect(app.status.pausedHere).toBe(false); // a driver paused the session; this page did not pause itself
+    app.status.setViewerPaused(true);
+    expect(app.status.pausedHere).toBe(true);
+    app.status.setViewerPaused(false);
+    app.status.setDriving(true);
+    expect(app.status.pausedHere).toBe(true);
+  });
 });

@@ -9,10 +9,11 @@
 import type { FrameScheduler, PageFindings } from '../views/host.ts';
 import type { Finding } from '../trace/checks/types.ts';
 import { findingFocus } from './finding-focus.ts';
-import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, HistoryInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import { Replay } from './replay.ts';
 import type { OpenedFile } from './source-status.ts';
 import { TraceViewHost } from './trace-view-host.ts';
+import { StagedFile } from './staged-file.ts';
 
 export { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 
@@ -27,7 +28,8 @@ export class AppStore extends TraceViewHost {
       get list() { return self.data.findings!.list; },
       get unknowns() { return self.data.findings!.unknowns; },
       get version() { return self.data.findings!.version; },
-      get checkedEvents() { return self.data.findings!.checkedRows; },
+      // Stream rows checked, less those the server had not kept when this page joined (never checked here).
+      get checkedEvents() { return self.data.findings!.checkedRows - self.data.notKeptEvents; },
       get rowBase() { return self.data.evictedEvents; },
       get error() { return self.data.findings!.error; },
       get selected() { return self.view.selectedFinding; },
@@ -67,6 +69,23 @@ export class AppStore extends TraceViewHost {
     return this.replay.playheadNs;
   }
 
+  private originGeneration = -1;
+  private firstEventNs = 0;
+  /**
+   * The time the axes label 0, in store ns. 'absolute': the trace's own clock (the recording's
+   * originNs + tsNs: an ftrace trace reads as its timestamps, the simulator from its start);
+   * 'relative': its first event — the first this trace generation had, so a live window's
+   * evictions do not move it.
+   */
+  get axisOriginNs(): number {
+    if (this.view.timeMode !== 'relative') return -Number(this.trace.originNs);
+    if (this.originGeneration !== this.traceGeneration && this.trace.length > 0) {
+      this.originGeneration = this.traceGeneration;
+      this.firstEventNs = this.trace.startNs;
+    }
+    return this.originGeneration === this.traceGeneration ? this.firstEventNs : 0;
+  }
+
   setRange(startNs: number, endNs: number, isUser: boolean): void {
     this.view.setRange(startNs, endNs, isUser);
   }
@@ -91,9 +110,16 @@ export class AppStore extends TraceViewHost {
     if (this.data.setWindowEvents(n, this.status.sourceKind === 'live')) this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
+  /**
+   * The server's greeting, after resetTrace: the kept history follows it. When the server had
+   * dropped the run's oldest events, this trace starts at their count, so rows keep the stream's
+   * numbers (a linked `sel` names the same event in every viewer).
+   */
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null,
+    viewerPaused = false, history: HistoryInfo | null = null): void {
     this.view.adoptPace(state.paceNsPerSec);
-    this.status.setHello(source, scenarios, state, capture);
+    this.data.startAfterNotKept(history?.notKeptEvents ?? 0);
+    this.status.setHello(source, scenarios, state, capture, viewerPaused, history);
   }
 
   setServerState(state: SessionState): void {
@@ -101,7 +127,7 @@ export class AppStore extends TraceViewHost {
     this.status.setServerState(state);
   }
 
-  /** A file is being opened: the page leaves the live stream and shows the file as it loads. */
+  /** A file shown as it loads (the page opens files through stageFile/adoptFile; this is for tests and tools). */
   beginFile(file: OpenedFile): void {
     this.status.beginFile(file);
     this.replay.begin();
@@ -122,9 +148,77 @@ export class AppStore extends TraceViewHost {
     this.status.failFile(message);
   }
 
+  // --- a file opened apart (file-session.ts): the page shows the previous trace until it is in --
+
+  /** The file being opened (its progress is shown; the page still shows the previous trace), or null. */
+  loading: StagedFile | null = null;
+  /** A file that stopped part way, held until the user views or dismisses it (status.importProblem). */
+  private held: StagedFile | null = null;
+
+  /** Starts loading a file apart; the page's trace, view and source stay as they are. */
+  stageFile(file: OpenedFile): StagedFile {
+    const staged = new StagedFile(this.changed, this.nowMs);
+    staged.beginFile(file);
+    this.loading = staged;
+    this.held = null;
+    this.status.setImportProblem(null);
+    return staged;
+  }
+
+  /**
+   * The staged file has finished (done or failed): 'show' when it is whole (the caller detaches
+   * the live stream, then adoptFile); otherwise the previous trace stays and status.importProblem
+   * says why — 'held' when some rows were read before it stopped (a damaged recording: `damage`;
+   * an error part way), which the user may view (takeHeld), 'failed' when there is nothing to show.
+   */
+  settleFile(staged: StagedFile, damage = ''): 'show' | 'held' | 'failed' {
+    if (this.loading === staged) this.loading = null;
+    const kept = staged.data.trace.length;
+    if (staged.outcome === 'done' && kept > 0 && damage === '') return 'show';
+    const label = staged.status.file?.label ?? '';
+    const message = staged.outcome === 'failed'
+      ? staged.message
+      : kept === 0 ? `nothing usable to import from ${label}: no events` : `${label} is damaged (${damage})`;
+    this.held = kept > 0 ? staged : null;
+    this.status.setImportProblem({ label, message, diagLines: staged.status.diagLines, diagCount: staged.status.diagCount, keptEvents: kept });
+    return kept > 0 ? 'held' : 'failed';
+  }
+
+  /** The held file of a 'held' settle (and forgets it); null when none. */
+  takeHeld(): StagedFile | null {
+    const h = this.held;
+    this.held = null;
+    return h;
+  }
+
+  /** Forgets the problem of the last opened file (and the rows it held). */
+  dismissImportProblem(): void {
+    this.held = null;
+    this.status.setImportProblem(null);
+  }
+
+  /**
+   * Shows a file loaded apart: its trace, status and findings become the page's, the replay spans
+   * it (paused at its end, all of it in view). What belonged to the previous trace is reset — the
+   * area selection, the selection, the search filter, pins, the range — and the theme, the tab and
+   * the live window setting stay (docs/import.md, "Opening a file in the page").
+   */
+  adoptFile(staged: StagedFile): void {
+    if (this.loading === staged) this.loading = null;
+    this.status.adoptFile(staged.status);
+    this.data.adopt(staged.data);
+    this.view.resetForNewTrace();
+    this.status.resetRate();
+    this.replay.begin();
+    this.view.startFollowing();
+    this.replay.extend(this.data.trace);
+    this.changed(true);
+  }
+
   /** Back to the live stream (the caller reconnects the websocket; its hello refills the trace). */
   setLive(): void {
     this.status.setLive();
+    this.view.resetForNewTrace();
     this.replay.end();
     this.view.followLiveAt(this.status.serverState?.paceNsPerSec ?? 0);
     this.resetTrace(0n);

@@ -1,12 +1,18 @@
 // Opening files in the page: dropped / picked files and the server's recordings go to the import
-// worker; its batches go into the page's AppStore, or a compare side (any FileTarget), as live
-// batches do (no React state per batch). While a file is open the websocket is detached (this page
-// stops receiving the live stream; the server and other pages carry on); "Back to live"
-// reconnects, and the server's hello refills the trace.
+// worker; its batches go into a FileTarget as live batches do (no React state per batch). The
+// page's AppStore loads a file apart (a StagedFile, staged-file.ts) and shows it only once it has
+// loaded whole: until then the previous trace (live or a file) stays on screen with the load's
+// progress, and a file that fails leaves it as it was (AppStore.settleFile says why; one that
+// read some rows before it stopped is held for the user to view). A compare side fills its own
+// trace as the rows come. While a file is shown the websocket is detached (this page stops
+// receiving the live stream; the server and other pages carry on); "Back to live" reconnects,
+// and the server's hello refills the trace.
 
 import { RESERVE_AFTER_ROWS } from './live-window.ts';
 import type { FileTarget } from './trace-view-host.ts';
 import type { AppStore } from './app-store.ts';
+import type { StagedFile } from './staged-file.ts';
+import type { OpenedFile } from './source-status.ts';
 import type { WsClient } from './ws-client.ts';
 import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
 
@@ -31,8 +37,21 @@ function apiUrl(path: string, search: string): string {
   return `${path}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
+/** What loads a file apart and shows it once whole (the page's AppStore; a compare side does not). */
+interface Stager {
+  stageFile(file: OpenedFile): StagedFile;
+  settleFile(staged: StagedFile, damage?: string): 'show' | 'held' | 'failed';
+  adoptFile(staged: StagedFile): void;
+  takeHeld(): StagedFile | null;
+  dismissImportProblem(): void;
+  loading: StagedFile | null;
+}
+const isStager = (t: object): t is Stager => 'stageFile' in t && 'adoptFile' in t;
+
 /** Fills the page's AppStore, or (compare-session.ts) a compare side. */
 export class FileSession<T extends FileTarget = AppStore> {
+  /** What the current request fills: a StagedFile for the page, the store itself for a compare side. */
+  private target: FileTarget;
   private worker: WorkerLike | null = null;
   private requestId = 0;
   /** True from open until done / error: the idle hook waits for it. */
@@ -49,7 +68,44 @@ export class FileSession<T extends FileTarget = AppStore> {
     private readonly makeWorker: () => WorkerLike,
     private readonly search: string = '',
     private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
-  ) {}
+  ) {
+    this.target = store;
+  }
+
+  /** Starts a request's target: the page stages the file; a compare side shows it as it loads. */
+  private begin(file: OpenedFile): void {
+    if (isStager(this.store)) {
+      this.target = this.store.stageFile(file);
+      return;
+    }
+    this.client.stop();
+    this.target = this.store;
+    this.store.beginFile(file);
+  }
+
+  /** The request ended (done or error): a staged file is shown, held or dropped (the store says which). */
+  private settle(damage = ''): void {
+    this.busy = false;
+    const t = this.target;
+    if (!isStager(this.store) || t === this.store) return;
+    const verdict = this.store.settleFile(t as StagedFile, damage);
+    if (verdict === 'show') this.show(t as StagedFile);
+    // A page that started on a linked recording never attached to the stream: it shows live now.
+    else if (this.store.status.sourceKind === 'live' && !this.client.started) this.client.start();
+  }
+
+  /** Detaches the live stream (its next batch must not land in the file's trace), then shows the file. */
+  private show(staged: StagedFile): void {
+    this.client.stop();
+    (this.store as unknown as Stager).adoptFile(staged);
+  }
+
+  /** Shows what a file that stopped part way had read (the user chose to). */
+  viewHeld(): void {
+    if (!isStager(this.store)) return;
+    const held = this.store.takeHeld();
+    if (held) this.show(held);
+  }
 
   /**
    * Once RESERVE_AFTER_ROWS rows are in, sizes the span columns for the whole file from the spans
@@ -57,7 +113,7 @@ export class FileSession<T extends FileTarget = AppStore> {
    * doubling — every doubling copies them all (~6 % of the page's time opening 3 M events).
    */
   private reserveSpans(): void {
-    const { trace, spans } = this.store.data;
+    const { trace, spans } = this.target.data;
     if (this.spansReserved || this.expectedEvents === 0 || trace.length < RESERVE_AFTER_ROWS) return;
     this.spansReserved = true;
     spans.reserve(spans.spansFor(this.expectedEvents, trace.length));
@@ -69,10 +125,9 @@ export class FileSession<T extends FileTarget = AppStore> {
    */
   openFiles(files: ReadonlyArray<{ name: string; blob: Blob }>, recordingName = '', alignStarts = false): void {
     if (files.length === 0) return;
-    this.client.stop();
     this.lastOpened = { files, recordingName };
     const label = files.map((f) => f.name).join(' + ');
-    this.store.beginFile({ label, kind: 'import', recordingName });
+    this.begin({ label, kind: 'import', recordingName });
     const worker = this.ensureWorker();
     const id = ++this.requestId;
     this.busy = true;
@@ -94,8 +149,7 @@ export class FileSession<T extends FileTarget = AppStore> {
 
   /** Fetches one of the server's recordings and opens it (the URL then names it: rec=). */
   async openRecording(name: string): Promise<void> {
-    this.client.stop();
-    this.store.beginFile({ label: name, kind: 'recording', recordingName: name });
+    this.begin({ label: name, kind: 'recording', recordingName: name });
     const id = ++this.requestId;
     this.busy = true;
     try {
@@ -106,8 +160,8 @@ export class FileSession<T extends FileTarget = AppStore> {
       this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }] });
     } catch (err) {
       if (id !== this.requestId) return;
-      this.busy = false;
-      this.store.failFile(`could not open recording: ${(err as Error).message}`);
+      this.target.failFile(`could not open recording: ${(err as Error).message}`);
+      this.settle();
     }
   }
 
@@ -118,8 +172,21 @@ export class FileSession<T extends FileTarget = AppStore> {
     // Terminate: a long import must not keep a core busy for a file nobody looks at.
     this.worker?.terminate();
     this.worker = null;
+    if (isStager(this.store)) this.store.loading = null;
     this.store.setLive();
     this.client.start();
+  }
+
+  /** Stops the file being opened (the page keeps what it shows). */
+  cancel(): void {
+    if (!this.busy) return;
+    this.requestId++;
+    this.busy = false;
+    this.worker?.terminate();
+    this.worker = null;
+    if (isStager(this.store)) this.store.loading = null;
+    this.target.failFile('cancelled');
+    if (isStager(this.store)) this.store.dismissImportProblem();
   }
 
   dispose(): void {
@@ -136,10 +203,10 @@ export class FileSession<T extends FileTarget = AppStore> {
     w.onmessage = (ev) => this.onMessage(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
-      this.busy = false;
       this.worker?.terminate();
       this.worker = null;
-      this.store.failFile(`import worker failed: ${ev.message || 'unknown error'}`);
+      this.target.failFile(`import worker failed: ${ev.message || 'unknown error'}`);
+      this.settle();
     };
     this.worker = w;
     return w;
@@ -151,37 +218,39 @@ export class FileSession<T extends FileTarget = AppStore> {
       this.store.status.setError('import worker sent a malformed message');
       return;
     }
-    if (msg.id !== this.requestId || this.store.status.sourceKind !== 'file') return;
+    const t = this.target;
+    if (msg.id !== this.requestId || t.status.sourceKind !== 'file') return;
     switch (msg.type) {
       case 'progress':
-        this.store.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
+        t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
         break;
       case 'start':
-        this.store.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
-        this.store.resetTrace(BigInt(msg.originNs));
+        t.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
+        t.resetTrace(BigInt(msg.originNs));
         // Capped: a damaged index must not make the page allocate absurd columns up front.
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
-        if (this.expectedEvents > 0) this.store.data.trace.reserve(this.expectedEvents);
+        if (this.expectedEvents > 0) t.data.trace.reserve(this.expectedEvents);
         break;
       case 'batch':
         try {
-          this.store.ingestBatch(new Uint8Array(msg.frame));
+          t.ingestBatch(new Uint8Array(msg.frame));
           this.reserveSpans();
         } catch (err) {
-          this.busy = false;
           this.requestId++;
-          this.store.failFile(`import: batch rejected: ${(err as Error).message}`);
+          t.failFile(`import: batch rejected: ${(err as Error).message}`);
+          this.settle();
         }
         break;
       case 'done':
-        this.busy = false;
-        if (msg.otherClockFiles !== undefined) this.store.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
-        this.store.finishFile(msg.diags, msg.diagCount);
+        if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
+        t.finishFile(msg.diags, msg.diagCount);
+        this.settle(msg.damage);
         break;
       case 'error':
-        this.busy = false;
-        this.store.failFile(msg.message);
+        if (msg.diags) t.status.finishFile(msg.diags, msg.diagCount ?? msg.diags.length);
+        t.failFile(msg.message);
+        this.settle();
         break;
     }
   }

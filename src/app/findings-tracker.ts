@@ -58,6 +58,16 @@ export class FindingsTracker {
   }
 
   /**
+   * The (fresh) trace starts at stream row `streamRow`: a live page joined after the server had
+   * dropped the run's first rows (its hello's history). The checkers see the run from there on.
+   */
+  startAt(streamRow: number): void {
+    this.runner.processedRows = streamRow;
+    this.fedRows = streamRow;
+    this.checkedRows = streamRow;
+  }
+
+  /**
    * Rows [fromRow, toRow) of `store`, just appended; store row r is stream row `rowBase + r`.
    * Call before an eviction replaces the store, so no row is skipped.
    */

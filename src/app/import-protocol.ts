@@ -10,7 +10,8 @@
 //                   batch {frame}                         encodeBatch frame, string table continues
 //                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?}
 //                                                         (files not on the first file's clock)
-//                   error {message}                       nothing usable (the page shows it)
+//                   error {message, diags?, diagCount?}   nothing usable (the page shows it, with the
+//                                                         diagnostics that say which file and line)
 // Every message carries the `id` of its open request, so a late message of a cancelled import
 // (the user dropped another file) is ignored. A message that does not parse is a bug: the page
 // reports it as an error line, it never throws.
@@ -34,7 +35,7 @@ export type WorkerMessage =
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
     otherClockFiles?: number; aligned?: boolean;
   }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string; diags?: string[]; diagCount?: number };
 
 /** Diagnostics sent in full; the rest are only counted (a file of garbage cannot flood the page). */
 export const MAX_DIAGS_SENT = 50;
@@ -69,7 +70,8 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
         && (m.aligned === undefined || typeof m.aligned === 'boolean') ? (m as WorkerMessage) : null;
     case 'error':
-      return isStr(m.message) ? (m as WorkerMessage) : null;
+      return isStr(m.message) && (m.diags === undefined || (Array.isArray(m.diags) && m.diags.every(isStr)))
+        && (m.diagCount === undefined || isNum(m.diagCount)) ? (m as WorkerMessage) : null;
     default:
       return null;
   }

@@ -100,7 +100,9 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
     if (loaded === null) return; // cancelled: a newer request owns the page
     o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks });
   } catch (err) {
-    o.post({ type: 'error', id: o.id, message: err instanceof Error ? err.message : String(err) });
+    // The diagnostics so far say which file and line made it unusable.
+    const known = diags.first.length > 0 ? { diags: diags.first.map(formatDiag), diagCount: diags.count } : {};
+    o.post({ type: 'error', id: o.id, message: err instanceof Error ? err.message : String(err), ...known });
   }
 }
 
@@ -152,7 +154,11 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   progress.report('joining', true);
   const outcome = pipe.finish();
-  if (outcome.formats.size === 0) throw new Error('nothing to import: no file was recognised (ftrace text, trace.dat, perf script, perf lock contention, libfuse -d log, fusescope NDJSON or .fscope)');
+  if (outcome.formats.size === 0) {
+    for (const d of outcome.diags) diags.add(d);
+    diags.count += outcome.diagCount - outcome.diags.length;
+    throw new Error('nothing to import: no file was recognised (ftrace text, trace.dat, perf script, perf lock contention, libfuse -d log, fusescope NDJSON or .fscope)');
+  }
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
   const label = sources.map((s) => s.name).join(' + ');

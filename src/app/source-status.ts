@@ -2,7 +2,7 @@
 // connection and the server's state, or the opened file's import progress, clock notes and
 // diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
 
-import type { CaptureControlInfo, ScenarioInfo, SessionState } from '../trace/wire.ts';
+import type { CaptureControlInfo, HistoryInfo, RecordingStatus, ScenarioInfo, SessionState } from '../trace/wire.ts';
 import type { FileKind, ImportPhase } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
@@ -33,6 +33,21 @@ interface FileClocks {
 }
 const NO_FILE_CLOCKS: FileClocks = { otherClockFiles: 0, aligned: false };
 
+/**
+ * An opened file that was not shown: nothing usable in it (keptEvents 0), or it stopped part way
+ * (an error after some rows, a damaged recording) and the user chooses whether to view what was read.
+ */
+export interface ImportProblem {
+  label: string;
+  /** What went wrong, as the worker or the parser said it. */
+  message: string;
+  /** The first diagnostics (`file:line[:col]: message`), and how many there were. */
+  diagLines: readonly string[];
+  diagCount: number;
+  /** Rows read before it stopped (0: nothing to view). */
+  keptEvents: number;
+}
+
 export class SourceStatus {
   sourceKind: SourceKind = 'live';
   connection: ConnectionStatus = 'connecting';
@@ -42,6 +57,19 @@ export class SourceStatus {
   source = '';
   /** The capture panel's server side (workloads, limits, the run's status); null: the server allows none. */
   capture: CaptureControlInfo | null = null;
+  /**
+   * This page drives the shared session: its pause, speed, scenario and restart change what every
+   * viewer sees. Off (the default, and never from a link): its pause holds only its own stream.
+   */
+  driving = false;
+  /** This viewer's own pause (the server's `viewer` state; set at once when asked). */
+  viewerPaused = false;
+  /** What the server had no longer kept of the run when this page joined (null: it sent the whole run). */
+  historyNotKept: { events: number; keptFromNs: number; maxBytes: number; recorded: boolean | null } | null = null;
+  /** The server's session recorder (hello, `recording` messages); null: the server does not say. */
+  recording: RecordingStatus | null = null;
+  /** The scenario the page's link names ('' without one, or once this page switched the session itself). */
+  linkedScenario = '';
   /** Last error from the server, the decoder or the import, shown in the header. */
   lastError = '';
 
@@ -52,6 +80,8 @@ export class SourceStatus {
   diagCount = 0;
   /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
   fileClocks: FileClocks = NO_FILE_CLOCKS;
+  /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
+  importProblem: ImportProblem | null = null;
 
   /** Events received (evicted ones included), refreshed with the counters. */
   eventCount = 0;
@@ -71,12 +101,44 @@ export class SourceStatus {
     this.changed(true);
   }
 
-  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null): void {
+  setHello(source: string, scenarios: ScenarioInfo[], state: SessionState, capture: CaptureControlInfo | null = null,
+    viewerPaused = false, history: HistoryInfo | null = null): void {
     this.source = source;
     this.scenarios = scenarios;
     this.capture = capture;
     this.lastError = '';
+    this.viewerPaused = viewerPaused;
+    this.setHistory(history);
     this.setServerState(state);
+  }
+
+  /** A new run's history (hello; a reset starts a run whose history is whole); no notify. */
+  setHistory(history: HistoryInfo | null): void {
+    this.historyNotKept = history && history.notKeptEvents > 0 && history.keptFromNs !== null
+      ? { events: history.notKeptEvents, keptFromNs: history.keptFromNs, maxBytes: history.maxBytes, recorded: history.recorded ?? null } : null;
+  }
+
+  setViewerPaused(paused: boolean): void {
+    if (paused === this.viewerPaused) return;
+    this.viewerPaused = paused;
+    this.changed(true);
+  }
+
+  setDriving(driving: boolean): void {
+    if (driving === this.driving) return;
+    this.driving = driving;
+    this.changed(true);
+  }
+
+  setLinkedScenario(name: string): void {
+    if (name === this.linkedScenario) return;
+    this.linkedScenario = name;
+    this.changed(true);
+  }
+
+  /** What the pause button shows: the shared session's pause when driving, else this viewer's. */
+  get pausedHere(): boolean {
+    return this.driving ? (this.serverState?.paused ?? false) : this.viewerPaused;
   }
 
   setServerState(state: SessionState): void {
@@ -85,6 +147,11 @@ export class SourceStatus {
   }
 
   /** The server's capture control changed (a run's status, its seconds). */
+  setRecording(recording: RecordingStatus | null): void {
+    this.recording = recording;
+    this.changed(true);
+  }
+
   setCapture(capture: CaptureControlInfo): void {
     this.capture = capture;
     this.changed(true);
@@ -114,6 +181,23 @@ export class SourceStatus {
   }
 
   // --- an opened file -------------------------------------------------------------------------
+
+  /** A file loaded apart is now what the page shows: its status becomes this one; no notify. */
+  adoptFile(loaded: SourceStatus): void {
+    this.sourceKind = 'file';
+    this.file = loaded.file;
+    this.importStatus = loaded.importStatus;
+    this.diagLines = loaded.diagLines;
+    this.diagCount = loaded.diagCount;
+    this.fileClocks = loaded.fileClocks;
+    this.lastError = '';
+    this.importProblem = null;
+  }
+
+  setImportProblem(problem: ImportProblem | null): void {
+    this.importProblem = problem;
+    this.changed(true);
+  }
 
   /** A file is being opened; no notify (the trace's reset does). */
   beginFile(file: OpenedFile): void {

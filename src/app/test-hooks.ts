@@ -11,7 +11,7 @@ import type { CompareSession } from './compare-session.ts';
 import type { CompareSide } from './compare-store.ts';
 import { hardCapRows } from './live-window.ts';
 import { CACHE_MARKER_KINDS } from '../trace/derive/cache.ts';
-import { enableProbes, probeOf, type FindingOverlay } from '../views/probes.ts';
+import { enableProbes, probeOf, type FindingOverlay, type TimelineLaneInfo } from '../views/probes.ts';
 import type { Finding } from '../trace/checks/types.ts';
 
 /** Nothing changed for this long → idle. */
@@ -21,6 +21,10 @@ interface FusescopeStats {
   events: number; spans: number; lanes: number; drawnLanes: number; drawnPrimitives: number;
   frames: number; paused: boolean; followLive: boolean; viewStartNs: number; viewEndNs: number;
   missedEvents: number; connected: boolean;
+  /** This page's own pause; the shared session's (a driver paused it); whether this page drives it. */
+  viewerPaused: boolean; sharedPaused: boolean; driving: boolean;
+  /** Events of the run the server had not kept when this page joined (its hello's history). */
+  historyNotKept: number;
   /** Bumped each time the trace starts over (hello, scenario switch or restart), not on evictions. */
   generation: number;
 }
@@ -50,11 +54,21 @@ export interface FusescopeHooks {
   liveWindow(): LiveWindowInfo;
   idle(): boolean;
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
+  /** The timeline's lanes by task in display order, as last drawn. */
+  laneTasks(): string[];
+  /** A task's timeline lane: its row and whether all of it is inside the scroll box (null: no such lane). */
+  laneInView(task: string): { laneRow: number; visible: boolean } | null;
+  /** The timeline's lanes as last drawn, in display order, with their on-screen place. */
+  timelineLanes(): TimelineLaneInfo[];
+  /** The tick labels as shown on the main time axis, or the locks view's (painted on its canvas). */
+  axisLabels(view?: 'timeline' | 'locks'): string[];
   selection(): { spanId: number; beginRow: number; kind: string } | null;
   /** The selected event row (span or not), -1 for none. */
   selectedRow(): number;
   /** A clickable, closed lock wait drawn in the locks view, with the hold it waited for. */
   findLockWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+  /** The locks view's rows as last drawn (lock headers and task rows, by label). */
+  lockRowLabels(): string[];
   /** Alias groups as the aliasing view derives them. */
   aliasGroups(): { ino: number; nodeIds: number[]; paths: string[] }[];
   /** Events of `kind` in the page's trace, counted by their task (`comm/tid`). */
@@ -68,6 +82,10 @@ export interface FusescopeHooks {
   replay(): { playheadNs: number; playing: boolean; speed: number; startNs: number; endNs: number; loop: boolean };
   /** Loading an opened file: phase, bytes, diagnostics. */
   importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string };
+  /** The last opened file that is not shown (its error, diagnostics, rows read), or null; `opening`: a file is loading apart. */
+  importProblem(): { opening: boolean; problem: { label: string; message: string; diagLines: string[]; keptEvents: number } | null };
+  /** The view state that belongs to one trace: area selection, selected row, search query, pins. */
+  traceViewState(): { areaFromNs: number; areaToNs: number; selectedRow: number; query: string; pins: string[]; theme: string; tab: string };
   /** A/B compare: null when not comparing. Times are each side's own ns; `aligned*` the shared axis. */
   compare(): CompareInfo | null;
   /** Span ids whose start or end the trace does not show (SpanIndex flags), and whether the trace is complete. */
@@ -82,6 +100,8 @@ export interface FusescopeHooks {
   shownFinding(): (FindingInfo & { highlightedSpanIds: number[]; highlightedRows: number[]; evidenceSpanRows: number[]; pinnedTasks: string[] }) | null;
   /** What the Mapping cache / locks view drew of the findings in its last frame (null: view not drawn). */
   viewFindings(view: 'cache' | 'locks'): FindingOverlay | null;
+  /** What the cache plot drew last frame (views/probes.ts CachePlotProbe), null when it is not drawn. */
+  cachePlot(): { nodeId: number; markersByKind: Record<string, number>; staleUsesDrawn: number; reasonLabels: string[] } | null;
   /** A span drawn in side A's or B's timeline (as findSpan). */
   compareFindSpan(side: 'a' | 'b', kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
 }
@@ -131,7 +151,12 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       drawnLanes: store.status.drawnLanes,
       drawnPrimitives: store.status.drawnPrimitives,
       frames: scheduler.frames,
-      paused: store.status.serverState?.paused ?? false,
+      // What the pause button shows: this page's own pause, or the shared session's while driving it.
+      paused: store.status.pausedHere,
+      viewerPaused: store.status.viewerPaused,
+      sharedPaused: store.status.serverState?.paused ?? false,
+      driving: store.status.driving,
+      historyNotKept: store.status.historyNotKept?.events ?? 0,
       followLive: store.followLive,
       viewStartNs: store.viewStartNs,
       viewEndNs: store.viewEndNs,
@@ -159,6 +184,11 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);
       return probeOf(store, 'timeline')?.findSpan(kind) ?? null;
     },
+    laneTasks: () => probeOf(store, 'timeline')?.laneTasks?.() ?? [],
+    laneInView: (task) => probeOf(store, 'timeline')?.laneInView?.(task) ?? null,
+    timelineLanes: () => probeOf(store, 'timeline')?.lanes?.() ?? [],
+    axisLabels: (view = 'timeline') => (view === 'locks' ? probeOf(store, 'locks')?.axisLabels?.() ?? []
+      : [...win.document.querySelectorAll('.timeline-axis g.axis .tick text')].map((t) => t.textContent ?? '')),
     selection: () => {
       const id = store.selectedSpanId;
       if (id < 0 || id >= store.spans.count) return null;
@@ -166,6 +196,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     },
     selectedRow: () => store.selectedRow,
     findLockWait: () => probeOf(store, 'locks')?.findWait() ?? null,
+    lockRowLabels: () => probeOf(store, 'locks')?.rowLabels?.() ?? [],
     aliasGroups: () => store.aliases.groups(),
     eventsByTask: (kind) => {
       const t = store.trace;
@@ -218,6 +249,14 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     importStatus: () => ({
       ...store.status.importStatus, diagCount: store.status.diagCount, diagLines: [...store.status.diagLines], label: store.status.file?.label ?? '',
     }),
+    importProblem: () => {
+      const p = store.status.importProblem;
+      return { opening: store.loading !== null, problem: p ? { label: p.label, message: p.message, diagLines: [...p.diagLines], keptEvents: p.keptEvents } : null };
+    },
+    traceViewState: () => ({
+      areaFromNs: store.areaFromNs, areaToNs: store.areaToNs, selectedRow: store.selectedRow, query: store.view.query,
+      pins: [...store.view.pinnedTasks], theme: store.view.theme, tab: store.view.tab,
+    }),
     compare: () => {
       const p = compare.pair;
       if (!p) return null;
@@ -242,6 +281,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
         evidenceSpanRows: drawn.spanIds.flatMap((id) => [store.spans.beginRow.data[id]!, ...(store.spans.isOpen(id) ? [] : [store.spans.endRow.data[id]!])]),
       };
     },
+    cachePlot: () => probeOf(store, 'cachePlot')?.drawn() ?? null,
     viewFindings: (view) => probeOf(store, view === 'cache' ? 'cacheFindings' : 'locksFindings')?.findingOverlay() ?? null,
     compareFindSpan: (side, kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`compareFindSpan: unknown kind ${kind}`);

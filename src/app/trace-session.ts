@@ -36,13 +36,18 @@ export class TraceSession {
   windowEvents = DEFAULT_WINDOW_EVENTS;
   /** Rows evicted since the trace started: store row r is the stream's row r + evictedEvents. */
   evictedEvents = 0;
+  /**
+   * Events of the live run the server no longer kept when this page joined (its hello's history):
+   * counted in evictedEvents so rows keep the stream's numbers, but never received here.
+   */
+  notKeptEvents = 0;
   /** Evictions since the trace started. */
   evictions = 0;
   /** The next window, being built while the stream goes on (null when none is under way). */
   private rebuild: WindowRebuild | null = null;
 
-  /** The protocol checkers over this trace (null: not run, e.g. on a compare side). */
-  readonly findings: FindingsTracker | null;
+  /** The protocol checkers over this trace (null: not run, e.g. on a compare side). Replaced by adopt. */
+  findings: FindingsTracker | null;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -58,6 +63,7 @@ export class TraceSession {
     this.traceGeneration++;
     this.resetGeneration++;
     this.evictedEvents = 0;
+    this.notKeptEvents = 0;
     this.evictions = 0;
     this.rebuild = null;
     this.gaps = [];
@@ -65,9 +71,38 @@ export class TraceSession {
     this.findings?.reset();
   }
 
+  /**
+   * Takes over a file loaded apart (file-session.ts loads into a StagedFile so a failed import
+   * leaves this trace as it was): its store, indexes, gaps and findings become this session's, a
+   * new trace (both generations bumped). The live window setting stays; `other` must not be used after.
+   */
+  adopt(other: TraceSession): void {
+    this.trace = other.trace;
+    this.spans = other.spans;
+    this.aliases = other.aliases;
+    this.locks = other.locks;
+    this.cache = other.cache;
+    this.gaps = other.gaps;
+    this.missedEvents = other.missedEvents;
+    this.findings = other.findings;
+    this.traceGeneration++;
+    this.resetGeneration++;
+    this.evictedEvents = 0;
+    this.evictions = 0;
+    this.rebuild = null;
+    this.derivedVersion = -1; // the next refresh tells React the derived indexes changed
+  }
+
   /** Events received since the trace started, evicted ones included. */
   get receivedEvents(): number {
-    return this.evictedEvents + this.trace.length;
+    return this.evictedEvents - this.notKeptEvents + this.trace.length;
+  }
+
+  /** This (fresh) trace starts at the stream's row `notKept`: the server kept no earlier ones. */
+  startAfterNotKept(notKept: number): void {
+    this.notKeptEvents = notKept;
+    this.evictedEvents = notKept;
+    this.findings?.startAt(notKept);
   }
 
   /** Whether the next window is being built (for the test hooks). */

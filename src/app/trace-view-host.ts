@@ -91,6 +91,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   get cursorNs(): number { return this.view.cursorNs; }
   get pinnedTasks(): readonly string[] { return this.view.pinnedTasks; }
   get query(): string { return this.view.query; }
+  get revealSeq(): number { return this.view.revealSeq; }
   get theme(): Theme { return this.view.theme; }
   get areaFromNs(): number { return this.view.areaFromNs; }
   get areaToNs(): number { return this.view.areaToNs; }

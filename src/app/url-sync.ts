@@ -27,10 +27,13 @@ export function currentViewState(store: AppStore, compare?: CompareSession): Url
 
 /**
  * Restores the state in `hash`: a recording in it is opened (returns true: the page starts on the
- * file, not the live stream); a scenario is restarted once connected. `search` (the query string)
- * may set the live window (`?window=N`) when the hash does not.
+ * file, not the live stream). A live link never restarts, switches or resumes the shared session
+ * (others may be watching it): the page joins it, gets the run's history, and selects the linked
+ * row (a stream row) once it arrives — if the session streams the link's scenario; otherwise it
+ * says so and leaves switching to a user who drives the session. `search` (the query string) may
+ * set the live window (`?window=N`) when the hash does not.
  */
-export function applyUrlState(hash: string, store: AppStore, client: WsClient, session: FileSession, compare?: CompareSession, search = ''): boolean {
+export function applyUrlState(hash: string, store: AppStore, _client: WsClient, session: FileSession, compare?: CompareSession, search = ''): boolean {
   const s = decodeViewState(hash);
   if (s.theme) store.view.setTheme(s.theme);
   const windowEvents = windowEventsFromUrl(search, hash);
@@ -40,45 +43,50 @@ export function applyUrlState(hash: string, store: AppStore, client: WsClient, s
     return true;
   }
   if (s.tab) store.view.setTab(s.tab);
+  if (s.recording) {
+    // A file shown resets the view state of the trace before it (area, selection, filter, pins):
+    // the link's apply to the recording once it is in.
+    void session.openRecording(s.recording);
+    restoreWhenLoaded(store, () => {
+      if (s.query) store.view.setQuery(s.query);
+      if (s.pins) store.view.setPins(s.pins);
+      if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
+      if (s.tab) store.view.setTab(s.tab);
+      if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
+      if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
+    });
+    return true;
+  }
   if (s.query) store.view.setQuery(s.query);
   if (s.startNs !== undefined && s.endNs !== undefined) store.setRange(s.startNs, s.endNs, true);
   if (s.pins) store.view.setPins(s.pins);
   if (s.areaFromNs !== undefined && s.areaToNs !== undefined) store.setArea(s.areaFromNs, s.areaToNs);
   if (s.tab) store.view.setTab(s.tab);
-  if (s.recording) {
-    void session.openRecording(s.recording).then(() => {
-      if (s.startNs !== undefined && s.endNs !== undefined) restoreRangeWhenLoaded(store, s.startNs, s.endNs);
-    });
-    if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
-    return true;
-  }
   if (!s.scenario) {
     if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
     return false;
   }
-  // Restart the linked scenario (deterministic from its seed), then select the row in the new
-  // trace — not in the tail of the old stream that may still arrive before the reset.
-  let sentAtGeneration = -1;
+  // Once the hello is in (the trace was reset and its row base set), select the linked row of the
+  // history that follows — rows are the stream's, the same in every viewer of this run.
   const unsubscribe = store.subscribe(() => {
-    if (sentAtGeneration < 0 && store.status.connection === 'open' && store.status.serverState) {
-      sentAtGeneration = store.data.resetGeneration;
-      client.send({ type: 'scenario', name: s.scenario! });
-    } else if (sentAtGeneration >= 0 && store.data.resetGeneration > sentAtGeneration) {
-      unsubscribe();
-      if (s.selectedRow !== undefined) store.selectRow(s.selectedRow);
-    }
+    const state = store.status.serverState;
+    if (store.status.connection !== 'open' || !state) return;
+    unsubscribe();
+    store.status.setLinkedScenario(s.scenario!);
+    if (state.scenario !== s.scenario) return; // LiveNotes says so
+    const row = (s.selectedRow ?? -1) - store.data.evictedEvents;
+    if (row >= 0) store.selectRow(row);
   });
   return false;
 }
 
-/** Opening a file fits it in view; a linked range is applied once the file has loaded. */
-function restoreRangeWhenLoaded(store: AppStore, startNs: number, endNs: number): void {
+/** Runs `apply` once the file being opened is shown (nothing if it is not: the link's state was for it). */
+function restoreWhenLoaded(store: AppStore, apply: () => void): void {
   const unsubscribe = store.subscribe(() => {
-    if (store.status.importStatus.phase === 'failed' || store.status.sourceKind !== 'file') unsubscribe();
-    else if (store.status.importStatus.phase === 'done') {
+    if (store.status.sourceKind === 'file' && store.status.importStatus.phase === 'done') {
       unsubscribe();
-      store.setRange(startNs, endNs, true);
-    }
+      apply();
+    } else if (store.loading === null && store.status.importProblem !== null) unsubscribe();
   });
 }
 

@@ -16,6 +16,7 @@ import type { Theme } from '../render/palette.ts';
 import { UNKNOWN_INO, type Ino } from '../trace/ids.ts';
 import type { Finding } from '../trace/checks/types.ts';
 export type { Theme };
+export type TimeMode = 'absolute' | 'relative';
 /** `f` shows the selection with this much of its duration as margin on each side. */
 const FOCUS_MARGIN_FRACTION = 0.25;
 /** Revealing an instant event (no duration) shows this much time around it. */
@@ -49,6 +50,9 @@ export class ViewState {
   hover: HoverInfo = NO_HOVER;
   selectedSpanId = -1;
   selectedRow = -1;
+  /** Bumped when the user asks to be shown the selection (f, a search result, a link): the
+   *  timeline then scrolls the selection's lane into view, once per bump. */
+  revealSeq = 0;
   /** A row asked for (URL) that has not arrived yet; selected when it does. */
   pendingRow = -1;
   hoverLockIdx = -1;
@@ -64,6 +68,8 @@ export class ViewState {
   private findingPins: readonly string[] = [];
   query = '';
   theme: Theme = 'light';
+  /** Axis labels: the trace's own clock ('absolute'), or time since its first event ('relative'). */
+  timeMode: TimeMode = 'absolute';
 
   constructor(private readonly data: TraceSession, private readonly changed: Changed, private readonly followEnd: FollowEnd | null) {
     this.followLive = followEnd !== null;
@@ -144,6 +150,23 @@ export class ViewState {
     this.followNow();
   }
 
+  /**
+   * Another trace is shown (a file opened, back to live): what the user chose on the previous one
+   * — area selection, selection, search filter, pins, cursor — means nothing on it; the theme, the
+   * tab (the area tab falls back to the default) and the follow settings stay; no notify.
+   */
+  resetForNewTrace(): void {
+    this.clearForReset();
+    this.pendingRow = -1;
+    this.areaFromNs = Number.NaN;
+    this.areaToNs = Number.NaN;
+    if (this.tab === 'area') this.tab = 'locks';
+    this.query = '';
+    this.pinnedTasks = [];
+    this.findingPins = [];
+    this.cursorNs = Number.NaN;
+  }
+
   /** A live window was swapped in: remaps what names a row or a span id; no notify. */
   afterSwap(w: WindowedTrace): void {
     const sel = remapSelection({ spanId: this.selectedSpanId, row: this.selectedRow }, w.spans, w.droppedRows);
@@ -211,6 +234,8 @@ export class ViewState {
     } else if (this.selectedRow >= 0 && this.selectedRow < trace.length) {
       fromNs = toNs = trace.tsNs[this.selectedRow]!;
     } else return;
+    this.revealSeq++;
+    this.changed(true);
     if (onlyIfOutside && fromNs >= this.viewStartNs && toNs <= this.viewEndNs) return;
     const widthNs = this.viewEndNs - this.viewStartNs;
     if (onlyIfOutside) {
@@ -233,6 +258,12 @@ export class ViewState {
   setCursor(tsNs: number): void {
     if (tsNs === this.cursorNs || (Number.isNaN(tsNs) && Number.isNaN(this.cursorNs))) return;
     this.cursorNs = tsNs;
+    this.changed(true);
+  }
+
+  setTimeMode(mode: TimeMode): void {
+    if (mode === this.timeMode) return;
+    this.timeMode = mode;
     this.changed(true);
   }
 

@@ -1,7 +1,13 @@
 // The browser end of the websocket: connects to /ws on the page's own host (with the page's
 // ?token=), reconnects with exponential backoff, applies binary batches to the AppStore (no
 // React state per message), and sends control messages. On every hello / reset the trace starts
-// over, because the server's string table does too.
+// over, because the server's string table does too; after a hello the server sends the run's kept
+// history, then the live batches (server/hub/live-session.ts).
+//
+// Controls are per viewer unless the page drives the shared session (status.driving): pause and
+// resume then go out marked `shared` and hold the source for everyone, as speed, scenario and
+// restart always do; otherwise pause holds only this page's stream (the server buffers it in the
+// session's history) and the page sends no speed or scenario change at all.
 //
 // The socket itself lives in a Web Worker (ws-worker.ts) where one can be started: Chromium's
 // websocket receive path is drained one task at a time by the thread that owns the socket, and on
@@ -39,17 +45,21 @@ export class WsClient {
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** start() was called and stop() was not since: this page takes the live stream. */
+  started = false;
 
   constructor(private readonly store: AppStore, private readonly url: string) {}
 
   start(): void {
     this.stopped = false;
+    this.started = true;
     this.connect();
   }
 
   /** Detaches this page from the stream (a file is open); start() reconnects. */
   stop(): void {
     this.stopped = true;
+    this.started = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.ws?.close();
@@ -62,9 +72,30 @@ export class WsClient {
     else this.store.status.setError(`not connected: ${msg.type} not sent`);
   }
 
+  /** Pauses or resumes this page's stream, or — driving — the shared session. */
   setPaused(paused: boolean): void {
-    this.send({ type: paused ? 'pause' : 'resume' });
-    this.store.status.setPausedLocally(paused);
+    const status = this.store.status;
+    if (status.driving) {
+      this.send({ type: paused ? 'pause' : 'resume', shared: true });
+      status.setPausedLocally(paused);
+    } else {
+      this.send({ type: paused ? 'pause' : 'resume' });
+      status.setViewerPaused(paused);
+    }
+  }
+
+  togglePause(): void {
+    this.setPaused(!this.store.status.pausedHere);
+  }
+
+  /** Changes the shared session (speed, scenario, restart): sent only while driving it. */
+  sendShared(msg: Extract<ClientMessage, { type: 'speed' } | { type: 'scenario' }>): void {
+    if (!this.store.status.driving) {
+      this.store.status.setError(`${msg.type} changes the shared session for every viewer: tick "drive" first`);
+      return;
+    }
+    this.send({ ...msg, shared: true });
+    if (msg.type === 'scenario') this.store.status.setLinkedScenario(''); // this page chose the scenario now
   }
 
   /** The socket worker, started on first use; null where workers cannot be used. */
@@ -167,11 +198,19 @@ export class WsClient {
       switch (msg.type) {
         case 'hello':
           this.store.resetTrace(BigInt(msg.originNs));
-          this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null);
+          this.store.setHello(msg.source, msg.scenarios, msg.state, msg.capture ?? null, msg.viewer?.paused ?? false, msg.history ?? null);
+          this.store.status.setRecording(msg.recording ?? null);
+          break;
+        case 'recording':
+          this.store.status.setRecording(msg.recording);
           break;
         case 'reset':
           this.store.resetTrace(BigInt(msg.originNs));
+          this.store.status.setHistory(null); // a new run: its whole history follows
           this.store.setServerState(msg.state);
+          break;
+        case 'viewer':
+          this.store.status.setViewerPaused(msg.viewer.paused);
           break;
         case 'state':
           this.store.setServerState(msg.state);

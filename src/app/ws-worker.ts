@@ -45,10 +45,12 @@ export function runWsWorker(scope: WorkerScope): void {
         sock.binaryType = 'arraybuffer';
         ws = sock;
         sock.onopen = () => { if (ws === sock) scope.postMessage({ type: 'open', id: mine }); };
-        sock.onclose = () => {
+        sock.onclose = (ce: CloseEvent) => {
           if (ws !== sock) return;
           ws = null;
-          scope.postMessage({ type: 'close', id: mine });
+          // The server cut this page off (it flooded, or stopped reading: server/hub/live-session.ts): say why.
+          const cutOff = (ce.code === 1008 || ce.code === 4008) && ce.reason !== '';
+          scope.postMessage(cutOff ? { type: 'close', id: mine, reason: `the server closed the connection (${ce.code}: ${ce.reason})` } : { type: 'close', id: mine });
         };
         sock.onmessage = (m: MessageEvent) => {
           if (ws !== sock) return;

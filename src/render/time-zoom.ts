@@ -11,6 +11,7 @@
 
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
 import { select, type Selection } from 'd3-selection';
+import { shortcutAction } from './shortcuts.ts';
 
 /** Movement up to this (CSS px) between press and release is a click, not a drag: no pan, the click selects. */
 const CLICK_SLOP_PX = 3;
@@ -191,11 +192,11 @@ export class TimeZoom {
     if (!keys || e.ctrlKey || e.metaKey || e.altKey || keys.isTypingTarget(e.target)) return;
     const widthPx = this.o.plotWidthPx();
     const anchorPx = this.pointerPlotXPx >= 0 ? this.pointerPlotXPx : keys.fallbackAnchorPx();
-    switch (e.key.toLowerCase()) {
-      case 'w': this.zoomBy(ZOOM_STEP_FACTOR, anchorPx); break;
-      case 's': this.zoomBy(1 / ZOOM_STEP_FACTOR, anchorPx); break;
-      case 'a': this.applyAffine(1, PAN_STEP_FRACTION * widthPx); break;
-      case 'd': this.applyAffine(1, -PAN_STEP_FRACTION * widthPx); break;
+    switch (shortcutAction('timeline', e.key)) {
+      case 'zoom-in': this.zoomBy(ZOOM_STEP_FACTOR, anchorPx); break;
+      case 'zoom-out': this.zoomBy(1 / ZOOM_STEP_FACTOR, anchorPx); break;
+      case 'pan-earlier': this.applyAffine(1, PAN_STEP_FRACTION * widthPx); break;
+      case 'pan-later': this.applyAffine(1, -PAN_STEP_FRACTION * widthPx); break;
       default: return;
     }
     e.preventDefault();

@@ -75,6 +75,24 @@ describe('accountRun', () => {
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });
 
+  it('says where its cache and ioend figures come from: cache events at all, stale uses the oracle saw, derived iomap events', () => {
+    const none = accountRun(storeOf([ev('fuse_send', 0, 'a/1', { opcode: Opcode.WRITE }), ev('app_op_end', 10, 'a/1', { op: 'write', ret: 4096 })]));
+    // A classic FUSE trace: no cache, no ioend, no iomap upcall — its "0 stale, 0 conversions" checked nothing.
+    expect(none).toMatchObject({ cacheEvents: 0, staleMappingsUsed: 0, ioendEvents: 0, iomapUpcalls: 0, derivedIomapNote: null });
+    const text = 'fusescope mount img on /mnt: iomap_begin/iomap_map/iomap_iter_end/iomap_ioend are derived';
+    const a = accountRun(storeOf([
+      ev('instant', 0, 'fusescope-mount/7', { name: 'fusescope-mount', text }),
+      ev('cache_lookup', 5, 'w/1', { hit: true }),
+      ev('cache_upsert', 6, 's/2', {}),
+      ev('instant', 7, 'w/1', { name: 'stale_mapping_used', text: 'nodeid 4 ino 12 pos 0x0 cookie 1 ic_seq 2: …' }),
+      ev('instant', 8, 'w/1', { name: 'stale_mapping_used', text: 'nodeid 4 ino 12 pos 0x1000 cookie 1 ic_seq 3: …' }),
+      ev('iomap_ioend', 9, 'fusescope-mount/7', { sent: true, ioendFlags: IoendFlag.UNWRITTEN }),
+      ev('iomap_ioend', 10, 'fusescope-mount/7', { sent: false, ioendFlags: 0 }),
+    ]));
+    // By hand: 2 cache events, 2 stale-use instants, 2 ioend rows (1 a conversion), no IOMAP upcall, the mount's text.
+    expect(a).toMatchObject({ cacheEvents: 2, staleMappingsUsed: 2, staleMappings: 0, ioendEvents: 2, unwrittenConversions: 1, iomapUpcalls: 0, derivedIomapNote: text });
+  });
+
   it('an empty trace or one without data ops has no rates', () => {
     expect(accountRun(new TraceStore())).toMatchObject({ durationNs: 0, bytesMoved: 0, cacheHitRate: null, throughputBytesPerSec: 0, upcallsPerMiB: {} });
     const a = accountRun(storeOf([ev('fuse_send', 0, 'a/1', { opcode: Opcode.IOMAP_BEGIN }), ev('fuse_send', 10, 'a/1')]));

@@ -16,6 +16,10 @@
 //                   with no such acquire did not end in the trace: counted in lockWaitsUnfinished,
 //                   in no total
 //   throughput    = bytes moved ÷ virtual duration (first to last event)
+// Where the figures come from, so a view can say it: cache events at all (else a stale-cookie 0
+// checked nothing), the simulator's stale-use instants (validation off), ioend rows and iomap
+// upcalls (else a conversion 0 is no kernel's), and fusescope's own server's `fusescope-mount`
+// instant, whose presence means the iomap events were derived by that server, not traced.
 // A trace with untimed events (untimed.ts: pasted lines, a log without times): the duration is the
 // span of its timed events (null when none is timed); the throughput and any lock-wait figure over an
 // untimed wait are null when untimed events enter them; `timesUnknown` counts those events and says
@@ -53,6 +57,19 @@ export interface Accounting {
   cacheHitRate: number | null;
   /** Stale cookies detected (cache_stale). */
   staleMappings: number;
+  /** Mapping-cache events (cache_*): without any, "stale cookies 0" checked nothing. */
+  cacheEvents: number;
+  /** Stale mappings used that nothing caught: the simulator's oracle instants (stale_mapping_used), seen with cookie validation off. */
+  staleMappingsUsed: number;
+  /** iomap_ioend rows (sent or not): with none and no iomap upcall, the trace shows no ioend path at all. */
+  ioendEvents: number;
+  /** FUSE_IOMAP_BEGIN/END/IOEND requests sent: the kernel's fuse-iomap upcalls. */
+  iomapUpcalls: number;
+  /**
+   * Set when the iomap steps, mappings and ioends were derived by fusescope's own FUSE server
+   * (its `fusescope-mount` instant; docs/fuse-server.md), not traced from a kernel: that instant's text.
+   */
+  derivedIomapNote: string | null;
   /** Sent IOEND upcalls carrying the UNWRITTEN flag. */
   unwrittenConversions: number;
   /** Sum and max of the lock waits that ended, over all locks; null when one of them has an untimed end. */
@@ -70,6 +87,8 @@ export interface Accounting {
 }
 
 const BYTES_PER_MIB = 1024 * 1024;
+/** The instant fusescope's own FUSE server sends first: its iomap events are derived (docs/fuse-server.md). */
+const DERIVED_BY_INSTANT = 'fusescope-mount';
 const IOMAP_OPCODES = new Set([4093, 4094, 4095]);
 
 /** `waits`: the trace's lock waits, when the caller has paired them already (summary, traceStats). */
@@ -94,6 +113,11 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   const serverTasks = new Set<number>();
   const taskCol = store.col('task');
   let cacheLookups = 0, cacheHits = 0, cacheAbsentForkLookups = 0, staleMappings = 0, unwrittenConversions = 0;
+  let cacheEvents = 0, staleMappingsUsed = 0, ioendEvents = 0, derivedRow = -1;
+  const nameCol = store.col('name');
+  // -1 when never interned: no row carries it.
+  const staleUsedName = store.strings.find('stale_mapping_used');
+  const mountName = store.strings.find(DERIVED_BY_INSTANT);
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
       case K.fuse_send: {
@@ -113,13 +137,22 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
       case K.fuse_reply: case K.fuse_recv:
         serverTasks.add(taskCol[row]!);
         break;
+      case K.instant:
+        if (nameCol[row] === staleUsedName) staleMappingsUsed++;
+        else if (nameCol[row] === mountName && derivedRow < 0) derivedRow = row;
+        break;
+      case K.cache_upsert: case K.cache_inval: case K.cache_drop:
+        cacheEvents++;
+        break;
       case K.cache_lookup:
+        cacheEvents++;
         if (forkAbsent[row]) { cacheAbsentForkLookups++; break; }
         cacheLookups++;
         if (hit[row]) cacheHits++;
         break;
-      case K.cache_stale: staleMappings++; break;
+      case K.cache_stale: staleMappings++; cacheEvents++; break;
       case K.iomap_ioend:
+        ioendEvents++;
         if (sent[row] && (ioendFlags[row]! & IoendFlag.UNWRITTEN) !== 0) unwrittenConversions++;
         break;
       default:
@@ -174,7 +207,8 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
     durationNs, bytesMoved, bytesRead, bytesWritten, serverBytes, serverComms: [...serverComms].sort(), upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
     cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
-    staleMappings, unwrittenConversions,
+    staleMappings, unwrittenConversions, cacheEvents, staleMappingsUsed, ioendEvents, iomapUpcalls,
+    derivedIomapNote: derivedRow < 0 ? null : store.strings.get(store.col('text')[derivedRow]!),
     lockWaitTotalNs: waitsKnown ? lockWaitTotalNs : null, lockWaitMaxNs: waitsKnown ? lockWaitMaxNs : null, lockWaits, lockWaitsUnfinished,
     throughputBytesPerSec: durationNs === null || untimedBytes > 0 ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
     ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, untimedBytes, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: ` +

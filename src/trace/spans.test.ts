@@ -110,3 +110,34 @@ describe('SpanIndex pairing', () => {
     expect(open).toEqual([0]);
   });
 });
+
+describe('SpanIndex lane roles (what the trace shows the task to be)', () => {
+  const roles = (spans: SpanIndex): Record<string, string> => Object.fromEntries(spans.lanes.map((l) => [l.task, l.role]));
+
+  it('a thread the kernel ended a request in is a fuse server thread, even with only lock events on its lane (no fuse_recv traced)', () => {
+    const { spans } = build([
+      // The real fuse2fs capture's shape: fuse_request_end in the server thread, no receive event.
+      ev('fuse_send', 0, 'dd/7', { unique: 2 }),
+      ev('lock_wait', 1, 'fuse2fs/12', { lockAddr: 0x10n }),
+      ev('lock_acquire', 2, 'fuse2fs/12', { lockAddr: 0x10n }),
+      ev('fuse_reply', 3, 'fuse2fs/12', { unique: 2 }),
+      // Its sibling's end came first: its lane, made later by a lock wait, is a server's too.
+      ev('fuse_send', 4, 'dd/7', { unique: 4 }),
+      ev('fuse_reply', 5, 'fuse2fs/13', { unique: 4 }),
+      ev('lock_wait', 6, 'fuse2fs/13', { lockAddr: 0x10n }),
+    ]);
+    expect(roles(spans)).toEqual({ 'dd/7': 'app', 'fuse2fs/12': 'server', 'fuse2fs/13': 'server' });
+  });
+
+  it('a task seen only waiting on locks is unknown, not an app; an aborted request does not make its ender a server', () => {
+    const { spans } = build([
+      ev('lock_wait', 1, 'fuse2fs/11', { lockAddr: 0x10n }),
+      ev('app_op_begin', 2, 'cat/9'),
+      ev('fuse_send', 3, 'cat/9', { unique: 6 }),
+      // umount -f: the request ends with -ENOTCONN in the aborting task.
+      ev('fuse_reply', 4, 'umount/20', { unique: 6, error: -107 }),
+      ev('app_op_begin', 5, 'umount/20'),
+    ]);
+    expect(roles(spans)).toEqual({ 'fuse2fs/11': 'unknown', 'cat/9': 'app', 'umount/20': 'app' });
+  });
+});

@@ -111,10 +111,14 @@ export interface Lane {
   /** The task (`comm/pid`); for an 'fs' lane its label, fsInodeLabel (`dev 7:0 ino 0xc`). */
   task: string;
   /**
-   * Guessed role: a lane that serves requests is a server thread; `kworker/…` is writeback. 'fs':
-   * not a task but a kernel filesystem's inode, carrying that inode's iomap steps (file comment).
+   * What the trace shows the task to be. 'server': it read a request from /dev/fuse (fuse_recv) or
+   * the kernel ended a request in its context (fuse_request_end runs in the thread that wrote the
+   * reply, fs/fuse/dev.c; an abort's ENOTCONN/ECONNABORTED/ETIMEDOUT end is not counted). 'app': it
+   * made a syscall, queued a FUSE request or ran an iomap step, and was never seen serving one.
+   * 'kworker': the comm is `kworker/…`. 'unknown': none of these (e.g. only lock events). 'fs': not
+   * a task but a kernel filesystem's inode, carrying that inode's iomap steps (file comment).
    */
-  role: 'app' | 'server' | 'kworker' | 'fs';
+  role: 'app' | 'server' | 'kworker' | 'unknown' | 'fs';
 }
 
 /** A kernel filesystem's inode as the kernel's iomap tracepoints print it: `dev 7:0 ino 0xc`. */
@@ -122,6 +126,9 @@ export function fsInodeLabel(fsDev: number, ino: Ino): string {
   // fsDev is the kernel's internal dev_t: major << 20 | minor.
   return `dev ${fsDev >>> 20}:${fsDev & 0xfffff} ino 0x${ino.toString(16)}`;
 }
+
+/** A request ended by an abort or timeout (-ENOTCONN, -ECONNABORTED, -ETIMEDOUT) ends in whoever aborted it, not a server thread. */
+const ABORT_ERRORS = new Set([-107, -103, -110]);
 
 /** Marks a missing row link. */
 export const NO_ROW = 0xffff_ffff;
@@ -185,6 +192,8 @@ export class SpanIndex {
   private lastFsLane = -1;
   /** Lane by the task's string id + 1 (0: not looked up yet): no string per row. */
   private readonly laneByTaskId = new Growable(Int32Array, 64);
+  /** Tasks the kernel ended a request in (server threads), lane or not yet (task string ids). */
+  private readonly serverTaskIds = new Set<number>();
   private readonly openReq = new Map<number, number>();
   private readonly openServe = new Map<number, number>();
   // Per-lane pairing state, by lane index (−1: none).
@@ -217,7 +226,7 @@ export class SpanIndex {
   laneOf(task: string): number {
     let idx = this.laneByTask.get(task);
     if (idx === undefined) {
-      idx = this.addLane(task, task.startsWith('kworker') ? 'kworker' : 'app');
+      idx = this.addLane(task, task.startsWith('kworker') ? 'kworker' : 'unknown');
       this.laneByTask.set(task, idx);
     }
     return idx;
@@ -266,9 +275,27 @@ export class SpanIndex {
     const cache = this.laneByTaskId;
     if (taskId < cache.length && cache.data[taskId]! > 0) return cache.data[taskId]! - 1;
     const lane = this.laneOf(store.strings.get(taskId));
+    if (this.serverTaskIds.has(taskId)) this.lanes[lane]!.role = 'server';
     while (cache.length <= taskId) cache.push(0);
     cache.data[taskId] = lane + 1;
     return lane;
+  }
+
+  /** A task lane that did an app's work; a server thread or a kworker stays what it is. */
+  private markApp(lane: number): void {
+    const l = this.lanes[lane]!;
+    if (l.role === 'unknown') l.role = 'app';
+  }
+
+  /** The kernel ended a request in this task: a server thread, its lane now or when it gets one. */
+  private markServerTask(taskId: number): void {
+    if (this.serverTaskIds.has(taskId)) return;
+    this.serverTaskIds.add(taskId);
+    const cache = this.laneByTaskId;
+    if (taskId < cache.length && cache.data[taskId]! > 0) {
+      const l = this.lanes[cache.data[taskId]! - 1]!;
+      if (l.role !== 'fs') l.role = 'server';
+    }
   }
 
   track(laneIdx: number, subrow: number): Track {
@@ -480,11 +507,13 @@ export class SpanIndex {
       switch (k) {
         case K.app_op_begin: {
           const lane = this.laneOfRow(store, task[row]!);
+          this.markApp(lane);
           this.openApp.data[lane] = this.open('app_op', lane, t, row, 0);
           break;
         }
         case K.app_op_end: {
           const lane = this.laneOfRow(store, task[row]!);
+          this.markApp(lane);
           const id = this.openApp.data[lane]!;
           if (id >= 0) {
             this.close(id, t, row);
@@ -496,6 +525,7 @@ export class SpanIndex {
         }
         case K.fuse_send: {
           const lane = this.laneOfRow(store, task[row]!);
+          this.markApp(lane);
           const id = this.open('fuse_req', lane, t, row, fuseStyleOf(opcode[row]!));
           this.openReq.set(unique[row]!, id);
           this.lastReq.data[lane] = id;
@@ -509,6 +539,7 @@ export class SpanIndex {
         }
         case K.fuse_reply: {
           const u = unique[row]!;
+          if (!ABORT_ERRORS.has(err[row]!)) this.markServerTask(task[row]!);
           const req = this.openReq.get(u);
           if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
           const serve = this.openServe.get(u);
@@ -524,6 +555,7 @@ export class SpanIndex {
         }
         case K.iomap_begin: {
           const lane = this.laneOfRow(store, task[row]!);
+          this.markApp(lane);
           this.writeIsDest.data[lane] = 0;
           // A kernel filesystem's step is drawn on its inode's lane; it still pairs on its task's.
           const dev = fsDev[row]!;

@@ -167,6 +167,12 @@ describe('client messages', () => {
     expect(parseClientMessage('{"type":"speed","value":"fast"}')).toMatchObject({ ok: false, code: 'bad_value' });
     expect(parseClientMessage('x'.repeat(10_000))).toMatchObject({ ok: false, code: 'too_large' });
   });
+  it('shared (drive the shared session) is kept when true, dropped when false, refused when not a boolean', () => {
+    expect(parseClientMessage('{"type":"pause","shared":true}')).toEqual({ ok: true, value: { type: 'pause', shared: true } });
+    expect(parseClientMessage('{"type":"resume","shared":false}')).toEqual({ ok: true, value: { type: 'resume' } });
+    expect(parseClientMessage('{"type":"scenario","name":"x","shared":true}')).toEqual({ ok: true, value: { type: 'scenario', name: 'x', shared: true } });
+    expect(parseClientMessage('{"type":"speed","value":2,"shared":"yes"}')).toMatchObject({ ok: false, code: 'bad_value' });
+  });
   it('capture_start: exactly workload, policy, direct and seconds with their types; capture_stop: nothing else', () => {
     const ok = { type: 'capture_start', workload: 'hardlink-writers', policy: 'ino', direct: true, seconds: 2 };
     expect(parseClientMessage(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
@@ -186,6 +192,23 @@ describe('server messages', () => {
   it('accepts well-formed messages', () => {
     expect(parseServerMessage(JSON.stringify({ type: 'state', state }))).toMatchObject({ ok: true });
     expect(parseServerMessage(JSON.stringify({ type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state }))).toMatchObject({ ok: true });
+  });
+  it("accepts a hello's viewer and history and the viewer message; refuses malformed ones", () => {
+    const hello = { type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state };
+    const history = { maxBytes: 64, notKeptEvents: 100, keptFromNs: 101_000 };
+    expect(parseServerMessage(JSON.stringify({ ...hello, viewer: { paused: false }, history }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ type: 'viewer', viewer: { paused: true } }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ ...hello, history: { ...history, keptFromNs: 'then' } }))).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ type: 'viewer', viewer: {} }))).toMatchObject({ ok: false });
+  });
+  it("accepts the recorder's status (hello and its own message); refuses malformed ones", () => {
+    const hello = { type: 'hello', wireVersion: WIRE_VERSION, schemaVersion: 1, originNs: '0', source: 'x', scenarios: [], state };
+    const paused = { state: 'paused', file: null, reason: 'ENOSPC: no space left on device' };
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: paused }))).toMatchObject({ ok: true, value: { recording: paused } });
+    expect(parseServerMessage(JSON.stringify({ ...hello, recording: { state: 'recording', file: 'a.fscope', reason: null } }))).toMatchObject({ ok: true });
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: { ...paused, state: 'stopped' } }))).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ type: 'recording', recording: { state: 'paused', file: null } }))).toMatchObject({ ok: false });
+    expect(parseServerMessage(JSON.stringify({ ...hello, recording: { state: 'paused', file: 3, reason: null } }))).toMatchObject({ ok: false });
   });
   it('rejects malformed ones and a hello from another wire version', () => {
     expect(parseServerMessage('{"type":"state"}')).toMatchObject({ ok: false });

@@ -2,7 +2,7 @@
 //
 // Server → browser:
 //   binary frames: event batches, columnar (below), many events per frame;
-//   text frames:   JSON ServerMessage (hello, state, reset, error, capture).
+//   text frames:   JSON ServerMessage (hello, viewer, state, reset, error, capture).
 // Browser → server: text frames, JSON ClientMessage, validated by parseClientMessage; anything
 // else gets an `error` reply and the connection carries on.
 //
@@ -258,6 +258,14 @@ export function applyBatch(store: TraceStore, batch: DecodedBatch): void {
 export interface ScenarioInfo {
   name: string;
   description: string;
+  /**
+   * A simulator scenario's run without a mapping cache says why (the kernel-ext4 baseline, RFC v1,
+   * fuse4fs noiomap_cache), so an empty cache view says "disabled", not "no events". Absent: the
+   * cache is on, or the source cannot know (a capture, an instrumented server, a user scenario file).
+   */
+  noCacheWhy?: string;
+  /** The run revalidates cache cookies (iomap_valid, §2.6); absent where the source cannot know. */
+  cookieValidation?: boolean;
 }
 export interface SessionState {
   paused: boolean;
@@ -292,25 +300,69 @@ export interface CaptureControlInfo {
   status: CaptureRunStatus;
 }
 
+/** One viewer's own state (per connection): its pause holds only its own stream. */
+export interface ViewerState {
+  paused: boolean;
+}
+/**
+ * What the server keeps of the running source's batches for viewers that join late or pause
+ * (server/hub/live-session.ts): the newest `maxBytes` of encoded batches. A viewer is sent the kept
+ * history first, then the live batches, with no gap or duplicate between them.
+ */
+export interface HistoryInfo {
+  maxBytes: number;
+  /** Events of this run the server no longer kept when this viewer joined (0: it gets the whole run). */
+  notKeptEvents: number;
+  /** Time of the first kept event when some were not kept (the page says history before it is gone); else null. */
+  keptFromNs: number | null;
+  /** Whether the server records the session (so what it did not keep is in a recording); absent: it does not say. */
+  recorded?: boolean;
+}
+
+/**
+ * Whether the server's session recorder is writing (serve, capture; server/recorder): a file-system
+ * error (a full disk, the sessions folder removed) pauses it while the live session goes on.
+ */
+export interface RecordingStatus {
+  state: 'recording' | 'paused';
+  /** The file being written, by its name in the sessions folder (null while paused or before the first batch). */
+  file: string | null;
+  /** Why recording paused, in words (null while recording). */
+  reason: string | null;
+}
+
 export type ServerMessage =
   | {
       type: 'hello'; wireVersion: number; schemaVersion: number; originNs: string;
       source: string; scenarios: ScenarioInfo[]; state: SessionState;
       /** Present only when the page may start capture runs (--allow-capture). */
       capture?: CaptureControlInfo;
+      /** This viewer's state (absent from servers before per-viewer pause). */
+      viewer?: ViewerState;
+      /** The history that follows this hello (absent from servers that kept none). */
+      history?: HistoryInfo;
+      /** The session recorder's state (absent: the server does not record, or does not say). */
+      recording?: RecordingStatus;
     }
+  /** This viewer's own state changed (its pause). */
+  | { type: 'viewer'; viewer: ViewerState }
   /** The capture control's state changed (or a running run's time moved on): sent to every viewer. */
   | { type: 'capture'; capture: CaptureControlInfo }
   | { type: 'state'; state: SessionState }
+  /** The session recorder's state changed (a new file, or paused with the reason): sent to every viewer. */
+  | { type: 'recording'; recording: RecordingStatus }
   /** The stream restarts (new scenario): the client clears its store and string table. */
   | { type: 'reset'; originNs: string; state: SessionState }
   | { type: 'error'; code: string; message: string };
 
+// `shared: true` drives the shared session (every viewer sees it): pause/resume the source, change
+// its speed, switch or restart its scenario. Without it pause/resume hold only this viewer's stream,
+// and speed/scenario are refused (`not_driving`): a passive viewer never changes what others see.
 export type ClientMessage =
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'speed'; value: number }
-  | { type: 'scenario'; name: string }
+  | { type: 'pause'; shared?: boolean }
+  | { type: 'resume'; shared?: boolean }
+  | { type: 'speed'; value: number; shared?: boolean }
+  | { type: 'scenario'; name: string; shared?: boolean }
   | { type: 'ping' }
   /** Start a workload run (only a server with --allow-capture does; the values are checked there). */
   | { type: 'capture_start'; workload: string; policy: string; direct: boolean; seconds: number }
@@ -339,21 +391,27 @@ export function parseClientMessage(raw: string): Parsed<ClientMessage> {
     return { ok: false, code: 'bad_message', message: 'expected a JSON object with a "type"' };
   }
   const m = msg as Record<string, unknown>;
+  if (m.shared !== undefined && typeof m.shared !== 'boolean') {
+    return { ok: false, code: 'bad_value', message: 'shared must be true or false' };
+  }
+  const shared = m.shared === true ? { shared: true } : {};
   switch (m.type) {
-    case 'pause': case 'resume': case 'ping':
+    case 'pause': case 'resume':
+      return { ok: true, value: { type: m.type, ...shared } };
+    case 'ping':
       return { ok: true, value: { type: m.type } };
     case 'speed': {
       const v = m.value;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < SPEED_MIN || v > SPEED_MAX) {
         return { ok: false, code: 'bad_value', message: `speed.value must be a number in [${SPEED_MIN}, ${SPEED_MAX}]` };
       }
-      return { ok: true, value: { type: 'speed', value: v } };
+      return { ok: true, value: { type: 'speed', value: v, ...shared } };
     }
     case 'scenario': {
       if (typeof m.name !== 'string' || m.name.length === 0 || m.name.length > 200) {
         return { ok: false, code: 'bad_value', message: 'scenario.name must be a non-empty string' };
       }
-      return { ok: true, value: { type: 'scenario', name: m.name } };
+      return { ok: true, value: { type: 'scenario', name: m.name, ...shared } };
     }
     case 'capture_stop':
       if (Object.keys(m).length !== 1) return { ok: false, code: 'bad_value', message: 'capture_stop takes no fields' };
@@ -394,6 +452,22 @@ function isSessionState(v: unknown): v is SessionState {
     typeof s.scenario === 'string' && typeof s.paceNsPerSec === 'number';
 }
 
+function isViewerState(v: unknown): v is ViewerState {
+  return !!v && typeof v === 'object' && typeof (v as ViewerState).paused === 'boolean';
+}
+
+function isHistoryInfo(v: unknown): v is HistoryInfo {
+  const h = v as HistoryInfo | null;
+  return !!h && typeof h === 'object' && typeof h.maxBytes === 'number' && typeof h.notKeptEvents === 'number' &&
+    (h.keptFromNs === null || typeof h.keptFromNs === 'number') && (h.recorded === undefined || typeof h.recorded === 'boolean');
+}
+
+function isRecordingStatus(v: unknown): v is RecordingStatus {
+  const r = v as RecordingStatus | null;
+  return !!r && typeof r === 'object' && (r.state === 'recording' || r.state === 'paused') &&
+    (r.file === null || typeof r.file === 'string') && (r.reason === null || typeof r.reason === 'string');
+}
+
 /** Validates a server text message in the browser; never throws. */
 export function parseServerMessage(raw: string): Parsed<ServerMessage> {
   let msg: unknown;
@@ -412,6 +486,15 @@ export function parseServerMessage(raw: string): Parsed<ServerMessage> {
         return bad('malformed hello');
       }
       if (m.capture !== undefined && !isCaptureInfo(m.capture)) return bad('malformed hello.capture');
+      if (m.viewer !== undefined && !isViewerState(m.viewer)) return bad('malformed hello.viewer');
+      if (m.history !== undefined && !isHistoryInfo(m.history)) return bad('malformed hello.history');
+      if (m.recording !== undefined && !isRecordingStatus(m.recording)) return bad('malformed hello.recording');
+      break;
+    case 'recording':
+      if (!isRecordingStatus(m.recording)) return bad('malformed recording');
+      break;
+    case 'viewer':
+      if (!isViewerState(m.viewer)) return bad('malformed viewer');
       break;
     case 'capture':
       if (!isCaptureInfo(m.capture)) return bad('malformed capture');

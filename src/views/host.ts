@@ -81,6 +81,9 @@ export interface ViewHost {
   readonly selectedSpanId: number;
   /** The selected event row: a span's begin row, or an event that is not a span (cache, inode). -1: none. */
   readonly selectedRow: number;
+  /** Bumped each time the user asks to be shown the selection (f, a search result, an inspector
+   *  link): the timeline scrolls the selection's lane into view once per change. */
+  readonly revealSeq: number;
   /** Derived state machines, fed with the store (src/trace/derive). */
   readonly aliases: AliasIndex;
   readonly locks: LockIndex;
@@ -126,4 +129,14 @@ export interface ViewHost {
   /** Sets the area selection (NaN, NaN clears it). */
   setArea(fromNs: number, toNs: number): void;
   reportDraw(stats: { drawnLanes: number; drawnPrimitives: number }): void;
+}
+
+/**
+ * Where the shown trace comes from, as a view names it (an empty state, a title): the live
+ * scenario the server streams, or the file open in the page (its label, `a.txt + b.log`).
+ */
+export interface TraceSource {
+  kind: 'live' | 'file';
+  /** The scenario's name, or the file label ('' when not known yet). */
+  name: string;
 }

@@ -5,16 +5,32 @@
 
 import type { SpanKindName } from '../trace/spans.ts';
 
+/** A timeline lane as last drawn: where it is on screen (client px) and what the layout did to it. */
+export interface TimelineLaneInfo {
+  task: string; role: string; pinned: boolean; group: string; collapsed: boolean; hidden: boolean;
+  topPx: number; bottomPx: number; inView: boolean;
+}
+
 /** What a drawn timeline answers: a clickable span of a kind. */
 export interface ViewProbe {
+  /** The lanes of the last frame (the main timeline). */
+  lanes?(): TimelineLaneInfo[];
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null;
   /** The shown finding's evidence outlined in the last frame: span ids and (non-span) store rows. */
   evidenceHighlights?(): { spanIds: number[]; rows: number[] };
+  /** Where a task's lane is: its row in display order and whether all of it is inside the scroll box. */
+  laneInView?(task: string): { laneRow: number; visible: boolean } | null;
+  /** The lanes' tasks in display order, as last drawn. */
+  laneTasks?(): string[];
 }
 
 /** What the locks view answers: a clickable wait and its holder. */
 export interface LocksProbe {
+  /** The locks view's time axis labels as last painted. */
+  axisLabels?(): string[];
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null;
+  /** The rows drawn last frame, top to bottom: lock headers and task rows (their labels). */
+  rowLabels?(): string[];
 }
 
 /** What a view drew of the findings last frame: its severity markers and the shown finding's outlined evidence. */
@@ -31,7 +47,13 @@ export interface FindingOverlayProbe {
   findingOverlay(): FindingOverlay;
 }
 
+/** What the cache plot drew last frame: markers per kind (merged ones counted), and its stale uses. */
+export interface CachePlotProbe {
+  drawn(): { nodeId: number; markersByKind: Record<string, number>; staleUsesDrawn: number; reasonLabels: string[] };
+}
+
 interface Probes {
+  cachePlot?: CachePlotProbe;
   timeline?: ViewProbe;
   locks?: LocksProbe;
   locksFindings?: FindingOverlayProbe;

@@ -4,8 +4,9 @@
 // that imports views (scripts/check-imports.mjs allows exactly it); views still never import views.
 
 import { createElement, type ReactNode } from 'react';
-import type { ViewHost } from './host.ts';
+import type { TraceSource, ViewHost } from './host.ts';
 import type { ParsedQuery } from '../trace/derive/search.ts';
+import type { ScenarioInfo } from '../trace/wire.ts';
 import { LocksView } from './locks/LocksView.tsx';
 import { AliasesView } from './aliases/AliasesView.tsx';
 import { CacheView } from './cache/CacheView.tsx';
@@ -19,6 +20,10 @@ interface TabContext {
   query: ParsedQuery;
   /** The live scenario's name ('' for a file). */
   scenario: string;
+  /** What the trace shown is: the live scenario or the opened file (names it in empty states). */
+  source: TraceSource;
+  /** The live scenario's entry in the server's list (its facts: cache off, cookie validation), null for a file or an unlisted run. */
+  scenarioInfo: ScenarioInfo | null;
 }
 
 interface ViewTabEntry {
@@ -34,9 +39,9 @@ export const VIEW_REGISTRY = [
     render: ({ host, query }) => createElement(LocksView, { host, filter: { ino: query.ino ?? 0, task: query.task ?? '' } }),
   },
   { id: 'aliases', title: 'nodeid → inode aliasing', render: ({ host, query }) => createElement(AliasesView, { host, inoFilter: query.ino ?? 0 }) },
-  { id: 'cache', title: 'Mapping cache', render: ({ host, scenario }) => createElement(CacheView, { host, scenario }) },
+  { id: 'cache', title: 'Mapping cache', render: ({ host, scenario, scenarioInfo, source }) => createElement(CacheView, { host, scenario, scenarioInfo, source }) },
   { id: 'area', title: 'Area selection', render: ({ host }) => createElement(AreaTable, { host }) },
-  { id: 'accounting', title: 'Run accounting', render: ({ host }) => createElement(AccountingView, { host }) },
+  { id: 'accounting', title: 'Run accounting', render: ({ host, scenarioInfo }) => createElement(AccountingView, { host, scenarioInfo }) },
 ] as const satisfies readonly ViewTabEntry[];
 
 export type ViewTab = (typeof VIEW_REGISTRY)[number]['id'];

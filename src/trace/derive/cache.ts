@@ -116,8 +116,19 @@ class CacheExtents {
   }
 }
 
-type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop';
-export const CACHE_MARKER_KINDS: readonly CacheMarkerKind[] = ['hit', 'miss', 'upsert', 'inval', 'stale', 'drop'];
+// 'stale_use': the simulator's oracle saw IO go through a stale mapping with cookie validation off
+// (an `instant` named STALE_USE_NAME; docs/simulator.md): the kernel has no event for it, and with
+// validation off no cache_stale says it either, so it is its own kind, drawn apart from 'stale'.
+type CacheMarkerKind = 'hit' | 'miss' | 'upsert' | 'inval' | 'stale' | 'drop' | 'stale_use';
+export const CACHE_MARKER_KINDS: readonly CacheMarkerKind[] = ['hit', 'miss', 'upsert', 'inval', 'stale', 'drop', 'stale_use'];
+/** The instant the simulator emits for a stale mapping used with validation off (server/sim/kernel/oracle.ts). */
+export const STALE_USE_NAME = 'stale_mapping_used';
+
+/** Nodeid, ino and folio position a stale-use instant's text names (`nodeid N ino I pos 0xP …`), or null. */
+export function parseStaleUse(text: string): { nodeId: NodeId; ino: Ino; posBytes: number } | null {
+  const m = /nodeid (\d+) ino (\d+) pos 0x([0-9a-f]+)/.exec(text);
+  return m ? { nodeId: Number(m[1]) as NodeId, ino: Number(m[2]) as Ino, posBytes: parseInt(m[3]!, 16) } : null;
+}
 const MARKER_CODE = Object.fromEntries(CACHE_MARKER_KINDS.map((k, i) => [k, i])) as Record<CacheMarkerKind, number>;
 
 interface CacheMarker {
@@ -198,6 +209,8 @@ export interface InodeCache {
   maxOffsetBytes: number;
   hits: number;
   misses: number;
+  /** Stale-use instants naming this nodeid. */
+  staleUses: number;
   /** Live extents per fork (ids in extents). */
   live: { read: number[]; write: number[] };
 }
@@ -217,6 +230,8 @@ export class CacheIndex {
   readonly extents = new CacheExtents();
   processedRows = 0;
   eventCount = 0;
+  /** Stale-use instants (STALE_USE_NAME) seen, over all inodes; those whose text names no nodeid are counted here only. */
+  staleUses = 0;
   version = 0;
   /** task string id → the iomap_begin row waiting to see a lookup or an upcall. */
   private readonly beginByTask = new Map<number, number>();
@@ -243,9 +258,16 @@ export class CacheIndex {
     const taskCol = store.col('task');
     const opcodeCol = store.col('opcode');
     const cols = cacheColumns(store);
+    const nameCol = store.col('name');
+    // -1 until the name is interned: then no row can carry it.
+    const staleUseName = store.strings.find(STALE_USE_NAME);
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
       if (k === K.iomap_begin) { this.beginByTask.set(taskCol[row]!, row); continue; }
+      if (k === K.instant) {
+        if (nameCol[row] === staleUseName) this.staleUse(store, row);
+        continue;
+      }
       if (k === K.fuse_send) {
         const begin = this.beginByTask.get(taskCol[row]!);
         if (begin !== undefined) {
@@ -263,6 +285,17 @@ export class CacheIndex {
     if (this.eventCount !== before) this.version++;
   }
 
+  private staleUse(store: TraceStore, row: number): void {
+    this.staleUses++;
+    this.eventCount++;
+    const at = parseStaleUse(store.strings.get(store.col('text')[row]!));
+    if (!at) return;
+    const c = this.inode(store, at.nodeId, at.ino);
+    c.staleUses++;
+    c.markers.push('stale_use', row);
+    reach(c, at.posBytes, 1);
+  }
+
   private implicitMiss(store: TraceStore, beginRow: number, sendRow: number): void {
     const nodeId = store.nodeIdCol()[beginRow]!;
     if (this.inodes.has(nodeId)) return; // once a cache exists, a lookup event says hit or miss
@@ -274,7 +307,7 @@ export class CacheIndex {
   private inode(store: TraceStore, nodeId: NodeId, ino: Ino): InodeCache {
     let c = this.inodes.get(nodeId);
     if (!c) {
-      c = { nodeId, ino, extents: this.extents, extentIds: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, live: { read: [], write: [] } };
+      c = { nodeId, ino, extents: this.extents, extentIds: [], markers: new CacheMarkers(), maxOffsetBytes: 0, hits: 0, misses: 0, staleUses: 0, live: { read: [], write: [] } };
       for (const m of this.pendingMisses.get(nodeId) ?? []) {
         c.markers.pushImplicitMiss(m.row, m.tsNs);
         reach(c, store.fieldCol('posBytes')[m.row]!, store.fieldCol('lenBytes')[m.row]!);
@@ -422,6 +455,10 @@ export function markerAt(store: TraceStore, c: InodeCache, i: number): CacheMark
   const row = m.row.data[i]!;
   const tsNs = m.tsNsOf(store.tsNs, i);
   const k = store.kinds[row]!;
+  if (k === K.instant) { // a stale use (the only instant the index keeps)
+    const text = store.strings.get(store.col('text')[row]!);
+    return { kind, tsNs, row, fork: 'read', posBytes: parseStaleUse(text)?.posBytes ?? 0, lenBytes: 0, reason: text.slice(text.indexOf(': ') + 2) };
+  }
   if (k === K.iomap_begin) {
     return { kind, tsNs, row, fork: 'read', posBytes: store.fieldCol('posBytes')[row]!, lenBytes: store.fieldCol('lenBytes')[row]!, reason: 'no cache yet' };
   }

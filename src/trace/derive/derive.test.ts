@@ -148,6 +148,31 @@ describe('LockIndex', () => {
     expect(contentionTable(locks, spans, 'task', store.endNs)[0]!.label).toBe('reader/3');
     expect(contentionTable(locks, spans, 'ino', store.endNs, 200, 300)).toEqual([]);
   });
+  it("counts only the search's task: and ino: waits, in every grouping, ignoring case", () => {
+    // ino 12: Reader/3 waits 10→30 (20 ns), writerB/2 waits 20→50 (30 ns); ino 13: Reader/3 waits 70→75 (5 ns).
+    const { spans, locks, store } = build([
+      ev('lock_acquire', 0, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_wait', 10, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_wait', 20, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_release', 30, 'writerA/1', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_acquire', 30, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_release', 50, 'Reader/3', { nodeId: 4, ino: 12, mode: 'R' }),
+      ev('lock_acquire', 50, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_release', 60, 'writerB/2', { nodeId: 4, ino: 12, mode: 'W' }),
+      ev('lock_acquire', 65, 'writerA/1', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_wait', 70, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_release', 75, 'writerA/1', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_acquire', 75, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+      ev('lock_release', 80, 'Reader/3', { nodeId: 6, ino: 13, mode: 'W' }),
+    ]);
+    const table = (by: 'ino' | 'lock' | 'task', filter: { ino?: number; task?: string }) =>
+      contentionTable(locks, spans, by, store.endNs, -Infinity, Infinity, store, filter).map((r) => [r.key, r.contended, r.totalWaitNs]);
+    expect(table('ino', {})).toEqual([['ino:12', 2, 50], ['ino:13', 1, 5]]);
+    expect(table('ino', { task: 'reader' })).toEqual([['ino:12', 1, 20], ['ino:13', 1, 5]]);
+    expect(table('ino', { task: 'READER', ino: 13 })).toEqual([['ino:13', 1, 5]]);
+    expect(table('task', { ino: 12 })).toEqual([['task:writerB/2', 1, 30], ['task:Reader/3', 1, 20]]);
+    expect(table('lock', { task: 'writerb' }).map((r) => r.slice(1))).toEqual([[1, 30]]);
+  });
   it('groups waits by caller: the syscall in progress when the wait began', () => {
     const { spans, locks, store } = build([
       ...RACE.slice(0, 7),
@@ -234,6 +259,21 @@ describe('CacheIndex', () => {
     expect([...hitRateBuckets(store, c, 5.5, 7.5, 2).misses]).toEqual([1, 0]);
     expect([c.hits, c.misses]).toEqual([1, 1]);
     expect(cache.inodes.has(asNodeId(9))).toBe(false);
+  });
+  it('keeps the simulator\'s stale-use instants as markers of the nodeid their text names, apart from stale cookies', () => {
+    // Text as server/sim/kernel/oracle.ts writes it; pos 0x110000 = 1114112.
+    const text = (pos: string) => `nodeid 4 ino 12 pos 0x${pos} cookie 3 ic_seq 5: unwritten mapping over converted blocks: partial folios are zeroed instead of read (cookie validation off)`;
+    const { cache, store } = build([
+      ev('cache_upsert', 10, 's/1', { nodeId: 4, mapOffsetBytes: 0, mapLenBytes: 4096 }),
+      ev('instant', 20, 'writer/3', { name: 'stale_mapping_used', text: text('110000') }),
+      ev('instant', 25, 'writer/3', { name: 'other_instant', text: text('0') }), // another name: not a stale use
+      ev('instant', 30, 'writer/3', { name: 'stale_mapping_used', text: text('2000') }),
+    ]);
+    const c = cache.inodes.get(asNodeId(4))!;
+    expect(markerList(store, c).map((m) => [m.kind, m.row, m.posBytes])).toEqual([['upsert', 0, 0], ['stale_use', 1, 1114112], ['stale_use', 3, 8192]]);
+    expect(markerList(store, c)[1]!.reason).toBe('unwritten mapping over converted blocks: partial folios are zeroed instead of read (cookie validation off)');
+    expect([cache.staleUses, c.staleUses]).toEqual([2, 2]);
+    expect(c.maxOffsetBytes).toBe(1114113); // the stale use's folio reaches past the cached extent
   });
   it('reads a marker back from its row: stale cookies, drops, the view height', () => {
     const { cache, store } = build([

@@ -18,6 +18,7 @@
 // the last one; span ends are read from the SpanIndex when asked.
 
 import { ENUMS, KIND_CODE, type LockMode, type LockName } from '../schema.ts';
+import { taskMatches } from './search.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable } from '../growable.ts';
@@ -301,6 +302,14 @@ export function lockAddrText(addr: bigint): string {
  */
 export type ContentionGroupBy = 'ino' | 'nodeId' | 'task' | 'lock' | 'caller';
 
+/** Which waits the table counts, whatever it groups by: the search box's `ino:` and `task:` terms. */
+export interface ContentionFilter {
+  /** Only waits on locks of this inode number (0 or absent: all). */
+  ino?: number;
+  /** Only waits of tasks whose name contains this text, ignoring case. */
+  task?: string;
+}
+
 interface ContentionRow {
   key: string;
   label: string;
@@ -331,17 +340,26 @@ interface ContentionRow {
  */
 export function contentionTable(
   index: LockIndex, spans: SpanIndex, groupBy: ContentionGroupBy, nowNs: number,
-  fromNs = -Infinity, toNs = Infinity, store?: TraceStore,
+  fromNs = -Infinity, toNs = Infinity, store?: TraceStore, filter: ContentionFilter = {},
 ): ContentionRow[] {
   const groups = new Map<string, ContentionRow>();
+  // The task filter is decided once per lane (a trace has ~1 M waits, tens of lanes).
+  const laneOk = new Map<number, boolean>();
   for (const info of index.locks) {
+    if (filter.ino && info.ino !== filter.ino) continue;
     for (let k = 0; k < info.waitIds.length; k++) {
       const w = info.waitIds.data[k]!;
       const s = spans.startNs.data[w]!;
       const ended = spans.hasDuration(w);
       const e = ended ? spans.endNs.data[w]! : Infinity;
       if (e < fromNs || s > toNs) continue;
-      const task = spans.lanes[spans.lane.data[w]!]?.task ?? '?';
+      const laneIdx = spans.lane.data[w]!;
+      const task = spans.lanes[laneIdx]?.task ?? '?';
+      if (filter.task) {
+        let ok = laneOk.get(laneIdx);
+        if (ok === undefined) laneOk.set(laneIdx, ok = taskMatches(task, filter.task));
+        if (!ok) continue;
+      }
       let key: string;
       let label: string;
       switch (groupBy) {

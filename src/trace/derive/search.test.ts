@@ -51,4 +51,60 @@ describe('search', () => {
     expect(searchRows(s, parseQuery('0x0')).rows).toEqual([]); // not traced is not an address
     expect(parseQuery('addr:zz').errors).toHaveLength(1);
   });
+
+  describe('free text over every field', () => {
+    // One event of each sort a user looks for; the expected rows are read off these by hand.
+    const addr = 0xffff888112a4c3d8n;
+    const s = new TraceStore();
+    s.appendAll([
+      /* 0 */ ev('instant', 1, 'kworker/0:1', { name: 'sched_switch', text: 'prev_comm=fio next_comm=swapper/0' }),
+      /* 1 */ ev('lock_contention', 2, 'fio/77', { phase: 'begin', lockAddr: addr, lockFlags: 4 }),
+      /* 2 */ ev('lock_wait', 3, 'fio/77', { lock: 'invalidate_lock', mode: 'R', nodeId: 9, ino: 0, lockAddr: addr }),
+      /* 3 */ ev('fuse_send', 4, 'fio/77', { opcode: Opcode.IOMAP_BEGIN, nodeId: 9, unique: 4242 }),
+      /* 4 */ ev('fuse_reply', 5, 'fuse2fs/501', { opcode: Opcode.IOMAP_BEGIN, unique: 4242 }),
+      /* 5 */ ev('inode_lookup', 6, 'fuse2fs/501', { nodeId: 9, ino: 131, path: '/mnt/Data/File' }),
+      /* 6 */ ev('diag', 7, '', { message: 'line 12: unknown opcode' }),
+      /* 7 */ ev('app_op_begin', 8, 'WriterA/3', { op: 'pwrite', path: '/mnt/data/other' }),
+    ]);
+    const rows = (q: string): number[] => searchRows(s, parseQuery(q)).rows;
+
+    it("matches instants' names and text", () => {
+      expect(rows('swapper')).toEqual([0]);
+      expect(rows('SCHED_SWITCH')).toEqual([0]);
+    });
+    it('matches a lock address by its leading hex, with or without 0x', () => {
+      expect(rows('ffff888112a4')).toEqual([1, 2]);
+      expect(rows('0xFFFF888112A4')).toEqual([1, 2]);
+      expect(rows('112a4c3d8')).toEqual([]); // the middle of an address is not its start
+    });
+    it('matches unique ids, nodeids and inode numbers as numbers', () => {
+      expect(rows('4242')).toEqual([3, 4]);
+      expect(rows('131')).toEqual([5]);
+      expect(rows('9')).toEqual([2, 3, 5]);
+    });
+    it('matches opcode names, enums (lock, op) and paths in any case', () => {
+      expect(rows('iomap_begin')).toEqual([3, 4]);
+      expect(rows('invalidate')).toEqual([2]);
+      expect(rows('pwrite')).toEqual([7]);
+      expect(rows('data/file')).toEqual([5]);
+      expect(rows('unknown opcode')).toEqual([6]);
+      expect(rows('fuse2fs 4242')).toEqual([4]);
+      expect(rows('fio')).toEqual([0, 1, 2, 3]);
+    });
+    it('filters task: and path: whatever the case of the query or the trace', () => {
+      expect(rows('task:writera')).toEqual([7]);
+      expect(rows('task:WriterA')).toEqual([7]);
+      expect(rows('path:/MNT/DATA')).toEqual([5, 7]);
+    });
+    it('caps the rows it returns but counts every match', () => {
+      expect(searchRows(s, parseQuery('fio'), 2)).toEqual({ rows: [0, 1], total: 4 });
+    });
+    it('finds strings interned after an earlier search', () => {
+      const t = new TraceStore();
+      t.appendAll([ev('instant', 1, 'a/1', { name: 'x', text: 'swapper/0' })]);
+      expect(searchRows(t, parseQuery('swapper')).rows).toEqual([0]);
+      t.appendAll([ev('instant', 2, 'a/1', { name: 'x', text: 'SWAPPER/1' })]);
+      expect(searchRows(t, parseQuery('swapper')).rows).toEqual([0, 1]);
+    });
+  });
 });

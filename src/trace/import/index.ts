@@ -17,9 +17,10 @@ import { explainFormat, type FormatExplanation, type FormatSniffer } from './det
 import { FileRows, ftraceNeedsPass, ndjsonNeedsPass } from './file-rows.ts';
 import { isPerfScriptLine } from './ftrace/perf-header.ts';
 import { PerfLockParser, isPerfLockHeader } from './perf-lock.ts';
+import { ChromeJsonParser } from './chrome-json.ts';
 
 /** A format name: one of FORMATS (other importers add theirs there). */
-export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock' | 'trace-dat';
+export type ImportFormat = 'ftrace' | 'fuse-log' | 'ndjson' | 'perf-script' | 'perf-lock' | 'trace-dat' | 'chrome-json';
 
 
 /** Kernel events (ftrace text, a trace.dat read as its report text, perf script): one kind of clock, joined with -d logs, lock attribution runs over them. */
@@ -127,6 +128,19 @@ export const FORMATS: readonly FormatEntry[] = [
     open: (name, diags) => {
       const p = new FuseLogParser(name, diags);
       return { log: p, originNs: () => 0n, clock: () => NO_CLOCK, push: (c) => p.push(c), end: () => p.end() };
+    },
+  },
+  {
+    // Before ndjson: the export's later lines are JSON objects whose args hold `"kind"`.
+    name: 'chrome-json',
+    looksFor: 'the first line of a `fusescope export --format chrome-json` file (`"generator":"fusescope"` in `otherData`)',
+    sniff: (line) => (line.startsWith('{') && line.includes('"traceEvents"') && line.includes('"generator":"fusescope"')
+      ? 'a fusescope Chrome JSON export (`"otherData":{"generator":"fusescope",…}`)' : null),
+    needsPass: null,
+    open: (name, diags, _rows, sink) => {
+      const p = new ChromeJsonParser(name, sink, diags);
+      // The export keeps the source's events and origin; which clock they were on it does not say.
+      return { log: null, originNs: () => p.originNs(), clock: () => ndjsonClock(null, name), push: (c) => p.push(c), end: () => p.end() };
     },
   },
   {

@@ -65,7 +65,7 @@ describe('format detection with its evidence', () => {
     const x = explainDetection(fixture('untimed.txt'));
     expect(x.format).toBe('ftrace');
     expect(x.evidence).toMatchObject({ line: 8, what: expect.stringContaining('`fuse_iomap_begin:` line without') });
-    expect(x.alternatives.map((a) => a.format)).toEqual(['trace-dat', 'perf-lock', 'perf-script', 'fuse-log', 'ndjson']);
+    expect(x.alternatives.map((a) => a.format)).toEqual(['trace-dat', 'perf-lock', 'perf-script', 'fuse-log', 'chrome-json', 'ndjson']);
     expect(x.alternatives[3]!.reason).toMatch(/^no line matched: looks for `unique: N, opcode: …`/);
   });
 

@@ -33,6 +33,8 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   const version = useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
   const hoverIno = useStoreValue(host, (h) => h.hoverIno);
   const nodeCount = useStoreValue(host, (h) => h.aliases.nodes.size);
+  // Only for the empty note; the table re-renders on `version` anyway.
+  const events = useStoreValue(host, (h) => (h.aliases.nodes.size === 0 ? h.trace.length : -1));
   // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` stands for the mutable indexes
   const graph = useMemo(() => buildAliasGraph(host.aliases), [host, version]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -47,7 +49,10 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
       <div className="aliases-top">
         <div className="alias-graph-box">
           {nodeCount === 0
-            ? <p className="muted empty-note">No nodeids seen yet: lookups and iomap events name them as the trace records them.</p>
+            ? <p className="muted empty-note" data-testid="aliases-empty">{events === 0
+              ? 'No events yet: lookups and iomap events name nodeids as the trace records them.'
+              : `No nodeids in this trace's ${events.toLocaleString('en-US')} events: nothing in it names one (no lookup reply, `
+                + 'inode event or iomap step of a FUSE inode), e.g. a trace of a kernel filesystem rather than FUSE.'}</p>
             : <AliasGraph host={host} graph={graph} widthPx={GRAPH_WIDTH_PX} hoverIno={hoverIno} />}
         </div>
         <div className="alias-table-box">

@@ -32,7 +32,7 @@ export function MiniTimeline({ host, group }: { host: ViewHost; group: AliasGrou
         key = k;
       }
       const ctx = surface.resize(widthPx, miniHeightPx(nodeIds.length));
-      drawMini(ctx, paletteFor(host.theme), model, labels, widthPx, timeTicks(model.scale, undefined, allUntimed(host.trace)), host.selectedSpanId);
+      drawMini(ctx, paletteFor(host.theme), model, labels, widthPx, timeTicks(model.scale, undefined, allUntimed(host.trace), host.axisOriginNs ?? 0), host.selectedSpanId);
     });
     const zoom = new TimeZoom({
       host, canvas, plotLeftPx: MINI_LABEL_WIDTH_PX,

@@ -8,7 +8,8 @@ import { TimeZoom } from '../../render/time-zoom.ts';
 import { timeTicks } from '../../render/ticks.ts';
 import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
-import { buildCacheModel, formatBytes, hitTestMarker, offsetYPx, type CacheModel } from './model.ts';
+import { buildCacheModel, formatBytes, hitTestMarker, layoutReasonLabels, offsetYPx, type CacheModel } from './model.ts';
+import { CACHE_MARKER_KINDS } from '../../trace/derive/cache.ts';
 import { CACHE_LEFT_PX, CACHE_TOP_PX, HIT_STRIP_PX, drawCache, drawCacheFindings } from './draw.ts';
 import { cacheEvidence, cacheFindingMarks, type CacheEvidenceMark } from './findings.ts';
 import { hitTestFindingMark, type FindingMark } from '../finding-marks.ts';
@@ -52,7 +53,7 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
       const m = model;
       const yLabels = [0, 0.5, 1].map((frac) => ({ yPx: frac * plotH, label: formatBytes(Math.round((frac * m.maxOffsetBytes) / 4096) * 4096) }));
       drawCache(ctx, m, {
-        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale, undefined, allUntimed(host.trace)), yLabels,
+        palette, widthPx, plotHeightPx: plotH, ticks: timeTicks(m.scale, undefined, allUntimed(host.trace), host.axisOriginNs ?? 0), yLabels,
         cursorXPx: Number.isNaN(host.cursorNs) ? -1 : m.scale.nsToPx(host.cursorNs),
         hatch: (c) => f.hatch(c, CACHE_HATCH_PERIOD_PX),
         mark: (idx) => f.marks[idx] ?? null,
@@ -87,7 +88,14 @@ export function CacheCanvasView({ host, nodeId }: { host: ViewHost; nodeId: Node
       },
     });
     const unprobe = registerProbe(host, 'cacheFindings', { findingOverlay: () => drawn });
-    return () => { unprobe(); zoom.dispose(); unmount(); };
+    const unprobePlot = registerProbe(host, 'cachePlot', {
+      drawn: () => {
+        const byKind: Record<string, number> = {};
+        for (const p of model?.markers ?? []) byKind[CACHE_MARKER_KINDS[p.kind]!] = (byKind[CACHE_MARKER_KINDS[p.kind]!] ?? 0) + p.count;
+        return { nodeId, markersByKind: byKind, staleUsesDrawn: model?.staleUsesDrawn ?? 0, reasonLabels: model ? layoutReasonLabels(model).map((l) => l.text) : [] };
+      },
+    });
+    return () => { unprobe(); unprobePlot(); zoom.dispose(); unmount(); };
   }, [host, nodeId]);
   return <div className="cache-canvas-box" ref={boxRef}><canvas data-testid="cache-canvas" ref={canvasRef} /></div>;
 }

@@ -4,9 +4,10 @@
 
 import { mapTypePaletteIdx, type Palette } from '../../render/palette.ts';
 import type { Tick } from '../../render/ticks.ts';
-import type { CacheModel } from './model.ts';
+import { barSpanPx, isBarKind, layoutReasonLabels, paintOrder, type CacheModel } from './model.ts';
 import type { Finding } from '../../trace/checks/types.ts';
 import { sameFinding } from '../host.ts';
+import { CACHE_MARKER_KINDS } from '../../trace/derive/cache.ts';
 import { drawSeverityTriangle, type FindingMark } from '../finding-marks.ts';
 import type { CacheEvidenceMark } from './findings.ts';
 
@@ -20,18 +21,29 @@ const TICK_LABEL_BAND_PX = 16;
 export const FINDING_BAND_PX = 12;
 export const CACHE_TOP_PX = TICK_LABEL_BAND_PX + FINDING_BAND_PX;
 export const HIT_STRIP_PX = 34;
-/** "copy_file_range" at 11 px is ~80 px wide; closer reasons would overprint. */
-const REASON_LABEL_MIN_GAP_PX = 60;
 
-/** Glyph colour per marker kind (CACHE_MARKER_KINDS order): hit, miss, upsert, inval, stale, drop. */
-export const MARKER_STYLE = [
-  { label: 'hit', colour: '#009E73', glyph: '●' },
-  { label: 'miss', colour: '#D55E00', glyph: '✕' },
-  { label: 'upsert', colour: '#0072B2', glyph: '▲' },
-  { label: 'invalidate', colour: '#CC79A7', glyph: '│' },
-  { label: 'stale cookie', colour: '#E69F00', glyph: '◆' },
-  { label: 'drop fork', colour: '#000000', glyph: '■' },
-] as const;
+/**
+ * Glyph per marker kind (CACHE_MARKER_KINDS order): hit, miss, upsert, inval, stale, drop, stale use.
+ * `colour` 'text' / 'alarm': the theme's text or error colour (markerColour), for kinds a fixed colour
+ * cannot serve on both backgrounds (a black "drop fork" was unreadable on the dark theme).
+ */
+export const MARKER_STYLE: readonly { label: string; colour: string; glyph: string; title: string }[] = [
+  { label: 'hit', colour: '#009E73', glyph: '●', title: 'cache lookup that found a mapping (no upcall)' },
+  { label: 'miss', colour: '#D55E00', glyph: '✕', title: 'cache lookup that found none: an IOMAP_BEGIN upcall follows' },
+  { label: 'upsert', colour: '#0072B2', glyph: '▲', title: 'the server put a mapping in the cache' },
+  { label: 'invalidate', colour: '#CC79A7', glyph: '┃', title: 'a range removed from the cache: a bar over the range, its reason under the plot' },
+  { label: 'stale cookie', colour: '#E69F00', glyph: '◆', title: 'revalidation failed (cache_stale): the kernel caught a stale mapping' },
+  { label: 'drop fork', colour: 'text', glyph: '■', title: 'a whole fork dropped (full-height bar)' },
+  { label: 'stale mapping used', colour: 'alarm', glyph: '!', title: 'IO went through a stale mapping that nothing caught (cookie validation off; the simulator\'s oracle: stale_mapping_used)' },
+];
+
+const STALE_USE = CACHE_MARKER_KINDS.indexOf('stale_use');
+
+/** A marker kind's colour in a theme. */
+export function markerColour(kind: number, palette: Palette): string {
+  const c = MARKER_STYLE[kind]!.colour;
+  return c === 'text' ? palette.chrome.laneLabel : c === 'alarm' ? palette.chrome.findingError : c;
+}
 
 interface CacheDrawOptions {
   /** The theme's colours (render/palette.ts paletteFor). */
@@ -87,22 +99,46 @@ export function drawCache(ctx: CacheCanvas, m: CacheModel, o: CacheDrawOptions):
   }
   ctx.textAlign = 'center';
   ctx.font = '11px system-ui, sans-serif';
-  let lastLabelXPx = -Infinity;
-  for (const p of m.markers) {
+  // Back to front (paintOrder): misses and stale uses over the hits of their column.
+  for (const i of paintOrder(m)) {
+    const p = m.markers[i]!;
     const s = MARKER_STYLE[p.kind]!;
-    ctx.fillStyle = s.colour;
-    if (s.label === 'invalidate' || s.label === 'drop fork') {
-      ctx.fillRect(L + p.xPx - 1, T, 2, H);
-      // Reasons are labelled only where they do not overprint the previous one.
-      if (p.label && p.xPx - lastLabelXPx > REASON_LABEL_MIN_GAP_PX) {
-        ctx.fillText(p.label, L + p.xPx, T + H - 6);
-        lastLabelXPx = p.xPx;
-        n++;
-      }
+    ctx.fillStyle = markerColour(p.kind, o.palette);
+    if (isBarKind(p.kind)) {
+      const [top, bottom] = barSpanPx(p);
+      // Edged in the background colour: a short bar must stand out on the extents it cuts.
+      const fill = ctx.fillStyle;
+      ctx.fillStyle = o.palette.chrome.background;
+      ctx.fillRect(L + p.xPx - 2, T + top - 1, 4, bottom - top + 2);
+      ctx.fillStyle = fill;
+      ctx.fillRect(L + p.xPx - 1, T + top, 2, bottom - top);
+    } else if (p.kind === STALE_USE) {
+      // The evidence the plot exists for: a filled disc with a white "!", drawn last, so no hit covers it.
+      const y = T + Math.min(Math.max(p.yPx, 7), H - 7);
+      ctx.beginPath();
+      ctx.arc(L + p.xPx, y, 6.5, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.fillStyle = '#ffffff';
+      ctx.font = 'bold 11px system-ui, sans-serif';
+      ctx.fillText('!', L + p.xPx, y + 0.5);
+      if (p.count > 1) { ctx.fillStyle = markerColour(p.kind, o.palette); ctx.textAlign = 'left'; ctx.fillText(String(p.count), L + p.xPx + 8, y); ctx.textAlign = 'center'; }
+      ctx.font = '11px system-ui, sans-serif';
     } else {
       ctx.fillText(p.count > 1 ? `${s.glyph}${p.count}` : s.glyph, L + p.xPx, T + Math.min(Math.max(p.yPx, 6), H - 6));
     }
     n++;
+  }
+  // Reasons under the plot, laid out so none overprints another (runs of one reason say their count).
+  // Each on a plate of the background: they sit over extents and hatching.
+  for (const l of layoutReasonLabels(m)) {
+    const wPx = l.text.length * 6.5 + 4;
+    ctx.globalAlpha = 0.85;
+    ctx.fillStyle = o.palette.chrome.background;
+    ctx.fillRect(L + l.xPx - wPx / 2, T + H - 13, wPx, 14);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = markerColour(CACHE_MARKER_KINDS.indexOf('inval'), o.palette);
+    ctx.fillText(l.text, L + l.xPx, T + H - 6);
+    n += 2;
   }
   // Hit-rate strip: bar height = hit fraction; grey baseline where nothing was looked up.
   const stripTop = T + H + 4;

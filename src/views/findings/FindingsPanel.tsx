@@ -26,7 +26,7 @@ export function FindingsPanel({ host }: { host: ViewHost }) {
   if (!findings) return null;
   const total = findings.list.length;
   return (
-    <section className="findings-panel" data-testid="findings-panel" data-count={total} data-generation={generation}>
+    <section className={`findings-panel${expanded ? ' expanded' : ''}`} data-testid="findings-panel" data-count={total} data-generation={generation}>
       <div className="panel-head">
         <h2>Findings</h2>
         <span className="findings-counts" data-testid="findings-counts">

@@ -21,8 +21,8 @@ const untimedTitle = (n: number, reason: string): string => `${n} wait${n === 1 
 export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
   const [groupBy, setGroupBy] = useState<ContentionGroupBy>('ino');
   useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
-  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs, -Infinity, Infinity, host.trace)
-    .filter((r) => (!filter.ino || r.key === `ino:${filter.ino}` || groupBy !== 'ino') && (!filter.task || groupBy !== 'task' || r.label.includes(filter.task)));
+  // The search's ino: and task: pick the waits counted, so every grouping shows only theirs.
+  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs, -Infinity, Infinity, host.trace, filter);
   return (
     <div className="locks-table">
       <div className="table-head">
@@ -39,7 +39,7 @@ export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilt
           <tr><th>{groupBy}</th><th title="waits that ended; waits the trace does not show ending are counted apart and in no time">contended</th><th>total wait</th><th>max</th><th>mean</th><th>R waits</th><th>W waits</th></tr>
         </thead>
         <tbody>
-          {rows.length === 0 && <tr><td colSpan={7} className="muted">no contended lock yet</td></tr>}
+          {rows.length === 0 && <tr><td colSpan={7} className="muted">{filter.ino || filter.task ? 'no contended lock matches the search' : 'no contended lock yet'}</td></tr>}
           {rows.map((r) => (
             <tr key={r.key} data-key={r.key} className="clickable"
               onClick={() => host.reveal(r.maxWaitSpanId, -1)}

@@ -18,6 +18,8 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
   const lockCount = useStoreValue(host, (h) => h.locks.locks.length);
   const inferredHolds = useStoreValue(host, (h) => h.locks.inferredHolds);
   const perfSummaries = useStoreValue(host, (h) => lockSummaryRows(h.trace).length);
+  // Only for the empty note (-1 once there are locks: no re-render per batch then).
+  const events = useStoreValue(host, (h) => (h.locks.locks.length > 0 ? -1 : h.trace.length));
 
   useEffect(() => {
     const box = boxRef.current;
@@ -33,7 +35,14 @@ export function LocksView({ host, filter }: { host: ViewHost; filter: LocksFilte
   return (
     <div className="locks-view" data-testid="view-locks">
       <div className="locks-lanes">
-        {lockCount === 0 && perfSummaries === 0 && <p className="muted empty-note">No lock events yet: i_rwsem waits and holds appear here as the trace records them.</p>}
+        {lockCount === 0 && perfSummaries === 0 && (
+          <p className="muted empty-note" data-testid="locks-empty">
+            {events === 0 ? 'No events yet: i_rwsem waits and holds appear here as the trace records them.'
+              : `No lock events in this trace's ${events.toLocaleString('en-US')} events (no lock_wait, lock_acquire or lock_release): `
+                + 'a capture without the lock tracepoints (capture --events lock), or a source that does not trace i_rwsem '
+                + '(a libfuse -d log, an instrumented server).'}
+          </p>
+        )}
         {lockCount === 0 && perfSummaries > 0 && (
           <p className="trace-note" data-testid="locks-no-timeline-note">
             This trace holds perf lock contention totals only: they carry no timeline, so there are no lanes to draw. Its

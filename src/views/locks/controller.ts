@@ -7,7 +7,7 @@ import { PaletteFills } from '../../render/canvas.ts';
 import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
 import { paletteFor } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
-import { timeTicks } from '../../render/ticks.ts';
+import { timeTicks, type Tick } from '../../render/ticks.ts';
 import { allUntimed } from '../../trace/untimed.ts';
 import type { ViewHost } from '../host.ts';
 import { registerProbe, type FindingOverlay, type FindingOverlayProbe, type LocksProbe } from '../probes.ts';
@@ -32,6 +32,8 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
   filter: LocksFilter = {};
   /** The box's width as last drawn (before the first draw: the plot width for gestures). */
   private boxWidthPx = 0;
+  /** The time axis labels of the last frame (tests). */
+  private tickLabels: string[] = [];
 
   constructor(private readonly host: ViewHost, private readonly box: HTMLDivElement, private readonly canvas: HTMLCanvasElement) {
     this.disposers.push(mountCanvas(host.scheduler, canvas, (s) => this.render(s), { box }));
@@ -74,7 +76,7 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
     const ctx = surface.resize(widthPx, heightPx);
     const palette = paletteFor(h.theme);
     drawLocks(ctx, this.model, {
-      palette, widthPx, heightPx, ticks: timeTicks(this.model.scale, undefined, allUntimed(h.trace)), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
+      palette, widthPx, heightPx, ticks: this.ticks(timeTicks(this.model.scale, undefined, allUntimed(h.trace), h.axisOriginNs ?? 0)), hoverLockIdx: h.hoverLockIdx, hoverIno: h.hoverIno,
       selectedSpanId: h.selectedSpanId, waitFill: this.fills.use(ctx, palette).lockWait,
     });
     this.updateFindings();
@@ -126,6 +128,19 @@ export class LocksController implements LocksProbe, FindingOverlayProbe {
     }
     const id = hitTestLocks(this.model, this.host.locks, this.host.spans, this.host.trace.endNs, xPx - LOCK_LABEL_WIDTH_PX, lockRowAtPx(yPx));
     this.host.select(clickTarget(this.host.locks, this.host.spans, id));
+  }
+
+  rowLabels(): string[] {
+    return this.model ? this.model.rows.map((r) => r.label) : [];
+  }
+
+  private ticks(t: Tick[]): Tick[] {
+    this.tickLabels = t.map((x) => x.label);
+    return t;
+  }
+
+  axisLabels(): string[] {
+    return [...this.tickLabels];
   }
 
   findWait(): { xPx: number; yPx: number; spanId: number; holderSpanId: number } | null {

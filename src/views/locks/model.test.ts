@@ -22,6 +22,8 @@ describe('locks view model', () => {
     const { locks } = derived(SERIAL);
     expect(lockRows(locks).map((r) => `${r.type}:${r.label}`)).toEqual(['lock:ino 12 · i_rwsem nodeid 12', 'task:A/1', 'task:B/2']);
     expect(lockRows(locks, { task: 'B' }).map((r) => r.label)).toEqual(['ino 12 · i_rwsem nodeid 12', 'B/2']);
+    // The search lowercases its terms (task:b); a task's name keeps its case.
+    expect(lockRows(locks, { task: 'b' }).map((r) => r.label)).toEqual(['ino 12 · i_rwsem nodeid 12', 'B/2']);
     expect(lockRows(locks, { ino: 99 })).toEqual([]);
   });
   it('draws each wide span as one clickable primitive and a flow waiter ← holder', () => {

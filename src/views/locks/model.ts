@@ -30,6 +30,7 @@ import type { AliasIndex } from '../../trace/derive/aliases.ts';
 import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 import { inoLabel, nodeIdLabel } from '../../trace/derive/inode-groups.ts';
 import { UNKNOWN_INO, type NodeId, type Ino } from '../../trace/ids.ts';
+import { taskMatches } from '../../trace/derive/search.ts';
 
 /** A column's state; the values are the lock index's ranks, so a bucket's highest rank is its state. */
 export const LockState = { none: 0, ...LOCK_RANK } as const;
@@ -66,7 +67,7 @@ export interface LocksModel {
 export interface LocksFilter {
   /** Only locks of this ino (0: all). */
   ino?: number;
-  /** Only rows of tasks containing this text. */
+  /** Only rows of tasks containing this text, ignoring case. */
   task?: string;
 }
 
@@ -79,7 +80,7 @@ export function lockRows(locks: LockIndex, filter: LocksFilter = {}): LockRowMod
   const rows: LockRowModel[] = [];
   for (const l of order) {
     if (filter.ino && l.ino !== filter.ino) continue;
-    const taskRows = l.rowIdxs.filter((ri) => !filter.task || locks.rows[ri]!.task.includes(filter.task));
+    const taskRows = l.rowIdxs.filter((ri) => !filter.task || taskMatches(locks.rows[ri]!.task, filter.task));
     if (taskRows.length === 0) continue;
     rows.push({ type: 'lock', lockIdx: l.idx, rowIdx: -1, label: lockHeaderLabel(l), ino: l.ino });
     for (const ri of taskRows) rows.push({ type: 'task', lockIdx: l.idx, rowIdx: ri, label: locks.rows[ri]!.task, ino: l.ino });

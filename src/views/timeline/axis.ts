@@ -1,10 +1,12 @@
 // The shared time axis: an SVG overlay drawn with d3-axis (ticks only; d3 never touches event
-// data). Tick labels are time since the recording's origin, in a unit chosen from the tick step.
+// data). Tick labels are time since the axis origin (render/ticks.ts tickLabels: one unit, enough
+// decimals that adjacent labels differ).
 
 import { axisTop } from 'd3-axis';
 import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import type { TimeScale } from '../../render/time-scale.ts';
+import { fittedTicks } from '../../render/ticks.ts';
 import type { GapPrimitive } from './model.ts';
 import type { FindingMark } from './findings.ts';
 import type { Finding } from '../../trace/checks/types.ts';
@@ -15,14 +17,6 @@ const PX_PER_TICK = 90;
 /** The top FINDING_BAND_PX hold the findings' markers; the tick labels sit under them. */
 export const AXIS_HEIGHT_PX = 33;
 const FINDING_BAND_PX = 10;
-
-export function tickFormatter(stepNs: number): (tsNs: number) => string {
-  // The unit is the largest one the step is at least 1/100 of, so labels read "334.6 ms", not
-  // "334600 µs", and carry at most 2 decimals.
-  const [div, unit] = stepNs >= 1e8 ? [1e9, 's'] : stepNs >= 1e4 ? [1e6, 'ms'] : stepNs >= 10 ? [1e3, 'µs'] : [1, 'ns'];
-  const decimals = Math.max(0, Math.ceil(-Math.log10(stepNs / div) - 1e-9));
-  return (tsNs) => `${(tsNs / div).toFixed(Math.min(decimals, 6))} ${unit}`;
-}
 
 /** A trace with untimed events (pasted lines, or a log, without times): how many of how many, and from what. */
 export interface UntimedAxis { untimed: number; total: number; source?: string }
@@ -40,15 +34,14 @@ export function untimedAxisText(u: UntimedAxis): string {
  */
 export function drawAxis(svg: SVGSVGElement, scale: TimeScale, offsetXPx: number, gaps: readonly GapPrimitive[], labelOriginNs = 0, untimed: UntimedAxis | null = null): void {
   const x = scaleLinear().domain([scale.startNs - labelOriginNs, scale.endNs - labelOriginNs]).range([0, scale.widthPx]);
-  const tickCount = Math.max(2, Math.floor(scale.widthPx / PX_PER_TICK));
-  const ticks = x.ticks(tickCount);
-  const stepNs = ticks.length > 1 ? ticks[1]! - ticks[0]! : scale.durNs;
+  const noTimes = untimed !== null && untimed.untimed >= untimed.total;
+  const { values: ticks, labels } = fittedTicks(scale, PX_PER_TICK, labelOriginNs, noTimes);
   const root = select(svg);
   root.attr('width', offsetXPx + scale.widthPx).attr('height', AXIS_HEIGHT_PX);
   let g = root.select<SVGGElement>('g.axis');
   if (g.empty()) g = root.append('g').attr('class', 'axis');
   g.attr('transform', `translate(${offsetXPx},${AXIS_HEIGHT_PX - 1})`)
-    .call(axisTop(x).tickValues(ticks).tickFormat((v) => (untimed && untimed.untimed >= untimed.total ? '' : tickFormatter(stepNs)(v as number))).tickSizeOuter(0));
+    .call(axisTop(x).tickValues(ticks).tickFormat((_v, i) => labels[i] ?? '').tickSizeOuter(0));
   // The note sits in the label column's band at the top-left, over the findings band.
   let note = root.select<SVGTextElement>('text.untimed-note');
   if (untimed) {

@@ -2,20 +2,21 @@
 // data, range, size or hover changed (React never re-renders the canvas), turns wheel/drag
 // (d3-zoom) and WASD into range changes, and answers hit tests from the drawn model.
 
-import { SpanKind, type SpanKindName } from '../../trace/spans.ts';
+import { SUBROW_COUNT, SpanKind, type SpanKindName } from '../../trace/spans.ts';
 import { PaletteFills } from '../../render/canvas.ts';
 import { mountCanvas, type CanvasSurface } from '../../render/mount-canvas.ts';
 import { paletteFor, type Palette } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { NO_HOVER, type ViewHost } from '../host.ts';
-import { registerProbe, type ViewProbe } from '../probes.ts';
+import { registerProbe, type TimelineLaneInfo, type ViewProbe } from '../probes.ts';
 import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
 import { drawTimeline } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
 import { drawAxis, drawFindingMarks } from './axis.ts';
 import { untimedShare } from '../../trace/untimed.ts';
 import { evidenceSpans, findingMarks, type EvidenceSpans } from './findings.ts';
-import { LABEL_WIDTH_PX, SUBROW_HEIGHT_PX, contentHeightPx, rowAtPx, subrowTopPx } from './layout.ts';
+import { LABEL_TOGGLE_WIDTH_PX, LABEL_WIDTH_PX, LaneGeometry, type LaneHit } from './layout.ts';
+import { LanePrefsStore } from './lane-prefs.ts';
 import { isTypingTarget } from '../../widgets/keys.ts';
 import { relativesOf } from '../../trace/derive/relatives.ts';
 import { flowSegments, type FlowSegment } from './flows.ts';
@@ -58,15 +59,28 @@ export class TimelineController implements ViewProbe {
   /** What the evidence outline drew last frame (the e2e probe reads it). */
   private evidenceDrawn = { spanIds: [] as number[], rows: [] as number[] };
   private marksKey = '';
+  /** The host's revealSeq this view last scrolled for (starts current: opening the page is no request). */
+  private revealSeen: number;
   private readonly disposers: (() => void)[] = [];
+  /** Collapsed / resized lanes and groups (localStorage) and the geometry they give the model's lanes. */
+  private readonly lanePrefs = new LanePrefsStore();
+  private geometry: LaneGeometry = LaneGeometry.uniform(0);
+  private geometryKey = '';
+  /** A lane's bottom edge being dragged: its task, the pointer's start y, its sub-row height then. */
+  private resizing: { task: string; fromYPx: number; fromSubrowPx: number } | null = null;
 
   constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
+    this.revealSeen = host.revealSeq;
     this.disposers.push(mountCanvas(host.scheduler, el.canvas, (s) => this.render(s), { box: el.scroll }));
     // scrollTop is kept from scroll events too: reading it in a frame forces layout (element-size.ts).
     this.scrollTopPx = el.scroll.scrollTop;
     this.listen(el.scroll, 'scroll', () => { this.scrollTopPx = el.scroll.scrollTop; host.scheduler.markDirty(); });
     this.listen(el.canvas, 'mousedown', (e) => this.onAreaStart(e as MouseEvent));
-    this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; });
+    // Capture phase, before d3-zoom's own listener: a press on a lane's bottom edge resizes the lane, it does not pan.
+    this.listen(el.canvas, 'mousedown', (e) => this.onResizeStart(e as MouseEvent), true);
+    this.listen(window, 'mousemove', (e) => this.onResizeMove(e as MouseEvent));
+    this.listen(el.canvas, 'mousemove', (e) => this.onEdgeHover(e as MouseEvent));
+    this.listen(window, 'mouseup', () => { this.areaDragFromPx = Number.NaN; this.onResizeEnd(); });
     this.zoom = new TimeZoom({
       host, canvas: el.canvas, plotLeftPx: LABEL_WIDTH_PX, wheel: 'timeline',
       plotWidthPx: () => this.plotWidthPx(),
@@ -83,9 +97,9 @@ export class TimelineController implements ViewProbe {
     for (const d of this.disposers.splice(0).reverse()) d();
   }
 
-  private listen(target: EventTarget, type: string, fn: (e: Event) => void): void {
-    target.addEventListener(type, fn);
-    this.disposers.push(() => target.removeEventListener(type, fn));
+  private listen(target: EventTarget, type: string, fn: (e: Event) => void, capture = false): void {
+    target.addEventListener(type, fn, capture);
+    this.disposers.push(() => target.removeEventListener(type, fn, capture));
   }
 
   private plotWidthPx(): number {
@@ -106,8 +120,19 @@ export class TimelineController implements ViewProbe {
       this.modelKey = key;
     }
     const model = this.model;
-    const heightPx = Math.max(contentHeightPx(model.lanes.length), this.boxHeightPx);
+    const geoKey = `${key}:${this.lanePrefs.version}`;
+    if (geoKey !== this.geometryKey) {
+      this.geometry = LaneGeometry.build(model.lanes, this.lanePrefs);
+      this.geometryKey = geoKey;
+    }
+    const geo = this.geometry;
+    geo.scrollTopPx = this.scrollTopPx;
+    const heightPx = Math.max(geo.contentHeightPx, this.boxHeightPx);
     const ctx = surface.resize(widthPx, heightPx);
+    if (h.revealSeq !== this.revealSeen) {
+      this.revealSeen = h.revealSeq;
+      this.scrollToSelectionLane(model);
+    }
     const palette = paletteFor(h.theme);
     const fills = this.fills.use(ctx, palette);
     const topPx = this.scrollTopPx;
@@ -122,11 +147,44 @@ export class TimelineController implements ViewProbe {
       lockWaitFill: fills.lockWait,
       markFills: fills.marks,
       isDimmed: this.dimmer(),
+      geometry: geo,
     });
     this.drawOverlay(ctx, palette, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, untimedShare(h.trace));
     this.drawMarks(model);
     h.reportDraw(stats);
+  }
+
+  /** The lane row of the selected span (or of the selected event's task), or -1 when it has none drawn. */
+  private selectionLaneRow(model: TimelineModel): number {
+    const h = this.host;
+    const id = h.selectedSpanId;
+    if (id >= 0 && id < h.spans.count) {
+      const laneIdx = h.spans.lane.data[id]!;
+      return model.lanes.findIndex((l) => l.laneIdx === laneIdx);
+    }
+    const row = h.selectedRow;
+    if (row < 0 || row >= h.trace.length) return -1;
+    const task = h.trace.taskAt(row);
+    return model.lanes.findIndex((l) => l.task === task);
+  }
+
+  /** Scrolls the selection's lane into view (centred) when it is not wholly visible. */
+  private scrollToSelectionLane(model: TimelineModel): void {
+    const laneRow = this.selectionLaneRow(model);
+    const geo = this.geometry;
+    // A pinned lane is always in view; one in a folded group has nowhere to scroll to.
+    if (laneRow < 0 || geo.rowCount !== model.lanes.length || geo.isHidden(laneRow) || geo.pinned[laneRow]) return;
+    const topPx = geo.laneTop(laneRow);
+    const lanePx = geo.bodyHeight(laneRow);
+    // Unpinned lanes show below the pinned block.
+    const viewTopPx = this.scrollTopPx + geo.pinnedHeightPx;
+    if (topPx >= viewTopPx && topPx + lanePx <= this.scrollTopPx + this.boxHeightPx) return;
+    const roomPx = this.boxHeightPx - geo.pinnedHeightPx;
+    this.el.scroll.scrollTop = Math.max(0, topPx - geo.pinnedHeightPx - (roomPx - lanePx) / 2);
+    // Read back: the browser clamps to the content height (one layout read, on request only).
+    this.scrollTopPx = this.el.scroll.scrollTop;
+    geo.scrollTopPx = this.scrollTopPx;
   }
 
   /** The findings' markers on the axis (redrawn only when the range, the list or the shown finding changed). */
@@ -211,15 +269,16 @@ export class TimelineController implements ViewProbe {
       ctx.lineWidth = 1.5;
       const p = model.prims;
       for (const i of linked) {
-        ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, subrowTopPx(p.row[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, SUBROW_HEIGHT_PX - 2);
+        if (!this.geometry.laneVisible(p.row[i]!, topPx, topPx + visibleHeightPx)) continue;
+        ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 0.5, this.geometry.subrowTop(p.row[i]!, p.subrow[i]!) + 0.5, Math.max(1, p.widthPx[i]!) + 1, this.geometry.subrowPx[p.row[i]!]! - 2);
       }
     }
     this.drawEvidence(ctx, palette, model, topPx, visibleHeightPx);
     const sel = h.selectedSpanId;
-    const fk = `${this.modelKey}:${sel}:${h.derivedVersion}`;
+    const fk = `${this.geometryKey}:${sel}:${h.derivedVersion}:${this.geometry.pinnedHeightPx > 0 ? topPx : 0}`;
     if (fk !== this.flowsKey) {
       this.flowsKey = fk;
-      this.flows = sel >= 0 && sel < h.spans.count ? flowSegments(model, h.spans, h.trace, sel, relativesOf(h, sel, -1)) : [];
+      this.flows = sel >= 0 && sel < h.spans.count ? flowSegments(model, h.spans, h.trace, sel, relativesOf(h, sel, -1), this.geometry) : [];
     }
     if (this.flows.length) {
       ctx.strokeStyle = chrome.flow;
@@ -263,7 +322,8 @@ export class TimelineController implements ViewProbe {
     for (let i = 0; i < p.count; i++) {
       const id = p.spanId[i]!;
       if (id < 0 || p.spanCount[i] !== 1 || !ev.spanIds.has(id)) continue;
-      ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 2, subrowTopPx(p.row[i]!, p.subrow[i]!) - 1, Math.max(1, p.widthPx[i]!) + 4, SUBROW_HEIGHT_PX + 2);
+      if (this.geometry.isHidden(p.row[i]!)) continue;
+      ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[i]! - 2, this.geometry.subrowTop(p.row[i]!, p.subrow[i]!) - 1, Math.max(1, p.widthPx[i]!) + 4, this.geometry.subrowPx[p.row[i]!]! + 2);
       drawn.spanIds.push(id);
     }
     if (ev.rows.length === 0) return;
@@ -273,9 +333,9 @@ export class TimelineController implements ViewProbe {
     for (const row of ev.rows) {
       const laneRow = rowOfTask.get(h.trace.taskAt(row));
       const tsNs = h.trace.tsNs[row]!;
-      if (laneRow === undefined || tsNs < model.scale.startNs || tsNs > model.scale.endNs) continue;
+      if (laneRow === undefined || this.geometry.isHidden(laneRow) || tsNs < model.scale.startNs || tsNs > model.scale.endNs) continue;
       const xPx = LABEL_WIDTH_PX + model.scale.nsToPx(tsNs);
-      const yPx = subrowTopPx(laneRow, 0) + SUBROW_HEIGHT_PX / 2;
+      const yPx = this.geometry.subrowTop(laneRow, 0) + this.geometry.subrowPx[laneRow]! / 2;
       ctx.beginPath();
       ctx.moveTo(xPx, yPx - 6);
       ctx.lineTo(xPx + 5, yPx);
@@ -299,9 +359,48 @@ export class TimelineController implements ViewProbe {
   private hit(e: MouseEvent): number {
     if (!this.model) return -1;
     const xPx = e.offsetX - LABEL_WIDTH_PX;
-    const row = rowAtPx(e.offsetY, this.model.lanes.length);
-    if (xPx < 0 || !row) return -1;
+    const row = this.laneHit(e.offsetY);
+    if (xPx < 0 || row?.type !== 'lane') return -1;
     return hitTest(this.model, xPx, row.laneRow, row.subrow);
+  }
+
+  /** What is under a canvas y, with the geometry of the scroll position now (pinned lanes follow it). */
+  private laneHit(yPx: number): LaneHit | null {
+    if (!this.model || this.geometry.rowCount !== this.model.lanes.length) return null;
+    this.geometry.scrollTopPx = this.scrollTopPx;
+    return this.geometry.hit(yPx);
+  }
+
+  private onResizeStart(e: MouseEvent): void {
+    if (e.button !== 0 || e.shiftKey || !this.model) return;
+    const h = this.laneHit(e.offsetY);
+    if (h?.type !== 'edge') return;
+    // Stop d3-zoom (a pan) and the area drag: this press is the lane's.
+    e.stopImmediatePropagation();
+    e.preventDefault();
+    this.resizing = { task: this.model.lanes[h.laneRow]!.task, fromYPx: e.clientY, fromSubrowPx: this.geometry.subrowPx[h.laneRow]! };
+  }
+
+  private onResizeMove(e: MouseEvent): void {
+    const r = this.resizing;
+    if (!r) return;
+    this.lanePrefs.resize(r.task, r.fromSubrowPx + (e.clientY - r.fromYPx) / SUBROW_COUNT, false);
+    this.host.scheduler.markDirty();
+  }
+
+  private onResizeEnd(): void {
+    if (!this.resizing) return;
+    const task = this.resizing.task;
+    this.resizing = null;
+    const row = this.model?.lanes.findIndex((l) => l.task === task) ?? -1;
+    if (row >= 0) this.lanePrefs.resize(task, this.geometry.collapsed[row] ? 0 : this.geometry.subrowPx[row]!, true);
+  }
+
+  /** The row-resize cursor over a lane's bottom edge. */
+  private onEdgeHover(e: MouseEvent): void {
+    const edge = this.resizing !== null || this.laneHit(e.offsetY)?.type === 'edge';
+    const cursor = edge ? 'row-resize' : '';
+    if (this.el.canvas.style.cursor !== cursor) this.el.canvas.style.cursor = cursor;
   }
 
   /** Pointer moved over the canvas (TimeZoom has set the linked cursor). */
@@ -326,10 +425,21 @@ export class TimelineController implements ViewProbe {
 
   private onClick(e: MouseEvent): void {
     if (e.shiftKey) return; // the end of an area drag
+    const h = this.model ? this.laneHit(e.offsetY) : null;
+    if (h?.type === 'header') {
+      // A group header collapses (again: opens) its lanes.
+      this.lanePrefs.toggleGroup(h.header.key);
+      this.host.scheduler.markDirty();
+      return;
+    }
     if (e.offsetX < LABEL_WIDTH_PX && this.model) {
-      // A click on a lane label pins the lane to the top (again: unpins it).
-      const row = rowAtPx(e.offsetY, this.model.lanes.length);
-      if (row) this.host.togglePin(this.model.lanes[row.laneRow]!.task);
+      // On a lane label: the ▾/▸ glyph collapses the lane; the rest of the label pins it to the top (again: unpins it).
+      if (h?.type !== 'lane') return;
+      const task = this.model.lanes[h.laneRow]!.task;
+      if (e.offsetX < LABEL_TOGGLE_WIDTH_PX) {
+        this.lanePrefs.toggleLane(task);
+        this.host.scheduler.markDirty();
+      } else this.host.togglePin(task);
       return;
     }
     const i = this.hit(e);
@@ -352,6 +462,34 @@ export class TimelineController implements ViewProbe {
     return { spanIds: [...this.evidenceDrawn.spanIds], rows: [...this.evidenceDrawn.rows] };
   }
 
+  laneInView(task: string): { laneRow: number; visible: boolean } | null {
+    const lanes = this.lanes();
+    const laneRow = lanes.findIndex((l) => l.task === task);
+    return laneRow < 0 ? null : { laneRow, visible: lanes[laneRow]!.inView };
+  }
+
+  laneTasks(): string[] {
+    return this.model ? this.model.lanes.map((l) => l.task) : [];
+  }
+
+  /** Every lane of the last frame and where it is on screen (client px); `inView`: wholly inside the scroll box, not under the pinned block. */
+  lanes(): TimelineLaneInfo[] {
+    const m = this.model;
+    const geo = this.geometry;
+    if (!m || geo.rowCount !== m.lanes.length) return [];
+    const canvasTop = this.el.canvas.getBoundingClientRect().top;
+    const box = this.el.scroll.getBoundingClientRect();
+    return m.lanes.map((l, row) => {
+      const topPx = canvasTop + geo.laneTop(row);
+      const bottomPx = topPx + geo.bodyHeight(row);
+      const coverPx = box.top + (geo.pinned[row] ? 0 : geo.pinnedHeightPx);
+      return {
+        task: l.task, role: l.role, pinned: l.pinned, group: l.group, collapsed: geo.collapsed[row] === 1, hidden: geo.isHidden(row),
+        topPx, bottomPx, inView: !geo.isHidden(row) && topPx >= coverPx - 0.5 && bottomPx <= box.bottom + 0.5,
+      };
+    });
+  }
+
   findSpan(kind?: SpanKindName): { xPx: number; yPx: number; spanId: number } | null {
     const m = this.model;
     if (!m) return null;
@@ -368,7 +506,8 @@ export class TimelineController implements ViewProbe {
       if (want >= 0 && p.kind[i] !== want) continue;
       const widthPx = p.widthPx[i]!;
       if (widthPx < FIND_MIN_WIDTH_PX || widthPx <= bestWidthPx) continue;
-      const yPx = canvasRect.top + subrowTopPx(p.row[i]!, p.subrow[i]!) + SUBROW_HEIGHT_PX / 2;
+      if (this.geometry.isHidden(p.row[i]!) || this.geometry.rowCount !== m.lanes.length) continue;
+      const yPx = canvasRect.top + this.geometry.subrowTop(p.row[i]!, p.subrow[i]!) + this.geometry.subrowPx[p.row[i]!]! / 2;
       if (yPx < scrollRect.top + 2 || yPx > scrollRect.bottom - 2) continue;
       best = i;
       bestWidthPx = widthPx;

@@ -3,8 +3,8 @@
 // strokeRect) it issued, so tests and the e2e hooks can check the level-of-detail bound.
 
 import { LOCK_WAIT_IDX, type Palette } from '../../render/palette.ts';
-import { LABEL_WIDTH_PX, LANE_HEIGHT_PX, LANE_GAP_PX, SUBROW_HEIGHT_PX, laneTopPx, subrowTopPx } from './layout.ts';
-import type { TimelineModel } from './model.ts';
+import { GROUP_HEADER_PX, LABEL_TOGGLE_WIDTH_PX, LABEL_WIDTH_PX, LANE_GAP_PX, LaneGeometry, type GroupHeader } from './layout.ts';
+import { processOf, type TimelineModel } from './model.ts';
 import { BEGUN_BEFORE_TEXT, OPEN_ENDED_TEXT, type Lane } from '../../trace/spans.ts';
 import { Edge, fillFaded } from '../../render/faded.ts';
 
@@ -30,6 +30,8 @@ interface DrawOptions {
   markFills?: ReadonlyArray<string | CanvasPattern | null>;
   /** With a search query active: true for spans it does not match, which are drawn faint. */
   isDimmed?: (spanId: number) => boolean;
+  /** Where lanes are (resized, collapsed, grouped, pinned); every lane at the default height if absent. */
+  geometry?: LaneGeometry;
 }
 
 interface DrawStats {
@@ -61,48 +63,108 @@ const EDGE_LABEL_MIN_WIDTH_PX = 150;
 /** An untimed span (pasted lines without times): dashed outline and this label when wide enough. */
 const UNTIMED_DASH = [3, 2];
 const UNTIMED_LABEL = 'time unknown: file order';
-/** The muted second line of a lane label: what the lane is. An 'fs' lane is an inode, not a task. */
+/**
+ * The muted second line of a lane label: what the trace shows the lane to be (spans.ts Lane.role).
+ * An 'fs' lane is an inode, not a task.
+ */
 const ROLE_TEXT: Record<Lane['role'], string> = {
-  app: 'app', server: 'fuse server', kworker: 'writeback', fs: 'kernel filesystem',
+  app: 'app task', server: 'fuse server thread', kworker: 'kworker', unknown: 'role unknown', fs: 'kernel fs inode',
 };
+/** A group header's noun for N lanes of one role. */
+const ROLE_NOUN: Record<Lane['role'], string> = {
+  app: 'app tasks', server: 'fuse server threads', kworker: 'kworkers', unknown: 'tasks of unknown role', fs: 'inodes',
+};
+/** The task name starts after the collapse glyph. */
+const LABEL_TEXT_X_PX = LABEL_TOGGLE_WIDTH_PX + 2;
 
 export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptions): DrawStats {
+  const geo = opt.geometry ?? LaneGeometry.uniform(model.lanes.length);
+  const chrome = opt.palette.chrome;
+  ctx.fillStyle = chrome.background;
+  ctx.fillRect(0, opt.visibleTopPx, opt.canvasWidthPx, opt.visibleBottomPx - opt.visibleTopPx);
+  const stats: DrawStats = { drawnLanes: 0, drawnPrimitives: 1 };
+  // Unpinned lanes first; the pinned block is painted over them at the top of the visible area,
+  // so scrolled lanes pass under it.
+  drawRows(ctx, model, geo, opt, false, stats);
+  if (geo.pinnedHeightPx > 0) {
+    const topPx = geo.scrollTopPx;
+    ctx.fillStyle = chrome.background;
+    ctx.fillRect(0, topPx, opt.canvasWidthPx, geo.pinnedHeightPx);
+    ctx.fillStyle = chrome.separator;
+    ctx.fillRect(0, topPx + geo.pinnedHeightPx - 2, opt.canvasWidthPx, 2);
+    stats.drawnPrimitives += 2;
+    drawRows(ctx, model, geo, opt, true, stats);
+  }
+  // Gaps: a band over every lane, so a missing stretch is never mistaken for idleness.
+  for (const g of model.gaps) {
+    ctx.fillStyle = chrome.gapFill;
+    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, g.widthPx, opt.visibleBottomPx - opt.visibleTopPx);
+    ctx.fillStyle = chrome.gapEdge;
+    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, 1, opt.visibleBottomPx - opt.visibleTopPx);
+    stats.drawnPrimitives += 2;
+  }
+  return stats;
+}
+
+/** Lanes (stripe, label, spans) of the pinned block or of the rest; the rest with its group headers. */
+function drawRows(ctx: Canvas2D, model: TimelineModel, geo: LaneGeometry, opt: DrawOptions, pinnedPass: boolean, stats: DrawStats): void {
   let n = 0;
   const plotWidthPx = opt.canvasWidthPx - LABEL_WIDTH_PX;
   const chrome = opt.palette.chrome;
   const colours = opt.palette.colours;
-  ctx.fillStyle = chrome.background;
-  ctx.fillRect(0, opt.visibleTopPx, opt.canvasWidthPx, opt.visibleBottomPx - opt.visibleTopPx);
-  n++;
+  const clipTopPx = pinnedPass ? geo.scrollTopPx : Math.max(opt.visibleTopPx, geo.scrollTopPx + geo.pinnedHeightPx);
+
+  if (!pinnedPass) {
+    ctx.font = LABEL_FONT;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    for (const h of geo.headers) {
+      if (h.topPx + GROUP_HEADER_PX < clipTopPx || h.topPx > opt.visibleBottomPx) continue;
+      ctx.fillStyle = chrome.gutter;
+      ctx.fillRect(0, h.topPx, opt.canvasWidthPx, GROUP_HEADER_PX - 2);
+      ctx.fillStyle = chrome.laneLabel;
+      ctx.fillText(groupHeaderText(model, h), 4, h.topPx + GROUP_HEADER_PX / 2 - 1);
+      n += 2;
+    }
+  }
 
   // Lanes: stripe + label; remember which rows are visible.
   const visibleRow = new Uint8Array(model.lanes.length);
-  let drawnLanes = 0;
   ctx.font = LABEL_FONT;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
-  const maxChars = Math.floor((LABEL_WIDTH_PX - 12) / LABEL_CHAR_PX);
+  const maxChars = Math.floor((LABEL_WIDTH_PX - LABEL_TEXT_X_PX - 6) / LABEL_CHAR_PX);
   for (let row = 0; row < model.lanes.length; row++) {
-    const topPx = laneTopPx(row);
-    if (topPx + LANE_HEIGHT_PX < opt.visibleTopPx || topPx > opt.visibleBottomPx) continue;
+    if ((geo.pinned[row] === 1) !== pinnedPass || !geo.laneVisible(row, opt.visibleTopPx, opt.visibleBottomPx)) continue;
     visibleRow[row] = 1;
-    drawnLanes++;
+    stats.drawnLanes++;
     const lane = model.lanes[row]!;
-    const bodyHeightPx = LANE_HEIGHT_PX - LANE_GAP_PX;
+    const topPx = geo.laneTop(row);
+    const bodyHeightPx = geo.bodyHeight(row);
+    const collapsed = geo.collapsed[row] === 1;
     ctx.fillStyle = row % 2 === 0 ? chrome.laneStripe : chrome.background;
     ctx.fillRect(LABEL_WIDTH_PX, topPx, plotWidthPx, bodyHeightPx);
     ctx.fillStyle = chrome.gutter;
     ctx.fillRect(0, topPx, LABEL_WIDTH_PX - 4, bodyHeightPx);
     const label = lane.task.length > maxChars ? `${lane.task.slice(0, maxChars - 1)}…` : lane.task;
-    ctx.fillStyle = chrome.laneLabel;
-    ctx.fillText(label, 6, topPx + 12);
     ctx.fillStyle = chrome.laneLabelMuted;
-    ctx.font = SMALL_FONT;
-    const role = ROLE_TEXT[lane.role];
-    ctx.fillText(lane.pinned ? `★ pinned · ${role}` : role, 6, topPx + 28);
-    ctx.font = LABEL_FONT;
+    ctx.fillText(collapsed ? '▸' : '▾', 3, topPx + Math.min(12, bodyHeightPx / 2));
+    ctx.fillStyle = chrome.laneLabel;
+    ctx.fillText(label, LABEL_TEXT_X_PX, topPx + Math.min(12, bodyHeightPx / 2));
     n += 4;
-    if (lane.firstOfProcess && row > 0) {
+    if (!collapsed && bodyHeightPx >= 32) {
+      ctx.fillStyle = chrome.laneLabelMuted;
+      ctx.font = SMALL_FONT;
+      const role = ROLE_TEXT[lane.role];
+      ctx.fillText(lane.pinned ? `★ ${role}` : role, LABEL_TEXT_X_PX, topPx + 28);
+      ctx.font = LABEL_FONT;
+      n++;
+    } else if (lane.pinned) {
+      ctx.fillStyle = chrome.laneLabelMuted;
+      ctx.fillText('★', LABEL_WIDTH_PX - 16, topPx + Math.min(12, bodyHeightPx / 2));
+      n++;
+    }
+    if (!pinnedPass && lane.firstOfProcess && row > 0 && !geo.pinned[row - 1]) {
       // A process (comm) boundary: a darker rule across the gap above the lane.
       ctx.fillStyle = chrome.separator;
       ctx.fillRect(0, topPx - LANE_GAP_PX / 2 - 1, opt.canvasWidthPx, 1);
@@ -112,7 +174,7 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
 
   ctx.save();
   ctx.beginPath();
-  ctx.rect(LABEL_WIDTH_PX, 0, plotWidthPx, opt.canvasHeightPx);
+  ctx.rect(LABEL_WIDTH_PX, clipTopPx, plotWidthPx, Math.max(0, opt.canvasHeightPx - clipTopPx));
   ctx.clip();
 
   const p = model.prims;
@@ -122,10 +184,13 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
   for (let i = 0; i < p.count; i++) {
     const row = p.row[i]!;
     if (!visibleRow[row]) continue;
+    const subPx = geo.subrowPx[row]!;
     const xPx = LABEL_WIDTH_PX + p.xPx[i]!;
     const widthPx = p.widthPx[i]!;
-    const yPx = subrowTopPx(row, p.subrow[i]!) + 1;
-    const heightPx = SUBROW_HEIGHT_PX - 2;
+    // A sub-row keeps a 1 px gap above and below while it is at least 5 px high.
+    const inset = subPx >= 5 ? 1 : 0;
+    const yPx = geo.subrowTop(row, p.subrow[i]!) + inset;
+    const heightPx = subPx - 2 * inset;
     const pal = p.style[i]!;
     const fill = pal === LOCK_WAIT_IDX ? opt.lockWaitFill : colours[pal]!;
     if (fill !== lastFill) { ctx.fillStyle = fill; lastFill = fill; }
@@ -196,18 +261,15 @@ export function drawTimeline(ctx: Canvas2D, model: TimelineModel, opt: DrawOptio
   for (const [idx, colour] of [[hoverIdx, chrome.hover], [selectedIdx, chrome.selection]] as const) {
     if (idx < 0) continue;
     ctx.strokeStyle = colour;
-    ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[idx]! - 1, subrowTopPx(p.row[idx]!, p.subrow[idx]!), p.widthPx[idx]! + 2, SUBROW_HEIGHT_PX);
+    ctx.strokeRect(LABEL_WIDTH_PX + p.xPx[idx]! - 1, geo.subrowTop(p.row[idx]!, p.subrow[idx]!), p.widthPx[idx]! + 2, geo.subrowPx[p.row[idx]!]!);
     n++;
   }
-
-  // Gaps: a band over every lane, so a missing stretch is never mistaken for idleness.
-  for (const g of model.gaps) {
-    ctx.fillStyle = chrome.gapFill;
-    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, g.widthPx, opt.visibleBottomPx - opt.visibleTopPx);
-    ctx.fillStyle = chrome.gapEdge;
-    ctx.fillRect(LABEL_WIDTH_PX + g.xPx, opt.visibleTopPx, 1, opt.visibleBottomPx - opt.visibleTopPx);
-    n += 2;
-  }
   ctx.restore();
-  return { drawnLanes, drawnPrimitives: n };
+  stats.drawnPrimitives += n;
+}
+
+/** "▾ fsw-reader-b · 35 app tasks": the comm and how many lanes share it (a comm, not a known process). */
+export function groupHeaderText(model: TimelineModel, h: GroupHeader): string {
+  const first = model.lanes[h.firstRow]!;
+  return `${h.collapsed ? '▸' : '▾'} ${processOf(first.task)} · ${h.laneCount} ${ROLE_NOUN[first.role]}${h.collapsed ? ' (collapsed)' : ''}`;
 }

@@ -6,19 +6,19 @@
 
 import { NO_ROW, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
-import { isEmptyQuery, parseQuery, rowMatches } from '../../trace/derive/search.ts';
+import { compileQuery, parseQuery } from '../../trace/derive/search.ts';
 
 export type SpanMatcher = (spanId: number) => boolean;
 
 /** Returns null for an empty (or unparseable) query: nothing is dimmed. */
 export function spanMatcher(spans: SpanIndex, store: TraceStore, query: string): SpanMatcher | null {
-  const parsed = parseQuery(query);
-  if (isEmptyQuery(parsed)) return null;
+  const rowMatch = compileQuery(store, parseQuery(query));
+  if (!rowMatch) return null;
   const memo = new Map<number, boolean>();
   return (spanId) => {
     let hit = memo.get(spanId);
     if (hit === undefined) {
-      const matches = (row: number): boolean => row !== NO_ROW && row < store.length && rowMatches(store, row, parsed);
+      const matches = (row: number): boolean => row !== NO_ROW && row < store.length && rowMatch(row);
       // Begin and end rows first; an iomap step's mapping rows (a scan) only if they do not match.
       hit = matches(spans.beginRow.data[spanId]!) || matches(spans.endRow.data[spanId]!);
       if (!hit) {

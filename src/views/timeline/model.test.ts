@@ -4,7 +4,7 @@ import { SpanIndex, SpanKind, SUBROW_COUNT, SPAN_SUBROW } from '../../trace/span
 import { MapType, OpFlag } from '../../trace/fuse-proto.ts';
 import { typed, type LooseEvent } from '../../trace/testing/events.ts';
 import { PALETTE_IDX, mapTypePaletteIdx } from '../../render/palette.ts';
-import { buildTimelineModel, hitTest } from './model.ts';
+import { buildTimelineModel, hitTest, orderLanes } from './model.ts';
 
 const NULL_ADDR = 0xffff_ffff_ffff_ffffn;
 const MAP = { mapFlags: 0, mapOffsetBytes: 0, mapLenBytes: 4096, mapAddr: 8192n, mapDev: 0 };
@@ -221,5 +221,26 @@ describe('buildTimelineModel', () => {
     expect(steps.map((i) => [m.prims.row[i], m.prims.subrow[i], m.prims.xPx[i], m.prims.widthPx[i]])).toEqual([[1, 0, 100, 300], [1, 1, 200, 100]]);
     expect(hitTest(m, 250, 1, 0)).toBe(steps[0]);
     expect(hitTest(m, 250, 1, 1)).toBe(steps[1]);
+  });
+});
+
+describe('orderLanes groups', () => {
+  it('puts pins first (no group), then lanes by role and comm, each role+comm one group', () => {
+    const lanes = [
+      { idx: 0, task: 'fuse2fs/11', role: 'unknown' as const },
+      { idx: 1, task: 'dd/5', role: 'app' as const },
+      { idx: 2, task: 'fuse2fs/12', role: 'server' as const },
+      { idx: 3, task: 'cat/6', role: 'app' as const },
+      { idx: 4, task: 'dd/7', role: 'app' as const },
+      { idx: 5, task: 'fuse2fs/13', role: 'server' as const },
+    ];
+    const rows = orderLanes(lanes, ['fuse2fs/13']);
+    expect(rows.map((r) => [r.task, r.group])).toEqual([
+      ['fuse2fs/13', ''],
+      ['dd/5', 'app:dd'], ['dd/7', 'app:dd'],
+      ['cat/6', 'app:cat'],
+      ['fuse2fs/12', 'server:fuse2fs'],
+      ['fuse2fs/11', 'unknown:fuse2fs'],
+    ]);
   });
 });

@@ -41,6 +41,12 @@ interface LaneRowInfo {
   pinned: boolean;
   /** First lane of its process (comm) group: the label draws the group line above it. */
   firstOfProcess: boolean;
+  /**
+   * Lanes of one role and comm, shown together under one header (layout.ts): `role:comm`, '' when
+   * pinned. A comm, not a process: the store keeps no tgid, so tasks sharing a comm may be
+   * threads of one process or several processes of one program — the header says "tasks".
+   */
+  group: string;
 }
 
 export interface GapPrimitive {
@@ -64,10 +70,10 @@ export interface TimelineModel {
   visits: number;
 }
 
-const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2, fs: 3 };
+const ROLE_ORDER: Record<Lane['role'], number> = { app: 0, server: 1, kworker: 2, unknown: 3, fs: 4 };
 
 /** `fuse2fs/501` → `fuse2fs`: lanes of one process (comm) sit together. */
-function processOf(task: string): string {
+export function processOf(task: string): string {
   const slash = task.lastIndexOf('/');
   return slash > 0 ? task.slice(0, slash) : task;
 }
@@ -83,7 +89,10 @@ export function orderLanes(lanes: readonly Lane[], pinned: readonly string[] = [
   const rows = [...lanes]
     .sort((a, b) => pinRank(a) - pinRank(b) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role]
       || firstSeen.get(processOf(a.task))! - firstSeen.get(processOf(b.task))! || a.idx - b.idx)
-    .map((l) => ({ laneIdx: l.idx, task: l.task, role: l.role, pinned: pinned.includes(l.task), firstOfProcess: false }));
+    .map((l) => {
+      const isPinned = pinned.includes(l.task);
+      return { laneIdx: l.idx, task: l.task, role: l.role, pinned: isPinned, firstOfProcess: false, group: isPinned ? '' : `${l.role}:${processOf(l.task)}` };
+    });
   rows.forEach((r, i) => { r.firstOfProcess = i === 0 || processOf(rows[i - 1]!.task) !== processOf(r.task) || rows[i - 1]!.pinned !== r.pinned; });
   return rows;
 }

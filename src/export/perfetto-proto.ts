@@ -1,4 +1,7 @@
-// The part of Perfetto's trace schema that `fusescope export --format perfetto` writes: only the
+// Perfetto's trace schema as far as fusescope writes it, in .proto syntax, kept as a string so the
+// exporter runs in the browser as in node (no file read): protobufjs parses it on first use
+// (perfetto.ts); nothing is generated from it. Edit the text below as the .proto it is.
+export const PERFETTO_PROTO = `// The part of Perfetto's trace schema that \`fusescope export --format perfetto\` writes: only the
 // messages and fields we emit, with Perfetto's own message names, field names, field numbers and
 // oneof groups, so a .pftrace we write is a valid perfetto.protos.Trace. Written for fusescope
 // against google/perfetto commit ec5d16b14b743ba6063d720956d6d6af6610fd72 (Aug 2026), files:
@@ -6,7 +9,7 @@
 //   protos/perfetto/trace/track_event/{track_event,track_descriptor,process_descriptor,
 //   counter_descriptor,debug_annotation}.proto
 // Perfetto's protos are proto2: repeated scalars stay unpacked (one tag per flow id), as there.
-// Parsed at run time by protobufjs (server/export/perfetto.ts); nothing is generated from it.
+// Parsed at run time by protobufjs (src/export/perfetto.ts); nothing is generated from it.
 syntax = "proto2";
 
 package perfetto.protos;
@@ -80,3 +83,4 @@ message DebugAnnotation {
     string string_value = 6;
   }
 }
+`;

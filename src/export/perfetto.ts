@@ -1,6 +1,6 @@
 // Export to Perfetto's native trace format: a `perfetto.protos.Trace` of TracePackets carrying
 // TrackDescriptors and TrackEvents (https://perfetto.dev/docs/reference/synthetic-track-event),
-// encoded by protobufjs from Perfetto's own message definitions (perfetto.proto beside this file).
+// encoded by protobufjs from Perfetto's own message definitions (perfetto-proto.ts beside this file).
 // Same layout as the Chrome JSON export (src/trace/export/tracks.ts): one process track, one child
 // track per export track, two counter tracks, SLICE_BEGIN/END pairs, instants, flows fuse_req →
 // fuse_serve.
@@ -14,18 +14,18 @@
 // A Trace is `repeated TracePacket packet = 1`, so the file is the packets one after another, each
 // as field 1 (tag, length, bytes): packets are encoded one at a time and handed out in ~1 MiB
 // pieces, never as one Trace object.
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
-import { FIELD_TYPES, KIND_FIELDS, type FieldName } from '../../src/trace/schema.ts';
-import type { TraceStore } from '../../src/trace/store.ts';
-import { buildExportModel } from '../../src/trace/export/tracks.ts';
+import { PERFETTO_PROTO } from './perfetto-proto.ts';
+import { FIELD_TYPES, KIND_FIELDS, type FieldName } from '../trace/schema.ts';
+import type { TraceStore } from '../trace/store.ts';
+import { buildExportModel } from '../trace/export/tracks.ts';
 
 /** Perfetto's messages, parsed from perfetto.proto on first use (only `export` needs them). */
 interface PerfettoTypes { Trace: protobuf.Type; TracePacket: protobuf.Type }
 let types: PerfettoTypes | null = null;
 export function perfettoTypes(): PerfettoTypes {
   if (!types) {
-    const root = protobuf.parse(readFileSync(new URL('./perfetto.proto', import.meta.url), 'utf8')).root;
+    const root = protobuf.parse(PERFETTO_PROTO).root;
     types = { Trace: root.lookupType('perfetto.protos.Trace'), TracePacket: root.lookupType('perfetto.protos.TracePacket') };
   }
   return types;

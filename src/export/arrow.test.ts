@@ -4,10 +4,10 @@
 // worked out by hand. DuckDB also reads a CLI export in server/commands/commands.test.ts.
 import { describe, expect, it } from 'vitest';
 import { RecordBatchStreamReader, tableFromIPC, Type, type Table } from 'apache-arrow';
-import { openDuck, streamPartOfArrowFile } from '../testing/duckdb.ts';
-import { TraceStore } from '../../src/trace/store.ts';
-import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../../src/trace/schema.ts';
-import { ev, oneOfEach } from '../../src/trace/testing/events.ts';
+import { openDuck, streamPartOfArrowFile } from '../../server/testing/duckdb.ts';
+import { TraceStore } from '../trace/store.ts';
+import { FIELDS, FIELD_TYPES, KIND_FIELDS, type TraceEvent } from '../trace/schema.ts';
+import { ev, oneOfEach } from '../trace/testing/events.ts';
 import { ARROW_COLUMNS, toArrowFile } from './arrow.ts';
 
 const storeOf = (events: TraceEvent[], originNs = 0n): TraceStore => {

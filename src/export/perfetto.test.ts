@@ -1,13 +1,13 @@
 // The Perfetto export read back two ways: by perfetto-wire.ts, a decoder of its own with the field
-// numbers transcribed apart from perfetto.proto (so the protobufjs that wrote the bytes is not what
-// reads them), and by protobufjs against perfetto.proto, whose packets are compared with a
+// numbers transcribed apart from perfetto-proto.ts (so the protobufjs that wrote the bytes is not what
+// reads them), and by protobufjs against perfetto-proto.ts, whose packets are compared with a
 // structure worked out by hand from the layout rules (tracks.ts, perfetto.ts).
 import { describe, expect, it } from 'vitest';
-import { TraceStore } from '../../src/trace/store.ts';
-import type { TraceEvent } from '../../src/trace/schema.ts';
-import { ev } from '../../src/trace/testing/events.ts';
-import { exportSample as sample } from '../../src/trace/testing/export-checks.ts';
-import { buildExportModel } from '../../src/trace/export/tracks.ts';
+import { TraceStore } from '../trace/store.ts';
+import type { TraceEvent } from '../trace/schema.ts';
+import { ev } from '../trace/testing/events.ts';
+import { exportSample as sample } from '../trace/testing/export-checks.ts';
+import { buildExportModel } from '../trace/export/tracks.ts';
 import { perfettoTraceChunks, perfettoTypes, toPerfettoTrace } from './perfetto.ts';
 import { decodeProto as decode, type Msg } from './perfetto-wire.ts';
 
@@ -92,7 +92,7 @@ describe('perfetto export', () => {
   });
 });
 
-describe('perfetto export read back by protobufjs (perfetto.proto)', () => {
+describe('perfetto export read back by protobufjs (perfetto-proto.ts)', () => {
   // One syscall whose FUSE request is served by another thread, and one instant between.
   const ORIGIN = 1_700_000_000_000_000_000n; // beyond 2^53: timestamps must stay exact
   const events = (): TraceEvent[] => [

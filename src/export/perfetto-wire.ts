@@ -1,5 +1,5 @@
 // Test helper: a protobuf wire decoder of its own, with the Perfetto message schemas we emit
-// transcribed apart from perfetto.proto (from google/perfetto protos/perfetto/trace/{trace,
+// transcribed apart from perfetto-proto.ts (from google/perfetto protos/perfetto/trace/{trace,
 // trace_packet}.proto and track_event/{track_event,track_descriptor,process_descriptor,
 // counter_descriptor,debug_annotation}.proto), so a test reads the exporter's bytes by another
 // path than the protobufjs that wrote them: a wrong field number or wire type in either fails.

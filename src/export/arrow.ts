@@ -27,9 +27,9 @@ import {
   AsyncByteQueue, Bool, Dictionary, Field, Float64, Int8, Int32, Int64, RecordBatch, RecordBatchFileWriter, RecordBatchWriter,
   Schema, Struct, Uint8, Uint16, Uint32, Uint64, Utf8, Vector, makeData, type Data, type DataType,
 } from 'apache-arrow';
-import { ENUMS, FIELD_TYPES, FIELDS, KIND_FIELDS, KINDS, SCHEMA_VERSION, type EnumName, type FieldName } from '../../src/trace/schema.ts';
-import type { StringTable } from '../../src/trace/strings.ts';
-import type { Column, TraceStore } from '../../src/trace/store.ts';
+import { ENUMS, FIELD_TYPES, FIELDS, KIND_FIELDS, KINDS, SCHEMA_VERSION, type EnumName, type FieldName } from '../trace/schema.ts';
+import type { StringTable } from '../trace/strings.ts';
+import type { Column, TraceStore } from '../trace/store.ts';
 
 /** Rows per record batch when exporting a whole store: big enough that per-batch metadata is noise. */
 export const DEFAULT_ROWS_PER_BATCH = 65_536;

@@ -1,0 +1,50 @@
+// A file being opened in the page, loaded apart from what the page shows (FileTarget): its own
+// TraceSession (checkers on) and SourceStatus, no view and no replay. The page keeps showing the
+// previous trace — live or another file — until this one has loaded; then AppStore.adoptFile
+// makes it the page's trace. If it fails, it is dropped (or, when it read some rows before it
+// stopped, held for the user to view), and nothing the page showed has changed.
+
+import { TraceSession } from './trace-session.ts';
+import { SourceStatus, type OpenedFile } from './source-status.ts';
+import type { FileTarget } from './trace-view-host.ts';
+import type { Changed } from './view-state.ts';
+
+export class StagedFile implements FileTarget {
+  readonly data = new TraceSession(() => {}, true);
+  readonly status: SourceStatus;
+  /** 'loading' until the worker's done or error; 'failed' also when nothing usable came. */
+  outcome: 'loading' | 'done' | 'failed' = 'loading';
+  /** The worker's error message ('' when done). */
+  message = '';
+
+  /** `changed`: the owner's (the page shows the load's progress while it shows the previous trace). */
+  constructor(changed: Changed, nowMs: () => number) {
+    this.status = new SourceStatus(changed, nowMs);
+  }
+
+  beginFile(file: OpenedFile): void {
+    this.status.beginFile(file);
+  }
+
+  resetTrace(originNs: bigint): void {
+    this.data.reset(originNs);
+  }
+
+  ingestBatch(frame: Uint8Array): void {
+    // Not live: a file is never cut to the live window.
+    this.data.ingest(frame, false);
+  }
+
+  finishFile(diagLines: readonly string[], diagCount: number): void {
+    this.status.finishFile(diagLines, diagCount);
+    this.data.finish();
+    this.data.refreshFindings(true);
+    this.outcome = 'done';
+  }
+
+  failFile(message: string): void {
+    this.message = message;
+    this.outcome = 'failed';
+    this.status.failFile(message);
+  }
+}
