@@ -54,7 +54,7 @@ describe('raw reader on hand-made pages', () => {
     expect(rawUnavailable(root)).toBe(null);
     const events: TraceEvent[] = [];
     const parser = new FtraceParser('raw', (e) => events.push(e));
-    const r = new RawReader({ root, events: ['test/tick'], parser, diag: (c, m) => { throw new Error(`${c}: ${m}`); } });
+    const r = new RawReader({ root, procRoot: join(root, 'proc'), events: ['test/tick'], parser, diag: (c, m) => { throw new Error(`${c}: ${m}`); } });
     expect(r.pageBytes).toBe(4096);
     r.read(1 << 20);
     r.close();
@@ -77,7 +77,7 @@ describe('raw reader on hand-made pages', () => {
       const root = fakeTracefs([[page(S, [...tick(0, 100, 1), ...tick(1000, 200, 2)])]]);
       const events: TraceEvent[] = [];
       const parser = new FtraceParser('raw', (e) => events.push(e));
-      const r = new RawReader({ root, events: ['test/tick'], parser, comms, diag: () => {} });
+      const r = new RawReader({ root, procRoot: join(root, 'proc'), events: ['test/tick'], parser, comms, diag: () => {} });
       r.read(1 << 20, true);
       r.close();
       parser.end();
@@ -90,12 +90,35 @@ describe('raw reader on hand-made pages', () => {
     expect(names([])).toEqual(['alpha/100', 'beta/200']); // no filter: the table's comm
   });
 
+  it('a live task\'s comm and tgid come from /proc (as trace_pipe prints the comm of the moment), the tables\' for a task gone', () => {
+    const root = fakeTracefs([[page(1_000_000_000, [...tick(0, 100, 1), ...tick(1000, 200, 2), ...tick(2000, 300, 3)])]]);
+    // procfs of the initial pid namespace (pid 2 is kthreadd, parent 0): 200 exec'd since the tables saw it as
+    // beta, 300 is a thread of 290 the tables never saw; 100 is gone (the tables' alpha stands).
+    const proc = join(root, 'proc');
+    const task = (pid: number, comm: string, tgid: number, ppid = 1): void => {
+      mkdirSync(join(proc, String(pid)), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
+      writeFileSync(join(proc, String(pid), 'status'), `Name:\t${comm}\nTgid:\t${tgid}\nPid:\t${pid}\nPPid:\t${ppid}\n`);
+    };
+    task(2, 'kthreadd', 2, 0);
+    task(200, 'gamma', 150);
+    task(300, 'delta', 290);
+    const events: TraceEvent[] = [];
+    const parser = new FtraceParser('raw', (e) => events.push(e));
+    const r = new RawReader({ root, procRoot: proc, events: ['test/tick'], parser, diag: () => {} });
+    r.read(1 << 20, true);
+    r.close();
+    parser.end();
+    expect(events.map((e) => e.task)).toEqual(['alpha/100', 'gamma/200', 'delta/300']);
+    expect(r.tasksFromProc).toBe(1); // 300: not in the tables
+  });
+
   it('holds a record whose time is above the watermark (a CPU may still hand out an earlier one) until the final pass', () => {
     const now = Number(process.hrtime.bigint());
     const root = fakeTracefs([[page(1_000_000_000, tick(0, 100, 1)), page(now + 3600e9, tick(0, 100, 2))]]);
     const events: TraceEvent[] = [];
     const parser = new FtraceParser('raw', (e) => events.push(e));
-    const r = new RawReader({ root, events: ['test/tick'], parser, diag: () => {} });
+    const r = new RawReader({ root, procRoot: join(root, 'proc'), events: ['test/tick'], parser, diag: () => {} });
     const texts = (): string[] => events.map((e) => (e.kind === 'instant' ? e.text : e.kind));
     r.read(1 << 20);
     parser.end(); // (the parser holds nothing of these: what it has, it has emitted)

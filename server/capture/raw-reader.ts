@@ -68,6 +68,8 @@ export interface RawReaderOptions {
    * happened — a cached comm outside them is stale (see commOf).
    */
   comms?: readonly string[];
+  /** procfs (default /proc): tasks' comm and tgid are read from it. */
+  procRoot?: string;
 }
 
 /** The kernel keeps 15 characters of a comm (TASK_COMM_LEN 16, with the NUL). */
@@ -86,9 +88,9 @@ export function rawUnavailable(root: string): string | null {
  * where pid 2 is kthreadd (kernel threads live only there; in a container's namespace pid 2 is a
  * process of the container, or none).
  */
-function initialPidNamespace(): boolean {
+function initialPidNamespace(proc: string): boolean {
   try {
-    return readFileSync('/proc/2/comm', 'latin1') === 'kthreadd\n' && /\nPPid:\t0\n/.test(readFileSync('/proc/2/status', 'latin1'));
+    return readFileSync(`${proc}/2/comm`, 'latin1') === 'kthreadd\n' && /\nPPid:\t0\n/.test(readFileSync(`${proc}/2/status`, 'latin1'));
   } catch {
     return false;
   }
@@ -105,6 +107,10 @@ export class RawReader {
   private readonly tgids = new Map<number, number>();
   private tasksReadPass = -1;
   private readonly allowedComms: ReadonlySet<string> | null;
+  /** Where procfs is (tests give a folder laid out as one). */
+  private readonly proc: string;
+  /** The pass in which a pid's comm was last read from /proc. */
+  private readonly commCheckedPass = new Map<number, number>();
   /** Tasks named from /proc, and passes that read the tracefs tables again for a task already gone. */
   tasksFromProc = 0;
   tasksReread = 0;
@@ -123,6 +129,7 @@ export class RawReader {
     if (layout.pageBytes === null) throw new Error(`${o.root}/events/header_page has no data field: page size unknown`);
     this.pageBytes = layout.pageBytes;
     const events = new Map<number, EventFormat>();
+    this.proc = o.procRoot ?? '/proc';
     this.allowedComms = o.comms && o.comms.length > 0 ? new Set(o.comms.map((c) => c.slice(0, COMM_CHARS))) : null;
     const paths = [...o.events];
     if (existsSync(join(o.root, 'events/ftrace/kernel_stack/format'))) paths.push('ftrace/kernel_stack');
@@ -163,7 +170,7 @@ export class RawReader {
     // capture starts, not at the first contention (reading and indexing /proc/kallsyms takes ~0.4 s
     // here, a stall that left both live sources of a workload capture that late, docs/performance.md).
     this.readTasks();
-    this.procPidsMatch = initialPidNamespace();
+    this.procPidsMatch = initialPidNamespace(this.proc);
     if (o.events.includes('lock/contention_begin') && paths.includes('ftrace/kernel_stack')) this.loadSymbols();
   }
 
@@ -176,12 +183,20 @@ export class RawReader {
   }
 
   /**
-   * A record's comm. With a comm filter, a cached comm outside it is stale — the tables saw the task
+   * A record's comm: /proc's for a live task (read again once a pass), else the tables'. With a comm filter, a cached comm outside it is stale — the tables saw the task
    * before it exec'd (saved_cmdlines is written at context switches: a child forked from this node
    * process is `node` there until it runs again after its exec) — so /proc and then the tables are
    * asked again; if none gives a filter comm, the filter's only comm, or `<...>` among several.
    */
   private commOf(pid: number): string {
+    // A live task's comm is read again once a pass: trace_pipe prints the comm of the moment it prints
+    // a line, so an exec shows from the next lines on; a table entry from before the exec would not.
+    if (this.procPidsMatch && this.commCheckedPass.get(pid) !== this.pass) {
+      this.commCheckedPass.set(pid, this.pass);
+      try {
+        this.comms.set(pid, readFileSync(`${this.proc}/${pid}/comm`, 'latin1').replace(/\n$/, ''));
+      } catch { /* gone: the tables' comm stands */ }
+    }
     const comm = this.comms.get(pid) ?? this.missingTask(pid, this.comms);
     const allowed = this.allowedComms;
     if (allowed === null || (comm !== undefined && allowed.has(comm))) return comm ?? '<...>';
@@ -210,11 +225,11 @@ export class RawReader {
   private fromProc(pid: number): boolean {
     if (!this.procPidsMatch || pid <= 0) return false;
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      const status = readFileSync(`${this.proc}/${pid}/status`, 'latin1');
       const m = /\nTgid:\t(\d+)/.exec(status);
       if (m === null) return false;
       // comm, not status's Name: Name escapes what comm holds as it is.
-      const comm = readFileSync(`/proc/${pid}/comm`, 'latin1').replace(/\n$/, '');
+      const comm = readFileSync(`${this.proc}/${pid}/comm`, 'latin1').replace(/\n$/, '');
       this.comms.set(pid, comm);
       this.tgids.set(pid, Number(m[1]));
       this.tasksFromProc++;
