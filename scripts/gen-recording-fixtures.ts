@@ -2,7 +2,7 @@
 // item 5). Each starts from the same clean file (3 data chunks of 4 rows, deflate-raw; chunks 0 and
 // 1 introduce strings, chunk 2 uses only old ones), then one part is rewritten and every checksum
 // over it (part CRC, chunk header CRC, index entry CRC, index body CRC) is recomputed, so only the
-// content is wrong. Run: `npx tsx scripts/gen-recording-fixtures.ts` (deterministic output).
+// content is wrong. Run: `npx tsx scripts/gen-recording-fixtures.ts` (deterministic for one zlib build).
 import { writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { RecordingEncoder } from '../src/trace/recording/encoder.ts';

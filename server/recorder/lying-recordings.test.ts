@@ -24,8 +24,15 @@ async function readWhole(name: string, inflate = nodeInflate) {
 }
 
 describe('recordings that lie', () => {
-  it('the committed fixtures are what the generator makes', () => {
-    for (const [name, make] of Object.entries(FIXTURES)) expect(Buffer.from(bytesOf(name)).equals(Buffer.from(make())), name).toBe(true);
+  it('the generator still makes files that read as the committed ones (rows and damage; bytes may differ with zlib)', async () => {
+    for (const [name, make] of Object.entries(FIXTURES)) {
+      const read = async (bytes: Uint8Array) => {
+        const r = await RecordingReader.open(memorySource(bytes), nodeInflate, name);
+        const store = await r.readAll();
+        return { rows: store.length, bad: [...r.badChunks.keys()], damaged: r.damage !== null };
+      };
+      expect(await read(make()), name).toEqual(await read(bytesOf(name)));
+    }
   });
 
   it('clean: 12 rows, no damage', async () => {
