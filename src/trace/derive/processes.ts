@@ -10,21 +10,26 @@ export interface TaskProcesses {
   readonly tgidOf: ReadonlyMap<string, number>;
 }
 
-const cache = new WeakMap<TraceStore, { scanned: number; tgidOf: Map<string, number> }>();
+// Kept per string table, not per store: a live window's rebuilt store shares its table (live-window.ts)
+// and drops the old rows, task_process rows with them, yet the tasks are the same tasks.
+const byTable = new WeakMap<object, Map<string, number>>();
+const scannedRows = new WeakMap<TraceStore, number>();
 
-/** The processes the store's rows name, scanned once per new row (a live store only grows; a reset store is rescanned). */
+/** The processes the store's rows (and a live window's evicted rows) name, scanned once per new row. */
 export function taskProcesses(store: TraceStore): TaskProcesses {
-  let c = cache.get(store);
-  if (c === undefined || c.scanned > store.length) cache.set(store, (c = { scanned: 0, tgidOf: new Map() }));
-  if (c.scanned < store.length) {
+  let tgidOf = byTable.get(store.strings);
+  if (tgidOf === undefined) byTable.set(store.strings, (tgidOf = new Map()));
+  let scanned = scannedRows.get(store) ?? 0;
+  if (scanned > store.length) scanned = 0;
+  if (scanned < store.length) {
     const kinds = store.kinds;
     const code = KIND_CODE.task_process;
     const tgid = store.col('tgid');
-    for (let row = c.scanned; row < store.length; row++) {
+    for (let row = scanned; row < store.length; row++) {
       // The last row for a task wins (an exec may move it); 0 is never written, but would mean unknown.
-      if (kinds[row] === code && tgid[row]! > 0) c.tgidOf.set(store.taskAt(row), tgid[row]!);
+      if (kinds[row] === code && tgid[row]! > 0) tgidOf.set(store.taskAt(row), tgid[row]!);
     }
-    c.scanned = store.length;
+    scannedRows.set(store, store.length);
   }
-  return c;
+  return { tgidOf };
 }
