@@ -408,7 +408,8 @@ describe('instrumentation TCP port: token, HTTP refusal, hello and idle timeouts
     listeners.push(l);
     return l;
   }
-  const events = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'diag');
+  // The connection's own rows (diags, the hello's task → process row) are not the client's events.
+  const events = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'diag' && e.kind !== 'task_process');
 
   it('refuses a web page\'s no-cors POST at its request line: the connection closes, no event is injected', async () => {
     // What fetch('http://127.0.0.1:PORT/', {method: 'POST', mode: 'no-cors', body}) puts on the wire;
