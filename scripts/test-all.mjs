@@ -1,5 +1,5 @@
 // `npm test`: the guards (both type checks, the import rules, the domain citations), unit tests
-// (vitest), a production build of the UI, then the browser end-to-end tests (Playwright + Debian
+// (vitest), a short seeded fuzz run, a production build of the UI, then the browser end-to-end tests (Playwright + Debian
 // Chromium). Ends with one line `N passed, N failed` over all of them (each guard counts as one).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -43,6 +43,8 @@ for (const [what, cmd, args] of [
   ['import rules', process.execPath, ['scripts/check-imports.mjs']],
   ['domain citations', process.execPath, ['scripts/check-citations.mjs']],
   ['doc links', process.execPath, ['scripts/check-links.mjs']],
+  // A short seeded fuzz run over every parser (scripts/fuzz.ts; `npm run fuzz` for a long one).
+  ['fuzz (seed 1, 8 s)', process.execPath, ['--import', 'tsx', 'scripts/fuzz.ts', '--seconds', '8', '--seed', '1']],
 ]) {
   if (run(cmd, args) === 0) passed++;
   else {

@@ -15,7 +15,7 @@ import type { TraceStore } from '../../src/trace/store.ts';
 import { chromeTraceJsonChunks, toChromeTrace } from '../../src/trace/export/chrome-json.ts';
 import { perfettoTraceChunks } from '../../src/export/perfetto.ts';
 import { ArrowEventWriter, DEFAULT_ROWS_PER_BATCH, arrowFileChunks } from '../../src/export/arrow.ts';
-import { RecordingError, type RecordingReader } from '../../src/trace/recording/index.ts';
+import { type RecordingReader } from '../../src/trace/recording/index.ts';
 import { formatDiag } from '../../src/trace/import/diagnostics.ts';
 import { openRecordingFile } from '../recorder/file-source.ts';
 import { isRecordingFile } from './recording-files.ts';
@@ -71,15 +71,9 @@ export async function exportRecordingArrow(
   let maxRowsHeld = 0;
   let goodChunks = 0;
   for (let k = 0; k < reader.chunks.length; k++) {
-    let c;
-    try {
-      c = await reader.readChunk(k);
-    } catch (err) {
-      if (!(err instanceof RecordingError)) throw err;
-      // As readAll: the rows before the bad chunk are kept, the damage is reported.
-      if (!reader.damage || err.offsetBytes < reader.damage.offsetBytes) reader.damage = { offsetBytes: err.offsetBytes, reason: err.message };
-      break;
-    }
+    // As readAll: a bad chunk is skipped, every good one kept, the damage reported.
+    const c = await reader.readChunkOrSkip(k);
+    if (!c) continue;
     goodChunks++;
     if (offsetRow > 0) {
       held = rest(held, offsetRow, reader.newStore());
@@ -94,7 +88,7 @@ export async function exportRecordingArrow(
   stream.end();
   await once(stream, 'finish');
   const damage = reader.damage
-    ? `damaged at byte ${reader.damage.offsetBytes}: ${reader.damage.reason}; kept ${w.rowsWritten} events from ${goodChunks} good chunks`
+    ? `damaged at byte ${reader.damage.offsetBytes}: ${reader.damage.reason}; kept ${w.rowsWritten} events from ${goodChunks} of ${reader.chunks.length} chunks`
     : null;
   return { rows: w.rowsWritten, bytes, maxRowsHeld, damage };
 }

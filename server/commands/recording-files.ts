@@ -62,7 +62,7 @@ export async function appendRecordings(
       if (reader.damage) {
         target.diags.push({
           source: file, line: 0, code: 'recording_damaged',
-          message: `damaged at byte ${reader.damage.offsetBytes}: ${reader.damage.reason}; kept ${rows.length} events from ${reader.chunks.length} good chunks`,
+          message: `damaged at byte ${reader.damage.offsetBytes}: ${reader.damage.reason}; kept ${rows.length} events from ${reader.goodChunkCount} of ${reader.chunks.length} chunks`,
         });
         target.diagCount++;
       }

@@ -18,8 +18,13 @@ import { RecordingReader, type ByteSource } from '../../src/trace/recording/read
  * least, 16 MiB at most) usually holds the whole output; when it does not, zlib continues in further
  * pieces of that size and concatenates, still correct.
  */
-export const nodeInflate = (bytes: Uint8Array): Uint8Array =>
-  inflateRawSync(bytes, { chunkSize: Math.min(16 << 20, Math.max(64 << 10, bytes.byteLength * 32)) });
+export const nodeInflate = (bytes: Uint8Array, maxOutputBytes?: number): Uint8Array => {
+  const chunkSize = Math.min(16 << 20, Math.max(64 << 10, bytes.byteLength * 32));
+  // maxOutputLength makes zlib stop (ERR_BUFFER_TOO_LARGE) once the output passes the bound,
+  // before allocating more: a decompression bomb costs at most the bound plus one piece.
+  if (maxOutputBytes === undefined) return inflateRawSync(bytes, { chunkSize });
+  return inflateRawSync(bytes, { chunkSize: Math.min(chunkSize, Math.max(64, maxOutputBytes + 1)), maxOutputLength: Math.max(1, maxOutputBytes) });
+};
 
 export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void>; fd: number }> {
   const fd = openSync(path, 'r');

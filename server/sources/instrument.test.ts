@@ -179,6 +179,8 @@ describe('instrumentation socket', () => {
     const recvs = evs.filter((e) => e.kind === 'fuse_recv') as Array<TraceEvent & { unique: number }>;
     expect(recvs.filter((e) => e.task === 'fuse4fs/1240').map((e) => e.unique)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i));
     expect(recvs.filter((e) => e.task === 'beta/2').map((e) => e.unique)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i + 1));
+    // beta's events took the hello's task, so their process is the hello's pid (said once); alpha named its own tasks: unknown.
+    expect(evs.filter((e) => e.kind === 'task_process').map((e) => [e.task, (e as { tgid: number }).tgid])).toEqual([['beta/2', 2]]);
     for (let i = 1; i < evs.length; i++) expect(evs[i]!.tsNs).toBeGreaterThanOrEqual(evs[i - 1]!.tsNs);
     const bad = diags(evs).find((d) => d.code === 'bad_json')!;
     expect([bad.file, bad.line]).toEqual(['alpha[1]#1', 52]);
@@ -406,7 +408,8 @@ describe('instrumentation TCP port: token, HTTP refusal, hello and idle timeouts
     listeners.push(l);
     return l;
   }
-  const events = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'diag');
+  // The connection's own rows (diags, the hello's task → process row) are not the client's events.
+  const events = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'diag' && e.kind !== 'task_process');
 
   it('refuses a web page\'s no-cors POST at its request line: the connection closes, no event is injected', async () => {
     // What fetch('http://127.0.0.1:PORT/', {method: 'POST', mode: 'no-cors', body}) puts on the wire;

@@ -13,7 +13,27 @@ export function blobSource(name: string, blob: Blob): NamedSource {
   };
 }
 
-export const browserInflate: Inflate = async (bytes) => {
+/** With a bound, reading stops (and the stream is cancelled) once the output passes it. */
+export const browserInflate: Inflate = async (bytes, maxOutputBytes = Infinity) => {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const reader = stream.getReader();
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    pieces.push(value);
+    total += value.byteLength;
+    if (total > maxOutputBytes) {
+      await reader.cancel();
+      throw new Error(`inflates past ${maxOutputBytes} bytes`);
+    }
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 };

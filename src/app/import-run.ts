@@ -203,14 +203,8 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.report('loading', true);
   for (let k = 0; k < reader.chunks.length; k++) {
     if (o.isCancelled?.()) return null;
-    let c;
-    try {
-      c = await reader.readChunk(k);
-    } catch (err) {
-      if (!(err instanceof RecordingError)) throw err;
-      reader.damage ??= { offsetBytes: err.offsetBytes, reason: err.message };
-      break;
-    }
+    const c = await reader.readChunkOrSkip(k); // a bad chunk is skipped (damage noted), the good ones after it kept
+    if (!c) continue;
     const store = new TraceStore(reader.header.originNs, reader.strings);
     store.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
     sender.sendStore(store);

@@ -101,7 +101,7 @@ export function proposeLayout(): string[][] {
  * checkedLayout allows (marked below), so every schema-1 batch and recording keeps its meaning.
  */
 export const COLUMN_LAYOUT: readonly (readonly string[])[] = [
-  ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf', /* schema 3 */ 'contended'],
+  ['posBytes', 'unique', 'ret', 'missedEvents', /* schema 2 */ 'aliasOf', /* schema 3 */ 'contended', /* schema 4 */ 'tgid'],
   ['lenBytes', 'ioendFlags', 'oldCookie', 'lockAddrHi', 'fromTsNs', /* schema 2 */ 'inodeFlags'],
   ['mapOffsetBytes', 'oflags', 'processedBytes', 'newAddrHi', 'lockAddrLo', 'toTsNs'],
   ['mapLenBytes', 'newAddrLo', 'lockFlags', /* schema 2 */ 'fsDev'],

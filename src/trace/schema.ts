@@ -11,7 +11,7 @@ import { NO_NODE_ID, type NodeId, type Ino, type TaskId } from './ids.ts';
 
 
 /** Bump on any change to kinds, fields or their column types; see docs/format-changelog.md. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** The oldest schema whose rows read as this one's (kinds, fields and enum values are append-only). */
 export const SCHEMA_VERSION_MIN = 1;
 
@@ -314,6 +314,17 @@ export interface LockSummary extends Base {
   waitAvgNs: number;
 }
 /**
+ * The process a task belongs to, once per task (schema 4): written by a source that knows the
+ * task's thread-group id — an ftrace `(tgid)` column (record-tgid), a raw capture's saved_tgids,
+ * an instrumentation hello's pid. A task with no such row has an unknown process (its pid is a
+ * thread id, not evidence of the process). No span is drawn for it.
+ */
+export interface TaskProcess extends Base {
+  kind: 'task_process';
+  /** The task's thread-group id (the process's pid); never 0. */
+  tgid: number;
+}
+/**
  * A kernel file operation or writeback step a filesystem traced (the series' fuse_iomap_buffered_write
  * and its `_end`, writeback_submit, fallocate, truncate_*, …; upstream iomap_dio_rw_begin/_complete).
  * `name` is the tracepoint's name without its system and `fuse_` prefix; `…_end` names an exit.
@@ -380,7 +391,8 @@ export type TraceEvent =
   | LockWait | LockAcquire | LockRelease | LockContention
   | Instant | Diag | Gap
   | FsOp | InodeIomap | InodeEvict
-  | LockSummary;
+  | LockSummary
+  | TaskProcess;
 export type EventKind = TraceEvent['kind'];
 export type EventOf<K extends EventKind> = Extract<TraceEvent, { kind: K }>;
 
@@ -408,6 +420,8 @@ export const FIELD_TYPES = {
   fsDev: 'u32', inodeFlags: 'u32', rawType: 'str', rejected: 'bool', forkAbsent: 'bool', aliasOf: 'f64',
   // Schema 3.
   summaryBy: 'summaryBy', contended: 'f64', waitTotalNs: 'f64', waitMaxNs: 'f64', waitMinNs: 'f64', waitAvgNs: 'f64',
+  // Schema 4.
+  tgid: 'u32',
 } as const satisfies Record<string, ColumnType>;
 export type FieldName = keyof typeof FIELD_TYPES;
 
@@ -449,6 +463,8 @@ export const KIND_FIELDS: { readonly [K in EventKind]: readonly (keyof EventOf<K
   inode_evict: ['task', 'nodeId', 'ino'],
   // Schema 3.
   lock_summary: ['task', 'summaryBy', 'name', 'text', 'lock', 'lockAddr', 'lockFlags', 'contended', 'waitTotalNs', 'waitMaxNs', 'waitMinNs', 'waitAvgNs'],
+  // Schema 4.
+  task_process: ['task', 'tgid'],
 };
 
 /**
@@ -485,6 +501,7 @@ export const KIND_FAMILY: Record<EventKind, Family> = {
   instant: 'other', diag: 'diag', gap: 'diag',
   fs_op: 'iomap', inode_iomap: 'inode', inode_evict: 'inode',
   lock_summary: 'lock',
+  task_process: 'other',
 };
 
 /** Canonical column order (wire and recording use these indexes). */

@@ -133,7 +133,7 @@ describe('TraceStore', () => {
     // Schema 1's keys sit where the colouring put them for schema 1 (the keys it had: proposeLayout
     // over today's schema may differ); later keys only joined existing columns.
     const schema2 = new Set(['aliasOf', 'inodeFlags', 'fsDev', 'forkAbsent', 'rawType', 'rejected',
-      /* schema 3 */ 'summaryBy', 'contended', 'waitTotalNs', 'waitMaxNs', 'waitMinNs', 'waitAvgNs']);
+      /* schema 3 */ 'summaryBy', 'contended', 'waitTotalNs', 'waitMaxNs', 'waitMinNs', 'waitAvgNs', /* schema 4 */ 'tgid']);
     expect(COLUMN_LAYOUT.map((keys) => keys.filter((k) => !schema2.has(k)))).toEqual(SCHEMA1_LAYOUT);
     expect(proposeLayout().flat().length).toBe(STORAGE_KEYS.length);
     const without = (key: string): string[][] => COLUMN_LAYOUT.map((keys) => keys.filter((k) => k !== key));

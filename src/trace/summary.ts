@@ -111,8 +111,11 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
     stepsUntimed: 0, writebackStepsUntimed: 0,
   };
   const K = KIND_CODE;
+  // task_process rows say which process a task is in: metadata the source knew, not events it traced.
+  let processRows = 0;
   for (let row = 0; row < store.length; row++) {
     const k = kinds[row]!;
+    if (k === K.task_process) { processRows++; continue; }
     const family = KIND_FAMILY[KINDS[k]!];
     byFamily[family] = (byFamily[family] ?? 0) + 1;
     switch (k) {
@@ -233,7 +236,7 @@ export function summarize(store: TraceStore, parseDiags: readonly ParseDiag[] = 
   });
 
   return {
-    events: { total: store.length, byFamily },
+    events: { total: store.length - processRows, byFamily },
     requests: { byOpcode },
     aliasGroups,
     locks: [...locks.values()].filter((l) => l.contended + l.unfinished > 0).sort((a, b) => (b.waitNsTotal ?? -1) - (a.waitNsTotal ?? -1)),

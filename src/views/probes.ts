@@ -8,6 +8,8 @@ import type { SpanKindName } from '../trace/spans.ts';
 /** A timeline lane as last drawn: where it is on screen (client px) and what the layout did to it. */
 export interface TimelineLaneInfo {
   task: string; role: string; pinned: boolean; group: string; collapsed: boolean; hidden: boolean;
+  /** The header text of the lane's group ('' when its group has no header: one lane, or pinned). */
+  groupText: string;
   topPx: number; bottomPx: number; inView: boolean;
 }
 

@@ -113,3 +113,27 @@ describe('LineFramer (one framer for ftrace, -d logs and NDJSON)', () => {
     });
   });
 });
+
+describe('LineFramer is linear in its input (issue #20: a 1 MiB line in 100-byte chunks)', () => {
+  // Counts copies, not time: a splitter that re-copied the unfinished line on every chunk would
+  // copy ~1 MiB × 10,486 chunks / 2 ≈ 5.5 GB here.
+  const LINE = 1 << 20;
+  const cases: Array<[string, string | Uint8Array, boolean]> = [
+    ['ASCII string chunks', 'a'.repeat(LINE) + '\n', false],
+    ['ASCII byte chunks', new TextEncoder().encode('a'.repeat(LINE) + '\n'), false],
+    ['non-ASCII string chunks', 'é'.repeat(LINE / 2) + '\n', false],
+    ['non-ASCII byte chunks, strict UTF-8', new TextEncoder().encode('é'.repeat(LINE / 2) + '\n'), true],
+  ];
+  for (const [what, input, strictUtf8] of cases) {
+    it(`${what}: at most 3 copies of the line's bytes, one line out`, () => {
+      const line = new Line();
+      let got = 0;
+      const framer = new LineFramer(line, { onLine: () => { got = line.le - line.ls; }, lineTooLong: () => {}, notUtf8: () => {} }, 2 * LINE, undefined, { strictUtf8 });
+      for (let i = 0; i < input.length; i += 100) framer.push(input.slice(i, i + 100));
+      framer.end();
+      // The line's length in its units: bytes for an ASCII line, UTF-16 units for a decoded one (LINE / 2 'é's).
+      expect(got).toBe(what.startsWith('ASCII') ? LINE : LINE / 2);
+      expect(framer.bytesCopied).toBeLessThanOrEqual(3 * LINE);
+    });
+  }
+});

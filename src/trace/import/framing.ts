@@ -75,6 +75,12 @@ export class LineFramer {
   /** Strict framing: partialBuf may hold bytes that are not ASCII (its line is checked when it completes). */
   private partialNonAscii = false;
   private readonly strictUtf8: boolean;
+  /**
+   * Bytes (or UTF-16 units) copied to keep unfinished lines across chunks, growth included: stays
+   * within a small multiple of the input however small the chunks (a test pins it; a splitter that
+   * re-copied the whole partial line per chunk would be quadratic).
+   */
+  bytesCopied = 0;
 
   /**
    * `maxLineBytes`: longer lines are reported and skipped. `counts.lines` counts every line,
@@ -154,7 +160,10 @@ export class LineFramer {
     if (this.partialLen > 0 || this.partialStr.length > 0) {
       const nl = src !== null ? src.indexOf('\n') : view!.indexOf(10);
       if (nl < 0) {
-        if (this.partialStr.length > 0) this.keepPartialStr(this.partialStr + (src ?? unitsToString(buf, 0, n)));
+        if (this.partialStr.length > 0) {
+          this.bytesCopied += n; // a rope append: the chunk, not the line so far
+          this.keepPartialStr(this.partialStr + (src ?? unitsToString(buf, 0, n)));
+        }
         else if (this.partialLen + n > this.maxLineBytes) {
           this.partialLen = 0;
           this.tooLong();
@@ -256,10 +265,13 @@ export class LineFramer {
   private appendPartial(buf: Uint8Array, from: number, to: number): void {
     const len = this.partialLen + to - from;
     if (this.partialBuf.length <= len) {
+      // Doubling: growth copies add up to at most twice the longest line.
       const grown = new Uint8Array(Math.max(len + 1, this.partialBuf.length * 2));
       grown.set(this.partialBuf.subarray(0, this.partialLen));
+      this.bytesCopied += this.partialLen;
       this.partialBuf = grown;
     }
+    this.bytesCopied += to - from;
     this.partialBuf.set(buf.subarray(from, to), this.partialLen);
     this.partialLen = len;
   }
@@ -298,6 +310,7 @@ export class LineFramer {
   private stringChunk(chunk: string): void {
     if (this.partialLen > 0) {
       this.partialStr = unitsToString(this.partialBuf, 0, this.partialLen);
+      this.bytesCopied += this.partialLen;
       this.partialLen = 0;
     }
     let from = 0;
@@ -305,6 +318,7 @@ export class LineFramer {
     if (this.partialStr.length > 0) {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
+        this.bytesCopied += chunk.length; // a rope append: the chunk, not the line so far
         this.keepPartialStr(this.partialStr + chunk);
         this.inBytes += utf8Length(chunk, 0, chunk.length);
         return;

@@ -84,8 +84,12 @@ describe('ftrace importer: synthetic fixtures', () => {
 
   it('header variants: TGID, unknown TGID, 4-char flags, no flags, comm with spaces, raw ns, CRLF', () => {
     const p = new FtraceParser('o', () => {});
-    const { events } = parse('o', fixture('ftrace/odd-columns.txt'));
+    const { events: all } = parse('o', fixture('ftrace/odd-columns.txt'));
     void p;
+    // `(     70)`: my-worker's process is 70, said once before its first event; `(-------)` and no column: unknown.
+    expect(all.filter((e) => e.kind === 'task_process').map((e) => [e.task, e.tsNs, (e as { tgid: number }).tgid])).toEqual([['my-worker 1/77', 0, 70]]);
+    expect(all[0]!.kind).toBe('task_process');
+    const events = all.filter((e) => e.kind !== 'task_process');
     expect(events.map((e) => e.task)).toEqual(['my-worker 1/77', '<idle>/0', 'kworker/u33:2/211', 'sh/99', 'sh/99', 'sh/99', 'sh/99']);
     expect(events.map((e) => e.tsNs)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000]);
     expect(only(events, 'app_op_end').map((e) => e.ret)).toEqual([12, -25]);

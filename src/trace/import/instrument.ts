@@ -20,7 +20,8 @@
 // of a connection whose first lines were read late (a busy receiver) that much too late. An event
 // stamped after its arrival proves the claim wrong: the connection falls back to the estimate.
 // An event without `tsNs` is stamped with its arrival time; one without `task` gets
-// `<server>/<pid>` from the hello.
+// `<server>/<pid>` from the hello, and that task's process is the hello's pid (one task_process row
+// before its first event). Other tasks' processes are what the sender says in task_process events.
 
 import type { Diag, Severity, TraceEvent } from '../schema.ts';
 import { toEvent } from './ndjson.ts';
@@ -70,6 +71,8 @@ export class InstrumentDecoder {
   private exact = false;
   private lastNs: number;
   private defaultTask: string;
+  /** The default task's task_process row was emitted. */
+  private processSaid = false;
 
   constructor(
     readonly connNo: number,
@@ -119,6 +122,10 @@ export class InstrumentDecoder {
     }
     ev.tsNs = this.mapTime(ev.tsNs, recvNs);
     this.eventCount++;
+    if (!this.processSaid && this.hello !== null && this.hello.pid > 0 && ev.task === this.defaultTask) {
+      this.processSaid = true;
+      this.emit({ kind: 'task_process', tsNs: ev.tsNs, task: ev.task, tgid: this.hello.pid });
+    }
     this.emit(ev);
   }
 

@@ -52,13 +52,18 @@ describe('perf script', () => {
   });
 
   it('reads -F comm,pid,tid,… --ns (pid/tid, ns stamps) and -F tid,time,… (no comm, no cpu)', () => {
-    const a = perfScript(read('script-pidtid.txt'));
-    expect(a.diags.count).toBe(0);
+    const a0 = perfScript(read('script-pidtid.txt'));
+    expect(a0.diags.count).toBe(0);
+    // pid/tid: the pid is the process (dd 31847/31847), said once per task.
+    expect(a0.events.filter((e) => e.kind === 'task_process').map((e) => [e.task, (e as { tgid: number }).tgid])).toContainEqual(['dd/31847', 31847]);
+    const a = { ...a0, events: a0.events.filter((e) => e.kind !== 'task_process') };
     expect(count(a.events, 'instant')).toBe(12); // the iomap_iter lines that end no step; no stacks (-G)
     // `dd 31847/31847 [000] 32200.527233875: iomap:iomap_dio_rw_begin: dev 7:0 ino 0xc size 0x0 offset 0x0 length 0x10000`
     expect(a.events[1]).toMatchObject({ kind: 'fs_op', name: 'iomap_dio_rw_begin', tsNs: 19_717, task: 'dd/31847', ino: 12, fsDev: 7 << 20, posBytes: 0, lenBytes: 0x10000 });
     const b = perfScript(read('script-nocpu.txt'));
     expect(b.diags.count).toBe(0);
+    // One number (a tid or a pid: perf does not say which): no process.
+    expect(b.events.some((e) => e.kind === 'task_process')).toBe(false);
     // `31847 32200.527233: iomap:iomap_dio_rw_begin: …` (µs stamps: 19 µs)
     expect(b.events[1]).toMatchObject({ kind: 'fs_op', name: 'iomap_dio_rw_begin', tsNs: 19_000, task: '<...>/31847' });
     expect(count(b.events, 'lock_contention')).toBe(14);

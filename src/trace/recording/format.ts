@@ -37,7 +37,34 @@ export const ChunkType = { data: 1, index: 2, findings: 3 } as const;
 export const Codec = { stored: 0, deflateRaw: 1 } as const;
 export type CodecCode = (typeof Codec)[keyof typeof Codec];
 
-export type Inflate = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+/**
+ * Raw inflate. With `maxOutputBytes`, an implementation must stop inflating once the output passes
+ * it (throw, or return what it has: the reader refuses any output longer than the bound), so a
+ * small part that inflates to gigabytes never allocates them.
+ */
+export type Inflate = (bytes: Uint8Array, maxOutputBytes?: number) => Uint8Array | Promise<Uint8Array>;
+
+/**
+ * Bounds on what a part may inflate to, from what its chunk header declares (the format stores
+ * only on-disk sizes). One string is at most MAX_STRING_BYTES (every text importer drops lines
+ * over 1 MiB, so no string it makes is longer), and a strings part at most
+ * MAX_STRINGS_PART_BYTES whatever its count.
+ */
+export const MAX_STRING_BYTES = 1 << 20;
+export const MAX_STRINGS_PART_BYTES = 64 << 20;
+/** Findings JSON (one per index chunk): generous, but finite. */
+export const MAX_FINDINGS_BYTES = 256 << 20;
+export function maxStringsPartBytes(newStringCount: number): number {
+  return Math.min(MAX_STRINGS_PART_BYTES, newStringCount * (4 + MAX_STRING_BYTES));
+}
+/**
+ * A data chunk body is one wire batch of `rowCount` rows without strings: header, kinds, tsNs and
+ * at most one column per storage column (wire 3) or per field part (wires 1 and 2), each of at
+ * most 8 bytes a row.
+ */
+export function maxBatchBytes(rowCount: number, columnLimit: number): number {
+  return 24 + Math.ceil(rowCount / 8) * 8 + rowCount * 8 + columnLimit * (8 + rowCount * 8);
+}
 export type Deflate = (bytes: Uint8Array) => Uint8Array;
 
 export class RecordingError extends Error {
@@ -233,17 +260,23 @@ export function encodeStrings(strings: readonly string[]): Uint8Array {
   return buf;
 }
 
+/** Exactly `count` strings filling `buf`; anything else (short, long, not UTF-8) is a RecordingError. */
 export function decodeStrings(buf: Uint8Array, count: number, offsetBytes: number): string[] {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: string[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 4 > buf.byteLength) throw new RecordingError(`strings part: truncated at string ${i}`, offsetBytes);
+    if (at + 4 > buf.byteLength) throw new RecordingError(`strings part: truncated at string ${i} of ${count}`, offsetBytes);
     const len = dv.getUint32(at, true);
-    if (at + 4 + len > buf.byteLength) throw new RecordingError(`strings part: string ${i} overruns`, offsetBytes);
-    out.push(decoder.decode(buf.subarray(at + 4, at + 4 + len)));
+    if (at + 4 + len > buf.byteLength) throw new RecordingError(`strings part: string ${i} of ${count} overruns the part`, offsetBytes);
+    try {
+      out.push(decoder.decode(buf.subarray(at + 4, at + 4 + len)));
+    } catch {
+      throw new RecordingError(`strings part: string ${i} of ${count} is not valid UTF-8`, offsetBytes);
+    }
     at += 4 + len;
   }
+  if (at !== buf.byteLength) throw new RecordingError(`strings part: ${buf.byteLength - at} bytes after its ${count} strings`, offsetBytes);
   return out;
 }
 

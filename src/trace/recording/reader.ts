@@ -10,18 +10,27 @@
 //      to chunk header (one 72-byte read per chunk, payloads skipped), keeping every data chunk
 //      whose header checks out and whose bytes are all present; stop at the first bad header.
 //      `damage` names the byte offset of the first thing that was wrong.
-// Payload checksums are verified when a chunk is read; `readAll` stops at the first bad chunk.
+// Payload checksums are verified when a chunk is read. Every count and length is checked against
+// the index and the file size before anything is read or allocated, and every inflate is capped
+// by what the chunk header declares (format.ts: maxBatchBytes, maxStringsPartBytes), so a file that
+// passes its checksums but lies costs no more memory than an honest one. Errors name the file and
+// the byte offset. `readAll` salvages: a bad chunk is skipped (listed in `badChunks`); if its
+// strings part cannot be read, its string ids are kept as placeholders (so later ids stay in
+// step) and any later chunk that uses one of them is skipped too, rather than shown with a wrong string.
 //
 // Seeking: chunk k's rows use strings introduced by chunks 0..k. The reader keeps one string
 // table, filled in chunk order; reaching chunk k reads only the (small, separately compressed)
 // strings parts of earlier chunks that have any — the index says which — never their bodies.
 
 import { badStringId, decodeBatch, WireError } from '../wire.ts';
+import { COLUMN_COUNT, COLUMN_IS_STR } from '../columns.ts';
+import { FIELDS } from '../schema.ts';
 import { StringTable } from '../strings.ts';
 import { TraceStore, type Column } from '../store.ts';
 import { crc32 } from './crc32.ts';
 import {
-  CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, RecordingError, TRAILER_BYTES,
+  CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, MAX_FINDINGS_BYTES, RecordingError, TRAILER_BYTES,
+  maxBatchBytes, maxStringsPartBytes,
   decodeStrings, entryOfHeader, isTrailerMagic, parseChunkHeader, parseFileHeader, parseFileHeaderFixed,
   parseFindingsBody, parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate, type StoredFindings,
 } from './format.ts';
@@ -36,6 +45,8 @@ export type StoredFindingsResult =
   | { status: 'absent' | 'missing'; reason: string };
 
 const HEAD_READ_BYTES = 4096;
+/** Most columns a data chunk's batch can hold: storage columns (wire 3) or field parts (wires 1, 2: hi/lo of a u64). */
+const BATCH_COLUMN_LIMIT = Math.max(COLUMN_COUNT, FIELDS.length * 3);
 
 export interface ByteSource {
   readonly sizeBytes: number;
@@ -70,6 +81,10 @@ export class RecordingReader {
   private stringsThrough = 0;
   /** Offsets of the findings chunks found (format 2), in file order. */
   private findingsOffsets: number[] = [];
+  /** Chunks `readAll` skipped (indexes into `chunks`), with why. */
+  readonly badChunks = new Map<number, string>();
+  /** String ids whose strings part could not be read: [first, end) and the chunk's offset. */
+  private lostStrings: Array<{ from: number; to: number; offsetBytes: number }> = [];
 
   private constructor(readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate) {}
 
@@ -78,6 +93,9 @@ export class RecordingReader {
     const head = await src.read(0, Math.min(src.sizeBytes, HEAD_READ_BYTES));
     parseFileHeaderFixed(head, name); // magic and version before anything else
     const metaBytes = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(32, true);
+    if (FILE_HEADER_FIXED_BYTES + metaBytes > src.sizeBytes) {
+      throw new RecordingError(`${name}: header declares ${metaBytes} bytes of meta, the file holds ${src.sizeBytes - FILE_HEADER_FIXED_BYTES} after the fixed header`, 32);
+    }
     const full = FILE_HEADER_FIXED_BYTES + metaBytes <= head.byteLength ? head : await src.read(0, FILE_HEADER_FIXED_BYTES + metaBytes);
     const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate);
     if (src.sizeBytes < reader.header.headerBytes) {
@@ -119,11 +137,11 @@ export class RecordingReader {
     let expectEnd = size - TRAILER_BYTES;
     while (at >= 0) {
       if (!Number.isInteger(at) || at < this.header.headerBytes || at + CHUNK_HEADER_BYTES > expectEnd) return false;
-      const buf = await this.readAt(at, expectEnd - at);
-      const h = parseChunkHeader(buf, at);
+      // The header first: its sizes must fill the space up to what follows before the body is read.
+      const h = parseChunkHeader(await this.readAt(at, CHUNK_HEADER_BYTES), at);
       if (!h || h.type !== ChunkType.index || CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes !== expectEnd - at) return false;
-      const body = buf.subarray(CHUNK_HEADER_BYTES + h.stringsBytes);
-      if (crc32(body) !== h.bodyCrc) return false;
+      const body = await this.readAt(at + CHUNK_HEADER_BYTES + h.stringsBytes, h.bodyBytes);
+      if (body.byteLength !== h.bodyBytes || crc32(body) !== h.bodyCrc) return false;
       const { prevIndexOffset, findingsOffset, entries } = parseIndexBody(body, Codec.stored, at, this.header.formatVersion);
       groups.push(entries);
       expectEnd = entries[0]?.offsetBytes ?? at;
@@ -144,6 +162,7 @@ export class RecordingReader {
     for (const e of chunks) {
       // Index chunks sit between groups, so offsets only need to increase.
       if (e.offsetBytes < nextOffset || e.firstRow !== nextRow || e.firstStringId !== nextString) return false;
+      if (e.chunkBytes < CHUNK_HEADER_BYTES + e.stringsBytes || e.offsetBytes + e.chunkBytes > size) return false;
       nextOffset = e.offsetBytes + e.chunkBytes;
       nextRow += e.rowCount;
       nextString += e.newStringCount;
@@ -224,18 +243,21 @@ export class RecordingReader {
         const head = await this.readAt(at, CHUNK_HEADER_BYTES);
         const h = parseChunkHeader(head, at);
         if (!h || h.type !== ChunkType.findings) throw new RecordingError('not a findings chunk header', at);
+        if (at + CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes > this.src.sizeBytes) {
+          throw new RecordingError(`findings chunk declares ${h.bodyBytes} body bytes, past the end of the file`, at);
+        }
         const raw = await this.readAt(at + CHUNK_HEADER_BYTES + h.stringsBytes, h.bodyBytes);
         if (raw.byteLength !== h.bodyBytes || crc32(raw) !== h.bodyCrc) throw new RecordingError('findings chunk checksum mismatch', at);
-        const stored = parseFindingsBody(await this.part(raw, h.codec), at);
+        const stored = parseFindingsBody(await this.part(raw, h.codec, MAX_FINDINGS_BYTES, 'findings body', at), at);
         if (stored.rows !== h.firstRow || stored.rows > this.totalRows) {
           throw new RecordingError(`findings cover ${stored.rows} rows, the recording holds ${this.totalRows}`, at);
         }
         return { status: 'stored', offsetBytes: at, stored };
       } catch (err) {
-        problem ||= err instanceof RecordingError ? err.message : `findings chunk at byte ${at}: ${(err as Error).message}`;
+        problem ||= err instanceof RecordingError ? err.message : `findings chunk: ${(err as Error).message} (at byte ${at})`;
       }
     }
-    if (problem) return { status: 'missing', reason: `stored findings damaged: ${problem}` };
+    if (problem) return { status: 'missing', reason: `${this.name}: stored findings damaged: ${problem}` };
     if (this.indexed) return { status: 'absent', reason: 'the writer stored no findings (it ran no checkers)' };
     return { status: 'missing', reason: 'no complete findings chunk: the writer did not close the file and wrote none before it stopped' };
   }
@@ -252,29 +274,72 @@ export class RecordingReader {
     return lo;
   }
 
-  private async part(bytes: Uint8Array, codec: number): Promise<Uint8Array> {
-    return codec === Codec.deflateRaw ? await this.inflate(bytes) : bytes;
+  /** A RecordingError naming this file. */
+  private fail(message: string, offsetBytes: number): RecordingError {
+    return new RecordingError(`${this.name}: ${message}`, offsetBytes);
   }
 
-  private applyStrings(e: IndexEntry, strings: string[]): void {
-    if (this.strings.size !== e.firstStringId) {
-      throw new RecordingError(`string table out of step: chunk starts at id ${e.firstStringId}, have ${this.strings.size}`, e.offsetBytes);
+  /** One part as stored → its bytes, never more than `maxBytes` (inflate is told to stop there). */
+  private async part(bytes: Uint8Array, codec: number, maxBytes: number, what: string, offsetBytes: number): Promise<Uint8Array> {
+    if (codec !== Codec.deflateRaw && codec !== Codec.stored) throw this.fail(`${what}: unknown codec ${codec}`, offsetBytes);
+    let out = bytes;
+    if (codec === Codec.deflateRaw) {
+      try {
+        out = await this.inflate(bytes, maxBytes);
+      } catch (err) {
+        throw this.fail(`${what} does not inflate (limit ${maxBytes} bytes): ${(err as Error).message}`, offsetBytes);
+      }
     }
-    for (const s of strings) this.strings.intern(s);
+    if (out.byteLength > maxBytes) throw this.fail(`${what} inflates past the ${maxBytes} bytes its header allows`, offsetBytes);
+    return out;
+  }
+
+  /**
+   * Chunk k's strings into the table, from `raw` (its strings part as stored) or read by the index
+   * entry. Whatever is wrong with them, the table still grows by the entry's count: unreadable
+   * strings become placeholders whose ids are listed in `lostStrings`, and the damage is noted.
+   */
+  private async loadStrings(k: number, raw: Uint8Array | null): Promise<void> {
+    const e = this.chunks[k]!;
+    if (e.newStringCount === 0) return;
+    const first = this.strings.size;
+    try {
+      if (first !== e.firstStringId) throw this.fail(`string table out of step: chunk starts at id ${e.firstStringId}, have ${first}`, e.offsetBytes);
+      if (raw === null) {
+        raw = await this.readAt(e.offsetBytes + CHUNK_HEADER_BYTES, e.stringsBytes);
+        this.stats.stringReads++;
+        if (raw.byteLength !== e.stringsBytes || crc32(raw) !== e.stringsCrc) throw this.fail('strings part checksum mismatch', e.offsetBytes);
+      }
+      const strings = decodeStrings(await this.part(raw, e.codec, maxStringsPartBytes(e.newStringCount), 'strings part', e.offsetBytes), e.newStringCount, e.offsetBytes);
+      for (const s of strings) this.strings.intern(s);
+      // A repeated string would be interned once and shift every later id.
+      if (this.strings.size !== first + e.newStringCount) throw this.fail('strings part repeats a string the table already holds', e.offsetBytes);
+    } catch (err) {
+      if (!(err instanceof RecordingError)) throw err;
+      const msg = err.message.startsWith(`${this.name}: `) ? err.message : `${this.name}: ${err.message}`;
+      this.noteDamage(e.offsetBytes, msg);
+      // Placeholders keep later ids in step; no kept row may use one (readChunk checks).
+      for (let id = this.strings.size; id < first + e.newStringCount; id++) this.strings.intern(`\u0000lost string ${id}`);
+      this.lostStrings.push({ from: first, to: first + e.newStringCount, offsetBytes: e.offsetBytes });
+    }
   }
 
   /** Fills the string table through chunk `k - 1`, reading only strings parts. */
   private async ensureStringsBefore(k: number): Promise<void> {
-    for (; this.stringsThrough < k; this.stringsThrough++) {
-      const e = this.chunks[this.stringsThrough]!;
-      if (e.newStringCount === 0) continue;
-      const raw = await this.readAt(e.offsetBytes + CHUNK_HEADER_BYTES, e.stringsBytes);
-      this.stats.stringReads++;
-      if (raw.byteLength !== e.stringsBytes || crc32(raw) !== e.stringsCrc) {
-        throw new RecordingError(`chunk at byte ${e.offsetBytes}: strings part checksum mismatch`, e.offsetBytes);
+    for (; this.stringsThrough < k; this.stringsThrough++) await this.loadStrings(this.stringsThrough, null);
+  }
+
+  /** A string id of the batch that belongs to a lost strings part, or null. */
+  private lostStringUse(batch: { rowCount: number; columns: Map<number, Column> }): { id: number; row: number; offsetBytes: number } | null {
+    if (this.lostStrings.length === 0) return null;
+    for (const [column, col] of batch.columns) {
+      if (!COLUMN_IS_STR[column]) continue;
+      for (let i = 0; i < batch.rowCount; i++) {
+        const id = col[i]!;
+        for (const l of this.lostStrings) if (id >= l.from && id < l.to) return { id, row: i, offsetBytes: l.offsetBytes };
       }
-      this.applyStrings(e, decodeStrings(await this.part(raw, e.codec), e.newStringCount, e.offsetBytes));
     }
+    return null;
   }
 
   /** Decodes data chunk `k`: verifies its checksums, returns its columns (string ids valid in `strings`). */
@@ -286,30 +351,36 @@ export class RecordingReader {
     this.stats.bodyReads++;
     const h = buf.byteLength === e.chunkBytes ? parseChunkHeader(buf, e.offsetBytes) : null;
     if (!h || h.type !== ChunkType.data || h.firstRow !== e.firstRow || h.rowCount !== e.rowCount) {
-      throw new RecordingError(`chunk at byte ${e.offsetBytes}: header does not match the index`, e.offsetBytes);
+      throw this.fail('chunk header does not match the index (type, first row or row count)', e.offsetBytes);
+    }
+    if (h.firstStringId !== e.firstStringId || h.newStringCount !== e.newStringCount || h.stringsBytes !== e.stringsBytes || h.stringsCrc !== e.stringsCrc) {
+      throw this.fail(`chunk ${h.seq}: header declares strings ${h.firstStringId}+${h.newStringCount} (${h.stringsBytes} bytes), the index ${e.firstStringId}+${e.newStringCount} (${e.stringsBytes} bytes)`, e.offsetBytes);
     }
     const stringsRaw = buf.subarray(CHUNK_HEADER_BYTES, CHUNK_HEADER_BYTES + h.stringsBytes);
     const bodyRaw = buf.subarray(CHUNK_HEADER_BYTES + h.stringsBytes);
     if (crc32(stringsRaw) !== h.stringsCrc || crc32(bodyRaw) !== h.bodyCrc) {
-      throw new RecordingError(`chunk ${h.seq} at byte ${e.offsetBytes}: payload checksum mismatch`, e.offsetBytes);
+      throw this.fail(`chunk ${h.seq}: payload checksum mismatch`, e.offsetBytes);
     }
     if (this.stringsThrough === k) {
-      if (h.newStringCount > 0) this.applyStrings(e, decodeStrings(await this.part(stringsRaw, h.codec), h.newStringCount, e.offsetBytes));
+      await this.loadStrings(k, stringsRaw);
       this.stringsThrough = k + 1;
     }
+    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes);
     let batch;
     try {
-      batch = decodeBatch(await this.part(bodyRaw, h.codec));
+      batch = decodeBatch(body);
     } catch (err) {
-      const msg = err instanceof WireError ? err.message : `inflate failed: ${(err as Error).message}`;
-      throw new RecordingError(`chunk ${h.seq} at byte ${e.offsetBytes}: ${msg}`, e.offsetBytes);
+      if (!(err instanceof WireError)) throw err;
+      throw this.fail(`chunk ${h.seq}: ${err.message}`, e.offsetBytes);
     }
     const limit = e.firstStringId + e.newStringCount;
     if (batch.rowCount !== e.rowCount || batch.firstStringId !== limit) {
-      throw new RecordingError(`chunk ${h.seq}: batch does not match its header`, e.offsetBytes);
+      throw this.fail(`chunk ${h.seq}: batch does not match its header`, e.offsetBytes);
     }
     const bad = badStringId(batch, limit);
-    if (bad) throw new RecordingError(`chunk ${h.seq}: ${bad.what} row ${bad.row} uses string id ${bad.id} beyond ${limit}`, e.offsetBytes);
+    if (bad) throw this.fail(`chunk ${h.seq}: ${bad.what} row ${bad.row} uses string id ${bad.id} beyond ${limit}`, e.offsetBytes);
+    const lost = this.lostStringUse(batch);
+    if (lost) throw this.fail(`chunk ${h.seq}: row ${lost.row} uses string id ${lost.id}, lost with the strings part of the chunk at byte ${lost.offsetBytes}`, e.offsetBytes);
     return { entry: e, rowCount: batch.rowCount, kinds: batch.kinds, tsNs: batch.tsNs, columns: batch.columns };
   }
 
@@ -341,22 +412,32 @@ export class RecordingReader {
   }
 
   /**
-   * Every good row, in order. Stops at the first chunk that fails its checksums (recorded in
-   * `damage`, and the chunk list is cut there) instead of throwing.
+   * Chunk k, or null when it is bad: the damage is noted, k goes in `badChunks`, and its strings
+   * (read by the index entry, or placeholders) still enter the table so later chunks can be read.
    */
+  async readChunkOrSkip(k: number): Promise<Awaited<ReturnType<RecordingReader['readChunk']>> | null> {
+    try {
+      return await this.readChunk(k);
+    } catch (err) {
+      if (!(err instanceof RecordingError)) throw err;
+      this.noteDamage(err.offsetBytes, err.message);
+      this.badChunks.set(k, err.message);
+      await this.ensureStringsBefore(k + 1);
+      return null;
+    }
+  }
+
+  /** Chunks read or left to read that are not in `badChunks`. */
+  get goodChunkCount(): number {
+    return this.chunks.length - this.badChunks.size;
+  }
+
+  /** Every good row, in order: a bad chunk is skipped (readChunkOrSkip) instead of throwing. */
   async readAll(into: TraceStore = this.newStore()): Promise<TraceStore> {
     if (into.strings !== this.strings) throw new Error('readAll: the store must share the reader\'s string table (use newStore())');
     for (let k = 0; k < this.chunks.length; k++) {
-      let c;
-      try {
-        c = await this.readChunk(k);
-      } catch (err) {
-        if (!(err instanceof RecordingError)) throw err;
-        this.noteDamage(err.offsetBytes, err.message);
-        this.chunks = this.chunks.slice(0, k);
-        break;
-      }
-      into.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+      const c = await this.readChunkOrSkip(k);
+      if (c) into.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
     }
     return into;
   }

@@ -56,6 +56,7 @@ const DEFAULTS: { [K in EventKind]: Loose<Omit<EventOf<K>, 'kind' | 'tsNs' | 'ta
     summaryBy: 'caller', name: 'vfs_write+0x29c', text: 'down_write\nvfs_write', lock: 'i_rwsem', lockAddr: 0n, lockFlags: 4,
     contended: 2, waitTotalNs: 8_630_000, waitMaxNs: 6_620_000, waitMinNs: -1, waitAvgNs: 4_320_000,
   },
+  task_process: { tgid: 18104 },
 };
 
 /** `ev('fuse_send', 100, 'dd/412', { unique: 4 })` → a complete FuseSend. */

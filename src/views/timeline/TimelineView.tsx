@@ -1,9 +1,10 @@
 // Glue: mounts the canvas + axis, hands them to the imperative TimelineController, and renders
 // the tooltip. Holds no timeline state of its own.
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ViewHost } from '../host.ts';
 import { TimelineController } from './controller.ts';
+import type { LaneGrouping } from './model.ts';
 import { Tooltip } from './Tooltip.tsx';
 import { AXIS_HEIGHT_PX } from './axis.ts';
 
@@ -12,6 +13,8 @@ export function TimelineView({ host, keyboard = true }: { host: ViewHost; keyboa
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const axisRef = useRef<SVGSVGElement>(null);
+  const controllerRef = useRef<TimelineController | null>(null);
+  const [grouping, setGrouping] = useState<LaneGrouping>('process');
 
   useEffect(() => {
     const scroll = scrollRef.current;
@@ -19,12 +22,26 @@ export function TimelineView({ host, keyboard = true }: { host: ViewHost; keyboa
     const axis = axisRef.current;
     if (!scroll || !canvas || !axis) throw new Error('TimelineView: elements not mounted');
     const controller = new TimelineController(host, { scroll, canvas, axis }, { keyboard });
-    return () => controller.dispose();
+    controllerRef.current = controller;
+    setGrouping(controller.grouping);
+    return () => { controllerRef.current = null; controller.dispose(); };
   }, [host, keyboard]);
 
   return (
     <div className="timeline">
       <svg className="timeline-axis" ref={axisRef} height={AXIS_HEIGHT_PX} />
+      <button type="button" className="lane-grouping" data-testid="lane-grouping"
+        title={grouping === 'process'
+          ? 'Lanes grouped by the process the trace names (its tgid); tasks whose process it does not name, by comm. Click to group by comm only'
+          : 'Lanes grouped by comm (threads of one process and processes of one program alike). Click to group by process'}
+        onClick={() => {
+          const c = controllerRef.current;
+          if (!c) return;
+          c.grouping = grouping === 'process' ? 'comm' : 'process';
+          setGrouping(c.grouping);
+        }}>
+        group by: {grouping}
+      </button>
       <div className="timeline-scroll" ref={scrollRef}>
         <canvas data-testid="timeline-canvas" ref={canvasRef} />
       </div>

@@ -9,8 +9,8 @@ import { paletteFor, type Palette } from '../../render/palette.ts';
 import { TimeZoom } from '../../render/time-zoom.ts';
 import { NO_HOVER, type ViewHost } from '../host.ts';
 import { registerProbe, type TimelineLaneInfo, type ViewProbe } from '../probes.ts';
-import { buildTimelineModel, hitTest, type TimelineModel } from './model.ts';
-import { drawTimeline } from './draw.ts';
+import { buildTimelineModel, hitTest, type LaneGrouping, type TimelineModel } from './model.ts';
+import { drawTimeline, groupHeaderText } from './draw.ts';
 import { spanMatcher, type SpanMatcher } from './filter.ts';
 import { drawAxis, drawFindingMarks } from './axis.ts';
 import { untimedShare } from '../../trace/untimed.ts';
@@ -93,6 +93,13 @@ export class TimelineController implements ViewProbe {
     this.disposers.push(registerProbe(host, 'timeline', this));
   }
 
+  /** How lanes are grouped (kept with the other lane prefs). */
+  get grouping(): LaneGrouping { return this.lanePrefs.grouping; }
+  set grouping(g: LaneGrouping) {
+    this.lanePrefs.setGrouping(g);
+    this.host.scheduler.markDirty();
+  }
+
   dispose(): void {
     for (const d of this.disposers.splice(0).reverse()) d();
   }
@@ -114,9 +121,9 @@ export class TimelineController implements ViewProbe {
     this.boxHeightPx = surface.boxHeightPx;
     const widthPx = Math.max(LABEL_WIDTH_PX + 1, this.boxWidthPx);
     const plotWidthPx = widthPx - LABEL_WIDTH_PX;
-    const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}:${h.pinnedTasks.join(',')}`;
+    const key = `${h.traceGeneration}:${h.spans.version}:${h.trace.version}:${h.viewStartNs}:${h.viewEndNs}:${plotWidthPx}:${h.gaps.length}:${h.pinnedTasks.join(',')}:${this.lanePrefs.grouping}`;
     if (key !== this.modelKey || !this.model) {
-      this.model = buildTimelineModel(h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotWidthPx, h.gaps, h.pinnedTasks);
+      this.model = buildTimelineModel(h.spans, h.trace, h.viewStartNs, h.viewEndNs, plotWidthPx, h.gaps, h.pinnedTasks, true, this.lanePrefs.grouping);
       this.modelKey = key;
     }
     const model = this.model;
@@ -148,6 +155,7 @@ export class TimelineController implements ViewProbe {
       markFills: fills.marks,
       isDimmed: this.dimmer(),
       geometry: geo,
+      grouping: this.lanePrefs.grouping,
     });
     this.drawOverlay(ctx, palette, model, topPx, heightPx);
     drawAxis(this.el.axis, model.scale, LABEL_WIDTH_PX, model.gaps, h.axisOriginNs ?? 0, untimedShare(h.trace));
@@ -479,12 +487,14 @@ export class TimelineController implements ViewProbe {
     if (!m || geo.rowCount !== m.lanes.length) return [];
     const canvasTop = this.el.canvas.getBoundingClientRect().top;
     const box = this.el.scroll.getBoundingClientRect();
+    const groupText = new Array<string>(m.lanes.length).fill('');
+    for (const hd of geo.headers) groupText.fill(groupHeaderText(m, hd, this.lanePrefs.grouping), hd.firstRow, hd.firstRow + hd.laneCount);
     return m.lanes.map((l, row) => {
       const topPx = canvasTop + geo.laneTop(row);
       const bottomPx = topPx + geo.bodyHeight(row);
       const coverPx = box.top + (geo.pinned[row] ? 0 : geo.pinnedHeightPx);
       return {
-        task: l.task, role: l.role, pinned: l.pinned, group: l.group, collapsed: geo.collapsed[row] === 1, hidden: geo.isHidden(row),
+        task: l.task, role: l.role, pinned: l.pinned, group: l.group, groupText: groupText[row]!, collapsed: geo.collapsed[row] === 1, hidden: geo.isHidden(row),
         topPx, bottomPx, inView: !geo.isHidden(row) && topPx >= coverPx - 0.5 && bottomPx <= box.bottom + 0.5,
       };
     });

@@ -4,7 +4,7 @@
 
 import { LOCK_WAIT_IDX, type Palette } from '../../render/palette.ts';
 import { GROUP_HEADER_PX, LABEL_TOGGLE_WIDTH_PX, LABEL_WIDTH_PX, LANE_GAP_PX, LaneGeometry, type GroupHeader } from './layout.ts';
-import { processOf, type TimelineModel } from './model.ts';
+import { type LaneGrouping, type TimelineModel } from './model.ts';
 import { BEGUN_BEFORE_TEXT, OPEN_ENDED_TEXT, type Lane } from '../../trace/spans.ts';
 import { Edge, fillFaded } from '../../render/faded.ts';
 
@@ -32,6 +32,8 @@ interface DrawOptions {
   isDimmed?: (spanId: number) => boolean;
   /** Where lanes are (resized, collapsed, grouped, pinned); every lane at the default height if absent. */
   geometry?: LaneGeometry;
+  /** How the model's lanes were grouped (the header says "process unknown" only when by process). */
+  grouping?: LaneGrouping;
 }
 
 interface DrawStats {
@@ -123,7 +125,7 @@ function drawRows(ctx: Canvas2D, model: TimelineModel, geo: LaneGeometry, opt: D
       ctx.fillStyle = chrome.gutter;
       ctx.fillRect(0, h.topPx, opt.canvasWidthPx, GROUP_HEADER_PX - 2);
       ctx.fillStyle = chrome.laneLabel;
-      ctx.fillText(groupHeaderText(model, h), 4, h.topPx + GROUP_HEADER_PX / 2 - 1);
+      ctx.fillText(groupHeaderText(model, h, opt.grouping), 4, h.topPx + GROUP_HEADER_PX / 2 - 1);
       n += 2;
     }
   }
@@ -268,8 +270,15 @@ function drawRows(ctx: Canvas2D, model: TimelineModel, geo: LaneGeometry, opt: D
   stats.drawnPrimitives += n;
 }
 
-/** "▾ fsw-reader-b · 35 app tasks": the comm and how many lanes share it (a comm, not a known process). */
-export function groupHeaderText(model: TimelineModel, h: GroupHeader): string {
+/**
+ * "▾ fuse2fs 18104 · 6 threads" for a process the trace names; for tasks whose process it does not
+ * name, the comm and its lanes' role: "▾ fsw-reader-b · 35 app tasks · process unknown" (grouped
+ * by comm on purpose: without "process unknown").
+ */
+export function groupHeaderText(model: TimelineModel, h: GroupHeader, grouping: LaneGrouping = 'process'): string {
   const first = model.lanes[h.firstRow]!;
-  return `${h.collapsed ? '▸' : '▾'} ${processOf(first.task)} · ${h.laneCount} ${ROLE_NOUN[first.role]}${h.collapsed ? ' (collapsed)' : ''}`;
+  const what = first.tgid > 0
+    ? `${first.groupTitle} · ${h.laneCount} ${h.laneCount === 1 ? 'thread' : 'threads'}`
+    : `${first.groupTitle} · ${h.laneCount} ${ROLE_NOUN[first.role]}${grouping === 'process' && first.role !== 'fs' ? ' · process unknown' : ''}`;
+  return `${h.collapsed ? '▸' : '▾'} ${what}${h.collapsed ? ' (collapsed)' : ''}`;
 }

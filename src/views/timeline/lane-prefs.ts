@@ -1,11 +1,13 @@
 // The user's lane layout: collapsed lanes, collapsed groups, resized lanes — by task name and group
 // key, so they survive new data and a reload (localStorage 'fusescope.lanes'; not in the shared
-// link: they are this viewer's screen). Pins stay in the view state (they are in the link).
+// link: they are this viewer's screen), and how lanes are grouped (by process or by comm). Pins
+// stay in the view state (they are in the link).
 
 import { loadPref, savePref } from '../../widgets/prefs.ts';
+import type { LaneGrouping } from './model.ts';
 import { COLLAPSED_SUBROW_PX, MAX_SUBROW_PX, MIN_SUBROW_PX, type LanePrefs } from './layout.ts';
 
-interface Stored { collapsed: string[]; collapsedGroups: string[]; subrowPx: [string, number][] }
+interface Stored { collapsed: string[]; collapsedGroups: string[]; subrowPx: [string, number][]; grouping?: LaneGrouping }
 
 const isStored = (v: unknown): v is Stored => {
   const o = v as Stored;
@@ -19,6 +21,8 @@ export class LanePrefsStore implements LanePrefs {
   readonly collapsed: Set<string>;
   readonly collapsedGroups: Set<string>;
   readonly subrowPx: Map<string, number>;
+  /** Lanes grouped by the process the trace names (else by comm), or by comm only. */
+  grouping: LaneGrouping;
   /** Bumped on every change: the geometry is rebuilt when it moves. */
   version = 0;
 
@@ -27,6 +31,12 @@ export class LanePrefsStore implements LanePrefs {
     this.collapsed = new Set(s?.collapsed.filter((t) => typeof t === 'string'));
     this.collapsedGroups = new Set(s?.collapsedGroups.filter((t) => typeof t === 'string'));
     this.subrowPx = new Map(s?.subrowPx.filter(([t, px]) => typeof t === 'string' && Number.isFinite(px)).map(([t, px]) => [t, clampSubrow(px)]));
+    this.grouping = s?.grouping === 'comm' ? 'comm' : 'process';
+  }
+
+  setGrouping(grouping: LaneGrouping): void {
+    this.grouping = grouping;
+    this.changed();
   }
 
   toggleLane(task: string): void {
@@ -55,7 +65,7 @@ export class LanePrefsStore implements LanePrefs {
     this.version++;
     if (!save || !this.persist) return;
     const last = <T,>(xs: T[]): T[] => xs.slice(-MAX_ENTRIES);
-    savePref('lanes', { collapsed: last([...this.collapsed]), collapsedGroups: last([...this.collapsedGroups]), subrowPx: last([...this.subrowPx]) } satisfies Stored);
+    savePref('lanes', { collapsed: last([...this.collapsed]), collapsedGroups: last([...this.collapsedGroups]), subrowPx: last([...this.subrowPx]), grouping: this.grouping } satisfies Stored);
   }
 }
 

@@ -24,6 +24,7 @@ import type { Lane, SpanIndex } from '../../trace/spans.ts';
 import { subPixelUnit, type LodVisitor } from '../../trace/span-lod.ts';
 import { SUBROW_COUNT } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
+import { taskProcesses } from '../../trace/derive/processes.ts';
 import { PALETTE, spanPaletteIdx } from '../../render/palette.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
@@ -39,15 +40,23 @@ interface LaneRowInfo {
   role: Lane['role'];
   /** Pinned lanes come first, whatever their role. */
   pinned: boolean;
-  /** First lane of its process (comm) group: the label draws the group line above it. */
+  /** First lane of its group: the label draws the group line above it. */
   firstOfProcess: boolean;
   /**
-   * Lanes of one role and comm, shown together under one header (layout.ts): `role:comm`, '' when
-   * pinned. A comm, not a process: the store keeps no tgid, so tasks sharing a comm may be
-   * threads of one process or several processes of one program — the header says "tasks".
+   * Lanes shown together under one header (layout.ts), '' when pinned. Grouped by process:
+   * `role:pid:<tgid>` for a task whose process the trace names (a task_process row); a task whose
+   * process is unknown, and every task when grouped by comm, `role:<comm>` — tasks sharing a comm
+   * may be threads of one process or several processes of one program.
    */
   group: string;
+  /** The task's thread-group id, 0 when the trace does not say (process unknown). */
+  tgid: number;
+  /** The group's name: `fuse2fs 18104` (its leader's comm, or a thread's when the leader has no lane) or the comm. */
+  groupTitle: string;
 }
+
+/** How lanes are grouped: by the process the trace names (else by comm), or by comm only. */
+export type LaneGrouping = 'process' | 'comm';
 
 export interface GapPrimitive {
   xPx: number;
@@ -78,22 +87,49 @@ export function processOf(task: string): string {
   return slash > 0 ? task.slice(0, slash) : task;
 }
 
+/** `fuse2fs/501` → 501 (0 when the task names no number, e.g. `<idle>`). */
+function tidOf(task: string): number {
+  const n = Number(task.slice(task.lastIndexOf('/') + 1));
+  return Number.isInteger(n) ? n : 0;
+}
+
 /**
- * Display order: pinned lanes first (in pin order), then by role, then grouped by process in
- * first-seen order, then by first appearance.
+ * Display order: pinned lanes first (in pin order), then by role, then by group (a process when
+ * the trace names the task's tgid and `grouping` is 'process', else the comm) in first-seen order,
+ * then by first appearance. `tgidOf`: the processes the trace names (derive/processes.ts).
  */
-export function orderLanes(lanes: readonly Lane[], pinned: readonly string[] = []): LaneRowInfo[] {
+export function orderLanes(
+  lanes: readonly Lane[], pinned: readonly string[] = [],
+  tgidOf: ReadonlyMap<string, number> = new Map(), grouping: LaneGrouping = 'process',
+): LaneRowInfo[] {
+  const byProcess = grouping === 'process';
+  const tgid = (l: Lane): number => (byProcess ? tgidOf.get(l.task) ?? 0 : 0);
+  const keyOf = (l: Lane): string => { const t = tgid(l); return t > 0 ? `${l.role}:pid:${t}` : `${l.role}:${processOf(l.task)}`; };
   const firstSeen = new Map<string, number>();
-  for (const l of lanes) if (!firstSeen.has(processOf(l.task))) firstSeen.set(processOf(l.task), l.idx);
+  // A process group is named by its leader (tid = tgid) when it has a lane, else by its first thread.
+  const leaderComm = new Map<number, string>();
+  for (const l of lanes) {
+    const key = keyOf(l);
+    if (!firstSeen.has(key)) firstSeen.set(key, l.idx);
+    const t = tgid(l);
+    if (t > 0 && (!leaderComm.has(t) || tidOf(l.task) === t)) leaderComm.set(t, processOf(l.task));
+  }
   const pinRank = (l: Lane): number => { const i = pinned.indexOf(l.task); return i < 0 ? Infinity : i; };
   const rows = [...lanes]
     .sort((a, b) => pinRank(a) - pinRank(b) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role]
-      || firstSeen.get(processOf(a.task))! - firstSeen.get(processOf(b.task))! || a.idx - b.idx)
-    .map((l) => {
+      || firstSeen.get(keyOf(a))! - firstSeen.get(keyOf(b))! || a.idx - b.idx)
+    .map((l): LaneRowInfo => {
       const isPinned = pinned.includes(l.task);
-      return { laneIdx: l.idx, task: l.task, role: l.role, pinned: isPinned, firstOfProcess: false, group: isPinned ? '' : `${l.role}:${processOf(l.task)}` };
+      const t = tgid(l);
+      return {
+        laneIdx: l.idx, task: l.task, role: l.role, pinned: isPinned, firstOfProcess: false, group: isPinned ? '' : keyOf(l),
+        tgid: t, groupTitle: t > 0 ? `${leaderComm.get(t)!} ${t}` : processOf(l.task),
+      };
     });
-  rows.forEach((r, i) => { r.firstOfProcess = i === 0 || processOf(rows[i - 1]!.task) !== processOf(r.task) || rows[i - 1]!.pinned !== r.pinned; });
+  rows.forEach((r, i) => {
+    const prev = rows[i - 1];
+    r.firstOfProcess = prev === undefined || prev.pinned !== r.pinned || (r.pinned ? processOf(prev.task) !== processOf(r.task) : prev.group !== r.group);
+  });
   return rows;
 }
 
@@ -113,10 +149,11 @@ export function buildTimelineModel(
   pinned: readonly string[] = [],
   /** false: visit every span (the exact reference the LOD path is tested against). */
   useLod = true,
+  grouping: LaneGrouping = 'process',
 ): TimelineModel {
   const scale = new TimeScale(startNs, endNs, widthPx);
   const nowNs = store.endNs;
-  const lanes = orderLanes(spans.lanes.filter((l) => !laneIsEmpty(spans, l.idx)), pinned);
+  const lanes = orderLanes(spans.lanes.filter((l) => !laneIsEmpty(spans, l.idx)), pinned, taskProcesses(store).tgidOf, grouping);
   const prims = new PrimBuffer();
   const pass = new TrackPass(spans, scale, nowNs, prims);
   // LOD buckets at most half a column wide: most fall inside one column and are taken whole.

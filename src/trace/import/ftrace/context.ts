@@ -26,6 +26,8 @@ export interface TaskState {
   readonly name: TaskId;
   /** The syscall entered and not yet exited. */
   inFlight: InFlight | undefined;
+  /** The tgid a task_process row was emitted for (0: none yet). */
+  tgid: number;
   /** A uprobe's string argument, the path of this task's next open. */
   uprobePath: string | undefined;
   /** Whether the last iomap_iter had WRITE. */
@@ -66,7 +68,7 @@ export interface PendingUpsert {
 
 export function newTaskState(name: string): TaskState {
   return {
-    name: asTaskId(name), inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
+    name: asTaskId(name), tgid: 0, inFlight: undefined, uprobePath: undefined, iterWrite: undefined, iomapIter: undefined, iomapStep: undefined,
     iomapDio: undefined, dupFrom: undefined,
     beginNodeId: NO_NODE_ID, beginIno: UNKNOWN_INO, fuseStep: undefined, invalReason: 'unknown', removeReason: null, notifiedForks: 0, pendingUpsert: null,
   };

@@ -37,7 +37,7 @@ interface KnownHeader {
   prefix: Uint16Array;
   /** prefix[0, 4k) packed 4 units to an int32 (little-endian); null if a unit is not a byte. */
   words: Int32Array | null;
-  pidLast: number; pidLastCode: number; pid: number; proc: number; task: TaskState; instance: string }
+  pidLast: number; pidLastCode: number; pid: number; proc: number; tgid: number; task: TaskState; instance: string }
 
 /**
  * What the parser and the tracepoint handlers read of an event line's header: ftrace's
@@ -51,6 +51,8 @@ export interface EventHeader {
   readonly taskState: TaskState;
   readonly pid: number;
   readonly proc: number;
+  /** The thread-group id when the line printed one (`(tgid)`, perf's pid/tid), else 0: the process is unknown. */
+  readonly tgid: number;
   /** The trace-cmd instance buffer the line's event came from ('' the top buffer). */
   readonly instance: string;
   known(): number;
@@ -61,7 +63,7 @@ export interface EventHeader {
   untimed(): void;
 }
 
-type UntimedFields = { tsNs: number; untimedEvents: number; readonly originNs: bigint | null; pid: number; proc: number; taskState: TaskState; task: TaskId };
+type UntimedFields = { tsNs: number; untimedEvents: number; readonly originNs: bigint | null; pid: number; proc: number; tgid: number; taskState: TaskState; task: TaskId };
 
 /** Both header parsers' untimed(): time = the file's order (1 µs apart, the first at 0), task `unknown`. */
 export function setUntimed(h: UntimedFields, unknownTask: TaskState): void {
@@ -69,6 +71,7 @@ export function setUntimed(h: UntimedFields, unknownTask: TaskState): void {
   h.untimedEvents++;
   h.pid = 0;
   h.proc = 0;
+  h.tgid = 0;
   h.taskState = unknownTask;
   h.task = unknownTask.name;
 }
@@ -88,6 +91,8 @@ export class HeaderParser implements EventHeader {
   pid = 0;
   /** tgid if the line has one, else pid. */
   proc = 0;
+  /** The `(tgid)` column's value; 0 when the line has none (or `(-----)`). */
+  tgid = 0;
   /**
    * The instance buffer (`trace-cmd record -B name`) of the event: report prints `name:` before
    * such a line's comm; '' for the top buffer.
@@ -165,6 +170,7 @@ export class HeaderParser implements EventHeader {
       this.lastKnownHeader = at;
       this.pid = h.pid;
       this.proc = h.proc;
+      this.tgid = h.tgid;
       this.instance = h.instance;
       this.taskState = h.task;
       this.task = h.task.name;
@@ -249,7 +255,7 @@ export class HeaderParser implements EventHeader {
     }
     this.knownHeaders[this.nextKnownHeader] = {
       prefix, words, pidLast: pidEnd - 1 - ls, pidLastCode: u[pidEnd - 1]!,
-      pid: this.pid, proc: this.proc, task: this.taskState, instance: this.instance,
+      pid: this.pid, proc: this.proc, tgid: this.tgid, task: this.taskState, instance: this.instance,
     };
     this.nextKnownHeader = (this.nextKnownHeader + 1) % KNOWN_HEADER_SLOTS;
   }
@@ -299,6 +305,7 @@ export class HeaderParser implements EventHeader {
     for (let k = cs + 1; k < dash; k++) if (isLineTerminator(u[k]!)) return -2;
     this.pid = decAt(u, pidStart, pidEnd);
     this.proc = tgid || this.pid;
+    this.tgid = tgid;
     let state = this.tasks.get(u, cs, pidEnd);
     if (state === undefined) {
       const name = `${unitsToString(u, cs, dash)}/${unitsToString(u, pidStart, pidEnd)}`;
@@ -355,6 +362,7 @@ export class HeaderParser implements EventHeader {
   direct(sec: number, nsInSec: number, pid: number, state: TaskState, instance: string, tgid = 0): void {
     this.pid = pid;
     this.proc = tgid || pid;
+    this.tgid = tgid;
     this.instance = instance;
     this.taskState = state;
     this.task = state.name;

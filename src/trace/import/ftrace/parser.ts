@@ -322,11 +322,24 @@ export class FtraceParser implements LineSink {
     this.body(bodyCol);
   }
 
+  /**
+   * A task's process, once (again if it changes: an exec): a task_process row before the task's
+   * first event whose header printed its tgid. One compare per event otherwise.
+   */
+  private noteProcess(): void {
+    const h = this.header;
+    const tgid = h.tgid;
+    if (tgid === 0 || h.taskState.tgid === tgid) return;
+    h.taskState.tgid = tgid;
+    this.out.emit({ kind: 'task_process', tsNs: h.tsNs, task: h.task, tgid });
+  }
+
   /** The event whose body starts at bodyCol (the header's fields are set). */
   private body(bodyCol: number): void {
     const line = this.line;
     this.stats.events++;
     this.chainMayFollow = true;
+    this.noteProcess();
     try {
       this.dispatch(bodyCol);
     } catch (e) {
@@ -466,6 +479,7 @@ export class FtraceParser implements LineSink {
     this.out.closeStack();
     this.stats.events++;
     this.chainMayFollow = true;
+    this.noteProcess();
     try {
       this.event(tp, skipWs(body, 0));
     } catch (e) {

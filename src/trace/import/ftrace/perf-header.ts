@@ -31,6 +31,8 @@ export class PerfHeaderParser implements EventHeader {
   taskState: TaskState = newTaskState('');
   pid = 0;
   proc = 0;
+  /** The pid of `pid/tid` (-F pid,tid); 0 when perf printed one number (a tid or a pid: unknown which). */
+  tgid = 0;
   /** perf has no trace-cmd instance buffers. */
   readonly instance = '';
   private originSec = 0;
@@ -61,6 +63,7 @@ export class PerfHeaderParser implements EventHeader {
     const tidNum = Number(tid ?? first ?? 0);
     this.pid = tidNum;
     this.proc = tid !== undefined ? Number(first) : tidNum;
+    this.tgid = tid !== undefined ? Number(first) : 0;
     const name = `${comm ?? '<...>'}/${first === undefined ? '?' : tidNum}`;
     let state = this.tasks.get(name);
     if (state === undefined) this.tasks.set(name, (state = newTaskState(name)));
