@@ -86,6 +86,15 @@ export class LibfuseJoin implements EventTransform {
   }
 
   push(ev: TraceEvent, out: TraceEvent[]): void {
+    // The trace's own word on a thread's process (trace_pipe's tgid column, before the thread's first
+    // line): no /proc look-up, which misses a libfuse worker thread that has already exited.
+    if (ev.kind === 'task_process') {
+      const tid = Number(ev.task.slice(ev.task.lastIndexOf('/') + 1));
+      if (Number.isInteger(tid) && this.serverPid > 0) {
+        (ev.tgid === this.serverPid ? this.serverTids : this.otherTids).add(tid);
+        (ev.tgid === this.serverPid ? this.otherTids : this.serverTids).delete(tid);
+      }
+    }
     const extra: TraceEvent[] = [];
     if (ev.kind === 'instant' && ev.name.startsWith(PROBE_PREFIX)) {
       if (!this.isServerTask(ev.task)) {
