@@ -25,6 +25,7 @@ import { TraceStore } from '../src/trace/store.ts';
 import { toChromeTrace, chromeTraceJsonChunks } from '../src/trace/export/chrome-json.ts';
 import { nodeInflate } from '../server/recorder/file-source.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
+import { rng } from '../src/trace/testing/series-trace.ts';
 
 const SLOW_MS = 1000;
 const CHUNK_SIZES = [1, 7, 100, 4096, 1 << 16, Infinity];
@@ -33,18 +34,6 @@ const MAX_SEED_BYTES = 64 << 10;
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 const root = new URL('../fixtures/', import.meta.url);

@@ -71,8 +71,8 @@ const MOUNT: Task = { comm: 'mount', pid: 1400, cpu: 0 };
 const APP_TASKS = [FIO, FIO2];
 const key = (t: Task): string => `${t.comm}/${t.pid}`;
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+/** Deterministic PRNG (mulberry32); scripts/fuzz.ts picks its mutations with it too. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
