@@ -22,14 +22,15 @@ async function openFile(page: Page, path: string): Promise<string[]> {
 
 const lanes = (page: Page) => hooks(page, (h) => h.timelineLanes());
 
-/** Drags the splitter as far down as it goes (the tabs keep their minimum). */
-async function enlargeTimeline(page: Page): Promise<void> {
+/** Drags the splitter as far down as it goes (the tabs keep their minimum). A live page is never
+ *  idle while its scenario streams, so it waits for idle only on a file (`settle`). */
+async function enlargeTimeline(page: Page, settle = true): Promise<void> {
   const bar = (await page.getByTestId('splitter').boundingBox())!;
   await page.mouse.move(bar.x + bar.width / 2, bar.y + bar.height / 2);
   await page.mouse.down();
   await page.mouse.move(bar.x + bar.width / 2, 890, { steps: 4 });
   await page.mouse.up();
-  await waitIdle(page);
+  if (settle) await waitIdle(page);
 }
 
 const scrollTimeline = (page: Page, topPx: number): Promise<void> =>
@@ -151,7 +152,7 @@ test('lanes: a group header folds its lanes, ▾ collapses one lane, its lower e
 test('the default scenario: its sixth lane is visible after enlarging; the splitter moves with ↑/↓, resets on double-click, and is kept across a reload', async ({ page }) => {
   const errors = await openPage(page, server.url);
   await page.waitForFunction(() => window.__fusescope!.timelineLanes().length >= 6);
-  await enlargeTimeline(page);
+  await enlargeTimeline(page, false);
   await page.waitForFunction(() => window.__fusescope!.timelineLanes().slice(0, 6).every((l) => l.inView));
   const height = async (): Promise<number> => Math.round((await page.getByTestId('timeline-panel').boundingBox())!.height);
   const big = await height();
