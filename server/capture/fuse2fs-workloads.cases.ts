@@ -98,6 +98,11 @@ async function checkRun(r: Run, before: Map<string, string>): Promise<void> {
   expect(running(r.fuse2fsPid)).toBe(false);
   expect(existsSync(join(T, 'events/fusescope'))).toBe(false);
   expect(r.meta.server).toBe('fuse2fs');
+  // Every fuse2fs thread is placed in fuse2fs's process (the kernel's pid → tgid table may hold an
+  // exited task's entry for a new thread's tid: the capture must not pass that on).
+  const f2fsRows = r.events.filter((e): e is TraceEvent & { kind: 'task_process' } => e.kind === 'task_process' && e.task.startsWith('fuse2fs/'));
+  expect(f2fsRows.length).toBeGreaterThan(0);
+  expect(f2fsRows.filter((e) => e.tgid !== r.fuse2fsPid).map((e) => `${e.task} in ${e.tgid}`)).toEqual([]);
 }
 
 /** nodeid per path, from the -d log's entry replies (the inode events with a path). */

@@ -89,6 +89,19 @@ describe('LibfuseJoin', () => {
     expect(j.counts.otherProcesses).toBe(1);
   });
 
+  it('a thread the trace places in the server\'s process counts even once gone from /proc; a row naming another process (a stale tgid) does not drop a server thread\'s hits', () => {
+    const GONE = asTaskId(`fuse2fs/${2 ** 22 + 2}`); // no such task under /proc: a worker thread that has exited
+    const row = (task: typeof SERVER, tgid: number): TraceEvent => ({ kind: 'task_process', tsNs: 1, task, tgid });
+    const j = new LibfuseJoin(process.pid);
+    const { out } = run(j, [
+      row(GONE, process.pid), send(10, 4, LOOKUP), ...recv(15, 4, LOOKUP, 2, GONE), reply(20, 4, LOOKUP),
+      // The kernel's table still held an older task with this thread's tid, its own process.
+      row(SERVER, 2 ** 22 + 3), send(30, 6, GETATTR), ...recv(35, 6, GETATTR, 5), reply(40, 6, GETATTR),
+    ]);
+    expect(out.filter((e) => e.kind === 'fuse_send').map((e) => [e.unique, e.nodeId])).toEqual([[4, 2], [6, 5]]);
+    expect(j.counts).toMatchObject({ joined: 2, otherProcesses: 0 });
+  });
+
   it('joins the -d log at the kernel\'s reply: the LINK\'s new name, nodeid and alias; a reply waits for log lines that come late', () => {
     const log = new FuseLogParser('fuse2fs -d');
     const j = new LibfuseJoin(process.pid, log);

@@ -87,12 +87,16 @@ export class LibfuseJoin implements EventTransform {
 
   push(ev: TraceEvent, out: TraceEvent[]): void {
     // The trace's own word on a thread's process (trace_pipe's tgid column, before the thread's first
-    // line): no /proc look-up, which misses a libfuse worker thread that has already exited.
+    // line): no /proc look-up, which misses a libfuse worker thread that has already exited. Only its
+    // yes is taken: the kernel's pid → tgid table keeps entries of exited tasks, so a new thread may
+    // be printed with the process of an older task that had its tid — a no makes the thread unknown
+    // again (/proc decides at its next probe hit), never another process's.
     if (ev.kind === 'task_process') {
       const tid = Number(ev.task.slice(ev.task.lastIndexOf('/') + 1));
       if (Number.isInteger(tid) && this.serverPid > 0) {
-        (ev.tgid === this.serverPid ? this.serverTids : this.otherTids).add(tid);
-        (ev.tgid === this.serverPid ? this.otherTids : this.serverTids).delete(tid);
+        this.otherTids.delete(tid);
+        if (ev.tgid === this.serverPid) this.serverTids.add(tid);
+        else this.serverTids.delete(tid);
       }
     }
     const extra: TraceEvent[] = [];

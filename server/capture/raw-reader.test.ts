@@ -111,7 +111,34 @@ describe('raw reader on hand-made pages', () => {
     r.close();
     parser.end();
     expect(events.map((e) => e.task)).toEqual(['alpha/100', 'gamma/200', 'delta/300']);
-    expect(r.tasksFromProc).toBe(1); // 300: not in the tables
+    expect(r.tasks.fromProcCount).toBe(2); // 200 and 300 live; 100 from the tables
+  });
+
+  it('never takes a task\'s tgid from tables read before its records: an exited task with the same pid left its entry there', () => {
+    // Pages: 300 (a thread of 290, still running) and 400 (a process gone by the time it is read).
+    const root = fakeTracefs([[page(1_000_000_000, [...tick(0, 300, 1), ...tick(1000, 400, 2)])]]);
+    const proc = join(root, 'proc');
+    const task = (pid: number, comm: string, tgid: number, ppid = 1): void => {
+      mkdirSync(join(proc, String(pid)), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
+      writeFileSync(join(proc, String(pid), 'status'), `Name:\t${comm}\nTgid:\t${tgid}\nPid:\t${pid}\nPPid:\t${ppid}\n`);
+    };
+    task(2, 'kthreadd', 2, 0);
+    task(300, 'worker', 290);
+    // When the capture starts, the tables still hold the older tasks 300 and 400 (each its own process).
+    writeFileSync(join(root, 'saved_cmdlines'), '300 old\n400 old\n');
+    writeFileSync(join(root, 'saved_tgids'), '300 300\n400 400\n');
+    const rows: TraceEvent[] = [];
+    const parser = new FtraceParser('raw', (e) => rows.push(e));
+    const r = new RawReader({ root, procRoot: proc, events: ['test/tick'], parser, diag: () => {} });
+    // While it runs, the kernel saves the new 400's comm and tgid (a thread of 390) at its context switches.
+    writeFileSync(join(root, 'saved_cmdlines'), '300 old\n400 fresh\n');
+    writeFileSync(join(root, 'saved_tgids'), '300 300\n400 390\n');
+    r.read(1 << 20, true);
+    r.close();
+    parser.end();
+    const processes = rows.filter((e) => e.kind === 'task_process').map((e) => `${e.task} in ${(e as { tgid: number }).tgid}`);
+    expect(processes).toEqual(['worker/300 in 290', 'fresh/400 in 390']);
   });
 
   it('holds a record whose time is above the watermark (a CPU may still hand out an earlier one) until the final pass', () => {

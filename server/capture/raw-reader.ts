@@ -17,8 +17,8 @@
 //   lost    a page flagged "missed events" (with its count when the kernel stored it) becomes
 //           `CPU:n [LOST n EVENTS]` (`[EVENTS DROPPED]` without a count) before its first record:
 //           the parser's gap, as the text path's lines are.
-//   tasks   comm from saved_cmdlines and tgid from saved_tgids (what trace_pipe prints them from),
-//           re-read on a pid not known yet (at most once a pass) and once a second
+//   tasks   comm and tgid: task-names.ts (/proc while the task lives, else the tracefs tables as
+//           read in that pass)
 import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
@@ -27,12 +27,12 @@ import { parseEventFormat, type EventFormat } from '../../src/trace/import/trace
 import { PageCursor, pageLayoutOf, type PageLayout } from '../../src/trace/import/tracedat/pages.ts';
 import { RecordDecoder } from '../../src/trace/import/tracedat/decode.ts';
 import { DatError } from '../../src/trace/import/tracedat/reader.ts';
+import { TaskNames } from './task-names.ts';
 
 /** How far below a fully read pass's start a record may still appear (reserve → commit). */
 export const HOLD_SLACK_NS = 10_000_000;
 /** Pages per allocation: read(2) fills pages of one slab (a slab goes when its last page is decoded). */
 const SLAB_PAGES = 64;
-const TASKS_REFRESH_MS = 1000;
 
 class CpuReader extends PageCursor {
   readonly queue: Uint8Array[] = [];
@@ -72,28 +72,12 @@ export interface RawReaderOptions {
   procRoot?: string;
 }
 
-/** The kernel keeps 15 characters of a comm (TASK_COMM_LEN 16, with the NUL). */
-const COMM_CHARS = 15;
-
 /** Why raw reading is not possible here (the capture then reads trace_pipe), or null. */
 export function rawUnavailable(root: string): string | null {
   if (!existsSync(join(root, 'events/header_page'))) return `no ${root}/events/header_page`;
   const cpus = readdirSync(join(root, 'per_cpu')).filter((d) => /^cpu\d+$/.test(d));
   if (cpus.length === 0 || !existsSync(join(root, 'per_cpu', cpus[0]!, 'trace_pipe_raw'))) return `no ${root}/per_cpu/cpuN/trace_pipe_raw`;
   return null;
-}
-
-/**
- * True when this process's /proc numbers tasks as tracefs records them: the initial pid namespace,
- * where pid 2 is kthreadd (kernel threads live only there; in a container's namespace pid 2 is a
- * process of the container, or none).
- */
-function initialPidNamespace(proc: string): boolean {
-  try {
-    return readFileSync(`${proc}/2/comm`, 'latin1') === 'kthreadd\n' && /\nPPid:\t0\n/.test(readFileSync(`${proc}/2/status`, 'latin1'));
-  } catch {
-    return false;
-  }
 }
 
 export class RawReader {
@@ -103,21 +87,8 @@ export class RawReader {
   watermarkNs = 0;
   private readonly cpus: CpuReader[] = [];
   private readonly decoder: RecordDecoder;
-  private readonly comms = new Map<number, string>();
-  private readonly tgids = new Map<number, number>();
-  private tasksReadPass = -1;
-  private readonly allowedComms: ReadonlySet<string> | null;
-  /** Where procfs is (tests give a folder laid out as one). */
-  private readonly proc: string;
-  /** The pass in which a pid's comm was last read from /proc. */
-  private readonly commCheckedPass = new Map<number, number>();
-  /** Tasks named from /proc, and passes that read the tracefs tables again for a task already gone. */
-  tasksFromProc = 0;
-  tasksReread = 0;
-  /** /proc/PID is the task tracefs calls PID (checked at start: sameTaskIds). */
-  private procPidsMatch = false;
-  private tasksReadMs = 0;
-  private pass = 0;
+  /** Each record's comm and tgid (task-names.ts). */
+  readonly tasks: TaskNames;
   private slab = new Uint8Array(0);
   private slabAt = 0;
 
@@ -129,8 +100,7 @@ export class RawReader {
     if (layout.pageBytes === null) throw new Error(`${o.root}/events/header_page has no data field: page size unknown`);
     this.pageBytes = layout.pageBytes;
     const events = new Map<number, EventFormat>();
-    this.proc = o.procRoot ?? '/proc';
-    this.allowedComms = o.comms && o.comms.length > 0 ? new Set(o.comms.map((c) => c.slice(0, COMM_CHARS))) : null;
+    this.tasks = new TaskNames({ root: o.root, ...(o.procRoot !== undefined ? { procRoot: o.procRoot } : {}), ...(o.comms !== undefined ? { comms: o.comms } : {}) });
     const paths = [...o.events];
     if (existsSync(join(o.root, 'events/ftrace/kernel_stack/format'))) paths.push('ftrace/kernel_stack');
     for (const p of paths) {
@@ -159,8 +129,8 @@ export class RawReader {
     this.cpus.sort((a, b) => a.cpu - b.cpu);
     this.decoder = new RecordDecoder({
       events, little: layout.little, longBytes: layout.longBytes,
-      commOf: (pid) => this.commOf(pid),
-      tgidOf: (pid) => this.tgids.get(pid) ?? this.missingTask(pid, this.tgids) ?? 0,
+      commOf: (pid) => this.tasks.commOf(pid),
+      tgidOf: (pid) => this.tasks.tgidOf(pid),
       commsMayChange: true,
     }, o.parser, {
       text: (line) => o.parser.push(line),
@@ -169,8 +139,6 @@ export class RawReader {
     // The stacktrace trigger's records print frames by name: the symbol table is read now, before the
     // capture starts, not at the first contention (reading and indexing /proc/kallsyms takes ~0.4 s
     // here, a stall that left both live sources of a workload capture that late, docs/performance.md).
-    this.readTasks();
-    this.procPidsMatch = initialPidNamespace(this.proc);
     if (o.events.includes('lock/contention_begin') && paths.includes('ftrace/kernel_stack')) this.loadSymbols();
   }
 
@@ -180,80 +148,6 @@ export class RawReader {
       syms = readFileSync('/proc/kallsyms', 'latin1');
     } catch { /* frames stay addresses */ }
     this.decoder.setSymbols(syms);
-  }
-
-  /**
-   * A record's comm: /proc's for a live task (read again once a pass), else the tables'. With a comm filter, a cached comm outside it is stale — the tables saw the task
-   * before it exec'd (saved_cmdlines is written at context switches: a child forked from this node
-   * process is `node` there until it runs again after its exec) — so /proc and then the tables are
-   * asked again; if none gives a filter comm, the filter's only comm, or `<...>` among several.
-   */
-  private commOf(pid: number): string {
-    // A live task's comm is read again once a pass: trace_pipe prints the comm of the moment it prints
-    // a line, so an exec shows from the next lines on; a table entry from before the exec would not.
-    if (this.procPidsMatch && this.commCheckedPass.get(pid) !== this.pass) {
-      this.commCheckedPass.set(pid, this.pass);
-      try {
-        this.comms.set(pid, readFileSync(`${this.proc}/${pid}/comm`, 'latin1').replace(/\n$/, ''));
-      } catch { /* gone: the tables' comm stands */ }
-    }
-    const comm = this.comms.get(pid) ?? this.missingTask(pid, this.comms);
-    const allowed = this.allowedComms;
-    if (allowed === null || (comm !== undefined && allowed.has(comm))) return comm ?? '<...>';
-    this.comms.delete(pid);
-    const again = this.missingTask(pid, this.comms);
-    if (again !== undefined && allowed.has(again)) return again;
-    const only = allowed.size === 1 ? allowed.values().next().value! : '<...>';
-    this.comms.set(pid, only);
-    return only;
-  }
-
-  /**
-   * A pid not in the tables: asked of /proc first (two small reads), then, for a task already gone,
-   * the tracefs tables are read again (at most once a pass: reading and indexing both costs 20-30 ms
-   * here, and a workload starting processes all the time had it every pass, docs/performance.md).
-   */
-  private missingTask<T>(pid: number, table: Map<number, T>): T | undefined {
-    if (this.fromProc(pid)) return table.get(pid);
-    if (this.tasksReadPass === this.pass) return undefined;
-    this.tasksReread++;
-    this.readTasks();
-    return table.get(pid);
-  }
-
-  /** comm and tgid of a live task from /proc (tracefs pids are the initial namespace's: only there). */
-  private fromProc(pid: number): boolean {
-    if (!this.procPidsMatch || pid <= 0) return false;
-    try {
-      const status = readFileSync(`${this.proc}/${pid}/status`, 'latin1');
-      const m = /\nTgid:\t(\d+)/.exec(status);
-      if (m === null) return false;
-      // comm, not status's Name: Name escapes what comm holds as it is.
-      const comm = readFileSync(`${this.proc}/${pid}/comm`, 'latin1').replace(/\n$/, '');
-      this.comms.set(pid, comm);
-      this.tgids.set(pid, Number(m[1]));
-      this.tasksFromProc++;
-      return true;
-    } catch {
-      return false; // gone already
-    }
-  }
-
-  private readTasks(): void {
-    this.tasksReadPass = this.pass;
-    this.tasksReadMs = performance.now();
-    for (const [file, parse] of [['saved_cmdlines', (pid: number, v: string) => this.comms.set(pid, v)], ['saved_tgids', (pid: number, v: string) => this.tgids.set(pid, Number(v))]] as const) {
-      let text: string;
-      try {
-        text = readFileSync(join(this.o.root, file), 'latin1');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        const sp = line.indexOf(' ');
-        if (sp > 0) parse(Number(line.slice(0, sp)), line.slice(sp + 1));
-      }
-    }
   }
 
   /** One page of the current slab to read into. */
@@ -270,7 +164,7 @@ export class RawReader {
    * below the watermark (`final`: every record read). True when a CPU was cut by the bound (read again soon).
    */
   read(bound: number, final = false): boolean {
-    this.pass++;
+    this.tasks.newPass();
     const passStartNs = Number(process.hrtime.bigint());
     const share = Math.max(this.pageBytes, Math.floor(bound / Math.max(1, this.cpus.length)));
     let more = false;
@@ -296,7 +190,6 @@ export class RawReader {
       if (!c.drained) more = true;
       this.bytesRead += got;
     }
-    if (performance.now() - this.tasksReadMs >= TASKS_REFRESH_MS) this.readTasks();
     let watermark = Infinity;
     if (!final) for (const c of this.cpus) watermark = Math.min(watermark, c.drained ? passStartNs - HOLD_SLACK_NS : c.lastPageTsNs);
     this.merge(watermark);

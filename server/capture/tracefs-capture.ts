@@ -28,6 +28,7 @@ import { DEFAULT_EVENTS, buildFilter, resolveEvents, type EventPath } from './ev
 import { UPROBE_GROUP, type UprobeSpec } from './libfuse.ts';
 import { cleanupLeftBehind } from './started.ts';
 import { HOLD_SLACK_NS, RawReader, rawUnavailable } from './raw-reader.ts';
+import { TaskNames } from './task-names.ts';
 
 /**
  * Rewrites the parsed stream before it reaches the sink (the live libfuse join): push() takes
@@ -90,11 +91,11 @@ export interface CaptureResult {
 }
 
 /**
- * trace_pipe's text, though raw is cheaper (T1/T1r in docs/performance.md): with raw as the default the
- * fuse2fs workload case "hardlink-writers on a new image" failed 2 runs of 3 (one of fsw-writer-a's WRITEs
- * carried b's nodeid), cause not found yet — so raw stays `--reader raw` until it is.
+ * The per-CPU raw pages: cheaper than trace_pipe's text (T1/T1r in docs/performance.md) and times in
+ * ns. (It was held back while fuse2fs workload cases failed now and then with raw; the cause found
+ * was the kernel's task tables' stale entries, task-names.ts, which the text path prints too.)
  */
-export const DEFAULT_READER: 'raw' | 'text' = 'text';
+export const DEFAULT_READER: 'raw' | 'text' = 'raw';
 /** 8 MiB per CPU: a 50 ms read interval then holds ~100 k events per CPU before overrunning. */
 export const DEFAULT_BUFFER_KB = 8192;
 const DEFAULT_POLL_MS = 50;
@@ -162,6 +163,10 @@ export class TracefsCapture {
   private readonly parser: FtraceParser;
   private pipeFd: number | null = null;
   private raw: RawReader | null = null;
+  /** The text reader's check of trace_pipe's tgid column (task-names.ts: it prints the kernel's table, which may be stale). */
+  private textTasks: TaskNames | null = null;
+  /** Each task's process as last handed out (a corrected row that repeats it is dropped). */
+  private readonly taskTgid = new Map<string, number>();
   /** The reader in use (`raw` may have fallen back to `text`). */
   readonly reader: 'raw' | 'text';
   private readonly startStats: CpuStats;
@@ -183,7 +188,7 @@ export class TracefsCapture {
   private sink: LiveSink | null = null;
   private endRun: (() => void) | null = null;
   private finished: CaptureResult | null = null;
-  private readonly counts = { events: 0, lostInGaps: 0, beforeStart: 0, bytesRead: 0, clamped: 0 };
+  private readonly counts = { events: 0, lostInGaps: 0, beforeStart: 0, bytesRead: 0, clamped: 0, tgidsCorrected: 0 };
 
   private constructor(o: CaptureOptions) {
     const log = o.log ?? (() => {});
@@ -234,6 +239,7 @@ export class TracefsCapture {
       if (this.reader === 'raw') {
         this.raw = new RawReader({ root, events: this.events, parser: this.parser, comms: o.comms, diag: (code, message) => { this.pending.push(this.diag('warn', code, message)); } });
       } else try {
+        this.textTasks = new TaskNames({ root });
         this.pipeFd = openSync(join(root, 'trace_pipe'), constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (e) {
         // trace_pipe has one reader at a time (EBUSY for a second).
@@ -392,6 +398,7 @@ export class TracefsCapture {
       return more;
     }
     if (this.pipeFd === null) return false;
+    this.textTasks?.newPass();
     let total = 0;
     while (total < bound) {
       let n: number;
@@ -424,6 +431,16 @@ export class TracefsCapture {
     if (ev.tsNs < 0) {
       this.counts.beforeStart++;
       return;
+    }
+    if (ev.kind === 'task_process' && this.textTasks !== null) {
+      // trace_pipe printed the kernel's pid → tgid entry, which may be an exited task's with this pid.
+      const known = this.textTasks.tgidOf(Number(ev.task.slice(ev.task.lastIndexOf('/') + 1)));
+      if (known > 0 && known !== ev.tgid) {
+        ev.tgid = known;
+        this.counts.tgidsCorrected++;
+      }
+      if (this.taskTgid.get(ev.task) === ev.tgid) return;
+      this.taskTgid.set(ev.task, ev.tgid);
     }
     // trace_pipe merges the CPUs' buffers in time order; clamp anyway so the stream never goes back.
     if (ev.tsNs < this.lastTsNs) {
@@ -507,7 +524,8 @@ export class TracefsCapture {
   }
 
   private close(): string[] {
-    if (this.raw !== null) this.log(`trace_pipe_raw: ${this.raw.tasksFromProc} task(s) named from /proc, the tracefs task tables read again ${this.raw.tasksReread} time(s) for tasks already gone`);
+    if (this.raw !== null) this.log(`trace_pipe_raw: ${this.raw.tasks.fromProcCount} task(s) named from /proc, the tracefs task tables read ${this.raw.tasks.tableReads} time(s) for tasks already gone`);
+    if (this.textTasks !== null && this.counts.tgidsCorrected > 0) this.log(`trace_pipe: ${this.counts.tgidsCorrected} task(s) printed with another task's process (the kernel's pid → tgid table keeps exited tasks' entries); their process taken from /proc or the table once theirs`);
     this.raw?.close();
     this.raw = null;
     if (this.pipeFd !== null) {

@@ -342,7 +342,7 @@ function fuse2fsFlags(flags: Flags, workload: boolean, allow: boolean): void {
 }
 
 function reportEnd(r: ReturnType<TracefsCapture['finish']>, rec: Recorder | null): void {
-  log(`captured ${r.events} events (${r.bytesRead} bytes of trace_pipe)${rec ? `; wrote ${rec.rowsWritten} rows to ${rec.path} (${rec.bytesWritten} bytes)` : ''}`);
+  log(`captured ${r.events} events (${r.bytesRead} bytes read from tracefs)${rec ? `; wrote ${rec.rowsWritten} rows to ${rec.path} (${rec.bytesWritten} bytes)` : ''}`);
   const lost = r.overrun + r.droppedEvents;
   log(`lost: ${lost} event(s) overrun/dropped by the ring buffer (per_cpu stats), ${r.lostInGaps} reported as gaps` +
     (lost > 0 ? ` — a bigger --buffer-kb or fewer --events/--comm keeps them` : ''));
