@@ -78,6 +78,10 @@ test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 1
   await expect(row.locator('td[data-col="ino"]')).toHaveText('unknown');
   await expect(page.getByTestId('view-aliases')).toContainText('ino unknown');
   await expect(page.getByTestId('view-aliases')).not.toContainText(/\bino [0-9]/);
+  // fuse2fs has no iomap: the group's IO is its FUSE_WRITEs (64 in trace.txt).
+  await expect(page.getByTestId('alias-mini-caption-4')).toHaveText(/top: FUSE READ\/WRITE requests — no iomap steps in this trace/);
+  // Three contention_ends (lines 422, 840, 982) start three W holds whose ends are not traced: overlap unknown.
+  await expect(row.locator('td[data-col="overlaps"]')).toContainText('unknown: 3 W holds, none with both ends traced');
   await waitIdle(page);
   expect(await hooks(page, (h) => h.findSpan())).not.toBeNull();
   await page.screenshot({ path: shotPath('view-import.png') });

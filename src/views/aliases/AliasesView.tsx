@@ -7,7 +7,7 @@ import { sameFinding, type ViewHost } from '../host.ts';
 import type { Finding } from '../../trace/checks/types.ts';
 import { AliasGraph } from './AliasGraph.tsx';
 import { MiniTimeline } from './MiniTimeline.tsx';
-import { aliasGroupRows, buildAliasGraph } from './model.ts';
+import { aliasGroupRows, buildAliasGraph, miniIoSource } from './model.ts';
 import { inoText } from '../../trace/derive/inode-groups.ts';
 import { asIno, UNKNOWN_INO, type Ino } from '../../trace/ids.ts';
 
@@ -40,6 +40,7 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const groups = useMemo(() => aliasGroupRows(host.aliases, host.locks, host.spans), [host, version]);
   const shown = groups.filter((g) => !inoFilter || g.inos.includes(asIno(inoFilter)));
+  const ioSource = useMemo(() => miniIoSource(host.spans), [host, version]);
   // Findings: a badge on the group an alias-race finding names; the shown one is outlined.
   useStoreValue(host, (h) => h.findings?.version ?? 0);
   const shownFinding = useStoreValue(host, (h) => h.findings?.selected ?? null);
@@ -77,7 +78,9 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
                   <td>{g.pathsByNode.map((p, i) => <div key={g.nodeIds[i]}>{g.nodeIds[i]}: {p.join(', ') || '—'}</div>)}</td>
                   <td className={g.overlapCount ? 'bad' : ''} data-col="overlaps">{g.holdsSeen === 0
                     ? <span className="muted" title="a real kernel traces i_rwsem only when a task waits for it (lock:contention_*): holds without a wait are not in the trace">unknown: no i_rwsem hold traced</span>
-                    : <>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</>}
+                    : g.unendedHolds >= g.holdsSeen
+                      ? <span className="muted" data-col-unknown="" title="a hold whose start or end the trace does not show cannot be compared in time">unknown: {g.unendedHolds} W hold{g.unendedHolds === 1 ? '' : 's'}, none with both ends traced</span>
+                      : <>{g.overlapCount} · {formatDurNs(g.overlapTotalNs)}{g.unendedHolds ? ` (+${g.unendedHolds} W holds with an end not traced, not compared)` : ''}</>}
                     {finding && (
                       <button type="button" className={`sev-badge sev-${finding.severity} finding-badge`} data-testid="alias-finding-badge"
                         title={finding.explanation} onClick={() => host.findings?.select(finding)}>{finding.rule} {finding.severity}</button>
@@ -92,7 +95,10 @@ export function AliasesView({ host, inoFilter }: { host: ViewHost; inoFilter: nu
       </div>
       {shown.map((g) => (
         <div className="alias-mini" key={g.id}>
-          <h4>{inoText(g.inos)}: IO (top) and i_rwsem holds (bottom) through each nodeid; <span className="bad">red</span> = two “exclusive” holds at once</h4>
+          <h4 data-testid={`alias-mini-caption-${g.id}`}>{inoText(g.inos)}: IO through each nodeid (top: {ioSource === 'iomap' ? 'iomap steps' : 'FUSE READ/WRITE requests — no iomap steps in this trace'})
+            {g.holdsSeen === 0
+              ? <> and i_rwsem holds (bottom: none traced — a kernel traces a lock only when a task waits for it)</>
+              : <> and i_rwsem holds (bottom); <span className="bad">red</span> = two “exclusive” holds at once</>}</h4>
           <MiniTimeline host={host} group={g} />
         </div>
       ))}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ev } from '../../trace/testing/events.ts';
 import { derived } from '../testing-fixtures.ts';
-import { aliasGroupRows, buildAliasGraph, buildMiniTimeline, MiniKind } from './model.ts';
+import { aliasGroupRows, buildAliasGraph, buildMiniTimeline, MiniKind, miniIoSource } from './model.ts';
 
 const RACE = [
   ev('inode_new', 1, 'A/1', { nodeId: 2, ino: 13, path: '/d1' }),
@@ -41,6 +41,24 @@ describe('aliasing view model', () => {
       [0, MiniKind.io, 11, 19], [0, MiniKind.holdW, 10, 40], [1, MiniKind.holdW, 20, 40],
     ]);
     expect(m.overlaps).toEqual([{ xPx: 20, widthPx: 30 }]);
+  });
+  it('mini-timeline of a trace without iomap (fuse2fs): the IO band draws each nodeid\'s FUSE READ/WRITE requests, not its other requests', () => {
+    const f2fs = [
+      ev('inode_new', 1, 'fuse2fs/9', { nodeId: 2, ino: 12, path: '/a' }),
+      ev('inode_new', 2, 'fuse2fs/9', { nodeId: 3, ino: 12, path: '/b' }),
+      ev('fuse_send', 10, 'writer-a/20', { unique: 40, opcode: 16, nodeId: 2 }), // WRITE through /a
+      ev('fuse_send', 20, 'writer-b/21', { unique: 42, opcode: 15, nodeId: 3 }), // READ through /b
+      ev('fuse_reply', 30, 'fuse2fs/9', { unique: 40, opcode: 16 }),
+      ev('fuse_reply', 45, 'fuse2fs/9', { unique: 42, opcode: 15 }),
+      ev('fuse_send', 50, 'writer-a/20', { unique: 44, opcode: 3, nodeId: 2 }), // GETATTR: not IO
+      ev('fuse_reply', 55, 'fuse2fs/9', { unique: 44, opcode: 3 }),
+    ];
+    const { locks, spans, store } = derived(f2fs);
+    expect(miniIoSource(spans)).toBe('fuse');
+    const m = buildMiniTimeline([2, 3], locks, spans, store, 0, 100, 100);
+    expect(m.prims.toArray().map((p) => [p.row, p.style, p.xPx, p.widthPx])).toEqual([[0, MiniKind.io, 10, 20], [1, MiniKind.io, 20, 25]]);
+    // With iomap steps in the trace, those are the IO (RACE has one): its requests are not drawn.
+    expect(miniIoSource(derived(RACE).spans)).toBe('iomap');
   });
   it('no groups under the ino policy', () => {
     const { aliases, locks, spans } = derived([

@@ -8,7 +8,8 @@
 // The graph is three columns; an edge or node is "aliased" when its nodeId's group (evidence: same
 // real ino, or a LINK — trace/derive/aliases.ts) has several nodeIds. A group without an inode
 // number gets one "ino unknown" node; a nodeId alone without one gets none. Per
-// alias group a mini-timeline shows, per nodeId, the IO through it (iomap steps) and its
+// alias group a mini-timeline shows, per nodeId, the IO through it (iomap steps, or FUSE READ/WRITE
+// requests in a trace without iomap) and its
 // i_rwsem holds; exclusive holds of different nodeIds that overlap in time are the broken
 // locking model and are marked.
 
@@ -19,7 +20,7 @@ import { SPAN_SUBROW, SpanKind, type SpanIndex } from '../../trace/spans.ts';
 import type { TraceStore } from '../../trace/store.ts';
 import { TimeScale } from '../../render/time-scale.ts';
 import { PrimBuffer } from '../../render/prim-buffer.ts';
-import { InodeState, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
+import { InodeState, Opcode, formatFlags, inodeStateStrings } from '../../trace/fuse-proto.ts';
 import { INFERRED_STUB_PX, fadedEdges, isInferredStub } from '../../render/faded.ts';
 import { asIno, NO_NODE_ID, UNKNOWN_INO, type NodeId, type Ino } from '../../trace/ids.ts';
 
@@ -148,6 +149,16 @@ export function aliasGroupRows(aliases: AliasIndex, locks: LockIndex, spans: Spa
 // Mini-timeline of one alias group: one row per nodeId, two bands (IO above, locks below).
 
 export const MiniKind = { io: 0, holdR: 1, holdW: 2 } as const;
+
+/**
+ * What the IO band draws: the iomap steps when the trace has any; else (a server without fuse-iomap,
+ * e.g. fuse2fs) the FUSE READ / WRITE requests — the IO that went through each nodeid there.
+ */
+export type MiniIoSource = 'iomap' | 'fuse';
+export function miniIoSource(spans: SpanIndex): MiniIoSource {
+  return spans.lanes.some((l) => !spans.track(l.idx, SPAN_SUBROW.iomap).isEmpty) ? 'iomap' : 'fuse';
+}
+const IO_OPCODES: ReadonlySet<number> = new Set([Opcode.READ, Opcode.WRITE]);
 export interface MiniTimeline {
   scale: TimeScale;
   nodeIds: number[];
@@ -190,11 +201,15 @@ export function buildMiniTimeline(
     }
     prims.push(x0, Math.max(1, w), rowPos, 0, kind, 0, id, 1, edge);
   };
+  const fromFuse = miniIoSource(spans) === 'fuse';
+  const opcodeCol = store.fieldCol('opcode');
   for (const lane of spans.lanes) {
-    const track = spans.track(lane.idx, SPAN_SUBROW.iomap);
+    const track = spans.track(lane.idx, fromFuse ? SPAN_SUBROW.fuse_req : SPAN_SUBROW.iomap);
     spans.forEachInRange(track, startNs, endNs, nowNs, (id) => {
-      if (spans.kind.data[id] !== SpanKind.iomap) return;
-      const pos = posOf.get(nodeIdCol[spans.beginRow.data[id]!]!);
+      if (spans.kind.data[id] !== (fromFuse ? SpanKind.fuse_req : SpanKind.iomap)) return;
+      const row = spans.beginRow.data[id]!;
+      if (fromFuse && !IO_OPCODES.has(opcodeCol[row]!)) return;
+      const pos = posOf.get(nodeIdCol[row]!);
       if (pos !== undefined) add(id, pos, MiniKind.io);
     });
   }
