@@ -44,6 +44,13 @@ function fakeTracefs(cpus: Uint8Array[][]): string {
   return dir;
 }
 
+/** Writes a task into a hand-made procfs folder (comm, and status with its Tgid and PPid). */
+const procTask = (proc: string) => (pid: number, comm: string, tgid: number, ppid = 1): void => {
+  mkdirSync(join(proc, String(pid)), { recursive: true });
+  writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
+  writeFileSync(join(proc, String(pid), 'status'), `Name:\t${comm}\nTgid:\t${tgid}\nPid:\t${pid}\nPPid:\t${ppid}\n`);
+};
+
 describe('raw reader on hand-made pages', () => {
   it('merges two CPUs by time (a tie: CPU 0 first), a lost count becomes a gap before its page\'s first record, comms from saved_cmdlines', () => {
     const S = 1_000_000_000;
@@ -96,11 +103,7 @@ describe('raw reader on hand-made pages', () => {
     // procfs of the initial pid namespace (pid 2 is kthreadd, parent 0): 200 exec'd since the tables saw it as
     // beta, 300 is a thread of 290 the tables never saw; 100 is gone (the tables' alpha stands).
     const proc = join(root, 'proc');
-    const task = (pid: number, comm: string, tgid: number, ppid = 1): void => {
-      mkdirSync(join(proc, String(pid)), { recursive: true });
-      writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
-      writeFileSync(join(proc, String(pid), 'status'), `Name:\t${comm}\nTgid:\t${tgid}\nPid:\t${pid}\nPPid:\t${ppid}\n`);
-    };
+    const task = procTask(proc);
     task(2, 'kthreadd', 2, 0);
     task(200, 'gamma', 150);
     task(300, 'delta', 290);
@@ -118,11 +121,7 @@ describe('raw reader on hand-made pages', () => {
     // Pages: 300 (a thread of 290, still running) and 400 (a process gone by the time it is read).
     const root = fakeTracefs([[page(1_000_000_000, [...tick(0, 300, 1), ...tick(1000, 400, 2)])]]);
     const proc = join(root, 'proc');
-    const task = (pid: number, comm: string, tgid: number, ppid = 1): void => {
-      mkdirSync(join(proc, String(pid)), { recursive: true });
-      writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
-      writeFileSync(join(proc, String(pid), 'status'), `Name:\t${comm}\nTgid:\t${tgid}\nPid:\t${pid}\nPPid:\t${ppid}\n`);
-    };
+    const task = procTask(proc);
     task(2, 'kthreadd', 2, 0);
     task(300, 'worker', 290);
     // When the capture starts, the tables still hold the older tasks 300 and 400 (each its own process).
