@@ -7,9 +7,13 @@
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
 //                   start {originNs, kind, label, meta, expectedEvents?}   before the first batch: reset
 //                                                         the trace (and reserve rows, if known)
-//                   batch {frame}                         encodeBatch frame, string table continues
-//                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?}
-//                                                         (files not on the first file's clock)
+//                   batch {frame, strings?}               a wire batch (text imports: encodeBatch; a
+//                                                         recording: a chunk's inflated body as stored)
+//                                                         and the strings the page has not seen, which
+//                                                         it interns before the frame's (if any)
+//                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?}
+//                                                         (files not on the first file's clock; the
+//                                                         worker's time per phase, for the bench)
 //                   error {message, diags?, diagCount?}   nothing usable (the page shows it, with the
 //                                                         diagnostics that say which file and line)
 // Every message carries the `id` of its open request, so a late message of a cancelled import
@@ -27,13 +31,19 @@ export interface OpenRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase }
+  | {
+    type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase;
+    /** Rows sent so far, of how many (when the file says: a recording's index, a parsed text import). */
+    doneRows?: number; totalRows?: number;
+  }
   | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number }
-  | { type: 'batch'; id: number; frame: ArrayBuffer }
+  | { type: 'batch'; id: number; frame: ArrayBuffer; strings?: string[] }
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
     otherClockFiles?: number; aligned?: boolean;
+    /** Wall ms of the worker's phases (read, inflate, worker): what the bench breaks the load into. */
+    phasesMs?: Record<string, number>;
   }
   | { type: 'error'; id: number; message: string; diags?: string[]; diagCount?: number };
 
@@ -58,17 +68,19 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
   if (!isNum(m.id)) return null;
   switch (m.type) {
     case 'progress':
-      return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase) ? (m as WorkerMessage) : null;
+      return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase)
+        && (m.doneRows === undefined || isNum(m.doneRows)) && (m.totalRows === undefined || isNum(m.totalRows)) ? (m as WorkerMessage) : null;
     case 'start':
       return isStr(m.originNs) && /^-?\d+$/.test(m.originNs) && (m.kind === 'import' || m.kind === 'recording') && isStr(m.label)
         && typeof m.meta === 'object' && m.meta !== null
         && (m.expectedEvents === undefined || (isNum(m.expectedEvents) && m.expectedEvents >= 0)) ? (m as WorkerMessage) : null;
     case 'batch':
-      return m.frame instanceof ArrayBuffer ? (m as WorkerMessage) : null;
+      return m.frame instanceof ArrayBuffer && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
-        && (m.aligned === undefined || typeof m.aligned === 'boolean') ? (m as WorkerMessage) : null;
+        && (m.aligned === undefined || typeof m.aligned === 'boolean')
+        && (m.phasesMs === undefined || (typeof m.phasesMs === 'object' && m.phasesMs !== null && Object.values(m.phasesMs).every(isNum))) ? (m as WorkerMessage) : null;
     case 'error':
       return isStr(m.message) && (m.diags === undefined || (Array.isArray(m.diags) && m.diags.every(isStr)))
         && (m.diagCount === undefined || isNum(m.diagCount)) ? (m as WorkerMessage) : null;
