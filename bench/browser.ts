@@ -386,6 +386,55 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
   }
 }
 
+interface LoadRun { loadSec: number; events: number; bytesPerEvent: number; phases: Record<string, number> }
+
+/**
+ * Opens recording `recName` in a fresh page from the server's list, as a user does, and times it
+ * until the first frame of the opened file; with the page's load phases (bench-hooks loadPhases).
+ */
+async function openOnce(browser: Browser, url: string, recName: string): Promise<LoadRun> {
+  const { page, cdp, errors } = await newPage(browser);
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.idle());
+    const heap0 = await heapBytes(cdp);
+    const t0 = performance.now();
+    await page.getByTestId('recordings').click();
+    await page.getByTestId('recording-item').and(page.locator(`[data-name="${recName}"]`)).click();
+    await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 50, timeout: 900_000 });
+    const loadSec = (performance.now() - t0) / 1000;
+    const phases = await page.evaluate(() => window.__fusescopeBench!.loadPhases?.() ?? {});
+    const heap1 = await heapBytes(cdp);
+    const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return { loadSec, events: arrays.events, bytesPerEvent: (heap1.used - heap0.used + heap1.backing - heap0.backing) / arrays.events, phases };
+  } finally {
+    await page.context().close();
+  }
+}
+
+/** P3l at two sizes, `runs` times each (the machine is shared: every value is printed). */
+export async function loadFigures(browser: Browser, url: string, sizes: Array<{ name: string; events: number }>, runs: number, log: (m: string) => void): Promise<BrowserFigure[]> {
+  const figures: BrowserFigure[] = [];
+  const medians: number[] = [];
+  for (const { name, events } of sizes) {
+    const all: LoadRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await openOnce(browser, url, name);
+      log(`  ${name}: ${r.events} events in ${r.loadSec.toFixed(2)} s, ${r.bytesPerEvent.toFixed(1)} B/event; ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
+      all.push(r);
+    }
+    const med = quantile(all.map((r) => r.loadSec), 0.5);
+    medians.push(med);
+    const label = events >= 1e6 ? `${events / 1e6} M` : `${events / 1e3} k`;
+    figures.push({ id: 'P3l', figure: `  open the ${label}-event recording in the page, to its first frame (median of ${all.map((r) => r.loadSec.toFixed(2)).join(' / ')})`, value: med, unit: 's', goal: events >= 1e7 ? '≤ 3' : '—' });
+    const mid = all.find((r) => r.loadSec === med) ?? all[0]!;
+    for (const [k, v] of Object.entries(mid.phases)) figures.push({ id: `P3l.${k}`, figure: `    ${k} (${label}; phases overlap: the worker runs while the page appends)`, value: v / 1000, unit: 's', goal: '—' });
+  }
+  if (medians.length === 2) figures.push({ id: 'P3lr', figure: `P3l(${sizes[1]!.events / 1e6} M) / P3l(${sizes[0]!.events / 1e6} M)`, value: medians[1]! / medians[0]!, unit: '×', goal: '≤ 10' });
+  return figures;
+}
+
 export async function browserFigures(events: TraceEvent[], opts: BrowserOptions): Promise<{ figures: BrowserFigure[]; chromium: string }> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   if (!opts.skipBuild) {
@@ -401,6 +450,19 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
   const version = browser.version();
   try {
+    if (opts.only === 'load') {
+      // P3l alone: 1 M and the big recording, BENCH_LOAD_RUNS times each, no pan/zoom.
+      const sizes = [{ name: 'load-1000000.fscope', events: 1_000_000 }, { name: `big-${opts.bigEvents}.fscope`, events: opts.bigEvents }];
+      for (const s of sizes) writeRepeatedRecording(base, s.events, join(dir, s.name));
+      const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => simSource(name, 1, new Map()) });
+      const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
+      try {
+        figures.push(...await loadFigures(browser, `http://127.0.0.1:${server.port}/?bench`, sizes, Number(process.env.BENCH_LOAD_RUNS ?? 2), log));
+      } finally {
+        await server.close();
+      }
+      return { figures, chromium: version };
+    }
     const small = `small-${opts.smallEvents}.fscope`;
     const big = `big-${opts.bigEvents}.fscope`;
     if (opts.only !== 'live') writeRepeatedRecording(base, opts.smallEvents, join(dir, small));

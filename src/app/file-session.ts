@@ -14,7 +14,7 @@ import type { AppStore } from './app-store.ts';
 import type { StagedFile } from './staged-file.ts';
 import type { OpenedFile } from './source-status.ts';
 import type { WsClient } from './ws-client.ts';
-import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import { PROGRESS_PERIOD_MS, decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
 
 export interface RecordingInfo {
   name: string;
@@ -153,16 +153,39 @@ export class FileSession<T extends FileTarget = AppStore> {
     const id = ++this.requestId;
     this.busy = true;
     try {
+      const t0 = performance.now();
       const res = await this.fetchFn(apiUrl(`/api/recordings/${encodeURIComponent(name)}`, this.search));
       if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
-      const blob = await res.blob();
+      const blob = await this.download(res, id);
       if (id !== this.requestId) return;
+      this.target.status.loadPhasesMs.fetch = performance.now() - t0;
       this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }] });
     } catch (err) {
       if (id !== this.requestId) return;
       this.target.failFile(`could not open recording: ${(err as Error).message}`);
       this.settle();
     }
+  }
+
+  /** The response's bytes, its progress shown as they come (throttled as the worker's is). */
+  private async download(res: Response, id: number): Promise<Blob> {
+    const totalBytes = Number(res.headers.get('content-length') ?? 0);
+    if (!res.body || !(totalBytes > 0)) return res.blob();
+    let doneBytes = 0;
+    let lastMs = -Infinity;
+    const target = this.target;
+    const counted = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform: (piece, ctl) => {
+        doneBytes += piece.byteLength;
+        const now = performance.now();
+        if (id === this.requestId && now - lastMs >= PROGRESS_PERIOD_MS) {
+          lastMs = now;
+          target.status.setImportStatus({ phase: 'fetching', doneBytes, totalBytes });
+        }
+        ctl.enqueue(piece);
+      },
+    }));
+    return new Response(counted).blob();
   }
 
   /** Leaves the file for the live stream (the page's store only: a compare side has no stream). */
@@ -222,7 +245,7 @@ export class FileSession<T extends FileTarget = AppStore> {
     if (msg.id !== this.requestId || t.status.sourceKind !== 'file') return;
     switch (msg.type) {
       case 'progress':
-        t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
+        t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes, doneRows: msg.doneRows, totalRows: msg.totalRows });
         break;
       case 'start':
         t.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
@@ -234,7 +257,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         break;
       case 'batch':
         try {
-          t.ingestBatch(new Uint8Array(msg.frame));
+          t.ingestBatch(new Uint8Array(msg.frame), msg.strings);
           this.reserveSpans();
         } catch (err) {
           this.requestId++;
@@ -243,6 +266,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         }
         break;
       case 'done':
+        Object.assign(t.status.loadPhasesMs, msg.phasesMs);
         if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         t.finishFile(msg.diags, msg.diagCount);
         this.settle(msg.damage);

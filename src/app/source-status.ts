@@ -19,9 +19,15 @@ export interface OpenedFile {
   formats?: readonly string[];
 }
 interface ImportStatus {
-  phase: ImportPhase | 'idle';
+  /** 'fetching': the page downloads a recording from the server's list, before the worker reads it. */
+  phase: ImportPhase | 'fetching' | 'idle';
   doneBytes: number;
   totalBytes: number;
+  /** Rows in so far, of how many (0: the file has not said yet). */
+  doneRows?: number;
+  totalRows?: number;
+  /** nowMs() when the file began opening: the progress's rate and time left are measured from it. */
+  startedMs?: number;
 }
 const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
 
@@ -80,6 +86,8 @@ export class SourceStatus {
   diagCount = 0;
   /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
   fileClocks: FileClocks = NO_FILE_CLOCKS;
+  /** Wall ms of the phases of the file's load (fetch, read, inflate, store, indexes, …), for the bench. */
+  loadPhasesMs: Record<string, number> = {};
   /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
   importProblem: ImportProblem | null = null;
 
@@ -190,6 +198,7 @@ export class SourceStatus {
     this.diagLines = loaded.diagLines;
     this.diagCount = loaded.diagCount;
     this.fileClocks = loaded.fileClocks;
+    this.loadPhasesMs = loaded.loadPhasesMs;
     this.lastError = '';
     this.importProblem = null;
   }
@@ -203,7 +212,8 @@ export class SourceStatus {
   beginFile(file: OpenedFile): void {
     this.sourceKind = 'file';
     this.file = file;
-    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0 };
+    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0, startedMs: this.nowMs() };
+    this.loadPhasesMs = {};
     this.diagLines = [];
     this.diagCount = 0;
     this.fileClocks = NO_FILE_CLOCKS;
@@ -215,8 +225,9 @@ export class SourceStatus {
     if (this.file) this.file = { ...this.file, kind, formats };
   }
 
+  /** The load's progress (its start time stays). */
   setImportStatus(status: ImportStatus): void {
-    this.importStatus = status;
+    this.importStatus = { ...status, startedMs: this.importStatus.startedMs };
     this.changed(true);
   }
 

@@ -29,6 +29,8 @@ export class TraceSession {
   resetGeneration = 0;
   gaps: GapMark[] = [];
   missedEvents = 0;
+  /** Wall ms spent appending batches to the store, and updating the indexes and checkers from them (the bench's load phases). */
+  readonly ingestMs = { store: 0, indexes: 0 };
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
   derivedVersion = 0;
 
@@ -115,9 +117,14 @@ export class TraceSession {
    * outgrew its window (plus slack) gets the next window built alongside, a step per batch, and
    * swapped in when it has caught up. Returns whether React must hear of it (gaps, an eviction).
    */
-  ingest(frame: Uint8Array, live: boolean): boolean {
+  ingest(frame: Uint8Array, live: boolean, strings?: readonly string[]): boolean {
+    const t0 = performance.now();
     const from = this.trace.length;
+    // A recording's chunk: its new strings come beside the frame (the frame then starts after them).
+    if (strings) for (const s of strings) this.trace.strings.intern(s);
     applyBatch(this.trace, decodeBatch(frame));
+    const t1 = performance.now();
+    this.ingestMs.store += t1 - t0;
     const gapsAdded = this.collectGaps(from);
     // Before advanceWindow: an eviction swaps the store, and the checkers must see every row.
     this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
@@ -125,6 +132,7 @@ export class TraceSession {
     this.aliases.update(this.trace);
     this.locks.update(this.spans, this.trace);
     this.cache.update(this.trace);
+    this.ingestMs.indexes += performance.now() - t1;
     const evicted = live && this.advanceWindow(this.trace.length - from);
     return gapsAdded || evicted;
   }
