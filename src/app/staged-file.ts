@@ -31,6 +31,8 @@ export class StagedFile implements FileTarget {
 
   resetTrace(originNs: bigint): void {
     this.data.reset(originNs);
+    // Nothing draws it until it is whole: the LOD is built once then (SpanIndex.deferLod).
+    this.data.spans.deferLod = true;
   }
 
   ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {

@@ -79,6 +79,11 @@ export class TraceSession {
    * new trace (both generations bumped). The live window setting stays; `other` must not be used after.
    */
   adopt(other: TraceSession): void {
+    // A file that stopped part way (held, then viewed) never finished: its LOD is built now.
+    if (other.spans.deferLod) {
+      other.spans.endDeferredLod();
+      other.locks.trim(other.spans);
+    }
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;
