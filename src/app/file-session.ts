@@ -9,12 +9,13 @@
 // and the server's hello refills the trace.
 
 import { RESERVE_AFTER_ROWS } from './live-window.ts';
+import { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 import type { FileTarget } from './trace-view-host.ts';
 import type { AppStore } from './app-store.ts';
 import type { StagedFile } from './staged-file.ts';
 import type { OpenedFile } from './source-status.ts';
 import type { WsClient } from './ws-client.ts';
-import { PROGRESS_PERIOD_MS, decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
 
 export interface RecordingInfo {
   name: string;
@@ -59,6 +60,8 @@ export class FileSession<T extends FileTarget = AppStore> {
   /** Rows the opened file says it holds (0: unknown), and whether the span columns were sized for it. */
   private expectedEvents = 0;
   private spansReserved = false;
+  /** performance.now() of the last progress shown. */
+  private lastProgressMs = -Infinity;
   /** What openFiles opened last (the blobs stay valid while the page holds them), for reopen. */
   private lastOpened: { files: ReadonlyArray<{ name: string; blob: Blob }>; recordingName: string } | null = null;
 
@@ -178,7 +181,7 @@ export class FileSession<T extends FileTarget = AppStore> {
       transform: (piece, ctl) => {
         doneBytes += piece.byteLength;
         const now = performance.now();
-        if (id === this.requestId && now - lastMs >= PROGRESS_PERIOD_MS) {
+        if (id === this.requestId && now - lastMs >= COUNTER_PERIOD_MS) {
           lastMs = now;
           target.status.setImportStatus({ phase: 'fetching', doneBytes, totalBytes });
         }
@@ -244,9 +247,14 @@ export class FileSession<T extends FileTarget = AppStore> {
     const t = this.target;
     if (msg.id !== this.requestId || t.status.sourceKind !== 'file') return;
     switch (msg.type) {
-      case 'progress':
+      case 'progress': {
+        // The chrome's rate (a phase change at once): each notify has React check every subscriber.
+        const now = performance.now();
+        if (msg.phase === t.status.importStatus.phase && now - this.lastProgressMs < COUNTER_PERIOD_MS) break;
+        this.lastProgressMs = now;
         t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes, doneRows: msg.doneRows, totalRows: msg.totalRows });
         break;
+      }
       case 'start':
         t.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
         t.resetTrace(BigInt(msg.originNs));
