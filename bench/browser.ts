@@ -5,6 +5,11 @@
 //       worker → batches → AppStore), then a scripted W/S/A/D pan and zoom with real key presses;
 //       every rAF frame is timed in the page (src/app/bench-hooks.ts: the scheduler's frame plus a
 //       forced raster of the timeline canvas). N = 10 M and 100 k, same script; ratio of medians.
+//   P3l open a recording of 1 M and of 10 M events in a fresh page from the recordings list, to its
+//       first frame (BENCH_LOAD_RUNS runs each, every value printed), with the load's phases as the
+//       page and its worker time them (bench-hooks loadPhases), the browser's CPU seconds meanwhile
+//       (/proc), P3l(10 M)/P3l(1 M), and the same load in Node alone (load-node.ts) as the floor.
+//       BENCH_ONLY=load runs these alone (2 runs each by default).
 //   P4  CDP: HeapProfiler.collectGarbage, then Runtime.getHeapUsage, whose usedSize is the JS heap
 //       and backingStorageSize the ArrayBuffer backing stores (typed-array columns live there, not in
 //       the JS heap), before and after loading the 10 M recording; (Δ used + Δ backing) / N.
@@ -27,6 +32,7 @@ import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { writeRepeatedRecording } from './recording.ts';
+import { nodeLoad } from './load-node.ts';
 import type { BenchFrame } from '../src/app/bench-hooks.ts';
 
 interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
@@ -441,8 +447,23 @@ async function openOnce(browser: Browser, url: string, recName: string): Promise
   }
 }
 
-/** P3l at two sizes, `runs` times each (the machine is shared: every value is printed). */
-export async function loadFigures(browser: Browser, url: string, sizes: Array<{ name: string; events: number }>, runs: number, log: (m: string) => void): Promise<BrowserFigure[]> {
+/** What each load phase the page reports is (bench-hooks loadPhases); the worker's overlap the page's. */
+const PHASE_WORDS: Record<string, string> = {
+  fetch: 'fetch: the page downloads the recording (Response → Blob)',
+  read: 'worker: the file read whole (one arrayBuffer)',
+  inflate: 'worker: inflate (wall time with a chunk inflating; overlaps the page)',
+  worker: 'worker: start to last chunk posted (inflate + decode + post)',
+  store: 'page: batches appended to the store',
+  checkers: 'page: the checkers fed per batch (findings)',
+  indexes: 'page: spans, aliases, locks, cache updated per batch',
+  finish: 'page: file complete: LOD built, open spans ended, slack trimmed',
+  checks: 'page: findings refreshed once the file is in',
+  adopt: 'page: open clicked → file shown (adopted)',
+  firstFrame: 'page: adopted → first frame drawn',
+};
+
+/** P3l at two sizes, `runs` times each (the machine is shared: every value is printed), and the Node floor. */
+export async function loadFigures(browser: Browser, url: string, dir: string, sizes: Array<{ name: string; events: number }>, runs: number, log: (m: string) => void): Promise<BrowserFigure[]> {
   const figures: BrowserFigure[] = [];
   const medians: number[] = [];
   for (const { name, events } of sizes) {
@@ -459,7 +480,13 @@ export async function loadFigures(browser: Browser, url: string, sizes: Array<{ 
     figures.push({ id: 'P3lc', figure: `    CPU time of the browser's processes meanwhile (${label}; all runs: ${all.map((r) => r.cpuSec.toFixed(2)).join(' / ')})`, value: quantile(all.map((r) => r.cpuSec), 0.5), unit: 's', goal: '—' });
     figures.push({ id: 'P4m', figure: `    page memory per stored event after it (${label}; CDP Δ JS heap + Δ ArrayBuffer backing)`, value: quantile(all.map((r) => r.bytesPerEvent), 0.5), unit: 'B/event', goal: '≤ 32' });
     const mid = all.find((r) => r.loadSec === med) ?? all[0]!;
-    for (const [k, v] of Object.entries(mid.phases)) figures.push({ id: `P3l.${k}`, figure: `    ${k} (${label}; phases overlap: the worker runs while the page appends)`, value: v / 1000, unit: 's', goal: '—' });
+    for (const [k, v] of Object.entries(mid.phases)) {
+      figures.push({ id: `P3l.${k}`, figure: `    ${PHASE_WORDS[k] ?? k} (${label})`, value: v / 1000, unit: 's', goal: '—' });
+    }
+    const floor = await nodeLoad(join(dir, name));
+    log(`  ${name} in Node alone: ${floor.totalSec.toFixed(2)} s; ${Object.entries(floor.phasesSec).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    figures.push({ id: 'P3n', figure: `  the same load in Node alone, no page (${label}: reader + store + indexes + checkers), the floor`, value: floor.totalSec, unit: 's', goal: '—' });
+    for (const [k, v] of Object.entries(floor.phasesSec)) figures.push({ id: `P3n.${k}`, figure: `    ${k} (${label}, Node)`, value: v, unit: 's', goal: '—' });
   }
   if (medians.length === 2) figures.push({ id: 'P3lr', figure: `P3l(${sizes[1]!.events / 1e6} M) / P3l(${sizes[0]!.events / 1e6} M)`, value: medians[1]! / medians[0]!, unit: '×', goal: '≤ 10' });
   return figures;
@@ -487,7 +514,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
       const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => simSource(name, 1, new Map()) });
       const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
       try {
-        figures.push(...await loadFigures(browser, `http://127.0.0.1:${server.port}/?bench`, sizes, Number(process.env.BENCH_LOAD_RUNS ?? 2), log));
+        figures.push(...await loadFigures(browser, `http://127.0.0.1:${server.port}/?bench`, dir, sizes, Number(process.env.BENCH_LOAD_RUNS ?? 2), log));
       } finally {
         await server.close();
       }
@@ -502,10 +529,14 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     const url = `http://127.0.0.1:${server.port}/?bench`; // ?bench loads the page's bench hooks (src/main.tsx)
     let smallRun: PanZoomResult;
     let bigRun: PanZoomResult;
+    const loadRows: BrowserFigure[] = [];
     try {
       if (opts.only === 'live') return { figures: await liveFigures(browser, base, opts, log), chromium: version };
       smallRun = await panZoom(browser, url, small, log);
       bigRun = await panZoom(browser, url, big, log);
+      // P3l: opening at 1 M and at the big size, to the first frame, with its phases and the Node floor.
+      writeRepeatedRecording(base, 1_000_000, join(dir, 'load-1000000.fscope'));
+      loadRows.push(...await loadFigures(browser, url, dir, [{ name: 'load-1000000.fscope', events: 1_000_000 }, { name: big, events: opts.bigEvents }], Number(process.env.BENCH_LOAD_RUNS ?? 1), log));
     } finally {
       await server.close();
     }
@@ -524,7 +555,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     const fj = (r: PanZoomResult): number => quantile(moved(r).map((f) => f.jsMs), 0.5);
     figures.push({ id: 'P3j', figure: `  JS part of those frames (rAF callbacks), median ${bigLabel} / ${mega(opts.smallEvents)}: ${fj(smallRun).toFixed(1)} ms at ${mega(opts.smallEvents)}`, value: fj(bigRun), unit: 'ms', goal: '—' });
     figures.push({ id: 'P3r', figure: `frame(${bigLabel}) / frame(${mega(opts.smallEvents)}), medians`, value: fm(bigRun, 0.5) / fm(smallRun, 0.5), unit: '×', goal: '≤ 2' });
-    figures.push({ id: 'P3l', figure: `  open the ${bigLabel}-event recording in the page (fetch → worker → store)`, value: bigRun.loadSec, unit: 's', goal: '—' });
+    figures.push(...loadRows);
     const n = bigRun.arrays.events;
     const dUsed = bigRun.heap1.used - bigRun.heap0.used;
     const dBacking = bigRun.heap1.backing - bigRun.heap0.backing;

@@ -48,6 +48,7 @@ export class StagedFile implements FileTarget {
     this.data.refreshFindings(true);
     const p = this.status.loadPhasesMs;
     p.store = this.data.ingestMs.store;
+    p.checkers = this.data.ingestMs.checkers;
     p.indexes = this.data.ingestMs.indexes;
     p.finish = t1 - t0;
     p.checks = performance.now() - t1;
