@@ -7,6 +7,7 @@ import { RecordingReader } from '../src/trace/recording/index.ts';
 import { nodeInflate } from '../server/recorder/file-source.ts';
 import { TraceSession } from '../src/app/trace-session.ts';
 import { RESERVE_AFTER_ROWS } from '../src/app/live-window.ts';
+import { usableStoredFindings } from '../src/app/import-run.ts';
 
 export interface NodeLoad { totalSec: number; phasesSec: Record<string, number>; events: number }
 
@@ -27,6 +28,9 @@ export async function nodeLoad(path: string): Promise<NodeLoad> {
   // As the page (file-session.ts): the store reserved for the index's row count, the spans once the rate is known.
   session.trace.reserve(reader.totalRows);
   let spansReserved = false;
+  // As the page: a recording's stored findings, when they are the page's checkers' (import-run.ts), instead of feeding them.
+  const stored = await usableStoredFindings(reader);
+  if (stored) session.feedChecks = false;
   let known = 1;
   let readerMs = 0;
   let last = performance.now();
@@ -43,6 +47,7 @@ export async function nodeLoad(path: string): Promise<NodeLoad> {
     }
     last = performance.now();
   }
+  session.settleChecks(stored && !reader.damage && session.trace.length === stored.rows ? { list: stored.findings, unknowns: stored.unknowns } : null);
   const t2 = performance.now();
   session.finish();
   const t3 = performance.now();

@@ -2,7 +2,7 @@
 // (runImport, on a real recording of a simulator run) posts to a FileSession over the page's
 // AppStore. While it loads nothing is drawn; once shown, every index equals what the old path —
 // each batch paired, summarised and indexed as it came (TraceSession.ingest, then finish) — builds.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { forEachLockWait } from '../trace/lock-waits.ts';
 import { AppStore } from './app-store.ts';
 import { FileSession, type WorkerLike } from './file-session.ts';
 import { TraceSession } from './trace-session.ts';
+import { FindingsTracker } from './findings-tracker.ts';
 import { runImport } from './import-run.ts';
 import { browserInflate } from './blob-source.ts';
 import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
@@ -29,13 +30,13 @@ class FakeWorker implements WorkerLike {
   terminate(): void {}
 }
 
-/** A recording of the default simulator scenario's first `n` events, 1,000 rows a chunk. */
-function simRecording(n: number): Uint8Array {
+/** A recording of the default simulator scenario's first `n` events, 1,000 rows a chunk; `checks`: with stored findings, as `serve` and `record` write. */
+function simRecording(n: number, checks = false): Uint8Array {
   const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
   const events: TraceEvent[] = [];
   simulation.runEvents(n, (ev) => events.push(ev));
   const path = join(mkdtempSync(join(tmpdir(), 'fusescope-load-')), 'sim.fscope');
-  const rec = new Recorder(path, { meta: { scenario: DEFAULT_SCENARIO }, maxRowsPerChunk: 1000 });
+  const rec = new Recorder(path, { meta: { scenario: DEFAULT_SCENARIO }, maxRowsPerChunk: 1000, ...(checks ? { checks: {} } : {}) });
   rec.appendEvents(events);
   rec.close();
   return new Uint8Array(readFileSync(path));
@@ -61,7 +62,7 @@ function plain(v: unknown): unknown {
 }
 
 /** Opens `bytes` as the page does; counts redraw requests before and after the file is in. */
-async function openInPage(bytes: Uint8Array) {
+async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}) {
   let dirty = 0;
   const scheduler: FrameScheduler = { markDirty() { dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
   const app = new AppStore(scheduler, () => 0);
@@ -79,6 +80,7 @@ async function openInPage(bytes: Uint8Array) {
     post: (m) => {
       const msg = decodeWorkerMessage(structuredClone(m)) as WorkerMessage;
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
+      onMessage(msg);
       if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0), ...(msg.strings ? { strings: msg.strings } : {}) });
       if (msg.type === 'done') {
         dirtyWhileLoading = dirty - dirtyAtFirstMessage;
@@ -88,7 +90,7 @@ async function openInPage(bytes: Uint8Array) {
       app.tickCounters(); // the page's 250 ms tick, here after every message
     },
   });
-  return { app, frames, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
+  return { app, session, frames, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
 }
 
 describe('a recording loading into the page', () => {
@@ -122,5 +124,43 @@ describe('a recording loading into the page', () => {
       return out;
     };
     expect(waits(app)).toEqual(waits(ref));
+  });
+
+  it('a recording with stored findings: the page takes them instead of running the checkers, and they are what the checkers find', async () => {
+    const bytes = simRecording(20_000, true);
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
+    const msgs: WorkerMessage[] = [];
+    const { app, frames } = await openInPage(bytes, (m) => msgs.push(m));
+    expect(feeds).not.toHaveBeenCalled();
+    feeds.mockRestore();
+    expect(msgs.find((m) => m.type === 'start')).toMatchObject({ storedFindings: true });
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.finish();
+    ref.refreshFindings(true);
+    expect(ref.findings!.list.length).toBeGreaterThan(0);
+    // The stored findings went through JSON (the findings chunk): compare them as such.
+    expect(app.findings.list).toEqual(JSON.parse(JSON.stringify(ref.findings!.list)));
+    expect(app.findings.unknowns).toEqual(JSON.parse(JSON.stringify(ref.findings!.unknowns)));
+    expect(app.findings.checkedEvents).toBe(20_000);
+  });
+
+  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked here', async () => {
+    const whole = simRecording(20_000, true);
+    const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
+    const msgs: WorkerMessage[] = [];
+    const { app, session, frames } = await openInPage(cut, (m) => msgs.push(m));
+    const done = msgs.at(-1)!;
+    expect(done.type === 'done' && done.findings).toBeFalsy();
+    session.viewHeld();
+    expect(app.trace.length).toBeGreaterThan(1000);
+    expect(app.trace.length).toBeLessThan(20_000);
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.refreshFindings(true);
+    expect(app.findings.checkedEvents).toBe(app.trace.length);
+    expect(app.findings.list).toEqual(ref.findings!.list);
   });
 });

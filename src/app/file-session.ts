@@ -262,6 +262,8 @@ export class FileSession<T extends FileTarget = AppStore> {
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
         if (this.expectedEvents > 0) t.data.trace.reserve(this.expectedEvents);
+        // The recording's stored findings will come with done: the checkers need not see each row.
+        if (msg.storedFindings === true && t.data.findings) t.data.feedChecks = false;
         break;
       case 'batch':
         try {
@@ -275,6 +277,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         break;
       case 'done':
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);
+        t.data.settleChecks(msg.findings ?? null);
         if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         t.finishFile(msg.diags, msg.diagCount);
         this.settle(msg.damage);

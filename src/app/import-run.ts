@@ -23,7 +23,8 @@ import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
-import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
+import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
+import { DEFAULT_SETTINGS, RULE_IDS, type Finding, type Unknown } from '../trace/checks/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
@@ -89,6 +90,7 @@ interface Loaded {
   events: number;
   damage: string;
   phasesMs?: Record<string, number>;
+  findings?: { list: Finding[]; unknowns: Unknown[] };
   /** Files not on the first file's clock, and whether they were aligned (text imports only). */
   clocks?: { otherClockFiles: number; aligned: boolean };
 }
@@ -111,7 +113,7 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
       loaded = await importTexts(texts, o, diags);
     }
     if (loaded === null) return; // cancelled: a newer request owns the page
-    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks, ...(loaded.phasesMs ? { phasesMs: loaded.phasesMs } : {}) });
+    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks, ...(loaded.phasesMs ? { phasesMs: loaded.phasesMs } : {}), ...(loaded.findings ? { findings: loaded.findings } : {}) });
   } catch (err) {
     // The diagnostics so far say which file and line made it unusable.
     const known = diags.first.length > 0 ? { diags: diags.first.map(formatDiag), diagCount: diags.count } : {};
@@ -229,8 +231,12 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   } catch (err) {
     throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
   }
+  const stored = await usableStoredFindings(reader);
   // The index knows the row count: the page reserves it once instead of growing its columns.
-  o.post({ type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta }, expectedEvents: reader.totalRows });
+  o.post({
+    type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta },
+    expectedEvents: reader.totalRows, ...(stored ? { storedFindings: true } : {}),
+  });
   progress.totalRows = reader.totalRows;
   progress.report('loading', true);
   let knownStrings = 1; // id 0, the empty string, is in every table
@@ -257,5 +263,22 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   }
   progress.doneBytes = src.sizeBytes;
   progress.report('done', true);
-  return { events, damage, phasesMs: { read: readMs, inflate: inflateMs, worker: now() - t0 } };
+  // Stored findings name recording rows: they hold for the page's rows only if every row came.
+  const findings = stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
+  return { events, damage, phasesMs: { read: readMs, inflate: inflateMs, worker: now() - t0 }, ...findings };
+}
+
+/** A canonical JSON (keys sorted), to compare settings whatever order their keys were written in. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+
+/**
+ * The findings the writer stored, when they are what the page's checkers would find: over every
+ * row of the recording, by every rule with the default settings (the page runs those); else null.
+ */
+export async function usableStoredFindings(reader: RecordingReader): Promise<StoredFindings | null> {
+  const r = await reader.storedFindings();
+  if (r.status !== 'stored' || r.stored.rows !== reader.totalRows) return null;
+  if (canonical(r.stored.rules) !== canonical(RULE_IDS) || canonical(r.stored.settings) !== canonical(DEFAULT_SETTINGS)) return null;
+  return r.stored;
 }

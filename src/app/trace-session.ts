@@ -12,6 +12,7 @@ import { LockIndex } from '../trace/derive/locks.ts';
 import { CacheIndex } from '../trace/derive/cache.ts';
 import type { GapMark } from '../views/host.ts';
 import { FindingsTracker } from './findings-tracker.ts';
+import type { Finding, Unknown } from '../trace/checks/types.ts';
 import {
   DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut,
   shouldEvict, type WindowedTrace,
@@ -50,6 +51,12 @@ export class TraceSession {
 
   /** The protocol checkers over this trace (null: not run, e.g. on a compare side). Replaced by adopt. */
   findings: FindingsTracker | null;
+  /**
+   * False while a recording loads whose stored findings are what the checkers would find (the
+   * worker's start said so): its rows are not fed to them; settleChecks takes the findings, or
+   * feeds every row once if they did not come.
+   */
+  feedChecks = true;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -70,7 +77,21 @@ export class TraceSession {
     this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
+    this.feedChecks = true;
     this.findings?.reset();
+  }
+
+  /**
+   * A load that skipped the checkers ends: `stored` (the recording's findings over exactly these
+   * rows) become the findings; without them every row is fed to the checkers now, once.
+   */
+  settleChecks(stored: { list: Finding[]; unknowns: Unknown[] } | null): void {
+    if (this.feedChecks) return;
+    this.feedChecks = true;
+    const t0 = performance.now();
+    if (stored) this.findings?.adoptStored(stored.list, stored.unknowns, this.trace.length);
+    else this.findings?.feed(this.trace, 0, this.trace.length, this.evictedEvents);
+    this.ingestMs.checkers += performance.now() - t0;
   }
 
   /**
@@ -83,6 +104,10 @@ export class TraceSession {
     if (other.spans.deferLod) {
       other.spans.endDeferredLod();
       other.locks.trim(other.spans);
+    }
+    if (!other.feedChecks) {
+      other.settleChecks(null);
+      other.refreshFindings(true);
     }
     this.trace = other.trace;
     this.spans = other.spans;
@@ -132,7 +157,7 @@ export class TraceSession {
     this.ingestMs.store += t1 - t0;
     const gapsAdded = this.collectGaps(from);
     // Before advanceWindow: an eviction swaps the store, and the checkers must see every row.
-    this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
+    if (this.feedChecks) this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
     const t2 = performance.now();
     this.ingestMs.checkers += t2 - t1;
     this.spans.update(this.trace);
