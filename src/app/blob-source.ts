@@ -30,18 +30,38 @@ export function blobSource(name: string, blob: Blob): NamedSource {
 }
 
 /**
- * One stream from the bytes to one ArrayBuffer of exactly the inflated size (no pieces to join in
- * JS). With a bound, the stream errors (and the inflate is cancelled) once the output passes it.
+ * The bytes written straight into a DecompressionStream and its output read back in pieces, joined
+ * once (measured in a worker on a 1 M-event recording's chunks: 0.5–0.9 s, against 1.0–1.3 s through
+ * `new Response(bytes).body` and `Response.arrayBuffer()`). With a bound, reading stops and the
+ * stream is cancelled once the output passes it.
  */
 export const browserInflate: Inflate = async (bytes, maxOutputBytes = Infinity) => {
+  const ds = new DecompressionStream('deflate-raw');
+  const writer = ds.writable.getWriter();
+  // Not awaited: the output must be read for a large input's write to finish. A bad input errors
+  // the stream, which the read below reports; these promises then reject unheard.
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {});
+  writer.close().catch(() => {});
+  const reader = ds.readable.getReader();
+  const pieces: Uint8Array[] = [];
   let total = 0;
-  const cap = new TransformStream<Uint8Array, Uint8Array>({
-    transform(piece, ctl) {
-      total += piece.byteLength;
-      if (total > maxOutputBytes) ctl.error(new Error(`inflates past ${maxOutputBytes} bytes`));
-      else ctl.enqueue(piece);
-    },
-  });
-  const inflated = new Response(bytes as Uint8Array<ArrayBuffer>).body!.pipeThrough(new DecompressionStream('deflate-raw')).pipeThrough(cap);
-  return new Uint8Array(await new Response(inflated).arrayBuffer());
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxOutputBytes) {
+      await reader.cancel();
+      throw new Error(`inflates past ${maxOutputBytes} bytes`);
+    }
+    pieces.push(value);
+  }
+  const only = pieces[0];
+  if (pieces.length === 1 && only!.byteOffset === 0 && only!.byteLength === only!.buffer.byteLength) return only!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 };
