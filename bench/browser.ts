@@ -5,6 +5,11 @@
 //       worker → batches → AppStore), then a scripted W/S/A/D pan and zoom with real key presses;
 //       every rAF frame is timed in the page (src/app/bench-hooks.ts: the scheduler's frame plus a
 //       forced raster of the timeline canvas). N = 10 M and 100 k, same script; ratio of medians.
+//   P3l open a recording of 1 M and of 10 M events in a fresh page from the recordings list, to its
+//       first frame (BENCH_LOAD_RUNS runs each, every value printed), with the load's phases as the
+//       page and its worker time them (bench-hooks loadPhases), the browser's CPU seconds meanwhile
+//       (/proc), P3l(10 M)/P3l(1 M), and the same load in Node alone (load-node.ts) as the floor.
+//       BENCH_ONLY=load runs these alone (2 runs each by default).
 //   P4  CDP: HeapProfiler.collectGarbage, then Runtime.getHeapUsage, whose usedSize is the JS heap
 //       and backingStorageSize the ArrayBuffer backing stores (typed-array columns live there, not in
 //       the JS heap), before and after loading the 10 M recording; (Δ used + Δ backing) / N.
@@ -14,7 +19,7 @@
 //       that drew it minus the wall time the pace says it happened (its batch's stamp minus its
 //       virtual age within the batch). Page and bench clocks are aligned by a round-trip probe.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { performance as nodePerformance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -27,6 +32,7 @@ import { LiveSession } from '../server/hub/live-session.ts';
 import { startServer } from '../server/http-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { writeRepeatedRecording } from './recording.ts';
+import { nodeLoad } from './load-node.ts';
 import type { BenchFrame } from '../src/app/bench-hooks.ts';
 
 interface BrowserFigure { id: string; figure: string; value: number; unit: string; goal: string }
@@ -386,6 +392,117 @@ async function liveLatency(browser: Browser, base: TraceStore, opts: BrowserOpti
   }
 }
 
+interface LoadRun { loadSec: number; cpuSec: number; events: number; bytesPerEvent: number; phases: Record<string, number> }
+
+/**
+ * CPU seconds (user + system) used so far by this process's descendants that are alive (the
+ * browser's processes: renderer with its workers, GPU, network), from /proc. The machine is shared,
+ * so a load's wall time waits on other work; its CPU time does not.
+ */
+function childCpuSec(): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch { /* gone */ }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) { sum += t; break; }
+    }
+  }
+  return sum / 100; // USER_HZ
+}
+
+/**
+ * Opens recording `recName` in a fresh page from the server's list, as a user does, and times it
+ * until the first frame of the opened file; with the page's load phases (bench-hooks loadPhases).
+ */
+async function openOnce(browser: Browser, url: string, recName: string): Promise<LoadRun> {
+  const { page, cdp, errors } = await newPage(browser);
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.__fusescope !== undefined && window.__fusescopeBench !== undefined && window.__fusescope.idle());
+    const heap0 = await heapBytes(cdp);
+    const cpu0 = childCpuSec();
+    const t0 = performance.now();
+    await page.getByTestId('recordings').click();
+    await page.getByTestId('recording-item').and(page.locator(`[data-name="${recName}"]`)).click();
+    await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 50, timeout: 900_000 });
+    const loadSec = (performance.now() - t0) / 1000;
+    const cpuSec = childCpuSec() - cpu0;
+    const phases = await page.evaluate(() => window.__fusescopeBench!.loadPhases?.() ?? {});
+    const heap1 = await heapBytes(cdp);
+    const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return { loadSec, cpuSec, events: arrays.events, bytesPerEvent: (heap1.used - heap0.used + heap1.backing - heap0.backing) / arrays.events, phases };
+  } finally {
+    await page.context().close();
+  }
+}
+
+/**
+ * P3l's recordings: 1 M and the big size as the bench writes them (no stored findings: the page runs
+ * the checkers), and the big size with the findings stored, as `serve` and `record` write recordings.
+ */
+const LOAD_SIZES = (big: number): Array<{ name: string; events: number; findings: boolean }> => [
+  { name: 'load-1000000.fscope', events: 1_000_000, findings: false },
+  { name: `big-${big}.fscope`, events: big, findings: false },
+  { name: `findings-${big}.fscope`, events: big, findings: true },
+];
+
+/** What each load phase the page reports is (bench-hooks loadPhases); the worker's overlap the page's. */
+const PHASE_WORDS: Record<string, string> = {
+  fetch: 'fetch: the page downloads the recording (Response → Blob)',
+  read: 'worker: the file read whole (one arrayBuffer)',
+  inflate: 'worker: inflate (wall time with a chunk inflating; overlaps the page)',
+  worker: 'worker: start to last chunk posted (inflate + decode + post)',
+  store: 'page: batches appended to the store',
+  checkers: 'page: the checkers fed per batch (findings)',
+  indexes: 'page: spans, aliases, locks, cache updated per batch',
+  finish: 'page: file complete: LOD built, open spans ended, slack trimmed',
+  checks: 'page: findings refreshed once the file is in',
+  adopt: 'page: open clicked → file shown (adopted)',
+  firstFrame: 'page: adopted → first frame drawn',
+};
+
+/** P3l at two sizes, `runs` times each (the machine is shared: every value is printed), and the Node floor. */
+export async function loadFigures(browser: Browser, url: string, dir: string, sizes: Array<{ name: string; events: number; findings?: boolean }>, runs: number, log: (m: string) => void): Promise<BrowserFigure[]> {
+  const figures: BrowserFigure[] = [];
+  const medians: number[] = [];
+  for (const { name, events, findings } of sizes) {
+    const all: LoadRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await openOnce(browser, url, name);
+      log(`  ${name}: ${r.events} events in ${r.loadSec.toFixed(2)} s (browser CPU ${r.cpuSec.toFixed(2)} s), ${r.bytesPerEvent.toFixed(1)} B/event; ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
+      all.push(r);
+    }
+    const med = quantile(all.map((r) => r.loadSec), 0.5);
+    medians.push(med);
+    const size = events >= 1e6 ? `${events / 1e6} M` : `${events / 1e3} k`;
+    const label = `${size}${findings ? ', findings stored' : ''}`;
+    figures.push({ id: 'P3l', figure: `  open the ${size}-event recording${findings ? ' with stored findings' : ''} in the page, to its first frame (median of ${all.map((r) => r.loadSec.toFixed(2)).join(' / ')})`, value: med, unit: 's', goal: events >= 1e7 ? '≤ 3' : '—' });
+    const mid = all.find((r) => r.loadSec === med) ?? all[0]!;
+    figures.push({ id: 'P3lc', figure: `    CPU time of the browser's processes meanwhile (${label}; all runs: ${all.map((r) => r.cpuSec.toFixed(2)).join(' / ')})`, value: quantile(all.map((r) => r.cpuSec), 0.5), unit: 's', goal: '—' });
+    figures.push({ id: 'P4m', figure: `    page memory per stored event after it (${label}; CDP Δ JS heap + Δ ArrayBuffer backing)`, value: quantile(all.map((r) => r.bytesPerEvent), 0.5), unit: 'B/event', goal: '≤ 32' });
+    for (const [k, v] of Object.entries(mid.phases)) {
+      figures.push({ id: `P3l.${k}`, figure: `    ${PHASE_WORDS[k] ?? k} (${label})`, value: v / 1000, unit: 's', goal: '—' });
+    }
+    const floor = await nodeLoad(join(dir, name));
+    log(`  ${name} in Node alone: ${floor.totalSec.toFixed(2)} s; ${Object.entries(floor.phasesSec).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    figures.push({ id: 'P3n', figure: `  the same load in Node alone, no page (${label}: reader + store + indexes + checkers), the floor`, value: floor.totalSec, unit: 's', goal: '—' });
+    for (const [k, v] of Object.entries(floor.phasesSec)) figures.push({ id: `P3n.${k}`, figure: `    ${k} (${label}, Node)`, value: v, unit: 's', goal: '—' });
+  }
+  if (medians.length >= 2) figures.push({ id: 'P3lr', figure: `P3l(${sizes[1]!.events / 1e6} M) / P3l(${sizes[0]!.events / 1e6} M), both without stored findings`, value: medians[1]! / medians[0]!, unit: '×', goal: '≤ 10' });
+  return figures;
+}
+
 export async function browserFigures(events: TraceEvent[], opts: BrowserOptions): Promise<{ figures: BrowserFigure[]; chromium: string }> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   if (!opts.skipBuild) {
@@ -401,6 +518,19 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
   const version = browser.version();
   try {
+    if (opts.only === 'load') {
+      // P3l alone: 1 M and the big recording, BENCH_LOAD_RUNS times each, no pan/zoom.
+      const sizes = LOAD_SIZES(opts.bigEvents);
+      for (const s of sizes) writeRepeatedRecording(base, s.events, join(dir, s.name), s.findings);
+      const idle = new LiveSession({ scenarios: [], scenario: DEFAULT_SCENARIO, makeSource: (name) => simSource(name, 1, new Map()) });
+      const server = await startServer({ host: '127.0.0.1', port: 0, distDir: DIST, session: idle, recordingsDir: dir });
+      try {
+        figures.push(...await loadFigures(browser, `http://127.0.0.1:${server.port}/?bench`, dir, sizes, Number(process.env.BENCH_LOAD_RUNS ?? 2), log));
+      } finally {
+        await server.close();
+      }
+      return { figures, chromium: version };
+    }
     const small = `small-${opts.smallEvents}.fscope`;
     const big = `big-${opts.bigEvents}.fscope`;
     if (opts.only !== 'live') writeRepeatedRecording(base, opts.smallEvents, join(dir, small));
@@ -410,10 +540,15 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     const url = `http://127.0.0.1:${server.port}/?bench`; // ?bench loads the page's bench hooks (src/main.tsx)
     let smallRun: PanZoomResult;
     let bigRun: PanZoomResult;
+    const loadRows: BrowserFigure[] = [];
     try {
       if (opts.only === 'live') return { figures: await liveFigures(browser, base, opts, log), chromium: version };
       smallRun = await panZoom(browser, url, small, log);
       bigRun = await panZoom(browser, url, big, log);
+      // P3l: opening at 1 M and at the big size, to the first frame, with its phases and the Node floor.
+      const sizes = LOAD_SIZES(opts.bigEvents);
+      for (const s of sizes) if (s.name !== big) writeRepeatedRecording(base, s.events, join(dir, s.name), s.findings);
+      loadRows.push(...await loadFigures(browser, url, dir, sizes, Number(process.env.BENCH_LOAD_RUNS ?? 1), log));
     } finally {
       await server.close();
     }
@@ -432,7 +567,7 @@ export async function browserFigures(events: TraceEvent[], opts: BrowserOptions)
     const fj = (r: PanZoomResult): number => quantile(moved(r).map((f) => f.jsMs), 0.5);
     figures.push({ id: 'P3j', figure: `  JS part of those frames (rAF callbacks), median ${bigLabel} / ${mega(opts.smallEvents)}: ${fj(smallRun).toFixed(1)} ms at ${mega(opts.smallEvents)}`, value: fj(bigRun), unit: 'ms', goal: '—' });
     figures.push({ id: 'P3r', figure: `frame(${bigLabel}) / frame(${mega(opts.smallEvents)}), medians`, value: fm(bigRun, 0.5) / fm(smallRun, 0.5), unit: '×', goal: '≤ 2' });
-    figures.push({ id: 'P3l', figure: `  open the ${bigLabel}-event recording in the page (fetch → worker → store)`, value: bigRun.loadSec, unit: 's', goal: '—' });
+    figures.push(...loadRows);
     const n = bigRun.arrays.events;
     const dUsed = bigRun.heap1.used - bigRun.heap0.used;
     const dBacking = bigRun.heap1.backing - bigRun.heap0.backing;

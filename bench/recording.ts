@@ -22,10 +22,11 @@ export function shifted(store: TraceStore, shiftNs: number): TraceStore {
 
 /**
  * A recording of `count` events at `path`: `base` and time-shifted copies of it end to end (a
- * copy starts 1 µs after the one before ends). Returns the rows written.
+ * copy starts 1 µs after the one before ends). Returns the rows written. `checks`: the writer runs
+ * the checkers and stores their findings, as `serve` and `record` do.
  */
-export function writeRepeatedRecording(base: TraceStore, count: number, path: string): number {
-  const rec = new Recorder(path);
+export function writeRepeatedRecording(base: TraceStore, count: number, path: string, checks = false): number {
+  const rec = new Recorder(path, checks ? { checks: {} } : {});
   let written = 0;
   for (let rep = 0; written < count; rep++) {
     const copy = rep === 0 ? base : shifted(base, rep * (base.endNs + 1000));

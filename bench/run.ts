@@ -31,9 +31,9 @@ const figures: Figure[] = [];
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
 // BENCH_ONLY=<group> runs one group of figures: P6, P1, store (S*, W*), P2, recording (R*),
-// panzoom (P3, P4), live (P7; `P7` works too) or capture (T1-T4: root with tracefs). Unset: everything.
+// panzoom (P3, P4), load (P3l alone: 1 M and 10 M, BENCH_LOAD_RUNS each), live (P7; `P7` works too) or capture (T1-T4: root with tracefs). Unset: everything.
 const ONLY = process.env.BENCH_ONLY === 'P7' ? 'live' : process.env.BENCH_ONLY;
-const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'live', 'capture'];
+const GROUPS = ['P6', 'P1', 'store', 'P2', 'recording', 'panzoom', 'load', 'live', 'capture'];
 if (ONLY !== undefined && !GROUPS.includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: not a group (${GROUPS.join(', ')}, P7)`);
 const want = (group: string): boolean => ONLY === undefined || ONLY === group;
 
@@ -244,7 +244,7 @@ if (want('capture')) try {
 // P3, P4, P7: the built UI in headless Chromium (bench/browser.ts; BENCH_NO_BROWSER=1 skips them,
 // BENCH_LIVE_S sets the live window, BENCH_SKIP_BUILD=1 reuses dist/).
 let chromiumVersion = 'not run';
-if (process.env.BENCH_NO_BROWSER !== '1' && (want('panzoom') || want('live'))) {
+if (process.env.BENCH_NO_BROWSER !== '1' && (want('panzoom') || want('load') || want('live'))) {
   // The figures before leave ~GBs of garbage (R3's 10 M-event stores); collected now, not by
   // V8's concurrent marking on one of the two cores while the page's frames are timed.
   (globalThis as { gc?: () => void }).gc?.();

@@ -1,6 +1,7 @@
 import type { AppStore } from './app-store.ts';
 import type { FileSession } from './file-session.ts';
 import { useStoreValue } from '../widgets/use-store.ts';
+import { loadProgress } from './source-status.ts';
 
 const NO_LINES: readonly string[] = [];
 
@@ -11,18 +12,25 @@ const NO_LINES: readonly string[] = [];
  */
 export function ImportNotice({ store, session }: { store: AppStore; session: FileSession }) {
   const loadingLabel = useStoreValue(store, (s) => s.loading?.status.file?.label ?? '');
-  const phase = useStoreValue(store, (s) => s.loading?.status.importStatus.phase ?? 'idle');
-  const done = useStoreValue(store, (s) => s.loading?.status.importStatus.doneBytes ?? 0);
-  const total = useStoreValue(store, (s) => s.loading?.status.importStatus.totalBytes ?? 0);
+  // The status object is replaced on every progress message (throttled by the worker): one re-render each.
+  const status = useStoreValue(store, (s) => s.loading?.status.importStatus ?? null);
+  const phase = status?.phase ?? 'idle';
   const problem = useStoreValue(store, (s) => s.status.importProblem);
   const lines = problem?.diagLines ?? NO_LINES;
-  if (loadingLabel) {
-    const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+  if (loadingLabel && status) {
+    const p = loadProgress(status, performance.now());
+    const pct = Math.floor(p.fraction * 100);
+    const facts = [
+      phase === 'joining' ? 'joining files…' : `${phase} ${pct}%`,
+      p.totalRows !== null ? `${(p.doneRows ?? 0).toLocaleString('en-US')} of ${p.totalRows.toLocaleString('en-US')} rows` : '',
+      p.mbPerSec !== null ? `${p.mbPerSec.toFixed(1)} MB/s` : '',
+      p.secondsLeft !== null ? `about ${Math.ceil(p.secondsLeft)} s left` : '',
+    ].filter((f) => f !== '');
     return (
       <div className="import-notice" data-testid="opening">
         <span>opening <strong title={loadingLabel}>{loadingLabel}</strong></span>
         <progress data-testid="opening-progress" data-phase={phase} max={100} value={pct} />
-        <span className="muted">{phase === 'joining' ? 'joining files…' : `${phase} ${pct}%`} · the page shows what it showed until the file is in</span>
+        <span className="muted" data-testid="opening-facts">{facts.join(' · ')} · the page shows what it showed until the file is in</span>
         <button type="button" data-testid="opening-cancel" onClick={() => session.cancel()}>Cancel</button>
       </div>
     );

@@ -98,8 +98,8 @@ export class AppStore extends TraceViewHost {
    * Appends one binary batch (throws WireError on a malformed one). A live trace keeps to its
    * window (live-window.ts); an opened file grows its replay. React hears only of gaps and evictions.
    */
-  ingestBatch(frame: Uint8Array): void {
-    const notify = this.data.ingest(frame, this.status.sourceKind === 'live');
+  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
+    const notify = this.data.ingest(frame, this.status.sourceKind === 'live', strings);
     this.view.selectPendingIfArrived();
     if (this.replay.active) this.replay.extend(this.data.trace);
     this.changed(notify);
@@ -150,6 +150,8 @@ export class AppStore extends TraceViewHost {
 
   // --- a file opened apart (file-session.ts): the page shows the previous trace until it is in --
 
+  /** nowMs() of the last adoptFile: the bench times the first frame from it. */
+  adoptedAtMs = -1;
   /** The file being opened (its progress is shown; the page still shows the previous trace), or null. */
   loading: StagedFile | null = null;
   /** A file that stopped part way, held until the user views or dismisses it (status.importProblem). */
@@ -157,7 +159,7 @@ export class AppStore extends TraceViewHost {
 
   /** Starts loading a file apart; the page's trace, view and source stay as they are. */
   stageFile(file: OpenedFile): StagedFile {
-    const staged = new StagedFile(this.changed, this.nowMs);
+    const staged = new StagedFile(this.chromeChanged, this.nowMs);
     staged.beginFile(file);
     this.loading = staged;
     this.held = null;
@@ -205,6 +207,7 @@ export class AppStore extends TraceViewHost {
    */
   adoptFile(staged: StagedFile): void {
     if (this.loading === staged) this.loading = null;
+    this.adoptedAtMs = this.nowMs();
     this.status.adoptFile(staged.status);
     this.data.adopt(staged.data);
     this.view.resetForNewTrace();

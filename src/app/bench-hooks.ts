@@ -31,6 +31,8 @@ export interface BenchHooks {
   stop(): BenchFrame[];
   frameCount(): number;
   /** Bytes of typed-array capacity held per owner (store columns, span index, …), and rows. */
+  /** The last opened file's load phases, ms (fetch, inflate, decode, store, indexes, first frame). */
+  loadPhases?(): Record<string, number>;
   typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; cacheBytes: number; columns: number };
 }
 
@@ -49,8 +51,17 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
     canvas?.getContext('2d')?.getImageData(0, 0, 1, 1);
   };
   const wallNow = (): number => performance.timeOrigin + performance.now();
+  // The first frame after a file was adopted, timed from the adopt (every frame is watched for it).
+  let adoptSeenMs = -1;
+  let firstFrameMs = 0;
+  const noteFirstFrame = (): void => {
+    if (store.adoptedAtMs <= adoptSeenMs) return;
+    adoptSeenMs = store.adoptedAtMs;
+    flushCanvas();
+    firstFrameMs = performance.now() - store.adoptedAtMs;
+  };
   win.requestAnimationFrame = (cb: FrameRequestCallback): number => origRaf((t) => {
-    if (!recording) { cb(t); return; }
+    if (!recording) { cb(t); noteFirstFrame(); return; }
     const drawnEndNs = store.trace.endNs;
     const drawnEvents = store.trace.length;
     const t0 = performance.now();
@@ -68,6 +79,10 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
     start: () => { log = []; recording = true; },
     stop: () => { recording = false; return log; },
     frameCount: () => log.length,
+    loadPhases: () => {
+      const started = store.status.importStatus.startedMs ?? store.adoptedAtMs;
+      return { ...store.status.loadPhasesMs, adopt: store.adoptedAtMs - started, firstFrame: firstFrameMs };
+    },
     typedArrayBytes: () => {
       const t = store.trace;
       const s = store.spans;

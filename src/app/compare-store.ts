@@ -65,8 +65,8 @@ export class CompareSide extends TraceViewHost {
     this.resetTrace(0n);
   }
 
-  ingestBatch(frame: Uint8Array): void {
-    const notify = this.data.ingest(frame, false);
+  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
+    const notify = this.data.ingest(frame, false, strings);
     this.view.selectPendingIfArrived();
     this.changed(notify);
     this.pair.sideChanged();

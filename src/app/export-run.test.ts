@@ -21,7 +21,10 @@ async function reopen(name: string, bytes: Uint8Array): Promise<TraceStore> {
     id: 1, inflate: browserInflate,
     post: (m) => {
       if (m.type === 'start') store = new TraceStore(BigInt(m.originNs));
-      if (m.type === 'batch') applyBatch(store, decodeBatch(new Uint8Array(m.frame)));
+      if (m.type === 'batch') {
+        for (const s of m.strings ?? []) store.strings.intern(s); // a recording's chunk: its new strings beside it
+        applyBatch(store, decodeBatch(new Uint8Array(m.frame)));
+      }
       if (m.type === 'error') throw new Error(m.message);
     },
   });

@@ -9,6 +9,7 @@
 // and the server's hello refills the trace.
 
 import { RESERVE_AFTER_ROWS } from './live-window.ts';
+import { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 import type { FileTarget } from './trace-view-host.ts';
 import type { AppStore } from './app-store.ts';
 import type { StagedFile } from './staged-file.ts';
@@ -59,6 +60,8 @@ export class FileSession<T extends FileTarget = AppStore> {
   /** Rows the opened file says it holds (0: unknown), and whether the span columns were sized for it. */
   private expectedEvents = 0;
   private spansReserved = false;
+  /** performance.now() of the last progress shown. */
+  private lastProgressMs = -Infinity;
   /** What openFiles opened last (the blobs stay valid while the page holds them), for reopen. */
   private lastOpened: { files: ReadonlyArray<{ name: string; blob: Blob }>; recordingName: string } | null = null;
 
@@ -153,16 +156,39 @@ export class FileSession<T extends FileTarget = AppStore> {
     const id = ++this.requestId;
     this.busy = true;
     try {
+      const t0 = performance.now();
       const res = await this.fetchFn(apiUrl(`/api/recordings/${encodeURIComponent(name)}`, this.search));
       if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
-      const blob = await res.blob();
+      const blob = await this.download(res, id);
       if (id !== this.requestId) return;
+      this.target.status.loadPhasesMs.fetch = performance.now() - t0;
       this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }] });
     } catch (err) {
       if (id !== this.requestId) return;
       this.target.failFile(`could not open recording: ${(err as Error).message}`);
       this.settle();
     }
+  }
+
+  /** The response's bytes, its progress shown as they come (throttled as the worker's is). */
+  private async download(res: Response, id: number): Promise<Blob> {
+    const totalBytes = Number(res.headers.get('content-length') ?? 0);
+    if (!res.body || !(totalBytes > 0)) return res.blob();
+    let doneBytes = 0;
+    let lastMs = -Infinity;
+    const target = this.target;
+    const counted = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform: (piece, ctl) => {
+        doneBytes += piece.byteLength;
+        const now = performance.now();
+        if (id === this.requestId && now - lastMs >= COUNTER_PERIOD_MS) {
+          lastMs = now;
+          target.status.setImportStatus({ phase: 'fetching', doneBytes, totalBytes });
+        }
+        ctl.enqueue(piece);
+      },
+    }));
+    return new Response(counted).blob();
   }
 
   /** Leaves the file for the live stream (the page's store only: a compare side has no stream). */
@@ -221,9 +247,14 @@ export class FileSession<T extends FileTarget = AppStore> {
     const t = this.target;
     if (msg.id !== this.requestId || t.status.sourceKind !== 'file') return;
     switch (msg.type) {
-      case 'progress':
-        t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes });
+      case 'progress': {
+        // The chrome's rate (a phase change at once): each notify has React check every subscriber.
+        const now = performance.now();
+        if (msg.phase === t.status.importStatus.phase && now - this.lastProgressMs < COUNTER_PERIOD_MS) break;
+        this.lastProgressMs = now;
+        t.status.setImportStatus({ phase: msg.phase, doneBytes: msg.doneBytes, totalBytes: msg.totalBytes, doneRows: msg.doneRows, totalRows: msg.totalRows });
         break;
+      }
       case 'start':
         t.status.setFileKind(msg.kind, Array.isArray(msg.meta.formats) ? msg.meta.formats.filter((f): f is string => typeof f === 'string') : []);
         t.resetTrace(BigInt(msg.originNs));
@@ -231,10 +262,12 @@ export class FileSession<T extends FileTarget = AppStore> {
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
         if (this.expectedEvents > 0) t.data.trace.reserve(this.expectedEvents);
+        // The recording's stored findings will come with done: the checkers need not see each row.
+        if (msg.storedFindings === true && t.data.findings) t.data.feedChecks = false;
         break;
       case 'batch':
         try {
-          t.ingestBatch(new Uint8Array(msg.frame));
+          t.ingestBatch(new Uint8Array(msg.frame), msg.strings);
           this.reserveSpans();
         } catch (err) {
           this.requestId++;
@@ -243,6 +276,8 @@ export class FileSession<T extends FileTarget = AppStore> {
         }
         break;
       case 'done':
+        Object.assign(t.status.loadPhasesMs, msg.phasesMs);
+        t.data.settleChecks(msg.findings ?? null);
         if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         t.finishFile(msg.diags, msg.diagCount);
         this.settle(msg.damage);

@@ -85,6 +85,19 @@ export class FindingsTracker {
   }
 
   /**
+   * Findings found by the same checkers elsewhere over stream rows [0, rows) — a recording's stored
+   * findings — taken instead of feeding those rows. Nothing more may be fed after them.
+   */
+  adoptStored(list: readonly Finding[], unknowns: readonly Unknown[], rows: number): void {
+    this.list = list;
+    this.unknowns = unknowns;
+    this.fedRows = rows;
+    this.checkedRows = rows;
+    this.runner.processedRows = rows; // in step, were rows to follow (a file gets none)
+    this.version++;
+  }
+
+  /**
    * Recomputes the findings if rows came since the last time (and the back-off allows: `force`
    * ignores it, for a file that is complete); returns whether they changed.
    */

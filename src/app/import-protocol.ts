@@ -5,16 +5,27 @@
 //                                                         alignStarts: files on another clock than
 //                                                         the first start with it)
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
-//                   start {originNs, kind, label, meta, expectedEvents?}   before the first batch: reset
-//                                                         the trace (and reserve rows, if known)
-//                   batch {frame}                         encodeBatch frame, string table continues
-//                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?}
-//                                                         (files not on the first file's clock)
+//                   start {originNs, kind, label, meta, expectedEvents?, storedFindings?}   before the first
+//                                                         batch: reset the trace (and reserve rows, if
+//                                                         known); storedFindings: the recording holds the
+//                                                         page's checkers' findings over every row, so
+//                                                         the page need not feed them (done brings them)
+//                   batch {frame, strings?}               a wire batch (text imports: encodeBatch; a
+//                                                         recording: a chunk's inflated body as stored)
+//                                                         and the strings the page has not seen, which
+//                                                         it interns before the frame's (if any)
+//                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?, findings?}
+//                                                         (files not on the first file's clock; the
+//                                                         worker's time per phase, for the bench; the
+//                                                         stored findings, when they cover exactly the
+//                                                         rows sent — else the page runs the checkers)
 //                   error {message, diags?, diagCount?}   nothing usable (the page shows it, with the
 //                                                         diagnostics that say which file and line)
 // Every message carries the `id` of its open request, so a late message of a cancelled import
 // (the user dropped another file) is ignored. A message that does not parse is a bug: the page
 // reports it as an error line, it never throws.
+
+import type { Finding, Unknown } from '../trace/checks/types.ts';
 
 export type ImportPhase = 'reading' | 'joining' | 'loading' | 'done' | 'failed';
 export type FileKind = 'import' | 'recording';
@@ -27,13 +38,21 @@ export interface OpenRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase }
-  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number }
-  | { type: 'batch'; id: number; frame: ArrayBuffer }
+  | {
+    type: 'progress'; id: number; doneBytes: number; totalBytes: number; phase: ImportPhase;
+    /** Rows sent so far, of how many (when the file says: a recording's index, a parsed text import). */
+    doneRows?: number; totalRows?: number;
+  }
+  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number; storedFindings?: boolean }
+  | { type: 'batch'; id: number; frame: ArrayBuffer; strings?: string[] }
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
     otherClockFiles?: number; aligned?: boolean;
+    /** Wall ms of the worker's phases (read, inflate, worker): what the bench breaks the load into. */
+    phasesMs?: Record<string, number>;
+    /** A recording's stored findings over exactly the rows sent (start said storedFindings). */
+    findings?: { list: Finding[]; unknowns: Unknown[] };
   }
   | { type: 'error'; id: number; message: string; diags?: string[]; diagCount?: number };
 
@@ -51,6 +70,13 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const PHASES: readonly string[] = ['reading', 'joining', 'loading', 'done', 'failed'];
 
+function isFindings(v: unknown): boolean {
+  const f = v as { list?: unknown; unknowns?: unknown } | null;
+  return typeof f === 'object' && f !== null && Array.isArray(f.list) && Array.isArray(f.unknowns)
+    && f.list.every((x: unknown) => typeof x === 'object' && x !== null && Array.isArray((x as Finding).evidence) && isStr((x as Finding).rule))
+    && f.unknowns.every((x: unknown) => typeof x === 'object' && x !== null && isStr((x as Unknown).rule) && isNum((x as Unknown).count));
+}
+
 /** Validates a message from the worker by shape; null if it is not one. */
 export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
   if (typeof data !== 'object' || data === null) return null;
@@ -58,17 +84,21 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
   if (!isNum(m.id)) return null;
   switch (m.type) {
     case 'progress':
-      return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase) ? (m as WorkerMessage) : null;
+      return isNum(m.doneBytes) && isNum(m.totalBytes) && isStr(m.phase) && PHASES.includes(m.phase)
+        && (m.doneRows === undefined || isNum(m.doneRows)) && (m.totalRows === undefined || isNum(m.totalRows)) ? (m as WorkerMessage) : null;
     case 'start':
       return isStr(m.originNs) && /^-?\d+$/.test(m.originNs) && (m.kind === 'import' || m.kind === 'recording') && isStr(m.label)
         && typeof m.meta === 'object' && m.meta !== null
-        && (m.expectedEvents === undefined || (isNum(m.expectedEvents) && m.expectedEvents >= 0)) ? (m as WorkerMessage) : null;
+        && (m.expectedEvents === undefined || (isNum(m.expectedEvents) && m.expectedEvents >= 0))
+        && (m.storedFindings === undefined || typeof m.storedFindings === 'boolean') ? (m as WorkerMessage) : null;
     case 'batch':
-      return m.frame instanceof ArrayBuffer ? (m as WorkerMessage) : null;
+      return m.frame instanceof ArrayBuffer && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
-        && (m.aligned === undefined || typeof m.aligned === 'boolean') ? (m as WorkerMessage) : null;
+        && (m.aligned === undefined || typeof m.aligned === 'boolean')
+        && (m.phasesMs === undefined || (typeof m.phasesMs === 'object' && m.phasesMs !== null && Object.values(m.phasesMs).every(isNum)))
+        && (m.findings === undefined || isFindings(m.findings)) ? (m as WorkerMessage) : null;
     case 'error':
       return isStr(m.message) && (m.diags === undefined || (Array.isArray(m.diags) && m.diags.every(isStr)))
         && (m.diagCount === undefined || isNum(m.diagCount)) ? (m as WorkerMessage) : null;

@@ -32,7 +32,10 @@ async function run(sources: NamedSource[], opts: { alignStarts?: boolean; readCh
       if (!cloned) throw new Error(`malformed ${JSON.stringify(m)}`);
       msgs.push(cloned);
       if (cloned.type === 'start') store = new TraceStore(BigInt(cloned.originNs));
-      if (cloned.type === 'batch') applyBatch(store, decodeBatch(new Uint8Array(cloned.frame)));
+      if (cloned.type === 'batch') {
+        for (const s of cloned.strings ?? []) store.strings.intern(s); // a recording's chunk: its new strings beside it
+        applyBatch(store, decodeBatch(new Uint8Array(cloned.frame)));
+      }
     },
   });
   return { store, msgs };

@@ -7,10 +7,13 @@
 // passes and one clock for every file; this file only reads, reports progress and posts.
 // A trace.dat (recognised by its magic) is read by offsets through the core tracedat reader into
 // the same pipeline (its pages one at a time, never the whole file).
-// A .fscope recording (recognised by its magic, not its name) is opened through the core reader:
-// its chunks are decoded one at a time and re-sent as batches, so memory holds one chunk at a time.
-// Either way the result goes to the page as wire batches (encodeBatch of a throwaway store that
-// shares one string table, so each batch carries only strings the page has not seen).
+// Text imports go to the page as wire batches (encodeBatch of a throwaway store that shares one
+// string table, so each batch carries only strings the page has not seen).
+// A .fscope recording (recognised by its magic, not its name) is read once, whole, and opened
+// through the core reader, INFLATE_AHEAD chunks inflating at once (chunksInOrder). A data chunk's
+// body already is a wire batch without strings: it goes to the page as it is (its buffer moved,
+// not copied), in file order, with the strings the page has not seen beside it — no intermediate
+// store, no re-encoding. The reader's checks and salvage (bad chunks skipped, damage named) stay.
 
 import { explanationSummary } from '../trace/import/detect.ts';
 import { TraceStore } from '../trace/store.ts';
@@ -20,7 +23,8 @@ import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
-import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate } from '../trace/recording/index.ts';
+import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
+import { DEFAULT_SETTINGS, RULE_IDS, type Finding, type Unknown } from '../trace/checks/index.ts';
 import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
@@ -30,7 +34,12 @@ const BATCH_ROWS = 16_384;
 
 export interface NamedSource extends ByteSource {
   readonly name: string;
+  /** Reads the whole file into memory once, so later reads are views (blob-source.ts); absent: reads stay as they are. */
+  loadWhole?(): Promise<void>;
 }
+
+/** Chunks of a recording inflating at once: enough to keep the inflater busy while a chunk is decoded and posted. */
+const INFLATE_AHEAD = 8;
 
 interface RunOptions {
   id: number;
@@ -49,11 +58,15 @@ class Progress {
   doneBytes = 0;
   private lastMs = -Infinity;
   constructor(private readonly o: RunOptions, readonly totalBytes: number) {}
+  /** Rows sent, of `totalRows` (0: not known yet). */
+  doneRows = 0;
+  totalRows = 0;
   report(phase: ImportPhase, force = false): void {
     const now = (this.o.nowMs ?? Date.now)();
     if (!force && now - this.lastMs < PROGRESS_PERIOD_MS) return;
     this.lastMs = now;
-    this.o.post({ type: 'progress', id: this.o.id, doneBytes: this.doneBytes, totalBytes: this.totalBytes, phase });
+    const rows = this.totalRows > 0 ? { doneRows: this.doneRows, totalRows: this.totalRows } : {};
+    this.o.post({ type: 'progress', id: this.o.id, doneBytes: this.doneBytes, totalBytes: this.totalBytes, phase, ...rows });
   }
 }
 
@@ -76,6 +89,8 @@ class Diags {
 interface Loaded {
   events: number;
   damage: string;
+  phasesMs?: Record<string, number>;
+  findings?: { list: Finding[]; unknowns: Unknown[] };
   /** Files not on the first file's clock, and whether they were aligned (text imports only). */
   clocks?: { otherClockFiles: number; aligned: boolean };
 }
@@ -98,7 +113,7 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
       loaded = await importTexts(texts, o, diags);
     }
     if (loaded === null) return; // cancelled: a newer request owns the page
-    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks });
+    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks, ...(loaded.phasesMs ? { phasesMs: loaded.phasesMs } : {}), ...(loaded.findings ? { findings: loaded.findings } : {}) });
   } catch (err) {
     // The diagnostics so far say which file and line made it unusable.
     const known = diags.first.length > 0 ? { diags: diags.first.map(formatDiag), diagCount: diags.count } : {};
@@ -175,10 +190,13 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
     // Every row is parsed already: the page reserves them once instead of growing its columns.
     expectedEvents: outcome.rowCount,
   });
+  progress.totalRows = outcome.rowCount;
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
     if (o.isCancelled?.()) return null;
     sender.sendStore(store);
+    progress.doneRows = sender.events;
+    progress.report('loading');
   }
   // Diagnostics after loading: appending may have added some (events the store refused).
   for (const d of outcome.diags) diags.add(d);
@@ -189,25 +207,52 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
 }
 
 async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Promise<Loaded | null> {
+  const now = o.nowMs ?? Date.now;
+  const t0 = now();
   const progress = new Progress(o, src.sizeBytes);
   progress.report('reading', true);
+  await src.loadWhole?.();
+  const readMs = now() - t0;
+  // Wall time with at least one chunk inflating (they overlap: a sum would count it twice).
+  let inflating = 0;
+  let inflateSinceMs = 0;
+  let inflateMs = 0;
+  const inflate: Inflate = async (bytes, maxOutputBytes) => {
+    if (inflating++ === 0) inflateSinceMs = now();
+    try {
+      return await o.inflate(bytes, maxOutputBytes);
+    } finally {
+      if (--inflating === 0) inflateMs += now() - inflateSinceMs;
+    }
+  };
   let reader: RecordingReader;
   try {
-    reader = await RecordingReader.open(src, o.inflate, src.name);
+    reader = await RecordingReader.open(src, inflate, src.name);
   } catch (err) {
     throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
   }
-  const sender = new BatchSender(o, reader.header.originNs, reader.strings);
+  const stored = await usableStoredFindings(reader);
   // The index knows the row count: the page reserves it once instead of growing its columns.
-  o.post({ type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta }, expectedEvents: reader.totalRows });
+  o.post({
+    type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta },
+    expectedEvents: reader.totalRows, ...(stored ? { storedFindings: true } : {}),
+  });
+  progress.totalRows = reader.totalRows;
   progress.report('loading', true);
-  for (let k = 0; k < reader.chunks.length; k++) {
+  let knownStrings = 1; // id 0, the empty string, is in every table
+  let events = 0;
+  for await (const { chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
     if (o.isCancelled?.()) return null;
-    const c = await reader.readChunkOrSkip(k); // a bad chunk is skipped (damage noted), the good ones after it kept
-    if (!c) continue;
-    const store = new TraceStore(reader.header.originNs, reader.strings);
-    store.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
-    sender.sendStore(store);
+    if (!c) continue; // a bad chunk is skipped (damage noted), the good ones after it kept
+    // The body's own buffer moves to the page; a body that is a view into more (a stored, not
+    // deflated, chunk of the file's bytes) is copied out first.
+    const b = c.body;
+    const frame = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer;
+    const strings = reader.strings.size > knownStrings ? { strings: reader.strings.slice(knownStrings) } : {};
+    knownStrings = reader.strings.size;
+    o.post({ type: 'batch', id: o.id, frame, ...strings });
+    events += c.rowCount;
+    progress.doneRows = events;
     progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
     progress.report('loading');
   }
@@ -218,5 +263,22 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   }
   progress.doneBytes = src.sizeBytes;
   progress.report('done', true);
-  return { events: sender.events, damage };
+  // Stored findings name recording rows: they hold for the page's rows only if every row came.
+  const findings = stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
+  return { events, damage, phasesMs: { read: readMs, inflate: inflateMs, worker: now() - t0 }, ...findings };
+}
+
+/** A canonical JSON (keys sorted), to compare settings whatever order their keys were written in. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+
+/**
+ * The findings the writer stored, when they are what the page's checkers would find: over every
+ * row of the recording, by every rule with the default settings (the page runs those); else null.
+ */
+export async function usableStoredFindings(reader: RecordingReader): Promise<StoredFindings | null> {
+  const r = await reader.storedFindings();
+  if (r.status !== 'stored' || r.stored.rows !== reader.totalRows) return null;
+  if (canonical(r.stored.rules) !== canonical(RULE_IDS) || canonical(r.stored.settings) !== canonical(DEFAULT_SETTINGS)) return null;
+  return r.stored;
 }

@@ -18,10 +18,43 @@ export interface OpenedFile {
   /** What format each file was read as and why (`trace.txt: ftrace: line 3, …`); empty until the worker says. */
   formats?: readonly string[];
 }
-interface ImportStatus {
-  phase: ImportPhase | 'idle';
+export interface ImportStatus {
+  /** 'fetching': the page downloads a recording from the server's list, before the worker reads it. */
+  phase: ImportPhase | 'fetching' | 'idle';
   doneBytes: number;
   totalBytes: number;
+  /** Rows in so far, of how many (0: the file has not said yet). */
+  doneRows?: number;
+  totalRows?: number;
+  /** nowMs() when the file began opening, and when this phase began: the progress's rate and time left are measured from them. */
+  startedMs?: number;
+  phaseStartedMs?: number;
+}
+
+/** What the load's progress bar says: its fraction done, rows, rate and time left (null: not known yet). */
+export interface LoadProgress {
+  fraction: number;
+  doneRows: number | null;
+  totalRows: number | null;
+  mbPerSec: number | null;
+  secondsLeft: number | null;
+}
+
+/**
+ * The progress at `nowMs`. Rows when the file says how many it holds (a recording's index, a
+ * parsed text import), else bytes. MB/s: bytes done since the file began opening. Time left: the
+ * rest at this phase's pace so far — an estimate, shown only once there is a pace to go by.
+ */
+export function loadProgress(s: ImportStatus, nowMs: number): LoadProgress {
+  const byRows = (s.totalRows ?? 0) > 0;
+  const done = byRows ? s.doneRows ?? 0 : s.doneBytes;
+  const total = byRows ? s.totalRows! : s.totalBytes;
+  const fraction = total > 0 ? Math.min(1, done / total) : 0;
+  const sinceStartSec = s.startedMs === undefined ? 0 : (nowMs - s.startedMs) / 1000;
+  const inPhaseSec = s.phaseStartedMs === undefined ? 0 : (nowMs - s.phaseStartedMs) / 1000;
+  const mbPerSec = sinceStartSec > 0.2 && s.doneBytes > 0 ? s.doneBytes / 1e6 / sinceStartSec : null;
+  const secondsLeft = inPhaseSec > 0.2 && done > 0 && total > 0 ? Math.max(0, (inPhaseSec * (total - done)) / done) : null;
+  return { fraction, doneRows: byRows ? done : null, totalRows: byRows ? total : null, mbPerSec, secondsLeft };
 }
 const NO_IMPORT: ImportStatus = { phase: 'idle', doneBytes: 0, totalBytes: 0 };
 
@@ -80,6 +113,8 @@ export class SourceStatus {
   diagCount = 0;
   /** Opened text files not on the first file's clock, and whether they start with it (docs/import.md). */
   fileClocks: FileClocks = NO_FILE_CLOCKS;
+  /** Wall ms of the phases of the file's load (fetch, read, inflate, store, indexes, …), for the bench. */
+  loadPhasesMs: Record<string, number> = {};
   /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
   importProblem: ImportProblem | null = null;
 
@@ -190,6 +225,7 @@ export class SourceStatus {
     this.diagLines = loaded.diagLines;
     this.diagCount = loaded.diagCount;
     this.fileClocks = loaded.fileClocks;
+    this.loadPhasesMs = loaded.loadPhasesMs;
     this.lastError = '';
     this.importProblem = null;
   }
@@ -203,7 +239,9 @@ export class SourceStatus {
   beginFile(file: OpenedFile): void {
     this.sourceKind = 'file';
     this.file = file;
-    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0 };
+    const now = this.nowMs();
+    this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0, startedMs: now, phaseStartedMs: now };
+    this.loadPhasesMs = {};
     this.diagLines = [];
     this.diagCount = 0;
     this.fileClocks = NO_FILE_CLOCKS;
@@ -215,8 +253,11 @@ export class SourceStatus {
     if (this.file) this.file = { ...this.file, kind, formats };
   }
 
+  /** The load's progress (its start time stays; a new phase's start is noted). */
   setImportStatus(status: ImportStatus): void {
-    this.importStatus = status;
+    const was = this.importStatus;
+    const phaseStartedMs = status.phase === was.phase && was.phaseStartedMs !== undefined ? was.phaseStartedMs : this.nowMs();
+    this.importStatus = { ...status, startedMs: was.startedMs, phaseStartedMs };
     this.changed(true);
   }
 

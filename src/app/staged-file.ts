@@ -17,7 +17,10 @@ export class StagedFile implements FileTarget {
   /** The worker's error message ('' when done). */
   message = '';
 
-  /** `changed`: the owner's (the page shows the load's progress while it shows the previous trace). */
+  /**
+   * `changed`: the owner's chrome only (the page shows the load's progress while it shows the
+   * previous trace): a progress message must not redraw the page's views, nothing they show changed.
+   */
   constructor(changed: Changed, nowMs: () => number) {
     this.status = new SourceStatus(changed, nowMs);
   }
@@ -28,17 +31,27 @@ export class StagedFile implements FileTarget {
 
   resetTrace(originNs: bigint): void {
     this.data.reset(originNs);
+    // Nothing draws it until it is whole: the LOD is built once then (SpanIndex.deferLod).
+    this.data.spans.deferLod = true;
   }
 
-  ingestBatch(frame: Uint8Array): void {
+  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
     // Not live: a file is never cut to the live window.
-    this.data.ingest(frame, false);
+    this.data.ingest(frame, false, strings);
   }
 
   finishFile(diagLines: readonly string[], diagCount: number): void {
+    const t0 = performance.now();
     this.status.finishFile(diagLines, diagCount);
     this.data.finish();
+    const t1 = performance.now();
     this.data.refreshFindings(true);
+    const p = this.status.loadPhasesMs;
+    p.store = this.data.ingestMs.store;
+    p.checkers = this.data.ingestMs.checkers;
+    p.indexes = this.data.ingestMs.indexes;
+    p.finish = t1 - t0;
+    p.checks = performance.now() - t1;
     this.outcome = 'done';
   }
 

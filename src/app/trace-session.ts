@@ -12,6 +12,7 @@ import { LockIndex } from '../trace/derive/locks.ts';
 import { CacheIndex } from '../trace/derive/cache.ts';
 import type { GapMark } from '../views/host.ts';
 import { FindingsTracker } from './findings-tracker.ts';
+import type { Finding, Unknown } from '../trace/checks/types.ts';
 import {
   DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut,
   shouldEvict, type WindowedTrace,
@@ -29,6 +30,8 @@ export class TraceSession {
   resetGeneration = 0;
   gaps: GapMark[] = [];
   missedEvents = 0;
+  /** Wall ms spent appending batches to the store, feeding the checkers, and updating the indexes (the bench's load phases). */
+  readonly ingestMs = { store: 0, checkers: 0, indexes: 0 };
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
   derivedVersion = 0;
 
@@ -48,6 +51,12 @@ export class TraceSession {
 
   /** The protocol checkers over this trace (null: not run, e.g. on a compare side). Replaced by adopt. */
   findings: FindingsTracker | null;
+  /**
+   * False while a recording loads whose stored findings are what the checkers would find (the
+   * worker's start said so): its rows are not fed to them; settleChecks takes the findings, or
+   * feeds every row once if they did not come.
+   */
+  feedChecks = true;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -68,7 +77,21 @@ export class TraceSession {
     this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
+    this.feedChecks = true;
     this.findings?.reset();
+  }
+
+  /**
+   * A load that skipped the checkers ends: `stored` (the recording's findings over exactly these
+   * rows) become the findings; without them every row is fed to the checkers now, once.
+   */
+  settleChecks(stored: { list: Finding[]; unknowns: Unknown[] } | null): void {
+    if (this.feedChecks) return;
+    this.feedChecks = true;
+    const t0 = performance.now();
+    if (stored) this.findings?.adoptStored(stored.list, stored.unknowns, this.trace.length);
+    else this.findings?.feed(this.trace, 0, this.trace.length, this.evictedEvents);
+    this.ingestMs.checkers += performance.now() - t0;
   }
 
   /**
@@ -77,6 +100,15 @@ export class TraceSession {
    * new trace (both generations bumped). The live window setting stays; `other` must not be used after.
    */
   adopt(other: TraceSession): void {
+    // A file that stopped part way (held, then viewed) never finished: its LOD is built now.
+    if (other.spans.deferLod) {
+      other.spans.endDeferredLod();
+      other.locks.trim(other.spans);
+    }
+    if (!other.feedChecks) {
+      other.settleChecks(null);
+      other.refreshFindings(true);
+    }
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;
@@ -115,16 +147,24 @@ export class TraceSession {
    * outgrew its window (plus slack) gets the next window built alongside, a step per batch, and
    * swapped in when it has caught up. Returns whether React must hear of it (gaps, an eviction).
    */
-  ingest(frame: Uint8Array, live: boolean): boolean {
+  ingest(frame: Uint8Array, live: boolean, strings?: readonly string[]): boolean {
+    const t0 = performance.now();
     const from = this.trace.length;
+    // A recording's chunk: its new strings come beside the frame (the frame then starts after them).
+    if (strings) for (const s of strings) this.trace.strings.intern(s);
     applyBatch(this.trace, decodeBatch(frame));
+    const t1 = performance.now();
+    this.ingestMs.store += t1 - t0;
     const gapsAdded = this.collectGaps(from);
     // Before advanceWindow: an eviction swaps the store, and the checkers must see every row.
-    this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
+    if (this.feedChecks) this.findings?.feed(this.trace, from, this.trace.length, this.evictedEvents);
+    const t2 = performance.now();
+    this.ingestMs.checkers += t2 - t1;
     this.spans.update(this.trace);
     this.aliases.update(this.trace);
     this.locks.update(this.spans, this.trace);
     this.cache.update(this.trace);
+    this.ingestMs.indexes += performance.now() - t2;
     const evicted = live && this.advanceWindow(this.trace.length - from);
     return gapsAdded || evicted;
   }

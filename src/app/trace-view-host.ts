@@ -29,7 +29,8 @@ export interface FileTarget {
   readonly status: SourceStatus;
   beginFile(file: OpenedFile): void;
   resetTrace(originNs: bigint): void;
-  ingestBatch(frame: Uint8Array): void;
+  /** `strings`: strings the sender's table gained before this frame (a recording's chunk), interned first. */
+  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void;
   finishFile(diagLines: readonly string[], diagCount: number): void;
   failFile(message: string): void;
 }
@@ -59,6 +60,12 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   protected readonly changed = (notify: boolean): void => {
     this.lastChangeMs = this.nowMs();
     this.scheduler.markDirty();
+    if (notify) this.notifyListeners();
+  };
+
+  /** A change of the chrome alone (a file loading apart: its progress): React hears of it, no view redraws. */
+  protected readonly chromeChanged = (notify: boolean): void => {
+    this.lastChangeMs = this.nowMs();
     if (notify) this.notifyListeners();
   };
 
@@ -141,7 +148,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
     return counters || derived || findings;
   }
 
-  abstract ingestBatch(frame: Uint8Array): void;
+  abstract ingestBatch(frame: Uint8Array, strings?: readonly string[]): void;
   abstract beginFile(file: OpenedFile): void;
   abstract finishFile(diagLines: readonly string[], diagCount: number): void;
   abstract failFile(message: string): void;

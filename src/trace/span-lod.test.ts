@@ -144,3 +144,28 @@ describe('TrackLod', () => {
     expect(seen).toEqual(expected);
   });
 });
+
+describe('TrackLod.build (a file loaded whole: SpanIndex.deferLod)', () => {
+  it('makes the buckets the per-batch path makes, each level allocated once at its size', () => {
+    // With a span left open in the middle: it ends the buckets being filled and is left out.
+    const events = bursts(3000);
+    events.splice(3001, 1); // syscall 1500's end: it never closes
+    const perBatch = indexed(events, 40);
+    perBatch.spans.markComplete();
+    perBatch.spans.trim();
+    const store = new TraceStore();
+    const whole = new SpanIndex();
+    whole.deferLod = true;
+    for (let i = 0; i < events.length; i += 500) {
+      store.appendAll(events.slice(i, i + 500));
+      whole.update(store);
+    }
+    expect(appTrack(whole).lod.sealedCount).toBe(0); // nothing summarised while loading
+    whole.markComplete();
+    const lod = appTrack(whole).lod;
+    expect(buckets(lod)).toEqual(buckets(appTrack(perBatch.spans).lod));
+    expect(Math.max(...lod.levels.map((l) => l.count))).toBeGreaterThan(64);
+    // Sized once: every level's arrays hold exactly its buckets (past the initial 64), no slack to trim.
+    for (const l of lod.levels) expect(l.first.data.length).toBe(Math.max(64, l.count));
+  });
+});

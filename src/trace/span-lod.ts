@@ -163,6 +163,12 @@ class LodLevel {
     this.maxRank?.trim();
   }
 
+  /** Room for exactly `buckets` buckets (TrackLod.build counted them): no growth, nothing to trim. */
+  reserveExact(buckets: number): void {
+    for (const g of [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs]) g.reserve(buckets);
+    this.maxRank?.reserve(buckets);
+  }
+
   byteLength(): number {
     return this.first.byteLength() + this.end.byteLength() + this.firstStartNs.byteLength()
       + this.lastStartNs.byteLength() + this.maxDurNs.byteLength()
@@ -246,6 +252,46 @@ export class TrackLod {
       for (const level of this.levels) level.add(i, s, durNs + 1, durNs, key, rank);
     }
     this.sealedCount = i;
+  }
+
+  /**
+   * Summarises a complete track in one pass (a file loaded whole: nothing was summarised yet):
+   * the buckets each level will store are counted first, so every level's arrays are allocated
+   * once at their final size — no growth by doubling, no trim by copy. The same buckets as
+   * extend(…, final) over the track.
+   */
+  build(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
+    if (this.sealedCount === 0 && count > 0) {
+      const n = this.levels.length;
+      const bucketNs = this.levels.map((l) => l.bucketNs);
+      const cur = new Float64Array(n).fill(Number.NaN);
+      const run = new Uint32Array(n);
+      const stored = new Uint32Array(n);
+      for (let i = 0; i < count; i++) {
+        const id = ids[i]!;
+        if (Number.isNaN(endNs[id]!)) {
+          // An open span is left out of every bucket and ends the ones being filled (extend).
+          for (let j = 0; j < n; j++) {
+            if (run[j]! >= 2) stored[j]!++;
+            run[j] = 0;
+            cur[j] = Number.NaN;
+          }
+          continue;
+        }
+        const s = startNs[id]!;
+        for (let j = 0; j < n; j++) {
+          const b = Math.floor(s / bucketNs[j]!);
+          if (b !== cur[j]) {
+            if (run[j]! >= 2) stored[j]!++;
+            cur[j] = b;
+            run[j] = 1;
+          } else run[j]!++;
+        }
+      }
+      for (let j = 0; j < n; j++) this.levels[j]!.reserveExact(stored[j]! + (run[j]! >= 2 ? 1 : 0));
+    }
+    this.extend(ids, count, startNs, endNs, kind, style, rankOf, true);
+    for (const l of this.levels) l.finish();
   }
 
   /** Finest-to-coarsest index of the coarsest level whose buckets are ≤ maxBucketNs (−1: none). */

@@ -182,6 +182,11 @@ export class SpanIndex {
   version = 0;
   /** The trace is complete (a file finished loading): spans still open are open-ended. */
   complete = false;
+  /**
+   * A file loading whole, drawn only once complete: the LOD is not kept up per batch but built
+   * once per track by markComplete (TrackLod.build: each level allocated once at its size).
+   */
+  deferLod = false;
 
   private readonly laneByTask = new Map<string, number>();
   /** 'fs' lanes by fsDev, then ino (ino is a 64-bit number: no exact single-number key). */
@@ -400,8 +405,21 @@ export class SpanIndex {
     if (this.complete) return;
     this.complete = true;
     for (const t of this.tracks) for (const id of t.openIds) this.flags.data[id]! |= SpanFlag.openEnded;
-    this.extendLods();
+    if (this.deferLod) this.endDeferredLod();
+    else this.extendLods();
     this.version++;
+  }
+
+  /** Builds the LOD a deferLod load left out (complete: in one pass per track); later updates keep it up. */
+  endDeferredLod(): void {
+    if (!this.deferLod) return;
+    this.deferLod = false;
+    if (this.complete) {
+      for (const t of this.tracks) {
+        if (t.lod.sealedCount === 0) t.lod.build(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
+      }
+    }
+    this.extendLods();
   }
 
   /**
@@ -638,7 +656,7 @@ export class SpanIndex {
       }
     }
     this.processedRows = store.length;
-    this.extendLods();
+    if (!this.deferLod) this.extendLods();
     this.version++;
   }
 

@@ -490,7 +490,17 @@ export class TraceStore {
     this.reserve(rowCount);
     const at = this.length;
     this.kindCol.set(kinds.subarray(0, rowCount), at);
-    for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
+    // Times in order from the store's last row on (every batch a sender made is): one bulk copy.
+    // Otherwise row by row, a row earlier than the store's last row clamped to it (nextTs).
+    let last = at > 0 ? this.tsCol[at - 1]! : -Infinity;
+    let ordered = true;
+    for (let i = 0; i < rowCount; i++) {
+      const t = tsNs[i]!;
+      if (t < last) { ordered = false; break; }
+      last = t;
+    }
+    if (ordered) this.tsCol.set(tsNs.subarray(0, rowCount), at);
+    else for (let i = 0; i < rowCount; i++) this.tsCol[at + i] = this.nextTs(tsNs[i]!);
     for (const [column, values] of columns) {
       let c = this.colAt(column);
       if (c.constructor !== values.constructor) {

@@ -113,7 +113,8 @@ export class LockIndex {
   inferredHolds = 0;
   private spansVersion = -1;
   private readonly lockByKey = new Map<string, number>();
-  private readonly rowByKey = new Map<string, number>();
+  /** Row by lock index × 2^32 + the task's string id (a number: no string built per lock span). */
+  private readonly rowByKey = new Map<number, number>();
 
   update(spans: SpanIndex, store: TraceStore): void {
     // Not only new spans: spans that closed since extend the rows' LODs too.
@@ -150,10 +151,11 @@ export class LockIndex {
       if (spans.isInferredHold(id)) this.inferredHolds++;
       if (head) info.headHoldIds.push(id);
       else (kind === SpanKind.lock_hold ? info.holdIds : info.waitIds).push(id);
-      const task = store.strings.get(taskCol[row]!);
-      const rowKey = `${li}:${task}`;
+      const taskId = taskCol[row]!;
+      const rowKey = li * 0x1_0000_0000 + taskId;
       let ri = this.rowByKey.get(rowKey);
       if (ri === undefined) {
+        const task = store.strings.get(taskId);
         ri = this.rows.length;
         this.rows.push({ idx: ri, lockIdx: li, task, spanIds: new Growable(Uint32Array, 64), headIds: [], lod: new TrackLod(true), reach: newReach() });
         this.rowByKey.set(rowKey, ri);
@@ -163,7 +165,8 @@ export class LockIndex {
       else this.rows[ri]!.spanIds.push(id);
       this.rowBySpan.data[id] = ri;
     }
-    this.extendLods(spans);
+    // A file loading whole (spans.deferLod): the rows' LOD is built once, complete (trim).
+    if (!spans.deferLod) this.extendLods(spans);
     this.processedSpans = spans.count;
     this.version++;
   }
@@ -190,6 +193,12 @@ export class LockIndex {
 
   /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack. */
   trim(spans: SpanIndex): void {
+    if (spans.complete) {
+      const rankOf = (id: number): number => lockRank(spans, id);
+      for (const r of this.rows) {
+        if (r.lod.sealedCount === 0) r.lod.build(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf);
+      }
+    }
     this.extendLods(spans);
     for (const r of this.rows) {
       r.lod.trim();

@@ -54,6 +54,22 @@ export interface ByteSource {
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
 }
 
+/** A data chunk's rows as decoded: columns are views into `body`, the inflated wire batch (no strings in it). */
+export interface ChunkRows {
+  entry: IndexEntry;
+  rowCount: number;
+  kinds: Uint8Array;
+  tsNs: Float64Array;
+  columns: Map<number, Column>;
+  body: Uint8Array;
+}
+
+interface LoadedChunk {
+  seq: number;
+  stringsRaw: Uint8Array;
+  body: Uint8Array;
+}
+
 interface Damage {
   offsetBytes: number;
   reason: string;
@@ -343,10 +359,19 @@ export class RecordingReader {
   }
 
   /** Decodes data chunk `k`: verifies its checksums, returns its columns (string ids valid in `strings`). */
-  async readChunk(k: number): Promise<{ entry: IndexEntry; rowCount: number; kinds: Uint8Array; tsNs: Float64Array; columns: Map<number, Column> }> {
+  async readChunk(k: number): Promise<ChunkRows> {
     const e = this.chunks[k];
     if (!e) throw new RangeError(`chunk ${k} out of range 0..${this.chunks.length}`);
     await this.ensureStringsBefore(k);
+    return this.finishChunk(k, await this.loadChunk(k));
+  }
+
+  /**
+   * Chunk k's bytes, checked against its index entry and their checksums, its body inflated
+   * (capped): everything that needs no string table, so several chunks can be at it at once.
+   */
+  private async loadChunk(k: number): Promise<LoadedChunk> {
+    const e = this.chunks[k]!;
     const buf = await this.readAt(e.offsetBytes, e.chunkBytes);
     this.stats.bodyReads++;
     const h = buf.byteLength === e.chunkBytes ? parseChunkHeader(buf, e.offsetBytes) : null;
@@ -361,27 +386,69 @@ export class RecordingReader {
     if (crc32(stringsRaw) !== h.stringsCrc || crc32(bodyRaw) !== h.bodyCrc) {
       throw this.fail(`chunk ${h.seq}: payload checksum mismatch`, e.offsetBytes);
     }
+    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes);
+    return { seq: h.seq, stringsRaw, body };
+  }
+
+  /** The in-order part of reading chunk k (strings before k are in the table): its strings, then its batch, checked. */
+  private async finishChunk(k: number, c: LoadedChunk): Promise<ChunkRows> {
+    const e = this.chunks[k]!;
     if (this.stringsThrough === k) {
-      await this.loadStrings(k, stringsRaw);
+      await this.loadStrings(k, c.stringsRaw);
       this.stringsThrough = k + 1;
     }
-    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes);
     let batch;
     try {
-      batch = decodeBatch(body);
+      batch = decodeBatch(c.body);
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      throw this.fail(`chunk ${h.seq}: ${err.message}`, e.offsetBytes);
+      throw this.fail(`chunk ${c.seq}: ${err.message}`, e.offsetBytes);
     }
     const limit = e.firstStringId + e.newStringCount;
     if (batch.rowCount !== e.rowCount || batch.firstStringId !== limit) {
-      throw this.fail(`chunk ${h.seq}: batch does not match its header`, e.offsetBytes);
+      throw this.fail(`chunk ${c.seq}: batch does not match its header`, e.offsetBytes);
     }
     const bad = badStringId(batch, limit);
-    if (bad) throw this.fail(`chunk ${h.seq}: ${bad.what} row ${bad.row} uses string id ${bad.id} beyond ${limit}`, e.offsetBytes);
+    if (bad) throw this.fail(`chunk ${c.seq}: ${bad.what} row ${bad.row} uses string id ${bad.id} beyond ${limit}`, e.offsetBytes);
     const lost = this.lostStringUse(batch);
-    if (lost) throw this.fail(`chunk ${h.seq}: row ${lost.row} uses string id ${lost.id}, lost with the strings part of the chunk at byte ${lost.offsetBytes}`, e.offsetBytes);
-    return { entry: e, rowCount: batch.rowCount, kinds: batch.kinds, tsNs: batch.tsNs, columns: batch.columns };
+    if (lost) throw this.fail(`chunk ${c.seq}: row ${lost.row} uses string id ${lost.id}, lost with the strings part of the chunk at byte ${lost.offsetBytes}`, e.offsetBytes);
+    return { entry: e, rowCount: batch.rowCount, kinds: batch.kinds, tsNs: batch.tsNs, columns: batch.columns, body: c.body };
+  }
+
+  /** A bad chunk k: the damage is noted, k goes in `badChunks`, its strings still enter the table. */
+  private async skipChunk(k: number, err: unknown): Promise<null> {
+    if (!(err instanceof RecordingError)) throw err;
+    this.noteDamage(err.offsetBytes, err.message);
+    this.badChunks.set(k, err.message);
+    await this.ensureStringsBefore(k + 1);
+    return null;
+  }
+
+  /**
+   * Every chunk in file order, as readChunkOrSkip gives them (null for a bad one), with up to
+   * `ahead` chunks read and inflated at once: inflating is the slow part of a whole-file read and
+   * needs no string table, so it runs ahead while earlier chunks are decoded and used in order.
+   */
+  async *chunksInOrder(ahead = 8): AsyncGenerator<{ k: number; chunk: ChunkRows | null }> {
+    const n = this.chunks.length;
+    // Settled as values: a load nobody awaits (the caller stopped early) must not reject unhandled.
+    const pending: Array<Promise<LoadedChunk | { failed: unknown }>> = [];
+    let next = 0;
+    for (let k = 0; k < n; k++) {
+      for (; next < n && next < k + Math.max(1, ahead); next++) {
+        pending.push(this.loadChunk(next).catch((failed: unknown) => ({ failed })));
+      }
+      const got = await pending.shift()!;
+      let chunk: ChunkRows | null;
+      try {
+        await this.ensureStringsBefore(k);
+        if ('failed' in got) throw got.failed;
+        chunk = await this.finishChunk(k, got);
+      } catch (err) {
+        chunk = await this.skipChunk(k, err);
+      }
+      yield { k, chunk };
+    }
   }
 
   /** A fresh store sharing this reader's string table (ids stay valid as the table grows). */
@@ -415,15 +482,11 @@ export class RecordingReader {
    * Chunk k, or null when it is bad: the damage is noted, k goes in `badChunks`, and its strings
    * (read by the index entry, or placeholders) still enter the table so later chunks can be read.
    */
-  async readChunkOrSkip(k: number): Promise<Awaited<ReturnType<RecordingReader['readChunk']>> | null> {
+  async readChunkOrSkip(k: number): Promise<ChunkRows | null> {
     try {
       return await this.readChunk(k);
     } catch (err) {
-      if (!(err instanceof RecordingError)) throw err;
-      this.noteDamage(err.offsetBytes, err.message);
-      this.badChunks.set(k, err.message);
-      await this.ensureStringsBefore(k + 1);
-      return null;
+      return this.skipChunk(k, err);
     }
   }
 
@@ -435,8 +498,7 @@ export class RecordingReader {
   /** Every good row, in order: a bad chunk is skipped (readChunkOrSkip) instead of throwing. */
   async readAll(into: TraceStore = this.newStore()): Promise<TraceStore> {
     if (into.strings !== this.strings) throw new Error('readAll: the store must share the reader\'s string table (use newStore())');
-    for (let k = 0; k < this.chunks.length; k++) {
-      const c = await this.readChunkOrSkip(k);
+    for await (const { chunk: c } of this.chunksInOrder()) {
       if (c) into.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
     }
     return into;

@@ -1,0 +1,166 @@
+// Loading a recording into the page, end to end without a browser: the import worker's job
+// (runImport, on a real recording of a simulator run) posts to a FileSession over the page's
+// AppStore. While it loads nothing is drawn; once shown, every index equals what the old path —
+// each batch paired, summarised and indexed as it came (TraceSession.ingest, then finish) — builds.
+import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Growable } from '../trace/growable.ts';
+import type { TraceEvent } from '../trace/schema.ts';
+import { makeSimulation, DEFAULT_SCENARIO } from '../../server/sources/sim.ts';
+import { Recorder } from '../../server/recorder/recorder.ts';
+import { memorySource } from '../trace/recording/index.ts';
+import { forEachLockWait } from '../trace/lock-waits.ts';
+import { AppStore } from './app-store.ts';
+import { FileSession, type WorkerLike } from './file-session.ts';
+import { TraceSession } from './trace-session.ts';
+import { FindingsTracker } from './findings-tracker.ts';
+import { runImport } from './import-run.ts';
+import { browserInflate } from './blob-source.ts';
+import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import type { WsClient } from './ws-client.ts';
+import type { FrameScheduler } from '../views/host.ts';
+
+class FakeWorker implements WorkerLike {
+  onmessage: ((ev: MessageEvent) => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  requests: OpenRequest[] = [];
+  postMessage(msg: OpenRequest): void { this.requests.push(msg); }
+  terminate(): void {}
+}
+
+/** A recording of the default simulator scenario's first `n` events, 1,000 rows a chunk; `checks`: with stored findings, as `serve` and `record` write. */
+function simRecording(n: number, checks = false): Uint8Array {
+  const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
+  const events: TraceEvent[] = [];
+  simulation.runEvents(n, (ev) => events.push(ev));
+  const path = join(mkdtempSync(join(tmpdir(), 'fusescope-load-')), 'sim.fscope');
+  const rec = new Recorder(path, { meta: { scenario: DEFAULT_SCENARIO }, maxRowsPerChunk: 1000, ...(checks ? { checks: {} } : {}) });
+  rec.appendEvents(events);
+  rec.close();
+  return new Uint8Array(readFileSync(path));
+}
+
+/** An index as plain data: used parts of its typed columns, maps and lists, every field (bookkeeping counters aside). */
+function plain(v: unknown): unknown {
+  if (v instanceof Growable) return Array.from(v.data.subarray(0, v.length) as ArrayLike<number>);
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  if (v instanceof Map) return [...v].map(([k, x]) => [plain(k), plain(x)]);
+  if (v instanceof Set) return [...v].map(plain);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      // Bookkeeping, and update()'s reference to the store's task column (a view of the store as it was then).
+      if (typeof x === 'function' || k === 'version' || k === 'spansVersion' || k === 'deferLod' || k === 'taskCol') continue;
+      out[k] = plain(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Opens `bytes` as the page does; counts redraw requests before and after the file is in. */
+async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}) {
+  let dirty = 0;
+  const scheduler: FrameScheduler = { markDirty() { dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
+  const app = new AppStore(scheduler, () => 0);
+  const worker = new FakeWorker();
+  const client = { started: true, start() {}, stop() {} } as unknown as WsClient;
+  const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')));
+  session.openFiles([{ name: 'sim.fscope', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
+  const id = worker.requests[0]!.id;
+  const frames: Array<{ frame: ArrayBuffer; strings?: string[] }> = [];
+  let dirtyAtFirstMessage = -1;
+  let dirtyWhileLoading = -1;
+  let tickedDerived = -1;
+  await runImport([{ name: 'sim.fscope', ...memorySource(bytes) }], {
+    id, inflate: browserInflate,
+    post: (m) => {
+      const msg = decodeWorkerMessage(structuredClone(m)) as WorkerMessage;
+      if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
+      onMessage(msg);
+      if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0), ...(msg.strings ? { strings: msg.strings } : {}) });
+      if (msg.type === 'done') {
+        dirtyWhileLoading = dirty - dirtyAtFirstMessage;
+        tickedDerived = app.derivedVersion;
+      }
+      worker.onmessage!({ data: msg } as MessageEvent);
+      app.tickCounters(); // the page's 250 ms tick, here after every message
+    },
+  });
+  return { app, session, frames, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
+}
+
+describe('a recording loading into the page', () => {
+  it('draws nothing while it loads, then once; its spans, LOD, lock waits and cache equal the old per-batch path', async () => {
+    const bytes = simRecording(20_000);
+    const { app, frames, dirtyWhileLoading, dirtyAfter, tickedDerived } = await openInPage(bytes);
+    expect(app.status.sourceKind).toBe('file');
+    expect(app.trace.length).toBe(20_000);
+    // From the worker's first message to its last, no redraw of the page's views (progress messages,
+    // batches), nor derived tables refreshed by the tick (the page still shows the empty trace it had).
+    expect(dirtyWhileLoading).toBe(0);
+    expect(tickedDerived).toBe(0);
+    expect(dirtyAfter).toBeGreaterThan(0);
+
+    // The old path: every batch ingested as it came (indexes and LOD kept up per batch), then finish.
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.finish();
+
+    expect(app.spans.count).toBeGreaterThan(1000);
+    expect(app.locks.rows.length).toBeGreaterThan(0);
+    expect(app.cache.extents.length).toBeGreaterThan(0);
+    expect(plain(app.spans)).toEqual(plain(ref.spans));
+    expect(plain(app.locks)).toEqual(plain(ref.locks));
+    expect(plain(app.cache)).toEqual(plain(ref.cache));
+    expect(plain(app.aliases)).toEqual(plain(ref.aliases));
+    const waits = (s: { trace: TraceSession['trace'] }) => {
+      const out: number[] = [];
+      forEachLockWait(s.trace, (row, waitNs) => out.push(row, waitNs), (row) => out.push(row, -1));
+      return out;
+    };
+    expect(waits(app)).toEqual(waits(ref));
+  });
+
+  it('a recording with stored findings: the page takes them instead of running the checkers, and they are what the checkers find', async () => {
+    const bytes = simRecording(20_000, true);
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
+    const msgs: WorkerMessage[] = [];
+    const { app, frames } = await openInPage(bytes, (m) => msgs.push(m));
+    expect(feeds).not.toHaveBeenCalled();
+    feeds.mockRestore();
+    expect(msgs.find((m) => m.type === 'start')).toMatchObject({ storedFindings: true });
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.finish();
+    ref.refreshFindings(true);
+    expect(ref.findings!.list.length).toBeGreaterThan(0);
+    // The stored findings went through JSON (the findings chunk): compare them as such.
+    expect(app.findings.list).toEqual(JSON.parse(JSON.stringify(ref.findings!.list)));
+    expect(app.findings.unknowns).toEqual(JSON.parse(JSON.stringify(ref.findings!.unknowns)));
+    expect(app.findings.checkedEvents).toBe(20_000);
+  });
+
+  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked here', async () => {
+    const whole = simRecording(20_000, true);
+    const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
+    const msgs: WorkerMessage[] = [];
+    const { app, session, frames } = await openInPage(cut, (m) => msgs.push(m));
+    const done = msgs.at(-1)!;
+    expect(done.type === 'done' && done.findings).toBeFalsy();
+    session.viewHeld();
+    expect(app.trace.length).toBeGreaterThan(1000);
+    expect(app.trace.length).toBeLessThan(20_000);
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.refreshFindings(true);
+    expect(app.findings.checkedEvents).toBe(app.trace.length);
+    expect(app.findings.list).toEqual(ref.findings!.list);
+  });
+});
