@@ -39,6 +39,20 @@ describe('AppStore', () => {
     expect(app.viewEndNs - app.viewStartNs).toBe(app.view.followWindowNs);
   });
 
+  it('counts traced events in the header: a task_process row (which process a task is in) is not one', () => {
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.resetTrace(0n);
+    const server = new TraceStore();
+    server.append(typed({ kind: 'task_process', tsNs: 1000, task: 'dd/7', tgid: 7 }));
+    server.append(typed({ kind: 'app_op_begin', tsNs: 1000, task: 'dd/7', op: 'write', path: '/a', fd: 3, posBytes: 0, lenBytes: 1, oflags: 0 }));
+    server.append(typed({ kind: 'task_process', tsNs: 2000, task: 'dd/8', tgid: 7 }));
+    server.append(typed({ kind: 'app_op_end', tsNs: 3000, task: 'dd/7', op: 'write', fd: 3, ret: 1 }));
+    app.ingestBatch(encodeBatch(server, 0, 4, 0).frame);
+    app.tickCounters();
+    expect(app.trace.length).toBe(4);
+    expect(app.status.eventCount).toBe(2);
+  });
+
   it('turns follow-live off on a user zoom and keeps that width when it is turned back on', () => {
     const app = new AppStore(fakeScheduler(), () => 0);
     app.setRange(100, 1100, true);

@@ -30,6 +30,8 @@ export class TraceSession {
   resetGeneration = 0;
   gaps: GapMark[] = [];
   missedEvents = 0;
+  /** task_process rows received (evicted ones too): what a source knew of its tasks, not events it traced. */
+  metadataRows = 0;
   /** Wall ms spent appending batches to the store, feeding the checkers, and updating the indexes (the bench's load phases). */
   readonly ingestMs = { store: 0, checkers: 0, indexes: 0 };
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
@@ -77,6 +79,7 @@ export class TraceSession {
     this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
+    this.metadataRows = 0;
     this.feedChecks = true;
     this.findings?.reset();
   }
@@ -116,6 +119,7 @@ export class TraceSession {
     this.cache = other.cache;
     this.gaps = other.gaps;
     this.missedEvents = other.missedEvents;
+    this.metadataRows = other.metadataRows;
     this.findings = other.findings;
     this.traceGeneration++;
     this.resetGeneration++;
@@ -125,7 +129,12 @@ export class TraceSession {
     this.derivedVersion = -1; // the next refresh tells React the derived indexes changed
   }
 
-  /** Events received since the trace started, evicted ones included. */
+  /** Traced events received since the trace started, evicted ones included (the header's count: no task_process rows). */
+  get receivedTracedEvents(): number {
+    return this.receivedEvents - this.metadataRows;
+  }
+
+  /** Rows received since the trace started, evicted ones included. */
   get receivedEvents(): number {
     return this.evictedEvents - this.notKeptEvents + this.trace.length;
   }
@@ -169,12 +178,14 @@ export class TraceSession {
     return gapsAdded || evicted;
   }
 
-  /** Records the gap events among rows [from, length): they are counted even once evicted. */
+  /** Records the gap events among rows [from, length) (counted even once evicted), and counts the task_process rows. */
   private collectGaps(from: number): boolean {
     const gapCode = KIND_CODE.gap;
+    const processCode = KIND_CODE.task_process;
     const kinds = this.trace.kinds;
     let gapsAdded = false;
     for (let row = from; row < this.trace.length; row++) {
+      if (kinds[row] === processCode) this.metadataRows++;
       if (kinds[row] !== gapCode) continue;
       const missed = this.trace.readField('missedEvents', row) as number;
       this.gaps.push({

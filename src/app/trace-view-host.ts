@@ -139,7 +139,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
 
   /** Refreshes the counters and the derived version (at the counter rate); returns whether React must hear of it. */
   protected refreshCounters(): boolean {
-    const counters = this.status.refreshCounters(this.data.receivedEvents, this.data.spans.count);
+    const counters = this.status.refreshCounters(this.data.receivedTracedEvents, this.data.spans.count);
     // Tables and graphs refresh at the counter rate, not per batch (per-batch re-renders would dominate at live rates).
     const derived = this.data.refreshDerivedVersion();
     const findings = this.data.refreshFindings();
