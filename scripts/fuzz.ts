@@ -54,11 +54,6 @@ const utf8 = new TextDecoder();
 
 /** Diagnostics about the whole file (its place is the file): nothing empty, a count over all lines. */
 const WHOLE_FILE_CODES = new Set(['empty', 'time_unknown', 'foreign_entries']);
-/**
- * Known to name no place, listed in docs/reliability.md as remaining: reported, not failed on.
- * chrome-json: the document is one JSON.parse, whose syntax errors carry no position on Node 20.
- */
-const KNOWN_UNPLACED = new Set(['chrome-json:chrome_json']);
 /** Every diag must say where: a line number, or a byte/position/offset in its message. */
 const placed = (d: { line: number; code: string; message: string }): boolean =>
   d.line > 0 || WHOLE_FILE_CODES.has(d.code) || /\b(byte|bytes|offset|position|line)\b \d/.test(d.message);
@@ -307,10 +302,6 @@ async function main(): Promise<number> {
       for (const d of diags) {
         if (placed(d) || unplacedSeen.has(`${t.name}:${d.code}`)) continue;
         unplacedSeen.add(`${t.name}:${d.code}`);
-        if (KNOWN_UNPLACED.has(`${t.name}:${d.code}`)) {
-          console.log(`known (docs/reliability.md): ${t.name} diag ${d.code} names no place: ${d.message.slice(0, 120)}`);
-          continue;
-        }
         save('unplaced', `diag ${d.code} names no line or offset: ${d.message.slice(0, 160)}`);
       }
       if (n % 256 === 0 && process.memoryUsage().rss > maxRssBytes) save('memory', `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
