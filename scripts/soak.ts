@@ -74,6 +74,8 @@ interface Sample {
   browserRss: number;
   recordingBytes: number;
   serverElu: number;
+  /** How long taking this sample took (the page answers between its own tasks). */
+  sampleMs?: number;
 }
 
 async function main(): Promise<number> {
@@ -164,11 +166,17 @@ async function main(): Promise<number> {
       (s.serverArrayBuffers / MiB).toFixed(0).padStart(6), (s.pageHeap / MiB).toFixed(0).padStart(9), (s.pageArrayBuffers / MiB).toFixed(0).padStart(7),
       (s.browserRss / MiB).toFixed(0).padStart(10), (s.recordingBytes / MiB).toFixed(1).padStart(8), s.serverElu.toFixed(2).padStart(8),
     ].join(' ');
+    // Samples on a fixed grid of wall time; one that comes late (the page answers CDP between its
+    // own tasks) moves the next to the next free slot. The run ends at runS whatever the samples do.
+    const endMs = t0 + runS * 1000;
     for (let k = 1; ; k++) {
       const due = t0 + k * sampleEveryS * 1000;
-      if (due > t0 + runS * 1000) break;
-      await sleep(Math.max(0, due - perf.now()));
+      if (due >= endMs) break;
+      if (due < perf.now()) continue;
+      await sleep(due - perf.now());
+      const before = perf.now();
       const s = await sample();
+      s.sampleMs = perf.now() - before;
       samples.push(s);
       if (s.elapsedS - lastPrintS >= printEveryS - 0.5) {
         lastPrintS = s.elapsedS;
@@ -176,7 +184,7 @@ async function main(): Promise<number> {
       }
       if (page.errors.length) throw new Error(`page errors: ${page.errors.join('; ')}`);
     }
-    await sleep(Math.max(0, t0 + runS * 1000 - perf.now()));
+    await sleep(Math.max(0, endMs - perf.now()));
     // The end: the source stops; the page gets what is still on its way.
     session.stop();
     const wallS = (perf.now() - t0) / 1000;
