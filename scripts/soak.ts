@@ -34,10 +34,14 @@ const MiB = 2 ** 20;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** RSS of a process and all its descendants (Chromium is a browser process plus renderers, GPU, utility). */
-function treeRssBytes(rootPid: number): number {
+/**
+ * RSS and CPU time (ms, user + system) of a process and all its descendants (Chromium is a browser
+ * process plus renderers, GPU, utility). RSS is summed: pages shared between them count more than once.
+ */
+function treeUsage(rootPid: number): { rssBytes: number; cpuMs: number } {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
+  const cpu = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -47,18 +51,23 @@ function treeRssBytes(rootPid: number): number {
       const pid = Number(name);
       const ppid = Number(f[1]);
       rss.set(pid, Number(f[21]) * 4096);
+      cpu.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S);
       children.set(ppid, [...(children.get(ppid) ?? []), pid]);
     } catch { /* the process ended meanwhile */ }
   }
-  let sum = 0;
+  let rssBytes = 0;
+  let cpuMs = 0;
   const stack = [rootPid];
   while (stack.length) {
     const p = stack.pop()!;
-    sum += rss.get(p) ?? 0;
+    rssBytes += rss.get(p) ?? 0;
+    cpuMs += cpu.get(p) ?? 0;
     stack.push(...(children.get(p) ?? []));
   }
-  return sum;
+  return { rssBytes, cpuMs };
 }
+/** USER_HZ: /proc/PID/stat's times are in these (100 on Linux for every architecture fusescope runs on). */
+const CLOCK_TICKS_PER_S = 100;
 
 interface Sample {
   elapsedS: number;
@@ -74,6 +83,9 @@ interface Sample {
   browserRss: number;
   recordingBytes: number;
   serverElu: number;
+  /** CPU used since the last sample, in CPUs (1 = one core busy): this process (server, source, soak) and Chromium's processes. */
+  serverCpu: number;
+  browserCpu: number;
   /** How long taking this sample took (the page answers between its own tasks). */
   sampleMs?: number;
 }
@@ -135,8 +147,9 @@ async function main(): Promise<number> {
     session.start();
     const t0 = perf.now();
     let elu = perf.eventLoopUtilization();
+    let cpuPrev = { wallMs: perf.now(), server: process.cpuUsage(), browserMs: page.pid ? treeUsage(page.pid).cpuMs : 0 };
     let lastPrintS = -Infinity;
-    const header = 'elapsed  produced     page rcvd    gaps/missed  srv RSS  srv heap  srv AB  page heap  page AB  chrome RSS  rec MiB  srv ELU';
+    const header = 'elapsed  produced     page rcvd    gaps/missed  srv RSS  srv heap  srv AB  page heap  page AB  chrome RSS  rec MiB  srv ELU  srv CPU  chrome CPU';
     console.log(header);
     const sample = async (): Promise<Sample> => {
       const p = await readPage();
@@ -146,6 +159,13 @@ async function main(): Promise<number> {
       await send('HeapProfiler.collectGarbage');
       const h = await send('Runtime.getHeapUsage') as { usedSize: number; backingStorageSize?: number };
       const e = perf.eventLoopUtilization();
+      const tree = page.pid ? treeUsage(page.pid) : { rssBytes: NaN, cpuMs: NaN };
+      const cpuNow = { wallMs: perf.now(), server: process.cpuUsage(), browserMs: tree.cpuMs };
+      const dWallMs = cpuNow.wallMs - cpuPrev.wallMs;
+      const d = process.cpuUsage(cpuPrev.server);
+      const serverCpu = (d.user + d.system) / 1000 / dWallMs;
+      const browserCpu = (cpuNow.browserMs - cpuPrev.browserMs) / dWallMs;
+      cpuPrev = cpuNow;
       const recPath = stopRecording.currentPath();
       let recordingBytes = 0;
       try { recordingBytes = recPath ? statSync(recPath).size : 0; } catch { /* between files */ }
@@ -154,8 +174,8 @@ async function main(): Promise<number> {
         pageReceived: p.received, pageGaps: p.gaps, pageMissed: p.missed,
         serverRss: m.rss, serverHeap: m.heapUsed, serverArrayBuffers: m.arrayBuffers,
         pageHeap: h.usedSize, pageArrayBuffers: h.backingStorageSize ?? NaN,
-        browserRss: page.pid ? treeRssBytes(page.pid) : NaN, recordingBytes,
-        serverElu: perf.eventLoopUtilization(e, elu).utilization,
+        browserRss: tree.rssBytes, recordingBytes,
+        serverElu: perf.eventLoopUtilization(e, elu).utilization, serverCpu, browserCpu,
       };
       elu = e;
       return s;
@@ -165,10 +185,14 @@ async function main(): Promise<number> {
       `${s.pageGaps}/${s.pageMissed}`.padStart(12), (s.serverRss / MiB).toFixed(0).padStart(7), (s.serverHeap / MiB).toFixed(0).padStart(8),
       (s.serverArrayBuffers / MiB).toFixed(0).padStart(6), (s.pageHeap / MiB).toFixed(0).padStart(9), (s.pageArrayBuffers / MiB).toFixed(0).padStart(7),
       (s.browserRss / MiB).toFixed(0).padStart(10), (s.recordingBytes / MiB).toFixed(1).padStart(8), s.serverElu.toFixed(2).padStart(8),
+      s.serverCpu.toFixed(2).padStart(8), s.browserCpu.toFixed(2).padStart(11),
     ].join(' ');
     // Samples on a fixed grid of wall time; one that comes late (the page answers CDP between its
     // own tasks) moves the next to the next free slot. The run ends at runS whatever the samples do.
     const endMs = t0 + runS * 1000;
+    // The source stops on time even while a sample waits for the page.
+    let stoppedAtMs = 0;
+    const stopTimer = setTimeout(() => { session.stop(); stoppedAtMs = perf.now(); }, runS * 1000);
     for (let k = 1; ; k++) {
       const due = t0 + k * sampleEveryS * 1000;
       if (due >= endMs) break;
@@ -186,14 +210,26 @@ async function main(): Promise<number> {
     }
     await sleep(Math.max(0, endMs - perf.now()));
     // The end: the source stops; the page gets what is still on its way.
-    session.stop();
-    const wallS = (perf.now() - t0) / 1000;
+    clearTimeout(stopTimer);
+    if (!stoppedAtMs) {
+      session.stop();
+      stoppedAtMs = perf.now();
+    }
+    const wallS = (stoppedAtMs - t0) / 1000;
     console.log(`source stopped after ${wallS.toFixed(1)} s: ${fixed.produced} events produced (${(fixed.produced / wallS).toFixed(0)}/s)${fixed.ranOut ? ', the scenario ran out' : ''}`);
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    // Until the page has every event or gap, or has taken nothing for 30 s.
+    const accounted = (p: typeof pageFinal): number => p.received - p.gaps + p.missed;
+    for (let lastMoveMs = Date.now(), before = -1; Date.now() - lastMoveMs < 30_000;) {
       pageFinal = await readPage();
-      if (pageFinal.received - pageFinal.gaps + pageFinal.missed >= fixed.produced) break;
+      if (accounted(pageFinal) >= fixed.produced) break;
+      if (accounted(pageFinal) !== before) {
+        before = accounted(pageFinal);
+        lastMoveMs = Date.now();
+      }
       await sleep(250);
     }
+    const afterS = ((perf.now() - stoppedAtMs) / 1000).toFixed(1);
+    console.log(accounted(pageFinal) >= fixed.produced ? `the page had every event or gap ${afterS} s after the source stopped` : `the page stopped taking events ${afterS} s after the source stopped`);
     const last = await sample();
     console.log(fmt(last));
     if (fixed.produced !== produced.rows || session.emittedEvents !== produced.rows) {
