@@ -99,7 +99,8 @@ async function main(): Promise<number> {
   if (!(runS > 0) || !(rate > 0)) throw new Error('--minutes/--seconds and --rate must be > 0');
   if (!existsSync(resolve('dist/index.html'))) throw new Error('dist/ has no built UI: run `npx vite build` first');
   const printEveryS = runS >= 600 ? 60 : 10;
-  const sampleEveryS = Math.min(printEveryS, Math.max(1, runS / 30));
+  // Samples for the memory fit: every 10 s (short runs: 30 in all, at least 1 s apart).
+  const sampleEveryS = Math.min(10, Math.max(1, runS / 30));
 
   // The scenario's density (events per virtual ns), so the page's pace figure matches the rate.
   const probe = makeSimulation(scenario, 1, new Map()).simulation;
