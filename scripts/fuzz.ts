@@ -322,7 +322,7 @@ interface Finding { target: string; kind: 'exception' | 'slow' | 'memory' | 'unp
 interface TargetResult { target: string; inputs: number; bytes: number; seconds: number; findings: Finding[]; peakRssMiB: number }
 
 /** Drives one parser: `limit.inputs` inputs, or until `limit.ms` has passed, whichever comes first. */
-async function fuzzTarget(t: Target, index: number, seed: number, limit: { inputs: number; ms: number }, outDir: string, maxRssBytes: number): Promise<TargetResult> {
+async function fuzzTarget(t: Target, index: number, seed: number, limit: { inputs: number; ms: number; skip: number }, outDir: string, maxRssBytes: number): Promise<TargetResult> {
   const findings: Finding[] = [];
   const unplacedSeen = new Set<string>();
   const r = rng(seed * 31 + index);
@@ -336,12 +336,19 @@ async function fuzzTarget(t: Target, index: number, seed: number, limit: { input
       findings.push({ target: t.name, kind: 'exception', detail: (err as Error).message, file: '' });
     }
   }
+  const inflight = process.argv.includes('--child') ? inflightPath(outDir, t.name, seed) : null;
+  if (inflight) mkdirSync(outDir, { recursive: true });
   const start = performance.now();
   let lastReport = start;
   let n = 0;
   let bytes = 0;
   for (; n < limit.inputs && performance.now() - start < limit.ms; n++) {
     const input = makeInput(r, t);
+    if (n < limit.skip) { // --skip N: the same inputs made and not run, to reach input N of a long run fast
+      r(); // its chunk size
+      r(); // string or bytes
+      continue;
+    }
     // Byte-at-a-time (and 7-byte) pushes only for small inputs: each push is a call, and a 64 KiB seed
     // in 7-byte pushes (~17 ms) would cost more than a hundred small inputs.
     const sizes = input.byteLength <= 4096 ? SMALL_CHUNK_SIZES : CHUNK_SIZES;
@@ -360,6 +367,9 @@ async function fuzzTarget(t: Target, index: number, seed: number, limit: { input
       findings.push({ target: t.name, kind, detail, file });
       console.log(`FINDING ${kind} in ${t.name} (seed ${seed}, input ${n}, chunk ${chunk}, ${asText ? 'text' : 'bytes'}): ${detail}\n  reproduce: npm run fuzz -- --target ${t.name} --replay ${file}`);
     };
+    // A child writes each input before running it: if the parser takes the process down (out of
+    // memory is fatal, no handler runs), the parent names this file as the finding's input.
+    if (inflight) writeFileSync(inflight, input);
     const t0 = performance.now();
     let diags: ParseDiag[] = [];
     try {
@@ -395,6 +405,7 @@ async function fuzzTarget(t: Target, index: number, seed: number, limit: { input
 }
 
 const RESULT_TAG = 'FUZZ-RESULT ';
+const inflightPath = (outDir: string, target: string, seed: number): string => join(outDir, `${target}-seed${seed}-inflight.bin`);
 
 /** Runs each target in a child process of its own, `jobs` at a time; their output passes through. */
 async function runJobs(names: string[], jobs: number, childArgs: string[]): Promise<TargetResult[]> {
@@ -417,9 +428,10 @@ async function runJobs(names: string[], jobs: number, childArgs: string[]): Prom
       });
       const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? 1)));
       if (!result) {
-        const detail = `the child process for ${name} ended with code ${code} and no result`;
-        console.log(`FINDING exception in ${name}: ${detail}`);
-        result = { target: name, inputs: 0, bytes: 0, seconds: 0, findings: [{ target: name, kind: 'exception', detail, file: '' }], peakRssMiB: 0 };
+        const file = inflightPath(childArgs[childArgs.indexOf('--out') + 1]!, name, Number(childArgs[childArgs.indexOf('--seed') + 1]));
+        const detail = `the child process for ${name} ended with code ${code} and no result (out of memory ends it so); the input it was running: ${file}`;
+        console.log(`FINDING exception in ${name}: ${detail}\n  reproduce: npm run fuzz -- --target ${name} --replay ${file}`);
+        result = { target: name, inputs: 0, bytes: 0, seconds: 0, findings: [{ target: name, kind: 'exception', detail, file }], peakRssMiB: 0 };
       }
       results.push(result);
     }
@@ -449,7 +461,7 @@ async function main(): Promise<number> {
   // --seconds bounds the whole run: each parser gets its share of it (parsers run `jobs` at a time).
   const perTargetMs = arg('target-ms') !== undefined ? Number(arg('target-ms'))
     : seconds === undefined ? (inputs === Infinity ? 10_000 / all.length : Infinity) : (seconds * 1000) / Math.ceil(all.length / jobs);
-  const limit = { inputs, ms: perTargetMs };
+  const limit = { inputs, ms: perTargetMs, skip: Number(arg('skip') ?? 0) };
   if (process.argv.includes('--child')) {
     const t = all[0]!;
     const res = await fuzzTarget(t, everything.indexOf(t), seed, limit, outDir, maxRssMb * 2 ** 20);
