@@ -142,10 +142,13 @@ async function panZoom(browser: Browser, url: string, recName: string, log: (m: 
  *    events/s, which a user's browser never pays. The figure is about the product, not DevTools.
  *  - 'playwright' (BENCH_LIVE_DRIVER=playwright): the old way, for comparison.
  */
-interface LivePage {
+export interface LivePage {
   evaluate<T>(expression: string): Promise<T>;
   errors: string[];
   close(): Promise<void>;
+  /** Plain driver only: any CDP command on the page (the soak's heap figures), and Chromium's pid. */
+  send?: (method: string, params?: object) => Promise<unknown>;
+  pid?: number;
   /** Playwright only: websocket frames (and payload chars) DevTools forwarded to this process. */
   devtoolsFrames?: () => { frames: number; chars: number };
 }
@@ -164,7 +167,7 @@ async function playwrightLivePage(browser: Browser, url: string): Promise<LivePa
   };
 }
 
-async function plainLivePage(url: string): Promise<LivePage> {
+export async function plainLivePage(url: string): Promise<LivePage> {
   const exe = findChromium();
   if (!exe) throw new Error('no Chromium (see scripts/chromium.mjs)');
   const profile = mkdtempSync(join(tmpdir(), 'fusescope-bench-chromium-'));
@@ -217,6 +220,8 @@ async function plainLivePage(url: string): Promise<LivePage> {
   await send('Page.navigate', { url });
   return {
     errors,
+    send,
+    ...(proc.pid !== undefined ? { pid: proc.pid } : {}),
     async evaluate<T>(expression: string): Promise<T> {
       const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }) as { result: { value: T }; exceptionDetails?: { text: string; exception?: { description?: string } } };
       if (r.exceptionDetails) throw new Error(`page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);

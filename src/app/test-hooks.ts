@@ -44,6 +44,8 @@ interface LiveWindowInfo {
   evictions: number;
   /** Every event received since the trace started (evicted + in the store). */
   receivedEvents: number;
+  /** Of those, the server's `gap` events (each one row, saying how many events this page missed). */
+  gapEvents: number;
   /** Times of the first and last row in the store. */
   startNs: number;
   endNs: number;
@@ -173,6 +175,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       evictedEvents: store.data.evictedEvents,
       evictions: store.data.evictions,
       receivedEvents: store.data.receivedEvents,
+      gapEvents: store.data.gaps.length,
       startNs: store.trace.startNs,
       endNs: store.trace.endNs,
     }),

@@ -14,6 +14,7 @@
 // NDJSON-shaped event, u64 as hex), so `importChromeJson` rebuilds the exact event list.
 
 import { eventLine, toEvent } from '../import/ndjson.ts';
+import { linesAndColumns, scanJson } from '../import/json-scan.ts';
 import type { TraceEvent } from '../schema.ts';
 import type { TraceStore } from '../store.ts';
 import { buildExportModel } from './tracks.ts';
@@ -97,36 +98,64 @@ export function* chromeTraceJsonChunks(trace: ChromeTrace): Generator<string> {
   yield ']}\n';
 }
 
+/** What is wrong with a document or one of its entries, and where (1-based; line 0: nowhere to point). */
+export interface ChromeImportError {
+  message: string;
+  line: number;
+  col: number;
+}
+
 /**
  * Rebuilds the events of a fusescope Chrome JSON export (the `{row, event}` args). Entries from
- * other producers are ignored and counted in `foreign`; malformed events become `errors`.
+ * other producers are ignored and counted in `foreign`; malformed events become `errors`, each
+ * with the line and column of its entry (or of the syntax fault, for text that is not JSON).
  */
-export function importChromeJson(text: string): { events: TraceEvent[]; foreign: number; errors: string[] } {
+export function importChromeJson(text: string): { events: TraceEvent[]; foreign: number; errors: ChromeImportError[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    return { events: [], foreign: 0, errors: [`not JSON: ${(e as Error).message}`] };
+    // JSON.parse names no position on Node 20: the scanner walks the text again to find it.
+    const { fault } = scanJson(text);
+    if (!fault) return { events: [], foreign: 0, errors: [{ message: `could not be read as JSON: ${(e as Error).message}`, line: 0, col: 0 }] };
+    const [at, open] = linesAndColumns(text, fault.openedAt === undefined ? [fault.index] : [fault.index, fault.openedAt].sort((a, b) => a - b));
+    const [faultAt, openAt] = fault.openedAt !== undefined && fault.openedAt < fault.index ? [open!, at!] : [at!, open];
+    const kind = fault.openedAt === undefined ? '' : ({ '"': 'string', '[': 'array', '{': 'object' } as Record<string, string>)[text[fault.openedAt]!];
+    const opened = openAt ? ` (in the ${kind} opened at line ${openAt.line}, column ${openAt.col})` : '';
+    return { events: [], foreign: 0, errors: [{ message: `not JSON at line ${faultAt.line}, column ${faultAt.col}: ${fault.message}${opened}`, line: faultAt.line, col: faultAt.col }] };
   }
-  const list = Array.isArray(parsed) ? parsed : (parsed as { traceEvents?: unknown }).traceEvents;
-  if (!Array.isArray(list)) return { events: [], foreign: 0, errors: ['no traceEvents array'] };
+  const list = Array.isArray(parsed) ? parsed : (parsed as { traceEvents?: unknown } | null)?.traceEvents;
+  if (!Array.isArray(list)) {
+    const { listStart } = scanJson(text);
+    const rootStart = text.length - text.trimStart().length;
+    const [at] = linesAndColumns(text, [listStart >= 0 ? listStart : rootStart]);
+    const what = listStart >= 0 ? 'traceEvents is not an array' : 'the document is neither an array nor an object with traceEvents';
+    return { events: [], foreign: 0, errors: [{ message: `line ${at!.line}, column ${at!.col}: ${what}`, line: at!.line, col: at!.col }] };
+  }
   const byRow = new Map<number, TraceEvent>();
-  const errors: string[] = [];
+  const bad: { entry: number; message: string }[] = [];
   let foreign = 0;
-  const take = (row: unknown, ev: unknown): void => {
+  const take = (entry: number, row: unknown, ev: unknown): void => {
     if (typeof row !== 'number' || byRow.has(row)) return;
     const r = toEvent(ev);
-    if (typeof r === 'string') errors.push(`row ${row}: ${r}`);
+    if (typeof r === 'string') bad.push({ entry, message: `row ${row}: ${r}` });
     else byRow.set(row, r);
   };
-  for (const e of list as ChromeEvent[]) {
-    const a = e?.args;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i] as ChromeEvent | null;
+    // Anything may stand where an entry or its args should be (a number, a string): only objects are looked into.
+    const a = e !== null && typeof e === 'object' && e.args !== null && typeof e.args === 'object' ? e.args : undefined;
     if ((e?.ph === 'X' || e?.ph === 'B') && a && 'begin' in a) {
-      take(a.beginRow, a.begin);
-      if ('end' in a) take(a.endRow, a.end);
-    } else if (e?.ph === 'i' && a && 'event' in a) take(a.row, a.event);
+      take(i, a.beginRow, a.begin);
+      if ('end' in a) take(i, a.endRow, a.end);
+    } else if (e?.ph === 'i' && a && 'event' in a) take(i, a.row, a.event);
     else if (e?.ph === 'X' || e?.ph === 'i') foreign++;
   }
   const events = [...byRow.entries()].sort((a, b) => a[0] - b[0]).map(([, ev]) => ev);
+  if (bad.length === 0) return { events, foreign, errors: [] };
+  // Only now is the text walked again, for where each bad entry starts.
+  const { entryStarts } = scanJson(text);
+  const places = linesAndColumns(text, bad.map((b) => entryStarts[b.entry] ?? 0));
+  const errors = bad.map((b, k) => ({ message: `entry ${b.entry} at line ${places[k]!.line}, column ${places[k]!.col}: ${b.message}`, line: places[k]!.line, col: places[k]!.col }));
   return { events, foreign, errors };
 }

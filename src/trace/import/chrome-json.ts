@@ -34,7 +34,7 @@ export class ChromeJsonParser {
       }
     }
     const { events, foreign, errors } = importChromeJson(text);
-    for (const e of errors.slice(0, 50)) this.diags.add({ source: this.sourceName, line: 0, code: 'chrome_json', message: e });
+    for (const e of errors.slice(0, 50)) this.diags.add({ source: this.sourceName, line: e.line, ...(e.col > 0 ? { col: e.col } : {}), code: 'chrome_json', message: e.message });
     if (foreign > 0) {
       this.diags.add({ source: this.sourceName, line: 0, code: 'foreign_entries', message: `${foreign} entries carry no fusescope event (not written by fusescope export): skipped` });
     }

@@ -111,3 +111,25 @@ describe('print fmt written as bytes: the text the printer prints', () => {
     expect(written(fields, '"comm=%s", REC->comm', nl)).toBe('USE_TEXT');
   });
 });
+
+describe('print fmt: character literals, and damaged text', () => {
+  const event = (fmt: string) => parseEventFormat(`name: t\nID: 1\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n${F('unsigned int flags', 8, 4, 0)}\nprint fmt: ${fmt}\n`, 's')!;
+
+  it("'A', '\\'' and '\\n' are the codes of A, a quote and a newline", () => {
+    expect(print(F('unsigned int flags', 8, 4, 0), `"%d %d %d", 'A', '\\'', '\\n'`, () => {})).toBe('65 39 10');
+  });
+
+  it('an unterminated character literal (a damaged file: REC->fla\'s) is an error and the fields fallback, not a loop', () => {
+    // `"%u", REC->fla's`: the quote is at index 14. The tokenizer once searched for the closing quote,
+    // found none, and started over from index 0, forever (the fuzzer's trace.dat run ran out of memory).
+    const c = compilePrintFmt(event(`"%u", REC->fla's`), 8);
+    expect(c.error).toBe('unterminated character literal at 14');
+    const dv = new DataView(new ArrayBuffer(16));
+    dv.setUint32(8, 5, true);
+    expect(c.print({ view: dv, base: 0, size: 16, little: true, longBytes: 8 })).toBe('flags=0x5');
+    expect(compilePrintFmt(event(`"%u", '`), 8).error).toBe('unterminated character literal at 6');
+    expect(compilePrintFmt(event(`"%u", '\\`), 8).error).toBe('unterminated character literal at 6');
+    // A format string cut after a backslash prints what it holds, nothing from past its end (once: "xundefined").
+    expect(compilePrintFmt(event(`"x\\`), 8).print({ view: dv, base: 0, size: 16, little: true, longBytes: 8 })).toBe('x');
+  });
+});

@@ -68,6 +68,7 @@ function tokenize(s: string): Tok[] {
       i++;
       while (i < s.length && s[i] !== '"') {
         if (s[i] === '\\') {
+          if (i + 1 >= s.length) break; // a backslash that ends the text: the string is unterminated anyway
           const n = s[i + 1]!;
           v += n === 'n' ? '\n' : n === 't' ? '\t' : n;
           i += 2;
@@ -81,9 +82,15 @@ function tokenize(s: string): Tok[] {
       continue;
     }
     if (c === "'") {
-      const ch = s[i + 1] === '\\' ? s[i + 2]! : s[i + 1]!;
-      out.push({ t: 'num', v: BigInt(ch.charCodeAt(0)) });
-      i = s.indexOf("'", i + 2) + 1;
+      // A character literal: 'x' or '\x'. Unterminated, it is an error (searching on from the start
+      // again, as a missing quote once did, looped forever on a damaged print fmt).
+      const escaped = s[i + 1] === '\\';
+      const close = i + (escaped ? 3 : 2);
+      if (close >= s.length || s[close] !== "'") throw new Error(`unterminated character literal at ${i}`);
+      const ch = s[close - 1]!;
+      const v = escaped ? ({ n: 10, t: 9, r: 13, '0': 0 } as Record<string, number>)[ch] ?? ch.charCodeAt(0) : ch.charCodeAt(0);
+      out.push({ t: 'num', v: BigInt(v) });
+      i = close + 1;
       continue;
     }
     const num = /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*/.exec(s.slice(i, i + 40));

@@ -148,11 +148,14 @@ export class TraceDat {
       info.compression = algo;
     }
     const decompress = async (b: Uint8Array, size: number, at: number): Promise<Uint8Array> => {
+      // Nothing is allocated past what the block's header declares, nor past what its bytes could expand to.
+      const problem = compressedBlockProblem(algo, b, size);
+      if (problem) throw new DatError(at, problem);
       let out: Uint8Array;
       try {
         if (algo === 'zstd') out = codecs.zstd(b);
         // trace-cmd's zlib is zlib-wrapped (compress2): a 2-byte header and an Adler-32 trailer around raw deflate.
-        else if (algo === 'zlib') out = await codecs.inflate(b.subarray(2, b.length - 4));
+        else if (algo === 'zlib') out = await codecs.inflate(b.subarray(2, b.length - 4), size);
         else throw new Error(`compression '${algo}' is not read`);
       } catch (e) {
         throw new DatError(at, `${algo} block does not decompress: ${(e as Error).message}`);
@@ -390,6 +393,62 @@ export class TraceDat {
       for (let p = 0; p < data.length; p += pageBytes) yield { page: data.subarray(p, p + pageBytes), offsetBytes: at };
     }
   }
+}
+
+/**
+ * The most one compressed byte can become: zstd (RFC 8878) emits at most 128 KiB per block and a block
+ * costs at least 4 bytes (3 of header, 1 of RLE content): 32,768; deflate at most 1,032 (RFC 1951: a
+ * 258-byte match in as little as 2 bits).
+ */
+const MAX_EXPANSION: Record<string, number> = { zstd: 32_768, zlib: 1_032 };
+/** The reference zstd decoder refuses windows over 2^27 bytes unless told otherwise; so do we. */
+const ZSTD_MAX_WINDOW_BYTES = 2 ** 27;
+
+/**
+ * Why a compressed block must not be decompressed, before anything is allocated for it ('' if it may):
+ * its declared size past what its bytes could expand to, or a zstd frame header that declares another
+ * content size or asks for a window past the reference decoder's limit (fzstd sizes its buffer from
+ * these header fields: a damaged one could make it allocate up to 2 GiB).
+ */
+export function compressedBlockProblem(algo: string, b: Uint8Array, sizeBytes: number): string {
+  const ratio = MAX_EXPANSION[algo];
+  if (ratio !== undefined && sizeBytes > b.length * ratio + 64) {
+    return `${algo} block of ${b.length} bytes declares ${sizeBytes} bytes uncompressed: more than ${algo} can expand ${b.length} bytes to`;
+  }
+  if (algo !== 'zstd') return '';
+  const f = zstdFrameHeader(b);
+  if (typeof f === 'string') return `zstd block: ${f}`;
+  if (f.contentBytes !== null && f.contentBytes !== sizeBytes) return `zstd frame declares ${f.contentBytes} bytes, its block header ${sizeBytes}`;
+  if (f.windowBytes > ZSTD_MAX_WINDOW_BYTES) return `zstd frame asks for a ${f.windowBytes}-byte window, over the ${ZSTD_MAX_WINDOW_BYTES} bytes reference decoders accept`;
+  return '';
+}
+
+/** A zstd frame header (RFC 8878 §3.1.1.1): the content size it declares (null: not given) and its window size. */
+export function zstdFrameHeader(b: Uint8Array): { contentBytes: number | null; windowBytes: number } | string {
+  if (b.length < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return 'no zstd frame magic';
+  const fhd = b[4]!;
+  if (fhd & 0x08) return 'reserved bit of the frame header descriptor set';
+  const singleSegment = (fhd >> 5) & 1;
+  const fcsFlag = fhd >> 6;
+  const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+  let p = 5;
+  let windowBytes = 0;
+  if (!singleSegment) {
+    const wd = b[p++]!;
+    const base = 2 ** (10 + (wd >> 3));
+    windowBytes = base + (base / 8) * (wd & 7);
+  }
+  p += dictBytes;
+  const fcsBytes = fcsFlag === 0 ? singleSegment : 1 << fcsFlag;
+  if (p + fcsBytes > b.length) return 'frame header cut short';
+  let contentBytes: number | null = null;
+  if (fcsBytes > 0) {
+    let v = 0;
+    for (let k = fcsBytes - 1; k >= 0; k--) v = v * 256 + b[p + k]!;
+    contentBytes = fcsBytes === 2 ? v + 256 : v;
+  }
+  if (singleSegment) windowBytes = contentBytes ?? 0;
+  return { contentBytes, windowBytes };
 }
 
 function memory(bytes: Uint8Array): ByteSource {

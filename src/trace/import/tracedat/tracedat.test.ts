@@ -11,6 +11,7 @@ import { ImportPipeline } from '../pipeline.ts';
 import { detectFormat } from '../index.ts';
 import { importTraceDat, isTraceDat } from './index.ts';
 import { readTraceDat } from './records.ts';
+import { compressedBlockProblem, zstdFrameHeader } from './reader.ts';
 import { parseEventFormat } from './format.ts';
 
 const codecs = { inflate: (b: Uint8Array): Uint8Array => inflateRawSync(b), zstd: (b: Uint8Array): Uint8Array => zstd(b) };
@@ -380,5 +381,42 @@ describe('trace.dat: user_stack records by hand', () => {
     expect(ev.map((e) => e.kind === 'instant' && e.text)).toEqual(['0x400000\n0x400010\n0x400020\n0x400030\n0x400040\n0x400050\n0x400060\n0x400070']);
     const none = (await importDat(stackFile(Array(8).fill(0n), '', USER_STACK, 5))).result.events;
     expect(none.map((e) => e.kind === 'instant' && e.name === 'user_stack' && e.text)).toEqual(['']);
+  });
+});
+
+describe('trace.dat: compressed blocks are checked before anything is allocated for them', () => {
+  const frame = (...bytes: number[]): Uint8Array => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...bytes]);
+
+  it('reads a zstd frame header as RFC 8878 lays it out', () => {
+    // Single segment, 1-byte content size 100: the window is the content.
+    expect(zstdFrameHeader(frame(0x20, 100))).toEqual({ contentBytes: 100, windowBytes: 100 });
+    // Single segment, 2-byte content size: 0x1000 + 256.
+    expect(zstdFrameHeader(frame(0x60, 0x00, 0x10))).toEqual({ contentBytes: 4352, windowBytes: 4352 });
+    // A window descriptor 0x58 (exponent 11: 2^21, mantissa 0) and no content size.
+    expect(zstdFrameHeader(frame(0x00, 0x58))).toEqual({ contentBytes: null, windowBytes: 2 ** 21 });
+    // Exponent 11, mantissa 3: 2^21 + 3 × 2^18.
+    expect(zstdFrameHeader(frame(0x00, 0x5b))).toEqual({ contentBytes: null, windowBytes: 2 ** 21 + 3 * 2 ** 18 });
+    expect(zstdFrameHeader(new Uint8Array([1, 2, 3, 4, 5, 6]))).toBe('no zstd frame magic');
+    expect(zstdFrameHeader(frame(0x08, 0))).toBe('reserved bit of the frame header descriptor set');
+  });
+
+  it('refuses a size past what the bytes can expand to, a frame that declares another size, a window past 2^27', () => {
+    const ok = frame(0x20, 100, 0, 0, 0, 0);
+    expect(compressedBlockProblem('zstd', ok, 100)).toBe('');
+    expect(compressedBlockProblem('zstd', ok, 200)).toBe('zstd frame declares 100 bytes, its block header 200');
+    // 10 bytes can become at most 10 × 32,768 (+ 64 of slack) = 327,744.
+    expect(compressedBlockProblem('zstd', frame(0x00, 0x58, 0, 0, 0, 0), 400_000)).toMatch(/^zstd block of 10 bytes declares 400000 bytes uncompressed/);
+    // Exponent 31: a 2^41-byte window (fzstd would have tried to allocate its limit, ~2 GiB).
+    expect(compressedBlockProblem('zstd', frame(0x00, 0xf8, 0, 0, 0, 0), 1000)).toBe('zstd frame asks for a 2199023255552-byte window, over the 134217728 bytes reference decoders accept');
+    // deflate: at most 1,032 times.
+    expect(compressedBlockProblem('zlib', new Uint8Array(100), 100 * 1032 + 64)).toBe('');
+    expect(compressedBlockProblem('zlib', new Uint8Array(100), 100 * 1032 + 65)).not.toBe('');
+  });
+
+  it('the real compressed captures pass the checks (every fixture above reads whole)', async () => {
+    for (const name of ['fuse2fs-hardlink.v7-zstd.dat', 'options.v7-zstd.dat', 'user-stack.v7-zstd.dat']) {
+      const { diags } = await datLines(fixture(name));
+      expect(diags.filter((d) => /declares|window|expand/.test(d.message))).toEqual([]);
+    }
   });
 });
