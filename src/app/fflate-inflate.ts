@@ -1,10 +1,10 @@
-// Raw inflate in JavaScript (fflate's inflateSync) for the import worker: a recording's ~600–1,200
-// chunks each through a DecompressionStream ran at ~32 MB/s of output in a worker (a stream, its
-// promises and its pieces per chunk); fflate decodes straight into a buffer (docs/performance.md,
-// "Opening a recording").
+// Raw inflate in JavaScript (fflate's inflateSync) for the import worker: a DecompressionStream per
+// chunk (a stream, its promises and its pieces) took ~1.4× fflate's time on a recording's chunks in a
+// Chromium worker; fflate decodes straight into a buffer (docs/performance.md, "The inflate").
 //
 // The bomb cap (format.ts `Inflate`) holds on every path:
-// - deflate turns one input byte into at most 1,032 output bytes (258-byte matches of 2-bit codes),
+// - deflate turns one input byte into at most 1,032 output bytes (258-byte matches of 2-bit codes;
+//   zlib's technical notes give the same 1032:1),
 //   so an input of n bytes whose n × 1,032 is within the cap cannot pass it: fflate sizes the output;
 // - else, with a cap up to SCRATCH_MAX_BYTES (a chunk body's bound is ~1 MiB), fflate decodes into a
 //   reused scratch buffer of cap + 1 bytes, which it never grows: output that fills it passed the cap.
