@@ -5,6 +5,10 @@
 import { decodeOpenRequest, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
 import { runImport } from './import-run.ts';
+import { fflateInflate } from './fflate-inflate.ts';
+
+/** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
+const inflate = fflateInflate(browserInflate);
 
 interface WorkerScope {
   onmessage: ((ev: MessageEvent) => void) | null;
@@ -23,7 +27,7 @@ scope.onmessage = (ev: MessageEvent) => {
   currentId = req.id;
   void runImport(req.files.map((f) => blobSource(f.name, f.blob)), {
     id: req.id,
-    inflate: browserInflate,
+    inflate,
     post: (msg) => scope.postMessage(...encodeWorkerMessage(msg)),
     isCancelled: () => currentId !== req.id,
     alignStarts: req.alignStarts === true,
