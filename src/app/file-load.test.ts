@@ -13,22 +13,16 @@ import { Recorder } from '../../server/recorder/recorder.ts';
 import { memorySource } from '../trace/recording/index.ts';
 import { forEachLockWait } from '../trace/lock-waits.ts';
 import { AppStore } from './app-store.ts';
-import { FileSession, type WorkerLike } from './file-session.ts';
+import { FileSession } from './file-session.ts';
 import { TraceSession } from './trace-session.ts';
 import { FindingsTracker } from './findings-tracker.ts';
 import { runImport } from './import-run.ts';
 import { browserInflate } from './blob-source.ts';
-import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { FakeWorker } from './testing-import.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
 
-class FakeWorker implements WorkerLike {
-  onmessage: ((ev: MessageEvent) => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  requests: OpenRequest[] = [];
-  postMessage(msg: OpenRequest): void { this.requests.push(msg); }
-  terminate(): void {}
-}
 
 /** A recording of the default simulator scenario's first `n` events, 1,000 rows a chunk; `checks`: with stored findings, as `serve` and `record` write. */
 function simRecording(n: number, checks = false): Uint8Array {

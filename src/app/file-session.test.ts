@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../trace/store.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { AppStore } from './app-store.ts';
-import { FileSession, type WorkerLike } from './file-session.ts';
+import { FileSession } from './file-session.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
-import type { OpenRequest, WorkerMessage } from './import-protocol.ts';
+import { FakeWorker } from './testing-import.ts';
 import { typed } from '../trace/testing/events.ts';
 
 const fakeScheduler = (): FrameScheduler => ({ markDirty() {}, scheduleAction(a) { a(); }, addRenderer: () => () => {} });
@@ -20,14 +20,6 @@ class FakeClient {
   stop(): void { this.started = false; this.stops++; }
 }
 
-class FakeWorker implements WorkerLike {
-  onmessage: ((ev: MessageEvent) => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  requests: OpenRequest[] = [];
-  postMessage(msg: OpenRequest): void { this.requests.push(msg); }
-  terminate(): void {}
-  send(msg: WorkerMessage): void { this.onmessage!({ data: msg } as MessageEvent); }
-}
 
 /** `n` write syscalls (begin + end) of task `task`, from `t0Ns` on. */
 function rows(n: number, task: string, t0Ns = 1000): TraceStore {

@@ -7,13 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { TraceStore } from '../trace/store.ts';
-import { applyBatch, decodeBatch } from '../trace/wire.ts';
 import { RecordingReader, memorySource } from '../trace/recording/index.ts';
 import { Recorder } from '../../server/recorder/recorder.ts';
 import { typed } from '../trace/testing/events.ts';
-import { runImport } from './import-run.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
-import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { runImportAsPage } from './testing-import.ts';
 
 const FIXTURES = new URL('../../fixtures/recordings/', import.meta.url);
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
@@ -33,22 +31,7 @@ function countingBlob(bytes: Uint8Array): { blob: Blob; reads: { slices: number;
 /** Runs the worker's job on `bytes` and applies its messages as the page does (structured clone, strings, then the frame). */
 async function open(name: string, bytes: Uint8Array) {
   const { blob, reads } = countingBlob(bytes);
-  const msgs: WorkerMessage[] = [];
-  let store = new TraceStore();
-  await runImport([blobSource(name, blob)], {
-    id: 3,
-    inflate: browserInflate,
-    post: (m) => {
-      const cloned = decodeWorkerMessage(structuredClone(m));
-      if (!cloned) throw new Error(`malformed ${JSON.stringify(m)}`);
-      msgs.push(cloned);
-      if (cloned.type === 'start') store = new TraceStore(BigInt(cloned.originNs));
-      if (cloned.type === 'batch') {
-        for (const s of cloned.strings ?? []) store.strings.intern(s);
-        applyBatch(store, decodeBatch(new Uint8Array(cloned.frame)));
-      }
-    },
-  });
+  const { store, msgs } = await runImportAsPage([blobSource(name, blob)], { id: 3 });
   return { store, msgs, reads, batches: msgs.filter((m) => m.type === 'batch'), done: msgs.at(-1)! };
 }
 

@@ -10,7 +10,8 @@ import { loadFiles } from '../../server/sources/files.ts';
 import { Recorder } from '../../server/recorder/recorder.ts';
 import { runImport, type NamedSource } from './import-run.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
-import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { runImportAsPage } from './testing-import.ts';
+import type { WorkerMessage } from './import-protocol.ts';
 import { typed } from '../trace/testing/events.ts';
 
 const FIXTURE = 'fixtures/real/fuse2fs-hardlink';
@@ -20,26 +21,7 @@ function named(name: string, bytes: Uint8Array): NamedSource {
 }
 
 /** Runs the worker's job and applies its messages as the page does. */
-async function run(sources: NamedSource[], opts: { alignStarts?: boolean; readChunkBytes?: number } = {}): Promise<{ store: TraceStore; msgs: WorkerMessage[] }> {
-  const msgs: WorkerMessage[] = [];
-  let store = new TraceStore();
-  await runImport(sources, {
-    id: 7,
-    inflate: browserInflate,
-    ...opts,
-    post: (m) => {
-      const cloned = decodeWorkerMessage(structuredClone(m));
-      if (!cloned) throw new Error(`malformed ${JSON.stringify(m)}`);
-      msgs.push(cloned);
-      if (cloned.type === 'start') store = new TraceStore(BigInt(cloned.originNs));
-      if (cloned.type === 'batch') {
-        for (const s of cloned.strings ?? []) store.strings.intern(s); // a recording's chunk: its new strings beside it
-        applyBatch(store, decodeBatch(new Uint8Array(cloned.frame)));
-      }
-    },
-  });
-  return { store, msgs };
-}
+const run = (sources: NamedSource[], opts: { alignStarts?: boolean; readChunkBytes?: number } = {}) => runImportAsPage(sources, opts);
 
 describe('import worker job (runImport)', () => {
   it('tells the page what format each file was read as and the line that decided it', async () => {
