@@ -62,7 +62,9 @@ test('a live session with a small window evicts old events and keeps drawing the
   const lw = await hooks(page, (h) => h.liveWindow());
   const maxSeen = await page.evaluate(() => (window as unknown as { __maxRows: number }).__maxRows);
   expect(lw.maxRows).toBe(WINDOW * 1.75); // window + slack + twice the quarter window a rebuild needs to catch up
-  expect(maxSeen).toBeGreaterThan(WINDOW * 1.25); // it did fill past the window before evicting
+  // It did fill past the window before evicting (counted by the page at each batch: a sampler on
+  // task turns misses the peak when a batch and the rebuild's swap land in one turn).
+  expect(lw.peakStoreRows).toBeGreaterThan(WINDOW * 1.25);
   expect(maxSeen).toBeLessThanOrEqual(lw.maxRows);
   expect(lw.storeRows).toBeGreaterThanOrEqual(WINDOW * 0.75);
   expect(lw.storeRows).toBeLessThanOrEqual(lw.maxRows);

@@ -39,6 +39,8 @@ interface LiveWindowInfo {
   rebuilding: boolean;
   /** Rows in the store now (= stats().events). */
   storeRows: number;
+  /** The most rows the store held after a batch, before any eviction it started (since the trace started). */
+  peakStoreRows: number;
   /** Rows evicted since the trace started, and how many evictions. */
   evictedEvents: number;
   evictions: number;
@@ -172,6 +174,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       maxRows: hardCapRows(store.data.windowEvents),
       rebuilding: store.data.rebuilding,
       storeRows: store.trace.length,
+      peakStoreRows: store.data.peakRows,
       evictedEvents: store.data.evictedEvents,
       evictions: store.data.evictions,
       receivedEvents: store.data.receivedEvents,

@@ -48,6 +48,8 @@ export class TraceSession {
   notKeptEvents = 0;
   /** Evictions since the trace started. */
   evictions = 0;
+  /** The most rows the store held after a batch was appended (before an eviction it started). */
+  peakRows = 0;
   /** The next window, being built while the stream goes on (null when none is under way). */
   private rebuild: WindowRebuild | null = null;
 
@@ -76,6 +78,7 @@ export class TraceSession {
     this.evictedEvents = 0;
     this.notKeptEvents = 0;
     this.evictions = 0;
+    this.peakRows = 0;
     this.rebuild = null;
     this.gaps = [];
     this.missedEvents = 0;
@@ -125,6 +128,7 @@ export class TraceSession {
     this.resetGeneration++;
     this.evictedEvents = 0;
     this.evictions = 0;
+    this.peakRows = 0;
     this.rebuild = null;
     this.derivedVersion = -1; // the next refresh tells React the derived indexes changed
   }
@@ -162,6 +166,7 @@ export class TraceSession {
     // A recording's chunk: its new strings come beside the frame (the frame then starts after them).
     if (strings) for (const s of strings) this.trace.strings.intern(s);
     applyBatch(this.trace, decodeBatch(frame));
+    if (this.trace.length > this.peakRows) this.peakRows = this.trace.length;
     const t1 = performance.now();
     this.ingestMs.store += t1 - t0;
     const gapsAdded = this.collectGaps(from);
