@@ -1,7 +1,7 @@
 // The page in its usual mode: one AppStore (live stream or an opened file), its timeline, the tabs
 // under it and the inspector. A/B compare replaces it with ComparePage (App.tsx switches).
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { AppStore } from './app-store.ts';
 import type { CompareSession } from './compare-session.ts';
 import type { WsClient } from './ws-client.ts';
@@ -33,6 +33,12 @@ import { loadPref, savePref } from '../widgets/prefs.ts';
 /** The timeline panel is never squeezed below this (its head, axis and a lane), nor the tabs below theirs. */
 const MIN_TIMELINE_PX = 140;
 const MIN_TABS_PX = 90;
+/**
+ * Until the user moves the splitter the timeline is as tall as its lanes need, up to this share of
+ * the room below the findings (the tabs keep the rest): at 1400×900 every lane of the default
+ * scenario shows, and a 70-lane trace leaves the tabs usable.
+ */
+const FIT_SHARE = 0.75;
 const isPx = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 export function MainPage({ store, client, session, compare }: { store: AppStore; client: WsClient; session: FileSession; compare: CompareSession }) {
@@ -59,6 +65,9 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
   const timelineRef = useRef<HTMLElement>(null);
   const viewsRef = useRef<HTMLDivElement>(null);
   const setSplit = useCallback((px: number | null) => { setTimelinePx(px); savePref('timelineHeightPx', px ?? undefined); }, []);
+  const [contentPx, setContentPx] = useState<number | null>(null);
+  const fitPx = useFitTimeline(timelinePx === null ? contentPx : null, timelineRef, viewsRef);
+  const splitPx = timelinePx ?? fitPx;
   useEffect(() => {
     store.view.setTimeMode(loadPref('timeMode', 'absolute', (v): v is 'absolute' | 'relative' => v === 'absolute' || v === 'relative'));
   }, [store]);
@@ -91,13 +100,13 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
         <div className="views" ref={viewsRef}>
           <FindingsPanel host={store} />
           <section className="timeline-panel" ref={timelineRef} data-testid="timeline-panel"
-            style={timelinePx === null ? undefined : { flex: `0 0 ${timelinePx}px` }}>
+            style={splitPx === null ? undefined : { flex: `0 0 ${splitPx}px` }}>
             <div className="panel-head">
               <h2>Timeline</h2>
               <span className="hint">wheel / W S zoom · drag / A D pan · click to inspect · shift-drag aggregates · click a lane label pins it, its ▾ collapses it, its lower edge drags its height, a group header folds the group · f focus selection · / search · space pauses</span>
               <LiveWindowStatus store={store} />
             </div>
-            <TimelineView host={store} />
+            <TimelineView host={store} onContentHeightPx={setContentPx} />
             <Legend groups={LEGEND} hatchBackground={paletteFor(theme).chrome.hatchBackground} />
           </section>
           <Splitter testId="splitter" label="Resize the timeline" heightPx={timelinePx} minPx={MIN_TIMELINE_PX}
@@ -123,6 +132,37 @@ export function MainPage({ store, client, session, compare }: { store: AppStore;
       </div>
     </div>
   );
+}
+
+/**
+ * The timeline panel's height that shows all `contentPx` of lanes (its head, axis and legend
+ * measured, not assumed), at least MIN_TIMELINE_PX and at most FIT_SHARE of the room from its top
+ * to the bottom of the views (never leaving the tabs under MIN_TABS_PX); refitted when the window,
+ * the findings above it or the lanes change. Null: nothing to fit (no lanes yet, or the user's split).
+ */
+function useFitTimeline(contentPx: number | null, panelRef: React.RefObject<HTMLElement | null>, viewsRef: React.RefObject<HTMLDivElement | null>): number | null {
+  const [fitPx, setFitPx] = useState<number | null>(null);
+  useLayoutEffect(() => {
+    const panel = panelRef.current;
+    const views = viewsRef.current;
+    if (contentPx === null || !panel || !views) { setFitPx(null); return undefined; }
+    const fit = (): void => {
+      const scroll = panel.querySelector('.timeline-scroll');
+      if (!scroll) return;
+      const panelBox = panel.getBoundingClientRect();
+      const chromePx = panelBox.height - scroll.getBoundingClientRect().height;
+      const roomPx = views.getBoundingClientRect().bottom - panelBox.top;
+      const capPx = Math.max(MIN_TIMELINE_PX, Math.min(roomPx - MIN_TABS_PX, roomPx * FIT_SHARE));
+      setFitPx(Math.round(Math.min(Math.max(contentPx + chromePx, MIN_TIMELINE_PX), capPx)));
+    };
+    fit();
+    // The findings above the timeline grow and shrink as findings come: the room changes with them.
+    const observer = new ResizeObserver(fit);
+    observer.observe(views);
+    if (views.firstElementChild && views.firstElementChild !== panel) observer.observe(views.firstElementChild);
+    return () => observer.disconnect();
+  }, [contentPx, panelRef, viewsRef]);
+  return fitPx;
 }
 
 /** The page's keys, dispatched through render/shortcuts.ts (the table the `?` sheet lists): `/` search,

@@ -8,20 +8,26 @@ import type { LaneGrouping } from './model.ts';
 import { Tooltip } from './Tooltip.tsx';
 import { AXIS_HEIGHT_PX } from './axis.ts';
 
-/** `keyboard`: handle WASD (default); A/B compare turns it off on one of its two timelines. */
-export function TimelineView({ host, keyboard = true }: { host: ViewHost; keyboard?: boolean }) {
+/**
+ * `keyboard`: handle WASD (default); A/B compare turns it off on one of its two timelines.
+ * `onContentHeightPx`: told the lanes' total height when it changes (the page fits the panel to it).
+ */
+export function TimelineView({ host, keyboard = true, onContentHeightPx }: { host: ViewHost; keyboard?: boolean; onContentHeightPx?: (px: number) => void }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const axisRef = useRef<SVGSVGElement>(null);
   const controllerRef = useRef<TimelineController | null>(null);
   const [grouping, setGrouping] = useState<LaneGrouping>('process');
+  // The latest callback, read at call time: a new function per render must not remake the controller.
+  const onContentRef = useRef(onContentHeightPx);
+  onContentRef.current = onContentHeightPx;
 
   useEffect(() => {
     const scroll = scrollRef.current;
     const canvas = canvasRef.current;
     const axis = axisRef.current;
     if (!scroll || !canvas || !axis) throw new Error('TimelineView: elements not mounted');
-    const controller = new TimelineController(host, { scroll, canvas, axis }, { keyboard });
+    const controller = new TimelineController(host, { scroll, canvas, axis }, { keyboard, onContentHeightPx: (px) => onContentRef.current?.(px) });
     controllerRef.current = controller;
     setGrouping(controller.grouping);
     return () => { controllerRef.current = null; controller.dispose(); };

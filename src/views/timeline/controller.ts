@@ -36,6 +36,8 @@ interface TimelineOptions {
   /** WASD on the window (default true). A/B compare gives the keys to one of its two timelines:
    *  the sides share one range, so both handling a key would zoom twice. */
   keyboard?: boolean;
+  /** Told the lanes' total height (px) whenever it changes: the page sizes the timeline to fit it. */
+  onContentHeightPx?: (px: number) => void;
 }
 
 export class TimelineController implements ViewProbe {
@@ -66,10 +68,12 @@ export class TimelineController implements ViewProbe {
   private readonly lanePrefs = new LanePrefsStore();
   private geometry: LaneGeometry = LaneGeometry.uniform(0);
   private geometryKey = '';
+  /** The content height last told to opts.onContentHeightPx (-1: none yet). */
+  private toldContentPx = -1;
   /** A lane's bottom edge being dragged: its task, the pointer's start y, its sub-row height then. */
   private resizing: { task: string; fromYPx: number; fromSubrowPx: number } | null = null;
 
-  constructor(private readonly host: ViewHost, private readonly el: TimelineElements, opts: TimelineOptions = {}) {
+  constructor(private readonly host: ViewHost, private readonly el: TimelineElements, private readonly opts: TimelineOptions = {}) {
     this.revealSeen = host.revealSeq;
     this.disposers.push(mountCanvas(host.scheduler, el.canvas, (s) => this.render(s), { box: el.scroll }));
     // scrollTop is kept from scroll events too: reading it in a frame forces layout (element-size.ts).
@@ -133,6 +137,10 @@ export class TimelineController implements ViewProbe {
       this.geometryKey = geoKey;
     }
     const geo = this.geometry;
+    if (geo.contentHeightPx !== this.toldContentPx && model.lanes.length > 0) {
+      this.toldContentPx = geo.contentHeightPx;
+      this.opts.onContentHeightPx?.(geo.contentHeightPx);
+    }
     geo.scrollTopPx = this.scrollTopPx;
     const heightPx = Math.max(geo.contentHeightPx, this.boxHeightPx);
     const ctx = surface.resize(widthPx, heightPx);
