@@ -53,6 +53,24 @@ describe('AppStore', () => {
     expect(app.status.eventCount).toBe(2);
   });
 
+  it('a file adopted over the live run gives the findings a version the live run never had, so the panel shows the file\'s findings', () => {
+    // The panel keys its memo on findings.version (the facade outlives the tracker it reads). Two
+    // trackers counting from 0 met at the same number, and the page kept the live run's findings
+    // over the file's rows (seen: the default scenario's alias-race text on a fuse2fs capture).
+    const app = new AppStore(fakeScheduler(), () => 0);
+    app.resetTrace(0n);
+    const staged = app.stageFile({ label: 'f.fscope', kind: 'recording', recordingName: 'f.fscope' });
+    staged.resetTrace(0n);
+    staged.finishFile([], 0);
+    const fileVersion = staged.data.findings!.version;
+    // The live run's tracker brought up to the file's count, as a few refreshes would.
+    for (let i = 0; i < 10 && app.findings.version < fileVersion; i++) app.data.findings!.reset();
+    const before = app.findings.version;
+    app.adoptFile(staged);
+    expect(app.findings.version).not.toBe(before);
+    expect(app.findings.version).toBe(fileVersion);
+  });
+
   it('turns follow-live off on a user zoom and keeps that width when it is turned back on', () => {
     const app = new AppStore(fakeScheduler(), () => 0);
     app.setRange(100, 1100, true);

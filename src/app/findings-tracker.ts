@@ -30,13 +30,22 @@ function sameUnknowns(a: readonly Unknown[], b: readonly Unknown[]): boolean {
   return a.length === b.length && a.every((u, i) => u.rule === b[i]!.rule && u.count === b[i]!.count && u.what === b[i]!.what);
 }
 
+/**
+ * Versions come from one sequence for every tracker: the page's findings facade (app-store.ts)
+ * outlives the tracker it reads (a file adopted replaces it), and React compares version numbers,
+ * so a new tracker must never start at a number the old one already had (it showed the live run's
+ * findings over a file's rows when they matched).
+ */
+let versionSeq = 0;
+const nextVersion = (): number => ++versionSeq;
+
 export class FindingsTracker {
   private runner = new CheckRunner();
   /** The findings of the rows checked, in the runner's order (time); evidence as stream rows. */
   list: readonly Finding[] = [];
   unknowns: readonly Unknown[] = [];
   /** Bumped whenever `list` / `unknowns` were recomputed with a different result. */
-  version = 0;
+  version = nextVersion();
   /** Stream rows fed to the runner, and how many of them `list` covers. */
   fedRows = 0;
   checkedRows = 0;
@@ -54,7 +63,7 @@ export class FindingsTracker {
     this.checkedRows = 0;
     this.nextRefreshMs = 0;
     this.error = '';
-    this.version++;
+    this.version = nextVersion();
   }
 
   /**
@@ -78,7 +87,7 @@ export class FindingsTracker {
     } catch (err) {
       // A checker's bug must not stop the trace from loading: the findings so far stay, marked incomplete.
       this.error = `checking stopped at stream row ${this.fedRows}: ${(err as Error).message}`;
-      this.version++;
+      this.version = nextVersion();
       return;
     }
     this.fedRows = rowBase + toRow;
@@ -94,7 +103,7 @@ export class FindingsTracker {
     this.fedRows = rows;
     this.checkedRows = rows;
     this.runner.processedRows = rows; // in step, were rows to follow (a file gets none)
-    this.version++;
+    this.version = nextVersion();
   }
 
   /**
@@ -114,7 +123,7 @@ export class FindingsTracker {
     if (sameList(found, this.list) && sameUnknowns(unknowns, this.unknowns)) return false;
     this.list = found;
     this.unknowns = unknowns;
-    this.version++;
+    this.version = nextVersion();
     return true;
   }
 }
