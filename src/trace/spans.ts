@@ -30,7 +30,7 @@
 import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import { Growable, type TypedArray } from './growable.ts';
+import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
@@ -525,11 +525,23 @@ export class SpanIndex {
     for (const g of this.columns()) g.reserve(spanCount);
   }
 
-  /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
+  /**
+   * Sizes the per-span columns and every track's list once for a file of `totalRows` rows, from
+   * what its first `rowsSoFar` rows made, LOAD_MARGIN over: the load then grows nothing by
+   * copying, and trim keeps that margin rather than copying it away.
+   */
+  reserveForRows(totalRows: number, rowsSoFar: number): void {
+    if (rowsSoFar <= 0) return;
+    const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
+    this.reserve(Math.ceil(this.count * scale));
+    for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
+  }
+
+  /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const g of this.columns()) g.trim();
+    for (const g of this.columns()) g.trimLoose();
     for (const t of this.tracks) {
-      t.spans.trim();
+      t.spans.trimLoose();
       t.lod.trim();
     }
   }

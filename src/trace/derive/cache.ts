@@ -20,7 +20,7 @@
 import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
-import { Growable, type TypedArray } from '../growable.ts';
+import { Growable, LOAD_MARGIN, type TypedArray } from '../growable.ts';
 import { searchSorted } from '../sorted.ts';
 import type { NodeId, Ino } from '../ids.ts';
 
@@ -114,7 +114,11 @@ class CacheExtents {
   }
 
   trim(): void {
-    for (const g of this.columns()) g.trim();
+    for (const g of this.columns()) g.trimLoose();
+  }
+
+  reserve(count: number): void {
+    for (const g of this.columns()) g.reserve(count);
   }
 
   byteLength(): number {
@@ -172,8 +176,13 @@ class CacheMarkers {
   }
 
   trim(): void {
-    this.kind.trim();
-    this.row.trim();
+    this.kind.trimLoose();
+    this.row.trimLoose();
+  }
+
+  reserve(count: number): void {
+    this.kind.reserve(count);
+    this.row.reserve(count);
   }
 
   /** An implicit miss (before any other marker): its iomap_begin row and its upcall's time. */
@@ -246,7 +255,18 @@ export class CacheIndex {
   /** nodeId → implicit misses (iomap_begin row, upcall tsNs) waiting for its cache to appear. */
   private readonly pendingMisses = new Map<NodeId, Array<{ row: number; tsNs: number }>>();
 
-  /** Drops growth slack (a file finished loading); later updates grow again. */
+  /**
+   * Sizes the extent table and every inode's markers for a file of `totalRows` rows from what its
+   * first `rowsSoFar` rows made, LOAD_MARGIN over (SpanIndex.reserveForRows).
+   */
+  reserveForRows(totalRows: number, rowsSoFar: number): void {
+    if (rowsSoFar <= 0) return;
+    const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
+    this.extents.reserve(Math.ceil(this.extents.length * scale));
+    for (const c of this.inodes.values()) c.markers.reserve(Math.ceil(c.markers.length * scale));
+  }
+
+  /** Drops growth slack beyond a load's margin (a file finished loading); later updates grow again. */
   trim(): void {
     this.extents.trim();
     for (const c of this.inodes.values()) c.markers.trim();
