@@ -25,7 +25,7 @@ export async function nodeLoad(path: string): Promise<NodeLoad> {
   const session = new TraceSession(() => {}, true);
   session.reset(reader.header.originNs);
   session.spans.deferLod = true;
-  // As the page (file-session.ts): the store reserved for the index's row count, the spans once the rate is known.
+  // As the page (file-session.ts): the store reserved for the index's row count, the indexes once the rate is known.
   session.trace.reserve(reader.totalRows);
   let spansReserved = false;
   // As the page: a recording's stored findings, when they are the page's checkers' (import-run.ts), instead of feeding them.
@@ -42,7 +42,7 @@ export async function nodeLoad(path: string): Promise<NodeLoad> {
       session.ingest(chunk.body, false, strings);
       if (!spansReserved && session.trace.length >= RESERVE_AFTER_ROWS) {
         spansReserved = true;
-        session.spans.reserve(session.spans.spansFor(reader.totalRows, session.trace.length));
+        session.reserveIndexes(reader.totalRows);
       }
     }
     last = performance.now();

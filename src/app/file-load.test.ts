@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Growable } from '../trace/growable.ts';
+import { OpenSpans } from '../trace/spans.ts';
 import type { TraceEvent } from '../trace/schema.ts';
 import { makeSimulation, DEFAULT_SCENARIO } from '../../server/sources/sim.ts';
 import { Recorder } from '../../server/recorder/recorder.ts';
@@ -24,11 +25,15 @@ import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
 
 
-/** A recording of the default simulator scenario's first `n` events, 1,000 rows a chunk; `checks`: with stored findings, as `serve` and `record` write. */
-function simRecording(n: number, checks = false): Uint8Array {
+/** A recording of the default simulator scenario's first `n` events (`repeats` times over), 1,000 rows a chunk; `checks`: with stored findings, as `serve` and `record` write. */
+function simRecording(n: number, checks = false, repeats = 1): Uint8Array {
   const { simulation } = makeSimulation(DEFAULT_SCENARIO, 1, new Map());
+  const base: TraceEvent[] = [];
+  simulation.runEvents(n, (ev) => base.push(ev));
+  // `repeats` > 1: the run again and again, each copy 1 µs after the one before (as the bench's big recordings).
   const events: TraceEvent[] = [];
-  simulation.runEvents(n, (ev) => events.push(ev));
+  const spanNs = base.at(-1)!.tsNs - base[0]!.tsNs + 1000;
+  for (let r = 0; r < repeats; r++) for (const e of base) events.push(r === 0 ? e : { ...e, tsNs: e.tsNs + r * spanNs });
   const path = join(mkdtempSync(join(tmpdir(), 'fusescope-load-')), 'sim.fscope');
   const rec = new Recorder(path, { meta: { scenario: DEFAULT_SCENARIO }, maxRowsPerChunk: 1000, ...(checks ? { checks: {} } : {}) });
   rec.appendEvents(events);
@@ -39,6 +44,7 @@ function simRecording(n: number, checks = false): Uint8Array {
 /** An index as plain data: used parts of its typed columns, maps and lists, every field (bookkeeping counters aside). */
 function plain(v: unknown): unknown {
   if (v instanceof Growable) return Array.from(v.data.subarray(0, v.length) as ArrayLike<number>);
+  if (v instanceof OpenSpans) return [...v];
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
   if (v instanceof Map) return [...v].map(([k, x]) => [plain(k), plain(x)]);
   if (v instanceof Set) return [...v].map(plain);
@@ -118,6 +124,52 @@ describe('a recording loading into the page', () => {
       return out;
     };
     expect(waits(app)).toEqual(waits(ref));
+  });
+
+  it('indexes sized once from the row count: the same spans, LOD at every level, locks and cache, with no copy while loading or when done', async () => {
+    // 5,000 events 4 times over: what the rows so far made is what each further 5,000 make.
+    const bytes = simRecording(5_000, false, 4);
+    const { frames } = await openInPage(bytes);
+    const ingestAll = (s: TraceSession, afterFrame?: (i: number) => void) => {
+      frames.forEach((f, i) => { s.ingest(new Uint8Array(f.frame), false, f.strings); afterFrame?.(i); });
+    };
+    // The old path: every batch ingested as it came, growing by doubling, then finish.
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(0n);
+    ingestAll(ref);
+    ref.finish();
+    // As a file loads (file-session.ts, load-node.ts): the LOD deferred, and after the first
+    // 10,000 rows the indexes sized for the file's 20,000 from what those rows made.
+    const sized = new TraceSession(() => {}, true);
+    sized.reset(0n);
+    sized.spans.deferLod = true;
+    // Every array of the indexes' lists and columns.
+    const growables = (s: TraceSession): Array<Growable<Uint8Array>> => [
+      s.spans.startNs, s.spans.endNs, s.spans.lane, s.spans.flags, ...s.spans.tracks.map((t) => t.spans),
+      ...s.locks.locks.flatMap((l) => [l.holdIds, l.waitIds]), ...s.locks.rows.map((r) => r.spanIds),
+      s.cache.extents.offsetBytes, s.cache.extents.toNs, ...[...s.cache.inodes.values()].map((c) => c.markers.row),
+    ] as Array<Growable<Uint8Array>>;
+    let sizedArrays: Array<[Growable<Uint8Array>, unknown]> = [];
+    ingestAll(sized, (i) => {
+      if (i !== 9) return;
+      expect(sized.trace.length).toBe(10_000);
+      sized.reserveIndexes(20_000);
+      // Those sized past a first capacity (a track's list or an inode's markers of this small
+      // file stay within theirs, and are trimmed to their length when done, as before).
+      sizedArrays = growables(sized).filter((g) => g.data.length > 1024).map((g) => [g, g.data]);
+    });
+    expect(sized.trace.length).toBe(20_000);
+    sized.finish();
+    for (const k of ['spans', 'locks', 'cache', 'aliases'] as const) expect(plain(sized[k]), k).toEqual(plain(ref[k]));
+    // Every LOD level of every track and lock row, bucket by bucket (plain compares them too; here by name, to say where).
+    sized.spans.tracks.forEach((t, i) => t.lod.levels.forEach((l, j) => expect(plain(l), `track ${i} level ${j}`).toEqual(plain(ref.spans.tracks[i]!.lod.levels[j]))));
+    sized.locks.rows.forEach((r, i) => r.lod.levels.forEach((l, j) => expect(plain(l), `lock row ${i} level ${j}`).toEqual(plain(ref.locks.rows[i]!.lod.levels[j]))));
+    // The arrays sized at 10,000 rows are the ones the finished indexes hold: none grew by copying, none was trimmed by copying.
+    expect(sizedArrays.length).toBeGreaterThanOrEqual(6);
+    sizedArrays.forEach(([g, data], i) => expect(g.data === data, `array ${i}`).toBe(true));
+    // What that costs in memory: no array holds more than its length + 6 % (twice the load margin; more is trimmed).
+    const all = growables(sized);
+    for (const g of all) expect(g.data.length).toBeLessThanOrEqual(Math.max(1, Math.floor(g.length * 1.06)));
   });
 
   it('a recording with stored findings: the page takes them instead of running the checkers, and they are what the checkers find', async () => {

@@ -111,15 +111,15 @@ export class FileSession<T extends FileTarget = AppStore> {
   }
 
   /**
-   * Once RESERVE_AFTER_ROWS rows are in, sizes the span columns for the whole file from the spans
-   * per row so far (the slack is trimmed when the file is done), so they are not grown by
+   * Once RESERVE_AFTER_ROWS rows are in, sizes the span, lock and cache indexes for the whole file
+   * from what the rows so far made (TraceSession.reserveIndexes), so they are not grown by
    * doubling — every doubling copies them all (~6 % of the page's time opening 3 M events).
    */
   private reserveSpans(): void {
-    const { trace, spans } = this.target.data;
-    if (this.spansReserved || this.expectedEvents === 0 || trace.length < RESERVE_AFTER_ROWS) return;
+    const data = this.target.data;
+    if (this.spansReserved || this.expectedEvents === 0 || data.trace.length < RESERVE_AFTER_ROWS) return;
     this.spansReserved = true;
-    spans.reserve(spans.spansFor(this.expectedEvents, trace.length));
+    data.reserveIndexes(this.expectedEvents);
   }
 
   /**

@@ -250,6 +250,17 @@ export class TraceSession {
     this.onSwap(w);
   }
 
+  /**
+   * A file of `totalRows` rows is loading and the rows so far show its mix: the span, lock and
+   * cache indexes are sized once for all of it (reserveForRows), so none grows by copying.
+   */
+  reserveIndexes(totalRows: number): void {
+    const rows = this.trace.length;
+    this.spans.reserveForRows(totalRows, rows);
+    this.locks.reserveForRows(totalRows, rows, this.spans.startNs.data.length);
+    this.cache.reserveForRows(totalRows, rows);
+  }
+
   /** The trace is complete: spans still open never end in it, and growth slack is trimmed. */
   finish(): void {
     // Open spans are open-ended now (SpanIndex.markComplete).

@@ -13,6 +13,13 @@ export function resized<T extends TypedArray>(a: T, length: number): T {
   return next;
 }
 
+/**
+ * How far over its rate so far an index sizes itself for a file of known row count (reserveForRows
+ * of the span, lock and cache indexes): a file's mix of events over its first rows is about its
+ * mix throughout, and falling short costs a doubling copy.
+ */
+export const LOAD_MARGIN = 0.03;
+
 /** Growable.push; compiled per array type (codegen.ts), so it uses only `this`. */
 function push(this: Growable<TypedArray>, v: number): void {
   if (this.length === this.data.length) this.data = this.grownData();
@@ -42,6 +49,14 @@ export class Growable<T extends TypedArray> {
   /** Drops the growth slack (when no more values are expected soon). */
   trim(): void {
     if (this.data.length > this.length) this.data = resized(this.data, Math.max(this.length, 1));
+  }
+  /**
+   * Drops growth slack, unless it is within LOAD_MARGIN × 2 of the length: an index sized from a
+   * file's row count (reserveForRows) is then kept as it is — trimming it would copy it all into
+   * fresh memory to give back a few percent of it.
+   */
+  trimLoose(): void {
+    if (this.data.length - this.length > this.length * LOAD_MARGIN * 2) this.trim();
   }
   /** Bytes held, including growth slack (what memory accounting should count). */
   byteLength(): number {

@@ -3,7 +3,7 @@ import { TraceStore } from './store.ts';
 import { SpanIndex, SPAN_SUBROW } from './spans.ts';
 import { ev } from './testing/events.ts';
 import type { TraceEvent } from './schema.ts';
-import type { LodVisitor, TrackLod } from './span-lod.ts';
+import { TrackLod, type LodVisitor } from './span-lod.ts';
 
 /** `count` syscalls on one task: bursts of short ones with idle time between bursts. */
 function bursts(count: number, seed = 7): TraceEvent[] {
@@ -167,5 +167,84 @@ describe('TrackLod.build (a file loaded whole: SpanIndex.deferLod)', () => {
     expect(Math.max(...lod.levels.map((l) => l.count))).toBeGreaterThan(64);
     // Sized once: every level's arrays hold exactly its buckets (past the initial 64), no slack to trim.
     for (const l of lod.levels) expect(l.first.data.length).toBe(Math.max(64, l.count));
+  });
+});
+
+describe('TrackLod levels against their definition', () => {
+  // Spans of one track in start order, with 6 colours, random durations (ties of time covered
+  // happen: durations are small integers) and one span that never closes in the middle.
+  function track(count: number, seed = 11) {
+    let x = seed;
+    const rnd = (n: number): number => { x = (x * 1103515245 + 12345) >>> 0; return Math.floor((x / 2 ** 32) * n); };
+    const ids = new Uint32Array(count);
+    const startNs = new Float64Array(count);
+    const endNs = new Float64Array(count);
+    const kind = new Uint8Array(count);
+    const style = new Uint8Array(count);
+    let t = 5_000;
+    for (let i = 0; i < count; i++) {
+      ids[i] = i;
+      startNs[i] = t;
+      endNs[i] = i === count >> 1 ? Number.NaN : t + rnd(4) * 10;
+      kind[i] = rnd(2);
+      style[i] = rnd(3);
+      t += rnd(5) === 0 ? 3_000 + rnd(100_000) : 1 + rnd(40);
+    }
+    return { ids, startNs, endNs, kind, style };
+  }
+  type Bucket = [first: number, end: number, firstStartNs: number, lastStartNs: number, maxDurNs: number, domKey: number, domTimeNs: number, maxRank: number];
+  /**
+   * Each level worked out from the spans alone: closed spans grouped by ⌊start / bucketNs⌋, an
+   * open span ending the group; groups of ≥ 2 kept, with their most time-covering colour
+   * (kind × 256 + style; weight duration + 1 ns; a tie goes to the colour seen first).
+   */
+  function expected(tr: ReturnType<typeof track>, bucketNs: number, rank: (id: number) => number): Bucket[] {
+    const out: Bucket[] = [];
+    let group: number[] = [];
+    const flush = () => {
+      if (group.length >= 2) {
+        const times = new Map<number, number>();
+        for (const i of group) {
+          const key = tr.kind[i]! * 256 + tr.style[i]!;
+          times.set(key, (times.get(key) ?? 0) + tr.endNs[i]! - tr.startNs[i]! + 1);
+        }
+        let dom = -1;
+        let domTime = -1;
+        for (const [key, time] of times) if (time > domTime) { dom = key; domTime = time; }
+        out.push([group[0]!, group.at(-1)! + 1, tr.startNs[group[0]!]!, tr.startNs[group.at(-1)!]!,
+          Math.fround(Math.max(...group.map((i) => tr.endNs[i]! - tr.startNs[i]!))), dom, Math.fround(domTime), Math.max(...group.map(rank))]);
+      }
+      group = [];
+    };
+    for (let i = 0; i < tr.ids.length; i++) {
+      if (Number.isNaN(tr.endNs[i]!)) { flush(); continue; }
+      if (group.length > 0 && Math.floor(tr.startNs[i]! / bucketNs) !== Math.floor(tr.startNs[group[0]!]! / bucketNs)) flush();
+      group.push(i);
+    }
+    flush();
+    return out;
+  }
+  function stored(lod: TrackLod): Bucket[][] {
+    return lod.levels.map((l) => Array.from({ length: l.count }, (_, p): Bucket => [l.first.data[p]!, l.end.data[p]!,
+      l.firstStartNs.data[p]!, l.lastStartNs.data[p]!, l.maxDurNs.data[p]!, l.domKey.data[p]!, l.domTimeNs.data[p]!, l.maxRank?.data[p] ?? 0]));
+  }
+
+  it('every level, built whole or extended batch by batch, is what grouping the spans by its bucket gives', () => {
+    const tr = track(6000);
+    const rank = (id: number): number => (tr.kind[id]! + tr.style[id]!) % 3;
+    const whole = new TrackLod(true);
+    whole.build(tr.ids, tr.ids.length, tr.startNs, tr.endNs, tr.kind, tr.style, rank);
+    const batched = new TrackLod(true);
+    for (let n = 97; ; n = Math.min(tr.ids.length, n + 389)) {
+      batched.extend(tr.ids, n, tr.startNs, tr.endNs, tr.kind, tr.style, rank, n === tr.ids.length);
+      if (n === tr.ids.length) break;
+    }
+    batched.trim();
+    const want = whole.levels.map((l) => expected(tr, l.bucketNs, rank));
+    // The fine levels hold many buckets, the coarse ones few: every level is exercised.
+    expect(want[0]!.length).toBeGreaterThan(100);
+    expect(want.at(-1)!.length).toBeGreaterThan(0);
+    expect(stored(whole)).toEqual(want);
+    expect(stored(batched)).toEqual(want);
   });
 });

@@ -62,16 +62,17 @@ class LodLevel {
   readonly domTimeNs = new Growable(Float32Array);
   // The bucket being filled lives in these fields and is stored only once finished with ≥ 2
   // spans (a lone span is as cheap to visit as a bucket); until then its spans are lone too.
+  // Level 0 is filled span by span; a coarser level only from the finer level's finished
+  // buckets (TrackLod.extend), so it holds what they held: `curEnd - curFirst` is 0 until then.
   /** Bucket index (⌊start / bucketNs⌋) of the bucket being filled; NaN: none. */
-  private curBucket = Number.NaN;
+  curBucket = Number.NaN;
   private curFirst = 0;
   private curEnd = 0;
   private curFirstStartNs = 0;
   private curLastStartNs = 0;
   private curMaxDurNs = 0;
-  private curDomKey = 0;
-  private curDomTimeNs = 0;
   private curMaxRank = 0;
+  /** Time covered per colour key, in order of first appearance (the dominant key is chosen when stored). */
   private readonly keys = new Uint16Array(MAX_KEYS);
   private readonly times = new Float64Array(MAX_KEYS);
   private keyCount = 0;
@@ -83,55 +84,82 @@ class LodLevel {
 
   get count(): number { return this.first.length; }
 
+  /** Starts filling bucket `bucket` (empty until spans or finer buckets come). */
+  begin(bucket: number): void {
+    this.curBucket = bucket;
+    this.curFirst = 0;
+    this.curEnd = 0;
+    this.keyCount = 0;
+  }
+
+  /** Time `weightNs` of colour `key` (a ninth colour shares the last slot: approximate). */
+  private tally(key: number, weightNs: number): void {
+    let slot = 0;
+    while (slot < this.keyCount && this.keys[slot] !== key) slot++;
+    if (slot === this.keyCount) {
+      if (slot === MAX_KEYS) slot = MAX_KEYS - 1;
+      else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
+    }
+    this.times[slot]! += weightNs;
+  }
+
+  /** Span at track position `spanIdx` joins the bucket being filled (level 0). */
   add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number, rank: number): void {
-    const bucket = Math.floor(startNs / this.bucketNs);
-    if (bucket !== this.curBucket) {
-      this.finish();
-      this.curBucket = bucket;
+    if (this.curEnd === this.curFirst) {
       this.curFirst = spanIdx;
       this.curFirstStartNs = startNs;
       this.curMaxDurNs = durNs;
       this.curMaxRank = rank;
-      this.curDomKey = key;
-      this.curDomTimeNs = weightNs;
-      this.keys[0] = key;
-      this.times[0] = weightNs;
-      this.keyCount = 1;
     } else {
       if (durNs > this.curMaxDurNs) this.curMaxDurNs = durNs;
       if (rank > this.curMaxRank) this.curMaxRank = rank;
-      let slot = 0;
-      while (slot < this.keyCount && this.keys[slot] !== key) slot++;
-      if (slot === this.keyCount) {
-        if (slot === MAX_KEYS) slot = MAX_KEYS - 1; // a ninth colour shares the last slot: approximate
-        else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
-      }
-      const t = (this.times[slot]! += weightNs);
-      if (t > this.curDomTimeNs) {
-        this.curDomTimeNs = t;
-        this.curDomKey = this.keys[slot]!;
-      }
     }
+    this.tally(key, weightNs);
     this.curEnd = spanIdx + 1;
     this.curLastStartNs = startNs;
   }
 
+  /** A finer level's finished bucket (the spans right after this bucket's) joins this one. */
+  private merge(f: LodLevel): void {
+    if (f.curEnd === f.curFirst) return;
+    if (this.curEnd === this.curFirst) {
+      this.curFirst = f.curFirst;
+      this.curFirstStartNs = f.curFirstStartNs;
+      this.curMaxDurNs = f.curMaxDurNs;
+      this.curMaxRank = f.curMaxRank;
+    } else {
+      if (f.curMaxDurNs > this.curMaxDurNs) this.curMaxDurNs = f.curMaxDurNs;
+      if (f.curMaxRank > this.curMaxRank) this.curMaxRank = f.curMaxRank;
+    }
+    for (let s = 0; s < f.keyCount; s++) this.tally(f.keys[s]!, f.times[s]!);
+    this.curEnd = f.curEnd;
+    this.curLastStartNs = f.curLastStartNs;
+  }
+
   /**
-   * Ends the bucket being filled (stored if it has ≥ 2 spans); the next span starts a new one.
-   * Called when a skipped span sits between two (TrackLod.extend) and when a file is complete.
+   * Ends the bucket being filled: stored if it has ≥ 2 spans, and handed to the next coarser
+   * level (`coarser`, null for the coarsest), whose bucket it lies in.
    */
-  finish(): void {
-    if (!Number.isNaN(this.curBucket) && this.curEnd - this.curFirst >= 2) {
+  finishInto(coarser: LodLevel | null): void {
+    if (Number.isNaN(this.curBucket)) return;
+    if (this.curEnd - this.curFirst >= 2) {
+      // The dominant colour: the most time covered; on a tie, the colour seen first.
+      let dom = 0;
+      for (let s = 1; s < this.keyCount; s++) if (this.times[s]! > this.times[dom]!) dom = s;
       this.first.push(this.curFirst);
       this.end.push(this.curEnd);
       this.firstStartNs.push(this.curFirstStartNs);
       this.lastStartNs.push(this.curLastStartNs);
       this.maxDurNs.push(this.curMaxDurNs);
-      this.domKey.push(this.curDomKey);
-      this.domTimeNs.push(this.curDomTimeNs);
+      this.domKey.push(this.keys[dom]!);
+      this.domTimeNs.push(this.times[dom]!);
       this.maxRank?.push(this.curMaxRank);
     }
+    coarser?.merge(this);
     this.curBucket = Number.NaN;
+    this.curFirst = 0;
+    this.curEnd = 0;
+    this.keyCount = 0;
   }
 
   /**
@@ -230,8 +258,18 @@ export class TrackLod {
    * columns are the span index's. A span's weight is its duration + 1 ns, so instants count.
    * `final`: the trace is complete, so an open span never closes (it is open-ended): summarised
    * around at once.
+   *
+   * Bottom-up: a span goes into level 0 only; a level's bucket, once finished, goes into the
+   * next coarser level's (buckets nest: ⌊s / 4b⌋ = ⌊⌊s / b⌋ / 4⌋), so level j + 1 is made from
+   * level j's buckets, not from the spans again. A span starting a new bucket at level j starts
+   * one at every finer level too, so the levels whose bucket it leaves are 0 … J − 1: finished
+   * there, finest first, each bucket stored when it has its last span — when the span-by-span
+   * way (every span into every level) stored it.
    */
   extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf, final = false): void {
+    const levels = this.levels;
+    const n = levels.length;
+    const level0 = levels[0]!;
     let i = this.sealedCount;
     for (; i < count; i++) {
       const id = ids[i]!;
@@ -242,38 +280,49 @@ export class TrackLod {
         // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
         // goes on past it.
         if (count - i <= ORPHAN_AFTER_SPANS && !final) break;
-        for (const level of this.levels) level.finish();
+        this.finishAll();
         continue;
       }
       const s = startNs[id]!;
+      if (Math.floor(s / level0.bucketNs) !== level0.curBucket) {
+        let top = 1;
+        while (top < n && Math.floor(s / levels[top]!.bucketNs) !== levels[top]!.curBucket) top++;
+        for (let j = 0; j < top; j++) levels[j]!.finishInto(j + 1 < n ? levels[j + 1]! : null);
+        for (let j = 0; j < top; j++) levels[j]!.begin(Math.floor(s / levels[j]!.bucketNs));
+      }
       const durNs = e - s;
-      const key = colourKey(kind[id]!, style[id]!);
-      const rank = rankOf ? rankOf(id) : 0;
-      for (const level of this.levels) level.add(i, s, durNs + 1, durNs, key, rank);
+      level0.add(i, s, durNs + 1, durNs, colourKey(kind[id]!, style[id]!), rankOf ? rankOf(id) : 0);
     }
     this.sealedCount = i;
+  }
+
+  /** Ends every level's bucket being filled, finest first (each goes into the next coarser one). */
+  private finishAll(): void {
+    const levels = this.levels;
+    for (let j = 0; j < levels.length; j++) levels[j]!.finishInto(j + 1 < levels.length ? levels[j + 1]! : null);
   }
 
   /**
    * Summarises a complete track in one pass (a file loaded whole: nothing was summarised yet):
    * the buckets each level will store are counted first, so every level's arrays are allocated
    * once at their final size — no growth by doubling, no trim by copy. The same buckets as
-   * extend(…, final) over the track.
+   * extend(…, final) over the track. The count walks the levels as extend does: per span, only
+   * the levels whose bucket it leaves.
    */
   build(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
     if (this.sealedCount === 0 && count > 0) {
       const n = this.levels.length;
       const bucketNs = this.levels.map((l) => l.bucketNs);
       const cur = new Float64Array(n).fill(Number.NaN);
-      const run = new Uint32Array(n);
+      /** Track position where each level's bucket being filled began. */
+      const from = new Float64Array(n);
       const stored = new Uint32Array(n);
       for (let i = 0; i < count; i++) {
         const id = ids[i]!;
         if (Number.isNaN(endNs[id]!)) {
           // An open span is left out of every bucket and ends the ones being filled (extend).
           for (let j = 0; j < n; j++) {
-            if (run[j]! >= 2) stored[j]!++;
-            run[j] = 0;
+            if (i - from[j]! >= 2 && !Number.isNaN(cur[j]!)) stored[j]!++;
             cur[j] = Number.NaN;
           }
           continue;
@@ -281,17 +330,16 @@ export class TrackLod {
         const s = startNs[id]!;
         for (let j = 0; j < n; j++) {
           const b = Math.floor(s / bucketNs[j]!);
-          if (b !== cur[j]) {
-            if (run[j]! >= 2) stored[j]!++;
-            cur[j] = b;
-            run[j] = 1;
-          } else run[j]!++;
+          if (b === cur[j]) break;
+          if (i - from[j]! >= 2 && !Number.isNaN(cur[j]!)) stored[j]!++;
+          cur[j] = b;
+          from[j] = i;
         }
       }
-      for (let j = 0; j < n; j++) this.levels[j]!.reserveExact(stored[j]! + (run[j]! >= 2 ? 1 : 0));
+      for (let j = 0; j < n; j++) this.levels[j]!.reserveExact(stored[j]! + (count - from[j]! >= 2 && !Number.isNaN(cur[j]!) ? 1 : 0));
     }
     this.extend(ids, count, startNs, endNs, kind, style, rankOf, true);
-    for (const l of this.levels) l.finish();
+    this.finishAll();
   }
 
   /** Finest-to-coarsest index of the coarsest level whose buckets are ≤ maxBucketNs (−1: none). */
@@ -389,10 +437,8 @@ export class TrackLod {
 
   /** Drops growth slack and stores the buckets still being filled (the file is complete). */
   trim(): void {
-    for (const l of this.levels) {
-      l.finish();
-      l.trim();
-    }
+    this.finishAll();
+    for (const l of this.levels) l.trim();
   }
 
   byteLength(): number {

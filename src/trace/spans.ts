@@ -30,7 +30,7 @@
 import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import { Growable, type TypedArray } from './growable.ts';
+import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
@@ -128,7 +128,9 @@ export function fsInodeLabel(fsDev: number, ino: Ino): string {
 }
 
 /** A request ended by an abort or timeout (-ENOTCONN, -ECONNABORTED, -ETIMEDOUT) ends in whoever aborted it, not a server thread. */
-const ABORT_ERRORS = new Set([-107, -103, -110]);
+const ABORT_ENOTCONN = -107;
+const ABORT_ECONNABORTED = -103;
+const ABORT_ETIMEDOUT = -110;
 
 /** Marks a missing row link. */
 export const NO_ROW = 0xffff_ffff;
@@ -147,12 +149,42 @@ const u32s = (): Growable<Uint32Array> => new Growable(Uint32Array, 1024);
 const u8s = (): Growable<Uint8Array> => new Growable(Uint8Array, 1024);
 const i32s = (): Growable<Int32Array> => new Growable(Int32Array, 16);
 
+/**
+ * A track's open spans in opening (= start) order: a few at a time, so a short list searched
+ * from its newest end is cheaper than a Set's hashing per span opened and closed.
+ */
+export class OpenSpans {
+  private ids = new Int32Array(8);
+  size = 0;
+  add(id: number): void {
+    if (this.size === this.ids.length) {
+      const grown = new Int32Array(this.size * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[this.size++] = id;
+  }
+  delete(id: number): void {
+    const ids = this.ids;
+    let i = this.size - 1;
+    while (i >= 0 && ids[i] !== id) i--;
+    if (i < 0) return;
+    ids.copyWithin(i, i + 1, this.size);
+    this.size--;
+  }
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let i = 0; i < this.size; i++) yield this.ids[i]!;
+  }
+  /** The open span at position `i` (0: the oldest). */
+  at(i: number): number { return this.ids[i]!; }
+}
+
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 class Track {
   readonly spans = u32s();
   maxDurNs = 0;
   /** Spans still open: their end is unknown, so range queries must include them. */
-  readonly openIds = new Set<number>();
+  readonly openIds = new OpenSpans();
   /** Begun-before spans (they start at the trace's start, before every span of `spans`). */
   readonly headIds: number[] = [];
   /** Power-of-two summaries of the closed spans, for zoomed-out frames (span-lod.ts). */
@@ -197,8 +229,8 @@ export class SpanIndex {
   private lastFsLane = -1;
   /** Lane by the task's string id + 1 (0: not looked up yet): no string per row. */
   private readonly laneByTaskId = new Growable(Int32Array, 64);
-  /** Tasks the kernel ended a request in (server threads), lane or not yet (task string ids). */
-  private readonly serverTaskIds = new Set<number>();
+  /** By task string id: 1 if the kernel ended a request in it (a server thread), lane or not yet. */
+  private readonly serverTaskIds = new Growable(Uint8Array, 64);
   private readonly openReq = new Map<number, number>();
   private readonly openServe = new Map<number, number>();
   // Per-lane pairing state, by lane index (−1: none).
@@ -280,7 +312,7 @@ export class SpanIndex {
     const cache = this.laneByTaskId;
     if (taskId < cache.length && cache.data[taskId]! > 0) return cache.data[taskId]! - 1;
     const lane = this.laneOf(store.strings.get(taskId));
-    if (this.serverTaskIds.has(taskId)) this.lanes[lane]!.role = 'server';
+    if (this.isServerTask(taskId)) this.lanes[lane]!.role = 'server';
     while (cache.length <= taskId) cache.push(0);
     cache.data[taskId] = lane + 1;
     return lane;
@@ -292,10 +324,16 @@ export class SpanIndex {
     if (l.role === 'unknown') l.role = 'app';
   }
 
+  private isServerTask(taskId: number): boolean {
+    return taskId < this.serverTaskIds.length && this.serverTaskIds.data[taskId] === 1;
+  }
+
   /** The kernel ended a request in this task: a server thread, its lane now or when it gets one. */
   private markServerTask(taskId: number): void {
-    if (this.serverTaskIds.has(taskId)) return;
-    this.serverTaskIds.add(taskId);
+    if (this.isServerTask(taskId)) return;
+    const server = this.serverTaskIds;
+    while (server.length <= taskId) server.push(0);
+    server.data[taskId] = 1;
     const cache = this.laneByTaskId;
     if (taskId < cache.length && cache.data[taskId]! > 0) {
       const l = this.lanes[cache.data[taskId]! - 1]!;
@@ -309,15 +347,28 @@ export class SpanIndex {
 
   private push(kind: number, laneIdx: number, subrow: number, startNs: number, endNs: number, row: number, endRow: number, style: number, flags: number): number {
     const id = this.startNs.length;
-    this.startNs.push(startNs);
-    this.endNs.push(endNs);
-    this.kind.push(kind);
-    this.style.push(style);
-    this.flags.push(flags);
-    this.lane.push(laneIdx);
-    this.subrow.push(subrow);
-    this.beginRow.push(row);
-    this.endRow.push(endRow);
+    // The per-span columns have one length and one capacity (created, reserved, grown and trimmed
+    // together): one room check per span instead of one per column.
+    if (id === this.startNs.data.length) for (const g of this.columns()) g.data = g.grownData();
+    this.startNs.data[id] = startNs;
+    this.endNs.data[id] = endNs;
+    this.kind.data[id] = kind;
+    this.style.data[id] = style;
+    this.flags.data[id] = flags;
+    this.lane.data[id] = laneIdx;
+    this.subrow.data[id] = subrow;
+    this.beginRow.data[id] = row;
+    this.endRow.data[id] = endRow;
+    const n = id + 1;
+    this.startNs.length = n;
+    this.endNs.length = n;
+    this.kind.length = n;
+    this.style.length = n;
+    this.flags.length = n;
+    this.lane.length = n;
+    this.subrow.length = n;
+    this.beginRow.length = n;
+    this.endRow.length = n;
     this.seenKinds.data[laneIdx]! |= 1 << kind;
     return id;
   }
@@ -474,11 +525,23 @@ export class SpanIndex {
     for (const g of this.columns()) g.reserve(spanCount);
   }
 
-  /** Drops growth slack everywhere (a file finished loading); later updates grow again. */
+  /**
+   * Sizes the per-span columns and every track's list once for a file of `totalRows` rows, from
+   * what its first `rowsSoFar` rows made, LOAD_MARGIN over: the load then grows nothing by
+   * copying, and trim keeps that margin rather than copying it away.
+   */
+  reserveForRows(totalRows: number, rowsSoFar: number): void {
+    if (rowsSoFar <= 0) return;
+    const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
+    this.reserve(Math.ceil(this.count * scale));
+    for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
+  }
+
+  /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const g of this.columns()) g.trim();
+    for (const g of this.columns()) g.trimLoose();
     for (const t of this.tracks) {
-      t.spans.trim();
+      t.spans.trimLoose();
       t.lod.trim();
     }
   }
@@ -557,7 +620,8 @@ export class SpanIndex {
         }
         case K.fuse_reply: {
           const u = unique[row]!;
-          if (!ABORT_ERRORS.has(err[row]!)) this.markServerTask(task[row]!);
+          const e = err[row]!;
+          if (e !== ABORT_ENOTCONN && e !== ABORT_ECONNABORTED && e !== ABORT_ETIMEDOUT) this.markServerTask(task[row]!);
           const req = this.openReq.get(u);
           if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
           const serve = this.openServe.get(u);
@@ -695,7 +759,11 @@ export class SpanIndex {
     const lo = searchSortedBy(ids, n, start, fromNs - track.maxDurNs, false);
     const firstStart = lo < n ? start[ids[lo]!]! : Infinity;
     // Open spans that started before the scan (never summarised), in opening = start order.
-    for (const id of track.openIds) if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
+    const open = track.openIds;
+    for (let i = 0; i < open.size; i++) {
+      const id = open.at(i);
+      if (start[id]! < firstStart && start[id]! <= toNs) v.span(id);
+    }
     track.lod.visitRange(ids, n, start, end, nowNs, lo, fromNs, toNs, levelIdx, v);
   }
 }

@@ -20,7 +20,7 @@
 import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
-import { Growable } from '../growable.ts';
+import { Growable, LOAD_MARGIN, type TypedArray } from '../growable.ts';
 import { searchSorted } from '../sorted.ts';
 import type { NodeId, Ino } from '../ids.ts';
 
@@ -69,19 +69,27 @@ class CacheExtents {
 
   get length(): number { return this.fork.length; }
 
-  /** A new, still cached extent; returns its index. */
+  /** The columns: one length and one capacity (created, grown and trimmed together). */
+  private columns(): Growable<TypedArray>[] {
+    return [this.fork, this.offsetBytes, this.lenBytes, this.mapType, this.mapFlags, this.fromNs, this.toNs, this.upsertRow, this.endRow, this.endReason];
+  }
+
+  /** A new, still cached extent; returns its index. One room check for all columns, not one per column. */
   push(fork: number, offsetBytes: number, lenBytes: number, mapType: number, mapFlags: number, fromNs: number, upsertRow: number): number {
-    this.fork.push(fork);
-    this.offsetBytes.push(offsetBytes);
-    this.lenBytes.push(lenBytes);
-    this.mapType.push(mapType);
-    this.mapFlags.push(mapFlags);
-    this.fromNs.push(fromNs);
-    this.toNs.push(Number.NaN);
-    this.upsertRow.push(upsertRow);
-    this.endRow.push(NO_END_ROW);
-    this.endReason.push(0);
-    return this.length - 1;
+    const i = this.fork.length;
+    if (i === this.fork.data.length) for (const g of this.columns()) g.data = g.grownData();
+    this.fork.data[i] = fork;
+    this.offsetBytes.data[i] = offsetBytes;
+    this.lenBytes.data[i] = lenBytes;
+    this.mapType.data[i] = mapType;
+    this.mapFlags.data[i] = mapFlags;
+    this.fromNs.data[i] = fromNs;
+    this.toNs.data[i] = Number.NaN;
+    this.upsertRow.data[i] = upsertRow;
+    this.endRow.data[i] = NO_END_ROW;
+    this.endReason.data[i] = 0;
+    for (const g of this.columns()) g.length = i + 1;
+    return i;
   }
 
   close(i: number, tsNs: number, row: number, reason: string): void {
@@ -106,7 +114,11 @@ class CacheExtents {
   }
 
   trim(): void {
-    for (const g of [this.fork, this.offsetBytes, this.lenBytes, this.mapType, this.mapFlags, this.fromNs, this.toNs, this.upsertRow, this.endRow, this.endReason]) g.trim();
+    for (const g of this.columns()) g.trimLoose();
+  }
+
+  reserve(count: number): void {
+    for (const g of this.columns()) g.reserve(count);
   }
 
   byteLength(): number {
@@ -164,8 +176,13 @@ class CacheMarkers {
   }
 
   trim(): void {
-    this.kind.trim();
-    this.row.trim();
+    this.kind.trimLoose();
+    this.row.trimLoose();
+  }
+
+  reserve(count: number): void {
+    this.kind.reserve(count);
+    this.row.reserve(count);
   }
 
   /** An implicit miss (before any other marker): its iomap_begin row and its upcall's time. */
@@ -233,12 +250,23 @@ export class CacheIndex {
   /** Stale-use instants (STALE_USE_NAME) seen, over all inodes; those whose text names no nodeid are counted here only. */
   staleUses = 0;
   version = 0;
-  /** task string id → the iomap_begin row waiting to see a lookup or an upcall. */
-  private readonly beginByTask = new Map<number, number>();
+  /** By task string id: the iomap_begin row waiting to see a lookup or an upcall, + 1 (0: none). */
+  private readonly beginByTask = new Growable(Float64Array, 64);
   /** nodeId → implicit misses (iomap_begin row, upcall tsNs) waiting for its cache to appear. */
   private readonly pendingMisses = new Map<NodeId, Array<{ row: number; tsNs: number }>>();
 
-  /** Drops growth slack (a file finished loading); later updates grow again. */
+  /**
+   * Sizes the extent table and every inode's markers for a file of `totalRows` rows from what its
+   * first `rowsSoFar` rows made, LOAD_MARGIN over (SpanIndex.reserveForRows).
+   */
+  reserveForRows(totalRows: number, rowsSoFar: number): void {
+    if (rowsSoFar <= 0) return;
+    const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
+    this.extents.reserve(Math.ceil(this.extents.length * scale));
+    for (const c of this.inodes.values()) c.markers.reserve(Math.ceil(c.markers.length * scale));
+  }
+
+  /** Drops growth slack beyond a load's margin (a file finished loading); later updates grow again. */
   trim(): void {
     this.extents.trim();
     for (const c of this.inodes.values()) c.markers.trim();
@@ -261,23 +289,30 @@ export class CacheIndex {
     const nameCol = store.col('name');
     // -1 until the name is interned: then no row can carry it.
     const staleUseName = store.strings.find(STALE_USE_NAME);
+    const beginByTask = this.beginByTask;
     for (let row = this.processedRows; row < store.length; row++) {
       const k = kinds[row]!;
-      if (k === K.iomap_begin) { this.beginByTask.set(taskCol[row]!, row); continue; }
+      if (k === K.iomap_begin) {
+        const task = taskCol[row]!;
+        while (beginByTask.length <= task) beginByTask.push(0);
+        beginByTask.data[task] = row + 1;
+        continue;
+      }
       if (k === K.instant) {
         if (nameCol[row] === staleUseName) this.staleUse(store, row);
         continue;
       }
       if (k === K.fuse_send) {
-        const begin = this.beginByTask.get(taskCol[row]!);
-        if (begin !== undefined) {
-          if (opcodeCol[row] === IOMAP_BEGIN_OPCODE) this.implicitMiss(store, begin, row);
-          this.beginByTask.delete(taskCol[row]!);
+        const task = taskCol[row]!;
+        const begin = task < beginByTask.length ? beginByTask.data[task]! : 0;
+        if (begin > 0) {
+          if (opcodeCol[row] === IOMAP_BEGIN_OPCODE) this.implicitMiss(store, begin - 1, row);
+          beginByTask.data[task] = 0;
         }
         continue;
       }
       if (IS_CACHE_KIND[k] === 0) continue;
-      if (k === K.cache_lookup) this.beginByTask.delete(taskCol[row]!);
+      if (k === K.cache_lookup && taskCol[row]! < beginByTask.length) beginByTask.data[taskCol[row]!] = 0;
       this.apply(store, cols, row);
       this.eventCount++;
     }
@@ -383,19 +418,26 @@ export class CacheIndex {
     let last = first;
     while (last < live.length && offsets[live[last]!]! < end) last++;
     if (last === first) return; // the common case (an upsert of a new range): nothing to close or split
-    const remainders: number[] = [];
+    // Remainders keep the mapping of the upsert that filled it. Only the run's first extent can
+    // start before the range, only its last end after it: at most two, in order.
+    let before = -1;
+    let after = -1;
     for (let k = first; k < last; k++) {
       const i = live[k]!;
       const eOff = ext.offsetBytes.data[i]!;
       const eEnd = eOff + ext.lenBytes.data[i]!;
       ext.close(i, tsNs, row, reason);
-      // Remainders keep the mapping of the upsert that filled it. Only the run's first extent can
-      // start before the range, only its last end after it: in order.
-      const [f, type, flags, upsertRow] = [ext.fork.data[i]!, ext.mapType.data[i]!, ext.mapFlags.data[i]!, ext.upsertRow.data[i]!];
-      if (eOff < off) remainders.push(this.newExtent(c, f, eOff, off - eOff, type, flags, tsNs, upsertRow));
-      if (eEnd > end) remainders.push(this.newExtent(c, f, end, eEnd - end, type, flags, tsNs, upsertRow));
+      const f = ext.fork.data[i]!;
+      const type = ext.mapType.data[i]!;
+      const flags = ext.mapFlags.data[i]!;
+      const upsertRow = ext.upsertRow.data[i]!;
+      if (eOff < off) before = this.newExtent(c, f, eOff, off - eOff, type, flags, tsNs, upsertRow);
+      if (eEnd > end) after = this.newExtent(c, f, end, eEnd - end, type, flags, tsNs, upsertRow);
     }
-    live.splice(first, last - first, ...remainders);
+    if (before >= 0 && after >= 0) live.splice(first, last - first, before, after);
+    else if (before >= 0) live.splice(first, last - first, before);
+    else if (after >= 0) live.splice(first, last - first, after);
+    else live.splice(first, last - first);
   }
 
   /** A new, still cached extent of inode c; returns its id. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../store.ts';
+import { SpanIndex } from '../spans.ts';
 import { ev } from '../testing/events.ts';
 import { derived } from '../testing/derived.ts';
 import { FIELD_TYPES, KIND_FIELDS, KINDS, type EventKind, type FieldName, type TraceEvent } from '../schema.ts';
 import { MapType } from '../fuse-proto.ts';
 import { AliasIndex } from './aliases.ts';
-import { contentionTable, exclusiveOverlaps } from './locks.ts';
+import { LockIndex, contentionTable, exclusiveOverlaps } from './locks.ts';
 import { cacheContentsAt, hitRateBuckets, markerList } from './cache.ts';
 import { relativesOf, spanOfRow } from './relatives.ts';
 
@@ -450,5 +451,52 @@ describe('kernel filesystem locks (nodeId 0): one lock per inode', () => {
     }
     expect(holds).toEqual([[10, 30], [11, 20]]);
     expect(locks.locks.map((l) => [l.ino, l.lockAddr])).toEqual([[131, X], [132, 0n]]);
+  });
+});
+
+describe('locks told apart by number keys', () => {
+  it('a nodeid and an ino of the same number, two lock kinds of one nodeid, and two addresses are five locks; a repeat is the same lock', () => {
+    const A = 0xffff8881420455d0n;
+    const B = 0xffff8881420455e0n;
+    const hold = (t: number, task: string, f: { lock: 'i_rwsem' | 'invalidate_lock'; nodeId: number; ino: number; lockAddr: bigint }) => [
+      ev('lock_acquire', t, task, { mode: 'W', ...f }), ev('lock_release', t + 1, task, { mode: 'W', ...f }),
+    ];
+    const { locks } = derived([
+      ...hold(10, 'a/1', { lock: 'i_rwsem', nodeId: 7, ino: 0, lockAddr: 0n }),
+      ...hold(20, 'a/1', { lock: 'i_rwsem', nodeId: 0, ino: 7, lockAddr: 0n }),
+      ...hold(30, 'a/1', { lock: 'invalidate_lock', nodeId: 7, ino: 0, lockAddr: 0n }),
+      ...hold(40, 'a/1', { lock: 'i_rwsem', nodeId: 0, ino: 0, lockAddr: A }),
+      ...hold(50, 'a/1', { lock: 'i_rwsem', nodeId: 0, ino: 0, lockAddr: B }),
+      ...hold(60, 'b/2', { lock: 'i_rwsem', nodeId: 7, ino: 0, lockAddr: 0n }),
+      ...hold(70, 'b/2', { lock: 'i_rwsem', nodeId: 0, ino: 0, lockAddr: A }),
+    ]);
+    expect(locks.locks.map((l) => [l.lock, l.nodeId, l.ino, l.lockAddr, l.holdIds.length])).toEqual([
+      ['i_rwsem', 7, 0, 0n, 2], ['i_rwsem', 0, 7, 0n, 1], ['invalidate_lock', 7, 0, 0n, 1], ['i_rwsem', 0, 0, A, 2], ['i_rwsem', 0, 0, B, 1],
+    ]);
+  });
+});
+
+describe('lock rows past 16 bits', () => {
+  it('once there are more lock × task rows than 16 bits hold, every lock span still names its row and lock', () => {
+    // (A LockIndex told that 16 bits hold 3 rows: 70,000 rows would make the test slow.)
+    const events: TraceEvent[] = [];
+    for (let n = 0; n < 6; n++) {
+      const f = { lock: 'i_rwsem', mode: 'R', nodeId: 2 + n, ino: 0, lockAddr: 0n } as const;
+      events.push(ev('lock_acquire', 10 + 2 * n, 'cat/1', f), ev('lock_release', 11 + 2 * n, 'cat/1', f));
+    }
+    const store = new TraceStore();
+    const spans = new SpanIndex();
+    const locks = new LockIndex(3);
+    store.appendAll(events.slice(0, 4));
+    spans.update(store);
+    locks.update(spans, store);
+    store.appendAll(events.slice(4));
+    spans.update(store);
+    locks.update(spans, store);
+    expect(locks.rows.length).toBe(6);
+    for (let id = 0; id < 6; id++) {
+      expect(locks.rowOfSpan(id)).toBe(id);
+      expect(locks.locks[locks.lockOfSpan(id)]!.nodeId).toBe(2 + id);
+    }
   });
 });

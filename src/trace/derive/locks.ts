@@ -21,7 +21,7 @@ import { ENUMS, KIND_CODE, type LockMode, type LockName } from '../schema.ts';
 import { taskMatches } from './search.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
-import { Growable } from '../growable.ts';
+import { Growable, LOAD_MARGIN } from '../growable.ts';
 import { TrackLod } from '../span-lod.ts';
 import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
@@ -93,6 +93,9 @@ export interface LockRow {
   reach: SpanReach;
 }
 
+/** Ids below this × 8 + a lock code are exact doubles: a lock's number key (LockIndex.lockByNum). */
+const EXACT_KEY_IDS = 2 ** 50;
+
 /** A lock span's rank: a wait wins a column over a write hold, which wins over a read hold. */
 export const LOCK_RANK = { read: 1, write: 2, wait: 3 } as const;
 export function lockRank(spans: SpanIndex, id: number): number {
@@ -103,15 +106,22 @@ export function lockRank(spans: SpanIndex, id: number): number {
 export class LockIndex {
   readonly locks: LockInfo[] = [];
   readonly rows: LockRow[] = [];
-  // span id → row index (lock × task) for lock spans, −1 for others (a row knows its lock). A
+  // span id → row index (lock × task) + 1 for lock spans, 0 for others (a row knows its lock). A
   // typed array by span id, not a Map: a 10 M-event trace has ~1 M lock spans, and Maps of them
-  // were ~80 MB of JS heap (most of the page's) that every major GC walked.
-  private readonly rowBySpan = new Growable(Int32Array, 1024);
+  // were ~80 MB of JS heap (most of the page's) that every major GC walked. 16 bits a span while
+  // there are fewer than 2^16 − 1 rows (there are a few per lock), 32 past that.
+  private rowBySpan: Growable<Uint16Array | Uint32Array> = new Growable(Uint16Array, 1024);
   processedSpans = 0;
   version = 0;
+
+  /** `rows16`: how many rows rowBySpan holds at 16 bits (less only in tests). */
+  constructor(private readonly rows16 = 0xffff) {}
   /** Holds inferred from lock contention events (their ends are never traced): the locks view says so. */
   inferredHolds = 0;
   private spansVersion = -1;
+  /** Lock index by nodeId × 8 + lock code, or by −(ino × 8 + lock code) − 1 without a nodeId (ids < EXACT_KEY_IDS). */
+  private readonly lockByNum = new Map<number, number>();
+  /** Lock index by lockKeyAt's string: locks known by address only, or by ids too large for lockByNum. */
   private readonly lockByKey = new Map<string, number>();
   /** Row by lock index × 2^32 + the task's string id (a number: no string built per lock span). */
   private readonly rowByKey = new Map<number, number>();
@@ -127,26 +137,31 @@ export class LockIndex {
     const cols = lockCols(store);
     for (let id = this.processedSpans; id < spans.count; id++) {
       const kind = spans.kind.data[id]!;
-      this.rowBySpan.push(-1);
+      this.rowBySpan.push(0);
       if (kind !== SpanKind.lock_wait && kind !== SpanKind.lock_hold) continue;
       const row = spans.beginRow.data[id]!;
       const lock = ENUMS.lock[lockCol[row]!] ?? 'unknown';
       const nodeId = nodeIdCol[row]!;
       const ino = inoCol[row]!;
-      // Locks are told apart as everywhere (lockKeyAt: nodeId, else ino, else address); a lock
-      // learns its address from the first of its rows that shows one.
-      const key = lockKeyAt(cols, row);
-      const hi = cols.addrHi[row]!;
-      const lo = cols.addrLo[row]!;
-      const lockAddr = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
-      let li = this.lockByKey.get(key);
+      // Locks are told apart as everywhere (lockKeyAt: nodeId, else ino, else address) — by a
+      // number where one is exact (no string per lock span); a lock learns its address from the
+      // first of its rows that shows one.
+      const code = lockCol[row]!;
+      const numKey = code >= 8 ? NaN : nodeId !== 0 ? (nodeId < EXACT_KEY_IDS ? nodeId * 8 + code : NaN) : ino !== 0 && ino < EXACT_KEY_IDS ? -(ino * 8 + code) - 1 : NaN;
+      const key = Number.isNaN(numKey) ? lockKeyAt(cols, row) : '';
+      let li = key === '' ? this.lockByNum.get(numKey) : this.lockByKey.get(key);
       if (li === undefined) {
         li = this.locks.length;
-        this.locks.push({ idx: li, lock, nodeId, ino, lockAddr, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), headHoldIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
-        this.lockByKey.set(key, li);
+        this.locks.push({ idx: li, lock, nodeId, ino, lockAddr: 0n, holdIds: new Growable(Uint32Array, 16), waitIds: new Growable(Uint32Array, 16), headHoldIds: [], holdReach: newReach(), waitReach: newReach(), rowIdxs: [] });
+        if (key === '') this.lockByNum.set(numKey, li);
+        else this.lockByKey.set(key, li);
       }
       const info = this.locks[li]!;
-      if (info.lockAddr === 0n && lockAddr !== 0n) info.lockAddr = lockAddr;
+      if (info.lockAddr === 0n) {
+        const hi = cols.addrHi[row]!;
+        const lo = cols.addrLo[row]!;
+        if (hi !== 0 || lo !== 0) info.lockAddr = (BigInt(hi) << 32n) | BigInt(lo);
+      }
       const head = spans.isBegunBefore(id);
       if (spans.isInferredHold(id)) this.inferredHolds++;
       if (head) info.headHoldIds.push(id);
@@ -163,7 +178,8 @@ export class LockIndex {
       }
       if (head) this.rows[ri]!.headIds.push(id);
       else this.rows[ri]!.spanIds.push(id);
-      this.rowBySpan.data[id] = ri;
+      if (ri + 1 > this.rows16 && this.rowBySpan.data instanceof Uint16Array) this.widenRowBySpan();
+      this.rowBySpan.data[id] = ri + 1;
     }
     // A file loading whole (spans.deferLod): the rows' LOD is built once, complete (trim).
     if (!spans.deferLod) this.extendLods(spans);
@@ -178,7 +194,15 @@ export class LockIndex {
   }
   /** The row (lock × task) of a lock span, or −1. */
   rowOfSpan(id: number): number {
-    return id >= 0 && id < this.rowBySpan.length ? this.rowBySpan.data[id]! : -1;
+    return id >= 0 && id < this.rowBySpan.length ? this.rowBySpan.data[id]! - 1 : -1;
+  }
+
+  /** rowBySpan at 32 bits: a row index past 16 bits came. */
+  private widenRowBySpan(): void {
+    const wide = new Growable(Uint32Array, this.rowBySpan.data.length);
+    wide.data.set(this.rowBySpan.data);
+    wide.length = this.rowBySpan.length;
+    this.rowBySpan = wide;
   }
 
   /** Summarises the spans closed since the last call (a row's LOD stops at its first open span). */
@@ -191,7 +215,22 @@ export class LockIndex {
     }
   }
 
-  /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack. */
+  /**
+   * Sizes the span → row map for `spanCount` spans and every lock's and row's lists for a file of
+   * `totalRows` rows from what its first `rowsSoFar` rows made, LOAD_MARGIN over (SpanIndex.reserveForRows).
+   */
+  reserveForRows(totalRows: number, rowsSoFar: number, spanCount: number): void {
+    if (rowsSoFar <= 0) return;
+    const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
+    this.rowBySpan.reserve(spanCount);
+    for (const r of this.rows) r.spanIds.reserve(Math.ceil(r.spanIds.length * scale));
+    for (const l of this.locks) {
+      l.holdIds.reserve(Math.ceil(l.holdIds.length * scale));
+      l.waitIds.reserve(Math.ceil(l.waitIds.length * scale));
+    }
+  }
+
+  /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack beyond a load's margin. */
   trim(spans: SpanIndex): void {
     if (spans.complete) {
       const rankOf = (id: number): number => lockRank(spans, id);
@@ -202,13 +241,13 @@ export class LockIndex {
     this.extendLods(spans);
     for (const r of this.rows) {
       r.lod.trim();
-      r.spanIds.trim();
+      r.spanIds.trimLoose();
     }
     for (const l of this.locks) {
-      l.holdIds.trim();
-      l.waitIds.trim();
+      l.holdIds.trimLoose();
+      l.waitIds.trimLoose();
     }
-    this.rowBySpan.trim();
+    this.rowBySpan.trimLoose();
   }
 
   /** Bytes of the typed arrays: rows' span lists and LOD levels, locks' hold and wait lists, span → row. */
