@@ -20,6 +20,7 @@ import { runImport } from './import-run.ts';
 import { browserInflate } from './blob-source.ts';
 import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 import { FakeWorker } from './testing-import.ts';
+import { FramePool } from './frame-pool.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
 
@@ -64,35 +65,42 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
   const client = { started: true, start() {}, stop() {} } as unknown as WsClient;
   const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')));
   session.openFiles([{ name: 'sim.fscope', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
-  const id = worker.requests[0]!.id;
+  const { id, checks } = worker.requests[0]!;
+  // The worker's pool: the page hands each batch buffer back (FakeWorker.returned), as to the real worker.
+  const pool = new FramePool();
   const frames: Array<{ frame: ArrayBuffer; strings?: string[] }> = [];
   let dirtyAtFirstMessage = -1;
   let dirtyWhileLoading = -1;
   let tickedDerived = -1;
   await runImport([{ name: 'sim.fscope', ...memorySource(bytes) }], {
-    id, inflate: browserInflate,
+    id, inflate: browserInflate, checks, framePool: pool,
     post: (m) => {
-      const msg = decodeWorkerMessage(structuredClone(m)) as WorkerMessage;
+      const msg = decodeWorkerMessage(structuredClone(m, m.type === 'batch' ? { transfer: [m.frame] } : undefined)) as WorkerMessage;
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
       onMessage(msg);
-      if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0), ...(msg.strings ? { strings: msg.strings } : {}) });
+      if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0, msg.frameBytes ?? msg.frame.byteLength), ...(msg.strings ? { strings: msg.strings } : {}) });
       if (msg.type === 'done') {
         dirtyWhileLoading = dirty - dirtyAtFirstMessage;
         tickedDerived = app.derivedVersion;
       }
       worker.onmessage!({ data: msg } as MessageEvent);
+      for (const f of worker.returned.splice(0)) pool.give(f);
       app.tickCounters(); // the page's 250 ms tick, here after every message
     },
   });
-  return { app, session, frames, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
+  return { app, session, frames, pool, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
 }
 
 describe('a recording loading into the page', () => {
   it('draws nothing while it loads, then once; its spans, LOD, lock waits and cache equal the old per-batch path', async () => {
     const bytes = simRecording(20_000);
-    const { app, frames, dirtyWhileLoading, dirtyAfter, tickedDerived } = await openInPage(bytes);
+    const { app, frames, pool, dirtyWhileLoading, dirtyAfter, tickedDerived } = await openInPage(bytes);
     expect(app.status.sourceKind).toBe('file');
     expect(app.trace.length).toBe(20_000);
+    // The page handed every chunk's buffer back once ingested: the worker inflated the 20 chunks into
+    // no more buffers than it has inflating at once (8) and one in hand.
+    expect(pool.allocated + pool.reused).toBe(20);
+    expect(pool.allocated).toBeLessThanOrEqual(9);
     // From the worker's first message to its last, no redraw of the page's views (progress messages,
     // batches), nor derived tables refreshed by the tick (the page still shows the empty trace it had).
     expect(dirtyWhileLoading).toBe(0);
