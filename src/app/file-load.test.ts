@@ -91,6 +91,9 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
   return { app, session, frames, pool, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
 }
 
+const realFeed = FindingsTracker.prototype.feed;
+const worker0 = (msgs: WorkerMessage[]) => msgs.find((m) => m.type === 'start');
+
 describe('a recording loading into the page', () => {
   it('draws nothing while it loads, then once; its spans, LOD, lock waits and cache equal the old per-batch path', async () => {
     const bytes = simRecording(20_000);
@@ -128,6 +131,33 @@ describe('a recording loading into the page', () => {
     expect(waits(app)).toEqual(waits(ref));
   });
 
+  it('a recording without stored findings: the worker runs the checkers; the page\'s main thread feeds them no row while it loads', async () => {
+    const bytes = simRecording(20_000);
+    const fedBy = new Map<FindingsTracker, number>();
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed').mockImplementation(function (this: FindingsTracker, store, from, to, rowBase) {
+      fedBy.set(this, (fedBy.get(this) ?? 0) + (to - from));
+      return realFeed.call(this, store, from, to, rowBase);
+    });
+    const msgs: WorkerMessage[] = [];
+    const { app, frames } = await openInPage(bytes, (m) => msgs.push(m));
+    feeds.mockRestore();
+    expect(worker0(msgs)).toMatchObject({ workerChecks: true });
+    // The page's tracker (the staged file's, now the page's) was fed no row; the worker's saw all 20,000.
+    const pageTracker = app.data.findings!;
+    expect(fedBy.get(pageTracker) ?? 0).toBe(0);
+    expect([...fedBy.values()]).toEqual([20_000]);
+    // And its findings are the page path's over the same batches.
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.refreshFindings(true);
+    expect(ref.findings!.list.length).toBeGreaterThan(0);
+    expect(app.findings.list).toEqual(ref.findings!.list);
+    expect(app.findings.unknowns).toEqual(ref.findings!.unknowns);
+    expect(app.findings.checkedEvents).toBe(20_000);
+    expect(app.findings.error).toBe('');
+  });
+
   it('a recording with stored findings: the page takes them instead of running the checkers, and they are what the checkers find', async () => {
     const bytes = simRecording(20_000, true);
     const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
@@ -148,14 +178,18 @@ describe('a recording loading into the page', () => {
     expect(app.findings.checkedEvents).toBe(20_000);
   });
 
-  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked here', async () => {
+  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked (in the worker)', async () => {
     const whole = simRecording(20_000, true);
     const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
     const msgs: WorkerMessage[] = [];
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
     const { app, session, frames } = await openInPage(cut, (m) => msgs.push(m));
     const done = msgs.at(-1)!;
-    expect(done.type === 'done' && done.findings).toBeFalsy();
+    // Not the stored findings (they name rows the page lacks): the worker's, over the kept rows.
+    expect(done.type === 'done' && done.findings?.rows).toBe(frames.reduce((n, f) => n + new DataView(f.frame).getUint32(8, true), 0));
     session.viewHeld();
+    expect(feeds.mock.contexts.filter((t) => t === app.data.findings)).toHaveLength(0);
+    feeds.mockRestore();
     expect(app.trace.length).toBeGreaterThan(1000);
     expect(app.trace.length).toBeLessThan(20_000);
     const ref = new TraceSession(() => {}, true);

@@ -235,7 +235,7 @@ export class FileSession<T extends FileTarget = AppStore> {
 
   /** The worker runs the checkers when the target shows findings (a compare side has none). */
   private checksWanted(): { checks?: true } {
-    return {}; // step 1: not yet asked for
+    return this.target.data.findings ? { checks: true } : {};
   }
 
   private ensureWorker(): WorkerLike {

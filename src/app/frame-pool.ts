@@ -22,6 +22,8 @@ export class FramePool {
   /** New buffers made, and free ones lent again: what the tests and the bench look at. */
   allocated = 0;
   reused = 0;
+  /** Wall ms takes spent waiting for the page to hand a buffer back (the page was behind). */
+  waitedMs = 0;
 
   constructor(private readonly maxOut = MAX_OUT, private readonly waitMs = WAIT_MS) {}
 
@@ -41,7 +43,11 @@ export class FramePool {
         this.reused++;
         return this.free.splice(i, 1)[0]!;
       }
-      if (this.closed || this.out < this.maxOut || !(await this.waitForReturn())) break;
+      if (this.closed || this.out < this.maxOut) break;
+      const t0 = performance.now();
+      const back = await this.waitForReturn();
+      this.waitedMs += performance.now() - t0;
+      if (!back) break;
     }
     this.allocated++;
     return new ArrayBuffer(bytes);

@@ -352,6 +352,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
   const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: now() - t0 };
   if (checking) phasesMs.workerChecks = checker!.ms;
+  if (pool) phasesMs.workerWaits = pool.waitedMs;
   return { events, damage, phasesMs, ...findings };
 }
 
