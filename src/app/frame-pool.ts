@@ -22,8 +22,10 @@ export class FramePool {
   /** New buffers made, and free ones lent again: what the tests and the bench look at. */
   allocated = 0;
   reused = 0;
-  /** Wall ms takes spent waiting for the page to hand a buffer back (the page was behind). */
+  /** Wall ms with a take waiting for the page to hand a buffer back (the page was behind); overlapping waits count once. */
   waitedMs = 0;
+  private waiting = 0;
+  private waitSinceMs = 0;
 
   constructor(private readonly maxOut = MAX_OUT, private readonly waitMs = WAIT_MS) {}
 
@@ -44,9 +46,9 @@ export class FramePool {
         return this.free.splice(i, 1)[0]!;
       }
       if (this.closed || this.out < this.maxOut) break;
-      const t0 = performance.now();
+      if (this.waiting++ === 0) this.waitSinceMs = performance.now();
       const back = await this.waitForReturn();
-      this.waitedMs += performance.now() - t0;
+      if (--this.waiting === 0) this.waitedMs += performance.now() - this.waitSinceMs;
       if (!back) break;
     }
     this.allocated++;
