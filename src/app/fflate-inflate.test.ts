@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { RecordingReader, memorySource, type Inflate } from '../trace/recording/index.ts';
-import { fflateInflate as withFallback } from './fflate-inflate.ts';
+import { fflateInflate as withFallback, pooledInflate } from './fflate-inflate.ts';
+import { FramePool } from './frame-pool.ts';
 
 /** No part of the fixtures needs the fallback: it fails the test if called. */
 let fallbacks = 0;
@@ -82,5 +83,47 @@ describe('fflate inflate', () => {
     const z = deflateRawSync(new Uint8Array(100_000).map((_, i) => i % 251));
     expect(() => fflateInflate(z.subarray(0, z.byteLength >> 1), 1 << 20)).toThrow();
     expect(() => fflateInflate(new Uint8Array(0), 1 << 20)).toThrow();
+  });
+
+  describe('into pooled buffers (chunk bodies)', () => {
+    const noFallback: Inflate = () => { throw new Error('fallback'); };
+
+    it('clean.fscope: every body part inflates to zlib\'s bytes, a view at offset 0 of a pooled buffer; returned buffers are lent again', async () => {
+      const bodies = (await partsOf('clean.fscope')).filter(({ cap }) => cap > 1 << 20);
+      expect(bodies.length).toBeGreaterThan(1);
+      const pool = new FramePool();
+      const inflate = pooledInflate(pool, noFallback);
+      for (const { bytes, cap } of bodies) {
+        const out = await inflate(bytes, cap);
+        expect(out).toEqual(new Uint8Array(inflateRawSync(bytes)));
+        expect(out.byteOffset).toBe(0);
+        pool.posted();
+        pool.give(out.buffer as ArrayBuffer); // the page hands it back
+      }
+      expect(pool.allocated).toBe(1);
+      expect(pool.reused).toBe(bodies.length - 1);
+    });
+
+    it('output of exactly the cap is kept, one byte more is refused (the buffer back in the pool); stored blocks too', async () => {
+      const data = new Uint8Array(100_000).map((_, i) => (i * 7919) >>> 3);
+      const pool = new FramePool();
+      const inflate = pooledInflate(pool, noFallback);
+      for (const level of [0, 6]) {
+        const z = deflateRawSync(data, { level });
+        const out = await inflate(z, data.byteLength);
+        expect(out).toEqual(data);
+        pool.posted();
+        pool.give(out.buffer as ArrayBuffer);
+        await expect(inflate(z, data.byteLength - 1)).rejects.toThrow(`inflates past ${data.byteLength - 1} bytes`);
+        expect(pool.freeCount).toBe(pool.allocated); // nothing lent out by the refusal
+      }
+    });
+
+    it('bomb-strings.fscope\'s 64 MiB part is refused at its cap, and the buffer goes back to the pool', async () => {
+      const bomb = (await partsOf('bomb-strings.fscope')).find(({ bytes }) => inflateRawSync(bytes).byteLength === 64 << 20)!;
+      const pool = new FramePool();
+      await expect(pooledInflate(pool, noFallback)(bomb.bytes, bomb.cap)).rejects.toThrow(`inflates past ${bomb.cap} bytes`);
+      expect(pool.freeCount).toBe(pool.allocated);
+    });
   });
 });

@@ -21,6 +21,7 @@ import { runImport } from './import-run.ts';
 import { browserInflate } from './blob-source.ts';
 import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 import { FakeWorker } from './testing-import.ts';
+import { FramePool } from './frame-pool.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
 
@@ -70,35 +71,45 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
   const client = { started: true, start() {}, stop() {} } as unknown as WsClient;
   const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')));
   session.openFiles([{ name: 'sim.fscope', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
-  const id = worker.requests[0]!.id;
+  const { id, checks } = worker.requests[0]!;
+  // The worker's pool: the page hands each batch buffer back (FakeWorker.returned), as to the real worker.
+  const pool = new FramePool();
   const frames: Array<{ frame: ArrayBuffer; strings?: string[] }> = [];
   let dirtyAtFirstMessage = -1;
   let dirtyWhileLoading = -1;
   let tickedDerived = -1;
   await runImport([{ name: 'sim.fscope', ...memorySource(bytes) }], {
-    id, inflate: browserInflate,
+    id, inflate: browserInflate, checks, framePool: pool,
     post: (m) => {
-      const msg = decodeWorkerMessage(structuredClone(m)) as WorkerMessage;
+      const msg = decodeWorkerMessage(structuredClone(m, m.type === 'batch' ? { transfer: [m.frame] } : undefined)) as WorkerMessage;
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
       onMessage(msg);
-      if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0), ...(msg.strings ? { strings: msg.strings } : {}) });
+      if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0, msg.frameBytes ?? msg.frame.byteLength), ...(msg.strings ? { strings: msg.strings } : {}) });
       if (msg.type === 'done') {
         dirtyWhileLoading = dirty - dirtyAtFirstMessage;
         tickedDerived = app.derivedVersion;
       }
       worker.onmessage!({ data: msg } as MessageEvent);
+      for (const f of worker.returned.splice(0)) pool.give(f);
       app.tickCounters(); // the page's 250 ms tick, here after every message
     },
   });
-  return { app, session, frames, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
+  return { app, session, frames, pool, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
 }
+
+const realFeed = FindingsTracker.prototype.feed;
+const worker0 = (msgs: WorkerMessage[]) => msgs.find((m) => m.type === 'start');
 
 describe('a recording loading into the page', () => {
   it('draws nothing while it loads, then once; its spans, LOD, lock waits and cache equal the old per-batch path', async () => {
     const bytes = simRecording(20_000);
-    const { app, frames, dirtyWhileLoading, dirtyAfter, tickedDerived } = await openInPage(bytes);
+    const { app, frames, pool, dirtyWhileLoading, dirtyAfter, tickedDerived } = await openInPage(bytes);
     expect(app.status.sourceKind).toBe('file');
     expect(app.trace.length).toBe(20_000);
+    // The page handed every chunk's buffer back once ingested: the worker inflated the 20 chunks into
+    // no more buffers than it has inflating at once (8) and one in hand.
+    expect(pool.allocated + pool.reused).toBe(20);
+    expect(pool.allocated).toBeLessThanOrEqual(9);
     // From the worker's first message to its last, no redraw of the page's views (progress messages,
     // batches), nor derived tables refreshed by the tick (the page still shows the empty trace it had).
     expect(dirtyWhileLoading).toBe(0);
@@ -172,6 +183,33 @@ describe('a recording loading into the page', () => {
     for (const g of all) expect(g.data.length).toBeLessThanOrEqual(Math.max(1, Math.floor(g.length * 1.06)));
   });
 
+  it('a recording without stored findings: the worker runs the checkers; the page\'s main thread feeds them no row while it loads', async () => {
+    const bytes = simRecording(20_000);
+    const fedBy = new Map<FindingsTracker, number>();
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed').mockImplementation(function (this: FindingsTracker, store, from, to, rowBase) {
+      fedBy.set(this, (fedBy.get(this) ?? 0) + (to - from));
+      return realFeed.call(this, store, from, to, rowBase);
+    });
+    const msgs: WorkerMessage[] = [];
+    const { app, frames } = await openInPage(bytes, (m) => msgs.push(m));
+    feeds.mockRestore();
+    expect(worker0(msgs)).toMatchObject({ workerChecks: true });
+    // The page's tracker (the staged file's, now the page's) was fed no row; the worker's saw all 20,000.
+    const pageTracker = app.data.findings!;
+    expect(fedBy.get(pageTracker) ?? 0).toBe(0);
+    expect([...fedBy.values()]).toEqual([20_000]);
+    // And its findings are the page path's over the same batches.
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.refreshFindings(true);
+    expect(ref.findings!.list.length).toBeGreaterThan(0);
+    expect(app.findings.list).toEqual(ref.findings!.list);
+    expect(app.findings.unknowns).toEqual(ref.findings!.unknowns);
+    expect(app.findings.checkedEvents).toBe(20_000);
+    expect(app.findings.error).toBe('');
+  });
+
   it('a recording with stored findings: the page takes them instead of running the checkers, and they are what the checkers find', async () => {
     const bytes = simRecording(20_000, true);
     const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
@@ -192,14 +230,18 @@ describe('a recording loading into the page', () => {
     expect(app.findings.checkedEvents).toBe(20_000);
   });
 
-  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked here', async () => {
+  it('a damaged recording with stored findings: they cover rows the page lacks, so its kept rows are checked (in the worker)', async () => {
     const whole = simRecording(20_000, true);
     const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
     const msgs: WorkerMessage[] = [];
+    const feeds = vi.spyOn(FindingsTracker.prototype, 'feed');
     const { app, session, frames } = await openInPage(cut, (m) => msgs.push(m));
     const done = msgs.at(-1)!;
-    expect(done.type === 'done' && done.findings).toBeFalsy();
+    // Not the stored findings (they name rows the page lacks): the worker's, over the kept rows.
+    expect(done.type === 'done' && done.findings?.rows).toBe(frames.reduce((n, f) => n + new DataView(f.frame).getUint32(8, true), 0));
     session.viewHeld();
+    expect(feeds.mock.contexts.filter((t) => t === app.data.findings)).toHaveLength(0);
+    feeds.mockRestore();
     expect(app.trace.length).toBeGreaterThan(1000);
     expect(app.trace.length).toBeLessThan(20_000);
     const ref = new TraceSession(() => {}, true);

@@ -15,7 +15,7 @@ import type { AppStore } from './app-store.ts';
 import type { StagedFile } from './staged-file.ts';
 import type { OpenedFile } from './source-status.ts';
 import type { WsClient } from './ws-client.ts';
-import { decodeWorkerMessage, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import { decodeWorkerMessage, type FramesReturn, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
 
 export interface RecordingInfo {
   name: string;
@@ -28,7 +28,7 @@ export interface RecordingInfo {
 export interface WorkerLike {
   onmessage: ((ev: MessageEvent) => void) | null;
   onerror: ((ev: ErrorEvent) => void) | null;
-  postMessage(msg: OpenRequest): void;
+  postMessage(msg: OpenRequest | FramesReturn, transfer?: Transferable[]): void;
   terminate(): void;
 }
 
@@ -134,7 +134,7 @@ export class FileSession<T extends FileTarget = AppStore> {
     const worker = this.ensureWorker();
     const id = ++this.requestId;
     this.busy = true;
-    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })), ...(alignStarts ? { alignStarts } : {}) });
+    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })), ...(alignStarts ? { alignStarts } : {}), ...this.checksWanted() });
   }
 
   /** Opens the last dropped / picked files again, their starts aligned or at their own stamps. */
@@ -162,7 +162,7 @@ export class FileSession<T extends FileTarget = AppStore> {
       const blob = await this.download(res, id);
       if (id !== this.requestId) return;
       this.target.status.loadPhasesMs.fetch = performance.now() - t0;
-      this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }] });
+      this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }], ...this.checksWanted() });
     } catch (err) {
       if (id !== this.requestId) return;
       this.target.failFile(`could not open recording: ${(err as Error).message}`);
@@ -223,6 +223,21 @@ export class FileSession<T extends FileTarget = AppStore> {
     this.worker = null;
   }
 
+  /**
+   * A pooled batch buffer back to the worker, once ingested (the store copied its rows: decodeBatch's
+   * views into the frame live only through applyBatch) or dropped: it inflates the next chunks into it.
+   */
+  private giveBack(msg: WorkerMessage): void {
+    if (msg.type === 'batch' && msg.frameBytes !== undefined && msg.frame.byteLength > 0) {
+      this.worker?.postMessage({ type: 'frames', id: msg.id, frames: [msg.frame] }, [msg.frame]);
+    }
+  }
+
+  /** The worker runs the checkers when the target shows findings (a compare side has none). */
+  private checksWanted(): { checks?: true } {
+    return this.target.data.findings ? { checks: true } : {};
+  }
+
   private ensureWorker(): WorkerLike {
     if (this.worker) return this.worker;
     const w = this.makeWorker();
@@ -245,7 +260,10 @@ export class FileSession<T extends FileTarget = AppStore> {
       return;
     }
     const t = this.target;
-    if (msg.id !== this.requestId || t.status.sourceKind !== 'file') return;
+    if (msg.id !== this.requestId || t.status.sourceKind !== 'file') {
+      this.giveBack(msg);
+      return;
+    }
     switch (msg.type) {
       case 'progress': {
         // The chrome's rate (a phase change at once): each notify has React check every subscriber.
@@ -262,18 +280,20 @@ export class FileSession<T extends FileTarget = AppStore> {
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
         if (this.expectedEvents > 0) t.data.trace.reserve(this.expectedEvents);
-        // The recording's stored findings will come with done: the checkers need not see each row.
-        if (msg.storedFindings === true && t.data.findings) t.data.feedChecks = false;
+        // The findings will come with done (the recording's stored ones, or the worker's checkers'):
+        // the page's main thread does not feed the checkers while the file loads.
+        if ((msg.storedFindings === true || msg.workerChecks === true) && t.data.findings) t.data.feedChecks = false;
         break;
       case 'batch':
         try {
-          t.ingestBatch(new Uint8Array(msg.frame), msg.strings);
+          t.ingestBatch(new Uint8Array(msg.frame, 0, msg.frameBytes ?? msg.frame.byteLength), msg.strings);
           this.reserveSpans();
         } catch (err) {
           this.requestId++;
           t.failFile(`import: batch rejected: ${(err as Error).message}`);
           this.settle();
         }
+        this.giveBack(msg);
         break;
       case 'done':
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);

@@ -95,14 +95,16 @@ export class FindingsTracker {
 
   /**
    * Findings found by the same checkers elsewhere over stream rows [0, rows) — a recording's stored
-   * findings — taken instead of feeding those rows. Nothing more may be fed after them.
+   * findings, or the import worker's checkers' — taken instead of feeding those rows. `error`: a
+   * checker threw there (checking stopped at row `rows`, as feed says). Nothing more may be fed after them.
    */
-  adoptStored(list: readonly Finding[], unknowns: readonly Unknown[], rows: number): void {
+  adoptStored(list: readonly Finding[], unknowns: readonly Unknown[], rows: number, error = ''): void {
     this.list = list;
     this.unknowns = unknowns;
     this.fedRows = rows;
     this.checkedRows = rows;
     this.runner.processedRows = rows; // in step, were rows to follow (a file gets none)
+    this.error = error;
     this.version = nextVersion();
   }
 

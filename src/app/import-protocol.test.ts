@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOpenRequest, decodeWorkerMessage, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { decodeFramesReturn, decodeOpenRequest, decodeWorkerMessage, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 
 describe('import worker protocol', () => {
   it('round-trips every message through structured clone, transferring only batch buffers', () => {
@@ -33,6 +33,24 @@ describe('import worker protocol', () => {
     expect(decodeWorkerMessage(start)).not.toBeNull();
     expect(decodeWorkerMessage({ ...start, expectedEvents: -1 })).toBeNull();
     expect(decodeWorkerMessage({ ...start, expectedEvents: 'many' })).toBeNull();
+  });
+
+  it('a pooled batch says how many bytes of its buffer are the frame (never more than the buffer); the page hands buffers back', () => {
+    const frame = new ArrayBuffer(64);
+    expect(decodeWorkerMessage({ type: 'batch', id: 1, frame, frameBytes: 40 })).toMatchObject({ frameBytes: 40 });
+    expect(decodeWorkerMessage({ type: 'batch', id: 1, frame, frameBytes: 65 })).toBeNull();
+    expect(decodeWorkerMessage({ type: 'batch', id: 1, frame, frameBytes: 1.5 })).toBeNull();
+    expect(decodeFramesReturn({ type: 'frames', id: 3, frames: [frame] })).toEqual({ type: 'frames', id: 3, frames: [frame] });
+    expect(decodeFramesReturn({ type: 'frames', id: 3, frames: [new Uint8Array(4)] })).toBeNull();
+    expect(decodeFramesReturn({ type: 'open', id: 3, files: [] })).toBeNull();
+  });
+
+  it('a done carries the worker checkers\' findings with the rows they saw and why they stopped', () => {
+    const done = { type: 'done', id: 1, events: 9, diags: [], diagCount: 0, damage: '' };
+    const findings = { list: [], unknowns: [{ rule: 'lock', count: 2, what: 'waits' }], rows: 4000, error: 'checking stopped at stream row 4000: boom' };
+    expect(decodeWorkerMessage({ ...done, findings })).toMatchObject({ findings });
+    expect(decodeWorkerMessage({ ...done, findings: { ...findings, rows: -1 } })).toBeNull();
+    expect(decodeWorkerMessage({ ...done, findings: { ...findings, error: 3 } })).toBeNull();
   });
 
   it('validates open requests', () => {

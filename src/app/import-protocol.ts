@@ -1,24 +1,33 @@
 // Messages between the page and the import worker (import-worker.ts). Both directions are plain
 // structured-clone objects; batches carry their wire frame as a transferred ArrayBuffer (no copy).
 //
-//   page → worker   open {id, files: Blob+name[], alignStarts?}   (one drop / pick = one trace;
+//   page → worker   open {id, files: Blob+name[], alignStarts?, checks?}   (one drop / pick = one trace;
 //                                                         alignStarts: files on another clock than
-//                                                         the first start with it)
+//                                                         the first start with it; checks: run the
+//                                                         protocol checkers here, over the rows sent)
+//                   frames {id, frames}                   batch buffers the page has ingested, handed
+//                                                         back (transferred) for the next chunks
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
-//                   start {originNs, kind, label, meta, expectedEvents?, storedFindings?}   before the first
-//                                                         batch: reset the trace (and reserve rows, if
-//                                                         known); storedFindings: the recording holds the
-//                                                         page's checkers' findings over every row, so
-//                                                         the page need not feed them (done brings them)
-//                   batch {frame, strings?}               a wire batch (text imports: encodeBatch; a
+//                   start {originNs, kind, label, meta, expectedEvents?, storedFindings?, workerChecks?}   before
+//                                                         the first batch: reset the trace (and reserve
+//                                                         rows, if known); storedFindings: the recording
+//                                                         holds the page's checkers' findings over every
+//                                                         row; workerChecks: the worker runs the checkers
+//                                                         over the rows it sends — either way the page
+//                                                         does not feed them (done brings the findings)
+//                   batch {frame, frameBytes?, strings?}  a wire batch (text imports: encodeBatch; a
 //                                                         recording: a chunk's inflated body as stored)
 //                                                         and the strings the page has not seen, which
-//                                                         it interns before the frame's (if any)
+//                                                         it interns before the frame's (if any);
+//                                                         frameBytes: the batch is that many first bytes
+//                                                         of a pooled buffer, to hand back (frames)
 //                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?, findings?}
 //                                                         (files not on the first file's clock; the
 //                                                         worker's time per phase, for the bench; the
-//                                                         stored findings, when they cover exactly the
-//                                                         rows sent — else the page runs the checkers)
+//                                                         findings over the rows sent: the recording's
+//                                                         stored ones, or the worker's checkers' with
+//                                                         the rows they saw and why they stopped, if a
+//                                                         checker threw — else the page runs them)
 //                   error {message, diags?, diagCount?}   nothing usable (the page shows it, with the
 //                                                         diagnostics that say which file and line)
 // Every message carries the `id` of its open request, so a late message of a cancelled import
@@ -35,6 +44,23 @@ export interface OpenRequest {
   id: number;
   files: Array<{ name: string; blob: Blob }>;
   alignStarts?: boolean;
+  /** Run the protocol checkers in the worker over the rows sent (the page has a findings panel). */
+  checks?: boolean;
+}
+
+/** Batch buffers the page has ingested, back to the worker that lent them (transferred). */
+export interface FramesReturn {
+  type: 'frames';
+  id: number;
+  frames: ArrayBuffer[];
+}
+
+/** Findings over the first `rows` rows sent (all of them when absent); `error`: a checker threw, checking stopped there. */
+export interface WorkerFindings {
+  list: Finding[];
+  unknowns: Unknown[];
+  rows?: number;
+  error?: string;
 }
 
 export type WorkerMessage =
@@ -43,16 +69,19 @@ export type WorkerMessage =
     /** Rows sent so far, of how many (when the file says: a recording's index, a parsed text import). */
     doneRows?: number; totalRows?: number;
   }
-  | { type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number; storedFindings?: boolean }
-  | { type: 'batch'; id: number; frame: ArrayBuffer; strings?: string[] }
+  | {
+    type: 'start'; id: number; originNs: string; kind: FileKind; label: string; meta: Record<string, unknown>; expectedEvents?: number;
+    storedFindings?: boolean; workerChecks?: boolean;
+  }
+  | { type: 'batch'; id: number; frame: ArrayBuffer; frameBytes?: number; strings?: string[] }
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
     otherClockFiles?: number; aligned?: boolean;
     /** Wall ms of the worker's phases (read, inflate, worker): what the bench breaks the load into. */
     phasesMs?: Record<string, number>;
-    /** A recording's stored findings over exactly the rows sent (start said storedFindings). */
-    findings?: { list: Finding[]; unknowns: Unknown[] };
+    /** A recording's stored findings over exactly the rows sent (start said storedFindings), or the worker's checkers' (workerChecks). */
+    findings?: WorkerFindings;
   }
   | { type: 'error'; id: number; message: string; diags?: string[]; diagCount?: number };
 
@@ -71,8 +100,9 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const PHASES: readonly string[] = ['reading', 'joining', 'loading', 'done', 'failed'];
 
 function isFindings(v: unknown): boolean {
-  const f = v as { list?: unknown; unknowns?: unknown } | null;
+  const f = v as { list?: unknown; unknowns?: unknown; rows?: unknown; error?: unknown } | null;
   return typeof f === 'object' && f !== null && Array.isArray(f.list) && Array.isArray(f.unknowns)
+    && (f.rows === undefined || (isNum(f.rows) && f.rows >= 0)) && (f.error === undefined || isStr(f.error))
     && f.list.every((x: unknown) => typeof x === 'object' && x !== null && Array.isArray((x as Finding).evidence) && isStr((x as Finding).rule))
     && f.unknowns.every((x: unknown) => typeof x === 'object' && x !== null && isStr((x as Unknown).rule) && isNum((x as Unknown).count));
 }
@@ -90,9 +120,11 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
       return isStr(m.originNs) && /^-?\d+$/.test(m.originNs) && (m.kind === 'import' || m.kind === 'recording') && isStr(m.label)
         && typeof m.meta === 'object' && m.meta !== null
         && (m.expectedEvents === undefined || (isNum(m.expectedEvents) && m.expectedEvents >= 0))
-        && (m.storedFindings === undefined || typeof m.storedFindings === 'boolean') ? (m as WorkerMessage) : null;
+        && (m.storedFindings === undefined || typeof m.storedFindings === 'boolean')
+        && (m.workerChecks === undefined || typeof m.workerChecks === 'boolean') ? (m as WorkerMessage) : null;
     case 'batch':
-      return m.frame instanceof ArrayBuffer && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
+      return m.frame instanceof ArrayBuffer && (m.frameBytes === undefined || (Number.isInteger(m.frameBytes) && (m.frameBytes as number) >= 0 && (m.frameBytes as number) <= m.frame.byteLength))
+        && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
@@ -113,9 +145,17 @@ export function decodeOpenRequest(data: unknown): OpenRequest | null {
   const m = data as Record<string, unknown>;
   if (m.type !== 'open' || !isNum(m.id) || !Array.isArray(m.files) || m.files.length === 0) return null;
   if (m.alignStarts !== undefined && typeof m.alignStarts !== 'boolean') return null;
+  if (m.checks !== undefined && typeof m.checks !== 'boolean') return null;
   const ok = m.files.every((f: unknown) => {
     const e = f as { name?: unknown; blob?: unknown };
     return typeof f === 'object' && f !== null && isStr(e.name) && e.blob instanceof Blob;
   });
   return ok ? (m as unknown as OpenRequest) : null;
+}
+
+/** Validates a frames return from the page; null if it is not one. */
+export function decodeFramesReturn(data: unknown): FramesReturn | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const m = data as Record<string, unknown>;
+  return m.type === 'frames' && isNum(m.id) && Array.isArray(m.frames) && m.frames.every((f) => f instanceof ArrayBuffer) ? (m as unknown as FramesReturn) : null;
 }

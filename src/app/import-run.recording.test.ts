@@ -12,6 +12,8 @@ import { Recorder } from '../../server/recorder/recorder.ts';
 import { typed } from '../trace/testing/events.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
 import { runImportAsPage } from './testing-import.ts';
+import { FramePool } from './frame-pool.ts';
+import { fflateInflate } from './fflate-inflate.ts';
 
 const FIXTURES = new URL('../../fixtures/recordings/', import.meta.url);
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
@@ -29,9 +31,9 @@ function countingBlob(bytes: Uint8Array): { blob: Blob; reads: { slices: number;
 }
 
 /** Runs the worker's job on `bytes` and applies its messages as the page does (structured clone, strings, then the frame). */
-async function open(name: string, bytes: Uint8Array) {
+async function open(name: string, bytes: Uint8Array, more: Parameters<typeof runImportAsPage>[1] = {}) {
   const { blob, reads } = countingBlob(bytes);
-  const { store, msgs } = await runImportAsPage([blobSource(name, blob)], { id: 3 });
+  const { store, msgs } = await runImportAsPage([blobSource(name, blob)], { id: 3, ...more });
   return { store, msgs, reads, batches: msgs.filter((m) => m.type === 'batch'), done: msgs.at(-1)! };
 }
 
@@ -125,5 +127,57 @@ describe('import worker: a recording', () => {
     expect(got.store.length).toBe(2900);
     expect(rows(got.store)).toEqual(rows(ref.store));
     expect(got.done).toMatchObject({ type: 'done', events: 2900, damage: `byte ${e.offsetBytes}: r.fscope: chunk 12: payload checksum mismatch (at byte ${e.offsetBytes})` });
+  });
+
+  describe('with a frame pool (the worker\'s: bodies inflate into buffers the page hands back)', () => {
+    it('each body is a pooled buffer\'s first bytes; the page\'s returns are lent again; rows as the reader\'s', async () => {
+      const bytes = written(3000, 100);
+      const pool = new FramePool();
+      const got = await open('r.fscope', bytes, { framePool: pool, inflate: fflateInflate(browserInflate) });
+      const ref = await reference('r.fscope', bytes);
+      expect(got.batches).toHaveLength(30);
+      got.batches.forEach((b, k) => {
+        if (b.type !== 'batch') throw new Error('not a batch');
+        expect(b.frameBytes, `chunk ${k}`).toBe(storedBody(bytes, ref.reader, k).byteLength);
+        expect(new Uint8Array(b.frame), `chunk ${k}`).toEqual(storedBody(bytes, ref.reader, k));
+      });
+      expect(rows(got.store)).toEqual(rows(ref.store));
+      // The page hands each buffer back as it ingests it: no more buffers than chunks inflating at once (8) and one in hand.
+      expect(pool.allocated).toBeLessThanOrEqual(9);
+      expect(pool.allocated + pool.reused).toBe(30);
+    });
+
+    it('a damaged chunk (checksum) and a body that does not decode: skipped, their buffers not lent twice; the kept rows as the reader\'s', async () => {
+      const bytes = written(3000, 100).slice();
+      const ref0 = await reference('r.fscope', bytes);
+      const e = ref0.reader.chunks[12]!;
+      bytes[e.offsetBytes + e.chunkBytes - 3]! ^= 0xff;
+      const pool = new FramePool();
+      const got = await open('r.fscope', bytes, { framePool: pool, inflate: fflateInflate(browserInflate) });
+      const ref = await reference('r.fscope', bytes);
+      expect(got.store.length).toBe(2900);
+      expect(rows(got.store)).toEqual(rows(ref.store));
+      expect(pool.allocated + pool.reused).toBe(29); // chunk 12 fails its checksum before any inflate
+    });
+
+    it('a cancelled load stops with buffers at the page; once its pool is closed their return keeps nothing', async () => {
+      const bytes = written(3000, 100);
+      const pool = new FramePool();
+      const held: ArrayBuffer[] = [];
+      let batches = 0;
+      const { runImport } = await import('./import-run.ts');
+      await runImport([blobSource('r.fscope', new Blob([bytes as Uint8Array<ArrayBuffer>]))], {
+        id: 1, inflate: fflateInflate(browserInflate), framePool: pool,
+        isCancelled: () => batches >= 5,
+        post: (m) => {
+          if (m.type !== 'batch') return;
+          batches++;
+          held.push(structuredClone(m.frame, { transfer: [m.frame] })); // the page has it, not returned yet
+        },
+      }).finally(() => pool.close());
+      expect(batches).toBe(5);
+      for (const f of held) pool.give(f);
+      expect(pool.freeCount).toBe(0);
+    });
   });
 });

@@ -14,6 +14,17 @@
 // body already is a wire batch without strings: it goes to the page as it is (its buffer moved,
 // not copied), in file order, with the strings the page has not seen beside it — no intermediate
 // store, no re-encoding. The reader's checks and salvage (bad chunks skipped, damage named) stay.
+// With a FramePool, chunk bodies inflate into buffers the page hands back once it has ingested them
+// (frame-pool.ts): no fresh memory per chunk.
+//
+// With `checks`, the protocol checkers (FindingsTracker over CheckRunner, as the page runs them)
+// see every row sent, numbered from 0 as the page's store numbers them, and their findings go with
+// `done`: the page's main thread does not feed them during a load. Text imports feed the stores they
+// send; a recording decodes each chunk into one reused store sharing the reader's string table
+// (the checkers copy what they need from a row while they see it: src/trace/checks/README.md). A
+// recording whose stored findings cover every row needs none of it, unless a chunk turns out bad:
+// then the stored findings cover rows the page lacks, and the kept chunks so far are read again
+// to check them.
 
 import { explanationSummary } from '../trace/import/detect.ts';
 import { TraceStore } from '../trace/store.ts';
@@ -23,9 +34,12 @@ import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
 import { ImportPipeline } from '../trace/import/pipeline.ts';
 import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
-import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
-import { DEFAULT_SETTINGS, RULE_IDS, type Finding, type Unknown } from '../trace/checks/index.ts';
-import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerMessage } from './import-protocol.ts';
+import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type ChunkRows, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
+import { DEFAULT_SETTINGS, RULE_IDS } from '../trace/checks/index.ts';
+import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
+import { FindingsTracker } from './findings-tracker.ts';
+import type { FramePool } from './frame-pool.ts';
+import { pooledInflate } from './fflate-inflate.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
 const READ_CHUNK_BYTES = 1 << 20;
@@ -52,6 +66,10 @@ interface RunOptions {
   isCancelled?: () => boolean;
   /** Files on another clock than the first start with the first file (the page's "align starts"). */
   alignStarts?: boolean;
+  /** Run the checkers here over the rows sent; their findings go with done. */
+  checks?: boolean;
+  /** Recording chunk bodies inflate into these buffers (returned by the page); absent: fresh ones. */
+  framePool?: FramePool;
 }
 
 class Progress {
@@ -90,7 +108,7 @@ interface Loaded {
   events: number;
   damage: string;
   phasesMs?: Record<string, number>;
-  findings?: { list: Finding[]; unknowns: Unknown[] };
+  findings?: WorkerFindings;
   /** Files not on the first file's clock, and whether they were aligned (text imports only). */
   clocks?: { otherClockFiles: number; aligned: boolean };
 }
@@ -118,6 +136,37 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
     // The diagnostics so far say which file and line made it unusable.
     const known = diags.first.length > 0 ? { diags: diags.first.map(formatDiag), diagCount: diags.count } : {};
     o.post({ type: 'error', id: o.id, message: err instanceof Error ? err.message : String(err), ...known });
+  }
+}
+
+/** The page's checkers (FindingsTracker), run here over the rows sent, stream row = page store row. */
+class WorkerChecks {
+  private readonly tracker = new FindingsTracker();
+  /** Wall ms feeding them and computing the findings (the bench's worker checkers phase). */
+  ms = 0;
+  /** Rows seen so far (fed, or skipped after a checker threw): the next row's stream number. */
+  rows = 0;
+
+  /** Rows [0, n) of `store` are the next rows sent, stream rows from `rowBase`. */
+  feed(store: TraceStore, n: number, rowBase: number): void {
+    const t0 = performance.now();
+    this.tracker.feed(store, 0, n, rowBase);
+    this.rows = rowBase + n;
+    this.ms += performance.now() - t0;
+  }
+
+  /** The findings, as the page's tracker holds them once a file is in (refresh forced). */
+  result(): WorkerFindings {
+    const t0 = performance.now();
+    const t = this.tracker;
+    try {
+      t.refresh(true);
+    } catch (err) {
+      // Findings that cannot be computed: the page would have stopped there too; say so.
+      t.error ||= `checking stopped at stream row ${t.fedRows}: ${(err as Error).message}`;
+    }
+    this.ms += performance.now() - t0;
+    return { list: [...t.list], unknowns: [...t.unknowns], rows: t.fedRows, ...(t.error ? { error: t.error } : {}) };
   }
 }
 
@@ -176,6 +225,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
+  const checker = o.checks ? new WorkerChecks() : null;
   const label = sources.map((s) => s.name).join(' + ');
   o.post({
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
@@ -189,11 +239,13 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
     },
     // Every row is parsed already: the page reserves them once instead of growing its columns.
     expectedEvents: outcome.rowCount,
+    ...(checker ? { workerChecks: true } : {}),
   });
   progress.totalRows = outcome.rowCount;
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
     if (o.isCancelled?.()) return null;
+    checker?.feed(store, store.length, sender.events);
     sender.sendStore(store);
     progress.doneRows = sender.events;
     progress.report('loading');
@@ -203,7 +255,10 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   diags.count += outcome.diagCount - outcome.diags.length; // counted beyond the ones kept in full
   progress.report('done', true);
   const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
-  return { events: sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) } };
+  return {
+    events: sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
+    ...(checker ? { findings: checker.result(), phasesMs: { workerChecks: checker.ms } } : {}),
+  };
 }
 
 async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Promise<Loaded | null> {
@@ -217,40 +272,69 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   let inflating = 0;
   let inflateSinceMs = 0;
   let inflateMs = 0;
-  const inflate: Inflate = async (bytes, maxOutputBytes) => {
+  const timed = (f: Inflate): Inflate => async (bytes, maxOutputBytes) => {
     if (inflating++ === 0) inflateSinceMs = now();
     try {
-      return await o.inflate(bytes, maxOutputBytes);
+      return await f(bytes, maxOutputBytes);
     } finally {
       if (--inflating === 0) inflateMs += now() - inflateSinceMs;
     }
   };
+  const pool = o.framePool;
   let reader: RecordingReader;
   try {
-    reader = await RecordingReader.open(src, inflate, src.name);
+    reader = await RecordingReader.open(src, timed(o.inflate), src.name, timed(pool ? pooledInflate(pool, o.inflate) : o.inflate));
   } catch (err) {
     throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
   }
   const stored = await usableStoredFindings(reader);
+  // Stored findings hold for the page's rows only if every row comes: damage found opening the file says they will not.
+  const checker = o.checks ? new WorkerChecks() : null;
+  let checking = checker !== null && !(stored && !reader.damage);
   // The index knows the row count: the page reserves it once instead of growing its columns.
   o.post({
     type: 'start', id: o.id, originNs: reader.header.originNs.toString(), kind: 'recording', label: src.name, meta: { ...reader.header.meta },
-    expectedEvents: reader.totalRows, ...(stored ? { storedFindings: true } : {}),
+    expectedEvents: reader.totalRows, ...(stored ? { storedFindings: true } : {}), ...(checker ? { workerChecks: true } : {}),
   });
   progress.totalRows = reader.totalRows;
   progress.report('loading', true);
+  // One store, cleared per chunk, sharing the reader's strings: the checkers' view of each chunk.
+  let rolling: TraceStore | null = null;
+  const check = (c: ChunkRows): void => {
+    rolling ??= reader.newStore();
+    rolling.clear();
+    rolling.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+    checker!.feed(rolling, c.rowCount, checker!.rows);
+  };
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
-  for await (const { chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
+  for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
     if (o.isCancelled?.()) return null;
-    if (!c) continue; // a bad chunk is skipped (damage noted), the good ones after it kept
-    // The body's own buffer moves to the page; a body that is a view into more (a stored, not
-    // deflated, chunk of the file's bytes) is copied out first.
+    if (!c) {
+      // A bad chunk is skipped (damage noted), the good ones after it kept. Stored findings no
+      // longer cover the rows sent: the kept chunks so far are read again for the checkers.
+      if (checker && !checking) {
+        checking = true;
+        for (let j = 0; j < k; j++) {
+          if (reader.badChunks.has(j)) continue;
+          const again = await reader.readChunk(j);
+          check(again);
+          if (again.body.byteOffset === 0) pool?.putBack(again.body.buffer as ArrayBuffer); // never posted: free again
+        }
+      }
+      continue;
+    }
+    // Before the post: it moves the body's buffer, which the chunk's columns are views of.
+    if (checking) check(c);
+    // The body's own buffer moves to the page (from offset 0: a pooled buffer the page hands back,
+    // or one fflate sized); a body that is a view into more (a stored, not deflated, chunk of the
+    // file's bytes) is copied out first.
     const b = c.body;
-    const frame = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer;
+    const frame = b.byteOffset === 0 ? b.buffer as ArrayBuffer : b.slice().buffer;
     const strings = reader.strings.size > knownStrings ? { strings: reader.strings.slice(knownStrings) } : {};
     knownStrings = reader.strings.size;
-    o.post({ type: 'batch', id: o.id, frame, ...strings });
+    o.post({ type: 'batch', id: o.id, frame, frameBytes: b.byteLength, ...strings });
+    pool?.posted();
     events += c.rowCount;
     progress.doneRows = events;
     progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
@@ -264,8 +348,12 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.doneBytes = src.sizeBytes;
   progress.report('done', true);
   // Stored findings name recording rows: they hold for the page's rows only if every row came.
-  const findings = stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
-  return { events, damage, phasesMs: { read: readMs, inflate: inflateMs, worker: now() - t0 }, ...findings };
+  const findings = checking ? { findings: checker!.result() }
+    : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
+  const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: now() - t0 };
+  if (checking) phasesMs.workerChecks = checker!.ms;
+  if (pool) phasesMs.workerWaits = pool.waitedMs;
+  return { events, damage, phasesMs, ...findings };
 }
 
 /** A canonical JSON (keys sorted), to compare settings whatever order their keys were written in. */

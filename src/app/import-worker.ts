@@ -1,11 +1,14 @@
 // The import Web Worker: parses dropped / picked files off the main thread (a
 // large file must not freeze the page). Messages: import-protocol.ts; the work itself: import-run.ts. A new `open`
 // cancels the one in progress (its late messages carry the old id and the page drops them).
+// Each open has its own FramePool: the page hands back a recording's batch buffers (`frames`) for
+// the next chunks; a return for another open than the current one is dropped.
 
-import { decodeOpenRequest, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
+import { decodeFramesReturn, decodeOpenRequest, encodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 import { blobSource, browserInflate } from './blob-source.ts';
 import { runImport } from './import-run.ts';
 import { fflateInflate } from './fflate-inflate.ts';
+import { FramePool } from './frame-pool.ts';
 
 /** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
 const inflate = fflateInflate(browserInflate);
@@ -16,8 +19,14 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 let currentId = -1;
+let currentPool: FramePool | null = null;
 
 scope.onmessage = (ev: MessageEvent) => {
+  const back = decodeFramesReturn(ev.data);
+  if (back) {
+    if (back.id === currentId) for (const f of back.frames) currentPool?.give(f);
+    return;
+  }
   const req = decodeOpenRequest(ev.data);
   if (!req) {
     const id = typeof (ev.data as { id?: unknown })?.id === 'number' ? (ev.data as { id: number }).id : -1;
@@ -25,11 +34,16 @@ scope.onmessage = (ev: MessageEvent) => {
     return;
   }
   currentId = req.id;
+  currentPool?.close();
+  const pool = new FramePool();
+  currentPool = pool;
   void runImport(req.files.map((f) => blobSource(f.name, f.blob)), {
     id: req.id,
     inflate,
     post: (msg) => scope.postMessage(...encodeWorkerMessage(msg)),
     isCancelled: () => currentId !== req.id,
     alignStarts: req.alignStarts === true,
-  });
+    checks: req.checks === true,
+    framePool: pool,
+  }).finally(() => pool.close());
 };

@@ -12,7 +12,7 @@ import { LockIndex } from '../trace/derive/locks.ts';
 import { CacheIndex } from '../trace/derive/cache.ts';
 import type { GapMark } from '../views/host.ts';
 import { FindingsTracker } from './findings-tracker.ts';
-import type { Finding, Unknown } from '../trace/checks/types.ts';
+import type { WorkerFindings } from './import-protocol.ts';
 import {
   DEFAULT_WINDOW_EVENTS, WindowRebuild, clampWindowEvents, reserveLiveWindow, evictToWindow, hardCapRows, rebuildBudget, rebuildCut,
   shouldEvict, type WindowedTrace,
@@ -56,9 +56,9 @@ export class TraceSession {
   /** The protocol checkers over this trace (null: not run, e.g. on a compare side). Replaced by adopt. */
   findings: FindingsTracker | null;
   /**
-   * False while a recording loads whose stored findings are what the checkers would find (the
-   * worker's start said so): its rows are not fed to them; settleChecks takes the findings, or
-   * feeds every row once if they did not come.
+   * False while a file loads whose findings come with the worker's done (the recording's stored
+   * findings, or the worker's own checkers': its start said so): its rows are not fed to them here;
+   * settleChecks takes the findings, or feeds every row once if they did not come.
    */
   feedChecks = true;
 
@@ -88,14 +88,15 @@ export class TraceSession {
   }
 
   /**
-   * A load that skipped the checkers ends: `stored` (the recording's findings over exactly these
-   * rows) become the findings; without them every row is fed to the checkers now, once.
+   * A load that skipped the checkers ends: `found` (the recording's stored findings, or the worker's
+   * checkers', over these rows) become the findings; without them every row is fed to the checkers
+   * now, once.
    */
-  settleChecks(stored: { list: Finding[]; unknowns: Unknown[] } | null): void {
+  settleChecks(found: WorkerFindings | null): void {
     if (this.feedChecks) return;
     this.feedChecks = true;
     const t0 = performance.now();
-    if (stored) this.findings?.adoptStored(stored.list, stored.unknowns, this.trace.length);
+    if (found) this.findings?.adoptStored(found.list, found.unknowns, found.rows ?? this.trace.length, found.error);
     else this.findings?.feed(this.trace, 0, this.trace.length, this.evictedEvents);
     this.ingestMs.checkers += performance.now() - t0;
   }

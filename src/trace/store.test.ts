@@ -35,6 +35,25 @@ describe('TraceStore', () => {
     events.forEach((e, i) => expect(s.get(i)).toEqual(e));
   });
 
+  it('clear: a reused store holds only the next batch, zero where that batch has no column, clamped after the rows it dropped', () => {
+    const store = new TraceStore();
+    const a = new TraceStore(0n, store.strings);
+    a.append({ kind: 'fuse_send', tsNs: 100, task: 't/1', unique: 7, opcode: 1, nodeId: 9, lenBytes: 4096 } as never);
+    a.append({ kind: 'fuse_send', tsNs: 200, task: 't/1', unique: 8, opcode: 1, nodeId: 9, lenBytes: 4096 } as never);
+    store.appendColumns(a.length, a.kinds, a.tsNs, a.columns());
+    store.clear();
+    expect(store.length).toBe(0);
+    // A batch whose rows have no lenBytes (all 0: the wire leaves such a column out), one row earlier than the last dropped.
+    const b = new TraceStore(0n, store.strings);
+    b.append({ kind: 'fuse_send', tsNs: 150, task: 't/1', unique: 9, opcode: 1, nodeId: 9, lenBytes: 0 } as never);
+    const cols = b.columns();
+    cols.delete(columnOf('lenBytes'));
+    store.appendColumns(b.length, b.kinds, b.tsNs, cols);
+    expect(store.length).toBe(1);
+    expect(store.get(0)).toMatchObject({ kind: 'fuse_send', unique: 9, lenBytes: 0, tsNs: 200 });
+    expect(store.clampedCount).toBe(1);
+  });
+
   it('grows past its initial capacity and keeps earlier rows', () => {
     const s = new TraceStore();
     for (let i = 0; i < 5000; i++) s.append(ev('fuse_send', i, 't/1', { unique: 2 + 2 * i }));

@@ -167,6 +167,8 @@ export class TraceStore {
   version = 0;
   /** Events whose tsNs went backwards and were clamped to the previous row's time. */
   clampedCount = 0;
+  /** The time a row may not be earlier than while the store is empty: the last row `clear` dropped. */
+  private floorTsNs = -Infinity;
 
   private capacity = INITIAL_CAPACITY;
   private kindCol = new Uint8Array(INITIAL_CAPACITY);
@@ -287,6 +289,21 @@ export class TraceStore {
     this.setCapacity(exactly ? needed : Math.max(needed, Math.ceil(this.capacity * GROWTH)));
   }
 
+  /**
+   * Drops every row but keeps the columns' room: one store reused for each batch of a stream (the
+   * import worker's checkers). Rows past `length` are zero again, as appendColumns expects of a
+   * column a batch leaves out; the next row is clamped to the last one dropped, as if it were there.
+   */
+  clear(): void {
+    if (this.length === 0) return;
+    this.floorTsNs = this.tsCol[this.length - 1]!;
+    this.kindCol.fill(0, 0, this.length);
+    this.tsCol.fill(0, 0, this.length);
+    for (const c of this.cols) c?.fill(0, 0, this.length);
+    this.length = 0;
+    this.version++;
+  }
+
   /** Drops the growth slack (e.g. when a file has been loaded completely). */
   trim(): void {
     if (this.capacity > this.length) this.setCapacity(Math.max(this.length, 1));
@@ -307,7 +324,7 @@ export class TraceStore {
   }
 
   private nextTs(tsNs: number): number {
-    const last = this.length > 0 ? this.tsCol[this.length - 1]! : -Infinity;
+    const last = this.length > 0 ? this.tsCol[this.length - 1]! : this.floorTsNs;
     if (tsNs < last) {
       this.clampedCount++;
       return last;
@@ -492,7 +509,7 @@ export class TraceStore {
     this.kindCol.set(kinds.subarray(0, rowCount), at);
     // Times in order from the store's last row on (every batch a sender made is): one bulk copy.
     // Otherwise row by row, a row earlier than the store's last row clamped to it (nextTs).
-    let last = at > 0 ? this.tsCol[at - 1]! : -Infinity;
+    let last = at > 0 ? this.tsCol[at - 1]! : this.floorTsNs;
     let ordered = true;
     for (let i = 0; i < rowCount; i++) {
       const t = tsNs[i]!;

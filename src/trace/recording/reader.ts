@@ -102,9 +102,16 @@ export class RecordingReader {
   /** String ids whose strings part could not be read: [first, end) and the chunk's offset. */
   private lostStrings: Array<{ from: number; to: number; offsetBytes: number }> = [];
 
-  private constructor(readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate) {}
+  private constructor(
+    readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate,
+    private readonly inflateBody: Inflate,
+  ) {}
 
-  static async open(src: ByteSource, inflate: Inflate, name = 'recording'): Promise<RecordingReader> {
+  /**
+   * `inflateBody`, when given, inflates data chunk bodies (the rest goes through `inflate`): the
+   * page's import worker inflates them into buffers the page hands back (src/app/frame-pool.ts).
+   */
+  static async open(src: ByteSource, inflate: Inflate, name = 'recording', inflateBody: Inflate = inflate): Promise<RecordingReader> {
     // The fixed header and, nearly always, the meta JSON (a few hundred bytes); a bigger meta gets a second read.
     const head = await src.read(0, Math.min(src.sizeBytes, HEAD_READ_BYTES));
     parseFileHeaderFixed(head, name); // magic and version before anything else
@@ -113,7 +120,7 @@ export class RecordingReader {
       throw new RecordingError(`${name}: header declares ${metaBytes} bytes of meta, the file holds ${src.sizeBytes - FILE_HEADER_FIXED_BYTES} after the fixed header`, 32);
     }
     const full = FILE_HEADER_FIXED_BYTES + metaBytes <= head.byteLength ? head : await src.read(0, FILE_HEADER_FIXED_BYTES + metaBytes);
-    const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate);
+    const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate, inflateBody);
     if (src.sizeBytes < reader.header.headerBytes) {
       throw new RecordingError(`${name}: truncated file header (${src.sizeBytes} of ${reader.header.headerBytes} bytes)`, src.sizeBytes);
     }
@@ -296,12 +303,12 @@ export class RecordingReader {
   }
 
   /** One part as stored → its bytes, never more than `maxBytes` (inflate is told to stop there). */
-  private async part(bytes: Uint8Array, codec: number, maxBytes: number, what: string, offsetBytes: number): Promise<Uint8Array> {
+  private async part(bytes: Uint8Array, codec: number, maxBytes: number, what: string, offsetBytes: number, inflate = this.inflate): Promise<Uint8Array> {
     if (codec !== Codec.deflateRaw && codec !== Codec.stored) throw this.fail(`${what}: unknown codec ${codec}`, offsetBytes);
     let out = bytes;
     if (codec === Codec.deflateRaw) {
       try {
-        out = await this.inflate(bytes, maxBytes);
+        out = await inflate(bytes, maxBytes);
       } catch (err) {
         throw this.fail(`${what} does not inflate (limit ${maxBytes} bytes): ${(err as Error).message}`, offsetBytes);
       }
@@ -386,7 +393,7 @@ export class RecordingReader {
     if (crc32(stringsRaw) !== h.stringsCrc || crc32(bodyRaw) !== h.bodyCrc) {
       throw this.fail(`chunk ${h.seq}: payload checksum mismatch`, e.offsetBytes);
     }
-    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes);
+    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes, this.inflateBody);
     return { seq: h.seq, stringsRaw, body };
   }
 
