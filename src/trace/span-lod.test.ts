@@ -165,8 +165,8 @@ describe('TrackLod.build (a file loaded whole: SpanIndex.deferLod)', () => {
     const lod = appTrack(whole).lod;
     expect(buckets(lod)).toEqual(buckets(appTrack(perBatch.spans).lod));
     expect(Math.max(...lod.levels.map((l) => l.count))).toBeGreaterThan(64);
-    // Sized once: every level's arrays hold exactly its buckets (past the initial 64), no slack to trim.
-    for (const l of lod.levels) expect(l.first.data.length).toBe(Math.max(64, l.count));
+    // Sized once: every level's arrays hold exactly its buckets (past the first 4), no slack to trim.
+    for (const l of lod.levels) expect(l.first.data.length).toBe(Math.max(4, l.count));
   });
 });
 
@@ -246,5 +246,13 @@ describe('TrackLod levels against their definition', () => {
     expect(want.at(-1)!.length).toBeGreaterThan(0);
     expect(stored(whole)).toEqual(want);
     expect(stored(batched)).toEqual(want);
+  });
+});
+
+describe('TrackLod memory', () => {
+  it('a track with nothing summarised yet holds 4 buckets a level: 18 levels × 4 × 34 bytes (a trace of many tasks has 4 tracks per task)', () => {
+    // Per bucket: first, end (4 + 4), first and last start (8 + 8), longest duration (4), colour (2), its time (4).
+    expect(new TrackLod().byteLength()).toBe(18 * 4 * 34);
+    expect(new TrackLod(true).byteLength()).toBe(18 * 4 * 35); // + the highest rank (1)
   });
 });

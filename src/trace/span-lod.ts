@@ -44,6 +44,12 @@ const colourKey = (kind: number, style: number): number => kind * 256 + (style &
 /** An open span followed by more spans than this in its track is summarised around. */
 const ORPHAN_AFTER_SPANS = 64;
 
+/**
+ * A level's first capacity, in buckets: every track and lock row has 18 levels of 7–8 columns, so
+ * at 64 (the Growable default) an idle track held ~40 KB; its coarse levels keep a few buckets.
+ */
+const LEVEL_START_BUCKETS = 4;
+
 /** Spans sharing one bucket usually have one or two colours; a short assoc list tallies them. */
 const MAX_KEYS = 8;
 
@@ -51,15 +57,15 @@ class LodLevel {
   readonly bucketNs: number;
   /** Per bucket, the highest rank of its spans (only in a ranked TrackLod: see TrackLod). */
   readonly maxRank: Growable<Uint8Array> | null;
-  readonly first = new Growable(Uint32Array);
-  readonly end = new Growable(Uint32Array);
+  readonly first = new Growable(Uint32Array, LEVEL_START_BUCKETS);
+  readonly end = new Growable(Uint32Array, LEVEL_START_BUCKETS);
   // Start times of the first and last span, here and not read through span ids: a walk touches
   // buckets in order, while the spans' own columns would be one cache miss per bucket.
-  readonly firstStartNs = new Growable(Float64Array);
-  readonly lastStartNs = new Growable(Float64Array);
-  readonly maxDurNs = new Growable(Float32Array);
-  readonly domKey = new Growable(Uint16Array);
-  readonly domTimeNs = new Growable(Float32Array);
+  readonly firstStartNs = new Growable(Float64Array, LEVEL_START_BUCKETS);
+  readonly lastStartNs = new Growable(Float64Array, LEVEL_START_BUCKETS);
+  readonly maxDurNs = new Growable(Float32Array, LEVEL_START_BUCKETS);
+  readonly domKey = new Growable(Uint16Array, LEVEL_START_BUCKETS);
+  readonly domTimeNs = new Growable(Float32Array, LEVEL_START_BUCKETS);
   // The bucket being filled lives in these fields and is stored only once finished with ≥ 2
   // spans (a lone span is as cheap to visit as a bucket); until then its spans are lone too.
   // Level 0 is filled span by span; a coarser level only from the finer level's finished
@@ -79,7 +85,7 @@ class LodLevel {
 
   constructor(log2: number, ranked: boolean) {
     this.bucketNs = 2 ** log2;
-    this.maxRank = ranked ? new Growable(Uint8Array) : null;
+    this.maxRank = ranked ? new Growable(Uint8Array, LEVEL_START_BUCKETS) : null;
   }
 
   get count(): number { return this.first.length; }
