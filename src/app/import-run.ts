@@ -19,15 +19,15 @@
 //
 // With `checks`, the protocol checkers (FindingsTracker over CheckRunner, as the page runs them)
 // see every row sent, numbered from 0 as the page's store numbers them, and their findings go with
-// `done`: the page's main thread does not feed them during a load. Text imports feed the stores they
-// send; a recording decodes each chunk into one reused store sharing the reader's string table
-// (the checkers copy what they need from a row while they see it: src/trace/checks/README.md). A
+// `done`: the page's main thread does not feed them during a load. Each batch sent (a text import's
+// store, a recording's decoded chunk) is copied into one reused store sharing the sender's string
+// table (the checkers copy what they need from a row while they see it: src/trace/checks/README.md). A
 // recording whose stored findings cover every row needs none of it, unless a chunk turns out bad:
 // then the stored findings cover rows the page lacks, and the kept chunks so far are read again
 // to check them.
 
 import { explanationSummary } from '../trace/import/detect.ts';
-import { TraceStore } from '../trace/store.ts';
+import { TraceStore, type Column } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
@@ -139,19 +139,30 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
   }
 }
 
-/** The page's checkers (FindingsTracker), run here over the rows sent, stream row = page store row. */
+/**
+ * The page's checkers (FindingsTracker), run here over the rows sent, stream row = page store row.
+ * Each batch is copied into one store, cleared per batch, that shares the sender's string table: its
+ * rows then read as the page's store holds them (a row earlier than the batch before is clamped to
+ * it there, and here: TraceStore.clear keeps that floor), and no memory is taken per batch.
+ */
 class WorkerChecks {
   private readonly tracker = new FindingsTracker();
+  private rolling: TraceStore | null = null;
   /** Wall ms feeding them and computing the findings (the bench's worker checkers phase). */
   ms = 0;
   /** Rows seen so far (fed, or skipped after a checker threw): the next row's stream number. */
   rows = 0;
 
-  /** Rows [0, n) of `store` are the next rows sent, stream rows from `rowBase`. */
-  feed(store: TraceStore, n: number, rowBase: number): void {
+  constructor(private readonly strings: StringTable) {}
+
+  /** The next `n` rows sent, as columns (string ids of `strings`). */
+  feed(n: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
     const t0 = performance.now();
-    this.tracker.feed(store, 0, n, rowBase);
-    this.rows = rowBase + n;
+    const store = (this.rolling ??= new TraceStore(0n, this.strings));
+    store.clear();
+    store.appendColumns(n, kinds, tsNs, columns);
+    this.tracker.feed(store, 0, n, this.rows);
+    this.rows += n;
     this.ms += performance.now() - t0;
   }
 
@@ -225,7 +236,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
-  const checker = o.checks ? new WorkerChecks() : null;
+  const checker = o.checks ? new WorkerChecks(sender.strings) : null;
   const label = sources.map((s) => s.name).join(' + ');
   o.post({
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
@@ -245,7 +256,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   progress.report('loading', true);
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
     if (o.isCancelled?.()) return null;
-    checker?.feed(store, store.length, sender.events);
+    checker?.feed(store.length, store.kinds, store.tsNs, store.columns());
     sender.sendStore(store);
     progress.doneRows = sender.events;
     progress.report('loading');
@@ -289,7 +300,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   }
   const stored = await usableStoredFindings(reader);
   // Stored findings hold for the page's rows only if every row comes: damage found opening the file says they will not.
-  const checker = o.checks ? new WorkerChecks() : null;
+  const checker = o.checks ? new WorkerChecks(reader.strings) : null;
   let checking = checker !== null && !(stored && !reader.damage);
   // The index knows the row count: the page reserves it once instead of growing its columns.
   o.post({
@@ -298,14 +309,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   });
   progress.totalRows = reader.totalRows;
   progress.report('loading', true);
-  // One store, cleared per chunk, sharing the reader's strings: the checkers' view of each chunk.
-  let rolling: TraceStore | null = null;
-  const check = (c: ChunkRows): void => {
-    rolling ??= reader.newStore();
-    rolling.clear();
-    rolling.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
-    checker!.feed(rolling, c.rowCount, checker!.rows);
-  };
+  const check = (c: ChunkRows): void => checker!.feed(c.rowCount, c.kinds, c.tsNs, c.columns);
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
   for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
