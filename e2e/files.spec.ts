@@ -56,6 +56,8 @@ test('picking a kernel trace and its fuse2fs -d log imports them as one trace: 1
   await page.getByTestId('file-input').setInputFiles([join(FIXTURE, 'trace.txt'), join(FIXTURE, 'fuse2fs-d.log')]);
   await waitLoaded(page);
   expect(await hooks(page, (h) => h.source())).toBe('file');
+  // Parsed text goes the same way as a recording: into columns the worker shares with the page.
+  expect((await hooks(page, (h) => h.stats())).sharedStoreBytes).toBeGreaterThan(0);
   await expect(page.getByTestId('import-progress')).toHaveAttribute('data-pct', '100');
   await expect(page.getByTestId('file-label')).toHaveText('trace.txt + fuse2fs-d.log');
   await expect(page.getByTestId('connection')).toHaveText('file');
@@ -209,6 +211,10 @@ test('a recording opens from the server list (rec= in the URL reopens it) and fr
   await waitLoaded(page);
   expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
   expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0, label: REC_NAME });
+  // The server's headers make the page cross-origin isolated, so the import worker filled the
+  // store's columns in shared memory and the page reads them there (no copy): 20,000 rows of them.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  expect((await hooks(page, (h) => h.stats())).sharedStoreBytes).toBeGreaterThanOrEqual(20_000 * 9);
   await expect.poll(() => page.evaluate(() => location.hash)).toContain(`rec=${REC_NAME}`);
   // A pasted link reopens it.
   const hash = await page.evaluate(() => location.hash);

@@ -277,6 +277,10 @@ describe('fusescope serve: network exposure (DNS rebinding, other sites, token o
       expect(res.headers['x-frame-options'], path).toBe('DENY');
       expect(res.headers['referrer-policy'], path).toBe('no-referrer');
       expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      // Cross-origin isolated: the page's file loads read the worker's shared columns (file-session.ts).
+      expect(res.headers['cross-origin-opener-policy'], path).toBe('same-origin');
+      expect(res.headers['cross-origin-embedder-policy'], path).toBe('require-corp');
+      expect(res.headers['cross-origin-resource-policy'], path).toBe('same-origin');
     }
     // The websocket is allowed by the page's CSP: its own host and port.
     expect(String((await get(p, '/?token=s3cret')).headers['content-security-policy'])).toContain(`connect-src 'self' ws://127.0.0.1:${p}`);

@@ -8,7 +8,8 @@
 // port; a request holding the right token may also use the name it reached us by (a remote browser
 // on a `--host 0.0.0.0` bind). With a token (required for a non-loopback bind) every route needs
 // it: `?token=` in the URL, or the per-port cookie the first tokened page load sets (so the page's
-// own scripts and styles load). Every response carries CSP, frame and referrer headers. Nothing a browser can send
+// own scripts and styles load). Every response carries CSP, frame, referrer and cross-origin isolation headers (COOP / COEP:
+// the page may use SharedArrayBuffer, file-session.ts). Nothing a browser can send
 // starts anything privileged: the control messages only pause, resume, change speed or switch
 // between the server's own scenarios (pause/resume without `shared` hold only the sender's own
 // stream; speed and scenario without `shared` are refused, so a passive viewer changes nothing for
@@ -166,6 +167,13 @@ function securityHeaders(hostPort: string | null): Record<string, string> {
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
+    // Cross-origin isolation: the page may then use SharedArrayBuffer, so the import worker fills a
+    // file's columns and the page reads them where they are (no copy). The page loads nothing from
+    // other origins, so requiring CORP of its subresources costs nothing; browsers honour these on
+    // loopback and https only, and elsewhere the page falls back to copying batches.
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+    'cross-origin-resource-policy': 'same-origin',
   };
 }
 

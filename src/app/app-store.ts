@@ -14,6 +14,7 @@ import { Replay } from './replay.ts';
 import type { OpenedFile } from './source-status.ts';
 import { TraceViewHost } from './trace-view-host.ts';
 import { StagedFile } from './staged-file.ts';
+import type { SharedRows } from '../trace/store.ts';
 
 export { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 
@@ -98,7 +99,7 @@ export class AppStore extends TraceViewHost {
    * Appends one binary batch (throws WireError on a malformed one). A live trace keeps to its
    * window (live-window.ts); an opened file grows its replay. React hears only of gaps and evictions.
    */
-  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
+  ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void {
     const notify = this.data.ingest(frame, this.status.sourceKind === 'live', strings);
     this.view.selectPendingIfArrived();
     if (this.replay.active) this.replay.extend(this.data.trace);

@@ -33,7 +33,7 @@ export interface BenchHooks {
   /** Bytes of typed-array capacity held per owner (store columns, span index, …), and rows. */
   /** The last opened file's load phases, ms (fetch, inflate, decode, store, indexes, first frame). */
   loadPhases?(): Record<string, number>;
-  typedArrayBytes(): { events: number; spans: number; storeBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; cacheBytes: number; columns: number };
+  typedArrayBytes(): { events: number; spans: number; storeBytes: number; sharedBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; cacheBytes: number; columns: number };
 }
 
 declare global {
@@ -88,7 +88,7 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
       const s = store.spans;
       // Capacity included; spanBytes includes the per-track LOD levels.
       return {
-        events: t.length, spans: s.count, storeBytes: t.byteLength(), storeUsedBytes: t.bytesPerRow() * t.length,
+        events: t.length, spans: s.count, storeBytes: t.byteLength(), sharedBytes: t.sharedByteLength(), storeUsedBytes: t.bytesPerRow() * t.length,
         spanBytes: s.byteLength(), lockBytes: store.locks.byteLength(), cacheBytes: store.cache.byteLength(), columns: t.columnsInUse().length + 2,
       };
     },

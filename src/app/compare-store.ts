@@ -13,6 +13,7 @@
 // a module global: main.tsx creates the CompareSession, which creates one pair per comparison.
 
 import { TraceViewHost } from './trace-view-host.ts';
+import type { SharedRows } from '../trace/store.ts';
 import { clampWidth } from './view-state.ts';
 import type { OpenedFile } from './source-status.ts';
 import type { FrameScheduler } from '../views/host.ts';
@@ -65,7 +66,7 @@ export class CompareSide extends TraceViewHost {
     this.resetTrace(0n);
   }
 
-  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
+  ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void {
     const notify = this.data.ingest(frame, false, strings);
     this.view.selectPendingIfArrived();
     this.changed(notify);

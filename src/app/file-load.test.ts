@@ -63,15 +63,15 @@ function plain(v: unknown): unknown {
 }
 
 /** Opens `bytes` as the page does; counts redraw requests before and after the file is in. */
-async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}) {
+async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}, shared = false) {
   let dirty = 0;
   const scheduler: FrameScheduler = { markDirty() { dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
   const app = new AppStore(scheduler, () => 0);
   const worker = new FakeWorker();
   const client = { started: true, start() {}, stop() {} } as unknown as WsClient;
-  const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')));
+  const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')), () => shared);
   session.openFiles([{ name: 'sim.fscope', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
-  const { id, checks } = worker.requests[0]!;
+  const { id, checks, shared: sharedAsked } = worker.requests[0]!;
   // The worker's pool: the page hands each batch buffer back (FakeWorker.returned), as to the real worker.
   const pool = new FramePool();
   const frames: Array<{ frame: ArrayBuffer; strings?: string[] }> = [];
@@ -79,7 +79,7 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
   let dirtyWhileLoading = -1;
   let tickedDerived = -1;
   await runImport([{ name: 'sim.fscope', ...memorySource(bytes) }], {
-    id, inflate: browserInflate, checks, framePool: pool,
+    id, inflate: browserInflate, checks, framePool: pool, shared: sharedAsked === true,
     post: (m) => {
       const msg = decodeWorkerMessage(structuredClone(m, m.type === 'batch' ? { transfer: [m.frame] } : undefined)) as WorkerMessage;
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
@@ -252,3 +252,72 @@ describe('a recording loading into the page', () => {
     expect(app.findings.list).toEqual(ref.findings!.list);
   });
 });
+
+/** Every row of a store as plain values: kinds, times, and every column in use (their values, whatever their array type). */
+function rowsOf(store: TraceSession['trace']): unknown {
+  const n = store.length;
+  return {
+    n, clamped: store.clampedCount, strings: store.strings.slice(0),
+    kinds: Array.from(store.kinds.subarray(0, n)), tsNs: Array.from(store.tsNs.subarray(0, n)),
+    columns: store.columnsInUse().map((c) => [c, Array.from(store.colAt(c).subarray(0, n) as ArrayLike<number>)]),
+  };
+}
+
+describe('a recording loading into columns the worker shares with the page (SharedArrayBuffer)', () => {
+  it('the page reads the worker\'s columns where they are: the same rows, spans, LOD, locks, cache, aliases and findings as batches give', async () => {
+    const bytes = simRecording(20_000);
+    const msgs: WorkerMessage[] = [];
+    const viaShared = await openInPage(bytes, (m) => msgs.push(m), true);
+    const viaBatches = await openInPage(bytes);
+    // No batch went to the page: only `rows`, each telling it of more final rows of the same arrays.
+    expect(msgs.some((m) => m.type === 'batch')).toBe(false);
+    const rows = msgs.filter((m) => m.type === 'rows');
+    expect(rows.length).toBe(20);
+    expect(rows.map((m) => m.length)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 1000));
+    const app = viaShared.app;
+    expect(app.trace.length).toBe(20_000);
+    // The page's columns are the worker's memory (shared, sized once for the file's rows), not copies.
+    expect(app.trace.kinds.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(app.trace.tsNs.buffer).toBeInstanceOf(SharedArrayBuffer);
+    for (const c of app.trace.columnsInUse()) expect(app.trace.colAt(c).buffer, `column ${c}`).toBeInstanceOf(SharedArrayBuffer);
+    expect(app.trace.kinds.buffer).toBe(rows.at(-1)!.type === 'rows' && rows.at(-1)!.kinds.buffer);
+    expect(app.trace.capacityRows).toBe(20_000);
+    // Chunk buffers went back to the worker's pool at once (the page returns none): 20 chunks, at most 9 buffers.
+    expect(viaShared.pool.allocated + viaShared.pool.reused).toBe(20);
+    expect(viaShared.pool.allocated).toBeLessThanOrEqual(9);
+    expect(viaShared.dirtyWhileLoading).toBe(0);
+
+    const ref = viaBatches.app;
+    expect(rowsOf(app.trace)).toEqual(rowsOf(ref.trace));
+    expect(app.spans.count).toBeGreaterThan(1000);
+    expect(plain(app.spans)).toEqual(plain(ref.spans));
+    expect(plain(app.locks)).toEqual(plain(ref.locks));
+    expect(plain(app.cache)).toEqual(plain(ref.cache));
+    expect(plain(app.aliases)).toEqual(plain(ref.aliases));
+    expect(ref.findings.list.length).toBeGreaterThan(0);
+    expect(app.findings.list).toEqual(ref.findings.list);
+    expect(app.findings.unknowns).toEqual(ref.findings.unknowns);
+    expect(app.findings.checkedEvents).toBe(20_000);
+  });
+
+  it('with stored findings, and damaged: the kept rows are checked in the worker, from its shared store', async () => {
+    const whole = simRecording(20_000, true);
+    const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
+    const msgs: WorkerMessage[] = [];
+    const viaShared = await openInPage(cut, (m) => msgs.push(m), true);
+    const viaBatches = await openInPage(cut);
+    viaShared.session.viewHeld();
+    viaBatches.session.viewHeld();
+    const kept = viaShared.app.trace.length;
+    expect(kept).toBeGreaterThan(1000);
+    expect(kept).toBeLessThan(20_000);
+    const done = msgs.at(-1)!;
+    expect(done.type === 'done' && done.findings?.rows).toBe(kept);
+    expect(rowsOf(viaShared.app.trace)).toEqual(rowsOf(viaBatches.app.trace));
+    expect(viaShared.app.findings.list).toEqual(viaBatches.app.findings.list);
+    expect(viaShared.app.findings.checkedEvents).toBe(kept);
+    // Fewer rows came than the index promised: the page keeps its rows in its own, trimmed memory.
+    expect(viaShared.app.trace.capacityRows).toBe(kept);
+  });
+});
+

@@ -71,6 +71,8 @@ export class FileSession<T extends FileTarget = AppStore> {
     private readonly makeWorker: () => WorkerLike,
     private readonly search: string = '',
     private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+    /** Whether this page can read SharedArrayBuffers (tests choose). */
+    private readonly sharedRows: () => boolean = () => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true,
   ) {
     this.target = store;
   }
@@ -134,7 +136,7 @@ export class FileSession<T extends FileTarget = AppStore> {
     const worker = this.ensureWorker();
     const id = ++this.requestId;
     this.busy = true;
-    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })), ...(alignStarts ? { alignStarts } : {}), ...this.checksWanted() });
+    worker.postMessage({ type: 'open', id, files: files.map((f) => ({ name: f.name, blob: f.blob })), ...(alignStarts ? { alignStarts } : {}), ...this.checksWanted(), ...this.sharedWanted() });
   }
 
   /** Opens the last dropped / picked files again, their starts aligned or at their own stamps. */
@@ -162,7 +164,7 @@ export class FileSession<T extends FileTarget = AppStore> {
       const blob = await this.download(res, id);
       if (id !== this.requestId) return;
       this.target.status.loadPhasesMs.fetch = performance.now() - t0;
-      this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }], ...this.checksWanted() });
+      this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, blob }], ...this.checksWanted(), ...this.sharedWanted() });
     } catch (err) {
       if (id !== this.requestId) return;
       this.target.failFile(`could not open recording: ${(err as Error).message}`);
@@ -233,6 +235,15 @@ export class FileSession<T extends FileTarget = AppStore> {
     }
   }
 
+  /**
+   * Rows in columns the worker fills and this page reads where they are (SharedArrayBuffer), when
+   * the page may have them: it is cross-origin isolated (the server's COOP / COEP headers, on a
+   * loopback address or https). Elsewhere the rows come as batches the page copies.
+   */
+  private sharedWanted(): { shared?: true } {
+    return this.sharedRows() ? { shared: true } : {};
+  }
+
   /** The worker runs the checkers when the target shows findings (a compare side has none). */
   private checksWanted(): { checks?: true } {
     return this.target.data.findings ? { checks: true } : {};
@@ -279,7 +290,8 @@ export class FileSession<T extends FileTarget = AppStore> {
         // Capped: a damaged index must not make the page allocate absurd columns up front.
         this.expectedEvents = msg.expectedEvents === undefined ? 0 : Math.min(msg.expectedEvents, 50_000_000);
         this.spansReserved = false;
-        if (this.expectedEvents > 0) t.data.trace.reserve(this.expectedEvents);
+        // Rows that come in shared columns need no room here.
+        if (this.expectedEvents > 0 && !this.sharedRows()) t.data.trace.reserve(this.expectedEvents);
         // The findings will come with done (the recording's stored ones, or the worker's checkers'):
         // the page's main thread does not feed the checkers while the file loads.
         if ((msg.storedFindings === true || msg.workerChecks === true) && t.data.findings) t.data.feedChecks = false;
@@ -294,6 +306,17 @@ export class FileSession<T extends FileTarget = AppStore> {
           this.settle();
         }
         this.giveBack(msg);
+        break;
+      case 'rows':
+        try {
+          const { strings, ...rows } = msg;
+          t.ingestBatch(rows, strings);
+          this.reserveSpans();
+        } catch (err) {
+          this.requestId++;
+          t.failFile(`import: rows rejected: ${(err as Error).message}`);
+          this.settle();
+        }
         break;
       case 'done':
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);

@@ -1,10 +1,12 @@
 // Messages between the page and the import worker (import-worker.ts). Both directions are plain
 // structured-clone objects; batches carry their wire frame as a transferred ArrayBuffer (no copy).
 //
-//   page → worker   open {id, files: Blob+name[], alignStarts?, checks?}   (one drop / pick = one trace;
+//   page → worker   open {id, files: Blob+name[], alignStarts?, checks?, shared?}   (one drop / pick = one trace;
 //                                                         alignStarts: files on another clock than
 //                                                         the first start with it; checks: run the
-//                                                         protocol checkers here, over the rows sent)
+//                                                         protocol checkers here, over the rows sent;
+//                                                         shared: the page can read SharedArrayBuffers
+//                                                         — send `rows`, not batches)
 //                   frames {id, frames}                   batch buffers the page has ingested, handed
 //                                                         back (transferred) for the next chunks
 //   worker → page   progress {doneBytes, totalBytes, phase}   at most every PROGRESS_PERIOD_MS
@@ -21,6 +23,11 @@
 //                                                         it interns before the frame's (if any);
 //                                                         frameBytes: the batch is that many first bytes
 //                                                         of a pooled buffer, to hand back (frames)
+//                   rows {length, clampedCount, kinds, tsNs, columns, strings?}   (instead of batches, when the
+//                                                         open said shared) the worker's store, whose
+//                                                         arrays are SharedArrayBuffers it fills: rows
+//                                                         [0, length) are final; the page reads them
+//                                                         where they are (TraceStore.adoptShared)
 //                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?, findings?}
 //                                                         (files not on the first file's clock; the
 //                                                         worker's time per phase, for the bench; the
@@ -35,6 +42,7 @@
 // reports it as an error line, it never throws.
 
 import type { Finding, Unknown } from '../trace/checks/types.ts';
+import type { SharedRows } from '../trace/store.ts';
 
 export type ImportPhase = 'reading' | 'joining' | 'loading' | 'done' | 'failed';
 export type FileKind = 'import' | 'recording';
@@ -46,6 +54,8 @@ export interface OpenRequest {
   alignStarts?: boolean;
   /** Run the protocol checkers in the worker over the rows sent (the page has a findings panel). */
   checks?: boolean;
+  /** The page can read SharedArrayBuffers (it is cross-origin isolated): rows come as `rows`, not batches. */
+  shared?: boolean;
 }
 
 /** Batch buffers the page has ingested, back to the worker that lent them (transferred). */
@@ -74,6 +84,7 @@ export type WorkerMessage =
     storedFindings?: boolean; workerChecks?: boolean;
   }
   | { type: 'batch'; id: number; frame: ArrayBuffer; frameBytes?: number; strings?: string[] }
+  | ({ type: 'rows'; id: number; strings?: string[] } & SharedRows)
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
@@ -125,6 +136,11 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
     case 'batch':
       return m.frame instanceof ArrayBuffer && (m.frameBytes === undefined || (Number.isInteger(m.frameBytes) && (m.frameBytes as number) >= 0 && (m.frameBytes as number) <= m.frame.byteLength))
         && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
+    case 'rows':
+      // Shape only; TraceStore.adoptShared checks that the arrays are shared, of one capacity, and extend the store.
+      return isNum(m.length) && isNum(m.clampedCount) && m.kinds instanceof Uint8Array && m.tsNs instanceof Float64Array
+        && Array.isArray(m.columns) && m.columns.every((c: unknown) => Array.isArray(c) && c.length === 2 && isNum(c[0]) && ArrayBuffer.isView(c[1]))
+        && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
@@ -146,6 +162,7 @@ export function decodeOpenRequest(data: unknown): OpenRequest | null {
   if (m.type !== 'open' || !isNum(m.id) || !Array.isArray(m.files) || m.files.length === 0) return null;
   if (m.alignStarts !== undefined && typeof m.alignStarts !== 'boolean') return null;
   if (m.checks !== undefined && typeof m.checks !== 'boolean') return null;
+  if (m.shared !== undefined && typeof m.shared !== 'boolean') return null;
   const ok = m.files.every((f: unknown) => {
     const e = f as { name?: unknown; blob?: unknown };
     return typeof f === 'object' && f !== null && isStr(e.name) && e.blob instanceof Blob;

@@ -27,7 +27,7 @@
 // to check them.
 
 import { explanationSummary } from '../trace/import/detect.ts';
-import { TraceStore, type Column } from '../trace/store.ts';
+import { TraceStore, sharedAlloc, type Column } from '../trace/store.ts';
 import { StringTable } from '../trace/strings.ts';
 import { encodeBatch } from '../trace/wire.ts';
 import { formatDiag, type ParseDiag } from '../trace/import/diagnostics.ts';
@@ -68,9 +68,17 @@ interface RunOptions {
   alignStarts?: boolean;
   /** Run the checkers here over the rows sent; their findings go with done. */
   checks?: boolean;
-  /** Recording chunk bodies inflate into these buffers (returned by the page); absent: fresh ones. */
+  /** Recording chunk bodies inflate into these buffers (returned by the page, or at once with `shared`); absent: fresh ones. */
   framePool?: FramePool;
+  /**
+   * Fill one store whose columns the page shares (SharedArrayBuffer) and post `rows` instead of
+   * batches: the page's main thread then neither copies rows nor touches fresh memory for them.
+   */
+  shared?: boolean;
 }
+
+/** The most rows a store is sized for up front: a damaged index must not make the worker allocate absurd columns. */
+const MAX_RESERVED_ROWS = 50_000_000;
 
 class Progress {
   doneBytes = 0;
@@ -166,6 +174,14 @@ class WorkerChecks {
     this.ms += performance.now() - t0;
   }
 
+  /** Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no copy needed. */
+  feedStore(store: TraceStore, from: number, to: number): void {
+    const t0 = performance.now();
+    this.tracker.feed(store, from, to, 0);
+    this.rows = to;
+    this.ms += performance.now() - t0;
+  }
+
   /** The findings, as the page's tracker holds them once a file is in (refresh forced). */
   result(): WorkerFindings {
     const t0 = performance.now();
@@ -194,6 +210,36 @@ class BatchSender {
     this.events += store.length;
     const buf = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame.buffer : frame.slice().buffer;
     this.o.post({ type: 'batch', id: this.o.id, frame: buf as ArrayBuffer });
+  }
+}
+
+/**
+ * Rows appended to one store whose columns the page shares (sharedAlloc, sized once for the file):
+ * each post says how many rows are final, with the strings the page has not seen and the columns
+ * (the same arrays until one widens or the store grows). The page reads them as they are
+ * (TraceStore.adoptShared); rows past `length` are still being written and it never reads them.
+ */
+class SharedSender {
+  readonly store: TraceStore;
+  private knownStrings = 1; // id 0, the empty string, is in every table
+  private postedRows = 0;
+  constructor(private readonly o: RunOptions, originNs: bigint, strings: StringTable, expectedRows: number) {
+    this.store = new TraceStore(originNs, strings, sharedAlloc);
+    this.store.reserve(Math.min(expectedRows, MAX_RESERVED_ROWS), true);
+  }
+
+  get events(): number {
+    return this.store.length;
+  }
+
+  /** Tells the page of the rows appended since the last post. */
+  post(): void {
+    if (this.store.length === this.postedRows) return;
+    this.postedRows = this.store.length;
+    const strings = this.store.strings;
+    const fresh = strings.size > this.knownStrings ? { strings: strings.slice(this.knownStrings) } : {};
+    this.knownStrings = strings.size;
+    this.o.post({ type: 'rows', id: this.o.id, ...this.store.sharedView(), ...fresh });
   }
 }
 
@@ -254,11 +300,19 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   });
   progress.totalRows = outcome.rowCount;
   progress.report('loading', true);
+  const shared = o.shared ? new SharedSender(o, result.originNs, sender.strings, outcome.rowCount) : null;
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
     if (o.isCancelled?.()) return null;
-    checker?.feed(store.length, store.kinds, store.tsNs, store.columns());
-    sender.sendStore(store);
-    progress.doneRows = sender.events;
+    if (shared) {
+      const from = shared.store.length;
+      shared.store.appendColumns(store.length, store.kinds, store.tsNs, store.columns());
+      checker?.feedStore(shared.store, from, shared.store.length);
+      shared.post();
+    } else {
+      checker?.feed(store.length, store.kinds, store.tsNs, store.columns());
+      sender.sendStore(store);
+    }
+    progress.doneRows = shared ? shared.events : sender.events;
     progress.report('loading');
   }
   // Diagnostics after loading: appending may have added some (events the store refused).
@@ -267,7 +321,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   progress.report('done', true);
   const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
   return {
-    events: sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
+    events: shared ? shared.events : sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
     ...(checker ? { findings: checker.result(), phasesMs: { workerChecks: checker.ms } } : {}),
   };
 }
@@ -310,10 +364,30 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.totalRows = reader.totalRows;
   progress.report('loading', true);
   const check = (c: ChunkRows): void => checker!.feed(c.rowCount, c.kinds, c.tsNs, c.columns);
+  const shared = o.shared ? new SharedSender(o, reader.header.originNs, reader.strings, reader.totalRows) : null;
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
   for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
     if (o.isCancelled?.()) return null;
+    if (shared) {
+      if (c) {
+        const from = shared.store.length;
+        shared.store.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+        // The rows are in the shared store now: the body's buffer inflates a later chunk.
+        if (c.body.byteOffset === 0) pool?.putBack(c.body.buffer as ArrayBuffer);
+        if (checking) checker!.feedStore(shared.store, from, shared.store.length);
+        shared.post();
+        events = shared.events;
+      } else if (checker && !checking) {
+        // A bad chunk: stored findings no longer cover the rows sent; the kept rows are all in the store.
+        checking = true;
+        checker.feedStore(shared.store, 0, shared.store.length);
+      }
+      progress.doneRows = events;
+      if (c) progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
+      progress.report('loading');
+      continue;
+    }
     if (!c) {
       // A bad chunk is skipped (damage noted), the good ones after it kept. Stored findings no
       // longer cover the rows sent: the kept chunks so far are read again for the checkers.

@@ -45,5 +45,7 @@ scope.onmessage = (ev: MessageEvent) => {
     alignStarts: req.alignStarts === true,
     checks: req.checks === true,
     framePool: pool,
+    // The page asks only when it can read them; a worker without them sends batches.
+    shared: req.shared === true && typeof SharedArrayBuffer === 'function',
   }).finally(() => pool.close());
 };

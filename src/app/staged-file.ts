@@ -7,6 +7,7 @@
 import { TraceSession } from './trace-session.ts';
 import { SourceStatus, type OpenedFile } from './source-status.ts';
 import type { FileTarget } from './trace-view-host.ts';
+import type { SharedRows } from '../trace/store.ts';
 import type { Changed } from './view-state.ts';
 
 export class StagedFile implements FileTarget {
@@ -35,7 +36,7 @@ export class StagedFile implements FileTarget {
     this.data.spans.deferLod = true;
   }
 
-  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void {
+  ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void {
     // Not live: a file is never cut to the live window.
     this.data.ingest(frame, false, strings);
   }

@@ -27,6 +27,8 @@ interface FusescopeStats {
   historyNotKept: number;
   /** Bumped each time the trace starts over (hello, scenario switch or restart), not on evictions. */
   generation: number;
+  /** Bytes of the store's columns in SharedArrayBuffers (a file the import worker filled in place); 0 for a live trace. */
+  sharedStoreBytes: number;
 }
 
 /** The live window (src/app/live-window.ts): what the page keeps and what it evicted. */
@@ -168,6 +170,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
       // Open *and* the server's state received: before it, `paused` would read false whatever the session is.
       connected: store.status.connection === 'open' && store.status.serverState != null,
       generation: store.data.resetGeneration,
+      // Bytes of the store's columns the import worker filled and this page reads in place (SharedArrayBuffer).
+      sharedStoreBytes: store.trace.sharedByteLength(),
     }),
     liveWindow: () => ({
       windowEvents: store.data.windowEvents,

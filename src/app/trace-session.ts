@@ -3,7 +3,7 @@
 // a live trace to its newest rows (live-window.ts). Batches go in here; no React, no view state.
 // A window swapped in renumbers rows and spans: `onSwap` lets the owner remap what named them.
 
-import { TraceStore } from '../trace/store.ts';
+import { TraceStore, type SharedRows } from '../trace/store.ts';
 import { SpanIndex } from '../trace/spans.ts';
 import { KIND_CODE } from '../trace/schema.ts';
 import { applyBatch, decodeBatch } from '../trace/wire.ts';
@@ -157,16 +157,18 @@ export class TraceSession {
   }
 
   /**
-   * Decodes and appends one binary batch; throws WireError on a malformed one. A `live` store that
-   * outgrew its window (plus slack) gets the next window built alongside, a step per batch, and
-   * swapped in when it has caught up. Returns whether React must hear of it (gaps, an eviction).
+   * Decodes and appends one binary batch (or takes the rows the import worker appended to columns
+   * it shares with this store: TraceStore.adoptShared); throws WireError (RangeError) on a malformed
+   * one. A `live` store that outgrew its window (plus slack) gets the next window built alongside, a
+   * step per batch, and swapped in when it has caught up. Returns whether React must hear of it (gaps, an eviction).
    */
-  ingest(frame: Uint8Array, live: boolean, strings?: readonly string[]): boolean {
+  ingest(frame: Uint8Array | SharedRows, live: boolean, strings?: readonly string[]): boolean {
     const t0 = performance.now();
     const from = this.trace.length;
     // A recording's chunk: its new strings come beside the frame (the frame then starts after them).
     if (strings) for (const s of strings) this.trace.strings.intern(s);
-    applyBatch(this.trace, decodeBatch(frame));
+    if (frame instanceof Uint8Array) applyBatch(this.trace, decodeBatch(frame));
+    else this.trace.adoptShared(frame);
     if (this.trace.length > this.peakRows) this.peakRows = this.trace.length;
     const t1 = performance.now();
     this.ingestMs.store += t1 - t0;

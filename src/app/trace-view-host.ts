@@ -9,7 +9,7 @@
 //          which useSyncExternalStore compares through primitive selectors.
 
 import type { FrameScheduler, GapMark, HoverInfo, ViewHost } from '../views/host.ts';
-import type { TraceStore } from '../trace/store.ts';
+import type { SharedRows, TraceStore } from '../trace/store.ts';
 import type { Theme } from '../render/palette.ts';
 import type { SpanIndex } from '../trace/spans.ts';
 import type { AliasIndex } from '../trace/derive/aliases.ts';
@@ -29,8 +29,11 @@ export interface FileTarget {
   readonly status: SourceStatus;
   beginFile(file: OpenedFile): void;
   resetTrace(originNs: bigint): void;
-  /** `strings`: strings the sender's table gained before this frame (a recording's chunk), interned first. */
-  ingestBatch(frame: Uint8Array, strings?: readonly string[]): void;
+  /**
+   * A wire batch, or the rows the import worker appended to columns it shares with this trace's store;
+   * `strings`: strings the sender's table gained before these rows (a recording's chunk), interned first.
+   */
+  ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void;
   finishFile(diagLines: readonly string[], diagCount: number): void;
   failFile(message: string): void;
 }
@@ -148,7 +151,7 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
     return counters || derived || findings;
   }
 
-  abstract ingestBatch(frame: Uint8Array, strings?: readonly string[]): void;
+  abstract ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void;
   abstract beginFile(file: OpenedFile): void;
   abstract finishFile(diagLines: readonly string[], diagCount: number): void;
   abstract failFile(message: string): void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TraceStore } from './store.ts';
+import { TraceStore, sharedAlloc } from './store.ts';
 import { COLUMN_COUNT, COLUMN_LAYOUT, STORAGE_KEYS, checkedLayout, proposeLayout, columnOf } from './columns.ts';
 
 /** Wire v3's table as schema 1 wrote it: recordings of that time name columns by their index in it. */
@@ -203,6 +203,56 @@ describe('TraceStore', () => {
     expect(s.byteLength()).toBe(s.bytesPerRow() * s.length);
     s.append(ev('app_op_begin', 9, 'dd/1', { lenBytes: 3 }));
     expect(s.get(4)).toMatchObject({ lenBytes: 3 });
+  });
+});
+
+describe('TraceStore over shared columns (sharedView / adoptShared)', () => {
+  // What the import worker and the page do: one store fills columns in SharedArrayBuffers, the
+  // other reads the rows it is told of, in place; a message (structuredClone) carries the view.
+  it('a reader sees every row the writer told it of, with the writer\'s arrays, across a widening and a growth', () => {
+    const writer = new TraceStore(5n, undefined, sharedAlloc);
+    writer.reserve(4000, true);
+    const reader = new TraceStore(5n);
+    const told = () => {
+      for (const s of writer.strings.slice(reader.strings.size)) reader.strings.intern(s);
+      reader.adoptShared(structuredClone(writer.sharedView()));
+    };
+    for (let i = 0; i < 3000; i++) writer.append(ev('app_op_begin', i, `dd/${i % 7}`, { posBytes: i % 200, fd: 3 }));
+    told();
+    const first = reader.col('posBytes');
+    expect(first.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(reader.kinds.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(reader.length).toBe(3000);
+    // Rows past what it was told are not the reader's, though they are in the same memory.
+    writer.append(ev('app_op_begin', 3000, 'dd/1', { posBytes: 7 }));
+    expect(reader.length).toBe(3000);
+    // posBytes widens (a new array), then the store grows past its 4,000 rows (new arrays again).
+    writer.append(ev('app_op_begin', 3001, 'dd/1', { posBytes: 2 ** 45 + 3 }));
+    for (let i = 3002; i < 5000; i++) writer.append(ev('app_op_end', i, 'dd/2', { ret: -5 }));
+    told();
+    expect(reader.col('posBytes')).toBeInstanceOf(Float64Array);
+    expect(reader.col('posBytes')).not.toBe(first);
+    expect(reader.length).toBe(5000);
+    for (let i = 0; i < 5000; i++) expect(reader.get(i)).toEqual(writer.get(i));
+    expect(reader.sharedByteLength()).toBe(writer.byteLength());
+  });
+
+  it('refuses a view that is not shared, shrinks the store, or mixes capacities; the store stays as it was', () => {
+    const writer = new TraceStore(0n, undefined, sharedAlloc);
+    for (let i = 0; i < 100; i++) writer.append(ev('app_op_begin', i, 'dd/1', { posBytes: i }));
+    const reader = new TraceStore();
+    for (const str of writer.strings.slice(1)) reader.strings.intern(str);
+    reader.adoptShared(writer.sharedView());
+    const v = writer.sharedView();
+    const plain = new TraceStore();
+    plain.append(ev('app_op_begin', 0, 'dd/1'));
+    expect(() => reader.adoptShared({ ...v, length: 50 })).toThrow(/do not extend/);
+    expect(() => reader.adoptShared({ ...plain.sharedView() })).toThrow(RangeError);
+    expect(() => reader.adoptShared({ ...v, tsNs: new Float64Array(new SharedArrayBuffer(8 * 10)) })).toThrow(/do not extend/);
+    expect(() => reader.adoptShared({ ...v, columns: [[99, v.columns[0]![1]]] })).toThrow(/column 99/);
+    expect(() => reader.adoptShared({ ...v, columns: [[0, new Uint8Array(v.kinds.length)]] })).toThrow(/column 0/);
+    expect(reader.length).toBe(100);
+    for (let i = 0; i < 100; i++) expect(reader.get(i)).toEqual(writer.get(i));
   });
 });
 

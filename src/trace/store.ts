@@ -101,10 +101,39 @@ export function allocColumn(type: ColumnType, capacity: number): Column {
 }
 
 /** A new array of `capacity` elements holding rows [0, usedRows) of `col` (the rest are zeros). */
-function resize(col: Column, capacity: number, usedRows: number, ctor = col.constructor as ColumnCtor): Column {
-  const next = new ctor(capacity);
+function resize(col: Column, capacity: number, usedRows: number, alloc: ColumnAlloc, ctor = col.constructor as ColumnCtor): Column {
+  const next = alloc(ctor, capacity);
   next.set(col.subarray(0, Math.min(capacity, usedRows)) as never);
   return next;
+}
+
+/** Makes a store's arrays: ordinary memory, or memory another thread reads as it is written (sharedColumns). */
+export type ColumnAlloc = <C extends ColumnCtor>(ctor: C, length: number) => InstanceType<C>;
+const plainAlloc: ColumnAlloc = (ctor, length) => new ctor(length) as InstanceType<typeof ctor>;
+/**
+ * Arrays over SharedArrayBuffer: the import worker fills a file's columns and the page reads the
+ * rows it was told of without a copy (TraceStore.adoptShared). Only where SharedArrayBuffer exists
+ * (a cross-origin isolated page and its workers, Node).
+ */
+export const sharedAlloc: ColumnAlloc = (ctor, length) =>
+  new (ctor as unknown as new (b: SharedArrayBuffer) => Column)(new SharedArrayBuffer(length * (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT)) as InstanceType<typeof ctor>;
+
+/** Whether an array's memory is a SharedArrayBuffer. */
+export function isShared(a: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * The columns of a store that another thread fills (TraceStore.sharedView): every array over a
+ * SharedArrayBuffer, all of `capacity` rows; rows [0, length) are final. Columns no row used are absent.
+ */
+export interface SharedRows {
+  length: number;
+  clampedCount: number;
+  kinds: Uint8Array;
+  tsNs: Float64Array;
+  /** [column index, array] for every column in use. */
+  columns: Array<[number, Column]>;
 }
 
 /**
@@ -171,15 +200,20 @@ export class TraceStore {
   private floorTsNs = -Infinity;
 
   private capacity = INITIAL_CAPACITY;
-  private kindCol = new Uint8Array(INITIAL_CAPACITY);
-  private tsCol = new Float64Array(INITIAL_CAPACITY);
+  private kindCol: Uint8Array;
+  private tsCol: Float64Array;
   /** By column index; a column no row has used yet is undefined. Read by the compiled writers. */
   /** @internal */
   readonly cols: Array<Column | undefined> = new Array(COLUMN_COUNT);
+  private readonly alloc: ColumnAlloc;
 
-  constructor(originNs = 0n, strings = new StringTable()) {
+  /** `alloc`: sharedAlloc for a store another thread reads as it fills (sharedView / adoptShared). */
+  constructor(originNs = 0n, strings = new StringTable(), alloc: ColumnAlloc = plainAlloc) {
     this.originNs = originNs;
     this.strings = strings;
+    this.alloc = alloc;
+    this.kindCol = alloc(Uint8Array, INITIAL_CAPACITY);
+    this.tsCol = alloc(Float64Array, INITIAL_CAPACITY);
   }
 
   get kinds(): Uint8Array { return this.kindCol; }
@@ -199,7 +233,7 @@ export class TraceStore {
     let c = this.cols[column];
     if (!c) {
       if (!(column >= 0 && column < COLUMN_COUNT)) throw new RangeError(`no column ${column}`);
-      c = this.cols[column] = new Uint8Array(this.capacity);
+      c = this.cols[column] = this.alloc(Uint8Array, this.capacity);
     }
     return c;
   }
@@ -234,7 +268,7 @@ export class TraceStore {
     const have = rangeOf(c, 0, this.length);
     const ctor = narrowestType(Math.min(min, have.min), Math.max(max, have.max), integral && have.integral);
     if (ctor === c.constructor) return c;
-    const wide = resize(c, this.capacity, this.length, ctor);
+    const wide = resize(c, this.capacity, this.length, this.alloc, ctor);
     this.cols[column] = wide;
     return wide;
   }
@@ -249,6 +283,12 @@ export class TraceStore {
   byteLength(): number {
     let n = this.kindCol.byteLength + this.tsCol.byteLength;
     for (const c of this.cols) if (c) n += c.byteLength;
+    return n;
+  }
+  /** Of byteLength, the bytes in SharedArrayBuffers (V8's heap figures leave them out: the bench adds them). */
+  sharedByteLength(): number {
+    let n = 0;
+    for (const c of [this.kindCol, this.tsCol, ...this.cols]) if (c && isShared(c)) n += c.byteLength;
     return n;
   }
   /** Key `key` at `row` as stored (a string id, an enum code), or 0 where the row's kind lacks it. */
@@ -310,17 +350,59 @@ export class TraceStore {
   }
 
   private setCapacity(cap: number): void {
-    const kinds = new Uint8Array(cap);
-    kinds.set(this.kindCol.subarray(0, Math.min(cap, this.length)));
-    this.kindCol = kinds;
-    const ts = new Float64Array(cap);
-    ts.set(this.tsCol.subarray(0, Math.min(cap, this.length)));
-    this.tsCol = ts;
+    // A store that adopted another thread's columns copies into its own memory when it grows or trims.
+    this.kindCol = resize(this.kindCol, cap, this.length, this.alloc) as Uint8Array;
+    this.tsCol = resize(this.tsCol, cap, this.length, this.alloc) as Float64Array;
     for (let s = 0; s < COLUMN_COUNT; s++) {
       const c = this.cols[s];
-      if (c) this.cols[s] = resize(c, cap, this.length);
+      if (c) this.cols[s] = resize(c, cap, this.length, this.alloc);
     }
     this.capacity = cap;
+  }
+
+  /**
+   * This store's columns for another thread (this store's alloc must be sharedAlloc): the other
+   * side's adoptShared reads rows [0, length) of them as they are, and this store keeps appending
+   * past them. A column widened or a store grown later is a new array: send the view again.
+   */
+  sharedView(): SharedRows {
+    const columns: Array<[number, Column]> = [];
+    for (let s = 0; s < COLUMN_COUNT; s++) {
+      const c = this.cols[s];
+      if (c) columns.push([s, c]);
+    }
+    return { length: this.length, clampedCount: this.clampedCount, kinds: this.kindCol, tsNs: this.tsCol, columns };
+  }
+
+  /**
+   * Takes rows another thread appended to a store of its own whose arrays it shares (sharedView):
+   * this store reads those arrays from now on, no copy. They must hold at least every row this
+   * store has (the other store is this one, grown), with the same values: only rows past `length`
+   * are new. Strings must be interned first. Throws RangeError on a view that cannot be that.
+   */
+  adoptShared(view: SharedRows): void {
+    const cap = view.kinds.length;
+    const ok = (a: ArrayBufferView & { length: number }): boolean => isShared(a) && a.length === cap;
+    if (!(view.length >= this.length && view.length <= cap && ok(view.kinds) && ok(view.tsNs) && view.tsNs instanceof Float64Array)) {
+      throw new RangeError(`shared rows: ${view.length} rows of ${cap} do not extend this store's ${this.length}`);
+    }
+    for (const [s, c] of view.columns) {
+      if (!(Number.isInteger(s) && s >= 0 && s < COLUMN_COUNT && ok(c) && COLUMN_TYPES.includes(c.constructor as ColumnCtor))) {
+        throw new RangeError(`shared rows: column ${String(s)} is not a shared column of ${cap} rows`);
+      }
+    }
+    this.kindCol = view.kinds;
+    this.tsCol = view.tsNs;
+    // A column this store made itself (read before any row used it) holds only zeros: the sender's replaces it.
+    for (const [s, c] of view.columns) this.cols[s] = c;
+    for (let s = 0; s < COLUMN_COUNT; s++) {
+      const c = this.cols[s];
+      if (c && c.length !== cap) this.cols[s] = resize(c, cap, this.length, this.alloc);
+    }
+    this.capacity = cap;
+    this.length = view.length;
+    this.clampedCount = view.clampedCount;
+    this.version++;
   }
 
   private nextTs(tsNs: number): number {
