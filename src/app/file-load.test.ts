@@ -22,6 +22,7 @@ import { browserInflate } from './blob-source.ts';
 import { decodeWorkerMessage, type WorkerMessage } from './import-protocol.ts';
 import { FakeWorker } from './testing-import.ts';
 import { FramePool } from './frame-pool.ts';
+import { ChecksMirror, localChecks, type RemoteChecks } from './checks-run.ts';
 import type { WsClient } from './ws-client.ts';
 import type { FrameScheduler } from '../views/host.ts';
 
@@ -63,7 +64,7 @@ function plain(v: unknown): unknown {
 }
 
 /** Opens `bytes` as the page does; counts redraw requests before and after the file is in. */
-async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}, shared = false) {
+async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}, shared = false, remoteChecks?: () => RemoteChecks) {
   let dirty = 0;
   const scheduler: FrameScheduler = { markDirty() { dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
   const app = new AppStore(scheduler, () => 0);
@@ -79,7 +80,7 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
   let dirtyWhileLoading = -1;
   let tickedDerived = -1;
   await runImport([{ name: 'sim.fscope', ...memorySource(bytes) }], {
-    id, inflate: browserInflate, checks, framePool: pool, shared: sharedAsked === true,
+    id, inflate: browserInflate, checks, framePool: pool, shared: sharedAsked === true, ...(remoteChecks ? { remoteChecks } : {}),
     post: (m) => {
       const msg = decodeWorkerMessage(structuredClone(m, m.type === 'batch' ? { transfer: [m.frame] } : undefined)) as WorkerMessage;
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
@@ -94,7 +95,7 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
       app.tickCounters(); // the page's 250 ms tick, here after every message
     },
   });
-  return { app, session, frames, pool, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
+  return { app, session, worker, frames, pool, dirtyWhileLoading, dirtyAfter: dirty, tickedDerived };
 }
 
 const realFeed = FindingsTracker.prototype.feed;
@@ -282,6 +283,9 @@ describe('a recording loading into columns the worker shares with the page (Shar
     for (const c of app.trace.columnsInUse()) expect(app.trace.colAt(c).buffer, `column ${c}`).toBeInstanceOf(SharedArrayBuffer);
     expect(app.trace.kinds.buffer).toBe(rows.at(-1)!.type === 'rows' && rows.at(-1)!.kinds.buffer);
     expect(app.trace.capacityRows).toBe(20_000);
+    // The worker that filled them is let go once done (its references to them would outlive the file until its next GC).
+    expect(viaShared.worker.terminated).toBe(true);
+    expect(viaBatches.worker.terminated).toBe(false);
     // Chunk buffers went back to the worker's pool at once (the page returns none): 20 chunks, at most 9 buffers.
     expect(viaShared.pool.allocated + viaShared.pool.reused).toBe(20);
     expect(viaShared.pool.allocated).toBeLessThanOrEqual(9);
@@ -319,5 +323,34 @@ describe('a recording loading into columns the worker shares with the page (Shar
     // Fewer rows came than the index promised: the page keeps its rows in its own, trimmed memory.
     expect(viaShared.app.trace.capacityRows).toBe(kept);
   });
-});
 
+  it('the checkers in a checks worker of their own, over the same shared rows: the findings of the page path; a failed one leaves them to the page', async () => {
+    const bytes = simRecording(20_000);
+    const ref = (await openInPage(bytes)).app;
+    expect(ref.findings.list.length).toBeGreaterThan(0);
+    const fed = vi.spyOn(ChecksMirror.prototype, 'rows');
+    const msgs: WorkerMessage[] = [];
+    const viaRemote = await openInPage(bytes, (m) => msgs.push(m), true, localChecks);
+    // The checks worker was told of the rows chunk by chunk (20 chunks), each view the import worker's arrays.
+    expect(fed).toHaveBeenCalledTimes(20);
+    expect(fed.mock.calls.at(-1)![0].length).toBe(20_000);
+    fed.mockRestore();
+    const done = msgs.at(-1)!;
+    expect(done.type === 'done' && done.findings?.rows).toBe(20_000);
+    expect(done.type === 'done' && done.phasesMs?.workerChecks).toBeGreaterThan(0);
+    expect(viaRemote.app.findings.list).toEqual(ref.findings.list);
+    expect(viaRemote.app.findings.unknowns).toEqual(ref.findings.unknowns);
+
+    // A checks worker that fails: done brings no findings, and the page checks every row itself, to the same list.
+    const failing = (): RemoteChecks => ({ rows() {}, result: () => Promise.reject(new Error('no worker')), close() {} });
+    const pageFed = vi.spyOn(FindingsTracker.prototype, 'feed');
+    const msgs2: WorkerMessage[] = [];
+    const viaFailed = await openInPage(bytes, (m) => msgs2.push(m), true, failing);
+    const done2 = msgs2.at(-1)!;
+    expect(done2.type === 'done' && done2.findings).toBeUndefined();
+    expect(pageFed.mock.contexts.filter((t) => t === viaFailed.app.data.findings).length).toBe(1);
+    pageFed.mockRestore();
+    expect(viaFailed.app.findings.list).toEqual(ref.findings.list);
+    expect(viaFailed.app.findings.checkedEvents).toBe(20_000);
+  });
+});

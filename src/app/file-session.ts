@@ -249,6 +249,11 @@ export class FileSession<T extends FileTarget = AppStore> {
     return this.target.data.findings ? { checks: true } : {};
   }
 
+  private dropWorker(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
   private ensureWorker(): WorkerLike {
     if (this.worker) return this.worker;
     const w = this.makeWorker();
@@ -275,6 +280,9 @@ export class FileSession<T extends FileTarget = AppStore> {
       this.giveBack(msg);
       return;
     }
+    // A load's end: a worker that filled shared columns still references them (its store, now
+    // garbage); it is let go so the memory leaves with the page's file, not with the worker's next GC.
+    if ((msg.type === 'done' || msg.type === 'error') && this.sharedRows()) this.dropWorker();
     switch (msg.type) {
       case 'progress': {
         // The chrome's rate (a phase change at once): each notify has React check every subscriber.

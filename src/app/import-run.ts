@@ -40,6 +40,7 @@ import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerFindin
 import { FindingsTracker } from './findings-tracker.ts';
 import type { FramePool } from './frame-pool.ts';
 import { pooledInflate } from './fflate-inflate.ts';
+import type { RemoteChecks } from './checks-run.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
 const READ_CHUNK_BYTES = 1 << 20;
@@ -75,6 +76,11 @@ interface RunOptions {
    * batches: the page's main thread then neither copies rows nor touches fresh memory for them.
    */
   shared?: boolean;
+  /**
+   * With `shared` and `checks`: a checks worker (checks-run.ts) that checks the shared rows while
+   * this one goes on inflating; absent: the checkers run here, between chunks.
+   */
+  remoteChecks?: () => RemoteChecks;
 }
 
 /** The most rows a store is sized for up front: a damaged index must not make the worker allocate absurd columns. */
@@ -156,12 +162,15 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
 class WorkerChecks {
   private readonly tracker = new FindingsTracker();
   private rolling: TraceStore | null = null;
-  /** Wall ms feeding them and computing the findings (the bench's worker checkers phase). */
+  /** The checks worker fed the shared store's rows (feedStore), started on the first of them. */
+  private remote: RemoteChecks | null = null;
+  private remoteStrings = 1; // id 0, the empty string, is in every table
+  /** Wall ms feeding them and computing the findings (the bench's worker checkers phase; the checks worker's own when it ran them). */
   ms = 0;
   /** Rows seen so far (fed, or skipped after a checker threw): the next row's stream number. */
   rows = 0;
 
-  constructor(private readonly strings: StringTable) {}
+  constructor(private readonly strings: StringTable, private readonly startRemote?: () => RemoteChecks) {}
 
   /** The next `n` rows sent, as columns (string ids of `strings`). */
   feed(n: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
@@ -174,16 +183,41 @@ class WorkerChecks {
     this.ms += performance.now() - t0;
   }
 
-  /** Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no copy needed. */
+  /**
+   * Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no
+   * copy needed. With a checks worker they are checked there (it reads the shared columns too).
+   */
   feedStore(store: TraceStore, from: number, to: number): void {
+    if (this.startRemote) {
+      this.remote ??= this.startRemote();
+      const strings = store.strings.size > this.remoteStrings ? store.strings.slice(this.remoteStrings) : undefined;
+      this.remoteStrings = store.strings.size;
+      this.remote.rows(store.sharedView(), strings);
+      this.rows = to;
+      return;
+    }
     const t0 = performance.now();
     this.tracker.feed(store, from, to, 0);
     this.rows = to;
     this.ms += performance.now() - t0;
   }
 
-  /** The findings, as the page's tracker holds them once a file is in (refresh forced). */
-  result(): WorkerFindings {
+  /**
+   * The findings, as the page's tracker holds them once a file is in (refresh forced); null when the
+   * checks worker failed (the page then checks the rows itself).
+   */
+  async result(): Promise<WorkerFindings | null> {
+    if (this.remote) {
+      try {
+        const reply = await this.remote.result();
+        this.ms = reply.ms;
+        return reply.findings;
+      } catch {
+        return null;
+      } finally {
+        this.remote.close();
+      }
+    }
     const t0 = performance.now();
     const t = this.tracker;
     try {
@@ -194,6 +228,11 @@ class WorkerChecks {
     }
     this.ms += performance.now() - t0;
     return { list: [...t.list], unknowns: [...t.unknowns], rows: t.fedRows, ...(t.error ? { error: t.error } : {}) };
+  }
+
+  /** Stops a checks worker that is no longer wanted (a cancelled load). */
+  close(): void {
+    this.remote?.close();
   }
 }
 
@@ -243,6 +282,14 @@ class SharedSender {
   }
 }
 
+/** The checkers' findings (none when a checks worker failed: the page checks the rows itself) and their time. */
+async function checkerOutcome(checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
+  const t0 = performance.now();
+  const findings = await checker.result();
+  // workerChecksWait: how long the load's end waited for a checks worker still going.
+  return { ...(findings ? { findings } : {}), phasesMs: { workerChecks: checker.ms, workerChecksWait: performance.now() - t0 } };
+}
+
 async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags: Diags): Promise<Loaded | null> {
   const progress = new Progress(o, sources.reduce((n, s) => n + s.sizeBytes, 0));
   progress.report('reading', true);
@@ -282,7 +329,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   }
   const { result } = outcome;
   const sender = new BatchSender(o, result.originNs, new StringTable());
-  const checker = o.checks ? new WorkerChecks(sender.strings) : null;
+  const checker = o.checks ? new WorkerChecks(sender.strings, o.shared ? o.remoteChecks : undefined) : null;
   const label = sources.map((s) => s.name).join(' + ');
   o.post({
     type: 'start', id: o.id, originNs: result.originNs.toString(), kind: 'import', label,
@@ -302,7 +349,10 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   progress.report('loading', true);
   const shared = o.shared ? new SharedSender(o, result.originNs, sender.strings, outcome.rowCount) : null;
   for (const store of outcome.batches(BATCH_ROWS, sender.strings)) {
-    if (o.isCancelled?.()) return null;
+    if (o.isCancelled?.()) {
+      checker?.close();
+      return null;
+    }
     if (shared) {
       const from = shared.store.length;
       shared.store.appendColumns(store.length, store.kinds, store.tsNs, store.columns());
@@ -322,7 +372,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
   return {
     events: shared ? shared.events : sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
-    ...(checker ? { findings: checker.result(), phasesMs: { workerChecks: checker.ms } } : {}),
+    ...(checker ? await checkerOutcome(checker) : {}),
   };
 }
 
@@ -354,7 +404,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   }
   const stored = await usableStoredFindings(reader);
   // Stored findings hold for the page's rows only if every row comes: damage found opening the file says they will not.
-  const checker = o.checks ? new WorkerChecks(reader.strings) : null;
+  const checker = o.checks ? new WorkerChecks(reader.strings, o.shared ? o.remoteChecks : undefined) : null;
   let checking = checker !== null && !(stored && !reader.damage);
   // The index knows the row count: the page reserves it once instead of growing its columns.
   o.post({
@@ -368,7 +418,10 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
   for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
-    if (o.isCancelled?.()) return null;
+    if (o.isCancelled?.()) {
+      checker?.close();
+      return null;
+    }
     if (shared) {
       if (c) {
         const from = shared.store.length;
@@ -426,10 +479,12 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.doneBytes = src.sizeBytes;
   progress.report('done', true);
   // Stored findings name recording rows: they hold for the page's rows only if every row came.
-  const findings = checking ? { findings: checker!.result() }
+  const workerMs = now() - t0;
+  const checked = checking ? await checkerOutcome(checker!) : null;
+  const findings = checked ? (checked.findings ? { findings: checked.findings } : {})
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
-  const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: now() - t0 };
-  if (checking) phasesMs.workerChecks = checker!.ms;
+  const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: workerMs };
+  if (checked) Object.assign(phasesMs, checked.phasesMs);
   if (pool) phasesMs.workerWaits = pool.waitedMs;
   return { events, damage, phasesMs, ...findings };
 }

@@ -1,6 +1,7 @@
 // The import Web Worker: parses dropped / picked files off the main thread (a
 // large file must not freeze the page). Messages: import-protocol.ts; the work itself: import-run.ts. A new `open`
 // cancels the one in progress (its late messages carry the old id and the page drops them).
+// A file loaded into shared columns is checked by a checks worker this one starts (checks-run.ts).
 // Each open has its own FramePool: the page hands back a recording's batch buffers (`frames`) for
 // the next chunks; a return for another open than the current one is dropped.
 
@@ -9,6 +10,7 @@ import { blobSource, browserInflate } from './blob-source.ts';
 import { runImport } from './import-run.ts';
 import { fflateInflate } from './fflate-inflate.ts';
 import { FramePool } from './frame-pool.ts';
+import { portChecks, type PortLike } from './checks-run.ts';
 
 /** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
 const inflate = fflateInflate(browserInflate);
@@ -18,6 +20,7 @@ interface WorkerScope {
   postMessage(msg: unknown, transfer: Transferable[]): void;
 }
 const scope = self as unknown as WorkerScope;
+const startChecksWorker = (): PortLike => new Worker(new URL('./checks-worker.ts', import.meta.url), { type: 'module' }) as unknown as PortLike;
 let currentId = -1;
 let currentPool: FramePool | null = null;
 
@@ -47,5 +50,7 @@ scope.onmessage = (ev: MessageEvent) => {
     framePool: pool,
     // The page asks only when it can read them; a worker without them sends batches.
     shared: req.shared === true && typeof SharedArrayBuffer === 'function',
+    // The checkers in a worker of their own, reading the same shared rows (checks-run.ts).
+    ...(typeof Worker === 'function' ? { remoteChecks: () => portChecks(startChecksWorker) } : {}),
   }).finally(() => pool.close());
 };

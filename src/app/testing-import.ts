@@ -50,6 +50,7 @@ export class FakeWorker implements WorkerLike {
     if (msg.type === 'frames') this.returned.push(...msg.frames);
     else this.requests.push(msg);
   }
-  terminate(): void {}
+  terminated = false;
+  terminate(): void { this.terminated = true; }
   send(msg: WorkerMessage): void { this.onmessage!({ data: msg } as MessageEvent); }
 }
