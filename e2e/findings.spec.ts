@@ -117,6 +117,8 @@ for (const [label, format] of [['ftrace text', 'ftrace'], ['NDJSON', 'ndjson']] 
     await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle());
     const got = await hooks(page, (h) => h.findings());
     expect(essentials(got)).toEqual(expected);
+    // Checked beside the load (the import worker's checks worker, over the rows it shared), not by the page afterwards.
+    expect((await hooks(page, (h) => h.importStatus())).findingsFrom).toBe('worker');
     // Every row of the file was checked (ftrace text makes more rows than the simulator's events).
     expect((await hooks(page, (h) => h.findingsStatus())).checkedEvents).toBe(await hooks(page, (h) => h.stats().events));
     // The panel counts what the list holds, most severe first.

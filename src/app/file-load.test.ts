@@ -219,6 +219,7 @@ describe('a recording loading into the page', () => {
     expect(feeds).not.toHaveBeenCalled();
     feeds.mockRestore();
     expect(msgs.find((m) => m.type === 'start')).toMatchObject({ storedFindings: true });
+    expect(app.status.findingsFrom).toBe('stored');
     const ref = new TraceSession(() => {}, true);
     ref.reset(app.trace.originNs);
     for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
@@ -340,6 +341,7 @@ describe('a recording loading into columns the worker shares with the page (Shar
     expect(done.type === 'done' && done.phasesMs?.workerChecks).toBeGreaterThan(0);
     expect(viaRemote.app.findings.list).toEqual(ref.findings.list);
     expect(viaRemote.app.findings.unknowns).toEqual(ref.findings.unknowns);
+    expect(viaRemote.app.status.findingsFrom).toBe('worker');
 
     // A checks worker that fails: done brings no findings, and the page checks every row itself, to the same list.
     const failing = (): RemoteChecks => ({ rows() {}, result: () => Promise.reject(new Error('no worker')), close() {} });
@@ -352,5 +354,6 @@ describe('a recording loading into columns the worker shares with the page (Shar
     pageFed.mockRestore();
     expect(viaFailed.app.findings.list).toEqual(ref.findings.list);
     expect(viaFailed.app.findings.checkedEvents).toBe(20_000);
+    expect(viaFailed.app.status.findingsFrom).toBe('page');
   });
 });

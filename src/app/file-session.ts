@@ -60,6 +60,8 @@ export class FileSession<T extends FileTarget = AppStore> {
   /** Rows the opened file says it holds (0: unknown), and whether the span columns were sized for it. */
   private expectedEvents = 0;
   private spansReserved = false;
+  /** The worker's start said the recording's stored findings will come with done. */
+  private storedFindings = false;
   /** performance.now() of the last progress shown. */
   private lastProgressMs = -Infinity;
   /** What openFiles opened last (the blobs stay valid while the page holds them), for reopen. */
@@ -303,6 +305,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         // The findings will come with done (the recording's stored ones, or the worker's checkers'):
         // the page's main thread does not feed the checkers while the file loads.
         if ((msg.storedFindings === true || msg.workerChecks === true) && t.data.findings) t.data.feedChecks = false;
+        this.storedFindings = msg.storedFindings === true;
         break;
       case 'batch':
         try {
@@ -328,6 +331,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         break;
       case 'done':
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);
+        if (t.data.findings && !t.data.feedChecks) t.status.findingsFrom = !msg.findings ? 'page' : this.storedFindings ? 'stored' : 'worker';
         t.data.settleChecks(msg.findings ?? null);
         if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
         t.finishFile(msg.diags, msg.diagCount);

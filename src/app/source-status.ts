@@ -115,6 +115,12 @@ export class SourceStatus {
   fileClocks: FileClocks = NO_FILE_CLOCKS;
   /** Wall ms of the phases of the file's load (fetch, read, inflate, store, indexes, …), for the bench. */
   loadPhasesMs: Record<string, number> = {};
+  /**
+   * Who checked the file's rows: the recording's stored findings, the import side's checkers
+   * (a checks worker or the import worker), or the page's main thread once the load ended; null
+   * while loading or for a file shown without findings (a compare side).
+   */
+  findingsFrom: 'stored' | 'worker' | 'page' | null = null;
   /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
   importProblem: ImportProblem | null = null;
 
@@ -226,6 +232,7 @@ export class SourceStatus {
     this.diagCount = loaded.diagCount;
     this.fileClocks = loaded.fileClocks;
     this.loadPhasesMs = loaded.loadPhasesMs;
+    this.findingsFrom = loaded.findingsFrom;
     this.lastError = '';
     this.importProblem = null;
   }
@@ -242,6 +249,7 @@ export class SourceStatus {
     const now = this.nowMs();
     this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0, startedMs: now, phaseStartedMs: now };
     this.loadPhasesMs = {};
+    this.findingsFrom = null;
     this.diagLines = [];
     this.diagCount = 0;
     this.fileClocks = NO_FILE_CLOCKS;
