@@ -267,8 +267,18 @@ class SharedSender {
     this.store.reserve(Math.min(expectedRows, MAX_RESERVED_ROWS), true);
   }
 
+  /** Wall ms appending rows to the shared columns (the bench's worker append phase: mostly their first touch). */
+  appendMs = 0;
+
   get events(): number {
     return this.store.length;
+  }
+
+  /** Appends rows given as columns (string ids of this store's table). */
+  append(n: number, kinds: Uint8Array, tsNs: Float64Array, columns: ReadonlyMap<number, Column>): void {
+    const t0 = performance.now();
+    this.store.appendColumns(n, kinds, tsNs, columns);
+    this.appendMs += performance.now() - t0;
   }
 
   /** Tells the page of the rows appended since the last post. */
@@ -355,7 +365,7 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
     }
     if (shared) {
       const from = shared.store.length;
-      shared.store.appendColumns(store.length, store.kinds, store.tsNs, store.columns());
+      shared.append(store.length, store.kinds, store.tsNs, store.columns());
       checker?.feedStore(shared.store, from, shared.store.length);
       shared.post();
     } else {
@@ -425,7 +435,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     if (shared) {
       if (c) {
         const from = shared.store.length;
-        shared.store.appendColumns(c.rowCount, c.kinds, c.tsNs, c.columns);
+        shared.append(c.rowCount, c.kinds, c.tsNs, c.columns);
         // The rows are in the shared store now: the body's buffer inflates a later chunk.
         if (c.body.byteOffset === 0) pool?.putBack(c.body.buffer as ArrayBuffer);
         if (checking) checker!.feedStore(shared.store, from, shared.store.length);
@@ -485,6 +495,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
   const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: workerMs };
   if (checked) Object.assign(phasesMs, checked.phasesMs);
+  if (shared) phasesMs.workerAppend = shared.appendMs;
   if (pool) phasesMs.workerWaits = pool.waitedMs;
   return { events, damage, phasesMs, ...findings };
 }
