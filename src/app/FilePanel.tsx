@@ -40,6 +40,7 @@ function phaseText(phase: string, pct: number): string {
   switch (phase) {
     case 'reading': return `reading ${pct}%`;
     case 'joining': return 'joining files…';
+    case 'checking': return 'checking the rows…';
     case 'loading': return `loading ${pct}%`;
     case 'done': return 'loaded';
     case 'failed': return 'failed';

@@ -21,7 +21,7 @@ export function ImportNotice({ store, session }: { store: AppStore; session: Fil
     const p = loadProgress(status, performance.now());
     const pct = Math.floor(p.fraction * 100);
     const facts = [
-      phase === 'joining' ? 'joining files…' : `${phase} ${pct}%`,
+      phase === 'joining' ? 'joining files…' : phase === 'checking' ? 'checking the rows…' : `${phase} ${pct}%`,
       p.totalRows !== null ? `${(p.doneRows ?? 0).toLocaleString('en-US')} of ${p.totalRows.toLocaleString('en-US')} rows` : '',
       p.mbPerSec !== null ? `${p.mbPerSec.toFixed(1)} MB/s` : '',
       p.secondsLeft !== null ? `about ${Math.ceil(p.secondsLeft)} s left` : '',

@@ -64,10 +64,11 @@ function plain(v: unknown): unknown {
 }
 
 /** Opens `bytes` as the page does; counts redraw requests before and after the file is in. */
-async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}, shared = false, remoteChecks?: () => RemoteChecks) {
+async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => void = () => {}, shared = false, remoteChecks?: () => RemoteChecks, onApp?: (app: AppStore) => void) {
   let dirty = 0;
   const scheduler: FrameScheduler = { markDirty() { dirty++; }, scheduleAction(a) { a(); }, addRenderer: () => () => {} };
   const app = new AppStore(scheduler, () => 0);
+  onApp?.(app);
   const worker = new FakeWorker();
   const client = { started: true, start() {}, stop() {} } as unknown as WsClient;
   const session = new FileSession(app, client, () => worker, '', () => Promise.reject(new Error('no fetch')), () => shared);
@@ -331,7 +332,17 @@ describe('a recording loading into columns the worker shares with the page (Shar
     expect(ref.findings.list.length).toBeGreaterThan(0);
     const fed = vi.spyOn(ChecksMirror.prototype, 'rows');
     const msgs: WorkerMessage[] = [];
-    const viaRemote = await openInPage(bytes, (m) => msgs.push(m), true, localChecks);
+    // When done arrives (before the page takes it), the staged file's indexes are complete already:
+    // the page finished them on `sent`, while the checkers' findings were still to come.
+    let completeAtDone: boolean | null = null;
+    let app: AppStore | null = null;
+    const viaRemote = await openInPage(bytes, (m) => {
+      msgs.push(m);
+      if (m.type === 'done') completeAtDone = app!.loading?.data.complete ?? null;
+    }, true, localChecks, (a) => { app = a; });
+    expect(msgs.map((m) => m.type).filter((t) => t === 'sent' || t === 'done')).toEqual(['sent', 'done']);
+    expect(msgs.find((m) => m.type === 'sent')).toMatchObject({ events: 20_000 });
+    expect(completeAtDone).toBe(true);
     // The checks worker was told of the rows chunk by chunk (20 chunks), each view the import worker's arrays.
     expect(fed).toHaveBeenCalledTimes(20);
     expect(fed.mock.calls.at(-1)![0].length).toBe(20_000);

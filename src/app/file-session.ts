@@ -329,6 +329,10 @@ export class FileSession<T extends FileTarget = AppStore> {
           this.settle();
         }
         break;
+      case 'sent':
+        // The rows are all in; the findings are still being computed: complete the indexes meanwhile.
+        t.data.finish();
+        break;
       case 'done':
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);
         if (t.data.findings && !t.data.feedChecks) t.status.findingsFrom = !msg.findings ? 'page' : this.storedFindings ? 'stored' : 'worker';

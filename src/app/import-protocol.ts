@@ -28,6 +28,9 @@
 //                                                         arrays are SharedArrayBuffers it fills: rows
 //                                                         [0, length) are final; the page reads them
 //                                                         where they are (TraceStore.adoptShared)
+//                   sent {events}                         every row is sent: the page completes its
+//                                                         indexes (LOD, open spans) while the checkers
+//                                                         finish; done follows
 //                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?, findings?}
 //                                                         (files not on the first file's clock; the
 //                                                         worker's time per phase, for the bench; the
@@ -44,7 +47,7 @@
 import type { Finding, Unknown } from '../trace/checks/types.ts';
 import type { SharedRows } from '../trace/store.ts';
 
-export type ImportPhase = 'reading' | 'joining' | 'loading' | 'done' | 'failed';
+export type ImportPhase = 'reading' | 'joining' | 'loading' | 'checking' | 'done' | 'failed';
 export type FileKind = 'import' | 'recording';
 
 export interface OpenRequest {
@@ -85,6 +88,8 @@ export type WorkerMessage =
   }
   | { type: 'batch'; id: number; frame: ArrayBuffer; frameBytes?: number; strings?: string[] }
   | ({ type: 'rows'; id: number; strings?: string[] } & SharedRows)
+  /** Every row has been sent (`events` of them); done follows once the checkers' findings are in. */
+  | { type: 'sent'; id: number; events: number }
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
@@ -108,7 +113,7 @@ export function encodeWorkerMessage(msg: WorkerMessage): [WorkerMessage, Transfe
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
-const PHASES: readonly string[] = ['reading', 'joining', 'loading', 'done', 'failed'];
+const PHASES: readonly string[] = ['reading', 'joining', 'loading', 'checking', 'done', 'failed'];
 
 function isFindings(v: unknown): boolean {
   const f = v as { list?: unknown; unknowns?: unknown; rows?: unknown; error?: unknown } | null;
@@ -141,6 +146,8 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
       return isNum(m.length) && isNum(m.clampedCount) && m.kinds instanceof Uint8Array && m.tsNs instanceof Float64Array
         && Array.isArray(m.columns) && m.columns.every((c: unknown) => Array.isArray(c) && c.length === 2 && isNum(c[0]) && ArrayBuffer.isView(c[1]))
         && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
+    case 'sent':
+      return isNum(m.events) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))

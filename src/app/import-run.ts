@@ -292,8 +292,13 @@ class SharedSender {
   }
 }
 
-/** The checkers' findings (none when a checks worker failed: the page checks the rows itself) and their time. */
-async function checkerOutcome(checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
+/**
+ * Every row is sent: the page is told (it completes its indexes meanwhile), then the checkers'
+ * findings (none when a checks worker failed: the page checks the rows itself) and their time.
+ */
+async function rowsSent(o: RunOptions, progress: Progress, events: number, checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
+  o.post({ type: 'sent', id: o.id, events });
+  progress.report('checking', true);
   const t0 = performance.now();
   const findings = await checker.result();
   // workerChecksWait: how long the load's end waited for a checks worker still going.
@@ -378,11 +383,13 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   // Diagnostics after loading: appending may have added some (events the store refused).
   for (const d of outcome.diags) diags.add(d);
   diags.count += outcome.diagCount - outcome.diags.length; // counted beyond the ones kept in full
+  const events = shared ? shared.events : sender.events;
+  const checked = checker ? await rowsSent(o, progress, events, checker) : {};
   progress.report('done', true);
   const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
   return {
-    events: shared ? shared.events : sender.events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
-    ...(checker ? await checkerOutcome(checker) : {}),
+    events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
+    ...checked,
   };
 }
 
@@ -487,10 +494,10 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     diags.add({ source: src.name, line: 0, code: 'damage', message: damage });
   }
   progress.doneBytes = src.sizeBytes;
-  progress.report('done', true);
   // Stored findings name recording rows: they hold for the page's rows only if every row came.
   const workerMs = now() - t0;
-  const checked = checking ? await checkerOutcome(checker!) : null;
+  const checked = checking ? await rowsSent(o, progress, events, checker!) : null;
+  progress.report('done', true);
   const findings = checked ? (checked.findings ? { findings: checked.findings } : {})
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
   const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: workerMs };

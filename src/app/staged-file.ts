@@ -42,8 +42,8 @@ export class StagedFile implements FileTarget {
   }
 
   finishFile(diagLines: readonly string[], diagCount: number): void {
-    const t0 = performance.now();
     this.status.finishFile(diagLines, diagCount);
+    // Usually done already, when the worker said every row was sent (file-session.ts, `sent`).
     this.data.finish();
     const t1 = performance.now();
     this.data.refreshFindings(true);
@@ -51,7 +51,7 @@ export class StagedFile implements FileTarget {
     p.store = this.data.ingestMs.store;
     p.checkers = this.data.ingestMs.checkers;
     p.indexes = this.data.ingestMs.indexes;
-    p.finish = t1 - t0;
+    p.finish = this.data.ingestMs.finish;
     p.checks = performance.now() - t1;
     this.outcome = 'done';
   }

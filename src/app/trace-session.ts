@@ -33,7 +33,9 @@ export class TraceSession {
   /** task_process rows received (evicted ones too): what a source knew of its tasks, not events it traced. */
   metadataRows = 0;
   /** Wall ms spent appending batches to the store, feeding the checkers, and updating the indexes (the bench's load phases). */
-  readonly ingestMs = { store: 0, checkers: 0, indexes: 0 };
+  readonly ingestMs = { store: 0, checkers: 0, indexes: 0, finish: 0 };
+  /** A file's rows are all in and finish() has run (it runs once: on the worker's `sent`, or at done). */
+  complete = false;
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
   derivedVersion = 0;
 
@@ -84,6 +86,7 @@ export class TraceSession {
     this.missedEvents = 0;
     this.metadataRows = 0;
     this.feedChecks = true;
+    this.complete = false;
     this.findings?.reset();
   }
 
@@ -125,6 +128,7 @@ export class TraceSession {
     this.missedEvents = other.missedEvents;
     this.metadataRows = other.metadataRows;
     this.findings = other.findings;
+    this.complete = other.complete;
     this.traceGeneration++;
     this.resetGeneration++;
     this.evictedEvents = 0;
@@ -264,8 +268,16 @@ export class TraceSession {
     this.cache.reserveForRows(totalRows, rows);
   }
 
-  /** The trace is complete: spans still open never end in it, and growth slack is trimmed. */
+  /** The trace is complete: spans still open never end in it, and growth slack is trimmed. Once per trace. */
   finish(): void {
+    if (this.complete) return;
+    this.complete = true;
+    const t0 = performance.now();
+    this.finishIndexes();
+    this.ingestMs.finish = performance.now() - t0;
+  }
+
+  private finishIndexes(): void {
     // Open spans are open-ended now (SpanIndex.markComplete).
     this.spans.markComplete();
     // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
