@@ -64,8 +64,13 @@ interface Contention { beginRow: number; startNs: number; addr: string; mode: st
 class LockChecker implements Checker {
   readonly rule = 'lock' as const;
   private readonly taskNames = new Map<number, string>();
-  /** Simulator waits open, by `task|lock key`. */
-  private readonly openWaits = new Map<string, { row: number; tsNs: number; mode: string; id: LockId; untimed: boolean }>();
+  /** Simulator waits open, by task id, then lock key. */
+  private readonly openWaits = new Map<number, Map<string, { row: number; tsNs: number; mode: string; id: LockId; untimed: boolean }>>();
+  /**
+   * Lock keys of nodeid-named locks (almost every lock row), by lock code then nodeid: one string
+   * per lock instead of one built (and hashed again as a Map key) per row.
+   */
+  private readonly nodeKeys: Map<number, string>[] = ENUMS.lock.map(() => new Map());
   /** Ended waits / upcalls under i_rwsem with an untimed end (untimed.ts): how long is unknown, so not judged. */
   private untimedWaits = 0;
   private untimedUpcalls = 0;
@@ -94,6 +99,16 @@ class LockChecker implements Checker {
     let n = this.taskNames.get(id);
     if (n === undefined) { n = store.strings.get(id); this.taskNames.set(id, n); }
     return n;
+  }
+
+  /** lockKey of the lock at a row, without building a LockId. */
+  private keyAt(lockCode: number, nodeId: number, ino: number, addr: string): string {
+    if (nodeId === 0) return lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr });
+    const byNode = this.nodeKeys[lockCode];
+    if (byNode === undefined) return lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr });
+    let key = byNode.get(nodeId);
+    if (key === undefined) { key = lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr }); byNode.set(nodeId, key); }
+    return key;
   }
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
@@ -157,9 +172,11 @@ class LockChecker implements Checker {
             if (c && c.addr === id.addr && c.waitRow < 0) { c.named = id; c.waitRow = row; }
             break;
           }
-          const key = `${t}|${lockKey(id)}`;
-          if (this.openWaits.has(key)) this.unfinished++;
-          this.openWaits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id, untimed: rowUntimed });
+          const key = this.keyAt(lock[r]!, id.nodeId, id.ino, id.addr);
+          let waits = this.openWaits.get(t);
+          if (!waits) this.openWaits.set(t, (waits = new Map()));
+          if (waits.has(key)) this.unfinished++;
+          waits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id, untimed: rowUntimed });
           break;
         }
         case K.lock_acquire: {
@@ -170,16 +187,16 @@ class LockChecker implements Checker {
             if (lock[r] === I_RWSEM) this.unendedRwsem++;
             break;
           }
-          const lk = lockKey(id);
+          const lk = this.keyAt(lock[r]!, id.nodeId, id.ino, id.addr);
           const m = ENUMS.mode[mode[r]!]!;
           const name = this.taskName(store, t);
-          const wk = `${t}|${lk}`;
-          const open = this.openWaits.get(wk);
+          const waits = this.openWaits.get(t);
+          const open = waits?.get(lk);
           if (open && (open.untimed || rowUntimed)) {
-            this.openWaits.delete(wk);
+            waits!.delete(lk);
             this.untimedWaits++;
           } else if (open) {
-            this.openWaits.delete(wk);
+            waits!.delete(lk);
             const rel = this.lastRelease.get(lk);
             const holder = rel && rel.taskId !== t && rel.releaseNs > open.tsNs && rel.releaseNs <= tsNs ? rel : null;
             this.addWait({
@@ -205,9 +222,8 @@ class LockChecker implements Checker {
           break;
         }
         case K.lock_release: {
-          const id = idOf(r);
-          if (id.addr !== '') break;
-          const lk = lockKey(id);
+          if (addrHi[r] !== 0 || addrLo[r] !== 0) break; // a real capture's release: no hold is kept for it
+          const lk = this.keyAt(lock[r]!, nodeId[r]!, ino[r]!, '');
           const list = this.held.get(t);
           if (!list) break;
           let i = list.length - 1;
@@ -224,8 +240,10 @@ class LockChecker implements Checker {
           const list = this.held.get(t);
           const u = unique[r]!;
           if (!list || u === 0) break;
-          const holds = list.filter((h) => h.lock === 'i_rwsem');
-          if (holds.length > 0) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs, untimed: rowUntimed });
+          // Most sends hold nothing: no array unless one is held.
+          let holds: Hold[] | null = null;
+          for (const h of list) if (h.lock === 'i_rwsem') (holds ??= []).push(h);
+          if (holds !== null) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs, untimed: rowUntimed });
           break;
         }
         case K.fuse_reply: {
@@ -370,7 +388,9 @@ class LockChecker implements Checker {
 
   unknowns(): Unknown[] {
     const out: Unknown[] = [];
-    const open = this.unfinished + this.openWaits.size + this.openContention.size;
+    let openWaits = 0;
+    for (const waits of this.openWaits.values()) openWaits += waits.size;
+    const open = this.unfinished + openWaits + this.openContention.size;
     if (open > 0) {
       out.push({ rule: this.rule, count: open, what: `lock wait${open === 1 ? '' : 's'} whose end is not in the trace: how long ${open === 1 ? 'it' : 'they'} lasted is unknown` });
     }
