@@ -40,6 +40,8 @@ class AliasRaceChecker implements Checker {
   private readonly overlaps = new Map<string, Overlap>();
   private readonly iomapRow = new Map<NodeId, number>();
   private readonly cacheRow = new Map<NodeId, number>();
+  /** The nodeid a cache row last put or found in cacheRow (which only grows): most cache rows repeat it. */
+  private lastCached = 0;
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
@@ -89,7 +91,9 @@ class AliasRaceChecker implements Checker {
         }
         case K.cache_upsert: case K.cache_lookup: {
           const nodeId = nodeIdCol[row]!;
-          if (nodeId !== 0 && !(k === K.cache_upsert && rejected[row]) && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
+          if (nodeId === 0 || nodeId === this.lastCached || (k === K.cache_upsert && rejected[row])) break;
+          if (!this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
+          this.lastCached = nodeId;
           break;
         }
         default: break;

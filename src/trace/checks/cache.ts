@@ -66,7 +66,8 @@ class CacheChecker implements Checker {
       const k = kinds[r]!;
       const row = rowBase + r;
       const t = task[r]!;
-      const open = this.openByTask.get(t);
+      // Refused notifies are rare: no lookup per row while none is open.
+      const open = this.openByTask.size === 0 ? undefined : this.openByTask.get(t);
       if (open !== undefined && (ts[r] !== open.tsNs || !this.follows(k, reason[r]!))) this.openByTask.delete(t);
       if (k === K.fuse_notify) {
         const c = code[r]!;
