@@ -25,6 +25,9 @@ const INVALIDATE = ENUMS.lock.indexOf('invalidate_lock');
 /** lock:contention flags (§4.6). */
 const FLAG_READ = 2;
 const FLAG_WRITE = 4;
+/** By kind code: 1 for the kinds this rule reads (a sixth of a typical trace's rows). */
+const READS = new Uint8Array(256);
+for (const k of [K.lock_wait, K.lock_acquire, K.lock_release, K.lock_contention, K.fuse_send, K.fuse_reply]) READS[k] = 1;
 /** Evidence lists stay short: the worst case's rows only. */
 const MAX_NAMES = 8;
 
@@ -87,7 +90,7 @@ class LockChecker implements Checker {
   /** The last release of each lock. */
   private readonly lastRelease = new Map<string, Hold>();
   /** Requests in flight sent under i_rwsem, by unique. */
-  private readonly pending = new Map<number, { holds: Hold[]; opcode: string; sendRow: number; sendNs: number; untimed: boolean }>();
+  private readonly pending = new Map<number, { holds: Hold[]; opcode: number; sendRow: number; sendNs: number; untimed: boolean }>();
   private readonly upcallGroups = new Map<string, UpcallGroup>();
   private readonly orders = new Map<string, OrderGroup>();
   /** i_rwsem acquires derived from contention_end: their release is not traced. */
@@ -135,7 +138,7 @@ class LockChecker implements Checker {
     const idOf = (r: number): LockId => ({ lock: ENUMS.lock[lock[r]!]!, nodeId: nodeId[r]!, ino: ino[r]!, addr: addrOf(r) });
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
-      if (k !== K.lock_wait && k !== K.lock_acquire && k !== K.lock_release && k !== K.lock_contention && k !== K.fuse_send && k !== K.fuse_reply) continue;
+      if (READS[k] === 0) continue;
       const row = rowBase + r;
       const t = task[r]!;
       const tsNs = ts[r]!;
@@ -230,7 +233,7 @@ class LockChecker implements Checker {
           while (i >= 0 && list[i]!.key !== lk) i--;
           if (i < 0) break; // taken before the trace began
           const h = list[i]!;
-          list.splice(i, 1);
+          if (i === list.length - 1) list.pop(); else list.splice(i, 1); // the newest hold, mostly: no array for splice's result
           h.releaseRow = row;
           h.releaseNs = tsNs;
           this.lastRelease.set(lk, h);
@@ -242,8 +245,8 @@ class LockChecker implements Checker {
           if (!list || u === 0) break;
           // Most sends hold nothing: no array unless one is held.
           let holds: Hold[] | null = null;
-          for (const h of list) if (h.lock === 'i_rwsem') (holds ??= []).push(h);
-          if (holds !== null) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs, untimed: rowUntimed });
+          for (let i = 0; i < list.length; i++) if (list[i]!.lock === 'i_rwsem') (holds ??= []).push(list[i]!);
+          if (holds !== null) this.pending.set(u, { holds, opcode: opcode[r]!, sendRow: row, sendNs: tsNs, untimed: rowUntimed });
           break;
         }
         case K.fuse_reply: {
@@ -254,9 +257,10 @@ class LockChecker implements Checker {
           if (p.untimed || rowUntimed) { if (p.holds.some((h) => h.releaseRow < 0)) this.untimedUpcalls++; break; }
           const rttNs = tsNs - p.sendNs;
           if (rttNs <= this.s.holdAcrossUpcallNs) break;
+          const name = opcodeName(p.opcode); // named only for the slow ones
           for (const h of p.holds) {
             if (h.releaseRow >= 0) continue; // released before the reply: not held across it
-            this.addUpcall({ hold: h, opcode: p.opcode, unique: u, sendRow: p.sendRow, replyRow: row, rttNs });
+            this.addUpcall({ hold: h, opcode: name, unique: u, sendRow: p.sendRow, replyRow: row, rttNs });
           }
           break;
         }
