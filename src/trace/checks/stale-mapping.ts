@@ -32,8 +32,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * A mapping's address minus its file offset (where the file's bytes sit on the device), exactly:
  * a number whenever the value is a safe integer, else a bigint, so two equal placements are always
- * `===`. Mappings with a real address take the number path; a BigInt per mapping row was a third of
- * this checker's time. An offset that is no integer throws here, as BigInt always did.
+ * `===`. Mappings with a real address (below 2^53) take the number path, with no BigInt made per
+ * mapping row; the null address of a hole takes the BigInt path. An offset that is no integer
+ * throws here, as BigInt(offset) always did.
  */
 function placement(hi: number, lo: number, off: number): number | bigint {
   if (hi >= 0 && hi < 0x20_0000 && lo >= 0 && lo < TWO_32 && Number.isSafeInteger(off)) {
