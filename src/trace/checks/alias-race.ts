@@ -40,6 +40,8 @@ class AliasRaceChecker implements Checker {
   private readonly overlaps = new Map<string, Overlap>();
   private readonly iomapRow = new Map<NodeId, number>();
   private readonly cacheRow = new Map<NodeId, number>();
+  /** The nodeid a cache row last put or found in cacheRow (which only grows): most cache rows repeat it. */
+  private lastCached = 0;
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
@@ -89,7 +91,9 @@ class AliasRaceChecker implements Checker {
         }
         case K.cache_upsert: case K.cache_lookup: {
           const nodeId = nodeIdCol[row]!;
-          if (nodeId !== 0 && !(k === K.cache_upsert && rejected[row]) && !this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
+          if (nodeId === 0 || nodeId === this.lastCached || (k === K.cache_upsert && rejected[row])) break;
+          if (!this.cacheRow.has(nodeId)) this.cacheRow.set(nodeId, rowBase + row);
+          this.lastCached = nodeId;
           break;
         }
         default: break;
@@ -100,16 +104,25 @@ class AliasRaceChecker implements Checker {
 
   /** A new activity at store row `row`: does an activity through another nodeid of the same inode overlap it? */
   private start(store: TraceStore, act: Activity, row: number, rowBase: number): void {
+    // Only an activity through another nodeid can overlap: with none open, identity need not be
+    // brought up to this row yet (the rows are fed later, from where it stopped).
+    let others = false;
+    for (const h of this.holds.values()) if (h.nodeId !== act.nodeId) { others = true; break; }
+    if (!others) for (const w of this.writes.values()) if (w.nodeId !== act.nodeId) { others = true; break; }
+    if (!others) return;
     this.aliases.feed(store, this.aliases.processedRows - rowBase, row + 1, rowBase);
     const groups = this.aliases.inodes;
     if (!groups.has(act.nodeId)) return;
     const root = groups.find(act.nodeId);
-    const check = (other: Activity): void => {
-      if (other.nodeId === act.nodeId || !groups.has(other.nodeId) || groups.find(other.nodeId) !== root) return;
-      (other.later ??= []).push(act);
-    };
-    for (const h of this.holds.values()) check(h);
-    for (const w of this.writes.values()) check(w);
+    for (const h of this.holds.values()) this.overlapsIf(h, act, root);
+    for (const w of this.writes.values()) this.overlapsIf(w, act, root);
+  }
+
+  /** `other`, open when `act` starts, overlaps it if it is through another nodeid of the inode whose root is `root`. */
+  private overlapsIf(other: Activity, act: Activity, root: NodeId): void {
+    const groups = this.aliases.inodes;
+    if (other.nodeId === act.nodeId || !groups.has(other.nodeId) || groups.find(other.nodeId) !== root) return;
+    (other.later ??= []).push(act);
   }
 
   /** `act` ended: the activities that started while it was open overlapped it. */

@@ -18,6 +18,10 @@ const DROP_OVERFLOW = ENUMS.reason.indexOf('overflow');
 const REASON_SERVER = ENUMS.reason.indexOf('server');
 const FORK_WRITE = ENUMS.fork.indexOf('write');
 
+/** By kind code: 1 for the kinds this rule reads (while no refused notify is open, the other rows are skipped). */
+const READS = new Uint8Array(256);
+for (const k of [K.fuse_notify, K.inode_new, K.inode_lookup, K.inode_iomap, K.inode_forget, K.inode_evict, K.cache_upsert, K.cache_inval, K.cache_drop]) READS[k] = 1;
+
 type Op = 'upsert' | 'inval' | null;
 /**
  * The series' mapping notify codes (§1.3): v6/v7 100 upsert, 101 inval; v4/v5 10 upsert, 11 inval;
@@ -48,7 +52,8 @@ class CacheChecker implements Checker {
   /** Per nodeid: the last row that showed it alive (+row) or gone (-row-1). */
   private readonly lastSeen = new Map<number, number>();
   private readonly drops = new Map<number, Drops>();
-  private readonly upserts = new Map<number, number>();
+  /** Accepted upserts per nodeid (a box: one lookup an upsert). */
+  private readonly upserts = new Map<number, { count: number }>();
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
@@ -64,9 +69,11 @@ class CacheChecker implements Checker {
     const rejected = store.col('rejected');
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
+      // Refused notifies are rare: while none is open, only the kinds read here matter.
+      if (this.openByTask.size === 0 && READS[k] === 0) continue;
       const row = rowBase + r;
       const t = task[r]!;
-      const open = this.openByTask.get(t);
+      const open = this.openByTask.size === 0 ? undefined : this.openByTask.get(t);
       if (open !== undefined && (ts[r] !== open.tsNs || !this.follows(k, reason[r]!))) this.openByTask.delete(t);
       if (k === K.fuse_notify) {
         const c = code[r]!;
@@ -92,7 +99,10 @@ class CacheChecker implements Checker {
           if (open.ino === 0) open.ino = ino[r]!;
           if (k === K.cache_upsert && mapType[r] === MapType.RETRY_CACHE) open.retryCache = true;
         }
-        if (k === K.cache_upsert && rejected[r] === 0) this.upserts.set(nodeId[r]!, (this.upserts.get(nodeId[r]!) ?? 0) + 1);
+        if (k === K.cache_upsert && rejected[r] === 0) {
+          const u = this.upserts.get(nodeId[r]!);
+          if (u) u.count++; else this.upserts.set(nodeId[r]!, { count: 1 });
+        }
         if (k === K.cache_drop && reason[r] === DROP_OVERFLOW) {
           const n = nodeId[r]!;
           let d = this.drops.get(n);
@@ -165,7 +175,7 @@ class CacheChecker implements Checker {
   }
 
   private dropFinding(d: Drops): Finding {
-    const upserts = this.upserts.get(d.nodeId) ?? 0;
+    const upserts = this.upserts.get(d.nodeId)?.count ?? 0;
     const forks = [d.read > 0 ? `read fork ${d.read}` : '', d.write > 0 ? `write fork ${d.write}` : ''].filter(Boolean).join(', ');
     return {
       rule: this.rule, severity: 'info',

@@ -25,6 +25,9 @@ const INVALIDATE = ENUMS.lock.indexOf('invalidate_lock');
 /** lock:contention flags (§4.6). */
 const FLAG_READ = 2;
 const FLAG_WRITE = 4;
+/** By kind code: 1 for the kinds this rule reads (a sixth of a typical trace's rows). */
+const READS = new Uint8Array(256);
+for (const k of [K.lock_wait, K.lock_acquire, K.lock_release, K.lock_contention, K.fuse_send, K.fuse_reply]) READS[k] = 1;
 /** Evidence lists stay short: the worst case's rows only. */
 const MAX_NAMES = 8;
 
@@ -64,8 +67,13 @@ interface Contention { beginRow: number; startNs: number; addr: string; mode: st
 class LockChecker implements Checker {
   readonly rule = 'lock' as const;
   private readonly taskNames = new Map<number, string>();
-  /** Simulator waits open, by `task|lock key`. */
-  private readonly openWaits = new Map<string, { row: number; tsNs: number; mode: string; id: LockId; untimed: boolean }>();
+  /** Simulator waits open, by task id, then lock key. */
+  private readonly openWaits = new Map<number, Map<string, { row: number; tsNs: number; mode: string; id: LockId; untimed: boolean }>>();
+  /**
+   * Lock keys of nodeid-named locks (almost every lock row), by lock code then nodeid: one string
+   * per lock instead of one built (and hashed again as a Map key) per row.
+   */
+  private readonly nodeKeys: Map<number, string>[] = ENUMS.lock.map(() => new Map());
   /** Ended waits / upcalls under i_rwsem with an untimed end (untimed.ts): how long is unknown, so not judged. */
   private untimedWaits = 0;
   private untimedUpcalls = 0;
@@ -82,7 +90,7 @@ class LockChecker implements Checker {
   /** The last release of each lock. */
   private readonly lastRelease = new Map<string, Hold>();
   /** Requests in flight sent under i_rwsem, by unique. */
-  private readonly pending = new Map<number, { holds: Hold[]; opcode: string; sendRow: number; sendNs: number; untimed: boolean }>();
+  private readonly pending = new Map<number, { holds: Hold[]; opcode: number; sendRow: number; sendNs: number; untimed: boolean }>();
   private readonly upcallGroups = new Map<string, UpcallGroup>();
   private readonly orders = new Map<string, OrderGroup>();
   /** i_rwsem acquires derived from contention_end: their release is not traced. */
@@ -94,6 +102,16 @@ class LockChecker implements Checker {
     let n = this.taskNames.get(id);
     if (n === undefined) { n = store.strings.get(id); this.taskNames.set(id, n); }
     return n;
+  }
+
+  /** lockKey of the lock at a row, without building a LockId. */
+  private keyAt(lockCode: number, nodeId: number, ino: number, addr: string): string {
+    if (nodeId === 0) return lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr });
+    const byNode = this.nodeKeys[lockCode];
+    if (byNode === undefined) return lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr });
+    let key = byNode.get(nodeId);
+    if (key === undefined) { key = lockKey({ lock: ENUMS.lock[lockCode]!, nodeId, ino, addr }); byNode.set(nodeId, key); }
+    return key;
   }
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
@@ -120,7 +138,7 @@ class LockChecker implements Checker {
     const idOf = (r: number): LockId => ({ lock: ENUMS.lock[lock[r]!]!, nodeId: nodeId[r]!, ino: ino[r]!, addr: addrOf(r) });
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
-      if (k !== K.lock_wait && k !== K.lock_acquire && k !== K.lock_release && k !== K.lock_contention && k !== K.fuse_send && k !== K.fuse_reply) continue;
+      if (READS[k] === 0) continue;
       const row = rowBase + r;
       const t = task[r]!;
       const tsNs = ts[r]!;
@@ -157,9 +175,11 @@ class LockChecker implements Checker {
             if (c && c.addr === id.addr && c.waitRow < 0) { c.named = id; c.waitRow = row; }
             break;
           }
-          const key = `${t}|${lockKey(id)}`;
-          if (this.openWaits.has(key)) this.unfinished++;
-          this.openWaits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id, untimed: rowUntimed });
+          const key = this.keyAt(lock[r]!, id.nodeId, id.ino, id.addr);
+          let waits = this.openWaits.get(t);
+          if (!waits) this.openWaits.set(t, (waits = new Map()));
+          if (waits.has(key)) this.unfinished++;
+          waits.set(key, { row, tsNs, mode: ENUMS.mode[mode[r]!]!, id, untimed: rowUntimed });
           break;
         }
         case K.lock_acquire: {
@@ -170,16 +190,16 @@ class LockChecker implements Checker {
             if (lock[r] === I_RWSEM) this.unendedRwsem++;
             break;
           }
-          const lk = lockKey(id);
+          const lk = this.keyAt(lock[r]!, id.nodeId, id.ino, id.addr);
           const m = ENUMS.mode[mode[r]!]!;
           const name = this.taskName(store, t);
-          const wk = `${t}|${lk}`;
-          const open = this.openWaits.get(wk);
+          const waits = this.openWaits.get(t);
+          const open = waits?.get(lk);
           if (open && (open.untimed || rowUntimed)) {
-            this.openWaits.delete(wk);
+            waits!.delete(lk);
             this.untimedWaits++;
           } else if (open) {
-            this.openWaits.delete(wk);
+            waits!.delete(lk);
             const rel = this.lastRelease.get(lk);
             const holder = rel && rel.taskId !== t && rel.releaseNs > open.tsNs && rel.releaseNs <= tsNs ? rel : null;
             this.addWait({
@@ -205,16 +225,15 @@ class LockChecker implements Checker {
           break;
         }
         case K.lock_release: {
-          const id = idOf(r);
-          if (id.addr !== '') break;
-          const lk = lockKey(id);
+          if (addrHi[r] !== 0 || addrLo[r] !== 0) break; // a real capture's release: no hold is kept for it
+          const lk = this.keyAt(lock[r]!, nodeId[r]!, ino[r]!, '');
           const list = this.held.get(t);
           if (!list) break;
           let i = list.length - 1;
           while (i >= 0 && list[i]!.key !== lk) i--;
           if (i < 0) break; // taken before the trace began
           const h = list[i]!;
-          list.splice(i, 1);
+          if (i === list.length - 1) list.pop(); else list.splice(i, 1); // the newest hold, mostly: no array for splice's result
           h.releaseRow = row;
           h.releaseNs = tsNs;
           this.lastRelease.set(lk, h);
@@ -224,8 +243,10 @@ class LockChecker implements Checker {
           const list = this.held.get(t);
           const u = unique[r]!;
           if (!list || u === 0) break;
-          const holds = list.filter((h) => h.lock === 'i_rwsem');
-          if (holds.length > 0) this.pending.set(u, { holds, opcode: opcodeName(opcode[r]!), sendRow: row, sendNs: tsNs, untimed: rowUntimed });
+          // Most sends hold nothing: no array unless one is held.
+          let holds: Hold[] | null = null;
+          for (let i = 0; i < list.length; i++) if (list[i]!.lock === 'i_rwsem') (holds ??= []).push(list[i]!);
+          if (holds !== null) this.pending.set(u, { holds, opcode: opcode[r]!, sendRow: row, sendNs: tsNs, untimed: rowUntimed });
           break;
         }
         case K.fuse_reply: {
@@ -236,9 +257,10 @@ class LockChecker implements Checker {
           if (p.untimed || rowUntimed) { if (p.holds.some((h) => h.releaseRow < 0)) this.untimedUpcalls++; break; }
           const rttNs = tsNs - p.sendNs;
           if (rttNs <= this.s.holdAcrossUpcallNs) break;
+          const name = opcodeName(p.opcode); // named only for the slow ones
           for (const h of p.holds) {
             if (h.releaseRow >= 0) continue; // released before the reply: not held across it
-            this.addUpcall({ hold: h, opcode: p.opcode, unique: u, sendRow: p.sendRow, replyRow: row, rttNs });
+            this.addUpcall({ hold: h, opcode: name, unique: u, sendRow: p.sendRow, replyRow: row, rttNs });
           }
           break;
         }
@@ -370,7 +392,9 @@ class LockChecker implements Checker {
 
   unknowns(): Unknown[] {
     const out: Unknown[] = [];
-    const open = this.unfinished + this.openWaits.size + this.openContention.size;
+    let openWaits = 0;
+    for (const waits of this.openWaits.values()) openWaits += waits.size;
+    const open = this.unfinished + openWaits + this.openContention.size;
     if (open > 0) {
       out.push({ rule: this.rule, count: open, what: `lock wait${open === 1 ? '' : 's'} whose end is not in the trace: how long ${open === 1 ? 'it' : 'they'} lasted is unknown` });
     }

@@ -50,14 +50,29 @@ export function mappingProblem(
   return null;
 }
 
+/** Per task, one entry (one lookup per row): its current iomap_begin, the reply rows since, the finding they made. */
+interface TaskState {
+  /** Whether an iomap_begin of a fuse inode was seen on the task; then its stream row, nodeid and pos. */
+  begun: boolean;
+  beginRow: number;
+  nodeId: number;
+  posBytes: number;
+  /** The reply map rows seen since (reused per task: no array per step). */
+  replyRows: number[];
+  /** The finding its current reply already made (a bad_data joins it). */
+  open: Bad | null;
+}
+
 class MappingInvalidChecker implements Checker {
   readonly rule = 'mapping-invalid' as const;
   private readonly bad: Bad[] = [];
-  /** Per task: its current iomap_begin (stream row, nodeid, pos), and the reply map rows seen since. */
-  private readonly begin = new Map<number, { row: number; nodeId: number; posBytes: number }>();
-  private readonly replyRows = new Map<number, number[]>();
-  /** Per task: the finding its current reply already made (a bad_data joins it). */
-  private readonly open = new Map<number, Bad>();
+  private readonly tasks = new Map<number, TaskState>();
+
+  private stateOf(t: number): TaskState {
+    let st = this.tasks.get(t);
+    if (!st) this.tasks.set(t, (st = { begun: false, beginRow: -1, nodeId: 0, posBytes: 0, replyRows: [], open: null }));
+    return st;
+  }
 
   constructor(private readonly blockBytes: number) {}
 
@@ -80,37 +95,32 @@ class MappingInvalidChecker implements Checker {
       const k = kinds[row]!;
       if (k === K.iomap_begin) {
         if (nodeId[row] === 0) continue;
-        const t = task[row]!;
-        const b = this.begin.get(t);
-        if (b) { b.row = rowBase + row; b.nodeId = nodeId[row]!; b.posBytes = pos[row]!; } else this.begin.set(t, { row: rowBase + row, nodeId: nodeId[row]!, posBytes: pos[row]! });
-        const rows = this.replyRows.get(t);
-        if (rows) rows.length = 0; // reused per task: no array per step
-        this.open.delete(t);
+        const st = this.stateOf(task[row]!);
+        st.begun = true; st.beginRow = rowBase + row; st.nodeId = nodeId[row]!; st.posBytes = pos[row]!;
+        st.replyRows.length = 0;
+        st.open = null;
       } else if (k === K.iomap_map) {
         // Only a fuse inode's mapping from a server's reply (a kernel filesystem's, nodeid 0, is not a reply).
         if (nodeId[row] === 0 || source[row] !== SOURCE_REPLY) continue;
-        const t = task[row]!;
-        const b = this.begin.get(t);
-        const sameNode = b !== undefined && b.nodeId === nodeId[row];
-        const rows = this.replyRows.get(t);
-        if (rows) rows.push(rowBase + row); else this.replyRows.set(t, [rowBase + row]);
+        const st = this.stateOf(task[row]!);
+        const sameNode = st.begun && st.nodeId === nodeId[row];
+        st.replyRows.push(rowBase + row);
         const why = mappingProblem(slot[row] === SLOT_READ, type[row]!, flags[row]!, off[row]!, len[row]!, addrHi[row]!, addrLo[row]!, dev[row]!,
-          sameNode ? b.posBytes : null, this.blockBytes);
+          sameNode ? st.posBytes : null, this.blockBytes);
         if (why === null) continue;
-        const open = this.open.get(t);
+        const open = st.open;
         if (open) { open.mapRows.push(rowBase + row); open.reasons.push(why); continue; }
-        const f: Bad = { beginRow: sameNode ? b.row : -1, mapRows: [rowBase + row], badDataRow: -1, reasons: [why], kernelMessage: null, tsNs: ts[row]! };
+        const f: Bad = { beginRow: sameNode ? st.beginRow : -1, mapRows: [rowBase + row], badDataRow: -1, reasons: [why], kernelMessage: null, tsNs: ts[row]! };
         this.bad.push(f);
-        this.open.set(t, f);
+        st.open = f;
       } else if (k === K.iomap_bad_data) {
-        const t = task[row]!;
+        const st = this.tasks.get(task[row]!);
         const message = store.strings.get(store.col('message')[row]!) ?? '';
-        const open = this.open.get(t);
+        const open = st?.open;
         if (open && open.badDataRow < 0) { open.badDataRow = rowBase + row; open.kernelMessage = message; continue; }
-        const b = this.begin.get(t);
-        const sameNode = b !== undefined && b.nodeId === nodeId[row];
+        const sameNode = st !== undefined && st.begun && st.nodeId === nodeId[row];
         this.bad.push({
-          beginRow: sameNode ? b.row : -1, mapRows: sameNode ? [...(this.replyRows.get(t) ?? [])] : [], badDataRow: rowBase + row,
+          beginRow: sameNode ? st.beginRow : -1, mapRows: sameNode ? [...st.replyRows] : [], badDataRow: rowBase + row,
           reasons: [], kernelMessage: message, tsNs: ts[row]!,
         });
       }

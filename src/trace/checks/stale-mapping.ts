@@ -23,15 +23,50 @@ const SOURCE_CACHE = ENUMS.source.indexOf('cache');
 const SLOT_WRITE = ENUMS.slot.indexOf('write');
 /** ioend flags after which the range's mapping is different: unwritten converted, staging remapped (§1.9, §2.5). */
 const CHANGING_IOEND = IoendFlag.UNWRITTEN | IoendFlag.SHARED;
-const NOT_A_DEST = new Set<number>([MapType.NOCACHE, MapType.RETRY_CACHE, MapType.PURE_OVERWRITE]);
+/** By map type (a u8 column): 1 for the types a step's IO never goes through. */
+const NOT_A_DEST = new Uint8Array(256);
+for (const t of [MapType.NOCACHE, MapType.RETRY_CACHE, MapType.PURE_OVERWRITE]) NOT_A_DEST[t] = 1;
+const TWO_32 = 0x1_0000_0000;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A mapping's address minus its file offset (where the file's bytes sit on the device), exactly:
+ * a number whenever the value is a safe integer, else a bigint, so two equal placements are always
+ * `===`. Mappings with a real address (below 2^53) take the number path, with no BigInt made per
+ * mapping row; the null address of a hole takes the BigInt path. An offset that is no integer
+ * throws here, as BigInt(offset) always did.
+ */
+function placement(hi: number, lo: number, off: number): number | bigint {
+  if (hi >= 0 && hi < 0x20_0000 && lo >= 0 && lo < TWO_32 && Number.isSafeInteger(off)) {
+    // addr < 2^53 is exact; the difference of two safe integers is exact whenever it is itself safe.
+    const d = hi * TWO_32 + lo - off;
+    if (Number.isSafeInteger(d)) return d;
+  }
+  const d = ((BigInt(hi) << 32n) | BigInt(lo)) - BigInt(off);
+  return d >= -MAX_SAFE && d <= MAX_SAFE ? Number(d) : d;
+}
 
 type Change = 'inval' | 'upsert' | 'ioend';
 
+/**
+ * A task's iomap step. One object per task, reset by each iomap_begin (`open` until the step ends
+ * or the next begin cuts it): no object and no Map set/delete per step.
+ */
 interface Step {
+  open: boolean;
+  /** Its index in openByNode's list of its nodeid while it is there, else -1. */
+  slot: number;
   taskId: number; nodeId: number; beginRow: number; writeish: boolean;
-  mapRow: number; mapTs: number; cached: boolean; cookie: number; mapLo: number; mapHi: number; mapType: number; mapDev: number; mapDelta: bigint;
+  mapRow: number; mapTs: number; cached: boolean; cookie: number; mapLo: number; mapHi: number; mapType: number; mapDev: number; mapPlacement: number | bigint;
   changeRow: number; changeTs: number; change: Change | null;
   staleRow: number;
+}
+function newStep(taskId: number): Step {
+  return {
+    open: false, slot: -1, taskId, nodeId: 0, beginRow: -1, writeish: false,
+    mapRow: -1, mapTs: 0, cached: false, cookie: 0, mapLo: 0, mapHi: 0, mapType: 0, mapDev: 0, mapPlacement: 0,
+    changeRow: -1, changeTs: 0, change: null, staleRow: -1,
+  };
 }
 interface Pending { step: Step; staleRow: number; staleTs: number; stalePos: number }
 interface Hit {
@@ -42,16 +77,18 @@ interface Hit {
 
 class StaleMappingChecker implements Checker {
   readonly rule = 'stale-mapping' as const;
-  /** The open iomap step per task id. */
+  /** The iomap step per task id (`open` while it runs). */
   private readonly steps = new Map<number, Step>();
-  /** Open write-ish steps with a mapping, by nodeid: a change of the range is matched against them. */
-  private readonly openByNode = new Map<number, Set<Step>>();
+  /** Open write-ish steps with a mapping, by nodeid, in no particular order: a change of the range is matched against each. */
+  private readonly openByNode = new Map<number, Step[]>();
   /** A failed revalidation per task, until a new iomap_begin refetches (or the step's end shows it did not). */
   private readonly pending = new Map<number, Pending>();
   /** Nodeids the trace showed a cache lookup for (else the revision or server may have no cache). */
   private readonly cacheSeen = new Set<number>();
   private readonly hits: Hit[] = [];
   private validationSeen = false;
+  /** The nodeid last added to cacheSeen: most lookups repeat it, and the set only grows. */
+  private lastCacheSeen = -1;
 
   onRows(store: TraceStore, from: number, to: number, rowBase: number): void {
     const kinds = store.kinds;
@@ -75,7 +112,6 @@ class StaleMappingChecker implements Checker {
     const ioendFlags = store.col('ioendFlags');
     const error = store.col('error');
     const rejected = store.col('rejected');
-    const delta = (r: number) => ((BigInt(addrHi[r]!) << 32n) | BigInt(addrLo[r]!)) - BigInt(mapOff[r]!);
     for (let r = from; r < to; r++) {
       const k = kinds[r]!;
       const row = rowBase + r;
@@ -83,50 +119,49 @@ class StaleMappingChecker implements Checker {
       if (k === K.iomap_begin) {
         const n = nodeId[r]!;
         if (n === 0) continue;
-        this.close(t);
+        let s = this.steps.get(t);
+        if (s !== undefined && s.open) this.close(s);
         // A new step after a failed revalidation is the refetch when it covers the stale position.
-        const p = this.pending.get(t);
-        if (p) this.pending.delete(t);
-        this.steps.set(t, {
-          taskId: t, nodeId: n, beginRow: row, writeish: isWriteish(opflags[r]!),
-          mapRow: -1, mapTs: 0, cached: false, cookie: 0, mapLo: 0, mapHi: 0, mapType: 0, mapDev: 0, mapDelta: 0n,
-          changeRow: -1, changeTs: 0, change: null, staleRow: -1,
-        });
+        if (this.pending.size !== 0) this.pending.delete(t);
+        if (s === undefined) this.steps.set(t, (s = newStep(t)));
+        s.open = true; s.nodeId = n; s.beginRow = row; s.writeish = isWriteish(opflags[r]!);
+        s.mapRow = -1; s.mapTs = 0; s.cached = false; s.cookie = 0; s.mapLo = 0; s.mapHi = 0; s.mapType = 0; s.mapDev = 0; s.mapPlacement = 0;
+        s.changeRow = -1; s.changeTs = 0; s.change = null; s.staleRow = -1;
       } else if (k === K.iomap_map) {
         const s = this.steps.get(t);
-        if (!s || !s.writeish || s.nodeId !== nodeId[r]) continue;
+        if (!s || !s.open || !s.writeish || s.nodeId !== nodeId[r]) continue;
         const fromCache = source[r] === SOURCE_CACHE && cookie[r] !== 0;
         const type = mapType[r]!;
         // The destination: a cache hit; else the reply's write slot unless PURE_OVERWRITE, else its read slot.
         // A later mapping row of the step replaces an earlier one (a cached HOLE a write cannot use is
         // followed by an upcall and a new lookup): changes count from the mapping the IO used.
-        if (!fromCache && (NOT_A_DEST.has(type) || (slot[r] !== SLOT_WRITE && s.mapRow >= 0 && s.mapTs === ts[r]))) continue;
+        if (!fromCache && (NOT_A_DEST[type] === 1 || (slot[r] !== SLOT_WRITE && s.mapRow >= 0 && s.mapTs === ts[r]))) continue;
         const first = s.mapRow < 0;
         s.mapRow = row; s.mapTs = ts[r]!; s.cached = fromCache; s.cookie = fromCache ? cookie[r]! : 0;
-        s.mapLo = mapOff[r]!; s.mapHi = mapOff[r]! + mapLen[r]!; s.mapType = type; s.mapDev = mapDev[r]!; s.mapDelta = delta(r);
+        s.mapLo = mapOff[r]!; s.mapHi = mapOff[r]! + mapLen[r]!; s.mapType = type; s.mapDev = mapDev[r]!; s.mapPlacement = placement(addrHi[r]!, addrLo[r]!, mapOff[r]!);
         s.change = null; s.changeRow = -1;
         if (first) {
-          let set = this.openByNode.get(s.nodeId);
-          if (!set) { set = new Set(); this.openByNode.set(s.nodeId, set); }
-          set.add(s);
+          let list = this.openByNode.get(s.nodeId);
+          if (!list) this.openByNode.set(s.nodeId, (list = []));
+          s.slot = list.length;
+          list.push(s);
         }
       } else if (k === K.cache_inval) {
-        this.changed(nodeId[r]!, t, pos[r]!, pos[r]! + len[r]!, row, ts[r]!, 'inval', null);
+        this.changed(nodeId[r]!, t, pos[r]!, pos[r]! + len[r]!, row, ts[r]!, 'inval', -1, 0, 0);
       } else if (k === K.cache_upsert) {
         if (rejected[r] !== 0) continue;
-        const type = mapType[r]!, dev = mapDev[r]!, d = delta(r);
-        // An upsert that restates the step's own mapping changes nothing it relies on.
         this.changed(nodeId[r]!, t, mapOff[r]!, mapOff[r]! + mapLen[r]!, row, ts[r]!, 'upsert',
-          (s) => s.mapType !== type || s.mapDev !== dev || ((type === MapType.MAPPED || type === MapType.UNWRITTEN) && s.mapDelta !== d));
+          mapType[r]!, mapDev[r]!, placement(addrHi[r]!, addrLo[r]!, mapOff[r]!));
       } else if (k === K.iomap_ioend) {
         if (error[r] !== 0 || written[r] === 0 || (ioendFlags[r]! & CHANGING_IOEND) === 0) continue;
-        this.changed(nodeId[r]!, t, pos[r]!, pos[r]! + written[r]!, row, ts[r]!, 'ioend', null);
+        this.changed(nodeId[r]!, t, pos[r]!, pos[r]! + written[r]!, row, ts[r]!, 'ioend', -1, 0, 0);
       } else if (k === K.cache_lookup) {
-        this.cacheSeen.add(nodeId[r]!);
+        const n = nodeId[r]!;
+        if (n !== this.lastCacheSeen) { this.cacheSeen.add(n); this.lastCacheSeen = n; }
       } else if (k === K.cache_stale) {
         this.validationSeen = true;
         const s = this.steps.get(t);
-        if (!s || s.nodeId !== nodeId[r]) continue;
+        if (!s || !s.open || s.nodeId !== nodeId[r]) continue;
         const p = this.pending.get(t);
         if (p && p.step === s && pos[r]! > p.stalePos) {
           // The step revalidated a later folio after failing one: it went on with the stale mapping.
@@ -137,21 +172,28 @@ class StaleMappingChecker implements Checker {
         if (!p) this.pending.set(t, { step: s, staleRow: row, staleTs: ts[r]!, stalePos: pos[r]! });
       } else if (k === K.iomap_iter_end) {
         const s = this.steps.get(t);
-        if (!s || s.nodeId !== nodeId[r]) continue;
-        const p = this.pending.get(t);
+        if (!s || !s.open || s.nodeId !== nodeId[r]) continue;
+        const p = this.pending.size === 0 ? undefined : this.pending.get(t);
         if (p && p.step === s && pos[r]! + processed[r]! > p.stalePos) this.noRefetch(p, row, ts[r]!, pos[r]! + processed[r]!);
-        this.close(t, row, ts[r]!);
+        this.close(s, row, ts[r]!);
       }
     }
   }
 
-  /** Another task changed [lo, hi) of nodeid n: the first such change is kept per open step. */
-  private changed(n: number, t: number, lo: number, hi: number, row: number, tsNs: number, change: Change, differs: ((s: Step) => boolean) | null): void {
-    const set = this.openByNode.get(n);
-    if (!set) return;
-    for (const s of set) {
+  /**
+   * Another task changed [lo, hi) of nodeid n: the first such change is kept per open step. An
+   * upsert (`type` ≥ 0, with its device and placement) that restates the step's own mapping changes
+   * nothing it relies on. Values, not a closure: this runs for every upsert.
+   */
+  private changed(n: number, t: number, lo: number, hi: number, row: number, tsNs: number, change: Change,
+    type: number, dev: number, place: number | bigint): void {
+    const list = this.openByNode.get(n);
+    if (!list) return;
+    const placed = type === MapType.MAPPED || type === MapType.UNWRITTEN;
+    // Each open step is judged on its own: the order does not matter.
+    for (const s of list) {
       if (s.change !== null || s.taskId === t || !(lo < s.mapHi && s.mapLo < hi)) continue;
-      if (differs !== null && !differs(s)) continue;
+      if (type >= 0 && s.mapType === type && s.mapDev === dev && (!placed || s.mapPlacement === place)) continue;
       s.change = change; s.changeRow = row; s.changeTs = tsNs;
     }
   }
@@ -165,12 +207,15 @@ class StaleMappingChecker implements Checker {
     });
   }
 
-  private close(t: number, endRow = -1, endTs = 0): void {
-    const s = this.steps.get(t);
-    if (!s) return;
-    this.steps.delete(t);
+  /** Step `s` (open) ends at stream row `endRow`, or is cut by its task's next begin (-1). */
+  private close(s: Step, endRow = -1, endTs = 0): void {
+    s.open = false;
     if (s.mapRow < 0) return;
-    this.openByNode.get(s.nodeId)?.delete(s);
+    // Out of its nodeid's list: the last step takes its place.
+    const list = this.openByNode.get(s.nodeId)!;
+    const last = list.pop()!;
+    if (last !== s) { list[s.slot] = last; last.slot = s.slot; }
+    s.slot = -1;
     // A step cut by a new begin without its end is not judged: its end is not in the trace.
     if (endRow < 0 || s.change === null || s.staleRow >= 0) return;
     this.hits.push({

@@ -33,15 +33,21 @@ interface PerNode {
 class UncachedChecker implements Checker {
   readonly rule = 'uncached' as const;
   private readonly byNode = new Map<number, PerNode>();
+  /** The last nodeid looked up and its entry: rows of one file come in runs, and an entry is never replaced. */
+  private lastNodeId = -1;
+  private last: PerNode | null = null;
 
   constructor(private readonly everyShare: number, private readonly minSteps: number) {}
 
   private of(n: number): PerNode {
+    if (n === this.lastNodeId && this.last !== null) return this.last;
     let p = this.byNode.get(n);
     if (!p) {
       p = { steps: 0, upcalls: 0, ioBytes: 0, lookups: 0, hits: 0, overflowDrops: 0, firstStepRow: -1, firstUpcallRow: -1, firstDropRow: -1, firstNs: 0, lastNs: 0 };
       this.byNode.set(n, p);
     }
+    this.lastNodeId = n;
+    this.last = p;
     return p;
   }
 

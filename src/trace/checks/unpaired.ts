@@ -32,8 +32,8 @@ class UnpairedChecker implements Checker {
   private readonly found: { what: What; rows: number[]; tsNs: number; durNs: number; figures: Finding['figures'] }[] = [];
   private readonly open = new Map<number, Open>();
   private readonly steps = new Map<number, Step>();
-  private readonly writtenLo = new Map<number, number>();
-  private readonly writtenHi = new Map<number, number>();
+  /** Per nodeid: the lowest and highest byte a write-ish iomap step through it mapped (one lookup a step). */
+  private readonly written = new Map<number, { lo: number; hi: number }>();
   private noEnd = false;
   private noIoend = false;
   /**
@@ -111,10 +111,12 @@ class UnpairedChecker implements Checker {
           step.mapRow = -1; step.endRow = -1;
           if (!s) this.steps.set(t, step);
           if (isWriteish(step.opflags)) {
-            const lo = this.writtenLo.get(n);
-            if (lo === undefined || step.posBytes < lo) this.writtenLo.set(n, step.posBytes);
-            const hi = this.writtenHi.get(n);
-            if (hi === undefined || step.posBytes + step.lenBytes > hi) this.writtenHi.set(n, step.posBytes + step.lenBytes);
+            const w = this.written.get(n);
+            if (w === undefined) this.written.set(n, { lo: step.posBytes, hi: step.posBytes + step.lenBytes });
+            else {
+              if (step.posBytes < w.lo) w.lo = step.posBytes;
+              if (step.posBytes + step.lenBytes > w.hi) w.hi = step.posBytes + step.lenBytes;
+            }
           }
           break;
         }
@@ -176,8 +178,9 @@ class UnpairedChecker implements Checker {
             this.found.push({ what: 'ioend-missing', rows: [rowBase + row], tsNs: ts[row]!, durNs: 0, figures: { nodeId: n, posBytes: pos[row]!, writtenBytes: w, ioendFlags: f, error: err } });
           }
           if (w > 0) {
-            const lo = this.writtenLo.get(n);
-            const hi = this.writtenHi.get(n);
+            const range = this.written.get(n);
+            const lo = range?.lo;
+            const hi = range?.hi;
             const p = pos[row]!;
             if (!this.bornInTrace.has(n)) {
               if (lo === undefined || hi === undefined || p < lo || p + w > hi) this.ioendsBeforeTrace++;

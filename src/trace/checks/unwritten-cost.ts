@@ -99,6 +99,7 @@ class UnwrittenCostChecker implements Checker {
         }
       } else if (k === K.iomap_begin) {
         // The file a syscall writes: the nodeid of its first iomap step.
+        if (this.writes.size === 0) continue;
         const w = this.writes.get(task[row]!);
         if (w && w.nodeId === 0) w.nodeId = nodeId[row]!;
       } else if (k === K.iomap_ioend) {
@@ -117,6 +118,7 @@ class UnwrittenCostChecker implements Checker {
           inside: w !== undefined && (w.nodeId === 0 || w.nodeId === n),
         });
       } else if (k === K.fuse_reply) {
+        if (this.ioends.size === 0) continue; // most replies, with no IOEND upcall in flight
         const u = unique[row]!;
         const e = this.ioends.get(u);
         if (!e) continue;
