@@ -16,8 +16,14 @@
 // store, no re-encoding. The reader's checks and salvage (bad chunks skipped, damage named) stay.
 // With a FramePool, chunk bodies inflate into buffers the page hands back once it has ingested them
 // (frame-pool.ts): no fresh memory per chunk.
+// With `shared` (the page can read SharedArrayBuffers) neither batches nor buffers go to the page:
+// every chunk's rows (or text batch) are appended to one store whose columns are SharedArrayBuffers
+// sized once for the file (SharedSender), the chunk's buffer goes straight back to the pool, and
+// `rows` tells the page how many rows are final; its store reads them in place. `sent` says the
+// last row is in, before the findings are ready, so the page completes its indexes meanwhile.
 //
-// With `checks`, the protocol checkers (FindingsTracker over CheckRunner, as the page runs them)
+// With `checks`, the protocol checkers (FindingsTracker over CheckRunner, as the page runs them;
+// with shared rows, in a checks worker of their own reading the same columns, checks-run.ts)
 // see every row sent, numbered from 0 as the page's store numbers them, and their findings go with
 // `done`: the page's main thread does not feed them during a load. Each batch sent (a text import's
 // store, a recording's decoded chunk) is copied into one reused store sharing the sender's string
