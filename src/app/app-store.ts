@@ -15,6 +15,7 @@ import type { OpenedFile } from './source-status.ts';
 import { TraceViewHost } from './trace-view-host.ts';
 import { StagedFile } from './staged-file.ts';
 import type { SharedRows } from '../trace/store.ts';
+import type { WorkerFindings } from './import-protocol.ts';
 
 export { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 
@@ -33,6 +34,7 @@ export class AppStore extends TraceViewHost {
       get checkedEvents() { return self.data.findings!.checkedRows - self.data.notKeptEvents; },
       get rowBase() { return self.data.evictedEvents; },
       get error() { return self.data.findings!.error; },
+      get checking() { return self.data.findingsPending; },
       get selected() { return self.view.selectedFinding; },
       select: (f) => this.selectFinding(f),
     };
@@ -211,6 +213,7 @@ export class AppStore extends TraceViewHost {
     this.adoptedAtMs = this.nowMs();
     this.status.adoptFile(staged.status);
     this.data.adopt(staged.data);
+    this.findingsAtMs = this.data.findingsPending ? -1 : this.adoptedAtMs;
     this.view.resetForNewTrace();
     this.status.resetRate();
     this.replay.begin();
@@ -218,6 +221,26 @@ export class AppStore extends TraceViewHost {
     this.replay.extend(this.data.trace);
     this.changed(true);
   }
+
+  /**
+   * The shown file's findings came after it was shown (file-session.ts shows a file on the worker's
+   * `sent` while its checkers finish): they settle it now; without them (the checkers failed) the
+   * page checks the rows itself. `phasesMs`: the worker's load phases.
+   */
+  findingsArrived(found: WorkerFindings | null, phasesMs: Record<string, number> = {}): void {
+    if (!this.data.findingsPending) return;
+    const t0 = performance.now();
+    this.data.settleChecks(found);
+    this.data.refreshFindings(true);
+    this.status.findingsFrom = found ? 'worker' : 'page';
+    Object.assign(this.status.loadPhasesMs, phasesMs, { checks: performance.now() - t0 });
+    this.status.finishFile(this.status.diagLines, this.status.diagCount);
+    this.findingsAtMs = this.nowMs();
+    this.changed(true);
+  }
+
+  /** nowMs() when the shown file's findings came (after adoptedAtMs when it was shown before they were in). */
+  findingsAtMs = -1;
 
   /** Back to the live stream (the caller reconnects the websocket; its hello refills the trace). */
   setLive(): void {

@@ -33,6 +33,11 @@ export interface BenchHooks {
   /** Bytes of typed-array capacity held per owner (store columns, span index, …), and rows. */
   /** The last opened file's load phases, ms (fetch, inflate, decode, store, indexes, first frame). */
   loadPhases?(): Record<string, number>;
+  /**
+   * When (performance.now(), the page's clock) the last opened file's first frame was drawn, and when
+   * its findings were in (the same moment or later: a file is shown while its checkers finish).
+   */
+  loadTimes?(): { firstFrameAtMs: number; findingsAtMs: number };
   typedArrayBytes(): { events: number; spans: number; storeBytes: number; sharedBytes: number; storeUsedBytes: number; spanBytes: number; lockBytes: number; cacheBytes: number; columns: number };
 }
 
@@ -54,11 +59,13 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
   // The first frame after a file was adopted, timed from the adopt (every frame is watched for it).
   let adoptSeenMs = -1;
   let firstFrameMs = 0;
+  let firstFrameAtMs = -1;
   const noteFirstFrame = (): void => {
     if (store.adoptedAtMs <= adoptSeenMs) return;
     adoptSeenMs = store.adoptedAtMs;
     flushCanvas();
-    firstFrameMs = performance.now() - store.adoptedAtMs;
+    firstFrameAtMs = performance.now();
+    firstFrameMs = firstFrameAtMs - store.adoptedAtMs;
   };
   win.requestAnimationFrame = (cb: FrameRequestCallback): number => origRaf((t) => {
     if (!recording) { cb(t); noteFirstFrame(); return; }
@@ -83,6 +90,7 @@ export function installBenchHooks(win: Window, store: AppStore): () => void {
       const started = store.status.importStatus.startedMs ?? store.adoptedAtMs;
       return { ...store.status.loadPhasesMs, adopt: store.adoptedAtMs - started, firstFrame: firstFrameMs };
     },
+    loadTimes: () => ({ firstFrameAtMs, findingsAtMs: store.findingsAtMs }),
     typedArrayBytes: () => {
       const t = store.trace;
       const s = store.spans;

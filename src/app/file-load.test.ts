@@ -87,7 +87,8 @@ async function openInPage(bytes: Uint8Array, onMessage: (m: WorkerMessage) => vo
       if (dirtyAtFirstMessage < 0) dirtyAtFirstMessage = dirty;
       onMessage(msg);
       if (msg.type === 'batch') frames.push({ frame: msg.frame.slice(0, msg.frameBytes ?? msg.frame.byteLength), ...(msg.strings ? { strings: msg.strings } : {}) });
-      if (msg.type === 'done') {
+      // Loading ends at `sent` (every row is in; the page may show the file then) or done.
+      if ((msg.type === 'sent' || msg.type === 'done') && dirtyWhileLoading < 0) {
         dirtyWhileLoading = dirty - dirtyAtFirstMessage;
         tickedDerived = app.derivedVersion;
       }
@@ -332,17 +333,23 @@ describe('a recording loading into columns the worker shares with the page (Shar
     expect(ref.findings.list.length).toBeGreaterThan(0);
     const fed = vi.spyOn(ChecksMirror.prototype, 'rows');
     const msgs: WorkerMessage[] = [];
-    // When done arrives (before the page takes it), the staged file's indexes are complete already:
-    // the page finished them on `sent`, while the checkers' findings were still to come.
-    let completeAtDone: boolean | null = null;
+    // When done arrives (before the page takes it), the file is shown already, its indexes complete:
+    // the page finished them and showed it on `sent`; the findings panel said the rows were being
+    // checked (not "no findings") until done brought them.
+    let atDone: unknown = null;
     let app: AppStore | null = null;
     const viaRemote = await openInPage(bytes, (m) => {
       msgs.push(m);
-      if (m.type === 'done') completeAtDone = app!.loading?.data.complete ?? null;
+      if (m.type === 'done') {
+        const a = app!;
+        atDone = { source: a.status.sourceKind, events: a.trace.length, complete: a.data.complete, checking: a.findings.checking, listed: a.findings.list.length, phase: a.status.importStatus.phase, lodBuilt: !a.spans.deferLod };
+      }
     }, true, localChecks, (a) => { app = a; });
     expect(msgs.map((m) => m.type).filter((t) => t === 'sent' || t === 'done')).toEqual(['sent', 'done']);
-    expect(msgs.find((m) => m.type === 'sent')).toMatchObject({ events: 20_000 });
-    expect(completeAtDone).toBe(true);
+    expect(msgs.find((m) => m.type === 'sent')).toMatchObject({ events: 20_000, damage: '', diagCount: 0 });
+    expect(atDone).toEqual({ source: 'file', events: 20_000, complete: true, checking: true, listed: 0, phase: 'checking', lodBuilt: true });
+    expect(viaRemote.app.findings.checking).toBe(false);
+    expect(viaRemote.app.status.importStatus.phase).toBe('done');
     // The checks worker was told of the rows chunk by chunk (20 chunks), each view the import worker's arrays.
     expect(fed).toHaveBeenCalledTimes(20);
     expect(fed.mock.calls.at(-1)![0].length).toBe(20_000);

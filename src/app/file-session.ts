@@ -15,7 +15,7 @@ import type { AppStore } from './app-store.ts';
 import type { StagedFile } from './staged-file.ts';
 import type { OpenedFile } from './source-status.ts';
 import type { WsClient } from './ws-client.ts';
-import { decodeWorkerMessage, type FramesReturn, type OpenRequest, type WorkerMessage } from './import-protocol.ts';
+import { decodeWorkerMessage, type FramesReturn, type OpenRequest, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
 
 export interface RecordingInfo {
   name: string;
@@ -45,6 +45,7 @@ interface Stager {
   adoptFile(staged: StagedFile): void;
   takeHeld(): StagedFile | null;
   dismissImportProblem(): void;
+  findingsArrived(found: WorkerFindings | null, phasesMs?: Record<string, number>): void;
   loading: StagedFile | null;
 }
 const isStager = (t: object): t is Stager => 'stageFile' in t && 'adoptFile' in t;
@@ -62,6 +63,8 @@ export class FileSession<T extends FileTarget = AppStore> {
   private spansReserved = false;
   /** The worker's start said the recording's stored findings will come with done. */
   private storedFindings = false;
+  /** The file was shown on the worker's `sent`; its findings (done) are still to come. */
+  private shownEarly = false;
   /** performance.now() of the last progress shown. */
   private lastProgressMs = -Infinity;
   /** What openFiles opened last (the blobs stay valid while the page holds them), for reopen. */
@@ -81,6 +84,8 @@ export class FileSession<T extends FileTarget = AppStore> {
 
   /** Starts a request's target: the page stages the file; a compare side shows it as it loads. */
   private begin(file: OpenedFile): void {
+    // A shown file still waiting for its findings will not get them from this worker now: the page checks it.
+    if (this.shownEarly) this.endEarly(null);
     if (isStager(this.store)) {
       this.target = this.store.stageFile(file);
       return;
@@ -199,6 +204,7 @@ export class FileSession<T extends FileTarget = AppStore> {
   backToLive(this: FileSession<T & { setLive(): void }>): void {
     this.requestId++;
     this.busy = false;
+    this.shownEarly = false;
     // Terminate: a long import must not keep a core busy for a file nobody looks at.
     this.worker?.terminate();
     this.worker = null;
@@ -210,6 +216,13 @@ export class FileSession<T extends FileTarget = AppStore> {
   /** Stops the file being opened (the page keeps what it shows). */
   cancel(): void {
     if (!this.busy) return;
+    if (this.shownEarly) {
+      // The file is shown; only its checkers were still going: the page checks the rows itself.
+      this.requestId++;
+      this.dropWorker();
+      this.endEarly(null);
+      return;
+    }
     this.requestId++;
     this.busy = false;
     this.worker?.terminate();
@@ -251,6 +264,13 @@ export class FileSession<T extends FileTarget = AppStore> {
     return this.target.data.findings ? { checks: true } : {};
   }
 
+  /** The findings of a file shown on `sent` came (or will not: null, the page checks its rows). */
+  private endEarly(found: WorkerFindings | null, phasesMs?: Record<string, number>): void {
+    this.shownEarly = false;
+    this.busy = false;
+    (this.store as unknown as Stager).findingsArrived(found, phasesMs);
+  }
+
   private dropWorker(): void {
     this.worker?.terminate();
     this.worker = null;
@@ -264,6 +284,11 @@ export class FileSession<T extends FileTarget = AppStore> {
       ev.preventDefault();
       this.worker?.terminate();
       this.worker = null;
+      if (this.shownEarly) {
+        this.requestId++;
+        this.endEarly(null);
+        return;
+      }
       this.target.failFile(`import worker failed: ${ev.message || 'unknown error'}`);
       this.settle();
     };
@@ -330,10 +355,24 @@ export class FileSession<T extends FileTarget = AppStore> {
         }
         break;
       case 'sent':
-        // The rows are all in; the findings are still being computed: complete the indexes meanwhile.
+        // The rows are all in; the findings are still being computed: complete the indexes meanwhile,
+        // and show a whole, undamaged file now — its findings panel says the rows are being checked.
         t.data.finish();
+        if (isStager(this.store) && t !== this.store && msg.damage === '' && t.data.trace.length > 0 && t.data.findings && !t.data.feedChecks) {
+          if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
+          t.data.findingsPending = true;
+          t.finishFile(msg.diags, msg.diagCount);
+          t.status.importStatus = { ...t.status.importStatus, phase: 'checking' };
+          this.shownEarly = true;
+          this.settle();
+          this.busy = true; // not idle until the findings are in
+        }
         break;
       case 'done':
+        if (this.shownEarly) {
+          this.endEarly(msg.findings ?? null, msg.phasesMs);
+          break;
+        }
         Object.assign(t.status.loadPhasesMs, msg.phasesMs);
         if (t.data.findings && !t.data.feedChecks) t.status.findingsFrom = !msg.findings ? 'page' : this.storedFindings ? 'stored' : 'worker';
         t.data.settleChecks(msg.findings ?? null);
@@ -342,6 +381,11 @@ export class FileSession<T extends FileTarget = AppStore> {
         this.settle(msg.damage);
         break;
       case 'error':
+        // Shown already: only its findings are lost; the page checks the rows itself.
+        if (this.shownEarly) {
+          this.endEarly(null);
+          break;
+        }
         if (msg.diags) t.status.finishFile(msg.diags, msg.diagCount ?? msg.diags.length);
         t.failFile(msg.message);
         this.settle();

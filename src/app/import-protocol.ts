@@ -28,9 +28,10 @@
 //                                                         arrays are SharedArrayBuffers it fills: rows
 //                                                         [0, length) are final; the page reads them
 //                                                         where they are (TraceStore.adoptShared)
-//                   sent {events}                         every row is sent: the page completes its
-//                                                         indexes (LOD, open spans) while the checkers
-//                                                         finish; done follows
+//                   sent {events, diags, diagCount, damage, otherClockFiles?, aligned?}   every row is
+//                                                         sent (done's summary, no findings yet): the
+//                                                         page completes its indexes and may show the
+//                                                         file while the checkers finish; done follows
 //                   done {events, diags (first N), diagCount, damage, otherClockFiles?, aligned?, phasesMs?, findings?}
 //                                                         (files not on the first file's clock; the
 //                                                         worker's time per phase, for the bench; the
@@ -88,8 +89,8 @@ export type WorkerMessage =
   }
   | { type: 'batch'; id: number; frame: ArrayBuffer; frameBytes?: number; strings?: string[] }
   | ({ type: 'rows'; id: number; strings?: string[] } & SharedRows)
-  /** Every row has been sent (`events` of them); done follows once the checkers' findings are in. */
-  | { type: 'sent'; id: number; events: number }
+  /** Every row has been sent; done follows once the checkers' findings are in (with the same summary). */
+  | ({ type: 'sent'; id: number } & SentSummary)
   | {
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
@@ -100,6 +101,16 @@ export type WorkerMessage =
     findings?: WorkerFindings;
   }
   | { type: 'error'; id: number; message: string; diags?: string[]; diagCount?: number };
+
+/** What a load's end says but its findings: the page may show the file on it while the checkers finish. */
+export interface SentSummary {
+  events: number;
+  diags: string[];
+  diagCount: number;
+  damage: string;
+  otherClockFiles?: number;
+  aligned?: boolean;
+}
 
 /** Diagnostics sent in full; the rest are only counted (a file of garbage cannot flood the page). */
 export const MAX_DIAGS_SENT = 50;
@@ -147,7 +158,6 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
         && Array.isArray(m.columns) && m.columns.every((c: unknown) => Array.isArray(c) && c.length === 2 && isNum(c[0]) && ArrayBuffer.isView(c[1]))
         && (m.strings === undefined || (Array.isArray(m.strings) && m.strings.every(isStr))) ? (m as WorkerMessage) : null;
     case 'sent':
-      return isNum(m.events) ? (m as WorkerMessage) : null;
     case 'done':
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))

@@ -42,7 +42,7 @@ import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type ChunkRows, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
 import { DEFAULT_SETTINGS, RULE_IDS } from '../trace/checks/index.ts';
-import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
+import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type SentSummary, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
 import { FindingsTracker } from './findings-tracker.ts';
 import type { FramePool } from './frame-pool.ts';
 import { pooledInflate } from './fflate-inflate.ts';
@@ -302,8 +302,8 @@ class SharedSender {
  * Every row is sent: the page is told (it completes its indexes meanwhile), then the checkers'
  * findings (none when a checks worker failed: the page checks the rows itself) and their time.
  */
-async function rowsSent(o: RunOptions, progress: Progress, events: number, checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
-  o.post({ type: 'sent', id: o.id, events });
+async function rowsSent(o: RunOptions, progress: Progress, diags: Diags, end: Omit<SentSummary, 'diags' | 'diagCount'>, checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
+  o.post({ type: 'sent', id: o.id, ...end, diags: diags.first.map(formatDiag), diagCount: diags.count });
   progress.report('checking', true);
   const t0 = performance.now();
   const findings = await checker.result();
@@ -390,13 +390,11 @@ async function importTexts(sources: readonly NamedSource[], o: RunOptions, diags
   for (const d of outcome.diags) diags.add(d);
   diags.count += outcome.diagCount - outcome.diags.length; // counted beyond the ones kept in full
   const events = shared ? shared.events : sender.events;
-  const checked = checker ? await rowsSent(o, progress, events, checker) : {};
-  progress.report('done', true);
   const otherClocks = result.files.filter((f) => !f.sameClock && f.eventCount > 0);
-  return {
-    events, damage: '', clocks: { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) },
-    ...checked,
-  };
+  const clocks = { otherClockFiles: otherClocks.length, aligned: otherClocks.some((f) => f.aligned) };
+  const checked = checker ? await rowsSent(o, progress, diags, { events, damage: '', ...clocks }, checker) : {};
+  progress.report('done', true);
+  return { events, damage: '', clocks, ...checked };
 }
 
 async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Promise<Loaded | null> {
@@ -502,7 +500,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.doneBytes = src.sizeBytes;
   // Stored findings name recording rows: they hold for the page's rows only if every row came.
   const workerMs = now() - t0;
-  const checked = checking ? await rowsSent(o, progress, events, checker!) : null;
+  const checked = checking ? await rowsSent(o, progress, diags, { events, damage }, checker!) : null;
   progress.report('done', true);
   const findings = checked ? (checked.findings ? { findings: checked.findings } : {})
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};

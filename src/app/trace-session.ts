@@ -63,6 +63,11 @@ export class TraceSession {
    * settleChecks takes the findings, or feeds every row once if they did not come.
    */
   feedChecks = true;
+  /**
+   * A file shown before its findings came (the worker's `sent`; file-session.ts): the import side's
+   * checkers are still going, and their findings settle this session when they come.
+   */
+  findingsPending = false;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -86,6 +91,7 @@ export class TraceSession {
     this.missedEvents = 0;
     this.metadataRows = 0;
     this.feedChecks = true;
+    this.findingsPending = false;
     this.complete = false;
     this.findings?.reset();
   }
@@ -98,6 +104,7 @@ export class TraceSession {
   settleChecks(found: WorkerFindings | null): void {
     if (this.feedChecks) return;
     this.feedChecks = true;
+    this.findingsPending = false;
     const t0 = performance.now();
     if (found) this.findings?.adoptStored(found.list, found.unknowns, found.rows ?? this.trace.length, found.error);
     else this.findings?.feed(this.trace, 0, this.trace.length, this.evictedEvents);
@@ -115,10 +122,14 @@ export class TraceSession {
       other.spans.endDeferredLod();
       other.locks.trim(other.spans);
     }
-    if (!other.feedChecks) {
+    // Findings still to come from the import side stay to come (settleChecks on this session then);
+    // any other load that skipped the checkers is checked now.
+    if (!other.feedChecks && !other.findingsPending) {
       other.settleChecks(null);
       other.refreshFindings(true);
     }
+    this.feedChecks = other.feedChecks;
+    this.findingsPending = other.findingsPending;
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;

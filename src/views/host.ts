@@ -54,6 +54,8 @@ export interface PageFindings {
   readonly rowBase: number;
   /** Non-empty when a checker failed and checking stopped (the list is what it found before). */
   readonly error: string;
+  /** The rows are being checked elsewhere (a file shown while its checkers finish): the list is not in yet. */
+  readonly checking?: boolean;
   /** The finding the user clicked (its evidence is highlighted), or null. */
   readonly selected: Finding | null;
   /** Shows a finding: zooms to it, highlights its evidence, selects its first evidence row. */

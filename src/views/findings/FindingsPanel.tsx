@@ -16,6 +16,8 @@ export function FindingsPanel({ host }: { host: ViewHost }) {
   const findings = host.findings;
   const version = useStoreValue(host, (h) => h.findings?.version ?? 0);
   const selected = useStoreValue(host, (h) => h.findings?.selected ?? null);
+  // A file shown while the import side's checkers finish: nothing is said of its rows until they answer.
+  const checking = useStoreValue(host, (h) => h.findings?.checking === true);
   // Evidence lines read the store: redraw them when its rows were replaced (eviction, reset).
   const generation = useStoreValue(host, (h) => h.traceGeneration);
   const [expanded, setExpanded] = useState(false);
@@ -26,11 +28,12 @@ export function FindingsPanel({ host }: { host: ViewHost }) {
   if (!findings) return null;
   const total = findings.list.length;
   return (
-    <section className={`findings-panel${expanded ? ' expanded' : ''}`} data-testid="findings-panel" data-count={total} data-generation={generation}>
+    <section className={`findings-panel${expanded ? ' expanded' : ''}`} data-testid="findings-panel" data-count={total} data-generation={generation} data-checking={checking}>
       <div className="panel-head">
         <h2>Findings</h2>
         <span className="findings-counts" data-testid="findings-counts">
-          {groups.length === 0 && <span className="muted">none</span>}
+          {checking && <span className="muted" data-testid="findings-checking">checking the rows…</span>}
+          {!checking && groups.length === 0 && <span className="muted">none</span>}
           {groups.map((g) => (
             <span key={g.severity} className={`sev-count sev-${g.severity}`} data-severity={g.severity}>
               <b>{g.count} {g.severity}</b>
@@ -45,7 +48,7 @@ export function FindingsPanel({ host }: { host: ViewHost }) {
         )}
       </div>
       {findings.error && <div className="error-line" data-testid="findings-error">{findings.error}</div>}
-      {total === 0 && <EmptyFindings findings={findings} />}
+      {total === 0 && !checking && <EmptyFindings findings={findings} />}
       {!expanded && top && <FindingCard host={host} f={top} selected={sameFinding(top, selected)} testId="finding-top" />}
       {expanded && (
         <div className="findings-list" data-testid="findings-list">
