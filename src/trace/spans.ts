@@ -32,7 +32,7 @@ import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
-import { searchSortedBy } from './sorted.ts';
+import { searchSorted, searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
 import { UNTIMED_SPAN_TEXT, untimedSpanText, untimedTaskFlags } from './untimed.ts';
 
@@ -461,13 +461,31 @@ export class SpanIndex {
     this.version++;
   }
 
-  /** Builds the LOD a deferLod load left out (complete: in one pass per track); later updates keep it up. */
+  /**
+   * Ends a deferLod load: complete, every track's LOD is summarised to its end (tracks summarised
+   * as they loaded from where they stopped; one with nothing summarised yet in one pass,
+   * TrackLod.buildAll); else (a file stopped part way) later updates keep it up.
+   */
   endDeferredLod(): void {
     if (!this.deferLod) return;
     this.deferLod = false;
+    for (const t of this.tracks) t.lod.endLoad(t.spans.length, this.endNs.data, this.complete);
     if (this.complete) {
-      for (const t of this.tracks) {
-        if (t.lod.sealedCount === 0) t.lod.build(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
+      const built: TrackLod[] = [];
+      const lodOfTrack = new Int32Array(this.tracks.length).fill(-1);
+      this.tracks.forEach((t, k) => {
+        if (t.lod.sealedCount === 0 && t.spans.length > 0) lodOfTrack[k] = built.push(t.lod) - 1;
+      });
+      if (built.length > 0) {
+        const lodOf = new Int32Array(this.count);
+        const lane = this.lane.data;
+        const subrow = this.subrow.data;
+        const flags = this.flags.data;
+        for (let id = 0; id < lodOf.length; id++) {
+          // A begun-before span is in its track's headIds, not its list.
+          lodOf[id] = (flags[id]! & SpanFlag.begunBefore) !== 0 ? -1 : lodOfTrack[lane[id]! * SUBROW_COUNT + subrow[id]!]!;
+        }
+        TrackLod.buildAll(built, lodOf, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
       }
     }
     this.extendLods();
@@ -534,7 +552,10 @@ export class SpanIndex {
     if (rowsSoFar <= 0) return;
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.reserve(Math.ceil(this.count * scale));
-    for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
+    for (const t of this.tracks) {
+      t.spans.reserve(Math.ceil(t.spans.length * scale));
+      t.lod.reserveScaled(scale);
+    }
   }
 
   /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
@@ -721,7 +742,38 @@ export class SpanIndex {
     }
     this.processedRows = store.length;
     if (!this.deferLod) this.extendLods();
+    else this.extendSettledLods();
     this.version++;
+  }
+
+  /**
+   * deferLod: summarises each track's spans that will not change any more, up to the first that
+   * may — a task's latest iomap step (an iomap_iter_end error may still mark it failed, changing
+   * its colour) — passing over open spans as if they never close, and going back to one that
+   * does (TrackLod.resume). The levels are then those of the complete file (extend: in steps is
+   * at once) while the work is spread over the load instead of all at its end.
+   */
+  private extendSettledLods(): void {
+    const tracks = this.tracks;
+    // Per track, where its settled spans end (one small array per update, not per row).
+    const limit = new Float64Array(tracks.length);
+    for (let k = 0; k < tracks.length; k++) limit[k] = tracks[k]!.spans.length;
+    for (let lane = 0; lane < this.lastStep.length; lane++) {
+      const id = this.lastStep.data[lane]!;
+      // A begun-before step is in its track's headIds, never summarised.
+      if (id < 0 || (this.flags.data[id]! & SpanFlag.begunBefore) !== 0) continue;
+      const k = this.lane.data[id]! * SUBROW_COUNT + this.subrow.data[id]!;
+      const t = tracks[k]!;
+      const pos = searchSorted(t.spans.data, t.spans.length, id);
+      if (pos < limit[k]!) limit[k] = pos;
+    }
+    for (let k = 0; k < tracks.length; k++) {
+      const t = tracks[k]!;
+      t.lod.resume(this.endNs.data);
+      if (t.lod.sealedCount < limit[k]!) {
+        t.lod.extend(t.spans.data, limit[k]!, this.startNs.data, this.endNs.data, this.kind.data, this.style.data, undefined, false, true);
+      }
+    }
   }
 
   private extendLods(): void {
