@@ -56,6 +56,9 @@ const MAX_KEYS = 8;
 /** Per level, 1 / its bucket width: a power of two, so s × this is s / bucketNs exactly (and cheaper). */
 const INV_BUCKET_NS = Float64Array.from({ length: LOD_LEVELS }, (_, j) => 2 ** -(LOD_MIN_LOG2 + j * LOD_LOG2_STEP));
 
+/** TrackLod.put's scratch: the buckets a span starts, by level (one thread, not reentrant). */
+const NEXT_BUCKET = new Float64Array(LOD_LEVELS);
+
 /** One level's stored buckets (the state of the bucket being filled is TrackLod's). */
 class LodLevel {
   readonly bucketNs: number;
@@ -277,8 +280,9 @@ export class TrackLod {
         // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
         // goes on past it. `holdAtOpen` (a file loading whole: nothing is drawn before it is
         // complete, and then an open span is left out) goes on past it as if it never closes,
-        // keeping how the summaries were to go back to if it does (passOver, resume).
-        if (holdAtOpen ? !this.passOver(i, id) : count - i <= ORPHAN_AFTER_SPANS && !final) break;
+        // keeping how the summaries were to go back to if it does (passOver, resume) — only
+        // then: the newest spans of a track are often open, and close in the next rows.
+        if (count - i <= ORPHAN_AFTER_SPANS ? !final : holdAtOpen && !this.passOver(i, id)) break;
         this.finishAll();
         continue;
       }
@@ -357,11 +361,19 @@ export class TrackLod {
    */
   private put(i: number, s: number, e: number, key: number, rank: number): void {
     const cur = this.curBucket;
-    if (Math.floor(s * INV_BUCKET_NS[0]!) !== cur[0]) {
+    const b0 = Math.floor(s * INV_BUCKET_NS[0]!);
+    if (b0 !== cur[0]) {
+      // The buckets it starts, kept as found (finishBelow clears the old ones first).
+      const next = NEXT_BUCKET;
+      next[0] = b0;
       let top = 1;
-      while (top < LOD_LEVELS && Math.floor(s * INV_BUCKET_NS[top]!) !== cur[top]) top++;
+      for (; top < LOD_LEVELS; top++) {
+        const b = Math.floor(s * INV_BUCKET_NS[top]!);
+        if (b === cur[top]) break;
+        next[top] = b;
+      }
       this.finishBelow(top);
-      for (let j = 0; j < top; j++) cur[j] = Math.floor(s * INV_BUCKET_NS[j]!);
+      for (let j = 0; j < top; j++) cur[j] = next[j]!;
     }
     const durNs = e - s;
     this.add(i, s, durNs + 1, durNs, key, rank);
