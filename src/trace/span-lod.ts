@@ -11,7 +11,9 @@
 //
 // Only closed spans are summarised, in track order: `sealedCount` stops at the first open span, and
 // spans from there on are visited one by one (in live mode, the tail of each track). An open span
-// with many closed spans after it is passed over and stays a lone span.
+// with many closed spans after it is passed over and stays a lone span. A file loading whole
+// (extend's holdAtOpen) passes over it the same way but can go back to it if it closes, so its
+// levels are those of the complete file whatever its batches were.
 
 import { Growable } from './growable.ts';
 import { searchSortedBy } from './sorted.ts';
@@ -660,13 +662,6 @@ export class TrackLod {
     for (const l of this.levels) l.trimLoose();
   }
 
-  /**
-   * Room in every level for `scale` × the buckets it has stored (a file of known size, summarised
-   * as it loads: its levels grow about as its rows, SpanIndex.reserveForRows).
-   */
-  reserveScaled(scale: number): void {
-    for (const l of this.levels) l.reserve(Math.ceil(l.count * scale));
-  }
 
   byteLength(): number {
     let n = 0;

@@ -215,8 +215,9 @@ export class SpanIndex {
   /** The trace is complete (a file finished loading): spans still open are open-ended. */
   complete = false;
   /**
-   * A file loading whole, drawn only once complete: the LOD is not kept up per batch but built
-   * once per track by markComplete (TrackLod.build: each level allocated once at its size).
+   * A file loading whole, drawn only once complete: the LOD is summarised as it loads as it will
+   * be once complete (extendSettledLods: open spans passed over as if they never close, gone back
+   * to if they do), and finished by markComplete — which is then short.
    */
   deferLod = false;
 
@@ -552,10 +553,7 @@ export class SpanIndex {
     if (rowsSoFar <= 0) return;
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.reserve(Math.ceil(this.count * scale));
-    for (const t of this.tracks) {
-      t.spans.reserve(Math.ceil(t.spans.length * scale));
-      t.lod.reserveScaled(scale);
-    }
+    for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
   }
 
   /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */

@@ -226,10 +226,7 @@ export class LockIndex {
     if (rowsSoFar <= 0) return;
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.rowBySpan.reserve(spanCount);
-    for (const r of this.rows) {
-      r.spanIds.reserve(Math.ceil(r.spanIds.length * scale));
-      r.lod.reserveScaled(scale);
-    }
+    for (const r of this.rows) r.spanIds.reserve(Math.ceil(r.spanIds.length * scale));
     for (const l of this.locks) {
       l.holdIds.reserve(Math.ceil(l.holdIds.length * scale));
       l.waitIds.reserve(Math.ceil(l.waitIds.length * scale));
