@@ -58,6 +58,13 @@ const MAX_KEYS = 8;
 /** Per level, 1 / its bucket width: a power of two, so s × this is s / bucketNs exactly (and cheaper). */
 const INV_BUCKET_NS = Float64Array.from({ length: LOD_LEVELS }, (_, j) => 2 ** -(LOD_MIN_LOG2 + j * LOD_LOG2_STEP));
 
+/**
+ * A file of known size summarised as it loads sizes its levels once this share of its rows is in
+ * (TrackLod.reserveScaled): its first rows (when the other indexes are sized) say little of how
+ * coarse levels grow — on the bench's 10 M-event file, sized at 64 Ki rows they were 40 % over.
+ */
+export const LOD_SIZE_AT = 1 / 8;
+
 /** TrackLod.put's scratch: the buckets a span starts, by level (one thread, not reentrant). */
 const NEXT_BUCKET = new Float64Array(LOD_LEVELS);
 
@@ -654,6 +661,14 @@ export class TrackLod {
       }
     }
     this.cursors[levelIdx] = p;
+  }
+
+  /**
+   * Room in every level for `scale` × the buckets it has stored: a file of known size summarised
+   * as it loads, once enough of it is in to show how its levels grow (LOD_SIZE_AT).
+   */
+  reserveScaled(scale: number): void {
+    for (const l of this.levels) l.reserve(Math.ceil(l.count * scale));
   }
 
   /** Drops growth slack beyond a load's margin (Growable.trimLoose) and stores the buckets still being filled (the file is complete). */

@@ -31,7 +31,7 @@ import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
-import { TrackLod, type LodVisitor } from './span-lod.ts';
+import { LOD_SIZE_AT, TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSorted, searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
 import { UNTIMED_SPAN_TEXT, untimedSpanText, untimedTaskFlags } from './untimed.ts';
@@ -256,6 +256,8 @@ export class SpanIndex {
   private untimedFlags: Uint8Array | null = null;
   /** What an untimed span says (the kinds of untimed events the store has: untimed.ts). */
   private untimedText = UNTIMED_SPAN_TEXT;
+  /** A file of known size loading (reserveForRows): its rows, and the row count at which the LOD levels are sized (LOD_SIZE_AT; null: done or none). */
+  private lodSizing: { totalRows: number; atRows: number } | null = null;
   /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
   private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
@@ -470,6 +472,7 @@ export class SpanIndex {
   endDeferredLod(): void {
     if (!this.deferLod) return;
     this.deferLod = false;
+    this.lodSizing = null;
     for (const t of this.tracks) t.lod.endLoad(t.spans.length, this.endNs.data, this.complete);
     if (this.complete) {
       const built: TrackLod[] = [];
@@ -554,6 +557,7 @@ export class SpanIndex {
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.reserve(Math.ceil(this.count * scale));
     for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
+    if (this.deferLod) this.lodSizing = { totalRows, atRows: Math.max(rowsSoFar, Math.ceil(totalRows * LOD_SIZE_AT)) };
   }
 
   /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
@@ -740,7 +744,14 @@ export class SpanIndex {
     }
     this.processedRows = store.length;
     if (!this.deferLod) this.extendLods();
-    else this.extendSettledLods();
+    else {
+      this.extendSettledLods();
+      if (this.lodSizing !== null && this.processedRows >= this.lodSizing.atRows) {
+        const scale = (this.lodSizing.totalRows / this.processedRows) * (1 + LOAD_MARGIN);
+        for (const t of this.tracks) t.lod.reserveScaled(scale);
+        this.lodSizing = null;
+      }
+    }
     this.version++;
   }
 

@@ -22,7 +22,7 @@ import { taskMatches } from './search.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable, LOAD_MARGIN } from '../growable.ts';
-import { TrackLod } from '../span-lod.ts';
+import { LOD_SIZE_AT, TrackLod } from '../span-lod.ts';
 import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
 import { inoLabel, nodeIdLabel } from './inode-groups.ts';
@@ -116,6 +116,8 @@ export class LockIndex {
 
   /** `rows16`: how many rows rowBySpan holds at 16 bits (less only in tests). */
   constructor(private readonly rows16 = 0xffff) {}
+  /** A file of known size loading (reserveForRows): its rows, and the row count at which the rows' LOD levels are sized (null: done or none). */
+  private lodSizing: { totalRows: number; atRows: number } | null = null;
   /** Holds inferred from lock contention events (their ends are never traced): the locks view says so. */
   inferredHolds = 0;
   private spansVersion = -1;
@@ -185,6 +187,12 @@ export class LockIndex {
     // figures are then final), passing over an open one as if it never closes (TrackLod.extend's
     // holdAtOpen): what it is complete.
     this.extendLods(spans, spans.deferLod);
+    // A file of known size: the rows' levels sized once LOD_SIZE_AT of it is in (as SpanIndex's).
+    if (spans.deferLod && this.lodSizing !== null && store.length >= this.lodSizing.atRows) {
+      const scale = (this.lodSizing.totalRows / store.length) * (1 + LOAD_MARGIN);
+      for (const r of this.rows) r.lod.reserveScaled(scale);
+      this.lodSizing = null;
+    }
     this.processedSpans = spans.count;
     this.version++;
   }
@@ -227,6 +235,7 @@ export class LockIndex {
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.rowBySpan.reserve(spanCount);
     for (const r of this.rows) r.spanIds.reserve(Math.ceil(r.spanIds.length * scale));
+    this.lodSizing = { totalRows, atRows: Math.max(rowsSoFar, Math.ceil(totalRows * LOD_SIZE_AT)) };
     for (const l of this.locks) {
       l.holdIds.reserve(Math.ceil(l.holdIds.length * scale));
       l.waitIds.reserve(Math.ceil(l.waitIds.length * scale));
@@ -235,6 +244,7 @@ export class LockIndex {
 
   /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack beyond a load's margin. */
   trim(spans: SpanIndex): void {
+    this.lodSizing = null;
     for (const r of this.rows) r.lod.endLoad(r.spanIds.length, spans.endNs.data, spans.complete);
     if (spans.complete) {
       // Rows not summarised yet, in one pass over the spans (TrackLod.buildAll).
