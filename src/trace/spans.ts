@@ -179,6 +179,78 @@ export class OpenSpans {
   at(i: number): number { return this.ids[i]!; }
 }
 
+/**
+ * Open span ids by a request's `unique`: open addressing over typed arrays (linear probing,
+ * deletion by shifting the run back), not a Map — a request is added, looked up and deleted once
+ * per row that ends it, and a Map's delete was a tenth of pairing a file's rows. Few are open at
+ * a time, so the table stays small. A unique is an integer; NaN (none) is its own key, as in a Map.
+ */
+export class OpenByUnique {
+  private keys = new Float64Array(64);
+  /** Span id per slot; −1: empty. */
+  private ids = new Int32Array(64).fill(-1);
+  private shift = 32 - 6;
+  size = 0;
+
+  private slotOf(k: number): number {
+    // Mixes the low and high 32 bits (ToUint32 / ToInt32 wrap: defined for any double).
+    const h = Math.imul((k >>> 0) ^ Math.imul((k / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1);
+    return h >>> this.shift;
+  }
+
+  /** The id kept for `k`, or −1. */
+  get(k: number): number {
+    if (k !== k) k = -1; // NaN: no unique is negative
+    const mask = this.ids.length - 1;
+    for (let i = this.slotOf(k); ; i = (i + 1) & mask) {
+      const id = this.ids[i]!;
+      if (id === -1) return -1;
+      if (this.keys[i] === k) return id;
+    }
+  }
+
+  /** Keeps `id` (≥ 0) for `k`, replacing what was kept for it. */
+  set(k: number, id: number): void {
+    if (k !== k) k = -1;
+    if ((this.size + 1) * 2 > this.ids.length) this.grow();
+    const mask = this.ids.length - 1;
+    let i = this.slotOf(k);
+    while (this.ids[i] !== -1 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.ids[i] === -1) this.size++;
+    this.keys[i] = k;
+    this.ids[i] = id;
+  }
+
+  delete(k: number): void {
+    if (k !== k) k = -1;
+    const mask = this.ids.length - 1;
+    let i = this.slotOf(k);
+    while (this.ids[i] !== -1 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.ids[i] === -1) return;
+    // Entries after it in its run move back into the hole when their home slot is not between it and them.
+    for (let j = (i + 1) & mask; this.ids[j] !== -1; j = (j + 1) & mask) {
+      const home = this.slotOf(this.keys[j]!);
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        this.keys[i] = this.keys[j]!;
+        this.ids[i] = this.ids[j]!;
+        i = j;
+      }
+    }
+    this.ids[i] = -1;
+    this.size--;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const ids = this.ids;
+    this.keys = new Float64Array(keys.length * 2);
+    this.ids = new Int32Array(ids.length * 2).fill(-1);
+    this.shift--;
+    this.size = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== -1) this.set(keys[i]!, ids[i]!);
+  }
+}
+
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 class Track {
   readonly spans = u32s();
@@ -232,8 +304,8 @@ export class SpanIndex {
   private readonly laneByTaskId = new Growable(Int32Array, 64);
   /** By task string id: 1 if the kernel ended a request in it (a server thread), lane or not yet. */
   private readonly serverTaskIds = new Growable(Uint8Array, 64);
-  private readonly openReq = new Map<number, number>();
-  private readonly openServe = new Map<number, number>();
+  private readonly openReq = new OpenByUnique();
+  private readonly openServe = new OpenByUnique();
   // Per-lane pairing state, by lane index (−1: none).
   private readonly openApp = i32s();
   private readonly openStep = i32s();
@@ -646,10 +718,10 @@ export class SpanIndex {
           const e = err[row]!;
           if (e !== ABORT_ENOTCONN && e !== ABORT_ECONNABORTED && e !== ABORT_ETIMEDOUT) this.markServerTask(task[row]!);
           const req = this.openReq.get(u);
-          if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
+          if (req >= 0) { this.close(req, t, row); this.openReq.delete(u); }
           const serve = this.openServe.get(u);
-          if (serve !== undefined) { this.close(serve, t, row); this.openServe.delete(u); }
-          if (req === undefined && serve === undefined) {
+          if (serve >= 0) { this.close(serve, t, row); this.openServe.delete(u); }
+          if (req < 0 && serve < 0) {
             // The request began before the trace; the replying task is the server thread that
             // served it (the requester is not known).
             const lane = this.laneOfRow(store, task[row]!);
