@@ -208,6 +208,40 @@ describe('a file summarised as it loads (SpanIndex.deferLod)', () => {
     expect(full(t.lod)).toEqual(builtWhole(spans, t));
   });
 
+  it('goes back to the nearest kept state when an open span passed over past the first few closes', () => {
+    // Twelve long requests among short ones, each followed by hundreds of others; the tenth is
+    // replied to near the end, the rest never. Only the first 8 passed over keep their state.
+    const events: TraceEvent[] = [];
+    let t = 1_000;
+    let u = 1_000;
+    for (let long = 0; long < 12; long++) {
+      events.push(ev('fuse_send', t, 'dd/1', { unique: long + 1 }));
+      for (let i = 0; i < 150; i++) {
+        t += 37 + (i % 7) * 11;
+        events.push(ev('fuse_send', t, 'dd/1', { unique: ++u }), ev('fuse_reply', t + 20 + (i % 5), 'srv/2', { unique: u }));
+      }
+      t += 5_000;
+    }
+    events.push(ev('fuse_reply', t + 100, 'srv/2', { unique: 10 }));
+    for (let i = 0; i < 100; i++) {
+      t += 300;
+      events.push(ev('fuse_send', t + 200, 'dd/1', { unique: ++u }), ev('fuse_reply', t + 250, 'srv/2', { unique: u }));
+    }
+    const track = (spans: SpanIndex) => spans.track(0, SPAN_SUBROW.fuse_req);
+    let sealedBeforeReply = 0;
+    const spans = loadInBatches(events, 250, (sp, rows) => {
+      if (rows < 12 * 301) sealedBeforeReply = track(sp).lod.sealedCount;
+    });
+    // Summarised past all twelve while they were open …
+    expect(sealedBeforeReply).toBeGreaterThan(11 * 151);
+    const tr = track(spans);
+    expect(spans.isOpen(tr.spans.data[9 * 151]!)).toBe(false);
+    expect(spans.isOpenEnded(tr.spans.data[10 * 151]!)).toBe(true);
+    // … and, the tenth replied to, what summarising the complete file gives.
+    expect(full(tr.lod)).toEqual(builtWhole(spans, tr));
+    expect(tr.lod.levels.some((l) => Array.from(l.first.data.subarray(0, l.count)).includes(9 * 151))).toBe(true);
+  });
+
   it('holds at a task\'s latest iomap step: an iomap_iter_end error in a later batch still colours it', () => {
     // Steps 200 ns apart, each closed by its iomap_end; every 50th step's iomap_iter_end (with an
     // error: it marks the step failed) comes first in the next batch.

@@ -212,10 +212,14 @@ class EndedBefore implements LodVisitor {
 /** A span's rank in a ranked TrackLod (a small number ≥ 0, e.g. lock wait > write hold > read hold). */
 type RankOf = (spanId: number) => number;
 
-/** What a TrackLod was just before an open span it passed over (TrackLod.passOver): its position, id, each level's bucket count and the buckets being filled. */
+/** An open span a TrackLod passed over (TrackLod.passOver): its position and id, and for the first few what the TrackLod was just before it. */
 interface Passed {
   pos: number;
   id: number;
+  before: LodState | null;
+}
+/** Each level's bucket count and the buckets being filled. */
+interface LodState {
   lengths: Uint32Array;
   curBucket: Float64Array;
   curFirst: Uint32Array;
@@ -228,8 +232,13 @@ interface Passed {
   times: Float64Array;
   keyCount: Uint8Array;
 }
-/** Open spans a track passes over while a file loads at most (~2 KB each); past them it holds at the next until it closes. */
-const MAX_PASSED = 64;
+/**
+ * Open spans a track passes over while a file loads at most (past them it holds at the next until
+ * it closes), and how many of them keep the state before them (~3 KB each; one that closes without
+ * one goes back to the nearest earlier that has one, and goes on from there).
+ */
+const MAX_PASSED = 256;
+const MAX_PASSED_STATES = 8;
 
 export class TrackLod {
   readonly levels: LodLevel[] = [];
@@ -301,41 +310,50 @@ export class TrackLod {
   }
 
   /**
-   * Keeps the summaries as they are before the open span `id` at position `i` is passed over
-   * (extend's holdAtOpen), to go back to if it closes; false (hold at it) past MAX_PASSED.
+   * Notes the open span `id` at position `i` being passed over (extend's holdAtOpen), for the
+   * first MAX_PASSED_STATES with the summaries as they are before it, to go back to if it
+   * closes; false (hold at it) past MAX_PASSED.
    */
   private passOver(i: number, id: number): boolean {
     const passed = (this.passed ??= []);
     if (passed.length === MAX_PASSED) return false;
-    passed.push({
-      pos: i, id, lengths: Uint32Array.from(this.levels, (l) => l.count), curBucket: this.curBucket.slice(), curFirst: this.curFirst.slice(),
+    const before = passed.length < MAX_PASSED_STATES ? {
+      lengths: Uint32Array.from(this.levels, (l) => l.count), curBucket: this.curBucket.slice(), curFirst: this.curFirst.slice(),
       curEnd: this.curEnd.slice(), curFirstStartNs: this.curFirstStartNs.slice(), curLastStartNs: this.curLastStartNs.slice(),
       curMaxDurNs: this.curMaxDurNs.slice(), curMaxRank: this.curMaxRank.slice(), keys: this.keys.slice(), times: this.times.slice(), keyCount: this.keyCount.slice(),
-    });
+    } : null;
+    passed.push({ pos: i, id, before });
     return true;
   }
 
-  /** Goes back to just before passed-over span k: its buckets and every later one dropped, the ones being filled as they were. */
+  /**
+   * Goes back to just before passed-over span k — or the nearest before it that kept its state:
+   * the buckets since dropped, the ones being filled as they were; the spans from there on are
+   * summarised again.
+   */
   private backTo(k: number): void {
-    const p = this.passed![k]!;
-    this.levels.forEach((l, j) => l.truncate(p.lengths[j]!));
-    this.curBucket.set(p.curBucket);
-    this.curFirst.set(p.curFirst);
-    this.curEnd.set(p.curEnd);
-    this.curFirstStartNs.set(p.curFirstStartNs);
-    this.curLastStartNs.set(p.curLastStartNs);
-    this.curMaxDurNs.set(p.curMaxDurNs);
-    this.curMaxRank.set(p.curMaxRank);
-    this.keys.set(p.keys);
-    this.times.set(p.times);
-    this.keyCount.set(p.keyCount);
+    const passed = this.passed!;
+    while (passed[k]!.before === null) k--; // the first MAX_PASSED_STATES keep theirs
+    const p = passed[k]!;
+    const b = p.before!;
+    this.levels.forEach((l, j) => l.truncate(b.lengths[j]!));
+    this.curBucket.set(b.curBucket);
+    this.curFirst.set(b.curFirst);
+    this.curEnd.set(b.curEnd);
+    this.curFirstStartNs.set(b.curFirstStartNs);
+    this.curLastStartNs.set(b.curLastStartNs);
+    this.curMaxDurNs.set(b.curMaxDurNs);
+    this.curMaxRank.set(b.curMaxRank);
+    this.keys.set(b.keys);
+    this.times.set(b.times);
+    this.keyCount.set(b.keyCount);
     this.sealedCount = p.pos;
-    this.passed!.length = k;
+    passed.length = k;
   }
 
   /**
    * Before extend(…, holdAtOpen) takes more spans: the first passed-over span that has closed since
-   * (`endNs` by id) is summarised after all — the summaries go back to just before it.
+   * (`endNs` by id) is summarised after all — the summaries go back to before it (backTo).
    */
   resume(endNs: Float64Array): void {
     const passed = this.passed;
