@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { SpanIndex, SPAN_SUBROW } from './spans.ts';
+import { SpanIndex, SPAN_SUBROW, SpanKind, IOMAP_STYLE_ERROR } from './spans.ts';
 import { ev } from './testing/events.ts';
 import type { TraceEvent } from './schema.ts';
 import { TrackLod, type LodVisitor } from './span-lod.ts';
@@ -145,28 +145,182 @@ describe('TrackLod', () => {
   });
 });
 
-describe('TrackLod.build (a file loaded whole: SpanIndex.deferLod)', () => {
-  it('makes the buckets the per-batch path makes, each level allocated once at its size', () => {
-    // With a span left open in the middle: it ends the buckets being filled and is left out.
-    const events = bursts(3000);
-    events.splice(3001, 1); // syscall 1500's end: it never closes
-    const perBatch = indexed(events, 40);
-    perBatch.spans.markComplete();
-    perBatch.spans.trim();
+describe('a file summarised as it loads (SpanIndex.deferLod)', () => {
+  /** Every bucket of every level with all it stores. */
+  const full = (lod: TrackLod) => lod.levels.map((l) => Array.from({ length: l.count }, (_, p) => [l.first.data[p], l.end.data[p],
+    l.firstStartNs.data[p], l.lastStartNs.data[p], l.maxDurNs.data[p], l.domKey.data[p], l.domTimeNs.data[p]]));
+  /** The track's levels summarised at once from its spans as they are now (build: checked against the definition below). */
+  const builtWhole = (spans: SpanIndex, t: ReturnType<typeof appTrack>) => {
+    const lod = new TrackLod();
+    lod.build(t.spans.data, t.spans.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data);
+    return full(lod);
+  };
+  function loadInBatches(events: TraceEvent[], rowsPerBatch: number, afterBatch: (spans: SpanIndex, rows: number) => void = () => {}) {
+    const store = new TraceStore();
+    const spans = new SpanIndex();
+    spans.deferLod = true;
+    for (let i = 0; i < events.length; i += rowsPerBatch) {
+      store.appendAll(events.slice(i, i + rowsPerBatch));
+      spans.update(store);
+      afterBatch(spans, store.length);
+    }
+    spans.markComplete();
+    spans.trim();
+    return spans;
+  }
+
+  it('passes over an open span as it loads, goes back to it when it closes, and ends with the buckets of the complete file', () => {
+    // One task's requests: bursts of short ones, one long one (sent early, replied to after
+    // thousands of others) and one never replied to.
+    const events: TraceEvent[] = [ev('fuse_send', 500, 'dd/1', { unique: 1 }), ev('fuse_reply', 0, 'srv/2', { unique: 1 })];
+    bursts(3000).forEach((e, i) => events.push(i % 2 === 0
+      ? ev('fuse_send', e.tsNs, 'dd/1', { unique: 10 + i })
+      : ev('fuse_reply', e.tsNs, 'srv/2', { unique: 9 + i })));
+    events.push(ev('fuse_send', events.at(-1)!.tsNs + 10, 'dd/1', { unique: 99_999 }));
+    bursts(200).forEach((e, i) => events.push(i % 2 === 0
+      ? ev('fuse_send', events.at(-1)!.tsNs + 50, 'dd/1', { unique: 100_000 + i })
+      : ev('fuse_reply', events.at(-1)!.tsNs + e.tsNs % 100, 'srv/2', { unique: 99_999 + i })));
+    const longReply = events.splice(1, 1)[0]!;
+    longReply.tsNs = events[2400]!.tsNs + 1;
+    events.splice(2401, 0, longReply);
+    const track = (spans: SpanIndex) => spans.track(0, SPAN_SUBROW.fuse_req);
+    let passedOver = 0;
+    let wentBack = false;
+    let sealedBefore = 0;
+    const spans = loadInBatches(events, 300, (sp, rows) => {
+      const t = track(sp);
+      if (rows <= 2401) {
+        // The long request (position 0) is open: the ones after it are summarised all the same.
+        expect(sp.isOpen(t.spans.data[0]!)).toBe(true);
+        passedOver = Math.max(passedOver, t.lod.sealedCount);
+        sealedBefore = t.lod.sealedCount;
+      } else if (!wentBack) {
+        wentBack = true;
+        // Its reply came: summarised again from it (it is in the buckets now), up to where it was.
+        expect(t.lod.sealedCount).toBeGreaterThanOrEqual(sealedBefore);
+        expect(t.lod.levels.some((l) => l.count > 0 && l.first.data[0] === 0)).toBe(true);
+      }
+    });
+    expect(passedOver).toBeGreaterThan(1000);
+    expect(wentBack).toBe(true);
+    const t = track(spans);
+    expect(spans.isOpenEnded(t.spans.data[t.spans.length - 201]!)).toBe(true); // the one never replied to
+    expect(full(t.lod)).toEqual(builtWhole(spans, t));
+  });
+
+  it('goes back to the nearest kept state when an open span passed over past the first few closes', () => {
+    // Twelve long requests among short ones, each followed by hundreds of others; the tenth is
+    // replied to near the end, the rest never. Only the first 8 passed over keep their state.
+    const events: TraceEvent[] = [];
+    let t = 1_000;
+    let u = 1_000;
+    for (let long = 0; long < 12; long++) {
+      events.push(ev('fuse_send', t, 'dd/1', { unique: long + 1 }));
+      for (let i = 0; i < 150; i++) {
+        t += 37 + (i % 7) * 11;
+        events.push(ev('fuse_send', t, 'dd/1', { unique: ++u }), ev('fuse_reply', t + 20 + (i % 5), 'srv/2', { unique: u }));
+      }
+      t += 5_000;
+    }
+    events.push(ev('fuse_reply', t + 100, 'srv/2', { unique: 10 }));
+    for (let i = 0; i < 100; i++) {
+      t += 300;
+      events.push(ev('fuse_send', t + 200, 'dd/1', { unique: ++u }), ev('fuse_reply', t + 250, 'srv/2', { unique: u }));
+    }
+    const track = (spans: SpanIndex) => spans.track(0, SPAN_SUBROW.fuse_req);
+    let sealedBeforeReply = 0;
+    const spans = loadInBatches(events, 250, (sp, rows) => {
+      if (rows < 12 * 301) sealedBeforeReply = track(sp).lod.sealedCount;
+    });
+    // Summarised past all twelve while they were open …
+    expect(sealedBeforeReply).toBeGreaterThan(11 * 151);
+    const tr = track(spans);
+    expect(spans.isOpen(tr.spans.data[9 * 151]!)).toBe(false);
+    expect(spans.isOpenEnded(tr.spans.data[10 * 151]!)).toBe(true);
+    // … and, the tenth replied to, what summarising the complete file gives.
+    expect(full(tr.lod)).toEqual(builtWhole(spans, tr));
+    expect(tr.lod.levels.some((l) => Array.from(l.first.data.subarray(0, l.count)).includes(9 * 151))).toBe(true);
+  });
+
+  it('holds at a task\'s latest iomap step: an iomap_iter_end error in a later batch still colours it', () => {
+    // Steps 200 ns apart, each closed by its iomap_end; every 50th step's iomap_iter_end (with an
+    // error: it marks the step failed) comes first in the next batch.
+    const events: TraceEvent[] = [];
+    let t = 1_000;
+    for (let i = 0; i < 2000; i++) {
+      events.push(ev('iomap_begin', t, 'dd/1'), ev('iomap_end', t + 100, 'dd/1'));
+      events.push(ev('iomap_iter_end', t + 120, 'dd/1', i % 50 === 49 ? { error: -5 } : {}));
+      t += 200;
+    }
+    const rowsPerBatch = 150; // 50 steps
+    const steps = (spans: SpanIndex) => spans.track(0, SPAN_SUBROW.iomap);
+    let sealedWhileLoading = 0;
+    const spans = loadInBatches(events, rowsPerBatch - 1, (sp) => {
+      const tr = steps(sp);
+      sealedWhileLoading = Math.max(sealedWhileLoading, tr.lod.sealedCount);
+      // Never past the task's latest step.
+      expect(tr.lod.sealedCount).toBeLessThan(tr.spans.length);
+    });
+    expect(sealedWhileLoading).toBeGreaterThan(1000);
+    const tr = steps(spans);
+    expect(spans.isFailed(tr.spans.data[49]!)).toBe(true);
+    // The failed steps' colour is in the buckets as the complete file has it.
+    expect(full(tr.lod)).toEqual(builtWhole(spans, tr));
+    expect(tr.lod.levels.some((l) => Array.from(l.domKey.data.subarray(0, l.count)).includes(SpanKind.iomap * 256 + IOMAP_STYLE_ERROR))).toBe(true);
+  });
+
+  it('a load that stops part way leaves an open span as the per-batch path does: held at when few spans follow it, left out when many do', () => {
+    const events = bursts(400);
+    events.splice(401, 1); // syscall 200's end never comes: 199 spans follow it
+    events.splice(790, 1); // syscall 395's (791 before the first splice): 4 follow it
+    const perBatch = indexed(events, 8);
     const store = new TraceStore();
     const whole = new SpanIndex();
     whole.deferLod = true;
-    for (let i = 0; i < events.length; i += 500) {
-      store.appendAll(events.slice(i, i + 500));
+    for (let i = 0; i < events.length; i += 100) {
+      store.appendAll(events.slice(i, i + 100));
       whole.update(store);
     }
-    expect(appTrack(whole).lod.sealedCount).toBe(0); // nothing summarised while loading
-    whole.markComplete();
-    const lod = appTrack(whole).lod;
-    expect(buckets(lod)).toEqual(buckets(appTrack(perBatch.spans).lod));
-    expect(Math.max(...lod.levels.map((l) => l.count))).toBeGreaterThan(64);
-    // Sized once: every level's arrays hold exactly its buckets (past the first 4), no slack to trim.
-    for (const l of lod.levels) expect(l.first.data.length).toBe(Math.max(4, l.count));
+    whole.endDeferredLod(); // as TraceSession.adopt does for a file that stopped loading
+    expect(appTrack(whole).lod.sealedCount).toBe(395);
+    expect(full(appTrack(whole).lod)).toEqual(full(appTrack(perBatch.spans).lod));
+  });
+});
+
+describe('TrackLod.buildAll', () => {
+  it('summarises tracks whose spans interleave by id as each alone', () => {
+    // Three tracks' spans dealt out by id; one span of the second never closes.
+    const n = 9000;
+    let x = 5;
+    const rnd = (m: number): number => { x = (x * 1103515245 + 12345) >>> 0; return Math.floor((x / 2 ** 32) * m); };
+    const startNs = new Float64Array(n);
+    const endNs = new Float64Array(n);
+    const kind = new Uint8Array(n);
+    const style = new Uint8Array(n);
+    const lists: number[][] = [[], [], []];
+    const clock = [1_000, 1_000, 1_000];
+    const lodOf = new Int32Array(n);
+    for (let id = 0; id < n; id++) {
+      const k = rnd(3);
+      lodOf[id] = k;
+      lists[k]!.push(id);
+      startNs[id] = clock[k]!;
+      endNs[id] = k === 1 && lists[1]!.length === 500 ? Number.NaN : clock[k]! + rnd(300);
+      kind[id] = rnd(2);
+      style[id] = rnd(4);
+      clock[k]! += rnd(8) === 0 ? 50_000 : 1 + rnd(400);
+    }
+    const together = [new TrackLod(), new TrackLod(), new TrackLod()];
+    TrackLod.buildAll(together, lodOf, startNs, endNs, kind, style);
+    lists.forEach((ids, k) => {
+      const alone = new TrackLod();
+      alone.extend(Uint32Array.from(ids), ids.length, startNs, endNs, kind, style, undefined, true);
+      alone.trim();
+      expect(together[k]!.sealedCount).toBe(ids.length);
+      expect(buckets(together[k]!)).toEqual(buckets(alone));
+      // Counted first: each level holds exactly its buckets (past the first 4).
+      for (const l of together[k]!.levels) expect(l.first.data.length).toBe(Math.max(4, l.count));
+    });
   });
 });
 

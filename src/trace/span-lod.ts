@@ -11,7 +11,9 @@
 //
 // Only closed spans are summarised, in track order: `sealedCount` stops at the first open span, and
 // spans from there on are visited one by one (in live mode, the tail of each track). An open span
-// with many closed spans after it is passed over and stays a lone span.
+// with many closed spans after it is passed over and stays a lone span. A file loading whole
+// (extend's holdAtOpen) passes over it the same way but can go back to it if it closes, so its
+// levels are those of the complete file whatever its batches were.
 
 import { Growable } from './growable.ts';
 import { searchSortedBy } from './sorted.ts';
@@ -53,6 +55,20 @@ const LEVEL_START_BUCKETS = 4;
 /** Spans sharing one bucket usually have one or two colours; a short assoc list tallies them. */
 const MAX_KEYS = 8;
 
+/** Per level, 1 / its bucket width: a power of two, so s × this is s / bucketNs exactly (and cheaper). */
+const INV_BUCKET_NS = Float64Array.from({ length: LOD_LEVELS }, (_, j) => 2 ** -(LOD_MIN_LOG2 + j * LOD_LOG2_STEP));
+
+/**
+ * A file of known size summarised as it loads sizes its levels once this share of its rows is in
+ * (TrackLod.reserveScaled): its first rows (when the other indexes are sized) say little of how
+ * coarse levels grow — on the bench's 10 M-event file, sized at 64 Ki rows they were 40 % over.
+ */
+export const LOD_SIZE_AT = 1 / 8;
+
+/** TrackLod.put's scratch: the buckets a span starts, by level (one thread, not reentrant). */
+const NEXT_BUCKET = new Float64Array(LOD_LEVELS);
+
+/** One level's stored buckets (the state of the bucket being filled is TrackLod's). */
 class LodLevel {
   readonly bucketNs: number;
   /** Per bucket, the highest rank of its spans (only in a ranked TrackLod: see TrackLod). */
@@ -66,22 +82,6 @@ class LodLevel {
   readonly maxDurNs = new Growable(Float32Array, LEVEL_START_BUCKETS);
   readonly domKey = new Growable(Uint16Array, LEVEL_START_BUCKETS);
   readonly domTimeNs = new Growable(Float32Array, LEVEL_START_BUCKETS);
-  // The bucket being filled lives in these fields and is stored only once finished with ≥ 2
-  // spans (a lone span is as cheap to visit as a bucket); until then its spans are lone too.
-  // Level 0 is filled span by span; a coarser level only from the finer level's finished
-  // buckets (TrackLod.extend), so it holds what they held: `curEnd - curFirst` is 0 until then.
-  /** Bucket index (⌊start / bucketNs⌋) of the bucket being filled; NaN: none. */
-  curBucket = Number.NaN;
-  private curFirst = 0;
-  private curEnd = 0;
-  private curFirstStartNs = 0;
-  private curLastStartNs = 0;
-  private curMaxDurNs = 0;
-  private curMaxRank = 0;
-  /** Time covered per colour key, in order of first appearance (the dominant key is chosen when stored). */
-  private readonly keys = new Uint16Array(MAX_KEYS);
-  private readonly times = new Float64Array(MAX_KEYS);
-  private keyCount = 0;
 
   constructor(log2: number, ranked: boolean) {
     this.bucketNs = 2 ** log2;
@@ -90,82 +90,45 @@ class LodLevel {
 
   get count(): number { return this.first.length; }
 
-  /** Starts filling bucket `bucket` (empty until spans or finer buckets come). */
-  begin(bucket: number): void {
-    this.curBucket = bucket;
-    this.curFirst = 0;
-    this.curEnd = 0;
-    this.keyCount = 0;
-  }
-
-  /** Time `weightNs` of colour `key` (a ninth colour shares the last slot: approximate). */
-  private tally(key: number, weightNs: number): void {
-    let slot = 0;
-    while (slot < this.keyCount && this.keys[slot] !== key) slot++;
-    if (slot === this.keyCount) {
-      if (slot === MAX_KEYS) slot = MAX_KEYS - 1;
-      else { this.keys[slot] = key; this.times[slot] = 0; this.keyCount++; }
-    }
-    this.times[slot]! += weightNs;
-  }
-
-  /** Span at track position `spanIdx` joins the bucket being filled (level 0). */
-  add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number, rank: number): void {
-    if (this.curEnd === this.curFirst) {
-      this.curFirst = spanIdx;
-      this.curFirstStartNs = startNs;
-      this.curMaxDurNs = durNs;
-      this.curMaxRank = rank;
-    } else {
-      if (durNs > this.curMaxDurNs) this.curMaxDurNs = durNs;
-      if (rank > this.curMaxRank) this.curMaxRank = rank;
-    }
-    this.tally(key, weightNs);
-    this.curEnd = spanIdx + 1;
-    this.curLastStartNs = startNs;
-  }
-
-  /** A finer level's finished bucket (the spans right after this bucket's) joins this one. */
-  private merge(f: LodLevel): void {
-    if (f.curEnd === f.curFirst) return;
-    if (this.curEnd === this.curFirst) {
-      this.curFirst = f.curFirst;
-      this.curFirstStartNs = f.curFirstStartNs;
-      this.curMaxDurNs = f.curMaxDurNs;
-      this.curMaxRank = f.curMaxRank;
-    } else {
-      if (f.curMaxDurNs > this.curMaxDurNs) this.curMaxDurNs = f.curMaxDurNs;
-      if (f.curMaxRank > this.curMaxRank) this.curMaxRank = f.curMaxRank;
-    }
-    for (let s = 0; s < f.keyCount; s++) this.tally(f.keys[s]!, f.times[s]!);
-    this.curEnd = f.curEnd;
-    this.curLastStartNs = f.curLastStartNs;
-  }
-
   /**
-   * Ends the bucket being filled: stored if it has ≥ 2 spans, and handed to the next coarser
-   * level (`coarser`, null for the coarsest), whose bucket it lies in.
+   * Appends a finished bucket. The columns share one capacity (created, reserved, grown and
+   * trimmed together), so one room check covers them all.
    */
-  finishInto(coarser: LodLevel | null): void {
-    if (Number.isNaN(this.curBucket)) return;
-    if (this.curEnd - this.curFirst >= 2) {
-      // The dominant colour: the most time covered; on a tie, the colour seen first.
-      let dom = 0;
-      for (let s = 1; s < this.keyCount; s++) if (this.times[s]! > this.times[dom]!) dom = s;
-      this.first.push(this.curFirst);
-      this.end.push(this.curEnd);
-      this.firstStartNs.push(this.curFirstStartNs);
-      this.lastStartNs.push(this.curLastStartNs);
-      this.maxDurNs.push(this.curMaxDurNs);
-      this.domKey.push(this.keys[dom]!);
-      this.domTimeNs.push(this.times[dom]!);
-      this.maxRank?.push(this.curMaxRank);
+  store(first: number, end: number, firstStartNs: number, lastStartNs: number, maxDurNs: number, domKey: number, domTimeNs: number, maxRank: number): void {
+    const p = this.first.length;
+    if (p === this.first.data.length) {
+      for (const g of this.columns()) g.data = g.grownData();
+      if (this.maxRank) this.maxRank.data = this.maxRank.grownData();
     }
-    coarser?.merge(this);
-    this.curBucket = Number.NaN;
-    this.curFirst = 0;
-    this.curEnd = 0;
-    this.keyCount = 0;
+    this.first.data[p] = first;
+    this.end.data[p] = end;
+    this.firstStartNs.data[p] = firstStartNs;
+    this.lastStartNs.data[p] = lastStartNs;
+    this.maxDurNs.data[p] = maxDurNs;
+    this.domKey.data[p] = domKey;
+    this.domTimeNs.data[p] = domTimeNs;
+    const n = p + 1;
+    this.first.length = n;
+    this.end.length = n;
+    this.firstStartNs.length = n;
+    this.lastStartNs.length = n;
+    this.maxDurNs.length = n;
+    this.domKey.length = n;
+    this.domTimeNs.length = n;
+    if (this.maxRank) {
+      this.maxRank.data[p] = maxRank;
+      this.maxRank.length = n;
+    }
+  }
+
+  /** Keeps the first `count` buckets (TrackLod.backTo). */
+  truncate(count: number): void {
+    for (const g of this.columns()) g.length = count;
+    if (this.maxRank) this.maxRank.length = count;
+  }
+
+  private columns(): Growable<Uint32Array | Float64Array | Float32Array | Uint16Array>[] {
+    return [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs];
   }
 
   /**
@@ -192,14 +155,14 @@ class LodLevel {
     return lo;
   }
 
-  trim(): void {
-    for (const g of [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs]) g.trim();
-    this.maxRank?.trim();
+  trimLoose(): void {
+    for (const g of this.columns()) g.trimLoose();
+    this.maxRank?.trimLoose();
   }
 
-  /** Room for exactly `buckets` buckets (TrackLod.build counted them): no growth, nothing to trim. */
-  reserveExact(buckets: number): void {
-    for (const g of [this.first, this.end, this.firstStartNs, this.lastStartNs, this.maxDurNs, this.domKey, this.domTimeNs]) g.reserve(buckets);
+  /** Room for `buckets` buckets in all (TrackLod.build counted them exactly: no growth, nothing to trim). */
+  reserve(buckets: number): void {
+    for (const g of this.columns()) g.reserve(buckets);
     this.maxRank?.reserve(buckets);
   }
 
@@ -249,10 +212,59 @@ class EndedBefore implements LodVisitor {
 /** A span's rank in a ranked TrackLod (a small number ≥ 0, e.g. lock wait > write hold > read hold). */
 type RankOf = (spanId: number) => number;
 
+/** An open span a TrackLod passed over (TrackLod.passOver): its position and id, and for the first few what the TrackLod was just before it. */
+interface Passed {
+  pos: number;
+  id: number;
+  before: LodState | null;
+}
+/** Each level's bucket count and the buckets being filled. */
+interface LodState {
+  lengths: Uint32Array;
+  curBucket: Float64Array;
+  curFirst: Uint32Array;
+  curEnd: Uint32Array;
+  curFirstStartNs: Float64Array;
+  curLastStartNs: Float64Array;
+  curMaxDurNs: Float64Array;
+  curMaxRank: Uint8Array;
+  keys: Uint16Array;
+  times: Float64Array;
+  keyCount: Uint8Array;
+}
+/**
+ * Open spans a track passes over while a file loads at most (past them it holds at the next until
+ * it closes), and how many of them keep the state before them (~3 KB each; one that closes without
+ * one goes back to the nearest earlier that has one, and goes on from there).
+ */
+const MAX_PASSED = 256;
+const MAX_PASSED_STATES = 8;
+
 export class TrackLod {
   readonly levels: LodLevel[] = [];
   /** Spans [0, sealedCount) of the track are summarised; the next one is still open. */
   sealedCount = 0;
+
+  // The bucket each level is filling, by level (flat arrays: extend touches several levels per
+  // span, and one object per level made that a property chase each). It is stored only once
+  // finished with ≥ 2 spans (a lone span is as cheap to visit as a bucket); until then its spans
+  // are lone too. Level 0 is filled span by span; a coarser level only from the finer level's
+  // finished buckets (extend), so it holds what they held: curEnd − curFirst is 0 until then.
+  /** Bucket index (⌊start / bucketNs⌋) being filled; NaN: none. */
+  private readonly curBucket = new Float64Array(LOD_LEVELS).fill(Number.NaN);
+  /** Its spans: track positions [curFirst, curEnd). */
+  private readonly curFirst = new Uint32Array(LOD_LEVELS);
+  private readonly curEnd = new Uint32Array(LOD_LEVELS);
+  private readonly curFirstStartNs = new Float64Array(LOD_LEVELS);
+  private readonly curLastStartNs = new Float64Array(LOD_LEVELS);
+  private readonly curMaxDurNs = new Float64Array(LOD_LEVELS);
+  private readonly curMaxRank = new Uint8Array(LOD_LEVELS);
+  /** Time covered per colour key, MAX_KEYS slots a level, in order of first appearance (the dominant key is chosen when stored). */
+  private readonly keys = new Uint16Array(LOD_LEVELS * MAX_KEYS);
+  private readonly times = new Float64Array(LOD_LEVELS * MAX_KEYS);
+  private readonly keyCount = new Uint8Array(LOD_LEVELS);
+  /** Open spans passed over while a file loads, oldest first, with the summaries as they were before each (passOver). */
+  private passed: Passed[] | null = null;
 
   /** `ranked`: buckets also keep their spans' highest rank (extend's rankOf), for views where one state wins a column. */
   constructor(ranked = false) {
@@ -265,6 +277,9 @@ export class TrackLod {
    * `final`: the trace is complete, so an open span never closes (it is open-ended): summarised
    * around at once.
    *
+   * Summarising a track in steps is summarising it at once: each span goes in as it is when
+   * reached, so a caller passes only spans that will not change any more (`count`).
+   *
    * Bottom-up: a span goes into level 0 only; a level's bucket, once finished, goes into the
    * next coarser level's (buckets nest: ⌊s / 4b⌋ = ⌊⌊s / b⌋ / 4⌋), so level j + 1 is made from
    * level j's buckets, not from the spans again. A span starting a new bucket at level j starts
@@ -272,10 +287,7 @@ export class TrackLod {
    * there, finest first, each bucket stored when it has its last span — when the span-by-span
    * way (every span into every level) stored it.
    */
-  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf, final = false): void {
-    const levels = this.levels;
-    const n = levels.length;
-    const level0 = levels[0]!;
+  extend(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf, final = false, holdAtOpen = false): void {
     let i = this.sealedCount;
     for (; i < count; i++) {
       const id = ids[i]!;
@@ -284,68 +296,296 @@ export class TrackLod {
         // An open span holds summaries back until it closes — unless many later spans of the track
         // closed meanwhile: then its close was lost (a gap, a truncated file) or it is a rare
         // overlap. It is left out of every bucket (a lone span, visited by position) and sealing
-        // goes on past it.
-        if (count - i <= ORPHAN_AFTER_SPANS && !final) break;
+        // goes on past it. `holdAtOpen` (a file loading whole: nothing is drawn before it is
+        // complete, and then an open span is left out) goes on past it as if it never closes,
+        // keeping how the summaries were to go back to if it does (passOver, resume) — only
+        // then: the newest spans of a track are often open, and close in the next rows.
+        if (count - i <= ORPHAN_AFTER_SPANS ? !final : holdAtOpen && !this.passOver(i, id)) break;
         this.finishAll();
         continue;
       }
-      const s = startNs[id]!;
-      if (Math.floor(s / level0.bucketNs) !== level0.curBucket) {
-        let top = 1;
-        while (top < n && Math.floor(s / levels[top]!.bucketNs) !== levels[top]!.curBucket) top++;
-        for (let j = 0; j < top; j++) levels[j]!.finishInto(j + 1 < n ? levels[j + 1]! : null);
-        for (let j = 0; j < top; j++) levels[j]!.begin(Math.floor(s / levels[j]!.bucketNs));
-      }
-      const durNs = e - s;
-      level0.add(i, s, durNs + 1, durNs, colourKey(kind[id]!, style[id]!), rankOf ? rankOf(id) : 0);
+      this.put(i, startNs[id]!, e, colourKey(kind[id]!, style[id]!), rankOf ? rankOf(id) : 0);
     }
     this.sealedCount = i;
   }
 
-  /** Ends every level's bucket being filled, finest first (each goes into the next coarser one). */
-  private finishAll(): void {
-    const levels = this.levels;
-    for (let j = 0; j < levels.length; j++) levels[j]!.finishInto(j + 1 < levels.length ? levels[j + 1]! : null);
+  /**
+   * Notes the open span `id` at position `i` being passed over (extend's holdAtOpen), for the
+   * first MAX_PASSED_STATES with the summaries as they are before it, to go back to if it
+   * closes; false (hold at it) past MAX_PASSED.
+   */
+  private passOver(i: number, id: number): boolean {
+    const passed = (this.passed ??= []);
+    if (passed.length === MAX_PASSED) return false;
+    const before = passed.length < MAX_PASSED_STATES ? {
+      lengths: Uint32Array.from(this.levels, (l) => l.count), curBucket: this.curBucket.slice(), curFirst: this.curFirst.slice(),
+      curEnd: this.curEnd.slice(), curFirstStartNs: this.curFirstStartNs.slice(), curLastStartNs: this.curLastStartNs.slice(),
+      curMaxDurNs: this.curMaxDurNs.slice(), curMaxRank: this.curMaxRank.slice(), keys: this.keys.slice(), times: this.times.slice(), keyCount: this.keyCount.slice(),
+    } : null;
+    passed.push({ pos: i, id, before });
+    return true;
   }
 
   /**
+   * Goes back to just before passed-over span k — or the nearest before it that kept its state:
+   * the buckets since dropped, the ones being filled as they were; the spans from there on are
+   * summarised again.
+   */
+  private backTo(k: number): void {
+    const passed = this.passed!;
+    while (passed[k]!.before === null) k--; // the first MAX_PASSED_STATES keep theirs
+    const p = passed[k]!;
+    const b = p.before!;
+    this.levels.forEach((l, j) => l.truncate(b.lengths[j]!));
+    this.curBucket.set(b.curBucket);
+    this.curFirst.set(b.curFirst);
+    this.curEnd.set(b.curEnd);
+    this.curFirstStartNs.set(b.curFirstStartNs);
+    this.curLastStartNs.set(b.curLastStartNs);
+    this.curMaxDurNs.set(b.curMaxDurNs);
+    this.curMaxRank.set(b.curMaxRank);
+    this.keys.set(b.keys);
+    this.times.set(b.times);
+    this.keyCount.set(b.keyCount);
+    this.sealedCount = p.pos;
+    passed.length = k;
+  }
+
+  /**
+   * Before extend(…, holdAtOpen) takes more spans: the first passed-over span that has closed since
+   * (`endNs` by id) is summarised after all — the summaries go back to before it (backTo).
+   */
+  resume(endNs: Float64Array): void {
+    const passed = this.passed;
+    if (passed === null) return;
+    for (let k = 0; k < passed.length; k++) {
+      if (!Number.isNaN(endNs[passed[k]!.id]!)) {
+        this.backTo(k);
+        return;
+      }
+    }
+  }
+
+  /**
+   * A load that summarised with holdAtOpen ends with `count` spans in the track: a passed-over
+   * span still open is left out, as extend then leaves it out — when `final` (the file is complete)
+   * or more than ORPHAN_AFTER_SPANS follow it; else the summaries stop at it (extend holds there).
+   */
+  endLoad(count: number, endNs: Float64Array, final: boolean): void {
+    this.resume(endNs);
+    const passed = this.passed;
+    if (passed === null) return;
+    if (!final) {
+      const k = passed.findIndex((p) => count - p.pos <= ORPHAN_AFTER_SPANS);
+      if (k >= 0) this.backTo(k);
+    }
+    this.passed = null;
+  }
+
+  /**
+   * The closed span at track position `i` (start `s`, end `e`) goes into level 0, after the
+   * buckets it leaves are finished (extend's comment).
+   */
+  private put(i: number, s: number, e: number, key: number, rank: number): void {
+    const cur = this.curBucket;
+    const b0 = Math.floor(s * INV_BUCKET_NS[0]!);
+    if (b0 !== cur[0]) {
+      // The buckets it starts, kept as found (finishBelow clears the old ones first).
+      const next = NEXT_BUCKET;
+      next[0] = b0;
+      let top = 1;
+      for (; top < LOD_LEVELS; top++) {
+        const b = Math.floor(s * INV_BUCKET_NS[top]!);
+        if (b === cur[top]) break;
+        next[top] = b;
+      }
+      this.finishBelow(top);
+      for (let j = 0; j < top; j++) cur[j] = next[j]!;
+    }
+    const durNs = e - s;
+    this.add(i, s, durNs + 1, durNs, key, rank);
+  }
+
+  /** Span at track position `spanIdx` joins level 0's bucket being filled. */
+  private add(spanIdx: number, startNs: number, weightNs: number, durNs: number, key: number, rank: number): void {
+    if (this.curEnd[0] === this.curFirst[0]) {
+      this.curFirst[0] = spanIdx;
+      this.curFirstStartNs[0] = startNs;
+      this.curMaxDurNs[0] = durNs;
+      this.curMaxRank[0] = rank;
+    } else {
+      if (durNs > this.curMaxDurNs[0]!) this.curMaxDurNs[0] = durNs;
+      if (rank > this.curMaxRank[0]!) this.curMaxRank[0] = rank;
+    }
+    this.tally(0, key, weightNs);
+    this.curEnd[0] = spanIdx + 1;
+    this.curLastStartNs[0] = startNs;
+  }
+
+  /** Time `weightNs` of colour `key` into level j's bucket (a ninth colour shares the last slot: approximate). */
+  private tally(j: number, key: number, weightNs: number): void {
+    const base = j * MAX_KEYS;
+    const n = this.keyCount[j]!;
+    let slot = 0;
+    while (slot < n && this.keys[base + slot] !== key) slot++;
+    if (slot === n) {
+      if (slot === MAX_KEYS) slot = MAX_KEYS - 1;
+      else { this.keys[base + slot] = key; this.times[base + slot] = 0; this.keyCount[j] = n + 1; }
+    }
+    this.times[base + slot]! += weightNs;
+  }
+
+  /**
+   * Ends the buckets being filled at levels 0 … top − 1, finest first: each is stored if it has
+   * ≥ 2 spans and handed to the next coarser level, whose bucket it lies in.
+   *
+   * Levels are either all filling a bucket or none is (curBucket NaN: after finishAll, before
+   * the next span). A coarser level's bucket is often still empty (it began with the span that
+   * began the finer one): handed a finished bucket it would hold just that, store it again (the
+   * same range and figures) and hand it on unchanged. So a bucket goes straight to the first
+   * non-empty level above it, stored on the way at each empty level — what the level-by-level
+   * way stores, without copying it level to level (most of the spans of a sparse track are alone
+   * in their buckets of the finest levels).
+   */
+  private finishBelow(top: number): void {
+    const curFirst = this.curFirst;
+    const curEnd = this.curEnd;
+    let j = 0;
+    while (j < top) {
+      const first = curFirst[j]!;
+      const end = curEnd[j]!;
+      if (end === first) {
+        this.curBucket[j] = Number.NaN;
+        j++;
+        continue;
+      }
+      // Levels j + 1 … k − 1 (below top) are empty: each would hold this bucket alone.
+      let k = j + 1;
+      while (k < top && curEnd[k] === curFirst[k]) k++;
+      if (end - first >= 2) {
+        // The dominant colour: the most time covered; on a tie, the colour seen first.
+        const base = j * MAX_KEYS;
+        let dom = base;
+        for (let s = base + 1; s < base + this.keyCount[j]!; s++) if (this.times[s]! > this.times[dom]!) dom = s;
+        const firstStartNs = this.curFirstStartNs[j]!;
+        const lastStartNs = this.curLastStartNs[j]!;
+        const maxDurNs = this.curMaxDurNs[j]!;
+        const maxRank = this.curMaxRank[j]!;
+        for (let l = j; l < k; l++) this.levels[l]!.store(first, end, firstStartNs, lastStartNs, maxDurNs, this.keys[dom]!, this.times[dom]!, maxRank);
+      }
+      if (k < LOD_LEVELS) this.mergeInto(k, j);
+      for (let l = j; l < k; l++) this.curBucket[l] = Number.NaN;
+      curFirst[j] = 0;
+      curEnd[j] = 0;
+      this.keyCount[j] = 0;
+      j = k;
+    }
+  }
+
+  /** Level j's finished bucket (the spans right after level c's) joins level c's. */
+  private mergeInto(c: number, j: number): void {
+    if (this.curEnd[c] === this.curFirst[c]) {
+      this.curFirst[c] = this.curFirst[j]!;
+      this.curFirstStartNs[c] = this.curFirstStartNs[j]!;
+      this.curMaxDurNs[c] = this.curMaxDurNs[j]!;
+      this.curMaxRank[c] = this.curMaxRank[j]!;
+    } else {
+      if (this.curMaxDurNs[j]! > this.curMaxDurNs[c]!) this.curMaxDurNs[c] = this.curMaxDurNs[j]!;
+      if (this.curMaxRank[j]! > this.curMaxRank[c]!) this.curMaxRank[c] = this.curMaxRank[j]!;
+    }
+    const base = j * MAX_KEYS;
+    const n = this.keyCount[j]!;
+    for (let s = 0; s < n; s++) this.tally(c, this.keys[base + s]!, this.times[base + s]!);
+    this.curEnd[c] = this.curEnd[j]!;
+    this.curLastStartNs[c] = this.curLastStartNs[j]!;
+  }
+
+  /** Ends every level's bucket being filled, finest first (each goes into the next coarser one). */
+  private finishAll(): void {
+    this.finishBelow(LOD_LEVELS);
+  }
+
+
+  /**
    * Summarises a complete track in one pass (a file loaded whole: nothing was summarised yet):
-   * the buckets each level will store are counted first, so every level's arrays are allocated
-   * once at their final size — no growth by doubling, no trim by copy. The same buckets as
-   * extend(…, final) over the track. The count walks the levels as extend does: per span, only
-   * the levels whose bucket it leaves.
+   * TrackLod.buildAll for this one track.
    */
   build(ids: Uint32Array, count: number, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
-    if (this.sealedCount === 0 && count > 0) {
-      const n = this.levels.length;
-      const bucketNs = this.levels.map((l) => l.bucketNs);
-      const cur = new Float64Array(n).fill(Number.NaN);
-      /** Track position where each level's bucket being filled began. */
-      const from = new Float64Array(n);
-      const stored = new Uint32Array(n);
-      for (let i = 0; i < count; i++) {
-        const id = ids[i]!;
-        if (Number.isNaN(endNs[id]!)) {
-          // An open span is left out of every bucket and ends the ones being filled (extend).
-          for (let j = 0; j < n; j++) {
-            if (i - from[j]! >= 2 && !Number.isNaN(cur[j]!)) stored[j]!++;
-            cur[j] = Number.NaN;
-          }
-          continue;
-        }
-        const s = startNs[id]!;
-        for (let j = 0; j < n; j++) {
-          const b = Math.floor(s / bucketNs[j]!);
-          if (b === cur[j]) break;
-          if (i - from[j]! >= 2 && !Number.isNaN(cur[j]!)) stored[j]!++;
-          cur[j] = b;
-          from[j] = i;
-        }
-      }
-      for (let j = 0; j < n; j++) this.levels[j]!.reserveExact(stored[j]! + (count - from[j]! >= 2 && !Number.isNaN(cur[j]!) ? 1 : 0));
+    if (this.sealedCount !== 0) {
+      this.extend(ids, count, startNs, endNs, kind, style, rankOf, true);
+      this.finishAll();
+      return;
     }
-    this.extend(ids, count, startNs, endNs, kind, style, rankOf, true);
-    this.finishAll();
+    const lodOf = new Int32Array(ids.length > 0 && count > 0 ? ids[count - 1]! + 1 : 0).fill(-1);
+    for (let i = 0; i < count; i++) lodOf[ids[i]!] = 0;
+    TrackLod.buildAll([this], lodOf, startNs, endNs, kind, style, rankOf);
+  }
+
+  /**
+   * Summarises complete tracks in one pass over the spans in id order (a file loaded whole:
+   * nothing of them was summarised yet, sealedCount 0). `lodOf[id]` is the index in `lods` of
+   * the track span `id` is in (−1: none, or a begun-before span: not in a track's list); a
+   * track's list is its spans in id order, so the n-th span of lodOf's track is its position n.
+   * Walking the columns in id order reads them front to back: track by track, each read a
+   * scattered few of every cache line, and that was most of the time.
+   *
+   * The buckets each level will store are counted first, so every level's arrays are allocated
+   * once at their final size — no growth by doubling, no trim by copy. The same buckets as
+   * extend(…, final) over each track, then its buckets being filled stored (finishAll).
+   */
+  static buildAll(lods: readonly TrackLod[], lodOf: Int32Array, startNs: Float64Array, endNs: Float64Array, kind: Uint8Array, style: Uint8Array, rankOf?: RankOf): void {
+    const L = LOD_LEVELS;
+    const count = lodOf.length;
+    // The count: per track and level, the bucket being filled, where it began, and the buckets stored.
+    const cur = new Float64Array(lods.length * L).fill(Number.NaN);
+    const from = new Float64Array(lods.length * L);
+    const stored = new Uint32Array(lods.length * L);
+    const pos = new Float64Array(lods.length);
+    for (let id = 0; id < count; id++) {
+      const t = lodOf[id]!;
+      if (t < 0) continue;
+      const i = pos[t]!++;
+      const base = t * L;
+      if (Number.isNaN(endNs[id]!)) {
+        // An open span is left out of every bucket and ends the ones being filled (extend).
+        for (let j = base; j < base + L; j++) {
+          if (i - from[j]! >= 2 && !Number.isNaN(cur[j]!)) stored[j]!++;
+          cur[j] = Number.NaN;
+        }
+        continue;
+      }
+      const s = startNs[id]!;
+      for (let j = 0; j < L; j++) {
+        const b = Math.floor(s * INV_BUCKET_NS[j]!);
+        if (b === cur[base + j]) break;
+        if (i - from[base + j]! >= 2 && !Number.isNaN(cur[base + j]!)) stored[base + j]!++;
+        cur[base + j] = b;
+        from[base + j] = i;
+      }
+    }
+    for (let t = 0; t < lods.length; t++) {
+      if (lods[t]!.sealedCount !== 0) throw new Error('TrackLod.buildAll: a track already summarised');
+      const n = pos[t]!;
+      for (let j = 0; j < L; j++) {
+        const k = t * L + j;
+        if (n > 0) lods[t]!.levels[j]!.reserve(stored[k]! + (n - from[k]! >= 2 && !Number.isNaN(cur[k]!) ? 1 : 0));
+      }
+    }
+    // The summaries, as extend(…, final) makes them track by track.
+    pos.fill(0);
+    for (let id = 0; id < count; id++) {
+      const t = lodOf[id]!;
+      if (t < 0) continue;
+      const lod = lods[t]!;
+      const i = pos[t]!++;
+      const e = endNs[id]!;
+      if (Number.isNaN(e)) lod.finishAll();
+      else lod.put(i, startNs[id]!, e, colourKey(kind[id]!, style[id]!), rankOf ? rankOf(id) : 0);
+    }
+    for (let t = 0; t < lods.length; t++) {
+      lods[t]!.sealedCount = pos[t]!;
+      lods[t]!.finishAll();
+    }
   }
 
   /** Finest-to-coarsest index of the coarsest level whose buckets are ≤ maxBucketNs (−1: none). */
@@ -441,11 +681,20 @@ export class TrackLod {
     this.cursors[levelIdx] = p;
   }
 
-  /** Drops growth slack and stores the buckets still being filled (the file is complete). */
+  /**
+   * Room in every level for `scale` × the buckets it has stored: a file of known size summarised
+   * as it loads, once enough of it is in to show how its levels grow (LOD_SIZE_AT).
+   */
+  reserveScaled(scale: number): void {
+    for (const l of this.levels) l.reserve(Math.ceil(l.count * scale));
+  }
+
+  /** Drops growth slack beyond a load's margin (Growable.trimLoose) and stores the buckets still being filled (the file is complete). */
   trim(): void {
     this.finishAll();
-    for (const l of this.levels) l.trim();
+    for (const l of this.levels) l.trimLoose();
   }
+
 
   byteLength(): number {
     let n = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { NO_ROW, SpanIndex, SpanKind, SPAN_SUBROW, IOMAP_STYLE_ERROR, LockStyle } from './spans.ts';
+import { NO_ROW, OpenByUnique, SpanIndex, SpanKind, SPAN_SUBROW, IOMAP_STYLE_ERROR, LockStyle } from './spans.ts';
 import { ev } from './testing/events.ts';
 import { MapType } from './fuse-proto.ts';
 
@@ -139,5 +139,39 @@ describe('SpanIndex lane roles (what the trace shows the task to be)', () => {
       ev('app_op_begin', 5, 'umount/20'),
     ]);
     expect(roles(spans)).toEqual({ 'fuse2fs/11': 'unknown', 'cat/9': 'app', 'umount/20': 'app' });
+  });
+});
+
+describe('OpenByUnique (open requests by unique)', () => {
+  it('keeps, replaces, finds and forgets ids as a Map does, through growth and deletes in the middle of runs', () => {
+    let x = 3;
+    const rnd = (n: number): number => { x = (x * 1103515245 + 12345) >>> 0; return Math.floor((x / 2 ** 32) * n); };
+    const table = new OpenByUnique();
+    const map = new Map<number, number>();
+    // Uniques as FUSE numbers them (increasing, some past 2^32), a few reused, NaN once; up to ~1,000 open at once.
+    let next = 2 ** 32 - 500;
+    const open: number[] = [];
+    let maxOpen = 0;
+    for (let step = 0; step < 40_000; step++) {
+      const r = rnd(10);
+      if (r < (step < 4_000 ? 6 : 5) || open.length === 0) {
+        const k = rnd(50) === 0 && open.length > 0 ? open[rnd(open.length)]! : step === 777 ? Number.NaN : (next += 1 + rnd(3));
+        table.set(k, step);
+        if (!map.has(k)) open.push(k);
+        map.set(k, step);
+      } else {
+        const k = open.splice(rnd(open.length), 1)[0]!;
+        table.delete(k);
+        map.delete(k);
+        table.delete(k); // a second delete finds nothing
+      }
+      maxOpen = Math.max(maxOpen, map.size);
+      if (step % 97 === 0) {
+        expect(table.size).toBe(map.size);
+        for (const k of open) expect(table.get(k)).toBe(map.get(k));
+        expect(table.get(next + 1)).toBe(-1);
+      }
+    }
+    expect(maxOpen).toBeGreaterThan(300);
   });
 });

@@ -31,8 +31,8 @@ import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
 import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
-import { TrackLod, type LodVisitor } from './span-lod.ts';
-import { searchSortedBy } from './sorted.ts';
+import { LOD_SIZE_AT, TrackLod, type LodVisitor } from './span-lod.ts';
+import { searchSorted, searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
 import { UNTIMED_SPAN_TEXT, untimedSpanText, untimedTaskFlags } from './untimed.ts';
 
@@ -179,6 +179,78 @@ export class OpenSpans {
   at(i: number): number { return this.ids[i]!; }
 }
 
+/**
+ * Open span ids by a request's `unique`: open addressing over typed arrays (linear probing,
+ * deletion by shifting the run back), not a Map — a request is added, looked up and deleted once
+ * per row that ends it, and a Map's delete was a tenth of pairing a file's rows. Few are open at
+ * a time, so the table stays small. A unique is an integer; NaN (none) is its own key, as in a Map.
+ */
+export class OpenByUnique {
+  private keys = new Float64Array(64);
+  /** Span id per slot; −1: empty. */
+  private ids = new Int32Array(64).fill(-1);
+  private shift = 32 - 6;
+  size = 0;
+
+  private slotOf(k: number): number {
+    // Mixes the low and high 32 bits (ToUint32 / ToInt32 wrap: defined for any double).
+    const h = Math.imul((k >>> 0) ^ Math.imul((k / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1);
+    return h >>> this.shift;
+  }
+
+  /** The id kept for `k`, or −1. */
+  get(k: number): number {
+    if (k !== k) k = -1; // NaN: no unique is negative
+    const mask = this.ids.length - 1;
+    for (let i = this.slotOf(k); ; i = (i + 1) & mask) {
+      const id = this.ids[i]!;
+      if (id === -1) return -1;
+      if (this.keys[i] === k) return id;
+    }
+  }
+
+  /** Keeps `id` (≥ 0) for `k`, replacing what was kept for it. */
+  set(k: number, id: number): void {
+    if (k !== k) k = -1;
+    if ((this.size + 1) * 2 > this.ids.length) this.grow();
+    const mask = this.ids.length - 1;
+    let i = this.slotOf(k);
+    while (this.ids[i] !== -1 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.ids[i] === -1) this.size++;
+    this.keys[i] = k;
+    this.ids[i] = id;
+  }
+
+  delete(k: number): void {
+    if (k !== k) k = -1;
+    const mask = this.ids.length - 1;
+    let i = this.slotOf(k);
+    while (this.ids[i] !== -1 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.ids[i] === -1) return;
+    // Entries after it in its run move back into the hole when their home slot is not between it and them.
+    for (let j = (i + 1) & mask; this.ids[j] !== -1; j = (j + 1) & mask) {
+      const home = this.slotOf(this.keys[j]!);
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        this.keys[i] = this.keys[j]!;
+        this.ids[i] = this.ids[j]!;
+        i = j;
+      }
+    }
+    this.ids[i] = -1;
+    this.size--;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const ids = this.ids;
+    this.keys = new Float64Array(keys.length * 2);
+    this.ids = new Int32Array(ids.length * 2).fill(-1);
+    this.shift--;
+    this.size = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== -1) this.set(keys[i]!, ids[i]!);
+  }
+}
+
 /** The spans of one lane and sub-row, in start order; `maxDurNs` bounds range queries. */
 class Track {
   readonly spans = u32s();
@@ -215,8 +287,9 @@ export class SpanIndex {
   /** The trace is complete (a file finished loading): spans still open are open-ended. */
   complete = false;
   /**
-   * A file loading whole, drawn only once complete: the LOD is not kept up per batch but built
-   * once per track by markComplete (TrackLod.build: each level allocated once at its size).
+   * A file loading whole, drawn only once complete: the LOD is summarised as it loads as it will
+   * be once complete (extendSettledLods: open spans passed over as if they never close, gone back
+   * to if they do), and finished by markComplete — which is then short.
    */
   deferLod = false;
 
@@ -231,8 +304,8 @@ export class SpanIndex {
   private readonly laneByTaskId = new Growable(Int32Array, 64);
   /** By task string id: 1 if the kernel ended a request in it (a server thread), lane or not yet. */
   private readonly serverTaskIds = new Growable(Uint8Array, 64);
-  private readonly openReq = new Map<number, number>();
-  private readonly openServe = new Map<number, number>();
+  private readonly openReq = new OpenByUnique();
+  private readonly openServe = new OpenByUnique();
   // Per-lane pairing state, by lane index (−1: none).
   private readonly openApp = i32s();
   private readonly openStep = i32s();
@@ -255,6 +328,8 @@ export class SpanIndex {
   private untimedFlags: Uint8Array | null = null;
   /** What an untimed span says (the kinds of untimed events the store has: untimed.ts). */
   private untimedText = UNTIMED_SPAN_TEXT;
+  /** A file of known size loading (reserveForRows): its rows, and the row count at which the LOD levels are sized (LOD_SIZE_AT; null: done or none). */
+  private lodSizing: { totalRows: number; atRows: number } | null = null;
   /** fs_op name string id → 1 does not close a step, 2 closes (0: not tested yet). */
   private readonly fsOpCloses = new Growable(Uint8Array, 64);
 
@@ -461,13 +536,32 @@ export class SpanIndex {
     this.version++;
   }
 
-  /** Builds the LOD a deferLod load left out (complete: in one pass per track); later updates keep it up. */
+  /**
+   * Ends a deferLod load: complete, every track's LOD is summarised to its end (tracks summarised
+   * as they loaded from where they stopped; one with nothing summarised yet in one pass,
+   * TrackLod.buildAll); else (a file stopped part way) later updates keep it up.
+   */
   endDeferredLod(): void {
     if (!this.deferLod) return;
     this.deferLod = false;
+    this.lodSizing = null;
+    for (const t of this.tracks) t.lod.endLoad(t.spans.length, this.endNs.data, this.complete);
     if (this.complete) {
-      for (const t of this.tracks) {
-        if (t.lod.sealedCount === 0) t.lod.build(t.spans.data, t.spans.length, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
+      const built: TrackLod[] = [];
+      const lodOfTrack = new Int32Array(this.tracks.length).fill(-1);
+      this.tracks.forEach((t, k) => {
+        if (t.lod.sealedCount === 0 && t.spans.length > 0) lodOfTrack[k] = built.push(t.lod) - 1;
+      });
+      if (built.length > 0) {
+        const lodOf = new Int32Array(this.count);
+        const lane = this.lane.data;
+        const subrow = this.subrow.data;
+        const flags = this.flags.data;
+        for (let id = 0; id < lodOf.length; id++) {
+          // A begun-before span is in its track's headIds, not its list.
+          lodOf[id] = (flags[id]! & SpanFlag.begunBefore) !== 0 ? -1 : lodOfTrack[lane[id]! * SUBROW_COUNT + subrow[id]!]!;
+        }
+        TrackLod.buildAll(built, lodOf, this.startNs.data, this.endNs.data, this.kind.data, this.style.data);
       }
     }
     this.extendLods();
@@ -535,6 +629,7 @@ export class SpanIndex {
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.reserve(Math.ceil(this.count * scale));
     for (const t of this.tracks) t.spans.reserve(Math.ceil(t.spans.length * scale));
+    if (this.deferLod) this.lodSizing = { totalRows, atRows: Math.max(rowsSoFar, Math.ceil(totalRows * LOD_SIZE_AT)) };
   }
 
   /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
@@ -623,10 +718,10 @@ export class SpanIndex {
           const e = err[row]!;
           if (e !== ABORT_ENOTCONN && e !== ABORT_ECONNABORTED && e !== ABORT_ETIMEDOUT) this.markServerTask(task[row]!);
           const req = this.openReq.get(u);
-          if (req !== undefined) { this.close(req, t, row); this.openReq.delete(u); }
+          if (req >= 0) { this.close(req, t, row); this.openReq.delete(u); }
           const serve = this.openServe.get(u);
-          if (serve !== undefined) { this.close(serve, t, row); this.openServe.delete(u); }
-          if (req === undefined && serve === undefined) {
+          if (serve >= 0) { this.close(serve, t, row); this.openServe.delete(u); }
+          if (req < 0 && serve < 0) {
             // The request began before the trace; the replying task is the server thread that
             // served it (the requester is not known).
             const lane = this.laneOfRow(store, task[row]!);
@@ -721,7 +816,45 @@ export class SpanIndex {
     }
     this.processedRows = store.length;
     if (!this.deferLod) this.extendLods();
+    else {
+      this.extendSettledLods();
+      if (this.lodSizing !== null && this.processedRows >= this.lodSizing.atRows) {
+        const scale = (this.lodSizing.totalRows / this.processedRows) * (1 + LOAD_MARGIN);
+        for (const t of this.tracks) t.lod.reserveScaled(scale);
+        this.lodSizing = null;
+      }
+    }
     this.version++;
+  }
+
+  /**
+   * deferLod: summarises each track's spans that will not change any more, up to the first that
+   * may — a task's latest iomap step (an iomap_iter_end error may still mark it failed, changing
+   * its colour) — passing over open spans as if they never close, and going back to one that
+   * does (TrackLod.resume). The levels are then those of the complete file (extend: in steps is
+   * at once) while the work is spread over the load instead of all at its end.
+   */
+  private extendSettledLods(): void {
+    const tracks = this.tracks;
+    // Per track, where its settled spans end (one small array per update, not per row).
+    const limit = new Float64Array(tracks.length);
+    for (let k = 0; k < tracks.length; k++) limit[k] = tracks[k]!.spans.length;
+    for (let lane = 0; lane < this.lastStep.length; lane++) {
+      const id = this.lastStep.data[lane]!;
+      // A begun-before step is in its track's headIds, never summarised.
+      if (id < 0 || (this.flags.data[id]! & SpanFlag.begunBefore) !== 0) continue;
+      const k = this.lane.data[id]! * SUBROW_COUNT + this.subrow.data[id]!;
+      const t = tracks[k]!;
+      const pos = searchSorted(t.spans.data, t.spans.length, id);
+      if (pos < limit[k]!) limit[k] = pos;
+    }
+    for (let k = 0; k < tracks.length; k++) {
+      const t = tracks[k]!;
+      t.lod.resume(this.endNs.data);
+      if (t.lod.sealedCount < limit[k]!) {
+        t.lod.extend(t.spans.data, limit[k]!, this.startNs.data, this.endNs.data, this.kind.data, this.style.data, undefined, false, true);
+      }
+    }
   }
 
   private extendLods(): void {

@@ -70,6 +70,9 @@ INODE_PATH_KIND[K.inode_new] = 1;
 INODE_PATH_KIND[K.inode_lookup] = 1;
 INODE_PATH_KIND[K.inode_forget] = 1;
 
+/** (nodeId, ino) pairs AliasIndex remembers having handled, by nodeId mod this. */
+const SEEN_PAIRS = 64;
+
 export class AliasIndex {
   readonly nodes = new Map<NodeId, NodeInfo>();
   readonly paths = new Map<string, PathInfo>();
@@ -81,9 +84,11 @@ export class AliasIndex {
   version = 0;
   private cacheVersion = -1;
   private groupCache = new Map<NodeId, AliasGroup>();
-  // A trace's rows mostly repeat the last (nodeId, ino): skip them without a Map lookup.
-  private lastNodeId = NO_NODE_ID;
-  private lastIno = UNKNOWN_INO;
+  // A trace's rows mostly repeat a recent (nodeId, ino): skip them without a Map lookup. A pair
+  // once handled is known (its node, its ino evidence), so handling it again changes nothing;
+  // kept by nodeId in a small direct-mapped table (several files' IO interleaves).
+  private readonly seenNodeId = new Float64Array(SEEN_PAIRS).fill(NO_NODE_ID);
+  private readonly seenIno = new Float64Array(SEEN_PAIRS).fill(UNKNOWN_INO);
 
   /** Handles rows up to `toRow` (default: all); a checker passes the row it is at, so identity is what rows before it say. */
   update(store: TraceStore, toRow = store.length): void {
@@ -116,9 +121,10 @@ export class AliasIndex {
       const ino = inoCol[row]!;
       if (nodeId === 0) continue;
       const pathKind = INODE_PATH_KIND[k] === 1;
-      if (!pathKind && k !== K.inode_iomap && nodeId === this.lastNodeId && ino === this.lastIno) continue;
-      this.lastNodeId = nodeId;
-      this.lastIno = ino;
+      const seen = nodeId & (SEEN_PAIRS - 1);
+      if (!pathKind && k !== K.inode_iomap && nodeId === this.seenNodeId[seen] && ino === this.seenIno[seen]) continue;
+      this.seenNodeId[seen] = nodeId;
+      this.seenIno[seen] = ino;
       const node = this.node(nodeId, ino, rowBase + row, ts[row]!);
       if (k === K.inode_iomap) {
         node.iomapState |= inodeFlagsCol[row]!;

@@ -88,7 +88,18 @@ class CacheExtents {
     this.upsertRow.data[i] = upsertRow;
     this.endRow.data[i] = NO_END_ROW;
     this.endReason.data[i] = 0;
-    for (const g of this.columns()) g.length = i + 1;
+    // Each length by name: columns() would build an array per extent.
+    const n = i + 1;
+    this.fork.length = n;
+    this.offsetBytes.length = n;
+    this.lenBytes.length = n;
+    this.mapType.length = n;
+    this.mapFlags.length = n;
+    this.fromNs.length = n;
+    this.toNs.length = n;
+    this.upsertRow.length = n;
+    this.endRow.length = n;
+    this.endReason.length = n;
     return i;
   }
 
@@ -450,7 +461,12 @@ export class CacheIndex {
   /** Adds extent `idx` (its range already removed from the fork) to the fork's live list, in offset order. */
   private insertLive(c: InodeCache, fork: Fork, idx: number): void {
     // Nothing live overlaps it now, so the first extent ending after its offset is the first after it.
-    c.live[fork].splice(liveEndingAfter(c, fork, c.extents.offsetBytes.data[idx]!), 0, idx);
+    const live = c.live[fork];
+    const pos = liveEndingAfter(c, fork, c.extents.offsetBytes.data[idx]!);
+    // By hand, not splice: that builds an array of the (no) elements removed, once per upsert.
+    live.push(idx);
+    for (let k = live.length - 1; k > pos; k--) live[k] = live[k - 1]!;
+    live[pos] = idx;
   }
 }
 

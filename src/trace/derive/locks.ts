@@ -22,7 +22,7 @@ import { taskMatches } from './search.ts';
 import { LockStyle, SPAN_SUBROW, SpanKind, type SpanIndex } from '../spans.ts';
 import type { TraceStore } from '../store.ts';
 import { Growable, LOAD_MARGIN } from '../growable.ts';
-import { TrackLod } from '../span-lod.ts';
+import { LOD_SIZE_AT, TrackLod } from '../span-lod.ts';
 import { lockCols, lockKeyAt } from '../lock-waits.ts';
 import { searchSortedBy } from '../sorted.ts';
 import { inoLabel, nodeIdLabel } from './inode-groups.ts';
@@ -116,6 +116,8 @@ export class LockIndex {
 
   /** `rows16`: how many rows rowBySpan holds at 16 bits (less only in tests). */
   constructor(private readonly rows16 = 0xffff) {}
+  /** A file of known size loading (reserveForRows): its rows, and the row count at which the rows' LOD levels are sized (null: done or none). */
+  private lodSizing: { totalRows: number; atRows: number } | null = null;
   /** Holds inferred from lock contention events (their ends are never traced): the locks view says so. */
   inferredHolds = 0;
   private spansVersion = -1;
@@ -181,8 +183,16 @@ export class LockIndex {
       if (ri + 1 > this.rows16 && this.rowBySpan.data instanceof Uint16Array) this.widenRowBySpan();
       this.rowBySpan.data[id] = ri + 1;
     }
-    // A file loading whole (spans.deferLod): the rows' LOD is built once, complete (trim).
-    if (!spans.deferLod) this.extendLods(spans);
+    // A file loading whole (spans.deferLod): the rows' LOD takes a lock span once it closed (its
+    // figures are then final), passing over an open one as if it never closes (TrackLod.extend's
+    // holdAtOpen): what it is complete.
+    this.extendLods(spans, spans.deferLod);
+    // A file of known size: the rows' levels sized once LOD_SIZE_AT of it is in (as SpanIndex's).
+    if (spans.deferLod && this.lodSizing !== null && store.length >= this.lodSizing.atRows) {
+      const scale = (this.lodSizing.totalRows / store.length) * (1 + LOAD_MARGIN);
+      for (const r of this.rows) r.lod.reserveScaled(scale);
+      this.lodSizing = null;
+    }
     this.processedSpans = spans.count;
     this.version++;
   }
@@ -205,12 +215,13 @@ export class LockIndex {
     this.rowBySpan = wide;
   }
 
-  /** Summarises the spans closed since the last call (a row's LOD stops at its first open span). */
-  private extendLods(spans: SpanIndex): void {
+  /** Summarises the spans closed since the last call (a row's LOD stops at its first open span; `holdAtOpen`: TrackLod.extend). */
+  private extendLods(spans: SpanIndex, holdAtOpen = false): void {
     const rankOf = (id: number): number => lockRank(spans, id);
     for (const r of this.rows) {
+      if (holdAtOpen) r.lod.resume(spans.endNs.data);
       if (r.lod.sealedCount < r.spanIds.length) {
-        r.lod.extend(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf, spans.complete);
+        r.lod.extend(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf, spans.complete, holdAtOpen);
       }
     }
   }
@@ -224,6 +235,7 @@ export class LockIndex {
     const scale = (totalRows / rowsSoFar) * (1 + LOAD_MARGIN);
     this.rowBySpan.reserve(spanCount);
     for (const r of this.rows) r.spanIds.reserve(Math.ceil(r.spanIds.length * scale));
+    this.lodSizing = { totalRows, atRows: Math.max(rowsSoFar, Math.ceil(totalRows * LOD_SIZE_AT)) };
     for (const l of this.locks) {
       l.holdIds.reserve(Math.ceil(l.holdIds.length * scale));
       l.waitIds.reserve(Math.ceil(l.waitIds.length * scale));
@@ -232,10 +244,24 @@ export class LockIndex {
 
   /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack beyond a load's margin. */
   trim(spans: SpanIndex): void {
+    this.lodSizing = null;
+    for (const r of this.rows) r.lod.endLoad(r.spanIds.length, spans.endNs.data, spans.complete);
     if (spans.complete) {
-      const rankOf = (id: number): number => lockRank(spans, id);
-      for (const r of this.rows) {
-        if (r.lod.sealedCount === 0) r.lod.build(r.spanIds.data, r.spanIds.length, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, rankOf);
+      // Rows not summarised yet, in one pass over the spans (TrackLod.buildAll).
+      const built: TrackLod[] = [];
+      const lodOfRow = new Int32Array(this.rows.length).fill(-1);
+      this.rows.forEach((r, k) => {
+        if (r.lod.sealedCount === 0 && r.spanIds.length > 0) lodOfRow[k] = built.push(r.lod) - 1;
+      });
+      if (built.length > 0) {
+        // Spans indexed so far (processedSpans); a begun-before span is in its row's headIds, not its list.
+        const lodOf = new Int32Array(Math.min(this.rowBySpan.length, spans.count));
+        const rowBySpan = this.rowBySpan.data;
+        for (let id = 0; id < lodOf.length; id++) {
+          const ri = rowBySpan[id]! - 1;
+          lodOf[id] = ri < 0 || spans.isBegunBefore(id) ? -1 : lodOfRow[ri]!;
+        }
+        TrackLod.buildAll(built, lodOf, spans.startNs.data, spans.endNs.data, spans.kind.data, spans.style.data, (id) => lockRank(spans, id));
       }
     }
     this.extendLods(spans);
