@@ -32,7 +32,8 @@ export class StagedFile implements FileTarget {
 
   resetTrace(originNs: bigint): void {
     this.data.reset(originNs);
-    // Nothing draws it until it is whole: the LOD is built once then (SpanIndex.deferLod).
+    // Nothing draws it until it is whole: its LOD is summarised as it loads and finished by
+    // markComplete (SpanIndex.deferLod).
     this.data.spans.deferLod = true;
   }
 
