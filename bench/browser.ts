@@ -445,10 +445,11 @@ async function openOnce(browser: Browser, url: string, recName: string): Promise
     await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 50, timeout: 900_000 });
     const idleSec = (performance.now() - t0) / 1000;
     const cpuSec = childCpuSec() - cpu0;
-    const times = await page.evaluate(() => window.__fusescopeBench!.loadTimes!());
-    if (times.firstFrameAtMs < t0PageMs || times.findingsAtMs < t0PageMs) throw new Error(`no first frame or findings after the click: ${JSON.stringify(times)}`);
-    const loadSec = (times.firstFrameAtMs - t0PageMs) / 1000;
-    const findingsSec = (Math.max(times.findingsAtMs, times.firstFrameAtMs) - t0PageMs) / 1000;
+    // A build from before loadTimes (BENCH_DIST of an older commit) is timed as it was then: to done and idle.
+    const times = await page.evaluate(() => window.__fusescopeBench!.loadTimes?.() ?? null);
+    if (times && (times.firstFrameAtMs < t0PageMs || times.findingsAtMs < t0PageMs)) throw new Error(`no first frame or findings after the click: ${JSON.stringify(times)}`);
+    const loadSec = times ? (times.firstFrameAtMs - t0PageMs) / 1000 : idleSec;
+    const findingsSec = times ? (Math.max(times.findingsAtMs, times.firstFrameAtMs) - t0PageMs) / 1000 : idleSec;
     const phases = await page.evaluate(() => window.__fusescopeBench!.loadPhases?.() ?? {});
     const heap1 = await heapBytes(cdp);
     const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
