@@ -87,15 +87,7 @@ interface RunOptions {
    * this one goes on inflating; absent: the checkers run here, between chunks.
    */
   remoteChecks?: () => RemoteChecks;
-  /** With `shared`: a recording's rows are told this many at a time (TELL_ROWS; tests use small ones). */
-  tellRows?: number;
 }
-
-/**
- * A recording's rows are told to the page and the checks worker this many at a time (4 chunks of
- * the recorder's 8,192 rows): each telling costs both a message and the page an index update.
- */
-const TELL_ROWS = 32_768;
 
 /** The most rows a store is sized for up front: a damaged index must not make the worker allocate absurd columns. */
 const MAX_RESERVED_ROWS = 50_000_000;
@@ -444,15 +436,6 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.report('loading', true);
   const check = (c: ChunkRows): void => checker!.feed(c.rowCount, c.kinds, c.tsNs, c.columns);
   const shared = o.shared ? new SharedSender(o, reader.header.originNs, reader.strings, reader.totalRows) : null;
-  // Rows the page (and the checkers) were told of: they hear of rows TELL_ROWS at a time, not per chunk.
-  let told = 0;
-  const tell = (): void => {
-    const n = shared!.store.length;
-    if (n === told) return;
-    if (checking) checker!.feedStore(shared!.store, told, n);
-    shared!.post();
-    told = n;
-  };
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
   for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
@@ -462,14 +445,15 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     }
     if (shared) {
       if (c) {
+        const from = shared.store.length;
         shared.append(c.rowCount, c.kinds, c.tsNs, c.columns);
         // The rows are in the shared store now: the body's buffer inflates a later chunk.
         if (c.body.byteOffset === 0) pool?.putBack(c.body.buffer as ArrayBuffer);
-        if (shared.store.length - told >= (o.tellRows ?? TELL_ROWS)) tell();
+        if (checking) checker!.feedStore(shared.store, from, shared.store.length);
+        shared.post();
         events = shared.events;
       } else if (checker && !checking) {
         // A bad chunk: stored findings no longer cover the rows sent; the kept rows are all in the store.
-        tell();
         checking = true;
         checker.feedStore(shared.store, 0, shared.store.length);
       }
@@ -508,7 +492,6 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
     progress.report('loading');
   }
-  if (shared) tell();
   let damage = '';
   if (reader.damage) {
     damage = `byte ${reader.damage.offsetBytes}: ${reader.damage.reason}`;
