@@ -11,7 +11,10 @@
 //                   capture added is removed by writing it again prefixed with `!`
 //   uprobe_events   one line per probe: a probe the capture added is removed by appending
 //                   `-:GROUP/EVENT` (after its events are off); the file then reads as found
-//   everything else (enable, options/*, tracing_on, buffer_size_kb): the value read is written back
+//   buffer_size_kb  `N`, or `N (expanded: M)` while the ring buffer was never allocated (a tracefs
+//                   mounted fresh): M is what tracing there would use. Once expanded it stays so, so
+//                   M is written back and the size read after is checked against M
+//   everything else (enable, options/*, tracing_on): the value read is written back
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -52,10 +55,25 @@ function restoreValue(path: string, content: string): string | null {
   if (path.endsWith('/trigger')) return null; // triggers: only the capture's own are removed
   if (path === 'uprobe_events') return null; // uprobes: only the capture's own are removed
   if (path === 'buffer_size_kb') {
-    const m = /^(\d+)/.exec(text); // `N` or `N (expanded: M)`
-    return m ? m[1]! : null;
+    const kb = bufferKb(text);
+    return kb === null ? null : String(kb);
   }
   return text;
+}
+
+/**
+ * The per-CPU buffer size a `buffer_size_kb` reading means: `N`, or M of `N (expanded: M)` (the
+ * size the buffer takes when tracing first uses it; a write expands it, and it never unexpands).
+ */
+export function bufferKb(text: string): number | null {
+  const m = /^(\d+)(?:\s*\(expanded:\s*(\d+)\))?/.exec(text.trim());
+  return m ? Number(m[2] ?? m[1]) : null;
+}
+
+/** Whether a file reads as the snapshot took it (buffer_size_kb: the same size, expanded or not). */
+function readsAsFound(path: string, now: string, was: string): boolean {
+  if (now === was) return true;
+  return path === 'buffer_size_kb' && bufferKb(now) !== null && bufferKb(now) === bufferKb(was);
 }
 
 /** Restore order: triggers and events off before filters; clock and buffer (which reset the buffer) late; tracing_on last. */
@@ -218,7 +236,7 @@ export function restoreSnapshot(s: TracefsSnapshot): string[] {
     const value = restoreValue(f.path, f.content);
     if (value === null) continue;
     try {
-      if (readFileSync(join(s.root, f.path), 'utf8') !== f.content) writeValue(join(s.root, f.path), value);
+      if (!readsAsFound(f.path, readFileSync(join(s.root, f.path), 'utf8'), f.content)) writeValue(join(s.root, f.path), value);
     } catch (e) {
       problems.push(`${f.path}: ${(e as Error).message}`);
     }
@@ -241,7 +259,7 @@ export function restoreSnapshot(s: TracefsSnapshot): string[] {
     }
     try {
       const now = readFileSync(join(s.root, f.path), 'utf8');
-      if (now !== f.content) problems.push(`${f.path}: reads ${JSON.stringify(now.trim())}, was ${JSON.stringify(f.content.trim())}`);
+      if (!readsAsFound(f.path, now, f.content)) problems.push(`${f.path}: reads ${JSON.stringify(now.trim())}, was ${JSON.stringify(f.content.trim())}`);
     } catch (e) {
       problems.push(`${f.path}: ${(e as Error).message}`);
     }
