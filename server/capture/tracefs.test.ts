@@ -36,6 +36,19 @@ describe('restoreSnapshot: buffer_size_kb', () => {
     expect(readFileSync(join(root, 'tracing_on'), 'utf8')).toBe('0\n');
   });
 
+  it('the expanded size as this kernel rounds it (1408 reads back as 1410) is as found; a page more is not', () => {
+    const root = fakeTracefs({ buffer_size_kb: '1410\n' });
+    expect(restoreSnapshot(snapshot(root, { buffer_size_kb: '7 (expanded: 1408)\n' }))).toEqual([]);
+    expect(readFileSync(join(root, 'buffer_size_kb'), 'utf8')).toBe('1410\n'); // not written again
+    const other = fakeTracefs({ buffer_size_kb: '1416\n' });
+    restoreSnapshot(snapshot(other, { buffer_size_kb: '7 (expanded: 1408)\n' }));
+    expect(readFileSync(join(other, 'buffer_size_kb'), 'utf8')).toBe('1408\n'); // 1416 is not it: written back
+    // An expanded snapshot is compared exactly.
+    const exact = fakeTracefs({ buffer_size_kb: '1410\n' });
+    expect(restoreSnapshot(snapshot(exact, { buffer_size_kb: '1408\n' }))).toEqual([]);
+    expect(readFileSync(join(exact, 'buffer_size_kb'), 'utf8')).toBe('1408\n');
+  });
+
   it('a buffer that reads another size than found is still a problem', () => {
     // The snapshot says 2048 but the file cannot be written (a folder stands in for a refusing kernel).
     const root = fakeTracefs({});
