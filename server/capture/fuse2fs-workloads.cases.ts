@@ -135,6 +135,9 @@ function locksByComm(events: TraceEvent[]): Map<string, Set<bigint>> {
   const m = new Map<string, Set<bigint>>();
   for (const e of events) {
     if (e.kind !== 'lock_contention' || e.phase !== 'begin') continue;
+    // rwsem write waits only (contention_begin flags: WRITE 4, SPIN 1): an i_rwsem writer's. On a fresh VM the
+    // writers also spin on allocator locks every task shares (first touch of memory the host took back).
+    if ((e.lockFlags & 4) === 0 || (e.lockFlags & 1) !== 0) continue;
     const comm = e.task.split('/')[0]!;
     (m.get(comm) ?? m.set(comm, new Set()).get(comm)!).add(e.lockAddr);
   }

@@ -121,6 +121,9 @@ function writeLockAddrsByComm(events: TraceEvent[]): Map<string, Set<bigint>> {
   for (let i = 0; i < events.length; i++) {
     const ev = events[i]!;
     if (ev.kind !== 'lock_contention' || ev.phase !== 'begin') continue;
+    // rwsem write waits only (contention_begin flags: WRITE 4, SPIN 1): an i_rwsem writer's. On a fresh VM the
+    // writers also spin on allocator locks every task shares (first touch of memory the host took back).
+    if ((ev.lockFlags & 4) === 0 || (ev.lockFlags & 1) !== 0) continue;
     const comm = ev.task.split('/')[0]!;
     (m.get(comm) ?? m.set(comm, new Set()).get(comm)!).add(ev.lockAddr);
   }
