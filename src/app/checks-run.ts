@@ -39,14 +39,9 @@ export class ChecksMirror {
   /** The findings, as the page's tracker holds them once a file is in (refresh forced). */
   result(): WorkerFindings {
     const t0 = performance.now();
-    const t = this.tracker;
-    try {
-      t.refresh(true);
-    } catch (err) {
-      t.error ||= `checking stopped at stream row ${t.fedRows}: ${(err as Error).message}`;
-    }
+    const found = this.tracker.finalFindings();
     this.ms += performance.now() - t0;
-    return { list: [...t.list], unknowns: [...t.unknowns], rows: t.fedRows, ...(t.error ? { error: t.error } : {}) };
+    return found;
   }
 
   /** One request; the reply to `end`. A request that is not one, or rows that do not extend the store, throw. */

@@ -7,6 +7,7 @@
 
 import { CheckRunner, type Finding, type Unknown } from '../trace/checks/index.ts';
 import type { TraceStore } from '../trace/store.ts';
+import type { WorkerFindings } from './import-protocol.ts';
 
 /**
  * After a recomputation that took T ms the next waits at least T × this: a trace with thousands of
@@ -91,6 +92,19 @@ export class FindingsTracker {
       return;
     }
     this.fedRows = rowBase + toRow;
+  }
+
+  /**
+   * The findings once a file is in (refresh forced), as the import side sends them with done; a
+   * recomputation that throws stops checking there, said as feed says it (the page would have too).
+   */
+  finalFindings(): WorkerFindings {
+    try {
+      this.refresh(true);
+    } catch (err) {
+      this.error ||= `checking stopped at stream row ${this.fedRows}: ${(err as Error).message}`;
+    }
+    return { list: [...this.list], unknowns: [...this.unknowns], rows: this.fedRows, ...(this.error ? { error: this.error } : {}) };
   }
 
   /**

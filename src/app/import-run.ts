@@ -225,15 +225,9 @@ class WorkerChecks {
       }
     }
     const t0 = performance.now();
-    const t = this.tracker;
-    try {
-      t.refresh(true);
-    } catch (err) {
-      // Findings that cannot be computed: the page would have stopped there too; say so.
-      t.error ||= `checking stopped at stream row ${t.fedRows}: ${(err as Error).message}`;
-    }
+    const found = this.tracker.finalFindings();
     this.ms += performance.now() - t0;
-    return { list: [...t.list], unknowns: [...t.unknowns], rows: t.fedRows, ...(t.error ? { error: t.error } : {}) };
+    return found;
   }
 
   /** Stops a checks worker that is no longer wanted (a cancelled load). */
