@@ -147,7 +147,8 @@ export class RawReader {
     try {
       syms = readFileSync('/proc/kallsyms', 'latin1');
     } catch { /* frames stay addresses */ }
-    this.decoder.setSymbols(syms);
+    // As the kernel names a frame (trace_pipe's text): the first of several symbols at one address.
+    this.decoder.setSymbols(syms, true);
   }
 
   /** One page of the current slab to read into. */

@@ -57,7 +57,8 @@ class KernelSymbols {
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
   private readonly names: string[];
-  constructor(text: string) {
+  /** `firstAtTie`: of several symbols at one address name the first (see find). */
+  constructor(text: string, private readonly firstAtTie = false) {
     const rows: Array<{ hi: number; lo: number; name: string }> = [];
     for (const line of text.split('\n')) {
       const m = /^([0-9a-fA-F]{1,16}) \S (\S+)/.exec(line);
@@ -70,7 +71,12 @@ class KernelSymbols {
     this.lo = Uint32Array.from(rows, (r) => r.lo);
     this.names = rows.map((r) => r.name);
   }
-  /** The symbol at or below hi:lo (the last of several at one address), or null below the first. */
+  /**
+   * The symbol at or below hi:lo, or null below the first. Of several at one address, the last, or
+   * with `firstAtTie` the first in the table's order — the kernel's own choice when it prints a
+   * frame (kallsyms_lookup steps back to the first of equal addresses), which the live raw reader
+   * must match: `do_compat_epoll_pwait.part.0` and `do_epoll_pwait.part.0` share one address here.
+   */
   find(hi: number, lo: number): string | null {
     let a = 0;
     let b = this.names.length; // first index above hi:lo
@@ -79,7 +85,10 @@ class KernelSymbols {
       if (this.hi[m]! < hi || (this.hi[m] === hi && this.lo[m]! <= lo)) a = m + 1;
       else b = m;
     }
-    return a === 0 ? null : this.names[a - 1]!;
+    if (a === 0) return null;
+    let at = a - 1;
+    if (this.firstAtTie) while (at > 0 && this.hi[at - 1] === this.hi[at] && this.lo[at - 1] === this.lo[at]) at--;
+    return this.names[at]!;
   }
 }
 
@@ -189,9 +198,13 @@ export class RecordDecoder {
     return this.syms === undefined && this.compiledOf(id)?.stack != null;
   }
 
-  /** /proc/kallsyms text (or a trace.dat's copy), null when there is none: frames are then addresses. */
-  setSymbols(text: string | null): void {
-    this.syms = text === null || text.length === 0 ? null : new KernelSymbols(text);
+  /**
+   * /proc/kallsyms text (or a trace.dat's copy), null when there is none: frames are then addresses.
+   * `firstAtTie`: name a frame as the kernel prints it (the live raw reader, against trace_pipe's text);
+   * a trace.dat keeps the last of several symbols at one address, as it did.
+   */
+  setSymbols(text: string | null, firstAtTie = false): void {
+    this.syms = text === null || text.length === 0 ? null : new KernelSymbols(text, firstAtTie);
   }
 
   /** Event ids are small (the kernel numbers events from 1 up): an array read per record, not a Map's. */
