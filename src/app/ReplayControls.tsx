@@ -13,7 +13,8 @@ export function ReplayControls({ store, session }: { store: AppStore; session: F
   const hasArea = useStoreValue(store, (s) => !Number.isNaN(s.areaFromNs));
   const readoutNs = useStoreValue(store, (s) => s.replay.readoutNs - s.replay.playhead.startNs);
   const durNs = useStoreValue(store, (s) => s.replay.playhead.endNs - s.replay.playhead.startNs);
-  const loading = useStoreValue(store, (s) => s.status.importStatus.phase !== 'done');
+  // 'checking': every row is in (only the findings are still to come), so the file can play.
+  const loading = useStoreValue(store, (s) => s.status.importStatus.phase !== 'done' && s.status.importStatus.phase !== 'checking');
   // Some events have no time (pasted lines without times): the file's length is not a time.
   const untimed = useStoreValue(store, (s) => untimedShare(s.trace) !== null);
   return (
