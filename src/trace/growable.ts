@@ -29,6 +29,20 @@ function push(this: Growable<TypedArray>, v: number): void {
 // time opening a 3 M-event recording.
 const pushFor = perType(push);
 
+/**
+ * The next slot of columns that hold one value per item and share one length and capacity (an
+ * index's per-item columns, created, reserved, grown and trimmed together): one room check for all,
+ * every length advanced. The caller writes the slot's values. `cols` is the owner's list, made once:
+ * an array made per call would cost more than the check saves.
+ */
+export function claimSlot(cols: readonly Growable<TypedArray>[]): number {
+  const first = cols[0]!;
+  const at = first.length;
+  if (at === first.data.length) for (const g of cols) g.data = g.grownData();
+  for (const g of cols) g.length = at + 1;
+  return at;
+}
+
 export class Growable<T extends TypedArray> {
   data: T;
   length = 0;

@@ -30,7 +30,7 @@
 import { KIND_CODE, KINDS, ENUMS, type EventKind } from './schema.ts';
 import { Opcode, MapType } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
-import { Growable, LOAD_MARGIN, type TypedArray } from './growable.ts';
+import { Growable, LOAD_MARGIN, claimSlot, type TypedArray } from './growable.ts';
 import { LOD_SIZE_AT, TrackLod, type LodVisitor } from './span-lod.ts';
 import { searchSorted, searchSortedBy } from './sorted.ts';
 import type { NodeId, Ino } from './ids.ts';
@@ -421,10 +421,7 @@ export class SpanIndex {
   }
 
   private push(kind: number, laneIdx: number, subrow: number, startNs: number, endNs: number, row: number, endRow: number, style: number, flags: number): number {
-    const id = this.startNs.length;
-    // The per-span columns have one length and one capacity (created, reserved, grown and trimmed
-    // together): one room check per span instead of one per column.
-    if (id === this.startNs.data.length) for (const g of this.columns()) g.data = g.grownData();
+    const id = claimSlot(this.spanColumns);
     this.startNs.data[id] = startNs;
     this.endNs.data[id] = endNs;
     this.kind.data[id] = kind;
@@ -434,16 +431,6 @@ export class SpanIndex {
     this.subrow.data[id] = subrow;
     this.beginRow.data[id] = row;
     this.endRow.data[id] = endRow;
-    const n = id + 1;
-    this.startNs.length = n;
-    this.endNs.length = n;
-    this.kind.length = n;
-    this.style.length = n;
-    this.flags.length = n;
-    this.lane.length = n;
-    this.subrow.length = n;
-    this.beginRow.length = n;
-    this.endRow.length = n;
     this.seenKinds.data[laneIdx]! |= 1 << kind;
     return id;
   }
@@ -605,9 +592,8 @@ export class SpanIndex {
   }
 
   /** The per-span columns. */
-  private columns(): Growable<TypedArray>[] {
-    return [this.startNs, this.endNs, this.kind, this.style, this.flags, this.lane, this.subrow, this.beginRow, this.endRow];
-  }
+  /** The per-span columns: one length and one capacity (claimSlot). Made once: push runs per span. */
+  private readonly spanColumns: readonly Growable<TypedArray>[] = [this.startNs, this.endNs, this.kind, this.style, this.flags, this.lane, this.subrow, this.beginRow, this.endRow];
 
   /** Spans `rows` rows will make at the rate these spans came from `rowsSoFar` rows, 5 % over (for reserve). */
   spansFor(rows: number, rowsSoFar: number): number {
@@ -616,7 +602,7 @@ export class SpanIndex {
 
   /** Room for `spanCount` spans in the per-span columns (a live window's rebuild knows about how many). */
   reserve(spanCount: number): void {
-    for (const g of this.columns()) g.reserve(spanCount);
+    for (const g of this.spanColumns) g.reserve(spanCount);
   }
 
   /**
@@ -634,7 +620,7 @@ export class SpanIndex {
 
   /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
   trim(): void {
-    for (const g of this.columns()) g.trimLoose();
+    for (const g of this.spanColumns) g.trimLoose();
     for (const t of this.tracks) {
       t.spans.trimLoose();
       t.lod.trim();
@@ -644,7 +630,7 @@ export class SpanIndex {
   /** Bytes of the typed arrays (capacity included): spans, tracks and their LOD levels. */
   byteLength(): number {
     let n = 0;
-    for (const g of this.columns()) n += g.byteLength();
+    for (const g of this.spanColumns) n += g.byteLength();
     for (const t of this.tracks) n += t.spans.byteLength() + t.lod.byteLength();
     return n;
   }

@@ -20,7 +20,7 @@
 import { ENUMS, KIND_CODE, type Fork } from '../schema.ts';
 import { Opcode } from '../fuse-proto.ts';
 import type { TraceStore } from '../store.ts';
-import { Growable, LOAD_MARGIN, type TypedArray } from '../growable.ts';
+import { Growable, LOAD_MARGIN, claimSlot, type TypedArray } from '../growable.ts';
 import { searchSorted } from '../sorted.ts';
 import type { NodeId, Ino } from '../ids.ts';
 
@@ -69,15 +69,12 @@ class CacheExtents {
 
   get length(): number { return this.fork.length; }
 
-  /** The columns: one length and one capacity (created, grown and trimmed together). */
-  private columns(): Growable<TypedArray>[] {
-    return [this.fork, this.offsetBytes, this.lenBytes, this.mapType, this.mapFlags, this.fromNs, this.toNs, this.upsertRow, this.endRow, this.endReason];
-  }
+  /** The per-extent columns: one length and one capacity (claimSlot). Made once: push runs per extent. */
+  private readonly extentColumns: readonly Growable<TypedArray>[] = [this.fork, this.offsetBytes, this.lenBytes, this.mapType, this.mapFlags, this.fromNs, this.toNs, this.upsertRow, this.endRow, this.endReason];
 
-  /** A new, still cached extent; returns its index. One room check for all columns, not one per column. */
+  /** A new, still cached extent; returns its index. */
   push(fork: number, offsetBytes: number, lenBytes: number, mapType: number, mapFlags: number, fromNs: number, upsertRow: number): number {
-    const i = this.fork.length;
-    if (i === this.fork.data.length) for (const g of this.columns()) g.data = g.grownData();
+    const i = claimSlot(this.extentColumns);
     this.fork.data[i] = fork;
     this.offsetBytes.data[i] = offsetBytes;
     this.lenBytes.data[i] = lenBytes;
@@ -88,18 +85,6 @@ class CacheExtents {
     this.upsertRow.data[i] = upsertRow;
     this.endRow.data[i] = NO_END_ROW;
     this.endReason.data[i] = 0;
-    // Each length by name: columns() would build an array per extent.
-    const n = i + 1;
-    this.fork.length = n;
-    this.offsetBytes.length = n;
-    this.lenBytes.length = n;
-    this.mapType.length = n;
-    this.mapFlags.length = n;
-    this.fromNs.length = n;
-    this.toNs.length = n;
-    this.upsertRow.length = n;
-    this.endRow.length = n;
-    this.endReason.length = n;
     return i;
   }
 
@@ -125,11 +110,11 @@ class CacheExtents {
   }
 
   trim(): void {
-    for (const g of this.columns()) g.trimLoose();
+    for (const g of this.extentColumns) g.trimLoose();
   }
 
   reserve(count: number): void {
-    for (const g of this.columns()) g.reserve(count);
+    for (const g of this.extentColumns) g.reserve(count);
   }
 
   byteLength(): number {
