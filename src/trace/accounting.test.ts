@@ -94,10 +94,25 @@ describe('accountRun', () => {
   });
 
   it('an empty trace or one without data ops has no rates', () => {
-    expect(accountRun(new TraceStore())).toMatchObject({ durationNs: 0, bytesMoved: 0, cacheHitRate: null, throughputBytesPerSec: 0, upcallsPerMiB: {} });
+    // No application read or write traced: what moved is unknown (appDataOps 0; the page says so), not 0 B/s.
+    expect(accountRun(new TraceStore())).toMatchObject({ durationNs: 0, appDataOps: 0, bytesMoved: 0, cacheHitRate: null, throughputBytesPerSec: null, upcallsPerMiB: {} });
     const a = accountRun(storeOf([ev('fuse_send', 0, 'a/1', { opcode: Opcode.IOMAP_BEGIN }), ev('fuse_send', 10, 'a/1')]));
     expect(a.upcallsByOpcode).toEqual({ FUSE_IOMAP_BEGIN: 2 });
     expect(a.upcallsPerMiB).toEqual({});
     expect(a.iomapUpcallsPerMiB).toBe(0);
+  });
+
+  it('a capture without the applications\' syscalls: 2 FUSE_WRITEs but no write of theirs traced, so the bytes moved are unknown, not 0', () => {
+    // As a fuse2fs capture whose syscall events were off: the kernel's requests and the server's own IO only.
+    const a = accountRun(storeOf([
+      ev('fuse_send', 0, 'fsw-writer-a/10', { unique: 2, opcode: Opcode.WRITE }),
+      ev('app_op_end', 5, 'fuse2fs/21', { op: 'pwrite', ret: 4096 }),
+      ev('fuse_reply', 10, 'fuse2fs/21', { unique: 2, opcode: Opcode.WRITE }),
+      ev('fuse_send', 20, 'fsw-writer-a/10', { unique: 4, opcode: Opcode.WRITE }),
+    ]));
+    expect(a).toMatchObject({ appDataOps: 0, bytesMoved: 0, serverBytes: 4096, throughputBytesPerSec: null, upcallsByOpcode: { FUSE_WRITE: 2 } });
+    // A write that was traced and moved nothing is a known 0.
+    const b = accountRun(storeOf([ev('app_op_end', 0, 'dd/1', { op: 'write', ret: 0 }), ev('app_op_end', 10, 'dd/1', { op: 'write', ret: -5 })]));
+    expect(b).toMatchObject({ appDataOps: 2, bytesMoved: 0, throughputBytesPerSec: 0 });
   });
 });

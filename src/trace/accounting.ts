@@ -34,6 +34,12 @@ import { isUntimedRow, untimedReason, untimedTaskFlags } from './untimed.ts';
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event; null when some event has no time. */
   durationNs: number | null;
+  /**
+   * Application read/write syscalls that ended in the trace (any return). 0: none was traced (a
+   * capture without syscall events, a kernel-only trace), so bytesMoved is not "nothing moved" but
+   * unknown, and so are the throughput and the per-MiB figures: the page says so.
+   */
+  appDataOps: number;
   /** Bytes returned by successful data ops (reads + writes). */
   bytesMoved: number;
   bytesRead: number;
@@ -79,7 +85,7 @@ export interface Accounting {
   lockWaits: number;
   /** Lock waits that did not end in the trace (no acquire followed): no duration, counted apart. */
   lockWaitsUnfinished: number;
-  /** bytesMoved per virtual second (0 for a zero-length trace; null when the duration is unknown). */
+  /** bytesMoved per virtual second (0 for a zero-length trace; null when the duration is unknown or no application IO was traced). */
   throughputBytesPerSec: number | null;
   /** Present when some events have no time: how many, and why the figures above are null. */
   /** untimedBytes: bytes moved by untimed reads/writes (then the throughput is unknown). */
@@ -110,6 +116,7 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   let iomapUpcalls = 0;
   // Read/write bytes per task id, split into app and server once the server's threads are known.
   const readByTask = new Map<number, number>(), writtenByTask = new Map<number, number>();
+  const dataOpsByTask = new Map<number, number>();
   const serverTasks = new Set<number>();
   const taskCol = store.col('task');
   let cacheLookups = 0, cacheHits = 0, cacheAbsentForkLookups = 0, staleMappings = 0, unwrittenConversions = 0;
@@ -127,9 +134,10 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
         break;
       }
       case K.app_op_end: {
+        const t = taskCol[row]!;
+        if (readOps.has(opCol[row]!) || writeOps.has(opCol[row]!)) dataOpsByTask.set(t, (dataOpsByTask.get(t) ?? 0) + 1);
         const r = ret[row]!;
         if (r <= 0) break;
-        const t = taskCol[row]!;
         if (readOps.has(opCol[row]!)) readByTask.set(t, (readByTask.get(t) ?? 0) + r);
         else if (writeOps.has(opCol[row]!)) writtenByTask.set(t, (writtenByTask.get(t) ?? 0) + r);
         break;
@@ -177,6 +185,8 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   let bytesRead = 0, bytesWritten = 0, serverBytes = 0;
   for (const [t, n] of readByTask) if (serverTask(t)) serverBytes += n; else bytesRead += n;
   for (const [t, n] of writtenByTask) if (serverTask(t)) serverBytes += n; else bytesWritten += n;
+  let appDataOps = 0;
+  for (const [t, n] of dataOpsByTask) if (!serverTask(t)) appDataOps += n;
   const bytesMoved = bytesRead + bytesWritten;
   const mib = bytesMoved / BYTES_PER_MIB;
   const upcallsPerMiB: Record<string, number> = {};
@@ -204,13 +214,13 @@ export function accountRun(store: TraceStore, waits: LockWaitPass = lockWaitPass
   }
   const waitsKnown = untimedLockWaits === 0;
   return {
-    durationNs, bytesMoved, bytesRead, bytesWritten, serverBytes, serverComms: [...serverComms].sort(), upcallsByOpcode, upcallsPerMiB,
+    durationNs, appDataOps, bytesMoved, bytesRead, bytesWritten, serverBytes, serverComms: [...serverComms].sort(), upcallsByOpcode, upcallsPerMiB,
     iomapUpcallsPerMiB: mib > 0 ? iomapUpcalls / mib : 0,
     cacheLookups, cacheHits, cacheAbsentForkLookups, cacheHitRate: cacheLookups > 0 ? cacheHits / cacheLookups : null,
     staleMappings, unwrittenConversions, cacheEvents, staleMappingsUsed, ioendEvents, iomapUpcalls,
     derivedIomapNote: derivedRow < 0 ? null : store.strings.get(store.col('text')[derivedRow]!),
     lockWaitTotalNs: waitsKnown ? lockWaitTotalNs : null, lockWaitMaxNs: waitsKnown ? lockWaitMaxNs : null, lockWaits, lockWaitsUnfinished,
-    throughputBytesPerSec: durationNs === null || untimedBytes > 0 ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
+    throughputBytesPerSec: durationNs === null || untimedBytes > 0 || appDataOps === 0 ? null : durationNs > 0 ? bytesMoved / (durationNs / 1e9) : 0,
     ...(untimedEvents > 0 ? { timesUnknown: { untimedEvents, untimedLockWaits, untimedBytes, reason: `${untimedEvents} event${untimedEvents === 1 ? ' is' : 's are'} ${untimedReason(store)}: ` +
       `${durationNs === null ? 'the trace\'s duration is unknown' : 'the duration covers the timed events only'}${untimedBytes > 0 || durationNs === null ? ', the throughput is unknown' : ''}, and the lock waits that involve them are unknown` } } : {}),
   };

@@ -16,6 +16,8 @@ const REFRESH_MS = 1000;
 const MIB = 1024 * 1024;
 
 const mib = (bytes: number): string => `${(bytes / MIB).toFixed(2)} MiB`;
+/** What the bytes-moved figures read when no application read or write is in the trace (not "0 MiB"). */
+const NO_APP_IO = 'unknown: no application read or write syscall is in the trace';
 const perMib = (n: number): string => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
 
 export function AccountingView({ host, scenarioInfo }: { host: ViewHost; scenarioInfo: ScenarioInfo | null }) {
@@ -48,11 +50,11 @@ export function AccountingView({ host, scenarioInfo }: { host: ViewHost; scenari
     // With untimed events the duration is the timed events' span (accounting.ts): said next to the figure.
     ['duration', 'time from first to last event, on the trace\u2019s clock',
       acc.timesUnknown && acc.durationNs !== null ? `${formatDurNs(acc.durationNs)} (timed events only)` : dur(acc.durationNs)],
-    ['bytesMoved', 'bytes the applications moved by reads + writes', `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})` +
+    ['bytesMoved', 'bytes the applications moved by reads + writes', (acc.appDataOps === 0 ? NO_APP_IO : `${mib(acc.bytesMoved)} (read ${mib(acc.bytesRead)}, written ${mib(acc.bytesWritten)})`) +
       // The FUSE server's own /dev/fuse and image IO is not the applications' (accounting.ts).
       (acc.serverBytes > 0 ? `; the server's own IO left out: ${mib(acc.serverBytes)} (${acc.serverComms.join(', ')})` : '')],
-    ['throughput', 'IO throughput over that time', acc.throughputBytesPerSec === null ? unknown : `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
-    ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', perMib(acc.iomapUpcallsPerMiB) +
+    ['throughput', 'IO throughput over that time', acc.appDataOps === 0 ? NO_APP_IO : acc.throughputBytesPerSec === null ? unknown : `${(acc.throughputBytesPerSec / MIB).toFixed(1)} MiB/s`],
+    ['iomapUpcallsPerMiB', 'iomap upcalls (BEGIN+END+IOEND) per MiB', (acc.appDataOps === 0 ? NO_APP_IO : perMib(acc.iomapUpcallsPerMiB)) +
       (acc.iomapUpcalls === 0 && acc.derivedIomapNote !== null ? ': this kernel sent none (no fuse-iomap; classic FUSE_READ/FUSE_WRITE)' : '')],
     ['cacheHitRate', 'mapping cache hit rate', acc.cacheHitRate === null ? 'no cache lookups' : `${(acc.cacheHitRate * 100).toFixed(1)}% of ${acc.cacheLookups}`],
     ['staleMappings', 'stale cookies detected', staleText(acc, scenarioInfo)],
