@@ -40,9 +40,11 @@ describe('untimed events: figures involving them are unknown', () => {
       waitNsTotal: null, waitNsMax: null, untimedWaits: 1,
     }]);
     const acc = sum.accounting;
-    // The duration is the timed events' span: 600.000103 → 600.000500 s; no read or write moved bytes.
+    // The duration is the timed events' span: 600.000103 → 600.000500 s. No application read or write is
+    // in the file, so the throughput is unknown (null), not 0 B/s.
     expect(acc.durationNs).toBe(397_000);
-    expect(acc.throughputBytesPerSec).toBe(0);
+    expect(acc.appDataOps).toBe(0);
+    expect(acc.throughputBytesPerSec).toBeNull();
     expect(acc.lockWaits).toBe(2);
     expect(acc.lockWaitTotalNs).toBeNull();
     expect(acc.lockWaitMaxNs).toBeNull();
