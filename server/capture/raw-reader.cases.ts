@@ -86,10 +86,10 @@ export function rawReaderCases(): void {
         // What a user would notice first: the same events of each kind.
         const kinds = (l: Array<Record<string, unknown>>): Record<string, number> => l.reduce<Record<string, number>>((m, e) => { m[e.kind as string] = (m[e.kind as string] ?? 0) + 1; return m; }, {});
         expect(kinds(got)).toEqual(kinds(want));
-        expect(want.some((e) => e.kind === 'lock_contention' && String(e.task).startsWith('fscrawdd/'))).toBe(true);
-        // Its contention carries kernel stacks, each from the contention_begin event. Which lock they name varies: on a
-        // fresh VM the writers also spin on locks of their page faults, and a run may see no i_rwsem wait (CI saw one).
-        expect(want.some((e) => e.kind === 'instant' && e.name === 'stack_trace' && String(e.text).includes('contention_begin'))).toBe(true);
+        // The two dd writers usually contend, but not always (a CI run on this VM saw none): when they did, their
+        // contention carries kernel stacks from contention_begin (which lock they name varies). Equality below holds either way.
+        const contended = want.some((e) => e.kind === 'lock_contention' && String(e.task).startsWith('fscrawdd/'));
+        if (contended) expect(want.some((e) => e.kind === 'instant' && e.name === 'stack_trace' && String(e.text).includes('contention_begin'))).toBe(true);
         expect(want.filter((e) => e.kind === 'app_op_begin' && e.op === 'write' && String(e.task).startsWith('fscrawdd/')).length).toBeGreaterThanOrEqual(6 * 16);
         expect(want.some((e) => e.kind === 'fuse_send')).toBe(true);
         expect(got).toEqual(want);
