@@ -46,6 +46,8 @@ import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type SentSummary,
 import { FindingsTracker } from './findings-tracker.ts';
 import type { FramePool } from './frame-pool.ts';
 import { pooledInflate } from './fflate-inflate.ts';
+import type { InflateStream, JoinedInflate } from '../trace/recording/joined.ts';
+import { hostAfter } from './inflate-stream.ts';
 import type { RemoteChecks } from './checks-run.ts';
 
 /** Text is parsed in 1 MiB slices, as the CLI reads it: bounded memory per read, few messages. */
@@ -87,6 +89,11 @@ interface RunOptions {
    * this one goes on inflating; absent: the checkers run here, between chunks.
    */
   remoteChecks?: () => RemoteChecks;
+  /**
+   * A raw-inflate stream: a recording's joinable chunk bodies are then inflated as one stream
+   * (src/trace/recording/joined.ts) instead of one by one.
+   */
+  inflateStream?: () => InflateStream;
 }
 
 /** The most rows a store is sized for up front: a damaged index must not make the worker allocate absurd columns. */
@@ -410,10 +417,42 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
       if (--inflating === 0) inflateMs += now() - inflateSinceMs;
     }
   };
+  // A joined run's stream counts as inflating from its start to its last output.
+  const timedStream = (st: InflateStream): InflateStream => {
+    if (inflating++ === 0) inflateSinceMs = now();
+    let open = true;
+    const over = (): void => {
+      if (open && --inflating === 0) inflateMs += now() - inflateSinceMs;
+      open = false;
+    };
+    return {
+      write: (b) => st.write(b),
+      close: () => st.close(),
+      read: async () => {
+        try {
+          const piece = await st.read();
+          if (piece === null) over();
+          return piece;
+        } catch (err) {
+          over();
+          throw err;
+        }
+      },
+      cancel: () => {
+        over();
+        st.cancel();
+      },
+    };
+  };
   const pool = o.framePool;
   let reader: RecordingReader;
   try {
-    reader = await RecordingReader.open(src, timed(o.inflate), src.name, timed(pool ? pooledInflate(pool, o.inflate) : o.inflate));
+    // Bodies a joined run inflates go into the same pool's buffers as the ones inflated alone.
+    const joined: JoinedInflate | null = o.inflateStream ? {
+      open: () => timedStream(o.inflateStream!()), after: hostAfter,
+      ...(pool ? { take: async (bytes: number) => new Uint8Array(await pool.take(bytes)), putBack: (buf: Uint8Array) => pool.putBack(buf.buffer as ArrayBuffer) } : {}),
+    } : null;
+    reader = await RecordingReader.open(src, timed(o.inflate), src.name, timed(pool ? pooledInflate(pool, o.inflate) : o.inflate), joined);
   } catch (err) {
     throw new Error(err instanceof RecordingError ? err.message : `${src.name}: ${(err as Error).message}`);
   }

@@ -10,6 +10,7 @@ import { blobSource, browserInflate } from './blob-source.ts';
 import { runImport } from './import-run.ts';
 import { fflateInflate } from './fflate-inflate.ts';
 import { FramePool } from './frame-pool.ts';
+import { decompressionStream } from './inflate-stream.ts';
 import { portChecks, type PortLike } from './checks-run.ts';
 
 /** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
@@ -48,6 +49,8 @@ scope.onmessage = (ev: MessageEvent) => {
     alignStarts: req.alignStarts === true,
     checks: req.checks === true,
     framePool: pool,
+    // Joinable recordings: all their bodies through one DecompressionStream (the browser's zlib).
+    inflateStream: decompressionStream,
     // The page asks only when it can read them; a worker without them sends batches.
     shared: req.shared === true && typeof SharedArrayBuffer === 'function',
     // The checkers in a worker of their own, reading the same shared rows (checks-run.ts).

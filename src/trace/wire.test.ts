@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from './store.ts';
-import { applyBatch, decodeBatch, encodeBatch, parseClientMessage, parseServerMessage, WireError, WIRE_VERSION } from './wire.ts';
+import { applyBatch, batchByteLength, decodeBatch, encodeBatch, parseClientMessage, parseServerMessage, WireError, WIRE_VERSION } from './wire.ts';
 import { ev, oneOfEach } from './testing/events.ts';
 import { NULL_ADDR } from './fuse-proto.ts';
 import { FIELD_CODE, SCHEMA_VERSION } from './schema.ts';
@@ -150,6 +150,37 @@ describe('wire batch codec', () => {
     const src = storeOf();
     const { frame } = encodeBatch(src, 1, 2, 3);
     expect(() => applyBatch(new TraceStore(), decodeBatch(frame))).toThrow(/out of step/);
+  });
+});
+
+describe('batchByteLength (cutting one inflated stream of batches at their ends)', () => {
+  it('is the whole frame once its column headers are in, null while they are not, for batches with and without strings', () => {
+    const src = new TraceStore();
+    src.appendAll(oneOfEach());
+    for (const known of [0, src.strings.size]) {
+      const { frame } = encodeBatch(src, 0, src.length, known);
+      const dv = new DataView(frame.buffer, frame.byteOffset);
+      expect(dv.getUint32(20, true)).toBeGreaterThan(1); // columns
+      expect(batchByteLength(frame, frame.byteLength)).toBe(frame.byteLength);
+      expect(batchByteLength(frame, 23)).toBeNull();
+      expect(batchByteLength(frame, 24 + 4)).toBeNull();
+      // With the frame followed by other bytes, the length is still the frame's.
+      const longer = new Uint8Array(frame.byteLength + 40).fill(0xee);
+      longer.set(frame);
+      expect(batchByteLength(longer, longer.byteLength)).toBe(frame.byteLength);
+    }
+  });
+
+  it('refuses what is not a batch, and wire 1 (whose widths depend on the schema)', () => {
+    const src = new TraceStore();
+    src.appendAll(oneOfEach());
+    const { frame } = encodeBatch(src, 0, src.length, 0);
+    const bad = frame.slice();
+    bad[0] = 0;
+    expect(() => batchByteLength(bad, bad.byteLength)).toThrow(WireError);
+    const v1 = frame.slice();
+    new DataView(v1.buffer).setUint16(4, 1, true);
+    expect(() => batchByteLength(v1, v1.byteLength)).toThrow(/wire version 1/);
   });
 });
 

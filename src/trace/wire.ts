@@ -229,6 +229,37 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   return { rowCount, firstStringId, strings, kinds, tsNs, columns };
 }
 
+/**
+ * A batch's length in bytes, read from its first `filledBytes` bytes: null while they do not reach
+ * the last column header yet. Lets a reader cut one inflated stream of several batches at their
+ * ends (recording/joined.ts). Only the layout is read; decodeBatch still checks everything else.
+ * Throws WireError on a header that is not a batch's, or a wire 1 batch (its element sizes depend
+ * on the schema's field types, and no joinable recording holds one).
+ */
+export function batchByteLength(buf: Uint8Array, filledBytes: number): number | null {
+  if (filledBytes < HEADER_BYTES) return null;
+  const dv = new DataView(buf.buffer, buf.byteOffset, filledBytes);
+  if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
+  const wireVersion = dv.getUint16(4, true);
+  if (wireVersion < 2 || wireVersion > WIRE_VERSION) throw new WireError(`wire version ${wireVersion}: no length walk below 2`, 4);
+  const rowCount = dv.getUint32(8, true);
+  const stringCount = dv.getUint32(16, true);
+  const columnCount = dv.getUint32(20, true);
+  let at = HEADER_BYTES;
+  for (let i = 0; i < stringCount; i++) {
+    if (at + 4 > filledBytes) return null;
+    at += 4 + dv.getUint32(at, true);
+  }
+  at = pad8(at) + pad8(rowCount) + rowCount * 8;
+  for (let i = 0; i < columnCount; i++) {
+    if (at + 8 > filledBytes) return null;
+    const t = ELEMENT_TYPES[dv.getUint8(at + 3)];
+    if (!t) throw new WireError(`bad element type ${dv.getUint8(at + 3)}`, at + 3);
+    at += 8 + pad8(rowCount * (t as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+  }
+  return at;
+}
+
 /** The first string id in a batch's string-id columns that is not below `limit`, or null. */
 export function badStringId(batch: Pick<DecodedBatch, 'rowCount' | 'columns'>, limit: number): { what: string; row: number; id: number } | null {
   for (const [column, col] of batch.columns) {

@@ -8,7 +8,7 @@
 import { encodeBatch } from '../wire.ts';
 import type { TraceStore } from '../store.ts';
 import {
-  ChunkType, Codec, encodeChunk, encodeFileHeader, encodeFindingsBody, encodeIndexBody, encodeStrings, encodeTrailer,
+  ChunkFlags, ChunkType, Codec, encodeChunk, endsJoinable, encodeFileHeader, encodeFindingsBody, encodeIndexBody, encodeStrings, encodeTrailer,
   type CodecCode, type Deflate, type IndexEntry, type StoredFindings,
 } from './format.ts';
 
@@ -18,6 +18,11 @@ interface EncoderOptions {
   meta?: Record<string, unknown>;
   /** Compression of both chunk parts; omit for stored chunks. */
   deflate?: Deflate;
+  /**
+   * `deflate` ends its output as a joinable body must (format.ts JOINABLE_TAIL): data chunks whose
+   * body does are flagged `joinable`, so a reader may inflate a run of them as one stream.
+   */
+  joinable?: boolean;
   /**
    * Data chunks between index chunks. Bounds the writer's memory (entries not yet indexed) and a
    * reader's work to find the index after a clean close (one read per index chunk).
@@ -68,9 +73,11 @@ export class RecordingEncoder {
     const strings = stringsRaw.byteLength > 0 ? this.deflate(stringsRaw) : stringsRaw;
     const body = this.deflate(frame);
     const endNs = store.tsNs[toRow - 1]!;
+    // Flagged only when the body really ends so: the flag is a promise readers act on.
+    const joinable = this.opts.joinable === true && this.codec === Codec.deflateRaw && endsJoinable(body);
     const buf = encodeChunk({
       type: ChunkType.data, codec: this.codec, seq: this.seq++, rowCount, firstRow: this.totalRows,
-      startNs, endNs, firstStringId, newStringCount: newStrings.length,
+      startNs, endNs, firstStringId, newStringCount: newStrings.length, ...(joinable ? { flags: ChunkFlags.joinable } : {}),
     }, strings, body);
     this.pending.push({
       offsetBytes: this.offsetBytes, firstRow: this.totalRows, startNs, endNs, rowCount,

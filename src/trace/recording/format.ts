@@ -165,17 +165,49 @@ export function parseFileHeader(buf: Uint8Array, name: string): FileHeader {
 // ---------------------------------------------------------------------------------------------
 // Chunk header (72 bytes)
 //   0  u32 magic 'FSCK'     4 u8 type (1 data, 2 index)   5 u8 codec (0 stored, 1 deflate-raw)
-//   6  u16 reserved (0)     8 u32 seq (0, 1, 2… over all chunks)   12 u32 rowCount
+//   6  u16 flags (ChunkFlags; 0 before 2026-12-07, when it was reserved)     8 u32 seq (0, 1, 2… over all chunks)   12 u32 rowCount
 //   16 f64 firstRow         24 f64 startNs            32 f64 endNs
 //   40 u32 firstStringId    44 u32 newStringCount     48 u32 stringsBytes   52 u32 stringsCrc32
 //   56 u32 bodyBytes        60 u32 bodyCrc32          64 u32 headerCrc32 (of bytes 0..64)
 //   68 u32 reserved (0)
 // Index chunks: rowCount/firstRow/startNs/endNs summarize the chunks they list; strings empty.
 
+/**
+ * Chunk header flags (byte 6). Readers ignore bits they do not know, and readers from before the
+ * field read it as reserved and ignore it too, so a flag may only say something a reader can do
+ * without: `joinable` is such a promise.
+ */
+export const ChunkFlags = {
+  /**
+   * The body (deflate-raw) ends with a sync flush and then an empty final block: JOINABLE_TAIL.
+   * Cut that block's two bytes off and bodies in a row are one deflate stream, which a reader may
+   * inflate in one go (joined.ts). Each body alone is still ordinary deflate.
+   */
+  joinable: 1,
+} as const;
+/**
+ * How a joinable body ends: the empty stored block of a sync flush (`00 00 ff ff`, byte-aligned),
+ * then an empty final block with fixed codes (BFINAL 1, BTYPE 01, end-of-block code 0000000: `03 00`).
+ * RFC 1951 3.2.3–3.2.6; zlib writes the first four with Z_SYNC_FLUSH.
+ */
+export const JOINABLE_TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff, 0x03, 0x00]);
+/** The final block's bytes at the end of JOINABLE_TAIL: what a joined reader cuts off each body. */
+export const FINAL_BLOCK_BYTES = 2;
+
+/** Whether a deflate-raw part ends as a joinable body must. */
+export function endsJoinable(part: Uint8Array): boolean {
+  const at = part.byteLength - JOINABLE_TAIL.byteLength;
+  if (at < 0) return false;
+  for (let i = 0; i < JOINABLE_TAIL.byteLength; i++) if (part[at + i] !== JOINABLE_TAIL[i]) return false;
+  return true;
+}
+
 interface ChunkHeader {
   offsetBytes: number;
   type: number;
   codec: CodecCode;
+  /** ChunkFlags bits. */
+  flags: number;
   seq: number;
   rowCount: number;
   firstRow: number;
@@ -192,13 +224,14 @@ interface ChunkHeader {
 const chunkBytesOf = (h: Pick<ChunkHeader, 'stringsBytes' | 'bodyBytes'>): number =>
   CHUNK_HEADER_BYTES + h.stringsBytes + h.bodyBytes;
 
-export function encodeChunk(h: Omit<ChunkHeader, 'offsetBytes' | 'stringsBytes' | 'stringsCrc' | 'bodyBytes' | 'bodyCrc'>,
+export function encodeChunk(h: Omit<ChunkHeader, 'offsetBytes' | 'stringsBytes' | 'stringsCrc' | 'bodyBytes' | 'bodyCrc' | 'flags'> & { flags?: number },
   strings: Uint8Array, body: Uint8Array): Uint8Array {
   const buf = new Uint8Array(CHUNK_HEADER_BYTES + strings.byteLength + body.byteLength);
   const dv = new DataView(buf.buffer);
   dv.setUint32(0, CHUNK_MAGIC, true);
   dv.setUint8(4, h.type);
   dv.setUint8(5, h.codec);
+  dv.setUint16(6, h.flags ?? 0, true);
   dv.setUint32(8, h.seq, true);
   dv.setUint32(12, h.rowCount, true);
   dv.setFloat64(16, h.firstRow, true);
@@ -230,6 +263,7 @@ export function parseChunkHeader(buf: Uint8Array, offsetBytes: number): ChunkHea
     offsetBytes,
     type: dv.getUint8(4),
     codec: dv.getUint8(5) as CodecCode,
+    flags: dv.getUint16(6, true),
     seq: dv.getUint32(8, true),
     rowCount: dv.getUint32(12, true),
     firstRow: dv.getFloat64(16, true),

@@ -28,8 +28,9 @@ import { FIELDS } from '../schema.ts';
 import { StringTable } from '../strings.ts';
 import { TraceStore, type Column } from '../store.ts';
 import { crc32 } from './crc32.ts';
+import { JoinedRun, JoinedRunFailed, STALL_MS, type JoinedBody, type JoinedInflate } from './joined.ts';
 import {
-  CHUNK_HEADER_BYTES, ChunkType, Codec, FILE_HEADER_FIXED_BYTES, MAX_FINDINGS_BYTES, RecordingError, TRAILER_BYTES,
+  CHUNK_HEADER_BYTES, ChunkFlags, ChunkType, Codec, endsJoinable, FILE_HEADER_FIXED_BYTES, MAX_FINDINGS_BYTES, RecordingError, TRAILER_BYTES,
   maxBatchBytes, maxStringsPartBytes,
   decodeStrings, entryOfHeader, isTrailerMagic, parseChunkHeader, parseFileHeader, parseFileHeaderFixed,
   parseFindingsBody, parseIndexBody, parseTrailer, type FileHeader, type IndexEntry, type Inflate, type StoredFindings,
@@ -70,6 +71,15 @@ interface LoadedChunk {
   body: Uint8Array;
 }
 
+/** A data chunk read and checked, its body not inflated yet. */
+interface RawChunk {
+  seq: number;
+  codec: number;
+  flags: number;
+  stringsRaw: Uint8Array;
+  bodyRaw: Uint8Array;
+}
+
 interface Damage {
   offsetBytes: number;
   reason: string;
@@ -104,14 +114,15 @@ export class RecordingReader {
 
   private constructor(
     readonly name: string, readonly header: FileHeader, private readonly src: ByteSource, private readonly inflate: Inflate,
-    private readonly inflateBody: Inflate,
+    private readonly inflateBody: Inflate, private readonly joined: JoinedInflate | null,
   ) {}
 
   /**
    * `inflateBody`, when given, inflates data chunk bodies (the rest goes through `inflate`): the
    * page's import worker inflates them into buffers the page hands back (src/app/frame-pool.ts).
+   * `joined`, when given, lets `chunksInOrder` inflate runs of joinable bodies as one stream (joined.ts).
    */
-  static async open(src: ByteSource, inflate: Inflate, name = 'recording', inflateBody: Inflate = inflate): Promise<RecordingReader> {
+  static async open(src: ByteSource, inflate: Inflate, name = 'recording', inflateBody: Inflate = inflate, joined: JoinedInflate | null = null): Promise<RecordingReader> {
     // The fixed header and, nearly always, the meta JSON (a few hundred bytes); a bigger meta gets a second read.
     const head = await src.read(0, Math.min(src.sizeBytes, HEAD_READ_BYTES));
     parseFileHeaderFixed(head, name); // magic and version before anything else
@@ -120,7 +131,7 @@ export class RecordingReader {
       throw new RecordingError(`${name}: header declares ${metaBytes} bytes of meta, the file holds ${src.sizeBytes - FILE_HEADER_FIXED_BYTES} after the fixed header`, 32);
     }
     const full = FILE_HEADER_FIXED_BYTES + metaBytes <= head.byteLength ? head : await src.read(0, FILE_HEADER_FIXED_BYTES + metaBytes);
-    const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate, inflateBody);
+    const reader = new RecordingReader(name, parseFileHeader(full, name), src, inflate, inflateBody, joined);
     if (src.sizeBytes < reader.header.headerBytes) {
       throw new RecordingError(`${name}: truncated file header (${src.sizeBytes} of ${reader.header.headerBytes} bytes)`, src.sizeBytes);
     }
@@ -378,6 +389,12 @@ export class RecordingReader {
    * (capped): everything that needs no string table, so several chunks can be at it at once.
    */
   private async loadChunk(k: number): Promise<LoadedChunk> {
+    const raw = await this.loadRaw(k);
+    return { seq: raw.seq, stringsRaw: raw.stringsRaw, body: await this.inflateAlone(k, raw) };
+  }
+
+  /** Chunk k's bytes, checked against its index entry and their checksums; nothing inflated. */
+  private async loadRaw(k: number): Promise<RawChunk> {
     const e = this.chunks[k]!;
     const buf = await this.readAt(e.offsetBytes, e.chunkBytes);
     this.stats.bodyReads++;
@@ -393,8 +410,13 @@ export class RecordingReader {
     if (crc32(stringsRaw) !== h.stringsCrc || crc32(bodyRaw) !== h.bodyCrc) {
       throw this.fail(`chunk ${h.seq}: payload checksum mismatch`, e.offsetBytes);
     }
-    const body = await this.part(bodyRaw, h.codec, maxBatchBytes(h.rowCount, BATCH_COLUMN_LIMIT), `chunk ${h.seq} body`, e.offsetBytes, this.inflateBody);
-    return { seq: h.seq, stringsRaw, body };
+    return { seq: h.seq, codec: h.codec, flags: h.flags, stringsRaw, bodyRaw };
+  }
+
+  /** Chunk k's body inflated by itself (capped). */
+  private inflateAlone(k: number, raw: RawChunk): Promise<Uint8Array> {
+    const e = this.chunks[k]!;
+    return this.part(raw.bodyRaw, raw.codec, maxBatchBytes(e.rowCount, BATCH_COLUMN_LIMIT), `chunk ${raw.seq} body`, e.offsetBytes, this.inflateBody);
   }
 
   /** The in-order part of reading chunk k (strings before k are in the table): its strings, then its batch, checked. */
@@ -435,8 +457,13 @@ export class RecordingReader {
    * Every chunk in file order, as readChunkOrSkip gives them (null for a bad one), with up to
    * `ahead` chunks read and inflated at once: inflating is the slow part of a whole-file read and
    * needs no string table, so it runs ahead while earlier chunks are decoded and used in order.
+   * With `joined` (open), joinable bodies are inflated as one stream instead (chunksJoined).
    */
   async *chunksInOrder(ahead = 8): AsyncGenerator<{ k: number; chunk: ChunkRows | null }> {
+    if (this.joined) {
+      yield* this.chunksJoined(Math.max(2, ahead), this.joined);
+      return;
+    }
     const n = this.chunks.length;
     // Settled as values: a load nobody awaits (the caller stopped early) must not reject unhandled.
     const pending: Array<Promise<LoadedChunk | { failed: unknown }>> = [];
@@ -458,7 +485,104 @@ export class RecordingReader {
     }
   }
 
-  /** A fresh store sharing this reader's string table (ids stay valid as the table grows). */
+  /**
+   * chunksInOrder over joined runs: chunks are read and checked one after another, `ahead` beyond
+   * the one being used; a joinable body goes into the current run's stream, any other body ends
+   * the run and is inflated alone. A body the run cannot give out exactly (JoinedRunFailed) is
+   * inflated alone, so every chunk reads as readChunk would read it.
+   */
+  private async *chunksJoined(ahead: number, joined: JoinedInflate): AsyncGenerator<{ k: number; chunk: ChunkRows | null }> {
+    const n = this.chunks.length;
+    let run: JoinedRun | null = null;
+    let queued = 0; // chunks handed to the feed so far
+    let feeds = 0; // of those, not yet fed
+    // The joined body the loop below waits on. If every chunk queued is fed, the pump is waiting on
+    // the stream and nothing comes for STALL_MS, the stream has stopped giving output (input dropped
+    // after a final block inside a body): ending the run settles it (joined.ts).
+    let waitingOn: JoinedBody | null = null;
+    let stallTimer: (() => void) | null = null;
+    const stalled = (): boolean => feeds === 0 && waitingOn !== null && !waitingOn.settled() && run !== null && run.reading;
+    const unstall = (): void => {
+      if (stallTimer !== null || !stalled()) return;
+      const piecesBefore = run!.piecesRead;
+      stallTimer = joined.after(STALL_MS, () => {
+        stallTimer = null;
+        if (!stalled()) return;
+        if (run!.piecesRead !== piecesBefore) {
+          unstall();
+          return;
+        }
+        void run!.end();
+        run = null;
+      });
+    };
+    type Fed = { raw: RawChunk; body: Promise<Uint8Array>; joined: JoinedBody | null } | { failed: unknown };
+    // One chunk at a time, in order: a run's stream takes bodies in file order.
+    const feedOne = async (k: number): Promise<Fed> => {
+      try {
+        const raw = await this.loadRaw(k);
+        if (raw.codec === Codec.deflateRaw && (raw.flags & ChunkFlags.joinable) !== 0 && endsJoinable(raw.bodyRaw)) {
+          if (!run || run.over) run = new JoinedRun(joined);
+          const add = run.add(raw.bodyRaw, this.chunks[k]!.rowCount, maxBatchBytes(this.chunks[k]!.rowCount, BATCH_COLUMN_LIMIT));
+          await add.written;
+          return { raw, body: add.body, joined: add };
+        }
+        if (run) void run.end();
+        run = null;
+        const body = this.inflateAlone(k, raw);
+        body.catch(() => undefined); // awaited in order below; a caller that stopped early does not
+        return { raw, body, joined: null };
+      } catch (failed) {
+        return { failed };
+      } finally {
+        // The file's last chunk ends the run: its last body's marker is then followed by the end.
+        if (k === n - 1 && run) {
+          void run.end();
+          run = null;
+        }
+        feeds--;
+        unstall();
+      }
+    };
+    let feeding: Promise<unknown> = Promise.resolve();
+    const pending: Array<Promise<Fed>> = [];
+    try {
+      for (let k = 0; k < n; k++) {
+        for (; queued < n && queued < k + ahead; queued++) {
+          const j = queued;
+          feeds++;
+          const fed = feeding.then(() => feedOne(j));
+          feeding = fed;
+          pending.push(fed);
+        }
+        const got = await pending.shift()!;
+        let chunk: ChunkRows | null;
+        try {
+          await this.ensureStringsBefore(k);
+          if ('failed' in got) throw got.failed;
+          let body: Uint8Array;
+          try {
+            waitingOn = got.joined;
+            unstall();
+            body = await got.body;
+          } catch (err) {
+            if (!got.joined || !(err instanceof JoinedRunFailed)) throw err;
+            body = await this.inflateAlone(k, got.raw);
+          } finally {
+            waitingOn = null;
+          }
+          chunk = await this.finishChunk(k, { seq: got.raw.seq, stringsRaw: got.raw.stringsRaw, body });
+        } catch (err) {
+          chunk = await this.skipChunk(k, err);
+        }
+        yield { k, chunk };
+      }
+    } finally {
+      (stallTimer as (() => void) | null)?.();
+      (run as JoinedRun | null)?.cancel();
+    }
+  }
+
   newStore(): TraceStore {
     return new TraceStore(this.header.originNs, this.strings);
   }
