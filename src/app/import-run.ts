@@ -200,6 +200,11 @@ class WorkerChecks {
    * Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no
    * copy needed. With a checks worker they are checked there (it reads the shared columns too).
    */
+  /** Starts the checks worker (if any) before its rows come, so it is up when they do. */
+  warm(): void {
+    if (this.startRemote) this.remote ??= this.startRemote();
+  }
+
   feedStore(store: TraceStore, from: number, to: number): void {
     if (this.startRemote) {
       this.remote ??= this.startRemote();
@@ -303,10 +308,11 @@ class SharedSender {
  * Every row is sent: the page is told (it completes its indexes meanwhile), then the checkers'
  * findings (none when a checks worker failed: the page checks the rows itself) and their time.
  */
-async function rowsSent(o: RunOptions, progress: Progress, diags: Diags, end: Omit<SentSummary, 'diags' | 'diagCount'>, checker: WorkerChecks): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
+async function rowsSent(o: RunOptions, progress: Progress, diags: Diags, end: Omit<SentSummary, 'diags' | 'diagCount'>, checker: WorkerChecks, afterSent?: () => void): Promise<{ findings?: WorkerFindings; phasesMs: Record<string, number> }> {
   o.post({ type: 'sent', id: o.id, ...end, diags: diags.first.map(formatDiag), diagCount: diags.count });
   progress.report('checking', true);
   const t0 = performance.now();
+  afterSent?.();
   const findings = await checker.result();
   // workerChecksWait: how long the load's end waited for a checks worker still going.
   return { ...(findings ? { findings } : {}), phasesMs: { workerChecks: checker.ms, workerChecksWait: performance.now() - t0 } };
@@ -469,6 +475,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.report('loading', true);
   const check = (c: ChunkRows): void => checker!.feed(c.rowCount, c.kinds, c.tsNs, c.columns);
   const shared = o.shared ? new SharedSender(o, reader.header.originNs, reader.strings, reader.totalRows) : null;
+  if (shared && checking) checker!.warm();
   let knownStrings = 1; // id 0, the empty string, is in every table
   let events = 0;
   for await (const { k, chunk: c } of reader.chunksInOrder(INFLATE_AHEAD)) {
@@ -478,17 +485,14 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
     }
     if (shared) {
       if (c) {
-        const from = shared.store.length;
         shared.append(c.rowCount, c.kinds, c.tsNs, c.columns);
         // The rows are in the shared store now: the body's buffer inflates a later chunk.
         if (c.body.byteOffset === 0) pool?.putBack(c.body.buffer as ArrayBuffer);
-        if (checking) checker!.feedStore(shared.store, from, shared.store.length);
         shared.post();
         events = shared.events;
       } else if (checker && !checking) {
-        // A bad chunk: stored findings no longer cover the rows sent; the kept rows are all in the store.
+        // A bad chunk: stored findings no longer cover the rows sent; the rows are checked once all are in.
         checking = true;
-        checker.feedStore(shared.store, 0, shared.store.length);
       }
       progress.doneRows = events;
       if (c) progress.doneBytes = c.entry.offsetBytes + c.entry.chunkBytes;
@@ -533,11 +537,16 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   progress.doneBytes = src.sizeBytes;
   // Stored findings name recording rows: they hold for the page's rows only if every row came.
   const workerMs = now() - t0;
-  const checked = checking ? await rowsSent(o, progress, diags, { events, damage }, checker!) : null;
+  // Shared rows are checked once they are all in and the page was told (`sent`): on two cores the
+  // checkers would otherwise take CPU from the inflate and the page's indexes, which the first frame
+  // waits on, while the findings wait on those anyway (docs/performance.md, "One inflate stream").
+  const checkAll = shared ? () => checker!.feedStore(shared.store, 0, shared.store.length) : undefined;
+  const checked = checking ? await rowsSent(o, progress, diags, { events, damage }, checker!, checkAll) : null;
   progress.report('done', true);
   const findings = checked ? (checked.findings ? { findings: checked.findings } : {})
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
-  const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs, worker: workerMs };
+  // A joined stream may not have said its end yet when the last body is in: it counts to here.
+  const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs + (inflating > 0 ? now() - inflateSinceMs : 0), worker: workerMs };
   if (checked) Object.assign(phasesMs, checked.phasesMs);
   if (shared) phasesMs.workerAppend = shared.appendMs;
   if (pool) phasesMs.workerWaits = pool.waitedMs;
