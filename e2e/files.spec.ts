@@ -1,10 +1,52 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from './server.ts';
 import { hooks, openPage, waitIdle, shotPath } from './page.ts';
+import { openRecordingFile } from '../server/recorder/file-source.ts';
+import { joinableDeflateRaw } from '../server/recorder/recorder.ts';
+import { makeSimulation } from '../server/sources/sim.ts';
+import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
+import { JOINABLE_TAIL } from '../src/trace/recording/format.ts';
+import { TraceStore } from '../src/trace/store.ts';
+import type { TraceEvent } from '../src/trace/schema.ts';
+
+/**
+ * A recording of `rows` simulator rows in chunks of `rowsPerChunk`, every body joinable, except that
+ * data chunk `badK`'s body is bytes that are not deflate (ending in the joinable tail, checksums right).
+ */
+function joinableWithBadBody(rows: number, rowsPerChunk: number, badK: number): Uint8Array {
+  const { simulation } = makeSimulation('hardlink-alias-race', 2, new Map());
+  const events: TraceEvent[] = [];
+  simulation.runEvents(rows, (ev) => events.push(ev));
+  const store = new TraceStore();
+  store.appendAll(events);
+  let body = 0;
+  const isBody = (b: Uint8Array): boolean => new DataView(b.buffer, b.byteOffset).getUint32(0, true) === 0x42435346; // 'FSCB'
+  const enc = new RecordingEncoder({
+    joinable: true, meta: { source: 'e2e-bad-body' },
+    deflate: (b) => (isBody(b) && body++ === badK ? new Uint8Array([0xff, 0xff, 0xff, 0xff, ...JOINABLE_TAIL]) : joinableDeflateRaw(b, 6)),
+  });
+  const parts = [enc.header()];
+  for (let from = 0; from < store.length; from += rowsPerChunk) parts.push(enc.dataChunk(store, from, Math.min(store.length, from + rowsPerChunk)));
+  parts.push(enc.finish());
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Data chunks in a recording, by the server's reader. */
+async function dataChunkCount(path: string): Promise<number> {
+  const { reader, close } = await openRecordingFile(path);
+  await close();
+  return reader.chunks.length;
+}
 
 // Opening files in the browser: dropped / picked traces parse in the import worker, .fscope
 // recordings open from the picker and the server's list, and replay them (play, pause, speed,
@@ -211,6 +253,11 @@ test('a recording opens from the server list (rec= in the URL reopens it) and fr
   await waitLoaded(page);
   expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
   expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0, label: REC_NAME });
+  // The CLI writes every data chunk joinable: Chromium's DecompressionStream inflated all of the
+  // file's bodies as one stream (recording/joined.ts), none alone, and the rows are the file's.
+  const chunks = await dataChunkCount(recPath);
+  expect(chunks).toBeGreaterThan(1);
+  expect((await hooks(page, (h) => h.importStatus())).recordingBodies).toEqual({ alone: 0, joined: chunks, runs: 1 });
   // The server's headers make the page cross-origin isolated, so the import worker filled the
   // store's columns in shared memory and the page reads them there (no copy): 20,000 rows of them.
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -228,6 +275,27 @@ test('a recording opens from the server list (rec= in the URL reopens it) and fr
   await waitLoaded(page);
   expect((await hooks(page, (h) => h.stats())).events).toBe(20_000);
   expect(await hooks(page, (h) => h.importStatus())).toMatchObject({ diagCount: 0 });
+  expect(errors).toEqual([]);
+});
+
+test('a joinable recording whose body 5 is not deflate: the stream fails there, that chunk is reported, every other row can be shown', async ({ page }) => {
+  const path = join(tmp, 'bad-body.fscope');
+  writeFileSync(path, joinableWithBadBody(6_000, 500, 5));
+  const errors = await open(page);
+  await page.getByTestId('file-input').setInputFiles(path);
+  // A damaged file is not shown by itself: the notice says what is wrong and how many rows were kept.
+  await expect(page.getByTestId('import-error-message')).toContainText('chunk 5 body does not inflate');
+  expect((await hooks(page, (h) => h.importProblem())).problem?.keptEvents).toBe(5_500);
+  await page.getByTestId('import-view-kept').click();
+  await waitLoaded(page);
+  expect((await hooks(page, (h) => h.stats())).events).toBe(5_500);
+  // Chromium's DecompressionStream fails on the bad body: it is read alone (and fails there too), and
+  // the chunks after it go into a new run; the chunks before it came from the first run.
+  const b = (await hooks(page, (h) => h.importStatus())).recordingBodies!;
+  expect(b.alone).toBeGreaterThanOrEqual(1);
+  expect(b.runs).toBeGreaterThanOrEqual(2);
+  expect(b.joined).toBeGreaterThanOrEqual(6);
+  expect(b.joined + b.alone).toBeGreaterThanOrEqual(12);
   expect(errors).toEqual([]);
 });
 

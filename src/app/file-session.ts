@@ -357,6 +357,7 @@ export class FileSession<T extends FileTarget = AppStore> {
       case 'sent':
         // The rows are all in; the findings are still being computed: complete the indexes meanwhile,
         // and show a whole, undamaged file now — its findings panel says the rows are being checked.
+        t.status.recordingBodies = msg.bodies ?? null;
         t.data.finish();
         if (isStager(this.store) && t !== this.store && msg.damage === '' && t.data.trace.length > 0 && t.data.findings && !t.data.feedChecks) {
           if (msg.otherClockFiles !== undefined) t.status.setFileClocks({ otherClockFiles: msg.otherClockFiles, aligned: msg.aligned === true }, false);
@@ -369,6 +370,7 @@ export class FileSession<T extends FileTarget = AppStore> {
         }
         break;
       case 'done':
+        if (msg.bodies) t.status.recordingBodies = msg.bodies;
         if (this.shownEarly) {
           this.endEarly(msg.findings ?? null, msg.phasesMs);
           break;

@@ -95,6 +95,7 @@ export type WorkerMessage =
     type: 'done'; id: number; events: number; diags: string[]; diagCount: number; damage: string;
     /** Text imports: how many files are not on the first file's clock, and whether they were aligned. */
     otherClockFiles?: number; aligned?: boolean;
+    bodies?: RecordingBodies;
     /** Wall ms of the worker's phases (read, inflate, worker): what the bench breaks the load into. */
     phasesMs?: Record<string, number>;
     /** A recording's stored findings over exactly the rows sent (start said storedFindings), or the worker's checkers' (workerChecks). */
@@ -110,6 +111,14 @@ export interface SentSummary {
   damage: string;
   otherClockFiles?: number;
   aligned?: boolean;
+  /** A recording: how its chunk bodies were inflated (each alone, or given out by joined runs, and how many runs). */
+  bodies?: RecordingBodies;
+}
+
+export interface RecordingBodies {
+  alone: number;
+  joined: number;
+  runs: number;
 }
 
 /** Diagnostics sent in full; the rest are only counted (a file of garbage cannot flood the page). */
@@ -135,6 +144,11 @@ function isFindings(v: unknown): boolean {
 }
 
 /** Validates a message from the worker by shape; null if it is not one. */
+const isBodies = (b: unknown): boolean => {
+  const o = b as Partial<RecordingBodies> | null;
+  return typeof o === 'object' && o !== null && isNum(o.alone) && isNum(o.joined) && isNum(o.runs);
+};
+
 export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
   if (typeof data !== 'object' || data === null) return null;
   const m = data as Record<string, unknown>;
@@ -162,6 +176,7 @@ export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
       return isNum(m.events) && Array.isArray(m.diags) && m.diags.every(isStr) && isNum(m.diagCount) && isStr(m.damage)
         && (m.otherClockFiles === undefined || (isNum(m.otherClockFiles) && m.otherClockFiles >= 0))
         && (m.aligned === undefined || typeof m.aligned === 'boolean')
+        && (m.bodies === undefined || isBodies(m.bodies))
         && (m.phasesMs === undefined || (typeof m.phasesMs === 'object' && m.phasesMs !== null && Object.values(m.phasesMs).every(isNum)))
         && (m.findings === undefined || isFindings(m.findings)) ? (m as WorkerMessage) : null;
     case 'error':

@@ -42,7 +42,7 @@ import { decompress as zstd } from 'fzstd';
 import { importTraceDat, isTraceDat } from '../trace/import/tracedat/index.ts';
 import { FILE_MAGIC, RecordingError, RecordingReader, type ByteSource, type ChunkRows, type Inflate, type StoredFindings } from '../trace/recording/index.ts';
 import { DEFAULT_SETTINGS, RULE_IDS } from '../trace/checks/index.ts';
-import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type SentSummary, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
+import { MAX_DIAGS_SENT, PROGRESS_PERIOD_MS, type ImportPhase, type RecordingBodies, type SentSummary, type WorkerFindings, type WorkerMessage } from './import-protocol.ts';
 import { FindingsTracker } from './findings-tracker.ts';
 import type { FramePool } from './frame-pool.ts';
 import { pooledInflate } from './fflate-inflate.ts';
@@ -134,6 +134,7 @@ class Diags {
 interface Loaded {
   events: number;
   damage: string;
+  bodies?: RecordingBodies;
   phasesMs?: Record<string, number>;
   findings?: WorkerFindings;
   /** Files not on the first file's clock, and whether they were aligned (text imports only). */
@@ -158,7 +159,7 @@ export async function runImport(sources: readonly NamedSource[], o: RunOptions):
       loaded = await importTexts(texts, o, diags);
     }
     if (loaded === null) return; // cancelled: a newer request owns the page
-    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks, ...(loaded.phasesMs ? { phasesMs: loaded.phasesMs } : {}), ...(loaded.findings ? { findings: loaded.findings } : {}) });
+    o.post({ type: 'done', id: o.id, events: loaded.events, diags: diags.first.map(formatDiag), diagCount: diags.count, damage: loaded.damage, ...loaded.clocks, ...(loaded.bodies ? { bodies: loaded.bodies } : {}), ...(loaded.phasesMs ? { phasesMs: loaded.phasesMs } : {}), ...(loaded.findings ? { findings: loaded.findings } : {}) });
   } catch (err) {
     // The diagnostics so far say which file and line made it unusable.
     const known = diags.first.length > 0 ? { diags: diags.first.map(formatDiag), diagCount: diags.count } : {};
@@ -541,7 +542,8 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   // checkers would otherwise take CPU from the inflate and the page's indexes, which the first frame
   // waits on, while the findings wait on those anyway (docs/performance.md, "One inflate stream").
   const checkAll = shared ? () => checker!.feedStore(shared.store, 0, shared.store.length) : undefined;
-  const checked = checking ? await rowsSent(o, progress, diags, { events, damage }, checker!, checkAll) : null;
+  const bodies = { alone: reader.stats.bodiesAlone, joined: reader.stats.joinedBodies, runs: reader.stats.joinedRuns };
+  const checked = checking ? await rowsSent(o, progress, diags, { events, damage, bodies }, checker!, checkAll) : null;
   progress.report('done', true);
   const findings = checked ? (checked.findings ? { findings: checked.findings } : {})
     : stored && damage === '' && events === stored.rows ? { findings: { list: stored.findings, unknowns: stored.unknowns } } : {};
@@ -550,7 +552,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   if (checked) Object.assign(phasesMs, checked.phasesMs);
   if (shared) phasesMs.workerAppend = shared.appendMs;
   if (pool) phasesMs.workerWaits = pool.waitedMs;
-  return { events, damage, phasesMs, ...findings };
+  return { events, damage, bodies, phasesMs, ...findings };
 }
 
 /** A canonical JSON (keys sorted), to compare settings whatever order their keys were written in. */

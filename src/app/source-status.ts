@@ -3,7 +3,7 @@
 // diagnostics; the last error; and the counters (events, spans, rate, what the timeline drew).
 
 import type { CaptureControlInfo, HistoryInfo, RecordingStatus, ScenarioInfo, SessionState } from '../trace/wire.ts';
-import type { FileKind, ImportPhase } from './import-protocol.ts';
+import type { FileKind, ImportPhase, RecordingBodies } from './import-protocol.ts';
 import type { Changed } from './view-state.ts';
 
 type ConnectionStatus = 'connecting' | 'open' | 'closed';
@@ -121,6 +121,8 @@ export class SourceStatus {
    * while loading or for a file shown without findings (a compare side).
    */
   findingsFrom: 'stored' | 'worker' | 'page' | null = null;
+  /** A recording's chunk bodies: how many were inflated alone and how many by joined runs (recording/joined.ts); null for anything else. */
+  recordingBodies: RecordingBodies | null = null;
   /** The last file that was opened but not shown (the trace shown is the one before it), or null. */
   importProblem: ImportProblem | null = null;
 
@@ -233,6 +235,7 @@ export class SourceStatus {
     this.fileClocks = loaded.fileClocks;
     this.loadPhasesMs = loaded.loadPhasesMs;
     this.findingsFrom = loaded.findingsFrom;
+    this.recordingBodies = loaded.recordingBodies;
     this.lastError = '';
     this.importProblem = null;
   }
@@ -250,6 +253,7 @@ export class SourceStatus {
     this.importStatus = { phase: 'reading', doneBytes: 0, totalBytes: 0, startedMs: now, phaseStartedMs: now };
     this.loadPhasesMs = {};
     this.findingsFrom = null;
+    this.recordingBodies = null;
     this.diagLines = [];
     this.diagCount = 0;
     this.fileClocks = NO_FILE_CLOCKS;

@@ -87,7 +87,7 @@ export interface FusescopeHooks {
   /** The replay of an opened file (playheadNs NaN while live). */
   replay(): { playheadNs: number; playing: boolean; speed: number; startNs: number; endNs: number; loop: boolean };
   /** Loading an opened file: phase, bytes, diagnostics. */
-  importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string; findingsFrom: 'stored' | 'worker' | 'page' | null };
+  importStatus(): { phase: string; doneBytes: number; totalBytes: number; diagCount: number; diagLines: string[]; label: string; findingsFrom: 'stored' | 'worker' | 'page' | null; recordingBodies: { alone: number; joined: number; runs: number } | null };
   /** The last opened file that is not shown (its error, diagnostics, rows read), or null; `opening`: a file is loading apart. */
   importProblem(): { opening: boolean; problem: { label: string; message: string; diagLines: string[]; keptEvents: number } | null };
   /** The view state that belongs to one trace: area selection, selected row, search query, pins. */
@@ -258,7 +258,7 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     importStatus: () => ({
       ...store.status.importStatus, diagCount: store.status.diagCount, diagLines: [...store.status.diagLines], label: store.status.file?.label ?? '',
-      findingsFrom: store.status.findingsFrom,
+      findingsFrom: store.status.findingsFrom, recordingBodies: store.status.recordingBodies,
     }),
     importProblem: () => {
       const p = store.status.importProblem;

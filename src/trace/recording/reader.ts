@@ -93,10 +93,14 @@ interface ReadStats {
   bodyReads: number;
   /** Strings parts read alone (to build the string table for a seek). */
   stringReads: number;
+  /** Data chunk bodies inflated alone, bodies a joined run gave out, and joined runs (streams) started. */
+  bodiesAlone: number;
+  joinedBodies: number;
+  joinedRuns: number;
 }
 
 export class RecordingReader {
-  readonly stats: ReadStats = { reads: 0, bytesRead: 0, bodyReads: 0, stringReads: 0 };
+  readonly stats: ReadStats = { reads: 0, bytesRead: 0, bodyReads: 0, stringReads: 0, bodiesAlone: 0, joinedBodies: 0, joinedRuns: 0 };
   readonly strings = new StringTable();
   /** Data chunks, in file order. */
   chunks: IndexEntry[] = [];
@@ -416,6 +420,7 @@ export class RecordingReader {
   /** Chunk k's body inflated by itself (capped). */
   private inflateAlone(k: number, raw: RawChunk): Promise<Uint8Array> {
     const e = this.chunks[k]!;
+    this.stats.bodiesAlone++;
     return this.part(raw.bodyRaw, raw.codec, maxBatchBytes(e.rowCount, BATCH_COLUMN_LIMIT), `chunk ${raw.seq} body`, e.offsetBytes, this.inflateBody);
   }
 
@@ -522,7 +527,10 @@ export class RecordingReader {
       try {
         const raw = await this.loadRaw(k);
         if (raw.codec === Codec.deflateRaw && (raw.flags & ChunkFlags.joinable) !== 0 && endsJoinable(raw.bodyRaw)) {
-          if (!run || run.over) run = new JoinedRun(joined);
+          if (!run || run.over) {
+            run = new JoinedRun(joined);
+            this.stats.joinedRuns++;
+          }
           const add = run.add(raw.bodyRaw, this.chunks[k]!.rowCount, maxBatchBytes(this.chunks[k]!.rowCount, BATCH_COLUMN_LIMIT));
           await add.written;
           return { raw, body: add.body, joined: add };
@@ -565,6 +573,7 @@ export class RecordingReader {
             waitingOn = got.joined;
             unstall();
             body = await got.body;
+            if (got.joined) this.stats.joinedBodies++;
           } catch (err) {
             if (!got.joined || !(err instanceof JoinedRunFailed)) throw err;
             body = await this.inflateAlone(k, got.raw);
