@@ -9,6 +9,7 @@ describe('import worker protocol', () => {
       { type: 'start', id: 1, originNs: '1732000000123456789', kind: 'import', label: 'trace.txt + fuse2fs-d.log', meta: { formats: ['a'] } },
       { type: 'batch', id: 1, frame },
       { type: 'done', id: 1, events: 5, diags: ['t.txt:3: unparsable line'], diagCount: 7, damage: '' },
+      { type: 'sent', id: 1, events: 5, diags: [], diagCount: 0, damage: '', bodies: { alone: 1, joined: 11, runs: 2 } },
       { type: 'error', id: 1, message: 'nothing to import' },
     ];
     for (const m of msgs) {
@@ -22,7 +23,9 @@ describe('import worker protocol', () => {
   it('refuses malformed messages instead of throwing', () => {
     for (const bad of [null, 3, 'x', {}, { type: 'progress', id: 1 }, { type: 'progress', id: 1, doneBytes: 1, totalBytes: 2, phase: 'dancing' },
       { type: 'start', id: 1, originNs: '1.5', kind: 'import', label: '', meta: {} }, { type: 'batch', id: 1, frame: [1, 2] },
-      { type: 'done', id: 1, events: 1, diags: [1], diagCount: 1, damage: '' }, { type: 'nope', id: 1 }, { type: 'error', message: 'no id' }]) {
+      { type: 'done', id: 1, events: 1, diags: [1], diagCount: 1, damage: '' }, { type: 'nope', id: 1 }, { type: 'error', message: 'no id' },
+      { type: 'done', id: 1, events: 1, diags: [], diagCount: 0, damage: '', bodies: { alone: 1, joined: '11', runs: 2 } },
+      { type: 'sent', id: 1, events: 1, diags: [], diagCount: 0, damage: '', bodies: null }]) {
       expect(decodeWorkerMessage(bad)).toBeNull();
     }
   });
