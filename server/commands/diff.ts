@@ -13,7 +13,8 @@ function lengthNote(rows: readonly DiffRow[]): string {
   const m = rows.find((r) => r.metric === 'app data moved');
   const off = (r: DiffRow | undefined): boolean => r !== undefined && (r.ratio < 0.8 || r.ratio > 1.25);
   if (!off(d) && !off(m)) return '';
-  return `note: the runs differ in length (${d!.a.toFixed(1)} vs ${d!.b.toFixed(1)} ms virtual, ${m!.a.toFixed(1)} vs ${m!.b.toFixed(1)} MiB moved); `
+  const mib = (v: number): string => (Number.isNaN(v) ? 'unknown' : v.toFixed(1));
+  return `note: the runs differ in length (${d!.a.toFixed(1)} vs ${d!.b.toFixed(1)} ms virtual, ${mib(m!.a)} vs ${mib(m!.b)} MiB moved); `
     + 'compare rates (MiB/s, per MiB, percentiles), not totals\n';
 }
 

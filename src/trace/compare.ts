@@ -9,6 +9,9 @@
 // by unique); lock wait p99. A figure with nothing to measure (no cache lookups, an opcode one
 // side never sent) is NaN, printed "—", never 0; so is one that involves an untimed event
 // (untimed.ts: pasted lines, or a log, without times): an opcode with such a request has no latency figures.
+// A figure that cannot be known is NaN too, with the reason on its row (`DiffRow.unknown`), printed
+// "unknown": a trace with no application read or write syscall (a capture without syscall events)
+// says nothing of the bytes the applications moved, nor of any rate per MiB or per second of them.
 
 import { accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
@@ -24,8 +27,10 @@ interface TraceStats {
   durationNs: number;
   requests: number;
   byOpcode: Map<string, OpcodeStats>;
-  /** Bytes moved by successful app reads and writes (accounting.ts). */
+  /** Bytes moved by successful app reads and writes (accounting.ts); NaN when the trace has none of those syscalls. */
   appBytes: number;
+  /** Why appBytes and the figures per MiB and per second of it are unknown; null when known. */
+  appIoUnknown: string | null;
   /** appBytes per virtual second, in MiB/s; NaN for a zero-length trace. */
   throughputMiBPerSec: number;
   /** All FUSE requests per MiB moved; NaN when nothing moved. */
@@ -47,6 +52,11 @@ interface TraceStats {
 }
 
 const MIB = 1024 * 1024;
+
+/** The reason for `appIoUnknown` (the accounting view says the same). */
+export const NO_APP_IO = 'no application read or write syscall is in the trace';
+/** The rows that are figures of the applications' bytes. */
+const APP_IO_METRICS = new Set(['app data moved', 'throughput', 'upcalls per MiB', 'iomap upcalls per MiB', 'lock wait per MiB']);
 
 /** Nearest-rank percentile of sorted values (NaN if empty). */
 function percentile(sorted: Float64Array, p: number): number {
@@ -99,15 +109,17 @@ export function traceStats(store: TraceStore): TraceStats {
       maxNs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
     });
   }
-  const mib = acc.bytesMoved / MIB;
+  const appIoUnknown = acc.appDataOps === 0 ? NO_APP_IO : null;
+  const mib = appIoUnknown ? Number.NaN : acc.bytesMoved / MIB;
   const perMiB = (n: number): number => (mib > 0 ? n / mib : Number.NaN);
   const iomapUpcalls = ['FUSE_IOMAP_BEGIN', 'FUSE_IOMAP_END', 'FUSE_IOMAP_IOEND']
     .reduce((sum, name) => sum + (acc.upcallsByOpcode[name] ?? 0), 0);
   const durationNs = acc.durationNs ?? Number.NaN;
   const waitsKnown = acc.lockWaitTotalNs !== null;
   return {
-    events: store.length, durationNs, requests, byOpcode, appBytes: acc.bytesMoved,
-    throughputMiBPerSec: durationNs > 0 ? mib / (durationNs / 1e9) : Number.NaN,
+    events: store.length, durationNs, requests, byOpcode, appBytes: appIoUnknown ? Number.NaN : acc.bytesMoved, appIoUnknown,
+    // accountRun's: unknown without app IO, or when an untimed event moved bytes (untimed.ts).
+    throughputMiBPerSec: acc.throughputBytesPerSec === null ? Number.NaN : acc.throughputBytesPerSec / MIB,
     upcallsPerMiB: perMiB(requests), iomapUpcallsPerMiB: perMiB(iomapUpcalls),
     unwrittenConversions: acc.unwrittenConversions,
     cacheLookups: acc.cacheLookups, cacheHitRate: acc.cacheHitRate ?? Number.NaN,
@@ -124,12 +136,18 @@ export interface DiffRow {
   b: number;
   /** b / a; NaN when a is 0 or either side is NaN (printed "—", or "new" when only B has it). */
   ratio: number;
+  /** A side whose figure cannot be known, with why (its value is NaN): printed "unknown". */
+  unknown?: { a?: string; b?: string };
 }
 
 export function diffStats(a: TraceStats, b: TraceStats): DiffRow[] {
   const rows: DiffRow[] = [];
   const add = (metric: string, unit: string, va: number, vb: number): void => {
-    rows.push({ metric, unit, a: va, b: vb, ratio: va !== 0 && Number.isFinite(va) && Number.isFinite(vb) ? vb / va : Number.NaN });
+    const row: DiffRow = { metric, unit, a: va, b: vb, ratio: va !== 0 && Number.isFinite(va) && Number.isFinite(vb) ? vb / va : Number.NaN };
+    if (APP_IO_METRICS.has(metric) && (a.appIoUnknown || b.appIoUnknown)) {
+      row.unknown = { ...(a.appIoUnknown ? { a: a.appIoUnknown } : {}), ...(b.appIoUnknown ? { b: b.appIoUnknown } : {}) };
+    }
+    rows.push(row);
   };
   add('events', 'events', a.events, b.events);
   add('duration', 'ms', a.durationNs / 1e6, b.durationNs / 1e6);
@@ -166,12 +184,28 @@ const num = (v: number): string => {
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 };
 
-/** Plain-text table: metric, unit, A, B, B/A. */
+/** Why figures of a side are unknown, one line per side and reason: `unknown in A (app data moved, throughput): …`. */
+export function unknownNotes(rows: readonly DiffRow[], labelA = 'A', labelB = 'B'): string[] {
+  const notes: string[] = [];
+  for (const [side, label] of [['a', labelA], ['b', labelB]] as const) {
+    const byWhy = new Map<string, string[]>();
+    for (const r of rows) {
+      const why = r.unknown?.[side];
+      if (why) byWhy.set(why, [...(byWhy.get(why) ?? []), r.metric]);
+    }
+    for (const [why, metrics] of byWhy) notes.push(`unknown in ${label} (${metrics.join(', ')}): ${why}`);
+  }
+  return notes;
+}
+
+/** Plain-text table: metric, unit, A, B, B/A; then why any figure is unknown. */
 export function formatDiff(rows: readonly DiffRow[], labelA = 'A', labelB = 'B'): string {
-  const cells = rows.map((r) => [r.metric, r.unit, num(r.a), num(r.b),
-    Number.isNaN(r.ratio) ? ((r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—') : `${r.ratio.toFixed(2)}×`]);
+  const fig = (v: number, why: string | undefined): string => (why ? 'unknown' : num(v));
+  const cells = rows.map((r) => [r.metric, r.unit, fig(r.a, r.unknown?.a), fig(r.b, r.unknown?.b),
+    r.unknown ? '—' : Number.isNaN(r.ratio) ? ((r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—') : `${r.ratio.toFixed(2)}×`]);
   const head = ['metric', 'unit', labelA, labelB, 'B/A'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i >= 2 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n';
+  const notes = unknownNotes(rows, labelA, labelB);
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n';
 }

@@ -3,7 +3,7 @@
 // DiffRows of src/trace/compare.ts (what `fusescope diff --json` prints); each row carries its raw
 // numbers in data-* attributes.
 
-import type { DiffRow } from '../../trace/compare.ts';
+import { unknownNotes, type DiffRow } from '../../trace/compare.ts';
 import { diffCells, type DiffCell } from './diff-table.ts';
 
 const TONE_TITLE = { better: 'B is better', worse: 'B is worse', same: 'about the same (±10%)', none: '' } as const;
@@ -19,6 +19,7 @@ export function DiffTable({ rows, labelA, labelB }: { rows: readonly DiffRow[]; 
   return (
     <div className="diff-tables" data-testid="diff-table">
       <Table caption="Run" cells={run} labelA={labelA} labelB={labelB} />
+      {unknownNotes(rows, 'A', 'B').map((n) => <p key={n} className="empty-note" data-testid="diff-unknown">{n}</p>)}
       {[...byOpcode].map(([op, cells]) => (
         <Table key={op} caption={<span className="opcode" title="requests sent, and upcall latency fuse_send → fuse_reply">{op}</span>}
           cells={cells} labelA={labelA} labelB={labelB} />
@@ -40,8 +41,8 @@ function Table({ caption, cells, labelA, labelB }: { caption: React.ReactNode; c
           <tr key={c.row.metric} data-testid="diff-row" data-metric={c.row.metric} data-a={String(c.row.a)} data-b={String(c.row.b)} data-ratio={String(c.row.ratio)}>
             <th>{c.label}</th>
             <td className="unit muted">{c.row.unit}</td>
-            <td className="num">{c.aText}</td>
-            <td className="num">{c.bText}</td>
+            <td className="num" title={c.row.unknown?.a}>{c.aText}</td>
+            <td className="num" title={c.row.unknown?.b}>{c.bText}</td>
             <td className={`num ratio tone-${c.tone}`} title={TONE_TITLE[c.tone]}>{c.ratioText}</td>
           </tr>
         ))}

@@ -40,4 +40,11 @@ describe('compare diff table', () => {
     const text = formatDiff(rows);
     for (const c of run) expect(text).toContain(`${c.aText}`);
   });
+
+  it('an unknown figure reads "unknown" in its cell, with no ratio (not "new")', () => {
+    const row: DiffRow = { metric: 'throughput', unit: 'MiB/s', a: Number.NaN, b: 1000, ratio: Number.NaN, unknown: { a: 'no application read or write syscall is in the trace' } };
+    const cell = diffCells([row]).run[0]!;
+    expect([cell.aText, cell.bText, cell.ratioText, cell.tone]).toEqual(['unknown', '1,000', '—', 'none']);
+    expect(formatRatio({ ...row, unknown: undefined })).toBe('new'); // the same NaN without a reason: B is new
+  });
 });

@@ -34,6 +34,7 @@ function formatFigure(v: number): string {
 
 /** `1.23×`; "new" when only B has it; "—" when there is nothing to divide — as `fusescope diff`. */
 export function formatRatio(r: DiffRow): string {
+  if (r.unknown) return '—';
   if (!Number.isNaN(r.ratio)) return `${r.ratio.toFixed(2)}×`;
   return (r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—';
 }
@@ -58,7 +59,10 @@ export function diffCells(rows: readonly DiffRow[]): { run: DiffCell[]; opcodes:
   const opcodes: DiffCell[] = [];
   for (const row of rows) {
     const { opcode, label } = splitMetric(row.metric);
-    const cell: DiffCell = { row, opcode, label, aText: formatFigure(row.a), bText: formatFigure(row.b), ratioText: formatRatio(row), tone: toneOf(row, opcode, label) };
+    // A figure that cannot be known says so (its reason is the cell's title and a note under the table).
+    const aText = row.unknown?.a ? 'unknown' : formatFigure(row.a);
+    const bText = row.unknown?.b ? 'unknown' : formatFigure(row.b);
+    const cell: DiffCell = { row, opcode, label, aText, bText, ratioText: formatRatio(row), tone: toneOf(row, opcode, label) };
     (opcode ? opcodes : run).push(cell);
   }
   return { run, opcodes };
