@@ -53,4 +53,15 @@ describe('compare: figures of the applications\' bytes on a trace without their 
     expect(text).toContain(`unknown in A (app data moved, throughput, upcalls per MiB, iomap upcalls per MiB, lock wait per MiB): ${NO_APP_IO}`);
     expect(text).not.toContain('unknown in B');
   });
+
+  it('counts traced events as summary and the page do: task_process rows (which process a task is in) are not events', () => {
+    const store = storeOf([
+      ev('task_process', 0, 'fsw-writer-a/10', { tgid: 10 }),
+      ev('task_process', 0, 'fuse2fs/21', { tgid: 20 }),
+      ev('fuse_send', 5, 'fsw-writer-a/10', { unique: 2, opcode: Opcode.WRITE }),
+      ev('fuse_reply', 9, 'fuse2fs/21', { unique: 2, opcode: Opcode.WRITE }),
+    ]);
+    expect(store.length).toBe(4);
+    expect(traceStats(store).events).toBe(2);
+  });
 });

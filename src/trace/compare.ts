@@ -80,8 +80,13 @@ export function traceStats(store: TraceStore): TraceStats {
   const counts = new Map<number, number>();
   const waitsNs = waits.waitNs;
   let requests = 0;
+  // task_process rows say which process a task is in: metadata, not traced events (summary and the page count them out too).
+  let processRows = 0;
   for (let row = 0; row < store.length; row++) {
     switch (kinds[row]) {
+      case KIND_CODE.task_process:
+        processRows++;
+        break;
       case KIND_CODE.fuse_send:
         requests++;
         counts.set(opcode[row]!, (counts.get(opcode[row]!) ?? 0) + 1);
@@ -117,7 +122,7 @@ export function traceStats(store: TraceStore): TraceStats {
   const durationNs = acc.durationNs ?? Number.NaN;
   const waitsKnown = acc.lockWaitTotalNs !== null;
   return {
-    events: store.length, durationNs, requests, byOpcode, appBytes: appIoUnknown ? Number.NaN : acc.bytesMoved, appIoUnknown,
+    events: store.length - processRows, durationNs, requests, byOpcode, appBytes: appIoUnknown ? Number.NaN : acc.bytesMoved, appIoUnknown,
     // accountRun's: unknown without app IO, or when an untimed event moved bytes (untimed.ts).
     throughputMiBPerSec: acc.throughputBytesPerSec === null ? Number.NaN : acc.throughputBytesPerSec / MIB,
     upcallsPerMiB: perMiB(requests), iomapUpcallsPerMiB: perMiB(iomapUpcalls),
