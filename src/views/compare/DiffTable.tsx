@@ -16,16 +16,20 @@ export function DiffTable({ rows, labelA, labelB }: { rows: readonly DiffRow[]; 
     if (!list) byOpcode.set(c.opcode, (list = []));
     list.push(c);
   }
+  // Why figures are unknown, above the tables (a note among them would take a table's place in the row).
+  const notes = unknownNotes(rows, 'A', 'B');
   return (
-    <div className="diff-tables" data-testid="diff-table">
-      <Table caption="Run" cells={run} labelA={labelA} labelB={labelB} />
-      {unknownNotes(rows, 'A', 'B').map((n) => <p key={n} className="empty-note" data-testid="diff-unknown">{n}</p>)}
-      {[...byOpcode].map(([op, cells]) => (
-        <Table key={op} caption={<span className="opcode" title="requests sent, and upcall latency fuse_send → fuse_reply">{op}</span>}
-          cells={cells} labelA={labelA} labelB={labelB} />
-      ))}
-      {byOpcode.size === 0 && <p className="empty-note">no FUSE requests on either side</p>}
-    </div>
+    <>
+      {notes.map((n) => <p key={n} className="empty-note" data-testid="diff-unknown">{n}</p>)}
+      <div className="diff-tables" data-testid="diff-table">
+        <Table caption="Run" cells={run} labelA={labelA} labelB={labelB} />
+        {[...byOpcode].map(([op, cells]) => (
+          <Table key={op} caption={<span className="opcode" title="requests sent, and upcall latency fuse_send → fuse_reply">{op}</span>}
+            cells={cells} labelA={labelA} labelB={labelB} />
+        ))}
+        {byOpcode.size === 0 && <p className="empty-note">no FUSE requests on either side</p>}
+      </div>
+    </>
   );
 }
 
