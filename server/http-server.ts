@@ -336,8 +336,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return;
     }
     // Exactly the bytes present when listed: a recording still being written grows, and the
-    // reader opens a prefix (it recovers by scanning chunk headers).
-    const stream = createReadStream(file, { start: 0, end: Math.max(0, info.size - 1) });
+    // reader opens a prefix (it recovers by scanning chunk headers). 1 MiB reads, not 64 KiB: a
+    // 29 MB recording came over loopback in 84–92 ms instead of 114–174 (node fetch, steady state).
+    const stream = createReadStream(file, { start: 0, end: Math.max(0, info.size - 1), highWaterMark: 1 << 20 });
     stream.on('error', (err) => {
       log(`recording read error: ${err.message}`);
       res.destroy(err);
