@@ -8,7 +8,7 @@ import { hooks, openPage, waitIdle, shotPath } from './page.ts';
 import { openRecordingFile } from '../server/recorder/file-source.ts';
 import { joinableDeflateRaw } from '../server/recorder/recorder.ts';
 import { makeSimulation } from '../server/sources/sim.ts';
-import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
+import { handRecording } from '../server/recorder/test-recordings.ts';
 import { JOINABLE_TAIL } from '../src/trace/recording/format.ts';
 import { TraceStore } from '../src/trace/store.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
@@ -23,22 +23,11 @@ function joinableWithBadBody(rows: number, rowsPerChunk: number, badK: number): 
   simulation.runEvents(rows, (ev) => events.push(ev));
   const store = new TraceStore();
   store.appendAll(events);
-  let body = 0;
-  const isBody = (b: Uint8Array): boolean => new DataView(b.buffer, b.byteOffset).getUint32(0, true) === 0x42435346; // 'FSCB'
-  const enc = new RecordingEncoder({
-    joinable: true, meta: { source: 'e2e-bad-body' },
-    deflate: (b) => (isBody(b) && body++ === badK ? new Uint8Array([0xff, 0xff, 0xff, 0xff, ...JOINABLE_TAIL]) : joinableDeflateRaw(b, 6)),
+  const deflate = (b: Uint8Array): Uint8Array => joinableDeflateRaw(b, 6);
+  return handRecording(store, {
+    rowsPerChunk, joinable: true, deflate, indexEveryChunks: 256,
+    bodyFor: (k, b) => (k === badK ? new Uint8Array([0xff, 0xff, 0xff, 0xff, ...JOINABLE_TAIL]) : deflate(b)),
   });
-  const parts = [enc.header()];
-  for (let from = 0; from < store.length; from += rowsPerChunk) parts.push(enc.dataChunk(store, from, Math.min(store.length, from + rowsPerChunk)));
-  parts.push(enc.finish());
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** Data chunks in a recording, by the server's reader. */

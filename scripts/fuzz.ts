@@ -23,6 +23,9 @@ import { DiagSink, type ParseDiag } from '../src/trace/import/diagnostics.ts';
 import { readTraceDat } from '../src/trace/import/tracedat/index.ts';
 import { TraceDat } from '../src/trace/import/tracedat/reader.ts';
 import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
+import { concatBytes } from '../server/recorder/test-recordings.ts';
+import { joinableDeflateRaw } from '../server/recorder/recorder.ts';
+import { decompressionStream, hostAfter } from '../src/app/inflate-stream.ts';
 import { RecordingReader, memorySource } from '../src/trace/recording/reader.ts';
 import { RecordingError } from '../src/trace/recording/format.ts';
 import { decodeBatch, encodeBatch, parseClientMessage, WireError } from '../src/trace/wire.ts';
@@ -143,7 +146,12 @@ async function targets(): Promise<Target[]> {
     const [from, to] = window();
     const part = new TraceStore();
     part.appendAll(events.slice(from, to));
-    const enc = new RecordingEncoder({ ...(r0() < 0.5 ? { deflate: (b: Uint8Array) => deflateRawSync(b) } : {}), indexEveryChunks: 2, meta: { source: 'fuzz' } });
+    // Stored, ordinary deflate, or joinable deflate (read both alone and as one stream below).
+    const codec = r0();
+    const enc = new RecordingEncoder({
+      ...(codec < 0.33 ? { deflate: (b: Uint8Array) => deflateRawSync(b) } : codec < 0.66 ? { deflate: (b: Uint8Array) => joinableDeflateRaw(b, 6), joinable: true } : {}),
+      indexEveryChunks: 2, meta: { source: 'fuzz' },
+    });
     const parts = [enc.header()];
     const chunks = 1 + Math.floor(r0() * 3);
     for (let k = 0; k < chunks; k++) parts.push(enc.dataChunk(part, Math.floor((k * part.length) / chunks), Math.floor(((k + 1) * part.length) / chunks)));
@@ -246,8 +254,15 @@ async function targets(): Promise<Target[]> {
           if (err instanceof RecordingError) return [];
           throw err;
         }
-        await r.readAll();
+        const rows = rowsText(await r.readAll());
         await r.storedFindings();
+        // The same file read with joinable bodies inflated as one stream (recording/joined.ts) must give
+        // the same rows and the same bad chunks as reading each body alone.
+        const j = await RecordingReader.open(memorySource(input), nodeInflate, 'fuzz', nodeInflate, { open: decompressionStream, after: hostAfter });
+        const joinedRows = rowsText(await j.readAll());
+        if (joinedRows !== rows || [...j.badChunks.keys()].join() !== [...r.badChunks.keys()].join()) {
+          throw new Error(`joined read differs: ${j.stats.joinedBodies} bodies joined, bad chunks ${[...j.badChunks.keys()].join()} vs ${[...r.badChunks.keys()].join()}`);
+        }
         return r.damage ? [{ source: 'fuzz', line: 0, code: 'damage', message: `${r.damage.reason} (at byte ${r.damage.offsetBytes})` }] : [];
       },
     },
@@ -306,14 +321,13 @@ function makeInput(r: () => number, t: Target): Uint8Array {
   }
   return b;
 }
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
+
+/** A store's rows as one string (kinds, times, every column), to compare two reads of a file. */
+function rowsText(s: TraceStore): string {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i++) out.push(JSON.stringify(s.get(i), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  return out.join('\n');
 }
 
 interface Finding { target: string; kind: 'exception' | 'slow' | 'memory' | 'unplaced'; detail: string; file: string }

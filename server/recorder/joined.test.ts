@@ -8,7 +8,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Recorder, joinableDeflateRaw } from './recorder.ts';
 import { nodeInflate } from './file-source.ts';
 import { RecordingReader, memorySource, type ChunkRows } from '../../src/trace/recording/reader.ts';
-import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
+import { handRecording } from './test-recordings.ts';
 import { CHUNK_HEADER_BYTES, ChunkFlags, JOINABLE_TAIL, parseChunkHeader } from '../../src/trace/recording/format.ts';
 import type { InflateStream, JoinedInflate } from '../../src/trace/recording/joined.ts';
 import { decompressionStream, hostAfter } from '../../src/app/inflate-stream.ts';
@@ -31,29 +31,9 @@ function simStore(count: number): TraceStore {
 }
 const store = simStore(6_000); // 12 chunks
 
-/** A file from the encoder, whose deflate may do something else to the body of data chunk `bodyK`. */
-function encode(deflate: (frame: Uint8Array) => Uint8Array, joinable: boolean, bodyFor?: (k: number, frame: Uint8Array) => Uint8Array): Uint8Array {
-  let k = 0;
-  const isBody = (b: Uint8Array): boolean => b[0] === 0x46 && b[1] === 0x53 && b[2] === 0x43 && b[3] === 0x42; // 'FSCB'
-  const enc = new RecordingEncoder({
-    joinable, indexEveryChunks: 4, meta: { source: 'joined-test' },
-    deflate: (b) => (isBody(b) && bodyFor ? bodyFor(k++, b) : deflate(b)),
-  });
-  const parts = [enc.header()];
-  for (let from = 0; from < store.length; from += ROWS_PER_CHUNK) {
-    parts.push(enc.dataChunk(store, from, Math.min(store.length, from + ROWS_PER_CHUNK)));
-    const idx = enc.indexChunkIfDue();
-    if (idx) parts.push(idx);
-  }
-  parts.push(enc.finish());
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+/** A file of `store` in chunks of ROWS_PER_CHUNK, whose deflate may do something else to data chunk k's body. */
+const encode = (deflate: (b: Uint8Array) => Uint8Array, joinable: boolean, bodyFor?: (k: number, batch: Uint8Array) => Uint8Array): Uint8Array =>
+  handRecording(store, { rowsPerChunk: ROWS_PER_CHUNK, deflate, joinable, ...(bodyFor ? { bodyFor } : {}) });
 const joinable = (b: Uint8Array): Uint8Array => joinableDeflateRaw(b, 6);
 
 interface Read { rows: string[]; bad: number[]; opens: number; alone: number }
