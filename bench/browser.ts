@@ -473,8 +473,9 @@ const LOAD_SIZES = (big: number): Array<{ name: string; events: number; findings
 
 /** What each load phase the page reports is (bench-hooks loadPhases); the worker's overlap the page's. */
 const PHASE_WORDS: Record<string, string> = {
-  fetch: 'fetch: the page downloads the recording (Response → Blob)',
-  read: 'worker: the file read whole (one arrayBuffer)',
+  fetch: 'fetch: the page downloads the recording (Response → Blob; builds before the worker downloaded it)',
+  download: 'worker: the recording downloaded, read as it arrives (overlaps the inflate)',
+  read: 'worker: the file read whole (one arrayBuffer; a download: nothing)',
   inflate: 'worker: inflate (wall time with a chunk inflating, waits for a buffer included; overlaps the page)',
   worker: 'worker: start to last chunk posted (inflate + decode + append + post)',
   workerAppend: 'worker: rows appended to the columns it shares with the page (their first touch)',

@@ -177,6 +177,38 @@ describe('fusescope serve: /api/recordings (read-only)', () => {
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(readFileSync(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope'))));
   });
 
+  it('serves one byte range of a recording (206), refuses one past its end (416), sends it whole for anything else', async () => {
+    const dir = sessionsDir();
+    const { server } = await start(undefined, dir);
+    const url = `http://127.0.0.1:${server.port}/api/recordings/2026-01-01T00-00-00-000Z-idle.fscope`;
+    const bytes = new Uint8Array(readFileSync(join(dir, '2026-01-01T00-00-00-000Z-idle.fscope')));
+    const size = bytes.byteLength;
+    const get = (range: string): Promise<Response> => fetch(url, { headers: { range } });
+    // The last 32 bytes (a trailer), a middle slice, a start to the end.
+    const tail = await get('bytes=-32');
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe(`bytes ${size - 32}-${size - 1}/${size}`);
+    expect(new Uint8Array(await tail.arrayBuffer())).toEqual(bytes.subarray(size - 32));
+    const mid = await get('bytes=40-111');
+    expect(mid.status).toBe(206);
+    expect(mid.headers.get('content-length')).toBe('72');
+    expect(new Uint8Array(await mid.arrayBuffer())).toEqual(bytes.subarray(40, 112));
+    const rest = await get(`bytes=${size - 5}-`);
+    expect(new Uint8Array(await rest.arrayBuffer())).toEqual(bytes.subarray(size - 5));
+    // An end past the file is cut to it; a start past it cannot be served.
+    expect(new Uint8Array(await (await get(`bytes=${size - 3}-${size + 100}`)).arrayBuffer())).toEqual(bytes.subarray(size - 3));
+    const past = await get(`bytes=${size}-`);
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`);
+    // Several ranges, or nonsense: the whole file, as without a Range (RFC 9110 allows it).
+    for (const other of ['bytes=0-1,5-9', 'lines=1-2', 'bytes=9-3']) {
+      const r = await get(other);
+      expect(r.status, other).toBe(200);
+      expect((await r.arrayBuffer()).byteLength, other).toBe(size);
+    }
+    expect((await fetch(url)).headers.get('accept-ranges')).toBe('bytes');
+  });
+
   it('refuses path traversal, other files, dot-files and symlinks', async () => {
     const dir = sessionsDir();
     const { server } = await start(undefined, dir);

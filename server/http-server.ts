@@ -23,7 +23,10 @@
 // Read-only recordings API (the page opens saved sessions with it; same token rule as the page):
 //   GET /api/recordings          {recordings: [{name, bytes, mtimeMs, events|null}]}, newest first
 //   GET /api/recordings/<name>   the .fscope bytes; <name> is a plain file name in the sessions
-//                                folder (no separators, no dot-files, no symlinks): anything else 404
+//                                folder (no separators, no dot-files, no symlinks): anything else 404.
+//                                One byte range (`Range: bytes=a-b`, `a-`, `-n`) gets 206 with just those
+//                                bytes, or 416 when it lies past the end: the page's worker reads a
+//                                recording's index (at its end) that way while the whole file downloads.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -325,20 +328,28 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('no such recording\n');
       return;
     }
-    res.writeHead(200, {
+    const range = byteRange(req.headers.range, info.size);
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { 'content-range': `bytes */${info.size}`, 'content-type': 'text/plain' }).end('range not satisfiable\n');
+      return;
+    }
+    const [from, to] = range ?? [0, info.size - 1];
+    res.writeHead(range ? 206 : 200, {
       'content-type': 'application/octet-stream',
-      'content-length': info.size,
+      'content-length': Math.max(0, to - from + 1),
       'content-disposition': `attachment; filename="${name}"`,
       'cache-control': 'no-store',
+      'accept-ranges': 'bytes',
+      ...(range ? { 'content-range': `bytes ${from}-${to}/${info.size}` } : {}),
     });
-    if (req.method === 'HEAD') {
+    if (req.method === 'HEAD' || to < from) {
       res.end();
       return;
     }
     // Exactly the bytes present when listed: a recording still being written grows, and the
     // reader opens a prefix (it recovers by scanning chunk headers). 1 MiB reads, not 64 KiB: a
     // 29 MB recording came over loopback in 84–92 ms instead of 114–174 (node fetch, steady state).
-    const stream = createReadStream(file, { start: 0, end: Math.max(0, info.size - 1), highWaterMark: 1 << 20 });
+    const stream = createReadStream(file, { start: from, end: to, highWaterMark: 1 << 20 });
     stream.on('error', (err) => {
       log(`recording read error: ${err.message}`);
       res.destroy(err);
@@ -469,4 +480,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await new Promise<void>((ok) => server.close(() => ok()));
     },
   };
+}
+
+/**
+ * One byte range of a `Range` header (RFC 9110 14.1.2) over a file of `size` bytes, inclusive:
+ * null when there is none or it is not one range of bytes (the whole file is sent then, as the RFC
+ * allows), 'unsatisfiable' when it starts past the end.
+ */
+export function byteRange(header: string | undefined, size: number): [number, number] | null | 'unsatisfiable' {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return [Math.max(0, size - suffix), size - 1];
+  }
+  const from = Number(m[1]);
+  const to = m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]));
+  if (from >= size) return 'unsatisfiable';
+  if (to < from) return null;
+  return [from, to];
 }

@@ -51,6 +51,8 @@ interface Stager {
 const isStager = (t: object): t is Stager => 'stageFile' in t && 'adoptFile' in t;
 
 /** Fills the page's AppStore, or (compare-session.ts) a compare side. */
+const pageFetch: typeof fetch = (...a) => fetch(...a);
+
 export class FileSession<T extends FileTarget = AppStore> {
   /** What the current request fills: a StagedFile for the page, the store itself for a compare side. */
   private target: FileTarget;
@@ -75,12 +77,17 @@ export class FileSession<T extends FileTarget = AppStore> {
     private readonly client: WsClient,
     private readonly makeWorker: () => WorkerLike,
     private readonly search: string = '',
-    private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+    private readonly fetchFn: typeof fetch = pageFetch,
     /** Whether this page can read SharedArrayBuffers (tests choose). */
     private readonly sharedRows: () => boolean = () => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true,
   ) {
     this.target = store;
+    // With the browser's own fetch the worker downloads a server recording itself; a session given
+    // another fetch (tests without a server) downloads it here and hands the worker a Blob.
+    this.workerDownloads = fetchFn === pageFetch;
   }
+
+  private readonly workerDownloads: boolean;
 
   /** Starts a request's target: the page stages the file; a compare side shows it as it loads. */
   private begin(file: OpenedFile): void {
@@ -165,8 +172,15 @@ export class FileSession<T extends FileTarget = AppStore> {
     const id = ++this.requestId;
     this.busy = true;
     try {
+      const url = apiUrl(`/api/recordings/${encodeURIComponent(name)}`, this.search);
+      if (this.workerDownloads) {
+        // The worker downloads it and reads it as it arrives (http-source.ts): no page-side copy, and
+        // the download overlaps the worker's inflate instead of coming first.
+        this.ensureWorker().postMessage({ type: 'open', id, files: [{ name, url: new URL(url, location.href).href }], ...this.checksWanted(), ...this.sharedWanted() });
+        return;
+      }
       const t0 = performance.now();
-      const res = await this.fetchFn(apiUrl(`/api/recordings/${encodeURIComponent(name)}`, this.search));
+      const res = await this.fetchFn(url);
       if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
       const blob = await this.download(res, id);
       if (id !== this.requestId) return;

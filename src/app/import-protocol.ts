@@ -51,10 +51,13 @@ import type { SharedRows } from '../trace/store.ts';
 export type ImportPhase = 'reading' | 'joining' | 'loading' | 'checking' | 'done' | 'failed';
 export type FileKind = 'import' | 'recording';
 
+export type OpenFile = { name: string; blob: Blob } | { name: string; url: string };
+
 export interface OpenRequest {
   type: 'open';
   id: number;
-  files: Array<{ name: string; blob: Blob }>;
+  /** Picked / dropped files as Blobs; a server recording by its URL (same origin), which the worker downloads itself. */
+  files: Array<OpenFile>;
   alignStarts?: boolean;
   /** Run the protocol checkers in the worker over the rows sent (the page has a findings panel). */
   checks?: boolean;
@@ -196,8 +199,8 @@ export function decodeOpenRequest(data: unknown): OpenRequest | null {
   if (m.checks !== undefined && typeof m.checks !== 'boolean') return null;
   if (m.shared !== undefined && typeof m.shared !== 'boolean') return null;
   const ok = m.files.every((f: unknown) => {
-    const e = f as { name?: unknown; blob?: unknown };
-    return typeof f === 'object' && f !== null && isStr(e.name) && e.blob instanceof Blob;
+    const e = f as { name?: unknown; blob?: unknown; url?: unknown };
+    return typeof f === 'object' && f !== null && isStr(e.name) && (e.blob instanceof Blob || (isStr(e.url) && e.url.length > 0));
   });
   return ok ? (m as unknown as OpenRequest) : null;
 }

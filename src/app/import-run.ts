@@ -59,6 +59,8 @@ export interface NamedSource extends ByteSource {
   readonly name: string;
   /** Reads the whole file into memory once, so later reads are views (blob-source.ts); absent: reads stay as they are. */
   loadWhole?(): Promise<void>;
+  /** A download read as it arrives (http-source.ts): ms from its start to its last byte, or to now while it goes on. */
+  downloadMs?(): number;
 }
 
 /** Chunks of a recording inflating at once: enough to keep the inflater busy while a chunk is decoded and posted. */
@@ -551,6 +553,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   const phasesMs: Record<string, number> = { read: readMs, inflate: inflateMs + (inflating > 0 ? now() - inflateSinceMs : 0), worker: workerMs };
   if (checked) Object.assign(phasesMs, checked.phasesMs);
   if (shared) phasesMs.workerAppend = shared.appendMs;
+  if (src.downloadMs) phasesMs.download = src.downloadMs();
   if (pool) phasesMs.workerWaits = pool.waitedMs;
   return { events, damage, bodies, phasesMs, ...findings };
 }

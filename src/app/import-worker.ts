@@ -11,6 +11,14 @@ import { runImport } from './import-run.ts';
 import { fflateInflate } from './fflate-inflate.ts';
 import { FramePool } from './frame-pool.ts';
 import { decompressionStream } from './inflate-stream.ts';
+import { httpSource } from './http-source.ts';
+
+/** `url` if it is on the page's own origin (the worker's), else an error: a page never asks for another's. */
+function sameOrigin(url: string): string {
+  const u = new URL(url, self.location.href);
+  if (u.origin !== self.location.origin) throw new Error(`${url} is not on this page's origin`);
+  return u.href;
+}
 import { portChecks, type PortLike } from './checks-run.ts';
 
 /** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
@@ -41,7 +49,9 @@ scope.onmessage = (ev: MessageEvent) => {
   currentPool?.close();
   const pool = new FramePool();
   currentPool = pool;
-  void runImport(req.files.map((f) => blobSource(f.name, f.blob)), {
+  // A server recording downloads here, read as it arrives (http-source.ts); only from the page's own origin.
+  const sources = Promise.all(req.files.map((f) => ('blob' in f ? blobSource(f.name, f.blob) : httpSource(f.name, sameOrigin(f.url)))));
+  void sources.then((files) => runImport(files, {
     id: req.id,
     inflate,
     post: (msg) => scope.postMessage(...encodeWorkerMessage(msg)),
@@ -55,5 +65,7 @@ scope.onmessage = (ev: MessageEvent) => {
     shared: req.shared === true && typeof SharedArrayBuffer === 'function',
     // The checkers in a worker of their own, reading the same shared rows (checks-run.ts).
     ...(typeof Worker === 'function' ? { remoteChecks: () => portChecks(startChecksWorker) } : {}),
+  }), (err: unknown) => {
+    if (currentId === req.id) scope.postMessage({ type: 'error', id: req.id, message: `could not open recording: ${(err as Error).message}` } satisfies WorkerMessage, []);
   }).finally(() => pool.close());
 };
