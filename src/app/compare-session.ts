@@ -27,7 +27,8 @@ export class CompareSession {
     private readonly client: WsClient,
     private readonly makeWorker: () => WorkerLike,
     private readonly search: string = '',
-    private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+    /** Tests give one (the sides then download in the page); absent, each side's worker downloads its recording. */
+    private readonly fetchFn?: typeof fetch,
   ) {}
 
   subscribe = (listener: () => void): (() => void) => {
