@@ -11,7 +11,7 @@ import type { Inflate } from '../trace/recording/index.ts';
 import type { NamedSource } from './import-run.ts';
 
 /** Files up to this size are read whole by loadWhole; a larger one is read by slices (memory). */
-const WHOLE_READ_MAX_BYTES = 1 << 30;
+export const WHOLE_READ_MAX_BYTES = 1 << 30;
 
 export function blobSource(name: string, blob: Blob): NamedSource {
   let whole: Uint8Array | null = null;

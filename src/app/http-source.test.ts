@@ -107,6 +107,17 @@ describe('httpSource: a recording read while it downloads', () => {
     await expect(src.read(99_000, 2_000)).rejects.toThrow(/more than the 100000 bytes the server announced/);
   });
 
+  it('a recording over 1 GiB is not held whole: its bytes are read by slices of a Blob, as a picked file is', async () => {
+    const server = fakeServer(bytes, { announce: 2 ** 31 });
+    server.all();
+    const src = await httpSource('big.fscope', 'http://x/api/recordings/big.fscope', server.fetchFn, AHEAD);
+    expect(src.sizeBytes).toBe(bytes.byteLength); // the Blob's own size, not the announced one
+    expect(src.loadWhole).toBeTypeOf('function');
+    const reader = await RecordingReader.open(src, nodeInflate, 'big.fscope');
+    const whole = await RecordingReader.open(memorySource(bytes), nodeInflate);
+    expect(await rowsOf(reader)).toEqual(await rowsOf(whole));
+  });
+
   it('an HTTP error is the open\'s error, with the server\'s words', async () => {
     const fetchFn = async (): Promise<Response> => new Response('no such recording\n', { status: 404 });
     await expect(httpSource('gone.fscope', 'http://x/api/recordings/gone.fscope', fetchFn)).rejects.toThrow('gone.fscope: HTTP 404 no such recording');

@@ -5,6 +5,7 @@
 // the chunks are read in order as they arrive. The file's ~0.2–0.4 s download at 10 M events thus
 // overlaps the worker's inflate instead of coming before it (docs/performance.md).
 import type { NamedSource } from './import-run.ts';
+import { WHOLE_READ_MAX_BYTES, blobSource } from './blob-source.ts';
 
 /** A read at most this long, starting this far past the downloaded bytes, is fetched as a range. */
 const RANGE_MAX_BYTES = 8 << 20;
@@ -26,6 +27,10 @@ export async function httpSource(name: string, url: string, fetchFn: FetchFn = (
   if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
   const sizeBytes = Number(res.headers.get('content-length') ?? Number.NaN);
   const stats: HttpSourceStats = { ranges: 0, rangeBytes: 0 };
+  if (res.body && Number.isSafeInteger(sizeBytes) && sizeBytes > WHOLE_READ_MAX_BYTES) {
+    // Too big to hold whole (a blob is read by slices instead, as a picked file is).
+    return { ...blobSource(name, await res.blob()), stats };
+  }
   if (!res.body || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
     // No length to size the buffer by: the whole body first, as a Blob's bytes would be.
     const whole = new Uint8Array(await res.arrayBuffer());
