@@ -50,9 +50,9 @@ interface Stager {
 }
 const isStager = (t: object): t is Stager => 'stageFile' in t && 'adoptFile' in t;
 
-/** Fills the page's AppStore, or (compare-session.ts) a compare side. */
 const pageFetch: typeof fetch = (...a) => fetch(...a);
 
+/** Fills the page's AppStore, or (compare-session.ts) a compare side. */
 export class FileSession<T extends FileTarget = AppStore> {
   /** What the current request fills: a StagedFile for the page, the store itself for a compare side. */
   private target: FileTarget;

@@ -13,28 +13,16 @@ const RANGE_AHEAD_BYTES = 1 << 20;
 
 type FetchFn = (url: string, init?: { headers?: Record<string, string> }) => Promise<Response>;
 
-export interface HttpSourceStats {
-  /** Range requests made, and the bytes they brought. */
-  ranges: number;
-  rangeBytes: number;
-}
-
 /** Starts the download of `url`; resolves once its length is known (the response's headers). */
-export async function httpSource(name: string, url: string, fetchFn: FetchFn = (u, i) => fetch(u, i), rangeAheadBytes = RANGE_AHEAD_BYTES): Promise<NamedSource & { stats: HttpSourceStats }> {
+export async function httpSource(name: string, url: string, fetchFn: FetchFn = (u, i) => fetch(u, i), rangeAheadBytes = RANGE_AHEAD_BYTES): Promise<NamedSource> {
   const startedMs = performance.now();
   let doneMs: number | null = null;
   const res = await fetchFn(url);
   if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
   const sizeBytes = Number(res.headers.get('content-length') ?? Number.NaN);
-  const stats: HttpSourceStats = { ranges: 0, rangeBytes: 0 };
-  if (res.body && Number.isSafeInteger(sizeBytes) && sizeBytes > WHOLE_READ_MAX_BYTES) {
-    // Too big to hold whole (a blob is read by slices instead, as a picked file is).
-    return { ...blobSource(name, await res.blob()), stats };
-  }
-  if (!res.body || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
-    // No length to size the buffer by: the whole body first, as a Blob's bytes would be.
-    const whole = new Uint8Array(await res.arrayBuffer());
-    return { name, sizeBytes: whole.byteLength, stats, read: async (at, n) => whole.subarray(Math.min(at, whole.byteLength), Math.min(whole.byteLength, at + n)) };
+  if (!res.body || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0 || sizeBytes > WHOLE_READ_MAX_BYTES) {
+    // No length to size a buffer by, or too big to hold whole: a Blob of it, read as a picked file is.
+    return blobSource(name, await res.blob());
   }
   const ranged = res.headers.get('accept-ranges') === 'bytes';
   const buf = new Uint8Array(sizeBytes);
@@ -64,28 +52,32 @@ export async function httpSource(name: string, url: string, fetchFn: FetchFn = (
     }
     wakeUp();
   })();
+  /** Bytes [at, end) by one range request; null if it fails or is not answered with them (the download brings them too). */
+  const rangeOf = async (at: number, end: number): Promise<Uint8Array | null> => {
+    try {
+      const r = await fetchFn(url, { headers: { range: `bytes=${at}-${end - 1}` } });
+      if (r.status === 206) return new Uint8Array(await r.arrayBuffer());
+      await r.body?.cancel();
+    } catch {
+      // a network error on the side request: wait for the download instead
+    }
+    return null;
+  };
   const inBuffer = async (at: number, end: number): Promise<Uint8Array> => {
     if (end > have && !failure) await new Promise<void>((wake) => waiters.push({ end, wake }));
     if (end > have) throw failure!;
     return buf.subarray(at, end);
   };
   return {
-    name, sizeBytes, stats,
+    name, sizeBytes,
     downloadMs: () => (doneMs ?? performance.now()) - startedMs,
     read: async (offsetBytes, lengthBytes) => {
       const at = Math.min(offsetBytes, sizeBytes);
       const end = Math.min(sizeBytes, offsetBytes + lengthBytes);
       if (end <= have || failure) return inBuffer(at, end);
       if (ranged && end - at <= RANGE_MAX_BYTES && at >= have + rangeAheadBytes) {
-        const r = await fetchFn(url, { headers: { range: `bytes=${at}-${end - 1}` } });
-        if (r.status === 206) {
-          const bytes = new Uint8Array(await r.arrayBuffer());
-          stats.ranges++;
-          stats.rangeBytes += bytes.byteLength;
-          if (bytes.byteLength === end - at) return bytes;
-        } else {
-          await r.body?.cancel();
-        }
+        const bytes = await rangeOf(at, end);
+        if (bytes?.byteLength === end - at) return bytes;
       }
       return inBuffer(at, end);
     },

@@ -199,15 +199,15 @@ class WorkerChecks {
     this.ms += performance.now() - t0;
   }
 
-  /**
-   * Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no
-   * copy needed. With a checks worker they are checked there (it reads the shared columns too).
-   */
   /** Starts the checks worker (if any) before its rows come, so it is up when they do. */
   warm(): void {
     if (this.startRemote) this.remote ??= this.startRemote();
   }
 
+  /**
+   * Rows [from, to) of the store the page shares (SharedSender): its row numbers are the page's, no
+   * copy needed. With a checks worker they are checked there (it reads the shared columns too).
+   */
   feedStore(store: TraceStore, from: number, to: number): void {
     if (this.startRemote) {
       this.remote ??= this.startRemote();
@@ -418,20 +418,26 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   let inflating = 0;
   let inflateSinceMs = 0;
   let inflateMs = 0;
-  const timed = (f: Inflate): Inflate => async (bytes, maxOutputBytes) => {
+  const inflateBegins = (): void => {
     if (inflating++ === 0) inflateSinceMs = now();
+  };
+  const inflateEnds = (): void => {
+    if (--inflating === 0) inflateMs += now() - inflateSinceMs;
+  };
+  const timed = (f: Inflate): Inflate => async (bytes, maxOutputBytes) => {
+    inflateBegins();
     try {
       return await f(bytes, maxOutputBytes);
     } finally {
-      if (--inflating === 0) inflateMs += now() - inflateSinceMs;
+      inflateEnds();
     }
   };
   // A joined run's stream counts as inflating from its start to its last output.
   const timedStream = (st: InflateStream): InflateStream => {
-    if (inflating++ === 0) inflateSinceMs = now();
+    inflateBegins();
     let open = true;
     const over = (): void => {
-      if (open && --inflating === 0) inflateMs += now() - inflateSinceMs;
+      if (open) inflateEnds();
       open = false;
     };
     return {

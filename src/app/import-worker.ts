@@ -12,6 +12,7 @@ import { fflateInflate } from './fflate-inflate.ts';
 import { FramePool } from './frame-pool.ts';
 import { decompressionStream } from './inflate-stream.ts';
 import { httpSource } from './http-source.ts';
+import { portChecks, type PortLike } from './checks-run.ts';
 
 /** `url` if it is on the page's own origin (the worker's), else an error: a page never asks for another's. */
 function sameOrigin(url: string): string {
@@ -19,7 +20,6 @@ function sameOrigin(url: string): string {
   if (u.origin !== self.location.origin) throw new Error(`${url} is not on this page's origin`);
   return u.href;
 }
-import { portChecks, type PortLike } from './checks-run.ts';
 
 /** fflate inflates; the browser's DecompressionStream only the parts fflate cannot cap cheaply (fflate-inflate.ts). */
 const inflate = fflateInflate(browserInflate);
@@ -50,7 +50,8 @@ scope.onmessage = (ev: MessageEvent) => {
   const pool = new FramePool();
   currentPool = pool;
   // A server recording downloads here, read as it arrives (http-source.ts); only from the page's own origin.
-  const sources = Promise.all(req.files.map((f) => ('blob' in f ? blobSource(f.name, f.blob) : httpSource(f.name, sameOrigin(f.url)))));
+  // async: a URL refused by sameOrigin rejects (and is reported below) instead of throwing out of onmessage.
+  const sources = Promise.all(req.files.map(async (f) => ('blob' in f ? blobSource(f.name, f.blob) : httpSource(f.name, sameOrigin(f.url)))));
   void sources.then((files) => runImport(files, {
     id: req.id,
     inflate,

@@ -189,6 +189,18 @@ const num = (v: number): string => {
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 };
 
+/** One side's figure as printed (here and in the compare view): "unknown" when it has a reason, else the number. */
+export function figureText(r: DiffRow, side: 'a' | 'b'): string {
+  return r.unknown?.[side] ? 'unknown' : num(r[side]);
+}
+
+/** B/A as printed: `1.23×`; "new" when only B has it; "—" when there is nothing to divide or a side is unknown. */
+export function ratioText(r: DiffRow): string {
+  if (r.unknown) return '—';
+  if (!Number.isNaN(r.ratio)) return `${r.ratio.toFixed(2)}×`;
+  return (r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—';
+}
+
 /** Why figures of a side are unknown, one line per side and reason: `unknown in A (app data moved, throughput): …`. */
 export function unknownNotes(rows: readonly DiffRow[], labelA = 'A', labelB = 'B'): string[] {
   const notes: string[] = [];
@@ -205,9 +217,7 @@ export function unknownNotes(rows: readonly DiffRow[], labelA = 'A', labelB = 'B
 
 /** Plain-text table: metric, unit, A, B, B/A; then why any figure is unknown. */
 export function formatDiff(rows: readonly DiffRow[], labelA = 'A', labelB = 'B'): string {
-  const fig = (v: number, why: string | undefined): string => (why ? 'unknown' : num(v));
-  const cells = rows.map((r) => [r.metric, r.unit, fig(r.a, r.unknown?.a), fig(r.b, r.unknown?.b),
-    r.unknown ? '—' : Number.isNaN(r.ratio) ? ((r.a === 0 || Number.isNaN(r.a)) && r.b > 0 ? 'new' : '—') : `${r.ratio.toFixed(2)}×`]);
+  const cells = rows.map((r) => [r.metric, r.unit, figureText(r, 'a'), figureText(r, 'b'), ratioText(r)]);
   const head = ['metric', 'unit', labelA, labelB, 'B/A'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i >= 2 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();

@@ -87,22 +87,16 @@ export class JoinedRun {
   private readonly bodies: Body[] = [];
   private failure: Error | null = null;
   private ended = false;
-  private readonly done: Promise<void>;
   /** Output pieces read so far, and whether the pump is waiting on the stream for the next. */
   piecesRead = 0;
   reading = false;
 
   constructor(private readonly j: JoinedInflate) {
     this.stream = j.open();
-    this.done = this.pump();
+    void this.pump();
   }
 
-  /** True once the run failed: add nothing more (start another run). */
-  get failed(): boolean {
-    return this.failure !== null;
-  }
-
-  /** True once `end` was called (or the run failed). */
+  /** True once `end` was called or the run failed: add nothing more (start another run). */
   get over(): boolean {
     return this.ended || this.failure !== null;
   }
@@ -135,7 +129,7 @@ export class JoinedRun {
     return { body, written, settled };
   }
 
-  /** No more bodies: the final block, then the end of the stream. `settled` tells when every body is. */
+  /** No more bodies: the final block, then the end of the stream. */
   async end(): Promise<void> {
     if (this.over) return;
     this.ended = true;
@@ -145,11 +139,6 @@ export class JoinedRun {
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  /** Resolves when the output is all read (or the run failed). */
-  get settled(): Promise<void> {
-    return this.done;
   }
 
   /** Stops the run: bodies not given out fail (read them alone). */
@@ -197,6 +186,7 @@ export class JoinedRun {
         continue;
       }
       if (!b.buf) {
+        // cap + 1 bytes: the size a body inflated alone takes from the same pool (fflate-inflate.ts), so buffers go either way.
         b.buf = this.j.take ? await this.j.take(b.capBytes + 1) : new Uint8Array(b.capBytes + 1);
         if (this.failure) {
           this.j.putBack?.(b.buf);

@@ -592,6 +592,7 @@ export class RecordingReader {
     }
   }
 
+  /** A fresh store sharing this reader's string table (ids stay valid as the table grows). */
   newStore(): TraceStore {
     return new TraceStore(this.header.originNs, this.strings);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../../trace/store.ts';
-import { diffStats, formatDiff, traceStats, type DiffRow } from '../../trace/compare.ts';
-import { diffCells, formatRatio, splitMetric, toneOf } from './diff-table.ts';
+import { diffStats, formatDiff, ratioText, traceStats, type DiffRow } from '../../trace/compare.ts';
+import { diffCells, splitMetric, toneOf } from './diff-table.ts';
 
 const row = (metric: string, a: number, b: number): DiffRow => ({ metric, unit: '', a, b, ratio: a !== 0 && Number.isFinite(a) && Number.isFinite(b) ? b / a : Number.NaN });
 
@@ -14,10 +14,10 @@ describe('compare diff table', () => {
   });
 
   it('formats ratios as fusescope diff does: 1.23×, new, —', () => {
-    expect(formatRatio(row('x', 2, 3))).toBe('1.50×');
-    expect(formatRatio(row('x', 0, 3))).toBe('new');
-    expect(formatRatio(row('x', 5, Number.NaN))).toBe('—');
-    expect(formatRatio(row('x', 0, 0))).toBe('—');
+    expect(ratioText(row('x', 2, 3))).toBe('1.50×');
+    expect(ratioText(row('x', 0, 3))).toBe('new');
+    expect(ratioText(row('x', 5, Number.NaN))).toBe('—');
+    expect(ratioText(row('x', 0, 0))).toBe('—');
   });
 
   it('tones B against A by which way is better; counts have no tone', () => {
@@ -45,6 +45,6 @@ describe('compare diff table', () => {
     const row: DiffRow = { metric: 'throughput', unit: 'MiB/s', a: Number.NaN, b: 1000, ratio: Number.NaN, unknown: { a: 'no application read or write syscall is in the trace' } };
     const cell = diffCells([row]).run[0]!;
     expect([cell.aText, cell.bText, cell.ratioText, cell.tone]).toEqual(['unknown', '1,000', '—', 'none']);
-    expect(formatRatio({ ...row, unknown: undefined })).toBe('new'); // the same NaN without a reason: B is new
+    expect(ratioText({ ...row, unknown: undefined })).toBe('new'); // the same NaN without a reason: B is new
   });
 });
