@@ -475,6 +475,7 @@ const LOAD_SIZES = (big: number): Array<{ name: string; events: number; findings
 const PHASE_WORDS: Record<string, string> = {
   fetch: 'fetch: the page downloads the recording (Response → Blob; builds before the worker downloaded it)',
   download: 'worker: the recording downloaded, read as it arrives (overlaps the inflate)',
+  downloadWaits: 'worker: reads waiting for bytes still downloading (the download behind the inflate)',
   read: 'worker: the file read whole (one arrayBuffer; a download: nothing)',
   inflate: 'worker: inflate (wall time with a chunk inflating, waits for a buffer included; overlaps the page)',
   worker: 'worker: start to last chunk posted (inflate + decode + append + post)',
@@ -486,6 +487,7 @@ const PHASE_WORDS: Record<string, string> = {
   workerWaits: 'worker: waiting for the page to hand a chunk buffer back (the page behind; inside inflate)',
   indexes: 'page: spans, aliases, locks, cache updated per batch',
   finish: 'page: file complete: LOD built, open spans ended, slack trimmed',
+  deferredCache: 'page: the cache replayed after the first frame, in slices (its tab not shown; before done and idle)',
   checks: 'page: findings refreshed once the file is in',
   adopt: 'page: open clicked → file shown (adopted)',
   firstFrame: 'page: adopted → first frame drawn',

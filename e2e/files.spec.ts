@@ -251,6 +251,12 @@ test('a recording opens from the server list (rec= in the URL reopens it) and fr
   // store's columns in shared memory and the page reads them there (no copy): 20,000 rows of them.
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   expect((await hooks(page, (h) => h.stats())).sharedStoreBytes).toBeGreaterThanOrEqual(20_000 * 9);
+  // Opened on the locks tab, the cache was replayed after the first frame (trace-session.ts
+  // deferCache): the Mapping cache tab shows it whole.
+  await page.getByTestId('tab-cache').click();
+  await expect(page.getByTestId('cache-stats')).toContainText('hits');
+  expect((await hooks(page, (h) => h.derived())).cacheEvents).toBeGreaterThan(0);
+  await page.getByTestId('tab-locks').click();
   await expect.poll(() => page.evaluate(() => location.hash)).toContain(`rec=${REC_NAME}`);
   // A pasted link reopens it.
   const hash = await page.evaluate(() => location.hash);

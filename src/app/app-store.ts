@@ -17,6 +17,9 @@ import { StagedFile } from './staged-file.ts';
 import type { SharedRows } from '../trace/store.ts';
 import type { WorkerFindings } from './import-protocol.ts';
 
+/** Rows of a deferred cache replay per task after a file is shown (~10–20 ms here). */
+const CACHE_SLICE_ROWS = 262_144;
+
 export { COUNTER_PERIOD_MS } from './trace-view-host.ts';
 
 export class AppStore extends TraceViewHost {
@@ -162,7 +165,8 @@ export class AppStore extends TraceViewHost {
 
   /** Starts loading a file apart; the page's trace, view and source stay as they are. */
   stageFile(file: OpenedFile): StagedFile {
-    const staged = new StagedFile(this.chromeChanged, this.nowMs);
+    // The cache replay is left until the file is drawn unless its tab is what will be drawn.
+    const staged = new StagedFile(this.chromeChanged, this.nowMs, this.view.tab !== 'cache');
     staged.beginFile(file);
     this.loading = staged;
     this.held = null;
@@ -220,6 +224,31 @@ export class AppStore extends TraceViewHost {
     this.view.startFollowing();
     this.replay.extend(this.data.trace);
     this.changed(true);
+    if (this.data.deferCache) {
+      // The user went to the Mapping cache tab while the file loaded: it is drawn with it.
+      if (this.view.tab === 'cache') this.data.catchUpCache();
+      else this.catchUpCacheLater();
+    }
+  }
+
+  /**
+   * Replays a deferred cache (TraceSession.deferCache) after the adopted file's first frame, a
+   * slice of rows per task so the page stays responsive meanwhile; a view that asks for the cache
+   * before then has it finished at once (TraceViewHost.cache). A new trace ends it.
+   */
+  private catchUpCacheLater(): void {
+    const generation = this.data.traceGeneration;
+    const step = (): void => {
+      if (this.data.traceGeneration !== generation || !this.data.deferCache) return;
+      if (!this.data.catchUpCache(CACHE_SLICE_ROWS)) {
+        setTimeout(step, 0);
+        return;
+      }
+      this.status.loadPhasesMs.deferredCache = this.data.ingestMs.deferredCache;
+      this.changed(true);
+    };
+    // An action runs in the next frame, before its renderers: the task it queues runs after that frame.
+    this.scheduler.scheduleAction(() => setTimeout(step, 0));
   }
 
   /**

@@ -140,6 +140,45 @@ describe('a recording loading into the page', () => {
     expect(waits(app)).toEqual(waits(ref));
   });
 
+  it('the cache replay waits for the first frame unless its tab is shown: none while loading, then in slices after, equal to the per-batch one', async () => {
+    const bytes = simRecording(20_000);
+    // Shown on the default (locks) tab: the cache has taken no row when the file is shown.
+    let seen: { processedRows: number; deferred: boolean } | null = null;
+    const { app, frames } = await openInPage(bytes, () => {}, false, undefined, (a) => {
+      const adopt = a.adoptFile.bind(a);
+      a.adoptFile = (staged) => {
+        seen = { processedRows: staged.data.cache.processedRows, deferred: staged.data.deferCache };
+        adopt(staged);
+      };
+    });
+    expect(seen).toEqual({ processedRows: 0, deferred: true });
+    expect(app.data.deferCache).toBe(true);
+    expect(app.data.cache.processedRows).toBe(0);
+    // After the first frame (the scheduler's action), tasks replay it: 20,000 rows are one slice.
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(app.data.deferCache).toBe(false);
+    expect(app.data.cache.processedRows).toBe(20_000);
+    expect(app.status.loadPhasesMs.deferredCache).toBeGreaterThan(0);
+    const ref = new TraceSession(() => {}, true);
+    ref.reset(app.trace.originNs);
+    for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
+    ref.finish();
+    expect(ref.cache.extents.length).toBeGreaterThan(0);
+    expect(plain(app.data.cache)).toEqual(plain(ref.cache));
+
+    // Opened on the Mapping cache tab: replayed as it loads, whole when shown.
+    const onCache = await openInPage(bytes, () => {}, false, undefined, (a) => a.view.setTab('cache'));
+    expect(onCache.app.data.deferCache).toBe(false);
+    expect(plain(onCache.app.data.cache)).toEqual(plain(ref.cache));
+
+    // A view asking for it before the slices ran gets it whole at once.
+    const early = await openInPage(bytes);
+    expect(early.app.data.cache.processedRows).toBe(0);
+    expect(plain(early.app.cache)).toEqual(plain(ref.cache));
+    expect(early.app.data.deferCache).toBe(false);
+  });
+
   it('indexes sized once from the row count: the same spans, LOD at every level, locks and cache, with no copy while loading or when done', async () => {
     // 5,000 events 4 times over: what the rows so far made is what each further 5,000 make.
     const bytes = simRecording(5_000, false, 4);

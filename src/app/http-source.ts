@@ -17,6 +17,8 @@ type FetchFn = (url: string, init?: { headers?: Record<string, string> }) => Pro
 export async function httpSource(name: string, url: string, fetchFn: FetchFn = (u, i) => fetch(u, i), rangeAheadBytes = RANGE_AHEAD_BYTES): Promise<NamedSource> {
   const startedMs = performance.now();
   let doneMs: number | null = null;
+  /** Time reads spent waiting for their bytes to download (the download behind the reader). */
+  let waitedMs = 0;
   const res = await fetchFn(url);
   if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${(await res.text()).trim()}`);
   const sizeBytes = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -64,13 +66,18 @@ export async function httpSource(name: string, url: string, fetchFn: FetchFn = (
     return null;
   };
   const inBuffer = async (at: number, end: number): Promise<Uint8Array> => {
-    if (end > have && !failure) await new Promise<void>((wake) => waiters.push({ end, wake }));
+    if (end > have && !failure) {
+      const t0 = performance.now();
+      await new Promise<void>((wake) => waiters.push({ end, wake }));
+      waitedMs += performance.now() - t0;
+    }
     if (end > have) throw failure!;
     return buf.subarray(at, end);
   };
   return {
     name, sizeBytes,
     downloadMs: () => (doneMs ?? performance.now()) - startedMs,
+    downloadWaitMs: () => waitedMs,
     read: async (offsetBytes, lengthBytes) => {
       const at = Math.min(offsetBytes, sizeBytes);
       const end = Math.min(sizeBytes, offsetBytes + lengthBytes);

@@ -61,6 +61,8 @@ export interface NamedSource extends ByteSource {
   loadWhole?(): Promise<void>;
   /** A download read as it arrives (http-source.ts): ms from its start to its last byte, or to now while it goes on. */
   downloadMs?(): number;
+  /** Time reads spent waiting for bytes still downloading. */
+  downloadWaitMs?(): number;
 }
 
 /** Chunks of a recording inflating at once: enough to keep the inflater busy while a chunk is decoded and posted. */
@@ -560,6 +562,7 @@ async function openRecording(src: NamedSource, o: RunOptions, diags: Diags): Pro
   if (checked) Object.assign(phasesMs, checked.phasesMs);
   if (shared) phasesMs.workerAppend = shared.appendMs;
   if (src.downloadMs) phasesMs.download = src.downloadMs();
+  if (src.downloadWaitMs) phasesMs.downloadWaits = src.downloadWaitMs();
   if (pool) phasesMs.workerWaits = pool.waitedMs;
   return { events, damage, bodies, phasesMs, ...findings };
 }

@@ -21,8 +21,9 @@ export class StagedFile implements FileTarget {
   /**
    * `changed`: the owner's chrome only (the page shows the load's progress while it shows the
    * previous trace): a progress message must not redraw the page's views, nothing they show changed.
+   * `deferCache`: the cache replay waits until the file is shown (TraceSession.deferCache).
    */
-  constructor(changed: Changed, nowMs: () => number) {
+  constructor(changed: Changed, nowMs: () => number, private readonly deferCache = false) {
     this.status = new SourceStatus(changed, nowMs);
   }
 
@@ -35,6 +36,7 @@ export class StagedFile implements FileTarget {
     // Nothing draws it until it is whole: its LOD is summarised as it loads and finished by
     // markComplete (SpanIndex.deferLod).
     this.data.spans.deferLod = true;
+    this.data.deferCache = this.deferCache;
   }
 
   ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void {

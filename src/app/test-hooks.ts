@@ -188,7 +188,9 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);
-      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && !compare.busy && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
+      // A deferred cache replay (TraceSession.deferCache) still going is work, not idle.
+      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && !compare.busy && !store.data.deferCache
+        && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
     },
     findSpan: (kind) => {
       if (kind !== undefined && !SPAN_KIND_NAMES.includes(kind)) throw new Error(`findSpan: unknown kind ${kind}`);

@@ -33,7 +33,7 @@ export class TraceSession {
   /** task_process rows received (evicted ones too): what a source knew of its tasks, not events it traced. */
   metadataRows = 0;
   /** Wall ms spent appending batches to the store, feeding the checkers, and updating the indexes (the bench's load phases). */
-  readonly ingestMs = { store: 0, checkers: 0, indexes: 0, finish: 0 };
+  readonly ingestMs = { store: 0, checkers: 0, indexes: 0, finish: 0, deferredCache: 0 };
   /** A file's rows are all in and finish() has run (it runs once: on the worker's `sent`, or at done). */
   complete = false;
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
@@ -68,6 +68,13 @@ export class TraceSession {
    * checkers are still going, and their findings settle this session when they come.
    */
   findingsPending = false;
+  /**
+   * The cache replay waits until the file is drawn: a file opened while the Mapping cache tab is
+   * not shown is ingested without it (the first frame needs none of it, and on two cores it took
+   * a fifth of the page's time opening 10 M events), and replayed once it is in, in slices after
+   * the first frame (AppStore), or at once when a view host is asked for it (catchUpCache).
+   */
+  deferCache = false;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -92,6 +99,7 @@ export class TraceSession {
     this.metadataRows = 0;
     this.feedChecks = true;
     this.findingsPending = false;
+    this.deferCache = false;
     this.complete = false;
     this.findings?.reset();
   }
@@ -130,6 +138,7 @@ export class TraceSession {
     }
     this.feedChecks = other.feedChecks;
     this.findingsPending = other.findingsPending;
+    this.deferCache = other.deferCache;
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;
@@ -195,7 +204,7 @@ export class TraceSession {
     this.spans.update(this.trace);
     this.aliases.update(this.trace);
     this.locks.update(this.spans, this.trace);
-    this.cache.update(this.trace);
+    if (!this.deferCache) this.cache.update(this.trace);
     this.ingestMs.indexes += performance.now() - t2;
     const evicted = live && this.advanceWindow(this.trace.length - from);
     return gapsAdded || evicted;
@@ -276,7 +285,27 @@ export class TraceSession {
     const rows = this.trace.length;
     this.spans.reserveForRows(totalRows, rows);
     this.locks.reserveForRows(totalRows, rows, this.spans.startNs.data.length);
-    this.cache.reserveForRows(totalRows, rows);
+    if (!this.deferCache) this.cache.reserveForRows(totalRows, rows);
+  }
+
+  /**
+   * Replays up to `maxRows` more rows into a deferred cache index (deferCache); once it has every
+   * row it is an ordinary index again (trimmed, if the trace is complete). Returns whether it has
+   * caught up. Sized once for the rows it has still to take after its first slice, as a loading
+   * file's indexes are (reserveIndexes).
+   */
+  catchUpCache(maxRows = Infinity): boolean {
+    if (!this.deferCache) return true;
+    const t0 = performance.now();
+    const from = this.cache.processedRows;
+    const to = Math.min(this.trace.length, from + maxRows);
+    this.cache.update(this.trace, to);
+    if (from === 0 && to < this.trace.length) this.cache.reserveForRows(this.trace.length, to);
+    this.ingestMs.deferredCache += performance.now() - t0;
+    if (to < this.trace.length) return false;
+    this.deferCache = false;
+    if (this.complete) this.cache.trim();
+    return true;
   }
 
   /** The trace is complete: spans still open never end in it, and growth slack is trimmed. Once per trace. */
@@ -295,7 +324,7 @@ export class TraceSession {
     this.trace.trim();
     this.spans.trim();
     this.locks.trim(this.spans);
-    this.cache.trim();
+    if (!this.deferCache) this.cache.trim();
   }
 
   /** Recomputes the findings if rows came (call at the counter rate; `force` when a file is in: no back-off); returns whether they changed. */

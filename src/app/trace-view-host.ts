@@ -83,7 +83,11 @@ export abstract class TraceViewHost implements ViewHost, FileTarget {
   get spans(): SpanIndex { return this.data.spans; }
   get aliases(): AliasIndex { return this.data.aliases; }
   get locks(): LockIndex { return this.data.locks; }
-  get cache(): CacheIndex { return this.data.cache; }
+  /** The cache index, whole: a replay still deferred (TraceSession.deferCache) is finished first. */
+  get cache(): CacheIndex {
+    this.data.catchUpCache();
+    return this.data.cache;
+  }
   get traceGeneration(): number { return this.data.traceGeneration; }
   get gaps(): readonly GapMark[] { return this.data.gaps; }
   get derivedVersion(): number { return this.data.derivedVersion; }

@@ -275,8 +275,9 @@ export class CacheIndex {
     return n;
   }
 
-  update(store: TraceStore): void {
-    if (this.processedRows >= store.length) return;
+  /** Replays the rows appended since the last call, up to `toRow` (a deferred replay goes in slices: TraceSession.deferCache). */
+  update(store: TraceStore, toRow = store.length): void {
+    if (this.processedRows >= toRow) return;
     const kinds = store.kinds;
     const before = this.eventCount;
     const taskCol = store.col('task');
@@ -286,7 +287,7 @@ export class CacheIndex {
     // -1 until the name is interned: then no row can carry it.
     const staleUseName = store.strings.find(STALE_USE_NAME);
     const beginByTask = this.beginByTask;
-    for (let row = this.processedRows; row < store.length; row++) {
+    for (let row = this.processedRows; row < toRow; row++) {
       const k = kinds[row]!;
       if (k === K.iomap_begin) {
         const task = taskCol[row]!;
@@ -312,7 +313,7 @@ export class CacheIndex {
       this.apply(store, cols, row);
       this.eventCount++;
     }
-    this.processedRows = store.length;
+    this.processedRows = toRow;
     if (this.eventCount !== before) this.version++;
   }
 
