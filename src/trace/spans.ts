@@ -440,8 +440,9 @@ export class SpanIndex {
     return this.untimedFlags !== null && this.untimedFlags[this.taskCol[row]!] === 1 ? SpanFlag.untimed : 0;
   }
 
-  private open(kind: SpanKindName, laneIdx: number, tsNs: number, row: number, style: number, subrow = SPAN_SUBROW[kind]): number {
-    const id = this.push(SpanKind[kind], laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, this.untimedFlag(row));
+  /** Opens a span of SpanKind `kind` in sub-row `subrow` (numbers, not names: a keyed lookup per span cost more than the span's columns). */
+  private open(kind: number, subrow: number, laneIdx: number, tsNs: number, row: number, style: number): number {
+    const id = this.push(kind, laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, this.untimedFlag(row));
     const t = this.track(laneIdx, subrow);
     t.spans.push(id);
     t.openIds.add(id);
@@ -670,7 +671,7 @@ export class SpanIndex {
         case K.app_op_begin: {
           const lane = this.laneOfRow(store, task[row]!);
           this.markApp(lane);
-          this.openApp.data[lane] = this.open('app_op', lane, t, row, 0);
+          this.openApp.data[lane] = this.open(SpanKind.app_op, SPAN_SUBROW.app_op, lane, t, row, 0);
           break;
         }
         case K.app_op_end: {
@@ -688,7 +689,7 @@ export class SpanIndex {
         case K.fuse_send: {
           const lane = this.laneOfRow(store, task[row]!);
           this.markApp(lane);
-          const id = this.open('fuse_req', lane, t, row, fuseStyleOf(opcode[row]!));
+          const id = this.open(SpanKind.fuse_req, SPAN_SUBROW.fuse_req, lane, t, row, fuseStyleOf(opcode[row]!));
           this.openReq.set(unique[row]!, id);
           this.lastReq.data[lane] = id;
           break;
@@ -696,7 +697,7 @@ export class SpanIndex {
         case K.fuse_recv: {
           const lane = this.laneOfRow(store, task[row]!);
           this.lanes[lane]!.role = 'server';
-          this.openServe.set(unique[row]!, this.open('fuse_serve', lane, t, row, fuseStyleOf(opcode[row]!)));
+          this.openServe.set(unique[row]!, this.open(SpanKind.fuse_serve, SPAN_SUBROW.fuse_serve, lane, t, row, fuseStyleOf(opcode[row]!)));
           break;
         }
         case K.fuse_reply: {
@@ -725,8 +726,8 @@ export class SpanIndex {
           let id: number;
           if (nodeId[row] === 0 && dev !== 0) {
             const fsLane = this.fsLaneOf(dev, ino[row]!);
-            id = this.open('iomap', fsLane, t, row, IOMAP_STYLE_UNKNOWN, this.freeFsSubrow(fsLane));
-          } else id = this.open('iomap', lane, t, row, IOMAP_STYLE_UNKNOWN);
+            id = this.open(SpanKind.iomap, this.freeFsSubrow(fsLane), fsLane, t, row, IOMAP_STYLE_UNKNOWN);
+          } else id = this.open(SpanKind.iomap, SPAN_SUBROW.iomap, lane, t, row, IOMAP_STYLE_UNKNOWN);
           this.openStep.data[lane] = id;
           this.lastStep.data[lane] = id;
           break;
@@ -767,7 +768,7 @@ export class SpanIndex {
         }
         case K.lock_wait: {
           const lane = this.laneOfRow(store, task[row]!);
-          this.openWait[lane]!.set(lockKey(lock[row]!, nodeId[row]!, ino[row]!), this.open('lock_wait', lane, t, row, mode[row]!));
+          this.openWait[lane]!.set(lockKey(lock[row]!, nodeId[row]!, ino[row]!), this.open(SpanKind.lock_wait, SPAN_SUBROW.lock_wait, lane, t, row, mode[row]!));
           break;
         }
         case K.lock_acquire: {
@@ -776,7 +777,7 @@ export class SpanIndex {
           const waits = this.openWait[lane]!;
           const w = waits.get(key);
           if (w !== undefined && w >= 0) { this.close(w, t, row); waits.set(key, CLOSED); }
-          const id = this.open('lock_hold', lane, t, row, mode[row]!);
+          const id = this.open(SpanKind.lock_hold, SPAN_SUBROW.lock_hold, lane, t, row, mode[row]!);
           // Derived from a contention end (the importer writes it right after): no release will come.
           if (row > 0 && kinds[row - 1] === K.lock_contention && phase[row - 1] === PHASE_END && task[row - 1] === task[row]) {
             this.flags.data[id]! |= SpanFlag.inferredHold;

@@ -2,7 +2,7 @@
 // read and write apart, grouped by inode, nodeid, task or lock. Rows refresh at the counter rate;
 // a click reveals the group's longest wait; hovering a row highlights its inode everywhere.
 
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { contentionTable, type ContentionGroupBy } from '../../trace/derive/locks.ts';
 import { countWithUnfinished } from '../../trace/lock-waits.ts';
 import { formatDurNs } from '../../render/time-scale.ts';
@@ -20,9 +20,15 @@ const untimedTitle = (n: number, reason: string): string => `${n} wait${n === 1 
 
 export function LocksTable({ host, filter }: { host: ViewHost; filter: LocksFilter }) {
   const [groupBy, setGroupBy] = useState<ContentionGroupBy>('ino');
-  useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}`);
+  // Waits change only when the lock index takes spans (derivedVersion) or the trace is replaced;
+  // the parents re-render on hover and other UI changes, which must not re-aggregate every wait.
+  const version = useStoreValue(host, (h) => `${h.traceGeneration}:${h.derivedVersion}:${h.spans.complete}`);
   // The search's ino: and task: pick the waits counted, so every grouping shows only theirs.
-  const rows = contentionTable(host.locks, host.spans, groupBy, host.trace.endNs, -Infinity, Infinity, host.trace, filter);
+  const rows = useMemo(
+    () => contentionTable(host.locks, host.spans, groupBy, host.trace.endNs, -Infinity, Infinity, host.trace, filter),
+    // `version` stands for the indexes' contents; the filter by its fields (a new object per render).
+    [host, version, groupBy, filter.ino, filter.task],
+  );
   return (
     <div className="locks-table">
       <div className="table-head">
