@@ -426,6 +426,75 @@ function childCpuSec(): number {
   return sum / 100; // USER_HZ
 }
 
+/** One thread of a browser process: its role (threadRoles), CPU ms (user + system) and minor page faults so far. */
+interface ThreadTicks { role: string; ms: number; faults: number }
+
+/**
+ * Every thread of the browser this process launched, by tid, from /proc/<pid>/task. Roles: the
+ * page's workers ('worker': comm DedicatedWorker; while a file loads the import worker is the busy
+ * one), the page's main thread ('page': the renderer's main thread), V8's and Blink's thread pool
+ * ('pool': GC, memory given back, compiles), anything else ('other': network, GPU, IPC).
+ */
+function threadTicks(): Map<number, ThreadTicks> {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const out = new Map<number, ThreadTicks>();
+  for (const pid of parent.keys()) {
+    let ours = false;
+    for (let p = parent.get(pid); !ours && p !== undefined && p > 1; p = parent.get(p)) ours = p === process.pid;
+    if (!ours) continue;
+    let renderer = false;
+    let tids: string[] = [];
+    try {
+      renderer = /--type=renderer/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const role = !renderer ? 'other' : comm.startsWith('DedicatedWorker') ? 'worker' : Number(tid) === pid ? 'page' : comm.startsWith('ThreadPoolForeg') ? 'pool' : 'other';
+        out.set(Number(tid), { role, ms: (Number(f[11]) + Number(f[12])) * 10, faults: Number(f[7]) }); // USER_HZ ticks
+      } catch { /* gone */ }
+    }
+  }
+  return out;
+}
+
+/**
+ * Per thread role, the CPU and page faults of the browser's threads from start() to stop(), read
+ * every 50 ms in between so a thread that ends meanwhile (the import worker is let go at `done`)
+ * counts up to its last reading. On two cores a load is CPU-bound: which thread spent the time says
+ * where to cut.
+ */
+class ThreadSampler {
+  private readonly first = threadTicks();
+  private readonly last = new Map<number, ThreadTicks>();
+  private readonly timer = setInterval(() => this.read(), 50);
+  private read(): void {
+    for (const [tid, t] of threadTicks()) this.last.set(tid, t);
+  }
+  stop(): Record<string, { ms: number; faults: number }> {
+    clearInterval(this.timer);
+    this.read();
+    const out: Record<string, { ms: number; faults: number }> = {};
+    for (const [tid, t] of this.last) {
+      const before = this.first.get(tid);
+      const e = (out[t.role] ??= { ms: 0, faults: 0 });
+      e.ms += t.ms - (before?.ms ?? 0);
+      e.faults += t.faults - (before?.faults ?? 0);
+    }
+    return out;
+  }
+}
+
 /**
  * Opens recording `recName` in a fresh page from the server's list, as a user does, and times it
  * until the first frame of the opened file; with the page's load phases (bench-hooks loadPhases).
@@ -441,7 +510,12 @@ async function openOnce(browser: Browser, url: string, recName: string): Promise
     // The page's clock at the click: the first frame and the findings are timed on it (no polling step, no idle wait).
     const t0PageMs = await page.evaluate(() => performance.now());
     await page.getByTestId('recordings').click();
+    const sampler = new ThreadSampler();
     await page.getByTestId('recording-item').and(page.locator(`[data-name="${recName}"]`)).click();
+    // Each thread's CPU up to the first frame (polled every 50 ms: up to 50 ms late); an older build without loadTimes: none.
+    const framed = await page.waitForFunction((t) => (window.__fusescopeBench!.loadTimes?.().firstFrameAtMs ?? -1) > t, t0PageMs, { polling: 50, timeout: 900_000 })
+      .then(() => true, () => false);
+    const threads = sampler.stop();
     await page.waitForFunction(() => window.__fusescope!.importStatus().phase === 'done' && window.__fusescope!.idle(), undefined, { polling: 50, timeout: 900_000 });
     const idleSec = (performance.now() - t0) / 1000;
     const cpuSec = childCpuSec() - cpu0;
@@ -451,6 +525,11 @@ async function openOnce(browser: Browser, url: string, recName: string): Promise
     const loadSec = times ? (times.firstFrameAtMs - t0PageMs) / 1000 : idleSec;
     const findingsSec = times ? (Math.max(times.findingsAtMs, times.firstFrameAtMs) - t0PageMs) / 1000 : idleSec;
     const phases = await page.evaluate(() => window.__fusescopeBench!.loadPhases?.() ?? {});
+    for (const role of framed ? ['worker', 'page', 'pool', 'other'] : []) {
+      const t = threads[role] ?? { ms: 0, faults: 0 };
+      phases[`cpu.${role}`] = t.ms;
+      if (role !== 'other') phases[`faults.${role}`] = t.faults;
+    }
     const heap1 = await heapBytes(cdp);
     const arrays = await page.evaluate(() => window.__fusescopeBench!.typedArrayBytes());
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
@@ -491,7 +570,17 @@ const PHASE_WORDS: Record<string, string> = {
   checks: 'page: findings refreshed once the file is in',
   adopt: 'page: open clicked → file shown (adopted)',
   firstFrame: 'page: adopted → first frame drawn',
+  'cpu.worker': 'CPU to the first frame: the page\'s workers (the import worker\'s inflate, append, checksums)',
+  'cpu.page': 'CPU to the first frame: the page\'s main thread (indexes, the first frame)',
+  'cpu.pool': 'CPU to the first frame: the renderer\'s thread pool (V8 GC, memory given back, compiles)',
+  'cpu.other': 'CPU to the first frame: the browser\'s other threads and processes (network, GPU, IPC)',
+  'faults.worker': 'page faults to the first frame, thousands: the page\'s workers (fresh memory first touched)',
+  'faults.page': 'page faults to the first frame, thousands: the page\'s main thread',
+  'faults.pool': 'page faults to the first frame, thousands: the renderer\'s thread pool',
 };
+
+/** A load phase's unit as printed (its value / 1000): ms → s, a page-fault count → thousands. */
+const phaseUnit = (k: string): string => (k.startsWith('faults.') ? 'k' : 's');
 
 /** P3l at two sizes, `runs` times each (the machine is shared: every value is printed), and the Node floor. */
 export async function loadFigures(browser: Browser, url: string, dir: string, sizes: Array<{ name: string; events: number; findings?: boolean }>, runs: number, log: (m: string) => void): Promise<BrowserFigure[]> {
@@ -501,7 +590,7 @@ export async function loadFigures(browser: Browser, url: string, dir: string, si
     const all: LoadRun[] = [];
     for (let i = 0; i < runs; i++) {
       const r = await openOnce(browser, url, name);
-      log(`  ${name}: ${r.events} events, first frame ${r.loadSec.toFixed(2)} s, findings in ${r.findingsSec.toFixed(2)} s, done and idle ${r.idleSec.toFixed(2)} s (browser CPU ${r.cpuSec.toFixed(2)} s), ${r.bytesPerEvent.toFixed(1)} B/event; ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
+      log(`  ${name}: ${r.events} events, first frame ${r.loadSec.toFixed(2)} s, findings in ${r.findingsSec.toFixed(2)} s, done and idle ${r.idleSec.toFixed(2)} s (browser CPU ${r.cpuSec.toFixed(2)} s), ${r.bytesPerEvent.toFixed(1)} B/event; ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} ${phaseUnit(k)}`).join(', ')}`);
       all.push(r);
     }
     const med = quantile(all.map((r) => r.loadSec), 0.5);
@@ -516,7 +605,7 @@ export async function loadFigures(browser: Browser, url: string, dir: string, si
     figures.push({ id: 'P3lc', figure: `    CPU time of the browser's processes meanwhile (${label}; all runs: ${all.map((r) => r.cpuSec.toFixed(2)).join(' / ')})`, value: quantile(all.map((r) => r.cpuSec), 0.5), unit: 's', goal: '—' });
     figures.push({ id: 'P4m', figure: `    page memory per stored event after it (${label}; CDP Δ JS heap + Δ ArrayBuffer backing + shared store columns)`, value: quantile(all.map((r) => r.bytesPerEvent), 0.5), unit: 'B/event', goal: '≤ 32' });
     for (const [k, v] of Object.entries(mid.phases)) {
-      figures.push({ id: `P3l.${k}`, figure: `    ${PHASE_WORDS[k] ?? k} (${label})`, value: v / 1000, unit: 's', goal: '—' });
+      figures.push({ id: `P3l.${k}`, figure: `    ${PHASE_WORDS[k] ?? k} (${label})`, value: v / 1000, unit: phaseUnit(k), goal: '—' });
     }
     const floor = await nodeLoad(join(dir, name));
     log(`  ${name} in Node alone: ${floor.totalSec.toFixed(2)} s; ${Object.entries(floor.phasesSec).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
