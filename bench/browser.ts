@@ -567,6 +567,7 @@ const PHASE_WORDS: Record<string, string> = {
   indexes: 'page: spans, aliases, locks, cache updated per batch',
   finish: 'page: file complete: LOD built, open spans ended, slack trimmed',
   deferredCache: 'page: the cache replayed after the first frame, in slices (its tab not shown; before done and idle)',
+  lodTrim: 'page: the LOD levels\' growth slack given back after the first frame (one copy; before done and idle)',
   checks: 'page: findings refreshed once the file is in',
   adopt: 'page: open clicked → file shown (adopted)',
   firstFrame: 'page: adopted → first frame drawn',

@@ -224,25 +224,28 @@ export class AppStore extends TraceViewHost {
     this.view.startFollowing();
     this.replay.extend(this.data.trace);
     this.changed(true);
-    if (this.data.deferCache) {
-      // The user went to the Mapping cache tab while the file loaded: it is drawn with it.
-      if (this.view.tab === 'cache') this.data.catchUpCache();
-      else this.catchUpCacheLater();
-    }
+    // The user went to the Mapping cache tab while the file loaded: it is drawn with it.
+    if (this.data.deferCache && this.view.tab === 'cache') this.data.catchUpCache();
+    if (this.data.deferCache || this.data.lodSlackPending) this.settleAfterFirstFrame();
   }
 
   /**
-   * Replays a deferred cache (TraceSession.deferCache) after the adopted file's first frame, a
-   * slice of rows per task so the page stays responsive meanwhile; a view that asks for the cache
-   * before then has it finished at once (TraceViewHost.cache). A new trace ends it.
+   * What the adopted file's first frame did not need, after it, a task at a time so the page stays
+   * responsive meanwhile: a deferred cache replay (TraceSession.deferCache), a slice of rows per task
+   * (a view that asks for the cache before then has it finished at once: TraceViewHost.cache), then
+   * the LOD levels' growth slack given back (TraceSession.lodSlackPending). A new trace ends it.
    */
-  private catchUpCacheLater(): void {
+  private settleAfterFirstFrame(): void {
     const generation = this.data.traceGeneration;
     const step = (): void => {
-      if (this.data.traceGeneration !== generation || !this.data.deferCache) return;
+      if (this.data.traceGeneration !== generation) return;
       if (!this.data.catchUpCache(CACHE_SLICE_ROWS)) {
         setTimeout(step, 0);
         return;
+      }
+      if (this.data.lodSlackPending) {
+        this.data.dropLodSlack();
+        this.status.loadPhasesMs.lodTrim = this.data.ingestMs.lodTrim;
       }
       this.status.loadPhasesMs.deferredCache = this.data.ingestMs.deferredCache;
       this.changed(true);

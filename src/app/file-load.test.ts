@@ -140,18 +140,22 @@ describe('a recording loading into the page', () => {
     expect(waits(app)).toEqual(waits(ref));
   });
 
-  it('the cache replay waits for the first frame unless its tab is shown: none while loading, then in slices after, equal to the per-batch one', async () => {
+  it('the cache replay and the LOD trim wait for the first frame: no cache row while loading, no LOD copy at its end; both after, equal to the per-batch ones', async () => {
     const bytes = simRecording(20_000);
     // Shown on the default (locks) tab: the cache has taken no row when the file is shown.
-    let seen: { processedRows: number; deferred: boolean } | null = null;
+    let seen: { processedRows: number; deferred: boolean; lodSlack: boolean; levelsWithSlack: number } | null = null;
+    const levels = (d: TraceSession) => [...d.spans.tracks.flatMap((t) => t.lod.levels), ...d.locks.rows.flatMap((r) => r.lod.levels)];
     const { app, frames } = await openInPage(bytes, () => {}, false, undefined, (a) => {
       const adopt = a.adoptFile.bind(a);
       a.adoptFile = (staged) => {
-        seen = { processedRows: staged.data.cache.processedRows, deferred: staged.data.deferCache };
+        const d = staged.data;
+        seen = { processedRows: d.cache.processedRows, deferred: d.deferCache, lodSlack: d.lodSlackPending, levelsWithSlack: levels(d).filter((l) => l.first.data.length > Math.max(1, l.count)).length };
         adopt(staged);
       };
     });
-    expect(seen).toEqual({ processedRows: 0, deferred: true });
+    // Shown complete but with its LOD levels' growth slack kept: finish copied none of them.
+    expect(seen).toMatchObject({ processedRows: 0, deferred: true, lodSlack: true });
+    expect(seen!.levelsWithSlack).toBeGreaterThan(0);
     expect(app.data.deferCache).toBe(true);
     expect(app.data.cache.processedRows).toBe(0);
     // After the first frame (the scheduler's action), tasks replay it: 20,000 rows are one slice.
@@ -160,12 +164,17 @@ describe('a recording loading into the page', () => {
     expect(app.data.deferCache).toBe(false);
     expect(app.data.cache.processedRows).toBe(20_000);
     expect(app.status.loadPhasesMs.deferredCache).toBeGreaterThan(0);
+    // And then the LOD slack was given back: every level holds its buckets exactly.
+    expect(app.data.lodSlackPending).toBe(false);
+    expect(levels(app.data).filter((l) => l.first.data.length > Math.max(1, l.count))).toEqual([]);
     const ref = new TraceSession(() => {}, true);
     ref.reset(app.trace.originNs);
     for (const f of frames) ref.ingest(new Uint8Array(f.frame), false, f.strings);
     ref.finish();
     expect(ref.cache.extents.length).toBeGreaterThan(0);
     expect(plain(app.data.cache)).toEqual(plain(ref.cache));
+    expect(plain(app.data.spans)).toEqual(plain(ref.spans));
+    expect(plain(app.data.locks)).toEqual(plain(ref.locks));
 
     // Opened on the Mapping cache tab: replayed as it loads, whole when shown.
     const onCache = await openInPage(bytes, () => {}, false, undefined, (a) => a.view.setTab('cache'));

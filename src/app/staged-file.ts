@@ -37,6 +37,7 @@ export class StagedFile implements FileTarget {
     // markComplete (SpanIndex.deferLod).
     this.data.spans.deferLod = true;
     this.data.deferCache = this.deferCache;
+    this.data.deferLodTrim = true;
   }
 
   ingestBatch(frame: Uint8Array | SharedRows, strings?: readonly string[]): void {

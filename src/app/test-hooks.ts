@@ -188,8 +188,8 @@ export function installTestHooks(win: Window, store: AppStore, scheduler: RafSch
     }),
     idle: () => {
       const quietSinceMs = Math.max(store.lastChangeMs, scheduler.lastActivityMs);
-      // A deferred cache replay (TraceSession.deferCache) still going is work, not idle.
-      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && !compare.busy && !store.data.deferCache
+      // A deferred cache replay or LOD trim (after a file's first frame: AppStore.settleAfterFirstFrame) still to come is work, not idle.
+      return !scheduler.isFramePending && client.pendingFrames === 0 && !session.busy && !compare.busy && !store.data.deferCache && !store.data.lodSlackPending
         && performance.now() - quietSinceMs >= IDLE_QUIET_MS;
     },
     findSpan: (kind) => {

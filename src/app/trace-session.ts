@@ -33,7 +33,7 @@ export class TraceSession {
   /** task_process rows received (evicted ones too): what a source knew of its tasks, not events it traced. */
   metadataRows = 0;
   /** Wall ms spent appending batches to the store, feeding the checkers, and updating the indexes (the bench's load phases). */
-  readonly ingestMs = { store: 0, checkers: 0, indexes: 0, finish: 0, deferredCache: 0 };
+  readonly ingestMs = { store: 0, checkers: 0, indexes: 0, finish: 0, deferredCache: 0, lodTrim: 0 };
   /** A file's rows are all in and finish() has run (it runs once: on the worker's `sent`, or at done). */
   complete = false;
   /** Bumped (at the counter rate) when the derived indexes changed in a way React panels show. */
@@ -75,6 +75,13 @@ export class TraceSession {
    * the first frame (AppStore), or at once when a view host is asked for it (catchUpCache).
    */
   deferCache = false;
+  /**
+   * A file whose LOD levels keep their growth slack until its first frame is drawn (StagedFile): the
+   * exact trim copies ~50 MB at 10 M events, which the first frame does not need. Set by finish;
+   * dropLodSlack ends it (AppStore after the first frame, with the deferred cache replay).
+   */
+  deferLodTrim = false;
+  lodSlackPending = false;
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -100,6 +107,8 @@ export class TraceSession {
     this.feedChecks = true;
     this.findingsPending = false;
     this.deferCache = false;
+    this.deferLodTrim = false;
+    this.lodSlackPending = false;
     this.complete = false;
     this.findings?.reset();
   }
@@ -139,6 +148,8 @@ export class TraceSession {
     this.feedChecks = other.feedChecks;
     this.findingsPending = other.findingsPending;
     this.deferCache = other.deferCache;
+    this.deferLodTrim = other.deferLodTrim;
+    this.lodSlackPending = other.lodSlackPending;
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;
@@ -288,6 +299,16 @@ export class TraceSession {
     if (!this.deferCache) this.cache.reserveForRows(totalRows, rows);
   }
 
+  /** Drops the LOD levels' growth slack finish kept (deferLodTrim); once. */
+  dropLodSlack(): void {
+    if (!this.lodSlackPending) return;
+    this.lodSlackPending = false;
+    const t0 = performance.now();
+    this.spans.dropLodSlack();
+    this.locks.dropLodSlack();
+    this.ingestMs.lodTrim = performance.now() - t0;
+  }
+
   /**
    * Replays up to `maxRows` more rows into a deferred cache index (deferCache); once it has every
    * row it is an ordinary index again (trimmed, if the trace is complete). Returns whether it has
@@ -322,8 +343,9 @@ export class TraceSession {
     this.spans.markComplete();
     // Loaded completely: the growth slack of the columns and span arrays is dead weight now.
     this.trace.trim();
-    this.spans.trim();
-    this.locks.trim(this.spans);
+    this.spans.trim(this.deferLodTrim);
+    this.locks.trim(this.spans, this.deferLodTrim);
+    this.lodSlackPending = this.deferLodTrim;
     if (!this.deferCache) this.cache.trim();
   }
 

@@ -691,12 +691,19 @@ export class TrackLod {
   }
 
   /**
-   * Stores the buckets still being filled and drops the levels' growth slack (the file is complete).
-   * Exactly, not by a load's margin as the span columns: the levels are sized from an eighth of the
-   * file (~4 % over on the bench's), and keeping that grew P4 by 0.15 B/event; the copy is ~50 MB at 10 M.
+   * Stores the buckets still being filled and, unless `keepSlack`, drops the levels' growth slack
+   * (the file is complete). Exactly, not by a load's margin as the span columns: the levels are
+   * sized from an eighth of the file (~4 % over on the bench's), and keeping that grew P4 by
+   * 0.15 B/event; the copy is ~50 MB at 10 M, so a page that is opening a file leaves it until its
+   * first frame is drawn (`keepSlack`, then dropSlack: TraceSession.lodSlackPending).
    */
-  trim(): void {
+  trim(keepSlack = false): void {
     this.finishAll();
+    if (!keepSlack) this.dropSlack();
+  }
+
+  /** Drops the levels' growth slack, by a copy of each level that has any. */
+  dropSlack(): void {
     for (const l of this.levels) l.trim();
   }
 

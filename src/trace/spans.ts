@@ -619,13 +619,21 @@ export class SpanIndex {
     if (this.deferLod) this.lodSizing = { totalRows, atRows: Math.max(rowsSoFar, Math.ceil(totalRows * LOD_SIZE_AT)) };
   }
 
-  /** Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates grow again. */
-  trim(): void {
+  /**
+   * Drops growth slack beyond a load's margin everywhere (a file finished loading); later updates
+   * grow again. `keepLodSlack`: the LOD levels' slack stays until dropLodSlack (TrackLod.trim).
+   */
+  trim(keepLodSlack = false): void {
     for (const g of this.spanColumns) g.trimLoose();
     for (const t of this.tracks) {
       t.spans.trimLoose();
-      t.lod.trim();
+      t.lod.trim(keepLodSlack);
     }
+  }
+
+  /** Drops the LOD levels' growth slack that trim(true) kept. */
+  dropLodSlack(): void {
+    for (const t of this.tracks) t.lod.dropSlack();
   }
 
   /** Bytes of the typed arrays (capacity included): spans, tracks and their LOD levels. */

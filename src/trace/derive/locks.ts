@@ -242,8 +242,11 @@ export class LockIndex {
     }
   }
 
-  /** A file finished loading: summarise what closed last, store the buckets being filled, drop growth slack beyond a load's margin. */
-  trim(spans: SpanIndex): void {
+  /**
+   * A file finished loading: summarise what closed last, store the buckets being filled, drop growth
+   * slack beyond a load's margin (`keepLodSlack`: the rows' LOD slack stays until dropLodSlack).
+   */
+  trim(spans: SpanIndex, keepLodSlack = false): void {
     this.lodSizing = null;
     for (const r of this.rows) r.lod.endLoad(r.spanIds.length, spans.endNs.data, spans.complete);
     if (spans.complete) {
@@ -266,7 +269,7 @@ export class LockIndex {
     }
     this.extendLods(spans);
     for (const r of this.rows) {
-      r.lod.trim();
+      r.lod.trim(keepLodSlack);
       r.spanIds.trimLoose();
     }
     for (const l of this.locks) {
@@ -274,6 +277,11 @@ export class LockIndex {
       l.waitIds.trimLoose();
     }
     this.rowBySpan.trimLoose();
+  }
+
+  /** Drops the rows' LOD growth slack that trim(spans, true) kept. */
+  dropLodSlack(): void {
+    for (const r of this.rows) r.lod.dropSlack();
   }
 
   /** Bytes of the typed arrays: rows' span lists and LOD levels, locks' hold and wait lists, span → row. */
