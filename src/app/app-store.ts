@@ -17,7 +17,7 @@ import { StagedFile } from './staged-file.ts';
 import type { SharedRows } from '../trace/store.ts';
 import type { WorkerFindings } from './import-protocol.ts';
 
-/** Rows of a deferred cache replay per task after a file is shown (~10–20 ms here). */
+/** Rows of a deferred cache replay per task after a file is shown (10–25 ms each at 10 M events on the bench machine). */
 const CACHE_SLICE_ROWS = 262_144;
 
 export { COUNTER_PERIOD_MS } from './trace-view-host.ts';

@@ -440,7 +440,7 @@ export class SpanIndex {
     return this.untimedFlags !== null && this.untimedFlags[this.taskCol[row]!] === 1 ? SpanFlag.untimed : 0;
   }
 
-  /** Opens a span of SpanKind `kind` in sub-row `subrow` (numbers, not names: a keyed lookup per span cost more than the span's columns). */
+  /** Opens a span of SpanKind `kind` in sub-row `subrow` (numbers, not names: no lookup by name per span). */
   private open(kind: number, subrow: number, laneIdx: number, tsNs: number, row: number, style: number): number {
     const id = this.push(kind, laneIdx, subrow, tsNs, Number.NaN, row, NO_ROW, style, this.untimedFlag(row));
     const t = this.track(laneIdx, subrow);
