@@ -426,8 +426,21 @@ function childCpuSec(): number {
   return sum / 100; // USER_HZ
 }
 
-/** One thread of a browser process: its role (threadRoles), CPU ms (user + system) and minor page faults so far. */
-interface ThreadTicks { role: string; ms: number; faults: number }
+/** One thread of a browser process: its role (see threadTicks), process, CPU ms (user + system) and minor page faults so far. */
+interface ThreadTicks { role: string; pid: number; ms: number; faults: number }
+
+/** A thread's role (see threadTicks) and figures from its /proc stat line, or null if it is gone. */
+function readThread(pid: number, tid: number, renderer: boolean): ThreadTicks | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const role = !renderer ? 'other' : comm.startsWith('DedicatedWorker') ? 'worker' : tid === pid ? 'page' : comm.startsWith('ThreadPoolForeg') ? 'pool' : 'other';
+    return { role, pid, ms: (Number(f[11]) + Number(f[12])) * 10, faults: Number(f[7]) }; // USER_HZ ticks
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Every thread of the browser this process launched, by tid, from /proc/<pid>/task. Roles: the
@@ -456,34 +469,45 @@ function threadTicks(): Map<number, ThreadTicks> {
       tids = readdirSync(`/proc/${pid}/task`);
     } catch { continue; }
     for (const tid of tids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const role = !renderer ? 'other' : comm.startsWith('DedicatedWorker') ? 'worker' : Number(tid) === pid ? 'page' : comm.startsWith('ThreadPoolForeg') ? 'pool' : 'other';
-        out.set(Number(tid), { role, ms: (Number(f[11]) + Number(f[12])) * 10, faults: Number(f[7]) }); // USER_HZ ticks
-      } catch { /* gone */ }
+      const t = readThread(pid, Number(tid), renderer);
+      if (t) out.set(Number(tid), t);
     }
   }
   return out;
 }
 
 /**
- * Per thread role, the CPU and page faults of the browser's threads from start() to stop(), read
- * every 50 ms in between so a thread that ends meanwhile (the import worker is let go at `done`)
- * counts up to its last reading. On two cores a load is CPU-bound: which thread spent the time says
- * where to cut.
+ * Per thread role, the CPU and page faults of the browser's threads from its construction to
+ * stop(). The page's workers are read every 50 ms meanwhile, so one that ends (the import worker is
+ * let go at `done`) counts up to its last reading; everything else once at each end (a reading costs
+ * the machine the bench measures). On two cores a load is CPU-bound: which thread spent the time
+ * says where to cut.
  */
 class ThreadSampler {
   private readonly first = threadTicks();
   private readonly last = new Map<number, ThreadTicks>();
-  private readonly timer = setInterval(() => this.read(), 50);
-  private read(): void {
-    for (const [tid, t] of threadTicks()) this.last.set(tid, t);
+  /** The renderer processes: each has a main thread, role 'page'. */
+  private readonly renderers = [...this.first.values()].filter((t) => t.role === 'page').map((t) => t.pid);
+  private readonly timer = setInterval(() => this.readWorkers(), 50);
+
+  /** The renderers' worker threads (and threads started since, to learn their role). */
+  private readWorkers(): void {
+    for (const pid of this.renderers) {
+      let tids: string[] = [];
+      try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+      for (const name of tids) {
+        const tid = Number(name);
+        const known = this.last.get(tid) ?? this.first.get(tid);
+        if (known && known.role !== 'worker') continue;
+        const t = readThread(pid, tid, true);
+        if (t) this.last.set(tid, t);
+      }
+    }
   }
+
   stop(): Record<string, { ms: number; faults: number }> {
     clearInterval(this.timer);
-    this.read();
+    for (const [tid, t] of threadTicks()) this.last.set(tid, t);
     const out: Record<string, { ms: number; faults: number }> = {};
     for (const [tid, t] of this.last) {
       const before = this.first.get(tid);
