@@ -23,7 +23,7 @@ import { DiagSink, type ParseDiag } from '../src/trace/import/diagnostics.ts';
 import { readTraceDat } from '../src/trace/import/tracedat/index.ts';
 import { TraceDat } from '../src/trace/import/tracedat/reader.ts';
 import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
-import { concatBytes } from '../server/recorder/test-recordings.ts';
+import { concatBytes } from '../src/trace/bytes.ts';
 import { joinableDeflateRaw } from '../server/recorder/recorder.ts';
 import { decompressionStream, hostAfter } from '../src/app/inflate-stream.ts';
 import { RecordingReader, memorySource } from '../src/trace/recording/reader.ts';

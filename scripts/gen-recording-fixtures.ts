@@ -9,6 +9,7 @@ import { RecordingEncoder } from '../src/trace/recording/encoder.ts';
 import { CHUNK_HEADER_BYTES } from '../src/trace/recording/format.ts';
 import { crc32 } from '../src/trace/recording/crc32.ts';
 import { TraceStore } from '../src/trace/store.ts';
+import { concatBytes } from '../src/trace/bytes.ts';
 import type { TraceEvent } from '../src/trace/schema.ts';
 
 const OUT = new URL('../fixtures/recordings/', import.meta.url);
@@ -31,13 +32,7 @@ export function cleanRecording(): { bytes: Uint8Array; chunkOffsets: number[]; i
   });
   const indexOffset = enc.offsetBytes;
   parts.push(enc.finish());
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  return { bytes, chunkOffsets, indexOffset };
+  return { bytes: concatBytes(parts), chunkOffsets, indexOffset };
 }
 
 const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset).getUint32(at, true);

@@ -3,20 +3,11 @@
 // joined.test.ts and e2e/files.spec.ts.
 import { RecordingEncoder } from '../../src/trace/recording/encoder.ts';
 import type { TraceStore } from '../../src/trace/store.ts';
+import { concatBytes } from '../../src/trace/bytes.ts';
+import { BATCH_MAGIC } from '../../src/trace/wire.ts';
 
-/** One buffer holding `parts` back to back. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
-/** A wire batch (a data chunk's body before compression) starts with 'FSCB'. */
-const isBody = (b: Uint8Array): boolean => b.byteLength >= 4 && new DataView(b.buffer, b.byteOffset).getUint32(0, true) === 0x42435346;
+/** A data chunk's body before compression is a wire batch (the other parts the deflate sees are not). */
+const isBody = (b: Uint8Array): boolean => b.byteLength >= 4 && new DataView(b.buffer, b.byteOffset).getUint32(0, true) === BATCH_MAGIC;
 
 export interface HandRecording {
   rowsPerChunk: number;

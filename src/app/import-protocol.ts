@@ -146,12 +146,12 @@ function isFindings(v: unknown): boolean {
     && f.unknowns.every((x: unknown) => typeof x === 'object' && x !== null && isStr((x as Unknown).rule) && isNum((x as Unknown).count));
 }
 
-/** Validates a message from the worker by shape; null if it is not one. */
 const isBodies = (b: unknown): boolean => {
   const o = b as Partial<RecordingBodies> | null;
   return typeof o === 'object' && o !== null && isNum(o.alone) && isNum(o.joined) && isNum(o.runs);
 };
 
+/** Validates a message from the worker by shape; null if it is not one. */
 export function decodeWorkerMessage(data: unknown): WorkerMessage | null {
   if (typeof data !== 'object' || data === null) return null;
   const m = data as Record<string, unknown>;

@@ -67,6 +67,6 @@ scope.onmessage = (ev: MessageEvent) => {
     // The checkers in a worker of their own, reading the same shared rows (checks-run.ts).
     ...(typeof Worker === 'function' ? { remoteChecks: () => portChecks(startChecksWorker) } : {}),
   }), (err: unknown) => {
-    if (currentId === req.id) scope.postMessage({ type: 'error', id: req.id, message: `could not open recording: ${(err as Error).message}` } satisfies WorkerMessage, []);
+    if (currentId === req.id) scope.postMessage(...encodeWorkerMessage({ type: 'error', id: req.id, message: `could not open recording: ${(err as Error).message}` }));
   }).finally(() => pool.close());
 };

@@ -77,11 +77,15 @@ export class TraceSession {
   deferCache = false;
   /**
    * A file whose LOD levels keep their growth slack until its first frame is drawn (StagedFile): the
-   * exact trim copies ~50 MB at 10 M events, which the first frame does not need. Set by finish;
-   * dropLodSlack ends it (AppStore after the first frame, with the deferred cache replay).
+   * exact trim copies ~50 MB at 10 M events, which the first frame does not need. finish keeps it;
+   * dropLodSlack gives it back (AppStore after the first frame, with the deferred cache replay).
    */
   deferLodTrim = false;
-  lodSlackPending = false;
+
+  /** finish kept the LOD levels' slack (deferLodTrim) and dropLodSlack has not run yet. */
+  get lodSlackPending(): boolean {
+    return this.deferLodTrim && this.complete;
+  }
 
   constructor(private readonly onSwap: (w: WindowedTrace) => void = () => {}, checks = false) {
     this.findings = checks ? new FindingsTracker() : null;
@@ -108,7 +112,6 @@ export class TraceSession {
     this.findingsPending = false;
     this.deferCache = false;
     this.deferLodTrim = false;
-    this.lodSlackPending = false;
     this.complete = false;
     this.findings?.reset();
   }
@@ -149,7 +152,6 @@ export class TraceSession {
     this.findingsPending = other.findingsPending;
     this.deferCache = other.deferCache;
     this.deferLodTrim = other.deferLodTrim;
-    this.lodSlackPending = other.lodSlackPending;
     this.trace = other.trace;
     this.spans = other.spans;
     this.aliases = other.aliases;
@@ -302,7 +304,7 @@ export class TraceSession {
   /** Drops the LOD levels' growth slack finish kept (deferLodTrim); once. */
   dropLodSlack(): void {
     if (!this.lodSlackPending) return;
-    this.lodSlackPending = false;
+    this.deferLodTrim = false;
     const t0 = performance.now();
     this.spans.dropLodSlack();
     this.locks.dropLodSlack();
@@ -345,7 +347,6 @@ export class TraceSession {
     this.trace.trim();
     this.spans.trim(this.deferLodTrim);
     this.locks.trim(this.spans, this.deferLodTrim);
-    this.lodSlackPending = this.deferLodTrim;
     if (!this.deferCache) this.cache.trim();
   }
 

@@ -30,6 +30,7 @@ import {
 import { ENUMS, FIELD_TYPES, FIELDS, KIND_FIELDS, KINDS, SCHEMA_VERSION, type EnumName, type FieldName } from '../trace/schema.ts';
 import type { StringTable } from '../trace/strings.ts';
 import type { Column, TraceStore } from '../trace/store.ts';
+import { concatBytes } from '../trace/bytes.ts';
 
 /** Rows per record batch when exporting a whole store: big enough that per-batch metadata is noise. */
 export const DEFAULT_ROWS_PER_BATCH = 65_536;
@@ -290,12 +291,5 @@ export function* arrowFileChunks(store: TraceStore, opts: Partial<ArrowExportOpt
 
 /** The whole store as one Arrow IPC file buffer (tests, small exports). */
 export function toArrowFile(store: TraceStore, opts: Partial<ArrowExportOptions> & { rowsPerBatch?: number } = {}): Uint8Array {
-  const pieces = [...arrowFileChunks(store, opts)];
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.byteLength, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes([...arrowFileChunks(store, opts)]);
 }

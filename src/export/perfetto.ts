@@ -18,6 +18,7 @@ import protobuf from 'protobufjs';
 import { PERFETTO_PROTO } from './perfetto-proto.ts';
 import { FIELD_TYPES, KIND_FIELDS, type FieldName } from '../trace/schema.ts';
 import type { TraceStore } from '../trace/store.ts';
+import { concatBytes } from '../trace/bytes.ts';
 import { buildExportModel } from '../trace/export/tracks.ts';
 
 /** Perfetto's messages, parsed from perfetto.proto on first use (only `export` needs them). */
@@ -136,14 +137,7 @@ export function* perfettoTraceChunks(store: TraceStore, source = 'fusescope', pi
 
 /** The whole trace as one buffer (tests, small exports). */
 export function toPerfettoTrace(store: TraceStore, source = 'fusescope'): Uint8Array {
-  const pieces = [...perfettoTraceChunks(store, source)];
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes([...perfettoTraceChunks(store, source)]);
 }
 
 /** A field's value as a DebugAnnotation, typed by its schema type (FIELD_TYPES). */

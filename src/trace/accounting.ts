@@ -31,6 +31,9 @@ import type { TraceStore } from './store.ts';
 import { lockWaitPass, type LockWaitPass } from './lock-waits.ts';
 import { isUntimedRow, untimedReason, untimedTaskFlags } from './untimed.ts';
 
+/** Why the applications' bytes, and every rate of them, are unknown when appDataOps is 0 (the views and `diff` say it). */
+export const NO_APP_IO = 'no application read or write syscall is in the trace';
+
 export interface Accounting {
   /** Virtual (trace) time from the first to the last event; null when some event has no time. */
   durationNs: number | null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NO_APP_IO, diffStats, formatDiff, traceStats } from './compare.ts';
+import { diffStats, formatDiff, traceStats } from './compare.ts';
+import { NO_APP_IO } from './accounting.ts';
 import { Opcode } from './fuse-proto.ts';
 import { TraceStore } from './store.ts';
 import { ev } from './testing/events.ts';

@@ -13,7 +13,7 @@
 // "unknown": a trace with no application read or write syscall (a capture without syscall events)
 // says nothing of the bytes the applications moved, nor of any rate per MiB or per second of them.
 
-import { accountRun } from './accounting.ts';
+import { NO_APP_IO, accountRun } from './accounting.ts';
 import { KIND_CODE } from './schema.ts';
 import { opcodeName } from './fuse-proto.ts';
 import type { TraceStore } from './store.ts';
@@ -53,8 +53,6 @@ interface TraceStats {
 
 const MIB = 1024 * 1024;
 
-/** The reason for `appIoUnknown` (the accounting view says the same). */
-export const NO_APP_IO = 'no application read or write syscall is in the trace';
 /** The rows that are figures of the applications' bytes. */
 const APP_IO_METRICS = new Set(['app data moved', 'throughput', 'upcalls per MiB', 'iomap upcalls per MiB', 'lock wait per MiB']);
 

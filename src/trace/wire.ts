@@ -35,7 +35,8 @@ export const WIRE_VERSION = 3;
 /** Oldest batch version decodeBatch still reads. */
 export const WIRE_VERSION_MIN = 1;
 const ELEMENT_TYPES: readonly (ColumnCtor | null)[] = [null, Uint8Array, Uint16Array, Uint32Array, Float64Array, Int8Array, Int16Array, Int32Array];
-const MAGIC = 0x42435346; // 'FSCB'
+/** A batch's first four bytes, little-endian: 'FSCB'. */
+export const BATCH_MAGIC = 0x42435346;
 const HEADER_BYTES = 24;
 
 interface DecodedBatch {
@@ -94,7 +95,7 @@ export function encodeBatch(
 
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
-  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(0, BATCH_MAGIC, true);
   dv.setUint16(4, WIRE_VERSION, true);
   dv.setUint16(6, SCHEMA_VERSION, true);
   dv.setUint32(8, rowCount, true);
@@ -143,7 +144,7 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
   // into it (no copy: the store copies them on append); otherwise copy once to align.
   const buf = frame.byteOffset % 8 === 0 ? frame : frame.slice();
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
+  if (dv.getUint32(0, true) !== BATCH_MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
   const wireVersion = dv.getUint16(4, true);
   if (wireVersion < WIRE_VERSION_MIN || wireVersion > WIRE_VERSION) {
     throw new WireError(`wire version ${wireVersion}, expected ${WIRE_VERSION_MIN}–${WIRE_VERSION}`, 4);
@@ -239,7 +240,7 @@ export function decodeBatch(frame: Uint8Array): DecodedBatch {
 export function batchByteLength(buf: Uint8Array, filledBytes: number): number | null {
   if (filledBytes < HEADER_BYTES) return null;
   const dv = new DataView(buf.buffer, buf.byteOffset, filledBytes);
-  if (dv.getUint32(0, true) !== MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
+  if (dv.getUint32(0, true) !== BATCH_MAGIC) throw new WireError('not a fusescope batch (bad magic)', 0);
   const wireVersion = dv.getUint16(4, true);
   if (wireVersion < 2 || wireVersion > WIRE_VERSION) throw new WireError(`wire version ${wireVersion}: no length walk below 2`, 4);
   const rowCount = dv.getUint32(8, true);

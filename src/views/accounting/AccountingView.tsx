@@ -4,7 +4,7 @@
 // once-a-second refresh is as fast as a person reads a table.
 
 import { useEffect, useState } from 'react';
-import { accountRun, type Accounting } from '../../trace/accounting.ts';
+import { NO_APP_IO as NO_APP_IO_REASON, accountRun, type Accounting } from '../../trace/accounting.ts';
 import { conversionCost, describeConversionCost, type ConversionCost } from '../../trace/conversion-cost.ts';
 import type { ScenarioInfo } from '../../trace/wire.ts';
 import { countWithUnfinished } from '../../trace/lock-waits.ts';
@@ -17,7 +17,7 @@ const MIB = 1024 * 1024;
 
 const mib = (bytes: number): string => `${(bytes / MIB).toFixed(2)} MiB`;
 /** What the bytes-moved figures read when no application read or write is in the trace (not "0 MiB"). */
-const NO_APP_IO = 'unknown: no application read or write syscall is in the trace';
+const NO_APP_IO = `unknown: ${NO_APP_IO_REASON}`;
 const perMib = (n: number): string => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
 
 export function AccountingView({ host, scenarioInfo }: { host: ViewHost; scenarioInfo: ScenarioInfo | null }) {
